@@ -1,0 +1,360 @@
+/**
+ * The settings model and its validation. Raw values come from a config file (typed YAML) or from action
+ * inputs / CLI flags (strings); `resolveSettings` turns them into `Settings` or throws an InputError that
+ * names the setting, the value and what is accepted. Pure: no file system, no environment.
+ */
+import { parse as parseYaml } from 'yaml';
+import { InputError } from '../errors.js';
+import {
+  describe,
+  parseCount,
+  parseDuration,
+  parseFraction,
+  parseIncrease,
+  parseSize,
+  type Increase,
+} from './units.js';
+
+export interface VariantSpec {
+  name: string;
+  /** Lower-case form used in image tags. */
+  slug: string;
+  /** Dockerfile path, relative to the working directory. */
+  dockerfile: string;
+  target?: string;
+  /** Build context, relative to the working directory. */
+  context: string;
+  /** Values are secrets as far as reporting goes: never printed. */
+  buildArgs: Record<string, string>;
+}
+
+export interface Budget {
+  maxSize?: number;
+  maxIncrease?: Increase;
+  maxLayers?: number;
+  maxBuildTimeMs?: number;
+  maxRatio?: { of: string; fraction: number };
+}
+
+export type Baseline = 'auto' | 'rebuild' | 'file' | 'none';
+export type Builder = 'buildkit' | 'legacy';
+export type Units = 'decimal' | 'binary';
+
+export interface Settings {
+  variants: VariantSpec[];
+  /** Budgets resolved per variant name (the `"*"` entry merged in). */
+  budgets: Record<string, Budget>;
+  noCache: boolean;
+  pull: boolean;
+  builder: Builder;
+  timeoutMs: number;
+  baseline: Baseline;
+  baselineFile?: string;
+  /** `auto`: comment on pull requests. */
+  comment: boolean | 'auto';
+  commentKey: string;
+  failOnBudget: boolean;
+  keepImages: boolean;
+  units: Units;
+  reportFile?: string;
+}
+
+/** Keys a config file may hold; the same names as the action inputs. */
+export const SETTING_KEYS = [
+  'variants',
+  'context',
+  'build-args',
+  'no-cache',
+  'pull',
+  'builder',
+  'timeout',
+  'budgets',
+  'baseline',
+  'baseline-file',
+  'comment',
+  'comment-key',
+  'fail-on-budget',
+  'keep-images',
+  'units',
+  'report-file',
+] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+export type RawSettings = Partial<Record<SettingKey, unknown>>;
+
+const VARIANT_KEYS = ['dockerfile', 'target', 'context', 'build-args'] as const;
+const BUDGET_KEYS = ['max-size', 'max-increase', 'max-layers', 'max-build-time', 'max-ratio'] as const;
+
+export const DEFAULTS = {
+  context: '.',
+  dockerfile: 'Dockerfile',
+  defaultVariant: 'default',
+  timeout: '30m',
+  commentKey: 'default',
+} as const;
+
+/** Validate raw settings (file values with input values laid over them) into `Settings`. */
+export function resolveSettings(raw: RawSettings, env: Record<string, string | undefined> = {}): Settings {
+  const context = optionalPath(raw.context, 'context') ?? DEFAULTS.context;
+  const globalArgs = parseBuildArgs(raw['build-args'], 'build-args', env);
+  const variants = parseVariants(raw.variants, context, globalArgs, env);
+  const baseline = oneOf(raw.baseline, 'baseline', ['auto', 'rebuild', 'file', 'none'] as const) ?? 'auto';
+  const baselineFile = optionalPath(raw['baseline-file'], 'baseline-file');
+  if (baseline === 'file' && !baselineFile) {
+    throw new InputError('baseline: "file" needs baseline-file, the path of a JSON report saved by an earlier run.');
+  }
+  const commentKey = optionalString(raw['comment-key'], 'comment-key') ?? DEFAULTS.commentKey;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(commentKey)) {
+    throw new InputError(
+      `comment-key: "${commentKey}" is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`,
+    );
+  }
+  const timeoutMs = parseDuration(raw.timeout ?? DEFAULTS.timeout, 'timeout');
+  if (timeoutMs < 1000) throw new InputError(`timeout: "${String(raw.timeout)}" is too short; use at least 1s.`);
+  return {
+    variants,
+    budgets: parseBudgets(raw.budgets, variants),
+    noCache: bool(raw['no-cache'], 'no-cache') ?? false,
+    pull: bool(raw.pull, 'pull') ?? false,
+    builder: oneOf(raw.builder, 'builder', ['buildkit', 'legacy'] as const) ?? 'buildkit',
+    timeoutMs,
+    baseline,
+    baselineFile,
+    comment: raw.comment === 'auto' ? 'auto' : (bool(raw.comment, 'comment') ?? 'auto'),
+    commentKey,
+    failOnBudget: bool(raw['fail-on-budget'], 'fail-on-budget') ?? true,
+    keepImages: bool(raw['keep-images'], 'keep-images') ?? false,
+    units: oneOf(raw.units, 'units', ['decimal', 'binary'] as const) ?? 'decimal',
+    reportFile: optionalPath(raw['report-file'], 'report-file'),
+  };
+}
+
+/** Parse a YAML document given as a string (an input); mappings given directly pass through. */
+export function yamlValue(value: unknown, where: string): unknown {
+  if (typeof value !== 'string') return value;
+  if (value.trim() === '') return undefined;
+  try {
+    return parseYaml(value, { uniqueKeys: true, prettyErrors: true });
+  } catch (error) {
+    throw new InputError(`${where}: not valid YAML (${firstLine(error)}).`);
+  }
+}
+
+/** Reject keys a mapping should not have, naming the accepted ones. */
+export function checkKeys(value: Record<string, unknown>, accepted: readonly string[], where: string): void {
+  for (const key of Object.keys(value)) {
+    if (!accepted.includes(key)) {
+      throw new InputError(`${where}: unknown key "${key}". Accepted keys: ${accepted.join(', ')}.`);
+    }
+  }
+}
+
+function parseVariants(
+  rawValue: unknown,
+  defaultContext: string,
+  globalArgs: Record<string, string>,
+  env: Record<string, string | undefined>,
+): VariantSpec[] {
+  const value = yamlValue(rawValue, 'variants');
+  if (value === undefined || value === null) {
+    return [makeVariant(DEFAULTS.defaultVariant, DEFAULTS.dockerfile, undefined, defaultContext, globalArgs)];
+  }
+  const mapping = asMapping(
+    value,
+    'variants',
+    'a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args}',
+  );
+  const names = Object.keys(mapping);
+  if (names.length === 0) throw new InputError('variants: the mapping is empty; name at least one variant.');
+  const slugs = new Map<string, string>();
+  return names.map((name) => {
+    const where = `variants.${name}`;
+    checkVariantName(name);
+    const entry = mapping[name];
+    let variant: VariantSpec;
+    if (typeof entry === 'string') {
+      variant = makeVariant(name, requirePath(entry, where), undefined, defaultContext, globalArgs);
+    } else {
+      const spec = asMapping(entry, where, 'a Dockerfile path or a mapping {dockerfile, target, context, build-args}');
+      checkKeys(spec, VARIANT_KEYS, where);
+      const args = { ...globalArgs, ...parseBuildArgs(spec['build-args'], `${where}.build-args`, env) };
+      variant = makeVariant(
+        name,
+        optionalPath(spec.dockerfile, `${where}.dockerfile`) ?? DEFAULTS.dockerfile,
+        optionalString(spec.target, `${where}.target`),
+        optionalPath(spec.context, `${where}.context`) ?? defaultContext,
+        args,
+      );
+    }
+    const clash = slugs.get(variant.slug);
+    if (clash) {
+      throw new InputError(`variants: "${clash}" and "${name}" differ only by case or punctuation; rename one.`);
+    }
+    slugs.set(variant.slug, name);
+    return variant;
+  });
+}
+
+function makeVariant(
+  name: string,
+  dockerfile: string,
+  target: string | undefined,
+  context: string,
+  buildArgs: Record<string, string>,
+): VariantSpec {
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return { name, slug, dockerfile, target, context, buildArgs };
+}
+
+function checkVariantName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
+    throw new InputError(
+      `variants: "${name}" is not a valid variant name. Use up to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit.`,
+    );
+  }
+}
+
+/**
+ * Build args as KEY=VALUE lines (an input), a list of such strings, or a mapping. A bare KEY takes its value
+ * from the environment, as `docker build --build-arg KEY` does. Values never appear in error messages.
+ */
+export function parseBuildArgs(
+  rawValue: unknown,
+  where: string,
+  env: Record<string, string | undefined>,
+): Record<string, string> {
+  if (rawValue === undefined || rawValue === null || rawValue === '') return {};
+  const result: Record<string, string> = {};
+  const add = (key: string, value: string | undefined, position: string) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new InputError(
+        `${where}: ${position} has an invalid name; a build-arg name is letters, digits and underscores, not starting with a digit.`,
+      );
+    }
+    result[key] = value ?? env[key] ?? '';
+  };
+  const addLine = (line: string, position: string) => {
+    const eq = line.indexOf('=');
+    if (eq === -1) add(line.trim(), undefined, position);
+    else add(line.slice(0, eq).trim(), line.slice(eq + 1), position);
+  };
+  if (typeof rawValue === 'string') {
+    rawValue.split(/\r?\n/).forEach((line, i) => {
+      if (line.trim() !== '' && !line.trimStart().startsWith('#')) addLine(line, `line ${i + 1}`);
+    });
+  } else if (Array.isArray(rawValue)) {
+    rawValue.forEach((item, i) => {
+      if (typeof item !== 'string') throw new InputError(`${where}: item ${i + 1} must be a KEY=VALUE string.`);
+      addLine(item, `item ${i + 1}`);
+    });
+  } else if (typeof rawValue === 'object') {
+    for (const [key, value] of Object.entries(rawValue as Record<string, unknown>)) {
+      if (value !== null && typeof value === 'object') {
+        throw new InputError(`${where}: the value of "${key}" must be a string or a number.`);
+      }
+      add(key, value === null ? undefined : String(value), `"${key}"`);
+    }
+  } else {
+    throw new InputError(`${where}: expected KEY=VALUE lines or a mapping, got ${typeof rawValue}.`);
+  }
+  return result;
+}
+
+function parseBudgets(rawValue: unknown, variants: VariantSpec[]): Record<string, Budget> {
+  const value = yamlValue(rawValue, 'budgets');
+  const resolved: Record<string, Budget> = Object.fromEntries(variants.map((v) => [v.name, {}]));
+  if (value === undefined || value === null) return resolved;
+  const mapping = asMapping(value, 'budgets', 'a mapping of variant name (or "*") to limits');
+  const names = variants.map((v) => v.name);
+  const parsed: Record<string, Budget> = {};
+  for (const [name, limits] of Object.entries(mapping)) {
+    if (name !== '*' && !names.includes(name)) {
+      throw new InputError(`budgets: "${name}" is not a variant. Known variants: ${names.join(', ')} (or "*" for all).`);
+    }
+    parsed[name] = parseBudget(limits, `budgets.${name}`, names, name);
+  }
+  for (const name of names) {
+    const wildcard = { ...parsed['*'] };
+    if (wildcard.maxRatio?.of === name) delete wildcard.maxRatio;
+    resolved[name] = { ...wildcard, ...parsed[name] };
+  }
+  return resolved;
+}
+
+function parseBudget(value: unknown, where: string, names: string[], self: string): Budget {
+  const limits = asMapping(value, where, `a mapping of limits (${BUDGET_KEYS.join(', ')})`);
+  checkKeys(limits, BUDGET_KEYS, where);
+  const budget: Budget = {};
+  if (limits['max-size'] !== undefined) budget.maxSize = parseSize(limits['max-size'], `${where}.max-size`);
+  if (limits['max-increase'] !== undefined) {
+    budget.maxIncrease = parseIncrease(limits['max-increase'], `${where}.max-increase`);
+  }
+  if (limits['max-layers'] !== undefined) budget.maxLayers = parseCount(limits['max-layers'], `${where}.max-layers`, 1);
+  if (limits['max-build-time'] !== undefined) {
+    budget.maxBuildTimeMs = parseDuration(limits['max-build-time'], `${where}.max-build-time`);
+  }
+  if (limits['max-ratio'] !== undefined) {
+    const ratioWhere = `${where}.max-ratio`;
+    const ratio = asMapping(
+      limits['max-ratio'],
+      ratioWhere,
+      'a mapping {of: <variant>, max: <fraction>}, e.g. {of: single-stage, max: 50%}',
+    );
+    checkKeys(ratio, ['of', 'max'], ratioWhere);
+    const of = optionalString(ratio.of, `${ratioWhere}.of`);
+    if (!of || !names.includes(of)) {
+      throw new InputError(
+        `${ratioWhere}.of: ${of ? `"${of}" is not a variant` : 'missing'}. Name the variant to compare with: ${names.join(', ')}.`,
+      );
+    }
+    if (of === self) throw new InputError(`${ratioWhere}.of: a variant cannot be compared with itself.`);
+    budget.maxRatio = { of, fraction: parseFraction(ratio.max, `${ratioWhere}.max`) };
+  }
+  return budget;
+}
+
+function asMapping(value: unknown, where: string, expected: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InputError(`${where}: expected ${expected}, got ${describe(value)}.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function optionalString(value: unknown, where: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') throw new InputError(`${where}: expected a string, got ${describe(value)}.`);
+  return value.trim() || undefined;
+}
+
+function optionalPath(value: unknown, where: string): string | undefined {
+  const text = optionalString(value, where);
+  return text === undefined ? undefined : requirePath(text, where);
+}
+
+function requirePath(value: string, where: string): string {
+  const text = value.trim();
+  if (text === '' || text.includes('\0') || /[\r\n]/.test(text)) {
+    throw new InputError(`${where}: "${text}" is not a usable path.`);
+  }
+  return text;
+}
+
+function bool(value: unknown, where: string): boolean | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
+  throw new InputError(`${where}: ${describe(value)} is not accepted. Use true or false.`);
+}
+
+function oneOf<T extends string>(value: unknown, where: string, accepted: readonly T[]): T | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (!accepted.includes(text as T)) {
+    throw new InputError(`${where}: ${describe(value)} is not accepted. Use one of: ${accepted.join(', ')}.`);
+  }
+  return text as T;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+}

@@ -1,0 +1,63 @@
+/** Every git command the tool runs: finding the base commit, fetching it, and a worktree to build it in. */
+import { getExecOutput } from '@actions/exec';
+import { EnvironmentError } from '../errors.js';
+
+export class Git {
+  constructor(private readonly cwd: string) {}
+
+  private async run(args: string[], allowFailure = false): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+    let result;
+    try {
+      result = await getExecOutput('git', args, { cwd: this.cwd, silent: true, ignoreReturnCode: true });
+    } catch (error) {
+      throw new EnvironmentError(`git could not be run (${(error as Error).message}). Install git to compare with the base.`);
+    }
+    const ok = result.exitCode === 0;
+    if (!ok && !allowFailure) {
+      throw new EnvironmentError(`git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`}`);
+    }
+    return { ok, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
+  }
+
+  /** The top of the repository `cwd` is in. */
+  async topLevel(): Promise<string> {
+    const result = await this.run(['rev-parse', '--show-toplevel'], true);
+    if (!result.ok) {
+      throw new EnvironmentError(`${this.cwd} is not inside a git repository, so the base cannot be rebuilt. Check out the repository, or set baseline to file or none.`);
+    }
+    return result.stdout;
+  }
+
+  /** The commit a ref or SHA names, or undefined when it is not in the local repository. */
+  async resolveCommit(ref: string): Promise<string | undefined> {
+    const result = await this.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], true);
+    return result.ok ? result.stdout : undefined;
+  }
+
+  /**
+   * Make sure `ref` (a SHA or a ref) is available locally, fetching it from origin when the checkout is shallow
+   * or lacks it (actions/checkout fetches one commit by default). Returns the commit SHA.
+   */
+  async ensureCommit(ref: string, remote = 'origin'): Promise<string> {
+    const local = await this.resolveCommit(ref);
+    if (local) return local;
+    const fetched = await this.run(['fetch', '--no-tags', '--depth=1', remote, ref], true);
+    if (!fetched.ok) {
+      throw new EnvironmentError(`The base commit ${ref} is not in the checkout and could not be fetched from ${remote}: ${fetched.stderr.split('\n').slice(-2).join(' ')}`);
+    }
+    const after = (await this.resolveCommit(ref)) ?? (await this.resolveCommit('FETCH_HEAD'));
+    if (!after) throw new EnvironmentError(`The base commit ${ref} could not be found after fetching it from ${remote}.`);
+    return after;
+  }
+
+  /** Check out `commit` into a new detached worktree at `dir`. */
+  async addWorktree(dir: string, commit: string): Promise<void> {
+    await this.run(['worktree', 'add', '--detach', dir, commit]);
+  }
+
+  /** Remove a worktree this tool added (and only that). */
+  async removeWorktree(dir: string): Promise<void> {
+    await this.run(['worktree', 'remove', '--force', dir], true);
+    await this.run(['worktree', 'prune'], true);
+  }
+}

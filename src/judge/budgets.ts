@@ -1,0 +1,61 @@
+/** Judging measurements against size budgets, and the run's verdict. Pure. */
+import type { Budget } from '../settings/schema.js';
+import type { BudgetCheck, StageComparison, VariantReport } from '../report/types.js';
+
+export function evaluateBudgets(
+  variants: VariantReport[],
+  budgets: Record<string, Budget>,
+  comparisons: StageComparison[],
+): BudgetCheck[] {
+  const checks: BudgetCheck[] = [];
+  for (const variant of variants) {
+    const budget = budgets[variant.name] ?? {};
+    const head = variant.head.status === 'built' ? variant.head : undefined;
+    const skippedNote = head ? undefined : 'not measured: the build failed';
+    const check = (partial: Omit<BudgetCheck, 'variant' | 'outcome'>, note = skippedNote) => {
+      const outcome = partial.actual === undefined ? 'skipped' : partial.actual > partial.limit ? 'fail' : 'pass';
+      checks.push({ variant: variant.name, ...partial, outcome, ...(outcome === 'skipped' ? { note } : {}) });
+    };
+    if (budget.maxSize !== undefined) {
+      check({ budget: 'max-size', quantity: 'bytes', limit: budget.maxSize, actual: head?.sizeBytes });
+    }
+    if (budget.maxLayers !== undefined) {
+      check({ budget: 'max-layers', quantity: 'count', limit: budget.maxLayers, actual: head?.layers });
+    }
+    if (budget.maxBuildTimeMs !== undefined) {
+      check({ budget: 'max-build-time', quantity: 'ms', limit: budget.maxBuildTimeMs, actual: head?.buildMs });
+    }
+    if (budget.maxIncrease !== undefined) {
+      const change = variant.change;
+      const note = skippedNote ?? (variant.base === undefined ? 'no base to compare with' : baseNote(variant));
+      if (budget.maxIncrease.kind === 'bytes') {
+        check({ budget: 'max-increase', quantity: 'bytes', limit: budget.maxIncrease.bytes, actual: change?.sizeBytes }, note);
+      } else {
+        const percent = change?.sizeRatio === undefined ? undefined : change.sizeRatio * 100;
+        check({ budget: 'max-increase', quantity: 'percent', limit: budget.maxIncrease.percent, actual: percent }, note);
+      }
+    }
+    if (budget.maxRatio !== undefined) {
+      const { of, fraction } = budget.maxRatio;
+      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
+      check(
+        { budget: 'max-ratio', quantity: 'ratio', limit: fraction, actual: comparison?.ratio, of },
+        skippedNote ?? `not measured: ${of} was not built`,
+      );
+    }
+  }
+  return checks;
+}
+
+function baseNote(variant: VariantReport): string {
+  const base = variant.base;
+  if (base?.status === 'absent') return `not in the base: ${base.reason}`;
+  if (base?.status === 'failed') return 'the base build failed';
+  return 'no base to compare with';
+}
+
+/** A run fails when a variant of this change failed to build or a budget is broken. */
+export function verdict(variants: VariantReport[], checks: BudgetCheck[]): 'pass' | 'fail' {
+  const buildFailed = variants.some((v) => v.head.status !== 'built');
+  return buildFailed || checks.some((c) => c.outcome === 'fail') ? 'fail' : 'pass';
+}

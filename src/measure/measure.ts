@@ -1,0 +1,148 @@
+/**
+ * Measuring one side (this change, or the base) of every variant: check each Dockerfile and target, build,
+ * and read size and layers from the engine. Build failures become results, not exceptions.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { InputError, messageOf } from '../errors.js';
+import type { DockerEngine } from '../docker/engine.js';
+import { parseStages, stageCountFor, targetStageIndex } from '../docker/dockerfile.js';
+import type { SideResult } from '../report/types.js';
+import type { Settings, VariantSpec } from '../settings/schema.js';
+import { redact } from './redact.js';
+
+export type Side = 'head' | 'base';
+
+export interface Logger {
+  info(message: string): void;
+  warning(message: string): void;
+  /** Run `fn` with its output folded under `title` where the medium allows it. */
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+  /** A line of build output; verbose media show it. */
+  buildLine(line: string): void;
+}
+
+export const IMAGE_REPOSITORY = 'image-size-report';
+export const RUN_LABEL = 'io.github.image-size-report.run';
+
+export interface SideMeasurement {
+  results: Map<string, SideResult>;
+  /** Stages built per variant (known when the Dockerfile could be read). */
+  stages: Map<string, number>;
+}
+
+interface Prepared {
+  variant: VariantSpec;
+  dockerfile: string;
+  context: string;
+  stages: number;
+}
+
+/** The tag of the image built for a variant: it shows whose it is, which side and which run. */
+export function imageTag(variant: VariantSpec, side: Side, runId: string): string {
+  return `${IMAGE_REPOSITORY}/${variant.slug}:${side}-${runId}`;
+}
+
+/**
+ * Check a variant can be built from `root`: the Dockerfile exists, the target is one of its stages, the
+ * context is a directory. Returns the problem as a sentence, or the prepared build.
+ */
+export function prepareVariant(root: string, variant: VariantSpec): Prepared | string {
+  const dockerfile = path.resolve(root, variant.dockerfile);
+  const context = path.resolve(root, variant.context);
+  const where = `variants.${variant.name}`;
+  if (!existsSync(dockerfile) || !statSync(dockerfile).isFile()) {
+    return `${where}: Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`;
+  }
+  if (!existsSync(context) || !statSync(context).isDirectory()) {
+    return `${where}: context "${variant.context}" is not a directory (looked for ${context}).`;
+  }
+  const parsed = parseStages(readFileSync(dockerfile, 'utf8'));
+  if (parsed.stages.length === 0) return `${where}: "${variant.dockerfile}" has no FROM instruction.`;
+  if (targetStageIndex(parsed, variant.target) === -1) {
+    const names = parsed.stages.map((s) => s.name).filter(Boolean);
+    return `${where}: target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(', ')}` : 'it has no named stages'}).`;
+  }
+  return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target) };
+}
+
+/** Check every variant of this change before anything is built; all problems in one error. */
+export function prepareHead(root: string, variants: VariantSpec[]): Prepared[] {
+  const prepared = variants.map((v) => prepareVariant(root, v));
+  const problems = prepared.filter((p): p is string => typeof p === 'string');
+  if (problems.length) throw new InputError(problems.join('\n'));
+  return prepared as Prepared[];
+}
+
+export async function measureSide(
+  engine: DockerEngine,
+  root: string,
+  side: Side,
+  variants: VariantSpec[],
+  settings: Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs'>,
+  runId: string,
+  log: Logger,
+  /** Receives the tag of every image this call may create, before the build starts, for clean-up. */
+  createdTags: string[],
+): Promise<SideMeasurement> {
+  const measurement: SideMeasurement = { results: new Map(), stages: new Map() };
+  const prepared = side === 'head' ? prepareHead(root, variants) : variants.map((v) => prepareVariant(root, v));
+  for (const [i, item] of prepared.entries()) {
+    const variant = variants[i];
+    if (typeof item === 'string') {
+      measurement.results.set(variant.name, { status: 'absent', reason: item.replace(/^variants\.[^:]+: /, '') });
+      continue;
+    }
+    measurement.stages.set(variant.name, item.stages);
+    const tag = imageTag(variant, side, runId);
+    createdTags.push(tag); // even a failed or timed-out build may leave it behind
+    const secrets = Object.values(variant.buildArgs);
+    const title = `Building ${variant.name} (${side === 'head' ? 'this change' : 'base'})`;
+    const result = await log.group(title, async (): Promise<SideResult> => {
+      let build: Awaited<ReturnType<DockerEngine['build']>>;
+      try {
+        build = await engine.build({
+          contextDir: item.context,
+          dockerfile: item.dockerfile,
+          target: variant.target,
+          buildArgs: variant.buildArgs,
+          tag,
+          labels: { [RUN_LABEL]: runId },
+          noCache: settings.noCache,
+          pull: settings.pull,
+          builder: settings.builder,
+          timeoutMs: settings.timeoutMs,
+          onLine: (line) => log.buildLine(redact(line, secrets)),
+        });
+      } catch (error) {
+        return { status: 'failed', error: redact(`the build could not be started: ${messageOf(error)}`, secrets), log: [] };
+      }
+      if (build.error || !build.imageId) {
+        return {
+          status: 'failed',
+          error: redact(build.error ?? 'the build produced no image', secrets),
+          failedStep: build.failedStep === undefined ? undefined : redact(build.failedStep, secrets),
+          log: build.logTail.map((line) => redact(line, secrets)),
+          buildMs: Math.round(build.durationMs),
+        };
+      }
+      try {
+        const facts = await engine.inspect(tag);
+        return {
+          status: 'built',
+          imageId: facts.id,
+          sizeBytes: facts.sizeBytes,
+          layers: facts.layers.length,
+          buildMs: Math.round(build.durationMs),
+          steps: build.steps,
+          cachedSteps: build.cachedSteps,
+        };
+      } catch (error) {
+        return { status: 'failed', error: `built, but the image could not be inspected: ${messageOf(error)}`, log: [] };
+      }
+    });
+    if (result.status === 'failed') log.warning(`${variant.name} (${side}) failed to build: ${result.error}`);
+    measurement.results.set(variant.name, result);
+  }
+  return measurement;
+}

@@ -1,0 +1,128 @@
+/**
+ * The engine shared by the action and the command line: measure this change, get the base (rebuild it in a
+ * worktree, read it from a file, or none), compare, judge, and clean up what was built.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { changeBetween, stageComparisons } from './compare/compare.js';
+import type { DockerEngine, EngineInfo } from './docker/engine.js';
+import { messageOf } from './errors.js';
+import { Git } from './git/git.js';
+import { evaluateBudgets, verdict } from './judge/budgets.js';
+import { measureSide, prepareHead, type Logger, type SideMeasurement } from './measure/measure.js';
+import { readBaselineFile } from './report/baseline-file.js';
+import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
+import type { Settings } from './settings/schema.js';
+import { TOOL } from './version.js';
+
+export type BaselinePlan =
+  | { source: 'none' }
+  | { source: 'file'; file: string }
+  /** `commit`: a SHA or ref to check out; `ref`: the name to show (e.g. the base branch). */
+  | { source: 'rebuild'; commit: string; ref?: string };
+
+export interface PipelineInput {
+  settings: Settings;
+  /** Absolute path; variant paths are relative to it. */
+  workingDirectory: string;
+  engine: DockerEngine;
+  baseline: BaselinePlan;
+  head: { ref?: string; sha?: string };
+  runId: string;
+  log: Logger;
+  /** Where the base worktree goes (defaults to the system temp directory). */
+  tempDirectory?: string;
+}
+
+export async function createReport(input: PipelineInput): Promise<Report> {
+  const { settings, workingDirectory, engine, log } = input;
+  prepareHead(workingDirectory, settings.variants); // bad config fails before the engine is even asked
+  const engineInfo = await engine.connect();
+  const createdTags: string[] = [];
+  try {
+    const head = await measureSide(engine, workingDirectory, 'head', settings.variants, settings, input.runId, log, createdTags);
+    const base = await measureBase(input, createdTags);
+    return assemble(input, engineInfo, head, base);
+  } finally {
+    if (!settings.keepImages) await removeImages(engine, createdTags, log);
+  }
+}
+
+interface BaseOutcome {
+  results?: Map<string, SideResult>;
+  meta: Report['base'];
+}
+
+async function measureBase(input: PipelineInput, createdTags: string[]): Promise<BaseOutcome> {
+  const plan = input.baseline;
+  if (plan.source === 'none') return { meta: { source: 'none' } };
+  if (plan.source === 'file') {
+    const saved = readBaselineFile(plan.file);
+    return { results: saved.results, meta: { source: 'file', file: plan.file, sha: saved.sha, ref: saved.ref } };
+  }
+  const git = new Git(input.workingDirectory);
+  const top = await git.topLevel();
+  const sha = await git.ensureCommit(plan.commit);
+  const parent = mkdtempSync(path.join(input.tempDirectory ?? os.tmpdir(), 'image-size-report-base-'));
+  const worktree = path.join(parent, 'tree');
+  await git.addWorktree(worktree, sha);
+  try {
+    const root = path.join(worktree, path.relative(top, input.workingDirectory));
+    const base = await measureSide(input.engine, root, 'base', input.settings.variants, input.settings, input.runId, input.log, createdTags);
+    return { results: base.results, meta: { source: 'rebuild', sha, ref: plan.ref ?? plan.commit } };
+  } finally {
+    await git.removeWorktree(worktree);
+    rmSync(parent, { recursive: true, force: true });
+  }
+}
+
+function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasurement, base: BaseOutcome): Report {
+  const { settings } = input;
+  const variants: VariantReport[] = settings.variants.map((spec) => {
+    const headResult = head.results.get(spec.name)!;
+    const baseResult = base.meta.source === 'none' ? undefined : (base.results?.get(spec.name) ?? { status: 'absent' as const, reason: 'not in the saved report' });
+    return {
+      name: spec.name,
+      dockerfile: spec.dockerfile,
+      ...(spec.target ? { target: spec.target } : {}),
+      context: spec.context,
+      stages: head.stages.get(spec.name) ?? 1,
+      head: headResult,
+      ...(baseResult ? { base: baseResult } : {}),
+      ...(baseResult ? { change: changeBetween(baseResult, headResult) } : {}),
+    };
+  });
+  const comparisons = stageComparisons(variants, settings.budgets);
+  const budgets = evaluateBudgets(variants, settings.budgets, comparisons);
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: TOOL.name, version: TOOL.version },
+    createdAt: new Date().toISOString(),
+    engine: { ...engine, sizeMeaning: sizeMeaning(engine) },
+    units: settings.units,
+    head: input.head,
+    base: base.meta,
+    variants,
+    comparisons,
+    budgets,
+    status: verdict(variants, budgets),
+  };
+}
+
+/** What the engine's `Size` means on this daemon, in words for the report. */
+export function sizeMeaning(engine: EngineInfo): string {
+  return engine.containerdStore
+    ? "the engine's image size on the containerd image store (Docker 29.0–29.7 report compressed content there)"
+    : `the engine's image size, uncompressed (sum of the layers on ${engine.storage})`;
+}
+
+async function removeImages(engine: DockerEngine, tags: string[], log: Logger): Promise<void> {
+  for (const tag of tags) {
+    try {
+      await engine.removeTag(tag);
+    } catch (error) {
+      log.warning(`Could not remove the image ${tag}: ${messageOf(error)}`);
+    }
+  }
+}

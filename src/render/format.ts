@@ -1,0 +1,86 @@
+/** Turning numbers into the text a reader sees. Pure. */
+import type { Units } from '../settings/schema.js';
+import type { BudgetCheck, Quantity } from '../report/types.js';
+
+const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB'];
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** `74.8 MB` (decimal, as `docker images`) or `71.3 MiB` (binary); three significant digits. */
+export function formatBytes(bytes: number, units: Units): string {
+  const base = units === 'binary' ? 1024 : 1000;
+  const names = units === 'binary' ? BINARY : DECIMAL;
+  let value = Math.abs(bytes);
+  let i = 0;
+  while (value >= base && i < names.length - 1) {
+    value /= base;
+    i += 1;
+  }
+  const digits = i === 0 ? 0 : value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${bytes < 0 ? '-' : ''}${value.toFixed(digits)} ${names[i]}`;
+}
+
+export function formatSignedBytes(bytes: number, units: Units): string {
+  return bytes === 0 ? '0 B' : `${bytes > 0 ? '+' : ''}${formatBytes(bytes, units)}`;
+}
+
+/** `850 ms`, `12.3 s`, `1m 12s`, `1h 02m`. */
+export function formatDuration(ms: number): string {
+  const abs = Math.abs(ms);
+  const sign = ms < 0 ? '-' : '';
+  if (abs < 1000) return `${sign}${Math.round(abs)} ms`;
+  if (abs < 60_000) return `${sign}${(abs / 1000).toFixed(1)} s`;
+  const totalSeconds = Math.round(abs / 1000);
+  if (totalSeconds < 3600) return `${sign}${Math.floor(totalSeconds / 60)}m ${String(totalSeconds % 60).padStart(2, '0')}s`;
+  const minutes = Math.round(totalSeconds / 60);
+  return `${sign}${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+export function formatSignedDuration(ms: number): string {
+  return Math.abs(ms) < 0.5 ? '0 ms' : `${ms > 0 ? '+' : ''}${formatDuration(ms)}`;
+}
+
+/** `+5.2%` from a ratio of 0.052. */
+export function formatSignedPercent(ratio: number): string {
+  const percent = ratio * 100;
+  const text = Math.abs(percent) < 0.05 ? '0.0' : percent.toFixed(1);
+  return `${percent > 0 && text !== '0.0' ? '+' : ''}${text}%`;
+}
+
+export function formatSignedCount(n: number): string {
+  return n > 0 ? `+${n}` : String(n);
+}
+
+export function formatQuantity(value: number, quantity: Quantity, units: Units): string {
+  switch (quantity) {
+    case 'bytes':
+      return formatBytes(value, units);
+    case 'percent':
+      return `${Number(value.toFixed(2))}%`;
+    case 'count':
+      return String(value);
+    case 'ms':
+      return formatDuration(value);
+    case 'ratio':
+      return `${Number((value * 100).toFixed(1))}%`;
+  }
+}
+
+/** One sentence per broken budget: which variant, which budget, the limit and the measured value. */
+export function describeBreach(check: BudgetCheck, units: Units): string {
+  const limit = formatQuantity(check.limit, check.quantity, units);
+  const actual = check.actual === undefined ? 'unknown' : formatQuantity(check.actual, check.quantity, units);
+  const what: Record<BudgetCheck['budget'], string> = {
+    'max-size': `size ${actual} is over the limit of ${limit}`,
+    'max-increase': `growth against the base of ${check.quantity === 'bytes' && check.actual !== undefined && check.actual > 0 ? '+' : ''}${actual} is over the limit of ${limit}`,
+    'max-layers': `${actual} layers is over the limit of ${limit}`,
+    'max-build-time': `build time ${actual} is over the limit of ${limit}`,
+    'max-ratio': `size is ${actual} of ${check.of ?? 'the reference'}, over the limit of ${limit}`,
+  };
+  return `${check.variant}: budget ${check.budget} broken: ${what[check.budget]}.`;
+}
+
+export function unitsNote(units: Units): string {
+  return units === 'binary'
+    ? 'binary units (1 MiB = 1,048,576 bytes)'
+    : 'decimal units (1 MB = 1,000,000 bytes), as `docker images` shows';
+}

@@ -1,0 +1,128 @@
+/**
+ * The report as rows of cells, shared by the Markdown comment and the terminal output, which differ only in
+ * how a cell is decorated and escaped. Pure.
+ */
+import type { Report, SideResult, VariantReport } from '../report/types.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatSignedBytes,
+  formatSignedCount,
+  formatSignedDuration,
+  formatSignedPercent,
+  formatQuantity,
+} from './format.js';
+
+export interface TableStyle {
+  /** Decorate a variant name (bold in Markdown); the name is already escaped. */
+  variant(name: string, state: 'ok' | 'broken' | 'failed'): string;
+  /** Escape untrusted or free text for the medium. */
+  text(value: string): string;
+  headLabel: string;
+}
+
+export function hasBase(report: Report): boolean {
+  return report.base.source !== 'none';
+}
+
+/** Header and rows of the main table: three rows (size, layers, build time) per variant. */
+export function mainTable(report: Report, style: TableStyle): { header: string[]; rows: string[][]; align: ('l' | 'r')[] } {
+  const withBase = hasBase(report);
+  const header = withBase ? ['Variant', '', 'Base', style.headLabel, 'Change'] : ['Variant', '', style.headLabel];
+  const rows: string[][] = [];
+  for (const variant of report.variants) {
+    const broken = report.budgets.some((c) => c.variant === variant.name && c.outcome === 'fail');
+    const state = variant.head.status !== 'built' ? 'failed' : broken ? 'broken' : 'ok';
+    const name = style.variant(style.text(variant.name), state);
+    const lines = metricRows(report, variant);
+    lines.forEach((line, i) => {
+      const row = [i === 0 ? name : '', line.label];
+      if (withBase) row.push(line.base, line.head, line.change);
+      else row.push(line.head);
+      rows.push(row);
+    });
+  }
+  return { header, rows, align: withBase ? ['l', 'l', 'r', 'r', 'r'] : ['l', 'l', 'r'] };
+}
+
+interface MetricLine {
+  label: string;
+  base: string;
+  head: string;
+  change: string;
+}
+
+function metricRows(report: Report, variant: VariantReport): MetricLine[] {
+  const { units } = report;
+  const c = variant.change;
+  const base = variant.base;
+  const noChange = base?.status === 'absent' ? 'new' : '—';
+  const sizeChange = c
+    ? `${formatSignedBytes(c.sizeBytes, units)}${c.sizeRatio === undefined ? '' : ` (${formatSignedPercent(c.sizeRatio)})`}`
+    : noChange;
+  return [
+    {
+      label: 'Size',
+      base: side(base, (r) => formatBytes(r.sizeBytes, units)),
+      head: side(variant.head, (r) => formatBytes(r.sizeBytes, units)),
+      change: sizeChange,
+    },
+    {
+      label: 'Layers',
+      base: side(base, (r) => String(r.layers)),
+      head: side(variant.head, (r) => String(r.layers)),
+      change: c ? formatSignedCount(c.layers) : noChange,
+    },
+    {
+      label: 'Build time',
+      base: side(base, buildTime),
+      head: side(variant.head, buildTime),
+      change: c ? formatSignedDuration(c.buildMs) : noChange,
+    },
+  ];
+}
+
+function buildTime(r: Extract<SideResult, { status: 'built' }>): string {
+  const cached = r.steps > 0 && r.cachedSteps > 0 ? ` (${r.cachedSteps}/${r.steps} cached)` : '';
+  return `${formatDuration(r.buildMs)}${cached}`;
+}
+
+function side(result: SideResult | undefined, show: (r: Extract<SideResult, { status: 'built' }>) => string): string {
+  if (!result) return '—';
+  if (result.status === 'built') return show(result);
+  if (result.status === 'failed') return 'failed';
+  return 'absent';
+}
+
+/** Rows of the budgets table: variant, budget, limit, measured, outcome. */
+export function budgetRows(report: Report, style: Pick<TableStyle, 'text'>): string[][] {
+  return report.budgets.map((check) => {
+    const budget = check.of ? `${check.budget} (of ${style.text(check.of)})` : check.budget;
+    const measured =
+      check.actual === undefined ? style.text(check.note ?? 'not measured') : formatQuantity(check.actual, check.quantity, report.units);
+    return [style.text(check.variant), budget, formatQuantity(check.limit, check.quantity, report.units), measured, check.outcome];
+  });
+}
+
+/** "multi-stage is 78.4% smaller than single-stage (91.2 MB vs 422 MB)". Names are escaped by `text`. */
+export function comparisonSentences(report: Report, style: Pick<TableStyle, 'text'> & { strong(s: string): string }): string[] {
+  return report.comparisons.map((c) => {
+    const variant = report.variants.find((v) => v.name === c.variant)?.head;
+    const reference = report.variants.find((v) => v.name === c.reference)?.head;
+    const sizes =
+      variant?.status === 'built' && reference?.status === 'built'
+        ? ` (${formatBytes(variant.sizeBytes, report.units)} vs ${formatBytes(reference.sizeBytes, report.units)})`
+        : '';
+    const percent = Math.abs(1 - c.ratio) * 100;
+    const relation = c.ratio <= 1 ? 'smaller' : 'larger';
+    return `${style.strong(style.text(c.variant))} is ${style.strong(`${percent.toFixed(1)}% ${relation}`)} than ${style.strong(style.text(c.reference))}${sizes}.`;
+  });
+}
+
+export function failedVariants(report: Report): (VariantReport & { head: Extract<SideResult, { status: 'failed' }> })[] {
+  return report.variants.filter(
+    (v): v is VariantReport & { head: Extract<SideResult, { status: 'failed' }> } => v.head.status === 'failed',
+  );
+}
+
+

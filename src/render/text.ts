@@ -1,0 +1,27 @@
+/** The report for a terminal: the same table as the comment, in plain text. Pure. */
+import { markdownTable } from 'markdown-table';
+import type { Report } from '../report/types.js';
+import { describeBreach, unitsNote } from './format.js';
+import { budgetRows, comparisonSentences, failedVariants, mainTable } from './table.js';
+
+export function renderText(report: Report, headLabel = 'Current'): string {
+  const plain = (s: string) => s.replace(/[\r\n]+/g, ' ');
+  const table = mainTable(report, {
+    variant: (name, state) => (state === 'ok' ? name : `${name} (${state === 'failed' ? 'BUILD FAILED' : 'OVER BUDGET'})`),
+    text: plain,
+    headLabel,
+  });
+  const out = [markdownTable([table.header, ...table.rows], { align: table.align }), ''];
+  out.push(...comparisonSentences(report, { text: plain, strong: (s) => s }));
+  if (report.budgets.length) {
+    out.push('', markdownTable([['Variant', 'Budget', 'Limit', 'Measured', 'Result'], ...budgetRows(report, { text: plain })]));
+  }
+  for (const variant of failedVariants(report)) {
+    out.push('', `${variant.name} failed to build${variant.head.failedStep ? ` at ${variant.head.failedStep}` : ''}: ${variant.head.error}`);
+    out.push(...variant.head.log.map((line) => `  | ${line}`));
+  }
+  for (const check of report.budgets.filter((c) => c.outcome === 'fail')) out.push('', describeBreach(check, report.units));
+  out.push('', `Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`);
+  out.push(`Result: ${report.status.toUpperCase()}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,81 @@
+/** The JSON report: what a run measured, compared and judged. Also the input of `baseline: file`. */
+import type { Units } from '../settings/schema.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type SideResult =
+  | {
+      status: 'built';
+      imageId: string;
+      /** The engine's image `Size` (see `engine.sizeMeaning`). */
+      sizeBytes: number;
+      /** Filesystem layers, base image included. */
+      layers: number;
+      buildMs: number;
+      steps: number;
+      cachedSteps: number;
+    }
+  | { status: 'failed'; error: string; failedStep?: string; log: string[]; buildMs?: number }
+  /** Not buildable on this side: no such Dockerfile or target in the base commit, or no baseline at all. */
+  | { status: 'absent'; reason: string };
+
+export type BuiltResult = Extract<SideResult, { status: 'built' }>;
+
+export interface Change {
+  sizeBytes: number;
+  /** Relative change of size, e.g. 0.05 for +5%; undefined when the base is 0 bytes. */
+  sizeRatio?: number;
+  layers: number;
+  buildMs: number;
+}
+
+export interface VariantReport {
+  name: string;
+  dockerfile: string;
+  target?: string;
+  context: string;
+  /** Stages built for the target: more than one means a multi-stage build. */
+  stages: number;
+  head: SideResult;
+  base?: SideResult;
+  change?: Change;
+}
+
+export interface StageComparison {
+  variant: string;
+  reference: string;
+  /** variant size / reference size */
+  ratio: number;
+  savedBytes: number;
+}
+
+export type BudgetKind = 'max-size' | 'max-increase' | 'max-layers' | 'max-build-time' | 'max-ratio';
+export type Quantity = 'bytes' | 'percent' | 'count' | 'ms' | 'ratio';
+
+export interface BudgetCheck {
+  variant: string;
+  budget: BudgetKind;
+  quantity: Quantity;
+  limit: number;
+  /** Undefined when the check could not be made (build failed, no base, ...); see `note`. */
+  actual?: number;
+  /** For max-ratio: the reference variant. */
+  of?: string;
+  outcome: 'pass' | 'fail' | 'skipped';
+  note?: string;
+}
+
+export interface Report {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  tool: { name: string; version: string };
+  createdAt: string;
+  engine: { serverVersion: string; apiVersion: string; storage: string; containerdStore: boolean; sizeMeaning: string };
+  units: Units;
+  head: { ref?: string; sha?: string };
+  base: { source: 'rebuild' | 'file' | 'none'; ref?: string; sha?: string; file?: string };
+  variants: VariantReport[];
+  comparisons: StageComparison[];
+  budgets: BudgetCheck[];
+  /** `fail` when a build failed or a budget was broken. */
+  status: 'pass' | 'fail';
+}

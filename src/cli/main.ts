@@ -1,0 +1,160 @@
+/** The command-line tool: the action's engine, printing the table in a terminal. */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DockerEngine } from '../docker/engine.js';
+import { InputError, isUserError, messageOf } from '../errors.js';
+import type { Logger } from '../measure/measure.js';
+import { createReport, type BaselinePlan } from '../pipeline.js';
+import { renderMarkdown } from '../render/markdown.js';
+import { renderText } from '../render/text.js';
+import { loadConfigFile } from '../settings/config-file.js';
+import { resolveSettings, type RawSettings } from '../settings/schema.js';
+import { TOOL } from '../version.js';
+
+const HELP = `Usage: image-size-report [options]
+
+Builds each image variant, prints its size, layer count and build time,
+compares them with a base and checks the size budgets.
+
+Options:
+  -C, --working-directory DIR  variant paths are relative to DIR (default: .)
+  -c, --config FILE            config file (default: .github/image-size.yml when it exists)
+      --variants YAML          variants, as in the action input, e.g.
+                               '{single: Dockerfile.single, multi: {dockerfile: Dockerfile, target: runtime}}'
+      --budgets YAML           budgets, as in the action input
+      --context DIR            default build context (default: .)
+      --build-arg KEY=VALUE    a build argument (repeatable); a bare KEY takes its value from the environment
+      --base REF               rebuild REF (branch, tag or commit) in a git worktree and compare with it
+      --baseline-file FILE     compare with a JSON report saved by an earlier run
+      --no-cache               build without the build cache
+      --pull                   pull newer base images
+      --builder NAME           buildkit (default) or legacy
+      --timeout DURATION       time limit per build (default: 30m)
+      --units NAME             decimal (default, as docker images) or binary
+      --json FILE              also write the JSON report to FILE (- for standard output)
+      --markdown               print the Markdown comment instead of the table
+      --keep-images            keep the images built (tagged ${'image-size-report/<variant>:<side>-<run>'})
+      --no-fail-on-budget      exit 0 even when a budget is broken
+  -v, --verbose                show the build output
+  -h, --help                   show this help
+      --version                show the version
+
+Exit status: 0 all built and within budget; 1 a build failed or a budget is broken;
+2 bad input, or Docker or git not usable.
+`;
+
+const OPTIONS = {
+  'working-directory': { type: 'string', short: 'C' },
+  config: { type: 'string', short: 'c' },
+  variants: { type: 'string' },
+  budgets: { type: 'string' },
+  context: { type: 'string' },
+  'build-arg': { type: 'string', multiple: true },
+  base: { type: 'string' },
+  'baseline-file': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  pull: { type: 'boolean' },
+  builder: { type: 'string' },
+  timeout: { type: 'string' },
+  units: { type: 'string' },
+  json: { type: 'string' },
+  markdown: { type: 'boolean' },
+  'keep-images': { type: 'boolean' },
+  'no-fail-on-budget': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>['values'];
+  try {
+    args = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    process.stderr.write(`image-size-report: ${messageOf(error)}\nRun image-size-report --help for the options.\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${TOOL.version}\n`);
+    return 0;
+  }
+  try {
+    const workingDirectory = path.resolve(args['working-directory'] ?? '.');
+    const { raw: fromFile } = loadConfigFile(workingDirectory, args.config);
+    const fromFlags: RawSettings = {
+      variants: args.variants,
+      budgets: args.budgets,
+      context: args.context,
+      'build-args': args['build-arg'],
+      'no-cache': args['no-cache'],
+      pull: args.pull,
+      builder: args.builder,
+      timeout: args.timeout,
+      units: args.units,
+      'keep-images': args['keep-images'],
+      ...(args['no-fail-on-budget'] ? { 'fail-on-budget': false } : {}),
+      ...(args['baseline-file'] ? { baseline: 'file', 'baseline-file': args['baseline-file'] } : {}),
+      ...(args.base ? { baseline: 'rebuild' } : {}),
+    };
+    const given = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) as RawSettings;
+    const settings = resolveSettings({ ...fromFile, ...given }, process.env);
+    if (args.base && args['baseline-file']) throw new InputError('--base and --baseline-file cannot be used together; pick one base.');
+
+    const report = await createReport({
+      settings,
+      workingDirectory,
+      engine: new DockerEngine(),
+      baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
+      head: {},
+      runId: `cli-${Date.now().toString(36)}`,
+      log: terminalLogger(Boolean(args.verbose)),
+    });
+    if (args.json) {
+      const json = JSON.stringify(report, null, 2) + '\n';
+      if (args.json === '-') process.stdout.write(json);
+      else writeFileSync(path.resolve(args.json), json);
+    }
+    if (args.json !== '-') process.stdout.write(args.markdown ? renderMarkdown(report, { headLabel: 'Current' }) : renderText(report));
+    const buildFailed = report.variants.some((v) => v.head.status !== 'built');
+    const broken = report.budgets.some((c) => c.outcome === 'fail');
+    return buildFailed || (broken && settings.failOnBudget) ? 1 : 0;
+  } catch (error) {
+    if (isUserError(error)) {
+      process.stderr.write(`image-size-report: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`image-size-report: unexpected error: ${messageOf(error)}\n`);
+    if (process.env.DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return 2;
+  }
+}
+
+function cliBaseline(baseline: string, baselineFile: string | undefined, cwd: string, base?: string): BaselinePlan {
+  if (base) return { source: 'rebuild', commit: base, ref: base };
+  if (baseline === 'file') return { source: 'file', file: path.resolve(cwd, baselineFile!) };
+  if (baseline === 'rebuild') throw new InputError('baseline is "rebuild": name the base with --base REF (e.g. --base origin/main).');
+  return { source: 'none' };
+}
+
+function terminalLogger(verbose: boolean): Logger {
+  return {
+    info: (m) => process.stderr.write(`${m}\n`),
+    warning: (m) => process.stderr.write(`warning: ${m}\n`),
+    async group(title, fn) {
+      process.stderr.write(`${title}...\n`);
+      const started = performance.now();
+      const result = await fn();
+      process.stderr.write(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      return result;
+    },
+    buildLine: (line) => {
+      if (verbose) process.stderr.write(`  ${line}\n`);
+    },
+  };
+}
+

@@ -1,0 +1,44 @@
+/** What the workflow run is about, read from the event payload the runner wrote (GITHUB_EVENT_PATH). */
+import { context } from '@actions/github';
+
+export interface PullRequestInfo {
+  owner: string;
+  repo: string;
+  number: number;
+  baseSha: string;
+  baseRef: string;
+  headSha: string;
+  headRef: string;
+  /** The head lives in another repository: the token is read-only then. */
+  fromFork: boolean;
+}
+
+export function eventName(): string {
+  return context.eventName;
+}
+
+/** The pull request of a pull_request or pull_request_target event, or undefined for other events. */
+export function pullRequest(): PullRequestInfo | undefined {
+  const pr = context.payload.pull_request as
+    | { number: number; base: { sha: string; ref: string; repo?: { full_name?: string } }; head: { sha: string; ref: string; repo?: { full_name?: string } | null } }
+    | undefined;
+  if (!pr?.base?.sha || !pr.head?.sha) return undefined;
+  const baseRepo = pr.base.repo?.full_name ?? `${context.repo.owner}/${context.repo.repo}`;
+  return {
+    owner: context.repo.owner,
+    repo: context.repo.repo,
+    number: pr.number,
+    baseSha: pr.base.sha,
+    baseRef: pr.base.ref,
+    headSha: pr.head.sha,
+    headRef: pr.head.ref,
+    fromFork: !pr.head.repo || pr.head.repo.full_name !== baseRepo,
+  };
+}
+
+/** The commit and ref of this run, for the report. */
+export function currentCommit(): { sha?: string; ref?: string } {
+  const pr = pullRequest();
+  if (pr) return { sha: pr.headSha, ref: pr.headRef };
+  return { sha: context.sha || undefined, ref: context.ref?.replace(/^refs\/heads\//, '') || undefined };
+}

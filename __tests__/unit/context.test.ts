@@ -20,14 +20,14 @@ async function entries(stream: NodeJS.ReadableStream): Promise<Map<string, { typ
   const found = new Map<string, { type: string; uid: number; body: string }>();
   extract.on('entry', (header, body, next) => {
     const chunks: Buffer[] = [];
-    body.on('data', (c: Buffer) => chunks.push(c));
+    body.on('data', (c: unknown) => chunks.push(c as Buffer));
     body.on('end', () => {
       found.set(header.name.replace(/\/$/, ''), { type: header.type ?? 'file', uid: header.uid ?? -1, body: Buffer.concat(chunks).toString() });
       next();
     });
   });
-  const done = new Promise((resolve, reject) => {
-    extract.on('finish', resolve);
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('finish', () => resolve());
     extract.on('error', reject);
   });
   stream.pipe(extract);

@@ -38,11 +38,15 @@ export interface PipelineInput {
 export async function createReport(input: PipelineInput): Promise<Report> {
   const { settings, workingDirectory, engine, log } = input;
   prepareHead(workingDirectory, settings.variants); // bad config fails before the engine is even asked
+  const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
   const engineInfo = await engine.connect();
   const createdTags: string[] = [];
   try {
     const head = await measureSide(engine, workingDirectory, 'head', settings.variants, settings, input.runId, log, createdTags);
-    const base = await measureBase(input, createdTags);
+    const base: BaseOutcome =
+      input.baseline.source === 'file' && saved
+        ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
+        : await rebuildBase(input, createdTags);
     return assemble(input, engineInfo, head, base);
   } finally {
     if (!settings.keepImages) await removeImages(engine, createdTags, log);
@@ -54,13 +58,9 @@ interface BaseOutcome {
   meta: Report['base'];
 }
 
-async function measureBase(input: PipelineInput, createdTags: string[]): Promise<BaseOutcome> {
+async function rebuildBase(input: PipelineInput, createdTags: string[]): Promise<BaseOutcome> {
   const plan = input.baseline;
-  if (plan.source === 'none') return { meta: { source: 'none' } };
-  if (plan.source === 'file') {
-    const saved = readBaselineFile(plan.file);
-    return { results: saved.results, meta: { source: 'file', file: plan.file, sha: saved.sha, ref: saved.ref } };
-  }
+  if (plan.source !== 'rebuild') return { meta: { source: 'none' } };
   const git = new Git(input.workingDirectory);
   const top = await git.topLevel();
   const sha = await git.ensureCommit(plan.commit);

@@ -1,0 +1,150 @@
+// Building real images with the real engine: what the tool measures must be what Docker reports.
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { EnvironmentError, InputError } from '../../src/errors.js';
+import { createReport } from '../../src/pipeline.js';
+import type { BuiltResult, Report } from '../../src/report/types.js';
+import { resolveSettings, type RawSettings } from '../../src/settings/schema.js';
+import { dockerInspect, removeImage, toolImageTags } from '../support/docker-cli.js';
+import { memoryLogger, repoFromFixture } from '../support/workspace.js';
+
+const TINY_VARIANTS = { 'single-stage': 'Dockerfile.single', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } };
+const kept: string[] = [];
+
+afterAll(() => kept.forEach(removeImage));
+
+async function run(dir: string, raw: RawSettings, runId: string): Promise<{ report: Report; log: ReturnType<typeof memoryLogger> }> {
+  const log = memoryLogger();
+  const report = await createReport({
+    settings: resolveSettings(raw),
+    workingDirectory: dir,
+    engine: new DockerEngine(),
+    baseline: { source: 'none' },
+    head: {},
+    runId,
+    log,
+  });
+  return { report, log };
+}
+
+const builtHead = (report: Report, name: string) => {
+  const head = report.variants.find((v) => v.name === name)!.head;
+  expect(head.status).toBe('built');
+  return head as BuiltResult;
+};
+
+describe.each(['buildkit', 'legacy'] as const)('with the %s builder', (builder) => {
+  it('measures size and layers exactly as the engine reports them, and the multi-stage image is smaller', async () => {
+    const { dir } = repoFromFixture('tiny-app');
+    const runId = `measure-${builder}`;
+    const { report } = await run(dir, { variants: TINY_VARIANTS, builder, 'keep-images': true }, runId);
+    const tags = { single: `image-size-report/single-stage:head-${runId}`, multi: `image-size-report/multi-stage:head-${runId}` };
+    kept.push(tags.single, tags.multi);
+
+    const single = builtHead(report, 'single-stage');
+    const multi = builtHead(report, 'multi-stage');
+    const engineSingle = dockerInspect(tags.single);
+    const engineMulti = dockerInspect(tags.multi);
+    expect(single.imageId).toBe(engineSingle.Id);
+    expect(single.sizeBytes).toBe(engineSingle.Size);
+    expect(single.layers).toBe(engineSingle.RootFS.Layers.length);
+    expect(multi.sizeBytes).toBe(engineMulti.Size);
+    expect(multi.layers).toBe(engineMulti.RootFS.Layers.length);
+
+    const busybox = dockerInspect('busybox:latest');
+    // busybox + WORKDIR + RUN + COPY; busybox + COPY + COPY
+    expect(single.layers).toBe(busybox.RootFS.Layers.length + 3);
+    expect(multi.layers).toBe(busybox.RootFS.Layers.length + 2);
+    // The single-stage image carries the 1,000,000-byte toolchain; the multi-stage one does not.
+    expect(single.sizeBytes - busybox.Size).toBeGreaterThanOrEqual(1_000_000);
+    expect(multi.sizeBytes - busybox.Size).toBeLessThan(10_000);
+    expect(single.buildMs).toBeGreaterThan(0);
+
+    const variants = Object.fromEntries(report.variants.map((v) => [v.name, v.stages]));
+    expect(variants).toEqual({ 'single-stage': 1, 'multi-stage': 2 });
+    expect(report.comparisons).toEqual([
+      { variant: 'multi-stage', reference: 'single-stage', ratio: multi.sizeBytes / single.sizeBytes, savedBytes: single.sizeBytes - multi.sizeBytes },
+    ]);
+    expect(report.engine.storage).toBe('overlay2');
+    expect(report.status).toBe('pass');
+  });
+});
+
+describe('one variant failing', () => {
+  it('reports the failing step and output, still measures the others, fails the run and keeps the build arg out', async () => {
+    const { dir } = repoFromFixture('tiny-app');
+    writeFileSync(path.join(dir, 'Dockerfile.broken'), 'FROM busybox:latest\nARG TOKEN\nRUN echo "token is $TOKEN" && echo compiling && exit 7\n');
+    const { report, log } = await run(
+      dir,
+      { variants: { ...TINY_VARIANTS, broken: 'Dockerfile.broken' }, 'build-args': 'TOKEN=hunter2 with spaces' },
+      'failing',
+    );
+    const broken = report.variants.find((v) => v.name === 'broken')!.head;
+    expect(broken.status).toBe('failed');
+    if (broken.status !== 'failed') return;
+    expect(broken.failedStep).toMatch(/^\[2\/2\] RUN echo "token is \*\*\*" && echo compiling && exit 7$/);
+    expect(broken.error).toMatch(/exit code: 7/);
+    expect(broken.log).toEqual(['token is ***', 'compiling']);
+    expect(builtHead(report, 'single-stage').sizeBytes).toBeGreaterThan(1_000_000);
+    expect(builtHead(report, 'multi-stage').layers).toBeGreaterThan(0);
+    expect(report.status).toBe('fail');
+    expect(JSON.stringify(report)).not.toContain('hunter2');
+    expect(log.lines.join('\n')).not.toContain('hunter2');
+    expect(log.warnings).toEqual([expect.stringMatching(/^broken \(head\) failed to build: .*exit code: 7/)]);
+  });
+});
+
+describe('clean-up', () => {
+  it('removes the images it built and leaves images it did not build alone', async () => {
+    const { dir } = repoFromFixture('tiny-app');
+    const before = dockerInspect('busybox:latest').Id;
+    await run(dir, { variants: TINY_VARIANTS }, 'cleanup');
+    expect(toolImageTags().filter((t) => t.endsWith('-cleanup'))).toEqual([]);
+    expect(dockerInspect('busybox:latest').Id).toBe(before);
+  });
+});
+
+describe('bad input and a missing engine', () => {
+  it('refuses an unknown target and a missing Dockerfile before building anything', async () => {
+    const { dir } = repoFromFixture('tiny-app');
+    await expect(run(dir, { variants: { web: { dockerfile: 'Dockerfile', target: 'runtme' } } }, 'x')).rejects.toThrow(
+      new InputError('variants.web: target "runtme" is not a stage of Dockerfile (stages: builder, runtime).'),
+    );
+    await expect(run(dir, { variants: { web: 'Dockerfile.missing', ok: 'Dockerfile' } }, 'x')).rejects.toThrow(
+      /^variants\.web: Dockerfile "Dockerfile\.missing" does not exist \(looked for .*Dockerfile\.missing\)\.$/,
+    );
+  });
+
+  it('says plainly when the engine is not there', async () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'unix:///tmp/isr-no-such-docker.sock';
+    try {
+      const error = await new DockerEngine().connect().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EnvironmentError);
+      expect((error as Error).message).toBe(
+        "The Docker engine is not reachable at unix:///tmp/isr-no-such-docker.sock (no socket there). Start Docker (on this project's machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.",
+      );
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  });
+
+  it('gives up on an engine that accepts the connection but never answers', async () => {
+    const silent = createServer(() => {}); // accepts, says nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = `tcp://127.0.0.1:${port}`;
+    try {
+      await expect(new DockerEngine().connect()).rejects.toThrow(/not reachable at tcp:\/\/127\.0\.0\.1:\d+ \(no answer within 5 s\)/);
+    } finally {
+      process.env.DOCKER_HOST = saved;
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      silent.close();
+    }
+  });
+});

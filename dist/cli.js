@@ -22,7 +22,7 @@ import {
   renderMarkdown,
   resolveSettings,
   unitsNote
-} from "./chunks/chunk-K3XFN23R.js";
+} from "./chunks/chunk-7UGJAVMW.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -20,7 +20,7 @@ import {
   messageOf,
   renderMarkdown,
   resolveSettings
-} from "./chunks/chunk-K3XFN23R.js";
+} from "./chunks/chunk-7UGJAVMW.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -83,7 +83,7 @@ function verdictLine(report: Report): string {
 }
 
 function footnote(report: Report): string {
-  const parts = [`Size: ${escapeInline(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`];
+  const parts = [`Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`];
   parts.push('Layers: filesystem layers, base image included. Build time: wall time of the build; cached steps show a warm build.');
   if (hasBase(report)) {
     const b = report.base;
@@ -106,7 +106,8 @@ function shortSha(sha?: string): string {
 export function escapeInline(text: string, max = 200): string {
   const flat = text.replace(/[\r\n]+/g, ' ');
   const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  return cut.replace(/[\\`*_{}[\]<>()#+!|~@&]/g, (c) => `\\${c}`);
+  // `(`, `)`, `!` and `+` need no escape once `[` and `]` are escaped and text never starts a line.
+  return cut.replace(/[\\`*_{}[\]<>#|~@&]/g, (c) => `\\${c}`);
 }
 
 /** An inline code span that its content cannot close; pipes escaped so it survives inside a table. */

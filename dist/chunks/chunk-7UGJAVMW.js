@@ -91723,7 +91723,7 @@ function verdictLine(report) {
   return [`\u274C ${parts.join(", ")}.`, ...lines.length ? ["", ...lines] : []].join("\n");
 }
 function footnote(report) {
-  const parts = [`Size: ${escapeInline(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`];
+  const parts = [`Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`];
   parts.push("Layers: filesystem layers, base image included. Build time: wall time of the build; cached steps show a warm build.");
   if (hasBase(report)) {
     const b = report.base;
@@ -91740,7 +91740,7 @@ function shortSha(sha) {
 function escapeInline(text, max = 200) {
   const flat = text.replace(/[\r\n]+/g, " ");
   const cut = flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
-  return cut.replace(/[\\`*_{}[\]<>()#+!|~@&]/g, (c) => `\\${c}`);
+  return cut.replace(/[\\`*_{}[\]<>#|~@&]/g, (c) => `\\${c}`);
 }
 function codeSpan(text, max = 200) {
   const flat = text.replace(/[\r\n]+/g, " ");

@@ -22,7 +22,7 @@ import {
   renderMarkdown,
   resolveSettings,
   unitsNote
-} from "./chunks/chunk-7UGJAVMW.js";
+} from "./chunks/chunk-SKL45WBQ.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -20,7 +20,7 @@ import {
   messageOf,
   renderMarkdown,
   resolveSettings
-} from "./chunks/chunk-7UGJAVMW.js";
+} from "./chunks/chunk-SKL45WBQ.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

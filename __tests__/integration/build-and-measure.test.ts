@@ -8,7 +8,7 @@ import { EnvironmentError, InputError } from '../../src/errors.js';
 import { createReport } from '../../src/pipeline.js';
 import type { BuiltResult, Report } from '../../src/report/types.js';
 import { resolveSettings, type RawSettings } from '../../src/settings/schema.js';
-import { dockerInspect, removeImage, toolImageTags } from '../support/docker-cli.js';
+import { allImageIds, dockerInspect, removeImage, toolImageTags } from '../support/docker-cli.js';
 import { memoryLogger, repoFromFixture } from '../support/workspace.js';
 
 const TINY_VARIANTS = { 'single-stage': 'Dockerfile.single', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } };
@@ -104,6 +104,17 @@ describe('clean-up', () => {
     await run(dir, { variants: TINY_VARIANTS }, 'cleanup');
     expect(toolImageTags().filter((t) => t.endsWith('-cleanup'))).toEqual([]);
     expect(dockerInspect('busybox:latest').Id).toBe(before);
+  });
+});
+
+describe('a failed legacy build', () => {
+  it('leaves none of the intermediate images it committed behind', async () => {
+    const { dir } = repoFromFixture('tiny-app');
+    writeFileSync(path.join(dir, 'Dockerfile.broken'), 'FROM busybox:latest\nRUN echo one > /one\nRUN echo two > /two\nRUN exit 1\n');
+    const before = allImageIds();
+    const { report } = await run(dir, { variants: { broken: 'Dockerfile.broken' }, builder: 'legacy', 'no-cache': true }, 'legacy-fail');
+    expect(report.variants[0].head).toMatchObject({ status: 'failed', failedStep: 'Step 4/5 : RUN exit 1' });
+    expect(allImageIds()).toEqual(before);
   });
 });
 

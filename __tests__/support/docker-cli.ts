@@ -18,3 +18,9 @@ export function removeImage(ref: string): void {
     // already gone
   }
 }
+
+/** IDs of every image, intermediate ones included, sorted. */
+export function allImageIds(): string[] {
+  const out = execFileSync('docker', ['images', '--all', '--quiet', '--no-trunc'], { encoding: 'utf8' });
+  return [...new Set(out.split('\n').filter(Boolean))].sort();
+}

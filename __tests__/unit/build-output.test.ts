@@ -42,6 +42,19 @@ describe('legacy builder output', () => {
     expect(outcome.logTail).toEqual(['using fixture-token', 'line2']);
   });
 
+  it('lists the intermediate images the build committed, but not the base image', () => {
+    // Recorded warm: FROM's fdbd93f3828b is busybox and the ARG step's 97380253d7bc came from the cache.
+    expect(parseBuildOutput(stream('legacy-failed.ndjson')).createdImages).toEqual([]);
+    // The same build cold: the ARG step runs and commits 97380253d7bc itself.
+    const cold = stream('legacy-failed.ndjson').replace(
+      '{"stream":" ---\\u003e Using cache\\n"}',
+      '{"stream":" ---\\u003e Running in 0123456789ab\\n"}\n{"stream":"Removing intermediate container 0123456789ab\\n"}',
+    );
+    expect(cold).not.toEqual(stream('legacy-failed.ndjson'));
+    expect(parseBuildOutput(cold).createdImages).toEqual(['97380253d7bc']);
+    expect(parseBuildOutput(stream('buildkit-failed.ndjson')).createdImages).toEqual([]);
+  });
+
   it('reads the image ID of a successful build and its steps', () => {
     const outcome = parseBuildOutput(stream('legacy-ok.ndjson'));
     expect(outcome.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);

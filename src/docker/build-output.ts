@@ -52,6 +52,11 @@ export interface BuildOutcome {
   failedStep?: string;
   /** The last lines of output of the failed step (or of the build). */
   logTail: string[];
+  /**
+   * Legacy builder only: IDs of the intermediate images this build committed (not those it took from the cache
+   * or the base image), oldest first. A failed legacy build leaves them behind; they are ours to remove.
+   */
+  createdImages: string[];
   /** Dockerfile steps other than FROM that ran or came from the cache. */
   steps: number;
   /** Of those, how many came from the build cache. */
@@ -66,6 +71,8 @@ const TAIL_LINES = 30;
 const BUILDKIT_STEP = /^\[(?:[^\]\s]+ )?\d+\/\d+\] (?!FROM )/;
 const LEGACY_STEP = /^Step \d+\/\d+ : /;
 const LEGACY_FROM = /^Step \d+\/\d+ : FROM /i;
+/** The image a legacy step committed: ` ---> 0123456789ab`. */
+const LEGACY_COMMIT = /^ ---> ([0-9a-f]{12,64})$/;
 
 /** Incremental parser: feed it chunks of the response body, then call `finish()`. */
 export class BuildOutputParser {
@@ -80,6 +87,8 @@ export class BuildOutputParser {
   private legacyStep?: string;
   private legacySteps = 0;
   private legacyCached = 0;
+  private legacyStepReused = false;
+  private readonly legacyCreated: string[] = [];
 
   constructor(private readonly onLine?: (line: string) => void) {}
 
@@ -99,6 +108,7 @@ export class BuildOutputParser {
       error: this.error,
       failedStep: this.error ? this.legacyStep : undefined,
       logTail: this.legacyTail(),
+      createdImages: [...this.legacyCreated],
       steps: this.legacySteps,
       cachedSteps: this.legacyCached,
     };
@@ -141,11 +151,17 @@ export class BuildOutputParser {
     for (const raw of text.split('\n')) {
       const line = raw.replace(/\r$/, '');
       if (!line.trim()) continue;
+      const committed = LEGACY_COMMIT.exec(line);
       if (LEGACY_STEP.test(line)) {
         this.legacyStep = line;
-        if (!LEGACY_FROM.test(line)) this.legacySteps += 1;
+        // A FROM step's " ---> id" is the base image: never ours.
+        this.legacyStepReused = LEGACY_FROM.test(line);
+        if (!this.legacyStepReused) this.legacySteps += 1;
       } else if (line.trim() === '---> Using cache') {
         this.legacyCached += 1;
+        this.legacyStepReused = true;
+      } else if (committed && !this.legacyStepReused) {
+        this.legacyCreated.push(committed[1]);
       }
       this.legacyLines.push(line);
       if (this.legacyLines.length > TAIL_LINES * 4) this.legacyLines.splice(0, this.legacyLines.length - TAIL_LINES);
@@ -196,6 +212,7 @@ export class BuildOutputParser {
       logTail: (failedDigest ? this.vertexLogs.get(failedDigest) ?? [] : []).slice(-TAIL_LINES),
       steps: steps.length,
       cachedSteps: steps.filter((v) => v.cached).length,
+      createdImages: [], // BuildKit commits no intermediate images
     };
   }
 }

@@ -115,6 +115,7 @@ export class DockerEngine {
     } catch (error) {
       packed.stream.destroy();
       const outcome = parser.finish();
+      await this.removeIntermediates(outcome.createdImages);
       const durationMs = performance.now() - started;
       if (signal.aborted) {
         return { ...outcome, imageId: undefined, error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}`, durationMs };
@@ -123,10 +124,25 @@ export class DockerEngine {
     }
     const outcome = parser.finish();
     const durationMs = performance.now() - started;
+    if (outcome.error || !outcome.imageId) await this.removeIntermediates(outcome.createdImages);
     if (!outcome.error && !outcome.imageId) {
       return { ...outcome, error: 'the build ended without producing an image', durationMs };
     }
     return { ...outcome, durationMs };
+  }
+
+  /**
+   * A failed legacy build leaves the images of its completed steps behind, untagged. Remove exactly those this
+   * build committed, newest first, without pruning parents (which may be someone's build cache).
+   */
+  private async removeIntermediates(ids: string[]): Promise<void> {
+    for (const id of [...ids].reverse()) {
+      try {
+        await this.docker.getImage(id).remove({ noprune: true });
+      } catch {
+        // still in use (a child we did not make, a container): then it is not ours to force
+      }
+    }
   }
 
   async inspect(reference: string): Promise<ImageFacts> {

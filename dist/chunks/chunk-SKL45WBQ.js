@@ -89887,6 +89887,7 @@ var TAIL_LINES = 30;
 var BUILDKIT_STEP = /^\[(?:[^\]\s]+ )?\d+\/\d+\] (?!FROM )/;
 var LEGACY_STEP = /^Step \d+\/\d+ : /;
 var LEGACY_FROM = /^Step \d+\/\d+ : FROM /i;
+var LEGACY_COMMIT = /^ ---> ([0-9a-f]{12,64})$/;
 var BuildOutputParser = class {
   constructor(onLine) {
     this.onLine = onLine;
@@ -89903,6 +89904,8 @@ var BuildOutputParser = class {
   legacyStep;
   legacySteps = 0;
   legacyCached = 0;
+  legacyStepReused = false;
+  legacyCreated = [];
   push(chunk) {
     const text = this.pending + chunk.toString();
     const lines = text.split("\n");
@@ -89918,6 +89921,7 @@ var BuildOutputParser = class {
       error: this.error,
       failedStep: this.error ? this.legacyStep : void 0,
       logTail: this.legacyTail(),
+      createdImages: [...this.legacyCreated],
       steps: this.legacySteps,
       cachedSteps: this.legacyCached
     };
@@ -89957,11 +89961,16 @@ var BuildOutputParser = class {
     for (const raw of text.split("\n")) {
       const line = raw.replace(/\r$/, "");
       if (!line.trim()) continue;
+      const committed = LEGACY_COMMIT.exec(line);
       if (LEGACY_STEP.test(line)) {
         this.legacyStep = line;
-        if (!LEGACY_FROM.test(line)) this.legacySteps += 1;
+        this.legacyStepReused = LEGACY_FROM.test(line);
+        if (!this.legacyStepReused) this.legacySteps += 1;
       } else if (line.trim() === "---> Using cache") {
         this.legacyCached += 1;
+        this.legacyStepReused = true;
+      } else if (committed && !this.legacyStepReused) {
+        this.legacyCreated.push(committed[1]);
       }
       this.legacyLines.push(line);
       if (this.legacyLines.length > TAIL_LINES * 4) this.legacyLines.splice(0, this.legacyLines.length - TAIL_LINES);
@@ -90009,7 +90018,9 @@ var BuildOutputParser = class {
       failedStep: this.error || failed ? failed?.[1].name : void 0,
       logTail: (failedDigest ? this.vertexLogs.get(failedDigest) ?? [] : []).slice(-TAIL_LINES),
       steps: steps.length,
-      cachedSteps: steps.filter((v) => v.cached).length
+      cachedSteps: steps.filter((v) => v.cached).length,
+      createdImages: []
+      // BuildKit commits no intermediate images
     };
   }
 };
@@ -90138,6 +90149,7 @@ var DockerEngine = class _DockerEngine {
     } catch (error) {
       packed.stream.destroy();
       const outcome2 = parser.finish();
+      await this.removeIntermediates(outcome2.createdImages);
       const durationMs2 = performance.now() - started;
       if (signal.aborted) {
         return { ...outcome2, imageId: void 0, error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}`, durationMs: durationMs2 };
@@ -90146,10 +90158,23 @@ var DockerEngine = class _DockerEngine {
     }
     const outcome = parser.finish();
     const durationMs = performance.now() - started;
+    if (outcome.error || !outcome.imageId) await this.removeIntermediates(outcome.createdImages);
     if (!outcome.error && !outcome.imageId) {
       return { ...outcome, error: "the build ended without producing an image", durationMs };
     }
     return { ...outcome, durationMs };
+  }
+  /**
+   * A failed legacy build leaves the images of its completed steps behind, untagged. Remove exactly those this
+   * build committed, newest first, without pruning parents (which may be someone's build cache).
+   */
+  async removeIntermediates(ids) {
+    for (const id of [...ids].reverse()) {
+      try {
+        await this.docker.getImage(id).remove({ noprune: true });
+      } catch {
+      }
+    }
   }
   async inspect(reference) {
     const image = await this.docker.getImage(reference).inspect();

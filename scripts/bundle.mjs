@@ -1,6 +1,7 @@
 // Bundles the action (dist/index.js) and the command-line tool (dist/cli.js) with esbuild, and copies what
 // dockerode reads from disk at run time (its BuildKit session .proto files) next to them.
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
@@ -16,7 +17,7 @@ const banner = [
   'const __dirname = __isrDirname(__filename);',
 ].join('\n');
 
-await build({
+const result = await build({
   entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' },
   outdir: 'dist',
   bundle: true,
@@ -30,9 +31,13 @@ await build({
   external: ['cpu-features', '*.node'],
   legalComments: 'none',
   logLevel: 'warning',
+  metafile: true,
 });
 
-// dockerode loads lib/proto/*.proto relative to its own file; in the bundle that is dist/ (and dist/chunks/).
-for (const dir of ['dist/proto', 'dist/chunks/proto']) {
-  cpSync('node_modules/dockerode/lib/proto', dir, { recursive: true });
-}
+// dockerode loads lib/proto/*.proto from `${__dirname}/proto`: copy them next to the output file that holds
+// that code (esbuild decides which file, the shared chunk today).
+const loaders = Object.keys(result.metafile.outputs).filter(
+  (file) => file.endsWith('.js') && readFileSync(file, 'utf8').includes('auth.proto'),
+);
+if (loaders.length === 0) throw new Error('no bundled file loads dockerode\'s .proto files: check scripts/bundle.mjs');
+for (const file of loaders) cpSync('node_modules/dockerode/lib/proto', path.join(path.dirname(file), 'proto'), { recursive: true });

@@ -19909,6 +19909,7 @@ var require_lib = __commonJS({
 });
 
 // src/action/main.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os5 from "node:os";
 import path2 from "node:path";
@@ -24711,7 +24712,17 @@ function readActionSettings(env = process.env) {
 var actionsLogger = {
   info: (m) => info(m),
   warning: (m) => warning(m),
-  group: (title, fn) => group(title, fn),
+  // Build output is untrusted: between stop-commands markers the runner does not act on `::command::` lines
+  // a Dockerfile may print (add-mask, error, set-output, ...).
+  group: (title, fn) => group(title, async () => {
+    const resume = randomUUID2();
+    process.stdout.write(`::stop-commands::${resume}${os5.EOL}`);
+    try {
+      return await fn();
+    } finally {
+      process.stdout.write(`::${resume}::${os5.EOL}`);
+    }
+  }),
   buildLine: (line) => info(line)
 };
 async function run() {

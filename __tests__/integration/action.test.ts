@@ -134,6 +134,26 @@ describe('on a pull request', () => {
   });
 });
 
+describe('build output in the log', () => {
+  it('cannot issue workflow commands: it is fenced with stop-commands', async () => {
+    const repo = pullRequestRepo();
+    writeFileSync(path.join(repo.dir, 'Dockerfile.loud'), 'FROM busybox:latest\nRUN echo "::error::injected by the build" && echo "::add-mask::busybox"\n');
+    const run = await runAction(options(repo, { variants: 'loud: Dockerfile.loud', baseline: 'none', comment: 'false' }));
+    expect(run.code).toBe(0);
+    let fence: string | undefined;
+    const live: string[] = [];
+    for (const line of run.stdout.split('\n')) {
+      const stop = /^::stop-commands::(.+)$/.exec(line);
+      if (fence === undefined && stop) fence = stop[1];
+      else if (fence !== undefined && line === `::${fence}::`) fence = undefined;
+      else if (fence === undefined && line.startsWith('::')) live.push(line);
+    }
+    expect(run.stdout).toContain('::error::injected by the build'); // shown, as text
+    expect(live.filter((l) => l.includes('injected') || l.startsWith('::add-mask::'))).toEqual([]);
+    expect(fence).toBeUndefined(); // commands are on again after the build
+  });
+});
+
 describe('on a pull request from a fork', () => {
   it('cannot comment with the read-only token, so it warns once and keeps the summary and report', async () => {
     await github.close();

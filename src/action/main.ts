@@ -2,6 +2,7 @@
  * The GitHub Action: read the inputs, run the pipeline, and publish the result everywhere it belongs (JSON
  * report, outputs, job summary, pull-request comment), then pass or fail the step.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,18 @@ import { readActionSettings } from './inputs.js';
 const actionsLogger: Logger = {
   info: (m) => core.info(m),
   warning: (m) => core.warning(m),
-  group: (title, fn) => core.group(title, fn),
+  // Build output is untrusted: between stop-commands markers the runner does not act on `::command::` lines
+  // a Dockerfile may print (add-mask, error, set-output, ...).
+  group: (title, fn) =>
+    core.group(title, async () => {
+      const resume = randomUUID();
+      process.stdout.write(`::stop-commands::${resume}${os.EOL}`);
+      try {
+        return await fn();
+      } finally {
+        process.stdout.write(`::${resume}::${os.EOL}`);
+      }
+    }),
   buildLine: (line) => core.info(line),
 };
 

@@ -107,6 +107,19 @@ describe('clean-up', () => {
   });
 });
 
+describe('a build that hangs', () => {
+  it('is stopped at the timeout and reported as failed; the other variants are still measured', async () => {
+    const { dir } = repoFromFixture('tiny-app');
+    writeFileSync(path.join(dir, 'Dockerfile.slow'), 'FROM busybox:latest\nRUN sleep 60\n');
+    const { report } = await run(dir, { variants: { slow: 'Dockerfile.slow', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } }, timeout: '3s' }, 'timeout');
+    const slow = report.variants.find((v) => v.name === 'slow')!.head;
+    expect(slow).toMatchObject({ status: 'failed', error: 'the build did not finish within the timeout of 3s' });
+    expect(builtHead(report, 'multi-stage').layers).toBeGreaterThan(0);
+    expect(report.status).toBe('fail');
+    expect(toolImageTags().filter((t) => t.endsWith('-timeout'))).toEqual([]);
+  });
+});
+
 describe('a failed legacy build', () => {
   it('leaves none of the intermediate images it committed behind', async () => {
     const { dir } = repoFromFixture('tiny-app');

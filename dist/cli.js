@@ -22,7 +22,7 @@ import {
   renderMarkdown,
   resolveSettings,
   unitsNote
-} from "./chunks/chunk-SKL45WBQ.js";
+} from "./chunks/chunk-N5ATC5P6.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -47,6 +47,7 @@ function renderText(report, headLabel = "Current") {
     out.push(...variant.head.log.map((line) => `  | ${line}`));
   }
   for (const check of report.budgets.filter((c) => c.outcome === "fail")) out.push("", describeBreach(check, report.units));
+  if (report.base.error) out.push("", `No comparison: ${report.base.error}`);
   out.push("", `Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`);
   out.push(`Result: ${report.status.toUpperCase()}`);
   return out.join("\n") + "\n";

@@ -20,7 +20,7 @@ import {
   messageOf,
   renderMarkdown,
   resolveSettings
-} from "./chunks/chunk-SKL45WBQ.js";
+} from "./chunks/chunk-N5ATC5P6.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

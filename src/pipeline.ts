@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { changeBetween, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
-import { messageOf } from './errors.js';
+import { isUserError, messageOf } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
 import { measureSide, prepareHead, type Logger, type SideMeasurement } from './measure/measure.js';
@@ -61,19 +61,30 @@ interface BaseOutcome {
 async function rebuildBase(input: PipelineInput, createdTags: string[]): Promise<BaseOutcome> {
   const plan = input.baseline;
   if (plan.source !== 'rebuild') return { meta: { source: 'none' } };
+  const ref = plan.ref ?? plan.commit;
   const git = new Git(input.workingDirectory);
-  const top = await git.topLevel();
-  const sha = await git.ensureCommit(plan.commit);
-  const parent = mkdtempSync(path.join(input.tempDirectory ?? os.tmpdir(), 'image-size-report-base-'));
-  const worktree = path.join(parent, 'tree');
-  await git.addWorktree(worktree, sha);
+  let checkout: { top: string; sha: string; parent: string; worktree: string };
   try {
-    const root = path.join(worktree, path.relative(top, input.workingDirectory));
+    const top = await git.topLevel();
+    const sha = await git.ensureCommit(plan.commit);
+    const parent = mkdtempSync(path.join(input.tempDirectory ?? os.tmpdir(), 'image-size-report-base-'));
+    checkout = { top, sha, parent, worktree: path.join(parent, 'tree') };
+    await git.addWorktree(checkout.worktree, sha);
+  } catch (error) {
+    // This change is measured already: report it without a base rather than not at all.
+    if (!isUserError(error)) throw error;
+    input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
+    const reason = 'the base could not be checked out';
+    const results = new Map(input.settings.variants.map((v) => [v.name, { status: 'absent', reason } as SideResult]));
+    return { results, meta: { source: 'rebuild', ref, error: error.message } };
+  }
+  try {
+    const root = path.join(checkout.worktree, path.relative(checkout.top, input.workingDirectory));
     const base = await measureSide(input.engine, root, 'base', input.settings.variants, input.settings, input.runId, input.log, createdTags);
-    return { results: base.results, meta: { source: 'rebuild', sha, ref: plan.ref ?? plan.commit } };
+    return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref } };
   } finally {
-    await git.removeWorktree(worktree);
-    rmSync(parent, { recursive: true, force: true });
+    await git.removeWorktree(checkout.worktree);
+    rmSync(checkout.parent, { recursive: true, force: true });
   }
 }
 

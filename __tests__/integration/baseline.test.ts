@@ -90,6 +90,31 @@ describe('baseline: rebuild', () => {
   });
 });
 
+describe('a base that cannot be checked out', () => {
+  it('still reports this change, with the reason and no comparison', async () => {
+    const { dir } = repoFromFixture('tiny-app'); // no origin to fetch from
+    const log = memoryLogger();
+    const missing = 'f'.repeat(40);
+    const result = await createReport({
+      settings: resolveSettings({ variants: VARIANTS, budgets: { 'multi-stage': { 'max-increase': '1%' } } }),
+      workingDirectory: dir,
+      engine: new DockerEngine(),
+      baseline: { source: 'rebuild', commit: missing, ref: 'main' },
+      head: {},
+      runId: 'no-base',
+      log,
+    });
+    expect(result.base).toEqual({ source: 'rebuild', ref: 'main', error: expect.stringMatching(/^The base commit f{40} is not in the checkout and could not be fetched from origin/) });
+    for (const v of result.variants) {
+      expect(v.head.status).toBe('built');
+      expect(v.base).toEqual({ status: 'absent', reason: 'the base could not be checked out' });
+    }
+    expect(result.budgets[0]).toMatchObject({ outcome: 'skipped', note: 'not in the base: the base could not be checked out' });
+    expect(result.status).toBe('pass');
+    expect(log.warnings).toEqual([expect.stringMatching(/^The base \(main\) could not be checked out, so there is no comparison/)]);
+  });
+});
+
 describe('baseline: file', () => {
   it('compares with a report saved by an earlier run', async () => {
     const { dir } = repoFromFixture('tiny-app');

@@ -87,7 +87,11 @@ function footnote(report: Report): string {
   parts.push('Layers: filesystem layers, base image included. Build time: wall time of the build; cached steps show a warm build.');
   if (hasBase(report)) {
     const b = report.base;
-    const what = b.source === 'file' ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ''}` : `rebuilt from ${b.ref ? `${codeSpan(b.ref)} at ` : ''}${shortSha(b.sha)}`;
+    const what = b.error
+      ? `not available (${escapeInline(b.error)})`
+      : b.source === 'file'
+        ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ''}`
+        : `rebuilt from ${b.ref ? `${codeSpan(b.ref)} at ` : ''}${shortSha(b.sha)}`;
     parts.push(`Base: ${what}.`);
   }
   const total = report.variants.reduce((sum, v) => sum + (v.head.status === 'built' ? v.head.buildMs : 0), 0);

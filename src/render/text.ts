@@ -21,6 +21,7 @@ export function renderText(report: Report, headLabel = 'Current'): string {
     out.push(...variant.head.log.map((line) => `  | ${line}`));
   }
   for (const check of report.budgets.filter((c) => c.outcome === 'fail')) out.push('', describeBreach(check, report.units));
+  if (report.base.error) out.push('', `No comparison: ${report.base.error}`);
   out.push('', `Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`);
   out.push(`Result: ${report.status.toUpperCase()}`);
   return out.join('\n') + '\n';

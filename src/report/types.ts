@@ -72,7 +72,8 @@ export interface Report {
   engine: { serverVersion: string; apiVersion: string; storage: string; containerdStore: boolean; sizeMeaning: string };
   units: Units;
   head: { ref?: string; sha?: string };
-  base: { source: 'rebuild' | 'file' | 'none'; ref?: string; sha?: string; file?: string };
+  /** `error`: the base could not be checked out; this change is still reported. */
+  base: { source: 'rebuild' | 'file' | 'none'; ref?: string; sha?: string; file?: string; error?: string };
   variants: VariantReport[];
   comparisons: StageComparison[];
   budgets: BudgetCheck[];

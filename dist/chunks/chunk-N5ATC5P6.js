@@ -91328,19 +91328,29 @@ async function createReport(input) {
 async function rebuildBase(input, createdTags) {
   const plan = input.baseline;
   if (plan.source !== "rebuild") return { meta: { source: "none" } };
+  const ref = plan.ref ?? plan.commit;
   const git = new Git(input.workingDirectory);
-  const top = await git.topLevel();
-  const sha = await git.ensureCommit(plan.commit);
-  const parent = mkdtempSync(path6.join(input.tempDirectory ?? os2.tmpdir(), "image-size-report-base-"));
-  const worktree = path6.join(parent, "tree");
-  await git.addWorktree(worktree, sha);
+  let checkout;
   try {
-    const root = path6.join(worktree, path6.relative(top, input.workingDirectory));
+    const top = await git.topLevel();
+    const sha = await git.ensureCommit(plan.commit);
+    const parent = mkdtempSync(path6.join(input.tempDirectory ?? os2.tmpdir(), "image-size-report-base-"));
+    checkout = { top, sha, parent, worktree: path6.join(parent, "tree") };
+    await git.addWorktree(checkout.worktree, sha);
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
+    const reason = "the base could not be checked out";
+    const results = new Map(input.settings.variants.map((v) => [v.name, { status: "absent", reason }]));
+    return { results, meta: { source: "rebuild", ref, error: error.message } };
+  }
+  try {
+    const root = path6.join(checkout.worktree, path6.relative(checkout.top, input.workingDirectory));
     const base = await measureSide(input.engine, root, "base", input.settings.variants, input.settings, input.runId, input.log, createdTags);
-    return { results: base.results, meta: { source: "rebuild", sha, ref: plan.ref ?? plan.commit } };
+    return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref } };
   } finally {
-    await git.removeWorktree(worktree);
-    rmSync(parent, { recursive: true, force: true });
+    await git.removeWorktree(checkout.worktree);
+    rmSync(checkout.parent, { recursive: true, force: true });
   }
 }
 function assemble(input, engine, head, base) {
@@ -91752,7 +91762,7 @@ function footnote(report) {
   parts.push("Layers: filesystem layers, base image included. Build time: wall time of the build; cached steps show a warm build.");
   if (hasBase(report)) {
     const b = report.base;
-    const what = b.source === "file" ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ""}` : `rebuilt from ${b.ref ? `${codeSpan(b.ref)} at ` : ""}${shortSha(b.sha)}`;
+    const what = b.error ? `not available (${escapeInline(b.error)})` : b.source === "file" ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ""}` : `rebuilt from ${b.ref ? `${codeSpan(b.ref)} at ` : ""}${shortSha(b.sha)}`;
     parts.push(`Base: ${what}.`);
   }
   const total = report.variants.reduce((sum, v) => sum + (v.head.status === "built" ? v.head.buildMs : 0), 0);

@@ -22,7 +22,7 @@ import {
   renderMarkdown,
   resolveSettings,
   unitsNote
-} from "./chunks/chunk-N5ATC5P6.js";
+} from "./chunks/chunk-4ABHX2K3.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

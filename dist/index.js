@@ -20,7 +20,7 @@ import {
   messageOf,
   renderMarkdown,
   resolveSettings
-} from "./chunks/chunk-N5ATC5P6.js";
+} from "./chunks/chunk-4ABHX2K3.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -10,7 +10,7 @@ import type { DockerEngine, EngineInfo } from './docker/engine.js';
 import { isUserError, messageOf } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
-import { measureSide, prepareHead, type Logger, type SideMeasurement } from './measure/measure.js';
+import { measureSide, prepareHead, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/baseline-file.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
 import type { Settings } from './settings/schema.js';
@@ -40,16 +40,16 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   prepareHead(workingDirectory, settings.variants); // bad config fails before the engine is even asked
   const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
   const engineInfo = await engine.connect();
-  const createdTags: string[] = [];
+  const created: CreatedImages = { tags: [], intermediates: [] };
   try {
-    const head = await measureSide(engine, workingDirectory, 'head', settings.variants, settings, input.runId, log, createdTags);
+    const head = await measureSide(engine, workingDirectory, 'head', settings.variants, settings, input.runId, log, created);
     const base: BaseOutcome =
       input.baseline.source === 'file' && saved
         ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
-        : await rebuildBase(input, createdTags);
+        : await rebuildBase(input, created);
     return assemble(input, engineInfo, head, base);
   } finally {
-    if (!settings.keepImages) await removeImages(engine, createdTags, log);
+    if (!settings.keepImages) await removeImages(engine, created, log);
   }
 }
 
@@ -58,7 +58,7 @@ interface BaseOutcome {
   meta: Report['base'];
 }
 
-async function rebuildBase(input: PipelineInput, createdTags: string[]): Promise<BaseOutcome> {
+async function rebuildBase(input: PipelineInput, created: CreatedImages): Promise<BaseOutcome> {
   const plan = input.baseline;
   if (plan.source !== 'rebuild') return { meta: { source: 'none' } };
   const ref = plan.ref ?? plan.commit;
@@ -80,7 +80,7 @@ async function rebuildBase(input: PipelineInput, createdTags: string[]): Promise
   }
   try {
     const root = path.join(checkout.worktree, path.relative(checkout.top, input.workingDirectory));
-    const base = await measureSide(input.engine, root, 'base', input.settings.variants, input.settings, input.runId, input.log, createdTags);
+    const base = await measureSide(input.engine, root, 'base', input.settings.variants, input.settings, input.runId, input.log, created);
     return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref } };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -128,12 +128,13 @@ export function sizeMeaning(engine: EngineInfo): string {
     : `the engine's image size, uncompressed (sum of the layers on ${engine.storage})`;
 }
 
-async function removeImages(engine: DockerEngine, tags: string[], log: Logger): Promise<void> {
-  for (const tag of tags) {
+async function removeImages(engine: DockerEngine, created: CreatedImages, log: Logger): Promise<void> {
+  for (const tag of created.tags) {
     try {
       await engine.removeTag(tag);
     } catch (error) {
       log.warning(`Could not remove the image ${tag}: ${messageOf(error)}`);
     }
   }
+  await engine.removeImageIds(created.intermediates);
 }

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/docker/engine.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
 import { createReport } from '../../src/pipeline.js';
@@ -13,8 +13,16 @@ import { memoryLogger, repoFromFixture } from '../support/workspace.js';
 
 const TINY_VARIANTS = { 'single-stage': 'Dockerfile.single', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } };
 const kept: string[] = [];
+let imagesBefore: string[] = [];
 
-afterAll(() => kept.forEach(removeImage));
+beforeAll(() => {
+  imagesBefore = allImageIds();
+});
+// Tests that keep images (keep-images) leave them to us: remove exactly what appeared during this file.
+afterAll(() => {
+  kept.forEach(removeImage);
+  for (const id of allImageIds().filter((i) => !imagesBefore.includes(i)).reverse()) removeImage(id);
+});
 
 async function run(dir: string, raw: RawSettings, runId: string): Promise<{ report: Report; log: ReturnType<typeof memoryLogger> }> {
   const log = memoryLogger();
@@ -97,13 +105,16 @@ describe('one variant failing', () => {
   });
 });
 
-describe('clean-up', () => {
-  it('removes the images it built and leaves images it did not build alone', async () => {
+describe.each(['buildkit', 'legacy'] as const)('clean-up with the %s builder', (builder) => {
+  it('removes every image it built, earlier stages included, and leaves images it did not build alone', async () => {
     const { dir } = repoFromFixture('tiny-app');
-    const before = dockerInspect('busybox:latest').Id;
-    await run(dir, { variants: TINY_VARIANTS }, 'cleanup');
-    expect(toolImageTags().filter((t) => t.endsWith('-cleanup'))).toEqual([]);
-    expect(dockerInspect('busybox:latest').Id).toBe(before);
+    const busybox = dockerInspect('busybox:latest').Id;
+    const before = allImageIds();
+    const { report } = await run(dir, { variants: TINY_VARIANTS, builder, 'no-cache': true }, `cleanup-${builder}`);
+    expect(report.status).toBe('pass');
+    expect(toolImageTags().filter((t) => t.endsWith(`-cleanup-${builder}`))).toEqual([]);
+    expect(allImageIds()).toEqual(before);
+    expect(dockerInspect('busybox:latest').Id).toBe(busybox);
   });
 });
 

@@ -115,7 +115,7 @@ export class DockerEngine {
     } catch (error) {
       packed.stream.destroy();
       const outcome = parser.finish();
-      await this.removeIntermediates(outcome.createdImages);
+      await this.removeImageIds(outcome.createdImages);
       const durationMs = performance.now() - started;
       if (signal.aborted) {
         return { ...outcome, imageId: undefined, error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}`, durationMs };
@@ -124,7 +124,7 @@ export class DockerEngine {
     }
     const outcome = parser.finish();
     const durationMs = performance.now() - started;
-    if (outcome.error || !outcome.imageId) await this.removeIntermediates(outcome.createdImages);
+    if (outcome.error || !outcome.imageId) await this.removeImageIds(outcome.createdImages);
     if (!outcome.error && !outcome.imageId) {
       return { ...outcome, error: 'the build ended without producing an image', durationMs };
     }
@@ -132,10 +132,11 @@ export class DockerEngine {
   }
 
   /**
-   * A failed legacy build leaves the images of its completed steps behind, untagged. Remove exactly those this
-   * build committed, newest first, without pruning parents (which may be someone's build cache).
+   * Legacy builds leave untagged images behind: every step's of a failed build, and the earlier stages' of a
+   * multi-stage one. Remove exactly the IDs given (those a build committed), newest first, without pruning
+   * parents (which may be someone's build cache). Already gone or still in use: left as it is.
    */
-  private async removeIntermediates(ids: string[]): Promise<void> {
+  async removeImageIds(ids: string[]): Promise<void> {
     for (const id of [...ids].reverse()) {
       try {
         await this.docker.getImage(id).remove({ noprune: true });

@@ -31,6 +31,13 @@ export interface SideMeasurement {
   stages: Map<string, number>;
 }
 
+/** What a run has created in the engine and must remove at the end (unless asked to keep it). */
+export interface CreatedImages {
+  tags: string[];
+  /** Legacy builder: images its steps committed; a multi-stage build's earlier stages are not parents of the result. */
+  intermediates: string[];
+}
+
 interface Prepared {
   variant: VariantSpec;
   dockerfile: string;
@@ -82,8 +89,8 @@ export async function measureSide(
   settings: Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs'>,
   runId: string,
   log: Logger,
-  /** Receives the tag of every image this call may create, before the build starts, for clean-up. */
-  createdTags: string[],
+  /** Receives what this call creates, for clean-up: each tag before its build starts, intermediate images after. */
+  created: CreatedImages,
 ): Promise<SideMeasurement> {
   const measurement: SideMeasurement = { results: new Map(), stages: new Map() };
   const prepared = side === 'head' ? prepareHead(root, variants) : variants.map((v) => prepareVariant(root, v));
@@ -95,7 +102,7 @@ export async function measureSide(
     }
     measurement.stages.set(variant.name, item.stages);
     const tag = imageTag(variant, side, runId);
-    createdTags.push(tag); // even a failed or timed-out build may leave it behind
+    created.tags.push(tag); // even a failed or timed-out build may leave it behind
     const secrets = Object.values(variant.buildArgs);
     const title = `Building ${variant.name} (${side === 'head' ? 'this change' : 'base'})`;
     const result = await log.group(title, async (): Promise<SideResult> => {
@@ -117,6 +124,7 @@ export async function measureSide(
       } catch (error) {
         return { status: 'failed', error: redact(`the build could not be started: ${messageOf(error)}`, secrets), log: [] };
       }
+      created.intermediates.push(...build.createdImages);
       if (build.error || !build.imageId) {
         return {
           status: 'failed',

@@ -90149,7 +90149,7 @@ var DockerEngine = class _DockerEngine {
     } catch (error) {
       packed.stream.destroy();
       const outcome2 = parser.finish();
-      await this.removeIntermediates(outcome2.createdImages);
+      await this.removeImageIds(outcome2.createdImages);
       const durationMs2 = performance.now() - started;
       if (signal.aborted) {
         return { ...outcome2, imageId: void 0, error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}`, durationMs: durationMs2 };
@@ -90158,17 +90158,18 @@ var DockerEngine = class _DockerEngine {
     }
     const outcome = parser.finish();
     const durationMs = performance.now() - started;
-    if (outcome.error || !outcome.imageId) await this.removeIntermediates(outcome.createdImages);
+    if (outcome.error || !outcome.imageId) await this.removeImageIds(outcome.createdImages);
     if (!outcome.error && !outcome.imageId) {
       return { ...outcome, error: "the build ended without producing an image", durationMs };
     }
     return { ...outcome, durationMs };
   }
   /**
-   * A failed legacy build leaves the images of its completed steps behind, untagged. Remove exactly those this
-   * build committed, newest first, without pruning parents (which may be someone's build cache).
+   * Legacy builds leave untagged images behind: every step's of a failed build, and the earlier stages' of a
+   * multi-stage one. Remove exactly the IDs given (those a build committed), newest first, without pruning
+   * parents (which may be someone's build cache). Already gone or still in use: left as it is.
    */
-  async removeIntermediates(ids) {
+  async removeImageIds(ids) {
     for (const id of [...ids].reverse()) {
       try {
         await this.docker.getImage(id).remove({ noprune: true });
@@ -91211,7 +91212,7 @@ function prepareHead(root, variants) {
   if (problems.length) throw new InputError(problems.join("\n"));
   return prepared;
 }
-async function measureSide(engine, root, side2, variants, settings, runId, log, createdTags) {
+async function measureSide(engine, root, side2, variants, settings, runId, log, created) {
   const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map() };
   const prepared = side2 === "head" ? prepareHead(root, variants) : variants.map((v) => prepareVariant(root, v));
   for (const [i, item] of prepared.entries()) {
@@ -91222,7 +91223,7 @@ async function measureSide(engine, root, side2, variants, settings, runId, log, 
     }
     measurement.stages.set(variant.name, item.stages);
     const tag = imageTag(variant, side2, runId);
-    createdTags.push(tag);
+    created.tags.push(tag);
     const secrets = Object.values(variant.buildArgs);
     const title = `Building ${variant.name} (${side2 === "head" ? "this change" : "base"})`;
     const result = await log.group(title, async () => {
@@ -91244,6 +91245,7 @@ async function measureSide(engine, root, side2, variants, settings, runId, log, 
       } catch (error) {
         return { status: "failed", error: redact(`the build could not be started: ${messageOf(error)}`, secrets), log: [] };
       }
+      created.intermediates.push(...build.createdImages);
       if (build.error || !build.imageId) {
         return {
           status: "failed",
@@ -91316,16 +91318,16 @@ async function createReport(input) {
   prepareHead(workingDirectory, settings.variants);
   const saved = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
   const engineInfo = await engine.connect();
-  const createdTags = [];
+  const created = { tags: [], intermediates: [] };
   try {
-    const head = await measureSide(engine, workingDirectory, "head", settings.variants, settings, input.runId, log, createdTags);
-    const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase(input, createdTags);
+    const head = await measureSide(engine, workingDirectory, "head", settings.variants, settings, input.runId, log, created);
+    const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase(input, created);
     return assemble(input, engineInfo, head, base);
   } finally {
-    if (!settings.keepImages) await removeImages(engine, createdTags, log);
+    if (!settings.keepImages) await removeImages(engine, created, log);
   }
 }
-async function rebuildBase(input, createdTags) {
+async function rebuildBase(input, created) {
   const plan = input.baseline;
   if (plan.source !== "rebuild") return { meta: { source: "none" } };
   const ref = plan.ref ?? plan.commit;
@@ -91346,7 +91348,7 @@ async function rebuildBase(input, createdTags) {
   }
   try {
     const root = path6.join(checkout.worktree, path6.relative(checkout.top, input.workingDirectory));
-    const base = await measureSide(input.engine, root, "base", input.settings.variants, input.settings, input.runId, input.log, createdTags);
+    const base = await measureSide(input.engine, root, "base", input.settings.variants, input.settings, input.runId, input.log, created);
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref } };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -91388,14 +91390,15 @@ function assemble(input, engine, head, base) {
 function sizeMeaning(engine) {
   return engine.containerdStore ? "the engine's image size on the containerd image store (Docker 29.0\u201329.7 report compressed content there)" : `the engine's image size, uncompressed (sum of the layers on ${engine.storage})`;
 }
-async function removeImages(engine, tags, log) {
-  for (const tag of tags) {
+async function removeImages(engine, created, log) {
+  for (const tag of created.tags) {
     try {
       await engine.removeTag(tag);
     } catch (error) {
       log.warning(`Could not remove the image ${tag}: ${messageOf(error)}`);
     }
   }
+  await engine.removeImageIds(created.intermediates);
 }
 
 // src/render/format.ts

@@ -9,51 +9,19 @@ import {
   DockerEngine,
   InputError,
   TOOL,
-  budgetRows,
-  comparisonSentences,
   createReport,
-  describeBreach,
-  failedVariants,
   isUserError,
   loadConfigFile,
-  mainTable,
-  markdownTable,
   messageOf,
   renderMarkdown,
-  resolveSettings,
-  unitsNote
-} from "./chunks/chunk-4ABHX2K3.js";
+  renderText,
+  resolveSettings
+} from "./chunks/chunk-X2KSMKJ7.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-
-// src/render/text.ts
-function renderText(report, headLabel = "Current") {
-  const plain = (s) => s.replace(/[\r\n]+/g, " ");
-  const table = mainTable(report, {
-    variant: (name, state) => state === "ok" ? name : `${name} (${state === "failed" ? "BUILD FAILED" : "OVER BUDGET"})`,
-    text: plain,
-    headLabel
-  });
-  const out = [markdownTable([table.header, ...table.rows], { align: table.align }), ""];
-  out.push(...comparisonSentences(report, { text: plain, strong: (s) => s }));
-  if (report.budgets.length) {
-    out.push("", markdownTable([["Variant", "Budget", "Limit", "Measured", "Result"], ...budgetRows(report, { text: plain })]));
-  }
-  for (const variant of failedVariants(report)) {
-    out.push("", `${variant.name} failed to build${variant.head.failedStep ? ` at ${variant.head.failedStep}` : ""}: ${variant.head.error}`);
-    out.push(...variant.head.log.map((line) => `  | ${line}`));
-  }
-  for (const check of report.budgets.filter((c) => c.outcome === "fail")) out.push("", describeBreach(check, report.units));
-  if (report.base.error) out.push("", `No comparison: ${report.base.error}`);
-  out.push("", `Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`);
-  out.push(`Result: ${report.status.toUpperCase()}`);
-  return out.join("\n") + "\n";
-}
-
-// src/cli/main.ts
 var HELP = `Usage: image-size-report [options]
 
 Builds each image variant, prints its size, layer count and build time,

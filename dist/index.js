@@ -19,8 +19,9 @@ import {
   loadConfigFile,
   messageOf,
   renderMarkdown,
+  renderText,
   resolveSettings
-} from "./chunks/chunk-4ABHX2K3.js";
+} from "./chunks/chunk-X2KSMKJ7.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -24684,6 +24685,11 @@ function currentCommit() {
   if (pr) return { sha: pr.headSha, ref: pr.headRef };
   return { sha: context2.sha || void 0, ref: context2.ref?.replace(/^refs\/heads\//, "") || void 0 };
 }
+function pushedFrom() {
+  const before = context2.payload.before;
+  if (context2.eventName !== "push" || !before || /^0+$/.test(before)) return void 0;
+  return { sha: before, ref: `${String(context2.payload.ref ?? "").replace(/^refs\/heads\//, "")}@{before}` };
+}
 
 // src/action/inputs.ts
 import path from "node:path";
@@ -24709,20 +24715,19 @@ function readActionSettings(env = process.env) {
 }
 
 // src/action/main.ts
+async function withoutCommands(fn) {
+  const resume = randomUUID2();
+  process.stdout.write(`::stop-commands::${resume}${os5.EOL}`);
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write(`::${resume}::${os5.EOL}`);
+  }
+}
 var actionsLogger = {
   info: (m) => info(m),
   warning: (m) => warning(m),
-  // Build output is untrusted: between stop-commands markers the runner does not act on `::command::` lines
-  // a Dockerfile may print (add-mask, error, set-output, ...).
-  group: (title, fn) => group(title, async () => {
-    const resume = randomUUID2();
-    process.stdout.write(`::stop-commands::${resume}${os5.EOL}`);
-    try {
-      return await fn();
-    } finally {
-      process.stdout.write(`::${resume}::${os5.EOL}`);
-    }
-  }),
+  group: (title, fn) => group(title, () => withoutCommands(fn)),
   buildLine: (line) => info(line)
 };
 async function run() {
@@ -24733,7 +24738,7 @@ async function run() {
       settings,
       workingDirectory,
       engine: new DockerEngine(),
-      baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr),
+      baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
       head: currentCommit(),
       runId: runId(),
       log: actionsLogger,
@@ -24741,6 +24746,7 @@ async function run() {
     });
     const marker = commentMarker(settings.commentKey);
     const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel: pr ? "This PR" : "This commit" }));
+    await withoutCommands(() => info(renderText(report, pr ? "This PR" : "This commit")));
     const reportFile = writeReport(report, settings.reportFile, workingDirectory, settings.commentKey);
     setOutput("report", reportFile);
     setOutput("markdown", markdown);
@@ -24759,13 +24765,14 @@ async function run() {
     }
   }
 }
-function baselinePlan(baseline, baselineFile, workingDirectory, pr) {
+function baselinePlan(baseline, baselineFile, workingDirectory, pr, push) {
   if (baseline === "none") return { source: "none" };
   if (baseline === "file") return { source: "file", file: path2.resolve(workingDirectory, baselineFile) };
   if (pr) return { source: "rebuild", commit: pr.baseSha, ref: pr.baseRef };
   if (baseline === "auto") return { source: "none" };
+  if (push) return { source: "rebuild", commit: push.sha, ref: push.ref };
   throw new InputError(
-    `baseline: "rebuild" needs a pull request to find the base commit, and this is a ${eventName() || "non-GitHub"} event. Use baseline: file or none for other events.`
+    `baseline: "rebuild" needs a pull request or a push to an existing branch to find the base commit, and this is a ${eventName() || "non-GitHub"} event. Use baseline: file or none here.`
   );
 }
 function runId() {

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/types.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js';
 import { runAction, type ActionRunOptions } from '../support/run-action.js';
-import { pullRequestPayload } from '../support/webhook-payloads.js';
+import { pullRequestPayload, pushPayload } from '../support/webhook-payloads.js';
 import { toolImageTags } from '../support/docker-cli.js';
 import { commitAll, repoFromFixture } from '../support/workspace.js';
 
@@ -134,12 +134,44 @@ describe('on a pull request', () => {
   });
 });
 
+describe('on a push', () => {
+  it('with baseline rebuild, compares with the commit the branch was pushed from, and prints the table in the log', async () => {
+    const repo = pullRequestRepo();
+    const run = await runAction({
+      ...options(repo, { variants: VARIANTS, baseline: 'rebuild' }),
+      eventName: 'push',
+      payload: pushPayload({ owner: OWNER, repo: REPO, ref: 'refs/heads/main', before: repo.baseSha, after: repo.headSha }),
+    });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(readFileSync(run.outputs.report, 'utf8')) as Report;
+    expect(report.base).toEqual({ source: 'rebuild', sha: repo.baseSha, ref: 'main@{before}' });
+    expect(report.variants.find((v) => v.name === 'single-stage')!.change!.layers).toBe(1);
+    expect(run.stdout).toMatch(/^\| single-stage +\| Size +\| +[\d.]+ MB \| +[\d.]+ MB \| \+2\d\d kB/m);
+    expect(github.requests).toEqual([]); // nothing to comment on
+  });
+
+  it('with the default baseline, reports this commit alone', async () => {
+    const repo = pullRequestRepo();
+    const run = await runAction({
+      ...options(repo, { variants: VARIANTS }),
+      eventName: 'push',
+      payload: pushPayload({ owner: OWNER, repo: REPO, ref: 'refs/heads/main', before: repo.baseSha, after: repo.headSha }),
+    });
+    expect(run.code).toBe(0);
+    expect((JSON.parse(readFileSync(run.outputs.report, 'utf8')) as Report).base).toEqual({ source: 'none' });
+    expect(run.outputs.markdown).toMatch(/\| Variant +\| +\| +This commit \|/);
+  });
+});
+
 describe('build output in the log', () => {
   it('cannot issue workflow commands: it is fenced with stop-commands', async () => {
     const repo = pullRequestRepo();
     writeFileSync(path.join(repo.dir, 'Dockerfile.loud'), 'FROM busybox:latest\nRUN echo "::error::injected by the build" && echo "::add-mask::busybox"\n');
-    const run = await runAction(options(repo, { variants: 'loud: Dockerfile.loud', baseline: 'none', comment: 'false' }));
-    expect(run.code).toBe(0);
+    // Failing too, so its output also reaches the report printed at the end.
+    writeFileSync(path.join(repo.dir, 'Dockerfile.loud-failing'), 'FROM busybox:latest\nRUN echo "::add-mask::MB" && echo "::error::injected by a failure" && exit 1\n');
+    const run = await runAction(options(repo, { variants: 'loud: Dockerfile.loud\nloud-failing: Dockerfile.loud-failing', baseline: 'none', comment: 'false' }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^ {2}\| ::error::injected by a failure$/m); // in the printed report, as text
     let fence: string | undefined;
     const live: string[] = [];
     for (const line of run.stdout.split('\n')) {
@@ -149,7 +181,9 @@ describe('build output in the log', () => {
       else if (fence === undefined && line.startsWith('::')) live.push(line);
     }
     expect(run.stdout).toContain('::error::injected by the build'); // shown, as text
-    expect(live.filter((l) => l.includes('injected') || l.startsWith('::add-mask::'))).toEqual([]);
+    // Commands the build printed would start the line; quoting them inside our own message is harmless.
+    expect(live.filter((l) => l.startsWith('::error::injected') || l.startsWith('::add-mask::'))).toEqual([]);
+    expect(live.filter((l) => l.startsWith('::error::'))).toEqual(['::error::loud-failing: the build failed at [2/2] RUN echo "::add-mask::MB" && echo "::error::injected by a failure" && exit 1.']);
     expect(fence).toBeUndefined(); // commands are on again after the build
   });
 });

@@ -10,29 +10,33 @@ import * as core from '@actions/core';
 import { DockerEngine } from '../docker/engine.js';
 import { InputError, isUserError, messageOf } from '../errors.js';
 import { createOctokit, upsertComment } from '../github/comment.js';
-import { currentCommit, eventName, pullRequest, type PullRequestInfo } from '../github/event.js';
+import { currentCommit, eventName, pullRequest, pushedFrom, type PullRequestInfo } from '../github/event.js';
 import type { Logger } from '../measure/measure.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
 import { describeBreach } from '../render/format.js';
 import { COMMENT_LIMIT, commentMarker, renderMarkdown } from '../render/markdown.js';
+import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
 import { readActionSettings } from './inputs.js';
+
+/**
+ * Run `fn` with workflow commands off: between stop-commands markers the runner does not act on `::command::`
+ * lines, so untrusted text printed there (build output, a Dockerfile's echo) cannot add masks, set outputs, ...
+ */
+async function withoutCommands<T>(fn: () => Promise<T> | T): Promise<T> {
+  const resume = randomUUID();
+  process.stdout.write(`::stop-commands::${resume}${os.EOL}`);
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write(`::${resume}::${os.EOL}`);
+  }
+}
 
 const actionsLogger: Logger = {
   info: (m) => core.info(m),
   warning: (m) => core.warning(m),
-  // Build output is untrusted: between stop-commands markers the runner does not act on `::command::` lines
-  // a Dockerfile may print (add-mask, error, set-output, ...).
-  group: (title, fn) =>
-    core.group(title, async () => {
-      const resume = randomUUID();
-      process.stdout.write(`::stop-commands::${resume}${os.EOL}`);
-      try {
-        return await fn();
-      } finally {
-        process.stdout.write(`::${resume}::${os.EOL}`);
-      }
-    }),
+  group: (title, fn) => core.group(title, () => withoutCommands(fn)),
   buildLine: (line) => core.info(line),
 };
 
@@ -44,7 +48,7 @@ export async function run(): Promise<void> {
       settings,
       workingDirectory,
       engine: new DockerEngine(),
-      baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr),
+      baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
       head: currentCommit(),
       runId: runId(),
       log: actionsLogger,
@@ -53,6 +57,7 @@ export async function run(): Promise<void> {
 
     const marker = commentMarker(settings.commentKey);
     const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel: pr ? 'This PR' : 'This commit' }));
+    await withoutCommands(() => core.info(renderText(report, pr ? 'This PR' : 'This commit')));
     const reportFile = writeReport(report, settings.reportFile, workingDirectory, settings.commentKey);
     core.setOutput('report', reportFile);
     core.setOutput('markdown', markdown);
@@ -74,19 +79,24 @@ export async function run(): Promise<void> {
   }
 }
 
-/** Decide where the base measurements come from. */
+/**
+ * Decide where the base measurements come from: a pull request's base commit, or with `rebuild` on a push,
+ * the commit the branch was pushed from.
+ */
 export function baselinePlan(
   baseline: 'auto' | 'rebuild' | 'file' | 'none',
   baselineFile: string | undefined,
   workingDirectory: string,
   pr: PullRequestInfo | undefined,
+  push: { sha: string; ref: string } | undefined,
 ): BaselinePlan {
   if (baseline === 'none') return { source: 'none' };
   if (baseline === 'file') return { source: 'file', file: path.resolve(workingDirectory, baselineFile!) };
   if (pr) return { source: 'rebuild', commit: pr.baseSha, ref: pr.baseRef };
   if (baseline === 'auto') return { source: 'none' };
+  if (push) return { source: 'rebuild', commit: push.sha, ref: push.ref };
   throw new InputError(
-    `baseline: "rebuild" needs a pull request to find the base commit, and this is a ${eventName() || 'non-GitHub'} event. Use baseline: file or none for other events.`,
+    `baseline: "rebuild" needs a pull request or a push to an existing branch to find the base commit, and this is a ${eventName() || 'non-GitHub'} event. Use baseline: file or none here.`,
   );
 }
 

@@ -42,3 +42,10 @@ export function currentCommit(): { sha?: string; ref?: string } {
   if (pr) return { sha: pr.headSha, ref: pr.headRef };
   return { sha: context.sha || undefined, ref: context.ref?.replace(/^refs\/heads\//, '') || undefined };
 }
+
+/** The commit a push event moved from (`before`), or undefined for other events and new branches. */
+export function pushedFrom(): { sha: string; ref: string } | undefined {
+  const before = context.payload.before as string | undefined;
+  if (context.eventName !== 'push' || !before || /^0+$/.test(before)) return undefined;
+  return { sha: before, ref: `${String(context.payload.ref ?? '').replace(/^refs\/heads\//, '')}@{before}` };
+}

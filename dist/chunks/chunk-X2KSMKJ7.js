@@ -91803,6 +91803,30 @@ function longestRun(text, char) {
   return best;
 }
 
+// src/render/text.ts
+function renderText(report, headLabel = "Current") {
+  const plain = (s) => s.replace(/[\r\n]+/g, " ");
+  const table = mainTable(report, {
+    variant: (name, state) => state === "ok" ? name : `${name} (${state === "failed" ? "BUILD FAILED" : "OVER BUDGET"})`,
+    text: plain,
+    headLabel
+  });
+  const out = [markdownTable([table.header, ...table.rows], { align: table.align }), ""];
+  out.push(...comparisonSentences(report, { text: plain, strong: (s) => s }));
+  if (report.budgets.length) {
+    out.push("", markdownTable([["Variant", "Budget", "Limit", "Measured", "Result"], ...budgetRows(report, { text: plain })]));
+  }
+  for (const variant of failedVariants(report)) {
+    out.push("", `${variant.name} failed to build${variant.head.failedStep ? ` at ${variant.head.failedStep}` : ""}: ${variant.head.error}`);
+    out.push(...variant.head.log.map((line) => `  | ${line}`));
+  }
+  for (const check of report.budgets.filter((c) => c.outcome === "fail")) out.push("", describeBreach(check, report.units));
+  if (report.base.error) out.push("", `No comparison: ${report.base.error}`);
+  out.push("", `Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`);
+  out.push(`Result: ${report.status.toUpperCase()}`);
+  return out.join("\n") + "\n";
+}
+
 // src/settings/schema.ts
 var import_yaml = __toESM(require_dist(), 1);
 
@@ -92192,15 +92216,10 @@ export {
   TOOL,
   createReport,
   describeBreach,
-  unitsNote,
-  markdownTable,
-  mainTable,
-  budgetRows,
-  comparisonSentences,
-  failedVariants,
   COMMENT_LIMIT,
   commentMarker,
   renderMarkdown,
+  renderText,
   SETTING_KEYS,
   resolveSettings,
   loadConfigFile

@@ -16,7 +16,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-X2KSMKJ7.js";
+} from "./chunks/chunk-AWPL5SPD.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

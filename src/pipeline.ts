@@ -10,7 +10,7 @@ import type { DockerEngine, EngineInfo } from './docker/engine.js';
 import { isUserError, messageOf } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
-import { measureSide, prepareHead, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
+import { measureSide, prepareSide, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/baseline-file.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
 import type { Settings } from './settings/schema.js';
@@ -37,12 +37,12 @@ export interface PipelineInput {
 
 export async function createReport(input: PipelineInput): Promise<Report> {
   const { settings, workingDirectory, engine, log } = input;
-  prepareHead(workingDirectory, settings.variants); // bad config fails before the engine is even asked
+  const headPlan = prepareSide(workingDirectory, settings.variants, 'head'); // bad config fails before the engine is asked
   const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
   const engineInfo = await engine.connect();
   const created: CreatedImages = { tags: [], intermediates: [] };
   try {
-    const head = await measureSide(engine, workingDirectory, 'head', settings.variants, settings, input.runId, log, created);
+    const head = await measureSide(engine, headPlan, 'head', settings.variants, settings, input.runId, log, created);
     const base: BaseOutcome =
       input.baseline.source === 'file' && saved
         ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
@@ -80,7 +80,8 @@ async function rebuildBase(input: PipelineInput, created: CreatedImages): Promis
   }
   try {
     const root = path.join(checkout.worktree, path.relative(checkout.top, input.workingDirectory));
-    const base = await measureSide(input.engine, root, 'base', input.settings.variants, input.settings, input.runId, input.log, created);
+    const basePlan = prepareSide(root, input.settings.variants, 'base');
+    const base = await measureSide(input.engine, basePlan, 'base', input.settings.variants, input.settings, input.runId, input.log, created);
     return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref } };
   } finally {
     await git.removeWorktree(checkout.worktree);

@@ -84,7 +84,10 @@ export class DockerEngine {
     }
   }
 
-  /** Build one image. A failed build resolves with `error` set; only a broken connection rejects. */
+  /**
+   * Build one image. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
+   * committed come back in `createdImages`, for the caller to remove with the rest.
+   */
   async build(request: BuildRequest): Promise<BuildResult> {
     const started = performance.now();
     const packed = await packContext(request.contextDir, request.dockerfile);
@@ -106,16 +109,21 @@ export class DockerEngine {
     try {
       const response = await this.docker.buildImage(packed.stream, options as Docker.ImageBuildOptions);
       await new Promise<void>((resolve, reject) => {
+        let ended = false;
         response.on('data', (chunk: Buffer) => parser.push(chunk));
-        response.on('end', resolve);
-        response.on('close', resolve);
+        response.on('end', () => {
+          ended = true;
+          resolve();
+        });
+        response.on('close', () => {
+          if (!ended) reject(new Error('the connection closed before the build finished'));
+        });
         response.on('error', reject);
         signal.addEventListener('abort', () => reject(signal.reason), { once: true });
       });
     } catch (error) {
       packed.stream.destroy();
       const outcome = parser.finish();
-      await this.removeImageIds(outcome.createdImages);
       const durationMs = performance.now() - started;
       if (signal.aborted) {
         return { ...outcome, imageId: undefined, error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}`, durationMs };
@@ -124,7 +132,6 @@ export class DockerEngine {
     }
     const outcome = parser.finish();
     const durationMs = performance.now() - started;
-    if (outcome.error || !outcome.imageId) await this.removeImageIds(outcome.createdImages);
     if (!outcome.error && !outcome.imageId) {
       return { ...outcome, error: 'the build ended without producing an image', durationMs };
     }

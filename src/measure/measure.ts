@@ -38,7 +38,7 @@ export interface CreatedImages {
   intermediates: string[];
 }
 
-interface Prepared {
+export interface Prepared {
   variant: VariantSpec;
   dockerfile: string;
   context: string;
@@ -73,17 +73,21 @@ export function prepareVariant(root: string, variant: VariantSpec): Prepared | s
   return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target) };
 }
 
-/** Check every variant of this change before anything is built; all problems in one error. */
-export function prepareHead(root: string, variants: VariantSpec[]): Prepared[] {
+/**
+ * Check every variant of one side before anything is built. For this change a problem is the user's to fix:
+ * all of them in one error. For the base it only means the variant is not there yet: a sentence per variant.
+ */
+export function prepareSide(root: string, variants: VariantSpec[], side: Side): (Prepared | string)[] {
   const prepared = variants.map((v) => prepareVariant(root, v));
   const problems = prepared.filter((p): p is string => typeof p === 'string');
-  if (problems.length) throw new InputError(problems.join('\n'));
-  return prepared as Prepared[];
+  if (side === 'head' && problems.length) throw new InputError(problems.join('\n'));
+  return prepared;
 }
 
+/** Build and measure the variants of one side, as `prepareSide` found them. */
 export async function measureSide(
   engine: DockerEngine,
-  root: string,
+  prepared: (Prepared | string)[],
   side: Side,
   variants: VariantSpec[],
   settings: Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs'>,
@@ -93,7 +97,6 @@ export async function measureSide(
   created: CreatedImages,
 ): Promise<SideMeasurement> {
   const measurement: SideMeasurement = { results: new Map(), stages: new Map() };
-  const prepared = side === 'head' ? prepareHead(root, variants) : variants.map((v) => prepareVariant(root, v));
   for (const [i, item] of prepared.entries()) {
     const variant = variants[i];
     if (typeof item === 'string') {

@@ -90118,7 +90118,10 @@ var DockerEngine = class _DockerEngine {
       );
     }
   }
-  /** Build one image. A failed build resolves with `error` set; only a broken connection rejects. */
+  /**
+   * Build one image. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
+   * committed come back in `createdImages`, for the caller to remove with the rest.
+   */
   async build(request) {
     const started = performance.now();
     const packed = await packContext(request.contextDir, request.dockerfile);
@@ -90140,16 +90143,21 @@ var DockerEngine = class _DockerEngine {
     try {
       const response = await this.docker.buildImage(packed.stream, options);
       await new Promise((resolve2, reject) => {
+        let ended = false;
         response.on("data", (chunk) => parser.push(chunk));
-        response.on("end", resolve2);
-        response.on("close", resolve2);
+        response.on("end", () => {
+          ended = true;
+          resolve2();
+        });
+        response.on("close", () => {
+          if (!ended) reject(new Error("the connection closed before the build finished"));
+        });
         response.on("error", reject);
         signal.addEventListener("abort", () => reject(signal.reason), { once: true });
       });
     } catch (error) {
       packed.stream.destroy();
       const outcome2 = parser.finish();
-      await this.removeImageIds(outcome2.createdImages);
       const durationMs2 = performance.now() - started;
       if (signal.aborted) {
         return { ...outcome2, imageId: void 0, error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}`, durationMs: durationMs2 };
@@ -90158,7 +90166,6 @@ var DockerEngine = class _DockerEngine {
     }
     const outcome = parser.finish();
     const durationMs = performance.now() - started;
-    if (outcome.error || !outcome.imageId) await this.removeImageIds(outcome.createdImages);
     if (!outcome.error && !outcome.imageId) {
       return { ...outcome, error: "the build ended without producing an image", durationMs };
     }
@@ -91206,15 +91213,14 @@ function prepareVariant(root, variant) {
   }
   return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target) };
 }
-function prepareHead(root, variants) {
+function prepareSide(root, variants, side2) {
   const prepared = variants.map((v) => prepareVariant(root, v));
   const problems = prepared.filter((p) => typeof p === "string");
-  if (problems.length) throw new InputError(problems.join("\n"));
+  if (side2 === "head" && problems.length) throw new InputError(problems.join("\n"));
   return prepared;
 }
-async function measureSide(engine, root, side2, variants, settings, runId, log, created) {
+async function measureSide(engine, prepared, side2, variants, settings, runId, log, created) {
   const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map() };
-  const prepared = side2 === "head" ? prepareHead(root, variants) : variants.map((v) => prepareVariant(root, v));
   for (const [i, item] of prepared.entries()) {
     const variant = variants[i];
     if (typeof item === "string") {
@@ -91315,12 +91321,12 @@ function readBaselineFile(file) {
 // src/pipeline.ts
 async function createReport(input) {
   const { settings, workingDirectory, engine, log } = input;
-  prepareHead(workingDirectory, settings.variants);
+  const headPlan = prepareSide(workingDirectory, settings.variants, "head");
   const saved = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
   const engineInfo = await engine.connect();
   const created = { tags: [], intermediates: [] };
   try {
-    const head = await measureSide(engine, workingDirectory, "head", settings.variants, settings, input.runId, log, created);
+    const head = await measureSide(engine, headPlan, "head", settings.variants, settings, input.runId, log, created);
     const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase(input, created);
     return assemble(input, engineInfo, head, base);
   } finally {
@@ -91348,7 +91354,8 @@ async function rebuildBase(input, created) {
   }
   try {
     const root = path6.join(checkout.worktree, path6.relative(checkout.top, input.workingDirectory));
-    const base = await measureSide(input.engine, root, "base", input.settings.variants, input.settings, input.runId, input.log, created);
+    const basePlan = prepareSide(root, input.settings.variants, "base");
+    const base = await measureSide(input.engine, basePlan, "base", input.settings.variants, input.settings, input.runId, input.log, created);
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref } };
   } finally {
     await git.removeWorktree(checkout.worktree);

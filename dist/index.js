@@ -24745,8 +24745,9 @@ async function run() {
       tempDirectory: process.env.RUNNER_TEMP || void 0
     });
     const marker = commentMarker(settings.commentKey);
-    const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel: pr ? "This PR" : "This commit" }));
-    await withoutCommands(() => info(renderText(report, pr ? "This PR" : "This commit")));
+    const headLabel = pr ? "This PR" : "This commit";
+    const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel }));
+    await withoutCommands(() => info(renderText(report, headLabel)));
     const reportFile = writeReport(report, settings.reportFile, workingDirectory, settings.commentKey);
     setOutput("report", reportFile);
     setOutput("markdown", markdown);

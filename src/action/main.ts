@@ -56,8 +56,9 @@ export async function run(): Promise<void> {
     });
 
     const marker = commentMarker(settings.commentKey);
-    const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel: pr ? 'This PR' : 'This commit' }));
-    await withoutCommands(() => core.info(renderText(report, pr ? 'This PR' : 'This commit')));
+    const headLabel = pr ? 'This PR' : 'This commit';
+    const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel }));
+    await withoutCommands(() => core.info(renderText(report, headLabel)));
     const reportFile = writeReport(report, settings.reportFile, workingDirectory, settings.commentKey);
     core.setOutput('report', reportFile);
     core.setOutput('markdown', markdown);

@@ -16,7 +16,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-AWPL5SPD.js";
+} from "./chunks/chunk-UIFCVCTP.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

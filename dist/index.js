@@ -21,7 +21,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-AWPL5SPD.js";
+} from "./chunks/chunk-UIFCVCTP.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -42,7 +42,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   const engineInfo = await engine.connect();
   const created: CreatedImages = { tags: [], intermediates: [] };
   try {
-    const head = await measureSide(engine, headPlan, 'head', settings.variants, settings, input.runId, log, created);
+    const head = await measureSide(engine, headPlan, 'head', settings, input.runId, log, created);
     const base: BaseOutcome =
       input.baseline.source === 'file' && saved
         ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
@@ -81,7 +81,7 @@ async function rebuildBase(input: PipelineInput, created: CreatedImages): Promis
   try {
     const root = path.join(checkout.worktree, path.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, 'base');
-    const base = await measureSide(input.engine, basePlan, 'base', input.settings.variants, input.settings, input.runId, input.log, created);
+    const base = await measureSide(input.engine, basePlan, 'base', input.settings, input.runId, input.log, created);
     return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref } };
   } finally {
     await git.removeWorktree(checkout.worktree);

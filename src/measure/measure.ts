@@ -45,6 +45,12 @@ export interface Prepared {
   stages: number;
 }
 
+/** A variant that cannot be built on a side, and why (a sentence without the variant's name). */
+export interface Unbuildable {
+  variant: VariantSpec;
+  problem: string;
+}
+
 /** The tag of the image built for a variant: it shows whose it is, which side and which run. */
 export function imageTag(variant: VariantSpec, side: Side, runId: string): string {
   return `${IMAGE_REPOSITORY}/${variant.slug}:${side}-${runId}`;
@@ -52,44 +58,47 @@ export function imageTag(variant: VariantSpec, side: Side, runId: string): strin
 
 /**
  * Check a variant can be built from `root`: the Dockerfile exists, the target is one of its stages, the
- * context is a directory. Returns the problem as a sentence, or the prepared build.
+ * context is a directory.
  */
-export function prepareVariant(root: string, variant: VariantSpec): Prepared | string {
+export function prepareVariant(root: string, variant: VariantSpec): Prepared | Unbuildable {
   const dockerfile = path.resolve(root, variant.dockerfile);
   const context = path.resolve(root, variant.context);
-  const where = `variants.${variant.name}`;
+  const unbuildable = (problem: string): Unbuildable => ({ variant, problem });
   if (!existsSync(dockerfile) || !statSync(dockerfile).isFile()) {
-    return `${where}: Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`;
+    return unbuildable(`Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`);
   }
   if (!existsSync(context) || !statSync(context).isDirectory()) {
-    return `${where}: context "${variant.context}" is not a directory (looked for ${context}).`;
+    return unbuildable(`context "${variant.context}" is not a directory (looked for ${context}).`);
   }
   const parsed = parseStages(readFileSync(dockerfile, 'utf8'));
-  if (parsed.stages.length === 0) return `${where}: "${variant.dockerfile}" has no FROM instruction.`;
+  if (parsed.stages.length === 0) return unbuildable(`"${variant.dockerfile}" has no FROM instruction.`);
   if (targetStageIndex(parsed, variant.target) === -1) {
     const names = parsed.stages.map((s) => s.name).filter(Boolean);
-    return `${where}: target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(', ')}` : 'it has no named stages'}).`;
+    return unbuildable(
+      `target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(', ')}` : 'it has no named stages'}).`,
+    );
   }
   return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target) };
 }
 
 /**
  * Check every variant of one side before anything is built. For this change a problem is the user's to fix:
- * all of them in one error. For the base it only means the variant is not there yet: a sentence per variant.
+ * all of them in one error. For the base it only means the variant is not there yet.
  */
-export function prepareSide(root: string, variants: VariantSpec[], side: Side): (Prepared | string)[] {
+export function prepareSide(root: string, variants: VariantSpec[], side: Side): (Prepared | Unbuildable)[] {
   const prepared = variants.map((v) => prepareVariant(root, v));
-  const problems = prepared.filter((p): p is string => typeof p === 'string');
-  if (side === 'head' && problems.length) throw new InputError(problems.join('\n'));
+  const problems = prepared.filter((p): p is Unbuildable => 'problem' in p);
+  if (side === 'head' && problems.length) {
+    throw new InputError(problems.map((p) => `variants.${p.variant.name}: ${p.problem}`).join('\n'));
+  }
   return prepared;
 }
 
 /** Build and measure the variants of one side, as `prepareSide` found them. */
 export async function measureSide(
   engine: DockerEngine,
-  prepared: (Prepared | string)[],
+  prepared: (Prepared | Unbuildable)[],
   side: Side,
-  variants: VariantSpec[],
   settings: Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs'>,
   runId: string,
   log: Logger,
@@ -97,10 +106,10 @@ export async function measureSide(
   created: CreatedImages,
 ): Promise<SideMeasurement> {
   const measurement: SideMeasurement = { results: new Map(), stages: new Map() };
-  for (const [i, item] of prepared.entries()) {
-    const variant = variants[i];
-    if (typeof item === 'string') {
-      measurement.results.set(variant.name, { status: 'absent', reason: item.replace(/^variants\.[^:]+: /, '') });
+  for (const item of prepared) {
+    const { variant } = item;
+    if ('problem' in item) {
+      measurement.results.set(variant.name, { status: 'absent', reason: item.problem });
       continue;
     }
     measurement.stages.set(variant.name, item.stages);

@@ -91198,33 +91198,37 @@ function imageTag(variant, side2, runId) {
 function prepareVariant(root, variant) {
   const dockerfile = path5.resolve(root, variant.dockerfile);
   const context = path5.resolve(root, variant.context);
-  const where = `variants.${variant.name}`;
+  const unbuildable = (problem) => ({ variant, problem });
   if (!existsSync2(dockerfile) || !statSync(dockerfile).isFile()) {
-    return `${where}: Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`;
+    return unbuildable(`Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`);
   }
   if (!existsSync2(context) || !statSync(context).isDirectory()) {
-    return `${where}: context "${variant.context}" is not a directory (looked for ${context}).`;
+    return unbuildable(`context "${variant.context}" is not a directory (looked for ${context}).`);
   }
   const parsed = parseStages(readFileSync2(dockerfile, "utf8"));
-  if (parsed.stages.length === 0) return `${where}: "${variant.dockerfile}" has no FROM instruction.`;
+  if (parsed.stages.length === 0) return unbuildable(`"${variant.dockerfile}" has no FROM instruction.`);
   if (targetStageIndex(parsed, variant.target) === -1) {
     const names = parsed.stages.map((s) => s.name).filter(Boolean);
-    return `${where}: target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(", ")}` : "it has no named stages"}).`;
+    return unbuildable(
+      `target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(", ")}` : "it has no named stages"}).`
+    );
   }
   return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target) };
 }
 function prepareSide(root, variants, side2) {
   const prepared = variants.map((v) => prepareVariant(root, v));
-  const problems = prepared.filter((p) => typeof p === "string");
-  if (side2 === "head" && problems.length) throw new InputError(problems.join("\n"));
+  const problems = prepared.filter((p) => "problem" in p);
+  if (side2 === "head" && problems.length) {
+    throw new InputError(problems.map((p) => `variants.${p.variant.name}: ${p.problem}`).join("\n"));
+  }
   return prepared;
 }
-async function measureSide(engine, prepared, side2, variants, settings, runId, log, created) {
+async function measureSide(engine, prepared, side2, settings, runId, log, created) {
   const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map() };
-  for (const [i, item] of prepared.entries()) {
-    const variant = variants[i];
-    if (typeof item === "string") {
-      measurement.results.set(variant.name, { status: "absent", reason: item.replace(/^variants\.[^:]+: /, "") });
+  for (const item of prepared) {
+    const { variant } = item;
+    if ("problem" in item) {
+      measurement.results.set(variant.name, { status: "absent", reason: item.problem });
       continue;
     }
     measurement.stages.set(variant.name, item.stages);
@@ -91326,7 +91330,7 @@ async function createReport(input) {
   const engineInfo = await engine.connect();
   const created = { tags: [], intermediates: [] };
   try {
-    const head = await measureSide(engine, headPlan, "head", settings.variants, settings, input.runId, log, created);
+    const head = await measureSide(engine, headPlan, "head", settings, input.runId, log, created);
     const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase(input, created);
     return assemble(input, engineInfo, head, base);
   } finally {
@@ -91355,7 +91359,7 @@ async function rebuildBase(input, created) {
   try {
     const root = path6.join(checkout.worktree, path6.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, "base");
-    const base = await measureSide(input.engine, basePlan, "base", input.settings.variants, input.settings, input.runId, input.log, created);
+    const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created);
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref } };
   } finally {
     await git.removeWorktree(checkout.worktree);

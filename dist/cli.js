@@ -10,13 +10,14 @@ import {
   InputError,
   TOOL,
   createReport,
+  failsRun,
   isUserError,
   loadConfigFile,
   messageOf,
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-UIFCVCTP.js";
+} from "./chunks/chunk-HU66JMSD.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -130,9 +131,7 @@ Run image-size-report --help for the options.
       else writeFileSync(path.resolve(args.json), json);
     }
     if (args.json !== "-") process.stdout.write(args.markdown ? renderMarkdown(report, { headLabel: "Current" }) : renderText(report));
-    const buildFailed = report.variants.some((v) => v.head.status !== "built");
-    const broken = report.budgets.some((c) => c.outcome === "fail");
-    return buildFailed || broken && settings.failOnBudget ? 1 : 0;
+    return failsRun(report, settings.failOnBudget) ? 1 : 0;
   } catch (error) {
     if (isUserError(error)) {
       process.stderr.write(`image-size-report: ${error.message}

@@ -15,13 +15,14 @@ import {
   commentMarker,
   createReport,
   describeBreach,
+  failsRun,
   isUserError,
   loadConfigFile,
   messageOf,
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-UIFCVCTP.js";
+} from "./chunks/chunk-HU66JMSD.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -24813,9 +24814,9 @@ async function postComment(token, pr, marker, markdown) {
 function conclude(report, failOnBudget) {
   const problems = report.variants.filter((v) => v.head.status === "failed").map((v) => `${v.name}: the build failed${v.head.status === "failed" && v.head.failedStep ? ` at ${v.head.failedStep}` : ""}.`);
   const breaches = report.budgets.filter((c) => c.outcome === "fail").map((c) => describeBreach(c, report.units));
-  if (problems.length || breaches.length && failOnBudget) {
+  if (failsRun(report, failOnBudget)) {
     setFailed([...problems, ...breaches].join("\n"));
-  } else if (breaches.length) {
+  } else {
     for (const breach of breaches) warning(`${breach} (fail-on-budget is off)`);
   }
 }

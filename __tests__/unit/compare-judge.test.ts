@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { changeBetween, stageComparisons } from '../../src/compare/compare.js';
-import { evaluateBudgets, verdict } from '../../src/judge/budgets.js';
+import { evaluateBudgets, failsRun, verdict } from '../../src/judge/budgets.js';
 import { built, variant } from '../support/report-fixture.js';
 
 describe('changeBetween', () => {
@@ -87,5 +87,21 @@ describe('evaluateBudgets', () => {
     const v = [variant('app', 1, built(10, 1), { status: 'failed', error: 'x', log: [] })];
     const checks = evaluateBudgets(v, { app: { maxSize: 100 } }, []);
     expect(verdict(v, checks)).toBe('pass');
+  });
+});
+
+describe('failsRun', () => {
+  const broken = [variant('app', 1, built(200, 1))];
+  const budgets = evaluateBudgets(broken, { app: { maxSize: 100 } }, []);
+
+  it('fails on a broken budget only when fail-on-budget is on', () => {
+    expect(failsRun({ variants: broken, budgets }, true)).toBe(true);
+    expect(failsRun({ variants: broken, budgets }, false)).toBe(false);
+    expect(failsRun({ variants: broken, budgets: [] }, true)).toBe(false);
+  });
+
+  it('always fails on a failed build', () => {
+    const failed = [variant('app', 1, { status: 'failed', error: 'x', log: [] })];
+    expect(failsRun({ variants: failed, budgets: [] }, false)).toBe(true);
   });
 });

@@ -12,6 +12,7 @@ import { InputError, isUserError, messageOf } from '../errors.js';
 import { createOctokit, upsertComment } from '../github/comment.js';
 import { currentCommit, eventName, pullRequest, pushedFrom, type PullRequestInfo } from '../github/event.js';
 import type { Logger } from '../measure/measure.js';
+import { failsRun } from '../judge/budgets.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
 import { describeBreach } from '../render/format.js';
 import { COMMENT_LIMIT, commentMarker, renderMarkdown } from '../render/markdown.js';
@@ -149,9 +150,9 @@ function conclude(report: Report, failOnBudget: boolean): void {
     .filter((v) => v.head.status === 'failed')
     .map((v) => `${v.name}: the build failed${v.head.status === 'failed' && v.head.failedStep ? ` at ${v.head.failedStep}` : ''}.`);
   const breaches = report.budgets.filter((c) => c.outcome === 'fail').map((c) => describeBreach(c, report.units));
-  if (problems.length || (breaches.length && failOnBudget)) {
+  if (failsRun(report, failOnBudget)) {
     core.setFailed([...problems, ...breaches].join('\n'));
-  } else if (breaches.length) {
+  } else {
     for (const breach of breaches) core.warning(`${breach} (fail-on-budget is off)`);
   }
 }

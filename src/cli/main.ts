@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../docker/engine.js';
+import { failsRun } from '../judge/budgets.js';
 import { InputError, isUserError, messageOf } from '../errors.js';
 import type { Logger } from '../measure/measure.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
@@ -120,9 +121,7 @@ export async function main(argv: string[]): Promise<number> {
       else writeFileSync(path.resolve(args.json), json);
     }
     if (args.json !== '-') process.stdout.write(args.markdown ? renderMarkdown(report, { headLabel: 'Current' }) : renderText(report));
-    const buildFailed = report.variants.some((v) => v.head.status !== 'built');
-    const broken = report.budgets.some((c) => c.outcome === 'fail');
-    return buildFailed || (broken && settings.failOnBudget) ? 1 : 0;
+    return failsRun(report, settings.failOnBudget) ? 1 : 0;
   } catch (error) {
     if (isUserError(error)) {
       process.stderr.write(`image-size-report: ${error.message}\n`);

@@ -1,6 +1,6 @@
 /** Judging measurements against size budgets, and the run's verdict. Pure. */
 import type { Budget } from '../settings/schema.js';
-import type { BudgetCheck, StageComparison, VariantReport } from '../report/types.js';
+import type { BudgetCheck, Report, StageComparison, VariantReport } from '../report/types.js';
 
 export function evaluateBudgets(
   variants: VariantReport[],
@@ -52,6 +52,15 @@ function baseNote(variant: VariantReport): string {
   if (base?.status === 'absent') return `not in the base: ${base.reason}`;
   if (base?.status === 'failed') return 'the base build failed';
   return 'no base to compare with';
+}
+
+/**
+ * Whether the step (or the command) fails: a failed build always does; a broken budget does when
+ * fail-on-budget is on. The verdict itself stays `fail` either way.
+ */
+export function failsRun(report: Pick<Report, 'variants' | 'budgets'>, failOnBudget: boolean): boolean {
+  const buildFailed = report.variants.some((v) => v.head.status !== 'built');
+  return buildFailed || (failOnBudget && report.budgets.some((c) => c.outcome === 'fail'));
 }
 
 /** A run fails when a variant of this change failed to build or a budget is broken. */

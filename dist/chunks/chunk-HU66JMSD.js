@@ -90208,6 +90208,62 @@ function formatMs(ms) {
   return ms % 6e4 === 0 ? `${ms / 6e4}m` : `${Math.round(ms / 1e3)}s`;
 }
 
+// src/judge/budgets.ts
+function evaluateBudgets(variants, budgets, comparisons) {
+  const checks = [];
+  for (const variant of variants) {
+    const budget = budgets[variant.name] ?? {};
+    const head = variant.head.status === "built" ? variant.head : void 0;
+    const skippedNote = head ? void 0 : "not measured: the build failed";
+    const check = (partial, note = skippedNote) => {
+      const outcome = partial.actual === void 0 ? "skipped" : partial.actual > partial.limit ? "fail" : "pass";
+      checks.push({ variant: variant.name, ...partial, outcome, ...outcome === "skipped" ? { note } : {} });
+    };
+    if (budget.maxSize !== void 0) {
+      check({ budget: "max-size", quantity: "bytes", limit: budget.maxSize, actual: head?.sizeBytes });
+    }
+    if (budget.maxLayers !== void 0) {
+      check({ budget: "max-layers", quantity: "count", limit: budget.maxLayers, actual: head?.layers });
+    }
+    if (budget.maxBuildTimeMs !== void 0) {
+      check({ budget: "max-build-time", quantity: "ms", limit: budget.maxBuildTimeMs, actual: head?.buildMs });
+    }
+    if (budget.maxIncrease !== void 0) {
+      const change = variant.change;
+      const note = skippedNote ?? (variant.base === void 0 ? "no base to compare with" : baseNote(variant));
+      if (budget.maxIncrease.kind === "bytes") {
+        check({ budget: "max-increase", quantity: "bytes", limit: budget.maxIncrease.bytes, actual: change?.sizeBytes }, note);
+      } else {
+        const percent = change?.sizeRatio === void 0 ? void 0 : change.sizeRatio * 100;
+        check({ budget: "max-increase", quantity: "percent", limit: budget.maxIncrease.percent, actual: percent }, note);
+      }
+    }
+    if (budget.maxRatio !== void 0) {
+      const { of, fraction } = budget.maxRatio;
+      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
+      check(
+        { budget: "max-ratio", quantity: "ratio", limit: fraction, actual: comparison?.ratio, of },
+        skippedNote ?? `not measured: ${of} was not built`
+      );
+    }
+  }
+  return checks;
+}
+function baseNote(variant) {
+  const base = variant.base;
+  if (base?.status === "absent") return `not in the base: ${base.reason}`;
+  if (base?.status === "failed") return "the base build failed";
+  return "no base to compare with";
+}
+function failsRun(report, failOnBudget) {
+  const buildFailed = report.variants.some((v) => v.head.status !== "built");
+  return buildFailed || failOnBudget && report.budgets.some((c) => c.outcome === "fail");
+}
+function verdict(variants, checks) {
+  const buildFailed = variants.some((v) => v.head.status !== "built");
+  return buildFailed || checks.some((c) => c.outcome === "fail") ? "fail" : "pass";
+}
+
 // package.json
 var package_default = {
   name: "image-size-report",
@@ -91104,58 +91160,6 @@ var Git = class {
     await this.run(["worktree", "prune"], true);
   }
 };
-
-// src/judge/budgets.ts
-function evaluateBudgets(variants, budgets, comparisons) {
-  const checks = [];
-  for (const variant of variants) {
-    const budget = budgets[variant.name] ?? {};
-    const head = variant.head.status === "built" ? variant.head : void 0;
-    const skippedNote = head ? void 0 : "not measured: the build failed";
-    const check = (partial, note = skippedNote) => {
-      const outcome = partial.actual === void 0 ? "skipped" : partial.actual > partial.limit ? "fail" : "pass";
-      checks.push({ variant: variant.name, ...partial, outcome, ...outcome === "skipped" ? { note } : {} });
-    };
-    if (budget.maxSize !== void 0) {
-      check({ budget: "max-size", quantity: "bytes", limit: budget.maxSize, actual: head?.sizeBytes });
-    }
-    if (budget.maxLayers !== void 0) {
-      check({ budget: "max-layers", quantity: "count", limit: budget.maxLayers, actual: head?.layers });
-    }
-    if (budget.maxBuildTimeMs !== void 0) {
-      check({ budget: "max-build-time", quantity: "ms", limit: budget.maxBuildTimeMs, actual: head?.buildMs });
-    }
-    if (budget.maxIncrease !== void 0) {
-      const change = variant.change;
-      const note = skippedNote ?? (variant.base === void 0 ? "no base to compare with" : baseNote(variant));
-      if (budget.maxIncrease.kind === "bytes") {
-        check({ budget: "max-increase", quantity: "bytes", limit: budget.maxIncrease.bytes, actual: change?.sizeBytes }, note);
-      } else {
-        const percent = change?.sizeRatio === void 0 ? void 0 : change.sizeRatio * 100;
-        check({ budget: "max-increase", quantity: "percent", limit: budget.maxIncrease.percent, actual: percent }, note);
-      }
-    }
-    if (budget.maxRatio !== void 0) {
-      const { of, fraction } = budget.maxRatio;
-      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
-      check(
-        { budget: "max-ratio", quantity: "ratio", limit: fraction, actual: comparison?.ratio, of },
-        skippedNote ?? `not measured: ${of} was not built`
-      );
-    }
-  }
-  return checks;
-}
-function baseNote(variant) {
-  const base = variant.base;
-  if (base?.status === "absent") return `not in the base: ${base.reason}`;
-  if (base?.status === "failed") return "the base build failed";
-  return "no base to compare with";
-}
-function verdict(variants, checks) {
-  const buildFailed = variants.some((v) => v.head.status !== "built");
-  return buildFailed || checks.some((c) => c.outcome === "fail") ? "fail" : "pass";
-}
 
 // src/measure/measure.ts
 import { existsSync as existsSync2, readFileSync as readFileSync2, statSync } from "node:fs";
@@ -92224,6 +92228,7 @@ export {
   isUserError,
   messageOf,
   DockerEngine,
+  failsRun,
   TOOL,
   createReport,
   describeBreach,

@@ -1,0 +1,119 @@
+/**
+ * Wasted space as dive defines it (wagoodman/dive, filetree/efficiency.go). Pure.
+ *
+ * Every leaf of every layer's tree is a "copy" of its path; a whiteout is a copy whose size is what it deletes
+ * when that is a directory (a deleted file counts 0 bytes, as in dive). Per path: cumulative size of all
+ * copies and the smallest copy. Score = Σ smallest / Σ cumulative (1 when nothing has a size); wasted bytes =
+ * Σ cumulative over paths with two or more copies. Sizes are tar header sizes, as dive reads them.
+ * Opaque-directory markers are not counted (dive's tree has no node for them).
+ */
+import type { LayerEntry } from './layer-listing.js';
+
+export interface WastedPath {
+  path: string;
+  /** All copies together (dive's cumulative size). */
+  bytes: number;
+  /** In how many layers the path appears. */
+  copies: number;
+}
+
+export interface Efficiency {
+  /** 0..1; 1 means nothing is stored twice or deleted later. */
+  score: number;
+  wastedBytes: number;
+  /** The largest wasted paths, largest first. */
+  topWasted: WastedPath[];
+}
+
+interface PathStats {
+  cumulative: number;
+  minimum: number;
+  copies: number;
+}
+
+export function efficiencyOf(layers: LayerEntry[][], top = 10): Efficiency {
+  /** The stacked filesystem so far: path → size and whether it is a directory. */
+  const stacked = new Map<string, { size: number; dir: boolean }>();
+  const stats = new Map<string, PathStats>();
+
+  for (const entries of layers) {
+    const leaves = leavesOf(entries);
+    for (const [path, size, kind] of leaves) {
+      let bytes = size;
+      if (kind === 'w') {
+        const previous = stacked.get(path);
+        bytes = previous?.dir ? sumUnder(stacked, path) : 0;
+      }
+      const s = stats.get(path);
+      if (s) {
+        s.cumulative += bytes;
+        s.minimum = Math.min(s.minimum, bytes);
+        s.copies += 1;
+      } else {
+        stats.set(path, { cumulative: bytes, minimum: bytes, copies: 1 });
+      }
+    }
+    applyLayer(stacked, entries);
+  }
+
+  let minimum = 0;
+  let cumulative = 0;
+  let wastedBytes = 0;
+  const wasted: WastedPath[] = [];
+  for (const [path, s] of stats) {
+    minimum += s.minimum;
+    cumulative += s.cumulative;
+    if (s.copies >= 2) {
+      wastedBytes += s.cumulative;
+      if (s.cumulative > 0) wasted.push({ path, bytes: s.cumulative, copies: s.copies });
+    }
+  }
+  wasted.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
+  return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: wasted.slice(0, top) };
+}
+
+/** Entries that have no descendants in the same layer (dive visits leaves only); opaque markers dropped. */
+function leavesOf(entries: LayerEntry[]): LayerEntry[] {
+  const parents = new Set<string>();
+  for (const [path, , kind] of entries) {
+    if (kind === 'o') continue;
+    for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) parents.add(path.slice(0, i));
+  }
+  const seen = new Set<string>();
+  const leaves: LayerEntry[] = [];
+  for (const entry of entries) {
+    const [path, , kind] = entry;
+    if (kind === 'o' || parents.has(path) || seen.has(path)) continue;
+    seen.add(path);
+    leaves.push(entry);
+  }
+  return leaves;
+}
+
+function sumUnder(stacked: Map<string, { size: number }>, dir: string): number {
+  const prefix = `${dir}/`;
+  let total = stacked.get(dir)?.size ?? 0;
+  for (const [path, { size }] of stacked) if (path.startsWith(prefix)) total += size;
+  return total;
+}
+
+function removeUnder(stacked: Map<string, unknown>, dir: string, includeSelf: boolean): void {
+  const prefix = `${dir}/`;
+  if (includeSelf) stacked.delete(dir);
+  for (const path of [...stacked.keys()]) if (path.startsWith(prefix)) stacked.delete(path);
+}
+
+/** Lay one layer over the stacked filesystem, as overlayfs does: opaque markers and whiteouts first. */
+export function applyLayer(stacked: Map<string, { size: number; dir: boolean }>, entries: LayerEntry[]): void {
+  for (const [path, , kind] of entries) {
+    if (kind === 'o') removeUnder(stacked, path, false);
+    else if (kind === 'w') {
+      const previous = stacked.get(path);
+      if (previous?.dir) removeUnder(stacked, path, true);
+      else stacked.delete(path);
+    }
+  }
+  for (const [path, size, kind] of entries) {
+    if (kind !== 'o' && kind !== 'w') stacked.set(path, { size, dir: kind === 'd' });
+  }
+}

@@ -17,7 +17,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-HU66JMSD.js";
+} from "./chunks/chunk-SXTAMTJP.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -43,6 +43,9 @@ Options:
       --builder NAME           buildkit (default) or legacy
       --timeout DURATION       time limit per build (default: 30m)
       --units NAME             decimal (default, as docker images) or binary
+      --no-compressed-size     skip the compressed (registry) sizes, the slowest measurement
+      --cache-dir DIR          keep layer measurements in DIR across runs
+                               (default: ~/.cache/image-size-report; none: keep nothing)
       --json FILE              also write the JSON report to FILE (- for standard output)
       --markdown               print the Markdown comment instead of the table
       --keep-images            keep the images built (tagged ${"image-size-report/<variant>:<side>-<run>"})
@@ -68,6 +71,8 @@ var OPTIONS = {
   builder: { type: "string" },
   timeout: { type: "string" },
   units: { type: "string" },
+  "no-compressed-size": { type: "boolean" },
+  "cache-dir": { type: "string" },
   json: { type: "string" },
   markdown: { type: "boolean" },
   "keep-images": { type: "boolean" },
@@ -109,6 +114,8 @@ Run image-size-report --help for the options.
       timeout: args.timeout,
       units: args.units,
       "keep-images": args["keep-images"],
+      "cache-dir": args["cache-dir"],
+      ...args["no-compressed-size"] ? { "compressed-size": false } : {},
       ...args["no-fail-on-budget"] ? { "fail-on-budget": false } : {},
       ...args["baseline-file"] ? { baseline: "file", "baseline-file": args["baseline-file"] } : {},
       ...args.base ? { baseline: "rebuild" } : {}

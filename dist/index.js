@@ -22,7 +22,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-HU66JMSD.js";
+} from "./chunks/chunk-SXTAMTJP.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

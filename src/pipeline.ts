@@ -5,11 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { changeBetween, stageComparisons } from './compare/compare.js';
+import { changeBetween, layerChanges, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
 import { isUserError, messageOf } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
+import { LayerCache } from './measure/image/layer-cache.js';
 import { measureSide, prepareSide, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/baseline-file.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
@@ -41,12 +42,13 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
   const engineInfo = await engine.connect();
   const created: CreatedImages = { tags: [], intermediates: [] };
+  const cache = new LayerCache(settings.cacheDir && path.resolve(workingDirectory, settings.cacheDir));
   try {
-    const head = await measureSide(engine, headPlan, 'head', settings, input.runId, log, created);
+    const head = await measureSide(engine, headPlan, 'head', settings, input.runId, log, created, cache);
     const base: BaseOutcome =
       input.baseline.source === 'file' && saved
         ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
-        : await rebuildBase(input, created);
+        : await rebuildBase(input, created, cache);
     return assemble(input, engineInfo, head, base);
   } finally {
     if (!settings.keepImages) await removeImages(engine, created, log);
@@ -58,7 +60,7 @@ interface BaseOutcome {
   meta: Report['base'];
 }
 
-async function rebuildBase(input: PipelineInput, created: CreatedImages): Promise<BaseOutcome> {
+async function rebuildBase(input: PipelineInput, created: CreatedImages, cache: LayerCache): Promise<BaseOutcome> {
   const plan = input.baseline;
   if (plan.source !== 'rebuild') return { meta: { source: 'none' } };
   const ref = plan.ref ?? plan.commit;
@@ -81,7 +83,7 @@ async function rebuildBase(input: PipelineInput, created: CreatedImages): Promis
   try {
     const root = path.join(checkout.worktree, path.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, 'base');
-    const base = await measureSide(input.engine, basePlan, 'base', input.settings, input.runId, input.log, created);
+    const base = await measureSide(input.engine, basePlan, 'base', input.settings, input.runId, input.log, created, cache);
     return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref } };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -103,6 +105,7 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
       head: headResult,
       ...(baseResult ? { base: baseResult } : {}),
       ...(baseResult ? { change: changeBetween(baseResult, headResult) } : {}),
+      ...(baseResult && layerChanges(baseResult, headResult) ? { layerChanges: layerChanges(baseResult, headResult) } : {}),
     };
   });
   const comparisons = stageComparisons(variants, settings.budgets);
@@ -124,9 +127,11 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
 
 /** What the engine's `Size` means on this daemon, in words for the report. */
 export function sizeMeaning(engine: EngineInfo): string {
-  return engine.containerdStore
-    ? "the engine's image size on the containerd image store (Docker 29.0–29.7 report compressed content there)"
-    : `the engine's image size, uncompressed (sum of the layers on ${engine.storage})`;
+  const store = engine.containerdStore ? 'the containerd image store' : engine.storage;
+  return (
+    'unpacked, the bytes of the files in every layer, read from the image itself, so the same on every daemon ' +
+    `(here ${store}); compressed, every layer gzipped as a registry stores it and a pull downloads it`
+  );
 }
 
 async function removeImages(engine: DockerEngine, created: CreatedImages, log: Logger): Promise<void> {

@@ -23,7 +23,7 @@ export function report(variants: VariantReport[], budgets: Record<string, Budget
   const comparisons = stageComparisons(variants, budgets);
   const checks = evaluateBudgets(variants, budgets, comparisons);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'image-size-report', version: '0.0.0-test' },
     createdAt: '2026-11-23T00:00:00.000Z',
     engine: { serverVersion: '20.10.24', apiVersion: '1.41', storage: 'overlay2', containerdStore: false, sizeMeaning: "the engine's image size, uncompressed" },

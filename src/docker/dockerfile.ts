@@ -29,3 +29,20 @@ export function targetStageIndex(parsed: DockerfileStages, target?: string): num
 export function stageCountFor(parsed: DockerfileStages, target?: string): number {
   return targetStageIndex(parsed, target) + 1;
 }
+
+/**
+ * The image the target stage starts FROM, following `FROM <earlier stage>`: `null` for `scratch`,
+ * undefined when it depends on a build argument (`FROM ${BASE}`) and cannot be known before the build.
+ */
+export function baseImageFor(parsed: DockerfileStages, target?: string): string | null | undefined {
+  let index = targetStageIndex(parsed, target);
+  for (let guard = 0; index >= 0 && guard <= parsed.stages.length; guard += 1) {
+    const image = parsed.stages[index].image;
+    if (!image || image.includes('$')) return undefined;
+    if (image.toLowerCase() === 'scratch') return null;
+    const earlier = parsed.stages.slice(0, index).findIndex((s) => s.name === image.toLowerCase());
+    if (earlier === -1) return image;
+    index = earlier;
+  }
+  return undefined;
+}

@@ -2,6 +2,7 @@
  * Every conversation with the Docker engine goes through this class: connecting, building, inspecting and
  * removing images. Nothing else in the code base imports dockerode.
  */
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { EnvironmentError, messageOf } from '../errors.js';
 import { BuildOutputParser, type BuildOutcome } from './build-output.js';
@@ -156,6 +157,20 @@ export class DockerEngine {
   async inspect(reference: string): Promise<ImageFacts> {
     const image = await this.docker.getImage(reference).inspect();
     return { id: image.Id, sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
+  }
+
+  /** `docker save` of one image, as a stream of the tar the engine writes. */
+  async saveImage(reference: string): Promise<Readable> {
+    return (await this.docker.getImage(reference).get()) as Readable;
+  }
+
+  /** How many history entries an image has (its config's history), or undefined when it is not here. */
+  async historyLength(reference: string): Promise<number | undefined> {
+    try {
+      return (await this.docker.getImage(reference).history()).length;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Remove an image by the tag we gave it (never by ID, so an image that is also tagged elsewhere stays). */

@@ -12,8 +12,10 @@ export function evaluateBudgets(
     const budget = budgets[variant.name] ?? {};
     const head = variant.head.status === 'built' ? variant.head : undefined;
     const skippedNote = head ? undefined : 'not measured: the build failed';
-    const check = (partial: Omit<BudgetCheck, 'variant' | 'outcome'>, note = skippedNote) => {
-      const outcome = partial.actual === undefined ? 'skipped' : partial.actual > partial.limit ? 'fail' : 'pass';
+    /** `floor`: the measured value must not be under the limit (min-efficiency) rather than over it. */
+    const check = (partial: Omit<BudgetCheck, 'variant' | 'outcome'>, note = skippedNote, floor = false) => {
+      const broken = partial.actual !== undefined && (floor ? partial.actual < partial.limit : partial.actual > partial.limit);
+      const outcome = partial.actual === undefined ? 'skipped' : broken ? 'fail' : 'pass';
       checks.push({ variant: variant.name, ...partial, outcome, ...(outcome === 'skipped' ? { note } : {}) });
     };
     if (budget.maxSize !== undefined) {
@@ -34,6 +36,15 @@ export function evaluateBudgets(
         const percent = change?.sizeRatio === undefined ? undefined : change.sizeRatio * 100;
         check({ budget: 'max-increase', quantity: 'percent', limit: budget.maxIncrease.percent, actual: percent }, note);
       }
+    }
+    const efficiencyNote = skippedNote ?? 'not measured: the image layers could not be read';
+    if (budget.minEfficiency !== undefined) {
+      const actual = head?.efficiency?.score;
+      check({ budget: 'min-efficiency', quantity: 'score', limit: budget.minEfficiency, actual }, efficiencyNote, true);
+    }
+    if (budget.maxWasted !== undefined) {
+      const actual = head?.efficiency?.wastedBytes;
+      check({ budget: 'max-wasted', quantity: 'bytes', limit: budget.maxWasted, actual }, efficiencyNote);
     }
     if (budget.maxRatio !== undefined) {
       const { of, fraction } = budget.maxRatio;

@@ -6,9 +6,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, messageOf } from '../errors.js';
 import type { DockerEngine } from '../docker/engine.js';
-import { parseStages, stageCountFor, targetStageIndex } from '../docker/dockerfile.js';
+import { baseImageFor, parseStages, stageCountFor, targetStageIndex } from '../docker/dockerfile.js';
 import type { SideResult } from '../report/types.js';
 import type { Settings, VariantSpec } from '../settings/schema.js';
+import type { LayerCache } from './image/layer-cache.js';
+import { readLayers } from './layers.js';
 import { redact } from './redact.js';
 
 export type Side = 'head' | 'base';
@@ -43,6 +45,8 @@ export interface Prepared {
   dockerfile: string;
   context: string;
   stages: number;
+  /** The image the target stage starts FROM (null: scratch; undefined: not known before the build). */
+  baseImage: string | null | undefined;
 }
 
 /** A variant that cannot be built on a side, and why (a sentence without the variant's name). */
@@ -78,7 +82,7 @@ export function prepareVariant(root: string, variant: VariantSpec): Prepared | U
       `target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(', ')}` : 'it has no named stages'}).`,
     );
   }
-  return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target) };
+  return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target), baseImage: baseImageFor(parsed, variant.target) };
 }
 
 /**
@@ -99,11 +103,13 @@ export async function measureSide(
   engine: DockerEngine,
   prepared: (Prepared | Unbuildable)[],
   side: Side,
-  settings: Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs'>,
+  settings: Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs' | 'compressedSize'>,
   runId: string,
   log: Logger,
   /** Receives what this call creates, for clean-up: each tag before its build starts, intermediate images after. */
   created: CreatedImages,
+  /** Layer measurements by diff ID, shared by both sides and all variants. */
+  cache: LayerCache,
 ): Promise<SideMeasurement> {
   const measurement: SideMeasurement = { results: new Map(), stages: new Map() };
   for (const item of prepared) {
@@ -146,20 +152,30 @@ export async function measureSide(
           buildMs: Math.round(build.durationMs),
         };
       }
+      let facts;
       try {
-        const facts = await engine.inspect(tag);
-        return {
-          status: 'built',
-          imageId: facts.id,
-          sizeBytes: facts.sizeBytes,
-          layers: facts.layers.length,
-          buildMs: Math.round(build.durationMs),
-          steps: build.steps,
-          cachedSteps: build.cachedSteps,
-        };
+        facts = await engine.inspect(tag);
       } catch (error) {
         return { status: 'failed', error: `built, but the image could not be inspected: ${messageOf(error)}`, log: [] };
       }
+      const figures = await readLayers(engine, {
+        facts,
+        baseImage: item.baseImage,
+        compressed: settings.compressedSize,
+        cache,
+        secrets,
+      });
+      if (figures.analysisError) log.warning(`${variant.name} (${side}): ${figures.analysisError}`);
+      return {
+        status: 'built',
+        imageId: facts.id,
+        ...figures,
+        engineSizeBytes: facts.sizeBytes,
+        layers: facts.layers.length,
+        buildMs: Math.round(build.durationMs),
+        steps: build.steps,
+        cachedSteps: build.cachedSteps,
+      };
     });
     if (result.status === 'failed') log.warning(`${variant.name} (${side}) failed to build: ${result.error}`);
     measurement.results.set(variant.name, result);

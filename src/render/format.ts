@@ -61,6 +61,7 @@ export function formatQuantity(value: number, quantity: Quantity, units: Units):
     case 'ms':
       return formatDuration(value);
     case 'ratio':
+    case 'score':
       return `${Number((value * 100).toFixed(1))}%`;
   }
 }
@@ -75,6 +76,8 @@ export function describeBreach(check: BudgetCheck, units: Units): string {
     'max-layers': `${actual} layers is over the limit of ${limit}`,
     'max-build-time': `build time ${actual} is over the limit of ${limit}`,
     'max-ratio': `size is ${actual} of ${check.of ?? 'the reference'}, over the limit of ${limit}`,
+    'min-efficiency': `efficiency ${actual} is under the minimum of ${limit}`,
+    'max-wasted': `${actual} of wasted space is over the limit of ${limit}`,
   };
   return `${check.variant}: budget ${check.budget} broken: ${what[check.budget]}.`;
 }

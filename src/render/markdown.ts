@@ -2,7 +2,17 @@
 import { markdownTable } from 'markdown-table';
 import type { Report } from '../report/types.js';
 import { describeBreach, formatDuration, unitsNote } from './format.js';
-import { budgetRows, comparisonSentences, failedVariants, hasBase, mainTable, type TableStyle } from './table.js';
+import {
+  budgetRows,
+  comparisonSentences,
+  failedVariants,
+  growthRows,
+  hasBase,
+  largestLayerRows,
+  mainTable,
+  wastedRows,
+  type TableStyle,
+} from './table.js';
 
 export const COMMENT_LIMIT = 65_536;
 
@@ -51,6 +61,8 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
     );
   }
 
+  out.push(...layerSections(report));
+
   for (const variant of failedVariants(report)) {
     out.push(`### ${ICON.failed} ${escapeInline(variant.name)} failed to build`, '');
     if (variant.head.failedStep) out.push(`Failed step: ${codeSpan(variant.head.failedStep)}`, '');
@@ -66,6 +78,38 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
   }
   out.push(`<sub>${footnote(report)}</sub>`);
   return out.join('\n') + '\n';
+}
+
+/** Where it grew (open), the largest layers and the wasted space (collapsed). */
+function layerSections(report: Report): string[] {
+  const style = { text: escapeInline, code: (s: string) => codeSpan(s, 120) };
+  const out: string[] = [];
+  const growth = growthRows(report, style);
+  if (growth.length) {
+    out.push('<details open><summary>Where it grew: layers new or changed against the base</summary>', '');
+    for (const g of growth) {
+      out.push(`**${g.variant}**`, '', markdownTable([['', 'Layer', 'Change', 'Compressed'], ...g.rows], { align: ['l', 'l', 'r', 'r'] }), '');
+      if (g.more) out.push(`…and ${g.more} more in the JSON report.`, '');
+    }
+    out.push('</details>', '');
+  }
+  const largest = largestLayerRows(report, style);
+  if (largest.length) {
+    out.push('<details><summary>Largest layers</summary>', '');
+    for (const l of largest) {
+      out.push(`**${l.variant}**`, '', markdownTable([['Layer', 'Size', 'Compressed', 'From'], ...l.rows], { align: ['l', 'r', 'r', 'l'] }), '');
+    }
+    out.push('</details>', '');
+  }
+  const wasted = wastedRows(report, style);
+  if (wasted.length) {
+    out.push('<details><summary>Wasted space: files stored in more than one layer, or deleted later</summary>', '');
+    for (const w of wasted) {
+      out.push(`**${w.variant}**`, '', markdownTable([['Path', 'All copies', 'Layers'], ...w.rows], { align: ['l', 'r', 'r'] }), '');
+    }
+    out.push('</details>', '');
+  }
+  return out;
 }
 
 function verdictLine(report: Report): string {
@@ -84,7 +128,11 @@ function verdictLine(report: Report): string {
 
 function footnote(report: Report): string {
   const parts = [`Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`];
-  parts.push('Layers: filesystem layers, base image included. Build time: wall time of the build; cached steps show a warm build.');
+  parts.push(
+    'Layers: filesystem layers, base image included (added: by the Dockerfile; with content: at least one byte). ' +
+      "Wasted: dive's measure, all copies of paths stored in more than one layer. " +
+      'Build time: wall time of the build; cached steps show a warm build.',
+  );
   if (hasBase(report)) {
     const b = report.base;
     const what = b.error

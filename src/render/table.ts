@@ -2,7 +2,7 @@
  * The report as rows of cells, shared by the Markdown comment and the terminal output, which differ only in
  * how a cell is decorated and escaped. Pure.
  */
-import type { Report, SideResult, VariantReport } from '../report/types.js';
+import type { BuiltResult, Report, SideResult, VariantReport } from '../report/types.js';
 import {
   formatBytes,
   formatDuration,
@@ -57,29 +57,64 @@ function metricRows(report: Report, variant: VariantReport): MetricLine[] {
   const c = variant.change;
   const base = variant.base;
   const noChange = base?.status === 'absent' ? 'new' : '—';
-  const sizeChange = c
-    ? `${formatSignedBytes(c.sizeBytes, units)}${c.sizeRatio === undefined ? '' : ` (${formatSignedPercent(c.sizeRatio)})`}`
-    : noChange;
-  return [
+  const bytesChange = (bytes: number | undefined, ratio: number | undefined) =>
+    bytes === undefined ? noChange : `${formatSignedBytes(bytes, units)}${ratio === undefined ? '' : ` (${formatSignedPercent(ratio)})`}`;
+  const lines: MetricLine[] = [
     {
       label: 'Size',
       base: side(base, (r) => formatBytes(r.sizeBytes, units)),
       head: side(variant.head, (r) => formatBytes(r.sizeBytes, units)),
-      change: sizeChange,
-    },
-    {
-      label: 'Layers',
-      base: side(base, (r) => String(r.layers)),
-      head: side(variant.head, (r) => String(r.layers)),
-      change: c ? formatSignedCount(c.layers) : noChange,
-    },
-    {
-      label: 'Build time',
-      base: side(base, buildTime),
-      head: side(variant.head, buildTime),
-      change: c ? formatSignedDuration(c.buildMs) : noChange,
+      change: c ? bytesChange(c.sizeBytes, c.sizeRatio) : noChange,
     },
   ];
+  const sides = [base, variant.head];
+  if (sides.some((r) => r?.status === 'built' && r.compressedBytes !== undefined)) {
+    lines.push({
+      label: 'Compressed',
+      base: side(base, (r) => optionalBytes(r.compressedBytes, units)),
+      head: side(variant.head, (r) => optionalBytes(r.compressedBytes, units)),
+      change: c ? (c.compressedBytes === undefined ? '—' : bytesChange(c.compressedBytes, c.compressedRatio)) : noChange,
+    });
+  }
+  lines.push({
+    label: 'Layers',
+    base: side(base, layerCount),
+    head: side(variant.head, layerCount),
+    change: c ? formatSignedCount(c.layers) : noChange,
+  });
+  if (sides.some((r) => r?.status === 'built' && r.efficiency)) {
+    lines.push({
+      label: 'Wasted',
+      base: side(base, (r) => wasted(r, units)),
+      head: side(variant.head, (r) => wasted(r, units)),
+      change: c ? (c.wastedBytes === undefined ? '—' : formatSignedBytes(c.wastedBytes, units)) : noChange,
+    });
+  }
+  lines.push({
+    label: 'Build time',
+    base: side(base, buildTime),
+    head: side(variant.head, buildTime),
+    change: c ? formatSignedDuration(c.buildMs) : noChange,
+  });
+  return lines;
+}
+
+function optionalBytes(bytes: number | undefined, units: Report['units']): string {
+  return bytes === undefined ? '—' : formatBytes(bytes, units);
+}
+
+/** `12 (5 added, 9 with content)`: total, added by the Dockerfile, and those with at least a byte. */
+function layerCount(r: BuiltResult): string {
+  const parts: string[] = [];
+  if (r.baseImageLayers !== undefined) parts.push(`${r.layers - r.baseImageLayers} added`);
+  if (r.contentLayers !== undefined) parts.push(`${r.contentLayers} with content`);
+  return parts.length ? `${r.layers} (${parts.join(', ')})` : String(r.layers);
+}
+
+/** `3.1 MB (97.2% efficient)`, dive's figures. */
+function wasted(r: BuiltResult, units: Report['units']): string {
+  if (!r.efficiency) return '—';
+  return `${formatBytes(r.efficiency.wastedBytes, units)} (${formatQuantity(r.efficiency.score, 'score', units)} efficient)`;
 }
 
 function buildTime(r: Extract<SideResult, { status: 'built' }>): string {
@@ -126,3 +161,64 @@ export function failedVariants(report: Report): (VariantReport & { head: Extract
 }
 
 
+
+/** Per variant with a base: the layers that are new, changed or gone, largest change first (at most `limit`). */
+export function growthRows(
+  report: Report,
+  style: Pick<TableStyle, 'text'> & { code(s: string): string },
+  limit = 10,
+): { variant: string; rows: string[][]; more: number }[] {
+  const { units } = report;
+  return report.variants
+    .filter((v) => v.layerChanges && v.layerChanges.length > 0)
+    .map((v) => {
+      const changes = v.layerChanges!;
+      return {
+        variant: style.text(v.name),
+        rows: changes.slice(0, limit).map((c) => [
+          c.kind,
+          style.code(c.instruction || '(no history)'),
+          formatSignedBytes(c.sizeBytes, units),
+          c.compressedBytes === undefined ? '—' : formatSignedBytes(c.compressedBytes, units),
+        ]),
+        more: Math.max(0, changes.length - limit),
+      };
+    });
+}
+
+/** Per built variant: its largest layers (at most `limit`), with the instruction that made each. */
+export function largestLayerRows(
+  report: Report,
+  style: Pick<TableStyle, 'text'> & { code(s: string): string },
+  limit = 5,
+): { variant: string; rows: string[][] }[] {
+  const { units } = report;
+  return report.variants.flatMap((v) => {
+    if (v.head.status !== 'built' || !v.head.layerDetails?.length) return [];
+    const largest = [...v.head.layerDetails].sort((a, b) => b.sizeBytes - a.sizeBytes).slice(0, limit);
+    return [
+      {
+        variant: style.text(v.name),
+        rows: largest.map((l) => [
+          style.code(l.instruction || '(no history)'),
+          formatBytes(l.sizeBytes, units),
+          optionalBytes(l.compressedBytes, units),
+          l.fromBaseImage ? 'base image' : 'Dockerfile',
+        ]),
+      },
+    ];
+  });
+}
+
+/** Per built variant with wasted space: the largest wasted paths. */
+export function wastedRows(
+  report: Report,
+  style: Pick<TableStyle, 'text'> & { code(s: string): string },
+): { variant: string; rows: string[][] }[] {
+  const { units } = report;
+  return report.variants.flatMap((v) => {
+    const paths = v.head.status === 'built' ? (v.head.efficiency?.topWasted ?? []) : [];
+    if (paths.length === 0) return [];
+    return [{ variant: style.text(v.name), rows: paths.map((p) => [style.code(`/${p.path}`), formatBytes(p.bytes, units), String(p.copies)]) }];
+  });
+}

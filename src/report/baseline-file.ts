@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult } from './types.js';
 
+/** Version 1 reports lack compressed sizes and layer details; their sizes are the engine's. */
+const READABLE_VERSIONS = [1, REPORT_SCHEMA_VERSION];
+
 export interface SavedBaseline {
   results: Map<string, SideResult>;
   sha?: string;
@@ -22,8 +25,11 @@ export function readBaselineFile(file: string): SavedBaseline {
   } catch {
     throw new InputError(`baseline-file: "${file}" is not JSON; it must be a report written by image-size-report (the report output).`);
   }
-  if (report?.schemaVersion !== REPORT_SCHEMA_VERSION || !Array.isArray(report.variants)) {
-    throw new InputError(`baseline-file: "${file}" is not an image-size-report report of schema version ${REPORT_SCHEMA_VERSION}.`);
+  const version = (report as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (!READABLE_VERSIONS.includes(version as number) || !Array.isArray(report.variants)) {
+    throw new InputError(
+      `baseline-file: "${file}" is not an image-size-report report of schema version ${READABLE_VERSIONS.join(' or ')}.`,
+    );
   }
   const results = new Map<string, SideResult>();
   for (const variant of report.variants) {

@@ -1,16 +1,53 @@
 /** The JSON report: what a run measured, compared and judged. Also the input of `baseline: file`. */
 import type { Units } from '../settings/schema.js';
 
-export const REPORT_SCHEMA_VERSION = 1;
+/** 2: compressed size, layer details and wasted space (reports of version 1 are still read as baselines). */
+export const REPORT_SCHEMA_VERSION = 2;
+
+/** One filesystem layer of an image, oldest first. */
+export interface LayerDetail {
+  diffId: string;
+  /** The Dockerfile instruction that made it (from the image history), build-arg values cut out. */
+  instruction: string;
+  /** Unpacked: regular files plus symlink targets, as overlay2 counts them. */
+  sizeBytes: number;
+  /** Gzipped as a registry stores it. */
+  compressedBytes?: number;
+  /** Part of the image the Dockerfile starts FROM. */
+  fromBaseImage: boolean;
+}
+
+export interface Efficiency {
+  /** dive's efficiency score, 0..1. */
+  score: number;
+  /** dive's wasted bytes: all copies of paths found in two or more layers. */
+  wastedBytes: number;
+  topWasted: { path: string; bytes: number; copies: number }[];
+}
 
 export type SideResult =
   | {
       status: 'built';
       imageId: string;
-      /** The engine's image `Size` (see `engine.sizeMeaning`). */
+      /**
+       * Unpacked size: the sum of the layers' regular files and symlinks, read from the image itself, so it
+       * means the same on every daemon. When the layers could not be read: the engine's `Size`.
+       */
       sizeBytes: number;
+      /** What a registry stores and a pull downloads: every layer gzipped. Absent when not measured. */
+      compressedBytes?: number;
+      /** The engine's image `Size` (see `engine.sizeMeaning`). */
+      engineSizeBytes?: number;
       /** Filesystem layers, base image included. */
       layers: number;
+      /** Layers that come from the image the Dockerfile starts FROM; absent when that image is unknown. */
+      baseImageLayers?: number;
+      /** Layers with at least one byte (WORKDIR and no-op RUN layers have none). */
+      contentLayers?: number;
+      layerDetails?: LayerDetail[];
+      efficiency?: Efficiency;
+      /** Why the layers could not be read, when they could not; size then is the engine's. */
+      analysisError?: string;
       buildMs: number;
       steps: number;
       cachedSteps: number;
@@ -25,8 +62,22 @@ export interface Change {
   sizeBytes: number;
   /** Relative change of size, e.g. 0.05 for +5%; undefined when the base is 0 bytes. */
   sizeRatio?: number;
+  compressedBytes?: number;
+  compressedRatio?: number;
   layers: number;
+  wastedBytes?: number;
   buildMs: number;
+}
+
+/** A layer that is new, changed or gone against the base, matched by diff ID and then by instruction. */
+export interface LayerChange {
+  kind: 'added' | 'changed' | 'removed';
+  instruction: string;
+  /** Size change, unpacked (negative when it shrank or went away). */
+  sizeBytes: number;
+  compressedBytes?: number;
+  /** Size in this change (0 when removed). */
+  headBytes: number;
 }
 
 export interface VariantReport {
@@ -39,6 +90,8 @@ export interface VariantReport {
   head: SideResult;
   base?: SideResult;
   change?: Change;
+  /** Where it grew: layers new or changed against the base, largest change first. */
+  layerChanges?: LayerChange[];
 }
 
 export interface StageComparison {
@@ -49,8 +102,15 @@ export interface StageComparison {
   savedBytes: number;
 }
 
-export type BudgetKind = 'max-size' | 'max-increase' | 'max-layers' | 'max-build-time' | 'max-ratio';
-export type Quantity = 'bytes' | 'percent' | 'count' | 'ms' | 'ratio';
+export type BudgetKind =
+  | 'max-size'
+  | 'max-increase'
+  | 'max-layers'
+  | 'max-build-time'
+  | 'max-ratio'
+  | 'min-efficiency'
+  | 'max-wasted';
+export type Quantity = 'bytes' | 'percent' | 'count' | 'ms' | 'ratio' | 'score';
 
 export interface BudgetCheck {
   variant: string;

@@ -34,6 +34,10 @@ export interface Budget {
   maxLayers?: number;
   maxBuildTimeMs?: number;
   maxRatio?: { of: string; fraction: number };
+  /** Lowest acceptable efficiency score (0..1), as dive computes it. */
+  minEfficiency?: number;
+  /** Most bytes allowed in paths stored in more than one layer (dive's wasted bytes). */
+  maxWasted?: number;
 }
 
 export type Baseline = 'auto' | 'rebuild' | 'file' | 'none';
@@ -57,6 +61,10 @@ export interface Settings {
   keepImages: boolean;
   units: Units;
   reportFile?: string;
+  /** Measure compressed (registry) sizes: the costly part of measuring. */
+  compressedSize: boolean;
+  /** Where layer measurements are kept across runs; undefined keeps them for the run only. */
+  cacheDir?: string;
 }
 
 /** Keys a config file may hold; the same names as the action inputs. */
@@ -77,12 +85,22 @@ export const SETTING_KEYS = [
   'keep-images',
   'units',
   'report-file',
+  'compressed-size',
+  'cache-dir',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 export type RawSettings = Partial<Record<SettingKey, unknown>>;
 
 const VARIANT_KEYS = ['dockerfile', 'target', 'context', 'build-args'] as const;
-const BUDGET_KEYS = ['max-size', 'max-increase', 'max-layers', 'max-build-time', 'max-ratio'] as const;
+const BUDGET_KEYS = [
+  'max-size',
+  'max-increase',
+  'max-layers',
+  'max-build-time',
+  'max-ratio',
+  'min-efficiency',
+  'max-wasted',
+] as const;
 
 export const DEFAULTS = {
   context: '.',
@@ -90,6 +108,8 @@ export const DEFAULTS = {
   defaultVariant: 'default',
   timeout: '30m',
   commentKey: 'default',
+  /** Relative to the home directory. */
+  cacheDir: '.cache/image-size-report',
 } as const;
 
 /** Validate raw settings (file values with input values laid over them) into `Settings`. */
@@ -125,7 +145,18 @@ export function resolveSettings(raw: RawSettings, env: Record<string, string | u
     keepImages: bool(raw['keep-images'], 'keep-images') ?? false,
     units: oneOf(raw.units, 'units', ['decimal', 'binary'] as const) ?? 'decimal',
     reportFile: optionalPath(raw['report-file'], 'report-file'),
+    compressedSize: bool(raw['compressed-size'], 'compressed-size') ?? true,
+    cacheDir: cacheDir(raw['cache-dir'], env),
   };
+}
+
+/** `none` (or `false`) keeps no cache across runs; empty means the default under the home directory. */
+function cacheDir(value: unknown, env: Record<string, string | undefined>): string | undefined {
+  if (value === false || (typeof value === 'string' && /^(none|false)$/i.test(value.trim()))) return undefined;
+  const given = optionalPath(value, 'cache-dir');
+  if (given) return given;
+  const home = env.HOME || env.USERPROFILE;
+  return home ? `${home.replace(/[\\/]+$/, '')}/${DEFAULTS.cacheDir}` : undefined;
 }
 
 /** Parse a YAML document given as a string (an input); mappings given directly pass through. */
@@ -309,6 +340,15 @@ function parseBudget(value: unknown, where: string, names: string[], self: strin
     if (of === self) throw new InputError(`${ratioWhere}.of: a variant cannot be compared with itself.`);
     budget.maxRatio = { of, fraction: parseFraction(ratio.max, `${ratioWhere}.max`) };
   }
+  if (limits['min-efficiency'] !== undefined) {
+    budget.minEfficiency = parseFraction(limits['min-efficiency'], `${where}.min-efficiency`);
+    if (budget.minEfficiency > 1) {
+      throw new InputError(
+        `${where}.min-efficiency: "${String(limits['min-efficiency'])}" is above 100%; an efficiency score is between 0 and 1, e.g. 0.9 or 90%.`,
+      );
+    }
+  }
+  if (limits['max-wasted'] !== undefined) budget.maxWasted = parseSize(limits['max-wasted'], `${where}.max-wasted`);
   return budget;
 }
 

@@ -6660,7 +6660,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash,
+      createHash: createHash2,
       createHmac,
       createSign,
       createVerify,
@@ -7348,11 +7348,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash2("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash2("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -7517,8 +7517,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash2("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash2("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -7558,7 +7558,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash2("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -8202,11 +8202,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path8) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path8)) {
-        return path8 === "pageant" ? new PageantAgent() : new CygwinAgent(path8);
+    function createAgent(path9) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path9)) {
+        return path9 === "pageant" ? new PageantAgent() : new CygwinAgent(path9);
       }
-      return new OpenSSHAgent(path8);
+      return new OpenSSHAgent(path9);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -9880,7 +9880,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash,
+      createHash: createHash2,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -10306,7 +10306,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash(this.hashName);
+          const hash = createHash2(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -11314,9 +11314,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash2(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash2(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -13450,17 +13450,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path8, options) {
+      createReadStream(path9, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path8, options);
+        return new ReadStream(this, path9, options);
       }
-      createWriteStream(path8, options) {
+      createWriteStream(path9, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path8, options);
+        return new WriteStream(this, path9, options);
       }
-      open(path8, flags_, attrs, cb) {
+      open(path9, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -13479,7 +13479,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13487,7 +13487,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -13618,7 +13618,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs3, this, localPath, remotePath, opts, cb);
       }
-      readFile(path8, options, callback_) {
+      readFile(path9, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13691,13 +13691,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path8, flag, 438, (er, handle_) => {
+        this.open(path9, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path8, (er_, st_) => {
+              this.stat(path9, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -13718,7 +13718,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path8, data, options, callback_) {
+      writeFile(path9, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13737,7 +13737,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path8, flag, options.mode, (openErr, handle) => {
+        this.open(path9, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -13746,7 +13746,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path8, (er_, st_) => {
+                  this.stat(path9, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -13765,7 +13765,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path8, data, options, callback_) {
+      appendFile(path9, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13783,12 +13783,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path8, data, options, callback);
+        this.writeFile(path9, data, options, callback);
       }
-      exists(path8, cb) {
+      exists(path9, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path8, (err) => {
+        this.stat(path9, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -13831,7 +13831,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path8, attrs, cb) {
+      mkdir(path9, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -13845,7 +13845,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13853,7 +13853,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -13869,10 +13869,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path8, cb) {
+      rmdir(path9, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13880,7 +13880,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -13970,10 +13970,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path8, cb) {
+      stat(path9, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13981,17 +13981,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path8, cb) {
+      lstat(path9, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13999,17 +13999,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path8, cb) {
+      opendir(path9, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14017,14 +14017,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path8, attrs, cb) {
+      setstat(path9, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -14036,7 +14036,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14044,7 +14044,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14104,8 +14104,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path8, atime, mtime, cb) {
-        return this.setstat(path8, {
+      utimes(path9, atime, mtime, cb) {
+        return this.setstat(path9, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -14116,8 +14116,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path8, uid, gid, cb) {
-        return this.setstat(path8, {
+      chown(path9, uid, gid, cb) {
+        return this.setstat(path9, {
           uid,
           gid
         }, cb);
@@ -14127,15 +14127,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path8, mode, cb) {
-        return this.setstat(path8, {
+      chmod(path9, mode, cb) {
+        return this.setstat(path9, {
           mode
         }, cb);
       }
-      readlink(path8, cb) {
+      readlink(path9, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14143,7 +14143,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -14188,10 +14188,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path8, cb) {
+      realpath(path9, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14199,7 +14199,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -14244,13 +14244,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which2} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path8, cb) {
+      ext_openssh_statvfs(path9, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14260,7 +14260,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -14346,7 +14346,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path8, attrs, cb) {
+      ext_openssh_lsetstat(path9, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -14361,7 +14361,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14371,7 +14371,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14388,13 +14388,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path8, cb) {
+      ext_openssh_expandPath(path9, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path9);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14404,7 +14404,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path9, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -15682,12 +15682,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path9 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path9 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path8)) {
+        if (!sftp.emit("LSTAT", reqID, path9)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15706,13 +15706,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path9 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path8, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path9, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15734,12 +15734,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path9 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path9 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path8)) {
+        if (!sftp.emit("OPENDIR", reqID, path9)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15758,63 +15758,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path9 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path9 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path8)) {
+        if (!sftp.emit("REMOVE", reqID, path9)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path9 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path8, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path9, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path9 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path9 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path8)) {
+        if (!sftp.emit("RMDIR", reqID, path9)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path9 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path9 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path8)) {
+        if (!sftp.emit("REALPATH", reqID, path9)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path9 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path9 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path8)) {
+        if (!sftp.emit("STAT", reqID, path9)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15834,14 +15834,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path9 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path9 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path8)) {
+        if (!sftp.emit("READLINK", reqID, path9)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15912,7 +15912,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path8, options) {
+    function ReadStream(sftp, path9, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -15926,7 +15926,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path8;
+      this.path = path9;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16057,7 +16057,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path8, options) {
+    function WriteStream(sftp, path9, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -16069,7 +16069,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path8;
+      this.path = path9;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16751,7 +16751,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash,
+      createHash: createHash2,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -16973,7 +16973,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash(hashAlgo).update(key).digest("hex");
+              key = createHash2(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -23779,7 +23779,7 @@ var require_modem = __commonJS({
     var querystring = __require("querystring");
     var http = require_http();
     var fs3 = __require("fs");
-    var path8 = __require("path");
+    var path9 = __require("path");
     var url = __require("url");
     var ssh = require_ssh();
     var HttpDuplex = require_http_duplex();
@@ -23828,9 +23828,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path8.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs3.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs3.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path9.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs3.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs3.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -23840,7 +23840,7 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve2) {
-        var userDockerSocket = path8.join(os3.homedir(), ".docker", "run", "docker.sock");
+        var userDockerSocket = path9.join(os3.homedir(), ".docker", "run", "docker.sock");
         fs3.access(userDockerSocket, function(err) {
           if (err) resolve2("/var/run/docker.sock");
           else resolve2(userDockerSocket);
@@ -23934,7 +23934,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs3.createReadStream(path8.resolve(options.file));
+          data = fs3.createReadStream(path9.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -24252,7 +24252,7 @@ var require_modem = __commonJS({
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports, module) {
     "use strict";
-    var path8 = __require("path");
+    var path9 = __require("path");
     var factory = (options) => new IgnoreBase(options);
     factory.default = factory;
     module.exports = factory;
@@ -24261,22 +24261,22 @@ var require_ignore = __commonJS({
     }
     var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
     var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
-    var REGEX_TRAILING_PATH_SEP = path8.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var REGEX_TRAILING_PATH_SEP = path9.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
     var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
     function cleanPath(file) {
-      return path8.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+      return path9.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
     }
     function toSlash(file) {
-      if (path8.sep === "/") {
+      if (path9.sep === "/") {
         return file;
       }
       return file.replace(/\\/g, "/");
     }
     function fromSlash(file) {
-      if (path8.sep === "/") {
+      if (path9.sep === "/") {
         return file;
       }
-      return file.replace(/\//g, path8.sep);
+      return file.replace(/\//g, path9.sep);
     }
     var IgnoreBase = class {
       constructor({
@@ -24325,13 +24325,13 @@ var require_ignore = __commonJS({
         return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
       }
       filter(paths) {
-        return make_array(paths).filter((path9) => this._filter(path9));
+        return make_array(paths).filter((path10) => this._filter(path10));
       }
       createFilter() {
-        return (path9) => this._filter(path9);
+        return (path10) => this._filter(path10);
       }
-      ignores(path9) {
-        return !this._filter(path9);
+      ignores(path10) {
+        return !this._filter(path10);
       }
       // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
@@ -24370,36 +24370,36 @@ var require_ignore = __commonJS({
           origin,
           pattern,
           // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
-          dirs: pattern.split(path8.sep),
+          dirs: pattern.split(path9.sep),
           negative
         };
       }
       // @returns `Boolean` true if the `path` is NOT ignored
-      _filter(path9) {
-        if (!path9) {
+      _filter(path10) {
+        if (!path10) {
           return false;
         }
-        if (path9 in this._cache) {
-          return this._cache[path9];
+        if (path10 in this._cache) {
+          return this._cache[path10];
         }
-        return this._cache[path9] = this._test(path9);
+        return this._cache[path10] = this._test(path10);
       }
       // @returns {Boolean} true if a file is NOT ignored
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
       _test(file) {
         file = fromSlash(file);
-        const parentPath = cleanPath(path8.dirname(file));
-        const parentPathDirs = parentPath.split(path8.sep);
+        const parentPath = cleanPath(path9.dirname(file));
+        const parentPathDirs = parentPath.split(path9.sep);
         let matched = false;
         this._rules.forEach((rule) => {
           let match = this._match(file, rule);
           if (!match && parentPath !== ".") {
             if (rule.dirs.includes("**")) {
               for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
-                match = match || this._match(parentPathDirs.slice(0, i).join(path8.sep), rule);
+                match = match || this._match(parentPathDirs.slice(0, i).join(path9.sep), rule);
               }
             } else if (rule.dirs.length <= parentPathDirs.length) {
-              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path8.sep), rule);
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path9.sep), rule);
             }
           }
           if (match) {
@@ -24418,13 +24418,13 @@ var require_ignore = __commonJS({
           return rule;
         }
         let regStr = "^";
-        let escapedSlash = path8.sep === "\\" ? "\\\\" : path8.sep;
+        let escapedSlash = path9.sep === "\\" ? "\\\\" : path9.sep;
         for (let i = 0; i < rule.pattern.length; i++) {
           const ch = rule.pattern[i];
           if (ch === "*") {
             if (rule.pattern[i + 1] === "*") {
               i++;
-              if (rule.pattern[i + 1] === path8.sep) {
+              if (rule.pattern[i + 1] === path9.sep) {
                 i++;
               }
               if (rule.pattern[i + 1] === void 0) {
@@ -24440,7 +24440,7 @@ var require_ignore = __commonJS({
           } else if (ch === "." || ch === "$") {
             regStr += `\\${ch}`;
           } else if (ch === "\\") {
-            if (path8.sep === "\\") {
+            if (path9.sep === "\\") {
               regStr += escapedSlash;
               continue;
             }
@@ -24467,46 +24467,46 @@ var require_chownr = __commonJS({
   "node_modules/chownr/chownr.js"(exports, module) {
     "use strict";
     var fs3 = __require("fs");
-    var path8 = __require("path");
+    var path9 = __require("path");
     var LCHOWN = fs3.lchown ? "lchown" : "chown";
     var LCHOWNSYNC = fs3.lchownSync ? "lchownSync" : "chownSync";
     var needEISDIRHandled = fs3.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
-    var lchownSync = (path9, uid, gid) => {
+    var lchownSync = (path10, uid, gid) => {
       try {
-        return fs3[LCHOWNSYNC](path9, uid, gid);
+        return fs3[LCHOWNSYNC](path10, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var chownSync = (path9, uid, gid) => {
+    var chownSync = (path10, uid, gid) => {
       try {
-        return fs3.chownSync(path9, uid, gid);
+        return fs3.chownSync(path10, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var handleEISDIR = needEISDIRHandled ? (path9, uid, gid, cb) => (er) => {
+    var handleEISDIR = needEISDIRHandled ? (path10, uid, gid, cb) => (er) => {
       if (!er || er.code !== "EISDIR")
         cb(er);
       else
-        fs3.chown(path9, uid, gid, cb);
+        fs3.chown(path10, uid, gid, cb);
     } : (_, __, ___, cb) => cb;
-    var handleEISDirSync = needEISDIRHandled ? (path9, uid, gid) => {
+    var handleEISDirSync = needEISDIRHandled ? (path10, uid, gid) => {
       try {
-        return lchownSync(path9, uid, gid);
+        return lchownSync(path10, uid, gid);
       } catch (er) {
         if (er.code !== "EISDIR")
           throw er;
-        chownSync(path9, uid, gid);
+        chownSync(path10, uid, gid);
       }
-    } : (path9, uid, gid) => lchownSync(path9, uid, gid);
+    } : (path10, uid, gid) => lchownSync(path10, uid, gid);
     var nodeVersion = process.version;
-    var readdir2 = (path9, options, cb) => fs3.readdir(path9, options, cb);
-    var readdirSync = (path9, options) => fs3.readdirSync(path9, options);
+    var readdir2 = (path10, options, cb) => fs3.readdir(path10, options, cb);
+    var readdirSync = (path10, options) => fs3.readdirSync(path10, options);
     if (/^v4\./.test(nodeVersion))
-      readdir2 = (path9, options, cb) => fs3.readdir(path9, cb);
+      readdir2 = (path10, options, cb) => fs3.readdir(path10, cb);
     var chown = (cpath, uid, gid, cb) => {
       fs3[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
         cb(er && er.code !== "ENOENT" ? er : null);
@@ -24514,21 +24514,21 @@ var require_chownr = __commonJS({
     };
     var chownrKid = (p, child2, uid, gid, cb) => {
       if (typeof child2 === "string")
-        return fs3.lstat(path8.resolve(p, child2), (er, stats) => {
+        return fs3.lstat(path9.resolve(p, child2), (er, stats) => {
           if (er)
             return cb(er.code !== "ENOENT" ? er : null);
           stats.name = child2;
           chownrKid(p, stats, uid, gid, cb);
         });
       if (child2.isDirectory()) {
-        chownr(path8.resolve(p, child2.name), uid, gid, (er) => {
+        chownr(path9.resolve(p, child2.name), uid, gid, (er) => {
           if (er)
             return cb(er);
-          const cpath = path8.resolve(p, child2.name);
+          const cpath = path9.resolve(p, child2.name);
           chown(cpath, uid, gid, cb);
         });
       } else {
-        const cpath = path8.resolve(p, child2.name);
+        const cpath = path9.resolve(p, child2.name);
         chown(cpath, uid, gid, cb);
       }
     };
@@ -24558,7 +24558,7 @@ var require_chownr = __commonJS({
     var chownrKidSync = (p, child2, uid, gid) => {
       if (typeof child2 === "string") {
         try {
-          const stats = fs3.lstatSync(path8.resolve(p, child2));
+          const stats = fs3.lstatSync(path9.resolve(p, child2));
           stats.name = child2;
           child2 = stats;
         } catch (er) {
@@ -24569,8 +24569,8 @@ var require_chownr = __commonJS({
         }
       }
       if (child2.isDirectory())
-        chownrSync(path8.resolve(p, child2.name), uid, gid);
-      handleEISDirSync(path8.resolve(p, child2.name), uid, gid);
+        chownrSync(path9.resolve(p, child2.name), uid, gid);
+      handleEISDirSync(path9.resolve(p, child2.name), uid, gid);
     };
     var chownrSync = (p, uid, gid) => {
       let children;
@@ -25886,7 +25886,7 @@ var require_pump = __commonJS({
 // node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
   "node_modules/mkdirp-classic/index.js"(exports, module) {
-    var path8 = __require("path");
+    var path9 = __require("path");
     var fs3 = __require("fs");
     var _0777 = parseInt("0777", 8);
     module.exports = mkdirP.mkdirp = mkdirP.mkdirP = mkdirP;
@@ -25905,7 +25905,7 @@ var require_mkdirp_classic = __commonJS({
       if (!made) made = null;
       var cb = f || function() {
       };
-      p = path8.resolve(p);
+      p = path9.resolve(p);
       xfs.mkdir(p, mode, function(er) {
         if (!er) {
           made = made || p;
@@ -25913,7 +25913,7 @@ var require_mkdirp_classic = __commonJS({
         }
         switch (er.code) {
           case "ENOENT":
-            mkdirP(path8.dirname(p), opts, function(er2, made2) {
+            mkdirP(path9.dirname(p), opts, function(er2, made2) {
               if (er2) cb(er2, made2);
               else mkdirP(p, opts, cb, made2);
             });
@@ -25940,14 +25940,14 @@ var require_mkdirp_classic = __commonJS({
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
-      p = path8.resolve(p);
+      p = path9.resolve(p);
       try {
         xfs.mkdirSync(p, mode);
         made = made || p;
       } catch (err0) {
         switch (err0.code) {
           case "ENOENT":
-            made = sync(path8.dirname(p), opts, made);
+            made = sync(path9.dirname(p), opts, made);
             sync(p, opts, made);
             break;
           // In the case of any other error, just see if there's a dir
@@ -25977,7 +25977,7 @@ var require_tar_fs = __commonJS({
     var pump = require_pump();
     var mkdirp = require_mkdirp_classic();
     var fs3 = __require("fs");
-    var path8 = __require("path");
+    var path9 = __require("path");
     var os3 = __require("os");
     var win32 = os3.platform() === "win32";
     var noop = function() {
@@ -25991,12 +25991,12 @@ var require_tar_fs = __commonJS({
     var statAll = function(fs4, stat2, cwd, ignore, entries, sort) {
       var queue = entries || ["."];
       for (var i = 0; i < queue.length; i++) {
-        if (!inCwd(path8.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
+        if (!inCwd(path9.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
       }
       return function loop(callback) {
         if (!queue.length) return callback();
         var next = queue.shift();
-        var nextAbs = path8.join(cwd, next);
+        var nextAbs = path9.join(cwd, next);
         stat2.call(fs4, nextAbs, function(err, stat3) {
           if (err) return callback(err);
           if (!stat3.isDirectory()) return callback(null, next, stat3);
@@ -26004,7 +26004,7 @@ var require_tar_fs = __commonJS({
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (var i2 = 0; i2 < files.length; i2++) {
-              if (!ignore(path8.join(cwd, next, files[i2]))) queue.push(path8.join(next, files[i2]));
+              if (!ignore(path9.join(cwd, next, files[i2]))) queue.push(path9.join(next, files[i2]));
             }
             callback(null, next, stat3);
           });
@@ -26015,7 +26015,7 @@ var require_tar_fs = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         var linkname = header.linkname;
-        if (linkname && (header.type === "link" || path8.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path9.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -26045,7 +26045,7 @@ var require_tar_fs = __commonJS({
         fmode |= parseInt(222, 8);
       }
       var onsymlink = function(filename, header) {
-        xfs.readlink(path8.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path9.join(cwd, filename), function(err, linkname) {
           if (err) return pack.destroy(err);
           header.linkname = normalize(linkname);
           pack.entry(header, onnextentry);
@@ -26086,7 +26086,7 @@ var require_tar_fs = __commonJS({
         }
         var entry = pack.entry(header, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path8.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        var rs = mapStream(xfs.createReadStream(path9.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -26116,7 +26116,7 @@ var require_tar_fs = __commonJS({
       var map = opts.map || noop;
       var mapStream = opts.mapStream || echo;
       var own = opts.chown !== false && !win32 && processGetuid() === 0;
-      var extract = opts.extract || tar.extract();
+      var extract3 = opts.extract || tar.extract();
       var stack = [];
       var now = /* @__PURE__ */ new Date();
       var umask = typeof opts.umask === "number" ? ~opts.umask : ~processUmask();
@@ -26161,17 +26161,17 @@ var require_tar_fs = __commonJS({
           chmod2.call(xfs, name, mode, cb);
         }
       };
-      extract.on("entry", function(header, stream, next) {
+      extract3.on("entry", function(header, stream, next) {
         header = map(header) || header;
         header.name = normalize(header.name);
-        var name = path8.join(cwd, path8.join("/", header.name));
+        var name = path9.join(cwd, path9.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
         var stat2 = function(err) {
           if (err) return next(err);
-          if (path8.join(name, ".") === path8.join(cwd, ".")) return next();
+          if (path9.join(name, ".") === path9.join(cwd, ".")) return next();
           utimes(name, header, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -26181,9 +26181,9 @@ var require_tar_fs = __commonJS({
         var onsymlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var dst = path8.resolve(path8.dirname(name), header.linkname);
+            var dst = path9.resolve(path9.dirname(name), header.linkname);
             if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path8.resolve(cwd), function(err, valid) {
+            validateNotSymlink(xfs, dst, path9.resolve(cwd), function(err, valid) {
               if (err) return next(err);
               if (!valid) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header.linkname, name, stat2);
@@ -26193,7 +26193,7 @@ var require_tar_fs = __commonJS({
         var onlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var srcpath = path8.join(cwd, path8.join("/", header.linkname));
+            var srcpath = path9.join(cwd, path9.join("/", header.linkname));
             xfs.realpath(srcpath, function(err, dst) {
               if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -26233,8 +26233,8 @@ var require_tar_fs = __commonJS({
             gid: header.gid
           }, stat2);
         }
-        var dir = path8.dirname(name);
-        validate(xfs, dir, path8.join(cwd, "."), function(err, valid) {
+        var dir = path9.dirname(name);
+        validate(xfs, dir, path9.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           mkdirfix(dir, {
@@ -26258,23 +26258,23 @@ var require_tar_fs = __commonJS({
           });
         });
       });
-      if (opts.finish) extract.on("finish", opts.finish);
-      return extract;
+      if (opts.finish) extract3.on("finish", opts.finish);
+      return extract3;
     };
     function validate(fs4, name, root, cb) {
       if (name === root) return cb(null, true);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path8.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs4, path9.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function validateNotSymlink(fs4, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path8.sep)) return cb(null, false);
+      if (!name.startsWith(root + path9.sep)) return cb(null, false);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path8.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path9.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -26288,8 +26288,8 @@ var require_tar_fs = __commonJS({
       });
     }
     function inCwd(dst, cwd) {
-      cwd = path8.resolve(cwd);
-      return cwd === dst || dst.startsWith(cwd + path8.sep);
+      cwd = path9.resolve(cwd);
+      return cwd === dst || dst.startsWith(cwd + path9.sep);
     }
   }
 });
@@ -26299,9 +26299,9 @@ var require_util = __commonJS({
   "node_modules/dockerode/lib/util.js"(exports, module) {
     var DockerIgnore = require_ignore();
     var fs3 = __require("fs");
-    var path8 = __require("path");
+    var path9 = __require("path");
     var tar = require_tar_fs();
-    var zlib = __require("zlib");
+    var zlib2 = __require("zlib");
     var arr = [];
     var each = arr.forEach;
     var slice = arr.slice;
@@ -26351,14 +26351,14 @@ var require_util = __commonJS({
     };
     module.exports.prepareBuildContext = function(file, next) {
       if (file && file.context) {
-        fs3.readFile(path8.join(file.context, ".dockerignore"), (err, data) => {
+        fs3.readFile(path9.join(file.context, ".dockerignore"), (err, data) => {
           let ignoreFn;
           let filterFn;
           if (!err) {
             const dockerIgnore = DockerIgnore({ ignorecase: false }).add(data.toString());
             filterFn = dockerIgnore.createFilter();
-            ignoreFn = (path9) => {
-              return !filterFn(path9);
+            ignoreFn = (path10) => {
+              return !filterFn(path10);
             };
           }
           const entries = file.src.slice() || [];
@@ -26367,7 +26367,7 @@ var require_util = __commonJS({
             ignore: ignoreFn
             // Only works on directories
           });
-          next(pack.pipe(zlib.createGzip()));
+          next(pack.pipe(zlib2.createGzip()));
         });
       } else {
         next(file);
@@ -29332,19 +29332,19 @@ var require_uri_parser = __commonJS({
       };
     }
     var NUMBER_REGEX = /^\d+$/;
-    function splitHostPort(path8) {
-      if (path8.startsWith("[")) {
-        const hostEnd = path8.indexOf("]");
+    function splitHostPort(path9) {
+      if (path9.startsWith("[")) {
+        const hostEnd = path9.indexOf("]");
         if (hostEnd === -1) {
           return null;
         }
-        const host = path8.substring(1, hostEnd);
+        const host = path9.substring(1, hostEnd);
         if (host.indexOf(":") === -1) {
           return null;
         }
-        if (path8.length > hostEnd + 1) {
-          if (path8[hostEnd + 1] === ":") {
-            const portString = path8.substring(hostEnd + 2);
+        if (path9.length > hostEnd + 1) {
+          if (path9[hostEnd + 1] === ":") {
+            const portString = path9.substring(hostEnd + 2);
             if (NUMBER_REGEX.test(portString)) {
               return {
                 host,
@@ -29362,7 +29362,7 @@ var require_uri_parser = __commonJS({
           };
         }
       } else {
-        const splitPath = path8.split(":");
+        const splitPath = path9.split(":");
         if (splitPath.length === 2) {
           if (NUMBER_REGEX.test(splitPath[1])) {
             return {
@@ -29374,7 +29374,7 @@ var require_uri_parser = __commonJS({
           }
         } else {
           return {
-            host: path8
+            host: path9
           };
         }
       }
@@ -32410,14 +32410,14 @@ var require_client_interceptors = __commonJS({
       }
     };
     exports.InterceptingCall = InterceptingCall;
-    function getCall(channel, path8, options) {
+    function getCall(channel, path9, options) {
       var _a, _b;
       const deadline = (_a = options.deadline) !== null && _a !== void 0 ? _a : Infinity;
       const host = options.host;
       const parent = (_b = options.parent) !== null && _b !== void 0 ? _b : null;
       const propagateFlags = options.propagate_flags;
       const credentials = options.credentials;
-      const call = channel.createCall(path8, deadline, host, parent, propagateFlags);
+      const call = channel.createCall(path9, deadline, host, parent, propagateFlags);
       if (credentials) {
         call.setCredentials(credentials);
       }
@@ -32987,9 +32987,9 @@ var require_make_client = __commonJS({
       ServiceClientImpl.serviceName = serviceName;
       return ServiceClientImpl;
     }
-    function partial(fn, path8, serialize2, deserialize) {
+    function partial(fn, path9, serialize2, deserialize) {
       return function(...args) {
-        return fn.call(this, path8, serialize2, deserialize, ...args);
+        return fn.call(this, path9, serialize2, deserialize, ...args);
       };
     }
     function isProtobufTypeDefinition(obj) {
@@ -35940,15 +35940,15 @@ var require_fetch = __commonJS({
 var require_path = __commonJS({
   "node_modules/@protobufjs/path/index.js"(exports) {
     "use strict";
-    var path8 = exports;
+    var path9 = exports;
     var isAbsolute = (
       /**
        * Tests if the specified path is absolute.
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path8.isAbsolute = function isAbsolute2(path9) {
-        return /^(?:\/|\w+:)/.test(path9);
+      path9.isAbsolute = function isAbsolute2(path10) {
+        return /^(?:\/|\w+:)/.test(path10);
       }
     );
     var normalize = (
@@ -35957,9 +35957,9 @@ var require_path = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path8.normalize = function normalize2(path9) {
-        path9 = path9.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path9.split("/"), absolute = isAbsolute(path9), prefix = "";
+      path9.normalize = function normalize2(path10) {
+        path10 = path10.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path10.split("/"), absolute = isAbsolute(path10), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -35978,7 +35978,7 @@ var require_path = __commonJS({
         return prefix + parts.join("/");
       }
     );
-    path8.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
+    path9.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
         includePath = normalize(includePath);
       if (isAbsolute(includePath))
@@ -36162,18 +36162,18 @@ var require_namespace = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path8, json) {
-      if (util.isString(path8))
-        path8 = path8.split(".");
-      else if (!Array.isArray(path8))
+    Namespace.prototype.define = function define2(path9, json) {
+      if (util.isString(path9))
+        path9 = path9.split(".");
+      else if (!Array.isArray(path9))
         throw TypeError("illegal path");
-      if (path8 && path8.length && path8[0] === "")
+      if (path9 && path9.length && path9[0] === "")
         throw Error("path must be relative");
-      if (path8.length > util.recursionLimit)
+      if (path9.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path8.length > 0) {
-        var part = path8.shift();
+      while (path9.length > 0) {
+        var part = path9.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -36208,26 +36208,26 @@ var require_namespace = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path9, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path8) && path8.length) {
-        if (path8 === ".")
+      if (util.isString(path9) && path9.length) {
+        if (path9 === ".")
           return this.root;
-        path8 = path8.split(".");
-      } else if (!path8.length)
+        path9 = path9.split(".");
+      } else if (!path9.length)
         return this;
-      var flatPath = path8.join(".");
-      if (path8[0] === "")
-        return this.root.lookup(path8.slice(1), filterTypes);
+      var flatPath = path9.join(".");
+      if (path9[0] === "")
+        return this.root.lookup(path9.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path8, flatPath);
+      found = this._lookupImpl(path9, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -36235,7 +36235,7 @@ var require_namespace = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path8, flatPath);
+        found = current.parent._lookupImpl(path9, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -36243,22 +36243,22 @@ var require_namespace = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path9, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path8[0]);
+      var found = this.get(path9[0]);
       var exact = null;
       if (found) {
-        if (path8.length === 1) {
+        if (path9.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path8 = path8.slice(1);
-          exact = found._lookupImpl(path8, path8.join("."));
+          path9 = path9.slice(1);
+          exact = found._lookupImpl(path9, path9.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path9, flatPath))) {
             exact = found;
             break;
           }
@@ -36266,28 +36266,28 @@ var require_namespace = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path8) {
-      var found = this.lookup(path8, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path9) {
+      var found = this.lookup(path9, [Type]);
       if (!found)
-        throw Error("no such type: " + path8);
+        throw Error("no such type: " + path9);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
-      var found = this.lookup(path8, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path9) {
+      var found = this.lookup(path9, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path8 + "' in " + this);
+        throw Error("no such Enum '" + path9 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
-      var found = this.lookup(path8, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path9) {
+      var found = this.lookup(path9, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path8 + "' in " + this);
+        throw Error("no such Type or Enum '" + path9 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path8) {
-      var found = this.lookup(path8, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path9) {
+      var found = this.lookup(path9, [Service]);
       if (!found)
-        throw Error("no such Service '" + path8 + "' in " + this);
+        throw Error("no such Service '" + path9 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -37704,13 +37704,13 @@ var require_util2 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
-      function setProp(dst2, path9, value2) {
-        var part = path9.shift();
+    util.setProperty = function setProperty(dst, path9, value, ifNotSet) {
+      function setProp(dst2, path10, value2) {
+        var part = path10.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path9.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path9, value2);
+        if (path10.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path10, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -37723,12 +37723,12 @@ var require_util2 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path8)
+      if (!path9)
         throw TypeError("path must be specified");
-      path8 = path8.split(".");
-      if (path8.length > util.recursionLimit)
+      path9 = path9.split(".");
+      if (path9.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path8, value);
+      return setProp(dst, path9, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -38274,12 +38274,12 @@ var require_object = __commonJS({
        */
       fullName: {
         get: function() {
-          var path8 = [this.name], ptr = this.parent;
+          var path9 = [this.name], ptr = this.parent;
           while (ptr) {
-            path8.unshift(ptr.name);
+            path9.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path8.join(".");
+          return path9.join(".");
         }
       }
     });
@@ -42317,16 +42317,16 @@ var require_util3 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
     var fs3 = __require("fs");
-    var path8 = __require("path");
+    var path9 = __require("path");
     var Protobuf = require_protobufjs();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path8.isAbsolute(target)) {
+        if (path9.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path8.join(directory, target);
+          const fullPath = path9.join(directory, target);
           try {
             fs3.accessSync(fullPath, fs3.constants.R_OK);
             return fullPath;
@@ -43216,7 +43216,7 @@ var require_compression_filter = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CompressionFilterFactory = exports.CompressionFilter = void 0;
-    var zlib = __require("zlib");
+    var zlib2 = __require("zlib");
     var compression_algorithms_1 = require_compression_algorithms();
     var constants_1 = require_constants2();
     var filter_1 = require_filter();
@@ -43276,7 +43276,7 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve2, reject) => {
-          zlib.deflate(message, (err, output) => {
+          zlib2.deflate(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
@@ -43289,7 +43289,7 @@ var require_compression_filter = __commonJS({
         return new Promise((resolve2, reject) => {
           let totalLength = 0;
           const messageParts = [];
-          const decompresser = zlib.createInflate();
+          const decompresser = zlib2.createInflate();
           decompresser.on("error", (error) => {
             reject({
               code: constants_1.Status.INTERNAL,
@@ -43322,7 +43322,7 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve2, reject) => {
-          zlib.gzip(message, (err, output) => {
+          zlib2.gzip(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
@@ -43335,7 +43335,7 @@ var require_compression_filter = __commonJS({
         return new Promise((resolve2, reject) => {
           let totalLength = 0;
           const messageParts = [];
-          const decompresser = zlib.createGunzip();
+          const decompresser = zlib2.createGunzip();
           decompresser.on("error", (error) => {
             reject({
               code: constants_1.Status.INTERNAL,
@@ -47939,9 +47939,9 @@ var require_server_call = __commonJS({
       return status;
     }
     var ServerUnaryCallImpl = class extends events_1.EventEmitter {
-      constructor(path8, call, metadata, request) {
+      constructor(path9, call, metadata, request) {
         super();
-        this.path = path8;
+        this.path = path9;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -47971,9 +47971,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerUnaryCallImpl = ServerUnaryCallImpl;
     var ServerReadableStreamImpl = class extends stream_1.Readable {
-      constructor(path8, call, metadata) {
+      constructor(path9, call, metadata) {
         super({ objectMode: true });
-        this.path = path8;
+        this.path = path9;
         this.call = call;
         this.metadata = metadata;
         this.cancelled = false;
@@ -48005,9 +48005,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerReadableStreamImpl = ServerReadableStreamImpl;
     var ServerWritableStreamImpl = class extends stream_1.Writable {
-      constructor(path8, call, metadata, request) {
+      constructor(path9, call, metadata, request) {
         super({ objectMode: true });
-        this.path = path8;
+        this.path = path9;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -48061,9 +48061,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerWritableStreamImpl = ServerWritableStreamImpl;
     var ServerDuplexStreamImpl = class extends stream_1.Duplex {
-      constructor(path8, call, metadata) {
+      constructor(path9, call, metadata) {
         super({ objectMode: true });
-        this.path = path8;
+        this.path = path9;
         this.call = call;
         this.metadata = metadata;
         this.pendingStatus = {
@@ -48779,7 +48779,7 @@ var require_server_interceptors = __commonJS({
     var constants_1 = require_constants2();
     var http2 = __require("http2");
     var error_1 = require_error();
-    var zlib = __require("zlib");
+    var zlib2 = __require("zlib");
     var stream_decoder_1 = require_stream_decoder();
     var logging = require_logging();
     var tls_1 = __require("tls");
@@ -49246,9 +49246,9 @@ var require_server_interceptors = __commonJS({
         } else if (encoding === "deflate" || encoding === "gzip") {
           let decompresser;
           if (encoding === "deflate") {
-            decompresser = zlib.createInflate();
+            decompresser = zlib2.createInflate();
           } else {
-            decompresser = zlib.createGunzip();
+            decompresser = zlib2.createGunzip();
           }
           return new Promise((resolve2, reject) => {
             let totalLength = 0;
@@ -50364,11 +50364,11 @@ var require_server2 = __commonJS({
           }
           return true;
         }
-        _retrieveHandler(path8) {
-          serverCallTrace("Received call to method " + path8 + " at address " + this.serverAddressString);
-          const handler = this.handlers.get(path8);
+        _retrieveHandler(path9) {
+          serverCallTrace("Received call to method " + path9 + " at address " + this.serverAddressString);
+          const handler = this.handlers.get(path9);
           if (handler === void 0) {
-            serverCallTrace("No handler registered for method " + path8 + ". Sending UNIMPLEMENTED status.");
+            serverCallTrace("No handler registered for method " + path9 + ". Sending UNIMPLEMENTED status.");
             return null;
           }
           return handler;
@@ -50392,10 +50392,10 @@ var require_server2 = __commonJS({
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
             return;
           }
-          const path8 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path8);
+          const path9 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path9);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path8), stream, channelzSessionInfo);
+            this._respondWithError(getUnimplementedStatusResponse(path9), stream, channelzSessionInfo);
             return;
           }
           const callEventTracker = {
@@ -50445,10 +50445,10 @@ var require_server2 = __commonJS({
           if (this._verifyContentType(stream, headers) !== true) {
             return;
           }
-          const path8 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path8);
+          const path9 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path9);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path8), stream, null);
+            this._respondWithError(getUnimplementedStatusResponse(path9), stream, null);
             return;
           }
           const call = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, null, handler, this.options);
@@ -51756,13 +51756,13 @@ var require_resolver_uds = __commonJS({
         this.listener = listener;
         this.hasReturnedResult = false;
         this.endpoints = [];
-        let path8;
+        let path9;
         if (target.authority === "") {
-          path8 = "/" + target.path;
+          path9 = "/" + target.path;
         } else {
-          path8 = target.path;
+          path9 = target.path;
         }
-        this.endpoints = [{ addresses: [{ path: path8 }] }];
+        this.endpoints = [{ addresses: [{ path: path9 }] }];
       }
       updateResolution() {
         if (!this.hasReturnedResult) {
@@ -51822,12 +51822,12 @@ var require_resolver_ip = __commonJS({
           return;
         }
         const pathList = target.path.split(",");
-        for (const path8 of pathList) {
-          const hostPort = (0, uri_parser_1.splitHostPort)(path8);
+        for (const path9 of pathList) {
+          const hostPort = (0, uri_parser_1.splitHostPort)(path9);
           if (hostPort === null) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path8}`,
+              details: `Failed to parse ${target.scheme} address ${path9}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -51835,7 +51835,7 @@ var require_resolver_ip = __commonJS({
           if (target.scheme === IPV4_SCHEME && !(0, net_1.isIPv4)(hostPort.host) || target.scheme === IPV6_SCHEME && !(0, net_1.isIPv6)(hostPort.host)) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path8}`,
+              details: `Failed to parse ${target.scheme} address ${path9}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -54285,18 +54285,18 @@ var require_namespace2 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path8, json) {
-      if (util.isString(path8))
-        path8 = path8.split(".");
-      else if (!Array.isArray(path8))
+    Namespace.prototype.define = function define2(path9, json) {
+      if (util.isString(path9))
+        path9 = path9.split(".");
+      else if (!Array.isArray(path9))
         throw TypeError("illegal path");
-      if (path8 && path8.length && path8[0] === "")
+      if (path9 && path9.length && path9[0] === "")
         throw Error("path must be relative");
-      if (path8.length > util.recursionLimit)
+      if (path9.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path8.length > 0) {
-        var part = path8.shift();
+      while (path9.length > 0) {
+        var part = path9.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -54331,26 +54331,26 @@ var require_namespace2 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path9, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path8) && path8.length) {
-        if (path8 === ".")
+      if (util.isString(path9) && path9.length) {
+        if (path9 === ".")
           return this.root;
-        path8 = path8.split(".");
-      } else if (!path8.length)
+        path9 = path9.split(".");
+      } else if (!path9.length)
         return this;
-      var flatPath = path8.join(".");
-      if (path8[0] === "")
-        return this.root.lookup(path8.slice(1), filterTypes);
+      var flatPath = path9.join(".");
+      if (path9[0] === "")
+        return this.root.lookup(path9.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path8, flatPath);
+      found = this._lookupImpl(path9, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -54358,7 +54358,7 @@ var require_namespace2 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path8, flatPath);
+        found = current.parent._lookupImpl(path9, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -54366,22 +54366,22 @@ var require_namespace2 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path9, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path8[0]);
+      var found = this.get(path9[0]);
       var exact = null;
       if (found) {
-        if (path8.length === 1) {
+        if (path9.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path8 = path8.slice(1);
-          exact = found._lookupImpl(path8, path8.join("."));
+          path9 = path9.slice(1);
+          exact = found._lookupImpl(path9, path9.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path9, flatPath))) {
             exact = found;
             break;
           }
@@ -54389,28 +54389,28 @@ var require_namespace2 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path8) {
-      var found = this.lookup(path8, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path9) {
+      var found = this.lookup(path9, [Type]);
       if (!found)
-        throw Error("no such type: " + path8);
+        throw Error("no such type: " + path9);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
-      var found = this.lookup(path8, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path9) {
+      var found = this.lookup(path9, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path8 + "' in " + this);
+        throw Error("no such Enum '" + path9 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
-      var found = this.lookup(path8, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path9) {
+      var found = this.lookup(path9, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path8 + "' in " + this);
+        throw Error("no such Type or Enum '" + path9 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path8) {
-      var found = this.lookup(path8, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path9) {
+      var found = this.lookup(path9, [Service]);
       if (!found)
-        throw Error("no such Service '" + path8 + "' in " + this);
+        throw Error("no such Service '" + path9 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -55827,13 +55827,13 @@ var require_util4 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
-      function setProp(dst2, path9, value2) {
-        var part = path9.shift();
+    util.setProperty = function setProperty(dst, path9, value, ifNotSet) {
+      function setProp(dst2, path10, value2) {
+        var part = path10.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path9.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path9, value2);
+        if (path10.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path10, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -55846,12 +55846,12 @@ var require_util4 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path8)
+      if (!path9)
         throw TypeError("path must be specified");
-      path8 = path8.split(".");
-      if (path8.length > util.recursionLimit)
+      path9 = path9.split(".");
+      if (path9.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path8, value);
+      return setProp(dst, path9, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -56397,12 +56397,12 @@ var require_object2 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path8 = [this.name], ptr = this.parent;
+          var path9 = [this.name], ptr = this.parent;
           while (ptr) {
-            path8.unshift(ptr.name);
+            path9.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path8.join(".");
+          return path9.join(".");
         }
       }
     });
@@ -60440,16 +60440,16 @@ var require_util5 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
     var fs3 = __require("fs");
-    var path8 = __require("path");
+    var path9 = __require("path");
     var Protobuf = require_protobufjs2();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path8.isAbsolute(target)) {
+        if (path9.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path8.join(directory, target);
+          const fullPath = path9.join(directory, target);
           try {
             fs3.accessSync(fullPath, fs3.constants.R_OK);
             return fullPath;
@@ -60696,7 +60696,7 @@ var require_session = __commonJS({
   "node_modules/dockerode/lib/session.js"(exports, module) {
     var grpc = require_src4();
     var protoLoader = require_src6();
-    var path8 = __require("path");
+    var path9 = __require("path");
     var crypto = __require("crypto");
     function withSession(docker, auth, handler) {
       const sessionId = crypto.randomUUID();
@@ -60723,7 +60723,7 @@ var require_session = __commonJS({
         const injector = server.createConnectionInjector(creds);
         injector.injectConnection(socket);
         const pkg = protoLoader.loadSync(
-          path8.resolve(__dirname, "proto", "auth.proto")
+          path9.resolve(__dirname, "proto", "auth.proto")
         );
         const service = grpc.loadPackageDefinition(pkg);
         server.addService(service.moby.filesync.v1.Auth.service, {
@@ -61850,18 +61850,18 @@ var require_namespace3 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path8, json) {
-      if (util.isString(path8))
-        path8 = path8.split(".");
-      else if (!Array.isArray(path8))
+    Namespace.prototype.define = function define2(path9, json) {
+      if (util.isString(path9))
+        path9 = path9.split(".");
+      else if (!Array.isArray(path9))
         throw TypeError("illegal path");
-      if (path8 && path8.length && path8[0] === "")
+      if (path9 && path9.length && path9[0] === "")
         throw Error("path must be relative");
-      if (path8.length > util.recursionLimit)
+      if (path9.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path8.length > 0) {
-        var part = path8.shift();
+      while (path9.length > 0) {
+        var part = path9.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -61896,26 +61896,26 @@ var require_namespace3 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path9, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path8) && path8.length) {
-        if (path8 === ".")
+      if (util.isString(path9) && path9.length) {
+        if (path9 === ".")
           return this.root;
-        path8 = path8.split(".");
-      } else if (!path8.length)
+        path9 = path9.split(".");
+      } else if (!path9.length)
         return this;
-      var flatPath = path8.join(".");
-      if (path8[0] === "")
-        return this.root.lookup(path8.slice(1), filterTypes);
+      var flatPath = path9.join(".");
+      if (path9[0] === "")
+        return this.root.lookup(path9.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path8, flatPath);
+      found = this._lookupImpl(path9, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -61923,7 +61923,7 @@ var require_namespace3 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path8, flatPath);
+        found = current.parent._lookupImpl(path9, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -61931,22 +61931,22 @@ var require_namespace3 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path9, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path8[0]);
+      var found = this.get(path9[0]);
       var exact = null;
       if (found) {
-        if (path8.length === 1) {
+        if (path9.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path8 = path8.slice(1);
-          exact = found._lookupImpl(path8, path8.join("."));
+          path9 = path9.slice(1);
+          exact = found._lookupImpl(path9, path9.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path9, flatPath))) {
             exact = found;
             break;
           }
@@ -61954,28 +61954,28 @@ var require_namespace3 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path8) {
-      var found = this.lookup(path8, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path9) {
+      var found = this.lookup(path9, [Type]);
       if (!found)
-        throw Error("no such type: " + path8);
+        throw Error("no such type: " + path9);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
-      var found = this.lookup(path8, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path9) {
+      var found = this.lookup(path9, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path8 + "' in " + this);
+        throw Error("no such Enum '" + path9 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
-      var found = this.lookup(path8, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path9) {
+      var found = this.lookup(path9, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path8 + "' in " + this);
+        throw Error("no such Type or Enum '" + path9 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path8) {
-      var found = this.lookup(path8, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path9) {
+      var found = this.lookup(path9, [Service]);
       if (!found)
-        throw Error("no such Service '" + path8 + "' in " + this);
+        throw Error("no such Service '" + path9 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -63392,13 +63392,13 @@ var require_util6 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
-      function setProp(dst2, path9, value2) {
-        var part = path9.shift();
+    util.setProperty = function setProperty(dst, path9, value, ifNotSet) {
+      function setProp(dst2, path10, value2) {
+        var part = path10.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path9.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path9, value2);
+        if (path10.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path10, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -63411,12 +63411,12 @@ var require_util6 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path8)
+      if (!path9)
         throw TypeError("path must be specified");
-      path8 = path8.split(".");
-      if (path8.length > util.recursionLimit)
+      path9 = path9.split(".");
+      if (path9.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path8, value);
+      return setProp(dst, path9, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -63962,12 +63962,12 @@ var require_object3 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path8 = [this.name], ptr = this.parent;
+          var path9 = [this.name], ptr = this.parent;
           while (ptr) {
-            path8.unshift(ptr.name);
+            path9.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path8.join(".");
+          return path9.join(".");
         }
       }
     });
@@ -65665,7 +65665,7 @@ var require_protobufjs3 = __commonJS({
 var require_buildkit = __commonJS({
   "node_modules/dockerode/lib/buildkit.js"(exports, module) {
     var protobuf2 = require_protobufjs3();
-    var path8 = __require("path");
+    var path9 = __require("path");
     var BUILDKIT_TRACE_ID = "moby.buildkit.trace";
     var BUILDKIT_IMAGE_ID = "moby.image.id";
     var PROTO_TYPE = "moby.buildkit.v1.StatusResponse";
@@ -65675,7 +65675,7 @@ var require_buildkit = __commonJS({
     function loadProto() {
       if (StatusResponse2) return StatusResponse2;
       var root = protobuf2.loadSync(
-        path8.resolve(__dirname, "proto", "buildkit_status.proto")
+        path9.resolve(__dirname, "proto", "buildkit_status.proto")
       );
       StatusResponse2 = root.lookupType(PROTO_TYPE);
       return StatusResponse2;
@@ -69480,13 +69480,13 @@ var require_fetch2 = __commonJS({
 var require_path2 = __commonJS({
   "node_modules/protobufjs/src/util/path.js"(exports) {
     "use strict";
-    var path8 = exports;
+    var path9 = exports;
     var urlRe = /^[a-zA-Z][a-zA-Z0-9+.-]+:\/\//;
-    function normalizeUrl(path9) {
-      if (typeof URL === "undefined" || !urlRe.test(path9))
+    function normalizeUrl(path10) {
+      if (typeof URL === "undefined" || !urlRe.test(path10))
         return null;
       try {
-        return new URL(path9).href;
+        return new URL(path10).href;
       } catch (e) {
         return null;
       }
@@ -69506,8 +69506,8 @@ var require_path2 = __commonJS({
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path8.isAbsolute = function isAbsolute2(path9) {
-        return /^(?:\/|\w+:|\\\\\w+)/.test(path9);
+      path9.isAbsolute = function isAbsolute2(path10) {
+        return /^(?:\/|\w+:|\\\\\w+)/.test(path10);
       }
     );
     var normalize = (
@@ -69516,18 +69516,18 @@ var require_path2 = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path8.normalize = function normalize2(path9) {
-        var normalizedUrl = normalizeUrl(path9);
+      path9.normalize = function normalize2(path10) {
+        var normalizedUrl = normalizeUrl(path10);
         if (normalizedUrl)
           return normalizedUrl;
-        var firstTwoCharacters = path9.substring(0, 2);
+        var firstTwoCharacters = path10.substring(0, 2);
         var uncPrefix = "";
         if (firstTwoCharacters === "\\\\") {
           uncPrefix = firstTwoCharacters;
-          path9 = path9.substring(2);
+          path10 = path10.substring(2);
         }
-        path9 = path9.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path9.split("/"), absolute = isAbsolute(path9), prefix = "";
+        path10 = path10.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path10.split("/"), absolute = isAbsolute(path10), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -69546,7 +69546,7 @@ var require_path2 = __commonJS({
         return uncPrefix + prefix + parts.join("/");
       }
     );
-    path8.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
+    path9.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
       var resolvedUrl = resolveUrl(originPath, includePath);
       if (resolvedUrl)
         return resolvedUrl;
@@ -69719,18 +69719,18 @@ var require_namespace4 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path8, json) {
-      if (util.isString(path8))
-        path8 = path8.split(".");
-      else if (!Array.isArray(path8))
+    Namespace.prototype.define = function define2(path9, json) {
+      if (util.isString(path9))
+        path9 = path9.split(".");
+      else if (!Array.isArray(path9))
         throw TypeError("illegal path");
-      if (path8 && path8.length && path8[0] === "")
+      if (path9 && path9.length && path9[0] === "")
         throw Error("path must be relative");
-      if (path8.length > util.recursionLimit)
+      if (path9.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path8.length > 0) {
-        var part = path8.shift();
+      while (path9.length > 0) {
+        var part = path9.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -69766,22 +69766,22 @@ var require_namespace4 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path9, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path8) && path8.length) {
-        if (path8 === ".")
+      if (util.isString(path9) && path9.length) {
+        if (path9 === ".")
           return this.root;
-        path8 = path8.split(".");
-      } else if (!path8.length)
+        path9 = path9.split(".");
+      } else if (!path9.length)
         return this;
-      var flatPath = path8.join(".");
-      if (path8[0] === "")
-        return this.root.lookup(path8.slice(1), filterTypes);
-      var found = this._lookupImpl(path8, flatPath);
+      var flatPath = path9.join(".");
+      if (path9[0] === "")
+        return this.root.lookup(path9.slice(1), filterTypes);
+      var found = this._lookupImpl(path9, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -69793,7 +69793,7 @@ var require_namespace4 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path8, flatPath);
+        found = current.parent._lookupImpl(path9, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -69801,22 +69801,22 @@ var require_namespace4 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path9, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path8[0]);
+      var found = this.get(path9[0]);
       var exact = null;
       if (found) {
-        if (path8.length === 1) {
+        if (path9.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path8 = path8.slice(1);
-          exact = found._lookupImpl(path8, path8.join("."));
+          path9 = path9.slice(1);
+          exact = found._lookupImpl(path9, path9.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path9, flatPath))) {
             exact = found;
             break;
           }
@@ -69824,28 +69824,28 @@ var require_namespace4 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path8) {
-      var found = this.lookup(path8, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path9) {
+      var found = this.lookup(path9, [Type]);
       if (!found)
-        throw Error("no such type: " + path8);
+        throw Error("no such type: " + path9);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
-      var found = this.lookup(path8, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path9) {
+      var found = this.lookup(path9, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path8 + "' in " + this);
+        throw Error("no such Enum '" + path9 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
-      var found = this.lookup(path8, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path9) {
+      var found = this.lookup(path9, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path8 + "' in " + this);
+        throw Error("no such Type or Enum '" + path9 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path8) {
-      var found = this.lookup(path8, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path9) {
+      var found = this.lookup(path9, [Service]);
       if (!found)
-        throw Error("no such Service '" + path8 + "' in " + this);
+        throw Error("no such Service '" + path9 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -71462,13 +71462,13 @@ var require_util7 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
-      function setProp(dst2, path9, value2) {
-        var part = path9.shift();
+    util.setProperty = function setProperty(dst, path9, value, ifNotSet) {
+      function setProp(dst2, path10, value2) {
+        var part = path10.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path9.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path9, value2);
+        if (path10.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path10, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -71481,12 +71481,12 @@ var require_util7 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path8)
+      if (!path9)
         throw TypeError("path must be specified");
-      path8 = path8.split(".");
-      if (path8.length > util.recursionLimit)
+      path9 = path9.split(".");
+      if (path9.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path8, value);
+      return setProp(dst, path9, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -72066,12 +72066,12 @@ var require_object4 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path8 = [this.name], ptr = this.parent;
+          var path9 = [this.name], ptr = this.parent;
           while (ptr) {
-            path8.unshift(ptr.name);
+            path9.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path8.join(".");
+          return path9.join(".");
         }
       }
     });
@@ -76015,7 +76015,7 @@ var require_extract2 = __commonJS({
         let promiseReject = null;
         let entryStream = null;
         let entryCallback = null;
-        const extract = this;
+        const extract3 = this;
         this.on("entry", onentry);
         this.on("error", (err) => {
           error = err;
@@ -76053,7 +76053,7 @@ var require_extract2 = __commonJS({
           promiseResolve = resolve2;
           promiseReject = reject;
           consumeCallback(null);
-          if (extract._finished && promiseResolve) {
+          if (extract3._finished && promiseResolve) {
             promiseResolve({ value: void 0, done: true });
             promiseResolve = promiseReject = null;
           }
@@ -76076,11 +76076,11 @@ var require_extract2 = __commonJS({
           promiseResolve = promiseReject = null;
         }
         function destroy(err) {
-          extract.destroy(err);
+          extract3.destroy(err);
           consumeCallback(err);
           return new Promise((resolve2, reject) => {
-            if (extract.destroyed) return resolve2({ value: void 0, done: true });
-            extract.once("close", function() {
+            if (extract3.destroyed) return resolve2({ value: void 0, done: true });
+            extract3.once("close", function() {
               if (err) reject(err);
               else resolve2({ value: void 0, done: true });
             });
@@ -76088,7 +76088,7 @@ var require_extract2 = __commonJS({
         }
       }
     };
-    module.exports = function extract(opts) {
+    module.exports = function extract3(opts) {
       return new Extract(opts);
     };
     function noop() {
@@ -76368,7 +76368,7 @@ var require_tar_fs2 = __commonJS({
     var tar = require_tar_stream2();
     var pump = require_pump();
     var fs3 = __require("fs");
-    var path8 = __require("path");
+    var path9 = __require("path");
     var win32 = (global.Bare ? global.Bare.platform : process.platform) === "win32";
     exports.pack = function pack(cwd, opts) {
       if (!cwd) cwd = ".";
@@ -76395,7 +76395,7 @@ var require_tar_fs2 = __commonJS({
       }
       onnextentry();
       function onsymlink(filename, header) {
-        xfs.readlink(path8.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path9.join(cwd, filename), function(err, linkname) {
           if (err) return pack2.destroy(err);
           header.linkname = normalize(linkname);
           pack2.entry(header, onnextentry);
@@ -76436,7 +76436,7 @@ var require_tar_fs2 = __commonJS({
           return onnextentry();
         }
         const entry = pack2.entry(header, onnextentry);
-        const rs = mapStream(xfs.createReadStream(path8.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        const rs = mapStream(xfs.createReadStream(path9.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -76457,15 +76457,15 @@ var require_tar_fs2 = __commonJS({
     function processUmask() {
       return !global.Bare && process.umask ? process.umask() : 0;
     }
-    exports.extract = function extract(cwd, opts) {
+    exports.extract = function extract3(cwd, opts) {
       if (!cwd) cwd = ".";
       if (!opts) opts = {};
-      cwd = path8.resolve(cwd);
+      cwd = path9.resolve(cwd);
       const xfs = opts.fs || fs3;
       const ignore = opts.ignore || opts.filter || noop;
       const mapStream = opts.mapStream || echo;
       const own = opts.chown !== false && !win32 && processGetuid() === 0;
-      const extract2 = opts.extract || tar.extract();
+      const extract4 = opts.extract || tar.extract();
       const stack = [];
       const now = /* @__PURE__ */ new Date();
       const umask = typeof opts.umask === "number" ? ~opts.umask : ~processUmask();
@@ -76483,19 +76483,19 @@ var require_tar_fs2 = __commonJS({
         dmode |= parseInt(333, 8);
         fmode |= parseInt(222, 8);
       }
-      extract2.on("entry", onentry);
-      if (opts.finish) extract2.on("finish", opts.finish);
-      return extract2;
+      extract4.on("entry", onentry);
+      if (opts.finish) extract4.on("finish", opts.finish);
+      return extract4;
       function onentry(header, stream, next) {
         header = map(header) || header;
         header.name = normalize(header.name);
-        const name = path8.join(cwd, path8.join("/", header.name));
+        const name = path9.join(cwd, path9.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
-        const dir = path8.join(name, ".") === path8.join(cwd, ".") ? cwd : path8.dirname(name);
-        validate(xfs, dir, path8.join(cwd, "."), function(err, valid) {
+        const dir = path9.join(name, ".") === path9.join(cwd, ".") ? cwd : path9.dirname(name);
+        validate(xfs, dir, path9.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           if (header.type === "directory") {
@@ -76534,7 +76534,7 @@ var require_tar_fs2 = __commonJS({
         });
         function stat2(err) {
           if (err) return next(err);
-          if (path8.join(name, ".") === path8.join(cwd, ".")) return next();
+          if (path9.join(name, ".") === path9.join(cwd, ".")) return next();
           utimes(name, header, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -76544,9 +76544,9 @@ var require_tar_fs2 = __commonJS({
         function onsymlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const dst = path8.resolve(path8.dirname(name), header.linkname);
+            const dst = path9.resolve(path9.dirname(name), header.linkname);
             if (!inCwd(dst) && (validateSymLinks || opts.strip)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path8.join(cwd, "."), function(err, valid) {
+            validateNotSymlink(xfs, dst, path9.join(cwd, "."), function(err, valid) {
               if (err) return next(err);
               if (!valid && validateSymLinks) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header.linkname, name, stat2);
@@ -76556,7 +76556,7 @@ var require_tar_fs2 = __commonJS({
         function onlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const link = path8.join(cwd, path8.join("/", header.linkname));
+            const link = path9.join(cwd, path9.join("/", header.linkname));
             xfs.realpath(link, function(err, dst) {
               if (err || !inCwd(dst)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -76570,7 +76570,7 @@ var require_tar_fs2 = __commonJS({
           });
         }
         function inCwd(dst) {
-          return dst === cwd || dst.startsWith(cwd + path8.sep);
+          return dst === cwd || dst.startsWith(cwd + path9.sep);
         }
         function onfile() {
           xfs.lstat(name, function(err, st) {
@@ -76633,10 +76633,10 @@ var require_tar_fs2 = __commonJS({
     };
     function validateNotSymlink(fs4, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path8.sep)) return cb(null, false);
+      if (!name.startsWith(root + path9.sep)) return cb(null, false);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path8.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path9.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -76644,12 +76644,12 @@ var require_tar_fs2 = __commonJS({
       if (name === root) return cb(null, true);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path8.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs4, path9.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function inside(root, name) {
-      return name === root || name.startsWith(root + path8.sep);
+      return name === root || name.startsWith(root + path9.sep);
     }
     function noop() {
     }
@@ -76662,12 +76662,12 @@ var require_tar_fs2 = __commonJS({
     function statAll(fs4, stat2, cwd, ignore, entries, sort) {
       if (!entries) entries = ["."];
       const queue = entries.slice(0);
-      const root = path8.resolve(cwd);
+      const root = path9.resolve(cwd);
       return function loop(callback) {
         if (!queue.length) return callback(null);
         const next = queue.shift();
-        const nextAbs = path8.join(cwd, next);
-        if (!inside(root, path8.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
+        const nextAbs = path9.join(cwd, next);
+        if (!inside(root, path9.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
         stat2.call(fs4, nextAbs, function(err, stat3) {
           if (err) return callback(entries.indexOf(next) === -1 && err.code === "ENOENT" ? null : err);
           if (!stat3.isDirectory()) return callback(null, next, stat3);
@@ -76675,7 +76675,7 @@ var require_tar_fs2 = __commonJS({
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (let i = 0; i < files.length; i++) {
-              if (!ignore(path8.join(cwd, next, files[i]))) queue.push(path8.join(next, files[i]));
+              if (!ignore(path9.join(cwd, next, files[i]))) queue.push(path9.join(next, files[i]));
             }
             callback(null, next, stat3);
           });
@@ -76686,7 +76686,7 @@ var require_tar_fs2 = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         const linkname = header.linkname;
-        if (linkname && (header.type === "link" || path8.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path9.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -81400,9 +81400,9 @@ var require_workdir = __commonJS({
        *         found
        */
       getAbsolutePath() {
-        const path8 = this.getPath();
-        if (path8 === null || path8.startsWith("/")) {
-          return path8;
+        const path9 = this.getPath();
+        if (path9 === null || path9.startsWith("/")) {
+          return path9;
         }
         const startLine = this.getRange().start.line;
         const hierarchy = this.dockerfile.getStageHierarchy(startLine);
@@ -81414,7 +81414,7 @@ var require_workdir = __commonJS({
               if (parent === void 0 || parent === null) {
                 return void 0;
               }
-              return parent.endsWith("/") ? parent + path8 : parent + "/" + path8;
+              return parent.endsWith("/") ? parent + path9 : parent + "/" + path9;
             }
           }
         }
@@ -82588,17 +82588,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path8) {
-      const ctrl = callVisitor(key, node, visitor, path8);
+    function visit_(key, node, visitor, path9) {
+      const ctrl = callVisitor(key, node, visitor, path9);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visit_(key, ctrl, visitor, path8);
+        replaceNode(key, path9, ctrl);
+        return visit_(key, ctrl, visitor, path9);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path8 = Object.freeze(path8.concat(node));
+          path9 = Object.freeze(path9.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path8);
+            const ci = visit_(i, node.items[i], visitor, path9);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -82609,13 +82609,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path8 = Object.freeze(path8.concat(node));
-          const ck = visit_("key", node.key, visitor, path8);
+          path9 = Object.freeze(path9.concat(node));
+          const ck = visit_("key", node.key, visitor, path9);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path8);
+          const cv = visit_("value", node.value, visitor, path9);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -82636,17 +82636,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path8) {
-      const ctrl = await callVisitor(key, node, visitor, path8);
+    async function visitAsync_(key, node, visitor, path9) {
+      const ctrl = await callVisitor(key, node, visitor, path9);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visitAsync_(key, ctrl, visitor, path8);
+        replaceNode(key, path9, ctrl);
+        return visitAsync_(key, ctrl, visitor, path9);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path8 = Object.freeze(path8.concat(node));
+          path9 = Object.freeze(path9.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path8);
+            const ci = await visitAsync_(i, node.items[i], visitor, path9);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -82657,13 +82657,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path8 = Object.freeze(path8.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path8);
+          path9 = Object.freeze(path9.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path9);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path8);
+          const cv = await visitAsync_("value", node.value, visitor, path9);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -82690,23 +82690,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path8) {
+    function callVisitor(key, node, visitor, path9) {
       if (typeof visitor === "function")
-        return visitor(key, node, path8);
+        return visitor(key, node, path9);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path8);
+        return visitor.Map?.(key, node, path9);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path8);
+        return visitor.Seq?.(key, node, path9);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path8);
+        return visitor.Pair?.(key, node, path9);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path8);
+        return visitor.Scalar?.(key, node, path9);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path8);
+        return visitor.Alias?.(key, node, path9);
       return void 0;
     }
-    function replaceNode(key, path8, node) {
-      const parent = path8[path8.length - 1];
+    function replaceNode(key, path9, node) {
+      const parent = path9[path9.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -83318,10 +83318,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path8, value) {
+    function collectionFromPath(schema, path9, value) {
       let v = value;
-      for (let i = path8.length - 1; i >= 0; --i) {
-        const k = path8[i];
+      for (let i = path9.length - 1; i >= 0; --i) {
+        const k = path9[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -83340,7 +83340,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
+    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -83370,11 +83370,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path8, value) {
-        if (isEmptyPath(path8))
+      addIn(path9, value) {
+        if (isEmptyPath(path9))
           this.add(value);
         else {
-          const [key, ...rest] = path8;
+          const [key, ...rest] = path9;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -83388,8 +83388,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        const [key, ...rest] = path8;
+      deleteIn(path9) {
+        const [key, ...rest] = path9;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -83403,8 +83403,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        const [key, ...rest] = path8;
+      getIn(path9, keepScalar) {
+        const [key, ...rest] = path9;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -83422,8 +83422,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path8) {
-        const [key, ...rest] = path8;
+      hasIn(path9) {
+        const [key, ...rest] = path9;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -83433,8 +83433,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        const [key, ...rest] = path8;
+      setIn(path9, value) {
+        const [key, ...rest] = path9;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -85949,9 +85949,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path8, value) {
+      addIn(path9, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path8, value);
+          this.contents.addIn(path9, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -86026,14 +86026,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        if (Collection.isEmptyPath(path8)) {
+      deleteIn(path9) {
+        if (Collection.isEmptyPath(path9)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -86048,10 +86048,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        if (Collection.isEmptyPath(path8))
+      getIn(path9, keepScalar) {
+        if (Collection.isEmptyPath(path9))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -86062,10 +86062,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path8) {
-        if (Collection.isEmptyPath(path8))
+      hasIn(path9) {
+        if (Collection.isEmptyPath(path9))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -86082,13 +86082,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        if (Collection.isEmptyPath(path8)) {
+      setIn(path9, value) {
+        if (Collection.isEmptyPath(path9)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path9), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path8, value);
+          this.contents.setIn(path9, value);
         }
       }
       /**
@@ -88049,9 +88049,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path8) => {
+    visit.itemAtPath = (cst, path9) => {
       let item = cst;
-      for (const [field, index] of path8) {
+      for (const [field, index] of path9) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -88060,23 +88060,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path8) => {
-      const parent = visit.itemAtPath(cst, path8.slice(0, -1));
-      const field = path8[path8.length - 1][0];
+    visit.parentCollection = (cst, path9) => {
+      const parent = visit.itemAtPath(cst, path9.slice(0, -1));
+      const field = path9[path9.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path8, item, visitor) {
-      let ctrl = visitor(item, path8);
+    function _visit(path9, item, visitor) {
+      let ctrl = visitor(item, path9);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path9.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -88087,10 +88087,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path8);
+            ctrl = ctrl(item, path9);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
     }
     exports.visit = visit;
   }
@@ -90188,6 +90188,18 @@ var DockerEngine = class _DockerEngine {
     const image = await this.docker.getImage(reference).inspect();
     return { id: image.Id, sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
   }
+  /** `docker save` of one image, as a stream of the tar the engine writes. */
+  async saveImage(reference) {
+    return await this.docker.getImage(reference).get();
+  }
+  /** How many history entries an image has (its config's history), or undefined when it is not here. */
+  async historyLength(reference) {
+    try {
+      return (await this.docker.getImage(reference).history()).length;
+    } catch {
+      return void 0;
+    }
+  }
   /** Remove an image by the tag we gave it (never by ID, so an image that is also tagged elsewhere stays). */
   async removeTag(tag) {
     try {
@@ -90215,8 +90227,9 @@ function evaluateBudgets(variants, budgets, comparisons) {
     const budget = budgets[variant.name] ?? {};
     const head = variant.head.status === "built" ? variant.head : void 0;
     const skippedNote = head ? void 0 : "not measured: the build failed";
-    const check = (partial, note = skippedNote) => {
-      const outcome = partial.actual === void 0 ? "skipped" : partial.actual > partial.limit ? "fail" : "pass";
+    const check = (partial, note = skippedNote, floor = false) => {
+      const broken = partial.actual !== void 0 && (floor ? partial.actual < partial.limit : partial.actual > partial.limit);
+      const outcome = partial.actual === void 0 ? "skipped" : broken ? "fail" : "pass";
       checks.push({ variant: variant.name, ...partial, outcome, ...outcome === "skipped" ? { note } : {} });
     };
     if (budget.maxSize !== void 0) {
@@ -90237,6 +90250,15 @@ function evaluateBudgets(variants, budgets, comparisons) {
         const percent = change?.sizeRatio === void 0 ? void 0 : change.sizeRatio * 100;
         check({ budget: "max-increase", quantity: "percent", limit: budget.maxIncrease.percent, actual: percent }, note);
       }
+    }
+    const efficiencyNote = skippedNote ?? "not measured: the image layers could not be read";
+    if (budget.minEfficiency !== void 0) {
+      const actual = head?.efficiency?.score;
+      check({ budget: "min-efficiency", quantity: "score", limit: budget.minEfficiency, actual }, efficiencyNote, true);
+    }
+    if (budget.maxWasted !== void 0) {
+      const actual = head?.efficiency?.wastedBytes;
+      check({ budget: "max-wasted", quantity: "bytes", limit: budget.maxWasted, actual }, efficiencyNote);
     }
     if (budget.maxRatio !== void 0) {
       const { of, fraction } = budget.maxRatio;
@@ -90321,18 +90343,54 @@ var TOOL = { name: "image-size-report", version: package_default.version };
 // src/pipeline.ts
 import { mkdtempSync, rmSync } from "node:fs";
 import os2 from "node:os";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // src/compare/compare.ts
 function changeBetween(base, head) {
   if (base?.status !== "built" || head.status !== "built") return void 0;
   const sizeBytes = head.sizeBytes - base.sizeBytes;
+  const both = (pick) => {
+    const [b, h] = [pick(base), pick(head)];
+    return b === void 0 || h === void 0 ? void 0 : [b, h];
+  };
+  const compressed = both((r) => r.compressedBytes);
+  const wasted2 = both((r) => r.efficiency?.wastedBytes);
   return {
     sizeBytes,
     sizeRatio: base.sizeBytes > 0 ? sizeBytes / base.sizeBytes : void 0,
+    ...compressed ? { compressedBytes: compressed[1] - compressed[0], compressedRatio: compressed[0] > 0 ? (compressed[1] - compressed[0]) / compressed[0] : void 0 } : {},
     layers: head.layers - base.layers,
+    ...wasted2 ? { wastedBytes: wasted2[1] - wasted2[0] } : {},
     buildMs: head.buildMs - base.buildMs
   };
+}
+function layerChanges(base, head) {
+  if (base?.status !== "built" || head.status !== "built" || !base.layerDetails || !head.layerDetails) return void 0;
+  const baseIds = new Set(base.layerDetails.map((l) => l.diffId));
+  const headIds = new Set(head.layerDetails.map((l) => l.diffId));
+  const gone = base.layerDetails.filter((l) => !headIds.has(l.diffId));
+  const changes = [];
+  for (const layer of head.layerDetails.filter((l) => !baseIds.has(l.diffId))) {
+    const match = gone.findIndex((g) => g.instruction === layer.instruction);
+    const before = match === -1 ? void 0 : gone.splice(match, 1)[0];
+    changes.push({
+      kind: before ? "changed" : "added",
+      instruction: layer.instruction,
+      sizeBytes: layer.sizeBytes - (before?.sizeBytes ?? 0),
+      ...layer.compressedBytes !== void 0 && (!before || before.compressedBytes !== void 0) ? { compressedBytes: layer.compressedBytes - (before?.compressedBytes ?? 0) } : {},
+      headBytes: layer.sizeBytes
+    });
+  }
+  for (const layer of gone) {
+    changes.push({
+      kind: "removed",
+      instruction: layer.instruction,
+      sizeBytes: -layer.sizeBytes,
+      ...layer.compressedBytes !== void 0 ? { compressedBytes: -layer.compressedBytes } : {},
+      headBytes: 0
+    });
+  }
+  return changes.sort((a, b) => Math.abs(b.sizeBytes) - Math.abs(a.sizeBytes));
 }
 function stageComparisons(variants, budgets) {
   const byName = new Map(variants.map((v) => [v.name, v]));
@@ -91161,9 +91219,79 @@ var Git = class {
   }
 };
 
-// src/measure/measure.ts
-import { existsSync as existsSync2, readFileSync as readFileSync2, statSync } from "node:fs";
+// src/measure/image/layer-cache.ts
+import { mkdirSync, readFileSync as readFileSync2, renameSync, writeFileSync } from "node:fs";
 import path5 from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
+var FORMAT = "v1";
+var LayerCache = class {
+  layers = /* @__PURE__ */ new Map();
+  configs = /* @__PURE__ */ new Map();
+  dir;
+  /** `directory`: where to keep results across runs; undefined keeps them for this process only. */
+  constructor(directory) {
+    this.dir = directory ? path5.join(directory, FORMAT) : void 0;
+  }
+  get directory() {
+    return this.dir;
+  }
+  layer(diffId) {
+    const known = this.layers.get(diffId);
+    if (known) return known;
+    const stored = this.read("layers", diffId);
+    if (stored && stored.diffId === diffId && Array.isArray(stored.entries) && typeof stored.tarBytes === "number") {
+      this.layers.set(diffId, stored);
+      return stored;
+    }
+    return void 0;
+  }
+  putLayer(facts) {
+    const known = this.layers.get(facts.diffId);
+    const merged = { ...facts, compressedBytes: facts.compressedBytes ?? known?.compressedBytes };
+    this.layers.set(facts.diffId, merged);
+    this.write("layers", facts.diffId, merged);
+  }
+  /** An image's config by image ID (the config's own digest, so it cannot go stale). */
+  config(imageId) {
+    const known = this.configs.get(imageId);
+    if (known) return known;
+    const stored = this.read("configs", imageId);
+    if (stored && typeof stored === "object") this.configs.set(imageId, stored);
+    return stored ?? void 0;
+  }
+  putConfig(imageId, config) {
+    this.configs.set(imageId, config);
+    this.write("configs", imageId, config);
+  }
+  file(kind, digest) {
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
+    return this.dir && hex ? path5.join(this.dir, kind, `${hex}.json.gz`) : void 0;
+  }
+  read(kind, digest) {
+    const file = this.file(kind, digest);
+    if (!file) return void 0;
+    try {
+      return JSON.parse(gunzipSync(readFileSync2(file)).toString("utf8"));
+    } catch {
+      return void 0;
+    }
+  }
+  write(kind, digest, value) {
+    const file = this.file(kind, digest);
+    if (!file) return;
+    try {
+      mkdirSync(path5.dirname(file), { recursive: true });
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(temporary, gzipSync(JSON.stringify(value), { level: 1 }));
+      renameSync(temporary, file);
+    } catch {
+    }
+  }
+};
+
+// src/measure/measure.ts
+import { existsSync as existsSync2, readFileSync as readFileSync3, statSync } from "node:fs";
+import path6 from "node:path";
 
 // src/docker/dockerfile.ts
 var import_dockerfile_ast = __toESM(require_main(), 1);
@@ -91183,6 +91311,406 @@ function targetStageIndex(parsed, target) {
 function stageCountFor(parsed, target) {
   return targetStageIndex(parsed, target) + 1;
 }
+function baseImageFor(parsed, target) {
+  let index = targetStageIndex(parsed, target);
+  for (let guard = 0; index >= 0 && guard <= parsed.stages.length; guard += 1) {
+    const image = parsed.stages[index].image;
+    if (!image || image.includes("$")) return void 0;
+    if (image.toLowerCase() === "scratch") return null;
+    const earlier = parsed.stages.slice(0, index).findIndex((s) => s.name === image.toLowerCase());
+    if (earlier === -1) return image;
+    index = earlier;
+  }
+  return void 0;
+}
+
+// src/measure/image/analyze.ts
+var import_tar_stream3 = __toESM(require_tar_stream2(), 1);
+import { createHash } from "node:crypto";
+import { createGunzip } from "node:zlib";
+
+// src/measure/image/compressed-size.ts
+import zlib from "node:zlib";
+var CompressedSizer = class {
+  gzip;
+  bytes = 0;
+  done;
+  constructor(options = {}) {
+    this.gzip = zlib.createGzip({ level: options.level ?? 6 });
+    this.gzip.on("data", (chunk) => this.bytes += chunk.length);
+    this.done = new Promise((resolve2, reject) => {
+      this.gzip.on("end", () => resolve2(this.bytes));
+      this.gzip.on("error", reject);
+    });
+  }
+  write(chunk) {
+    return new Promise((resolve2) => {
+      if (this.gzip.write(chunk)) resolve2();
+      else this.gzip.once("drain", resolve2);
+    });
+  }
+  end() {
+    this.gzip.end();
+    return this.done;
+  }
+};
+
+// src/measure/image/efficiency.ts
+function efficiencyOf(layers, top = 10) {
+  const stacked = /* @__PURE__ */ new Map();
+  const stats = /* @__PURE__ */ new Map();
+  for (const entries of layers) {
+    const leaves = leavesOf(entries);
+    for (const [path9, size, kind] of leaves) {
+      let bytes = size;
+      if (kind === "w") {
+        const previous = stacked.get(path9);
+        bytes = previous?.dir ? sumUnder(stacked, path9) : 0;
+      }
+      const s = stats.get(path9);
+      if (s) {
+        s.cumulative += bytes;
+        s.minimum = Math.min(s.minimum, bytes);
+        s.copies += 1;
+      } else {
+        stats.set(path9, { cumulative: bytes, minimum: bytes, copies: 1 });
+      }
+    }
+    applyLayer(stacked, entries);
+  }
+  let minimum = 0;
+  let cumulative = 0;
+  let wastedBytes = 0;
+  const wasted2 = [];
+  for (const [path9, s] of stats) {
+    minimum += s.minimum;
+    cumulative += s.cumulative;
+    if (s.copies >= 2) {
+      wastedBytes += s.cumulative;
+      if (s.cumulative > 0) wasted2.push({ path: path9, bytes: s.cumulative, copies: s.copies });
+    }
+  }
+  wasted2.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
+  return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: wasted2.slice(0, top) };
+}
+function leavesOf(entries) {
+  const parents = /* @__PURE__ */ new Set();
+  for (const [path9, , kind] of entries) {
+    if (kind === "o") continue;
+    for (let i = path9.indexOf("/"); i !== -1; i = path9.indexOf("/", i + 1)) parents.add(path9.slice(0, i));
+  }
+  const seen = /* @__PURE__ */ new Set();
+  const leaves = [];
+  for (const entry of entries) {
+    const [path9, , kind] = entry;
+    if (kind === "o" || parents.has(path9) || seen.has(path9)) continue;
+    seen.add(path9);
+    leaves.push(entry);
+  }
+  return leaves;
+}
+function sumUnder(stacked, dir) {
+  const prefix = `${dir}/`;
+  let total = stacked.get(dir)?.size ?? 0;
+  for (const [path9, { size }] of stacked) if (path9.startsWith(prefix)) total += size;
+  return total;
+}
+function removeUnder(stacked, dir, includeSelf) {
+  const prefix = `${dir}/`;
+  if (includeSelf) stacked.delete(dir);
+  for (const path9 of [...stacked.keys()]) if (path9.startsWith(prefix)) stacked.delete(path9);
+}
+function applyLayer(stacked, entries) {
+  for (const [path9, , kind] of entries) {
+    if (kind === "o") removeUnder(stacked, path9, false);
+    else if (kind === "w") {
+      const previous = stacked.get(path9);
+      if (previous?.dir) removeUnder(stacked, path9, true);
+      else stacked.delete(path9);
+    }
+  }
+  for (const [path9, size, kind] of entries) {
+    if (kind !== "o" && kind !== "w") stacked.set(path9, { size, dir: kind === "d" });
+  }
+}
+
+// src/measure/image/history.ts
+function layerOrigins(config) {
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  const history = config.history ?? [];
+  const origins = [];
+  let layer = 0;
+  history.forEach((entry, index) => {
+    if (entry.empty_layer || layer >= diffIds.length) return;
+    origins.push({ diffId: diffIds[layer], createdBy: entry.created_by ?? "", historyIndex: index });
+    layer += 1;
+  });
+  for (; layer < diffIds.length; layer += 1) origins.push({ diffId: diffIds[layer], createdBy: "", historyIndex: -1 });
+  return origins;
+}
+function describeInstruction(createdBy) {
+  let text = createdBy.trim().replace(/\s+# buildkit$/, "");
+  const nop = /^\/bin\/sh -c #\(nop\)\s+/.exec(text);
+  if (nop) return text.slice(nop[0].length).trim();
+  let run = false;
+  if (text.startsWith("RUN ")) {
+    run = true;
+    text = text.slice(4);
+  }
+  const args = /^\|(\d+)\s/.exec(text);
+  if (args) {
+    run = true;
+    text = text.slice(args[0].length);
+    const shell2 = text.indexOf("/bin/sh -c ");
+    if (shell2 !== -1) text = text.slice(shell2);
+    else for (let i = 0; i < Number(args[1]); i += 1) text = text.replace(/^\S+=\S*\s*/, "");
+  }
+  const shell = /^\/bin\/sh -c\s+/.exec(text);
+  if (shell) return `RUN ${text.slice(shell[0].length)}`;
+  return run ? `RUN ${text}` : text;
+}
+
+// src/measure/image/layer-listing.ts
+var import_tar_stream2 = __toESM(require_tar_stream2(), 1);
+var WHITEOUT = ".wh.";
+var OPAQUE = ".wh..wh..opq";
+function normalisePath(name) {
+  let p = name;
+  while (p.startsWith("./")) p = p.slice(2);
+  p = p.replace(/^\/+/, "").replace(/\/+$/, "");
+  return p;
+}
+function classify(header) {
+  const path9 = normalisePath(header.name);
+  const slash = path9.lastIndexOf("/");
+  const base = path9.slice(slash + 1);
+  const dir = slash === -1 ? "" : path9.slice(0, slash);
+  if (base === OPAQUE) return { path: dir, kind: "o" };
+  if (base.startsWith(WHITEOUT)) return { path: (dir ? `${dir}/` : "") + base.slice(WHITEOUT.length), kind: "w" };
+  switch (header.type) {
+    case "file":
+    case "contiguous-file":
+      return { path: path9, kind: "f" };
+    case "directory":
+      return { path: path9, kind: "d" };
+    case "symlink":
+      return { path: path9, kind: "l" };
+    case "link":
+      return { path: path9, kind: "h" };
+    default:
+      return { path: path9, kind: "x" };
+  }
+}
+var LayerLister = class {
+  parser = (0, import_tar_stream2.extract)();
+  listing = { unpackedBytes: 0, files: 0, entries: [] };
+  done;
+  constructor() {
+    this.parser.on("entry", (header, stream, next) => {
+      const { path: path9, kind } = classify(header);
+      const size = kind === "f" ? header.size ?? 0 : 0;
+      if (path9 !== "" || kind === "o") {
+        this.listing.entries.push([path9, size, kind]);
+        if (kind === "f") {
+          this.listing.files += 1;
+          this.listing.unpackedBytes += size;
+        } else if (kind === "l") {
+          this.listing.unpackedBytes += Buffer.byteLength(header.linkname ?? "");
+        }
+      }
+      stream.on("end", next);
+      stream.resume();
+    });
+    this.done = new Promise((resolve2, reject) => {
+      this.parser.on("finish", () => resolve2(this.listing));
+      this.parser.on("error", reject);
+    });
+  }
+  write(chunk) {
+    return new Promise((resolve2) => {
+      if (this.parser.write(chunk)) return resolve2();
+      const settle = () => {
+        this.parser.off("drain", settle);
+        this.parser.off("error", settle);
+        resolve2();
+      };
+      this.parser.on("drain", settle);
+      this.parser.on("error", settle);
+    });
+  }
+  finish() {
+    this.parser.end(() => void 0);
+    return this.done;
+  }
+};
+
+// src/measure/image/analyze.ts
+var AnalysisError = class extends Error {
+};
+async function analyzeImage(request) {
+  const { cache } = request;
+  const usable = (facts) => facts !== void 0 && (!request.compressed || facts.compressedBytes !== void 0);
+  let config = cache.config(request.imageId);
+  const work = { measured: 0, cached: 0, passes: 0, savedBytesRead: 0 };
+  const needed = () => request.diffIds.filter((d) => !usable(cache.layer(d)));
+  for (let pass = 0; (!config || needed().length > 0) && pass < 2; pass += 1) {
+    work.passes += 1;
+    const result = await readSave(await request.open(), request, {
+      knownLayer: (diffId) => usable(cache.layer(diffId)),
+      // first pass only: a pre-25 layer whose length matches exactly one known layer of this image is taken
+      // to be that layer and only hashed; a wrong guess shows in the hash and costs a second pass
+      guessBySize: pass === 0 ? guessBySize(request, cache, usable) : () => void 0
+    });
+    work.savedBytesRead += result.bytesRead;
+    work.measured += result.layers.length;
+    for (const facts of result.layers) cache.putLayer(facts);
+    if (result.config) {
+      config = result.config;
+      cache.putConfig(request.imageId, config);
+    }
+    if (!result.wrongGuess) break;
+  }
+  if (!config) throw new AnalysisError("the saved image has no image config");
+  const origins = layerOrigins(config);
+  const layers = [];
+  const entries = [];
+  for (const origin of origins) {
+    const facts = cache.layer(origin.diffId);
+    if (!usable(facts)) throw new AnalysisError(`the saved image lacks layer ${origin.diffId}`);
+    layers.push({
+      ...origin,
+      tarBytes: facts.tarBytes,
+      unpackedBytes: facts.unpackedBytes,
+      compressedBytes: facts.compressedBytes,
+      files: facts.files
+    });
+    entries.push(facts.entries);
+  }
+  work.cached = Math.max(0, layers.length - work.measured);
+  const sum = (pick) => layers.reduce((total, l) => total + pick(l), 0);
+  return {
+    layers,
+    config,
+    unpackedBytes: sum((l) => l.unpackedBytes),
+    compressedBytes: request.compressed ? sum((l) => l.compressedBytes ?? 0) : void 0,
+    efficiency: efficiencyOf(entries),
+    work
+  };
+}
+function guessBySize(request, cache, usable) {
+  const bySize = /* @__PURE__ */ new Map();
+  for (const diffId of request.diffIds) {
+    const facts = cache.layer(diffId);
+    if (!usable(facts)) continue;
+    bySize.set(facts.tarBytes, (bySize.get(facts.tarBytes) ?? /* @__PURE__ */ new Set()).add(diffId));
+  }
+  return (tarBytes) => {
+    const candidates = bySize.get(tarBytes);
+    return candidates?.size === 1 ? [...candidates][0] : void 0;
+  };
+}
+var JSON_LIMIT = 64 * 1024 * 1024;
+async function readSave(stream, request, plan) {
+  const imageHex = request.imageId.replace(/^sha256:/, "");
+  const result = { layers: [], bytesRead: 0, wrongGuess: false };
+  const archive = (0, import_tar_stream3.extract)();
+  stream.on("error", (error) => archive.destroy(error));
+  stream.pipe(archive);
+  try {
+    for await (const raw of archive) {
+      const entry = raw;
+      const { header } = entry;
+      const name = header.name.replace(/^\.?\//, "");
+      const size = header.size ?? 0;
+      result.bytesRead += size;
+      if (header.type !== "file" && header.type !== "contiguous-file") {
+        entry.resume();
+        continue;
+      }
+      if (name === `${imageHex}.json` || name === `blobs/sha256/${imageHex}`) {
+        result.config = JSON.parse((await readAll(entry, JSON_LIMIT)).toString("utf8"));
+      } else if (name.endsWith("/layer.tar")) {
+        const guess = plan.guessBySize(size);
+        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, list: !guess, sizer: request.sizer });
+        if (guess && facts.diffId !== guess) result.wrongGuess = true;
+        else if (!guess) result.layers.push(facts);
+      } else if (name.startsWith("blobs/sha256/")) {
+        const digest = `sha256:${name.slice("blobs/sha256/".length)}`;
+        if (request.diffIds.includes(digest)) {
+          if (plan.knownLayer(digest)) entry.resume();
+          else result.layers.push(await measureLayer(entry, size, { compress: request.compressed, list: true, sizer: request.sizer }));
+        } else {
+          await measureUnknownBlob(entry, size, request, plan, result);
+        }
+      } else {
+        entry.resume();
+      }
+    }
+  } finally {
+    stream.destroy();
+  }
+  return result;
+}
+async function measureUnknownBlob(entry, size, request, plan, result) {
+  const iterator = entry[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return;
+  const head = first.value;
+  const rest = {
+    async *[Symbol.asyncIterator]() {
+      yield head;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    }
+  };
+  if (head[0] === 31 && head[1] === 139) {
+    const gunzip = createGunzip();
+    const feeding = (async () => {
+      for await (const chunk of rest) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once("drain", r));
+      gunzip.end();
+    })();
+    const facts = await measureLayer(gunzip, void 0, { compress: false, list: true });
+    await feeding;
+    if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
+      result.layers.push({ ...facts, compressedBytes: size });
+    }
+  } else if (head.length > 262 && head.subarray(257, 262).toString("latin1") === "ustar") {
+    const facts = await measureLayer(rest, size, { compress: request.compressed, list: true, sizer: request.sizer });
+    if (request.diffIds.includes(facts.diffId)) result.layers.push(facts);
+  } else {
+    for await (const _ of rest) ;
+  }
+}
+async function measureLayer(source, declaredBytes, options) {
+  const hash = createHash("sha256");
+  const lister = options.list ? new LayerLister() : void 0;
+  const sizer = options.compress ? new CompressedSizer(options.sizer) : void 0;
+  let tarBytes = 0;
+  for await (const chunk of source) {
+    tarBytes += chunk.length;
+    hash.update(chunk);
+    await Promise.all([lister?.write(chunk), sizer?.write(chunk)]);
+  }
+  if (declaredBytes !== void 0 && tarBytes !== declaredBytes) {
+    throw new AnalysisError(`a layer ended after ${tarBytes} of ${declaredBytes} bytes: the save stream was cut`);
+  }
+  const listing = lister ? await lister.finish() : { unpackedBytes: 0, files: 0, entries: [] };
+  return {
+    diffId: `sha256:${hash.digest("hex")}`,
+    tarBytes,
+    ...listing,
+    ...sizer ? { compressedBytes: await sizer.end() } : {}
+  };
+}
+async function readAll(source, limit) {
+  const chunks = [];
+  let length = 0;
+  for await (const chunk of source) {
+    length += chunk.length;
+    if (length > limit) throw new AnalysisError(`a JSON file in the saved image is over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
 
 // src/measure/redact.ts
 var MIN_SECRET_LENGTH = 3;
@@ -91193,6 +91721,54 @@ function redact(text, secrets) {
   return out;
 }
 
+// src/measure/layers.ts
+async function readLayers(engine, request) {
+  const { facts } = request;
+  let analysis;
+  try {
+    analysis = await analyzeImage({
+      imageId: facts.id,
+      diffIds: facts.layers,
+      open: () => engine.saveImage(facts.id),
+      cache: request.cache,
+      compressed: request.compressed
+    });
+  } catch (error) {
+    return { sizeBytes: facts.sizeBytes, analysisError: `the image's layers could not be read: ${messageOf(error)}` };
+  }
+  const baseLayers = await baseImageLayers(engine, request.baseImage, facts.layers);
+  const layerDetails = analysis.layers.map((layer, index) => ({
+    diffId: layer.diffId,
+    instruction: describeInstruction(redact(layer.createdBy, request.secrets)),
+    sizeBytes: layer.unpackedBytes,
+    ...layer.compressedBytes !== void 0 ? { compressedBytes: layer.compressedBytes } : {},
+    fromBaseImage: baseLayers !== void 0 && index < baseLayers
+  }));
+  return {
+    sizeBytes: analysis.unpackedBytes,
+    ...analysis.compressedBytes !== void 0 ? { compressedBytes: analysis.compressedBytes } : {},
+    ...baseLayers !== void 0 ? { baseImageLayers: baseLayers } : {},
+    contentLayers: analysis.layers.filter((l) => l.unpackedBytes > 0).length,
+    layerDetails,
+    efficiency: {
+      score: analysis.efficiency.score,
+      wastedBytes: analysis.efficiency.wastedBytes,
+      topWasted: analysis.efficiency.topWasted.slice(0, 5)
+    }
+  };
+}
+async function baseImageLayers(engine, baseImage, layers) {
+  if (baseImage === null) return 0;
+  if (baseImage === void 0) return void 0;
+  try {
+    const base = await engine.inspect(baseImage);
+    const prefix = base.layers.length <= layers.length && base.layers.every((id, i) => layers[i] === id);
+    return prefix ? base.layers.length : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
 // src/measure/measure.ts
 var IMAGE_REPOSITORY = "image-size-report";
 var RUN_LABEL = "io.github.image-size-report.run";
@@ -91200,8 +91776,8 @@ function imageTag(variant, side2, runId) {
   return `${IMAGE_REPOSITORY}/${variant.slug}:${side2}-${runId}`;
 }
 function prepareVariant(root, variant) {
-  const dockerfile = path5.resolve(root, variant.dockerfile);
-  const context = path5.resolve(root, variant.context);
+  const dockerfile = path6.resolve(root, variant.dockerfile);
+  const context = path6.resolve(root, variant.context);
   const unbuildable = (problem) => ({ variant, problem });
   if (!existsSync2(dockerfile) || !statSync(dockerfile).isFile()) {
     return unbuildable(`Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`);
@@ -91209,7 +91785,7 @@ function prepareVariant(root, variant) {
   if (!existsSync2(context) || !statSync(context).isDirectory()) {
     return unbuildable(`context "${variant.context}" is not a directory (looked for ${context}).`);
   }
-  const parsed = parseStages(readFileSync2(dockerfile, "utf8"));
+  const parsed = parseStages(readFileSync3(dockerfile, "utf8"));
   if (parsed.stages.length === 0) return unbuildable(`"${variant.dockerfile}" has no FROM instruction.`);
   if (targetStageIndex(parsed, variant.target) === -1) {
     const names = parsed.stages.map((s) => s.name).filter(Boolean);
@@ -91217,7 +91793,7 @@ function prepareVariant(root, variant) {
       `target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(", ")}` : "it has no named stages"}).`
     );
   }
-  return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target) };
+  return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target), baseImage: baseImageFor(parsed, variant.target) };
 }
 function prepareSide(root, variants, side2) {
   const prepared = variants.map((v) => prepareVariant(root, v));
@@ -91227,7 +91803,7 @@ function prepareSide(root, variants, side2) {
   }
   return prepared;
 }
-async function measureSide(engine, prepared, side2, settings, runId, log, created) {
+async function measureSide(engine, prepared, side2, settings, runId, log, created, cache) {
   const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map() };
   for (const item of prepared) {
     const { variant } = item;
@@ -91269,20 +91845,30 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
           buildMs: Math.round(build.durationMs)
         };
       }
+      let facts;
       try {
-        const facts = await engine.inspect(tag);
-        return {
-          status: "built",
-          imageId: facts.id,
-          sizeBytes: facts.sizeBytes,
-          layers: facts.layers.length,
-          buildMs: Math.round(build.durationMs),
-          steps: build.steps,
-          cachedSteps: build.cachedSteps
-        };
+        facts = await engine.inspect(tag);
       } catch (error) {
         return { status: "failed", error: `built, but the image could not be inspected: ${messageOf(error)}`, log: [] };
       }
+      const figures = await readLayers(engine, {
+        facts,
+        baseImage: item.baseImage,
+        compressed: settings.compressedSize,
+        cache,
+        secrets
+      });
+      if (figures.analysisError) log.warning(`${variant.name} (${side2}): ${figures.analysisError}`);
+      return {
+        status: "built",
+        imageId: facts.id,
+        ...figures,
+        engineSizeBytes: facts.sizeBytes,
+        layers: facts.layers.length,
+        buildMs: Math.round(build.durationMs),
+        steps: build.steps,
+        cachedSteps: build.cachedSteps
+      };
     });
     if (result.status === "failed") log.warning(`${variant.name} (${side2}) failed to build: ${result.error}`);
     measurement.results.set(variant.name, result);
@@ -91291,16 +91877,17 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
 }
 
 // src/report/baseline-file.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 
 // src/report/types.ts
-var REPORT_SCHEMA_VERSION = 1;
+var REPORT_SCHEMA_VERSION = 2;
 
 // src/report/baseline-file.ts
+var READABLE_VERSIONS = [1, REPORT_SCHEMA_VERSION];
 function readBaselineFile(file) {
   let text;
   try {
-    text = readFileSync3(file, "utf8");
+    text = readFileSync4(file, "utf8");
   } catch (error) {
     throw new InputError(`baseline-file: "${file}" cannot be read (${error.code ?? String(error)}). Save a report on the base branch with report-file, and restore it before this step.`);
   }
@@ -91310,8 +91897,11 @@ function readBaselineFile(file) {
   } catch {
     throw new InputError(`baseline-file: "${file}" is not JSON; it must be a report written by image-size-report (the report output).`);
   }
-  if (report?.schemaVersion !== REPORT_SCHEMA_VERSION || !Array.isArray(report.variants)) {
-    throw new InputError(`baseline-file: "${file}" is not an image-size-report report of schema version ${REPORT_SCHEMA_VERSION}.`);
+  const version = report?.schemaVersion;
+  if (!READABLE_VERSIONS.includes(version) || !Array.isArray(report.variants)) {
+    throw new InputError(
+      `baseline-file: "${file}" is not an image-size-report report of schema version ${READABLE_VERSIONS.join(" or ")}.`
+    );
   }
   const results = /* @__PURE__ */ new Map();
   for (const variant of report.variants) {
@@ -91333,15 +91923,16 @@ async function createReport(input) {
   const saved = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
   const engineInfo = await engine.connect();
   const created = { tags: [], intermediates: [] };
+  const cache = new LayerCache(settings.cacheDir && path7.resolve(workingDirectory, settings.cacheDir));
   try {
-    const head = await measureSide(engine, headPlan, "head", settings, input.runId, log, created);
-    const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase(input, created);
+    const head = await measureSide(engine, headPlan, "head", settings, input.runId, log, created, cache);
+    const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase(input, created, cache);
     return assemble(input, engineInfo, head, base);
   } finally {
     if (!settings.keepImages) await removeImages(engine, created, log);
   }
 }
-async function rebuildBase(input, created) {
+async function rebuildBase(input, created, cache) {
   const plan = input.baseline;
   if (plan.source !== "rebuild") return { meta: { source: "none" } };
   const ref = plan.ref ?? plan.commit;
@@ -91350,8 +91941,8 @@ async function rebuildBase(input, created) {
   try {
     const top = await git.topLevel();
     const sha = await git.ensureCommit(plan.commit);
-    const parent = mkdtempSync(path6.join(input.tempDirectory ?? os2.tmpdir(), "image-size-report-base-"));
-    checkout = { top, sha, parent, worktree: path6.join(parent, "tree") };
+    const parent = mkdtempSync(path7.join(input.tempDirectory ?? os2.tmpdir(), "image-size-report-base-"));
+    checkout = { top, sha, parent, worktree: path7.join(parent, "tree") };
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
     if (!isUserError(error)) throw error;
@@ -91361,9 +91952,9 @@ async function rebuildBase(input, created) {
     return { results, meta: { source: "rebuild", ref, error: error.message } };
   }
   try {
-    const root = path6.join(checkout.worktree, path6.relative(checkout.top, input.workingDirectory));
+    const root = path7.join(checkout.worktree, path7.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, "base");
-    const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created);
+    const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created, cache);
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref } };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -91383,7 +91974,8 @@ function assemble(input, engine, head, base) {
       stages: head.stages.get(spec.name) ?? 1,
       head: headResult,
       ...baseResult ? { base: baseResult } : {},
-      ...baseResult ? { change: changeBetween(baseResult, headResult) } : {}
+      ...baseResult ? { change: changeBetween(baseResult, headResult) } : {},
+      ...baseResult && layerChanges(baseResult, headResult) ? { layerChanges: layerChanges(baseResult, headResult) } : {}
     };
   });
   const comparisons = stageComparisons(variants, settings.budgets);
@@ -91403,7 +91995,8 @@ function assemble(input, engine, head, base) {
   };
 }
 function sizeMeaning(engine) {
-  return engine.containerdStore ? "the engine's image size on the containerd image store (Docker 29.0\u201329.7 report compressed content there)" : `the engine's image size, uncompressed (sum of the layers on ${engine.storage})`;
+  const store = engine.containerdStore ? "the containerd image store" : engine.storage;
+  return `unpacked, the bytes of the files in every layer, read from the image itself, so the same on every daemon (here ${store}); compressed, every layer gzipped as a registry stores it and a pull downloads it`;
 }
 async function removeImages(engine, created, log) {
   for (const tag of created.tags) {
@@ -91466,6 +92059,7 @@ function formatQuantity(value, quantity, units) {
     case "ms":
       return formatDuration(value);
     case "ratio":
+    case "score":
       return `${Number((value * 100).toFixed(1))}%`;
   }
 }
@@ -91477,7 +92071,9 @@ function describeBreach(check, units) {
     "max-increase": `growth against the base of ${check.quantity === "bytes" && check.actual !== void 0 && check.actual > 0 ? "+" : ""}${actual} is over the limit of ${limit}`,
     "max-layers": `${actual} layers is over the limit of ${limit}`,
     "max-build-time": `build time ${actual} is over the limit of ${limit}`,
-    "max-ratio": `size is ${actual} of ${check.of ?? "the reference"}, over the limit of ${limit}`
+    "max-ratio": `size is ${actual} of ${check.of ?? "the reference"}, over the limit of ${limit}`,
+    "min-efficiency": `efficiency ${actual} is under the minimum of ${limit}`,
+    "max-wasted": `${actual} of wasted space is over the limit of ${limit}`
   };
   return `${check.variant}: budget ${check.budget} broken: ${what[check.budget]}.`;
 }
@@ -91655,27 +92251,58 @@ function metricRows(report, variant) {
   const c = variant.change;
   const base = variant.base;
   const noChange = base?.status === "absent" ? "new" : "\u2014";
-  const sizeChange = c ? `${formatSignedBytes(c.sizeBytes, units)}${c.sizeRatio === void 0 ? "" : ` (${formatSignedPercent(c.sizeRatio)})`}` : noChange;
-  return [
+  const bytesChange = (bytes, ratio) => bytes === void 0 ? noChange : `${formatSignedBytes(bytes, units)}${ratio === void 0 ? "" : ` (${formatSignedPercent(ratio)})`}`;
+  const lines = [
     {
       label: "Size",
       base: side(base, (r) => formatBytes(r.sizeBytes, units)),
       head: side(variant.head, (r) => formatBytes(r.sizeBytes, units)),
-      change: sizeChange
-    },
-    {
-      label: "Layers",
-      base: side(base, (r) => String(r.layers)),
-      head: side(variant.head, (r) => String(r.layers)),
-      change: c ? formatSignedCount(c.layers) : noChange
-    },
-    {
-      label: "Build time",
-      base: side(base, buildTime),
-      head: side(variant.head, buildTime),
-      change: c ? formatSignedDuration(c.buildMs) : noChange
+      change: c ? bytesChange(c.sizeBytes, c.sizeRatio) : noChange
     }
   ];
+  const sides = [base, variant.head];
+  if (sides.some((r) => r?.status === "built" && r.compressedBytes !== void 0)) {
+    lines.push({
+      label: "Compressed",
+      base: side(base, (r) => optionalBytes(r.compressedBytes, units)),
+      head: side(variant.head, (r) => optionalBytes(r.compressedBytes, units)),
+      change: c ? c.compressedBytes === void 0 ? "\u2014" : bytesChange(c.compressedBytes, c.compressedRatio) : noChange
+    });
+  }
+  lines.push({
+    label: "Layers",
+    base: side(base, layerCount),
+    head: side(variant.head, layerCount),
+    change: c ? formatSignedCount(c.layers) : noChange
+  });
+  if (sides.some((r) => r?.status === "built" && r.efficiency)) {
+    lines.push({
+      label: "Wasted",
+      base: side(base, (r) => wasted(r, units)),
+      head: side(variant.head, (r) => wasted(r, units)),
+      change: c ? c.wastedBytes === void 0 ? "\u2014" : formatSignedBytes(c.wastedBytes, units) : noChange
+    });
+  }
+  lines.push({
+    label: "Build time",
+    base: side(base, buildTime),
+    head: side(variant.head, buildTime),
+    change: c ? formatSignedDuration(c.buildMs) : noChange
+  });
+  return lines;
+}
+function optionalBytes(bytes, units) {
+  return bytes === void 0 ? "\u2014" : formatBytes(bytes, units);
+}
+function layerCount(r) {
+  const parts = [];
+  if (r.baseImageLayers !== void 0) parts.push(`${r.layers - r.baseImageLayers} added`);
+  if (r.contentLayers !== void 0) parts.push(`${r.contentLayers} with content`);
+  return parts.length ? `${r.layers} (${parts.join(", ")})` : String(r.layers);
+}
+function wasted(r, units) {
+  if (!r.efficiency) return "\u2014";
+  return `${formatBytes(r.efficiency.wastedBytes, units)} (${formatQuantity(r.efficiency.score, "score", units)} efficient)`;
 }
 function buildTime(r) {
   const cached = r.steps > 0 && r.cachedSteps > 0 ? ` (${r.cachedSteps}/${r.steps} cached)` : "";
@@ -91708,6 +92335,48 @@ function failedVariants(report) {
   return report.variants.filter(
     (v) => v.head.status === "failed"
   );
+}
+function growthRows(report, style, limit = 10) {
+  const { units } = report;
+  return report.variants.filter((v) => v.layerChanges && v.layerChanges.length > 0).map((v) => {
+    const changes = v.layerChanges;
+    return {
+      variant: style.text(v.name),
+      rows: changes.slice(0, limit).map((c) => [
+        c.kind,
+        style.code(c.instruction || "(no history)"),
+        formatSignedBytes(c.sizeBytes, units),
+        c.compressedBytes === void 0 ? "\u2014" : formatSignedBytes(c.compressedBytes, units)
+      ]),
+      more: Math.max(0, changes.length - limit)
+    };
+  });
+}
+function largestLayerRows(report, style, limit = 5) {
+  const { units } = report;
+  return report.variants.flatMap((v) => {
+    if (v.head.status !== "built" || !v.head.layerDetails?.length) return [];
+    const largest = [...v.head.layerDetails].sort((a, b) => b.sizeBytes - a.sizeBytes).slice(0, limit);
+    return [
+      {
+        variant: style.text(v.name),
+        rows: largest.map((l) => [
+          style.code(l.instruction || "(no history)"),
+          formatBytes(l.sizeBytes, units),
+          optionalBytes(l.compressedBytes, units),
+          l.fromBaseImage ? "base image" : "Dockerfile"
+        ])
+      }
+    ];
+  });
+}
+function wastedRows(report, style) {
+  const { units } = report;
+  return report.variants.flatMap((v) => {
+    const paths = v.head.status === "built" ? v.head.efficiency?.topWasted ?? [] : [];
+    if (paths.length === 0) return [];
+    return [{ variant: style.text(v.name), rows: paths.map((p) => [style.code(`/${p.path}`), formatBytes(p.bytes, units), String(p.copies)]) }];
+  });
 }
 
 // src/render/markdown.ts
@@ -91746,6 +92415,7 @@ function renderMarkdown(report, options = {}) {
       ""
     );
   }
+  out.push(...layerSections(report));
   for (const variant of failedVariants(report)) {
     out.push(`### ${ICON.failed} ${escapeInline(variant.name)} failed to build`, "");
     if (variant.head.failedStep) out.push(`Failed step: ${codeSpan(variant.head.failedStep)}`, "");
@@ -91762,6 +92432,36 @@ function renderMarkdown(report, options = {}) {
   out.push(`<sub>${footnote(report)}</sub>`);
   return out.join("\n") + "\n";
 }
+function layerSections(report) {
+  const style = { text: escapeInline, code: (s) => codeSpan(s, 120) };
+  const out = [];
+  const growth = growthRows(report, style);
+  if (growth.length) {
+    out.push("<details open><summary>Where it grew: layers new or changed against the base</summary>", "");
+    for (const g of growth) {
+      out.push(`**${g.variant}**`, "", markdownTable([["", "Layer", "Change", "Compressed"], ...g.rows], { align: ["l", "l", "r", "r"] }), "");
+      if (g.more) out.push(`\u2026and ${g.more} more in the JSON report.`, "");
+    }
+    out.push("</details>", "");
+  }
+  const largest = largestLayerRows(report, style);
+  if (largest.length) {
+    out.push("<details><summary>Largest layers</summary>", "");
+    for (const l of largest) {
+      out.push(`**${l.variant}**`, "", markdownTable([["Layer", "Size", "Compressed", "From"], ...l.rows], { align: ["l", "r", "r", "l"] }), "");
+    }
+    out.push("</details>", "");
+  }
+  const wasted2 = wastedRows(report, style);
+  if (wasted2.length) {
+    out.push("<details><summary>Wasted space: files stored in more than one layer, or deleted later</summary>", "");
+    for (const w of wasted2) {
+      out.push(`**${w.variant}**`, "", markdownTable([["Path", "All copies", "Layers"], ...w.rows], { align: ["l", "r", "r"] }), "");
+    }
+    out.push("</details>", "");
+  }
+  return out;
+}
 function verdictLine(report) {
   const failed = failedVariants(report).length;
   const broken = report.budgets.filter((c) => c.outcome === "fail");
@@ -91777,7 +92477,9 @@ function verdictLine(report) {
 }
 function footnote(report) {
   const parts = [`Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`];
-  parts.push("Layers: filesystem layers, base image included. Build time: wall time of the build; cached steps show a warm build.");
+  parts.push(
+    "Layers: filesystem layers, base image included (added: by the Dockerfile; with content: at least one byte). Wasted: dive's measure, all copies of paths stored in more than one layer. Build time: wall time of the build; cached steps show a warm build."
+  );
   if (hasBase(report)) {
     const b = report.base;
     const what = b.error ? `not available (${escapeInline(b.error)})` : b.source === "file" ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ""}` : `rebuilt from ${b.ref ? `${codeSpan(b.ref)} at ` : ""}${shortSha(b.sha)}`;
@@ -91947,16 +92649,28 @@ var SETTING_KEYS = [
   "fail-on-budget",
   "keep-images",
   "units",
-  "report-file"
+  "report-file",
+  "compressed-size",
+  "cache-dir"
 ];
 var VARIANT_KEYS = ["dockerfile", "target", "context", "build-args"];
-var BUDGET_KEYS = ["max-size", "max-increase", "max-layers", "max-build-time", "max-ratio"];
+var BUDGET_KEYS = [
+  "max-size",
+  "max-increase",
+  "max-layers",
+  "max-build-time",
+  "max-ratio",
+  "min-efficiency",
+  "max-wasted"
+];
 var DEFAULTS = {
   context: ".",
   dockerfile: "Dockerfile",
   defaultVariant: "default",
   timeout: "30m",
-  commentKey: "default"
+  commentKey: "default",
+  /** Relative to the home directory. */
+  cacheDir: ".cache/image-size-report"
 };
 function resolveSettings(raw, env = {}) {
   const context = optionalPath(raw.context, "context") ?? DEFAULTS.context;
@@ -91989,8 +92703,17 @@ function resolveSettings(raw, env = {}) {
     failOnBudget: bool(raw["fail-on-budget"], "fail-on-budget") ?? true,
     keepImages: bool(raw["keep-images"], "keep-images") ?? false,
     units: oneOf(raw.units, "units", ["decimal", "binary"]) ?? "decimal",
-    reportFile: optionalPath(raw["report-file"], "report-file")
+    reportFile: optionalPath(raw["report-file"], "report-file"),
+    compressedSize: bool(raw["compressed-size"], "compressed-size") ?? true,
+    cacheDir: cacheDir(raw["cache-dir"], env)
   };
+}
+function cacheDir(value, env) {
+  if (value === false || typeof value === "string" && /^(none|false)$/i.test(value.trim())) return void 0;
+  const given = optionalPath(value, "cache-dir");
+  if (given) return given;
+  const home = env.HOME || env.USERPROFILE;
+  return home ? `${home.replace(/[\\/]+$/, "")}/${DEFAULTS.cacheDir}` : void 0;
 }
 function yamlValue(value, where) {
   if (typeof value !== "string") return value;
@@ -92145,6 +92868,15 @@ function parseBudget(value, where, names, self2) {
     if (of === self2) throw new InputError(`${ratioWhere}.of: a variant cannot be compared with itself.`);
     budget.maxRatio = { of, fraction: parseFraction(ratio.max, `${ratioWhere}.max`) };
   }
+  if (limits["min-efficiency"] !== void 0) {
+    budget.minEfficiency = parseFraction(limits["min-efficiency"], `${where}.min-efficiency`);
+    if (budget.minEfficiency > 1) {
+      throw new InputError(
+        `${where}.min-efficiency: "${String(limits["min-efficiency"])}" is above 100%; an efficiency score is between 0 and 1, e.g. 0.9 or 90%.`
+      );
+    }
+  }
+  if (limits["max-wasted"] !== void 0) budget.maxWasted = parseSize(limits["max-wasted"], `${where}.max-wasted`);
   return budget;
 }
 function asMapping(value, where, expected) {
@@ -92189,19 +92921,19 @@ function firstLine(error) {
 }
 
 // src/settings/config-file.ts
-import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
-import path7 from "node:path";
+import { existsSync as existsSync3, readFileSync as readFileSync5 } from "node:fs";
+import path8 from "node:path";
 var DEFAULT_CONFIG_FILE = ".github/image-size.yml";
 function loadConfigFile(workingDirectory, explicit) {
   const relative2 = explicit || DEFAULT_CONFIG_FILE;
-  const file = path7.resolve(workingDirectory, relative2);
+  const file = path8.resolve(workingDirectory, relative2);
   if (!existsSync3(file)) {
     if (explicit) throw new InputError(`config: "${explicit}" does not exist (looked in ${workingDirectory}).`);
     return { raw: {} };
   }
   let text;
   try {
-    text = readFileSync4(file, "utf8");
+    text = readFileSync5(file, "utf8");
   } catch (error) {
     throw new InputError(`config: "${relative2}" cannot be read (${error.code ?? error}).`);
   }

@@ -17,7 +17,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-SXTAMTJP.js";
+} from "./chunks/chunk-3EVCCQCY.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

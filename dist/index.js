@@ -22,7 +22,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-SXTAMTJP.js";
+} from "./chunks/chunk-3EVCCQCY.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

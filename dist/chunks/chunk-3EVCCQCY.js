@@ -91805,6 +91805,7 @@ function prepareSide(root, variants, side2) {
 }
 async function measureSide(engine, prepared, side2, settings, runId, log, created, cache) {
   const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map() };
+  let reading = Promise.resolve();
   for (const item of prepared) {
     const { variant } = item;
     if ("problem" in item) {
@@ -91851,28 +91852,28 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
       } catch (error) {
         return { status: "failed", error: `built, but the image could not be inspected: ${messageOf(error)}`, log: [] };
       }
-      const figures = await readLayers(engine, {
-        facts,
-        baseImage: item.baseImage,
-        compressed: settings.compressedSize,
-        cache,
-        secrets
-      });
-      if (figures.analysisError) log.warning(`${variant.name} (${side2}): ${figures.analysisError}`);
-      return {
+      const built = {
         status: "built",
         imageId: facts.id,
-        ...figures,
+        sizeBytes: facts.sizeBytes,
         engineSizeBytes: facts.sizeBytes,
         layers: facts.layers.length,
         buildMs: Math.round(build.durationMs),
         steps: build.steps,
         cachedSteps: build.cachedSteps
       };
+      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, cache, secrets };
+      reading = reading.then(async () => {
+        const figures = await readLayers(engine, request);
+        if (figures.analysisError) log.warning(`${variant.name} (${side2}): ${figures.analysisError}`);
+        Object.assign(built, figures);
+      });
+      return built;
     });
     if (result.status === "failed") log.warning(`${variant.name} (${side2}) failed to build: ${result.error}`);
     measurement.results.set(variant.name, result);
   }
+  await reading;
   return measurement;
 }
 

@@ -17,7 +17,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-3EVCCQCY.js";
+} from "./chunks/chunk-W33IWAGV.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -22,7 +22,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-3EVCCQCY.js";
+} from "./chunks/chunk-W33IWAGV.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

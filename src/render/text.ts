@@ -2,7 +2,7 @@
 import { markdownTable } from 'markdown-table';
 import type { Report } from '../report/types.js';
 import { describeBreach, unitsNote } from './format.js';
-import { budgetRows, comparisonSentences, failedVariants, mainTable } from './table.js';
+import { budgetRows, comparisonSentences, failedVariants, growthRows, mainTable } from './table.js';
 
 export function renderText(report: Report, headLabel = 'Current'): string {
   const plain = (s: string) => s.replace(/[\r\n]+/g, ' ');
@@ -13,6 +13,11 @@ export function renderText(report: Report, headLabel = 'Current'): string {
   });
   const out = [markdownTable([table.header, ...table.rows], { align: table.align }), ''];
   out.push(...comparisonSentences(report, { text: plain, strong: (s) => s }));
+  for (const growth of growthRows(report, { text: plain, code: plain }, 5)) {
+    out.push('', `${growth.variant}: layers new or changed against the base`);
+    out.push(...growth.rows.map(([kind, instruction, change]) => `  ${change.padStart(10)}  ${kind.padEnd(7)}  ${instruction}`));
+    if (growth.more) out.push(`  …and ${growth.more} more in the JSON report`);
+  }
   if (report.budgets.length) {
     out.push('', markdownTable([['Variant', 'Budget', 'Limit', 'Measured', 'Result'], ...budgetRows(report, { text: plain })]));
   }

@@ -92531,6 +92531,11 @@ function renderText(report, headLabel = "Current") {
   });
   const out = [markdownTable([table.header, ...table.rows], { align: table.align }), ""];
   out.push(...comparisonSentences(report, { text: plain, strong: (s) => s }));
+  for (const growth of growthRows(report, { text: plain, code: plain }, 5)) {
+    out.push("", `${growth.variant}: layers new or changed against the base`);
+    out.push(...growth.rows.map(([kind, instruction, change]) => `  ${change.padStart(10)}  ${kind.padEnd(7)}  ${instruction}`));
+    if (growth.more) out.push(`  \u2026and ${growth.more} more in the JSON report`);
+  }
   if (report.budgets.length) {
     out.push("", markdownTable([["Variant", "Budget", "Limit", "Measured", "Result"], ...budgetRows(report, { text: plain })]));
   }

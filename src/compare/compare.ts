@@ -10,7 +10,10 @@ export function changeBetween(base: SideResult | undefined, head: SideResult): C
     sizeBytes,
     sizeRatio: base.sizeBytes > 0 ? sizeBytes / base.sizeBytes : undefined,
     layers: head.layers - base.layers,
-    buildMs: head.buildMs - base.buildMs,
+    buildMs:
+      head.comparableBuildMs !== undefined && base.comparableBuildMs !== undefined
+        ? head.comparableBuildMs - base.comparableBuildMs // build order does not flatter either side
+        : head.buildMs - base.buildMs,
   };
 }
 

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, messageOf } from '../errors.js';
+import type { StepRecord } from '../docker/build-output.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { parseStages, stageCountFor, targetStageIndex } from '../docker/dockerfile.js';
 import type { SideResult } from '../report/types.js';
@@ -29,6 +30,16 @@ export interface SideMeasurement {
   results: Map<string, SideResult>;
   /** Stages built per variant (known when the Dockerfile could be read). */
   stages: Map<string, number>;
+  /** Every build that ran (failed ones too), by variant: what compare/build-time.ts needs. */
+  timings: Map<string, BuildTiming>;
+}
+
+/** One build's wall time and steps; step names are redacted. */
+export interface BuildTiming {
+  /** When it started (`performance.now()`), to put the builds of a run in order. */
+  startedAt: number;
+  wallMs: number;
+  stepRecords: StepRecord[];
 }
 
 /** What a run has created in the engine and must remove at the end (unless asked to keep it). */
@@ -105,7 +116,7 @@ export async function measureSide(
   /** Receives what this call creates, for clean-up: each tag before its build starts, intermediate images after. */
   created: CreatedImages,
 ): Promise<SideMeasurement> {
-  const measurement: SideMeasurement = { results: new Map(), stages: new Map() };
+  const measurement: SideMeasurement = { results: new Map(), stages: new Map(), timings: new Map() };
   for (const item of prepared) {
     const { variant } = item;
     if ('problem' in item) {
@@ -119,6 +130,7 @@ export async function measureSide(
     const title = `Building ${variant.name} (${side === 'head' ? 'this change' : 'base'})`;
     const result = await log.group(title, async (): Promise<SideResult> => {
       let build: Awaited<ReturnType<DockerEngine['build']>>;
+      const startedAt = performance.now();
       try {
         build = await engine.build({
           contextDir: item.context,
@@ -137,6 +149,8 @@ export async function measureSide(
         return { status: 'failed', error: redact(`the build could not be started: ${messageOf(error)}`, secrets), log: [] };
       }
       created.intermediates.push(...build.createdImages);
+      const stepRecords = build.stepRecords.map((step) => ({ ...step, name: redact(step.name, secrets) }));
+      measurement.timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
       if (build.error || !build.imageId) {
         return {
           status: 'failed',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { comparableBuildTimes, type TimedBuild } from '../../src/compare/build-time.js';
 import { changeBetween } from '../../src/compare/compare.js';
 import { BuildOutputParser, parseBuildOutput } from '../../src/docker/build-output.js';
-import type { SideResult } from '../../src/report/types.js';
+import type { BuiltResult, SideResult } from '../../src/report/types.js';
 import { built } from '../support/report-fixture.js';
 
 /** Steps that take `ms` to run and nothing from the cache; each build also spends `OVERHEAD` of its own. */
@@ -158,7 +158,7 @@ describe('comparableBuildTimes on builds recorded from the real engine', () => {
 });
 
 describe('changeBetween and build time', () => {
-  const withComparable = (result: SideResult, comparableBuildMs: number): SideResult => ({ ...result, comparableBuildMs });
+  const withComparable = (result: SideResult, comparableBuildMs: number): SideResult => ({ ...(result as BuiltResult), comparableBuildMs });
 
   it('compares order-independent times when both sides have them', () => {
     // The base came second and took the head's slow step from the cache: 5 s of wall time, 30 s comparable.

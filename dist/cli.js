@@ -17,7 +17,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-W33IWAGV.js";
+} from "./chunks/chunk-CK3O4TPR.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -22,7 +22,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-W33IWAGV.js";
+} from "./chunks/chunk-CK3O4TPR.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -5,13 +5,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { comparableBuildTimes } from './compare/build-time.js';
 import { changeBetween, layerChanges, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
 import { isUserError, messageOf } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
 import { LayerCache } from './measure/image/layer-cache.js';
-import { measureSide, prepareSide, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
+import { measureSide, prepareSide, type BuildTiming, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/baseline-file.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
 import type { Settings } from './settings/schema.js';
@@ -49,6 +50,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
       input.baseline.source === 'file' && saved
         ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
         : await rebuildBase(input, created, cache);
+    addComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, head, base);
   } finally {
     if (!settings.keepImages) await removeImages(engine, created, log);
@@ -58,6 +60,8 @@ export async function createReport(input: PipelineInput): Promise<Report> {
 interface BaseOutcome {
   results?: Map<string, SideResult>;
   meta: Report['base'];
+  /** The base's builds, when it was rebuilt in this run. */
+  timings?: Map<string, BuildTiming>;
 }
 
 async function rebuildBase(input: PipelineInput, created: CreatedImages, cache: LayerCache): Promise<BaseOutcome> {
@@ -84,7 +88,7 @@ async function rebuildBase(input: PipelineInput, created: CreatedImages, cache: 
     const root = path.join(checkout.worktree, path.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, 'base');
     const base = await measureSide(input.engine, basePlan, 'base', input.settings, input.runId, input.log, created, cache);
-    return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref } };
+    return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
     rmSync(checkout.parent, { recursive: true, force: true });
@@ -123,6 +127,23 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
     budgets,
     status: verdict(variants, budgets),
   };
+}
+
+/**
+ * Give each built result of this run its order-independent build time and the number of its cached steps that
+ * another build of the run had run (compare/build-time.ts): builds of both sides share the engine's cache, so
+ * whichever comes later would otherwise look faster. Results read from a baseline file keep their own.
+ */
+function addComparableBuildTimes(sides: { results?: Map<string, SideResult>; timings?: Map<string, BuildTiming> }[]): void {
+  const builds = sides
+    .flatMap((side) => [...(side.timings ?? [])].map(([name, timing]) => ({ results: side.results, name, timing })))
+    .sort((a, b) => a.timing.startedAt - b.timing.startedAt);
+  const times = comparableBuildTimes(builds.map((b) => b.timing));
+  builds.forEach(({ results, name }, i) => {
+    const result = results?.get(name);
+    if (result?.status !== 'built') return;
+    results!.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
+  });
 }
 
 /** What the engine's `Size` means on this daemon, in words for the report. */

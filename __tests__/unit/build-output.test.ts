@@ -1,8 +1,10 @@
 // The streams under fixtures/build-streams were recorded from a real Docker 20.10 engine building the
-// Dockerfiles beside them (with the build arg TOKEN=fixture-token).
+// Dockerfiles beside them (with the build arg TOKEN=fixture-token). The *-shared-* pairs: Dockerfile.shared-head
+// built with an empty cache, then Dockerfile.shared-base, which shares its first three steps (a RUN, a COPY from
+// the context, a RUN after it) and differs in the fourth, with the fixture folder as context.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BuildOutputParser, parseBuildOutput } from '../../src/docker/build-output.js';
+import { BuildOutputParser, parseBuildOutput, type StepRecord } from '../../src/docker/build-output.js';
 
 const stream = (name: string) => readFileSync(new URL(`../fixtures/build-streams/${name}`, import.meta.url), 'utf8');
 
@@ -70,5 +72,120 @@ describe('legacy builder output', () => {
     parser.finish();
     expect(lines).toContain('using fixture-token');
     expect(lines.at(-1)).toMatch(/^ERROR: The command/);
+  });
+});
+
+/** Parse a recorded stream one line at a time, with a clock that reads `msPerLine` × the line's number (from 1). */
+function parseTimed(name: string, msPerLine = 1000) {
+  let now = 0;
+  const parser = new BuildOutputParser(undefined, { now: () => now });
+  for (const line of stream(name).split('\n')) {
+    now += msPerLine;
+    parser.push(`${line}\n`);
+  }
+  return parser.finish();
+}
+
+const keyed = (records: StepRecord[]) => records.map((r) => [r.name, r.cached, r.key]);
+
+describe('step records, BuildKit', () => {
+  const head = parseBuildOutput(stream('buildkit-shared-head-cold.ndjson'));
+  const base = parseBuildOutput(stream('buildkit-shared-base-warm.ndjson'));
+
+  it('lists every step but FROM, with its time as the engine stamped it, consistent with the counts', () => {
+    expect(head.stepRecords.map((r) => [r.name, r.cached])).toEqual([
+      ['[2/5] RUN sleep 1 && echo shared > /shared.txt', false],
+      ['[3/5] COPY Dockerfile.single /copied.txt', false],
+      ['[4/5] RUN sleep 1 && wc -c /copied.txt > /count.txt', false],
+      ['[5/5] RUN echo head > /side.txt', false],
+    ]);
+    // Recorded stamps: started 1795449330.595902983, completed 1795449332.113903520.
+    expect(head.stepRecords[0].durationMs).toBeCloseTo(1518.0005, 2);
+    expect(head.stepRecords[2].durationMs).toBeGreaterThan(1000); // sleep 1
+    expect(base.stepRecords.map((r) => r.cached)).toEqual([true, true, true, false]);
+    for (const cached of base.stepRecords.filter((r) => r.cached)) expect(cached.durationMs).toBeLessThan(1);
+    for (const outcome of [head, base]) {
+      expect(outcome.steps).toBe(outcome.stepRecords.length);
+      expect(outcome.cachedSteps).toBe(outcome.stepRecords.filter((r) => r.cached).length);
+    }
+    expect(base.cachedSteps).toBe(3);
+  });
+
+  it('gives a step the base took from the cache the key of the step the head ran, also after a COPY from the context', () => {
+    const shared = head.stepRecords.slice(0, 3).map((r) => r.key);
+    expect(base.stepRecords.slice(0, 3).map((r) => r.key)).toEqual(shared);
+    expect(new Set(shared).size).toBe(3);
+    // The first RUN depends only on the base image: its vertex digest is the key. The COPY's digest differs
+    // between the two builds (each build's context is a new vertex), so it and what follows get derived keys.
+    expect(shared[0]).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(shared[1]).toMatch(/^step:[0-9a-f]{64}$/);
+    expect(shared[2]).toMatch(/^step:[0-9a-f]{64}$/);
+    expect(base.stepRecords[3].key).not.toBe(head.stepRecords[3].key); // echo base is not echo head
+  });
+
+  it('keeps vertex digests as keys in a multi-stage build that copies nothing from the context', () => {
+    const cold = parseBuildOutput(stream('buildkit-multistage-cold.ndjson'));
+    const warm = parseBuildOutput(stream('buildkit-multistage-warm.ndjson'));
+    expect(keyed(warm.stepRecords)).toEqual(keyed(cold.stepRecords).map(([name, , key]) => [name, true, key]));
+    for (const r of cold.stepRecords) expect(r.key).toMatch(/^sha256:/);
+  });
+
+  it('does not record the step that failed', () => {
+    const failed = parseBuildOutput(stream('buildkit-failed.ndjson'));
+    expect(failed.stepRecords).toEqual([]);
+    expect(failed.steps).toBe(0);
+  });
+
+  it('gives the same records however the stream is cut into chunks', () => {
+    const text = stream('buildkit-shared-base-warm.ndjson');
+    const parser = new BuildOutputParser();
+    for (let i = 0; i < text.length; i += 13) parser.push(text.slice(i, i + 13));
+    expect(parser.finish()).toEqual(base);
+  });
+});
+
+describe('step records, legacy builder', () => {
+  it("keys each step by the image it committed, and times it from its first line to that image's line", () => {
+    const head = parseTimed('legacy-shared-head-cold.ndjson');
+    // Lines 4 and 8 of the stream: "Step 2/6 : RUN sleep 1 ..." and " ---> 34c0c39e5599".
+    expect(head.stepRecords).toEqual([
+      { key: '34c0c39e5599', name: 'Step 2/6 : RUN sleep 1 && echo shared > /shared.txt', cached: false, durationMs: 4000 },
+      { key: '2da7d189970e', name: 'Step 3/6 : COPY Dockerfile.single /copied.txt', cached: false, durationMs: 2000 },
+      { key: '8e058120df79', name: 'Step 4/6 : RUN sleep 1 && wc -c /copied.txt > /count.txt', cached: false, durationMs: 4000 },
+      { key: '44896cb14fc6', name: 'Step 5/6 : RUN echo head > /side.txt', cached: false, durationMs: 4000 },
+      { key: '490d3925b811', name: 'Step 6/6 : CMD ["cat", "/side.txt"]', cached: false, durationMs: 4000 },
+    ]);
+    expect(head.steps).toBe(5);
+    expect(head.cachedSteps).toBe(0);
+  });
+
+  it('names, for a cached step, the image it reused: the one the earlier build committed', () => {
+    const head = parseTimed('legacy-shared-head-cold.ndjson');
+    const base = parseTimed('legacy-shared-base-warm.ndjson');
+    expect(base.stepRecords.map((r) => [r.key, r.cached])).toEqual([
+      ['34c0c39e5599', true],
+      ['2da7d189970e', true],
+      ['8e058120df79', true],
+      ['8a35d2be332d', false],
+      ['2a8785a8db87', false],
+    ]);
+    expect(base.stepRecords.slice(0, 3).map((r) => r.key)).toEqual(head.stepRecords.slice(0, 3).map((r) => r.key));
+    expect(base.cachedSteps).toBe(3);
+    // Only the images its own steps committed are the build's to remove.
+    expect(base.createdImages).toEqual(['8a35d2be332d', '2a8785a8db87']);
+  });
+
+  it('does not record FROM, nor a step that failed', () => {
+    const failed = parseBuildOutput(stream('legacy-failed.ndjson'));
+    expect(failed.stepRecords.map((r) => [r.name, r.cached])).toEqual([['Step 2/3 : ARG TOKEN', true]]);
+  });
+
+  it('uses the time a chunk arrived for every line in it', () => {
+    const text = stream('legacy-shared-head-cold.ndjson');
+    let now = 5;
+    const parser = new BuildOutputParser(undefined, { now: () => now });
+    parser.push(text);
+    now = 99;
+    expect(parser.finish().stepRecords.map((r) => r.durationMs)).toEqual([0, 0, 0, 0, 0]);
   });
 });

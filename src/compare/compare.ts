@@ -20,7 +20,10 @@ export function changeBetween(base: SideResult | undefined, head: SideResult): C
       : {}),
     layers: head.layers - base.layers,
     ...(wasted ? { wastedBytes: wasted[1] - wasted[0] } : {}),
-    buildMs: head.buildMs - base.buildMs,
+    buildMs:
+      head.comparableBuildMs !== undefined && base.comparableBuildMs !== undefined
+        ? head.comparableBuildMs - base.comparableBuildMs // build order does not flatter either side
+        : head.buildMs - base.buildMs,
   };
 }
 

@@ -4,6 +4,7 @@
  * protobuf StatusResponse, and `moby.image.id`). A failed build is a line with `error`/`errorDetail` while the
  * HTTP status stays 200, so the stream is parsed here rather than with dockerode's followProgress.
  */
+import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 
 /** The part of moby's buildkit control.proto StatusResponse that we read. */
@@ -13,6 +14,7 @@ const statusRoot = protobuf.Root.fromJSON({
     Vertex: {
       fields: {
         digest: { type: 'string', id: 1 },
+        inputs: { rule: 'repeated', type: 'string', id: 2 },
         name: { type: 'string', id: 3 },
         cached: { type: 'bool', id: 4 },
         started: { type: 'Timestamp', id: 5 },
@@ -31,12 +33,17 @@ const statusRoot = protobuf.Root.fromJSON({
 });
 const StatusResponse = statusRoot.lookupType('StatusResponse');
 
+interface DecodedTimestamp {
+  seconds?: number;
+  nanos?: number;
+}
 interface DecodedVertex {
   digest?: string;
+  inputs?: string[];
   name?: string;
   cached?: boolean;
-  started?: unknown;
-  completed?: unknown;
+  started?: DecodedTimestamp;
+  completed?: DecodedTimestamp;
   error?: string;
 }
 interface DecodedStatus {
@@ -57,10 +64,34 @@ export interface BuildOutcome {
    * or the base image), oldest first. A failed legacy build leaves them behind; they are ours to remove.
    */
   createdImages: string[];
-  /** Dockerfile steps other than FROM that ran or came from the cache. */
+  /** Dockerfile steps other than FROM that ran or came from the cache (`stepRecords.length`). */
   steps: number;
   /** Of those, how many came from the build cache. */
   cachedSteps: number;
+  /** Those steps, in the order the builder reported them. */
+  stepRecords: StepRecord[];
+}
+
+/** One Dockerfile step (not FROM) that finished, by running or from the cache. */
+export interface StepRecord {
+  /**
+   * The step's identity across the builds of one engine, so a step one build takes from the cache can be
+   * matched with the build that ran it. Legacy builder: the ID of the image the step committed (a cached step
+   * names the image it reuses). BuildKit: the vertex digest; BuildKit gives every build's context a new
+   * digest, so for a step that depends on the context (a COPY from it and every step after) the key is
+   * instead derived from the step's instruction and the keys of its inputs.
+   */
+  key: string;
+  /** The step as the builder names it (`[builder 2/3] RUN make`, `Step 2/5 : RUN make`); may hold build-arg values. */
+  name: string;
+  cached: boolean;
+  /** BuildKit: from the vertex's start to its completion, as the engine stamped them. Legacy: from the step's first line to its image ID's line, as they arrived. */
+  durationMs: number;
+}
+
+export interface ParserOptions {
+  /** Milliseconds from any fixed origin; times the legacy builder's steps (default `performance.now`). */
+  now?: () => number;
 }
 
 const TAIL_LINES = 30;
@@ -69,6 +100,9 @@ const TAIL_LINES = 30;
  * FROM only resolves the base image, is never "cached", and is not counted (by either builder).
  */
 const BUILDKIT_STEP = /^\[(?:[^\]\s]+ )?\d+\/\d+\] (?!FROM )/;
+const BUILDKIT_FROM = /^\[(?:[^\]\s]+ )?\d+\/\d+\] FROM /;
+/** `[builder 2/3] ` or `[2/3] `: where the step sits, which does not make it a different step. */
+const BUILDKIT_POSITION = /^\[[^\]]*\] /;
 const LEGACY_STEP = /^Step \d+\/\d+ : /;
 const LEGACY_FROM = /^Step \d+\/\d+ : FROM /i;
 /** The image a legacy step committed: ` ---> 0123456789ab`. */
@@ -80,19 +114,29 @@ export class BuildOutputParser {
   private imageId?: string;
   private error?: string;
   // BuildKit
-  private readonly vertexes = new Map<string, { name: string; cached: boolean; completed: boolean; error?: string }>();
+  private readonly vertexes = new Map<string, VertexState>();
   private readonly vertexLogs = new Map<string, string[]>();
   // legacy builder
   private readonly legacyLines: string[] = [];
   private legacyStep?: string;
-  private legacySteps = 0;
-  private legacyCached = 0;
   private legacyStepReused = false;
+  /** The step being built: when its first line arrived, whether it is FROM, cached, and already recorded. */
+  private legacyCurrent?: { name: string; startedMs: number; from: boolean; cached: boolean; done: boolean };
+  private readonly legacyRecords: StepRecord[] = [];
   private readonly legacyCreated: string[] = [];
+  private readonly now: () => number;
+  /** When the chunk being parsed arrived. */
+  private arrivedMs = 0;
 
-  constructor(private readonly onLine?: (line: string) => void) {}
+  constructor(
+    private readonly onLine?: (line: string) => void,
+    options: ParserOptions = {},
+  ) {
+    this.now = options.now ?? (() => performance.now());
+  }
 
   push(chunk: Buffer | string): void {
+    this.arrivedMs = this.now();
     const text = this.pending + chunk.toString();
     const lines = text.split('\n');
     this.pending = lines.pop() ?? '';
@@ -100,6 +144,7 @@ export class BuildOutputParser {
   }
 
   finish(): BuildOutcome {
+    this.arrivedMs = this.now();
     if (this.pending.trim()) this.handleLine(this.pending);
     this.pending = '';
     if (this.vertexes.size > 0) return this.buildkitOutcome();
@@ -109,8 +154,7 @@ export class BuildOutputParser {
       failedStep: this.error ? this.legacyStep : undefined,
       logTail: this.legacyTail(),
       createdImages: [...this.legacyCreated],
-      steps: this.legacySteps,
-      cachedSteps: this.legacyCached,
+      ...counted(this.legacyRecords),
     };
   }
 
@@ -152,16 +196,22 @@ export class BuildOutputParser {
       const line = raw.replace(/\r$/, '');
       if (!line.trim()) continue;
       const committed = LEGACY_COMMIT.exec(line);
+      const step = this.legacyCurrent;
       if (LEGACY_STEP.test(line)) {
         this.legacyStep = line;
         // A FROM step's " ---> id" is the base image: never ours.
         this.legacyStepReused = LEGACY_FROM.test(line);
-        if (!this.legacyStepReused) this.legacySteps += 1;
+        this.legacyCurrent = { name: line, startedMs: this.arrivedMs, from: this.legacyStepReused, cached: false, done: false };
       } else if (line.trim() === '---> Using cache') {
-        this.legacyCached += 1;
         this.legacyStepReused = true;
-      } else if (committed && !this.legacyStepReused) {
-        this.legacyCreated.push(committed[1]);
+        if (step) step.cached = true;
+      } else if (committed) {
+        if (!this.legacyStepReused) this.legacyCreated.push(committed[1]);
+        if (step && !step.from && !step.done) {
+          step.done = true;
+          const durationMs = this.arrivedMs - step.startedMs;
+          this.legacyRecords.push({ key: committed[1], name: step.name, cached: step.cached, durationMs });
+        }
       }
       this.legacyLines.push(line);
       if (this.legacyLines.length > TAIL_LINES * 4) this.legacyLines.splice(0, this.legacyLines.length - TAIL_LINES);
@@ -174,17 +224,24 @@ export class BuildOutputParser {
     try {
       status = StatusResponse.toObject(StatusResponse.decode(Buffer.from(base64, 'base64')), {
         defaults: false,
+        longs: Number,
       }) as DecodedStatus;
     } catch {
       return; // a trace message we cannot read carries progress only; the outcome does not depend on it
     }
     for (const v of status.vertexes ?? []) {
       if (!v.digest) continue;
-      const known = this.vertexes.get(v.digest) ?? { name: v.name ?? '', cached: false, completed: false };
+      const known = this.vertexes.get(v.digest) ?? { name: v.name ?? '', inputs: [], cached: false, completed: false };
       if (v.name) known.name = v.name;
+      if (v.inputs?.length) known.inputs = v.inputs;
       if (v.cached) known.cached = true;
       if (v.completed) known.completed = true;
       if (v.error) known.error = v.error;
+      // A vertex can be reported started more than once; it ran from the first start to the last completion.
+      const started = toMs(v.started);
+      const completed = toMs(v.completed);
+      if (started !== undefined) known.startedMs = Math.min(known.startedMs ?? started, started);
+      if (completed !== undefined) known.completedMs = Math.max(known.completedMs ?? completed, completed);
       if (!this.vertexes.has(v.digest) && known.name) this.onLine?.(known.name);
       this.vertexes.set(v.digest, known);
     }
@@ -202,7 +259,15 @@ export class BuildOutputParser {
   }
 
   private buildkitOutcome(): BuildOutcome {
-    const steps = [...this.vertexes.values()].filter((v) => v.completed && BUILDKIT_STEP.test(v.name));
+    const keys = new VertexKeys(this.vertexes);
+    const records: StepRecord[] = [...this.vertexes.entries()]
+      .filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name)) // a failed step left nothing to reuse
+      .map(([digest, v]) => ({
+        key: keys.of(digest),
+        name: v.name,
+        cached: v.cached,
+        durationMs: v.startedMs !== undefined && v.completedMs !== undefined ? Math.max(0, v.completedMs - v.startedMs) : 0,
+      }));
     const failed = [...this.vertexes.entries()].find(([, v]) => v.error && !v.error.includes('context canceled'));
     const failedDigest = failed?.[0];
     return {
@@ -210,10 +275,69 @@ export class BuildOutputParser {
       error: this.error ?? failed?.[1].error,
       failedStep: this.error || failed ? failed?.[1].name : undefined,
       logTail: (failedDigest ? this.vertexLogs.get(failedDigest) ?? [] : []).slice(-TAIL_LINES),
-      steps: steps.length,
-      cachedSteps: steps.filter((v) => v.cached).length,
+      ...counted(records),
       createdImages: [], // BuildKit commits no intermediate images
     };
+  }
+}
+
+interface VertexState {
+  name: string;
+  /** Digests of the vertexes this one takes as input (its parent step, a COPY's source, the context). */
+  inputs: string[];
+  cached: boolean;
+  completed: boolean;
+  startedMs?: number;
+  completedMs?: number;
+  error?: string;
+}
+
+function counted(records: StepRecord[]): Pick<BuildOutcome, 'steps' | 'cachedSteps' | 'stepRecords'> {
+  return { steps: records.length, cachedSteps: records.filter((r) => r.cached).length, stepRecords: records };
+}
+
+function toMs(time: DecodedTimestamp | undefined): number | undefined {
+  if (!time || (time.seconds === undefined && time.nanos === undefined)) return undefined;
+  return Number(time.seconds ?? 0) * 1000 + (time.nanos ?? 0) / 1e6;
+}
+
+/**
+ * Keys of BuildKit vertexes that mean the same step in every build of a run. A vertex digest covers the whole
+ * operation and its inputs, so it is the key wherever it is stable. It is not for anything that depends on
+ * the build context: the context arrives as a vertex whose digest is new in every build (checked on Docker
+ * 20.10: the same context sent twice gets two digests, and so does every COPY from it and every step after,
+ * though BuildKit's content-based cache reuses them). Such a vertex is keyed by its instruction (without the
+ * `[stage n/m]` position) and the keys of its inputs, which is what its digest would be with the context
+ * named the same in every build. The name does not show all that a digest covers (an ENV set earlier, for
+ * one), so two different steps can share such a key: that misleads only when one build of the run runs the
+ * step and another takes the other one from a cache made before the run.
+ */
+class VertexKeys {
+  private readonly keys = new Map<string, { key: string; stable: boolean }>();
+
+  constructor(private readonly vertexes: ReadonlyMap<string, VertexState>) {}
+
+  of(digest: string): string {
+    return this.resolve(digest, new Set()).key;
+  }
+
+  private resolve(digest: string, visiting: Set<string>): { key: string; stable: boolean } {
+    const known = this.keys.get(digest);
+    if (known) return known;
+    const vertex = this.vertexes.get(digest);
+    // An input never described, or a cycle (which LLB cannot have): take the digest as it is.
+    if (!vertex || visiting.has(digest)) return { key: digest, stable: true };
+    visiting.add(digest);
+    const inputs = vertex.inputs.map((input) => this.resolve(input, visiting));
+    visiting.delete(digest);
+    // Roots other than a FROM step (the context, a URL, an image named only in COPY --from) may be per build.
+    const stable = vertex.inputs.length === 0 ? BUILDKIT_FROM.test(vertex.name) : inputs.every((i) => i.stable);
+    const key = stable
+      ? digest
+      : 'step:' + createHash('sha256').update(JSON.stringify([vertex.name.replace(BUILDKIT_POSITION, ''), inputs.map((i) => i.key)])).digest('hex');
+    const resolved = { key, stable };
+    this.keys.set(digest, resolved);
+    return resolved;
   }
 }
 

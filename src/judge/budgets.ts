@@ -25,7 +25,7 @@ export function evaluateBudgets(
       check({ budget: 'max-layers', quantity: 'count', limit: budget.maxLayers, actual: head?.layers });
     }
     if (budget.maxBuildTimeMs !== undefined) {
-      check({ budget: 'max-build-time', quantity: 'ms', limit: budget.maxBuildTimeMs, actual: head?.buildMs });
+      check({ budget: 'max-build-time', quantity: 'ms', limit: budget.maxBuildTimeMs, actual: head ? (head.comparableBuildMs ?? head.buildMs) : undefined });
     }
     if (budget.maxIncrease !== undefined) {
       const change = variant.change;

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, messageOf } from '../errors.js';
+import type { StepRecord } from '../docker/build-output.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { baseImageFor, parseStages, stageCountFor, targetStageIndex } from '../docker/dockerfile.js';
 import type { BuiltResult, SideResult } from '../report/types.js';
@@ -31,6 +32,16 @@ export interface SideMeasurement {
   results: Map<string, SideResult>;
   /** Stages built per variant (known when the Dockerfile could be read). */
   stages: Map<string, number>;
+  /** Every build that ran (failed ones too), by variant: what compare/build-time.ts needs. */
+  timings: Map<string, BuildTiming>;
+}
+
+/** One build's wall time and steps; step names are redacted. */
+export interface BuildTiming {
+  /** When it started (`performance.now()`), to put the builds of a run in order. */
+  startedAt: number;
+  wallMs: number;
+  stepRecords: StepRecord[];
 }
 
 /** What a run has created in the engine and must remove at the end (unless asked to keep it). */
@@ -111,7 +122,7 @@ export async function measureSide(
   /** Layer measurements by diff ID, shared by both sides and all variants. */
   cache: LayerCache,
 ): Promise<SideMeasurement> {
-  const measurement: SideMeasurement = { results: new Map(), stages: new Map() };
+  const measurement: SideMeasurement = { results: new Map(), stages: new Map(), timings: new Map() };
   /** Layer reading, one image after another, behind the builds. readLayers reports failures, never throws. */
   let reading: Promise<void> = Promise.resolve();
   for (const item of prepared) {
@@ -127,6 +138,7 @@ export async function measureSide(
     const title = `Building ${variant.name} (${side === 'head' ? 'this change' : 'base'})`;
     const result = await log.group(title, async (): Promise<SideResult> => {
       let build: Awaited<ReturnType<DockerEngine['build']>>;
+      const startedAt = performance.now();
       try {
         build = await engine.build({
           contextDir: item.context,
@@ -145,6 +157,8 @@ export async function measureSide(
         return { status: 'failed', error: redact(`the build could not be started: ${messageOf(error)}`, secrets), log: [] };
       }
       created.intermediates.push(...build.createdImages);
+      const stepRecords = build.stepRecords.map((step) => ({ ...step, name: redact(step.name, secrets) }));
+      measurement.timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
       if (build.error || !build.imageId) {
         return {
           status: 'failed',

@@ -131,7 +131,8 @@ function footnote(report: Report): string {
   parts.push(
     'Layers: filesystem layers, base image included (added: by the Dockerfile; with content: at least one byte). ' +
       "Wasted: dive's measure, all copies of paths stored in more than one layer. " +
-      'Build time: wall time of the build; cached steps show a warm build.',
+      'Build time: what the build would take had it run first in this run (its wall time, plus the time of steps it took ' +
+      'from another build of this run, as measured there; steps cached before the run count nothing); cached steps show a warm build.',
   );
   if (hasBase(report)) {
     const b = report.base;

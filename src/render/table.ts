@@ -117,9 +117,17 @@ function wasted(r: BuiltResult, units: Report['units']): string {
   return `${formatBytes(r.efficiency.wastedBytes, units)} (${formatQuantity(r.efficiency.score, 'score', units)} efficient)`;
 }
 
+/**
+ * `41.0 s (wall 5.2 s, 3/4 cached)`: the order-independent time, and the wall time when steps were taken
+ * from another build of the same run (see compare/build-time.ts); `5.2 s (3/4 cached)` otherwise.
+ */
 function buildTime(r: Extract<SideResult, { status: 'built' }>): string {
-  const cached = r.steps > 0 && r.cachedSteps > 0 ? ` (${r.cachedSteps}/${r.steps} cached)` : '';
-  return `${formatDuration(r.buildMs)}${cached}`;
+  const cached = r.steps > 0 && r.cachedSteps > 0 ? `${r.cachedSteps}/${r.steps} cached` : '';
+  const comparable = r.comparableBuildMs ?? r.buildMs;
+  if (Math.round(comparable / 100) !== Math.round(r.buildMs / 100)) {
+    return `${formatDuration(comparable)} (wall ${formatDuration(r.buildMs)}${cached ? `, ${cached}` : ''})`;
+  }
+  return `${formatDuration(r.buildMs)}${cached ? ` (${cached})` : ''}`;
 }
 
 function side(result: SideResult | undefined, show: (r: Extract<SideResult, { status: 'built' }>) => string): string {

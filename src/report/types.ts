@@ -48,9 +48,19 @@ export type SideResult =
       efficiency?: Efficiency;
       /** Why the layers could not be read, when they could not; size then is the engine's. */
       analysisError?: string;
+      /** Wall time of the build. */
       buildMs: number;
       steps: number;
       cachedSteps: number;
+      /**
+       * Build time that does not depend on build order: `buildMs` plus the time of every step this build took
+       * from the cache of another build of the same run (this change's or the base's), as measured where that
+       * build ran it; what it would have taken had it run first. Steps cached before the run count nothing.
+       * Absent in reports of earlier versions; compare it only with another `comparableBuildMs`.
+       */
+      comparableBuildMs?: number;
+      /** Of `cachedSteps`, those another build of this run had run before this one (the rest were cached before the run). */
+      cachedFromRun?: number;
     }
   | { status: 'failed'; error: string; failedStep?: string; log: string[]; buildMs?: number }
   /** Not buildable on this side: no such Dockerfile or target in the base commit, or no baseline at all. */
@@ -66,6 +76,7 @@ export interface Change {
   compressedRatio?: number;
   layers: number;
   wastedBytes?: number;
+  /** Change of `comparableBuildMs` when both sides have it, otherwise of the wall time `buildMs`. */
   buildMs: number;
 }
 

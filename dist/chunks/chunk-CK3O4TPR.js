@@ -6660,7 +6660,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createHmac,
       createSign,
       createVerify,
@@ -7348,11 +7348,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash2("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash3("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash2("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash3("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -7517,8 +7517,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash2("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash2("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash3("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash3("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -7558,7 +7558,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash2("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash3("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -9880,7 +9880,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -10306,7 +10306,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash2(this.hashName);
+          const hash = createHash3(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -11314,9 +11314,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash2(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash3(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash2(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash3(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -16751,7 +16751,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash2,
+      createHash: createHash3,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -16973,7 +16973,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash2(hashAlgo).update(key).digest("hex");
+              key = createHash3(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -89860,12 +89860,14 @@ var import_dockerode = __toESM(require_docker(), 1);
 
 // src/docker/build-output.ts
 var import_protobufjs = __toESM(require_protobufjs4(), 1);
+import { createHash } from "node:crypto";
 var statusRoot = import_protobufjs.default.Root.fromJSON({
   nested: {
     Timestamp: { fields: { seconds: { type: "int64", id: 1 }, nanos: { type: "int32", id: 2 } } },
     Vertex: {
       fields: {
         digest: { type: "string", id: 1 },
+        inputs: { rule: "repeated", type: "string", id: 2 },
         name: { type: "string", id: 3 },
         cached: { type: "bool", id: 4 },
         started: { type: "Timestamp", id: 5 },
@@ -89885,12 +89887,15 @@ var statusRoot = import_protobufjs.default.Root.fromJSON({
 var StatusResponse = statusRoot.lookupType("StatusResponse");
 var TAIL_LINES = 30;
 var BUILDKIT_STEP = /^\[(?:[^\]\s]+ )?\d+\/\d+\] (?!FROM )/;
+var BUILDKIT_FROM = /^\[(?:[^\]\s]+ )?\d+\/\d+\] FROM /;
+var BUILDKIT_POSITION = /^\[[^\]]*\] /;
 var LEGACY_STEP = /^Step \d+\/\d+ : /;
 var LEGACY_FROM = /^Step \d+\/\d+ : FROM /i;
 var LEGACY_COMMIT = /^ ---> ([0-9a-f]{12,64})$/;
 var BuildOutputParser = class {
-  constructor(onLine) {
+  constructor(onLine, options = {}) {
     this.onLine = onLine;
+    this.now = options.now ?? (() => performance.now());
   }
   onLine;
   pending = "";
@@ -89902,17 +89907,23 @@ var BuildOutputParser = class {
   // legacy builder
   legacyLines = [];
   legacyStep;
-  legacySteps = 0;
-  legacyCached = 0;
   legacyStepReused = false;
+  /** The step being built: when its first line arrived, whether it is FROM, cached, and already recorded. */
+  legacyCurrent;
+  legacyRecords = [];
   legacyCreated = [];
+  now;
+  /** When the chunk being parsed arrived. */
+  arrivedMs = 0;
   push(chunk) {
+    this.arrivedMs = this.now();
     const text = this.pending + chunk.toString();
     const lines = text.split("\n");
     this.pending = lines.pop() ?? "";
     for (const line of lines) this.handleLine(line);
   }
   finish() {
+    this.arrivedMs = this.now();
     if (this.pending.trim()) this.handleLine(this.pending);
     this.pending = "";
     if (this.vertexes.size > 0) return this.buildkitOutcome();
@@ -89922,8 +89933,7 @@ var BuildOutputParser = class {
       failedStep: this.error ? this.legacyStep : void 0,
       logTail: this.legacyTail(),
       createdImages: [...this.legacyCreated],
-      steps: this.legacySteps,
-      cachedSteps: this.legacyCached
+      ...counted(this.legacyRecords)
     };
   }
   /** On failure, the output of the failing step only; otherwise the end of the build's output. */
@@ -89962,15 +89972,21 @@ var BuildOutputParser = class {
       const line = raw.replace(/\r$/, "");
       if (!line.trim()) continue;
       const committed = LEGACY_COMMIT.exec(line);
+      const step = this.legacyCurrent;
       if (LEGACY_STEP.test(line)) {
         this.legacyStep = line;
         this.legacyStepReused = LEGACY_FROM.test(line);
-        if (!this.legacyStepReused) this.legacySteps += 1;
+        this.legacyCurrent = { name: line, startedMs: this.arrivedMs, from: this.legacyStepReused, cached: false, done: false };
       } else if (line.trim() === "---> Using cache") {
-        this.legacyCached += 1;
         this.legacyStepReused = true;
-      } else if (committed && !this.legacyStepReused) {
-        this.legacyCreated.push(committed[1]);
+        if (step) step.cached = true;
+      } else if (committed) {
+        if (!this.legacyStepReused) this.legacyCreated.push(committed[1]);
+        if (step && !step.from && !step.done) {
+          step.done = true;
+          const durationMs = this.arrivedMs - step.startedMs;
+          this.legacyRecords.push({ key: committed[1], name: step.name, cached: step.cached, durationMs });
+        }
       }
       this.legacyLines.push(line);
       if (this.legacyLines.length > TAIL_LINES * 4) this.legacyLines.splice(0, this.legacyLines.length - TAIL_LINES);
@@ -89981,18 +89997,24 @@ var BuildOutputParser = class {
     let status;
     try {
       status = StatusResponse.toObject(StatusResponse.decode(Buffer.from(base64, "base64")), {
-        defaults: false
+        defaults: false,
+        longs: Number
       });
     } catch {
       return;
     }
     for (const v of status.vertexes ?? []) {
       if (!v.digest) continue;
-      const known = this.vertexes.get(v.digest) ?? { name: v.name ?? "", cached: false, completed: false };
+      const known = this.vertexes.get(v.digest) ?? { name: v.name ?? "", inputs: [], cached: false, completed: false };
       if (v.name) known.name = v.name;
+      if (v.inputs?.length) known.inputs = v.inputs;
       if (v.cached) known.cached = true;
       if (v.completed) known.completed = true;
       if (v.error) known.error = v.error;
+      const started = toMs(v.started);
+      const completed = toMs(v.completed);
+      if (started !== void 0) known.startedMs = Math.min(known.startedMs ?? started, started);
+      if (completed !== void 0) known.completedMs = Math.max(known.completedMs ?? completed, completed);
       if (!this.vertexes.has(v.digest) && known.name) this.onLine?.(known.name);
       this.vertexes.set(v.digest, known);
     }
@@ -90009,7 +90031,13 @@ var BuildOutputParser = class {
     }
   }
   buildkitOutcome() {
-    const steps = [...this.vertexes.values()].filter((v) => v.completed && BUILDKIT_STEP.test(v.name));
+    const keys = new VertexKeys(this.vertexes);
+    const records = [...this.vertexes.entries()].filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name)).map(([digest, v]) => ({
+      key: keys.of(digest),
+      name: v.name,
+      cached: v.cached,
+      durationMs: v.startedMs !== void 0 && v.completedMs !== void 0 ? Math.max(0, v.completedMs - v.startedMs) : 0
+    }));
     const failed = [...this.vertexes.entries()].find(([, v]) => v.error && !v.error.includes("context canceled"));
     const failedDigest = failed?.[0];
     return {
@@ -90017,11 +90045,41 @@ var BuildOutputParser = class {
       error: this.error ?? failed?.[1].error,
       failedStep: this.error || failed ? failed?.[1].name : void 0,
       logTail: (failedDigest ? this.vertexLogs.get(failedDigest) ?? [] : []).slice(-TAIL_LINES),
-      steps: steps.length,
-      cachedSteps: steps.filter((v) => v.cached).length,
+      ...counted(records),
       createdImages: []
       // BuildKit commits no intermediate images
     };
+  }
+};
+function counted(records) {
+  return { steps: records.length, cachedSteps: records.filter((r) => r.cached).length, stepRecords: records };
+}
+function toMs(time) {
+  if (!time || time.seconds === void 0 && time.nanos === void 0) return void 0;
+  return Number(time.seconds ?? 0) * 1e3 + (time.nanos ?? 0) / 1e6;
+}
+var VertexKeys = class {
+  constructor(vertexes) {
+    this.vertexes = vertexes;
+  }
+  vertexes;
+  keys = /* @__PURE__ */ new Map();
+  of(digest) {
+    return this.resolve(digest, /* @__PURE__ */ new Set()).key;
+  }
+  resolve(digest, visiting) {
+    const known = this.keys.get(digest);
+    if (known) return known;
+    const vertex = this.vertexes.get(digest);
+    if (!vertex || visiting.has(digest)) return { key: digest, stable: true };
+    visiting.add(digest);
+    const inputs = vertex.inputs.map((input) => this.resolve(input, visiting));
+    visiting.delete(digest);
+    const stable = vertex.inputs.length === 0 ? BUILDKIT_FROM.test(vertex.name) : inputs.every((i) => i.stable);
+    const key = stable ? digest : "step:" + createHash("sha256").update(JSON.stringify([vertex.name.replace(BUILDKIT_POSITION, ""), inputs.map((i) => i.key)])).digest("hex");
+    const resolved = { key, stable };
+    this.keys.set(digest, resolved);
+    return resolved;
   }
 };
 
@@ -90239,7 +90297,7 @@ function evaluateBudgets(variants, budgets, comparisons) {
       check({ budget: "max-layers", quantity: "count", limit: budget.maxLayers, actual: head?.layers });
     }
     if (budget.maxBuildTimeMs !== void 0) {
-      check({ budget: "max-build-time", quantity: "ms", limit: budget.maxBuildTimeMs, actual: head?.buildMs });
+      check({ budget: "max-build-time", quantity: "ms", limit: budget.maxBuildTimeMs, actual: head ? head.comparableBuildMs ?? head.buildMs : void 0 });
     }
     if (budget.maxIncrease !== void 0) {
       const change = variant.change;
@@ -90345,6 +90403,33 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os2 from "node:os";
 import path7 from "node:path";
 
+// src/compare/build-time.ts
+function comparableBuildTimes(builds) {
+  const ran = /* @__PURE__ */ new Map();
+  return builds.map((build) => {
+    const ranHere = /* @__PURE__ */ new Set();
+    let borrowedMs = 0;
+    let cachedFromRun = 0;
+    let cachedBeforeRun = 0;
+    for (const step of build.stepRecords) {
+      if (!step.cached) {
+        ranHere.add(step.key);
+        continue;
+      }
+      if (ranHere.has(step.key)) continue;
+      const lent = ran.get(step.key);
+      if (lent === void 0) {
+        cachedBeforeRun += 1;
+      } else {
+        cachedFromRun += 1;
+        borrowedMs += lent;
+      }
+    }
+    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, step.durationMs);
+    return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
+  });
+}
+
 // src/compare/compare.ts
 function changeBetween(base, head) {
   if (base?.status !== "built" || head.status !== "built") return void 0;
@@ -90361,7 +90446,7 @@ function changeBetween(base, head) {
     ...compressed ? { compressedBytes: compressed[1] - compressed[0], compressedRatio: compressed[0] > 0 ? (compressed[1] - compressed[0]) / compressed[0] : void 0 } : {},
     layers: head.layers - base.layers,
     ...wasted2 ? { wastedBytes: wasted2[1] - wasted2[0] } : {},
-    buildMs: head.buildMs - base.buildMs
+    buildMs: head.comparableBuildMs !== void 0 && base.comparableBuildMs !== void 0 ? head.comparableBuildMs - base.comparableBuildMs : head.buildMs - base.buildMs
   };
 }
 function layerChanges(base, head) {
@@ -91326,7 +91411,7 @@ function baseImageFor(parsed, target) {
 
 // src/measure/image/analyze.ts
 var import_tar_stream3 = __toESM(require_tar_stream2(), 1);
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { createGunzip } from "node:zlib";
 
 // src/measure/image/compressed-size.ts
@@ -91681,7 +91766,7 @@ async function measureUnknownBlob(entry, size, request, plan, result) {
   }
 }
 async function measureLayer(source, declaredBytes, options) {
-  const hash = createHash("sha256");
+  const hash = createHash2("sha256");
   const lister = options.list ? new LayerLister() : void 0;
   const sizer = options.compress ? new CompressedSizer(options.sizer) : void 0;
   let tarBytes = 0;
@@ -91804,7 +91889,7 @@ function prepareSide(root, variants, side2) {
   return prepared;
 }
 async function measureSide(engine, prepared, side2, settings, runId, log, created, cache) {
-  const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map() };
+  const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map() };
   let reading = Promise.resolve();
   for (const item of prepared) {
     const { variant } = item;
@@ -91819,6 +91904,7 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
     const title = `Building ${variant.name} (${side2 === "head" ? "this change" : "base"})`;
     const result = await log.group(title, async () => {
       let build;
+      const startedAt = performance.now();
       try {
         build = await engine.build({
           contextDir: item.context,
@@ -91837,6 +91923,8 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
         return { status: "failed", error: redact(`the build could not be started: ${messageOf(error)}`, secrets), log: [] };
       }
       created.intermediates.push(...build.createdImages);
+      const stepRecords = build.stepRecords.map((step) => ({ ...step, name: redact(step.name, secrets) }));
+      measurement.timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
       if (build.error || !build.imageId) {
         return {
           status: "failed",
@@ -91928,6 +92016,7 @@ async function createReport(input) {
   try {
     const head = await measureSide(engine, headPlan, "head", settings, input.runId, log, created, cache);
     const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase(input, created, cache);
+    addComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, head, base);
   } finally {
     if (!settings.keepImages) await removeImages(engine, created, log);
@@ -91956,7 +92045,7 @@ async function rebuildBase(input, created, cache) {
     const root = path7.join(checkout.worktree, path7.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, "base");
     const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created, cache);
-    return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref } };
+    return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
     rmSync(checkout.parent, { recursive: true, force: true });
@@ -91994,6 +92083,15 @@ function assemble(input, engine, head, base) {
     budgets,
     status: verdict(variants, budgets)
   };
+}
+function addComparableBuildTimes(sides) {
+  const builds = sides.flatMap((side2) => [...side2.timings ?? []].map(([name, timing]) => ({ results: side2.results, name, timing }))).sort((a, b) => a.timing.startedAt - b.timing.startedAt);
+  const times = comparableBuildTimes(builds.map((b) => b.timing));
+  builds.forEach(({ results, name }, i) => {
+    const result = results?.get(name);
+    if (result?.status !== "built") return;
+    results.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
+  });
 }
 function sizeMeaning(engine) {
   const store = engine.containerdStore ? "the containerd image store" : engine.storage;
@@ -92306,8 +92404,12 @@ function wasted(r, units) {
   return `${formatBytes(r.efficiency.wastedBytes, units)} (${formatQuantity(r.efficiency.score, "score", units)} efficient)`;
 }
 function buildTime(r) {
-  const cached = r.steps > 0 && r.cachedSteps > 0 ? ` (${r.cachedSteps}/${r.steps} cached)` : "";
-  return `${formatDuration(r.buildMs)}${cached}`;
+  const cached = r.steps > 0 && r.cachedSteps > 0 ? `${r.cachedSteps}/${r.steps} cached` : "";
+  const comparable = r.comparableBuildMs ?? r.buildMs;
+  if (Math.round(comparable / 100) !== Math.round(r.buildMs / 100)) {
+    return `${formatDuration(comparable)} (wall ${formatDuration(r.buildMs)}${cached ? `, ${cached}` : ""})`;
+  }
+  return `${formatDuration(r.buildMs)}${cached ? ` (${cached})` : ""}`;
 }
 function side(result, show) {
   if (!result) return "\u2014";
@@ -92479,7 +92581,7 @@ function verdictLine(report) {
 function footnote(report) {
   const parts = [`Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`];
   parts.push(
-    "Layers: filesystem layers, base image included (added: by the Dockerfile; with content: at least one byte). Wasted: dive's measure, all copies of paths stored in more than one layer. Build time: wall time of the build; cached steps show a warm build."
+    "Layers: filesystem layers, base image included (added: by the Dockerfile; with content: at least one byte). Wasted: dive's measure, all copies of paths stored in more than one layer. Build time: what the build would take had it run first in this run (its wall time, plus the time of steps it took from another build of this run, as measured there; steps cached before the run count nothing); cached steps show a warm build."
   );
   if (hasBase(report)) {
     const b = report.base;

@@ -1,0 +1,60 @@
+/**
+ * Build times that do not depend on build order. Builds of one run share the engine's cache, so a build that
+ * comes later takes from the cache the steps an earlier build (of this change or of the base, of this variant
+ * or another) has just run, and its wall time is flattered by the order alone. Here each build is given back
+ * the time of those steps, as measured in the build that ran them: the result is what it would have taken had
+ * it run first in this run. Steps that were in the cache before the run stay free for every build. Pure.
+ */
+
+/** One build of the run: its wall time and its Dockerfile steps (see `StepRecord` in docker/build-output.ts). */
+export interface TimedBuild {
+  wallMs: number;
+  stepRecords: readonly { key: string; cached: boolean; durationMs: number }[];
+}
+
+export interface ComparableTime {
+  /** `wallMs` plus `borrowedMs`: what the build would have taken had it run first in this run. */
+  comparableMs: number;
+  /** Time of the steps it took from the cache that another build of this run had run before it. */
+  borrowedMs: number;
+  /** Cached steps that another build of this run had run before it (their time is in `borrowedMs`). */
+  cachedFromRun: number;
+  /**
+   * Cached steps that no build of this run had run before it: in the cache before the run. (A step a build
+   * reuses from its own earlier step, as the legacy builder does with two identical stages, is neither.)
+   */
+  cachedBeforeRun: number;
+}
+
+/**
+ * Order-independent times for every build of a run, given in the order they ran (each result at its build's
+ * index). A cached step borrows the time of the latest run of its key by an earlier build: that run's result
+ * is what the cache held. Only runs that finished count, so a failed build's finished steps lend their time
+ * like any other.
+ */
+export function comparableBuildTimes(builds: readonly TimedBuild[]): ComparableTime[] {
+  /** Key of every step run so far (not taken from the cache), with the time of its latest run. */
+  const ran = new Map<string, number>();
+  return builds.map((build) => {
+    const ranHere = new Set<string>();
+    let borrowedMs = 0;
+    let cachedFromRun = 0;
+    let cachedBeforeRun = 0;
+    for (const step of build.stepRecords) {
+      if (!step.cached) {
+        ranHere.add(step.key);
+        continue;
+      }
+      if (ranHere.has(step.key)) continue; // this build paid for it itself
+      const lent = ran.get(step.key);
+      if (lent === undefined) {
+        cachedBeforeRun += 1;
+      } else {
+        cachedFromRun += 1;
+        borrowedMs += lent;
+      }
+    }
+    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, step.durationMs);
+    return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
+  });
+}

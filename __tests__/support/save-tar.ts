@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { pack, type Headers } from 'tar-stream';
+import { pack, type Header } from 'tar-stream';
+
+type Headers = Partial<Header> & Pick<Header, 'name'>;
 
 export type LayerEntrySpec =
   | { name: string; type?: 'file'; content: string | Buffer }
@@ -28,7 +30,7 @@ export async function makeTar(entries: (LayerEntrySpec | { header: Headers; body
       await addEntry(tar, { name: entry.name, type: 'directory', mode: 0o755 });
     } else if (entry.type === 'symlink' || entry.type === 'link') {
       await addEntry(tar, { name: entry.name, type: entry.type, linkname: entry.linkname });
-    } else {
+    } else if ('content' in entry) {
       await addEntry(tar, { name: entry.name, type: 'file', mode: 0o644 }, Buffer.from(entry.content));
     }
   }
@@ -60,6 +62,10 @@ export interface SyntheticImage {
   history: HistoryEntry[];
   /** Legacy only: save a repeated layer as a `layer.tar` symlink to its first copy, as Docker does. */
   symlinkRepeats?: boolean;
+  /** Containerd store: the image is an index (as BuildKit makes it, with an attestation manifest) named by its digest. */
+  imageIndex?: boolean;
+  /** Leave these layers' tars out of the archive (a broken save). */
+  omitLayers?: number[];
 }
 
 export interface SyntheticSave {
@@ -92,6 +98,7 @@ export async function makeSave(image: SyntheticImage): Promise<SyntheticSave> {
   const dir = (name: string) => files.set(name, { header: { name, type: 'directory', mode: 0o755 } });
   let imageId = `sha256:${configHex}`;
   const blobSizes: number[] = [];
+  const blobDigests: string[] = [];
 
   if (image.format === 'legacy') {
     const firstDirOf = new Map<string, string>();
@@ -125,6 +132,7 @@ export async function makeSave(image: SyntheticImage): Promise<SyntheticSave> {
       digest: `sha256:${sha256(blob)}`,
       size: blob.length,
     }));
+    blobDigests.push(...blobs.map((blob) => sha256(blob)));
     blobs.forEach((blob) => {
       blobSizes.push(blob.length);
       file(`blobs/sha256/${sha256(blob)}`, blob);
@@ -142,13 +150,47 @@ export async function makeSave(image: SyntheticImage): Promise<SyntheticSave> {
     file(`blobs/sha256/${manifestHex}`, manifest);
     // the containerd store names an image by its manifest (or index), not by its config
     if (image.format === 'containerd') imageId = `sha256:${manifestHex}`;
-    const manifestDescriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${manifestHex}`, size: manifest.length };
+    let manifestDescriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${manifestHex}`, size: manifest.length };
+    if (image.imageIndex) {
+      const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2' }));
+      const attestationConfig = Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(statement)}`] } }));
+      const attestation = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha256(attestationConfig)}`, size: attestationConfig.length },
+          layers: [{ mediaType: 'application/vnd.in-toto+json', digest: `sha256:${sha256(statement)}`, size: statement.length }],
+        }),
+      );
+      for (const blob of [statement, attestationConfig, attestation]) file(`blobs/sha256/${sha256(blob)}`, blob);
+      const index = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: [
+            { ...manifestDescriptor, platform: { architecture: 'amd64', os: 'linux' } },
+            { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${sha256(attestation)}`, size: attestation.length, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
+          ],
+        }),
+      );
+      file(`blobs/sha256/${sha256(index)}`, index);
+      imageId = `sha256:${sha256(index)}`;
+      manifestDescriptor = { mediaType: 'application/vnd.oci.image.index.v1+json', digest: imageId, size: index.length };
+    }
     file('index.json', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [manifestDescriptor] }));
     file(
       'manifest.json',
       JSON.stringify([{ Config: `blobs/sha256/${configHex}`, RepoTags: ['app:latest'], Layers: descriptors.map((d) => `blobs/sha256/${d.digest.slice(7)}`) }]),
     );
     file('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  }
+  for (const index of image.omitLayers ?? []) {
+    for (const name of files.keys()) {
+      const body = files.get(name)!.body;
+      if (name.endsWith('layer.tar') || name.startsWith('blobs/')) {
+        if (body && (body.equals(image.layers[index]) || sha256(body) === blobDigests[index])) files.delete(name);
+      }
+    }
   }
   const sorted = [...files.keys()].sort();
   const tar = await makeTar(sorted.map((name) => files.get(name)!));

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnalysisError, analyzeImage, type ImageAnalysis } from '../../src/measure/image/analyze.js';
 import { LayerCache } from '../../src/measure/image/layer-cache.js';
@@ -253,6 +253,29 @@ describe('analyzeImage with a layer cache', () => {
     expect(siblingOpen.opens()).toBe(1);
     expect(result.work).toMatchObject({ measured: 0, cached: 4, passes: 1 });
     expect(result.layers).toEqual(first.layers);
+  });
+
+  it('keeps no build-arg value of the history, in memory or on disk, when given a redaction', async () => {
+    const dir = tempDir();
+    const { base, write } = await sampleLayers();
+    const secret = 'hunter2 | with spaces';
+    const save = await makeSave({
+      format: 'legacy',
+      layers: [base, write],
+      history: [{ created_by: 'base' }, { created_by: `|1 TOKEN=${secret} /bin/sh -c make` }],
+    });
+    expect(save.tar.includes(secret)).toBe(true);
+    const redact = (text: string) => text.split(secret).join('***');
+    const result = await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(dir), compressed: false, redact });
+    expect(result.layers[1].createdBy).toBe('|1 TOKEN=*** /bin/sh -c make');
+    expect(JSON.stringify(result)).not.toContain('hunter2');
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    expect(files.length).toBe(3); // two layers and the config
+    for (const file of files) expect(gunzipSync(readFileSync(path.join(file.parentPath, file.name))).toString()).not.toContain('hunter2');
+    // and the cached config gives the same instructions
+    const again = await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(dir), compressed: false });
+    expect(again.work.passes).toBe(0);
+    expect(again.layers).toEqual(result.layers);
   });
 
   const damages = [

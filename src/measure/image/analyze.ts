@@ -33,6 +33,11 @@ export interface AnalyzeRequest {
   /** Measure compressed sizes (the costly part). */
   compressed: boolean;
   sizer?: CompressedSizerOptions;
+  /**
+   * Cuts secrets (build-arg values) out of the history's instructions before the config is kept, in memory
+   * or in the cache directory, and before it is returned.
+   */
+  redact?: (text: string) => string;
 }
 
 export interface AnalysedLayer extends LayerOrigin {
@@ -84,7 +89,7 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
     for (const facts of result.layers) cache.putLayer(facts);
     const found = ofThisImage(result.config);
     if (found) {
-      config = found;
+      config = keptPart(found, request.redact ?? ((text) => text));
       cache.putConfig(request.imageId, config);
     }
     if (!result.wrongGuess) break;
@@ -114,6 +119,19 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
     compressedBytes: request.compressed ? sum((l) => l.compressedBytes ?? 0) : undefined,
     efficiency: efficiencyOf(entries),
     work,
+  };
+}
+
+/**
+ * What is kept of an image config: its layers and history, instructions redacted. The history records
+ * build-arg values in clear text (`RUN |1 TOKEN=value ...`), and the cache directory may outlive the run.
+ */
+function keptPart(config: ImageConfig, redact: (text: string) => string): ImageConfig {
+  return {
+    rootfs: { diff_ids: config.rootfs?.diff_ids },
+    ...(config.history
+      ? { history: config.history.map((h) => (h.created_by === undefined ? h : { ...h, created_by: redact(h.created_by) })) }
+      : {}),
   };
 }
 

@@ -36,6 +36,7 @@ export async function readLayers(engine: DockerEngine, request: LayerRequest): P
       open: () => engine.saveImage(facts.id),
       cache: request.cache,
       compressed: request.compressed,
+      redact: (text) => redact(text, request.secrets),
     });
   } catch (error) {
     return { sizeBytes: facts.sizeBytes, analysisError: `the image's layers could not be read: ${messageOf(error)}` };

@@ -8,9 +8,11 @@
  *
  * Save formats: before Docker 25, `<v1 id>/layer.tar` (+ `<image id>.json` config, `manifest.json`); from
  * Docker 25, an OCI layout (`blobs/sha256/<digest>`, `index.json`, `manifest.json`), where a graph-driver
- * store writes uncompressed layers named by diff ID and the containerd store writes its compressed blobs.
+ * store writes uncompressed layers named by diff ID and the containerd store writes its compressed blobs
+ * (and names the image by its manifest or index, so the config is found through them, or by its layers).
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
@@ -31,6 +33,11 @@ export interface AnalyzeRequest {
   /** Measure compressed sizes (the costly part). */
   compressed: boolean;
   sizer?: CompressedSizerOptions;
+  /**
+   * Cuts secrets (build-arg values) out of the history's instructions before the config is kept, in memory
+   * or in the cache directory, and before it is returned.
+   */
+  redact?: (text: string) => string;
 }
 
 export interface AnalysedLayer extends LayerOrigin {
@@ -56,28 +63,38 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
   const { cache } = request;
   const usable = (facts: LayerFacts | undefined): facts is LayerFacts =>
     facts !== undefined && (!request.compressed || facts.compressedBytes !== undefined);
-  let config = cache.config(request.imageId);
+  // a config is the image's only when it lists the image's layers (a damaged cache file is a miss)
+  const ofThisImage = (candidate: ImageConfig | undefined) => (candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : undefined);
+  let config = ofThisImage(cache.config(request.imageId));
   const work = { measured: 0, cached: 0, passes: 0, savedBytesRead: 0 };
   const needed = () => request.diffIds.filter((d) => !usable(cache.layer(d)));
 
   for (let pass = 0; (!config || needed().length > 0) && pass < 2; pass += 1) {
     work.passes += 1;
-    const result = await readSave(await request.open(), request, {
+    const plan: ReadPlan = {
       knownLayer: (diffId) => usable(cache.layer(diffId)),
       // first pass only: a pre-25 layer whose length matches exactly one known layer of this image is taken
       // to be that layer and only hashed; a wrong guess shows in the hash and costs a second pass
       guessBySize: pass === 0 ? guessBySize(request, cache, usable) : () => undefined,
-    });
+    };
+    let result: SaveResult;
+    try {
+      result = await readSave(await request.open(), request, plan);
+    } catch (error) {
+      if (error instanceof AnalysisError) throw error;
+      throw new AnalysisError(`the saved image could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
     work.savedBytesRead += result.bytesRead;
     work.measured += result.layers.length;
     for (const facts of result.layers) cache.putLayer(facts);
-    if (result.config) {
-      config = result.config;
+    const found = ofThisImage(result.config);
+    if (found) {
+      config = keptPart(found, request.redact ?? ((text) => text));
       cache.putConfig(request.imageId, config);
     }
     if (!result.wrongGuess) break;
   }
-  if (!config) throw new AnalysisError('the saved image has no image config');
+  if (!config) throw new AnalysisError('the saved image has no image config that lists its layers');
   const origins = layerOrigins(config);
   const layers: AnalysedLayer[] = [];
   const entries = [];
@@ -102,6 +119,19 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
     compressedBytes: request.compressed ? sum((l) => l.compressedBytes ?? 0) : undefined,
     efficiency: efficiencyOf(entries),
     work,
+  };
+}
+
+/**
+ * What is kept of an image config: its layers and history, instructions redacted. The history records
+ * build-arg values in clear text (`RUN |1 TOKEN=value ...`), and the cache directory may outlive the run.
+ */
+function keptPart(config: ImageConfig, redact: (text: string) => string): ImageConfig {
+  return {
+    rootfs: { diff_ids: config.rootfs?.diff_ids },
+    ...(config.history
+      ? { history: config.history.map((h) => (h.created_by === undefined ? h : { ...h, created_by: redact(h.created_by) })) }
+      : {}),
   };
 }
 
@@ -134,17 +164,24 @@ interface ReadPlan {
   guessBySize(tarBytes: number): string | undefined;
 }
 
+/** The small JSON documents of a save, by digest: image configs and (OCI layout) manifests and indexes. */
+type Documents = Map<string, unknown>;
+
 const JSON_LIMIT = 64 * 1024 * 1024;
+/** Bytes to look at before telling a blob's kind: a tar header's `ustar` magic is at 257. */
+const SNIFF_BYTES = 512;
+
+type Entry = AsyncIterable<Buffer> & { resume(): void };
 
 async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPlan): Promise<SaveResult> {
-  const imageHex = request.imageId.replace(/^sha256:/, '');
   const result: SaveResult = { layers: [], bytesRead: 0, wrongGuess: false };
+  const documents: Documents = new Map();
   const archive = extract();
   stream.on('error', (error) => archive.destroy(error));
   stream.pipe(archive);
   try {
     for await (const raw of archive) {
-      const entry = raw as typeof raw & AsyncIterable<Buffer>;
+      const entry = raw as typeof raw & Entry;
       const { header } = entry;
       const name = header.name.replace(/^\.?\//, '');
       const size = header.size ?? 0;
@@ -154,8 +191,10 @@ async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPla
         entry.resume();
         continue;
       }
-      if (name === `${imageHex}.json` || name === `blobs/sha256/${imageHex}`) {
-        result.config = JSON.parse((await readAll(entry, JSON_LIMIT)).toString('utf8')) as ImageConfig;
+      const legacyConfig = /^([0-9a-f]{64})\.json$/.exec(name);
+      if (legacyConfig) {
+        // pre-25: the image config, named by its digest (the image ID on a graph driver)
+        await readDocument(entry, size, `sha256:${legacyConfig[1]}`, documents);
       } else if (name.endsWith('/layer.tar')) {
         const guess = plan.guessBySize(size);
         const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, list: !guess, sizer: request.sizer });
@@ -167,7 +206,7 @@ async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPla
           if (plan.knownLayer(digest)) entry.resume();
           else result.layers.push(await measureLayer(entry, size, { compress: request.compressed, list: true, sizer: request.sizer }));
         } else {
-          await measureUnknownBlob(entry, size, request, plan, result);
+          await readBlob(entry, size, digest, request, plan, result, documents);
         }
       } else {
         entry.resume();
@@ -176,24 +215,80 @@ async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPla
   } finally {
     stream.destroy();
   }
+  result.config = configOf(request.imageId, documents, request.diffIds);
   return result;
 }
 
-/** A blob that is not named by a diff ID: a compressed layer (containerd store), a manifest or index, or other. */
-async function measureUnknownBlob(
-  entry: AsyncIterable<Buffer> & { resume(): void },
+/**
+ * The image's config among the save's documents. The image ID names the config on a graph driver, and the
+ * manifest (or the index) on the containerd store; failing both, the one config that lists these layers.
+ */
+function configOf(imageId: string, documents: Documents, diffIds: string[], depth = 0): ImageConfig | undefined {
+  const document = documents.get(imageId) as
+    | (ImageConfig & { config?: { digest?: string }; manifests?: { digest?: string }[] })
+    | undefined;
+  if (document?.rootfs && sameIds(document.rootfs.diff_ids, diffIds)) return document;
+  if (depth < 3) {
+    const manifests = Array.isArray(document?.manifests) ? document.manifests : [];
+    const next = [document?.config?.digest, ...manifests.map((m) => m?.digest)];
+    for (const digest of next) {
+      const found = digest ? configOf(digest, documents, diffIds, depth + 1) : undefined;
+      if (found) return found;
+    }
+  }
+  if (depth > 0) return undefined;
+  const configs = [...documents.values()].filter((d): d is ImageConfig => sameIds((d as ImageConfig).rootfs?.diff_ids, diffIds));
+  return configs.length === 1 ? configs[0] : undefined;
+}
+
+function sameIds(a: unknown, b: string[]): boolean {
+  return Array.isArray(a) && a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/** Keep a small JSON document by digest; anything else (too large, not JSON) is passed over. */
+async function readDocument(source: AsyncIterable<Buffer>, size: number, digest: string, documents: Documents): Promise<void> {
+  if (size > JSON_LIMIT) {
+    for await (const _ of source); // not a document we need
+    return;
+  }
+  try {
+    const value: unknown = JSON.parse((await readAll(source, JSON_LIMIT)).toString('utf8'));
+    if (value !== null && typeof value === 'object') documents.set(digest, value);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+  }
+}
+
+/** A blob that is not named by a diff ID: a compressed layer (containerd store), a config, a manifest or index, or other. */
+async function readBlob(
+  entry: Entry,
   size: number,
+  digest: string,
   request: AnalyzeRequest,
   plan: ReadPlan,
   result: SaveResult,
+  documents: Documents,
 ): Promise<void> {
+  // the first bytes tell the kind; a chunk may be as short as one byte, so gather enough of them first
   const iterator = entry[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) return;
-  const head: Buffer = first.value;
+  const gathered: Buffer[] = [];
+  let length = 0;
+  let ended = false;
+  while (length < SNIFF_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    gathered.push(next.value);
+    length += next.value.length;
+  }
+  if (length === 0) return;
+  const head = Buffer.concat(gathered);
   const rest: AsyncIterable<Buffer> = {
     async *[Symbol.asyncIterator]() {
       yield head;
+      if (ended) return;
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
     },
   };
@@ -201,19 +296,22 @@ async function measureUnknownBlob(
     // gzipped layer: its compressed size is the blob's; its diff ID is the digest of what it unzips to
     const gunzip = createGunzip();
     const feeding = (async () => {
-      for await (const chunk of rest) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
+      for await (const chunk of rest) if (!gunzip.write(chunk)) await once(gunzip, 'drain');
       gunzip.end();
     })();
-    const facts = await measureLayer(gunzip, undefined, { compress: false, list: true });
-    await feeding;
+    // a save stream cut short ends the layer inside gzip: the unzipped stream must fail too, not wait
+    feeding.catch((error: unknown) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
+    const [facts] = await Promise.all([measureLayer(gunzip, undefined, { compress: false, list: true }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       result.layers.push({ ...facts, compressedBytes: size });
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString('latin1') === 'ustar') {
     const facts = await measureLayer(rest, size, { compress: request.compressed, list: true, sizer: request.sizer });
     if (request.diffIds.includes(facts.diffId)) result.layers.push(facts);
+  } else if (head[0] === 0x7b /* { */) {
+    await readDocument(rest, size, digest, documents);
   } else {
-    for await (const _ of rest); // manifests, indexes, other images' configs: not needed
+    for await (const _ of rest); // other blobs: not needed
   }
 }
 

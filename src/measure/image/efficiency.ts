@@ -5,7 +5,8 @@
  * when that is a directory (a deleted file counts 0 bytes, as in dive). Per path: cumulative size of all
  * copies and the smallest copy. Score = Σ smallest / Σ cumulative (1 when nothing has a size); wasted bytes =
  * Σ cumulative over paths with two or more copies. Sizes are tar header sizes, as dive reads them.
- * Opaque-directory markers are not counted (dive's tree has no node for them).
+ * Opaque-directory markers are ignored, as dive ignores them: they are no copy, and they do not empty the
+ * directory in the stacked tree that a later directory whiteout is measured against.
  */
 import type { LayerEntry } from './layer-listing.js';
 
@@ -97,19 +98,22 @@ function sumUnder(stacked: Map<string, { size: number }>, dir: string): number {
   return total;
 }
 
-function removeUnder(stacked: Map<string, unknown>, dir: string, includeSelf: boolean): void {
+function removeUnder(stacked: Map<string, unknown>, dir: string): void {
   const prefix = `${dir}/`;
-  if (includeSelf) stacked.delete(dir);
+  stacked.delete(dir);
   for (const path of [...stacked.keys()]) if (path.startsWith(prefix)) stacked.delete(path);
 }
 
-/** Lay one layer over the stacked filesystem, as overlayfs does: opaque markers and whiteouts first. */
+/**
+ * Lay one layer over the stacked filesystem, as dive stacks its trees: whiteouts delete (a directory with
+ * everything under it), other entries are added. Opaque markers change nothing: dive's trees have no node
+ * for them (unlike overlayfs, which would hide the lower directory's content).
+ */
 export function applyLayer(stacked: Map<string, { size: number; dir: boolean }>, entries: LayerEntry[]): void {
   for (const [path, , kind] of entries) {
-    if (kind === 'o') removeUnder(stacked, path, false);
-    else if (kind === 'w') {
+    if (kind === 'w') {
       const previous = stacked.get(path);
-      if (previous?.dir) removeUnder(stacked, path, true);
+      if (previous?.dir) removeUnder(stacked, path);
       else stacked.delete(path);
     }
   }

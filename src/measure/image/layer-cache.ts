@@ -39,7 +39,11 @@ export class LayerCache {
     const known = this.layers.get(diffId);
     if (known) return known;
     const stored = this.read<LayerFacts>('layers', diffId);
-    if (stored && stored.diffId === diffId && Array.isArray(stored.entries) && typeof stored.tarBytes === 'number') {
+    if (
+      stored?.diffId === diffId &&
+      Array.isArray(stored.entries) &&
+      [stored.tarBytes, stored.unpackedBytes, stored.files].every((n) => typeof n === 'number')
+    ) {
       this.layers.set(diffId, stored);
       return stored;
     }
@@ -59,8 +63,9 @@ export class LayerCache {
     const known = this.configs.get(imageId);
     if (known) return known;
     const stored = this.read<ImageConfig>('configs', imageId);
-    if (stored && typeof stored === 'object') this.configs.set(imageId, stored);
-    return stored ?? undefined;
+    if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return undefined;
+    this.configs.set(imageId, stored);
+    return stored;
   }
 
   putConfig(imageId: string, config: ImageConfig): void {

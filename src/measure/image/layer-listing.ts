@@ -55,6 +55,7 @@ export class LayerLister {
   private readonly parser = extract();
   private readonly listing: LayerListing = { unpackedBytes: 0, files: 0, entries: [] };
   private readonly done: Promise<LayerListing>;
+  private failed = false;
 
   constructor() {
     this.parser.on('entry', (header, stream, next) => {
@@ -74,12 +75,19 @@ export class LayerLister {
     });
     this.done = new Promise((resolve, reject) => {
       this.parser.on('finish', () => resolve(this.listing));
-      this.parser.on('error', reject);
+      this.parser.on('error', (error) => {
+        this.failed = true;
+        reject(error);
+      });
     });
+    // the error is finish()'s to report; until it is asked for, it is no unhandled rejection
+    this.done.catch(() => undefined);
   }
 
   write(chunk: Buffer): Promise<void> {
     return new Promise<void>((resolve) => {
+      // a failed parser takes no more bytes and never drains: skip them, finish() reports the error
+      if (this.failed) return resolve();
       if (this.parser.write(chunk)) return resolve();
       // a malformed tar errors instead of draining; finish() reports the error
       const settle = () => {

@@ -17,7 +17,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-CK3O4TPR.js";
+} from "./chunks/chunk-QVBRF4BH.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

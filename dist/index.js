@@ -22,7 +22,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-CK3O4TPR.js";
+} from "./chunks/chunk-QVBRF4BH.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -7910,7 +7910,7 @@ var require_agent = __commonJS({
       writeUInt32BE,
       writeUInt32LE
     } = require_utils2();
-    function once(cb) {
+    function once2(cb) {
       let called = false;
       return (...args) => {
         if (called)
@@ -7945,7 +7945,7 @@ var require_agent = __commonJS({
         this.socketPath = socketPath;
       }
       getStream(cb) {
-        cb = once(cb);
+        cb = once2(cb);
         const sock = new Socket();
         sock.on("connect", () => {
           cb(null, sock);
@@ -7961,7 +7961,7 @@ var require_agent = __commonJS({
         }
       }
       getIdentities(cb) {
-        cb = once(cb);
+        cb = once2(cb);
         this.getStream((err, stream) => {
           function onFail(err2) {
             if (stream) {
@@ -7998,7 +7998,7 @@ var require_agent = __commonJS({
         } else if (typeof options !== "object" || options === null) {
           options = void 0;
         }
-        cb = once(cb);
+        cb = once2(cb);
         this.getStream((err, stream) => {
           function onFail(err2) {
             if (stream) {
@@ -8116,7 +8116,7 @@ var require_agent = __commonJS({
       const RE_CYGWIN_SOCK = /^!<socket >(\d+) s ([A-Z0-9]{8}-[A-Z0-9]{8}-[A-Z0-9]{8}-[A-Z0-9]{8})/;
       return class CygwinAgent extends OpenSSHAgent {
         getStream(cb) {
-          cb = once(cb);
+          cb = once2(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
           readFile(socketPath, function readCygsocket(err, data) {
@@ -8654,7 +8654,7 @@ var require_agent = __commonJS({
                   cb2(...args);
               });
             };
-            this[SYM_AGENT].getIdentities(once((err, keys) => {
+            this[SYM_AGENT].getIdentities(once2((err, keys) => {
               if (err)
                 return doCbs(err);
               if (!Array.isArray(keys)) {
@@ -21700,7 +21700,7 @@ var require_end_of_stream = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/end-of-stream.js"(exports, module) {
     "use strict";
     var ERR_STREAM_PREMATURE_CLOSE = require_errors2().codes.ERR_STREAM_PREMATURE_CLOSE;
-    function once(callback) {
+    function once2(callback) {
       var called = false;
       return function() {
         if (called) return;
@@ -21719,7 +21719,7 @@ var require_end_of_stream = __commonJS({
     function eos(stream, opts, callback) {
       if (typeof opts === "function") return eos(stream, null, opts);
       if (!opts) opts = {};
-      callback = once(callback || noop);
+      callback = once2(callback || noop);
       var readable = opts.readable || opts.readable !== false && stream.readable;
       var writable = opts.writable || opts.writable !== false && stream.writable;
       var onlegacyfinish = function onlegacyfinish2() {
@@ -22944,7 +22944,7 @@ var require_pipeline = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/pipeline.js"(exports, module) {
     "use strict";
     var eos;
-    function once(callback) {
+    function once2(callback) {
       var called = false;
       return function() {
         if (called) return;
@@ -22962,7 +22962,7 @@ var require_pipeline = __commonJS({
       return stream.setHeader && typeof stream.abort === "function";
     }
     function destroyer(stream, reading, writing, callback) {
-      callback = once(callback);
+      callback = once2(callback);
       var closed = false;
       stream.on("close", function() {
         closed = true;
@@ -25462,12 +25462,12 @@ var require_wrappy = __commonJS({
 var require_once = __commonJS({
   "node_modules/once/once.js"(exports, module) {
     var wrappy = require_wrappy();
-    module.exports = wrappy(once);
+    module.exports = wrappy(once2);
     module.exports.strict = wrappy(onceStrict);
-    once.proto = once(function() {
+    once2.proto = once2(function() {
       Object.defineProperty(Function.prototype, "once", {
         value: function() {
-          return once(this);
+          return once2(this);
         },
         configurable: true
       });
@@ -25478,7 +25478,7 @@ var require_once = __commonJS({
         configurable: true
       });
     });
-    function once(fn) {
+    function once2(fn) {
       var f = function() {
         if (f.called) return f.value;
         f.called = true;
@@ -25505,7 +25505,7 @@ var require_once = __commonJS({
 // node_modules/end-of-stream/index.js
 var require_end_of_stream2 = __commonJS({
   "node_modules/end-of-stream/index.js"(exports, module) {
-    var once = require_once();
+    var once2 = require_once();
     var noop = function() {
     };
     var qnt = global.Bare ? queueMicrotask : process.nextTick.bind(process);
@@ -25518,7 +25518,7 @@ var require_end_of_stream2 = __commonJS({
     var eos = function(stream, opts, callback) {
       if (typeof opts === "function") return eos(stream, null, opts);
       if (!opts) opts = {};
-      callback = once(callback || noop);
+      callback = once2(callback || noop);
       var ws = stream._writableState;
       var rs = stream._readableState;
       var readable = opts.readable || opts.readable !== false && stream.readable;
@@ -25811,7 +25811,7 @@ var require_tar_stream = __commonJS({
 // node_modules/pump/index.js
 var require_pump = __commonJS({
   "node_modules/pump/index.js"(exports, module) {
-    var once = require_once();
+    var once2 = require_once();
     var eos = require_end_of_stream2();
     var fs3;
     try {
@@ -25833,7 +25833,7 @@ var require_pump = __commonJS({
       return stream.setHeader && isFn(stream.abort);
     };
     var destroyer = function(stream, reading, writing, callback) {
-      callback = once(callback);
+      callback = once2(callback);
       var closed = false;
       stream.on("close", function() {
         closed = true;
@@ -91324,7 +91324,7 @@ var LayerCache = class {
     const known = this.layers.get(diffId);
     if (known) return known;
     const stored = this.read("layers", diffId);
-    if (stored && stored.diffId === diffId && Array.isArray(stored.entries) && typeof stored.tarBytes === "number") {
+    if (stored?.diffId === diffId && Array.isArray(stored.entries) && [stored.tarBytes, stored.unpackedBytes, stored.files].every((n) => typeof n === "number")) {
       this.layers.set(diffId, stored);
       return stored;
     }
@@ -91341,8 +91341,9 @@ var LayerCache = class {
     const known = this.configs.get(imageId);
     if (known) return known;
     const stored = this.read("configs", imageId);
-    if (stored && typeof stored === "object") this.configs.set(imageId, stored);
-    return stored ?? void 0;
+    if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return void 0;
+    this.configs.set(imageId, stored);
+    return stored;
   }
   putConfig(imageId, config) {
     this.configs.set(imageId, config);
@@ -91412,6 +91413,7 @@ function baseImageFor(parsed, target) {
 // src/measure/image/analyze.ts
 var import_tar_stream3 = __toESM(require_tar_stream2(), 1);
 import { createHash as createHash2 } from "node:crypto";
+import { once } from "node:events";
 import { createGunzip } from "node:zlib";
 
 // src/measure/image/compressed-size.ts
@@ -91500,17 +91502,16 @@ function sumUnder(stacked, dir) {
   for (const [path9, { size }] of stacked) if (path9.startsWith(prefix)) total += size;
   return total;
 }
-function removeUnder(stacked, dir, includeSelf) {
+function removeUnder(stacked, dir) {
   const prefix = `${dir}/`;
-  if (includeSelf) stacked.delete(dir);
+  stacked.delete(dir);
   for (const path9 of [...stacked.keys()]) if (path9.startsWith(prefix)) stacked.delete(path9);
 }
 function applyLayer(stacked, entries) {
   for (const [path9, , kind] of entries) {
-    if (kind === "o") removeUnder(stacked, path9, false);
-    else if (kind === "w") {
+    if (kind === "w") {
       const previous = stacked.get(path9);
-      if (previous?.dir) removeUnder(stacked, path9, true);
+      if (previous?.dir) removeUnder(stacked, path9);
       else stacked.delete(path9);
     }
   }
@@ -91590,6 +91591,7 @@ var LayerLister = class {
   parser = (0, import_tar_stream2.extract)();
   listing = { unpackedBytes: 0, files: 0, entries: [] };
   done;
+  failed = false;
   constructor() {
     this.parser.on("entry", (header, stream, next) => {
       const { path: path9, kind } = classify(header);
@@ -91608,11 +91610,16 @@ var LayerLister = class {
     });
     this.done = new Promise((resolve2, reject) => {
       this.parser.on("finish", () => resolve2(this.listing));
-      this.parser.on("error", reject);
+      this.parser.on("error", (error) => {
+        this.failed = true;
+        reject(error);
+      });
     });
+    this.done.catch(() => void 0);
   }
   write(chunk) {
     return new Promise((resolve2) => {
+      if (this.failed) return resolve2();
       if (this.parser.write(chunk)) return resolve2();
       const settle = () => {
         this.parser.off("drain", settle);
@@ -91635,27 +91642,36 @@ var AnalysisError = class extends Error {
 async function analyzeImage(request) {
   const { cache } = request;
   const usable = (facts) => facts !== void 0 && (!request.compressed || facts.compressedBytes !== void 0);
-  let config = cache.config(request.imageId);
+  const ofThisImage = (candidate) => candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : void 0;
+  let config = ofThisImage(cache.config(request.imageId));
   const work = { measured: 0, cached: 0, passes: 0, savedBytesRead: 0 };
   const needed = () => request.diffIds.filter((d) => !usable(cache.layer(d)));
   for (let pass = 0; (!config || needed().length > 0) && pass < 2; pass += 1) {
     work.passes += 1;
-    const result = await readSave(await request.open(), request, {
+    const plan = {
       knownLayer: (diffId) => usable(cache.layer(diffId)),
       // first pass only: a pre-25 layer whose length matches exactly one known layer of this image is taken
       // to be that layer and only hashed; a wrong guess shows in the hash and costs a second pass
       guessBySize: pass === 0 ? guessBySize(request, cache, usable) : () => void 0
-    });
+    };
+    let result;
+    try {
+      result = await readSave(await request.open(), request, plan);
+    } catch (error) {
+      if (error instanceof AnalysisError) throw error;
+      throw new AnalysisError(`the saved image could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
     work.savedBytesRead += result.bytesRead;
     work.measured += result.layers.length;
     for (const facts of result.layers) cache.putLayer(facts);
-    if (result.config) {
-      config = result.config;
+    const found = ofThisImage(result.config);
+    if (found) {
+      config = keptPart(found, request.redact ?? ((text) => text));
       cache.putConfig(request.imageId, config);
     }
     if (!result.wrongGuess) break;
   }
-  if (!config) throw new AnalysisError("the saved image has no image config");
+  if (!config) throw new AnalysisError("the saved image has no image config that lists its layers");
   const origins = layerOrigins(config);
   const layers = [];
   const entries = [];
@@ -91682,6 +91698,12 @@ async function analyzeImage(request) {
     work
   };
 }
+function keptPart(config, redact2) {
+  return {
+    rootfs: { diff_ids: config.rootfs?.diff_ids },
+    ...config.history ? { history: config.history.map((h) => h.created_by === void 0 ? h : { ...h, created_by: redact2(h.created_by) }) } : {}
+  };
+}
 function guessBySize(request, cache, usable) {
   const bySize = /* @__PURE__ */ new Map();
   for (const diffId of request.diffIds) {
@@ -91695,9 +91717,10 @@ function guessBySize(request, cache, usable) {
   };
 }
 var JSON_LIMIT = 64 * 1024 * 1024;
+var SNIFF_BYTES = 512;
 async function readSave(stream, request, plan) {
-  const imageHex = request.imageId.replace(/^sha256:/, "");
   const result = { layers: [], bytesRead: 0, wrongGuess: false };
+  const documents = /* @__PURE__ */ new Map();
   const archive = (0, import_tar_stream3.extract)();
   stream.on("error", (error) => archive.destroy(error));
   stream.pipe(archive);
@@ -91712,8 +91735,9 @@ async function readSave(stream, request, plan) {
         entry.resume();
         continue;
       }
-      if (name === `${imageHex}.json` || name === `blobs/sha256/${imageHex}`) {
-        result.config = JSON.parse((await readAll(entry, JSON_LIMIT)).toString("utf8"));
+      const legacyConfig = /^([0-9a-f]{64})\.json$/.exec(name);
+      if (legacyConfig) {
+        await readDocument(entry, size, `sha256:${legacyConfig[1]}`, documents);
       } else if (name.endsWith("/layer.tar")) {
         const guess = plan.guessBySize(size);
         const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, list: !guess, sizer: request.sizer });
@@ -91725,7 +91749,7 @@ async function readSave(stream, request, plan) {
           if (plan.knownLayer(digest)) entry.resume();
           else result.layers.push(await measureLayer(entry, size, { compress: request.compressed, list: true, sizer: request.sizer }));
         } else {
-          await measureUnknownBlob(entry, size, request, plan, result);
+          await readBlob(entry, size, digest, request, plan, result, documents);
         }
       } else {
         entry.resume();
@@ -91734,33 +91758,78 @@ async function readSave(stream, request, plan) {
   } finally {
     stream.destroy();
   }
+  result.config = configOf(request.imageId, documents, request.diffIds);
   return result;
 }
-async function measureUnknownBlob(entry, size, request, plan, result) {
+function configOf(imageId, documents, diffIds, depth = 0) {
+  const document2 = documents.get(imageId);
+  if (document2?.rootfs && sameIds(document2.rootfs.diff_ids, diffIds)) return document2;
+  if (depth < 3) {
+    const manifests = Array.isArray(document2?.manifests) ? document2.manifests : [];
+    const next = [document2?.config?.digest, ...manifests.map((m) => m?.digest)];
+    for (const digest of next) {
+      const found = digest ? configOf(digest, documents, diffIds, depth + 1) : void 0;
+      if (found) return found;
+    }
+  }
+  if (depth > 0) return void 0;
+  const configs = [...documents.values()].filter((d) => sameIds(d.rootfs?.diff_ids, diffIds));
+  return configs.length === 1 ? configs[0] : void 0;
+}
+function sameIds(a, b) {
+  return Array.isArray(a) && a.length === b.length && a.every((id, i) => id === b[i]);
+}
+async function readDocument(source, size, digest, documents) {
+  if (size > JSON_LIMIT) {
+    for await (const _ of source) ;
+    return;
+  }
+  try {
+    const value = JSON.parse((await readAll(source, JSON_LIMIT)).toString("utf8"));
+    if (value !== null && typeof value === "object") documents.set(digest, value);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+  }
+}
+async function readBlob(entry, size, digest, request, plan, result, documents) {
   const iterator = entry[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) return;
-  const head = first.value;
+  const gathered = [];
+  let length = 0;
+  let ended = false;
+  while (length < SNIFF_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    gathered.push(next.value);
+    length += next.value.length;
+  }
+  if (length === 0) return;
+  const head = Buffer.concat(gathered);
   const rest = {
     async *[Symbol.asyncIterator]() {
       yield head;
+      if (ended) return;
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
     }
   };
   if (head[0] === 31 && head[1] === 139) {
     const gunzip = createGunzip();
     const feeding = (async () => {
-      for await (const chunk of rest) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once("drain", r));
+      for await (const chunk of rest) if (!gunzip.write(chunk)) await once(gunzip, "drain");
       gunzip.end();
     })();
-    const facts = await measureLayer(gunzip, void 0, { compress: false, list: true });
-    await feeding;
+    feeding.catch((error) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
+    const [facts] = await Promise.all([measureLayer(gunzip, void 0, { compress: false, list: true }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       result.layers.push({ ...facts, compressedBytes: size });
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString("latin1") === "ustar") {
     const facts = await measureLayer(rest, size, { compress: request.compressed, list: true, sizer: request.sizer });
     if (request.diffIds.includes(facts.diffId)) result.layers.push(facts);
+  } else if (head[0] === 123) {
+    await readDocument(rest, size, digest, documents);
   } else {
     for await (const _ of rest) ;
   }
@@ -91816,7 +91885,8 @@ async function readLayers(engine, request) {
       diffIds: facts.layers,
       open: () => engine.saveImage(facts.id),
       cache: request.cache,
-      compressed: request.compressed
+      compressed: request.compressed,
+      redact: (text) => redact(text, request.secrets)
     });
   } catch (error) {
     return { sizeBytes: facts.sizeBytes, analysisError: `the image's layers could not be read: ${messageOf(error)}` };

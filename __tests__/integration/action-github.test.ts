@@ -256,6 +256,8 @@ describe('the two-workflow setup for forks', () => {
     expect(calls('pulls/list').map((r) => r.query)).toEqual([{ state: 'open', head: `${FORK_OWNER}:grow`, per_page: '100' }]);
     expect(ours().map((c) => c.body)).toEqual([measure.outputs.markdown]);
     expect(post.outputs.markdown).toBe(measure.outputs.markdown);
+    // Nothing the pipeline writes is lost on the way: the schema describes every field (extend it with the report).
+    expect(JSON.parse(readFileSync(post.outputs.report, 'utf8'))).toEqual(JSON.parse(readFileSync(measure.outputs.report, 'utf8')));
     expect(post.summary).toBe(measure.summary);
     expect(post.outputs.status).toBe('pass');
   });

@@ -115,6 +115,16 @@ describe('races and retried writes', () => {
     expect(fake.requests.filter((r) => r.operationId === 'issues/delete-comment').map((r) => r.status)).toEqual([204]);
   });
 
+  it('two racing runs with the same content also end with one comment, whichever removes the copy first', async () => {
+    const { fake } = await start();
+    fake.holdUntil('issues/list-comments', 2);
+    const results = await Promise.all([0, 1].map(() => upsertComment(octokitFor(fake), target, MARKER, body('same'))));
+    const left = fake.comments(OWNER, REPO, PR);
+    expect(left.map((c) => c.body)).toEqual([body('same')]);
+    expect(results.map((r) => r.id)).toEqual([left[0].id, left[0].id]);
+    expect(fake.requests.filter((r) => r.operationId === 'issues/update-comment')).toEqual([]);
+  });
+
   it('a create that GitHub applied but answered 502 is retried, and the copy it left is removed', async () => {
     const { fake, octokit } = await start();
     fake.serverErrorNext(1, { operationId: 'issues/create-comment', applied: true });

@@ -91,7 +91,8 @@ export async function upsertComment(octokit: Octokit, target: CommentTarget, mar
   // answered with a 5xx, then retried). Each racing run does the same, so one comment remains.
   const now = await ours(author);
   const keep = now[0];
-  if (!keep || now.length === 1) return { id: created.id, url: created.html_url, action: 'created', author, removed: [] };
+  // Alone (or everything gone since): done. Also when the racing run already removed ours as an exact copy.
+  if (!keep || (now.length === 1 && keep.id === created.id)) return { id: created.id, url: created.html_url, action: 'created', author, removed: [] };
   let action: UpsertResult['action'] = keep.id === created.id ? 'created' : 'unchanged';
   if (keep.body !== body) {
     await octokit.rest.issues.updateComment({ ...where, comment_id: keep.id, body });

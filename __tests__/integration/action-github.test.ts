@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sizeMeaning } from '../../src/pipeline.js';
 import type { Report } from '../../src/report/types.js';
 import { toolImageTags } from '../support/docker-cli.js';
 import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../support/github-api.js';
@@ -292,7 +293,7 @@ describe('the two-workflow setup for forks', () => {
     expect(body).not.toContain('evil.example');
     expect(body).not.toContain('<script>');
     expect(body).not.toContain('@everyone');
-    expect(body).toContain("Size: the engine's image size, uncompressed (sum of the layers on overlay2)");
+    expect(body).toContain(`Size: ${sizeMeaning({ serverVersion: '20.10.24', apiVersion: '1.41', storage: 'overlay2', containerdStore: false })}`);
     expect(body).toMatch(/\| ✅ \*\*single-stage\*\* +\| Size +\| +4\.00 MB \| +5\.00 MB \| +\+1\.00 MB \(\+25\.0%\) \|/);
     expect(JSON.parse(readFileSync(post.outputs.report, 'utf8'))).not.toHaveProperty('pwned');
   });
@@ -303,7 +304,7 @@ describe('the two-workflow setup for forks', () => {
     const post = await runAction(poster(file, forkRun()));
     expect(post.code).toBe(1);
     expect(lines(post, '::error::')).toHaveLength(1);
-    expect(post.stdout).toMatch(/^::error::report-from: ".*\/artifact\/image-size-report-default\.json" is not a valid image-size-report report \(schema version 1\): at \/variants\/1\/name, must match pattern .*\.$/m);
+    expect(post.stdout).toMatch(/^::error::report-from: ".*\/artifact\/image-size-report-default\.json" is not a valid image-size-report report \(schema version 2\): at \/variants\/1\/name, must match pattern .*\.$/m);
     expect(post.stderr).toBe('');
     expect(github.requests).toEqual([]);
   });

@@ -18,7 +18,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InputError } from '../errors.js';
-import type { Report } from './types.js';
+import { REPORT_SCHEMA_VERSION, type Report } from './types.js';
 
 /** Reports are a few kB per variant; 5 MB leaves room for hundreds of variants and layers. */
 export const MAX_REPORT_BYTES = 5_000_000;
@@ -35,8 +35,33 @@ const SIGNED_COUNT = { type: 'integer', minimum: -1_000_000, maximum: 1_000_000 
 /** Durations: up to a week. */
 const MS = { type: 'number', minimum: 0, maximum: 604_800_000 } as const;
 const SIGNED_MS = { type: 'number', minimum: -604_800_000, maximum: 604_800_000 } as const;
+/** A relative change: -100% at least, and any growth from a tiny base. */
+const RATIO_CHANGE = { type: 'number', minimum: -1, maximum: 1e12 } as const;
 
 const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required }) as const;
+const array = (items: unknown, maxItems: number) => ({ type: 'array', maxItems, items }) as const;
+/** A Dockerfile instruction as the image history records it: a RUN can be long, and a heredoc has newlines. */
+const INSTRUCTION = text(65_536);
+
+const LAYER_DETAIL = object(
+  {
+    diffId: { type: 'string', pattern: '^[a-z0-9]{1,16}:[0-9a-f]{32,128}$' },
+    instruction: INSTRUCTION,
+    sizeBytes: BYTES,
+    compressedBytes: BYTES,
+    fromBaseImage: { type: 'boolean' },
+  },
+  ['diffId', 'instruction', 'sizeBytes', 'fromBaseImage'],
+);
+
+const EFFICIENCY = object(
+  {
+    score: { type: 'number', minimum: 0, maximum: 1 },
+    wastedBytes: BYTES,
+    topWasted: array(object({ path: text(4096), bytes: BYTES, copies: COUNT }, ['path', 'bytes', 'copies']), 100),
+  },
+  ['score', 'wastedBytes', 'topWasted'],
+);
 
 const SIDE_RESULT = {
   type: 'object',
@@ -48,10 +73,19 @@ const SIDE_RESULT = {
         status: { const: 'built' },
         imageId: { type: 'string', pattern: '^[A-Za-z0-9:]{1,100}$' },
         sizeBytes: BYTES,
+        compressedBytes: BYTES,
+        engineSizeBytes: BYTES,
         layers: COUNT,
+        baseImageLayers: COUNT,
+        contentLayers: COUNT,
+        layerDetails: array(LAYER_DETAIL, 1000),
+        efficiency: EFFICIENCY,
+        analysisError: text(2000),
         buildMs: MS,
         steps: COUNT,
         cachedSteps: COUNT,
+        comparableBuildMs: MS,
+        cachedFromRun: COUNT,
       },
       ['status', 'imageId', 'sizeBytes', 'layers', 'buildMs', 'steps', 'cachedSteps'],
     ),
@@ -71,7 +105,7 @@ const SIDE_RESULT = {
 
 export const REPORT_SCHEMA = object(
   {
-    schemaVersion: { const: 1 },
+    schemaVersion: { const: REPORT_SCHEMA_VERSION },
     tool: object({ name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }, version: { type: 'string', pattern: '^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$' } }, ['name', 'version']),
     createdAt: text(64),
     engine: object(
@@ -101,8 +135,23 @@ export const REPORT_SCHEMA = object(
           head: SIDE_RESULT,
           base: SIDE_RESULT,
           change: object(
-            { sizeBytes: SIGNED_BYTES, sizeRatio: { type: 'number', minimum: -1, maximum: 1e12 }, layers: SIGNED_COUNT, buildMs: SIGNED_MS },
+            {
+              sizeBytes: SIGNED_BYTES,
+              sizeRatio: RATIO_CHANGE,
+              compressedBytes: SIGNED_BYTES,
+              compressedRatio: RATIO_CHANGE,
+              layers: SIGNED_COUNT,
+              wastedBytes: SIGNED_BYTES,
+              buildMs: SIGNED_MS,
+            },
             ['sizeBytes', 'layers', 'buildMs'],
+          ),
+          layerChanges: array(
+            object(
+              { kind: { enum: ['added', 'changed', 'removed'] }, instruction: INSTRUCTION, sizeBytes: SIGNED_BYTES, compressedBytes: SIGNED_BYTES, headBytes: BYTES },
+              ['kind', 'instruction', 'sizeBytes', 'headBytes'],
+            ),
+            1000,
           ),
         },
         ['name', 'dockerfile', 'context', 'stages', 'head'],
@@ -124,8 +173,8 @@ export const REPORT_SCHEMA = object(
       items: object(
         {
           variant: VARIANT_NAME,
-          budget: { enum: ['max-size', 'max-increase', 'max-layers', 'max-build-time', 'max-ratio'] },
-          quantity: { enum: ['bytes', 'percent', 'count', 'ms', 'ratio'] },
+          budget: { enum: ['max-size', 'max-increase', 'max-layers', 'max-build-time', 'max-ratio', 'min-efficiency', 'max-wasted'] },
+          quantity: { enum: ['bytes', 'percent', 'count', 'ms', 'ratio', 'score'] },
           limit: { type: 'number', minimum: -1e15, maximum: 1e15 },
           actual: { type: 'number', minimum: -1e15, maximum: 1e15 },
           of: VARIANT_NAME,
@@ -192,7 +241,12 @@ export function readUntrustedReport(file: string, setting: string): Report {
   if (errors) {
     const [first] = errors;
     const where = first?.instancePath ? `at ${first.instancePath}` : 'at the top level';
-    throw new InputError(`${what} is not a valid image-size-report report (schema version 1): ${where}, ${first?.message ?? 'invalid'}.`);
+    const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+    if (typeof data === 'object' && data !== null && !Array.isArray(data) && version !== REPORT_SCHEMA_VERSION) {
+      const was = typeof version === 'number' && Number.isInteger(version) ? `version ${version}` : 'no known version';
+      throw new InputError(`${what} is a report of ${was}, and this action posts reports of version ${REPORT_SCHEMA_VERSION}: use the same version of image-size-report in the workflow that measures and in the one that posts.`);
+    }
+    throw new InputError(`${what} is not a valid image-size-report report (schema version ${REPORT_SCHEMA_VERSION}): ${where}, ${first?.message ?? 'invalid'}.`);
   }
   return data as Report;
 }

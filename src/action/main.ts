@@ -1,6 +1,7 @@
 /**
  * The GitHub Action: read the inputs, run the pipeline, and publish the result everywhere it belongs (JSON
- * report, outputs, job summary, pull-request comment), then pass or fail the step.
+ * report, outputs, job summary, pull-request comment), then pass or fail the step. With `report-from`, it
+ * builds nothing and posts a report an untrusted run saved (the workflow_run half of the setup for forks).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';

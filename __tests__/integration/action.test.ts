@@ -199,7 +199,7 @@ describe('on a pull request from a fork', () => {
     const run = await runAction(opts);
     expect(run.code).toBe(0);
     const warnings = run.stdout.split('\n').filter((l) => l.startsWith('::warning::'));
-    expect(warnings).toEqual([expect.stringMatching(/comes from a fork and its token is read-only/)]);
+    expect(warnings).toEqual([expect.stringMatching(/comes from a fork, so GitHub gives this workflow a read-only token/)]);
     expect(run.summary).toContain('## Image size report');
     expect(existsSync(run.outputs.report)).toBe(true);
     expect(github.comments(OWNER, REPO, PR)).toEqual([]);

@@ -98,7 +98,35 @@ export interface FakeGitHubOptions {
   userLogin?: string;
   /** Like a fork PR token: POST/PATCH/PUT/DELETE answer 403 "Resource not accessible by integration". */
   readOnly?: boolean;
+  /**
+   * For 'installation' tokens: the GitHub App whose installation token this is. Default 'github-actions'
+   * (GITHUB_TOKEN); e.g. 'size-bot' makes comments authored by `size-bot[bot]` (type Bot), as a GitHub App's
+   * installation token does. GET /user answers 403 either way.
+   */
+  appSlug?: string;
 }
+
+/** A fault to answer with instead of the real answer (the request is still validated, and has no effect). */
+export interface Fault {
+  status: number;
+  /** The `message` of the basic-error body; default the HTTP reason phrase. */
+  message?: string;
+  documentationUrl?: string;
+  /** Extra response headers (they override the fake's rate-limit headers). */
+  headers?: Record<string, string>;
+  /** Only requests of this operation (operationId, e.g. 'issues/create-comment') take the fault. */
+  operationId?: string;
+  /**
+   * The request takes effect anyway, and only its answer is the fault: a gateway that gave up after GitHub
+   * applied the write (so a client that retries it writes twice).
+   */
+  applied?: boolean;
+}
+
+/** GitHub's message for a secondary rate limit (REST API docs, "Rate limits for the REST API"). */
+export const SECONDARY_RATE_LIMIT_MESSAGE =
+  'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ';
+const RATE_LIMIT_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
 
 export interface FakeGitHub {
   /** e.g. http://127.0.0.1:43123 */
@@ -122,8 +150,32 @@ export interface FakeGitHub {
     body: string,
     author?: { login: string; id?: number; type?: 'Bot' | 'User' },
   ): FakeComment;
-  /** The next `count` requests answer with `status` (body {"message": message}). */
-  failNext(count: number, status: number, message?: string): void;
+  /**
+   * Fault injection. The next `count` requests (of `fault.operationId` only, when given) answer with the
+   * fault instead (body {"message", "documentation_url", "status"}); they are validated but have no effect.
+   * Calls queue up: faults are taken in the order they were added.
+   */
+  failNext(count: number, status: number, message?: string, fault?: Omit<Fault, 'status' | 'message'>): void;
+  /** The next `count` requests (of `operationId`, when given) answer 5xx (default 502 Bad Gateway). */
+  serverErrorNext(count: number, options?: { status?: number; operationId?: string; applied?: boolean }): void;
+  /**
+   * The next `count` requests (of `operationId`, when given) hit a secondary rate limit: 403 (or 429) with
+   * GitHub's message and, unless `retryAfter` is null, a `retry-after` header (seconds, default 1).
+   */
+  secondaryRateLimitNext(count: number, options?: { retryAfter?: number | null; status?: 403 | 429; operationId?: string }): void;
+  /**
+   * The next `count` requests (of `operationId`, when given) find the primary rate limit exhausted: 403 with
+   * "API rate limit exceeded", x-ratelimit-remaining: 0 and x-ratelimit-reset `resetInSeconds` from now.
+   */
+  primaryRateLimitNext(count: number, options?: { resetInSeconds?: number; operationId?: string }): void;
+  /**
+   * A barrier, to make races happen on purpose: the answers to the next `count` requests of `operationId`
+   * are held back until all `count` have arrived, then sent together (each answer is computed when its
+   * request arrives). After `timeoutMs` (default 20 s) they are released anyway and a rejection is recorded.
+   */
+  holdUntil(operationId: string, count: number, timeoutMs?: number): void;
+  /** Pull requests: GET /repos/{owner}/{repo}/pulls answers from these (state, head, base filters). */
+  seedPullRequest(owner: string, repo: string, pullRequest: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -648,6 +700,21 @@ function makeUser(apiUrl: string, login: string, id: number, type: 'Bot' | 'User
   };
 }
 
+/**
+ * The REST API's `pull-request-simple` (what GET /repos/{owner}/{repo}/pulls lists) from a webhook payload's
+ * `pull_request`: the properties the REST schema describes, those webhooks lack filled as GitHub does.
+ */
+function restPullRequest(d: Description, webhook: Record<string, unknown>): Record<string, any> {
+  const schema = d.doc.components.schemas['pull-request-simple'] as JsonObject;
+  const source = structuredClone(webhook) as Record<string, any>;
+  const out: Record<string, any> = {};
+  for (const name of Object.keys(schema.properties)) if (name in source) out[name] = source[name];
+  out.auto_merge ??= null;
+  out.labels ??= [];
+  out.draft ??= false;
+  return out;
+}
+
 function repoKey(owner: string, repo: string): string {
   return `${owner.toLowerCase()}/${repo.toLowerCase()}`;
 }
@@ -688,13 +755,53 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const rejections: string[] = [];
   const byId = new Map<number, StoredComment>();
   let nextCommentId = 2_100_000_001;
-  let failures: { remaining: number; status: number; message?: string } | undefined;
+  const faults: Array<Fault & { remaining: number }> = [];
+  const holds: Array<{ operationId: string; count: number; timeoutMs: number; waiting: Array<() => void>; timer?: NodeJS.Timeout }> = [];
+  const pulls = new Map<string, Record<string, any>[]>();
+  const appSlug = opts.appSlug ?? 'github-actions';
   let rateRemaining = 5000;
   const rateReset = Math.floor(Date.now() / 1000) + 3600;
   let baseUrl = '';
 
   const tokenIdentity = (): { login: string; id: number; type: 'Bot' | 'User' } =>
-    tokenKind === 'installation' ? ACTIONS_BOT : { login: userLogin, id: idForLogin(userLogin), type: 'User' };
+    tokenKind === 'user'
+      ? { login: userLogin, id: idForLogin(userLogin), type: 'User' }
+      : appSlug === 'github-actions'
+        ? ACTIONS_BOT
+        : { login: `${appSlug}[bot]`, id: idForLogin(`${appSlug}[bot]`), type: 'Bot' };
+
+  function takeFault(operationId: string | undefined): Fault | undefined {
+    const i = faults.findIndex((f) => f.operationId === undefined || f.operationId === operationId);
+    if (i < 0) return undefined;
+    const fault = faults[i]!;
+    if (--fault.remaining <= 0) faults.splice(i, 1);
+    return fault;
+  }
+
+  function addFault(count: number, fault: Fault): void {
+    if (count > 0) faults.push({ ...fault, remaining: count });
+  }
+
+  /** Resolves when the barrier for this operation (if any) opens. */
+  function barrier(operationId: string | undefined, label: string): Promise<void> | undefined {
+    const hold = holds.find((h) => h.operationId === operationId && h.waiting.length < h.count);
+    if (!hold) return undefined;
+    return new Promise<void>((resolve) => {
+      hold.waiting.push(resolve);
+      const open = () => {
+        clearTimeout(hold.timer);
+        holds.splice(holds.indexOf(hold), 1);
+        for (const release of hold.waiting) release();
+      };
+      if (hold.waiting.length === hold.count) open();
+      else if (hold.waiting.length === 1) {
+        hold.timer = setTimeout(() => {
+          rejections.push(`holdUntil(${hold.operationId}, ${hold.count}) timed out with ${hold.waiting.length} request(s) held, the last ${label}`);
+          open();
+        }, hold.timeoutMs);
+      }
+    });
+  }
 
   function createComment(owner: string, repo: string, issueNumber: number, body: string, author: { login: string; id: number; type: 'Bot' | 'User' }): FakeComment {
     const id = nextCommentId++;
@@ -792,6 +899,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         byId.delete(s.comment.id);
         return { status: 204 };
       }
+      case 'pulls/list': {
+        let all = (pulls.get(repoKey(p.owner!, p.repo!)) ?? []).slice().sort((a, b) => b.number - a.number);
+        const state = query.state ?? 'open';
+        if (state !== 'all') all = all.filter((pr) => pr.state === state);
+        if (query.head) all = all.filter((pr) => String(pr.head?.label).toLowerCase() === query.head!.toLowerCase());
+        if (query.base) all = all.filter((pr) => pr.base?.ref === query.base);
+        const perPage = Math.min(100, Math.max(1, query.per_page !== undefined ? Number(query.per_page) : 30));
+        const page = Math.max(1, query.page !== undefined ? Number(query.page) : 1);
+        const last = Math.max(1, Math.ceil(all.length / perPage));
+        const headers: Record<string, string> = {};
+        const link = linkHeader(`${baseUrl}/repos/${p.owner}/${p.repo}/pulls`, query, page, last);
+        if (link) headers.link = link;
+        return { status: 200, body: all.slice((page - 1) * perPage, page * perPage), headers };
+      }
       case 'users/get-authenticated': {
         if (tokenKind === 'installation') return basicError(403, 'Resource not accessible by integration', op.docsUrl);
         const example = structuredClone(d.doc.components.examples['private-user'].value) as JsonObject;
@@ -832,10 +953,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     rawBody: string,
     body: unknown,
     bodyParseError: boolean,
-    failing: boolean,
     recorded: RecordedRequest,
     reject: (why: string) => void,
-  ): { reply: Reply; op?: Operation } {
+  ): { reply: Reply; op?: Operation; fault?: Fault } {
     if (!headers['user-agent']) {
       reject('missing User-Agent header (GitHub answers 403 to requests without one)');
       return {
@@ -932,15 +1052,16 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       reject(`unexpected request body (the operation takes none): ${JSON.stringify(rawBody.slice(0, 200))}`);
     }
 
-    // failNext(): the request was validated (rejections recorded) but must have no effect.
-    if (failing) return { reply: { status: 0 }, op };
+    // Fault injection: the request was validated (rejections recorded) but must have no effect.
+    const fault = takeFault(op.operationId);
+    if (fault && !fault.applied) return { reply: { status: 0 }, op, fault };
 
     if (readOnly && m !== 'get' && m !== 'head') {
       const reply = basicError(403, 'Resource not accessible by integration', op.docsUrl);
       reply.headers = { 'x-accepted-github-permissions': 'issues=write; pull_requests=write' };
-      return { reply, op };
+      return { reply, op, ...(fault ? { fault } : {}) };
     }
-    return { reply: handle(op, match.pathParams, query, body), op };
+    return { reply: handle(op, match.pathParams, query, body), op, ...(fault ? { fault } : {}) };
   }
 
   function send(res: ServerResponse, status: number, wire: unknown, extra: Record<string, string> = {}): void {
@@ -998,17 +1119,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     const label = `${method} ${url.pathname}${url.search}`;
     const reject = (why: string) => rejections.push(`${label}${recorded.operationId ? ` (${recorded.operationId})` : ''}: ${why}`);
 
-    let failure: { status: number; message?: string } | undefined;
-    if (failures && failures.remaining > 0) {
-      failures.remaining--;
-      failure = { status: failures.status, ...(failures.message !== undefined ? { message: failures.message } : {}) };
-      if (failures.remaining === 0) failures = undefined;
-    }
-
     let reply: Reply;
     let op: Operation | undefined;
+    let failure: Fault | undefined;
     try {
-      ({ reply, op } = dispatch(method, url.pathname, query, queryKeys, req.headers, rawBody, body, bodyParseError, !!failure, recorded, (why) => {
+      ({ reply, op, fault: failure } = dispatch(method, url.pathname, query, queryKeys, req.headers, rawBody, body, bodyParseError, recorded, (why) => {
         reject(why);
       }));
       if (op) recorded.operationId = op.operationId;
@@ -1020,7 +1135,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const { status, message } = failure;
       reply = {
         status,
-        body: { message: message ?? STATUS_CODES[status] ?? 'Error', documentation_url: DOCS_ROOT, status: String(status) },
+        body: { message: message ?? STATUS_CODES[status] ?? 'Error', documentation_url: failure.documentationUrl ?? DOCS_ROOT, status: String(status) },
+        ...(failure.headers ? { headers: failure.headers } : {}),
         skipResponseValidation: true,
       };
     }
@@ -1037,6 +1153,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       wire = { message: `fake server bug: ${problem}`, documentation_url: DOCS_ROOT, status: '500' };
     }
     recorded.status = reply.status;
+    await barrier(op?.operationId, label);
     send(res, reply.status, wire, reply.headers);
   }
 
@@ -1075,8 +1192,40 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         : tokenIdentity();
       return structuredClone(createComment(owner, repo, issueNumber, body, who));
     },
-    failNext(count, status, message) {
-      failures = count > 0 ? { remaining: count, status, ...(message !== undefined ? { message } : {}) } : undefined;
+    failNext(count, status, message, fault) {
+      addFault(count, { ...fault, status, ...(message !== undefined ? { message } : {}) });
+    },
+    serverErrorNext(count, options = {}) {
+      addFault(count, { status: options.status ?? 502, ...(options.operationId ? { operationId: options.operationId } : {}), ...(options.applied ? { applied: true } : {}) });
+    },
+    secondaryRateLimitNext(count, options = {}) {
+      const retryAfter = options.retryAfter === undefined ? 1 : options.retryAfter;
+      addFault(count, {
+        status: options.status ?? 403,
+        message: `${SECONDARY_RATE_LIMIT_MESSAGE}${requestId()}.`,
+        documentationUrl: `${RATE_LIMIT_DOCS}#about-secondary-rate-limits`,
+        ...(retryAfter === null ? {} : { headers: { 'retry-after': String(retryAfter) } }),
+        ...(options.operationId ? { operationId: options.operationId } : {}),
+      });
+    },
+    primaryRateLimitNext(count, options = {}) {
+      const reset = Math.floor(Date.now() / 1000) + (options.resetInSeconds ?? 3600);
+      addFault(count, {
+        status: 403,
+        message: 'API rate limit exceeded for installation ID 12345678.',
+        documentationUrl: `${RATE_LIMIT_DOCS}#about-the-primary-rate-limit`,
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '5000', 'x-ratelimit-reset': String(reset) },
+        ...(options.operationId ? { operationId: options.operationId } : {}),
+      });
+    },
+    holdUntil(operationId, count, timeoutMs = 20_000) {
+      holds.push({ operationId, count, timeoutMs, waiting: [] });
+    },
+    seedPullRequest(owner, repo, pullRequest) {
+      const key = repoKey(owner, repo);
+      const list = (pulls.get(key) ?? []).filter((pr) => pr.number !== pullRequest.number);
+      list.push(restPullRequest(d, pullRequest));
+      pulls.set(key, list);
     },
     close() {
       return new Promise<void>((resolve, reject) => {

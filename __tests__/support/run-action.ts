@@ -26,6 +26,8 @@ export interface ActionRunOptions {
   token: string;
   sha: string;
   runId?: string;
+  /** Extra environment, e.g. the retry test clock (IMAGE_SIZE_REPORT_TEST_RETRY_SECOND_MS). */
+  env?: Record<string, string>;
 }
 
 export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
@@ -61,6 +63,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     RUNNER_TEMP: runnerTemp,
     // github-token has a default in action.yml, so the runner always passes it.
     'INPUT_GITHUB-TOKEN': options.token,
+    ...options.env,
   };
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
 

@@ -162,3 +162,73 @@ export function pushPayload(opts: { owner: string; repo: string; ref: string; af
   }
   return payload;
 }
+
+/**
+ * A REAL `workflow_run` event payload (the `completed` example that links a pull request), deep-copied, for a
+ * run of the workflow `workflowPath` that ran on `event` at headSha of headBranch. With `pullRequest`, the run
+ * is linked to that pull request as GitHub links same-repository pull requests (`workflow_run.pull_requests`);
+ * with `fork: true` the head repository is FORK_OWNER's fork and `pull_requests` is empty, as GitHub sends it
+ * for pull requests from forks.
+ */
+export function workflowRunPayload(opts: {
+  owner: string;
+  repo: string;
+  runId?: number;
+  headSha: string;
+  headBranch: string;
+  event?: string;
+  conclusion?: 'success' | 'failure';
+  pullRequest?: { number: number; baseRef: string; baseSha: string };
+  fork?: boolean;
+  workflowPath?: string;
+}): Record<string, unknown> {
+  const example = examplesOf('workflow_run').find((x) => x.action === 'completed' && x.workflow_run.pull_requests.length > 0);
+  if (!example) throw new Error('@octokit/webhooks-examples has no completed workflow_run example with a pull request');
+  const payload = structuredClone(example);
+  const run = payload.workflow_run as JsonObject;
+  const oldFullName = String(payload.repository.full_name);
+  retargetRepository(payload.repository, opts.owner, opts.repo);
+  retargetRepository(run.repository, opts.owner, opts.repo);
+  replaceInStrings(payload, new RegExp(escapeRegExp(oldFullName), 'g'), `${opts.owner}/${opts.repo}`);
+  const repoId = Number(payload.repository.id);
+  run.repository.id = repoId;
+
+  const headRepo = run.head_repository as JsonObject;
+  if (opts.fork) {
+    retargetRepository(headRepo, FORK_OWNER, opts.repo);
+    headRepo.fork = true;
+    headRepo.id = repoId + 1;
+    headRepo.owner.id = 424242;
+    headRepo.owner.type = 'User';
+  } else {
+    retargetRepository(headRepo, opts.owner, opts.repo);
+    headRepo.fork = false;
+    headRepo.id = repoId;
+  }
+  const runId = opts.runId ?? 30433642;
+  const repoRef = { id: repoId, url: `https://api.github.com/repos/${opts.owner}/${opts.repo}`, name: opts.repo };
+  run.pull_requests =
+    opts.pullRequest && !opts.fork
+      ? [
+          {
+            url: `https://api.github.com/repos/${opts.owner}/${opts.repo}/pulls/${opts.pullRequest.number}`,
+            id: 279147437,
+            number: opts.pullRequest.number,
+            head: { ref: opts.headBranch, sha: opts.headSha, repo: repoRef },
+            base: { ref: opts.pullRequest.baseRef, sha: opts.pullRequest.baseSha, repo: repoRef },
+          },
+        ]
+      : [];
+  run.id = runId;
+  run.event = opts.event ?? 'pull_request';
+  run.status = 'completed';
+  run.conclusion = opts.conclusion ?? 'success';
+  run.head_sha = opts.headSha;
+  run.head_branch = opts.headBranch;
+  run.path = opts.workflowPath ?? '.github/workflows/image-size.yml';
+  run.head_commit.id = opts.headSha;
+  for (const key of ['url', 'html_url', 'jobs_url', 'logs_url', 'artifacts_url', 'cancel_url', 'rerun_url']) {
+    if (typeof run[key] === 'string') run[key] = run[key].replace(/\/runs\/\d+/, `/runs/${runId}`);
+  }
+  return payload;
+}

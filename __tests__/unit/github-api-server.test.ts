@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getOctokit } from '@actions/github';
 import { startFakeGitHub, responseSchemaProblem } from '../support/github-api.js';
 import type { FakeGitHub, FakeGitHubOptions } from '../support/github-api.js';
-import { pullRequestPayload, pushPayload, FORK_OWNER } from '../support/webhook-payloads.js';
+import { pullRequestPayload, pushPayload, workflowRunPayload, FORK_OWNER } from '../support/webhook-payloads.js';
 
 const OWNER = 'acme';
 const REPO = 'widgets';
@@ -272,6 +272,102 @@ describe('fake GitHub REST API', () => {
     expect(fake.rejections).toEqual([]);
   });
 
+  it('injects faults per operation, in the order they were added, and can let a write take effect anyway', async () => {
+    const fake = await start();
+    const octokit = octokitFor(fake);
+    const args = { owner: OWNER, repo: REPO, issue_number: PR };
+    fake.failNext(1, 500, undefined, { operationId: 'issues/create-comment' });
+    fake.serverErrorNext(1, { status: 504, operationId: 'issues/create-comment', applied: true });
+    expect(await statusOf(octokit.rest.issues.listComments(args))).toBe(-1); // not that operation: untouched
+    expect(await statusOf(octokit.rest.issues.createComment({ ...args, body: 'a' }))).toBe(500);
+    expect(fake.comments(OWNER, REPO, PR)).toHaveLength(0);
+    expect(await statusOf(octokit.rest.issues.createComment({ ...args, body: 'b' }))).toBe(504);
+    expect(fake.comments(OWNER, REPO, PR).map((c) => c.body)).toEqual(['b']); // applied, though the answer was 504
+    expect(fake.requests.map((r) => r.status)).toEqual([200, 500, 504]);
+    // Faults still validate the request: a bad one is recorded as a rejection.
+    fake.serverErrorNext(1);
+    await raw(fake, `/repos/${OWNER}/${REPO}/issues/${PR}/comments`, { method: 'POST', body: JSON.stringify({ text: 'no body' }) });
+    expect(fake.rejections).toEqual([expect.stringContaining("must have required property 'body'")]);
+    fake.rejections.length = 0;
+  });
+
+  it('answers a secondary rate limit as GitHub does: 403 or 429, its message, retry-after, and no effect', async () => {
+    const fake = await start();
+    fake.secondaryRateLimitNext(1, { retryAfter: 30 });
+    fake.secondaryRateLimitNext(1, { status: 429, retryAfter: null });
+    const post = () => raw(fake, `/repos/${OWNER}/${REPO}/issues/${PR}/comments`, { method: 'POST', body: JSON.stringify({ body: 'x' }) });
+    const first = await post();
+    expect(first.status).toBe(403);
+    expect(first.headers.get('retry-after')).toBe('30');
+    const body = (await first.json()) as { message: string; documentation_url: string };
+    expect(body.message).toMatch(/^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\..*request ID [0-9A-F:]+\.$/);
+    expect(body.documentation_url).toMatch(/secondary-rate-limits$/);
+    expect(responseSchemaProblem('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', 403, body)).toBeUndefined();
+    const second = await post();
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).toBeNull();
+    expect(fake.comments(OWNER, REPO, PR)).toEqual([]);
+    expect((await post()).status).toBe(201);
+  });
+
+  it('answers an exhausted primary rate limit with x-ratelimit-remaining: 0 and the reset time', async () => {
+    const fake = await start();
+    fake.primaryRateLimitNext(1, { resetInSeconds: 120 });
+    const res = await raw(fake, `/repos/${OWNER}/${REPO}/issues/${PR}/comments`);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(Number(res.headers.get('x-ratelimit-reset')) - Date.now() / 1000).toBeGreaterThan(100);
+    expect(((await res.json()) as { message: string }).message).toMatch(/^API rate limit exceeded/);
+  });
+
+  it('holds answers until the expected number of requests arrived, and reports a barrier that never filled', async () => {
+    const fake = await start();
+    fake.holdUntil('issues/list-comments', 2);
+    const octokit = octokitFor(fake);
+    const args = { owner: OWNER, repo: REPO, issue_number: PR };
+    const firstList = octokit.rest.issues.listComments(args);
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(1));
+    // The first listing is held; a comment created meanwhile is not in it (its answer was computed on arrival).
+    await octokit.rest.issues.createComment({ ...args, body: 'created while the first listing waits' });
+    const secondList = octokit.rest.issues.listComments(args);
+    const [a, b] = await Promise.all([firstList, secondList]);
+    expect(a.data).toHaveLength(0);
+    expect(b.data).toHaveLength(1);
+    expect(fake.rejections).toEqual([]);
+
+    fake.holdUntil('issues/list-comments', 2, 50);
+    expect((await octokit.rest.issues.listComments(args)).data).toHaveLength(1); // released by the time-out
+    expect(fake.rejections).toEqual([expect.stringMatching(/holdUntil\(issues\/list-comments, 2\) timed out with 1 request/)]);
+    fake.rejections.length = 0;
+  });
+
+  it('lists seeded pull requests as REST pull-request-simple objects, filtered by state, head and base', async () => {
+    const fake = await start();
+    const sameRepo = pullRequestPayload({ owner: OWNER, repo: REPO, number: 5, baseSha: 'a'.repeat(40), headSha: 'b'.repeat(40), headRef: 'feature' }) as any;
+    const fromFork = pullRequestPayload({ owner: OWNER, repo: REPO, number: 6, baseSha: 'a'.repeat(40), headSha: 'c'.repeat(40), headRef: 'feature', fork: true }) as any;
+    fake.seedPullRequest(OWNER, REPO, sameRepo.pull_request);
+    fake.seedPullRequest(OWNER, REPO, fromFork.pull_request);
+    const octokit = octokitFor(fake);
+    const list = async (q: Record<string, string>) =>
+      (await octokit.rest.pulls.list({ owner: OWNER, repo: REPO, ...q })).data.map((p) => [p.number, p.head.sha.slice(0, 1), p.head.repo?.full_name]);
+    expect(await list({})).toEqual([
+      [6, 'c', `${FORK_OWNER}/${REPO}`],
+      [5, 'b', `${OWNER}/${REPO}`],
+    ]);
+    expect(await list({ head: `${FORK_OWNER}:feature` })).toEqual([[6, 'c', `${FORK_OWNER}/${REPO}`]]);
+    expect(await list({ head: `${OWNER}:feature`, base: sameRepo.pull_request.base.ref })).toEqual([[5, 'b', `${OWNER}/${REPO}`]]);
+    expect(await list({ state: 'closed' })).toEqual([]);
+    expect(fake.rejections).toEqual([]);
+  });
+
+  it('authors an App installation token\'s comments as <app-slug>[bot], and still answers 403 on GET /user', async () => {
+    const fake = await start({ appSlug: 'size-bot' });
+    const octokit = octokitFor(fake);
+    expect(await statusOf(octokit.rest.users.getAuthenticated())).toBe(403);
+    const { data } = await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: PR, body: 'hi' });
+    expect(data.user).toMatchObject({ login: 'size-bot[bot]', type: 'Bot', html_url: 'https://github.com/apps/size-bot' });
+  });
+
   it('checks response bodies against the description (OpenAPI 3.0 nullable included)', async () => {
     const fake = await start();
     const good = fake.seedComment(OWNER, REPO, PR, 'x', { login: 'someone', type: 'User' });
@@ -341,5 +437,27 @@ describe('webhook payloads', () => {
     expect(payload.pusher).toEqual(expect.objectContaining({ name: expect.any(String) }));
     expect(payload.commits.length).toBeGreaterThan(0);
     expect(payload.compare).toContain(`${OWNER}/${REPO}/compare/`);
+  });
+
+  it('workflowRunPayload links a same-repository pull request, and leaves pull_requests empty for a fork', () => {
+    const same = workflowRunPayload({ owner: OWNER, repo: REPO, runId: 99, headSha: 'e'.repeat(40), headBranch: 'feature', pullRequest: { number: 5, baseRef: 'main', baseSha: 'a'.repeat(40) } }) as any;
+    expect(same.action).toBe('completed');
+    expect(same.repository.full_name).toBe(`${OWNER}/${REPO}`);
+    expect(same.workflow_run).toMatchObject({
+      id: 99,
+      event: 'pull_request',
+      status: 'completed',
+      head_sha: 'e'.repeat(40),
+      head_branch: 'feature',
+      head_repository: { full_name: `${OWNER}/${REPO}`, fork: false },
+      repository: { full_name: `${OWNER}/${REPO}`, id: same.repository.id },
+      pull_requests: [{ number: 5, head: { sha: 'e'.repeat(40), ref: 'feature', repo: { id: same.repository.id } }, base: { ref: 'main', repo: { id: same.repository.id } } }],
+    });
+    expect(same.workflow_run.url).toMatch(/\/actions\/runs\/99$/);
+    expect(same.workflow).toBeDefined();
+
+    const fork = workflowRunPayload({ owner: OWNER, repo: REPO, headSha: 'e'.repeat(40), headBranch: 'main', pullRequest: { number: 5, baseRef: 'main', baseSha: 'a'.repeat(40) }, fork: true }) as any;
+    expect(fork.workflow_run.pull_requests).toEqual([]);
+    expect(fork.workflow_run.head_repository).toMatchObject({ full_name: `${FORK_OWNER}/${REPO}`, fork: true, owner: { login: FORK_OWNER } });
   });
 });

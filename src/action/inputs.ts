@@ -36,3 +36,37 @@ export function readActionSettings(env: NodeJS.ProcessEnv = process.env): Action
   if (file) core.info(`Settings read from ${path.relative(workspace, file) || file}, with the workflow's inputs laid over them.`);
   return { settings, workingDirectory, token: core.getInput('github-token'), configFile: file };
 }
+
+/**
+ * Inputs that only the workflow may set, never the config file: the config file comes from the checked-out
+ * code, which on a pull request the pull request's author writes. These decide what the run trusts.
+ */
+export interface TrustInputs {
+  /** Post the comment from this report file instead of building (the workflow_run half of the fork setup). */
+  reportFrom?: string;
+  /** What a comment that cannot be posted does to the step; undefined means the mode's default. */
+  commentFailure?: 'fail' | 'warn';
+  /** Build even on pull_request_target. */
+  allowPullRequestTarget: boolean;
+}
+
+export function readTrustInputs(): TrustInputs {
+  const reportFrom = core.getInput('report-from') || undefined;
+  const failure = core.getInput('comment-failure');
+  if (failure && failure !== 'fail' && failure !== 'warn') {
+    throw new InputError(`comment-failure: "${failure}" is not accepted. Use fail (the step fails when the comment cannot be posted) or warn (it only warns).`);
+  }
+  return {
+    ...(reportFrom ? { reportFrom } : {}),
+    ...(failure ? { commentFailure: failure as 'fail' | 'warn' } : {}),
+    allowPullRequestTarget: booleanInput('allow-pull-request-target') ?? false,
+  };
+}
+
+function booleanInput(name: string): boolean | undefined {
+  const value = core.getInput(name);
+  if (value === '') return undefined;
+  if (['true', 'True', 'TRUE'].includes(value)) return true;
+  if (['false', 'False', 'FALSE'].includes(value)) return false;
+  throw new InputError(`${name}: "${value}" is not accepted. Use true or false.`);
+}

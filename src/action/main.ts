@@ -1,6 +1,7 @@
 /**
  * The GitHub Action: read the inputs, run the pipeline, and publish the result everywhere it belongs (JSON
- * report, outputs, job summary, pull-request comment), then pass or fail the step.
+ * report, outputs, job summary, pull-request comment), then pass or fail the step. With `report-from`, it
+ * builds nothing and posts a report an untrusted run saved (the workflow_run half of the setup for forks).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,8 +10,10 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { DockerEngine } from '../docker/engine.js';
 import { InputError, isUserError, messageOf } from '../errors.js';
-import { createOctokit, upsertComment } from '../github/comment.js';
-import { currentCommit, eventName, pullRequest, pushedFrom, type PullRequestInfo } from '../github/event.js';
+import { upsertComment } from '../github/comment.js';
+import { currentCommit, eventName, pullRequest, pushedFrom, repository, repositoryId, workflowRun, type PullRequestInfo } from '../github/event.js';
+import { createOctokit, RETRY } from '../github/octokit.js';
+import { pullRequestsOfRun } from '../github/workflow-run.js';
 import type { Logger } from '../measure/measure.js';
 import { failsRun } from '../judge/budgets.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
@@ -18,7 +21,9 @@ import { describeBreach } from '../render/format.js';
 import { COMMENT_LIMIT, commentMarker, renderMarkdown } from '../render/markdown.js';
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
-import { readActionSettings } from './inputs.js';
+import { readUntrustedReport } from '../report/untrusted-report.js';
+import { readActionSettings, readTrustInputs, type TrustInputs } from './inputs.js';
+import { untrustedReportForComment } from './untrusted.js';
 
 /**
  * Run `fn` with workflow commands off: between stop-commands markers the runner does not act on `::command::`
@@ -43,34 +48,9 @@ const actionsLogger: Logger = {
 
 export async function run(): Promise<void> {
   try {
-    const { settings, workingDirectory, token } = readActionSettings();
-    const pr = pullRequest();
-    const report = await createReport({
-      settings,
-      workingDirectory,
-      engine: new DockerEngine(),
-      baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
-      head: currentCommit(),
-      runId: runId(),
-      log: actionsLogger,
-      tempDirectory: process.env.RUNNER_TEMP || undefined,
-    });
-
-    const marker = commentMarker(settings.commentKey);
-    const headLabel = pr ? 'This PR' : 'This commit';
-    const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel }));
-    await withoutCommands(() => core.info(renderText(report, headLabel)));
-    const reportFile = writeReport(report, settings.reportFile, workingDirectory, settings.commentKey);
-    core.setOutput('report', reportFile);
-    core.setOutput('markdown', markdown);
-    core.setOutput('status', report.status);
-    await writeSummary(markdown);
-
-    const wantComment = settings.comment === true || (settings.comment === 'auto' && pr !== undefined);
-    if (wantComment && !pr) core.info('comment is on, but this run is not for a pull request: nothing to comment on.');
-    if (wantComment && pr) await postComment(token, pr, marker, markdown);
-
-    conclude(report, settings.failOnBudget);
+    const trust = readTrustInputs();
+    if (trust.reportFrom) await postReportFile(trust.reportFrom, trust);
+    else await buildAndReport(trust);
   } catch (error) {
     if (isUserError(error)) {
       core.setFailed(error.message);
@@ -79,6 +59,103 @@ export async function run(): Promise<void> {
       core.setFailed(`image-size-report stopped on an unexpected error: ${messageOf(error)}`);
     }
   }
+}
+
+/** The usual mode: build and measure this change (and its base), publish the report, pass or fail the step. */
+async function buildAndReport(trust: TrustInputs): Promise<void> {
+  refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
+  const { settings, workingDirectory, token } = readActionSettings();
+  const pr = pullRequest();
+  const report = await createReport({
+    settings,
+    workingDirectory,
+    engine: new DockerEngine(),
+    baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
+    head: currentCommit(),
+    runId: runId(),
+    log: actionsLogger,
+    tempDirectory: process.env.RUNNER_TEMP || undefined,
+  });
+
+  const marker = commentMarker(settings.commentKey);
+  const headLabel = pr ? 'This PR' : 'This commit';
+  const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel }));
+  await withoutCommands(() => core.info(renderText(report, headLabel)));
+  await publish(report, markdown, settings.reportFile, workingDirectory, settings.commentKey);
+
+  const wantComment = settings.comment === true || (settings.comment === 'auto' && pr !== undefined);
+  if (wantComment && !pr) core.info('comment is on, but this run is not for a pull request: nothing to comment on.');
+  if (wantComment && pr) {
+    await postComment(token, pr, [pr.number], marker, markdown, trust.commentFailure ?? 'warn', pr.fromFork);
+  }
+
+  conclude(report, settings.failOnBudget);
+}
+
+/**
+ * The trusted half of the two-workflow setup (see README, "Security and permissions"): post the report an
+ * untrusted pull_request run saved, without building anything. The file is untrusted data: size-limited,
+ * parsed, validated against the report schema with unknown fields dropped, re-derived where it can be, and
+ * escaped when rendered. The pull request comes from the workflow_run event GitHub wrote, never from the file.
+ * The budget checks shown are the pull_request run's (that run's check is what gates the merge); this step
+ * fails only when the report is unusable or, with comment-failure: fail (the default here), when the comment
+ * cannot be posted.
+ */
+async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<void> {
+  const { settings, workingDirectory, token } = readActionSettings();
+  const report = untrustedReportForComment(readUntrustedReport(path.resolve(workingDirectory, reportFrom), 'report-from'));
+  const run = workflowRun();
+  if (run) checkReportCommit(report, run.headSha);
+
+  const marker = commentMarker(settings.commentKey);
+  const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel: 'This PR' }));
+  await withoutCommands(() => core.info(renderText(report, 'This PR')));
+  await publish(report, markdown, settings.reportFile, workingDirectory, settings.commentKey);
+  if (report.status === 'fail') core.info('The report breaks a budget or has a failed build; the pull_request run\'s check carries that verdict, this step only posts it.');
+  if (settings.comment === false) return;
+
+  const onFailure = trust.commentFailure ?? 'fail';
+  let target: { numbers: number[]; why?: string };
+  if (run) {
+    if (!token) return commentFailed('No github-token: the pull request of this workflow run cannot be looked up, and no comment was posted.', onFailure);
+    try {
+      target = await pullRequestsOfRun(createOctokit(token, { log: { info: (m) => core.info(m) } }), repository(), run, repositoryId());
+    } catch (error) {
+      return commentFailed(`The pull request of this workflow run could not be looked up: ${describeApiError(error)}.`, onFailure);
+    }
+  } else {
+    const pr = pullRequest();
+    target = pr ? { numbers: [pr.number] } : { numbers: [], why: `this is a ${eventName() || 'non-GitHub'} event, not workflow_run or pull_request` };
+  }
+  if (target.numbers.length === 0) core.info(`Nothing to comment on: ${target.why ?? 'no pull request'}.`);
+  else await postComment(token, repository(), target.numbers, marker, markdown, onFailure, false);
+}
+
+/** The report must be of the commit the triggering run built: a guard against posting the wrong artifact. */
+function checkReportCommit(report: Report, runSha: string): void {
+  if (!report.head.sha) {
+    throw new InputError('report-from: the report names no commit (head.sha), so it cannot be matched with the workflow run that triggered this one: refusing to post it.');
+  }
+  if (report.head.sha.toLowerCase() !== runSha.toLowerCase()) {
+    throw new InputError(
+      `report-from: the report is for commit ${report.head.sha.slice(0, 12)}, but the workflow run that triggered this one built ${runSha.slice(0, 12)}: refusing to post it. Download the artifact of that run (run-id: github.event.workflow_run.id).`,
+    );
+  }
+}
+
+/**
+ * Building a pull request's code on pull_request_target runs it with a write token and the repository's
+ * secrets: the Dockerfiles and build context are the pull request author's, and actions/checkout leaves the
+ * token in .git/config, inside the default build context. So refuse unless the workflow says it knows.
+ */
+export function refusePullRequestTarget(event: string, allowed: boolean): void {
+  if (event !== 'pull_request_target' || allowed) return;
+  throw new InputError(
+    'This run is on pull_request_target, which gives it a write token and the repository\'s secrets, while the Dockerfiles and build context it would build come from the pull request: ' +
+      'a RUN step or a COPY of the workspace could read that token (actions/checkout keeps it in .git/config) and use it. image-size-report refuses to build here. ' +
+      'Run it on pull_request instead; for comments on pull requests from forks, use the two-workflow setup (pull_request builds and uploads the report, workflow_run posts it with report-from), ' +
+      'see "Security and permissions" in the README. If this workflow only ever builds trusted code, set allow-pull-request-target: true.',
+  );
 }
 
 /**
@@ -117,31 +194,80 @@ function writeReport(report: Report, reportFile: string | undefined, workingDire
   return file;
 }
 
-async function writeSummary(markdown: string): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
-  await core.summary.addRaw(markdown).write();
+/** The JSON report, the outputs and the job summary: written before any comment is tried. */
+async function publish(report: Report, markdown: string, reportFile: string | undefined, workingDirectory: string, key: string): Promise<void> {
+  core.setOutput('report', writeReport(report, reportFile, workingDirectory, key));
+  core.setOutput('markdown', markdown);
+  core.setOutput('status', report.status);
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
 }
 
-async function postComment(token: string, pr: PullRequestInfo, marker: string, markdown: string): Promise<void> {
-  if (!token) {
-    core.warning('No github-token: the report is in the job summary but was not posted as a comment.');
-    return;
-  }
-  try {
-    const result = await upsertComment(createOctokit(token), pr, marker, markdown);
-    core.info(`Comment ${result.action}: ${result.url}`);
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status === 403 || status === 404) {
-      core.warning(
-        `The comment could not be posted (HTTP ${status}): the token cannot write to pull request #${pr.number}` +
-          `${pr.fromFork ? ' because it comes from a fork and its token is read-only' : '; grant "pull-requests: write" in the workflow\'s permissions'}. ` +
-          'The report is in the job summary and the report output.',
-      );
-      return;
+/**
+ * Post or update the comment on each pull request. The report is already in the job summary, the outputs and
+ * the report file. A pull request from a fork gets a read-only token: that is said once, with the way to get
+ * comments there, and never fails the step. Any other failure (after the client's bounded retries) fails the
+ * step or warns, as comment-failure says.
+ */
+async function postComment(
+  token: string,
+  repo: { owner: string; repo: string },
+  numbers: number[],
+  marker: string,
+  markdown: string,
+  onFailure: 'fail' | 'warn',
+  fromFork: boolean,
+): Promise<void> {
+  const fail = (message: string) => commentFailed(message, onFailure);
+  if (!token) return fail('No github-token: the comment was not posted.');
+  const octokit = createOctokit(token, { log: { info: (m) => core.info(m) } });
+  for (const number of numbers) {
+    try {
+      const result = await upsertComment(octokit, { ...repo, number }, marker, markdown);
+      const removed = result.removed.length ? ` (removed ${result.removed.length} duplicate${result.removed.length > 1 ? 's' : ''} a concurrent run left)` : '';
+      core.info(`Comment ${result.action} on #${number}${result.author ? ` as ${result.author}` : ''}: ${result.url}${removed}`);
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (fromFork && (status === 403 || status === 404)) {
+        core.warning(
+          `Pull request #${number} comes from a fork, so GitHub gives this workflow a read-only token and the comment cannot be posted (HTTP ${status}); the report is in the job summary and the report output. ` +
+            'To get comments on pull requests from forks, use the two-workflow setup: this pull_request run uploads the report as an artifact, and a workflow_run workflow posts it with report-from ' +
+            '(README, "Security and permissions", and examples/workflows/).',
+        );
+        return;
+      }
+      fail(`The comment could not be posted on pull request #${number}: ${describeApiError(error, number)}.`);
     }
-    throw error;
   }
+}
+
+/** A comment that could not be posted fails the step or warns, as comment-failure says. */
+function commentFailed(message: string, onFailure: 'fail' | 'warn'): void {
+  const tail = ' The report is in the job summary and the report output.';
+  if (onFailure === 'fail') core.setFailed(`${message}${tail} (comment-failure: fail; set it to warn to only warn.)`);
+  else core.warning(`${message}${tail}`);
+}
+
+/** The path and query of an API URL, percent-decoded for reading. */
+function readableUrl(url: string): string {
+  const local = url.replace(/^https?:\/\/[^/]+/, '');
+  try {
+    return decodeURIComponent(local);
+  } catch {
+    return local;
+  }
+}
+
+/** What went wrong talking to GitHub, in words, with what to do about it. */
+function describeApiError(error: unknown, number?: number): string {
+  const e = error as { status?: number; message?: string; request?: { method?: string; url?: string } };
+  const call = e.request?.method && e.request.url ? ` to ${e.request.method} ${readableUrl(e.request.url)}` : '';
+  if (e.status === 403 && /rate limit/i.test(e.message ?? '')) return `GitHub's rate limit was still in force after the retries (HTTP 403${call}: ${e.message})`;
+  if (e.status === 403) return `the token is not allowed to (HTTP 403${call}); the workflow needs "pull-requests: write" in its permissions`;
+  if (e.status === 404) return `GitHub answered 404${call}: ${number ? `pull request #${number}` : 'the repository'} does not exist or the token cannot see it`;
+  if (e.status === 401) return `GitHub rejected the token (HTTP 401${call})`;
+  if (e.status && e.status >= 500) return `GitHub answered ${e.status}${call} on every attempt (${RETRY.serverErrors} retries)`;
+  if (e.status === 429) return `GitHub's rate limit was still in force after the retries (HTTP 429${call})`;
+  return `${e.status ? `HTTP ${e.status}${call}: ` : ''}${messageOf(error)}`;
 }
 
 /** Pass or fail the step: failed builds always fail it; broken budgets fail it when fail-on-budget is on. */

@@ -49,3 +49,48 @@ export function pushedFrom(): { sha: string; ref: string } | undefined {
   if (context.eventName !== 'push' || !before || /^0+$/.test(before)) return undefined;
   return { sha: before, ref: `${String(context.payload.ref ?? '').replace(/^refs\/heads\//, '')}@{before}` };
 }
+
+/** The run that triggered a `workflow_run` event, from the event payload (written by GitHub: trusted). */
+export interface WorkflowRunInfo {
+  id: number;
+  /** The event that started that run: `pull_request`, `push`, ... */
+  event: string;
+  headSha: string;
+  headBranch?: string;
+  /** owner/name of the repository the head commit is in (a fork's for a pull request from a fork). */
+  headRepository?: string;
+  /** Pull requests GitHub links to the run. Always empty for a pull request from a fork. */
+  pullRequests: { number: number; headSha?: string; baseRepoId?: number }[];
+}
+
+export function workflowRun(): WorkflowRunInfo | undefined {
+  if (context.eventName !== 'workflow_run') return undefined;
+  const run = context.payload.workflow_run as
+    | {
+        id: number;
+        event: string;
+        head_sha: string;
+        head_branch?: string | null;
+        head_repository?: { full_name?: string } | null;
+        pull_requests?: { number: number; head?: { sha?: string }; base?: { repo?: { id?: number } } }[];
+      }
+    | undefined;
+  if (!run?.head_sha) return undefined;
+  return {
+    id: run.id,
+    event: run.event,
+    headSha: run.head_sha,
+    ...(run.head_branch ? { headBranch: run.head_branch } : {}),
+    ...(run.head_repository?.full_name ? { headRepository: run.head_repository.full_name } : {}),
+    pullRequests: (run.pull_requests ?? []).map((p) => ({ number: p.number, headSha: p.head?.sha, baseRepoId: p.base?.repo?.id })),
+  };
+}
+
+/** This repository's id, from the event payload. */
+export function repositoryId(): number | undefined {
+  return (context.payload.repository as { id?: number } | undefined)?.id;
+}
+
+export function repository(): { owner: string; repo: string } {
+  return { owner: context.repo.owner, repo: context.repo.repo };
+}

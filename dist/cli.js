@@ -17,7 +17,7 @@ import {
   renderMarkdown,
   renderText,
   resolveSettings
-} from "./chunks/chunk-QVBRF4BH.js";
+} from "./chunks/chunk-5N4WWFCO.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

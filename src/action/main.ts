@@ -15,8 +15,9 @@ import type { Logger } from '../measure/measure.js';
 import { failsRun } from '../judge/budgets.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
 import { describeBreach } from '../render/format.js';
-import { COMMENT_LIMIT, commentMarker, renderMarkdown } from '../render/markdown.js';
+import { COMMENT_LIMIT, commentMarker, renderMarkdown, SUMMARY_LIMIT, utf8Length } from '../render/markdown.js';
 import { renderText } from '../render/text.js';
+import { createScrubber, scrubbedLogger } from '../report/scrub.js';
 import type { Report } from '../report/types.js';
 import { readActionSettings } from './inputs.js';
 
@@ -42,29 +43,33 @@ const actionsLogger: Logger = {
 };
 
 export async function run(): Promise<void> {
+  let scrubber = createScrubber([]);
   try {
-    const { settings, workingDirectory, token } = readActionSettings();
+    const { settings, workingDirectory, token, secrets } = readActionSettings();
+    scrubber = createScrubber(secrets);
     const pr = pullRequest();
-    const report = await createReport({
+    // Scrubbed once, here: everything written below comes from this report.
+    const report = scrubber.deep(await createReport({
       settings,
       workingDirectory,
       engine: new DockerEngine(),
       baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
       head: currentCommit(),
       runId: runId(),
-      log: actionsLogger,
+      log: scrubbedLogger(actionsLogger, scrubber),
       tempDirectory: process.env.RUNNER_TEMP || undefined,
-    });
+    }));
 
     const marker = commentMarker(settings.commentKey);
     const headLabel = pr ? 'This PR' : 'This commit';
-    const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel }));
+    const fullReport = 'the job summary and the JSON report (the `report` output)';
+    const markdown = renderMarkdown(report, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport });
     await withoutCommands(() => core.info(renderText(report, headLabel)));
     const reportFile = writeReport(report, settings.reportFile, workingDirectory, settings.commentKey);
     core.setOutput('report', reportFile);
     core.setOutput('markdown', markdown);
     core.setOutput('status', report.status);
-    await writeSummary(markdown);
+    await writeSummary(renderMarkdown(report, { headLabel, maxLength: SUMMARY_LIMIT, measure: utf8Length }));
 
     const wantComment = settings.comment === true || (settings.comment === 'auto' && pr !== undefined);
     if (wantComment && !pr) core.info('comment is on, but this run is not for a pull request: nothing to comment on.');
@@ -73,10 +78,10 @@ export async function run(): Promise<void> {
     conclude(report, settings.failOnBudget);
   } catch (error) {
     if (isUserError(error)) {
-      core.setFailed(error.message);
+      core.setFailed(scrubber.text(error.message));
     } else {
-      core.debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      core.setFailed(`image-size-report stopped on an unexpected error: ${messageOf(error)}`);
+      core.debug(scrubber.text(error instanceof Error ? (error.stack ?? error.message) : String(error)));
+      core.setFailed(scrubber.text(`image-size-report stopped on an unexpected error: ${messageOf(error)}`));
     }
   }
 }
@@ -155,11 +160,4 @@ function conclude(report: Report, failOnBudget: boolean): void {
   } else {
     for (const breach of breaches) core.warning(`${breach} (fail-on-budget is off)`);
   }
-}
-
-/** Keep the body under GitHub's comment limit. */
-function fitToLimit(markdown: string): string {
-  if (markdown.length <= COMMENT_LIMIT) return markdown;
-  const note = '\n\n_The report was cut to fit a GitHub comment; the full report is in the job summary and the report output._\n';
-  return markdown.slice(0, COMMENT_LIMIT - note.length) + note;
 }

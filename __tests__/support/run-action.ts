@@ -26,6 +26,8 @@ export interface ActionRunOptions {
   token: string;
   sha: string;
   runId?: string;
+  /** Further environment variables of the step (e.g. `env:` in the workflow). */
+  env?: Record<string, string>;
 }
 
 export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
@@ -62,6 +64,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     // github-token has a default in action.yml, so the runner always passes it.
     'INPUT_GITHUB-TOKEN': options.token,
   };
+  Object.assign(env, options.env);
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
 
   const child = spawn(process.execPath, [DIST_ACTION], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });

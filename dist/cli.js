@@ -10,14 +10,17 @@ import {
   InputError,
   TOOL,
   createReport,
+  createScrubber,
   failsRun,
   isUserError,
   loadConfigFile,
   messageOf,
   renderMarkdown,
   renderText,
-  resolveSettings
-} from "./chunks/chunk-5N4WWFCO.js";
+  resolveSettings,
+  scrubbedLogger,
+  secretsOf
+} from "./chunks/chunk-BDUU4NZO.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -123,15 +126,16 @@ Run image-size-report --help for the options.
     const given = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== void 0));
     const settings = resolveSettings({ ...fromFile, ...given }, process.env);
     if (args.base && args["baseline-file"]) throw new InputError("--base and --baseline-file cannot be used together; pick one base.");
-    const report = await createReport({
+    const scrubber = createScrubber(secretsOf(settings.variants));
+    const report = scrubber.deep(await createReport({
       settings,
       workingDirectory,
       engine: new DockerEngine(),
       baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
       head: {},
       runId: `cli-${Date.now().toString(36)}`,
-      log: terminalLogger(Boolean(args.verbose))
-    });
+      log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber)
+    }));
     if (args.json) {
       const json = JSON.stringify(report, null, 2) + "\n";
       if (args.json === "-") process.stdout.write(json);

@@ -10,24 +10,30 @@ import {
   InputError,
   REPORT_SCHEMA_VERSION,
   SETTING_KEYS,
+  SUMMARY_LIMIT,
   __commonJS,
   __require,
   __toESM,
   changeBetween,
   commentMarker,
   createReport,
+  createScrubber,
   describeBreach,
   failsRun,
   isUserError,
   layerChanges,
   loadConfigFile,
+  maskableValues,
   messageOf,
   renderMarkdown,
   renderText,
   resolveSettings,
+  scrubbedLogger,
+  secretsOf,
   sizeMeaning,
+  utf8Length,
   verdict
-} from "./chunks/chunk-5N4WWFCO.js";
+} from "./chunks/chunk-BDUU4NZO.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -33593,11 +33599,11 @@ function readActionSettings(env = process.env) {
     if (value.trim() !== "") fromInputs[key] = value;
   }
   const settings = resolveSettings({ ...fromFile, ...fromInputs }, env);
-  for (const variant of settings.variants) {
-    for (const value of Object.values(variant.buildArgs)) if (value) setSecret(value);
-  }
+  for (const value of maskableValues(secretsOf(settings.variants))) setSecret(value);
+  const token = getInput("github-token");
+  const secrets = secretsOf(settings.variants, [token]);
   if (file) info(`Settings read from ${path.relative(workspace, file) || file}, with the workflow's inputs laid over them.`);
-  return { settings, workingDirectory, token: getInput("github-token"), configFile: file };
+  return { settings, workingDirectory, token, configFile: file, secrets };
 }
 function readTrustInputs() {
   const reportFrom = getInput("report-from") || void 0;
@@ -33650,39 +33656,43 @@ var actionsLogger = {
   group: (title, fn) => group(title, () => withoutCommands(fn)),
   buildLine: (line) => info(line)
 };
+var FULL_REPORT = "the job summary and the JSON report (the `report` output)";
 async function run() {
+  const scrubbing = { scrubber: createScrubber([]) };
   try {
     const trust = readTrustInputs();
     if (trust.reportFrom) await postReportFile(trust.reportFrom, trust);
-    else await buildAndReport(trust);
+    else await buildAndReport(trust, scrubbing);
   } catch (error2) {
+    const { scrubber } = scrubbing;
     if (isUserError(error2)) {
-      setFailed(error2.message);
+      setFailed(scrubber.text(error2.message));
     } else {
-      debug(error2 instanceof Error ? error2.stack ?? error2.message : String(error2));
-      setFailed(`image-size-report stopped on an unexpected error: ${messageOf(error2)}`);
+      debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
+      setFailed(scrubber.text(`image-size-report stopped on an unexpected error: ${messageOf(error2)}`));
     }
   }
 }
-async function buildAndReport(trust) {
+async function buildAndReport(trust, scrubbing) {
   refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
-  const { settings, workingDirectory, token } = readActionSettings();
+  const { settings, workingDirectory, token, secrets } = readActionSettings();
+  const scrubber = scrubbing.scrubber = createScrubber(secrets);
   const pr = pullRequest();
-  const report = await createReport({
+  const report = scrubber.deep(await createReport({
     settings,
     workingDirectory,
     engine: new DockerEngine(),
     baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
     head: currentCommit(),
     runId: runId(),
-    log: actionsLogger,
+    log: scrubbedLogger(actionsLogger, scrubber),
     tempDirectory: process.env.RUNNER_TEMP || void 0
-  });
+  }));
   const marker = commentMarker(settings.commentKey);
   const headLabel = pr ? "This PR" : "This commit";
-  const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel }));
+  const markdown = renderMarkdown(report, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => info(renderText(report, headLabel)));
-  await publish(report, markdown, settings.reportFile, workingDirectory, settings.commentKey);
+  await publish(report, markdown, headLabel, settings.reportFile, workingDirectory, settings.commentKey);
   const wantComment = settings.comment === true || settings.comment === "auto" && pr !== void 0;
   if (wantComment && !pr) info("comment is on, but this run is not for a pull request: nothing to comment on.");
   if (wantComment && pr) {
@@ -33696,9 +33706,9 @@ async function postReportFile(reportFrom, trust) {
   const run2 = workflowRun();
   if (run2) checkReportCommit(report, run2.headSha);
   const marker = commentMarker(settings.commentKey);
-  const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel: "This PR" }));
+  const markdown = renderMarkdown(report, { marker, headLabel: "This PR", maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => info(renderText(report, "This PR")));
-  await publish(report, markdown, settings.reportFile, workingDirectory, settings.commentKey);
+  await publish(report, markdown, "This PR", settings.reportFile, workingDirectory, settings.commentKey);
   if (report.status === "fail") info("The report breaks a budget or has a failed build; the pull_request run's check carries that verdict, this step only posts it.");
   if (settings.comment === false) return;
   const onFailure = trust.commentFailure ?? "fail";
@@ -33754,11 +33764,12 @@ function writeReport(report, reportFile, workingDirectory, key) {
   writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
   return file;
 }
-async function publish(report, markdown, reportFile, workingDirectory, key) {
+async function publish(report, markdown, headLabel, reportFile, workingDirectory, key) {
   setOutput("report", writeReport(report, reportFile, workingDirectory, key));
   setOutput("markdown", markdown);
   setOutput("status", report.status);
-  if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(markdown).write();
+  const summary2 = renderMarkdown(report, { headLabel, maxLength: SUMMARY_LIMIT, measure: utf8Length });
+  if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(summary2).write();
 }
 async function postComment(token, repo, numbers, marker, markdown, onFailure, fromFork) {
   const fail = (message) => commentFailed(message, onFailure);
@@ -33813,11 +33824,6 @@ function conclude(report, failOnBudget) {
   } else {
     for (const breach of breaches) warning(`${breach} (fail-on-budget is off)`);
   }
-}
-function fitToLimit(markdown) {
-  if (markdown.length <= COMMENT_LIMIT) return markdown;
-  const note = "\n\n_The report was cut to fit a GitHub comment; the full report is in the job summary and the report output._\n";
-  return markdown.slice(0, COMMENT_LIMIT - note.length) + note;
 }
 
 // src/index.ts

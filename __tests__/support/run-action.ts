@@ -26,7 +26,7 @@ export interface ActionRunOptions {
   token: string;
   sha: string;
   runId?: string;
-  /** Extra environment, e.g. the retry test clock (IMAGE_SIZE_REPORT_TEST_RETRY_SECOND_MS). */
+  /** Further environment variables of the step (`env:` in the workflow, the retry test clock IMAGE_SIZE_REPORT_TEST_RETRY_SECOND_MS). */
   env?: Record<string, string>;
 }
 

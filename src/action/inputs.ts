@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { maskableValues, secretsOf, type Secret } from '../report/scrub.js';
 import { loadConfigFile } from '../settings/config-file.js';
 import { resolveSettings, SETTING_KEYS, type RawSettings, type Settings } from '../settings/schema.js';
 
@@ -11,6 +12,8 @@ export interface ActionSettings {
   workingDirectory: string;
   token: string;
   configFile?: string;
+  /** Build-arg values and the token: scrubbed from all we write (the values are registered with the runner's masker). */
+  secrets: Secret[];
 }
 
 /**
@@ -30,11 +33,12 @@ export function readActionSettings(env: NodeJS.ProcessEnv = process.env): Action
     if (value.trim() !== '') fromInputs[key] = value;
   }
   const settings = resolveSettings({ ...fromFile, ...fromInputs }, env);
-  for (const variant of settings.variants) {
-    for (const value of Object.values(variant.buildArgs)) if (value) core.setSecret(value);
-  }
+  // The runner masks the token itself; build-arg values it cannot know are secret.
+  for (const value of maskableValues(secretsOf(settings.variants))) core.setSecret(value);
+  const token = core.getInput('github-token');
+  const secrets = secretsOf(settings.variants, [token]);
   if (file) core.info(`Settings read from ${path.relative(workspace, file) || file}, with the workflow's inputs laid over them.`);
-  return { settings, workingDirectory, token: core.getInput('github-token'), configFile: file };
+  return { settings, workingDirectory, token, configFile: file, secrets };
 }
 
 /**

@@ -18,7 +18,8 @@ import type { Logger } from '../measure/measure.js';
 import { failsRun } from '../judge/budgets.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
 import { describeBreach } from '../render/format.js';
-import { COMMENT_LIMIT, commentMarker, renderMarkdown } from '../render/markdown.js';
+import { COMMENT_LIMIT, commentMarker, renderMarkdown, SUMMARY_LIMIT, utf8Length } from '../render/markdown.js';
+import { createScrubber, scrubbedLogger, type Scrubber } from '../report/scrub.js';
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
 import { readUntrustedReport } from '../report/untrusted-report.js';
@@ -46,42 +47,50 @@ const actionsLogger: Logger = {
   buildLine: (line) => core.info(line),
 };
 
+/** Where the full report is when the comment had to leave detail out. */
+const FULL_REPORT = 'the job summary and the JSON report (the `report` output)';
+
 export async function run(): Promise<void> {
+  /** Cuts every secret (build-arg values, the token) out of what we write; set once the inputs are read. */
+  const scrubbing: { scrubber: Scrubber } = { scrubber: createScrubber([]) };
   try {
     const trust = readTrustInputs();
     if (trust.reportFrom) await postReportFile(trust.reportFrom, trust);
-    else await buildAndReport(trust);
+    else await buildAndReport(trust, scrubbing);
   } catch (error) {
+    const { scrubber } = scrubbing;
     if (isUserError(error)) {
-      core.setFailed(error.message);
+      core.setFailed(scrubber.text(error.message));
     } else {
-      core.debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      core.setFailed(`image-size-report stopped on an unexpected error: ${messageOf(error)}`);
+      core.debug(scrubber.text(error instanceof Error ? (error.stack ?? error.message) : String(error)));
+      core.setFailed(scrubber.text(`image-size-report stopped on an unexpected error: ${messageOf(error)}`));
     }
   }
 }
 
 /** The usual mode: build and measure this change (and its base), publish the report, pass or fail the step. */
-async function buildAndReport(trust: TrustInputs): Promise<void> {
+async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubber }): Promise<void> {
   refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
-  const { settings, workingDirectory, token } = readActionSettings();
+  const { settings, workingDirectory, token, secrets } = readActionSettings();
+  const scrubber = (scrubbing.scrubber = createScrubber(secrets));
   const pr = pullRequest();
-  const report = await createReport({
+  // Scrubbed once, here: everything written below comes from this report.
+  const report = scrubber.deep(await createReport({
     settings,
     workingDirectory,
     engine: new DockerEngine(),
     baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
     head: currentCommit(),
     runId: runId(),
-    log: actionsLogger,
+    log: scrubbedLogger(actionsLogger, scrubber),
     tempDirectory: process.env.RUNNER_TEMP || undefined,
-  });
+  }));
 
   const marker = commentMarker(settings.commentKey);
   const headLabel = pr ? 'This PR' : 'This commit';
-  const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel }));
+  const markdown = renderMarkdown(report, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => core.info(renderText(report, headLabel)));
-  await publish(report, markdown, settings.reportFile, workingDirectory, settings.commentKey);
+  await publish(report, markdown, headLabel, settings.reportFile, workingDirectory, settings.commentKey);
 
   const wantComment = settings.comment === true || (settings.comment === 'auto' && pr !== undefined);
   if (wantComment && !pr) core.info('comment is on, but this run is not for a pull request: nothing to comment on.');
@@ -108,9 +117,9 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
   if (run) checkReportCommit(report, run.headSha);
 
   const marker = commentMarker(settings.commentKey);
-  const markdown = fitToLimit(renderMarkdown(report, { marker, headLabel: 'This PR' }));
+  const markdown = renderMarkdown(report, { marker, headLabel: 'This PR', maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => core.info(renderText(report, 'This PR')));
-  await publish(report, markdown, settings.reportFile, workingDirectory, settings.commentKey);
+  await publish(report, markdown, 'This PR', settings.reportFile, workingDirectory, settings.commentKey);
   if (report.status === 'fail') core.info('The report breaks a budget or has a failed build; the pull_request run\'s check carries that verdict, this step only posts it.');
   if (settings.comment === false) return;
 
@@ -195,11 +204,20 @@ function writeReport(report: Report, reportFile: string | undefined, workingDire
 }
 
 /** The JSON report, the outputs and the job summary: written before any comment is tried. */
-async function publish(report: Report, markdown: string, reportFile: string | undefined, workingDirectory: string, key: string): Promise<void> {
+async function publish(
+  report: Report,
+  markdown: string,
+  headLabel: string,
+  reportFile: string | undefined,
+  workingDirectory: string,
+  key: string,
+): Promise<void> {
   core.setOutput('report', writeReport(report, reportFile, workingDirectory, key));
   core.setOutput('markdown', markdown);
   core.setOutput('status', report.status);
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+  // The summary has room for the whole report (the comment may have left detail out).
+  const summary = renderMarkdown(report, { headLabel, maxLength: SUMMARY_LIMIT, measure: utf8Length });
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
 }
 
 /**
@@ -283,9 +301,3 @@ function conclude(report: Report, failOnBudget: boolean): void {
   }
 }
 
-/** Keep the body under GitHub's comment limit. */
-function fitToLimit(markdown: string): string {
-  if (markdown.length <= COMMENT_LIMIT) return markdown;
-  const note = '\n\n_The report was cut to fit a GitHub comment; the full report is in the job summary and the report output._\n';
-  return markdown.slice(0, COMMENT_LIMIT - note.length) + note;
-}

@@ -9,6 +9,7 @@ import type { Logger } from '../measure/measure.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderText } from '../render/text.js';
+import { createScrubber, scrubbedLogger, secretsOf } from '../report/scrub.js';
 import { loadConfigFile } from '../settings/config-file.js';
 import { resolveSettings, type RawSettings } from '../settings/schema.js';
 import { TOOL } from '../version.js';
@@ -113,15 +114,17 @@ export async function main(argv: string[]): Promise<number> {
     const settings = resolveSettings({ ...fromFile, ...given }, process.env);
     if (args.base && args['baseline-file']) throw new InputError('--base and --baseline-file cannot be used together; pick one base.');
 
-    const report = await createReport({
+    // Build-arg values never reach the output, as in the action: the report is scrubbed before anything is written.
+    const scrubber = createScrubber(secretsOf(settings.variants));
+    const report = scrubber.deep(await createReport({
       settings,
       workingDirectory,
       engine: new DockerEngine(),
       baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
       head: {},
       runId: `cli-${Date.now().toString(36)}`,
-      log: terminalLogger(Boolean(args.verbose)),
-    });
+      log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber),
+    }));
     if (args.json) {
       const json = JSON.stringify(report, null, 2) + '\n';
       if (args.json === '-') process.stdout.write(json);

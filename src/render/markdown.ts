@@ -1,6 +1,7 @@
 /** The pull-request comment and job summary, as GitHub-flavoured Markdown. Pure. */
 import { markdownTable } from 'markdown-table';
-import type { Report } from '../report/types.js';
+import type { Report, VariantReport } from '../report/types.js';
+import { codeBlock, codeSpan, escapeInline } from './escape.js';
 import { describeBreach, formatDuration, unitsNote } from './format.js';
 import {
   budgetRows,
@@ -14,7 +15,16 @@ import {
   type TableStyle,
 } from './table.js';
 
+export { codeBlock, codeSpan, escapeInline } from './escape.js';
+
+/** GitHub's limit for a comment body, in characters. */
 export const COMMENT_LIMIT = 65_536;
+/** GitHub's limit for one step's job summary: 1 MiB, counted in bytes (measure it with `utf8Length`). */
+export const SUMMARY_LIMIT = 1024 * 1024;
+
+export function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
 
 /** The hidden marker that identifies our comment for a comment key. */
 export function commentMarker(commentKey: string): string {
@@ -25,11 +35,117 @@ export interface MarkdownOptions {
   /** Hidden marker put first, so the comment can be found again. */
   marker?: string;
   headLabel?: string;
+  /**
+   * The longest the result may be (e.g. COMMENT_LIMIT). Detail is shortened, then left out, until the body
+   * fits: first the steps of DETAIL_STEPS, then rows of variants that passed, then the failed builds'
+   * sections, then rows of failing variants. The verdict stays, and the body says what was left out and where
+   * the full report is.
+   */
+  maxLength?: number;
+  /** How length is counted for `maxLength`: String length (default), or e.g. `utf8Length` for bytes. */
+  measure?: (text: string) => number;
+  /** Where the full report is, for the note on what was left out (default: "the JSON report"). */
+  fullReport?: string;
 }
+
+/** How much detail a rendering carries. */
+export interface Detail {
+  /** Lines of build output shown per failed build (0: none). */
+  logLines: number;
+  /** Characters per line of build output. */
+  logLineLength: number;
+  /** Items per list in the collapsed per-variant sections (per-layer lists and the like); 0 leaves them out. */
+  listItems: number;
+  /** The budget table: every check, only the broken ones, or none (the verdict still lists the broken ones). */
+  budgetTable: 'all' | 'failing' | 'none';
+  /** Tables without the padding that aligns their columns in the source. */
+  compactTables: boolean;
+  /** Variants in the main table; when not all, those that failed or broke a budget come first. */
+  maxRows: number;
+  /** Failed builds: a section each (step, error, output), one line each, or nothing beyond the table. */
+  failures: 'full' | 'brief' | 'none';
+  /** Broken budgets listed under the verdict. */
+  breachLines: number;
+}
+
+export const FULL_DETAIL: Detail = {
+  logLines: Infinity,
+  logLineLength: 500,
+  listItems: Infinity,
+  budgetTable: 'all',
+  compactTables: false,
+  maxRows: Infinity,
+  failures: 'full',
+  breachLines: Infinity,
+};
+
+/** What goes first when a body is too long; each step keeps the cuts of the steps before it. */
+export const DETAIL_STEPS: readonly Partial<Detail>[] = [
+  { logLines: 10, logLineLength: 200, listItems: 5 },
+  { listItems: 0 },
+  { logLines: 0 },
+  { budgetTable: 'failing' },
+  { compactTables: true },
+  { budgetTable: 'none' },
+];
+
+/** After DETAIL_STEPS, table rows are cut; failed builds' sections are shortened if even the failing rows do not fit. */
+const FAILURE_STEPS: readonly Partial<Detail>[] = [{}, { failures: 'brief', breachLines: 20 }, { failures: 'none', breachLines: 5 }];
 
 const ICON = { ok: '✅', broken: '❌', failed: '💥' } as const;
 
 export function renderMarkdown(report: Report, options: MarkdownOptions = {}): string {
+  const { maxLength } = options;
+  let detail = FULL_DETAIL;
+  let body = renderWith(report, options, detail);
+  if (maxLength === undefined) return body;
+  const measure = options.measure ?? ((text: string) => text.length);
+  for (const step of DETAIL_STEPS) {
+    if (measure(body) <= maxLength) return body;
+    detail = { ...detail, ...step };
+    body = renderWith(report, options, detail);
+  }
+  if (measure(body) <= maxLength) return body;
+  // Still too long: as many table rows as fit, failing variants first, and shorter failure sections when
+  // even those rows do not fit.
+  const problems = problemVariants(report).length;
+  for (const [i, step] of FAILURE_STEPS.entries()) {
+    const candidate = { ...detail, ...step };
+    const fits = (n: number) => measure(renderWith(report, options, { ...candidate, maxRows: n })) <= maxLength;
+    // Shorter failure sections only when the failing rows do not fit beside these; the last step takes what fits.
+    const last = i === FAILURE_STEPS.length - 1;
+    if (!last && !fits(problems)) continue;
+    const rows = mostRows(last ? 0 : problems, report.variants.length, fits);
+    if (rows >= 0) return renderWith(report, options, { ...candidate, maxRows: rows });
+  }
+  return bare(report, options, maxLength, measure);
+}
+
+/** The largest n in [from, to] for which `fits(n)` holds (fits is monotonic), or -1. */
+function mostRows(from: number, to: number, fits: (n: number) => boolean): number {
+  let found = -1;
+  let low = from;
+  let high = to;
+  while (low <= high) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) {
+      found = mid;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return found;
+}
+
+/** Variants that failed to build or broke a budget. */
+function problemVariants(report: Report): VariantReport[] {
+  return report.variants.filter((v) => v.head.status === 'failed' || report.budgets.some((c) => c.variant === v.name && c.outcome === 'fail'));
+}
+
+function renderWith(report: Report, options: MarkdownOptions, detail: Detail): string {
+  const left: string[] = [];
+  const table = (rows: string[][], align: string[]) => markdownTable(rows, { align, alignDelimiters: !detail.compactTables });
   const style: TableStyle = {
     variant: (name, state) => `${ICON[state]} **${name}**`,
     text: escapeInline,
@@ -37,14 +153,36 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
   };
   const out: string[] = [];
   if (options.marker) out.push(options.marker);
-  out.push('## Image size report', '', verdictLine(report), '');
-  const table = mainTable(report, style);
-  out.push(markdownTable([table.header.map((h) => (h ? `${h}` : ' ')), ...table.rows], { align: table.align }), '');
-  const sentences = comparisonSentences(report, { text: escapeInline, strong: (s) => `**${s}**` });
-  if (sentences.length) out.push(...sentences, '');
+  out.push('## Image size report', '', verdictLine(report, detail.breachLines), '');
 
-  if (report.budgets.length) {
-    const rows = budgetRows(report, { text: escapeInline }).map(([variant, budget, limit, measured, outcome]) => [
+  let shown = report;
+  if (detail.maxRows < report.variants.length) {
+    const problems = new Set(problemVariants(report).map((v) => v.name));
+    const ordered = [...report.variants.filter((v) => problems.has(v.name)), ...report.variants.filter((v) => !problems.has(v.name))];
+    const names = new Set(ordered.slice(0, detail.maxRows).map((v) => v.name));
+    shown = {
+      ...report,
+      variants: report.variants.filter((v) => names.has(v.name)),
+      comparisons: report.comparisons.filter((c) => names.has(c.variant)),
+    };
+    const shownProblems = Math.min(problems.size, shown.variants.length);
+    const failing = problems.size - shownProblems;
+    const passing = report.variants.length - problems.size - (shown.variants.length - shownProblems);
+    if (failing) left.push(`the rows of ${failing} failing variant${failing > 1 ? 's' : ''}`);
+    if (passing) left.push(`the rows of ${passing} variant${passing > 1 ? 's' : ''} that built within budget`);
+  }
+  if (shown.variants.length) {
+    const main = mainTable(shown, style);
+    out.push(table([main.header.map((h) => (h ? `${h}` : ' ')), ...main.rows], main.align), '');
+  }
+
+  const sentences = comparisonSentences(shown, { text: escapeInline, strong: (s) => `**${s}**` });
+  if (sentences.length) out.push(...sentences, '');
+  if (shown.comparisons.length < report.comparisons.length) left.push('the comparisons of variants not shown');
+
+  const checks = detail.budgetTable === 'failing' ? report.budgets.filter((c) => c.outcome === 'fail') : report.budgets;
+  if (report.budgets.length && detail.budgetTable !== 'none' && checks.length) {
+    const rows = budgetRows({ ...report, budgets: checks }, { text: escapeInline }).map(([variant, budget, limit, measured, outcome]) => [
       variant,
       budget,
       limit,
@@ -52,52 +190,88 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
       outcome === 'pass' ? '✅' : outcome === 'fail' ? '❌' : '➖',
     ]);
     out.push(
-      '<details' + (report.budgets.some((c) => c.outcome === 'fail') ? ' open' : '') + '><summary>Budgets</summary>',
+      '<details' + (checks.some((c) => c.outcome === 'fail') ? ' open' : '') + '><summary>Budgets</summary>',
       '',
-      markdownTable([['Variant', 'Budget', 'Limit', 'Measured', ''], ...rows], { align: ['l', 'l', 'r', 'r', 'c'] }),
+      table([['Variant', 'Budget', 'Limit', 'Measured', ''], ...rows], ['l', 'l', 'r', 'r', 'c']),
       '',
       '</details>',
       '',
     );
   }
-
-  out.push(...layerSections(report));
-
-  for (const variant of failedVariants(report)) {
-    out.push(`### ${ICON.failed} ${escapeInline(variant.name)} failed to build`, '');
-    if (variant.head.failedStep) out.push(`Failed step: ${codeSpan(variant.head.failedStep)}`, '');
-    out.push(`Error: ${codeSpan(variant.head.error)}`, '');
-    if (variant.head.log.length) {
-      out.push('<details><summary>Last lines of output</summary>', '', codeBlock(variant.head.log.join('\n')), '', '</details>', '');
-    }
+  if (report.budgets.length && (detail.budgetTable === 'none' || checks.length < report.budgets.length)) {
+    left.push(detail.budgetTable === 'none' || checks.length === 0 ? 'the budget table' : 'the budget checks that passed');
   }
-  for (const variant of report.variants) {
-    if (variant.base?.status === 'failed') {
-      out.push(`The base build of ${escapeInline(variant.name)} failed (${codeSpan(variant.base.error)}), so it has no comparison.`, '');
+
+  out.push(...layerSections(shown, detail, table, left));
+
+  const failed = failedVariants(report);
+  if (detail.failures === 'full') {
+    let cutLogs = 0;
+    for (const variant of failed) {
+      out.push(`### ${ICON.failed} ${escapeInline(variant.name)} failed to build`, '');
+      if (variant.head.failedStep) out.push(`Failed step: ${codeSpan(variant.head.failedStep, 300, 'text')}`, '');
+      out.push(`Error: ${codeSpan(variant.head.error, 300, 'text')}`, '');
+      const log = variant.head.log;
+      if (log.length > detail.logLines) cutLogs += 1;
+      if (log.length && detail.logLines > 0) {
+        const block = codeBlock(log.join('\n'), { maxLines: detail.logLines, maxLineLength: detail.logLineLength });
+        out.push('<details><summary>Last lines of output</summary>', '', block, '', '</details>', '');
+      }
     }
+    if (cutLogs) left.push(detail.logLines > 0 ? `build output beyond the last ${detail.logLines} lines` : 'the build output of failed builds');
+    for (const variant of report.variants) {
+      if (variant.base?.status === 'failed') {
+        out.push(`The base build of ${escapeInline(variant.name)} failed (${codeSpan(variant.base.error, 200, 'text')}), so it has no comparison.`, '');
+      }
+    }
+  } else if (failed.length) {
+    if (detail.failures === 'brief') {
+      const listed = failed.slice(0, Math.max(detail.breachLines, 0));
+      out.push(`### ${ICON.failed} Failed builds`, '');
+      for (const v of listed) {
+        out.push(`- ${escapeInline(v.name)}${v.head.failedStep ? ` at ${codeSpan(v.head.failedStep, 100, 'text')}` : ''}`);
+      }
+      if (failed.length > listed.length) out.push(`- …and ${failed.length - listed.length} more`);
+      out.push('');
+    }
+    left.push(detail.failures === 'brief' ? 'the errors and output of failed builds' : 'the failing steps, errors and output of failed builds');
+  }
+
+  if (left.length) {
+    const where = options.fullReport ?? 'the JSON report';
+    out.push(`**Shortened to fit:** left out ${joinWords(left)}. The full report is in ${where}.`, '');
   }
   out.push(`<sub>${footnote(report)}</sub>`);
   return out.join('\n') + '\n';
 }
 
 /** Where it grew (open), the largest layers and the wasted space (collapsed). */
-function layerSections(report: Report): string[] {
-  const style = { text: escapeInline, code: (s: string) => codeSpan(s, 120) };
+function layerSections(
+  report: Report,
+  detail: Detail,
+  table: (rows: string[][], align: string[]) => string,
+  left: string[],
+): string[] {
   const out: string[] = [];
-  const growth = growthRows(report, style);
+  if (detail.listItems === 0) {
+    if (report.variants.some((v) => v.head.status === 'built' && v.head.layerDetails?.length)) left.push('the per-layer sections');
+    return out;
+  }
+  const style = { text: escapeInline, code: (s: string) => codeSpan(s, 120) };
+  const growth = growthRows(report, style, Math.min(10, detail.listItems));
   if (growth.length) {
     out.push('<details open><summary>Where it grew: layers new or changed against the base</summary>', '');
     for (const g of growth) {
-      out.push(`**${g.variant}**`, '', markdownTable([['', 'Layer', 'Change', 'Compressed'], ...g.rows], { align: ['l', 'l', 'r', 'r'] }), '');
+      out.push(`**${g.variant}**`, '', table([['', 'Layer', 'Change', 'Compressed'], ...g.rows], ['l', 'l', 'r', 'r']), '');
       if (g.more) out.push(`…and ${g.more} more in the JSON report.`, '');
     }
     out.push('</details>', '');
   }
-  const largest = largestLayerRows(report, style);
+  const largest = largestLayerRows(report, style, Math.min(5, detail.listItems));
   if (largest.length) {
     out.push('<details><summary>Largest layers</summary>', '');
     for (const l of largest) {
-      out.push(`**${l.variant}**`, '', markdownTable([['Layer', 'Size', 'Compressed', 'From'], ...l.rows], { align: ['l', 'r', 'r', 'l'] }), '');
+      out.push(`**${l.variant}**`, '', table([['Layer', 'Size', 'Compressed', 'From'], ...l.rows], ['l', 'r', 'r', 'l']), '');
     }
     out.push('</details>', '');
   }
@@ -105,14 +279,33 @@ function layerSections(report: Report): string[] {
   if (wasted.length) {
     out.push('<details><summary>Wasted space: files stored in more than one layer, or deleted later</summary>', '');
     for (const w of wasted) {
-      out.push(`**${w.variant}**`, '', markdownTable([['Path', 'All copies', 'Layers'], ...w.rows], { align: ['l', 'r', 'r'] }), '');
+      out.push(`**${w.variant}**`, '', table([['Path', 'All copies', 'Layers'], ...w.rows.slice(0, detail.listItems)], ['l', 'r', 'r']), '');
     }
     out.push('</details>', '');
   }
   return out;
 }
 
-function verdictLine(report: Report): string {
+/** The last resort when even the shortest rendering is too long: marker, heading, verdict and where to look. */
+function bare(report: Report, options: MarkdownOptions, maxLength: number, measure: (text: string) => number): string {
+  const where = options.fullReport ?? 'the JSON report';
+  const lines = [
+    ...(options.marker ? [options.marker] : []),
+    '## Image size report',
+    '',
+    verdictLine(report, 0),
+    '',
+    `**Shortened to fit:** the full report is in ${where}.`,
+  ];
+  while (lines.length > 1 && measure(lines.join('\n') + '\n') > maxLength) lines.pop();
+  return lines.join('\n') + '\n';
+}
+
+function joinWords(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+function verdictLine(report: Report, breachLines: number): string {
   const failed = failedVariants(report).length;
   const broken = report.budgets.filter((c) => c.outcome === 'fail');
   if (failed === 0 && broken.length === 0) {
@@ -121,18 +314,19 @@ function verdictLine(report: Report): string {
   }
   const parts: string[] = [];
   if (failed) parts.push(`${failed} variant${failed > 1 ? 's' : ''} failed to build`);
-  const lines = broken.map((c) => `- ${escapeInline(describeBreach(c, report.units))}`);
   if (broken.length) parts.push(`${broken.length} budget${broken.length > 1 ? 's' : ''} broken`);
+  const shown = broken.slice(0, Math.max(breachLines, 0));
+  const lines = shown.map((c) => `- ${escapeInline(describeBreach(c, report.units), 300)}`);
+  if (shown.length && broken.length > shown.length) lines.push(`- …and ${broken.length - shown.length} more`);
   return [`❌ ${parts.join(', ')}.`, ...(lines.length ? ['', ...lines] : [])].join('\n');
 }
 
 function footnote(report: Report): string {
-  const parts = [`Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`];
+  const parts = [`Size: ${escapeInline(report.engine.sizeMeaning, 400)}, in ${unitsNote(report.units)}.`];
   parts.push(
-    'Layers: filesystem layers, base image included (added: by the Dockerfile; with content: at least one byte). ' +
-      "Wasted: dive's measure, all copies of paths stored in more than one layer. " +
-      'Build time: what the build would take had it run first in this run (its wall time, plus the time of steps it took ' +
-      'from another build of this run, as measured there; steps cached before the run count nothing); cached steps show a warm build.',
+    'Layers: base image included; added by the Dockerfile; with at least one byte. ' +
+      "Wasted: dive's, every copy of a path stored in more than one layer. " +
+      'Build time: as if built first in this run (steps taken from another build of this run cost their time there).',
   );
   if (hasBase(report)) {
     const b = report.base;
@@ -140,50 +334,17 @@ function footnote(report: Report): string {
       ? `not available (${escapeInline(b.error)})`
       : b.source === 'file'
         ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ''}`
-        : `rebuilt from ${b.ref ? `${codeSpan(b.ref)} at ` : ''}${shortSha(b.sha)}`;
+        : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, 'text')} at ` : ''}${shortSha(b.sha)}`;
     parts.push(`Base: ${what}.`);
   }
   const total = report.variants.reduce((sum, v) => sum + (v.head.status === 'built' ? v.head.buildMs : 0), 0);
-  parts.push(`Docker ${escapeInline(report.engine.serverVersion)}, ${escapeInline(report.engine.storage)}; ${formatDuration(total)} of builds. ${report.tool.name} ${report.tool.version}.`);
+  parts.push(
+    `Docker ${escapeInline(report.engine.serverVersion, 100)}, ${escapeInline(report.engine.storage, 100)}; ${formatDuration(total)} of builds. ` +
+      `${escapeInline(report.tool.name, 100)} ${escapeInline(report.tool.version, 100)}.`,
+  );
   return parts.join(' ');
 }
 
 function shortSha(sha?: string): string {
-  return sha ? codeSpan(sha.slice(0, 7)) : 'an unknown commit';
-}
-
-/**
- * Escape text for inline Markdown, in a table cell too: characters with Markdown or HTML meaning are
- * backslash-escaped, line breaks become spaces, and long text is cut.
- */
-export function escapeInline(text: string, max = 200): string {
-  const flat = text.replace(/[\r\n]+/g, ' ');
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  // `(`, `)`, `!` and `+` need no escape once `[` and `]` are escaped and text never starts a line.
-  return cut.replace(/[\\`*_{}[\]<>#|~@&]/g, (c) => `\\${c}`);
-}
-
-/** An inline code span that its content cannot close; pipes escaped so it survives inside a table. */
-export function codeSpan(text: string, max = 200): string {
-  const flat = text.replace(/[\r\n]+/g, ' ');
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  const fence = '`'.repeat(longestRun(cut, '`') + 1);
-  const pad = cut.startsWith('`') || cut.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${cut.replace(/\|/g, '\\|')}${pad}${fence}`;
-}
-
-/** A fenced code block whose fence is longer than any backtick run inside. */
-export function codeBlock(text: string): string {
-  const fence = '`'.repeat(Math.max(3, longestRun(text, '`') + 1));
-  return `${fence}text\n${text}\n${fence}`;
-}
-
-function longestRun(text: string, char: string): number {
-  let best = 0;
-  let run = 0;
-  for (const c of text) {
-    run = c === char ? run + 1 : 0;
-    if (run > best) best = run;
-  }
-  return best;
+  return sha ? codeSpan(sha.slice(0, 7), 7, 'text') : 'an unknown commit';
 }

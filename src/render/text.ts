@@ -1,11 +1,15 @@
-/** The report for a terminal: the same table as the comment, in plain text. Pure. */
+/**
+ * The report for a terminal (and the runner log): the same table as the comment, in plain text. Untrusted
+ * text is kept on its line and stripped of escape sequences and control characters. Pure.
+ */
 import { markdownTable } from 'markdown-table';
 import type { Report } from '../report/types.js';
+import { plainLines, plainText } from './escape.js';
 import { describeBreach, unitsNote } from './format.js';
 import { budgetRows, comparisonSentences, failedVariants, growthRows, mainTable } from './table.js';
 
 export function renderText(report: Report, headLabel = 'Current'): string {
-  const plain = (s: string) => s.replace(/[\r\n]+/g, ' ');
+  const plain = (s: string) => plainText(s, 300);
   const table = mainTable(report, {
     variant: (name, state) => (state === 'ok' ? name : `${name} (${state === 'failed' ? 'BUILD FAILED' : 'OVER BUDGET'})`),
     text: plain,
@@ -22,12 +26,13 @@ export function renderText(report: Report, headLabel = 'Current'): string {
     out.push('', markdownTable([['Variant', 'Budget', 'Limit', 'Measured', 'Result'], ...budgetRows(report, { text: plain })]));
   }
   for (const variant of failedVariants(report)) {
-    out.push('', `${variant.name} failed to build${variant.head.failedStep ? ` at ${variant.head.failedStep}` : ''}: ${variant.head.error}`);
-    out.push(...variant.head.log.map((line) => `  | ${line}`));
+    const step = variant.head.failedStep ? ` at ${plain(variant.head.failedStep)}` : '';
+    out.push('', `${plain(variant.name)} failed to build${step}: ${plainText(variant.head.error, 1000)}`);
+    out.push(...plainLines(variant.head.log).map((line) => `  | ${line}`));
   }
-  for (const check of report.budgets.filter((c) => c.outcome === 'fail')) out.push('', describeBreach(check, report.units));
-  if (report.base.error) out.push('', `No comparison: ${report.base.error}`);
-  out.push('', `Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`);
+  for (const check of report.budgets.filter((c) => c.outcome === 'fail')) out.push('', plainText(describeBreach(check, report.units)));
+  if (report.base.error) out.push('', `No comparison: ${plainText(report.base.error, 1000)}`);
+  out.push('', `Size: ${plain(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`);
   out.push(`Result: ${report.status.toUpperCase()}`);
   return out.join('\n') + '\n';
 }

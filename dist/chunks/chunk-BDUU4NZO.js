@@ -12942,7 +12942,7 @@ var require_Protocol = __commonJS({
       let end = p;
       let needNL = false;
       let lineLen = 0;
-      let lines = 0;
+      let lines2 = 0;
       for (; p < data.length; ++p) {
         const ch = data[p];
         if (ch === 13) {
@@ -12980,7 +12980,7 @@ var require_Protocol = __commonJS({
           }
           if (this._server)
             throw new Error("Greetings from clients not permitted");
-          if (++lines > MAX_LINES)
+          if (++lines2 > MAX_LINES)
             throw new Error("Max greeting lines exceeded");
           needNL = false;
           start = p + 1;
@@ -38704,10 +38704,10 @@ var require_tokenize = __commonJS({
             break;
           }
         } while (c === " " || c === "	");
-        var lines = source.substring(start, end).split(setCommentSplitRe);
-        for (var i = 0; i < lines.length; ++i)
-          lines[i] = lines[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
-        comment.text = lines.join("\n").trim();
+        var lines2 = source.substring(start, end).split(setCommentSplitRe);
+        for (var i = 0; i < lines2.length; ++i)
+          lines2[i] = lines2[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
+        comment.text = lines2.join("\n").trim();
         comments[line] = comment;
         lastCommentLine = line;
       }
@@ -56827,10 +56827,10 @@ var require_tokenize2 = __commonJS({
             break;
           }
         } while (c === " " || c === "	");
-        var lines = source.substring(start, end).split(setCommentSplitRe);
-        for (var i = 0; i < lines.length; ++i)
-          lines[i] = lines[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
-        comment.text = lines.join("\n").trim();
+        var lines2 = source.substring(start, end).split(setCommentSplitRe);
+        for (var i = 0; i < lines2.length; ++i)
+          lines2[i] = lines2[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
+        comment.text = lines2.join("\n").trim();
         comments[line] = comment;
         lastCommentLine = line;
       }
@@ -64392,10 +64392,10 @@ var require_tokenize3 = __commonJS({
             break;
           }
         } while (c === " " || c === "	");
-        var lines = source.substring(start, end).split(setCommentSplitRe);
-        for (var i = 0; i < lines.length; ++i)
-          lines[i] = lines[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
-        comment.text = lines.join("\n").trim();
+        var lines2 = source.substring(start, end).split(setCommentSplitRe);
+        for (var i = 0; i < lines2.length; ++i)
+          lines2[i] = lines2[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
+        comment.text = lines2.join("\n").trim();
         comments[line] = comment;
         lastCommentLine = line;
       }
@@ -65700,17 +65700,17 @@ var require_buildkit = __commonJS({
       });
     }
     function formatBuildKitStatus(status) {
-      var lines = [];
+      var lines2 = [];
       if (status.vertexes && status.vertexes.length > 0) {
         status.vertexes.forEach(function(vertex) {
           if (vertex.name && vertex.started && !vertex.completed) {
-            lines.push("[" + vertex.digest.substring(0, 12) + "] " + vertex.name);
+            lines2.push("[" + vertex.digest.substring(0, 12) + "] " + vertex.name);
           }
           if (vertex.error) {
-            lines.push("ERROR: " + vertex.error);
+            lines2.push("ERROR: " + vertex.error);
           }
           if (vertex.completed && vertex.cached) {
-            lines.push("CACHED: " + vertex.name);
+            lines2.push("CACHED: " + vertex.name);
           }
         });
       }
@@ -65718,7 +65718,7 @@ var require_buildkit = __commonJS({
         status.logs.forEach(function(log) {
           var msg = Buffer.from(log.msg).toString(ENCODING_UTF8);
           if (msg.trim()) {
-            lines.push(msg.trimEnd());
+            lines2.push(msg.trimEnd());
           }
         });
       }
@@ -65726,17 +65726,17 @@ var require_buildkit = __commonJS({
         status.statuses.forEach(function(s) {
           if (s.name && s.total > 0) {
             var percent = Math.floor(s.current / s.total * 100);
-            lines.push(s.name + ": " + percent + "% (" + s.current + "/" + s.total + ")");
+            lines2.push(s.name + ": " + percent + "% (" + s.current + "/" + s.total + ")");
           }
         });
       }
       if (status.warnings && status.warnings.length > 0) {
         status.warnings.forEach(function(warning) {
           var msg = Buffer.from(warning.short).toString(ENCODING_UTF8);
-          lines.push("WARNING: " + msg);
+          lines2.push("WARNING: " + msg);
         });
       }
-      return lines;
+      return lines2;
     }
     function parseBuildKitLine(line) {
       try {
@@ -65781,9 +65781,9 @@ var require_buildkit = __commonJS({
       stream.on("close", onStreamEnd);
       function onStreamEvent(data) {
         buffer += data.toString();
-        var lines = buffer.split("\n");
-        buffer = lines.pop();
-        lines.forEach(function(line) {
+        var lines2 = buffer.split("\n");
+        buffer = lines2.pop();
+        lines2.forEach(function(line) {
           if (!line.trim()) return;
           processLine(line);
         });
@@ -72545,10 +72545,10 @@ var require_tokenize4 = __commonJS({
             break;
           }
         } while (c === " " || c === "	");
-        var lines = source.substring(start, end).split(setCommentSplitRe);
-        for (var i = 0; i < lines.length; ++i)
-          lines[i] = lines[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
-        comment.text = lines.join("\n").trim();
+        var lines2 = source.substring(start, end).split(setCommentSplitRe);
+        for (var i = 0; i < lines2.length; ++i)
+          lines2[i] = lines2[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
+        comment.text = lines2.join("\n").trim();
         comments[line] = comment;
         lastCommentLine = line;
       }
@@ -77718,8 +77718,8 @@ var init_main = __esm({
       CompletionList2.create = create;
     })(CompletionList || (CompletionList = {}));
     (function(MarkedString2) {
-      function fromPlainText(plainText) {
-        return plainText.replace(/[\\`*_{}[\]()#+\-.!]/g, "\\$&");
+      function fromPlainText(plainText2) {
+        return plainText2.replace(/[\\`*_{}[\]()#+\-.!]/g, "\\$&");
       }
       MarkedString2.fromPlainText = fromPlainText;
       function is(value) {
@@ -82870,7 +82870,7 @@ var require_directives = __commonJS({
         return tag[0] === "!" ? tag : `!<${tag}>`;
       }
       toString(doc) {
-        const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
+        const lines2 = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
         const tagEntries = Object.entries(this.tags);
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
@@ -82886,9 +82886,9 @@ var require_directives = __commonJS({
           if (handle === "!!" && prefix === "tag:yaml.org,2002:")
             continue;
           if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
-            lines.push(`%TAG ${handle} ${prefix}`);
+            lines2.push(`%TAG ${handle} ${prefix}`);
         }
-        return lines.join("\n");
+        return lines2.join("\n");
       }
     };
     Directives.defaultYaml = { explicit: false, version: "1.2" };
@@ -84349,22 +84349,22 @@ var require_stringifyCollection = __commonJS({
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
-      const lines = [];
+      const lines2 = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment2 = null;
         if (identity.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, chompKeep);
           if (item.comment)
             comment2 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (!chompKeep && ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, chompKeep);
           }
         }
         chompKeep = false;
@@ -84373,15 +84373,15 @@ var require_stringifyCollection = __commonJS({
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str2);
+        lines2.push(blockItemPrefix + str2);
       }
       let str;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         str = flowChars.start + flowChars.end;
       } else {
-        str = lines[0];
-        for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
+        str = lines2[0];
+        for (let i = 1; i < lines2.length; ++i) {
+          const line = lines2[i];
           str += line ? `
 ${indent}${line}` : "\n";
         }
@@ -84404,22 +84404,22 @@ ${indent}${line}` : "\n";
       });
       let reqNewline = false;
       let linesAtValue = 0;
-      const lines = [];
+      const lines2 = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment = null;
         if (identity.isNode(item)) {
           if (item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, false);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, false);
           if (item.comment)
             comment = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, false);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, false);
             if (ik.comment)
               reqNewline = true;
           }
@@ -84436,12 +84436,12 @@ ${indent}${line}` : "\n";
         if (comment)
           reqNewline = true;
         let str = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
+        reqNewline || (reqNewline = lines2.length > linesAtValue || str.includes("\n"));
         if (i < items.length - 1) {
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines2.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -84449,35 +84449,35 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           str += stringifyComment.lineComment(str, itemIndent, commentString(comment));
-        lines.push(str);
-        linesAtValue = lines.length;
+        lines2.push(str);
+        linesAtValue = lines2.length;
       }
       const { start, end } = flowChars;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines2.reduce((sum, line) => sum + line.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
-          for (const line of lines)
+          for (const line of lines2)
             str += line ? `
 ${indentStep}${indent}${line}` : "\n";
           return `${str}
 ${indent}${end}`;
         } else {
-          return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
+          return `${start}${fcPadding}${lines2.join(" ")}${fcPadding}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
+    function addCommentBefore({ indent, options: { commentString } }, lines2, comment, chompKeep) {
       if (comment && chompKeep)
         comment = comment.replace(/^\n+/, "");
       if (comment) {
         const ic = stringifyComment.indentComment(commentString(comment), indent);
-        lines.push(ic.trimStart());
+        lines2.push(ic.trimStart());
       }
     }
     exports.stringifyCollection = stringifyCollection;
@@ -85115,11 +85115,11 @@ var require_binary = __commonJS({
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str.length / lineWidth);
-          const lines = new Array(n);
+          const lines2 = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str.substr(o, lineWidth);
+            lines2[i] = str.substr(o, lineWidth);
           }
-          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str = lines2.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
       }
@@ -85799,35 +85799,35 @@ var require_stringifyDocument = __commonJS({
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
-      const lines = [];
+      const lines2 = [];
       let hasDirectives = options.directives === true;
       if (options.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
-          lines.push(dir);
+          lines2.push(dir);
           hasDirectives = true;
         } else if (doc.directives.docStart)
           hasDirectives = true;
       }
       if (hasDirectives)
-        lines.push("---");
+        lines2.push("---");
       const ctx = stringify.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
-        if (lines.length !== 1)
-          lines.unshift("");
+        if (lines2.length !== 1)
+          lines2.unshift("");
         const cs = commentString(doc.commentBefore);
-        lines.unshift(stringifyComment.indentComment(cs, ""));
+        lines2.unshift(stringifyComment.indentComment(cs, ""));
       }
       let chompKeep = false;
       let contentComment = null;
       if (doc.contents) {
         if (identity.isNode(doc.contents)) {
           if (doc.contents.spaceBefore && hasDirectives)
-            lines.push("");
+            lines2.push("");
           if (doc.contents.commentBefore) {
             const cs = commentString(doc.contents.commentBefore);
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push(stringifyComment.indentComment(cs, ""));
           }
           ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
@@ -85836,36 +85836,36 @@ var require_stringifyDocument = __commonJS({
         let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
-        if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
-          lines[lines.length - 1] = `--- ${body}`;
+        if ((body[0] === "|" || body[0] === ">") && lines2[lines2.length - 1] === "---") {
+          lines2[lines2.length - 1] = `--- ${body}`;
         } else
-          lines.push(body);
+          lines2.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines2.push(stringify.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
           const cs = commentString(doc.comment);
           if (cs.includes("\n")) {
-            lines.push("...");
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push("...");
+            lines2.push(stringifyComment.indentComment(cs, ""));
           } else {
-            lines.push(`... ${cs}`);
+            lines2.push(`... ${cs}`);
           }
         } else {
-          lines.push("...");
+          lines2.push("...");
         }
       } else {
         let dc = doc.comment;
         if (dc && chompKeep)
           dc = dc.replace(/^\n+/, "");
         if (dc) {
-          if ((!chompKeep || contentComment) && lines[lines.length - 1] !== "")
-            lines.push("");
-          lines.push(stringifyComment.indentComment(commentString(dc), ""));
+          if ((!chompKeep || contentComment) && lines2[lines2.length - 1] !== "")
+            lines2.push("");
+          lines2.push(stringifyComment.indentComment(commentString(dc), ""));
         }
       }
-      return lines.join("\n") + "\n";
+      return lines2.join("\n") + "\n";
     }
     exports.stringifyDocument = stringifyDocument;
   }
@@ -86927,17 +86927,17 @@ var require_resolve_block_scalar = __commonJS({
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar.source ? splitLines(scalar.source) : [];
-      let chompStart = lines.length;
-      for (let i = lines.length - 1; i >= 0; --i) {
-        const content = lines[i][1];
+      const lines2 = scalar.source ? splitLines(scalar.source) : [];
+      let chompStart = lines2.length;
+      for (let i = lines2.length - 1; i >= 0; --i) {
+        const content = lines2[i][1];
         if (content === "" || content === "\r")
           chompStart = i;
         else
           break;
       }
       if (chompStart === 0) {
-        const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        const value2 = header.chomp === "+" && lines2.length > 0 ? "\n".repeat(Math.max(1, lines2.length - 1)) : "";
         let end2 = start + header.length;
         if (scalar.source)
           end2 += scalar.source.length;
@@ -86947,7 +86947,7 @@ var require_resolve_block_scalar = __commonJS({
       let offset = scalar.offset + header.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines[i];
+        const [indent, content] = lines2[i];
         if (content === "" || content === "\r") {
           if (header.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
@@ -86967,17 +86967,17 @@ var require_resolve_block_scalar = __commonJS({
         }
         offset += indent.length + content.length + 1;
       }
-      for (let i = lines.length - 1; i >= chompStart; --i) {
-        if (lines[i][0].length > trimIndent)
+      for (let i = lines2.length - 1; i >= chompStart; --i) {
+        if (lines2[i][0].length > trimIndent)
           chompStart = i + 1;
       }
       let value = "";
       let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
-        value += lines[i][0].slice(trimIndent) + "\n";
+        value += lines2[i][0].slice(trimIndent) + "\n";
       for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines[i];
+        let [indent, content] = lines2[i];
         offset += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
@@ -87014,8 +87014,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i = chompStart; i < lines.length; ++i)
-            value += "\n" + lines[i][0].slice(trimIndent);
+          for (let i = chompStart; i < lines2.length; ++i)
+            value += "\n" + lines2[i][0].slice(trimIndent);
           if (value[value.length - 1] !== "\n")
             value += "\n";
           break;
@@ -87090,10 +87090,10 @@ var require_resolve_block_scalar = __commonJS({
       const first = split[0];
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
-      const lines = [line0];
+      const lines2 = [line0];
       for (let i = 1; i < split.length; i += 2)
-        lines.push([split[i], split[i + 1]]);
-      return lines;
+        lines2.push([split[i], split[i + 1]]);
+      return lines2;
     }
     exports.resolveBlockScalar = resolveBlockScalar;
   }
@@ -89918,9 +89918,9 @@ var BuildOutputParser = class {
   push(chunk) {
     this.arrivedMs = this.now();
     const text = this.pending + chunk.toString();
-    const lines = text.split("\n");
-    this.pending = lines.pop() ?? "";
-    for (const line of lines) this.handleLine(line);
+    const lines2 = text.split("\n");
+    this.pending = lines2.pop() ?? "";
+    for (const line of lines2) this.handleLine(line);
   }
   finish() {
     this.arrivedMs = this.now();
@@ -90020,14 +90020,14 @@ var BuildOutputParser = class {
     }
     for (const log of status.logs ?? []) {
       if (!log.vertex || !log.msg) continue;
-      const lines = this.vertexLogs.get(log.vertex) ?? [];
+      const lines2 = this.vertexLogs.get(log.vertex) ?? [];
       for (const line of Buffer.from(log.msg).toString("utf8").split(/\r?\n/)) {
         if (!line.trim()) continue;
-        lines.push(line);
+        lines2.push(line);
         this.onLine?.(line);
       }
-      if (lines.length > TAIL_LINES * 4) lines.splice(0, lines.length - TAIL_LINES);
-      this.vertexLogs.set(log.vertex, lines);
+      if (lines2.length > TAIL_LINES * 4) lines2.splice(0, lines2.length - TAIL_LINES);
+      this.vertexLogs.set(log.vertex, lines2);
     }
   }
   buildkitOutcome() {
@@ -90344,6 +90344,74 @@ function verdict(variants, checks) {
   return buildFailed || checks.some((c) => c.outcome === "fail") ? "fail" : "pass";
 }
 
+// src/report/scrub.ts
+var MIN_SECRET_LENGTH = 3;
+var REDACTED = "***";
+function secretsOf(variants, extra = []) {
+  const secrets = [];
+  for (const variant of variants) {
+    for (const [name, value] of Object.entries(variant.buildArgs)) if (value) secrets.push({ name, value });
+  }
+  for (const value of extra) if (value) secrets.push({ value });
+  return secrets;
+}
+function maskableValues(secrets) {
+  const values = /* @__PURE__ */ new Set();
+  for (const { value } of secrets) {
+    for (const part of [value, ...lines(value)]) if (part.length >= MIN_SECRET_LENGTH) values.add(part);
+  }
+  return [...values];
+}
+function lines(value) {
+  if (!/[\r\n]/.test(value)) return [];
+  return value.split(/\r\n|\r|\n/).flatMap((line) => [line, line.trim()]);
+}
+function secretForms(value) {
+  const json = JSON.stringify(value).slice(1, -1);
+  const forms = [
+    value,
+    ...lines(value),
+    json,
+    value.replace(/'/g, `'\\''`),
+    value.replace(/'/g, `'"'"'`),
+    value.replace(/[\\"$`]/g, "\\$&"),
+    encodeURIComponent(value),
+    encodeURIComponent(json),
+    value.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")
+  ];
+  return [...new Set(forms)].filter((form) => form.length >= MIN_SECRET_LENGTH);
+}
+var DIGEST = /^sha256:[0-9a-f]{64}$/;
+var escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function createScrubber(secrets) {
+  const forms = [...new Set(secrets.flatMap((s) => secretForms(s.value)))].sort((a, b) => b.length - a.length);
+  const named = secrets.filter((s) => s.name && s.value && s.value.length < MIN_SECRET_LENGTH);
+  const anywhere = forms.length ? new RegExp(forms.map(escapeRegExp).join("|"), "g") : void 0;
+  const assigned = named.length ? new RegExp(`\\b(${named.map((s) => `${escapeRegExp(s.name)}=${escapeRegExp(s.value)}`).join("|")})(?=$|[\\s"'])`, "g") : void 0;
+  const text = (input) => {
+    let out = anywhere ? input.replace(anywhere, REDACTED) : input;
+    if (assigned) out = out.replace(assigned, (m) => `${m.slice(0, m.indexOf("=") + 1)}${REDACTED}`);
+    return out;
+  };
+  const deep = (value) => {
+    if (typeof value === "string") return DIGEST.test(value) ? value : text(value);
+    if (Array.isArray(value)) return value.map((item) => deep(item));
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [text(key), deep(item)]));
+    }
+    return value;
+  };
+  return { text, deep };
+}
+function scrubbedLogger(log, scrubber) {
+  return {
+    info: (message) => log.info(scrubber.text(message)),
+    warning: (message) => log.warning(scrubber.text(message)),
+    group: (title, fn) => log.group(scrubber.text(title), fn),
+    buildLine: (line) => log.buildLine(scrubber.text(line))
+  };
+}
+
 // package.json
 var package_default = {
   name: "image-size-report",
@@ -90393,6 +90461,9 @@ var package_default = {
     "@types/tar-stream": "^3.1.5",
     "ajv-formats": "^3.0.1",
     esbuild: "^0.28.2",
+    "mdast-util-from-markdown": "^2.1.0",
+    "mdast-util-gfm": "^3.1.0",
+    "micromark-extension-gfm": "^3.0.0",
     typescript: "5.9",
     vitest: "^4.1.12"
   }
@@ -91870,12 +91941,14 @@ async function readAll(source, limit) {
 }
 
 // src/measure/redact.ts
-var MIN_SECRET_LENGTH = 3;
+var scrubbers = /* @__PURE__ */ new WeakMap();
 function redact(text, secrets) {
-  let out = text;
-  const candidates = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
-  for (const secret of candidates) out = out.split(secret).join("***");
-  return out;
+  let scrubber = scrubbers.get(secrets);
+  if (!scrubber) {
+    scrubber = createScrubber(secrets.map((value) => ({ value })));
+    scrubbers.set(secrets, scrubber);
+  }
+  return scrubber.text(text);
 }
 
 // src/measure/layers.ts
@@ -92331,7 +92404,7 @@ function markdownTable(table, options) {
   cellMatrix.splice(1, 0, row);
   sizeMatrix.splice(1, 0, sizes);
   rowIndex = -1;
-  const lines = [];
+  const lines2 = [];
   while (++rowIndex < cellMatrix.length) {
     const row2 = cellMatrix[rowIndex];
     const sizes2 = sizeMatrix[rowIndex];
@@ -92382,11 +92455,11 @@ function markdownTable(table, options) {
         line.push("|");
       }
     }
-    lines.push(
+    lines2.push(
       settings.delimiterEnd === false ? line.join("").replace(/ +$/, "") : line.join("")
     );
   }
-  return lines.join("\n");
+  return lines2.join("\n");
 }
 function serialize(value) {
   return value === null || value === void 0 ? "" : String(value);
@@ -92394,6 +92467,94 @@ function serialize(value) {
 function toAlignment(value) {
   const code = typeof value === "string" ? value.codePointAt(0) : 0;
   return code === 67 || code === 99 ? 99 : code === 76 || code === 108 ? 108 : code === 82 || code === 114 ? 114 : 0;
+}
+
+// src/render/escape.ts
+var ZWSP_ENTITY = "&#8203;";
+var ZWSP = "\u200B";
+var TERMINAL_ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
+var CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+var BIDI = /[\u202a-\u202e\u2066-\u2069]/g;
+function stripControls(text) {
+  return text.replace(/\r\n?|[\u2028\u2029\x85]/g, "\n").replace(TERMINAL_ESCAPES, "").replace(CONTROLS, "").replace(BIDI, "\uFFFD");
+}
+function oneLine(text) {
+  return stripControls(text).replace(/[ \t]*\n[\s]*/g, " ");
+}
+function truncate(text, max) {
+  if (text.length <= max) return text;
+  if (max <= 0) return "";
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 55296 && last <= 56319) end -= 1;
+  return `${text.slice(0, end)}\u2026`;
+}
+var INLINE_ACTIVE = /[&<>\\`*_[\]|~$@]|#(?=\d)|\bgh-(?=\d)|:(?=\/\/)|\bwww(?=\.)/gi;
+function escapeInline(text, max = 200) {
+  return truncate(oneLine(text), max).replace(INLINE_ACTIVE, (m) => {
+    switch (m) {
+      case "&":
+        return "&amp;";
+      case "<":
+        return "&lt;";
+      case ">":
+        return "&gt;";
+      case "@":
+        return `@${ZWSP_ENTITY}`;
+      case "#":
+        return `#${ZWSP_ENTITY}`;
+      case ":":
+        return `${ZWSP_ENTITY}:`;
+      default:
+        return m.length > 1 ? `${m}${ZWSP_ENTITY}` : `\\${m}`;
+    }
+  });
+}
+function inertCode(text) {
+  return text.replace(/<!--/g, `<!${ZWSP}--`);
+}
+function codeSpan(text, max = 200, place = "table") {
+  let content = inertCode(truncate(oneLine(text), max));
+  if (place === "table") content = content.replace(/\\?\|/g, (m) => m.length === 2 ? `\\${ZWSP}\\|` : "\\|");
+  if (content === "") return "` `";
+  const fence = "`".repeat(longestRun(content, "`") + 1);
+  const pad = /^`|`$/.test(content) || /^ .*[^ ].* $/.test(content) ? " " : "";
+  return `${fence}${pad}${content}${pad}${fence}`;
+}
+function codeBlock(text, options = {}) {
+  const { maxLines = Infinity, keep = "tail", maxLineLength = 500, info = "text" } = options;
+  let lines2 = stripControls(text).split("\n");
+  let omitted = 0;
+  if (lines2.length > maxLines) {
+    omitted = lines2.length - maxLines;
+    lines2 = keep === "tail" ? lines2.slice(omitted) : lines2.slice(0, maxLines);
+  }
+  const body = lines2.map((line) => inertCode(truncate(line, maxLineLength)));
+  if (omitted) {
+    const note = `[${omitted} line${omitted === 1 ? "" : "s"} left out]`;
+    if (keep === "tail") body.unshift(note);
+    else body.push(note);
+  }
+  const content = body.join("\n");
+  const fence = "`".repeat(Math.max(3, longestRun(content, "`") + 1));
+  return `${fence}${info}
+${content}
+${fence}`;
+}
+function plainText(text, max = Infinity) {
+  return truncate(oneLine(text), max);
+}
+function plainLines(lines2) {
+  return lines2.flatMap((line) => stripControls(line).split("\n"));
+}
+function longestRun(text, char) {
+  let best = 0;
+  let run = 0;
+  for (const c of text) {
+    run = c === char ? run + 1 : 0;
+    if (run > best) best = run;
+  }
+  return best;
 }
 
 // src/render/table.ts
@@ -92408,8 +92569,8 @@ function mainTable(report, style) {
     const broken = report.budgets.some((c) => c.variant === variant.name && c.outcome === "fail");
     const state = variant.head.status !== "built" ? "failed" : broken ? "broken" : "ok";
     const name = style.variant(style.text(variant.name), state);
-    const lines = metricRows(report, variant);
-    lines.forEach((line, i) => {
+    const lines2 = metricRows(report, variant);
+    lines2.forEach((line, i) => {
       const row = [i === 0 ? name : "", line.label];
       if (withBase) row.push(line.base, line.head, line.change);
       else row.push(line.head);
@@ -92424,7 +92585,7 @@ function metricRows(report, variant) {
   const base = variant.base;
   const noChange = base?.status === "absent" ? "new" : "\u2014";
   const bytesChange = (bytes, ratio) => bytes === void 0 ? noChange : `${formatSignedBytes(bytes, units)}${ratio === void 0 ? "" : ` (${formatSignedPercent(ratio)})`}`;
-  const lines = [
+  const lines2 = [
     {
       label: "Size",
       base: side(base, (r) => formatBytes(r.sizeBytes, units)),
@@ -92434,34 +92595,34 @@ function metricRows(report, variant) {
   ];
   const sides = [base, variant.head];
   if (sides.some((r) => r?.status === "built" && r.compressedBytes !== void 0)) {
-    lines.push({
+    lines2.push({
       label: "Compressed",
       base: side(base, (r) => optionalBytes(r.compressedBytes, units)),
       head: side(variant.head, (r) => optionalBytes(r.compressedBytes, units)),
       change: c ? c.compressedBytes === void 0 ? "\u2014" : bytesChange(c.compressedBytes, c.compressedRatio) : noChange
     });
   }
-  lines.push({
+  lines2.push({
     label: "Layers",
     base: side(base, layerCount),
     head: side(variant.head, layerCount),
     change: c ? formatSignedCount(c.layers) : noChange
   });
   if (sides.some((r) => r?.status === "built" && r.efficiency)) {
-    lines.push({
+    lines2.push({
       label: "Wasted",
       base: side(base, (r) => wasted(r, units)),
       head: side(variant.head, (r) => wasted(r, units)),
       change: c ? c.wastedBytes === void 0 ? "\u2014" : formatSignedBytes(c.wastedBytes, units) : noChange
     });
   }
-  lines.push({
+  lines2.push({
     label: "Build time",
     base: side(base, buildTime),
     head: side(variant.head, buildTime),
     change: c ? formatSignedDuration(c.buildMs) : noChange
   });
-  return lines;
+  return lines2;
 }
 function optionalBytes(bytes, units) {
   return bytes === void 0 ? "\u2014" : formatBytes(bytes, units);
@@ -92557,11 +92718,77 @@ function wastedRows(report, style) {
 
 // src/render/markdown.ts
 var COMMENT_LIMIT = 65536;
+var SUMMARY_LIMIT = 1024 * 1024;
+function utf8Length(text) {
+  return new TextEncoder().encode(text).length;
+}
 function commentMarker(commentKey) {
   return `<!-- image-size-report:${commentKey} -->`;
 }
+var FULL_DETAIL = {
+  logLines: Infinity,
+  logLineLength: 500,
+  listItems: Infinity,
+  budgetTable: "all",
+  compactTables: false,
+  maxRows: Infinity,
+  failures: "full",
+  breachLines: Infinity
+};
+var DETAIL_STEPS = [
+  { logLines: 10, logLineLength: 200, listItems: 5 },
+  { listItems: 0 },
+  { logLines: 0 },
+  { budgetTable: "failing" },
+  { compactTables: true },
+  { budgetTable: "none" }
+];
+var FAILURE_STEPS = [{}, { failures: "brief", breachLines: 20 }, { failures: "none", breachLines: 5 }];
 var ICON = { ok: "\u2705", broken: "\u274C", failed: "\u{1F4A5}" };
 function renderMarkdown(report, options = {}) {
+  const { maxLength } = options;
+  let detail = FULL_DETAIL;
+  let body = renderWith(report, options, detail);
+  if (maxLength === void 0) return body;
+  const measure = options.measure ?? ((text) => text.length);
+  for (const step of DETAIL_STEPS) {
+    if (measure(body) <= maxLength) return body;
+    detail = { ...detail, ...step };
+    body = renderWith(report, options, detail);
+  }
+  if (measure(body) <= maxLength) return body;
+  const problems = problemVariants(report).length;
+  for (const [i, step] of FAILURE_STEPS.entries()) {
+    const candidate = { ...detail, ...step };
+    const fits = (n) => measure(renderWith(report, options, { ...candidate, maxRows: n })) <= maxLength;
+    const last = i === FAILURE_STEPS.length - 1;
+    if (!last && !fits(problems)) continue;
+    const rows = mostRows(last ? 0 : problems, report.variants.length, fits);
+    if (rows >= 0) return renderWith(report, options, { ...candidate, maxRows: rows });
+  }
+  return bare(report, options, maxLength, measure);
+}
+function mostRows(from, to, fits) {
+  let found = -1;
+  let low = from;
+  let high = to;
+  while (low <= high) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) {
+      found = mid;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return found;
+}
+function problemVariants(report) {
+  return report.variants.filter((v) => v.head.status === "failed" || report.budgets.some((c) => c.variant === v.name && c.outcome === "fail"));
+}
+function renderWith(report, options, detail) {
+  const left = [];
+  const table = (rows, align) => markdownTable(rows, { align, alignDelimiters: !detail.compactTables });
   const style = {
     variant: (name, state) => `${ICON[state]} **${name}**`,
     text: escapeInline,
@@ -92569,13 +92796,33 @@ function renderMarkdown(report, options = {}) {
   };
   const out = [];
   if (options.marker) out.push(options.marker);
-  out.push("## Image size report", "", verdictLine(report), "");
-  const table = mainTable(report, style);
-  out.push(markdownTable([table.header.map((h) => h ? `${h}` : " "), ...table.rows], { align: table.align }), "");
-  const sentences = comparisonSentences(report, { text: escapeInline, strong: (s) => `**${s}**` });
+  out.push("## Image size report", "", verdictLine(report, detail.breachLines), "");
+  let shown = report;
+  if (detail.maxRows < report.variants.length) {
+    const problems = new Set(problemVariants(report).map((v) => v.name));
+    const ordered = [...report.variants.filter((v) => problems.has(v.name)), ...report.variants.filter((v) => !problems.has(v.name))];
+    const names = new Set(ordered.slice(0, detail.maxRows).map((v) => v.name));
+    shown = {
+      ...report,
+      variants: report.variants.filter((v) => names.has(v.name)),
+      comparisons: report.comparisons.filter((c) => names.has(c.variant))
+    };
+    const shownProblems = Math.min(problems.size, shown.variants.length);
+    const failing = problems.size - shownProblems;
+    const passing = report.variants.length - problems.size - (shown.variants.length - shownProblems);
+    if (failing) left.push(`the rows of ${failing} failing variant${failing > 1 ? "s" : ""}`);
+    if (passing) left.push(`the rows of ${passing} variant${passing > 1 ? "s" : ""} that built within budget`);
+  }
+  if (shown.variants.length) {
+    const main = mainTable(shown, style);
+    out.push(table([main.header.map((h) => h ? `${h}` : " "), ...main.rows], main.align), "");
+  }
+  const sentences = comparisonSentences(shown, { text: escapeInline, strong: (s) => `**${s}**` });
   if (sentences.length) out.push(...sentences, "");
-  if (report.budgets.length) {
-    const rows = budgetRows(report, { text: escapeInline }).map(([variant, budget, limit, measured, outcome]) => [
+  if (shown.comparisons.length < report.comparisons.length) left.push("the comparisons of variants not shown");
+  const checks = detail.budgetTable === "failing" ? report.budgets.filter((c) => c.outcome === "fail") : report.budgets;
+  if (report.budgets.length && detail.budgetTable !== "none" && checks.length) {
+    const rows = budgetRows({ ...report, budgets: checks }, { text: escapeInline }).map(([variant, budget, limit, measured, outcome]) => [
       variant,
       budget,
       limit,
@@ -92583,48 +92830,78 @@ function renderMarkdown(report, options = {}) {
       outcome === "pass" ? "\u2705" : outcome === "fail" ? "\u274C" : "\u2796"
     ]);
     out.push(
-      "<details" + (report.budgets.some((c) => c.outcome === "fail") ? " open" : "") + "><summary>Budgets</summary>",
+      "<details" + (checks.some((c) => c.outcome === "fail") ? " open" : "") + "><summary>Budgets</summary>",
       "",
-      markdownTable([["Variant", "Budget", "Limit", "Measured", ""], ...rows], { align: ["l", "l", "r", "r", "c"] }),
+      table([["Variant", "Budget", "Limit", "Measured", ""], ...rows], ["l", "l", "r", "r", "c"]),
       "",
       "</details>",
       ""
     );
   }
-  out.push(...layerSections(report));
-  for (const variant of failedVariants(report)) {
-    out.push(`### ${ICON.failed} ${escapeInline(variant.name)} failed to build`, "");
-    if (variant.head.failedStep) out.push(`Failed step: ${codeSpan(variant.head.failedStep)}`, "");
-    out.push(`Error: ${codeSpan(variant.head.error)}`, "");
-    if (variant.head.log.length) {
-      out.push("<details><summary>Last lines of output</summary>", "", codeBlock(variant.head.log.join("\n")), "", "</details>", "");
-    }
+  if (report.budgets.length && (detail.budgetTable === "none" || checks.length < report.budgets.length)) {
+    left.push(detail.budgetTable === "none" || checks.length === 0 ? "the budget table" : "the budget checks that passed");
   }
-  for (const variant of report.variants) {
-    if (variant.base?.status === "failed") {
-      out.push(`The base build of ${escapeInline(variant.name)} failed (${codeSpan(variant.base.error)}), so it has no comparison.`, "");
+  out.push(...layerSections(shown, detail, table, left));
+  const failed = failedVariants(report);
+  if (detail.failures === "full") {
+    let cutLogs = 0;
+    for (const variant of failed) {
+      out.push(`### ${ICON.failed} ${escapeInline(variant.name)} failed to build`, "");
+      if (variant.head.failedStep) out.push(`Failed step: ${codeSpan(variant.head.failedStep, 300, "text")}`, "");
+      out.push(`Error: ${codeSpan(variant.head.error, 300, "text")}`, "");
+      const log = variant.head.log;
+      if (log.length > detail.logLines) cutLogs += 1;
+      if (log.length && detail.logLines > 0) {
+        const block = codeBlock(log.join("\n"), { maxLines: detail.logLines, maxLineLength: detail.logLineLength });
+        out.push("<details><summary>Last lines of output</summary>", "", block, "", "</details>", "");
+      }
     }
+    if (cutLogs) left.push(detail.logLines > 0 ? `build output beyond the last ${detail.logLines} lines` : "the build output of failed builds");
+    for (const variant of report.variants) {
+      if (variant.base?.status === "failed") {
+        out.push(`The base build of ${escapeInline(variant.name)} failed (${codeSpan(variant.base.error, 200, "text")}), so it has no comparison.`, "");
+      }
+    }
+  } else if (failed.length) {
+    if (detail.failures === "brief") {
+      const listed = failed.slice(0, Math.max(detail.breachLines, 0));
+      out.push(`### ${ICON.failed} Failed builds`, "");
+      for (const v of listed) {
+        out.push(`- ${escapeInline(v.name)}${v.head.failedStep ? ` at ${codeSpan(v.head.failedStep, 100, "text")}` : ""}`);
+      }
+      if (failed.length > listed.length) out.push(`- \u2026and ${failed.length - listed.length} more`);
+      out.push("");
+    }
+    left.push(detail.failures === "brief" ? "the errors and output of failed builds" : "the failing steps, errors and output of failed builds");
+  }
+  if (left.length) {
+    const where = options.fullReport ?? "the JSON report";
+    out.push(`**Shortened to fit:** left out ${joinWords(left)}. The full report is in ${where}.`, "");
   }
   out.push(`<sub>${footnote(report)}</sub>`);
   return out.join("\n") + "\n";
 }
-function layerSections(report) {
-  const style = { text: escapeInline, code: (s) => codeSpan(s, 120) };
+function layerSections(report, detail, table, left) {
   const out = [];
-  const growth = growthRows(report, style);
+  if (detail.listItems === 0) {
+    if (report.variants.some((v) => v.head.status === "built" && v.head.layerDetails?.length)) left.push("the per-layer sections");
+    return out;
+  }
+  const style = { text: escapeInline, code: (s) => codeSpan(s, 120) };
+  const growth = growthRows(report, style, Math.min(10, detail.listItems));
   if (growth.length) {
     out.push("<details open><summary>Where it grew: layers new or changed against the base</summary>", "");
     for (const g of growth) {
-      out.push(`**${g.variant}**`, "", markdownTable([["", "Layer", "Change", "Compressed"], ...g.rows], { align: ["l", "l", "r", "r"] }), "");
+      out.push(`**${g.variant}**`, "", table([["", "Layer", "Change", "Compressed"], ...g.rows], ["l", "l", "r", "r"]), "");
       if (g.more) out.push(`\u2026and ${g.more} more in the JSON report.`, "");
     }
     out.push("</details>", "");
   }
-  const largest = largestLayerRows(report, style);
+  const largest = largestLayerRows(report, style, Math.min(5, detail.listItems));
   if (largest.length) {
     out.push("<details><summary>Largest layers</summary>", "");
     for (const l of largest) {
-      out.push(`**${l.variant}**`, "", markdownTable([["Layer", "Size", "Compressed", "From"], ...l.rows], { align: ["l", "r", "r", "l"] }), "");
+      out.push(`**${l.variant}**`, "", table([["Layer", "Size", "Compressed", "From"], ...l.rows], ["l", "r", "r", "l"]), "");
     }
     out.push("</details>", "");
   }
@@ -92632,13 +92909,29 @@ function layerSections(report) {
   if (wasted2.length) {
     out.push("<details><summary>Wasted space: files stored in more than one layer, or deleted later</summary>", "");
     for (const w of wasted2) {
-      out.push(`**${w.variant}**`, "", markdownTable([["Path", "All copies", "Layers"], ...w.rows], { align: ["l", "r", "r"] }), "");
+      out.push(`**${w.variant}**`, "", table([["Path", "All copies", "Layers"], ...w.rows.slice(0, detail.listItems)], ["l", "r", "r"]), "");
     }
     out.push("</details>", "");
   }
   return out;
 }
-function verdictLine(report) {
+function bare(report, options, maxLength, measure) {
+  const where = options.fullReport ?? "the JSON report";
+  const lines2 = [
+    ...options.marker ? [options.marker] : [],
+    "## Image size report",
+    "",
+    verdictLine(report, 0),
+    "",
+    `**Shortened to fit:** the full report is in ${where}.`
+  ];
+  while (lines2.length > 1 && measure(lines2.join("\n") + "\n") > maxLength) lines2.pop();
+  return lines2.join("\n") + "\n";
+}
+function joinWords(items) {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+function verdictLine(report, breachLines) {
   const failed = failedVariants(report).length;
   const broken = report.budgets.filter((c) => c.outcome === "fail");
   if (failed === 0 && broken.length === 0) {
@@ -92647,58 +92940,35 @@ function verdictLine(report) {
   }
   const parts = [];
   if (failed) parts.push(`${failed} variant${failed > 1 ? "s" : ""} failed to build`);
-  const lines = broken.map((c) => `- ${escapeInline(describeBreach(c, report.units))}`);
   if (broken.length) parts.push(`${broken.length} budget${broken.length > 1 ? "s" : ""} broken`);
-  return [`\u274C ${parts.join(", ")}.`, ...lines.length ? ["", ...lines] : []].join("\n");
+  const shown = broken.slice(0, Math.max(breachLines, 0));
+  const lines2 = shown.map((c) => `- ${escapeInline(describeBreach(c, report.units), 300)}`);
+  if (shown.length && broken.length > shown.length) lines2.push(`- \u2026and ${broken.length - shown.length} more`);
+  return [`\u274C ${parts.join(", ")}.`, ...lines2.length ? ["", ...lines2] : []].join("\n");
 }
 function footnote(report) {
-  const parts = [`Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`];
+  const parts = [`Size: ${escapeInline(report.engine.sizeMeaning, 400)}, in ${unitsNote(report.units)}.`];
   parts.push(
-    "Layers: filesystem layers, base image included (added: by the Dockerfile; with content: at least one byte). Wasted: dive's measure, all copies of paths stored in more than one layer. Build time: what the build would take had it run first in this run (its wall time, plus the time of steps it took from another build of this run, as measured there; steps cached before the run count nothing); cached steps show a warm build."
+    "Layers: base image included; added by the Dockerfile; with at least one byte. Wasted: dive's, every copy of a path stored in more than one layer. Build time: as if built first in this run (steps taken from another build of this run cost their time there)."
   );
   if (hasBase(report)) {
     const b = report.base;
-    const what = b.error ? `not available (${escapeInline(b.error)})` : b.source === "file" ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ""}` : `rebuilt from ${b.ref ? `${codeSpan(b.ref)} at ` : ""}${shortSha(b.sha)}`;
+    const what = b.error ? `not available (${escapeInline(b.error)})` : b.source === "file" ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ""}` : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, "text")} at ` : ""}${shortSha(b.sha)}`;
     parts.push(`Base: ${what}.`);
   }
   const total = report.variants.reduce((sum, v) => sum + (v.head.status === "built" ? v.head.buildMs : 0), 0);
-  parts.push(`Docker ${escapeInline(report.engine.serverVersion)}, ${escapeInline(report.engine.storage)}; ${formatDuration(total)} of builds. ${report.tool.name} ${report.tool.version}.`);
+  parts.push(
+    `Docker ${escapeInline(report.engine.serverVersion, 100)}, ${escapeInline(report.engine.storage, 100)}; ${formatDuration(total)} of builds. ${escapeInline(report.tool.name, 100)} ${escapeInline(report.tool.version, 100)}.`
+  );
   return parts.join(" ");
 }
 function shortSha(sha) {
-  return sha ? codeSpan(sha.slice(0, 7)) : "an unknown commit";
-}
-function escapeInline(text, max = 200) {
-  const flat = text.replace(/[\r\n]+/g, " ");
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
-  return cut.replace(/[\\`*_{}[\]<>#|~@&]/g, (c) => `\\${c}`);
-}
-function codeSpan(text, max = 200) {
-  const flat = text.replace(/[\r\n]+/g, " ");
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
-  const fence = "`".repeat(longestRun(cut, "`") + 1);
-  const pad = cut.startsWith("`") || cut.endsWith("`") ? " " : "";
-  return `${fence}${pad}${cut.replace(/\|/g, "\\|")}${pad}${fence}`;
-}
-function codeBlock(text) {
-  const fence = "`".repeat(Math.max(3, longestRun(text, "`") + 1));
-  return `${fence}text
-${text}
-${fence}`;
-}
-function longestRun(text, char) {
-  let best = 0;
-  let run = 0;
-  for (const c of text) {
-    run = c === char ? run + 1 : 0;
-    if (run > best) best = run;
-  }
-  return best;
+  return sha ? codeSpan(sha.slice(0, 7), 7, "text") : "an unknown commit";
 }
 
 // src/render/text.ts
 function renderText(report, headLabel = "Current") {
-  const plain = (s) => s.replace(/[\r\n]+/g, " ");
+  const plain = (s) => plainText(s, 300);
   const table = mainTable(report, {
     variant: (name, state) => state === "ok" ? name : `${name} (${state === "failed" ? "BUILD FAILED" : "OVER BUDGET"})`,
     text: plain,
@@ -92715,12 +92985,13 @@ function renderText(report, headLabel = "Current") {
     out.push("", markdownTable([["Variant", "Budget", "Limit", "Measured", "Result"], ...budgetRows(report, { text: plain })]));
   }
   for (const variant of failedVariants(report)) {
-    out.push("", `${variant.name} failed to build${variant.head.failedStep ? ` at ${variant.head.failedStep}` : ""}: ${variant.head.error}`);
-    out.push(...variant.head.log.map((line) => `  | ${line}`));
+    const step = variant.head.failedStep ? ` at ${plain(variant.head.failedStep)}` : "";
+    out.push("", `${plain(variant.name)} failed to build${step}: ${plainText(variant.head.error, 1e3)}`);
+    out.push(...plainLines(variant.head.log).map((line) => `  | ${line}`));
   }
-  for (const check of report.budgets.filter((c) => c.outcome === "fail")) out.push("", describeBreach(check, report.units));
-  if (report.base.error) out.push("", `No comparison: ${report.base.error}`);
-  out.push("", `Size: ${report.engine.sizeMeaning}, in ${unitsNote(report.units)}.`);
+  for (const check of report.budgets.filter((c) => c.outcome === "fail")) out.push("", plainText(describeBreach(check, report.units)));
+  if (report.base.error) out.push("", `No comparison: ${plainText(report.base.error, 1e3)}`);
+  out.push("", `Size: ${plain(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`);
   out.push(`Result: ${report.status.toUpperCase()}`);
   return out.join("\n") + "\n";
 }
@@ -93145,12 +93416,18 @@ export {
   verdict,
   changeBetween,
   layerChanges,
+  secretsOf,
+  maskableValues,
+  createScrubber,
+  scrubbedLogger,
   REPORT_SCHEMA_VERSION,
   TOOL,
   createReport,
   sizeMeaning,
   describeBreach,
   COMMENT_LIMIT,
+  SUMMARY_LIMIT,
+  utf8Length,
   commentMarker,
   renderMarkdown,
   renderText,

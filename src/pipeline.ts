@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { changeBetween, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
-import { isUserError, messageOf } from './errors.js';
+import { isUserError } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
-import { measureSide, prepareSide, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
+import { measureSide, prepareSide, RUN_LABEL, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/baseline-file.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
 import type { Settings } from './settings/schema.js';
@@ -49,7 +49,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
         : await rebuildBase(input, created);
     return assemble(input, engineInfo, head, base);
   } finally {
-    if (!settings.keepImages) await removeImages(engine, created, log);
+    if (!settings.keepImages) await removeImages(engine, created, input.runId, log);
   }
 }
 
@@ -129,13 +129,7 @@ export function sizeMeaning(engine: EngineInfo): string {
     : `the engine's image size, uncompressed (sum of the layers on ${engine.storage})`;
 }
 
-async function removeImages(engine: DockerEngine, created: CreatedImages, log: Logger): Promise<void> {
-  for (const tag of created.tags) {
-    try {
-      await engine.removeTag(tag);
-    } catch (error) {
-      log.warning(`Could not remove the image ${tag}: ${messageOf(error)}`);
-    }
-  }
-  await engine.removeImageIds(created.intermediates);
+async function removeImages(engine: DockerEngine, created: CreatedImages, runId: string, log: Logger): Promise<void> {
+  const problems = await engine.removeRunArtifacts({ ...created, label: { key: RUN_LABEL, value: runId } });
+  for (const problem of problems) log.warning(problem);
 }

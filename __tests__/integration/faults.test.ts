@@ -222,6 +222,28 @@ describe('a build that hangs past its timeout', () => {
     },
   );
 
+  it("removes at the end any container or image still carrying this run's label, and nothing of another run", async () => {
+    // Left behind as a build that finished in the engine after we gave up on it would leave them.
+    const make = (run: string) => {
+      const container = engine.docker('create', '--label', `${RUN_LABEL}=${run}`, 'busybox:latest', 'true').trim();
+      const image = engine.docker('commit', '--change', `LABEL ${RUN_LABEL}=${run}`, container).trim();
+      return { container, image };
+    };
+    const ours = make('net');
+    const theirs = make('net-other');
+    const { dir } = repoFromFixture('tiny-app');
+    const { log } = await run(engineFor(engine), dir, { variants: { 'single-stage': 'Dockerfile.single' } }, 'net');
+    expect(log.warnings).toEqual([]);
+    const containers = engine.docker('ps', '-a', '-q', '--no-trunc').split('\n');
+    const images = engine.docker('images', '-a', '-q', '--no-trunc').split('\n');
+    expect(containers).not.toContain(ours.container);
+    expect(images).not.toContain(ours.image);
+    expect(containers).toContain(theirs.container);
+    expect(images).toContain(theirs.image);
+    engine.docker('rm', theirs.container);
+    engine.docker('rmi', theirs.image);
+  });
+
   it('with buildkit: is cancelled inside the engine even when closing our connection does not reach it', async () => {
     // A proxy in front of the engine that keeps its side of every connection open when ours closes, as some
     // socket proxies do: then only the explicit cancel request (POST /build/cancel) stops the build.

@@ -64,14 +64,16 @@ async function rebuildBase(input: PipelineInput, created: CreatedImages): Promis
   const ref = plan.ref ?? plan.commit;
   const git = new Git(input.workingDirectory);
   let checkout: { top: string; sha: string; parent: string; worktree: string };
+  let parent: string | undefined;
   try {
     const top = await git.topLevel();
     const sha = await git.ensureCommit(plan.commit);
-    const parent = mkdtempSync(path.join(input.tempDirectory ?? os.tmpdir(), 'image-size-report-base-'));
+    parent = mkdtempSync(path.join(input.tempDirectory ?? os.tmpdir(), 'image-size-report-base-'));
     checkout = { top, sha, parent, worktree: path.join(parent, 'tree') };
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
     // This change is measured already: report it without a base rather than not at all.
+    if (parent) rmSync(parent, { recursive: true, force: true }); // git removes a worktree it could not finish
     if (!isUserError(error)) throw error;
     input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = 'the base could not be checked out';

@@ -3,7 +3,7 @@
 // connections but never answers. In every case the run ends promptly with a clear message per variant, the other
 // variants are still reported, and nothing the run made is left in the engine or in git.
 import { randomInt } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { createReport, type BaselinePlan } from '../../src/pipeline.js';
 import type { Report, SideResult } from '../../src/report/types.js';
 import { resolveSettings, type RawSettings } from '../../src/settings/schema.js';
 import { startPrivateEngine, type PrivateEngine } from '../support/private-engine.js';
+import { smallDisk } from '../support/small-disk.js';
 import { commitAll, git, memoryLogger, repoFromFixture, tempDir } from '../support/workspace.js';
 
 type FailedResult = Extract<SideResult, { status: 'failed' }>;
@@ -327,6 +328,35 @@ describe("the engine's disk fills up", () => {
       expect(result(again.report, 'single-stage').status).toBe('built');
     },
   );
+});
+
+describe('the disk fills up while the base is checked out', () => {
+  it('reports this change without a comparison, and leaves no worktree or folder behind', async () => {
+    const disk = smallDisk('1m');
+    try {
+      const { dir } = repoFromFixture('tiny-app');
+      writeFileSync(path.join(dir, 'data.bin'), Buffer.alloc(3_000_000, 1)); // does not fit on the 1 MB disk
+      const sha = commitAll(dir, 'data');
+      const log = memoryLogger();
+      const report = await createReport({
+        settings: resolveSettings({ variants: { 'single-stage': 'Dockerfile.single' } }),
+        workingDirectory: dir,
+        engine: new DockerEngine(),
+        baseline: { source: 'rebuild', commit: sha },
+        head: {},
+        runId: 'base-disk',
+        log,
+        tempDirectory: disk.dir,
+      });
+      expect(result(report, 'single-stage').status).toBe('built');
+      expect(report.base).toMatchObject({ source: 'rebuild', error: expect.stringMatching(/^git worktree failed: .*unable to write file data\.bin/) });
+      expect(log.warnings).toEqual([expect.stringMatching(/^The base \(\w+\) could not be checked out, so there is no comparison: git worktree failed/)]);
+      expect(extraWorktrees(dir)).toEqual([]);
+      expect(readdirSync(disk.dir)).toEqual([]);
+    } finally {
+      disk.unmount();
+    }
+  });
 });
 
 describe('an engine that cannot be reached', () => {

@@ -209,7 +209,7 @@ export class DockerEngine {
   async build(request: BuildRequest): Promise<BuildResult> {
     if (this.unresponsive) throw this.unresponsiveError();
     const started = performance.now();
-    // The time limit covers everything from here: packing, opening the BuildKit session, the build itself.
+    // The time limit counts from here: packing the context, opening the BuildKit session, the build itself.
     const signal = AbortSignal.timeout(request.timeoutMs);
     const openBefore = new Set(this.sockets);
     const buildId = `image-size-report-${randomUUID()}`;
@@ -234,7 +234,8 @@ export class DockerEngine {
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<never>((_, reject) => {
         onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
+        if (signal.aborted) onAbort(); // packing the context took the whole time
+        else signal.addEventListener('abort', onAbort, { once: true });
       });
       try {
         const response = await Promise.race([

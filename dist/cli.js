@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-BDUU4NZO.js";
+} from "./chunks/chunk-RJI3LLRT.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

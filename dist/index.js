@@ -25,6 +25,7 @@ import {
   loadConfigFile,
   maskableValues,
   messageOf,
+  quote,
   renderMarkdown,
   renderText,
   resolveSettings,
@@ -33,7 +34,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-BDUU4NZO.js";
+} from "./chunks/chunk-RJI3LLRT.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -33590,7 +33591,7 @@ function readActionSettings(env = process.env) {
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const workingDirectory = path.resolve(workspace, getInput("working-directory") || ".");
   if (!existsSync3(workingDirectory) || !statSync(workingDirectory).isDirectory()) {
-    throw new InputError(`working-directory: "${getInput("working-directory")}" is not a directory in the workspace.`);
+    throw new InputError(`working-directory: ${quote(getInput("working-directory"))} is not a directory in the workspace.`);
   }
   const { raw: fromFile, file } = loadConfigFile(workingDirectory, getInput("config") || void 0);
   const fromInputs = {};

@@ -8,11 +8,11 @@ import path from 'node:path';
 import { comparableBuildTimes } from './compare/build-time.js';
 import { changeBetween, layerChanges, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
-import { isUserError, messageOf } from './errors.js';
+import { isUserError } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
 import { LayerCache } from './measure/image/layer-cache.js';
-import { measureSide, prepareSide, type BuildTiming, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
+import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/baseline-file.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
 import type { Settings } from './settings/schema.js';
@@ -53,7 +53,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
     addComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, head, base);
   } finally {
-    if (!settings.keepImages) await removeImages(engine, created, log);
+    if (!settings.keepImages) await removeImages(engine, created, input.runId, log);
   }
 }
 
@@ -70,14 +70,16 @@ async function rebuildBase(input: PipelineInput, created: CreatedImages, cache: 
   const ref = plan.ref ?? plan.commit;
   const git = new Git(input.workingDirectory);
   let checkout: { top: string; sha: string; parent: string; worktree: string };
+  let parent: string | undefined;
   try {
     const top = await git.topLevel();
     const sha = await git.ensureCommit(plan.commit);
-    const parent = mkdtempSync(path.join(input.tempDirectory ?? os.tmpdir(), 'image-size-report-base-'));
+    parent = mkdtempSync(path.join(input.tempDirectory ?? os.tmpdir(), 'image-size-report-base-'));
     checkout = { top, sha, parent, worktree: path.join(parent, 'tree') };
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
     // This change is measured already: report it without a base rather than not at all.
+    if (parent) rmSync(parent, { recursive: true, force: true }); // git removes a worktree it could not finish
     if (!isUserError(error)) throw error;
     input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = 'the base could not be checked out';
@@ -155,13 +157,7 @@ export function sizeMeaning(engine: EngineInfo): string {
   );
 }
 
-async function removeImages(engine: DockerEngine, created: CreatedImages, log: Logger): Promise<void> {
-  for (const tag of created.tags) {
-    try {
-      await engine.removeTag(tag);
-    } catch (error) {
-      log.warning(`Could not remove the image ${tag}: ${messageOf(error)}`);
-    }
-  }
-  await engine.removeImageIds(created.intermediates);
+async function removeImages(engine: DockerEngine, created: CreatedImages, runId: string, log: Logger): Promise<void> {
+  const problems = await engine.removeRunArtifacts({ ...created, label: { key: RUN_LABEL, value: runId } });
+  for (const problem of problems) log.warning(problem);
 }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import { existsSync, statSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError, quote } from '../errors.js';
 import { maskableValues, secretsOf, type Secret } from '../report/scrub.js';
 import { loadConfigFile } from '../settings/config-file.js';
 import { resolveSettings, SETTING_KEYS, type RawSettings, type Settings } from '../settings/schema.js';
@@ -24,7 +24,7 @@ export function readActionSettings(env: NodeJS.ProcessEnv = process.env): Action
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const workingDirectory = path.resolve(workspace, core.getInput('working-directory') || '.');
   if (!existsSync(workingDirectory) || !statSync(workingDirectory).isDirectory()) {
-    throw new InputError(`working-directory: "${core.getInput('working-directory')}" is not a directory in the workspace.`);
+    throw new InputError(`working-directory: ${quote(core.getInput('working-directory'))} is not a directory in the workspace.`);
   }
   const { raw: fromFile, file } = loadConfigFile(workingDirectory, core.getInput('config') || undefined);
   const fromInputs: RawSettings = {};

@@ -2,7 +2,11 @@
  * Every conversation with the Docker engine goes through this class: connecting, building, inspecting and
  * removing images. Nothing else in the code base imports dockerode.
  */
-import type { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import type { Agent } from 'node:http';
+import http from 'node:http';
+import https from 'node:https';
+import { Transform, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { EnvironmentError, messageOf } from '../errors.js';
 import { BuildOutputParser, type BuildOutcome } from './build-output.js';
@@ -35,6 +39,21 @@ export interface BuildResult extends BuildOutcome {
   durationMs: number;
 }
 
+export interface EngineOptions {
+  /** Time limit of each API call other than a build (inspect, remove, list). Default 2 minutes. */
+  callTimeoutMs?: number;
+}
+
+/** What a run created, for `removeRunArtifacts`. */
+export interface RunArtifacts {
+  /** Tags the run gave (removed by tag, so an image also tagged elsewhere stays). */
+  tags: string[];
+  /** Images a legacy build committed (removed by ID, newest first, parents kept). */
+  intermediates: string[];
+  /** The run's label: anything still carrying exactly this key and value is the run's own. */
+  label: { key: string; value: string };
+}
+
 export interface ImageFacts {
   id: string;
   sizeBytes: number;
@@ -42,31 +61,72 @@ export interface ImageFacts {
   layers: string[];
 }
 
-const CONNECT_TIMEOUT_MS = 5000;
+/** Connecting, and finding out whether an engine still answers after a build broke off. */
+const PROBE_TIMEOUT_MS = 5000;
+const CALL_TIMEOUT_MS = 120_000;
+/** After a timed-out BuildKit build, how long to wait for the engine to acknowledge the cancel request. */
+const CANCEL_TIMEOUT_MS = 5000;
 
 export class DockerEngine {
   private readonly docker: Docker;
+  private readonly callTimeoutMs: number;
+  /** Every connection this engine opened that is still open (http/https only; ssh is left to its agent). */
+  private readonly sockets = new Set<Duplex>();
+  /** Set once the engine stopped answering (a probe or call ran out of time): later calls fail at once. */
+  private unresponsive?: string;
 
-  constructor(docker?: Docker) {
+  constructor(docker?: Docker, options: EngineOptions = {}) {
     this.docker = docker ?? new Docker();
+    this.callTimeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
+    this.trackConnections();
   }
 
-  /** Where we connect, for messages: DOCKER_HOST or the default socket. */
-  static endpoint(): string {
+  /** Where we connect, for messages: unix:///var/run/docker.sock, tcp://host:port, ... */
+  get endpoint(): string {
+    const modem = this.docker.modem as { socketPath?: unknown; host?: string; port?: string | number; protocol?: string };
+    if (modem.host) return `${modem.protocol === 'ssh' ? 'ssh' : 'tcp'}://${modem.host}${modem.port ? `:${modem.port}` : ''}`;
+    if (typeof modem.socketPath === 'string') return `unix://${modem.socketPath}`;
     return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  }
+
+  /**
+   * Route every request through an agent of our own that remembers its connections, so that a build broken off
+   * (timed out, or an engine that stopped answering) can close all of them, the BuildKit session included, and
+   * nothing is left holding the process open.
+   */
+  private trackConnections(): void {
+    const modem = this.docker.modem as { agent?: Agent; protocol?: string };
+    if (modem.protocol === 'ssh') return;
+    const agent = modem.agent ?? (modem.protocol === 'https' ? new https.Agent() : new http.Agent());
+    const create = agent.createConnection.bind(agent);
+    agent.createConnection = (options, callback) => {
+      const socket = create(options, callback);
+      if (socket) {
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+      }
+      return socket;
+    };
+    modem.agent = agent;
+  }
+
+  /** Connections to the engine still open (none between calls once a run is over). */
+  get openConnections(): number {
+    return [...this.sockets].filter((socket) => !socket.destroyed).length;
+  }
+
+  private closeConnections(only?: (socket: Duplex) => boolean): void {
+    for (const socket of [...this.sockets]) if (!only || only(socket)) socket.destroy();
   }
 
   /** Check the engine answers (within seconds) and describe it. */
   async connect(): Promise<EngineInfo> {
-    const signal = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+    const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
     try {
-      // dockerode accepts { abortSignal } on these calls; its typings do not say so.
-      const withSignal = <T>(method: (...args: never[]) => unknown) =>
-        (method as unknown as (options: object) => Promise<T>).call(this.docker, { abortSignal: signal });
-      await withSignal(this.docker.ping);
+      await this.withSignal(this.docker.ping, signal);
       const [version, info] = await Promise.all([
-        withSignal<Docker.DockerVersion>(this.docker.version),
-        withSignal<{ Driver?: string; DriverStatus?: [string, string][] }>(this.docker.info),
+        this.withSignal<Docker.DockerVersion>(this.docker.version, signal),
+        this.withSignal<{ Driver?: string; DriverStatus?: [string, string][] }>(this.docker.info, signal),
       ]);
       const snapshotter = (info.DriverStatus ?? []).find(([key]) => key === 'driver-type')?.[1];
       const containerdStore = snapshotter?.startsWith('io.containerd.snapshotter') ?? false;
@@ -77,23 +137,84 @@ export class DockerEngine {
         containerdStore,
       };
     } catch (error) {
-      const reason = signal.aborted ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s` : describeConnectError(error);
+      const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : describeConnectError(error);
+      if (signal.aborted) this.closeConnections();
       throw new EnvironmentError(
-        `The Docker engine is not reachable at ${DockerEngine.endpoint()} (${reason}). ` +
+        `The Docker engine is not reachable at ${this.endpoint} (${reason}). ` +
           'Start Docker (on this project\'s machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.',
       );
     }
   }
 
+  // dockerode accepts { abortSignal } on these calls; its typings do not say so.
+  private withSignal<T>(method: (...args: never[]) => unknown, signal: AbortSignal): Promise<T> {
+    return (method as unknown as (options: object) => Promise<T>).call(this.docker, { abortSignal: signal });
+  }
+
+  /**
+   * Whether the engine answers a ping now. An engine that does not answer in time is marked unresponsive: every
+   * later call fails at once instead of waiting out its own time limit.
+   */
+  private async probe(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    if (this.unresponsive) return { ok: false, reason: this.unresponsive };
+    const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    try {
+      await this.withSignal(this.docker.ping, signal);
+      return { ok: true };
+    } catch (error) {
+      if (!signal.aborted) return { ok: false, reason: describeConnectError(error) };
+      this.markUnresponsive(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`);
+      return { ok: false, reason: this.unresponsive! };
+    }
+  }
+
+  private markUnresponsive(reason: string): void {
+    this.unresponsive ??= reason;
+    this.closeConnections();
+  }
+
+  /** The engine stopped answering earlier in this run: say so instead of waiting for it again. */
+  private unresponsiveError(): EnvironmentError {
+    return new EnvironmentError(`the Docker engine at ${this.endpoint} stopped answering (${this.unresponsive})`);
+  }
+
+  /**
+   * An API call other than a build, bounded by the call time limit. `fn` gets an abort signal (dockerode honours
+   * it on most calls); the call is also raced against it, for the calls that ignore it.
+   */
+  private async call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.unresponsive) throw this.unresponsiveError();
+    const signal = AbortSignal.timeout(this.callTimeoutMs);
+    let onAbort: (() => void) | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([fn(signal), timedOut]);
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      this.markUnresponsive(`no answer to ${what} within ${formatMs(this.callTimeoutMs)}`);
+      throw this.unresponsiveError();
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
   /**
    * Build one image. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
-   * committed come back in `createdImages`, for the caller to remove with the rest.
+   * committed come back in `createdImages`, for the caller to remove with the rest. Throws an EnvironmentError
+   * when the engine cannot be reached to start the build.
    */
   async build(request: BuildRequest): Promise<BuildResult> {
+    if (this.unresponsive) throw this.unresponsiveError();
     const started = performance.now();
+    // The time limit counts from here: packing the context, opening the BuildKit session, the build itself.
+    const signal = AbortSignal.timeout(request.timeoutMs);
+    const openBefore = new Set(this.sockets);
+    const buildId = `image-size-report-${randomUUID()}`;
     const packed = await packContext(request.contextDir, request.dockerfile);
     const parser = new BuildOutputParser(request.onLine);
-    const signal = AbortSignal.timeout(request.timeoutMs);
     const options = {
       t: request.tag,
       dockerfile: packed.dockerfile,
@@ -104,39 +225,97 @@ export class DockerEngine {
       pull: request.pull,
       rm: true,
       forcerm: true,
-      ...(request.builder === 'buildkit' ? { version: '2' as const } : {}),
+      // BuildKit: the ID that `POST /build/cancel` takes (API 1.32+); the legacy builder ignores it.
+      ...(request.builder === 'buildkit' ? { version: '2' as const, buildid: buildId } : {}),
       abortSignal: signal,
     };
+    let streamStarted = false;
     try {
-      const response = await this.docker.buildImage(packed.stream, options as Docker.ImageBuildOptions);
-      await new Promise<void>((resolve, reject) => {
-        let ended = false;
-        response.on('data', (chunk: Buffer) => parser.push(chunk));
-        response.on('end', () => {
-          ended = true;
-          resolve();
-        });
-        response.on('close', () => {
-          if (!ended) reject(new Error('the connection closed before the build finished'));
-        });
-        response.on('error', reject);
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal.reason);
+        if (signal.aborted) onAbort(); // packing the context took the whole time
+        else signal.addEventListener('abort', onAbort, { once: true });
       });
+      try {
+        const response = await Promise.race([
+          this.docker.buildImage(packed.stream, options as Docker.ImageBuildOptions),
+          aborted,
+        ]);
+        streamStarted = true;
+        await Promise.race([
+          aborted,
+          new Promise<void>((resolve, reject) => {
+            let ended = false;
+            response.on('data', (chunk: Buffer) => parser.push(chunk));
+            response.on('end', () => {
+              ended = true;
+              resolve();
+            });
+            response.on('close', () => {
+              if (!ended) reject(new Error('the connection closed before the build finished'));
+            });
+            response.on('error', reject);
+          }),
+        ]);
+      } finally {
+        signal.removeEventListener('abort', onAbort!);
+      }
     } catch (error) {
       packed.stream.destroy();
       const outcome = parser.finish();
-      const durationMs = performance.now() - started;
       if (signal.aborted) {
-        return { ...outcome, imageId: undefined, error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}`, durationMs };
+        // Closing the connection cancels the build on the engines we know; ask BuildKit explicitly as well, so
+        // that its RUN processes stop even where a connection is kept open by something in between.
+        if (request.builder === 'buildkit') await this.cancelBuild(buildId);
+        this.closeConnections((socket) => !openBefore.has(socket));
+        const health = await this.probe();
+        const engineNote = health.ok ? '' : `, and the Docker engine at ${this.endpoint} stopped answering (${health.reason})`;
+        return {
+          ...outcome,
+          imageId: undefined,
+          error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}${engineNote}`,
+          durationMs: performance.now() - started,
+        };
       }
-      return { ...outcome, imageId: undefined, error: `the Docker engine broke off the build: ${describeConnectError(error)}`, durationMs };
+      this.closeConnections((socket) => !openBefore.has(socket));
+      const health = await this.probe();
+      if (!health.ok && !streamStarted) {
+        throw new EnvironmentError(`the Docker engine is not reachable at ${this.endpoint} (${health.reason})`);
+      }
+      const error_ = !health.ok
+        ? `the Docker engine at ${this.endpoint} went away during the build (it no longer answers: ${health.reason})`
+        : streamStarted
+          ? `the Docker engine broke off the build (${describeConnectError(error)})`
+          : `the Docker engine refused the build: ${messageOf(error)}`;
+      return { ...outcome, imageId: undefined, error: error_, durationMs: performance.now() - started };
     }
     const outcome = parser.finish();
     const durationMs = performance.now() - started;
     if (!outcome.error && !outcome.imageId) {
       return { ...outcome, error: 'the build ended without producing an image', durationMs };
     }
+    if (outcome.error && isDiskFull(outcome)) {
+      return { ...outcome, error: `${outcome.error}. ${DISK_FULL_HELP}`, durationMs };
+    }
     return { ...outcome, durationMs };
+  }
+
+  /** Ask BuildKit to stop a build (`POST /build/cancel?id=`). Best effort: the connection is closed anyway. */
+  private async cancelBuild(buildId: string): Promise<void> {
+    const signal = AbortSignal.timeout(CANCEL_TIMEOUT_MS);
+    await new Promise<void>((resolve) => {
+      this.docker.modem.dial(
+        {
+          path: '/build/cancel?',
+          method: 'POST',
+          options: { id: buildId },
+          abortSignal: signal,
+          statusCodes: { 200: true, 500: 'server error' },
+        } as Parameters<Docker['modem']['dial']>[0],
+        () => resolve(),
+      );
+    });
   }
 
   /**
@@ -147,40 +326,131 @@ export class DockerEngine {
   async removeImageIds(ids: string[]): Promise<void> {
     for (const id of [...ids].reverse()) {
       try {
-        await this.docker.getImage(id).remove({ noprune: true });
-      } catch {
-        // still in use (a child we did not make, a container): then it is not ours to force
+        await this.call('removing an image', (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }));
+      } catch (error) {
+        // Still in use (a child we did not make, a container): then it is not ours to force. An engine that is
+        // gone or stopped answering: nothing more can be removed.
+        if (error instanceof EnvironmentError || isConnectionError(error)) throw asEnvironmentError(error, this.endpoint);
       }
     }
   }
 
   async inspect(reference: string): Promise<ImageFacts> {
-    const image = await this.docker.getImage(reference).inspect();
+    const image = await this.call('an image inspection', () => this.docker.getImage(reference).inspect());
     return { id: image.Id, sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
   }
 
-  /** `docker save` of one image, as a stream of the tar the engine writes. */
+  /**
+   * `docker save` of one image, as a stream of the tar the engine writes. The call limit applies to the first
+   * byte and to every pause between chunks (Docker before 25 writes the whole export to disk before sending
+   * any of it), so an engine that freezes mid-save ends the stream with an error instead of hanging it.
+   */
   async saveImage(reference: string): Promise<Readable> {
-    return (await this.docker.getImage(reference).get()) as Readable;
-  }
-
-  /** How many history entries an image has (its config's history), or undefined when it is not here. */
-  async historyLength(reference: string): Promise<number | undefined> {
-    try {
-      return (await this.docker.getImage(reference).history()).length;
-    } catch {
-      return undefined;
-    }
+    const source = (await this.call('an image save', () => this.docker.getImage(reference).get())) as Readable;
+    let timer: NodeJS.Timeout | undefined;
+    const watched = new Transform({
+      transform(chunk, _encoding, done) {
+        arm();
+        done(null, chunk);
+      },
+    });
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        this.markUnresponsive(`no data from an image save within ${formatMs(this.callTimeoutMs)}`);
+        source.destroy();
+        watched.destroy(this.unresponsiveError());
+      }, this.callTimeoutMs);
+    };
+    arm();
+    source.on('error', (error) => watched.destroy(error));
+    watched.on('close', () => {
+      clearTimeout(timer);
+      source.destroy(); // a reader that stops early must not leave the engine's export running
+    });
+    return source.pipe(watched);
   }
 
   /** Remove an image by the tag we gave it (never by ID, so an image that is also tagged elsewhere stays). */
   async removeTag(tag: string): Promise<void> {
     try {
-      await this.docker.getImage(tag).remove({ noprune: false });
+      await this.call('removing an image', (abortSignal) => this.docker.getImage(tag).remove({ noprune: false, abortSignal }));
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
     }
   }
+
+  /**
+   * Remove everything a run left in the engine: its tags, the images its legacy builds committed and, as a safety
+   * net, any container or image still carrying the run's label with exactly this run's value (a build that
+   * finished in the engine after we gave up on it, ...). Never throws: returns what could not be removed, as
+   * sentences for warnings. When the engine is gone, one sentence says so.
+   */
+  async removeRunArtifacts(artifacts: RunArtifacts): Promise<string[]> {
+    const problems: string[] = [];
+    const filters = JSON.stringify({ label: [`${artifacts.label.key}=${artifacts.label.value}`] });
+    const gone = (error: unknown) => {
+      const message = messageOf(asEnvironmentError(error, this.endpoint));
+      return [
+        `Nothing more could be removed from the Docker engine: ${message}. What this run left is labelled ` +
+          `${artifacts.label.key}=${artifacts.label.value} (docker image ls --filter label=${artifacts.label.key}=${artifacts.label.value}).`,
+      ];
+    };
+    try {
+      for (const tag of artifacts.tags) {
+        try {
+          await this.removeTag(tag);
+        } catch (error) {
+          if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
+          problems.push(`Could not remove the image ${tag}: ${messageOf(error)}`);
+        }
+      }
+      await this.removeImageIds(artifacts.intermediates);
+      const containers = await this.call('listing containers', (abortSignal) =>
+        this.docker.listContainers({ all: true, filters, abortSignal } as Docker.ContainerListOptions),
+      );
+      for (const container of containers) {
+        try {
+          await this.call('removing a container', (abortSignal) =>
+            this.docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal }),
+          );
+        } catch (error) {
+          if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
+          if ((error as { statusCode?: number }).statusCode !== 404) {
+            problems.push(`Could not remove the container ${container.Id.slice(0, 12)}: ${messageOf(error)}`);
+          }
+        }
+      }
+      const images = await this.call('listing images', (abortSignal) =>
+        this.docker.listImages({ all: true, filters, abortSignal } as Docker.ListImagesOptions),
+      );
+      for (const image of images) {
+        try {
+          await this.call('removing an image', (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }));
+        } catch (error) {
+          if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
+          if ((error as { statusCode?: number }).statusCode !== 404) {
+            problems.push(`Could not remove the image ${image.Id}: ${messageOf(error)}`);
+          }
+        }
+      }
+    } catch (error) {
+      return [...problems, ...gone(error)];
+    }
+    return problems;
+  }
+}
+
+const CONNECTION_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTCONN']);
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && CONNECTION_CODES.has(code) && (error as { statusCode?: number }).statusCode === undefined;
+}
+
+function asEnvironmentError(error: unknown, endpoint: string): EnvironmentError {
+  if (error instanceof EnvironmentError) return error;
+  return new EnvironmentError(`the Docker engine is not reachable at ${endpoint} (${describeConnectError(error)})`);
 }
 
 function describeConnectError(error: unknown): string {
@@ -188,7 +458,20 @@ function describeConnectError(error: unknown): string {
   if (code === 'ENOENT') return 'no socket there';
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'EACCES') return 'permission denied on the socket';
+  if (code === 'ECONNRESET') return 'the connection was reset';
+  if (code === 'EPIPE') return 'the connection was closed';
   return code ? `${code}: ${messageOf(error)}` : messageOf(error);
+}
+
+const DISK_FULL = /no space left on device/i;
+const DISK_FULL_HELP =
+  'The Docker engine ran out of disk space ("no space left on device"): the disk that holds its data (images, ' +
+  'build cache, containers) is full. Free space there (docker system df shows what uses it; docker builder prune ' +
+  'and docker image prune remove unused cache and images), give the engine a larger disk, or make the image smaller';
+
+/** A build that failed because the engine's disk is full: said in the error, or in the failing step's output. */
+function isDiskFull(outcome: BuildOutcome): boolean {
+  return DISK_FULL.test(outcome.error ?? '') || outcome.logTail.some((line) => DISK_FULL.test(line));
 }
 
 function formatMs(ms: number): string {

@@ -1,4 +1,5 @@
 /** Every git command the tool runs: finding the base commit, fetching it, and a worktree to build it in. */
+import { rmSync } from 'node:fs';
 import { getExecOutput } from '@actions/exec';
 import { EnvironmentError } from '../errors.js';
 
@@ -55,9 +56,13 @@ export class Git {
     await this.run(['worktree', 'add', '--detach', dir, commit]);
   }
 
-  /** Remove a worktree this tool added (and only that). */
+  /**
+   * Remove a worktree this tool added (and only that). When git cannot remove it (a file it cannot delete, a lock),
+   * its folder is deleted here and git forgets it, so no worktree is left registered in the user's repository.
+   */
   async removeWorktree(dir: string): Promise<void> {
-    await this.run(['worktree', 'remove', '--force', dir], true);
+    const removed = await this.run(['worktree', 'remove', '--force', '--force', dir], true);
+    if (!removed.ok) rmSync(dir, { recursive: true, force: true });
     await this.run(['worktree', 'prune'], true);
   }
 }

@@ -1,10 +1,14 @@
 /** Reading the YAML config file (`.github/image-size.yml` by default). The only file I/O of settings. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, messageOf, printable, quote } from '../errors.js';
 import { checkKeys, SETTING_KEYS, yamlValue, type RawSettings } from './schema.js';
+import { isPlainObject } from './units.js';
 
 export const DEFAULT_CONFIG_FILE = '.github/image-size.yml';
+
+/** Settings fit in a few hundred bytes; a larger file is a mistake (or an attempt to wear the runner out). */
+const MAX_CONFIG_BYTES = 1_000_000;
 
 /**
  * Load the config file. `explicit` is the path the user named; without it the default file is used when it
@@ -12,28 +16,33 @@ export const DEFAULT_CONFIG_FILE = '.github/image-size.yml';
  */
 export function loadConfigFile(workingDirectory: string, explicit?: string): { raw: RawSettings; file?: string } {
   const relative = explicit || DEFAULT_CONFIG_FILE;
+  const where = `config file ${printable(relative, 100)}`;
+  if (relative.includes('\0')) throw new InputError(`config: ${quote(relative)} is not a usable path (it holds a NUL character).`);
   const file = path.resolve(workingDirectory, relative);
   if (!existsSync(file)) {
-    if (explicit) throw new InputError(`config: "${explicit}" does not exist (looked in ${workingDirectory}).`);
+    if (explicit) throw new InputError(`config: ${quote(explicit)} does not exist (looked in ${printable(workingDirectory, 200)}).`);
     return { raw: {} };
   }
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_CONFIG_BYTES) {
+      throw new InputError(`${where}: the file is ${size.toLocaleString('en-US')} bytes; a config file may have at most 1 MB.`);
+    }
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InputError(`config: "${relative}" cannot be read (${(error as NodeJS.ErrnoException).code ?? error}).`);
+    if (error instanceof InputError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(`config: ${quote(relative)} cannot be read (${code ?? printable(messageOf(error), 200)}).`);
   }
-  const value = yamlValue(text, `config file ${relative}`);
+  const value = yamlValue(text, where);
   if (value === undefined || value === null) return { raw: {}, file };
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new InputError(`config file ${relative}: expected a mapping of settings (${SETTING_KEYS.join(', ')}).`);
+  if (!isPlainObject(value)) {
+    throw new InputError(`${where}: expected a mapping of settings (${SETTING_KEYS.join(', ')}).`);
   }
-  const mapping = value as Record<string, unknown>;
-  if ('github-token' in mapping) {
-    throw new InputError(
-      `config file ${relative}: github-token must not be stored in a file; pass it as an input of the action.`,
-    );
+  if (Object.hasOwn(value, 'github-token')) {
+    throw new InputError(`${where}: github-token must not be stored in a file; pass it as an input of the action.`);
   }
-  checkKeys(mapping, SETTING_KEYS, `config file ${relative}`);
-  return { raw: mapping as RawSettings, file };
+  checkKeys(value, SETTING_KEYS, where);
+  return { raw: value as RawSettings, file };
 }

@@ -4,9 +4,10 @@
  * names the setting, the value and what is accepted. Pure: no file system, no environment.
  */
 import { parse as parseYaml } from 'yaml';
-import { InputError } from '../errors.js';
+import { InputError, listOf, printable, quote } from '../errors.js';
 import {
   describe,
+  isPlainObject,
   parseCount,
   parseDuration,
   parseFraction,
@@ -102,6 +103,12 @@ const BUDGET_KEYS = [
   'max-wasted',
 ] as const;
 
+/** A build longer than a day is not a build that should be waited for (and timers stop being exact past ~24 days). */
+const MAX_TIMEOUT_MS = 24 * 3_600_000;
+
+/** Docker's rule for stage names (BuildKit's dockerfile frontend), which is what a target names. */
+const STAGE_NAME = /^[a-z][a-z0-9_.-]*$/i;
+
 export const DEFAULTS = {
   context: '.',
   dockerfile: 'Dockerfile',
@@ -125,11 +132,12 @@ export function resolveSettings(raw: RawSettings, env: Record<string, string | u
   const commentKey = optionalString(raw['comment-key'], 'comment-key') ?? DEFAULTS.commentKey;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(commentKey)) {
     throw new InputError(
-      `comment-key: "${commentKey}" is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`,
+      `comment-key: ${quote(commentKey)} is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`,
     );
   }
   const timeoutMs = parseDuration(raw.timeout ?? DEFAULTS.timeout, 'timeout');
-  if (timeoutMs < 1000) throw new InputError(`timeout: "${String(raw.timeout)}" is too short; use at least 1s.`);
+  if (timeoutMs < 1000) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too short; use at least 1s.`);
+  if (timeoutMs > MAX_TIMEOUT_MS) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too long; use at most 24h.`);
   return {
     variants,
     budgets: parseBudgets(raw.budgets, variants),
@@ -164,7 +172,8 @@ export function yamlValue(value: unknown, where: string): unknown {
   if (typeof value !== 'string') return value;
   if (value.trim() === '') return undefined;
   try {
-    return parseYaml(value, { uniqueKeys: true, prettyErrors: true });
+    // logLevel: a document's oddities (unknown tags, ...) are not printed as process warnings in the user's log.
+    return parseYaml(value, { uniqueKeys: true, prettyErrors: true, logLevel: 'error' });
   } catch (error) {
     throw new InputError(`${where}: not valid YAML (${firstLine(error)}).`);
   }
@@ -174,7 +183,7 @@ export function yamlValue(value: unknown, where: string): unknown {
 export function checkKeys(value: Record<string, unknown>, accepted: readonly string[], where: string): void {
   for (const key of Object.keys(value)) {
     if (!accepted.includes(key)) {
-      throw new InputError(`${where}: unknown key "${key}". Accepted keys: ${accepted.join(', ')}.`);
+      throw new InputError(`${where}: unknown key ${quote(key)}. Accepted keys: ${accepted.join(', ')}.`);
     }
   }
 }
@@ -211,14 +220,14 @@ function parseVariants(
       variant = makeVariant(
         name,
         optionalPath(spec.dockerfile, `${where}.dockerfile`) ?? DEFAULTS.dockerfile,
-        optionalString(spec.target, `${where}.target`),
+        optionalTarget(spec.target, `${where}.target`),
         optionalPath(spec.context, `${where}.context`) ?? defaultContext,
         args,
       );
     }
     const clash = slugs.get(variant.slug);
     if (clash) {
-      throw new InputError(`variants: "${clash}" and "${name}" differ only by case or punctuation; rename one.`);
+      throw new InputError(`variants: ${quote(clash)} and ${quote(name)} differ only by case or punctuation; rename one.`);
     }
     slugs.set(variant.slug, name);
     return variant;
@@ -239,7 +248,7 @@ function makeVariant(
 function checkVariantName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
     throw new InputError(
-      `variants: "${name}" is not a valid variant name. Use up to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit.`,
+      `variants: ${quote(name)} is not a valid variant name. Use up to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit.`,
     );
   }
 }
@@ -261,7 +270,8 @@ export function parseBuildArgs(
         `${where}: ${position} has an invalid name; a build-arg name is letters, digits and underscores, not starting with a digit.`,
       );
     }
-    result[key] = value ?? env[key] ?? '';
+    const fromEnv = Object.hasOwn(env, key) ? env[key] : undefined; // never Object.prototype's members
+    result[key] = value ?? (typeof fromEnv === 'string' ? fromEnv : '');
   };
   const addLine = (line: string, position: string) => {
     const eq = line.indexOf('=');
@@ -277,15 +287,15 @@ export function parseBuildArgs(
       if (typeof item !== 'string') throw new InputError(`${where}: item ${i + 1} must be a KEY=VALUE string.`);
       addLine(item, `item ${i + 1}`);
     });
-  } else if (typeof rawValue === 'object') {
+  } else if (isPlainObject(rawValue)) {
     for (const [key, value] of Object.entries(rawValue as Record<string, unknown>)) {
       if (value !== null && typeof value === 'object') {
-        throw new InputError(`${where}: the value of "${key}" must be a string or a number.`);
+        throw new InputError(`${where}: the value of ${quote(key)} must be a string or a number.`);
       }
-      add(key, value === null ? undefined : String(value), `"${key}"`);
+      add(key, value === null ? undefined : String(value), quote(key));
     }
   } else {
-    throw new InputError(`${where}: expected KEY=VALUE lines or a mapping, got ${typeof rawValue}.`);
+    throw new InputError(`${where}: expected KEY=VALUE lines or a mapping, got ${describeKind(rawValue)}.`);
   }
   return result;
 }
@@ -296,12 +306,13 @@ function parseBudgets(rawValue: unknown, variants: VariantSpec[]): Record<string
   if (value === undefined || value === null) return resolved;
   const mapping = asMapping(value, 'budgets', 'a mapping of variant name (or "*") to limits');
   const names = variants.map((v) => v.name);
-  const parsed: Record<string, Budget> = {};
+  const known = new Set(names);
+  const parsed: Record<string, Budget> = Object.create(null) as Record<string, Budget>;
   for (const [name, limits] of Object.entries(mapping)) {
-    if (name !== '*' && !names.includes(name)) {
-      throw new InputError(`budgets: "${name}" is not a variant. Known variants: ${names.join(', ')} (or "*" for all).`);
+    if (name !== '*' && !known.has(name)) {
+      throw new InputError(`budgets: ${quote(name)} is not a variant. Known variants: ${listOf(names)} (or "*" for all).`);
     }
-    parsed[name] = parseBudget(limits, `budgets.${name}`, names, name);
+    parsed[name] = parseBudget(limits, `budgets.${name}`, names, known, name);
   }
   for (const name of names) {
     const wildcard = { ...parsed['*'] };
@@ -311,7 +322,7 @@ function parseBudgets(rawValue: unknown, variants: VariantSpec[]): Record<string
   return resolved;
 }
 
-function parseBudget(value: unknown, where: string, names: string[], self: string): Budget {
+function parseBudget(value: unknown, where: string, names: string[], known: Set<string>, self: string): Budget {
   const limits = asMapping(value, where, `a mapping of limits (${BUDGET_KEYS.join(', ')})`);
   checkKeys(limits, BUDGET_KEYS, where);
   const budget: Budget = {};
@@ -332,9 +343,9 @@ function parseBudget(value: unknown, where: string, names: string[], self: strin
     );
     checkKeys(ratio, ['of', 'max'], ratioWhere);
     const of = optionalString(ratio.of, `${ratioWhere}.of`);
-    if (!of || !names.includes(of)) {
+    if (!of || !known.has(of)) {
       throw new InputError(
-        `${ratioWhere}.of: ${of ? `"${of}" is not a variant` : 'missing'}. Name the variant to compare with: ${names.join(', ')}.`,
+        `${ratioWhere}.of: ${of ? `${quote(of)} is not a variant` : 'missing'}. Name the variant to compare with: ${listOf(names)}.`,
       );
     }
     if (of === self) throw new InputError(`${ratioWhere}.of: a variant cannot be compared with itself.`);
@@ -353,7 +364,7 @@ function parseBudget(value: unknown, where: string, names: string[], self: strin
 }
 
 function asMapping(value: unknown, where: string, expected: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (!isPlainObject(value)) {
     throw new InputError(`${where}: expected ${expected}, got ${describe(value)}.`);
   }
   return value as Record<string, unknown>;
@@ -374,7 +385,7 @@ function optionalPath(value: unknown, where: string): string | undefined {
 function requirePath(value: string, where: string): string {
   const text = value.trim();
   if (text === '' || text.includes('\0') || /[\r\n]/.test(text)) {
-    throw new InputError(`${where}: "${text}" is not a usable path.`);
+    throw new InputError(`${where}: ${quote(text)} is not a usable path (it is empty or holds a line break or a NUL character).`);
   }
   return text;
 }
@@ -395,6 +406,22 @@ function oneOf<T extends string>(value: unknown, where: string, accepted: readon
   return text as T;
 }
 
+/** The first line of the YAML parser's message (the rest is a code frame), cut to a sensible length. */
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  return printable((error instanceof Error ? error.message : String(error)).split('\n')[0], 200);
+}
+
+/** A target must name a stage: Docker's stage-name rule. */
+function optionalTarget(value: unknown, where: string): string | undefined {
+  const target = optionalString(value, where);
+  if (target !== undefined && !STAGE_NAME.test(target)) {
+    throw new InputError(
+      `${where}: ${quote(target)} cannot be a stage name. Use the name of a stage (FROM ... AS name): letters, digits, dots, dashes and underscores, starting with a letter.`,
+    );
+  }
+  return target;
+}
+
+function describeKind(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? typeof value : describe(value);
 }

@@ -2,7 +2,7 @@
  * Parsing of the human quantities users write in budgets: sizes, durations, percentages and fractions.
  * Pure functions; each returns a number or throws an InputError that names what is accepted.
  */
-import { InputError } from '../errors.js';
+import { InputError, printable, quote } from '../errors.js';
 
 const SIZE_UNITS: Record<string, number> = {
   b: 1,
@@ -28,9 +28,17 @@ export function parseSize(value: unknown, where: string): number {
   const unit = match?.[2]?.toLowerCase() ?? '';
   const factor = unit === '' ? 1 : SIZE_UNITS[unit];
   if (!match || factor === undefined) {
-    throw new InputError(`${where}: "${text}" is not a size. Use ${SIZE_HELP}.`);
+    throw new InputError(`${where}: ${quote(text)} is not a size. Use ${SIZE_HELP}.`);
   }
-  return Math.round(Number(match[1]) * factor);
+  return withinRange(Math.round(Number(match[1]) * factor), where, text);
+}
+
+/** Numbers past this are not exact in JavaScript; no image, layer count or duration comes near it. */
+const LARGEST = Number.MAX_SAFE_INTEGER;
+
+function withinRange(value: number, where: string, text: string): number {
+  if (!Number.isFinite(value) || value > LARGEST) throw new InputError(`${where}: ${quote(text)} is too large.`);
+  return value;
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -39,7 +47,7 @@ const DURATION_HELP = 'a duration such as 90s, 5m, 1m30s, 1h or 1500ms (a plain 
 /** Milliseconds from a duration such as `90s`, `5m`, `1m30s`; a plain number is seconds. */
 export function parseDuration(value: unknown, where: string): number {
   const text = scalarText(value, where, DURATION_HELP);
-  if (new RegExp(`^${NUMBER}$`).test(text)) return Math.round(Number(text) * 1000);
+  if (new RegExp(`^${NUMBER}$`).test(text)) return withinRange(Math.round(Number(text) * 1000), where, text);
   const part = new RegExp(`${NUMBER}\\s*(ms|s|m|h)\\s*`, 'gy');
   let total = 0;
   let consumed = 0;
@@ -48,9 +56,9 @@ export function parseDuration(value: unknown, where: string): number {
     consumed += m[0].length;
   }
   if (consumed !== text.length || consumed === 0) {
-    throw new InputError(`${where}: "${text}" is not a duration. Use ${DURATION_HELP}.`);
+    throw new InputError(`${where}: ${quote(text)} is not a duration. Use ${DURATION_HELP}.`);
   }
-  return Math.round(total);
+  return withinRange(Math.round(total), where, text);
 }
 
 /** A whole number at least `min`. */
@@ -58,9 +66,9 @@ export function parseCount(value: unknown, where: string, min = 0): number {
   const help = `a whole number${min > 0 ? ` of at least ${min}` : ''}`;
   const text = scalarText(value, where, help);
   if (!/^\d+$/.test(text) || Number(text) < min) {
-    throw new InputError(`${where}: "${text}" is not ${help}.`);
+    throw new InputError(`${where}: ${quote(text)} is not ${help}.`);
   }
-  return Number(text);
+  return withinRange(Number(text), where, text);
 }
 
 export type Increase = { kind: 'bytes'; bytes: number } | { kind: 'percent'; percent: number };
@@ -72,9 +80,7 @@ export function parseIncrease(value: unknown, where: string): Increase {
   try {
     return { kind: 'bytes', bytes: parseSize(text, where) };
   } catch {
-    throw new InputError(
-      `${where}: "${text}" is neither a percentage (such as 5%) nor a size. Use 5% or ${SIZE_HELP}.`,
-    );
+    throw new InputError(`${where}: ${quote(text)} is neither a percentage (such as 5%) nor a size. Use 5% or ${SIZE_HELP}.`);
   }
 }
 
@@ -87,14 +93,14 @@ export function parseFraction(value: unknown, where: string): number {
     : new RegExp(`^${NUMBER}$`).test(text)
       ? Number(text)
       : NaN;
-  if (!(fraction > 0)) throw new InputError(`${where}: "${text}" is not ${help} (greater than 0).`);
-  return fraction;
+  if (!(fraction > 0)) throw new InputError(`${where}: ${quote(text)} is not ${help} (greater than 0).`);
+  return withinRange(fraction, where, text);
 }
 
 function parsePercentText(text: string, where: string): number {
   const m = new RegExp(`^${NUMBER}\\s*%$`).exec(text);
-  if (!m) throw new InputError(`${where}: "${text}" is not a percentage. Use a number followed by %, e.g. 5%.`);
-  return Number(m[1]);
+  if (!m) throw new InputError(`${where}: ${quote(text)} is not a percentage. Use a number followed by %, e.g. 5%.`);
+  return withinRange(Number(m[1]), where, text);
 }
 
 /** Accepts strings and finite numbers (YAML gives numbers for `5000`); anything else is an error. */
@@ -104,11 +110,20 @@ function scalarText(value: unknown, where: string, help: string): string {
   throw new InputError(`${where}: expected ${help}, got ${describe(value)}.`);
 }
 
-/** A short, safe description of a value for error messages. */
+/** A short, safe description of a value for error messages: a string is quoted (and cut), never printed whole. */
 export function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return value.trim() === '' ? 'an empty string' : `"${value}"`;
-  return `${typeof value} ${String(value)}`;
+  if (isPlainObject(value)) return 'a mapping';
+  if (typeof value === 'object') return `a ${Object.prototype.toString.call(value).slice(8, -1)} value`;
+  if (typeof value === 'string') return value.trim() === '' ? 'an empty string' : quote(value);
+  if (typeof value === 'function') return 'a function';
+  return `${typeof value} ${printable(String(value))}`;
+}
+
+/** A mapping as YAML and JSON make them (not a list, a date, a Map, a buffer, ...). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }

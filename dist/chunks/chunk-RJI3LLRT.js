@@ -20277,10 +20277,10 @@ var require_lib2 = __commonJS({
 var require_ssh = __commonJS({
   "node_modules/docker-modem/lib/ssh.js"(exports, module) {
     var Client = require_lib2().Client;
-    var http = __require("http");
+    var http2 = __require("http");
     module.exports = function(opt) {
       var conn = new Client();
-      var agent = new http.Agent();
+      var agent = new http2.Agent();
       agent.createConnection = function(options, fn) {
         try {
           conn.once("ready", function() {
@@ -22825,14 +22825,14 @@ var require_stream_readable = __commonJS({
 var require_stream_transform = __commonJS({
   "node_modules/readable-stream/lib/_stream_transform.js"(exports, module) {
     "use strict";
-    module.exports = Transform;
+    module.exports = Transform2;
     var _require$codes = require_errors2().codes;
     var ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED;
     var ERR_MULTIPLE_CALLBACK = _require$codes.ERR_MULTIPLE_CALLBACK;
     var ERR_TRANSFORM_ALREADY_TRANSFORMING = _require$codes.ERR_TRANSFORM_ALREADY_TRANSFORMING;
     var ERR_TRANSFORM_WITH_LENGTH_0 = _require$codes.ERR_TRANSFORM_WITH_LENGTH_0;
     var Duplex = require_stream_duplex();
-    require_inherits()(Transform, Duplex);
+    require_inherits()(Transform2, Duplex);
     function afterTransform(er, data) {
       var ts = this._transformState;
       ts.transforming = false;
@@ -22851,8 +22851,8 @@ var require_stream_transform = __commonJS({
         this._read(rs.highWaterMark);
       }
     }
-    function Transform(options) {
-      if (!(this instanceof Transform)) return new Transform(options);
+    function Transform2(options) {
+      if (!(this instanceof Transform2)) return new Transform2(options);
       Duplex.call(this, options);
       this._transformState = {
         afterTransform: afterTransform.bind(this),
@@ -22880,14 +22880,14 @@ var require_stream_transform = __commonJS({
         done(this, null, null);
       }
     }
-    Transform.prototype.push = function(chunk, encoding) {
+    Transform2.prototype.push = function(chunk, encoding) {
       this._transformState.needTransform = false;
       return Duplex.prototype.push.call(this, chunk, encoding);
     };
-    Transform.prototype._transform = function(chunk, encoding, cb) {
+    Transform2.prototype._transform = function(chunk, encoding, cb) {
       cb(new ERR_METHOD_NOT_IMPLEMENTED("_transform()"));
     };
-    Transform.prototype._write = function(chunk, encoding, cb) {
+    Transform2.prototype._write = function(chunk, encoding, cb) {
       var ts = this._transformState;
       ts.writecb = cb;
       ts.writechunk = chunk;
@@ -22897,7 +22897,7 @@ var require_stream_transform = __commonJS({
         if (ts.needTransform || rs.needReadable || rs.length < rs.highWaterMark) this._read(rs.highWaterMark);
       }
     };
-    Transform.prototype._read = function(n) {
+    Transform2.prototype._read = function(n) {
       var ts = this._transformState;
       if (ts.writechunk !== null && !ts.transforming) {
         ts.transforming = true;
@@ -22906,7 +22906,7 @@ var require_stream_transform = __commonJS({
         ts.needTransform = true;
       }
     };
-    Transform.prototype._destroy = function(err, cb) {
+    Transform2.prototype._destroy = function(err, cb) {
       Duplex.prototype._destroy.call(this, err, function(err2) {
         cb(err2);
       });
@@ -22927,11 +22927,11 @@ var require_stream_passthrough = __commonJS({
   "node_modules/readable-stream/lib/_stream_passthrough.js"(exports, module) {
     "use strict";
     module.exports = PassThrough;
-    var Transform = require_stream_transform();
-    require_inherits()(PassThrough, Transform);
+    var Transform2 = require_stream_transform();
+    require_inherits()(PassThrough, Transform2);
     function PassThrough(options) {
       if (!(this instanceof PassThrough)) return new PassThrough(options);
-      Transform.call(this, options);
+      Transform2.call(this, options);
     }
     PassThrough.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
@@ -23777,7 +23777,7 @@ var require_split_ca = __commonJS({
 var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
-    var http = require_http();
+    var http2 = require_http();
     var fs3 = __require("fs");
     var path9 = __require("path");
     var url = __require("url");
@@ -23997,7 +23997,7 @@ var require_modem = __commonJS({
       }) : options;
       var req = null;
       try {
-        req = http[self2.protocol === "ssh" ? "http" : self2.protocol].request(opts, function() {
+        req = http2[self2.protocol === "ssh" ? "http" : self2.protocol].request(opts, function() {
         });
       } catch (e) {
         callback(e);
@@ -44524,7 +44524,7 @@ var require_http_proxy = __commonJS({
     var logging_1 = require_logging();
     var constants_1 = require_constants2();
     var net_1 = __require("net");
-    var http = __require("http");
+    var http2 = __require("http");
     var logging = require_logging();
     var subchannel_address_1 = require_subchannel_address();
     var uri_parser_1 = require_uri_parser();
@@ -44705,7 +44705,7 @@ var require_http_proxy = __commonJS({
       const proxyAddressString = (0, subchannel_address_1.subchannelAddressToString)(address);
       trace("Using proxy " + proxyAddressString + " to connect to " + options.path);
       return new Promise((resolve2, reject) => {
-        const request = http.request(options);
+        const request = http2.request(options);
         request.once("connect", (res, socket, head) => {
           request.removeAllListeners();
           socket.removeAllListeners();
@@ -75314,7 +75314,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform = class extends Duplex {
+    var Transform2 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -75358,7 +75358,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough = class extends Transform {
+    var PassThrough = class extends Transform2 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -75487,7 +75487,7 @@ var require_streamx = __commonJS({
       Writable,
       Readable,
       Duplex,
-      Transform,
+      Transform: Transform2,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough
     };
@@ -79578,16 +79578,16 @@ var require_instruction = __commonJS({
         let start = -1;
         let end = -1;
         let escaping = false;
-        let quote = null;
+        let quote2 = null;
         contentLoop: for (let i = 0; i < content.length; i++) {
           const ch = content.charAt(i);
           switch (ch) {
             case '"':
             case "'":
-              if (quote === ch) {
+              if (quote2 === ch) {
                 break contentLoop;
               }
-              quote = ch;
+              quote2 = ch;
               continue;
             case this.escapeChar:
               for (let j = i + 1; j < content.length; j++) {
@@ -79630,7 +79630,7 @@ var require_instruction = __commonJS({
               if (start === -1) {
                 start = i;
               }
-              if (quote !== null) {
+              if (quote2 !== null) {
                 end = i + 1;
                 break;
               }
@@ -79641,7 +79641,7 @@ var require_instruction = __commonJS({
           return vscode_languageserver_types_1.Range.create(startRange.end, startRange.end);
         }
         const nameStart = this.document.positionAt(this.document.offsetAt(startRange.start) + start);
-        const nameEnd = quote !== null ? this.document.positionAt(this.document.offsetAt(startRange.start) + end) : startRange.end;
+        const nameEnd = quote2 !== null ? this.document.positionAt(this.document.offsetAt(startRange.start) + end) : startRange.end;
         return vscode_languageserver_types_1.Range.create(nameStart, nameEnd);
       }
       getHeredocs() {
@@ -88516,9 +88516,9 @@ var require_lexer = __commonJS({
         }
       }
       *parseQuotedScalar() {
-        const quote = this.charAt(0);
-        let end = this.buffer.indexOf(quote, this.pos + 1);
-        if (quote === "'") {
+        const quote2 = this.charAt(0);
+        let end = this.buffer.indexOf(quote2, this.pos + 1);
+        if (quote2 === "'") {
           while (end !== -1 && this.buffer[end + 1] === "'")
             end = this.buffer.indexOf("'", end + 2);
         } else {
@@ -89854,9 +89854,30 @@ function isUserError(error) {
 function messageOf(error) {
   return error instanceof Error ? error.message : String(error);
 }
+var UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\u061c\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+var NAMED_ESCAPES = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
+var QUOTE_LIMIT = 60;
+function printable(text, max = QUOTE_LIMIT) {
+  let cut = text.length > max ? text.slice(0, max) : text;
+  if (cut.length < text.length && /[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  const escaped = cut.replace(UNPRINTABLE, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return cut.length < text.length ? `${escaped}\u2026` : escaped;
+}
+function quote(text, max = QUOTE_LIMIT) {
+  const shown = `"${printable(text, max)}"`;
+  return text.length > max ? `${shown} (${text.length.toLocaleString("en-US")} characters)` : shown;
+}
+function listOf(items, max = 10) {
+  const shown = items.slice(0, max).map((item) => printable(item)).join(", ");
+  return items.length > max ? `${shown}, \u2026 (${items.length.toLocaleString("en-US")} in all)` : shown;
+}
 
 // src/docker/engine.ts
 var import_dockerode = __toESM(require_docker(), 1);
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
+import { Transform } from "node:stream";
 
 // src/docker/build-output.ts
 var import_protobufjs = __toESM(require_protobufjs4(), 1);
@@ -90141,25 +90162,63 @@ function toPosix(p) {
 }
 
 // src/docker/engine.ts
-var CONNECT_TIMEOUT_MS = 5e3;
-var DockerEngine = class _DockerEngine {
+var PROBE_TIMEOUT_MS = 5e3;
+var CALL_TIMEOUT_MS = 12e4;
+var CANCEL_TIMEOUT_MS = 5e3;
+var DockerEngine = class {
   docker;
-  constructor(docker) {
+  callTimeoutMs;
+  /** Every connection this engine opened that is still open (http/https only; ssh is left to its agent). */
+  sockets = /* @__PURE__ */ new Set();
+  /** Set once the engine stopped answering (a probe or call ran out of time): later calls fail at once. */
+  unresponsive;
+  constructor(docker, options = {}) {
     this.docker = docker ?? new import_dockerode.default();
+    this.callTimeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
+    this.trackConnections();
   }
-  /** Where we connect, for messages: DOCKER_HOST or the default socket. */
-  static endpoint() {
+  /** Where we connect, for messages: unix:///var/run/docker.sock, tcp://host:port, ... */
+  get endpoint() {
+    const modem = this.docker.modem;
+    if (modem.host) return `${modem.protocol === "ssh" ? "ssh" : "tcp"}://${modem.host}${modem.port ? `:${modem.port}` : ""}`;
+    if (typeof modem.socketPath === "string") return `unix://${modem.socketPath}`;
     return process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
+  }
+  /**
+   * Route every request through an agent of our own that remembers its connections, so that a build broken off
+   * (timed out, or an engine that stopped answering) can close all of them, the BuildKit session included, and
+   * nothing is left holding the process open.
+   */
+  trackConnections() {
+    const modem = this.docker.modem;
+    if (modem.protocol === "ssh") return;
+    const agent = modem.agent ?? (modem.protocol === "https" ? new https.Agent() : new http.Agent());
+    const create = agent.createConnection.bind(agent);
+    agent.createConnection = (options, callback) => {
+      const socket = create(options, callback);
+      if (socket) {
+        this.sockets.add(socket);
+        socket.once("close", () => this.sockets.delete(socket));
+      }
+      return socket;
+    };
+    modem.agent = agent;
+  }
+  /** Connections to the engine still open (none between calls once a run is over). */
+  get openConnections() {
+    return [...this.sockets].filter((socket) => !socket.destroyed).length;
+  }
+  closeConnections(only) {
+    for (const socket of [...this.sockets]) if (!only || only(socket)) socket.destroy();
   }
   /** Check the engine answers (within seconds) and describe it. */
   async connect() {
-    const signal = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+    const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
     try {
-      const withSignal = (method) => method.call(this.docker, { abortSignal: signal });
-      await withSignal(this.docker.ping);
+      await this.withSignal(this.docker.ping, signal);
       const [version, info] = await Promise.all([
-        withSignal(this.docker.version),
-        withSignal(this.docker.info)
+        this.withSignal(this.docker.version, signal),
+        this.withSignal(this.docker.info, signal)
       ]);
       const snapshotter = (info.DriverStatus ?? []).find(([key]) => key === "driver-type")?.[1];
       const containerdStore = snapshotter?.startsWith("io.containerd.snapshotter") ?? false;
@@ -90170,21 +90229,76 @@ var DockerEngine = class _DockerEngine {
         containerdStore
       };
     } catch (error) {
-      const reason = signal.aborted ? `no answer within ${CONNECT_TIMEOUT_MS / 1e3} s` : describeConnectError(error);
+      const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1e3} s` : describeConnectError(error);
+      if (signal.aborted) this.closeConnections();
       throw new EnvironmentError(
-        `The Docker engine is not reachable at ${_DockerEngine.endpoint()} (${reason}). Start Docker (on this project's machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.`
+        `The Docker engine is not reachable at ${this.endpoint} (${reason}). Start Docker (on this project's machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.`
       );
+    }
+  }
+  // dockerode accepts { abortSignal } on these calls; its typings do not say so.
+  withSignal(method, signal) {
+    return method.call(this.docker, { abortSignal: signal });
+  }
+  /**
+   * Whether the engine answers a ping now. An engine that does not answer in time is marked unresponsive: every
+   * later call fails at once instead of waiting out its own time limit.
+   */
+  async probe() {
+    if (this.unresponsive) return { ok: false, reason: this.unresponsive };
+    const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    try {
+      await this.withSignal(this.docker.ping, signal);
+      return { ok: true };
+    } catch (error) {
+      if (!signal.aborted) return { ok: false, reason: describeConnectError(error) };
+      this.markUnresponsive(`no answer within ${PROBE_TIMEOUT_MS / 1e3} s`);
+      return { ok: false, reason: this.unresponsive };
+    }
+  }
+  markUnresponsive(reason) {
+    this.unresponsive ??= reason;
+    this.closeConnections();
+  }
+  /** The engine stopped answering earlier in this run: say so instead of waiting for it again. */
+  unresponsiveError() {
+    return new EnvironmentError(`the Docker engine at ${this.endpoint} stopped answering (${this.unresponsive})`);
+  }
+  /**
+   * An API call other than a build, bounded by the call time limit. `fn` gets an abort signal (dockerode honours
+   * it on most calls); the call is also raced against it, for the calls that ignore it.
+   */
+  async call(what, fn) {
+    if (this.unresponsive) throw this.unresponsiveError();
+    const signal = AbortSignal.timeout(this.callTimeoutMs);
+    let onAbort;
+    const timedOut = new Promise((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([fn(signal), timedOut]);
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      this.markUnresponsive(`no answer to ${what} within ${formatMs(this.callTimeoutMs)}`);
+      throw this.unresponsiveError();
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
   }
   /**
    * Build one image. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
-   * committed come back in `createdImages`, for the caller to remove with the rest.
+   * committed come back in `createdImages`, for the caller to remove with the rest. Throws an EnvironmentError
+   * when the engine cannot be reached to start the build.
    */
   async build(request) {
+    if (this.unresponsive) throw this.unresponsiveError();
     const started = performance.now();
+    const signal = AbortSignal.timeout(request.timeoutMs);
+    const openBefore = new Set(this.sockets);
+    const buildId = `image-size-report-${randomUUID()}`;
     const packed = await packContext(request.contextDir, request.dockerfile);
     const parser = new BuildOutputParser(request.onLine);
-    const signal = AbortSignal.timeout(request.timeoutMs);
     const options = {
       t: request.tag,
       dockerfile: packed.dockerfile,
@@ -90195,39 +90309,90 @@ var DockerEngine = class _DockerEngine {
       pull: request.pull,
       rm: true,
       forcerm: true,
-      ...request.builder === "buildkit" ? { version: "2" } : {},
+      // BuildKit: the ID that `POST /build/cancel` takes (API 1.32+); the legacy builder ignores it.
+      ...request.builder === "buildkit" ? { version: "2", buildid: buildId } : {},
       abortSignal: signal
     };
+    let streamStarted = false;
     try {
-      const response = await this.docker.buildImage(packed.stream, options);
-      await new Promise((resolve2, reject) => {
-        let ended = false;
-        response.on("data", (chunk) => parser.push(chunk));
-        response.on("end", () => {
-          ended = true;
-          resolve2();
-        });
-        response.on("close", () => {
-          if (!ended) reject(new Error("the connection closed before the build finished"));
-        });
-        response.on("error", reject);
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      let onAbort;
+      const aborted = new Promise((_, reject) => {
+        onAbort = () => reject(signal.reason);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
       });
+      try {
+        const response = await Promise.race([
+          this.docker.buildImage(packed.stream, options),
+          aborted
+        ]);
+        streamStarted = true;
+        await Promise.race([
+          aborted,
+          new Promise((resolve2, reject) => {
+            let ended = false;
+            response.on("data", (chunk) => parser.push(chunk));
+            response.on("end", () => {
+              ended = true;
+              resolve2();
+            });
+            response.on("close", () => {
+              if (!ended) reject(new Error("the connection closed before the build finished"));
+            });
+            response.on("error", reject);
+          })
+        ]);
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
     } catch (error) {
       packed.stream.destroy();
       const outcome2 = parser.finish();
-      const durationMs2 = performance.now() - started;
       if (signal.aborted) {
-        return { ...outcome2, imageId: void 0, error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}`, durationMs: durationMs2 };
+        if (request.builder === "buildkit") await this.cancelBuild(buildId);
+        this.closeConnections((socket) => !openBefore.has(socket));
+        const health2 = await this.probe();
+        const engineNote = health2.ok ? "" : `, and the Docker engine at ${this.endpoint} stopped answering (${health2.reason})`;
+        return {
+          ...outcome2,
+          imageId: void 0,
+          error: `the build did not finish within the timeout of ${formatMs(request.timeoutMs)}${engineNote}`,
+          durationMs: performance.now() - started
+        };
       }
-      return { ...outcome2, imageId: void 0, error: `the Docker engine broke off the build: ${describeConnectError(error)}`, durationMs: durationMs2 };
+      this.closeConnections((socket) => !openBefore.has(socket));
+      const health = await this.probe();
+      if (!health.ok && !streamStarted) {
+        throw new EnvironmentError(`the Docker engine is not reachable at ${this.endpoint} (${health.reason})`);
+      }
+      const error_ = !health.ok ? `the Docker engine at ${this.endpoint} went away during the build (it no longer answers: ${health.reason})` : streamStarted ? `the Docker engine broke off the build (${describeConnectError(error)})` : `the Docker engine refused the build: ${messageOf(error)}`;
+      return { ...outcome2, imageId: void 0, error: error_, durationMs: performance.now() - started };
     }
     const outcome = parser.finish();
     const durationMs = performance.now() - started;
     if (!outcome.error && !outcome.imageId) {
       return { ...outcome, error: "the build ended without producing an image", durationMs };
     }
+    if (outcome.error && isDiskFull(outcome)) {
+      return { ...outcome, error: `${outcome.error}. ${DISK_FULL_HELP}`, durationMs };
+    }
     return { ...outcome, durationMs };
+  }
+  /** Ask BuildKit to stop a build (`POST /build/cancel?id=`). Best effort: the connection is closed anyway. */
+  async cancelBuild(buildId) {
+    const signal = AbortSignal.timeout(CANCEL_TIMEOUT_MS);
+    await new Promise((resolve2) => {
+      this.docker.modem.dial(
+        {
+          path: "/build/cancel?",
+          method: "POST",
+          options: { id: buildId },
+          abortSignal: signal,
+          statusCodes: { 200: true, 500: "server error" }
+        },
+        () => resolve2()
+      );
+    });
   }
   /**
    * Legacy builds leave untagged images behind: every step's of a failed build, and the earlier stages' of a
@@ -90237,42 +90402,138 @@ var DockerEngine = class _DockerEngine {
   async removeImageIds(ids) {
     for (const id of [...ids].reverse()) {
       try {
-        await this.docker.getImage(id).remove({ noprune: true });
-      } catch {
+        await this.call("removing an image", (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }));
+      } catch (error) {
+        if (error instanceof EnvironmentError || isConnectionError(error)) throw asEnvironmentError(error, this.endpoint);
       }
     }
   }
   async inspect(reference) {
-    const image = await this.docker.getImage(reference).inspect();
+    const image = await this.call("an image inspection", () => this.docker.getImage(reference).inspect());
     return { id: image.Id, sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
   }
-  /** `docker save` of one image, as a stream of the tar the engine writes. */
+  /**
+   * `docker save` of one image, as a stream of the tar the engine writes. The call limit applies to the first
+   * byte and to every pause between chunks (Docker before 25 writes the whole export to disk before sending
+   * any of it), so an engine that freezes mid-save ends the stream with an error instead of hanging it.
+   */
   async saveImage(reference) {
-    return await this.docker.getImage(reference).get();
-  }
-  /** How many history entries an image has (its config's history), or undefined when it is not here. */
-  async historyLength(reference) {
-    try {
-      return (await this.docker.getImage(reference).history()).length;
-    } catch {
-      return void 0;
-    }
+    const source = await this.call("an image save", () => this.docker.getImage(reference).get());
+    let timer;
+    const watched = new Transform({
+      transform(chunk, _encoding, done) {
+        arm();
+        done(null, chunk);
+      }
+    });
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        this.markUnresponsive(`no data from an image save within ${formatMs(this.callTimeoutMs)}`);
+        source.destroy();
+        watched.destroy(this.unresponsiveError());
+      }, this.callTimeoutMs);
+    };
+    arm();
+    source.on("error", (error) => watched.destroy(error));
+    watched.on("close", () => {
+      clearTimeout(timer);
+      source.destroy();
+    });
+    return source.pipe(watched);
   }
   /** Remove an image by the tag we gave it (never by ID, so an image that is also tagged elsewhere stays). */
   async removeTag(tag) {
     try {
-      await this.docker.getImage(tag).remove({ noprune: false });
+      await this.call("removing an image", (abortSignal) => this.docker.getImage(tag).remove({ noprune: false, abortSignal }));
     } catch (error) {
       if (error.statusCode !== 404) throw error;
     }
   }
+  /**
+   * Remove everything a run left in the engine: its tags, the images its legacy builds committed and, as a safety
+   * net, any container or image still carrying the run's label with exactly this run's value (a build that
+   * finished in the engine after we gave up on it, ...). Never throws: returns what could not be removed, as
+   * sentences for warnings. When the engine is gone, one sentence says so.
+   */
+  async removeRunArtifacts(artifacts) {
+    const problems = [];
+    const filters = JSON.stringify({ label: [`${artifacts.label.key}=${artifacts.label.value}`] });
+    const gone = (error) => {
+      const message = messageOf(asEnvironmentError(error, this.endpoint));
+      return [
+        `Nothing more could be removed from the Docker engine: ${message}. What this run left is labelled ${artifacts.label.key}=${artifacts.label.value} (docker image ls --filter label=${artifacts.label.key}=${artifacts.label.value}).`
+      ];
+    };
+    try {
+      for (const tag of artifacts.tags) {
+        try {
+          await this.removeTag(tag);
+        } catch (error) {
+          if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
+          problems.push(`Could not remove the image ${tag}: ${messageOf(error)}`);
+        }
+      }
+      await this.removeImageIds(artifacts.intermediates);
+      const containers = await this.call(
+        "listing containers",
+        (abortSignal) => this.docker.listContainers({ all: true, filters, abortSignal })
+      );
+      for (const container of containers) {
+        try {
+          await this.call(
+            "removing a container",
+            (abortSignal) => this.docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal })
+          );
+        } catch (error) {
+          if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
+          if (error.statusCode !== 404) {
+            problems.push(`Could not remove the container ${container.Id.slice(0, 12)}: ${messageOf(error)}`);
+          }
+        }
+      }
+      const images = await this.call(
+        "listing images",
+        (abortSignal) => this.docker.listImages({ all: true, filters, abortSignal })
+      );
+      for (const image of images) {
+        try {
+          await this.call("removing an image", (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }));
+        } catch (error) {
+          if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
+          if (error.statusCode !== 404) {
+            problems.push(`Could not remove the image ${image.Id}: ${messageOf(error)}`);
+          }
+        }
+      }
+    } catch (error) {
+      return [...problems, ...gone(error)];
+    }
+    return problems;
+  }
 };
+var CONNECTION_CODES = /* @__PURE__ */ new Set(["ENOENT", "ECONNREFUSED", "ECONNRESET", "EPIPE", "EACCES", "ETIMEDOUT", "EHOSTUNREACH", "ENOTCONN"]);
+function isConnectionError(error) {
+  const code = error?.code;
+  return code !== void 0 && CONNECTION_CODES.has(code) && error.statusCode === void 0;
+}
+function asEnvironmentError(error, endpoint) {
+  if (error instanceof EnvironmentError) return error;
+  return new EnvironmentError(`the Docker engine is not reachable at ${endpoint} (${describeConnectError(error)})`);
+}
 function describeConnectError(error) {
   const code = error.code;
   if (code === "ENOENT") return "no socket there";
   if (code === "ECONNREFUSED") return "connection refused";
   if (code === "EACCES") return "permission denied on the socket";
+  if (code === "ECONNRESET") return "the connection was reset";
+  if (code === "EPIPE") return "the connection was closed";
   return code ? `${code}: ${messageOf(error)}` : messageOf(error);
+}
+var DISK_FULL = /no space left on device/i;
+var DISK_FULL_HELP = 'The Docker engine ran out of disk space ("no space left on device"): the disk that holds its data (images, build cache, containers) is full. Free space there (docker system df shows what uses it; docker builder prune and docker image prune remove unused cache and images), give the engine a larger disk, or make the image smaller';
+function isDiskFull(outcome) {
+  return DISK_FULL.test(outcome.error ?? "") || outcome.logTail.some((line) => DISK_FULL.test(line));
 }
 function formatMs(ms) {
   return ms % 6e4 === 0 ? `${ms / 6e4}m` : `${Math.round(ms / 1e3)}s`;
@@ -90461,6 +90722,7 @@ var package_default = {
     "@types/tar-stream": "^3.1.5",
     "ajv-formats": "^3.0.1",
     esbuild: "^0.28.2",
+    "fast-check": "^4.10.2",
     "mdast-util-from-markdown": "^2.1.0",
     "mdast-util-gfm": "^3.1.0",
     "micromark-extension-gfm": "^3.0.0",
@@ -90473,7 +90735,7 @@ var package_default = {
 var TOOL = { name: "image-size-report", version: package_default.version };
 
 // src/pipeline.ts
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync as rmSync2 } from "node:fs";
 import os2 from "node:os";
 import path7 from "node:path";
 
@@ -90569,6 +90831,9 @@ function stageComparisons(variants, budgets) {
   }
   return result;
 }
+
+// src/git/git.ts
+import { rmSync } from "node:fs";
 
 // node_modules/@actions/exec/lib/exec.js
 import { StringDecoder } from "string_decoder";
@@ -91371,9 +91636,13 @@ var Git = class {
   async addWorktree(dir, commit) {
     await this.run(["worktree", "add", "--detach", dir, commit]);
   }
-  /** Remove a worktree this tool added (and only that). */
+  /**
+   * Remove a worktree this tool added (and only that). When git cannot remove it (a file it cannot delete, a lock),
+   * its folder is deleted here and git forgets it, so no worktree is left registered in the user's repository.
+   */
   async removeWorktree(dir) {
-    await this.run(["worktree", "remove", "--force", dir], true);
+    const removed = await this.run(["worktree", "remove", "--force", "--force", dir], true);
+    if (!removed.ok) rmSync(dir, { recursive: true, force: true });
     await this.run(["worktree", "prune"], true);
   }
 };
@@ -92165,7 +92434,7 @@ async function createReport(input) {
     addComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, head, base);
   } finally {
-    if (!settings.keepImages) await removeImages(engine, created, log);
+    if (!settings.keepImages) await removeImages(engine, created, input.runId, log);
   }
 }
 async function rebuildBase(input, created, cache) {
@@ -92174,13 +92443,15 @@ async function rebuildBase(input, created, cache) {
   const ref = plan.ref ?? plan.commit;
   const git = new Git(input.workingDirectory);
   let checkout;
+  let parent;
   try {
     const top = await git.topLevel();
     const sha = await git.ensureCommit(plan.commit);
-    const parent = mkdtempSync(path7.join(input.tempDirectory ?? os2.tmpdir(), "image-size-report-base-"));
+    parent = mkdtempSync(path7.join(input.tempDirectory ?? os2.tmpdir(), "image-size-report-base-"));
     checkout = { top, sha, parent, worktree: path7.join(parent, "tree") };
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
+    if (parent) rmSync2(parent, { recursive: true, force: true });
     if (!isUserError(error)) throw error;
     input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = "the base could not be checked out";
@@ -92194,7 +92465,7 @@ async function rebuildBase(input, created, cache) {
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
-    rmSync(checkout.parent, { recursive: true, force: true });
+    rmSync2(checkout.parent, { recursive: true, force: true });
   }
 }
 function assemble(input, engine, head, base) {
@@ -92243,15 +92514,9 @@ function sizeMeaning(engine) {
   const store = engine.containerdStore ? "the containerd image store" : engine.storage;
   return `unpacked, the bytes of the files in every layer, read from the image itself, so the same on every daemon (here ${store}); compressed, every layer gzipped as a registry stores it and a pull downloads it`;
 }
-async function removeImages(engine, created, log) {
-  for (const tag of created.tags) {
-    try {
-      await engine.removeTag(tag);
-    } catch (error) {
-      log.warning(`Could not remove the image ${tag}: ${messageOf(error)}`);
-    }
-  }
-  await engine.removeImageIds(created.intermediates);
+async function removeImages(engine, created, runId, log) {
+  const problems = await engine.removeRunArtifacts({ ...created, label: { key: RUN_LABEL, value: runId } });
+  for (const problem of problems) log.warning(problem);
 }
 
 // src/render/format.ts
@@ -93019,15 +93284,20 @@ function parseSize(value, where) {
   const unit = match?.[2]?.toLowerCase() ?? "";
   const factor = unit === "" ? 1 : SIZE_UNITS[unit];
   if (!match || factor === void 0) {
-    throw new InputError(`${where}: "${text}" is not a size. Use ${SIZE_HELP}.`);
+    throw new InputError(`${where}: ${quote(text)} is not a size. Use ${SIZE_HELP}.`);
   }
-  return Math.round(Number(match[1]) * factor);
+  return withinRange(Math.round(Number(match[1]) * factor), where, text);
+}
+var LARGEST = Number.MAX_SAFE_INTEGER;
+function withinRange(value, where, text) {
+  if (!Number.isFinite(value) || value > LARGEST) throw new InputError(`${where}: ${quote(text)} is too large.`);
+  return value;
 }
 var DURATION_UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
 var DURATION_HELP = "a duration such as 90s, 5m, 1m30s, 1h or 1500ms (a plain number is seconds)";
 function parseDuration(value, where) {
   const text = scalarText(value, where, DURATION_HELP);
-  if (new RegExp(`^${NUMBER}$`).test(text)) return Math.round(Number(text) * 1e3);
+  if (new RegExp(`^${NUMBER}$`).test(text)) return withinRange(Math.round(Number(text) * 1e3), where, text);
   const part = new RegExp(`${NUMBER}\\s*(ms|s|m|h)\\s*`, "gy");
   let total = 0;
   let consumed = 0;
@@ -93036,17 +93306,17 @@ function parseDuration(value, where) {
     consumed += m[0].length;
   }
   if (consumed !== text.length || consumed === 0) {
-    throw new InputError(`${where}: "${text}" is not a duration. Use ${DURATION_HELP}.`);
+    throw new InputError(`${where}: ${quote(text)} is not a duration. Use ${DURATION_HELP}.`);
   }
-  return Math.round(total);
+  return withinRange(Math.round(total), where, text);
 }
 function parseCount(value, where, min = 0) {
   const help = `a whole number${min > 0 ? ` of at least ${min}` : ""}`;
   const text = scalarText(value, where, help);
   if (!/^\d+$/.test(text) || Number(text) < min) {
-    throw new InputError(`${where}: "${text}" is not ${help}.`);
+    throw new InputError(`${where}: ${quote(text)} is not ${help}.`);
   }
-  return Number(text);
+  return withinRange(Number(text), where, text);
 }
 function parseIncrease(value, where) {
   const text = scalarText(value, where, `a percentage such as 5% or ${SIZE_HELP}`);
@@ -93054,22 +93324,20 @@ function parseIncrease(value, where) {
   try {
     return { kind: "bytes", bytes: parseSize(text, where) };
   } catch {
-    throw new InputError(
-      `${where}: "${text}" is neither a percentage (such as 5%) nor a size. Use 5% or ${SIZE_HELP}.`
-    );
+    throw new InputError(`${where}: ${quote(text)} is neither a percentage (such as 5%) nor a size. Use 5% or ${SIZE_HELP}.`);
   }
 }
 function parseFraction(value, where) {
   const help = "a fraction such as 0.5 or a percentage such as 50%";
   const text = scalarText(value, where, help);
   const fraction = text.endsWith("%") ? parsePercentText(text, where) / 100 : new RegExp(`^${NUMBER}$`).test(text) ? Number(text) : NaN;
-  if (!(fraction > 0)) throw new InputError(`${where}: "${text}" is not ${help} (greater than 0).`);
-  return fraction;
+  if (!(fraction > 0)) throw new InputError(`${where}: ${quote(text)} is not ${help} (greater than 0).`);
+  return withinRange(fraction, where, text);
 }
 function parsePercentText(text, where) {
   const m = new RegExp(`^${NUMBER}\\s*%$`).exec(text);
-  if (!m) throw new InputError(`${where}: "${text}" is not a percentage. Use a number followed by %, e.g. 5%.`);
-  return Number(m[1]);
+  if (!m) throw new InputError(`${where}: ${quote(text)} is not a percentage. Use a number followed by %, e.g. 5%.`);
+  return withinRange(Number(m[1]), where, text);
 }
 function scalarText(value, where, help) {
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
@@ -93079,9 +93347,16 @@ function scalarText(value, where, help) {
 function describe(value) {
   if (value === null || value === void 0) return "nothing";
   if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return value.trim() === "" ? "an empty string" : `"${value}"`;
-  return `${typeof value} ${String(value)}`;
+  if (isPlainObject(value)) return "a mapping";
+  if (typeof value === "object") return `a ${Object.prototype.toString.call(value).slice(8, -1)} value`;
+  if (typeof value === "string") return value.trim() === "" ? "an empty string" : quote(value);
+  if (typeof value === "function") return "a function";
+  return `${typeof value} ${printable(String(value))}`;
+}
+function isPlainObject(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 // src/settings/schema.ts
@@ -93115,6 +93390,8 @@ var BUDGET_KEYS = [
   "min-efficiency",
   "max-wasted"
 ];
+var MAX_TIMEOUT_MS = 24 * 36e5;
+var STAGE_NAME = /^[a-z][a-z0-9_.-]*$/i;
 var DEFAULTS = {
   context: ".",
   dockerfile: "Dockerfile",
@@ -93136,11 +93413,12 @@ function resolveSettings(raw, env = {}) {
   const commentKey = optionalString(raw["comment-key"], "comment-key") ?? DEFAULTS.commentKey;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(commentKey)) {
     throw new InputError(
-      `comment-key: "${commentKey}" is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`
+      `comment-key: ${quote(commentKey)} is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`
     );
   }
   const timeoutMs = parseDuration(raw.timeout ?? DEFAULTS.timeout, "timeout");
-  if (timeoutMs < 1e3) throw new InputError(`timeout: "${String(raw.timeout)}" is too short; use at least 1s.`);
+  if (timeoutMs < 1e3) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too short; use at least 1s.`);
+  if (timeoutMs > MAX_TIMEOUT_MS) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too long; use at most 24h.`);
   return {
     variants,
     budgets: parseBudgets(raw.budgets, variants),
@@ -93171,7 +93449,7 @@ function yamlValue(value, where) {
   if (typeof value !== "string") return value;
   if (value.trim() === "") return void 0;
   try {
-    return (0, import_yaml.parse)(value, { uniqueKeys: true, prettyErrors: true });
+    return (0, import_yaml.parse)(value, { uniqueKeys: true, prettyErrors: true, logLevel: "error" });
   } catch (error) {
     throw new InputError(`${where}: not valid YAML (${firstLine(error)}).`);
   }
@@ -93179,7 +93457,7 @@ function yamlValue(value, where) {
 function checkKeys(value, accepted, where) {
   for (const key of Object.keys(value)) {
     if (!accepted.includes(key)) {
-      throw new InputError(`${where}: unknown key "${key}". Accepted keys: ${accepted.join(", ")}.`);
+      throw new InputError(`${where}: unknown key ${quote(key)}. Accepted keys: ${accepted.join(", ")}.`);
     }
   }
 }
@@ -93210,14 +93488,14 @@ function parseVariants(rawValue, defaultContext, globalArgs, env) {
       variant = makeVariant(
         name,
         optionalPath(spec.dockerfile, `${where}.dockerfile`) ?? DEFAULTS.dockerfile,
-        optionalString(spec.target, `${where}.target`),
+        optionalTarget(spec.target, `${where}.target`),
         optionalPath(spec.context, `${where}.context`) ?? defaultContext,
         args
       );
     }
     const clash = slugs.get(variant.slug);
     if (clash) {
-      throw new InputError(`variants: "${clash}" and "${name}" differ only by case or punctuation; rename one.`);
+      throw new InputError(`variants: ${quote(clash)} and ${quote(name)} differ only by case or punctuation; rename one.`);
     }
     slugs.set(variant.slug, name);
     return variant;
@@ -93230,7 +93508,7 @@ function makeVariant(name, dockerfile, target, context, buildArgs) {
 function checkVariantName(name) {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
     throw new InputError(
-      `variants: "${name}" is not a valid variant name. Use up to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit.`
+      `variants: ${quote(name)} is not a valid variant name. Use up to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit.`
     );
   }
 }
@@ -93243,7 +93521,8 @@ function parseBuildArgs(rawValue, where, env) {
         `${where}: ${position} has an invalid name; a build-arg name is letters, digits and underscores, not starting with a digit.`
       );
     }
-    result[key] = value ?? env[key] ?? "";
+    const fromEnv = Object.hasOwn(env, key) ? env[key] : void 0;
+    result[key] = value ?? (typeof fromEnv === "string" ? fromEnv : "");
   };
   const addLine = (line, position) => {
     const eq = line.indexOf("=");
@@ -93259,15 +93538,15 @@ function parseBuildArgs(rawValue, where, env) {
       if (typeof item !== "string") throw new InputError(`${where}: item ${i + 1} must be a KEY=VALUE string.`);
       addLine(item, `item ${i + 1}`);
     });
-  } else if (typeof rawValue === "object") {
+  } else if (isPlainObject(rawValue)) {
     for (const [key, value] of Object.entries(rawValue)) {
       if (value !== null && typeof value === "object") {
-        throw new InputError(`${where}: the value of "${key}" must be a string or a number.`);
+        throw new InputError(`${where}: the value of ${quote(key)} must be a string or a number.`);
       }
-      add(key, value === null ? void 0 : String(value), `"${key}"`);
+      add(key, value === null ? void 0 : String(value), quote(key));
     }
   } else {
-    throw new InputError(`${where}: expected KEY=VALUE lines or a mapping, got ${typeof rawValue}.`);
+    throw new InputError(`${where}: expected KEY=VALUE lines or a mapping, got ${describeKind(rawValue)}.`);
   }
   return result;
 }
@@ -93277,12 +93556,13 @@ function parseBudgets(rawValue, variants) {
   if (value === void 0 || value === null) return resolved;
   const mapping = asMapping(value, "budgets", 'a mapping of variant name (or "*") to limits');
   const names = variants.map((v) => v.name);
-  const parsed = {};
+  const known = new Set(names);
+  const parsed = /* @__PURE__ */ Object.create(null);
   for (const [name, limits] of Object.entries(mapping)) {
-    if (name !== "*" && !names.includes(name)) {
-      throw new InputError(`budgets: "${name}" is not a variant. Known variants: ${names.join(", ")} (or "*" for all).`);
+    if (name !== "*" && !known.has(name)) {
+      throw new InputError(`budgets: ${quote(name)} is not a variant. Known variants: ${listOf(names)} (or "*" for all).`);
     }
-    parsed[name] = parseBudget(limits, `budgets.${name}`, names, name);
+    parsed[name] = parseBudget(limits, `budgets.${name}`, names, known, name);
   }
   for (const name of names) {
     const wildcard = { ...parsed["*"] };
@@ -93291,7 +93571,7 @@ function parseBudgets(rawValue, variants) {
   }
   return resolved;
 }
-function parseBudget(value, where, names, self2) {
+function parseBudget(value, where, names, known, self2) {
   const limits = asMapping(value, where, `a mapping of limits (${BUDGET_KEYS.join(", ")})`);
   checkKeys(limits, BUDGET_KEYS, where);
   const budget = {};
@@ -93312,9 +93592,9 @@ function parseBudget(value, where, names, self2) {
     );
     checkKeys(ratio, ["of", "max"], ratioWhere);
     const of = optionalString(ratio.of, `${ratioWhere}.of`);
-    if (!of || !names.includes(of)) {
+    if (!of || !known.has(of)) {
       throw new InputError(
-        `${ratioWhere}.of: ${of ? `"${of}" is not a variant` : "missing"}. Name the variant to compare with: ${names.join(", ")}.`
+        `${ratioWhere}.of: ${of ? `${quote(of)} is not a variant` : "missing"}. Name the variant to compare with: ${listOf(names)}.`
       );
     }
     if (of === self2) throw new InputError(`${ratioWhere}.of: a variant cannot be compared with itself.`);
@@ -93332,7 +93612,7 @@ function parseBudget(value, where, names, self2) {
   return budget;
 }
 function asMapping(value, where, expected) {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+  if (!isPlainObject(value)) {
     throw new InputError(`${where}: expected ${expected}, got ${describe(value)}.`);
   }
   return value;
@@ -93350,7 +93630,7 @@ function optionalPath(value, where) {
 function requirePath(value, where) {
   const text = value.trim();
   if (text === "" || text.includes("\0") || /[\r\n]/.test(text)) {
-    throw new InputError(`${where}: "${text}" is not a usable path.`);
+    throw new InputError(`${where}: ${quote(text)} is not a usable path (it is empty or holds a line break or a NUL character).`);
   }
   return text;
 }
@@ -93369,39 +93649,57 @@ function oneOf(value, where, accepted) {
   return text;
 }
 function firstLine(error) {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  return printable((error instanceof Error ? error.message : String(error)).split("\n")[0], 200);
+}
+function optionalTarget(value, where) {
+  const target = optionalString(value, where);
+  if (target !== void 0 && !STAGE_NAME.test(target)) {
+    throw new InputError(
+      `${where}: ${quote(target)} cannot be a stage name. Use the name of a stage (FROM ... AS name): letters, digits, dots, dashes and underscores, starting with a letter.`
+    );
+  }
+  return target;
+}
+function describeKind(value) {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? typeof value : describe(value);
 }
 
 // src/settings/config-file.ts
-import { existsSync as existsSync3, readFileSync as readFileSync5 } from "node:fs";
+import { existsSync as existsSync3, readFileSync as readFileSync5, statSync as statSync2 } from "node:fs";
 import path8 from "node:path";
 var DEFAULT_CONFIG_FILE = ".github/image-size.yml";
+var MAX_CONFIG_BYTES = 1e6;
 function loadConfigFile(workingDirectory, explicit) {
   const relative2 = explicit || DEFAULT_CONFIG_FILE;
+  const where = `config file ${printable(relative2, 100)}`;
+  if (relative2.includes("\0")) throw new InputError(`config: ${quote(relative2)} is not a usable path (it holds a NUL character).`);
   const file = path8.resolve(workingDirectory, relative2);
   if (!existsSync3(file)) {
-    if (explicit) throw new InputError(`config: "${explicit}" does not exist (looked in ${workingDirectory}).`);
+    if (explicit) throw new InputError(`config: ${quote(explicit)} does not exist (looked in ${printable(workingDirectory, 200)}).`);
     return { raw: {} };
   }
   let text;
   try {
+    const size = statSync2(file).size;
+    if (size > MAX_CONFIG_BYTES) {
+      throw new InputError(`${where}: the file is ${size.toLocaleString("en-US")} bytes; a config file may have at most 1 MB.`);
+    }
     text = readFileSync5(file, "utf8");
   } catch (error) {
-    throw new InputError(`config: "${relative2}" cannot be read (${error.code ?? error}).`);
+    if (error instanceof InputError) throw error;
+    const code = error.code;
+    throw new InputError(`config: ${quote(relative2)} cannot be read (${code ?? printable(messageOf(error), 200)}).`);
   }
-  const value = yamlValue(text, `config file ${relative2}`);
+  const value = yamlValue(text, where);
   if (value === void 0 || value === null) return { raw: {}, file };
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new InputError(`config file ${relative2}: expected a mapping of settings (${SETTING_KEYS.join(", ")}).`);
+  if (!isPlainObject(value)) {
+    throw new InputError(`${where}: expected a mapping of settings (${SETTING_KEYS.join(", ")}).`);
   }
-  const mapping = value;
-  if ("github-token" in mapping) {
-    throw new InputError(
-      `config file ${relative2}: github-token must not be stored in a file; pass it as an input of the action.`
-    );
+  if (Object.hasOwn(value, "github-token")) {
+    throw new InputError(`${where}: github-token must not be stored in a file; pass it as an input of the action.`);
   }
-  checkKeys(mapping, SETTING_KEYS, `config file ${relative2}`);
-  return { raw: mapping, file };
+  checkKeys(value, SETTING_KEYS, where);
+  return { raw: value, file };
 }
 
 export {
@@ -93411,6 +93709,7 @@ export {
   InputError,
   isUserError,
   messageOf,
+  quote,
   DockerEngine,
   failsRun,
   verdict,

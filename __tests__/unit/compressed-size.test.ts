@@ -1,0 +1,199 @@
+// The compressed-size model against sizes recorded from Go's own compress/gzip (Go 1.19.8, the Go that built the
+// Docker 20.10 daemon here, default level, as `docker push` compresses a layer) for fixed inputs, and against
+// itself: chunking does not matter, blocks in flight are bounded. The registry test checks real images.
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { CompressedSizer, compressedSizeOf } from '../../src/measure/image/compressed-size.js';
+
+/** mulberry32: a small deterministic PRNG, so the inputs (and the sizes Go gives them) are fixed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = ('the of and to in is that for it as with was on be by this are or from at which an not have but had ' +
+  'layer image build stage size docker registry compressed bytes file copy run from install package python node ' +
+  'error warning info debug request response status 200 404 500 user id name value true false null').split(' ');
+
+/** Text: words with a skewed frequency, numbers and line breaks, like logs or source. */
+function text(bytes: number, seed: number): Buffer {
+  const random = prng(seed);
+  const parts: string[] = [];
+  let length = 0;
+  while (length < bytes) {
+    const r = random();
+    const part = r < 0.08 ? `${Math.floor(random() * 100000)} ` : r < 0.14 ? '\n' : `${WORDS[Math.floor(random() * random() * WORDS.length)]} `;
+    parts.push(part);
+    length += part.length;
+  }
+  return Buffer.from(parts.join('')).subarray(0, bytes);
+}
+
+/** Incompressible bytes. */
+function noise(bytes: number, seed: number): Buffer {
+  const random = prng(seed);
+  const out = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i++) out[i] = Math.floor(random() * 256);
+  return out;
+}
+
+/** What a layer tar looks like: runs of text, noise and zeros, one after another. */
+function mixed(bytes: number, seed: number): Buffer {
+  const random = prng(seed);
+  const parts: Buffer[] = [];
+  let length = 0;
+  while (length < bytes) {
+    const size = 512 + Math.floor(random() * 200_000);
+    const kind = random();
+    const part = kind < 0.5 ? text(size, Math.floor(random() * 1e9)) : kind < 0.8 ? noise(size, Math.floor(random() * 1e9)) : Buffer.alloc(size);
+    parts.push(part);
+    length += size;
+  }
+  return Buffer.concat(parts).subarray(0, bytes);
+}
+
+/** Sizes Go 1.19.8's gzip.NewWriter (level 6 unless said) wrote for the inputs above, recorded with a 20-line Go program. */
+const GO = {
+  empty: 23,
+  a: 25,
+  hello: 37, // 'hello, world\n'
+  text: 990_428, // text(3 MiB + 123, 1)
+  textLevel9: 980_368,
+  textLevel4: 1_064_173,
+  noise: 2_097_821, // noise(2 MiB + 5, 2)
+  mixed: 1_272_572, // mixed(2 MiB, 3)
+};
+
+const TEXT = text(3 * 1024 * 1024 + 123, 1);
+const NOISE = noise(2 * 1024 * 1024 + 5, 2);
+const MIXED = mixed(2 * 1024 * 1024, 3);
+
+let textSize: Promise<number> | undefined;
+/** TEXT measured with the defaults, once. */
+function ourTextSize(): Promise<number> {
+  textSize ??= compressedSizeOf([TEXT]);
+  return textSize;
+}
+
+function relative(actual: number, expected: number): number {
+  return Math.abs(actual - expected) / expected;
+}
+
+async function sizeInChunks(bytes: Buffer, chunkSizes: () => number, options?: ConstructorParameters<typeof CompressedSizer>[0]) {
+  const sizer = new CompressedSizer(options);
+  for (let offset = 0; offset < bytes.length; ) {
+    const n = Math.min(chunkSizes(), bytes.length - offset);
+    await sizer.write(bytes.subarray(offset, offset + n));
+    offset += n;
+  }
+  return sizer.end();
+}
+
+describe('compressed size matches Go\'s gzip', () => {
+  it('empty input: header, an empty final stored block, trailer', async () => {
+    expect(await compressedSizeOf([])).toBe(GO.empty);
+    // zlib ends with an empty fixed-Huffman block instead: 3 bytes less. We follow Go.
+    expect(zlib.gzipSync(Buffer.alloc(0)).length).toBe(GO.empty - 3);
+  });
+
+  it('tiny inputs, to the byte', async () => {
+    expect(await compressedSizeOf([Buffer.from('a')])).toBe(GO.a);
+    expect(await compressedSizeOf([Buffer.from('hello, world\n')])).toBe(GO.hello);
+  });
+
+  it('text over several blocks, within 0.01%', async () => {
+    const sizer = new CompressedSizer();
+    await sizer.write(TEXT);
+    const size = await sizer.end();
+    expect(sizer.stats.blocks).toBe(4);
+    expect(size).toBe(await ourTextSize());
+    expect(relative(size, GO.text)).toBeLessThan(0.0001);
+  });
+
+  it('text measured as one block and as 49 blocks, both within 0.05%', async () => {
+    const whole = await compressedSizeOf([TEXT], { blockSize: 8 * 1024 * 1024 });
+    expect(relative(whole, GO.text)).toBeLessThan(0.0001);
+    const small = new CompressedSizer({ blockSize: 64 * 1024 });
+    await small.write(TEXT);
+    const size = await small.end();
+    expect(small.stats.blocks).toBe(49);
+    expect(relative(size, GO.text)).toBeLessThan(0.0005);
+  });
+
+  it('is not zlib: zlib -6 finds 3-byte matches Go never emits, and ends up larger on text', async () => {
+    const ours = await ourTextSize();
+    const zlibSize = zlib.gzipSync(TEXT, { level: 6 }).length;
+    expect(zlibSize).toBeGreaterThan(ours * 1.002);
+  });
+
+  it('incompressible data: stored blocks, to the byte', async () => {
+    expect(await compressedSizeOf([NOISE])).toBe(GO.noise);
+    // zlib stores it too, with its own block lengths: within a few bytes.
+    expect(Math.abs(zlib.gzipSync(NOISE).length - GO.noise)).toBeLessThan(16);
+  });
+
+  it('a mix of text, noise and zeros, within 0.05%', async () => {
+    expect(relative(await compressedSizeOf([MIXED]), GO.mixed)).toBeLessThan(0.0005);
+  });
+
+  it('other Go levels', async () => {
+    expect(relative(await compressedSizeOf([TEXT], { level: 9 }), GO.textLevel9)).toBeLessThan(0.0001);
+    expect(relative(await compressedSizeOf([TEXT], { level: 4 }), GO.textLevel4)).toBeLessThan(0.0001);
+  });
+});
+
+describe('streaming', () => {
+  it('chunk boundaries do not matter', async () => {
+    const options = { blockSize: 128 * 1024 };
+    const oneChunk = await sizeInChunks(MIXED, () => MIXED.length, options);
+    const random = prng(7);
+    const ragged = await sizeInChunks(MIXED, () => 1 + Math.floor(random() * random() * 300_000), options);
+    const blockSized = await sizeInChunks(MIXED, () => 128 * 1024, options);
+    let i = 0;
+    const tinyThenHuge = await sizeInChunks(MIXED, () => (i++ < 2000 ? 1 + (i % 3) : MIXED.length), options);
+    expect(ragged).toBe(oneChunk);
+    expect(blockSized).toBe(oneChunk);
+    expect(tinyThenHuge).toBe(oneChunk);
+  });
+
+  it('reads a Node stream', async () => {
+    const fromStream = await compressedSizeOf(Readable.from([TEXT.subarray(0, 1000), TEXT.subarray(1000)]));
+    expect(fromStream).toBe(await ourTextSize());
+    await expect(compressedSizeOf(Readable.from(['some text']))).rejects.toThrow(/bytes, not strings/);
+  });
+
+  it('back-pressure: never more than `concurrency` blocks in flight', async () => {
+    for (const concurrency of [1, 2, 3]) {
+      const sizer = new CompressedSizer({ blockSize: 64 * 1024, concurrency });
+      // One write of 32 blocks: it must wait for free slots rather than send them all.
+      await sizer.write(MIXED);
+      await sizer.end();
+      expect(sizer.stats.blocks).toBe(32);
+      expect(sizer.stats.maxInFlight).toBe(concurrency);
+    }
+  });
+
+  it('writes that are not awaited are still taken in order', async () => {
+    const sizer = new CompressedSizer({ blockSize: 64 * 1024 });
+    const writes = [];
+    for (let offset = 0; offset < MIXED.length; offset += 100_000) writes.push(sizer.write(MIXED.subarray(offset, offset + 100_000)));
+    await Promise.all(writes);
+    expect(await sizer.end()).toBe(await compressedSizeOf([MIXED], { blockSize: 64 * 1024 }));
+  });
+
+  it('rejects bad options and misuse with a clear message', async () => {
+    expect(() => new CompressedSizer({ level: 1 })).toThrow(/level must be 4 to 9/);
+    expect(() => new CompressedSizer({ blockSize: 1000 })).toThrow(/blockSize must be an integer >= 65536/);
+    expect(() => new CompressedSizer({ concurrency: 0 })).toThrow(/concurrency must be an integer >= 1/);
+    const sizer = new CompressedSizer();
+    await sizer.end();
+    await expect(sizer.write(Buffer.from('x'))).rejects.toThrow(/write after end/);
+  });
+});

@@ -6,46 +6,48 @@
  * A layer is pushed as Go's `compress/gzip` at the default level (6) over the layer tar (moby's
  * distribution/push_v2.go `compress()`: `gzip.NewWriter`; containerd and BuildKit use the same writer):
  * a 10-byte header (no name, no mtime), the deflate stream, an 8-byte trailer (CRC-32, length). Go's deflate
- * ends with an empty final stored block (`close()` flushes the data as non-final blocks, then writes 3 bits,
- * pads to a byte and writes LEN/NLEN), so empty input is 23 bytes, not zlib's 20.
+ * ends with an empty final stored block (`Close` writes the data as non-final blocks, then 3 bits, padding to
+ * a byte and LEN/NLEN), so empty input is 23 bytes where zlib writes 20.
  *
  * ## Why not zlib
  * Go's deflate is not zlib. Same lazy-matching parameters at level 6 (good 8, lazy 16, nice 128, chain 128),
- * but Go never emits 3-byte matches (zlib does), hashes 4 bytes into 17 bits (zlib: 3 bytes, 15 bits), cuts
- * blocks every 16384 tokens and picks stored/fixed/dynamic by exact size. Measured here against the registry
- * (distribution 2.8, pushes from Docker 20.10 built with Go 1.19) and against Go 1.19's gzip directly, Node's
- * zlib (`zlib.gzipSync`) deviates, per layer or file, by:
+ * but Go never emits 3-byte matches (zlib does), hashes 4 bytes into 17 bits (zlib: 3 bytes, 15 bits), cuts a
+ * block every 16384 tokens and picks stored/fixed/dynamic by exact size. Measured here against the registry
+ * (distribution 2.8, pushes from Docker 20.10, built with Go 1.19) and against Go 1.19's gzip directly, per layer
+ * or 40 MB sample (deviation of the size from Go's):
  *
- *   | data                                   | zlib -6  | zlib -6 memLevel 9 | zlib -7 memLevel 9 | this model |
- *   | -------------------------------------- | -------: | -----------------: | -----------------: | ---------: |
- *   | busybox:latest layer (static binary)   |  -1.15%  |            -0.78%  |            -0.83%  |    +0.06%  |
- *   | debian:bookworm-slim rootfs (74 MB)    |  -0.35%  |            +0.29%  |                    |    +0.01%  |
- *   | /usr/bin, node binary (ELF)            |  -0.92%  |            -0.85%  |            -1.00%  |   <0.01%   |
- *   | TypeScript's lib/*.js (text)           |  -0.31%  |            -0.30%  |                    |   <0.01%   |
- *   | generated CSV / JSON lines / logs      | +1.9 / +4.1 / +1.5% | +1.9 / +4.0 / +1.4% | +1.0 / +0.9 / -0.5% | <0.01% |
- *   | `seq` with a step (numeric text)       |  +6.33%  |            +6.48%  |            +6.48%  |   <0.01%   |
- *   | random bytes                           |   0.00%  |            +0.09%  |            +0.09%  |    0.00%   |
+ *   | data                                 | zlib -6 | zlib -6, memLevel 9 | zlib -7, memLevel 9 | this model |
+ *   | ------------------------------------ | ------: | ------------------: | ------------------: | ---------: |
+ *   | busybox:latest layer (static binary) |  -1.15% |              -0.78% |              -0.83% |    -0.007% |
+ *   | debian:bookworm-slim rootfs (78 MB)  |  -0.35% |              +0.29% |                     |    -0.007% |
+ *   | /usr/bin, the node binary (ELF)      |  -0.92% |              -0.85% |              -1.00% |    -0.005% |
+ *   | TypeScript's lib/*.js                |  -0.31% |              -0.30% |                     |    -0.003% |
+ *   | 3000 small files (high ratio)        |  -0.04% |              +0.34% |                     |    -0.004% |
+ *   | generated CSV, JSON lines, logs      |  +1.5 to +4.1% |    +1.4 to +4.0% |       -0.5 to +1.0% |   <0.002% |
+ *   | `seq` output with a step             |  +6.33% |              +6.48% |              +6.48% |    -0.002% |
+ *   | random bytes                         |   0.00% |              +0.09% |              +0.09% |      0     |
  *
- * No zlib setting (level 1-9, memLevel 7-9, Z_FILTERED; Node exposes no deflateTune) stays within 1% on all of
+ * No zlib setting (levels 1-9, memLevel 7-9, Z_FILTERED; Node has no deflateTune) stays within 1% on all of
  * them: the difference is the 3-byte matches, which only a different matcher removes. So this file models Go's
- * level-6 compressor (compress/flate up to Go 1.26: hash chains, lazy matching, 16384-token blocks) and adds
- * up the bits each block would take, without producing them. On the layers above it is within 0.1% of the
- * registry (the +0.06% is from cutting the input into independent 1 MiB blocks, see below; whole-stream it is
- * -0.007%). Go 1.27's compress/flate is a different compressor (ported from klauspost/compress); images pushed
- * by a Docker built with it will differ, and could not be measured here.
+ * compressor (compress/flate up to Go 1.26, levels 4-9: hash chains, lazy matching, 16384-token blocks) and
+ * adds up the bits each block would take without producing them. Go 1.27's compress/flate is a different
+ * compressor (ported from klauspost/compress); layers pushed by a Docker built with it will differ by more,
+ * and could not be measured here.
  *
  * ## Parallel and streaming (pigz-style)
- * The input is cut into blocks (default 1 MiB); each block is parsed independently with the previous 32 KiB
- * as dictionary (the whole window deflate can refer back to), so blocks are measured in parallel and the
- * result is the sum of the block sizes, plus the gzip header, the final empty stored block and the trailer.
- * A real stream also crosses our block boundaries; cutting there costs a partial 16384-token block and a
- * few matches per MiB, measured at +0.00% to +0.06%.
+ * The input is cut into parts (default 1 MiB). Workers parse the parts in parallel, each with the previous
+ * 32 KiB as its window (all deflate can refer back to), and return tokens; the calling thread counts the
+ * tokens in input order and cuts blocks every 16384 tokens across parts, exactly where Go cuts them. Only the
+ * parse restarts at a part boundary (a match cannot cross it): the result does not depend on the part size to
+ * within 0.005%. Cutting blocks per part instead (pigz's way, with a sync flush) was 0.9% off on a layer of
+ * many small files, where a whole MiB compresses to a few KiB.
  *
- * The model runs in worker threads (one per core by default, shared by all sizers, started on first use and
- * not keeping the process alive when idle). The libuv thread pool (UV_THREADPOOL_SIZE) is not used: zlib's
- * async calls would run there, but zlib cannot give Go's sizes, and worker threads are sized to the cores
- * without having to set an environment variable before the pool starts. At most `concurrency` blocks of one
- * sizer are in flight; memory is bounded by (concurrency + 1) x (block size + 32 KiB), whatever the layer size.
+ * Workers are worker threads, one per core, shared by all sizers, started on first use and not keeping the
+ * process alive while idle. The libuv thread pool (UV_THREADPOOL_SIZE) is not involved: zlib's async calls
+ * would run there, but zlib cannot give Go's sizes; worker threads are sized to the cores without an
+ * environment variable that must be set before the pool starts. At most `concurrency` parts of one sizer are
+ * in flight (sent and not yet counted); memory is bounded by concurrency x (part size + 32 KiB + 4 bytes per
+ * token, at most 4 x part size), whatever the size of the layer.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -53,15 +55,15 @@ import { Worker } from 'node:worker_threads';
 export interface CompressedSizerOptions {
   /** Go compress/flate level, 4-9 (the lazy-matching levels). Default 6: what `docker push` uses. */
   level?: number;
-  /** Bytes per independently measured block. Default 1 MiB; at least 64 KiB. */
+  /** Bytes per part parsed by one worker. Default 1 MiB; at least 64 KiB. */
   blockSize?: number;
-  /** Blocks of this sizer measured at the same time. Default: the number of cores. */
+  /** Parts of this sizer in flight at once. Default: the number of cores. */
   concurrency?: number;
 }
 
 /** Bytes the gzip wrapper adds around the deflate stream: 10-byte header, 8-byte trailer (CRC-32, size). */
 const GZIP_WRAPPER_BYTES = 10 + 8;
-/** Deflate can refer back this far: each block is measured with the previous 32 KiB as dictionary. */
+/** Deflate can refer back this far: each part is parsed with the previous 32 KiB as its window. */
 const DICTIONARY_BYTES = 32 * 1024;
 const DEFAULT_BLOCK_SIZE = 1024 * 1024;
 const MIN_BLOCK_SIZE = 64 * 1024;
@@ -69,10 +71,17 @@ const MIN_BLOCK_SIZE = 64 * 1024;
 const INLINE_LIMIT = 64 * 1024;
 
 type DeflateModel = ReturnType<typeof goDeflateModel>;
+type Blocker = ReturnType<DeflateModel['blocker']>;
 
 /**
- * Go's level 4-9 compressor, reduced to counting bits. Self-contained on purpose: workers receive it as source
- * text (`goDeflateModel.toString()`), so it must not refer to anything outside its own body.
+ * Go's level 4-9 compressor, reduced to counting bits, in two parts: `parse` (the expensive LZ77 search, run on
+ * workers) turns input into tokens; a `blocker` (cheap, on the calling thread) takes the tokens of all parts in
+ * order, cuts deflate blocks every 16384 tokens as Go does and adds up each block's size.
+ * Self-contained on purpose: workers receive it as source text (`goDeflateModel.toString()`), so it must not
+ * refer to anything outside its own body.
+ *
+ * A token is one uint32: symbol (bits 0-8: a byte, or 257-285 for a match length), distance code (9-13),
+ * extra bits (14-18) and the input bytes it covers (19-27).
  */
 function goDeflateModel() {
   const WINDOW = 32768;
@@ -95,47 +104,128 @@ function goDeflateModel() {
     9: [258, 258, 4096],
   };
 
-  // RFC 1951 3.2.5: length and distance codes with their extra bits.
+  // RFC 1951 3.2.5: length and distance codes with their extra bits, precomputed as match tokens.
   const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
   const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
   const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
   const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
-  const lengthSymbol = new Uint16Array(MAX_MATCH + 1); // 257..285
-  const lengthExtra = new Uint8Array(MAX_MATCH + 1);
+  /** symbol | extra << 14 | length << 19 for each match length */
+  const lengthToken = new Uint32Array(MAX_MATCH + 1);
   for (let code = 0; code < 29; code++) {
     const last = code === 28 ? MAX_MATCH : LENGTH_BASE[code + 1] - 1;
     for (let length = LENGTH_BASE[code]; length <= last; length++) {
-      lengthSymbol[length] = 257 + code;
-      lengthExtra[length] = LENGTH_EXTRA[code];
+      lengthToken[length] = (257 + code) | (LENGTH_EXTRA[code] << 14) | (length << 19);
     }
   }
   // 258 has its own code (285) without extra bits, even though 227 + 31 reaches it too.
-  lengthSymbol[MAX_MATCH] = 285;
-  lengthExtra[MAX_MATCH] = 0;
-  const distSymbol = new Uint8Array(WINDOW + 1);
-  const distExtra = new Uint8Array(WINDOW + 1);
+  lengthToken[MAX_MATCH] = 285 | (MAX_MATCH << 19);
+  /** distance code << 9 | extra << 14 for each distance */
+  const distanceToken = new Uint32Array(WINDOW + 1);
   for (let code = 0; code < 30; code++) {
     const last = code === 29 ? WINDOW : DIST_BASE[code + 1] - 1;
-    for (let distance = DIST_BASE[code]; distance <= last; distance++) {
-      distSymbol[distance] = code;
-      distExtra[distance] = DIST_EXTRA[code];
-    }
+    for (let distance = DIST_BASE[code]; distance <= last; distance++) distanceToken[distance] = (code << 9) | (DIST_EXTRA[code] << 14);
   }
+  const LITERAL_LENGTH = 1 << 19;
   const FIXED_LIT_BITS = new Uint8Array(286);
   for (let i = 0; i < 286; i++) FIXED_LIT_BITS[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
   const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-  // Per-block state, reused.
-  const litFreq = new Int32Array(286);
-  const distFreq = new Int32Array(30);
-  const litBits = new Uint8Array(286);
-  const distBits = new Uint8Array(30);
-  const codegenFreq = new Int32Array(19);
-  const codegenBits = new Uint8Array(19);
-  const lengths = new Uint8Array(286 + 30);
   // Hash chains: head[hash] = position + 1 (0: none); prev[position & mask] = earlier position + 1 with that hash.
   const head = new Int32Array(1 << HASH_BITS);
   const prev = new Int32Array(WINDOW);
+
+  /**
+   * The tokens Go's parser produces for data[start:end), written to `out`; returns how many. data[0:start) is
+   * what came before (its last 32 KiB are the window). At `end` the parse stops as at the end of a stream.
+   */
+  function parse(data: Uint8Array, start: number, end: number, level: number, out: Uint32Array): number {
+    const params = LEVELS[level];
+    if (params === undefined) throw new RangeError(`unsupported level ${level}`);
+    const lazy = params[0];
+    const niceLength = params[1];
+    const chain = params[2];
+    head.fill(0);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const base = start > WINDOW ? start - WINDOW : 0;
+    const maxInsert = end - (MIN_MATCH - 1);
+    // Every position is hashed once, in order: `word` holds the 4 bytes at `hashed`, rolled forward.
+    let hashed = base;
+    let word = base + 3 < end ? (data[base] << 24) | (data[base + 1] << 16) | (data[base + 2] << 8) | data[base + 3] : 0;
+    for (; hashed < start && hashed < maxInsert; hashed++) {
+      const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
+      prev[hashed & WINDOW_MASK] = head[hash];
+      head[hash] = hashed + 1;
+      word = (word << 8) | (hashed + 4 < end ? data[hashed + 4] : 0);
+    }
+    let count = 0;
+    let length = MIN_MATCH - 1;
+    let offset = 0;
+    let byteAvailable = false;
+    let chainHead = 0;
+    let index = start;
+    for (;;) {
+      const lookahead = end - index;
+      if (lookahead === 0) {
+        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
+        return count;
+      }
+      if (index < maxInsert) {
+        const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
+        chainHead = head[hash];
+        prev[index & WINDOW_MASK] = chainHead;
+        head[hash] = index + 1;
+        word = (word << 8) | (index + 4 < end ? data[index + 4] : 0);
+      }
+      const prevLength = length;
+      const prevOffset = offset;
+      length = MIN_MATCH - 1;
+      offset = 0;
+      const minIndex = index - WINDOW > base ? index - WINDOW : base;
+      if (chainHead - 1 >= minIndex && lookahead > prevLength && prevLength < lazy) {
+        // Longest match at `index` along the hash chain, newest first.
+        const maxLength = lookahead < MAX_MATCH ? lookahead : MAX_MATCH;
+        const nice = niceLength < maxLength ? niceLength : maxLength;
+        let best = MIN_MATCH - 1;
+        let bestEnd = data[index + best];
+        for (let candidate = chainHead - 1, tries = chain; tries > 0; tries--) {
+          if (data[candidate + best] === bestEnd) {
+            let n = 0;
+            while (n + 4 <= maxLength && view.getInt32(candidate + n) === view.getInt32(index + n)) n += 4;
+            while (n < maxLength && data[candidate + n] === data[index + n]) n++;
+            if (n > best && (n > MIN_MATCH || index - candidate <= TOO_FAR)) {
+              best = n;
+              length = n;
+              offset = index - candidate;
+              if (n >= nice) break;
+              bestEnd = data[index + n];
+            }
+          }
+          if (candidate === index - WINDOW) break; // its chain link was overwritten by `index`
+          candidate = prev[candidate & WINDOW_MASK] - 1;
+          if (candidate < minIndex) break;
+        }
+      }
+      if (prevLength >= MIN_MATCH && length <= prevLength) {
+        // The match found one byte earlier is at least as long: emit it.
+        out[count++] = lengthToken[prevLength] + distanceToken[prevOffset];
+        const next = index + prevLength - 1;
+        const insertEnd = next < maxInsert ? next : maxInsert;
+        for (let p = index + 1; p < insertEnd; p++) {
+          const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
+          prev[p & WINDOW_MASK] = head[hash];
+          head[hash] = p + 1;
+          word = (word << 8) | (p + 4 < end ? data[p + 4] : 0);
+        }
+        index = next;
+        byteAvailable = false;
+        length = MIN_MATCH - 1;
+      } else {
+        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
+        index++;
+        byteAvailable = true;
+      }
+    }
+  }
 
   // Package-merge scratch: optimal code lengths limited to maxBits (the minimum total size is unique, so any
   // optimal code gives the block the size Go's gives it). A level's list is shorter than 2 x the symbols.
@@ -147,7 +237,6 @@ function goDeflateModel() {
   const listWeight = new Float64Array(2 * MAX_SYMBOLS);
   const nextWeight = new Float64Array(2 * MAX_SYMBOLS);
   const isLeaf = new Uint8Array(16 * 2 * MAX_SYMBOLS);
-  const listLength = new Int32Array(16);
 
   function codeLengths(freq: Int32Array, n: number, maxBits: number, out: Uint8Array): void {
     out.fill(0, 0, n);
@@ -164,33 +253,32 @@ function goDeflateModel() {
       leafSymbol[k] = keys[k] - leafWeight[k] * 512;
       leafDepth[k] = 0;
     }
-    // Level 0: the leaves alone. Level d: leaves merged with pairs of level d-1 (packages).
+    // Level 0: the leaves alone. Level d: the leaves merged with pairs of level d-1 (packages).
     for (let k = 0; k < m; k++) {
       listWeight[k] = leafWeight[k];
       isLeaf[k] = 1;
     }
-    listLength[0] = m;
+    let listLength = m;
     for (let level = 1; level < maxBits; level++) {
-      const previousLength = listLength[level - 1];
-      const packages = previousLength >> 1;
+      const packages = listLength >> 1;
       let leaf = 0;
       let pack = 0;
-      let out2 = 0;
+      let length = 0;
       const flags = level * 2 * MAX_SYMBOLS;
       while (leaf < m || pack < packages) {
         const packageWeight = pack < packages ? listWeight[2 * pack] + listWeight[2 * pack + 1] : Infinity;
         if (leaf < m && leafWeight[leaf] <= packageWeight) {
-          nextWeight[out2] = leafWeight[leaf++];
-          isLeaf[flags + out2] = 1;
+          nextWeight[length] = leafWeight[leaf++];
+          isLeaf[flags + length] = 1;
         } else {
-          nextWeight[out2] = packageWeight;
-          isLeaf[flags + out2] = 0;
+          nextWeight[length] = packageWeight;
+          isLeaf[flags + length] = 0;
           pack++;
         }
-        out2++;
+        length++;
       }
-      listWeight.set(nextWeight.subarray(0, out2));
-      listLength[level] = out2;
+      listWeight.set(nextWeight.subarray(0, length));
+      listLength = length;
     }
     // Take the first 2m-2 items of the last list; a package taken at one level takes two items one level down.
     let take = 2 * m - 2;
@@ -204,10 +292,14 @@ function goDeflateModel() {
     for (let k = 0; k < m; k++) out[leafSymbol[k]] = leafDepth[k];
   }
 
-  let bits = 0;
+  const litBits = new Uint8Array(286);
+  const distBits = new Uint8Array(30);
+  const codegenFreq = new Int32Array(19);
+  const codegenBits = new Uint8Array(19);
+  const lengths = new Uint8Array(286 + 30);
 
-  /** Adds the bits of one block (tokens counted in litFreq/distFreq, `extra` extra bits, `span` input bytes). */
-  function flushBlock(extra: number, span: number): void {
+  /** Bits of one block whose tokens are counted in litFreq/distFreq, `extra` extra bits, `span` input bytes, starting at bit `at`. */
+  function blockBits(litFreq: Int32Array, distFreq: Int32Array, extra: number, span: number, at: number): number {
     litFreq[256]++; // end of block
     let numLit = 286;
     while (litFreq[numLit - 1] === 0) numLit--;
@@ -265,149 +357,55 @@ function goDeflateModel() {
     while (numCodegen > 4 && codegenFreq[CODEGEN_ORDER[numCodegen - 1]] === 0) numCodegen--;
     let header = 3 + 5 + 5 + 4 + 3 * numCodegen + codegenFreq[16] * 2 + codegenFreq[17] * 3 + codegenFreq[18] * 7;
     for (let symbol = 0; symbol < 19; symbol++) header += codegenFreq[symbol] * codegenBits[symbol];
-    // Go chooses with these estimates (the fake distance included), then writes the real tokens.
+    // Go chooses with these estimates (the made-up distance included), then writes the real tokens.
     const fixedSize = 3 + fixedData + extra;
     const dynamicSize = header + dynamicData + extra;
     const useDynamic = dynamicSize < fixedSize;
     const chosen = useDynamic ? dynamicSize : fixedSize;
-    if (span <= MAX_STORED && (span + 5) * 8 < chosen) {
-      bits += 3;
-      bits += (8 - (bits & 7)) & 7; // a stored block starts on a byte boundary
-      bits += 32 + span * 8;
-    } else if (fakeDistance) {
-      bits += chosen - (useDynamic ? distBits[0] : 5);
-    } else {
-      bits += chosen;
-    }
     litFreq.fill(0);
     distFreq.fill(0);
+    if (span <= MAX_STORED && (span + 5) * 8 < chosen) {
+      // A stored block: 3 header bits, padding to a byte, LEN and NLEN, the bytes.
+      return 3 + ((8 - ((at + 3) & 7)) & 7) + 32 + span * 8;
+    }
+    return fakeDistance ? chosen - (useDynamic ? distBits[0] : 5) : chosen;
   }
 
-  /**
-   * Bits of the deflate blocks (none of them final) Go would write for data[start:end), when data[0:start) is
-   * what came before (only its last 32 KiB matter).
-   */
-  function measure(data: Uint8Array, start: number, end: number, level: number): number {
-    const params = LEVELS[level];
-    if (params === undefined) throw new RangeError(`unsupported level ${level}`);
-    const lazy = params[0];
-    const niceLength = params[1];
-    const chain = params[2];
-    bits = 0;
-    head.fill(0);
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const base = start > WINDOW ? start - WINDOW : 0;
-    const maxInsert = end - (MIN_MATCH - 1);
-    // Every position is hashed once, in order: `word` holds the 4 bytes at `hashed`, rolled forward.
-    let hashed = base;
-    let word = base + 3 < end ? (data[base] << 24) | (data[base + 1] << 16) | (data[base + 2] << 8) | data[base + 3] : 0;
-    for (; hashed < start && hashed < maxInsert; hashed++) {
-      const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-      prev[hashed & WINDOW_MASK] = head[hash];
-      head[hash] = hashed + 1;
-      word = (word << 8) | (hashed + 4 < end ? data[hashed + 4] : 0);
-    }
-    let tokens = 0;
+  /** Takes the tokens of consecutive parts in order and adds up the blocks Go would cut from them. */
+  function blocker() {
+    const litFreq = new Int32Array(286);
+    const distFreq = new Int32Array(30);
+    let bits = 0;
+    let count = 0;
     let extra = 0;
-    let blockStart = start;
-    let length = MIN_MATCH - 1;
-    let offset = 0;
-    let byteAvailable = false;
-    let chainHead = 0;
-    let index = start;
-    for (;;) {
-      const lookahead = end - index;
-      if (lookahead === 0) {
-        if (byteAvailable) {
-          litFreq[data[index - 1]]++;
-          tokens++;
-        }
-        if (tokens > 0) flushBlock(extra, index - blockStart);
-        break;
-      }
-      if (index < maxInsert) {
-        const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-        chainHead = head[hash];
-        prev[index & WINDOW_MASK] = chainHead;
-        head[hash] = index + 1;
-        word = (word << 8) | (index + 4 < end ? data[index + 4] : 0);
-      }
-      const prevLength = length;
-      const prevOffset = offset;
-      length = MIN_MATCH - 1;
-      offset = 0;
-      const minIndex = index - WINDOW > base ? index - WINDOW : base;
-      if (chainHead - 1 >= minIndex && lookahead > prevLength && prevLength < lazy) {
-        // Longest match at `index` along the hash chain, newest first.
-        const maxLength = lookahead < MAX_MATCH ? lookahead : MAX_MATCH;
-        const nice = niceLength < maxLength ? niceLength : maxLength;
-        let best = MIN_MATCH - 1;
-        let bestEnd = data[index + best];
-        for (let candidate = chainHead - 1, tries = chain; tries > 0; tries--) {
-          if (data[candidate + best] === bestEnd) {
-            let n = 0;
-            while (n + 4 <= maxLength && view.getInt32(candidate + n) === view.getInt32(index + n)) n += 4;
-            while (n < maxLength && data[candidate + n] === data[index + n]) n++;
-            if (n > best && (n > MIN_MATCH || index - candidate <= TOO_FAR)) {
-              best = n;
-              length = n;
-              offset = index - candidate;
-              if (n >= nice) break;
-              bestEnd = data[index + n];
-            }
-          }
-          if (candidate === index - WINDOW) break; // its chain link was overwritten by `index`
-          candidate = prev[candidate & WINDOW_MASK] - 1;
-          if (candidate < minIndex) break;
-        }
-      }
-      if (prevLength >= MIN_MATCH && length <= prevLength) {
-        // The match found one byte earlier is at least as long: emit it.
-        litFreq[lengthSymbol[prevLength]]++;
-        distFreq[distSymbol[prevOffset]]++;
-        extra += lengthExtra[prevLength] + distExtra[prevOffset];
-        tokens++;
-        const next = index + prevLength - 1;
-        const insertEnd = next < maxInsert ? next : maxInsert;
-        for (let p = index + 1; p < insertEnd; p++) {
-          const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-          prev[p & WINDOW_MASK] = head[hash];
-          head[hash] = p + 1;
-          word = (word << 8) | (p + 4 < end ? data[p + 4] : 0);
-        }
-        index = next;
-        byteAvailable = false;
-        length = MIN_MATCH - 1;
-        if (tokens === MAX_BLOCK_TOKENS) {
-          flushBlock(extra, index - blockStart);
-          tokens = 0;
-          extra = 0;
-          blockStart = index;
-        }
-      } else {
-        if (byteAvailable) {
-          litFreq[data[index - 1]]++;
-          tokens++;
-          if (tokens === MAX_BLOCK_TOKENS) {
-            flushBlock(extra, index - blockStart);
-            tokens = 0;
+    let span = 0;
+    return {
+      add(tokens: Uint32Array, n: number): void {
+        for (let i = 0; i < n; i++) {
+          const token = tokens[i];
+          const symbol = token & 511;
+          litFreq[symbol]++;
+          if (symbol > 256) distFreq[(token >>> 9) & 31]++;
+          extra += (token >>> 14) & 31;
+          span += token >>> 19;
+          if (++count === MAX_BLOCK_TOKENS) {
+            bits += blockBits(litFreq, distFreq, extra, span, bits);
+            count = 0;
             extra = 0;
-            blockStart = index;
+            span = 0;
           }
         }
-        index++;
-        byteAvailable = true;
-      }
-    }
-    return bits;
+      },
+      /** Bytes of the whole deflate stream: the last data block, then Go's empty final stored block. */
+      finish(): number {
+        if (count > 0) bits += blockBits(litFreq, distFreq, extra, span, bits);
+        count = 0;
+        return Math.ceil((bits + 3) / 8) + 4;
+      },
+    };
   }
 
-  /** Bytes of the whole deflate stream, given the bits of all its blocks: Go closes with an empty final stored block. */
-  function streamBytes(blockBits: number): number {
-    return Math.ceil((blockBits + 3) / 8) + 4;
-  }
-
-  return { measure, streamBytes };
+  return { parse, blocker };
 }
 
 // ---- worker pool ----
@@ -417,16 +415,21 @@ interface Job {
   start: number;
   end: number;
   level: number;
-  resolve(bits: number): void;
+  resolve(tokens: Uint32Array): void;
   reject(error: Error): void;
 }
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const model = (${goDeflateModel.toString()})();
+let scratch = new Uint32Array(0);
 parentPort.on('message', (job) => {
   try {
-    parentPort.postMessage({ bits: model.measure(new Uint8Array(job.buffer), job.start, job.end, job.level) });
+    const size = job.end - job.start;
+    if (scratch.length < size) scratch = new Uint32Array(size);
+    const count = model.parse(new Uint8Array(job.buffer), job.start, job.end, job.level, scratch);
+    const tokens = scratch.slice(0, count);
+    parentPort.postMessage({ tokens }, [tokens.buffer]);
   } catch (error) {
     parentPort.postMessage({ error: String((error && error.stack) || error) });
   }
@@ -440,8 +443,8 @@ class WorkerPool {
 
   constructor(private readonly size: number) {}
 
-  run(job: Omit<Job, 'resolve' | 'reject'>): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
+  run(job: Omit<Job, 'resolve' | 'reject'>): Promise<Uint32Array> {
+    return new Promise<Uint32Array>((resolve, reject) => {
       this.queue.push({ ...job, resolve, reject });
       this.pump();
     });
@@ -472,11 +475,11 @@ class WorkerPool {
       worker.off('exit', onExit);
       worker.unref();
     };
-    const onMessage = (message: { bits?: number; error?: string }): void => {
+    const onMessage = (message: { tokens?: Uint32Array; error?: string }): void => {
       settle();
       this.idle.push(worker);
-      if (message.error !== undefined) job.reject(new Error(`compressed size: ${message.error}`));
-      else job.resolve(message.bits as number);
+      if (message.tokens === undefined) job.reject(new Error(`compressed size: ${message.error}`));
+      else job.resolve(message.tokens);
       this.pump();
     };
     const onError = (error: Error): void => {
@@ -507,13 +510,13 @@ function pool(): WorkerPool {
   return sharedPool;
 }
 
-let inlineModel: DeflateModel | undefined;
+let localModel: DeflateModel | undefined;
 function model(): DeflateModel {
-  inlineModel ??= goDeflateModel();
-  return inlineModel;
+  localModel ??= goDeflateModel();
+  return localModel;
 }
 
-function positiveInteger(name: string, value: number, min: number): number {
+function integerOption(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}, got ${value}`);
   return value;
 }
@@ -526,17 +529,15 @@ export class CompressedSizer {
   private readonly level: number;
   private readonly blockSize: number;
   private readonly concurrency: number;
+  private readonly blocker: Blocker = model().blocker();
   /** [dictionary][block being filled] */
   private buffer: Uint8Array;
   private dictionary = 0;
   private filled = 0;
-  private bits = 0;
-  private inFlight = 0;
+  /** Parts sent to workers whose tokens have not been counted yet, in input order. */
+  private readonly pending: Array<Promise<Uint32Array>> = [];
   private maxInFlightSeen = 0;
   private blocks = 0;
-  private failure: Error | undefined;
-  private readonly slotWaiters: Array<() => void> = [];
-  private readonly running = new Set<Promise<void>>();
   private tail: Promise<void> = Promise.resolve();
   private ended = false;
 
@@ -545,17 +546,17 @@ export class CompressedSizer {
     if (!Number.isInteger(this.level) || this.level < 4 || this.level > 9) {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
     }
-    this.blockSize = positiveInteger('blockSize', options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE);
-    this.concurrency = positiveInteger('concurrency', options.concurrency ?? availableParallelism(), 1);
+    this.blockSize = integerOption('blockSize', options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE);
+    this.concurrency = integerOption('concurrency', options.concurrency ?? availableParallelism(), 1);
     this.buffer = new Uint8Array(this.blockSize);
   }
 
-  /** Blocks measured so far and the most that were in flight at once (for tests and benchmarks). */
+  /** Parts measured so far and the most that were in flight at once (for tests and benchmarks). */
   get stats(): { blocks: number; maxInFlight: number } {
     return { blocks: this.blocks, maxInFlight: this.maxInFlightSeen };
   }
 
-  /** Feed the layer tar's bytes in order; resolves when more can be taken (at most `concurrency` blocks in flight). */
+  /** Feed the layer tar's bytes in order; resolves when more can be taken (at most `concurrency` parts in flight). */
   write(chunk: Uint8Array): Promise<void> {
     if (this.ended) return Promise.reject(new Error('CompressedSizer: write after end'));
     if (!(chunk instanceof Uint8Array)) return Promise.reject(new TypeError('CompressedSizer: chunks must be Buffers or Uint8Arrays'));
@@ -568,38 +569,45 @@ export class CompressedSizer {
     if (this.ended) return Promise.reject(new Error('CompressedSizer: end called twice'));
     this.ended = true;
     return this.tail.then(async () => {
-      const end = this.dictionary + this.filled;
       if (this.blocks === 0 && this.filled <= INLINE_LIMIT) {
+        // Small enough to parse here rather than wake a worker.
         this.blocks++;
-        this.bits += model().measure(this.buffer, 0, end, this.level);
-      } else if (this.filled > 0) {
-        await this.dispatch(end, true);
+        const tokens = new Uint32Array(this.filled);
+        this.blocker.add(tokens, model().parse(this.buffer, 0, this.filled, this.level, tokens));
+      } else {
+        if (this.filled > 0) this.dispatch(true);
+        while (this.pending.length > 0) await this.countOldest();
       }
-      await Promise.all(this.running);
-      if (this.failure) throw this.failure;
-      return GZIP_WRAPPER_BYTES + model().streamBytes(this.bits);
+      return GZIP_WRAPPER_BYTES + this.blocker.finish();
     });
   }
 
   private async take(chunk: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.failure) throw this.failure;
-      const room = this.buffer.length - this.dictionary - this.filled;
-      const n = Math.min(room, chunk.length - offset);
+      const n = Math.min(this.blockSize - this.filled, chunk.length - offset);
       this.buffer.set(chunk.subarray(offset, offset + n), this.dictionary + this.filled);
       this.filled += n;
       offset += n;
-      if (this.filled === this.blockSize) await this.dispatch(this.dictionary + this.filled, false);
+      if (this.filled === this.blockSize) {
+        // A slot frees when the oldest part's tokens are counted: parts are counted in order.
+        while (this.pending.length >= this.concurrency) await this.countOldest();
+        this.dispatch(false);
+      }
     }
   }
 
-  /** Sends the filled block to a worker (waiting for a free slot first) and, unless it is the last, starts the next. */
-  private async dispatch(end: number, last: boolean): Promise<void> {
-    while (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    if (this.failure) throw this.failure;
+  private async countOldest(): Promise<void> {
+    const tokens = await this.pending[0];
+    this.pending.shift();
+    this.blocker.add(tokens, tokens.length);
+  }
+
+  /** Sends the filled block to a worker and, unless it is the last, starts the next one after it. */
+  private dispatch(last: boolean): void {
     const full = this.buffer;
     const start = this.dictionary;
+    const end = this.dictionary + this.filled;
     if (!last) {
       const keep = Math.min(DICTIONARY_BYTES, end);
       const next = new Uint8Array(keep + this.blockSize);
@@ -609,25 +617,11 @@ export class CompressedSizer {
       this.filled = 0;
     }
     this.blocks++;
-    this.inFlight++;
-    this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.inFlight);
-    const buffer = full.byteOffset === 0 && full.byteLength === full.buffer.byteLength ? full.buffer : full.slice().buffer;
-    const job = pool()
-      .run({ buffer: buffer as ArrayBuffer, start, end, level: this.level })
-      .then(
-        (bits) => {
-          this.bits += bits;
-        },
-        (error: unknown) => {
-          this.failure ??= error instanceof Error ? error : new Error(String(error));
-        },
-      )
-      .finally(() => {
-        this.inFlight--;
-        this.running.delete(job);
-        this.slotWaiters.shift()?.();
-      });
-    this.running.add(job);
+    const job = pool().run({ buffer: full.buffer as ArrayBuffer, start, end, level: this.level });
+    // Counted in order later; a failure surfaces there, not as an unhandled rejection now.
+    job.catch(() => undefined);
+    this.pending.push(job);
+    this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
   }
 }
 

@@ -37,13 +37,16 @@ if ! command -v docker-registry >/dev/null 2>&1; then
   echo "setup-registry: installing Debian's docker-registry package" >&2
   sudo=
   [ "$(id -u)" = 0 ] || sudo=sudo
-  export DEBIAN_FRONTEND=noninteractive
-  if ! $sudo apt-get install -y -q docker-registry >/dev/null; then
-    $sudo apt-get update -q >/dev/null
-    $sudo apt-get install -y -q docker-registry >/dev/null
+  apt_log=$(mktemp)
+  # apt's chatter goes to a log, shown only when the install fails.
+  if ! { $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry ||
+    { $sudo apt-get update -q && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry; }; } >"$apt_log" 2>&1; then
+    cat "$apt_log" >&2
+    echo "setup-registry: could not install docker-registry" >&2
+    exit 1
   fi
-  # The package's init script is not run without systemd/sysv here; we start our own server below. Make sure the
-  # package's own service (listening on :5000 with htpasswd auth) did not start and take the port.
+  rm -f "$apt_log"
+  # Without systemd the package's own service (on :5000, with htpasswd auth) is not started; ours is, below.
 fi
 
 config="$REGISTRY_ROOT/config.yml"
@@ -64,6 +67,7 @@ storage:
     blobdescriptor: inmemory
 http:
   addr: $addr
+  secret: image-size-report-local-registry
   headers:
     X-Content-Type-Options: [nosniff]
 EOF

@@ -73,8 +73,8 @@ http:
 EOF
 
 log="$REGISTRY_ROOT/registry.log"
-# setsid + nohup: the server outlives this script and the shell that ran it.
-nohup setsid docker-registry serve "$config" >>"$log" 2>&1 </dev/null &
+# setsid + nohup: the server outlives this script and the shell that ran it; 9>&-: it must not inherit the lock.
+nohup setsid docker-registry serve "$config" >>"$log" 2>&1 </dev/null 9>&- &
 echo $! >"$REGISTRY_ROOT/registry.pid"
 
 for _ in $(seq 1 100); do

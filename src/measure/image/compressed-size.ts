@@ -46,8 +46,9 @@
  * process alive while idle. The libuv thread pool (UV_THREADPOOL_SIZE) is not involved: zlib's async calls
  * would run there, but zlib cannot give Go's sizes; worker threads are sized to the cores without an
  * environment variable that must be set before the pool starts. At most `concurrency` parts of one sizer are
- * in flight (sent and not yet counted); memory is bounded by concurrency x (part size + 32 KiB + 4 bytes per
- * token, at most 4 x part size), whatever the size of the layer.
+ * in flight (sent and not yet counted). Their buffers (the part with its window, and 4 bytes per token, at most
+ * one token per byte) are given back by the workers and reused, so memory stays at about
+ * (concurrency + 1) x 5 x part size (about 15 MiB with 1 MiB parts on 2 cores), whatever the size of the layer.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -238,6 +239,59 @@ function goDeflateModel() {
   const nextWeight = new Float64Array(2 * MAX_SYMBOLS);
   const isLeaf = new Uint8Array(16 * 2 * MAX_SYMBOLS);
 
+  const huffmanDepth = new Float64Array(MAX_SYMBOLS);
+
+  /**
+   * Depths of an optimal (unlimited) Huffman code for leafWeight[0..m), sorted ascending, into huffmanDepth;
+   * returns the deepest. In place and linear (Moffat and Katajainen's method): pair the two lightest of leaves
+   * and internal nodes, then turn parent links into depths, then count leaves per depth.
+   */
+  function huffmanDepths(m: number): number {
+    const a = huffmanDepth;
+    a.set(leafWeight.subarray(0, m));
+    let leaf = 0;
+    let root = 0;
+    for (let next = 0; next < m - 1; next++) {
+      // a[0..next) are internal nodes (weight, then parent index), a[leaf..m) leaf weights.
+      let sum: number;
+      if (leaf >= m || (root < next && a[root] < a[leaf])) {
+        sum = a[root];
+        a[root++] = next;
+      } else {
+        sum = a[leaf++];
+      }
+      if (leaf >= m || (root < next && a[root] < a[leaf])) {
+        sum += a[root];
+        a[root++] = next;
+      } else {
+        sum += a[leaf++];
+      }
+      a[next] = sum;
+    }
+    a[m - 2] = 0;
+    for (let node = m - 3; node >= 0; node--) a[node] = a[a[node]] + 1;
+    // Internal node depths, deepest last in index order reversed: hand out leaves level by level.
+    let available = 1;
+    let used = 0;
+    let depth = 0;
+    let node = m - 2;
+    let slot = m - 1;
+    while (available > 0) {
+      while (node >= 0 && a[node] === depth) {
+        used++;
+        node--;
+      }
+      while (available > used) {
+        a[slot--] = depth;
+        available--;
+      }
+      available = 2 * used;
+      depth++;
+      used = 0;
+    }
+    return a[0];
+  }
+
   function codeLengths(freq: Int32Array, n: number, maxBits: number, out: Uint8Array): void {
     out.fill(0, 0, n);
     let m = 0;
@@ -252,6 +306,12 @@ function goDeflateModel() {
       leafWeight[k] = Math.floor(keys[k] / 512);
       leafSymbol[k] = keys[k] - leafWeight[k] * 512;
       leafDepth[k] = 0;
+    }
+    // An unlimited Huffman code is optimal when it fits the limit, which it nearly always does; it is much
+    // cheaper than package-merge, which is needed only when it does not fit.
+    if (huffmanDepths(m) <= maxBits) {
+      for (let k = 0; k < m; k++) out[leafSymbol[k]] = huffmanDepth[k];
+      return;
     }
     // Level 0: the leaves alone. Level d: the leaves merged with pairs of level d-1 (packages).
     for (let k = 0; k < m; k++) {
@@ -410,26 +470,36 @@ function goDeflateModel() {
 
 // ---- worker pool ----
 
-interface Job {
-  buffer: ArrayBuffer;
+/**
+ * One part's memory, sent to a worker and given back with the result, then reused for a later part: fresh
+ * memory is slow to touch on the VMs this runs on (a page fault per 4 KiB), and reuse keeps memory bounded.
+ */
+interface PartBuffers {
+  /** [window (up to 32 KiB)][the part] */
+  input: ArrayBuffer;
+  /** One uint32 per token: at most one token per input byte. */
+  tokens: ArrayBuffer;
+}
+
+interface ParsedPart extends PartBuffers {
+  count: number;
+}
+
+interface Job extends PartBuffers {
   start: number;
   end: number;
   level: number;
-  resolve(tokens: Uint32Array): void;
+  resolve(result: ParsedPart): void;
   reject(error: Error): void;
 }
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const model = (${goDeflateModel.toString()})();
-let scratch = new Uint32Array(0);
 parentPort.on('message', (job) => {
   try {
-    const size = job.end - job.start;
-    if (scratch.length < size) scratch = new Uint32Array(size);
-    const count = model.parse(new Uint8Array(job.buffer), job.start, job.end, job.level, scratch);
-    const tokens = scratch.slice(0, count);
-    parentPort.postMessage({ tokens }, [tokens.buffer]);
+    const count = model.parse(new Uint8Array(job.input), job.start, job.end, job.level, new Uint32Array(job.tokens));
+    parentPort.postMessage({ count, input: job.input, tokens: job.tokens }, [job.input, job.tokens]);
   } catch (error) {
     parentPort.postMessage({ error: String((error && error.stack) || error) });
   }
@@ -443,8 +513,8 @@ class WorkerPool {
 
   constructor(private readonly size: number) {}
 
-  run(job: Omit<Job, 'resolve' | 'reject'>): Promise<Uint32Array> {
-    return new Promise<Uint32Array>((resolve, reject) => {
+  run(job: Omit<Job, 'resolve' | 'reject'>): Promise<ParsedPart> {
+    return new Promise<ParsedPart>((resolve, reject) => {
       this.queue.push({ ...job, resolve, reject });
       this.pump();
     });
@@ -475,11 +545,11 @@ class WorkerPool {
       worker.off('exit', onExit);
       worker.unref();
     };
-    const onMessage = (message: { tokens?: Uint32Array; error?: string }): void => {
+    const onMessage = (message: Partial<ParsedPart> & { error?: string }): void => {
       settle();
       this.idle.push(worker);
-      if (message.tokens === undefined) job.reject(new Error(`compressed size: ${message.error}`));
-      else job.resolve(message.tokens);
+      if (message.error !== undefined) job.reject(new Error(`compressed size: ${message.error}`));
+      else job.resolve(message as ParsedPart);
       this.pump();
     };
     const onError = (error: Error): void => {
@@ -500,7 +570,8 @@ class WorkerPool {
     worker.on('exit', onExit);
     // Busy workers keep the process alive until they answer; idle ones do not.
     worker.ref();
-    worker.postMessage({ buffer: job.buffer, start: job.start, end: job.end, level: job.level }, [job.buffer]);
+    const { input, tokens, start, end, level } = job;
+    worker.postMessage({ input, tokens, start, end, level }, [input, tokens]);
   }
 }
 
@@ -530,14 +601,17 @@ export class CompressedSizer {
   private readonly blockSize: number;
   private readonly concurrency: number;
   private readonly blocker: Blocker = model().blocker();
-  /** [dictionary][block being filled] */
-  private buffer: Uint8Array;
-  private dictionary = 0;
+  /** Buffers given back by workers, ready for the next parts. */
+  private readonly free: PartBuffers[] = [];
+  /** The part being filled: [window][part]. */
+  private current: PartBuffers;
+  private input: Uint8Array;
+  private window = 0;
   private filled = 0;
   /** Parts sent to workers whose tokens have not been counted yet, in input order. */
-  private readonly pending: Array<Promise<Uint32Array>> = [];
+  private readonly pending: Array<Promise<ParsedPart>> = [];
   private maxInFlightSeen = 0;
-  private blocks = 0;
+  private parts = 0;
   private tail: Promise<void> = Promise.resolve();
   private ended = false;
 
@@ -548,12 +622,14 @@ export class CompressedSizer {
     }
     this.blockSize = integerOption('blockSize', options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE);
     this.concurrency = integerOption('concurrency', options.concurrency ?? availableParallelism(), 1);
-    this.buffer = new Uint8Array(this.blockSize);
+    // The first part has no window; a small layer never needs more than this.
+    this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };
+    this.input = new Uint8Array(this.current.input);
   }
 
   /** Parts measured so far and the most that were in flight at once (for tests and benchmarks). */
   get stats(): { blocks: number; maxInFlight: number } {
-    return { blocks: this.blocks, maxInFlight: this.maxInFlightSeen };
+    return { blocks: this.parts, maxInFlight: this.maxInFlightSeen };
   }
 
   /** Feed the layer tar's bytes in order; resolves when more can be taken (at most `concurrency` parts in flight). */
@@ -569,15 +645,16 @@ export class CompressedSizer {
     if (this.ended) return Promise.reject(new Error('CompressedSizer: end called twice'));
     this.ended = true;
     return this.tail.then(async () => {
-      if (this.blocks === 0 && this.filled <= INLINE_LIMIT) {
+      if (this.parts === 0 && this.filled <= INLINE_LIMIT) {
         // Small enough to parse here rather than wake a worker.
-        this.blocks++;
+        this.parts++;
         const tokens = new Uint32Array(this.filled);
-        this.blocker.add(tokens, model().parse(this.buffer, 0, this.filled, this.level, tokens));
+        this.blocker.add(tokens, model().parse(this.input, 0, this.filled, this.level, tokens));
       } else {
         if (this.filled > 0) this.dispatch(true);
         while (this.pending.length > 0) await this.countOldest();
       }
+      this.free.length = 0;
       return GZIP_WRAPPER_BYTES + this.blocker.finish();
     });
   }
@@ -585,8 +662,9 @@ export class CompressedSizer {
   private async take(chunk: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
-      const n = Math.min(this.blockSize - this.filled, chunk.length - offset);
-      this.buffer.set(chunk.subarray(offset, offset + n), this.dictionary + this.filled);
+      if (this.filled === this.input.length - this.window) this.grow();
+      const n = Math.min(this.input.length - this.window - this.filled, chunk.length - offset);
+      this.input.set(chunk.subarray(offset, offset + n), this.window + this.filled);
       this.filled += n;
       offset += n;
       if (this.filled === this.blockSize) {
@@ -597,27 +675,43 @@ export class CompressedSizer {
     }
   }
 
-  private async countOldest(): Promise<void> {
-    const tokens = await this.pending[0];
-    this.pending.shift();
-    this.blocker.add(tokens, tokens.length);
+  /** The first part outgrew its small buffer: the layer is not small, give it a whole part. */
+  private grow(): void {
+    const input = new Uint8Array(this.blockSize);
+    input.set(this.input.subarray(0, this.filled));
+    this.current = { input: input.buffer, tokens: new ArrayBuffer(0) };
+    this.input = input;
   }
 
-  /** Sends the filled block to a worker and, unless it is the last, starts the next one after it. */
+  private async countOldest(): Promise<void> {
+    const part = await this.pending[0];
+    this.pending.shift();
+    this.blocker.add(new Uint32Array(part.tokens), part.count);
+    this.free.push({ input: part.input, tokens: part.tokens });
+  }
+
+  /** Sends the filled part to a worker and, unless it is the last, starts the next one with its window. */
   private dispatch(last: boolean): void {
-    const full = this.buffer;
-    const start = this.dictionary;
-    const end = this.dictionary + this.filled;
+    const sent = this.current;
+    const start = this.window;
+    const end = this.window + this.filled;
+    if (sent.tokens.byteLength < this.blockSize * 4) sent.tokens = new ArrayBuffer(this.blockSize * 4);
     if (!last) {
+      let next = this.free.pop();
+      // (the first part's buffer had no room for a window)
+      if (next === undefined || next.input.byteLength < DICTIONARY_BYTES + this.blockSize) {
+        next = { input: new ArrayBuffer(DICTIONARY_BYTES + this.blockSize), tokens: new ArrayBuffer(0) };
+      }
+      const input = new Uint8Array(next.input);
       const keep = Math.min(DICTIONARY_BYTES, end);
-      const next = new Uint8Array(keep + this.blockSize);
-      next.set(full.subarray(end - keep, end), 0);
-      this.buffer = next;
-      this.dictionary = keep;
+      input.set(this.input.subarray(end - keep, end), 0);
+      this.current = next;
+      this.input = input;
+      this.window = keep;
       this.filled = 0;
     }
-    this.blocks++;
-    const job = pool().run({ buffer: full.buffer as ArrayBuffer, start, end, level: this.level });
+    this.parts++;
+    const job = pool().run({ input: sent.input, tokens: sent.tokens, start, end, level: this.level });
     // Counted in order later; a failure surfaces there, not as an unhandled rejection now.
     job.catch(() => undefined);
     this.pending.push(job);

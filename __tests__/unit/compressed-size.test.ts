@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CompressedSizer, compressedSizeOf } from '../../src/measure/image/compressed-size.js';
+import { CompressedSizer, compressedSizeOf, goDeflateModel } from '../../src/measure/image/compressed-size.js';
 
 /** mulberry32: a small deterministic PRNG, so the inputs (and the sizes Go gives them) are fixed. */
 function prng(seed: number): () => number {
@@ -222,5 +222,65 @@ describe('streaming', () => {
     const sizer = new CompressedSizer();
     await sizer.end();
     await expect(sizer.write(Buffer.from('x'))).rejects.toThrow(/write after end/);
+  });
+});
+
+describe('length-limited Huffman codes (each block\'s trees)', () => {
+  const { codeLengths } = goDeflateModel();
+
+  /**
+   * The cost of an optimal code with no length over `limit`, by textbook package-merge on weights alone: the
+   * cost is the sum of the 2n-2 lightest items of the last list.
+   */
+  function optimalCost(freqs: number[], limit: number): number {
+    const leaves = freqs.filter((f) => f > 0).sort((a, b) => a - b);
+    if (leaves.length <= 2) return leaves.reduce((a, b) => a + b, 0);
+    let list = [...leaves];
+    for (let level = 1; level < limit; level++) {
+      const packages: number[] = [];
+      for (let i = 0; i + 1 < list.length; i += 2) packages.push(list[i] + list[i + 1]);
+      list = [...leaves, ...packages].sort((a, b) => a - b);
+    }
+    return list.slice(0, 2 * leaves.length - 2).reduce((a, b) => a + b, 0);
+  }
+
+  function check(freqs: number[], limit: number): number[] {
+    const out = new Uint8Array(freqs.length);
+    codeLengths(Int32Array.from(freqs), freqs.length, limit, out);
+    const lengths = [...out];
+    const used = freqs.filter((f) => f > 0).length;
+    lengths.forEach((length, symbol) => expect(length > 0).toBe(freqs[symbol] > 0));
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(limit);
+    const kraft = lengths.reduce((sum, length) => sum + (length ? 2 ** -length : 0), 0);
+    expect(kraft).toBe(used === 1 ? 0.5 : 1);
+    expect(lengths.reduce((sum, length, symbol) => sum + length * freqs[symbol], 0)).toBe(optimalCost(freqs, limit));
+    return lengths;
+  }
+
+  const fibonacci = (n: number): number[] => {
+    const out = [1, 1];
+    while (out.length < n) out.push(out[out.length - 1] + out[out.length - 2]);
+    return out;
+  };
+
+  it('a Huffman code deeper than the limit is reshaped to fit, at the least cost', () => {
+    // Fibonacci weights make the deepest Huffman codes: 25 symbols would need 24 bits.
+    const literals = new Array(286).fill(0);
+    fibonacci(25).forEach((f, i) => (literals[i * 11] = f));
+    expect(Math.max(...check(literals, 15))).toBe(15);
+    const codegen = new Array(19).fill(0);
+    fibonacci(12).forEach((f, i) => (codegen[i] = f));
+    expect(Math.max(...check(codegen, 7))).toBe(7);
+  });
+
+  it('ordinary, equal, single and paired frequencies', () => {
+    const random = prng(11);
+    for (let round = 0; round < 50; round++) {
+      check(Array.from({ length: 286 }, () => (random() < 0.3 ? 0 : Math.floor(random() * random() * 5000))), 15);
+      check(Array.from({ length: 19 }, () => (random() < 0.3 ? 0 : Math.floor(random() * 300))), 7);
+    }
+    check(new Array(30).fill(7), 15);
+    expect(check([0, 0, 5, 0], 15)).toEqual([0, 0, 1, 0]);
+    expect(check([3, 0, 0, 900], 15)).toEqual([1, 0, 0, 1]);
   });
 });

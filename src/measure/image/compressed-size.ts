@@ -79,12 +79,12 @@ type Blocker = ReturnType<DeflateModel['blocker']>;
  * workers) turns input into tokens; a `blocker` (cheap, on the calling thread) takes the tokens of all parts in
  * order, cuts deflate blocks every 16384 tokens as Go does and adds up each block's size.
  * Self-contained on purpose: workers receive it as source text (`goDeflateModel.toString()`), so it must not
- * refer to anything outside its own body.
+ * refer to anything outside its own body. Exported for tests.
  *
  * A token is one uint32: symbol (bits 0-8: a byte, or 257-285 for a match length), distance code (9-13),
  * extra bits (14-18) and the input bytes it covers (19-27).
  */
-function goDeflateModel() {
+export function goDeflateModel() {
   const WINDOW = 32768;
   const WINDOW_MASK = WINDOW - 1;
   const MIN_MATCH = 4; // Go never emits the 3-byte matches deflate allows
@@ -465,7 +465,7 @@ function goDeflateModel() {
     };
   }
 
-  return { parse, blocker };
+  return { parse, blocker, codeLengths };
 }
 
 // ---- worker pool ----

@@ -424,6 +424,8 @@ export function goDeflateModel() {
     const chosen = useDynamic ? dynamicSize : fixedSize;
     litFreq.fill(0);
     distFreq.fill(0);
+    // Go can store a block only while its bytes are still in its 64 KiB window buffer; a block of 16384 tokens
+    // spanning more than 32 KiB may have left it. Such a block compresses well, so storing it would not win.
     if (span <= MAX_STORED && (span + 5) * 8 < chosen) {
       // A stored block: 3 header bits, padding to a byte, LEN and NLEN, the bytes.
       return 3 + ((8 - ((at + 3) & 7)) & 7) + 32 + span * 8;

@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-RJI3LLRT.js";
+} from "./chunks/chunk-FOR7FLLF.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -15890,14 +15890,14 @@ var require_SFTP = __commonJS({
       validateNumber
     } = require_node_fs_compat();
     var kMinPoolSpace = 128;
-    var pool;
+    var pool2;
     var poolFragments = [];
     function allocNewPool(poolSize) {
       if (poolFragments.length > 0)
-        pool = poolFragments.pop();
+        pool2 = poolFragments.pop();
       else
-        pool = Buffer.allocUnsafe(poolSize);
-      pool.used = 0;
+        pool2 = Buffer.allocUnsafe(poolSize);
+      pool2.used = 0;
     }
     function checkPosition(pos, name) {
       if (!Number.isSafeInteger(pos)) {
@@ -15985,20 +15985,20 @@ var require_SFTP = __commonJS({
         return this.once("open", () => this._read(n));
       if (this.destroyed)
         return;
-      if (!pool || pool.length - pool.used < kMinPoolSpace) {
+      if (!pool2 || pool2.length - pool2.used < kMinPoolSpace) {
         allocNewPool(this.readableHighWaterMark || this._readableState.highWaterMark);
       }
-      const thisPool = pool;
-      let toRead = Math.min(pool.length - pool.used, n);
-      const start = pool.used;
+      const thisPool = pool2;
+      let toRead = Math.min(pool2.length - pool2.used, n);
+      const start = pool2.used;
       if (this.end !== void 0)
         toRead = Math.min(this.end - this.pos + 1, toRead);
       if (toRead <= 0)
         return this.push(null);
       this.sftp.read(
         this.handle,
-        pool,
-        pool.used,
+        pool2,
+        pool2.used,
         toRead,
         this.pos,
         (er, bytesRead) => {
@@ -16009,7 +16009,7 @@ var require_SFTP = __commonJS({
             return;
           }
           let b = null;
-          if (start + toRead === thisPool.used && thisPool === pool) {
+          if (start + toRead === thisPool.used && thisPool === pool2) {
             thisPool.used = roundUpToMultipleOf8(thisPool.used + bytesRead - toRead);
           } else {
             const alignedEnd = start + toRead & ~7;
@@ -16025,7 +16025,7 @@ var require_SFTP = __commonJS({
           this.push(b);
         }
       );
-      pool.used = roundUpToMultipleOf8(pool.used + toRead);
+      pool2.used = roundUpToMultipleOf8(pool2.used + toRead);
     };
     ReadStream.prototype._destroy = function(err, cb) {
       if (this._opening && !Buffer.isBuffer(this.handle)) {
@@ -26301,7 +26301,7 @@ var require_util = __commonJS({
     var fs3 = __require("fs");
     var path9 = __require("path");
     var tar = require_tar_fs();
-    var zlib2 = __require("zlib");
+    var zlib = __require("zlib");
     var arr = [];
     var each = arr.forEach;
     var slice = arr.slice;
@@ -26367,7 +26367,7 @@ var require_util = __commonJS({
             ignore: ignoreFn
             // Only works on directories
           });
-          next(pack.pipe(zlib2.createGzip()));
+          next(pack.pipe(zlib.createGzip()));
         });
       } else {
         next(file);
@@ -33866,8 +33866,8 @@ var require_utf8 = __commonJS({
 var require_pool = __commonJS({
   "node_modules/@protobufjs/pool/index.js"(exports, module) {
     "use strict";
-    module.exports = pool;
-    function pool(alloc, slice, size) {
+    module.exports = pool2;
+    function pool2(alloc, slice, size) {
       var SIZE = size || 8192;
       var MAX = SIZE >>> 1;
       var slab = null;
@@ -43216,7 +43216,7 @@ var require_compression_filter = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CompressionFilterFactory = exports.CompressionFilter = void 0;
-    var zlib2 = __require("zlib");
+    var zlib = __require("zlib");
     var compression_algorithms_1 = require_compression_algorithms();
     var constants_1 = require_constants2();
     var filter_1 = require_filter();
@@ -43276,7 +43276,7 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve2, reject) => {
-          zlib2.deflate(message, (err, output) => {
+          zlib.deflate(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
@@ -43289,7 +43289,7 @@ var require_compression_filter = __commonJS({
         return new Promise((resolve2, reject) => {
           let totalLength = 0;
           const messageParts = [];
-          const decompresser = zlib2.createInflate();
+          const decompresser = zlib.createInflate();
           decompresser.on("error", (error) => {
             reject({
               code: constants_1.Status.INTERNAL,
@@ -43322,7 +43322,7 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve2, reject) => {
-          zlib2.gzip(message, (err, output) => {
+          zlib.gzip(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
@@ -43335,7 +43335,7 @@ var require_compression_filter = __commonJS({
         return new Promise((resolve2, reject) => {
           let totalLength = 0;
           const messageParts = [];
-          const decompresser = zlib2.createGunzip();
+          const decompresser = zlib.createGunzip();
           decompresser.on("error", (error) => {
             reject({
               code: constants_1.Status.INTERNAL,
@@ -48779,7 +48779,7 @@ var require_server_interceptors = __commonJS({
     var constants_1 = require_constants2();
     var http2 = __require("http2");
     var error_1 = require_error();
-    var zlib2 = __require("zlib");
+    var zlib = __require("zlib");
     var stream_decoder_1 = require_stream_decoder();
     var logging = require_logging();
     var tls_1 = __require("tls");
@@ -49246,9 +49246,9 @@ var require_server_interceptors = __commonJS({
         } else if (encoding === "deflate" || encoding === "gzip") {
           let decompresser;
           if (encoding === "deflate") {
-            decompresser = zlib2.createInflate();
+            decompresser = zlib.createInflate();
           } else {
-            decompresser = zlib2.createGunzip();
+            decompresser = zlib.createGunzip();
           }
           return new Promise((resolve2, reject) => {
             let totalLength = 0;
@@ -67779,8 +67779,8 @@ var require_utf82 = __commonJS({
 var require_pool2 = __commonJS({
   "node_modules/protobufjs/src/util/pool.js"(exports, module) {
     "use strict";
-    module.exports = pool;
-    function pool(alloc, slice, size) {
+    module.exports = pool2;
+    function pool2(alloc, slice, size) {
       var SIZE = size || 8192;
       var MAX = SIZE >>> 1;
       var slab = null;
@@ -90692,7 +90692,7 @@ var package_default = {
     typecheck: "tsc --noEmit",
     "docker:setup": "bash scripts/setup-docker.sh",
     example: "bash scripts/setup-docker.sh --base-images && node dist/cli.js --working-directory examples/python-service",
-    pretest: "bash scripts/setup-docker.sh --base-images",
+    pretest: "bash scripts/setup-docker.sh --base-images && bash scripts/setup-registry.sh",
     test: "vitest run",
     "test:unit": "vitest run --project unit"
   },
@@ -91760,28 +91760,550 @@ import { once } from "node:events";
 import { createGunzip } from "node:zlib";
 
 // src/measure/image/compressed-size.ts
-import zlib from "node:zlib";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+var GZIP_WRAPPER_BYTES = 10 + 8;
+var DICTIONARY_BYTES = 32 * 1024;
+var DEFAULT_BLOCK_SIZE = 1024 * 1024;
+var MIN_BLOCK_SIZE = 64 * 1024;
+var INLINE_LIMIT = 64 * 1024;
+function goDeflateModel() {
+  const WINDOW = 32768;
+  const WINDOW_MASK = WINDOW - 1;
+  const MIN_MATCH = 4;
+  const MAX_MATCH = 258;
+  const TOO_FAR = 4096;
+  const HASH_BITS = 17;
+  const HASH_SHIFT = 32 - HASH_BITS;
+  const HASH_MUL = 506832829;
+  const MAX_BLOCK_TOKENS = 1 << 14;
+  const MAX_STORED = 65535;
+  const LEVELS = {
+    4: [4, 16, 16],
+    5: [16, 32, 32],
+    6: [16, 128, 128],
+    7: [32, 128, 256],
+    8: [128, 258, 1024],
+    9: [258, 258, 4096]
+  };
+  const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+  const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+  const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+  const lengthToken = new Uint32Array(MAX_MATCH + 1);
+  for (let code = 0; code < 29; code++) {
+    const last = code === 28 ? MAX_MATCH : LENGTH_BASE[code + 1] - 1;
+    for (let length = LENGTH_BASE[code]; length <= last; length++) {
+      lengthToken[length] = 257 + code | LENGTH_EXTRA[code] << 14 | length << 19;
+    }
+  }
+  lengthToken[MAX_MATCH] = 285 | MAX_MATCH << 19;
+  const distanceToken = new Uint32Array(WINDOW + 1);
+  for (let code = 0; code < 30; code++) {
+    const last = code === 29 ? WINDOW : DIST_BASE[code + 1] - 1;
+    for (let distance = DIST_BASE[code]; distance <= last; distance++) distanceToken[distance] = code << 9 | DIST_EXTRA[code] << 14;
+  }
+  const LITERAL_LENGTH = 1 << 19;
+  const FIXED_LIT_BITS = new Uint8Array(286);
+  for (let i = 0; i < 286; i++) FIXED_LIT_BITS[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
+  const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+  const head = new Int32Array(1 << HASH_BITS);
+  const prev = new Int32Array(WINDOW);
+  function parse(data, start, end, level, out) {
+    const params = LEVELS[level];
+    if (params === void 0) throw new RangeError(`unsupported level ${level}`);
+    const lazy = params[0];
+    const niceLength = params[1];
+    const chain = params[2];
+    head.fill(0);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const base = start > WINDOW ? start - WINDOW : 0;
+    const maxInsert = end - (MIN_MATCH - 1);
+    let hashed = base;
+    let word = base + 3 < end ? data[base] << 24 | data[base + 1] << 16 | data[base + 2] << 8 | data[base + 3] : 0;
+    for (; hashed < start && hashed < maxInsert; hashed++) {
+      const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
+      prev[hashed & WINDOW_MASK] = head[hash];
+      head[hash] = hashed + 1;
+      word = word << 8 | (hashed + 4 < end ? data[hashed + 4] : 0);
+    }
+    let count = 0;
+    let length = MIN_MATCH - 1;
+    let offset = 0;
+    let byteAvailable = false;
+    let chainHead = 0;
+    let index = start;
+    for (; ; ) {
+      const lookahead = end - index;
+      if (lookahead === 0) {
+        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
+        return count;
+      }
+      if (index < maxInsert) {
+        const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
+        chainHead = head[hash];
+        prev[index & WINDOW_MASK] = chainHead;
+        head[hash] = index + 1;
+        word = word << 8 | (index + 4 < end ? data[index + 4] : 0);
+      }
+      const prevLength = length;
+      const prevOffset = offset;
+      length = MIN_MATCH - 1;
+      offset = 0;
+      const minIndex = index - WINDOW > base ? index - WINDOW : base;
+      if (chainHead - 1 >= minIndex && lookahead > prevLength && prevLength < lazy) {
+        const maxLength = lookahead < MAX_MATCH ? lookahead : MAX_MATCH;
+        const nice = niceLength < maxLength ? niceLength : maxLength;
+        let best = MIN_MATCH - 1;
+        let bestEnd = data[index + best];
+        for (let candidate = chainHead - 1, tries = chain; tries > 0; tries--) {
+          if (data[candidate + best] === bestEnd) {
+            let n = 0;
+            while (n + 4 <= maxLength && view.getInt32(candidate + n) === view.getInt32(index + n)) n += 4;
+            while (n < maxLength && data[candidate + n] === data[index + n]) n++;
+            if (n > best && (n > MIN_MATCH || index - candidate <= TOO_FAR)) {
+              best = n;
+              length = n;
+              offset = index - candidate;
+              if (n >= nice) break;
+              bestEnd = data[index + n];
+            }
+          }
+          if (candidate === index - WINDOW) break;
+          candidate = prev[candidate & WINDOW_MASK] - 1;
+          if (candidate < minIndex) break;
+        }
+      }
+      if (prevLength >= MIN_MATCH && length <= prevLength) {
+        out[count++] = lengthToken[prevLength] + distanceToken[prevOffset];
+        const next = index + prevLength - 1;
+        const insertEnd = next < maxInsert ? next : maxInsert;
+        for (let p = index + 1; p < insertEnd; p++) {
+          const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
+          prev[p & WINDOW_MASK] = head[hash];
+          head[hash] = p + 1;
+          word = word << 8 | (p + 4 < end ? data[p + 4] : 0);
+        }
+        index = next;
+        byteAvailable = false;
+        length = MIN_MATCH - 1;
+      } else {
+        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
+        index++;
+        byteAvailable = true;
+      }
+    }
+  }
+  const MAX_SYMBOLS = 286;
+  const sortKeys = new Float64Array(MAX_SYMBOLS);
+  const leafWeight = new Float64Array(MAX_SYMBOLS);
+  const leafSymbol = new Uint16Array(MAX_SYMBOLS);
+  const leafDepth = new Uint8Array(MAX_SYMBOLS);
+  const listWeight = new Float64Array(2 * MAX_SYMBOLS);
+  const nextWeight = new Float64Array(2 * MAX_SYMBOLS);
+  const isLeaf = new Uint8Array(16 * 2 * MAX_SYMBOLS);
+  const huffmanDepth = new Float64Array(MAX_SYMBOLS);
+  function huffmanDepths(m) {
+    const a = huffmanDepth;
+    a.set(leafWeight.subarray(0, m));
+    let leaf = 0;
+    let root = 0;
+    for (let next = 0; next < m - 1; next++) {
+      let sum;
+      if (leaf >= m || root < next && a[root] < a[leaf]) {
+        sum = a[root];
+        a[root++] = next;
+      } else {
+        sum = a[leaf++];
+      }
+      if (leaf >= m || root < next && a[root] < a[leaf]) {
+        sum += a[root];
+        a[root++] = next;
+      } else {
+        sum += a[leaf++];
+      }
+      a[next] = sum;
+    }
+    a[m - 2] = 0;
+    for (let node2 = m - 3; node2 >= 0; node2--) a[node2] = a[a[node2]] + 1;
+    let available = 1;
+    let used = 0;
+    let depth = 0;
+    let node = m - 2;
+    let slot = m - 1;
+    while (available > 0) {
+      while (node >= 0 && a[node] === depth) {
+        used++;
+        node--;
+      }
+      while (available > used) {
+        a[slot--] = depth;
+        available--;
+      }
+      available = 2 * used;
+      depth++;
+      used = 0;
+    }
+    return a[0];
+  }
+  function codeLengths(freq, n, maxBits, out) {
+    out.fill(0, 0, n);
+    let m = 0;
+    for (let symbol = 0; symbol < n; symbol++) if (freq[symbol] > 0) sortKeys[m++] = freq[symbol] * 512 + symbol;
+    if (m <= 2) {
+      for (let symbol = 0; symbol < n; symbol++) if (freq[symbol] > 0) out[symbol] = 1;
+      return;
+    }
+    const keys = sortKeys.subarray(0, m).sort();
+    for (let k = 0; k < m; k++) {
+      leafWeight[k] = Math.floor(keys[k] / 512);
+      leafSymbol[k] = keys[k] - leafWeight[k] * 512;
+      leafDepth[k] = 0;
+    }
+    if (huffmanDepths(m) <= maxBits) {
+      for (let k = 0; k < m; k++) out[leafSymbol[k]] = huffmanDepth[k];
+      return;
+    }
+    for (let k = 0; k < m; k++) {
+      listWeight[k] = leafWeight[k];
+      isLeaf[k] = 1;
+    }
+    let listLength = m;
+    for (let level = 1; level < maxBits; level++) {
+      const packages = listLength >> 1;
+      let leaf = 0;
+      let pack = 0;
+      let length = 0;
+      const flags = level * 2 * MAX_SYMBOLS;
+      while (leaf < m || pack < packages) {
+        const packageWeight = pack < packages ? listWeight[2 * pack] + listWeight[2 * pack + 1] : Infinity;
+        if (leaf < m && leafWeight[leaf] <= packageWeight) {
+          nextWeight[length] = leafWeight[leaf++];
+          isLeaf[flags + length] = 1;
+        } else {
+          nextWeight[length] = packageWeight;
+          isLeaf[flags + length] = 0;
+          pack++;
+        }
+        length++;
+      }
+      listWeight.set(nextWeight.subarray(0, length));
+      listLength = length;
+    }
+    let take = 2 * m - 2;
+    for (let level = maxBits - 1; level >= 0 && take > 0; level--) {
+      const flags = level * 2 * MAX_SYMBOLS;
+      let leaves = 0;
+      for (let k = 0; k < take; k++) leaves += isLeaf[flags + k];
+      for (let k = 0; k < leaves; k++) leafDepth[k]++;
+      take = 2 * (take - leaves);
+    }
+    for (let k = 0; k < m; k++) out[leafSymbol[k]] = leafDepth[k];
+  }
+  const litBits = new Uint8Array(286);
+  const distBits = new Uint8Array(30);
+  const codegenFreq = new Int32Array(19);
+  const codegenBits = new Uint8Array(19);
+  const lengths = new Uint8Array(286 + 30);
+  function blockBits(litFreq, distFreq, extra, span, at) {
+    litFreq[256]++;
+    let numLit = 286;
+    while (litFreq[numLit - 1] === 0) numLit--;
+    let numDist = 30;
+    while (numDist > 0 && distFreq[numDist - 1] === 0) numDist--;
+    const fakeDistance = numDist === 0;
+    if (fakeDistance) {
+      distFreq[0] = 1;
+      numDist = 1;
+    }
+    codeLengths(litFreq, 286, 15, litBits);
+    codeLengths(distFreq, 30, 15, distBits);
+    let dynamicData = 0;
+    let fixedData = 0;
+    for (let symbol = 0; symbol < numLit; symbol++) {
+      dynamicData += litFreq[symbol] * litBits[symbol];
+      fixedData += litFreq[symbol] * FIXED_LIT_BITS[symbol];
+    }
+    for (let symbol = 0; symbol < numDist; symbol++) {
+      dynamicData += distFreq[symbol] * distBits[symbol];
+      fixedData += distFreq[symbol] * 5;
+    }
+    lengths.set(litBits.subarray(0, numLit), 0);
+    lengths.set(distBits.subarray(0, numDist), numLit);
+    const total = numLit + numDist;
+    codegenFreq.fill(0);
+    for (let i = 0; i < total; ) {
+      const size = lengths[i];
+      let run = 1;
+      while (i + run < total && lengths[i + run] === size) run++;
+      i += run;
+      if (size !== 0) {
+        codegenFreq[size]++;
+        run--;
+        while (run >= 3) {
+          codegenFreq[16]++;
+          run -= run < 6 ? run : 6;
+        }
+      } else {
+        while (run >= 11) {
+          codegenFreq[18]++;
+          run -= run < 138 ? run : 138;
+        }
+        if (run >= 3) {
+          codegenFreq[17]++;
+          run = 0;
+        }
+      }
+      codegenFreq[size] += run;
+    }
+    codeLengths(codegenFreq, 19, 7, codegenBits);
+    let numCodegen = 19;
+    while (numCodegen > 4 && codegenFreq[CODEGEN_ORDER[numCodegen - 1]] === 0) numCodegen--;
+    let header = 3 + 5 + 5 + 4 + 3 * numCodegen + codegenFreq[16] * 2 + codegenFreq[17] * 3 + codegenFreq[18] * 7;
+    for (let symbol = 0; symbol < 19; symbol++) header += codegenFreq[symbol] * codegenBits[symbol];
+    const fixedSize = 3 + fixedData + extra;
+    const dynamicSize = header + dynamicData + extra;
+    const useDynamic = dynamicSize < fixedSize;
+    const chosen = useDynamic ? dynamicSize : fixedSize;
+    litFreq.fill(0);
+    distFreq.fill(0);
+    if (span <= MAX_STORED && (span + 5) * 8 < chosen) {
+      return 3 + (8 - (at + 3 & 7) & 7) + 32 + span * 8;
+    }
+    return fakeDistance ? chosen - (useDynamic ? distBits[0] : 5) : chosen;
+  }
+  function blocker() {
+    const litFreq = new Int32Array(286);
+    const distFreq = new Int32Array(30);
+    let bits = 0;
+    let count = 0;
+    let extra = 0;
+    let span = 0;
+    return {
+      add(tokens, n) {
+        for (let i = 0; i < n; i++) {
+          const token = tokens[i];
+          const symbol = token & 511;
+          litFreq[symbol]++;
+          if (symbol > 256) distFreq[token >>> 9 & 31]++;
+          extra += token >>> 14 & 31;
+          span += token >>> 19;
+          if (++count === MAX_BLOCK_TOKENS) {
+            bits += blockBits(litFreq, distFreq, extra, span, bits);
+            count = 0;
+            extra = 0;
+            span = 0;
+          }
+        }
+      },
+      /** Bytes of the whole deflate stream: the last data block, then Go's empty final stored block. */
+      finish() {
+        if (count > 0) bits += blockBits(litFreq, distFreq, extra, span, bits);
+        count = 0;
+        return Math.ceil((bits + 3) / 8) + 4;
+      }
+    };
+  }
+  return { parse, blocker, codeLengths };
+}
+var WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const model = (${goDeflateModel.toString()})();
+parentPort.on('message', (job) => {
+  try {
+    const count = model.parse(new Uint8Array(job.input), job.start, job.end, job.level, new Uint32Array(job.tokens));
+    parentPort.postMessage({ count, input: job.input, tokens: job.tokens }, [job.input, job.tokens]);
+  } catch (error) {
+    parentPort.postMessage({ error: String((error && error.stack) || error) });
+  }
+});
+`;
+var WorkerPool = class {
+  constructor(size) {
+    this.size = size;
+  }
+  size;
+  idle = [];
+  queue = [];
+  started = 0;
+  run(job) {
+    return new Promise((resolve2, reject) => {
+      this.queue.push({ ...job, resolve: resolve2, reject });
+      this.pump();
+    });
+  }
+  pump() {
+    while (this.queue.length > 0) {
+      let worker = this.idle.pop();
+      if (worker === void 0) {
+        if (this.started >= this.size) return;
+        worker = this.spawn();
+      }
+      this.assign(worker, this.queue.shift());
+    }
+  }
+  spawn() {
+    this.started++;
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    return worker;
+  }
+  assign(worker, job) {
+    const settle = () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+      worker.unref();
+    };
+    const onMessage = (message) => {
+      settle();
+      this.idle.push(worker);
+      if (message.error !== void 0) job.reject(new Error(`compressed size: ${message.error}`));
+      else job.resolve(message);
+      this.pump();
+    };
+    const onError = (error) => {
+      settle();
+      this.started--;
+      void worker.terminate();
+      job.reject(error);
+      this.pump();
+    };
+    const onExit = (code) => {
+      settle();
+      this.started--;
+      job.reject(new Error(`compressed size: worker exited with code ${code}`));
+      this.pump();
+    };
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+    worker.ref();
+    const { input, tokens, start, end, level } = job;
+    worker.postMessage({ input, tokens, start, end, level }, [input, tokens]);
+  }
+};
+var sharedPool;
+function pool() {
+  sharedPool ??= new WorkerPool(availableParallelism());
+  return sharedPool;
+}
+var localModel;
+function model() {
+  localModel ??= goDeflateModel();
+  return localModel;
+}
+function integerOption(name, value, min) {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}, got ${value}`);
+  return value;
+}
 var CompressedSizer = class {
-  gzip;
-  bytes = 0;
-  done;
+  level;
+  blockSize;
+  concurrency;
+  blocker = model().blocker();
+  /** Buffers given back by workers, ready for the next parts. */
+  free = [];
+  /** The part being filled: [window][part]. */
+  current;
+  input;
+  window = 0;
+  filled = 0;
+  /** Parts sent to workers whose tokens have not been counted yet, in input order. */
+  pending = [];
+  maxInFlightSeen = 0;
+  parts = 0;
+  tail = Promise.resolve();
+  ended = false;
   constructor(options = {}) {
-    this.gzip = zlib.createGzip({ level: options.level ?? 6 });
-    this.gzip.on("data", (chunk) => this.bytes += chunk.length);
-    this.done = new Promise((resolve2, reject) => {
-      this.gzip.on("end", () => resolve2(this.bytes));
-      this.gzip.on("error", reject);
-    });
+    this.level = options.level ?? 6;
+    if (!Number.isInteger(this.level) || this.level < 4 || this.level > 9) {
+      throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
+    }
+    this.blockSize = integerOption("blockSize", options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE);
+    this.concurrency = integerOption("concurrency", options.concurrency ?? availableParallelism(), 1);
+    this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };
+    this.input = new Uint8Array(this.current.input);
   }
+  /** Parts measured so far and the most that were in flight at once (for tests and benchmarks). */
+  get stats() {
+    return { blocks: this.parts, maxInFlight: this.maxInFlightSeen };
+  }
+  /** Feed the layer tar's bytes in order; resolves when more can be taken (at most `concurrency` parts in flight). */
   write(chunk) {
-    return new Promise((resolve2) => {
-      if (this.gzip.write(chunk)) resolve2();
-      else this.gzip.once("drain", resolve2);
+    if (this.ended) return Promise.reject(new Error("CompressedSizer: write after end"));
+    if (!(chunk instanceof Uint8Array)) return Promise.reject(new TypeError("CompressedSizer: chunks must be Buffers or Uint8Arrays"));
+    this.tail = this.tail.then(() => this.take(chunk));
+    return this.tail;
+  }
+  /** Resolves with the size in bytes of the gzip stream Docker would push for these bytes (header and trailer included). */
+  end() {
+    if (this.ended) return Promise.reject(new Error("CompressedSizer: end called twice"));
+    this.ended = true;
+    return this.tail.then(async () => {
+      if (this.parts === 0 && this.filled <= INLINE_LIMIT) {
+        this.parts++;
+        const tokens = new Uint32Array(this.filled);
+        this.blocker.add(tokens, model().parse(this.input, 0, this.filled, this.level, tokens));
+      } else {
+        if (this.filled > 0) this.dispatch(true);
+        while (this.pending.length > 0) await this.countOldest();
+      }
+      this.free.length = 0;
+      return GZIP_WRAPPER_BYTES + this.blocker.finish();
     });
   }
-  end() {
-    this.gzip.end();
-    return this.done;
+  async take(chunk) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.filled === this.input.length - this.window) this.grow();
+      const n = Math.min(this.input.length - this.window - this.filled, chunk.length - offset);
+      this.input.set(chunk.subarray(offset, offset + n), this.window + this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === this.blockSize) {
+        while (this.pending.length >= this.concurrency) await this.countOldest();
+        this.dispatch(false);
+      }
+    }
+  }
+  /** The first part outgrew its small buffer: the layer is not small, give it a whole part. */
+  grow() {
+    const input = new Uint8Array(this.blockSize);
+    input.set(this.input.subarray(0, this.filled));
+    this.current = { input: input.buffer, tokens: new ArrayBuffer(0) };
+    this.input = input;
+  }
+  async countOldest() {
+    const part = await this.pending[0];
+    this.pending.shift();
+    this.blocker.add(new Uint32Array(part.tokens), part.count);
+    this.free.push({ input: part.input, tokens: part.tokens });
+  }
+  /** Sends the filled part to a worker and, unless it is the last, starts the next one with its window. */
+  dispatch(last) {
+    const sent = this.current;
+    const start = this.window;
+    const end = this.window + this.filled;
+    if (sent.tokens.byteLength < this.blockSize * 4) sent.tokens = new ArrayBuffer(this.blockSize * 4);
+    if (!last) {
+      let next = this.free.pop();
+      if (next === void 0 || next.input.byteLength < DICTIONARY_BYTES + this.blockSize) {
+        next = { input: new ArrayBuffer(DICTIONARY_BYTES + this.blockSize), tokens: new ArrayBuffer(0) };
+      }
+      const input = new Uint8Array(next.input);
+      const keep = Math.min(DICTIONARY_BYTES, end);
+      input.set(this.input.subarray(end - keep, end), 0);
+      this.current = next;
+      this.input = input;
+      this.window = keep;
+      this.filled = 0;
+    }
+    this.parts++;
+    const job = pool().run({ input: sent.input, tokens: sent.tokens, start, end, level: this.level });
+    job.catch(() => void 0);
+    this.pending.push(job);
+    this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
   }
 };
 

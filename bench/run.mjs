@@ -39,6 +39,7 @@ const CONFIG = {
   example: path.join(ROOT, 'examples', 'python-service'),
   out: env.BENCH_OUT ? path.resolve(env.BENCH_OUT) : path.join(BENCH, QUICK ? 'RESULTS.quick.md' : 'RESULTS.md'),
   keepTemp: env.BENCH_KEEP_TMP === '1',
+  prCold: env.BENCH_PR_COLD === '1',
 };
 for (const m of CONFIG.overheadModes) if (!['cold', 'warm'].includes(m)) die(`BENCH_OVERHEAD: unknown mode "${m}" (known: cold, warm)`);
 
@@ -481,51 +482,75 @@ function git(cwd, ...args) {
   return r.stdout.trim();
 }
 
-async function pullRequest(image) {
-  const out = { loadBefore: loadavg() };
+/**
+ * A git repository whose base commit holds the large image's Dockerfile and whose head adds one small layer.
+ * `nonceArg`: an `ARG BENCH_NONCE=<value>` line after FROM, whose value is in every RUN's cache key (legacy
+ * builder): a new value is an empty build cache for this Dockerfile without touching the kept image.
+ */
+function pullRequestRepo(nonce, nonceArg) {
   const repo = tempDir('repo');
-  const nonce = `${Date.now().toString(36)}-${process.pid}`;
   git(repo, 'init', '-q', '-b', 'main');
-  copyFileSync(path.join(CONFIG.imageDir, 'Dockerfile'), path.join(repo, 'Dockerfile'));
+  let dockerfile = readFileSync(path.join(CONFIG.imageDir, 'Dockerfile'), 'utf8');
+  if (nonceArg) dockerfile = dockerfile.replace(/^(FROM .*)$/m, `$1\nARG BENCH_NONCE=${nonceArg}`);
+  writeFileSync(path.join(repo, 'Dockerfile'), dockerfile);
   writeFileSync(path.join(repo, '.dockerignore'), '.git\n');
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'base: the large image');
   writeFileSync(path.join(repo, 'pr-note.txt'), `added by the pull request (bench run ${nonce})\n`);
-  writeFileSync(path.join(repo, 'Dockerfile'), readFileSync(path.join(repo, 'Dockerfile'), 'utf8') + '\nCOPY pr-note.txt /usr/local/share/pr-note.txt\n');
+  writeFileSync(path.join(repo, 'Dockerfile'), `${dockerfile}\nCOPY pr-note.txt /usr/local/share/pr-note.txt\n`);
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'head: one small layer more');
-  out.repo = { base: git(repo, 'rev-parse', '--short', 'HEAD~1'), head: git(repo, 'rev-parse', '--short', 'HEAD') };
+  return { dir: repo, base: git(repo, 'rev-parse', '--short', 'HEAD~1'), head: git(repo, 'rev-parse', '--short', 'HEAD') };
+}
 
-  say('pull request: docker build of the head alone…');
+async function dockerBuildHead(repo, label, buildArgs = []) {
   const before = await imageIds();
-  const tag = `bench/pr-head:${nonce}`;
-  const d = await docker(['build', '-t', tag, repo], { env: legacyEnv });
-  out.docker = { ms: d.ms, cachedSteps: (d.stdout.match(/---> Using cache/g) ?? []).length, steps: (d.stdout.match(/^Step \d+\//gm) ?? []).length };
+  const tag = `bench/pr-head:${label}`;
+  const d = await docker(['build', ...buildArgs, '-t', tag, repo.dir], { env: legacyEnv });
   await removeBenchImages([tag], before);
+  return { ms: d.ms, cachedSteps: (d.stdout.match(/---> Using cache/g) ?? []).length, steps: (d.stdout.match(/^Step \d+\//gm) ?? []).length };
+}
 
-  const toolRun = async (cacheDir) => {
-    const json = path.join(tempDir('report'), 'report.json');
-    const r = await run(process.execPath, [CLI, '-C', repo, '--base', 'HEAD~1', '--builder', 'legacy', '--cache-dir', cacheDir, '--no-fail-on-budget', '--json', json], { sampleRss: true });
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    const v = report.variants[0];
-    for (const side of ['head', 'base']) if (v[side]?.status !== 'built') throw new Error(`the tool did not build the ${side}: ${JSON.stringify(v[side]).slice(0, 300)}`);
-    const buildMs = v.head.buildMs + v.base.buildMs;
-    return {
-      ms: r.ms,
-      buildMs,
-      head: { buildMs: v.head.buildMs, cachedSteps: v.head.cachedSteps, steps: v.head.steps, compressedBytes: v.head.compressedBytes, sizeBytes: v.head.sizeBytes },
-      base: { buildMs: v.base.buildMs, cachedSteps: v.base.cachedSteps, steps: v.base.steps },
-      layerChanges: v.layerChanges?.length,
-      peakTreeRss: r.peakTreeRss,
-    };
+async function toolPullRequest(repo, cacheDir) {
+  const json = path.join(tempDir('report'), 'report.json');
+  const r = await run(process.execPath, [CLI, '-C', repo.dir, '--base', 'HEAD~1', '--builder', 'legacy', '--cache-dir', cacheDir, '--no-fail-on-budget', '--json', json], { sampleRss: true });
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  const v = report.variants[0];
+  for (const side of ['head', 'base']) if (v[side]?.status !== 'built') throw new Error(`the tool did not build the ${side}: ${JSON.stringify(v[side]).slice(0, 300)}`);
+  return {
+    ms: r.ms,
+    buildMs: v.head.buildMs + v.base.buildMs,
+    head: { buildMs: v.head.buildMs, cachedSteps: v.head.cachedSteps, steps: v.head.steps, compressedBytes: v.head.compressedBytes, sizeBytes: v.head.sizeBytes },
+    base: { buildMs: v.base.buildMs, cachedSteps: v.base.cachedSteps, steps: v.base.steps },
+    layerChanges: v.layerChanges?.length,
+    peakTreeRss: r.peakTreeRss,
   };
+}
+
+async function pullRequest(image) {
+  const out = { loadBefore: loadavg() };
+  const nonce = `${Date.now().toString(36)}-${process.pid}`;
+  const repo = pullRequestRepo(nonce);
+  out.repo = repo;
+  say('pull request: docker build of the head alone (every step but the added one cached)…');
+  out.docker = await dockerBuildHead(repo, nonce);
   say('pull request: the tool with --base HEAD~1, empty layer cache (a first run)…');
-  out.fresh = await toolRun(tempDir('cache'));
+  out.fresh = await toolPullRequest(repo, tempDir('cache'));
   const persisted = tempDir('cache');
   say("pull request: filling a layer cache with the base image's layers (untimed: what the base branch's run left)…");
   await analyzeChild(['analyze', image.tag, persisted]);
-  say('pull request: the tool with --base HEAD~1, layer cache holding the base branch’s layers…');
-  out.persisted = await toolRun(persisted);
+  say("pull request: the tool with --base HEAD~1, layer cache holding the base branch's layers…");
+  out.persisted = await toolPullRequest(repo, persisted);
+  if (CONFIG.prCold) {
+    // an empty build cache on each side: the tool's head build is cold and its base build reuses it, as on a
+    // fresh runner; the docker side gets its own ARG value, so neither side's cache serves the other
+    const coldRepo = pullRequestRepo(nonce, `tool-${nonce}`);
+    say('pull request, empty build cache: docker build of the head alone (cold: minutes, Debian\'s mirror)…');
+    const docker = await dockerBuildHead(coldRepo, `cold-${nonce}`, ['--build-arg', `BENCH_NONCE=docker-${nonce}`]);
+    say('pull request, empty build cache: the tool with --base HEAD~1, empty layer cache…');
+    const tool = await toolPullRequest(coldRepo, tempDir('cache'));
+    out.cold = { docker, tool };
+  }
   out.loadAfter = loadavg();
   return out;
 }
@@ -581,6 +606,13 @@ function figures(machine, image, t, o, p) {
       value: `${ratio(p.persisted.ms / p.docker.ms, 1)} (${seconds(p.persisted.ms)} / ${seconds(p.docker.ms)})`,
       goal: '— (figure)',
     });
+    if (p.cold) {
+      rows.push({
+        figure: 'Pull-request run, empty build cache and layer cache (a fresh runner): tool / docker build of the head',
+        value: `${ratio(p.cold.tool.ms / p.cold.docker.ms, 2)} (${seconds(p.cold.tool.ms)} / ${seconds(p.cold.docker.ms)})`,
+        goal: '— (figure)',
+      });
+    }
   }
   return rows;
 }
@@ -623,7 +655,7 @@ function markdown(machine, image, t, o, p, rows, totalMs, notes) {
   if (image) {
     L.push('## The large image', '');
     L.push(
-      `\`${image.tag}\` from \`${path.relative(ROOT, CONFIG.imageDir)}/Dockerfile\` (Debian packages: compilers, Python with NumPy and SciPy, Boost, OpenBLAS, a JDK, Clang and LLVM, TeX Live): ` +
+      `\`${image.tag}\` from \`${path.relative(ROOT, CONFIG.imageDir)}/Dockerfile\` (Debian packages: compilers, Python with NumPy and SciPy, Boost, OpenBLAS, a JDK, TeX Live): ` +
         `${image.layers} layers, ${mb(image.engineSizeBytes)} as the engine counts it (overlay2: unpacked)` +
         (t ? `, ${mb(t.first.unpackedBytes)} of files and ${mb(t.figures.bytes)} of layer tars as the tool reads them, ${mb(t.first.compressedBytes)} compressed` : '') +
         '. ' +
@@ -706,6 +738,11 @@ function markdown(machine, image, t, o, p, rows, totalMs, notes) {
     L.push(`| docker build of the head (${p.docker.cachedSteps}/${p.docker.steps - 1} steps cached) | ${seconds(p.docker.ms)} | ${seconds(p.docker.ms)} | — | — |`);
     for (const [label, r] of [['tool, empty layer cache', p.fresh], ["tool, cache holding the base branch's layers", p.persisted]]) {
       L.push(`| ${label} | ${seconds(r.ms)} | ${seconds(r.head.buildMs)} + ${seconds(r.base.buildMs)} | ${seconds(r.ms - r.buildMs)} | ${mb(r.peakTreeRss ?? 0)} |`);
+    }
+    if (p.cold) {
+      L.push(`| empty build cache: docker build of the head (${p.cold.docker.cachedSteps}/${p.cold.docker.steps - 1} steps cached) | ${seconds(p.cold.docker.ms)} | ${seconds(p.cold.docker.ms)} | — | — |`);
+      L.push(`| empty build cache: tool, empty layer cache (head ${p.cold.tool.head.cachedSteps}/${p.cold.tool.head.steps}, base ${p.cold.tool.base.cachedSteps}/${p.cold.tool.base.steps} steps cached) | ${seconds(p.cold.tool.ms)} | ${seconds(p.cold.tool.head.buildMs)} + ${seconds(p.cold.tool.base.buildMs)} | ${seconds(p.cold.tool.ms - p.cold.tool.buildMs)} | ${mb(p.cold.tool.peakTreeRss ?? 0)} |`);
+      L.push('', "Empty build cache (BENCH_PR_COLD=1): an `ARG BENCH_NONCE` after FROM, with a value of this run's, puts a new value in every RUN step's cache key (legacy builder), so nothing of the kept image is reused; the docker side builds with its own value. The tool's base build then reuses the head's layers, as on a fresh runner.");
     }
     L.push('');
   }

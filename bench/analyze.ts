@@ -1,0 +1,126 @@
+/**
+ * Bench helper (not part of the tool): runs the tool's own image analysis, or only `docker save`, on one image
+ * and prints one line of JSON with the figures. bench/run.mjs bundles it from the sources in the tree with
+ * esbuild and runs it in a child process, so its memory is the tool's own and nothing else's.
+ *
+ *   node analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed]
+ *   node analyze.mjs save IMAGE
+ *
+ * `analyze` calls analyzeImage exactly as the tool does after a build (src/measure/layers.ts): the image's
+ * ID and diff IDs from the engine, `docker save` through the engine class, the layer cache in CACHE_DIR.
+ * `save` only reads the whole `docker save` stream and throws it away: the floor under any analysis.
+ */
+import { Transform, type Readable } from 'node:stream';
+import { DockerEngine } from '../src/docker/engine.js';
+import { analyzeImage } from '../src/measure/image/analyze.js';
+import { LayerCache } from '../src/measure/image/layer-cache.js';
+
+interface Opened {
+  /** From the request to the engine answering (response headers). */
+  openMs: number;
+  /** From the request to the first byte of the tar. */
+  firstByteMs?: number;
+  /** From the request to the last byte. */
+  endMs?: number;
+  bytes: number;
+}
+
+const processStart = performance.timeOrigin;
+const sinceStart = () => Date.now() - processStart;
+
+/** Open `docker save` and tap the stream for timings; the tap passes chunks through untouched. */
+async function openTapped(engine: DockerEngine, image: string, record: Opened[]): Promise<Readable> {
+  const started = performance.now();
+  const source = await engine.saveImage(image);
+  const opened: Opened = { openMs: performance.now() - started, bytes: 0 };
+  record.push(opened);
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (opened.firstByteMs === undefined) opened.firstByteMs = performance.now() - started;
+      opened.bytes += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      opened.endMs = performance.now() - started;
+      callback();
+    },
+  });
+  source.on('error', (error) => tap.destroy(error));
+  tap.on('close', () => source.destroy());
+  return source.pipe(tap);
+}
+
+function usage(): never {
+  process.stderr.write('usage: analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed] | save IMAGE\n');
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const [mode, image, cacheDir, ...flags] = process.argv.slice(2);
+  if (!image) usage();
+  const engine = new DockerEngine();
+  const startedAt = sinceStart();
+  const t0 = performance.now();
+  const opens: Opened[] = [];
+  let result: Record<string, unknown>;
+
+  if (mode === 'save') {
+    const stream = await openTapped(engine, image, opens);
+    for await (const _ of stream); // read and drop
+    result = { mode, wallMs: performance.now() - t0 };
+  } else if (mode === 'analyze' && cacheDir) {
+    const facts = await engine.inspect(image);
+    const inspectMs = performance.now() - t0;
+    const compressed = !flags.includes('--no-compressed');
+    const cache = new LayerCache(cacheDir === 'none' ? undefined : cacheDir);
+    const a0 = performance.now();
+    const analysis = await analyzeImage({
+      imageId: facts.id,
+      diffIds: facts.layers,
+      open: () => openTapped(engine, facts.id, opens),
+      cache,
+      compressed,
+    });
+    const analyzeMs = performance.now() - a0;
+    // distinct layers: an image may hold the same layer twice (two empty WORKDIRs), measured once
+    const distinct = new Map(analysis.layers.map((l) => [l.diffId, l]));
+    result = {
+      mode,
+      imageId: facts.id,
+      engineSizeBytes: facts.sizeBytes,
+      compressed,
+      inspectMs,
+      analyzeMs,
+      wallMs: performance.now() - t0,
+      layers: analysis.layers.map((l) => ({
+        diffId: l.diffId,
+        tarBytes: l.tarBytes,
+        unpackedBytes: l.unpackedBytes,
+        compressedBytes: l.compressedBytes,
+        createdBy: l.createdBy.slice(0, 120),
+      })),
+      distinctTarBytes: [...distinct.values()].reduce((s, l) => s + l.tarBytes, 0),
+      unpackedBytes: analysis.unpackedBytes,
+      compressedBytes: analysis.compressedBytes,
+      efficiency: { score: analysis.efficiency.score, wastedBytes: analysis.efficiency.wastedBytes },
+      work: analysis.work,
+    };
+  } else {
+    usage();
+  }
+  const usage_ = process.resourceUsage();
+  process.stdout.write(
+    JSON.stringify({
+      ...result,
+      opens,
+      // from process start (node, module loading) to the work starting: what a fresh run pays first
+      startupMs: startedAt,
+      processMs: sinceStart(),
+      maxRssBytes: usage_.maxRSS * 1024,
+      cpuUserMs: usage_.userCPUTime / 1000,
+      cpuSystemMs: usage_.systemCPUTime / 1000,
+    }) + '\n',
+  );
+}
+
+await main();

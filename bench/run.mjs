@@ -1,0 +1,796 @@
+#!/usr/bin/env node
+// The bench: measures the tool on this machine, side by side with plain `docker build` and `gzip -6`, in one
+// run, prints a table of figures with their goals (issue 3), and writes bench/RESULTS.md with the machine
+// described. It is a script that prints figures, not a test: nothing here passes or fails a build.
+//
+// Run it with `bash bench/run.sh` (or `npm run bench`) from anywhere; see bench/README.md for what it
+// measures, how, and the environment variables. It uses the Docker engine that DOCKER_HOST names (default:
+// the local socket) for both sides, and needs the network in RUN steps for the first build of the large
+// image and for cold builds of examples/python-service.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BENCH = path.join(ROOT, 'bench');
+const BUILD_DIR = path.join(BENCH, '.build');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const ANALYZE = path.join(BUILD_DIR, 'analyze.mjs');
+
+// ---------------------------------------------------------------------------------------------------------
+// settings
+
+const env = process.env;
+const QUICK = env.BENCH_QUICK === '1';
+const ALL_SECTIONS = ['throughput', 'overhead', 'pr'];
+const SECTIONS = (env.BENCH_SECTIONS ?? ALL_SECTIONS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) die(`BENCH_SECTIONS: unknown section "${s}" (known: ${ALL_SECTIONS.join(', ')})`);
+const CONFIG = {
+  quick: QUICK,
+  sections: SECTIONS,
+  image: env.BENCH_IMAGE ?? (QUICK ? 'bench/quick:1' : 'bench/large:1'),
+  imageDir: env.BENCH_IMAGE_DIR ?? path.join(BENCH, QUICK ? 'quick' : 'large'),
+  rebuild: env.BENCH_REBUILD === '1',
+  overheadModes: (env.BENCH_OVERHEAD ?? (QUICK ? 'warm' : 'cold,warm')).split(',').map((s) => s.trim()).filter(Boolean),
+  coldReps: positiveInt('BENCH_REPS', QUICK ? 2 : 3),
+  warmReps: positiveInt('BENCH_WARM_REPS', QUICK ? 2 : 5),
+  example: path.join(ROOT, 'examples', 'python-service'),
+  out: env.BENCH_OUT ? path.resolve(env.BENCH_OUT) : path.join(BENCH, QUICK ? 'RESULTS.quick.md' : 'RESULTS.md'),
+  keepTemp: env.BENCH_KEEP_TMP === '1',
+  prCold: env.BENCH_PR_COLD === '1',
+};
+for (const m of CONFIG.overheadModes) if (!['cold', 'warm'].includes(m)) die(`BENCH_OVERHEAD: unknown mode "${m}" (known: cold, warm)`);
+
+function positiveInt(name, fallback) {
+  if (env[name] === undefined || env[name] === '') return fallback;
+  const n = Number(env[name]);
+  if (!Number.isInteger(n) || n < 1) die(`${name}: "${env[name]}" is not a whole number of at least 1`);
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// small tools
+
+const benchStarted = performance.now();
+const temps = [];
+
+function die(message) {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function say(message) {
+  const s = ((performance.now() - benchStarted) / 1000).toFixed(0).padStart(5);
+  process.stderr.write(`[${s} s] ${message}\n`);
+}
+
+function tempDir(label) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `isr-bench-${label}-`));
+  temps.push(dir);
+  return dir;
+}
+
+function cleanupTemps() {
+  if (CONFIG.keepTemp) {
+    if (temps.length) say(`kept temporary directories: ${temps.join(' ')}`);
+    return;
+  }
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Run a command to the end; resolves with its output, exit code and wall time. Throws on failure unless `ok` says otherwise. */
+function run(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (c) => out.push(c));
+    child.stderr.on('data', (c) => {
+      err.push(c);
+      if (options.echo) process.stderr.write(c);
+    });
+    const sampler = options.sampleRss ? rssSampler(child.pid) : undefined;
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const ms = performance.now() - started;
+      const peakTreeRss = sampler?.stop();
+      const result = { code, signal, ms, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), peakTreeRss };
+      if (code !== 0 && !options.allowFail) {
+        reject(new Error(`${command} ${args.join(' ')} exited with ${code ?? signal}:\n${result.stderr.slice(-3000)}`));
+      } else resolve(result);
+    });
+  });
+}
+
+function runSync(command, args) {
+  const r = spawnSync(command, args, { encoding: 'utf8', env });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * Peak resident memory of a process and every process under it, sampled from /proc every 50 ms. The child's
+ * own maxRSS (from the kernel, exact) misses helper processes; this catches them, at the cost of short peaks.
+ */
+function rssSampler(pid) {
+  let peak = 0;
+  const rssOf = (p) => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  };
+  const childrenOf = (p) => {
+    const kids = [];
+    try {
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        const text = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+        if (text) kids.push(...text.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone
+    }
+    return kids;
+  };
+  const sample = () => {
+    let total = 0;
+    const queue = [pid];
+    while (queue.length) {
+      const p = queue.pop();
+      total += rssOf(p);
+      queue.push(...childrenOf(p));
+    }
+    peak = Math.max(peak, total);
+  };
+  const timer = setInterval(sample, 50);
+  sample();
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+const median = (values) => {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const seconds = (ms) => (ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`);
+const mb = (bytes) => `${(bytes / 1e6).toFixed(bytes >= 1e9 ? 0 : 1)} MB`;
+const mbps = (bytes, ms) => `${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s`;
+const ratio = (x, digits = 2) => `${x.toFixed(digits)}×`;
+const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+const docker = (args, options) => run('docker', args, options);
+const legacyEnv = { DOCKER_BUILDKIT: '0' };
+
+async function imageExists(ref) {
+  return (await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { allowFail: true })).code === 0;
+}
+
+async function imageIds(all = true) {
+  const r = await docker(['images', ...(all ? ['-a'] : []), '-q', '--no-trunc']);
+  return new Set(r.stdout.split('\n').filter(Boolean));
+}
+
+/** Remove what `docker build` left that the bench made: the tags given, and dangling images that were not there before. */
+async function removeBenchImages(tags, before) {
+  for (const tag of tags) await docker(['rmi', tag], { allowFail: true });
+  if (!before) return;
+  const dangling = (await docker(['images', '-q', '--no-trunc', '-f', 'dangling=true'])).stdout.split('\n').filter(Boolean);
+  const ours = dangling.filter((id) => !before.has(id));
+  if (ours.length) await docker(['rmi', ...ours], { allowFail: true });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// preparation
+
+async function prepare() {
+  if (!existsSync(path.join(ROOT, 'node_modules'))) die('node_modules is missing: run `npm ci` first (bench/run.sh does).');
+  if (!existsSync(CLI)) die('dist/cli.js is missing: run `npm run build` first (bench/run.sh does).');
+  const engine = await docker(['version', '--format', '{{.Server.Version}}'], { allowFail: true });
+  if (engine.code !== 0) die(`the Docker engine does not answer (${(engine.stderr.trim().split('\n').pop() || '').slice(0, 200)}); start it (bash scripts/setup-docker.sh) or set DOCKER_HOST.`);
+  if (!(await imageExists('debian:bookworm-slim'))) die('debian:bookworm-slim is missing: run `bash scripts/setup-docker.sh --base-images` first.');
+  // the analysis entry, bundled from the sources in the tree as scripts/bundle.mjs bundles the tool
+  const { build } = await import('esbuild');
+  mkdirSync(BUILD_DIR, { recursive: true });
+  await build({
+    entryPoints: [path.join(BENCH, 'analyze.ts')],
+    outfile: ANALYZE,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    banner: {
+      js: [
+        "import { createRequire as __isrCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __isrFileURLToPath } from 'node:url';",
+        "import { dirname as __isrDirname } from 'node:path';",
+        'const require = __isrCreateRequire(import.meta.url);',
+        'const __filename = __isrFileURLToPath(import.meta.url);',
+        'const __dirname = __isrDirname(__filename);',
+      ].join('\n'),
+    },
+    external: ['cpu-features', '*.node'],
+    logLevel: 'warning',
+  });
+}
+
+async function describeMachine() {
+  const cpus = os.cpus();
+  const info = JSON.parse((await docker(['info', '--format', '{{json .}}'])).stdout);
+  const apiVersion = (await docker(['version', '--format', '{{.Server.APIVersion}}'])).stdout.trim();
+  const root = info.DockerRootDir;
+  let disk = 'unknown (engine not local)';
+  if (root && existsSync(root)) {
+    const df = runSync('df', ['-PT', '-B1', root])?.split('\n')[1]?.split(/\s+/);
+    const source = runSync('findmnt', ['-no', 'SOURCE', '-T', root]);
+    const parent = source ? runSync('lsblk', ['-no', 'PKNAME', source]) : undefined;
+    const dev = parent || (source ? path.basename(source) : undefined);
+    const rota = dev ? runSync('lsblk', ['-dno', 'ROTA,MODEL', `/dev/${dev}`]) : undefined;
+    disk = df
+      ? `${df[1]} on ${df[0]}, ${(Number(df[2]) / 1e9).toFixed(0)} GB, ${(Number(df[4]) / 1e9).toFixed(0)} GB free` +
+        (rota ? `, ${rota.trim().startsWith('0') ? 'non-rotational' : 'rotational'}${rota.trim().slice(1).trim() ? ` (${rota.trim().slice(1).trim()})` : ''}` : '')
+      : 'unknown';
+  }
+  const gitHead = runSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = runSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'dist']);
+  const distStale = await distDiffers();
+  const sizerSource = path.join(ROOT, 'src', 'measure', 'image', 'compressed-size.ts');
+  const sizerDoc = existsSync(sizerSource) ? (/\/\*\*\s*\n?\s*\*?\s*([^\n]*)/.exec(readFileSync(sizerSource, 'utf8'))?.[1] ?? '').replace(/\*\/\s*$/, '').trim() : 'not found';
+  return {
+    date: new Date().toISOString(),
+    cores: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    ramBytes: os.totalmem(),
+    kernel: `${os.type()} ${os.release()} ${os.arch()}`,
+    disk,
+    dockerServer: info.ServerVersion,
+    dockerApi: apiVersion,
+    dockerClient: runSync('docker', ['version', '--format', '{{.Client.Version}}']) ?? '?',
+    storage: info.Driver,
+    node: process.version,
+    gzip: runSync('gzip', ['--version'])?.split('\n')[0] ?? 'not found',
+    taskset: Boolean(runSync('sh', ['-c', 'command -v taskset'])),
+    commit: gitHead ? `${gitHead}${dirty ? ' (with uncommitted changes in src/ or dist/)' : ''}` : 'unknown',
+    distStale,
+    sizer: sizerDoc,
+    loadStart: loadavg(),
+  };
+}
+
+/**
+ * Whether dist/ looks older than src/: src/ changed (in a commit or in the work tree) since the last commit that
+ * touched dist/, and dist/ has no local changes (a local rebuild is taken to be current).
+ */
+async function distDiffers() {
+  const gitOut = (...args) => runSync('git', ['-C', ROOT, ...args]);
+  if (gitOut('status', '--porcelain', '--', 'dist')) return false;
+  if (gitOut('status', '--porcelain', '--', 'src')) return true;
+  const lastDist = gitOut('log', '-1', '--format=%H', '--', 'dist');
+  if (!lastDist) return false;
+  return spawnSync('git', ['-C', ROOT, 'diff', '--quiet', lastDist, 'HEAD', '--', 'src']).status === 1;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// the large image
+
+async function ensureImage() {
+  const { image, imageDir } = CONFIG;
+  let built;
+  if (CONFIG.rebuild || !(await imageExists(image))) {
+    say(`building ${image} from ${path.relative(ROOT, imageDir)}/Dockerfile (legacy builder; minutes, needs Debian's mirror)…`);
+    const r = await docker(['build', '-t', image, imageDir], { env: legacyEnv });
+    built = { ms: r.ms };
+    say(`built ${image} in ${seconds(r.ms)}`);
+  } else {
+    say(`reusing ${image} (BENCH_REBUILD=1 rebuilds it)`);
+  }
+  const inspect = JSON.parse((await docker(['image', 'inspect', image])).stdout)[0];
+  return { tag: image, id: inspect.Id, engineSizeBytes: inspect.Size, layers: inspect.RootFS.Layers.length, created: inspect.Created, built };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// throughput, second run, memory
+
+async function analyzeChild(args) {
+  const r = await run(process.execPath, [ANALYZE, ...args], { sampleRss: true });
+  const result = JSON.parse(r.stdout.trim().split('\n').pop());
+  return { ...result, childWallMs: r.ms, peakTreeRss: r.peakTreeRss };
+}
+
+async function saveOnly(image) {
+  say(`docker save ${image}, read through the engine API and dropped…`);
+  return analyzeChild(['save', image]);
+}
+
+/** gzip -6 over the layer tars of `docker save`, one layer at a time, pinned to one core. */
+async function gzipBaseline(image) {
+  const dir = tempDir('save');
+  say(`docker save ${image} | tar -x into ${dir}…`);
+  const save = await run('bash', ['-c', 'set -o pipefail; docker save "$1" | tar -x -C "$2"', 'bench', image, dir]);
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'))[0];
+  const seen = new Set();
+  const layers = [];
+  for (const relative of manifest.Layers) {
+    const file = realpathSync(path.join(dir, relative)); // the same layer twice is a symlink to the first
+    if (seen.has(file)) continue;
+    seen.add(file);
+    layers.push(file);
+  }
+  const pinned = runSync('sh', ['-c', 'command -v taskset']) ? 'taskset -c 0 ' : '';
+  say(`${pinned}gzip -6 over ${layers.length} layer tars…`);
+  const results = [];
+  for (const file of layers) results.push(await gzipOne(file, pinned));
+  rmSync(dir, { recursive: true, force: true });
+  const bytes = results.reduce((s, l) => s + l.bytes, 0);
+  const ms = results.reduce((s, l) => s + l.ms, 0);
+  const gzBytes = results.reduce((s, l) => s + l.gzBytes, 0);
+  const cpuMs = results.reduce((s, l) => s + (l.cpuMs ?? NaN), 0);
+  return { saveToDiskMs: save.ms, layers: results, bytes, ms, cpuMs, gzBytes, pinned: Boolean(pinned) };
+}
+
+/** gzip -6 of one file, its output counted here; with GNU time, its CPU time too. */
+function gzipOne(file, pinned) {
+  return new Promise((resolve, reject) => {
+    const timeFile = path.join(path.dirname(file), `.time-${path.basename(path.dirname(file))}`);
+    const gzip = [...(pinned ? ['taskset', '-c', '0'] : []), 'gzip', '-6', '-c', file];
+    const command = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', '%U %S', '-o', timeFile, ...gzip] : gzip;
+    const started = performance.now();
+    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let gzBytes = 0;
+    child.stdout.on('data', (chunk) => (gzBytes += chunk.length));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - started;
+      if (code !== 0) return reject(new Error(`gzip -6 ${file} exited with ${code}`));
+      let cpuMs;
+      if (existsSync(timeFile)) {
+        const [user, system] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
+        cpuMs = (user + system) * 1000;
+        rmSync(timeFile);
+      }
+      resolve({ bytes: statSync(file).size, gzBytes, ms, cpuMs });
+    });
+  });
+}
+
+async function throughput(machine, image) {
+  const out = { loadBefore: loadavg() };
+  out.save = await saveOnly(image.tag);
+  out.gzip = await gzipBaseline(image.tag);
+  const cacheDir = tempDir('cache');
+  say(`the tool's analysis of ${image.tag}, compressed sizes on, empty layer cache…`);
+  out.first = await analyzeChild(['analyze', image.tag, cacheDir]);
+  say(`the same again, same cache directory (a later run where the cache persisted)…`);
+  out.second = await analyzeChild(['analyze', image.tag, cacheDir]);
+  say(`the tool's analysis with compressed sizes off, no cache (the rest of the pass alone)…`);
+  out.noCompress = await analyzeChild(['analyze', image.tag, 'none', '--no-compressed']);
+  out.loadAfter = loadavg();
+
+  const bytes = out.first.distinctTarBytes;
+  const gzipRate = out.gzip.bytes / (out.gzip.ms / 1000);
+  const toolRate = bytes / (out.first.analyzeMs / 1000);
+  const open = out.first.opens[0];
+  const streamingMs = out.first.analyzeMs - (open?.firstByteMs ?? 0);
+  out.figures = {
+    bytes,
+    gzipRate,
+    toolRate,
+    speedup: toolRate / gzipRate,
+    speedupGoal: 0.9 * machine.cores,
+    streamingRate: bytes / (streamingMs / 1000),
+    secondRatio: out.first.childWallMs / out.second.childWallMs,
+    secondAnalyzeRatio: out.first.analyzeMs / Math.max(out.second.analyzeMs, 0.001),
+    peakRss: Math.max(out.first.maxRssBytes, out.first.peakTreeRss ?? 0),
+    compressedVsGzip: out.first.compressedBytes / out.gzip.gzBytes - 1,
+  };
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// overhead: the tool against docker build, examples/python-service
+
+const EXAMPLE_BUILDS = [
+  { name: 'single-stage', args: ['-f', path.join(CONFIG.example, 'Dockerfile.single')] },
+  { name: 'multi-stage', args: ['-f', path.join(CONFIG.example, 'Dockerfile'), '--target', 'runtime'] },
+];
+
+async function dockerBuildExample(mode, label) {
+  const before = await imageIds();
+  const tags = [];
+  let ms = 0;
+  const parts = {};
+  for (const b of EXAMPLE_BUILDS) {
+    const tag = `bench/overhead-${b.name}:${label}`;
+    tags.push(tag);
+    const r = await docker(['build', ...(mode === 'cold' ? ['--no-cache'] : []), ...b.args, '-t', tag, CONFIG.example], { env: legacyEnv });
+    parts[b.name] = r.ms;
+    ms += r.ms;
+  }
+  await removeBenchImages(tags, before);
+  return { ms, parts };
+}
+
+async function toolExample(mode) {
+  const dir = tempDir('report');
+  const json = path.join(dir, 'report.json');
+  const r = await run(process.execPath, [
+    CLI, '-C', CONFIG.example, '--builder', 'legacy', '--no-compressed-size', '--cache-dir', 'none',
+    ...(mode === 'cold' ? ['--no-cache'] : []), '--no-fail-on-budget', '--json', json,
+  ]);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  const parts = {};
+  for (const v of report.variants) {
+    if (v.head.status !== 'built') throw new Error(`the tool did not build ${v.name}: ${v.head.error ?? v.head.reason}`);
+    parts[v.name] = { buildMs: v.head.buildMs, cachedSteps: v.head.cachedSteps, steps: v.head.steps };
+  }
+  const buildMs = Object.values(parts).reduce((s, p) => s + p.buildMs, 0);
+  return { ms: r.ms, buildMs, parts };
+}
+
+async function overhead() {
+  const out = { loadBefore: loadavg(), modes: {} };
+  for (const mode of CONFIG.overheadModes) {
+    const reps = mode === 'cold' ? CONFIG.coldReps : CONFIG.warmReps;
+    const before = await imageIds();
+    const primeTags = [];
+    if (mode === 'warm') {
+      say('warm: priming the build cache with one untimed docker build of each variant…');
+      for (const b of EXAMPLE_BUILDS) {
+        const tag = `bench/overhead-${b.name}:prime`;
+        primeTags.push(tag);
+        await docker(['build', ...b.args, '-t', tag, CONFIG.example], { env: legacyEnv });
+      }
+    }
+    const rows = [];
+    for (let i = 0; i < reps; i += 1) {
+      const order = i % 2 === 0 ? ['docker', 'tool'] : ['tool', 'docker'];
+      const row = { order: order.join(' then ') };
+      for (const side of order) {
+        say(`overhead ${mode} ${i + 1}/${reps}: ${side === 'docker' ? 'docker build of both Dockerfiles' : 'the tool (--builder legacy --no-compressed-size)'}…`);
+        row[side] = side === 'docker' ? await dockerBuildExample(mode, `${mode}-${i}`) : await toolExample(mode);
+      }
+      say(`  docker ${seconds(row.docker.ms)}, tool ${seconds(row.tool.ms)} (${ratio(row.tool.ms / row.docker.ms, 3)})`);
+      rows.push(row);
+    }
+    if (primeTags.length) await removeBenchImages(primeTags, before);
+    const dockerMedian = median(rows.map((r) => r.docker.ms));
+    const toolMedian = median(rows.map((r) => r.tool.ms));
+    out.modes[mode] = { rows, dockerMedian, toolMedian, ratio: toolMedian / dockerMedian, toolBuildMedian: median(rows.map((r) => r.tool.buildMs)) };
+  }
+  out.loadAfter = loadavg();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// a pull-request run: base = the large image's Dockerfile, head = that plus one small layer
+
+function git(cwd, ...args) {
+  const r = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/**
+ * A git repository whose base commit holds the large image's Dockerfile and whose head adds one small layer.
+ * `nonceArg`: an `ARG BENCH_NONCE=<value>` line after FROM, whose value is in every RUN's cache key (legacy
+ * builder): a new value is an empty build cache for this Dockerfile without touching the kept image.
+ */
+function pullRequestRepo(nonce, nonceArg) {
+  const repo = tempDir('repo');
+  git(repo, 'init', '-q', '-b', 'main');
+  let dockerfile = readFileSync(path.join(CONFIG.imageDir, 'Dockerfile'), 'utf8');
+  if (nonceArg) dockerfile = dockerfile.replace(/^(FROM .*)$/m, `$1\nARG BENCH_NONCE=${nonceArg}`);
+  writeFileSync(path.join(repo, 'Dockerfile'), dockerfile);
+  writeFileSync(path.join(repo, '.dockerignore'), '.git\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'base: the large image');
+  writeFileSync(path.join(repo, 'pr-note.txt'), `added by the pull request (bench run ${nonce})\n`);
+  writeFileSync(path.join(repo, 'Dockerfile'), `${dockerfile}\nCOPY pr-note.txt /usr/local/share/pr-note.txt\n`);
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'head: one small layer more');
+  return { dir: repo, base: git(repo, 'rev-parse', '--short', 'HEAD~1'), head: git(repo, 'rev-parse', '--short', 'HEAD') };
+}
+
+async function dockerBuildHead(repo, label, buildArgs = []) {
+  const before = await imageIds();
+  const tag = `bench/pr-head:${label}`;
+  const d = await docker(['build', ...buildArgs, '-t', tag, repo.dir], { env: legacyEnv });
+  await removeBenchImages([tag], before);
+  return { ms: d.ms, cachedSteps: (d.stdout.match(/---> Using cache/g) ?? []).length, steps: (d.stdout.match(/^Step \d+\//gm) ?? []).length };
+}
+
+async function toolPullRequest(repo, cacheDir) {
+  const json = path.join(tempDir('report'), 'report.json');
+  const r = await run(process.execPath, [CLI, '-C', repo.dir, '--base', 'HEAD~1', '--builder', 'legacy', '--cache-dir', cacheDir, '--no-fail-on-budget', '--json', json], { sampleRss: true });
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  const v = report.variants[0];
+  for (const side of ['head', 'base']) if (v[side]?.status !== 'built') throw new Error(`the tool did not build the ${side}: ${JSON.stringify(v[side]).slice(0, 300)}`);
+  return {
+    ms: r.ms,
+    buildMs: v.head.buildMs + v.base.buildMs,
+    head: { buildMs: v.head.buildMs, cachedSteps: v.head.cachedSteps, steps: v.head.steps, compressedBytes: v.head.compressedBytes, sizeBytes: v.head.sizeBytes },
+    base: { buildMs: v.base.buildMs, cachedSteps: v.base.cachedSteps, steps: v.base.steps },
+    layerChanges: v.layerChanges?.length,
+    peakTreeRss: r.peakTreeRss,
+  };
+}
+
+async function pullRequest(image) {
+  const out = { loadBefore: loadavg() };
+  const nonce = `${Date.now().toString(36)}-${process.pid}`;
+  const repo = pullRequestRepo(nonce);
+  out.repo = repo;
+  say('pull request: docker build of the head alone (every step but the added one cached)…');
+  out.docker = await dockerBuildHead(repo, nonce);
+  say('pull request: the tool with --base HEAD~1, empty layer cache (a first run)…');
+  out.fresh = await toolPullRequest(repo, tempDir('cache'));
+  const persisted = tempDir('cache');
+  say("pull request: filling a layer cache with the base image's layers (untimed: what the base branch's run left)…");
+  await analyzeChild(['analyze', image.tag, persisted]);
+  say("pull request: the tool with --base HEAD~1, layer cache holding the base branch's layers…");
+  out.persisted = await toolPullRequest(repo, persisted);
+  if (CONFIG.prCold) {
+    // an empty build cache on each side: the tool's head build is cold and its base build reuses it, as on a
+    // fresh runner; the docker side gets its own ARG value, so neither side's cache serves the other
+    const coldRepo = pullRequestRepo(nonce, `tool-${nonce}`);
+    say('pull request, empty build cache: docker build of the head alone (cold: minutes, Debian\'s mirror)…');
+    const docker = await dockerBuildHead(coldRepo, `cold-${nonce}`, ['--build-arg', `BENCH_NONCE=docker-${nonce}`]);
+    say('pull request, empty build cache: the tool with --base HEAD~1, empty layer cache…');
+    const tool = await toolPullRequest(coldRepo, tempDir('cache'));
+    out.cold = { docker, tool };
+  }
+  out.loadAfter = loadavg();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// report
+
+function verdict(pass) {
+  return pass === undefined ? '—' : pass ? 'pass' : 'MISS';
+}
+
+function figures(machine, image, t, o, p) {
+  const rows = [];
+  if (o) {
+    for (const [mode, m] of Object.entries(o.modes)) {
+      rows.push({
+        figure: `Overhead, ${mode} (${mode === 'cold' ? '--no-cache both sides' : 'every step cached both sides'}): tool / docker build`,
+        value: `${ratio(m.ratio, 3)} (${seconds(m.toolMedian)} / ${seconds(m.dockerMedian)})`,
+        goal: '≤ 1.05×',
+        pass: m.ratio <= 1.05,
+      });
+    }
+  }
+  if (t) {
+    const f = t.figures;
+    rows.push({
+      figure: `Compressed-size throughput, ${mb(f.bytes)} of layer tars: tool / gzip -6 on one core`,
+      value: `${ratio(f.speedup)} (${mbps(f.bytes, t.first.analyzeMs)} / ${mbps(t.gzip.bytes, t.gzip.ms)})`,
+      goal: `≥ ${ratio(f.speedupGoal, 1)} (0.9 × ${machine.cores} cores)`,
+      pass: f.speedup >= f.speedupGoal,
+    });
+    rows.push({
+      figure: 'Second run over the same image (layer cache kept): first / second',
+      value: `${ratio(f.secondRatio, 0)} (${seconds(t.first.childWallMs)} / ${seconds(t.second.childWallMs)})`,
+      goal: '≥ 20×',
+      pass: f.secondRatio >= 20,
+    });
+    rows.push({
+      figure: `Peak memory (RSS) measuring the ${mb(image.engineSizeBytes)} image`,
+      value: mb(f.peakRss),
+      goal: '< 200 MB',
+      pass: f.peakRss < 200e6,
+    });
+  }
+  if (p) {
+    rows.push({
+      figure: 'Pull-request run (baseline rebuild, base one layer less), empty layer cache: tool / docker build of the head',
+      value: `${ratio(p.fresh.ms / p.docker.ms, 1)} (${seconds(p.fresh.ms)} / ${seconds(p.docker.ms)})`,
+      goal: '— (figure)',
+    });
+    rows.push({
+      figure: "Pull-request run, layer cache holding the base branch's layers: tool / docker build of the head",
+      value: `${ratio(p.persisted.ms / p.docker.ms, 1)} (${seconds(p.persisted.ms)} / ${seconds(p.docker.ms)})`,
+      goal: '— (figure)',
+    });
+    if (p.cold) {
+      rows.push({
+        figure: 'Pull-request run, empty build cache and layer cache (a fresh runner): tool / docker build of the head',
+        value: `${ratio(p.cold.tool.ms / p.cold.docker.ms, 2)} (${seconds(p.cold.tool.ms)} / ${seconds(p.cold.docker.ms)})`,
+        goal: '— (figure)',
+      });
+    }
+  }
+  return rows;
+}
+
+function textTable(rows) {
+  const head = ['Figure', 'Measured', 'Goal', ''];
+  const body = rows.map((r) => [r.figure, r.value, r.goal, verdict(r.pass)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+const md = (s) => String(s).replace(/\|/g, '\\|');
+
+function markdown(machine, image, t, o, p, rows, totalMs, notes) {
+  const L = [];
+  L.push('# Bench results', '');
+  L.push(
+    `Written by \`bash bench/run.sh\`${CONFIG.quick ? ' with BENCH_QUICK=1' : ''} on ${machine.date.slice(0, 16).replace('T', ' ')} UTC; the whole run took ${seconds(totalMs)}. ` +
+      'Re-run it to refresh this file (the notes section at the end is kept). What each figure means and how it is measured: bench/README.md.',
+    '',
+  );
+  L.push('## Machine', '');
+  L.push('| | |', '| :-- | :-- |');
+  L.push(`| CPU | ${machine.cores} cores, ${md(machine.cpuModel)} |`);
+  L.push(`| RAM | ${(machine.ramBytes / 2 ** 30).toFixed(1)} GiB |`);
+  L.push(`| Disk (Docker's root) | ${md(machine.disk)} |`);
+  L.push(`| Kernel | ${md(machine.kernel)} |`);
+  L.push(`| Docker | server ${machine.dockerServer} (API ${machine.dockerApi}), storage driver ${machine.storage}, CLI ${machine.dockerClient}; builds with the legacy builder (see below) |`);
+  L.push(`| Node.js | ${machine.node} |`);
+  L.push(`| gzip | ${md(machine.gzip)}${machine.taskset ? ', pinned to one core with taskset -c 0' : ', not pinned (no taskset)'} |`);
+  L.push(`| Tool | commit ${md(machine.commit)}; compressed sizer: "${md(machine.sizer)}"${machine.distStale ? '; **dist/ looked older than src/**: the CLI figures are of dist/ as it was (run `npm run build` and re-run)' : ''} |`);
+  L.push(`| Load average (1, 5, 15 min) | at start ${machine.loadStart}; at end ${machine.loadEnd} |`);
+  L.push('');
+  L.push('## Figures', '');
+  L.push('| Figure | Measured | Goal | |', '| :-- | --: | :-- | :-: |');
+  for (const r of rows) L.push(`| ${md(r.figure)} | ${md(r.value)} | ${md(r.goal)} | ${verdict(r.pass)} |`);
+  L.push('');
+
+  if (image) {
+    L.push('## The large image', '');
+    L.push(
+      `\`${image.tag}\` from \`${path.relative(ROOT, CONFIG.imageDir)}/Dockerfile\` (Debian packages: compilers, Python with NumPy and SciPy, Boost, OpenBLAS, a JDK, TeX Live): ` +
+        `${image.layers} layers, ${mb(image.engineSizeBytes)} as the engine counts it (overlay2: unpacked)` +
+        (t ? `, ${mb(t.first.unpackedBytes)} of files and ${mb(t.figures.bytes)} of layer tars as the tool reads them, ${mb(t.first.compressedBytes)} compressed` : '') +
+        '. ' +
+        (image.built ? `Built in this run in ${seconds(image.built.ms)} (cold, legacy builder, packages from Debian's mirror).` : `Reused (built ${image.created.slice(0, 16).replace('T', ' ')}); BENCH_REBUILD=1 rebuilds it.`),
+      '',
+    );
+  }
+
+  if (t) {
+    const f = t.figures;
+    const open = t.first.opens[0] ?? {};
+    const saveOpen = t.save.opens[0] ?? {};
+    L.push('## Throughput, second run and memory', '');
+    L.push(`Load average before ${t.loadBefore}, after ${t.loadAfter}.`, '');
+    L.push('| Step | Wall time | Rate over the layer tars | Notes |', '| :-- | --: | --: | :-- |');
+    L.push(`| \`docker save\` read through the API and dropped | ${seconds(t.save.wallMs)} | ${mbps(f.bytes, t.save.wallMs)} | first byte after ${seconds(saveOpen.firstByteMs ?? 0)} (response headers after ${seconds(saveOpen.openMs ?? 0)}); ${mb(saveOpen.bytes ?? 0)} of tar |`);
+    L.push(`| \`docker save \\| tar -x\` to a temporary directory | ${seconds(t.gzip.saveToDiskMs)} | ${mbps(f.bytes, t.gzip.saveToDiskMs)} | for the gzip baseline only |`);
+    L.push(`| \`gzip -6\` over the ${t.gzip.layers.length} layer tars, one at a time, one core | ${seconds(t.gzip.ms)} | ${mbps(t.gzip.bytes, t.gzip.ms)} | ${mb(t.gzip.gzBytes)} out${Number.isFinite(t.gzip.cpuMs) ? `; CPU ${seconds(t.gzip.cpuMs)}` : ''} |`);
+    L.push(`| Tool analysis, compressed sizes on, empty cache | ${seconds(t.first.analyzeMs)} | ${mbps(f.bytes, t.first.analyzeMs)} | first byte after ${seconds(open.firstByteMs ?? 0)}; from then on ${(f.streamingRate / 1e6).toFixed(1)} MB/s; CPU ${seconds(t.first.cpuUserMs)} user + ${seconds(t.first.cpuSystemMs)} system; ${t.first.work.passes} save pass(es); ${mb(t.first.compressedBytes)} compressed (${(f.compressedVsGzip * 100).toFixed(2)}% against gzip -6) |`);
+    L.push(`| Tool analysis, compressed sizes off, no cache | ${seconds(t.noCompress.analyzeMs)} | ${mbps(f.bytes, t.noCompress.analyzeMs)} | hashing, tar listing and the save stream alone; CPU ${seconds(t.noCompress.cpuUserMs)} user + ${seconds(t.noCompress.cpuSystemMs)} system |`);
+    L.push(`| Tool analysis again, same cache directory | ${seconds(t.second.analyzeMs)} | — | ${t.second.work.passes} save pass(es); the whole process ${seconds(t.second.childWallMs)} against ${seconds(t.first.childWallMs)} the first time |`);
+    L.push('');
+    if (Number.isFinite(t.gzip.cpuMs)) {
+      const toolCpu = t.first.cpuUserMs + t.first.cpuSystemMs;
+      L.push(
+        `CPU time, which the other processes on the machine disturb less than wall time: gzip -6 used ${seconds(t.gzip.cpuMs)} (${mbps(t.gzip.bytes, t.gzip.cpuMs)} per CPU-second), ` +
+          `the tool's first analysis ${seconds(toolCpu)} in all (${mbps(f.bytes, toolCpu)} per CPU-second: compression, hashing, tar listing, reading the stream, starting Node). ` +
+          `With every core to itself, the tool could at best reach about ${(machine.cores * (t.gzip.cpuMs / toolCpu)).toFixed(2)}× gzip's one-core wall rate on ${machine.cores} cores.`,
+        '',
+      );
+    }
+    L.push(`Peak RSS of the first analysis: ${mb(t.first.maxRssBytes)} (the process's own maximum, from the kernel), ${mb(t.first.peakTreeRss ?? 0)} (process and children, sampled every 50 ms); the larger is the figure. Without compressed sizes: ${mb(t.noCompress.maxRssBytes)}.`, '');
+    L.push('<details><summary>Per layer</summary>', '');
+    L.push('| Layer | Instruction | Tar | gzip -6 | Tool compressed |', '| --: | :-- | --: | --: | --: |');
+    const distinct = [...new Map(t.first.layers.map((l) => [l.diffId, l])).values()];
+    distinct.forEach((l, i) => {
+      const g = t.gzip.layers[i];
+      L.push(`| ${i + 1} | ${md(l.createdBy.replace(/^\/bin\/sh -c (#\(nop\)\s*)?/, '').slice(0, 70))} | ${mb(l.tarBytes)} | ${g ? mb(g.gzBytes) : '—'} | ${l.compressedBytes !== undefined ? mb(l.compressedBytes) : '—'} |`);
+    });
+    L.push('', '</details>', '');
+  }
+
+  if (o) {
+    L.push('## Overhead: the tool against `docker build`', '');
+    L.push(
+      'examples/python-service, its two variants (single-stage `Dockerfile.single`; multi-stage `Dockerfile`, target `runtime`). ' +
+        'docker side: `DOCKER_BUILDKIT=0 docker build` of each, one after the other (this Docker CLI has no buildx, so `docker build` is the legacy builder). ' +
+        'Tool side: `node dist/cli.js -C examples/python-service --builder legacy --no-compressed-size --cache-dir none --no-fail-on-budget` ' +
+        '(the same builder, so like is compared with like), which builds, reads each image\'s layers in one pass over `docker save`, and removes its images. ' +
+        'Images either side built are removed between repetitions (untimed); the order alternates.',
+      '',
+    );
+    L.push(`Load average before ${o.loadBefore}, after ${o.loadAfter}.`, '');
+    L.push('| Cache state | Rep | Order | docker build | tool | tool / docker | tool: builds | tool: the rest |', '| :-- | --: | :-- | --: | --: | --: | --: | --: |');
+    for (const [mode, m] of Object.entries(o.modes)) {
+      m.rows.forEach((r, i) => {
+        L.push(`| ${mode} | ${i + 1} | ${r.order} | ${seconds(r.docker.ms)} | ${seconds(r.tool.ms)} | ${ratio(r.tool.ms / r.docker.ms, 3)} | ${seconds(r.tool.buildMs)} | ${seconds(r.tool.ms - r.tool.buildMs)} |`);
+      });
+      L.push(`| ${mode} | median | | ${seconds(m.dockerMedian)} | ${seconds(m.toolMedian)} | **${ratio(m.ratio, 3)}** | ${seconds(m.toolBuildMedian)} | ${seconds(m.toolMedian - m.toolBuildMedian)} |`);
+    }
+    L.push(
+      '',
+      'cold: `--no-cache` on both sides (every step runs, packages come from Debian\'s mirror). warm: a first untimed build fills the cache, then every step is a cache hit on both sides. ' +
+        "tool: builds = the build requests as the tool times them (context packing included); the rest = the tool's wall time less its builds: starting Node, reading the layers of each image (docker save), removing its images.",
+      '',
+    );
+  }
+
+  if (p) {
+    L.push('## Pull-request run', '');
+    L.push(
+      `A temporary git repository: the base commit (${p.repo.base}) holds the large image's Dockerfile, the head (${p.repo.head}) adds \`COPY pr-note.txt\`, one small layer. ` +
+        `docker side: \`DOCKER_BUILDKIT=0 docker build\` of the head alone. Tool side: \`node dist/cli.js -C <repo> --base HEAD~1 --builder legacy --cache-dir <dir> --no-fail-on-budget\` ` +
+        '(the full run: builds the head, measures it with compressed sizes, checks out the base in a worktree, builds and measures it, compares, removes its images). ' +
+        `Build cache: every step but the added one is cached on both sides (\`${CONFIG.image}\` is present), so the builds are short and what the tool adds shows plainly.`,
+      '',
+    );
+    L.push(`Load average before ${p.loadBefore}, after ${p.loadAfter}.`, '');
+    L.push('| Run | Wall time | Builds (head + base) | Everything else | Peak RSS (tree) |', '| :-- | --: | --: | --: | --: |');
+    L.push(`| docker build of the head (${p.docker.cachedSteps}/${p.docker.steps - 1} steps cached) | ${seconds(p.docker.ms)} | ${seconds(p.docker.ms)} | — | — |`);
+    for (const [label, r] of [['tool, empty layer cache', p.fresh], ["tool, cache holding the base branch's layers", p.persisted]]) {
+      L.push(`| ${label} | ${seconds(r.ms)} | ${seconds(r.head.buildMs)} + ${seconds(r.base.buildMs)} | ${seconds(r.ms - r.buildMs)} | ${mb(r.peakTreeRss ?? 0)} |`);
+    }
+    if (p.cold) {
+      L.push(`| empty build cache: docker build of the head (${p.cold.docker.cachedSteps}/${p.cold.docker.steps - 1} steps cached) | ${seconds(p.cold.docker.ms)} | ${seconds(p.cold.docker.ms)} | — | — |`);
+      L.push(`| empty build cache: tool, empty layer cache (head ${p.cold.tool.head.cachedSteps}/${p.cold.tool.head.steps}, base ${p.cold.tool.base.cachedSteps}/${p.cold.tool.base.steps} steps cached) | ${seconds(p.cold.tool.ms)} | ${seconds(p.cold.tool.head.buildMs)} + ${seconds(p.cold.tool.base.buildMs)} | ${seconds(p.cold.tool.ms - p.cold.tool.buildMs)} | ${mb(p.cold.tool.peakTreeRss ?? 0)} |`);
+      L.push('', "Empty build cache (BENCH_PR_COLD=1): an `ARG BENCH_NONCE` after FROM, with a value of this run's, puts a new value in every RUN step's cache key (legacy builder), so nothing of the kept image is reused; the docker side builds with its own value. The tool's base build then reuses the head's layers, as on a fresh runner.");
+    }
+    L.push('');
+  }
+
+  L.push('## Notes', '');
+  L.push(notes || '<!-- NOTES-START -->\n<!-- Written by hand; kept when the bench rewrites this file. -->\n<!-- NOTES-END -->');
+  L.push('');
+  return L.join('\n');
+}
+
+function keptNotes() {
+  if (!existsSync(CONFIG.out)) return undefined;
+  const m = /<!-- NOTES-START -->[\s\S]*?<!-- NOTES-END -->/.exec(readFileSync(CONFIG.out, 'utf8'));
+  return m?.[0];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function main() {
+  await prepare();
+  const machine = await describeMachine();
+  say(`machine: ${machine.cores} cores, ${machine.cpuModel}, Docker ${machine.dockerServer} (${machine.storage}), Node ${machine.node}, load ${machine.loadStart}`);
+  if (machine.distStale) say('warning: dist/ looks older than src/: the CLI figures measure dist/ as it is (npm run build, or BENCH_BUILD_DIST=1 with bench/run.sh)');
+  const needImage = SECTIONS.includes('throughput') || SECTIONS.includes('pr');
+  const image = needImage ? await ensureImage() : undefined;
+  let t, o, p;
+  try {
+    if (SECTIONS.includes('throughput')) t = await throughput(machine, image);
+    if (SECTIONS.includes('overhead')) o = await overhead();
+    if (SECTIONS.includes('pr')) p = await pullRequest(image);
+  } finally {
+    cleanupTemps();
+  }
+  machine.loadEnd = loadavg();
+  const totalMs = performance.now() - benchStarted;
+  const rows = figures(machine, image, t, o, p);
+  process.stdout.write(`\n${textTable(rows)}\n\nWhole bench: ${seconds(totalMs)}. Machine: ${machine.cores} cores, Docker ${machine.dockerServer}, ${machine.storage}.\n`);
+  writeFileSync(CONFIG.out, markdown(machine, image, t, o, p, rows, totalMs, keptNotes()));
+  process.stdout.write(`Written: ${path.relative(process.cwd(), CONFIG.out) || CONFIG.out}\n`);
+}
+
+process.on('SIGINT', () => {
+  cleanupTemps();
+  process.exit(130);
+});
+
+main().catch((error) => {
+  cleanupTemps();
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-FOR7FLLF.js";
+} from "./chunks/chunk-MXXQ7QLZ.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -90694,7 +90694,8 @@ var package_default = {
     example: "bash scripts/setup-docker.sh --base-images && node dist/cli.js --working-directory examples/python-service",
     pretest: "bash scripts/setup-docker.sh --base-images && bash scripts/setup-registry.sh",
     test: "vitest run",
-    "test:unit": "vitest run --project unit"
+    "test:unit": "vitest run --project unit",
+    bench: "bash bench/run.sh"
   },
   dependencies: {
     "@actions/core": "^3.0.1",

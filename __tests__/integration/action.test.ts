@@ -62,7 +62,7 @@ describe('on a pull request', () => {
     expect(ours[0].user.login).toBe('github-actions[bot]');
     expect(body).toMatch(/\| ✅ \*\*single-stage\*\* +\| Size +\| +[\d.]+ MB \| +[\d.]+ MB \| +\+2\d\d kB \(\+\d+\.\d%\) \|/);
     expect(body).toMatch(/\| +\| Layers +\| +4 \(3 added, 3 with content\) \| +5 \(4 added, \d with content\) \| +\+1 \|/);
-    expect(body).toMatch(/\| +\| Compressed +\| +[\d.]+ [kM]B \| +[\d.]+ [kM]B \| +\+[\d.]+ [kM]?B/);
+    expect(body).toMatch(/\| +\| Compressed +\| +[\d.]+ [kM]B \| +[\d.]+ [kM]B \| +[-+]?[\d.]+ [kM]?B \([-+]?\d+\.\d%\) \|/);
     expect(body).toMatch(/\*\*multi-stage\*\* is \*\*\d+\.\d% smaller\*\* than \*\*single-stage\*\*/);
     expect(body).toContain(`Base: rebuilt from \`main\` at \`${repo.baseSha.slice(0, 7)}\`.`);
     expect(github.comments(OWNER, REPO, PR).find((c) => c.id === human.id)!.body).toBe(human.body);

@@ -698,7 +698,14 @@ function markdown(machine, image, t, o, p, rows, totalMs, notes) {
         '',
       );
     }
-    L.push(`Peak RSS of the first analysis: ${mb(t.first.maxRssBytes)} (the process's own maximum, from the kernel), ${mb(t.first.peakTreeRss ?? 0)} (process and children, sampled every 50 ms); the larger is the figure. Without compressed sizes: ${mb(t.noCompress.maxRssBytes)}.`, '');
+    const files = t.first.layers.every((l) => typeof l.files === 'number') ? [...new Map(t.first.layers.map((l) => [l.diffId, l.files])).values()].reduce((a, b) => a + b, 0) : undefined;
+    L.push(
+      `Peak RSS of the first analysis: ${mb(t.first.maxRssBytes)} (the process's own maximum, from the kernel), ${mb(t.first.peakTreeRss ?? 0)} (process and children, sampled every 50 ms); the larger is the figure. ` +
+        (t.first.memoryPeaks ? `Node's own figures at their peaks (sampled every 100 ms): heap used ${mb(t.first.memoryPeaks.heapUsed)} of ${mb(t.first.memoryPeaks.heapTotal)}, buffers outside the heap ${mb(t.first.memoryPeaks.external)}. ` : '') +
+        `Without compressed sizes: ${mb(t.noCompress.maxRssBytes)}. The second run, which reads only the layer cache: ${mb(t.second.maxRssBytes)}` +
+        (files !== undefined ? `; the image's layers hold ${files.toLocaleString('en-US')} regular files, and every entry (path, size, kind) of every layer is kept in memory for the wasted-space figures.` : '.'),
+      '',
+    );
     L.push('<details><summary>Per layer</summary>', '');
     L.push('| Layer | Instruction | Tar | gzip -6 | Tool compressed |', '| --: | :-- | --: | --: | --: |');
     const distinct = [...new Map(t.first.layers.map((l) => [l.diffId, l])).values()];

@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-MXXQ7QLZ.js";
+} from "./chunks/chunk-CKBF7BIX.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

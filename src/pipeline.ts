@@ -102,6 +102,7 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
   const variants: VariantReport[] = settings.variants.map((spec) => {
     const headResult = head.results.get(spec.name)!;
     const baseResult = base.meta.source === 'none' ? undefined : (base.results?.get(spec.name) ?? { status: 'absent' as const, reason: 'not in the saved report' });
+    const grew = layerChanges(baseResult, headResult);
     return {
       name: spec.name,
       dockerfile: spec.dockerfile,
@@ -111,7 +112,7 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
       head: headResult,
       ...(baseResult ? { base: baseResult } : {}),
       ...(baseResult ? { change: changeBetween(baseResult, headResult) } : {}),
-      ...(baseResult && layerChanges(baseResult, headResult) ? { layerChanges: layerChanges(baseResult, headResult) } : {}),
+      ...(grew ? { layerChanges: grew } : {}),
     };
   });
   const comparisons = stageComparisons(variants, settings.budgets);

@@ -92996,6 +92996,7 @@ function assemble(input, engine, head, base) {
   const variants = settings.variants.map((spec) => {
     const headResult = head.results.get(spec.name);
     const baseResult = base.meta.source === "none" ? void 0 : base.results?.get(spec.name) ?? { status: "absent", reason: "not in the saved report" };
+    const grew = layerChanges(baseResult, headResult);
     return {
       name: spec.name,
       dockerfile: spec.dockerfile,
@@ -93005,7 +93006,7 @@ function assemble(input, engine, head, base) {
       head: headResult,
       ...baseResult ? { base: baseResult } : {},
       ...baseResult ? { change: changeBetween(baseResult, headResult) } : {},
-      ...baseResult && layerChanges(baseResult, headResult) ? { layerChanges: layerChanges(baseResult, headResult) } : {}
+      ...grew ? { layerChanges: grew } : {}
     };
   });
   const comparisons = stageComparisons(variants, settings.budgets);

@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-CKBF7BIX.js";
+} from "./chunks/chunk-KFGPWTKP.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -65,22 +65,24 @@ describe.each(['legacy', 'buildkit'] as const)('image analysis with the %s build
     commitAll(dir, 'image');
     const cacheDir = tempDir('analysis-cache');
     const runId = `analysis-${builder}`;
-    const report = await createReport({
-      settings: resolveSettings({
-        variants: { app: 'Dockerfile' },
-        builder,
-        'build-args': { TOKEN: SECRET },
-        'keep-images': true,
-        'cache-dir': cacheDir,
-        'compressed-size': true,
-      }),
-      workingDirectory: dir,
-      engine: new DockerEngine(),
-      baseline: { source: 'none' },
-      head: {},
-      runId,
-      log: memoryLogger(),
-    });
+    const run = (engine: DockerEngine, id: string) =>
+      createReport({
+        settings: resolveSettings({
+          variants: { app: 'Dockerfile' },
+          builder,
+          'build-args': { TOKEN: SECRET },
+          'keep-images': true,
+          'cache-dir': cacheDir,
+          'compressed-size': true,
+        }),
+        workingDirectory: dir,
+        engine,
+        baseline: { source: 'none' },
+        head: {},
+        runId: id,
+        log: memoryLogger(),
+      });
+    const report = await run(new DockerEngine(), runId);
     const head = report.variants[0].head as BuiltResult;
     expect(head.status).toBe('built');
     expect(head.analysisError).toBeUndefined();
@@ -126,7 +128,7 @@ describe.each(['legacy', 'buildkit'] as const)('image analysis with the %s build
     expect(execFileSync('docker', ['history', '--no-trunc', tag], { encoding: 'utf8' })).toContain(SECRET);
     for (const part of [SECRET, 'tok3n']) expect(JSON.stringify(report)).not.toContain(part);
     const cached = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
-    expect(cached.length).toBe(engine.RootFS.Layers.length + 1); // every layer and the config
+    expect(cached.length).toBe(engine.RootFS.Layers.length + 2); // every layer, the config by image ID and by history
     for (const file of cached) expect(gunzipSync(readFileSync(path.join(file.parentPath, file.name))).toString()).not.toContain('tok3n');
 
     // a second measurement, in a later run with the same cache directory, reads nothing and says the same
@@ -147,5 +149,17 @@ describe.each(['legacy', 'buildkit'] as const)('image analysis with the %s build
       layerDetails: head.layerDetails,
       efficiency: head.efficiency,
     });
+
+    // the same build in a later run: every step is cached, but the run's label gives the image a new ID; its
+    // config is found by its history, so the image is not saved at all, and the figures are the same
+    const rebuilding = new CountingEngine();
+    const later = await run(rebuilding, `${runId}-later`);
+    const rebuilt = later.variants[0].head as BuiltResult;
+    expect(rebuilt.status).toBe('built');
+    expect(rebuilt.cachedSteps).toBeGreaterThan(0);
+    expect(rebuilt.imageId).not.toBe(head.imageId);
+    expect(rebuilding.saves).toBe(0);
+    const figures = (r: BuiltResult) => [r.sizeBytes, r.compressedBytes, r.contentLayers, r.layerDetails, r.efficiency];
+    expect(figures(rebuilt)).toEqual(figures(head));
   });
 });

@@ -1,6 +1,6 @@
 // Which instruction made which layer: the image config's history walked oldest first, empty layers skipped.
 import { describe, expect, it } from 'vitest';
-import { describeInstruction, layerOrigins } from '../../src/measure/image/history.js';
+import { describeInstruction, historyFingerprint, layerOrigins, type ListedHistoryEntry } from '../../src/measure/image/history.js';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `sha256:${String(i).repeat(64).slice(0, 64)}`);
 
@@ -106,5 +106,40 @@ describe('describeInstruction', () => {
 
   it('keeps `# buildkit` inside a command, cutting only the marker at the end', () => {
     expect(describeInstruction('RUN /bin/sh -c echo "# buildkit" > /f # buildkit')).toBe('RUN echo "# buildkit" > /f');
+  });
+});
+
+describe('historyFingerprint', () => {
+  const layers = ids(3);
+  const listed = (label: string): ListedHistoryEntry[] => [
+    { createdBy: '/bin/sh -c #(nop) ADD file:0123 in / ', comment: '', sizeBytes: 5000 },
+    { createdBy: '/bin/sh -c #(nop)  ENV A=1', comment: '', sizeBytes: 0 },
+    { createdBy: '/bin/sh -c #(nop) WORKDIR /app', comment: '', sizeBytes: 0 },
+    { createdBy: '/bin/sh -c make', comment: '', sizeBytes: 2500 },
+    { createdBy: `/bin/sh -c #(nop)  LABEL ${label}`, comment: '', sizeBytes: 0 },
+  ];
+
+  it('is the same for two runs whose only difference is the run label it is told about', () => {
+    const first = historyFingerprint(layers, listed('io.github.image-size-report.run=111-1'), ['io.github.image-size-report.run=111-1']);
+    const second = historyFingerprint(layers, listed('io.github.image-size-report.run=222-1'), ['io.github.image-size-report.run=222-1']);
+    expect(first).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(second).toBe(first);
+    // without being told, the label is content
+    expect(historyFingerprint(layers, listed('io.github.image-size-report.run=222-1'))).not.toBe(first);
+  });
+
+  it('changes with the layers, an instruction, a comment, a size or the order of entries', () => {
+    const history = listed('x=1');
+    const key = historyFingerprint(layers, history);
+    const variations: [string[], ListedHistoryEntry[]][] = [
+      [[...layers].reverse(), history],
+      [layers.slice(0, 2), history],
+      [layers, history.map((h, i) => (i === 3 ? { ...h, createdBy: '/bin/sh -c make all' } : h))],
+      [layers, history.map((h, i) => (i === 0 ? { ...h, comment: 'Imported from -' } : h))],
+      [layers, history.map((h, i) => (i === 2 ? { ...h, sizeBytes: 1 } : h))],
+      [layers, [history[1], history[0], ...history.slice(2)]],
+    ];
+    const keys = variations.map(([l, h]) => historyFingerprint(l, h));
+    expect(new Set([key, ...keys]).size).toBe(variations.length + 1);
   });
 });

@@ -255,6 +255,28 @@ describe('analyzeImage with a layer cache', () => {
     expect(result.layers).toEqual(first.layers);
   });
 
+  it('finds the config of an earlier image with another ID by its history key, and then saves nothing', async () => {
+    const dir = tempDir();
+    const save = await sampleSave('legacy');
+    const key = `sha256:${'ab'.repeat(32)}`;
+    await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(dir), compressed: true, historyKey: key });
+
+    // the same content under a new image ID (a rebuild with this run's label): known by the key
+    const rebuiltId = `sha256:${'cd'.repeat(32)}`;
+    const { open, opens } = opener(save.tar);
+    const later = await analyzeImage({ imageId: rebuiltId, diffIds: save.diffIds, open, cache: new LayerCache(dir), compressed: true, historyKey: key });
+    expect(opens()).toBe(0);
+    expectSampleFigures(later, save);
+
+    // a key whose config lists other layers is no answer: the image is saved
+    const other = opener(save.tar);
+    const differentLayers = [...save.diffIds.slice(0, 3), `sha256:${'ef'.repeat(32)}`];
+    await expect(
+      analyzeImage({ imageId: rebuiltId, diffIds: differentLayers, open: other.open, cache: new LayerCache(dir), compressed: true, historyKey: key }),
+    ).rejects.toThrow(AnalysisError);
+    expect(other.opens()).toBe(1);
+  });
+
   it('keeps no build-arg value of the history, in memory or on disk, when given a redaction', async () => {
     const dir = tempDir();
     const { base, write } = await sampleLayers();

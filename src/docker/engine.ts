@@ -54,6 +54,13 @@ export interface RunArtifacts {
   label: { key: string; value: string };
 }
 
+/** One entry of an image's history as `GET /images/{id}/history` gives it (sizes as the image store counts them). */
+export interface HistoryEntry {
+  createdBy: string;
+  comment: string;
+  sizeBytes: number;
+}
+
 export interface ImageFacts {
   id: string;
   sizeBytes: number;
@@ -338,6 +345,14 @@ export class DockerEngine {
   async inspect(reference: string): Promise<ImageFacts> {
     const image = await this.call('an image inspection', () => this.docker.getImage(reference).inspect());
     return { id: image.Id, sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
+  }
+
+  /** The image's history, oldest entry first (the API lists the newest first). */
+  async history(reference: string): Promise<HistoryEntry[]> {
+    const entries = await this.call('an image history', () => this.docker.getImage(reference).history());
+    return (entries as { CreatedBy?: string; Comment?: string; Size?: number }[])
+      .map((e) => ({ createdBy: e.CreatedBy ?? '', comment: e.Comment ?? '', sizeBytes: e.Size ?? 0 }))
+      .reverse();
   }
 
   /**

@@ -7,7 +7,7 @@ import type { DockerEngine, ImageFacts } from '../docker/engine.js';
 import { messageOf } from '../errors.js';
 import type { BuiltResult, LayerDetail } from '../report/types.js';
 import { analyzeImage } from './image/analyze.js';
-import { describeInstruction } from './image/history.js';
+import { describeInstruction, historyFingerprint } from './image/history.js';
 import type { LayerCache } from './image/layer-cache.js';
 import { redact } from './redact.js';
 
@@ -24,6 +24,8 @@ export interface LayerRequest {
   cache: LayerCache;
   /** Build-arg values: image history records them in clear text. */
   secrets: string[];
+  /** Text in the history that differs from run to run (the run's label): left out of the history fingerprint. */
+  volatile?: string[];
 }
 
 export async function readLayers(engine: DockerEngine, request: LayerRequest): Promise<LayerFigures> {
@@ -32,6 +34,7 @@ export async function readLayers(engine: DockerEngine, request: LayerRequest): P
   try {
     analysis = await analyzeImage({
       imageId: facts.id,
+      historyKey: await historyKeyOf(engine, request),
       diffIds: facts.layers,
       open: () => engine.saveImage(facts.id),
       cache: request.cache,
@@ -61,6 +64,21 @@ export async function readLayers(engine: DockerEngine, request: LayerRequest): P
       topWasted: analysis.efficiency.topWasted.slice(0, 5),
     },
   };
+}
+
+/**
+ * The history fingerprint, from `/history` (small and quick, unlike a save); undefined when the engine does not
+ * give it, which only means the image is saved. Build-arg values are cut out before hashing: the key is
+ * kept as a file name in the cache directory.
+ */
+async function historyKeyOf(engine: DockerEngine, request: LayerRequest): Promise<string | undefined> {
+  try {
+    const history = await engine.history(request.facts.id);
+    const redacted = history.map((h) => ({ ...h, createdBy: redact(h.createdBy, request.secrets) }));
+    return historyFingerprint(request.facts.layers, redacted, request.volatile);
+  } catch {
+    return undefined;
+  }
 }
 
 /** How many of the image's layers are its base image's: known when the base image is here and is a prefix. */

@@ -186,7 +186,8 @@ export async function measureSide(
         steps: build.steps,
         cachedSteps: build.cachedSteps,
       };
-      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, cache, secrets };
+      const volatile = [`${RUN_LABEL}=${runId}`];
+      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, cache, secrets, volatile };
       reading = reading.then(async () => {
         const figures = await readLayers(engine, request);
         if (figures.analysisError) log.warning(`${variant.name} (${side}): ${figures.analysisError}`);

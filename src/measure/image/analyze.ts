@@ -27,6 +27,11 @@ export interface AnalyzeRequest {
   imageId: string;
   /** The image's diff IDs as the engine lists them (`RootFS.Layers`). */
   diffIds: string[];
+  /**
+   * The image's `historyFingerprint`, when known: finds the config of an earlier build of the same content
+   * (another image ID, because of the run's label), so that an image whose layers are all known is not saved.
+   */
+  historyKey?: string;
   /** Open `docker save` of the image (called at most twice). */
   open: () => Promise<Readable>;
   cache: LayerCache;
@@ -65,7 +70,8 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
     facts !== undefined && (!request.compressed || facts.compressedBytes !== undefined);
   // a config is the image's only when it lists the image's layers (a damaged cache file is a miss)
   const ofThisImage = (candidate: ImageConfig | undefined) => (candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : undefined);
-  let config = ofThisImage(cache.config(request.imageId));
+  const { historyKey } = request;
+  let config = ofThisImage(cache.config(request.imageId)) ?? (historyKey ? ofThisImage(cache.configByHistory(historyKey)) : undefined);
   const work = { measured: 0, cached: 0, passes: 0, savedBytesRead: 0 };
   const needed = () => request.diffIds.filter((d) => !usable(cache.layer(d)));
 
@@ -91,6 +97,7 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
     if (found) {
       config = keptPart(found, request.redact ?? ((text) => text));
       cache.putConfig(request.imageId, config);
+      if (historyKey) cache.putConfigByHistory(historyKey, config);
     }
     if (!result.wrongGuess) break;
   }

@@ -5,6 +5,7 @@
  * giving every non-empty entry the next diff ID maps each layer to its instruction exactly. (The Engine
  * API's `/history` has no such flag, and its sizes depend on the image store.)
  */
+import { createHash } from 'node:crypto';
 
 export interface ImageConfig {
   rootfs?: { diff_ids?: string[] };
@@ -63,4 +64,32 @@ export function describeInstruction(createdBy: string): string {
   const shell = /^\/bin\/sh -c\s+/.exec(text);
   if (shell) return `RUN ${text.slice(shell[0].length)}`;
   return run ? `RUN ${text}` : text;
+}
+
+/** One history entry as the Engine API's `/history` lists it, oldest first. */
+export interface ListedHistoryEntry {
+  createdBy: string;
+  comment: string;
+  sizeBytes: number;
+}
+
+/**
+ * A key for an image's config that two builds of the same content share even when their image IDs differ.
+ * Each build carries the run's label, so its image ID is new every run; the parts of the config this tool
+ * keeps (diff IDs, and each history entry's instruction and whether it made a layer) are the same. The key
+ * hashes the diff IDs and the listed history (instruction, comment, size) with `volatile` text (the run's
+ * label, which the legacy builder records as a `LABEL` step) taken out, and without timestamps.
+ *
+ * `/history` has no `empty_layer` flag, so an entry of size 0 may be an empty layer or a zero-byte one; two
+ * images with the same layers and the same instructions, in the same order, make the same choice, because
+ * the builder decides from the instruction. Whoever uses the key still checks the config lists the layers.
+ */
+export function historyFingerprint(diffIds: readonly string[], history: readonly ListedHistoryEntry[], volatile: readonly string[] = []): string {
+  const steady = (text: string) => volatile.reduce((t, v) => (v ? t.split(v).join('\u0000') : t), text);
+  const material = JSON.stringify({
+    v: 1,
+    diffIds,
+    history: history.map((h) => [steady(h.createdBy), steady(h.comment), h.sizeBytes]),
+  });
+  return `sha256:${createHash('sha256').update(material).digest('hex')}`;
 }

@@ -60,17 +60,37 @@ export class LayerCache {
 
   /** An image's config by image ID (the config's own digest, so it cannot go stale). */
   config(imageId: string): ImageConfig | undefined {
-    const known = this.configs.get(imageId);
-    if (known) return known;
-    const stored = this.read<ImageConfig>('configs', imageId);
-    if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return undefined;
-    this.configs.set(imageId, stored);
-    return stored;
+    return this.readConfig('configs', imageId);
   }
 
   putConfig(imageId: string, config: ImageConfig): void {
-    this.configs.set(imageId, config);
-    this.write('configs', imageId, config);
+    this.writeConfig('configs', imageId, config);
+  }
+
+  /**
+   * An image's config by its history fingerprint (`historyFingerprint`): found for a rebuild of the same
+   * content, whose image ID differs by the run's label. The caller checks it lists the image's layers.
+   */
+  configByHistory(fingerprint: string): ImageConfig | undefined {
+    return this.readConfig('histories', fingerprint);
+  }
+
+  putConfigByHistory(fingerprint: string, config: ImageConfig): void {
+    this.writeConfig('histories', fingerprint, config);
+  }
+
+  private readConfig(kind: string, key: string): ImageConfig | undefined {
+    const known = this.configs.get(`${kind}/${key}`);
+    if (known) return known;
+    const stored = this.read<ImageConfig>(kind, key);
+    if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return undefined;
+    this.configs.set(`${kind}/${key}`, stored);
+    return stored;
+  }
+
+  private writeConfig(kind: string, key: string, config: ImageConfig): void {
+    this.configs.set(`${kind}/${key}`, config);
+    this.write(kind, key, config);
   }
 
   private file(kind: string, digest: string): string | undefined {

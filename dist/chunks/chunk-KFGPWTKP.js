@@ -6660,7 +6660,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash3,
+      createHash: createHash4,
       createHmac,
       createSign,
       createVerify,
@@ -7348,11 +7348,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash3("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash4("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash3("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash4("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -7517,8 +7517,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash3("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash3("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash4("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash4("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -7558,7 +7558,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash3("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash4("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -9880,7 +9880,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash3,
+      createHash: createHash4,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -10306,7 +10306,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash3(this.hashName);
+          const hash = createHash4(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -11314,9 +11314,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash3(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash4(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash3(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash4(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -16751,7 +16751,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash3,
+      createHash: createHash4,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -16973,7 +16973,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash3(hashAlgo).update(key).digest("hex");
+              key = createHash4(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -90412,6 +90412,11 @@ var DockerEngine = class {
     const image = await this.call("an image inspection", () => this.docker.getImage(reference).inspect());
     return { id: image.Id, sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
   }
+  /** The image's history, oldest entry first (the API lists the newest first). */
+  async history(reference) {
+    const entries = await this.call("an image history", () => this.docker.getImage(reference).history());
+    return entries.map((e) => ({ createdBy: e.CreatedBy ?? "", comment: e.Comment ?? "", sizeBytes: e.Size ?? 0 })).reverse();
+  }
   /**
    * `docker save` of one image, as a stream of the tar the engine writes. The call limit applies to the first
    * byte and to every pause between chunks (Docker before 25 writes the whole export to disk before sending
@@ -91682,16 +91687,32 @@ var LayerCache = class {
   }
   /** An image's config by image ID (the config's own digest, so it cannot go stale). */
   config(imageId) {
-    const known = this.configs.get(imageId);
-    if (known) return known;
-    const stored = this.read("configs", imageId);
-    if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return void 0;
-    this.configs.set(imageId, stored);
-    return stored;
+    return this.readConfig("configs", imageId);
   }
   putConfig(imageId, config) {
-    this.configs.set(imageId, config);
-    this.write("configs", imageId, config);
+    this.writeConfig("configs", imageId, config);
+  }
+  /**
+   * An image's config by its history fingerprint (`historyFingerprint`): found for a rebuild of the same
+   * content, whose image ID differs by the run's label. The caller checks it lists the image's layers.
+   */
+  configByHistory(fingerprint) {
+    return this.readConfig("histories", fingerprint);
+  }
+  putConfigByHistory(fingerprint, config) {
+    this.writeConfig("histories", fingerprint, config);
+  }
+  readConfig(kind, key) {
+    const known = this.configs.get(`${kind}/${key}`);
+    if (known) return known;
+    const stored = this.read(kind, key);
+    if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return void 0;
+    this.configs.set(`${kind}/${key}`, stored);
+    return stored;
+  }
+  writeConfig(kind, key, config) {
+    this.configs.set(`${kind}/${key}`, config);
+    this.write(kind, key, config);
   }
   file(kind, digest) {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
@@ -91756,7 +91777,7 @@ function baseImageFor(parsed, target) {
 
 // src/measure/image/analyze.ts
 var import_tar_stream3 = __toESM(require_tar_stream2(), 1);
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { once } from "node:events";
 import { createGunzip } from "node:zlib";
 
@@ -92387,6 +92408,7 @@ function applyLayer(stacked, entries) {
 }
 
 // src/measure/image/history.ts
+import { createHash as createHash2 } from "node:crypto";
 function layerOrigins(config) {
   const diffIds = config.rootfs?.diff_ids ?? [];
   const history = config.history ?? [];
@@ -92420,6 +92442,15 @@ function describeInstruction(createdBy) {
   const shell = /^\/bin\/sh -c\s+/.exec(text);
   if (shell) return `RUN ${text.slice(shell[0].length)}`;
   return run ? `RUN ${text}` : text;
+}
+function historyFingerprint(diffIds, history, volatile = []) {
+  const steady = (text) => volatile.reduce((t, v) => v ? t.split(v).join("\0") : t, text);
+  const material = JSON.stringify({
+    v: 1,
+    diffIds,
+    history: history.map((h) => [steady(h.createdBy), steady(h.comment), h.sizeBytes])
+  });
+  return `sha256:${createHash2("sha256").update(material).digest("hex")}`;
 }
 
 // src/measure/image/layer-listing.ts
@@ -92509,7 +92540,8 @@ async function analyzeImage(request) {
   const { cache } = request;
   const usable = (facts) => facts !== void 0 && (!request.compressed || facts.compressedBytes !== void 0);
   const ofThisImage = (candidate) => candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : void 0;
-  let config = ofThisImage(cache.config(request.imageId));
+  const { historyKey } = request;
+  let config = ofThisImage(cache.config(request.imageId)) ?? (historyKey ? ofThisImage(cache.configByHistory(historyKey)) : void 0);
   const work = { measured: 0, cached: 0, passes: 0, savedBytesRead: 0 };
   const needed = () => request.diffIds.filter((d) => !usable(cache.layer(d)));
   for (let pass = 0; (!config || needed().length > 0) && pass < 2; pass += 1) {
@@ -92534,6 +92566,7 @@ async function analyzeImage(request) {
     if (found) {
       config = keptPart(found, request.redact ?? ((text) => text));
       cache.putConfig(request.imageId, config);
+      if (historyKey) cache.putConfigByHistory(historyKey, config);
     }
     if (!result.wrongGuess) break;
   }
@@ -92701,7 +92734,7 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
   }
 }
 async function measureLayer(source, declaredBytes, options) {
-  const hash = createHash2("sha256");
+  const hash = createHash3("sha256");
   const lister = options.list ? new LayerLister() : void 0;
   const sizer = options.compress ? new CompressedSizer(options.sizer) : void 0;
   let tarBytes = 0;
@@ -92750,6 +92783,7 @@ async function readLayers(engine, request) {
   try {
     analysis = await analyzeImage({
       imageId: facts.id,
+      historyKey: await historyKeyOf(engine, request),
       diffIds: facts.layers,
       open: () => engine.saveImage(facts.id),
       cache: request.cache,
@@ -92779,6 +92813,15 @@ async function readLayers(engine, request) {
       topWasted: analysis.efficiency.topWasted.slice(0, 5)
     }
   };
+}
+async function historyKeyOf(engine, request) {
+  try {
+    const history = await engine.history(request.facts.id);
+    const redacted = history.map((h) => ({ ...h, createdBy: redact(h.createdBy, request.secrets) }));
+    return historyFingerprint(request.facts.layers, redacted, request.volatile);
+  } catch {
+    return void 0;
+  }
 }
 async function baseImageLayers(engine, baseImage, layers) {
   if (baseImage === null) return 0;
@@ -92888,7 +92931,8 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
         steps: build.steps,
         cachedSteps: build.cachedSteps
       };
-      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, cache, secrets };
+      const volatile = [`${RUN_LABEL}=${runId}`];
+      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, cache, secrets, volatile };
       reading = reading.then(async () => {
         const figures = await readLayers(engine, request);
         if (figures.analysisError) log.warning(`${variant.name} (${side2}): ${figures.analysisError}`);

@@ -5,14 +5,19 @@
  *
  *   node analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed]
  *   node analyze.mjs save IMAGE
+ *   node analyze.mjs sizer FILE...
  *
  * `analyze` calls analyzeImage exactly as the tool does after a build (src/measure/layers.ts): the image's
  * ID and diff IDs from the engine, `docker save` through the engine class, the layer cache in CACHE_DIR.
  * `save` only reads the whole `docker save` stream and throws it away: the floor under any analysis.
+ * `sizer` runs the tool's compressed sizer alone over layer tars on disk, one after the other: the same input,
+ * read the same way, as the `gzip -6` baseline, so the two compare like with like.
  */
+import { createReadStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { DockerEngine } from '../src/docker/engine.js';
 import { analyzeImage } from '../src/measure/image/analyze.js';
+import { CompressedSizer } from '../src/measure/image/compressed-size.js';
 import { LayerCache } from '../src/measure/image/layer-cache.js';
 
 interface Opened {
@@ -51,7 +56,7 @@ async function openTapped(engine: DockerEngine, image: string, record: Opened[])
 }
 
 function usage(): never {
-  process.stderr.write('usage: analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed] | save IMAGE\n');
+  process.stderr.write('usage: analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed] | save IMAGE | sizer FILE...\n');
   process.exit(2);
 }
 
@@ -77,13 +82,34 @@ async function main(): Promise<void> {
   const [mode, image, cacheDir, ...flags] = process.argv.slice(2);
   const memory = memorySampler();
   if (!image) usage();
-  const engine = new DockerEngine();
+  const engine = new DockerEngine(); // unused by `sizer`; creating it opens no connection
   const startedAt = sinceStart();
   const t0 = performance.now();
   const opens: Opened[] = [];
   let result: Record<string, unknown>;
 
-  if (mode === 'save') {
+  if (mode === 'sizer') {
+    const files = [image, ...(cacheDir ? [cacheDir] : []), ...flags];
+    const layers = [];
+    for (const file of files) {
+      const l0 = performance.now();
+      const sizer = new CompressedSizer();
+      let bytes = 0;
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        await sizer.write(chunk);
+      }
+      const compressedBytes = await sizer.end();
+      layers.push({ file, bytes, compressedBytes, ms: performance.now() - l0 });
+    }
+    result = {
+      mode,
+      layers,
+      bytes: layers.reduce((sum, l) => sum + l.bytes, 0),
+      compressedBytes: layers.reduce((sum, l) => sum + l.compressedBytes, 0),
+      wallMs: performance.now() - t0,
+    };
+  } else if (mode === 'save') {
     const stream = await openTapped(engine, image, opens);
     for await (const _ of stream); // read and drop
     result = { mode, wallMs: performance.now() - t0 };

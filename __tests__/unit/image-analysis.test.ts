@@ -277,6 +277,24 @@ describe('analyzeImage with a layer cache', () => {
     expect(other.opens()).toBe(1);
   });
 
+  it('keeps file listings on disk, not in memory, when it has a directory (and in memory when it has none)', async () => {
+    const dir = tempDir();
+    const save = await sampleSave('legacy');
+    const onDisk = new LayerCache(dir);
+    const first = await analyze(save, opener(save.tar).open, onDisk);
+    const inMemory = new LayerCache();
+    await analyze(save, opener(save.tar).open, inMemory);
+    rmSync(path.join(dir, 'v2', 'listings'), { recursive: true });
+    // the same cache objects: the one with a directory must measure again, the other still knows everything
+    const again = opener(save.tar);
+    const remeasured = await analyze(save, again.open, onDisk);
+    expect(again.opens()).toBe(1);
+    expect(remeasured.efficiency).toEqual(first.efficiency);
+    const memory = opener(save.tar);
+    expect((await analyze(save, memory.open, inMemory)).efficiency).toEqual(first.efficiency);
+    expect(memory.opens()).toBe(0);
+  });
+
   it('keeps no build-arg value of the history, in memory or on disk, when given a redaction', async () => {
     const dir = tempDir();
     const { base, write } = await sampleLayers();
@@ -292,7 +310,7 @@ describe('analyzeImage with a layer cache', () => {
     expect(result.layers[1].createdBy).toBe('|1 TOKEN=*** /bin/sh -c make');
     expect(JSON.stringify(result)).not.toContain('hunter2');
     const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
-    expect(files.length).toBe(3); // two layers and the config
+    expect(files.length).toBe(5); // two layers (facts and listing each) and the config
     for (const file of files) expect(gunzipSync(readFileSync(path.join(file.parentPath, file.name))).toString()).not.toContain('hunter2');
     // and the cached config gives the same instructions
     const again = await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(dir), compressed: false });
@@ -308,22 +326,23 @@ describe('analyzeImage with a layer cache', () => {
     ['an empty file', () => Buffer.alloc(0)],
   ] as const;
 
-  describe.each(['layer', 'config'] as const)('takes a damaged %s cache file as a miss', (which) => {
+  describe.each(['layer', 'listing', 'config'] as const)('takes a damaged %s cache file as a miss', (which) => {
     it.each(damages)('%s: read again, same figures, and the cache is whole again', async (_, damage) => {
       const dir = tempDir();
       const save = await sampleSave('oci');
       const first = await analyze(save, opener(save.tar).open, new LayerCache(dir));
-      const layerFiles = path.join(dir, 'v1', 'layers');
+      const layerFiles = path.join(dir, 'v2', 'layers');
       expect(readdirSync(layerFiles)).toHaveLength(4);
+      expect(readdirSync(path.join(dir, 'v2', 'listings'))).toHaveLength(4);
       const file =
-        which === 'layer'
-          ? path.join(layerFiles, `${save.diffIds[2].slice(7)}.json.gz`)
-          : path.join(dir, 'v1', 'configs', `${save.imageId.slice(7)}.json.gz`);
+        which === 'config'
+          ? path.join(dir, 'v2', 'configs', `${save.imageId.slice(7)}.json.gz`)
+          : path.join(dir, 'v2', which === 'layer' ? 'layers' : 'listings', `${save.diffIds[2].slice(7)}.json.gz`);
       writeFileSync(file, damage(readFileSync(file)));
       const { open, opens } = opener(save.tar);
       const result = await analyze(save, open, new LayerCache(dir));
       expect(opens()).toBe(1);
-      expect(result.work).toMatchObject({ measured: which === 'layer' ? 1 : 0, passes: 1 });
+      expect(result.work).toMatchObject({ measured: which === 'config' ? 0 : 1, passes: 1 });
       expect({ ...result, work: undefined }).toEqual({ ...first, work: undefined });
       const again = opener(save.tar);
       await analyze(save, again.open, new LayerCache(dir));

@@ -17,9 +17,9 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { CompressedSizer, type CompressedSizerOptions } from './compressed-size.js';
-import { efficiencyOf, type Efficiency } from './efficiency.js';
+import { EfficiencyCounter, type Efficiency } from './efficiency.js';
 import { layerOrigins, type ImageConfig, type LayerOrigin } from './history.js';
-import type { LayerCache, LayerFacts } from './layer-cache.js';
+import type { LayerCache, LayerFacts, LayerSummary } from './layer-cache.js';
 import { LayerLister } from './layer-listing.js';
 
 export interface AnalyzeRequest {
@@ -64,9 +64,10 @@ export interface ImageAnalysis {
 
 export class AnalysisError extends Error {}
 
-export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalysis> {
+/** `retry`: whether a layer cache that lost a listing may be read again once (internal). */
+export async function analyzeImage(request: AnalyzeRequest, retry = true): Promise<ImageAnalysis> {
   const { cache } = request;
-  const usable = (facts: LayerFacts | undefined): facts is LayerFacts =>
+  const usable = (facts: LayerSummary | undefined): facts is LayerSummary =>
     facts !== undefined && (!request.compressed || facts.compressedBytes !== undefined);
   // a config is the image's only when it lists the image's layers (a damaged cache file is a miss)
   const ofThisImage = (candidate: ImageConfig | undefined) => (candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : undefined);
@@ -79,6 +80,8 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
     work.passes += 1;
     const plan: ReadPlan = {
       knownLayer: (diffId) => usable(cache.layer(diffId)),
+      // into the cache at once: a measured layer's listing is not held until the end of the save
+      keep: (facts) => cache.putLayer(facts),
       // first pass only: a pre-25 layer whose length matches exactly one known layer of this image is taken
       // to be that layer and only hashed; a wrong guess shows in the hash and costs a second pass
       guessBySize: pass === 0 ? guessBySize(request, cache, usable) : () => undefined,
@@ -91,8 +94,7 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
       throw new AnalysisError(`the saved image could not be read: ${error instanceof Error ? error.message : String(error)}`);
     }
     work.savedBytesRead += result.bytesRead;
-    work.measured += result.layers.length;
-    for (const facts of result.layers) cache.putLayer(facts);
+    work.measured += result.measured;
     const found = ofThisImage(result.config);
     if (found) {
       config = keptPart(found, request.redact ?? ((text) => text));
@@ -104,7 +106,9 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
   if (!config) throw new AnalysisError('the saved image has no image config that lists its layers');
   const origins = layerOrigins(config);
   const layers: AnalysedLayer[] = [];
-  const entries = [];
+  // wasted space, one layer's listing at a time (from the cache directory when there is one)
+  const efficiency = new EfficiencyCounter();
+  const lost: string[] = [];
   for (const origin of origins) {
     const facts = cache.layer(origin.diffId);
     if (!usable(facts)) throw new AnalysisError(`the saved image lacks layer ${origin.diffId}`);
@@ -115,7 +119,15 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
       compressedBytes: facts.compressedBytes,
       files: facts.files,
     });
-    entries.push(facts.entries);
+    const entries = cache.entries(origin.diffId);
+    if (entries) efficiency.add(entries);
+    else lost.push(origin.diffId);
+  }
+  if (lost.length > 0) {
+    // listing files damaged or removed since their layers' facts were read: a cache miss, measured again
+    for (const diffId of lost) cache.forget(diffId);
+    if (retry) return analyzeImage(request, false);
+    throw new AnalysisError(`the file listing of layer ${lost[0]} could not be kept in the layer cache`);
   }
   work.cached = Math.max(0, layers.length - work.measured);
   const sum = (pick: (l: AnalysedLayer) => number) => layers.reduce((total, l) => total + pick(l), 0);
@@ -124,7 +136,7 @@ export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalys
     config,
     unpackedBytes: sum((l) => l.unpackedBytes),
     compressedBytes: request.compressed ? sum((l) => l.compressedBytes ?? 0) : undefined,
-    efficiency: efficiencyOf(entries),
+    efficiency: efficiency.result(),
     work,
   };
 }
@@ -145,7 +157,7 @@ function keptPart(config: ImageConfig, redact: (text: string) => string): ImageC
 function guessBySize(
   request: AnalyzeRequest,
   cache: LayerCache,
-  usable: (facts: LayerFacts | undefined) => facts is LayerFacts,
+  usable: (facts: LayerSummary | undefined) => facts is LayerSummary,
 ): (tarBytes: number) => string | undefined {
   const bySize = new Map<number, Set<string>>();
   for (const diffId of request.diffIds) {
@@ -161,13 +173,15 @@ function guessBySize(
 
 interface SaveResult {
   config?: ImageConfig;
-  layers: LayerFacts[];
+  /** Layers measured (and handed to `ReadPlan.keep`). */
+  measured: number;
   bytesRead: number;
   wrongGuess: boolean;
 }
 
 interface ReadPlan {
   knownLayer(diffId: string): boolean;
+  keep(facts: LayerFacts): void;
   guessBySize(tarBytes: number): string | undefined;
 }
 
@@ -181,7 +195,8 @@ const SNIFF_BYTES = 512;
 type Entry = AsyncIterable<Buffer> & { resume(): void };
 
 async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPlan): Promise<SaveResult> {
-  const result: SaveResult = { layers: [], bytesRead: 0, wrongGuess: false };
+  const result: SaveResult = { measured: 0, bytesRead: 0, wrongGuess: false };
+  const keep = (facts: LayerFacts) => keepLayer(facts, plan, result);
   const documents: Documents = new Map();
   const archive = extract();
   stream.on('error', (error) => archive.destroy(error));
@@ -206,12 +221,12 @@ async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPla
         const guess = plan.guessBySize(size);
         const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, list: !guess, sizer: request.sizer });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
-        else if (!guess) result.layers.push(facts);
+        else if (!guess) keep(facts);
       } else if (name.startsWith('blobs/sha256/')) {
         const digest = `sha256:${name.slice('blobs/sha256/'.length)}`;
         if (request.diffIds.includes(digest)) {
           if (plan.knownLayer(digest)) entry.resume();
-          else result.layers.push(await measureLayer(entry, size, { compress: request.compressed, list: true, sizer: request.sizer }));
+          else keep(await measureLayer(entry, size, { compress: request.compressed, list: true, sizer: request.sizer }));
         } else {
           await readBlob(entry, size, digest, request, plan, result, documents);
         }
@@ -224,6 +239,11 @@ async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPla
   }
   result.config = configOf(request.imageId, documents, request.diffIds);
   return result;
+}
+
+function keepLayer(facts: LayerFacts, plan: ReadPlan, result: SaveResult): void {
+  result.measured += 1;
+  plan.keep(facts);
 }
 
 /**
@@ -310,11 +330,11 @@ async function readBlob(
     feeding.catch((error: unknown) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
     const [facts] = await Promise.all([measureLayer(gunzip, undefined, { compress: false, list: true }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
-      result.layers.push({ ...facts, compressedBytes: size });
+      keepLayer({ ...facts, compressedBytes: size }, plan, result);
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString('latin1') === 'ustar') {
     const facts = await measureLayer(rest, size, { compress: request.compressed, list: true, sizer: request.sizer });
-    if (request.diffIds.includes(facts.diffId)) result.layers.push(facts);
+    if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
   } else if (head[0] === 0x7b /* { */) {
     await readDocument(rest, size, digest, documents);
   } else {

@@ -32,14 +32,25 @@ interface PathStats {
   copies: number;
 }
 
+/** Wasted space of the layers, oldest first. */
 export function efficiencyOf(layers: LayerEntry[][], top = 10): Efficiency {
-  /** The stacked filesystem so far: path → size and whether it is a directory. */
-  const stacked = new Map<string, { size: number; dir: boolean }>();
-  const stats = new Map<string, PathStats>();
+  const counter = new EfficiencyCounter();
+  for (const entries of layers) counter.add(entries);
+  return counter.result(top);
+}
 
-  for (const entries of layers) {
-    const leaves = leavesOf(entries);
-    for (const [path, size, kind] of leaves) {
+/**
+ * The same, fed one layer at a time, oldest first, so a caller need not hold every layer's listing at once:
+ * what it keeps is one record per path of the image.
+ */
+export class EfficiencyCounter {
+  /** The stacked filesystem so far: path → size and whether it is a directory. */
+  private readonly stacked = new Map<string, { size: number; dir: boolean }>();
+  private readonly stats = new Map<string, PathStats>();
+
+  add(entries: LayerEntry[]): void {
+    const { stacked, stats } = this;
+    for (const [path, size, kind] of leavesOf(entries)) {
       let bytes = size;
       if (kind === 'w') {
         const previous = stacked.get(path);
@@ -57,20 +68,22 @@ export function efficiencyOf(layers: LayerEntry[][], top = 10): Efficiency {
     applyLayer(stacked, entries);
   }
 
-  let minimum = 0;
-  let cumulative = 0;
-  let wastedBytes = 0;
-  const wasted: WastedPath[] = [];
-  for (const [path, s] of stats) {
-    minimum += s.minimum;
-    cumulative += s.cumulative;
-    if (s.copies >= 2) {
-      wastedBytes += s.cumulative;
-      if (s.cumulative > 0) wasted.push({ path, bytes: s.cumulative, copies: s.copies });
+  result(top = 10): Efficiency {
+    let minimum = 0;
+    let cumulative = 0;
+    let wastedBytes = 0;
+    const wasted: WastedPath[] = [];
+    for (const [path, s] of this.stats) {
+      minimum += s.minimum;
+      cumulative += s.cumulative;
+      if (s.copies >= 2) {
+        wastedBytes += s.cumulative;
+        if (s.cumulative > 0) wasted.push({ path, bytes: s.cumulative, copies: s.copies });
+      }
     }
+    wasted.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
+    return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: wasted.slice(0, top) };
   }
-  wasted.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
-  return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: wasted.slice(0, top) };
 }
 
 /** Entries that have no descendants in the same layer (dive visits leaves only); opaque markers dropped. */

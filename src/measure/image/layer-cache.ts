@@ -3,11 +3,15 @@
  * facts hold for every image that has it (the base branch shares most layers with the change, and variants
  * share their base image's). Kept in memory for the run and, when a directory is given, on disk across runs.
  * A damaged or unreadable cache file is a miss, never an error.
+ *
+ * A layer's file listing (one entry per file, needed only to work out wasted space) is the one part that
+ * grows with the image. With a directory it is kept on disk only and read back when an image needs it, so
+ * memory holds no more than the listing of the layer being counted; without one it stays in memory.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { LayerListing } from './layer-listing.js';
+import type { LayerEntry, LayerListing } from './layer-listing.js';
 import type { ImageConfig } from './history.js';
 
 export interface LayerFacts extends LayerListing {
@@ -18,11 +22,16 @@ export interface LayerFacts extends LayerListing {
   compressedBytes?: number;
 }
 
-/** Bump when what is stored, or how a number is computed, changes. */
-const FORMAT = 'v1';
+/** A layer's facts without its file listing. */
+export type LayerSummary = Omit<LayerFacts, 'entries'>;
+
+/** Bump when what is stored, or how a number is computed, changes. v2: listings apart from the facts. */
+const FORMAT = 'v2';
 
 export class LayerCache {
-  private readonly layers = new Map<string, LayerFacts>();
+  private readonly layers = new Map<string, LayerSummary>();
+  /** Listings kept in memory: all of them without a directory, else those that could not be written. */
+  private readonly listings = new Map<string, LayerEntry[]>();
   private readonly configs = new Map<string, ImageConfig>();
   private readonly dir?: string;
 
@@ -35,25 +44,45 @@ export class LayerCache {
     return this.dir;
   }
 
-  layer(diffId: string): LayerFacts | undefined {
+  layer(diffId: string): LayerSummary | undefined {
     const known = this.layers.get(diffId);
     if (known) return known;
-    const stored = this.read<LayerFacts>('layers', diffId);
-    if (
-      stored?.diffId === diffId &&
-      Array.isArray(stored.entries) &&
-      [stored.tarBytes, stored.unpackedBytes, stored.files].every((n) => typeof n === 'number')
-    ) {
+    const stored = this.read<LayerSummary>('layers', diffId);
+    if (stored?.diffId === diffId && [stored.tarBytes, stored.unpackedBytes, stored.files].every((n) => typeof n === 'number')) {
       this.layers.set(diffId, stored);
       return stored;
     }
     return undefined;
   }
 
+  /** The layer's file listing; undefined when it is not kept (or its file is damaged). */
+  entries(diffId: string): LayerEntry[] | undefined {
+    const known = this.listings.get(diffId);
+    if (known) return known;
+    const stored = this.read<unknown>('listings', diffId);
+    return Array.isArray(stored) && stored.every(isEntry) ? stored : undefined;
+  }
+
+  /** Drop what is known of a layer (its listing was lost), so that it is measured again. */
+  forget(diffId: string): void {
+    this.layers.delete(diffId);
+    this.listings.delete(diffId);
+    const file = this.file('layers', diffId);
+    try {
+      if (file) rmSync(file, { force: true });
+    } catch {
+      // then the summary stays on disk; the next run finds the listing missing again and measures the layer
+    }
+  }
+
   putLayer(facts: LayerFacts): void {
+    const { entries, ...summary } = facts;
     const known = this.layers.get(facts.diffId);
     // keep a compressed size learnt earlier when this measurement skipped it
-    const merged = { ...facts, compressedBytes: facts.compressedBytes ?? known?.compressedBytes };
+    const merged = { ...summary, compressedBytes: summary.compressedBytes ?? known?.compressedBytes };
+    // the listing first: a summary on disk promises its listing is there too
+    if (this.write('listings', facts.diffId, entries)) this.listings.delete(facts.diffId);
+    else this.listings.set(facts.diffId, entries);
     this.layers.set(facts.diffId, merged);
     this.write('layers', facts.diffId, merged);
   }
@@ -108,16 +137,22 @@ export class LayerCache {
     }
   }
 
-  private write(kind: string, digest: string, value: unknown): void {
+  /** Whether it was written. */
+  private write(kind: string, digest: string, value: unknown): boolean {
     const file = this.file(kind, digest);
-    if (!file) return;
+    if (!file) return false;
     try {
       mkdirSync(path.dirname(file), { recursive: true });
       const temporary = `${file}.${process.pid}.tmp`;
       writeFileSync(temporary, gzipSync(JSON.stringify(value), { level: 1 }));
       renameSync(temporary, file); // atomic: a concurrent reader sees the old file or the new one
+      return true;
     } catch {
-      // a cache that cannot be written only costs time
+      return false; // a cache that cannot be written only costs time (and, here, memory)
     }
   }
+}
+
+function isEntry(value: unknown): value is LayerEntry {
+  return Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'number' && typeof value[2] === 'string';
 }

@@ -4,9 +4,10 @@
 // the size of everything under that directory in the tree stacked from the layers below; per path, the
 // score takes the smallest copy over the sum of all copies, and a path seen in two or more layers is wasted
 // with all its copies. `.wh..wh..opq` markers never enter dive's trees.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { efficiencyOf } from '../../src/measure/image/efficiency.js';
-import type { LayerEntry } from '../../src/measure/image/layer-listing.js';
+import { efficiencyOf, type Efficiency, type WastedPath } from '../../src/measure/image/efficiency.js';
+import type { EntryKind, LayerEntry } from '../../src/measure/image/layer-listing.js';
 
 const dir = (path: string): LayerEntry => [path, 0, 'd'];
 const file = (path: string, size: number): LayerEntry => [path, size, 'f'];
@@ -135,3 +136,120 @@ describe('efficiencyOf, as dive defines it', () => {
     expect(result.score).toBeCloseTo(5 / 35, 12);
   });
 });
+
+describe('efficiencyOf against a plain reference (one object per path, as first written)', () => {
+  // paths from a small tree, so that layers share paths, nest directories and delete each other's
+  const pathArb = fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/'));
+  const entryArb: fc.Arbitrary<LayerEntry> = fc.tuple(pathArb, fc.nat(1000), fc.constantFrom<EntryKind>('f', 'f', 'f', 'd', 'd', 'w', 'w', 'o', 'l', 'h')).map(
+    ([path, size, kind]) => [path, kind === 'f' ? size : 0, kind],
+  );
+  it('gives the same score, wasted bytes and wasted paths for any layers', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(entryArb, { maxLength: 12 }), { maxLength: 6 }), (layers) => {
+        const result = efficiencyOf(layers, 50);
+        const expected = referenceEfficiency(layers, 50);
+        expect(result.wastedBytes).toBe(expected.wastedBytes);
+        expect(result.score).toBeCloseTo(expected.score, 12);
+        expect(result.topWasted).toEqual(expected.topWasted);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+// The first implementation, kept as the reference: a Map of objects for the stacked filesystem and the stats.
+interface PathStats {
+  cumulative: number;
+  minimum: number;
+  copies: number;
+}
+
+function referenceEfficiency(layers: LayerEntry[][], top = 10): Efficiency {
+  /** The stacked filesystem so far: path → size and whether it is a directory. */
+  const stacked = new Map<string, { size: number; dir: boolean }>();
+  const stats = new Map<string, PathStats>();
+
+  for (const entries of layers) {
+    const leaves = leavesOf(entries);
+    for (const [path, size, kind] of leaves) {
+      let bytes = size;
+      if (kind === 'w') {
+        const previous = stacked.get(path);
+        bytes = previous?.dir ? sumUnder(stacked, path) : 0;
+      }
+      const s = stats.get(path);
+      if (s) {
+        s.cumulative += bytes;
+        s.minimum = Math.min(s.minimum, bytes);
+        s.copies += 1;
+      } else {
+        stats.set(path, { cumulative: bytes, minimum: bytes, copies: 1 });
+      }
+    }
+    applyLayer(stacked, entries);
+  }
+
+  let minimum = 0;
+  let cumulative = 0;
+  let wastedBytes = 0;
+  const wasted: WastedPath[] = [];
+  for (const [path, s] of stats) {
+    minimum += s.minimum;
+    cumulative += s.cumulative;
+    if (s.copies >= 2) {
+      wastedBytes += s.cumulative;
+      if (s.cumulative > 0) wasted.push({ path, bytes: s.cumulative, copies: s.copies });
+    }
+  }
+  wasted.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
+  return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: wasted.slice(0, top) };
+}
+
+/** Entries that have no descendants in the same layer (dive visits leaves only); opaque markers dropped. */
+function leavesOf(entries: LayerEntry[]): LayerEntry[] {
+  const parents = new Set<string>();
+  for (const [path, , kind] of entries) {
+    if (kind === 'o') continue;
+    for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) parents.add(path.slice(0, i));
+  }
+  const seen = new Set<string>();
+  const leaves: LayerEntry[] = [];
+  for (const entry of entries) {
+    const [path, , kind] = entry;
+    if (kind === 'o' || parents.has(path) || seen.has(path)) continue;
+    seen.add(path);
+    leaves.push(entry);
+  }
+  return leaves;
+}
+
+function sumUnder(stacked: Map<string, { size: number }>, dir: string): number {
+  const prefix = `${dir}/`;
+  let total = stacked.get(dir)?.size ?? 0;
+  for (const [path, { size }] of stacked) if (path.startsWith(prefix)) total += size;
+  return total;
+}
+
+function removeUnder(stacked: Map<string, unknown>, dir: string): void {
+  const prefix = `${dir}/`;
+  stacked.delete(dir);
+  for (const path of [...stacked.keys()]) if (path.startsWith(prefix)) stacked.delete(path);
+}
+
+/**
+ * Lay one layer over the stacked filesystem, as dive stacks its trees: whiteouts delete (a directory with
+ * everything under it), other entries are added. Opaque markers change nothing: dive's trees have no node
+ * for them (unlike overlayfs, which would hide the lower directory's content).
+ */
+function applyLayer(stacked: Map<string, { size: number; dir: boolean }>, entries: LayerEntry[]): void {
+  for (const [path, , kind] of entries) {
+    if (kind === 'w') {
+      const previous = stacked.get(path);
+      if (previous?.dir) removeUnder(stacked, path);
+      else stacked.delete(path);
+    }
+  }
+  for (const [path, size, kind] of entries) {
+    if (kind !== 'o' && kind !== 'w') stacked.set(path, { size, dir: kind === 'd' });
+  }
+}

@@ -1,6 +1,6 @@
 // Reading a layer tar as it streams: what it holds and the bytes it takes unpacked (files + symlink targets).
 import { describe, expect, it } from 'vitest';
-import { LayerLister, normalisePath } from '../../src/measure/image/layer-listing.js';
+import { entriesOf, entryList, isEntryList, LayerLister, normalisePath } from '../../src/measure/image/layer-listing.js';
 import { makeTar } from '../support/save-tar.js';
 
 async function list(tar: Buffer, chunkSize = 1 << 16) {
@@ -28,7 +28,7 @@ describe('LayerLister', () => {
       { name: '.wh.tmp', content: '' },
     ]);
     const listing = await list(tar);
-    expect(listing.entries).toEqual([
+    expect(entriesOf(listing.entries)).toEqual([
       ['app', 0, 'd'],
       ['app/main.js', 1234, 'f'],
       ['app/empty', 0, 'f'],
@@ -59,7 +59,7 @@ describe('LayerLister', () => {
   });
 
   it('lists an empty layer (a layer tar with no entries) as nothing', async () => {
-    expect(await list(await makeTar([]))).toEqual({ unpackedBytes: 0, files: 0, entries: [] });
+    expect(await list(await makeTar([]))).toEqual({ unpackedBytes: 0, files: 0, entries: { paths: [], sizes: [], kinds: '' } });
   });
 
   it('reports a damaged tar when finished, without hanging on later writes', async () => {
@@ -80,4 +80,30 @@ describe('normalisePath', () => {
     ['./', ''],
     ['a//', 'a'],
   ])('%j → %j', (name, expected) => expect(normalisePath(name)).toBe(expected));
+});
+
+describe('EntryList', () => {
+  it('holds the entries as parallel arrays and gives them back one by one', () => {
+    const entries = [
+      ['app', 0, 'd'],
+      ['app/main.js', 1234, 'f'],
+      ['app/old.txt', 0, 'w'],
+      ['etc', 0, 'o'],
+    ] as const;
+    const list = entryList(entries.map((e) => [...e]));
+    expect(list).toEqual({ paths: ['app', 'app/main.js', 'app/old.txt', 'etc'], sizes: [0, 1234, 0, 0], kinds: 'dfwo' });
+    expect(entriesOf(list)).toEqual(entries);
+    expect(isEntryList(list)).toBe(true);
+  });
+
+  it.each([
+    ['null', null],
+    ['an array of entries (the old form)', [['a', 1, 'f']]],
+    ['arrays of different lengths', { paths: ['a', 'b'], sizes: [1], kinds: 'ff' }],
+    ['a kind that is none', { paths: ['a'], sizes: [1], kinds: 'z' }],
+    ['a size that is no number', { paths: ['a'], sizes: ['1'], kinds: 'f' }],
+    ['a path that is no string', { paths: [1], sizes: [1], kinds: 'f' }],
+  ])('tells a damaged list read back from disk: %s', (_, value) => {
+    expect(isEntryList(value)).toBe(false);
+  });
 });

@@ -20,7 +20,7 @@ import { CompressedSizer, type CompressedSizerOptions } from './compressed-size.
 import { EfficiencyCounter, type Efficiency } from './efficiency.js';
 import { layerOrigins, type ImageConfig, type LayerOrigin } from './history.js';
 import type { LayerCache, LayerFacts, LayerSummary } from './layer-cache.js';
-import { LayerLister } from './layer-listing.js';
+import { entryList, LayerLister } from './layer-listing.js';
 
 export interface AnalyzeRequest {
   /** `sha256:...`, the image ID (its config's digest). */
@@ -64,8 +64,17 @@ export interface ImageAnalysis {
 
 export class AnalysisError extends Error {}
 
-/** `retry`: whether a layer cache that lost a listing may be read again once (internal). */
-export async function analyzeImage(request: AnalyzeRequest, retry = true): Promise<ImageAnalysis> {
+export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalysis> {
+  try {
+    return await analyze(request, true);
+  } finally {
+    // the listings measured for this image are on disk now (when there is a directory): memory lets them go
+    request.cache.release(request.diffIds);
+  }
+}
+
+/** `retry`: whether a layer cache that lost a listing may be read again once. */
+async function analyze(request: AnalyzeRequest, retry: boolean): Promise<ImageAnalysis> {
   const { cache } = request;
   const usable = (facts: LayerSummary | undefined): facts is LayerSummary =>
     facts !== undefined && (!request.compressed || facts.compressedBytes !== undefined);
@@ -126,7 +135,7 @@ export async function analyzeImage(request: AnalyzeRequest, retry = true): Promi
   if (lost.length > 0) {
     // listing files damaged or removed since their layers' facts were read: a cache miss, measured again
     for (const diffId of lost) cache.forget(diffId);
-    if (retry) return analyzeImage(request, false);
+    if (retry) return analyze(request, false);
     throw new AnalysisError(`the file listing of layer ${lost[0]} could not be kept in the layer cache`);
   }
   work.cached = Math.max(0, layers.length - work.measured);
@@ -360,7 +369,7 @@ async function measureLayer(
   if (declaredBytes !== undefined && tarBytes !== declaredBytes) {
     throw new AnalysisError(`a layer ended after ${tarBytes} of ${declaredBytes} bytes: the save stream was cut`);
   }
-  const listing = lister ? await lister.finish() : { unpackedBytes: 0, files: 0, entries: [] };
+  const listing = lister ? await lister.finish() : { unpackedBytes: 0, files: 0, entries: entryList([]) };
   return {
     diffId: `sha256:${hash.digest('hex')}`,
     tarBytes,

@@ -8,7 +8,7 @@
  * Opaque-directory markers are ignored, as dive ignores them: they are no copy, and they do not empty the
  * directory in the stacked tree that a later directory whiteout is measured against.
  */
-import type { LayerEntry } from './layer-listing.js';
+import { entryList, type EntryList, type LayerEntry } from './layer-listing.js';
 
 export interface WastedPath {
   path: string;
@@ -26,46 +26,63 @@ export interface Efficiency {
   topWasted: WastedPath[];
 }
 
-interface PathStats {
-  cumulative: number;
-  minimum: number;
-  copies: number;
-}
-
 /** Wasted space of the layers, oldest first. */
 export function efficiencyOf(layers: LayerEntry[][], top = 10): Efficiency {
   const counter = new EfficiencyCounter();
-  for (const entries of layers) counter.add(entries);
+  for (const entries of layers) counter.add(entryList(entries));
   return counter.result(top);
 }
 
+const ABSENT = 0;
+const PRESENT = 1;
+const DIRECTORY = 2;
+
 /**
- * The same, fed one layer at a time, oldest first, so a caller need not hold every layer's listing at once:
- * what it keeps is one record per path of the image.
+ * The same, fed one layer at a time, oldest first, so a caller need not hold every layer's listing at once.
+ * What it keeps is one record per path of the image: the path (shared with the listing it came from), a
+ * number for it, and a few numbers in typed arrays; no object per path.
  */
 export class EfficiencyCounter {
-  /** The stacked filesystem so far: path → size and whether it is a directory. */
-  private readonly stacked = new Map<string, { size: number; dir: boolean }>();
-  private readonly stats = new Map<string, PathStats>();
+  private readonly ids = new Map<string, number>();
+  private readonly paths: string[] = [];
+  private count = 0;
+  private layer = 0;
+  // per path id: dive's cumulative size, smallest copy and copies (0: never a leaf), the stacked filesystem's
+  // size and state, and the last layer the path was a leaf in (a path listed twice in a layer counts once)
+  private cumulative = new Float64Array(1024);
+  private minimum = new Float64Array(1024);
+  private copies = new Uint32Array(1024);
+  private size = new Float64Array(1024);
+  private state = new Uint8Array(1024);
+  private seenIn = new Uint32Array(1024);
 
-  add(entries: LayerEntry[]): void {
-    const { stacked, stats } = this;
-    for (const [path, size, kind] of leavesOf(entries)) {
-      let bytes = size;
+  add(list: EntryList): void {
+    this.layer += 1;
+    const { paths, sizes, kinds } = list;
+    const parents = parentsOf(list);
+    // every leaf is a copy of its path; sizes of directory whiteouts from the stacked filesystem before this layer
+    for (let i = 0; i < paths.length; i++) {
+      const kind = kinds[i];
+      const path = paths[i];
+      if (kind === 'o' || parents.has(path)) continue;
+      let bytes = sizes[i];
       if (kind === 'w') {
-        const previous = stacked.get(path);
-        bytes = previous?.dir ? sumUnder(stacked, path) : 0;
+        const known = this.ids.get(path);
+        bytes = known !== undefined && this.state[known] === DIRECTORY ? this.sumUnder(path, known) : 0;
       }
-      const s = stats.get(path);
-      if (s) {
-        s.cumulative += bytes;
-        s.minimum = Math.min(s.minimum, bytes);
-        s.copies += 1;
+      const id = this.idOf(path);
+      if (this.seenIn[id] === this.layer) continue;
+      this.seenIn[id] = this.layer;
+      if (this.copies[id] === 0) {
+        this.cumulative[id] = bytes;
+        this.minimum[id] = bytes;
       } else {
-        stats.set(path, { cumulative: bytes, minimum: bytes, copies: 1 });
+        this.cumulative[id] += bytes;
+        if (bytes < this.minimum[id]) this.minimum[id] = bytes;
       }
+      this.copies[id] += 1;
     }
-    applyLayer(stacked, entries);
+    this.apply(list);
   }
 
   result(top = 10): Efficiency {
@@ -73,64 +90,93 @@ export class EfficiencyCounter {
     let cumulative = 0;
     let wastedBytes = 0;
     const wasted: WastedPath[] = [];
-    for (const [path, s] of this.stats) {
-      minimum += s.minimum;
-      cumulative += s.cumulative;
-      if (s.copies >= 2) {
-        wastedBytes += s.cumulative;
-        if (s.cumulative > 0) wasted.push({ path, bytes: s.cumulative, copies: s.copies });
+    for (let id = 0; id < this.count; id++) {
+      const copies = this.copies[id];
+      if (copies === 0) continue;
+      minimum += this.minimum[id];
+      cumulative += this.cumulative[id];
+      if (copies >= 2) {
+        wastedBytes += this.cumulative[id];
+        if (this.cumulative[id] > 0) wasted.push({ path: this.paths[id], bytes: this.cumulative[id], copies });
       }
     }
     wasted.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
     return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: wasted.slice(0, top) };
   }
-}
 
-/** Entries that have no descendants in the same layer (dive visits leaves only); opaque markers dropped. */
-function leavesOf(entries: LayerEntry[]): LayerEntry[] {
-  const parents = new Set<string>();
-  for (const [path, , kind] of entries) {
-    if (kind === 'o') continue;
-    for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) parents.add(path.slice(0, i));
-  }
-  const seen = new Set<string>();
-  const leaves: LayerEntry[] = [];
-  for (const entry of entries) {
-    const [path, , kind] = entry;
-    if (kind === 'o' || parents.has(path) || seen.has(path)) continue;
-    seen.add(path);
-    leaves.push(entry);
-  }
-  return leaves;
-}
-
-function sumUnder(stacked: Map<string, { size: number }>, dir: string): number {
-  const prefix = `${dir}/`;
-  let total = stacked.get(dir)?.size ?? 0;
-  for (const [path, { size }] of stacked) if (path.startsWith(prefix)) total += size;
-  return total;
-}
-
-function removeUnder(stacked: Map<string, unknown>, dir: string): void {
-  const prefix = `${dir}/`;
-  stacked.delete(dir);
-  for (const path of [...stacked.keys()]) if (path.startsWith(prefix)) stacked.delete(path);
-}
-
-/**
- * Lay one layer over the stacked filesystem, as dive stacks its trees: whiteouts delete (a directory with
- * everything under it), other entries are added. Opaque markers change nothing: dive's trees have no node
- * for them (unlike overlayfs, which would hide the lower directory's content).
- */
-export function applyLayer(stacked: Map<string, { size: number; dir: boolean }>, entries: LayerEntry[]): void {
-  for (const [path, , kind] of entries) {
-    if (kind === 'w') {
-      const previous = stacked.get(path);
-      if (previous?.dir) removeUnder(stacked, path);
-      else stacked.delete(path);
+  /**
+   * Lay one layer over the stacked filesystem, as dive stacks its trees: whiteouts delete (a directory with
+   * everything under it), other entries are added. Opaque markers change nothing: dive's trees have no node
+   * for them (unlike overlayfs, which would hide the lower directory's content).
+   */
+  private apply({ paths, sizes, kinds }: EntryList): void {
+    for (let i = 0; i < paths.length; i++) {
+      if (kinds[i] !== 'w') continue;
+      const id = this.ids.get(paths[i]);
+      if (id === undefined) continue;
+      if (this.state[id] === DIRECTORY) this.removeUnder(paths[i]);
+      this.state[id] = ABSENT;
+    }
+    for (let i = 0; i < paths.length; i++) {
+      const kind = kinds[i];
+      if (kind === 'o' || kind === 'w') continue;
+      const id = this.idOf(paths[i]);
+      this.size[id] = sizes[i];
+      this.state[id] = kind === 'd' ? DIRECTORY : PRESENT;
     }
   }
-  for (const [path, size, kind] of entries) {
-    if (kind !== 'o' && kind !== 'w') stacked.set(path, { size, dir: kind === 'd' });
+
+  private sumUnder(dir: string, id: number): number {
+    const prefix = `${dir}/`;
+    let total = this.size[id];
+    for (const [path, other] of this.ids) if (this.state[other] !== ABSENT && path.startsWith(prefix)) total += this.size[other];
+    return total;
   }
+
+  private removeUnder(dir: string): void {
+    const prefix = `${dir}/`;
+    for (const [path, id] of this.ids) if (path.startsWith(prefix)) this.state[id] = ABSENT;
+  }
+
+  private idOf(path: string): number {
+    let id = this.ids.get(path);
+    if (id === undefined) {
+      id = this.count++;
+      if (id === this.state.length) this.grow();
+      this.ids.set(path, id);
+      this.paths.push(path);
+    }
+    return id;
+  }
+
+  private grow(): void {
+    const length = this.state.length * 2;
+    const larger = <T extends Float64Array | Uint32Array | Uint8Array>(array: T): T => {
+      const next = new (array.constructor as new (n: number) => T)(length);
+      next.set(array);
+      return next;
+    };
+    this.cumulative = larger(this.cumulative);
+    this.minimum = larger(this.minimum);
+    this.copies = larger(this.copies);
+    this.size = larger(this.size);
+    this.state = larger(this.state);
+    this.seenIn = larger(this.seenIn);
+  }
+}
+
+/** The directories above the layer's entries (dive visits leaves only: an entry with one below it is none). */
+function parentsOf({ paths, kinds }: EntryList): Set<string> {
+  const parents = new Set<string>();
+  for (let i = 0; i < paths.length; i++) {
+    if (kinds[i] === 'o') continue;
+    let path = paths[i];
+    // deepest first; once a directory is known, so are the ones above it
+    for (let slash = path.lastIndexOf('/'); slash !== -1; slash = path.lastIndexOf('/')) {
+      path = path.slice(0, slash);
+      if (parents.has(path)) break;
+      parents.add(path);
+    }
+  }
+  return parents;
 }

@@ -5,13 +5,13 @@
  * A damaged or unreadable cache file is a miss, never an error.
  *
  * A layer's file listing (one entry per file, needed only to work out wasted space) is the one part that
- * grows with the image. With a directory it is kept on disk only and read back when an image needs it, so
- * memory holds no more than the listing of the layer being counted; without one it stays in memory.
+ * grows with the image. With a directory it is kept on disk and read back when an image needs it, and memory
+ * holds only the listings of the image being measured (until `release`); without one they stay in memory.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { LayerEntry, LayerListing } from './layer-listing.js';
+import { isEntryList, type EntryList, type LayerListing } from './layer-listing.js';
 import type { ImageConfig } from './history.js';
 
 export interface LayerFacts extends LayerListing {
@@ -30,8 +30,10 @@ const FORMAT = 'v2';
 
 export class LayerCache {
   private readonly layers = new Map<string, LayerSummary>();
-  /** Listings kept in memory: all of them without a directory, else those that could not be written. */
-  private readonly listings = new Map<string, LayerEntry[]>();
+  /** Listings in memory: all of them without a directory; else those not written, and those not yet released. */
+  private readonly listings = new Map<string, EntryList>();
+  /** Layers whose listing this process wrote to the directory. */
+  private readonly written = new Set<string>();
   private readonly configs = new Map<string, ImageConfig>();
   private readonly dir?: string;
 
@@ -56,17 +58,18 @@ export class LayerCache {
   }
 
   /** The layer's file listing; undefined when it is not kept (or its file is damaged). */
-  entries(diffId: string): LayerEntry[] | undefined {
+  entries(diffId: string): EntryList | undefined {
     const known = this.listings.get(diffId);
     if (known) return known;
     const stored = this.read<unknown>('listings', diffId);
-    return Array.isArray(stored) && stored.every(isEntry) ? stored : undefined;
+    return isEntryList(stored) ? stored : undefined;
   }
 
   /** Drop what is known of a layer (its listing was lost), so that it is measured again. */
   forget(diffId: string): void {
     this.layers.delete(diffId);
     this.listings.delete(diffId);
+    this.written.delete(diffId);
     const file = this.file('layers', diffId);
     try {
       if (file) rmSync(file, { force: true });
@@ -81,10 +84,18 @@ export class LayerCache {
     // keep a compressed size learnt earlier when this measurement skipped it
     const merged = { ...summary, compressedBytes: summary.compressedBytes ?? known?.compressedBytes };
     // the listing first: a summary on disk promises its listing is there too
-    if (this.write('listings', facts.diffId, entries)) this.listings.delete(facts.diffId);
-    else this.listings.set(facts.diffId, entries);
+    if (this.write('listings', facts.diffId, entries)) this.written.add(facts.diffId);
+    else this.written.delete(facts.diffId);
+    // kept in memory until `release`: the image being measured needs it next, and reading it back from disk
+    // would only make more garbage
+    this.listings.set(facts.diffId, entries);
     this.layers.set(facts.diffId, merged);
     this.write('layers', facts.diffId, merged);
+  }
+
+  /** Let go of the listings of these layers that are on disk (the image that needed them is counted). */
+  release(diffIds: readonly string[]): void {
+    for (const diffId of diffIds) if (this.written.has(diffId)) this.listings.delete(diffId);
   }
 
   /** An image's config by image ID (the config's own digest, so it cannot go stale). */
@@ -153,6 +164,3 @@ export class LayerCache {
   }
 }
 
-function isEntry(value: unknown): value is LayerEntry {
-  return Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'number' && typeof value[2] === 'string';
-}

@@ -10,12 +10,49 @@ export type EntryKind = 'f' | 'd' | 'l' | 'h' | 'w' | 'o' | 'x';
 /** [path without leading `/` or `./` and without trailing `/`, size in the tar header, kind]. For `w`, the path deleted. */
 export type LayerEntry = [path: string, size: number, kind: EntryKind];
 
+/**
+ * A layer's entries in tar order, as parallel arrays: entry i is (paths[i], sizes[i], kinds[i]). A layer may
+ * hold hundreds of thousands of files, and one small array per entry would take about three times the memory.
+ */
+export interface EntryList {
+  paths: string[];
+  sizes: number[];
+  /** One `EntryKind` character per entry. */
+  kinds: string;
+}
+
 export interface LayerListing {
   /** Bytes the layer takes unpacked: regular files plus symlink targets, as overlay2 counts a layer. */
   unpackedBytes: number;
   /** Regular files in the layer. */
   files: number;
-  entries: LayerEntry[];
+  entries: EntryList;
+}
+
+export function entryList(entries: readonly LayerEntry[]): EntryList {
+  return { paths: entries.map((e) => e[0]), sizes: entries.map((e) => e[1]), kinds: entries.map((e) => e[2]).join('') };
+}
+
+/** The entries one by one (for tests and small lists). */
+export function entriesOf(list: EntryList): LayerEntry[] {
+  return list.paths.map((path, i) => [path, list.sizes[i], list.kinds[i] as EntryKind]);
+}
+
+/** Whether a value read back (from the cache directory) is a well-formed EntryList. */
+export function isEntryList(value: unknown): value is EntryList {
+  const list = value as EntryList;
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    Array.isArray(list.paths) &&
+    Array.isArray(list.sizes) &&
+    typeof list.kinds === 'string' &&
+    list.paths.length === list.sizes.length &&
+    list.kinds.length === list.paths.length &&
+    list.paths.every((p) => typeof p === 'string') &&
+    list.sizes.every((n) => typeof n === 'number') &&
+    /^[fdlhwox]*$/.test(list.kinds)
+  );
 }
 
 const WHITEOUT = '.wh.';
@@ -53,7 +90,11 @@ function classify(header: Header): { path: string; kind: EntryKind } {
 /** A writable sink for a layer tar's bytes; `finish()` resolves with the listing. */
 export class LayerLister {
   private readonly parser = extract();
-  private readonly listing: LayerListing = { unpackedBytes: 0, files: 0, entries: [] };
+  private unpackedBytes = 0;
+  private files = 0;
+  private readonly paths: string[] = [];
+  private readonly sizes: number[] = [];
+  private readonly kinds: number[] = [];
   private readonly done: Promise<LayerListing>;
   private failed = false;
 
@@ -62,19 +103,27 @@ export class LayerLister {
       const { path, kind } = classify(header);
       const size = kind === 'f' ? (header.size ?? 0) : 0;
       if (path !== '' || kind === 'o') {
-        this.listing.entries.push([path, size, kind]);
+        this.paths.push(path);
+        this.sizes.push(size);
+        this.kinds.push(kind.charCodeAt(0));
         if (kind === 'f') {
-          this.listing.files += 1;
-          this.listing.unpackedBytes += size;
+          this.files += 1;
+          this.unpackedBytes += size;
         } else if (kind === 'l') {
-          this.listing.unpackedBytes += Buffer.byteLength(header.linkname ?? '');
+          this.unpackedBytes += Buffer.byteLength(header.linkname ?? '');
         }
       }
       stream.on('end', next);
       stream.resume();
     });
     this.done = new Promise((resolve, reject) => {
-      this.parser.on('finish', () => resolve(this.listing));
+      this.parser.on('finish', () =>
+        resolve({
+          unpackedBytes: this.unpackedBytes,
+          files: this.files,
+          entries: { paths: this.paths, sizes: this.sizes, kinds: Buffer.from(this.kinds).toString('latin1') },
+        }),
+      );
       this.parser.on('error', (error) => {
         this.failed = true;
         reject(error);

@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-KFGPWTKP.js";
+} from "./chunks/chunk-SMMDJVKC.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

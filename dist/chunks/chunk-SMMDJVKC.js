@@ -90741,7 +90741,7 @@ var package_default = {
 var TOOL = { name: "image-size-report", version: package_default.version };
 
 // src/pipeline.ts
-import { mkdtempSync, rmSync as rmSync2 } from "node:fs";
+import { mkdtempSync, rmSync as rmSync3 } from "node:fs";
 import os2 from "node:os";
 import path7 from "node:path";
 
@@ -91654,12 +91654,118 @@ var Git = class {
 };
 
 // src/measure/image/layer-cache.ts
-import { mkdirSync, readFileSync as readFileSync2, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync as readFileSync2, renameSync, rmSync as rmSync2, writeFileSync } from "node:fs";
 import path5 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
-var FORMAT = "v1";
+
+// src/measure/image/layer-listing.ts
+var import_tar_stream2 = __toESM(require_tar_stream2(), 1);
+function entryList(entries) {
+  return { paths: entries.map((e) => e[0]), sizes: entries.map((e) => e[1]), kinds: entries.map((e) => e[2]).join("") };
+}
+function isEntryList(value) {
+  const list = value;
+  return value !== null && typeof value === "object" && Array.isArray(list.paths) && Array.isArray(list.sizes) && typeof list.kinds === "string" && list.paths.length === list.sizes.length && list.kinds.length === list.paths.length && list.paths.every((p) => typeof p === "string") && list.sizes.every((n) => typeof n === "number") && /^[fdlhwox]*$/.test(list.kinds);
+}
+var WHITEOUT = ".wh.";
+var OPAQUE = ".wh..wh..opq";
+function normalisePath(name) {
+  let p = name;
+  while (p.startsWith("./")) p = p.slice(2);
+  p = p.replace(/^\/+/, "").replace(/\/+$/, "");
+  return p;
+}
+function classify(header) {
+  const path9 = normalisePath(header.name);
+  const slash = path9.lastIndexOf("/");
+  const base = path9.slice(slash + 1);
+  const dir = slash === -1 ? "" : path9.slice(0, slash);
+  if (base === OPAQUE) return { path: dir, kind: "o" };
+  if (base.startsWith(WHITEOUT)) return { path: (dir ? `${dir}/` : "") + base.slice(WHITEOUT.length), kind: "w" };
+  switch (header.type) {
+    case "file":
+    case "contiguous-file":
+      return { path: path9, kind: "f" };
+    case "directory":
+      return { path: path9, kind: "d" };
+    case "symlink":
+      return { path: path9, kind: "l" };
+    case "link":
+      return { path: path9, kind: "h" };
+    default:
+      return { path: path9, kind: "x" };
+  }
+}
+var LayerLister = class {
+  parser = (0, import_tar_stream2.extract)();
+  unpackedBytes = 0;
+  files = 0;
+  paths = [];
+  sizes = [];
+  kinds = [];
+  done;
+  failed = false;
+  constructor() {
+    this.parser.on("entry", (header, stream, next) => {
+      const { path: path9, kind } = classify(header);
+      const size = kind === "f" ? header.size ?? 0 : 0;
+      if (path9 !== "" || kind === "o") {
+        this.paths.push(path9);
+        this.sizes.push(size);
+        this.kinds.push(kind.charCodeAt(0));
+        if (kind === "f") {
+          this.files += 1;
+          this.unpackedBytes += size;
+        } else if (kind === "l") {
+          this.unpackedBytes += Buffer.byteLength(header.linkname ?? "");
+        }
+      }
+      stream.on("end", next);
+      stream.resume();
+    });
+    this.done = new Promise((resolve2, reject) => {
+      this.parser.on(
+        "finish",
+        () => resolve2({
+          unpackedBytes: this.unpackedBytes,
+          files: this.files,
+          entries: { paths: this.paths, sizes: this.sizes, kinds: Buffer.from(this.kinds).toString("latin1") }
+        })
+      );
+      this.parser.on("error", (error) => {
+        this.failed = true;
+        reject(error);
+      });
+    });
+    this.done.catch(() => void 0);
+  }
+  write(chunk) {
+    return new Promise((resolve2) => {
+      if (this.failed) return resolve2();
+      if (this.parser.write(chunk)) return resolve2();
+      const settle = () => {
+        this.parser.off("drain", settle);
+        this.parser.off("error", settle);
+        resolve2();
+      };
+      this.parser.on("drain", settle);
+      this.parser.on("error", settle);
+    });
+  }
+  finish() {
+    this.parser.end(() => void 0);
+    return this.done;
+  }
+};
+
+// src/measure/image/layer-cache.ts
+var FORMAT = "v2";
 var LayerCache = class {
   layers = /* @__PURE__ */ new Map();
+  /** Listings in memory: all of them without a directory; else those not written, and those not yet released. */
+  listings = /* @__PURE__ */ new Map();
+  /** Layers whose listing this process wrote to the directory. */
+  written = /* @__PURE__ */ new Set();
   configs = /* @__PURE__ */ new Map();
   dir;
   /** `directory`: where to keep results across runs; undefined keeps them for this process only. */
@@ -91673,17 +91779,43 @@ var LayerCache = class {
     const known = this.layers.get(diffId);
     if (known) return known;
     const stored = this.read("layers", diffId);
-    if (stored?.diffId === diffId && Array.isArray(stored.entries) && [stored.tarBytes, stored.unpackedBytes, stored.files].every((n) => typeof n === "number")) {
+    if (stored?.diffId === diffId && [stored.tarBytes, stored.unpackedBytes, stored.files].every((n) => typeof n === "number")) {
       this.layers.set(diffId, stored);
       return stored;
     }
     return void 0;
   }
+  /** The layer's file listing; undefined when it is not kept (or its file is damaged). */
+  entries(diffId) {
+    const known = this.listings.get(diffId);
+    if (known) return known;
+    const stored = this.read("listings", diffId);
+    return isEntryList(stored) ? stored : void 0;
+  }
+  /** Drop what is known of a layer (its listing was lost), so that it is measured again. */
+  forget(diffId) {
+    this.layers.delete(diffId);
+    this.listings.delete(diffId);
+    this.written.delete(diffId);
+    const file = this.file("layers", diffId);
+    try {
+      if (file) rmSync2(file, { force: true });
+    } catch {
+    }
+  }
   putLayer(facts) {
+    const { entries, ...summary } = facts;
     const known = this.layers.get(facts.diffId);
-    const merged = { ...facts, compressedBytes: facts.compressedBytes ?? known?.compressedBytes };
+    const merged = { ...summary, compressedBytes: summary.compressedBytes ?? known?.compressedBytes };
+    if (this.write("listings", facts.diffId, entries)) this.written.add(facts.diffId);
+    else this.written.delete(facts.diffId);
+    this.listings.set(facts.diffId, entries);
     this.layers.set(facts.diffId, merged);
     this.write("layers", facts.diffId, merged);
+  }
+  /** Let go of the listings of these layers that are on disk (the image that needed them is counted). */
+  release(diffIds) {
+    for (const diffId of diffIds) if (this.written.has(diffId)) this.listings.delete(diffId);
   }
   /** An image's config by image ID (the config's own digest, so it cannot go stale). */
   config(imageId) {
@@ -91727,15 +91859,18 @@ var LayerCache = class {
       return void 0;
     }
   }
+  /** Whether it was written. */
   write(kind, digest, value) {
     const file = this.file(kind, digest);
-    if (!file) return;
+    if (!file) return false;
     try {
       mkdirSync(path5.dirname(file), { recursive: true });
       const temporary = `${file}.${process.pid}.tmp`;
       writeFileSync(temporary, gzipSync(JSON.stringify(value), { level: 1 }));
       renameSync(temporary, file);
+      return true;
     } catch {
+      return false;
     }
   }
 };
@@ -92330,81 +92465,135 @@ var CompressedSizer = class {
 };
 
 // src/measure/image/efficiency.ts
-function efficiencyOf(layers, top = 10) {
-  const stacked = /* @__PURE__ */ new Map();
-  const stats = /* @__PURE__ */ new Map();
-  for (const entries of layers) {
-    const leaves = leavesOf(entries);
-    for (const [path9, size, kind] of leaves) {
-      let bytes = size;
+var ABSENT = 0;
+var PRESENT = 1;
+var DIRECTORY = 2;
+var EfficiencyCounter = class {
+  ids = /* @__PURE__ */ new Map();
+  paths = [];
+  count = 0;
+  layer = 0;
+  // per path id: dive's cumulative size, smallest copy and copies (0: never a leaf), the stacked filesystem's
+  // size and state, and the last layer the path was a leaf in (a path listed twice in a layer counts once)
+  cumulative = new Float64Array(1024);
+  minimum = new Float64Array(1024);
+  copies = new Uint32Array(1024);
+  size = new Float64Array(1024);
+  state = new Uint8Array(1024);
+  seenIn = new Uint32Array(1024);
+  add(list) {
+    this.layer += 1;
+    const { paths, sizes, kinds } = list;
+    const parents = parentsOf(list);
+    for (let i = 0; i < paths.length; i++) {
+      const kind = kinds[i];
+      const path9 = paths[i];
+      if (kind === "o" || parents.has(path9)) continue;
+      let bytes = sizes[i];
       if (kind === "w") {
-        const previous = stacked.get(path9);
-        bytes = previous?.dir ? sumUnder(stacked, path9) : 0;
+        const known = this.ids.get(path9);
+        bytes = known !== void 0 && this.state[known] === DIRECTORY ? this.sumUnder(path9, known) : 0;
       }
-      const s = stats.get(path9);
-      if (s) {
-        s.cumulative += bytes;
-        s.minimum = Math.min(s.minimum, bytes);
-        s.copies += 1;
+      const id = this.idOf(path9);
+      if (this.seenIn[id] === this.layer) continue;
+      this.seenIn[id] = this.layer;
+      if (this.copies[id] === 0) {
+        this.cumulative[id] = bytes;
+        this.minimum[id] = bytes;
       } else {
-        stats.set(path9, { cumulative: bytes, minimum: bytes, copies: 1 });
+        this.cumulative[id] += bytes;
+        if (bytes < this.minimum[id]) this.minimum[id] = bytes;
+      }
+      this.copies[id] += 1;
+    }
+    this.apply(list);
+  }
+  result(top = 10) {
+    let minimum = 0;
+    let cumulative = 0;
+    let wastedBytes = 0;
+    const wasted2 = [];
+    for (let id = 0; id < this.count; id++) {
+      const copies = this.copies[id];
+      if (copies === 0) continue;
+      minimum += this.minimum[id];
+      cumulative += this.cumulative[id];
+      if (copies >= 2) {
+        wastedBytes += this.cumulative[id];
+        if (this.cumulative[id] > 0) wasted2.push({ path: this.paths[id], bytes: this.cumulative[id], copies });
       }
     }
-    applyLayer(stacked, entries);
+    wasted2.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
+    return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: wasted2.slice(0, top) };
   }
-  let minimum = 0;
-  let cumulative = 0;
-  let wastedBytes = 0;
-  const wasted2 = [];
-  for (const [path9, s] of stats) {
-    minimum += s.minimum;
-    cumulative += s.cumulative;
-    if (s.copies >= 2) {
-      wastedBytes += s.cumulative;
-      if (s.cumulative > 0) wasted2.push({ path: path9, bytes: s.cumulative, copies: s.copies });
+  /**
+   * Lay one layer over the stacked filesystem, as dive stacks its trees: whiteouts delete (a directory with
+   * everything under it), other entries are added. Opaque markers change nothing: dive's trees have no node
+   * for them (unlike overlayfs, which would hide the lower directory's content).
+   */
+  apply({ paths, sizes, kinds }) {
+    for (let i = 0; i < paths.length; i++) {
+      if (kinds[i] !== "w") continue;
+      const id = this.ids.get(paths[i]);
+      if (id === void 0) continue;
+      if (this.state[id] === DIRECTORY) this.removeUnder(paths[i]);
+      this.state[id] = ABSENT;
+    }
+    for (let i = 0; i < paths.length; i++) {
+      const kind = kinds[i];
+      if (kind === "o" || kind === "w") continue;
+      const id = this.idOf(paths[i]);
+      this.size[id] = sizes[i];
+      this.state[id] = kind === "d" ? DIRECTORY : PRESENT;
     }
   }
-  wasted2.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
-  return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: wasted2.slice(0, top) };
-}
-function leavesOf(entries) {
+  sumUnder(dir, id) {
+    const prefix = `${dir}/`;
+    let total = this.size[id];
+    for (const [path9, other] of this.ids) if (this.state[other] !== ABSENT && path9.startsWith(prefix)) total += this.size[other];
+    return total;
+  }
+  removeUnder(dir) {
+    const prefix = `${dir}/`;
+    for (const [path9, id] of this.ids) if (path9.startsWith(prefix)) this.state[id] = ABSENT;
+  }
+  idOf(path9) {
+    let id = this.ids.get(path9);
+    if (id === void 0) {
+      id = this.count++;
+      if (id === this.state.length) this.grow();
+      this.ids.set(path9, id);
+      this.paths.push(path9);
+    }
+    return id;
+  }
+  grow() {
+    const length = this.state.length * 2;
+    const larger = (array) => {
+      const next = new array.constructor(length);
+      next.set(array);
+      return next;
+    };
+    this.cumulative = larger(this.cumulative);
+    this.minimum = larger(this.minimum);
+    this.copies = larger(this.copies);
+    this.size = larger(this.size);
+    this.state = larger(this.state);
+    this.seenIn = larger(this.seenIn);
+  }
+};
+function parentsOf({ paths, kinds }) {
   const parents = /* @__PURE__ */ new Set();
-  for (const [path9, , kind] of entries) {
-    if (kind === "o") continue;
-    for (let i = path9.indexOf("/"); i !== -1; i = path9.indexOf("/", i + 1)) parents.add(path9.slice(0, i));
-  }
-  const seen = /* @__PURE__ */ new Set();
-  const leaves = [];
-  for (const entry of entries) {
-    const [path9, , kind] = entry;
-    if (kind === "o" || parents.has(path9) || seen.has(path9)) continue;
-    seen.add(path9);
-    leaves.push(entry);
-  }
-  return leaves;
-}
-function sumUnder(stacked, dir) {
-  const prefix = `${dir}/`;
-  let total = stacked.get(dir)?.size ?? 0;
-  for (const [path9, { size }] of stacked) if (path9.startsWith(prefix)) total += size;
-  return total;
-}
-function removeUnder(stacked, dir) {
-  const prefix = `${dir}/`;
-  stacked.delete(dir);
-  for (const path9 of [...stacked.keys()]) if (path9.startsWith(prefix)) stacked.delete(path9);
-}
-function applyLayer(stacked, entries) {
-  for (const [path9, , kind] of entries) {
-    if (kind === "w") {
-      const previous = stacked.get(path9);
-      if (previous?.dir) removeUnder(stacked, path9);
-      else stacked.delete(path9);
+  for (let i = 0; i < paths.length; i++) {
+    if (kinds[i] === "o") continue;
+    let path9 = paths[i];
+    for (let slash = path9.lastIndexOf("/"); slash !== -1; slash = path9.lastIndexOf("/")) {
+      path9 = path9.slice(0, slash);
+      if (parents.has(path9)) break;
+      parents.add(path9);
     }
   }
-  for (const [path9, size, kind] of entries) {
-    if (kind !== "o" && kind !== "w") stacked.set(path9, { size, dir: kind === "d" });
-  }
+  return parents;
 }
 
 // src/measure/image/history.ts
@@ -92453,90 +92642,17 @@ function historyFingerprint(diffIds, history, volatile = []) {
   return `sha256:${createHash2("sha256").update(material).digest("hex")}`;
 }
 
-// src/measure/image/layer-listing.ts
-var import_tar_stream2 = __toESM(require_tar_stream2(), 1);
-var WHITEOUT = ".wh.";
-var OPAQUE = ".wh..wh..opq";
-function normalisePath(name) {
-  let p = name;
-  while (p.startsWith("./")) p = p.slice(2);
-  p = p.replace(/^\/+/, "").replace(/\/+$/, "");
-  return p;
-}
-function classify(header) {
-  const path9 = normalisePath(header.name);
-  const slash = path9.lastIndexOf("/");
-  const base = path9.slice(slash + 1);
-  const dir = slash === -1 ? "" : path9.slice(0, slash);
-  if (base === OPAQUE) return { path: dir, kind: "o" };
-  if (base.startsWith(WHITEOUT)) return { path: (dir ? `${dir}/` : "") + base.slice(WHITEOUT.length), kind: "w" };
-  switch (header.type) {
-    case "file":
-    case "contiguous-file":
-      return { path: path9, kind: "f" };
-    case "directory":
-      return { path: path9, kind: "d" };
-    case "symlink":
-      return { path: path9, kind: "l" };
-    case "link":
-      return { path: path9, kind: "h" };
-    default:
-      return { path: path9, kind: "x" };
-  }
-}
-var LayerLister = class {
-  parser = (0, import_tar_stream2.extract)();
-  listing = { unpackedBytes: 0, files: 0, entries: [] };
-  done;
-  failed = false;
-  constructor() {
-    this.parser.on("entry", (header, stream, next) => {
-      const { path: path9, kind } = classify(header);
-      const size = kind === "f" ? header.size ?? 0 : 0;
-      if (path9 !== "" || kind === "o") {
-        this.listing.entries.push([path9, size, kind]);
-        if (kind === "f") {
-          this.listing.files += 1;
-          this.listing.unpackedBytes += size;
-        } else if (kind === "l") {
-          this.listing.unpackedBytes += Buffer.byteLength(header.linkname ?? "");
-        }
-      }
-      stream.on("end", next);
-      stream.resume();
-    });
-    this.done = new Promise((resolve2, reject) => {
-      this.parser.on("finish", () => resolve2(this.listing));
-      this.parser.on("error", (error) => {
-        this.failed = true;
-        reject(error);
-      });
-    });
-    this.done.catch(() => void 0);
-  }
-  write(chunk) {
-    return new Promise((resolve2) => {
-      if (this.failed) return resolve2();
-      if (this.parser.write(chunk)) return resolve2();
-      const settle = () => {
-        this.parser.off("drain", settle);
-        this.parser.off("error", settle);
-        resolve2();
-      };
-      this.parser.on("drain", settle);
-      this.parser.on("error", settle);
-    });
-  }
-  finish() {
-    this.parser.end(() => void 0);
-    return this.done;
-  }
-};
-
 // src/measure/image/analyze.ts
 var AnalysisError = class extends Error {
 };
 async function analyzeImage(request) {
+  try {
+    return await analyze(request, true);
+  } finally {
+    request.cache.release(request.diffIds);
+  }
+}
+async function analyze(request, retry) {
   const { cache } = request;
   const usable = (facts) => facts !== void 0 && (!request.compressed || facts.compressedBytes !== void 0);
   const ofThisImage = (candidate) => candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : void 0;
@@ -92548,6 +92664,8 @@ async function analyzeImage(request) {
     work.passes += 1;
     const plan = {
       knownLayer: (diffId) => usable(cache.layer(diffId)),
+      // into the cache at once: a measured layer's listing is not held until the end of the save
+      keep: (facts) => cache.putLayer(facts),
       // first pass only: a pre-25 layer whose length matches exactly one known layer of this image is taken
       // to be that layer and only hashed; a wrong guess shows in the hash and costs a second pass
       guessBySize: pass === 0 ? guessBySize(request, cache, usable) : () => void 0
@@ -92560,8 +92678,7 @@ async function analyzeImage(request) {
       throw new AnalysisError(`the saved image could not be read: ${error instanceof Error ? error.message : String(error)}`);
     }
     work.savedBytesRead += result.bytesRead;
-    work.measured += result.layers.length;
-    for (const facts of result.layers) cache.putLayer(facts);
+    work.measured += result.measured;
     const found = ofThisImage(result.config);
     if (found) {
       config = keptPart(found, request.redact ?? ((text) => text));
@@ -92573,7 +92690,8 @@ async function analyzeImage(request) {
   if (!config) throw new AnalysisError("the saved image has no image config that lists its layers");
   const origins = layerOrigins(config);
   const layers = [];
-  const entries = [];
+  const efficiency = new EfficiencyCounter();
+  const lost = [];
   for (const origin of origins) {
     const facts = cache.layer(origin.diffId);
     if (!usable(facts)) throw new AnalysisError(`the saved image lacks layer ${origin.diffId}`);
@@ -92584,7 +92702,14 @@ async function analyzeImage(request) {
       compressedBytes: facts.compressedBytes,
       files: facts.files
     });
-    entries.push(facts.entries);
+    const entries = cache.entries(origin.diffId);
+    if (entries) efficiency.add(entries);
+    else lost.push(origin.diffId);
+  }
+  if (lost.length > 0) {
+    for (const diffId of lost) cache.forget(diffId);
+    if (retry) return analyze(request, false);
+    throw new AnalysisError(`the file listing of layer ${lost[0]} could not be kept in the layer cache`);
   }
   work.cached = Math.max(0, layers.length - work.measured);
   const sum = (pick) => layers.reduce((total, l) => total + pick(l), 0);
@@ -92593,7 +92718,7 @@ async function analyzeImage(request) {
     config,
     unpackedBytes: sum((l) => l.unpackedBytes),
     compressedBytes: request.compressed ? sum((l) => l.compressedBytes ?? 0) : void 0,
-    efficiency: efficiencyOf(entries),
+    efficiency: efficiency.result(),
     work
   };
 }
@@ -92618,7 +92743,8 @@ function guessBySize(request, cache, usable) {
 var JSON_LIMIT = 64 * 1024 * 1024;
 var SNIFF_BYTES = 512;
 async function readSave(stream, request, plan) {
-  const result = { layers: [], bytesRead: 0, wrongGuess: false };
+  const result = { measured: 0, bytesRead: 0, wrongGuess: false };
+  const keep = (facts) => keepLayer(facts, plan, result);
   const documents = /* @__PURE__ */ new Map();
   const archive = (0, import_tar_stream3.extract)();
   stream.on("error", (error) => archive.destroy(error));
@@ -92641,12 +92767,12 @@ async function readSave(stream, request, plan) {
         const guess = plan.guessBySize(size);
         const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, list: !guess, sizer: request.sizer });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
-        else if (!guess) result.layers.push(facts);
+        else if (!guess) keep(facts);
       } else if (name.startsWith("blobs/sha256/")) {
         const digest = `sha256:${name.slice("blobs/sha256/".length)}`;
         if (request.diffIds.includes(digest)) {
           if (plan.knownLayer(digest)) entry.resume();
-          else result.layers.push(await measureLayer(entry, size, { compress: request.compressed, list: true, sizer: request.sizer }));
+          else keep(await measureLayer(entry, size, { compress: request.compressed, list: true, sizer: request.sizer }));
         } else {
           await readBlob(entry, size, digest, request, plan, result, documents);
         }
@@ -92659,6 +92785,10 @@ async function readSave(stream, request, plan) {
   }
   result.config = configOf(request.imageId, documents, request.diffIds);
   return result;
+}
+function keepLayer(facts, plan, result) {
+  result.measured += 1;
+  plan.keep(facts);
 }
 function configOf(imageId, documents, diffIds, depth = 0) {
   const document2 = documents.get(imageId);
@@ -92722,11 +92852,11 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
     feeding.catch((error) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
     const [facts] = await Promise.all([measureLayer(gunzip, void 0, { compress: false, list: true }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
-      result.layers.push({ ...facts, compressedBytes: size });
+      keepLayer({ ...facts, compressedBytes: size }, plan, result);
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString("latin1") === "ustar") {
     const facts = await measureLayer(rest, size, { compress: request.compressed, list: true, sizer: request.sizer });
-    if (request.diffIds.includes(facts.diffId)) result.layers.push(facts);
+    if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
   } else if (head[0] === 123) {
     await readDocument(rest, size, digest, documents);
   } else {
@@ -92746,7 +92876,7 @@ async function measureLayer(source, declaredBytes, options) {
   if (declaredBytes !== void 0 && tarBytes !== declaredBytes) {
     throw new AnalysisError(`a layer ended after ${tarBytes} of ${declaredBytes} bytes: the save stream was cut`);
   }
-  const listing = lister ? await lister.finish() : { unpackedBytes: 0, files: 0, entries: [] };
+  const listing = lister ? await lister.finish() : { unpackedBytes: 0, files: 0, entries: entryList([]) };
   return {
     diffId: `sha256:${hash.digest("hex")}`,
     tarBytes,
@@ -93018,7 +93148,7 @@ async function rebuildBase(input, created, cache) {
     checkout = { top, sha, parent, worktree: path7.join(parent, "tree") };
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
-    if (parent) rmSync2(parent, { recursive: true, force: true });
+    if (parent) rmSync3(parent, { recursive: true, force: true });
     if (!isUserError(error)) throw error;
     input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = "the base could not be checked out";
@@ -93032,7 +93162,7 @@ async function rebuildBase(input, created, cache) {
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
-    rmSync2(checkout.parent, { recursive: true, force: true });
+    rmSync3(checkout.parent, { recursive: true, force: true });
   }
 }
 function assemble(input, engine, head, base) {

@@ -204,26 +204,8 @@ async function prepare() {
   // the analysis entry, bundled from the sources in the tree as scripts/bundle.mjs bundles the tool
   const { build } = await import('esbuild');
   mkdirSync(BUILD_DIR, { recursive: true });
-  await build({
-    entryPoints: [path.join(BENCH, 'analyze.ts')],
-    outfile: ANALYZE,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    banner: {
-      js: [
-        "import { createRequire as __isrCreateRequire } from 'node:module';",
-        "import { fileURLToPath as __isrFileURLToPath } from 'node:url';",
-        "import { dirname as __isrDirname } from 'node:path';",
-        'const require = __isrCreateRequire(import.meta.url);',
-        'const __filename = __isrFileURLToPath(import.meta.url);',
-        'const __dirname = __isrDirname(__filename);',
-      ].join('\n'),
-    },
-    external: ['cpu-features', '*.node'],
-    logLevel: 'warning',
-  });
+  const { nodeBundle } = await import('../scripts/esbuild-options.mjs');
+  await build({ ...nodeBundle, entryPoints: [path.join(BENCH, 'analyze.ts')], outfile: ANALYZE });
 }
 
 async function describeMachine() {

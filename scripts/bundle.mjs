@@ -3,34 +3,18 @@
 import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { nodeBundle } from './esbuild-options.mjs';
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
 
-// CommonJS dependencies bundled into ESM still call require() and read __dirname: give them both.
-const banner = [
-  "import { createRequire as __isrCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __isrFileURLToPath } from 'node:url';",
-  "import { dirname as __isrDirname } from 'node:path';",
-  'const require = __isrCreateRequire(import.meta.url);',
-  'const __filename = __isrFileURLToPath(import.meta.url);',
-  'const __dirname = __isrDirname(__filename);',
-].join('\n');
-
 const result = await build({
+  ...nodeBundle,
   entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' },
   outdir: 'dist',
-  bundle: true,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
-  banner: { js: banner },
-  // ssh2's optional native add-ons: left out so dist/ is the same on every machine (ssh2 falls back to JS).
-  external: ['cpu-features', '*.node'],
   legalComments: 'none',
-  logLevel: 'warning',
   metafile: true,
 });
 

@@ -3,11 +3,11 @@
 // (a pull_request run that measures, a workflow_run run that posts its report).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sizeMeaning } from '../../src/pipeline.js';
 import type { Report } from '../../src/report/types.js';
 import { toolImageTags } from '../support/docker-cli.js';
-import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../support/github-api.js';
+import { fakeGitHubPerTest } from '../support/github-api.js';
 import { built, report as reportOf, variant } from '../support/report-fixture.js';
 import { runAction, type ActionRun, type ActionRunOptions } from '../support/run-action.js';
 import { FORK_OWNER, pullRequestPayload, workflowRunPayload } from '../support/webhook-payloads.js';
@@ -21,19 +21,7 @@ const VARIANT = 'app: {dockerfile: Dockerfile, target: runtime}';
 /** The retry test clock: a "second" of waiting lasts 5 ms. */
 const FAST = { IMAGE_SIZE_REPORT_TEST_RETRY_SECOND_MS: '5' };
 
-let github: FakeGitHub;
-beforeEach(async () => {
-  github = await startFakeGitHub();
-});
-afterEach(async () => {
-  expect(github.rejections).toEqual([]);
-  await github.close();
-});
-
-async function restartGitHub(opts: FakeGitHubOptions): Promise<void> {
-  await github.close();
-  github = await startFakeGitHub(opts);
-}
+const github = fakeGitHubPerTest();
 
 interface Repo {
   dir: string;
@@ -54,8 +42,8 @@ function onPullRequest(repo: Repo, inputs: Record<string, string>, more: { fork?
     eventName: more.eventName ?? 'pull_request',
     payload: pullRequestPayload({ action: more.action, owner: OWNER, repo: REPO, number: PR, baseSha: repo.baseSha, headSha: repo.headSha, baseRef: 'main', headRef: 'grow', fork: more.fork }),
     repository: `${OWNER}/${REPO}`,
-    apiUrl: github.url,
-    token: github.token,
+    apiUrl: github.server.url,
+    token: github.server.token,
     sha: repo.headSha,
     ...(more.runId ? { runId: more.runId } : {}),
     env: FAST,
@@ -63,13 +51,13 @@ function onPullRequest(repo: Repo, inputs: Record<string, string>, more: { fork?
 }
 
 const lines = (run: ActionRun, prefix: string) => run.stdout.split('\n').filter((l) => l.startsWith(prefix));
-const ours = () => github.comments(OWNER, REPO, PR).filter((c) => c.body.startsWith(MARKER) && c.user.type === 'Bot');
-const calls = (operationId: string) => github.requests.filter((r) => r.operationId === operationId);
+const ours = () => github.server.comments(OWNER, REPO, PR).filter((c) => c.body.startsWith(MARKER) && c.user.type === 'Bot');
+const calls = (operationId: string) => github.server.requests.filter((r) => r.operationId === operationId);
 
 describe('GitHub API faults', () => {
   it('retries 5xx answers and a secondary rate limit, then posts the one comment', async () => {
-    github.serverErrorNext(2, { operationId: 'issues/list-comments', status: 502 });
-    github.secondaryRateLimitNext(1, { operationId: 'issues/create-comment', retryAfter: 3 });
+    github.server.serverErrorNext(2, { operationId: 'issues/list-comments', status: 502 });
+    github.server.secondaryRateLimitNext(1, { operationId: 'issues/create-comment', retryAfter: 3 });
     const run = await runAction(onPullRequest(pullRequestRepo(), {}));
     expect(run.code).toBe(0);
     expect(lines(run, '::warning::')).toEqual([]);
@@ -81,7 +69,7 @@ describe('GitHub API faults', () => {
   });
 
   it('when GitHub keeps failing, warns once by default, and the summary and report are there', async () => {
-    github.serverErrorNext(100, { operationId: 'issues/create-comment', status: 502 });
+    github.server.serverErrorNext(100, { operationId: 'issues/create-comment', status: 502 });
     const run = await runAction(onPullRequest(pullRequestRepo(), {}));
     expect(run.code).toBe(0);
     expect(lines(run, '::warning::')).toEqual([
@@ -90,11 +78,11 @@ describe('GitHub API faults', () => {
     expect(calls('issues/create-comment')).toHaveLength(4);
     expect(run.summary).toContain('## Image size report');
     expect((JSON.parse(readFileSync(run.outputs.report, 'utf8')) as Report).status).toBe('pass');
-    expect(github.comments(OWNER, REPO, PR)).toEqual([]);
+    expect(github.server.comments(OWNER, REPO, PR)).toEqual([]);
   });
 
   it('with comment-failure: fail, fails the step after the retries, the summary and report written first', async () => {
-    github.serverErrorNext(100, { status: 503 });
+    github.server.serverErrorNext(100, { status: 503 });
     const run = await runAction(onPullRequest(pullRequestRepo(), { 'comment-failure': 'fail' }));
     expect(run.code).toBe(1);
     expect(lines(run, '::error::')).toEqual([
@@ -110,16 +98,16 @@ describe('GitHub API faults', () => {
     const run = await runAction(onPullRequest(pullRequestRepo(), { 'comment-failure': 'ignore' }));
     expect(run.code).toBe(1);
     expect(run.stdout.trim()).toBe('::error::comment-failure: "ignore" is not accepted. Use fail (the step fails when the comment cannot be posted) or warn (it only warns).');
-    expect(github.requests).toEqual([]);
+    expect(github.server.requests).toEqual([]);
   });
 });
 
 describe('two runs of the same pull request racing', () => {
   it('leave one comment: the run that created the newer one folds it into the older and deletes it', async () => {
     const repo = pullRequestRepo();
-    const human = github.seedComment(OWNER, REPO, PR, `${MARKER}\nmine, says a human`, { login: 'octocat', type: 'User' });
+    const human = github.server.seedComment(OWNER, REPO, PR, `${MARKER}\nmine, says a human`, { login: 'octocat', type: 'User' });
     // Each run's first look at the comments is answered only when both have asked: neither sees the other's.
-    github.holdUntil('issues/list-comments', 2);
+    github.server.holdUntil('issues/list-comments', 2);
     const [a, b] = await Promise.all([
       runAction(onPullRequest(repo, {}, { runId: '1001' })),
       runAction(onPullRequest(repo, {}, { runId: '1002', action: 'synchronize' })),
@@ -132,17 +120,17 @@ describe('two runs of the same pull request racing', () => {
     expect(folded).toHaveLength(1);
     expect(left[0].body).toBe(folded[0].outputs.markdown);
     expect(calls('issues/delete-comment').map((r) => r.status)).toEqual([204]);
-    expect(github.comments(OWNER, REPO, PR).find((c) => c.id === human.id)!.body).toBe(human.body);
+    expect(github.server.comments(OWNER, REPO, PR).find((c) => c.id === human.id)!.body).toBe(human.body);
     expect(toolImageTags()).toEqual([]);
   });
 });
 
 describe('the author of our comment', () => {
   it('with a GitHub App installation token, finds the App bot\'s comment from the last run and updates it', async () => {
-    await restartGitHub({ appSlug: 'size-bot' });
+    await github.restart({ appSlug: 'size-bot' });
     const repo = pullRequestRepo();
-    const human = github.seedComment(OWNER, REPO, PR, `${MARKER}\npasted by a human`, { login: 'size-bot', type: 'User' });
-    const quoted = github.seedComment(OWNER, REPO, PR, `> ${MARKER}\nquoted by a bot`, { login: 'other-app[bot]' });
+    const human = github.server.seedComment(OWNER, REPO, PR, `${MARKER}\npasted by a human`, { login: 'size-bot', type: 'User' });
+    const quoted = github.server.seedComment(OWNER, REPO, PR, `> ${MARKER}\nquoted by a bot`, { login: 'other-app[bot]' });
     const first = await runAction(onPullRequest(repo, {}));
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/Comment created on #42 as size-bot\[bot\]/);
@@ -151,7 +139,7 @@ describe('the author of our comment', () => {
     expect(second.stdout).toMatch(/Comment updated on #42 as size-bot\[bot\]/);
     expect(calls('issues/create-comment')).toHaveLength(1);
     expect(ours().map((c) => [c.user.login, c.body])).toEqual([['size-bot[bot]', second.outputs.markdown]]);
-    const all = github.comments(OWNER, REPO, PR);
+    const all = github.server.comments(OWNER, REPO, PR);
     expect(all.find((c) => c.id === human.id)!.body).toBe(human.body);
     expect(all.find((c) => c.id === quoted.id)!.body).toBe(quoted.body);
   });
@@ -159,7 +147,7 @@ describe('the author of our comment', () => {
 
 describe('a pull request from a fork', () => {
   it('never fails for the read-only token, even with comment-failure: fail, and says once how to get comments', async () => {
-    await restartGitHub({ readOnly: true });
+    await github.restart({ readOnly: true });
     const run = await runAction(onPullRequest(pullRequestRepo(), { 'comment-failure': 'fail' }, { fork: true }));
     expect(run.code).toBe(0);
     const warnings = lines(run, '::warning::');
@@ -170,7 +158,7 @@ describe('a pull request from a fork', () => {
     expect(lines(run, '::error::')).toEqual([]);
     expect(run.summary).toContain('## Image size report');
     expect(existsSync(run.outputs.report)).toBe(true);
-    expect(github.comments(OWNER, REPO, PR)).toEqual([]);
+    expect(github.server.comments(OWNER, REPO, PR)).toEqual([]);
   });
 });
 
@@ -185,7 +173,7 @@ describe('pull_request_target', () => {
     expect(error).toContain('image-size-report refuses to build here');
     expect(error).toContain('set allow-pull-request-target: true');
     expect(run.stderr).toBe('');
-    expect(github.requests).toEqual([]);
+    expect(github.server.requests).toEqual([]);
     expect(run.outputs).toEqual({});
     expect(existsSync(path.join(run.runnerTemp, 'image-size-report-default.json'))).toBe(false);
   });
@@ -220,8 +208,8 @@ describe('the two-workflow setup for forks', () => {
       eventName: 'workflow_run',
       payload,
       repository: `${OWNER}/${REPO}`,
-      apiUrl: github.url,
-      token: github.token,
+      apiUrl: github.server.url,
+      token: github.server.token,
       sha: 'b'.repeat(40), // the default branch: workflow_run runs there
       env: { ...FAST, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
     };
@@ -247,9 +235,9 @@ describe('the two-workflow setup for forks', () => {
     const measure = await runAction(onPullRequest(repo, { comment: 'false', 'report-file': 'image-size.json' }, { fork: true }));
     expect(measure.code).toBe(0);
     expect(lines(measure, '::warning::')).toEqual([]);
-    expect(github.requests).toEqual([]);
+    expect(github.server.requests).toEqual([]);
 
-    github.seedPullRequest(OWNER, REPO, forkPullRequest(repo.headSha));
+    github.server.seedPullRequest(OWNER, REPO, forkPullRequest(repo.headSha));
     const post = await runAction(poster(measure.outputs.report, forkRun(repo.headSha)));
     expect(post.stderr).toBe('');
     expect(post.code).toBe(0);
@@ -278,7 +266,7 @@ describe('the two-workflow setup for forks', () => {
   });
 
   it('treats the report as data: unknown fields are dropped, derived text is recomputed, numbers made consistent', async () => {
-    github.seedPullRequest(OWNER, REPO, forkPullRequest());
+    github.server.seedPullRequest(OWNER, REPO, forkPullRequest());
     const file = savedReport((r) => {
       r.engine.sizeMeaning = '@maintainers please merge <img src=https://evil.example/x.png>';
       r.variants[0].change = { sizeBytes: -4_000_000, sizeRatio: -0.8, layers: 0, buildMs: 0 }; // contradicts the sizes
@@ -299,14 +287,14 @@ describe('the two-workflow setup for forks', () => {
   });
 
   it('refuses a report that fails the schema, with the input, the file and the field, and posts nothing', async () => {
-    github.seedPullRequest(OWNER, REPO, forkPullRequest());
+    github.server.seedPullRequest(OWNER, REPO, forkPullRequest());
     const file = savedReport((r) => (r.variants[1].name = 'multi<img src=x>'));
     const post = await runAction(poster(file, forkRun()));
     expect(post.code).toBe(1);
     expect(lines(post, '::error::')).toHaveLength(1);
     expect(post.stdout).toMatch(/^::error::report-from: ".*\/artifact\/image-size-report-default\.json" is not a valid image-size-report report \(schema version 2\): at \/variants\/1\/name, must match pattern .*\.$/m);
     expect(post.stderr).toBe('');
-    expect(github.requests).toEqual([]);
+    expect(github.server.requests).toEqual([]);
   });
 
   it('refuses a report over 5 MB before reading it', async () => {
@@ -314,7 +302,7 @@ describe('the two-workflow setup for forks', () => {
     const post = await runAction(poster(file, forkRun()));
     expect(post.code).toBe(1);
     expect(post.stdout).toMatch(/^::error::report-from: ".*" is \d+ bytes, over the limit of 5000000 bytes for a report: refusing to read it\.$/m);
-    expect(github.requests).toEqual([]);
+    expect(github.server.requests).toEqual([]);
   });
 
   it('refuses a report of another commit than the run that triggered it', async () => {
@@ -323,16 +311,16 @@ describe('the two-workflow setup for forks', () => {
     expect(post.stdout.trim()).toBe(
       `::error::report-from: the report is for commit ${'c'.repeat(12)}, but the workflow run that triggered this one built ${'f'.repeat(12)}: refusing to post it. Download the artifact of that run (run-id: github.event.workflow_run.id).`,
     );
-    expect(github.requests).toEqual([]);
+    expect(github.server.requests).toEqual([]);
 
     const noCommit = await runAction(poster(savedReport((r) => delete r.head.sha), forkRun()));
     expect(noCommit.code).toBe(1);
     expect(noCommit.stdout).toContain('::error::report-from: the report names no commit (head.sha), so it cannot be matched with the workflow run that triggered this one: refusing to post it.');
-    expect(github.requests).toEqual([]);
+    expect(github.server.requests).toEqual([]);
   });
 
   it('posts nothing when the pull request moved on since, or when the run was not for a pull request', async () => {
-    github.seedPullRequest(OWNER, REPO, forkPullRequest('d'.repeat(40))); // pushed to again: a newer run will post
+    github.server.seedPullRequest(OWNER, REPO, forkPullRequest('d'.repeat(40))); // pushed to again: a newer run will post
     const moved = await runAction(poster(savedReport(), forkRun()));
     expect(moved.code).toBe(0);
     expect(moved.stdout).toContain(`Nothing to comment on: no open pull request has ${FORK_OWNER}/${REPO}:grow at fffffff as its head`);
@@ -346,15 +334,15 @@ describe('the two-workflow setup for forks', () => {
   });
 
   it('fails the step by default when the comment cannot be posted, as posting is its only job', async () => {
-    github.seedPullRequest(OWNER, REPO, forkPullRequest());
-    github.serverErrorNext(100, { operationId: 'issues/create-comment' });
+    github.server.seedPullRequest(OWNER, REPO, forkPullRequest());
+    github.server.serverErrorNext(100, { operationId: 'issues/create-comment' });
     const post = await runAction(poster(savedReport(), forkRun()));
     expect(post.code).toBe(1);
     expect(lines(post, '::error::')).toEqual([expect.stringContaining('::error::The comment could not be posted on pull request #42: GitHub answered 502')]);
     expect(post.summary).toContain('## Image size report');
 
     // With comment-failure: warn, a pull request that cannot even be looked up is a warning.
-    github.serverErrorNext(100, { operationId: 'pulls/list', status: 500 });
+    github.server.serverErrorNext(100, { operationId: 'pulls/list', status: 500 });
     const warned = await runAction(poster(savedReport(), forkRun(), { 'comment-failure': 'warn' }));
     expect(warned.code).toBe(0);
     expect(lines(warned, '::warning::')).toEqual([

@@ -2,9 +2,9 @@
 // that rejects any request GitHub's OpenAPI description does not allow.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/types.js';
-import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js';
+import { fakeGitHubPerTest } from '../support/github-api.js';
 import { runAction, type ActionRunOptions } from '../support/run-action.js';
 import { pullRequestPayload, pushPayload } from '../support/webhook-payloads.js';
 import { toolImageTags } from '../support/docker-cli.js';
@@ -16,14 +16,7 @@ const PR = 42;
 const MARKER = '<!-- image-size-report:default -->';
 const VARIANTS = 'single-stage: Dockerfile.single\nmulti-stage: {dockerfile: Dockerfile, target: runtime}\n';
 
-let github: FakeGitHub;
-beforeEach(async () => {
-  github = await startFakeGitHub();
-});
-afterEach(async () => {
-  expect(github.rejections).toEqual([]);
-  await github.close();
-});
+const github = fakeGitHubPerTest();
 
 /** A repository with a base commit and a pull request commit on top that grows the single-stage image. */
 function pullRequestRepo(): { dir: string; baseSha: string; headSha: string } {
@@ -40,8 +33,8 @@ function options(repo: ReturnType<typeof pullRequestRepo>, inputs: Record<string
     eventName: 'pull_request',
     payload: pullRequestPayload({ action, owner: OWNER, repo: REPO, number: PR, baseSha: repo.baseSha, headSha: repo.headSha, baseRef: 'main', headRef: 'grow' }),
     repository: `${OWNER}/${REPO}`,
-    apiUrl: github.url,
-    token: github.token,
+    apiUrl: github.server.url,
+    token: github.server.token,
     sha: repo.headSha,
   };
 }
@@ -49,13 +42,13 @@ function options(repo: ReturnType<typeof pullRequestRepo>, inputs: Record<string
 describe('on a pull request', () => {
   it('builds both sides, comments once, updates that comment on the next push, and writes outputs, summary and report', async () => {
     const repo = pullRequestRepo();
-    const human = github.seedComment(OWNER, REPO, PR, `${MARKER}\nI pasted the marker, but this is my comment.`, { login: 'octocat', type: 'User' });
+    const human = github.server.seedComment(OWNER, REPO, PR, `${MARKER}\nI pasted the marker, but this is my comment.`, { login: 'octocat', type: 'User' });
 
     const first = await runAction(options(repo, { variants: VARIANTS, budgets: 'multi-stage: {max-size: 50MB, max-ratio: {of: single-stage, max: 90%}}' }));
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
 
-    const ours = github.comments(OWNER, REPO, PR).filter((c) => c.id !== human.id);
+    const ours = github.server.comments(OWNER, REPO, PR).filter((c) => c.id !== human.id);
     expect(ours).toHaveLength(1);
     const body = ours[0].body;
     expect(body.startsWith(`${MARKER}\n## Image size report`)).toBe(true);
@@ -65,7 +58,7 @@ describe('on a pull request', () => {
     expect(body).toMatch(/\| +\| Compressed +\| +[\d.]+ [kM]B \| +[\d.]+ [kM]B \| +[-+]?[\d.]+ [kM]?B \([-+]?\d+\.\d%\) \|/);
     expect(body).toMatch(/\*\*multi-stage\*\* is \*\*\d+\.\d% smaller\*\* than \*\*single-stage\*\*/);
     expect(body).toContain(`Base: rebuilt from \`main\` at \`${repo.baseSha.slice(0, 7)}\`.`);
-    expect(github.comments(OWNER, REPO, PR).find((c) => c.id === human.id)!.body).toBe(human.body);
+    expect(github.server.comments(OWNER, REPO, PR).find((c) => c.id === human.id)!.body).toBe(human.body);
 
     expect(first.outputs.status).toBe('pass');
     expect(first.outputs.markdown).toBe(body);
@@ -79,14 +72,14 @@ describe('on a pull request', () => {
     expect(report.variants.map((v) => [v.name, v.change?.layers])).toEqual([['single-stage', 1], ['multi-stage', 0]]);
     expect(toolImageTags()).toEqual([]);
 
-    const posts = () => github.requests.filter((r) => r.method === 'POST').length;
+    const posts = () => github.server.requests.filter((r) => r.method === 'POST').length;
     expect(posts()).toBe(1);
     const second = await runAction(options(repo, { variants: VARIANTS }, 'synchronize'));
     expect(second.code).toBe(0);
     expect(posts()).toBe(1);
-    const patch = github.requests.filter((r) => r.method === 'PATCH');
+    const patch = github.server.requests.filter((r) => r.method === 'PATCH');
     expect(patch.map((r) => r.path)).toEqual([`/repos/${OWNER}/${REPO}/issues/comments/${ours[0].id}`]);
-    const after = github.comments(OWNER, REPO, PR);
+    const after = github.server.comments(OWNER, REPO, PR);
     expect(after).toHaveLength(2);
     expect(after.find((c) => c.id === ours[0].id)!.body).toBe(second.outputs.markdown);
     expect(second.outputs.markdown).not.toContain('Budgets'); // the second run had no budgets: the comment shows the new run
@@ -98,7 +91,7 @@ describe('on a pull request', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^::error::single-stage: budget max-size broken: size \d\.\d\d MB is over the limit of 1\.00 MB\.%0Asingle-stage: budget max-increase broken: growth against the base of \+2\d\d kB is over the limit of 100 kB\.%0Amulti-stage: budget max-size broken: size \d\.\d\d MB is over the limit of 1\.00 MB\.$/m);
     expect(run.outputs.status).toBe('fail');
-    const [comment] = github.comments(OWNER, REPO, PR);
+    const [comment] = github.server.comments(OWNER, REPO, PR);
     expect(comment.body).toContain('❌ 3 budgets broken.');
     expect(comment.body).toContain('<details open><summary>Budgets</summary>');
   });
@@ -118,7 +111,7 @@ describe('on a pull request', () => {
     expect(run.code).toBe(1);
     expect(run.stdout.trim()).toBe('::error::budgets: "multistage" is not a variant. Known variants: single-stage, multi-stage (or "*" for all).');
     expect(run.stderr).toBe('');
-    expect(github.requests).toEqual([]);
+    expect(github.server.requests).toEqual([]);
     expect(existsSync(path.join(run.runnerTemp, 'image-size-report-default.json'))).toBe(false);
   });
 
@@ -131,7 +124,7 @@ describe('on a pull request', () => {
     expect(report.variants.map((v) => v.name)).toEqual(['only-multi']);
     expect(report.units).toBe('decimal');
     expect(path.basename(run.outputs.report)).toBe('image-size-report-config.json');
-    expect(github.comments(OWNER, REPO, PR)[0].body.startsWith('<!-- image-size-report:config -->')).toBe(true);
+    expect(github.server.comments(OWNER, REPO, PR)[0].body.startsWith('<!-- image-size-report:config -->')).toBe(true);
   });
 });
 
@@ -148,7 +141,7 @@ describe('on a push', () => {
     expect(report.base).toEqual({ source: 'rebuild', sha: repo.baseSha, ref: 'main@{before}' });
     expect(report.variants.find((v) => v.name === 'single-stage')!.change!.layers).toBe(1);
     expect(run.stdout).toMatch(/^\| single-stage +\| Size +\| +[\d.]+ MB \| +[\d.]+ MB \| \+2\d\d kB/m);
-    expect(github.requests).toEqual([]); // nothing to comment on
+    expect(github.server.requests).toEqual([]); // nothing to comment on
   });
 
   it('with the default baseline, reports this commit alone', async () => {
@@ -191,8 +184,7 @@ describe('build output in the log', () => {
 
 describe('on a pull request from a fork', () => {
   it('cannot comment with the read-only token, so it warns once and keeps the summary and report', async () => {
-    await github.close();
-    github = await startFakeGitHub({ readOnly: true });
+    await github.restart({ readOnly: true });
     const repo = pullRequestRepo();
     const opts = options(repo, { variants: VARIANTS, baseline: 'none' });
     opts.payload = pullRequestPayload({ owner: OWNER, repo: REPO, number: PR, baseSha: repo.baseSha, headSha: repo.headSha, fork: true });
@@ -202,6 +194,6 @@ describe('on a pull request from a fork', () => {
     expect(warnings).toEqual([expect.stringMatching(/comes from a fork, so GitHub gives this workflow a read-only token/)]);
     expect(run.summary).toContain('## Image size report');
     expect(existsSync(run.outputs.report)).toBe(true);
-    expect(github.comments(OWNER, REPO, PR)).toEqual([]);
+    expect(github.server.comments(OWNER, REPO, PR)).toEqual([]);
   });
 });

@@ -5,9 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/types.js';
-import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js';
+import { fakeGitHubPerTest } from '../support/github-api.js';
 import { runAction } from '../support/run-action.js';
 import { pullRequestPayload } from '../support/webhook-payloads.js';
 import { toolImageTags } from '../support/docker-cli.js';
@@ -26,14 +26,7 @@ const SECRETS = {
 
 const ARGS = 'ARG TOKEN\nARG MULTI\nARG FROM_ENV\n';
 
-let github: FakeGitHub;
-beforeEach(async () => {
-  github = await startFakeGitHub();
-});
-afterEach(async () => {
-  expect(github.rejections).toEqual([]);
-  await github.close();
-});
+const github = fakeGitHubPerTest();
 
 function secretRepo(): { dir: string; baseSha: string; headSha: string } {
   const { dir, sha: baseSha } = repoFromFixture('tiny-app');
@@ -83,8 +76,8 @@ describe.each(['buildkit', 'legacy'])('with the %s builder', (builder) => {
       eventName: 'pull_request',
       payload: pullRequestPayload({ owner: OWNER, repo: REPO, number: PR, baseSha: repo.baseSha, headSha: repo.headSha }),
       repository: `${OWNER}/${REPO}`,
-      apiUrl: github.url,
-      token: github.token,
+      apiUrl: github.server.url,
+      token: github.server.token,
       sha: repo.headSha,
     });
 
@@ -93,7 +86,7 @@ describe.each(['buildkit', 'legacy'])('with the %s builder', (builder) => {
     expect(run.stdout).toMatch(/^::error::failing: the build failed at .*ok: budget max-size broken: size [\d.]+ MB is over the limit of 1\.00 kB\.$/m);
     const report = JSON.parse(readFileSync(run.outputs.report, 'utf8')) as Report;
     expect(report.variants.map((v) => [v.name, v.head.status])).toEqual([['ok', 'built'], ['failing', 'failed']]);
-    const [comment] = github.comments(OWNER, REPO, PR);
+    const [comment] = github.server.comments(OWNER, REPO, PR);
     expect(comment.body).toContain('### 💥 failing failed to build');
     // The values were there to leak: what replaced them shows in the failure's output.
     const failing = report.variants[1].head;
@@ -105,7 +98,7 @@ describe.each(['buildkit', 'legacy'])('with the %s builder', (builder) => {
     expect(masks).toEqual(expect.arrayContaining([`::add-mask::${SECRETS.TOKEN}`, '::add-mask::first line of the secret', '::add-mask::and its second line']));
 
     const written: Record<string, string> = {
-      'comment (every request body sent to GitHub)': JSON.stringify(github.requests.map((r) => r.body)),
+      'comment (every request body sent to GitHub)': JSON.stringify(github.server.requests.map((r) => r.body)),
       'comment body': comment.body,
       'job summary': run.summary,
       'JSON report': readFileSync(run.outputs.report, 'utf8'),

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { Ajv } from 'ajv';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 
@@ -1232,6 +1233,42 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       });
+    },
+  };
+}
+
+/** The fake GitHub of the current test, from `fakeGitHubPerTest`. */
+export interface FakeGitHubPerTest {
+  readonly server: FakeGitHub;
+  /** Stop the current server and start one with other options (a read-only token, an app's token...). */
+  restart(opts: FakeGitHubOptions): Promise<void>;
+}
+
+/**
+ * One fake GitHub per test of the calling file: started before each test; after it, every request must have
+ * matched GitHub's OpenAPI description (none rejected), and the server is stopped.
+ */
+export function fakeGitHubPerTest(): FakeGitHubPerTest {
+  let server: FakeGitHub | undefined;
+  const current = (): FakeGitHub => {
+    if (!server) throw new Error('the fake GitHub runs only inside a test');
+    return server;
+  };
+  beforeEach(async () => {
+    server = await startFakeGitHub();
+  });
+  afterEach(async () => {
+    expect(current().rejections).toEqual([]);
+    await current().close();
+    server = undefined;
+  });
+  return {
+    get server() {
+      return current();
+    },
+    async restart(opts) {
+      await current().close();
+      server = await startFakeGitHub(opts);
     },
   };
 }

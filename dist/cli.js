@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-SMMDJVKC.js";
+} from "./chunks/chunk-HWW7TLWH.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

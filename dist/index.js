@@ -34,7 +34,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-SMMDJVKC.js";
+} from "./chunks/chunk-HWW7TLWH.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

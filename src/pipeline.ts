@@ -53,6 +53,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
     addComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, head, base);
   } finally {
+    cache.close(); // its temporary files; what it keeps across runs stays in the cache directory
     if (!settings.keepImages) await removeImages(engine, created, input.runId, log);
   }
 }

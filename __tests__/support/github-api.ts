@@ -189,7 +189,6 @@ type JsonObject = Record<string, any>;
 
 const DESCRIPTION_ID = 'https://api.github.com/__openapi__/api.github.com.json';
 const DOCS_ROOT = 'https://docs.github.com/rest';
-const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 interface RouteSegmentParam {
   param: string;

@@ -6,8 +6,12 @@
 // with all its copies. `.wh..wh..opq` markers never enter dive's trees.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { efficiencyOf, type Efficiency, type WastedPath } from '../../src/measure/image/efficiency.js';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { efficiencyOf, efficiencyOfSorted, LayerListingDamaged, type Efficiency, type WastedPath } from '../../src/measure/image/efficiency.js';
 import type { EntryKind, LayerEntry } from '../../src/measure/image/layer-listing.js';
+import { ArrayCursor, ListingFileCursor, SortedListingWriter, type ListingCursor, type ListingRecord } from '../../src/measure/image/sorted-listing.js';
 
 const dir = (path: string): LayerEntry => [path, 0, 'd'];
 const file = (path: string, size: number): LayerEntry => [path, size, 'f'];
@@ -130,6 +134,17 @@ describe('efficiencyOf, as dive defines it', () => {
     expect(result.score).toBeCloseTo(10 / 110, 12);
   });
 
+  it('measures a directory deleted twice against what the stacked tree holds the second time', () => {
+    const result = efficiencyOf([
+      [dir('a'), file('a/b', 10)],
+      [whiteout('a')], // deletes a with a/b in it: 10
+      [dir('a')], // a again, empty: a leaf of 0 bytes
+      [whiteout('a')], // deletes the empty a: 0, a/b went with the first whiteout
+    ]);
+    // a: copies 10, 0, 0 (smallest 0); a/b: 10 once. Score (0 + 10) / (10 + 10).
+    expect(result).toEqual({ score: 0.5, wastedBytes: 10, topWasted: [{ path: 'a', bytes: 10, copies: 3 }] });
+  });
+
   it('counts a path three times when three layers hold it', () => {
     const result = efficiencyOf([[file('a', 10)], [file('a', 20)], [whiteout('a')], [file('b', 5)]]);
     expect(result.topWasted).toEqual([{ path: 'a', bytes: 30, copies: 3 }]);
@@ -138,22 +153,72 @@ describe('efficiencyOf, as dive defines it', () => {
 });
 
 describe('efficiencyOf against a plain reference (one object per path, as first written)', () => {
-  // paths from a small tree, so that layers share paths, nest directories and delete each other's
-  const pathArb = fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/'));
+  // paths from a small tree, so that layers share paths, nest directories and delete each other's; `a-b`
+  // and `a.b` sort between `a`'s subtree and `b`, where a merge by plain string order would go wrong
+  const pathArb = fc.array(fc.constantFrom('a', 'b', 'a-b', 'a.b'), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
   const entryArb: fc.Arbitrary<LayerEntry> = fc.tuple(pathArb, fc.nat(1000), fc.constantFrom<EntryKind>('f', 'f', 'f', 'd', 'd', 'w', 'w', 'o', 'l', 'h')).map(
     ([path, size, kind]) => [path, kind === 'f' ? size : 0, kind],
   );
+  // and a smaller tree over more layers, where paths are deleted, added again and deleted with their parent
+  const smallTreeArb: fc.Arbitrary<LayerEntry> = fc
+    .tuple(fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 2 }), fc.nat(1000), fc.constantFrom<EntryKind>('f', 'd', 'd', 'w', 'w'))
+    .map(([parts, size, kind]) => [parts.join('/'), kind === 'f' ? size : 0, kind]);
+  const layersArb = fc.oneof(
+    fc.array(fc.array(entryArb, { maxLength: 16 }), { maxLength: 7 }),
+    fc.array(fc.array(smallTreeArb, { maxLength: 3 }), { maxLength: 10 }),
+  );
+
   it('gives the same score, wasted bytes and wasted paths for any layers', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(entryArb, { maxLength: 12 }), { maxLength: 6 }), (layers) => {
-        const result = efficiencyOf(layers, 50);
-        const expected = referenceEfficiency(layers, 50);
+      fc.property(layersArb, fc.integer({ min: 0, max: 6 }), (layers, top) => {
+        const result = efficiencyOf(layers, top);
+        const expected = referenceEfficiency(layers, top);
         expect(result.wastedBytes).toBe(expected.wastedBytes);
         expect(result.score).toBeCloseTo(expected.score, 12);
         expect(result.topWasted).toEqual(expected.topWasted);
       }),
-      { numRuns: 1000 },
+      { numRuns: 10000 },
     );
+  });
+
+  it('gives the same from listing files written in runs of a few entries (the external sort)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'isr-efficiency-'));
+    let n = 0;
+    fc.assert(
+      fc.property(layersArb, fc.integer({ min: 1, max: 5 }), (layers, chunk) => {
+        const cursors = layers.map((entries) => {
+          const writer = new SortedListingWriter(path.join(dir, `layer-${n++}`), chunk);
+          for (const [p, size, kind] of entries) writer.add(p, size, kind);
+          writer.finish();
+          return new ListingFileCursor(writer.file);
+        });
+        try {
+          expect(efficiencyOfSorted(cursors, 50)).toEqual(referenceEfficiency(layers, 50));
+        } finally {
+          for (const cursor of cursors) cursor.close();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('efficiencyOfSorted', () => {
+  it('names the layer whose listing is out of path order', () => {
+    const records = (paths: string[]): ListingRecord[] => paths.map((p) => ({ path: p, size: 1, kind: 'f' }));
+    /** Gives the records as they are, unsorted. */
+    const asGiven = (list: ListingRecord[]): ListingCursor => {
+      let i = 0;
+      return { peek: () => list[i], next: () => void (i += 1) };
+    };
+    const layers = [new ArrayCursor(records(['a', 'b'])), asGiven(records(['a', 'c', 'b']))];
+    expect(() => efficiencyOfSorted(layers)).toThrow(LayerListingDamaged);
+    try {
+      efficiencyOfSorted([new ArrayCursor(records(['a'])), asGiven(records(['c', 'b']))]);
+    } catch (error) {
+      expect((error as LayerListingDamaged).layer).toBe(1);
+      expect((error as Error).message).toBe('the file listing of layer 2 is out of path order at "b"');
+    }
   });
 });
 

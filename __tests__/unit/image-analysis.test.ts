@@ -2,14 +2,15 @@
 // integration tests use (Debian's 20.10) only writes the pre-25 layout; the OCI layouts of Docker 25+ and of
 // the containerd store are covered here, with archives laid out as those daemons lay them out.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnalysisError, analyzeImage, type ImageAnalysis } from '../../src/measure/image/analyze.js';
 import { LayerCache } from '../../src/measure/image/layer-cache.js';
+import { cacheFiles } from '../support/cache-files.js';
 import { makeSave, makeTar, opener, type HistoryEntry, type SaveFormat, type SyntheticSave } from '../support/save-tar.js';
 
 const temporary: string[] = [];
@@ -277,22 +278,34 @@ describe('analyzeImage with a layer cache', () => {
     expect(other.opens()).toBe(1);
   });
 
-  it('keeps file listings on disk, not in memory, when it has a directory (and in memory when it has none)', async () => {
+  it('keeps file listings in the cache directory (and without one, in a temporary directory that close removes)', async () => {
     const dir = tempDir();
     const save = await sampleSave('legacy');
     const onDisk = new LayerCache(dir);
     const first = await analyze(save, opener(save.tar).open, onDisk);
-    const inMemory = new LayerCache();
-    await analyze(save, opener(save.tar).open, inMemory);
-    rmSync(path.join(dir, 'v2', 'listings'), { recursive: true });
-    // the same cache objects: the one with a directory must measure again, the other still knows everything
+    expect(readdirSync(path.join(dir, 'v3', 'listings')).sort()).toEqual(save.diffIds.map((d) => d.slice(7)).sort());
+    const scratch = () => readdirSync(path.join(dir, 'v3')).filter((name) => name.startsWith('tmp-'));
+    expect(scratch()).toHaveLength(1); // where listings were written while their layer was read
+    onDisk.close();
+    expect(scratch()).toEqual([]);
+    const inTemp = new LayerCache();
+    await analyze(save, opener(save.tar).open, inTemp);
+    const listings = save.diffIds.map((d) => inTemp.listingFile(d)!);
+    expect(listings.every((file) => file.startsWith(os.tmpdir()) && existsSync(file))).toBe(true);
+    // the same cache objects: each measures again once its listings are gone, and gives the same figures
+    rmSync(path.join(dir, 'v3', 'listings'), { recursive: true });
     const again = opener(save.tar);
-    const remeasured = await analyze(save, again.open, onDisk);
+    expect((await analyze(save, again.open, onDisk)).efficiency).toEqual(first.efficiency);
     expect(again.opens()).toBe(1);
-    expect(remeasured.efficiency).toEqual(first.efficiency);
     const memory = opener(save.tar);
-    expect((await analyze(save, memory.open, inMemory)).efficiency).toEqual(first.efficiency);
+    expect((await analyze(save, memory.open, inTemp)).efficiency).toEqual(first.efficiency);
     expect(memory.opens()).toBe(0);
+    inTemp.close();
+    expect(listings.some((file) => existsSync(file))).toBe(false);
+    const afterClose = opener(save.tar);
+    expect((await analyze(save, afterClose.open, inTemp)).efficiency).toEqual(first.efficiency);
+    expect(afterClose.opens()).toBe(1);
+    inTemp.close();
   });
 
   it('keeps no build-arg value of the history, in memory or on disk, when given a redaction', async () => {
@@ -309,35 +322,47 @@ describe('analyzeImage with a layer cache', () => {
     const result = await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(dir), compressed: false, redact });
     expect(result.layers[1].createdBy).toBe('|1 TOKEN=*** /bin/sh -c make');
     expect(JSON.stringify(result)).not.toContain('hunter2');
-    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    const files = cacheFiles(dir);
     expect(files.length).toBe(5); // two layers (facts and listing each) and the config
-    for (const file of files) expect(gunzipSync(readFileSync(path.join(file.parentPath, file.name))).toString()).not.toContain('hunter2');
+    for (const { text } of files) expect(text).not.toContain('hunter2');
     // and the cached config gives the same instructions
     const again = await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(dir), compressed: false });
     expect(again.work.passes).toBe(0);
     expect(again.layers).toEqual(result.layers);
   });
 
-  const damages = [
-    ['garbage', () => Buffer.from('not gzip at all')],
-    ['a cut gzip file', (file: Buffer) => file.subarray(0, file.length >> 1)],
-    ['gzipped JSON of another shape', () => gzipSync(JSON.stringify({ hello: 'world', rootfs: { diff_ids: ['sha256:0'] } }))],
-    ['gzipped JSON that is no object', () => gzipSync('42')],
-    ['an empty file', () => Buffer.alloc(0)],
-  ] as const;
+  type Damage = readonly [string, (file: Buffer) => Buffer];
+  const damages: Record<'gzipped' | 'listing', readonly Damage[]> = {
+    gzipped: [
+      ['garbage', () => Buffer.from('not gzip at all')],
+      ['a cut gzip file', (file: Buffer) => file.subarray(0, file.length >> 1)],
+      ['gzipped JSON of another shape', () => gzipSync(JSON.stringify({ hello: 'world', rootfs: { diff_ids: ['sha256:0'] } }))],
+      ['gzipped JSON that is no object', () => gzipSync('42')],
+      ['an empty file', () => Buffer.alloc(0)],
+    ],
+    listing: [
+      ['garbage', () => Buffer.from('not a listing at all')],
+      ['a file cut in half', (file: Buffer) => file.subarray(0, file.length >> 1)],
+      ['a file cut after a record', (file: Buffer) => file.subarray(0, file.indexOf(0) + 1)],
+      ['records out of order', (file: Buffer) => Buffer.concat([Buffer.from('f1 zzz\0'), file])],
+      ['an empty file', () => Buffer.alloc(0)],
+    ],
+  };
 
   describe.each(['layer', 'listing', 'config'] as const)('takes a damaged %s cache file as a miss', (which) => {
-    it.each(damages)('%s: read again, same figures, and the cache is whole again', async (_, damage) => {
+    it.each(damages[which === 'listing' ? 'listing' : 'gzipped'])('%s: read again, same figures, and the cache is whole again', async (_, damage) => {
       const dir = tempDir();
       const save = await sampleSave('oci');
       const first = await analyze(save, opener(save.tar).open, new LayerCache(dir));
-      const layerFiles = path.join(dir, 'v2', 'layers');
+      const layerFiles = path.join(dir, 'v3', 'layers');
       expect(readdirSync(layerFiles)).toHaveLength(4);
-      expect(readdirSync(path.join(dir, 'v2', 'listings'))).toHaveLength(4);
+      expect(readdirSync(path.join(dir, 'v3', 'listings'))).toHaveLength(4);
       const file =
         which === 'config'
-          ? path.join(dir, 'v2', 'configs', `${save.imageId.slice(7)}.json.gz`)
-          : path.join(dir, 'v2', which === 'layer' ? 'layers' : 'listings', `${save.diffIds[2].slice(7)}.json.gz`);
+          ? path.join(dir, 'v3', 'configs', `${save.imageId.slice(7)}.json.gz`)
+          : which === 'layer'
+            ? path.join(dir, 'v3', 'layers', `${save.diffIds[2].slice(7)}.json.gz`)
+            : path.join(dir, 'v3', 'listings', save.diffIds[2].slice(7));
       writeFileSync(file, damage(readFileSync(file)));
       const { open, opens } = opener(save.tar);
       const result = await analyze(save, open, new LayerCache(dir));

@@ -3,7 +3,8 @@
  * unpacked and compressed size, the instruction that made it, and the files in it (for wasted space).
  *
  * The save tar is read entry by entry and each layer flows through a hash, a tar lister and the compressed
- * sizer at once; nothing is buffered but small JSON files, and nothing is written to disk. Layers already
+ * sizer at once; nothing is buffered but small JSON files and a bounded part of a layer's file listing, and
+ * nothing of the image is written to disk (only the listing, sorted, for wasted space). Layers already
  * measured (by diff ID) are skipped; an image whose config and layers are all known is not saved at all.
  *
  * Save formats: before Docker 25, `<v1 id>/layer.tar` (+ `<image id>.json` config, `manifest.json`); from
@@ -17,10 +18,11 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { CompressedSizer, type CompressedSizerOptions } from './compressed-size.js';
-import { EfficiencyCounter, type Efficiency } from './efficiency.js';
+import { efficiencyOfSorted, LayerListingDamaged, type Efficiency } from './efficiency.js';
 import { layerOrigins, type ImageConfig, type LayerOrigin } from './history.js';
 import type { LayerCache, LayerFacts, LayerSummary } from './layer-cache.js';
-import { entryList, LayerLister } from './layer-listing.js';
+import { LayerLister } from './layer-listing.js';
+import { ListingFileCursor, type SortedListingWriter } from './sorted-listing.js';
 
 export interface AnalyzeRequest {
   /** `sha256:...`, the image ID (its config's digest). */
@@ -65,12 +67,7 @@ export interface ImageAnalysis {
 export class AnalysisError extends Error {}
 
 export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalysis> {
-  try {
-    return await analyze(request, true);
-  } finally {
-    // the listings measured for this image are on disk now (when there is a directory): memory lets them go
-    request.cache.release(request.diffIds);
-  }
+  return analyze(request, true);
 }
 
 /** `retry`: whether a layer cache that lost a listing may be read again once. */
@@ -115,9 +112,7 @@ async function analyze(request: AnalyzeRequest, retry: boolean): Promise<ImageAn
   if (!config) throw new AnalysisError('the saved image has no image config that lists its layers');
   const origins = layerOrigins(config);
   const layers: AnalysedLayer[] = [];
-  // wasted space, one layer's listing at a time (from the cache directory when there is one)
-  const efficiency = new EfficiencyCounter();
-  const lost: string[] = [];
+  const listings: (string | undefined)[] = [];
   for (const origin of origins) {
     const facts = cache.layer(origin.diffId);
     if (!usable(facts)) throw new AnalysisError(`the saved image lacks layer ${origin.diffId}`);
@@ -128,9 +123,18 @@ async function analyze(request: AnalyzeRequest, retry: boolean): Promise<ImageAn
       compressedBytes: facts.compressedBytes,
       files: facts.files,
     });
-    const entries = cache.entries(origin.diffId);
-    if (entries) efficiency.add(entries);
-    else lost.push(origin.diffId);
+    listings.push(cache.listingFile(origin.diffId));
+  }
+  // wasted space: the layers' sorted listings merged from their files
+  const lost = origins.filter((_, i) => listings[i] === undefined).map((o) => o.diffId);
+  let efficiency: Efficiency | undefined;
+  if (lost.length === 0) {
+    try {
+      efficiency = wasteOf(listings as string[]);
+    } catch (error) {
+      if (!(error instanceof LayerListingDamaged)) throw error;
+      lost.push(origins[error.layer].diffId);
+    }
   }
   if (lost.length > 0) {
     // listing files damaged or removed since their layers' facts were read: a cache miss, measured again
@@ -145,7 +149,7 @@ async function analyze(request: AnalyzeRequest, retry: boolean): Promise<ImageAn
     config,
     unpackedBytes: sum((l) => l.unpackedBytes),
     compressedBytes: request.compressed ? sum((l) => l.compressedBytes ?? 0) : undefined,
-    efficiency: efficiency.result(),
+    efficiency: efficiency!,
     work,
   };
 }
@@ -161,6 +165,23 @@ function keptPart(config: ImageConfig, redact: (text: string) => string): ImageC
       ? { history: config.history.map((h) => (h.created_by === undefined ? h : { ...h, created_by: redact(h.created_by) })) }
       : {}),
   };
+}
+
+/** Wasted space from the layers' listing files, oldest first; `LayerListingDamaged` names a file that fails. */
+function wasteOf(files: string[]): Efficiency {
+  const cursors: ListingFileCursor[] = [];
+  try {
+    files.forEach((file, layer) => {
+      try {
+        cursors.push(new ListingFileCursor(file));
+      } catch (error) {
+        throw new LayerListingDamaged(layer, error instanceof Error ? error.message : String(error));
+      }
+    });
+    return efficiencyOfSorted(cursors);
+  } finally {
+    for (const cursor of cursors) cursor.close();
+  }
 }
 
 function guessBySize(
@@ -206,6 +227,7 @@ type Entry = AsyncIterable<Buffer> & { resume(): void };
 async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPlan): Promise<SaveResult> {
   const result: SaveResult = { measured: 0, bytesRead: 0, wrongGuess: false };
   const keep = (facts: LayerFacts) => keepLayer(facts, plan, result);
+  const listing = () => request.cache.newListing();
   const documents: Documents = new Map();
   const archive = extract();
   stream.on('error', (error) => archive.destroy(error));
@@ -228,14 +250,14 @@ async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPla
         await readDocument(entry, size, `sha256:${legacyConfig[1]}`, documents);
       } else if (name.endsWith('/layer.tar')) {
         const guess = plan.guessBySize(size);
-        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, list: !guess, sizer: request.sizer });
+        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, listing: guess ? undefined : listing, sizer: request.sizer });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
         else if (!guess) keep(facts);
       } else if (name.startsWith('blobs/sha256/')) {
         const digest = `sha256:${name.slice('blobs/sha256/'.length)}`;
         if (request.diffIds.includes(digest)) {
           if (plan.knownLayer(digest)) entry.resume();
-          else keep(await measureLayer(entry, size, { compress: request.compressed, list: true, sizer: request.sizer }));
+          else keep(await measureLayer(entry, size, { compress: request.compressed, listing, sizer: request.sizer }));
         } else {
           await readBlob(entry, size, digest, request, plan, result, documents);
         }
@@ -337,13 +359,16 @@ async function readBlob(
     })();
     // a save stream cut short ends the layer inside gzip: the unzipped stream must fail too, not wait
     feeding.catch((error: unknown) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([measureLayer(gunzip, undefined, { compress: false, list: true }), feeding]);
+    const [facts] = await Promise.all([measureLayer(gunzip, undefined, { compress: false, listing: () => request.cache.newListing() }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       keepLayer({ ...facts, compressedBytes: size }, plan, result);
+    } else {
+      facts.listing?.abort();
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString('latin1') === 'ustar') {
-    const facts = await measureLayer(rest, size, { compress: request.compressed, list: true, sizer: request.sizer });
+    const facts = await measureLayer(rest, size, { compress: request.compressed, listing: () => request.cache.newListing(), sizer: request.sizer });
     if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
+    else facts.listing?.abort();
   } else if (head[0] === 0x7b /* { */) {
     await readDocument(rest, size, digest, documents);
   } else {
@@ -355,27 +380,35 @@ async function readBlob(
 async function measureLayer(
   source: AsyncIterable<Buffer>,
   declaredBytes: number | undefined,
-  options: { compress: boolean; list: boolean; sizer?: CompressedSizerOptions },
+  options: { compress: boolean; listing?: () => SortedListingWriter; sizer?: CompressedSizerOptions },
 ): Promise<LayerFacts> {
   const hash = createHash('sha256');
-  const lister = options.list ? new LayerLister() : undefined;
+  const listing = options.listing?.();
+  const lister = listing ? new LayerLister(listing) : undefined;
   const sizer = options.compress ? new CompressedSizer(options.sizer) : undefined;
   let tarBytes = 0;
-  for await (const chunk of source) {
-    tarBytes += chunk.length;
-    hash.update(chunk);
-    await Promise.all([lister?.write(chunk), sizer?.write(chunk)]);
+  try {
+    for await (const chunk of source) {
+      tarBytes += chunk.length;
+      hash.update(chunk);
+      await Promise.all([lister?.write(chunk), sizer?.write(chunk)]);
+    }
+    if (declaredBytes !== undefined && tarBytes !== declaredBytes) {
+      throw new AnalysisError(`a layer ended after ${tarBytes} of ${declaredBytes} bytes: the save stream was cut`);
+    }
+    const counts = lister ? await lister.finish() : { unpackedBytes: 0, files: 0 };
+    listing?.finish();
+    return {
+      diffId: `sha256:${hash.digest('hex')}`,
+      tarBytes,
+      ...counts,
+      ...(sizer ? { compressedBytes: await sizer.end() } : {}),
+      ...(listing ? { listing } : {}),
+    };
+  } catch (error) {
+    listing?.abort();
+    throw error;
   }
-  if (declaredBytes !== undefined && tarBytes !== declaredBytes) {
-    throw new AnalysisError(`a layer ended after ${tarBytes} of ${declaredBytes} bytes: the save stream was cut`);
-  }
-  const listing = lister ? await lister.finish() : { unpackedBytes: 0, files: 0, entries: entryList([]) };
-  return {
-    diffId: `sha256:${hash.digest('hex')}`,
-    tarBytes,
-    ...listing,
-    ...(sizer ? { compressedBytes: await sizer.end() } : {}),
-  };
 }
 
 async function readAll(source: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {

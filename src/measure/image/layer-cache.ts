@@ -5,14 +5,17 @@
  * A damaged or unreadable cache file is a miss, never an error.
  *
  * A layer's file listing (one entry per file, needed only to work out wasted space) is the one part that
- * grows with the image. With a directory it is kept on disk and read back when an image needs it, and memory
- * holds only the listings of the image being measured (until `release`); without one they stay in memory.
+ * grows with the image, so it is never held in memory: it is written sorted to a file as the layer is read
+ * (sorted-listing.ts) and merged from there. With a directory, listings are kept in it; without one (or when
+ * it cannot be written), in a temporary directory of this process's, removed by `close` (or at exit).
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { isEntryList, type EntryList, type LayerListing } from './layer-listing.js';
+import type { LayerListing } from './layer-listing.js';
 import type { ImageConfig } from './history.js';
+import { SortedListingWriter } from './sorted-listing.js';
 
 export interface LayerFacts extends LayerListing {
   diffId: string;
@@ -20,22 +23,32 @@ export interface LayerFacts extends LayerListing {
   tarBytes: number;
   /** Gzipped as a registry stores it; undefined when compressed sizes were not asked for. */
   compressedBytes?: number;
+  /** The sorted listing written while the layer was read (`newListing`); `putLayer` moves it into place. */
+  listing?: SortedListingWriter;
 }
 
 /** A layer's facts without its file listing. */
-export type LayerSummary = Omit<LayerFacts, 'entries'>;
+export type LayerSummary = Omit<LayerFacts, 'listing'>;
 
-/** Bump when what is stored, or how a number is computed, changes. v2: listings apart from the facts. */
-const FORMAT = 'v2';
+/**
+ * Bump when what is stored, or how a number is computed, changes. v2: listings apart from the facts.
+ * v3: listings as sorted record files (sorted-listing.ts), not gzipped JSON.
+ */
+const FORMAT = 'v3';
+
+/** Temporary directories of live caches, removed at exit if `close` was not reached. */
+const temporaryDirectories = new Set<string>();
+let exitHook = false;
 
 export class LayerCache {
   private readonly layers = new Map<string, LayerSummary>();
-  /** Listings in memory: all of them without a directory; else those not written, and those not yet released. */
-  private readonly listings = new Map<string, EntryList>();
-  /** Layers whose listing this process wrote to the directory. */
-  private readonly written = new Set<string>();
+  /** Listings kept outside the directory (there is none, or it could not take them), by diff ID. */
+  private readonly listings = new Map<string, string>();
   private readonly configs = new Map<string, ImageConfig>();
   private readonly dir?: string;
+  /** Where listings are written while their layer is read; in the directory when it can be written. */
+  private scratch?: string;
+  private written = 0;
 
   /** `directory`: where to keep results across runs; undefined keeps them for this process only. */
   constructor(directory?: string) {
@@ -57,45 +70,67 @@ export class LayerCache {
     return undefined;
   }
 
-  /** The layer's file listing; undefined when it is not kept (or its file is damaged). */
-  entries(diffId: string): EntryList | undefined {
-    const known = this.listings.get(diffId);
-    if (known) return known;
-    const stored = this.read<unknown>('listings', diffId);
-    return isEntryList(stored) ? stored : undefined;
+  /** The file of the layer's sorted listing; undefined when it is not kept. */
+  listingFile(diffId: string): string | undefined {
+    const here = this.listings.get(diffId);
+    if (here) return here;
+    const file = this.listingPath(diffId);
+    return file && existsSync(file) ? file : undefined;
   }
 
-  /** Drop what is known of a layer (its listing was lost), so that it is measured again. */
+  /** A writer for the listing of a layer about to be read. */
+  newListing(): SortedListingWriter {
+    this.written += 1;
+    return new SortedListingWriter(path.join(this.scratchDirectory(), `listing-${process.pid}-${this.written}`));
+  }
+
+  /** Drop what is known of a layer (its listing was lost or damaged), so that it is measured again. */
   forget(diffId: string): void {
     this.layers.delete(diffId);
+    const here = this.listings.get(diffId);
     this.listings.delete(diffId);
-    this.written.delete(diffId);
-    const file = this.file('layers', diffId);
-    try {
-      if (file) rmSync(file, { force: true });
-    } catch {
-      // then the summary stays on disk; the next run finds the listing missing again and measures the layer
+    for (const file of [this.file('layers', diffId), this.listingPath(diffId), here]) {
+      try {
+        if (file) rmSync(file, { force: true });
+      } catch {
+        // then the summary stays on disk; the next run finds the listing missing again and measures the layer
+      }
     }
   }
 
+  /** Keep a layer's facts and, when it was listed, its listing (finished: `listing.finish()` was called). */
   putLayer(facts: LayerFacts): void {
-    const { entries, ...summary } = facts;
+    const { listing, ...summary } = facts;
     const known = this.layers.get(facts.diffId);
     // keep a compressed size learnt earlier when this measurement skipped it
     const merged = { ...summary, compressedBytes: summary.compressedBytes ?? known?.compressedBytes };
     // the listing first: a summary on disk promises its listing is there too
-    if (this.write('listings', facts.diffId, entries)) this.written.add(facts.diffId);
-    else this.written.delete(facts.diffId);
-    // kept in memory until `release`: the image being measured needs it next, and reading it back from disk
-    // would only make more garbage
-    this.listings.set(facts.diffId, entries);
+    let kept = false;
+    if (listing) {
+      const target = this.listingPath(facts.diffId);
+      try {
+        if (target) {
+          mkdirSync(path.dirname(target), { recursive: true });
+          renameSync(listing.file, target); // atomic: a concurrent reader sees the old file or the new one
+          kept = true;
+          this.listings.delete(facts.diffId);
+        }
+      } catch {
+        // not kept across runs (the directory cannot be written, or is on another disk than the scratch)
+      }
+      if (!kept) this.listings.set(facts.diffId, listing.file);
+    }
     this.layers.set(facts.diffId, merged);
-    this.write('layers', facts.diffId, merged);
+    if (kept || !listing) this.write('layers', facts.diffId, merged);
   }
 
-  /** Let go of the listings of these layers that are on disk (the image that needed them is counted). */
-  release(diffIds: readonly string[]): void {
-    for (const diffId of diffIds) if (this.written.has(diffId)) this.listings.delete(diffId);
+  /** Remove this process's temporary files. The cache still answers from memory and its directory. */
+  close(): void {
+    if (!this.scratch) return;
+    rmSync(this.scratch, { recursive: true, force: true });
+    temporaryDirectories.delete(this.scratch);
+    for (const [diffId, file] of this.listings) if (file.startsWith(this.scratch + path.sep)) this.listings.delete(diffId);
+    this.scratch = undefined;
   }
 
   /** An image's config by image ID (the config's own digest, so it cannot go stale). */
@@ -133,6 +168,39 @@ export class LayerCache {
     this.write(kind, key, config);
   }
 
+  /**
+   * In the directory when it can be written (so that a finished listing is moved into place, not copied),
+   * else in the system's temporary directory. Either way a folder of this process's own.
+   */
+  private scratchDirectory(): string {
+    if (this.scratch) return this.scratch;
+    let scratch: string | undefined;
+    if (this.dir) {
+      try {
+        mkdirSync(this.dir, { recursive: true });
+        removeAbandoned(this.dir);
+        scratch = mkdtempSync(path.join(this.dir, 'tmp-'));
+      } catch {
+        scratch = undefined;
+      }
+    }
+    scratch ??= mkdtempSync(path.join(os.tmpdir(), 'image-size-report-listings-'));
+    this.scratch = scratch;
+    temporaryDirectories.add(scratch);
+    if (!exitHook) {
+      exitHook = true;
+      process.on('exit', () => {
+        for (const dir of temporaryDirectories) rmSync(dir, { recursive: true, force: true });
+      });
+    }
+    return scratch;
+  }
+
+  private listingPath(diffId: string): string | undefined {
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(diffId)?.[1];
+    return this.dir && hex ? path.join(this.dir, 'listings', hex) : undefined;
+  }
+
   private file(kind: string, digest: string): string | undefined {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
     return this.dir && hex ? path.join(this.dir, kind, `${hex}.json.gz`) : undefined;
@@ -164,3 +232,19 @@ export class LayerCache {
   }
 }
 
+
+/** A day: no run lasts that long, so a scratch folder that old was left by a process that was killed. */
+const ABANDONED_MS = 24 * 60 * 60 * 1000;
+
+/** Remove the scratch folders of killed processes from the directory. */
+function removeAbandoned(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      if (!name.startsWith('tmp-')) continue;
+      const folder = path.join(dir, name);
+      if (Date.now() - statSync(folder).mtimeMs > ABANDONED_MS) rmSync(folder, { recursive: true, force: true });
+    }
+  } catch {
+    // another process removed it first, or the directory cannot be read: nothing to do
+  }
+}

@@ -1,6 +1,6 @@
 /**
- * Reading one layer tar as it streams past: what it holds (paths, sizes, whiteouts) and how many bytes it
- * takes once unpacked. Nothing is buffered beyond tar headers.
+ * Reading one layer tar as it streams past: what it holds (paths, sizes, whiteouts), handed to a sink entry
+ * by entry, and how many bytes it takes once unpacked. Nothing is buffered beyond tar headers.
  */
 import { extract, type Header } from 'tar-stream';
 
@@ -10,15 +10,9 @@ export type EntryKind = 'f' | 'd' | 'l' | 'h' | 'w' | 'o' | 'x';
 /** [path without leading `/` or `./` and without trailing `/`, size in the tar header, kind]. For `w`, the path deleted. */
 export type LayerEntry = [path: string, size: number, kind: EntryKind];
 
-/**
- * A layer's entries in tar order, as parallel arrays: entry i is (paths[i], sizes[i], kinds[i]). A layer may
- * hold hundreds of thousands of files, and one small array per entry would take about three times the memory.
- */
-export interface EntryList {
-  paths: string[];
-  sizes: number[];
-  /** One `EntryKind` character per entry. */
-  kinds: string;
+/** Where a layer's entries go as they are read (a `SortedListingWriter`, or an array in tests). */
+export interface ListingSink {
+  add(path: string, size: number, kind: EntryKind): void;
 }
 
 export interface LayerListing {
@@ -26,33 +20,6 @@ export interface LayerListing {
   unpackedBytes: number;
   /** Regular files in the layer. */
   files: number;
-  entries: EntryList;
-}
-
-export function entryList(entries: readonly LayerEntry[]): EntryList {
-  return { paths: entries.map((e) => e[0]), sizes: entries.map((e) => e[1]), kinds: entries.map((e) => e[2]).join('') };
-}
-
-/** The entries one by one (for tests and small lists). */
-export function entriesOf(list: EntryList): LayerEntry[] {
-  return list.paths.map((path, i) => [path, list.sizes[i], list.kinds[i] as EntryKind]);
-}
-
-/** Whether a value read back (from the cache directory) is a well-formed EntryList. */
-export function isEntryList(value: unknown): value is EntryList {
-  const list = value as EntryList;
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    Array.isArray(list.paths) &&
-    Array.isArray(list.sizes) &&
-    typeof list.kinds === 'string' &&
-    list.paths.length === list.sizes.length &&
-    list.kinds.length === list.paths.length &&
-    list.paths.every((p) => typeof p === 'string') &&
-    list.sizes.every((n) => typeof n === 'number') &&
-    /^[fdlhwox]*$/.test(list.kinds)
-  );
 }
 
 const WHITEOUT = '.wh.';
@@ -92,20 +59,24 @@ export class LayerLister {
   private readonly parser = extract();
   private unpackedBytes = 0;
   private files = 0;
-  private readonly paths: string[] = [];
-  private readonly sizes: number[] = [];
-  private readonly kinds: number[] = [];
   private readonly done: Promise<LayerListing>;
   private failed = false;
 
-  constructor() {
+  /** `sink`: receives the entries in tar order; none: only the sizes are counted. */
+  constructor(sink?: ListingSink) {
     this.parser.on('entry', (header, stream, next) => {
       const { path, kind } = classify(header);
       const size = kind === 'f' ? (header.size ?? 0) : 0;
       if (path !== '' || kind === 'o') {
-        this.paths.push(path);
-        this.sizes.push(size);
-        this.kinds.push(kind.charCodeAt(0));
+        try {
+          sink?.add(path, size, kind);
+        } catch (error) {
+          // the sink could not write (a full disk): the listing fails, as a damaged tar would; the entry's
+          // stream fails with it, and that is the parser's error to report
+          stream.on('error', () => undefined);
+          this.parser.destroy(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
         if (kind === 'f') {
           this.files += 1;
           this.unpackedBytes += size;
@@ -117,13 +88,7 @@ export class LayerLister {
       stream.resume();
     });
     this.done = new Promise((resolve, reject) => {
-      this.parser.on('finish', () =>
-        resolve({
-          unpackedBytes: this.unpackedBytes,
-          files: this.files,
-          entries: { paths: this.paths, sizes: this.sizes, kinds: Buffer.from(this.kinds).toString('latin1') },
-        }),
-      );
+      this.parser.on('finish', () => resolve({ unpackedBytes: this.unpackedBytes, files: this.files }));
       this.parser.on('error', (error) => {
         this.failed = true;
         reject(error);

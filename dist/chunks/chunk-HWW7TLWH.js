@@ -23787,8 +23787,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = __require("util");
     var splitca = require_split_ca();
-    var os3 = __require("os");
-    var isWin = os3.type() === "Windows_NT";
+    var os4 = __require("os");
+    var isWin = os4.type() === "Windows_NT";
     var stream = __require("stream");
     var defaultOpts = function() {
       var host;
@@ -23840,7 +23840,7 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve2) {
-        var userDockerSocket = path9.join(os3.homedir(), ".docker", "run", "docker.sock");
+        var userDockerSocket = path9.join(os4.homedir(), ".docker", "run", "docker.sock");
         fs3.access(userDockerSocket, function(err) {
           if (err) resolve2("/var/run/docker.sock");
           else resolve2(userDockerSocket);
@@ -24504,7 +24504,7 @@ var require_chownr = __commonJS({
     } : (path10, uid, gid) => lchownSync(path10, uid, gid);
     var nodeVersion = process.version;
     var readdir2 = (path10, options, cb) => fs3.readdir(path10, options, cb);
-    var readdirSync = (path10, options) => fs3.readdirSync(path10, options);
+    var readdirSync2 = (path10, options) => fs3.readdirSync(path10, options);
     if (/^v4\./.test(nodeVersion))
       readdir2 = (path10, options, cb) => fs3.readdir(path10, cb);
     var chown = (cpath, uid, gid, cb) => {
@@ -24575,7 +24575,7 @@ var require_chownr = __commonJS({
     var chownrSync = (p, uid, gid) => {
       let children;
       try {
-        children = readdirSync(p, { withFileTypes: true });
+        children = readdirSync2(p, { withFileTypes: true });
       } catch (er) {
         if (er.code === "ENOENT")
           return;
@@ -25978,8 +25978,8 @@ var require_tar_fs = __commonJS({
     var mkdirp = require_mkdirp_classic();
     var fs3 = __require("fs");
     var path9 = __require("path");
-    var os3 = __require("os");
-    var win32 = os3.platform() === "win32";
+    var os4 = __require("os");
+    var win32 = os4.platform() === "win32";
     var noop = function() {
     };
     var echo = function(name) {
@@ -29969,7 +29969,7 @@ var require_service_config = __commonJS({
     exports.validateRetryThrottling = validateRetryThrottling;
     exports.validateServiceConfig = validateServiceConfig;
     exports.extractAndSelectServiceConfig = extractAndSelectServiceConfig;
-    var os3 = __require("os");
+    var os4 = __require("os");
     var constants_1 = require_constants2();
     var DURATION_REGEX = /^\d+(\.\d{1,9})?s$/;
     var CLIENT_LANGUAGE_STRING = "node";
@@ -30268,7 +30268,7 @@ var require_service_config = __commonJS({
         if (Array.isArray(validatedConfig.clientHostname)) {
           let hostnameMatched = false;
           for (const hostname of validatedConfig.clientHostname) {
-            if (hostname === os3.hostname()) {
+            if (hostname === os4.hostname()) {
               hostnameMatched = true;
             }
           }
@@ -44824,7 +44824,7 @@ var require_subchannel_call = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Http2SubchannelCall = void 0;
     var http2 = __require("http2");
-    var os3 = __require("os");
+    var os4 = __require("os");
     var constants_1 = require_constants2();
     var metadata_1 = require_metadata();
     var stream_decoder_1 = require_stream_decoder();
@@ -44832,7 +44832,7 @@ var require_subchannel_call = __commonJS({
     var constants_2 = require_constants2();
     var TRACER_NAME = "subchannel_call";
     function getSystemErrorName(errno) {
-      for (const [name, num] of Object.entries(os3.constants.errno)) {
+      for (const [name, num] of Object.entries(os4.constants.errno)) {
         if (num === errno) {
           return name;
         }
@@ -90741,8 +90741,8 @@ var package_default = {
 var TOOL = { name: "image-size-report", version: package_default.version };
 
 // src/pipeline.ts
-import { mkdtempSync, rmSync as rmSync3 } from "node:fs";
-import os2 from "node:os";
+import { mkdtempSync as mkdtempSync2, rmSync as rmSync4 } from "node:fs";
+import os3 from "node:os";
 import path7 from "node:path";
 
 // src/compare/build-time.ts
@@ -91654,120 +91654,263 @@ var Git = class {
 };
 
 // src/measure/image/layer-cache.ts
-import { mkdirSync, readFileSync as readFileSync2, renameSync, rmSync as rmSync2, writeFileSync } from "node:fs";
+import { existsSync as existsSync2, mkdirSync, mkdtempSync, readdirSync, readFileSync as readFileSync2, renameSync as renameSync2, rmSync as rmSync3, statSync, writeFileSync } from "node:fs";
+import os2 from "node:os";
 import path5 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 
-// src/measure/image/layer-listing.ts
-var import_tar_stream2 = __toESM(require_tar_stream2(), 1);
-function entryList(entries) {
-  return { paths: entries.map((e) => e[0]), sizes: entries.map((e) => e[1]), kinds: entries.map((e) => e[2]).join("") };
-}
-function isEntryList(value) {
-  const list = value;
-  return value !== null && typeof value === "object" && Array.isArray(list.paths) && Array.isArray(list.sizes) && typeof list.kinds === "string" && list.paths.length === list.sizes.length && list.kinds.length === list.paths.length && list.paths.every((p) => typeof p === "string") && list.sizes.every((n) => typeof n === "number") && /^[fdlhwox]*$/.test(list.kinds);
-}
-var WHITEOUT = ".wh.";
-var OPAQUE = ".wh..wh..opq";
-function normalisePath(name) {
-  let p = name;
-  while (p.startsWith("./")) p = p.slice(2);
-  p = p.replace(/^\/+/, "").replace(/\/+$/, "");
-  return p;
-}
-function classify(header) {
-  const path9 = normalisePath(header.name);
-  const slash = path9.lastIndexOf("/");
-  const base = path9.slice(slash + 1);
-  const dir = slash === -1 ? "" : path9.slice(0, slash);
-  if (base === OPAQUE) return { path: dir, kind: "o" };
-  if (base.startsWith(WHITEOUT)) return { path: (dir ? `${dir}/` : "") + base.slice(WHITEOUT.length), kind: "w" };
-  switch (header.type) {
-    case "file":
-    case "contiguous-file":
-      return { path: path9, kind: "f" };
-    case "directory":
-      return { path: path9, kind: "d" };
-    case "symlink":
-      return { path: path9, kind: "l" };
-    case "link":
-      return { path: path9, kind: "h" };
-    default:
-      return { path: path9, kind: "x" };
+// src/measure/image/sorted-listing.ts
+import { closeSync, openSync, readSync, renameSync, rmSync as rmSync2, writeSync } from "node:fs";
+var ListingDamaged = class extends Error {
+};
+var SLASH = 47;
+function comparePaths(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x === SLASH) x = -1;
+    if (y === SLASH) y = -1;
+    return x - y;
   }
+  return a.length - b.length;
 }
-var LayerLister = class {
-  parser = (0, import_tar_stream2.extract)();
-  unpackedBytes = 0;
-  files = 0;
+var BLOCK = 64 * 1024;
+var KINDS = new Set([..."fdlhwox"].map((c) => c.charCodeAt(0)));
+var END = "E".charCodeAt(0);
+var RecordWriter = class {
+  fd;
+  buffer = Buffer.allocUnsafe(BLOCK);
+  length = 0;
+  count = 0;
+  constructor(file) {
+    this.fd = openSync(file, "w");
+  }
+  put(kind, size, path9) {
+    this.count += 1;
+    this.record(kind, size, path9);
+  }
+  close() {
+    try {
+      this.record(END, this.count, "");
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+  record(kind, size, path9) {
+    const safe = path9.includes("\0") ? path9.replaceAll("\0", "\uFFFD") : path9;
+    const most = 1 + 20 + 1 + Buffer.byteLength(safe) + 1;
+    if (this.length + most > this.buffer.length) {
+      this.flush();
+      if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(most);
+    }
+    const b = this.buffer;
+    b[this.length++] = kind;
+    this.length += b.write(String(size), this.length, "latin1");
+    b[this.length++] = 32;
+    this.length += b.write(safe, this.length, "utf8");
+    b[this.length++] = 0;
+  }
+  flush() {
+    let offset = 0;
+    while (offset < this.length) offset += writeSync(this.fd, this.buffer, offset, this.length - offset);
+    this.length = 0;
+  }
+};
+var ListingFileCursor = class {
+  constructor(file) {
+    this.file = file;
+    this.fd = openSync(file, "r");
+    try {
+      this.advance();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+  file;
+  fd;
+  buffer = Buffer.allocUnsafe(BLOCK);
+  start = 0;
+  end = 0;
+  eof = false;
+  current;
+  count = 0;
+  ended = false;
+  closed = false;
+  peek() {
+    return this.current;
+  }
+  next() {
+    this.advance();
+  }
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+  advance() {
+    if (this.ended) return;
+    const previous = this.current;
+    for (; ; ) {
+      const nul = this.start < this.end ? this.buffer.indexOf(0, this.start) : -1;
+      if (nul !== -1 && nul < this.end) {
+        const from = this.start;
+        this.start = nul + 1;
+        if (this.buffer[from] === END) return this.finish(from, nul);
+        this.current = this.parse(from, nul);
+        this.count += 1;
+        if (previous && comparePaths(previous.path, this.current.path) > 0) throw this.damaged("out of path order");
+        return;
+      }
+      if (this.eof) throw this.damaged("cut short");
+      this.fill();
+    }
+  }
+  /** The end record: it must count the records read, and be the last thing in the file. */
+  finish(from, nul) {
+    this.current = void 0;
+    this.ended = true;
+    if (this.buffer.toString("latin1", from + 1, nul) !== `${this.count} `) throw this.damaged("cut short");
+    while (!this.eof && this.start === this.end) this.fill();
+    if (this.start < this.end) throw this.damaged("data after its end");
+  }
+  /** Keep the unread part, make room (a record may be longer than a block), read on. */
+  fill() {
+    const rest = this.end - this.start;
+    if (rest === this.buffer.length) {
+      const larger = Buffer.allocUnsafe(this.buffer.length * 2);
+      this.buffer.copy(larger, 0, this.start, this.end);
+      this.buffer = larger;
+    } else if (this.start > 0) {
+      this.buffer.copyWithin(0, this.start, this.end);
+    }
+    this.start = 0;
+    this.end = rest;
+    const read = readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, null);
+    if (read === 0) this.eof = true;
+    this.end += read;
+  }
+  parse(from, nul) {
+    const b = this.buffer;
+    const kind = b[from];
+    if (!KINDS.has(kind)) throw this.damaged("an unknown kind of entry");
+    let size = 0;
+    let i = from + 1;
+    for (; i < nul && b[i] >= 48 && b[i] <= 57; i++) size = size * 10 + (b[i] - 48);
+    if (i === from + 1 || i >= nul || b[i] !== 32) throw this.damaged("a record without its size");
+    return { kind: String.fromCharCode(kind), size, path: b.toString("utf8", i + 1, nul) };
+  }
+  damaged(what) {
+    return new ListingDamaged(`the file listing ${this.file} is damaged: ${what}`);
+  }
+};
+var SortedListingWriter = class {
+  constructor(file, chunkEntries = 5e4) {
+    this.file = file;
+    this.chunkEntries = chunkEntries;
+  }
+  file;
+  chunkEntries;
   paths = [];
   sizes = [];
   kinds = [];
-  done;
-  failed = false;
-  constructor() {
-    this.parser.on("entry", (header, stream, next) => {
-      const { path: path9, kind } = classify(header);
-      const size = kind === "f" ? header.size ?? 0 : 0;
-      if (path9 !== "" || kind === "o") {
-        this.paths.push(path9);
-        this.sizes.push(size);
-        this.kinds.push(kind.charCodeAt(0));
-        if (kind === "f") {
-          this.files += 1;
-          this.unpackedBytes += size;
-        } else if (kind === "l") {
-          this.unpackedBytes += Buffer.byteLength(header.linkname ?? "");
-        }
-      }
-      stream.on("end", next);
-      stream.resume();
-    });
-    this.done = new Promise((resolve2, reject) => {
-      this.parser.on(
-        "finish",
-        () => resolve2({
-          unpackedBytes: this.unpackedBytes,
-          files: this.files,
-          entries: { paths: this.paths, sizes: this.sizes, kinds: Buffer.from(this.kinds).toString("latin1") }
-        })
-      );
-      this.parser.on("error", (error) => {
-        this.failed = true;
-        reject(error);
-      });
-    });
-    this.done.catch(() => void 0);
+  runs = [];
+  done = false;
+  add(path9, size, kind) {
+    if (kind === "o") return;
+    this.paths.push(path9);
+    this.sizes.push(size);
+    this.kinds.push(kind.charCodeAt(0));
+    if (this.paths.length >= this.chunkEntries) this.spill(`${this.file}.run${this.runs.length}`);
   }
-  write(chunk) {
-    return new Promise((resolve2) => {
-      if (this.failed) return resolve2();
-      if (this.parser.write(chunk)) return resolve2();
-      const settle = () => {
-        this.parser.off("drain", settle);
-        this.parser.off("error", settle);
-        resolve2();
-      };
-      this.parser.on("drain", settle);
-      this.parser.on("error", settle);
-    });
-  }
+  /** Write the listing; the runs are gone after, whatever happens. */
   finish() {
-    this.parser.end(() => void 0);
-    return this.done;
+    if (this.done) throw new Error("the listing is finished already");
+    this.done = true;
+    try {
+      if (this.runs.length === 0) {
+        this.spill(`${this.file}.part`);
+        renameSync(`${this.file}.part`, this.file);
+        return;
+      }
+      if (this.paths.length > 0) this.spill(`${this.file}.run${this.runs.length}`);
+      this.merge();
+    } finally {
+      this.removeRuns();
+    }
+  }
+  /** Remove what was written (a layer that could not be read to its end). */
+  abort() {
+    this.done = true;
+    this.paths = [];
+    this.sizes = [];
+    this.kinds = [];
+    this.removeRuns();
+    rmSync2(this.file, { force: true });
+  }
+  spill(run) {
+    const { paths, sizes, kinds } = this;
+    const order = Array.from(paths.keys()).sort((a, b) => comparePaths(paths[a], paths[b]) || a - b);
+    this.runs.push(run);
+    const writer = new RecordWriter(run);
+    try {
+      for (const i of order) writer.put(kinds[i], sizes[i], paths[i]);
+    } finally {
+      writer.close();
+    }
+    this.paths = [];
+    this.sizes = [];
+    this.kinds = [];
+  }
+  /** Merge the runs into the listing: the earlier run first among equal paths, so the tar's order is kept. */
+  merge() {
+    const part = `${this.file}.part`;
+    const cursors = [];
+    try {
+      for (const run of this.runs) cursors.push(new ListingFileCursor(run));
+      const writer = new RecordWriter(part);
+      try {
+        for (; ; ) {
+          let best = -1;
+          for (let i = 0; i < cursors.length; i++) {
+            const record2 = cursors[i].peek();
+            if (record2 && (best === -1 || comparePaths(record2.path, cursors[best].peek().path) < 0)) best = i;
+          }
+          if (best === -1) break;
+          const record = cursors[best].peek();
+          writer.put(record.kind.charCodeAt(0), record.size, record.path);
+          cursors[best].next();
+        }
+      } finally {
+        writer.close();
+      }
+      renameSync(part, this.file);
+    } finally {
+      for (const cursor of cursors) cursor.close();
+      rmSync2(part, { force: true });
+    }
+  }
+  removeRuns() {
+    for (const run of this.runs.splice(0)) rmSync2(run, { force: true });
   }
 };
 
 // src/measure/image/layer-cache.ts
-var FORMAT = "v2";
+var FORMAT = "v3";
+var temporaryDirectories = /* @__PURE__ */ new Set();
+var exitHook = false;
 var LayerCache = class {
   layers = /* @__PURE__ */ new Map();
-  /** Listings in memory: all of them without a directory; else those not written, and those not yet released. */
+  /** Listings kept outside the directory (there is none, or it could not take them), by diff ID. */
   listings = /* @__PURE__ */ new Map();
-  /** Layers whose listing this process wrote to the directory. */
-  written = /* @__PURE__ */ new Set();
   configs = /* @__PURE__ */ new Map();
   dir;
+  /** Where listings are written while their layer is read; in the directory when it can be written. */
+  scratch;
+  written = 0;
   /** `directory`: where to keep results across runs; undefined keeps them for this process only. */
   constructor(directory) {
     this.dir = directory ? path5.join(directory, FORMAT) : void 0;
@@ -91785,37 +91928,59 @@ var LayerCache = class {
     }
     return void 0;
   }
-  /** The layer's file listing; undefined when it is not kept (or its file is damaged). */
-  entries(diffId) {
-    const known = this.listings.get(diffId);
-    if (known) return known;
-    const stored = this.read("listings", diffId);
-    return isEntryList(stored) ? stored : void 0;
+  /** The file of the layer's sorted listing; undefined when it is not kept. */
+  listingFile(diffId) {
+    const here = this.listings.get(diffId);
+    if (here) return here;
+    const file = this.listingPath(diffId);
+    return file && existsSync2(file) ? file : void 0;
   }
-  /** Drop what is known of a layer (its listing was lost), so that it is measured again. */
+  /** A writer for the listing of a layer about to be read. */
+  newListing() {
+    this.written += 1;
+    return new SortedListingWriter(path5.join(this.scratchDirectory(), `listing-${process.pid}-${this.written}`));
+  }
+  /** Drop what is known of a layer (its listing was lost or damaged), so that it is measured again. */
   forget(diffId) {
     this.layers.delete(diffId);
+    const here = this.listings.get(diffId);
     this.listings.delete(diffId);
-    this.written.delete(diffId);
-    const file = this.file("layers", diffId);
-    try {
-      if (file) rmSync2(file, { force: true });
-    } catch {
+    for (const file of [this.file("layers", diffId), this.listingPath(diffId), here]) {
+      try {
+        if (file) rmSync3(file, { force: true });
+      } catch {
+      }
     }
   }
+  /** Keep a layer's facts and, when it was listed, its listing (finished: `listing.finish()` was called). */
   putLayer(facts) {
-    const { entries, ...summary } = facts;
+    const { listing, ...summary } = facts;
     const known = this.layers.get(facts.diffId);
     const merged = { ...summary, compressedBytes: summary.compressedBytes ?? known?.compressedBytes };
-    if (this.write("listings", facts.diffId, entries)) this.written.add(facts.diffId);
-    else this.written.delete(facts.diffId);
-    this.listings.set(facts.diffId, entries);
+    let kept = false;
+    if (listing) {
+      const target = this.listingPath(facts.diffId);
+      try {
+        if (target) {
+          mkdirSync(path5.dirname(target), { recursive: true });
+          renameSync2(listing.file, target);
+          kept = true;
+          this.listings.delete(facts.diffId);
+        }
+      } catch {
+      }
+      if (!kept) this.listings.set(facts.diffId, listing.file);
+    }
     this.layers.set(facts.diffId, merged);
-    this.write("layers", facts.diffId, merged);
+    if (kept || !listing) this.write("layers", facts.diffId, merged);
   }
-  /** Let go of the listings of these layers that are on disk (the image that needed them is counted). */
-  release(diffIds) {
-    for (const diffId of diffIds) if (this.written.has(diffId)) this.listings.delete(diffId);
+  /** Remove this process's temporary files. The cache still answers from memory and its directory. */
+  close() {
+    if (!this.scratch) return;
+    rmSync3(this.scratch, { recursive: true, force: true });
+    temporaryDirectories.delete(this.scratch);
+    for (const [diffId, file] of this.listings) if (file.startsWith(this.scratch + path5.sep)) this.listings.delete(diffId);
+    this.scratch = void 0;
   }
   /** An image's config by image ID (the config's own digest, so it cannot go stale). */
   config(imageId) {
@@ -91846,6 +92011,37 @@ var LayerCache = class {
     this.configs.set(`${kind}/${key}`, config);
     this.write(kind, key, config);
   }
+  /**
+   * In the directory when it can be written (so that a finished listing is moved into place, not copied),
+   * else in the system's temporary directory. Either way a folder of this process's own.
+   */
+  scratchDirectory() {
+    if (this.scratch) return this.scratch;
+    let scratch;
+    if (this.dir) {
+      try {
+        mkdirSync(this.dir, { recursive: true });
+        removeAbandoned(this.dir);
+        scratch = mkdtempSync(path5.join(this.dir, "tmp-"));
+      } catch {
+        scratch = void 0;
+      }
+    }
+    scratch ??= mkdtempSync(path5.join(os2.tmpdir(), "image-size-report-listings-"));
+    this.scratch = scratch;
+    temporaryDirectories.add(scratch);
+    if (!exitHook) {
+      exitHook = true;
+      process.on("exit", () => {
+        for (const dir of temporaryDirectories) rmSync3(dir, { recursive: true, force: true });
+      });
+    }
+    return scratch;
+  }
+  listingPath(diffId) {
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(diffId)?.[1];
+    return this.dir && hex ? path5.join(this.dir, "listings", hex) : void 0;
+  }
   file(kind, digest) {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
     return this.dir && hex ? path5.join(this.dir, kind, `${hex}.json.gz`) : void 0;
@@ -91867,16 +92063,27 @@ var LayerCache = class {
       mkdirSync(path5.dirname(file), { recursive: true });
       const temporary = `${file}.${process.pid}.tmp`;
       writeFileSync(temporary, gzipSync(JSON.stringify(value), { level: 1 }));
-      renameSync(temporary, file);
+      renameSync2(temporary, file);
       return true;
     } catch {
       return false;
     }
   }
 };
+var ABANDONED_MS = 24 * 60 * 60 * 1e3;
+function removeAbandoned(dir) {
+  try {
+    for (const name of readdirSync(dir)) {
+      if (!name.startsWith("tmp-")) continue;
+      const folder = path5.join(dir, name);
+      if (Date.now() - statSync(folder).mtimeMs > ABANDONED_MS) rmSync3(folder, { recursive: true, force: true });
+    }
+  } catch {
+  }
+}
 
 // src/measure/measure.ts
-import { existsSync as existsSync2, readFileSync as readFileSync3, statSync } from "node:fs";
+import { existsSync as existsSync3, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
 import path6 from "node:path";
 
 // src/docker/dockerfile.ts
@@ -92468,133 +92675,204 @@ var CompressedSizer = class {
 var ABSENT = 0;
 var PRESENT = 1;
 var DIRECTORY = 2;
-var EfficiencyCounter = class {
-  ids = /* @__PURE__ */ new Map();
-  paths = [];
-  count = 0;
-  layer = 0;
-  // per path id: dive's cumulative size, smallest copy and copies (0: never a leaf), the stacked filesystem's
-  // size and state, and the last layer the path was a leaf in (a path listed twice in a layer counts once)
-  cumulative = new Float64Array(1024);
-  minimum = new Float64Array(1024);
-  copies = new Uint32Array(1024);
-  size = new Float64Array(1024);
-  state = new Uint8Array(1024);
-  seenIn = new Uint32Array(1024);
-  add(list) {
-    this.layer += 1;
-    const { paths, sizes, kinds } = list;
-    const parents = parentsOf(list);
-    for (let i = 0; i < paths.length; i++) {
-      const kind = kinds[i];
-      const path9 = paths[i];
-      if (kind === "o" || parents.has(path9)) continue;
-      let bytes = sizes[i];
-      if (kind === "w") {
-        const known = this.ids.get(path9);
-        bytes = known !== void 0 && this.state[known] === DIRECTORY ? this.sumUnder(path9, known) : 0;
+function efficiencyOfSorted(layers, top = 10) {
+  return new WasteCount(layers, top).run();
+}
+var LayerListingDamaged = class extends Error {
+  constructor(layer, message) {
+    super(message);
+    this.layer = layer;
+  }
+  layer;
+};
+var WasteCount = class {
+  constructor(layers, top) {
+    this.layers = layers;
+    this.top = top;
+    const n = this.n = layers.length;
+    this.deleting = new Int32Array(n);
+    this.has = new Uint8Array(n);
+    this.firstKind = new Array(n).fill("");
+    this.firstSize = new Float64Array(n);
+    this.addKind = new Array(n).fill("");
+    this.addSize = new Float64Array(n);
+    this.whiteout = new Uint8Array(n);
+    this.parent = new Uint8Array(n);
+    this.last = new Array(n).fill(void 0);
+  }
+  layers;
+  top;
+  n;
+  stack = [];
+  /** Frames by depth, reused. */
+  frames = [];
+  /** Per layer: how many directories on the stack delete their content in that layer. */
+  deleting;
+  /** Frames on the stack with pending whiteout copies, in stack order. */
+  pendingFrames = [];
+  // per layer, the current path's entries there
+  has;
+  firstKind;
+  firstSize;
+  addKind;
+  addSize;
+  whiteout;
+  parent;
+  last;
+  minimum = 0;
+  cumulative = 0;
+  wastedBytes = 0;
+  wasted = [];
+  run() {
+    for (let path9 = this.nextPath(); path9 !== void 0; path9 = this.nextPath()) {
+      this.gather(path9);
+      while (this.stack.length > 0 && !path9.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
+      this.push(path9);
+    }
+    while (this.stack.length > 0) this.pop();
+    const { minimum, cumulative, wastedBytes } = this;
+    return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: this.wasted };
+  }
+  peek(l) {
+    try {
+      return this.layers[l].peek();
+    } catch (error) {
+      throw this.damaged(l, error);
+    }
+  }
+  advance(l) {
+    try {
+      this.layers[l].next();
+    } catch (error) {
+      throw this.damaged(l, error);
+    }
+    const record = this.layers[l].peek();
+    const last = this.last[l];
+    if (record && last !== void 0 && comparePaths(last, record.path) > 0) {
+      throw new LayerListingDamaged(l, `the file listing of layer ${l + 1} is out of path order at ${JSON.stringify(record.path)}`);
+    }
+  }
+  damaged(l, error) {
+    if (error instanceof ListingDamaged) return new LayerListingDamaged(l, error.message);
+    return error instanceof Error ? error : new Error(String(error));
+  }
+  /** The smallest path any layer has next. */
+  nextPath() {
+    let best;
+    for (let l = 0; l < this.n; l++) {
+      const record = this.peek(l);
+      if (record && (best === void 0 || comparePaths(record.path, best) < 0)) best = record.path;
+    }
+    return best;
+  }
+  /** Take the path's entries from every layer: the first (the leaf copy), the last that adds it, any whiteout. */
+  gather(path9) {
+    const below = `${path9}/`;
+    for (let l = 0; l < this.n; l++) {
+      this.has[l] = 0;
+      this.whiteout[l] = 0;
+      this.addKind[l] = "";
+      for (let record = this.peek(l); record && record.path === path9; record = this.peek(l)) {
+        if (!this.has[l]) {
+          this.has[l] = 1;
+          this.firstKind[l] = record.kind;
+          this.firstSize[l] = record.size;
+        }
+        if (record.kind === "w") this.whiteout[l] = 1;
+        else {
+          this.addKind[l] = record.kind;
+          this.addSize[l] = record.size;
+        }
+        this.last[l] = path9;
+        this.advance(l);
       }
-      const id = this.idOf(path9);
-      if (this.seenIn[id] === this.layer) continue;
-      this.seenIn[id] = this.layer;
-      if (this.copies[id] === 0) {
-        this.cumulative[id] = bytes;
-        this.minimum[id] = bytes;
+      this.parent[l] = this.has[l] && this.peek(l)?.path.startsWith(below) ? 1 : 0;
+    }
+  }
+  frameAt(depth) {
+    let frame = this.frames[depth];
+    if (!frame) {
+      const n = this.n;
+      frame = { path: "", prefix: "", state: new Uint8Array(n + 1), size: new Float64Array(n + 1), isCopy: new Uint8Array(n), copyBytes: new Float64Array(n), pending: [], deletes: [] };
+      this.frames[depth] = frame;
+    }
+    return frame;
+  }
+  /** Work out the path's history layer by layer, count it into the directories above it, and stack it. */
+  push(path9) {
+    const frame = this.frameAt(this.stack.length);
+    const { state, size, isCopy, copyBytes, pending, deletes } = frame;
+    frame.path = path9;
+    frame.prefix = `${path9}/`;
+    pending.length = 0;
+    deletes.length = 0;
+    state[0] = ABSENT;
+    size[0] = 0;
+    for (let l = 0; l < this.n; l++) {
+      const before = state[l];
+      isCopy[l] = 0;
+      copyBytes[l] = 0;
+      if (this.has[l]) {
+        if (!this.parent[l]) {
+          isCopy[l] = 1;
+          if (this.firstKind[l] !== "w") copyBytes[l] = this.firstSize[l];
+          else if (before === DIRECTORY) {
+            copyBytes[l] = size[l];
+            pending.push(l);
+          }
+        }
+        if (this.whiteout[l] && before === DIRECTORY) deletes.push(l);
+      }
+      if (this.addKind[l] !== "") {
+        state[l + 1] = this.addKind[l] === "d" ? DIRECTORY : PRESENT;
+        size[l + 1] = this.addSize[l];
+      } else if (this.whiteout[l] || this.deleting[l] > 0) {
+        state[l + 1] = ABSENT;
+        size[l + 1] = 0;
       } else {
-        this.cumulative[id] += bytes;
-        if (bytes < this.minimum[id]) this.minimum[id] = bytes;
+        state[l + 1] = before;
+        size[l + 1] = size[l];
       }
-      this.copies[id] += 1;
     }
-    this.apply(list);
+    for (const above of this.pendingFrames) {
+      for (const l of above.pending) if (state[l] !== ABSENT) above.copyBytes[l] += size[l];
+    }
+    for (const l of deletes) this.deleting[l] += 1;
+    if (pending.length > 0) this.pendingFrames.push(frame);
+    this.stack.push(frame);
   }
-  result(top = 10) {
-    let minimum = 0;
+  /** Every path under it has been met: count its copies. */
+  pop() {
+    const frame = this.stack.pop();
+    for (const l of frame.deletes) this.deleting[l] -= 1;
+    if (this.pendingFrames[this.pendingFrames.length - 1] === frame) this.pendingFrames.pop();
+    let copies = 0;
     let cumulative = 0;
-    let wastedBytes = 0;
-    const wasted2 = [];
-    for (let id = 0; id < this.count; id++) {
-      const copies = this.copies[id];
-      if (copies === 0) continue;
-      minimum += this.minimum[id];
-      cumulative += this.cumulative[id];
-      if (copies >= 2) {
-        wastedBytes += this.cumulative[id];
-        if (this.cumulative[id] > 0) wasted2.push({ path: this.paths[id], bytes: this.cumulative[id], copies });
-      }
+    let minimum = Infinity;
+    for (let l = 0; l < this.n; l++) {
+      if (!frame.isCopy[l]) continue;
+      copies += 1;
+      cumulative += frame.copyBytes[l];
+      if (frame.copyBytes[l] < minimum) minimum = frame.copyBytes[l];
     }
-    wasted2.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
-    return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: wasted2.slice(0, top) };
+    if (copies === 0) return;
+    this.minimum += minimum;
+    this.cumulative += cumulative;
+    if (copies < 2) return;
+    this.wastedBytes += cumulative;
+    if (cumulative > 0) this.rank({ path: frame.path, bytes: cumulative, copies });
   }
-  /**
-   * Lay one layer over the stacked filesystem, as dive stacks its trees: whiteouts delete (a directory with
-   * everything under it), other entries are added. Opaque markers change nothing: dive's trees have no node
-   * for them (unlike overlayfs, which would hide the lower directory's content).
-   */
-  apply({ paths, sizes, kinds }) {
-    for (let i = 0; i < paths.length; i++) {
-      if (kinds[i] !== "w") continue;
-      const id = this.ids.get(paths[i]);
-      if (id === void 0) continue;
-      if (this.state[id] === DIRECTORY) this.removeUnder(paths[i]);
-      this.state[id] = ABSENT;
-    }
-    for (let i = 0; i < paths.length; i++) {
-      const kind = kinds[i];
-      if (kind === "o" || kind === "w") continue;
-      const id = this.idOf(paths[i]);
-      this.size[id] = sizes[i];
-      this.state[id] = kind === "d" ? DIRECTORY : PRESENT;
-    }
-  }
-  sumUnder(dir, id) {
-    const prefix = `${dir}/`;
-    let total = this.size[id];
-    for (const [path9, other] of this.ids) if (this.state[other] !== ABSENT && path9.startsWith(prefix)) total += this.size[other];
-    return total;
-  }
-  removeUnder(dir) {
-    const prefix = `${dir}/`;
-    for (const [path9, id] of this.ids) if (path9.startsWith(prefix)) this.state[id] = ABSENT;
-  }
-  idOf(path9) {
-    let id = this.ids.get(path9);
-    if (id === void 0) {
-      id = this.count++;
-      if (id === this.state.length) this.grow();
-      this.ids.set(path9, id);
-      this.paths.push(path9);
-    }
-    return id;
-  }
-  grow() {
-    const length = this.state.length * 2;
-    const larger = (array) => {
-      const next = new array.constructor(length);
-      next.set(array);
-      return next;
-    };
-    this.cumulative = larger(this.cumulative);
-    this.minimum = larger(this.minimum);
-    this.copies = larger(this.copies);
-    this.size = larger(this.size);
-    this.state = larger(this.state);
-    this.seenIn = larger(this.seenIn);
+  /** Keep the `top` largest, largest first (equal sizes by path), as a full sort would order them. */
+  rank(candidate) {
+    const { wasted: wasted2, top } = this;
+    const before = (a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path);
+    if (top <= 0 || wasted2.length === top && before(candidate, wasted2[top - 1]) >= 0) return;
+    let i = wasted2.length;
+    while (i > 0 && before(candidate, wasted2[i - 1]) < 0) i -= 1;
+    wasted2.splice(i, 0, candidate);
+    if (wasted2.length > top) wasted2.pop();
   }
 };
-function parentsOf({ paths, kinds }) {
-  const parents = /* @__PURE__ */ new Set();
-  for (let i = 0; i < paths.length; i++) {
-    if (kinds[i] === "o") continue;
-    let path9 = paths[i];
-    for (let slash = path9.lastIndexOf("/"); slash !== -1; slash = path9.lastIndexOf("/")) {
-      path9 = path9.slice(0, slash);
-      if (parents.has(path9)) break;
-      parents.add(path9);
-    }
-  }
-  return parents;
-}
 
 // src/measure/image/history.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -92642,15 +92920,99 @@ function historyFingerprint(diffIds, history, volatile = []) {
   return `sha256:${createHash2("sha256").update(material).digest("hex")}`;
 }
 
+// src/measure/image/layer-listing.ts
+var import_tar_stream2 = __toESM(require_tar_stream2(), 1);
+var WHITEOUT = ".wh.";
+var OPAQUE = ".wh..wh..opq";
+function normalisePath(name) {
+  let p = name;
+  while (p.startsWith("./")) p = p.slice(2);
+  p = p.replace(/^\/+/, "").replace(/\/+$/, "");
+  return p;
+}
+function classify(header) {
+  const path9 = normalisePath(header.name);
+  const slash = path9.lastIndexOf("/");
+  const base = path9.slice(slash + 1);
+  const dir = slash === -1 ? "" : path9.slice(0, slash);
+  if (base === OPAQUE) return { path: dir, kind: "o" };
+  if (base.startsWith(WHITEOUT)) return { path: (dir ? `${dir}/` : "") + base.slice(WHITEOUT.length), kind: "w" };
+  switch (header.type) {
+    case "file":
+    case "contiguous-file":
+      return { path: path9, kind: "f" };
+    case "directory":
+      return { path: path9, kind: "d" };
+    case "symlink":
+      return { path: path9, kind: "l" };
+    case "link":
+      return { path: path9, kind: "h" };
+    default:
+      return { path: path9, kind: "x" };
+  }
+}
+var LayerLister = class {
+  parser = (0, import_tar_stream2.extract)();
+  unpackedBytes = 0;
+  files = 0;
+  done;
+  failed = false;
+  /** `sink`: receives the entries in tar order; none: only the sizes are counted. */
+  constructor(sink) {
+    this.parser.on("entry", (header, stream, next) => {
+      const { path: path9, kind } = classify(header);
+      const size = kind === "f" ? header.size ?? 0 : 0;
+      if (path9 !== "" || kind === "o") {
+        try {
+          sink?.add(path9, size, kind);
+        } catch (error) {
+          stream.on("error", () => void 0);
+          this.parser.destroy(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        if (kind === "f") {
+          this.files += 1;
+          this.unpackedBytes += size;
+        } else if (kind === "l") {
+          this.unpackedBytes += Buffer.byteLength(header.linkname ?? "");
+        }
+      }
+      stream.on("end", next);
+      stream.resume();
+    });
+    this.done = new Promise((resolve2, reject) => {
+      this.parser.on("finish", () => resolve2({ unpackedBytes: this.unpackedBytes, files: this.files }));
+      this.parser.on("error", (error) => {
+        this.failed = true;
+        reject(error);
+      });
+    });
+    this.done.catch(() => void 0);
+  }
+  write(chunk) {
+    return new Promise((resolve2) => {
+      if (this.failed) return resolve2();
+      if (this.parser.write(chunk)) return resolve2();
+      const settle = () => {
+        this.parser.off("drain", settle);
+        this.parser.off("error", settle);
+        resolve2();
+      };
+      this.parser.on("drain", settle);
+      this.parser.on("error", settle);
+    });
+  }
+  finish() {
+    this.parser.end(() => void 0);
+    return this.done;
+  }
+};
+
 // src/measure/image/analyze.ts
 var AnalysisError = class extends Error {
 };
 async function analyzeImage(request) {
-  try {
-    return await analyze(request, true);
-  } finally {
-    request.cache.release(request.diffIds);
-  }
+  return analyze(request, true);
 }
 async function analyze(request, retry) {
   const { cache } = request;
@@ -92690,8 +93052,7 @@ async function analyze(request, retry) {
   if (!config) throw new AnalysisError("the saved image has no image config that lists its layers");
   const origins = layerOrigins(config);
   const layers = [];
-  const efficiency = new EfficiencyCounter();
-  const lost = [];
+  const listings = [];
   for (const origin of origins) {
     const facts = cache.layer(origin.diffId);
     if (!usable(facts)) throw new AnalysisError(`the saved image lacks layer ${origin.diffId}`);
@@ -92702,9 +93063,17 @@ async function analyze(request, retry) {
       compressedBytes: facts.compressedBytes,
       files: facts.files
     });
-    const entries = cache.entries(origin.diffId);
-    if (entries) efficiency.add(entries);
-    else lost.push(origin.diffId);
+    listings.push(cache.listingFile(origin.diffId));
+  }
+  const lost = origins.filter((_, i) => listings[i] === void 0).map((o) => o.diffId);
+  let efficiency;
+  if (lost.length === 0) {
+    try {
+      efficiency = wasteOf(listings);
+    } catch (error) {
+      if (!(error instanceof LayerListingDamaged)) throw error;
+      lost.push(origins[error.layer].diffId);
+    }
   }
   if (lost.length > 0) {
     for (const diffId of lost) cache.forget(diffId);
@@ -92718,7 +93087,7 @@ async function analyze(request, retry) {
     config,
     unpackedBytes: sum((l) => l.unpackedBytes),
     compressedBytes: request.compressed ? sum((l) => l.compressedBytes ?? 0) : void 0,
-    efficiency: efficiency.result(),
+    efficiency,
     work
   };
 }
@@ -92727,6 +93096,21 @@ function keptPart(config, redact2) {
     rootfs: { diff_ids: config.rootfs?.diff_ids },
     ...config.history ? { history: config.history.map((h) => h.created_by === void 0 ? h : { ...h, created_by: redact2(h.created_by) }) } : {}
   };
+}
+function wasteOf(files) {
+  const cursors = [];
+  try {
+    files.forEach((file, layer) => {
+      try {
+        cursors.push(new ListingFileCursor(file));
+      } catch (error) {
+        throw new LayerListingDamaged(layer, error instanceof Error ? error.message : String(error));
+      }
+    });
+    return efficiencyOfSorted(cursors);
+  } finally {
+    for (const cursor of cursors) cursor.close();
+  }
 }
 function guessBySize(request, cache, usable) {
   const bySize = /* @__PURE__ */ new Map();
@@ -92745,6 +93129,7 @@ var SNIFF_BYTES = 512;
 async function readSave(stream, request, plan) {
   const result = { measured: 0, bytesRead: 0, wrongGuess: false };
   const keep = (facts) => keepLayer(facts, plan, result);
+  const listing = () => request.cache.newListing();
   const documents = /* @__PURE__ */ new Map();
   const archive = (0, import_tar_stream3.extract)();
   stream.on("error", (error) => archive.destroy(error));
@@ -92765,14 +93150,14 @@ async function readSave(stream, request, plan) {
         await readDocument(entry, size, `sha256:${legacyConfig[1]}`, documents);
       } else if (name.endsWith("/layer.tar")) {
         const guess = plan.guessBySize(size);
-        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, list: !guess, sizer: request.sizer });
+        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, listing: guess ? void 0 : listing, sizer: request.sizer });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
         else if (!guess) keep(facts);
       } else if (name.startsWith("blobs/sha256/")) {
         const digest = `sha256:${name.slice("blobs/sha256/".length)}`;
         if (request.diffIds.includes(digest)) {
           if (plan.knownLayer(digest)) entry.resume();
-          else keep(await measureLayer(entry, size, { compress: request.compressed, list: true, sizer: request.sizer }));
+          else keep(await measureLayer(entry, size, { compress: request.compressed, listing, sizer: request.sizer }));
         } else {
           await readBlob(entry, size, digest, request, plan, result, documents);
         }
@@ -92850,13 +93235,16 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
       gunzip.end();
     })();
     feeding.catch((error) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([measureLayer(gunzip, void 0, { compress: false, list: true }), feeding]);
+    const [facts] = await Promise.all([measureLayer(gunzip, void 0, { compress: false, listing: () => request.cache.newListing() }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       keepLayer({ ...facts, compressedBytes: size }, plan, result);
+    } else {
+      facts.listing?.abort();
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString("latin1") === "ustar") {
-    const facts = await measureLayer(rest, size, { compress: request.compressed, list: true, sizer: request.sizer });
+    const facts = await measureLayer(rest, size, { compress: request.compressed, listing: () => request.cache.newListing(), sizer: request.sizer });
     if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
+    else facts.listing?.abort();
   } else if (head[0] === 123) {
     await readDocument(rest, size, digest, documents);
   } else {
@@ -92865,24 +93253,32 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
 }
 async function measureLayer(source, declaredBytes, options) {
   const hash = createHash3("sha256");
-  const lister = options.list ? new LayerLister() : void 0;
+  const listing = options.listing?.();
+  const lister = listing ? new LayerLister(listing) : void 0;
   const sizer = options.compress ? new CompressedSizer(options.sizer) : void 0;
   let tarBytes = 0;
-  for await (const chunk of source) {
-    tarBytes += chunk.length;
-    hash.update(chunk);
-    await Promise.all([lister?.write(chunk), sizer?.write(chunk)]);
+  try {
+    for await (const chunk of source) {
+      tarBytes += chunk.length;
+      hash.update(chunk);
+      await Promise.all([lister?.write(chunk), sizer?.write(chunk)]);
+    }
+    if (declaredBytes !== void 0 && tarBytes !== declaredBytes) {
+      throw new AnalysisError(`a layer ended after ${tarBytes} of ${declaredBytes} bytes: the save stream was cut`);
+    }
+    const counts = lister ? await lister.finish() : { unpackedBytes: 0, files: 0 };
+    listing?.finish();
+    return {
+      diffId: `sha256:${hash.digest("hex")}`,
+      tarBytes,
+      ...counts,
+      ...sizer ? { compressedBytes: await sizer.end() } : {},
+      ...listing ? { listing } : {}
+    };
+  } catch (error) {
+    listing?.abort();
+    throw error;
   }
-  if (declaredBytes !== void 0 && tarBytes !== declaredBytes) {
-    throw new AnalysisError(`a layer ended after ${tarBytes} of ${declaredBytes} bytes: the save stream was cut`);
-  }
-  const listing = lister ? await lister.finish() : { unpackedBytes: 0, files: 0, entries: entryList([]) };
-  return {
-    diffId: `sha256:${hash.digest("hex")}`,
-    tarBytes,
-    ...listing,
-    ...sizer ? { compressedBytes: await sizer.end() } : {}
-  };
 }
 async function readAll(source, limit) {
   const chunks = [];
@@ -92975,10 +93371,10 @@ function prepareVariant(root, variant) {
   const dockerfile = path6.resolve(root, variant.dockerfile);
   const context = path6.resolve(root, variant.context);
   const unbuildable = (problem) => ({ variant, problem });
-  if (!existsSync2(dockerfile) || !statSync(dockerfile).isFile()) {
+  if (!existsSync3(dockerfile) || !statSync2(dockerfile).isFile()) {
     return unbuildable(`Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`);
   }
-  if (!existsSync2(context) || !statSync(context).isDirectory()) {
+  if (!existsSync3(context) || !statSync2(context).isDirectory()) {
     return unbuildable(`context "${variant.context}" is not a directory (looked for ${context}).`);
   }
   const parsed = parseStages(readFileSync3(dockerfile, "utf8"));
@@ -93131,6 +93527,7 @@ async function createReport(input) {
     addComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, head, base);
   } finally {
+    cache.close();
     if (!settings.keepImages) await removeImages(engine, created, input.runId, log);
   }
 }
@@ -93144,11 +93541,11 @@ async function rebuildBase(input, created, cache) {
   try {
     const top = await git.topLevel();
     const sha = await git.ensureCommit(plan.commit);
-    parent = mkdtempSync(path7.join(input.tempDirectory ?? os2.tmpdir(), "image-size-report-base-"));
+    parent = mkdtempSync2(path7.join(input.tempDirectory ?? os3.tmpdir(), "image-size-report-base-"));
     checkout = { top, sha, parent, worktree: path7.join(parent, "tree") };
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
-    if (parent) rmSync3(parent, { recursive: true, force: true });
+    if (parent) rmSync4(parent, { recursive: true, force: true });
     if (!isUserError(error)) throw error;
     input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = "the base could not be checked out";
@@ -93162,7 +93559,7 @@ async function rebuildBase(input, created, cache) {
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
-    rmSync3(checkout.parent, { recursive: true, force: true });
+    rmSync4(checkout.parent, { recursive: true, force: true });
   }
 }
 function assemble(input, engine, head, base) {
@@ -94363,7 +94760,7 @@ function describeKind(value) {
 }
 
 // src/settings/config-file.ts
-import { existsSync as existsSync3, readFileSync as readFileSync5, statSync as statSync2 } from "node:fs";
+import { existsSync as existsSync4, readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
 import path8 from "node:path";
 var DEFAULT_CONFIG_FILE = ".github/image-size.yml";
 var MAX_CONFIG_BYTES = 1e6;
@@ -94372,13 +94769,13 @@ function loadConfigFile(workingDirectory, explicit) {
   const where = `config file ${printable(relative2, 100)}`;
   if (relative2.includes("\0")) throw new InputError(`config: ${quote(relative2)} is not a usable path (it holds a NUL character).`);
   const file = path8.resolve(workingDirectory, relative2);
-  if (!existsSync3(file)) {
+  if (!existsSync4(file)) {
     if (explicit) throw new InputError(`config: ${quote(explicit)} does not exist (looked in ${printable(workingDirectory, 200)}).`);
     return { raw: {} };
   }
   let text;
   try {
-    const size = statSync2(file).size;
+    const size = statSync3(file).size;
     if (size > MAX_CONFIG_BYTES) {
       throw new InputError(`${where}: the file is ${size.toLocaleString("en-US")} bytes; a config file may have at most 1 MB.`);
     }

@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-HWW7TLWH.js";
+} from "./chunks/chunk-GCVZBY24.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -54,7 +54,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
     return assemble(input, engineInfo, head, base);
   } finally {
     cache.close(); // its temporary files; what it keeps across runs stays in the cache directory
-    if (!settings.keepImages) await removeImages(engine, created, input.runId, log);
+    if (!settings.keepImages) await removeImages(engine, created, input.runId, settings.noCache, log);
   }
 }
 
@@ -159,7 +159,13 @@ export function sizeMeaning(engine: EngineInfo): string {
   );
 }
 
-async function removeImages(engine: DockerEngine, created: CreatedImages, runId: string, log: Logger): Promise<void> {
-  const problems = await engine.removeRunArtifacts({ ...created, label: { key: RUN_LABEL, value: runId } });
+/**
+ * Remove what the run made: its tagged images, and anything still carrying its label. The images a legacy
+ * build committed for its steps are its build cache, which `docker build` keeps too: they go only with
+ * `no-cache` (they would serve no later build of this run's kind), else the next run would build cold.
+ */
+async function removeImages(engine: DockerEngine, created: CreatedImages, runId: string, noCache: boolean, log: Logger): Promise<void> {
+  const intermediates = noCache ? created.intermediates : [];
+  const problems = await engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: runId } });
   for (const problem of problems) log.warning(problem);
 }

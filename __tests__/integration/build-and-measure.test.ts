@@ -1,10 +1,13 @@
 // Building real images with the real engine: what the tool measures must be what Docker reports.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/docker/engine.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
+import { RUN_LABEL } from '../../src/measure/measure.js';
 import { createReport } from '../../src/pipeline.js';
 import type { BuiltResult, Report } from '../../src/report/types.js';
 import { resolveSettings, type RawSettings } from '../../src/settings/schema.js';
@@ -115,6 +118,45 @@ describe.each(['buildkit', 'legacy'] as const)('clean-up with the %s builder', (
     expect(toolImageTags().filter((t) => t.endsWith(`-cleanup-${builder}`))).toEqual([]);
     expect(allImageIds()).toEqual(before);
     expect(dockerInspect('busybox:latest').Id).toBe(busybox);
+  });
+});
+
+describe('the legacy build cache', () => {
+  const env = { ...process.env, DOCKER_BUILDKIT: '0' };
+  const labelled = (runId: string) =>
+    execFileSync('docker', ['images', '-a', '-q', '--filter', `label=${RUN_LABEL}=${runId}`], { encoding: 'utf8' }).trim();
+
+  it('never removes an image it did not build: an untagged image docker build made of the same steps stays', async () => {
+    const { dir } = repoFromFixture('tiny-app');
+    writeFileSync(path.join(dir, 'Dockerfile.mine'), `FROM busybox:latest\nRUN echo ${randomUUID()} > /one\nRUN echo two > /two\n`);
+    // the user's own build, left untagged (docker build without -t): every step of it is the tool's cache
+    const mine = execFileSync('docker', ['build', '-q', '-f', path.join(dir, 'Dockerfile.mine'), dir], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const before = allImageIds();
+    const { report } = await run(dir, { variants: { mine: 'Dockerfile.mine' }, builder: 'legacy' }, 'not-mine');
+    expect(builtHead(report, 'mine')).toMatchObject({ steps: 2, cachedSteps: 2 });
+    expect(dockerInspect(mine).Id).toBe(mine);
+    expect(allImageIds()).toEqual(before); // its own image (the label on top of the user's) is gone, nothing else
+  });
+
+  it('keeps the images its steps committed, as docker build does, so that the next run builds from the cache', async () => {
+    const { dir } = repoFromFixture('tiny-app');
+    writeFileSync(path.join(dir, 'Dockerfile.cached'), `FROM busybox:latest\nRUN echo ${randomUUID()} > /one\nRUN echo two > /two\n`);
+    const variants = { cached: 'Dockerfile.cached' };
+    const before = allImageIds();
+    const cold = await run(dir, { variants, builder: 'legacy' }, 'cache-cold');
+    expect(builtHead(cold.report, 'cached')).toMatchObject({ steps: 2, cachedSteps: 0 });
+    const cache = allImageIds().filter((id) => !before.includes(id));
+    expect(cache).toHaveLength(2); // one image per step; the image the run tagged and labelled is gone
+    expect(toolImageTags().filter((t) => t.endsWith('-cache-cold'))).toEqual([]);
+    expect(labelled('cache-cold')).toBe('');
+
+    const warm = await run(dir, { variants, builder: 'legacy' }, 'cache-warm');
+    expect(builtHead(warm.report, 'cached')).toMatchObject({ steps: 2, cachedSteps: 2 });
+    // with no-cache, what its steps commit serves no later build: it goes
+    const withCache = allImageIds();
+    const uncached = await run(dir, { variants, builder: 'legacy', 'no-cache': true }, 'cache-none');
+    expect(builtHead(uncached.report, 'cached')).toMatchObject({ steps: 2, cachedSteps: 0 });
+    expect(allImageIds()).toEqual(withCache);
   });
 });
 

@@ -65,6 +65,31 @@ describe('legacy builder output', () => {
     expect(outcome.steps).toBe(3); // RUN, RUN, CMD
   });
 
+  it('does not count the step the legacy builder adds for the request\'s labels, but counts a Dockerfile\'s own', () => {
+    const RUN = 'io.github.image-size-report.run';
+    const lines = (steps: string[]) =>
+      steps
+        .flatMap((step, i) => [`Step ${i + 1}/${steps.length} : ${step}`, ` ---> Running in ${'c'.repeat(12)}`, ` ---> ${String(i).repeat(12)}`])
+        .map((line) => JSON.stringify({ stream: `${line}\n` }))
+        .join('\n');
+    const parse = (text: string, labels?: Record<string, string>) => {
+      const parser = new BuildOutputParser(undefined, { labels });
+      parser.push(text);
+      return parser.finish();
+    };
+    const ours = { [RUN]: 'run-7' };
+    const added = lines(['FROM busybox:latest', 'RUN true', `LABEL ${RUN}=run-7`]);
+    expect(parse(added, ours)).toMatchObject({ steps: 1, cachedSteps: 0 });
+    expect(parse(added, ours).createdImages).toEqual(['111111111111', '222222222222']); // its image is still the build's
+    expect(parse(added)).toMatchObject({ steps: 2 });
+    // the same text as a Dockerfile's own step, not the last one, or with another value: the Dockerfile's
+    expect(parse(lines(['FROM busybox:latest', `LABEL ${RUN}=run-7`, 'RUN true']), ours)).toMatchObject({ steps: 2 });
+    expect(parse(lines(['FROM busybox:latest', 'RUN true', `LABEL ${RUN}=run-8`]), ours)).toMatchObject({ steps: 2 });
+    // several labels, in the order and quoting the builder chose
+    const two = { [RUN]: 'run-7', b: 'x' };
+    expect(parse(lines(['FROM busybox:latest', 'RUN true', `LABEL "b"='x' "${RUN}"='run-7'`]), two)).toMatchObject({ steps: 1 });
+  });
+
   it('passes every line of output on as it comes', () => {
     const lines: string[] = [];
     const parser = new BuildOutputParser((line) => lines.push(line));

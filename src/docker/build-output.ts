@@ -92,6 +92,11 @@ export interface StepRecord {
 export interface ParserOptions {
   /** Milliseconds from any fixed origin; times the legacy builder's steps (default `performance.now`). */
   now?: () => number;
+  /**
+   * The labels the build request adds. The legacy builder adds them as a last step of its own
+   * (`Step 8/8 : LABEL key=value`): not the Dockerfile's, so it is not counted among its steps.
+   */
+  labels?: Record<string, string>;
 }
 
 const TAIL_LINES = 30;
@@ -121,10 +126,12 @@ export class BuildOutputParser {
   private legacyStep?: string;
   private legacyStepReused = false;
   /** The step being built: when its first line arrived, whether it is FROM, cached, and already recorded. */
-  private legacyCurrent?: { name: string; startedMs: number; from: boolean; cached: boolean; done: boolean };
+  private legacyCurrent?: { name: string; startedMs: number; from: boolean; added: boolean; cached: boolean; done: boolean };
   private readonly legacyRecords: StepRecord[] = [];
   private readonly legacyCreated: string[] = [];
   private readonly now: () => number;
+  /** The words of the legacy builder's step for the request's labels, sorted; undefined without labels. */
+  private readonly labelStep?: string;
   /** When the chunk being parsed arrived. */
   private arrivedMs = 0;
 
@@ -133,6 +140,7 @@ export class BuildOutputParser {
     options: ParserOptions = {},
   ) {
     this.now = options.now ?? (() => performance.now());
+    this.labelStep = labelStepText(options.labels);
   }
 
   push(chunk: Buffer | string): void {
@@ -201,13 +209,14 @@ export class BuildOutputParser {
         this.legacyStep = line;
         // A FROM step's " ---> id" is the base image: never ours.
         this.legacyStepReused = LEGACY_FROM.test(line);
-        this.legacyCurrent = { name: line, startedMs: this.arrivedMs, from: this.legacyStepReused, cached: false, done: false };
+        const added = this.labelStep !== undefined && isLabelStep(line, this.labelStep);
+        this.legacyCurrent = { name: line, startedMs: this.arrivedMs, from: this.legacyStepReused, added, cached: false, done: false };
       } else if (line.trim() === '---> Using cache') {
         this.legacyStepReused = true;
         if (step) step.cached = true;
       } else if (committed) {
         if (!this.legacyStepReused) this.legacyCreated.push(committed[1]);
-        if (step && !step.from && !step.done) {
+        if (step && !step.from && !step.added && !step.done) {
           step.done = true;
           const durationMs = this.arrivedMs - step.startedMs;
           this.legacyRecords.push({ key: committed[1], name: step.name, cached: step.cached, durationMs });
@@ -290,6 +299,19 @@ interface VertexState {
   startedMs?: number;
   completedMs?: number;
   error?: string;
+}
+
+function labelStepText(labels: Record<string, string> | undefined): string | undefined {
+  const pairs = Object.entries(labels ?? {}).map(([key, value]) => `${key}=${value}`);
+  return pairs.length ? pairs.sort().join(' ') : undefined;
+}
+
+/** `Step 8/8 : LABEL a=1 b=2`: the last step, setting exactly these labels (in any order, maybe quoted). */
+function isLabelStep(line: string, expected: string): boolean {
+  const match = /^Step (\d+)\/(\d+) : LABEL (.*)$/.exec(line);
+  if (!match || match[1] !== match[2]) return false;
+  const words = match[3].replace(/["']/g, '').trim().split(/\s+/);
+  return words.sort().join(' ') === expected;
 }
 
 function counted(records: StepRecord[]): Pick<BuildOutcome, 'steps' | 'cachedSteps' | 'stepRecords'> {

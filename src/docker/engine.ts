@@ -48,7 +48,7 @@ export interface EngineOptions {
 export interface RunArtifacts {
   /** Tags the run gave (removed by tag, so an image also tagged elsewhere stays). */
   tags: string[];
-  /** Images a legacy build committed (removed by ID, newest first, parents kept). */
+  /** Images a legacy build committed that are to go (removed by ID, newest first, parents kept). */
   intermediates: string[];
   /** The run's label: anything still carrying exactly this key and value is the run's own. */
   label: { key: string; value: string };
@@ -221,7 +221,7 @@ export class DockerEngine {
     const openBefore = new Set(this.sockets);
     const buildId = `image-size-report-${randomUUID()}`;
     const packed = await packContext(request.contextDir, request.dockerfile);
-    const parser = new BuildOutputParser(request.onLine);
+    const parser = new BuildOutputParser(request.onLine, { labels: request.labels });
     const options = {
       t: request.tag,
       dockerfile: packed.dockerfile,
@@ -386,10 +386,14 @@ export class DockerEngine {
     return source.pipe(watched);
   }
 
-  /** Remove an image by the tag we gave it (never by ID, so an image that is also tagged elsewhere stays). */
+  /**
+   * Remove an image by the tag we gave it (never by ID, so an image that is also tagged elsewhere stays), and
+   * nothing under it: with pruning, the engine would also delete its untagged parents, which a legacy build
+   * takes from the build cache, and which may be someone else's untagged image.
+   */
   async removeTag(tag: string): Promise<void> {
     try {
-      await this.call('removing an image', (abortSignal) => this.docker.getImage(tag).remove({ noprune: false, abortSignal }));
+      await this.call('removing an image', (abortSignal) => this.docker.getImage(tag).remove({ noprune: true, abortSignal }));
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
     }

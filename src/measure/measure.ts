@@ -44,10 +44,13 @@ export interface BuildTiming {
   stepRecords: StepRecord[];
 }
 
-/** What a run has created in the engine and must remove at the end (unless asked to keep it). */
+/** What a run has created in the engine, for the clean-up at the end (unless asked to keep it). */
 export interface CreatedImages {
   tags: string[];
-  /** Legacy builder: images its steps committed; a multi-stage build's earlier stages are not parents of the result. */
+  /**
+   * Legacy builder: images its steps committed (its build cache; a multi-stage build's earlier stages are
+   * not parents of the result). Removed only with no-cache: see pipeline.ts.
+   */
   intermediates: string[];
 }
 

@@ -89917,6 +89917,7 @@ var BuildOutputParser = class {
   constructor(onLine, options = {}) {
     this.onLine = onLine;
     this.now = options.now ?? (() => performance.now());
+    this.labelStep = labelStepText(options.labels);
   }
   onLine;
   pending = "";
@@ -89934,6 +89935,8 @@ var BuildOutputParser = class {
   legacyRecords = [];
   legacyCreated = [];
   now;
+  /** The words of the legacy builder's step for the request's labels, sorted; undefined without labels. */
+  labelStep;
   /** When the chunk being parsed arrived. */
   arrivedMs = 0;
   push(chunk) {
@@ -89997,13 +90000,14 @@ var BuildOutputParser = class {
       if (LEGACY_STEP.test(line)) {
         this.legacyStep = line;
         this.legacyStepReused = LEGACY_FROM.test(line);
-        this.legacyCurrent = { name: line, startedMs: this.arrivedMs, from: this.legacyStepReused, cached: false, done: false };
+        const added = this.labelStep !== void 0 && isLabelStep(line, this.labelStep);
+        this.legacyCurrent = { name: line, startedMs: this.arrivedMs, from: this.legacyStepReused, added, cached: false, done: false };
       } else if (line.trim() === "---> Using cache") {
         this.legacyStepReused = true;
         if (step) step.cached = true;
       } else if (committed) {
         if (!this.legacyStepReused) this.legacyCreated.push(committed[1]);
-        if (step && !step.from && !step.done) {
+        if (step && !step.from && !step.added && !step.done) {
           step.done = true;
           const durationMs = this.arrivedMs - step.startedMs;
           this.legacyRecords.push({ key: committed[1], name: step.name, cached: step.cached, durationMs });
@@ -90072,6 +90076,16 @@ var BuildOutputParser = class {
     };
   }
 };
+function labelStepText(labels) {
+  const pairs = Object.entries(labels ?? {}).map(([key, value]) => `${key}=${value}`);
+  return pairs.length ? pairs.sort().join(" ") : void 0;
+}
+function isLabelStep(line, expected) {
+  const match = /^Step (\d+)\/(\d+) : LABEL (.*)$/.exec(line);
+  if (!match || match[1] !== match[2]) return false;
+  const words = match[3].replace(/["']/g, "").trim().split(/\s+/);
+  return words.sort().join(" ") === expected;
+}
 function counted(records) {
   return { steps: records.length, cachedSteps: records.filter((r) => r.cached).length, stepRecords: records };
 }
@@ -90298,7 +90312,7 @@ var DockerEngine = class {
     const openBefore = new Set(this.sockets);
     const buildId = `image-size-report-${randomUUID()}`;
     const packed = await packContext(request.contextDir, request.dockerfile);
-    const parser = new BuildOutputParser(request.onLine);
+    const parser = new BuildOutputParser(request.onLine, { labels: request.labels });
     const options = {
       t: request.tag,
       dockerfile: packed.dockerfile,
@@ -90447,10 +90461,14 @@ var DockerEngine = class {
     });
     return source.pipe(watched);
   }
-  /** Remove an image by the tag we gave it (never by ID, so an image that is also tagged elsewhere stays). */
+  /**
+   * Remove an image by the tag we gave it (never by ID, so an image that is also tagged elsewhere stays), and
+   * nothing under it: with pruning, the engine would also delete its untagged parents, which a legacy build
+   * takes from the build cache, and which may be someone else's untagged image.
+   */
   async removeTag(tag) {
     try {
-      await this.call("removing an image", (abortSignal) => this.docker.getImage(tag).remove({ noprune: false, abortSignal }));
+      await this.call("removing an image", (abortSignal) => this.docker.getImage(tag).remove({ noprune: true, abortSignal }));
     } catch (error) {
       if (error.statusCode !== 404) throw error;
     }
@@ -93528,7 +93546,7 @@ async function createReport(input) {
     return assemble(input, engineInfo, head, base);
   } finally {
     cache.close();
-    if (!settings.keepImages) await removeImages(engine, created, input.runId, log);
+    if (!settings.keepImages) await removeImages(engine, created, input.runId, settings.noCache, log);
   }
 }
 async function rebuildBase(input, created, cache) {
@@ -93609,8 +93627,9 @@ function sizeMeaning(engine) {
   const store = engine.containerdStore ? "the containerd image store" : engine.storage;
   return `unpacked, the bytes of the files in every layer, read from the image itself, so the same on every daemon (here ${store}); compressed, every layer gzipped as a registry stores it and a pull downloads it`;
 }
-async function removeImages(engine, created, runId, log) {
-  const problems = await engine.removeRunArtifacts({ ...created, label: { key: RUN_LABEL, value: runId } });
+async function removeImages(engine, created, runId, noCache, log) {
+  const intermediates = noCache ? created.intermediates : [];
+  const problems = await engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: runId } });
   for (const problem of problems) log.warning(problem);
 }
 

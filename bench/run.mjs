@@ -8,7 +8,7 @@
 // the local socket) for both sides, and needs the network in RUN steps for the first build of the large
 // image and for cold builds of examples/python-service.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -393,11 +393,27 @@ async function throughput(machine, image) {
 // overhead: the tool against docker build, examples/python-service
 
 const EXAMPLE_BUILDS = [
-  { name: 'single-stage', args: ['-f', path.join(CONFIG.example, 'Dockerfile.single')] },
-  { name: 'multi-stage', args: ['-f', path.join(CONFIG.example, 'Dockerfile'), '--target', 'runtime'] },
+  { name: 'single-stage', args: (dir) => ['-f', path.join(dir, 'Dockerfile.single')] },
+  { name: 'multi-stage', args: (dir) => ['-f', path.join(dir, 'Dockerfile'), '--target', 'runtime'] },
 ];
 
-async function dockerBuildExample(mode, label) {
+/**
+ * A copy of the example for a cold run: `ARG BENCH_NONCE` after every FROM, so that a new value of it is in
+ * every RUN's cache key (legacy builder), which is an empty build cache for these Dockerfiles without
+ * removing anything of the engine's. Each side of each repetition builds with a value of its own.
+ */
+function coldExample() {
+  const dir = path.join(tempDir('example'), 'python-service');
+  cpSync(CONFIG.example, dir, { recursive: true });
+  for (const name of ['Dockerfile', 'Dockerfile.single']) {
+    const file = path.join(dir, name);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^(FROM .*)$/gm, '$1\nARG BENCH_NONCE'));
+  }
+  return dir;
+}
+
+/** `example`: the folder and the build args of this run (a cold run's nonce), as `coldExample` made them. */
+async function dockerBuildExample(example, label) {
   const before = await imageIds();
   const tags = [];
   let ms = 0;
@@ -405,7 +421,7 @@ async function dockerBuildExample(mode, label) {
   for (const b of EXAMPLE_BUILDS) {
     const tag = `bench/overhead-${b.name}:${label}`;
     tags.push(tag);
-    const r = await docker(['build', ...(mode === 'cold' ? ['--no-cache'] : []), ...b.args, '-t', tag, CONFIG.example], { env: legacyEnv });
+    const r = await docker(['build', ...example.buildArgs.flatMap((a) => ['--build-arg', a]), ...b.args(example.dir), '-t', tag, example.dir], { env: legacyEnv });
     parts[b.name] = r.ms;
     ms += r.ms;
   }
@@ -415,15 +431,18 @@ async function dockerBuildExample(mode, label) {
 
 /**
  * `cacheDir`: the tool's layer cache, in the same state as the build cache: empty for a cold run, filled by
- * an earlier (untimed) run for a warm one, as a runner that keeps both would have it.
+ * an earlier (untimed) run for a warm one, as a runner that keeps both would have it. After a cold run, the
+ * build cache it leaves (as docker build leaves its own) is removed, untimed.
  */
-async function toolExample(mode, cacheDir) {
+async function toolExample(example, cacheDir) {
+  const before = await imageIds();
   const dir = tempDir('report');
   const json = path.join(dir, 'report.json');
   const r = await run(process.execPath, [
-    CLI, '-C', CONFIG.example, '--builder', 'legacy', '--no-compressed-size', '--cache-dir', cacheDir ?? tempDir('layer-cache'),
-    ...(mode === 'cold' ? ['--no-cache'] : []), '--no-fail-on-budget', '--json', json,
+    CLI, '-C', example.dir, '--builder', 'legacy', '--no-compressed-size', '--cache-dir', cacheDir ?? tempDir('layer-cache'),
+    ...example.buildArgs.flatMap((a) => ['--build-arg', a]), '--no-fail-on-budget', '--json', json,
   ]);
+  if (example.buildArgs.length) await removeBenchImages([], before);
   const report = JSON.parse(readFileSync(json, 'utf8'));
   const parts = {};
   for (const v of report.variants) {
@@ -450,15 +469,18 @@ async function overhead() {
       }
       say('warm: priming the layer cache with one untimed run of the tool…');
       warmCache = tempDir('layer-cache');
-      await toolExample(mode, warmCache);
+      await toolExample({ dir: CONFIG.example, buildArgs: [] }, warmCache);
     }
+    const cold = mode === 'cold' ? coldExample() : undefined;
+    const nonce = `${Date.now().toString(36)}-${process.pid}`;
+    const example = (side, i) => (cold ? { dir: cold, buildArgs: [`BENCH_NONCE=${side}-${nonce}-${i}`] } : { dir: CONFIG.example, buildArgs: [] });
     const rows = [];
     for (let i = 0; i < reps; i += 1) {
       const order = i % 2 === 0 ? ['docker', 'tool'] : ['tool', 'docker'];
       const row = { order: order.join(' then ') };
       for (const side of order) {
         say(`overhead ${mode} ${i + 1}/${reps}: ${side === 'docker' ? 'docker build of both Dockerfiles' : 'the tool (--builder legacy --no-compressed-size)'}…`);
-        row[side] = side === 'docker' ? await dockerBuildExample(mode, `${mode}-${i}`) : await toolExample(mode, warmCache);
+        row[side] = side === 'docker' ? await dockerBuildExample(example(side, i), `${mode}-${i}`) : await toolExample(example(side, i), warmCache);
       }
       say(`  docker ${seconds(row.docker.ms)}, tool ${seconds(row.tool.ms)} (${ratio(row.tool.ms / row.docker.ms, 3)})`);
       rows.push(row);
@@ -577,7 +599,7 @@ function figures(machine, image, t, o, p) {
   if (o) {
     for (const [mode, m] of Object.entries(o.modes)) {
       rows.push({
-        figure: `Overhead, ${mode} (${mode === 'cold' ? '--no-cache both sides' : 'every step cached both sides'}): tool / docker build`,
+        figure: `Overhead, ${mode} (${mode === 'cold' ? 'empty build cache both sides' : 'every step cached both sides'}): tool / docker build`,
         value: `${ratio(m.ratio, 3)} (${seconds(m.toolMedian)} / ${seconds(m.dockerMedian)})`,
         goal: '≤ 1.05×',
         pass: m.ratio <= 1.05,
@@ -776,7 +798,7 @@ function markdown(machine, image, t, o, p, rows, totalMs, notes) {
     }
     L.push(
       '',
-      'cold: `--no-cache` on both sides (every step runs, packages come from Debian\'s mirror), and an empty layer cache for the tool. warm: a first untimed build fills the cache, then every step is a cache hit on both sides; the tool\'s layer cache is the one an untimed run of the tool filled, as a runner keeping both caches would have them. ' +
+      'cold: an empty build cache on both sides, as on a fresh runner: a copy of the example with `ARG BENCH_NONCE` after each FROM, built with a value of its own by each side in each repetition, so that every RUN runs (packages come from Debian\'s mirror); no `--no-cache`, so each side leaves its build cache as it would (removed between repetitions, untimed); an empty layer cache for the tool. warm: a first untimed build fills the cache, then every step is a cache hit on both sides; the tool\'s layer cache is the one an untimed run of the tool filled, as a runner keeping both caches would have them. ' +
         "tool: builds = the build requests as the tool times them (context packing included); the rest = the tool's wall time less its builds: starting Node, reading the layers of each image (docker save), removing its images.",
       '',
     );

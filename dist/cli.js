@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-GCVZBY24.js";
+} from "./chunks/chunk-OEGJJNDH.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

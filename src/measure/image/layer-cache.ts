@@ -121,7 +121,7 @@ export class LayerCache {
       if (!kept) this.listings.set(facts.diffId, listing.file);
     }
     this.layers.set(facts.diffId, merged);
-    if (kept || !listing) this.write('layers', facts.diffId, merged);
+    if (kept) this.write('layers', facts.diffId, merged);
   }
 
   /** Remove this process's temporary files. The cache still answers from memory and its directory. */

@@ -91990,7 +91990,7 @@ var LayerCache = class {
       if (!kept) this.listings.set(facts.diffId, listing.file);
     }
     this.layers.set(facts.diffId, merged);
-    if (kept || !listing) this.write("layers", facts.diffId, merged);
+    if (kept) this.write("layers", facts.diffId, merged);
   }
   /** Remove this process's temporary files. The cache still answers from memory and its directory. */
   close() {

@@ -465,7 +465,7 @@ async function overhead() {
       for (const b of EXAMPLE_BUILDS) {
         const tag = `bench/overhead-${b.name}:prime`;
         primeTags.push(tag);
-        await docker(['build', ...b.args, '-t', tag, CONFIG.example], { env: legacyEnv });
+        await docker(['build', ...b.args(CONFIG.example), '-t', tag, CONFIG.example], { env: legacyEnv });
       }
       say('warm: priming the layer cache with one untimed run of the tool…');
       warmCache = tempDir('layer-cache');

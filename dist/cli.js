@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-OEGJJNDH.js";
+} from "./chunks/chunk-GEYLNWON.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

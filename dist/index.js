@@ -34,7 +34,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-OEGJJNDH.js";
+} from "./chunks/chunk-GEYLNWON.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -22,7 +22,7 @@ import { efficiencyOfSorted, LayerListingDamaged, type Efficiency } from './effi
 import { layerOrigins, type ImageConfig, type LayerOrigin } from './history.js';
 import type { LayerCache, LayerFacts, LayerSummary } from './layer-cache.js';
 import { LayerLister } from './layer-listing.js';
-import { ListingFileCursor, type SortedListingWriter } from './sorted-listing.js';
+import { ListingFileCursor } from './sorted-listing.js';
 
 export interface AnalyzeRequest {
   /** `sha256:...`, the image ID (its config's digest). */
@@ -227,7 +227,6 @@ type Entry = AsyncIterable<Buffer> & { resume(): void };
 async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPlan): Promise<SaveResult> {
   const result: SaveResult = { measured: 0, bytesRead: 0, wrongGuess: false };
   const keep = (facts: LayerFacts) => keepLayer(facts, plan, result);
-  const listing = () => request.cache.newListing();
   const documents: Documents = new Map();
   const archive = extract();
   stream.on('error', (error) => archive.destroy(error));
@@ -250,14 +249,14 @@ async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPla
         await readDocument(entry, size, `sha256:${legacyConfig[1]}`, documents);
       } else if (name.endsWith('/layer.tar')) {
         const guess = plan.guessBySize(size);
-        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, listing: guess ? undefined : listing, sizer: request.sizer });
+        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, listInto: guess ? undefined : request.cache, sizer: request.sizer });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
         else if (!guess) keep(facts);
       } else if (name.startsWith('blobs/sha256/')) {
         const digest = `sha256:${name.slice('blobs/sha256/'.length)}`;
         if (request.diffIds.includes(digest)) {
           if (plan.knownLayer(digest)) entry.resume();
-          else keep(await measureLayer(entry, size, { compress: request.compressed, listing, sizer: request.sizer }));
+          else keep(await measureLayer(entry, size, { compress: request.compressed, listInto: request.cache, sizer: request.sizer }));
         } else {
           await readBlob(entry, size, digest, request, plan, result, documents);
         }
@@ -359,14 +358,14 @@ async function readBlob(
     })();
     // a save stream cut short ends the layer inside gzip: the unzipped stream must fail too, not wait
     feeding.catch((error: unknown) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([measureLayer(gunzip, undefined, { compress: false, listing: () => request.cache.newListing() }), feeding]);
+    const [facts] = await Promise.all([measureLayer(gunzip, undefined, { compress: false, listInto: request.cache }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       keepLayer({ ...facts, compressedBytes: size }, plan, result);
     } else {
       facts.listing?.abort();
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString('latin1') === 'ustar') {
-    const facts = await measureLayer(rest, size, { compress: request.compressed, listing: () => request.cache.newListing(), sizer: request.sizer });
+    const facts = await measureLayer(rest, size, { compress: request.compressed, listInto: request.cache, sizer: request.sizer });
     if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
     else facts.listing?.abort();
   } else if (head[0] === 0x7b /* { */) {
@@ -380,10 +379,11 @@ async function readBlob(
 async function measureLayer(
   source: AsyncIterable<Buffer>,
   declaredBytes: number | undefined,
-  options: { compress: boolean; listing?: () => SortedListingWriter; sizer?: CompressedSizerOptions },
+  /** `listInto`: where the layer's listing is written (none: the layer is only hashed and counted). */
+  options: { compress: boolean; listInto?: LayerCache; sizer?: CompressedSizerOptions },
 ): Promise<LayerFacts> {
   const hash = createHash('sha256');
-  const listing = options.listing?.();
+  const listing = options.listInto?.newListing();
   const lister = listing ? new LayerLister(listing) : undefined;
   const sizer = options.compress ? new CompressedSizer(options.sizer) : undefined;
   let tarBytes = 0;

@@ -129,7 +129,7 @@ export class LayerCache {
     if (!this.scratch) return;
     rmSync(this.scratch, { recursive: true, force: true });
     temporaryDirectories.delete(this.scratch);
-    for (const [diffId, file] of this.listings) if (file.startsWith(this.scratch + path.sep)) this.listings.delete(diffId);
+    this.listings.clear(); // every listing kept outside the directory was in the scratch folder
     this.scratch = undefined;
   }
 

@@ -91997,7 +91997,7 @@ var LayerCache = class {
     if (!this.scratch) return;
     rmSync3(this.scratch, { recursive: true, force: true });
     temporaryDirectories.delete(this.scratch);
-    for (const [diffId, file] of this.listings) if (file.startsWith(this.scratch + path5.sep)) this.listings.delete(diffId);
+    this.listings.clear();
     this.scratch = void 0;
   }
   /** An image's config by image ID (the config's own digest, so it cannot go stale). */
@@ -93147,7 +93147,6 @@ var SNIFF_BYTES = 512;
 async function readSave(stream, request, plan) {
   const result = { measured: 0, bytesRead: 0, wrongGuess: false };
   const keep = (facts) => keepLayer(facts, plan, result);
-  const listing = () => request.cache.newListing();
   const documents = /* @__PURE__ */ new Map();
   const archive = (0, import_tar_stream3.extract)();
   stream.on("error", (error) => archive.destroy(error));
@@ -93168,14 +93167,14 @@ async function readSave(stream, request, plan) {
         await readDocument(entry, size, `sha256:${legacyConfig[1]}`, documents);
       } else if (name.endsWith("/layer.tar")) {
         const guess = plan.guessBySize(size);
-        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, listing: guess ? void 0 : listing, sizer: request.sizer });
+        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, listInto: guess ? void 0 : request.cache, sizer: request.sizer });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
         else if (!guess) keep(facts);
       } else if (name.startsWith("blobs/sha256/")) {
         const digest = `sha256:${name.slice("blobs/sha256/".length)}`;
         if (request.diffIds.includes(digest)) {
           if (plan.knownLayer(digest)) entry.resume();
-          else keep(await measureLayer(entry, size, { compress: request.compressed, listing, sizer: request.sizer }));
+          else keep(await measureLayer(entry, size, { compress: request.compressed, listInto: request.cache, sizer: request.sizer }));
         } else {
           await readBlob(entry, size, digest, request, plan, result, documents);
         }
@@ -93253,14 +93252,14 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
       gunzip.end();
     })();
     feeding.catch((error) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([measureLayer(gunzip, void 0, { compress: false, listing: () => request.cache.newListing() }), feeding]);
+    const [facts] = await Promise.all([measureLayer(gunzip, void 0, { compress: false, listInto: request.cache }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       keepLayer({ ...facts, compressedBytes: size }, plan, result);
     } else {
       facts.listing?.abort();
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString("latin1") === "ustar") {
-    const facts = await measureLayer(rest, size, { compress: request.compressed, listing: () => request.cache.newListing(), sizer: request.sizer });
+    const facts = await measureLayer(rest, size, { compress: request.compressed, listInto: request.cache, sizer: request.sizer });
     if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
     else facts.listing?.abort();
   } else if (head[0] === 123) {
@@ -93271,7 +93270,7 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
 }
 async function measureLayer(source, declaredBytes, options) {
   const hash = createHash3("sha256");
-  const listing = options.listing?.();
+  const listing = options.listInto?.newListing();
   const lister = listing ? new LayerLister(listing) : void 0;
   const sizer = options.compress ? new CompressedSizer(options.sizer) : void 0;
   let tarBytes = 0;

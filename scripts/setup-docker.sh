@@ -148,7 +148,14 @@ install_engine() {
   say "installed docker.io ($((SECONDS - t0)) s)"
 }
 
-dockerd_pids() { pgrep -x dockerd 2>/dev/null || true; }
+# The engine of the default socket: the dockerd of the default pidfile, if it is alive (other engines, each with
+# a pidfile and socket of its own, may run beside it and are not this one).
+dockerd_pids() {
+  local pid
+  pid=$(cat /var/run/docker.pid 2>/dev/null) || return 0
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] && echo "$pid"
+  return 0
+}
 
 start_engine() {
   local dockerd pid=""

@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-GEYLNWON.js";
+} from "./chunks/chunk-L7C2YYLW.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -34,7 +34,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-GEYLNWON.js";
+} from "./chunks/chunk-L7C2YYLW.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -33389,6 +33389,7 @@ var LAYER_DETAIL = object(
     instruction: INSTRUCTION,
     sizeBytes: BYTES,
     compressedBytes: BYTES,
+    pushedUncompressed: { const: true },
     fromBaseImage: { type: "boolean" }
   },
   ["diffId", "instruction", "sizeBytes", "fromBaseImage"]
@@ -33451,6 +33452,8 @@ var REPORT_SCHEMA = object(
         apiVersion: { type: "string", pattern: "^[0-9]{1,3}(\\.[0-9]{1,3}){0,2}$" },
         storage: { type: "string", pattern: "^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$" },
         containerdStore: { type: "boolean" },
+        goVersion: { type: "string", pattern: "^go[0-9][0-9A-Za-z.+-]{0,39}$" },
+        compressedSizing: { enum: ["go1.26", "go1.27", "as-stored"] },
         // Free text in the report, but rendered as the tool's own words: the poster recomputes it.
         sizeMeaning: text(500)
       },

@@ -12,7 +12,8 @@ import { isUserError } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
 import { LayerCache } from './measure/image/layer-cache.js';
-import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type CreatedImages, type Logger, type SideMeasurement } from './measure/measure.js';
+import { pushSizingFor, type EngineFacts } from './measure/image/push-sizing.js';
+import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type CreatedImages, type Logger, type MeasureSettings, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/baseline-file.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
 import type { Settings } from './settings/schema.js';
@@ -42,14 +43,15 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   const headPlan = prepareSide(workingDirectory, settings.variants, 'head'); // bad config fails before the engine is asked
   const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
   const engineInfo = await engine.connect();
+  const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   const created: CreatedImages = { tags: [], intermediates: [] };
   const cache = new LayerCache(settings.cacheDir && path.resolve(workingDirectory, settings.cacheDir));
   try {
-    const head = await measureSide(engine, headPlan, 'head', settings, input.runId, log, created, cache);
+    const head = await measureSide(engine, headPlan, 'head', measuring, input.runId, log, created, cache);
     const base: BaseOutcome =
       input.baseline.source === 'file' && saved
         ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
-        : await rebuildBase(input, created, cache);
+        : await rebuildBase({ ...input, settings: measuring }, created, cache);
     addComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, head, base);
   } finally {
@@ -65,7 +67,7 @@ interface BaseOutcome {
   timings?: Map<string, BuildTiming>;
 }
 
-async function rebuildBase(input: PipelineInput, created: CreatedImages, cache: LayerCache): Promise<BaseOutcome> {
+async function rebuildBase(input: PipelineInput & { settings: MeasureSettings }, created: CreatedImages, cache: LayerCache): Promise<BaseOutcome> {
   const plan = input.baseline;
   if (plan.source !== 'rebuild') return { meta: { source: 'none' } };
   const ref = plan.ref ?? plan.commit;
@@ -122,7 +124,15 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: TOOL.name, version: TOOL.version },
     createdAt: new Date().toISOString(),
-    engine: { ...engine, sizeMeaning: sizeMeaning(engine) },
+    engine: {
+      serverVersion: engine.serverVersion,
+      apiVersion: engine.apiVersion,
+      storage: engine.storage,
+      containerdStore: engine.containerdStore,
+      ...(engine.goVersion ? { goVersion: engine.goVersion } : {}),
+      compressedSizing: pushSizingFor(engine).method,
+      sizeMeaning: sizeMeaning(engine),
+    },
     units: settings.units,
     head: input.head,
     base: base.meta,
@@ -150,12 +160,12 @@ function addComparableBuildTimes(sides: { results?: Map<string, SideResult>; tim
   });
 }
 
-/** What the engine's `Size` means on this daemon, in words for the report. */
-export function sizeMeaning(engine: EngineInfo): string {
+/** What the sizes mean on this engine, in words for the report: derived from its facts, never from free text. */
+export function sizeMeaning(engine: EngineFacts & { storage: string }): string {
   const store = engine.containerdStore ? 'the containerd image store' : engine.storage;
   return (
-    'unpacked, the bytes of the files in every layer, read from the image itself, so the same on every daemon ' +
-    `(here ${store}); compressed, every layer gzipped as a registry stores it and a pull downloads it`
+    `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); ` +
+    `compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`
   );
 }
 

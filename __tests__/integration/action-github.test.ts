@@ -281,7 +281,7 @@ describe('the two-workflow setup for forks', () => {
     expect(body).not.toContain('evil.example');
     expect(body).not.toContain('<script>');
     expect(body).not.toContain('@everyone');
-    expect(body).toContain(`Size: ${sizeMeaning({ serverVersion: '20.10.24', apiVersion: '1.41', storage: 'overlay2', containerdStore: false })}`);
+    expect(body).toContain(`Size: ${sizeMeaning({ serverVersion: '20.10.24', storage: 'overlay2', containerdStore: false })}`);
     expect(body).toMatch(/\| ✅ \*\*single-stage\*\* +\| Size +\| +4\.00 MB \| +5\.00 MB \| +\+1\.00 MB \(\+25\.0%\) \|/);
     expect(JSON.parse(readFileSync(post.outputs.report, 'utf8'))).not.toHaveProperty('pwned');
   });

@@ -1,7 +1,8 @@
 // The layer analysis of real images, built by the real engine with both builders, checked against what the
-// engine itself says. The daemon here (Debian's 20.10) writes `docker save` in the pre-25 layout
-// (`<v1 id>/layer.tar`); the OCI layouts of Docker 25+ and of the containerd store are covered by the
-// synthetic save archives of __tests__/unit/image-analysis.test.ts.
+// engine itself says, on every engine of the matrix: Docker 20.10 writes `docker save` in the pre-25 layout
+// (`<v1 id>/layer.tar`), Docker 28.5 the OCI layout, with uncompressed layers named by diff ID on overlay2 and
+// the stored (gzipped) blobs on the containerd store. Edge cases of each layout are in the synthetic save
+// archives of __tests__/unit/image-analysis.test.ts.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,12 +10,14 @@ import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/docker/engine.js';
 import { LayerCache } from '../../src/measure/image/layer-cache.js';
+import { pushSizingFor } from '../../src/measure/image/push-sizing.js';
 import { readLayers } from '../../src/measure/layers.js';
 import { createReport } from '../../src/pipeline.js';
 import type { BuiltResult } from '../../src/report/types.js';
 import { resolveSettings } from '../../src/settings/schema.js';
 import { cacheFiles } from '../support/cache-files.js';
 import { allImageIds, dockerInspect, removeImage } from '../support/docker-cli.js';
+import { dockerInfo, onContainerdStore, savedLayers, unpackedBytesOf } from '../support/engine-facts.js';
 import { commitAll, git, memoryLogger, tempDir } from '../support/workspace.js';
 
 /** A build-arg value with spaces and a `|`, as the history's `|1 TOKEN=...` prefix would trip over. */
@@ -89,14 +92,18 @@ describe.each(['legacy', 'buildkit'] as const)('image analysis with the %s build
     const tag = `image-size-report/app:head-${runId}`;
     const engine = dockerInspect(tag);
     const base = dockerInspect('debian:bookworm-slim');
+    const saved = savedLayers(tag);
 
-    // sizes: the layers' own files and symlinks add up to what overlay2 reports
-    expect(report.engine.storage).toBe('overlay2');
+    // sizes: the layers' own files and symlinks add up to what overlay2 reports, and to what GNU tar lists
+    expect(report.engine.storage).toBe(dockerInfo().Driver);
     expect(head.imageId).toBe(engine.Id);
-    expect(head.sizeBytes).toBe(engine.Size);
+    expect(head.sizeBytes).toBe(unpackedBytesOf(tag));
+    expect(head.layerDetails!.map((l) => l.sizeBytes)).toEqual(saved.map((l) => l.unpackedBytes));
     expect(head.engineSizeBytes).toBe(engine.Size);
     expect(head.compressedBytes).toBeGreaterThan(0);
     expect(head.compressedBytes).toBeLessThan(head.sizeBytes);
+    // on the containerd store a push uploads the stored blobs: those are the compressed sizes, to the byte
+    if (onContainerdStore()) expect(head.layerDetails!.map((l) => l.compressedBytes)).toEqual(saved.map((l) => l.blobBytes));
 
     // layers: the base image's one, WORKDIR (a layer of 0 bytes), three RUNs; ARG, ENV, LABEL and CMD make none
     expect(head.layers).toBe(engine.RootFS.Layers.length);
@@ -107,7 +114,7 @@ describe.each(['legacy', 'buildkit'] as const)('image analysis with the %s build
     expect(details.map((l) => l.instruction)).toEqual(INSTRUCTIONS);
     expect(details.map((l) => l.fromBaseImage)).toEqual([true, false, false, false, false]);
     // unpacked per layer: the base as the engine sizes it, WORKDIR nothing, the files written, whiteouts nothing
-    expect(details.map((l) => l.sizeBytes)).toEqual([base.Size, 0, 300_000 + 'hello\n'.length, 0, 200_000]);
+    expect(details.map((l) => l.sizeBytes)).toEqual([unpackedBytesOf('debian:bookworm-slim'), 0, 300_000 + 'hello\n'.length, 0, 200_000]);
     // the WORKDIR layer and the layer that only deletes count as layers, not as layers with content
     expect(head.contentLayers).toBe(head.layers - 2);
     for (const layer of details) expect(layer.compressedBytes).toBeGreaterThan(0);
@@ -137,6 +144,7 @@ describe.each(['legacy', 'buildkit'] as const)('image analysis with the %s build
       facts: await counting.inspect(tag),
       baseImage: 'debian:bookworm-slim',
       compressed: true,
+      push: pushSizingFor(await counting.connect()),
       cache: new LayerCache(path.join(cacheDir)),
       secrets: [SECRET],
     });

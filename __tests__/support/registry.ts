@@ -7,6 +7,8 @@ export const REGISTRY = process.env.REGISTRY_ADDR ?? '127.0.0.1:5000';
 const SETUP = path.resolve(import.meta.dirname, '../../scripts/setup-registry.sh');
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 /** Installs and starts the registry when it is not answering (quick when it is). */
 export function ensureRegistry(): void {
@@ -26,6 +28,8 @@ export interface PushedImage {
   /** `127.0.0.1:5000/<repository>:<tag>` */
   reference: string;
   manifestDigest: string;
+  /** When the push was an index (the containerd image store's): its digest; `manifestDigest` is this platform's. */
+  indexDigest?: string;
   configDigest: string;
   /** Oldest first, as in the manifest. */
   layers: RegistryLayer[];
@@ -46,15 +50,30 @@ export async function pushImage(localRef: string, repository: string, tag: strin
   return { repository, tag, reference, ...(await readManifest(repository, tag)) };
 }
 
-/** The image manifest of `<repository>:<tag>` (or of a digest) as the registry serves it. */
+/**
+ * The image manifest of `<repository>:<tag>` (or of a digest) as the registry serves it. The containerd image store
+ * pushes an index (a manifest list); its manifest for this machine's platform is the image's.
+ */
 export async function readManifest(repository: string, reference: string): Promise<Omit<PushedImage, 'repository' | 'tag' | 'reference'>> {
   const response = await fetch(`http://${REGISTRY}/v2/${repository}/manifests/${reference}`, {
-    headers: { Accept: `${DOCKER_MANIFEST}, ${OCI_MANIFEST}` },
+    headers: { Accept: [DOCKER_MANIFEST, OCI_MANIFEST, DOCKER_LIST, OCI_INDEX].join(', ') },
   });
   if (!response.ok) throw new Error(`registry: GET manifest ${repository}:${reference}: HTTP ${response.status} ${await response.text()}`);
-  const manifest = (await response.json()) as { mediaType?: string; config: { digest: string }; layers: RegistryLayer[] };
+  const manifest = (await response.json()) as {
+    mediaType?: string;
+    config: { digest: string };
+    layers: RegistryLayer[];
+    manifests?: { digest: string; platform?: { os: string; architecture: string } }[];
+  };
   const manifestDigest = response.headers.get('docker-content-digest');
   if (!manifestDigest) throw new Error(`registry: no Docker-Content-Digest for ${repository}:${reference}`);
+  if (manifest.manifests) {
+    const architecture = { x64: 'amd64', arm64: 'arm64' }[process.arch as string] ?? process.arch;
+    const entry = manifest.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === architecture);
+    if (!entry) throw new Error(`registry: the index of ${repository}:${reference} has no linux/${architecture} manifest`);
+    const image = await readManifest(repository, entry.digest);
+    return { ...image, indexDigest: manifestDigest };
+  }
   return {
     manifestDigest,
     configDigest: manifest.config.digest,
@@ -74,6 +93,7 @@ export async function deletePushed(image: PushedImage): Promise<void> {
       throw new Error(`registry: DELETE ${image.repository} ${kind} ${digest}: HTTP ${response.status} ${await response.text()}`);
     }
   };
+  if (image.indexDigest) await remove('manifests', image.indexDigest);
   await remove('manifests', image.manifestDigest);
   for (const digest of new Set([image.configDigest, ...image.layers.map((layer) => layer.digest)])) await remove('blobs', digest);
 }

@@ -26,7 +26,7 @@ export function report(variants: VariantReport[], budgets: Record<string, Budget
     schemaVersion: 2,
     tool: { name: 'image-size-report', version: '0.0.0-test' },
     createdAt: '2026-11-23T00:00:00.000Z',
-    engine: { serverVersion: '20.10.24', apiVersion: '1.41', storage: 'overlay2', containerdStore: false, sizeMeaning: "the engine's image size, uncompressed" },
+    engine: { serverVersion: '20.10.24', apiVersion: '1.41', storage: 'overlay2', containerdStore: false, goVersion: 'go1.19.8', compressedSizing: 'go1.26', sizeMeaning: "the engine's image size, uncompressed" },
     units: 'decimal',
     head: { ref: 'feature', sha: 'b'.repeat(40) },
     base,

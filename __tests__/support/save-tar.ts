@@ -66,6 +66,10 @@ export interface SyntheticImage {
   imageIndex?: boolean;
   /** Leave these layers' tars out of the archive (a broken save). */
   omitLayers?: number[];
+  /** Containerd store: keep these layers uncompressed, as `docker load` of an uncompressed save leaves them. */
+  uncompressedLayers?: number[];
+  /** The tag `docker load` gives it (default app:latest). */
+  repoTag?: string;
 }
 
 export interface SyntheticSave {
@@ -75,7 +79,7 @@ export interface SyntheticSave {
   diffIds: string[];
   /** `sha256:<config digest>`. */
   configDigest: string;
-  /** Containerd store: each layer's stored (gzipped) size, in layer order. */
+  /** Containerd store: each layer's stored size (gzipped, or the tar's where it is kept uncompressed), in layer order. */
   blobSizes: number[];
   tar: Buffer;
 }
@@ -121,14 +125,16 @@ export async function makeSave(image: SyntheticImage): Promise<SyntheticSave> {
       layerDirs.push(`${v1id}/layer.tar`);
     });
     file(`${configHex}.json`, config);
-    file('manifest.json', JSON.stringify([{ Config: `${configHex}.json`, RepoTags: ['app:latest'], Layers: layerDirs }]));
-    file('repositories', JSON.stringify({ app: { latest: parent } }));
+    const [repository, tag] = (image.repoTag ?? 'app:latest').split(/:(?=[^:/]+$)/);
+    file('manifest.json', JSON.stringify([{ Config: `${configHex}.json`, RepoTags: [image.repoTag ?? 'app:latest'], Layers: layerDirs }]));
+    file('repositories', JSON.stringify({ [repository]: { [tag]: parent } }));
   } else {
     dir('blobs/');
     dir('blobs/sha256/');
-    const blobs = image.layers.map((layer) => (image.format === 'containerd' ? gzipSync(layer, { level: 6 }) : layer));
-    const descriptors = blobs.map((blob) => ({
-      mediaType: image.format === 'containerd' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar',
+    const gzipped = (index: number) => image.format === 'containerd' && !image.uncompressedLayers?.includes(index);
+    const blobs = image.layers.map((layer, index) => (gzipped(index) ? gzipSync(layer, { level: 6 }) : layer));
+    const descriptors = blobs.map((blob, index) => ({
+      mediaType: gzipped(index) ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar',
       digest: `sha256:${sha256(blob)}`,
       size: blob.length,
     }));
@@ -180,7 +186,7 @@ export async function makeSave(image: SyntheticImage): Promise<SyntheticSave> {
     file('index.json', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [manifestDescriptor] }));
     file(
       'manifest.json',
-      JSON.stringify([{ Config: `blobs/sha256/${configHex}`, RepoTags: ['app:latest'], Layers: descriptors.map((d) => `blobs/sha256/${d.digest.slice(7)}`) }]),
+      JSON.stringify([{ Config: `blobs/sha256/${configHex}`, RepoTags: [image.repoTag ?? 'app:latest'], Layers: descriptors.map((d) => `blobs/sha256/${d.digest.slice(7)}`) }]),
     );
     file('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   }

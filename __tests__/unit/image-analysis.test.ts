@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AnalysisError, analyzeImage, type ImageAnalysis } from '../../src/measure/image/analyze.js';
+import { AnalysisError, analyzeImage, type AnalyzeRequest, type ImageAnalysis } from '../../src/measure/image/analyze.js';
 import { LayerCache } from '../../src/measure/image/layer-cache.js';
 import { cacheFiles } from '../support/cache-files.js';
 import { makeSave, makeTar, opener, type HistoryEntry, type SaveFormat, type SyntheticSave } from '../support/save-tar.js';
@@ -73,6 +73,9 @@ async function sampleSave(format: SaveFormat): Promise<SyntheticSave> {
   return makeSave({ format, layers: [base, workdir, write, rewrite], history: SAMPLE_HISTORY });
 }
 
+/** How the containerd image store's pushes are sized (push-sizing.ts), on an engine of ID e1. */
+const STORED = { model: 'go1.26', asStored: true, cacheKey: 'stored:e1' } as const;
+
 function analyze(save: SyntheticSave, open: () => Promise<Readable>, cache = new LayerCache(), compressed = true) {
   return analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open, cache, compressed });
 }
@@ -135,6 +138,38 @@ describe('analyzeImage on each save layout', () => {
     const result = await analyze(save, opener(save.tar).open);
     expectSampleFigures(result, save);
     expect(result.layers.map((l) => l.compressedBytes)).toEqual(save.blobSizes);
+  });
+
+  it('counts a layer the containerd store keeps uncompressed at its full size, as a push uploads it, and says so', async () => {
+    const { base, workdir, write, rewrite } = await sampleLayers();
+    const save = await makeSave({ format: 'containerd', layers: [base, workdir, write, rewrite], history: SAMPLE_HISTORY, uncompressedLayers: [2] });
+    const result = await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(), compressed: true, push: STORED });
+    expectSampleFigures(result, save);
+    expect(result.layers.map((l) => l.compressedBytes)).toEqual(save.blobSizes);
+    expect(result.layers[2].compressedBytes).toBe(write.length);
+    expect(result.layers.map((l) => l.pushedUncompressed ?? false)).toEqual([false, false, true, false]);
+  });
+
+  it('keeps compressed sizes apart by the way they were found: another model or another engine measures again', async () => {
+    const save = await sampleSave('oci');
+    const { open, opens } = opener(save.tar);
+    const cache = new LayerCache();
+    const request = (push: AnalyzeRequest['push']) => analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open, cache, compressed: true, push });
+    const go126 = await request({ model: 'go1.26', asStored: false, cacheKey: 'go1.26' });
+    expect(opens()).toBe(1);
+    await request({ model: 'go1.26', asStored: false, cacheKey: 'go1.26' });
+    expect(opens()).toBe(1);
+    // another key: the layers are read again, and the first figures are still kept
+    const other = await request({ model: 'go1.26', asStored: false, cacheKey: 'another' });
+    expect(opens()).toBe(2);
+    expect(other.layers.map((l) => l.compressedBytes)).toEqual(go126.layers.map((l) => l.compressedBytes));
+    await request({ model: 'go1.26', asStored: false, cacheKey: 'go1.26' });
+    expect(opens()).toBe(2);
+    const stored = await request(STORED);
+    expect(opens()).toBe(3);
+    // a graph driver's uncompressed blob is its own, but a push gzips it: only the containerd store pushes a tar as it is
+    expect(go126.layers.every((l) => l.pushedUncompressed === undefined)).toBe(true);
+    expect(stored.layers.map((l) => l.compressedBytes)).toEqual(stored.layers.map((l) => l.tarBytes));
   });
 
   it('gives the compressed size of gzipped blobs even when compressed sizes are not asked for', async () => {
@@ -283,8 +318,8 @@ describe('analyzeImage with a layer cache', () => {
     const save = await sampleSave('legacy');
     const onDisk = new LayerCache(dir);
     const first = await analyze(save, opener(save.tar).open, onDisk);
-    expect(readdirSync(path.join(dir, 'v3', 'listings')).sort()).toEqual(save.diffIds.map((d) => d.slice(7)).sort());
-    const scratch = () => readdirSync(path.join(dir, 'v3')).filter((name) => name.startsWith('tmp-'));
+    expect(readdirSync(path.join(dir, 'v4', 'listings')).sort()).toEqual(save.diffIds.map((d) => d.slice(7)).sort());
+    const scratch = () => readdirSync(path.join(dir, 'v4')).filter((name) => name.startsWith('tmp-'));
     expect(scratch()).toHaveLength(1); // where listings were written while their layer was read
     onDisk.close();
     expect(scratch()).toEqual([]);
@@ -293,7 +328,7 @@ describe('analyzeImage with a layer cache', () => {
     const listings = save.diffIds.map((d) => inTemp.listingFile(d)!);
     expect(listings.every((file) => file.startsWith(os.tmpdir()) && existsSync(file))).toBe(true);
     // the same cache objects: each measures again once its listings are gone, and gives the same figures
-    rmSync(path.join(dir, 'v3', 'listings'), { recursive: true });
+    rmSync(path.join(dir, 'v4', 'listings'), { recursive: true });
     const again = opener(save.tar);
     expect((await analyze(save, again.open, onDisk)).efficiency).toEqual(first.efficiency);
     expect(again.opens()).toBe(1);
@@ -354,15 +389,15 @@ describe('analyzeImage with a layer cache', () => {
       const dir = tempDir();
       const save = await sampleSave('oci');
       const first = await analyze(save, opener(save.tar).open, new LayerCache(dir));
-      const layerFiles = path.join(dir, 'v3', 'layers');
+      const layerFiles = path.join(dir, 'v4', 'layers');
       expect(readdirSync(layerFiles)).toHaveLength(4);
-      expect(readdirSync(path.join(dir, 'v3', 'listings'))).toHaveLength(4);
+      expect(readdirSync(path.join(dir, 'v4', 'listings'))).toHaveLength(4);
       const file =
         which === 'config'
-          ? path.join(dir, 'v3', 'configs', `${save.imageId.slice(7)}.json.gz`)
+          ? path.join(dir, 'v4', 'configs', `${save.imageId.slice(7)}.json.gz`)
           : which === 'layer'
-            ? path.join(dir, 'v3', 'layers', `${save.diffIds[2].slice(7)}.json.gz`)
-            : path.join(dir, 'v3', 'listings', save.diffIds[2].slice(7));
+            ? path.join(dir, 'v4', 'layers', `${save.diffIds[2].slice(7)}.json.gz`)
+            : path.join(dir, 'v4', 'listings', save.diffIds[2].slice(7));
       writeFileSync(file, damage(readFileSync(file)));
       const { open, opens } = opener(save.tar);
       const result = await analyze(save, open, new LayerCache(dir));

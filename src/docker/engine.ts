@@ -17,8 +17,12 @@ export interface EngineInfo {
   apiVersion: string;
   /** Storage driver (`overlay2`, ...), or the snapshotter when the containerd image store is used. */
   storage: string;
-  /** With the containerd image store, `Size` of Docker 29.0–29.7 is the packed (compressed) size. */
+  /** With the containerd image store, `Size` (Docker 28 and 29) is the packed size: the blobs as stored. */
   containerdStore: boolean;
+  /** The Go release that built the engine (`go1.27.1`), when it says: its gzip compresses layers on push. */
+  goVersion?: string;
+  /** The engine's own ID (`GET /info`): tells apart engines whose stores keep the same layer differently. */
+  id?: string;
 }
 
 export interface BuildRequest {
@@ -133,7 +137,7 @@ export class DockerEngine {
       await this.withSignal(this.docker.ping, signal);
       const [version, info] = await Promise.all([
         this.withSignal<Docker.DockerVersion>(this.docker.version, signal),
-        this.withSignal<{ Driver?: string; DriverStatus?: [string, string][] }>(this.docker.info, signal),
+        this.withSignal<{ Driver?: string; DriverStatus?: [string, string][]; ID?: string }>(this.docker.info, signal),
       ]);
       const snapshotter = (info.DriverStatus ?? []).find(([key]) => key === 'driver-type')?.[1];
       const containerdStore = snapshotter?.startsWith('io.containerd.snapshotter') ?? false;
@@ -142,6 +146,8 @@ export class DockerEngine {
         apiVersion: version.ApiVersion,
         storage: info.Driver ?? 'unknown',
         containerdStore,
+        ...(version.GoVersion ? { goVersion: version.GoVersion } : {}),
+        ...(info.ID ? { id: info.ID } : {}),
       };
     } catch (error) {
       const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : describeConnectError(error);

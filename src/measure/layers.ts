@@ -9,6 +9,7 @@ import type { BuiltResult, LayerDetail } from '../report/types.js';
 import { analyzeImage } from './image/analyze.js';
 import { describeInstruction, historyFingerprint } from './image/history.js';
 import type { LayerCache } from './image/layer-cache.js';
+import type { PushSizing } from './image/push-sizing.js';
 import { redact } from './redact.js';
 
 export type LayerFigures = Pick<
@@ -21,6 +22,8 @@ export interface LayerRequest {
   /** The image the Dockerfile starts FROM: null for scratch, undefined when unknown. */
   baseImage: string | null | undefined;
   compressed: boolean;
+  /** How a push from this engine compresses a layer. */
+  push: PushSizing;
   cache: LayerCache;
   /** Build-arg values: image history records them in clear text. */
   secrets: string[];
@@ -39,6 +42,7 @@ export async function readLayers(engine: DockerEngine, request: LayerRequest): P
       open: () => engine.saveImage(facts.id),
       cache: request.cache,
       compressed: request.compressed,
+      push: request.push,
       redact: (text) => redact(text, request.secrets),
     });
   } catch (error) {
@@ -50,6 +54,7 @@ export async function readLayers(engine: DockerEngine, request: LayerRequest): P
     instruction: describeInstruction(redact(layer.createdBy, request.secrets)),
     sizeBytes: layer.unpackedBytes,
     ...(layer.compressedBytes !== undefined ? { compressedBytes: layer.compressedBytes } : {}),
+    ...(layer.pushedUncompressed ? { pushedUncompressed: true as const } : {}),
     fromBaseImage: baseLayers !== undefined && index < baseLayers,
   }));
   return {

@@ -11,6 +11,7 @@ import { baseImageFor, parseStages, stageCountFor, targetStageIndex } from '../d
 import type { BuiltResult, SideResult } from '../report/types.js';
 import type { Settings, VariantSpec } from '../settings/schema.js';
 import type { LayerCache } from './image/layer-cache.js';
+import type { PushSizing } from './image/push-sizing.js';
 import { readLayers } from './layers.js';
 import { redact } from './redact.js';
 
@@ -112,12 +113,15 @@ export function prepareSide(root: string, variants: VariantSpec[], side: Side): 
   return prepared;
 }
 
+/** What measuring needs of the settings, and how a push from this engine compresses a layer (push-sizing.ts). */
+export type MeasureSettings = Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs' | 'compressedSize'> & { push: PushSizing };
+
 /** Build and measure the variants of one side, as `prepareSide` found them. */
 export async function measureSide(
   engine: DockerEngine,
   prepared: (Prepared | Unbuildable)[],
   side: Side,
-  settings: Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs' | 'compressedSize'>,
+  settings: MeasureSettings,
   runId: string,
   log: Logger,
   /** Receives what this call creates, for clean-up: each tag before its build starts, intermediate images after. */
@@ -190,7 +194,7 @@ export async function measureSide(
         cachedSteps: build.cachedSteps,
       };
       const volatile = [`${RUN_LABEL}=${runId}`];
-      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, cache, secrets, volatile };
+      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile };
       reading = reading.then(async () => {
         const figures = await readLayers(engine, request);
         if (figures.analysisError) log.warning(`${variant.name} (${side}): ${figures.analysisError}`);

@@ -1,6 +1,6 @@
 /** Turning numbers into the text a reader sees. Pure. */
 import type { Units } from '../settings/schema.js';
-import type { BudgetCheck, Quantity } from '../report/types.js';
+import type { BudgetCheck, Quantity, Report } from '../report/types.js';
 
 const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB'];
 const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -17,6 +17,27 @@ export function formatBytes(bytes: number, units: Units): string {
   }
   const digits = i === 0 ? 0 : value >= 100 ? 0 : value >= 10 ? 1 : 2;
   return `${bytes < 0 ? '-' : ''}${value.toFixed(digits)} ${names[i]}`;
+}
+
+/**
+ * The layers a push would upload uncompressed (the containerd image store keeps them so), in a sentence; undefined
+ * when there are none. Each layer once, whichever variants and sides have it.
+ */
+export function uncompressedPushNote(report: Report): string | undefined {
+  const layers = new Map<string, number>();
+  for (const variant of report.variants) {
+    for (const side of [variant.head, variant.base]) {
+      if (side?.status !== 'built') continue;
+      for (const layer of side.layerDetails ?? []) if (layer.pushedUncompressed) layers.set(layer.diffId, layer.compressedBytes ?? 0);
+    }
+  }
+  if (layers.size === 0) return undefined;
+  const total = [...layers.values()].reduce((a, b) => a + b, 0);
+  const one = layers.size === 1;
+  return (
+    `${layers.size} layer${one ? '' : 's'} (${formatBytes(total, report.units)}) ${one ? 'is' : 'are'} kept uncompressed by the containerd image store ` +
+    `(as docker load of an uncompressed save leaves a layer) and a push uploads ${one ? 'it' : 'them'} so: the compressed size counts ${one ? 'it' : 'them'} whole`
+  );
 }
 
 export function formatSignedBytes(bytes: number, units: Units): string {

@@ -2,7 +2,7 @@
 import { markdownTable } from 'markdown-table';
 import type { Report, VariantReport } from '../report/types.js';
 import { codeBlock, codeSpan, escapeInline } from './escape.js';
-import { describeBreach, formatDuration, unitsNote } from './format.js';
+import { describeBreach, formatDuration, uncompressedPushNote, unitsNote } from './format.js';
 import {
   budgetRows,
   comparisonSentences,
@@ -323,6 +323,8 @@ function verdictLine(report: Report, breachLines: number): string {
 
 function footnote(report: Report): string {
   const parts = [`Size: ${escapeInline(report.engine.sizeMeaning, 400)}, in ${unitsNote(report.units)}.`];
+  const uncompressed = uncompressedPushNote(report);
+  if (uncompressed) parts.push(`${uncompressed}.`);
   parts.push(
     'Layers: base image included; added by the Dockerfile; with at least one byte. ' +
       "Wasted: dive's, every copy of a path stored in more than one layer. " +

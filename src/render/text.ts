@@ -5,7 +5,7 @@
 import { markdownTable } from 'markdown-table';
 import type { Report } from '../report/types.js';
 import { plainLines, plainText } from './escape.js';
-import { describeBreach, unitsNote } from './format.js';
+import { describeBreach, uncompressedPushNote, unitsNote } from './format.js';
 import { budgetRows, comparisonSentences, failedVariants, growthRows, mainTable } from './table.js';
 
 export function renderText(report: Report, headLabel = 'Current'): string {
@@ -33,6 +33,8 @@ export function renderText(report: Report, headLabel = 'Current'): string {
   for (const check of report.budgets.filter((c) => c.outcome === 'fail')) out.push('', plainText(describeBreach(check, report.units)));
   if (report.base.error) out.push('', `No comparison: ${plainText(report.base.error, 1000)}`);
   out.push('', `Size: ${plain(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`);
+  const uncompressed = uncompressedPushNote(report);
+  if (uncompressed) out.push(`${uncompressed}.`);
   out.push(`Result: ${report.status.toUpperCase()}`);
   return out.join('\n') + '\n';
 }

@@ -11,8 +11,10 @@ export interface LayerDetail {
   instruction: string;
   /** Unpacked: regular files plus symlink targets, as overlay2 counts them. */
   sizeBytes: number;
-  /** Gzipped as a registry stores it. */
+  /** What a push from the engine uploads (see `Report.engine.compressedSizing`). */
   compressedBytes?: number;
+  /** The containerd image store keeps this layer uncompressed and a push uploads it so: `compressedBytes` is its whole tar. */
+  pushedUncompressed?: true;
   /** Part of the image the Dockerfile starts FROM. */
   fromBaseImage: boolean;
 }
@@ -140,7 +142,20 @@ export interface Report {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   tool: { name: string; version: string };
   createdAt: string;
-  engine: { serverVersion: string; apiVersion: string; storage: string; containerdStore: boolean; sizeMeaning: string };
+  engine: {
+    serverVersion: string;
+    apiVersion: string;
+    storage: string;
+    containerdStore: boolean;
+    /** The Go that built the engine (`go1.27.1`): its gzip compresses layers on push. */
+    goVersion?: string;
+    /**
+     * How compressed sizes were found (measure/image/push-sizing.ts): `go1.26`, `go1.27`, a model of that Go's gzip
+     * (a graph driver compresses each layer on push); `as-stored`, the containerd image store's blobs as kept.
+     */
+    compressedSizing?: 'go1.26' | 'go1.27' | 'as-stored';
+    sizeMeaning: string;
+  };
   units: Units;
   head: { ref?: string; sha?: string };
   /** `error`: the base could not be checked out; this change is still reported. */

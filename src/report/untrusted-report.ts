@@ -49,6 +49,7 @@ const LAYER_DETAIL = object(
     instruction: INSTRUCTION,
     sizeBytes: BYTES,
     compressedBytes: BYTES,
+    pushedUncompressed: { const: true },
     fromBaseImage: { type: 'boolean' },
   },
   ['diffId', 'instruction', 'sizeBytes', 'fromBaseImage'],
@@ -114,6 +115,8 @@ export const REPORT_SCHEMA = object(
         apiVersion: { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){0,2}$' },
         storage: { type: 'string', pattern: '^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$' },
         containerdStore: { type: 'boolean' },
+        goVersion: { type: 'string', pattern: '^go[0-9][0-9A-Za-z.+-]{0,39}$' },
+        compressedSizing: { enum: ['go1.26', 'go1.27', 'as-stored'] },
         // Free text in the report, but rendered as the tool's own words: the poster recomputes it.
         sizeMeaning: text(500),
       },

@@ -20,8 +20,9 @@ import { extract } from 'tar-stream';
 import { CompressedSizer, type CompressedSizerOptions } from './compressed-size.js';
 import { efficiencyOfSorted, LayerListingDamaged, type Efficiency } from './efficiency.js';
 import { layerOrigins, type ImageConfig, type LayerOrigin } from './history.js';
-import type { LayerCache, LayerFacts, LayerSummary } from './layer-cache.js';
+import type { LayerCache, LayerFacts, LayerSummary, PushedSize } from './layer-cache.js';
 import { LayerLister } from './layer-listing.js';
+import type { PushSizing } from './push-sizing.js';
 import { ListingFileCursor } from './sorted-listing.js';
 
 export interface AnalyzeRequest {
@@ -39,7 +40,13 @@ export interface AnalyzeRequest {
   cache: LayerCache;
   /** Measure compressed sizes (the costly part). */
   compressed: boolean;
-  sizer?: CompressedSizerOptions;
+  /**
+   * How a push from the engine compresses a layer (push-sizing.ts): by a model of Go's gzip, or (`asStored`, the
+   * containerd image store) as the store keeps each blob. Default: Go up to 1.26 on a graph driver.
+   */
+  push?: Pick<PushSizing, 'model' | 'asStored' | 'cacheKey'>;
+  /** Sizer tuning (part size, concurrency) for tests and benchmarks; the model comes from `push`. */
+  sizer?: Omit<CompressedSizerOptions, 'model'>;
   /**
    * Cuts secrets (build-arg values) out of the history's instructions before the config is kept, in memory
    * or in the cache directory, and before it is returned.
@@ -51,6 +58,8 @@ export interface AnalysedLayer extends LayerOrigin {
   tarBytes: number;
   unpackedBytes: number;
   compressedBytes?: number;
+  /** The store keeps this layer uncompressed and a push uploads it so (`compressedBytes` is then `tarBytes`). */
+  pushedUncompressed?: boolean;
   files: number;
 }
 
@@ -67,14 +76,22 @@ export interface ImageAnalysis {
 export class AnalysisError extends Error {}
 
 export async function analyzeImage(request: AnalyzeRequest): Promise<ImageAnalysis> {
-  return analyze(request, true);
+  return analyze({ ...request, push: request.push ?? GRAPH_DRIVER_GO_1_26 }, true);
 }
 
+const GRAPH_DRIVER_GO_1_26 = { model: 'go1.26', asStored: false, cacheKey: 'go1.26' } as const;
+
+/** A request with its way of sizing pushes settled. */
+type SettledRequest = AnalyzeRequest & Required<Pick<AnalyzeRequest, 'push'>>;
+
+/** The layer's pushed size the request asks for. */
+const pushedOf = (request: SettledRequest, facts: LayerSummary | undefined): PushedSize | undefined => facts?.pushed?.[request.push.cacheKey];
+
 /** `retry`: whether a layer cache that lost a listing may be read again once. */
-async function analyze(request: AnalyzeRequest, retry: boolean): Promise<ImageAnalysis> {
+async function analyze(request: SettledRequest, retry: boolean): Promise<ImageAnalysis> {
   const { cache } = request;
   const usable = (facts: LayerSummary | undefined): facts is LayerSummary =>
-    facts !== undefined && (!request.compressed || facts.compressedBytes !== undefined);
+    facts !== undefined && (!request.compressed || typeof pushedOf(request, facts)?.bytes === 'number');
   // a config is the image's only when it lists the image's layers (a damaged cache file is a miss)
   const ofThisImage = (candidate: ImageConfig | undefined) => (candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : undefined);
   const { historyKey } = request;
@@ -116,11 +133,14 @@ async function analyze(request: AnalyzeRequest, retry: boolean): Promise<ImageAn
   for (const origin of origins) {
     const facts = cache.layer(origin.diffId);
     if (!usable(facts)) throw new AnalysisError(`the saved image lacks layer ${origin.diffId}`);
+    // (a stored blob's size comes free, and is given even when compressed sizes were not asked for)
+    const pushed = pushedOf(request, facts);
     layers.push({
       ...origin,
       tarBytes: facts.tarBytes,
       unpackedBytes: facts.unpackedBytes,
-      compressedBytes: facts.compressedBytes,
+      compressedBytes: pushed?.bytes,
+      ...(pushed?.uncompressed ? { pushedUncompressed: true } : {}),
       files: facts.files,
     });
     listings.push(cache.listingFile(origin.diffId));
@@ -185,7 +205,7 @@ function wasteOf(files: string[]): Efficiency {
 }
 
 function guessBySize(
-  request: AnalyzeRequest,
+  request: SettledRequest,
   cache: LayerCache,
   usable: (facts: LayerSummary | undefined) => facts is LayerSummary,
 ): (tarBytes: number) => string | undefined {
@@ -224,7 +244,7 @@ const SNIFF_BYTES = 512;
 
 type Entry = AsyncIterable<Buffer> & { resume(): void };
 
-async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPlan): Promise<SaveResult> {
+async function readSave(stream: Readable, request: SettledRequest, plan: ReadPlan): Promise<SaveResult> {
   const result: SaveResult = { measured: 0, bytesRead: 0, wrongGuess: false };
   const keep = (facts: LayerFacts) => keepLayer(facts, plan, result);
   const documents: Documents = new Map();
@@ -248,15 +268,17 @@ async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPla
         // pre-25: the image config, named by its digest (the image ID on a graph driver)
         await readDocument(entry, size, `sha256:${legacyConfig[1]}`, documents);
       } else if (name.endsWith('/layer.tar')) {
+        // before Docker 25: a graph driver's layer, gzipped on push
         const guess = plan.guessBySize(size);
-        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, listInto: guess ? undefined : request.cache, sizer: request.sizer });
+        const facts = await measureLayer(entry, size, { ...tarSizing(request, false), compress: request.compressed && !guess, listInto: guess ? undefined : request.cache });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
         else if (!guess) keep(facts);
       } else if (name.startsWith('blobs/sha256/')) {
         const digest = `sha256:${name.slice('blobs/sha256/'.length)}`;
         if (request.diffIds.includes(digest)) {
+          // an uncompressed layer, named by its diff ID: a graph driver's (Docker 25+), or one the containerd store keeps uncompressed
           if (plan.knownLayer(digest)) entry.resume();
-          else keep(await measureLayer(entry, size, { compress: request.compressed, listInto: request.cache, sizer: request.sizer }));
+          else keep(await measureLayer(entry, size, { ...tarSizing(request, true), listInto: request.cache }));
         } else {
           await readBlob(entry, size, digest, request, plan, result, documents);
         }
@@ -269,6 +291,20 @@ async function readSave(stream: Readable, request: AnalyzeRequest, plan: ReadPla
   }
   result.config = configOf(request.imageId, documents, request.diffIds);
   return result;
+}
+
+/**
+ * How an uncompressed layer tar of the save is sized: a graph driver gzips it on push (the model); the containerd
+ * store pushes a blob it keeps uncompressed as it is (its length). `stored`: the tar is the store's own blob.
+ */
+function tarSizing(request: SettledRequest, stored: boolean): Pick<MeasureOptions, 'compress' | 'pushedAsIs' | 'sizer' | 'cacheKey'> {
+  const asIs = stored && request.push.asStored;
+  return {
+    compress: request.compressed && !asIs,
+    pushedAsIs: request.compressed && asIs,
+    sizer: { ...request.sizer, model: request.push.model },
+    cacheKey: request.push.cacheKey,
+  };
 }
 
 function keepLayer(facts: LayerFacts, plan: ReadPlan, result: SaveResult): void {
@@ -321,7 +357,7 @@ async function readBlob(
   entry: Entry,
   size: number,
   digest: string,
-  request: AnalyzeRequest,
+  request: SettledRequest,
   plan: ReadPlan,
   result: SaveResult,
   documents: Documents,
@@ -358,14 +394,14 @@ async function readBlob(
     })();
     // a save stream cut short ends the layer inside gzip: the unzipped stream must fail too, not wait
     feeding.catch((error: unknown) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([measureLayer(gunzip, undefined, { compress: false, listInto: request.cache }), feeding]);
+    const [facts] = await Promise.all([measureLayer(gunzip, undefined, { compress: false, cacheKey: request.push.cacheKey, listInto: request.cache }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
-      keepLayer({ ...facts, compressedBytes: size }, plan, result);
+      keepLayer({ ...facts, pushed: { [request.push.cacheKey]: { bytes: size } } }, plan, result);
     } else {
       facts.listing?.abort();
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString('latin1') === 'ustar') {
-    const facts = await measureLayer(rest, size, { compress: request.compressed, listInto: request.cache, sizer: request.sizer });
+    const facts = await measureLayer(rest, size, { ...tarSizing(request, true), listInto: request.cache });
     if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
     else facts.listing?.abort();
   } else if (head[0] === 0x7b /* { */) {
@@ -375,13 +411,20 @@ async function readBlob(
   }
 }
 
+interface MeasureOptions {
+  /** Model the gzip a push would make of it. */
+  compress: boolean;
+  /** Or: a push uploads the tar as it is. */
+  pushedAsIs?: boolean;
+  sizer?: CompressedSizerOptions;
+  /** Where in `LayerFacts.pushed` the compressed size goes. */
+  cacheKey: string;
+  /** Where the layer's listing is written (none: the layer is only hashed and counted). */
+  listInto?: LayerCache;
+}
+
 /** One pass over a layer tar: its digest, and as asked its listing and compressed size. */
-async function measureLayer(
-  source: AsyncIterable<Buffer>,
-  declaredBytes: number | undefined,
-  /** `listInto`: where the layer's listing is written (none: the layer is only hashed and counted). */
-  options: { compress: boolean; listInto?: LayerCache; sizer?: CompressedSizerOptions },
-): Promise<LayerFacts> {
+async function measureLayer(source: AsyncIterable<Buffer>, declaredBytes: number | undefined, options: MeasureOptions): Promise<LayerFacts> {
   const hash = createHash('sha256');
   const listing = options.listInto?.newListing();
   const lister = listing ? new LayerLister(listing) : undefined;
@@ -398,11 +441,12 @@ async function measureLayer(
     }
     const counts = lister ? await lister.finish() : { unpackedBytes: 0, files: 0 };
     listing?.finish();
+    const pushed: PushedSize | undefined = sizer ? { bytes: await sizer.end() } : options.pushedAsIs ? { bytes: tarBytes, uncompressed: true } : undefined;
     return {
       diffId: `sha256:${hash.digest('hex')}`,
       tarBytes,
       ...counts,
-      ...(sizer ? { compressedBytes: await sizer.end() } : {}),
+      ...(pushed ? { pushed: { [options.cacheKey]: pushed } } : {}),
       ...(listing ? { listing } : {}),
     };
   } catch (error) {

@@ -53,7 +53,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
+/** Go's compress/flate: as it was up to Go 1.26, or as Go 1.27 rewrote it. */
+export type DeflateModelName = 'go1.26' | 'go1.27';
+
 export interface CompressedSizerOptions {
+  /** Whose gzip to model. Default go1.26. */
+  model?: DeflateModelName;
   /** Go compress/flate level, 4-9 (the lazy-matching levels). Default 6: what `docker push` uses. */
   level?: number;
   /** Bytes per part parsed by one worker. Default 1 MiB; at least 64 KiB. */

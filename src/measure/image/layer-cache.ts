@@ -17,12 +17,23 @@ import type { LayerListing } from './layer-listing.js';
 import type { ImageConfig } from './history.js';
 import { SortedListingWriter } from './sorted-listing.js';
 
+/** A layer's size as a push uploads it, found one way (push-sizing.ts). */
+export interface PushedSize {
+  bytes: number;
+  /** The store keeps the layer uncompressed and pushes it so: `bytes` is the whole tar. */
+  uncompressed?: true;
+}
+
 export interface LayerFacts extends LayerListing {
   diffId: string;
   /** Length of the uncompressed layer tar. */
   tarBytes: number;
-  /** Gzipped as a registry stores it; undefined when compressed sizes were not asked for. */
-  compressedBytes?: number;
+  /**
+   * What a push uploads, by the way it was found (`PushSizing.cacheKey`: a model of Go's gzip, or an engine's
+   * stored blob): the same layer has other figures on engines built with another Go or keeping it otherwise.
+   * Absent, or without the key asked for, when compressed sizes were not measured that way.
+   */
+  pushed?: Record<string, PushedSize>;
   /** The sorted listing written while the layer was read (`newListing`); `putLayer` moves it into place. */
   listing?: SortedListingWriter;
 }
@@ -32,9 +43,10 @@ export type LayerSummary = Omit<LayerFacts, 'listing'>;
 
 /**
  * Bump when what is stored, or how a number is computed, changes. v2: listings apart from the facts.
- * v3: listings as sorted record files (sorted-listing.ts), not gzipped JSON.
+ * v3: listings as sorted record files (sorted-listing.ts), not gzipped JSON. v4: compressed sizes by the way they
+ * were found (`pushed`), as they differ by the engine's Go and store.
  */
-const FORMAT = 'v3';
+const FORMAT = 'v4';
 
 /** Temporary directories of live caches, removed at exit if `close` was not reached. */
 const temporaryDirectories = new Set<string>();
@@ -102,8 +114,8 @@ export class LayerCache {
   putLayer(facts: LayerFacts): void {
     const { listing, ...summary } = facts;
     const known = this.layers.get(facts.diffId);
-    // keep a compressed size learnt earlier when this measurement skipped it
-    const merged = { ...summary, compressedBytes: summary.compressedBytes ?? known?.compressedBytes };
+    // keep the compressed sizes learnt earlier (other ways, or when this measurement skipped them)
+    const merged = { ...summary, pushed: { ...known?.pushed, ...summary.pushed } };
     // the listing first: a summary on disk promises its listing is there too
     let kept = false;
     if (listing) {

@@ -90240,7 +90240,9 @@ var DockerEngine = class {
         serverVersion: version.Version,
         apiVersion: version.ApiVersion,
         storage: info.Driver ?? "unknown",
-        containerdStore
+        containerdStore,
+        ...version.GoVersion ? { goVersion: version.GoVersion } : {},
+        ...info.ID ? { id: info.ID } : {}
       };
     } catch (error) {
       const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1e3} s` : describeConnectError(error);
@@ -90715,7 +90717,7 @@ var package_default = {
     typecheck: "tsc --noEmit",
     "docker:setup": "bash scripts/setup-docker.sh",
     example: "bash scripts/setup-docker.sh --base-images && node dist/cli.js --working-directory examples/python-service",
-    pretest: "bash scripts/setup-docker.sh --base-images && bash scripts/setup-registry.sh",
+    pretest: "bash scripts/setup-registry.sh && bash scripts/engines.sh start",
     test: "vitest run",
     "test:unit": "vitest run --project unit",
     bench: "bash bench/run.sh"
@@ -91917,7 +91919,7 @@ var SortedListingWriter = class {
 };
 
 // src/measure/image/layer-cache.ts
-var FORMAT = "v3";
+var FORMAT = "v4";
 var temporaryDirectories = /* @__PURE__ */ new Set();
 var exitHook = false;
 var LayerCache = class {
@@ -91974,7 +91976,7 @@ var LayerCache = class {
   putLayer(facts) {
     const { listing, ...summary } = facts;
     const known = this.layers.get(facts.diffId);
-    const merged = { ...summary, compressedBytes: summary.compressedBytes ?? known?.compressedBytes };
+    const merged = { ...summary, pushed: { ...known?.pushed, ...summary.pushed } };
     let kept = false;
     if (listing) {
       const target = this.listingPath(facts.diffId);
@@ -92098,6 +92100,31 @@ function removeAbandoned(dir) {
     }
   } catch {
   }
+}
+
+// src/measure/image/push-sizing.ts
+function goRelease(goVersion) {
+  const match = /^go(\d+)\.(\d+)/.exec(goVersion ?? "");
+  return match ? [Number(match[1]), Number(match[2])] : void 0;
+}
+function deflateModelFor(goVersion) {
+  const release = goRelease(goVersion);
+  return release && (release[0] > 1 || release[1] >= 27) ? "go1.27" : "go1.26";
+}
+function pushSizingFor(engine) {
+  const model2 = deflateModelFor(engine.goVersion);
+  if (engine.containerdStore) {
+    return {
+      method: "as-stored",
+      model: model2,
+      asStored: true,
+      cacheKey: `stored:${engine.id ?? "unknown engine"}`,
+      reason: "its blobs as the containerd image store keeps them (a layer kept uncompressed is pushed uncompressed)"
+    };
+  }
+  const gzip = model2 === "go1.27" ? "Go 1.27's gzip" : "the gzip of Go up to 1.26";
+  const why = engine.goVersion ? `Docker ${engine.serverVersion} was built with ${engine.goVersion}` : "the engine does not say which Go built it";
+  return { method: model2, model: model2, asStored: false, cacheKey: model2, reason: `every layer as ${gzip} compresses it on push (${why})` };
 }
 
 // src/measure/measure.ts
@@ -93030,11 +93057,13 @@ var LayerLister = class {
 var AnalysisError = class extends Error {
 };
 async function analyzeImage(request) {
-  return analyze(request, true);
+  return analyze({ ...request, push: request.push ?? GRAPH_DRIVER_GO_1_26 }, true);
 }
+var GRAPH_DRIVER_GO_1_26 = { model: "go1.26", asStored: false, cacheKey: "go1.26" };
+var pushedOf = (request, facts) => facts?.pushed?.[request.push.cacheKey];
 async function analyze(request, retry) {
   const { cache } = request;
-  const usable = (facts) => facts !== void 0 && (!request.compressed || facts.compressedBytes !== void 0);
+  const usable = (facts) => facts !== void 0 && (!request.compressed || typeof pushedOf(request, facts)?.bytes === "number");
   const ofThisImage = (candidate) => candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : void 0;
   const { historyKey } = request;
   let config = ofThisImage(cache.config(request.imageId)) ?? (historyKey ? ofThisImage(cache.configByHistory(historyKey)) : void 0);
@@ -93074,11 +93103,13 @@ async function analyze(request, retry) {
   for (const origin of origins) {
     const facts = cache.layer(origin.diffId);
     if (!usable(facts)) throw new AnalysisError(`the saved image lacks layer ${origin.diffId}`);
+    const pushed = pushedOf(request, facts);
     layers.push({
       ...origin,
       tarBytes: facts.tarBytes,
       unpackedBytes: facts.unpackedBytes,
-      compressedBytes: facts.compressedBytes,
+      compressedBytes: pushed?.bytes,
+      ...pushed?.uncompressed ? { pushedUncompressed: true } : {},
       files: facts.files
     });
     listings.push(cache.listingFile(origin.diffId));
@@ -93167,14 +93198,14 @@ async function readSave(stream, request, plan) {
         await readDocument(entry, size, `sha256:${legacyConfig[1]}`, documents);
       } else if (name.endsWith("/layer.tar")) {
         const guess = plan.guessBySize(size);
-        const facts = await measureLayer(entry, size, { compress: request.compressed && !guess, listInto: guess ? void 0 : request.cache, sizer: request.sizer });
+        const facts = await measureLayer(entry, size, { ...tarSizing(request, false), compress: request.compressed && !guess, listInto: guess ? void 0 : request.cache });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
         else if (!guess) keep(facts);
       } else if (name.startsWith("blobs/sha256/")) {
         const digest = `sha256:${name.slice("blobs/sha256/".length)}`;
         if (request.diffIds.includes(digest)) {
           if (plan.knownLayer(digest)) entry.resume();
-          else keep(await measureLayer(entry, size, { compress: request.compressed, listInto: request.cache, sizer: request.sizer }));
+          else keep(await measureLayer(entry, size, { ...tarSizing(request, true), listInto: request.cache }));
         } else {
           await readBlob(entry, size, digest, request, plan, result, documents);
         }
@@ -93187,6 +93218,15 @@ async function readSave(stream, request, plan) {
   }
   result.config = configOf(request.imageId, documents, request.diffIds);
   return result;
+}
+function tarSizing(request, stored) {
+  const asIs = stored && request.push.asStored;
+  return {
+    compress: request.compressed && !asIs,
+    pushedAsIs: request.compressed && asIs,
+    sizer: { ...request.sizer, model: request.push.model },
+    cacheKey: request.push.cacheKey
+  };
 }
 function keepLayer(facts, plan, result) {
   result.measured += 1;
@@ -93252,14 +93292,14 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
       gunzip.end();
     })();
     feeding.catch((error) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([measureLayer(gunzip, void 0, { compress: false, listInto: request.cache }), feeding]);
+    const [facts] = await Promise.all([measureLayer(gunzip, void 0, { compress: false, cacheKey: request.push.cacheKey, listInto: request.cache }), feeding]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
-      keepLayer({ ...facts, compressedBytes: size }, plan, result);
+      keepLayer({ ...facts, pushed: { [request.push.cacheKey]: { bytes: size } } }, plan, result);
     } else {
       facts.listing?.abort();
     }
   } else if (head.length > 262 && head.subarray(257, 262).toString("latin1") === "ustar") {
-    const facts = await measureLayer(rest, size, { compress: request.compressed, listInto: request.cache, sizer: request.sizer });
+    const facts = await measureLayer(rest, size, { ...tarSizing(request, true), listInto: request.cache });
     if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
     else facts.listing?.abort();
   } else if (head[0] === 123) {
@@ -93285,11 +93325,12 @@ async function measureLayer(source, declaredBytes, options) {
     }
     const counts = lister ? await lister.finish() : { unpackedBytes: 0, files: 0 };
     listing?.finish();
+    const pushed = sizer ? { bytes: await sizer.end() } : options.pushedAsIs ? { bytes: tarBytes, uncompressed: true } : void 0;
     return {
       diffId: `sha256:${hash.digest("hex")}`,
       tarBytes,
       ...counts,
-      ...sizer ? { compressedBytes: await sizer.end() } : {},
+      ...pushed ? { pushed: { [options.cacheKey]: pushed } } : {},
       ...listing ? { listing } : {}
     };
   } catch (error) {
@@ -93331,6 +93372,7 @@ async function readLayers(engine, request) {
       open: () => engine.saveImage(facts.id),
       cache: request.cache,
       compressed: request.compressed,
+      push: request.push,
       redact: (text) => redact(text, request.secrets)
     });
   } catch (error) {
@@ -93342,6 +93384,7 @@ async function readLayers(engine, request) {
     instruction: describeInstruction(redact(layer.createdBy, request.secrets)),
     sizeBytes: layer.unpackedBytes,
     ...layer.compressedBytes !== void 0 ? { compressedBytes: layer.compressedBytes } : {},
+    ...layer.pushedUncompressed ? { pushedUncompressed: true } : {},
     fromBaseImage: baseLayers !== void 0 && index < baseLayers
   }));
   return {
@@ -93475,7 +93518,7 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
         cachedSteps: build.cachedSteps
       };
       const volatile = [`${RUN_LABEL}=${runId}`];
-      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, cache, secrets, volatile };
+      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile };
       reading = reading.then(async () => {
         const figures = await readLayers(engine, request);
         if (figures.analysisError) log.warning(`${variant.name} (${side2}): ${figures.analysisError}`);
@@ -93536,11 +93579,12 @@ async function createReport(input) {
   const headPlan = prepareSide(workingDirectory, settings.variants, "head");
   const saved = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
   const engineInfo = await engine.connect();
+  const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   const created = { tags: [], intermediates: [] };
   const cache = new LayerCache(settings.cacheDir && path7.resolve(workingDirectory, settings.cacheDir));
   try {
-    const head = await measureSide(engine, headPlan, "head", settings, input.runId, log, created, cache);
-    const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase(input, created, cache);
+    const head = await measureSide(engine, headPlan, "head", measuring, input.runId, log, created, cache);
+    const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase({ ...input, settings: measuring }, created, cache);
     addComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, head, base);
   } finally {
@@ -93603,7 +93647,15 @@ function assemble(input, engine, head, base) {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: TOOL.name, version: TOOL.version },
     createdAt: (/* @__PURE__ */ new Date()).toISOString(),
-    engine: { ...engine, sizeMeaning: sizeMeaning(engine) },
+    engine: {
+      serverVersion: engine.serverVersion,
+      apiVersion: engine.apiVersion,
+      storage: engine.storage,
+      containerdStore: engine.containerdStore,
+      ...engine.goVersion ? { goVersion: engine.goVersion } : {},
+      compressedSizing: pushSizingFor(engine).method,
+      sizeMeaning: sizeMeaning(engine)
+    },
     units: settings.units,
     head: input.head,
     base: base.meta,
@@ -93624,7 +93676,7 @@ function addComparableBuildTimes(sides) {
 }
 function sizeMeaning(engine) {
   const store = engine.containerdStore ? "the containerd image store" : engine.storage;
-  return `unpacked, the bytes of the files in every layer, read from the image itself, so the same on every daemon (here ${store}); compressed, every layer gzipped as a registry stores it and a pull downloads it`;
+  return `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`;
 }
 async function removeImages(engine, created, runId, noCache, log) {
   const intermediates = noCache ? created.intermediates : [];
@@ -93646,6 +93698,19 @@ function formatBytes(bytes, units) {
   }
   const digits = i === 0 ? 0 : value >= 100 ? 0 : value >= 10 ? 1 : 2;
   return `${bytes < 0 ? "-" : ""}${value.toFixed(digits)} ${names[i]}`;
+}
+function uncompressedPushNote(report) {
+  const layers = /* @__PURE__ */ new Map();
+  for (const variant of report.variants) {
+    for (const side2 of [variant.head, variant.base]) {
+      if (side2?.status !== "built") continue;
+      for (const layer of side2.layerDetails ?? []) if (layer.pushedUncompressed) layers.set(layer.diffId, layer.compressedBytes ?? 0);
+    }
+  }
+  if (layers.size === 0) return void 0;
+  const total = [...layers.values()].reduce((a, b) => a + b, 0);
+  const one = layers.size === 1;
+  return `${layers.size} layer${one ? "" : "s"} (${formatBytes(total, report.units)}) ${one ? "is" : "are"} kept uncompressed by the containerd image store (as docker load of an uncompressed save leaves a layer) and a push uploads ${one ? "it" : "them"} so: the compressed size counts ${one ? "it" : "them"} whole`;
 }
 function formatSignedBytes(bytes, units) {
   return bytes === 0 ? "0 B" : `${bytes > 0 ? "+" : ""}${formatBytes(bytes, units)}`;
@@ -94326,6 +94391,8 @@ function verdictLine(report, breachLines) {
 }
 function footnote(report) {
   const parts = [`Size: ${escapeInline(report.engine.sizeMeaning, 400)}, in ${unitsNote(report.units)}.`];
+  const uncompressed = uncompressedPushNote(report);
+  if (uncompressed) parts.push(`${uncompressed}.`);
   parts.push(
     "Layers: base image included; added by the Dockerfile; with at least one byte. Wasted: dive's, every copy of a path stored in more than one layer. Build time: as if built first in this run (steps taken from another build of this run cost their time there)."
   );
@@ -94370,6 +94437,8 @@ function renderText(report, headLabel = "Current") {
   for (const check of report.budgets.filter((c) => c.outcome === "fail")) out.push("", plainText(describeBreach(check, report.units)));
   if (report.base.error) out.push("", `No comparison: ${plainText(report.base.error, 1e3)}`);
   out.push("", `Size: ${plain(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`);
+  const uncompressed = uncompressedPushNote(report);
+  if (uncompressed) out.push(`${uncompressed}.`);
   out.push(`Result: ${report.status.toUpperCase()}`);
   return out.join("\n") + "\n";
 }

@@ -1,12 +1,14 @@
 // A Docker engine of the test's own, to break on purpose: kill it mid-build, freeze it, or give it a tiny disk.
 // Its data root is a tmpfs of a given size (so "the disk" can fill up without touching the machine's disk), it has
 // its own bridge, exec root and socket, and stop() removes every trace: processes, mounts, bridge, folders.
-// Needs root and dockerd (scripts/setup-docker.sh installs it); base images are copied in from the test engine.
+// It is of the same kind as the engine under test (engine-facts.ts): the same Docker release and image store.
+// Needs root and that dockerd (scripts/engines.sh installs it); base images are copied in from the test engine.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { engineUnderTest } from './engine-facts.js';
 
 export interface PrivateEngine {
   /** DOCKER_HOST for this engine. */
@@ -89,6 +91,16 @@ function run(cmd: string, args: string[], options: { input?: Buffer; env?: NodeJ
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const VERSION = ['info', '--format', 'Docker {{.ServerVersion}} with {{.Driver}}'];
+
+/** Where scripts/engines.sh unpacked a Docker release other than the system's, as a PATH prefix ('' for the system's). */
+function dockerPathFor(release: string): string {
+  if (release === '20.10') return '';
+  const root = path.join(process.env.ISR_ENGINES_HOME ?? '/var/lib/image-size-report-engines', `docker-${release}`);
+  if (!existsSync(path.join(root, 'usr/sbin/dockerd'))) throw new Error(`Docker ${release} is not unpacked in ${root}: run bash scripts/engines.sh install`);
+  return `${root}/usr/bin:${root}/usr/sbin:`;
+}
+
 /**
  * Start a private engine. `size`: the data root's size (tmpfs `size=`, e.g. `300m`). `images`: copied in from the
  * engine DOCKER_HOST points at (default busybox:latest).
@@ -110,12 +122,15 @@ export async function startPrivateEngine(options: { size?: string; images?: stri
   run('ip', ['link', 'set', name, 'up']);
 
   const logFile = path.join(os.tmpdir(), `isr-engine-${id}.log`);
+  const configFile = path.join(os.tmpdir(), `isr-engine-${id}.json`);
+  const kind = engineUnderTest();
+  writeFileSync(configFile, JSON.stringify({ features: { 'containerd-snapshotter': kind.store === 'containerd' } }));
   const daemon = spawn(
     'sh',
-    ['-c', `exec dockerd "$@" >"${logFile}" 2>&1`, 'dockerd',
+    ['-c', `exec dockerd "$@" >"${logFile}" 2>&1`, 'dockerd', '--config-file', configFile,
       '--data-root', path.join(dataRoot, 'docker'), '--exec-root', execRoot, '--pidfile', pidFile, '--host', host,
       `--bridge=${name}`, '--iptables=false', '--ip-masq=false'],
-    { detached: true, stdio: 'ignore' },
+    { detached: true, stdio: 'ignore', env: { ...process.env, PATH: `${dockerPathFor(kind.docker)}${process.env.PATH}` } },
   );
   daemon.unref();
   const pid = daemon.pid!;
@@ -183,7 +198,7 @@ export async function startPrivateEngine(options: { size?: string; images?: stri
       } catch {
         // already gone
       }
-      for (const p of [dataRoot, execRoot, socket, pidFile, logFile]) rmSync(p, { recursive: true, force: true });
+      for (const p of [dataRoot, execRoot, socket, pidFile, logFile, configFile]) rmSync(p, { recursive: true, force: true });
     },
   };
 
@@ -197,6 +212,9 @@ export async function startPrivateEngine(options: { size?: string; images?: stri
         await sleep(250);
       }
     }
+    // of the kind of the engine under test, or the test would prove nothing about that kind
+    const [mine, theirs] = [docker(...VERSION), run('docker', VERSION)].map((out) => out.trim());
+    if (mine !== theirs) throw new Error(`the private engine is ${mine}, the engine under test ${theirs}`);
     for (const image of options.images ?? ['busybox:latest']) {
       const saved = execFileSync('docker', ['save', image], { maxBuffer: 1 << 30 });
       run('docker', ['load', '-q'], { input: saved, env: dockerEnv });

@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-L7C2YYLW.js";
+} from "./chunks/chunk-WBJ7EYHB.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

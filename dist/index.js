@@ -34,7 +34,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-L7C2YYLW.js";
+} from "./chunks/chunk-WBJ7EYHB.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -44,6 +44,12 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
   const engineInfo = await engine.connect();
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
+  if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {
+    log.warning(
+      `The baseline file's compressed sizes were found as ${saved.compressedSizing}, this run's as ${measuring.push.method} ` +
+        `(${measuring.push.reason}): the compressed change also shows the difference between the two.`,
+    );
+  }
   const created: CreatedImages = { tags: [], intermediates: [] };
   const cache = new LayerCache(settings.cacheDir && path.resolve(workingDirectory, settings.cacheDir));
   try {

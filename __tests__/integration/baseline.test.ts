@@ -10,7 +10,7 @@ import { commitAll, git, memoryLogger, repoFromFixture, tempDir } from '../suppo
 
 const VARIANTS = { 'single-stage': 'Dockerfile.single', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } };
 
-function report(dir: string, raw: RawSettings, baseline: BaselinePlan, runId: string) {
+function report(dir: string, raw: RawSettings, baseline: BaselinePlan, runId: string, log = memoryLogger()) {
   return createReport({
     settings: resolveSettings(raw),
     workingDirectory: dir,
@@ -18,7 +18,7 @@ function report(dir: string, raw: RawSettings, baseline: BaselinePlan, runId: st
     baseline,
     head: {},
     runId,
-    log: memoryLogger(),
+    log,
   });
 }
 
@@ -127,6 +127,23 @@ describe('baseline: file', () => {
     const single = result.variants.find((v) => v.name === 'single-stage')!;
     expect(single.base).toEqual(saved.variants.find((v) => v.name === 'single-stage')!.head);
     expect(single.change!.layers).toBe(1);
+  });
+
+  it('warns when the saved report found compressed sizes another way than this engine does', async () => {
+    const { dir } = repoFromFixture('tiny-app');
+    const saved = await report(dir, { variants: VARIANTS }, { source: 'none' }, 'saved-sizing');
+    const file = path.join(tempDir('baseline'), 'report.json');
+    const quiet = memoryLogger();
+    writeFileSync(file, JSON.stringify(saved));
+    await report(dir, { variants: VARIANTS }, { source: 'file', file }, 'same-sizing', quiet);
+    expect(quiet.warnings).toEqual([]);
+    const other = saved.engine.compressedSizing === 'go1.27' ? 'go1.26' : 'go1.27';
+    writeFileSync(file, JSON.stringify({ ...saved, engine: { ...saved.engine, compressedSizing: other } }));
+    const log = memoryLogger();
+    await report(dir, { variants: VARIANTS }, { source: 'file', file }, 'other-sizing', log);
+    expect(log.warnings).toEqual([
+      expect.stringMatching(new RegExp(`^The baseline file's compressed sizes were found as ${other}, this run's as ${saved.engine.compressedSizing} \\(.+\\): the compressed change also shows the difference between the two\\.$`)),
+    ]);
   });
 
   it('explains a baseline file that is missing or not a report', async () => {

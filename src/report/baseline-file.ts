@@ -10,7 +10,11 @@ export interface SavedBaseline {
   results: Map<string, SideResult>;
   sha?: string;
   ref?: string;
+  /** How the saved run found compressed sizes (absent in reports before it was recorded). */
+  compressedSizing?: NonNullable<Report['engine']['compressedSizing']>;
 }
+
+const SIZINGS = ['go1.26', 'go1.27', 'as-stored'] as const;
 
 export function readBaselineFile(file: string): SavedBaseline {
   let text: string;
@@ -41,5 +45,6 @@ export function readBaselineFile(file: string): SavedBaseline {
       results.set(variant.name, { status: 'failed', error: String(head.error ?? 'failed'), log: [] });
     }
   }
-  return { results, sha: report.head?.sha, ref: report.head?.ref };
+  const sizing = SIZINGS.find((s) => s === report.engine?.compressedSizing);
+  return { results, sha: report.head?.sha, ref: report.head?.ref, ...(sizing ? { compressedSizing: sizing } : {}) };
 }

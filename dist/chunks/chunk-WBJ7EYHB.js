@@ -93541,6 +93541,7 @@ var REPORT_SCHEMA_VERSION = 2;
 
 // src/report/baseline-file.ts
 var READABLE_VERSIONS = [1, REPORT_SCHEMA_VERSION];
+var SIZINGS = ["go1.26", "go1.27", "as-stored"];
 function readBaselineFile(file) {
   let text;
   try {
@@ -93570,7 +93571,8 @@ function readBaselineFile(file) {
       results.set(variant.name, { status: "failed", error: String(head.error ?? "failed"), log: [] });
     }
   }
-  return { results, sha: report.head?.sha, ref: report.head?.ref };
+  const sizing = SIZINGS.find((s) => s === report.engine?.compressedSizing);
+  return { results, sha: report.head?.sha, ref: report.head?.ref, ...sizing ? { compressedSizing: sizing } : {} };
 }
 
 // src/pipeline.ts
@@ -93580,6 +93582,11 @@ async function createReport(input) {
   const saved = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
   const engineInfo = await engine.connect();
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
+  if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {
+    log.warning(
+      `The baseline file's compressed sizes were found as ${saved.compressedSizing}, this run's as ${measuring.push.method} (${measuring.push.reason}): the compressed change also shows the difference between the two.`
+    );
+  }
   const created = { tags: [], intermediates: [] };
   const cache = new LayerCache(settings.cacheDir && path7.resolve(workingDirectory, settings.cacheDir));
   try {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { comparableBuildTimes } from './compare/build-time.js';
 import { changeBetween, layerChanges, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
+import { engineLine } from './docker/endpoint.js';
 import { isUserError } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
@@ -42,6 +43,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   const { settings, workingDirectory, engine, log } = input;
   const headPlan = prepareSide(workingDirectory, settings.variants, 'head'); // bad config fails before the engine is asked
   const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
+  for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
   const engineInfo = await engine.connect();
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {
@@ -50,6 +52,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
         `(${measuring.push.reason}): the compressed change also shows the difference between the two.`,
     );
   }
+  log.info(engineLine(engineInfo));
   const created: CreatedImages = { tags: [], intermediates: [] };
   const cache = new LayerCache(settings.cacheDir && path.resolve(workingDirectory, settings.cacheDir));
   try {
@@ -138,6 +141,7 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
       ...(engine.goVersion ? { goVersion: engine.goVersion } : {}),
       compressedSizing: pushSizingFor(engine).method,
       sizeMeaning: sizeMeaning(engine),
+      ...(engine.endpoint ? { endpoint: engine.endpoint } : {}),
     },
     units: settings.units,
     head: input.head,

@@ -11,8 +11,10 @@ import path from 'node:path';
 import { engineUnderTest } from './engine-facts.js';
 
 export interface PrivateEngine {
-  /** DOCKER_HOST for this engine. */
+  /** DOCKER_HOST for this engine (its unix socket). */
   readonly host: string;
+  /** With the `tcp` option: the TLS listener, `tcp://127.0.0.1:PORT`. */
+  readonly tcpHost?: string;
   /** PID of its dockerd. */
   readonly pid: number;
   readonly dataRoot: string;
@@ -102,10 +104,22 @@ function dockerPathFor(release: string): string {
 }
 
 /**
- * Start a private engine. `size`: the data root's size (tmpfs `size=`, e.g. `300m`). `images`: copied in from the
- * engine DOCKER_HOST points at (default busybox:latest).
+ * A TCP listener on loopback with TLS, as `dockerd -H tcp://127.0.0.1:PORT --tlsverify --tlscacert … --tlscert …
+ * --tlskey …` adds it: clients must present a certificate signed by `ca`.
  */
-export async function startPrivateEngine(options: { size?: string; images?: string[] } = {}): Promise<PrivateEngine> {
+export interface TlsListener {
+  port: number;
+  /** Files: the CA that signs client certificates, and the server's certificate and key. */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * Start a private engine. `size`: the data root's size (tmpfs `size=`, e.g. `300m`). `images`: copied in from the
+ * engine DOCKER_HOST points at (default busybox:latest). `tcp`: also listen on a loopback TCP port with TLS.
+ */
+export async function startPrivateEngine(options: { size?: string; images?: string[]; tcp?: TlsListener } = {}): Promise<PrivateEngine> {
   if (process.getuid?.() !== 0) throw new Error('private Docker engines for fault tests need root');
   const id = randomBytes(3).toString('hex');
   const name = `isr${id}`; // also the bridge's name: at most 15 characters
@@ -114,6 +128,9 @@ export async function startPrivateEngine(options: { size?: string; images?: stri
   const socket = `/run/${name}.sock`;
   const pidFile = `/run/${name}.pid`;
   const host = `unix://${socket}`;
+  const tcp = options.tcp;
+  const tcpHost = tcp ? `tcp://127.0.0.1:${tcp.port}` : undefined;
+  const tcpArgs = tcp ? ['--host', tcpHost!, '--tlsverify', '--tlscacert', tcp.ca, '--tlscert', tcp.cert, '--tlskey', tcp.key] : [];
   const subnet = 30 + (parseInt(id, 16) % 200);
   mkdirSync(dataRoot, { recursive: true });
   run('mount', ['-t', 'tmpfs', '-o', `size=${options.size ?? '1g'}`, `isr-engine-${id}`, dataRoot]);
@@ -129,7 +146,7 @@ export async function startPrivateEngine(options: { size?: string; images?: stri
     'sh',
     ['-c', `exec dockerd "$@" >"${logFile}" 2>&1`, 'dockerd', '--config-file', configFile,
       '--data-root', path.join(dataRoot, 'docker'), '--exec-root', execRoot, '--pidfile', pidFile, '--host', host,
-      `--bridge=${name}`, '--iptables=false', '--ip-masq=false'],
+      `--bridge=${name}`, '--iptables=false', '--ip-masq=false', ...tcpArgs],
     { detached: true, stdio: 'ignore', env: { ...process.env, PATH: `${dockerPathFor(kind.docker)}${process.env.PATH}` } },
   );
   daemon.unref();
@@ -149,6 +166,7 @@ export async function startPrivateEngine(options: { size?: string; images?: stri
 
   const engine: PrivateEngine = {
     host,
+    ...(tcpHost ? { tcpHost } : {}),
     pid,
     dataRoot,
     docker,

@@ -57,7 +57,11 @@ function fullReport(): Report {
     },
     { source: 'rebuild', ref: 'main@{before}', sha: 'a'.repeat(40), error: 'could not fetch' },
   );
-  return { ...r, base: { ...r.base, file: 'saved.json' } };
+  return {
+    ...r,
+    engine: { ...r.engine, endpoint: { host: 'tcp://127.0.0.1:23760', from: 'context', context: 'remote' } },
+    base: { ...r.base, file: 'saved.json' },
+  };
 }
 
 function write(content: string | Buffer, name = 'report.json'): string {
@@ -107,6 +111,9 @@ describe('readUntrustedReport', () => {
     ['a variant name with an @mention', (r: any) => (r.variants[0].name = '@octocat'), '/variants/0/name'],
     ['a tool version with markup', (r: any) => (r.tool.version = '1.0 <b>'), '/tool/version'],
     ['an engine storage driver with spaces', (r: any) => (r.engine.storage = 'overlay2 @here'), '/engine/storage'],
+    ['an engine endpoint that is not a Docker host URL', (r: any) => (r.engine.endpoint.host = 'https://evil.example'), '/engine/endpoint/host'],
+    ['an engine endpoint with a newline', (r: any) => (r.engine.endpoint.host = 'tcp://a\n## forged'), '/engine/endpoint/host'],
+    ['an engine endpoint of an unknown origin', (r: any) => (r.engine.endpoint.from = 'magic'), '/engine/endpoint/from'],
     ['a budget name it does not know', (r: any) => (r.budgets[0].budget = 'max-anything'), '/budgets/0/budget'],
     ['an over-long error', (r: any) => (r.variants[3].head.error = 'x'.repeat(2001)), '/variants/3/head/error'],
     ['a control character', (r: any) => (r.variants[3].head.error = 'a\u001b[31mred'), '/variants/3/head/error'],

@@ -66,6 +66,17 @@ describe('renderMarkdown', () => {
     expect(md).toContain('✅ All variants built.');
   });
 
+  it('names the engine where it describes it: its host and what chose it (none for reports that do not say)', () => {
+    const r = twoVariants();
+    expect(renderMarkdown(r)).toMatch(/Docker 20\.10\.24, overlay2; /);
+    const remote = { ...r, engine: { ...r.engine, endpoint: { host: 'tcp://127.0.0.1:23760', from: 'context' as const, context: 'remote' } } };
+    expect(renderMarkdown(remote)).toContain('Docker 20.10.24 at `tcp://127.0.0.1:23760` (context `remote`), overlay2; ');
+    const local = { ...r, engine: { ...r.engine, endpoint: { host: 'unix:///var/run/docker.sock', from: 'default' as const } } };
+    expect(renderMarkdown(local)).toContain('Docker 20.10.24 at `unix:///var/run/docker.sock` (default), overlay2; ');
+    const hostile = { ...r, engine: { ...r.engine, endpoint: { host: 'tcp://a`@here <b>', from: 'context' as const, context: '` **x**' } } };
+    expect(renderMarkdown(hostile)).toContain('at ``tcp://a`@here <b>`` (context `` ` **x** ``)');
+  });
+
   it('reports a failed variant with its failing step and output, the others still measured', () => {
     const r = report([
       variant('ok', 1, built(5_000_000, 2), built(5_000_000, 2)),

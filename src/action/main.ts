@@ -78,7 +78,7 @@ async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubbe
   const report = scrubber.deep(await createReport({
     settings,
     workingDirectory,
-    engine: new DockerEngine(),
+    engine: DockerEngine.fromEnvironment(),
     baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
     head: currentCommit(),
     runId: runId(),

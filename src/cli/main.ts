@@ -119,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     const report = scrubber.deep(await createReport({
       settings,
       workingDirectory,
-      engine: new DockerEngine(),
+      engine: DockerEngine.fromEnvironment(),
       baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
       head: {},
       runId: `cli-${Date.now().toString(36)}`,

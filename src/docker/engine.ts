@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { EnvironmentError, messageOf } from '../errors.js';
 import { BuildOutputParser, type BuildOutcome } from './build-output.js';
 import { packContext } from './context.js';
+import { connectionFailure, dockerClient, resolveEndpoint, type EndpointInfo, type ResolvedEndpoint } from './endpoint.js';
 
 export interface EngineInfo {
   serverVersion: string;
@@ -23,6 +24,8 @@ export interface EngineInfo {
   goVersion?: string;
   /** The engine's own ID (`GET /info`): tells apart engines whose stores keep the same layer differently. */
   id?: string;
+  /** Where the engine is and what chose it (set when the engine was found from the environment). */
+  endpoint?: EndpointInfo;
 }
 
 export interface BuildRequest {
@@ -46,6 +49,8 @@ export interface BuildResult extends BuildOutcome {
 export interface EngineOptions {
   /** Time limit of each API call other than a build (inspect, remove, list). Default 2 minutes. */
   callTimeoutMs?: number;
+  /** The engine to use (src/docker/endpoint.ts); without it, and without a client, found from the environment. */
+  endpoint?: ResolvedEndpoint;
 }
 
 /** What a run created, for `removeRunArtifacts`. */
@@ -85,15 +90,24 @@ export class DockerEngine {
   private readonly sockets = new Set<Duplex>();
   /** Set once the engine stopped answering (a probe or call ran out of time): later calls fail at once. */
   private unresponsive?: string;
+  /** The endpoint, when it was resolved (always, unless a dockerode client was given as it is). */
+  readonly resolved?: ResolvedEndpoint;
+
+  /** The engine the docker CLI would use: DOCKER_HOST, else the docker context (see endpoint.ts). */
+  static fromEnvironment(options: Omit<EngineOptions, 'endpoint'> = {}): DockerEngine {
+    return new DockerEngine(undefined, { ...options, endpoint: resolveEndpoint() });
+  }
 
   constructor(docker?: Docker, options: EngineOptions = {}) {
-    this.docker = docker ?? new Docker();
+    this.resolved = options.endpoint ?? (docker ? undefined : resolveEndpoint());
+    this.docker = docker ?? dockerClient(this.resolved!);
     this.callTimeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
     this.trackConnections();
   }
 
   /** Where we connect, for messages: unix:///var/run/docker.sock, tcp://host:port, ... */
   get endpoint(): string {
+    if (this.resolved) return this.resolved.info.host;
     const modem = this.docker.modem as { socketPath?: unknown; host?: string; port?: string | number; protocol?: string };
     if (modem.host) return `${modem.protocol === 'ssh' ? 'ssh' : 'tcp'}://${modem.host}${modem.port ? `:${modem.port}` : ''}`;
     if (typeof modem.socketPath === 'string') return `unix://${modem.socketPath}`;
@@ -148,10 +162,12 @@ export class DockerEngine {
         containerdStore,
         ...(version.GoVersion ? { goVersion: version.GoVersion } : {}),
         ...(info.ID ? { id: info.ID } : {}),
+        ...(this.resolved ? { endpoint: this.resolved.info } : {}),
       };
     } catch (error) {
       const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : describeConnectError(error);
       if (signal.aborted) this.closeConnections();
+      if (this.resolved) throw new EnvironmentError(connectionFailure(this.resolved, error, signal.aborted ? reason : undefined));
       throw new EnvironmentError(
         `The Docker engine is not reachable at ${this.endpoint} (${reason}). ` +
           'Start Docker (on this project\'s machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.',

@@ -341,10 +341,17 @@ function footnote(report: Report): string {
   }
   const total = report.variants.reduce((sum, v) => sum + (v.head.status === 'built' ? v.head.buildMs : 0), 0);
   parts.push(
-    `Docker ${escapeInline(report.engine.serverVersion, 100)}, ${escapeInline(report.engine.storage, 100)}; ${formatDuration(total)} of builds. ` +
+    `Docker ${escapeInline(report.engine.serverVersion, 100)}${engineWhere(report.engine.endpoint)}, ${escapeInline(report.engine.storage, 100)}; ${formatDuration(total)} of builds. ` +
       `${escapeInline(report.tool.name, 100)} ${escapeInline(report.tool.version, 100)}.`,
   );
   return parts.join(' ');
+}
+
+/** Where the engine was: ` at `tcp://…` (context `remote`)`, or nothing for reports that do not say. */
+function engineWhere(endpoint: Report['engine']['endpoint']): string {
+  if (!endpoint) return '';
+  const from = endpoint.from === 'context' ? `context ${codeSpan(endpoint.context ?? '', 100, 'text')}` : endpoint.from;
+  return ` at ${codeSpan(endpoint.host, 300, 'text')} (${from})`;
 }
 
 function shortSha(sha?: string): string {

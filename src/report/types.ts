@@ -155,6 +155,11 @@ export interface Report {
      */
     compressedSizing?: 'go1.26' | 'go1.27' | 'as-stored';
     sizeMeaning: string;
+    /**
+     * Where the engine was (never credentials) and what chose it: DOCKER_HOST, a docker context (named), or the
+     * default socket. Absent in reports of earlier versions.
+     */
+    endpoint?: { host: string; from: 'DOCKER_HOST' | 'context' | 'default'; context?: string };
   };
   units: Units;
   head: { ref?: string; sha?: string };

@@ -119,6 +119,14 @@ export const REPORT_SCHEMA = object(
         compressedSizing: { enum: ['go1.26', 'go1.27', 'as-stored'] },
         // Free text in the report, but rendered as the tool's own words: the poster recomputes it.
         sizeMeaning: text(500),
+        endpoint: object(
+          {
+            host: { type: 'string', maxLength: 300, pattern: '^(unix|tcp|ssh)://[^\\u0000-\\u001f\\u007f]*$' },
+            from: { enum: ['DOCKER_HOST', 'context', 'default'] },
+            context: text(200),
+          },
+          ['host', 'from'],
+        ),
       },
       ['serverVersion', 'apiVersion', 'storage', 'containerdStore', 'sizeMeaning'],
     ),

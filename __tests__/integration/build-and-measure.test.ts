@@ -216,7 +216,7 @@ describe('bad input and a missing engine', () => {
       const error = await new DockerEngine().connect().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EnvironmentError);
       expect((error as Error).message).toBe(
-        "The Docker engine is not reachable at unix:///tmp/isr-no-such-docker.sock (no socket there). Start Docker (on this project's machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.",
+        'The Docker engine is not reachable at unix:///tmp/isr-no-such-docker.sock (DOCKER_HOST): there is no socket at /tmp/isr-no-such-docker.sock. Start the engine there, or fix or unset DOCKER_HOST.',
       );
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
@@ -231,7 +231,7 @@ describe('bad input and a missing engine', () => {
     const saved = process.env.DOCKER_HOST;
     process.env.DOCKER_HOST = `tcp://127.0.0.1:${port}`;
     try {
-      await expect(new DockerEngine().connect()).rejects.toThrow(/not reachable at tcp:\/\/127\.0\.0\.1:\d+ \(no answer within 5 s\)/);
+      await expect(new DockerEngine().connect()).rejects.toThrow(/not reachable at tcp:\/\/127\.0\.0\.1:\d+ \(DOCKER_HOST\): no answer within 5 s\. Start the engine there, or fix or unset DOCKER_HOST\./);
     } finally {
       process.env.DOCKER_HOST = saved;
       if (saved === undefined) delete process.env.DOCKER_HOST;

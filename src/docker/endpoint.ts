@@ -155,7 +155,7 @@ function fromEnvironment(env: Env, dir: string, choice: Choice, warnings: string
   const useTls = verify || Boolean(env.DOCKER_TLS);
   const given = (env.DOCKER_HOST ?? '').trim();
   const raw = given || (useTls ? DEFAULT_TLS_HOST : `unix://${DEFAULT_SOCKET}`);
-  const what = given ? `DOCKER_HOST=${quote(env.DOCKER_HOST!)}` : 'the default host';
+  const what = given ? `DOCKER_HOST=${shownHost(env.DOCKER_HOST!)}` : 'the default host';
   const parsed = parseHost(raw, useTls, what);
   let transport: Transport = parsed;
   if (parsed.kind === 'tcp' && useTls) {
@@ -234,7 +234,7 @@ function fromContext(name: string, chosenBy: string, dir: string, env: Env, warn
   const tlsFolder = path.join(dir, 'contexts', 'tls', id, 'docker');
   const files = contextTlsFiles(tlsFolder, shown);
   const useTls = skipVerify || files !== undefined;
-  const parsed = parseHost(host, useTls, `the context ${shown}'s host ${quote(host)} (${metaFile})`);
+  const parsed = parseHost(host, useTls, `the context ${shown}'s host ${shownHost(host)} (${metaFile})`);
   let transport: Transport = parsed;
   if (parsed.kind === 'tcp' && useTls) {
     transport = { ...parsed, tls: checkedTls({ verify: !skipVerify, ...files?.data, files: { ...files?.paths, folder: tlsFolder }, fromContext: true }, `the context ${shown}`) };
@@ -356,23 +356,25 @@ export function parseHost(raw: string, tls: boolean, what: string): Transport {
   }
 }
 
+/** `[USER[:PASSWORD]@]HOST[:PORT][/]`: a missing host is localhost, a missing port the default (as ParseTCPAddr). */
+const TCP_ADDRESS = /^(?:[^@/]*@)?(\[[0-9A-Fa-f:.%a-zA-Z]*\]|[^:/[\]@?#]*)(?::(\d*))?(\/[^?#]*)?$/;
+
 function parseTcp(rest: string, tls: boolean, bad: (why: string) => EnvironmentError): Transport {
   const defaultPort = tls ? 2376 : 2375;
-  if (rest === '') return { kind: 'tcp', hostname: 'localhost', port: defaultPort };
   if (rest.includes('://')) throw bad('expected tcp://HOST:PORT');
-  let url: URL;
-  try {
-    url = new URL(`tcp://${rest}`);
-  } catch {
-    throw bad('expected tcp://HOST:PORT');
-  }
-  if (url.pathname && url.pathname !== '/') throw bad(`a path after HOST:PORT ("${printable(url.pathname, 40)}") is not supported here`);
-  if (url.search || url.hash) throw bad('a query or fragment is not allowed');
-  // The URL parser drops the default port of no scheme it knows; a tcp URL has none.
-  const port = url.port ? Number(url.port) : defaultPort;
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`the port must be 1 to 65535`);
+  const match = TCP_ADDRESS.exec(rest);
+  if (!match) throw bad('expected tcp://HOST:PORT');
+  const [, host, portText, pathText] = match;
+  if (pathText && pathText !== '/') throw bad(`a path after HOST:PORT ("${printable(pathText, 40)}") is not supported here`);
+  const port = portText ? Number(portText) : defaultPort;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad('the port must be 1 to 65535');
+  const hostname = host.replace(/^\[(.*)\]$/, '$1') || 'localhost';
   return { kind: 'tcp', hostname, port };
+}
+
+/** A host value for a message: a password in it (which no Docker host may hold) is not repeated. */
+function shownHost(value: string): string {
+  return quote(value.replace(/^([a-z]+:\/\/[^/@:]*):[^@/]*@/i, '$1:***@'), 200);
 }
 
 function parseSsh(value: string, bad: (why: string) => EnvironmentError): Transport {
@@ -497,9 +499,10 @@ function sshAgent(transport: Extract<Transport, { kind: 'ssh' }>): http.Agent {
       read() {
         child.stdout.resume();
       },
+      // A write that fails means ssh is gone: its exit (below) says why, not the broken pipe.
       write(chunk, _encoding, done) {
-        if (child.stdin.destroyed) done(new SshError('the ssh connection is closed', 'EPIPE'));
-        else child.stdin.write(chunk, done);
+        if (child.stdin.destroyed || child.stdin.write(chunk)) done();
+        else child.stdin.once('drain', () => done());
       },
       final(done) {
         child.stdin.end();
@@ -515,14 +518,14 @@ function sshAgent(transport: Extract<Transport, { kind: 'ssh' }>): http.Agent {
       received = true;
       if (!connection.push(chunk)) child.stdout.pause();
     });
-    child.stdout.on('end', () => connection.push(null));
+    // Without a byte from the remote, the end of its output is a failure that the exit (below) explains.
+    child.stdout.on('end', () => {
+      if (received) connection.push(null);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      const message =
-        error.code === 'ENOENT'
-          ? 'the ssh client is not installed (an ssh:// Docker host runs ssh, as the docker CLI does)'
-          : `ssh could not be started: ${error.message}`;
-      connection.destroy(new SshError(message, 'ESSH'));
+      if (error.code === 'ENOENT') connection.destroy(new SshError('the ssh client (ssh) is not installed', 'ENOSSH'));
+      else connection.destroy(new SshError(`ssh could not be started: ${error.message}`, 'ESSH'));
     });
     child.on('close', (code, signal) => {
       if (received && code === 0) return;
@@ -560,6 +563,9 @@ export function connectionFailure(endpoint: ResolvedEndpoint, error: unknown, re
   if (reason) return `${at}: ${reason}. ${restart}`;
   const e = error as { code?: string; statusCode?: number; message?: string; reason?: string; json?: unknown };
   const code = e.code ?? '';
+  if (error instanceof SshError && error.code === 'ENOSSH') {
+    return `${at}: ${error.message}; an ssh:// host is reached through it, as the docker CLI does. Install OpenSSH's client, or ${endpoint.fix}.`;
+  }
   if (error instanceof SshError) return `${at}: ${error.message}. Check that ssh to that host works (ssh ${printable(sshArguments(transport as Extract<Transport, { kind: 'ssh' }>).slice(0, -1).join(' '), 200)} docker version) and that Docker runs there, or ${endpoint.fix}.`;
   if (transport.kind === 'unix') {
     if (code === 'ENOENT') return `${at}: there is no socket at ${transport.socketPath}. ${endpoint.info.from === 'default' ? `Start Docker (on this project's machines: bash scripts/setup-docker.sh), or ${endpoint.fix}.` : restart}`;

@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-WBJ7EYHB.js";
+} from "./chunks/chunk-M462WHU4.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -130,7 +130,7 @@ Run image-size-report --help for the options.
     const report = scrubber.deep(await createReport({
       settings,
       workingDirectory,
-      engine: new DockerEngine(),
+      engine: DockerEngine.fromEnvironment(),
       baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
       head: {},
       runId: `cli-${Date.now().toString(36)}`,

@@ -34,7 +34,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-WBJ7EYHB.js";
+} from "./chunks/chunk-M462WHU4.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -33455,7 +33455,15 @@ var REPORT_SCHEMA = object(
         goVersion: { type: "string", pattern: "^go[0-9][0-9A-Za-z.+-]{0,39}$" },
         compressedSizing: { enum: ["go1.26", "go1.27", "as-stored"] },
         // Free text in the report, but rendered as the tool's own words: the poster recomputes it.
-        sizeMeaning: text(500)
+        sizeMeaning: text(500),
+        endpoint: object(
+          {
+            host: { type: "string", maxLength: 300, pattern: "^(unix|tcp|ssh)://[^\\u0000-\\u001f\\u007f]*$" },
+            from: { enum: ["DOCKER_HOST", "context", "default"] },
+            context: text(200)
+          },
+          ["host", "from"]
+        )
       },
       ["serverVersion", "apiVersion", "storage", "containerdStore", "sizeMeaning"]
     ),
@@ -33685,7 +33693,7 @@ async function buildAndReport(trust, scrubbing) {
   const report = scrubber.deep(await createReport({
     settings,
     workingDirectory,
-    engine: new DockerEngine(),
+    engine: DockerEngine.fromEnvironment(),
     baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
     head: currentCommit(),
     runId: runId(),

@@ -6660,7 +6660,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash4,
+      createHash: createHash5,
       createHmac,
       createSign,
       createVerify,
@@ -7348,11 +7348,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash4("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash5("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash4("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash5("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -7517,8 +7517,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash4("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash4("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash5("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash5("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -7558,7 +7558,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash4("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash5("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -7899,10 +7899,10 @@ var require_agent = __commonJS({
   "node_modules/ssh2/lib/agent.js"(exports, module) {
     "use strict";
     var { Socket } = __require("net");
-    var { Duplex } = __require("stream");
+    var { Duplex: Duplex2 } = __require("stream");
     var { resolve: resolve2 } = __require("path");
     var { readFile } = __require("fs");
-    var { execFile, spawn: spawn2 } = __require("child_process");
+    var { execFile, spawn: spawn3 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -8052,7 +8052,7 @@ var require_agent = __commonJS({
           stream.proc = void 0;
         }
       }
-      class PageantSocket extends Duplex {
+      class PageantSocket extends Duplex2 {
         constructor() {
           super();
           this.proc = void 0;
@@ -8079,7 +8079,7 @@ var require_agent = __commonJS({
             return cb(new Error("Unexpected multiple agent requests"));
           this.buffer = null;
           let error;
-          const proc = this.proc = spawn2(EXEPATH, [data.length]);
+          const proc = this.proc = spawn3(EXEPATH, [data.length]);
           proc.stdout.on("data", (data2) => {
             this.push(data2);
           });
@@ -8202,11 +8202,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path9) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path9)) {
-        return path9 === "pageant" ? new PageantAgent() : new CygwinAgent(path9);
+    function createAgent(path10) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path10)) {
+        return path10 === "pageant" ? new PageantAgent() : new CygwinAgent(path10);
       }
-      return new OpenSSHAgent(path9);
+      return new OpenSSHAgent(path10);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -8285,7 +8285,7 @@ var require_agent = __commonJS({
       const SYM_MSGLEN = /* @__PURE__ */ Symbol("Agent Protocol Current Message Length");
       const SYM_CLOSED = /* @__PURE__ */ Symbol("Agent Protocol Closed");
       const SYM_ENDED = /* @__PURE__ */ Symbol("Agent Protocol Ended");
-      return class AgentProtocol extends Duplex {
+      return class AgentProtocol extends Duplex2 {
         /*
             Notes:
               - `constraint` type consists of:
@@ -9004,7 +9004,7 @@ var require_handlers_misc = __commonJS({
       },
       [MESSAGE.DEBUG]: (self2, payload) => {
         bufferParser.init(payload, 1);
-        const display = bufferParser.readBool();
+        const display2 = bufferParser.readBool();
         const msg = bufferParser.readString(true);
         const lang = bufferParser.readString();
         bufferParser.clear();
@@ -9016,7 +9016,7 @@ var require_handlers_misc = __commonJS({
         }
         self2._debug && self2._debug("Inbound: Received DEBUG");
         const handler = self2._handlers.DEBUG;
-        handler && handler(self2, display, msg);
+        handler && handler(self2, display2, msg);
       },
       [MESSAGE.SERVICE_REQUEST]: (self2, payload) => {
         bufferParser.init(payload, 1);
@@ -9880,7 +9880,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash4,
+      createHash: createHash5,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -10306,7 +10306,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash4(this.hashName);
+          const hash = createHash5(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -11314,9 +11314,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash4(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash5(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash4(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash5(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -13450,17 +13450,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path9, options) {
+      createReadStream(path10, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path9, options);
+        return new ReadStream(this, path10, options);
       }
-      createWriteStream(path9, options) {
+      createWriteStream(path10, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path9, options);
+        return new WriteStream(this, path10, options);
       }
-      open(path9, flags_, attrs, cb) {
+      open(path10, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -13479,7 +13479,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13487,7 +13487,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -13618,7 +13618,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs3, this, localPath, remotePath, opts, cb);
       }
-      readFile(path9, options, callback_) {
+      readFile(path10, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13691,13 +13691,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path9, flag, 438, (er, handle_) => {
+        this.open(path10, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path9, (er_, st_) => {
+              this.stat(path10, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -13718,7 +13718,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path9, data, options, callback_) {
+      writeFile(path10, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13737,7 +13737,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path9, flag, options.mode, (openErr, handle) => {
+        this.open(path10, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -13746,7 +13746,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path9, (er_, st_) => {
+                  this.stat(path10, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -13765,7 +13765,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path9, data, options, callback_) {
+      appendFile(path10, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13783,12 +13783,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path9, data, options, callback);
+        this.writeFile(path10, data, options, callback);
       }
-      exists(path9, cb) {
+      exists(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path9, (err) => {
+        this.stat(path10, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -13831,7 +13831,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path9, attrs, cb) {
+      mkdir(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -13845,7 +13845,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13853,7 +13853,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -13869,10 +13869,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path9, cb) {
+      rmdir(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13880,7 +13880,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -13970,10 +13970,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path9, cb) {
+      stat(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13981,17 +13981,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path9, cb) {
+      lstat(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13999,17 +13999,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path9, cb) {
+      opendir(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14017,14 +14017,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path9, attrs, cb) {
+      setstat(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -14036,7 +14036,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14044,7 +14044,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14104,8 +14104,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path9, atime, mtime, cb) {
-        return this.setstat(path9, {
+      utimes(path10, atime, mtime, cb) {
+        return this.setstat(path10, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -14116,8 +14116,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path9, uid, gid, cb) {
-        return this.setstat(path9, {
+      chown(path10, uid, gid, cb) {
+        return this.setstat(path10, {
           uid,
           gid
         }, cb);
@@ -14127,15 +14127,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path9, mode, cb) {
-        return this.setstat(path9, {
+      chmod(path10, mode, cb) {
+        return this.setstat(path10, {
           mode
         }, cb);
       }
-      readlink(path9, cb) {
+      readlink(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14143,7 +14143,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -14188,10 +14188,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path9, cb) {
+      realpath(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14199,7 +14199,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -14244,13 +14244,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which2} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path9, cb) {
+      ext_openssh_statvfs(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14260,7 +14260,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -14346,7 +14346,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path9, attrs, cb) {
+      ext_openssh_lsetstat(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -14361,7 +14361,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14371,7 +14371,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14388,13 +14388,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path9, cb) {
+      ext_openssh_expandPath(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14404,7 +14404,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -15682,12 +15682,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path9)) {
+        if (!sftp.emit("LSTAT", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15706,13 +15706,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path9, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path10, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15734,12 +15734,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path9)) {
+        if (!sftp.emit("OPENDIR", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15758,63 +15758,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path9)) {
+        if (!sftp.emit("REMOVE", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path9, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path10, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path9)) {
+        if (!sftp.emit("RMDIR", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path9)) {
+        if (!sftp.emit("REALPATH", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path9)) {
+        if (!sftp.emit("STAT", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15834,14 +15834,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path9)) {
+        if (!sftp.emit("READLINK", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15912,7 +15912,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path9, options) {
+    function ReadStream(sftp, path10, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -15926,7 +15926,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path9;
+      this.path = path10;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16057,7 +16057,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path9, options) {
+    function WriteStream(sftp, path10, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -16069,7 +16069,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path9;
+      this.path = path10;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16751,7 +16751,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash4,
+      createHash: createHash5,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -16973,7 +16973,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash4(hashAlgo).update(key).digest("hex");
+              key = createHash5(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -16984,7 +16984,7 @@ var require_client = __commonJS({
         let sawHeader = false;
         if (this._protocol)
           this._protocol.cleanup();
-        const DEBUG_HANDLER = !debug ? void 0 : (p, display, msg) => {
+        const DEBUG_HANDLER = !debug ? void 0 : (p, display2, msg) => {
           debug(`Debug output from server: ${JSON.stringify(msg)}`);
         };
         let serverSigAlgs;
@@ -18976,7 +18976,7 @@ var require_server = __commonJS({
         function onClientPreHeaderError(err) {
         }
         this.on("error", onClientPreHeaderError);
-        const DEBUG_HANDLER = !debug ? void 0 : (p, display, msg) => {
+        const DEBUG_HANDLER = !debug ? void 0 : (p, display2, msg) => {
           debug(`Debug output from client: ${JSON.stringify(msg)}`);
         };
         const kaIntvl = typeof srvCfg.keepaliveInterval === "number" && isFinite(srvCfg.keepaliveInterval) && srvCfg.keepaliveInterval > 0 ? srvCfg.keepaliveInterval : typeof Server.KEEPALIVE_CLIENT_INTERVAL === "number" && isFinite(Server.KEEPALIVE_CLIENT_INTERVAL) && Server.KEEPALIVE_CLIENT_INTERVAL > 0 ? Server.KEEPALIVE_CLIENT_INTERVAL : -1;
@@ -20277,10 +20277,10 @@ var require_lib2 = __commonJS({
 var require_ssh = __commonJS({
   "node_modules/docker-modem/lib/ssh.js"(exports, module) {
     var Client = require_lib2().Client;
-    var http2 = __require("http");
+    var http3 = __require("http");
     module.exports = function(opt) {
       var conn = new Client();
-      var agent = new http2.Agent();
+      var agent = new http3.Agent();
       agent.createConnection = function(options, fn) {
         try {
           conn.once("ready", function() {
@@ -20848,7 +20848,7 @@ var require_stream_writable = __commonJS({
         onCorkedFinish(_this, state);
       };
     }
-    var Duplex;
+    var Duplex2;
     Writable.WritableState = WritableState;
     var internalUtil = {
       deprecate: require_node()
@@ -20880,9 +20880,9 @@ var require_stream_writable = __commonJS({
     function nop() {
     }
     function WritableState(options, stream, isDuplex) {
-      Duplex = Duplex || require_stream_duplex();
+      Duplex2 = Duplex2 || require_stream_duplex();
       options = options || {};
-      if (typeof isDuplex !== "boolean") isDuplex = stream instanceof Duplex;
+      if (typeof isDuplex !== "boolean") isDuplex = stream instanceof Duplex2;
       this.objectMode = !!options.objectMode;
       if (isDuplex) this.objectMode = this.objectMode || !!options.writableObjectMode;
       this.highWaterMark = getHighWaterMark(this, options, "writableHighWaterMark", isDuplex);
@@ -20950,8 +20950,8 @@ var require_stream_writable = __commonJS({
       };
     }
     function Writable(options) {
-      Duplex = Duplex || require_stream_duplex();
-      var isDuplex = this instanceof Duplex;
+      Duplex2 = Duplex2 || require_stream_duplex();
+      var isDuplex = this instanceof Duplex2;
       if (!isDuplex && !realHasInstance.call(Writable, this)) return new Writable(options);
       this._writableState = new WritableState(options, this, isDuplex);
       this.writable = true;
@@ -21315,22 +21315,22 @@ var require_stream_duplex = __commonJS({
       for (var key in obj) keys2.push(key);
       return keys2;
     };
-    module.exports = Duplex;
+    module.exports = Duplex2;
     var Readable = require_stream_readable();
     var Writable = require_stream_writable();
-    require_inherits()(Duplex, Readable);
+    require_inherits()(Duplex2, Readable);
     {
       keys = objectKeys(Writable.prototype);
       for (v = 0; v < keys.length; v++) {
         method = keys[v];
-        if (!Duplex.prototype[method]) Duplex.prototype[method] = Writable.prototype[method];
+        if (!Duplex2.prototype[method]) Duplex2.prototype[method] = Writable.prototype[method];
       }
     }
     var keys;
     var method;
     var v;
-    function Duplex(options) {
-      if (!(this instanceof Duplex)) return new Duplex(options);
+    function Duplex2(options) {
+      if (!(this instanceof Duplex2)) return new Duplex2(options);
       Readable.call(this, options);
       Writable.call(this, options);
       this.allowHalfOpen = true;
@@ -21343,7 +21343,7 @@ var require_stream_duplex = __commonJS({
         }
       }
     }
-    Object.defineProperty(Duplex.prototype, "writableHighWaterMark", {
+    Object.defineProperty(Duplex2.prototype, "writableHighWaterMark", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -21352,7 +21352,7 @@ var require_stream_duplex = __commonJS({
         return this._writableState.highWaterMark;
       }
     });
-    Object.defineProperty(Duplex.prototype, "writableBuffer", {
+    Object.defineProperty(Duplex2.prototype, "writableBuffer", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -21361,7 +21361,7 @@ var require_stream_duplex = __commonJS({
         return this._writableState && this._writableState.getBuffer();
       }
     });
-    Object.defineProperty(Duplex.prototype, "writableLength", {
+    Object.defineProperty(Duplex2.prototype, "writableLength", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -21377,7 +21377,7 @@ var require_stream_duplex = __commonJS({
     function onEndNT(self2) {
       self2.end();
     }
-    Object.defineProperty(Duplex.prototype, "destroyed", {
+    Object.defineProperty(Duplex2.prototype, "destroyed", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -22093,7 +22093,7 @@ var require_stream_readable = __commonJS({
   "node_modules/readable-stream/lib/_stream_readable.js"(exports, module) {
     "use strict";
     module.exports = Readable;
-    var Duplex;
+    var Duplex2;
     Readable.ReadableState = ReadableState;
     var EE = __require("events").EventEmitter;
     var EElistenerCount = function EElistenerCount2(emitter, type) {
@@ -22139,9 +22139,9 @@ var require_stream_readable = __commonJS({
       else emitter._events[event] = [fn, emitter._events[event]];
     }
     function ReadableState(options, stream, isDuplex) {
-      Duplex = Duplex || require_stream_duplex();
+      Duplex2 = Duplex2 || require_stream_duplex();
       options = options || {};
-      if (typeof isDuplex !== "boolean") isDuplex = stream instanceof Duplex;
+      if (typeof isDuplex !== "boolean") isDuplex = stream instanceof Duplex2;
       this.objectMode = !!options.objectMode;
       if (isDuplex) this.objectMode = this.objectMode || !!options.readableObjectMode;
       this.highWaterMark = getHighWaterMark(this, options, "readableHighWaterMark", isDuplex);
@@ -22174,9 +22174,9 @@ var require_stream_readable = __commonJS({
       }
     }
     function Readable(options) {
-      Duplex = Duplex || require_stream_duplex();
+      Duplex2 = Duplex2 || require_stream_duplex();
       if (!(this instanceof Readable)) return new Readable(options);
-      var isDuplex = this instanceof Duplex;
+      var isDuplex = this instanceof Duplex2;
       this._readableState = new ReadableState(options, this, isDuplex);
       this.readable = true;
       if (options) {
@@ -22831,8 +22831,8 @@ var require_stream_transform = __commonJS({
     var ERR_MULTIPLE_CALLBACK = _require$codes.ERR_MULTIPLE_CALLBACK;
     var ERR_TRANSFORM_ALREADY_TRANSFORMING = _require$codes.ERR_TRANSFORM_ALREADY_TRANSFORMING;
     var ERR_TRANSFORM_WITH_LENGTH_0 = _require$codes.ERR_TRANSFORM_WITH_LENGTH_0;
-    var Duplex = require_stream_duplex();
-    require_inherits()(Transform2, Duplex);
+    var Duplex2 = require_stream_duplex();
+    require_inherits()(Transform2, Duplex2);
     function afterTransform(er, data) {
       var ts = this._transformState;
       ts.transforming = false;
@@ -22853,7 +22853,7 @@ var require_stream_transform = __commonJS({
     }
     function Transform2(options) {
       if (!(this instanceof Transform2)) return new Transform2(options);
-      Duplex.call(this, options);
+      Duplex2.call(this, options);
       this._transformState = {
         afterTransform: afterTransform.bind(this),
         needTransform: false,
@@ -22882,7 +22882,7 @@ var require_stream_transform = __commonJS({
     }
     Transform2.prototype.push = function(chunk, encoding) {
       this._transformState.needTransform = false;
-      return Duplex.prototype.push.call(this, chunk, encoding);
+      return Duplex2.prototype.push.call(this, chunk, encoding);
     };
     Transform2.prototype._transform = function(chunk, encoding, cb) {
       cb(new ERR_METHOD_NOT_IMPLEMENTED("_transform()"));
@@ -22907,7 +22907,7 @@ var require_stream_transform = __commonJS({
       }
     };
     Transform2.prototype._destroy = function(err, cb) {
-      Duplex.prototype._destroy.call(this, err, function(err2) {
+      Duplex2.prototype._destroy.call(this, err, function(err2) {
         cb(err2);
       });
     };
@@ -23777,9 +23777,9 @@ var require_split_ca = __commonJS({
 var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
-    var http2 = require_http();
+    var http3 = require_http();
     var fs3 = __require("fs");
-    var path9 = __require("path");
+    var path10 = __require("path");
     var url = __require("url");
     var ssh = require_ssh();
     var HttpDuplex = require_http_duplex();
@@ -23787,8 +23787,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = __require("util");
     var splitca = require_split_ca();
-    var os4 = __require("os");
-    var isWin = os4.type() === "Windows_NT";
+    var os5 = __require("os");
+    var isWin = os5.type() === "Windows_NT";
     var stream = __require("stream");
     var defaultOpts = function() {
       var host;
@@ -23828,9 +23828,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path9.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs3.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs3.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path10.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs3.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs3.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -23840,7 +23840,7 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve2) {
-        var userDockerSocket = path9.join(os4.homedir(), ".docker", "run", "docker.sock");
+        var userDockerSocket = path10.join(os5.homedir(), ".docker", "run", "docker.sock");
         fs3.access(userDockerSocket, function(err) {
           if (err) resolve2("/var/run/docker.sock");
           else resolve2(userDockerSocket);
@@ -23934,7 +23934,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs3.createReadStream(path9.resolve(options.file));
+          data = fs3.createReadStream(path10.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -23997,7 +23997,7 @@ var require_modem = __commonJS({
       }) : options;
       var req = null;
       try {
-        req = http2[self2.protocol === "ssh" ? "http" : self2.protocol].request(opts, function() {
+        req = http3[self2.protocol === "ssh" ? "http" : self2.protocol].request(opts, function() {
         });
       } catch (e) {
         callback(e);
@@ -24252,7 +24252,7 @@ var require_modem = __commonJS({
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports, module) {
     "use strict";
-    var path9 = __require("path");
+    var path10 = __require("path");
     var factory = (options) => new IgnoreBase(options);
     factory.default = factory;
     module.exports = factory;
@@ -24261,22 +24261,22 @@ var require_ignore = __commonJS({
     }
     var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
     var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
-    var REGEX_TRAILING_PATH_SEP = path9.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var REGEX_TRAILING_PATH_SEP = path10.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
     var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
     function cleanPath(file) {
-      return path9.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+      return path10.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
     }
     function toSlash(file) {
-      if (path9.sep === "/") {
+      if (path10.sep === "/") {
         return file;
       }
       return file.replace(/\\/g, "/");
     }
     function fromSlash(file) {
-      if (path9.sep === "/") {
+      if (path10.sep === "/") {
         return file;
       }
-      return file.replace(/\//g, path9.sep);
+      return file.replace(/\//g, path10.sep);
     }
     var IgnoreBase = class {
       constructor({
@@ -24325,13 +24325,13 @@ var require_ignore = __commonJS({
         return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
       }
       filter(paths) {
-        return make_array(paths).filter((path10) => this._filter(path10));
+        return make_array(paths).filter((path11) => this._filter(path11));
       }
       createFilter() {
-        return (path10) => this._filter(path10);
+        return (path11) => this._filter(path11);
       }
-      ignores(path10) {
-        return !this._filter(path10);
+      ignores(path11) {
+        return !this._filter(path11);
       }
       // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
@@ -24370,36 +24370,36 @@ var require_ignore = __commonJS({
           origin,
           pattern,
           // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
-          dirs: pattern.split(path9.sep),
+          dirs: pattern.split(path10.sep),
           negative
         };
       }
       // @returns `Boolean` true if the `path` is NOT ignored
-      _filter(path10) {
-        if (!path10) {
+      _filter(path11) {
+        if (!path11) {
           return false;
         }
-        if (path10 in this._cache) {
-          return this._cache[path10];
+        if (path11 in this._cache) {
+          return this._cache[path11];
         }
-        return this._cache[path10] = this._test(path10);
+        return this._cache[path11] = this._test(path11);
       }
       // @returns {Boolean} true if a file is NOT ignored
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
       _test(file) {
         file = fromSlash(file);
-        const parentPath = cleanPath(path9.dirname(file));
-        const parentPathDirs = parentPath.split(path9.sep);
+        const parentPath = cleanPath(path10.dirname(file));
+        const parentPathDirs = parentPath.split(path10.sep);
         let matched = false;
         this._rules.forEach((rule) => {
           let match = this._match(file, rule);
           if (!match && parentPath !== ".") {
             if (rule.dirs.includes("**")) {
               for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
-                match = match || this._match(parentPathDirs.slice(0, i).join(path9.sep), rule);
+                match = match || this._match(parentPathDirs.slice(0, i).join(path10.sep), rule);
               }
             } else if (rule.dirs.length <= parentPathDirs.length) {
-              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path9.sep), rule);
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path10.sep), rule);
             }
           }
           if (match) {
@@ -24418,13 +24418,13 @@ var require_ignore = __commonJS({
           return rule;
         }
         let regStr = "^";
-        let escapedSlash = path9.sep === "\\" ? "\\\\" : path9.sep;
+        let escapedSlash = path10.sep === "\\" ? "\\\\" : path10.sep;
         for (let i = 0; i < rule.pattern.length; i++) {
           const ch = rule.pattern[i];
           if (ch === "*") {
             if (rule.pattern[i + 1] === "*") {
               i++;
-              if (rule.pattern[i + 1] === path9.sep) {
+              if (rule.pattern[i + 1] === path10.sep) {
                 i++;
               }
               if (rule.pattern[i + 1] === void 0) {
@@ -24440,7 +24440,7 @@ var require_ignore = __commonJS({
           } else if (ch === "." || ch === "$") {
             regStr += `\\${ch}`;
           } else if (ch === "\\") {
-            if (path9.sep === "\\") {
+            if (path10.sep === "\\") {
               regStr += escapedSlash;
               continue;
             }
@@ -24467,46 +24467,46 @@ var require_chownr = __commonJS({
   "node_modules/chownr/chownr.js"(exports, module) {
     "use strict";
     var fs3 = __require("fs");
-    var path9 = __require("path");
+    var path10 = __require("path");
     var LCHOWN = fs3.lchown ? "lchown" : "chown";
     var LCHOWNSYNC = fs3.lchownSync ? "lchownSync" : "chownSync";
     var needEISDIRHandled = fs3.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
-    var lchownSync = (path10, uid, gid) => {
+    var lchownSync = (path11, uid, gid) => {
       try {
-        return fs3[LCHOWNSYNC](path10, uid, gid);
+        return fs3[LCHOWNSYNC](path11, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var chownSync = (path10, uid, gid) => {
+    var chownSync = (path11, uid, gid) => {
       try {
-        return fs3.chownSync(path10, uid, gid);
+        return fs3.chownSync(path11, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var handleEISDIR = needEISDIRHandled ? (path10, uid, gid, cb) => (er) => {
+    var handleEISDIR = needEISDIRHandled ? (path11, uid, gid, cb) => (er) => {
       if (!er || er.code !== "EISDIR")
         cb(er);
       else
-        fs3.chown(path10, uid, gid, cb);
+        fs3.chown(path11, uid, gid, cb);
     } : (_, __, ___, cb) => cb;
-    var handleEISDirSync = needEISDIRHandled ? (path10, uid, gid) => {
+    var handleEISDirSync = needEISDIRHandled ? (path11, uid, gid) => {
       try {
-        return lchownSync(path10, uid, gid);
+        return lchownSync(path11, uid, gid);
       } catch (er) {
         if (er.code !== "EISDIR")
           throw er;
-        chownSync(path10, uid, gid);
+        chownSync(path11, uid, gid);
       }
-    } : (path10, uid, gid) => lchownSync(path10, uid, gid);
+    } : (path11, uid, gid) => lchownSync(path11, uid, gid);
     var nodeVersion = process.version;
-    var readdir2 = (path10, options, cb) => fs3.readdir(path10, options, cb);
-    var readdirSync2 = (path10, options) => fs3.readdirSync(path10, options);
+    var readdir2 = (path11, options, cb) => fs3.readdir(path11, options, cb);
+    var readdirSync3 = (path11, options) => fs3.readdirSync(path11, options);
     if (/^v4\./.test(nodeVersion))
-      readdir2 = (path10, options, cb) => fs3.readdir(path10, cb);
+      readdir2 = (path11, options, cb) => fs3.readdir(path11, cb);
     var chown = (cpath, uid, gid, cb) => {
       fs3[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
         cb(er && er.code !== "ENOENT" ? er : null);
@@ -24514,21 +24514,21 @@ var require_chownr = __commonJS({
     };
     var chownrKid = (p, child2, uid, gid, cb) => {
       if (typeof child2 === "string")
-        return fs3.lstat(path9.resolve(p, child2), (er, stats) => {
+        return fs3.lstat(path10.resolve(p, child2), (er, stats) => {
           if (er)
             return cb(er.code !== "ENOENT" ? er : null);
           stats.name = child2;
           chownrKid(p, stats, uid, gid, cb);
         });
       if (child2.isDirectory()) {
-        chownr(path9.resolve(p, child2.name), uid, gid, (er) => {
+        chownr(path10.resolve(p, child2.name), uid, gid, (er) => {
           if (er)
             return cb(er);
-          const cpath = path9.resolve(p, child2.name);
+          const cpath = path10.resolve(p, child2.name);
           chown(cpath, uid, gid, cb);
         });
       } else {
-        const cpath = path9.resolve(p, child2.name);
+        const cpath = path10.resolve(p, child2.name);
         chown(cpath, uid, gid, cb);
       }
     };
@@ -24558,7 +24558,7 @@ var require_chownr = __commonJS({
     var chownrKidSync = (p, child2, uid, gid) => {
       if (typeof child2 === "string") {
         try {
-          const stats = fs3.lstatSync(path9.resolve(p, child2));
+          const stats = fs3.lstatSync(path10.resolve(p, child2));
           stats.name = child2;
           child2 = stats;
         } catch (er) {
@@ -24569,13 +24569,13 @@ var require_chownr = __commonJS({
         }
       }
       if (child2.isDirectory())
-        chownrSync(path9.resolve(p, child2.name), uid, gid);
-      handleEISDirSync(path9.resolve(p, child2.name), uid, gid);
+        chownrSync(path10.resolve(p, child2.name), uid, gid);
+      handleEISDirSync(path10.resolve(p, child2.name), uid, gid);
     };
     var chownrSync = (p, uid, gid) => {
       let children;
       try {
-        children = readdirSync2(p, { withFileTypes: true });
+        children = readdirSync3(p, { withFileTypes: true });
       } catch (er) {
         if (er.code === "ENOENT")
           return;
@@ -25886,7 +25886,7 @@ var require_pump = __commonJS({
 // node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
   "node_modules/mkdirp-classic/index.js"(exports, module) {
-    var path9 = __require("path");
+    var path10 = __require("path");
     var fs3 = __require("fs");
     var _0777 = parseInt("0777", 8);
     module.exports = mkdirP.mkdirp = mkdirP.mkdirP = mkdirP;
@@ -25905,7 +25905,7 @@ var require_mkdirp_classic = __commonJS({
       if (!made) made = null;
       var cb = f || function() {
       };
-      p = path9.resolve(p);
+      p = path10.resolve(p);
       xfs.mkdir(p, mode, function(er) {
         if (!er) {
           made = made || p;
@@ -25913,7 +25913,7 @@ var require_mkdirp_classic = __commonJS({
         }
         switch (er.code) {
           case "ENOENT":
-            mkdirP(path9.dirname(p), opts, function(er2, made2) {
+            mkdirP(path10.dirname(p), opts, function(er2, made2) {
               if (er2) cb(er2, made2);
               else mkdirP(p, opts, cb, made2);
             });
@@ -25940,14 +25940,14 @@ var require_mkdirp_classic = __commonJS({
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
-      p = path9.resolve(p);
+      p = path10.resolve(p);
       try {
         xfs.mkdirSync(p, mode);
         made = made || p;
       } catch (err0) {
         switch (err0.code) {
           case "ENOENT":
-            made = sync(path9.dirname(p), opts, made);
+            made = sync(path10.dirname(p), opts, made);
             sync(p, opts, made);
             break;
           // In the case of any other error, just see if there's a dir
@@ -25977,9 +25977,9 @@ var require_tar_fs = __commonJS({
     var pump = require_pump();
     var mkdirp = require_mkdirp_classic();
     var fs3 = __require("fs");
-    var path9 = __require("path");
-    var os4 = __require("os");
-    var win32 = os4.platform() === "win32";
+    var path10 = __require("path");
+    var os5 = __require("os");
+    var win32 = os5.platform() === "win32";
     var noop = function() {
     };
     var echo = function(name) {
@@ -25991,12 +25991,12 @@ var require_tar_fs = __commonJS({
     var statAll = function(fs4, stat2, cwd, ignore, entries, sort) {
       var queue = entries || ["."];
       for (var i = 0; i < queue.length; i++) {
-        if (!inCwd(path9.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
+        if (!inCwd(path10.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
       }
       return function loop(callback) {
         if (!queue.length) return callback();
         var next = queue.shift();
-        var nextAbs = path9.join(cwd, next);
+        var nextAbs = path10.join(cwd, next);
         stat2.call(fs4, nextAbs, function(err, stat3) {
           if (err) return callback(err);
           if (!stat3.isDirectory()) return callback(null, next, stat3);
@@ -26004,7 +26004,7 @@ var require_tar_fs = __commonJS({
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (var i2 = 0; i2 < files.length; i2++) {
-              if (!ignore(path9.join(cwd, next, files[i2]))) queue.push(path9.join(next, files[i2]));
+              if (!ignore(path10.join(cwd, next, files[i2]))) queue.push(path10.join(next, files[i2]));
             }
             callback(null, next, stat3);
           });
@@ -26015,7 +26015,7 @@ var require_tar_fs = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         var linkname = header.linkname;
-        if (linkname && (header.type === "link" || path9.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path10.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -26045,7 +26045,7 @@ var require_tar_fs = __commonJS({
         fmode |= parseInt(222, 8);
       }
       var onsymlink = function(filename, header) {
-        xfs.readlink(path9.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path10.join(cwd, filename), function(err, linkname) {
           if (err) return pack.destroy(err);
           header.linkname = normalize(linkname);
           pack.entry(header, onnextentry);
@@ -26086,7 +26086,7 @@ var require_tar_fs = __commonJS({
         }
         var entry = pack.entry(header, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path9.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        var rs = mapStream(xfs.createReadStream(path10.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -26164,14 +26164,14 @@ var require_tar_fs = __commonJS({
       extract3.on("entry", function(header, stream, next) {
         header = map(header) || header;
         header.name = normalize(header.name);
-        var name = path9.join(cwd, path9.join("/", header.name));
+        var name = path10.join(cwd, path10.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
         var stat2 = function(err) {
           if (err) return next(err);
-          if (path9.join(name, ".") === path9.join(cwd, ".")) return next();
+          if (path10.join(name, ".") === path10.join(cwd, ".")) return next();
           utimes(name, header, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -26181,9 +26181,9 @@ var require_tar_fs = __commonJS({
         var onsymlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var dst = path9.resolve(path9.dirname(name), header.linkname);
+            var dst = path10.resolve(path10.dirname(name), header.linkname);
             if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path9.resolve(cwd), function(err, valid) {
+            validateNotSymlink(xfs, dst, path10.resolve(cwd), function(err, valid) {
               if (err) return next(err);
               if (!valid) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header.linkname, name, stat2);
@@ -26193,7 +26193,7 @@ var require_tar_fs = __commonJS({
         var onlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var srcpath = path9.join(cwd, path9.join("/", header.linkname));
+            var srcpath = path10.join(cwd, path10.join("/", header.linkname));
             xfs.realpath(srcpath, function(err, dst) {
               if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -26233,8 +26233,8 @@ var require_tar_fs = __commonJS({
             gid: header.gid
           }, stat2);
         }
-        var dir = path9.dirname(name);
-        validate(xfs, dir, path9.join(cwd, "."), function(err, valid) {
+        var dir = path10.dirname(name);
+        validate(xfs, dir, path10.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           mkdirfix(dir, {
@@ -26265,16 +26265,16 @@ var require_tar_fs = __commonJS({
       if (name === root) return cb(null, true);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path9.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs4, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function validateNotSymlink(fs4, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path9.sep)) return cb(null, false);
+      if (!name.startsWith(root + path10.sep)) return cb(null, false);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path9.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -26288,8 +26288,8 @@ var require_tar_fs = __commonJS({
       });
     }
     function inCwd(dst, cwd) {
-      cwd = path9.resolve(cwd);
-      return cwd === dst || dst.startsWith(cwd + path9.sep);
+      cwd = path10.resolve(cwd);
+      return cwd === dst || dst.startsWith(cwd + path10.sep);
     }
   }
 });
@@ -26299,7 +26299,7 @@ var require_util = __commonJS({
   "node_modules/dockerode/lib/util.js"(exports, module) {
     var DockerIgnore = require_ignore();
     var fs3 = __require("fs");
-    var path9 = __require("path");
+    var path10 = __require("path");
     var tar = require_tar_fs();
     var zlib = __require("zlib");
     var arr = [];
@@ -26351,14 +26351,14 @@ var require_util = __commonJS({
     };
     module.exports.prepareBuildContext = function(file, next) {
       if (file && file.context) {
-        fs3.readFile(path9.join(file.context, ".dockerignore"), (err, data) => {
+        fs3.readFile(path10.join(file.context, ".dockerignore"), (err, data) => {
           let ignoreFn;
           let filterFn;
           if (!err) {
             const dockerIgnore = DockerIgnore({ ignorecase: false }).add(data.toString());
             filterFn = dockerIgnore.createFilter();
-            ignoreFn = (path10) => {
-              return !filterFn(path10);
+            ignoreFn = (path11) => {
+              return !filterFn(path11);
             };
           }
           const entries = file.src.slice() || [];
@@ -29332,19 +29332,19 @@ var require_uri_parser = __commonJS({
       };
     }
     var NUMBER_REGEX = /^\d+$/;
-    function splitHostPort(path9) {
-      if (path9.startsWith("[")) {
-        const hostEnd = path9.indexOf("]");
+    function splitHostPort(path10) {
+      if (path10.startsWith("[")) {
+        const hostEnd = path10.indexOf("]");
         if (hostEnd === -1) {
           return null;
         }
-        const host = path9.substring(1, hostEnd);
+        const host = path10.substring(1, hostEnd);
         if (host.indexOf(":") === -1) {
           return null;
         }
-        if (path9.length > hostEnd + 1) {
-          if (path9[hostEnd + 1] === ":") {
-            const portString = path9.substring(hostEnd + 2);
+        if (path10.length > hostEnd + 1) {
+          if (path10[hostEnd + 1] === ":") {
+            const portString = path10.substring(hostEnd + 2);
             if (NUMBER_REGEX.test(portString)) {
               return {
                 host,
@@ -29362,7 +29362,7 @@ var require_uri_parser = __commonJS({
           };
         }
       } else {
-        const splitPath = path9.split(":");
+        const splitPath = path10.split(":");
         if (splitPath.length === 2) {
           if (NUMBER_REGEX.test(splitPath[1])) {
             return {
@@ -29374,7 +29374,7 @@ var require_uri_parser = __commonJS({
           }
         } else {
           return {
-            host: path9
+            host: path10
           };
         }
       }
@@ -29969,7 +29969,7 @@ var require_service_config = __commonJS({
     exports.validateRetryThrottling = validateRetryThrottling;
     exports.validateServiceConfig = validateServiceConfig;
     exports.extractAndSelectServiceConfig = extractAndSelectServiceConfig;
-    var os4 = __require("os");
+    var os5 = __require("os");
     var constants_1 = require_constants2();
     var DURATION_REGEX = /^\d+(\.\d{1,9})?s$/;
     var CLIENT_LANGUAGE_STRING = "node";
@@ -30268,7 +30268,7 @@ var require_service_config = __commonJS({
         if (Array.isArray(validatedConfig.clientHostname)) {
           let hostnameMatched = false;
           for (const hostname of validatedConfig.clientHostname) {
-            if (hostname === os4.hostname()) {
+            if (hostname === os5.hostname()) {
               hostnameMatched = true;
             }
           }
@@ -32410,14 +32410,14 @@ var require_client_interceptors = __commonJS({
       }
     };
     exports.InterceptingCall = InterceptingCall;
-    function getCall(channel, path9, options) {
+    function getCall(channel, path10, options) {
       var _a, _b;
       const deadline = (_a = options.deadline) !== null && _a !== void 0 ? _a : Infinity;
       const host = options.host;
       const parent = (_b = options.parent) !== null && _b !== void 0 ? _b : null;
       const propagateFlags = options.propagate_flags;
       const credentials = options.credentials;
-      const call = channel.createCall(path9, deadline, host, parent, propagateFlags);
+      const call = channel.createCall(path10, deadline, host, parent, propagateFlags);
       if (credentials) {
         call.setCredentials(credentials);
       }
@@ -32987,9 +32987,9 @@ var require_make_client = __commonJS({
       ServiceClientImpl.serviceName = serviceName;
       return ServiceClientImpl;
     }
-    function partial(fn, path9, serialize2, deserialize) {
+    function partial(fn, path10, serialize2, deserialize) {
       return function(...args) {
-        return fn.call(this, path9, serialize2, deserialize, ...args);
+        return fn.call(this, path10, serialize2, deserialize, ...args);
       };
     }
     function isProtobufTypeDefinition(obj) {
@@ -35940,15 +35940,15 @@ var require_fetch = __commonJS({
 var require_path = __commonJS({
   "node_modules/@protobufjs/path/index.js"(exports) {
     "use strict";
-    var path9 = exports;
+    var path10 = exports;
     var isAbsolute = (
       /**
        * Tests if the specified path is absolute.
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path9.isAbsolute = function isAbsolute2(path10) {
-        return /^(?:\/|\w+:)/.test(path10);
+      path10.isAbsolute = function isAbsolute2(path11) {
+        return /^(?:\/|\w+:)/.test(path11);
       }
     );
     var normalize = (
@@ -35957,9 +35957,9 @@ var require_path = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path9.normalize = function normalize2(path10) {
-        path10 = path10.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path10.split("/"), absolute = isAbsolute(path10), prefix = "";
+      path10.normalize = function normalize2(path11) {
+        path11 = path11.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path11.split("/"), absolute = isAbsolute(path11), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -35978,7 +35978,7 @@ var require_path = __commonJS({
         return prefix + parts.join("/");
       }
     );
-    path9.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
+    path10.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
         includePath = normalize(includePath);
       if (isAbsolute(includePath))
@@ -36162,18 +36162,18 @@ var require_namespace = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path9, json) {
-      if (util.isString(path9))
-        path9 = path9.split(".");
-      else if (!Array.isArray(path9))
+    Namespace.prototype.define = function define2(path10, json) {
+      if (util.isString(path10))
+        path10 = path10.split(".");
+      else if (!Array.isArray(path10))
         throw TypeError("illegal path");
-      if (path9 && path9.length && path9[0] === "")
+      if (path10 && path10.length && path10[0] === "")
         throw Error("path must be relative");
-      if (path9.length > util.recursionLimit)
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path9.length > 0) {
-        var part = path9.shift();
+      while (path10.length > 0) {
+        var part = path10.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -36208,26 +36208,26 @@ var require_namespace = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path9, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path9) && path9.length) {
-        if (path9 === ".")
+      if (util.isString(path10) && path10.length) {
+        if (path10 === ".")
           return this.root;
-        path9 = path9.split(".");
-      } else if (!path9.length)
+        path10 = path10.split(".");
+      } else if (!path10.length)
         return this;
-      var flatPath = path9.join(".");
-      if (path9[0] === "")
-        return this.root.lookup(path9.slice(1), filterTypes);
+      var flatPath = path10.join(".");
+      if (path10[0] === "")
+        return this.root.lookup(path10.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path9, flatPath);
+      found = this._lookupImpl(path10, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -36235,7 +36235,7 @@ var require_namespace = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path9, flatPath);
+        found = current.parent._lookupImpl(path10, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -36243,22 +36243,22 @@ var require_namespace = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path9, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path9[0]);
+      var found = this.get(path10[0]);
       var exact = null;
       if (found) {
-        if (path9.length === 1) {
+        if (path10.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path9 = path9.slice(1);
-          exact = found._lookupImpl(path9, path9.join("."));
+          path10 = path10.slice(1);
+          exact = found._lookupImpl(path10, path10.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path9, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
             exact = found;
             break;
           }
@@ -36266,28 +36266,28 @@ var require_namespace = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path9) {
-      var found = this.lookup(path9, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path10) {
+      var found = this.lookup(path10, [Type]);
       if (!found)
-        throw Error("no such type: " + path9);
+        throw Error("no such type: " + path10);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path9) {
-      var found = this.lookup(path9, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
+      var found = this.lookup(path10, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path9 + "' in " + this);
+        throw Error("no such Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path9) {
-      var found = this.lookup(path9, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
+      var found = this.lookup(path10, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path9 + "' in " + this);
+        throw Error("no such Type or Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path9) {
-      var found = this.lookup(path9, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path10) {
+      var found = this.lookup(path10, [Service]);
       if (!found)
-        throw Error("no such Service '" + path9 + "' in " + this);
+        throw Error("no such Service '" + path10 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -37704,13 +37704,13 @@ var require_util2 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path9, value, ifNotSet) {
-      function setProp(dst2, path10, value2) {
-        var part = path10.shift();
+    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
+      function setProp(dst2, path11, value2) {
+        var part = path11.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path10.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path10, value2);
+        if (path11.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path11, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -37723,12 +37723,12 @@ var require_util2 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path9)
+      if (!path10)
         throw TypeError("path must be specified");
-      path9 = path9.split(".");
-      if (path9.length > util.recursionLimit)
+      path10 = path10.split(".");
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path9, value);
+      return setProp(dst, path10, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -38274,12 +38274,12 @@ var require_object = __commonJS({
        */
       fullName: {
         get: function() {
-          var path9 = [this.name], ptr = this.parent;
+          var path10 = [this.name], ptr = this.parent;
           while (ptr) {
-            path9.unshift(ptr.name);
+            path10.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path9.join(".");
+          return path10.join(".");
         }
       }
     });
@@ -42317,16 +42317,16 @@ var require_util3 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
     var fs3 = __require("fs");
-    var path9 = __require("path");
+    var path10 = __require("path");
     var Protobuf = require_protobufjs();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path9.isAbsolute(target)) {
+        if (path10.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path9.join(directory, target);
+          const fullPath = path10.join(directory, target);
           try {
             fs3.accessSync(fullPath, fs3.constants.R_OK);
             return fullPath;
@@ -44524,7 +44524,7 @@ var require_http_proxy = __commonJS({
     var logging_1 = require_logging();
     var constants_1 = require_constants2();
     var net_1 = __require("net");
-    var http2 = __require("http");
+    var http3 = __require("http");
     var logging = require_logging();
     var subchannel_address_1 = require_subchannel_address();
     var uri_parser_1 = require_uri_parser();
@@ -44705,7 +44705,7 @@ var require_http_proxy = __commonJS({
       const proxyAddressString = (0, subchannel_address_1.subchannelAddressToString)(address);
       trace("Using proxy " + proxyAddressString + " to connect to " + options.path);
       return new Promise((resolve2, reject) => {
-        const request = http2.request(options);
+        const request = http3.request(options);
         request.once("connect", (res, socket, head) => {
           request.removeAllListeners();
           socket.removeAllListeners();
@@ -44823,8 +44823,8 @@ var require_subchannel_call = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Http2SubchannelCall = void 0;
-    var http2 = __require("http2");
-    var os4 = __require("os");
+    var http22 = __require("http2");
+    var os5 = __require("os");
     var constants_1 = require_constants2();
     var metadata_1 = require_metadata();
     var stream_decoder_1 = require_stream_decoder();
@@ -44832,7 +44832,7 @@ var require_subchannel_call = __commonJS({
     var constants_2 = require_constants2();
     var TRACER_NAME = "subchannel_call";
     function getSystemErrorName(errno) {
-      for (const [name, num] of Object.entries(os4.constants.errno)) {
+      for (const [name, num] of Object.entries(os5.constants.errno)) {
         if (num === errno) {
           return name;
         }
@@ -44900,7 +44900,7 @@ var require_subchannel_call = __commonJS({
             this.trace("Received server headers:\n" + headersString);
           }
           this.httpStatusCode = headers[":status"];
-          if (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) {
+          if (flags & http22.constants.NGHTTP2_FLAG_END_STREAM) {
             this.handleTrailers(headers);
           } else {
             let metadata;
@@ -44964,7 +44964,7 @@ var require_subchannel_call = __commonJS({
             let code;
             let details = "";
             switch (http2Stream.rstCode) {
-              case http2.constants.NGHTTP2_NO_ERROR:
+              case http22.constants.NGHTTP2_NO_ERROR:
                 if (this.finalStatus !== null) {
                   return;
                 }
@@ -44977,11 +44977,11 @@ var require_subchannel_call = __commonJS({
                   details = `Received RST_STREAM with code ${http2Stream.rstCode} (Call ended without gRPC status)`;
                 }
                 break;
-              case http2.constants.NGHTTP2_REFUSED_STREAM:
+              case http22.constants.NGHTTP2_REFUSED_STREAM:
                 code = constants_1.Status.UNAVAILABLE;
                 details = "Stream refused by server";
                 break;
-              case http2.constants.NGHTTP2_CANCEL:
+              case http22.constants.NGHTTP2_CANCEL:
                 if (this.connectionDropped) {
                   code = constants_1.Status.UNAVAILABLE;
                   details = "Connection dropped";
@@ -44990,15 +44990,15 @@ var require_subchannel_call = __commonJS({
                   details = "Call cancelled";
                 }
                 break;
-              case http2.constants.NGHTTP2_ENHANCE_YOUR_CALM:
+              case http22.constants.NGHTTP2_ENHANCE_YOUR_CALM:
                 code = constants_1.Status.RESOURCE_EXHAUSTED;
                 details = "Bandwidth exhausted or memory limit exceeded";
                 break;
-              case http2.constants.NGHTTP2_INADEQUATE_SECURITY:
+              case http22.constants.NGHTTP2_INADEQUATE_SECURITY:
                 code = constants_1.Status.PERMISSION_DENIED;
                 details = "Protocol not secure enough";
                 break;
-              case http2.constants.NGHTTP2_INTERNAL_ERROR:
+              case http22.constants.NGHTTP2_INTERNAL_ERROR:
                 code = constants_1.Status.INTERNAL;
                 if (this.internalError === null) {
                   details = `Received RST_STREAM with code ${http2Stream.rstCode} (Internal server error)`;
@@ -45179,9 +45179,9 @@ var require_subchannel_call = __commonJS({
         } else {
           let code;
           if (((_a = this.finalStatus) === null || _a === void 0 ? void 0 : _a.code) === constants_1.Status.OK) {
-            code = http2.constants.NGHTTP2_NO_ERROR;
+            code = http22.constants.NGHTTP2_NO_ERROR;
           } else {
-            code = http2.constants.NGHTTP2_CANCEL;
+            code = http22.constants.NGHTTP2_CANCEL;
           }
           if (this.traceEnabled) {
             this.trace("close http2 stream with code " + code);
@@ -45276,7 +45276,7 @@ var require_transport = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Http2SubchannelConnector = void 0;
-    var http2 = __require("http2");
+    var http22 = __require("http2");
     var tls_1 = __require("tls");
     var channelz_1 = require_channelz();
     var constants_1 = require_constants2();
@@ -45291,7 +45291,7 @@ var require_transport = __commonJS({
     var TRACER_NAME = "transport";
     var FLOW_CONTROL_TRACER_NAME = "transport_flowctrl";
     var clientVersion = require_package2().version;
-    var { HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_TE, HTTP2_HEADER_USER_AGENT } = http2.constants;
+    var { HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_TE, HTTP2_HEADER_USER_AGENT } = http22.constants;
     var KEEPALIVE_TIMEOUT_MS = 2e4;
     var tooManyPingsData = Buffer.from("too_many_pings", "ascii");
     var Http2Transport = class {
@@ -45344,7 +45344,7 @@ var require_transport = __commonJS({
         });
         session.once("goaway", (errorCode, lastStreamID, opaqueData) => {
           let tooManyPings = false;
-          if (errorCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && opaqueData && opaqueData.equals(tooManyPingsData)) {
+          if (errorCode === http22.constants.NGHTTP2_ENHANCE_YOUR_CALM && opaqueData && opaqueData.equals(tooManyPingsData)) {
             tooManyPings = true;
           }
           if (this.traceEnabled) {
@@ -45744,7 +45744,7 @@ var require_transport = __commonJS({
               return secureConnectResult.socket;
             },
             settings: {
-              initialWindowSize: (_d = (_a = options["grpc-node.flow_control_window"]) !== null && _a !== void 0 ? _a : (_c = (_b = http2.getDefaultSettings) === null || _b === void 0 ? void 0 : _b.call(http2)) === null || _c === void 0 ? void 0 : _c.initialWindowSize) !== null && _d !== void 0 ? _d : 65535
+              initialWindowSize: (_d = (_a = options["grpc-node.flow_control_window"]) !== null && _a !== void 0 ? _a : (_c = (_b = http22.getDefaultSettings) === null || _b === void 0 ? void 0 : _b.call(http22)) === null || _c === void 0 ? void 0 : _c.initialWindowSize) !== null && _d !== void 0 ? _d : 65535
             },
             maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
             /* By default, set a very large max session memory limit, to effectively
@@ -45753,8 +45753,8 @@ var require_transport = __commonJS({
              * by disabling the check entirely. */
             maxSessionMemory: (_e = options["grpc-node.max_session_memory"]) !== null && _e !== void 0 ? _e : Number.MAX_SAFE_INTEGER
           };
-          const session = http2.connect(`${scheme}://${targetPath}`, sessionOptions);
-          const defaultWin = (_h = (_g = (_f = http2.getDefaultSettings) === null || _f === void 0 ? void 0 : _f.call(http2)) === null || _g === void 0 ? void 0 : _g.initialWindowSize) !== null && _h !== void 0 ? _h : 65535;
+          const session = http22.connect(`${scheme}://${targetPath}`, sessionOptions);
+          const defaultWin = (_h = (_g = (_f = http22.getDefaultSettings) === null || _f === void 0 ? void 0 : _f.call(http22)) === null || _g === void 0 ? void 0 : _g.initialWindowSize) !== null && _h !== void 0 ? _h : 65535;
           const connWin = options["grpc-node.flow_control_window"];
           this.session = session;
           let errorMessage = "Failed to connect";
@@ -45960,7 +45960,7 @@ var require_load_balancing_call = __commonJS({
     var picker_1 = require_picker();
     var logging = require_logging();
     var control_plane_status_1 = require_control_plane_status();
-    var http2 = __require("http2");
+    var http22 = __require("http2");
     var TRACER_NAME = "load_balancing_call";
     var RESOLVED_EMPTY_METADATA = Promise.resolve(void 0);
     var LoadBalancingCall = class {
@@ -46088,7 +46088,7 @@ var require_load_balancing_call = __commonJS({
                   },
                   onReceiveStatus: (status) => {
                     this.trace("Received status");
-                    if (status.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) {
+                    if (status.rstCode === http22.constants.NGHTTP2_REFUSED_STREAM) {
                       this.outputStatus(status, "REFUSED");
                     } else {
                       this.outputStatus(status, "PROCESSED");
@@ -47939,9 +47939,9 @@ var require_server_call = __commonJS({
       return status;
     }
     var ServerUnaryCallImpl = class extends events_1.EventEmitter {
-      constructor(path9, call, metadata, request) {
+      constructor(path10, call, metadata, request) {
         super();
-        this.path = path9;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -47971,9 +47971,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerUnaryCallImpl = ServerUnaryCallImpl;
     var ServerReadableStreamImpl = class extends stream_1.Readable {
-      constructor(path9, call, metadata) {
+      constructor(path10, call, metadata) {
         super({ objectMode: true });
-        this.path = path9;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.cancelled = false;
@@ -48005,9 +48005,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerReadableStreamImpl = ServerReadableStreamImpl;
     var ServerWritableStreamImpl = class extends stream_1.Writable {
-      constructor(path9, call, metadata, request) {
+      constructor(path10, call, metadata, request) {
         super({ objectMode: true });
-        this.path = path9;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -48061,9 +48061,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerWritableStreamImpl = ServerWritableStreamImpl;
     var ServerDuplexStreamImpl = class extends stream_1.Duplex {
-      constructor(path9, call, metadata) {
+      constructor(path10, call, metadata) {
         super({ objectMode: true });
-        this.path = path9;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.pendingStatus = {
@@ -48777,7 +48777,7 @@ var require_server_interceptors = __commonJS({
     exports.getServerInterceptingCall = getServerInterceptingCall;
     var metadata_1 = require_metadata();
     var constants_1 = require_constants2();
-    var http2 = __require("http2");
+    var http22 = __require("http2");
     var error_1 = require_error();
     var zlib = __require("zlib");
     var stream_decoder_1 = require_stream_decoder();
@@ -49085,8 +49085,8 @@ var require_server_interceptors = __commonJS({
       [GRPC_ENCODING_HEADER]: "identity"
     };
     var defaultResponseHeaders = {
-      [http2.constants.HTTP2_HEADER_STATUS]: http2.constants.HTTP_STATUS_OK,
-      [http2.constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc+proto"
+      [http22.constants.HTTP2_HEADER_STATUS]: http22.constants.HTTP_STATUS_OK,
+      [http22.constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc+proto"
     };
     var defaultResponseOptions = {
       waitForTrailers: true
@@ -49156,9 +49156,9 @@ var require_server_interceptors = __commonJS({
         metadata.remove(GRPC_TIMEOUT_HEADER);
         metadata.remove(GRPC_ENCODING_HEADER);
         metadata.remove(GRPC_ACCEPT_ENCODING_HEADER);
-        metadata.remove(http2.constants.HTTP2_HEADER_ACCEPT_ENCODING);
-        metadata.remove(http2.constants.HTTP2_HEADER_TE);
-        metadata.remove(http2.constants.HTTP2_HEADER_CONTENT_TYPE);
+        metadata.remove(http22.constants.HTTP2_HEADER_ACCEPT_ENCODING);
+        metadata.remove(http22.constants.HTTP2_HEADER_TE);
+        metadata.remove(http22.constants.HTTP2_HEADER_CONTENT_TYPE);
         this.metadata = metadata;
         const socket = (_b = stream.session) === null || _b === void 0 ? void 0 : _b.socket;
         this.connectionInfo = {
@@ -49584,7 +49584,7 @@ var require_server2 = __commonJS({
     };
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Server = void 0;
-    var http2 = __require("http2");
+    var http22 = __require("http2");
     var util = __require("util");
     var constants_1 = require_constants2();
     var server_call_1 = require_server_call();
@@ -49600,7 +49600,7 @@ var require_server2 = __commonJS({
     var KEEPALIVE_MAX_TIME_MS = ~(1 << 31);
     var KEEPALIVE_TIMEOUT_MS = 2e4;
     var MAX_CONNECTION_IDLE_MS = ~(1 << 31);
-    var { HTTP2_HEADER_PATH } = http2.constants;
+    var { HTTP2_HEADER_PATH } = http22.constants;
     var TRACER_NAME = "server";
     var kMaxAge = Buffer.from("max_age");
     function serverCallTrace(text) {
@@ -49843,7 +49843,7 @@ var require_server2 = __commonJS({
             const secureServerOptions = Object.assign(Object.assign(Object.assign(Object.assign({}, this.commonServerOptions), constructorOptions), contextOptions), { enableTrace: this.options["grpc-node.tls_enable_trace"] === 1 });
             let areCredentialsValid = contextOptions !== null;
             this.trace("Initial credentials valid: " + areCredentialsValid);
-            http2Server = http2.createSecureServer(secureServerOptions);
+            http2Server = http22.createSecureServer(secureServerOptions);
             http2Server.prependListener("connection", (socket) => {
               if (!areCredentialsValid) {
                 this.trace("Dropped connection from " + JSON.stringify(socket.address()) + " due to unloaded credentials");
@@ -49873,7 +49873,7 @@ var require_server2 = __commonJS({
               credentials._removeWatcher(credsWatcher);
             });
           } else {
-            http2Server = http2.createServer(this.commonServerOptions);
+            http2Server = http22.createServer(this.commonServerOptions);
           }
           http2Server.setTimeout(0, noop);
           this._setupHandlers(http2Server, credentials._getInterceptors());
@@ -50136,7 +50136,7 @@ var require_server2 = __commonJS({
               }
               (_c = (_b = setTimeout(() => {
                 for (const session of sessionsSet) {
-                  session.destroy(http2.constants.NGHTTP2_CANCEL);
+                  session.destroy(http22.constants.NGHTTP2_CANCEL);
                 }
               }, graceTimeMs)).unref) === null || _c === void 0 ? void 0 : _c.call(_b);
             },
@@ -50259,7 +50259,7 @@ var require_server2 = __commonJS({
           }
           (_c = (_b = setTimeout(() => {
             for (const session of allSessions) {
-              session.destroy(http2.constants.NGHTTP2_CANCEL);
+              session.destroy(http22.constants.NGHTTP2_CANCEL);
             }
           }, graceTimeMs)).unref) === null || _c === void 0 ? void 0 : _c.call(_b);
         }
@@ -50273,7 +50273,7 @@ var require_server2 = __commonJS({
           }
           this.sessions.forEach((channelzInfo, session) => {
             this.closeSession(session);
-            session.destroy(http2.constants.NGHTTP2_CANCEL);
+            session.destroy(http22.constants.NGHTTP2_CANCEL);
           });
           this.sessions.clear();
           (0, channelz_1.unregisterChannelzRef)(this.channelzRef);
@@ -50355,27 +50355,27 @@ var require_server2 = __commonJS({
           return this.channelzRef;
         }
         _verifyContentType(stream, headers) {
-          const contentType = headers[http2.constants.HTTP2_HEADER_CONTENT_TYPE];
+          const contentType = headers[http22.constants.HTTP2_HEADER_CONTENT_TYPE];
           if (typeof contentType !== "string" || !contentType.startsWith("application/grpc")) {
             stream.respond({
-              [http2.constants.HTTP2_HEADER_STATUS]: http2.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE
+              [http22.constants.HTTP2_HEADER_STATUS]: http22.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE
             }, { endStream: true });
             return false;
           }
           return true;
         }
-        _retrieveHandler(path9) {
-          serverCallTrace("Received call to method " + path9 + " at address " + this.serverAddressString);
-          const handler = this.handlers.get(path9);
+        _retrieveHandler(path10) {
+          serverCallTrace("Received call to method " + path10 + " at address " + this.serverAddressString);
+          const handler = this.handlers.get(path10);
           if (handler === void 0) {
-            serverCallTrace("No handler registered for method " + path9 + ". Sending UNIMPLEMENTED status.");
+            serverCallTrace("No handler registered for method " + path10 + ". Sending UNIMPLEMENTED status.");
             return null;
           }
           return handler;
         }
         _respondWithError(err, stream, channelzSessionInfo = null) {
           var _b, _c;
-          const trailersToSend = Object.assign({ "grpc-status": (_b = err.code) !== null && _b !== void 0 ? _b : constants_1.Status.INTERNAL, "grpc-message": err.details, [http2.constants.HTTP2_HEADER_STATUS]: http2.constants.HTTP_STATUS_OK, [http2.constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc+proto" }, (_c = err.metadata) === null || _c === void 0 ? void 0 : _c.toHttp2Headers());
+          const trailersToSend = Object.assign({ "grpc-status": (_b = err.code) !== null && _b !== void 0 ? _b : constants_1.Status.INTERNAL, "grpc-message": err.details, [http22.constants.HTTP2_HEADER_STATUS]: http22.constants.HTTP_STATUS_OK, [http22.constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc+proto" }, (_c = err.metadata) === null || _c === void 0 ? void 0 : _c.toHttp2Headers());
           stream.respond(trailersToSend, { endStream: true });
           this.callTracker.addCallFailed();
           channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
@@ -50392,10 +50392,10 @@ var require_server2 = __commonJS({
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
             return;
           }
-          const path9 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path9);
+          const path10 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path10);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path9), stream, channelzSessionInfo);
+            this._respondWithError(getUnimplementedStatusResponse(path10), stream, channelzSessionInfo);
             return;
           }
           const callEventTracker = {
@@ -50445,10 +50445,10 @@ var require_server2 = __commonJS({
           if (this._verifyContentType(stream, headers) !== true) {
             return;
           }
-          const path9 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path9);
+          const path10 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path10);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path9), stream, null);
+            this._respondWithError(getUnimplementedStatusResponse(path10), stream, null);
             return;
           }
           const call = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, null, handler, this.options);
@@ -50510,7 +50510,7 @@ var require_server2 = __commonJS({
                 sessionClosedByServer = true;
                 this.trace("Connection dropped by max connection age: " + ((_b2 = session.socket) === null || _b2 === void 0 ? void 0 : _b2.remoteAddress));
                 try {
-                  session.goaway(http2.constants.NGHTTP2_NO_ERROR, ~(1 << 31), kMaxAge);
+                  session.goaway(http22.constants.NGHTTP2_NO_ERROR, ~(1 << 31), kMaxAge);
                 } catch (e) {
                   session.destroy();
                   return;
@@ -50641,7 +50641,7 @@ var require_server2 = __commonJS({
                 sessionClosedByServer = true;
                 this.channelzTrace.addTrace("CT_INFO", "Connection dropped by max connection age from " + clientAddress);
                 try {
-                  session.goaway(http2.constants.NGHTTP2_NO_ERROR, ~(1 << 31), kMaxAge);
+                  session.goaway(http22.constants.NGHTTP2_NO_ERROR, ~(1 << 31), kMaxAge);
                 } catch (e) {
                   session.destroy();
                   return;
@@ -51756,13 +51756,13 @@ var require_resolver_uds = __commonJS({
         this.listener = listener;
         this.hasReturnedResult = false;
         this.endpoints = [];
-        let path9;
+        let path10;
         if (target.authority === "") {
-          path9 = "/" + target.path;
+          path10 = "/" + target.path;
         } else {
-          path9 = target.path;
+          path10 = target.path;
         }
-        this.endpoints = [{ addresses: [{ path: path9 }] }];
+        this.endpoints = [{ addresses: [{ path: path10 }] }];
       }
       updateResolution() {
         if (!this.hasReturnedResult) {
@@ -51822,12 +51822,12 @@ var require_resolver_ip = __commonJS({
           return;
         }
         const pathList = target.path.split(",");
-        for (const path9 of pathList) {
-          const hostPort = (0, uri_parser_1.splitHostPort)(path9);
+        for (const path10 of pathList) {
+          const hostPort = (0, uri_parser_1.splitHostPort)(path10);
           if (hostPort === null) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path9}`,
+              details: `Failed to parse ${target.scheme} address ${path10}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -51835,7 +51835,7 @@ var require_resolver_ip = __commonJS({
           if (target.scheme === IPV4_SCHEME && !(0, net_1.isIPv4)(hostPort.host) || target.scheme === IPV6_SCHEME && !(0, net_1.isIPv6)(hostPort.host)) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path9}`,
+              details: `Failed to parse ${target.scheme} address ${path10}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -54285,18 +54285,18 @@ var require_namespace2 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path9, json) {
-      if (util.isString(path9))
-        path9 = path9.split(".");
-      else if (!Array.isArray(path9))
+    Namespace.prototype.define = function define2(path10, json) {
+      if (util.isString(path10))
+        path10 = path10.split(".");
+      else if (!Array.isArray(path10))
         throw TypeError("illegal path");
-      if (path9 && path9.length && path9[0] === "")
+      if (path10 && path10.length && path10[0] === "")
         throw Error("path must be relative");
-      if (path9.length > util.recursionLimit)
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path9.length > 0) {
-        var part = path9.shift();
+      while (path10.length > 0) {
+        var part = path10.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -54331,26 +54331,26 @@ var require_namespace2 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path9, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path9) && path9.length) {
-        if (path9 === ".")
+      if (util.isString(path10) && path10.length) {
+        if (path10 === ".")
           return this.root;
-        path9 = path9.split(".");
-      } else if (!path9.length)
+        path10 = path10.split(".");
+      } else if (!path10.length)
         return this;
-      var flatPath = path9.join(".");
-      if (path9[0] === "")
-        return this.root.lookup(path9.slice(1), filterTypes);
+      var flatPath = path10.join(".");
+      if (path10[0] === "")
+        return this.root.lookup(path10.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path9, flatPath);
+      found = this._lookupImpl(path10, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -54358,7 +54358,7 @@ var require_namespace2 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path9, flatPath);
+        found = current.parent._lookupImpl(path10, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -54366,22 +54366,22 @@ var require_namespace2 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path9, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path9[0]);
+      var found = this.get(path10[0]);
       var exact = null;
       if (found) {
-        if (path9.length === 1) {
+        if (path10.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path9 = path9.slice(1);
-          exact = found._lookupImpl(path9, path9.join("."));
+          path10 = path10.slice(1);
+          exact = found._lookupImpl(path10, path10.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path9, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
             exact = found;
             break;
           }
@@ -54389,28 +54389,28 @@ var require_namespace2 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path9) {
-      var found = this.lookup(path9, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path10) {
+      var found = this.lookup(path10, [Type]);
       if (!found)
-        throw Error("no such type: " + path9);
+        throw Error("no such type: " + path10);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path9) {
-      var found = this.lookup(path9, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
+      var found = this.lookup(path10, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path9 + "' in " + this);
+        throw Error("no such Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path9) {
-      var found = this.lookup(path9, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
+      var found = this.lookup(path10, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path9 + "' in " + this);
+        throw Error("no such Type or Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path9) {
-      var found = this.lookup(path9, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path10) {
+      var found = this.lookup(path10, [Service]);
       if (!found)
-        throw Error("no such Service '" + path9 + "' in " + this);
+        throw Error("no such Service '" + path10 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -55827,13 +55827,13 @@ var require_util4 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path9, value, ifNotSet) {
-      function setProp(dst2, path10, value2) {
-        var part = path10.shift();
+    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
+      function setProp(dst2, path11, value2) {
+        var part = path11.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path10.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path10, value2);
+        if (path11.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path11, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -55846,12 +55846,12 @@ var require_util4 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path9)
+      if (!path10)
         throw TypeError("path must be specified");
-      path9 = path9.split(".");
-      if (path9.length > util.recursionLimit)
+      path10 = path10.split(".");
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path9, value);
+      return setProp(dst, path10, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -56397,12 +56397,12 @@ var require_object2 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path9 = [this.name], ptr = this.parent;
+          var path10 = [this.name], ptr = this.parent;
           while (ptr) {
-            path9.unshift(ptr.name);
+            path10.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path9.join(".");
+          return path10.join(".");
         }
       }
     });
@@ -60440,16 +60440,16 @@ var require_util5 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
     var fs3 = __require("fs");
-    var path9 = __require("path");
+    var path10 = __require("path");
     var Protobuf = require_protobufjs2();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path9.isAbsolute(target)) {
+        if (path10.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path9.join(directory, target);
+          const fullPath = path10.join(directory, target);
           try {
             fs3.accessSync(fullPath, fs3.constants.R_OK);
             return fullPath;
@@ -60696,7 +60696,7 @@ var require_session = __commonJS({
   "node_modules/dockerode/lib/session.js"(exports, module) {
     var grpc = require_src4();
     var protoLoader = require_src6();
-    var path9 = __require("path");
+    var path10 = __require("path");
     var crypto = __require("crypto");
     function withSession(docker, auth, handler) {
       const sessionId = crypto.randomUUID();
@@ -60723,7 +60723,7 @@ var require_session = __commonJS({
         const injector = server.createConnectionInjector(creds);
         injector.injectConnection(socket);
         const pkg = protoLoader.loadSync(
-          path9.resolve(__dirname, "proto", "auth.proto")
+          path10.resolve(__dirname, "proto", "auth.proto")
         );
         const service = grpc.loadPackageDefinition(pkg);
         server.addService(service.moby.filesync.v1.Auth.service, {
@@ -61850,18 +61850,18 @@ var require_namespace3 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path9, json) {
-      if (util.isString(path9))
-        path9 = path9.split(".");
-      else if (!Array.isArray(path9))
+    Namespace.prototype.define = function define2(path10, json) {
+      if (util.isString(path10))
+        path10 = path10.split(".");
+      else if (!Array.isArray(path10))
         throw TypeError("illegal path");
-      if (path9 && path9.length && path9[0] === "")
+      if (path10 && path10.length && path10[0] === "")
         throw Error("path must be relative");
-      if (path9.length > util.recursionLimit)
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path9.length > 0) {
-        var part = path9.shift();
+      while (path10.length > 0) {
+        var part = path10.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -61896,26 +61896,26 @@ var require_namespace3 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path9, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path9) && path9.length) {
-        if (path9 === ".")
+      if (util.isString(path10) && path10.length) {
+        if (path10 === ".")
           return this.root;
-        path9 = path9.split(".");
-      } else if (!path9.length)
+        path10 = path10.split(".");
+      } else if (!path10.length)
         return this;
-      var flatPath = path9.join(".");
-      if (path9[0] === "")
-        return this.root.lookup(path9.slice(1), filterTypes);
+      var flatPath = path10.join(".");
+      if (path10[0] === "")
+        return this.root.lookup(path10.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path9, flatPath);
+      found = this._lookupImpl(path10, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -61923,7 +61923,7 @@ var require_namespace3 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path9, flatPath);
+        found = current.parent._lookupImpl(path10, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -61931,22 +61931,22 @@ var require_namespace3 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path9, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path9[0]);
+      var found = this.get(path10[0]);
       var exact = null;
       if (found) {
-        if (path9.length === 1) {
+        if (path10.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path9 = path9.slice(1);
-          exact = found._lookupImpl(path9, path9.join("."));
+          path10 = path10.slice(1);
+          exact = found._lookupImpl(path10, path10.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path9, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
             exact = found;
             break;
           }
@@ -61954,28 +61954,28 @@ var require_namespace3 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path9) {
-      var found = this.lookup(path9, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path10) {
+      var found = this.lookup(path10, [Type]);
       if (!found)
-        throw Error("no such type: " + path9);
+        throw Error("no such type: " + path10);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path9) {
-      var found = this.lookup(path9, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
+      var found = this.lookup(path10, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path9 + "' in " + this);
+        throw Error("no such Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path9) {
-      var found = this.lookup(path9, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
+      var found = this.lookup(path10, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path9 + "' in " + this);
+        throw Error("no such Type or Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path9) {
-      var found = this.lookup(path9, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path10) {
+      var found = this.lookup(path10, [Service]);
       if (!found)
-        throw Error("no such Service '" + path9 + "' in " + this);
+        throw Error("no such Service '" + path10 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -63392,13 +63392,13 @@ var require_util6 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path9, value, ifNotSet) {
-      function setProp(dst2, path10, value2) {
-        var part = path10.shift();
+    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
+      function setProp(dst2, path11, value2) {
+        var part = path11.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path10.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path10, value2);
+        if (path11.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path11, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -63411,12 +63411,12 @@ var require_util6 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path9)
+      if (!path10)
         throw TypeError("path must be specified");
-      path9 = path9.split(".");
-      if (path9.length > util.recursionLimit)
+      path10 = path10.split(".");
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path9, value);
+      return setProp(dst, path10, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -63962,12 +63962,12 @@ var require_object3 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path9 = [this.name], ptr = this.parent;
+          var path10 = [this.name], ptr = this.parent;
           while (ptr) {
-            path9.unshift(ptr.name);
+            path10.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path9.join(".");
+          return path10.join(".");
         }
       }
     });
@@ -65665,7 +65665,7 @@ var require_protobufjs3 = __commonJS({
 var require_buildkit = __commonJS({
   "node_modules/dockerode/lib/buildkit.js"(exports, module) {
     var protobuf2 = require_protobufjs3();
-    var path9 = __require("path");
+    var path10 = __require("path");
     var BUILDKIT_TRACE_ID = "moby.buildkit.trace";
     var BUILDKIT_IMAGE_ID = "moby.image.id";
     var PROTO_TYPE = "moby.buildkit.v1.StatusResponse";
@@ -65675,7 +65675,7 @@ var require_buildkit = __commonJS({
     function loadProto() {
       if (StatusResponse2) return StatusResponse2;
       var root = protobuf2.loadSync(
-        path9.resolve(__dirname, "proto", "buildkit_status.proto")
+        path10.resolve(__dirname, "proto", "buildkit_status.proto")
       );
       StatusResponse2 = root.lookupType(PROTO_TYPE);
       return StatusResponse2;
@@ -65856,8 +65856,8 @@ var require_docker = __commonJS({
     var util = require_util();
     var withSession = require_session();
     var extend = util.extend;
-    var Docker2 = function(opts) {
-      if (!(this instanceof Docker2)) return new Docker2(opts);
+    var Docker3 = function(opts) {
+      if (!(this instanceof Docker3)) return new Docker3(opts);
       var plibrary = global.Promise;
       if (opts && opts.Promise) {
         plibrary = opts.Promise;
@@ -65872,7 +65872,7 @@ var require_docker = __commonJS({
       }
       this.modem.Promise = plibrary;
     };
-    Docker2.prototype.createContainer = function(opts, callback) {
+    Docker3.prototype.createContainer = function(opts, callback) {
       var self2 = this;
       var optsf = {
         path: "/containers/create?",
@@ -65907,7 +65907,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.createImage = function(auth, opts, callback) {
+    Docker3.prototype.createImage = function(auth, opts, callback) {
       var self2 = this;
       if (!callback && typeof opts === "function") {
         callback = opts;
@@ -65944,7 +65944,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.loadImage = function(file, opts, callback) {
+    Docker3.prototype.loadImage = function(file, opts, callback) {
       var self2 = this;
       if (!callback && typeof opts === "function") {
         callback = opts;
@@ -65977,7 +65977,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.importImage = function(file, opts, callback) {
+    Docker3.prototype.importImage = function(file, opts, callback) {
       var self2 = this;
       if (!callback && typeof opts === "function") {
         callback = opts;
@@ -66013,7 +66013,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.checkAuth = function(opts, callback) {
+    Docker3.prototype.checkAuth = function(opts, callback) {
       var self2 = this;
       var optsf = {
         path: "/auth",
@@ -66041,7 +66041,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.buildImage = function(file, opts, callback) {
+    Docker3.prototype.buildImage = function(file, opts, callback) {
       var self2 = this;
       if (!callback && typeof opts === "function") {
         callback = opts;
@@ -66109,44 +66109,44 @@ var require_docker = __commonJS({
         dialWithSession(callback);
       }
     };
-    Docker2.prototype.followProgress = function(stream, onFinished, onProgress) {
+    Docker3.prototype.followProgress = function(stream, onFinished, onProgress) {
       var buildkit = require_buildkit();
       return buildkit.followProgress(stream, onFinished, onProgress);
     };
-    Docker2.prototype.getContainer = function(id) {
+    Docker3.prototype.getContainer = function(id) {
       return new Container(this.modem, id);
     };
-    Docker2.prototype.getImage = function(name) {
+    Docker3.prototype.getImage = function(name) {
       return new Image(this.modem, name);
     };
-    Docker2.prototype.getVolume = function(name) {
+    Docker3.prototype.getVolume = function(name) {
       return new Volume(this.modem, name);
     };
-    Docker2.prototype.getPlugin = function(name, remote) {
+    Docker3.prototype.getPlugin = function(name, remote) {
       return new Plugin(this.modem, name, remote);
     };
-    Docker2.prototype.getService = function(id) {
+    Docker3.prototype.getService = function(id) {
       return new Service(this.modem, id);
     };
-    Docker2.prototype.getTask = function(id) {
+    Docker3.prototype.getTask = function(id) {
       return new Task(this.modem, id);
     };
-    Docker2.prototype.getNode = function(id) {
+    Docker3.prototype.getNode = function(id) {
       return new Node(this.modem, id);
     };
-    Docker2.prototype.getNetwork = function(id) {
+    Docker3.prototype.getNetwork = function(id) {
       return new Network(this.modem, id);
     };
-    Docker2.prototype.getSecret = function(id) {
+    Docker3.prototype.getSecret = function(id) {
       return new Secret(this.modem, id);
     };
-    Docker2.prototype.getConfig = function(id) {
+    Docker3.prototype.getConfig = function(id) {
       return new Config(this.modem, id);
     };
-    Docker2.prototype.getExec = function(id) {
+    Docker3.prototype.getExec = function(id) {
       return new Exec(this.modem, id);
     };
-    Docker2.prototype.listContainers = function(opts, callback) {
+    Docker3.prototype.listContainers = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66175,7 +66175,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.listImages = function(opts, callback) {
+    Docker3.prototype.listImages = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66204,7 +66204,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.getImages = function(opts, callback) {
+    Docker3.prototype.getImages = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66234,7 +66234,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.listServices = function(opts, callback) {
+    Docker3.prototype.listServices = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66262,7 +66262,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.listNodes = function(opts, callback) {
+    Docker3.prototype.listNodes = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66293,7 +66293,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.listTasks = function(opts, callback) {
+    Docker3.prototype.listTasks = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66321,7 +66321,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.createSecret = function(opts, callback) {
+    Docker3.prototype.createSecret = function(opts, callback) {
       var args = util.processArgs(opts, callback);
       var self2 = this;
       var optsf = {
@@ -66354,7 +66354,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.createConfig = function(opts, callback) {
+    Docker3.prototype.createConfig = function(opts, callback) {
       var args = util.processArgs(opts, callback);
       var self2 = this;
       var optsf = {
@@ -66387,7 +66387,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.listSecrets = function(opts, callback) {
+    Docker3.prototype.listSecrets = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66415,7 +66415,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.listConfigs = function(opts, callback) {
+    Docker3.prototype.listConfigs = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66443,7 +66443,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.createPlugin = function(opts, callback) {
+    Docker3.prototype.createPlugin = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66474,7 +66474,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.listPlugins = function(opts, callback) {
+    Docker3.prototype.listPlugins = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66502,7 +66502,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.pruneImages = function(opts, callback) {
+    Docker3.prototype.pruneImages = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66530,7 +66530,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.pruneBuilder = function(opts, callback) {
+    Docker3.prototype.pruneBuilder = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66557,7 +66557,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.pruneContainers = function(opts, callback) {
+    Docker3.prototype.pruneContainers = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66585,7 +66585,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.pruneVolumes = function(opts, callback) {
+    Docker3.prototype.pruneVolumes = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66613,7 +66613,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.pruneNetworks = function(opts, callback) {
+    Docker3.prototype.pruneNetworks = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66641,7 +66641,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.createVolume = function(opts, callback) {
+    Docker3.prototype.createVolume = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66673,7 +66673,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.createService = function(auth, opts, callback) {
+    Docker3.prototype.createService = function(auth, opts, callback) {
       if (!callback && typeof opts === "function") {
         callback = opts;
         opts = auth;
@@ -66710,7 +66710,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.listVolumes = function(opts, callback) {
+    Docker3.prototype.listVolumes = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66739,7 +66739,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.createNetwork = function(opts, callback) {
+    Docker3.prototype.createNetwork = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66771,7 +66771,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.listNetworks = function(opts, callback) {
+    Docker3.prototype.listNetworks = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66800,7 +66800,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.searchImages = function(opts, callback) {
+    Docker3.prototype.searchImages = function(opts, callback) {
       var self2 = this;
       var optsf = {
         path: "/images/search?",
@@ -66828,7 +66828,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.info = function(opts, callback) {
+    Docker3.prototype.info = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var opts = {
@@ -66855,7 +66855,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.version = function(opts, callback) {
+    Docker3.prototype.version = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var opts = {
@@ -66882,7 +66882,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.ping = function(opts, callback) {
+    Docker3.prototype.ping = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66909,7 +66909,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.df = function(opts, callback) {
+    Docker3.prototype.df = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66936,7 +66936,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.getEvents = function(opts, callback) {
+    Docker3.prototype.getEvents = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -66965,7 +66965,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.pull = function(repoTag, opts, callback, auth) {
+    Docker3.prototype.pull = function(repoTag, opts, callback, auth) {
       var args = util.processArgs(opts, callback);
       var imageSrc = util.parseRepositoryTag(repoTag);
       args.opts.fromImage = imageSrc.repository;
@@ -66976,7 +66976,7 @@ var require_docker = __commonJS({
       }
       return this.createImage.apply(this, argsf);
     };
-    Docker2.prototype.pullAll = function(repoTag, opts, callback, auth) {
+    Docker3.prototype.pullAll = function(repoTag, opts, callback, auth) {
       var args = util.processArgs(opts, callback);
       var imageSrc = util.parseRepositoryTag(repoTag);
       args.opts.fromImage = imageSrc.repository;
@@ -66986,14 +66986,14 @@ var require_docker = __commonJS({
       }
       return this.createImage.apply(this, argsf);
     };
-    Docker2.prototype.run = function(image, cmd, streamo, createOptions, startOptions, callback) {
+    Docker3.prototype.run = function(image, cmd, streamo, createOptions, startOptions, callback) {
       if (typeof arguments[arguments.length - 1] === "function") {
         return this.runCallback(image, cmd, streamo, createOptions, startOptions, callback);
       } else {
         return this.runPromise(image, cmd, streamo, createOptions, startOptions);
       }
     };
-    Docker2.prototype.runCallback = function(image, cmd, streamo, createOptions, startOptions, callback) {
+    Docker3.prototype.runCallback = function(image, cmd, streamo, createOptions, startOptions, callback) {
       if (!callback && typeof createOptions === "function") {
         callback = createOptions;
         createOptions = {};
@@ -67062,7 +67062,7 @@ var require_docker = __commonJS({
       this.createContainer(optsc, handler);
       return hub;
     };
-    Docker2.prototype.runPromise = function(image, cmd, streamo, createOptions, startOptions) {
+    Docker3.prototype.runPromise = function(image, cmd, streamo, createOptions, startOptions) {
       var self2 = this;
       createOptions = createOptions || {};
       startOptions = startOptions || {};
@@ -67122,7 +67122,7 @@ var require_docker = __commonJS({
         });
       });
     };
-    Docker2.prototype.swarmInit = function(opts, callback) {
+    Docker3.prototype.swarmInit = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -67151,7 +67151,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.swarmJoin = function(opts, callback) {
+    Docker3.prototype.swarmJoin = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -67180,7 +67180,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.swarmLeave = function(opts, callback) {
+    Docker3.prototype.swarmLeave = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -67208,7 +67208,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.swarmUpdate = function(opts, callback) {
+    Docker3.prototype.swarmUpdate = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -67237,7 +67237,7 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.prototype.swarmInspect = function(opts, callback) {
+    Docker3.prototype.swarmInspect = function(opts, callback) {
       var self2 = this;
       var args = util.processArgs(opts, callback);
       var optsf = {
@@ -67265,17 +67265,17 @@ var require_docker = __commonJS({
         });
       }
     };
-    Docker2.Container = Container;
-    Docker2.Image = Image;
-    Docker2.Volume = Volume;
-    Docker2.Network = Network;
-    Docker2.Service = Service;
-    Docker2.Plugin = Plugin;
-    Docker2.Secret = Secret;
-    Docker2.Task = Task;
-    Docker2.Node = Node;
-    Docker2.Exec = Exec;
-    module.exports = Docker2;
+    Docker3.Container = Container;
+    Docker3.Image = Image;
+    Docker3.Volume = Volume;
+    Docker3.Network = Network;
+    Docker3.Service = Service;
+    Docker3.Plugin = Plugin;
+    Docker3.Secret = Secret;
+    Docker3.Task = Task;
+    Docker3.Node = Node;
+    Docker3.Exec = Exec;
+    module.exports = Docker3;
   }
 });
 
@@ -69480,13 +69480,13 @@ var require_fetch2 = __commonJS({
 var require_path2 = __commonJS({
   "node_modules/protobufjs/src/util/path.js"(exports) {
     "use strict";
-    var path9 = exports;
+    var path10 = exports;
     var urlRe = /^[a-zA-Z][a-zA-Z0-9+.-]+:\/\//;
-    function normalizeUrl(path10) {
-      if (typeof URL === "undefined" || !urlRe.test(path10))
+    function normalizeUrl(path11) {
+      if (typeof URL === "undefined" || !urlRe.test(path11))
         return null;
       try {
-        return new URL(path10).href;
+        return new URL(path11).href;
       } catch (e) {
         return null;
       }
@@ -69506,8 +69506,8 @@ var require_path2 = __commonJS({
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path9.isAbsolute = function isAbsolute2(path10) {
-        return /^(?:\/|\w+:|\\\\\w+)/.test(path10);
+      path10.isAbsolute = function isAbsolute2(path11) {
+        return /^(?:\/|\w+:|\\\\\w+)/.test(path11);
       }
     );
     var normalize = (
@@ -69516,18 +69516,18 @@ var require_path2 = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path9.normalize = function normalize2(path10) {
-        var normalizedUrl = normalizeUrl(path10);
+      path10.normalize = function normalize2(path11) {
+        var normalizedUrl = normalizeUrl(path11);
         if (normalizedUrl)
           return normalizedUrl;
-        var firstTwoCharacters = path10.substring(0, 2);
+        var firstTwoCharacters = path11.substring(0, 2);
         var uncPrefix = "";
         if (firstTwoCharacters === "\\\\") {
           uncPrefix = firstTwoCharacters;
-          path10 = path10.substring(2);
+          path11 = path11.substring(2);
         }
-        path10 = path10.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path10.split("/"), absolute = isAbsolute(path10), prefix = "";
+        path11 = path11.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path11.split("/"), absolute = isAbsolute(path11), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -69546,7 +69546,7 @@ var require_path2 = __commonJS({
         return uncPrefix + prefix + parts.join("/");
       }
     );
-    path9.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
+    path10.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
       var resolvedUrl = resolveUrl(originPath, includePath);
       if (resolvedUrl)
         return resolvedUrl;
@@ -69719,18 +69719,18 @@ var require_namespace4 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path9, json) {
-      if (util.isString(path9))
-        path9 = path9.split(".");
-      else if (!Array.isArray(path9))
+    Namespace.prototype.define = function define2(path10, json) {
+      if (util.isString(path10))
+        path10 = path10.split(".");
+      else if (!Array.isArray(path10))
         throw TypeError("illegal path");
-      if (path9 && path9.length && path9[0] === "")
+      if (path10 && path10.length && path10[0] === "")
         throw Error("path must be relative");
-      if (path9.length > util.recursionLimit)
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path9.length > 0) {
-        var part = path9.shift();
+      while (path10.length > 0) {
+        var part = path10.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -69766,22 +69766,22 @@ var require_namespace4 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path9, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path9) && path9.length) {
-        if (path9 === ".")
+      if (util.isString(path10) && path10.length) {
+        if (path10 === ".")
           return this.root;
-        path9 = path9.split(".");
-      } else if (!path9.length)
+        path10 = path10.split(".");
+      } else if (!path10.length)
         return this;
-      var flatPath = path9.join(".");
-      if (path9[0] === "")
-        return this.root.lookup(path9.slice(1), filterTypes);
-      var found = this._lookupImpl(path9, flatPath);
+      var flatPath = path10.join(".");
+      if (path10[0] === "")
+        return this.root.lookup(path10.slice(1), filterTypes);
+      var found = this._lookupImpl(path10, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -69793,7 +69793,7 @@ var require_namespace4 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path9, flatPath);
+        found = current.parent._lookupImpl(path10, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -69801,22 +69801,22 @@ var require_namespace4 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path9, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path9[0]);
+      var found = this.get(path10[0]);
       var exact = null;
       if (found) {
-        if (path9.length === 1) {
+        if (path10.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path9 = path9.slice(1);
-          exact = found._lookupImpl(path9, path9.join("."));
+          path10 = path10.slice(1);
+          exact = found._lookupImpl(path10, path10.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path9, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
             exact = found;
             break;
           }
@@ -69824,28 +69824,28 @@ var require_namespace4 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path9) {
-      var found = this.lookup(path9, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path10) {
+      var found = this.lookup(path10, [Type]);
       if (!found)
-        throw Error("no such type: " + path9);
+        throw Error("no such type: " + path10);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path9) {
-      var found = this.lookup(path9, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
+      var found = this.lookup(path10, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path9 + "' in " + this);
+        throw Error("no such Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path9) {
-      var found = this.lookup(path9, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
+      var found = this.lookup(path10, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path9 + "' in " + this);
+        throw Error("no such Type or Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path9) {
-      var found = this.lookup(path9, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path10) {
+      var found = this.lookup(path10, [Service]);
       if (!found)
-        throw Error("no such Service '" + path9 + "' in " + this);
+        throw Error("no such Service '" + path10 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -71462,13 +71462,13 @@ var require_util7 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path9, value, ifNotSet) {
-      function setProp(dst2, path10, value2) {
-        var part = path10.shift();
+    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
+      function setProp(dst2, path11, value2) {
+        var part = path11.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path10.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path10, value2);
+        if (path11.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path11, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -71481,12 +71481,12 @@ var require_util7 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path9)
+      if (!path10)
         throw TypeError("path must be specified");
-      path9 = path9.split(".");
-      if (path9.length > util.recursionLimit)
+      path10 = path10.split(".");
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path9, value);
+      return setProp(dst, path10, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -72066,12 +72066,12 @@ var require_object4 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path9 = [this.name], ptr = this.parent;
+          var path10 = [this.name], ptr = this.parent;
           while (ptr) {
-            path9.unshift(ptr.name);
+            path10.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path9.join(".");
+          return path10.join(".");
         }
       }
     });
@@ -75276,7 +75276,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable {
+    var Duplex2 = class extends Readable {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -75314,7 +75314,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform2 = class extends Duplex {
+    var Transform2 = class extends Duplex2 {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -75470,7 +75470,7 @@ var require_streamx = __commonJS({
       this.destroy(StreamError.ABORTED());
     }
     function isWritev(s) {
-      return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
+      return s._writev !== Writable.prototype._writev && s._writev !== Duplex2.prototype._writev;
     }
     module.exports = {
       pipeline,
@@ -75486,7 +75486,7 @@ var require_streamx = __commonJS({
       Stream,
       Writable,
       Readable,
-      Duplex,
+      Duplex: Duplex2,
       Transform: Transform2,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough
@@ -76368,7 +76368,7 @@ var require_tar_fs2 = __commonJS({
     var tar = require_tar_stream2();
     var pump = require_pump();
     var fs3 = __require("fs");
-    var path9 = __require("path");
+    var path10 = __require("path");
     var win32 = (global.Bare ? global.Bare.platform : process.platform) === "win32";
     exports.pack = function pack(cwd, opts) {
       if (!cwd) cwd = ".";
@@ -76395,7 +76395,7 @@ var require_tar_fs2 = __commonJS({
       }
       onnextentry();
       function onsymlink(filename, header) {
-        xfs.readlink(path9.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path10.join(cwd, filename), function(err, linkname) {
           if (err) return pack2.destroy(err);
           header.linkname = normalize(linkname);
           pack2.entry(header, onnextentry);
@@ -76436,7 +76436,7 @@ var require_tar_fs2 = __commonJS({
           return onnextentry();
         }
         const entry = pack2.entry(header, onnextentry);
-        const rs = mapStream(xfs.createReadStream(path9.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        const rs = mapStream(xfs.createReadStream(path10.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -76460,7 +76460,7 @@ var require_tar_fs2 = __commonJS({
     exports.extract = function extract3(cwd, opts) {
       if (!cwd) cwd = ".";
       if (!opts) opts = {};
-      cwd = path9.resolve(cwd);
+      cwd = path10.resolve(cwd);
       const xfs = opts.fs || fs3;
       const ignore = opts.ignore || opts.filter || noop;
       const mapStream = opts.mapStream || echo;
@@ -76489,13 +76489,13 @@ var require_tar_fs2 = __commonJS({
       function onentry(header, stream, next) {
         header = map(header) || header;
         header.name = normalize(header.name);
-        const name = path9.join(cwd, path9.join("/", header.name));
+        const name = path10.join(cwd, path10.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
-        const dir = path9.join(name, ".") === path9.join(cwd, ".") ? cwd : path9.dirname(name);
-        validate(xfs, dir, path9.join(cwd, "."), function(err, valid) {
+        const dir = path10.join(name, ".") === path10.join(cwd, ".") ? cwd : path10.dirname(name);
+        validate(xfs, dir, path10.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           if (header.type === "directory") {
@@ -76534,7 +76534,7 @@ var require_tar_fs2 = __commonJS({
         });
         function stat2(err) {
           if (err) return next(err);
-          if (path9.join(name, ".") === path9.join(cwd, ".")) return next();
+          if (path10.join(name, ".") === path10.join(cwd, ".")) return next();
           utimes(name, header, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -76544,9 +76544,9 @@ var require_tar_fs2 = __commonJS({
         function onsymlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const dst = path9.resolve(path9.dirname(name), header.linkname);
+            const dst = path10.resolve(path10.dirname(name), header.linkname);
             if (!inCwd(dst) && (validateSymLinks || opts.strip)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path9.join(cwd, "."), function(err, valid) {
+            validateNotSymlink(xfs, dst, path10.join(cwd, "."), function(err, valid) {
               if (err) return next(err);
               if (!valid && validateSymLinks) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header.linkname, name, stat2);
@@ -76556,7 +76556,7 @@ var require_tar_fs2 = __commonJS({
         function onlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const link = path9.join(cwd, path9.join("/", header.linkname));
+            const link = path10.join(cwd, path10.join("/", header.linkname));
             xfs.realpath(link, function(err, dst) {
               if (err || !inCwd(dst)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -76570,7 +76570,7 @@ var require_tar_fs2 = __commonJS({
           });
         }
         function inCwd(dst) {
-          return dst === cwd || dst.startsWith(cwd + path9.sep);
+          return dst === cwd || dst.startsWith(cwd + path10.sep);
         }
         function onfile() {
           xfs.lstat(name, function(err, st) {
@@ -76633,10 +76633,10 @@ var require_tar_fs2 = __commonJS({
     };
     function validateNotSymlink(fs4, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path9.sep)) return cb(null, false);
+      if (!name.startsWith(root + path10.sep)) return cb(null, false);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path9.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -76644,12 +76644,12 @@ var require_tar_fs2 = __commonJS({
       if (name === root) return cb(null, true);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path9.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs4, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function inside(root, name) {
-      return name === root || name.startsWith(root + path9.sep);
+      return name === root || name.startsWith(root + path10.sep);
     }
     function noop() {
     }
@@ -76662,12 +76662,12 @@ var require_tar_fs2 = __commonJS({
     function statAll(fs4, stat2, cwd, ignore, entries, sort) {
       if (!entries) entries = ["."];
       const queue = entries.slice(0);
-      const root = path9.resolve(cwd);
+      const root = path10.resolve(cwd);
       return function loop(callback) {
         if (!queue.length) return callback(null);
         const next = queue.shift();
-        const nextAbs = path9.join(cwd, next);
-        if (!inside(root, path9.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
+        const nextAbs = path10.join(cwd, next);
+        if (!inside(root, path10.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
         stat2.call(fs4, nextAbs, function(err, stat3) {
           if (err) return callback(entries.indexOf(next) === -1 && err.code === "ENOENT" ? null : err);
           if (!stat3.isDirectory()) return callback(null, next, stat3);
@@ -76675,7 +76675,7 @@ var require_tar_fs2 = __commonJS({
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (let i = 0; i < files.length; i++) {
-              if (!ignore(path9.join(cwd, next, files[i]))) queue.push(path9.join(next, files[i]));
+              if (!ignore(path10.join(cwd, next, files[i]))) queue.push(path10.join(next, files[i]));
             }
             callback(null, next, stat3);
           });
@@ -76686,7 +76686,7 @@ var require_tar_fs2 = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         const linkname = header.linkname;
-        if (linkname && (header.type === "link" || path9.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path10.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -81400,9 +81400,9 @@ var require_workdir = __commonJS({
        *         found
        */
       getAbsolutePath() {
-        const path9 = this.getPath();
-        if (path9 === null || path9.startsWith("/")) {
-          return path9;
+        const path10 = this.getPath();
+        if (path10 === null || path10.startsWith("/")) {
+          return path10;
         }
         const startLine = this.getRange().start.line;
         const hierarchy = this.dockerfile.getStageHierarchy(startLine);
@@ -81414,7 +81414,7 @@ var require_workdir = __commonJS({
               if (parent === void 0 || parent === null) {
                 return void 0;
               }
-              return parent.endsWith("/") ? parent + path9 : parent + "/" + path9;
+              return parent.endsWith("/") ? parent + path10 : parent + "/" + path10;
             }
           }
         }
@@ -82588,17 +82588,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path9) {
-      const ctrl = callVisitor(key, node, visitor, path9);
+    function visit_(key, node, visitor, path10) {
+      const ctrl = callVisitor(key, node, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visit_(key, ctrl, visitor, path9);
+        replaceNode(key, path10, ctrl);
+        return visit_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path9 = Object.freeze(path9.concat(node));
+          path10 = Object.freeze(path10.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path9);
+            const ci = visit_(i, node.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -82609,13 +82609,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path9 = Object.freeze(path9.concat(node));
-          const ck = visit_("key", node.key, visitor, path9);
+          path10 = Object.freeze(path10.concat(node));
+          const ck = visit_("key", node.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path9);
+          const cv = visit_("value", node.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -82636,17 +82636,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path9) {
-      const ctrl = await callVisitor(key, node, visitor, path9);
+    async function visitAsync_(key, node, visitor, path10) {
+      const ctrl = await callVisitor(key, node, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visitAsync_(key, ctrl, visitor, path9);
+        replaceNode(key, path10, ctrl);
+        return visitAsync_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path9 = Object.freeze(path9.concat(node));
+          path10 = Object.freeze(path10.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path9);
+            const ci = await visitAsync_(i, node.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -82657,13 +82657,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path9 = Object.freeze(path9.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path9);
+          path10 = Object.freeze(path10.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path9);
+          const cv = await visitAsync_("value", node.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -82690,23 +82690,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path9) {
+    function callVisitor(key, node, visitor, path10) {
       if (typeof visitor === "function")
-        return visitor(key, node, path9);
+        return visitor(key, node, path10);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path9);
+        return visitor.Map?.(key, node, path10);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path9);
+        return visitor.Seq?.(key, node, path10);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path9);
+        return visitor.Pair?.(key, node, path10);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path9);
+        return visitor.Scalar?.(key, node, path10);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path9);
+        return visitor.Alias?.(key, node, path10);
       return void 0;
     }
-    function replaceNode(key, path9, node) {
-      const parent = path9[path9.length - 1];
+    function replaceNode(key, path10, node) {
+      const parent = path10[path10.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -83318,10 +83318,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path9, value) {
+    function collectionFromPath(schema, path10, value) {
       let v = value;
-      for (let i = path9.length - 1; i >= 0; --i) {
-        const k = path9[i];
+      for (let i = path10.length - 1; i >= 0; --i) {
+        const k = path10[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -83340,7 +83340,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
+    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -83370,11 +83370,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path9, value) {
-        if (isEmptyPath(path9))
+      addIn(path10, value) {
+        if (isEmptyPath(path10))
           this.add(value);
         else {
-          const [key, ...rest] = path9;
+          const [key, ...rest] = path10;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -83388,8 +83388,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        const [key, ...rest] = path9;
+      deleteIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -83403,8 +83403,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        const [key, ...rest] = path9;
+      getIn(path10, keepScalar) {
+        const [key, ...rest] = path10;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -83422,8 +83422,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path9) {
-        const [key, ...rest] = path9;
+      hasIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -83433,8 +83433,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        const [key, ...rest] = path9;
+      setIn(path10, value) {
+        const [key, ...rest] = path10;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -85949,9 +85949,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path9, value) {
+      addIn(path10, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path9, value);
+          this.contents.addIn(path10, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -86026,14 +86026,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        if (Collection.isEmptyPath(path9)) {
+      deleteIn(path10) {
+        if (Collection.isEmptyPath(path10)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -86048,10 +86048,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        if (Collection.isEmptyPath(path9))
+      getIn(path10, keepScalar) {
+        if (Collection.isEmptyPath(path10))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -86062,10 +86062,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path9) {
-        if (Collection.isEmptyPath(path9))
+      hasIn(path10) {
+        if (Collection.isEmptyPath(path10))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -86082,13 +86082,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        if (Collection.isEmptyPath(path9)) {
+      setIn(path10, value) {
+        if (Collection.isEmptyPath(path10)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path9), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path10), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path9, value);
+          this.contents.setIn(path10, value);
         }
       }
       /**
@@ -88049,9 +88049,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path9) => {
+    visit.itemAtPath = (cst, path10) => {
       let item = cst;
-      for (const [field, index] of path9) {
+      for (const [field, index] of path10) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -88060,23 +88060,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path9) => {
-      const parent = visit.itemAtPath(cst, path9.slice(0, -1));
-      const field = path9[path9.length - 1][0];
+    visit.parentCollection = (cst, path10) => {
+      const parent = visit.itemAtPath(cst, path10.slice(0, -1));
+      const field = path10[path10.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path9, item, visitor) {
-      let ctrl = visitor(item, path9);
+    function _visit(path10, item, visitor) {
+      let ctrl = visitor(item, path10);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path9.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path10.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -88087,10 +88087,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path9);
+            ctrl = ctrl(item, path10);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
     }
     exports.visit = visit;
   }
@@ -89873,10 +89873,10 @@ function listOf(items, max = 10) {
 }
 
 // src/docker/engine.ts
-var import_dockerode = __toESM(require_docker(), 1);
+var import_dockerode2 = __toESM(require_docker(), 1);
 import { randomUUID } from "node:crypto";
-import http from "node:http";
-import https from "node:https";
+import http2 from "node:http";
+import https2 from "node:https";
 import { Transform } from "node:stream";
 
 // src/docker/build-output.ts
@@ -90175,24 +90175,479 @@ function toPosix(p) {
   return p.split(path.sep).join("/");
 }
 
+// src/docker/endpoint.ts
+var import_dockerode = __toESM(require_docker(), 1);
+import { spawn } from "node:child_process";
+import { createHash as createHash2, X509Certificate } from "node:crypto";
+import { readdirSync, readFileSync as readFileSync2 } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import os from "node:os";
+import path2 from "node:path";
+import { Duplex } from "node:stream";
+import { createSecureContext } from "node:tls";
+var DEFAULT_SOCKET = "/var/run/docker.sock";
+var DEFAULT_TLS_HOST = "tcp://localhost:2376";
+var CONTEXT_LIST = "docker context ls lists the contexts";
+function configDir(env = process.env) {
+  return env.DOCKER_CONFIG || path2.join(env.HOME || os.homedir(), ".docker");
+}
+function contextDirName(name) {
+  return createHash2("sha256").update(name).digest("hex");
+}
+function resolveEndpoint(env = process.env) {
+  const dir = configDir(env);
+  const warnings = [];
+  const current = currentContext(dir, warnings);
+  if (env.DOCKER_HOST) {
+    const ignored = env.DOCKER_CONTEXT ? `DOCKER_CONTEXT=${quote(env.DOCKER_CONTEXT)}` : current.name && current.name !== "default" ? `the current context ${quote(current.name)} (${current.file})` : void 0;
+    if (ignored) {
+      warnings.push(
+        `DOCKER_HOST is set, so it is used and ${ignored} is not, as the docker CLI does. To use the context, unset DOCKER_HOST.`
+      );
+    }
+    return fromEnvironment(env, dir, { from: "DOCKER_HOST", origin: "DOCKER_HOST", fix: "fix or unset DOCKER_HOST" }, warnings);
+  }
+  const name = env.DOCKER_CONTEXT || current.name || "default";
+  const chosenBy = env.DOCKER_CONTEXT ? "set by DOCKER_CONTEXT" : current.name ? `the current context in ${current.file}` : void 0;
+  if (name === "default") {
+    const how = chosenBy ? `context "default", ${chosenBy}` : "the default: neither DOCKER_HOST nor a docker context is set";
+    return fromEnvironment(env, dir, { from: "default", origin: how, fix: "set DOCKER_HOST or a docker context (docker context use NAME) to the engine to use" }, warnings);
+  }
+  return fromContext(name, chosenBy, dir, env, warnings);
+}
+function originWords(info) {
+  return info.from === "context" ? `context ${quote(info.context ?? "")}` : info.from;
+}
+function engineLine(info) {
+  const where = info.endpoint ? `${info.endpoint.host} (${originWords(info.endpoint)}), ` : "";
+  return `Docker engine: ${where}Docker ${info.serverVersion}, API ${info.apiVersion}`;
+}
+function currentContext(dir, warnings) {
+  const file = path2.join(dir, "config.json");
+  let text;
+  try {
+    text = readFileSync2(file, "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT") return { file };
+    warnings.push(`The docker CLI's config file ${file} could not be read (${messageOf(error)}), so no current context is taken from it.`);
+    return { file };
+  }
+  try {
+    const config = JSON.parse(text);
+    return { name: typeof config?.currentContext === "string" && config.currentContext ? config.currentContext : void 0, file };
+  } catch (error) {
+    warnings.push(`The docker CLI's config file ${file} is not valid JSON (${printable(messageOf(error), 200)}), so no current context is taken from it.`);
+    return { file };
+  }
+}
+function fromEnvironment(env, dir, choice, warnings) {
+  const verify = Boolean(env.DOCKER_TLS_VERIFY);
+  const useTls = verify || Boolean(env.DOCKER_TLS);
+  const given = (env.DOCKER_HOST ?? "").trim();
+  const raw = given || (useTls ? DEFAULT_TLS_HOST : `unix://${DEFAULT_SOCKET}`);
+  const what = given ? `DOCKER_HOST=${shownHost(env.DOCKER_HOST)}` : "the default host";
+  const parsed = parseHost(raw, useTls, what);
+  let transport = parsed;
+  if (parsed.kind === "tcp" && useTls) {
+    transport = { ...parsed, tls: tlsFromCertPath(env.DOCKER_CERT_PATH || dir, Boolean(env.DOCKER_CERT_PATH), verify) };
+  }
+  return { info: { host: display(transport), from: choice.from }, transport, origin: choice.origin, fix: choice.fix, warnings };
+}
+function tlsFromCertPath(folder, fromVariable, verify) {
+  const where = fromVariable ? `DOCKER_CERT_PATH=${quote(folder, 300)}` : `${folder} (DOCKER_CERT_PATH is not set)`;
+  const why = verify ? "DOCKER_TLS_VERIFY is set" : "DOCKER_TLS is set";
+  const read = (name, required) => {
+    const file = path2.join(folder, name);
+    try {
+      return { data: readFileSync2(file), file };
+    } catch (error) {
+      const code = error.code;
+      if (code === "ENOENT" && !required) return {};
+      if (code === "ENOENT") {
+        throw new EnvironmentError(
+          `${why}, so the Docker engine is reached over TLS, but there is no CA certificate at ${file} (the folder is ${where}). Put the CA certificate, the client certificate and its key there as ca.pem, cert.pem and key.pem, or point DOCKER_CERT_PATH at the folder that has them.`
+        );
+      }
+      throw new EnvironmentError(`The TLS file ${file} (${where}) could not be read: ${describeFileError(error)}.`);
+    }
+  };
+  const ca = read("ca.pem", true);
+  const cert = read("cert.pem", false);
+  const key = read("key.pem", false);
+  return checkedTls({ verify, ca: ca.data, cert: cert.data, key: key.data, files: { ca: ca.file, cert: cert.file, key: key.file, folder } }, where);
+}
+function fromContext(name, chosenBy, dir, env, warnings) {
+  const id = contextDirName(name);
+  const metaFile = path2.join(dir, "contexts", "meta", id, "meta.json");
+  const shown = quote(name);
+  const fix = `fix the context ${shown} (docker context inspect ${printable(name)}), or choose another: docker context use NAME, DOCKER_CONTEXT or DOCKER_HOST`;
+  let text;
+  try {
+    text = readFileSync2(metaFile, "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT") {
+      throw new EnvironmentError(
+        `The Docker context ${shown} (${chosenBy}) does not exist: there is no ${metaFile} (contexts are looked for under ${path2.join(dir, "contexts")}, as DOCKER_CONFIG${env.DOCKER_CONFIG ? `=${quote(env.DOCKER_CONFIG, 300)}` : " (unset, so ~/.docker)"} says). ${CONTEXT_LIST}; choose one with docker context use NAME or DOCKER_CONTEXT, or set DOCKER_HOST.`
+      );
+    }
+    throw new EnvironmentError(`The Docker context ${shown} (${chosenBy}) could not be read: ${metaFile}: ${describeFileError(error)}.`);
+  }
+  let meta;
+  try {
+    meta = JSON.parse(text);
+  } catch (error) {
+    throw new EnvironmentError(
+      `The Docker context ${shown} (${chosenBy}) could not be read: ${metaFile} is not valid JSON (${printable(messageOf(error), 200)}). Recreate the context (docker context rm ${printable(name)}, then docker context create), or choose another.`
+    );
+  }
+  const endpoint = meta?.Endpoints?.docker;
+  if (typeof endpoint !== "object" || endpoint === null) {
+    throw new EnvironmentError(`The Docker context ${shown} (${chosenBy}) has no Docker endpoint (Endpoints.docker in ${metaFile}). Recreate it with docker context create ${printable(name)} --docker host=\u2026, or choose another.`);
+  }
+  if (endpoint.Host !== void 0 && typeof endpoint.Host !== "string") {
+    throw new EnvironmentError(`The Docker context ${shown} (${chosenBy}): Endpoints.docker.Host in ${metaFile} is not a string.`);
+  }
+  const skipVerify = endpoint.SkipTLSVerify === true;
+  const host = endpoint.Host || `unix://${DEFAULT_SOCKET}`;
+  const tlsFolder = path2.join(dir, "contexts", "tls", id, "docker");
+  const files = contextTlsFiles(tlsFolder, shown);
+  const useTls = skipVerify || files !== void 0;
+  const parsed = parseHost(host, useTls, `the context ${shown}'s host ${shownHost(host)} (${metaFile})`);
+  let transport = parsed;
+  if (parsed.kind === "tcp" && useTls) {
+    transport = { ...parsed, tls: checkedTls({ verify: !skipVerify, ...files?.data, files: { ...files?.paths, folder: tlsFolder }, fromContext: true }, `the context ${shown}`) };
+  }
+  return {
+    info: { host: display(transport), from: "context", context: name },
+    transport,
+    origin: `context ${shown}, ${chosenBy}`,
+    fix,
+    warnings
+  };
+}
+function contextTlsFiles(folder, shown) {
+  let names;
+  try {
+    names = readdirSync(folder);
+  } catch (error) {
+    if (error.code === "ENOENT") return void 0;
+    throw new EnvironmentError(`The TLS files of the Docker context ${shown} could not be listed: ${folder}: ${describeFileError(error)}.`);
+  }
+  const data = {};
+  const paths = {};
+  for (const [file, key] of [["ca.pem", "ca"], ["cert.pem", "cert"], ["key.pem", "key"]]) {
+    if (!names.includes(file)) continue;
+    const full = path2.join(folder, file);
+    try {
+      data[key] = readFileSync2(full);
+      paths[key] = full;
+    } catch (error) {
+      throw new EnvironmentError(`The TLS file ${full} of the Docker context ${shown} could not be read: ${describeFileError(error)}.`);
+    }
+  }
+  return { data, paths };
+}
+function checkedTls(tls, where) {
+  const { files } = tls;
+  if (Boolean(tls.cert) !== Boolean(tls.key)) {
+    const [has, lacks] = tls.cert ? [files.cert, "key.pem"] : [files.key, "cert.pem"];
+    throw new EnvironmentError(
+      `TLS for the Docker engine (${where}): ${has} is there but ${path2.join(files.folder, lacks)} is not; a client certificate needs both (cert.pem and key.pem).`
+    );
+  }
+  const unusable = (what, why) => new EnvironmentError(`TLS for the Docker engine (${where}): ${what} cannot be used: ${why}.`);
+  if (tls.ca) {
+    const blocks = tls.ca.toString("latin1").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) throw unusable(`the CA certificate ${files.ca}`, 'it holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
+    for (const block of blocks) {
+      try {
+        new X509Certificate(block);
+      } catch (error) {
+        throw unusable(`the CA certificate ${files.ca}`, tlsReason(error));
+      }
+    }
+  }
+  if (tls.cert && tls.key) {
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(tls.key.toString("latin1"))) {
+      throw unusable(`the client key ${files.key}`, "it is encrypted, and the docker CLI no longer supports encrypted keys (decrypt it: openssl pkey -in key.pem -out key.pem)");
+    }
+    const check = (what, options) => {
+      try {
+        createSecureContext(options);
+      } catch (error) {
+        throw unusable(what, tlsReason(error));
+      }
+    };
+    check(`the client certificate ${files.cert}`, { cert: tls.cert });
+    check(`the client key ${files.key}`, { key: tls.key });
+    check(`the client certificate ${files.cert} with the key ${files.key}`, { cert: tls.cert, key: tls.key });
+  }
+  return tls;
+}
+function tlsReason(error) {
+  const e = error;
+  if (e.code === "ERR_OSSL_X509_KEY_VALUES_MISMATCH") return "the key does not belong to the certificate";
+  if (e.code === "ERR_OSSL_PEM_NO_START_LINE") return 'it is not in PEM format (no "-----BEGIN" line)';
+  if (e.code === "ERR_OSSL_UNSUPPORTED") return "it is not a PEM key that can be read (unsupported)";
+  if (e.reason) return e.reason;
+  return messageOf(error);
+}
+function describeFileError(error) {
+  const code = error.code;
+  if (code === "EACCES") return "permission denied";
+  if (code === "EISDIR") return "it is a folder, not a file";
+  return messageOf(error);
+}
+function parseHost(raw, tls, what) {
+  const accepted = "Accepted: unix:///path/to/docker.sock, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT]";
+  const bad = (why) => new EnvironmentError(`${what} is not a Docker host: ${why}. ${accepted}.`);
+  const value = raw.trim();
+  const cut = value.indexOf("://");
+  const [scheme, rest] = cut >= 0 ? [value.slice(0, cut), value.slice(cut + 3)] : ["tcp", value];
+  switch (scheme) {
+    case "unix": {
+      if (rest.includes("://")) throw bad('a unix socket path cannot hold "://"');
+      return { kind: "unix", socketPath: rest || DEFAULT_SOCKET };
+    }
+    case "tcp":
+      return parseTcp(rest, tls, bad);
+    case "ssh":
+      return parseSsh(value, bad);
+    case "npipe":
+      throw new EnvironmentError(`${what} is a Windows named pipe (npipe://), which only exists on Windows; on this machine, use unix://, tcp:// or ssh://.`);
+    case "fd":
+      throw new EnvironmentError(`${what} is fd://, a socket that systemd hands to the Docker daemon itself; a client cannot connect to it. ${accepted}.`);
+    default:
+      throw bad(`the scheme "${printable(scheme, 20)}://" is not one the docker CLI knows`);
+  }
+}
+var TCP_ADDRESS = /^(?:[^@/]*@)?(\[[0-9A-Fa-f:.%a-zA-Z]*\]|[^:/[\]@?#]*)(?::(\d*))?(\/[^?#]*)?$/;
+function parseTcp(rest, tls, bad) {
+  const defaultPort = tls ? 2376 : 2375;
+  if (rest.includes("://")) throw bad("expected tcp://HOST:PORT");
+  const match = TCP_ADDRESS.exec(rest);
+  if (!match) throw bad("expected tcp://HOST:PORT");
+  const [, host, portText, pathText] = match;
+  if (pathText && pathText !== "/") throw bad(`a path after HOST:PORT ("${printable(pathText, 40)}") is not supported here`);
+  const port = portText ? Number(portText) : defaultPort;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad("the port must be 1 to 65535");
+  const hostname = host.replace(/^\[(.*)\]$/, "$1") || "localhost";
+  return { kind: "tcp", hostname, port };
+}
+function shownHost(value) {
+  return quote(value.replace(/^([a-z]+:\/\/[^/@:]*):[^@/]*@/i, "$1:***@"), 200);
+}
+function parseSsh(value, bad) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad("expected ssh://[USER@]HOST[:PORT]");
+  }
+  if (url.password) throw bad("a password in an ssh:// URL is not supported (the docker CLI refuses it too); use a key or the ssh agent");
+  if (!url.hostname) throw bad("the host name is empty");
+  if (url.search || url.hash) throw bad("a query or fragment is not allowed");
+  const user = url.username ? decodeURIComponent(url.username) : void 0;
+  const socketPath = url.pathname && url.pathname.replace(/\/+$/, "") !== "" ? decodeURIComponent(url.pathname) : void 0;
+  return { kind: "ssh", hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), ...user ? { user } : {}, ...url.port ? { port: url.port } : {}, ...socketPath ? { socketPath } : {} };
+}
+function display(transport) {
+  const host = (name) => name.includes(":") ? `[${name}]` : name;
+  switch (transport.kind) {
+    case "unix":
+      return `unix://${transport.socketPath}`;
+    case "tcp":
+      return `tcp://${host(transport.hostname)}:${transport.port}`;
+    case "ssh":
+      return `ssh://${transport.user ? `${transport.user}@` : ""}${host(transport.hostname)}${transport.port ? `:${transport.port}` : ""}${transport.socketPath ?? ""}`;
+  }
+}
+var MODEM_VARIABLES = ["DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CLIENT_TIMEOUT", "DOCKER_PATH_PREFIX"];
+function dockerClient(endpoint) {
+  const options = modemOptions(endpoint.transport);
+  const saved = MODEM_VARIABLES.map((name) => [name, process.env[name]]);
+  for (const [name] of saved) delete process.env[name];
+  try {
+    return new import_dockerode.default(options);
+  } finally {
+    for (const [name, value] of saved) if (value !== void 0) process.env[name] = value;
+  }
+}
+function modemOptions(transport) {
+  switch (transport.kind) {
+    case "unix":
+      return { socketPath: transport.socketPath, protocol: "http", agent: new http.Agent() };
+    case "tcp": {
+      if (!transport.tls) return { host: transport.hostname, port: transport.port, protocol: "http", agent: new http.Agent() };
+      const { tls } = transport;
+      const agent = new https.Agent({
+        ...tls.ca ? { ca: tls.ca } : {},
+        ...tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {},
+        rejectUnauthorized: tls.verify
+      });
+      return { host: transport.hostname, port: transport.port, protocol: "https", agent };
+    }
+    case "ssh":
+      return { host: "docker", port: 80, protocol: "http", agent: sshAgent(transport) };
+  }
+}
+function sshArguments(transport) {
+  const remote = transport.socketPath ? ["docker", `--host=unix://${transport.socketPath}`, "system", "dial-stdio"] : ["docker", "system", "dial-stdio"];
+  return [
+    ...transport.user ? ["-l", transport.user] : [],
+    ...transport.port ? ["-p", transport.port] : [],
+    "-o",
+    "ConnectTimeout=30",
+    "-T",
+    "--",
+    transport.hostname,
+    remote.map(shellQuote).join(" ")
+  ];
+}
+function shellQuote(word) {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+var SshError = class extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+  code;
+  name = "SshError";
+};
+function sshAgent(transport) {
+  const agent = new http.Agent();
+  const args = sshArguments(transport);
+  agent.createConnection = () => {
+    const child2 = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    let received = false;
+    const connection = new Duplex({
+      read() {
+        child2.stdout.resume();
+      },
+      // A write that fails means ssh is gone: its exit (below) says why, not the broken pipe.
+      write(chunk, _encoding, done) {
+        if (child2.stdin.destroyed || child2.stdin.write(chunk)) done();
+        else child2.stdin.once("drain", () => done());
+      },
+      final(done) {
+        child2.stdin.end();
+        done();
+      },
+      destroy(error, done) {
+        if (child2.exitCode === null && child2.signalCode === null) child2.kill();
+        done(error);
+      }
+    });
+    child2.stdin.on("error", () => {
+    });
+    child2.stdout.on("data", (chunk) => {
+      received = true;
+      if (!connection.push(chunk)) child2.stdout.pause();
+    });
+    child2.stdout.on("end", () => {
+      if (received) connection.push(null);
+    });
+    child2.stderr.on("data", (chunk) => stderr = (stderr + chunk.toString()).slice(-4e3));
+    child2.on("error", (error) => {
+      if (error.code === "ENOENT") connection.destroy(new SshError("the ssh client (ssh) is not installed", "ENOSSH"));
+      else connection.destroy(new SshError(`ssh could not be started: ${error.message}`, "ESSH"));
+    });
+    child2.on("close", (code, signal) => {
+      if (received && code === 0) return;
+      if (connection.destroyed) return;
+      const said = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" ");
+      const how = signal ? `was stopped by ${signal}` : `exited with code ${code}`;
+      connection.destroy(new SshError(`ssh ${printable(args.slice(0, -1).join(" "), 200)} ${how}${said ? `: ${printable(said, 600)}` : ""}`, "ESSH"));
+    });
+    return connection;
+  };
+  return agent;
+}
+var UNTRUSTED_SERVER = /* @__PURE__ */ new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED"
+]);
+function connectionFailure(endpoint, error, reason) {
+  const { transport } = endpoint;
+  const at = `The Docker engine is not reachable at ${endpoint.info.host} (${endpoint.origin})`;
+  const restart = `Start the engine there, or ${endpoint.fix}.`;
+  if (reason) return `${at}: ${reason}. ${restart}`;
+  const e = error;
+  const code = e.code ?? "";
+  if (error instanceof SshError && error.code === "ENOSSH") {
+    return `${at}: ${error.message}; an ssh:// host is reached through it, as the docker CLI does. Install OpenSSH's client, or ${endpoint.fix}.`;
+  }
+  if (error instanceof SshError) return `${at}: ${error.message}. Check that ssh to that host works (ssh ${printable(sshArguments(transport).slice(0, -1).join(" "), 200)} docker version) and that Docker runs there, or ${endpoint.fix}.`;
+  if (transport.kind === "unix") {
+    if (code === "ENOENT") return `${at}: there is no socket at ${transport.socketPath}. ${endpoint.info.from === "default" ? `Start Docker (on this project's machines: bash scripts/setup-docker.sh), or ${endpoint.fix}.` : restart}`;
+    if (code === "EACCES") return `${at}: permission denied on the socket ${transport.socketPath}. Run as a user who may use it (the docker group), or ${endpoint.fix}.`;
+    if (code === "ECONNREFUSED") return `${at}: connection refused on the socket ${transport.socketPath} (no engine listens there). ${restart}`;
+  }
+  if (transport.kind === "tcp") {
+    const hostPort = `${transport.hostname.includes(":") ? `[${transport.hostname}]` : transport.hostname}:${transport.port}`;
+    const tls = transport.tls;
+    if (code === "ECONNREFUSED") return `${at}: connection refused at ${hostPort} (nothing listens on that port). ${restart}`;
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `${at}: the host name ${printable(transport.hostname)} could not be resolved (${code}). ${restart}`;
+    if (code === "ETIMEDOUT" || code === "EHOSTUNREACH" || code === "ENETUNREACH") return `${at}: ${hostPort} cannot be reached (${code}). ${restart}`;
+    if (tls && UNTRUSTED_SERVER.has(code)) {
+      const by = tls.files.ca ? `the CA in ${tls.files.ca}${tls.fromContext ? " (the copy docker context create made of its ca= file)" : ""}` : "any CA this machine trusts (no ca.pem was given)";
+      return `${at}: the engine's TLS certificate is not signed by ${by} (TLS said: ${code}, ${printable(e.message ?? "", 200)}). Use the CA that signed the engine's certificate (dockerd --tlscert), or ${endpoint.fix}.`;
+    }
+    if (tls && (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID")) {
+      return `${at}: the engine's TLS certificate is ${code === "CERT_HAS_EXPIRED" ? "expired" : "not valid yet"} (TLS said: ${code}). Renew the engine's certificate (dockerd --tlscert).`;
+    }
+    if (tls && code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+      return `${at}: the engine's TLS certificate is not made for ${printable(transport.hostname)} (TLS said: ${printable(e.reason ?? e.message ?? "", 200)}). Connect with a name or address the certificate lists (its subjectAltName), or give the engine a certificate for this one.`;
+    }
+    if (tls && /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|ACCESS_DENIED|UNSUPPORTED_CERTIFICATE|HANDSHAKE_FAILURE|DECRYPT_ERROR)/.test(code)) {
+      const sent = tls.files.cert ? `the client certificate ${tls.files.cert}${tls.fromContext ? " (the copy docker context create made of its cert= file)" : ""}` : `the connection, which had no client certificate (there is no cert.pem and key.pem in ${tls.files.folder})`;
+      return `${at}: the engine refused ${sent} (TLS said: ${printable(e.reason ?? code, 100)}). The engine (dockerd --tlsverify) accepts client certificates signed by the CA of its --tlscacert and made for client authentication (extendedKeyUsage=clientAuth); use one, or ${endpoint.fix}.`;
+    }
+    if (tls && (code.startsWith("ERR_SSL_") || code === "EPROTO" || code === "ECONNRESET")) {
+      return `${at}: the TLS handshake with ${hostPort} failed (${printable(e.reason ?? e.message ?? code, 200)}); does the engine listen with TLS on that port? ${restart}`;
+    }
+    if (!tls && e.statusCode === 400 && /HTTPS server/i.test(e.message ?? "")) {
+      return `${at}: the engine at ${hostPort} speaks TLS, and this connection does not. Turn TLS on as for the docker CLI: DOCKER_TLS_VERIFY=1 with DOCKER_CERT_PATH set to the folder of ca.pem, cert.pem and key.pem, or a context made with docker context create NAME --docker host=${endpoint.info.host},ca=\u2026,cert=\u2026,key=\u2026.`;
+    }
+  }
+  if (e.statusCode) return `${at}: it answered HTTP ${e.statusCode} (${printable(e.message ?? "", 200)}); is this a Docker engine? ${restart}`;
+  return `${at}: ${code ? `${code}: ` : ""}${printable(e.message ?? String(error), 300)}. ${restart}`;
+}
+
 // src/docker/engine.ts
 var PROBE_TIMEOUT_MS = 5e3;
 var CALL_TIMEOUT_MS = 12e4;
 var CANCEL_TIMEOUT_MS = 5e3;
-var DockerEngine = class {
+var DockerEngine = class _DockerEngine {
   docker;
   callTimeoutMs;
   /** Every connection this engine opened that is still open (http/https only; ssh is left to its agent). */
   sockets = /* @__PURE__ */ new Set();
   /** Set once the engine stopped answering (a probe or call ran out of time): later calls fail at once. */
   unresponsive;
+  /** The endpoint, when it was resolved (always, unless a dockerode client was given as it is). */
+  resolved;
+  /** The engine the docker CLI would use: DOCKER_HOST, else the docker context (see endpoint.ts). */
+  static fromEnvironment(options = {}) {
+    return new _DockerEngine(void 0, { ...options, endpoint: resolveEndpoint() });
+  }
   constructor(docker, options = {}) {
-    this.docker = docker ?? new import_dockerode.default();
+    this.resolved = options.endpoint ?? (docker ? void 0 : resolveEndpoint());
+    this.docker = docker ?? dockerClient(this.resolved);
     this.callTimeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
     this.trackConnections();
   }
   /** Where we connect, for messages: unix:///var/run/docker.sock, tcp://host:port, ... */
   get endpoint() {
+    if (this.resolved) return this.resolved.info.host;
     const modem = this.docker.modem;
     if (modem.host) return `${modem.protocol === "ssh" ? "ssh" : "tcp"}://${modem.host}${modem.port ? `:${modem.port}` : ""}`;
     if (typeof modem.socketPath === "string") return `unix://${modem.socketPath}`;
@@ -90206,7 +90661,7 @@ var DockerEngine = class {
   trackConnections() {
     const modem = this.docker.modem;
     if (modem.protocol === "ssh") return;
-    const agent = modem.agent ?? (modem.protocol === "https" ? new https.Agent() : new http.Agent());
+    const agent = modem.agent ?? (modem.protocol === "https" ? new https2.Agent() : new http2.Agent());
     const create = agent.createConnection.bind(agent);
     agent.createConnection = (options, callback) => {
       const socket = create(options, callback);
@@ -90242,11 +90697,13 @@ var DockerEngine = class {
         storage: info.Driver ?? "unknown",
         containerdStore,
         ...version.GoVersion ? { goVersion: version.GoVersion } : {},
-        ...info.ID ? { id: info.ID } : {}
+        ...info.ID ? { id: info.ID } : {},
+        ...this.resolved ? { endpoint: this.resolved.info } : {}
       };
     } catch (error) {
       const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1e3} s` : describeConnectError(error);
       if (signal.aborted) this.closeConnections();
+      if (this.resolved) throw new EnvironmentError(connectionFailure(this.resolved, error, signal.aborted ? reason : void 0));
       throw new EnvironmentError(
         `The Docker engine is not reachable at ${this.endpoint} (${reason}). Start Docker (on this project's machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.`
       );
@@ -90762,8 +91219,8 @@ var TOOL = { name: "image-size-report", version: package_default.version };
 
 // src/pipeline.ts
 import { mkdtempSync as mkdtempSync2, rmSync as rmSync4 } from "node:fs";
-import os3 from "node:os";
-import path7 from "node:path";
+import os4 from "node:os";
+import path8 from "node:path";
 
 // src/compare/build-time.ts
 function comparableBuildTimes(builds) {
@@ -90865,17 +91322,17 @@ import { rmSync } from "node:fs";
 import { StringDecoder } from "string_decoder";
 
 // node_modules/@actions/exec/lib/toolrunner.js
-import * as os from "os";
+import * as os2 from "os";
 import * as events from "events";
 import * as child from "child_process";
-import * as path4 from "path";
+import * as path5 from "path";
 
 // node_modules/@actions/io/lib/io.js
-import * as path3 from "path";
+import * as path4 from "path";
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
-import * as path2 from "path";
+import * as path3 from "path";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve2) {
@@ -90941,7 +91398,7 @@ function tryGetExecutablePath(filePath, extensions) {
     }
     if (stats && stats.isFile()) {
       if (IS_WINDOWS) {
-        const upperExt = path2.extname(filePath).toUpperCase();
+        const upperExt = path3.extname(filePath).toUpperCase();
         if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
           return filePath;
         }
@@ -90965,11 +91422,11 @@ function tryGetExecutablePath(filePath, extensions) {
       if (stats && stats.isFile()) {
         if (IS_WINDOWS) {
           try {
-            const directory = path2.dirname(filePath);
-            const upperName = path2.basename(filePath).toUpperCase();
+            const directory = path3.dirname(filePath);
+            const upperName = path3.basename(filePath).toUpperCase();
             for (const actualName of yield readdir(directory)) {
               if (upperName === actualName.toUpperCase()) {
-                filePath = path2.join(directory, actualName);
+                filePath = path3.join(directory, actualName);
                 break;
               }
             }
@@ -91057,7 +91514,7 @@ function findInPath(tool) {
     }
     const extensions = [];
     if (IS_WINDOWS && process.env["PATHEXT"]) {
-      for (const extension of process.env["PATHEXT"].split(path3.delimiter)) {
+      for (const extension of process.env["PATHEXT"].split(path4.delimiter)) {
         if (extension) {
           extensions.push(extension);
         }
@@ -91070,12 +91527,12 @@ function findInPath(tool) {
       }
       return [];
     }
-    if (tool.includes(path3.sep)) {
+    if (tool.includes(path4.sep)) {
       return [];
     }
     const directories = [];
     if (process.env.PATH) {
-      for (const p of process.env.PATH.split(path3.delimiter)) {
+      for (const p of process.env.PATH.split(path4.delimiter)) {
         if (p) {
           directories.push(p);
         }
@@ -91083,7 +91540,7 @@ function findInPath(tool) {
     }
     const matches = [];
     for (const directory of directories) {
-      const filePath = yield tryGetExecutablePath(path3.join(directory, tool), extensions);
+      const filePath = yield tryGetExecutablePath(path4.join(directory, tool), extensions);
       if (filePath) {
         matches.push(filePath);
       }
@@ -91169,12 +91626,12 @@ var ToolRunner = class extends events.EventEmitter {
   _processLineBuffer(data, strBuffer, onLine) {
     try {
       let s = strBuffer + data.toString();
-      let n = s.indexOf(os.EOL);
+      let n = s.indexOf(os2.EOL);
       while (n > -1) {
         const line = s.substring(0, n);
         onLine(line);
-        s = s.substring(n + os.EOL.length);
-        n = s.indexOf(os.EOL);
+        s = s.substring(n + os2.EOL.length);
+        n = s.indexOf(os2.EOL);
       }
       return s;
     } catch (err) {
@@ -91332,7 +91789,7 @@ var ToolRunner = class extends events.EventEmitter {
   exec() {
     return __awaiter3(this, void 0, void 0, function* () {
       if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-        this.toolPath = path4.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+        this.toolPath = path5.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
       return new Promise((resolve2, reject) => __awaiter3(this, void 0, void 0, function* () {
@@ -91343,7 +91800,7 @@ var ToolRunner = class extends events.EventEmitter {
         }
         const optionsNonNull = this._cloneExecOptions(this.options);
         if (!optionsNonNull.silent && optionsNonNull.outStream) {
-          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os.EOL);
+          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os2.EOL);
         }
         const state = new ExecState(optionsNonNull, this.toolPath);
         state.on("debug", (message) => {
@@ -91674,9 +92131,9 @@ var Git = class {
 };
 
 // src/measure/image/layer-cache.ts
-import { existsSync as existsSync2, mkdirSync, mkdtempSync, readdirSync, readFileSync as readFileSync2, renameSync as renameSync2, rmSync as rmSync3, statSync, writeFileSync } from "node:fs";
-import os2 from "node:os";
-import path5 from "node:path";
+import { existsSync as existsSync2, mkdirSync, mkdtempSync, readdirSync as readdirSync2, readFileSync as readFileSync3, renameSync as renameSync2, rmSync as rmSync3, statSync, writeFileSync } from "node:fs";
+import os3 from "node:os";
+import path6 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 
 // src/measure/image/sorted-listing.ts
@@ -91707,9 +92164,9 @@ var RecordWriter = class {
   constructor(file) {
     this.fd = openSync(file, "w");
   }
-  put(kind, size, path9) {
+  put(kind, size, path10) {
     this.count += 1;
-    this.record(kind, size, path9);
+    this.record(kind, size, path10);
   }
   close() {
     try {
@@ -91719,8 +92176,8 @@ var RecordWriter = class {
       closeSync(this.fd);
     }
   }
-  record(kind, size, path9) {
-    const safe = path9.includes("\0") ? path9.replaceAll("\0", "\uFFFD") : path9;
+  record(kind, size, path10) {
+    const safe = path10.includes("\0") ? path10.replaceAll("\0", "\uFFFD") : path10;
     const most = 1 + 20 + 1 + Buffer.byteLength(safe) + 1;
     if (this.length + most > this.buffer.length) {
       this.flush();
@@ -91839,9 +92296,9 @@ var SortedListingWriter = class {
   kinds = [];
   runs = [];
   done = false;
-  add(path9, size, kind) {
+  add(path10, size, kind) {
     if (kind === "o") return;
-    this.paths.push(path9);
+    this.paths.push(path10);
     this.sizes.push(size);
     this.kinds.push(kind.charCodeAt(0));
     if (this.paths.length >= this.chunkEntries) this.spill(`${this.file}.run${this.runs.length}`);
@@ -91933,7 +92390,7 @@ var LayerCache = class {
   written = 0;
   /** `directory`: where to keep results across runs; undefined keeps them for this process only. */
   constructor(directory) {
-    this.dir = directory ? path5.join(directory, FORMAT) : void 0;
+    this.dir = directory ? path6.join(directory, FORMAT) : void 0;
   }
   get directory() {
     return this.dir;
@@ -91958,7 +92415,7 @@ var LayerCache = class {
   /** A writer for the listing of a layer about to be read. */
   newListing() {
     this.written += 1;
-    return new SortedListingWriter(path5.join(this.scratchDirectory(), `listing-${process.pid}-${this.written}`));
+    return new SortedListingWriter(path6.join(this.scratchDirectory(), `listing-${process.pid}-${this.written}`));
   }
   /** Drop what is known of a layer (its listing was lost or damaged), so that it is measured again. */
   forget(diffId) {
@@ -91982,7 +92439,7 @@ var LayerCache = class {
       const target = this.listingPath(facts.diffId);
       try {
         if (target) {
-          mkdirSync(path5.dirname(target), { recursive: true });
+          mkdirSync(path6.dirname(target), { recursive: true });
           renameSync2(listing.file, target);
           kept = true;
           this.listings.delete(facts.diffId);
@@ -92042,12 +92499,12 @@ var LayerCache = class {
       try {
         mkdirSync(this.dir, { recursive: true });
         removeAbandoned(this.dir);
-        scratch = mkdtempSync(path5.join(this.dir, "tmp-"));
+        scratch = mkdtempSync(path6.join(this.dir, "tmp-"));
       } catch {
         scratch = void 0;
       }
     }
-    scratch ??= mkdtempSync(path5.join(os2.tmpdir(), "image-size-report-listings-"));
+    scratch ??= mkdtempSync(path6.join(os3.tmpdir(), "image-size-report-listings-"));
     this.scratch = scratch;
     temporaryDirectories.add(scratch);
     if (!exitHook) {
@@ -92060,17 +92517,17 @@ var LayerCache = class {
   }
   listingPath(diffId) {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(diffId)?.[1];
-    return this.dir && hex ? path5.join(this.dir, "listings", hex) : void 0;
+    return this.dir && hex ? path6.join(this.dir, "listings", hex) : void 0;
   }
   file(kind, digest) {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
-    return this.dir && hex ? path5.join(this.dir, kind, `${hex}.json.gz`) : void 0;
+    return this.dir && hex ? path6.join(this.dir, kind, `${hex}.json.gz`) : void 0;
   }
   read(kind, digest) {
     const file = this.file(kind, digest);
     if (!file) return void 0;
     try {
-      return JSON.parse(gunzipSync(readFileSync2(file)).toString("utf8"));
+      return JSON.parse(gunzipSync(readFileSync3(file)).toString("utf8"));
     } catch {
       return void 0;
     }
@@ -92080,7 +92537,7 @@ var LayerCache = class {
     const file = this.file(kind, digest);
     if (!file) return false;
     try {
-      mkdirSync(path5.dirname(file), { recursive: true });
+      mkdirSync(path6.dirname(file), { recursive: true });
       const temporary = `${file}.${process.pid}.tmp`;
       writeFileSync(temporary, gzipSync(JSON.stringify(value), { level: 1 }));
       renameSync2(temporary, file);
@@ -92093,9 +92550,9 @@ var LayerCache = class {
 var ABANDONED_MS = 24 * 60 * 60 * 1e3;
 function removeAbandoned(dir) {
   try {
-    for (const name of readdirSync(dir)) {
+    for (const name of readdirSync2(dir)) {
       if (!name.startsWith("tmp-")) continue;
-      const folder = path5.join(dir, name);
+      const folder = path6.join(dir, name);
       if (Date.now() - statSync(folder).mtimeMs > ABANDONED_MS) rmSync3(folder, { recursive: true, force: true });
     }
   } catch {
@@ -92128,8 +92585,8 @@ function pushSizingFor(engine) {
 }
 
 // src/measure/measure.ts
-import { existsSync as existsSync3, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
-import path6 from "node:path";
+import { existsSync as existsSync3, readFileSync as readFileSync4, statSync as statSync2 } from "node:fs";
+import path7 from "node:path";
 
 // src/docker/dockerfile.ts
 var import_dockerfile_ast = __toESM(require_main(), 1);
@@ -92164,7 +92621,7 @@ function baseImageFor(parsed, target) {
 
 // src/measure/image/analyze.ts
 var import_tar_stream3 = __toESM(require_tar_stream2(), 1);
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { once } from "node:events";
 import { createGunzip } from "node:zlib";
 
@@ -92769,10 +93226,10 @@ var WasteCount = class {
   wastedBytes = 0;
   wasted = [];
   run() {
-    for (let path9 = this.nextPath(); path9 !== void 0; path9 = this.nextPath()) {
-      this.gather(path9);
-      while (this.stack.length > 0 && !path9.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
-      this.push(path9);
+    for (let path10 = this.nextPath(); path10 !== void 0; path10 = this.nextPath()) {
+      this.gather(path10);
+      while (this.stack.length > 0 && !path10.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
+      this.push(path10);
     }
     while (this.stack.length > 0) this.pop();
     const { minimum, cumulative, wastedBytes } = this;
@@ -92811,13 +93268,13 @@ var WasteCount = class {
     return best;
   }
   /** Take the path's entries from every layer: the first (the leaf copy), the last that adds it, any whiteout. */
-  gather(path9) {
-    const below = `${path9}/`;
+  gather(path10) {
+    const below = `${path10}/`;
     for (let l = 0; l < this.n; l++) {
       this.has[l] = 0;
       this.whiteout[l] = 0;
       this.addKind[l] = "";
-      for (let record = this.peek(l); record && record.path === path9; record = this.peek(l)) {
+      for (let record = this.peek(l); record && record.path === path10; record = this.peek(l)) {
         if (!this.has[l]) {
           this.has[l] = 1;
           this.firstKind[l] = record.kind;
@@ -92828,7 +93285,7 @@ var WasteCount = class {
           this.addKind[l] = record.kind;
           this.addSize[l] = record.size;
         }
-        this.last[l] = path9;
+        this.last[l] = path10;
         this.advance(l);
       }
       this.parent[l] = this.has[l] && this.peek(l)?.path.startsWith(below) ? 1 : 0;
@@ -92844,11 +93301,11 @@ var WasteCount = class {
     return frame;
   }
   /** Work out the path's history layer by layer, count it into the directories above it, and stack it. */
-  push(path9) {
+  push(path10) {
     const frame = this.frameAt(this.stack.length);
     const { state, size, isCopy, copyBytes, pending, deletes } = frame;
-    frame.path = path9;
-    frame.prefix = `${path9}/`;
+    frame.path = path10;
+    frame.prefix = `${path10}/`;
     pending.length = 0;
     deletes.length = 0;
     state[0] = ABSENT;
@@ -92920,7 +93377,7 @@ var WasteCount = class {
 };
 
 // src/measure/image/history.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 function layerOrigins(config) {
   const diffIds = config.rootfs?.diff_ids ?? [];
   const history = config.history ?? [];
@@ -92962,7 +93419,7 @@ function historyFingerprint(diffIds, history, volatile = []) {
     diffIds,
     history: history.map((h) => [steady(h.createdBy), steady(h.comment), h.sizeBytes])
   });
-  return `sha256:${createHash2("sha256").update(material).digest("hex")}`;
+  return `sha256:${createHash3("sha256").update(material).digest("hex")}`;
 }
 
 // src/measure/image/layer-listing.ts
@@ -92976,24 +93433,24 @@ function normalisePath(name) {
   return p;
 }
 function classify(header) {
-  const path9 = normalisePath(header.name);
-  const slash = path9.lastIndexOf("/");
-  const base = path9.slice(slash + 1);
-  const dir = slash === -1 ? "" : path9.slice(0, slash);
+  const path10 = normalisePath(header.name);
+  const slash = path10.lastIndexOf("/");
+  const base = path10.slice(slash + 1);
+  const dir = slash === -1 ? "" : path10.slice(0, slash);
   if (base === OPAQUE) return { path: dir, kind: "o" };
   if (base.startsWith(WHITEOUT)) return { path: (dir ? `${dir}/` : "") + base.slice(WHITEOUT.length), kind: "w" };
   switch (header.type) {
     case "file":
     case "contiguous-file":
-      return { path: path9, kind: "f" };
+      return { path: path10, kind: "f" };
     case "directory":
-      return { path: path9, kind: "d" };
+      return { path: path10, kind: "d" };
     case "symlink":
-      return { path: path9, kind: "l" };
+      return { path: path10, kind: "l" };
     case "link":
-      return { path: path9, kind: "h" };
+      return { path: path10, kind: "h" };
     default:
-      return { path: path9, kind: "x" };
+      return { path: path10, kind: "x" };
   }
 }
 var LayerLister = class {
@@ -93005,11 +93462,11 @@ var LayerLister = class {
   /** `sink`: receives the entries in tar order; none: only the sizes are counted. */
   constructor(sink) {
     this.parser.on("entry", (header, stream, next) => {
-      const { path: path9, kind } = classify(header);
+      const { path: path10, kind } = classify(header);
       const size = kind === "f" ? header.size ?? 0 : 0;
-      if (path9 !== "" || kind === "o") {
+      if (path10 !== "" || kind === "o") {
         try {
-          sink?.add(path9, size, kind);
+          sink?.add(path10, size, kind);
         } catch (error) {
           stream.on("error", () => void 0);
           this.parser.destroy(error instanceof Error ? error : new Error(String(error)));
@@ -93309,7 +93766,7 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
   }
 }
 async function measureLayer(source, declaredBytes, options) {
-  const hash = createHash3("sha256");
+  const hash = createHash4("sha256");
   const listing = options.listInto?.newListing();
   const lister = listing ? new LayerLister(listing) : void 0;
   const sizer = options.compress ? new CompressedSizer(options.sizer) : void 0;
@@ -93428,8 +93885,8 @@ function imageTag(variant, side2, runId) {
   return `${IMAGE_REPOSITORY}/${variant.slug}:${side2}-${runId}`;
 }
 function prepareVariant(root, variant) {
-  const dockerfile = path6.resolve(root, variant.dockerfile);
-  const context = path6.resolve(root, variant.context);
+  const dockerfile = path7.resolve(root, variant.dockerfile);
+  const context = path7.resolve(root, variant.context);
   const unbuildable = (problem) => ({ variant, problem });
   if (!existsSync3(dockerfile) || !statSync2(dockerfile).isFile()) {
     return unbuildable(`Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`);
@@ -93437,7 +93894,7 @@ function prepareVariant(root, variant) {
   if (!existsSync3(context) || !statSync2(context).isDirectory()) {
     return unbuildable(`context "${variant.context}" is not a directory (looked for ${context}).`);
   }
-  const parsed = parseStages(readFileSync3(dockerfile, "utf8"));
+  const parsed = parseStages(readFileSync4(dockerfile, "utf8"));
   if (parsed.stages.length === 0) return unbuildable(`"${variant.dockerfile}" has no FROM instruction.`);
   if (targetStageIndex(parsed, variant.target) === -1) {
     const names = parsed.stages.map((s) => s.name).filter(Boolean);
@@ -93534,7 +93991,7 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
 }
 
 // src/report/baseline-file.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
 // src/report/types.ts
 var REPORT_SCHEMA_VERSION = 2;
@@ -93545,7 +94002,7 @@ var SIZINGS = ["go1.26", "go1.27", "as-stored"];
 function readBaselineFile(file) {
   let text;
   try {
-    text = readFileSync4(file, "utf8");
+    text = readFileSync5(file, "utf8");
   } catch (error) {
     throw new InputError(`baseline-file: "${file}" cannot be read (${error.code ?? String(error)}). Save a report on the base branch with report-file, and restore it before this step.`);
   }
@@ -93580,6 +94037,7 @@ async function createReport(input) {
   const { settings, workingDirectory, engine, log } = input;
   const headPlan = prepareSide(workingDirectory, settings.variants, "head");
   const saved = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
+  for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
   const engineInfo = await engine.connect();
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {
@@ -93587,8 +94045,9 @@ async function createReport(input) {
       `The baseline file's compressed sizes were found as ${saved.compressedSizing}, this run's as ${measuring.push.method} (${measuring.push.reason}): the compressed change also shows the difference between the two.`
     );
   }
+  log.info(engineLine(engineInfo));
   const created = { tags: [], intermediates: [] };
-  const cache = new LayerCache(settings.cacheDir && path7.resolve(workingDirectory, settings.cacheDir));
+  const cache = new LayerCache(settings.cacheDir && path8.resolve(workingDirectory, settings.cacheDir));
   try {
     const head = await measureSide(engine, headPlan, "head", measuring, input.runId, log, created, cache);
     const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase({ ...input, settings: measuring }, created, cache);
@@ -93609,8 +94068,8 @@ async function rebuildBase(input, created, cache) {
   try {
     const top = await git.topLevel();
     const sha = await git.ensureCommit(plan.commit);
-    parent = mkdtempSync2(path7.join(input.tempDirectory ?? os3.tmpdir(), "image-size-report-base-"));
-    checkout = { top, sha, parent, worktree: path7.join(parent, "tree") };
+    parent = mkdtempSync2(path8.join(input.tempDirectory ?? os4.tmpdir(), "image-size-report-base-"));
+    checkout = { top, sha, parent, worktree: path8.join(parent, "tree") };
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
     if (parent) rmSync4(parent, { recursive: true, force: true });
@@ -93621,7 +94080,7 @@ async function rebuildBase(input, created, cache) {
     return { results, meta: { source: "rebuild", ref, error: error.message } };
   }
   try {
-    const root = path7.join(checkout.worktree, path7.relative(checkout.top, input.workingDirectory));
+    const root = path8.join(checkout.worktree, path8.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, "base");
     const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created, cache);
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
@@ -93661,7 +94120,8 @@ function assemble(input, engine, head, base) {
       containerdStore: engine.containerdStore,
       ...engine.goVersion ? { goVersion: engine.goVersion } : {},
       compressedSizing: pushSizingFor(engine).method,
-      sizeMeaning: sizeMeaning(engine)
+      sizeMeaning: sizeMeaning(engine),
+      ...engine.endpoint ? { endpoint: engine.endpoint } : {}
     },
     units: settings.units,
     head: input.head,
@@ -94410,9 +94870,14 @@ function footnote(report) {
   }
   const total = report.variants.reduce((sum, v) => sum + (v.head.status === "built" ? v.head.buildMs : 0), 0);
   parts.push(
-    `Docker ${escapeInline(report.engine.serverVersion, 100)}, ${escapeInline(report.engine.storage, 100)}; ${formatDuration(total)} of builds. ${escapeInline(report.tool.name, 100)} ${escapeInline(report.tool.version, 100)}.`
+    `Docker ${escapeInline(report.engine.serverVersion, 100)}${engineWhere(report.engine.endpoint)}, ${escapeInline(report.engine.storage, 100)}; ${formatDuration(total)} of builds. ${escapeInline(report.tool.name, 100)} ${escapeInline(report.tool.version, 100)}.`
   );
   return parts.join(" ");
+}
+function engineWhere(endpoint) {
+  if (!endpoint) return "";
+  const from = endpoint.from === "context" ? `context ${codeSpan(endpoint.context ?? "", 100, "text")}` : endpoint.from;
+  return ` at ${codeSpan(endpoint.host, 300, "text")} (${from})`;
 }
 function shortSha(sha) {
   return sha ? codeSpan(sha.slice(0, 7), 7, "text") : "an unknown commit";
@@ -94854,15 +95319,15 @@ function describeKind(value) {
 }
 
 // src/settings/config-file.ts
-import { existsSync as existsSync4, readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
-import path8 from "node:path";
+import { existsSync as existsSync4, readFileSync as readFileSync6, statSync as statSync3 } from "node:fs";
+import path9 from "node:path";
 var DEFAULT_CONFIG_FILE = ".github/image-size.yml";
 var MAX_CONFIG_BYTES = 1e6;
 function loadConfigFile(workingDirectory, explicit) {
   const relative2 = explicit || DEFAULT_CONFIG_FILE;
   const where = `config file ${printable(relative2, 100)}`;
   if (relative2.includes("\0")) throw new InputError(`config: ${quote(relative2)} is not a usable path (it holds a NUL character).`);
-  const file = path8.resolve(workingDirectory, relative2);
+  const file = path9.resolve(workingDirectory, relative2);
   if (!existsSync4(file)) {
     if (explicit) throw new InputError(`config: ${quote(explicit)} does not exist (looked in ${printable(workingDirectory, 200)}).`);
     return { raw: {} };
@@ -94873,7 +95338,7 @@ function loadConfigFile(workingDirectory, explicit) {
     if (size > MAX_CONFIG_BYTES) {
       throw new InputError(`${where}: the file is ${size.toLocaleString("en-US")} bytes; a config file may have at most 1 MB.`);
     }
-    text = readFileSync5(file, "utf8");
+    text = readFileSync6(file, "utf8");
   } catch (error) {
     if (error instanceof InputError) throw error;
     const code = error.code;

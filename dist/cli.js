@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-M462WHU4.js";
+} from "./chunks/chunk-UT7HFMM7.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

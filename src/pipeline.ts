@@ -45,6 +45,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
   for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
   const engineInfo = await engine.connect();
+  log.info(engineLine(engineInfo));
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {
     log.warning(
@@ -52,7 +53,6 @@ export async function createReport(input: PipelineInput): Promise<Report> {
         `(${measuring.push.reason}): the compressed change also shows the difference between the two.`,
     );
   }
-  log.info(engineLine(engineInfo));
   const created: CreatedImages = { tags: [], intermediates: [] };
   const cache = new LayerCache(settings.cacheDir && path.resolve(workingDirectory, settings.cacheDir));
   try {

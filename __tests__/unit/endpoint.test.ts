@@ -70,6 +70,7 @@ describe('the host (DOCKER_HOST, parsed as the docker CLI parses it)', () => {
     ['tcp://docker.example', 'tcp://docker.example:2375', { kind: 'tcp', hostname: 'docker.example', port: 2375 }],
     ['tcp://[::1]:2375', 'tcp://[::1]:2375', { kind: 'tcp', hostname: '::1', port: 2375 }],
     ['tcp://build:2375/', 'tcp://build:2375', { kind: 'tcp', hostname: 'build', port: 2375 }],
+    ['tcp://ci:secret@build:2375', 'tcp://build:2375', { kind: 'tcp', hostname: 'build', port: 2375 }],
     ['ssh://builder.example', 'ssh://builder.example', { kind: 'ssh', hostname: 'builder.example' }],
     ['ssh://ci@builder.example:2222', 'ssh://ci@builder.example:2222', { kind: 'ssh', hostname: 'builder.example', user: 'ci', port: '2222' }],
     ['ssh://ci@builder.example/run/user/1000/docker.sock', 'ssh://ci@builder.example/run/user/1000/docker.sock', { kind: 'ssh', hostname: 'builder.example', user: 'ci', socketPath: '/run/user/1000/docker.sock' }],
@@ -84,6 +85,7 @@ describe('the host (DOCKER_HOST, parsed as the docker CLI parses it)', () => {
     ['tcp://10.0.0.5:99999', /the port must be 1 to 65535/],
     ['tcp://10.0.0.5:2375/v1', /a path after HOST:PORT \("\/v1"\) is not supported here/],
     ['ssh://ci:hunter2@builder.example', /a password in an ssh:\/\/ URL is not supported/],
+    ['tcp://ci:hunter2@10.0.0.5:99999', /^DOCKER_HOST="tcp:\/\/ci:\*\*\*@10\.0\.0\.5:99999" is not a Docker host: the port must be 1 to 65535/],
     ['npipe:////./pipe/docker_engine', /^DOCKER_HOST="npipe:\/\/\/\/\.\/pipe\/docker_engine" is a Windows named pipe \(npipe:\/\/\), which only exists on Windows; on this machine, use unix:\/\/, tcp:\/\/ or ssh:\/\/\.$/],
     ['fd://', /is fd:\/\/, a socket that systemd hands to the Docker daemon itself; a client cannot connect to it/],
   ])('refuses DOCKER_HOST=%s, saying what is accepted', (value, message) => {
@@ -210,6 +212,7 @@ describe('docker contexts', () => {
     const host = resolve({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'other', DOCKER_HOST: 'unix:///run/mine.sock' });
     expect(host.info).toEqual({ host: 'unix:///run/mine.sock', from: 'DOCKER_HOST' });
     expect(host.warnings).toEqual(['DOCKER_HOST is set, so it is used and DOCKER_CONTEXT="other" is not, as the docker CLI does. To use the context, unset DOCKER_HOST.']);
+    expect(resolve({ DOCKER_CONFIG: configFolder(), DOCKER_CONTEXT: 'default', DOCKER_HOST: 'unix:///run/mine.sock' }).warnings).toEqual([]);
     expect(resolve({ DOCKER_CONFIG: dir, DOCKER_HOST: 'unix:///run/mine.sock' }).warnings).toEqual([
       `DOCKER_HOST is set, so it is used and the current context "remote" (${dir}/config.json) is not, as the docker CLI does. To use the context, unset DOCKER_HOST.`,
     ]);

@@ -90,7 +90,8 @@ export function resolveEndpoint(env: Env = process.env): ResolvedEndpoint {
   const warnings: string[] = [];
   const current = currentContext(dir, warnings);
   if (env.DOCKER_HOST) {
-    const ignored = env.DOCKER_CONTEXT
+    // The context "default" is the environment's endpoint anyway: nothing is overridden.
+    const ignored = env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default'
       ? `DOCKER_CONTEXT=${quote(env.DOCKER_CONTEXT)}`
       : current.name && current.name !== 'default'
         ? `the current context ${quote(current.name)} (${current.file})`

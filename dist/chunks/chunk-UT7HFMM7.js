@@ -90200,7 +90200,7 @@ function resolveEndpoint(env = process.env) {
   const warnings = [];
   const current = currentContext(dir, warnings);
   if (env.DOCKER_HOST) {
-    const ignored = env.DOCKER_CONTEXT ? `DOCKER_CONTEXT=${quote(env.DOCKER_CONTEXT)}` : current.name && current.name !== "default" ? `the current context ${quote(current.name)} (${current.file})` : void 0;
+    const ignored = env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default" ? `DOCKER_CONTEXT=${quote(env.DOCKER_CONTEXT)}` : current.name && current.name !== "default" ? `the current context ${quote(current.name)} (${current.file})` : void 0;
     if (ignored) {
       warnings.push(
         `DOCKER_HOST is set, so it is used and ${ignored} is not, as the docker CLI does. To use the context, unset DOCKER_HOST.`
@@ -94039,13 +94039,13 @@ async function createReport(input) {
   const saved = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
   for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
   const engineInfo = await engine.connect();
+  log.info(engineLine(engineInfo));
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {
     log.warning(
       `The baseline file's compressed sizes were found as ${saved.compressedSizing}, this run's as ${measuring.push.method} (${measuring.push.reason}): the compressed change also shows the difference between the two.`
     );
   }
-  log.info(engineLine(engineInfo));
   const created = { tags: [], intermediates: [] };
   const cache = new LayerCache(settings.cacheDir && path8.resolve(workingDirectory, settings.cacheDir));
   try {

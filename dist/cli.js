@@ -20,7 +20,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-UT7HFMM7.js";
+} from "./chunks/chunk-WR7N4USH.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

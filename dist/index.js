@@ -34,7 +34,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-UT7HFMM7.js";
+} from "./chunks/chunk-WR7N4USH.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -41,7 +41,13 @@ describe(`an engine over ssh:// (OpenSSH's sshd on a loopback port in front of $
   it('builds and measures through ssh what the socket measures, and names the ssh host (user@host, no secret)', () => {
     const json = path.join(tempDir('ssh-json'), 'report.json');
     const host = `ssh://root@127.0.0.1:${server.port}`;
+    const before = server.connections();
     const run = server.run([process.execPath, CLI, '-C', dir, '--variants', VARIANTS, '--cache-dir', 'none', '--json', json], environment({ DOCKER_HOST: host }));
+    // Connections are kept alive and reused, as the docker CLI's are: a handful for the run, not one per API call.
+    const opened = server.connections() - before;
+    expect(opened).toBeGreaterThan(0);
+    expect(opened).toBeLessThanOrEqual(6);
+    expect(spawnSync('pgrep', ['-f', '--', `-p ${server.port} -o ConnectTimeout=30`]).status).toBe(1); // no ssh client left running
     expect(run.stderr).toMatch(new RegExp(`^Docker engine: ssh://root@127\\.0\\.0\\.1:${server.port} \\(DOCKER_HOST\\), Docker \\S+, API [\\d.]+\\n`));
     expect(run.code).toBe(0);
     const overSsh = JSON.parse(readFileSync(json, 'utf8')) as Report;

@@ -48,6 +48,8 @@ export interface SshServer {
   run(command: string[], env: NodeJS.ProcessEnv): { code: number | null; stdout: string; stderr: string };
   /** Make the client's known_hosts hold another key for the server (a man in the middle, as ssh sees it). */
   distrust(): void;
+  /** How many ssh connections the server has let in so far. */
+  connections(): number;
 }
 
 /**
@@ -120,5 +122,6 @@ export function sshServer(port: number, dockerHost: string): SshServer {
       return { code: result.status, stdout: result.stdout, stderr: result.stderr };
     },
     distrust: () => pin('stranger'),
+    connections: () => (existsSync(path.join(dir, 'sshd.log')) ? readFileSync(path.join(dir, 'sshd.log'), 'utf8').match(/^Accepted publickey /gm)?.length ?? 0 : 0),
   };
 }

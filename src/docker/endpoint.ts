@@ -488,9 +488,11 @@ export class SshError extends Error {
 /**
  * An http agent whose every connection is a `ssh … docker system dial-stdio` process: the request goes to its
  * standard input and the answer comes from its standard output. Destroying the connection ends the process.
+ * Connections are kept alive between requests, as the docker CLI's are (an ssh handshake per API call would cost
+ * a round trip or more each); an idle one does not keep the process alive, and ends with it.
  */
 function sshAgent(transport: Extract<Transport, { kind: 'ssh' }>): http.Agent {
-  const agent = new http.Agent();
+  const agent = new http.Agent({ keepAlive: true });
   const args = sshArguments(transport);
   agent.createConnection = () => {
     const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -513,6 +515,15 @@ function sshAgent(transport: Extract<Transport, { kind: 'ssh' }>): http.Agent {
         if (child.exitCode === null && child.signalCode === null) child.kill();
         done(error);
       },
+    });
+    // What the http agent asks of a socket it keeps for later: an idle ssh must not hold the event loop.
+    const handles = [child, child.stdin, child.stdout, child.stderr] as { ref(): void; unref(): void }[];
+    Object.assign(connection, {
+      setKeepAlive: () => connection,
+      setNoDelay: () => connection,
+      setTimeout: () => connection,
+      ref: () => (handles.forEach((h) => h.ref()), connection),
+      unref: () => (handles.forEach((h) => h.unref()), connection),
     });
     child.stdin.on('error', () => {}); // a process that exits early: its exit says why
     child.stdout.on('data', (chunk: Buffer) => {

@@ -90517,7 +90517,7 @@ var SshError = class extends Error {
   name = "SshError";
 };
 function sshAgent(transport) {
-  const agent = new http.Agent();
+  const agent = new http.Agent({ keepAlive: true });
   const args = sshArguments(transport);
   agent.createConnection = () => {
     const child2 = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -90540,6 +90540,14 @@ function sshAgent(transport) {
         if (child2.exitCode === null && child2.signalCode === null) child2.kill();
         done(error);
       }
+    });
+    const handles = [child2, child2.stdin, child2.stdout, child2.stderr];
+    Object.assign(connection, {
+      setKeepAlive: () => connection,
+      setNoDelay: () => connection,
+      setTimeout: () => connection,
+      ref: () => (handles.forEach((h) => h.ref()), connection),
+      unref: () => (handles.forEach((h) => h.unref()), connection)
     });
     child2.stdin.on("error", () => {
     });

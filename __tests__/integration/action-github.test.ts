@@ -281,7 +281,10 @@ describe('the two-workflow setup for forks', () => {
     expect(body).not.toContain('evil.example');
     expect(body).not.toContain('<script>');
     expect(body).not.toContain('@everyone');
-    expect(body).toContain(`Size: ${sizeMeaning({ serverVersion: '20.10.24', storage: 'overlay2', containerdStore: false })}`);
+    // the saved engine's facts, worded by this tool
+    const { goVersion, serverVersion, storage, containerdStore } = JSON.parse(readFileSync(file, 'utf8')).engine;
+    expect(goVersion).toBe('go1.19.8');
+    expect(body).toContain(`Size: ${sizeMeaning({ serverVersion, storage, containerdStore, goVersion })}`);
     expect(body).toMatch(/\| ✅ \*\*single-stage\*\* +\| Size +\| +4\.00 MB \| +5\.00 MB \| +\+1\.00 MB \(\+25\.0%\) \|/);
     expect(JSON.parse(readFileSync(post.outputs.report, 'utf8'))).not.toHaveProperty('pwned');
   });

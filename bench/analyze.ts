@@ -5,20 +5,27 @@
  *
  *   node analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed]
  *   node analyze.mjs save IMAGE
- *   node analyze.mjs sizer FILE...
+ *   node analyze.mjs sizer [--model MODEL] FILE...
+ *   node analyze.mjs models MODEL...
  *
  * `analyze` calls analyzeImage exactly as the tool does after a build (src/measure/layers.ts): the image's
- * ID and diff IDs from the engine, `docker save` through the engine class, the layer cache in CACHE_DIR.
+ * ID and diff IDs from the engine, `docker save` through the engine class, the layer cache in CACHE_DIR, and
+ * compressed sizes found as a push from this engine would upload them (the pipeline's pushSizingFor: the
+ * model of the Go that built the engine, or the containerd store's blobs as stored).
  * `save` only reads the whole `docker save` stream and throws it away: the floor under any analysis.
  * `sizer` runs the tool's compressed sizer alone over layer tars on disk, one after the other: the same input,
- * read the same way, as the `gzip -6` baseline, so the two compare like with like.
+ * read the same way, as the `gzip -6` baseline, so the two compare like with like. `--model` is
+ * CompressedSizer's `model` option (default: the sizer's own default).
+ * `models` says which of the models named the sizer in the tree offers, by constructing sizers: a model is
+ * available when a sizer takes it and refuses a name that is no model.
  */
 import { createReadStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { DockerEngine } from '../src/docker/engine.js';
 import { analyzeImage } from '../src/measure/image/analyze.js';
-import { CompressedSizer } from '../src/measure/image/compressed-size.js';
+import { CompressedSizer, type CompressedSizerOptions } from '../src/measure/image/compressed-size.js';
 import { LayerCache } from '../src/measure/image/layer-cache.js';
+import { pushSizingFor } from '../src/measure/image/push-sizing.js';
 
 interface Opened {
   /** From the request to the engine answering (response headers). */
@@ -56,7 +63,7 @@ async function openTapped(engine: DockerEngine, image: string, record: Opened[])
 }
 
 function usage(): never {
-  process.stderr.write('usage: analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed] | save IMAGE | sizer FILE...\n');
+  process.stderr.write('usage: analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed] | save IMAGE | sizer [--model MODEL] FILE... | models MODEL...\n');
   process.exit(2);
 }
 
@@ -88,22 +95,55 @@ async function main(): Promise<void> {
   const opens: Opened[] = [];
   let result: Record<string, unknown>;
 
+  if (mode === 'models') {
+    // constructing (and ending) a sizer is the test; a name that is no model must be refused, or the option is not read
+    const accepts = async (model: string): Promise<string | undefined> => {
+      try {
+        await new CompressedSizer({ model } as CompressedSizerOptions).end();
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    };
+    const checksOption = (await accepts('bench-no-such-model')) !== undefined;
+    const models: Record<string, { available: boolean; reason?: string }> = {};
+    for (const model of [image, ...(cacheDir ? [cacheDir] : []), ...flags]) {
+      const refusal = await accepts(model);
+      models[model] =
+        refusal !== undefined
+          ? { available: false, reason: `the sizer refuses it: ${refusal}` }
+          : !checksOption && model !== 'go1.26'
+            ? { available: false, reason: "the sizer takes any model name, one that is no model too, so it would be measured as the default (go1.26)" }
+            : { available: true };
+    }
+    process.stdout.write(`${JSON.stringify(models)}\n`);
+    return;
+  }
   if (mode === 'sizer') {
-    const files = [image, ...(cacheDir ? [cacheDir] : []), ...flags];
+    let files = [image, ...(cacheDir ? [cacheDir] : []), ...flags];
+    let options: CompressedSizerOptions = {};
+    if (files[0] === '--model') {
+      options = { model: files[1] as CompressedSizerOptions['model'] };
+      files = files.slice(2);
+    }
+    if (files.length === 0) usage();
     const layers = [];
     for (const file of files) {
       const l0 = performance.now();
-      const sizer = new CompressedSizer();
+      const cpu0 = process.cpuUsage();
+      const sizer = new CompressedSizer(options);
       let bytes = 0;
       for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
         bytes += chunk.length;
         await sizer.write(chunk);
       }
       const compressedBytes = await sizer.end();
-      layers.push({ file, bytes, compressedBytes, ms: performance.now() - l0 });
+      const cpu = process.cpuUsage(cpu0); // every thread of the process: the calling one and the workers
+      layers.push({ file, bytes, compressedBytes, ms: performance.now() - l0, cpuMs: (cpu.user + cpu.system) / 1000 });
     }
     result = {
       mode,
+      model: options.model ?? 'default',
       layers,
       bytes: layers.reduce((sum, l) => sum + l.bytes, 0),
       compressedBytes: layers.reduce((sum, l) => sum + l.compressedBytes, 0),
@@ -114,8 +154,10 @@ async function main(): Promise<void> {
     for await (const _ of stream); // read and drop
     result = { mode, wallMs: performance.now() - t0 };
   } else if (mode === 'analyze' && cacheDir) {
+    const push = pushSizingFor(await engine.connect());
+    const i0 = performance.now();
     const facts = await engine.inspect(image);
-    const inspectMs = performance.now() - t0;
+    const inspectMs = performance.now() - i0;
     const compressed = !flags.includes('--no-compressed');
     const cache = new LayerCache(cacheDir === 'none' ? undefined : cacheDir);
     const a0 = performance.now();
@@ -125,12 +167,14 @@ async function main(): Promise<void> {
       open: () => openTapped(engine, facts.id, opens),
       cache,
       compressed,
+      push,
     });
     const analyzeMs = performance.now() - a0;
     // distinct layers: an image may hold the same layer twice (two empty WORKDIRs), measured once
     const distinct = new Map(analysis.layers.map((l) => [l.diffId, l]));
     result = {
       mode,
+      push: { method: push.method, model: push.model, reason: push.reason },
       imageId: facts.id,
       engineSizeBytes: facts.sizeBytes,
       compressed,

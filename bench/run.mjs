@@ -6,25 +6,29 @@
 // Run it with `bash bench/run.sh` (or `npm run bench`) from anywhere; see bench/README.md for what it
 // measures, how, and the environment variables. It uses the Docker engine that DOCKER_HOST names (default:
 // the local socket) for both sides, and needs the network in RUN steps for the first build of the large
-// image and for cold builds of examples/python-service.
+// image and for cold builds of examples/python-service. New parts are typed: bench/engine.ts, bench/kinds.ts
+// (bundled with bench/lib.ts into bench/.build/lib.mjs).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = path.join(ROOT, 'bench');
 const BUILD_DIR = path.join(BENCH, '.build');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const ANALYZE = path.join(BUILD_DIR, 'analyze.mjs');
+const LIB = path.join(BUILD_DIR, 'lib.mjs');
+/** bench/lib.ts, bundled: the typed parts (engine.ts, kinds.ts). Loaded by `prepare` or `loadLib`. */
+let lib;
 
 // ---------------------------------------------------------------------------------------------------------
 // settings
 
 const env = process.env;
 const QUICK = env.BENCH_QUICK === '1';
-const ALL_SECTIONS = ['throughput', 'overhead', 'pr'];
+const ALL_SECTIONS = ['throughput', 'kinds', 'overhead', 'pr'];
 const SECTIONS = (env.BENCH_SECTIONS ?? ALL_SECTIONS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) die(`BENCH_SECTIONS: unknown section "${s}" (known: ${ALL_SECTIONS.join(', ')})`);
 const CONFIG = {
@@ -40,8 +44,19 @@ const CONFIG = {
   out: env.BENCH_OUT ? path.resolve(env.BENCH_OUT) : path.join(BENCH, QUICK ? 'RESULTS.quick.md' : 'RESULTS.md'),
   keepTemp: env.BENCH_KEEP_TMP === '1',
   prCold: env.BENCH_PR_COLD === '1',
+  // the overhead's docker side: the legacy builder, and BuildKit through `docker buildx build` where there is buildx
+  builders: list('BENCH_BUILDERS', 'legacy,buildkit', ['legacy', 'buildkit']),
+  kindReps: positiveInt('BENCH_KIND_REPS', QUICK ? 1 : 3),
+  kinds: list('BENCH_KINDS', 'rootfs,random,json,source,binaries', ['rootfs', 'random', 'json', 'source', 'binaries']),
+  models: list('BENCH_MODELS', 'go1.26,go1.27', ['go1.26', 'go1.27']),
 };
 for (const m of CONFIG.overheadModes) if (!['cold', 'warm'].includes(m)) die(`BENCH_OVERHEAD: unknown mode "${m}" (known: cold, warm)`);
+
+function list(name, fallback, known) {
+  const values = (env[name] || fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const v of values) if (!known.includes(v)) die(`${name}: unknown value "${v}" (known: ${known.join(', ')})`);
+  return values;
+}
 
 function positiveInt(name, fallback) {
   if (env[name] === undefined || env[name] === '') return fallback;
@@ -206,6 +221,16 @@ async function prepare() {
   mkdirSync(BUILD_DIR, { recursive: true });
   const { nodeBundle } = await import('../scripts/esbuild-options.mjs');
   await build({ ...nodeBundle, entryPoints: [path.join(BENCH, 'analyze.ts')], outfile: ANALYZE });
+  await loadLib();
+}
+
+/** Bundle bench/lib.ts from the sources in the tree and load it. */
+async function loadLib() {
+  const { build } = await import('esbuild');
+  const { nodeBundle } = await import('../scripts/esbuild-options.mjs');
+  mkdirSync(BUILD_DIR, { recursive: true });
+  await build({ ...nodeBundle, entryPoints: [path.join(BENCH, 'lib.ts')], outfile: LIB });
+  lib = await import(`${pathToFileURL(LIB).href}?${Date.now()}`);
 }
 
 async function describeMachine() {
@@ -230,6 +255,10 @@ async function describeMachine() {
   const distStale = await distDiffers();
   const sizerSource = path.join(ROOT, 'src', 'measure', 'image', 'compressed-size.ts');
   const sizerDoc = existsSync(sizerSource) ? (/\/\*\*\s*\n?\s*\*?\s*([^\n]*)/.exec(readFileSync(sizerSource, 'utf8'))?.[1] ?? '').replace(/\*\/\s*$/, '').trim() : 'not found';
+  const engine = await lib.describeEngine(ROOT);
+  const push = lib.pushSizingFor({ serverVersion: engine.serverVersion, containerdStore: engine.containerdStore, goVersion: engine.goVersion });
+  // whether the sizer in the tree offers the model the tool picks here (found by constructing sizers)
+  const pushModel = (await lib.modelAvailability(ANALYZE, [push.model]))[push.model];
   return {
     date: new Date().toISOString(),
     cores: cpus.length,
@@ -241,6 +270,9 @@ async function describeMachine() {
     dockerApi: apiVersion,
     dockerClient: runSync('docker', ['version', '--format', '{{.Client.Version}}']) ?? '?',
     storage: info.Driver,
+    engine,
+    // how the tool finds compressed sizes on this engine (src/measure/image/push-sizing.ts)
+    push: { method: push.method, model: push.model, asStored: push.asStored, reason: push.reason, modelAvailable: pushModel.available, modelMissing: pushModel.reason },
     node: process.version,
     gzip: runSync('gzip', ['--version'])?.split('\n')[0] ?? 'not found',
     taskset: Boolean(runSync('sh', ['-c', 'command -v taskset'])),
@@ -295,32 +327,29 @@ async function saveOnly(image) {
   return analyzeChild(['save', image]);
 }
 
-/** gzip -6 over the layer tars of `docker save`, one layer at a time, pinned to one core. */
-async function gzipBaseline(image) {
+/**
+ * gzip -6 over the layer tars of `docker save`, one layer at a time, pinned to one core; then the tool's sizer
+ * alone over the same files, with the model the tool uses on this engine. On the containerd store the save
+ * holds the layers' blobs as stored (gzipped): they are unzipped first (untimed), so both read layer tars.
+ */
+async function gzipBaseline(image, model) {
   const dir = tempDir('save');
   say(`docker save ${image} | tar -x into ${dir}…`);
-  const save = await run('bash', ['-c', 'set -o pipefail; docker save "$1" | tar -x -C "$2"', 'bench', image, dir]);
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'))[0];
-  const seen = new Set();
-  const layers = [];
-  for (const relative of manifest.Layers) {
-    const file = realpathSync(path.join(dir, relative)); // the same layer twice is a symlink to the first
-    if (seen.has(file)) continue;
-    seen.add(file);
-    layers.push(file);
-  }
+  const { saveMs, layers: tars } = await lib.saveLayerTars(image, dir);
+  const layers = tars.map((l) => l.file);
   const pinned = runSync('sh', ['-c', 'command -v taskset']) ? 'taskset -c 0 ' : '';
   say(`${pinned}gzip -6 over ${layers.length} layer tars…`);
   const results = [];
   for (const file of layers) results.push(await gzipOne(file, pinned));
-  say(`the tool's compressed sizer alone over the same ${layers.length} layer tars…`);
-  const sizer = await analyzeChild(['sizer', ...layers]);
+  say(`the tool's compressed sizer (${model}) alone over the same ${layers.length} layer tars…`);
+  const sizer = { ...(await analyzeChild(['sizer', '--model', model, ...layers])), model };
   rmSync(dir, { recursive: true, force: true });
   const bytes = results.reduce((s, l) => s + l.bytes, 0);
   const ms = results.reduce((s, l) => s + l.ms, 0);
   const gzBytes = results.reduce((s, l) => s + l.gzBytes, 0);
   const cpuMs = results.reduce((s, l) => s + (l.cpuMs ?? NaN), 0);
-  return { saveToDiskMs: save.ms, layers: results, bytes, ms, cpuMs, gzBytes, pinned: Boolean(pinned), sizer };
+  const unzipped = tars.filter((l) => l.saved === 'gzip').length;
+  return { saveToDiskMs: saveMs, unzipped, layers: results, bytes, ms, cpuMs, gzBytes, pinned: Boolean(pinned), sizer };
 }
 
 /** gzip -6 of one file, its output counted here; with GNU time, its CPU time too. */
@@ -351,7 +380,8 @@ function gzipOne(file, pinned) {
 async function throughput(machine, image) {
   const out = { loadBefore: loadavg() };
   out.save = await saveOnly(image.tag);
-  out.gzip = await gzipBaseline(image.tag);
+  // the model the tool uses on this engine; the default where the sizer in the tree does not offer it
+  out.gzip = await gzipBaseline(image.tag, machine.push.modelAvailable ? machine.push.model : 'go1.26');
   const cacheDir = tempDir('cache');
   say(`the tool's analysis of ${image.tag}, compressed sizes on, empty layer cache…`);
   out.first = await analyzeChild(['analyze', image.tag, cacheDir]);
@@ -378,6 +408,8 @@ async function throughput(machine, image) {
     toolRate,
     speedup: toolRate / gzipRate,
     speedupGoal: 0.9 * machine.cores,
+    // the containerd store: the analysis takes each layer's compressed size from its stored blob, compressing nothing
+    asStored: machine.push.asStored,
     streamingRate: bytes / (streamingMs / 1000),
     // the sizer alone over the very files gzip read: like with like, without docker save's wait
     sizerSpeedup: out.gzip.sizer.bytes / out.gzip.sizer.wallMs / (out.gzip.bytes / out.gzip.ms),
@@ -412,20 +444,44 @@ function coldExample() {
   return dir;
 }
 
+/**
+ * The docker side of the overhead for a builder, and the tool's `--builder` to compare it with:
+ * legacy: `DOCKER_BUILDKIT=0 docker build`; buildkit: `docker buildx build` on the engine's own builder (the
+ * docker driver's, which loads the image into the engine's image store by default, `--load` being implied),
+ * so that both sides build with the same BuildKit, in the same build cache, into the same image store.
+ */
+function builderSide(builder, machine) {
+  if (builder === 'legacy') return { builder, command: 'DOCKER_BUILDKIT=0 docker build', args: ['build'], env: legacyEnv, tool: 'legacy' };
+  const name = machine.engine.buildx.name;
+  return { builder, command: 'docker buildx build', args: ['buildx', 'build', '--builder', name], env: {}, tool: 'buildkit', buildCache: name };
+}
+
+/**
+ * After a cold repetition, what its builds left besides images: BuildKit's build-cache records that were not
+ * there before it (the legacy builder's build cache is its step images, removed with the dangling images).
+ */
+async function removeColdBuildCache(side, example, cacheBefore) {
+  if (side.buildCache && example.buildArgs.length) await lib.removeNewBuildCache(side.buildCache, cacheBefore);
+}
+
+const buildCacheNow = (side, example) => (side.buildCache && example.buildArgs.length ? lib.buildCacheIds(side.buildCache) : undefined);
+
 /** `example`: the folder and the build args of this run (a cold run's nonce), as `coldExample` made them. */
-async function dockerBuildExample(example, label) {
+async function dockerBuildExample(example, label, side) {
   const before = await imageIds();
+  const cacheBefore = await buildCacheNow(side, example);
   const tags = [];
   let ms = 0;
   const parts = {};
   for (const b of EXAMPLE_BUILDS) {
     const tag = `bench/overhead-${b.name}:${label}`;
     tags.push(tag);
-    const r = await docker(['build', ...example.buildArgs.flatMap((a) => ['--build-arg', a]), ...b.args(example.dir), '-t', tag, example.dir], { env: legacyEnv });
+    const r = await docker([...side.args, ...example.buildArgs.flatMap((a) => ['--build-arg', a]), ...b.args(example.dir), '-t', tag, example.dir], { env: side.env });
     parts[b.name] = r.ms;
     ms += r.ms;
   }
   await removeBenchImages(tags, before);
+  await removeColdBuildCache(side, example, cacheBefore);
   return { ms, parts };
 }
 
@@ -434,15 +490,17 @@ async function dockerBuildExample(example, label) {
  * an earlier (untimed) run for a warm one, as a runner that keeps both would have it. After a cold run, the
  * build cache it leaves (as docker build leaves its own) is removed, untimed.
  */
-async function toolExample(example, cacheDir) {
+async function toolExample(example, cacheDir, side) {
   const before = await imageIds();
+  const cacheBefore = await buildCacheNow(side, example);
   const dir = tempDir('report');
   const json = path.join(dir, 'report.json');
   const r = await run(process.execPath, [
-    CLI, '-C', example.dir, '--builder', 'legacy', '--no-compressed-size', '--cache-dir', cacheDir ?? tempDir('layer-cache'),
+    CLI, '-C', example.dir, '--builder', side.tool, '--no-compressed-size', '--cache-dir', cacheDir ?? tempDir('layer-cache'),
     ...example.buildArgs.flatMap((a) => ['--build-arg', a]), '--no-fail-on-budget', '--json', json,
   ]);
   if (example.buildArgs.length) await removeBenchImages([], before);
+  await removeColdBuildCache(side, example, cacheBefore);
   const report = JSON.parse(readFileSync(json, 'utf8'));
   const parts = {};
   for (const v of report.variants) {
@@ -453,45 +511,69 @@ async function toolExample(example, cacheDir) {
   return { ms: r.ms, buildMs, parts };
 }
 
-async function overhead() {
-  const out = { loadBefore: loadavg(), modes: {} };
+/** The builders the overhead compares on this engine: BuildKit only where `docker buildx` can use the engine's own builder. */
+function overheadBuilders(machine) {
+  return CONFIG.builders.filter((b) => b !== 'buildkit' || machine.engine.buildx);
+}
+
+async function overhead(machine) {
+  const builders = overheadBuilders(machine);
+  const out = { loadBefore: loadavg(), builders, runs: [] };
+  if (CONFIG.builders.includes('buildkit') && !builders.includes('buildkit')) {
+    out.noBuildKit = machine.engine.noBuildx;
+    say(`overhead: no comparison with docker buildx build: ${machine.engine.noBuildx}`);
+  }
+  const sides = builders.map((b) => builderSide(b, machine));
   for (const mode of CONFIG.overheadModes) {
     const reps = mode === 'cold' ? CONFIG.coldReps : CONFIG.warmReps;
     const before = await imageIds();
     const primeTags = [];
-    let warmCache;
+    const warmCache = {};
     if (mode === 'warm') {
-      say('warm: priming the build cache with one untimed docker build of each variant…');
-      for (const b of EXAMPLE_BUILDS) {
-        const tag = `bench/overhead-${b.name}:prime`;
-        primeTags.push(tag);
-        await docker(['build', ...b.args(CONFIG.example), '-t', tag, CONFIG.example], { env: legacyEnv });
+      for (const side of sides) {
+        say(`warm: priming the build cache with one untimed ${side.command} of each variant…`);
+        for (const b of EXAMPLE_BUILDS) {
+          const tag = `bench/overhead-${b.name}:prime-${side.builder}`;
+          primeTags.push(tag);
+          await docker([...side.args, ...b.args(CONFIG.example), '-t', tag, CONFIG.example], { env: side.env });
+        }
+        say(`warm: priming the layer cache with one untimed run of the tool (--builder ${side.tool})…`);
+        warmCache[side.builder] = tempDir('layer-cache');
+        await toolExample({ dir: CONFIG.example, buildArgs: [] }, warmCache[side.builder], side);
       }
-      say('warm: priming the layer cache with one untimed run of the tool…');
-      warmCache = tempDir('layer-cache');
-      await toolExample({ dir: CONFIG.example, buildArgs: [] }, warmCache);
     }
     const cold = mode === 'cold' ? coldExample() : undefined;
     const nonce = `${Date.now().toString(36)}-${process.pid}`;
-    const example = (side, i) => (cold ? { dir: cold, buildArgs: [`BENCH_NONCE=${side}-${nonce}-${i}`] } : { dir: CONFIG.example, buildArgs: [] });
-    const rows = [];
+    const example = (side, builder, i) => (cold ? { dir: cold, buildArgs: [`BENCH_NONCE=${builder}-${side}-${nonce}-${i}`] } : { dir: CONFIG.example, buildArgs: [] });
+    const rows = Object.fromEntries(builders.map((b) => [b, []]));
     for (let i = 0; i < reps; i += 1) {
       const order = i % 2 === 0 ? ['docker', 'tool'] : ['tool', 'docker'];
-      const row = { order: order.join(' then ') };
-      for (const side of order) {
-        say(`overhead ${mode} ${i + 1}/${reps}: ${side === 'docker' ? 'docker build of both Dockerfiles' : 'the tool (--builder legacy --no-compressed-size)'}…`);
-        row[side] = side === 'docker' ? await dockerBuildExample(example(side, i), `${mode}-${i}`) : await toolExample(example(side, i), warmCache);
+      for (const side of sides) {
+        const row = { order: order.join(' then ') };
+        for (const who of order) {
+          say(`overhead ${mode} ${i + 1}/${reps}, ${side.builder}: ${who === 'docker' ? `${side.command} of both Dockerfiles` : `the tool (--builder ${side.tool} --no-compressed-size)`}…`);
+          const ex = example(who, side.builder, i);
+          row[who] = who === 'docker' ? await dockerBuildExample(ex, `${mode}-${side.builder}-${i}`, side) : await toolExample(ex, warmCache[side.builder], side);
+        }
+        say(`  ${side.command} ${seconds(row.docker.ms)}, tool ${seconds(row.tool.ms)} (${ratio(row.tool.ms / row.docker.ms, 3)})`);
+        rows[side.builder].push(row);
       }
-      say(`  docker ${seconds(row.docker.ms)}, tool ${seconds(row.tool.ms)} (${ratio(row.tool.ms / row.docker.ms, 3)})`);
-      rows.push(row);
     }
     if (primeTags.length) await removeBenchImages(primeTags, before);
-    const dockerMedian = median(rows.map((r) => r.docker.ms));
-    const toolMedian = median(rows.map((r) => r.tool.ms));
-    out.modes[mode] = { rows, dockerMedian, toolMedian, ratio: toolMedian / dockerMedian, toolBuildMedian: median(rows.map((r) => r.tool.buildMs)) };
+    for (const side of sides) {
+      const r = rows[side.builder];
+      const dockerMedian = median(r.map((x) => x.docker.ms));
+      const toolMedian = median(r.map((x) => x.tool.ms));
+      out.runs.push({ builder: side.builder, command: side.command, mode, rows: r, dockerMedian, toolMedian, ratio: toolMedian / dockerMedian, toolBuildMedian: median(r.map((x) => x.tool.buildMs)) });
+    }
   }
   out.loadAfter = loadavg();
   return out;
+}
+
+/** The overhead's measurements, builder by builder (a run saved before the BuildKit comparison: legacy only). */
+function overheadRuns(o) {
+  return o.runs ?? Object.entries(o.modes).map(([mode, m]) => ({ builder: 'legacy', command: 'DOCKER_BUILDKIT=0 docker build', mode, ...m }));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -594,12 +676,15 @@ function verdict(pass) {
   return pass === undefined ? '—' : pass ? 'pass' : 'MISS';
 }
 
-function figures(machine, image, t, o, p) {
+const builderWords = (m) => (m.builder === 'buildkit' ? 'BuildKit: tool / docker buildx build' : 'legacy builder: tool --builder legacy / DOCKER_BUILDKIT=0 docker build');
+
+function figures(machine, image, t, o, p, k) {
   const rows = [];
   if (o) {
-    for (const [mode, m] of Object.entries(o.modes)) {
+    for (const m of overheadRuns(o)) {
+      const mode = m.mode;
       rows.push({
-        figure: `Overhead, ${mode} (${mode === 'cold' ? 'empty build cache both sides' : 'every step cached both sides'}): tool / docker build`,
+        figure: `Overhead, ${mode} (${mode === 'cold' ? 'empty build cache both sides' : 'every step cached both sides'}), ${builderWords(m)}`,
         value: `${ratio(m.ratio, 3)} (${seconds(m.toolMedian)} / ${seconds(m.dockerMedian)})`,
         goal: '≤ 1.05×',
         pass: m.ratio <= 1.05,
@@ -609,25 +694,34 @@ function figures(machine, image, t, o, p) {
         // both sides, so the tool's other work over docker's time is the steadier estimate of what it adds
         const rest = median(m.rows.map((r) => r.tool.ms - r.tool.buildMs));
         rows.push({
-          figure: "Overhead, cold, build times taken as equal: (docker build + the tool's work besides building) / docker build",
+          figure: `Overhead, cold, ${m.builder === 'buildkit' ? 'BuildKit' : 'legacy builder'}, build times taken as equal: (docker's builds + the tool's work besides building) / docker's builds`,
           value: `${ratio((m.dockerMedian + rest) / m.dockerMedian, 3)} (+${seconds(rest)} on ${seconds(m.dockerMedian)})`,
           goal: '≤ 1.05× (estimate)',
           pass: (m.dockerMedian + rest) / m.dockerMedian <= 1.05,
         });
       }
     }
+    if (o.noBuildKit) rows.push({ figure: 'Overhead, BuildKit: tool / docker buildx build', value: `not measured: ${o.noBuildKit}`, goal: '≤ 1.05×' });
   }
   if (t) {
     const f = t.figures;
-    rows.push({
-      figure: `Compressed-size throughput, ${mb(f.bytes)} of layer tars: tool / gzip -6 on one core`,
-      value: `${ratio(f.speedup)} (${mbps(f.bytes, t.first.analyzeMs)} / ${mbps(t.gzip.bytes, t.gzip.ms)})`,
-      goal: `≥ ${ratio(f.speedupGoal, 1)} (0.9 × ${machine.cores} cores)`,
-      pass: f.speedup >= f.speedupGoal,
-    });
+    rows.push(
+      f.asStored
+        ? {
+            figure: `Whole analysis, ${mb(f.bytes)} of layer tars (containerd store: compressed sizes as its blobs are stored, nothing compressed): tool / gzip -6 on one core`,
+            value: `${ratio(f.speedup)} (${mbps(f.bytes, t.first.analyzeMs)} / ${mbps(t.gzip.bytes, t.gzip.ms)})`,
+            goal: '— (no compression to measure)',
+          }
+        : {
+            figure: `Compressed-size throughput, ${mb(f.bytes)} of layer tars: tool / gzip -6 on one core`,
+            value: `${ratio(f.speedup)} (${mbps(f.bytes, t.first.analyzeMs)} / ${mbps(t.gzip.bytes, t.gzip.ms)})`,
+            goal: `≥ ${ratio(f.speedupGoal, 1)} (0.9 × ${machine.cores} cores)`,
+            pass: f.speedup >= f.speedupGoal,
+          },
+    );
     if (t.gzip.sizer) {
       rows.push({
-        figure: `Compressed-size throughput, the sizer alone over the same ${mb(t.gzip.sizer.bytes)} of layer tars on disk: tool / gzip -6 on one core`,
+        figure: `Compressed-size throughput, the sizer alone${t.gzip.sizer.model ? ` (${t.gzip.sizer.model})` : ''} over the same ${mb(t.gzip.sizer.bytes)} of layer tars on disk: tool / gzip -6 on one core`,
         value: `${ratio(f.sizerSpeedup)} (${mbps(t.gzip.sizer.bytes, t.gzip.sizer.wallMs)} / ${mbps(t.gzip.bytes, t.gzip.ms)})`,
         goal: `≥ ${ratio(f.speedupGoal, 1)} (0.9 × ${machine.cores} cores)`,
         pass: f.sizerSpeedup >= f.speedupGoal,
@@ -640,7 +734,7 @@ function figures(machine, image, t, o, p) {
       pass: f.secondRatio >= 20,
     });
     rows.push({
-      figure: `Peak memory (RSS) measuring the ${mb(image.engineSizeBytes)} image`,
+      figure: `Peak memory (RSS) measuring the image of ${mb(t.first.unpackedBytes)} of files`,
       value: mb(f.peakRss),
       goal: '< 200 MB',
       pass: f.peakRss < 200e6,
@@ -650,13 +744,14 @@ function figures(machine, image, t, o, p) {
       const peak = Math.max(m.maxRssBytes, m.peakTreeRss ?? 0);
       const files = m.layers.reduce((sum, l) => sum + l.files, 0);
       rows.push({
-        figure: `Peak memory (RSS) measuring an image of ${files.toLocaleString('en-US')} files (${mb(t.manyFiles.image.engineSizeBytes)})`,
+        figure: `Peak memory (RSS) measuring an image of ${files.toLocaleString('en-US')} files (${mb(m.unpackedBytes)})`,
         value: mb(peak),
         goal: '< 200 MB',
         pass: peak < 200e6,
       });
     }
   }
+  if (k) rows.push(...lib.kindFigures(k, machine.cores));
   if (p) {
     rows.push({
       figure: 'Pull-request run (baseline rebuild, base one layer less), empty layer cache: tool / docker build of the head',
@@ -689,7 +784,32 @@ function textTable(rows) {
 
 const md = (s) => String(s).replace(/\|/g, '\\|');
 
-function markdown(machine, image, t, o, p, rows, totalMs, notes) {
+/** The engine, for the Machine table: which one, its Docker and Go, its image store, buildx. */
+function engineRows(machine) {
+  const e = machine.engine;
+  if (!e) {
+    // a run saved before the engine was described
+    return [`| Docker | server ${machine.dockerServer} (API ${machine.dockerApi}), storage driver ${machine.storage}, CLI ${machine.dockerClient} |`];
+  }
+  const where = `${e.dockerHost}${e.fromEnvironment ? ' (DOCKER_HOST)' : ' (the default socket; DOCKER_HOST unset)'}${e.matrixName ? `: the matrix's \`${e.matrixName}\`` : ''}`;
+  const buildx = e.buildx
+    ? `buildx ${e.buildx.version}, builder \`${e.buildx.name}\` (${e.buildx.driver} driver: the engine's own BuildKit${e.buildx.buildkit ? `, ${e.buildx.buildkit}` : ''})`
+    : `no buildx: ${e.noBuildx}`;
+  return [
+    `| Engine | ${md(where)} |`,
+    `| Docker | server ${e.serverVersion} (API ${e.apiVersion}), built with ${e.goVersion ?? 'an unknown Go'}; CLI ${e.clientVersion ?? '?'}; ${md(buildx)} |`,
+    `| Image store | ${md(e.imageStore)} (docker info: Driver ${md(e.storageDriver)}) |`,
+    ...(machine.push
+      ? [
+          `| Compressed sizes | as the tool finds them on this engine: ${md(machine.push.method)}, ${md(machine.push.reason)}` +
+            (machine.push.modelAvailable === false ? `; **the sizer in this tree does not offer ${machine.push.model}** (${md(machine.push.modelMissing ?? '')}): what is measured is the default model` : '') +
+            ' |',
+        ]
+      : []),
+  ];
+}
+
+function markdown(machine, image, t, o, p, k, rows, totalMs, notes) {
   const L = [];
   L.push('# Bench results', '');
   L.push(
@@ -703,7 +823,7 @@ function markdown(machine, image, t, o, p, rows, totalMs, notes) {
   L.push(`| RAM | ${(machine.ramBytes / 2 ** 30).toFixed(1)} GiB |`);
   L.push(`| Disk (Docker's root) | ${md(machine.disk)} |`);
   L.push(`| Kernel | ${md(machine.kernel)} |`);
-  L.push(`| Docker | server ${machine.dockerServer} (API ${machine.dockerApi}), storage driver ${machine.storage}, CLI ${machine.dockerClient}; builds with the legacy builder (see below) |`);
+  L.push(...engineRows(machine));
   L.push(`| Node.js | ${machine.node} |`);
   L.push(`| gzip | ${md(machine.gzip)}${machine.taskset ? ', pinned to one core with taskset -c 0' : ', not pinned (no taskset)'} |`);
   L.push(`| Tool | commit ${md(machine.commit)}; compressed sizer: "${md(machine.sizer)}"${machine.distStale ? '; **dist/ looked older than src/**: the CLI figures are of dist/ as it was (run `npm run build` and re-run)' : ''} |`);
@@ -718,7 +838,7 @@ function markdown(machine, image, t, o, p, rows, totalMs, notes) {
     L.push('## The large image', '');
     L.push(
       `\`${image.tag}\` from \`${path.relative(ROOT, CONFIG.imageDir)}/Dockerfile\` (Debian packages: compilers, Python with NumPy and SciPy, Boost, OpenBLAS, a JDK, TeX Live): ` +
-        `${image.layers} layers, ${mb(image.engineSizeBytes)} as the engine counts it (overlay2: unpacked)` +
+        `${image.layers} layers, ${mb(image.engineSizeBytes)} as the engine counts it (${machine.engine?.containerdStore ? 'the containerd store: its blobs as stored, packed' : 'a graph driver: unpacked'})` +
         (t ? `, ${mb(t.first.unpackedBytes)} of files and ${mb(t.figures.bytes)} of layer tars as the tool reads them, ${mb(t.first.compressedBytes)} compressed` : '') +
         '. ' +
         (image.built ? `Built in this run in ${seconds(image.built.ms)} (cold, legacy builder, packages from Debian's mirror).` : `Reused (built ${image.created.slice(0, 16).replace('T', ' ')}); BENCH_REBUILD=1 rebuilds it.`),
@@ -734,10 +854,10 @@ function markdown(machine, image, t, o, p, rows, totalMs, notes) {
     L.push(`Load average before ${t.loadBefore}, after ${t.loadAfter}.`, '');
     L.push('| Step | Wall time | Rate over the layer tars | Notes |', '| :-- | --: | --: | :-- |');
     L.push(`| \`docker save\` read through the API and dropped | ${seconds(t.save.wallMs)} | ${mbps(f.bytes, t.save.wallMs)} | first byte after ${seconds(saveOpen.firstByteMs ?? 0)} (response headers after ${seconds(saveOpen.openMs ?? 0)}); ${mb(saveOpen.bytes ?? 0)} of tar |`);
-    L.push(`| \`docker save \\| tar -x\` to a temporary directory | ${seconds(t.gzip.saveToDiskMs)} | ${mbps(f.bytes, t.gzip.saveToDiskMs)} | for the gzip baseline only |`);
+    L.push(`| \`docker save \\| tar -x\` to a temporary directory | ${seconds(t.gzip.saveToDiskMs)} | ${mbps(f.bytes, t.gzip.saveToDiskMs)} | for the gzip baseline only${t.gzip.unzipped ? `; ${t.gzip.unzipped} layer blob(s) saved gzipped (as the containerd store keeps them), unzipped after, untimed` : ''} |`);
     L.push(`| \`gzip -6\` over the ${t.gzip.layers.length} layer tars, one at a time, one core | ${seconds(t.gzip.ms)} | ${mbps(t.gzip.bytes, t.gzip.ms)} | ${mb(t.gzip.gzBytes)} out${Number.isFinite(t.gzip.cpuMs) ? `; CPU ${seconds(t.gzip.cpuMs)}` : ''} |`);
-    if (t.gzip.sizer) L.push(`| The tool's compressed sizer alone over the same layer tars, one at a time, every core | ${seconds(t.gzip.sizer.wallMs)} | ${mbps(t.gzip.sizer.bytes, t.gzip.sizer.wallMs)} | ${mb(t.gzip.sizer.compressedBytes)} out (${((t.gzip.sizer.compressedBytes / t.gzip.gzBytes - 1) * 100).toFixed(2)}% against gzip -6); CPU ${seconds(t.gzip.sizer.cpuUserMs)} user + ${seconds(t.gzip.sizer.cpuSystemMs)} system; peak RSS ${mb(t.gzip.sizer.maxRssBytes)} |`);
-    L.push(`| Tool analysis, compressed sizes on, empty cache | ${seconds(t.first.analyzeMs)} | ${mbps(f.bytes, t.first.analyzeMs)} | first byte after ${seconds(open.firstByteMs ?? 0)}; from then on ${(f.streamingRate / 1e6).toFixed(1)} MB/s; CPU ${seconds(t.first.cpuUserMs)} user + ${seconds(t.first.cpuSystemMs)} system; ${t.first.work.passes} save pass(es); ${mb(t.first.compressedBytes)} compressed (${(f.compressedVsGzip * 100).toFixed(2)}% against gzip -6) |`);
+    if (t.gzip.sizer) L.push(`| The tool's compressed sizer alone${t.gzip.sizer.model ? ` (model ${t.gzip.sizer.model})` : ''} over the same layer tars, one at a time, every core | ${seconds(t.gzip.sizer.wallMs)} | ${mbps(t.gzip.sizer.bytes, t.gzip.sizer.wallMs)} | ${mb(t.gzip.sizer.compressedBytes)} out (${((t.gzip.sizer.compressedBytes / t.gzip.gzBytes - 1) * 100).toFixed(2)}% against gzip -6); CPU ${seconds(t.gzip.sizer.cpuUserMs)} user + ${seconds(t.gzip.sizer.cpuSystemMs)} system; peak RSS ${mb(t.gzip.sizer.maxRssBytes)} |`);
+    L.push(`| Tool analysis, compressed sizes on${f.asStored ? ' (taken from the stored blobs: nothing compressed)' : t.first.push ? ` (${t.first.push.method})` : ''}, empty cache | ${seconds(t.first.analyzeMs)} | ${mbps(f.bytes, t.first.analyzeMs)} | first byte after ${seconds(open.firstByteMs ?? 0)}; from then on ${(f.streamingRate / 1e6).toFixed(1)} MB/s; CPU ${seconds(t.first.cpuUserMs)} user + ${seconds(t.first.cpuSystemMs)} system; ${t.first.work.passes} save pass(es); ${mb(t.first.compressedBytes)} compressed (${(f.compressedVsGzip * 100).toFixed(2)}% against gzip -6) |`);
     L.push(`| Tool analysis, compressed sizes off, no cache | ${seconds(t.noCompress.analyzeMs)} | ${mbps(f.bytes, t.noCompress.analyzeMs)} | hashing, tar listing and the save stream alone; CPU ${seconds(t.noCompress.cpuUserMs)} user + ${seconds(t.noCompress.cpuSystemMs)} system |`);
     L.push(`| Tool analysis again, same cache directory | ${seconds(t.second.analyzeMs)} | — | ${t.second.work.passes} save pass(es); the whole process ${seconds(t.second.childWallMs)} against ${seconds(t.first.childWallMs)} the first time |`);
     L.push('');
@@ -778,27 +898,34 @@ function markdown(machine, image, t, o, p, rows, totalMs, notes) {
     L.push('', '</details>', '');
   }
 
+  if (k) L.push(...lib.kindMarkdown(k, machine.cores));
+
   if (o) {
+    const runs = overheadRuns(o);
+    const buildx = machine.engine?.buildx;
     L.push('## Overhead: the tool against `docker build`', '');
     L.push(
-      'examples/python-service, its two variants (single-stage `Dockerfile.single`; multi-stage `Dockerfile`, target `runtime`). ' +
-        'docker side: `DOCKER_BUILDKIT=0 docker build` of each, one after the other (this Docker CLI has no buildx, so `docker build` is the legacy builder). ' +
-        'Tool side: `node dist/cli.js -C examples/python-service --builder legacy --no-compressed-size --cache-dir <dir> --no-fail-on-budget` ' +
-        '(the same builder, so like is compared with like), which builds, reads each image\'s layers in one pass over `docker save`, and removes its images. ' +
+      'examples/python-service, its two variants (single-stage `Dockerfile.single`; multi-stage `Dockerfile`, target `runtime`), built by each side one after the other, with each builder. ' +
+        'Legacy builder: `DOCKER_BUILDKIT=0 docker build` of each against `node dist/cli.js -C examples/python-service --builder legacy --no-compressed-size --cache-dir <dir> --no-fail-on-budget`. ' +
+        (runs.some((m) => m.builder === 'buildkit')
+          ? `BuildKit, what \`docker build\` is today: \`docker buildx build --builder ${buildx?.name ?? 'default'}\` of each (the engine's own builder, docker driver${buildx ? `, buildx ${buildx.version}` : ''}: the same BuildKit and build cache as the tool's builds; it loads the image into the engine's image store by default, \`--load\` being implied) against the same tool command with \`--builder buildkit\` (the default). `
+          : `No BuildKit comparison${o.noBuildKit ? `: ${md(o.noBuildKit)}` : ''}. `) +
+        "The tool builds, reads each image's layers in one pass over `docker save`, and removes its images. " +
         'Images either side built are removed between repetitions (untimed); the order alternates.',
       '',
     );
     L.push(`Load average before ${o.loadBefore}, after ${o.loadAfter}.`, '');
-    L.push('| Cache state | Rep | Order | docker build | tool | tool / docker | tool: builds | tool: the rest |', '| :-- | --: | :-- | --: | --: | --: | --: | --: |');
-    for (const [mode, m] of Object.entries(o.modes)) {
+    L.push('| Builder | Cache state | Rep | Order | docker | tool | tool / docker | tool: builds | tool: the rest |', '| :-- | :-- | --: | :-- | --: | --: | --: | --: | --: |');
+    for (const m of runs) {
+      const who = m.builder === 'buildkit' ? 'BuildKit (`docker buildx build`)' : 'legacy (`DOCKER_BUILDKIT=0 docker build`)';
       m.rows.forEach((r, i) => {
-        L.push(`| ${mode} | ${i + 1} | ${r.order} | ${seconds(r.docker.ms)} | ${seconds(r.tool.ms)} | ${ratio(r.tool.ms / r.docker.ms, 3)} | ${seconds(r.tool.buildMs)} | ${seconds(r.tool.ms - r.tool.buildMs)} |`);
+        L.push(`| ${who} | ${m.mode} | ${i + 1} | ${r.order} | ${seconds(r.docker.ms)} | ${seconds(r.tool.ms)} | ${ratio(r.tool.ms / r.docker.ms, 3)} | ${seconds(r.tool.buildMs)} | ${seconds(r.tool.ms - r.tool.buildMs)} |`);
       });
-      L.push(`| ${mode} | median | | ${seconds(m.dockerMedian)} | ${seconds(m.toolMedian)} | **${ratio(m.ratio, 3)}** | ${seconds(m.toolBuildMedian)} | ${seconds(m.toolMedian - m.toolBuildMedian)} |`);
+      L.push(`| ${who} | ${m.mode} | median | | ${seconds(m.dockerMedian)} | ${seconds(m.toolMedian)} | **${ratio(m.ratio, 3)}** | ${seconds(m.toolBuildMedian)} | ${seconds(m.toolMedian - m.toolBuildMedian)} |`);
     }
     L.push(
       '',
-      'cold: an empty build cache on both sides, as on a fresh runner: a copy of the example with `ARG BENCH_NONCE` after each FROM, built with a value of its own by each side in each repetition, so that every RUN runs (packages come from Debian\'s mirror); no `--no-cache`, so each side leaves its build cache as it would (removed between repetitions, untimed); an empty layer cache for the tool. warm: a first untimed build fills the cache, then every step is a cache hit on both sides; the tool\'s layer cache is the one an untimed run of the tool filled, as a runner keeping both caches would have them. ' +
+      'cold: an empty build cache on both sides, as on a fresh runner: a copy of the example with `ARG BENCH_NONCE` after each FROM, built with a value of its own by each side in each repetition, so that every RUN runs (packages come from Debian\'s mirror; an ARG in scope is in every RUN\'s cache key with either builder); no `--no-cache`, so each side leaves its build cache as it would, removed between repetitions, untimed (legacy: the step images; BuildKit: the build-cache records the repetition added); an empty layer cache for the tool. warm: a first untimed build fills the cache, then every step is a cache hit on both sides; the tool\'s layer cache is the one an untimed run of the tool filled, as a runner keeping both caches would have them. ' +
         "tool: builds = the build requests as the tool times them (context packing included); the rest = the tool's wall time less its builds: starting Node, reading the layers of each image (docker save), removing its images.",
       '',
     );
@@ -844,10 +971,14 @@ function keptNotes() {
 const RAW = path.join(BUILD_DIR, 'last-run.json');
 
 /** Print the table and write the Markdown from the figures of a run (this one, or the last one saved). */
-function publish({ machine, image, t, o, p, totalMs }) {
-  const rows = figures(machine, image, t, o, p);
-  process.stdout.write(`\n${textTable(rows)}\n\nWhole bench: ${seconds(totalMs)}. Machine: ${machine.cores} cores, Docker ${machine.dockerServer}, ${machine.storage}.\n`);
-  writeFileSync(CONFIG.out, markdown(machine, image, t, o, p, rows, totalMs, keptNotes()));
+function publish({ machine, image, t, o, p, k, totalMs }) {
+  const rows = figures(machine, image, t, o, p, k);
+  const e = machine.engine;
+  const engine = e
+    ? `Docker ${e.serverVersion} (${e.goVersion ?? 'Go unknown'}), ${e.imageStore}, ${e.buildx ? `buildx ${e.buildx.version}` : 'no buildx'}, at ${e.dockerHost}${e.matrixName ? ` (${e.matrixName})` : ''}`
+    : `Docker ${machine.dockerServer}, ${machine.storage}`;
+  process.stdout.write(`\n${textTable(rows)}\n\nWhole bench: ${seconds(totalMs)}. Machine: ${machine.cores} cores. Engine: ${engine}.\n`);
+  writeFileSync(CONFIG.out, markdown(machine, image, t, o, p, k, rows, totalMs, keptNotes()));
   process.stdout.write(`Written: ${path.relative(process.cwd(), CONFIG.out) || CONFIG.out}\n`);
 }
 
@@ -857,12 +988,15 @@ async function main() {
     const saved = JSON.parse(readFileSync(process.argv[3] ?? RAW, 'utf8'));
     Object.assign(CONFIG, saved.config);
     if (saved.config.quick && !env.BENCH_OUT) CONFIG.out = path.join(BENCH, 'RESULTS.quick.md');
+    await loadLib();
     publish(saved);
     return;
   }
   await prepare();
   const machine = await describeMachine();
-  say(`machine: ${machine.cores} cores, ${machine.cpuModel}, Docker ${machine.dockerServer} (${machine.storage}), Node ${machine.node}, load ${machine.loadStart}`);
+  const e = machine.engine;
+  say(`machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadStart}`);
+  say(`engine: ${e.dockerHost}${e.matrixName ? ` (${e.matrixName})` : ''}: Docker ${e.serverVersion}, ${e.goVersion ?? 'Go unknown'}, ${e.imageStore}; ${e.buildx ? `buildx ${e.buildx.version}, builder ${e.buildx.name} (${e.buildx.driver} driver)` : `no BuildKit comparison: ${e.noBuildx}`}; compressed sizes: ${machine.push.method}`);
   if (machine.distStale) say('warning: dist/ looks older than src/: the CLI figures measure dist/ as it is (npm run build, or BENCH_BUILD_DIST=1 with bench/run.sh)');
   const needImage = SECTIONS.includes('throughput') || SECTIONS.includes('pr');
   const image = needImage ? await ensureImage() : undefined;
@@ -879,8 +1013,22 @@ async function main() {
       record.t = await throughput(machine, image);
       save();
     }
+    if (SECTIONS.includes('kinds')) {
+      record.k = await lib.kindsThroughput({
+        root: ROOT,
+        analyze: ANALYZE,
+        workDir: tempDir('kinds'),
+        quick: CONFIG.quick,
+        reps: CONFIG.kindReps,
+        kinds: CONFIG.kinds,
+        models: CONFIG.models,
+        rootfsImage: 'debian:bookworm-slim',
+        log: say,
+      });
+      save();
+    }
     if (SECTIONS.includes('overhead')) {
-      record.o = await overhead();
+      record.o = await overhead(machine);
       save();
     }
     if (SECTIONS.includes('pr')) {

@@ -117,14 +117,23 @@ export async function buildCacheIds(builder: string): Promise<Set<string>> {
 
 /**
  * Remove the build-cache records that were not there `before` (what a cold build left, as the legacy builder's
- * step images are removed after a cold repetition). Records in use or shared with older ones stay.
+ * step images are removed after a cold repetition). Resolves with how many were new and how many of them are
+ * still there (records in use stay; a failed prune leaves them all, and says why).
  */
-export async function removeNewBuildCache(builder: string, before: Set<string>): Promise<number> {
+export async function removeNewBuildCache(builder: string, before: Set<string>): Promise<{ added: number; left: number; error?: string }> {
   const fresh = [...(await buildCacheIds(builder))].filter((id) => !before.has(id));
-  if (fresh.length === 0) return 0;
-  // one filter per record: BuildKit ORs separate filters
-  await run('docker', ['buildx', 'prune', '--builder', builder, '--force', ...fresh.flatMap((id) => ['--filter', `id=${id}`])], { allowFail: true });
-  return fresh.length;
+  if (fresh.length === 0) return { added: 0, left: 0 };
+  let error: string | undefined;
+  // one filter, a regular expression over the IDs: `docker buildx prune` refuses a key given twice
+  // ("filters expect only one value"); IDs are letters and digits
+  for (let i = 0; i < fresh.length; i += 100) {
+    const ids = fresh.slice(i, i + 100).filter((id) => /^[a-z0-9]+$/i.test(id));
+    if (ids.length === 0) continue;
+    const r = await run('docker', ['buildx', 'prune', '--builder', builder, '--force', '--filter', `id~=^(${ids.join('|')})$`], { allowFail: true });
+    if (r.code !== 0) error = r.stderr.trim().split('\n').pop();
+  }
+  const after = await buildCacheIds(builder);
+  return { added: fresh.length, left: fresh.filter((id) => after.has(id)).length, ...(error ? { error } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------------

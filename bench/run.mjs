@@ -461,7 +461,9 @@ function builderSide(builder, machine) {
  * there before it (the legacy builder's build cache is its step images, removed with the dangling images).
  */
 async function removeColdBuildCache(side, example, cacheBefore) {
-  if (side.buildCache && example.buildArgs.length) await lib.removeNewBuildCache(side.buildCache, cacheBefore);
+  if (!side.buildCache || !example.buildArgs.length) return;
+  const r = await lib.removeNewBuildCache(side.buildCache, cacheBefore);
+  if (r.left) say(`  warning: ${r.left} of the ${r.added} build-cache records this repetition added are still there${r.error ? ` (docker buildx prune: ${r.error})` : ''}`);
 }
 
 const buildCacheNow = (side, example) => (side.buildCache && example.buildArgs.length ? lib.buildCacheIds(side.buildCache) : undefined);
@@ -802,7 +804,7 @@ function engineRows(machine) {
     ...(machine.push
       ? [
           `| Compressed sizes | as the tool finds them on this engine: ${md(machine.push.method)}, ${md(machine.push.reason)}` +
-            (machine.push.modelAvailable === false ? `; **the sizer in this tree does not offer ${machine.push.model}** (${md(machine.push.modelMissing ?? '')}): what is measured is the default model` : '') +
+            (machine.push.modelAvailable === false && !machine.push.asStored ? `; **the sizer in this tree does not offer ${machine.push.model}** (${md(machine.push.modelMissing ?? '')}): what is measured is the default model` : '') +
             ' |',
         ]
       : []),

@@ -6,13 +6,19 @@ const require = __isrCreateRequire(import.meta.url);
 const __filename = __isrFileURLToPath(import.meta.url);
 const __dirname = __isrDirname(__filename);
 import {
+  CANCEL_EXIT_WITHIN_MS,
   DockerEngine,
   InputError,
+  RUN_LABEL,
   TOOL,
+  cancellation,
   createReport,
   createScrubber,
+  describeCancel,
+  exitStatusFor,
   failsRun,
   isUserError,
+  listenForCancel,
   loadConfigFile,
   messageOf,
   renderMarkdown,
@@ -20,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-WR7N4USH.js";
+} from "./chunks/chunk-BMD7LGAX.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -58,7 +64,11 @@ Options:
       --version                show the version
 
 Exit status: 0 all built and within budget; 1 a build failed or a budget is broken;
-2 bad input, or Docker or git not usable.
+2 bad input, or Docker or git not usable; 130 cancelled by Ctrl-C (SIGINT), 143 by SIGTERM.
+
+Ctrl-C or SIGTERM stops the build under way in the engine, removes what the run made
+(images, tags, containers, the base's worktree), prints what was measured by then, and exits
+within 5 s; a second signal does not cut that short.
 `;
 var OPTIONS = {
   "working-directory": { type: "string", short: "C" },
@@ -103,6 +113,7 @@ Run image-size-report --help for the options.
 `);
     return 0;
   }
+  let cancel;
   try {
     const workingDirectory = path.resolve(args["working-directory"] ?? ".");
     const { raw: fromFile } = loadConfigFile(workingDirectory, args.config);
@@ -127,14 +138,17 @@ Run image-size-report --help for the options.
     const settings = resolveSettings({ ...fromFile, ...given }, process.env);
     if (args.base && args["baseline-file"]) throw new InputError("--base and --baseline-file cannot be used together; pick one base.");
     const scrubber = createScrubber(secretsOf(settings.variants));
+    const runId = `cli-${Date.now().toString(36)}`;
+    cancel = cancelOnSignals(runId);
     const report = scrubber.deep(await createReport({
       settings,
       workingDirectory,
       engine: DockerEngine.fromEnvironment(),
       baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
       head: {},
-      runId: `cli-${Date.now().toString(36)}`,
-      log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber)
+      runId,
+      log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber),
+      signal: cancel
     }));
     if (args.json) {
       const json = JSON.stringify(report, null, 2) + "\n";
@@ -142,8 +156,20 @@ Run image-size-report --help for the options.
       else writeFileSync(path.resolve(args.json), json);
     }
     if (args.json !== "-") process.stdout.write(args.markdown ? renderMarkdown(report, { headLabel: "Current" }) : renderText(report));
+    const cancelled = cancellation(cancel);
+    if (cancelled) {
+      process.stderr.write(`image-size-report: ${describeCancel(report) ?? `the run was cancelled (${cancelled.signal}).`}
+`);
+      return exitStatusFor(cancelled.signal);
+    }
     return failsRun(report, settings.failOnBudget) ? 1 : 0;
   } catch (error) {
+    const cancelled = cancellation(cancel);
+    if (cancelled) {
+      process.stderr.write(`image-size-report: the run was cancelled (${cancelled.signal}) before anything was measured.
+`);
+      return exitStatusFor(cancelled.signal);
+    }
     if (isUserError(error)) {
       process.stderr.write(`image-size-report: ${error.message}
 `);
@@ -155,6 +181,23 @@ Run image-size-report --help for the options.
 `);
     return 2;
   }
+}
+function cancelOnSignals(runId) {
+  return listenForCancel({
+    onCancel: (cancelled) => process.stderr.write(`
+image-size-report: cancelled (${cancelled.signal}): stopping the builds and removing what this run made...
+`),
+    onRepeat: (signal) => process.stderr.write(`image-size-report: ${signal} as well: still cleaning up (done within ${CANCEL_EXIT_WITHIN_MS / 1e3} s of the first signal).
+`),
+    onOverdue: (cancelled) => {
+      const label = `${RUN_LABEL}=${runId}`;
+      process.stderr.write(
+        `image-size-report: the clean-up did not finish in time; what this run left is labelled ${label} (docker image ls --filter label=${label}).
+`
+      );
+      process.exit(exitStatusFor(cancelled.signal));
+    }
+  }).signal;
 }
 function cliBaseline(baseline, baselineFile, cwd, base) {
   if (base) return { source: "rebuild", commit: base, ref: base };

@@ -5,27 +5,34 @@ const require = __isrCreateRequire(import.meta.url);
 const __filename = __isrFileURLToPath(import.meta.url);
 const __dirname = __isrDirname(__filename);
 import {
+  CANCEL_EXIT_WITHIN_MS,
   COMMENT_LIMIT,
   DockerEngine,
   InputError,
   REPORT_SCHEMA_VERSION,
+  RUN_LABEL,
   SETTING_KEYS,
   SUMMARY_LIMIT,
   __commonJS,
   __require,
   __toESM,
+  cancellation,
   changeBetween,
   commentMarker,
   createReport,
   createScrubber,
   describeBreach,
+  describeCancel,
+  exitStatusFor,
   failsRun,
   isUserError,
   layerChanges,
+  listenForCancel,
   loadConfigFile,
   maskableValues,
   messageOf,
   quote,
+  renderCancelledNotice,
   renderMarkdown,
   renderText,
   resolveSettings,
@@ -34,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-WR7N4USH.js";
+} from "./chunks/chunk-BMD7LGAX.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -5786,7 +5793,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants2 = require_constants2();
+    var constants3 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5861,7 +5868,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants2.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5956,11 +5963,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants2.ERROR.OK) {
+          if (ret !== constants3.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants2.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants2.ERROR.PAUSED) {
+            } else if (ret === constants3.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5983,10 +5990,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants2.ERROR.OK) {
+        if (ret === constants3.ERROR.OK) {
           return null;
         }
-        if (ret === constants2.ERROR.PAUSED || ret === constants2.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6003,7 +6010,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants2.ERROR[ret], data);
+        return new HTTPParserError(message, constants3.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6183,7 +6190,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants2.ERROR.PAUSED : 0;
+        return pause ? constants3.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6205,7 +6212,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6241,13 +6248,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -12035,12 +12042,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists = this[kHeadersMap].get(lowercaseName);
-        if (exists) {
+        const exists2 = this[kHeadersMap].get(lowercaseName);
+        if (exists2) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists.name,
-            value: `${exists.value}${delimiter}${value}`
+            name: exists2.name,
+            value: `${exists2.value}${delimiter}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -20076,7 +20083,7 @@ var require_light = __commonJS({
           }
         }
         async trigger(name, ...args) {
-          var e, promises2;
+          var e, promises3;
           try {
             if (name !== "debug") {
               this.trigger("debug", `Event triggered: ${name}`, args);
@@ -20087,7 +20094,7 @@ var require_light = __commonJS({
             this._events[name] = this._events[name].filter(function(listener) {
               return listener.status !== "none";
             });
-            promises2 = this._events[name].map(async (listener) => {
+            promises3 = this._events[name].map(async (listener) => {
               var e2, returned;
               if (listener.status === "none") {
                 return;
@@ -20110,7 +20117,7 @@ var require_light = __commonJS({
                 return null;
               }
             });
-            return (await Promise.all(promises2)).find(function(x) {
+            return (await Promise.all(promises3)).find(function(x) {
               return x != null;
             });
           } catch (error2) {
@@ -21618,11 +21625,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants2);
+          this.rhs = optimizeExpr(this.rhs, names, constants3);
         return this;
       }
       get names() {
@@ -21639,10 +21646,10 @@ var require_codegen = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants2);
+        this.rhs = optimizeExpr(this.rhs, names, constants3);
         return this;
       }
       get names() {
@@ -21703,8 +21710,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants2) {
-        this.code = optimizeExpr(this.code, names, constants2);
+      optimizeNames(names, constants3) {
+        this.code = optimizeExpr(this.code, names, constants3);
         return this;
       }
       get names() {
@@ -21733,12 +21740,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         const { nodes } = this;
         let i = nodes.length;
         while (i--) {
           const n = nodes[i];
-          if (n.optimizeNames(names, constants2))
+          if (n.optimizeNames(names, constants3))
             continue;
           subtractNames(names, n.names);
           nodes.splice(i, 1);
@@ -21791,12 +21798,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants2);
-        if (!(super.optimizeNames(names, constants2) || this.else))
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
+        if (!(super.optimizeNames(names, constants3) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants2);
+        this.condition = optimizeExpr(this.condition, names, constants3);
         return this;
       }
       get names() {
@@ -21819,10 +21826,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants2) {
-        if (!super.optimizeNames(names, constants2))
+      optimizeNames(names, constants3) {
+        if (!super.optimizeNames(names, constants3))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants2);
+        this.iteration = optimizeExpr(this.iteration, names, constants3);
         return this;
       }
       get names() {
@@ -21858,10 +21865,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants2) {
-        if (!super.optimizeNames(names, constants2))
+      optimizeNames(names, constants3) {
+        if (!super.optimizeNames(names, constants3))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants2);
+        this.iterable = optimizeExpr(this.iterable, names, constants3);
         return this;
       }
       get names() {
@@ -21903,11 +21910,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         var _a, _b;
-        super.optimizeNames(names, constants2);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants2);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants2);
+        super.optimizeNames(names, constants3);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants3);
         return this;
       }
       get names() {
@@ -22208,7 +22215,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants2) {
+    function optimizeExpr(expr, names, constants3) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -22223,14 +22230,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c = constants2[n.str];
+        const c = constants3[n.str];
         if (c === void 0 || names[n.str] !== 1)
           return n;
         delete names[n.str];
         return c;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants2[c.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants3[c.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -28149,7 +28156,7 @@ var require_ajv = __commonJS({
 // src/action/main.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import os5 from "node:os";
+import os6 from "node:os";
 import path2 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
@@ -28599,6 +28606,17 @@ var summary = _summary;
 
 // node_modules/@actions/core/lib/platform.js
 import os3 from "os";
+
+// node_modules/@actions/io/lib/io-util.js
+import * as fs2 from "fs";
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs2.constants.O_RDONLY;
+
+// node_modules/@actions/exec/lib/toolrunner.js
+var IS_WINDOWS2 = process.platform === "win32";
+
+// node_modules/@actions/core/lib/platform.js
 var platform = os3.platform();
 var arch = os3.arch();
 
@@ -33438,7 +33456,8 @@ var SIDE_RESULT = {
       },
       ["status", "error", "log"]
     ),
-    object({ status: { const: "absent" }, reason: text(500) }, ["status", "reason"])
+    object({ status: { const: "absent" }, reason: text(500) }, ["status", "reason"]),
+    object({ status: { const: "cancelled" }, during: { enum: ["build", "layers"] } }, ["status"])
   ]
 };
 var REPORT_SCHEMA = object(
@@ -33532,7 +33551,9 @@ var REPORT_SCHEMA = object(
         ["variant", "budget", "quantity", "limit", "outcome"]
       )
     },
-    status: { enum: ["pass", "fail"] }
+    status: { enum: ["pass", "fail", "cancelled"] },
+    // Kept so that a cancelled run's report is never shown as a finished one (the poster does not comment it).
+    cancelled: object({ signal: { enum: ["SIGINT", "SIGTERM"] } }, ["signal"])
   },
   ["schemaVersion", "tool", "createdAt", "engine", "units", "head", "base", "variants", "comparisons", "budgets", "status"]
 );
@@ -33563,9 +33584,9 @@ function readUntrustedReport(file, setting) {
   }
   let bytes;
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new InputError(`${what} is not a file.`);
-    if (stat.size > MAX_REPORT_BYTES) throw new InputError(`${what} is ${stat.size} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
+    const stat2 = fstatSync(fd);
+    if (!stat2.isFile()) throw new InputError(`${what} is not a file.`);
+    if (stat2.size > MAX_REPORT_BYTES) throw new InputError(`${what} is ${stat2.size} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
     bytes = Buffer.alloc(MAX_REPORT_BYTES + 1);
     let length = 0;
     for (let n = 1; n > 0 && length < bytes.length; length += n) n = readSync(fd, bytes, length, bytes.length - length, null);
@@ -33594,6 +33615,57 @@ function readUntrustedReport(file, setting) {
   }
   return data;
 }
+
+// src/action/cancel.ts
+import { appendFileSync as appendFileSync2 } from "node:fs";
+import os5 from "node:os";
+var ActionCancel = class {
+  signal;
+  /** The run's ID, once known: it names the label that finds what a run left. */
+  runId;
+  /** Whether this step's job summary was written (the last resort writes one otherwise). */
+  summaryWritten = false;
+  constructor() {
+    this.signal = listenForCancel({
+      onCancel: (cancelled) => info(
+        `Cancelled (${cancelled.signal}): stopping the builds, removing what this run made and writing the job summary with what was measured. No pull-request comment is posted.`
+      ),
+      onRepeat: (signal) => info(`${signal} as well: the clean-up goes on; the step ends within ${CANCEL_EXIT_WITHIN_MS / 1e3} s of the first signal.`),
+      onOverdue: (cancelled) => this.overdue(cancelled)
+    }).signal;
+  }
+  /** The cancellation, once a signal came. */
+  cancelled() {
+    return cancellation(this.signal);
+  }
+  /** Fail the step as cancelled, with the exit status a process ended by the signal has (130, 143). */
+  fail(cancelled, message) {
+    setFailed(message);
+    process.exitCode = exitStatusFor(cancelled.signal);
+  }
+  /** Cancelled before there was a report (while connecting to the engine, or before): say so, and fail. */
+  async withoutReport(cancelled) {
+    setOutput("status", "cancelled");
+    if (process.env.GITHUB_STEP_SUMMARY && !this.summaryWritten) {
+      await summary.addRaw(renderCancelledNotice(cancelled.signal, "early")).write();
+      this.summaryWritten = true;
+    }
+    this.fail(cancelled, `The run was cancelled (${cancelled.signal}) before anything was measured.`);
+  }
+  /** The clean-up did not end in time: say what may be left, write a summary if there is none, and end. */
+  overdue(cancelled) {
+    const left = this.runId ? ` What this run left is labelled ${RUN_LABEL}=${this.runId} (docker image ls --filter label=${RUN_LABEL}=${this.runId}).` : "";
+    process.stdout.write(`::warning::The clean-up of the cancelled run did not finish in time: ending the step now.${left}${os5.EOL}`);
+    const summary2 = process.env.GITHUB_STEP_SUMMARY;
+    if (summary2 && !this.summaryWritten) {
+      try {
+        appendFileSync2(summary2, renderCancelledNotice(cancelled.signal, "overdue"));
+      } catch {
+      }
+    }
+    process.exit(exitStatusFor(cancelled.signal));
+  }
+};
 
 // src/action/inputs.ts
 import path from "node:path";
@@ -33648,18 +33720,18 @@ function untrustedReportForComment(report) {
     ...report,
     engine: { ...report.engine, sizeMeaning: sizeMeaning(report.engine) },
     variants,
-    status: verdict(variants, report.budgets)
+    status: report.cancelled ? "cancelled" : verdict(variants, report.budgets)
   };
 }
 
 // src/action/main.ts
 async function withoutCommands(fn) {
   const resume = randomUUID2();
-  process.stdout.write(`::stop-commands::${resume}${os5.EOL}`);
+  process.stdout.write(`::stop-commands::${resume}${os6.EOL}`);
   try {
     return await fn();
   } finally {
-    process.stdout.write(`::${resume}::${os5.EOL}`);
+    process.stdout.write(`::${resume}::${os6.EOL}`);
   }
 }
 var actionsLogger = {
@@ -33671,13 +33743,18 @@ var actionsLogger = {
 var FULL_REPORT = "the job summary and the JSON report (the `report` output)";
 async function run() {
   const scrubbing = { scrubber: createScrubber([]) };
+  let cancel;
   try {
     const trust = readTrustInputs();
     if (trust.reportFrom) await postReportFile(trust.reportFrom, trust);
-    else await buildAndReport(trust, scrubbing);
+    else await buildAndReport(trust, scrubbing, cancel = new ActionCancel());
   } catch (error2) {
     const { scrubber } = scrubbing;
-    if (isUserError(error2)) {
+    const cancelled = cancel?.cancelled();
+    if (cancelled) {
+      debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
+      await cancel.withoutReport(cancelled);
+    } else if (isUserError(error2)) {
       setFailed(scrubber.text(error2.message));
     } else {
       debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
@@ -33685,32 +33762,43 @@ async function run() {
     }
   }
 }
-async function buildAndReport(trust, scrubbing) {
+async function buildAndReport(trust, scrubbing, cancel) {
   refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
   const { settings, workingDirectory, token, secrets } = readActionSettings();
   const scrubber = scrubbing.scrubber = createScrubber(secrets);
   const pr = pullRequest();
+  const id = cancel.runId = runId();
   const report = scrubber.deep(await createReport({
     settings,
     workingDirectory,
     engine: DockerEngine.fromEnvironment(),
     baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
     head: currentCommit(),
-    runId: runId(),
+    runId: id,
     log: scrubbedLogger(actionsLogger, scrubber),
-    tempDirectory: process.env.RUNNER_TEMP || void 0
+    tempDirectory: process.env.RUNNER_TEMP || void 0,
+    signal: cancel.signal
   }));
   const marker = commentMarker(settings.commentKey);
   const headLabel = pr ? "This PR" : "This commit";
   const markdown = renderMarkdown(report, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => info(renderText(report, headLabel)));
   await publish(report, markdown, headLabel, settings.reportFile, workingDirectory, settings.commentKey);
+  cancel.summaryWritten = true;
   const wantComment = settings.comment === true || settings.comment === "auto" && pr !== void 0;
+  const cancelled = cancel.cancelled();
+  if (cancelled) {
+    const measured = describeCancel(report) ?? `The run was cancelled (${cancelled.signal}).`;
+    const comment = wantComment && pr ? " No comment was posted." : "";
+    return cancel.fail(cancelled, `${measured} The job summary and the report output have what it measured.${comment}`);
+  }
   if (wantComment && !pr) info("comment is on, but this run is not for a pull request: nothing to comment on.");
   if (wantComment && pr) {
     await postComment(token, pr, [pr.number], marker, markdown, trust.commentFailure ?? "warn", pr.fromFork);
   }
   conclude(report, settings.failOnBudget);
+  const late = cancel.cancelled();
+  if (late) cancel.fail(late, `The run was cancelled (${late.signal}) after its report was complete.`);
 }
 async function postReportFile(reportFrom, trust) {
   const { settings, workingDirectory, token } = readActionSettings();
@@ -33723,6 +33811,10 @@ async function postReportFile(reportFrom, trust) {
   await publish(report, markdown, "This PR", settings.reportFile, workingDirectory, settings.commentKey);
   if (report.status === "fail") info("The report breaks a budget or has a failed build; the pull_request run's check carries that verdict, this step only posts it.");
   if (settings.comment === false) return;
+  if (report.cancelled) {
+    info(`The report is of a run that was cancelled (${report.cancelled.signal}) before it finished: it is in the job summary, and no comment is posted.`);
+    return;
+  }
   const onFailure = trust.commentFailure ?? "fail";
   let target;
   if (run2) {
@@ -33771,7 +33863,7 @@ function runId() {
   return id ? `${id}-${attempt}` : `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 function writeReport(report, reportFile, workingDirectory, key) {
-  const file = reportFile ? path2.resolve(workingDirectory, reportFile) : path2.join(process.env.RUNNER_TEMP || os5.tmpdir(), `image-size-report-${key}.json`);
+  const file = reportFile ? path2.resolve(workingDirectory, reportFile) : path2.join(process.env.RUNNER_TEMP || os6.tmpdir(), `image-size-report-${key}.json`);
   mkdirSync(path2.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
   return file;

@@ -2,9 +2,10 @@
  * The engine shared by the action and the command line: measure this change, get the base (rebuild it in a
  * worktree, read it from a file, or none), compare, judge, and clean up what was built.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cancellation, cleanupDeadline, orCancelled } from './cancel.js';
 import { comparableBuildTimes } from './compare/build-time.js';
 import { changeBetween, layerChanges, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
@@ -37,6 +38,12 @@ export interface PipelineInput {
   log: Logger;
   /** Where the base worktree goes (defaults to the system temp directory). */
   tempDirectory?: string;
+  /**
+   * The run's cancellation (src/cancel.ts). Once it aborts, the build under way is stopped, nothing more is
+   * built, what the run made is removed within seconds, and the report comes back marked `cancelled` with what
+   * was measured by then.
+   */
+  signal?: AbortSignal;
 }
 
 export async function createReport(input: PipelineInput): Promise<Report> {
@@ -44,7 +51,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   const headPlan = prepareSide(workingDirectory, settings.variants, 'head'); // bad config fails before the engine is asked
   const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
   for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
-  const engineInfo = await engine.connect();
+  const engineInfo = await orCancelled(engine.connect(), input.signal);
   log.info(engineLine(engineInfo));
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {
@@ -56,7 +63,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   const created: CreatedImages = { tags: [], intermediates: [] };
   const cache = new LayerCache(settings.cacheDir && path.resolve(workingDirectory, settings.cacheDir));
   try {
-    const head = await measureSide(engine, headPlan, 'head', measuring, input.runId, log, created, cache);
+    const head = await measureSide(engine, headPlan, 'head', measuring, input.runId, log, created, cache, input.signal);
     const base: BaseOutcome =
       input.baseline.source === 'file' && saved
         ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
@@ -65,7 +72,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
     return assemble(input, engineInfo, head, base);
   } finally {
     cache.close(); // its temporary files; what it keeps across runs stays in the cache directory
-    if (!settings.keepImages) await removeImages(engine, created, input.runId, settings.noCache, log);
+    if (!settings.keepImages) await removeImages(engine, created, input.runId, settings.noCache, log, cleanupDeadline(input.signal));
   }
 }
 
@@ -80,7 +87,10 @@ async function rebuildBase(input: PipelineInput & { settings: MeasureSettings },
   const plan = input.baseline;
   if (plan.source !== 'rebuild') return { meta: { source: 'none' } };
   const ref = plan.ref ?? plan.commit;
-  const git = new Git(input.workingDirectory);
+  const notMeasured = () => new Map(input.settings.variants.map((v) => [v.name, { status: 'cancelled' } as SideResult]));
+  if (input.signal?.aborted) return { results: notMeasured(), meta: { source: 'rebuild', ref } };
+  // git stops (fetching, checking out) on the cancel; removing the worktree does not.
+  const git = new Git(input.workingDirectory, input.signal);
   let checkout: { top: string; sha: string; parent: string; worktree: string };
   let parent: string | undefined;
   try {
@@ -91,7 +101,12 @@ async function rebuildBase(input: PipelineInput & { settings: MeasureSettings },
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
     // This change is measured already: report it without a base rather than not at all.
-    if (parent) rmSync(parent, { recursive: true, force: true }); // git removes a worktree it could not finish
+    if (parent) {
+      // git removes a worktree it could not finish, but one it was stopped in the middle of may stay registered
+      if (existsSync(path.join(parent, 'tree'))) await git.removeWorktree(path.join(parent, 'tree'));
+      rmSync(parent, { recursive: true, force: true });
+    }
+    if (input.signal?.aborted) return { results: notMeasured(), meta: { source: 'rebuild', ref } };
     if (!isUserError(error)) throw error;
     input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = 'the base could not be checked out';
@@ -101,7 +116,7 @@ async function rebuildBase(input: PipelineInput & { settings: MeasureSettings },
   try {
     const root = path.join(checkout.worktree, path.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, 'base');
-    const base = await measureSide(input.engine, basePlan, 'base', input.settings, input.runId, input.log, created, cache);
+    const base = await measureSide(input.engine, basePlan, 'base', input.settings, input.runId, input.log, created, cache, input.signal);
     return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -129,6 +144,7 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
   });
   const comparisons = stageComparisons(variants, settings.budgets);
   const budgets = evaluateBudgets(variants, settings.budgets, comparisons);
+  const cancelled = cancellation(input.signal);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: TOOL.name, version: TOOL.version },
@@ -149,7 +165,8 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
     variants,
     comparisons,
     budgets,
-    status: verdict(variants, budgets),
+    status: cancelled ? 'cancelled' : verdict(variants, budgets),
+    ...(cancelled ? { cancelled: { signal: cancelled.signal } } : {}),
   };
 }
 
@@ -184,8 +201,15 @@ export function sizeMeaning(engine: EngineFacts & { storage: string }): string {
  * build committed for its steps are its build cache, which `docker build` keeps too: they go only with
  * `no-cache` (they would serve no later build of this run's kind), else the next run would build cold.
  */
-async function removeImages(engine: DockerEngine, created: CreatedImages, runId: string, noCache: boolean, log: Logger): Promise<void> {
+async function removeImages(
+  engine: DockerEngine,
+  created: CreatedImages,
+  runId: string,
+  noCache: boolean,
+  log: Logger,
+  deadline?: AbortSignal,
+): Promise<void> {
   const intermediates = noCache ? created.intermediates : [];
-  const problems = await engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: runId } });
+  const problems = await engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: runId } }, deadline);
   for (const problem of problems) log.warning(problem);
 }

@@ -300,6 +300,23 @@ describe('the two-workflow setup for forks', () => {
     expect(github.server.requests).toEqual([]);
   });
 
+  it('does not comment the report of a cancelled run (a newer run superseded it), and shows it as cancelled', async () => {
+    github.server.seedPullRequest(OWNER, REPO, forkPullRequest());
+    const file = savedReport((r) => {
+      r.status = 'cancelled';
+      r.cancelled = { signal: 'SIGINT' };
+      r.variants[1].base = { status: 'cancelled', during: 'build' };
+    });
+    const post = await runAction(poster(file, forkRun()));
+    expect(post.code).toBe(0);
+    expect(post.stdout).toContain('The report is of a run that was cancelled (SIGINT) before it finished: it is in the job summary, and no comment is posted.');
+    expect(github.server.requests).toEqual([]);
+    expect(post.outputs.status).toBe('cancelled');
+    expect(post.summary).toContain('⏹️ The run was cancelled (SIGINT) before it finished: 3 of 4 images measured; the others are shown as not measured.');
+    // The schema keeps what marks it cancelled: without it, the report would read as a finished one.
+    expect(JSON.parse(readFileSync(post.outputs.report, 'utf8'))).toMatchObject({ status: 'cancelled', cancelled: { signal: 'SIGINT' } });
+  });
+
   it('refuses a report over 5 MB before reading it', async () => {
     const file = savedReport((r) => (r.padding = 'x'.repeat(5_000_001)));
     const post = await runAction(poster(file, forkRun()));

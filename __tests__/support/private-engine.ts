@@ -54,6 +54,16 @@ function listProcesses(): Proc[] {
   return result;
 }
 
+/**
+ * Processes anywhere on the machine whose command line contains `text`: with a text no one else uses (a `sleep`
+ * with a random argument), the processes of a build's RUN step on whichever engine runs it.
+ */
+export function processesMatching(text: string): { pid: number; cmd: string }[] {
+  return listProcesses()
+    .filter((p) => p.cmd.includes(text))
+    .map(({ pid, cmd }) => ({ pid, cmd }));
+}
+
 function descendants(all: Proc[], roots: Set<number>): Proc[] {
   const found = new Map<number, Proc>();
   let grew = true;

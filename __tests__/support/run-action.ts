@@ -1,6 +1,6 @@
 // Runs the bundled action (dist/index.js) the way a GitHub runner does: inputs as INPUT_* variables, the event
 // payload in a file, outputs and the job summary written to the files the runner names.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './workspace.js';
@@ -31,6 +31,19 @@ export interface ActionRunOptions {
 }
 
 export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
+  return startAction(options).done;
+}
+
+/** The action started, for a test that signals it (as a runner does to cancel a job) while it runs. */
+export interface StartedAction {
+  child: ChildProcess;
+  /** Standard output so far. */
+  stdout(): string;
+  runnerTemp: string;
+  done: Promise<ActionRun>;
+}
+
+export function startAction(options: ActionRunOptions): StartedAction {
   const runnerTemp = tempDir('runner-temp');
   const files = {
     event: path.join(runnerTemp, 'event.json'),
@@ -72,15 +85,15 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-  return {
+  const done = new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? -1 : -2)))).then((code) => ({
     code,
     stdout,
     stderr,
     outputs: parseOutputFile(readFileSync(files.output, 'utf8')),
     summary: existsSync(files.summary) ? readFileSync(files.summary, 'utf8') : '',
     runnerTemp,
-  };
+  }));
+  return { child, stdout: () => stdout, runnerTemp, done };
 }
 
 /** The GITHUB_OUTPUT file format: `name<<DELIMITER\nvalue\nDELIMITER` blocks (as @actions/core writes them). */

@@ -91,6 +91,29 @@ describe('readUntrustedReport', () => {
     expect(readUntrustedReport(write(JSON.stringify(r)), 'report-from')).toEqual(r);
   });
 
+  it("keeps what marks a cancelled run's report, so that it is never shown or posted as a finished one", () => {
+    const r: Report = {
+      ...fullReport(),
+      status: 'cancelled',
+      cancelled: { signal: 'SIGTERM' },
+    };
+    r.variants[1] = { ...r.variants[1], base: { status: 'cancelled', during: 'build' } };
+    delete r.variants[1].change;
+    r.variants[2] = { ...r.variants[2], head: { status: 'cancelled' } };
+    const back = readUntrustedReport(write(JSON.stringify(r)), 'report-from');
+    expect(back).toEqual(r);
+    const shown = untrustedReportForComment(back);
+    expect(shown.status).toBe('cancelled');
+    expect(shown.cancelled).toEqual({ signal: 'SIGTERM' });
+    // A signal or a stage the tool does not write is refused, not dropped.
+    const odd = JSON.parse(JSON.stringify(r)) as Record<string, any>;
+    odd.cancelled.signal = 'SIGKILL';
+    expect(errorOf(() => readUntrustedReport(write(JSON.stringify(odd)), 'report-from'))).toMatch(/at \/cancelled\/signal, must be equal to one of the allowed values/);
+    odd.cancelled.signal = 'SIGINT';
+    odd.variants[2].head.during = 'lunch';
+    expect(errorOf(() => readUntrustedReport(write(JSON.stringify(odd)), 'report-from'))).toMatch(/at \/variants\/2\/head\/during, must be equal to one of the allowed values/);
+  });
+
   it('drops every property the schema does not describe, at any depth, __proto__ included', () => {
     const r = fullReport();
     const hostile = JSON.parse(JSON.stringify(r)) as Record<string, any>;

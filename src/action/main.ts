@@ -17,12 +17,13 @@ import { pullRequestsOfRun } from '../github/workflow-run.js';
 import type { Logger } from '../measure/measure.js';
 import { failsRun } from '../judge/budgets.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
-import { describeBreach } from '../render/format.js';
+import { describeBreach, describeCancel } from '../render/format.js';
 import { COMMENT_LIMIT, commentMarker, renderMarkdown, SUMMARY_LIMIT, utf8Length } from '../render/markdown.js';
 import { createScrubber, scrubbedLogger, type Scrubber } from '../report/scrub.js';
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
 import { readUntrustedReport } from '../report/untrusted-report.js';
+import { ActionCancel } from './cancel.js';
 import { readActionSettings, readTrustInputs, type TrustInputs } from './inputs.js';
 import { untrustedReportForComment } from './untrusted.js';
 
@@ -53,13 +54,19 @@ const FULL_REPORT = 'the job summary and the JSON report (the `report` output)';
 export async function run(): Promise<void> {
   /** Cuts every secret (build-arg values, the token) out of what we write; set once the inputs are read. */
   const scrubbing: { scrubber: Scrubber } = { scrubber: createScrubber([]) };
+  /** SIGINT and SIGTERM cancel a run that builds (README, "Cancelled runs"); posting a saved report is left to them. */
+  let cancel: ActionCancel | undefined;
   try {
     const trust = readTrustInputs();
     if (trust.reportFrom) await postReportFile(trust.reportFrom, trust);
-    else await buildAndReport(trust, scrubbing);
+    else await buildAndReport(trust, scrubbing, (cancel = new ActionCancel()));
   } catch (error) {
     const { scrubber } = scrubbing;
-    if (isUserError(error)) {
+    const cancelled = cancel?.cancelled();
+    if (cancelled) {
+      core.debug(scrubber.text(error instanceof Error ? (error.stack ?? error.message) : String(error)));
+      await cancel!.withoutReport(cancelled);
+    } else if (isUserError(error)) {
       core.setFailed(scrubber.text(error.message));
     } else {
       core.debug(scrubber.text(error instanceof Error ? (error.stack ?? error.message) : String(error)));
@@ -69,11 +76,12 @@ export async function run(): Promise<void> {
 }
 
 /** The usual mode: build and measure this change (and its base), publish the report, pass or fail the step. */
-async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubber }): Promise<void> {
+async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubber }, cancel: ActionCancel): Promise<void> {
   refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
   const { settings, workingDirectory, token, secrets } = readActionSettings();
   const scrubber = (scrubbing.scrubber = createScrubber(secrets));
   const pr = pullRequest();
+  const id = (cancel.runId = runId());
   // Scrubbed once, here: everything written below comes from this report.
   const report = scrubber.deep(await createReport({
     settings,
@@ -81,9 +89,10 @@ async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubbe
     engine: DockerEngine.fromEnvironment(),
     baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
     head: currentCommit(),
-    runId: runId(),
+    runId: id,
     log: scrubbedLogger(actionsLogger, scrubber),
     tempDirectory: process.env.RUNNER_TEMP || undefined,
+    signal: cancel.signal,
   }));
 
   const marker = commentMarker(settings.commentKey);
@@ -91,14 +100,24 @@ async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubbe
   const markdown = renderMarkdown(report, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => core.info(renderText(report, headLabel)));
   await publish(report, markdown, headLabel, settings.reportFile, workingDirectory, settings.commentKey);
+  cancel.summaryWritten = true;
 
   const wantComment = settings.comment === true || (settings.comment === 'auto' && pr !== undefined);
+  // A cancelled run (superseded by a newer push, most often) must not replace the newer run's comment.
+  const cancelled = cancel.cancelled();
+  if (cancelled) {
+    const measured = describeCancel(report) ?? `The run was cancelled (${cancelled.signal}).`;
+    const comment = wantComment && pr ? ' No comment was posted.' : '';
+    return cancel.fail(cancelled, `${measured} The job summary and the report output have what it measured.${comment}`);
+  }
   if (wantComment && !pr) core.info('comment is on, but this run is not for a pull request: nothing to comment on.');
   if (wantComment && pr) {
     await postComment(token, pr, [pr.number], marker, markdown, trust.commentFailure ?? 'warn', pr.fromFork);
   }
 
   conclude(report, settings.failOnBudget);
+  const late = cancel.cancelled(); // after the report was complete: it stands, and the step still ends as cancelled
+  if (late) cancel.fail(late, `The run was cancelled (${late.signal}) after its report was complete.`);
 }
 
 /**
@@ -122,6 +141,11 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
   await publish(report, markdown, 'This PR', settings.reportFile, workingDirectory, settings.commentKey);
   if (report.status === 'fail') core.info('The report breaks a budget or has a failed build; the pull_request run\'s check carries that verdict, this step only posts it.');
   if (settings.comment === false) return;
+  if (report.cancelled) {
+    // Its run was cancelled, most often superseded by a newer push whose report is (or will be) the comment.
+    core.info(`The report is of a run that was cancelled (${report.cancelled.signal}) before it finished: it is in the job summary, and no comment is posted.`);
+    return;
+  }
 
   const onFailure = trust.commentFailure ?? 'fail';
   let target: { numbers: number[]; why?: string };

@@ -19,6 +19,6 @@ export function untrustedReportForComment(report: Report): Report {
     ...report,
     engine: { ...report.engine, sizeMeaning: sizeMeaning(report.engine) },
     variants,
-    status: verdict(variants, report.budgets),
+    status: report.cancelled ? 'cancelled' : verdict(variants, report.budgets),
   };
 }

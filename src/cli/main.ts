@@ -2,11 +2,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { cancellation, CANCEL_EXIT_WITHIN_MS, exitStatusFor, listenForCancel } from '../cancel.js';
 import { DockerEngine } from '../docker/engine.js';
 import { failsRun } from '../judge/budgets.js';
 import { InputError, isUserError, messageOf } from '../errors.js';
-import type { Logger } from '../measure/measure.js';
+import { RUN_LABEL, type Logger } from '../measure/measure.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
+import { describeCancel } from '../render/format.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderText } from '../render/text.js';
 import { createScrubber, scrubbedLogger, secretsOf } from '../report/scrub.js';
@@ -46,7 +48,11 @@ Options:
       --version                show the version
 
 Exit status: 0 all built and within budget; 1 a build failed or a budget is broken;
-2 bad input, or Docker or git not usable.
+2 bad input, or Docker or git not usable; 130 cancelled by Ctrl-C (SIGINT), 143 by SIGTERM.
+
+Ctrl-C or SIGTERM stops the build under way in the engine, removes what the run made
+(images, tags, containers, the base's worktree), prints what was measured by then, and exits
+within 5 s; a second signal does not cut that short.
 `;
 
 const OPTIONS = {
@@ -90,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${TOOL.version}\n`);
     return 0;
   }
+  let cancel: AbortSignal | undefined;
   try {
     const workingDirectory = path.resolve(args['working-directory'] ?? '.');
     const { raw: fromFile } = loadConfigFile(workingDirectory, args.config);
@@ -116,14 +123,17 @@ export async function main(argv: string[]): Promise<number> {
 
     // Build-arg values never reach the output, as in the action: the report is scrubbed before anything is written.
     const scrubber = createScrubber(secretsOf(settings.variants));
+    const runId = `cli-${Date.now().toString(36)}`;
+    cancel = cancelOnSignals(runId);
     const report = scrubber.deep(await createReport({
       settings,
       workingDirectory,
       engine: DockerEngine.fromEnvironment(),
       baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
       head: {},
-      runId: `cli-${Date.now().toString(36)}`,
+      runId,
       log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber),
+      signal: cancel,
     }));
     if (args.json) {
       const json = JSON.stringify(report, null, 2) + '\n';
@@ -131,8 +141,18 @@ export async function main(argv: string[]): Promise<number> {
       else writeFileSync(path.resolve(args.json), json);
     }
     if (args.json !== '-') process.stdout.write(args.markdown ? renderMarkdown(report, { headLabel: 'Current' }) : renderText(report));
+    const cancelled = cancellation(cancel);
+    if (cancelled) {
+      process.stderr.write(`image-size-report: ${describeCancel(report) ?? `the run was cancelled (${cancelled.signal}).`}\n`);
+      return exitStatusFor(cancelled.signal);
+    }
     return failsRun(report, settings.failOnBudget) ? 1 : 0;
   } catch (error) {
+    const cancelled = cancellation(cancel);
+    if (cancelled) {
+      process.stderr.write(`image-size-report: the run was cancelled (${cancelled.signal}) before anything was measured.\n`);
+      return exitStatusFor(cancelled.signal);
+    }
     if (isUserError(error)) {
       process.stderr.write(`image-size-report: ${error.message}\n`);
       return 2;
@@ -141,6 +161,26 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     return 2;
   }
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM cancels the run (src/cancel.ts): said at once on standard error; a second signal
+ * only says the clean-up goes on. The listeners stay until the process ends (they do not keep it alive).
+ */
+function cancelOnSignals(runId: string): AbortSignal {
+  return listenForCancel({
+    onCancel: (cancelled) =>
+      process.stderr.write(`\nimage-size-report: cancelled (${cancelled.signal}): stopping the builds and removing what this run made...\n`),
+    onRepeat: (signal) =>
+      process.stderr.write(`image-size-report: ${signal} as well: still cleaning up (done within ${CANCEL_EXIT_WITHIN_MS / 1000} s of the first signal).\n`),
+    onOverdue: (cancelled) => {
+      const label = `${RUN_LABEL}=${runId}`;
+      process.stderr.write(
+        `image-size-report: the clean-up did not finish in time; what this run left is labelled ${label} (docker image ls --filter label=${label}).\n`,
+      );
+      process.exit(exitStatusFor(cancelled.signal));
+    },
+  }).signal;
 }
 
 function cliBaseline(baseline: string, baselineFile: string | undefined, cwd: string, base?: string): BaselinePlan {

@@ -40,10 +40,14 @@ export interface BuildRequest {
   builder: 'buildkit' | 'legacy';
   timeoutMs: number;
   onLine?: (line: string) => void;
+  /** The run's cancellation: when it aborts, the build is stopped in the engine and resolves with `cancelled`. */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult extends BuildOutcome {
   durationMs: number;
+  /** The run was cancelled before the build finished: it was stopped in the engine, and `error` says so. */
+  cancelled?: boolean;
 }
 
 export interface EngineOptions {
@@ -82,6 +86,13 @@ const PROBE_TIMEOUT_MS = 5000;
 const CALL_TIMEOUT_MS = 120_000;
 /** After a timed-out BuildKit build, how long to wait for the engine to acknowledge the cancel request. */
 const CANCEL_TIMEOUT_MS = 5000;
+/**
+ * When the run is cancelled, how long each request that stops a build (BuildKit's cancel, removing a legacy
+ * build's container) may take: the process has seconds in all (src/cancel.ts).
+ */
+const STOP_ON_CANCEL_MS = 1000;
+/** The line a legacy build prints when a step's container starts. */
+const LEGACY_RUNNING = /^ ---> Running in ([0-9a-f]{12,64})$/;
 
 export class DockerEngine {
   private readonly docker: Docker;
@@ -209,20 +220,33 @@ export class DockerEngine {
 
   /**
    * An API call other than a build, bounded by the call time limit. `fn` gets an abort signal (dockerode honours
-   * it on most calls); the call is also raced against it, for the calls that ignore it.
+   * it on most calls); the call is also raced against it, for the calls that ignore it. `limits.cancel`: the
+   * run's cancellation, which ends the call with its reason. `limits.deadline`: when the caller gives up on the
+   * engine (the clean-up of a cancelled run); the engine then counts as not answering, and the call fails with
+   * an EnvironmentError that says so.
    */
-  private async call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async call<T>(
+    what: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+    limits: { cancel?: AbortSignal; deadline?: AbortSignal } = {},
+  ): Promise<T> {
     if (this.unresponsive) throw this.unresponsiveError();
-    const signal = AbortSignal.timeout(this.callTimeoutMs);
+    if (limits.cancel?.aborted) throw limits.cancel.reason;
+    if (limits.deadline?.aborted) throw this.gaveUp(what);
+    const timeout = AbortSignal.timeout(this.callTimeoutMs);
+    const extra = [limits.cancel, limits.deadline].filter((s): s is AbortSignal => s !== undefined);
+    const signal = extra.length ? AbortSignal.any([timeout, ...extra]) : timeout;
     let onAbort: (() => void) | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
+    const stopped = new Promise<never>((_, reject) => {
       onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      return await Promise.race([fn(signal), timedOut]);
+      return await Promise.race([fn(signal), stopped]);
     } catch (error) {
       if (!signal.aborted) throw error;
+      if (limits.cancel?.aborted) throw limits.cancel.reason;
+      if (limits.deadline?.aborted && !timeout.aborted) throw this.gaveUp(what);
       this.markUnresponsive(`no answer to ${what} within ${formatMs(this.callTimeoutMs)}`);
       throw this.unresponsiveError();
     } finally {
@@ -230,20 +254,49 @@ export class DockerEngine {
     }
   }
 
+  /** The caller's deadline passed during `what`: nothing more is asked of the engine in this run. */
+  private gaveUp(what: string): EnvironmentError {
+    this.markUnresponsive(`it had not finished ${what} when the time for clean-up ran out`);
+    return new EnvironmentError(`the Docker engine at ${this.endpoint} had not finished ${what} when the time a cancelled run has for clean-up ran out`);
+  }
+
   /**
    * Build one image. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
    * committed come back in `createdImages`, for the caller to remove with the rest. Throws an EnvironmentError
-   * when the engine cannot be reached to start the build.
+   * when the engine cannot be reached to start the build. When `request.signal` aborts (the run is cancelled),
+   * the build is stopped in the engine as a timed-out one is, without waiting for the engine to be probed, and
+   * resolves with `cancelled` set.
    */
   async build(request: BuildRequest): Promise<BuildResult> {
     if (this.unresponsive) throw this.unresponsiveError();
     const started = performance.now();
+    const cancel = request.signal;
+    const cancelledResult = (outcome: BuildOutcome): BuildResult => ({
+      ...outcome,
+      imageId: undefined,
+      error: 'the run was cancelled before the build finished',
+      cancelled: true,
+      durationMs: performance.now() - started,
+    });
+    const nothing: BuildOutcome = { logTail: [], createdImages: [], steps: 0, cachedSteps: 0, stepRecords: [] };
+    if (cancel?.aborted) return cancelledResult(nothing);
     // The time limit counts from here: packing the context, opening the BuildKit session, the build itself.
-    const signal = AbortSignal.timeout(request.timeoutMs);
+    const timeout = AbortSignal.timeout(request.timeoutMs);
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     const openBefore = new Set(this.sockets);
     const buildId = `image-size-report-${randomUUID()}`;
     const packed = await packContext(request.contextDir, request.dockerfile);
-    const parser = new BuildOutputParser(request.onLine, { labels: request.labels });
+    if (cancel?.aborted) {
+      packed.stream.destroy();
+      return cancelledResult(nothing);
+    }
+    // The legacy builder runs each step in a container it names in its output; a cancelled build's is removed.
+    let running: string | undefined;
+    const onLine = (line: string) => {
+      running = LEGACY_RUNNING.exec(line)?.[1] ?? running;
+      request.onLine?.(line);
+    };
+    const parser = new BuildOutputParser(onLine, { labels: request.labels });
     const options = {
       t: request.tag,
       dockerfile: packed.dockerfile,
@@ -293,6 +346,15 @@ export class DockerEngine {
     } catch (error) {
       packed.stream.destroy();
       const outcome = parser.finish();
+      if (cancel?.aborted) {
+        // Stopped as a timed-out build is, each request bounded, and no probe: the process has seconds to end.
+        if (request.builder === 'buildkit') await this.cancelBuild(buildId, STOP_ON_CANCEL_MS);
+        this.closeConnections((socket) => !openBefore.has(socket));
+        // Closing the connection stops a legacy build and removes its container within a fraction of a second
+        // on the engines we know; removing it here covers a connection kept open by something in between.
+        if (request.builder === 'legacy' && running) await this.removeBuildContainer(running);
+        return cancelledResult(outcome);
+      }
       if (signal.aborted) {
         // Closing the connection cancels the build on the engines we know; ask BuildKit explicitly as well, so
         // that its RUN processes stop even where a connection is kept open by something in between.
@@ -331,8 +393,8 @@ export class DockerEngine {
   }
 
   /** Ask BuildKit to stop a build (`POST /build/cancel?id=`). Best effort: the connection is closed anyway. */
-  private async cancelBuild(buildId: string): Promise<void> {
-    const signal = AbortSignal.timeout(CANCEL_TIMEOUT_MS);
+  private async cancelBuild(buildId: string, timeoutMs = CANCEL_TIMEOUT_MS): Promise<void> {
+    const signal = AbortSignal.timeout(timeoutMs);
     await new Promise<void>((resolve) => {
       this.docker.modem.dial(
         {
@@ -348,14 +410,31 @@ export class DockerEngine {
   }
 
   /**
+   * Remove the container a cancelled legacy build was running a step in (killed first: `force`), within
+   * STOP_ON_CANCEL_MS. Best effort: already gone (the engine removes it when the build's connection closes) is
+   * the usual case.
+   */
+  private async removeBuildContainer(id: string): Promise<void> {
+    const signal = AbortSignal.timeout(STOP_ON_CANCEL_MS);
+    try {
+      await Promise.race([
+        this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal }),
+        new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
+      ]);
+    } catch {
+      // gone already, or the engine does not answer: the clean-up reports what is left
+    }
+  }
+
+  /**
    * Legacy builds leave untagged images behind: every step's of a failed build, and the earlier stages' of a
    * multi-stage one. Remove exactly the IDs given (those a build committed), newest first, without pruning
    * parents (which may be someone's build cache). Already gone or still in use: left as it is.
    */
-  async removeImageIds(ids: string[]): Promise<void> {
+  async removeImageIds(ids: string[], deadline?: AbortSignal): Promise<void> {
     for (const id of [...ids].reverse()) {
       try {
-        await this.call('removing an image', (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }));
+        await this.call('removing an image', (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }), { deadline });
       } catch (error) {
         // Still in use (a child we did not make, a container): then it is not ours to force. An engine that is
         // gone or stopped answering: nothing more can be removed.
@@ -381,9 +460,11 @@ export class DockerEngine {
    * `docker save` of one image, as a stream of the tar the engine writes. The call limit applies to the first
    * byte and to every pause between chunks (Docker before 25 writes the whole export to disk before sending
    * any of it), so an engine that freezes mid-save ends the stream with an error instead of hanging it.
+   * `signal`, the run's cancellation, ends the save at once: the stream fails with its reason and the engine's
+   * export is closed.
    */
-  async saveImage(reference: string): Promise<Readable> {
-    const source = (await this.call('an image save', () => this.docker.getImage(reference).get())) as Readable;
+  async saveImage(reference: string, signal?: AbortSignal): Promise<Readable> {
+    const source = (await this.call('an image save', () => this.docker.getImage(reference).get(), { cancel: signal })) as Readable;
     let timer: NodeJS.Timeout | undefined;
     const watched = new Transform({
       transform(chunk, _encoding, done) {
@@ -400,11 +481,18 @@ export class DockerEngine {
       }, this.callTimeoutMs);
     };
     arm();
+    const onCancel = () => {
+      source.destroy();
+      watched.destroy(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', onCancel, { once: true });
     source.on('error', (error) => watched.destroy(error));
     watched.on('close', () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onCancel);
       source.destroy(); // a reader that stops early must not leave the engine's export running
     });
+    if (signal?.aborted) onCancel();
     return source.pipe(watched);
   }
 
@@ -413,9 +501,9 @@ export class DockerEngine {
    * nothing under it: with pruning, the engine would also delete its untagged parents, which a legacy build
    * takes from the build cache, and which may be someone else's untagged image.
    */
-  async removeTag(tag: string): Promise<void> {
+  async removeTag(tag: string, deadline?: AbortSignal): Promise<void> {
     try {
-      await this.call('removing an image', (abortSignal) => this.docker.getImage(tag).remove({ noprune: true, abortSignal }));
+      await this.call('removing an image', (abortSignal) => this.docker.getImage(tag).remove({ noprune: true, abortSignal }), { deadline });
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
     }
@@ -425,9 +513,10 @@ export class DockerEngine {
    * Remove everything a run left in the engine: its tags, the images its legacy builds committed and, as a safety
    * net, any container or image still carrying the run's label with exactly this run's value (a build that
    * finished in the engine after we gave up on it, ...). Never throws: returns what could not be removed, as
-   * sentences for warnings. When the engine is gone, one sentence says so.
+   * sentences for warnings. When the engine is gone, one sentence says so. `deadline`: when to give up on the
+   * engine (a cancelled run has seconds); the sentence then says the time ran out.
    */
-  async removeRunArtifacts(artifacts: RunArtifacts): Promise<string[]> {
+  async removeRunArtifacts(artifacts: RunArtifacts, deadline?: AbortSignal): Promise<string[]> {
     const problems: string[] = [];
     const filters = JSON.stringify({ label: [`${artifacts.label.key}=${artifacts.label.value}`] });
     const gone = (error: unknown) => {
@@ -440,21 +529,21 @@ export class DockerEngine {
     try {
       for (const tag of artifacts.tags) {
         try {
-          await this.removeTag(tag);
+          await this.removeTag(tag, deadline);
         } catch (error) {
           if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
           problems.push(`Could not remove the image ${tag}: ${messageOf(error)}`);
         }
       }
-      await this.removeImageIds(artifacts.intermediates);
+      await this.removeImageIds(artifacts.intermediates, deadline);
       const containers = await this.call('listing containers', (abortSignal) =>
         this.docker.listContainers({ all: true, filters, abortSignal } as Docker.ContainerListOptions),
-      );
+      { deadline });
       for (const container of containers) {
         try {
           await this.call('removing a container', (abortSignal) =>
             this.docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal }),
-          );
+          { deadline });
         } catch (error) {
           if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
           if ((error as { statusCode?: number }).statusCode !== 404) {
@@ -464,10 +553,10 @@ export class DockerEngine {
       }
       const images = await this.call('listing images', (abortSignal) =>
         this.docker.listImages({ all: true, filters, abortSignal } as Docker.ListImagesOptions),
-      );
+      { deadline });
       for (const image of images) {
         try {
-          await this.call('removing an image', (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }));
+          await this.call('removing an image', (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }), { deadline });
         } catch (error) {
           if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
           if ((error as { statusCode?: number }).statusCode !== 404) {

@@ -1,21 +1,37 @@
 /** Every git command the tool runs: finding the base commit, fetching it, and a worktree to build it in. */
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { getExecOutput } from '@actions/exec';
 import { EnvironmentError } from '../errors.js';
 
-export class Git {
-  constructor(private readonly cwd: string) {}
+/** What git prints is read whole; a fetch or worktree command prints little. */
+const MAX_OUTPUT = 64 * 1024 * 1024;
 
-  private async run(args: string[], allowFailure = false): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-    let result;
-    try {
-      result = await getExecOutput('git', args, { cwd: this.cwd, silent: true, ignoreReturnCode: true });
-    } catch (error) {
-      throw new EnvironmentError(`git could not be run (${(error as Error).message}). Install git to compare with the base.`);
+export class Git {
+  /**
+   * `signal`: the run's cancellation. A git command under way when it aborts is stopped (SIGTERM, on which git
+   * removes what it had half made) and the call rejects with its reason; removing a worktree is never stopped.
+   */
+  constructor(
+    private readonly cwd: string,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  private async run(args: string[], allowFailure = false, stoppable = true): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+    const signal = stoppable ? this.signal : undefined;
+    if (signal?.aborted) throw signal.reason;
+    const result = await new Promise<{ error: (Error & { code?: number | string }) | null; stdout: string; stderr: string }>((resolve) => {
+      execFile('git', args, { cwd: this.cwd, signal, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, stdout, stderr) =>
+        resolve({ error: error as (Error & { code?: number | string }) | null, stdout, stderr }),
+      );
+    });
+    if (signal?.aborted) throw signal.reason;
+    if (result.error && typeof result.error.code === 'string') {
+      throw new EnvironmentError(`git could not be run (${result.error.message}). Install git to compare with the base.`);
     }
-    const ok = result.exitCode === 0;
+    const exitCode = result.error ? (result.error.code ?? 'none, it was stopped by a signal') : 0;
+    const ok = exitCode === 0;
     if (!ok && !allowFailure) {
-      throw new EnvironmentError(`git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`}`);
+      throw new EnvironmentError(`git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${exitCode}`}`);
     }
     return { ok, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
   }
@@ -61,8 +77,8 @@ export class Git {
    * its folder is deleted here and git forgets it, so no worktree is left registered in the user's repository.
    */
   async removeWorktree(dir: string): Promise<void> {
-    const removed = await this.run(['worktree', 'remove', '--force', '--force', dir], true);
+    const removed = await this.run(['worktree', 'remove', '--force', '--force', dir], true, false);
     if (!removed.ok) rmSync(dir, { recursive: true, force: true });
-    await this.run(['worktree', 'prune'], true);
+    await this.run(['worktree', 'prune'], true, false);
   }
 }

@@ -11,7 +11,7 @@ export function evaluateBudgets(
   for (const variant of variants) {
     const budget = budgets[variant.name] ?? {};
     const head = variant.head.status === 'built' ? variant.head : undefined;
-    const skippedNote = head ? undefined : 'not measured: the build failed';
+    const skippedNote = head ? undefined : variant.head.status === 'cancelled' ? 'not measured: the run was cancelled' : 'not measured: the build failed';
     /** `floor`: the measured value must not be under the limit (min-efficiency) rather than over it. */
     const check = (partial: Omit<BudgetCheck, 'variant' | 'outcome'>, note = skippedNote, floor = false) => {
       const broken = partial.actual !== undefined && (floor ? partial.actual < partial.limit : partial.actual > partial.limit);
@@ -62,6 +62,7 @@ function baseNote(variant: VariantReport): string {
   const base = variant.base;
   if (base?.status === 'absent') return `not in the base: ${base.reason}`;
   if (base?.status === 'failed') return 'the base build failed';
+  if (base?.status === 'cancelled') return 'the base was not measured: the run was cancelled';
   return 'no base to compare with';
 }
 

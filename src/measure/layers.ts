@@ -29,6 +29,8 @@ export interface LayerRequest {
   secrets: string[];
   /** Text in the history that differs from run to run (the run's label): left out of the history fingerprint. */
   volatile?: string[];
+  /** The run's cancellation: stops the image save under way. */
+  signal?: AbortSignal;
 }
 
 export async function readLayers(engine: DockerEngine, request: LayerRequest): Promise<LayerFigures> {
@@ -39,7 +41,7 @@ export async function readLayers(engine: DockerEngine, request: LayerRequest): P
       imageId: facts.id,
       historyKey: await historyKeyOf(engine, request),
       diffIds: facts.layers,
-      open: () => engine.saveImage(facts.id),
+      open: () => engine.saveImage(facts.id, request.signal),
       cache: request.cache,
       compressed: request.compressed,
       push: request.push,

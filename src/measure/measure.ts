@@ -14,6 +14,7 @@ import type { LayerCache } from './image/layer-cache.js';
 import type { PushSizing } from './image/push-sizing.js';
 import { readLayers } from './layers.js';
 import { redact } from './redact.js';
+import { unlessCancelled } from '../cancel.js';
 
 export type Side = 'head' | 'base';
 
@@ -128,12 +129,23 @@ export async function measureSide(
   created: CreatedImages,
   /** Layer measurements by diff ID, shared by both sides and all variants. */
   cache: LayerCache,
+  /**
+   * The run's cancellation. Once it aborts, the build under way is stopped in the engine, so is the layer
+   * reading, and every variant not measured by then is `cancelled`; those measured before are kept.
+   */
+  signal?: AbortSignal,
 ): Promise<SideMeasurement> {
   const measurement: SideMeasurement = { results: new Map(), stages: new Map(), timings: new Map() };
   /** Layer reading, one image after another, behind the builds. readLayers reports failures, never throws. */
   let reading: Promise<void> = Promise.resolve();
+  /** Variants whose layers were read: after a cancel, a built variant not among them is not measured. */
+  const read = new Set<string>();
   for (const item of prepared) {
     const { variant } = item;
+    if (signal?.aborted) {
+      measurement.results.set(variant.name, { status: 'cancelled' });
+      continue;
+    }
     if ('problem' in item) {
       measurement.results.set(variant.name, { status: 'absent', reason: item.problem });
       continue;
@@ -159,11 +171,15 @@ export async function measureSide(
           builder: settings.builder,
           timeoutMs: settings.timeoutMs,
           onLine: (line) => log.buildLine(redact(line, secrets)),
+          signal,
         });
       } catch (error) {
+        if (signal?.aborted) return { status: 'cancelled', during: 'build' };
         return { status: 'failed', error: redact(`the build could not be started: ${messageOf(error)}`, secrets), log: [] };
       }
       created.intermediates.push(...build.createdImages);
+      // Finished or not, a build the cancel overtook is not measured (its image, if any, is removed with the rest).
+      if (build.cancelled || signal?.aborted) return { status: 'cancelled', during: 'build' };
       const stepRecords = build.stepRecords.map((step) => ({ ...step, name: redact(step.name, secrets) }));
       measurement.timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
       if (build.error || !build.imageId) {
@@ -194,17 +210,31 @@ export async function measureSide(
         cachedSteps: build.cachedSteps,
       };
       const volatile = [`${RUN_LABEL}=${runId}`];
-      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile };
+      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile, signal };
+      const layersCancelled = () => measurement.results.set(variant.name, { status: 'cancelled', during: 'layers' });
       reading = reading.then(async () => {
+        if (signal?.aborted) return void layersCancelled();
         const figures = await readLayers(engine, request);
+        // The cancel stopped the save under way: the figures are the engine's, not the image's.
+        if (signal?.aborted && figures.analysisError) return void layersCancelled();
         if (figures.analysisError) log.warning(`${variant.name} (${side}): ${figures.analysisError}`);
         Object.assign(built, figures);
+        read.add(variant.name);
       });
       return built;
     });
     if (result.status === 'failed') log.warning(`${variant.name} (${side}) failed to build: ${result.error}`);
     measurement.results.set(variant.name, result);
   }
-  await reading;
+  // Once cancelled, the reading stops with the save it was reading; it is not waited for beyond a moment.
+  await unlessCancelled(reading, signal, READING_GRACE_MS);
+  if (signal?.aborted) {
+    for (const [name, result] of measurement.results) {
+      if (result.status === 'built' && !read.has(name)) measurement.results.set(name, { status: 'cancelled', during: 'layers' });
+    }
+  }
   return measurement;
 }
+
+/** After a cancel, how long the layer reading under way may take to notice it (it stops with its save stream). */
+const READING_GRACE_MS = 1000;

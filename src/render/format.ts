@@ -108,3 +108,19 @@ export function unitsNote(units: Units): string {
     ? 'binary units (1 MiB = 1,048,576 bytes)'
     : 'decimal units (1 MB = 1,000,000 bytes), as `docker images` shows';
 }
+
+/** Of the images this run was to measure (this change's and, when rebuilt, the base's), how many it measured. */
+export function measuredCount(report: Pick<Report, 'variants' | 'base'>): { measured: number; total: number } {
+  const sides = report.variants.flatMap((v) => [v.head, ...(report.base.source === 'rebuild' && v.base ? [v.base] : [])]);
+  return { measured: sides.filter((r) => r.status !== 'cancelled').length, total: sides.length };
+}
+
+/** For a cancelled run: which signal, and how far it got. Undefined when the run was not cancelled. */
+export function describeCancel(report: Pick<Report, 'variants' | 'base' | 'cancelled'>): string | undefined {
+  if (!report.cancelled) return undefined;
+  const { measured, total } = measuredCount(report);
+  const by = `The run was cancelled (${report.cancelled.signal})`;
+  if (measured === total) return `${by} after every image was measured.`;
+  const images = `${measured} of ${total} image${total === 1 ? '' : 's'}`;
+  return `${by} before it finished: ${images} measured; the others are shown as not measured.`;
+}

@@ -2,7 +2,7 @@
 import { markdownTable } from 'markdown-table';
 import type { Report, VariantReport } from '../report/types.js';
 import { codeBlock, codeSpan, escapeInline } from './escape.js';
-import { describeBreach, formatDuration, uncompressedPushNote, unitsNote } from './format.js';
+import { describeBreach, describeCancel, formatDuration, uncompressedPushNote, unitsNote } from './format.js';
 import {
   budgetRows,
   comparisonSentences,
@@ -92,7 +92,19 @@ export const DETAIL_STEPS: readonly Partial<Detail>[] = [
 /** After DETAIL_STEPS, table rows are cut; failed builds' sections are shortened if even the failing rows do not fit. */
 const FAILURE_STEPS: readonly Partial<Detail>[] = [{}, { failures: 'brief', breachLines: 20 }, { failures: 'none', breachLines: 5 }];
 
-const ICON = { ok: '✅', broken: '❌', failed: '💥' } as const;
+const ICON = { ok: '✅', broken: '❌', failed: '💥', cancelled: '⏹️' } as const;
+
+/**
+ * The job summary of a cancelled run that has no report: cancelled before anything was measured (`early`), or
+ * ended by the last resort because its clean-up did not finish in time (`overdue`).
+ */
+export function renderCancelledNotice(signal: NonNullable<Report['cancelled']>['signal'], when: 'early' | 'overdue'): string {
+  const sentence =
+    when === 'early'
+      ? `The run was cancelled (${signal}) before anything was measured.`
+      : `The run was cancelled (${signal}), and its clean-up did not finish in time, so it has no report. The log says what it may have left in the Docker engine.`;
+  return ['## Image size report', '', `${ICON.cancelled} ${sentence}`, ''].join('\n');
+}
 
 export function renderMarkdown(report: Report, options: MarkdownOptions = {}): string {
   const { maxLength } = options;
@@ -308,6 +320,11 @@ function joinWords(items: string[]): string {
 function verdictLine(report: Report, breachLines: number): string {
   const failed = failedVariants(report).length;
   const broken = report.budgets.filter((c) => c.outcome === 'fail');
+  const cancel = describeCancel(report);
+  if (cancel) {
+    const problems = failed || broken.length ? verdictLine({ ...report, cancelled: undefined }, breachLines) : '';
+    return [`${ICON.cancelled} ${cancel}`, ...(problems ? ['', problems] : [])].join('\n');
+  }
   if (failed === 0 && broken.length === 0) {
     const checked = report.budgets.filter((c) => c.outcome === 'pass').length;
     return checked ? `✅ All ${checked} budget checks pass.` : '✅ All variants built.';
@@ -334,7 +351,9 @@ function footnote(report: Report): string {
     const b = report.base;
     const what = b.error
       ? `not available (${escapeInline(b.error)})`
-      : b.source === 'file'
+      : report.cancelled && b.source === 'rebuild' && !b.sha
+        ? 'not rebuilt, the run was cancelled first'
+        : b.source === 'file'
         ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ''}`
         : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, 'text')} at ` : ''}${shortSha(b.sha)}`;
     parts.push(`Base: ${what}.`);

@@ -15,11 +15,14 @@ import {
 
 export interface TableStyle {
   /** Decorate a variant name (bold in Markdown); the name is already escaped. */
-  variant(name: string, state: 'ok' | 'broken' | 'failed'): string;
+  variant(name: string, state: VariantState): string;
   /** Escape untrusted or free text for the medium. */
   text(value: string): string;
   headLabel: string;
 }
+
+/** How a variant's row is marked: measured within budget, over budget, failed to build, not measured (cancelled). */
+export type VariantState = 'ok' | 'broken' | 'failed' | 'cancelled';
 
 export function hasBase(report: Report): boolean {
   return report.base.source !== 'none';
@@ -32,7 +35,8 @@ export function mainTable(report: Report, style: TableStyle): { header: string[]
   const rows: string[][] = [];
   for (const variant of report.variants) {
     const broken = report.budgets.some((c) => c.variant === variant.name && c.outcome === 'fail');
-    const state = variant.head.status !== 'built' ? 'failed' : broken ? 'broken' : 'ok';
+    const state: VariantState =
+      variant.head.status === 'cancelled' ? 'cancelled' : variant.head.status !== 'built' ? 'failed' : broken ? 'broken' : 'ok';
     const name = style.variant(style.text(variant.name), state);
     const lines = metricRows(report, variant);
     lines.forEach((line, i) => {
@@ -134,6 +138,7 @@ function side(result: SideResult | undefined, show: (r: Extract<SideResult, { st
   if (!result) return '—';
   if (result.status === 'built') return show(result);
   if (result.status === 'failed') return 'failed';
+  if (result.status === 'cancelled') return 'not measured';
   return 'absent';
 }
 

@@ -5,13 +5,15 @@
 import { markdownTable } from 'markdown-table';
 import type { Report } from '../report/types.js';
 import { plainLines, plainText } from './escape.js';
-import { describeBreach, uncompressedPushNote, unitsNote } from './format.js';
+import { describeBreach, describeCancel, uncompressedPushNote, unitsNote } from './format.js';
 import { budgetRows, comparisonSentences, failedVariants, growthRows, mainTable } from './table.js';
+
+const TEXT_STATE = { failed: 'BUILD FAILED', broken: 'OVER BUDGET', cancelled: 'NOT MEASURED' } as const;
 
 export function renderText(report: Report, headLabel = 'Current'): string {
   const plain = (s: string) => plainText(s, 300);
   const table = mainTable(report, {
-    variant: (name, state) => (state === 'ok' ? name : `${name} (${state === 'failed' ? 'BUILD FAILED' : 'OVER BUDGET'})`),
+    variant: (name, state) => (state === 'ok' ? name : `${name} (${TEXT_STATE[state]})`),
     text: plain,
     headLabel,
   });
@@ -32,6 +34,8 @@ export function renderText(report: Report, headLabel = 'Current'): string {
   }
   for (const check of report.budgets.filter((c) => c.outcome === 'fail')) out.push('', plainText(describeBreach(check, report.units)));
   if (report.base.error) out.push('', `No comparison: ${plainText(report.base.error, 1000)}`);
+  const cancel = describeCancel(report);
+  if (cancel) out.push('', cancel);
   out.push('', `Size: ${plain(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`);
   const uncompressed = uncompressedPushNote(report);
   if (uncompressed) out.push(`${uncompressed}.`);

@@ -66,7 +66,12 @@ export type SideResult =
     }
   | { status: 'failed'; error: string; failedStep?: string; log: string[]; buildMs?: number }
   /** Not buildable on this side: no such Dockerfile or target in the base commit, or no baseline at all. */
-  | { status: 'absent'; reason: string };
+  | { status: 'absent'; reason: string }
+  /**
+   * Not measured: the run was cancelled first. `during`: what was under way for it then (its build, or the
+   * reading of its layers); absent when it had not started.
+   */
+  | { status: 'cancelled'; during?: 'build' | 'layers' };
 
 export type BuiltResult = Extract<SideResult, { status: 'built' }>;
 
@@ -168,6 +173,8 @@ export interface Report {
   variants: VariantReport[];
   comparisons: StageComparison[];
   budgets: BudgetCheck[];
-  /** `fail` when a build failed or a budget was broken. */
-  status: 'pass' | 'fail';
+  /** `fail` when a build failed or a budget was broken; `cancelled` when the run was cancelled before it finished. */
+  status: 'pass' | 'fail' | 'cancelled';
+  /** The run was cancelled (by this signal) before it finished: results not measured by then are `cancelled`. */
+  cancelled?: { signal: 'SIGINT' | 'SIGTERM' };
 }

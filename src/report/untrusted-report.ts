@@ -101,6 +101,7 @@ const SIDE_RESULT = {
       ['status', 'error', 'log'],
     ),
     object({ status: { const: 'absent' }, reason: text(500) }, ['status', 'reason']),
+    object({ status: { const: 'cancelled' }, during: { enum: ['build', 'layers'] } }, ['status']),
   ],
 } as const;
 
@@ -195,7 +196,9 @@ export const REPORT_SCHEMA = object(
         ['variant', 'budget', 'quantity', 'limit', 'outcome'],
       ),
     },
-    status: { enum: ['pass', 'fail'] },
+    status: { enum: ['pass', 'fail', 'cancelled'] },
+    // Kept so that a cancelled run's report is never shown as a finished one (the poster does not comment it).
+    cancelled: object({ signal: { enum: ['SIGINT', 'SIGTERM'] } }, ['signal']),
   },
   ['schemaVersion', 'tool', 'createdAt', 'engine', 'units', 'head', 'base', 'variants', 'comparisons', 'budgets', 'status'],
 );

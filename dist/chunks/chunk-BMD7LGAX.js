@@ -6630,7 +6630,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve2, reject) => {
+        return new Promise(async (resolve, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -6642,7 +6642,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve2();
+          resolve();
         });
       })(),
       NullCipher,
@@ -7900,9 +7900,9 @@ var require_agent = __commonJS({
     "use strict";
     var { Socket } = __require("net");
     var { Duplex: Duplex2 } = __require("stream");
-    var { resolve: resolve2 } = __require("path");
+    var { resolve } = __require("path");
     var { readFile } = __require("fs");
-    var { execFile, spawn: spawn3 } = __require("child_process");
+    var { execFile: execFile2, spawn: spawn2 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -8036,7 +8036,7 @@ var require_agent = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve2(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -8079,7 +8079,7 @@ var require_agent = __commonJS({
             return cb(new Error("Unexpected multiple agent requests"));
           this.buffer = null;
           let error;
-          const proc = this.proc = spawn3(EXEPATH, [data.length]);
+          const proc = this.proc = spawn2(EXEPATH, [data.length]);
           proc.stdout.on("data", (data2) => {
             this.push(data2);
           });
@@ -8123,7 +8123,7 @@ var require_agent = __commonJS({
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
+              execFile2("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
                 if (err2 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
@@ -8202,11 +8202,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path10) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path10)) {
-        return path10 === "pageant" ? new PageantAgent() : new CygwinAgent(path10);
+    function createAgent(path7) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path7)) {
+        return path7 === "pageant" ? new PageantAgent() : new CygwinAgent(path7);
       }
-      return new OpenSSHAgent(path10);
+      return new OpenSSHAgent(path7);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -13180,9 +13180,9 @@ ${suffix}`;
 var require_SFTP = __commonJS({
   "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
-    var EventEmitter2 = __require("events");
-    var fs3 = __require("fs");
-    var { constants: constants2 } = fs3;
+    var EventEmitter = __require("events");
+    var fs2 = __require("fs");
+    var { constants: constants2 } = fs2;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -13312,7 +13312,7 @@ var require_SFTP = __commonJS({
     };
     function noop() {
     }
-    var SFTP = class extends EventEmitter2 {
+    var SFTP = class extends EventEmitter {
       constructor(client, chanInfo, cfg) {
         super();
         if (typeof cfg !== "object" || !cfg)
@@ -13450,17 +13450,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path10, options) {
+      createReadStream(path7, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path10, options);
+        return new ReadStream(this, path7, options);
       }
-      createWriteStream(path10, options) {
+      createWriteStream(path7, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path10, options);
+        return new WriteStream(this, path7, options);
       }
-      open(path10, flags_, attrs, cb) {
+      open(path7, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -13479,7 +13479,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13487,7 +13487,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -13611,14 +13611,14 @@ var require_SFTP = __commonJS({
       fastGet(remotePath, localPath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs3, remotePath, localPath, opts, cb);
+        fastXfer(this, fs2, remotePath, localPath, opts, cb);
       }
       fastPut(localPath, remotePath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs3, this, localPath, remotePath, opts, cb);
+        fastXfer(fs2, this, localPath, remotePath, opts, cb);
       }
-      readFile(path10, options, callback_) {
+      readFile(path7, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13691,13 +13691,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path10, flag, 438, (er, handle_) => {
+        this.open(path7, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path10, (er_, st_) => {
+              this.stat(path7, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -13718,7 +13718,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path10, data, options, callback_) {
+      writeFile(path7, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13737,7 +13737,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path10, flag, options.mode, (openErr, handle) => {
+        this.open(path7, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -13746,7 +13746,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path10, (er_, st_) => {
+                  this.stat(path7, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -13765,7 +13765,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path10, data, options, callback_) {
+      appendFile(path7, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13783,12 +13783,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path10, data, options, callback);
+        this.writeFile(path7, data, options, callback);
       }
-      exists(path10, cb) {
+      exists(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path10, (err) => {
+        this.stat(path7, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -13831,7 +13831,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path10, attrs, cb) {
+      mkdir(path7, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -13845,7 +13845,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13853,7 +13853,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -13869,10 +13869,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path10, cb) {
+      rmdir(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13880,7 +13880,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -13970,10 +13970,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path10, cb) {
+      stat(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13981,17 +13981,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path10, cb) {
+      lstat(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13999,17 +13999,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path10, cb) {
+      opendir(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14017,14 +14017,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path10, attrs, cb) {
+      setstat(path7, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -14036,7 +14036,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14044,7 +14044,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14104,8 +14104,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path10, atime, mtime, cb) {
-        return this.setstat(path10, {
+      utimes(path7, atime, mtime, cb) {
+        return this.setstat(path7, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -14116,8 +14116,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path10, uid, gid, cb) {
-        return this.setstat(path10, {
+      chown(path7, uid, gid, cb) {
+        return this.setstat(path7, {
           uid,
           gid
         }, cb);
@@ -14127,15 +14127,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path10, mode, cb) {
-        return this.setstat(path10, {
+      chmod(path7, mode, cb) {
+        return this.setstat(path7, {
           mode
         }, cb);
       }
-      readlink(path10, cb) {
+      readlink(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14143,7 +14143,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -14188,10 +14188,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path10, cb) {
+      realpath(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14199,7 +14199,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -14240,17 +14240,17 @@ var require_SFTP = __commonJS({
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const which2 = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${which2} posix-rename@openssh.com`);
+          const which = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path10, cb) {
+      ext_openssh_statvfs(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14260,12 +14260,12 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const which2 = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${which2} statvfs@openssh.com`);
+          const which = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${which} statvfs@openssh.com`);
         }
       }
       ext_openssh_fstatvfs(handle, cb) {
@@ -14290,8 +14290,8 @@ var require_SFTP = __commonJS({
         this._requests[reqid] = { extended: "fstatvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const which2 = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${which2} fstatvfs@openssh.com`);
+          const which = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${which} fstatvfs@openssh.com`);
         }
       }
       ext_openssh_hardlink(oldPath, newPath, cb) {
@@ -14317,8 +14317,8 @@ var require_SFTP = __commonJS({
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const which2 = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${which2} hardlink@openssh.com`);
+          const which = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${which} hardlink@openssh.com`);
         }
       }
       ext_openssh_fsync(handle, cb) {
@@ -14346,7 +14346,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path10, attrs, cb) {
+      ext_openssh_lsetstat(path7, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -14361,7 +14361,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14371,7 +14371,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14388,13 +14388,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path10, cb) {
+      ext_openssh_expandPath(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14404,7 +14404,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -14877,13 +14877,13 @@ var require_SFTP = __commonJS({
             if (--left === 0)
               cb(err);
           };
-          if (srcHandle && (src === fs3 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs2 || src.outgoing.state === "open"))
             ++left;
-          if (dstHandle && (dst === fs3 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs2 || dst.outgoing.state === "open"))
             ++left;
-          if (srcHandle && (src === fs3 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs2 || src.outgoing.state === "open"))
             src.close(srcHandle, cbfinal);
-          if (dstHandle && (dst === fs3 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs2 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
           cb(err);
@@ -14899,7 +14899,7 @@ var require_SFTP = __commonJS({
           tryStat(null, { size: fileSize });
         function tryStat(err2, attrs) {
           if (err2) {
-            if (src !== fs3) {
+            if (src !== fs2) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
                   return onerror(err2);
@@ -15304,8 +15304,8 @@ var require_SFTP = __commonJS({
       sftp._requests[reqid] = { extended: "limits@openssh.com", cb };
       const isBuffered = sendOrBuffer(sftp, buf);
       if (sftp._debug) {
-        const which2 = isBuffered ? "Buffered" : "Sending";
-        sftp._debug(`SFTP: Outbound: ${which2} limits@openssh.com`);
+        const which = isBuffered ? "Buffered" : "Sending";
+        sftp._debug(`SFTP: Outbound: ${which} limits@openssh.com`);
       }
     }
     var CLIENT_HANDLERS = {
@@ -15682,12 +15682,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path10)) {
+        if (!sftp.emit("LSTAT", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15706,13 +15706,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path10, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path7, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15734,12 +15734,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path10)) {
+        if (!sftp.emit("OPENDIR", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15758,63 +15758,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path10)) {
+        if (!sftp.emit("REMOVE", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path10, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path7, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path10)) {
+        if (!sftp.emit("RMDIR", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path10)) {
+        if (!sftp.emit("REALPATH", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path10)) {
+        if (!sftp.emit("STAT", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15834,14 +15834,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path10)) {
+        if (!sftp.emit("READLINK", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15912,7 +15912,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path10, options) {
+    function ReadStream(sftp, path7, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -15926,7 +15926,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path10;
+      this.path = path7;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16057,7 +16057,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path10, options) {
+    function WriteStream(sftp, path7, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -16069,7 +16069,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path10;
+      this.path = path7;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16757,7 +16757,7 @@ var require_client = __commonJS({
     } = __require("crypto");
     var { Socket } = __require("net");
     var { lookup: dnsLookup } = __require("dns");
-    var EventEmitter2 = __require("events");
+    var EventEmitter = __require("events");
     var HASHES = getHashes();
     var {
       COMPAT,
@@ -16808,7 +16808,7 @@ var require_client = __commonJS({
     var RE_OPENSSH = /^OpenSSH_(?:(?![0-4])\d)|(?:\d{2,})/;
     var noop = (err) => {
     };
-    var Client = class extends EventEmitter2 {
+    var Client = class extends EventEmitter {
       constructor() {
         super();
         this.config = {
@@ -18632,8 +18632,8 @@ var require_server = __commonJS({
   "node_modules/ssh2/lib/server.js"(exports, module) {
     "use strict";
     var { Server: netServer } = __require("net");
-    var EventEmitter2 = __require("events");
-    var { listenerCount } = EventEmitter2;
+    var EventEmitter = __require("events");
+    var { listenerCount } = EventEmitter;
     var {
       CHANNEL_OPEN_FAILURE,
       DEFAULT_CIPHER,
@@ -18670,7 +18670,7 @@ var require_server = __commonJS({
       onCHANNEL_CLOSE
     } = require_utils3();
     var MAX_PENDING_AUTHS = 10;
-    var AuthContext = class extends EventEmitter2 {
+    var AuthContext = class extends EventEmitter {
       constructor(protocol, username, service, method, cb) {
         super();
         this.username = this.user = username;
@@ -18785,7 +18785,7 @@ var require_server = __commonJS({
         this._protocol.authPasswdChg(prompt);
       }
     };
-    var Session = class extends EventEmitter2 {
+    var Session = class extends EventEmitter {
       constructor(client, info, localChan) {
         super();
         this.type = "session";
@@ -18810,7 +18810,7 @@ var require_server = __commonJS({
         };
       }
     };
-    var Server = class extends EventEmitter2 {
+    var Server = class extends EventEmitter {
       constructor(cfg, listener) {
         super();
         if (typeof cfg !== "object" || cfg === null)
@@ -18958,7 +18958,7 @@ var require_server = __commonJS({
     };
     Server.KEEPALIVE_CLIENT_INTERVAL = 15e3;
     Server.KEEPALIVE_CLIENT_COUNT_MAX = 3;
-    var Client = class extends EventEmitter2 {
+    var Client = class extends EventEmitter {
       constructor(socket, hostKeys, ident, offer, debug, server, srvCfg) {
         super();
         let exchanges = 0;
@@ -20450,7 +20450,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join3(s) {
+        value: function join(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -21513,8 +21513,8 @@ var require_string_decoder = __commonJS({
       if (typeof nenc !== "string" && (Buffer2.isEncoding === isEncoding || !isEncoding(enc))) throw new Error("Unknown encoding: " + enc);
       return nenc || enc;
     }
-    exports.StringDecoder = StringDecoder2;
-    function StringDecoder2(encoding) {
+    exports.StringDecoder = StringDecoder;
+    function StringDecoder(encoding) {
       this.encoding = normalizeEncoding(encoding);
       var nb;
       switch (this.encoding) {
@@ -21541,7 +21541,7 @@ var require_string_decoder = __commonJS({
       this.lastTotal = 0;
       this.lastChar = Buffer2.allocUnsafe(nb);
     }
-    StringDecoder2.prototype.write = function(buf) {
+    StringDecoder.prototype.write = function(buf) {
       if (buf.length === 0) return "";
       var r;
       var i;
@@ -21556,9 +21556,9 @@ var require_string_decoder = __commonJS({
       if (i < buf.length) return r ? r + this.text(buf, i) : this.text(buf, i);
       return r || "";
     };
-    StringDecoder2.prototype.end = utf8End;
-    StringDecoder2.prototype.text = utf8Text;
-    StringDecoder2.prototype.fillLast = function(buf) {
+    StringDecoder.prototype.end = utf8End;
+    StringDecoder.prototype.text = utf8Text;
+    StringDecoder.prototype.fillLast = function(buf) {
       if (this.lastNeed <= buf.length) {
         buf.copy(this.lastChar, this.lastTotal - this.lastNeed, 0, this.lastNeed);
         return this.lastChar.toString(this.encoding, 0, this.lastTotal);
@@ -21827,14 +21827,14 @@ var require_async_iterator = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve2 = iter[kLastResolve];
-      if (resolve2 !== null) {
+      var resolve = iter[kLastResolve];
+      if (resolve !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve2(createIterResult(data, false));
+          resolve(createIterResult(data, false));
         }
       }
     }
@@ -21842,13 +21842,13 @@ var require_async_iterator = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve2, reject) {
+      return function(resolve, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve2(createIterResult(void 0, true));
+            resolve(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve2, reject);
+          iter[kHandlePromise](resolve, reject);
         }, reject);
       };
     }
@@ -21868,12 +21868,12 @@ var require_async_iterator = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve2, reject) {
+          return new Promise(function(resolve, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve2(createIterResult(void 0, true));
+                resolve(createIterResult(void 0, true));
               }
             });
           });
@@ -21896,13 +21896,13 @@ var require_async_iterator = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve2, reject) {
+      return new Promise(function(resolve, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve2(createIterResult(void 0, true));
+          resolve(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -21924,15 +21924,15 @@ var require_async_iterator = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve2, reject) {
+        value: function value(resolve, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve2(createIterResult(data, false));
+            resolve(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve2;
+            iterator[kLastResolve] = resolve;
             iterator[kLastReject] = reject;
           }
         },
@@ -21951,12 +21951,12 @@ var require_async_iterator = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve2 = iterator[kLastResolve];
-        if (resolve2 !== null) {
+        var resolve = iterator[kLastResolve];
+        if (resolve !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve2(createIterResult(void 0, true));
+          resolve(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -21971,7 +21971,7 @@ var require_async_iterator = __commonJS({
 var require_from = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -21980,7 +21980,7 @@ var require_from = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -21988,13 +21988,13 @@ var require_from = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -22126,7 +22126,7 @@ var require_stream_readable = __commonJS({
     var ERR_STREAM_PUSH_AFTER_EOF = _require$codes.ERR_STREAM_PUSH_AFTER_EOF;
     var ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED;
     var ERR_STREAM_UNSHIFT_AFTER_END_EVENT = _require$codes.ERR_STREAM_UNSHIFT_AFTER_END_EVENT;
-    var StringDecoder2;
+    var StringDecoder;
     var createReadableStreamAsyncIterator;
     var from;
     require_inherits()(Readable, Stream);
@@ -22168,8 +22168,8 @@ var require_stream_readable = __commonJS({
       this.decoder = null;
       this.encoding = null;
       if (options.encoding) {
-        if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
-        this.decoder = new StringDecoder2(options.encoding);
+        if (!StringDecoder) StringDecoder = require_string_decoder().StringDecoder;
+        this.decoder = new StringDecoder(options.encoding);
         this.encoding = options.encoding;
       }
     }
@@ -22290,8 +22290,8 @@ var require_stream_readable = __commonJS({
       return this._readableState.flowing === false;
     };
     Readable.prototype.setEncoding = function(enc) {
-      if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
-      var decoder = new StringDecoder2(enc);
+      if (!StringDecoder) StringDecoder = require_string_decoder().StringDecoder;
+      var decoder = new StringDecoder(enc);
       this._readableState.decoder = decoder;
       this._readableState.encoding = this._readableState.decoder.encoding;
       var p = this._readableState.buffer.head;
@@ -23303,8 +23303,8 @@ var require_common = __commonJS({
         }
         return debug;
       }
-      function extend(namespace, delimiter2) {
-        const newDebug = createDebug(this.namespace + (typeof delimiter2 === "undefined" ? ":" : delimiter2) + namespace);
+      function extend(namespace, delimiter) {
+        const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
         newDebug.log = this.log;
         return newDebug;
       }
@@ -23745,12 +23745,12 @@ var require_src = __commonJS({
 // node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
   "node_modules/split-ca/index.js"(exports, module) {
-    var fs3 = __require("fs");
+    var fs2 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
       encoding = typeof encoding !== "undefined" ? encoding : "utf8";
       var ca = [];
-      var chain = fs3.readFileSync(filepath, encoding);
+      var chain = fs2.readFileSync(filepath, encoding);
       if (chain.indexOf("-END CERTIFICATE-") < 0 || chain.indexOf("-BEGIN CERTIFICATE-") < 0) {
         throw Error("File does not contain 'BEGIN CERTIFICATE' or 'END CERTIFICATE'");
       }
@@ -23778,8 +23778,8 @@ var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http3 = require_http();
-    var fs3 = __require("fs");
-    var path10 = __require("path");
+    var fs2 = __require("fs");
+    var path7 = __require("path");
     var url = __require("url");
     var ssh = require_ssh();
     var HttpDuplex = require_http_duplex();
@@ -23787,8 +23787,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = __require("util");
     var splitca = require_split_ca();
-    var os5 = __require("os");
-    var isWin = os5.type() === "Windows_NT";
+    var os4 = __require("os");
+    var isWin = os4.type() === "Windows_NT";
     var stream = __require("stream");
     var defaultOpts = function() {
       var host;
@@ -23828,9 +23828,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path10.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs3.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs3.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path7.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs2.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs2.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -23839,11 +23839,11 @@ var require_modem = __commonJS({
       return opts;
     };
     var findDefaultUnixSocket = function() {
-      return new Promise(function(resolve2) {
-        var userDockerSocket = path10.join(os5.homedir(), ".docker", "run", "docker.sock");
-        fs3.access(userDockerSocket, function(err) {
-          if (err) resolve2("/var/run/docker.sock");
-          else resolve2(userDockerSocket);
+      return new Promise(function(resolve) {
+        var userDockerSocket = path7.join(os4.homedir(), ".docker", "run", "docker.sock");
+        fs2.access(userDockerSocket, function(err) {
+          if (err) resolve("/var/run/docker.sock");
+          else resolve(userDockerSocket);
         });
       });
     };
@@ -23934,7 +23934,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs3.createReadStream(path10.resolve(options.file));
+          data = fs2.createReadStream(path7.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -24252,7 +24252,7 @@ var require_modem = __commonJS({
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports, module) {
     "use strict";
-    var path10 = __require("path");
+    var path7 = __require("path");
     var factory = (options) => new IgnoreBase(options);
     factory.default = factory;
     module.exports = factory;
@@ -24261,22 +24261,22 @@ var require_ignore = __commonJS({
     }
     var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
     var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
-    var REGEX_TRAILING_PATH_SEP = path10.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var REGEX_TRAILING_PATH_SEP = path7.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
     var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
     function cleanPath(file) {
-      return path10.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+      return path7.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
     }
     function toSlash(file) {
-      if (path10.sep === "/") {
+      if (path7.sep === "/") {
         return file;
       }
       return file.replace(/\\/g, "/");
     }
     function fromSlash(file) {
-      if (path10.sep === "/") {
+      if (path7.sep === "/") {
         return file;
       }
-      return file.replace(/\//g, path10.sep);
+      return file.replace(/\//g, path7.sep);
     }
     var IgnoreBase = class {
       constructor({
@@ -24325,13 +24325,13 @@ var require_ignore = __commonJS({
         return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
       }
       filter(paths) {
-        return make_array(paths).filter((path11) => this._filter(path11));
+        return make_array(paths).filter((path8) => this._filter(path8));
       }
       createFilter() {
-        return (path11) => this._filter(path11);
+        return (path8) => this._filter(path8);
       }
-      ignores(path11) {
-        return !this._filter(path11);
+      ignores(path8) {
+        return !this._filter(path8);
       }
       // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
@@ -24370,36 +24370,36 @@ var require_ignore = __commonJS({
           origin,
           pattern,
           // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
-          dirs: pattern.split(path10.sep),
+          dirs: pattern.split(path7.sep),
           negative
         };
       }
       // @returns `Boolean` true if the `path` is NOT ignored
-      _filter(path11) {
-        if (!path11) {
+      _filter(path8) {
+        if (!path8) {
           return false;
         }
-        if (path11 in this._cache) {
-          return this._cache[path11];
+        if (path8 in this._cache) {
+          return this._cache[path8];
         }
-        return this._cache[path11] = this._test(path11);
+        return this._cache[path8] = this._test(path8);
       }
       // @returns {Boolean} true if a file is NOT ignored
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
       _test(file) {
         file = fromSlash(file);
-        const parentPath = cleanPath(path10.dirname(file));
-        const parentPathDirs = parentPath.split(path10.sep);
+        const parentPath = cleanPath(path7.dirname(file));
+        const parentPathDirs = parentPath.split(path7.sep);
         let matched = false;
         this._rules.forEach((rule) => {
           let match = this._match(file, rule);
           if (!match && parentPath !== ".") {
             if (rule.dirs.includes("**")) {
               for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
-                match = match || this._match(parentPathDirs.slice(0, i).join(path10.sep), rule);
+                match = match || this._match(parentPathDirs.slice(0, i).join(path7.sep), rule);
               }
             } else if (rule.dirs.length <= parentPathDirs.length) {
-              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path10.sep), rule);
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path7.sep), rule);
             }
           }
           if (match) {
@@ -24418,13 +24418,13 @@ var require_ignore = __commonJS({
           return rule;
         }
         let regStr = "^";
-        let escapedSlash = path10.sep === "\\" ? "\\\\" : path10.sep;
+        let escapedSlash = path7.sep === "\\" ? "\\\\" : path7.sep;
         for (let i = 0; i < rule.pattern.length; i++) {
           const ch = rule.pattern[i];
           if (ch === "*") {
             if (rule.pattern[i + 1] === "*") {
               i++;
-              if (rule.pattern[i + 1] === path10.sep) {
+              if (rule.pattern[i + 1] === path7.sep) {
                 i++;
               }
               if (rule.pattern[i + 1] === void 0) {
@@ -24440,7 +24440,7 @@ var require_ignore = __commonJS({
           } else if (ch === "." || ch === "$") {
             regStr += `\\${ch}`;
           } else if (ch === "\\") {
-            if (path10.sep === "\\") {
+            if (path7.sep === "\\") {
               regStr += escapedSlash;
               continue;
             }
@@ -24466,74 +24466,74 @@ var require_ignore = __commonJS({
 var require_chownr = __commonJS({
   "node_modules/chownr/chownr.js"(exports, module) {
     "use strict";
-    var fs3 = __require("fs");
-    var path10 = __require("path");
-    var LCHOWN = fs3.lchown ? "lchown" : "chown";
-    var LCHOWNSYNC = fs3.lchownSync ? "lchownSync" : "chownSync";
-    var needEISDIRHandled = fs3.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
-    var lchownSync = (path11, uid, gid) => {
+    var fs2 = __require("fs");
+    var path7 = __require("path");
+    var LCHOWN = fs2.lchown ? "lchown" : "chown";
+    var LCHOWNSYNC = fs2.lchownSync ? "lchownSync" : "chownSync";
+    var needEISDIRHandled = fs2.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
+    var lchownSync = (path8, uid, gid) => {
       try {
-        return fs3[LCHOWNSYNC](path11, uid, gid);
+        return fs2[LCHOWNSYNC](path8, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var chownSync = (path11, uid, gid) => {
+    var chownSync = (path8, uid, gid) => {
       try {
-        return fs3.chownSync(path11, uid, gid);
+        return fs2.chownSync(path8, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var handleEISDIR = needEISDIRHandled ? (path11, uid, gid, cb) => (er) => {
+    var handleEISDIR = needEISDIRHandled ? (path8, uid, gid, cb) => (er) => {
       if (!er || er.code !== "EISDIR")
         cb(er);
       else
-        fs3.chown(path11, uid, gid, cb);
+        fs2.chown(path8, uid, gid, cb);
     } : (_, __, ___, cb) => cb;
-    var handleEISDirSync = needEISDIRHandled ? (path11, uid, gid) => {
+    var handleEISDirSync = needEISDIRHandled ? (path8, uid, gid) => {
       try {
-        return lchownSync(path11, uid, gid);
+        return lchownSync(path8, uid, gid);
       } catch (er) {
         if (er.code !== "EISDIR")
           throw er;
-        chownSync(path11, uid, gid);
+        chownSync(path8, uid, gid);
       }
-    } : (path11, uid, gid) => lchownSync(path11, uid, gid);
+    } : (path8, uid, gid) => lchownSync(path8, uid, gid);
     var nodeVersion = process.version;
-    var readdir2 = (path11, options, cb) => fs3.readdir(path11, options, cb);
-    var readdirSync3 = (path11, options) => fs3.readdirSync(path11, options);
+    var readdir = (path8, options, cb) => fs2.readdir(path8, options, cb);
+    var readdirSync3 = (path8, options) => fs2.readdirSync(path8, options);
     if (/^v4\./.test(nodeVersion))
-      readdir2 = (path11, options, cb) => fs3.readdir(path11, cb);
+      readdir = (path8, options, cb) => fs2.readdir(path8, cb);
     var chown = (cpath, uid, gid, cb) => {
-      fs3[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
+      fs2[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
         cb(er && er.code !== "ENOENT" ? er : null);
       }));
     };
-    var chownrKid = (p, child2, uid, gid, cb) => {
-      if (typeof child2 === "string")
-        return fs3.lstat(path10.resolve(p, child2), (er, stats) => {
+    var chownrKid = (p, child, uid, gid, cb) => {
+      if (typeof child === "string")
+        return fs2.lstat(path7.resolve(p, child), (er, stats) => {
           if (er)
             return cb(er.code !== "ENOENT" ? er : null);
-          stats.name = child2;
+          stats.name = child;
           chownrKid(p, stats, uid, gid, cb);
         });
-      if (child2.isDirectory()) {
-        chownr(path10.resolve(p, child2.name), uid, gid, (er) => {
+      if (child.isDirectory()) {
+        chownr(path7.resolve(p, child.name), uid, gid, (er) => {
           if (er)
             return cb(er);
-          const cpath = path10.resolve(p, child2.name);
+          const cpath = path7.resolve(p, child.name);
           chown(cpath, uid, gid, cb);
         });
       } else {
-        const cpath = path10.resolve(p, child2.name);
+        const cpath = path7.resolve(p, child.name);
         chown(cpath, uid, gid, cb);
       }
     };
     var chownr = (p, uid, gid, cb) => {
-      readdir2(p, { withFileTypes: true }, (er, children) => {
+      readdir(p, { withFileTypes: true }, (er, children) => {
         if (er) {
           if (er.code === "ENOENT")
             return cb();
@@ -24552,15 +24552,15 @@ var require_chownr = __commonJS({
           if (--len === 0)
             return chown(p, uid, gid, cb);
         };
-        children.forEach((child2) => chownrKid(p, child2, uid, gid, then));
+        children.forEach((child) => chownrKid(p, child, uid, gid, then));
       });
     };
-    var chownrKidSync = (p, child2, uid, gid) => {
-      if (typeof child2 === "string") {
+    var chownrKidSync = (p, child, uid, gid) => {
+      if (typeof child === "string") {
         try {
-          const stats = fs3.lstatSync(path10.resolve(p, child2));
-          stats.name = child2;
-          child2 = stats;
+          const stats = fs2.lstatSync(path7.resolve(p, child));
+          stats.name = child;
+          child = stats;
         } catch (er) {
           if (er.code === "ENOENT")
             return;
@@ -24568,9 +24568,9 @@ var require_chownr = __commonJS({
             throw er;
         }
       }
-      if (child2.isDirectory())
-        chownrSync(path10.resolve(p, child2.name), uid, gid);
-      handleEISDirSync(path10.resolve(p, child2.name), uid, gid);
+      if (child.isDirectory())
+        chownrSync(path7.resolve(p, child.name), uid, gid);
+      handleEISDirSync(path7.resolve(p, child.name), uid, gid);
     };
     var chownrSync = (p, uid, gid) => {
       let children;
@@ -24585,7 +24585,7 @@ var require_chownr = __commonJS({
           throw er;
       }
       if (children && children.length)
-        children.forEach((child2) => chownrKidSync(p, child2, uid, gid));
+        children.forEach((child) => chownrKidSync(p, child, uid, gid));
       return handleEISDirSync(p, uid, gid);
     };
     module.exports = chownr;
@@ -25594,7 +25594,7 @@ var require_pack = __commonJS({
     var alloc = Buffer.alloc;
     var Readable = require_readable().Readable;
     var Writable = require_readable().Writable;
-    var StringDecoder2 = __require("string_decoder").StringDecoder;
+    var StringDecoder = __require("string_decoder").StringDecoder;
     var headers = require_headers();
     var DMODE = parseInt("755", 8);
     var FMODE = parseInt("644", 8);
@@ -25640,7 +25640,7 @@ var require_pack = __commonJS({
     var LinkSink = function() {
       Writable.call(this);
       this.linkname = "";
-      this._decoder = new StringDecoder2("utf-8");
+      this._decoder = new StringDecoder("utf-8");
       this._destroyed = false;
     };
     inherits(LinkSink, Writable);
@@ -25813,9 +25813,9 @@ var require_pump = __commonJS({
   "node_modules/pump/index.js"(exports, module) {
     var once2 = require_once();
     var eos = require_end_of_stream2();
-    var fs3;
+    var fs2;
     try {
-      fs3 = __require("fs");
+      fs2 = __require("fs");
     } catch (e) {
     }
     var noop = function() {
@@ -25826,8 +25826,8 @@ var require_pump = __commonJS({
     };
     var isFS = function(stream) {
       if (!ancient) return false;
-      if (!fs3) return false;
-      return (stream instanceof (fs3.ReadStream || noop) || stream instanceof (fs3.WriteStream || noop)) && isFn(stream.close);
+      if (!fs2) return false;
+      return (stream instanceof (fs2.ReadStream || noop) || stream instanceof (fs2.WriteStream || noop)) && isFn(stream.close);
     };
     var isRequest = function(stream) {
       return stream.setHeader && isFn(stream.abort);
@@ -25886,8 +25886,8 @@ var require_pump = __commonJS({
 // node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
   "node_modules/mkdirp-classic/index.js"(exports, module) {
-    var path10 = __require("path");
-    var fs3 = __require("fs");
+    var path7 = __require("path");
+    var fs2 = __require("fs");
     var _0777 = parseInt("0777", 8);
     module.exports = mkdirP.mkdirp = mkdirP.mkdirP = mkdirP;
     function mkdirP(p, opts, f, made) {
@@ -25898,14 +25898,14 @@ var require_mkdirp_classic = __commonJS({
         opts = { mode: opts };
       }
       var mode = opts.mode;
-      var xfs = opts.fs || fs3;
+      var xfs = opts.fs || fs2;
       if (mode === void 0) {
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
       var cb = f || function() {
       };
-      p = path10.resolve(p);
+      p = path7.resolve(p);
       xfs.mkdir(p, mode, function(er) {
         if (!er) {
           made = made || p;
@@ -25913,7 +25913,7 @@ var require_mkdirp_classic = __commonJS({
         }
         switch (er.code) {
           case "ENOENT":
-            mkdirP(path10.dirname(p), opts, function(er2, made2) {
+            mkdirP(path7.dirname(p), opts, function(er2, made2) {
               if (er2) cb(er2, made2);
               else mkdirP(p, opts, cb, made2);
             });
@@ -25922,8 +25922,8 @@ var require_mkdirp_classic = __commonJS({
           // there already.  If so, then hooray!  If not, then something
           // is borked.
           default:
-            xfs.stat(p, function(er2, stat2) {
-              if (er2 || !stat2.isDirectory()) cb(er, made);
+            xfs.stat(p, function(er2, stat) {
+              if (er2 || !stat.isDirectory()) cb(er, made);
               else cb(null, made);
             });
             break;
@@ -25935,32 +25935,32 @@ var require_mkdirp_classic = __commonJS({
         opts = { mode: opts };
       }
       var mode = opts.mode;
-      var xfs = opts.fs || fs3;
+      var xfs = opts.fs || fs2;
       if (mode === void 0) {
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
-      p = path10.resolve(p);
+      p = path7.resolve(p);
       try {
         xfs.mkdirSync(p, mode);
         made = made || p;
       } catch (err0) {
         switch (err0.code) {
           case "ENOENT":
-            made = sync(path10.dirname(p), opts, made);
+            made = sync(path7.dirname(p), opts, made);
             sync(p, opts, made);
             break;
           // In the case of any other error, just see if there's a dir
           // there already.  If so, then hooray!  If not, then something
           // is borked.
           default:
-            var stat2;
+            var stat;
             try {
-              stat2 = xfs.statSync(p);
+              stat = xfs.statSync(p);
             } catch (err1) {
               throw err0;
             }
-            if (!stat2.isDirectory()) throw err0;
+            if (!stat.isDirectory()) throw err0;
             break;
         }
       }
@@ -25976,10 +25976,10 @@ var require_tar_fs = __commonJS({
     var tar = require_tar_stream();
     var pump = require_pump();
     var mkdirp = require_mkdirp_classic();
-    var fs3 = __require("fs");
-    var path10 = __require("path");
-    var os5 = __require("os");
-    var win32 = os5.platform() === "win32";
+    var fs2 = __require("fs");
+    var path7 = __require("path");
+    var os4 = __require("os");
+    var win32 = os4.platform() === "win32";
     var noop = function() {
     };
     var echo = function(name) {
@@ -25988,25 +25988,25 @@ var require_tar_fs = __commonJS({
     var normalize = !win32 ? echo : function(name) {
       return name.replace(/\\/g, "/").replace(/[:?<>|]/g, "_");
     };
-    var statAll = function(fs4, stat2, cwd, ignore, entries, sort) {
+    var statAll = function(fs3, stat, cwd, ignore, entries, sort) {
       var queue = entries || ["."];
       for (var i = 0; i < queue.length; i++) {
-        if (!inCwd(path10.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
+        if (!inCwd(path7.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
       }
       return function loop(callback) {
         if (!queue.length) return callback();
         var next = queue.shift();
-        var nextAbs = path10.join(cwd, next);
-        stat2.call(fs4, nextAbs, function(err, stat3) {
+        var nextAbs = path7.join(cwd, next);
+        stat.call(fs3, nextAbs, function(err, stat2) {
           if (err) return callback(err);
-          if (!stat3.isDirectory()) return callback(null, next, stat3);
-          fs4.readdir(nextAbs, function(err2, files) {
+          if (!stat2.isDirectory()) return callback(null, next, stat2);
+          fs3.readdir(nextAbs, function(err2, files) {
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (var i2 = 0; i2 < files.length; i2++) {
-              if (!ignore(path10.join(cwd, next, files[i2]))) queue.push(path10.join(next, files[i2]));
+              if (!ignore(path7.join(cwd, next, files[i2]))) queue.push(path7.join(next, files[i2]));
             }
-            callback(null, next, stat3);
+            callback(null, next, stat2);
           });
         });
       };
@@ -26015,7 +26015,7 @@ var require_tar_fs = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         var linkname = header.linkname;
-        if (linkname && (header.type === "link" || path10.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path7.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -26024,7 +26024,7 @@ var require_tar_fs = __commonJS({
     exports.pack = function(cwd, opts) {
       if (!cwd) cwd = ".";
       if (!opts) opts = {};
-      var xfs = opts.fs || fs3;
+      var xfs = opts.fs || fs2;
       var ignore = opts.ignore || opts.filter || noop;
       var map = opts.map || noop;
       var mapStream = opts.mapStream || echo;
@@ -26045,48 +26045,48 @@ var require_tar_fs = __commonJS({
         fmode |= parseInt(222, 8);
       }
       var onsymlink = function(filename, header) {
-        xfs.readlink(path10.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path7.join(cwd, filename), function(err, linkname) {
           if (err) return pack.destroy(err);
           header.linkname = normalize(linkname);
           pack.entry(header, onnextentry);
         });
       };
-      var onstat = function(err, filename, stat2) {
+      var onstat = function(err, filename, stat) {
         if (err) return pack.destroy(err);
         if (!filename) {
           if (opts.finalize !== false) pack.finalize();
           return finish(pack);
         }
-        if (stat2.isSocket()) return onnextentry();
+        if (stat.isSocket()) return onnextentry();
         var header = {
           name: normalize(filename),
-          mode: (stat2.mode | (stat2.isDirectory() ? dmode : fmode)) & umask,
-          mtime: stat2.mtime,
-          size: stat2.size,
+          mode: (stat.mode | (stat.isDirectory() ? dmode : fmode)) & umask,
+          mtime: stat.mtime,
+          size: stat.size,
           type: "file",
-          uid: stat2.uid,
-          gid: stat2.gid
+          uid: stat.uid,
+          gid: stat.gid
         };
-        if (stat2.isDirectory()) {
+        if (stat.isDirectory()) {
           header.size = 0;
           header.type = "directory";
           header = map(header) || header;
           return pack.entry(header, onnextentry);
         }
-        if (stat2.isSymbolicLink()) {
+        if (stat.isSymbolicLink()) {
           header.size = 0;
           header.type = "symlink";
           header = map(header) || header;
           return onsymlink(filename, header);
         }
         header = map(header) || header;
-        if (!stat2.isFile()) {
+        if (!stat.isFile()) {
           if (strict) return pack.destroy(new Error("unsupported type for " + filename));
           return onnextentry();
         }
         var entry = pack.entry(header, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path10.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        var rs = mapStream(xfs.createReadStream(path7.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -26111,7 +26111,7 @@ var require_tar_fs = __commonJS({
     exports.extract = function(cwd, opts) {
       if (!cwd) cwd = ".";
       if (!opts) opts = {};
-      var xfs = opts.fs || fs3;
+      var xfs = opts.fs || fs2;
       var ignore = opts.ignore || opts.filter || noop;
       var map = opts.map || noop;
       var mapStream = opts.mapStream || echo;
@@ -26149,29 +26149,29 @@ var require_tar_fs = __commonJS({
       };
       var chperm = function(name, header, cb) {
         var link = header.type === "symlink";
-        var chmod2 = link ? xfs.lchmod : xfs.chmod;
+        var chmod = link ? xfs.lchmod : xfs.chmod;
         var chown = link ? xfs.lchown : xfs.chown;
-        if (!chmod2) return cb();
+        if (!chmod) return cb();
         var mode = (header.mode | (header.type === "directory" ? dmode : fmode)) & umask & parseInt(777, 8);
         if (chown && own) chown.call(xfs, name, header.uid, header.gid, onchown);
         else onchown(null);
         function onchown(err) {
           if (err) return cb(err);
-          if (!chmod2) return cb();
-          chmod2.call(xfs, name, mode, cb);
+          if (!chmod) return cb();
+          chmod.call(xfs, name, mode, cb);
         }
       };
       extract3.on("entry", function(header, stream, next) {
         header = map(header) || header;
         header.name = normalize(header.name);
-        var name = path10.join(cwd, path10.join("/", header.name));
+        var name = path7.join(cwd, path7.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
-        var stat2 = function(err) {
+        var stat = function(err) {
           if (err) return next(err);
-          if (path10.join(name, ".") === path10.join(cwd, ".")) return next();
+          if (path7.join(name, ".") === path7.join(cwd, ".")) return next();
           utimes(name, header, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -26181,19 +26181,19 @@ var require_tar_fs = __commonJS({
         var onsymlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var dst = path10.resolve(path10.dirname(name), header.linkname);
+            var dst = path7.resolve(path7.dirname(name), header.linkname);
             if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path10.resolve(cwd), function(err, valid) {
+            validateNotSymlink(xfs, dst, path7.resolve(cwd), function(err, valid) {
               if (err) return next(err);
               if (!valid) return next(new Error(name + " is not a valid symlink"));
-              xfs.symlink(header.linkname, name, stat2);
+              xfs.symlink(header.linkname, name, stat);
             });
           });
         };
         var onlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var srcpath = path10.join(cwd, path10.join("/", header.linkname));
+            var srcpath = path7.join(cwd, path7.join("/", header.linkname));
             xfs.realpath(srcpath, function(err, dst) {
               if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -26201,7 +26201,7 @@ var require_tar_fs = __commonJS({
                   stream = xfs.createReadStream(srcpath);
                   return onfile();
                 }
-                stat2(err2);
+                stat(err2);
               });
             });
           });
@@ -26220,7 +26220,7 @@ var require_tar_fs = __commonJS({
             });
             pump(rs, ws, function(err2) {
               if (err2) return next(err2);
-              ws.on("close", stat2);
+              ws.on("close", stat);
             });
           }
         };
@@ -26231,10 +26231,10 @@ var require_tar_fs = __commonJS({
             own,
             uid: header.uid,
             gid: header.gid
-          }, stat2);
+          }, stat);
         }
-        var dir = path10.dirname(name);
-        validate(xfs, dir, path10.join(cwd, "."), function(err, valid) {
+        var dir = path7.dirname(name);
+        validate(xfs, dir, path7.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           mkdirfix(dir, {
@@ -26261,20 +26261,20 @@ var require_tar_fs = __commonJS({
       if (opts.finish) extract3.on("finish", opts.finish);
       return extract3;
     };
-    function validate(fs4, name, root, cb) {
+    function validate(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      fs4.lstat(name, function(err, st) {
+      fs3.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path10.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs3, path7.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
-    function validateNotSymlink(fs4, name, root, cb) {
+    function validateNotSymlink(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path10.sep)) return cb(null, false);
-      fs4.lstat(name, function(err, st) {
+      if (!name.startsWith(root + path7.sep)) return cb(null, false);
+      fs3.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path10.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs3, path7.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -26288,8 +26288,8 @@ var require_tar_fs = __commonJS({
       });
     }
     function inCwd(dst, cwd) {
-      cwd = path10.resolve(cwd);
-      return cwd === dst || dst.startsWith(cwd + path10.sep);
+      cwd = path7.resolve(cwd);
+      return cwd === dst || dst.startsWith(cwd + path7.sep);
     }
   }
 });
@@ -26298,8 +26298,8 @@ var require_tar_fs = __commonJS({
 var require_util = __commonJS({
   "node_modules/dockerode/lib/util.js"(exports, module) {
     var DockerIgnore = require_ignore();
-    var fs3 = __require("fs");
-    var path10 = __require("path");
+    var fs2 = __require("fs");
+    var path7 = __require("path");
     var tar = require_tar_fs();
     var zlib = __require("zlib");
     var arr = [];
@@ -26351,14 +26351,14 @@ var require_util = __commonJS({
     };
     module.exports.prepareBuildContext = function(file, next) {
       if (file && file.context) {
-        fs3.readFile(path10.join(file.context, ".dockerignore"), (err, data) => {
+        fs2.readFile(path7.join(file.context, ".dockerignore"), (err, data) => {
           let ignoreFn;
           let filterFn;
           if (!err) {
             const dockerIgnore = DockerIgnore({ ignorecase: false }).add(data.toString());
             filterFn = dockerIgnore.createFilter();
-            ignoreFn = (path11) => {
-              return !filterFn(path11);
+            ignoreFn = (path8) => {
+              return !filterFn(path8);
             };
           }
           const entries = file.src.slice() || [];
@@ -26408,12 +26408,12 @@ var require_exec = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26438,12 +26438,12 @@ var require_exec = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26467,12 +26467,12 @@ var require_exec = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26537,12 +26537,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26567,12 +26567,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26598,12 +26598,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26627,12 +26627,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26655,12 +26655,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26684,12 +26684,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26715,12 +26715,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26748,12 +26748,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26777,12 +26777,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26809,12 +26809,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26839,12 +26839,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26870,12 +26870,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26902,12 +26902,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(new Exec(self2.modem, data.Id));
+            resolve(new Exec(self2.modem, data.Id));
           });
         });
       } else {
@@ -26935,12 +26935,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26967,12 +26967,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -26998,12 +26998,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27029,12 +27029,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27059,12 +27059,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27091,12 +27091,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, stream) {
             if (err) {
               return reject(err);
             }
-            resolve2(stream);
+            resolve(stream);
           });
         });
       } else {
@@ -27121,12 +27121,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27153,12 +27153,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27184,12 +27184,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27215,12 +27215,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27246,12 +27246,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27278,12 +27278,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27308,12 +27308,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27342,12 +27342,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27385,12 +27385,12 @@ var require_image = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27414,12 +27414,12 @@ var require_image = __commonJS({
         authconfig: args.opts ? args.opts.authconfig : void 0
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(fopts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27441,12 +27441,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27468,12 +27468,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27505,12 +27505,12 @@ var require_image = __commonJS({
       };
       delete optsf.options.authconfig;
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27537,12 +27537,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27567,12 +27567,12 @@ var require_image = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27610,12 +27610,12 @@ var require_volume = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27640,12 +27640,12 @@ var require_volume = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27683,12 +27683,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27714,12 +27714,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27744,12 +27744,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27774,12 +27774,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27817,12 +27817,12 @@ var require_service = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27846,12 +27846,12 @@ var require_service = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27886,12 +27886,12 @@ var require_service = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27917,12 +27917,12 @@ var require_service = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27961,12 +27961,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -27990,12 +27990,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28021,12 +28021,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28058,12 +28058,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28086,12 +28086,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28114,12 +28114,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28143,12 +28143,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28173,12 +28173,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28208,12 +28208,12 @@ var require_plugin = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28252,12 +28252,12 @@ var require_secret = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28283,12 +28283,12 @@ var require_secret = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28313,12 +28313,12 @@ var require_secret = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28357,12 +28357,12 @@ var require_config = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28387,12 +28387,12 @@ var require_config = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28418,12 +28418,12 @@ var require_config = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28464,12 +28464,12 @@ var require_task = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28496,12 +28496,12 @@ var require_task = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28539,12 +28539,12 @@ var require_node3 = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28571,12 +28571,12 @@ var require_node3 = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -28600,12 +28600,12 @@ var require_node3 = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -29175,7 +29175,7 @@ var require_call_credentials = __commonJS({
           if (isCurrentOauth2Client(googleCredentials)) {
             getHeaders = googleCredentials.getRequestHeaders(options.service_url);
           } else {
-            getHeaders = new Promise((resolve2, reject) => {
+            getHeaders = new Promise((resolve, reject) => {
               googleCredentials.getRequestMetadata(options.service_url, (err, headers) => {
                 if (err) {
                   reject(err);
@@ -29185,7 +29185,7 @@ var require_call_credentials = __commonJS({
                   reject(new Error("Headers not set by metadata plugin"));
                   return;
                 }
-                resolve2(headers);
+                resolve(headers);
               });
             });
           }
@@ -29241,10 +29241,10 @@ var require_call_credentials = __commonJS({
         this.metadataGenerator = metadataGenerator;
       }
       generateMetadata(options) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           this.metadataGenerator(options, (err, metadata) => {
             if (metadata !== void 0) {
-              resolve2(metadata);
+              resolve(metadata);
             } else {
               reject(err);
             }
@@ -29292,14 +29292,14 @@ var require_tls_helpers = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CIPHER_SUITES = void 0;
     exports.getDefaultRootsData = getDefaultRootsData;
-    var fs3 = __require("fs");
+    var fs2 = __require("fs");
     exports.CIPHER_SUITES = process.env.GRPC_SSL_CIPHER_SUITES;
     var DEFAULT_ROOTS_FILE_PATH = process.env.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH;
     var defaultRootsData = null;
     function getDefaultRootsData() {
       if (DEFAULT_ROOTS_FILE_PATH) {
         if (defaultRootsData === null) {
-          defaultRootsData = fs3.readFileSync(DEFAULT_ROOTS_FILE_PATH);
+          defaultRootsData = fs2.readFileSync(DEFAULT_ROOTS_FILE_PATH);
         }
         return defaultRootsData;
       }
@@ -29332,19 +29332,19 @@ var require_uri_parser = __commonJS({
       };
     }
     var NUMBER_REGEX = /^\d+$/;
-    function splitHostPort(path10) {
-      if (path10.startsWith("[")) {
-        const hostEnd = path10.indexOf("]");
+    function splitHostPort(path7) {
+      if (path7.startsWith("[")) {
+        const hostEnd = path7.indexOf("]");
         if (hostEnd === -1) {
           return null;
         }
-        const host = path10.substring(1, hostEnd);
+        const host = path7.substring(1, hostEnd);
         if (host.indexOf(":") === -1) {
           return null;
         }
-        if (path10.length > hostEnd + 1) {
-          if (path10[hostEnd + 1] === ":") {
-            const portString = path10.substring(hostEnd + 2);
+        if (path7.length > hostEnd + 1) {
+          if (path7[hostEnd + 1] === ":") {
+            const portString = path7.substring(hostEnd + 2);
             if (NUMBER_REGEX.test(portString)) {
               return {
                 host,
@@ -29362,7 +29362,7 @@ var require_uri_parser = __commonJS({
           };
         }
       } else {
-        const splitPath = path10.split(":");
+        const splitPath = path7.split(":");
         if (splitPath.length === 2) {
           if (NUMBER_REGEX.test(splitPath[1])) {
             return {
@@ -29374,7 +29374,7 @@ var require_uri_parser = __commonJS({
           }
         } else {
           return {
-            host: path10
+            host: path7
           };
         }
       }
@@ -29629,14 +29629,14 @@ var require_channel_credentials = __commonJS({
       }
       connect(socket) {
         const tlsConnectOptions = Object.assign({ socket }, this.connectionOptions);
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           const tlsSocket = (0, tls_1.connect)(tlsConnectOptions, () => {
             var _a;
             if (((_a = this.connectionOptions.rejectUnauthorized) !== null && _a !== void 0 ? _a : true) && !tlsSocket.authorized) {
               reject(tlsSocket.authorizationError);
               return;
             }
-            resolve2({
+            resolve({
               socket: tlsSocket,
               secure: true
             });
@@ -29755,8 +29755,8 @@ var require_channel_credentials = __commonJS({
         if (this.hasReceivedUpdates()) {
           return Promise.resolve(this.getLatestSecureContext());
         } else {
-          return new Promise((resolve2) => {
-            this.secureContextWatchers.push(resolve2);
+          return new Promise((resolve) => {
+            this.secureContextWatchers.push(resolve);
           });
         }
       }
@@ -29789,7 +29789,7 @@ var require_channel_credentials = __commonJS({
         this.callCredentials = callCredentials;
       }
       connect(socket) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           const secureContext = this.parent.getLatestSecureContext();
           if (!secureContext) {
             reject(new Error("Failed to load credentials"));
@@ -29814,7 +29814,7 @@ var require_channel_credentials = __commonJS({
               reject(tlsSocket.authorizationError);
               return;
             }
-            resolve2({
+            resolve({
               socket: tlsSocket,
               secure: true
             });
@@ -29969,7 +29969,7 @@ var require_service_config = __commonJS({
     exports.validateRetryThrottling = validateRetryThrottling;
     exports.validateServiceConfig = validateServiceConfig;
     exports.extractAndSelectServiceConfig = extractAndSelectServiceConfig;
-    var os5 = __require("os");
+    var os4 = __require("os");
     var constants_1 = require_constants2();
     var DURATION_REGEX = /^\d+(\.\d{1,9})?s$/;
     var CLIENT_LANGUAGE_STRING = "node";
@@ -30268,7 +30268,7 @@ var require_service_config = __commonJS({
         if (Array.isArray(validatedConfig.clientHostname)) {
           let hostnameMatched = false;
           for (const hostname of validatedConfig.clientHostname) {
-            if (hostname === os5.hostname()) {
+            if (hostname === os4.hostname()) {
               hostnameMatched = true;
             }
           }
@@ -30586,11 +30586,11 @@ var require_load_balancer_child_handler = __commonJS({
           setChild(newChild) {
             this.child = newChild;
           }
-          addChannelzChild(child2) {
-            this.parent.channelControlHelper.addChannelzChild(child2);
+          addChannelzChild(child) {
+            this.parent.channelControlHelper.addChannelzChild(child);
           }
-          removeChannelzChild(child2) {
-            this.parent.channelControlHelper.removeChannelzChild(child2);
+          removeChannelzChild(child) {
+            this.parent.channelControlHelper.removeChannelzChild(child);
           }
           calledByPendingChild() {
             return this.child === this.parent.pendingChild;
@@ -32410,14 +32410,14 @@ var require_client_interceptors = __commonJS({
       }
     };
     exports.InterceptingCall = InterceptingCall;
-    function getCall(channel, path10, options) {
+    function getCall(channel, path7, options) {
       var _a, _b;
       const deadline = (_a = options.deadline) !== null && _a !== void 0 ? _a : Infinity;
       const host = options.host;
       const parent = (_b = options.parent) !== null && _b !== void 0 ? _b : null;
       const propagateFlags = options.propagate_flags;
       const credentials = options.credentials;
-      const call = channel.createCall(path10, deadline, host, parent, propagateFlags);
+      const call = channel.createCall(path7, deadline, host, parent, propagateFlags);
       if (credentials) {
         call.setCredentials(credentials);
       }
@@ -32987,9 +32987,9 @@ var require_make_client = __commonJS({
       ServiceClientImpl.serviceName = serviceName;
       return ServiceClientImpl;
     }
-    function partial(fn, path10, serialize2, deserialize) {
+    function partial(fn, path7, serialize2, deserialize) {
       return function(...args) {
-        return fn.call(this, path10, serialize2, deserialize, ...args);
+        return fn.call(this, path7, serialize2, deserialize, ...args);
       };
     }
     function isProtobufTypeDefinition(obj) {
@@ -33408,7 +33408,7 @@ var require_aspromise = __commonJS({
       var params = new Array(arguments.length - 1), offset = 0, index = 2, pending = true;
       while (index < arguments.length)
         params[offset++] = arguments[index++];
-      return new Promise(function executor(resolve2, reject) {
+      return new Promise(function executor(resolve, reject) {
         params[offset] = function callback(err) {
           if (pending) {
             pending = false;
@@ -33418,7 +33418,7 @@ var require_aspromise = __commonJS({
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
                 params2[offset2++] = arguments[offset2];
-              resolve2.apply(null, params2);
+              resolve.apply(null, params2);
             }
           }
         };
@@ -33539,18 +33539,18 @@ var require_base64 = __commonJS({
 var require_eventemitter = __commonJS({
   "node_modules/@protobufjs/eventemitter/index.js"(exports, module) {
     "use strict";
-    module.exports = EventEmitter2;
-    function EventEmitter2() {
+    module.exports = EventEmitter;
+    function EventEmitter() {
       this._listeners = /* @__PURE__ */ Object.create(null);
     }
-    EventEmitter2.prototype.on = function on(evt, fn, ctx) {
+    EventEmitter.prototype.on = function on(evt, fn, ctx) {
       (this._listeners[evt] || (this._listeners[evt] = [])).push({
         fn,
         ctx: ctx || this
       });
       return this;
     };
-    EventEmitter2.prototype.off = function off(evt, fn) {
+    EventEmitter.prototype.off = function off(evt, fn) {
       if (evt === void 0)
         this._listeners = /* @__PURE__ */ Object.create(null);
       else {
@@ -33569,7 +33569,7 @@ var require_eventemitter = __commonJS({
       }
       return this;
     };
-    EventEmitter2.prototype.emit = function emit(evt) {
+    EventEmitter.prototype.emit = function emit(evt) {
       var listeners = this._listeners[evt];
       if (listeners) {
         var args = [], i = 1;
@@ -35872,17 +35872,17 @@ var require_codegen = __commonJS({
 var require_fs = __commonJS({
   "node_modules/@protobufjs/fetch/util/fs.js"(exports, module) {
     "use strict";
-    var fs3 = null;
+    var fs2 = null;
     try {
-      fs3 = __require(
+      fs2 = __require(
         /* webpackIgnore: true */
         "fs"
       );
-      if (!fs3 || !fs3.readFile || !fs3.readFileSync)
-        fs3 = null;
+      if (!fs2 || !fs2.readFile || !fs2.readFileSync)
+        fs2 = null;
     } catch (e) {
     }
-    module.exports = fs3;
+    module.exports = fs2;
   }
 });
 
@@ -35892,7 +35892,7 @@ var require_fetch = __commonJS({
     "use strict";
     module.exports = fetch2;
     var asPromise = require_aspromise();
-    var fs3 = require_fs();
+    var fs2 = require_fs();
     function fetch2(filename, options, callback) {
       if (typeof options === "function") {
         callback = options;
@@ -35901,8 +35901,8 @@ var require_fetch = __commonJS({
         options = {};
       if (!callback)
         return asPromise(fetch2, this, filename, options);
-      if (!options.xhr && fs3 && fs3.readFile)
-        return fs3.readFile(filename, function fetchReadFileCallback(err, contents) {
+      if (!options.xhr && fs2 && fs2.readFile)
+        return fs2.readFile(filename, function fetchReadFileCallback(err, contents) {
           return err && typeof XMLHttpRequest !== "undefined" ? fetch2.xhr(filename, options, callback) : err ? callback(err) : callback(null, options.binary ? contents : contents.toString("utf8"));
         });
       return fetch2.xhr(filename, options, callback);
@@ -35940,15 +35940,15 @@ var require_fetch = __commonJS({
 var require_path = __commonJS({
   "node_modules/@protobufjs/path/index.js"(exports) {
     "use strict";
-    var path10 = exports;
+    var path7 = exports;
     var isAbsolute = (
       /**
        * Tests if the specified path is absolute.
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path10.isAbsolute = function isAbsolute2(path11) {
-        return /^(?:\/|\w+:)/.test(path11);
+      path7.isAbsolute = function isAbsolute2(path8) {
+        return /^(?:\/|\w+:)/.test(path8);
       }
     );
     var normalize = (
@@ -35957,9 +35957,9 @@ var require_path = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path10.normalize = function normalize2(path11) {
-        path11 = path11.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path11.split("/"), absolute = isAbsolute(path11), prefix = "";
+      path7.normalize = function normalize2(path8) {
+        path8 = path8.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path8.split("/"), absolute = isAbsolute(path8), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -35978,7 +35978,7 @@ var require_path = __commonJS({
         return prefix + parts.join("/");
       }
     );
-    path10.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
+    path7.resolve = function resolve(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
         includePath = normalize(includePath);
       if (isAbsolute(includePath))
@@ -36005,17 +36005,17 @@ var require_patterns = __commonJS({
 var require_fs2 = __commonJS({
   "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/fs.js"(exports, module) {
     "use strict";
-    var fs3 = null;
+    var fs2 = null;
     try {
-      fs3 = __require(
+      fs2 = __require(
         /* webpackIgnore: true */
         "fs"
       );
-      if (!fs3 || !fs3.readFile || !fs3.readFileSync)
-        fs3 = null;
+      if (!fs2 || !fs2.readFile || !fs2.readFileSync)
+        fs2 = null;
     } catch (e) {
     }
-    module.exports = fs3;
+    module.exports = fs2;
   }
 });
 
@@ -36162,18 +36162,18 @@ var require_namespace = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path10, json) {
-      if (util.isString(path10))
-        path10 = path10.split(".");
-      else if (!Array.isArray(path10))
+    Namespace.prototype.define = function define2(path7, json) {
+      if (util.isString(path7))
+        path7 = path7.split(".");
+      else if (!Array.isArray(path7))
         throw TypeError("illegal path");
-      if (path10 && path10.length && path10[0] === "")
+      if (path7 && path7.length && path7[0] === "")
         throw Error("path must be relative");
-      if (path10.length > util.recursionLimit)
+      if (path7.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path10.length > 0) {
-        var part = path10.shift();
+      while (path7.length > 0) {
+        var part = path7.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -36208,26 +36208,26 @@ var require_namespace = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path7, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path10) && path10.length) {
-        if (path10 === ".")
+      if (util.isString(path7) && path7.length) {
+        if (path7 === ".")
           return this.root;
-        path10 = path10.split(".");
-      } else if (!path10.length)
+        path7 = path7.split(".");
+      } else if (!path7.length)
         return this;
-      var flatPath = path10.join(".");
-      if (path10[0] === "")
-        return this.root.lookup(path10.slice(1), filterTypes);
+      var flatPath = path7.join(".");
+      if (path7[0] === "")
+        return this.root.lookup(path7.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path10, flatPath);
+      found = this._lookupImpl(path7, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -36235,7 +36235,7 @@ var require_namespace = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path10, flatPath);
+        found = current.parent._lookupImpl(path7, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -36243,22 +36243,22 @@ var require_namespace = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path7, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path10[0]);
+      var found = this.get(path7[0]);
       var exact = null;
       if (found) {
-        if (path10.length === 1) {
+        if (path7.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path10 = path10.slice(1);
-          exact = found._lookupImpl(path10, path10.join("."));
+          path7 = path7.slice(1);
+          exact = found._lookupImpl(path7, path7.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path7, flatPath))) {
             exact = found;
             break;
           }
@@ -36266,28 +36266,28 @@ var require_namespace = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path10) {
-      var found = this.lookup(path10, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path7) {
+      var found = this.lookup(path7, [Type]);
       if (!found)
-        throw Error("no such type: " + path10);
+        throw Error("no such type: " + path7);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
-      var found = this.lookup(path10, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path7) {
+      var found = this.lookup(path7, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path10 + "' in " + this);
+        throw Error("no such Enum '" + path7 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
-      var found = this.lookup(path10, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path7) {
+      var found = this.lookup(path7, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path10 + "' in " + this);
+        throw Error("no such Type or Enum '" + path7 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path10) {
-      var found = this.lookup(path10, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path7) {
+      var found = this.lookup(path7, [Service]);
       if (!found)
-        throw Error("no such Service '" + path10 + "' in " + this);
+        throw Error("no such Service '" + path7 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -36335,7 +36335,7 @@ var require_mapfield = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    MapField.prototype.resolve = function resolve2() {
+    MapField.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if (types.mapKey[this.keyType] === void 0)
@@ -36412,7 +36412,7 @@ var require_method = __commonJS({
         this.parsedOptions
       ]);
     };
-    Method.prototype.resolve = function resolve2() {
+    Method.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       this.resolvedRequestType = this.parent.lookupType(this.requestType);
@@ -37704,13 +37704,13 @@ var require_util2 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
-      function setProp(dst2, path11, value2) {
-        var part = path11.shift();
+    util.setProperty = function setProperty(dst, path7, value, ifNotSet) {
+      function setProp(dst2, path8, value2) {
+        var part = path8.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path11.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path11, value2);
+        if (path8.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path8, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -37723,12 +37723,12 @@ var require_util2 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path10)
+      if (!path7)
         throw TypeError("path must be specified");
-      path10 = path10.split(".");
-      if (path10.length > util.recursionLimit)
+      path7 = path7.split(".");
+      if (path7.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path10, value);
+      return setProp(dst, path7, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -38030,7 +38030,7 @@ var require_field = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    Field.prototype.resolve = function resolve2() {
+    Field.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if ((this.typeDefault = types.defaults[this.type]) === void 0) {
@@ -38274,12 +38274,12 @@ var require_object = __commonJS({
        */
       fullName: {
         get: function() {
-          var path10 = [this.name], ptr = this.parent;
+          var path7 = [this.name], ptr = this.parent;
           while (ptr) {
-            path10.unshift(ptr.name);
+            path7.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path10.join(".");
+          return path7.join(".");
         }
       }
     });
@@ -38303,7 +38303,7 @@ var require_object = __commonJS({
       this.parent = null;
       this.resolved = false;
     };
-    ReflectionObject.prototype.resolve = function resolve2() {
+    ReflectionObject.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if (this.root instanceof Root)
@@ -42316,19 +42316,19 @@ var require_util3 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
-    var fs3 = __require("fs");
-    var path10 = __require("path");
+    var fs2 = __require("fs");
+    var path7 = __require("path");
     var Protobuf = require_protobufjs();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path10.isAbsolute(target)) {
+        if (path7.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path10.join(directory, target);
+          const fullPath = path7.join(directory, target);
           try {
-            fs3.accessSync(fullPath, fs3.constants.R_OK);
+            fs2.accessSync(fullPath, fs2.constants.R_OK);
             return fullPath;
           } catch (err) {
             continue;
@@ -42636,14 +42636,14 @@ var require_channelz = __commonJS({
         this.eventsLogged = 0;
         this.creationTimestamp = /* @__PURE__ */ new Date();
       }
-      addTrace(severity, description, child2) {
+      addTrace(severity, description, child) {
         const timestamp = /* @__PURE__ */ new Date();
         this.events.push({
           description,
           severity,
           timestamp,
-          childChannel: (child2 === null || child2 === void 0 ? void 0 : child2.kind) === "channel" ? child2 : void 0,
-          childSubchannel: (child2 === null || child2 === void 0 ? void 0 : child2.kind) === "subchannel" ? child2 : void 0
+          childChannel: (child === null || child === void 0 ? void 0 : child.kind) === "channel" ? child : void 0,
+          childSubchannel: (child === null || child === void 0 ? void 0 : child.kind) === "subchannel" ? child : void 0
         });
         if (this.events.length >= TARGET_RETAINED_TRACES * 2) {
           this.events = this.events.slice(TARGET_RETAINED_TRACES);
@@ -42687,25 +42687,25 @@ var require_channelz = __commonJS({
           ]: this.socketChildren
         };
       }
-      refChild(child2) {
-        const tracker = this.trackerMap[child2.kind];
-        const trackedChild = tracker.find(child2.id);
+      refChild(child) {
+        const tracker = this.trackerMap[child.kind];
+        const trackedChild = tracker.find(child.id);
         if (trackedChild.equals(tracker.end())) {
-          tracker.setElement(child2.id, {
-            ref: child2,
+          tracker.setElement(child.id, {
+            ref: child,
             count: 1
           }, trackedChild);
         } else {
           trackedChild.pointer[1].count += 1;
         }
       }
-      unrefChild(child2) {
-        const tracker = this.trackerMap[child2.kind];
-        const trackedChild = tracker.getElementByKey(child2.id);
+      unrefChild(child) {
+        const tracker = this.trackerMap[child.kind];
+        const trackedChild = tracker.getElementByKey(child.id);
         if (trackedChild !== void 0) {
           trackedChild.count -= 1;
           if (trackedChild.count === 0) {
-            tracker.eraseElementByKey(child2.id);
+            tracker.eraseElementByKey(child.id);
           }
         }
       }
@@ -43275,18 +43275,18 @@ var require_compression_filter = __commonJS({
         this.maxRecvMessageLength = maxRecvMessageLength;
       }
       compressMessage(message) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           zlib.deflate(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
-              resolve2(output);
+              resolve(output);
             }
           });
         });
       }
       decompressMessage(message) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           let totalLength = 0;
           const messageParts = [];
           const decompresser = zlib.createInflate();
@@ -43308,7 +43308,7 @@ var require_compression_filter = __commonJS({
             }
           });
           decompresser.on("end", () => {
-            resolve2(Buffer.concat(messageParts));
+            resolve(Buffer.concat(messageParts));
           });
           decompresser.write(message);
           decompresser.end();
@@ -43321,18 +43321,18 @@ var require_compression_filter = __commonJS({
         this.maxRecvMessageLength = maxRecvMessageLength;
       }
       compressMessage(message) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           zlib.gzip(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
-              resolve2(output);
+              resolve(output);
             }
           });
         });
       }
       decompressMessage(message) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           let totalLength = 0;
           const messageParts = [];
           const decompresser = zlib.createGunzip();
@@ -43354,7 +43354,7 @@ var require_compression_filter = __commonJS({
             }
           });
           decompresser.on("end", () => {
-            resolve2(Buffer.concat(messageParts));
+            resolve(Buffer.concat(messageParts));
           });
           decompresser.write(message);
           decompresser.end();
@@ -44704,7 +44704,7 @@ var require_http_proxy = __commonJS({
       options.headers = headers;
       const proxyAddressString = (0, subchannel_address_1.subchannelAddressToString)(address);
       trace("Using proxy " + proxyAddressString + " to connect to " + options.path);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve, reject) => {
         const request = http3.request(options);
         request.once("connect", (res, socket, head) => {
           request.removeAllListeners();
@@ -44715,7 +44715,7 @@ var require_http_proxy = __commonJS({
               socket.unshift(head);
             }
             trace("Successfully established a plaintext connection to " + options.path + " through proxy " + proxyAddressString);
-            resolve2(socket);
+            resolve(socket);
           } else {
             (0, logging_1.log)(constants_1.LogVerbosity.ERROR, "Failed to connect to " + options.path + " through proxy " + proxyAddressString + " with status " + res.statusCode);
             reject();
@@ -44824,7 +44824,7 @@ var require_subchannel_call = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Http2SubchannelCall = void 0;
     var http22 = __require("http2");
-    var os5 = __require("os");
+    var os4 = __require("os");
     var constants_1 = require_constants2();
     var metadata_1 = require_metadata();
     var stream_decoder_1 = require_stream_decoder();
@@ -44832,7 +44832,7 @@ var require_subchannel_call = __commonJS({
     var constants_2 = require_constants2();
     var TRACER_NAME = "subchannel_call";
     function getSystemErrorName(errno) {
-      for (const [name, num] of Object.entries(os5.constants.errno)) {
+      for (const [name, num] of Object.entries(os4.constants.errno)) {
         if (num === errno) {
           return name;
         }
@@ -45703,7 +45703,7 @@ var require_transport = __commonJS({
         if (secureConnectResult.socket.closed) {
           return Promise.reject("Connection closed before starting HTTP/2 handshake");
         }
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           var _a, _b, _c, _d, _e, _f, _g, _h;
           let remoteName = null;
           let realTarget = this.channelTarget;
@@ -45774,7 +45774,7 @@ var require_transport = __commonJS({
             session.removeAllListeners();
             secureConnectResult.socket.removeListener("close", closeHandler);
             secureConnectResult.socket.removeListener("error", errorHandler);
-            resolve2(new Http2Transport(session, address, options, remoteName));
+            resolve(new Http2Transport(session, address, options, remoteName));
             this.session = null;
           });
           session.once("close", closeHandler);
@@ -45788,7 +45788,7 @@ var require_transport = __commonJS({
           if (proxiedSocket) {
             return proxiedSocket;
           } else {
-            return new Promise((resolve2, reject) => {
+            return new Promise((resolve, reject) => {
               const closeCallback = () => {
                 reject(new Error("Socket closed"));
               };
@@ -45798,7 +45798,7 @@ var require_transport = __commonJS({
               const socket = net.connect(address, () => {
                 socket.removeListener("close", closeCallback);
                 socket.removeListener("error", errorCallback);
-                resolve2(socket);
+                resolve(socket);
               });
               socket.once("close", closeCallback);
               socket.once("error", errorCallback);
@@ -46348,13 +46348,13 @@ var require_resolving_call = __commonJS({
         if (!this.child) {
           throw new Error("sendMessageonChild called with child not populated");
         }
-        const child2 = this.child;
+        const child = this.child;
         this.writeFilterPending = true;
         this.filterStack.sendMessage(Promise.resolve({ message, flags: context.flags })).then((filteredMessage) => {
           this.writeFilterPending = false;
-          child2.sendMessageWithContext(context, filteredMessage.message);
+          child.sendMessageWithContext(context, filteredMessage.message);
           if (this.pendingHalfClose) {
-            child2.halfClose();
+            child.halfClose();
           }
         }, (status) => {
           var _a, _b;
@@ -46990,14 +46990,14 @@ var require_retrying_call = __commonJS({
       }
       startNewAttempt() {
         const childCallNumber = this.underlyingCalls.length > 0 ? (0, call_number_1.getNextCallNumber)() : this.callNumber;
-        const child2 = this.channel.createLoadBalancingCall(this.callConfig, this.methodName, this.host, this.credentials, this.deadline, childCallNumber);
+        const child = this.channel.createLoadBalancingCall(this.callConfig, this.methodName, this.host, this.credentials, this.deadline, childCallNumber);
         if (this.traceEnabled) {
-          this.trace("Created child call [" + child2.getCallNumber() + "] for attempt " + this.attempts);
+          this.trace("Created child call [" + child.getCallNumber() + "] for attempt " + this.attempts);
         }
         const index = this.underlyingCalls.length;
         this.underlyingCalls.push({
           state: "ACTIVE",
-          call: child2,
+          call: child,
           nextMessageToSend: 0,
           startTime: Date.now()
         });
@@ -47008,10 +47008,10 @@ var require_retrying_call = __commonJS({
           initialMetadata.set(PREVIONS_RPC_ATTEMPTS_METADATA_KEY, `${previousAttempts}`);
         }
         let receivedMetadata = false;
-        child2.start(initialMetadata, {
+        child.start(initialMetadata, {
           onReceiveMetadata: (metadata) => {
             if (this.traceEnabled) {
-              this.trace("Received metadata from child [" + child2.getCallNumber() + "]");
+              this.trace("Received metadata from child [" + child.getCallNumber() + "]");
             }
             this.commitCall(index);
             receivedMetadata = true;
@@ -47024,7 +47024,7 @@ var require_retrying_call = __commonJS({
           },
           onReceiveMessage: (message) => {
             if (this.traceEnabled) {
-              this.trace("Received message from child [" + child2.getCallNumber() + "]");
+              this.trace("Received message from child [" + child.getCallNumber() + "]");
             }
             this.commitCall(index);
             if (this.underlyingCalls[index].state === "ACTIVE") {
@@ -47033,7 +47033,7 @@ var require_retrying_call = __commonJS({
           },
           onReceiveStatus: (status) => {
             if (this.traceEnabled) {
-              this.trace("Received status from child [" + child2.getCallNumber() + "]");
+              this.trace("Received status from child [" + child.getCallNumber() + "]");
             }
             if (!receivedMetadata && previousAttempts > 0) {
               status.metadata.set(PREVIONS_RPC_ATTEMPTS_METADATA_KEY, `${previousAttempts}`);
@@ -47043,7 +47043,7 @@ var require_retrying_call = __commonJS({
         });
         this.sendNextChildMessage(index);
         if (this.readStarted) {
-          child2.startRead();
+          child.startRead();
         }
       }
       start(metadata, listener) {
@@ -47196,13 +47196,13 @@ var require_subchannel_interface = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.BaseSubchannelWrapper = void 0;
     var BaseSubchannelWrapper = class {
-      constructor(child2) {
-        this.child = child2;
+      constructor(child) {
+        this.child = child;
         this.healthy = true;
         this.healthListeners = /* @__PURE__ */ new Set();
         this.refcount = 0;
         this.dataWatchers = /* @__PURE__ */ new Set();
-        child2.addHealthStateWatcher((childHealthy) => {
+        child.addHealthStateWatcher((childHealthy) => {
           if (this.healthy) {
             this.updateHealthListeners();
           }
@@ -47472,14 +47472,14 @@ var require_internal_channel = __commonJS({
           requestReresolution: () => {
             throw new Error("Resolving load balancer should never call requestReresolution");
           },
-          addChannelzChild: (child2) => {
+          addChannelzChild: (child) => {
             if (this.channelzEnabled) {
-              this.channelzInfoTracker.childrenTracker.refChild(child2);
+              this.channelzInfoTracker.childrenTracker.refChild(child);
             }
           },
-          removeChannelzChild: (child2) => {
+          removeChannelzChild: (child) => {
             if (this.channelzEnabled) {
-              this.channelzInfoTracker.childrenTracker.unrefChild(child2);
+              this.channelzInfoTracker.childrenTracker.unrefChild(child);
             }
           }
         };
@@ -47939,9 +47939,9 @@ var require_server_call = __commonJS({
       return status;
     }
     var ServerUnaryCallImpl = class extends events_1.EventEmitter {
-      constructor(path10, call, metadata, request) {
+      constructor(path7, call, metadata, request) {
         super();
-        this.path = path10;
+        this.path = path7;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -47971,9 +47971,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerUnaryCallImpl = ServerUnaryCallImpl;
     var ServerReadableStreamImpl = class extends stream_1.Readable {
-      constructor(path10, call, metadata) {
+      constructor(path7, call, metadata) {
         super({ objectMode: true });
-        this.path = path10;
+        this.path = path7;
         this.call = call;
         this.metadata = metadata;
         this.cancelled = false;
@@ -48005,9 +48005,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerReadableStreamImpl = ServerReadableStreamImpl;
     var ServerWritableStreamImpl = class extends stream_1.Writable {
-      constructor(path10, call, metadata, request) {
+      constructor(path7, call, metadata, request) {
         super({ objectMode: true });
-        this.path = path10;
+        this.path = path7;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -48061,9 +48061,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerWritableStreamImpl = ServerWritableStreamImpl;
     var ServerDuplexStreamImpl = class extends stream_1.Duplex {
-      constructor(path10, call, metadata) {
+      constructor(path7, call, metadata) {
         super({ objectMode: true });
-        this.path = path10;
+        this.path = path7;
         this.call = call;
         this.metadata = metadata;
         this.pendingStatus = {
@@ -48752,8 +48752,8 @@ var require_orca = __commonJS({
       }
     };
     var OrcaOobMetricsSubchannelWrapper = class extends subchannel_interface_1.BaseSubchannelWrapper {
-      constructor(child2, metricsListener, intervalMs) {
-        super(child2);
+      constructor(child, metricsListener, intervalMs) {
+        super(child);
         this.addDataWatcher(new OobMetricsDataWatcher(metricsListener, intervalMs));
       }
       getWrappedSubchannel() {
@@ -49250,7 +49250,7 @@ var require_server_interceptors = __commonJS({
           } else {
             decompresser = zlib.createGunzip();
           }
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve, reject) => {
             let totalLength = 0;
             const messageParts = [];
             decompresser.on("error", (error) => {
@@ -49271,7 +49271,7 @@ var require_server_interceptors = __commonJS({
               }
             });
             decompresser.on("end", () => {
-              resolve2(Buffer.concat(messageParts));
+              resolve(Buffer.concat(messageParts));
             });
             decompresser.write(messageContents);
             decompresser.end();
@@ -49882,10 +49882,10 @@ var require_server2 = __commonJS({
         bindOneAddress(address, boundPortObject) {
           this.trace("Attempting to bind " + (0, subchannel_address_1.subchannelAddressToString)(address));
           const http2Server = this.createHttp2Server(boundPortObject.credentials);
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve, reject) => {
             const onError = (err) => {
               this.trace("Failed to bind " + (0, subchannel_address_1.subchannelAddressToString)(address) + " with error " + err.message);
-              resolve2({
+              resolve({
                 port: "port" in address ? address.port : 1,
                 error: err.message
               });
@@ -49913,7 +49913,7 @@ var require_server2 = __commonJS({
               });
               boundPortObject.listeningServers.add(http2Server);
               this.trace("Successfully bound " + (0, subchannel_address_1.subchannelAddressToString)(boundSubchannelAddress));
-              resolve2({
+              resolve({
                 port: "port" in boundSubchannelAddress ? boundSubchannelAddress.port : 1
               });
               http2Server.removeListener("error", onError);
@@ -49966,7 +49966,7 @@ var require_server2 = __commonJS({
           }
         }
         resolvePort(port) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve, reject) => {
             let seenResolution = false;
             const resolverListener = (endpointList, attributes, serviceConfig, resolutionNote) => {
               if (seenResolution) {
@@ -49982,7 +49982,7 @@ var require_server2 = __commonJS({
                 reject(new Error(`No addresses resolved for port ${port}`));
                 return true;
               }
-              resolve2(addressList);
+              resolve(addressList);
               return true;
             };
             const resolver = (0, resolver_1.createResolver)(port, resolverListener, this.options);
@@ -50364,11 +50364,11 @@ var require_server2 = __commonJS({
           }
           return true;
         }
-        _retrieveHandler(path10) {
-          serverCallTrace("Received call to method " + path10 + " at address " + this.serverAddressString);
-          const handler = this.handlers.get(path10);
+        _retrieveHandler(path7) {
+          serverCallTrace("Received call to method " + path7 + " at address " + this.serverAddressString);
+          const handler = this.handlers.get(path7);
           if (handler === void 0) {
-            serverCallTrace("No handler registered for method " + path10 + ". Sending UNIMPLEMENTED status.");
+            serverCallTrace("No handler registered for method " + path7 + ". Sending UNIMPLEMENTED status.");
             return null;
           }
           return handler;
@@ -50392,10 +50392,10 @@ var require_server2 = __commonJS({
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
             return;
           }
-          const path10 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path10);
+          const path7 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path7);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path10), stream, channelzSessionInfo);
+            this._respondWithError(getUnimplementedStatusResponse(path7), stream, channelzSessionInfo);
             return;
           }
           const callEventTracker = {
@@ -50445,10 +50445,10 @@ var require_server2 = __commonJS({
           if (this._verifyContentType(stream, headers) !== true) {
             return;
           }
-          const path10 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path10);
+          const path7 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path7);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path10), stream, null);
+            this._respondWithError(getUnimplementedStatusResponse(path7), stream, null);
             return;
           }
           const call = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, null, handler, this.options);
@@ -51198,10 +51198,10 @@ var require_load_balancer_pick_first = __commonJS({
         clearTimeout(this.connectionDelayTimeout);
       }
       allChildrenHaveReportedTF() {
-        return this.children.every((child2) => child2.hasReportedTransientFailure);
+        return this.children.every((child) => child.hasReportedTransientFailure);
       }
       resetChildrenReportedTF() {
-        this.children.every((child2) => child2.hasReportedTransientFailure = false);
+        this.children.every((child) => child.hasReportedTransientFailure = false);
       }
       calculateAndReportNewState() {
         var _a;
@@ -51269,13 +51269,13 @@ var require_load_balancer_pick_first = __commonJS({
           }
           return;
         }
-        for (const [index, child2] of this.children.entries()) {
-          if (subchannel.realSubchannelEquals(child2.subchannel)) {
+        for (const [index, child] of this.children.entries()) {
+          if (subchannel.realSubchannelEquals(child.subchannel)) {
             if (newState === connectivity_state_1.ConnectivityState.READY) {
-              this.pickSubchannel(child2.subchannel);
+              this.pickSubchannel(child.subchannel);
             }
             if (newState === connectivity_state_1.ConnectivityState.TRANSIENT_FAILURE) {
-              child2.hasReportedTransientFailure = true;
+              child.hasReportedTransientFailure = true;
               if (errorMessage) {
                 this.lastError = errorMessage;
               }
@@ -51284,16 +51284,16 @@ var require_load_balancer_pick_first = __commonJS({
                 this.startNextSubchannelConnecting(index + 1);
               }
             }
-            child2.subchannel.startConnecting();
+            child.subchannel.startConnecting();
             return;
           }
         }
       }
       startNextSubchannelConnecting(startIndex) {
         clearTimeout(this.connectionDelayTimeout);
-        for (const [index, child2] of this.children.entries()) {
+        for (const [index, child] of this.children.entries()) {
           if (index >= startIndex) {
-            const subchannelState = child2.subchannel.getConnectivityState();
+            const subchannelState = child.subchannel.getConnectivityState();
             if (subchannelState === connectivity_state_1.ConnectivityState.IDLE || subchannelState === connectivity_state_1.ConnectivityState.CONNECTING) {
               this.startConnecting(index);
               return;
@@ -51348,10 +51348,10 @@ var require_load_balancer_pick_first = __commonJS({
         this.channelControlHelper.updateState(newState, picker, errorMessage);
       }
       resetSubchannelList() {
-        for (const child2 of this.children) {
-          child2.subchannel.removeConnectivityStateListener(this.subchannelStateListener);
-          child2.subchannel.unref();
-          this.channelControlHelper.removeChannelzChild(child2.subchannel.getChannelzRef());
+        for (const child of this.children) {
+          child.subchannel.removeConnectivityStateListener(this.subchannelStateListener);
+          child.subchannel.unref();
+          this.channelControlHelper.removeChannelzChild(child.subchannel.getChannelzRef());
         }
         this.currentSubchannelIndex = 0;
         this.children = [];
@@ -51377,9 +51377,9 @@ var require_load_balancer_pick_first = __commonJS({
         for (const { subchannel } of this.children) {
           subchannel.addConnectivityStateListener(this.subchannelStateListener);
         }
-        for (const child2 of this.children) {
-          if (child2.subchannel.getConnectivityState() === connectivity_state_1.ConnectivityState.TRANSIENT_FAILURE) {
-            child2.hasReportedTransientFailure = true;
+        for (const child of this.children) {
+          if (child.subchannel.getConnectivityState() === connectivity_state_1.ConnectivityState.TRANSIENT_FAILURE) {
+            child.hasReportedTransientFailure = true;
           }
         }
         this.startNextSubchannelConnecting(0);
@@ -51493,7 +51493,7 @@ var require_certificate_provider = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.FileWatcherCertificateProvider = void 0;
-    var fs3 = __require("fs");
+    var fs2 = __require("fs");
     var logging = require_logging();
     var constants_1 = require_constants2();
     var util_1 = __require("util");
@@ -51501,7 +51501,7 @@ var require_certificate_provider = __commonJS({
     function trace(text) {
       logging.trace(constants_1.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
-    var readFilePromise = (0, util_1.promisify)(fs3.readFile);
+    var readFilePromise = (0, util_1.promisify)(fs2.readFile);
     var FileWatcherCertificateProvider = class {
       constructor(config) {
         this.config = config;
@@ -51756,13 +51756,13 @@ var require_resolver_uds = __commonJS({
         this.listener = listener;
         this.hasReturnedResult = false;
         this.endpoints = [];
-        let path10;
+        let path7;
         if (target.authority === "") {
-          path10 = "/" + target.path;
+          path7 = "/" + target.path;
         } else {
-          path10 = target.path;
+          path7 = target.path;
         }
-        this.endpoints = [{ addresses: [{ path: path10 }] }];
+        this.endpoints = [{ addresses: [{ path: path7 }] }];
       }
       updateResolution() {
         if (!this.hasReturnedResult) {
@@ -51822,12 +51822,12 @@ var require_resolver_ip = __commonJS({
           return;
         }
         const pathList = target.path.split(",");
-        for (const path10 of pathList) {
-          const hostPort = (0, uri_parser_1.splitHostPort)(path10);
+        for (const path7 of pathList) {
+          const hostPort = (0, uri_parser_1.splitHostPort)(path7);
           if (hostPort === null) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path10}`,
+              details: `Failed to parse ${target.scheme} address ${path7}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -51835,7 +51835,7 @@ var require_resolver_ip = __commonJS({
           if (target.scheme === IPV4_SCHEME && !(0, net_1.isIPv4)(hostPort.host) || target.scheme === IPV6_SCHEME && !(0, net_1.isIPv6)(hostPort.host)) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path10}`,
+              details: `Failed to parse ${target.scheme} address ${path7}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -51952,25 +51952,25 @@ var require_load_balancer_round_robin = __commonJS({
         });
       }
       countChildrenWithState(state) {
-        return this.children.filter((child2) => child2.getConnectivityState() === state).length;
+        return this.children.filter((child) => child.getConnectivityState() === state).length;
       }
       calculateAndUpdateState() {
         if (this.updatesPaused) {
           return;
         }
         if (this.countChildrenWithState(connectivity_state_1.ConnectivityState.READY) > 0) {
-          const readyChildren = this.children.filter((child2) => child2.getConnectivityState() === connectivity_state_1.ConnectivityState.READY);
+          const readyChildren = this.children.filter((child) => child.getConnectivityState() === connectivity_state_1.ConnectivityState.READY);
           let index = 0;
           if (this.currentReadyPicker !== null) {
             const nextPickedEndpoint = this.currentReadyPicker.peekNextEndpoint();
-            index = readyChildren.findIndex((child2) => (0, subchannel_address_1.endpointEqual)(child2.getEndpoint(), nextPickedEndpoint));
+            index = readyChildren.findIndex((child) => (0, subchannel_address_1.endpointEqual)(child.getEndpoint(), nextPickedEndpoint));
             if (index < 0) {
               index = 0;
             }
           }
-          this.updateState(connectivity_state_1.ConnectivityState.READY, new RoundRobinPicker(readyChildren.map((child2) => ({
-            endpoint: child2.getEndpoint(),
-            picker: child2.getPicker()
+          this.updateState(connectivity_state_1.ConnectivityState.READY, new RoundRobinPicker(readyChildren.map((child) => ({
+            endpoint: child.getEndpoint(),
+            picker: child.getPicker()
           })), index), null);
         } else if (this.countChildrenWithState(connectivity_state_1.ConnectivityState.CONNECTING) > 0) {
           this.updateState(connectivity_state_1.ConnectivityState.CONNECTING, new picker_1.QueuePicker(this), null);
@@ -51982,9 +51982,9 @@ var require_load_balancer_round_robin = __commonJS({
         } else {
           this.updateState(connectivity_state_1.ConnectivityState.IDLE, new picker_1.QueuePicker(this), null);
         }
-        for (const child2 of this.children) {
-          if (child2.getConnectivityState() === connectivity_state_1.ConnectivityState.IDLE) {
-            child2.exitIdle();
+        for (const child of this.children) {
+          if (child.getConnectivityState() === connectivity_state_1.ConnectivityState.IDLE) {
+            child.exitIdle();
           }
         }
       }
@@ -51999,8 +51999,8 @@ var require_load_balancer_round_robin = __commonJS({
         this.channelControlHelper.updateState(newState, picker, errorMessage);
       }
       resetSubchannelList() {
-        for (const child2 of this.children) {
-          child2.destroy();
+        for (const child of this.children) {
+          child.destroy();
         }
         this.children = [];
       }
@@ -52024,8 +52024,8 @@ var require_load_balancer_round_robin = __commonJS({
         trace("Connect to endpoint list " + endpointList.map(subchannel_address_1.endpointToString));
         this.updatesPaused = true;
         this.children = endpointList.map((endpoint) => new load_balancer_pick_first_1.LeafLoadBalancer(endpoint, this.childChannelControlHelper, options, resolutionNote));
-        for (const child2 of this.children) {
-          child2.startConnecting();
+        for (const child of this.children) {
+          child.startConnecting();
         }
         this.updatesPaused = false;
         this.calculateAndUpdateState();
@@ -52767,11 +52767,11 @@ var require_load_balancer_weighted_round_robin = __commonJS({
           }
           averageWeight = weightSum / positiveWeight.length;
         }
-        for (const child2 of children) {
-          const period = child2.weight > 0 ? 1 / child2.weight : averageWeight;
+        for (const child of children) {
+          const period = child.weight > 0 ? 1 / child.weight : averageWeight;
           this.queue.push({
-            endpointName: child2.endpointName,
-            picker: child2.picker,
+            endpointName: child.endpointName,
+            picker: child.picker,
             period,
             deadline: Math.random() * period
           });
@@ -52884,9 +52884,9 @@ var require_load_balancer_weighted_round_robin = __commonJS({
         } else {
           this.updateState(connectivity_state_1.ConnectivityState.IDLE, new picker_1.QueuePicker(this), null);
         }
-        for (const { child: child2 } of this.children.values()) {
-          if (child2.getConnectivityState() === connectivity_state_1.ConnectivityState.IDLE) {
-            child2.exitIdle();
+        for (const { child } of this.children.values()) {
+          if (child.getConnectivityState() === connectivity_state_1.ConnectivityState.IDLE) {
+            child.exitIdle();
           }
         }
       }
@@ -54128,17 +54128,17 @@ var require_patterns2 = __commonJS({
 var require_fs3 = __commonJS({
   "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/fs.js"(exports, module) {
     "use strict";
-    var fs3 = null;
+    var fs2 = null;
     try {
-      fs3 = __require(
+      fs2 = __require(
         /* webpackIgnore: true */
         "fs"
       );
-      if (!fs3 || !fs3.readFile || !fs3.readFileSync)
-        fs3 = null;
+      if (!fs2 || !fs2.readFile || !fs2.readFileSync)
+        fs2 = null;
     } catch (e) {
     }
-    module.exports = fs3;
+    module.exports = fs2;
   }
 });
 
@@ -54285,18 +54285,18 @@ var require_namespace2 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path10, json) {
-      if (util.isString(path10))
-        path10 = path10.split(".");
-      else if (!Array.isArray(path10))
+    Namespace.prototype.define = function define2(path7, json) {
+      if (util.isString(path7))
+        path7 = path7.split(".");
+      else if (!Array.isArray(path7))
         throw TypeError("illegal path");
-      if (path10 && path10.length && path10[0] === "")
+      if (path7 && path7.length && path7[0] === "")
         throw Error("path must be relative");
-      if (path10.length > util.recursionLimit)
+      if (path7.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path10.length > 0) {
-        var part = path10.shift();
+      while (path7.length > 0) {
+        var part = path7.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -54331,26 +54331,26 @@ var require_namespace2 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path7, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path10) && path10.length) {
-        if (path10 === ".")
+      if (util.isString(path7) && path7.length) {
+        if (path7 === ".")
           return this.root;
-        path10 = path10.split(".");
-      } else if (!path10.length)
+        path7 = path7.split(".");
+      } else if (!path7.length)
         return this;
-      var flatPath = path10.join(".");
-      if (path10[0] === "")
-        return this.root.lookup(path10.slice(1), filterTypes);
+      var flatPath = path7.join(".");
+      if (path7[0] === "")
+        return this.root.lookup(path7.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path10, flatPath);
+      found = this._lookupImpl(path7, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -54358,7 +54358,7 @@ var require_namespace2 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path10, flatPath);
+        found = current.parent._lookupImpl(path7, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -54366,22 +54366,22 @@ var require_namespace2 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path7, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path10[0]);
+      var found = this.get(path7[0]);
       var exact = null;
       if (found) {
-        if (path10.length === 1) {
+        if (path7.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path10 = path10.slice(1);
-          exact = found._lookupImpl(path10, path10.join("."));
+          path7 = path7.slice(1);
+          exact = found._lookupImpl(path7, path7.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path7, flatPath))) {
             exact = found;
             break;
           }
@@ -54389,28 +54389,28 @@ var require_namespace2 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path10) {
-      var found = this.lookup(path10, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path7) {
+      var found = this.lookup(path7, [Type]);
       if (!found)
-        throw Error("no such type: " + path10);
+        throw Error("no such type: " + path7);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
-      var found = this.lookup(path10, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path7) {
+      var found = this.lookup(path7, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path10 + "' in " + this);
+        throw Error("no such Enum '" + path7 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
-      var found = this.lookup(path10, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path7) {
+      var found = this.lookup(path7, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path10 + "' in " + this);
+        throw Error("no such Type or Enum '" + path7 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path10) {
-      var found = this.lookup(path10, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path7) {
+      var found = this.lookup(path7, [Service]);
       if (!found)
-        throw Error("no such Service '" + path10 + "' in " + this);
+        throw Error("no such Service '" + path7 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -54458,7 +54458,7 @@ var require_mapfield2 = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    MapField.prototype.resolve = function resolve2() {
+    MapField.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if (types.mapKey[this.keyType] === void 0)
@@ -54535,7 +54535,7 @@ var require_method2 = __commonJS({
         this.parsedOptions
       ]);
     };
-    Method.prototype.resolve = function resolve2() {
+    Method.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       this.resolvedRequestType = this.parent.lookupType(this.requestType);
@@ -55827,13 +55827,13 @@ var require_util4 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
-      function setProp(dst2, path11, value2) {
-        var part = path11.shift();
+    util.setProperty = function setProperty(dst, path7, value, ifNotSet) {
+      function setProp(dst2, path8, value2) {
+        var part = path8.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path11.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path11, value2);
+        if (path8.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path8, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -55846,12 +55846,12 @@ var require_util4 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path10)
+      if (!path7)
         throw TypeError("path must be specified");
-      path10 = path10.split(".");
-      if (path10.length > util.recursionLimit)
+      path7 = path7.split(".");
+      if (path7.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path10, value);
+      return setProp(dst, path7, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -56153,7 +56153,7 @@ var require_field2 = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    Field.prototype.resolve = function resolve2() {
+    Field.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if ((this.typeDefault = types.defaults[this.type]) === void 0) {
@@ -56397,12 +56397,12 @@ var require_object2 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path10 = [this.name], ptr = this.parent;
+          var path7 = [this.name], ptr = this.parent;
           while (ptr) {
-            path10.unshift(ptr.name);
+            path7.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path10.join(".");
+          return path7.join(".");
         }
       }
     });
@@ -56426,7 +56426,7 @@ var require_object2 = __commonJS({
       this.parent = null;
       this.resolved = false;
     };
-    ReflectionObject.prototype.resolve = function resolve2() {
+    ReflectionObject.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if (this.root instanceof Root)
@@ -60439,19 +60439,19 @@ var require_util5 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
-    var fs3 = __require("fs");
-    var path10 = __require("path");
+    var fs2 = __require("fs");
+    var path7 = __require("path");
     var Protobuf = require_protobufjs2();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path10.isAbsolute(target)) {
+        if (path7.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path10.join(directory, target);
+          const fullPath = path7.join(directory, target);
           try {
-            fs3.accessSync(fullPath, fs3.constants.R_OK);
+            fs2.accessSync(fullPath, fs2.constants.R_OK);
             return fullPath;
           } catch (err) {
             continue;
@@ -60696,7 +60696,7 @@ var require_session = __commonJS({
   "node_modules/dockerode/lib/session.js"(exports, module) {
     var grpc = require_src4();
     var protoLoader = require_src6();
-    var path10 = __require("path");
+    var path7 = __require("path");
     var crypto = __require("crypto");
     function withSession(docker, auth, handler) {
       const sessionId = crypto.randomUUID();
@@ -60723,7 +60723,7 @@ var require_session = __commonJS({
         const injector = server.createConnectionInjector(creds);
         injector.injectConnection(socket);
         const pkg = protoLoader.loadSync(
-          path10.resolve(__dirname, "proto", "auth.proto")
+          path7.resolve(__dirname, "proto", "auth.proto")
         );
         const service = grpc.loadPackageDefinition(pkg);
         server.addService(service.moby.filesync.v1.Auth.service, {
@@ -61693,17 +61693,17 @@ var require_patterns3 = __commonJS({
 var require_fs4 = __commonJS({
   "node_modules/dockerode/node_modules/protobufjs/src/util/fs.js"(exports, module) {
     "use strict";
-    var fs3 = null;
+    var fs2 = null;
     try {
-      fs3 = __require(
+      fs2 = __require(
         /* webpackIgnore: true */
         "fs"
       );
-      if (!fs3 || !fs3.readFile || !fs3.readFileSync)
-        fs3 = null;
+      if (!fs2 || !fs2.readFile || !fs2.readFileSync)
+        fs2 = null;
     } catch (e) {
     }
-    module.exports = fs3;
+    module.exports = fs2;
   }
 });
 
@@ -61850,18 +61850,18 @@ var require_namespace3 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path10, json) {
-      if (util.isString(path10))
-        path10 = path10.split(".");
-      else if (!Array.isArray(path10))
+    Namespace.prototype.define = function define2(path7, json) {
+      if (util.isString(path7))
+        path7 = path7.split(".");
+      else if (!Array.isArray(path7))
         throw TypeError("illegal path");
-      if (path10 && path10.length && path10[0] === "")
+      if (path7 && path7.length && path7[0] === "")
         throw Error("path must be relative");
-      if (path10.length > util.recursionLimit)
+      if (path7.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path10.length > 0) {
-        var part = path10.shift();
+      while (path7.length > 0) {
+        var part = path7.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -61896,26 +61896,26 @@ var require_namespace3 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path7, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path10) && path10.length) {
-        if (path10 === ".")
+      if (util.isString(path7) && path7.length) {
+        if (path7 === ".")
           return this.root;
-        path10 = path10.split(".");
-      } else if (!path10.length)
+        path7 = path7.split(".");
+      } else if (!path7.length)
         return this;
-      var flatPath = path10.join(".");
-      if (path10[0] === "")
-        return this.root.lookup(path10.slice(1), filterTypes);
+      var flatPath = path7.join(".");
+      if (path7[0] === "")
+        return this.root.lookup(path7.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path10, flatPath);
+      found = this._lookupImpl(path7, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -61923,7 +61923,7 @@ var require_namespace3 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path10, flatPath);
+        found = current.parent._lookupImpl(path7, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -61931,22 +61931,22 @@ var require_namespace3 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path7, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path10[0]);
+      var found = this.get(path7[0]);
       var exact = null;
       if (found) {
-        if (path10.length === 1) {
+        if (path7.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path10 = path10.slice(1);
-          exact = found._lookupImpl(path10, path10.join("."));
+          path7 = path7.slice(1);
+          exact = found._lookupImpl(path7, path7.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path7, flatPath))) {
             exact = found;
             break;
           }
@@ -61954,28 +61954,28 @@ var require_namespace3 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path10) {
-      var found = this.lookup(path10, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path7) {
+      var found = this.lookup(path7, [Type]);
       if (!found)
-        throw Error("no such type: " + path10);
+        throw Error("no such type: " + path7);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
-      var found = this.lookup(path10, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path7) {
+      var found = this.lookup(path7, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path10 + "' in " + this);
+        throw Error("no such Enum '" + path7 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
-      var found = this.lookup(path10, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path7) {
+      var found = this.lookup(path7, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path10 + "' in " + this);
+        throw Error("no such Type or Enum '" + path7 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path10) {
-      var found = this.lookup(path10, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path7) {
+      var found = this.lookup(path7, [Service]);
       if (!found)
-        throw Error("no such Service '" + path10 + "' in " + this);
+        throw Error("no such Service '" + path7 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -62023,7 +62023,7 @@ var require_mapfield3 = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    MapField.prototype.resolve = function resolve2() {
+    MapField.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if (types.mapKey[this.keyType] === void 0)
@@ -62100,7 +62100,7 @@ var require_method3 = __commonJS({
         this.parsedOptions
       ]);
     };
-    Method.prototype.resolve = function resolve2() {
+    Method.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       this.resolvedRequestType = this.parent.lookupType(this.requestType);
@@ -63392,13 +63392,13 @@ var require_util6 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
-      function setProp(dst2, path11, value2) {
-        var part = path11.shift();
+    util.setProperty = function setProperty(dst, path7, value, ifNotSet) {
+      function setProp(dst2, path8, value2) {
+        var part = path8.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path11.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path11, value2);
+        if (path8.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path8, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -63411,12 +63411,12 @@ var require_util6 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path10)
+      if (!path7)
         throw TypeError("path must be specified");
-      path10 = path10.split(".");
-      if (path10.length > util.recursionLimit)
+      path7 = path7.split(".");
+      if (path7.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path10, value);
+      return setProp(dst, path7, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -63718,7 +63718,7 @@ var require_field3 = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    Field.prototype.resolve = function resolve2() {
+    Field.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if ((this.typeDefault = types.defaults[this.type]) === void 0) {
@@ -63962,12 +63962,12 @@ var require_object3 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path10 = [this.name], ptr = this.parent;
+          var path7 = [this.name], ptr = this.parent;
           while (ptr) {
-            path10.unshift(ptr.name);
+            path7.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path10.join(".");
+          return path7.join(".");
         }
       }
     });
@@ -63991,7 +63991,7 @@ var require_object3 = __commonJS({
       this.parent = null;
       this.resolved = false;
     };
-    ReflectionObject.prototype.resolve = function resolve2() {
+    ReflectionObject.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if (this.root instanceof Root)
@@ -65665,7 +65665,7 @@ var require_protobufjs3 = __commonJS({
 var require_buildkit = __commonJS({
   "node_modules/dockerode/lib/buildkit.js"(exports, module) {
     var protobuf2 = require_protobufjs3();
-    var path10 = __require("path");
+    var path7 = __require("path");
     var BUILDKIT_TRACE_ID = "moby.buildkit.trace";
     var BUILDKIT_IMAGE_ID = "moby.image.id";
     var PROTO_TYPE = "moby.buildkit.v1.StatusResponse";
@@ -65675,7 +65675,7 @@ var require_buildkit = __commonJS({
     function loadProto() {
       if (StatusResponse2) return StatusResponse2;
       var root = protobuf2.loadSync(
-        path10.resolve(__dirname, "proto", "buildkit_status.proto")
+        path7.resolve(__dirname, "proto", "buildkit_status.proto")
       );
       StatusResponse2 = root.lookupType(PROTO_TYPE);
       return StatusResponse2;
@@ -65840,7 +65840,7 @@ var require_buildkit = __commonJS({
 // node_modules/dockerode/lib/docker.js
 var require_docker = __commonJS({
   "node_modules/dockerode/lib/docker.js"(exports, module) {
-    var EventEmitter2 = __require("events").EventEmitter;
+    var EventEmitter = __require("events").EventEmitter;
     var Modem = require_modem();
     var Container = require_container();
     var Image = require_image();
@@ -65892,12 +65892,12 @@ var require_docker = __commonJS({
       };
       delete opts.authconfig;
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getContainer(data.Id));
+            resolve(self2.getContainer(data.Id));
           });
         });
       } else {
@@ -65930,12 +65930,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -65963,12 +65963,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -65999,12 +65999,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66027,12 +66027,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66097,12 +66097,12 @@ var require_docker = __commonJS({
         }
       }
       if (callback === void 0) {
-        return new self2.modem.Promise(function(resolve2, reject) {
+        return new self2.modem.Promise(function(resolve, reject) {
           dialWithSession(function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66161,12 +66161,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66190,12 +66190,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66220,12 +66220,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66248,12 +66248,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66279,12 +66279,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66307,12 +66307,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66339,12 +66339,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getSecret(data.ID));
+            resolve(self2.getSecret(data.ID));
           });
         });
       } else {
@@ -66372,12 +66372,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getConfig(data.ID));
+            resolve(self2.getConfig(data.ID));
           });
         });
       } else {
@@ -66401,12 +66401,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66429,12 +66429,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66459,12 +66459,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getPlugin(args.opts.name));
+            resolve(self2.getPlugin(args.opts.name));
           });
         });
       } else {
@@ -66488,12 +66488,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66516,12 +66516,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66543,12 +66543,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66571,12 +66571,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66599,12 +66599,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66627,12 +66627,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66658,12 +66658,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getVolume(data.Name));
+            resolve(self2.getVolume(data.Name));
           });
         });
       } else {
@@ -66695,12 +66695,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getService(data.ID || data.Id));
+            resolve(self2.getService(data.ID || data.Id));
           });
         });
       } else {
@@ -66725,12 +66725,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66756,12 +66756,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getNetwork(data.Id));
+            resolve(self2.getNetwork(data.Id));
           });
         });
       } else {
@@ -66786,12 +66786,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66814,12 +66814,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66841,12 +66841,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66868,12 +66868,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66895,12 +66895,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66922,12 +66922,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -66951,12 +66951,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -67002,7 +67002,7 @@ var require_docker = __commonJS({
         callback = startOptions;
         startOptions = {};
       }
-      var hub = new EventEmitter2();
+      var hub = new EventEmitter();
       function handler(err, container) {
         if (err) return callback(err, null, container);
         hub.emit("container", container);
@@ -67083,7 +67083,7 @@ var require_docker = __commonJS({
       };
       extend(optsc, createOptions);
       var containero;
-      return new this.modem.Promise(function(resolve2, reject) {
+      return new this.modem.Promise(function(resolve, reject) {
         self2.createContainer(optsc).then(function(container) {
           containero = container;
           return container.attach({
@@ -67116,7 +67116,7 @@ var require_docker = __commonJS({
         }).then(function(data) {
           return containero.wait();
         }).then(function(data) {
-          resolve2([data, containero]);
+          resolve([data, containero]);
         }).catch(function(err) {
           reject(err);
         });
@@ -67137,12 +67137,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -67166,12 +67166,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -67194,12 +67194,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -67223,12 +67223,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -67251,12 +67251,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve(data);
           });
         });
       } else {
@@ -67288,7 +67288,7 @@ var require_aspromise2 = __commonJS({
       var params = new Array(arguments.length - 1), offset = 0, index = 2, pending = true;
       while (index < arguments.length)
         params[offset++] = arguments[index++];
-      return new Promise(function executor(resolve2, reject) {
+      return new Promise(function executor(resolve, reject) {
         params[offset] = function callback(err) {
           if (pending) {
             pending = false;
@@ -67298,7 +67298,7 @@ var require_aspromise2 = __commonJS({
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
                 params2[offset2++] = arguments[offset2];
-              resolve2.apply(null, params2);
+              resolve.apply(null, params2);
             }
           }
         };
@@ -67423,18 +67423,18 @@ var require_base642 = __commonJS({
 var require_eventemitter2 = __commonJS({
   "node_modules/protobufjs/src/util/eventemitter.js"(exports, module) {
     "use strict";
-    module.exports = EventEmitter2;
-    function EventEmitter2() {
+    module.exports = EventEmitter;
+    function EventEmitter() {
       this._listeners = /* @__PURE__ */ Object.create(null);
     }
-    EventEmitter2.prototype.on = function on(evt, fn, ctx) {
+    EventEmitter.prototype.on = function on(evt, fn, ctx) {
       (this._listeners[evt] || (this._listeners[evt] = [])).push({
         fn,
         ctx: ctx || this
       });
       return this;
     };
-    EventEmitter2.prototype.off = function off(evt, fn) {
+    EventEmitter.prototype.off = function off(evt, fn) {
       if (evt === void 0)
         this._listeners = /* @__PURE__ */ Object.create(null);
       else {
@@ -67453,7 +67453,7 @@ var require_eventemitter2 = __commonJS({
       }
       return this;
     };
-    EventEmitter2.prototype.emit = function emit(evt) {
+    EventEmitter.prototype.emit = function emit(evt) {
       var listeners = this._listeners[evt];
       if (listeners) {
         var args = [], i = 1;
@@ -69412,17 +69412,17 @@ var require_codegen2 = __commonJS({
 var require_fs5 = __commonJS({
   "node_modules/protobufjs/src/util/fs.js"(exports, module) {
     "use strict";
-    var fs3 = null;
+    var fs2 = null;
     try {
-      fs3 = __require(
+      fs2 = __require(
         /* webpackIgnore: true */
         "fs"
       );
-      if (!fs3 || !fs3.readFile || !fs3.readFileSync)
-        fs3 = null;
+      if (!fs2 || !fs2.readFile || !fs2.readFileSync)
+        fs2 = null;
     } catch (e) {
     }
-    module.exports = fs3;
+    module.exports = fs2;
   }
 });
 
@@ -69432,7 +69432,7 @@ var require_fetch2 = __commonJS({
     "use strict";
     module.exports = fetch2;
     var asPromise = require_aspromise2();
-    var fs3 = require_fs5();
+    var fs2 = require_fs5();
     function fetch2(filename, options, callback) {
       if (typeof options === "function") {
         callback = options;
@@ -69441,8 +69441,8 @@ var require_fetch2 = __commonJS({
         options = {};
       if (!callback)
         return asPromise(fetch2, this, filename, options);
-      if (!options.xhr && fs3 && fs3.readFile)
-        return fs3.readFile(filename, function fetchReadFileCallback(err, contents) {
+      if (!options.xhr && fs2 && fs2.readFile)
+        return fs2.readFile(filename, function fetchReadFileCallback(err, contents) {
           return err && typeof XMLHttpRequest !== "undefined" ? fetch2.xhr(filename, options, callback) : err ? callback(err) : callback(null, options.binary ? contents : contents.toString("utf8"));
         });
       return fetch2.xhr(filename, options, callback);
@@ -69480,13 +69480,13 @@ var require_fetch2 = __commonJS({
 var require_path2 = __commonJS({
   "node_modules/protobufjs/src/util/path.js"(exports) {
     "use strict";
-    var path10 = exports;
+    var path7 = exports;
     var urlRe = /^[a-zA-Z][a-zA-Z0-9+.-]+:\/\//;
-    function normalizeUrl(path11) {
-      if (typeof URL === "undefined" || !urlRe.test(path11))
+    function normalizeUrl(path8) {
+      if (typeof URL === "undefined" || !urlRe.test(path8))
         return null;
       try {
-        return new URL(path11).href;
+        return new URL(path8).href;
       } catch (e) {
         return null;
       }
@@ -69506,8 +69506,8 @@ var require_path2 = __commonJS({
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path10.isAbsolute = function isAbsolute2(path11) {
-        return /^(?:\/|\w+:|\\\\\w+)/.test(path11);
+      path7.isAbsolute = function isAbsolute2(path8) {
+        return /^(?:\/|\w+:|\\\\\w+)/.test(path8);
       }
     );
     var normalize = (
@@ -69516,18 +69516,18 @@ var require_path2 = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path10.normalize = function normalize2(path11) {
-        var normalizedUrl = normalizeUrl(path11);
+      path7.normalize = function normalize2(path8) {
+        var normalizedUrl = normalizeUrl(path8);
         if (normalizedUrl)
           return normalizedUrl;
-        var firstTwoCharacters = path11.substring(0, 2);
+        var firstTwoCharacters = path8.substring(0, 2);
         var uncPrefix = "";
         if (firstTwoCharacters === "\\\\") {
           uncPrefix = firstTwoCharacters;
-          path11 = path11.substring(2);
+          path8 = path8.substring(2);
         }
-        path11 = path11.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path11.split("/"), absolute = isAbsolute(path11), prefix = "";
+        path8 = path8.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path8.split("/"), absolute = isAbsolute(path8), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -69546,7 +69546,7 @@ var require_path2 = __commonJS({
         return uncPrefix + prefix + parts.join("/");
       }
     );
-    path10.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
+    path7.resolve = function resolve(originPath, includePath, alreadyNormalized) {
       var resolvedUrl = resolveUrl(originPath, includePath);
       if (resolvedUrl)
         return resolvedUrl;
@@ -69719,18 +69719,18 @@ var require_namespace4 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path10, json) {
-      if (util.isString(path10))
-        path10 = path10.split(".");
-      else if (!Array.isArray(path10))
+    Namespace.prototype.define = function define2(path7, json) {
+      if (util.isString(path7))
+        path7 = path7.split(".");
+      else if (!Array.isArray(path7))
         throw TypeError("illegal path");
-      if (path10 && path10.length && path10[0] === "")
+      if (path7 && path7.length && path7[0] === "")
         throw Error("path must be relative");
-      if (path10.length > util.recursionLimit)
+      if (path7.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path10.length > 0) {
-        var part = path10.shift();
+      while (path7.length > 0) {
+        var part = path7.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -69766,22 +69766,22 @@ var require_namespace4 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path7, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path10) && path10.length) {
-        if (path10 === ".")
+      if (util.isString(path7) && path7.length) {
+        if (path7 === ".")
           return this.root;
-        path10 = path10.split(".");
-      } else if (!path10.length)
+        path7 = path7.split(".");
+      } else if (!path7.length)
         return this;
-      var flatPath = path10.join(".");
-      if (path10[0] === "")
-        return this.root.lookup(path10.slice(1), filterTypes);
-      var found = this._lookupImpl(path10, flatPath);
+      var flatPath = path7.join(".");
+      if (path7[0] === "")
+        return this.root.lookup(path7.slice(1), filterTypes);
+      var found = this._lookupImpl(path7, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -69793,7 +69793,7 @@ var require_namespace4 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path10, flatPath);
+        found = current.parent._lookupImpl(path7, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -69801,22 +69801,22 @@ var require_namespace4 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path7, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path10[0]);
+      var found = this.get(path7[0]);
       var exact = null;
       if (found) {
-        if (path10.length === 1) {
+        if (path7.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path10 = path10.slice(1);
-          exact = found._lookupImpl(path10, path10.join("."));
+          path7 = path7.slice(1);
+          exact = found._lookupImpl(path7, path7.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path7, flatPath))) {
             exact = found;
             break;
           }
@@ -69824,28 +69824,28 @@ var require_namespace4 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path10) {
-      var found = this.lookup(path10, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path7) {
+      var found = this.lookup(path7, [Type]);
       if (!found)
-        throw Error("no such type: " + path10);
+        throw Error("no such type: " + path7);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
-      var found = this.lookup(path10, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path7) {
+      var found = this.lookup(path7, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path10 + "' in " + this);
+        throw Error("no such Enum '" + path7 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
-      var found = this.lookup(path10, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path7) {
+      var found = this.lookup(path7, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path10 + "' in " + this);
+        throw Error("no such Type or Enum '" + path7 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path10) {
-      var found = this.lookup(path10, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path7) {
+      var found = this.lookup(path7, [Service]);
       if (!found)
-        throw Error("no such Service '" + path10 + "' in " + this);
+        throw Error("no such Service '" + path7 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -69912,7 +69912,7 @@ var require_mapfield4 = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    MapField.prototype.resolve = function resolve2() {
+    MapField.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if (types.mapKey[this.keyType] === void 0)
@@ -69998,7 +69998,7 @@ var require_method4 = __commonJS({
         this.parsedOptions
       ]);
     };
-    Method.prototype.resolve = function resolve2() {
+    Method.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if (this.parent) {
@@ -71462,13 +71462,13 @@ var require_util7 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
-      function setProp(dst2, path11, value2) {
-        var part = path11.shift();
+    util.setProperty = function setProperty(dst, path7, value, ifNotSet) {
+      function setProp(dst2, path8, value2) {
+        var part = path8.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path11.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path11, value2);
+        if (path8.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path8, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -71481,12 +71481,12 @@ var require_util7 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path10)
+      if (!path7)
         throw TypeError("path must be specified");
-      path10 = path10.split(".");
-      if (path10.length > util.recursionLimit)
+      path7 = path7.split(".");
+      if (path7.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path10, value);
+      return setProp(dst, path7, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -71805,7 +71805,7 @@ var require_field4 = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    Field.prototype.resolve = function resolve2() {
+    Field.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if ((this.typeDefault = types.defaults[this.type]) === void 0) {
@@ -72066,12 +72066,12 @@ var require_object4 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path10 = [this.name], ptr = this.parent;
+          var path7 = [this.name], ptr = this.parent;
           while (ptr) {
-            path10.unshift(ptr.name);
+            path7.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path10.join(".");
+          return path7.join(".");
         }
       }
     });
@@ -72095,7 +72095,7 @@ var require_object4 = __commonJS({
       this.parent = null;
       this.resolved = false;
     };
-    ReflectionObject.prototype.resolve = function resolve2() {
+    ReflectionObject.prototype.resolve = function resolve() {
       if (this.resolved)
         return this;
       if (this.root instanceof Root)
@@ -74466,7 +74466,7 @@ var require_errors3 = __commonJS({
 // node_modules/streamx/index.js
 var require_streamx = __commonJS({
   "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter: EventEmitter2 } = require_default();
+    var { EventEmitter } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors3();
@@ -75007,7 +75007,7 @@ var require_streamx = __commonJS({
         }
       }
     }
-    var Stream = class extends EventEmitter2 {
+    var Stream = class extends EventEmitter {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -75180,8 +75180,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve2, reject) {
-              promiseResolve = resolve2;
+            return new Promise(function(resolve, reject) {
+              promiseResolve = resolve;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -75214,11 +75214,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve2, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve({ value: void 0, done: true });
             });
           });
         }
@@ -75262,8 +75262,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve2) => {
-          state.drains.push({ writes, resolve: resolve2 });
+        return new Promise((resolve) => {
+          state.drains.push({ writes, resolve });
         });
       }
       write(data) {
@@ -75368,10 +75368,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve, reject) => {
         return pipeline(...streams, (err) => {
           if (err) return reject(err);
-          resolve2();
+          resolve();
         });
       });
     }
@@ -76041,16 +76041,16 @@ var require_extract2 = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve2, reject) {
+        function onnext(resolve, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve2({ value: entryStream, done: false });
+            resolve({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve2;
+          promiseResolve = resolve;
           promiseReject = reject;
           consumeCallback(null);
           if (extract3._finished && promiseResolve) {
@@ -76078,11 +76078,11 @@ var require_extract2 = __commonJS({
         function destroy(err) {
           extract3.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve2, reject) => {
-            if (extract3.destroyed) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve, reject) => {
+            if (extract3.destroyed) return resolve({ value: void 0, done: true });
             extract3.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve({ value: void 0, done: true });
             });
           });
         }
@@ -76367,13 +76367,13 @@ var require_tar_fs2 = __commonJS({
   "node_modules/tar-fs/index.js"(exports) {
     var tar = require_tar_stream2();
     var pump = require_pump();
-    var fs3 = __require("fs");
-    var path10 = __require("path");
+    var fs2 = __require("fs");
+    var path7 = __require("path");
     var win32 = (global.Bare ? global.Bare.platform : process.platform) === "win32";
     exports.pack = function pack(cwd, opts) {
       if (!cwd) cwd = ".";
       if (!opts) opts = {};
-      const xfs = opts.fs || fs3;
+      const xfs = opts.fs || fs2;
       const ignore = opts.ignore || opts.filter || noop;
       const mapStream = opts.mapStream || echo;
       const statNext = statAll(xfs, opts.dereference ? xfs.stat : xfs.lstat, cwd, ignore, opts.entries, opts.sort);
@@ -76395,48 +76395,48 @@ var require_tar_fs2 = __commonJS({
       }
       onnextentry();
       function onsymlink(filename, header) {
-        xfs.readlink(path10.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path7.join(cwd, filename), function(err, linkname) {
           if (err) return pack2.destroy(err);
           header.linkname = normalize(linkname);
           pack2.entry(header, onnextentry);
         });
       }
-      function onstat(err, filename, stat2) {
+      function onstat(err, filename, stat) {
         if (pack2.destroyed) return;
         if (err) return pack2.destroy(err);
         if (!filename) {
           if (opts.finalize !== false) pack2.finalize();
           return finish(pack2);
         }
-        if (stat2.isSocket()) return onnextentry();
+        if (stat.isSocket()) return onnextentry();
         let header = {
           name: normalize(filename),
-          mode: (stat2.mode | (stat2.isDirectory() ? dmode : fmode)) & umask,
-          mtime: stat2.mtime,
-          size: stat2.size,
+          mode: (stat.mode | (stat.isDirectory() ? dmode : fmode)) & umask,
+          mtime: stat.mtime,
+          size: stat.size,
           type: "file",
-          uid: stat2.uid,
-          gid: stat2.gid
+          uid: stat.uid,
+          gid: stat.gid
         };
-        if (stat2.isDirectory()) {
+        if (stat.isDirectory()) {
           header.size = 0;
           header.type = "directory";
           header = map(header) || header;
           return pack2.entry(header, onnextentry);
         }
-        if (stat2.isSymbolicLink()) {
+        if (stat.isSymbolicLink()) {
           header.size = 0;
           header.type = "symlink";
           header = map(header) || header;
           return onsymlink(filename, header);
         }
         header = map(header) || header;
-        if (!stat2.isFile()) {
+        if (!stat.isFile()) {
           if (strict) return pack2.destroy(new Error("unsupported type for " + filename));
           return onnextentry();
         }
         const entry = pack2.entry(header, onnextentry);
-        const rs = mapStream(xfs.createReadStream(path10.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        const rs = mapStream(xfs.createReadStream(path7.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -76460,8 +76460,8 @@ var require_tar_fs2 = __commonJS({
     exports.extract = function extract3(cwd, opts) {
       if (!cwd) cwd = ".";
       if (!opts) opts = {};
-      cwd = path10.resolve(cwd);
-      const xfs = opts.fs || fs3;
+      cwd = path7.resolve(cwd);
+      const xfs = opts.fs || fs2;
       const ignore = opts.ignore || opts.filter || noop;
       const mapStream = opts.mapStream || echo;
       const own = opts.chown !== false && !win32 && processGetuid() === 0;
@@ -76489,13 +76489,13 @@ var require_tar_fs2 = __commonJS({
       function onentry(header, stream, next) {
         header = map(header) || header;
         header.name = normalize(header.name);
-        const name = path10.join(cwd, path10.join("/", header.name));
+        const name = path7.join(cwd, path7.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
-        const dir = path10.join(name, ".") === path10.join(cwd, ".") ? cwd : path10.dirname(name);
-        validate(xfs, dir, path10.join(cwd, "."), function(err, valid) {
+        const dir = path7.join(name, ".") === path7.join(cwd, ".") ? cwd : path7.dirname(name);
+        validate(xfs, dir, path7.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           if (header.type === "directory") {
@@ -76506,7 +76506,7 @@ var require_tar_fs2 = __commonJS({
               uid: header.uid,
               gid: header.gid,
               mode: header.mode
-            }, stat2);
+            }, stat);
           }
           mkdirfix(dir, {
             fs: xfs,
@@ -76532,9 +76532,9 @@ var require_tar_fs2 = __commonJS({
             next();
           });
         });
-        function stat2(err) {
+        function stat(err) {
           if (err) return next(err);
-          if (path10.join(name, ".") === path10.join(cwd, ".")) return next();
+          if (path7.join(name, ".") === path7.join(cwd, ".")) return next();
           utimes(name, header, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -76544,19 +76544,19 @@ var require_tar_fs2 = __commonJS({
         function onsymlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const dst = path10.resolve(path10.dirname(name), header.linkname);
+            const dst = path7.resolve(path7.dirname(name), header.linkname);
             if (!inCwd(dst) && (validateSymLinks || opts.strip)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path10.join(cwd, "."), function(err, valid) {
+            validateNotSymlink(xfs, dst, path7.join(cwd, "."), function(err, valid) {
               if (err) return next(err);
               if (!valid && validateSymLinks) return next(new Error(name + " is not a valid symlink"));
-              xfs.symlink(header.linkname, name, stat2);
+              xfs.symlink(header.linkname, name, stat);
             });
           });
         }
         function onlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const link = path10.join(cwd, path10.join("/", header.linkname));
+            const link = path7.join(cwd, path7.join("/", header.linkname));
             xfs.realpath(link, function(err, dst) {
               if (err || !inCwd(dst)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -76564,13 +76564,13 @@ var require_tar_fs2 = __commonJS({
                   stream = xfs.createReadStream(dst);
                   return onfile();
                 }
-                stat2(err2);
+                stat(err2);
               });
             });
           });
         }
         function inCwd(dst) {
-          return dst === cwd || dst.startsWith(cwd + path10.sep);
+          return dst === cwd || dst.startsWith(cwd + path7.sep);
         }
         function onfile() {
           xfs.lstat(name, function(err, st) {
@@ -76586,7 +76586,7 @@ var require_tar_fs2 = __commonJS({
             });
             pump(rs, ws, function(err2) {
               if (err2) return next(err2);
-              ws.on("close", stat2);
+              ws.on("close", stat);
             });
           }
         }
@@ -76608,16 +76608,16 @@ var require_tar_fs2 = __commonJS({
       }
       function chperm(name, header, cb) {
         const link = header.type === "symlink";
-        const chmod2 = link ? xfs.lchmod : xfs.chmod;
+        const chmod = link ? xfs.lchmod : xfs.chmod;
         const chown = link ? xfs.lchown : xfs.chown;
-        if (!chmod2) return cb();
+        if (!chmod) return cb();
         const mode = (header.mode | (header.type === "directory" ? dmode : fmode)) & umask & 511;
         if (chown && own) chown.call(xfs, name, header.uid, header.gid, onchown);
         else onchown(null);
         function onchown(err) {
           if (err) return cb(err);
-          if (!chmod2) return cb();
-          chmod2.call(xfs, name, mode, cb);
+          if (!chmod) return cb();
+          chmod.call(xfs, name, mode, cb);
         }
       }
       function mkdirfix(name, opts2, cb) {
@@ -76631,25 +76631,25 @@ var require_tar_fs2 = __commonJS({
         });
       }
     };
-    function validateNotSymlink(fs4, name, root, cb) {
+    function validateNotSymlink(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path10.sep)) return cb(null, false);
-      fs4.lstat(name, function(err, st) {
+      if (!name.startsWith(root + path7.sep)) return cb(null, false);
+      fs3.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path10.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs3, path7.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
-    function validate(fs4, name, root, cb) {
+    function validate(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      fs4.lstat(name, function(err, st) {
+      fs3.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path10.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs3, path7.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function inside(root, name) {
-      return name === root || name.startsWith(root + path10.sep);
+      return name === root || name.startsWith(root + path7.sep);
     }
     function noop() {
     }
@@ -76659,25 +76659,25 @@ var require_tar_fs2 = __commonJS({
     function normalize(name) {
       return win32 ? name.replace(/\\/g, "/").replace(/[:?<>|]/g, "_") : name;
     }
-    function statAll(fs4, stat2, cwd, ignore, entries, sort) {
+    function statAll(fs3, stat, cwd, ignore, entries, sort) {
       if (!entries) entries = ["."];
       const queue = entries.slice(0);
-      const root = path10.resolve(cwd);
+      const root = path7.resolve(cwd);
       return function loop(callback) {
         if (!queue.length) return callback(null);
         const next = queue.shift();
-        const nextAbs = path10.join(cwd, next);
-        if (!inside(root, path10.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
-        stat2.call(fs4, nextAbs, function(err, stat3) {
+        const nextAbs = path7.join(cwd, next);
+        if (!inside(root, path7.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
+        stat.call(fs3, nextAbs, function(err, stat2) {
           if (err) return callback(entries.indexOf(next) === -1 && err.code === "ENOENT" ? null : err);
-          if (!stat3.isDirectory()) return callback(null, next, stat3);
-          fs4.readdir(nextAbs, function(err2, files) {
+          if (!stat2.isDirectory()) return callback(null, next, stat2);
+          fs3.readdir(nextAbs, function(err2, files) {
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (let i = 0; i < files.length; i++) {
-              if (!ignore(path10.join(cwd, next, files[i]))) queue.push(path10.join(next, files[i]));
+              if (!ignore(path7.join(cwd, next, files[i]))) queue.push(path7.join(next, files[i]));
             }
-            callback(null, next, stat3);
+            callback(null, next, stat2);
           });
         });
       };
@@ -76686,7 +76686,7 @@ var require_tar_fs2 = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         const linkname = header.linkname;
-        if (linkname && (header.type === "link" || path10.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path7.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -76791,7 +76791,7 @@ __export(main_exports, {
   DocumentLink: () => DocumentLink,
   DocumentSymbol: () => DocumentSymbol,
   DocumentUri: () => DocumentUri,
-  EOL: () => EOL2,
+  EOL: () => EOL,
   FoldingRange: () => FoldingRange,
   FoldingRangeKind: () => FoldingRangeKind,
   FormattingOptions: () => FormattingOptions,
@@ -76846,7 +76846,7 @@ __export(main_exports, {
   integer: () => integer,
   uinteger: () => uinteger
 });
-var DocumentUri, URI, integer, uinteger, Position, Range, Location, LocationLink, Color, ColorInformation, ColorPresentation, FoldingRangeKind, FoldingRange, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, CodeDescription, Diagnostic, Command, TextEdit, ChangeAnnotation, ChangeAnnotationIdentifier, AnnotatedTextEdit, TextDocumentEdit, CreateFile, RenameFile, DeleteFile, WorkspaceEdit, TextEditChangeImpl, SnippetTextEdit, ChangeAnnotations, WorkspaceChange, TextDocumentIdentifier, VersionedTextDocumentIdentifier, OptionalVersionedTextDocumentIdentifier, LanguageKind, TextDocumentItem, MarkupKind, MarkupContent, CompletionItemKind, InsertTextFormat, CompletionItemTag, InsertReplaceEdit, InsertTextMode, ApplyKind, CompletionItemLabelDetails, CompletionItem, CompletionList, MarkedString, Hover, ParameterInformation, SignatureInformation, DocumentHighlightKind, DocumentHighlight, SymbolKind, SymbolTag, SymbolInformation, WorkspaceSymbol, DocumentSymbol, CodeActionKind, CodeActionTriggerKind, CodeActionContext, CodeActionTag, CodeAction, CodeLens, FormattingOptions, DocumentLink, SelectionRange, SemanticTokenTypes, SemanticTokenModifiers, SemanticTokens, InlineValueText, InlineValueVariableLookup, InlineValueEvaluatableExpression, InlineValueContext, InlayHintKind, InlayHintLabelPart, InlayHint, StringValue, InlineCompletionItem, InlineCompletionList, InlineCompletionTriggerKind, SelectedCompletionInfo, InlineCompletionContext, WorkspaceFolder, EOL2, TextDocument, FullTextDocument, Is;
+var DocumentUri, URI, integer, uinteger, Position, Range, Location, LocationLink, Color, ColorInformation, ColorPresentation, FoldingRangeKind, FoldingRange, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, CodeDescription, Diagnostic, Command, TextEdit, ChangeAnnotation, ChangeAnnotationIdentifier, AnnotatedTextEdit, TextDocumentEdit, CreateFile, RenameFile, DeleteFile, WorkspaceEdit, TextEditChangeImpl, SnippetTextEdit, ChangeAnnotations, WorkspaceChange, TextDocumentIdentifier, VersionedTextDocumentIdentifier, OptionalVersionedTextDocumentIdentifier, LanguageKind, TextDocumentItem, MarkupKind, MarkupContent, CompletionItemKind, InsertTextFormat, CompletionItemTag, InsertReplaceEdit, InsertTextMode, ApplyKind, CompletionItemLabelDetails, CompletionItem, CompletionList, MarkedString, Hover, ParameterInformation, SignatureInformation, DocumentHighlightKind, DocumentHighlight, SymbolKind, SymbolTag, SymbolInformation, WorkspaceSymbol, DocumentSymbol, CodeActionKind, CodeActionTriggerKind, CodeActionContext, CodeActionTag, CodeAction, CodeLens, FormattingOptions, DocumentLink, SelectionRange, SemanticTokenTypes, SemanticTokenModifiers, SemanticTokens, InlineValueText, InlineValueVariableLookup, InlineValueEvaluatableExpression, InlineValueContext, InlayHintKind, InlayHintLabelPart, InlayHint, StringValue, InlineCompletionItem, InlineCompletionList, InlineCompletionTriggerKind, SelectedCompletionInfo, InlineCompletionContext, WorkspaceFolder, EOL, TextDocument, FullTextDocument, Is;
 var init_main = __esm({
   "node_modules/vscode-languageserver-types/lib/esm/main.js"() {
     "use strict";
@@ -78126,7 +78126,7 @@ var init_main = __esm({
       }
       WorkspaceFolder2.is = is;
     })(WorkspaceFolder || (WorkspaceFolder = {}));
-    EOL2 = ["\n", "\r\n", "\r"];
+    EOL = ["\n", "\r\n", "\r"];
     (function(TextDocument3) {
       function create(uri, languageId, version, content) {
         return new FullTextDocument(uri, languageId, version, content);
@@ -81400,9 +81400,9 @@ var require_workdir = __commonJS({
        *         found
        */
       getAbsolutePath() {
-        const path10 = this.getPath();
-        if (path10 === null || path10.startsWith("/")) {
-          return path10;
+        const path7 = this.getPath();
+        if (path7 === null || path7.startsWith("/")) {
+          return path7;
         }
         const startLine = this.getRange().start.line;
         const hierarchy = this.dockerfile.getStageHierarchy(startLine);
@@ -81414,7 +81414,7 @@ var require_workdir = __commonJS({
               if (parent === void 0 || parent === null) {
                 return void 0;
               }
-              return parent.endsWith("/") ? parent + path10 : parent + "/" + path10;
+              return parent.endsWith("/") ? parent + path7 : parent + "/" + path7;
             }
           }
         }
@@ -82588,17 +82588,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path10) {
-      const ctrl = callVisitor(key, node, visitor, path10);
+    function visit_(key, node, visitor, path7) {
+      const ctrl = callVisitor(key, node, visitor, path7);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visit_(key, ctrl, visitor, path10);
+        replaceNode(key, path7, ctrl);
+        return visit_(key, ctrl, visitor, path7);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path10 = Object.freeze(path10.concat(node));
+          path7 = Object.freeze(path7.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path10);
+            const ci = visit_(i, node.items[i], visitor, path7);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -82609,13 +82609,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path10 = Object.freeze(path10.concat(node));
-          const ck = visit_("key", node.key, visitor, path10);
+          path7 = Object.freeze(path7.concat(node));
+          const ck = visit_("key", node.key, visitor, path7);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path10);
+          const cv = visit_("value", node.value, visitor, path7);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -82636,17 +82636,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path10) {
-      const ctrl = await callVisitor(key, node, visitor, path10);
+    async function visitAsync_(key, node, visitor, path7) {
+      const ctrl = await callVisitor(key, node, visitor, path7);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visitAsync_(key, ctrl, visitor, path10);
+        replaceNode(key, path7, ctrl);
+        return visitAsync_(key, ctrl, visitor, path7);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path10 = Object.freeze(path10.concat(node));
+          path7 = Object.freeze(path7.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path10);
+            const ci = await visitAsync_(i, node.items[i], visitor, path7);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -82657,13 +82657,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path10 = Object.freeze(path10.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path10);
+          path7 = Object.freeze(path7.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path7);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path10);
+          const cv = await visitAsync_("value", node.value, visitor, path7);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -82690,23 +82690,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path10) {
+    function callVisitor(key, node, visitor, path7) {
       if (typeof visitor === "function")
-        return visitor(key, node, path10);
+        return visitor(key, node, path7);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path10);
+        return visitor.Map?.(key, node, path7);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path10);
+        return visitor.Seq?.(key, node, path7);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path10);
+        return visitor.Pair?.(key, node, path7);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path10);
+        return visitor.Scalar?.(key, node, path7);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path10);
+        return visitor.Alias?.(key, node, path7);
       return void 0;
     }
-    function replaceNode(key, path10, node) {
-      const parent = path10[path10.length - 1];
+    function replaceNode(key, path7, node) {
+      const parent = path7[path7.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -83318,10 +83318,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path10, value) {
+    function collectionFromPath(schema, path7, value) {
       let v = value;
-      for (let i = path10.length - 1; i >= 0; --i) {
-        const k = path10[i];
+      for (let i = path7.length - 1; i >= 0; --i) {
+        const k = path7[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -83340,7 +83340,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
+    var isEmptyPath = (path7) => path7 == null || typeof path7 === "object" && !!path7[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -83370,11 +83370,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path10, value) {
-        if (isEmptyPath(path10))
+      addIn(path7, value) {
+        if (isEmptyPath(path7))
           this.add(value);
         else {
-          const [key, ...rest] = path10;
+          const [key, ...rest] = path7;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -83388,8 +83388,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        const [key, ...rest] = path10;
+      deleteIn(path7) {
+        const [key, ...rest] = path7;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -83403,8 +83403,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        const [key, ...rest] = path10;
+      getIn(path7, keepScalar) {
+        const [key, ...rest] = path7;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -83422,8 +83422,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path10) {
-        const [key, ...rest] = path10;
+      hasIn(path7) {
+        const [key, ...rest] = path7;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -83433,8 +83433,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        const [key, ...rest] = path10;
+      setIn(path7, value) {
+        const [key, ...rest] = path7;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -85949,9 +85949,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path10, value) {
+      addIn(path7, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path10, value);
+          this.contents.addIn(path7, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -86026,14 +86026,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        if (Collection.isEmptyPath(path10)) {
+      deleteIn(path7) {
+        if (Collection.isEmptyPath(path7)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path7) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -86048,10 +86048,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        if (Collection.isEmptyPath(path10))
+      getIn(path7, keepScalar) {
+        if (Collection.isEmptyPath(path7))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path7, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -86062,10 +86062,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path10) {
-        if (Collection.isEmptyPath(path10))
+      hasIn(path7) {
+        if (Collection.isEmptyPath(path7))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path7) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -86082,13 +86082,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        if (Collection.isEmptyPath(path10)) {
+      setIn(path7, value) {
+        if (Collection.isEmptyPath(path7)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path10), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path7), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path10, value);
+          this.contents.setIn(path7, value);
         }
       }
       /**
@@ -86474,10 +86474,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -86491,7 +86491,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep2) {
+          if (!keyProps.anchor && !keyProps.tag && !sep) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -86515,7 +86515,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -86531,7 +86531,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -86622,7 +86622,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep2 = "";
+        let sep = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -86636,13 +86636,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep2 + cb;
-              sep2 = "";
+                comment += sep + cb;
+              sep = "";
               break;
             }
             case "newline":
               if (comment)
-                sep2 += source;
+                sep += source;
               hasSpace = true;
               break;
             default:
@@ -86685,18 +86685,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep2 && !value) {
+          if (!props.anchor && !props.tag && !sep && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -86750,8 +86750,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep2 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
+        if (!isMap && !sep && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -86763,7 +86763,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -86774,8 +86774,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap && !props.found && ctx.options.strict) {
-              if (sep2)
-                for (const st of sep2) {
+              if (sep)
+                for (const st of sep) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -86792,7 +86792,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -86972,7 +86972,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep2 = "";
+      let sep = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines2[i][0].slice(trimIndent) + "\n";
@@ -86989,24 +86989,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          value += sep + indent.slice(trimIndent) + content;
+          sep = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep2 === " ")
-            sep2 = "\n";
-          else if (!prevMoreIndented && sep2 === "\n")
-            sep2 = "\n\n";
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          if (sep === " ")
+            sep = "\n";
+          else if (!prevMoreIndented && sep === "\n")
+            sep = "\n\n";
+          value += sep + indent.slice(trimIndent) + content;
+          sep = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep2 === "\n")
+          if (sep === "\n")
             value += "\n";
           else
-            sep2 = "\n";
+            sep = "\n";
         } else {
-          value += sep2 + content;
-          sep2 = " ";
+          value += sep + content;
+          sep = " ";
           prevMoreIndented = false;
         }
       }
@@ -87189,25 +87189,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep2 = " ";
+      let sep = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep2 === "\n")
-            res += sep2;
+          if (sep === "\n")
+            res += sep;
           else
-            sep2 = "\n";
+            sep = "\n";
         } else {
-          res += sep2 + lm;
-          sep2 = " ";
+          res += sep + lm;
+          sep = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep2 + (match?.[1] ?? "");
+      return res + sep + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -88017,14 +88017,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep2, value }) {
+    function stringifyItem({ start, key, sep, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep2)
-        for (const st of sep2)
+      if (sep)
+        for (const st of sep)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -88049,9 +88049,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path10) => {
+    visit.itemAtPath = (cst, path7) => {
       let item = cst;
-      for (const [field, index] of path10) {
+      for (const [field, index] of path7) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -88060,23 +88060,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path10) => {
-      const parent = visit.itemAtPath(cst, path10.slice(0, -1));
-      const field = path10[path10.length - 1][0];
+    visit.parentCollection = (cst, path7) => {
+      const parent = visit.itemAtPath(cst, path7.slice(0, -1));
+      const field = path7[path7.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path10, item, visitor) {
-      let ctrl = visitor(item, path10);
+    function _visit(path7, item, visitor) {
+      let ctrl = visitor(item, path7);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path10.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path7.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -88087,10 +88087,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path10);
+            ctrl = ctrl(item, path7);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path7) : ctrl;
     }
     exports.visit = visit;
   }
@@ -89191,18 +89191,18 @@ var require_parser2 = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep2;
+          let sep;
           if (scalar.end) {
-            sep2 = scalar.end;
-            sep2.push(this.sourceToken);
+            sep = scalar.end;
+            sep.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep2 = [this.sourceToken];
+            sep = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep2 }]
+            items: [{ start, key: scalar, sep }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -89355,15 +89355,15 @@ var require_parser2 = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep2 = it.sep;
-                  sep2.push(this.sourceToken);
+                  const sep = it.sep;
+                  sep.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep2 }]
+                    items: [{ start: start2, key, sep }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -89392,14 +89392,14 @@ var require_parser2 = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs3 = this.flowScalar(this.type);
+              const fs2 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs3, sep: [] });
+                map.items.push({ start, key: fs2, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs3);
+                this.stack.push(fs2);
               } else {
-                Object.assign(it, { key: fs3, sep: [] });
+                Object.assign(it, { key: fs2, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -89527,13 +89527,13 @@ var require_parser2 = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs3 = this.flowScalar(this.type);
+              const fs2 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs3, sep: [] });
+                fc.items.push({ start: [], key: fs2, sep: [] });
               else if (it.sep)
-                this.stack.push(fs3);
+                this.stack.push(fs2);
               else
-                Object.assign(it, { key: fs3, sep: [] });
+                Object.assign(it, { key: fs2, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -89557,13 +89557,13 @@ var require_parser2 = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep2 = fc.end.splice(1, fc.end.length);
-            sep2.push(this.sourceToken);
+            const sep = fc.end.splice(1, fc.end.length);
+            sep.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep2 }]
+              items: [{ start, key: fc, sep }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -90520,28 +90520,28 @@ function sshAgent(transport) {
   const agent = new http.Agent({ keepAlive: true });
   const args = sshArguments(transport);
   agent.createConnection = () => {
-    const child2 = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     let received = false;
     const connection = new Duplex({
       read() {
-        child2.stdout.resume();
+        child.stdout.resume();
       },
       // A write that fails means ssh is gone: its exit (below) says why, not the broken pipe.
       write(chunk, _encoding, done) {
-        if (child2.stdin.destroyed || child2.stdin.write(chunk)) done();
-        else child2.stdin.once("drain", () => done());
+        if (child.stdin.destroyed || child.stdin.write(chunk)) done();
+        else child.stdin.once("drain", () => done());
       },
       final(done) {
-        child2.stdin.end();
+        child.stdin.end();
         done();
       },
       destroy(error, done) {
-        if (child2.exitCode === null && child2.signalCode === null) child2.kill();
+        if (child.exitCode === null && child.signalCode === null) child.kill();
         done(error);
       }
     });
-    const handles = [child2, child2.stdin, child2.stdout, child2.stderr];
+    const handles = [child, child.stdin, child.stdout, child.stderr];
     Object.assign(connection, {
       setKeepAlive: () => connection,
       setNoDelay: () => connection,
@@ -90549,21 +90549,21 @@ function sshAgent(transport) {
       ref: () => (handles.forEach((h) => h.ref()), connection),
       unref: () => (handles.forEach((h) => h.unref()), connection)
     });
-    child2.stdin.on("error", () => {
+    child.stdin.on("error", () => {
     });
-    child2.stdout.on("data", (chunk) => {
+    child.stdout.on("data", (chunk) => {
       received = true;
-      if (!connection.push(chunk)) child2.stdout.pause();
+      if (!connection.push(chunk)) child.stdout.pause();
     });
-    child2.stdout.on("end", () => {
+    child.stdout.on("end", () => {
       if (received) connection.push(null);
     });
-    child2.stderr.on("data", (chunk) => stderr = (stderr + chunk.toString()).slice(-4e3));
-    child2.on("error", (error) => {
+    child.stderr.on("data", (chunk) => stderr = (stderr + chunk.toString()).slice(-4e3));
+    child.on("error", (error) => {
       if (error.code === "ENOENT") connection.destroy(new SshError("the ssh client (ssh) is not installed", "ENOSSH"));
       else connection.destroy(new SshError(`ssh could not be started: ${error.message}`, "ESSH"));
     });
-    child2.on("close", (code, signal) => {
+    child.on("close", (code, signal) => {
       if (received && code === 0) return;
       if (connection.destroyed) return;
       const said = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" ");
@@ -90634,6 +90634,8 @@ function connectionFailure(endpoint, error, reason) {
 var PROBE_TIMEOUT_MS = 5e3;
 var CALL_TIMEOUT_MS = 12e4;
 var CANCEL_TIMEOUT_MS = 5e3;
+var STOP_ON_CANCEL_MS = 1e3;
+var LEGACY_RUNNING = /^ ---> Running in ([0-9a-f]{12,64})$/;
 var DockerEngine = class _DockerEngine {
   docker;
   callTimeoutMs;
@@ -90747,39 +90749,75 @@ var DockerEngine = class _DockerEngine {
   }
   /**
    * An API call other than a build, bounded by the call time limit. `fn` gets an abort signal (dockerode honours
-   * it on most calls); the call is also raced against it, for the calls that ignore it.
+   * it on most calls); the call is also raced against it, for the calls that ignore it. `limits.cancel`: the
+   * run's cancellation, which ends the call with its reason. `limits.deadline`: when the caller gives up on the
+   * engine (the clean-up of a cancelled run); the engine then counts as not answering, and the call fails with
+   * an EnvironmentError that says so.
    */
-  async call(what, fn) {
+  async call(what, fn, limits = {}) {
     if (this.unresponsive) throw this.unresponsiveError();
-    const signal = AbortSignal.timeout(this.callTimeoutMs);
+    if (limits.cancel?.aborted) throw limits.cancel.reason;
+    if (limits.deadline?.aborted) throw this.gaveUp(what);
+    const timeout = AbortSignal.timeout(this.callTimeoutMs);
+    const extra = [limits.cancel, limits.deadline].filter((s) => s !== void 0);
+    const signal = extra.length ? AbortSignal.any([timeout, ...extra]) : timeout;
     let onAbort;
-    const timedOut = new Promise((_, reject) => {
+    const stopped = new Promise((_, reject) => {
       onAbort = () => reject(signal.reason);
       signal.addEventListener("abort", onAbort, { once: true });
     });
     try {
-      return await Promise.race([fn(signal), timedOut]);
+      return await Promise.race([fn(signal), stopped]);
     } catch (error) {
       if (!signal.aborted) throw error;
+      if (limits.cancel?.aborted) throw limits.cancel.reason;
+      if (limits.deadline?.aborted && !timeout.aborted) throw this.gaveUp(what);
       this.markUnresponsive(`no answer to ${what} within ${formatMs(this.callTimeoutMs)}`);
       throw this.unresponsiveError();
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
   }
+  /** The caller's deadline passed during `what`: nothing more is asked of the engine in this run. */
+  gaveUp(what) {
+    this.markUnresponsive(`it had not finished ${what} when the time for clean-up ran out`);
+    return new EnvironmentError(`the Docker engine at ${this.endpoint} had not finished ${what} when the time a cancelled run has for clean-up ran out`);
+  }
   /**
    * Build one image. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
    * committed come back in `createdImages`, for the caller to remove with the rest. Throws an EnvironmentError
-   * when the engine cannot be reached to start the build.
+   * when the engine cannot be reached to start the build. When `request.signal` aborts (the run is cancelled),
+   * the build is stopped in the engine as a timed-out one is, without waiting for the engine to be probed, and
+   * resolves with `cancelled` set.
    */
   async build(request) {
     if (this.unresponsive) throw this.unresponsiveError();
     const started = performance.now();
-    const signal = AbortSignal.timeout(request.timeoutMs);
+    const cancel = request.signal;
+    const cancelledResult = (outcome2) => ({
+      ...outcome2,
+      imageId: void 0,
+      error: "the run was cancelled before the build finished",
+      cancelled: true,
+      durationMs: performance.now() - started
+    });
+    const nothing = { logTail: [], createdImages: [], steps: 0, cachedSteps: 0, stepRecords: [] };
+    if (cancel?.aborted) return cancelledResult(nothing);
+    const timeout = AbortSignal.timeout(request.timeoutMs);
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     const openBefore = new Set(this.sockets);
     const buildId = `image-size-report-${randomUUID()}`;
     const packed = await packContext(request.contextDir, request.dockerfile);
-    const parser = new BuildOutputParser(request.onLine, { labels: request.labels });
+    if (cancel?.aborted) {
+      packed.stream.destroy();
+      return cancelledResult(nothing);
+    }
+    let running;
+    const onLine = (line) => {
+      running = LEGACY_RUNNING.exec(line)?.[1] ?? running;
+      request.onLine?.(line);
+    };
+    const parser = new BuildOutputParser(onLine, { labels: request.labels });
     const options = {
       t: request.tag,
       dockerfile: packed.dockerfile,
@@ -90810,12 +90848,12 @@ var DockerEngine = class _DockerEngine {
         streamStarted = true;
         await Promise.race([
           aborted,
-          new Promise((resolve2, reject) => {
+          new Promise((resolve, reject) => {
             let ended = false;
             response.on("data", (chunk) => parser.push(chunk));
             response.on("end", () => {
               ended = true;
-              resolve2();
+              resolve();
             });
             response.on("close", () => {
               if (!ended) reject(new Error("the connection closed before the build finished"));
@@ -90829,6 +90867,12 @@ var DockerEngine = class _DockerEngine {
     } catch (error) {
       packed.stream.destroy();
       const outcome2 = parser.finish();
+      if (cancel?.aborted) {
+        if (request.builder === "buildkit") await this.cancelBuild(buildId, STOP_ON_CANCEL_MS);
+        this.closeConnections((socket) => !openBefore.has(socket));
+        if (request.builder === "legacy" && running) await this.removeBuildContainer(running);
+        return cancelledResult(outcome2);
+      }
       if (signal.aborted) {
         if (request.builder === "buildkit") await this.cancelBuild(buildId);
         this.closeConnections((socket) => !openBefore.has(socket));
@@ -90860,9 +90904,9 @@ var DockerEngine = class _DockerEngine {
     return { ...outcome, durationMs };
   }
   /** Ask BuildKit to stop a build (`POST /build/cancel?id=`). Best effort: the connection is closed anyway. */
-  async cancelBuild(buildId) {
-    const signal = AbortSignal.timeout(CANCEL_TIMEOUT_MS);
-    await new Promise((resolve2) => {
+  async cancelBuild(buildId, timeoutMs = CANCEL_TIMEOUT_MS) {
+    const signal = AbortSignal.timeout(timeoutMs);
+    await new Promise((resolve) => {
       this.docker.modem.dial(
         {
           path: "/build/cancel?",
@@ -90871,19 +90915,34 @@ var DockerEngine = class _DockerEngine {
           abortSignal: signal,
           statusCodes: { 200: true, 500: "server error" }
         },
-        () => resolve2()
+        () => resolve()
       );
     });
+  }
+  /**
+   * Remove the container a cancelled legacy build was running a step in (killed first: `force`), within
+   * STOP_ON_CANCEL_MS. Best effort: already gone (the engine removes it when the build's connection closes) is
+   * the usual case.
+   */
+  async removeBuildContainer(id) {
+    const signal = AbortSignal.timeout(STOP_ON_CANCEL_MS);
+    try {
+      await Promise.race([
+        this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal }),
+        new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }))
+      ]);
+    } catch {
+    }
   }
   /**
    * Legacy builds leave untagged images behind: every step's of a failed build, and the earlier stages' of a
    * multi-stage one. Remove exactly the IDs given (those a build committed), newest first, without pruning
    * parents (which may be someone's build cache). Already gone or still in use: left as it is.
    */
-  async removeImageIds(ids) {
+  async removeImageIds(ids, deadline) {
     for (const id of [...ids].reverse()) {
       try {
-        await this.call("removing an image", (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }));
+        await this.call("removing an image", (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }), { deadline });
       } catch (error) {
         if (error instanceof EnvironmentError || isConnectionError(error)) throw asEnvironmentError(error, this.endpoint);
       }
@@ -90902,9 +90961,11 @@ var DockerEngine = class _DockerEngine {
    * `docker save` of one image, as a stream of the tar the engine writes. The call limit applies to the first
    * byte and to every pause between chunks (Docker before 25 writes the whole export to disk before sending
    * any of it), so an engine that freezes mid-save ends the stream with an error instead of hanging it.
+   * `signal`, the run's cancellation, ends the save at once: the stream fails with its reason and the engine's
+   * export is closed.
    */
-  async saveImage(reference) {
-    const source = await this.call("an image save", () => this.docker.getImage(reference).get());
+  async saveImage(reference, signal) {
+    const source = await this.call("an image save", () => this.docker.getImage(reference).get(), { cancel: signal });
     let timer;
     const watched = new Transform({
       transform(chunk, _encoding, done) {
@@ -90921,11 +90982,18 @@ var DockerEngine = class _DockerEngine {
       }, this.callTimeoutMs);
     };
     arm();
+    const onCancel = () => {
+      source.destroy();
+      watched.destroy(signal.reason);
+    };
+    signal?.addEventListener("abort", onCancel, { once: true });
     source.on("error", (error) => watched.destroy(error));
     watched.on("close", () => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onCancel);
       source.destroy();
     });
+    if (signal?.aborted) onCancel();
     return source.pipe(watched);
   }
   /**
@@ -90933,9 +91001,9 @@ var DockerEngine = class _DockerEngine {
    * nothing under it: with pruning, the engine would also delete its untagged parents, which a legacy build
    * takes from the build cache, and which may be someone else's untagged image.
    */
-  async removeTag(tag) {
+  async removeTag(tag, deadline) {
     try {
-      await this.call("removing an image", (abortSignal) => this.docker.getImage(tag).remove({ noprune: true, abortSignal }));
+      await this.call("removing an image", (abortSignal) => this.docker.getImage(tag).remove({ noprune: true, abortSignal }), { deadline });
     } catch (error) {
       if (error.statusCode !== 404) throw error;
     }
@@ -90944,9 +91012,10 @@ var DockerEngine = class _DockerEngine {
    * Remove everything a run left in the engine: its tags, the images its legacy builds committed and, as a safety
    * net, any container or image still carrying the run's label with exactly this run's value (a build that
    * finished in the engine after we gave up on it, ...). Never throws: returns what could not be removed, as
-   * sentences for warnings. When the engine is gone, one sentence says so.
+   * sentences for warnings. When the engine is gone, one sentence says so. `deadline`: when to give up on the
+   * engine (a cancelled run has seconds); the sentence then says the time ran out.
    */
-  async removeRunArtifacts(artifacts) {
+  async removeRunArtifacts(artifacts, deadline) {
     const problems = [];
     const filters = JSON.stringify({ label: [`${artifacts.label.key}=${artifacts.label.value}`] });
     const gone = (error) => {
@@ -90958,22 +91027,24 @@ var DockerEngine = class _DockerEngine {
     try {
       for (const tag of artifacts.tags) {
         try {
-          await this.removeTag(tag);
+          await this.removeTag(tag, deadline);
         } catch (error) {
           if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
           problems.push(`Could not remove the image ${tag}: ${messageOf(error)}`);
         }
       }
-      await this.removeImageIds(artifacts.intermediates);
+      await this.removeImageIds(artifacts.intermediates, deadline);
       const containers = await this.call(
         "listing containers",
-        (abortSignal) => this.docker.listContainers({ all: true, filters, abortSignal })
+        (abortSignal) => this.docker.listContainers({ all: true, filters, abortSignal }),
+        { deadline }
       );
       for (const container of containers) {
         try {
           await this.call(
             "removing a container",
-            (abortSignal) => this.docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal })
+            (abortSignal) => this.docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal }),
+            { deadline }
           );
         } catch (error) {
           if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
@@ -90984,11 +91055,12 @@ var DockerEngine = class _DockerEngine {
       }
       const images = await this.call(
         "listing images",
-        (abortSignal) => this.docker.listImages({ all: true, filters, abortSignal })
+        (abortSignal) => this.docker.listImages({ all: true, filters, abortSignal }),
+        { deadline }
       );
       for (const image of images) {
         try {
-          await this.call("removing an image", (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }));
+          await this.call("removing an image", (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }), { deadline });
         } catch (error) {
           if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
           if (error.statusCode !== 404) {
@@ -91035,7 +91107,7 @@ function evaluateBudgets(variants, budgets, comparisons) {
   for (const variant of variants) {
     const budget = budgets[variant.name] ?? {};
     const head = variant.head.status === "built" ? variant.head : void 0;
-    const skippedNote = head ? void 0 : "not measured: the build failed";
+    const skippedNote = head ? void 0 : variant.head.status === "cancelled" ? "not measured: the run was cancelled" : "not measured: the build failed";
     const check = (partial, note = skippedNote, floor = false) => {
       const broken = partial.actual !== void 0 && (floor ? partial.actual < partial.limit : partial.actual > partial.limit);
       const outcome = partial.actual === void 0 ? "skipped" : broken ? "fail" : "pass";
@@ -91084,6 +91156,7 @@ function baseNote(variant) {
   const base = variant.base;
   if (base?.status === "absent") return `not in the base: ${base.reason}`;
   if (base?.status === "failed") return "the base build failed";
+  if (base?.status === "cancelled") return "the base was not measured: the run was cancelled";
   return "no base to compare with";
 }
 function failsRun(report, failOnBudget) {
@@ -91093,6 +91166,102 @@ function failsRun(report, failOnBudget) {
 function verdict(variants, checks) {
   const buildFailed = variants.some((v) => v.head.status !== "built");
   return buildFailed || checks.some((c) => c.outcome === "fail") ? "fail" : "pass";
+}
+
+// src/cancel.ts
+import { constants } from "node:os";
+var CANCEL_SIGNALS = ["SIGINT", "SIGTERM"];
+var CANCEL_EXIT_WITHIN_MS = 5e3;
+var CLEANUP_BUDGET_MS = 3e3;
+var WATCHDOG_MS = 4500;
+var RunCancelled = class extends Error {
+  constructor(signal, atMs = performance.now()) {
+    super(`the run was cancelled (${signal})`);
+    this.signal = signal;
+    this.atMs = atMs;
+  }
+  signal;
+  atMs;
+  name = "RunCancelled";
+};
+function cancellation(signal) {
+  return signal?.aborted && signal.reason instanceof RunCancelled ? signal.reason : void 0;
+}
+function exitStatusFor(signal) {
+  return 128 + constants.signals[signal];
+}
+function cleanupDeadline(cancel) {
+  if (!cancel) return void 0;
+  const controller = new AbortController();
+  const arm = () => {
+    const atMs = cancellation(cancel)?.atMs ?? performance.now();
+    const left = Math.max(0, atMs + CLEANUP_BUDGET_MS - performance.now());
+    setTimeout(() => controller.abort(new Error(`the ${CLEANUP_BUDGET_MS / 1e3} s a cancelled run has for clean-up ran out`)), left).unref();
+  };
+  if (cancel.aborted) arm();
+  else cancel.addEventListener("abort", arm, { once: true });
+  return controller.signal;
+}
+async function unlessCancelled(promise, cancel, graceMs) {
+  if (!cancel) return promise;
+  let timer;
+  let onAbort;
+  const given = new Promise((resolve) => {
+    onAbort = () => {
+      timer = setTimeout(() => resolve(void 0), graceMs);
+    };
+    if (cancel.aborted) onAbort();
+    else cancel.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, given]);
+  } finally {
+    clearTimeout(timer);
+    cancel.removeEventListener("abort", onAbort);
+  }
+}
+function listenForCancel(handlers = {}, source = process) {
+  const controller = new AbortController();
+  let watchdog;
+  const listeners = CANCEL_SIGNALS.map((name) => {
+    const listener = () => {
+      const first = cancellation(controller.signal);
+      if (first) {
+        handlers.onRepeat?.(name, first);
+        return;
+      }
+      const cancelled = new RunCancelled(name);
+      handlers.onCancel?.(cancelled);
+      controller.abort(cancelled);
+      if (handlers.onOverdue) {
+        watchdog = setTimeout(() => handlers.onOverdue(cancelled), WATCHDOG_MS);
+        watchdog.unref();
+      }
+    };
+    source.on(name, listener);
+    return { name, listener };
+  });
+  return {
+    signal: controller.signal,
+    dispose() {
+      for (const { name, listener } of listeners) source.off(name, listener);
+      clearTimeout(watchdog);
+    }
+  };
+}
+async function orCancelled(promise, cancel) {
+  if (!cancel) return promise;
+  if (cancel.aborted) throw cancel.reason;
+  let onAbort;
+  const cancelled = new Promise((_, reject) => {
+    onAbort = () => reject(cancel.reason);
+    cancel.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, cancelled]);
+  } finally {
+    cancel.removeEventListener("abort", onAbort);
+  }
 }
 
 // src/report/scrub.ts
@@ -91163,1438 +91332,9 @@ function scrubbedLogger(log, scrubber) {
   };
 }
 
-// package.json
-var package_default = {
-  name: "image-size-report",
-  version: "0.1.0",
-  description: "Build your image variants, compare their size with the base branch, comment on the pull request and gate on size budgets.",
-  type: "module",
-  license: "MIT",
-  private: true,
-  engines: {
-    node: ">=20"
-  },
-  bin: {
-    "image-size-report": "dist/cli.js"
-  },
-  scripts: {
-    build: "node scripts/bundle.mjs",
-    typecheck: "tsc --noEmit",
-    "docker:setup": "bash scripts/setup-docker.sh",
-    example: "bash scripts/setup-docker.sh --base-images && node dist/cli.js --working-directory examples/python-service",
-    pretest: "bash scripts/setup-registry.sh && bash scripts/engines.sh start",
-    test: "vitest run",
-    "test:unit": "vitest run --project unit",
-    bench: "bash bench/run.sh"
-  },
-  dependencies: {
-    "@actions/core": "^3.0.1",
-    "@actions/exec": "^3.0.0",
-    "@actions/github": "^9.1.1",
-    "@balena/dockerignore": "^1.0.2",
-    "@octokit/plugin-retry": "^8.1.1",
-    "@octokit/plugin-throttling": "^11.0.5",
-    ajv: "^8.20.0",
-    bottleneck: "^2.19.5",
-    "dockerfile-ast": "^0.7.1",
-    dockerode: "^5.0.1",
-    "markdown-table": "^3.1.0",
-    protobufjs: "^8.8.1",
-    "tar-fs": "^3.1.3",
-    "tar-stream": "^3.2.2",
-    yaml: "^2.9.1"
-  },
-  devDependencies: {
-    "@octokit/openapi": "^23.0.2",
-    "@octokit/webhooks-examples": "^7.6.1",
-    "@types/dockerode": "^4.0.2",
-    "@types/node": "^20.19.43",
-    "@types/tar-fs": "^2.0.4",
-    "@types/tar-stream": "^3.1.5",
-    "ajv-formats": "^3.0.1",
-    esbuild: "^0.28.2",
-    "fast-check": "^4.10.2",
-    "mdast-util-from-markdown": "^2.1.0",
-    "mdast-util-gfm": "^3.1.0",
-    "micromark-extension-gfm": "^3.0.0",
-    typescript: "5.9",
-    vitest: "^4.1.12"
-  }
-};
-
-// src/version.ts
-var TOOL = { name: "image-size-report", version: package_default.version };
-
-// src/pipeline.ts
-import { mkdtempSync as mkdtempSync2, rmSync as rmSync4 } from "node:fs";
-import os4 from "node:os";
-import path8 from "node:path";
-
-// src/compare/build-time.ts
-function comparableBuildTimes(builds) {
-  const ran = /* @__PURE__ */ new Map();
-  return builds.map((build) => {
-    const ranHere = /* @__PURE__ */ new Set();
-    let borrowedMs = 0;
-    let cachedFromRun = 0;
-    let cachedBeforeRun = 0;
-    for (const step of build.stepRecords) {
-      if (!step.cached) {
-        ranHere.add(step.key);
-        continue;
-      }
-      if (ranHere.has(step.key)) continue;
-      const lent = ran.get(step.key);
-      if (lent === void 0) {
-        cachedBeforeRun += 1;
-      } else {
-        cachedFromRun += 1;
-        borrowedMs += lent;
-      }
-    }
-    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, step.durationMs);
-    return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
-  });
-}
-
-// src/compare/compare.ts
-function changeBetween(base, head) {
-  if (base?.status !== "built" || head.status !== "built") return void 0;
-  const sizeBytes = head.sizeBytes - base.sizeBytes;
-  const both = (pick) => {
-    const [b, h] = [pick(base), pick(head)];
-    return b === void 0 || h === void 0 ? void 0 : [b, h];
-  };
-  const compressed = both((r) => r.compressedBytes);
-  const wasted2 = both((r) => r.efficiency?.wastedBytes);
-  return {
-    sizeBytes,
-    sizeRatio: base.sizeBytes > 0 ? sizeBytes / base.sizeBytes : void 0,
-    ...compressed ? { compressedBytes: compressed[1] - compressed[0], compressedRatio: compressed[0] > 0 ? (compressed[1] - compressed[0]) / compressed[0] : void 0 } : {},
-    layers: head.layers - base.layers,
-    ...wasted2 ? { wastedBytes: wasted2[1] - wasted2[0] } : {},
-    buildMs: head.comparableBuildMs !== void 0 && base.comparableBuildMs !== void 0 ? head.comparableBuildMs - base.comparableBuildMs : head.buildMs - base.buildMs
-  };
-}
-function layerChanges(base, head) {
-  if (base?.status !== "built" || head.status !== "built" || !base.layerDetails || !head.layerDetails) return void 0;
-  const baseIds = new Set(base.layerDetails.map((l) => l.diffId));
-  const headIds = new Set(head.layerDetails.map((l) => l.diffId));
-  const gone = base.layerDetails.filter((l) => !headIds.has(l.diffId));
-  const changes = [];
-  for (const layer of head.layerDetails.filter((l) => !baseIds.has(l.diffId))) {
-    const match = gone.findIndex((g) => g.instruction === layer.instruction);
-    const before = match === -1 ? void 0 : gone.splice(match, 1)[0];
-    changes.push({
-      kind: before ? "changed" : "added",
-      instruction: layer.instruction,
-      sizeBytes: layer.sizeBytes - (before?.sizeBytes ?? 0),
-      ...layer.compressedBytes !== void 0 && (!before || before.compressedBytes !== void 0) ? { compressedBytes: layer.compressedBytes - (before?.compressedBytes ?? 0) } : {},
-      headBytes: layer.sizeBytes
-    });
-  }
-  for (const layer of gone) {
-    changes.push({
-      kind: "removed",
-      instruction: layer.instruction,
-      sizeBytes: -layer.sizeBytes,
-      ...layer.compressedBytes !== void 0 ? { compressedBytes: -layer.compressedBytes } : {},
-      headBytes: 0
-    });
-  }
-  return changes.sort((a, b) => Math.abs(b.sizeBytes) - Math.abs(a.sizeBytes));
-}
-function stageComparisons(variants, budgets) {
-  const byName = new Map(variants.map((v) => [v.name, v]));
-  const singles = variants.filter((v) => v.stages === 1);
-  const result = [];
-  for (const variant of variants) {
-    const referenceName = budgets[variant.name]?.maxRatio?.of ?? (variant.stages > 1 && singles.length === 1 ? singles[0].name : void 0);
-    const reference = referenceName ? byName.get(referenceName) : void 0;
-    if (!reference || reference === variant) continue;
-    if (variant.head.status !== "built" || reference.head.status !== "built" || reference.head.sizeBytes === 0) continue;
-    result.push({
-      variant: variant.name,
-      reference: reference.name,
-      ratio: variant.head.sizeBytes / reference.head.sizeBytes,
-      savedBytes: reference.head.sizeBytes - variant.head.sizeBytes
-    });
-  }
-  return result;
-}
-
-// src/git/git.ts
-import { rmSync } from "node:fs";
-
-// node_modules/@actions/exec/lib/exec.js
-import { StringDecoder } from "string_decoder";
-
-// node_modules/@actions/exec/lib/toolrunner.js
-import * as os2 from "os";
-import * as events from "events";
-import * as child from "child_process";
-import * as path5 from "path";
-
-// node_modules/@actions/io/lib/io.js
-import * as path4 from "path";
-
-// node_modules/@actions/io/lib/io-util.js
-import * as fs2 from "fs";
-import * as path3 from "path";
-var __awaiter = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
-var IS_WINDOWS = process.platform === "win32";
-var READONLY = fs2.constants.O_RDONLY;
-function exists(fsPath) {
-  return __awaiter(this, void 0, void 0, function* () {
-    try {
-      yield stat(fsPath);
-    } catch (err) {
-      if (err.code === "ENOENT") {
-        return false;
-      }
-      throw err;
-    }
-    return true;
-  });
-}
-function isRooted(p) {
-  p = normalizeSeparators(p);
-  if (!p) {
-    throw new Error('isRooted() parameter "p" cannot be empty');
-  }
-  if (IS_WINDOWS) {
-    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
-  }
-  return p.startsWith("/");
-}
-function tryGetExecutablePath(filePath, extensions) {
-  return __awaiter(this, void 0, void 0, function* () {
-    let stats = void 0;
-    try {
-      stats = yield stat(filePath);
-    } catch (err) {
-      if (err.code !== "ENOENT") {
-        console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-      }
-    }
-    if (stats && stats.isFile()) {
-      if (IS_WINDOWS) {
-        const upperExt = path3.extname(filePath).toUpperCase();
-        if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
-          return filePath;
-        }
-      } else {
-        if (isUnixExecutable(stats)) {
-          return filePath;
-        }
-      }
-    }
-    const originalFilePath = filePath;
-    for (const extension of extensions) {
-      filePath = originalFilePath + extension;
-      stats = void 0;
-      try {
-        stats = yield stat(filePath);
-      } catch (err) {
-        if (err.code !== "ENOENT") {
-          console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-        }
-      }
-      if (stats && stats.isFile()) {
-        if (IS_WINDOWS) {
-          try {
-            const directory = path3.dirname(filePath);
-            const upperName = path3.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir(directory)) {
-              if (upperName === actualName.toUpperCase()) {
-                filePath = path3.join(directory, actualName);
-                break;
-              }
-            }
-          } catch (err) {
-            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-          }
-          return filePath;
-        } else {
-          if (isUnixExecutable(stats)) {
-            return filePath;
-          }
-        }
-      }
-    }
-    return "";
-  });
-}
-function normalizeSeparators(p) {
-  p = p || "";
-  if (IS_WINDOWS) {
-    p = p.replace(/\//g, "\\");
-    return p.replace(/\\\\+/g, "\\");
-  }
-  return p.replace(/\/\/+/g, "/");
-}
-function isUnixExecutable(stats) {
-  return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
-}
-
-// node_modules/@actions/io/lib/io.js
-var __awaiter2 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function which(tool, check) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    if (check) {
-      const result = yield which(tool, false);
-      if (!result) {
-        if (IS_WINDOWS) {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-        } else {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-        }
-      }
-      return result;
-    }
-    const matches = yield findInPath(tool);
-    if (matches && matches.length > 0) {
-      return matches[0];
-    }
-    return "";
-  });
-}
-function findInPath(tool) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    const extensions = [];
-    if (IS_WINDOWS && process.env["PATHEXT"]) {
-      for (const extension of process.env["PATHEXT"].split(path4.delimiter)) {
-        if (extension) {
-          extensions.push(extension);
-        }
-      }
-    }
-    if (isRooted(tool)) {
-      const filePath = yield tryGetExecutablePath(tool, extensions);
-      if (filePath) {
-        return [filePath];
-      }
-      return [];
-    }
-    if (tool.includes(path4.sep)) {
-      return [];
-    }
-    const directories = [];
-    if (process.env.PATH) {
-      for (const p of process.env.PATH.split(path4.delimiter)) {
-        if (p) {
-          directories.push(p);
-        }
-      }
-    }
-    const matches = [];
-    for (const directory of directories) {
-      const filePath = yield tryGetExecutablePath(path4.join(directory, tool), extensions);
-      if (filePath) {
-        matches.push(filePath);
-      }
-    }
-    return matches;
-  });
-}
-
-// node_modules/@actions/exec/lib/toolrunner.js
-import { setTimeout as setTimeout2 } from "timers";
-var __awaiter3 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var IS_WINDOWS2 = process.platform === "win32";
-var ToolRunner = class extends events.EventEmitter {
-  constructor(toolPath, args, options) {
-    super();
-    if (!toolPath) {
-      throw new Error("Parameter 'toolPath' cannot be null or empty.");
-    }
-    this.toolPath = toolPath;
-    this.args = args || [];
-    this.options = options || {};
-  }
-  _debug(message) {
-    if (this.options.listeners && this.options.listeners.debug) {
-      this.options.listeners.debug(message);
-    }
-  }
-  _getCommandString(options, noPrefix) {
-    const toolPath = this._getSpawnFileName();
-    const args = this._getSpawnArgs(options);
-    let cmd = noPrefix ? "" : "[command]";
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        cmd += toolPath;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else if (options.windowsVerbatimArguments) {
-        cmd += `"${toolPath}"`;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else {
-        cmd += this._windowsQuoteCmdArg(toolPath);
-        for (const a of args) {
-          cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-        }
-      }
-    } else {
-      cmd += toolPath;
-      for (const a of args) {
-        cmd += ` ${a}`;
-      }
-    }
-    return cmd;
-  }
-  _processLineBuffer(data, strBuffer, onLine) {
-    try {
-      let s = strBuffer + data.toString();
-      let n = s.indexOf(os2.EOL);
-      while (n > -1) {
-        const line = s.substring(0, n);
-        onLine(line);
-        s = s.substring(n + os2.EOL.length);
-        n = s.indexOf(os2.EOL);
-      }
-      return s;
-    } catch (err) {
-      this._debug(`error processing line. Failed with error ${err}`);
-      return "";
-    }
-  }
-  _getSpawnFileName() {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        return process.env["COMSPEC"] || "cmd.exe";
-      }
-    }
-    return this.toolPath;
-  }
-  _getSpawnArgs(options) {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-        for (const a of this.args) {
-          argline += " ";
-          argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
-        }
-        argline += '"';
-        return [argline];
-      }
-    }
-    return this.args;
-  }
-  _endsWith(str, end) {
-    return str.endsWith(end);
-  }
-  _isCmdFile() {
-    const upperToolPath = this.toolPath.toUpperCase();
-    return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
-  }
-  _windowsQuoteCmdArg(arg) {
-    if (!this._isCmdFile()) {
-      return this._uvQuoteCmdArg(arg);
-    }
-    if (!arg) {
-      return '""';
-    }
-    const cmdSpecialChars = [
-      " ",
-      "	",
-      "&",
-      "(",
-      ")",
-      "[",
-      "]",
-      "{",
-      "}",
-      "^",
-      "=",
-      ";",
-      "!",
-      "'",
-      "+",
-      ",",
-      "`",
-      "~",
-      "|",
-      "<",
-      ">",
-      '"'
-    ];
-    let needsQuotes = false;
-    for (const char of arg) {
-      if (cmdSpecialChars.some((x) => x === char)) {
-        needsQuotes = true;
-        break;
-      }
-    }
-    if (!needsQuotes) {
-      return arg;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += '"';
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _uvQuoteCmdArg(arg) {
-    if (!arg) {
-      return '""';
-    }
-    if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
-      return arg;
-    }
-    if (!arg.includes('"') && !arg.includes("\\")) {
-      return `"${arg}"`;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += "\\";
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _cloneExecOptions(options) {
-    options = options || {};
-    const result = {
-      cwd: options.cwd || process.cwd(),
-      env: options.env || process.env,
-      silent: options.silent || false,
-      windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-      failOnStdErr: options.failOnStdErr || false,
-      ignoreReturnCode: options.ignoreReturnCode || false,
-      delay: options.delay || 1e4
-    };
-    result.outStream = options.outStream || process.stdout;
-    result.errStream = options.errStream || process.stderr;
-    return result;
-  }
-  _getSpawnOptions(options, toolPath) {
-    options = options || {};
-    const result = {};
-    result.cwd = options.cwd;
-    result.env = options.env;
-    result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
-    if (options.windowsVerbatimArguments) {
-      result.argv0 = `"${toolPath}"`;
-    }
-    return result;
-  }
-  /**
-   * Exec a tool.
-   * Output will be streamed to the live console.
-   * Returns promise with return code
-   *
-   * @param     tool     path to tool to exec
-   * @param     options  optional exec options.  See ExecOptions
-   * @returns   number
-   */
-  exec() {
-    return __awaiter3(this, void 0, void 0, function* () {
-      if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-        this.toolPath = path5.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-      }
-      this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve2, reject) => __awaiter3(this, void 0, void 0, function* () {
-        this._debug(`exec tool: ${this.toolPath}`);
-        this._debug("arguments:");
-        for (const arg of this.args) {
-          this._debug(`   ${arg}`);
-        }
-        const optionsNonNull = this._cloneExecOptions(this.options);
-        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os2.EOL);
-        }
-        const state = new ExecState(optionsNonNull, this.toolPath);
-        state.on("debug", (message) => {
-          this._debug(message);
-        });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
-          return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-        }
-        const fileName = this._getSpawnFileName();
-        const cp = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-        let stdbuffer = "";
-        if (cp.stdout) {
-          cp.stdout.on("data", (data) => {
-            if (this.options.listeners && this.options.listeners.stdout) {
-              this.options.listeners.stdout(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.outStream) {
-              optionsNonNull.outStream.write(data);
-            }
-            stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.stdline) {
-                this.options.listeners.stdline(line);
-              }
-            });
-          });
-        }
-        let errbuffer = "";
-        if (cp.stderr) {
-          cp.stderr.on("data", (data) => {
-            state.processStderr = true;
-            if (this.options.listeners && this.options.listeners.stderr) {
-              this.options.listeners.stderr(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
-              const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
-              s.write(data);
-            }
-            errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.errline) {
-                this.options.listeners.errline(line);
-              }
-            });
-          });
-        }
-        cp.on("error", (err) => {
-          state.processError = err.message;
-          state.processExited = true;
-          state.processClosed = true;
-          state.CheckComplete();
-        });
-        cp.on("exit", (code) => {
-          state.processExitCode = code;
-          state.processExited = true;
-          this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        cp.on("close", (code) => {
-          state.processExitCode = code;
-          state.processExited = true;
-          state.processClosed = true;
-          this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        state.on("done", (error, exitCode) => {
-          if (stdbuffer.length > 0) {
-            this.emit("stdline", stdbuffer);
-          }
-          if (errbuffer.length > 0) {
-            this.emit("errline", errbuffer);
-          }
-          cp.removeAllListeners();
-          if (error) {
-            reject(error);
-          } else {
-            resolve2(exitCode);
-          }
-        });
-        if (this.options.input) {
-          if (!cp.stdin) {
-            throw new Error("child process missing stdin");
-          }
-          cp.stdin.end(this.options.input);
-        }
-      }));
-    });
-  }
-};
-function argStringToArray(argString) {
-  const args = [];
-  let inQuotes = false;
-  let escaped = false;
-  let arg = "";
-  function append(c) {
-    if (escaped && c !== '"') {
-      arg += "\\";
-    }
-    arg += c;
-    escaped = false;
-  }
-  for (let i = 0; i < argString.length; i++) {
-    const c = argString.charAt(i);
-    if (c === '"') {
-      if (!escaped) {
-        inQuotes = !inQuotes;
-      } else {
-        append(c);
-      }
-      continue;
-    }
-    if (c === "\\" && escaped) {
-      append(c);
-      continue;
-    }
-    if (c === "\\" && inQuotes) {
-      escaped = true;
-      continue;
-    }
-    if (c === " " && !inQuotes) {
-      if (arg.length > 0) {
-        args.push(arg);
-        arg = "";
-      }
-      continue;
-    }
-    append(c);
-  }
-  if (arg.length > 0) {
-    args.push(arg.trim());
-  }
-  return args;
-}
-var ExecState = class _ExecState extends events.EventEmitter {
-  constructor(options, toolPath) {
-    super();
-    this.processClosed = false;
-    this.processError = "";
-    this.processExitCode = 0;
-    this.processExited = false;
-    this.processStderr = false;
-    this.delay = 1e4;
-    this.done = false;
-    this.timeout = null;
-    if (!toolPath) {
-      throw new Error("toolPath must not be empty");
-    }
-    this.options = options;
-    this.toolPath = toolPath;
-    if (options.delay) {
-      this.delay = options.delay;
-    }
-  }
-  CheckComplete() {
-    if (this.done) {
-      return;
-    }
-    if (this.processClosed) {
-      this._setResult();
-    } else if (this.processExited) {
-      this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
-    }
-  }
-  _debug(message) {
-    this.emit("debug", message);
-  }
-  _setResult() {
-    let error;
-    if (this.processExited) {
-      if (this.processError) {
-        error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-      } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-        error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-      } else if (this.processStderr && this.options.failOnStdErr) {
-        error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-      }
-    }
-    if (this.timeout) {
-      clearTimeout(this.timeout);
-      this.timeout = null;
-    }
-    this.done = true;
-    this.emit("done", error, this.processExitCode);
-  }
-  static HandleTimeout(state) {
-    if (state.done) {
-      return;
-    }
-    if (!state.processClosed && state.processExited) {
-      const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-      state._debug(message);
-    }
-    state._setResult();
-  }
-};
-
-// node_modules/@actions/exec/lib/exec.js
-var __awaiter4 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function exec(commandLine, args, options) {
-  return __awaiter4(this, void 0, void 0, function* () {
-    const commandArgs = argStringToArray(commandLine);
-    if (commandArgs.length === 0) {
-      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-    }
-    const toolPath = commandArgs[0];
-    args = commandArgs.slice(1).concat(args || []);
-    const runner = new ToolRunner(toolPath, args, options);
-    return runner.exec();
-  });
-}
-function getExecOutput(commandLine, args, options) {
-  return __awaiter4(this, void 0, void 0, function* () {
-    var _a, _b;
-    let stdout = "";
-    let stderr = "";
-    const stdoutDecoder = new StringDecoder("utf8");
-    const stderrDecoder = new StringDecoder("utf8");
-    const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-    const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-    const stdErrListener = (data) => {
-      stderr += stderrDecoder.write(data);
-      if (originalStdErrListener) {
-        originalStdErrListener(data);
-      }
-    };
-    const stdOutListener = (data) => {
-      stdout += stdoutDecoder.write(data);
-      if (originalStdoutListener) {
-        originalStdoutListener(data);
-      }
-    };
-    const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-    const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-    stdout += stdoutDecoder.end();
-    stderr += stderrDecoder.end();
-    return {
-      exitCode,
-      stdout,
-      stderr
-    };
-  });
-}
-
-// src/git/git.ts
-var Git = class {
-  constructor(cwd) {
-    this.cwd = cwd;
-  }
-  cwd;
-  async run(args, allowFailure = false) {
-    let result;
-    try {
-      result = await getExecOutput("git", args, { cwd: this.cwd, silent: true, ignoreReturnCode: true });
-    } catch (error) {
-      throw new EnvironmentError(`git could not be run (${error.message}). Install git to compare with the base.`);
-    }
-    const ok = result.exitCode === 0;
-    if (!ok && !allowFailure) {
-      throw new EnvironmentError(`git ${args[0]} failed: ${result.stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${result.exitCode}`}`);
-    }
-    return { ok, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
-  }
-  /** The top of the repository `cwd` is in. */
-  async topLevel() {
-    const result = await this.run(["rev-parse", "--show-toplevel"], true);
-    if (!result.ok) {
-      throw new EnvironmentError(`${this.cwd} is not inside a git repository, so the base cannot be rebuilt. Check out the repository, or set baseline to file or none.`);
-    }
-    return result.stdout;
-  }
-  /** The commit a ref or SHA names, or undefined when it is not in the local repository. */
-  async resolveCommit(ref) {
-    const result = await this.run(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], true);
-    return result.ok ? result.stdout : void 0;
-  }
-  /**
-   * Make sure `ref` (a SHA or a ref) is available locally, fetching it from origin when the checkout is shallow
-   * or lacks it (actions/checkout fetches one commit by default). Returns the commit SHA.
-   */
-  async ensureCommit(ref, remote = "origin") {
-    const local = await this.resolveCommit(ref);
-    if (local) return local;
-    const fetched = await this.run(["fetch", "--no-tags", "--depth=1", remote, ref], true);
-    if (!fetched.ok) {
-      throw new EnvironmentError(`The base commit ${ref} is not in the checkout and could not be fetched from ${remote}: ${fetched.stderr.split("\n").slice(-2).join(" ")}`);
-    }
-    const after = await this.resolveCommit(ref) ?? await this.resolveCommit("FETCH_HEAD");
-    if (!after) throw new EnvironmentError(`The base commit ${ref} could not be found after fetching it from ${remote}.`);
-    return after;
-  }
-  /** Check out `commit` into a new detached worktree at `dir`. */
-  async addWorktree(dir, commit) {
-    await this.run(["worktree", "add", "--detach", dir, commit]);
-  }
-  /**
-   * Remove a worktree this tool added (and only that). When git cannot remove it (a file it cannot delete, a lock),
-   * its folder is deleted here and git forgets it, so no worktree is left registered in the user's repository.
-   */
-  async removeWorktree(dir) {
-    const removed = await this.run(["worktree", "remove", "--force", "--force", dir], true);
-    if (!removed.ok) rmSync(dir, { recursive: true, force: true });
-    await this.run(["worktree", "prune"], true);
-  }
-};
-
-// src/measure/image/layer-cache.ts
-import { existsSync as existsSync2, mkdirSync, mkdtempSync, readdirSync as readdirSync2, readFileSync as readFileSync3, renameSync as renameSync2, rmSync as rmSync3, statSync, writeFileSync } from "node:fs";
-import os3 from "node:os";
-import path6 from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
-
-// src/measure/image/sorted-listing.ts
-import { closeSync, openSync, readSync, renameSync, rmSync as rmSync2, writeSync } from "node:fs";
-var ListingDamaged = class extends Error {
-};
-var SLASH = 47;
-function comparePaths(a, b) {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x === SLASH) x = -1;
-    if (y === SLASH) y = -1;
-    return x - y;
-  }
-  return a.length - b.length;
-}
-var BLOCK = 64 * 1024;
-var KINDS = new Set([..."fdlhwox"].map((c) => c.charCodeAt(0)));
-var END = "E".charCodeAt(0);
-var RecordWriter = class {
-  fd;
-  buffer = Buffer.allocUnsafe(BLOCK);
-  length = 0;
-  count = 0;
-  constructor(file) {
-    this.fd = openSync(file, "w");
-  }
-  put(kind, size, path10) {
-    this.count += 1;
-    this.record(kind, size, path10);
-  }
-  close() {
-    try {
-      this.record(END, this.count, "");
-      this.flush();
-    } finally {
-      closeSync(this.fd);
-    }
-  }
-  record(kind, size, path10) {
-    const safe = path10.includes("\0") ? path10.replaceAll("\0", "\uFFFD") : path10;
-    const most = 1 + 20 + 1 + Buffer.byteLength(safe) + 1;
-    if (this.length + most > this.buffer.length) {
-      this.flush();
-      if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(most);
-    }
-    const b = this.buffer;
-    b[this.length++] = kind;
-    this.length += b.write(String(size), this.length, "latin1");
-    b[this.length++] = 32;
-    this.length += b.write(safe, this.length, "utf8");
-    b[this.length++] = 0;
-  }
-  flush() {
-    let offset = 0;
-    while (offset < this.length) offset += writeSync(this.fd, this.buffer, offset, this.length - offset);
-    this.length = 0;
-  }
-};
-var ListingFileCursor = class {
-  constructor(file) {
-    this.file = file;
-    this.fd = openSync(file, "r");
-    try {
-      this.advance();
-    } catch (error) {
-      this.close();
-      throw error;
-    }
-  }
-  file;
-  fd;
-  buffer = Buffer.allocUnsafe(BLOCK);
-  start = 0;
-  end = 0;
-  eof = false;
-  current;
-  count = 0;
-  ended = false;
-  closed = false;
-  peek() {
-    return this.current;
-  }
-  next() {
-    this.advance();
-  }
-  close() {
-    if (this.closed) return;
-    this.closed = true;
-    closeSync(this.fd);
-  }
-  advance() {
-    if (this.ended) return;
-    const previous = this.current;
-    for (; ; ) {
-      const nul = this.start < this.end ? this.buffer.indexOf(0, this.start) : -1;
-      if (nul !== -1 && nul < this.end) {
-        const from = this.start;
-        this.start = nul + 1;
-        if (this.buffer[from] === END) return this.finish(from, nul);
-        this.current = this.parse(from, nul);
-        this.count += 1;
-        if (previous && comparePaths(previous.path, this.current.path) > 0) throw this.damaged("out of path order");
-        return;
-      }
-      if (this.eof) throw this.damaged("cut short");
-      this.fill();
-    }
-  }
-  /** The end record: it must count the records read, and be the last thing in the file. */
-  finish(from, nul) {
-    this.current = void 0;
-    this.ended = true;
-    if (this.buffer.toString("latin1", from + 1, nul) !== `${this.count} `) throw this.damaged("cut short");
-    while (!this.eof && this.start === this.end) this.fill();
-    if (this.start < this.end) throw this.damaged("data after its end");
-  }
-  /** Keep the unread part, make room (a record may be longer than a block), read on. */
-  fill() {
-    const rest = this.end - this.start;
-    if (rest === this.buffer.length) {
-      const larger = Buffer.allocUnsafe(this.buffer.length * 2);
-      this.buffer.copy(larger, 0, this.start, this.end);
-      this.buffer = larger;
-    } else if (this.start > 0) {
-      this.buffer.copyWithin(0, this.start, this.end);
-    }
-    this.start = 0;
-    this.end = rest;
-    const read = readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, null);
-    if (read === 0) this.eof = true;
-    this.end += read;
-  }
-  parse(from, nul) {
-    const b = this.buffer;
-    const kind = b[from];
-    if (!KINDS.has(kind)) throw this.damaged("an unknown kind of entry");
-    let size = 0;
-    let i = from + 1;
-    for (; i < nul && b[i] >= 48 && b[i] <= 57; i++) size = size * 10 + (b[i] - 48);
-    if (i === from + 1 || i >= nul || b[i] !== 32) throw this.damaged("a record without its size");
-    return { kind: String.fromCharCode(kind), size, path: b.toString("utf8", i + 1, nul) };
-  }
-  damaged(what) {
-    return new ListingDamaged(`the file listing ${this.file} is damaged: ${what}`);
-  }
-};
-var SortedListingWriter = class {
-  constructor(file, chunkEntries = 5e4) {
-    this.file = file;
-    this.chunkEntries = chunkEntries;
-  }
-  file;
-  chunkEntries;
-  paths = [];
-  sizes = [];
-  kinds = [];
-  runs = [];
-  done = false;
-  add(path10, size, kind) {
-    if (kind === "o") return;
-    this.paths.push(path10);
-    this.sizes.push(size);
-    this.kinds.push(kind.charCodeAt(0));
-    if (this.paths.length >= this.chunkEntries) this.spill(`${this.file}.run${this.runs.length}`);
-  }
-  /** Write the listing; the runs are gone after, whatever happens. */
-  finish() {
-    if (this.done) throw new Error("the listing is finished already");
-    this.done = true;
-    try {
-      if (this.runs.length === 0) {
-        this.spill(`${this.file}.part`);
-        renameSync(`${this.file}.part`, this.file);
-        return;
-      }
-      if (this.paths.length > 0) this.spill(`${this.file}.run${this.runs.length}`);
-      this.merge();
-    } finally {
-      this.removeRuns();
-    }
-  }
-  /** Remove what was written (a layer that could not be read to its end). */
-  abort() {
-    this.done = true;
-    this.paths = [];
-    this.sizes = [];
-    this.kinds = [];
-    this.removeRuns();
-    rmSync2(this.file, { force: true });
-  }
-  spill(run) {
-    const { paths, sizes, kinds } = this;
-    const order = Array.from(paths.keys()).sort((a, b) => comparePaths(paths[a], paths[b]) || a - b);
-    this.runs.push(run);
-    const writer = new RecordWriter(run);
-    try {
-      for (const i of order) writer.put(kinds[i], sizes[i], paths[i]);
-    } finally {
-      writer.close();
-    }
-    this.paths = [];
-    this.sizes = [];
-    this.kinds = [];
-  }
-  /** Merge the runs into the listing: the earlier run first among equal paths, so the tar's order is kept. */
-  merge() {
-    const part = `${this.file}.part`;
-    const cursors = [];
-    try {
-      for (const run of this.runs) cursors.push(new ListingFileCursor(run));
-      const writer = new RecordWriter(part);
-      try {
-        for (; ; ) {
-          let best = -1;
-          for (let i = 0; i < cursors.length; i++) {
-            const record2 = cursors[i].peek();
-            if (record2 && (best === -1 || comparePaths(record2.path, cursors[best].peek().path) < 0)) best = i;
-          }
-          if (best === -1) break;
-          const record = cursors[best].peek();
-          writer.put(record.kind.charCodeAt(0), record.size, record.path);
-          cursors[best].next();
-        }
-      } finally {
-        writer.close();
-      }
-      renameSync(part, this.file);
-    } finally {
-      for (const cursor of cursors) cursor.close();
-      rmSync2(part, { force: true });
-    }
-  }
-  removeRuns() {
-    for (const run of this.runs.splice(0)) rmSync2(run, { force: true });
-  }
-};
-
-// src/measure/image/layer-cache.ts
-var FORMAT = "v4";
-var temporaryDirectories = /* @__PURE__ */ new Set();
-var exitHook = false;
-var LayerCache = class {
-  layers = /* @__PURE__ */ new Map();
-  /** Listings kept outside the directory (there is none, or it could not take them), by diff ID. */
-  listings = /* @__PURE__ */ new Map();
-  configs = /* @__PURE__ */ new Map();
-  dir;
-  /** Where listings are written while their layer is read; in the directory when it can be written. */
-  scratch;
-  written = 0;
-  /** `directory`: where to keep results across runs; undefined keeps them for this process only. */
-  constructor(directory) {
-    this.dir = directory ? path6.join(directory, FORMAT) : void 0;
-  }
-  get directory() {
-    return this.dir;
-  }
-  layer(diffId) {
-    const known = this.layers.get(diffId);
-    if (known) return known;
-    const stored = this.read("layers", diffId);
-    if (stored?.diffId === diffId && [stored.tarBytes, stored.unpackedBytes, stored.files].every((n) => typeof n === "number")) {
-      this.layers.set(diffId, stored);
-      return stored;
-    }
-    return void 0;
-  }
-  /** The file of the layer's sorted listing; undefined when it is not kept. */
-  listingFile(diffId) {
-    const here = this.listings.get(diffId);
-    if (here) return here;
-    const file = this.listingPath(diffId);
-    return file && existsSync2(file) ? file : void 0;
-  }
-  /** A writer for the listing of a layer about to be read. */
-  newListing() {
-    this.written += 1;
-    return new SortedListingWriter(path6.join(this.scratchDirectory(), `listing-${process.pid}-${this.written}`));
-  }
-  /** Drop what is known of a layer (its listing was lost or damaged), so that it is measured again. */
-  forget(diffId) {
-    this.layers.delete(diffId);
-    const here = this.listings.get(diffId);
-    this.listings.delete(diffId);
-    for (const file of [this.file("layers", diffId), this.listingPath(diffId), here]) {
-      try {
-        if (file) rmSync3(file, { force: true });
-      } catch {
-      }
-    }
-  }
-  /** Keep a layer's facts and, when it was listed, its listing (finished: `listing.finish()` was called). */
-  putLayer(facts) {
-    const { listing, ...summary } = facts;
-    const known = this.layers.get(facts.diffId);
-    const merged = { ...summary, pushed: { ...known?.pushed, ...summary.pushed } };
-    let kept = false;
-    if (listing) {
-      const target = this.listingPath(facts.diffId);
-      try {
-        if (target) {
-          mkdirSync(path6.dirname(target), { recursive: true });
-          renameSync2(listing.file, target);
-          kept = true;
-          this.listings.delete(facts.diffId);
-        }
-      } catch {
-      }
-      if (!kept) this.listings.set(facts.diffId, listing.file);
-    }
-    this.layers.set(facts.diffId, merged);
-    if (kept) this.write("layers", facts.diffId, merged);
-  }
-  /** Remove this process's temporary files. The cache still answers from memory and its directory. */
-  close() {
-    if (!this.scratch) return;
-    rmSync3(this.scratch, { recursive: true, force: true });
-    temporaryDirectories.delete(this.scratch);
-    this.listings.clear();
-    this.scratch = void 0;
-  }
-  /** An image's config by image ID (the config's own digest, so it cannot go stale). */
-  config(imageId) {
-    return this.readConfig("configs", imageId);
-  }
-  putConfig(imageId, config) {
-    this.writeConfig("configs", imageId, config);
-  }
-  /**
-   * An image's config by its history fingerprint (`historyFingerprint`): found for a rebuild of the same
-   * content, whose image ID differs by the run's label. The caller checks it lists the image's layers.
-   */
-  configByHistory(fingerprint) {
-    return this.readConfig("histories", fingerprint);
-  }
-  putConfigByHistory(fingerprint, config) {
-    this.writeConfig("histories", fingerprint, config);
-  }
-  readConfig(kind, key) {
-    const known = this.configs.get(`${kind}/${key}`);
-    if (known) return known;
-    const stored = this.read(kind, key);
-    if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return void 0;
-    this.configs.set(`${kind}/${key}`, stored);
-    return stored;
-  }
-  writeConfig(kind, key, config) {
-    this.configs.set(`${kind}/${key}`, config);
-    this.write(kind, key, config);
-  }
-  /**
-   * In the directory when it can be written (so that a finished listing is moved into place, not copied),
-   * else in the system's temporary directory. Either way a folder of this process's own.
-   */
-  scratchDirectory() {
-    if (this.scratch) return this.scratch;
-    let scratch;
-    if (this.dir) {
-      try {
-        mkdirSync(this.dir, { recursive: true });
-        removeAbandoned(this.dir);
-        scratch = mkdtempSync(path6.join(this.dir, "tmp-"));
-      } catch {
-        scratch = void 0;
-      }
-    }
-    scratch ??= mkdtempSync(path6.join(os3.tmpdir(), "image-size-report-listings-"));
-    this.scratch = scratch;
-    temporaryDirectories.add(scratch);
-    if (!exitHook) {
-      exitHook = true;
-      process.on("exit", () => {
-        for (const dir of temporaryDirectories) rmSync3(dir, { recursive: true, force: true });
-      });
-    }
-    return scratch;
-  }
-  listingPath(diffId) {
-    const hex = /^sha256:([0-9a-f]{64})$/.exec(diffId)?.[1];
-    return this.dir && hex ? path6.join(this.dir, "listings", hex) : void 0;
-  }
-  file(kind, digest) {
-    const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
-    return this.dir && hex ? path6.join(this.dir, kind, `${hex}.json.gz`) : void 0;
-  }
-  read(kind, digest) {
-    const file = this.file(kind, digest);
-    if (!file) return void 0;
-    try {
-      return JSON.parse(gunzipSync(readFileSync3(file)).toString("utf8"));
-    } catch {
-      return void 0;
-    }
-  }
-  /** Whether it was written. */
-  write(kind, digest, value) {
-    const file = this.file(kind, digest);
-    if (!file) return false;
-    try {
-      mkdirSync(path6.dirname(file), { recursive: true });
-      const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, gzipSync(JSON.stringify(value), { level: 1 }));
-      renameSync2(temporary, file);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-};
-var ABANDONED_MS = 24 * 60 * 60 * 1e3;
-function removeAbandoned(dir) {
-  try {
-    for (const name of readdirSync2(dir)) {
-      if (!name.startsWith("tmp-")) continue;
-      const folder = path6.join(dir, name);
-      if (Date.now() - statSync(folder).mtimeMs > ABANDONED_MS) rmSync3(folder, { recursive: true, force: true });
-    }
-  } catch {
-  }
-}
-
-// src/measure/image/push-sizing.ts
-function goRelease(goVersion) {
-  const match = /^go(\d+)\.(\d+)/.exec(goVersion ?? "");
-  return match ? [Number(match[1]), Number(match[2])] : void 0;
-}
-function deflateModelFor(goVersion) {
-  const release = goRelease(goVersion);
-  return release && (release[0] > 1 || release[1] >= 27) ? "go1.27" : "go1.26";
-}
-function pushSizingFor(engine) {
-  const model2 = deflateModelFor(engine.goVersion);
-  if (engine.containerdStore) {
-    return {
-      method: "as-stored",
-      model: model2,
-      asStored: true,
-      cacheKey: `stored:${engine.id ?? "unknown engine"}`,
-      reason: "its blobs as the containerd image store keeps them (a layer kept uncompressed is pushed uncompressed)"
-    };
-  }
-  const gzip = model2 === "go1.27" ? "Go 1.27's gzip" : "the gzip of Go up to 1.26";
-  const why = engine.goVersion ? `Docker ${engine.serverVersion} was built with ${engine.goVersion}` : "the engine does not say which Go built it";
-  return { method: model2, model: model2, asStored: false, cacheKey: model2, reason: `every layer as ${gzip} compresses it on push (${why})` };
-}
-
 // src/measure/measure.ts
-import { existsSync as existsSync3, readFileSync as readFileSync4, statSync as statSync2 } from "node:fs";
-import path7 from "node:path";
+import { existsSync as existsSync2, readFileSync as readFileSync3, statSync } from "node:fs";
+import path3 from "node:path";
 
 // src/docker/dockerfile.ts
 var import_dockerfile_ast = __toESM(require_main(), 1);
@@ -93001,8 +91741,8 @@ var WorkerPool = class {
   queue = [];
   started = 0;
   run(job) {
-    return new Promise((resolve2, reject) => {
-      this.queue.push({ ...job, resolve: resolve2, reject });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...job, resolve, reject });
       this.pump();
     });
   }
@@ -93181,6 +91921,245 @@ var CompressedSizer = class {
   }
 };
 
+// src/measure/image/sorted-listing.ts
+import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+var ListingDamaged = class extends Error {
+};
+var SLASH = 47;
+function comparePaths(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x === SLASH) x = -1;
+    if (y === SLASH) y = -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+var BLOCK = 64 * 1024;
+var KINDS = new Set([..."fdlhwox"].map((c) => c.charCodeAt(0)));
+var END = "E".charCodeAt(0);
+var RecordWriter = class {
+  fd;
+  buffer = Buffer.allocUnsafe(BLOCK);
+  length = 0;
+  count = 0;
+  constructor(file) {
+    this.fd = openSync(file, "w");
+  }
+  put(kind, size, path7) {
+    this.count += 1;
+    this.record(kind, size, path7);
+  }
+  close() {
+    try {
+      this.record(END, this.count, "");
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+  record(kind, size, path7) {
+    const safe = path7.includes("\0") ? path7.replaceAll("\0", "\uFFFD") : path7;
+    const most = 1 + 20 + 1 + Buffer.byteLength(safe) + 1;
+    if (this.length + most > this.buffer.length) {
+      this.flush();
+      if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(most);
+    }
+    const b = this.buffer;
+    b[this.length++] = kind;
+    this.length += b.write(String(size), this.length, "latin1");
+    b[this.length++] = 32;
+    this.length += b.write(safe, this.length, "utf8");
+    b[this.length++] = 0;
+  }
+  flush() {
+    let offset = 0;
+    while (offset < this.length) offset += writeSync(this.fd, this.buffer, offset, this.length - offset);
+    this.length = 0;
+  }
+};
+var ListingFileCursor = class {
+  constructor(file) {
+    this.file = file;
+    this.fd = openSync(file, "r");
+    try {
+      this.advance();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+  file;
+  fd;
+  buffer = Buffer.allocUnsafe(BLOCK);
+  start = 0;
+  end = 0;
+  eof = false;
+  current;
+  count = 0;
+  ended = false;
+  closed = false;
+  peek() {
+    return this.current;
+  }
+  next() {
+    this.advance();
+  }
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+  advance() {
+    if (this.ended) return;
+    const previous = this.current;
+    for (; ; ) {
+      const nul = this.start < this.end ? this.buffer.indexOf(0, this.start) : -1;
+      if (nul !== -1 && nul < this.end) {
+        const from = this.start;
+        this.start = nul + 1;
+        if (this.buffer[from] === END) return this.finish(from, nul);
+        this.current = this.parse(from, nul);
+        this.count += 1;
+        if (previous && comparePaths(previous.path, this.current.path) > 0) throw this.damaged("out of path order");
+        return;
+      }
+      if (this.eof) throw this.damaged("cut short");
+      this.fill();
+    }
+  }
+  /** The end record: it must count the records read, and be the last thing in the file. */
+  finish(from, nul) {
+    this.current = void 0;
+    this.ended = true;
+    if (this.buffer.toString("latin1", from + 1, nul) !== `${this.count} `) throw this.damaged("cut short");
+    while (!this.eof && this.start === this.end) this.fill();
+    if (this.start < this.end) throw this.damaged("data after its end");
+  }
+  /** Keep the unread part, make room (a record may be longer than a block), read on. */
+  fill() {
+    const rest = this.end - this.start;
+    if (rest === this.buffer.length) {
+      const larger = Buffer.allocUnsafe(this.buffer.length * 2);
+      this.buffer.copy(larger, 0, this.start, this.end);
+      this.buffer = larger;
+    } else if (this.start > 0) {
+      this.buffer.copyWithin(0, this.start, this.end);
+    }
+    this.start = 0;
+    this.end = rest;
+    const read = readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, null);
+    if (read === 0) this.eof = true;
+    this.end += read;
+  }
+  parse(from, nul) {
+    const b = this.buffer;
+    const kind = b[from];
+    if (!KINDS.has(kind)) throw this.damaged("an unknown kind of entry");
+    let size = 0;
+    let i = from + 1;
+    for (; i < nul && b[i] >= 48 && b[i] <= 57; i++) size = size * 10 + (b[i] - 48);
+    if (i === from + 1 || i >= nul || b[i] !== 32) throw this.damaged("a record without its size");
+    return { kind: String.fromCharCode(kind), size, path: b.toString("utf8", i + 1, nul) };
+  }
+  damaged(what) {
+    return new ListingDamaged(`the file listing ${this.file} is damaged: ${what}`);
+  }
+};
+var SortedListingWriter = class {
+  constructor(file, chunkEntries = 5e4) {
+    this.file = file;
+    this.chunkEntries = chunkEntries;
+  }
+  file;
+  chunkEntries;
+  paths = [];
+  sizes = [];
+  kinds = [];
+  runs = [];
+  done = false;
+  add(path7, size, kind) {
+    if (kind === "o") return;
+    this.paths.push(path7);
+    this.sizes.push(size);
+    this.kinds.push(kind.charCodeAt(0));
+    if (this.paths.length >= this.chunkEntries) this.spill(`${this.file}.run${this.runs.length}`);
+  }
+  /** Write the listing; the runs are gone after, whatever happens. */
+  finish() {
+    if (this.done) throw new Error("the listing is finished already");
+    this.done = true;
+    try {
+      if (this.runs.length === 0) {
+        this.spill(`${this.file}.part`);
+        renameSync(`${this.file}.part`, this.file);
+        return;
+      }
+      if (this.paths.length > 0) this.spill(`${this.file}.run${this.runs.length}`);
+      this.merge();
+    } finally {
+      this.removeRuns();
+    }
+  }
+  /** Remove what was written (a layer that could not be read to its end). */
+  abort() {
+    this.done = true;
+    this.paths = [];
+    this.sizes = [];
+    this.kinds = [];
+    this.removeRuns();
+    rmSync(this.file, { force: true });
+  }
+  spill(run) {
+    const { paths, sizes, kinds } = this;
+    const order = Array.from(paths.keys()).sort((a, b) => comparePaths(paths[a], paths[b]) || a - b);
+    this.runs.push(run);
+    const writer = new RecordWriter(run);
+    try {
+      for (const i of order) writer.put(kinds[i], sizes[i], paths[i]);
+    } finally {
+      writer.close();
+    }
+    this.paths = [];
+    this.sizes = [];
+    this.kinds = [];
+  }
+  /** Merge the runs into the listing: the earlier run first among equal paths, so the tar's order is kept. */
+  merge() {
+    const part = `${this.file}.part`;
+    const cursors = [];
+    try {
+      for (const run of this.runs) cursors.push(new ListingFileCursor(run));
+      const writer = new RecordWriter(part);
+      try {
+        for (; ; ) {
+          let best = -1;
+          for (let i = 0; i < cursors.length; i++) {
+            const record2 = cursors[i].peek();
+            if (record2 && (best === -1 || comparePaths(record2.path, cursors[best].peek().path) < 0)) best = i;
+          }
+          if (best === -1) break;
+          const record = cursors[best].peek();
+          writer.put(record.kind.charCodeAt(0), record.size, record.path);
+          cursors[best].next();
+        }
+      } finally {
+        writer.close();
+      }
+      renameSync(part, this.file);
+    } finally {
+      for (const cursor of cursors) cursor.close();
+      rmSync(part, { force: true });
+    }
+  }
+  removeRuns() {
+    for (const run of this.runs.splice(0)) rmSync(run, { force: true });
+  }
+};
+
 // src/measure/image/efficiency.ts
 var ABSENT = 0;
 var PRESENT = 1;
@@ -93234,10 +92213,10 @@ var WasteCount = class {
   wastedBytes = 0;
   wasted = [];
   run() {
-    for (let path10 = this.nextPath(); path10 !== void 0; path10 = this.nextPath()) {
-      this.gather(path10);
-      while (this.stack.length > 0 && !path10.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
-      this.push(path10);
+    for (let path7 = this.nextPath(); path7 !== void 0; path7 = this.nextPath()) {
+      this.gather(path7);
+      while (this.stack.length > 0 && !path7.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
+      this.push(path7);
     }
     while (this.stack.length > 0) this.pop();
     const { minimum, cumulative, wastedBytes } = this;
@@ -93276,13 +92255,13 @@ var WasteCount = class {
     return best;
   }
   /** Take the path's entries from every layer: the first (the leaf copy), the last that adds it, any whiteout. */
-  gather(path10) {
-    const below = `${path10}/`;
+  gather(path7) {
+    const below = `${path7}/`;
     for (let l = 0; l < this.n; l++) {
       this.has[l] = 0;
       this.whiteout[l] = 0;
       this.addKind[l] = "";
-      for (let record = this.peek(l); record && record.path === path10; record = this.peek(l)) {
+      for (let record = this.peek(l); record && record.path === path7; record = this.peek(l)) {
         if (!this.has[l]) {
           this.has[l] = 1;
           this.firstKind[l] = record.kind;
@@ -93293,7 +92272,7 @@ var WasteCount = class {
           this.addKind[l] = record.kind;
           this.addSize[l] = record.size;
         }
-        this.last[l] = path10;
+        this.last[l] = path7;
         this.advance(l);
       }
       this.parent[l] = this.has[l] && this.peek(l)?.path.startsWith(below) ? 1 : 0;
@@ -93309,11 +92288,11 @@ var WasteCount = class {
     return frame;
   }
   /** Work out the path's history layer by layer, count it into the directories above it, and stack it. */
-  push(path10) {
+  push(path7) {
     const frame = this.frameAt(this.stack.length);
     const { state, size, isCopy, copyBytes, pending, deletes } = frame;
-    frame.path = path10;
-    frame.prefix = `${path10}/`;
+    frame.path = path7;
+    frame.prefix = `${path7}/`;
     pending.length = 0;
     deletes.length = 0;
     state[0] = ABSENT;
@@ -93441,24 +92420,24 @@ function normalisePath(name) {
   return p;
 }
 function classify(header) {
-  const path10 = normalisePath(header.name);
-  const slash = path10.lastIndexOf("/");
-  const base = path10.slice(slash + 1);
-  const dir = slash === -1 ? "" : path10.slice(0, slash);
+  const path7 = normalisePath(header.name);
+  const slash = path7.lastIndexOf("/");
+  const base = path7.slice(slash + 1);
+  const dir = slash === -1 ? "" : path7.slice(0, slash);
   if (base === OPAQUE) return { path: dir, kind: "o" };
   if (base.startsWith(WHITEOUT)) return { path: (dir ? `${dir}/` : "") + base.slice(WHITEOUT.length), kind: "w" };
   switch (header.type) {
     case "file":
     case "contiguous-file":
-      return { path: path10, kind: "f" };
+      return { path: path7, kind: "f" };
     case "directory":
-      return { path: path10, kind: "d" };
+      return { path: path7, kind: "d" };
     case "symlink":
-      return { path: path10, kind: "l" };
+      return { path: path7, kind: "l" };
     case "link":
-      return { path: path10, kind: "h" };
+      return { path: path7, kind: "h" };
     default:
-      return { path: path10, kind: "x" };
+      return { path: path7, kind: "x" };
   }
 }
 var LayerLister = class {
@@ -93470,11 +92449,11 @@ var LayerLister = class {
   /** `sink`: receives the entries in tar order; none: only the sizes are counted. */
   constructor(sink) {
     this.parser.on("entry", (header, stream, next) => {
-      const { path: path10, kind } = classify(header);
+      const { path: path7, kind } = classify(header);
       const size = kind === "f" ? header.size ?? 0 : 0;
-      if (path10 !== "" || kind === "o") {
+      if (path7 !== "" || kind === "o") {
         try {
-          sink?.add(path10, size, kind);
+          sink?.add(path7, size, kind);
         } catch (error) {
           stream.on("error", () => void 0);
           this.parser.destroy(error instanceof Error ? error : new Error(String(error)));
@@ -93490,8 +92469,8 @@ var LayerLister = class {
       stream.on("end", next);
       stream.resume();
     });
-    this.done = new Promise((resolve2, reject) => {
-      this.parser.on("finish", () => resolve2({ unpackedBytes: this.unpackedBytes, files: this.files }));
+    this.done = new Promise((resolve, reject) => {
+      this.parser.on("finish", () => resolve({ unpackedBytes: this.unpackedBytes, files: this.files }));
       this.parser.on("error", (error) => {
         this.failed = true;
         reject(error);
@@ -93500,13 +92479,13 @@ var LayerLister = class {
     this.done.catch(() => void 0);
   }
   write(chunk) {
-    return new Promise((resolve2) => {
-      if (this.failed) return resolve2();
-      if (this.parser.write(chunk)) return resolve2();
+    return new Promise((resolve) => {
+      if (this.failed) return resolve();
+      if (this.parser.write(chunk)) return resolve();
       const settle = () => {
         this.parser.off("drain", settle);
         this.parser.off("error", settle);
-        resolve2();
+        resolve();
       };
       this.parser.on("drain", settle);
       this.parser.on("error", settle);
@@ -93834,7 +92813,7 @@ async function readLayers(engine, request) {
       imageId: facts.id,
       historyKey: await historyKeyOf(engine, request),
       diffIds: facts.layers,
-      open: () => engine.saveImage(facts.id),
+      open: () => engine.saveImage(facts.id, request.signal),
       cache: request.cache,
       compressed: request.compressed,
       push: request.push,
@@ -93893,16 +92872,16 @@ function imageTag(variant, side2, runId) {
   return `${IMAGE_REPOSITORY}/${variant.slug}:${side2}-${runId}`;
 }
 function prepareVariant(root, variant) {
-  const dockerfile = path7.resolve(root, variant.dockerfile);
-  const context = path7.resolve(root, variant.context);
+  const dockerfile = path3.resolve(root, variant.dockerfile);
+  const context = path3.resolve(root, variant.context);
   const unbuildable = (problem) => ({ variant, problem });
-  if (!existsSync3(dockerfile) || !statSync2(dockerfile).isFile()) {
+  if (!existsSync2(dockerfile) || !statSync(dockerfile).isFile()) {
     return unbuildable(`Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`);
   }
-  if (!existsSync3(context) || !statSync2(context).isDirectory()) {
+  if (!existsSync2(context) || !statSync(context).isDirectory()) {
     return unbuildable(`context "${variant.context}" is not a directory (looked for ${context}).`);
   }
-  const parsed = parseStages(readFileSync4(dockerfile, "utf8"));
+  const parsed = parseStages(readFileSync3(dockerfile, "utf8"));
   if (parsed.stages.length === 0) return unbuildable(`"${variant.dockerfile}" has no FROM instruction.`);
   if (targetStageIndex(parsed, variant.target) === -1) {
     const names = parsed.stages.map((s) => s.name).filter(Boolean);
@@ -93920,11 +92899,16 @@ function prepareSide(root, variants, side2) {
   }
   return prepared;
 }
-async function measureSide(engine, prepared, side2, settings, runId, log, created, cache) {
+async function measureSide(engine, prepared, side2, settings, runId, log, created, cache, signal) {
   const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map() };
   let reading = Promise.resolve();
+  const read = /* @__PURE__ */ new Set();
   for (const item of prepared) {
     const { variant } = item;
+    if (signal?.aborted) {
+      measurement.results.set(variant.name, { status: "cancelled" });
+      continue;
+    }
     if ("problem" in item) {
       measurement.results.set(variant.name, { status: "absent", reason: item.problem });
       continue;
@@ -93949,12 +92933,15 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
           pull: settings.pull,
           builder: settings.builder,
           timeoutMs: settings.timeoutMs,
-          onLine: (line) => log.buildLine(redact(line, secrets))
+          onLine: (line) => log.buildLine(redact(line, secrets)),
+          signal
         });
       } catch (error) {
+        if (signal?.aborted) return { status: "cancelled", during: "build" };
         return { status: "failed", error: redact(`the build could not be started: ${messageOf(error)}`, secrets), log: [] };
       }
       created.intermediates.push(...build.createdImages);
+      if (build.cancelled || signal?.aborted) return { status: "cancelled", during: "build" };
       const stepRecords = build.stepRecords.map((step) => ({ ...step, name: redact(step.name, secrets) }));
       measurement.timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
       if (build.error || !build.imageId) {
@@ -93983,19 +92970,482 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
         cachedSteps: build.cachedSteps
       };
       const volatile = [`${RUN_LABEL}=${runId}`];
-      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile };
+      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile, signal };
+      const layersCancelled = () => measurement.results.set(variant.name, { status: "cancelled", during: "layers" });
       reading = reading.then(async () => {
+        if (signal?.aborted) return void layersCancelled();
         const figures = await readLayers(engine, request);
+        if (signal?.aborted && figures.analysisError) return void layersCancelled();
         if (figures.analysisError) log.warning(`${variant.name} (${side2}): ${figures.analysisError}`);
         Object.assign(built, figures);
+        read.add(variant.name);
       });
       return built;
     });
     if (result.status === "failed") log.warning(`${variant.name} (${side2}) failed to build: ${result.error}`);
     measurement.results.set(variant.name, result);
   }
-  await reading;
+  await unlessCancelled(reading, signal, READING_GRACE_MS);
+  if (signal?.aborted) {
+    for (const [name, result] of measurement.results) {
+      if (result.status === "built" && !read.has(name)) measurement.results.set(name, { status: "cancelled", during: "layers" });
+    }
+  }
   return measurement;
+}
+var READING_GRACE_MS = 1e3;
+
+// package.json
+var package_default = {
+  name: "image-size-report",
+  version: "0.1.0",
+  description: "Build your image variants, compare their size with the base branch, comment on the pull request and gate on size budgets.",
+  type: "module",
+  license: "MIT",
+  private: true,
+  engines: {
+    node: ">=20"
+  },
+  bin: {
+    "image-size-report": "dist/cli.js"
+  },
+  scripts: {
+    build: "node scripts/bundle.mjs",
+    typecheck: "tsc --noEmit",
+    "docker:setup": "bash scripts/setup-docker.sh",
+    example: "bash scripts/setup-docker.sh --base-images && node dist/cli.js --working-directory examples/python-service",
+    pretest: "bash scripts/setup-registry.sh && bash scripts/engines.sh start",
+    test: "vitest run",
+    "test:unit": "vitest run --project unit",
+    bench: "bash bench/run.sh"
+  },
+  dependencies: {
+    "@actions/core": "^3.0.1",
+    "@actions/exec": "^3.0.0",
+    "@actions/github": "^9.1.1",
+    "@balena/dockerignore": "^1.0.2",
+    "@octokit/plugin-retry": "^8.1.1",
+    "@octokit/plugin-throttling": "^11.0.5",
+    ajv: "^8.20.0",
+    bottleneck: "^2.19.5",
+    "dockerfile-ast": "^0.7.1",
+    dockerode: "^5.0.1",
+    "markdown-table": "^3.1.0",
+    protobufjs: "^8.8.1",
+    "tar-fs": "^3.1.3",
+    "tar-stream": "^3.2.2",
+    yaml: "^2.9.1"
+  },
+  devDependencies: {
+    "@octokit/openapi": "^23.0.2",
+    "@octokit/webhooks-examples": "^7.6.1",
+    "@types/dockerode": "^4.0.2",
+    "@types/node": "^20.19.43",
+    "@types/tar-fs": "^2.0.4",
+    "@types/tar-stream": "^3.1.5",
+    "ajv-formats": "^3.0.1",
+    esbuild: "^0.28.2",
+    "fast-check": "^4.10.2",
+    "mdast-util-from-markdown": "^2.1.0",
+    "mdast-util-gfm": "^3.1.0",
+    "micromark-extension-gfm": "^3.0.0",
+    typescript: "5.9",
+    vitest: "^4.1.12"
+  }
+};
+
+// src/version.ts
+var TOOL = { name: "image-size-report", version: package_default.version };
+
+// src/pipeline.ts
+import { existsSync as existsSync4, mkdtempSync as mkdtempSync2, rmSync as rmSync4 } from "node:fs";
+import os3 from "node:os";
+import path5 from "node:path";
+
+// src/compare/build-time.ts
+function comparableBuildTimes(builds) {
+  const ran = /* @__PURE__ */ new Map();
+  return builds.map((build) => {
+    const ranHere = /* @__PURE__ */ new Set();
+    let borrowedMs = 0;
+    let cachedFromRun = 0;
+    let cachedBeforeRun = 0;
+    for (const step of build.stepRecords) {
+      if (!step.cached) {
+        ranHere.add(step.key);
+        continue;
+      }
+      if (ranHere.has(step.key)) continue;
+      const lent = ran.get(step.key);
+      if (lent === void 0) {
+        cachedBeforeRun += 1;
+      } else {
+        cachedFromRun += 1;
+        borrowedMs += lent;
+      }
+    }
+    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, step.durationMs);
+    return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
+  });
+}
+
+// src/compare/compare.ts
+function changeBetween(base, head) {
+  if (base?.status !== "built" || head.status !== "built") return void 0;
+  const sizeBytes = head.sizeBytes - base.sizeBytes;
+  const both = (pick) => {
+    const [b, h] = [pick(base), pick(head)];
+    return b === void 0 || h === void 0 ? void 0 : [b, h];
+  };
+  const compressed = both((r) => r.compressedBytes);
+  const wasted2 = both((r) => r.efficiency?.wastedBytes);
+  return {
+    sizeBytes,
+    sizeRatio: base.sizeBytes > 0 ? sizeBytes / base.sizeBytes : void 0,
+    ...compressed ? { compressedBytes: compressed[1] - compressed[0], compressedRatio: compressed[0] > 0 ? (compressed[1] - compressed[0]) / compressed[0] : void 0 } : {},
+    layers: head.layers - base.layers,
+    ...wasted2 ? { wastedBytes: wasted2[1] - wasted2[0] } : {},
+    buildMs: head.comparableBuildMs !== void 0 && base.comparableBuildMs !== void 0 ? head.comparableBuildMs - base.comparableBuildMs : head.buildMs - base.buildMs
+  };
+}
+function layerChanges(base, head) {
+  if (base?.status !== "built" || head.status !== "built" || !base.layerDetails || !head.layerDetails) return void 0;
+  const baseIds = new Set(base.layerDetails.map((l) => l.diffId));
+  const headIds = new Set(head.layerDetails.map((l) => l.diffId));
+  const gone = base.layerDetails.filter((l) => !headIds.has(l.diffId));
+  const changes = [];
+  for (const layer of head.layerDetails.filter((l) => !baseIds.has(l.diffId))) {
+    const match = gone.findIndex((g) => g.instruction === layer.instruction);
+    const before = match === -1 ? void 0 : gone.splice(match, 1)[0];
+    changes.push({
+      kind: before ? "changed" : "added",
+      instruction: layer.instruction,
+      sizeBytes: layer.sizeBytes - (before?.sizeBytes ?? 0),
+      ...layer.compressedBytes !== void 0 && (!before || before.compressedBytes !== void 0) ? { compressedBytes: layer.compressedBytes - (before?.compressedBytes ?? 0) } : {},
+      headBytes: layer.sizeBytes
+    });
+  }
+  for (const layer of gone) {
+    changes.push({
+      kind: "removed",
+      instruction: layer.instruction,
+      sizeBytes: -layer.sizeBytes,
+      ...layer.compressedBytes !== void 0 ? { compressedBytes: -layer.compressedBytes } : {},
+      headBytes: 0
+    });
+  }
+  return changes.sort((a, b) => Math.abs(b.sizeBytes) - Math.abs(a.sizeBytes));
+}
+function stageComparisons(variants, budgets) {
+  const byName = new Map(variants.map((v) => [v.name, v]));
+  const singles = variants.filter((v) => v.stages === 1);
+  const result = [];
+  for (const variant of variants) {
+    const referenceName = budgets[variant.name]?.maxRatio?.of ?? (variant.stages > 1 && singles.length === 1 ? singles[0].name : void 0);
+    const reference = referenceName ? byName.get(referenceName) : void 0;
+    if (!reference || reference === variant) continue;
+    if (variant.head.status !== "built" || reference.head.status !== "built" || reference.head.sizeBytes === 0) continue;
+    result.push({
+      variant: variant.name,
+      reference: reference.name,
+      ratio: variant.head.sizeBytes / reference.head.sizeBytes,
+      savedBytes: reference.head.sizeBytes - variant.head.sizeBytes
+    });
+  }
+  return result;
+}
+
+// src/git/git.ts
+import { execFile } from "node:child_process";
+import { rmSync as rmSync2 } from "node:fs";
+var MAX_OUTPUT = 64 * 1024 * 1024;
+var Git = class {
+  /**
+   * `signal`: the run's cancellation. A git command under way when it aborts is stopped (SIGTERM, on which git
+   * removes what it had half made) and the call rejects with its reason; removing a worktree is never stopped.
+   */
+  constructor(cwd, signal) {
+    this.cwd = cwd;
+    this.signal = signal;
+  }
+  cwd;
+  signal;
+  async run(args, allowFailure = false, stoppable = true) {
+    const signal = stoppable ? this.signal : void 0;
+    if (signal?.aborted) throw signal.reason;
+    const result = await new Promise((resolve) => {
+      execFile(
+        "git",
+        args,
+        { cwd: this.cwd, signal, maxBuffer: MAX_OUTPUT, encoding: "utf8" },
+        (error, stdout, stderr) => resolve({ error, stdout, stderr })
+      );
+    });
+    if (signal?.aborted) throw signal.reason;
+    if (result.error && typeof result.error.code === "string") {
+      throw new EnvironmentError(`git could not be run (${result.error.message}). Install git to compare with the base.`);
+    }
+    const exitCode = result.error ? result.error.code ?? "none, it was stopped by a signal" : 0;
+    const ok = exitCode === 0;
+    if (!ok && !allowFailure) {
+      throw new EnvironmentError(`git ${args[0]} failed: ${result.stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${exitCode}`}`);
+    }
+    return { ok, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
+  }
+  /** The top of the repository `cwd` is in. */
+  async topLevel() {
+    const result = await this.run(["rev-parse", "--show-toplevel"], true);
+    if (!result.ok) {
+      throw new EnvironmentError(`${this.cwd} is not inside a git repository, so the base cannot be rebuilt. Check out the repository, or set baseline to file or none.`);
+    }
+    return result.stdout;
+  }
+  /** The commit a ref or SHA names, or undefined when it is not in the local repository. */
+  async resolveCommit(ref) {
+    const result = await this.run(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], true);
+    return result.ok ? result.stdout : void 0;
+  }
+  /**
+   * Make sure `ref` (a SHA or a ref) is available locally, fetching it from origin when the checkout is shallow
+   * or lacks it (actions/checkout fetches one commit by default). Returns the commit SHA.
+   */
+  async ensureCommit(ref, remote = "origin") {
+    const local = await this.resolveCommit(ref);
+    if (local) return local;
+    const fetched = await this.run(["fetch", "--no-tags", "--depth=1", remote, ref], true);
+    if (!fetched.ok) {
+      throw new EnvironmentError(`The base commit ${ref} is not in the checkout and could not be fetched from ${remote}: ${fetched.stderr.split("\n").slice(-2).join(" ")}`);
+    }
+    const after = await this.resolveCommit(ref) ?? await this.resolveCommit("FETCH_HEAD");
+    if (!after) throw new EnvironmentError(`The base commit ${ref} could not be found after fetching it from ${remote}.`);
+    return after;
+  }
+  /** Check out `commit` into a new detached worktree at `dir`. */
+  async addWorktree(dir, commit) {
+    await this.run(["worktree", "add", "--detach", dir, commit]);
+  }
+  /**
+   * Remove a worktree this tool added (and only that). When git cannot remove it (a file it cannot delete, a lock),
+   * its folder is deleted here and git forgets it, so no worktree is left registered in the user's repository.
+   */
+  async removeWorktree(dir) {
+    const removed = await this.run(["worktree", "remove", "--force", "--force", dir], true, false);
+    if (!removed.ok) rmSync2(dir, { recursive: true, force: true });
+    await this.run(["worktree", "prune"], true, false);
+  }
+};
+
+// src/measure/image/layer-cache.ts
+import { existsSync as existsSync3, mkdirSync, mkdtempSync, readdirSync as readdirSync2, readFileSync as readFileSync4, renameSync as renameSync2, rmSync as rmSync3, statSync as statSync2, writeFileSync } from "node:fs";
+import os2 from "node:os";
+import path4 from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
+var FORMAT = "v4";
+var temporaryDirectories = /* @__PURE__ */ new Set();
+var exitHook = false;
+var LayerCache = class {
+  layers = /* @__PURE__ */ new Map();
+  /** Listings kept outside the directory (there is none, or it could not take them), by diff ID. */
+  listings = /* @__PURE__ */ new Map();
+  configs = /* @__PURE__ */ new Map();
+  dir;
+  /** Where listings are written while their layer is read; in the directory when it can be written. */
+  scratch;
+  written = 0;
+  /** `directory`: where to keep results across runs; undefined keeps them for this process only. */
+  constructor(directory) {
+    this.dir = directory ? path4.join(directory, FORMAT) : void 0;
+  }
+  get directory() {
+    return this.dir;
+  }
+  layer(diffId) {
+    const known = this.layers.get(diffId);
+    if (known) return known;
+    const stored = this.read("layers", diffId);
+    if (stored?.diffId === diffId && [stored.tarBytes, stored.unpackedBytes, stored.files].every((n) => typeof n === "number")) {
+      this.layers.set(diffId, stored);
+      return stored;
+    }
+    return void 0;
+  }
+  /** The file of the layer's sorted listing; undefined when it is not kept. */
+  listingFile(diffId) {
+    const here = this.listings.get(diffId);
+    if (here) return here;
+    const file = this.listingPath(diffId);
+    return file && existsSync3(file) ? file : void 0;
+  }
+  /** A writer for the listing of a layer about to be read. */
+  newListing() {
+    this.written += 1;
+    return new SortedListingWriter(path4.join(this.scratchDirectory(), `listing-${process.pid}-${this.written}`));
+  }
+  /** Drop what is known of a layer (its listing was lost or damaged), so that it is measured again. */
+  forget(diffId) {
+    this.layers.delete(diffId);
+    const here = this.listings.get(diffId);
+    this.listings.delete(diffId);
+    for (const file of [this.file("layers", diffId), this.listingPath(diffId), here]) {
+      try {
+        if (file) rmSync3(file, { force: true });
+      } catch {
+      }
+    }
+  }
+  /** Keep a layer's facts and, when it was listed, its listing (finished: `listing.finish()` was called). */
+  putLayer(facts) {
+    const { listing, ...summary } = facts;
+    const known = this.layers.get(facts.diffId);
+    const merged = { ...summary, pushed: { ...known?.pushed, ...summary.pushed } };
+    let kept = false;
+    if (listing) {
+      const target = this.listingPath(facts.diffId);
+      try {
+        if (target) {
+          mkdirSync(path4.dirname(target), { recursive: true });
+          renameSync2(listing.file, target);
+          kept = true;
+          this.listings.delete(facts.diffId);
+        }
+      } catch {
+      }
+      if (!kept) this.listings.set(facts.diffId, listing.file);
+    }
+    this.layers.set(facts.diffId, merged);
+    if (kept) this.write("layers", facts.diffId, merged);
+  }
+  /** Remove this process's temporary files. The cache still answers from memory and its directory. */
+  close() {
+    if (!this.scratch) return;
+    rmSync3(this.scratch, { recursive: true, force: true });
+    temporaryDirectories.delete(this.scratch);
+    this.listings.clear();
+    this.scratch = void 0;
+  }
+  /** An image's config by image ID (the config's own digest, so it cannot go stale). */
+  config(imageId) {
+    return this.readConfig("configs", imageId);
+  }
+  putConfig(imageId, config) {
+    this.writeConfig("configs", imageId, config);
+  }
+  /**
+   * An image's config by its history fingerprint (`historyFingerprint`): found for a rebuild of the same
+   * content, whose image ID differs by the run's label. The caller checks it lists the image's layers.
+   */
+  configByHistory(fingerprint) {
+    return this.readConfig("histories", fingerprint);
+  }
+  putConfigByHistory(fingerprint, config) {
+    this.writeConfig("histories", fingerprint, config);
+  }
+  readConfig(kind, key) {
+    const known = this.configs.get(`${kind}/${key}`);
+    if (known) return known;
+    const stored = this.read(kind, key);
+    if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return void 0;
+    this.configs.set(`${kind}/${key}`, stored);
+    return stored;
+  }
+  writeConfig(kind, key, config) {
+    this.configs.set(`${kind}/${key}`, config);
+    this.write(kind, key, config);
+  }
+  /**
+   * In the directory when it can be written (so that a finished listing is moved into place, not copied),
+   * else in the system's temporary directory. Either way a folder of this process's own.
+   */
+  scratchDirectory() {
+    if (this.scratch) return this.scratch;
+    let scratch;
+    if (this.dir) {
+      try {
+        mkdirSync(this.dir, { recursive: true });
+        removeAbandoned(this.dir);
+        scratch = mkdtempSync(path4.join(this.dir, "tmp-"));
+      } catch {
+        scratch = void 0;
+      }
+    }
+    scratch ??= mkdtempSync(path4.join(os2.tmpdir(), "image-size-report-listings-"));
+    this.scratch = scratch;
+    temporaryDirectories.add(scratch);
+    if (!exitHook) {
+      exitHook = true;
+      process.on("exit", () => {
+        for (const dir of temporaryDirectories) rmSync3(dir, { recursive: true, force: true });
+      });
+    }
+    return scratch;
+  }
+  listingPath(diffId) {
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(diffId)?.[1];
+    return this.dir && hex ? path4.join(this.dir, "listings", hex) : void 0;
+  }
+  file(kind, digest) {
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
+    return this.dir && hex ? path4.join(this.dir, kind, `${hex}.json.gz`) : void 0;
+  }
+  read(kind, digest) {
+    const file = this.file(kind, digest);
+    if (!file) return void 0;
+    try {
+      return JSON.parse(gunzipSync(readFileSync4(file)).toString("utf8"));
+    } catch {
+      return void 0;
+    }
+  }
+  /** Whether it was written. */
+  write(kind, digest, value) {
+    const file = this.file(kind, digest);
+    if (!file) return false;
+    try {
+      mkdirSync(path4.dirname(file), { recursive: true });
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(temporary, gzipSync(JSON.stringify(value), { level: 1 }));
+      renameSync2(temporary, file);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+};
+var ABANDONED_MS = 24 * 60 * 60 * 1e3;
+function removeAbandoned(dir) {
+  try {
+    for (const name of readdirSync2(dir)) {
+      if (!name.startsWith("tmp-")) continue;
+      const folder = path4.join(dir, name);
+      if (Date.now() - statSync2(folder).mtimeMs > ABANDONED_MS) rmSync3(folder, { recursive: true, force: true });
+    }
+  } catch {
+  }
+}
+
+// src/measure/image/push-sizing.ts
+function goRelease(goVersion) {
+  const match = /^go(\d+)\.(\d+)/.exec(goVersion ?? "");
+  return match ? [Number(match[1]), Number(match[2])] : void 0;
+}
+function deflateModelFor(goVersion) {
+  const release = goRelease(goVersion);
+  return release && (release[0] > 1 || release[1] >= 27) ? "go1.27" : "go1.26";
+}
+function pushSizingFor(engine) {
+  const model2 = deflateModelFor(engine.goVersion);
+  if (engine.containerdStore) {
+    return {
+      method: "as-stored",
+      model: model2,
+      asStored: true,
+      cacheKey: `stored:${engine.id ?? "unknown engine"}`,
+      reason: "its blobs as the containerd image store keeps them (a layer kept uncompressed is pushed uncompressed)"
+    };
+  }
+  const gzip = model2 === "go1.27" ? "Go 1.27's gzip" : "the gzip of Go up to 1.26";
+  const why = engine.goVersion ? `Docker ${engine.serverVersion} was built with ${engine.goVersion}` : "the engine does not say which Go built it";
+  return { method: model2, model: model2, asStored: false, cacheKey: model2, reason: `every layer as ${gzip} compresses it on push (${why})` };
 }
 
 // src/report/baseline-file.ts
@@ -94046,7 +93496,7 @@ async function createReport(input) {
   const headPlan = prepareSide(workingDirectory, settings.variants, "head");
   const saved = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
   for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
-  const engineInfo = await engine.connect();
+  const engineInfo = await orCancelled(engine.connect(), input.signal);
   log.info(engineLine(engineInfo));
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {
@@ -94055,32 +93505,38 @@ async function createReport(input) {
     );
   }
   const created = { tags: [], intermediates: [] };
-  const cache = new LayerCache(settings.cacheDir && path8.resolve(workingDirectory, settings.cacheDir));
+  const cache = new LayerCache(settings.cacheDir && path5.resolve(workingDirectory, settings.cacheDir));
   try {
-    const head = await measureSide(engine, headPlan, "head", measuring, input.runId, log, created, cache);
+    const head = await measureSide(engine, headPlan, "head", measuring, input.runId, log, created, cache, input.signal);
     const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase({ ...input, settings: measuring }, created, cache);
     addComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, head, base);
   } finally {
     cache.close();
-    if (!settings.keepImages) await removeImages(engine, created, input.runId, settings.noCache, log);
+    if (!settings.keepImages) await removeImages(engine, created, input.runId, settings.noCache, log, cleanupDeadline(input.signal));
   }
 }
 async function rebuildBase(input, created, cache) {
   const plan = input.baseline;
   if (plan.source !== "rebuild") return { meta: { source: "none" } };
   const ref = plan.ref ?? plan.commit;
-  const git = new Git(input.workingDirectory);
+  const notMeasured = () => new Map(input.settings.variants.map((v) => [v.name, { status: "cancelled" }]));
+  if (input.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
+  const git = new Git(input.workingDirectory, input.signal);
   let checkout;
   let parent;
   try {
     const top = await git.topLevel();
     const sha = await git.ensureCommit(plan.commit);
-    parent = mkdtempSync2(path8.join(input.tempDirectory ?? os4.tmpdir(), "image-size-report-base-"));
-    checkout = { top, sha, parent, worktree: path8.join(parent, "tree") };
+    parent = mkdtempSync2(path5.join(input.tempDirectory ?? os3.tmpdir(), "image-size-report-base-"));
+    checkout = { top, sha, parent, worktree: path5.join(parent, "tree") };
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
-    if (parent) rmSync4(parent, { recursive: true, force: true });
+    if (parent) {
+      if (existsSync4(path5.join(parent, "tree"))) await git.removeWorktree(path5.join(parent, "tree"));
+      rmSync4(parent, { recursive: true, force: true });
+    }
+    if (input.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
     if (!isUserError(error)) throw error;
     input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = "the base could not be checked out";
@@ -94088,9 +93544,9 @@ async function rebuildBase(input, created, cache) {
     return { results, meta: { source: "rebuild", ref, error: error.message } };
   }
   try {
-    const root = path8.join(checkout.worktree, path8.relative(checkout.top, input.workingDirectory));
+    const root = path5.join(checkout.worktree, path5.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, "base");
-    const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created, cache);
+    const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created, cache, input.signal);
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -94117,6 +93573,7 @@ function assemble(input, engine, head, base) {
   });
   const comparisons = stageComparisons(variants, settings.budgets);
   const budgets = evaluateBudgets(variants, settings.budgets, comparisons);
+  const cancelled = cancellation(input.signal);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: TOOL.name, version: TOOL.version },
@@ -94137,7 +93594,8 @@ function assemble(input, engine, head, base) {
     variants,
     comparisons,
     budgets,
-    status: verdict(variants, budgets)
+    status: cancelled ? "cancelled" : verdict(variants, budgets),
+    ...cancelled ? { cancelled: { signal: cancelled.signal } } : {}
   };
 }
 function addComparableBuildTimes(sides) {
@@ -94153,9 +93611,9 @@ function sizeMeaning(engine) {
   const store = engine.containerdStore ? "the containerd image store" : engine.storage;
   return `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`;
 }
-async function removeImages(engine, created, runId, noCache, log) {
+async function removeImages(engine, created, runId, noCache, log, deadline) {
   const intermediates = noCache ? created.intermediates : [];
-  const problems = await engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: runId } });
+  const problems = await engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: runId } }, deadline);
   for (const problem of problems) log.warning(problem);
 }
 
@@ -94242,6 +93700,18 @@ function describeBreach(check, units) {
 }
 function unitsNote(units) {
   return units === "binary" ? "binary units (1 MiB = 1,048,576 bytes)" : "decimal units (1 MB = 1,000,000 bytes), as `docker images` shows";
+}
+function measuredCount(report) {
+  const sides = report.variants.flatMap((v) => [v.head, ...report.base.source === "rebuild" && v.base ? [v.base] : []]);
+  return { measured: sides.filter((r) => r.status !== "cancelled").length, total: sides.length };
+}
+function describeCancel(report) {
+  if (!report.cancelled) return void 0;
+  const { measured, total } = measuredCount(report);
+  const by = `The run was cancelled (${report.cancelled.signal})`;
+  if (measured === total) return `${by} after every image was measured.`;
+  const images = `${measured} of ${total} image${total === 1 ? "" : "s"}`;
+  return `${by} before it finished: ${images} measured; the others are shown as not measured.`;
 }
 
 // node_modules/markdown-table/index.js
@@ -94485,7 +93955,7 @@ function mainTable(report, style) {
   const rows = [];
   for (const variant of report.variants) {
     const broken = report.budgets.some((c) => c.variant === variant.name && c.outcome === "fail");
-    const state = variant.head.status !== "built" ? "failed" : broken ? "broken" : "ok";
+    const state = variant.head.status === "cancelled" ? "cancelled" : variant.head.status !== "built" ? "failed" : broken ? "broken" : "ok";
     const name = style.variant(style.text(variant.name), state);
     const lines2 = metricRows(report, variant);
     lines2.forEach((line, i) => {
@@ -94567,6 +94037,7 @@ function side(result, show) {
   if (!result) return "\u2014";
   if (result.status === "built") return show(result);
   if (result.status === "failed") return "failed";
+  if (result.status === "cancelled") return "not measured";
   return "absent";
 }
 function budgetRows(report, style) {
@@ -94662,7 +94133,11 @@ var DETAIL_STEPS = [
   { budgetTable: "none" }
 ];
 var FAILURE_STEPS = [{}, { failures: "brief", breachLines: 20 }, { failures: "none", breachLines: 5 }];
-var ICON = { ok: "\u2705", broken: "\u274C", failed: "\u{1F4A5}" };
+var ICON = { ok: "\u2705", broken: "\u274C", failed: "\u{1F4A5}", cancelled: "\u23F9\uFE0F" };
+function renderCancelledNotice(signal, when) {
+  const sentence = when === "early" ? `The run was cancelled (${signal}) before anything was measured.` : `The run was cancelled (${signal}), and its clean-up did not finish in time, so it has no report. The log says what it may have left in the Docker engine.`;
+  return ["## Image size report", "", `${ICON.cancelled} ${sentence}`, ""].join("\n");
+}
 function renderMarkdown(report, options = {}) {
   const { maxLength } = options;
   let detail = FULL_DETAIL;
@@ -94852,6 +94327,11 @@ function joinWords(items) {
 function verdictLine(report, breachLines) {
   const failed = failedVariants(report).length;
   const broken = report.budgets.filter((c) => c.outcome === "fail");
+  const cancel = describeCancel(report);
+  if (cancel) {
+    const problems = failed || broken.length ? verdictLine({ ...report, cancelled: void 0 }, breachLines) : "";
+    return [`${ICON.cancelled} ${cancel}`, ...problems ? ["", problems] : []].join("\n");
+  }
   if (failed === 0 && broken.length === 0) {
     const checked = report.budgets.filter((c) => c.outcome === "pass").length;
     return checked ? `\u2705 All ${checked} budget checks pass.` : "\u2705 All variants built.";
@@ -94873,7 +94353,7 @@ function footnote(report) {
   );
   if (hasBase(report)) {
     const b = report.base;
-    const what = b.error ? `not available (${escapeInline(b.error)})` : b.source === "file" ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ""}` : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, "text")} at ` : ""}${shortSha(b.sha)}`;
+    const what = b.error ? `not available (${escapeInline(b.error)})` : report.cancelled && b.source === "rebuild" && !b.sha ? "not rebuilt, the run was cancelled first" : b.source === "file" ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ""}` : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, "text")} at ` : ""}${shortSha(b.sha)}`;
     parts.push(`Base: ${what}.`);
   }
   const total = report.variants.reduce((sum, v) => sum + (v.head.status === "built" ? v.head.buildMs : 0), 0);
@@ -94892,10 +94372,11 @@ function shortSha(sha) {
 }
 
 // src/render/text.ts
+var TEXT_STATE = { failed: "BUILD FAILED", broken: "OVER BUDGET", cancelled: "NOT MEASURED" };
 function renderText(report, headLabel = "Current") {
   const plain = (s) => plainText(s, 300);
   const table = mainTable(report, {
-    variant: (name, state) => state === "ok" ? name : `${name} (${state === "failed" ? "BUILD FAILED" : "OVER BUDGET"})`,
+    variant: (name, state) => state === "ok" ? name : `${name} (${TEXT_STATE[state]})`,
     text: plain,
     headLabel
   });
@@ -94916,6 +94397,8 @@ function renderText(report, headLabel = "Current") {
   }
   for (const check of report.budgets.filter((c) => c.outcome === "fail")) out.push("", plainText(describeBreach(check, report.units)));
   if (report.base.error) out.push("", `No comparison: ${plainText(report.base.error, 1e3)}`);
+  const cancel = describeCancel(report);
+  if (cancel) out.push("", cancel);
   out.push("", `Size: ${plain(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`);
   const uncompressed = uncompressedPushNote(report);
   if (uncompressed) out.push(`${uncompressed}.`);
@@ -95327,16 +94810,16 @@ function describeKind(value) {
 }
 
 // src/settings/config-file.ts
-import { existsSync as existsSync4, readFileSync as readFileSync6, statSync as statSync3 } from "node:fs";
-import path9 from "node:path";
+import { existsSync as existsSync5, readFileSync as readFileSync6, statSync as statSync3 } from "node:fs";
+import path6 from "node:path";
 var DEFAULT_CONFIG_FILE = ".github/image-size.yml";
 var MAX_CONFIG_BYTES = 1e6;
 function loadConfigFile(workingDirectory, explicit) {
-  const relative2 = explicit || DEFAULT_CONFIG_FILE;
-  const where = `config file ${printable(relative2, 100)}`;
-  if (relative2.includes("\0")) throw new InputError(`config: ${quote(relative2)} is not a usable path (it holds a NUL character).`);
-  const file = path9.resolve(workingDirectory, relative2);
-  if (!existsSync4(file)) {
+  const relative = explicit || DEFAULT_CONFIG_FILE;
+  const where = `config file ${printable(relative, 100)}`;
+  if (relative.includes("\0")) throw new InputError(`config: ${quote(relative)} is not a usable path (it holds a NUL character).`);
+  const file = path6.resolve(workingDirectory, relative);
+  if (!existsSync5(file)) {
     if (explicit) throw new InputError(`config: ${quote(explicit)} does not exist (looked in ${printable(workingDirectory, 200)}).`);
     return { raw: {} };
   }
@@ -95350,7 +94833,7 @@ function loadConfigFile(workingDirectory, explicit) {
   } catch (error) {
     if (error instanceof InputError) throw error;
     const code = error.code;
-    throw new InputError(`config: ${quote(relative2)} cannot be read (${code ?? printable(messageOf(error), 200)}).`);
+    throw new InputError(`config: ${quote(relative)} cannot be read (${code ?? printable(messageOf(error), 200)}).`);
   }
   const value = yamlValue(text, where);
   if (value === void 0 || value === null) return { raw: {}, file };
@@ -95375,21 +94858,28 @@ export {
   DockerEngine,
   failsRun,
   verdict,
+  CANCEL_EXIT_WITHIN_MS,
+  cancellation,
+  exitStatusFor,
+  listenForCancel,
   changeBetween,
   layerChanges,
   secretsOf,
   maskableValues,
   createScrubber,
   scrubbedLogger,
+  RUN_LABEL,
   REPORT_SCHEMA_VERSION,
   TOOL,
   createReport,
   sizeMeaning,
   describeBreach,
+  describeCancel,
   COMMENT_LIMIT,
   SUMMARY_LIMIT,
   utf8Length,
   commentMarker,
+  renderCancelledNotice,
   renderMarkdown,
   renderText,
   SETTING_KEYS,

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-BMD7LGAX.js";
+} from "./chunks/chunk-ZJRBM6BR.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

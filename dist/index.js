@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-BMD7LGAX.js";
+} from "./chunks/chunk-ZJRBM6BR.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -33752,7 +33752,7 @@ async function run() {
     const { scrubber } = scrubbing;
     const cancelled = cancel?.cancelled();
     if (cancelled) {
-      debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
+      if (error2 !== cancelled) debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
       await cancel.withoutReport(cancelled);
     } else if (isUserError(error2)) {
       setFailed(scrubber.text(error2.message));

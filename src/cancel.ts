@@ -143,19 +143,3 @@ export function listenForCancel(handlers: CancelHandlers = {}, source: SignalSou
     },
   };
 }
-
-/** `promise`, unless `cancel` aborts first: then rejects with its reason (the work goes on, unwatched). */
-export async function orCancelled<T>(promise: Promise<T>, cancel: AbortSignal | undefined): Promise<T> {
-  if (!cancel) return promise;
-  if (cancel.aborted) throw cancel.reason;
-  let onAbort: (() => void) | undefined;
-  const cancelled = new Promise<never>((_, reject) => {
-    onAbort = () => reject(cancel.reason);
-    cancel.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, cancelled]);
-  } finally {
-    cancel.removeEventListener('abort', onAbort!);
-  }
-}

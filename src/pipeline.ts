@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cancellation, cleanupDeadline, orCancelled } from './cancel.js';
+import { cancellation, cleanupDeadline } from './cancel.js';
 import { comparableBuildTimes } from './compare/build-time.js';
 import { changeBetween, layerChanges, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
@@ -51,7 +51,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   const headPlan = prepareSide(workingDirectory, settings.variants, 'head'); // bad config fails before the engine is asked
   const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
   for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
-  const engineInfo = await orCancelled(engine.connect(), input.signal);
+  const engineInfo = await engine.connect(input.signal);
   log.info(engineLine(engineInfo));
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {

@@ -6,6 +6,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/types.js';
@@ -25,6 +26,8 @@ const PR = 7;
 const EXIT_WITHIN_MS = 5000;
 const STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
 const BUILDERS = ['buildkit', 'legacy'] as const;
+/** What the last resort says when a clean-up did not end in time (it then ends the process itself). */
+const OVERDUE = 'did not finish in time';
 type Signal = keyof typeof STATUS;
 
 const github = fakeGitHubPerTest();
@@ -113,6 +116,7 @@ describe('the bundled action, cancelled while the base builds', () => {
   /** What every cancelled action run must show: the status, the summary and outputs, no comment, nothing left. */
   function expectCancelledRun(run: ActionRun, signal: Signal, before: ReturnType<typeof engineState>, repo: ReturnType<typeof slowBaseRepo>) {
     expect(run.code).toBe(STATUS[signal]);
+    expect(run.stdout).not.toContain(OVERDUE); // ended by its own clean-up, not by the last resort
     // Said once, at the first signal; the step fails as cancelled, with what it measured.
     expect(run.stdout.match(/Cancelled \(SIG\w+\): stopping the builds/g)).toEqual([`Cancelled (${signal}): stopping the builds`]);
     expect(run.stdout).toMatch(
@@ -189,6 +193,7 @@ describe('the bundled action, cancelled while the base builds', () => {
       const run = await action.done;
       expect(performance.now() - sentAt).toBeLessThan(EXIT_WITHIN_MS);
       expect(run.code).toBe(130);
+      expect(run.stdout).not.toContain(OVERDUE);
       expect(run.stdout).toContain(
         `::warning::Nothing more could be removed from the Docker engine: the Docker engine at ${proxy.host} had not finished removing an image when the time a cancelled run has for clean-up ran out. ` +
           `What this run left is labelled ${label} (docker image ls --filter label=${label}).`,
@@ -204,6 +209,43 @@ describe('the bundled action, cancelled while the base builds', () => {
       expect(engineState()).toEqual(before);
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe('the bundled action, cancelled before anything was measured', () => {
+  // No engine is involved: a socket that accepts connections and never answers, as a hung engine does.
+  it('while it waits for the engine to answer: says so in the summary, fails the step, and exits at once', async () => {
+    const accepted: Socket[] = [];
+    const silentPath = path.join(tempDir('silent'), 'docker.sock');
+    const silent = createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => silent.listen(silentPath, resolve));
+    try {
+      const { dir, sha } = repoFromFixture('tiny-app');
+      const action = startAction({
+        workspace: dir,
+        inputs: { variants: 'single-stage: Dockerfile.single' },
+        eventName: 'pull_request',
+        payload: pullRequestPayload({ owner: OWNER, repo: REPO, number: PR, baseSha: sha, headSha: sha, baseRef: 'main', headRef: 'quick' }),
+        repository: `${OWNER}/${REPO}`,
+        apiUrl: github.server.url,
+        token: github.server.token,
+        sha,
+        env: { DOCKER_HOST: `unix://${silentPath}` },
+      });
+      const { sentAt } = await signalWhen(action.child, () => accepted.length > 0, ['SIGTERM']);
+      const run = await action.done;
+      expect(performance.now() - sentAt).toBeLessThan(EXIT_WITHIN_MS);
+      expect(run.code).toBe(143);
+      expect(run.stdout).not.toContain(OVERDUE);
+      expect(run.stdout).toMatch(/^::error::The run was cancelled \(SIGTERM\) before anything was measured\.$/m);
+      expect(run.summary).toBe('## Image size report\n\n⏹️ The run was cancelled (SIGTERM) before anything was measured.\n');
+      expect(run.outputs.status).toBe('cancelled');
+      expect(github.server.requests).toEqual([]);
+      expect(worktrees(dir)).toHaveLength(1);
+    } finally {
+      accepted.forEach((socket) => socket.destroy());
+      silent.close();
     }
   });
 });
@@ -228,6 +270,7 @@ describe('the bundled CLI, cancelled while the base builds', () => {
 
   function expectCancelledCli(run: { code: number | null; stdout: string; stderr: string }, signal: Signal, tmp: string, repo: ReturnType<typeof slowBaseRepo>) {
     expect(run.code).toBe(STATUS[signal]);
+    expect(run.stderr).not.toContain(OVERDUE);
     expect(run.stderr.match(/cancelled \(SIG\w+\): stopping the builds/g)).toEqual([`cancelled (${signal}): stopping the builds`]);
     expect(run.stderr).toContain(`image-size-report: The run was cancelled (${signal}) before it finished: 1 of 2 images measured; the others are shown as not measured.\n`);
     // What it measured, in the table: this change's figures, the base as not measured.
@@ -266,6 +309,7 @@ describe('the bundled CLI, cancelled while the base builds', () => {
       const code = await done;
       expect(performance.now() - sentAt).toBeLessThan(EXIT_WITHIN_MS);
       expect(code).toBe(130);
+      expect(stderr).not.toContain(OVERDUE);
       expect(stderr).toContain('image-size-report: The run was cancelled (SIGINT) before it finished: 0 of 1 image measured; the others are shown as not measured.\n');
       expect(stderr).not.toContain('warning:'); // the save stopped on purpose: not a failure to read the layers
       expect(stdout).toMatch(/^\| big \(NOT MEASURED\) \| Size +\| not measured \|$/m);

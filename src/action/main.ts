@@ -64,7 +64,7 @@ export async function run(): Promise<void> {
     const { scrubber } = scrubbing;
     const cancelled = cancel?.cancelled();
     if (cancelled) {
-      core.debug(scrubber.text(error instanceof Error ? (error.stack ?? error.message) : String(error)));
+      if (error !== cancelled) core.debug(scrubber.text(error instanceof Error ? (error.stack ?? error.message) : String(error)));
       await cancel!.withoutReport(cancelled);
     } else if (isUserError(error)) {
       core.setFailed(scrubber.text(error.message));

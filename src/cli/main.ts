@@ -2,10 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cancellation, CANCEL_EXIT_WITHIN_MS, exitStatusFor, listenForCancel } from '../cancel.js';
 import { DockerEngine } from '../docker/engine.js';
 import { failsRun } from '../judge/budgets.js';
 import { InputError, isUserError, messageOf } from '../errors.js';
+import { cancellation, CANCEL_EXIT_WITHIN_MS, exitStatusFor, listenForCancel } from '../cancel.js';
 import { RUN_LABEL, type Logger } from '../measure/measure.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
 import { describeCancel } from '../render/format.js';

@@ -155,9 +155,13 @@ export class DockerEngine {
     for (const socket of [...this.sockets]) if (!only || only(socket)) socket.destroy();
   }
 
-  /** Check the engine answers (within seconds) and describe it. */
-  async connect(): Promise<EngineInfo> {
-    const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+  /**
+   * Check the engine answers (within seconds) and describe it. `cancel`, the run's cancellation, ends the wait
+   * at once (rejecting with its reason) and closes the connections it opened.
+   */
+  async connect(cancel?: AbortSignal): Promise<EngineInfo> {
+    const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     try {
       await this.withSignal(this.docker.ping, signal);
       const [version, info] = await Promise.all([
@@ -176,8 +180,9 @@ export class DockerEngine {
         ...(this.resolved ? { endpoint: this.resolved.info } : {}),
       };
     } catch (error) {
-      const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : describeConnectError(error);
       if (signal.aborted) this.closeConnections();
+      if (cancel?.aborted) throw cancel.reason;
+      const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : describeConnectError(error);
       if (this.resolved) throw new EnvironmentError(connectionFailure(this.resolved, error, signal.aborted ? reason : undefined));
       throw new EnvironmentError(
         `The Docker engine is not reachable at ${this.endpoint} (${reason}). ` +

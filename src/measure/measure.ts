@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { unlessCancelled } from '../cancel.js';
 import { InputError, messageOf } from '../errors.js';
 import type { StepRecord } from '../docker/build-output.js';
 import type { DockerEngine } from '../docker/engine.js';
@@ -14,7 +15,6 @@ import type { LayerCache } from './image/layer-cache.js';
 import type { PushSizing } from './image/push-sizing.js';
 import { readLayers } from './layers.js';
 import { redact } from './redact.js';
-import { unlessCancelled } from '../cancel.js';
 
 export type Side = 'head' | 'base';
 
@@ -142,12 +142,12 @@ export async function measureSide(
   const read = new Set<string>();
   for (const item of prepared) {
     const { variant } = item;
-    if (signal?.aborted) {
-      measurement.results.set(variant.name, { status: 'cancelled' });
-      continue;
-    }
     if ('problem' in item) {
       measurement.results.set(variant.name, { status: 'absent', reason: item.problem });
+      continue;
+    }
+    if (signal?.aborted) {
+      measurement.results.set(variant.name, { status: 'cancelled' });
       continue;
     }
     measurement.stages.set(variant.name, item.stages);

@@ -90690,9 +90690,13 @@ var DockerEngine = class _DockerEngine {
   closeConnections(only) {
     for (const socket of [...this.sockets]) if (!only || only(socket)) socket.destroy();
   }
-  /** Check the engine answers (within seconds) and describe it. */
-  async connect() {
-    const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+  /**
+   * Check the engine answers (within seconds) and describe it. `cancel`, the run's cancellation, ends the wait
+   * at once (rejecting with its reason) and closes the connections it opened.
+   */
+  async connect(cancel) {
+    const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     try {
       await this.withSignal(this.docker.ping, signal);
       const [version, info] = await Promise.all([
@@ -90711,8 +90715,9 @@ var DockerEngine = class _DockerEngine {
         ...this.resolved ? { endpoint: this.resolved.info } : {}
       };
     } catch (error) {
-      const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1e3} s` : describeConnectError(error);
       if (signal.aborted) this.closeConnections();
+      if (cancel?.aborted) throw cancel.reason;
+      const reason = signal.aborted ? `no answer within ${PROBE_TIMEOUT_MS / 1e3} s` : describeConnectError(error);
       if (this.resolved) throw new EnvironmentError(connectionFailure(this.resolved, error, signal.aborted ? reason : void 0));
       throw new EnvironmentError(
         `The Docker engine is not reachable at ${this.endpoint} (${reason}). Start Docker (on this project's machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.`
@@ -91248,20 +91253,6 @@ function listenForCancel(handlers = {}, source = process) {
       clearTimeout(watchdog);
     }
   };
-}
-async function orCancelled(promise, cancel) {
-  if (!cancel) return promise;
-  if (cancel.aborted) throw cancel.reason;
-  let onAbort;
-  const cancelled = new Promise((_, reject) => {
-    onAbort = () => reject(cancel.reason);
-    cancel.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, cancelled]);
-  } finally {
-    cancel.removeEventListener("abort", onAbort);
-  }
 }
 
 // src/report/scrub.ts
@@ -92905,12 +92896,12 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
   const read = /* @__PURE__ */ new Set();
   for (const item of prepared) {
     const { variant } = item;
-    if (signal?.aborted) {
-      measurement.results.set(variant.name, { status: "cancelled" });
-      continue;
-    }
     if ("problem" in item) {
       measurement.results.set(variant.name, { status: "absent", reason: item.problem });
+      continue;
+    }
+    if (signal?.aborted) {
+      measurement.results.set(variant.name, { status: "cancelled" });
       continue;
     }
     measurement.stages.set(variant.name, item.stages);
@@ -93496,7 +93487,7 @@ async function createReport(input) {
   const headPlan = prepareSide(workingDirectory, settings.variants, "head");
   const saved = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
   for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
-  const engineInfo = await orCancelled(engine.connect(), input.signal);
+  const engineInfo = await engine.connect(input.signal);
   log.info(engineLine(engineInfo));
   const measuring = { ...settings, push: pushSizingFor(engineInfo) };
   if (saved?.compressedSizing && saved.compressedSizing !== measuring.push.method) {

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-ZJRBM6BR.js";
+} from "./chunks/chunk-AXTIFGIR.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

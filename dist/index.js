@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-ZJRBM6BR.js";
+} from "./chunks/chunk-AXTIFGIR.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

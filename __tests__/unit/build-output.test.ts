@@ -1,7 +1,10 @@
 // The streams under fixtures/build-streams were recorded from a real Docker 20.10 engine building the
 // Dockerfiles beside them (with the build arg TOKEN=fixture-token). The *-shared-* pairs: Dockerfile.shared-head
 // built with an empty cache, then Dockerfile.shared-base, which shares its first three steps (a RUN, a COPY from
-// the context, a RUN after it) and differs in the fourth, with the fixture folder as context.
+// the context, a RUN after it) and differs in the fourth, with the fixture folder as context. The *-28.5-* pairs
+// are the same two builds on Docker 28.5.2 (Debian forky's, BuildKit v0.25.2), with overlay2 and with the
+// containerd image store, sent through this project's DockerEngine as a run sends them (the run's label
+// io.github.image-size-report.run=fixture).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BuildOutputParser, parseBuildOutput, type StepRecord } from '../../src/docker/build-output.js';
@@ -212,5 +215,51 @@ describe('step records, legacy builder', () => {
     parser.push(text);
     now = 99;
     expect(parser.finish().stepRecords.map((r) => r.durationMs)).toEqual([0, 0, 0, 0, 0]);
+  });
+});
+
+describe.each(['overlay2', 'containerd'] as const)('step records, BuildKit of Docker 28.5 (%s)', (store) => {
+  const headName = `buildkit-28.5-${store}-shared-head-cold.ndjson`;
+  const baseName = `buildkit-28.5-${store}-shared-base-warm.ndjson`;
+  const head = parseBuildOutput(stream(headName));
+  const base = parseBuildOutput(stream(baseName));
+  const DOCKERFILE_ORDER = [
+    '[2/5] RUN sleep 1 && echo shared > /shared.txt',
+    '[3/5] COPY Dockerfile.single /copied.txt',
+    '[4/5] RUN sleep 1 && wc -c /copied.txt > /count.txt',
+  ];
+
+  it('lists the steps each after the ones it takes input from, though the engine announced them in another order', () => {
+    for (const [name, side] of [[headName, 'head'], [baseName, 'base']] as const) {
+      const announced: string[] = [];
+      const parser = new BuildOutputParser((line) => announced.push(line));
+      parser.push(stream(name));
+      const outcome = parser.finish();
+      const steps = announced.filter((line) => /^\[\d\/5\] (?!FROM)/.test(line));
+      // Recorded: 28.5 first names the last step, or the last three, before the ones they take input from.
+      expect(steps).not.toEqual([...steps].sort());
+      expect(outcome.stepRecords.map((r) => r.name)).toEqual([...DOCKERFILE_ORDER, `[5/5] RUN echo ${side} > /side.txt`]);
+    }
+    expect(head.stepRecords.map((r) => r.cached)).toEqual([false, false, false, false]);
+    expect(base.stepRecords.map((r) => r.cached)).toEqual([true, true, true, false]);
+    expect(base.cachedSteps).toBe(3);
+    expect(head.stepRecords[2].durationMs).toBeGreaterThan(1000); // sleep 1
+  });
+
+  it('gives the steps the base took from the cache the keys of the steps the head ran, after the COPY from the context too', () => {
+    const shared = head.stepRecords.slice(0, 3).map((r) => r.key);
+    expect(base.stepRecords.slice(0, 3).map((r) => r.key)).toEqual(shared);
+    expect(new Set(shared).size).toBe(3);
+    // As on 20.10: the context is a new vertex in every build, so only the first RUN keeps its digest.
+    expect(shared[0]).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(shared.slice(1).every((key) => /^step:[0-9a-f]{64}$/.test(key))).toBe(true);
+    expect(base.stepRecords[3].key).not.toBe(head.stepRecords[3].key);
+  });
+
+  it('gives the same records however the stream is cut into chunks', () => {
+    const text = stream(headName);
+    const parser = new BuildOutputParser();
+    for (let i = 0; i < text.length; i += 11) parser.push(text.slice(i, i + 11));
+    expect(parser.finish()).toEqual(head);
   });
 });

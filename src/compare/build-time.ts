@@ -30,22 +30,20 @@ export interface ComparableTime {
  * Order-independent times for every build of a run, given in the order they ran (each result at its build's
  * index). A cached step borrows the time of the latest run of its key by an earlier build: that run's result
  * is what the cache held. Only runs that finished count, so a failed build's finished steps lend their time
- * like any other.
+ * like any other. The order of a build's own steps does not matter (Docker 28.5's BuildKit reports them in an
+ * order of its own).
  */
 export function comparableBuildTimes(builds: readonly TimedBuild[]): ComparableTime[] {
   /** Key of every step run so far (not taken from the cache), with the time of its latest run. */
   const ran = new Map<string, number>();
   return builds.map((build) => {
-    const ranHere = new Set<string>();
+    /** Keys this build ran itself: a cached step of the same key reuses its own work. */
+    const ranHere = new Set(build.stepRecords.filter((s) => !s.cached).map((s) => s.key));
     let borrowedMs = 0;
     let cachedFromRun = 0;
     let cachedBeforeRun = 0;
     for (const step of build.stepRecords) {
-      if (!step.cached) {
-        ranHere.add(step.key);
-        continue;
-      }
-      if (ranHere.has(step.key)) continue; // this build paid for it itself
+      if (!step.cached || ranHere.has(step.key)) continue;
       const lent = ran.get(step.key);
       if (lent === undefined) {
         cachedBeforeRun += 1;

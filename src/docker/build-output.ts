@@ -68,7 +68,11 @@ export interface BuildOutcome {
   steps: number;
   /** Of those, how many came from the build cache. */
   cachedSteps: number;
-  /** Those steps, in the order the builder reported them. */
+  /**
+   * Those steps. Legacy builder: in the order it ran them. BuildKit: each step after the steps it takes input
+   * from, and steps that do not depend on each other by when they started, then by name (Docker 28.5's BuildKit
+   * announces a build's vertexes in an order of its own, which changes from build to build: see `orderSteps`).
+   */
   stepRecords: StepRecord[];
 }
 
@@ -269,14 +273,13 @@ export class BuildOutputParser {
 
   private buildkitOutcome(): BuildOutcome {
     const keys = new VertexKeys(this.vertexes);
-    const records: StepRecord[] = [...this.vertexes.entries()]
-      .filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name)) // a failed step left nothing to reuse
-      .map(([digest, v]) => ({
-        key: keys.of(digest),
-        name: v.name,
-        cached: v.cached,
-        durationMs: v.startedMs !== undefined && v.completedMs !== undefined ? Math.max(0, v.completedMs - v.startedMs) : 0,
-      }));
+    const steps = [...this.vertexes.entries()].filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name)); // a failed step left nothing to reuse
+    const records: StepRecord[] = orderSteps(steps, this.vertexes).map(([digest, v]) => ({
+      key: keys.of(digest),
+      name: v.name,
+      cached: v.cached,
+      durationMs: v.startedMs !== undefined && v.completedMs !== undefined ? Math.max(0, v.completedMs - v.startedMs) : 0,
+    }));
     const failed = [...this.vertexes.entries()].find(([, v]) => v.error && !v.error.includes('context canceled'));
     const failedDigest = failed?.[0];
     return {
@@ -288,6 +291,48 @@ export class BuildOutputParser {
       createdImages: [], // BuildKit commits no intermediate images
     };
   }
+}
+
+/**
+ * The recorded steps with each after every step it takes input from (through any vertex in between), and among
+ * those free to come next, the one that started first, then by name and digest. BuildKit v0.8 (Docker 20.10)
+ * announced a build's vertexes inputs first, so the order they were first reported in was the Dockerfile's;
+ * v0.25 (Docker 28.5) does not: recorded `[3/4]`, `[2/4]`, `[1/4]`, then `[4/4]`, and another order in the next
+ * build (its solver announces a vertex while walking its states, through Go maps, under a new progress ID each
+ * time where v0.8 used the vertex digest). Cached steps start when their parent completes, often in the same
+ * microsecond, so the start time alone does not order them.
+ */
+function orderSteps(steps: [string, VertexState][], vertexes: ReadonlyMap<string, VertexState>): [string, VertexState][] {
+  const recorded = new Set(steps.map(([digest]) => digest));
+  /** The recorded steps each one takes input from, directly or through vertexes that are not recorded. */
+  const before = new Map<string, Set<string>>();
+  for (const [digest] of steps) {
+    const found = new Set<string>();
+    const seen = new Set<string>([digest]);
+    const stack = [...(vertexes.get(digest)?.inputs ?? [])];
+    while (stack.length) {
+      const input = stack.pop()!;
+      if (seen.has(input)) continue;
+      seen.add(input);
+      if (recorded.has(input)) found.add(input);
+      else stack.push(...(vertexes.get(input)?.inputs ?? []));
+    }
+    before.set(digest, found);
+  }
+  const earlier = ([a, va]: [string, VertexState], [b, vb]: [string, VertexState]) =>
+    (va.startedMs ?? Infinity) - (vb.startedMs ?? Infinity) || (va.name < vb.name ? -1 : va.name > vb.name ? 1 : a < b ? -1 : a > b ? 1 : 0);
+  const placed = new Set<string>();
+  const ordered: [string, VertexState][] = [];
+  let pending = [...steps];
+  while (pending.length) {
+    const ready = pending.filter(([digest]) => [...before.get(digest)!].every((d) => placed.has(d)));
+    // A cycle (which LLB cannot have) would leave none ready: take them as they are then.
+    const next = (ready.length ? ready : pending).reduce((best, step) => (earlier(step, best) < 0 ? step : best));
+    ordered.push(next);
+    placed.add(next[0]);
+    pending = pending.filter((step) => step !== next);
+  }
+  return ordered;
 }
 
 interface VertexState {
@@ -326,13 +371,15 @@ function toMs(time: DecodedTimestamp | undefined): number | undefined {
 /**
  * Keys of BuildKit vertexes that mean the same step in every build of a run. A vertex digest covers the whole
  * operation and its inputs, so it is the key wherever it is stable. It is not for anything that depends on
- * the build context: the context arrives as a vertex whose digest is new in every build (checked on Docker
- * 20.10: the same context sent twice gets two digests, and so does every COPY from it and every step after,
- * though BuildKit's content-based cache reuses them). Such a vertex is keyed by its instruction (without the
- * `[stage n/m]` position) and the keys of its inputs, which is what its digest would be with the context
- * named the same in every build. The name does not show all that a digest covers (an ENV set earlier, for
- * one), so two different steps can share such a key: that misleads only when one build of the run runs the
- * step and another takes the other one from a cache made before the run.
+ * the build context: moby hands BuildKit an uploaded context as `http://build-context-<random ID>`
+ * (builder-next's reqbodyhandler.go, in 20.10 and 28.5 alike), so the `[internal] load remote build context`
+ * vertex has a new digest in every build, and so do `copy /context /`, every COPY from it and every step after
+ * (recorded on 20.10 and on 28.5 with both stores), though BuildKit's cache, which goes by content, reuses them.
+ * Such a vertex is keyed by its instruction (without the `[stage n/m]` position) and the keys of its inputs,
+ * which is what its digest would be with the context named the same in every build. The name does not show
+ * all that a digest covers (the bytes a COPY copies, an ENV set earlier), so two different steps can share
+ * such a key: that misleads only when one build of the run runs the step and another takes the other one from
+ * a cache made before the run.
  */
 class VertexKeys {
   private readonly keys = new Map<string, { key: string; stable: boolean }>();
@@ -361,6 +408,7 @@ class VertexKeys {
     this.keys.set(digest, resolved);
     return resolved;
   }
+
 }
 
 /** BuildKit's image ID line (`{"id":"moby.image.id","aux":{"ID":...}}`) is handled by the aux branch above. */

@@ -90057,7 +90057,8 @@ var BuildOutputParser = class {
   }
   buildkitOutcome() {
     const keys = new VertexKeys(this.vertexes);
-    const records = [...this.vertexes.entries()].filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name)).map(([digest, v]) => ({
+    const steps = [...this.vertexes.entries()].filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name));
+    const records = orderSteps(steps, this.vertexes).map(([digest, v]) => ({
       key: keys.of(digest),
       name: v.name,
       cached: v.cached,
@@ -90076,6 +90077,35 @@ var BuildOutputParser = class {
     };
   }
 };
+function orderSteps(steps, vertexes) {
+  const recorded = new Set(steps.map(([digest]) => digest));
+  const before = /* @__PURE__ */ new Map();
+  for (const [digest] of steps) {
+    const found = /* @__PURE__ */ new Set();
+    const seen = /* @__PURE__ */ new Set([digest]);
+    const stack = [...vertexes.get(digest)?.inputs ?? []];
+    while (stack.length) {
+      const input = stack.pop();
+      if (seen.has(input)) continue;
+      seen.add(input);
+      if (recorded.has(input)) found.add(input);
+      else stack.push(...vertexes.get(input)?.inputs ?? []);
+    }
+    before.set(digest, found);
+  }
+  const earlier = ([a, va], [b, vb]) => (va.startedMs ?? Infinity) - (vb.startedMs ?? Infinity) || (va.name < vb.name ? -1 : va.name > vb.name ? 1 : a < b ? -1 : a > b ? 1 : 0);
+  const placed = /* @__PURE__ */ new Set();
+  const ordered = [];
+  let pending = [...steps];
+  while (pending.length) {
+    const ready = pending.filter(([digest]) => [...before.get(digest)].every((d) => placed.has(d)));
+    const next = (ready.length ? ready : pending).reduce((best, step) => earlier(step, best) < 0 ? step : best);
+    ordered.push(next);
+    placed.add(next[0]);
+    pending = pending.filter((step) => step !== next);
+  }
+  return ordered;
+}
 function labelStepText(labels) {
   const pairs = Object.entries(labels ?? {}).map(([key, value]) => `${key}=${value}`);
   return pairs.length ? pairs.sort().join(" ") : void 0;
@@ -93057,16 +93087,12 @@ import path5 from "node:path";
 function comparableBuildTimes(builds) {
   const ran = /* @__PURE__ */ new Map();
   return builds.map((build) => {
-    const ranHere = /* @__PURE__ */ new Set();
+    const ranHere = new Set(build.stepRecords.filter((s) => !s.cached).map((s) => s.key));
     let borrowedMs = 0;
     let cachedFromRun = 0;
     let cachedBeforeRun = 0;
     for (const step of build.stepRecords) {
-      if (!step.cached) {
-        ranHere.add(step.key);
-        continue;
-      }
-      if (ranHere.has(step.key)) continue;
+      if (!step.cached || ranHere.has(step.key)) continue;
       const lent = ran.get(step.key);
       if (lent === void 0) {
         cachedBeforeRun += 1;

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-AXTIFGIR.js";
+} from "./chunks/chunk-FURRYVXW.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

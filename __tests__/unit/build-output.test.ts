@@ -6,6 +6,7 @@
 // containerd image store, sent through this project's DockerEngine as a run sends them (the run's label
 // io.github.image-size-report.run=fixture).
 import { readFileSync } from 'node:fs';
+import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { BuildOutputParser, parseBuildOutput, type StepRecord } from '../../src/docker/build-output.js';
 
@@ -84,7 +85,13 @@ describe('legacy builder output', () => {
     const added = lines(['FROM busybox:latest', 'RUN true', `LABEL ${RUN}=run-7`]);
     expect(parse(added, ours)).toMatchObject({ steps: 1, cachedSteps: 0 });
     expect(parse(added, ours).createdImages).toEqual(['111111111111', '222222222222']); // its image is still the build's
+    // Recorded all the same, as the build's own: a later build of the run can take it from the cache.
+    expect(parse(added, ours).stepRecords.map((r) => [r.name, r.key, r.added])).toEqual([
+      ['Step 2/3 : RUN true', '111111111111', undefined],
+      [`Step 3/3 : LABEL ${RUN}=run-7`, '222222222222', true],
+    ]);
     expect(parse(added)).toMatchObject({ steps: 2 });
+    expect(parse(added).stepRecords.every((r) => !r.added)).toBe(true);
     // the same text as a Dockerfile's own step, not the last one, or with another value: the Dockerfile's
     expect(parse(lines(['FROM busybox:latest', `LABEL ${RUN}=run-7`, 'RUN true']), ours)).toMatchObject({ steps: 2 });
     expect(parse(lines(['FROM busybox:latest', 'RUN true', `LABEL ${RUN}=run-8`]), ours)).toMatchObject({ steps: 2 });
@@ -176,12 +183,14 @@ describe('step records, legacy builder', () => {
   it("keys each step by the image it committed, and times it from its first line to that image's line", () => {
     const head = parseTimed('legacy-shared-head-cold.ndjson');
     // Lines 4 and 8 of the stream: "Step 2/6 : RUN sleep 1 ..." and " ---> 34c0c39e5599".
+    // A legacy step commits its layer itself, within its time: nothing is left to export.
+    const legacy = { cached: false, exported: false, exportMs: 0 };
     expect(head.stepRecords).toEqual([
-      { key: '34c0c39e5599', name: 'Step 2/6 : RUN sleep 1 && echo shared > /shared.txt', cached: false, durationMs: 4000 },
-      { key: '2da7d189970e', name: 'Step 3/6 : COPY Dockerfile.single /copied.txt', cached: false, durationMs: 2000 },
-      { key: '8e058120df79', name: 'Step 4/6 : RUN sleep 1 && wc -c /copied.txt > /count.txt', cached: false, durationMs: 4000 },
-      { key: '44896cb14fc6', name: 'Step 5/6 : RUN echo head > /side.txt', cached: false, durationMs: 4000 },
-      { key: '490d3925b811', name: 'Step 6/6 : CMD ["cat", "/side.txt"]', cached: false, durationMs: 4000 },
+      { key: '34c0c39e5599', name: 'Step 2/6 : RUN sleep 1 && echo shared > /shared.txt', ...legacy, durationMs: 4000 },
+      { key: '2da7d189970e', name: 'Step 3/6 : COPY Dockerfile.single /copied.txt', ...legacy, durationMs: 2000 },
+      { key: '8e058120df79', name: 'Step 4/6 : RUN sleep 1 && wc -c /copied.txt > /count.txt', ...legacy, durationMs: 4000 },
+      { key: '44896cb14fc6', name: 'Step 5/6 : RUN echo head > /side.txt', ...legacy, durationMs: 4000 },
+      { key: '490d3925b811', name: 'Step 6/6 : CMD ["cat", "/side.txt"]', ...legacy, durationMs: 4000 },
     ]);
     expect(head.steps).toBe(5);
     expect(head.cachedSteps).toBe(0);
@@ -261,5 +270,119 @@ describe.each(['overlay2', 'containerd'] as const)('step records, BuildKit of Do
     const parser = new BuildOutputParser();
     for (let i = 0; i < text.length; i += 11) parser.push(text.slice(i, i + 11));
     expect(parser.finish()).toEqual(head);
+  });
+});
+
+describe.each(['overlay2', 'containerd'] as const)('layer export times, BuildKit of Docker 28.5 (%s)', (store) => {
+  const head = parseBuildOutput(stream(`buildkit-28.5-${store}-shared-head-cold.ndjson`));
+  const base = parseBuildOutput(stream(`buildkit-28.5-${store}-shared-base-warm.ndjson`));
+
+  it('gives the layer export time to the exported steps that ran, in proportion to their time', () => {
+    // Recorded: `exporting layers` (and on the containerd store `unpacking to`) of the head's export vertex.
+    const recorded = store === 'overlay2' ? 2.561939453 - 2.525813416 : 9.723077672 - 9.618350337 + (9.809881296 - 9.769003597);
+    expect(head.stepRecords.every((r) => r.exported)).toBe(true); // one stage: every step's layer is the image's
+    const total = head.stepRecords.reduce((sum, r) => sum + r.exportMs, 0);
+    expect(total).toBeCloseTo(recorded * 1000, 3);
+    const [first, ...others] = head.stepRecords;
+    for (const r of others) expect(r.exportMs / r.durationMs).toBeCloseTo(first.exportMs / first.durationMs, 6);
+    // The base made only its last step's layer: the cached ones lend the head's share, they have none of their own.
+    expect(base.stepRecords.map((r) => r.exportMs > 0)).toEqual([false, false, false, true]);
+    expect(base.stepRecords.every((r) => r.exported)).toBe(true);
+    expect(base.stepRecords[3].exportMs).toBeLessThan(total);
+  });
+});
+
+describe.each(['overlay2', 'containerd'] as const)('step records, legacy builder of Docker 28.5 (%s)', (store) => {
+  it('keys steps by the image they committed and records the step added for the labels', () => {
+    const options = { labels: { 'io.github.image-size-report.run': 'fixture' } };
+    const parse = (name: string) => {
+      const parser = new BuildOutputParser(undefined, options);
+      parser.push(stream(`legacy-28.5-${store}-shared-${name}.ndjson`));
+      return parser.finish();
+    };
+    const head = parse('head-cold');
+    const base = parse('base-warm');
+    expect(head.stepRecords.map((r) => [r.name, r.cached, r.added ?? false])).toEqual([
+      ['Step 2/7 : RUN sleep 1 && echo shared > /shared.txt', false, false],
+      ['Step 3/7 : COPY Dockerfile.single /copied.txt', false, false],
+      ['Step 4/7 : RUN sleep 1 && wc -c /copied.txt > /count.txt', false, false],
+      ['Step 5/7 : RUN echo head > /side.txt', false, false],
+      ['Step 6/7 : CMD ["cat", "/side.txt"]', false, false],
+      ['Step 7/7 : LABEL io.github.image-size-report.run=fixture', false, true],
+    ]);
+    expect(head.steps).toBe(5);
+    expect(base.stepRecords.map((r) => r.cached)).toEqual([true, true, true, false, false, false]);
+    expect(base.stepRecords.slice(0, 3).map((r) => r.key)).toEqual(head.stepRecords.slice(0, 3).map((r) => r.key));
+    expect(base.cachedSteps).toBe(3);
+    expect([...head.stepRecords, ...base.stepRecords].every((r) => !r.exported && r.exportMs === 0)).toBe(true);
+  });
+});
+
+describe('which steps are exported', () => {
+  it('not a builder stage that a FROM scratch stage copies from', () => {
+    const cold = parseBuildOutput(stream('buildkit-multistage-cold.ndjson'));
+    expect(cold.stepRecords.map((r) => [r.name.slice(0, 18), r.exported, r.exportMs > 0])).toEqual([
+      ['[builder 2/2] RUN ', false, false],
+      ['[runtime 1/1] COPY', true, true],
+    ]);
+  });
+});
+
+/** A BuildKit trace line announcing finished vertexes, encoded as the engine encodes it (moby's control.proto). */
+function traceLine(vertexes: { digest: string; name: string; inputs?: string[] }[]): string {
+  const root = protobuf.Root.fromJSON({
+    nested: {
+      Timestamp: { fields: { seconds: { type: 'int64', id: 1 }, nanos: { type: 'int32', id: 2 } } },
+      Vertex: {
+        fields: {
+          digest: { type: 'string', id: 1 },
+          inputs: { rule: 'repeated', type: 'string', id: 2 },
+          name: { type: 'string', id: 3 },
+          started: { type: 'Timestamp', id: 5 },
+          completed: { type: 'Timestamp', id: 6 },
+        },
+      },
+      StatusResponse: { fields: { vertexes: { rule: 'repeated', type: 'Vertex', id: 1 } } },
+    },
+  });
+  const type = root.lookupType('StatusResponse');
+  const at = { seconds: 1_800_000_000, nanos: 0 };
+  const message = type.fromObject({ vertexes: vertexes.map((v) => ({ ...v, started: at, completed: at })) });
+  return JSON.stringify({ id: 'moby.buildkit.trace', aux: Buffer.from(type.encode(message).finish()).toString('base64') });
+}
+
+describe('which steps are exported, in builds made up for it', () => {
+  const exported = (vertexes: { digest: string; name: string; inputs?: string[] }[]) => {
+    const parser = new BuildOutputParser();
+    parser.push(`${traceLine(vertexes)}\n`);
+    return Object.fromEntries(parser.finish().stepRecords.map((r) => [r.name, r.exported]));
+  };
+
+  it('follows the first input down the target stage, whatever its commands say', () => {
+    expect(
+      exported([
+        { digest: 'sha256:f', name: '[1/3] FROM docker.io/library/busybox:latest' },
+        { digest: 'sha256:a', name: '[2/3] RUN echo from=x', inputs: ['sha256:f'] },
+        { digest: 'sha256:b', name: '[3/3] RUN echo y', inputs: ['sha256:a'] },
+      ]),
+    ).toEqual({ '[2/3] RUN echo from=x': true, '[3/3] RUN echo y': true });
+  });
+
+  it('stops at a stage a COPY --from copies out of, with or without a parent below the COPY', () => {
+    const builder = [
+      { digest: 'sha256:f', name: '[builder 1/2] FROM docker.io/library/busybox:latest' },
+      { digest: 'sha256:m', name: '[builder 2/2] RUN make', inputs: ['sha256:f'] },
+    ];
+    expect(exported([...builder, { digest: 'sha256:c', name: '[stage-1 1/1] COPY --from=builder /out /out', inputs: ['sha256:m'] }])).toEqual({
+      '[builder 2/2] RUN make': false,
+      '[stage-1 1/1] COPY --from=builder /out /out': true,
+    });
+    expect(
+      exported([
+        ...builder,
+        { digest: 'sha256:r', name: '[stage-1 2/3] RUN true', inputs: ['sha256:f'] },
+        { digest: 'sha256:c', name: '[stage-1 3/3] COPY --from=builder /out /out', inputs: ['sha256:r', 'sha256:m'] },
+      ]),
+    ).toEqual({ '[builder 2/2] RUN make': false, '[stage-1 2/3] RUN true': true, '[stage-1 3/3] COPY --from=builder /out /out': true });
   });
 });

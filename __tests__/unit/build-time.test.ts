@@ -135,6 +135,71 @@ describe('comparableBuildTimes', () => {
     expect(comparableBuildTimes(reversed)).toEqual(comparableBuildTimes(builds));
     expect(comparableBuildTimes(builds)[3]).toEqual({ comparableMs: 2400, borrowedMs: 2000, cachedFromRun: 1, cachedBeforeRun: 0 });
   });
+
+  it("lends the legacy builder's step for the labels like any step, without counting it among the cached steps", () => {
+    // An unchanged variant on both sides: same image below the label step, same label (the run's), so the
+    // later build takes that step from the cache too.
+    const label = { key: 'l1', cached: false, durationMs: 500, added: true };
+    const [, later] = comparableBuildTimes([
+      { wallMs: 2600, stepRecords: [{ key: 'a', cached: false, durationMs: 2000 }, label] },
+      { wallMs: 100, stepRecords: [{ key: 'a', cached: true, durationMs: 0 }, { ...label, cached: true, durationMs: 5 }] },
+    ]);
+    expect(later).toEqual({ comparableMs: 2600, borrowedMs: 2500, cachedFromRun: 1, cachedBeforeRun: 0 });
+  });
+});
+
+describe('comparableBuildTimes and BuildKit layer exports', () => {
+  // BuildKit makes the layer of a step it ran when it exports the image; a later image with that layer reuses it.
+  const EXPORT: Record<string, number> = { deps: 900, copy: 10, head: 30, base: 40, same: 20 };
+
+  /** As `simulate`, BuildKit's way: single-stage images, each new layer exported once, by the first image that has it. */
+  function simulateExports(order: string[][]): TimedBuild[] {
+    const cache = new Set<string>();
+    const exported = new Set<string>();
+    return order.map((steps) => {
+      const stepRecords = steps.map((key) => ({
+        key,
+        cached: cache.has(key),
+        durationMs: cache.has(key) ? 0 : DURATION[key] ?? 100,
+        exported: true,
+        exportMs: cache.has(key) ? 0 : EXPORT[key],
+      }));
+      const exportMs = steps.filter((key) => !exported.has(key)).reduce((sum, key) => sum + EXPORT[key], 0);
+      for (const key of steps) {
+        cache.add(key);
+        exported.add(key);
+      }
+      return { wallMs: OVERHEAD + exportMs + stepRecords.reduce((sum, s) => sum + s.durationMs, 0), stepRecords };
+    });
+  }
+  const coldWithExport = (steps: string[]) => OVERHEAD + steps.reduce((sum, key) => sum + (DURATION[key] ?? 100) + EXPORT[key], 0);
+
+  it('gives an unchanged variant the same figure on both sides, its layers included, whichever side is built first', () => {
+    const changedHead = ['deps', 'copy', 'head'];
+    const changedBase = ['deps', 'copy', 'base'];
+    const same = ['deps', 'copy', 'same'];
+    for (const order of [
+      [changedHead, same, changedBase, same],
+      [changedBase, same, changedHead, same],
+      [same, changedHead, same, changedBase],
+    ]) {
+      const times = comparableBuildTimes(simulateExports(order));
+      const sameTimes = order.flatMap((steps, i) => (steps === same ? [times[i].comparableMs] : []));
+      expect(sameTimes).toEqual([coldWithExport(same), coldWithExport(same)]);
+      expect(times.map((t) => t.comparableMs)).toEqual(order.map(coldWithExport));
+    }
+  });
+
+  it('lends the export of a layer only to a build whose image has it', () => {
+    const builder = { key: 'deps', cached: true, durationMs: 0, exported: false };
+    const [, inBuilderStage, inImage] = comparableBuildTimes([
+      { wallMs: 3000, stepRecords: [{ key: 'deps', cached: false, durationMs: 2000, exported: true, exportMs: 900 }] },
+      { wallMs: 50, stepRecords: [builder] },
+      { wallMs: 50, stepRecords: [{ ...builder, exported: true }] },
+    ]);
+    expect(inBuilderStage.borrowedMs).toBe(2000);
+    expect(inImage.borrowedMs).toBe(2900);
+  });
 });
 
 describe('comparableBuildTimes on builds recorded from the real engine', () => {
@@ -144,17 +209,22 @@ describe('comparableBuildTimes on builds recorded from the real engine', () => {
     ['Docker 20.10', 'buildkit'],
     ['Docker 28.5, overlay2', 'buildkit-28.5-overlay2'],
     ['Docker 28.5, containerd store', 'buildkit-28.5-containerd'],
-  ])('BuildKit of %s: the base borrows what the head ran of the three steps they share', (_, prefix) => {
+  ])('BuildKit of %s: the base borrows what the head ran of the three steps they share, and their layers', (_, prefix) => {
     const head = parseBuildOutput(stream(`${prefix}-shared-head-cold.ndjson`));
     const base = parseBuildOutput(stream(`${prefix}-shared-base-warm.ndjson`));
     const [headTime, baseTime] = comparableBuildTimes([
       { wallMs: 4000, stepRecords: head.stepRecords },
       { wallMs: 1000, stepRecords: base.stepRecords },
     ]);
-    const sharedRun = head.stepRecords.slice(0, 3).reduce((sum, r) => sum + r.durationMs, 0);
+    const shared = head.stepRecords.slice(0, 3);
+    const sharedRun = shared.reduce((sum, r) => sum + r.durationMs, 0);
+    // The head exported their layers; the base's image has them, ready-made.
+    const sharedExport = shared.reduce((sum, r) => sum + r.exportMs, 0);
     expect(sharedRun).toBeGreaterThan(2000); // two `sleep 1` among them
+    expect(sharedExport).toBeGreaterThan(0);
     expect(headTime).toEqual({ comparableMs: 4000, borrowedMs: 0, cachedFromRun: 0, cachedBeforeRun: 0 });
-    expect(baseTime).toEqual({ comparableMs: 1000 + sharedRun, borrowedMs: sharedRun, cachedFromRun: 3, cachedBeforeRun: 0 });
+    expect(baseTime.borrowedMs).toBeCloseTo(sharedRun + sharedExport, 6);
+    expect(baseTime).toMatchObject({ comparableMs: 1000 + baseTime.borrowedMs, cachedFromRun: 3, cachedBeforeRun: 0 });
   });
 
   it('legacy builder: the same, with step times from when the lines arrived', () => {

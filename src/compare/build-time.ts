@@ -9,15 +9,34 @@
 /** One build of the run: its wall time and its Dockerfile steps (see `StepRecord` in docker/build-output.ts). */
 export interface TimedBuild {
   wallMs: number;
-  stepRecords: readonly { key: string; cached: boolean; durationMs: number }[];
+  stepRecords: readonly TimedStep[];
+}
+
+/** The part of a `StepRecord` that timing needs. */
+export interface TimedStep {
+  key: string;
+  cached: boolean;
+  durationMs: number;
+  /** The build had to export the step's layer with its image (BuildKit); absent: false. */
+  exported?: boolean;
+  /** A step that ran and was exported: its share of the build's layer export time (BuildKit); absent: 0. */
+  exportMs?: number;
+  /** The legacy builder's step for the request's labels: timed and lent like any, but not counted among the cached steps. */
+  added?: boolean;
 }
 
 export interface ComparableTime {
   /** `wallMs` plus `borrowedMs`: what the build would have taken had it run first in this run. */
   comparableMs: number;
-  /** Time of the steps it took from the cache that another build of this run had run before it. */
+  /**
+   * Time of the steps it took from the cache that another build of this run had run before it, with, for those
+   * in its image, the time that build took to export their layers (BuildKit exports a layer once).
+   */
   borrowedMs: number;
-  /** Cached steps that another build of this run had run before it (their time is in `borrowedMs`). */
+  /**
+   * Cached steps that another build of this run had run before it (their time is in `borrowedMs`, with that of
+   * the legacy builder's step for the labels when it is one of them, which is not a Dockerfile step).
+   */
   cachedFromRun: number;
   /**
    * Cached steps that no build of this run had run before it: in the cache before the run. (A step a build
@@ -34,8 +53,8 @@ export interface ComparableTime {
  * order of its own).
  */
 export function comparableBuildTimes(builds: readonly TimedBuild[]): ComparableTime[] {
-  /** Key of every step run so far (not taken from the cache), with the time of its latest run. */
-  const ran = new Map<string, number>();
+  /** Key of every step run so far (not taken from the cache), with the time of its latest run and of its export. */
+  const ran = new Map<string, { durationMs: number; exportMs: number }>();
   return builds.map((build) => {
     /** Keys this build ran itself: a cached step of the same key reuses its own work. */
     const ranHere = new Set(build.stepRecords.filter((s) => !s.cached).map((s) => s.key));
@@ -45,14 +64,16 @@ export function comparableBuildTimes(builds: readonly TimedBuild[]): ComparableT
     for (const step of build.stepRecords) {
       if (!step.cached || ranHere.has(step.key)) continue;
       const lent = ran.get(step.key);
+      const counted = step.added ? 0 : 1;
       if (lent === undefined) {
-        cachedBeforeRun += 1;
+        cachedBeforeRun += counted;
       } else {
-        cachedFromRun += 1;
-        borrowedMs += lent;
+        cachedFromRun += counted;
+        // Its layer too came ready-made, when this build's image has it and the lender exported it.
+        borrowedMs += lent.durationMs + (step.exported ? lent.exportMs : 0);
       }
     }
-    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, step.durationMs);
+    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, { durationMs: step.durationMs, exportMs: step.exportMs ?? 0 });
     return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
   });
 }

@@ -22,10 +22,20 @@ const statusRoot = protobuf.Root.fromJSON({
         error: { type: 'string', id: 7 },
       },
     },
+    VertexStatus: {
+      fields: {
+        ID: { type: 'string', id: 1 },
+        vertex: { type: 'string', id: 2 },
+        name: { type: 'string', id: 3 },
+        started: { type: 'Timestamp', id: 7 },
+        completed: { type: 'Timestamp', id: 8 },
+      },
+    },
     VertexLog: { fields: { vertex: { type: 'string', id: 1 }, msg: { type: 'bytes', id: 4 } } },
     StatusResponse: {
       fields: {
         vertexes: { rule: 'repeated', type: 'Vertex', id: 1 },
+        statuses: { rule: 'repeated', type: 'VertexStatus', id: 2 },
         logs: { rule: 'repeated', type: 'VertexLog', id: 3 },
       },
     },
@@ -46,8 +56,16 @@ interface DecodedVertex {
   completed?: DecodedTimestamp;
   error?: string;
 }
+interface DecodedVertexStatus {
+  ID?: string;
+  vertex?: string;
+  name?: string;
+  started?: DecodedTimestamp;
+  completed?: DecodedTimestamp;
+}
 interface DecodedStatus {
   vertexes?: DecodedVertex[];
+  statuses?: DecodedVertexStatus[];
   logs?: { vertex?: string; msg?: Uint8Array }[];
 }
 
@@ -64,19 +82,20 @@ export interface BuildOutcome {
    * or the base image), oldest first. A failed legacy build leaves them behind; they are ours to remove.
    */
   createdImages: string[];
-  /** Dockerfile steps other than FROM that ran or came from the cache (`stepRecords.length`). */
+  /** Dockerfile steps other than FROM that ran or came from the cache (`stepRecords` but the `added` one). */
   steps: number;
   /** Of those, how many came from the build cache. */
   cachedSteps: number;
   /**
-   * Those steps. Legacy builder: in the order it ran them. BuildKit: each step after the steps it takes input
-   * from, and steps that do not depend on each other by when they started, then by name (Docker 28.5's BuildKit
-   * announces a build's vertexes in an order of its own, which changes from build to build: see `orderSteps`).
+   * Those steps, and the legacy builder's step for the request's labels (`added`). Legacy builder: in the order
+   * it ran them. BuildKit: each step after the steps it takes input from, and steps that do not depend on each
+   * other by when they started, then by name (Docker 28.5's BuildKit announces a build's vertexes in an order of
+   * its own, which changes from build to build: see `orderSteps`).
    */
   stepRecords: StepRecord[];
 }
 
-/** One Dockerfile step (not FROM) that finished, by running or from the cache. */
+/** One Dockerfile step (not FROM) that finished, by running or from the cache, or the legacy builder's `added` step. */
 export interface StepRecord {
   /**
    * The step's identity across the builds of one engine, so a step one build takes from the cache can be
@@ -91,6 +110,27 @@ export interface StepRecord {
   cached: boolean;
   /** BuildKit: from the vertex's start to its completion, as the engine stamped them. Legacy: from the step's first line to its image ID's line, as they arrived. */
   durationMs: number;
+  /**
+   * BuildKit: the step's layer is one of the exported image's (the step is on the chain of the image's stage, or
+   * of a stage it starts FROM), so the build had to export it unless an earlier build had. Legacy builder: always
+   * false, as each step commits its own layer within `durationMs`.
+   */
+  exported: boolean;
+  /**
+   * BuildKit, a step that ran and was exported: its share of the time the build spent exporting layers. BuildKit
+   * makes the layers of the steps it ran only when it exports the image (`exporting layers`, and on the containerd
+   * image store `unpacking to`), once per layer: a later build whose image has the same layers exports them in no
+   * time. That time is split among the exported steps that ran, in proportion to their `durationMs` (the stream does
+   * not tell which layer took how long). 0 for every other step, and with the legacy builder.
+   */
+  exportMs: number;
+  /**
+   * Legacy builder: the step it adds for the request's labels (`LABEL …` after the Dockerfile's last step). Not
+   * the Dockerfile's, so not among `steps` and `cachedSteps`, but a step of the build all the same, which commits
+   * an image: a later build of the run whose image is the same below it (an unchanged variant's, on the other
+   * side) takes it from the cache, and is lent its time like any step's.
+   */
+  added?: true;
 }
 
 export interface ParserOptions {
@@ -98,7 +138,7 @@ export interface ParserOptions {
   now?: () => number;
   /**
    * The labels the build request adds. The legacy builder adds them as a last step of its own
-   * (`Step 8/8 : LABEL key=value`): not the Dockerfile's, so it is not counted among its steps.
+   * (`Step 8/8 : LABEL key=value`): not the Dockerfile's, so it is not counted among its steps (its record is `added`).
    */
   labels?: Record<string, string>;
 }
@@ -125,6 +165,8 @@ export class BuildOutputParser {
   // BuildKit
   private readonly vertexes = new Map<string, VertexState>();
   private readonly vertexLogs = new Map<string, string[]>();
+  /** Progress of a vertex's parts (`exporting layers`, `unpacking to …`), by vertex and the part's ID (its text). */
+  private readonly vertexStatuses = new Map<string, StatusState>();
   // legacy builder
   private readonly legacyLines: string[] = [];
   private legacyStep?: string;
@@ -220,10 +262,18 @@ export class BuildOutputParser {
         if (step) step.cached = true;
       } else if (committed) {
         if (!this.legacyStepReused) this.legacyCreated.push(committed[1]);
-        if (step && !step.from && !step.added && !step.done) {
+        if (step && !step.from && !step.done) {
           step.done = true;
           const durationMs = this.arrivedMs - step.startedMs;
-          this.legacyRecords.push({ key: committed[1], name: step.name, cached: step.cached, durationMs });
+          this.legacyRecords.push({
+            key: committed[1],
+            name: step.name,
+            cached: step.cached,
+            durationMs,
+            exported: false,
+            exportMs: 0,
+            ...(step.added ? { added: true as const } : {}),
+          });
         }
       }
       this.legacyLines.push(line);
@@ -258,6 +308,17 @@ export class BuildOutputParser {
       if (!this.vertexes.has(v.digest) && known.name) this.onLine?.(known.name);
       this.vertexes.set(v.digest, known);
     }
+    for (const part of status.statuses ?? []) {
+      if (!part.vertex) continue;
+      // The part is named by its ID (`exporting layers`); `name` is empty in the streams of 20.10 and 28.5.
+      const id = `${part.vertex}\n${part.ID ?? ''}`;
+      const known = this.vertexStatuses.get(id) ?? { vertex: part.vertex, name: part.ID || part.name || '' };
+      const started = toMs(part.started);
+      const completed = toMs(part.completed);
+      if (started !== undefined) known.startedMs = Math.min(known.startedMs ?? started, started);
+      if (completed !== undefined) known.completedMs = Math.max(known.completedMs ?? completed, completed);
+      this.vertexStatuses.set(id, known);
+    }
     for (const log of status.logs ?? []) {
       if (!log.vertex || !log.msg) continue;
       const lines = this.vertexLogs.get(log.vertex) ?? [];
@@ -274,12 +335,16 @@ export class BuildOutputParser {
   private buildkitOutcome(): BuildOutcome {
     const keys = new VertexKeys(this.vertexes);
     const steps = [...this.vertexes.entries()].filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name)); // a failed step left nothing to reuse
+    const exported = exportedSteps(this.vertexes);
     const records: StepRecord[] = orderSteps(steps, this.vertexes).map(([digest, v]) => ({
       key: keys.of(digest),
       name: v.name,
       cached: v.cached,
       durationMs: v.startedMs !== undefined && v.completedMs !== undefined ? Math.max(0, v.completedMs - v.startedMs) : 0,
+      exported: exported.has(digest),
+      exportMs: 0,
     }));
+    shareExportTime(records, this.layerExportMs());
     const failed = [...this.vertexes.entries()].find(([, v]) => v.error && !v.error.includes('context canceled'));
     const failedDigest = failed?.[0];
     return {
@@ -291,6 +356,38 @@ export class BuildOutputParser {
       createdImages: [], // BuildKit commits no intermediate images
     };
   }
+
+  /**
+   * Time the build spent making and storing the layers of its image: the `exporting layers` part of BuildKit's
+   * export vertex (`exporting to image`), and on the containerd image store its `unpacking to …` part (the
+   * layers unpacked into the snapshotter). Both are per layer and take no time for a layer exported before. The
+   * rest of the export (the image config, the manifest, the name) is the same work in every build, left to `wallMs`.
+   */
+  private layerExportMs(): number {
+    const exports = new Set([...this.vertexes].filter(([, v]) => /^exporting to /.test(v.name)).map(([digest]) => digest));
+    const spans: [number, number][] = [];
+    for (const part of this.vertexStatuses.values()) {
+      if (!exports.has(part.vertex) || !/^(exporting layers|unpacking to )/.test(part.name)) continue;
+      if (part.startedMs !== undefined && part.completedMs !== undefined) spans.push([part.startedMs, part.completedMs]);
+    }
+    // Overlapping parts count once.
+    spans.sort((a, b) => a[0] - b[0]);
+    let total = 0;
+    let end = -Infinity;
+    for (const [from, to] of spans) {
+      if (to <= end) continue;
+      total += to - Math.max(from, end);
+      end = to;
+    }
+    return total;
+  }
+}
+
+interface StatusState {
+  vertex: string;
+  name: string;
+  startedMs?: number;
+  completedMs?: number;
 }
 
 /**
@@ -335,6 +432,41 @@ function orderSteps(steps: [string, VertexState][], vertexes: ReadonlyMap<string
   return ordered;
 }
 
+/**
+ * Digests of the steps whose layers are the exported image's: the steps no other step takes input from (the last
+ * step of the target stage: BuildKit solves only what the target needs), and below each its parents. A step's
+ * parent is its first input (a COPY's source or a mount comes after it), except in a stage `FROM scratch`, which
+ * has no vertex: there a `COPY --from=builder` has the builder as its only input, which is not its parent. A
+ * chain ends at FROM, at `FROM scratch`, or at the context.
+ */
+function exportedSteps(vertexes: ReadonlyMap<string, VertexState>): Set<string> {
+  const isStep = (digest: string) => BUILDKIT_STEP.test(vertexes.get(digest)?.name ?? '');
+  const parent = (digest: string): string | undefined => {
+    const v = vertexes.get(digest);
+    if (!v) return undefined;
+    // The instruction's flags: `COPY --from=builder`, `RUN --mount=type=bind,from=builder`.
+    const flags = v.name.replace(BUILDKIT_POSITION, '').split(/\s+/).slice(1);
+    const fromAnother = flags.slice(0, Math.max(0, flags.findIndex((w) => !w.startsWith('--')))).some((f) => /^--from=|^--mount=.*\bfrom=/.test(f));
+    return v.inputs.length === 1 && fromAnother ? undefined : v.inputs[0];
+  };
+  const inputOfStep = new Set<string>();
+  for (const [digest, v] of vertexes) if (isStep(digest)) for (const input of v.inputs) inputOfStep.add(input);
+  const exported = new Set<string>();
+  for (const [digest] of vertexes) {
+    if (!isStep(digest) || inputOfStep.has(digest)) continue;
+    for (let d: string | undefined = digest; d && isStep(d) && !exported.has(d); d = parent(d)) exported.add(d);
+  }
+  return exported;
+}
+
+/** Give the build's layer export time to the exported steps it ran, in proportion to their durations. */
+function shareExportTime(records: StepRecord[], exportMs: number): void {
+  const makers = records.filter((r) => r.exported && !r.cached);
+  if (!makers.length || exportMs <= 0) return;
+  const total = makers.reduce((sum, r) => sum + r.durationMs, 0);
+  for (const r of makers) r.exportMs = total > 0 ? (exportMs * r.durationMs) / total : exportMs / makers.length;
+}
+
 interface VertexState {
   name: string;
   /** Digests of the vertexes this one takes as input (its parent step, a COPY's source, the context). */
@@ -360,7 +492,8 @@ function isLabelStep(line: string, expected: string): boolean {
 }
 
 function counted(records: StepRecord[]): Pick<BuildOutcome, 'steps' | 'cachedSteps' | 'stepRecords'> {
-  return { steps: records.length, cachedSteps: records.filter((r) => r.cached).length, stepRecords: records };
+  const dockerfiles = records.filter((r) => !r.added);
+  return { steps: dockerfiles.length, cachedSteps: dockerfiles.filter((r) => r.cached).length, stepRecords: records };
 }
 
 function toMs(time: DecodedTimestamp | undefined): number | undefined {

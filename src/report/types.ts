@@ -57,7 +57,8 @@ export type SideResult =
       /**
        * Build time that does not depend on build order: `buildMs` plus the time of every step this build took
        * from the cache of another build of the same run (this change's or the base's), as measured where that
-       * build ran it; what it would have taken had it run first. Steps cached before the run count nothing.
+       * build ran it (with BuildKit, with its share of that build's layer export, when this image has the
+       * layer); what it would have taken had it run first. Steps cached before the run count nothing.
        * Absent in reports of earlier versions; compare it only with another `comparableBuildMs`.
        */
       comparableBuildMs?: number;

@@ -89896,10 +89896,20 @@ var statusRoot = import_protobufjs.default.Root.fromJSON({
         error: { type: "string", id: 7 }
       }
     },
+    VertexStatus: {
+      fields: {
+        ID: { type: "string", id: 1 },
+        vertex: { type: "string", id: 2 },
+        name: { type: "string", id: 3 },
+        started: { type: "Timestamp", id: 7 },
+        completed: { type: "Timestamp", id: 8 }
+      }
+    },
     VertexLog: { fields: { vertex: { type: "string", id: 1 }, msg: { type: "bytes", id: 4 } } },
     StatusResponse: {
       fields: {
         vertexes: { rule: "repeated", type: "Vertex", id: 1 },
+        statuses: { rule: "repeated", type: "VertexStatus", id: 2 },
         logs: { rule: "repeated", type: "VertexLog", id: 3 }
       }
     }
@@ -89926,6 +89936,8 @@ var BuildOutputParser = class {
   // BuildKit
   vertexes = /* @__PURE__ */ new Map();
   vertexLogs = /* @__PURE__ */ new Map();
+  /** Progress of a vertex's parts (`exporting layers`, `unpacking to …`), by vertex and the part's ID (its text). */
+  vertexStatuses = /* @__PURE__ */ new Map();
   // legacy builder
   legacyLines = [];
   legacyStep;
@@ -90007,10 +90019,18 @@ var BuildOutputParser = class {
         if (step) step.cached = true;
       } else if (committed) {
         if (!this.legacyStepReused) this.legacyCreated.push(committed[1]);
-        if (step && !step.from && !step.added && !step.done) {
+        if (step && !step.from && !step.done) {
           step.done = true;
           const durationMs = this.arrivedMs - step.startedMs;
-          this.legacyRecords.push({ key: committed[1], name: step.name, cached: step.cached, durationMs });
+          this.legacyRecords.push({
+            key: committed[1],
+            name: step.name,
+            cached: step.cached,
+            durationMs,
+            exported: false,
+            exportMs: 0,
+            ...step.added ? { added: true } : {}
+          });
         }
       }
       this.legacyLines.push(line);
@@ -90043,6 +90063,17 @@ var BuildOutputParser = class {
       if (!this.vertexes.has(v.digest) && known.name) this.onLine?.(known.name);
       this.vertexes.set(v.digest, known);
     }
+    for (const part of status.statuses ?? []) {
+      if (!part.vertex) continue;
+      const id = `${part.vertex}
+${part.ID ?? ""}`;
+      const known = this.vertexStatuses.get(id) ?? { vertex: part.vertex, name: part.ID || part.name || "" };
+      const started = toMs(part.started);
+      const completed = toMs(part.completed);
+      if (started !== void 0) known.startedMs = Math.min(known.startedMs ?? started, started);
+      if (completed !== void 0) known.completedMs = Math.max(known.completedMs ?? completed, completed);
+      this.vertexStatuses.set(id, known);
+    }
     for (const log of status.logs ?? []) {
       if (!log.vertex || !log.msg) continue;
       const lines2 = this.vertexLogs.get(log.vertex) ?? [];
@@ -90058,12 +90089,16 @@ var BuildOutputParser = class {
   buildkitOutcome() {
     const keys = new VertexKeys(this.vertexes);
     const steps = [...this.vertexes.entries()].filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name));
+    const exported = exportedSteps(this.vertexes);
     const records = orderSteps(steps, this.vertexes).map(([digest, v]) => ({
       key: keys.of(digest),
       name: v.name,
       cached: v.cached,
-      durationMs: v.startedMs !== void 0 && v.completedMs !== void 0 ? Math.max(0, v.completedMs - v.startedMs) : 0
+      durationMs: v.startedMs !== void 0 && v.completedMs !== void 0 ? Math.max(0, v.completedMs - v.startedMs) : 0,
+      exported: exported.has(digest),
+      exportMs: 0
     }));
+    shareExportTime(records, this.layerExportMs());
     const failed = [...this.vertexes.entries()].find(([, v]) => v.error && !v.error.includes("context canceled"));
     const failedDigest = failed?.[0];
     return {
@@ -90075,6 +90110,29 @@ var BuildOutputParser = class {
       createdImages: []
       // BuildKit commits no intermediate images
     };
+  }
+  /**
+   * Time the build spent making and storing the layers of its image: the `exporting layers` part of BuildKit's
+   * export vertex (`exporting to image`), and on the containerd image store its `unpacking to …` part (the
+   * layers unpacked into the snapshotter). Both are per layer and take no time for a layer exported before. The
+   * rest of the export (the image config, the manifest, the name) is the same work in every build, left to `wallMs`.
+   */
+  layerExportMs() {
+    const exports = new Set([...this.vertexes].filter(([, v]) => /^exporting to /.test(v.name)).map(([digest]) => digest));
+    const spans = [];
+    for (const part of this.vertexStatuses.values()) {
+      if (!exports.has(part.vertex) || !/^(exporting layers|unpacking to )/.test(part.name)) continue;
+      if (part.startedMs !== void 0 && part.completedMs !== void 0) spans.push([part.startedMs, part.completedMs]);
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    let total = 0;
+    let end = -Infinity;
+    for (const [from, to] of spans) {
+      if (to <= end) continue;
+      total += to - Math.max(from, end);
+      end = to;
+    }
+    return total;
   }
 };
 function orderSteps(steps, vertexes) {
@@ -90106,6 +90164,30 @@ function orderSteps(steps, vertexes) {
   }
   return ordered;
 }
+function exportedSteps(vertexes) {
+  const isStep = (digest) => BUILDKIT_STEP.test(vertexes.get(digest)?.name ?? "");
+  const parent = (digest) => {
+    const v = vertexes.get(digest);
+    if (!v) return void 0;
+    const flags = v.name.replace(BUILDKIT_POSITION, "").split(/\s+/).slice(1);
+    const fromAnother = flags.slice(0, Math.max(0, flags.findIndex((w) => !w.startsWith("--")))).some((f) => /^--from=|^--mount=.*\bfrom=/.test(f));
+    return v.inputs.length === 1 && fromAnother ? void 0 : v.inputs[0];
+  };
+  const inputOfStep = /* @__PURE__ */ new Set();
+  for (const [digest, v] of vertexes) if (isStep(digest)) for (const input of v.inputs) inputOfStep.add(input);
+  const exported = /* @__PURE__ */ new Set();
+  for (const [digest] of vertexes) {
+    if (!isStep(digest) || inputOfStep.has(digest)) continue;
+    for (let d = digest; d && isStep(d) && !exported.has(d); d = parent(d)) exported.add(d);
+  }
+  return exported;
+}
+function shareExportTime(records, exportMs) {
+  const makers = records.filter((r) => r.exported && !r.cached);
+  if (!makers.length || exportMs <= 0) return;
+  const total = makers.reduce((sum, r) => sum + r.durationMs, 0);
+  for (const r of makers) r.exportMs = total > 0 ? exportMs * r.durationMs / total : exportMs / makers.length;
+}
 function labelStepText(labels) {
   const pairs = Object.entries(labels ?? {}).map(([key, value]) => `${key}=${value}`);
   return pairs.length ? pairs.sort().join(" ") : void 0;
@@ -90117,7 +90199,8 @@ function isLabelStep(line, expected) {
   return words.sort().join(" ") === expected;
 }
 function counted(records) {
-  return { steps: records.length, cachedSteps: records.filter((r) => r.cached).length, stepRecords: records };
+  const dockerfiles = records.filter((r) => !r.added);
+  return { steps: dockerfiles.length, cachedSteps: dockerfiles.filter((r) => r.cached).length, stepRecords: records };
 }
 function toMs(time) {
   if (!time || time.seconds === void 0 && time.nanos === void 0) return void 0;
@@ -93094,14 +93177,15 @@ function comparableBuildTimes(builds) {
     for (const step of build.stepRecords) {
       if (!step.cached || ranHere.has(step.key)) continue;
       const lent = ran.get(step.key);
+      const counted2 = step.added ? 0 : 1;
       if (lent === void 0) {
-        cachedBeforeRun += 1;
+        cachedBeforeRun += counted2;
       } else {
-        cachedFromRun += 1;
-        borrowedMs += lent;
+        cachedFromRun += counted2;
+        borrowedMs += lent.durationMs + (step.exported ? lent.exportMs : 0);
       }
     }
-    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, step.durationMs);
+    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, { durationMs: step.durationMs, exportMs: step.exportMs ?? 0 });
     return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
   });
 }

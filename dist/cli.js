@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-FURRYVXW.js";
+} from "./chunks/chunk-H2XCUDL7.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

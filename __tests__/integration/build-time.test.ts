@@ -175,3 +175,29 @@ describe.each(['buildkit', 'legacy'] as const)('comparable build time of an unch
     for (const ms of comparable) expect(ms).toBeGreaterThan(slow.durationMs);
   });
 });
+
+describe.each(['buildkit', 'legacy'] as const)('comparable build time after an earlier run, %s', (builder) => {
+  it('counts nothing for steps that were in the cache before the run, though the change ran the same instructions', async () => {
+    // The pull request changes the file that the slow step reads: the change runs both steps, the base finds
+    // its own in the cache, from an earlier run on the base commit.
+    const dir = tempDir('build-time-earlier');
+    git(dir, 'init', '-q', '-b', 'main');
+    const nonce = randomUUID();
+    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox:latest\nCOPY shared.txt /shared.txt\nRUN sleep 2 && cat /shared.txt > /a\n');
+    writeFileSync(path.join(dir, 'shared.txt'), `base ${nonce}\n`);
+    const baseSha = commitAll(dir, 'base');
+    const settings = resolveSettings({ variants: { app: 'Dockerfile' }, builder, 'compressed-size': false });
+    const engine = new WatchedEngine();
+    const run = (runId: string, baseline: { source: 'none' } | { source: 'rebuild'; commit: string }) =>
+      createReport({ settings, workingDirectory: dir, engine, baseline, head: {}, runId, log: memoryLogger() });
+    await run(`build-time-earlier-${builder}-1`, { source: 'none' });
+    writeFileSync(path.join(dir, 'shared.txt'), `head ${nonce}\n`);
+    commitAll(dir, 'head');
+    const report = await run(`build-time-earlier-${builder}-2`, { source: 'rebuild', commit: baseSha });
+    const head = builtResult(report, 'app', 'head');
+    const base = builtResult(report, 'app', 'base');
+    expect(head).toMatchObject({ cachedSteps: 0, cachedFromRun: 0, comparableBuildMs: head.buildMs });
+    expect(base).toMatchObject({ cachedSteps: 2, cachedFromRun: 0, comparableBuildMs: base.buildMs });
+    expect(head.buildMs - base.buildMs).toBeGreaterThan(1500); // the change paid for the sleep, the base did not
+  });
+});

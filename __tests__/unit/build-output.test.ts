@@ -5,10 +5,15 @@
 // are the same two builds on Docker 28.5.2 (Debian forky's, BuildKit v0.25.2), with overlay2 and with the
 // containerd image store, sent through this project's DockerEngine as a run sends them (the run's label
 // io.github.image-size-report.run=fixture).
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { BuildOutputParser, parseBuildOutput, type StepRecord } from '../../src/docker/build-output.js';
+import { BuildOutputParser, contextSources, parseBuildOutput, type StepRecord } from '../../src/docker/build-output.js';
+import { packContext } from '../../src/docker/context.js';
+import { tempDir } from '../support/workspace.js';
 
 const stream = (name: string) => readFileSync(new URL(`../fixtures/build-streams/${name}`, import.meta.url), 'utf8');
 
@@ -384,5 +389,111 @@ describe('which steps are exported, in builds made up for it', () => {
         { digest: 'sha256:c', name: '[stage-1 3/3] COPY --from=builder /out /out', inputs: ['sha256:r', 'sha256:m'] },
       ]),
     ).toEqual({ '[builder 2/2] RUN make': false, '[stage-1 2/3] RUN true': true, '[stage-1 3/3] COPY --from=builder /out /out': true });
+  });
+});
+
+/** A stream parsed as the engine parses it: with what the context sent held, when given. */
+function parseWith(name: string, contextContents?: ReadonlyMap<string, string>) {
+  const parser = new BuildOutputParser(undefined, { contextContents });
+  parser.push(stream(name));
+  return parser.finish();
+}
+
+/** What packContext records of a folder sent as the context (the stream read to its end, as the engine reads it). */
+async function contentsOf(dir: string, dockerfile: string): Promise<ReadonlyMap<string, string>> {
+  const packed = await packContext(dir, path.join(dir, dockerfile), { contents: true });
+  await pipeline(packed.stream, new Writable({ write: (_chunk, _encoding, done) => done() }));
+  return packed.contents!;
+}
+
+const FIXTURE_DIR = path.resolve(import.meta.dirname, '../fixtures/build-streams');
+
+describe.each(['overlay2', 'containerd'] as const)('keys of COPY steps from the context, BuildKit of Docker 28.5 (%s)', (store) => {
+  const headName = `buildkit-28.5-${store}-shared-head-cold.ndjson`;
+  const baseName = `buildkit-28.5-${store}-shared-base-warm.ndjson`;
+
+  it('keys a COPY from the context by what it copies, so that another file under the same instruction is another step', async () => {
+    const sent = await contentsOf(FIXTURE_DIR, 'Dockerfile.shared-head');
+    const headSent = parseWith(headName, sent);
+    const baseSent = parseWith(baseName, sent);
+    expect(baseSent.stepRecords.slice(0, 3).map((r) => r.key)).toEqual(headSent.stepRecords.slice(0, 3).map((r) => r.key));
+    // The same base build, had its context held another Dockerfile.single: BuildKit would have taken its COPY
+    // from a cache made before the run, and its key must not be the head's.
+    const other = tempDir('build-output-context');
+    cpSync(FIXTURE_DIR, other, { recursive: true });
+    writeFileSync(path.join(other, 'Dockerfile.single'), `${readFileSync(path.join(other, 'Dockerfile.single'), 'utf8')}# changed\n`);
+    const baseOther = parseWith(baseName, await contentsOf(other, 'Dockerfile.shared-base'));
+    const [run, copy, after] = baseOther.stepRecords.map((r) => r.key);
+    expect(run).toBe(headSent.stepRecords[0].key); // before the COPY: the vertex digest, whatever the context holds
+    expect(copy).not.toBe(headSent.stepRecords[1].key);
+    expect(after).not.toBe(headSent.stepRecords[2].key);
+    // A file the COPY does not name changes nothing.
+    writeFileSync(path.join(other, 'Dockerfile.single'), readFileSync(path.join(FIXTURE_DIR, 'Dockerfile.single')));
+    writeFileSync(path.join(other, 'unrelated.txt'), 'x\n');
+    const baseUnrelated = parseWith(baseName, await contentsOf(other, 'Dockerfile.shared-base'));
+    expect(baseUnrelated.stepRecords.slice(0, 3).map((r) => r.key)).toEqual(headSent.stepRecords.slice(0, 3).map((r) => r.key));
+  });
+});
+
+describe('contextSources', () => {
+  // Names as BuildKit printed them (Docker 28.5 and 20.10): ARGs and ENVs expanded, the JSON form as a Go list.
+  it.each([
+    ['COPY Dockerfile.single /copied.txt', ['Dockerfile.single']],
+    ['COPY . /ctx', ['']],
+    ['COPY ./src/../lib/ app/', ['lib']],
+    ['ADD c /w', ['c']],
+    ['COPY --chmod=644 --link a b /dir/', ['a', 'b']],
+    ['COPY c d* /y/', ['c', null]],
+    ['COPY <<EOF /h', [null]],
+    ['ADD https://example.com/x.tar /x', [null]],
+  ])('%s copies %j', (instruction, sources) => {
+    expect(contextSources(instruction)).toEqual(sources);
+  });
+
+  it.each(['COPY [a b, /x/]', 'COPY --chmod=644 [d d, /z]', 'COPY --from=builder /src/out2 /out', 'COPY --exclude=*.tmp c /v', 'RUN cat /m', 'COPY x'])(
+    '%s: nothing it can read from the context',
+    (instruction) => {
+      expect(contextSources(instruction)).toBeUndefined();
+    },
+  );
+});
+
+describe('keys of COPY steps by what they copy', () => {
+  /** One build of `FROM busybox` + the instruction: a new context digest every time, as moby sends it. */
+  const keyOf = (instruction: string, contents: Record<string, string>) => {
+    const id = Math.random().toString(16).slice(2);
+    const parser = new BuildOutputParser(undefined, { contextContents: new Map(Object.entries(contents)) });
+    parser.push(
+      traceLine([
+        { digest: `sha256:ctx${id}`, name: '[internal] load remote build context' },
+        { digest: `sha256:copy${id}`, name: 'copy /context /', inputs: [`sha256:ctx${id}`] },
+        { digest: 'sha256:from', name: '[1/2] FROM docker.io/library/busybox:latest' },
+        { digest: `sha256:step${id}`, name: `[2/2] ${instruction}`, inputs: ['sha256:from', `sha256:copy${id}`] },
+      ]) + '\n',
+    );
+    const [record] = parser.finish().stepRecords;
+    expect(record.key).toMatch(/^step:/);
+    return record.key;
+  };
+  const context = { app: 'd755', 'app/a.txt': 'f644:AAA', 'app/lib': 'd755', 'app/lib/b.txt': 'f644:BBB', 'c.txt': 'f644:CCC', ln: 'l777:app' };
+
+  it('a folder by everything under it, and nothing else', () => {
+    const key = keyOf('COPY app/ /x', context);
+    expect(keyOf('COPY app/ /x', { ...context })).toBe(key); // another build, the same bytes: the same step
+    expect(keyOf('COPY app/ /x', { ...context, 'app/lib/b.txt': 'f644:XXX' })).not.toBe(key);
+    expect(keyOf('COPY app/ /x', { ...context, 'app/new.txt': 'f644:NEW' })).not.toBe(key);
+    expect(keyOf('COPY app/ /x', { ...context, 'app/a.txt': 'f755:AAA' })).not.toBe(key);
+    expect(keyOf('COPY app/ /x', { ...context, 'c.txt': 'f644:XXX' })).toBe(key);
+    expect(keyOf('COPY app/ /x', { ...context, app: 'd700' })).toBe(key); // the folder's own mode: left out
+    expect(keyOf('COPY ./app /x', context)).not.toBe(key); // another instruction, even if BuildKit reads the same
+  });
+
+  it('the whole context for `COPY .`, and by their text only what it cannot read as BuildKit does', () => {
+    const all = keyOf('COPY . /x', context);
+    expect(keyOf('COPY . /x', { ...context, 'c.txt': 'f644:XXX' })).not.toBe(all);
+    // A link, a wildcard: nothing of the context counts (less than BuildKit's key, never more).
+    expect(keyOf('COPY ln /x', { ...context, 'app/a.txt': 'f644:XXX' })).toBe(keyOf('COPY ln /x', context));
+    expect(keyOf('COPY c*.txt /x', { ...context, 'c.txt': 'f644:XXX' })).toBe(keyOf('COPY c*.txt /x', context));
+    expect(keyOf('COPY c.txt app/*.txt /x', { ...context, 'c.txt': 'f644:XXX' })).not.toBe(keyOf('COPY c.txt app/*.txt /x', context));
   });
 });

@@ -227,6 +227,25 @@ describe('comparableBuildTimes on builds recorded from the real engine', () => {
     expect(baseTime).toMatchObject({ comparableMs: 1000 + baseTime.borrowedMs, cachedFromRun: 3, cachedBeforeRun: 0 });
   });
 
+  it('BuildKit of Docker 28.5: steps the base had in the cache from before the run, under the instructions the head ran, borrow nothing', () => {
+    // The head's build and the base's, parsed with contexts whose Dockerfile.single differ: the base's COPY and
+    // the step after it are not the ones the head ran (BuildKit found them in a cache made before the run).
+    const parse = (name: string, single: string) => {
+      const contents = new Map([['Dockerfile.single', `f644:${single}`]]);
+      const parser = new BuildOutputParser(undefined, { contextContents: contents });
+      parser.push(stream(name));
+      return parser.finish();
+    };
+    const head = parse('buildkit-28.5-overlay2-shared-head-cold.ndjson', 'head-content');
+    const base = parse('buildkit-28.5-overlay2-shared-base-warm.ndjson', 'base-content');
+    const [, baseTime] = comparableBuildTimes([
+      { wallMs: 4000, stepRecords: head.stepRecords },
+      { wallMs: 1000, stepRecords: base.stepRecords },
+    ]);
+    const first = head.stepRecords[0];
+    expect(baseTime).toEqual({ comparableMs: 1000 + first.durationMs + first.exportMs, borrowedMs: first.durationMs + first.exportMs, cachedFromRun: 1, cachedBeforeRun: 2 });
+  });
+
   it('legacy builder: the same, with step times from when the lines arrived', () => {
     const timed = (name: string) => {
       let now = 0;

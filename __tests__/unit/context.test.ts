@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tarStream from 'tar-stream';
@@ -73,6 +73,38 @@ describe('packContext', () => {
     expect(files.has('a.txt')).toBe(true);
     expect(files.has('b.txt')).toBe(false);
     expect(files.get('link')?.type).toBe('symlink');
+  });
+
+  it('records what each entry sent holds, not when it was written, once the stream is read', async () => {
+    const files = { Dockerfile: 'FROM scratch\n', '.dockerignore': 'skip.txt\n', 'app/a.txt': 'a', 'app/b.sh': 'b', 'skip.txt': 's' };
+    const pack = async (root: string) => {
+      const packed = await packContext(root, path.join(root, 'Dockerfile'), { contents: true });
+      expect(packed.contents!.size).toBe(0); // filled as the context is sent
+      await entries(packed.stream);
+      return packed.contents!;
+    };
+    const one = tree(files);
+    const two = tree(files);
+    chmodSync(path.join(one, 'app/b.sh'), 0o755);
+    chmodSync(path.join(two, 'app/b.sh'), 0o755);
+    symlinkSync('a.txt', path.join(one, 'app/link'));
+    symlinkSync('a.txt', path.join(two, 'app/link'));
+    utimesSync(path.join(two, 'app/a.txt'), new Date(2001, 0, 1), new Date(2001, 0, 1));
+    const first = await pack(one);
+    // The Dockerfile and .dockerignore are always sent, whatever .dockerignore says: left out, as is what it ignores.
+    expect([...first.keys()].sort()).toEqual(['app', 'app/a.txt', 'app/b.sh', 'app/link']);
+    expect(first.get('app/a.txt')).toMatch(/^f644:[A-Za-z0-9_-]{43}$/);
+    expect(first.get('app/b.sh')).toMatch(/^f755:/);
+    expect(first.get('app/link')).toMatch(/^l\d+:a\.txt$/);
+    expect(first.get('app')).toMatch(/^d\d+$/);
+    expect(await pack(two)).toEqual(first); // another checkout, other times: the same
+    writeFileSync(path.join(two, 'app/a.txt'), 'A');
+    chmodSync(path.join(two, 'app/b.sh'), 0o644);
+    const changed = await pack(two);
+    expect(changed.get('app/a.txt')).not.toBe(first.get('app/a.txt'));
+    expect(changed.get('app/b.sh')).not.toBe(first.get('app/b.sh'));
+    expect(changed.get('app/link')).toBe(first.get('app/link'));
+    expect((await packContext(one, path.join(one, 'Dockerfile'))).contents).toBeUndefined(); // only when asked
   });
 });
 

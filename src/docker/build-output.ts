@@ -5,6 +5,7 @@
  * HTTP status stays 200, so the stream is parsed here rather than with dockerode's followProgress.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import protobuf from 'protobufjs';
 
 /** The part of moby's buildkit control.proto StatusResponse that we read. */
@@ -141,6 +142,11 @@ export interface ParserOptions {
    * (`Step 8/8 : LABEL key=value`): not the Dockerfile's, so it is not counted among its steps (its record is `added`).
    */
   labels?: Record<string, string>;
+  /**
+   * BuildKit: what the build's context holds (`PackedContext.contents` of docker/context.ts, read when the build
+   * finishes), so that a COPY from the context is keyed by what it copies (see `VertexKeys`).
+   */
+  contextContents?: ReadonlyMap<string, string>;
 }
 
 const TAIL_LINES = 30;
@@ -178,6 +184,7 @@ export class BuildOutputParser {
   private readonly now: () => number;
   /** The words of the legacy builder's step for the request's labels, sorted; undefined without labels. */
   private readonly labelStep?: string;
+  private readonly contextContents?: ReadonlyMap<string, string>;
   /** When the chunk being parsed arrived. */
   private arrivedMs = 0;
 
@@ -187,6 +194,7 @@ export class BuildOutputParser {
   ) {
     this.now = options.now ?? (() => performance.now());
     this.labelStep = labelStepText(options.labels);
+    this.contextContents = options.contextContents;
   }
 
   push(chunk: Buffer | string): void {
@@ -333,7 +341,7 @@ export class BuildOutputParser {
   }
 
   private buildkitOutcome(): BuildOutcome {
-    const keys = new VertexKeys(this.vertexes);
+    const keys = new VertexKeys(this.vertexes, this.contextContents);
     const steps = [...this.vertexes.entries()].filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name)); // a failed step left nothing to reuse
     const exported = exportedSteps(this.vertexes);
     const records: StepRecord[] = orderSteps(steps, this.vertexes).map(([digest, v]) => ({
@@ -508,16 +516,29 @@ function toMs(time: DecodedTimestamp | undefined): number | undefined {
  * (builder-next's reqbodyhandler.go, in 20.10 and 28.5 alike), so the `[internal] load remote build context`
  * vertex has a new digest in every build, and so do `copy /context /`, every COPY from it and every step after
  * (recorded on 20.10 and on 28.5 with both stores), though BuildKit's cache, which goes by content, reuses them.
- * Such a vertex is keyed by its instruction (without the `[stage n/m]` position) and the keys of its inputs,
- * which is what its digest would be with the context named the same in every build. The name does not show
- * all that a digest covers (the bytes a COPY copies, an ENV set earlier), so two different steps can share
- * such a key: that misleads only when one build of the run runs the step and another takes the other one from
- * a cache made before the run.
+ * Such a vertex is keyed by its instruction (without the `[stage n/m]` position), the keys of its inputs and,
+ * for a COPY or ADD from the context, what its sources hold in the context that was sent (`contextContents`):
+ * what its digest would be with the context named by its content.
+ *
+ * Besides the instruction's wording, which an unchanged Dockerfile keeps, what such a key covers is a part of
+ * what BuildKit's cache key covers (the parent, the copied files' bytes, modes and link targets, not their
+ * times): a step BuildKit takes from the cache thus gets the key of the run that put it there, and a step
+ * cached before the run is not taken for one the run ran from other bytes. Where the key covers less, two
+ * different steps can share it: sources it cannot read as BuildKit does (wildcards, the JSON form, which
+ * BuildKit prints as a Go list, `--exclude`, a source that is a link, a heredoc, a URL) count only by their
+ * text, `RUN --mount=type=bind` reads the context unseen, and the name does not show all that a digest covers
+ * (an ENV set earlier, for one). That misleads only when one build of the run runs one of them and another
+ * build takes the other from a cache made before the run.
  */
 class VertexKeys {
   private readonly keys = new Map<string, { key: string; stable: boolean }>();
+  /** Digest of what each source path holds ('' for nothing that counts), computed once per build. */
+  private readonly selections = new Map<string, string>();
 
-  constructor(private readonly vertexes: ReadonlyMap<string, VertexState>) {}
+  constructor(
+    private readonly vertexes: ReadonlyMap<string, VertexState>,
+    private readonly contents?: ReadonlyMap<string, string>,
+  ) {}
 
   of(digest: string): string {
     return this.resolve(digest, new Set()).key;
@@ -534,14 +555,73 @@ class VertexKeys {
     visiting.delete(digest);
     // Roots other than a FROM step (the context, a URL, an image named only in COPY --from) may be per build.
     const stable = vertex.inputs.length === 0 ? BUILDKIT_FROM.test(vertex.name) : inputs.every((i) => i.stable);
-    const key = stable
-      ? digest
-      : 'step:' + createHash('sha256').update(JSON.stringify([vertex.name.replace(BUILDKIT_POSITION, ''), inputs.map((i) => i.key)])).digest('hex');
+    let key = digest;
+    if (!stable) {
+      const instruction = vertex.name.replace(BUILDKIT_POSITION, '');
+      const copied = this.copied(instruction);
+      const identity = [instruction, inputs.map((i) => i.key), ...(copied === undefined ? [] : [copied])];
+      key = 'step:' + createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+    }
     const resolved = { key, stable };
     this.keys.set(digest, resolved);
     return resolved;
   }
 
+  /** For a COPY or ADD from the context: a digest of what each source it names holds ('' for one it cannot read). */
+  private copied(instruction: string): string[] | undefined {
+    if (!this.contents) return undefined;
+    const sources = contextSources(instruction);
+    return sources?.map((source) => {
+      if (source === null) return '';
+      let digest = this.selections.get(source);
+      if (digest === undefined) {
+        const held = selection(this.contents!, source);
+        digest = held ? createHash('sha256').update(JSON.stringify(held)).digest('base64url') : '';
+        this.selections.set(source, digest);
+      }
+      return digest;
+    });
+  }
+}
+
+/**
+ * The context paths a COPY or ADD instruction (as BuildKit names it, ARGs and ENVs expanded) copies from,
+ * cleaned as BuildKit cleans them ('' is the whole context), or null for a source that is not a plain path
+ * (a wildcard, an escape, a heredoc, a URL); undefined when the instruction takes nothing from the context or
+ * cannot be read (`--from`, `--exclude`, the JSON form).
+ */
+export function contextSources(instruction: string): (string | null)[] | undefined {
+  const match = /^(?:COPY|ADD) (.*)$/.exec(instruction);
+  if (!match) return undefined;
+  const words = match[1].trim().split(/\s+/);
+  let first = 0;
+  for (; first < words.length && words[first].startsWith('--'); first++) {
+    if (/^--(from|exclude)(=|$)/.test(words[first])) return undefined;
+  }
+  const operands = words.slice(first);
+  // BuildKit prints the JSON form as a Go list, `COPY [a b, /x/]`: its words are not its paths.
+  if (operands.length < 2 || operands[0].startsWith('[')) return undefined;
+  return operands.slice(0, -1).map((source) => {
+    if (/^<<|:\/\/|^git@|[*?[\\]/.test(source)) return null;
+    return path.posix.normalize(`/${source}`).replace(/^\/+|\/+$/g, '');
+  });
+}
+
+/**
+ * What a source holds: the file, or every entry under the folder, by path relative to it, sorted (not the
+ * folder's own mode: BuildKit copies what is in it); null when it is not in the context, or is a link (which
+ * BuildKit follows to what it points to).
+ */
+function selection(contents: ReadonlyMap<string, string>, source: string): [string, string][] | null {
+  const root = source === '' ? 'd' : contents.get(source);
+  if (root === undefined || root.startsWith('l')) return null;
+  if (root.startsWith('f')) return [['', root]];
+  const found: [string, string][] = [];
+  for (const [entry, identity] of contents) {
+    if (source === '') found.push([entry, identity]);
+    else if (entry.startsWith(`${source}/`)) found.push([entry.slice(source.length + 1), identity]);
+  }
+  return found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** BuildKit's image ID line (`{"id":"moby.image.id","aux":{"ID":...}}`) is handled by the aux branch above. */

@@ -3,9 +3,10 @@
  * own matching rules (including `!` exceptions), the Dockerfile and .dockerignore always sent, owners reset
  * to root, and a Dockerfile outside the context added under a private name.
  */
-import { promises as fs, readFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fs, readFileSync, readlinkSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
 import tarFs from 'tar-fs';
 import tarStream from 'tar-stream';
@@ -16,6 +17,20 @@ export interface PackedContext {
   dockerfile: string;
   /** Number of files and directories sent. */
   entries: number;
+  /**
+   * With `contents`: what each entry sent holds, by its path in the context (POSIX, relative), filled in as the
+   * stream is read: its type, mode and, for a file, a digest of its bytes; for a link, its target. Nothing else
+   * (not its time, which BuildKit's cache ignores). Left out: the Dockerfile and .dockerignore, which are sent
+   * whatever .dockerignore says, and the context folder itself. What is recorded must be a part of what BuildKit's
+   * cache key of a COPY covers, never more (docker/build-output.ts says why). For BuildKit, whose build output
+   * names a step's context only by a digest that is new in every build.
+   */
+  contents?: ReadonlyMap<string, string>;
+}
+
+export interface PackOptions {
+  /** Record `contents` (a SHA-256 of every byte sent). */
+  contents?: boolean;
 }
 
 // The package is CommonJS: its default export is the factory at run time, whatever its typings say.
@@ -23,7 +38,7 @@ const dockerignore = dockerignoreModule as unknown as (options: { ignorecase: bo
 
 const OUTSIDE_DOCKERFILE = '.image-size-report.Dockerfile';
 
-export async function packContext(contextDir: string, dockerfilePath: string): Promise<PackedContext> {
+export async function packContext(contextDir: string, dockerfilePath: string, options: PackOptions = {}): Promise<PackedContext> {
   const root = path.resolve(contextDir);
   const dockerfileAbs = path.resolve(dockerfilePath);
   const relDockerfile = path.relative(root, dockerfileAbs);
@@ -40,12 +55,47 @@ export async function packContext(contextDir: string, dockerfilePath: string): P
     pack = tarStream.pack();
     pack.entry({ name: OUTSIDE_DOCKERFILE, mode: 0o644, uid: 0, gid: 0 }, readFileSync(dockerfileAbs));
   }
+  const contents = options.contents ? new Map<string, string>() : undefined;
+  // Not the context's own folder: whether its mode reaches BuildKit's cache key is not certain (see contents).
+  const recorded = (name: string) => contents !== undefined && name !== '.' && !alwaysSent.has(name);
   const stream = tarFs.pack(root, {
     pack,
     ignore: (name: string) => !included.has(toPosix(path.relative(root, name))),
-    map: (header) => ({ ...header, uid: 0, gid: 0, uname: '', gname: '' }),
+    map: (header) => {
+      const mode = (header.mode ?? 0) & 0o7777;
+      if (recorded(header.name) && header.type === 'directory') contents!.set(header.name, `d${mode.toString(8)}`);
+      if (recorded(header.name) && header.type === 'symlink') {
+        try {
+          contents!.set(header.name, `l${mode.toString(8)}:${readlinkSync(path.join(root, header.name))}`);
+        } catch {
+          // gone meanwhile: tar-fs reads the link next, and fails the stream with the reason
+        }
+      }
+      return { ...header, uid: 0, gid: 0, uname: '', gname: '' };
+    },
+    mapStream: (file, header) => {
+      if (!recorded(header.name)) return file;
+      const hash = createHash('sha256');
+      const digest = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+        flush(done) {
+          contents!.set(header.name, `f${((header.mode ?? 0) & 0o7777).toString(8)}:${hash.digest('base64url')}`);
+          done();
+        },
+      });
+      file.on('error', (error) => digest.destroy(error));
+      return file.pipe(digest) as unknown as typeof file; // tar-fs reads any readable stream (its typings say ReadStream)
+    },
   });
-  return { stream: stream as unknown as Readable, dockerfile: inside ? toPosix(relDockerfile) : OUTSIDE_DOCKERFILE, entries: included.size };
+  return {
+    stream: stream as unknown as Readable,
+    dockerfile: inside ? toPosix(relDockerfile) : OUTSIDE_DOCKERFILE,
+    entries: included.size,
+    ...(contents ? { contents } : {}),
+  };
 }
 
 /** BuildKit reads `<Dockerfile>.dockerignore` before the context's `.dockerignore`; so do we. */

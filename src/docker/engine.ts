@@ -290,7 +290,8 @@ export class DockerEngine {
     const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     const openBefore = new Set(this.sockets);
     const buildId = `image-size-report-${randomUUID()}`;
-    const packed = await packContext(request.contextDir, request.dockerfile);
+    // BuildKit names the context by a digest that is new in every build: the parser keys COPY steps by what they copy.
+    const packed = await packContext(request.contextDir, request.dockerfile, { contents: request.builder === 'buildkit' });
     if (cancel?.aborted) {
       packed.stream.destroy();
       return cancelledResult(nothing);
@@ -301,7 +302,7 @@ export class DockerEngine {
       running = LEGACY_RUNNING.exec(line)?.[1] ?? running;
       request.onLine?.(line);
     };
-    const parser = new BuildOutputParser(onLine, { labels: request.labels });
+    const parser = new BuildOutputParser(onLine, { labels: request.labels, contextContents: packed.contents });
     const options = {
       t: request.tag,
       dockerfile: packed.dockerfile,

@@ -6660,7 +6660,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash5,
+      createHash: createHash6,
       createHmac,
       createSign,
       createVerify,
@@ -7348,11 +7348,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash5("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash6("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash5("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash6("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -7517,8 +7517,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash5("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash5("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash6("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash6("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -7558,7 +7558,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash5("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash6("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -8202,11 +8202,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path7) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path7)) {
-        return path7 === "pageant" ? new PageantAgent() : new CygwinAgent(path7);
+    function createAgent(path8) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path8)) {
+        return path8 === "pageant" ? new PageantAgent() : new CygwinAgent(path8);
       }
-      return new OpenSSHAgent(path7);
+      return new OpenSSHAgent(path8);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -9880,7 +9880,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash5,
+      createHash: createHash6,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -10306,7 +10306,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash5(this.hashName);
+          const hash = createHash6(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -11314,9 +11314,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash5(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash6(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash5(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash6(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -13450,17 +13450,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path7, options) {
+      createReadStream(path8, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path7, options);
+        return new ReadStream(this, path8, options);
       }
-      createWriteStream(path7, options) {
+      createWriteStream(path8, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path7, options);
+        return new WriteStream(this, path8, options);
       }
-      open(path7, flags_, attrs, cb) {
+      open(path8, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -13479,7 +13479,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13487,7 +13487,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -13618,7 +13618,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs2, this, localPath, remotePath, opts, cb);
       }
-      readFile(path7, options, callback_) {
+      readFile(path8, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13691,13 +13691,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path7, flag, 438, (er, handle_) => {
+        this.open(path8, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path7, (er_, st_) => {
+              this.stat(path8, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -13718,7 +13718,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path7, data, options, callback_) {
+      writeFile(path8, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13737,7 +13737,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path7, flag, options.mode, (openErr, handle) => {
+        this.open(path8, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -13746,7 +13746,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path7, (er_, st_) => {
+                  this.stat(path8, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -13765,7 +13765,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path7, data, options, callback_) {
+      appendFile(path8, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13783,12 +13783,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path7, data, options, callback);
+        this.writeFile(path8, data, options, callback);
       }
-      exists(path7, cb) {
+      exists(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path7, (err) => {
+        this.stat(path8, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -13831,7 +13831,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path7, attrs, cb) {
+      mkdir(path8, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -13845,7 +13845,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13853,7 +13853,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -13869,10 +13869,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path7, cb) {
+      rmdir(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13880,7 +13880,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -13970,10 +13970,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path7, cb) {
+      stat(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13981,17 +13981,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path7, cb) {
+      lstat(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13999,17 +13999,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path7, cb) {
+      opendir(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14017,14 +14017,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path7, attrs, cb) {
+      setstat(path8, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -14036,7 +14036,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14044,7 +14044,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14104,8 +14104,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path7, atime, mtime, cb) {
-        return this.setstat(path7, {
+      utimes(path8, atime, mtime, cb) {
+        return this.setstat(path8, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -14116,8 +14116,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path7, uid, gid, cb) {
-        return this.setstat(path7, {
+      chown(path8, uid, gid, cb) {
+        return this.setstat(path8, {
           uid,
           gid
         }, cb);
@@ -14127,15 +14127,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path7, mode, cb) {
-        return this.setstat(path7, {
+      chmod(path8, mode, cb) {
+        return this.setstat(path8, {
           mode
         }, cb);
       }
-      readlink(path7, cb) {
+      readlink(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14143,7 +14143,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -14188,10 +14188,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path7, cb) {
+      realpath(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14199,7 +14199,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -14244,13 +14244,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path7, cb) {
+      ext_openssh_statvfs(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14260,7 +14260,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -14346,7 +14346,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path7, attrs, cb) {
+      ext_openssh_lsetstat(path8, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -14361,7 +14361,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14371,7 +14371,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14388,13 +14388,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path7, cb) {
+      ext_openssh_expandPath(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14404,7 +14404,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -15682,12 +15682,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path7)) {
+        if (!sftp.emit("LSTAT", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15706,13 +15706,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path7, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path8, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15734,12 +15734,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path7)) {
+        if (!sftp.emit("OPENDIR", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15758,63 +15758,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path7)) {
+        if (!sftp.emit("REMOVE", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path7, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path8, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path7)) {
+        if (!sftp.emit("RMDIR", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path7)) {
+        if (!sftp.emit("REALPATH", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path7)) {
+        if (!sftp.emit("STAT", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15834,14 +15834,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path7)) {
+        if (!sftp.emit("READLINK", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15912,7 +15912,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path7, options) {
+    function ReadStream(sftp, path8, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -15926,7 +15926,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path7;
+      this.path = path8;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16057,7 +16057,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path7, options) {
+    function WriteStream(sftp, path8, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -16069,7 +16069,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path7;
+      this.path = path8;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16751,7 +16751,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash5,
+      createHash: createHash6,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -16973,7 +16973,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash5(hashAlgo).update(key).digest("hex");
+              key = createHash6(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -22825,14 +22825,14 @@ var require_stream_readable = __commonJS({
 var require_stream_transform = __commonJS({
   "node_modules/readable-stream/lib/_stream_transform.js"(exports, module) {
     "use strict";
-    module.exports = Transform2;
+    module.exports = Transform3;
     var _require$codes = require_errors2().codes;
     var ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED;
     var ERR_MULTIPLE_CALLBACK = _require$codes.ERR_MULTIPLE_CALLBACK;
     var ERR_TRANSFORM_ALREADY_TRANSFORMING = _require$codes.ERR_TRANSFORM_ALREADY_TRANSFORMING;
     var ERR_TRANSFORM_WITH_LENGTH_0 = _require$codes.ERR_TRANSFORM_WITH_LENGTH_0;
     var Duplex2 = require_stream_duplex();
-    require_inherits()(Transform2, Duplex2);
+    require_inherits()(Transform3, Duplex2);
     function afterTransform(er, data) {
       var ts = this._transformState;
       ts.transforming = false;
@@ -22851,8 +22851,8 @@ var require_stream_transform = __commonJS({
         this._read(rs.highWaterMark);
       }
     }
-    function Transform2(options) {
-      if (!(this instanceof Transform2)) return new Transform2(options);
+    function Transform3(options) {
+      if (!(this instanceof Transform3)) return new Transform3(options);
       Duplex2.call(this, options);
       this._transformState = {
         afterTransform: afterTransform.bind(this),
@@ -22880,14 +22880,14 @@ var require_stream_transform = __commonJS({
         done(this, null, null);
       }
     }
-    Transform2.prototype.push = function(chunk, encoding) {
+    Transform3.prototype.push = function(chunk, encoding) {
       this._transformState.needTransform = false;
       return Duplex2.prototype.push.call(this, chunk, encoding);
     };
-    Transform2.prototype._transform = function(chunk, encoding, cb) {
+    Transform3.prototype._transform = function(chunk, encoding, cb) {
       cb(new ERR_METHOD_NOT_IMPLEMENTED("_transform()"));
     };
-    Transform2.prototype._write = function(chunk, encoding, cb) {
+    Transform3.prototype._write = function(chunk, encoding, cb) {
       var ts = this._transformState;
       ts.writecb = cb;
       ts.writechunk = chunk;
@@ -22897,7 +22897,7 @@ var require_stream_transform = __commonJS({
         if (ts.needTransform || rs.needReadable || rs.length < rs.highWaterMark) this._read(rs.highWaterMark);
       }
     };
-    Transform2.prototype._read = function(n) {
+    Transform3.prototype._read = function(n) {
       var ts = this._transformState;
       if (ts.writechunk !== null && !ts.transforming) {
         ts.transforming = true;
@@ -22906,7 +22906,7 @@ var require_stream_transform = __commonJS({
         ts.needTransform = true;
       }
     };
-    Transform2.prototype._destroy = function(err, cb) {
+    Transform3.prototype._destroy = function(err, cb) {
       Duplex2.prototype._destroy.call(this, err, function(err2) {
         cb(err2);
       });
@@ -22927,11 +22927,11 @@ var require_stream_passthrough = __commonJS({
   "node_modules/readable-stream/lib/_stream_passthrough.js"(exports, module) {
     "use strict";
     module.exports = PassThrough;
-    var Transform2 = require_stream_transform();
-    require_inherits()(PassThrough, Transform2);
+    var Transform3 = require_stream_transform();
+    require_inherits()(PassThrough, Transform3);
     function PassThrough(options) {
       if (!(this instanceof PassThrough)) return new PassThrough(options);
-      Transform2.call(this, options);
+      Transform3.call(this, options);
     }
     PassThrough.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
@@ -23779,7 +23779,7 @@ var require_modem = __commonJS({
     var querystring = __require("querystring");
     var http3 = require_http();
     var fs2 = __require("fs");
-    var path7 = __require("path");
+    var path8 = __require("path");
     var url = __require("url");
     var ssh = require_ssh();
     var HttpDuplex = require_http_duplex();
@@ -23828,9 +23828,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path7.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs2.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs2.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path8.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs2.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs2.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -23840,7 +23840,7 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve) {
-        var userDockerSocket = path7.join(os4.homedir(), ".docker", "run", "docker.sock");
+        var userDockerSocket = path8.join(os4.homedir(), ".docker", "run", "docker.sock");
         fs2.access(userDockerSocket, function(err) {
           if (err) resolve("/var/run/docker.sock");
           else resolve(userDockerSocket);
@@ -23934,7 +23934,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs2.createReadStream(path7.resolve(options.file));
+          data = fs2.createReadStream(path8.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -24252,7 +24252,7 @@ var require_modem = __commonJS({
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports, module) {
     "use strict";
-    var path7 = __require("path");
+    var path8 = __require("path");
     var factory = (options) => new IgnoreBase(options);
     factory.default = factory;
     module.exports = factory;
@@ -24261,22 +24261,22 @@ var require_ignore = __commonJS({
     }
     var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
     var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
-    var REGEX_TRAILING_PATH_SEP = path7.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var REGEX_TRAILING_PATH_SEP = path8.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
     var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
     function cleanPath(file) {
-      return path7.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+      return path8.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
     }
     function toSlash(file) {
-      if (path7.sep === "/") {
+      if (path8.sep === "/") {
         return file;
       }
       return file.replace(/\\/g, "/");
     }
     function fromSlash(file) {
-      if (path7.sep === "/") {
+      if (path8.sep === "/") {
         return file;
       }
-      return file.replace(/\//g, path7.sep);
+      return file.replace(/\//g, path8.sep);
     }
     var IgnoreBase = class {
       constructor({
@@ -24325,13 +24325,13 @@ var require_ignore = __commonJS({
         return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
       }
       filter(paths) {
-        return make_array(paths).filter((path8) => this._filter(path8));
+        return make_array(paths).filter((path9) => this._filter(path9));
       }
       createFilter() {
-        return (path8) => this._filter(path8);
+        return (path9) => this._filter(path9);
       }
-      ignores(path8) {
-        return !this._filter(path8);
+      ignores(path9) {
+        return !this._filter(path9);
       }
       // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
@@ -24370,36 +24370,36 @@ var require_ignore = __commonJS({
           origin,
           pattern,
           // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
-          dirs: pattern.split(path7.sep),
+          dirs: pattern.split(path8.sep),
           negative
         };
       }
       // @returns `Boolean` true if the `path` is NOT ignored
-      _filter(path8) {
-        if (!path8) {
+      _filter(path9) {
+        if (!path9) {
           return false;
         }
-        if (path8 in this._cache) {
-          return this._cache[path8];
+        if (path9 in this._cache) {
+          return this._cache[path9];
         }
-        return this._cache[path8] = this._test(path8);
+        return this._cache[path9] = this._test(path9);
       }
       // @returns {Boolean} true if a file is NOT ignored
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
       _test(file) {
         file = fromSlash(file);
-        const parentPath = cleanPath(path7.dirname(file));
-        const parentPathDirs = parentPath.split(path7.sep);
+        const parentPath = cleanPath(path8.dirname(file));
+        const parentPathDirs = parentPath.split(path8.sep);
         let matched = false;
         this._rules.forEach((rule) => {
           let match = this._match(file, rule);
           if (!match && parentPath !== ".") {
             if (rule.dirs.includes("**")) {
               for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
-                match = match || this._match(parentPathDirs.slice(0, i).join(path7.sep), rule);
+                match = match || this._match(parentPathDirs.slice(0, i).join(path8.sep), rule);
               }
             } else if (rule.dirs.length <= parentPathDirs.length) {
-              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path7.sep), rule);
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path8.sep), rule);
             }
           }
           if (match) {
@@ -24418,13 +24418,13 @@ var require_ignore = __commonJS({
           return rule;
         }
         let regStr = "^";
-        let escapedSlash = path7.sep === "\\" ? "\\\\" : path7.sep;
+        let escapedSlash = path8.sep === "\\" ? "\\\\" : path8.sep;
         for (let i = 0; i < rule.pattern.length; i++) {
           const ch = rule.pattern[i];
           if (ch === "*") {
             if (rule.pattern[i + 1] === "*") {
               i++;
-              if (rule.pattern[i + 1] === path7.sep) {
+              if (rule.pattern[i + 1] === path8.sep) {
                 i++;
               }
               if (rule.pattern[i + 1] === void 0) {
@@ -24440,7 +24440,7 @@ var require_ignore = __commonJS({
           } else if (ch === "." || ch === "$") {
             regStr += `\\${ch}`;
           } else if (ch === "\\") {
-            if (path7.sep === "\\") {
+            if (path8.sep === "\\") {
               regStr += escapedSlash;
               continue;
             }
@@ -24467,46 +24467,46 @@ var require_chownr = __commonJS({
   "node_modules/chownr/chownr.js"(exports, module) {
     "use strict";
     var fs2 = __require("fs");
-    var path7 = __require("path");
+    var path8 = __require("path");
     var LCHOWN = fs2.lchown ? "lchown" : "chown";
     var LCHOWNSYNC = fs2.lchownSync ? "lchownSync" : "chownSync";
     var needEISDIRHandled = fs2.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
-    var lchownSync = (path8, uid, gid) => {
+    var lchownSync = (path9, uid, gid) => {
       try {
-        return fs2[LCHOWNSYNC](path8, uid, gid);
+        return fs2[LCHOWNSYNC](path9, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var chownSync = (path8, uid, gid) => {
+    var chownSync = (path9, uid, gid) => {
       try {
-        return fs2.chownSync(path8, uid, gid);
+        return fs2.chownSync(path9, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var handleEISDIR = needEISDIRHandled ? (path8, uid, gid, cb) => (er) => {
+    var handleEISDIR = needEISDIRHandled ? (path9, uid, gid, cb) => (er) => {
       if (!er || er.code !== "EISDIR")
         cb(er);
       else
-        fs2.chown(path8, uid, gid, cb);
+        fs2.chown(path9, uid, gid, cb);
     } : (_, __, ___, cb) => cb;
-    var handleEISDirSync = needEISDIRHandled ? (path8, uid, gid) => {
+    var handleEISDirSync = needEISDIRHandled ? (path9, uid, gid) => {
       try {
-        return lchownSync(path8, uid, gid);
+        return lchownSync(path9, uid, gid);
       } catch (er) {
         if (er.code !== "EISDIR")
           throw er;
-        chownSync(path8, uid, gid);
+        chownSync(path9, uid, gid);
       }
-    } : (path8, uid, gid) => lchownSync(path8, uid, gid);
+    } : (path9, uid, gid) => lchownSync(path9, uid, gid);
     var nodeVersion = process.version;
-    var readdir = (path8, options, cb) => fs2.readdir(path8, options, cb);
-    var readdirSync3 = (path8, options) => fs2.readdirSync(path8, options);
+    var readdir = (path9, options, cb) => fs2.readdir(path9, options, cb);
+    var readdirSync3 = (path9, options) => fs2.readdirSync(path9, options);
     if (/^v4\./.test(nodeVersion))
-      readdir = (path8, options, cb) => fs2.readdir(path8, cb);
+      readdir = (path9, options, cb) => fs2.readdir(path9, cb);
     var chown = (cpath, uid, gid, cb) => {
       fs2[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
         cb(er && er.code !== "ENOENT" ? er : null);
@@ -24514,21 +24514,21 @@ var require_chownr = __commonJS({
     };
     var chownrKid = (p, child, uid, gid, cb) => {
       if (typeof child === "string")
-        return fs2.lstat(path7.resolve(p, child), (er, stats) => {
+        return fs2.lstat(path8.resolve(p, child), (er, stats) => {
           if (er)
             return cb(er.code !== "ENOENT" ? er : null);
           stats.name = child;
           chownrKid(p, stats, uid, gid, cb);
         });
       if (child.isDirectory()) {
-        chownr(path7.resolve(p, child.name), uid, gid, (er) => {
+        chownr(path8.resolve(p, child.name), uid, gid, (er) => {
           if (er)
             return cb(er);
-          const cpath = path7.resolve(p, child.name);
+          const cpath = path8.resolve(p, child.name);
           chown(cpath, uid, gid, cb);
         });
       } else {
-        const cpath = path7.resolve(p, child.name);
+        const cpath = path8.resolve(p, child.name);
         chown(cpath, uid, gid, cb);
       }
     };
@@ -24558,7 +24558,7 @@ var require_chownr = __commonJS({
     var chownrKidSync = (p, child, uid, gid) => {
       if (typeof child === "string") {
         try {
-          const stats = fs2.lstatSync(path7.resolve(p, child));
+          const stats = fs2.lstatSync(path8.resolve(p, child));
           stats.name = child;
           child = stats;
         } catch (er) {
@@ -24569,8 +24569,8 @@ var require_chownr = __commonJS({
         }
       }
       if (child.isDirectory())
-        chownrSync(path7.resolve(p, child.name), uid, gid);
-      handleEISDirSync(path7.resolve(p, child.name), uid, gid);
+        chownrSync(path8.resolve(p, child.name), uid, gid);
+      handleEISDirSync(path8.resolve(p, child.name), uid, gid);
     };
     var chownrSync = (p, uid, gid) => {
       let children;
@@ -25886,7 +25886,7 @@ var require_pump = __commonJS({
 // node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
   "node_modules/mkdirp-classic/index.js"(exports, module) {
-    var path7 = __require("path");
+    var path8 = __require("path");
     var fs2 = __require("fs");
     var _0777 = parseInt("0777", 8);
     module.exports = mkdirP.mkdirp = mkdirP.mkdirP = mkdirP;
@@ -25905,7 +25905,7 @@ var require_mkdirp_classic = __commonJS({
       if (!made) made = null;
       var cb = f || function() {
       };
-      p = path7.resolve(p);
+      p = path8.resolve(p);
       xfs.mkdir(p, mode, function(er) {
         if (!er) {
           made = made || p;
@@ -25913,7 +25913,7 @@ var require_mkdirp_classic = __commonJS({
         }
         switch (er.code) {
           case "ENOENT":
-            mkdirP(path7.dirname(p), opts, function(er2, made2) {
+            mkdirP(path8.dirname(p), opts, function(er2, made2) {
               if (er2) cb(er2, made2);
               else mkdirP(p, opts, cb, made2);
             });
@@ -25940,14 +25940,14 @@ var require_mkdirp_classic = __commonJS({
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
-      p = path7.resolve(p);
+      p = path8.resolve(p);
       try {
         xfs.mkdirSync(p, mode);
         made = made || p;
       } catch (err0) {
         switch (err0.code) {
           case "ENOENT":
-            made = sync(path7.dirname(p), opts, made);
+            made = sync(path8.dirname(p), opts, made);
             sync(p, opts, made);
             break;
           // In the case of any other error, just see if there's a dir
@@ -25977,7 +25977,7 @@ var require_tar_fs = __commonJS({
     var pump = require_pump();
     var mkdirp = require_mkdirp_classic();
     var fs2 = __require("fs");
-    var path7 = __require("path");
+    var path8 = __require("path");
     var os4 = __require("os");
     var win32 = os4.platform() === "win32";
     var noop = function() {
@@ -25991,12 +25991,12 @@ var require_tar_fs = __commonJS({
     var statAll = function(fs3, stat, cwd, ignore, entries, sort) {
       var queue = entries || ["."];
       for (var i = 0; i < queue.length; i++) {
-        if (!inCwd(path7.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
+        if (!inCwd(path8.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
       }
       return function loop(callback) {
         if (!queue.length) return callback();
         var next = queue.shift();
-        var nextAbs = path7.join(cwd, next);
+        var nextAbs = path8.join(cwd, next);
         stat.call(fs3, nextAbs, function(err, stat2) {
           if (err) return callback(err);
           if (!stat2.isDirectory()) return callback(null, next, stat2);
@@ -26004,7 +26004,7 @@ var require_tar_fs = __commonJS({
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (var i2 = 0; i2 < files.length; i2++) {
-              if (!ignore(path7.join(cwd, next, files[i2]))) queue.push(path7.join(next, files[i2]));
+              if (!ignore(path8.join(cwd, next, files[i2]))) queue.push(path8.join(next, files[i2]));
             }
             callback(null, next, stat2);
           });
@@ -26015,7 +26015,7 @@ var require_tar_fs = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         var linkname = header.linkname;
-        if (linkname && (header.type === "link" || path7.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path8.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -26045,7 +26045,7 @@ var require_tar_fs = __commonJS({
         fmode |= parseInt(222, 8);
       }
       var onsymlink = function(filename, header) {
-        xfs.readlink(path7.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path8.join(cwd, filename), function(err, linkname) {
           if (err) return pack.destroy(err);
           header.linkname = normalize(linkname);
           pack.entry(header, onnextentry);
@@ -26086,7 +26086,7 @@ var require_tar_fs = __commonJS({
         }
         var entry = pack.entry(header, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path7.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        var rs = mapStream(xfs.createReadStream(path8.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -26164,14 +26164,14 @@ var require_tar_fs = __commonJS({
       extract3.on("entry", function(header, stream, next) {
         header = map(header) || header;
         header.name = normalize(header.name);
-        var name = path7.join(cwd, path7.join("/", header.name));
+        var name = path8.join(cwd, path8.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
         var stat = function(err) {
           if (err) return next(err);
-          if (path7.join(name, ".") === path7.join(cwd, ".")) return next();
+          if (path8.join(name, ".") === path8.join(cwd, ".")) return next();
           utimes(name, header, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -26181,9 +26181,9 @@ var require_tar_fs = __commonJS({
         var onsymlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var dst = path7.resolve(path7.dirname(name), header.linkname);
+            var dst = path8.resolve(path8.dirname(name), header.linkname);
             if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path7.resolve(cwd), function(err, valid) {
+            validateNotSymlink(xfs, dst, path8.resolve(cwd), function(err, valid) {
               if (err) return next(err);
               if (!valid) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header.linkname, name, stat);
@@ -26193,7 +26193,7 @@ var require_tar_fs = __commonJS({
         var onlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var srcpath = path7.join(cwd, path7.join("/", header.linkname));
+            var srcpath = path8.join(cwd, path8.join("/", header.linkname));
             xfs.realpath(srcpath, function(err, dst) {
               if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -26233,8 +26233,8 @@ var require_tar_fs = __commonJS({
             gid: header.gid
           }, stat);
         }
-        var dir = path7.dirname(name);
-        validate(xfs, dir, path7.join(cwd, "."), function(err, valid) {
+        var dir = path8.dirname(name);
+        validate(xfs, dir, path8.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           mkdirfix(dir, {
@@ -26265,16 +26265,16 @@ var require_tar_fs = __commonJS({
       if (name === root) return cb(null, true);
       fs3.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT") return cb(err);
-        if (err || st.isDirectory()) return validate(fs3, path7.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs3, path8.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function validateNotSymlink(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path7.sep)) return cb(null, false);
+      if (!name.startsWith(root + path8.sep)) return cb(null, false);
       fs3.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs3, path7.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs3, path8.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -26288,8 +26288,8 @@ var require_tar_fs = __commonJS({
       });
     }
     function inCwd(dst, cwd) {
-      cwd = path7.resolve(cwd);
-      return cwd === dst || dst.startsWith(cwd + path7.sep);
+      cwd = path8.resolve(cwd);
+      return cwd === dst || dst.startsWith(cwd + path8.sep);
     }
   }
 });
@@ -26299,7 +26299,7 @@ var require_util = __commonJS({
   "node_modules/dockerode/lib/util.js"(exports, module) {
     var DockerIgnore = require_ignore();
     var fs2 = __require("fs");
-    var path7 = __require("path");
+    var path8 = __require("path");
     var tar = require_tar_fs();
     var zlib = __require("zlib");
     var arr = [];
@@ -26351,14 +26351,14 @@ var require_util = __commonJS({
     };
     module.exports.prepareBuildContext = function(file, next) {
       if (file && file.context) {
-        fs2.readFile(path7.join(file.context, ".dockerignore"), (err, data) => {
+        fs2.readFile(path8.join(file.context, ".dockerignore"), (err, data) => {
           let ignoreFn;
           let filterFn;
           if (!err) {
             const dockerIgnore = DockerIgnore({ ignorecase: false }).add(data.toString());
             filterFn = dockerIgnore.createFilter();
-            ignoreFn = (path8) => {
-              return !filterFn(path8);
+            ignoreFn = (path9) => {
+              return !filterFn(path9);
             };
           }
           const entries = file.src.slice() || [];
@@ -29332,19 +29332,19 @@ var require_uri_parser = __commonJS({
       };
     }
     var NUMBER_REGEX = /^\d+$/;
-    function splitHostPort(path7) {
-      if (path7.startsWith("[")) {
-        const hostEnd = path7.indexOf("]");
+    function splitHostPort(path8) {
+      if (path8.startsWith("[")) {
+        const hostEnd = path8.indexOf("]");
         if (hostEnd === -1) {
           return null;
         }
-        const host = path7.substring(1, hostEnd);
+        const host = path8.substring(1, hostEnd);
         if (host.indexOf(":") === -1) {
           return null;
         }
-        if (path7.length > hostEnd + 1) {
-          if (path7[hostEnd + 1] === ":") {
-            const portString = path7.substring(hostEnd + 2);
+        if (path8.length > hostEnd + 1) {
+          if (path8[hostEnd + 1] === ":") {
+            const portString = path8.substring(hostEnd + 2);
             if (NUMBER_REGEX.test(portString)) {
               return {
                 host,
@@ -29362,7 +29362,7 @@ var require_uri_parser = __commonJS({
           };
         }
       } else {
-        const splitPath = path7.split(":");
+        const splitPath = path8.split(":");
         if (splitPath.length === 2) {
           if (NUMBER_REGEX.test(splitPath[1])) {
             return {
@@ -29374,7 +29374,7 @@ var require_uri_parser = __commonJS({
           }
         } else {
           return {
-            host: path7
+            host: path8
           };
         }
       }
@@ -32410,14 +32410,14 @@ var require_client_interceptors = __commonJS({
       }
     };
     exports.InterceptingCall = InterceptingCall;
-    function getCall(channel, path7, options) {
+    function getCall(channel, path8, options) {
       var _a, _b;
       const deadline = (_a = options.deadline) !== null && _a !== void 0 ? _a : Infinity;
       const host = options.host;
       const parent = (_b = options.parent) !== null && _b !== void 0 ? _b : null;
       const propagateFlags = options.propagate_flags;
       const credentials = options.credentials;
-      const call = channel.createCall(path7, deadline, host, parent, propagateFlags);
+      const call = channel.createCall(path8, deadline, host, parent, propagateFlags);
       if (credentials) {
         call.setCredentials(credentials);
       }
@@ -32987,9 +32987,9 @@ var require_make_client = __commonJS({
       ServiceClientImpl.serviceName = serviceName;
       return ServiceClientImpl;
     }
-    function partial(fn, path7, serialize2, deserialize) {
+    function partial(fn, path8, serialize2, deserialize) {
       return function(...args) {
-        return fn.call(this, path7, serialize2, deserialize, ...args);
+        return fn.call(this, path8, serialize2, deserialize, ...args);
       };
     }
     function isProtobufTypeDefinition(obj) {
@@ -35940,15 +35940,15 @@ var require_fetch = __commonJS({
 var require_path = __commonJS({
   "node_modules/@protobufjs/path/index.js"(exports) {
     "use strict";
-    var path7 = exports;
+    var path8 = exports;
     var isAbsolute = (
       /**
        * Tests if the specified path is absolute.
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path7.isAbsolute = function isAbsolute2(path8) {
-        return /^(?:\/|\w+:)/.test(path8);
+      path8.isAbsolute = function isAbsolute2(path9) {
+        return /^(?:\/|\w+:)/.test(path9);
       }
     );
     var normalize = (
@@ -35957,9 +35957,9 @@ var require_path = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path7.normalize = function normalize2(path8) {
-        path8 = path8.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path8.split("/"), absolute = isAbsolute(path8), prefix = "";
+      path8.normalize = function normalize2(path9) {
+        path9 = path9.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path9.split("/"), absolute = isAbsolute(path9), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -35978,7 +35978,7 @@ var require_path = __commonJS({
         return prefix + parts.join("/");
       }
     );
-    path7.resolve = function resolve(originPath, includePath, alreadyNormalized) {
+    path8.resolve = function resolve(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
         includePath = normalize(includePath);
       if (isAbsolute(includePath))
@@ -36162,18 +36162,18 @@ var require_namespace = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path7, json) {
-      if (util.isString(path7))
-        path7 = path7.split(".");
-      else if (!Array.isArray(path7))
+    Namespace.prototype.define = function define2(path8, json) {
+      if (util.isString(path8))
+        path8 = path8.split(".");
+      else if (!Array.isArray(path8))
         throw TypeError("illegal path");
-      if (path7 && path7.length && path7[0] === "")
+      if (path8 && path8.length && path8[0] === "")
         throw Error("path must be relative");
-      if (path7.length > util.recursionLimit)
+      if (path8.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path7.length > 0) {
-        var part = path7.shift();
+      while (path8.length > 0) {
+        var part = path8.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -36208,26 +36208,26 @@ var require_namespace = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path7, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path7) && path7.length) {
-        if (path7 === ".")
+      if (util.isString(path8) && path8.length) {
+        if (path8 === ".")
           return this.root;
-        path7 = path7.split(".");
-      } else if (!path7.length)
+        path8 = path8.split(".");
+      } else if (!path8.length)
         return this;
-      var flatPath = path7.join(".");
-      if (path7[0] === "")
-        return this.root.lookup(path7.slice(1), filterTypes);
+      var flatPath = path8.join(".");
+      if (path8[0] === "")
+        return this.root.lookup(path8.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path7, flatPath);
+      found = this._lookupImpl(path8, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -36235,7 +36235,7 @@ var require_namespace = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path7, flatPath);
+        found = current.parent._lookupImpl(path8, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -36243,22 +36243,22 @@ var require_namespace = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path7, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path7[0]);
+      var found = this.get(path8[0]);
       var exact = null;
       if (found) {
-        if (path7.length === 1) {
+        if (path8.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path7 = path7.slice(1);
-          exact = found._lookupImpl(path7, path7.join("."));
+          path8 = path8.slice(1);
+          exact = found._lookupImpl(path8, path8.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path7, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
             exact = found;
             break;
           }
@@ -36266,28 +36266,28 @@ var require_namespace = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path7) {
-      var found = this.lookup(path7, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path8) {
+      var found = this.lookup(path8, [Type]);
       if (!found)
-        throw Error("no such type: " + path7);
+        throw Error("no such type: " + path8);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path7) {
-      var found = this.lookup(path7, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
+      var found = this.lookup(path8, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path7 + "' in " + this);
+        throw Error("no such Enum '" + path8 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path7) {
-      var found = this.lookup(path7, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
+      var found = this.lookup(path8, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path7 + "' in " + this);
+        throw Error("no such Type or Enum '" + path8 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path7) {
-      var found = this.lookup(path7, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path8) {
+      var found = this.lookup(path8, [Service]);
       if (!found)
-        throw Error("no such Service '" + path7 + "' in " + this);
+        throw Error("no such Service '" + path8 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -37704,13 +37704,13 @@ var require_util2 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path7, value, ifNotSet) {
-      function setProp(dst2, path8, value2) {
-        var part = path8.shift();
+    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
+      function setProp(dst2, path9, value2) {
+        var part = path9.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path8.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path8, value2);
+        if (path9.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path9, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -37723,12 +37723,12 @@ var require_util2 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path7)
+      if (!path8)
         throw TypeError("path must be specified");
-      path7 = path7.split(".");
-      if (path7.length > util.recursionLimit)
+      path8 = path8.split(".");
+      if (path8.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path7, value);
+      return setProp(dst, path8, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -38274,12 +38274,12 @@ var require_object = __commonJS({
        */
       fullName: {
         get: function() {
-          var path7 = [this.name], ptr = this.parent;
+          var path8 = [this.name], ptr = this.parent;
           while (ptr) {
-            path7.unshift(ptr.name);
+            path8.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path7.join(".");
+          return path8.join(".");
         }
       }
     });
@@ -42317,16 +42317,16 @@ var require_util3 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
     var fs2 = __require("fs");
-    var path7 = __require("path");
+    var path8 = __require("path");
     var Protobuf = require_protobufjs();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path7.isAbsolute(target)) {
+        if (path8.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path7.join(directory, target);
+          const fullPath = path8.join(directory, target);
           try {
             fs2.accessSync(fullPath, fs2.constants.R_OK);
             return fullPath;
@@ -47939,9 +47939,9 @@ var require_server_call = __commonJS({
       return status;
     }
     var ServerUnaryCallImpl = class extends events_1.EventEmitter {
-      constructor(path7, call, metadata, request) {
+      constructor(path8, call, metadata, request) {
         super();
-        this.path = path7;
+        this.path = path8;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -47971,9 +47971,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerUnaryCallImpl = ServerUnaryCallImpl;
     var ServerReadableStreamImpl = class extends stream_1.Readable {
-      constructor(path7, call, metadata) {
+      constructor(path8, call, metadata) {
         super({ objectMode: true });
-        this.path = path7;
+        this.path = path8;
         this.call = call;
         this.metadata = metadata;
         this.cancelled = false;
@@ -48005,9 +48005,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerReadableStreamImpl = ServerReadableStreamImpl;
     var ServerWritableStreamImpl = class extends stream_1.Writable {
-      constructor(path7, call, metadata, request) {
+      constructor(path8, call, metadata, request) {
         super({ objectMode: true });
-        this.path = path7;
+        this.path = path8;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -48061,9 +48061,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerWritableStreamImpl = ServerWritableStreamImpl;
     var ServerDuplexStreamImpl = class extends stream_1.Duplex {
-      constructor(path7, call, metadata) {
+      constructor(path8, call, metadata) {
         super({ objectMode: true });
-        this.path = path7;
+        this.path = path8;
         this.call = call;
         this.metadata = metadata;
         this.pendingStatus = {
@@ -50364,11 +50364,11 @@ var require_server2 = __commonJS({
           }
           return true;
         }
-        _retrieveHandler(path7) {
-          serverCallTrace("Received call to method " + path7 + " at address " + this.serverAddressString);
-          const handler = this.handlers.get(path7);
+        _retrieveHandler(path8) {
+          serverCallTrace("Received call to method " + path8 + " at address " + this.serverAddressString);
+          const handler = this.handlers.get(path8);
           if (handler === void 0) {
-            serverCallTrace("No handler registered for method " + path7 + ". Sending UNIMPLEMENTED status.");
+            serverCallTrace("No handler registered for method " + path8 + ". Sending UNIMPLEMENTED status.");
             return null;
           }
           return handler;
@@ -50392,10 +50392,10 @@ var require_server2 = __commonJS({
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
             return;
           }
-          const path7 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path7);
+          const path8 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path8);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path7), stream, channelzSessionInfo);
+            this._respondWithError(getUnimplementedStatusResponse(path8), stream, channelzSessionInfo);
             return;
           }
           const callEventTracker = {
@@ -50445,10 +50445,10 @@ var require_server2 = __commonJS({
           if (this._verifyContentType(stream, headers) !== true) {
             return;
           }
-          const path7 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path7);
+          const path8 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path8);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path7), stream, null);
+            this._respondWithError(getUnimplementedStatusResponse(path8), stream, null);
             return;
           }
           const call = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, null, handler, this.options);
@@ -51756,13 +51756,13 @@ var require_resolver_uds = __commonJS({
         this.listener = listener;
         this.hasReturnedResult = false;
         this.endpoints = [];
-        let path7;
+        let path8;
         if (target.authority === "") {
-          path7 = "/" + target.path;
+          path8 = "/" + target.path;
         } else {
-          path7 = target.path;
+          path8 = target.path;
         }
-        this.endpoints = [{ addresses: [{ path: path7 }] }];
+        this.endpoints = [{ addresses: [{ path: path8 }] }];
       }
       updateResolution() {
         if (!this.hasReturnedResult) {
@@ -51822,12 +51822,12 @@ var require_resolver_ip = __commonJS({
           return;
         }
         const pathList = target.path.split(",");
-        for (const path7 of pathList) {
-          const hostPort = (0, uri_parser_1.splitHostPort)(path7);
+        for (const path8 of pathList) {
+          const hostPort = (0, uri_parser_1.splitHostPort)(path8);
           if (hostPort === null) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path7}`,
+              details: `Failed to parse ${target.scheme} address ${path8}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -51835,7 +51835,7 @@ var require_resolver_ip = __commonJS({
           if (target.scheme === IPV4_SCHEME && !(0, net_1.isIPv4)(hostPort.host) || target.scheme === IPV6_SCHEME && !(0, net_1.isIPv6)(hostPort.host)) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path7}`,
+              details: `Failed to parse ${target.scheme} address ${path8}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -54285,18 +54285,18 @@ var require_namespace2 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path7, json) {
-      if (util.isString(path7))
-        path7 = path7.split(".");
-      else if (!Array.isArray(path7))
+    Namespace.prototype.define = function define2(path8, json) {
+      if (util.isString(path8))
+        path8 = path8.split(".");
+      else if (!Array.isArray(path8))
         throw TypeError("illegal path");
-      if (path7 && path7.length && path7[0] === "")
+      if (path8 && path8.length && path8[0] === "")
         throw Error("path must be relative");
-      if (path7.length > util.recursionLimit)
+      if (path8.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path7.length > 0) {
-        var part = path7.shift();
+      while (path8.length > 0) {
+        var part = path8.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -54331,26 +54331,26 @@ var require_namespace2 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path7, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path7) && path7.length) {
-        if (path7 === ".")
+      if (util.isString(path8) && path8.length) {
+        if (path8 === ".")
           return this.root;
-        path7 = path7.split(".");
-      } else if (!path7.length)
+        path8 = path8.split(".");
+      } else if (!path8.length)
         return this;
-      var flatPath = path7.join(".");
-      if (path7[0] === "")
-        return this.root.lookup(path7.slice(1), filterTypes);
+      var flatPath = path8.join(".");
+      if (path8[0] === "")
+        return this.root.lookup(path8.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path7, flatPath);
+      found = this._lookupImpl(path8, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -54358,7 +54358,7 @@ var require_namespace2 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path7, flatPath);
+        found = current.parent._lookupImpl(path8, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -54366,22 +54366,22 @@ var require_namespace2 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path7, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path7[0]);
+      var found = this.get(path8[0]);
       var exact = null;
       if (found) {
-        if (path7.length === 1) {
+        if (path8.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path7 = path7.slice(1);
-          exact = found._lookupImpl(path7, path7.join("."));
+          path8 = path8.slice(1);
+          exact = found._lookupImpl(path8, path8.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path7, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
             exact = found;
             break;
           }
@@ -54389,28 +54389,28 @@ var require_namespace2 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path7) {
-      var found = this.lookup(path7, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path8) {
+      var found = this.lookup(path8, [Type]);
       if (!found)
-        throw Error("no such type: " + path7);
+        throw Error("no such type: " + path8);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path7) {
-      var found = this.lookup(path7, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
+      var found = this.lookup(path8, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path7 + "' in " + this);
+        throw Error("no such Enum '" + path8 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path7) {
-      var found = this.lookup(path7, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
+      var found = this.lookup(path8, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path7 + "' in " + this);
+        throw Error("no such Type or Enum '" + path8 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path7) {
-      var found = this.lookup(path7, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path8) {
+      var found = this.lookup(path8, [Service]);
       if (!found)
-        throw Error("no such Service '" + path7 + "' in " + this);
+        throw Error("no such Service '" + path8 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -55827,13 +55827,13 @@ var require_util4 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path7, value, ifNotSet) {
-      function setProp(dst2, path8, value2) {
-        var part = path8.shift();
+    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
+      function setProp(dst2, path9, value2) {
+        var part = path9.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path8.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path8, value2);
+        if (path9.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path9, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -55846,12 +55846,12 @@ var require_util4 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path7)
+      if (!path8)
         throw TypeError("path must be specified");
-      path7 = path7.split(".");
-      if (path7.length > util.recursionLimit)
+      path8 = path8.split(".");
+      if (path8.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path7, value);
+      return setProp(dst, path8, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -56397,12 +56397,12 @@ var require_object2 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path7 = [this.name], ptr = this.parent;
+          var path8 = [this.name], ptr = this.parent;
           while (ptr) {
-            path7.unshift(ptr.name);
+            path8.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path7.join(".");
+          return path8.join(".");
         }
       }
     });
@@ -60440,16 +60440,16 @@ var require_util5 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
     var fs2 = __require("fs");
-    var path7 = __require("path");
+    var path8 = __require("path");
     var Protobuf = require_protobufjs2();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path7.isAbsolute(target)) {
+        if (path8.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path7.join(directory, target);
+          const fullPath = path8.join(directory, target);
           try {
             fs2.accessSync(fullPath, fs2.constants.R_OK);
             return fullPath;
@@ -60696,7 +60696,7 @@ var require_session = __commonJS({
   "node_modules/dockerode/lib/session.js"(exports, module) {
     var grpc = require_src4();
     var protoLoader = require_src6();
-    var path7 = __require("path");
+    var path8 = __require("path");
     var crypto = __require("crypto");
     function withSession(docker, auth, handler) {
       const sessionId = crypto.randomUUID();
@@ -60723,7 +60723,7 @@ var require_session = __commonJS({
         const injector = server.createConnectionInjector(creds);
         injector.injectConnection(socket);
         const pkg = protoLoader.loadSync(
-          path7.resolve(__dirname, "proto", "auth.proto")
+          path8.resolve(__dirname, "proto", "auth.proto")
         );
         const service = grpc.loadPackageDefinition(pkg);
         server.addService(service.moby.filesync.v1.Auth.service, {
@@ -61850,18 +61850,18 @@ var require_namespace3 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path7, json) {
-      if (util.isString(path7))
-        path7 = path7.split(".");
-      else if (!Array.isArray(path7))
+    Namespace.prototype.define = function define2(path8, json) {
+      if (util.isString(path8))
+        path8 = path8.split(".");
+      else if (!Array.isArray(path8))
         throw TypeError("illegal path");
-      if (path7 && path7.length && path7[0] === "")
+      if (path8 && path8.length && path8[0] === "")
         throw Error("path must be relative");
-      if (path7.length > util.recursionLimit)
+      if (path8.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path7.length > 0) {
-        var part = path7.shift();
+      while (path8.length > 0) {
+        var part = path8.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -61896,26 +61896,26 @@ var require_namespace3 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path7, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path7) && path7.length) {
-        if (path7 === ".")
+      if (util.isString(path8) && path8.length) {
+        if (path8 === ".")
           return this.root;
-        path7 = path7.split(".");
-      } else if (!path7.length)
+        path8 = path8.split(".");
+      } else if (!path8.length)
         return this;
-      var flatPath = path7.join(".");
-      if (path7[0] === "")
-        return this.root.lookup(path7.slice(1), filterTypes);
+      var flatPath = path8.join(".");
+      if (path8[0] === "")
+        return this.root.lookup(path8.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path7, flatPath);
+      found = this._lookupImpl(path8, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -61923,7 +61923,7 @@ var require_namespace3 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path7, flatPath);
+        found = current.parent._lookupImpl(path8, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -61931,22 +61931,22 @@ var require_namespace3 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path7, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path7[0]);
+      var found = this.get(path8[0]);
       var exact = null;
       if (found) {
-        if (path7.length === 1) {
+        if (path8.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path7 = path7.slice(1);
-          exact = found._lookupImpl(path7, path7.join("."));
+          path8 = path8.slice(1);
+          exact = found._lookupImpl(path8, path8.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path7, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
             exact = found;
             break;
           }
@@ -61954,28 +61954,28 @@ var require_namespace3 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path7) {
-      var found = this.lookup(path7, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path8) {
+      var found = this.lookup(path8, [Type]);
       if (!found)
-        throw Error("no such type: " + path7);
+        throw Error("no such type: " + path8);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path7) {
-      var found = this.lookup(path7, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
+      var found = this.lookup(path8, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path7 + "' in " + this);
+        throw Error("no such Enum '" + path8 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path7) {
-      var found = this.lookup(path7, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
+      var found = this.lookup(path8, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path7 + "' in " + this);
+        throw Error("no such Type or Enum '" + path8 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path7) {
-      var found = this.lookup(path7, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path8) {
+      var found = this.lookup(path8, [Service]);
       if (!found)
-        throw Error("no such Service '" + path7 + "' in " + this);
+        throw Error("no such Service '" + path8 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -63392,13 +63392,13 @@ var require_util6 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path7, value, ifNotSet) {
-      function setProp(dst2, path8, value2) {
-        var part = path8.shift();
+    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
+      function setProp(dst2, path9, value2) {
+        var part = path9.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path8.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path8, value2);
+        if (path9.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path9, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -63411,12 +63411,12 @@ var require_util6 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path7)
+      if (!path8)
         throw TypeError("path must be specified");
-      path7 = path7.split(".");
-      if (path7.length > util.recursionLimit)
+      path8 = path8.split(".");
+      if (path8.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path7, value);
+      return setProp(dst, path8, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -63962,12 +63962,12 @@ var require_object3 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path7 = [this.name], ptr = this.parent;
+          var path8 = [this.name], ptr = this.parent;
           while (ptr) {
-            path7.unshift(ptr.name);
+            path8.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path7.join(".");
+          return path8.join(".");
         }
       }
     });
@@ -65665,7 +65665,7 @@ var require_protobufjs3 = __commonJS({
 var require_buildkit = __commonJS({
   "node_modules/dockerode/lib/buildkit.js"(exports, module) {
     var protobuf2 = require_protobufjs3();
-    var path7 = __require("path");
+    var path8 = __require("path");
     var BUILDKIT_TRACE_ID = "moby.buildkit.trace";
     var BUILDKIT_IMAGE_ID = "moby.image.id";
     var PROTO_TYPE = "moby.buildkit.v1.StatusResponse";
@@ -65675,7 +65675,7 @@ var require_buildkit = __commonJS({
     function loadProto() {
       if (StatusResponse2) return StatusResponse2;
       var root = protobuf2.loadSync(
-        path7.resolve(__dirname, "proto", "buildkit_status.proto")
+        path8.resolve(__dirname, "proto", "buildkit_status.proto")
       );
       StatusResponse2 = root.lookupType(PROTO_TYPE);
       return StatusResponse2;
@@ -69480,13 +69480,13 @@ var require_fetch2 = __commonJS({
 var require_path2 = __commonJS({
   "node_modules/protobufjs/src/util/path.js"(exports) {
     "use strict";
-    var path7 = exports;
+    var path8 = exports;
     var urlRe = /^[a-zA-Z][a-zA-Z0-9+.-]+:\/\//;
-    function normalizeUrl(path8) {
-      if (typeof URL === "undefined" || !urlRe.test(path8))
+    function normalizeUrl(path9) {
+      if (typeof URL === "undefined" || !urlRe.test(path9))
         return null;
       try {
-        return new URL(path8).href;
+        return new URL(path9).href;
       } catch (e) {
         return null;
       }
@@ -69506,8 +69506,8 @@ var require_path2 = __commonJS({
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path7.isAbsolute = function isAbsolute2(path8) {
-        return /^(?:\/|\w+:|\\\\\w+)/.test(path8);
+      path8.isAbsolute = function isAbsolute2(path9) {
+        return /^(?:\/|\w+:|\\\\\w+)/.test(path9);
       }
     );
     var normalize = (
@@ -69516,18 +69516,18 @@ var require_path2 = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path7.normalize = function normalize2(path8) {
-        var normalizedUrl = normalizeUrl(path8);
+      path8.normalize = function normalize2(path9) {
+        var normalizedUrl = normalizeUrl(path9);
         if (normalizedUrl)
           return normalizedUrl;
-        var firstTwoCharacters = path8.substring(0, 2);
+        var firstTwoCharacters = path9.substring(0, 2);
         var uncPrefix = "";
         if (firstTwoCharacters === "\\\\") {
           uncPrefix = firstTwoCharacters;
-          path8 = path8.substring(2);
+          path9 = path9.substring(2);
         }
-        path8 = path8.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path8.split("/"), absolute = isAbsolute(path8), prefix = "";
+        path9 = path9.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path9.split("/"), absolute = isAbsolute(path9), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -69546,7 +69546,7 @@ var require_path2 = __commonJS({
         return uncPrefix + prefix + parts.join("/");
       }
     );
-    path7.resolve = function resolve(originPath, includePath, alreadyNormalized) {
+    path8.resolve = function resolve(originPath, includePath, alreadyNormalized) {
       var resolvedUrl = resolveUrl(originPath, includePath);
       if (resolvedUrl)
         return resolvedUrl;
@@ -69719,18 +69719,18 @@ var require_namespace4 = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path7, json) {
-      if (util.isString(path7))
-        path7 = path7.split(".");
-      else if (!Array.isArray(path7))
+    Namespace.prototype.define = function define2(path8, json) {
+      if (util.isString(path8))
+        path8 = path8.split(".");
+      else if (!Array.isArray(path8))
         throw TypeError("illegal path");
-      if (path7 && path7.length && path7[0] === "")
+      if (path8 && path8.length && path8[0] === "")
         throw Error("path must be relative");
-      if (path7.length > util.recursionLimit)
+      if (path8.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path7.length > 0) {
-        var part = path7.shift();
+      while (path8.length > 0) {
+        var part = path8.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -69766,22 +69766,22 @@ var require_namespace4 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path7, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path7) && path7.length) {
-        if (path7 === ".")
+      if (util.isString(path8) && path8.length) {
+        if (path8 === ".")
           return this.root;
-        path7 = path7.split(".");
-      } else if (!path7.length)
+        path8 = path8.split(".");
+      } else if (!path8.length)
         return this;
-      var flatPath = path7.join(".");
-      if (path7[0] === "")
-        return this.root.lookup(path7.slice(1), filterTypes);
-      var found = this._lookupImpl(path7, flatPath);
+      var flatPath = path8.join(".");
+      if (path8[0] === "")
+        return this.root.lookup(path8.slice(1), filterTypes);
+      var found = this._lookupImpl(path8, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -69793,7 +69793,7 @@ var require_namespace4 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path7, flatPath);
+        found = current.parent._lookupImpl(path8, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -69801,22 +69801,22 @@ var require_namespace4 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path7, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path7[0]);
+      var found = this.get(path8[0]);
       var exact = null;
       if (found) {
-        if (path7.length === 1) {
+        if (path8.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path7 = path7.slice(1);
-          exact = found._lookupImpl(path7, path7.join("."));
+          path8 = path8.slice(1);
+          exact = found._lookupImpl(path8, path8.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path7, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
             exact = found;
             break;
           }
@@ -69824,28 +69824,28 @@ var require_namespace4 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path7) {
-      var found = this.lookup(path7, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path8) {
+      var found = this.lookup(path8, [Type]);
       if (!found)
-        throw Error("no such type: " + path7);
+        throw Error("no such type: " + path8);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path7) {
-      var found = this.lookup(path7, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
+      var found = this.lookup(path8, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path7 + "' in " + this);
+        throw Error("no such Enum '" + path8 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path7) {
-      var found = this.lookup(path7, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
+      var found = this.lookup(path8, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path7 + "' in " + this);
+        throw Error("no such Type or Enum '" + path8 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path7) {
-      var found = this.lookup(path7, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path8) {
+      var found = this.lookup(path8, [Service]);
       if (!found)
-        throw Error("no such Service '" + path7 + "' in " + this);
+        throw Error("no such Service '" + path8 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -71462,13 +71462,13 @@ var require_util7 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path7, value, ifNotSet) {
-      function setProp(dst2, path8, value2) {
-        var part = path8.shift();
+    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
+      function setProp(dst2, path9, value2) {
+        var part = path9.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path8.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path8, value2);
+        if (path9.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path9, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -71481,12 +71481,12 @@ var require_util7 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path7)
+      if (!path8)
         throw TypeError("path must be specified");
-      path7 = path7.split(".");
-      if (path7.length > util.recursionLimit)
+      path8 = path8.split(".");
+      if (path8.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path7, value);
+      return setProp(dst, path8, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -72066,12 +72066,12 @@ var require_object4 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path7 = [this.name], ptr = this.parent;
+          var path8 = [this.name], ptr = this.parent;
           while (ptr) {
-            path7.unshift(ptr.name);
+            path8.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path7.join(".");
+          return path8.join(".");
         }
       }
     });
@@ -75314,7 +75314,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform2 = class extends Duplex2 {
+    var Transform3 = class extends Duplex2 {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -75358,7 +75358,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough = class extends Transform2 {
+    var PassThrough = class extends Transform3 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -75487,7 +75487,7 @@ var require_streamx = __commonJS({
       Writable,
       Readable,
       Duplex: Duplex2,
-      Transform: Transform2,
+      Transform: Transform3,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough
     };
@@ -76368,7 +76368,7 @@ var require_tar_fs2 = __commonJS({
     var tar = require_tar_stream2();
     var pump = require_pump();
     var fs2 = __require("fs");
-    var path7 = __require("path");
+    var path8 = __require("path");
     var win32 = (global.Bare ? global.Bare.platform : process.platform) === "win32";
     exports.pack = function pack(cwd, opts) {
       if (!cwd) cwd = ".";
@@ -76395,7 +76395,7 @@ var require_tar_fs2 = __commonJS({
       }
       onnextentry();
       function onsymlink(filename, header) {
-        xfs.readlink(path7.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path8.join(cwd, filename), function(err, linkname) {
           if (err) return pack2.destroy(err);
           header.linkname = normalize(linkname);
           pack2.entry(header, onnextentry);
@@ -76436,7 +76436,7 @@ var require_tar_fs2 = __commonJS({
           return onnextentry();
         }
         const entry = pack2.entry(header, onnextentry);
-        const rs = mapStream(xfs.createReadStream(path7.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        const rs = mapStream(xfs.createReadStream(path8.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -76460,7 +76460,7 @@ var require_tar_fs2 = __commonJS({
     exports.extract = function extract3(cwd, opts) {
       if (!cwd) cwd = ".";
       if (!opts) opts = {};
-      cwd = path7.resolve(cwd);
+      cwd = path8.resolve(cwd);
       const xfs = opts.fs || fs2;
       const ignore = opts.ignore || opts.filter || noop;
       const mapStream = opts.mapStream || echo;
@@ -76489,13 +76489,13 @@ var require_tar_fs2 = __commonJS({
       function onentry(header, stream, next) {
         header = map(header) || header;
         header.name = normalize(header.name);
-        const name = path7.join(cwd, path7.join("/", header.name));
+        const name = path8.join(cwd, path8.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
-        const dir = path7.join(name, ".") === path7.join(cwd, ".") ? cwd : path7.dirname(name);
-        validate(xfs, dir, path7.join(cwd, "."), function(err, valid) {
+        const dir = path8.join(name, ".") === path8.join(cwd, ".") ? cwd : path8.dirname(name);
+        validate(xfs, dir, path8.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           if (header.type === "directory") {
@@ -76534,7 +76534,7 @@ var require_tar_fs2 = __commonJS({
         });
         function stat(err) {
           if (err) return next(err);
-          if (path7.join(name, ".") === path7.join(cwd, ".")) return next();
+          if (path8.join(name, ".") === path8.join(cwd, ".")) return next();
           utimes(name, header, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -76544,9 +76544,9 @@ var require_tar_fs2 = __commonJS({
         function onsymlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const dst = path7.resolve(path7.dirname(name), header.linkname);
+            const dst = path8.resolve(path8.dirname(name), header.linkname);
             if (!inCwd(dst) && (validateSymLinks || opts.strip)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path7.join(cwd, "."), function(err, valid) {
+            validateNotSymlink(xfs, dst, path8.join(cwd, "."), function(err, valid) {
               if (err) return next(err);
               if (!valid && validateSymLinks) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header.linkname, name, stat);
@@ -76556,7 +76556,7 @@ var require_tar_fs2 = __commonJS({
         function onlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const link = path7.join(cwd, path7.join("/", header.linkname));
+            const link = path8.join(cwd, path8.join("/", header.linkname));
             xfs.realpath(link, function(err, dst) {
               if (err || !inCwd(dst)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -76570,7 +76570,7 @@ var require_tar_fs2 = __commonJS({
           });
         }
         function inCwd(dst) {
-          return dst === cwd || dst.startsWith(cwd + path7.sep);
+          return dst === cwd || dst.startsWith(cwd + path8.sep);
         }
         function onfile() {
           xfs.lstat(name, function(err, st) {
@@ -76633,10 +76633,10 @@ var require_tar_fs2 = __commonJS({
     };
     function validateNotSymlink(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path7.sep)) return cb(null, false);
+      if (!name.startsWith(root + path8.sep)) return cb(null, false);
       fs3.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs3, path7.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs3, path8.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -76644,12 +76644,12 @@ var require_tar_fs2 = __commonJS({
       if (name === root) return cb(null, true);
       fs3.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || st.isDirectory()) return validate(fs3, path7.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs3, path8.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function inside(root, name) {
-      return name === root || name.startsWith(root + path7.sep);
+      return name === root || name.startsWith(root + path8.sep);
     }
     function noop() {
     }
@@ -76662,12 +76662,12 @@ var require_tar_fs2 = __commonJS({
     function statAll(fs3, stat, cwd, ignore, entries, sort) {
       if (!entries) entries = ["."];
       const queue = entries.slice(0);
-      const root = path7.resolve(cwd);
+      const root = path8.resolve(cwd);
       return function loop(callback) {
         if (!queue.length) return callback(null);
         const next = queue.shift();
-        const nextAbs = path7.join(cwd, next);
-        if (!inside(root, path7.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
+        const nextAbs = path8.join(cwd, next);
+        if (!inside(root, path8.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
         stat.call(fs3, nextAbs, function(err, stat2) {
           if (err) return callback(entries.indexOf(next) === -1 && err.code === "ENOENT" ? null : err);
           if (!stat2.isDirectory()) return callback(null, next, stat2);
@@ -76675,7 +76675,7 @@ var require_tar_fs2 = __commonJS({
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (let i = 0; i < files.length; i++) {
-              if (!ignore(path7.join(cwd, next, files[i]))) queue.push(path7.join(next, files[i]));
+              if (!ignore(path8.join(cwd, next, files[i]))) queue.push(path8.join(next, files[i]));
             }
             callback(null, next, stat2);
           });
@@ -76686,7 +76686,7 @@ var require_tar_fs2 = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         const linkname = header.linkname;
-        if (linkname && (header.type === "link" || path7.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path8.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -81400,9 +81400,9 @@ var require_workdir = __commonJS({
        *         found
        */
       getAbsolutePath() {
-        const path7 = this.getPath();
-        if (path7 === null || path7.startsWith("/")) {
-          return path7;
+        const path8 = this.getPath();
+        if (path8 === null || path8.startsWith("/")) {
+          return path8;
         }
         const startLine = this.getRange().start.line;
         const hierarchy = this.dockerfile.getStageHierarchy(startLine);
@@ -81414,7 +81414,7 @@ var require_workdir = __commonJS({
               if (parent === void 0 || parent === null) {
                 return void 0;
               }
-              return parent.endsWith("/") ? parent + path7 : parent + "/" + path7;
+              return parent.endsWith("/") ? parent + path8 : parent + "/" + path8;
             }
           }
         }
@@ -82588,17 +82588,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path7) {
-      const ctrl = callVisitor(key, node, visitor, path7);
+    function visit_(key, node, visitor, path8) {
+      const ctrl = callVisitor(key, node, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path7, ctrl);
-        return visit_(key, ctrl, visitor, path7);
+        replaceNode(key, path8, ctrl);
+        return visit_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path7 = Object.freeze(path7.concat(node));
+          path8 = Object.freeze(path8.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path7);
+            const ci = visit_(i, node.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -82609,13 +82609,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path7 = Object.freeze(path7.concat(node));
-          const ck = visit_("key", node.key, visitor, path7);
+          path8 = Object.freeze(path8.concat(node));
+          const ck = visit_("key", node.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path7);
+          const cv = visit_("value", node.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -82636,17 +82636,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path7) {
-      const ctrl = await callVisitor(key, node, visitor, path7);
+    async function visitAsync_(key, node, visitor, path8) {
+      const ctrl = await callVisitor(key, node, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path7, ctrl);
-        return visitAsync_(key, ctrl, visitor, path7);
+        replaceNode(key, path8, ctrl);
+        return visitAsync_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path7 = Object.freeze(path7.concat(node));
+          path8 = Object.freeze(path8.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path7);
+            const ci = await visitAsync_(i, node.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -82657,13 +82657,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path7 = Object.freeze(path7.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path7);
+          path8 = Object.freeze(path8.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path7);
+          const cv = await visitAsync_("value", node.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -82690,23 +82690,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path7) {
+    function callVisitor(key, node, visitor, path8) {
       if (typeof visitor === "function")
-        return visitor(key, node, path7);
+        return visitor(key, node, path8);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path7);
+        return visitor.Map?.(key, node, path8);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path7);
+        return visitor.Seq?.(key, node, path8);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path7);
+        return visitor.Pair?.(key, node, path8);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path7);
+        return visitor.Scalar?.(key, node, path8);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path7);
+        return visitor.Alias?.(key, node, path8);
       return void 0;
     }
-    function replaceNode(key, path7, node) {
-      const parent = path7[path7.length - 1];
+    function replaceNode(key, path8, node) {
+      const parent = path8[path8.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -83318,10 +83318,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path7, value) {
+    function collectionFromPath(schema, path8, value) {
       let v = value;
-      for (let i = path7.length - 1; i >= 0; --i) {
-        const k = path7[i];
+      for (let i = path8.length - 1; i >= 0; --i) {
+        const k = path8[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -83340,7 +83340,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path7) => path7 == null || typeof path7 === "object" && !!path7[Symbol.iterator]().next().done;
+    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -83370,11 +83370,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path7, value) {
-        if (isEmptyPath(path7))
+      addIn(path8, value) {
+        if (isEmptyPath(path8))
           this.add(value);
         else {
-          const [key, ...rest] = path7;
+          const [key, ...rest] = path8;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -83388,8 +83388,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path7) {
-        const [key, ...rest] = path7;
+      deleteIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -83403,8 +83403,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path7, keepScalar) {
-        const [key, ...rest] = path7;
+      getIn(path8, keepScalar) {
+        const [key, ...rest] = path8;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -83422,8 +83422,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path7) {
-        const [key, ...rest] = path7;
+      hasIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -83433,8 +83433,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path7, value) {
-        const [key, ...rest] = path7;
+      setIn(path8, value) {
+        const [key, ...rest] = path8;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -85949,9 +85949,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path7, value) {
+      addIn(path8, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path7, value);
+          this.contents.addIn(path8, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -86026,14 +86026,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path7) {
-        if (Collection.isEmptyPath(path7)) {
+      deleteIn(path8) {
+        if (Collection.isEmptyPath(path8)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path7) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -86048,10 +86048,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path7, keepScalar) {
-        if (Collection.isEmptyPath(path7))
+      getIn(path8, keepScalar) {
+        if (Collection.isEmptyPath(path8))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path7, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -86062,10 +86062,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path7) {
-        if (Collection.isEmptyPath(path7))
+      hasIn(path8) {
+        if (Collection.isEmptyPath(path8))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path7) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -86082,13 +86082,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path7, value) {
-        if (Collection.isEmptyPath(path7)) {
+      setIn(path8, value) {
+        if (Collection.isEmptyPath(path8)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path7), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path7, value);
+          this.contents.setIn(path8, value);
         }
       }
       /**
@@ -88049,9 +88049,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path7) => {
+    visit.itemAtPath = (cst, path8) => {
       let item = cst;
-      for (const [field, index] of path7) {
+      for (const [field, index] of path8) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -88060,23 +88060,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path7) => {
-      const parent = visit.itemAtPath(cst, path7.slice(0, -1));
-      const field = path7[path7.length - 1][0];
+    visit.parentCollection = (cst, path8) => {
+      const parent = visit.itemAtPath(cst, path8.slice(0, -1));
+      const field = path8[path8.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path7, item, visitor) {
-      let ctrl = visitor(item, path7);
+    function _visit(path8, item, visitor) {
+      let ctrl = visitor(item, path8);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path7.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -88087,10 +88087,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path7);
+            ctrl = ctrl(item, path8);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path7) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
     }
     exports.visit = visit;
   }
@@ -89877,11 +89877,12 @@ var import_dockerode2 = __toESM(require_docker(), 1);
 import { randomUUID } from "node:crypto";
 import http2 from "node:http";
 import https2 from "node:https";
-import { Transform } from "node:stream";
+import { Transform as Transform2 } from "node:stream";
 
 // src/docker/build-output.ts
 var import_protobufjs = __toESM(require_protobufjs4(), 1);
 import { createHash } from "node:crypto";
+import path from "node:path";
 var statusRoot = import_protobufjs.default.Root.fromJSON({
   nested: {
     Timestamp: { fields: { seconds: { type: "int64", id: 1 }, nanos: { type: "int32", id: 2 } } },
@@ -89928,6 +89929,7 @@ var BuildOutputParser = class {
     this.onLine = onLine;
     this.now = options.now ?? (() => performance.now());
     this.labelStep = labelStepText(options.labels);
+    this.contextContents = options.contextContents;
   }
   onLine;
   pending = "";
@@ -89949,6 +89951,7 @@ var BuildOutputParser = class {
   now;
   /** The words of the legacy builder's step for the request's labels, sorted; undefined without labels. */
   labelStep;
+  contextContents;
   /** When the chunk being parsed arrived. */
   arrivedMs = 0;
   push(chunk) {
@@ -90087,7 +90090,7 @@ ${part.ID ?? ""}`;
     }
   }
   buildkitOutcome() {
-    const keys = new VertexKeys(this.vertexes);
+    const keys = new VertexKeys(this.vertexes, this.contextContents);
     const steps = [...this.vertexes.entries()].filter(([, v]) => v.completed && !v.error && BUILDKIT_STEP.test(v.name));
     const exported = exportedSteps(this.vertexes);
     const records = orderSteps(steps, this.vertexes).map(([digest, v]) => ({
@@ -90207,11 +90210,15 @@ function toMs(time) {
   return Number(time.seconds ?? 0) * 1e3 + (time.nanos ?? 0) / 1e6;
 }
 var VertexKeys = class {
-  constructor(vertexes) {
+  constructor(vertexes, contents) {
     this.vertexes = vertexes;
+    this.contents = contents;
   }
   vertexes;
+  contents;
   keys = /* @__PURE__ */ new Map();
+  /** Digest of what each source path holds ('' for nothing that counts), computed once per build. */
+  selections = /* @__PURE__ */ new Map();
   of(digest) {
     return this.resolve(digest, /* @__PURE__ */ new Set()).key;
   }
@@ -90224,26 +90231,75 @@ var VertexKeys = class {
     const inputs = vertex.inputs.map((input) => this.resolve(input, visiting));
     visiting.delete(digest);
     const stable = vertex.inputs.length === 0 ? BUILDKIT_FROM.test(vertex.name) : inputs.every((i) => i.stable);
-    const key = stable ? digest : "step:" + createHash("sha256").update(JSON.stringify([vertex.name.replace(BUILDKIT_POSITION, ""), inputs.map((i) => i.key)])).digest("hex");
+    let key = digest;
+    if (!stable) {
+      const instruction = vertex.name.replace(BUILDKIT_POSITION, "");
+      const copied = this.copied(instruction);
+      const identity = [instruction, inputs.map((i) => i.key), ...copied === void 0 ? [] : [copied]];
+      key = "step:" + createHash("sha256").update(JSON.stringify(identity)).digest("hex");
+    }
     const resolved = { key, stable };
     this.keys.set(digest, resolved);
     return resolved;
   }
+  /** For a COPY or ADD from the context: a digest of what each source it names holds ('' for one it cannot read). */
+  copied(instruction) {
+    if (!this.contents) return void 0;
+    const sources = contextSources(instruction);
+    return sources?.map((source) => {
+      if (source === null) return "";
+      let digest = this.selections.get(source);
+      if (digest === void 0) {
+        const held = selection(this.contents, source);
+        digest = held ? createHash("sha256").update(JSON.stringify(held)).digest("base64url") : "";
+        this.selections.set(source, digest);
+      }
+      return digest;
+    });
+  }
 };
+function contextSources(instruction) {
+  const match = /^(?:COPY|ADD) (.*)$/.exec(instruction);
+  if (!match) return void 0;
+  const words = match[1].trim().split(/\s+/);
+  let first = 0;
+  for (; first < words.length && words[first].startsWith("--"); first++) {
+    if (/^--(from|exclude)(=|$)/.test(words[first])) return void 0;
+  }
+  const operands = words.slice(first);
+  if (operands.length < 2 || operands[0].startsWith("[")) return void 0;
+  return operands.slice(0, -1).map((source) => {
+    if (/^<<|:\/\/|^git@|[*?[\\]/.test(source)) return null;
+    return path.posix.normalize(`/${source}`).replace(/^\/+|\/+$/g, "");
+  });
+}
+function selection(contents, source) {
+  const root = source === "" ? "d" : contents.get(source);
+  if (root === void 0 || root.startsWith("l")) return null;
+  if (root.startsWith("f")) return [["", root]];
+  const found = [];
+  for (const [entry, identity] of contents) {
+    if (source === "") found.push([entry, identity]);
+    else if (entry.startsWith(`${source}/`)) found.push([entry.slice(source.length + 1), identity]);
+  }
+  return found.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+}
 
 // src/docker/context.ts
 var import_dockerignore = __toESM(require_ignore(), 1);
 var import_tar_fs = __toESM(require_tar_fs2(), 1);
 var import_tar_stream = __toESM(require_tar_stream2(), 1);
-import { promises as fs, readFileSync, existsSync } from "node:fs";
-import path from "node:path";
+import { createHash as createHash2 } from "node:crypto";
+import { promises as fs, readFileSync, readlinkSync, existsSync } from "node:fs";
+import path2 from "node:path";
+import { Transform } from "node:stream";
 var dockerignore = import_dockerignore.default;
 var OUTSIDE_DOCKERFILE = ".image-size-report.Dockerfile";
-async function packContext(contextDir, dockerfilePath) {
-  const root = path.resolve(contextDir);
-  const dockerfileAbs = path.resolve(dockerfilePath);
-  const relDockerfile = path.relative(root, dockerfileAbs);
-  const inside = relDockerfile !== "" && !relDockerfile.startsWith("..") && !path.isAbsolute(relDockerfile);
+async function packContext(contextDir, dockerfilePath, options = {}) {
+  const root = path2.resolve(contextDir);
+  const dockerfileAbs = path2.resolve(dockerfilePath);
+  const relDockerfile = path2.relative(root, dockerfileAbs);
+  const inside = relDockerfile !== "" && !relDockerfile.startsWith("..") && !path2.isAbsolute(relDockerfile);
   const patterns = readIgnoreFile(root, dockerfileAbs);
   const ignore = dockerignore({ ignorecase: false }).add(patterns);
   const alwaysSent = /* @__PURE__ */ new Set([".dockerignore", ...inside ? [toPosix(relDockerfile)] : []]);
@@ -90254,15 +90310,48 @@ async function packContext(contextDir, dockerfilePath) {
     pack = import_tar_stream.default.pack();
     pack.entry({ name: OUTSIDE_DOCKERFILE, mode: 420, uid: 0, gid: 0 }, readFileSync(dockerfileAbs));
   }
+  const contents = options.contents ? /* @__PURE__ */ new Map() : void 0;
+  const recorded = (name) => contents !== void 0 && name !== "." && !alwaysSent.has(name);
   const stream = import_tar_fs.default.pack(root, {
     pack,
-    ignore: (name) => !included.has(toPosix(path.relative(root, name))),
-    map: (header) => ({ ...header, uid: 0, gid: 0, uname: "", gname: "" })
+    ignore: (name) => !included.has(toPosix(path2.relative(root, name))),
+    map: (header) => {
+      const mode = (header.mode ?? 0) & 4095;
+      if (recorded(header.name) && header.type === "directory") contents.set(header.name, `d${mode.toString(8)}`);
+      if (recorded(header.name) && header.type === "symlink") {
+        try {
+          contents.set(header.name, `l${mode.toString(8)}:${readlinkSync(path2.join(root, header.name))}`);
+        } catch {
+        }
+      }
+      return { ...header, uid: 0, gid: 0, uname: "", gname: "" };
+    },
+    mapStream: (file, header) => {
+      if (!recorded(header.name)) return file;
+      const hash = createHash2("sha256");
+      const digest = new Transform({
+        transform(chunk, _encoding, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+        flush(done) {
+          contents.set(header.name, `f${((header.mode ?? 0) & 4095).toString(8)}:${hash.digest("base64url")}`);
+          done();
+        }
+      });
+      file.on("error", (error) => digest.destroy(error));
+      return file.pipe(digest);
+    }
   });
-  return { stream, dockerfile: inside ? toPosix(relDockerfile) : OUTSIDE_DOCKERFILE, entries: included.size };
+  return {
+    stream,
+    dockerfile: inside ? toPosix(relDockerfile) : OUTSIDE_DOCKERFILE,
+    entries: included.size,
+    ...contents ? { contents } : {}
+  };
 }
 function readIgnoreFile(root, dockerfileAbs) {
-  for (const file of [`${dockerfileAbs}.dockerignore`, path.join(root, ".dockerignore")]) {
+  for (const file of [`${dockerfileAbs}.dockerignore`, path2.join(root, ".dockerignore")]) {
     if (existsSync(file)) return readFileSync(file, "utf8").split(/\r?\n/);
   }
   return [];
@@ -90270,10 +90359,10 @@ function readIgnoreFile(root, dockerfileAbs) {
 async function includedEntries(root, ignore, alwaysSent, hasExceptions) {
   const included = /* @__PURE__ */ new Set();
   const add = (rel) => {
-    for (let p = rel; p !== "." && !included.has(p); p = path.posix.dirname(p)) included.add(p);
+    for (let p = rel; p !== "." && !included.has(p); p = path2.posix.dirname(p)) included.add(p);
   };
   const walk = async (dirRel) => {
-    const entries = await fs.readdir(path.join(root, dirRel), { withFileTypes: true });
+    const entries = await fs.readdir(path2.join(root, dirRel), { withFileTypes: true });
     for (const entry of entries) {
       const rel = dirRel ? `${dirRel}/${entry.name}` : entry.name;
       const excluded = ignore.ignores(rel) && !alwaysSent.has(rel);
@@ -90285,28 +90374,28 @@ async function includedEntries(root, ignore, alwaysSent, hasExceptions) {
   return included;
 }
 function toPosix(p) {
-  return p.split(path.sep).join("/");
+  return p.split(path2.sep).join("/");
 }
 
 // src/docker/endpoint.ts
 var import_dockerode = __toESM(require_docker(), 1);
 import { spawn } from "node:child_process";
-import { createHash as createHash2, X509Certificate } from "node:crypto";
+import { createHash as createHash3, X509Certificate } from "node:crypto";
 import { readdirSync, readFileSync as readFileSync2 } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import os from "node:os";
-import path2 from "node:path";
+import path3 from "node:path";
 import { Duplex } from "node:stream";
 import { createSecureContext } from "node:tls";
 var DEFAULT_SOCKET = "/var/run/docker.sock";
 var DEFAULT_TLS_HOST = "tcp://localhost:2376";
 var CONTEXT_LIST = "docker context ls lists the contexts";
 function configDir(env = process.env) {
-  return env.DOCKER_CONFIG || path2.join(env.HOME || os.homedir(), ".docker");
+  return env.DOCKER_CONFIG || path3.join(env.HOME || os.homedir(), ".docker");
 }
 function contextDirName(name) {
-  return createHash2("sha256").update(name).digest("hex");
+  return createHash3("sha256").update(name).digest("hex");
 }
 function resolveEndpoint(env = process.env) {
   const dir = configDir(env);
@@ -90337,7 +90426,7 @@ function engineLine(info) {
   return `Docker engine: ${where}Docker ${info.serverVersion}, API ${info.apiVersion}`;
 }
 function currentContext(dir, warnings) {
-  const file = path2.join(dir, "config.json");
+  const file = path3.join(dir, "config.json");
   let text;
   try {
     text = readFileSync2(file, "utf8");
@@ -90371,7 +90460,7 @@ function tlsFromCertPath(folder, fromVariable, verify) {
   const where = fromVariable ? `DOCKER_CERT_PATH=${quote(folder, 300)}` : `${folder} (DOCKER_CERT_PATH is not set)`;
   const why = verify ? "DOCKER_TLS_VERIFY is set" : "DOCKER_TLS is set";
   const read = (name, required) => {
-    const file = path2.join(folder, name);
+    const file = path3.join(folder, name);
     try {
       return { data: readFileSync2(file), file };
     } catch (error) {
@@ -90392,7 +90481,7 @@ function tlsFromCertPath(folder, fromVariable, verify) {
 }
 function fromContext(name, chosenBy, dir, env, warnings) {
   const id = contextDirName(name);
-  const metaFile = path2.join(dir, "contexts", "meta", id, "meta.json");
+  const metaFile = path3.join(dir, "contexts", "meta", id, "meta.json");
   const shown = quote(name);
   const fix = `fix the context ${shown} (docker context inspect ${printable(name)}), or choose another: docker context use NAME, DOCKER_CONTEXT or DOCKER_HOST`;
   let text;
@@ -90401,7 +90490,7 @@ function fromContext(name, chosenBy, dir, env, warnings) {
   } catch (error) {
     if (error.code === "ENOENT") {
       throw new EnvironmentError(
-        `The Docker context ${shown} (${chosenBy}) does not exist: there is no ${metaFile} (contexts are looked for under ${path2.join(dir, "contexts")}, as DOCKER_CONFIG${env.DOCKER_CONFIG ? `=${quote(env.DOCKER_CONFIG, 300)}` : " (unset, so ~/.docker)"} says). ${CONTEXT_LIST}; choose one with docker context use NAME or DOCKER_CONTEXT, or set DOCKER_HOST.`
+        `The Docker context ${shown} (${chosenBy}) does not exist: there is no ${metaFile} (contexts are looked for under ${path3.join(dir, "contexts")}, as DOCKER_CONFIG${env.DOCKER_CONFIG ? `=${quote(env.DOCKER_CONFIG, 300)}` : " (unset, so ~/.docker)"} says). ${CONTEXT_LIST}; choose one with docker context use NAME or DOCKER_CONTEXT, or set DOCKER_HOST.`
       );
     }
     throw new EnvironmentError(`The Docker context ${shown} (${chosenBy}) could not be read: ${metaFile}: ${describeFileError(error)}.`);
@@ -90423,7 +90512,7 @@ function fromContext(name, chosenBy, dir, env, warnings) {
   }
   const skipVerify = endpoint.SkipTLSVerify === true;
   const host = endpoint.Host || `unix://${DEFAULT_SOCKET}`;
-  const tlsFolder = path2.join(dir, "contexts", "tls", id, "docker");
+  const tlsFolder = path3.join(dir, "contexts", "tls", id, "docker");
   const files = contextTlsFiles(tlsFolder, shown);
   const useTls = skipVerify || files !== void 0;
   const parsed = parseHost(host, useTls, `the context ${shown}'s host ${shownHost(host)} (${metaFile})`);
@@ -90451,7 +90540,7 @@ function contextTlsFiles(folder, shown) {
   const paths = {};
   for (const [file, key] of [["ca.pem", "ca"], ["cert.pem", "cert"], ["key.pem", "key"]]) {
     if (!names.includes(file)) continue;
-    const full = path2.join(folder, file);
+    const full = path3.join(folder, file);
     try {
       data[key] = readFileSync2(full);
       paths[key] = full;
@@ -90466,7 +90555,7 @@ function checkedTls(tls, where) {
   if (Boolean(tls.cert) !== Boolean(tls.key)) {
     const [has, lacks] = tls.cert ? [files.cert, "key.pem"] : [files.key, "cert.pem"];
     throw new EnvironmentError(
-      `TLS for the Docker engine (${where}): ${has} is there but ${path2.join(files.folder, lacks)} is not; a client certificate needs both (cert.pem and key.pem).`
+      `TLS for the Docker engine (${where}): ${has} is there but ${path3.join(files.folder, lacks)} is not; a client certificate needs both (cert.pem and key.pem).`
     );
   }
   const unusable = (what, why) => new EnvironmentError(`TLS for the Docker engine (${where}): ${what} cannot be used: ${why}.`);
@@ -90925,7 +91014,7 @@ var DockerEngine = class _DockerEngine {
     const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     const openBefore = new Set(this.sockets);
     const buildId = `image-size-report-${randomUUID()}`;
-    const packed = await packContext(request.contextDir, request.dockerfile);
+    const packed = await packContext(request.contextDir, request.dockerfile, { contents: request.builder === "buildkit" });
     if (cancel?.aborted) {
       packed.stream.destroy();
       return cancelledResult(nothing);
@@ -90935,7 +91024,7 @@ var DockerEngine = class _DockerEngine {
       running = LEGACY_RUNNING.exec(line)?.[1] ?? running;
       request.onLine?.(line);
     };
-    const parser = new BuildOutputParser(onLine, { labels: request.labels });
+    const parser = new BuildOutputParser(onLine, { labels: request.labels, contextContents: packed.contents });
     const options = {
       t: request.tag,
       dockerfile: packed.dockerfile,
@@ -91085,7 +91174,7 @@ var DockerEngine = class _DockerEngine {
   async saveImage(reference, signal) {
     const source = await this.call("an image save", () => this.docker.getImage(reference).get(), { cancel: signal });
     let timer;
-    const watched = new Transform({
+    const watched = new Transform2({
       transform(chunk, _encoding, done) {
         arm();
         done(null, chunk);
@@ -91438,7 +91527,7 @@ function scrubbedLogger(log, scrubber) {
 
 // src/measure/measure.ts
 import { existsSync as existsSync2, readFileSync as readFileSync3, statSync } from "node:fs";
-import path3 from "node:path";
+import path4 from "node:path";
 
 // src/docker/dockerfile.ts
 var import_dockerfile_ast = __toESM(require_main(), 1);
@@ -91473,7 +91562,7 @@ function baseImageFor(parsed, target) {
 
 // src/measure/image/analyze.ts
 var import_tar_stream3 = __toESM(require_tar_stream2(), 1);
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { once } from "node:events";
 import { createGunzip } from "node:zlib";
 
@@ -92053,9 +92142,9 @@ var RecordWriter = class {
   constructor(file) {
     this.fd = openSync(file, "w");
   }
-  put(kind, size, path7) {
+  put(kind, size, path8) {
     this.count += 1;
-    this.record(kind, size, path7);
+    this.record(kind, size, path8);
   }
   close() {
     try {
@@ -92065,8 +92154,8 @@ var RecordWriter = class {
       closeSync(this.fd);
     }
   }
-  record(kind, size, path7) {
-    const safe = path7.includes("\0") ? path7.replaceAll("\0", "\uFFFD") : path7;
+  record(kind, size, path8) {
+    const safe = path8.includes("\0") ? path8.replaceAll("\0", "\uFFFD") : path8;
     const most = 1 + 20 + 1 + Buffer.byteLength(safe) + 1;
     if (this.length + most > this.buffer.length) {
       this.flush();
@@ -92185,9 +92274,9 @@ var SortedListingWriter = class {
   kinds = [];
   runs = [];
   done = false;
-  add(path7, size, kind) {
+  add(path8, size, kind) {
     if (kind === "o") return;
-    this.paths.push(path7);
+    this.paths.push(path8);
     this.sizes.push(size);
     this.kinds.push(kind.charCodeAt(0));
     if (this.paths.length >= this.chunkEntries) this.spill(`${this.file}.run${this.runs.length}`);
@@ -92317,10 +92406,10 @@ var WasteCount = class {
   wastedBytes = 0;
   wasted = [];
   run() {
-    for (let path7 = this.nextPath(); path7 !== void 0; path7 = this.nextPath()) {
-      this.gather(path7);
-      while (this.stack.length > 0 && !path7.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
-      this.push(path7);
+    for (let path8 = this.nextPath(); path8 !== void 0; path8 = this.nextPath()) {
+      this.gather(path8);
+      while (this.stack.length > 0 && !path8.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
+      this.push(path8);
     }
     while (this.stack.length > 0) this.pop();
     const { minimum, cumulative, wastedBytes } = this;
@@ -92359,13 +92448,13 @@ var WasteCount = class {
     return best;
   }
   /** Take the path's entries from every layer: the first (the leaf copy), the last that adds it, any whiteout. */
-  gather(path7) {
-    const below = `${path7}/`;
+  gather(path8) {
+    const below = `${path8}/`;
     for (let l = 0; l < this.n; l++) {
       this.has[l] = 0;
       this.whiteout[l] = 0;
       this.addKind[l] = "";
-      for (let record = this.peek(l); record && record.path === path7; record = this.peek(l)) {
+      for (let record = this.peek(l); record && record.path === path8; record = this.peek(l)) {
         if (!this.has[l]) {
           this.has[l] = 1;
           this.firstKind[l] = record.kind;
@@ -92376,7 +92465,7 @@ var WasteCount = class {
           this.addKind[l] = record.kind;
           this.addSize[l] = record.size;
         }
-        this.last[l] = path7;
+        this.last[l] = path8;
         this.advance(l);
       }
       this.parent[l] = this.has[l] && this.peek(l)?.path.startsWith(below) ? 1 : 0;
@@ -92392,11 +92481,11 @@ var WasteCount = class {
     return frame;
   }
   /** Work out the path's history layer by layer, count it into the directories above it, and stack it. */
-  push(path7) {
+  push(path8) {
     const frame = this.frameAt(this.stack.length);
     const { state, size, isCopy, copyBytes, pending, deletes } = frame;
-    frame.path = path7;
-    frame.prefix = `${path7}/`;
+    frame.path = path8;
+    frame.prefix = `${path8}/`;
     pending.length = 0;
     deletes.length = 0;
     state[0] = ABSENT;
@@ -92468,7 +92557,7 @@ var WasteCount = class {
 };
 
 // src/measure/image/history.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 function layerOrigins(config) {
   const diffIds = config.rootfs?.diff_ids ?? [];
   const history = config.history ?? [];
@@ -92510,7 +92599,7 @@ function historyFingerprint(diffIds, history, volatile = []) {
     diffIds,
     history: history.map((h) => [steady(h.createdBy), steady(h.comment), h.sizeBytes])
   });
-  return `sha256:${createHash3("sha256").update(material).digest("hex")}`;
+  return `sha256:${createHash4("sha256").update(material).digest("hex")}`;
 }
 
 // src/measure/image/layer-listing.ts
@@ -92524,24 +92613,24 @@ function normalisePath(name) {
   return p;
 }
 function classify(header) {
-  const path7 = normalisePath(header.name);
-  const slash = path7.lastIndexOf("/");
-  const base = path7.slice(slash + 1);
-  const dir = slash === -1 ? "" : path7.slice(0, slash);
+  const path8 = normalisePath(header.name);
+  const slash = path8.lastIndexOf("/");
+  const base = path8.slice(slash + 1);
+  const dir = slash === -1 ? "" : path8.slice(0, slash);
   if (base === OPAQUE) return { path: dir, kind: "o" };
   if (base.startsWith(WHITEOUT)) return { path: (dir ? `${dir}/` : "") + base.slice(WHITEOUT.length), kind: "w" };
   switch (header.type) {
     case "file":
     case "contiguous-file":
-      return { path: path7, kind: "f" };
+      return { path: path8, kind: "f" };
     case "directory":
-      return { path: path7, kind: "d" };
+      return { path: path8, kind: "d" };
     case "symlink":
-      return { path: path7, kind: "l" };
+      return { path: path8, kind: "l" };
     case "link":
-      return { path: path7, kind: "h" };
+      return { path: path8, kind: "h" };
     default:
-      return { path: path7, kind: "x" };
+      return { path: path8, kind: "x" };
   }
 }
 var LayerLister = class {
@@ -92553,11 +92642,11 @@ var LayerLister = class {
   /** `sink`: receives the entries in tar order; none: only the sizes are counted. */
   constructor(sink) {
     this.parser.on("entry", (header, stream, next) => {
-      const { path: path7, kind } = classify(header);
+      const { path: path8, kind } = classify(header);
       const size = kind === "f" ? header.size ?? 0 : 0;
-      if (path7 !== "" || kind === "o") {
+      if (path8 !== "" || kind === "o") {
         try {
-          sink?.add(path7, size, kind);
+          sink?.add(path8, size, kind);
         } catch (error) {
           stream.on("error", () => void 0);
           this.parser.destroy(error instanceof Error ? error : new Error(String(error)));
@@ -92857,7 +92946,7 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
   }
 }
 async function measureLayer(source, declaredBytes, options) {
-  const hash = createHash4("sha256");
+  const hash = createHash5("sha256");
   const listing = options.listInto?.newListing();
   const lister = listing ? new LayerLister(listing) : void 0;
   const sizer = options.compress ? new CompressedSizer(options.sizer) : void 0;
@@ -92976,8 +93065,8 @@ function imageTag(variant, side2, runId) {
   return `${IMAGE_REPOSITORY}/${variant.slug}:${side2}-${runId}`;
 }
 function prepareVariant(root, variant) {
-  const dockerfile = path3.resolve(root, variant.dockerfile);
-  const context = path3.resolve(root, variant.context);
+  const dockerfile = path4.resolve(root, variant.dockerfile);
+  const context = path4.resolve(root, variant.context);
   const unbuildable = (problem) => ({ variant, problem });
   if (!existsSync2(dockerfile) || !statSync(dockerfile).isFile()) {
     return unbuildable(`Dockerfile "${variant.dockerfile}" does not exist (looked for ${dockerfile}).`);
@@ -93164,7 +93253,7 @@ var TOOL = { name: "image-size-report", version: package_default.version };
 // src/pipeline.ts
 import { existsSync as existsSync4, mkdtempSync as mkdtempSync2, rmSync as rmSync4 } from "node:fs";
 import os3 from "node:os";
-import path5 from "node:path";
+import path6 from "node:path";
 
 // src/compare/build-time.ts
 function comparableBuildTimes(builds) {
@@ -93339,7 +93428,7 @@ var Git = class {
 // src/measure/image/layer-cache.ts
 import { existsSync as existsSync3, mkdirSync, mkdtempSync, readdirSync as readdirSync2, readFileSync as readFileSync4, renameSync as renameSync2, rmSync as rmSync3, statSync as statSync2, writeFileSync } from "node:fs";
 import os2 from "node:os";
-import path4 from "node:path";
+import path5 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 var FORMAT = "v4";
 var temporaryDirectories = /* @__PURE__ */ new Set();
@@ -93355,7 +93444,7 @@ var LayerCache = class {
   written = 0;
   /** `directory`: where to keep results across runs; undefined keeps them for this process only. */
   constructor(directory) {
-    this.dir = directory ? path4.join(directory, FORMAT) : void 0;
+    this.dir = directory ? path5.join(directory, FORMAT) : void 0;
   }
   get directory() {
     return this.dir;
@@ -93380,7 +93469,7 @@ var LayerCache = class {
   /** A writer for the listing of a layer about to be read. */
   newListing() {
     this.written += 1;
-    return new SortedListingWriter(path4.join(this.scratchDirectory(), `listing-${process.pid}-${this.written}`));
+    return new SortedListingWriter(path5.join(this.scratchDirectory(), `listing-${process.pid}-${this.written}`));
   }
   /** Drop what is known of a layer (its listing was lost or damaged), so that it is measured again. */
   forget(diffId) {
@@ -93404,7 +93493,7 @@ var LayerCache = class {
       const target = this.listingPath(facts.diffId);
       try {
         if (target) {
-          mkdirSync(path4.dirname(target), { recursive: true });
+          mkdirSync(path5.dirname(target), { recursive: true });
           renameSync2(listing.file, target);
           kept = true;
           this.listings.delete(facts.diffId);
@@ -93464,12 +93553,12 @@ var LayerCache = class {
       try {
         mkdirSync(this.dir, { recursive: true });
         removeAbandoned(this.dir);
-        scratch = mkdtempSync(path4.join(this.dir, "tmp-"));
+        scratch = mkdtempSync(path5.join(this.dir, "tmp-"));
       } catch {
         scratch = void 0;
       }
     }
-    scratch ??= mkdtempSync(path4.join(os2.tmpdir(), "image-size-report-listings-"));
+    scratch ??= mkdtempSync(path5.join(os2.tmpdir(), "image-size-report-listings-"));
     this.scratch = scratch;
     temporaryDirectories.add(scratch);
     if (!exitHook) {
@@ -93482,11 +93571,11 @@ var LayerCache = class {
   }
   listingPath(diffId) {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(diffId)?.[1];
-    return this.dir && hex ? path4.join(this.dir, "listings", hex) : void 0;
+    return this.dir && hex ? path5.join(this.dir, "listings", hex) : void 0;
   }
   file(kind, digest) {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
-    return this.dir && hex ? path4.join(this.dir, kind, `${hex}.json.gz`) : void 0;
+    return this.dir && hex ? path5.join(this.dir, kind, `${hex}.json.gz`) : void 0;
   }
   read(kind, digest) {
     const file = this.file(kind, digest);
@@ -93502,7 +93591,7 @@ var LayerCache = class {
     const file = this.file(kind, digest);
     if (!file) return false;
     try {
-      mkdirSync(path4.dirname(file), { recursive: true });
+      mkdirSync(path5.dirname(file), { recursive: true });
       const temporary = `${file}.${process.pid}.tmp`;
       writeFileSync(temporary, gzipSync(JSON.stringify(value), { level: 1 }));
       renameSync2(temporary, file);
@@ -93517,7 +93606,7 @@ function removeAbandoned(dir) {
   try {
     for (const name of readdirSync2(dir)) {
       if (!name.startsWith("tmp-")) continue;
-      const folder = path4.join(dir, name);
+      const folder = path5.join(dir, name);
       if (Date.now() - statSync2(folder).mtimeMs > ABANDONED_MS) rmSync3(folder, { recursive: true, force: true });
     }
   } catch {
@@ -93606,7 +93695,7 @@ async function createReport(input) {
     );
   }
   const created = { tags: [], intermediates: [] };
-  const cache = new LayerCache(settings.cacheDir && path5.resolve(workingDirectory, settings.cacheDir));
+  const cache = new LayerCache(settings.cacheDir && path6.resolve(workingDirectory, settings.cacheDir));
   try {
     const head = await measureSide(engine, headPlan, "head", measuring, input.runId, log, created, cache, input.signal);
     const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase({ ...input, settings: measuring }, created, cache);
@@ -93629,12 +93718,12 @@ async function rebuildBase(input, created, cache) {
   try {
     const top = await git.topLevel();
     const sha = await git.ensureCommit(plan.commit);
-    parent = mkdtempSync2(path5.join(input.tempDirectory ?? os3.tmpdir(), "image-size-report-base-"));
-    checkout = { top, sha, parent, worktree: path5.join(parent, "tree") };
+    parent = mkdtempSync2(path6.join(input.tempDirectory ?? os3.tmpdir(), "image-size-report-base-"));
+    checkout = { top, sha, parent, worktree: path6.join(parent, "tree") };
     await git.addWorktree(checkout.worktree, sha);
   } catch (error) {
     if (parent) {
-      if (existsSync4(path5.join(parent, "tree"))) await git.removeWorktree(path5.join(parent, "tree"));
+      if (existsSync4(path6.join(parent, "tree"))) await git.removeWorktree(path6.join(parent, "tree"));
       rmSync4(parent, { recursive: true, force: true });
     }
     if (input.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
@@ -93645,7 +93734,7 @@ async function rebuildBase(input, created, cache) {
     return { results, meta: { source: "rebuild", ref, error: error.message } };
   }
   try {
-    const root = path5.join(checkout.worktree, path5.relative(checkout.top, input.workingDirectory));
+    const root = path6.join(checkout.worktree, path6.relative(checkout.top, input.workingDirectory));
     const basePlan = prepareSide(root, input.settings.variants, "base");
     const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created, cache, input.signal);
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
@@ -94912,14 +95001,14 @@ function describeKind(value) {
 
 // src/settings/config-file.ts
 import { existsSync as existsSync5, readFileSync as readFileSync6, statSync as statSync3 } from "node:fs";
-import path6 from "node:path";
+import path7 from "node:path";
 var DEFAULT_CONFIG_FILE = ".github/image-size.yml";
 var MAX_CONFIG_BYTES = 1e6;
 function loadConfigFile(workingDirectory, explicit) {
   const relative = explicit || DEFAULT_CONFIG_FILE;
   const where = `config file ${printable(relative, 100)}`;
   if (relative.includes("\0")) throw new InputError(`config: ${quote(relative)} is not a usable path (it holds a NUL character).`);
-  const file = path6.resolve(workingDirectory, relative);
+  const file = path7.resolve(workingDirectory, relative);
   if (!existsSync5(file)) {
     if (explicit) throw new InputError(`config: ${quote(explicit)} does not exist (looked in ${printable(workingDirectory, 200)}).`);
     return { raw: {} };

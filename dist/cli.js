@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-H2XCUDL7.js";
+} from "./chunks/chunk-QX3TBTED.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-H2XCUDL7.js";
+} from "./chunks/chunk-QX3TBTED.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

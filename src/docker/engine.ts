@@ -266,13 +266,30 @@ export class DockerEngine {
   }
 
   /**
-   * Build one image. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
+   * Build one image (`buildOnce`). A build that finds the engine's disk full before any step of its Dockerfile
+   * ran (while the engine unpacks its context) is tried again after a pause, twice at most: an engine gives back
+   * the space of a build that failed on a full disk (its failed step's snapshot) a moment after that build ends,
+   * 0.2 s after it on the containerd image store here, so a next build started at once fails on space about to be
+   * free. A step that ran out of space is not tried again: that is the image's own size.
+   */
+  async build(request: BuildRequest): Promise<BuildResult> {
+    let result = await this.buildOnce(request);
+    for (const pauseMs of DISK_FULL_RETRY_PAUSES_MS) {
+      const beforeAnyStep = result.error !== undefined && !result.cancelled && result.stepRecords.length === 0 && isDiskFull(result);
+      if (!beforeAnyStep || !(await pause(pauseMs, request.signal))) break;
+      result = await this.buildOnce(request);
+    }
+    return result;
+  }
+
+  /**
+   * Build one image, once. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
    * committed come back in `createdImages`, for the caller to remove with the rest. Throws an EnvironmentError
    * when the engine cannot be reached to start the build. When `request.signal` aborts (the run is cancelled),
    * the build is stopped in the engine as a timed-out one is, without waiting for the engine to be probed, and
    * resolves with `cancelled` set.
    */
-  async build(request: BuildRequest): Promise<BuildResult> {
+  private async buildOnce(request: BuildRequest): Promise<BuildResult> {
     if (this.unresponsive) throw this.unresponsiveError();
     const started = performance.now();
     const cancel = request.signal;
@@ -600,6 +617,23 @@ function describeConnectError(error: unknown): string {
 }
 
 const DISK_FULL = /no space left on device/i;
+/** Pauses before a build that found the disk full before any step ran is tried again (see `build`). */
+const DISK_FULL_RETRY_PAUSES_MS = [500, 1500];
+
+/** Wait `ms`; false when `cancel` aborts first. */
+function pause(ms: number, cancel: AbortSignal | undefined): Promise<boolean> {
+  if (cancel?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (waited: boolean) => {
+      clearTimeout(timer);
+      cancel?.removeEventListener('abort', onAbort);
+      resolve(waited);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    cancel?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 const DISK_FULL_HELP =
   'The Docker engine ran out of disk space ("no space left on device"): the disk that holds its data (images, ' +
   'build cache, containers) is full. Free space there (docker system df shows what uses it; docker builder prune ' +

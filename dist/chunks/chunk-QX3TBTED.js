@@ -90991,13 +90991,29 @@ var DockerEngine = class _DockerEngine {
     return new EnvironmentError(`the Docker engine at ${this.endpoint} had not finished ${what} when the time a cancelled run has for clean-up ran out`);
   }
   /**
-   * Build one image. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
+   * Build one image (`buildOnce`). A build that finds the engine's disk full before any step of its Dockerfile
+   * ran (while the engine unpacks its context) is tried again after a pause, twice at most: an engine gives back
+   * the space of a build that failed on a full disk (its failed step's snapshot) a moment after that build ends,
+   * 0.2 s after it on the containerd image store here, so a next build started at once fails on space about to be
+   * free. A step that ran out of space is not tried again: that is the image's own size.
+   */
+  async build(request) {
+    let result = await this.buildOnce(request);
+    for (const pauseMs of DISK_FULL_RETRY_PAUSES_MS) {
+      const beforeAnyStep = result.error !== void 0 && !result.cancelled && result.stepRecords.length === 0 && isDiskFull(result);
+      if (!beforeAnyStep || !await pause(pauseMs, request.signal)) break;
+      result = await this.buildOnce(request);
+    }
+    return result;
+  }
+  /**
+   * Build one image, once. A failed, timed-out or broken-off build resolves with `error` set. The images a legacy build
    * committed come back in `createdImages`, for the caller to remove with the rest. Throws an EnvironmentError
    * when the engine cannot be reached to start the build. When `request.signal` aborts (the run is cancelled),
    * the build is stopped in the engine as a timed-out one is, without waiting for the engine to be probed, and
    * resolves with `cancelled` set.
    */
-  async build(request) {
+  async buildOnce(request) {
     if (this.unresponsive) throw this.unresponsiveError();
     const started = performance.now();
     const cancel = request.signal;
@@ -91300,6 +91316,20 @@ function describeConnectError(error) {
   return code ? `${code}: ${messageOf(error)}` : messageOf(error);
 }
 var DISK_FULL = /no space left on device/i;
+var DISK_FULL_RETRY_PAUSES_MS = [500, 1500];
+function pause(ms, cancel) {
+  if (cancel?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (waited) => {
+      clearTimeout(timer);
+      cancel?.removeEventListener("abort", onAbort);
+      resolve(waited);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    cancel?.addEventListener("abort", onAbort, { once: true });
+  });
+}
 var DISK_FULL_HELP = 'The Docker engine ran out of disk space ("no space left on device"): the disk that holds its data (images, build cache, containers) is full. Free space there (docker system df shows what uses it; docker builder prune and docker image prune remove unused cache and images), give the engine a larger disk, or make the image smaller';
 function isDiskFull(outcome) {
   return DISK_FULL.test(outcome.error ?? "") || outcome.logTail.some((line) => DISK_FULL.test(line));

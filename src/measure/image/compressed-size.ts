@@ -52,6 +52,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { Go127Sizer } from './go127-deflate.js';
+
+/**
+ * Which Go compress/flate to model: `'go1.26'`, compress/flate as it was up to Go 1.26 (this file's model);
+ * `'go1.27'`, Go 1.27 and later, whose levels 1-6 are a different compressor (go127-deflate.ts).
+ */
+export type DeflateModelName = 'go1.26' | 'go1.27';
+const DEFLATE_MODELS: readonly DeflateModelName[] = ['go1.26', 'go1.27'];
 
 /** Go's compress/flate: as it was up to Go 1.26, or as Go 1.27 rewrote it. */
 export type DeflateModelName = 'go1.26' | 'go1.27';
@@ -65,6 +73,11 @@ export interface CompressedSizerOptions {
   blockSize?: number;
   /** Parts of this sizer in flight at once. Default: the number of cores. */
   concurrency?: number;
+  /**
+   * The Go whose gzip to model: the engine's Go version decides. Default `'go1.26'`. `'go1.27'` models
+   * level 6 only (the default level, what Docker and BuildKit use).
+   */
+  model?: DeflateModelName;
 }
 
 /** Bytes the gzip wrapper adds around the deflate stream: 10-byte header, 8-byte trailer (CRC-32, size). */
@@ -621,8 +634,19 @@ export class CompressedSizer {
   private parts = 0;
   private tail: Promise<void> = Promise.resolve();
   private ended = false;
+  /** With `model: 'go1.27'`: the sizer that does the work. */
+  private readonly go127: Go127Sizer | undefined;
 
   constructor(options: CompressedSizerOptions = {}) {
+    const modelName = options.model ?? 'go1.26';
+    if (!DEFLATE_MODELS.includes(modelName)) {
+      throw new RangeError(
+        `CompressedSizer: model must be 'go1.26' (compress/flate up to Go 1.26) or 'go1.27' (Go 1.27 and later), got ${JSON.stringify(options.model)}`,
+      );
+    }
+    if (modelName === 'go1.27' && options.level !== undefined && options.level !== 6) {
+      throw new RangeError(`CompressedSizer: model 'go1.27' models level 6 only (Go's default, what Docker uses), got level ${options.level}`);
+    }
     this.level = options.level ?? 6;
     if (!Number.isInteger(this.level) || this.level < 4 || this.level > 9) {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
@@ -632,10 +656,12 @@ export class CompressedSizer {
     // The first part has no window; a small layer never needs more than this.
     this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);
+    if (modelName === 'go1.27') this.go127 = new Go127Sizer({ partSize: this.blockSize, concurrency: this.concurrency });
   }
 
   /** Parts measured so far and the most that were in flight at once (for tests and benchmarks). */
   get stats(): { blocks: number; maxInFlight: number } {
+    if (this.go127) return this.go127.stats;
     return { blocks: this.parts, maxInFlight: this.maxInFlightSeen };
   }
 
@@ -643,7 +669,8 @@ export class CompressedSizer {
   write(chunk: Uint8Array): Promise<void> {
     if (this.ended) return Promise.reject(new Error('CompressedSizer: write after end'));
     if (!(chunk instanceof Uint8Array)) return Promise.reject(new TypeError('CompressedSizer: chunks must be Buffers or Uint8Arrays'));
-    this.tail = this.tail.then(() => this.take(chunk));
+    const go127 = this.go127;
+    this.tail = this.tail.then(() => (go127 ? go127.write(chunk) : this.take(chunk)));
     return this.tail;
   }
 
@@ -651,6 +678,8 @@ export class CompressedSizer {
   end(): Promise<number> {
     if (this.ended) return Promise.reject(new Error('CompressedSizer: end called twice'));
     this.ended = true;
+    const go127 = this.go127;
+    if (go127) return this.tail.then(() => go127.end());
     return this.tail.then(async () => {
       if (this.parts === 0 && this.filled <= INLINE_LIMIT) {
         // Small enough to parse here rather than wake a worker.

@@ -1,0 +1,1082 @@
+/**
+ * HEADER PLACEHOLDER (written at the end)
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Go 1.27's level-6 compressor, reduced to counting bits, in two parts. `encodePart` (run on workers) runs
+ * Go's `fastEncL6` over 65535-byte blocks, exactly where Go cuts them, and writes one record per block with
+ * everything about it that does not depend on the blocks before it: token histograms, the Huffman code Go
+ * would build for it, the sizes of its stored, fixed and dynamic forms. A `writer` (on the calling thread,
+ * cheap) takes the records in order and replays the decisions of Go's huffmanBitWriter, which do depend on
+ * the blocks before (reuse of the previous block's table, the end-of-block code it still owes, bit alignment
+ * before a stored block), and adds up the bits.
+ * Self-contained on purpose: workers receive it as source text (`go127DeflateModel.toString()`), so it must
+ * not refer to anything outside its own body. Exported for tests.
+ */
+export function go127DeflateModel() {
+  /** Go's compressor fills a 65535-byte window and encodes it as one block, whatever the Writes were. */
+  const BLOCK = 65535;
+  const TABLE_BITS = 15;
+  const TABLE_SIZE = 1 << TABLE_BITS;
+  const MAX_OFFSET = 32768; // a candidate is used only when s - t < MAX_OFFSET
+  /** Table entries hold position + BIAS; 0 (empty) is then out of reach of every position >= 0. */
+  const BIAS = MAX_OFFSET;
+  const INPUT_MARGIN = 11;
+
+  // ---- the record of one block (Int32Array, RECORD ints) ----
+  const KIND = 0; // one of the K_* below
+  const LENGTH = 1; // input bytes
+  const TOKENS = 2; // tokens the encoder produced (without end of block)
+  const EXTRA = 3; // extra bits of lengths and offsets
+  const HEADER = 4; // dynamic header bits of the block's own table (dynamic and Huffman-only blocks)
+  const DATA = 5; // bits of the block's frequencies with its own table (estimates included: EOB, made-up offset)
+  const FIXED = 6; // 3 + bits with the fixed code (EOB and made-up offset included), extra bits excluded
+  const FAKE_OFFSET = 7; // 1 when the block has no match and Go counts a made-up offset code 0
+  const ESTIMATE = 8; // tokens.EstimatedBits() with n tokens
+  const ESTIMATE_SYNC = 9; // ... with n + 1 (the end of block is a token when the block is the last)
+  const RANDOM = 10; // Huffman-only block: Go's "incompressible" test passed, it is stored
+  const FREQ = 16; // 286 literal/length frequencies (EOB = 1), then 30 offset frequencies (made-up one included)
+  const LENGTHS = FREQ + 316; // code lengths of the block's own table: 286 literal/length, 30 offset
+  const RECORD = LENGTHS + 316;
+  const K_STORED = 0; // no match at all: Go stores the block
+  const K_HUFFMAN = 1; // few matches: Huffman-only block (writeBlockHuff), FREQ holds the byte histogram
+  const K_DYNAMIC = 2; // writeBlockDynamic
+  const K_SMALL_STORED = 3; // last block, at most 32 bytes
+  const K_SMALL_HUFFMAN = 4; // last block, 33 to 127 bytes: Huffman-only, no matching
+
+  // ---- deflate's codes ----
+  const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+  const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+  const OFFSET_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+  const OFFSET_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  /** literal/length symbol - 256 for each match length 3..258 (Go's lengthCodes1, indexed by length) */
+  const lengthSymbol = new Uint8Array(259);
+  for (let code = 0; code < 29; code++) {
+    const last = code === 28 ? 258 : LENGTH_BASE[code + 1] - 1;
+    for (let length = LENGTH_BASE[code]; length <= last; length++) lengthSymbol[length] = 1 + code;
+  }
+  lengthSymbol[258] = 29; // 258 has its own code, 285
+  /** offset code for each distance 1..32768 */
+  const offsetCode = new Uint8Array(MAX_OFFSET + 1);
+  for (let code = 0; code < 30; code++) {
+    const last = code === 29 ? MAX_OFFSET : OFFSET_BASE[code + 1] - 1;
+    for (let distance = OFFSET_BASE[code]; distance <= last; distance++) offsetCode[distance] = code;
+  }
+  const FIXED_LENGTH = new Uint8Array(286);
+  for (let i = 0; i < 286; i++) FIXED_LENGTH[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
+  const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+
+  // ---- fastEncL6 (level6.go) ----
+  /** short table: 4-byte hashes, one entry */
+  const table = new Int32Array(TABLE_SIZE);
+  /** long table: 7-byte hashes, current and previous entry */
+  const longCur = new Int32Array(TABLE_SIZE);
+  const longPrev = new Int32Array(TABLE_SIZE);
+  const litHist = new Int32Array(286);
+  const offHist = new Int32Array(30);
+
+  /**
+   * Go's hashLen(u, 15, 7) of the 7 bytes at `p`: top 15 bits of (u << 8) * 0x00cf1bbcdcbfa563 mod 2^64,
+   * with u's low 32 bits `lo` (bytes p..p+3) and the next bytes in `hi`. Exact: the high half of the low
+   * product is built from 16-bit pieces, each product below 2^53.
+   */
+  function hash7(lo: number, hi: number): number {
+    const a = lo & 0xffffff;
+    const carry = ((a * 0xdcbf + ((a * 0xa563 / 65536) | 0)) / 256) | 0;
+    return (carry + Math.imul((hi << 8) | (lo >>> 24), 0xdcbfa563 | 0) + Math.imul(lo << 8, 0xcf1bbc)) >>> 17;
+  }
+  function hash4(lo: number): number {
+    return Math.imul(lo, 0x9e3779b1 | 0) >>> 17;
+  }
+
+  /** The part being parsed, as bytes and as a view for 4-byte little-endian loads. */
+  let d: Uint8Array = new Uint8Array(0);
+  let v: DataView = new DataView(d.buffer);
+  /** Common prefix of d[s:] and d[t:], s > t, at most `max` bytes. */
+  function matchLen(d: Uint8Array, v: DataView, s: number, t: number, max: number): number {
+    let n = 0;
+    while (n + 4 <= max && v.getInt32(s + n, true) === v.getInt32(t + n, true)) n += 4;
+    while (n < max && d[s + n] === d[t + n]) n++;
+    return n;
+  }
+
+  /**
+   * One block of fastEncL6.encode: d[start:end), with d[0:start) the history. Fills litHist (with length
+   * symbols at 257..285) and offHist; returns the number of tokens.
+   */
+  function encodeBlock(start: number, end: number): number {
+    const d8 = d;
+    const dv = v;
+    const short = table;
+    const cur = longCur;
+    const prev = longPrev;
+    const lit = litHist;
+    const off = offHist;
+    const sLimit = end - INPUT_MARGIN;
+    let s = start;
+    let nextEmit = start;
+    let n = 0;
+    let cvLo = dv.getInt32(s, true);
+    let cvHi = dv.getInt32(s + 4, true);
+    let repeat = 1;
+    for (;;) {
+      let nextS = s;
+      let l = 0;
+      let t = 0;
+      for (;;) {
+        let hashS = hash4(cvLo);
+        let hashL = hash7(cvLo, cvHi);
+        s = nextS;
+        nextS = s + 1 + ((s - nextEmit) >> 7);
+        if (nextS > sLimit) return remainder(nextEmit, end, n);
+        const sCandidate = short[hashS];
+        const lCur = cur[hashL];
+        const lPrev = prev[hashL];
+        const nextLo = dv.getInt32(nextS, true);
+        const nextHi = dv.getInt32(nextS + 4, true);
+        const entry = s + BIAS;
+        short[hashS] = entry;
+        prev[hashL] = lCur;
+        cur[hashL] = entry;
+        hashS = hash4(nextLo);
+        hashL = hash7(nextLo, nextHi);
+
+        t = lCur - BIAS;
+        if (s - t < MAX_OFFSET) {
+          if (cvLo === dv.getInt32(t, true)) {
+            // The long candidate matches at least 4 bytes.
+            short[hashS] = nextS + BIAS;
+            prev[hashL] = cur[hashL];
+            cur[hashL] = nextS + BIAS;
+            const t2 = lPrev - BIAS;
+            if (s - t2 < MAX_OFFSET && cvLo === dv.getInt32(t2, true)) {
+              const max = Math.min(254, end - s - 4);
+              l = matchLen(d8, dv, s + 4, t + 4, max) + 4;
+              const ml1 = matchLen(d8, dv, s + 4, t2 + 4, max) + 4;
+              if (ml1 > l) {
+                t = t2;
+                l = ml1;
+              }
+            }
+            break;
+          }
+          // The current long entry did not match; maybe the previous one does.
+          t = lPrev - BIAS;
+          if (s - t < MAX_OFFSET && cvLo === dv.getInt32(t, true)) {
+            short[hashS] = nextS + BIAS;
+            prev[hashL] = cur[hashL];
+            cur[hashL] = nextS + BIAS;
+            break;
+          }
+        }
+
+        t = sCandidate - BIAS;
+        if (s - t < MAX_OFFSET && cvLo === dv.getInt32(t, true)) {
+          // A 4-byte match from the short table.
+          l = matchLen(d8, dv, s + 4, t + 4, Math.min(254, end - s - 4)) + 4;
+          const nCur = cur[hashL];
+          const nPrev = prev[hashL];
+          short[hashS] = nextS + BIAS;
+          prev[hashL] = nCur;
+          cur[hashL] = nextS + BIAS;
+          // A repeat of the last offset at s + 1?
+          let t2 = s - repeat + 1;
+          if (dv.getInt32(t2, true) === ((cvLo >>> 8) | (cvHi << 24))) {
+            const ml = matchLen(d8, dv, s + 5, t2 + 4, Math.min(254, end - s - 5)) + 4;
+            if (ml > l) {
+              t = t2;
+              l = ml;
+              s += 1;
+              break;
+            }
+          }
+          // The long candidates at nextS?
+          t2 = nCur - BIAS;
+          if (nextS - t2 < MAX_OFFSET) {
+            if (dv.getInt32(t2, true) === nextLo) {
+              const ml = matchLen(d8, dv, nextS + 4, t2 + 4, Math.min(254, end - nextS - 4)) + 4;
+              if (ml > l) {
+                t = t2;
+                s = nextS;
+                l = ml;
+              }
+            }
+            t2 = nPrev - BIAS;
+            if (nextS - t2 < MAX_OFFSET && dv.getInt32(t2, true) === nextLo) {
+              const ml = matchLen(d8, dv, nextS + 4, t2 + 4, Math.min(254, end - nextS - 4)) + 4;
+              if (ml > l) {
+                t = t2;
+                s = nextS;
+                l = ml;
+                break;
+              }
+            }
+          }
+          break;
+        }
+        cvLo = nextLo;
+        cvHi = nextHi;
+      }
+
+      // Extend the match as far as it goes.
+      if (l === 0) l = matchLen(d8, dv, s + 4, t + 4, end - s - 4) + 4;
+      else if (l === 258) l += matchLen(d8, dv, s + l, t + l, end - s - l);
+
+      // A better match ending where this one ends?
+      const sAt = s + l;
+      if (sAt < sLimit) {
+        const h = hash7(dv.getInt32(sAt, true), dv.getInt32(sAt + 4, true));
+        let t2 = cur[h] - BIAS - l + 2;
+        const s2 = s + 2;
+        let off = s2 - t2;
+        if (off < MAX_OFFSET) {
+          if (off > 0 && t2 >= 0) {
+            const l2 = matchLen(d8, dv, s2, t2, end - s2);
+            if (l2 > l) {
+              t = t2;
+              l = l2;
+              s = s2;
+            }
+          }
+          t2 = prev[h] - BIAS - l + 2;
+          off = s2 - t2;
+          if (off > 0 && off < MAX_OFFSET && t2 >= 0) {
+            const l2 = matchLen(d8, dv, s2, t2, end - s2);
+            if (l2 > l) {
+              t = t2;
+              l = l2;
+              s = s2;
+            }
+          }
+        }
+      }
+
+      // Extend backwards.
+      while (t > 0 && s > nextEmit && d8[t - 1] === d8[s - 1]) {
+        s--;
+        t--;
+        l++;
+      }
+      for (let i = nextEmit; i < s; i++) lit[d8[i]]++;
+      n += s - nextEmit;
+
+      // The match, as tokens of at most 258 bytes (leaving at least 3 for the last).
+      const distance = s - t;
+      const oc = offsetCode[distance];
+      let left = l;
+      while (left > 0) {
+        const chunk = left > 258 ? (left > 261 ? 258 : 255) : left;
+        left -= chunk;
+        lit[256 + lengthSymbol[chunk]]++;
+        off[oc]++;
+        n++;
+      }
+      repeat = distance;
+      s += l;
+      nextEmit = s;
+      if (nextS >= s) s = nextS + 1;
+
+      if (s >= sLimit) {
+        // Index after the match's end.
+        for (let i = nextS + 1; i < end - 8; i += 2) {
+          const lo = dv.getInt32(i, true);
+          const hi = dv.getInt32(i + 4, true);
+          short[hash4(lo)] = i + BIAS;
+          const h = hash7(lo, hi);
+          prev[h] = cur[h];
+          cur[h] = i + BIAS;
+        }
+        return remainder(nextEmit, end, n);
+      }
+
+      // Every long hash in between, and every second short one.
+      for (let i = nextS + 1; i < s - 1; i += 2) {
+        const lo = dv.getInt32(i, true);
+        const hi = dv.getInt32(i + 4, true);
+        const h1 = hash7(lo, hi);
+        const h2 = hash7((lo >>> 8) | (hi << 24), hi >>> 8);
+        short[hash4(lo)] = i + BIAS;
+        prev[h1] = cur[h1];
+        cur[h1] = i + BIAS;
+        prev[h2] = cur[h2];
+        cur[h2] = i + 1 + BIAS;
+      }
+      cvLo = dv.getInt32(s, true);
+      cvHi = dv.getInt32(s + 4, true);
+    }
+  }
+
+  function remainder(nextEmit: number, end: number, n: number): number {
+    // A block without a single match emits nothing: Go stores it.
+    if (n === 0) return 0;
+    const d8 = d;
+    const lit = litHist;
+    for (let i = nextEmit; i < end; i++) lit[d8[i]]++;
+    return n + end - nextEmit;
+  }
+
+  // ---- Huffman codes (huffman_code.go), exactly Go's: a table's lengths matter when a later block reuses it ----
+  const listSymbol = new Int32Array(287);
+  const listFreq = new Int32Array(287);
+  const sortKeys = new Float64Array(286);
+  const MAX_INT32 = 2147483647;
+  const lvLastFreq = new Float64Array(17);
+  const lvNextCharFreq = new Float64Array(17);
+  const lvNextPairFreq = new Float64Array(17);
+  const lvNeeded = new Int32Array(17);
+  const leafCounts = new Int32Array(17 * 17);
+  const bitCount = new Int32Array(17);
+
+  /** Go's huffmanEncoder.generate: code lengths for freq[0:n) (at most maxBits) into out[0:n). */
+  function generate(freq: Int32Array, offset: number, n: number, maxBits: number, out: Int32Array, outOffset: number): void {
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      out[outOffset + i] = 0;
+      const f = freq[offset + i];
+      if (f !== 0) sortKeys[count++] = f * 1024 + i;
+    }
+    if (count <= 2) {
+      for (let i = 0; i < n; i++) if (freq[offset + i] !== 0) out[outOffset + i] = 1;
+      return;
+    }
+    const keys = sortKeys.subarray(0, count).sort();
+    for (let k = 0; k < count; k++) {
+      const f = Math.floor(keys[k] / 1024);
+      listFreq[k] = f;
+      listSymbol[k] = keys[k] - f * 1024;
+    }
+    bitCounts(count, maxBits);
+    let end = count;
+    const top = Math.min(maxBits, count - 1);
+    for (let bits = 1; bits <= top; bits++) {
+      const c = bitCount[bits];
+      for (let k = end - c; k < end; k++) out[outOffset + listSymbol[k]] = bits;
+      end -= c;
+    }
+  }
+
+  /** Go's bitCounts (huffman_code.go), on listFreq[0:n) sorted ascending; fills bitCount[1..maxBits]. */
+  function bitCounts(n: number, maxBitsIn: number): void {
+    let maxBits = maxBitsIn > n - 1 ? n - 1 : maxBitsIn;
+    const freqAt = (i: number): number => (i < n ? listFreq[i] : MAX_INT32);
+    leafCounts.fill(0);
+    lvNeeded.fill(0);
+    for (let level = 1; level <= maxBits; level++) {
+      lvLastFreq[level] = listFreq[1];
+      lvNextCharFreq[level] = freqAt(2);
+      lvNextPairFreq[level] = level === 1 ? MAX_INT32 : listFreq[0] + listFreq[1];
+      leafCounts[level * 17 + level] = 2;
+    }
+    lvNeeded[maxBits] = 2 * n - 4;
+    let level = maxBits;
+    while (level < 16) {
+      if (lvNextPairFreq[level] === MAX_INT32 && lvNextCharFreq[level] === MAX_INT32) {
+        lvNeeded[level] = 0;
+        lvNextPairFreq[level + 1] = MAX_INT32;
+        level++;
+        continue;
+      }
+      const prevFreq = lvLastFreq[level];
+      if (lvNextCharFreq[level] < lvNextPairFreq[level]) {
+        const next = leafCounts[level * 17 + level] + 1;
+        lvLastFreq[level] = lvNextCharFreq[level];
+        leafCounts[level * 17 + level] = next;
+        lvNextCharFreq[level] = freqAt(next);
+      } else {
+        lvLastFreq[level] = lvNextPairFreq[level];
+        const save = leafCounts[level * 17 + level];
+        for (let j = 0; j < 17; j++) leafCounts[level * 17 + j] = leafCounts[(level - 1) * 17 + j];
+        leafCounts[level * 17 + level] = save;
+        lvNeeded[level - 1] = 2;
+      }
+      if (--lvNeeded[level] === 0) {
+        if (level === maxBits) break;
+        lvNextPairFreq[level + 1] = prevFreq + lvLastFreq[level];
+        level++;
+      } else {
+        while (lvNeeded[level - 1] > 0) level--;
+      }
+    }
+    let bits = 1;
+    for (let lv = maxBits; lv > 0; lv--) {
+      bitCount[bits] = leafCounts[maxBits * 17 + lv] - leafCounts[maxBits * 17 + lv - 1];
+      bits++;
+    }
+  }
+
+  const codegenLengths = new Int32Array(316);
+  const codegenFreq = new Int32Array(19);
+  const codegenBits = new Int32Array(19);
+
+  /**
+   * Bits of a dynamic header describing lengths[offset:offset+numLiterals) and the numOffsets offset lengths
+   * at lengths[offsetsAt:] (Go's generateCodegen, codegenEncoding.generate(…, 7) and headerSize).
+   */
+  function headerBits(lengths: Int32Array, offset: number, numLiterals: number, offsetsAt: number, numOffsets: number): number {
+    for (let i = 0; i < numLiterals; i++) codegenLengths[i] = lengths[offset + i];
+    for (let i = 0; i < numOffsets; i++) codegenLengths[numLiterals + i] = lengths[offsetsAt + i];
+    const total = numLiterals + numOffsets;
+    codegenFreq.fill(0);
+    let i = 0;
+    while (i < total) {
+      const size = codegenLengths[i];
+      let count = 1;
+      while (i + count < total && codegenLengths[i + count] === size) count++;
+      i += count;
+      if (size !== 0) {
+        codegenFreq[size]++;
+        count--;
+        while (count >= 3) {
+          codegenFreq[16]++;
+          count -= count < 6 ? count : 6;
+        }
+      } else {
+        while (count >= 11) {
+          codegenFreq[18]++;
+          count -= count < 138 ? count : 138;
+        }
+        if (count >= 3) {
+          codegenFreq[17]++;
+          count = 0;
+        }
+      }
+      codegenFreq[size] += count;
+    }
+    generate(codegenFreq, 0, 19, 7, codegenBits, 0);
+    let numCodegens = 19;
+    while (numCodegens > 4 && codegenFreq[CODEGEN_ORDER[numCodegens - 1]] === 0) numCodegens--;
+    let bits = 3 + 5 + 5 + 4 + 3 * numCodegens + codegenFreq[16] * 2 + codegenFreq[17] * 3 + codegenFreq[18] * 7;
+    for (let s = 0; s < 19; s++) bits += codegenFreq[s] * codegenBits[s];
+    return bits;
+  }
+
+  // ---- tokens.EstimatedBits (token.go), in float32 as Go computes it ----
+  const f32 = new Float32Array(1);
+  const i32 = new Int32Array(f32.buffer);
+  const fround = Math.fround;
+  const C1 = fround(-0.34484843);
+  const C2 = fround(2.02466578);
+  const C3 = fround(0.67487759);
+  function fastLog2(val: number): number {
+    f32[0] = val;
+    let ux = i32[0];
+    let log2 = fround(((ux >> 23) & 255) - 128);
+    ux &= -0x7f800001;
+    ux = (ux + (127 << 23)) | 0;
+    i32[0] = ux;
+    const uval = f32[0];
+    log2 = fround(log2 + fround(fround(fround(fround(C1 * uval) + C2) * uval) - C3));
+    return log2;
+  }
+  function shannonTerm(v: number, invTotal: number): number {
+    let bits = -fastLog2(fround(v * invTotal));
+    if (bits < 1) bits = 1;
+    if (bits > 15) bits = 15;
+    return fround(bits * v);
+  }
+  function estimatedBits(rec: Int32Array, at: number, total: number): number {
+    let shannon = 0;
+    let bits = 0;
+    let matches = 0;
+    const freq = at + FREQ;
+    if (total > 0) {
+      const inv = fround(1 / total);
+      for (let i = 0; i < 256; i++) {
+        const v = rec[freq + i];
+        if (v > 0) shannon = fround(shannon + shannonTerm(v, inv));
+      }
+      shannon = fround(shannon + 15);
+      for (let i = 0; i < 29; i++) {
+        const v = rec[freq + 257 + i];
+        if (v > 0) {
+          shannon = fround(shannon + shannonTerm(v, inv));
+          bits += LENGTH_EXTRA[i] * v;
+          matches += v;
+        }
+      }
+    }
+    if (matches > 0) {
+      const inv = fround(1 / matches);
+      // the tokens' own offset histogram: without the made-up offset
+      const fake = rec[at + FAKE_OFFSET];
+      for (let i = 0; i < 30; i++) {
+        const v = rec[freq + 286 + i] - (i === 0 ? fake : 0);
+        if (v > 0) {
+          shannon = fround(shannon + shannonTerm(v, inv));
+          bits += OFFSET_EXTRA[i] * v;
+        }
+      }
+    }
+    return Math.trunc(shannon) + bits;
+  }
+
+  // ---- the block records ----
+
+  /** Record of a block the encoder has just parsed (litHist/offHist hold its tokens), at rec[at:]. */
+  function recordTokens(rec: Int32Array, at: number, start: number, end: number, n: number): void {
+    const length = end - start;
+    rec[at + LENGTH] = length;
+    rec[at + TOKENS] = n;
+    if (n === 0) {
+      rec[at + KIND] = K_STORED;
+      return;
+    }
+    if (n > length - (length >> 4)) {
+      recordHuffman(rec, at, start, end, K_HUFFMAN);
+      rec[at + TOKENS] = n;
+      return;
+    }
+    rec[at + KIND] = K_DYNAMIC;
+    const freq = at + FREQ;
+    for (let i = 0; i < 286; i++) rec[freq + i] = litHist[i];
+    rec[freq + 256] = 1;
+    let fake = 1;
+    for (let i = 0; i < 30; i++) {
+      rec[freq + 286 + i] = offHist[i];
+      if (offHist[i] !== 0) fake = 0;
+    }
+    rec[freq + 286] += fake;
+    rec[at + FAKE_OFFSET] = fake;
+    const lengths = at + LENGTHS;
+    generate(rec, freq, 286, 15, rec, lengths);
+    generate(rec, freq + 286, 30, 15, rec, lengths + 286);
+    let numLiterals = 286;
+    while (rec[freq + numLiterals - 1] === 0) numLiterals--;
+    let numOffsets = 30;
+    while (numOffsets > 0 && rec[freq + 286 + numOffsets - 1] === 0) numOffsets--;
+    rec[at + HEADER] = headerBits(rec, lengths, numLiterals, lengths + 286, numOffsets);
+    let data = 0;
+    let fixed = 3;
+    let extra = 0;
+    for (let i = 0; i < 286; i++) {
+      const f = rec[freq + i];
+      data += f * rec[lengths + i];
+      fixed += f * FIXED_LENGTH[i];
+    }
+    for (let i = 0; i < 29; i++) extra += rec[freq + 257 + i] * LENGTH_EXTRA[i];
+    for (let i = 0; i < 30; i++) {
+      const f = rec[freq + 286 + i];
+      data += f * rec[lengths + 286 + i];
+      fixed += f * 5;
+      extra += f * OFFSET_EXTRA[i];
+    }
+    rec[at + DATA] = data;
+    rec[at + FIXED] = fixed;
+    rec[at + EXTRA] = extra;
+    rec[at + ESTIMATE] = estimatedBits(rec, at, n);
+    rec[at + ESTIMATE_SYNC] = estimatedBits(rec, at, n + 1);
+  }
+
+  /** A Huffman-only block (writeBlockHuff): the byte histogram, Go's incompressible test, its own table. */
+  function recordHuffman(rec: Int32Array, at: number, start: number, end: number, kind: number): void {
+    const length = end - start;
+    rec[at + KIND] = kind;
+    rec[at + LENGTH] = length;
+    const freq = at + FREQ;
+    rec.fill(0, freq, freq + 316);
+    for (let i = start; i < end; i++) rec[freq + d[i]]++;
+    let random = 0;
+    if (length > 1024) {
+      let abs = 0;
+      const avg = length / 256;
+      const max = length * 2;
+      for (let i = 0; i < 256; i++) {
+        const diff = rec[freq + i] - avg;
+        abs += diff * diff;
+        if (abs >= max) break;
+      }
+      if (abs < max) random = 1;
+    }
+    rec[at + RANDOM] = random;
+    if (random) return;
+    rec[freq + 256] = 1;
+    const lengths = at + LENGTHS;
+    generate(rec, freq, 257, 15, rec, lengths);
+    let data = 0;
+    for (let i = 0; i < 257; i++) data += rec[freq + i] * rec[lengths + i];
+    rec[at + DATA] = data;
+    // the header Go writes for it: 257 literal/length codes and one offset code of 1 bit
+    rec[lengths + 286] = 1;
+    rec[at + HEADER] = headerBits(rec, lengths, 257, lengths + 286, 1);
+  }
+
+  /**
+   * Parses d[partStart:end) as Go's blocks, each 65535 bytes (the last may be shorter when `last`), after
+   * warming the hash tables on d[0:partStart) (whole blocks, their records dropped); writes one record per
+   * block to `out`. Returns the number of blocks.
+   */
+  function encodePart(data: Uint8Array, partStart: number, end: number, last: boolean, out: Int32Array): number {
+    d = data;
+    v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    table.fill(0);
+    longCur.fill(0);
+    longPrev.fill(0);
+    if (partStart % BLOCK !== 0) throw new RangeError(`the warm-up must be whole blocks, got ${partStart} bytes`);
+    for (let b = 0; b < partStart; b += BLOCK) {
+      litHist.fill(0);
+      offHist.fill(0);
+      encodeBlock(b, b + BLOCK);
+    }
+    let blocks = 0;
+    for (let b = partStart; b < end; b += BLOCK) {
+      const blockEnd = Math.min(b + BLOCK, end);
+      const at = blocks * RECORD;
+      blocks++;
+      if (blockEnd - b < 128) {
+        if (!last || blockEnd !== end) throw new RangeError('a block shorter than 128 bytes that is not the last');
+        if (blockEnd - b <= 32) {
+          out[at + KIND] = K_SMALL_STORED;
+          out[at + LENGTH] = blockEnd - b;
+        } else {
+          recordHuffman(out, at, b, blockEnd, K_SMALL_HUFFMAN);
+        }
+        continue;
+      }
+      litHist.fill(0);
+      offHist.fill(0);
+      const n = encodeBlock(b, blockEnd);
+      recordTokens(out, at, b, blockEnd, n);
+    }
+    d = new Uint8Array(0);
+    v = new DataView(d.buffer);
+    return blocks;
+  }
+
+  // ---- the block writer (huffman_bit_writer.go), on the calling thread ----
+
+  /** Takes the records of consecutive parts in order and adds up the bits Go's block writer emits for them. */
+  function writer() {
+    let bits = 0;
+    /** Header bits of the inUse in use, when a block left it open (its end-of-block code still owed); else 0. */
+    let prevHeader = 0;
+    let wroteHuffman = false;
+    const inUse = new Int32Array(316); // lengths of the inUse in use: 286 literal/length, 30 offset
+
+    function endOwed(): void {
+      if (prevHeader > 0) {
+        bits += inUse[256];
+        prevHeader = 0;
+      }
+    }
+    function stored(length: number): void {
+      endOwed();
+      bits += 3;
+      bits = Math.ceil(bits / 8) * 8;
+      bits += 32 + length * 8;
+    }
+    /** Bits of the block's tokens with the lengths at lengths[at:] (no end of block, no made-up offset). */
+    function tokenBits(rec: Int32Array, at: number, lengths: Int32Array, lengthsAt: number): number {
+      const freq = at + FREQ;
+      let total = rec[at + EXTRA] - (rec[at + FAKE_OFFSET] ? lengths[lengthsAt + 286] : 0);
+      for (let i = 0; i < 256; i++) total += rec[freq + i] * lengths[lengthsAt + i];
+      for (let i = 257; i < 316; i++) total += rec[freq + i] * lengths[lengthsAt + i];
+      return total;
+    }
+    function fixedTokenBits(rec: Int32Array, at: number): number {
+      return rec[at + FIXED] - 3 - 7 - (rec[at + FAKE_OFFSET] ? 5 : 0) + rec[at + EXTRA];
+    }
+    function fixed(rec: Int32Array, at: number): void {
+      endOwed();
+      bits += 3 + fixedTokenBits(rec, at) + 7;
+    }
+
+    function huffman(rec: Int32Array, at: number, sync: boolean): void {
+      const length = rec[at + LENGTH];
+      const ssize = (length + 5) * 8;
+      if (rec[at + RANDOM]) {
+        stored(length);
+        return;
+      }
+      let estimate = rec[at + DATA] + prevHeader;
+      if (prevHeader === 0) estimate += 70 * 8;
+      estimate += estimate >> 7;
+      if (ssize <= estimate) {
+        stored(length);
+        return;
+      }
+      const freq = at + FREQ;
+      if (prevHeader > 0) {
+        let reuse = 0;
+        for (let i = 0; i < 256; i++) {
+          const f = rec[freq + i];
+          if (f !== 0) {
+            if (inUse[i] === 0) {
+              reuse = MAX_INT32;
+              break;
+            }
+            reuse += f * inUse[i];
+          }
+        }
+        if (estimate < reuse) endOwed();
+      }
+      if (prevHeader === 0) {
+        for (let i = 0; i < 257; i++) inUse[i] = rec[at + LENGTHS + i];
+        bits += rec[at + HEADER];
+        wroteHuffman = true;
+        prevHeader = rec[at + HEADER];
+      }
+      for (let i = 0; i < 256; i++) bits += rec[freq + i] * inUse[i];
+      if (sync) {
+        bits += inUse[256];
+        prevHeader = 0;
+        wroteHuffman = false;
+      }
+    }
+
+    function dynamic(rec: Int32Array, at: number, sync: boolean): void {
+      const length = rec[at + LENGTH];
+      const n = rec[at + TOKENS] + (sync ? 1 : 0);
+      const ssize = (length + 5) * 8;
+      const freq = at + FREQ;
+      const extra = rec[at + EXTRA];
+      if (wroteHuffman && prevHeader > 0) {
+        endOwed();
+        wroteHuffman = false;
+      }
+      if (prevHeader > 0) {
+        // canReuse: every symbol the block uses has a code in the inUse in use
+        const fake = rec[at + FAKE_OFFSET];
+        for (let i = 0; i < 316; i++) {
+          if (rec[freq + i] !== 0 && inUse[i] === 0 && !(fake && i === 286)) {
+            endOwed();
+            break;
+          }
+        }
+      }
+      let size = 0;
+      if (prevHeader > 0) {
+        let newSize = prevHeader + rec[at + (sync ? ESTIMATE_SYNC : ESTIMATE)];
+        newSize += inUse[256] + (newSize >> 7);
+        let reuse = extra;
+        for (let i = 0; i < 316; i++) reuse += rec[freq + i] * inUse[i];
+        if (newSize < reuse) {
+          endOwed();
+          size = newSize;
+        } else {
+          size = reuse;
+        }
+        if (n < 250) {
+          const preSize = rec[at + FIXED] + extra + 7;
+          if (preSize < size) {
+            if (ssize <= size) stored(length);
+            else fixed(rec, at);
+            return;
+          }
+        }
+        if (ssize <= size) {
+          stored(length);
+          return;
+        }
+      }
+      if (prevHeader === 0) {
+        size = rec[at + HEADER] + rec[at + DATA] + extra;
+        if (n < 250) {
+          const preSize = rec[at + FIXED] + extra;
+          if (preSize <= size) {
+            if (ssize <= preSize) stored(length);
+            else fixed(rec, at);
+            return;
+          }
+        }
+        if (ssize <= size) {
+          stored(length);
+          return;
+        }
+        bits += rec[at + HEADER];
+        for (let i = 0; i < 316; i++) inUse[i] = rec[at + LENGTHS + i];
+        if (!sync) prevHeader = rec[at + HEADER];
+        wroteHuffman = false;
+      }
+      if (sync) prevHeader = 0;
+      bits += tokenBits(rec, at, inUse, 0);
+      if (sync) bits += inUse[256];
+    }
+
+    function write(rec: Int32Array, at: number, sync: boolean): void {
+      switch (rec[at + KIND]) {
+        case K_STORED:
+        case K_SMALL_STORED:
+          stored(rec[at + LENGTH]);
+          break;
+        case K_HUFFMAN:
+        case K_SMALL_HUFFMAN:
+          huffman(rec, at, sync);
+          break;
+        default:
+          dynamic(rec, at, sync);
+      }
+    }
+    /** The latest block, held back until it is known whether it is the stream's last (Go writes that one with sync). */
+    const held = new Int32Array(RECORD);
+    let holding = false;
+
+    return {
+      /** Adds the blocks of one part, in order after those of the parts before. */
+      add(rec: Int32Array, blocks: number): void {
+        if (blocks === 0) return;
+        if (holding) write(held, 0, false);
+        for (let b = 0; b < blocks - 1; b++) write(rec, b * RECORD, false);
+        held.set(rec.subarray((blocks - 1) * RECORD, blocks * RECORD));
+        holding = true;
+      },
+      /** Bytes of the whole deflate stream: Go ends it with an empty fixed block (3 + 7 bits) and pads to a byte. */
+      finish(): number {
+        if (holding) write(held, 0, true);
+        holding = false;
+        endOwed();
+        bits += 10;
+        return Math.ceil(bits / 8);
+      },
+    };
+  }
+
+  return { BLOCK, RECORD, encodePart, writer, generate, hash7 };
+}
+
+// ---- parallel, streaming sizer ----
+
+/** Go blocks each part is warmed on: the one before it (see the header comment for what it costs). */
+const WARM_BLOCKS = 1;
+/** A stream this small is measured on the calling thread rather than waking a worker. */
+const INLINE_LIMIT = 64 * 1024;
+const GO_BLOCK = 65535;
+/** Gzip's 10-byte header and 8-byte trailer (CRC-32, size) around the deflate stream. */
+const GZIP_WRAPPER_BYTES = 18;
+
+type Go127Model = ReturnType<typeof go127DeflateModel>;
+type Go127Writer = ReturnType<Go127Model['writer']>;
+
+/** One part's memory, sent to a worker and given back with the result, then reused for a later part. */
+interface PartBuffers {
+  /** [warm-up (the previous Go block, if any)][the part] */
+  input: ArrayBuffer;
+  /** One record per Go block of the part. */
+  records: ArrayBuffer;
+}
+
+interface ParsedPart extends PartBuffers {
+  blocks: number;
+}
+
+interface Job extends PartBuffers {
+  start: number;
+  end: number;
+  last: boolean;
+  resolve(result: ParsedPart): void;
+  reject(error: Error): void;
+}
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const model = (${go127DeflateModel.toString()})();
+parentPort.on('message', (job) => {
+  try {
+    const blocks = model.encodePart(new Uint8Array(job.input), job.start, job.end, job.last, new Int32Array(job.records));
+    parentPort.postMessage({ blocks, input: job.input, records: job.records }, [job.input, job.records]);
+  } catch (error) {
+    parentPort.postMessage({ error: String((error && error.stack) || error) });
+  }
+});
+`;
+
+/** Worker threads, one per core, started on first use, not keeping the process alive while idle. */
+class WorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly queue: Job[] = [];
+  private started = 0;
+
+  constructor(private readonly size: number) {}
+
+  run(job: Omit<Job, 'resolve' | 'reject'>): Promise<ParsedPart> {
+    return new Promise<ParsedPart>((resolve, reject) => {
+      this.queue.push({ ...job, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let worker = this.idle.pop();
+      if (worker === undefined) {
+        if (this.started >= this.size) return;
+        worker = this.spawn();
+      }
+      this.assign(worker, this.queue.shift() as Job);
+    }
+  }
+
+  private spawn(): Worker {
+    this.started++;
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    return worker;
+  }
+
+  private assign(worker: Worker, job: Job): void {
+    const settle = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      worker.unref();
+    };
+    const onMessage = (message: Partial<ParsedPart> & { error?: string }): void => {
+      settle();
+      this.idle.push(worker);
+      if (message.error !== undefined) job.reject(new Error(`compressed size (go1.27): ${message.error}`));
+      else job.resolve(message as ParsedPart);
+      this.pump();
+    };
+    const onError = (error: Error): void => {
+      settle();
+      this.started--;
+      void worker.terminate();
+      job.reject(error);
+      this.pump();
+    };
+    const onExit = (code: number): void => {
+      settle();
+      this.started--;
+      job.reject(new Error(`compressed size (go1.27): worker exited with code ${code}`));
+      this.pump();
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    // Busy workers keep the process alive until they answer; idle ones do not.
+    worker.ref();
+    const { input, records, start, end, last } = job;
+    worker.postMessage({ input, records, start, end, last }, [input, records]);
+  }
+}
+
+let sharedPool: WorkerPool | undefined;
+function pool(): WorkerPool {
+  sharedPool ??= new WorkerPool(availableParallelism());
+  return sharedPool;
+}
+
+let localModel: Go127Model | undefined;
+function model(): Go127Model {
+  localModel ??= go127DeflateModel();
+  return localModel;
+}
+
+export interface Go127SizerOptions {
+  /** Bytes per part parsed by one worker, rounded to whole Go blocks of 65535 bytes (at least one). */
+  partSize: number;
+  /** Parts in flight at once. */
+  concurrency: number;
+}
+
+/**
+ * Feed a layer tar's bytes in order with `write`, then `end` gives the length of the gzip stream Go 1.27's
+ * `gzip.NewWriter` writes for them. Used through CompressedSizer (`model: 'go1.27'`), which validates the options.
+ */
+export class Go127Sizer {
+  private readonly partBytes: number;
+  private readonly blocksPerPart: number;
+  private readonly concurrency: number;
+  private readonly writer: Go127Writer = model().writer();
+  /** Buffers given back by workers, ready for the next parts. */
+  private readonly free: PartBuffers[] = [];
+  /** The part being filled: [warm-up][part]. */
+  private current: PartBuffers;
+  private input: Uint8Array;
+  private warm = 0;
+  private filled = 0;
+  /** Parts sent to workers whose records have not been counted yet, in input order. */
+  private readonly pending: Array<Promise<ParsedPart>> = [];
+  private maxInFlightSeen = 0;
+  private parts = 0;
+
+  constructor(options: Go127SizerOptions) {
+    this.blocksPerPart = Math.max(1, Math.round(options.partSize / GO_BLOCK));
+    this.partBytes = this.blocksPerPart * GO_BLOCK;
+    this.concurrency = options.concurrency;
+    // The first part has no warm-up; a small stream never needs more than this.
+    this.current = { input: new ArrayBuffer(Math.min(this.partBytes, INLINE_LIMIT)), records: new ArrayBuffer(0) };
+    this.input = new Uint8Array(this.current.input);
+  }
+
+  get stats(): { blocks: number; maxInFlight: number } {
+    return { blocks: this.parts, maxInFlight: this.maxInFlightSeen };
+  }
+
+  /** Takes the next bytes; resolves when more can be taken (at most `concurrency` parts in flight). */
+  async write(chunk: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.filled === this.input.length - this.warm) this.grow();
+      const n = Math.min(this.input.length - this.warm - this.filled, chunk.length - offset);
+      this.input.set(chunk.subarray(offset, offset + n), this.warm + this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === this.partBytes) {
+        // A slot frees when the oldest part's records are counted: parts are counted in order.
+        while (this.pending.length >= this.concurrency) await this.countOldest();
+        this.dispatch(false);
+      }
+    }
+  }
+
+  /** The length of the whole gzip stream. */
+  async end(): Promise<number> {
+    if (this.parts === 0 && this.filled <= INLINE_LIMIT) {
+      // Small enough to parse here rather than wake a worker.
+      this.parts++;
+      const blocks = Math.max(1, Math.ceil(this.filled / GO_BLOCK));
+      const records = new Int32Array(blocks * model().RECORD);
+      this.writer.add(records, model().encodePart(this.input.subarray(0, this.filled), 0, this.filled, true, records));
+    } else {
+      if (this.filled > 0) this.dispatch(true);
+      while (this.pending.length > 0) await this.countOldest();
+    }
+    this.free.length = 0;
+    return GZIP_WRAPPER_BYTES + this.writer.finish();
+  }
+
+  /** The first part outgrew its small buffer: the stream is not small, give it a whole part. */
+  private grow(): void {
+    const input = new Uint8Array(this.partBytes);
+    input.set(this.input.subarray(0, this.filled));
+    this.current = { input: input.buffer, records: new ArrayBuffer(0) };
+    this.input = input;
+  }
+
+  private async countOldest(): Promise<void> {
+    const part = await this.pending[0];
+    this.pending.shift();
+    this.writer.add(new Int32Array(part.records), part.blocks);
+    this.free.push({ input: part.input, records: part.records });
+  }
+
+  /** Sends the filled part to a worker and, unless it is the last, starts the next one with its warm-up. */
+  private dispatch(last: boolean): void {
+    const sent = this.current;
+    const start = this.warm;
+    const end = this.warm + this.filled;
+    const recordBytes = this.blocksPerPart * model().RECORD * 4;
+    if (sent.records.byteLength < recordBytes) sent.records = new ArrayBuffer(recordBytes);
+    if (!last) {
+      const size = WARM_BLOCKS * GO_BLOCK + this.partBytes;
+      let next = this.free.pop();
+      // (the first part's buffer had no room for a warm-up)
+      if (next === undefined || next.input.byteLength < size) next = { input: new ArrayBuffer(size), records: new ArrayBuffer(0) };
+      const input = new Uint8Array(next.input);
+      const keep = Math.min(WARM_BLOCKS * GO_BLOCK, end);
+      input.set(this.input.subarray(end - keep, end), 0);
+      this.current = next;
+      this.input = input;
+      this.warm = keep;
+      this.filled = 0;
+    }
+    this.parts++;
+    const job = pool().run({ input: sent.input, records: sent.records, start, end, last });
+    // Counted in order later; a failure surfaces there, not as an unhandled rejection now.
+    job.catch(() => undefined);
+    this.pending.push(job);
+    this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
+  }
+}

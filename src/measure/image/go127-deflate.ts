@@ -69,24 +69,30 @@ export function go127DeflateModel() {
   const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
   // ---- fastEncL6 (level6.go) ----
-  /** short table: 4-byte hashes, one entry */
-  const table = new Int32Array(TABLE_SIZE);
-  /** long table: 7-byte hashes, current and previous entry */
-  const longCur = new Int32Array(TABLE_SIZE);
-  const longPrev = new Int32Array(TABLE_SIZE);
-  const litHist = new Int32Array(286);
-  const offHist = new Int32Array(30);
+  // One array for the three hash tables and one for the histograms: each array a hot loop touches costs it a
+  // check of its own on every turn, so fewer is faster.
+  /** short table (4-byte hashes, one entry) at SHORT, long table (7-byte hashes) current entries at CUR, previous at PREV */
+  const SHORT = 0;
+  const CUR = TABLE_SIZE;
+  const PREV = 2 * TABLE_SIZE;
+  const tables = new Int32Array(3 * TABLE_SIZE);
+  /** the block's tokens: literals 0-255, length symbols 257-285, offset codes at 286 + code */
+  const hist = new Int32Array(316);
+  const OFF = 286;
 
   /**
-   * Go's hashLen(u, 15, 7) of the 7 bytes at `p`: top 15 bits of (u << 8) * 0x00cf1bbcdcbfa563 mod 2^64,
-   * with u's low 32 bits `lo` (bytes p..p+3) and the next bytes in `hi`. Exact: the high half of the low
-   * product is built from 16-bit pieces, each product below 2^53.
+   * Go's hashLen(u, 15, 7) of the 7 bytes at `p`: the top 15 bits of (u << 8) * 0x00cf1bbcdcbfa563 mod 2^64,
+   * with u's low 32 bits `lo` (bytes p..p+3) and the next bytes in `hi`. The high word of that product is
+   * hi32((lo << 8) * 0xdcbfa563) + lo32(bytes p+3..p+6 * 0xdcbfa563) + lo32((lo << 8) * 0xcf1bbc); the first
+   * floor(a * 0xdcbfa563 / 2^24) for a = bytes p..p+2, made exact from a * 0xdcbfa5 (below 2^48, exact as a
+   * double) and a * 0x63 (below 2^32). Written out by hand in the two hottest loops below.
    */
   function hash7(lo: number, hi: number): number {
     const a = lo & 0xffffff;
-    const carry = ((a * 0xdcbf + ((a * 0xa563 / 65536) | 0)) / 256) | 0;
+    const carry = ((a * 0xdcbfa5 + (Math.imul(a, 0x63) >>> 8)) / 65536) | 0;
     return (carry + Math.imul((hi << 8) | (lo >>> 24), 0xdcbfa563 | 0) + Math.imul(lo << 8, 0xcf1bbc)) >>> 17;
   }
+  /** Go's hashLen(u, 15, 4) of the 4 bytes `lo`. */
   function hash4(lo: number): number {
     return Math.imul(lo, 0x9e3779b1 | 0) >>> 17;
   }
@@ -103,17 +109,14 @@ export function go127DeflateModel() {
   }
 
   /**
-   * One block of fastEncL6.encode: d[start:end), with d[0:start) the history. Fills litHist (with length
-   * symbols at 257..285) and offHist; returns the number of tokens.
+   * One block of fastEncL6.encode: d[start:end), with d[0:start) the history. Counts its tokens in `hist`;
+   * returns how many there are. Table entries are positions + BIAS.
    */
   function encodeBlock(start: number, end: number): number {
     const d8 = d;
     const dv = v;
-    const short = table;
-    const cur = longCur;
-    const prev = longPrev;
-    const lit = litHist;
-    const off = offHist;
+    const tab = tables;
+    const h = hist;
     const sLimit = end - INPUT_MARGIN;
     let s = start;
     let nextEmit = start;
@@ -125,31 +128,37 @@ export function go127DeflateModel() {
       let nextS = s;
       let l = 0;
       let t = 0;
+      // the hashes of cv, carried from one probe to the next (Go computes them again)
+      let cvHashS = hash4(cvLo);
+      let cvHashL = hash7(cvLo, cvHi);
       for (;;) {
-        let hashS = hash4(cvLo);
-        let hashL = hash7(cvLo, cvHi);
         s = nextS;
         nextS = s + 1 + ((s - nextEmit) >> 7);
         if (nextS > sLimit) return remainder(nextEmit, end, n);
-        const sCandidate = short[hashS];
-        const lCur = cur[hashL];
-        const lPrev = prev[hashL];
+        const sCandidate = tab[SHORT + cvHashS];
+        const lCur = tab[CUR + cvHashL];
+        const lPrev = tab[PREV + cvHashL];
         const nextLo = dv.getInt32(nextS, true);
         const nextHi = dv.getInt32(nextS + 4, true);
         const entry = s + BIAS;
-        short[hashS] = entry;
-        prev[hashL] = lCur;
-        cur[hashL] = entry;
-        hashS = hash4(nextLo);
-        hashL = hash7(nextLo, nextHi);
+        tab[SHORT + cvHashS] = entry;
+        tab[PREV + cvHashL] = lCur;
+        tab[CUR + cvHashL] = entry;
+        const hashS = Math.imul(nextLo, 0x9e3779b1 | 0) >>> 17;
+        const na = nextLo & 0xffffff;
+        const hashL =
+          ((((na * 0xdcbfa5 + (Math.imul(na, 0x63) >>> 8)) / 65536) | 0) +
+            Math.imul((nextHi << 8) | (nextLo >>> 24), 0xdcbfa563 | 0) +
+            Math.imul(nextLo << 8, 0xcf1bbc)) >>>
+          17;
 
         t = lCur - BIAS;
         if (s - t < MAX_OFFSET) {
           if (cvLo === dv.getInt32(t, true)) {
             // The long candidate matches at least 4 bytes.
-            short[hashS] = nextS + BIAS;
-            prev[hashL] = cur[hashL];
-            cur[hashL] = nextS + BIAS;
+            tab[SHORT + hashS] = nextS + BIAS;
+            tab[PREV + hashL] = tab[CUR + hashL];
+            tab[CUR + hashL] = nextS + BIAS;
             const t2 = lPrev - BIAS;
             if (s - t2 < MAX_OFFSET && cvLo === dv.getInt32(t2, true)) {
               const max = Math.min(254, end - s - 4);
@@ -165,9 +174,9 @@ export function go127DeflateModel() {
           // The current long entry did not match; maybe the previous one does.
           t = lPrev - BIAS;
           if (s - t < MAX_OFFSET && cvLo === dv.getInt32(t, true)) {
-            short[hashS] = nextS + BIAS;
-            prev[hashL] = cur[hashL];
-            cur[hashL] = nextS + BIAS;
+            tab[SHORT + hashS] = nextS + BIAS;
+            tab[PREV + hashL] = tab[CUR + hashL];
+            tab[CUR + hashL] = nextS + BIAS;
             break;
           }
         }
@@ -176,11 +185,11 @@ export function go127DeflateModel() {
         if (s - t < MAX_OFFSET && cvLo === dv.getInt32(t, true)) {
           // A 4-byte match from the short table.
           l = matchLen(d8, dv, s + 4, t + 4, Math.min(254, end - s - 4)) + 4;
-          const nCur = cur[hashL];
-          const nPrev = prev[hashL];
-          short[hashS] = nextS + BIAS;
-          prev[hashL] = nCur;
-          cur[hashL] = nextS + BIAS;
+          const nCur = tab[CUR + hashL];
+          const nPrev = tab[PREV + hashL];
+          tab[SHORT + hashS] = nextS + BIAS;
+          tab[PREV + hashL] = nCur;
+          tab[CUR + hashL] = nextS + BIAS;
           // A repeat of the last offset at s + 1?
           let t2 = s - repeat + 1;
           if (dv.getInt32(t2, true) === ((cvLo >>> 8) | (cvHi << 24))) {
@@ -218,6 +227,8 @@ export function go127DeflateModel() {
         }
         cvLo = nextLo;
         cvHi = nextHi;
+        cvHashS = hashS;
+        cvHashL = hashL;
       }
 
       // Extend the match as far as it goes.
@@ -227,8 +238,8 @@ export function go127DeflateModel() {
       // A better match ending where this one ends?
       const sAt = s + l;
       if (sAt < sLimit) {
-        const h = hash7(dv.getInt32(sAt, true), dv.getInt32(sAt + 4, true));
-        let t2 = cur[h] - BIAS - l + 2;
+        const hAt = hash7(dv.getInt32(sAt, true), dv.getInt32(sAt + 4, true));
+        let t2 = tab[CUR + hAt] - BIAS - l + 2;
         const s2 = s + 2;
         let off = s2 - t2;
         if (off < MAX_OFFSET) {
@@ -240,7 +251,7 @@ export function go127DeflateModel() {
               s = s2;
             }
           }
-          t2 = prev[h] - BIAS - l + 2;
+          t2 = tab[PREV + hAt] - BIAS - l + 2;
           off = s2 - t2;
           if (off > 0 && off < MAX_OFFSET && t2 >= 0) {
             const l2 = matchLen(d8, dv, s2, t2, end - s2);
@@ -259,18 +270,18 @@ export function go127DeflateModel() {
         t--;
         l++;
       }
-      for (let i = nextEmit; i < s; i++) lit[d8[i]]++;
+      for (let i = nextEmit; i < s; i++) h[d8[i]]++;
       n += s - nextEmit;
 
       // The match, as tokens of at most 258 bytes (leaving at least 3 for the last).
       const distance = s - t;
-      const oc = offsetCode[distance];
+      const oc = OFF + offsetCode[distance];
       let left = l;
       while (left > 0) {
         const chunk = left > 258 ? (left > 261 ? 258 : 255) : left;
         left -= chunk;
-        lit[256 + lengthSymbol[chunk]]++;
-        off[oc]++;
+        h[256 + lengthSymbol[chunk]]++;
+        h[oc]++;
         n++;
       }
       repeat = distance;
@@ -283,10 +294,10 @@ export function go127DeflateModel() {
         for (let i = nextS + 1; i < end - 8; i += 2) {
           const lo = dv.getInt32(i, true);
           const hi = dv.getInt32(i + 4, true);
-          short[hash4(lo)] = i + BIAS;
-          const h = hash7(lo, hi);
-          prev[h] = cur[h];
-          cur[h] = i + BIAS;
+          tab[SHORT + hash4(lo)] = i + BIAS;
+          const hl = hash7(lo, hi);
+          tab[PREV + hl] = tab[CUR + hl];
+          tab[CUR + hl] = i + BIAS;
         }
         return remainder(nextEmit, end, n);
       }
@@ -295,13 +306,24 @@ export function go127DeflateModel() {
       for (let i = nextS + 1; i < s - 1; i += 2) {
         const lo = dv.getInt32(i, true);
         const hi = dv.getInt32(i + 4, true);
-        const h1 = hash7(lo, hi);
-        const h2 = hash7((lo >>> 8) | (hi << 24), hi >>> 8);
-        short[hash4(lo)] = i + BIAS;
-        prev[h1] = cur[h1];
-        cur[h1] = i + BIAS;
-        prev[h2] = cur[h2];
-        cur[h2] = i + 1 + BIAS;
+        // hash7 at i (bytes i..i+2, then i+3..i+6) and at i + 1 (bytes i+1..i+3, then i+4..i+7 = hi)
+        const a1 = lo & 0xffffff;
+        const h1 =
+          ((((a1 * 0xdcbfa5 + (Math.imul(a1, 0x63) >>> 8)) / 65536) | 0) +
+            Math.imul((hi << 8) | (lo >>> 24), 0xdcbfa563 | 0) +
+            Math.imul(lo << 8, 0xcf1bbc)) >>>
+          17;
+        const a2 = lo >>> 8;
+        const h2 =
+          ((((a2 * 0xdcbfa5 + (Math.imul(a2, 0x63) >>> 8)) / 65536) | 0) +
+            Math.imul(hi, 0xdcbfa563 | 0) +
+            Math.imul(lo & ~0xff, 0xcf1bbc)) >>>
+          17;
+        tab[SHORT + (Math.imul(lo, 0x9e3779b1 | 0) >>> 17)] = i + BIAS;
+        tab[PREV + h1] = tab[CUR + h1];
+        tab[CUR + h1] = i + BIAS;
+        tab[PREV + h2] = tab[CUR + h2];
+        tab[CUR + h2] = i + 1 + BIAS;
       }
       cvLo = dv.getInt32(s, true);
       cvHi = dv.getInt32(s + 4, true);
@@ -312,8 +334,8 @@ export function go127DeflateModel() {
     // A block without a single match emits nothing: Go stores it.
     if (n === 0) return 0;
     const d8 = d;
-    const lit = litHist;
-    for (let i = nextEmit; i < end; i++) lit[d8[i]]++;
+    const h = hist;
+    for (let i = nextEmit; i < end; i++) h[d8[i]]++;
     return n + end - nextEmit;
   }
 
@@ -514,7 +536,7 @@ export function go127DeflateModel() {
 
   // ---- the block records ----
 
-  /** Record of a block the encoder has just parsed (litHist/offHist hold its tokens), at rec[at:]. */
+  /** Record of a block the encoder has just parsed (`hist` holds its tokens), at rec[at:]. */
   function recordTokens(rec: Int32Array, at: number, start: number, end: number, n: number): void {
     const length = end - start;
     rec[at + LENGTH] = length;
@@ -530,12 +552,12 @@ export function go127DeflateModel() {
     }
     rec[at + KIND] = K_DYNAMIC;
     const freq = at + FREQ;
-    for (let i = 0; i < 286; i++) rec[freq + i] = litHist[i];
+    for (let i = 0; i < 286; i++) rec[freq + i] = hist[i];
     rec[freq + 256] = 1;
     let fake = 1;
     for (let i = 0; i < 30; i++) {
-      rec[freq + 286 + i] = offHist[i];
-      if (offHist[i] !== 0) fake = 0;
+      rec[freq + 286 + i] = hist[OFF + i];
+      if (hist[OFF + i] !== 0) fake = 0;
     }
     rec[freq + 286] += fake;
     rec[at + FAKE_OFFSET] = fake;
@@ -610,13 +632,10 @@ export function go127DeflateModel() {
   function encodePart(data: Uint8Array, partStart: number, end: number, last: boolean, out: Int32Array): number {
     d = data;
     v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    table.fill(0);
-    longCur.fill(0);
-    longPrev.fill(0);
+    tables.fill(0);
     if (partStart % BLOCK !== 0) throw new RangeError(`the warm-up must be whole blocks, got ${partStart} bytes`);
     for (let b = 0; b < partStart; b += BLOCK) {
-      litHist.fill(0);
-      offHist.fill(0);
+      hist.fill(0);
       encodeBlock(b, b + BLOCK);
     }
     let blocks = 0;
@@ -634,8 +653,7 @@ export function go127DeflateModel() {
         }
         continue;
       }
-      litHist.fill(0);
-      offHist.fill(0);
+      hist.fill(0);
       const n = encodeBlock(b, blockEnd);
       recordTokens(out, at, b, blockEnd, n);
     }

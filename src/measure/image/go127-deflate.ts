@@ -667,10 +667,14 @@ export function go127DeflateModel() {
   /** Takes the records of consecutive parts in order and adds up the bits Go's block writer emits for them. */
   function writer() {
     let bits = 0;
-    /** Header bits of the inUse in use, when a block left it open (its end-of-block code still owed); else 0. */
+    /** Header bits of the table in use, when a block left it open (its end-of-block code still owed); else 0. */
     let prevHeader = 0;
+    /** The table in use was made for a Huffman-only block (its length codes are not real). */
     let wroteHuffman = false;
-    const inUse = new Int32Array(316); // lengths of the inUse in use: 286 literal/length, 30 offset
+    /** Code lengths of the table in use: 286 literal/length, 30 offset. */
+    const inUse = new Int32Array(316);
+    /** How each block was written (for tests: which of the writer's paths the data took). */
+    const counts = { stored: 0, fixed: 0, dynamic: 0, dynamicReused: 0, huffman: 0, huffmanReused: 0 };
 
     function endOwed(): void {
       if (prevHeader > 0) {
@@ -679,6 +683,7 @@ export function go127DeflateModel() {
       }
     }
     function stored(length: number): void {
+      counts.stored++;
       endOwed();
       bits += 3;
       bits = Math.ceil(bits / 8) * 8;
@@ -696,6 +701,7 @@ export function go127DeflateModel() {
       return rec[at + FIXED] - 3 - 7 - (rec[at + FAKE_OFFSET] ? 5 : 0) + rec[at + EXTRA];
     }
     function fixed(rec: Int32Array, at: number): void {
+      counts.fixed++;
       endOwed();
       bits += 3 + fixedTokenBits(rec, at) + 7;
     }
@@ -730,10 +736,13 @@ export function go127DeflateModel() {
         if (estimate < reuse) endOwed();
       }
       if (prevHeader === 0) {
+        counts.huffman++;
         for (let i = 0; i < 257; i++) inUse[i] = rec[at + LENGTHS + i];
         bits += rec[at + HEADER];
         wroteHuffman = true;
         prevHeader = rec[at + HEADER];
+      } else {
+        counts.huffmanReused++;
       }
       for (let i = 0; i < 256; i++) bits += rec[freq + i] * inUse[i];
       if (sync) {
@@ -754,7 +763,7 @@ export function go127DeflateModel() {
         wroteHuffman = false;
       }
       if (prevHeader > 0) {
-        // canReuse: every symbol the block uses has a code in the inUse in use
+        // canReuse: every symbol the block uses has a code in the table in use
         const fake = rec[at + FAKE_OFFSET];
         for (let i = 0; i < 316; i++) {
           if (rec[freq + i] !== 0 && inUse[i] === 0 && !(fake && i === 286)) {
@@ -802,10 +811,13 @@ export function go127DeflateModel() {
           stored(length);
           return;
         }
+        counts.dynamic++;
         bits += rec[at + HEADER];
         for (let i = 0; i < 316; i++) inUse[i] = rec[at + LENGTHS + i];
         if (!sync) prevHeader = rec[at + HEADER];
         wroteHuffman = false;
+      } else {
+        counts.dynamicReused++;
       }
       if (sync) prevHeader = 0;
       bits += tokenBits(rec, at, inUse, 0);
@@ -831,6 +843,10 @@ export function go127DeflateModel() {
     let holding = false;
 
     return {
+      /** How the blocks so far were written: stored, fixed, with a new dynamic table or the previous one, Huffman-only. */
+      get counts(): Readonly<typeof counts> {
+        return { ...counts };
+      },
       /** Adds the blocks of one part, in order after those of the parts before. */
       add(rec: Int32Array, blocks: number): void {
         if (blocks === 0) return;
@@ -1048,7 +1064,10 @@ export class Go127Sizer {
       const records = new Int32Array(blocks * model().RECORD);
       this.writer.add(records, model().encodePart(this.input.subarray(0, this.filled), 0, this.filled, true, records));
     } else {
-      if (this.filled > 0) this.dispatch(true);
+      if (this.filled > 0) {
+        while (this.pending.length >= this.concurrency) await this.countOldest();
+        this.dispatch(true);
+      }
       while (this.pending.length > 0) await this.countOldest();
     }
     this.free.length = 0;

@@ -124,7 +124,7 @@ describe("go1.27 model: Go 1.27's gzip, to the byte", () => {
 });
 
 describe('go1.27 model: parts, chunks, streaming', () => {
-  it('the part size changes the size by a few bytes at most: each part is warmed on the Go block before it', async () => {
+  it('the part size changes the size by a few bytes at most: each part is warmed on the two Go blocks before it', async () => {
     for (const name of ['text', 'mixed', 'smallFiles', 'json', 'binary', 'layered']) {
       for (const blockSize of [64 * 1024, 256 * 1024, 1024 * 1024, 3 * 1024 * 1024]) {
         const size = await compressedSizeOf([INPUTS[name]], { ...GO127, blockSize });

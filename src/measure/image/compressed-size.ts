@@ -69,7 +69,7 @@ export interface CompressedSizerOptions {
   model?: DeflateModelName;
   /** Go compress/flate level, 4-9 (the lazy-matching levels). Default 6: what `docker push` uses. */
   level?: number;
-  /** Bytes per part parsed by one worker. Default 1 MiB; at least 64 KiB. */
+  /** Bytes per part parsed by one worker. Default 1 MiB (2 MiB with model 'go1.27'); at least 64 KiB. */
   blockSize?: number;
   /** Parts of this sizer in flight at once. Default: the number of cores. */
   concurrency?: number;
@@ -656,7 +656,10 @@ export class CompressedSizer {
     // The first part has no window; a small layer never needs more than this.
     this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);
-    if (modelName === 'go1.27') this.go127 = new Go127Sizer({ partSize: this.blockSize, concurrency: this.concurrency });
+    if (modelName === 'go1.27') {
+      // its own default part size (whole Go blocks, each part warmed on the two before)
+      this.go127 = new Go127Sizer({ partSize: options.blockSize === undefined ? undefined : this.blockSize, concurrency: this.concurrency });
+    }
   }
 
   /** Parts measured so far and the most that were in flight at once (for tests and benchmarks). */

@@ -871,8 +871,10 @@ export function go127DeflateModel() {
 
 // ---- parallel, streaming sizer ----
 
-/** Go blocks each part is warmed on: the one before it (see the header comment for what it costs). */
-const WARM_BLOCKS = 1;
+/** Go blocks each part is warmed on: the two before it (see the header comment for what it costs). */
+const WARM_BLOCKS = 2;
+/** Go blocks per part by default: 2 MiB, so that the warm-up costs 1/16 more parsing. */
+const DEFAULT_PART_BLOCKS = 32;
 /** A stream this small is measured on the calling thread rather than waking a worker. */
 const INLINE_LIMIT = 64 * 1024;
 const GO_BLOCK = 65535;
@@ -998,8 +1000,8 @@ function model(): Go127Model {
 }
 
 export interface Go127SizerOptions {
-  /** Bytes per part parsed by one worker, rounded to whole Go blocks of 65535 bytes (at least one). */
-  partSize: number;
+  /** Bytes per part parsed by one worker, rounded to whole Go blocks of 65535 bytes (at least one). Default 2 MiB. */
+  partSize?: number;
   /** Parts in flight at once. */
   concurrency: number;
 }
@@ -1026,7 +1028,7 @@ export class Go127Sizer {
   private parts = 0;
 
   constructor(options: Go127SizerOptions) {
-    this.blocksPerPart = Math.max(1, Math.round(options.partSize / GO_BLOCK));
+    this.blocksPerPart = options.partSize === undefined ? DEFAULT_PART_BLOCKS : Math.max(1, Math.round(options.partSize / GO_BLOCK));
     this.partBytes = this.blocksPerPart * GO_BLOCK;
     this.concurrency = options.concurrency;
     // The first part has no warm-up; a small stream never needs more than this.
@@ -1043,7 +1045,8 @@ export class Go127Sizer {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.filled === this.input.length - this.warm) this.grow();
-      const n = Math.min(this.input.length - this.warm - this.filled, chunk.length - offset);
+      // (a reused buffer may have room for more than a part when the warm-up before it is shorter)
+      const n = Math.min(this.input.length - this.warm - this.filled, this.partBytes - this.filled, chunk.length - offset);
       this.input.set(chunk.subarray(offset, offset + n), this.warm + this.filled);
       this.filled += n;
       offset += n;
@@ -1099,7 +1102,7 @@ export class Go127Sizer {
     if (!last) {
       const size = WARM_BLOCKS * GO_BLOCK + this.partBytes;
       let next = this.free.pop();
-      // (the first part's buffer had no room for a warm-up)
+      // (the first parts' buffers had less room for a warm-up)
       if (next === undefined || next.input.byteLength < size) next = { input: new ArrayBuffer(size), records: new ArrayBuffer(0) };
       const input = new Uint8Array(next.input);
       const keep = Math.min(WARM_BLOCKS * GO_BLOCK, end);

@@ -662,8 +662,11 @@ export class CompressedSizer {
     }
   }
 
-  /** Parts measured so far and the most that were in flight at once (for tests and benchmarks). */
-  get stats(): { blocks: number; maxInFlight: number } {
+  /**
+   * Parts measured so far and the most that were in flight at once (for tests and benchmarks); with model
+   * 'go1.27', also the parts parsed twice (see go127-deflate.ts).
+   */
+  get stats(): { blocks: number; maxInFlight: number; reruns?: number } {
     if (this.go127) return this.go127.stats;
     return { blocks: this.parts, maxInFlight: this.maxInFlightSeen };
   }

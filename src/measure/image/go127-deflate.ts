@@ -624,20 +624,59 @@ export function go127DeflateModel() {
     rec[at + HEADER] = headerBits(rec, lengths, 257, lengths + 286, 1);
   }
 
+  /** Ints in a saved table state (see saveTables). */
+  const STATE = 3 * TABLE_SIZE;
+
   /**
-   * Parses d[partStart:end) as Go's blocks, each 65535 bytes (the last may be shorter when `last`), after
-   * warming the hash tables on d[0:partStart) (whole blocks, their records dropped); writes one record per
-   * block to `out`. Returns the number of blocks.
+   * The hash tables as they stand at `boundary`, written to `out` independently of where the part's buffer
+   * starts: each live entry as its distance back from boundary - 32768 (1 to 32768), each entry no position
+   * from `boundary` on could use (32768 or more back, or empty) as 0. Two states that are equal this way make
+   * the parser behave the same from `boundary` on.
    */
-  function encodePart(data: Uint8Array, partStart: number, end: number, last: boolean, out: Int32Array): number {
+  function saveTables(boundary: number, out: Int32Array): void {
+    const limit = boundary - MAX_OFFSET + BIAS;
+    for (let i = 0; i < STATE; i++) {
+      const value = tables[i] - limit;
+      out[i] = value > 0 ? value : 0;
+    }
+  }
+  function loadTables(boundary: number, from: Int32Array): void {
+    const limit = boundary - MAX_OFFSET + BIAS;
+    for (let i = 0; i < STATE; i++) tables[i] = from[i] === 0 ? 0 : from[i] + limit;
+  }
+
+  /**
+   * Parses d[partStart:end) as Go's blocks, each 65535 bytes (the last may be shorter when `last`), and writes
+   * one record per block to `out`; returns the number of blocks. d[0:partStart) is what came before (at least
+   * the 32 KiB matches can reach, unless partStart is 0). The hash tables start as `initial` says (a saved
+   * state, exactly as Go's stand at partStart), or else are warmed on d[warmFrom:partStart) (whole blocks, their
+   * records dropped), which nearly always leaves them as Go's stand there. With `startState` and `endState`,
+   * saves the tables as they are at partStart and at end.
+   */
+  function encodePart(
+    data: Uint8Array,
+    partStart: number,
+    end: number,
+    last: boolean,
+    out: Int32Array,
+    initial?: Int32Array,
+    startState?: Int32Array,
+    endState?: Int32Array,
+    warmFrom = 0,
+  ): number {
     d = data;
     v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    tables.fill(0);
-    if (partStart % BLOCK !== 0) throw new RangeError(`the warm-up must be whole blocks, got ${partStart} bytes`);
-    for (let b = 0; b < partStart; b += BLOCK) {
-      hist.fill(0);
-      encodeBlock(b, b + BLOCK);
+    if ((partStart - warmFrom) % BLOCK !== 0) throw new RangeError(`the warm-up must be whole blocks, got ${partStart - warmFrom} bytes`);
+    if (initial) {
+      loadTables(partStart, initial);
+    } else {
+      tables.fill(0);
+      for (let b = warmFrom; b < partStart; b += BLOCK) {
+        hist.fill(0);
+        encodeBlock(b, b + BLOCK);
+      }
     }
+    if (startState) saveTables(partStart, startState);
     let blocks = 0;
     for (let b = partStart; b < end; b += BLOCK) {
       const blockEnd = Math.min(b + BLOCK, end);
@@ -657,6 +696,7 @@ export function go127DeflateModel() {
       const n = encodeBlock(b, blockEnd);
       recordTokens(out, at, b, blockEnd, n);
     }
+    if (endState) saveTables(end, endState);
     d = new Uint8Array(0);
     v = new DataView(d.buffer);
     return blocks;
@@ -866,7 +906,7 @@ export function go127DeflateModel() {
     };
   }
 
-  return { BLOCK, RECORD, encodePart, writer, generate, hash7 };
+  return { BLOCK, RECORD, STATE, encodePart, writer, generate, hash7 };
 }
 
 // ---- parallel, streaming sizer ----
@@ -886,20 +926,32 @@ type Go127Writer = ReturnType<Go127Model['writer']>;
 
 /** One part's memory, sent to a worker and given back with the result, then reused for a later part. */
 interface PartBuffers {
-  /** [warm-up (the previous Go block, if any)][the part] */
+  /** [warm-up (the two Go blocks before the part, when there are)][the part] */
   input: ArrayBuffer;
   /** One record per Go block of the part. */
   records: ArrayBuffer;
+  /** The hash tables where the part starts (after the warm-up), saved. */
+  startState: ArrayBuffer;
+  /** The hash tables where the part ends, saved. */
+  endState: ArrayBuffer;
 }
 
 interface ParsedPart extends PartBuffers {
   blocks: number;
+  initial?: ArrayBuffer;
 }
 
-interface Job extends PartBuffers {
+interface JobSpec extends PartBuffers {
   start: number;
   end: number;
   last: boolean;
+  /** Tables to start from instead of the warm-up (a re-run after the warm-up turned out different). */
+  initial?: ArrayBuffer;
+  /** Where in `input` the warm-up starts (before `start`, which is where the part starts). */
+  warmFrom: number;
+}
+
+interface Job extends JobSpec {
   resolve(result: ParsedPart): void;
   reject(error: Error): void;
 }
@@ -909,8 +961,14 @@ const { parentPort } = require('node:worker_threads');
 const model = (${go127DeflateModel.toString()})();
 parentPort.on('message', (job) => {
   try {
-    const blocks = model.encodePart(new Uint8Array(job.input), job.start, job.end, job.last, new Int32Array(job.records));
-    parentPort.postMessage({ blocks, input: job.input, records: job.records }, [job.input, job.records]);
+    const blocks = model.encodePart(
+      new Uint8Array(job.input), job.start, job.end, job.last, new Int32Array(job.records),
+      job.initial && new Int32Array(job.initial), new Int32Array(job.startState), new Int32Array(job.endState), job.warmFrom,
+    );
+    const reply = { blocks, input: job.input, records: job.records, startState: job.startState, endState: job.endState, initial: job.initial };
+    const transfer = [job.input, job.records, job.startState, job.endState];
+    if (job.initial) transfer.push(job.initial);
+    parentPort.postMessage(reply, transfer);
   } catch (error) {
     parentPort.postMessage({ error: String((error && error.stack) || error) });
   }
@@ -925,7 +983,7 @@ class WorkerPool {
 
   constructor(private readonly size: number) {}
 
-  run(job: Omit<Job, 'resolve' | 'reject'>): Promise<ParsedPart> {
+  run(job: JobSpec): Promise<ParsedPart> {
     return new Promise<ParsedPart>((resolve, reject) => {
       this.queue.push({ ...job, resolve, reject });
       this.pump();
@@ -982,8 +1040,10 @@ class WorkerPool {
     worker.on('exit', onExit);
     // Busy workers keep the process alive until they answer; idle ones do not.
     worker.ref();
-    const { input, records, start, end, last } = job;
-    worker.postMessage({ input, records, start, end, last }, [input, records]);
+    const { resolve: _resolve, reject: _reject, ...spec } = job;
+    const transfer = [spec.input, spec.records, spec.startState, spec.endState];
+    if (spec.initial) transfer.push(spec.initial);
+    worker.postMessage(spec, transfer);
   }
 }
 
@@ -999,11 +1059,20 @@ function model(): Go127Model {
   return localModel;
 }
 
+function sameState(a: ArrayBuffer, b: ArrayBuffer): boolean {
+  const x = new Int32Array(a);
+  const y = new Int32Array(b);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 export interface Go127SizerOptions {
   /** Bytes per part parsed by one worker, rounded to whole Go blocks of 65535 bytes (at least one). Default 2 MiB. */
   partSize?: number;
   /** Parts in flight at once. */
   concurrency: number;
+  /** Go blocks each part is warmed on. Default 2; fewer only to test (or measure) the re-runs it saves. */
+  warmBlocks?: number;
 }
 
 /**
@@ -1014,30 +1083,40 @@ export class Go127Sizer {
   private readonly partBytes: number;
   private readonly blocksPerPart: number;
   private readonly concurrency: number;
+  private readonly warmBytes: number;
   private readonly writer: Go127Writer = model().writer();
   /** Buffers given back by workers, ready for the next parts. */
-  private readonly free: PartBuffers[] = [];
+  private readonly free: Array<Pick<PartBuffers, 'input' | 'records'>> = [];
+  private readonly freeStates: ArrayBuffer[] = [];
   /** The part being filled: [warm-up][part]. */
-  private current: PartBuffers;
+  private current: Pick<PartBuffers, 'input' | 'records'>;
   private input: Uint8Array;
   private warm = 0;
   private filled = 0;
   /** Parts sent to workers whose records have not been counted yet, in input order. */
-  private readonly pending: Array<Promise<ParsedPart>> = [];
+  private readonly pending: Array<{ result: Promise<ParsedPart>; start: number; end: number; last: boolean; warmFrom: number }> = [];
+  /** The tables where the last part counted ended, exactly as Go's stand there. */
+  private previousEnd: ArrayBuffer | undefined;
   private maxInFlightSeen = 0;
   private parts = 0;
+  private reruns = 0;
 
   constructor(options: Go127SizerOptions) {
     this.blocksPerPart = options.partSize === undefined ? DEFAULT_PART_BLOCKS : Math.max(1, Math.round(options.partSize / GO_BLOCK));
     this.partBytes = this.blocksPerPart * GO_BLOCK;
     this.concurrency = options.concurrency;
+    this.warmBytes = (options.warmBlocks ?? WARM_BLOCKS) * GO_BLOCK;
     // The first part has no warm-up; a small stream never needs more than this.
     this.current = { input: new ArrayBuffer(Math.min(this.partBytes, INLINE_LIMIT)), records: new ArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);
   }
 
-  get stats(): { blocks: number; maxInFlight: number } {
-    return { blocks: this.parts, maxInFlight: this.maxInFlightSeen };
+  /**
+   * Parts measured so far, the most that were in flight at once, and how many were parsed again because the
+   * tables their warm-up left were not the ones the part before them ended with.
+   */
+  get stats(): { blocks: number; maxInFlight: number; reruns: number } {
+    return { blocks: this.parts, maxInFlight: this.maxInFlightSeen, reruns: this.reruns };
   }
 
   /** Takes the next bytes; resolves when more can be taken (at most `concurrency` parts in flight). */
@@ -1074,6 +1153,8 @@ export class Go127Sizer {
       while (this.pending.length > 0) await this.countOldest();
     }
     this.free.length = 0;
+    this.freeStates.length = 0;
+    this.previousEnd = undefined;
     return GZIP_WRAPPER_BYTES + this.writer.finish();
   }
 
@@ -1085,11 +1166,29 @@ export class Go127Sizer {
     this.input = input;
   }
 
+  private state(): ArrayBuffer {
+    return this.freeStates.pop() ?? new ArrayBuffer(model().STATE * 4);
+  }
+
+  /**
+   * Counts the oldest part's records. Its warm-up nearly always leaves the tables exactly as the part before
+   * it ended them; when it does not, the part is parsed again from those tables, so that the result is the
+   * sequential model's, exactly.
+   */
   private async countOldest(): Promise<void> {
-    const part = await this.pending[0];
+    const { result, start, end, last, warmFrom } = this.pending[0];
+    let part = await result;
     this.pending.shift();
+    if (this.previousEnd !== undefined && !sameState(part.startState, this.previousEnd)) {
+      this.reruns++;
+      part = await pool().run({ ...part, start, end, last, warmFrom, initial: this.previousEnd });
+      this.previousEnd = part.initial;
+    }
     this.writer.add(new Int32Array(part.records), part.blocks);
     this.free.push({ input: part.input, records: part.records });
+    if (this.previousEnd !== undefined) this.freeStates.push(this.previousEnd);
+    this.freeStates.push(part.startState);
+    this.previousEnd = part.endState;
   }
 
   /** Sends the filled part to a worker and, unless it is the last, starts the next one with its warm-up. */
@@ -1100,12 +1199,14 @@ export class Go127Sizer {
     const recordBytes = this.blocksPerPart * model().RECORD * 4;
     if (sent.records.byteLength < recordBytes) sent.records = new ArrayBuffer(recordBytes);
     if (!last) {
-      const size = WARM_BLOCKS * GO_BLOCK + this.partBytes;
+      // what comes before a part: its warm-up, and never less than the 32 KiB its matches can reach
+      const history = Math.max(this.warmBytes, GO_BLOCK);
+      const size = history + this.partBytes;
       let next = this.free.pop();
       // (the first parts' buffers had less room for a warm-up)
       if (next === undefined || next.input.byteLength < size) next = { input: new ArrayBuffer(size), records: new ArrayBuffer(0) };
       const input = new Uint8Array(next.input);
-      const keep = Math.min(WARM_BLOCKS * GO_BLOCK, end);
+      const keep = Math.min(history, end);
       input.set(this.input.subarray(end - keep, end), 0);
       this.current = next;
       this.input = input;
@@ -1113,10 +1214,11 @@ export class Go127Sizer {
       this.filled = 0;
     }
     this.parts++;
-    const job = pool().run({ input: sent.input, records: sent.records, start, end, last });
+    const warmFrom = Math.max(0, start - this.warmBytes);
+    const result = pool().run({ input: sent.input, records: sent.records, startState: this.state(), endState: this.state(), start, end, last, warmFrom });
     // Counted in order later; a failure surfaces there, not as an unhandled rejection now.
-    job.catch(() => undefined);
-    this.pending.push(job);
+    result.catch(() => undefined);
+    this.pending.push({ result, start, end, last, warmFrom });
     this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
   }
 }

@@ -190,14 +190,16 @@ export function go127DeflateModel() {
           tab[SHORT + hashS] = nextS + BIAS;
           tab[PREV + hashL] = nCur;
           tab[CUR + hashL] = nextS + BIAS;
-          // A repeat of the last offset at s + 1?
+          // A repeat of the last offset at s + 1? (s + 1 computed on every turn: an operation V8 first meets
+          // in optimized code costs a deoptimization and a recompile)
           let t2 = s - repeat + 1;
+          const s1 = s + 1;
           if (dv.getInt32(t2, true) === ((cvLo >>> 8) | (cvHi << 24))) {
-            const ml = matchLen(d8, dv, s + 5, t2 + 4, Math.min(254, end - s - 5)) + 4;
+            const ml = matchLen(d8, dv, s1 + 4, t2 + 4, Math.min(254, end - s1 - 4)) + 4;
             if (ml > l) {
               t = t2;
               l = ml;
-              s += 1;
+              s = s1;
               break;
             }
           }
@@ -287,46 +289,61 @@ export function go127DeflateModel() {
       repeat = distance;
       s += l;
       nextEmit = s;
-      if (nextS >= s) s = nextS + 1;
+      const afterProbe = nextS + 1;
+      if (nextS >= s) s = afterProbe;
 
       if (s >= sLimit) {
-        // Index after the match's end.
-        for (let i = nextS + 1; i < end - 8; i += 2) {
-          const lo = dv.getInt32(i, true);
-          const hi = dv.getInt32(i + 4, true);
-          tab[SHORT + hash4(lo)] = i + BIAS;
-          const hl = hash7(lo, hi);
-          tab[PREV + hl] = tab[CUR + hl];
-          tab[CUR + hl] = i + BIAS;
-        }
+        indexToEnd(nextS + 1, end);
         return remainder(nextEmit, end, n);
       }
-
-      // Every long hash in between, and every second short one.
-      for (let i = nextS + 1; i < s - 1; i += 2) {
-        const lo = dv.getInt32(i, true);
-        const hi = dv.getInt32(i + 4, true);
-        // hash7 at i (bytes i..i+2, then i+3..i+6) and at i + 1 (bytes i+1..i+3, then i+4..i+7 = hi)
-        const a1 = lo & 0xffffff;
-        const h1 =
-          ((((a1 * 0xdcbfa5 + (Math.imul(a1, 0x63) >>> 8)) / 65536) | 0) +
-            Math.imul((hi << 8) | (lo >>> 24), 0xdcbfa563 | 0) +
-            Math.imul(lo << 8, 0xcf1bbc)) >>>
-          17;
-        const a2 = lo >>> 8;
-        const h2 =
-          ((((a2 * 0xdcbfa5 + (Math.imul(a2, 0x63) >>> 8)) / 65536) | 0) +
-            Math.imul(hi, 0xdcbfa563 | 0) +
-            Math.imul(lo & ~0xff, 0xcf1bbc)) >>>
-          17;
-        tab[SHORT + (Math.imul(lo, 0x9e3779b1 | 0) >>> 17)] = i + BIAS;
-        tab[PREV + h1] = tab[CUR + h1];
-        tab[CUR + h1] = i + BIAS;
-        tab[PREV + h2] = tab[CUR + h2];
-        tab[CUR + h2] = i + 1 + BIAS;
-      }
+      indexBetween(nextS + 1, s - 1);
       cvLo = dv.getInt32(s, true);
       cvHi = dv.getInt32(s + 4, true);
+    }
+  }
+
+  // The two indexing loops are functions of their own: V8 compiles (and, when it must, recompiles) each
+  // separately, and a smaller encodeBlock costs much less to compile, which each worker does several times.
+
+  /** Every long hash in d[from:to), and every second short one (after a match, over the bytes it covered). */
+  function indexBetween(from: number, to: number): void {
+    const dv = v;
+    const tab = tables;
+    for (let i = from; i < to; i += 2) {
+      const lo = dv.getInt32(i, true);
+      const hi = dv.getInt32(i + 4, true);
+      // hash7 at i (bytes i..i+2, then i+3..i+6) and at i + 1 (bytes i+1..i+3, then i+4..i+7 = hi)
+      const a1 = lo & 0xffffff;
+      const h1 =
+        ((((a1 * 0xdcbfa5 + (Math.imul(a1, 0x63) >>> 8)) / 65536) | 0) +
+          Math.imul((hi << 8) | (lo >>> 24), 0xdcbfa563 | 0) +
+          Math.imul(lo << 8, 0xcf1bbc)) >>>
+        17;
+      const a2 = lo >>> 8;
+      const h2 =
+        ((((a2 * 0xdcbfa5 + (Math.imul(a2, 0x63) >>> 8)) / 65536) | 0) +
+          Math.imul(hi, 0xdcbfa563 | 0) +
+          Math.imul(lo & ~0xff, 0xcf1bbc)) >>>
+        17;
+      tab[SHORT + (Math.imul(lo, 0x9e3779b1 | 0) >>> 17)] = i + BIAS;
+      tab[PREV + h1] = tab[CUR + h1];
+      tab[CUR + h1] = i + BIAS;
+      tab[PREV + h2] = tab[CUR + h2];
+      tab[CUR + h2] = i + 1 + BIAS;
+    }
+  }
+
+  /** Every second position from `from` to the block's end (a match reached it): both hashes. */
+  function indexToEnd(from: number, end: number): void {
+    const dv = v;
+    const tab = tables;
+    for (let i = from; i < end - 8; i += 2) {
+      const lo = dv.getInt32(i, true);
+      const hi = dv.getInt32(i + 4, true);
+      tab[SHORT + hash4(lo)] = i + BIAS;
+      const h = hash7(lo, hi);
+      tab[PREV + h] = tab[CUR + h];
+      tab[CUR + h] = i + BIAS;
     }
   }
 
@@ -906,7 +923,43 @@ export function go127DeflateModel() {
     };
   }
 
-  return { BLOCK, RECORD, STATE, encodePart, writer, generate, hash7 };
+  /**
+   * Runs every path of the parser and of the records on a few small inputs (text with repeats, a run of
+   * zeros, noise, skewed bytes), so that V8 has seen them all before it first optimizes the hot functions:
+   * otherwise it optimizes them early, meets a path it had not seen, throws the code away and compiles the
+   * large encodeBlock again, several times per worker. Returns a checksum (so nothing is optimized away).
+   */
+  function prime(): number {
+    let seed = 1;
+    const random = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return (seed >>> 8) / 16777216;
+    };
+    const words = ['layer ', 'image ', 'size ', 'the ', 'of ', 'docker ', 'build ', '\n', '{"a": 1}, ', 'registry '];
+    let textLike = '';
+    while (textLike.length < 3000) textLike += random() < 0.1 ? String(Math.floor(random() * 1e6)) : words[Math.floor(random() * words.length)];
+    const inputs = [new Uint8Array(3000), new Uint8Array(3000), new Uint8Array(3000), new Uint8Array(9000)];
+    for (let i = 0; i < 3000; i++) {
+      inputs[0][i] = textLike.charCodeAt(i);
+      inputs[1][i] = Math.floor(random() * 256);
+      inputs[2][i] = Math.floor(256 * random() ** 3);
+    }
+    inputs[3].set(inputs[0], 0);
+    inputs[3].set(inputs[0].subarray(0, 2000), 5000); // zeros between, then a long repeat
+    let sum = 0;
+    const records = new Int32Array(2 * RECORD);
+    const state = new Int32Array(STATE);
+    for (let round = 0; round < 3; round++) {
+      for (const input of inputs) {
+        const out = writer();
+        out.add(records, encodePart(input, 0, input.length, true, records, undefined, state, state));
+        sum += out.finish();
+      }
+    }
+    return sum;
+  }
+
+  return { BLOCK, RECORD, STATE, encodePart, writer, generate, hash7, prime };
 }
 
 // ---- parallel, streaming sizer ----
@@ -924,21 +977,26 @@ const GZIP_WRAPPER_BYTES = 18;
 type Go127Model = ReturnType<typeof go127DeflateModel>;
 type Go127Writer = ReturnType<Go127Model['writer']>;
 
-/** One part's memory, sent to a worker and given back with the result, then reused for a later part. */
+/**
+ * One part's memory, shared with the worker that parses it and reused for a later part once its result is in.
+ * Shared, not transferred: moving an ArrayBuffer out of a thread detaches it, and the first detached buffer
+ * in a thread makes V8 throw away every optimized function there that reads a typed array, and check for
+ * detached buffers on every read from then on.
+ */
 interface PartBuffers {
   /** [warm-up (the two Go blocks before the part, when there are)][the part] */
-  input: ArrayBuffer;
+  input: SharedArrayBuffer;
   /** One record per Go block of the part. */
-  records: ArrayBuffer;
+  records: SharedArrayBuffer;
   /** The hash tables where the part starts (after the warm-up), saved. */
-  startState: ArrayBuffer;
+  startState: SharedArrayBuffer;
   /** The hash tables where the part ends, saved. */
-  endState: ArrayBuffer;
+  endState: SharedArrayBuffer;
 }
 
 interface ParsedPart extends PartBuffers {
   blocks: number;
-  initial?: ArrayBuffer;
+  initial?: SharedArrayBuffer;
 }
 
 interface JobSpec extends PartBuffers {
@@ -946,7 +1004,7 @@ interface JobSpec extends PartBuffers {
   end: number;
   last: boolean;
   /** Tables to start from instead of the warm-up (a re-run after the warm-up turned out different). */
-  initial?: ArrayBuffer;
+  initial?: SharedArrayBuffer;
   /** Where in `input` the warm-up starts (before `start`, which is where the part starts). */
   warmFrom: number;
 }
@@ -959,16 +1017,14 @@ interface Job extends JobSpec {
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const model = (${go127DeflateModel.toString()})();
+model.prime();
 parentPort.on('message', (job) => {
   try {
     const blocks = model.encodePart(
       new Uint8Array(job.input), job.start, job.end, job.last, new Int32Array(job.records),
       job.initial && new Int32Array(job.initial), new Int32Array(job.startState), new Int32Array(job.endState), job.warmFrom,
     );
-    const reply = { blocks, input: job.input, records: job.records, startState: job.startState, endState: job.endState, initial: job.initial };
-    const transfer = [job.input, job.records, job.startState, job.endState];
-    if (job.initial) transfer.push(job.initial);
-    parentPort.postMessage(reply, transfer);
+    parentPort.postMessage({ blocks, input: job.input, records: job.records, startState: job.startState, endState: job.endState, initial: job.initial });
   } catch (error) {
     parentPort.postMessage({ error: String((error && error.stack) || error) });
   }
@@ -1041,9 +1097,7 @@ class WorkerPool {
     // Busy workers keep the process alive until they answer; idle ones do not.
     worker.ref();
     const { resolve: _resolve, reject: _reject, ...spec } = job;
-    const transfer = [spec.input, spec.records, spec.startState, spec.endState];
-    if (spec.initial) transfer.push(spec.initial);
-    worker.postMessage(spec, transfer);
+    worker.postMessage(spec);
   }
 }
 
@@ -1059,7 +1113,7 @@ function model(): Go127Model {
   return localModel;
 }
 
-function sameState(a: ArrayBuffer, b: ArrayBuffer): boolean {
+function sameState(a: SharedArrayBuffer, b: SharedArrayBuffer): boolean {
   const x = new Int32Array(a);
   const y = new Int32Array(b);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
@@ -1087,7 +1141,7 @@ export class Go127Sizer {
   private readonly writer: Go127Writer = model().writer();
   /** Buffers given back by workers, ready for the next parts. */
   private readonly free: Array<Pick<PartBuffers, 'input' | 'records'>> = [];
-  private readonly freeStates: ArrayBuffer[] = [];
+  private readonly freeStates: SharedArrayBuffer[] = [];
   /** The part being filled: [warm-up][part]. */
   private current: Pick<PartBuffers, 'input' | 'records'>;
   private input: Uint8Array;
@@ -1096,7 +1150,7 @@ export class Go127Sizer {
   /** Parts sent to workers whose records have not been counted yet, in input order. */
   private readonly pending: Array<{ result: Promise<ParsedPart>; start: number; end: number; last: boolean; warmFrom: number }> = [];
   /** The tables where the last part counted ended, exactly as Go's stand there. */
-  private previousEnd: ArrayBuffer | undefined;
+  private previousEnd: SharedArrayBuffer | undefined;
   private maxInFlightSeen = 0;
   private parts = 0;
   private reruns = 0;
@@ -1107,7 +1161,7 @@ export class Go127Sizer {
     this.concurrency = options.concurrency;
     this.warmBytes = (options.warmBlocks ?? WARM_BLOCKS) * GO_BLOCK;
     // The first part has no warm-up; a small stream never needs more than this.
-    this.current = { input: new ArrayBuffer(Math.min(this.partBytes, INLINE_LIMIT)), records: new ArrayBuffer(0) };
+    this.current = { input: new SharedArrayBuffer(Math.min(this.partBytes, INLINE_LIMIT)), records: new SharedArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);
   }
 
@@ -1160,14 +1214,15 @@ export class Go127Sizer {
 
   /** The first part outgrew its small buffer: the stream is not small, give it a whole part. */
   private grow(): void {
-    const input = new Uint8Array(this.partBytes);
+    const buffer = new SharedArrayBuffer(this.partBytes);
+    const input = new Uint8Array(buffer);
     input.set(this.input.subarray(0, this.filled));
-    this.current = { input: input.buffer, records: new ArrayBuffer(0) };
+    this.current = { input: buffer, records: new SharedArrayBuffer(0) };
     this.input = input;
   }
 
-  private state(): ArrayBuffer {
-    return this.freeStates.pop() ?? new ArrayBuffer(model().STATE * 4);
+  private state(): SharedArrayBuffer {
+    return this.freeStates.pop() ?? new SharedArrayBuffer(model().STATE * 4);
   }
 
   /**
@@ -1197,14 +1252,14 @@ export class Go127Sizer {
     const start = this.warm;
     const end = this.warm + this.filled;
     const recordBytes = this.blocksPerPart * model().RECORD * 4;
-    if (sent.records.byteLength < recordBytes) sent.records = new ArrayBuffer(recordBytes);
+    if (sent.records.byteLength < recordBytes) sent.records = new SharedArrayBuffer(recordBytes);
     if (!last) {
       // what comes before a part: its warm-up, and never less than the 32 KiB its matches can reach
       const history = Math.max(this.warmBytes, GO_BLOCK);
       const size = history + this.partBytes;
       let next = this.free.pop();
       // (the first parts' buffers had less room for a warm-up)
-      if (next === undefined || next.input.byteLength < size) next = { input: new ArrayBuffer(size), records: new ArrayBuffer(0) };
+      if (next === undefined || next.input.byteLength < size) next = { input: new SharedArrayBuffer(size), records: new SharedArrayBuffer(0) };
       const input = new Uint8Array(next.input);
       const keep = Math.min(history, end);
       input.set(this.input.subarray(end - keep, end), 0);

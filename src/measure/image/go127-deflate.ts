@@ -425,9 +425,9 @@ export function go127DeflateModel() {
         lvNextCharFreq[level] = freqAt(next);
       } else {
         lvLastFreq[level] = lvNextPairFreq[level];
-        const save = leafCounts[level * 17 + level];
-        for (let j = 0; j < 17; j++) leafCounts[level * 17 + j] = leafCounts[(level - 1) * 17 + j];
-        leafCounts[level * 17 + level] = save;
+        // Go copies the whole row of the level below and keeps its own count; only the counts below this
+        // level are ever read from this row (the rest is overwritten before it is read)
+        for (let j = 0; j < level; j++) leafCounts[level * 17 + j] = leafCounts[(level - 1) * 17 + j];
         lvNeeded[level - 1] = 2;
       }
       if (--lvNeeded[level] === 0) {

@@ -71,7 +71,7 @@ export interface CompressedSizerOptions {
   level?: number;
   /** Bytes per part parsed by one worker. Default 1 MiB (2 MiB with model 'go1.27'); at least 64 KiB. */
   blockSize?: number;
-  /** Parts of this sizer in flight at once. Default: the number of cores. */
+  /** Parts of this sizer in flight at once. Default: the number of cores (one more with model 'go1.27'). */
   concurrency?: number;
   /**
    * The Go whose gzip to model: the engine's Go version decides. Default `'go1.26'`. `'go1.27'` models
@@ -658,7 +658,10 @@ export class CompressedSizer {
     this.input = new Uint8Array(this.current.input);
     if (modelName === 'go1.27') {
       // its own default part size (whole Go blocks, each part warmed on the two before)
-      this.go127 = new Go127Sizer({ partSize: options.blockSize === undefined ? undefined : this.blockSize, concurrency: this.concurrency });
+      this.go127 = new Go127Sizer({
+        partSize: options.blockSize === undefined ? undefined : this.blockSize,
+        concurrency: options.concurrency === undefined ? undefined : this.concurrency,
+      });
     }
   }
 

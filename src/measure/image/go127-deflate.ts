@@ -293,10 +293,10 @@ export function go127DeflateModel() {
       if (nextS >= s) s = afterProbe;
 
       if (s >= sLimit) {
-        indexToEnd(nextS + 1, end);
+        indexToEnd(skipRepeats(nextS + 1, nextEmit, distance), end);
         return remainder(nextEmit, end, n);
       }
-      indexBetween(nextS + 1, s - 1);
+      indexBetween(skipRepeats(nextS + 1, nextEmit, distance), s - 1);
       cvLo = dv.getInt32(s, true);
       cvHi = dv.getInt32(s + 4, true);
     }
@@ -304,6 +304,21 @@ export function go127DeflateModel() {
 
   // The two indexing loops are functions of their own: V8 compiles (and, when it must, recompiles) each
   // separately, and a smaller encodeBlock costs much less to compile, which each worker does several times.
+
+  /**
+   * Where an indexing loop from `from` (by steps of 2) over a match ending at matchEnd, `distance` back, may
+   * start instead, with the same tables at its end. The bytes of a match repeat every `distance` bytes, so
+   * the 8 bytes at position p, and their hashes, are those at p + period (period: distance, doubled when odd,
+   * so that the loop's steps of 2 meet it) while both lie inside the match. A slot of a table keeps the last
+   * entry written to it (the long table: the last two), so the turns before the last three periods of the
+   * match only write entries that later turns overwrite, at least twice over: skipping them changes nothing.
+   * Long runs (zeros, padding) take a few turns instead of thousands; other matches are left as they are.
+   */
+  function skipRepeats(from: number, matchEnd: number, distance: number): number {
+    const period = distance & 1 ? 2 * distance : distance;
+    const keep = matchEnd - 8 - 3 * period;
+    return keep > from ? from + ((keep - from) & ~1) : from;
+  }
 
   /** Every long hash in d[from:to), and every second short one (after a match, over the bytes it covered). */
   function indexBetween(from: number, to: number): void {
@@ -1123,8 +1138,11 @@ function sameState(a: SharedArrayBuffer, b: SharedArrayBuffer): boolean {
 export interface Go127SizerOptions {
   /** Bytes per part parsed by one worker, rounded to whole Go blocks of 65535 bytes (at least one). Default 2 MiB. */
   partSize?: number;
-  /** Parts in flight at once. */
-  concurrency: number;
+  /**
+   * Parts in flight at once. Default: one more than the cores, so that a worker finishing a part finds the next
+   * one waiting rather than idling while this thread counts the oldest and reads on.
+   */
+  concurrency?: number;
   /** Go blocks each part is warmed on. Default 2; fewer only to test (or measure) the re-runs it saves. */
   warmBlocks?: number;
 }
@@ -1158,7 +1176,7 @@ export class Go127Sizer {
   constructor(options: Go127SizerOptions) {
     this.blocksPerPart = options.partSize === undefined ? DEFAULT_PART_BLOCKS : Math.max(1, Math.round(options.partSize / GO_BLOCK));
     this.partBytes = this.blocksPerPart * GO_BLOCK;
-    this.concurrency = options.concurrency;
+    this.concurrency = options.concurrency ?? availableParallelism() + 1;
     this.warmBytes = (options.warmBlocks ?? WARM_BLOCKS) * GO_BLOCK;
     // The first part has no warm-up; a small stream never needs more than this.
     this.current = { input: new SharedArrayBuffer(Math.min(this.partBytes, INLINE_LIMIT)), records: new SharedArrayBuffer(0) };

@@ -1009,10 +1009,8 @@ interface PartBuffers {
   endState: SharedArrayBuffer;
 }
 
-interface ParsedPart extends PartBuffers {
-  blocks: number;
-  initial?: SharedArrayBuffer;
-}
+/** The number of Go blocks the worker parsed (it wrote their records into the job's buffer). */
+type ParsedPart = number;
 
 interface JobSpec extends PartBuffers {
   start: number;
@@ -1039,7 +1037,7 @@ parentPort.on('message', (job) => {
       new Uint8Array(job.input), job.start, job.end, job.last, new Int32Array(job.records),
       job.initial && new Int32Array(job.initial), new Int32Array(job.startState), new Int32Array(job.endState), job.warmFrom,
     );
-    parentPort.postMessage({ blocks, input: job.input, records: job.records, startState: job.startState, endState: job.endState, initial: job.initial });
+    parentPort.postMessage(blocks); // (the buffers are the sizer's: it has them)
   } catch (error) {
     parentPort.postMessage({ error: String((error && error.stack) || error) });
   }
@@ -1086,11 +1084,11 @@ class WorkerPool {
       worker.off('exit', onExit);
       worker.unref();
     };
-    const onMessage = (message: Partial<ParsedPart> & { error?: string }): void => {
+    const onMessage = (message: ParsedPart | { error: string }): void => {
       settle();
       this.idle.push(worker);
-      if (message.error !== undefined) job.reject(new Error(`compressed size (go1.27): ${message.error}`));
-      else job.resolve(message as ParsedPart);
+      if (typeof message === 'number') job.resolve(message);
+      else job.reject(new Error(`compressed size (go1.27): ${message.error}`));
       this.pump();
     };
     const onError = (error: Error): void => {
@@ -1166,7 +1164,7 @@ export class Go127Sizer {
   private warm = 0;
   private filled = 0;
   /** Parts sent to workers whose records have not been counted yet, in input order. */
-  private readonly pending: Array<{ result: Promise<ParsedPart>; start: number; end: number; last: boolean; warmFrom: number }> = [];
+  private readonly pending: Array<{ result: Promise<ParsedPart>; job: JobSpec }> = [];
   /** The tables where the last part counted ended, exactly as Go's stand there. */
   private previousEnd: SharedArrayBuffer | undefined;
   private maxInFlightSeen = 0;
@@ -1249,19 +1247,18 @@ export class Go127Sizer {
    * sequential model's, exactly.
    */
   private async countOldest(): Promise<void> {
-    const { result, start, end, last, warmFrom } = this.pending[0];
-    let part = await result;
+    const { result, job } = this.pending[0];
+    let blocks = await result;
     this.pending.shift();
-    if (this.previousEnd !== undefined && !sameState(part.startState, this.previousEnd)) {
+    if (this.previousEnd !== undefined && !sameState(job.startState, this.previousEnd)) {
       this.reruns++;
-      part = await pool().run({ ...part, start, end, last, warmFrom, initial: this.previousEnd });
-      this.previousEnd = part.initial;
+      blocks = await pool().run({ ...job, initial: this.previousEnd });
     }
-    this.writer.add(new Int32Array(part.records), part.blocks);
-    this.free.push({ input: part.input, records: part.records });
+    this.writer.add(new Int32Array(job.records), blocks);
+    this.free.push({ input: job.input, records: job.records });
     if (this.previousEnd !== undefined) this.freeStates.push(this.previousEnd);
-    this.freeStates.push(part.startState);
-    this.previousEnd = part.endState;
+    this.freeStates.push(job.startState);
+    this.previousEnd = job.endState;
   }
 
   /** Sends the filled part to a worker and, unless it is the last, starts the next one with its warm-up. */
@@ -1288,10 +1285,11 @@ export class Go127Sizer {
     }
     this.parts++;
     const warmFrom = Math.max(0, start - this.warmBytes);
-    const result = pool().run({ input: sent.input, records: sent.records, startState: this.state(), endState: this.state(), start, end, last, warmFrom });
+    const job: JobSpec = { input: sent.input, records: sent.records, startState: this.state(), endState: this.state(), start, end, last, warmFrom };
+    const result = pool().run(job);
     // Counted in order later; a failure surfaces there, not as an unhandled rejection now.
     result.catch(() => undefined);
-    this.pending.push({ result, start, end, last, warmFrom });
+    this.pending.push({ result, job });
     this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
   }
 }

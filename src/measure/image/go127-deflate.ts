@@ -964,7 +964,7 @@ export function go127DeflateModel() {
     let sum = 0;
     const records = new Int32Array(2 * RECORD);
     const state = new Int32Array(STATE);
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 1; round++) {
       for (const input of inputs) {
         const out = writer();
         out.add(records, encodePart(input, 0, input.length, true, records, undefined, state, state));

@@ -54,15 +54,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Go127Sizer } from './go127-deflate.js';
 
-/**
- * Which Go compress/flate to model: `'go1.26'`, compress/flate as it was up to Go 1.26 (this file's model);
- * `'go1.27'`, Go 1.27 and later, whose levels 1-6 are a different compressor (go127-deflate.ts).
- */
-export type DeflateModelName = 'go1.26' | 'go1.27';
-const DEFLATE_MODELS: readonly DeflateModelName[] = ['go1.26', 'go1.27'];
-
 /** Go's compress/flate: as it was up to Go 1.26, or as Go 1.27 rewrote it. */
 export type DeflateModelName = 'go1.26' | 'go1.27';
+/** `'go1.26'`: this file's model; `'go1.27'`: go127-deflate.ts (level 6 only). */
+const DEFLATE_MODELS: readonly DeflateModelName[] = ['go1.26', 'go1.27'];
 
 export interface CompressedSizerOptions {
   /** Whose gzip to model. Default go1.26. */
@@ -73,11 +68,6 @@ export interface CompressedSizerOptions {
   blockSize?: number;
   /** Parts of this sizer in flight at once. Default: the number of cores (one more with model 'go1.27'). */
   concurrency?: number;
-  /**
-   * The Go whose gzip to model: the engine's Go version decides. Default `'go1.26'`. `'go1.27'` models
-   * level 6 only (the default level, what Docker and BuildKit use).
-   */
-  model?: DeflateModelName;
 }
 
 /** Bytes the gzip wrapper adds around the deflate stream: 10-byte header, 8-byte trailer (CRC-32, size). */

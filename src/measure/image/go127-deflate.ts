@@ -181,7 +181,7 @@ export function go127DeflateModel() {
   // ---- fastEncL6 (level6.go) ----
   // One array for the three hash tables and one for the histograms: each array a hot loop touches costs it a
   // check of its own on every turn, so fewer is faster.
-  /** short table (4-byte hashes, one entry) at SHORT, long table (7-byte hashes) current entries at CUR, previous at PREV */
+  /** short table (4-byte hashes, one entry) at SHORT, long table (7-byte hashes): current entries at CUR, previous at PREV */
   const SHORT = 0;
   const CUR = TABLE_SIZE;
   const PREV = 2 * TABLE_SIZE;
@@ -193,9 +193,10 @@ export function go127DeflateModel() {
   /**
    * Go's hashLen(u, 15, 7) of the 7 bytes at `p`: the top 15 bits of (u << 8) * 0x00cf1bbcdcbfa563 mod 2^64,
    * with u's low 32 bits `lo` (bytes p..p+3) and the next bytes in `hi`. The high word of that product is
-   * hi32((lo << 8) * 0xdcbfa563) + lo32(bytes p+3..p+6 * 0xdcbfa563) + lo32((lo << 8) * 0xcf1bbc); the first
-   * floor(a * 0xdcbfa563 / 2^24) for a = bytes p..p+2, made exact from a * 0xdcbfa5 (below 2^48, exact as a
-   * double) and a * 0x63 (below 2^32). Written out by hand in the two hottest loops below.
+   * hi32((lo << 8) * 0xdcbfa563) + lo32(bytes p+3..p+6 * 0xdcbfa563) + lo32((lo << 8) * 0xcf1bbc) mod 2^32;
+   * the first is floor(a * 0xdcbfa563 / 2^24) for a = bytes p..p+2, made exact from a * 0xdcbfa5 (below 2^48,
+   * exact as a double) and a * 0x63 (below 2^32). (All integer pieces were slower.) Written out by hand in
+   * the two hottest loops below.
    */
   function hash7(lo: number, hi: number): number {
     const a = lo & 0xffffff;

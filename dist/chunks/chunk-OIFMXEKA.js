@@ -15890,14 +15890,14 @@ var require_SFTP = __commonJS({
       validateNumber
     } = require_node_fs_compat();
     var kMinPoolSpace = 128;
-    var pool2;
+    var pool3;
     var poolFragments = [];
     function allocNewPool(poolSize) {
       if (poolFragments.length > 0)
-        pool2 = poolFragments.pop();
+        pool3 = poolFragments.pop();
       else
-        pool2 = Buffer.allocUnsafe(poolSize);
-      pool2.used = 0;
+        pool3 = Buffer.allocUnsafe(poolSize);
+      pool3.used = 0;
     }
     function checkPosition(pos, name) {
       if (!Number.isSafeInteger(pos)) {
@@ -15985,20 +15985,20 @@ var require_SFTP = __commonJS({
         return this.once("open", () => this._read(n));
       if (this.destroyed)
         return;
-      if (!pool2 || pool2.length - pool2.used < kMinPoolSpace) {
+      if (!pool3 || pool3.length - pool3.used < kMinPoolSpace) {
         allocNewPool(this.readableHighWaterMark || this._readableState.highWaterMark);
       }
-      const thisPool = pool2;
-      let toRead = Math.min(pool2.length - pool2.used, n);
-      const start = pool2.used;
+      const thisPool = pool3;
+      let toRead = Math.min(pool3.length - pool3.used, n);
+      const start = pool3.used;
       if (this.end !== void 0)
         toRead = Math.min(this.end - this.pos + 1, toRead);
       if (toRead <= 0)
         return this.push(null);
       this.sftp.read(
         this.handle,
-        pool2,
-        pool2.used,
+        pool3,
+        pool3.used,
         toRead,
         this.pos,
         (er, bytesRead) => {
@@ -16009,7 +16009,7 @@ var require_SFTP = __commonJS({
             return;
           }
           let b = null;
-          if (start + toRead === thisPool.used && thisPool === pool2) {
+          if (start + toRead === thisPool.used && thisPool === pool3) {
             thisPool.used = roundUpToMultipleOf8(thisPool.used + bytesRead - toRead);
           } else {
             const alignedEnd = start + toRead & ~7;
@@ -16025,7 +16025,7 @@ var require_SFTP = __commonJS({
           this.push(b);
         }
       );
-      pool2.used = roundUpToMultipleOf8(pool2.used + toRead);
+      pool3.used = roundUpToMultipleOf8(pool3.used + toRead);
     };
     ReadStream.prototype._destroy = function(err, cb) {
       if (this._opening && !Buffer.isBuffer(this.handle)) {
@@ -33866,8 +33866,8 @@ var require_utf8 = __commonJS({
 var require_pool = __commonJS({
   "node_modules/@protobufjs/pool/index.js"(exports, module) {
     "use strict";
-    module.exports = pool2;
-    function pool2(alloc, slice, size) {
+    module.exports = pool3;
+    function pool3(alloc, slice, size) {
       var SIZE = size || 8192;
       var MAX = SIZE >>> 1;
       var slab = null;
@@ -67779,8 +67779,8 @@ var require_utf82 = __commonJS({
 var require_pool2 = __commonJS({
   "node_modules/protobufjs/src/util/pool.js"(exports, module) {
     "use strict";
-    module.exports = pool2;
-    function pool2(alloc, slice, size) {
+    module.exports = pool3;
+    function pool3(alloc, slice, size) {
       var SIZE = size || 8192;
       var MAX = SIZE >>> 1;
       var slab = null;
@@ -91597,13 +91597,1055 @@ import { once } from "node:events";
 import { createGunzip } from "node:zlib";
 
 // src/measure/image/compressed-size.ts
+import { availableParallelism as availableParallelism2 } from "node:os";
+import { Worker as Worker2 } from "node:worker_threads";
+
+// src/measure/image/go127-deflate.ts
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-var GZIP_WRAPPER_BYTES = 10 + 8;
+function go127DeflateModel() {
+  const BLOCK2 = 65535;
+  const TABLE_BITS = 15;
+  const TABLE_SIZE = 1 << TABLE_BITS;
+  const MAX_OFFSET = 32768;
+  const BIAS = MAX_OFFSET;
+  const INPUT_MARGIN = 11;
+  const KIND = 0;
+  const LENGTH = 1;
+  const TOKENS = 2;
+  const EXTRA = 3;
+  const HEADER = 4;
+  const DATA = 5;
+  const FIXED = 6;
+  const FAKE_OFFSET = 7;
+  const ESTIMATE = 8;
+  const ESTIMATE_SYNC = 9;
+  const RANDOM = 10;
+  const FREQ = 16;
+  const LENGTHS = FREQ + 316;
+  const RECORD = LENGTHS + 316;
+  const K_STORED = 0;
+  const K_HUFFMAN = 1;
+  const K_DYNAMIC = 2;
+  const K_SMALL_STORED = 3;
+  const K_SMALL_HUFFMAN = 4;
+  const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+  const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+  const OFFSET_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+  const OFFSET_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  const lengthSymbol = new Uint8Array(259);
+  for (let code = 0; code < 29; code++) {
+    const last = code === 28 ? 258 : LENGTH_BASE[code + 1] - 1;
+    for (let length = LENGTH_BASE[code]; length <= last; length++) lengthSymbol[length] = 1 + code;
+  }
+  lengthSymbol[258] = 29;
+  const offsetCode = new Uint8Array(MAX_OFFSET + 1);
+  for (let code = 0; code < 30; code++) {
+    const last = code === 29 ? MAX_OFFSET : OFFSET_BASE[code + 1] - 1;
+    for (let distance = OFFSET_BASE[code]; distance <= last; distance++) offsetCode[distance] = code;
+  }
+  const FIXED_LENGTH = new Uint8Array(286);
+  for (let i = 0; i < 286; i++) FIXED_LENGTH[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
+  const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+  const SHORT = 0;
+  const CUR = TABLE_SIZE;
+  const PREV = 2 * TABLE_SIZE;
+  const tables = new Int32Array(3 * TABLE_SIZE);
+  const hist = new Int32Array(316);
+  const OFF = 286;
+  function hash7(lo, hi) {
+    const a = lo & 16777215;
+    const carry = (a * 14466981 + (Math.imul(a, 99) >>> 8)) / 65536 | 0;
+    return carry + Math.imul(hi << 8 | lo >>> 24, 3703547235 | 0) + Math.imul(lo << 8, 13573052) >>> 17;
+  }
+  function hash4(lo) {
+    return Math.imul(lo, 2654435761 | 0) >>> 17;
+  }
+  let d = new Uint8Array(0);
+  let v = new DataView(d.buffer);
+  function matchLen(d2, v2, s, t, max) {
+    let n = 0;
+    while (n + 4 <= max && v2.getInt32(s + n, true) === v2.getInt32(t + n, true)) n += 4;
+    while (n < max && d2[s + n] === d2[t + n]) n++;
+    return n;
+  }
+  function encodeBlock(start, end) {
+    const d8 = d;
+    const dv = v;
+    const tab = tables;
+    const h = hist;
+    const sLimit = end - INPUT_MARGIN;
+    let s = start;
+    let nextEmit = start;
+    let n = 0;
+    let cvLo = dv.getInt32(s, true);
+    let cvHi = dv.getInt32(s + 4, true);
+    let repeat = 1;
+    for (; ; ) {
+      let nextS = s;
+      let l = 0;
+      let t = 0;
+      let cvHashS = hash4(cvLo);
+      let cvHashL = hash7(cvLo, cvHi);
+      for (; ; ) {
+        s = nextS;
+        nextS = s + 1 + (s - nextEmit >> 7);
+        if (nextS > sLimit) return remainder(nextEmit, end, n);
+        const sCandidate = tab[SHORT + cvHashS];
+        const lCur = tab[CUR + cvHashL];
+        const lPrev = tab[PREV + cvHashL];
+        const nextLo = dv.getInt32(nextS, true);
+        const nextHi = dv.getInt32(nextS + 4, true);
+        const entry = s + BIAS;
+        tab[SHORT + cvHashS] = entry;
+        tab[PREV + cvHashL] = lCur;
+        tab[CUR + cvHashL] = entry;
+        const hashS = Math.imul(nextLo, 2654435761 | 0) >>> 17;
+        const na = nextLo & 16777215;
+        const hashL = ((na * 14466981 + (Math.imul(na, 99) >>> 8)) / 65536 | 0) + Math.imul(nextHi << 8 | nextLo >>> 24, 3703547235 | 0) + Math.imul(nextLo << 8, 13573052) >>> 17;
+        t = lCur - BIAS;
+        if (s - t < MAX_OFFSET) {
+          if (cvLo === dv.getInt32(t, true)) {
+            tab[SHORT + hashS] = nextS + BIAS;
+            tab[PREV + hashL] = tab[CUR + hashL];
+            tab[CUR + hashL] = nextS + BIAS;
+            const t2 = lPrev - BIAS;
+            if (s - t2 < MAX_OFFSET && cvLo === dv.getInt32(t2, true)) {
+              const max = Math.min(254, end - s - 4);
+              l = matchLen(d8, dv, s + 4, t + 4, max) + 4;
+              const ml1 = matchLen(d8, dv, s + 4, t2 + 4, max) + 4;
+              if (ml1 > l) {
+                t = t2;
+                l = ml1;
+              }
+            }
+            break;
+          }
+          t = lPrev - BIAS;
+          if (s - t < MAX_OFFSET && cvLo === dv.getInt32(t, true)) {
+            tab[SHORT + hashS] = nextS + BIAS;
+            tab[PREV + hashL] = tab[CUR + hashL];
+            tab[CUR + hashL] = nextS + BIAS;
+            break;
+          }
+        }
+        t = sCandidate - BIAS;
+        if (s - t < MAX_OFFSET && cvLo === dv.getInt32(t, true)) {
+          l = matchLen(d8, dv, s + 4, t + 4, Math.min(254, end - s - 4)) + 4;
+          const nCur = tab[CUR + hashL];
+          const nPrev = tab[PREV + hashL];
+          tab[SHORT + hashS] = nextS + BIAS;
+          tab[PREV + hashL] = nCur;
+          tab[CUR + hashL] = nextS + BIAS;
+          let t2 = s - repeat + 1;
+          const s1 = s + 1;
+          if (dv.getInt32(t2, true) === (cvLo >>> 8 | cvHi << 24)) {
+            const ml = matchLen(d8, dv, s1 + 4, t2 + 4, Math.min(254, end - s1 - 4)) + 4;
+            if (ml > l) {
+              t = t2;
+              l = ml;
+              s = s1;
+              break;
+            }
+          }
+          t2 = nCur - BIAS;
+          if (nextS - t2 < MAX_OFFSET) {
+            if (dv.getInt32(t2, true) === nextLo) {
+              const ml = matchLen(d8, dv, nextS + 4, t2 + 4, Math.min(254, end - nextS - 4)) + 4;
+              if (ml > l) {
+                t = t2;
+                s = nextS;
+                l = ml;
+              }
+            }
+            t2 = nPrev - BIAS;
+            if (nextS - t2 < MAX_OFFSET && dv.getInt32(t2, true) === nextLo) {
+              const ml = matchLen(d8, dv, nextS + 4, t2 + 4, Math.min(254, end - nextS - 4)) + 4;
+              if (ml > l) {
+                t = t2;
+                s = nextS;
+                l = ml;
+                break;
+              }
+            }
+          }
+          break;
+        }
+        cvLo = nextLo;
+        cvHi = nextHi;
+        cvHashS = hashS;
+        cvHashL = hashL;
+      }
+      if (l === 0) l = matchLen(d8, dv, s + 4, t + 4, end - s - 4) + 4;
+      else if (l === 258) l += matchLen(d8, dv, s + l, t + l, end - s - l);
+      const sAt = s + l;
+      if (sAt < sLimit) {
+        const hAt = hash7(dv.getInt32(sAt, true), dv.getInt32(sAt + 4, true));
+        let t2 = tab[CUR + hAt] - BIAS - l + 2;
+        const s2 = s + 2;
+        let off = s2 - t2;
+        if (off < MAX_OFFSET) {
+          if (off > 0 && t2 >= 0) {
+            const l2 = matchLen(d8, dv, s2, t2, end - s2);
+            if (l2 > l) {
+              t = t2;
+              l = l2;
+              s = s2;
+            }
+          }
+          t2 = tab[PREV + hAt] - BIAS - l + 2;
+          off = s2 - t2;
+          if (off > 0 && off < MAX_OFFSET && t2 >= 0) {
+            const l2 = matchLen(d8, dv, s2, t2, end - s2);
+            if (l2 > l) {
+              t = t2;
+              l = l2;
+              s = s2;
+            }
+          }
+        }
+      }
+      while (t > 0 && s > nextEmit && d8[t - 1] === d8[s - 1]) {
+        s--;
+        t--;
+        l++;
+      }
+      for (let i = nextEmit; i < s; i++) h[d8[i]]++;
+      n += s - nextEmit;
+      const distance = s - t;
+      const oc = OFF + offsetCode[distance];
+      let left = l;
+      while (left > 0) {
+        const chunk = left > 258 ? left > 261 ? 258 : 255 : left;
+        left -= chunk;
+        h[256 + lengthSymbol[chunk]]++;
+        h[oc]++;
+        n++;
+      }
+      repeat = distance;
+      s += l;
+      nextEmit = s;
+      const afterProbe = nextS + 1;
+      if (nextS >= s) s = afterProbe;
+      if (s >= sLimit) {
+        indexToEnd(skipRepeats(nextS + 1, nextEmit, distance), end);
+        return remainder(nextEmit, end, n);
+      }
+      indexBetween(skipRepeats(nextS + 1, nextEmit, distance), s - 1);
+      cvLo = dv.getInt32(s, true);
+      cvHi = dv.getInt32(s + 4, true);
+    }
+  }
+  function skipRepeats(from, matchEnd, distance) {
+    const period = distance & 1 ? 2 * distance : distance;
+    const keep = matchEnd - 8 - 3 * period;
+    return keep > from ? from + (keep - from & ~1) : from;
+  }
+  function indexBetween(from, to) {
+    const dv = v;
+    const tab = tables;
+    for (let i = from; i < to; i += 2) {
+      const lo = dv.getInt32(i, true);
+      const hi = dv.getInt32(i + 4, true);
+      const a1 = lo & 16777215;
+      const h1 = ((a1 * 14466981 + (Math.imul(a1, 99) >>> 8)) / 65536 | 0) + Math.imul(hi << 8 | lo >>> 24, 3703547235 | 0) + Math.imul(lo << 8, 13573052) >>> 17;
+      const a2 = lo >>> 8;
+      const h2 = ((a2 * 14466981 + (Math.imul(a2, 99) >>> 8)) / 65536 | 0) + Math.imul(hi, 3703547235 | 0) + Math.imul(lo & ~255, 13573052) >>> 17;
+      tab[SHORT + (Math.imul(lo, 2654435761 | 0) >>> 17)] = i + BIAS;
+      tab[PREV + h1] = tab[CUR + h1];
+      tab[CUR + h1] = i + BIAS;
+      tab[PREV + h2] = tab[CUR + h2];
+      tab[CUR + h2] = i + 1 + BIAS;
+    }
+  }
+  function indexToEnd(from, end) {
+    const dv = v;
+    const tab = tables;
+    for (let i = from; i < end - 8; i += 2) {
+      const lo = dv.getInt32(i, true);
+      const hi = dv.getInt32(i + 4, true);
+      tab[SHORT + hash4(lo)] = i + BIAS;
+      const h = hash7(lo, hi);
+      tab[PREV + h] = tab[CUR + h];
+      tab[CUR + h] = i + BIAS;
+    }
+  }
+  function remainder(nextEmit, end, n) {
+    if (n === 0) return 0;
+    const d8 = d;
+    const h = hist;
+    for (let i = nextEmit; i < end; i++) h[d8[i]]++;
+    return n + end - nextEmit;
+  }
+  const listSymbol = new Int32Array(287);
+  const listFreq = new Int32Array(287);
+  const sortKeys = new Float64Array(286);
+  const MAX_INT32 = 2147483647;
+  const lvLastFreq = new Float64Array(17);
+  const lvNextCharFreq = new Float64Array(17);
+  const lvNextPairFreq = new Float64Array(17);
+  const lvNeeded = new Int32Array(17);
+  const leafCounts = new Int32Array(17 * 17);
+  const bitCount = new Int32Array(17);
+  function generate(freq, offset, n, maxBits, out, outOffset) {
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      out[outOffset + i] = 0;
+      const f = freq[offset + i];
+      if (f !== 0) sortKeys[count++] = f * 1024 + i;
+    }
+    if (count <= 2) {
+      for (let i = 0; i < n; i++) if (freq[offset + i] !== 0) out[outOffset + i] = 1;
+      return;
+    }
+    const keys = sortKeys.subarray(0, count).sort();
+    for (let k = 0; k < count; k++) {
+      const f = Math.floor(keys[k] / 1024);
+      listFreq[k] = f;
+      listSymbol[k] = keys[k] - f * 1024;
+    }
+    bitCounts(count, maxBits);
+    let end = count;
+    const top = Math.min(maxBits, count - 1);
+    for (let bits = 1; bits <= top; bits++) {
+      const c = bitCount[bits];
+      for (let k = end - c; k < end; k++) out[outOffset + listSymbol[k]] = bits;
+      end -= c;
+    }
+  }
+  function bitCounts(n, maxBitsIn) {
+    let maxBits = maxBitsIn > n - 1 ? n - 1 : maxBitsIn;
+    const freqAt = (i) => i < n ? listFreq[i] : MAX_INT32;
+    leafCounts.fill(0);
+    lvNeeded.fill(0);
+    for (let level2 = 1; level2 <= maxBits; level2++) {
+      lvLastFreq[level2] = listFreq[1];
+      lvNextCharFreq[level2] = freqAt(2);
+      lvNextPairFreq[level2] = level2 === 1 ? MAX_INT32 : listFreq[0] + listFreq[1];
+      leafCounts[level2 * 17 + level2] = 2;
+    }
+    lvNeeded[maxBits] = 2 * n - 4;
+    let level = maxBits;
+    while (level < 16) {
+      if (lvNextPairFreq[level] === MAX_INT32 && lvNextCharFreq[level] === MAX_INT32) {
+        lvNeeded[level] = 0;
+        lvNextPairFreq[level + 1] = MAX_INT32;
+        level++;
+        continue;
+      }
+      const prevFreq = lvLastFreq[level];
+      if (lvNextCharFreq[level] < lvNextPairFreq[level]) {
+        const next = leafCounts[level * 17 + level] + 1;
+        lvLastFreq[level] = lvNextCharFreq[level];
+        leafCounts[level * 17 + level] = next;
+        lvNextCharFreq[level] = freqAt(next);
+      } else {
+        lvLastFreq[level] = lvNextPairFreq[level];
+        for (let j = 0; j < level; j++) leafCounts[level * 17 + j] = leafCounts[(level - 1) * 17 + j];
+        lvNeeded[level - 1] = 2;
+      }
+      if (--lvNeeded[level] === 0) {
+        if (level === maxBits) break;
+        lvNextPairFreq[level + 1] = prevFreq + lvLastFreq[level];
+        level++;
+      } else {
+        while (lvNeeded[level - 1] > 0) level--;
+      }
+    }
+    let bits = 1;
+    for (let lv = maxBits; lv > 0; lv--) {
+      bitCount[bits] = leafCounts[maxBits * 17 + lv] - leafCounts[maxBits * 17 + lv - 1];
+      bits++;
+    }
+  }
+  const codegenLengths = new Int32Array(316);
+  const codegenFreq = new Int32Array(19);
+  const codegenBits = new Int32Array(19);
+  function headerBits(lengths, offset, numLiterals, offsetsAt, numOffsets) {
+    for (let i2 = 0; i2 < numLiterals; i2++) codegenLengths[i2] = lengths[offset + i2];
+    for (let i2 = 0; i2 < numOffsets; i2++) codegenLengths[numLiterals + i2] = lengths[offsetsAt + i2];
+    const total = numLiterals + numOffsets;
+    codegenFreq.fill(0);
+    let i = 0;
+    while (i < total) {
+      const size = codegenLengths[i];
+      let count = 1;
+      while (i + count < total && codegenLengths[i + count] === size) count++;
+      i += count;
+      if (size !== 0) {
+        codegenFreq[size]++;
+        count--;
+        while (count >= 3) {
+          codegenFreq[16]++;
+          count -= count < 6 ? count : 6;
+        }
+      } else {
+        while (count >= 11) {
+          codegenFreq[18]++;
+          count -= count < 138 ? count : 138;
+        }
+        if (count >= 3) {
+          codegenFreq[17]++;
+          count = 0;
+        }
+      }
+      codegenFreq[size] += count;
+    }
+    generate(codegenFreq, 0, 19, 7, codegenBits, 0);
+    let numCodegens = 19;
+    while (numCodegens > 4 && codegenFreq[CODEGEN_ORDER[numCodegens - 1]] === 0) numCodegens--;
+    let bits = 3 + 5 + 5 + 4 + 3 * numCodegens + codegenFreq[16] * 2 + codegenFreq[17] * 3 + codegenFreq[18] * 7;
+    for (let s = 0; s < 19; s++) bits += codegenFreq[s] * codegenBits[s];
+    return bits;
+  }
+  const f32 = new Float32Array(1);
+  const i32 = new Int32Array(f32.buffer);
+  const fround = Math.fround;
+  const C1 = fround(-0.34484843);
+  const C2 = fround(2.02466578);
+  const C3 = fround(0.67487759);
+  function fastLog2(val) {
+    f32[0] = val;
+    let ux = i32[0];
+    let log2 = fround((ux >> 23 & 255) - 128);
+    ux &= -2139095041;
+    ux = ux + (127 << 23) | 0;
+    i32[0] = ux;
+    const uval = f32[0];
+    log2 = fround(log2 + fround(fround(fround(fround(C1 * uval) + C2) * uval) - C3));
+    return log2;
+  }
+  function shannonTerm(v2, invTotal) {
+    let bits = -fastLog2(fround(v2 * invTotal));
+    if (bits < 1) bits = 1;
+    if (bits > 15) bits = 15;
+    return fround(bits * v2);
+  }
+  function estimatedBits(rec, at, total) {
+    let shannon = 0;
+    let bits = 0;
+    let matches = 0;
+    const freq = at + FREQ;
+    if (total > 0) {
+      const inv = fround(1 / total);
+      for (let i = 0; i < 256; i++) {
+        const v2 = rec[freq + i];
+        if (v2 > 0) shannon = fround(shannon + shannonTerm(v2, inv));
+      }
+      shannon = fround(shannon + 15);
+      for (let i = 0; i < 29; i++) {
+        const v2 = rec[freq + 257 + i];
+        if (v2 > 0) {
+          shannon = fround(shannon + shannonTerm(v2, inv));
+          bits += LENGTH_EXTRA[i] * v2;
+          matches += v2;
+        }
+      }
+    }
+    if (matches > 0) {
+      const inv = fround(1 / matches);
+      const fake = rec[at + FAKE_OFFSET];
+      for (let i = 0; i < 30; i++) {
+        const v2 = rec[freq + 286 + i] - (i === 0 ? fake : 0);
+        if (v2 > 0) {
+          shannon = fround(shannon + shannonTerm(v2, inv));
+          bits += OFFSET_EXTRA[i] * v2;
+        }
+      }
+    }
+    return Math.trunc(shannon) + bits;
+  }
+  function recordTokens(rec, at, start, end, n) {
+    const length = end - start;
+    rec[at + LENGTH] = length;
+    rec[at + TOKENS] = n;
+    if (n === 0) {
+      rec[at + KIND] = K_STORED;
+      return;
+    }
+    if (n > length - (length >> 4)) {
+      recordHuffman(rec, at, start, end, K_HUFFMAN);
+      rec[at + TOKENS] = n;
+      return;
+    }
+    rec[at + KIND] = K_DYNAMIC;
+    const freq = at + FREQ;
+    for (let i = 0; i < 286; i++) rec[freq + i] = hist[i];
+    rec[freq + 256] = 1;
+    let fake = 1;
+    for (let i = 0; i < 30; i++) {
+      rec[freq + 286 + i] = hist[OFF + i];
+      if (hist[OFF + i] !== 0) fake = 0;
+    }
+    rec[freq + 286] += fake;
+    rec[at + FAKE_OFFSET] = fake;
+    const lengths = at + LENGTHS;
+    generate(rec, freq, 286, 15, rec, lengths);
+    generate(rec, freq + 286, 30, 15, rec, lengths + 286);
+    let numLiterals = 286;
+    while (rec[freq + numLiterals - 1] === 0) numLiterals--;
+    let numOffsets = 30;
+    while (numOffsets > 0 && rec[freq + 286 + numOffsets - 1] === 0) numOffsets--;
+    rec[at + HEADER] = headerBits(rec, lengths, numLiterals, lengths + 286, numOffsets);
+    let data = 0;
+    let fixed = 3;
+    let extra = 0;
+    for (let i = 0; i < 286; i++) {
+      const f = rec[freq + i];
+      data += f * rec[lengths + i];
+      fixed += f * FIXED_LENGTH[i];
+    }
+    for (let i = 0; i < 29; i++) extra += rec[freq + 257 + i] * LENGTH_EXTRA[i];
+    for (let i = 0; i < 30; i++) {
+      const f = rec[freq + 286 + i];
+      data += f * rec[lengths + 286 + i];
+      fixed += f * 5;
+      extra += f * OFFSET_EXTRA[i];
+    }
+    rec[at + DATA] = data;
+    rec[at + FIXED] = fixed;
+    rec[at + EXTRA] = extra;
+    rec[at + ESTIMATE] = estimatedBits(rec, at, n);
+    rec[at + ESTIMATE_SYNC] = estimatedBits(rec, at, n + 1);
+  }
+  function recordHuffman(rec, at, start, end, kind) {
+    const length = end - start;
+    rec[at + KIND] = kind;
+    rec[at + LENGTH] = length;
+    const freq = at + FREQ;
+    rec.fill(0, freq, freq + 316);
+    for (let i = start; i < end; i++) rec[freq + d[i]]++;
+    let random = 0;
+    if (length > 1024) {
+      let abs = 0;
+      const avg = length / 256;
+      const max = length * 2;
+      for (let i = 0; i < 256; i++) {
+        const diff = rec[freq + i] - avg;
+        abs += diff * diff;
+        if (abs >= max) break;
+      }
+      if (abs < max) random = 1;
+    }
+    rec[at + RANDOM] = random;
+    if (random) return;
+    rec[freq + 256] = 1;
+    const lengths = at + LENGTHS;
+    generate(rec, freq, 257, 15, rec, lengths);
+    let data = 0;
+    for (let i = 0; i < 257; i++) data += rec[freq + i] * rec[lengths + i];
+    rec[at + DATA] = data;
+    rec[lengths + 286] = 1;
+    rec[at + HEADER] = headerBits(rec, lengths, 257, lengths + 286, 1);
+  }
+  const STATE = 3 * TABLE_SIZE;
+  function saveTables(boundary, out) {
+    const limit = boundary - MAX_OFFSET + BIAS;
+    for (let i = 0; i < STATE; i++) {
+      const value = tables[i] - limit;
+      out[i] = value > 0 ? value : 0;
+    }
+  }
+  function loadTables(boundary, from) {
+    const limit = boundary - MAX_OFFSET + BIAS;
+    for (let i = 0; i < STATE; i++) tables[i] = from[i] === 0 ? 0 : from[i] + limit;
+  }
+  function encodePart(data, partStart, end, last, out, initial, startState, endState, warmFrom = 0) {
+    d = data;
+    v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if ((partStart - warmFrom) % BLOCK2 !== 0) throw new RangeError(`the warm-up must be whole blocks, got ${partStart - warmFrom} bytes`);
+    if (initial) {
+      loadTables(partStart, initial);
+    } else {
+      tables.fill(0);
+      for (let b = warmFrom; b < partStart; b += BLOCK2) {
+        hist.fill(0);
+        encodeBlock(b, b + BLOCK2);
+      }
+    }
+    if (startState) saveTables(partStart, startState);
+    let blocks = 0;
+    for (let b = partStart; b < end; b += BLOCK2) {
+      const blockEnd = Math.min(b + BLOCK2, end);
+      const at = blocks * RECORD;
+      blocks++;
+      if (blockEnd - b < 128) {
+        if (!last || blockEnd !== end) throw new RangeError("a block shorter than 128 bytes that is not the last");
+        if (blockEnd - b <= 32) {
+          out[at + KIND] = K_SMALL_STORED;
+          out[at + LENGTH] = blockEnd - b;
+        } else {
+          recordHuffman(out, at, b, blockEnd, K_SMALL_HUFFMAN);
+        }
+        continue;
+      }
+      hist.fill(0);
+      const n = encodeBlock(b, blockEnd);
+      recordTokens(out, at, b, blockEnd, n);
+    }
+    if (endState) saveTables(end, endState);
+    d = new Uint8Array(0);
+    v = new DataView(d.buffer);
+    return blocks;
+  }
+  function writer() {
+    let bits = 0;
+    let prevHeader = 0;
+    let wroteHuffman = false;
+    const inUse = new Int32Array(316);
+    const counts = { stored: 0, fixed: 0, dynamic: 0, dynamicReused: 0, huffman: 0, huffmanReused: 0 };
+    function endOwed() {
+      if (prevHeader > 0) {
+        bits += inUse[256];
+        prevHeader = 0;
+      }
+    }
+    function stored(length) {
+      counts.stored++;
+      endOwed();
+      bits += 3;
+      bits = Math.ceil(bits / 8) * 8;
+      bits += 32 + length * 8;
+    }
+    function tokenBits(rec, at, lengths, lengthsAt) {
+      const freq = at + FREQ;
+      let total = rec[at + EXTRA] - (rec[at + FAKE_OFFSET] ? lengths[lengthsAt + 286] : 0);
+      for (let i = 0; i < 256; i++) total += rec[freq + i] * lengths[lengthsAt + i];
+      for (let i = 257; i < 316; i++) total += rec[freq + i] * lengths[lengthsAt + i];
+      return total;
+    }
+    function fixedTokenBits(rec, at) {
+      return rec[at + FIXED] - 3 - 7 - (rec[at + FAKE_OFFSET] ? 5 : 0) + rec[at + EXTRA];
+    }
+    function fixed(rec, at) {
+      counts.fixed++;
+      endOwed();
+      bits += 3 + fixedTokenBits(rec, at) + 7;
+    }
+    function huffman(rec, at, sync) {
+      const length = rec[at + LENGTH];
+      const ssize = (length + 5) * 8;
+      if (rec[at + RANDOM]) {
+        stored(length);
+        return;
+      }
+      let estimate = rec[at + DATA] + prevHeader;
+      if (prevHeader === 0) estimate += 70 * 8;
+      estimate += estimate >> 7;
+      if (ssize <= estimate) {
+        stored(length);
+        return;
+      }
+      const freq = at + FREQ;
+      if (prevHeader > 0) {
+        let reuse = 0;
+        for (let i = 0; i < 256; i++) {
+          const f = rec[freq + i];
+          if (f !== 0) {
+            if (inUse[i] === 0) {
+              reuse = MAX_INT32;
+              break;
+            }
+            reuse += f * inUse[i];
+          }
+        }
+        if (estimate < reuse) endOwed();
+      }
+      if (prevHeader === 0) {
+        counts.huffman++;
+        for (let i = 0; i < 257; i++) inUse[i] = rec[at + LENGTHS + i];
+        bits += rec[at + HEADER];
+        wroteHuffman = true;
+        prevHeader = rec[at + HEADER];
+      } else {
+        counts.huffmanReused++;
+      }
+      for (let i = 0; i < 256; i++) bits += rec[freq + i] * inUse[i];
+      if (sync) {
+        bits += inUse[256];
+        prevHeader = 0;
+        wroteHuffman = false;
+      }
+    }
+    function dynamic(rec, at, sync) {
+      const length = rec[at + LENGTH];
+      const n = rec[at + TOKENS] + (sync ? 1 : 0);
+      const ssize = (length + 5) * 8;
+      const freq = at + FREQ;
+      const extra = rec[at + EXTRA];
+      if (wroteHuffman && prevHeader > 0) {
+        endOwed();
+        wroteHuffman = false;
+      }
+      if (prevHeader > 0) {
+        const fake = rec[at + FAKE_OFFSET];
+        for (let i = 0; i < 316; i++) {
+          if (rec[freq + i] !== 0 && inUse[i] === 0 && !(fake && i === 286)) {
+            endOwed();
+            break;
+          }
+        }
+      }
+      let size = 0;
+      if (prevHeader > 0) {
+        let newSize = prevHeader + rec[at + (sync ? ESTIMATE_SYNC : ESTIMATE)];
+        newSize += inUse[256] + (newSize >> 7);
+        let reuse = extra;
+        for (let i = 0; i < 316; i++) reuse += rec[freq + i] * inUse[i];
+        if (newSize < reuse) {
+          endOwed();
+          size = newSize;
+        } else {
+          size = reuse;
+        }
+        if (n < 250) {
+          const preSize = rec[at + FIXED] + extra + 7;
+          if (preSize < size) {
+            if (ssize <= size) stored(length);
+            else fixed(rec, at);
+            return;
+          }
+        }
+        if (ssize <= size) {
+          stored(length);
+          return;
+        }
+      }
+      if (prevHeader === 0) {
+        size = rec[at + HEADER] + rec[at + DATA] + extra;
+        if (n < 250) {
+          const preSize = rec[at + FIXED] + extra;
+          if (preSize <= size) {
+            if (ssize <= preSize) stored(length);
+            else fixed(rec, at);
+            return;
+          }
+        }
+        if (ssize <= size) {
+          stored(length);
+          return;
+        }
+        counts.dynamic++;
+        bits += rec[at + HEADER];
+        for (let i = 0; i < 316; i++) inUse[i] = rec[at + LENGTHS + i];
+        if (!sync) prevHeader = rec[at + HEADER];
+        wroteHuffman = false;
+      } else {
+        counts.dynamicReused++;
+      }
+      if (sync) prevHeader = 0;
+      bits += tokenBits(rec, at, inUse, 0);
+      if (sync) bits += inUse[256];
+    }
+    function write(rec, at, sync) {
+      switch (rec[at + KIND]) {
+        case K_STORED:
+        case K_SMALL_STORED:
+          stored(rec[at + LENGTH]);
+          break;
+        case K_HUFFMAN:
+        case K_SMALL_HUFFMAN:
+          huffman(rec, at, sync);
+          break;
+        default:
+          dynamic(rec, at, sync);
+      }
+    }
+    const held = new Int32Array(RECORD);
+    let holding = false;
+    return {
+      /** How the blocks so far were written: stored, fixed, with a new dynamic table or the previous one, Huffman-only. */
+      get counts() {
+        return { ...counts };
+      },
+      /** Adds the blocks of one part, in order after those of the parts before. */
+      add(rec, blocks) {
+        if (blocks === 0) return;
+        if (holding) write(held, 0, false);
+        for (let b = 0; b < blocks - 1; b++) write(rec, b * RECORD, false);
+        held.set(rec.subarray((blocks - 1) * RECORD, blocks * RECORD));
+        holding = true;
+      },
+      /** Bytes of the whole deflate stream: Go ends it with an empty fixed block (3 + 7 bits) and pads to a byte. */
+      finish() {
+        if (holding) write(held, 0, true);
+        holding = false;
+        endOwed();
+        bits += 10;
+        return Math.ceil(bits / 8);
+      }
+    };
+  }
+  function prime() {
+    let seed = 1;
+    const random = () => {
+      seed = Math.imul(seed, 1103515245) + 12345 | 0;
+      return (seed >>> 8) / 16777216;
+    };
+    const words = ["layer ", "image ", "size ", "the ", "of ", "docker ", "build ", "\n", '{"a": 1}, ', "registry "];
+    let textLike = "";
+    while (textLike.length < 3e3) textLike += random() < 0.1 ? String(Math.floor(random() * 1e6)) : words[Math.floor(random() * words.length)];
+    const inputs = [new Uint8Array(3e3), new Uint8Array(3e3), new Uint8Array(3e3), new Uint8Array(9e3)];
+    for (let i = 0; i < 3e3; i++) {
+      inputs[0][i] = textLike.charCodeAt(i);
+      inputs[1][i] = Math.floor(random() * 256);
+      inputs[2][i] = Math.floor(256 * random() ** 3);
+    }
+    inputs[3].set(inputs[0], 0);
+    inputs[3].set(inputs[0].subarray(0, 2e3), 5e3);
+    let sum = 0;
+    const records = new Int32Array(2 * RECORD);
+    const state = new Int32Array(STATE);
+    for (let round = 0; round < 1; round++) {
+      for (const input of inputs) {
+        const out = writer();
+        out.add(records, encodePart(input, 0, input.length, true, records, void 0, state, state));
+        sum += out.finish();
+      }
+    }
+    return sum;
+  }
+  return { BLOCK: BLOCK2, RECORD, STATE, encodePart, writer, generate, hash7, prime };
+}
+var WARM_BLOCKS = 2;
+var DEFAULT_PART_BLOCKS = 32;
+var INLINE_LIMIT = 64 * 1024;
+var GO_BLOCK = 65535;
+var GZIP_WRAPPER_BYTES = 18;
+var WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const model = (${go127DeflateModel.toString()})();
+model.prime();
+parentPort.on('message', (job) => {
+  try {
+    const blocks = model.encodePart(
+      new Uint8Array(job.input), job.start, job.end, job.last, new Int32Array(job.records),
+      job.initial && new Int32Array(job.initial), new Int32Array(job.startState), new Int32Array(job.endState), job.warmFrom,
+    );
+    parentPort.postMessage(blocks); // (the buffers are the sizer's: it has them)
+  } catch (error) {
+    parentPort.postMessage({ error: String((error && error.stack) || error) });
+  }
+});
+`;
+var WorkerPool = class {
+  constructor(size) {
+    this.size = size;
+  }
+  size;
+  idle = [];
+  queue = [];
+  started = 0;
+  run(job) {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...job, resolve, reject });
+      this.pump();
+    });
+  }
+  pump() {
+    while (this.queue.length > 0) {
+      let worker = this.idle.pop();
+      if (worker === void 0) {
+        if (this.started >= this.size) return;
+        worker = this.spawn();
+      }
+      this.assign(worker, this.queue.shift());
+    }
+  }
+  spawn() {
+    this.started++;
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    return worker;
+  }
+  assign(worker, job) {
+    const settle = () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+      worker.unref();
+    };
+    const onMessage = (message) => {
+      settle();
+      this.idle.push(worker);
+      if (typeof message === "number") job.resolve(message);
+      else job.reject(new Error(`compressed size (go1.27): ${message.error}`));
+      this.pump();
+    };
+    const onError = (error) => {
+      settle();
+      this.started--;
+      void worker.terminate();
+      job.reject(error);
+      this.pump();
+    };
+    const onExit = (code) => {
+      settle();
+      this.started--;
+      job.reject(new Error(`compressed size (go1.27): worker exited with code ${code}`));
+      this.pump();
+    };
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+    worker.ref();
+    const { resolve: _resolve, reject: _reject, ...spec } = job;
+    worker.postMessage(spec);
+  }
+};
+var sharedPool;
+function pool() {
+  sharedPool ??= new WorkerPool(availableParallelism());
+  return sharedPool;
+}
+var localModel;
+function model() {
+  localModel ??= go127DeflateModel();
+  return localModel;
+}
+function sameState(a, b) {
+  const x = new Int32Array(a);
+  const y = new Int32Array(b);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+var Go127Sizer = class {
+  partBytes;
+  blocksPerPart;
+  concurrency;
+  warmBytes;
+  writer = model().writer();
+  /** Buffers given back by workers, ready for the next parts. */
+  free = [];
+  freeStates = [];
+  /** The part being filled: [warm-up][part]. */
+  current;
+  input;
+  warm = 0;
+  filled = 0;
+  /** Parts sent to workers whose records have not been counted yet, in input order. */
+  pending = [];
+  /** The tables where the last part counted ended, exactly as Go's stand there. */
+  previousEnd;
+  maxInFlightSeen = 0;
+  parts = 0;
+  reruns = 0;
+  constructor(options) {
+    this.blocksPerPart = options.partSize === void 0 ? DEFAULT_PART_BLOCKS : Math.max(1, Math.round(options.partSize / GO_BLOCK));
+    this.partBytes = this.blocksPerPart * GO_BLOCK;
+    this.concurrency = options.concurrency ?? availableParallelism() + 1;
+    this.warmBytes = (options.warmBlocks ?? WARM_BLOCKS) * GO_BLOCK;
+    this.current = { input: new SharedArrayBuffer(Math.min(this.partBytes, INLINE_LIMIT)), records: new SharedArrayBuffer(0) };
+    this.input = new Uint8Array(this.current.input);
+  }
+  /**
+   * Parts measured so far, the most that were in flight at once, and how many were parsed again because the
+   * tables their warm-up left were not the ones the part before them ended with.
+   */
+  get stats() {
+    return { blocks: this.parts, maxInFlight: this.maxInFlightSeen, reruns: this.reruns };
+  }
+  /** Takes the next bytes; resolves when more can be taken (at most `concurrency` parts in flight). */
+  async write(chunk) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.filled === this.input.length - this.warm) this.grow();
+      const n = Math.min(this.input.length - this.warm - this.filled, this.partBytes - this.filled, chunk.length - offset);
+      this.input.set(chunk.subarray(offset, offset + n), this.warm + this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === this.partBytes) {
+        while (this.pending.length >= this.concurrency) await this.countOldest();
+        this.dispatch(false);
+      }
+    }
+  }
+  /** The length of the whole gzip stream. */
+  async end() {
+    if (this.parts === 0 && this.filled <= INLINE_LIMIT) {
+      this.parts++;
+      const blocks = Math.max(1, Math.ceil(this.filled / GO_BLOCK));
+      const records = new Int32Array(blocks * model().RECORD);
+      this.writer.add(records, model().encodePart(this.input.subarray(0, this.filled), 0, this.filled, true, records));
+    } else {
+      if (this.filled > 0) {
+        while (this.pending.length >= this.concurrency) await this.countOldest();
+        this.dispatch(true);
+      }
+      while (this.pending.length > 0) await this.countOldest();
+    }
+    this.free.length = 0;
+    this.freeStates.length = 0;
+    this.previousEnd = void 0;
+    return GZIP_WRAPPER_BYTES + this.writer.finish();
+  }
+  /** The first part outgrew its small buffer: the stream is not small, give it a whole part. */
+  grow() {
+    const buffer = new SharedArrayBuffer(this.partBytes);
+    const input = new Uint8Array(buffer);
+    input.set(this.input.subarray(0, this.filled));
+    this.current = { input: buffer, records: new SharedArrayBuffer(0) };
+    this.input = input;
+  }
+  state() {
+    return this.freeStates.pop() ?? new SharedArrayBuffer(model().STATE * 4);
+  }
+  /**
+   * Counts the oldest part's records. Its warm-up nearly always leaves the tables exactly as the part before
+   * it ended them; when it does not, the part is parsed again from those tables, so that the result is the
+   * sequential model's, exactly.
+   */
+  async countOldest() {
+    const { result, job } = this.pending[0];
+    let blocks = await result;
+    this.pending.shift();
+    if (this.previousEnd !== void 0 && !sameState(job.startState, this.previousEnd)) {
+      this.reruns++;
+      blocks = await pool().run({ ...job, initial: this.previousEnd });
+    }
+    this.writer.add(new Int32Array(job.records), blocks);
+    this.free.push({ input: job.input, records: job.records });
+    if (this.previousEnd !== void 0) this.freeStates.push(this.previousEnd);
+    this.freeStates.push(job.startState);
+    this.previousEnd = job.endState;
+  }
+  /** Sends the filled part to a worker and, unless it is the last, starts the next one with its warm-up. */
+  dispatch(last) {
+    const sent = this.current;
+    const start = this.warm;
+    const end = this.warm + this.filled;
+    const recordBytes = this.blocksPerPart * model().RECORD * 4;
+    if (sent.records.byteLength < recordBytes) sent.records = new SharedArrayBuffer(recordBytes);
+    if (!last) {
+      const history = Math.max(this.warmBytes, GO_BLOCK);
+      const size = history + this.partBytes;
+      let next = this.free.pop();
+      if (next === void 0 || next.input.byteLength < size) next = { input: new SharedArrayBuffer(size), records: new SharedArrayBuffer(0) };
+      const input = new Uint8Array(next.input);
+      const keep = Math.min(history, end);
+      input.set(this.input.subarray(end - keep, end), 0);
+      this.current = next;
+      this.input = input;
+      this.warm = keep;
+      this.filled = 0;
+    }
+    this.parts++;
+    const warmFrom = Math.max(0, start - this.warmBytes);
+    const job = { input: sent.input, records: sent.records, startState: this.state(), endState: this.state(), start, end, last, warmFrom };
+    const result = pool().run(job);
+    result.catch(() => void 0);
+    this.pending.push({ result, job });
+    this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
+  }
+};
+
+// src/measure/image/compressed-size.ts
+var DEFLATE_MODELS = ["go1.26", "go1.27"];
+var GZIP_WRAPPER_BYTES2 = 10 + 8;
 var DICTIONARY_BYTES = 32 * 1024;
 var DEFAULT_BLOCK_SIZE = 1024 * 1024;
 var MIN_BLOCK_SIZE = 64 * 1024;
-var INLINE_LIMIT = 64 * 1024;
+var INLINE_LIMIT2 = 64 * 1024;
 function goDeflateModel() {
   const WINDOW = 32768;
   const WINDOW_MASK = WINDOW - 1;
@@ -91943,7 +92985,7 @@ function goDeflateModel() {
   }
   return { parse, blocker, codeLengths };
 }
-var WORKER_SOURCE = `
+var WORKER_SOURCE2 = `
 const { parentPort } = require('node:worker_threads');
 const model = (${goDeflateModel.toString()})();
 parentPort.on('message', (job) => {
@@ -91955,7 +92997,7 @@ parentPort.on('message', (job) => {
   }
 });
 `;
-var WorkerPool = class {
+var WorkerPool2 = class {
   constructor(size) {
     this.size = size;
   }
@@ -91981,7 +93023,7 @@ var WorkerPool = class {
   }
   spawn() {
     this.started++;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker2(WORKER_SOURCE2, { eval: true });
     worker.unref();
     return worker;
   }
@@ -92020,15 +93062,15 @@ var WorkerPool = class {
     worker.postMessage({ input, tokens, start, end, level }, [input, tokens]);
   }
 };
-var sharedPool;
-function pool() {
-  sharedPool ??= new WorkerPool(availableParallelism());
-  return sharedPool;
+var sharedPool2;
+function pool2() {
+  sharedPool2 ??= new WorkerPool2(availableParallelism2());
+  return sharedPool2;
 }
-var localModel;
-function model() {
-  localModel ??= goDeflateModel();
-  return localModel;
+var localModel2;
+function model2() {
+  localModel2 ??= goDeflateModel();
+  return localModel2;
 }
 function integerOption(name, value, min) {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}, got ${value}`);
@@ -92038,7 +93080,7 @@ var CompressedSizer = class {
   level;
   blockSize;
   concurrency;
-  blocker = model().blocker();
+  blocker = model2().blocker();
   /** Buffers given back by workers, ready for the next parts. */
   free = [];
   /** The part being filled: [window][part]. */
@@ -92052,42 +93094,66 @@ var CompressedSizer = class {
   parts = 0;
   tail = Promise.resolve();
   ended = false;
+  /** With `model: 'go1.27'`: the sizer that does the work. */
+  go127;
   constructor(options = {}) {
+    const modelName = options.model ?? "go1.26";
+    if (!DEFLATE_MODELS.includes(modelName)) {
+      throw new RangeError(
+        `CompressedSizer: model must be 'go1.26' (compress/flate up to Go 1.26) or 'go1.27' (Go 1.27 and later), got ${JSON.stringify(options.model)}`
+      );
+    }
+    if (modelName === "go1.27" && options.level !== void 0 && options.level !== 6) {
+      throw new RangeError(`CompressedSizer: model 'go1.27' models level 6 only (Go's default, what Docker uses), got level ${options.level}`);
+    }
     this.level = options.level ?? 6;
     if (!Number.isInteger(this.level) || this.level < 4 || this.level > 9) {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
     }
     this.blockSize = integerOption("blockSize", options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE);
-    this.concurrency = integerOption("concurrency", options.concurrency ?? availableParallelism(), 1);
-    this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };
+    this.concurrency = integerOption("concurrency", options.concurrency ?? availableParallelism2(), 1);
+    this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT2)), tokens: new ArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);
+    if (modelName === "go1.27") {
+      this.go127 = new Go127Sizer({
+        partSize: options.blockSize === void 0 ? void 0 : this.blockSize,
+        concurrency: options.concurrency === void 0 ? void 0 : this.concurrency
+      });
+    }
   }
-  /** Parts measured so far and the most that were in flight at once (for tests and benchmarks). */
+  /**
+   * Parts measured so far and the most that were in flight at once (for tests and benchmarks); with model
+   * 'go1.27', also the parts parsed twice (see go127-deflate.ts).
+   */
   get stats() {
+    if (this.go127) return this.go127.stats;
     return { blocks: this.parts, maxInFlight: this.maxInFlightSeen };
   }
   /** Feed the layer tar's bytes in order; resolves when more can be taken (at most `concurrency` parts in flight). */
   write(chunk) {
     if (this.ended) return Promise.reject(new Error("CompressedSizer: write after end"));
     if (!(chunk instanceof Uint8Array)) return Promise.reject(new TypeError("CompressedSizer: chunks must be Buffers or Uint8Arrays"));
-    this.tail = this.tail.then(() => this.take(chunk));
+    const go127 = this.go127;
+    this.tail = this.tail.then(() => go127 ? go127.write(chunk) : this.take(chunk));
     return this.tail;
   }
   /** Resolves with the size in bytes of the gzip stream Docker would push for these bytes (header and trailer included). */
   end() {
     if (this.ended) return Promise.reject(new Error("CompressedSizer: end called twice"));
     this.ended = true;
+    const go127 = this.go127;
+    if (go127) return this.tail.then(() => go127.end());
     return this.tail.then(async () => {
-      if (this.parts === 0 && this.filled <= INLINE_LIMIT) {
+      if (this.parts === 0 && this.filled <= INLINE_LIMIT2) {
         this.parts++;
         const tokens = new Uint32Array(this.filled);
-        this.blocker.add(tokens, model().parse(this.input, 0, this.filled, this.level, tokens));
+        this.blocker.add(tokens, model2().parse(this.input, 0, this.filled, this.level, tokens));
       } else {
         if (this.filled > 0) this.dispatch(true);
         while (this.pending.length > 0) await this.countOldest();
       }
       this.free.length = 0;
-      return GZIP_WRAPPER_BYTES + this.blocker.finish();
+      return GZIP_WRAPPER_BYTES2 + this.blocker.finish();
     });
   }
   async take(chunk) {
@@ -92137,7 +93203,7 @@ var CompressedSizer = class {
       this.filled = 0;
     }
     this.parts++;
-    const job = pool().run({ input: sent.input, tokens: sent.tokens, start, end, level: this.level });
+    const job = pool2().run({ input: sent.input, tokens: sent.tokens, start, end, level: this.level });
     job.catch(() => void 0);
     this.pending.push(job);
     this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
@@ -93653,19 +94719,19 @@ function deflateModelFor(goVersion) {
   return release && (release[0] > 1 || release[1] >= 27) ? "go1.27" : "go1.26";
 }
 function pushSizingFor(engine) {
-  const model2 = deflateModelFor(engine.goVersion);
+  const model3 = deflateModelFor(engine.goVersion);
   if (engine.containerdStore) {
     return {
       method: "as-stored",
-      model: model2,
+      model: model3,
       asStored: true,
       cacheKey: `stored:${engine.id ?? "unknown engine"}`,
       reason: "its blobs as the containerd image store keeps them (a layer kept uncompressed is pushed uncompressed)"
     };
   }
-  const gzip = model2 === "go1.27" ? "Go 1.27's gzip" : "the gzip of Go up to 1.26";
+  const gzip = model3 === "go1.27" ? "Go 1.27's gzip" : "the gzip of Go up to 1.26";
   const why = engine.goVersion ? `Docker ${engine.serverVersion} was built with ${engine.goVersion}` : "the engine does not say which Go built it";
-  return { method: model2, model: model2, asStored: false, cacheKey: model2, reason: `every layer as ${gzip} compresses it on push (${why})` };
+  return { method: model3, model: model3, asStored: false, cacheKey: model3, reason: `every layer as ${gzip} compresses it on push (${why})` };
 }
 
 // src/report/baseline-file.ts

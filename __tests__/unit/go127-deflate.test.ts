@@ -181,6 +181,12 @@ describe('go1.27 model: parts, chunks, streaming', () => {
     }
   });
 
+  it('sizers at work at the same time share the workers and each gets its own size', async () => {
+    const names = ['text', 'layered', 'json', 'binary'];
+    const sizes = await Promise.all(names.map((name) => sizeInChunks(INPUTS[name], () => 300_000, { ...GO127, blockSize: 4 * 65535 })));
+    expect(sizes).toEqual(names.map((name) => GO[name]));
+  });
+
   it('writes that are not awaited are still taken in order', async () => {
     const sizer = new CompressedSizer({ ...GO127, blockSize: 64 * 1024 });
     const writes = [];

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-QX3TBTED.js";
+} from "./chunks/chunk-NCZLUKG3.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -48,7 +48,15 @@
  * environment variable that must be set before the pool starts. At most `concurrency` parts of one sizer are
  * in flight (sent and not yet counted). Their buffers (the part with its window, and 4 bytes per token, at most
  * one token per byte) are given back by the workers and reused, so memory stays at about
- * (concurrency + 1) x 5 x part size (about 15 MiB with 1 MiB parts on 2 cores), whatever the size of the layer.
+ * (concurrency + 1) x 5 x part size (about 15 MiB with 1 MiB parts on 2 cores), whatever the size of the layer,
+ * plus each worker's parser: its WebAssembly memory holds a part, two chain links and a token per byte, about
+ * 13 x part size (14 MiB per worker with 1 MiB parts).
+ *
+ * ## Speed
+ * The parse (go-deflate-parse.c, run as WebAssembly; see `goDeflateModel`) is what costs: it walks Go's hash
+ * chains, up to 128 candidates at level 6, where gzip and zlib walk 32 once they have a match of 8 bytes.
+ * Issue 10 asks for at least 0.9 x cores x the speed of `gzip -6` on one core, on every kind of layer;
+ * `node bench/sizer-lazy.mjs` measures it per kind (JSON, text, binaries, a Debian root filesystem, random bytes).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -61,7 +69,7 @@ export interface CompressedSizerOptions {
   model?: DeflateModelName;
   /** Go compress/flate level, 4-9 (the lazy-matching levels). Default 6: what `docker push` uses. */
   level?: number;
-  /** Bytes per part parsed by one worker. Default 1 MiB; at least 64 KiB. */
+  /** Bytes per part parsed by one worker. Default 1 MiB; at least 64 KiB, at most 64 MiB. */
   blockSize?: number;
   /** Parts of this sizer in flight at once. Default: the number of cores. */
   concurrency?: number;
@@ -73,6 +81,8 @@ const GZIP_WRAPPER_BYTES = 10 + 8;
 const DICTIONARY_BYTES = 32 * 1024;
 const DEFAULT_BLOCK_SIZE = 1024 * 1024;
 const MIN_BLOCK_SIZE = 64 * 1024;
+/** A worker's parser needs about 13 bytes of WebAssembly memory per byte of a part, which cannot pass 4 GiB. */
+const MAX_BLOCK_SIZE = 64 * 1024 * 1024;
 /** A layer this small is measured on the calling thread rather than waking a worker. */
 const INLINE_LIMIT = 64 * 1024;
 
@@ -81,7 +91,7 @@ type Blocker = ReturnType<DeflateModel['blocker']>;
 
 /**
  * Go's level 4-9 compressor, reduced to counting bits, in two parts: `parse` (the expensive LZ77 search, run on
- * workers) turns input into tokens; a `blocker` (cheap, on the calling thread) takes the tokens of all parts in
+ * workers, as WebAssembly built from go-deflate-parse.c) turns input into tokens; a `blocker` (cheap, on the calling thread) takes the tokens of all parts in
  * order, cuts deflate blocks every 16384 tokens as Go does and adds up each block's size.
  * Self-contained on purpose: workers receive it as source text (`goDeflateModel.toString()`), so it must not
  * refer to anything outside its own body. Exported for tests.
@@ -91,13 +101,7 @@ type Blocker = ReturnType<DeflateModel['blocker']>;
  */
 export function goDeflateModel() {
   const WINDOW = 32768;
-  const WINDOW_MASK = WINDOW - 1;
-  const MIN_MATCH = 4; // Go never emits the 3-byte matches deflate allows
   const MAX_MATCH = 258;
-  const TOO_FAR = 4096; // a 4-byte match farther than this is not worth its distance code
-  const HASH_BITS = 17;
-  const HASH_SHIFT = 32 - HASH_BITS;
-  const HASH_MUL = 0x1e35a7bd;
   const MAX_BLOCK_TOKENS = 1 << 14;
   const MAX_STORED = 65535;
   // lazy, nice, chain per level (good is never reached: the search always starts from length 3)
@@ -131,14 +135,57 @@ export function goDeflateModel() {
     const last = code === 29 ? WINDOW : DIST_BASE[code + 1] - 1;
     for (let distance = DIST_BASE[code]; distance <= last; distance++) distanceToken[distance] = (code << 9) | (DIST_EXTRA[code] << 14);
   }
-  const LITERAL_LENGTH = 1 << 19;
   const FIXED_LIT_BITS = new Uint8Array(286);
   for (let i = 0; i < 286; i++) FIXED_LIT_BITS[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
   const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-  // Hash chains: head[hash] = position + 1 (0: none); prev[position & mask] = earlier position + 1 with that hash.
-  const head = new Int32Array(1 << HASH_BITS);
-  const prev = new Int32Array(WINDOW);
+  // The parse is go-deflate-parse.c compiled to WebAssembly: the same loop in JavaScript ran at about 0.9 times
+  // the speed of `gzip -6` per core on repetitive JSON, where Go's 128-candidate chains (gzip cuts them to 32
+  // after a match of 8) are walked in full; this runs it about 1.5 to 2 times as fast (bench/sizer-lazy.ts).
+  // go-deflate-parse.wasm: begin
+  // built from go-deflate-parse.c (sha256 1d8c006f900a92e1f036377ed2c8872862241664848755d21c504fa1fecfe107) by scripts/build-go-deflate-wasm.sh, Debian clang version 14.0.6
+  const PARSER_WASM =
+    'AGFzbQEAAAABDgFgCX9/f39/f39/fwF/AwIBAAUDAQAMBh0EfwFBoJAsC38AQZCQIAt/AEGAiCALfwBBoJAsCwdABQZtZW1vcnkC' +
+    'AAVwYXJzZQAADmRpc3RhbmNlX3Rva2VuAwEMbGVuZ3RoX3Rva2VuAwILX19oZWFwX2Jhc2UDAwqnCQGkCQIVfwF+QQAhCUGAiICA' +
+    'AEEAQYCAIPwLACAGQQA2AgAgB0EANgIAAkAgAUGAgH5qQQAgAUGAgAJKGyIKIAJBfWpODQAgACAKQQFqIgtqLQAAQQh0IAAgCmoi' +
+    'DC0AAEEQdHIgDEECai0AAHIhDUEAIAprIQxBACACayEOIAYgC0ECdCIPaiEQIAcgD2ohDwNAIBBBACANQQh0IAAgC2pBAmotAABy' +
+    'Ig1Bvc/W8QFsQQ12Qfz/H3FBgIiAgABqIhEoAgAiEiAMIBJqQYGAfkgbIhI2AgAgDyAGIBJBAnRqKAIANgIAIBEgCzYCACAMQX9q' +
+    'IQwgEEEEaiEQIA9BBGohDyAOIAtBAWoiC2pBfkcNAAsLAkACQCACIAFrIhANAEEAIRMMAQtBACETQQAhCUEAIQxBAyEUA0AgDCEV' +
+    'QQMhC0EAIQwCQCAUIANODQBBAyELQQAhDCAQIBRMDQBBAyELQQAhDCAGIAFBAWoiDkECdGooAgAiFiABQYCAfmoiDyAKIA8gCkob' +
+    'IhdMDQAgBCAQQYICIBBBggJIGyIMIAwgBEobIRggACABaiIQLQADIRlBACEaQQMhGyAFIRwCQANAIAcgDkECdGooAgAhDgJAIAAg' +
+    'FkF/aiIdIBtqai0AACAZQf8BcUcNACAAIB1qIRJBACELAkADQAJAIAtBCGoiDyAMTA0AIAsgDE4NAgNAIBIgC2otAAAgECALai0A' +
+    'AEcNAyAMIAtBAWoiC0cNAAsgDCELDAILIBIgC2ohDSAQIAtqIREgDyELIBEpAAAgDSkAAIUiHlANAAsgHnqnQQN2IA9BeGpyIQsL' +
+    'IAsgG0wNACABIB1rIQ8CQCALQQRKDQAgD0GAIEoNAQsCQCALIBhIDQAgCyEbIA8hGgwDCyAQIAtqLQAAIRkgCyEbIA8hGgsgHEEB' +
+    'Rg0BIA4gF0wNAQJAIAAgGyAOQX9qIh1qai0AACAZQf8BcUcNACAAIB1qIRJBACELAkADQAJAIAtBCGoiDyAMTA0AIAsgDE4NAgNA' +
+    'IBIgC2otAAAgECALai0AAEcNAyAMIAtBAWoiC0cNAAsgDCELDAILIBIgC2ohDSAQIAtqIREgDyELIBEpAAAgDSkAAIUiHlANAAsg' +
+    'HnqnQQN2IA9BeGpyIQsLIAsgG0wNACABIB1rIQ8CQCALQQRKDQAgD0GAIEoNAQsCQCALIBhIDQAgCyEbIA8hGgwDCyAQIAtqLQAA' +
+    'IRkgCyEbIA8hGgsgHEF+aiIcRQ0BIAcgFkECdGooAgAiFiAXSg0ACwsgGkEAIBtBA0oiCxshDCAbQQMgCxshCwsCQAJAIBRBBEkN' +
+    'ACALIBRLDQAgCCATQQJ0aiAVQQJ0QZCQoIAAaigCACAUQQJ0QYCIoIAAaigCAGo2AgAgFEF/aiELIBNBAWohE0EAIQlBAyEUDAEL' +
+    'AkACQCAJDQBBASEJDAELIAggE0ECdGogASAAakF/ai0AAEGAgCByNgIAQQEhCSATQQFqIRMLIAshFEEBIQsLIAIgCyABaiIBayIQ' +
+    'DQALCwJAIAlFDQAgCCATQQJ0aiABIABqQX9qLQAAQYCAIHI2AgAgE0EBaiETCyATCw==';
+  // go-deflate-parse.wasm: end
+
+  /** The parser's exports; its memory holds its statics below `heapBase`, then [data][link][link2][tokens] for one part. */
+  interface Parser {
+    memory: { buffer: ArrayBuffer; grow(pages: number): number };
+    parse(data: number, start: number, end: number, lazy: number, nice: number, chain: number, link: number, link2: number, out: number): number;
+    length_token: { value: number };
+    distance_token: { value: number };
+    __heap_base: { value: number };
+  }
+  /** The part of the WebAssembly API used here (the project's TypeScript libs do not describe it). */
+  interface WebAssemblyApi {
+    Module: new (bytes: Uint8Array) => object;
+    Instance: new (module: object) => { exports: unknown };
+  }
+  let parser: Parser | undefined;
+  function instantiate(): Parser {
+    const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+    const exports = new Instance(new Module(Buffer.from(PARSER_WASM, 'base64'))).exports as Parser;
+    new Uint32Array(exports.memory.buffer, exports.length_token.value, MAX_MATCH + 1).set(lengthToken);
+    new Uint32Array(exports.memory.buffer, exports.distance_token.value, WINDOW + 1).set(distanceToken);
+    return exports;
+  }
 
   /**
    * The tokens Go's parser produces for data[start:end), written to `out`; returns how many. data[0:start) is
@@ -147,90 +194,19 @@ export function goDeflateModel() {
   function parse(data: Uint8Array, start: number, end: number, level: number, out: Uint32Array): number {
     const params = LEVELS[level];
     if (params === undefined) throw new RangeError(`unsupported level ${level}`);
-    const lazy = params[0];
-    const niceLength = params[1];
-    const chain = params[2];
-    head.fill(0);
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const base = start > WINDOW ? start - WINDOW : 0;
-    const maxInsert = end - (MIN_MATCH - 1);
-    // Every position is hashed once, in order: `word` holds the 4 bytes at `hashed`, rolled forward.
-    let hashed = base;
-    let word = base + 3 < end ? (data[base] << 24) | (data[base + 1] << 16) | (data[base + 2] << 8) | data[base + 3] : 0;
-    for (; hashed < start && hashed < maxInsert; hashed++) {
-      const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-      prev[hashed & WINDOW_MASK] = head[hash];
-      head[hash] = hashed + 1;
-      word = (word << 8) | (hashed + 4 < end ? data[hashed + 4] : 0);
-    }
-    let count = 0;
-    let length = MIN_MATCH - 1;
-    let offset = 0;
-    let byteAvailable = false;
-    let chainHead = 0;
-    let index = start;
-    for (;;) {
-      const lookahead = end - index;
-      if (lookahead === 0) {
-        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
-        return count;
-      }
-      if (index < maxInsert) {
-        const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-        chainHead = head[hash];
-        prev[index & WINDOW_MASK] = chainHead;
-        head[hash] = index + 1;
-        word = (word << 8) | (index + 4 < end ? data[index + 4] : 0);
-      }
-      const prevLength = length;
-      const prevOffset = offset;
-      length = MIN_MATCH - 1;
-      offset = 0;
-      const minIndex = index - WINDOW > base ? index - WINDOW : base;
-      if (chainHead - 1 >= minIndex && lookahead > prevLength && prevLength < lazy) {
-        // Longest match at `index` along the hash chain, newest first.
-        const maxLength = lookahead < MAX_MATCH ? lookahead : MAX_MATCH;
-        const nice = niceLength < maxLength ? niceLength : maxLength;
-        let best = MIN_MATCH - 1;
-        let bestEnd = data[index + best];
-        for (let candidate = chainHead - 1, tries = chain; tries > 0; tries--) {
-          if (data[candidate + best] === bestEnd) {
-            let n = 0;
-            while (n + 4 <= maxLength && view.getInt32(candidate + n) === view.getInt32(index + n)) n += 4;
-            while (n < maxLength && data[candidate + n] === data[index + n]) n++;
-            if (n > best && (n > MIN_MATCH || index - candidate <= TOO_FAR)) {
-              best = n;
-              length = n;
-              offset = index - candidate;
-              if (n >= nice) break;
-              bestEnd = data[index + n];
-            }
-          }
-          if (candidate === index - WINDOW) break; // its chain link was overwritten by `index`
-          candidate = prev[candidate & WINDOW_MASK] - 1;
-          if (candidate < minIndex) break;
-        }
-      }
-      if (prevLength >= MIN_MATCH && length <= prevLength) {
-        // The match found one byte earlier is at least as long: emit it.
-        out[count++] = lengthToken[prevLength] + distanceToken[prevOffset];
-        const next = index + prevLength - 1;
-        const insertEnd = next < maxInsert ? next : maxInsert;
-        for (let p = index + 1; p < insertEnd; p++) {
-          const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-          prev[p & WINDOW_MASK] = head[hash];
-          head[hash] = p + 1;
-          word = (word << 8) | (p + 4 < end ? data[p + 4] : 0);
-        }
-        index = next;
-        byteAvailable = false;
-        length = MIN_MATCH - 1;
-      } else {
-        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
-        index++;
-        byteAvailable = true;
-      }
-    }
+    parser ??= instantiate();
+    const align = (n: number): number => (n + 7) & ~7;
+    const dataAt = align(parser.__heap_base.value);
+    const linkAt = align(dataAt + end);
+    const link2At = align(linkAt + 4 * (end + 1));
+    const outAt = align(link2At + 4 * (end + 1));
+    const need = outAt + 4 * (end - start);
+    const memory = parser.memory;
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    new Uint8Array(memory.buffer, dataAt, end).set(data.subarray(0, end));
+    const count = parser.parse(dataAt, start, end, params[0], params[1], params[2], linkAt, link2At, outAt);
+    out.set(new Uint32Array(memory.buffer, outAt, count));
+    return count;
   }
 
   // Package-merge scratch: optimal code lengths limited to maxBits (the minimum total size is unique, so any
@@ -594,8 +570,10 @@ function model(): DeflateModel {
   return localModel;
 }
 
-function integerOption(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}, got ${value}`);
+function integerOption(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${value}`);
+  }
   return value;
 }
 
@@ -627,7 +605,7 @@ export class CompressedSizer {
     if (!Number.isInteger(this.level) || this.level < 4 || this.level > 9) {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
     }
-    this.blockSize = integerOption('blockSize', options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE);
+    this.blockSize = integerOption('blockSize', options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
     this.concurrency = integerOption('concurrency', options.concurrency ?? availableParallelism(), 1);
     // The first part has no window; a small layer never needs more than this.
     this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-NCZLUKG3.js";
+} from "./chunks/chunk-77MZXCQI.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

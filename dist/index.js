@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-NCZLUKG3.js";
+} from "./chunks/chunk-77MZXCQI.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -46,9 +46,11 @@
  * process alive while idle. The libuv thread pool (UV_THREADPOOL_SIZE) is not involved: zlib's async calls
  * would run there, but zlib cannot give Go's sizes; worker threads are sized to the cores without an
  * environment variable that must be set before the pool starts. At most `concurrency` parts of one sizer are
- * in flight (sent and not yet counted). Their buffers (the part with its window, and 4 bytes per token, at most
+ * in flight (sent and not yet counted), by default two per core: parts are counted in order, so with one per
+ * core a worker that finishes before the one working on the oldest part would wait for it; with two, a part is
+ * queued for it. Their buffers (the part with its window, and 4 bytes per token, at most
  * one token per byte) are given back by the workers and reused, so memory stays at about
- * (concurrency + 1) x 5 x part size (about 15 MiB with 1 MiB parts on 2 cores), whatever the size of the layer,
+ * (concurrency + 1) x 5 x part size (about 25 MiB with 1 MiB parts on 2 cores), whatever the size of the layer,
  * plus each worker's parser: its WebAssembly memory holds a part, two chain links and a token per byte, about
  * 13 x part size (14 MiB per worker with 1 MiB parts).
  *
@@ -71,7 +73,7 @@ export interface CompressedSizerOptions {
   level?: number;
   /** Bytes per part parsed by one worker. Default 1 MiB; at least 64 KiB, at most 64 MiB. */
   blockSize?: number;
-  /** Parts of this sizer in flight at once. Default: the number of cores. */
+  /** Parts of this sizer in flight at once. Default: twice the number of cores. */
   concurrency?: number;
 }
 
@@ -424,15 +426,27 @@ export function goDeflateModel() {
     let span = 0;
     return {
       add(tokens: Uint32Array, n: number): void {
-        for (let i = 0; i < n; i++) {
-          const token = tokens[i];
-          const symbol = token & 511;
-          litFreq[symbol]++;
-          if (symbol > 256) distFreq[(token >>> 9) & 31]++;
-          extra += (token >>> 14) & 31;
-          span += token >>> 19;
-          if (++count === MAX_BLOCK_TOKENS) {
-            bits += blockBits(litFreq, distFreq, extra, span, bits);
+        const lit = litFreq;
+        const dist = distFreq;
+        for (let i = 0; i < n; ) {
+          // up to the end of the block or of these tokens, in locals (this loop sees every token of a layer)
+          const stop = Math.min(n, i + MAX_BLOCK_TOKENS - count);
+          let blockExtra = extra;
+          let blockSpan = span;
+          for (let k = i; k < stop; k++) {
+            const token = tokens[k];
+            const symbol = token & 511;
+            lit[symbol]++;
+            if (symbol > 256) dist[(token >>> 9) & 31]++;
+            blockExtra += (token >>> 14) & 31;
+            blockSpan += token >>> 19;
+          }
+          count += stop - i;
+          extra = blockExtra;
+          span = blockSpan;
+          i = stop;
+          if (count === MAX_BLOCK_TOKENS) {
+            bits += blockBits(lit, dist, extra, span, bits);
             count = 0;
             extra = 0;
             span = 0;
@@ -606,7 +620,7 @@ export class CompressedSizer {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
     }
     this.blockSize = integerOption('blockSize', options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
-    this.concurrency = integerOption('concurrency', options.concurrency ?? availableParallelism(), 1);
+    this.concurrency = integerOption('concurrency', options.concurrency ?? 2 * availableParallelism(), 1);
     // The first part has no window; a small layer never needs more than this.
     this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);

@@ -91851,15 +91851,26 @@ function goDeflateModel() {
     let span = 0;
     return {
       add(tokens, n) {
-        for (let i = 0; i < n; i++) {
-          const token = tokens[i];
-          const symbol = token & 511;
-          litFreq[symbol]++;
-          if (symbol > 256) distFreq[token >>> 9 & 31]++;
-          extra += token >>> 14 & 31;
-          span += token >>> 19;
-          if (++count === MAX_BLOCK_TOKENS) {
-            bits += blockBits(litFreq, distFreq, extra, span, bits);
+        const lit = litFreq;
+        const dist = distFreq;
+        for (let i = 0; i < n; ) {
+          const stop = Math.min(n, i + MAX_BLOCK_TOKENS - count);
+          let blockExtra = extra;
+          let blockSpan = span;
+          for (let k = i; k < stop; k++) {
+            const token = tokens[k];
+            const symbol = token & 511;
+            lit[symbol]++;
+            if (symbol > 256) dist[token >>> 9 & 31]++;
+            blockExtra += token >>> 14 & 31;
+            blockSpan += token >>> 19;
+          }
+          count += stop - i;
+          extra = blockExtra;
+          span = blockSpan;
+          i = stop;
+          if (count === MAX_BLOCK_TOKENS) {
+            bits += blockBits(lit, dist, extra, span, bits);
             count = 0;
             extra = 0;
             span = 0;
@@ -91993,7 +92004,7 @@ var CompressedSizer = class {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
     }
     this.blockSize = integerOption("blockSize", options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
-    this.concurrency = integerOption("concurrency", options.concurrency ?? availableParallelism(), 1);
+    this.concurrency = integerOption("concurrency", options.concurrency ?? 2 * availableParallelism(), 1);
     this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);
   }

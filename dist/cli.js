@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-77MZXCQI.js";
+} from "./chunks/chunk-RV74OYPT.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -18,7 +18,9 @@
 //   walk stops at that position anyway, as the next one is out of the window.
 // - link2[p + 1] is two steps down the same chain: the search walks candidates 1, 3, 5... and 2, 4, 6...
 //   together, so that two loads from the chain are in flight at once, and looks at them in chain order.
-// - Matches are compared 8 bytes at a time.
+// - A candidate is looked at only if the 4 bytes ending where the best match so far ends agree (Go looks at
+//   the last one: a candidate that differs anywhere up to there cannot be longer); matches are compared 8
+//   bytes at a time.
 //
 // Tokens are written as compressed-size.ts reads them: a literal is its byte | 1 << 19; a match is
 // length_token[length] + distance_token[distance], tables the caller fills.
@@ -35,6 +37,12 @@
 uint32_t length_token[MAX_MATCH + 1];
 uint32_t distance_token[WINDOW + 1];
 static int32_t head[1 << HASH_BITS];
+
+static inline uint32_t load32(const uint8_t *p) {
+  uint32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
 
 static inline uint64_t load64(const uint8_t *p) {
   uint64_t v;
@@ -57,18 +65,18 @@ static inline int match_length(const uint8_t *a, const uint8_t *b, int max) {
 struct search {
   const uint8_t *here;
   int index, max_length, nice, best, offset;
-  uint8_t best_end;
+  uint32_t best_end;  // here[best - 3 .. best]: a longer match has the same 4 bytes there
 };
 
 /** Looks at one candidate, as Go's findMatch loop does; 1 when the match is long enough to stop. */
 static inline int consider(struct search *s, const uint8_t *data, int candidate) {
-  if (data[candidate + s->best] != s->best_end) return 0;  // cannot be longer than the best so far
+  if (load32(data + candidate + s->best - 3) != s->best_end) return 0;  // cannot be longer than the best so far
   int n = match_length(data + candidate, s->here, s->max_length);
   if (n > s->best && (n > MIN_MATCH || s->index - candidate <= TOO_FAR)) {
     s->best = n;
     s->offset = s->index - candidate;
     if (n >= s->nice) return 1;
-    s->best_end = s->here[n];
+    s->best_end = load32(s->here + n - 3);
   }
   return 0;
 }
@@ -121,7 +129,7 @@ int parse(const uint8_t *data, int start, int end, int lazy, int nice_length, in
         s.nice = nice_length < s.max_length ? nice_length : s.max_length;
         s.best = MIN_MATCH - 1;  // Go passes minMatchLength - 1 as prevLength: its `good` never applies
         s.offset = 0;
-        s.best_end = s.here[s.best];
+        s.best_end = load32(s.here);
         for (int tries = chain;;) {
           if (consider(&s, data, a - 1)) break;
           if (--tries == 0 || b <= min_index) break;

@@ -3,7 +3,7 @@
 // bundles it from the sources in the tree with esbuild into bench/.build/, as bench/run.mjs does
 // bench/analyze.ts, and runs it. SIZER_BENCH_BASELINE=<git ref> also bundles the same bench against that ref's
 // src/measure/image/compressed-size.ts, and both are measured back to back (before/after).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,5 +34,7 @@ if (ref) {
   env.SIZER_BENCH_BASELINE_BUNDLE = path.join(BUILD, 'sizer-lazy-baseline.mjs');
   await build({ ...nodeBundle, entryPoints: [entry], outfile: env.SIZER_BENCH_BASELINE_BUNDLE, plugins: [baseline] });
 }
-const r = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit', env });
-process.exit(r.status ?? 1);
+const child = spawn(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit', env });
+// stopped, the bench stops its own children (gzip, the sizer) too
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

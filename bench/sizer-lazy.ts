@@ -15,6 +15,7 @@
  *   debian  the layer of debian:bookworm-slim from `docker save` on the engine DOCKER_HOST names (a root
  *           filesystem, 78 MB); skipped when there is no engine or no such image
  *   random  200 MB of random bytes (stored blocks)
+ *   zeros   200 MB of zero bytes (a preallocated or sparse file: the other extreme, 1000:1)
  *
  * Each repetition runs, back to back in alternating order, `taskset -c 0 gzip -6 -c FILE > /dev/null` (one core)
  * and a child process that feeds FILE to a CompressedSizer (every core) and reports its own time from the first
@@ -34,7 +35,7 @@ const env = process.env;
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // bench/.build once bundled
 const ROOT = path.resolve(HERE, '..', '..');
 const INPUTS = path.join(ROOT, 'bench', '.build', 'sizer-inputs');
-const KINDS = ['json', 'text', 'binary', 'debian', 'random'] as const;
+const KINDS = ['json', 'text', 'binary', 'debian', 'random', 'zeros'] as const;
 type Kind = (typeof KINDS)[number];
 
 function die(message: string): never {
@@ -72,7 +73,7 @@ function sh(script: string, args: string[] = []): void {
 /** The file of one kind, made when missing; undefined when it cannot be made here (said why). */
 function input(kind: Kind): string | undefined {
   mkdirSync(INPUTS, { recursive: true });
-  const file = path.join(INPUTS, `${kind}.${kind === 'random' ? 'bin' : 'tar'}`);
+  const file = path.join(INPUTS, `${kind}.${kind === 'random' || kind === 'zeros' ? 'bin' : 'tar'}`);
   if (existsSync(file) && env.SIZER_BENCH_FRESH !== '1') return file;
   const partial = `${file}.partial`;
   rmSync(partial, { force: true });
@@ -113,9 +114,11 @@ function input(kind: Kind): string | undefined {
       rmSync(dir, { recursive: true, force: true });
       break;
     }
-    case 'random': {
+    case 'random':
+    case 'zeros': {
       const fd = openSync(partial, 'w');
-      for (let i = 0; i < 200; i++) writeSync(fd, randomBytes(1_000_000));
+      const zeros = Buffer.alloc(1_000_000);
+      for (let i = 0; i < 200; i++) writeSync(fd, kind === 'random' ? randomBytes(1_000_000) : zeros);
       closeSync(fd);
       break;
     }
@@ -148,16 +151,27 @@ interface Run {
   size?: number;
 }
 
+const children = new Set<ReturnType<typeof spawn>>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const child of children) if (child.pid !== undefined) process.kill(-child.pid, signal);
+    process.exit(1);
+  });
+}
+
 function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    // its own process group, so that stopping the bench stops gzip under bash and time too
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
+    children.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
     child.on('close', (code) => {
+      children.delete(child);
       const result = { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: performance.now() - t0 };
       if (code === 0) resolve(result);
       else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${result.stderr.slice(-2000)}`));

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-RV74OYPT.js";
+} from "./chunks/chunk-WIEBCCBA.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-RV74OYPT.js";
+} from "./chunks/chunk-WIEBCCBA.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -82,6 +82,23 @@ static inline int consider(struct search *s, const uint8_t *data, int candidate)
 }
 
 /**
+ * Go's hash chains for positions [base, max_insert), in link and link2 (see the top of this file). A function
+ * of its own so that the compiler keeps this loop's few values in registers (a tenth faster on zero bytes).
+ */
+__attribute__((noinline)) static void build_chains(const uint8_t *data, int base, int max_insert, int32_t *link, int32_t *link2) {
+  uint32_t word = (uint32_t)data[base] << 16 | (uint32_t)data[base + 1] << 8 | data[base + 2];
+  for (int p = base; p < max_insert; p++) {
+    word = word << 8 | data[p + 3];
+    uint32_t hash = (word * HASH_MUL) >> (32 - HASH_BITS);
+    int32_t q = head[hash];
+    int32_t near = q & ~((q - p + WINDOW - 1) >> 31);  // q, or 0 when position q - 1 is more than a window back
+    link[p + 1] = near;
+    link2[p + 1] = link[near];
+    head[hash] = p + 1;
+  }
+}
+
+/**
  * The tokens for data[start:end) into out; returns how many. lazy, nice_length and chain are the level's
  * (Go's `levels` table); link and link2 have room for end + 1 entries, out for end - start.
  */
@@ -91,18 +108,7 @@ int parse(const uint8_t *data, int start, int end, int lazy, int nice_length, in
   const int max_insert = end - (MIN_MATCH - 1);
   link[0] = 0;
   link2[0] = 0;
-  if (base < max_insert) {
-    uint32_t word = (uint32_t)data[base] << 16 | (uint32_t)data[base + 1] << 8 | data[base + 2];
-    for (int p = base; p < max_insert; p++) {
-      word = word << 8 | data[p + 3];
-      uint32_t hash = (word * HASH_MUL) >> (32 - HASH_BITS);
-      int32_t q = head[hash];
-      int32_t near = q & ~((q - p + WINDOW - 1) >> 31);  // q, or 0 when position q - 1 is more than a window back
-      link[p + 1] = near;
-      link2[p + 1] = link[near];
-      head[hash] = p + 1;
-    }
-  }
+  if (base < max_insert) build_chains(data, base, max_insert, link, link2);
   int count = 0;
   int length = MIN_MATCH - 1, offset = 0;
   int byte_available = 0;

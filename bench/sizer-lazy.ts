@@ -247,11 +247,13 @@ async function main(): Promise<void> {
         if (r.size !== undefined) sizes.add(r.size);
       }
       const g = these.get('gzip')!;
-      const line = [`${kind} #${rep + 1}: gzip ${mbps(bytes, g.wallMs).toFixed(1)} MB/s`];
+      // cores used = CPU time over wall time: below 1 for gzip, or 2 for the sizer, other processes took the cores
+      const used = (r: Run): string => (r.cpuMs !== undefined ? `, ${(r.cpuMs / r.wallMs).toFixed(2)} cores` : '');
+      const line = [`${kind} #${rep + 1}: gzip ${mbps(bytes, g.wallMs).toFixed(1)} MB/s${used(g)}`];
       for (const s of sizers) {
         const r = these.get(s.name)!;
         ratios.get(s.name)!.push(g.wallMs / r.wallMs);
-        line.push(`${s.name} ${mbps(bytes, r.wallMs).toFixed(1)} MB/s (${(g.wallMs / r.wallMs).toFixed(2)}x)`);
+        line.push(`${s.name} ${mbps(bytes, r.wallMs).toFixed(1)} MB/s${used(r)} (${(g.wallMs / r.wallMs).toFixed(2)}x)`);
       }
       say(`${line.join(', ')}; load ${os.loadavg()[0].toFixed(2)}`);
     }

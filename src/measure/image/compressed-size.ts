@@ -58,7 +58,8 @@
  * The parse (go-deflate-parse.c, run as WebAssembly; see `goDeflateModel`) is what costs: it walks Go's hash
  * chains, up to 128 candidates at level 6, where gzip and zlib walk 32 once they have a match of 8 bytes.
  * Issue 10 asks for at least 0.9 x cores x the speed of `gzip -6` on one core, on every kind of layer;
- * `node bench/sizer-lazy.mjs` measures it per kind (JSON, text, binaries, a Debian root filesystem, random bytes).
+ * `node bench/sizer-lazy.mjs` measures it per kind (JSON, text, binaries, a Debian root filesystem, random bytes,
+ * zero bytes).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -141,9 +142,12 @@ export function goDeflateModel() {
   for (let i = 0; i < 286; i++) FIXED_LIT_BITS[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
   const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-  // The parse is go-deflate-parse.c compiled to WebAssembly: the same loop in JavaScript ran at about 0.9 times
-  // the speed of `gzip -6` per core on repetitive JSON, where Go's 128-candidate chains (gzip cuts them to 32
-  // after a match of 8) are walked in full; this runs it about 1.5 to 2 times as fast (bench/sizer-lazy.ts).
+  // The parse is go-deflate-parse.c compiled to WebAssembly. In JavaScript it ran at 0.9 times the speed of
+  // `gzip -6` per core on repetitive JSON (Go walks its chains of 128 candidates in full where gzip walks 32
+  // after a match of 8 bytes), too slow for two cores to reach 1.8 times gzip; V8 re-checks typed arrays on
+  // every step of the chain walk, and the best JavaScript (the chains built first, 4 bytes compared at a time)
+  // gained only 15%. As WebAssembly the parse costs 1.6 to 1.9 times less CPU than the JavaScript did on JSON,
+  // text, binaries, a root filesystem and zeros (1.3 on random bytes): 1.4 to 3 times gzip's speed per core.
   // go-deflate-parse.wasm: begin
   // built from go-deflate-parse.c (sha256 3128c0f279f7a416d9880313c102459c9045da6de90b525f733ddb375509a8e9) by scripts/build-go-deflate-wasm.sh, Debian clang version 14.0.6
   const PARSER_WASM =

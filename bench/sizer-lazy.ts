@@ -27,7 +27,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,18 @@ const say = (message: string): void => void process.stderr.write(`${message}\n`)
 // ---------------------------------------------------------------------------------------------------------
 // child mode: size one file and print the figures
 
+/** CPU time every process of the machine has used since boot (ms, from /proc/stat; 10 ms steps), or NaN. */
+function machineBusyMs(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: all but idle and iowait
+    const busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + (fields[7] ?? 0);
+    return (busy * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 async function measure(file: string): Promise<void> {
   // The worker pool starts once per process and serves every layer after: started here (2 MiB of zeros, a part
   // for each of two workers), untimed, so that the figure is the layer's own; startMs is reported apart.
@@ -58,6 +70,7 @@ async function measure(file: string): Promise<void> {
   await warm.end();
   const startMs = performance.now() - t0;
   const sizer = new CompressedSizer();
+  const busy0 = machineBusyMs();
   const cpu0 = process.cpuUsage();
   const t1 = performance.now();
   let bytes = 0;
@@ -68,7 +81,9 @@ async function measure(file: string): Promise<void> {
   const size = await sizer.end();
   const wallMs = performance.now() - t1;
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(`${JSON.stringify({ bytes, size, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, startMs, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const othersMs = machineBusyMs() - busy0 - cpuMs;
+  process.stdout.write(`${JSON.stringify({ bytes, size, wallMs, cpuMs, othersMs, startMs, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -160,6 +175,8 @@ interface Run {
   size?: number;
   /** The sizer's: starting its worker pool, once per process (not in wallMs). */
   startMs?: number;
+  /** CPU time the machine's other processes used meanwhile. */
+  othersMs?: number;
 }
 
 const children = new Set<ReturnType<typeof spawn>>();
@@ -197,15 +214,24 @@ async function gzip(file: string): Promise<Run> {
   const pin = hasTaskset ? 'taskset -c 0 ' : '';
   // /usr/bin/time prints gzip's own CPU time on the last line of stderr
   const timed = hasTime ? `/usr/bin/time -f '%U %S' ` : '';
+  const busy0 = machineBusyMs();
   const r = await run('bash', ['-c', `${timed}${pin}gzip -6 -c "$1" > /dev/null`, 'gzip', file]);
+  const busy = machineBusyMs() - busy0;
   const cpu = hasTime ? r.stderr.trim().split('\n').pop()!.split(' ').map(Number) : undefined;
-  return { wallMs: r.ms, cpuMs: cpu ? (cpu[0] + cpu[1]) * 1000 : undefined };
+  const cpuMs = cpu ? (cpu[0] + cpu[1]) * 1000 : undefined;
+  return { wallMs: r.ms, cpuMs, othersMs: cpuMs === undefined ? undefined : busy - cpuMs };
 }
 
 async function sizer(bundle: string, file: string): Promise<Run> {
   const r = await run(process.execPath, [bundle, 'measure', file]);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Run;
 }
+
+/** Other processes' share of the machine's CPU during a run. */
+function busyShare(r: Run): number {
+  return r.othersMs === undefined || !Number.isFinite(r.othersMs) ? NaN : Math.max(0, r.othersMs) / (r.wallMs * os.availableParallelism());
+}
+const QUIET = 0.1;
 
 const median = (values: number[]): number => {
   const s = [...values].sort((a, b) => a - b);
@@ -233,6 +259,8 @@ async function main(): Promise<void> {
     if (file === undefined) continue;
     const bytes = statSync(file).size;
     const ratios = new Map(sizers.map((s) => [s.name, [] as number[]]));
+    // ratios of the repetitions where other processes used at most QUIET of the machine during both runs
+    const quietRatios = new Map(sizers.map((s) => [s.name, [] as number[]]));
     const runs = new Map<string, Run[]>([['gzip', []], ...sizers.map((s) => [s.name, [] as Run[]] as [string, Run[]])]);
     const sizes = new Set<number>();
     for (let rep = 0; rep < reps; rep++) {
@@ -248,11 +276,13 @@ async function main(): Promise<void> {
       }
       const g = these.get('gzip')!;
       // cores used = CPU time over wall time: below 1 for gzip, or 2 for the sizer, other processes took the cores
-      const used = (r: Run): string => (r.cpuMs !== undefined ? `, ${(r.cpuMs / r.wallMs).toFixed(2)} cores` : '');
+      const used = (r: Run): string =>
+        (r.cpuMs !== undefined ? `, ${(r.cpuMs / r.wallMs).toFixed(2)} cores` : '') + (r.othersMs !== undefined ? `, others ${(100 * busyShare(r)).toFixed(0)}%` : '');
       const line = [`${kind} #${rep + 1}: gzip ${mbps(bytes, g.wallMs).toFixed(1)} MB/s${used(g)}`];
       for (const s of sizers) {
         const r = these.get(s.name)!;
         ratios.get(s.name)!.push(g.wallMs / r.wallMs);
+        if (busyShare(g) <= QUIET && busyShare(r) <= QUIET) quietRatios.get(s.name)!.push(g.wallMs / r.wallMs);
         line.push(`${s.name} ${mbps(bytes, r.wallMs).toFixed(1)} MB/s${used(r)} (${(g.wallMs / r.wallMs).toFixed(2)}x)`);
       }
       say(`${line.join(', ')}; load ${os.loadavg()[0].toFixed(2)}`);
@@ -261,6 +291,7 @@ async function main(): Promise<void> {
     for (const s of sizers) {
       const r = runs.get(s.name)!;
       const q = ratios.get(s.name)!;
+      const quiet = quietRatios.get(s.name)!;
       const gzipCpu = g.every((x) => x.cpuMs !== undefined) ? median(g.map((x) => x.cpuMs!)) : NaN;
       const cpuRatio = gzipCpu / median(r.map((x) => x.cpuMs!));
       rows.push([
@@ -272,20 +303,23 @@ async function main(): Promise<void> {
         `${median(q).toFixed(2)}x`,
         `${Math.min(...q).toFixed(2)}-${Math.max(...q).toFixed(2)}`,
         `${(median(g.map((x) => x.wallMs)) / (median(r.map((x) => x.wallMs)) + median(r.map((x) => x.startMs ?? 0)))).toFixed(2)}x`,
+        quiet.length ? `${median(quiet).toFixed(2)}x (${quiet.length}: ${Math.min(...quiet).toFixed(2)}-${Math.max(...quiet).toFixed(2)})` : '-',
         Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}` : '-',
-        median(q) >= goal ? 'yes' : 'NO',
+        `${(quiet.length ? median(quiet) : median(q)) >= goal ? 'yes' : 'NO'}${quiet.length ? '' : ' (no quiet run)'}`,
       ]);
     }
     if (sizes.size > 1) say(`warning: ${kind}: the sizers gave different sizes: ${[...sizes].join(', ')}`);
   }
-  const header = ['kind', 'MB', 'sizer', 'gzip MB/s', 'sizer MB/s', 'ratio (median)', 'ratio min-max', 'with pool start', 'gzip CPU / sizer CPU', `>= ${goal.toFixed(1)}x`];
+  const header = ['kind', 'MB', 'sizer', 'gzip MB/s', 'sizer MB/s', 'ratio (median)', 'ratio min-max', 'with pool start', `quiet runs (others <= ${100 * QUIET}%)`, 'gzip CPU / sizer CPU', `>= ${goal.toFixed(1)}x (quiet runs)`];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   process.stdout.write(`\n${line(header)}\n${rows.map(line).join('\n')}\n`);
   process.stdout.write(
     `\nratio: gzip -6's wall time on one core over the sizer's on ${cores} cores (goal: 0.9 x ${cores} = ${goal.toFixed(1)}x, issue 10); ` +
       'median and spread of the repetitions, each measured back to back. The sizer\'s time is the layer\'s own: its process starts the worker pool first ' +
-      '(once per run, shared by all layers; "with pool start" adds that time, as the first layer of a run sees it). The CPU ratio is the cost per byte, which other load disturbs less.\n',
+      '(once per run, shared by all layers; "with pool start" adds that time, as the first layer of a run sees it). ' +
+      `"quiet runs": the repetitions where the machine's other processes used at most ${100 * QUIET}% of its CPU during both runs (from /proc/stat), how many, and their spread. ` +
+      'The CPU ratio is the cost per byte, which other load disturbs less.\n',
   );
 }
 

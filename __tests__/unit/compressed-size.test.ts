@@ -328,11 +328,11 @@ describe('length-limited Huffman codes (each block\'s trees)', () => {
 
 describe('the parse is Go\'s, token for token', () => {
   /**
-   * A literal transcription of Go's `(*compressor).deflate` and `findMatch` for levels 4-9 (compress/flate/deflate.go,
-   * Go 1.19 to 1.26: skipNever, hash4 into 17 bits, hashHead/hashPrev chains that the parse fills as it goes,
-   * indexed modulo the window), over data[start:end) with data[0:start) seen before: the model's WebAssembly
-   * parser builds its chains another way and must give the same tokens. Tokens as (length, distance), or (1, 0)
-   * for a literal.
+   * A literal transcription of Go's `(*compressor).deflate` and `findMatch` for levels 4-9
+   * (compress/flate/deflate.go up to Go 1.26, as read in Go 1.19's: skipNever, hash4 into 17 bits, hashHead and
+   * hashPrev chains that the parse fills as it goes, indexed modulo the window), over data[start:end) with
+   * data[0:start) seen before: the model's WebAssembly parser builds its chains another way and must give the
+   * same tokens. Tokens as (length, distance), or (1, 0) for a literal.
    */
   function goParse(data: Uint8Array, start: number, end: number, level: number): Array<[number, number]> {
     const [lazy, niceLength, chain] = ({ 4: [4, 16, 16], 5: [16, 32, 32], 6: [16, 128, 128], 7: [32, 128, 256], 8: [128, 258, 1024], 9: [258, 258, 4096] } as Record<number, number[]>)[level];

@@ -149,7 +149,7 @@ export function goDeflateModel() {
   // gained only 15%. As WebAssembly the parse costs 1.6 to 1.9 times less CPU than the JavaScript did on JSON,
   // text, binaries, a root filesystem and zeros (1.3 on random bytes): 1.4 to 3 times gzip's speed per core.
   // go-deflate-parse.wasm: begin
-  // built from go-deflate-parse.c (sha256 3128c0f279f7a416d9880313c102459c9045da6de90b525f733ddb375509a8e9) by scripts/build-go-deflate-wasm.sh, Debian clang version 14.0.6
+  // built from go-deflate-parse.c (sha256 20db04fe8f925bd9d3f24ab66cba776162a0a79b142da7a7ad632f6a1605d857) by scripts/build-go-deflate-wasm.sh, Debian clang version 14.0.6
   const PARSER_WASM =
     'AGFzbQEAAAABFgJgCX9/f39/f39/fwF/YAV/f39/fwADAwIAAQUDAQAMBh0EfwFBoJAsC38AQZCQIAt/AEGAiCALfwBBoJAsCwdA' +
     'BQZtZW1vcnkCAAVwYXJzZQAADmRpc3RhbmNlX3Rva2VuAwEMbGVuZ3RoX3Rva2VuAwILX19oZWFwX2Jhc2UDAwq+CQLlBwIWfwF+' +

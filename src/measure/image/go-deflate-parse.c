@@ -4,8 +4,8 @@
 // other half, counting the bits of each deflate block, stays in TypeScript.
 //
 // It gives exactly the tokens of Go's `(*compressor).deflate` with `fastSkipHashing == skipNever` and
-// `findMatch` (src/compress/flate/deflate.go in Go 1.19 to 1.26), run over data[start:end) with data[0:start)
-// already seen, up to the end of the stream at `end`. What differs from Go is how, never what:
+// `findMatch` (src/compress/flate/deflate.go up to Go 1.26; read in Go 1.19's), run over data[start:end) with
+// data[0:start) already seen, up to the end of the stream at `end`. What differs from Go is how, never what:
 //
 // - Go inserts each position into its hash chain when the parse reaches it; every position below
 //   end - 3 is inserted once, in order, whatever the parse does (a match inserts all the positions it covers).

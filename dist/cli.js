@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-OIFMXEKA.js";
+} from "./chunks/chunk-ZAJKREJD.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

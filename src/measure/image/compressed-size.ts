@@ -46,9 +46,20 @@
  * process alive while idle. The libuv thread pool (UV_THREADPOOL_SIZE) is not involved: zlib's async calls
  * would run there, but zlib cannot give Go's sizes; worker threads are sized to the cores without an
  * environment variable that must be set before the pool starts. At most `concurrency` parts of one sizer are
- * in flight (sent and not yet counted). Their buffers (the part with its window, and 4 bytes per token, at most
+ * in flight (sent and not yet counted), by default two per core: parts are counted in order, so with one per
+ * core a worker that finishes before the one working on the oldest part would wait for it; with two, a part is
+ * queued for it. Their buffers (the part with its window, and 4 bytes per token, at most
  * one token per byte) are given back by the workers and reused, so memory stays at about
- * (concurrency + 1) x 5 x part size (about 15 MiB with 1 MiB parts on 2 cores), whatever the size of the layer.
+ * (concurrency + 1) x 5 x part size (about 25 MiB with 1 MiB parts on 2 cores), whatever the size of the layer,
+ * plus each worker's parser: its WebAssembly memory holds a part, two chain links and a token per byte, about
+ * 13 x part size (14 MiB per worker with 1 MiB parts).
+ *
+ * ## Speed
+ * The parse (go-deflate-parse.c, run as WebAssembly; see `goDeflateModel`) is what costs: it walks Go's hash
+ * chains, up to 128 candidates at level 6, where gzip and zlib walk 32 once they have a match of 8 bytes.
+ * Issue 10 asks for at least 0.9 x cores x the speed of `gzip -6` on one core, on every kind of layer;
+ * `node bench/sizer-lazy.mjs` measures it per kind (JSON, text, binaries, a Debian root filesystem, random bytes,
+ * zero bytes).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -64,9 +75,9 @@ export interface CompressedSizerOptions {
   model?: DeflateModelName;
   /** Go compress/flate level, 4-9 (the lazy-matching levels). Default 6: what `docker push` uses. */
   level?: number;
-  /** Bytes per part parsed by one worker. Default 1 MiB (2 MiB with model 'go1.27'); at least 64 KiB. */
+  /** Bytes per part parsed by one worker. Default 1 MiB (2 MiB with model 'go1.27'); at least 64 KiB, at most 64 MiB. */
   blockSize?: number;
-  /** Parts of this sizer in flight at once. Default: the number of cores (one more with model 'go1.27'). */
+  /** Parts of this sizer in flight at once. Default: twice the number of cores (cores + 1 with model 'go1.27'). */
   concurrency?: number;
 }
 
@@ -76,6 +87,8 @@ const GZIP_WRAPPER_BYTES = 10 + 8;
 const DICTIONARY_BYTES = 32 * 1024;
 const DEFAULT_BLOCK_SIZE = 1024 * 1024;
 const MIN_BLOCK_SIZE = 64 * 1024;
+/** A worker's parser needs about 13 bytes of WebAssembly memory per byte of a part, which cannot pass 4 GiB. */
+const MAX_BLOCK_SIZE = 64 * 1024 * 1024;
 /** A layer this small is measured on the calling thread rather than waking a worker. */
 const INLINE_LIMIT = 64 * 1024;
 
@@ -84,7 +97,7 @@ type Blocker = ReturnType<DeflateModel['blocker']>;
 
 /**
  * Go's level 4-9 compressor, reduced to counting bits, in two parts: `parse` (the expensive LZ77 search, run on
- * workers) turns input into tokens; a `blocker` (cheap, on the calling thread) takes the tokens of all parts in
+ * workers, as WebAssembly built from go-deflate-parse.c) turns input into tokens; a `blocker` (cheap, on the calling thread) takes the tokens of all parts in
  * order, cuts deflate blocks every 16384 tokens as Go does and adds up each block's size.
  * Self-contained on purpose: workers receive it as source text (`goDeflateModel.toString()`), so it must not
  * refer to anything outside its own body. Exported for tests.
@@ -94,13 +107,7 @@ type Blocker = ReturnType<DeflateModel['blocker']>;
  */
 export function goDeflateModel() {
   const WINDOW = 32768;
-  const WINDOW_MASK = WINDOW - 1;
-  const MIN_MATCH = 4; // Go never emits the 3-byte matches deflate allows
   const MAX_MATCH = 258;
-  const TOO_FAR = 4096; // a 4-byte match farther than this is not worth its distance code
-  const HASH_BITS = 17;
-  const HASH_SHIFT = 32 - HASH_BITS;
-  const HASH_MUL = 0x1e35a7bd;
   const MAX_BLOCK_TOKENS = 1 << 14;
   const MAX_STORED = 65535;
   // lazy, nice, chain per level (good is never reached: the search always starts from length 3)
@@ -134,14 +141,61 @@ export function goDeflateModel() {
     const last = code === 29 ? WINDOW : DIST_BASE[code + 1] - 1;
     for (let distance = DIST_BASE[code]; distance <= last; distance++) distanceToken[distance] = (code << 9) | (DIST_EXTRA[code] << 14);
   }
-  const LITERAL_LENGTH = 1 << 19;
   const FIXED_LIT_BITS = new Uint8Array(286);
   for (let i = 0; i < 286; i++) FIXED_LIT_BITS[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
   const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-  // Hash chains: head[hash] = position + 1 (0: none); prev[position & mask] = earlier position + 1 with that hash.
-  const head = new Int32Array(1 << HASH_BITS);
-  const prev = new Int32Array(WINDOW);
+  // The parse is go-deflate-parse.c compiled to WebAssembly. In JavaScript it ran at 0.9 times the speed of
+  // `gzip -6` per core on repetitive JSON (Go walks its chains of 128 candidates in full where gzip walks 32
+  // after a match of 8 bytes), too slow for two cores to reach 1.8 times gzip; V8 re-checks typed arrays on
+  // every step of the chain walk, and the best JavaScript (the chains built first, 4 bytes compared at a time)
+  // gained only 15%. As WebAssembly the parse costs 1.6 to 1.9 times less CPU than the JavaScript did on JSON,
+  // text, binaries, a root filesystem and zeros (1.3 on random bytes): 1.4 to 3 times gzip's speed per core.
+  // go-deflate-parse.wasm: begin
+  // built from go-deflate-parse.c (sha256 20db04fe8f925bd9d3f24ab66cba776162a0a79b142da7a7ad632f6a1605d857) by scripts/build-go-deflate-wasm.sh, Debian clang version 14.0.6
+  const PARSER_WASM =
+    'AGFzbQEAAAABFgJgCX9/f39/f39/fwF/YAV/f39/fwADAwIAAQUDAQAMBh0EfwFBoJAsC38AQZCQIAt/AEGAiCALfwBBoJAsCwdA' +
+    'BQZtZW1vcnkCAAVwYXJzZQAADmRpc3RhbmNlX3Rva2VuAwEMbGVuZ3RoX3Rva2VuAwILX19oZWFwX2Jhc2UDAwq+CQLlBwIWfwF+' +
+    'QQAhCUGAiICAAEEAQYCAIPwLACAGQQA2AgAgB0EANgIAAkAgAUGAgH5qQQAgAUGAgAJKGyIKIAJBfWoiC04NACAAIAogCyAGIAcQ' +
+    'gYCAgAALAkACQCACIAFrIgwNAEEAIQ0MAQtBACENQQMhDkEAIQ9BACEJA0AgDyEQQQAhD0EDIQsCQCAMIA5MDQBBACEPQQMhCyAO' +
+    'IANODQBBACEPQQMhCyAGIAFBAWoiEUECdGooAgAiEiABQYCAfmoiEyAKIBMgCkobIhRMDQAgBCAMQYICIAxBggJIGyIPIA8gBEob' +
+    'IRUgACABaiIMQX1qIRYgDCgAACEXQQAhGEEDIRkgBSEaAkADQCAHIBFBAnRqKAIAIRECQCAAIBJBf2oiG2oiHCAZakF9aigAACAX' +
+    'Rw0AQQAhCwJAA0ACQCALQQhqIhMgD0wNACALIA9ODQIDQCAcIAtqLQAAIAwgC2otAABHDQMgDyALQQFqIgtHDQALIA8hCwwCCyAc' +
+    'IAtqIR0gDCALaiEeIBMhCyAeKQAAIB0pAACFIh9QDQALIB96p0EDdiATQXhqciELCyALIBlMDQAgASAbayETAkAgC0EESg0AIBNB' +
+    'gCBKDQELAkAgCyAVSA0AIAshGSATIRgMAwsgFiALaigAACEXIAshGSATIRgLIBpBAUYNASARIBRMDQECQCAAIBFBf2oiG2oiHCAZ' +
+    'akF9aigAACAXRw0AQQAhCwJAA0ACQCALQQhqIhMgD0wNACALIA9ODQIDQCAcIAtqLQAAIAwgC2otAABHDQMgDyALQQFqIgtHDQAL' +
+    'IA8hCwwCCyAcIAtqIR0gDCALaiEeIBMhCyAeKQAAIB0pAACFIh9QDQALIB96p0EDdiATQXhqciELCyALIBlMDQAgASAbayETAkAg' +
+    'C0EESg0AIBNBgCBKDQELAkAgCyAVSA0AIAshGSATIRgMAwsgFiALaigAACEXIAshGSATIRgLIBpBfmoiGkUNASAHIBJBAnRqKAIA' +
+    'IhIgFEoNAAsLIBlBAyAZQQNKIg8bIQsgGEEAIA8bIQ8LAkACQCAOQQRJDQAgCyAOSw0AIAggDUECdGogEEECdEGQkKCAAGooAgAg' +
+    'DkECdEGAiKCAAGooAgBqNgIAIA5Bf2ohDCANQQFqIQ1BAyEOQQAhCQwBCwJAAkAgCQ0AQQEhCQwBCyAIIA1BAnRqIAEgAGpBf2ot' +
+    'AABBgIAgcjYCAEEBIQkgDUEBaiENC0EBIQwgCyEOCyACIAwgAWoiAWsiDA0ACwsCQCAJRQ0AIAggDUECdGogASAAakF/ai0AAEGA' +
+    'gCByNgIAIA1BAWohDQsgDQvUAQEFfwJAIAEgAk4NACAAIAFBAWoiBWotAABBCHQgACABaiIGLQAAQRB0ciAGQQJqLQAAciEGIABB' +
+    'A2ohB0EAIAFrIQAgAyAFQQJ0IghqIQUgBCAIaiEEA0AgBUEAIAZBCHQgByABai0AAHIiBkG9z9bxAWxBDXZB/P8fcUGAiICAAGoi' +
+    'CCgCACIJIAAgCWpBgYB+SBsiCTYCACAEIAMgCUECdGooAgA2AgAgCCABQQFqIgE2AgAgAEF/aiEAIAVBBGohBSAEQQRqIQQgAiAB' +
+    'Rw0ACwsL';
+  // go-deflate-parse.wasm: end
+
+  /** The parser's exports; its memory holds its statics below `heapBase`, then [data][link][link2][tokens] for one part. */
+  interface Parser {
+    memory: { buffer: ArrayBuffer; grow(pages: number): number };
+    parse(data: number, start: number, end: number, lazy: number, nice: number, chain: number, link: number, link2: number, out: number): number;
+    length_token: { value: number };
+    distance_token: { value: number };
+    __heap_base: { value: number };
+  }
+  /** The part of the WebAssembly API used here (the project's TypeScript libs do not describe it). */
+  interface WebAssemblyApi {
+    Module: new (bytes: Uint8Array) => object;
+    Instance: new (module: object) => { exports: unknown };
+  }
+  let parser: Parser | undefined;
+  function instantiate(): Parser {
+    const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+    const exports = new Instance(new Module(Buffer.from(PARSER_WASM, 'base64'))).exports as Parser;
+    new Uint32Array(exports.memory.buffer, exports.length_token.value, MAX_MATCH + 1).set(lengthToken);
+    new Uint32Array(exports.memory.buffer, exports.distance_token.value, WINDOW + 1).set(distanceToken);
+    return exports;
+  }
 
   /**
    * The tokens Go's parser produces for data[start:end), written to `out`; returns how many. data[0:start) is
@@ -150,90 +204,19 @@ export function goDeflateModel() {
   function parse(data: Uint8Array, start: number, end: number, level: number, out: Uint32Array): number {
     const params = LEVELS[level];
     if (params === undefined) throw new RangeError(`unsupported level ${level}`);
-    const lazy = params[0];
-    const niceLength = params[1];
-    const chain = params[2];
-    head.fill(0);
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const base = start > WINDOW ? start - WINDOW : 0;
-    const maxInsert = end - (MIN_MATCH - 1);
-    // Every position is hashed once, in order: `word` holds the 4 bytes at `hashed`, rolled forward.
-    let hashed = base;
-    let word = base + 3 < end ? (data[base] << 24) | (data[base + 1] << 16) | (data[base + 2] << 8) | data[base + 3] : 0;
-    for (; hashed < start && hashed < maxInsert; hashed++) {
-      const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-      prev[hashed & WINDOW_MASK] = head[hash];
-      head[hash] = hashed + 1;
-      word = (word << 8) | (hashed + 4 < end ? data[hashed + 4] : 0);
-    }
-    let count = 0;
-    let length = MIN_MATCH - 1;
-    let offset = 0;
-    let byteAvailable = false;
-    let chainHead = 0;
-    let index = start;
-    for (;;) {
-      const lookahead = end - index;
-      if (lookahead === 0) {
-        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
-        return count;
-      }
-      if (index < maxInsert) {
-        const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-        chainHead = head[hash];
-        prev[index & WINDOW_MASK] = chainHead;
-        head[hash] = index + 1;
-        word = (word << 8) | (index + 4 < end ? data[index + 4] : 0);
-      }
-      const prevLength = length;
-      const prevOffset = offset;
-      length = MIN_MATCH - 1;
-      offset = 0;
-      const minIndex = index - WINDOW > base ? index - WINDOW : base;
-      if (chainHead - 1 >= minIndex && lookahead > prevLength && prevLength < lazy) {
-        // Longest match at `index` along the hash chain, newest first.
-        const maxLength = lookahead < MAX_MATCH ? lookahead : MAX_MATCH;
-        const nice = niceLength < maxLength ? niceLength : maxLength;
-        let best = MIN_MATCH - 1;
-        let bestEnd = data[index + best];
-        for (let candidate = chainHead - 1, tries = chain; tries > 0; tries--) {
-          if (data[candidate + best] === bestEnd) {
-            let n = 0;
-            while (n + 4 <= maxLength && view.getInt32(candidate + n) === view.getInt32(index + n)) n += 4;
-            while (n < maxLength && data[candidate + n] === data[index + n]) n++;
-            if (n > best && (n > MIN_MATCH || index - candidate <= TOO_FAR)) {
-              best = n;
-              length = n;
-              offset = index - candidate;
-              if (n >= nice) break;
-              bestEnd = data[index + n];
-            }
-          }
-          if (candidate === index - WINDOW) break; // its chain link was overwritten by `index`
-          candidate = prev[candidate & WINDOW_MASK] - 1;
-          if (candidate < minIndex) break;
-        }
-      }
-      if (prevLength >= MIN_MATCH && length <= prevLength) {
-        // The match found one byte earlier is at least as long: emit it.
-        out[count++] = lengthToken[prevLength] + distanceToken[prevOffset];
-        const next = index + prevLength - 1;
-        const insertEnd = next < maxInsert ? next : maxInsert;
-        for (let p = index + 1; p < insertEnd; p++) {
-          const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-          prev[p & WINDOW_MASK] = head[hash];
-          head[hash] = p + 1;
-          word = (word << 8) | (p + 4 < end ? data[p + 4] : 0);
-        }
-        index = next;
-        byteAvailable = false;
-        length = MIN_MATCH - 1;
-      } else {
-        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
-        index++;
-        byteAvailable = true;
-      }
-    }
+    parser ??= instantiate();
+    const align = (n: number): number => (n + 7) & ~7;
+    const dataAt = align(parser.__heap_base.value);
+    const linkAt = align(dataAt + end);
+    const link2At = align(linkAt + 4 * (end + 1));
+    const outAt = align(link2At + 4 * (end + 1));
+    const need = outAt + 4 * (end - start);
+    const memory = parser.memory;
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    new Uint8Array(memory.buffer, dataAt, end).set(data.subarray(0, end));
+    const count = parser.parse(dataAt, start, end, params[0], params[1], params[2], linkAt, link2At, outAt);
+    out.set(new Uint32Array(memory.buffer, outAt, count));
+    return count;
   }
 
   // Package-merge scratch: optimal code lengths limited to maxBits (the minimum total size is unique, so any
@@ -451,15 +434,27 @@ export function goDeflateModel() {
     let span = 0;
     return {
       add(tokens: Uint32Array, n: number): void {
-        for (let i = 0; i < n; i++) {
-          const token = tokens[i];
-          const symbol = token & 511;
-          litFreq[symbol]++;
-          if (symbol > 256) distFreq[(token >>> 9) & 31]++;
-          extra += (token >>> 14) & 31;
-          span += token >>> 19;
-          if (++count === MAX_BLOCK_TOKENS) {
-            bits += blockBits(litFreq, distFreq, extra, span, bits);
+        const lit = litFreq;
+        const dist = distFreq;
+        for (let i = 0; i < n; ) {
+          // up to the end of the block or of these tokens, in locals (this loop sees every token of a layer)
+          const stop = Math.min(n, i + MAX_BLOCK_TOKENS - count);
+          let blockExtra = extra;
+          let blockSpan = span;
+          for (let k = i; k < stop; k++) {
+            const token = tokens[k];
+            const symbol = token & 511;
+            lit[symbol]++;
+            if (symbol > 256) dist[(token >>> 9) & 31]++;
+            blockExtra += (token >>> 14) & 31;
+            blockSpan += token >>> 19;
+          }
+          count += stop - i;
+          extra = blockExtra;
+          span = blockSpan;
+          i = stop;
+          if (count === MAX_BLOCK_TOKENS) {
+            bits += blockBits(lit, dist, extra, span, bits);
             count = 0;
             extra = 0;
             span = 0;
@@ -597,8 +592,10 @@ function model(): DeflateModel {
   return localModel;
 }
 
-function integerOption(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}, got ${value}`);
+function integerOption(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${value}`);
+  }
   return value;
 }
 
@@ -641,8 +638,8 @@ export class CompressedSizer {
     if (!Number.isInteger(this.level) || this.level < 4 || this.level > 9) {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
     }
-    this.blockSize = integerOption('blockSize', options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE);
-    this.concurrency = integerOption('concurrency', options.concurrency ?? availableParallelism(), 1);
+    this.blockSize = integerOption('blockSize', options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
+    this.concurrency = integerOption('concurrency', options.concurrency ?? 2 * availableParallelism(), 1);
     // The first part has no window; a small layer never needs more than this.
     this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);

@@ -92645,16 +92645,11 @@ var GZIP_WRAPPER_BYTES2 = 10 + 8;
 var DICTIONARY_BYTES = 32 * 1024;
 var DEFAULT_BLOCK_SIZE = 1024 * 1024;
 var MIN_BLOCK_SIZE = 64 * 1024;
+var MAX_BLOCK_SIZE = 64 * 1024 * 1024;
 var INLINE_LIMIT2 = 64 * 1024;
 function goDeflateModel() {
   const WINDOW = 32768;
-  const WINDOW_MASK = WINDOW - 1;
-  const MIN_MATCH = 4;
   const MAX_MATCH = 258;
-  const TOO_FAR = 4096;
-  const HASH_BITS = 17;
-  const HASH_SHIFT = 32 - HASH_BITS;
-  const HASH_MUL = 506832829;
   const MAX_BLOCK_TOKENS = 1 << 14;
   const MAX_STORED = 65535;
   const LEVELS = {
@@ -92682,96 +92677,34 @@ function goDeflateModel() {
     const last = code === 29 ? WINDOW : DIST_BASE[code + 1] - 1;
     for (let distance = DIST_BASE[code]; distance <= last; distance++) distanceToken[distance] = code << 9 | DIST_EXTRA[code] << 14;
   }
-  const LITERAL_LENGTH = 1 << 19;
   const FIXED_LIT_BITS = new Uint8Array(286);
   for (let i = 0; i < 286; i++) FIXED_LIT_BITS[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
   const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
-  const head = new Int32Array(1 << HASH_BITS);
-  const prev = new Int32Array(WINDOW);
+  const PARSER_WASM = "AGFzbQEAAAABFgJgCX9/f39/f39/fwF/YAV/f39/fwADAwIAAQUDAQAMBh0EfwFBoJAsC38AQZCQIAt/AEGAiCALfwBBoJAsCwdABQZtZW1vcnkCAAVwYXJzZQAADmRpc3RhbmNlX3Rva2VuAwEMbGVuZ3RoX3Rva2VuAwILX19oZWFwX2Jhc2UDAwq+CQLlBwIWfwF+QQAhCUGAiICAAEEAQYCAIPwLACAGQQA2AgAgB0EANgIAAkAgAUGAgH5qQQAgAUGAgAJKGyIKIAJBfWoiC04NACAAIAogCyAGIAcQgYCAgAALAkACQCACIAFrIgwNAEEAIQ0MAQtBACENQQMhDkEAIQ9BACEJA0AgDyEQQQAhD0EDIQsCQCAMIA5MDQBBACEPQQMhCyAOIANODQBBACEPQQMhCyAGIAFBAWoiEUECdGooAgAiEiABQYCAfmoiEyAKIBMgCkobIhRMDQAgBCAMQYICIAxBggJIGyIPIA8gBEobIRUgACABaiIMQX1qIRYgDCgAACEXQQAhGEEDIRkgBSEaAkADQCAHIBFBAnRqKAIAIRECQCAAIBJBf2oiG2oiHCAZakF9aigAACAXRw0AQQAhCwJAA0ACQCALQQhqIhMgD0wNACALIA9ODQIDQCAcIAtqLQAAIAwgC2otAABHDQMgDyALQQFqIgtHDQALIA8hCwwCCyAcIAtqIR0gDCALaiEeIBMhCyAeKQAAIB0pAACFIh9QDQALIB96p0EDdiATQXhqciELCyALIBlMDQAgASAbayETAkAgC0EESg0AIBNBgCBKDQELAkAgCyAVSA0AIAshGSATIRgMAwsgFiALaigAACEXIAshGSATIRgLIBpBAUYNASARIBRMDQECQCAAIBFBf2oiG2oiHCAZakF9aigAACAXRw0AQQAhCwJAA0ACQCALQQhqIhMgD0wNACALIA9ODQIDQCAcIAtqLQAAIAwgC2otAABHDQMgDyALQQFqIgtHDQALIA8hCwwCCyAcIAtqIR0gDCALaiEeIBMhCyAeKQAAIB0pAACFIh9QDQALIB96p0EDdiATQXhqciELCyALIBlMDQAgASAbayETAkAgC0EESg0AIBNBgCBKDQELAkAgCyAVSA0AIAshGSATIRgMAwsgFiALaigAACEXIAshGSATIRgLIBpBfmoiGkUNASAHIBJBAnRqKAIAIhIgFEoNAAsLIBlBAyAZQQNKIg8bIQsgGEEAIA8bIQ8LAkACQCAOQQRJDQAgCyAOSw0AIAggDUECdGogEEECdEGQkKCAAGooAgAgDkECdEGAiKCAAGooAgBqNgIAIA5Bf2ohDCANQQFqIQ1BAyEOQQAhCQwBCwJAAkAgCQ0AQQEhCQwBCyAIIA1BAnRqIAEgAGpBf2otAABBgIAgcjYCAEEBIQkgDUEBaiENC0EBIQwgCyEOCyACIAwgAWoiAWsiDA0ACwsCQCAJRQ0AIAggDUECdGogASAAakF/ai0AAEGAgCByNgIAIA1BAWohDQsgDQvUAQEFfwJAIAEgAk4NACAAIAFBAWoiBWotAABBCHQgACABaiIGLQAAQRB0ciAGQQJqLQAAciEGIABBA2ohB0EAIAFrIQAgAyAFQQJ0IghqIQUgBCAIaiEEA0AgBUEAIAZBCHQgByABai0AAHIiBkG9z9bxAWxBDXZB/P8fcUGAiICAAGoiCCgCACIJIAAgCWpBgYB+SBsiCTYCACAEIAMgCUECdGooAgA2AgAgCCABQQFqIgE2AgAgAEF/aiEAIAVBBGohBSAEQQRqIQQgAiABRw0ACwsL";
+  let parser;
+  function instantiate() {
+    const { Module, Instance } = globalThis.WebAssembly;
+    const exports = new Instance(new Module(Buffer.from(PARSER_WASM, "base64"))).exports;
+    new Uint32Array(exports.memory.buffer, exports.length_token.value, MAX_MATCH + 1).set(lengthToken);
+    new Uint32Array(exports.memory.buffer, exports.distance_token.value, WINDOW + 1).set(distanceToken);
+    return exports;
+  }
   function parse(data, start, end, level, out) {
     const params = LEVELS[level];
     if (params === void 0) throw new RangeError(`unsupported level ${level}`);
-    const lazy = params[0];
-    const niceLength = params[1];
-    const chain = params[2];
-    head.fill(0);
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const base = start > WINDOW ? start - WINDOW : 0;
-    const maxInsert = end - (MIN_MATCH - 1);
-    let hashed = base;
-    let word = base + 3 < end ? data[base] << 24 | data[base + 1] << 16 | data[base + 2] << 8 | data[base + 3] : 0;
-    for (; hashed < start && hashed < maxInsert; hashed++) {
-      const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-      prev[hashed & WINDOW_MASK] = head[hash];
-      head[hash] = hashed + 1;
-      word = word << 8 | (hashed + 4 < end ? data[hashed + 4] : 0);
-    }
-    let count = 0;
-    let length = MIN_MATCH - 1;
-    let offset = 0;
-    let byteAvailable = false;
-    let chainHead = 0;
-    let index = start;
-    for (; ; ) {
-      const lookahead = end - index;
-      if (lookahead === 0) {
-        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
-        return count;
-      }
-      if (index < maxInsert) {
-        const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-        chainHead = head[hash];
-        prev[index & WINDOW_MASK] = chainHead;
-        head[hash] = index + 1;
-        word = word << 8 | (index + 4 < end ? data[index + 4] : 0);
-      }
-      const prevLength = length;
-      const prevOffset = offset;
-      length = MIN_MATCH - 1;
-      offset = 0;
-      const minIndex = index - WINDOW > base ? index - WINDOW : base;
-      if (chainHead - 1 >= minIndex && lookahead > prevLength && prevLength < lazy) {
-        const maxLength = lookahead < MAX_MATCH ? lookahead : MAX_MATCH;
-        const nice = niceLength < maxLength ? niceLength : maxLength;
-        let best = MIN_MATCH - 1;
-        let bestEnd = data[index + best];
-        for (let candidate = chainHead - 1, tries = chain; tries > 0; tries--) {
-          if (data[candidate + best] === bestEnd) {
-            let n = 0;
-            while (n + 4 <= maxLength && view.getInt32(candidate + n) === view.getInt32(index + n)) n += 4;
-            while (n < maxLength && data[candidate + n] === data[index + n]) n++;
-            if (n > best && (n > MIN_MATCH || index - candidate <= TOO_FAR)) {
-              best = n;
-              length = n;
-              offset = index - candidate;
-              if (n >= nice) break;
-              bestEnd = data[index + n];
-            }
-          }
-          if (candidate === index - WINDOW) break;
-          candidate = prev[candidate & WINDOW_MASK] - 1;
-          if (candidate < minIndex) break;
-        }
-      }
-      if (prevLength >= MIN_MATCH && length <= prevLength) {
-        out[count++] = lengthToken[prevLength] + distanceToken[prevOffset];
-        const next = index + prevLength - 1;
-        const insertEnd = next < maxInsert ? next : maxInsert;
-        for (let p = index + 1; p < insertEnd; p++) {
-          const hash = Math.imul(word, HASH_MUL) >>> HASH_SHIFT;
-          prev[p & WINDOW_MASK] = head[hash];
-          head[hash] = p + 1;
-          word = word << 8 | (p + 4 < end ? data[p + 4] : 0);
-        }
-        index = next;
-        byteAvailable = false;
-        length = MIN_MATCH - 1;
-      } else {
-        if (byteAvailable) out[count++] = data[index - 1] | LITERAL_LENGTH;
-        index++;
-        byteAvailable = true;
-      }
-    }
+    parser ??= instantiate();
+    const align = (n) => n + 7 & ~7;
+    const dataAt = align(parser.__heap_base.value);
+    const linkAt = align(dataAt + end);
+    const link2At = align(linkAt + 4 * (end + 1));
+    const outAt = align(link2At + 4 * (end + 1));
+    const need = outAt + 4 * (end - start);
+    const memory = parser.memory;
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    new Uint8Array(memory.buffer, dataAt, end).set(data.subarray(0, end));
+    const count = parser.parse(dataAt, start, end, params[0], params[1], params[2], linkAt, link2At, outAt);
+    out.set(new Uint32Array(memory.buffer, outAt, count));
+    return count;
   }
   const MAX_SYMBOLS = 286;
   const sortKeys = new Float64Array(MAX_SYMBOLS);
@@ -92960,15 +92893,26 @@ function goDeflateModel() {
     let span = 0;
     return {
       add(tokens, n) {
-        for (let i = 0; i < n; i++) {
-          const token = tokens[i];
-          const symbol = token & 511;
-          litFreq[symbol]++;
-          if (symbol > 256) distFreq[token >>> 9 & 31]++;
-          extra += token >>> 14 & 31;
-          span += token >>> 19;
-          if (++count === MAX_BLOCK_TOKENS) {
-            bits += blockBits(litFreq, distFreq, extra, span, bits);
+        const lit = litFreq;
+        const dist = distFreq;
+        for (let i = 0; i < n; ) {
+          const stop = Math.min(n, i + MAX_BLOCK_TOKENS - count);
+          let blockExtra = extra;
+          let blockSpan = span;
+          for (let k = i; k < stop; k++) {
+            const token = tokens[k];
+            const symbol = token & 511;
+            lit[symbol]++;
+            if (symbol > 256) dist[token >>> 9 & 31]++;
+            blockExtra += token >>> 14 & 31;
+            blockSpan += token >>> 19;
+          }
+          count += stop - i;
+          extra = blockExtra;
+          span = blockSpan;
+          i = stop;
+          if (count === MAX_BLOCK_TOKENS) {
+            bits += blockBits(lit, dist, extra, span, bits);
             count = 0;
             extra = 0;
             span = 0;
@@ -93072,8 +93016,10 @@ function model2() {
   localModel2 ??= goDeflateModel();
   return localModel2;
 }
-function integerOption(name, value, min) {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}, got ${value}`);
+function integerOption(name, value, min, max = Number.MAX_SAFE_INTEGER) {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ""}, got ${value}`);
+  }
   return value;
 }
 var CompressedSizer = class {
@@ -93110,8 +93056,8 @@ var CompressedSizer = class {
     if (!Number.isInteger(this.level) || this.level < 4 || this.level > 9) {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
     }
-    this.blockSize = integerOption("blockSize", options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE);
-    this.concurrency = integerOption("concurrency", options.concurrency ?? availableParallelism2(), 1);
+    this.blockSize = integerOption("blockSize", options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
+    this.concurrency = integerOption("concurrency", options.concurrency ?? 2 * availableParallelism2(), 1);
     this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT2)), tokens: new ArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);
     if (modelName === "go1.27") {

@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-ZAJKREJD.js";
+} from "./chunks/chunk-OWWGP7BQ.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -33291,11 +33291,11 @@ var RETRY = {
   /** Longest retry-after we wait for, in seconds. */
   maxWaitSeconds: 60
 };
-var TEST_SECOND_ENV = "IMAGE_SIZE_REPORT_TEST_RETRY_SECOND_MS";
+var WAIT_UNIT_ENV = "IMAGE_SIZE_REPORT_GITHUB_WAIT_UNIT_MS";
 function createOctokit(token, options = {}) {
   const log = options.log ?? { info: () => {
   } };
-  const second = retrySecondMs((options.env ?? process.env)[TEST_SECOND_ENV]);
+  const second = options.waitUnitMs === void 0 ? waitUnitMs(process.env[WAIT_UNIT_ENV]) : clampWaitUnit(options.waitUnitMs);
   const onLimit = (kind) => (retryAfter, request2, _octokit, retryCount) => {
     const what = `${request2.method ?? "GET"} ${expand2(request2)}`;
     if (retryCount >= RETRY.rateLimits) {
@@ -33316,7 +33316,7 @@ function createOctokit(token, options = {}) {
         const attempt = Number(request2.request?.retryCount ?? 0) + 1;
         const url = error2.request?.url ?? request2.url;
         log.info(
-          `GitHub answered ${status ?? `no HTTP status (${error2.message})`} to ${request2.method} ${url.replace(/^https?:\/\/[^/]+/, "")} (attempt ${attempt}): ${attempt <= RETRY.serverErrors ? "retrying" : "no retries left"}.`
+          `GitHub answered ${status ?? `no HTTP status (${error2.message})`} to ${request2.method} ${pathOfUrl(url)} (attempt ${attempt}): ${attempt <= RETRY.serverErrors ? "retrying" : "no retries left"}.`
         );
       }
       throw error2;
@@ -33336,7 +33336,7 @@ function createOctokit(token, options = {}) {
         retryAfterBaseValue: second,
         onRateLimit: onLimit("rate limit"),
         onSecondaryRateLimit: onLimit("secondary rate limit"),
-        ...second < 1e3 ? testWriteSpacing(second) : {}
+        ...writeSpacing(second)
       }
     },
     logAttempts,
@@ -33348,11 +33348,17 @@ function createOctokit(token, options = {}) {
 function expand2(request2) {
   return (request2.url ?? "").replace(/\{(\w+)\}/g, (whole, name) => request2[name] === void 0 ? whole : String(request2[name]));
 }
-function retrySecondMs(value) {
-  const n = Number(value);
-  return value && Number.isFinite(n) ? Math.min(1e3, Math.max(1, Math.round(n))) : 1e3;
+function pathOfUrl(url) {
+  return url.replace(/^https?:\/\/[^/]+/, "");
 }
-function testWriteSpacing(second) {
+function waitUnitMs(value) {
+  const n = Number(value);
+  return value && Number.isFinite(n) ? clampWaitUnit(n) : 1e3;
+}
+function clampWaitUnit(ms) {
+  return Math.min(1e3, Math.max(1, Math.round(ms)));
+}
+function writeSpacing(second) {
   return {
     write: new import_light3.default.Group({ id: "image-size-report-write", maxConcurrent: 1, minTime: second }),
     notifications: new import_light3.default.Group({ id: "image-size-report-notifications", maxConcurrent: 1, minTime: 3 * second })
@@ -33902,7 +33908,7 @@ function commentFailed(message, onFailure) {
   else warning(`${message}${tail}`);
 }
 function readableUrl(url) {
-  const local = url.replace(/^https?:\/\/[^/]+/, "");
+  const local = pathOfUrl(url);
   try {
     return decodeURIComponent(local);
   } catch {

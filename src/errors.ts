@@ -20,6 +20,17 @@ export function messageOf(error: unknown): string {
 }
 
 /**
+ * The first `max` UTF-16 code units of `text` (all of it when it is no longer), one fewer when the cut would
+ * leave the first half of a surrogate pair at the end. The cut of `printable` here and of `truncate` in
+ * render/escape.ts.
+ */
+export function cutWhole(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
+/**
  * Characters that must not reach a message as they are: control characters (a newline could forge a log line or
  * a workflow command), lone surrogates, and the invisible ones that reorder or hide text (bidirectional
  * controls, zero-width marks, the byte-order mark).
@@ -36,8 +47,7 @@ export const QUOTE_LIMIT = 60;
  * `max` characters (a 1 MB value gives a short message, not a 1 MB one).
  */
 export function printable(text: string, max = QUOTE_LIMIT): string {
-  let cut = text.length > max ? text.slice(0, max) : text;
-  if (cut.length < text.length && /[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1); // do not split a pair
+  const cut = cutWhole(text, max);
   const escaped = cut.replace(UNPRINTABLE, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return cut.length < text.length ? `${escaped}…` : escaped;
 }

@@ -18,8 +18,8 @@ const REPO = 'shop';
 const PR = 42;
 const MARKER = '<!-- image-size-report:default -->';
 const VARIANT = 'app: {dockerfile: Dockerfile, target: runtime}';
-/** The retry test clock: a "second" of waiting lasts 5 ms. */
-const FAST = { IMAGE_SIZE_REPORT_TEST_RETRY_SECOND_MS: '5' };
+/** The wait unit (README, "API errors"): a second of waiting on GitHub lasts 5 ms. */
+const FAST = { IMAGE_SIZE_REPORT_GITHUB_WAIT_UNIT_MS: '5' };
 
 const github = fakeGitHubPerTest();
 

@@ -26,7 +26,7 @@ export interface ActionRunOptions {
   token: string;
   sha: string;
   runId?: string;
-  /** Further environment variables of the step (`env:` in the workflow, the retry test clock IMAGE_SIZE_REPORT_TEST_RETRY_SECOND_MS). */
+  /** Further environment variables of the step (`env:` in the workflow, the GitHub wait unit IMAGE_SIZE_REPORT_GITHUB_WAIT_UNIT_MS). */
   env?: Record<string, string>;
 }
 

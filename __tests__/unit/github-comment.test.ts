@@ -2,7 +2,7 @@
 // updated in place, and one comment left when two runs race.
 import { afterEach, describe, expect, it } from 'vitest';
 import { isOurComment, upsertComment } from '../../src/github/comment.js';
-import { createOctokit, TEST_SECOND_ENV } from '../../src/github/octokit.js';
+import { createOctokit } from '../../src/github/octokit.js';
 import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../support/github-api.js';
 
 const OWNER = 'acme';
@@ -24,7 +24,7 @@ async function start(opts?: FakeGitHubOptions) {
 }
 
 function octokitFor(server: FakeGitHub) {
-  return createOctokit(server.token, { baseUrl: server.url, env: { [TEST_SECOND_ENV]: '2' } });
+  return createOctokit(server.token, { baseUrl: server.url, waitUnitMs: 2 });
 }
 
 const body = (text: string) => `${MARKER}\n## Image size report\n\n${text}\n`;

@@ -1,7 +1,7 @@
 // The action's Octokit client against the OpenAPI-validating fake: which answers are retried, how often, and
-// that waits are bounded. Waits run on the test clock (IMAGE_SIZE_REPORT_TEST_RETRY_SECOND_MS), not mocked.
+// that waits are bounded. Waits run in a short wait unit (waitUnitMs: 5 ms a second), not mocked.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOctokit, RETRY, retrySecondMs, TEST_SECOND_ENV } from '../../src/github/octokit.js';
+import { createOctokit, RETRY, waitUnitMs } from '../../src/github/octokit.js';
 import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../support/github-api.js';
 
 const OWNER = 'acme';
@@ -19,7 +19,7 @@ afterEach(async () => {
 async function client(opts?: FakeGitHubOptions) {
   fake = await startFakeGitHub(opts);
   const log: string[] = [];
-  const octokit = createOctokit(fake.token, { baseUrl: fake.url, env: { [TEST_SECOND_ENV]: '5' }, log: { info: (m) => log.push(m) } });
+  const octokit = createOctokit(fake.token, { baseUrl: fake.url, waitUnitMs: 5, log: { info: (m) => log.push(m) } });
   return { fake, octokit, log };
 }
 
@@ -111,13 +111,13 @@ describe('retries', () => {
   });
 });
 
-describe('the test clock', () => {
+describe('the wait unit', () => {
   it('is a real second unless the variable holds a number, and can only shorten waits', () => {
-    expect(retrySecondMs(undefined)).toBe(1000);
-    expect(retrySecondMs('')).toBe(1000);
-    expect(retrySecondMs('soon')).toBe(1000);
-    expect(retrySecondMs('5')).toBe(5);
-    expect(retrySecondMs('0')).toBe(1);
-    expect(retrySecondMs('100000')).toBe(1000);
+    expect(waitUnitMs(undefined)).toBe(1000);
+    expect(waitUnitMs('')).toBe(1000);
+    expect(waitUnitMs('soon')).toBe(1000);
+    expect(waitUnitMs('5')).toBe(5);
+    expect(waitUnitMs('0')).toBe(1);
+    expect(waitUnitMs('100000')).toBe(1000);
   });
 });

@@ -2,7 +2,7 @@
 // the untrusted run's artifact.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkflowRunInfo } from '../../src/github/event.js';
-import { createOctokit, TEST_SECOND_ENV } from '../../src/github/octokit.js';
+import { createOctokit } from '../../src/github/octokit.js';
 import { pullRequestsOfRun } from '../../src/github/workflow-run.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js';
 import { FORK_OWNER, pullRequestPayload } from '../support/webhook-payloads.js';
@@ -18,7 +18,7 @@ afterEach(async () => {
 
 async function octokit() {
   fake = await startFakeGitHub();
-  return createOctokit(fake.token, { baseUrl: fake.url, env: { [TEST_SECOND_ENV]: '2' } });
+  return createOctokit(fake.token, { baseUrl: fake.url, waitUnitMs: 2 });
 }
 
 const run = (over: Partial<WorkflowRunInfo>): WorkflowRunInfo => ({ id: 1, event: 'pull_request', headSha: HEAD, headBranch: 'feature', headRepository: 'acme/widgets', pullRequests: [], ...over });

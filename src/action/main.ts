@@ -12,7 +12,7 @@ import { DockerEngine } from '../docker/engine.js';
 import { InputError, isUserError, messageOf } from '../errors.js';
 import { upsertComment } from '../github/comment.js';
 import { currentCommit, eventName, pullRequest, pushedFrom, repository, repositoryId, workflowRun, type PullRequestInfo } from '../github/event.js';
-import { createOctokit, RETRY } from '../github/octokit.js';
+import { createOctokit, pathOfUrl, RETRY } from '../github/octokit.js';
 import { pullRequestsOfRun } from '../github/workflow-run.js';
 import type { Logger } from '../measure/measure.js';
 import { failsRun } from '../judge/budgets.js';
@@ -291,7 +291,7 @@ function commentFailed(message: string, onFailure: 'fail' | 'warn'): void {
 
 /** The path and query of an API URL, percent-decoded for reading. */
 function readableUrl(url: string): string {
-  const local = url.replace(/^https?:\/\/[^/]+/, '');
+  const local = pathOfUrl(url);
   try {
     return decodeURIComponent(local);
   } catch {

@@ -28,11 +28,10 @@ export const RETRY = {
 } as const;
 
 /**
- * Tests only: how many milliseconds a "second" of waiting lasts (default 1000): retry waits and the spacing of
- * writes, so tests exercise the real retry and throttling paths without sleeping. Clamped to 1..1000: it can
- * shorten waits, never lengthen them.
+ * The environment variable that sets `waitUnitMs` for the action (README, "API errors"): how many milliseconds
+ * one second of waiting on GitHub lasts.
  */
-export const TEST_SECOND_ENV = 'IMAGE_SIZE_REPORT_TEST_RETRY_SECOND_MS';
+export const WAIT_UNIT_ENV = 'IMAGE_SIZE_REPORT_GITHUB_WAIT_UNIT_MS';
 
 export interface OctokitLog {
   info(message: string): void;
@@ -40,14 +39,19 @@ export interface OctokitLog {
 
 export interface OctokitOptions {
   log?: OctokitLog;
-  env?: NodeJS.ProcessEnv;
   /** Default: GITHUB_API_URL, as @actions/github reads it. */
   baseUrl?: string;
+  /**
+   * How many milliseconds one second of waiting lasts: the retry back-off, the retry-after GitHub asks for, and
+   * the spacing of writes (1 s, 3 s for writes that notify). Clamped to 1..1000: it can shorten waits, never
+   * lengthen them. Default: IMAGE_SIZE_REPORT_GITHUB_WAIT_UNIT_MS (WAIT_UNIT_ENV), else 1000, a real second.
+   */
+  waitUnitMs?: number;
 }
 
 export function createOctokit(token: string, options: OctokitOptions = {}): Octokit {
   const log = options.log ?? { info: () => {} };
-  const second = retrySecondMs((options.env ?? process.env)[TEST_SECOND_ENV]);
+  const second = options.waitUnitMs === undefined ? waitUnitMs(process.env[WAIT_UNIT_ENV]) : clampWaitUnit(options.waitUnitMs);
   const onLimit = (kind: string) => (retryAfter: number, request: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
     const what = `${request.method ?? 'GET'} ${expand(request)}`;
     if (retryCount >= RETRY.rateLimits) {
@@ -69,7 +73,7 @@ export function createOctokit(token: string, options: OctokitOptions = {}): Octo
         const attempt = Number((request.request as { retryCount?: number } | undefined)?.retryCount ?? 0) + 1;
         const url = (error as { request?: { url?: string } }).request?.url ?? request.url;
         log.info(
-          `GitHub answered ${status ?? `no HTTP status (${(error as Error).message})`} to ${request.method} ${url.replace(/^https?:\/\/[^/]+/, '')} (attempt ${attempt}): ${attempt <= RETRY.serverErrors ? 'retrying' : 'no retries left'}.`,
+          `GitHub answered ${status ?? `no HTTP status (${(error as Error).message})`} to ${request.method} ${pathOfUrl(url)} (attempt ${attempt}): ${attempt <= RETRY.serverErrors ? 'retrying' : 'no retries left'}.`,
         );
       }
       throw error;
@@ -89,7 +93,7 @@ export function createOctokit(token: string, options: OctokitOptions = {}): Octo
         retryAfterBaseValue: second,
         onRateLimit: onLimit('rate limit'),
         onSecondaryRateLimit: onLimit('secondary rate limit'),
-        ...(second < 1000 ? testWriteSpacing(second) : {}),
+        ...writeSpacing(second),
       },
     },
     logAttempts,
@@ -104,13 +108,26 @@ function expand(request: { url?: string } & Record<string, unknown>): string {
   return (request.url ?? '').replace(/\{(\w+)\}/g, (whole, name: string) => (request[name] === undefined ? whole : String(request[name])));
 }
 
-export function retrySecondMs(value: string | undefined): number {
-  const n = Number(value);
-  return value && Number.isFinite(n) ? Math.min(1000, Math.max(1, Math.round(n))) : 1000;
+/** A URL's path and query: what follows its scheme and host (`https://api.github.com/repos/o/r` gives `/repos/o/r`). */
+export function pathOfUrl(url: string): string {
+  return url.replace(/^https?:\/\/[^/]+/, '');
 }
 
-/** The throttling plugin's spacing of writes (1 s, and 3 s for writes that notify), on the test clock. */
-function testWriteSpacing(second: number): { write: Bottleneck.Group; notifications: Bottleneck.Group } {
+/** The wait unit an environment variable's text asks for: a number of milliseconds, clamped; 1000 for anything else. */
+export function waitUnitMs(value: string | undefined): number {
+  const n = Number(value);
+  return value && Number.isFinite(n) ? clampWaitUnit(n) : 1000;
+}
+
+function clampWaitUnit(ms: number): number {
+  return Math.min(1000, Math.max(1, Math.round(ms)));
+}
+
+/**
+ * The throttling plugin's spacing of writes (1 s, and 3 s for writes that notify, its own defaults) in the wait
+ * unit. The limiters are this client's: the action writes through one client per run.
+ */
+function writeSpacing(second: number): { write: Bottleneck.Group; notifications: Bottleneck.Group } {
   return {
     write: new Bottleneck.Group({ id: 'image-size-report-write', maxConcurrent: 1, minTime: second }),
     notifications: new Bottleneck.Group({ id: 'image-size-report-notifications', maxConcurrent: 1, minTime: 3 * second }),

@@ -21,6 +21,7 @@
  * - Terminal escape sequences and control characters are removed, and bidirectional-override characters
  *   (which can make text read differently from what it is) are shown as U+FFFD.
  */
+import { cutWhole } from '../errors.js';
 
 /** Zero-width space, as an HTML entity for text outside code (decoded by GitHub) and as itself inside code. */
 const ZWSP_ENTITY = '&#8203;';
@@ -54,10 +55,7 @@ export function oneLine(text: string): string {
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   if (max <= 0) return '';
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
+  return `${cutWhole(text, max - 1)}…`;
 }
 
 /** Markdown or HTML meaning outside code, and what GitHub links after rendering. Matched case-insensitively. */

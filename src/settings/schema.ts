@@ -4,7 +4,7 @@
  * names the setting, the value and what is accepted. Pure: no file system, no environment.
  */
 import { parse as parseYaml } from 'yaml';
-import { InputError, listOf, printable, quote } from '../errors.js';
+import { InputError, listOf, messageOf, printable, quote } from '../errors.js';
 import {
   describe,
   isPlainObject,
@@ -408,7 +408,7 @@ function oneOf<T extends string>(value: unknown, where: string, accepted: readon
 
 /** The first line of the YAML parser's message (the rest is a code frame), cut to a sensible length. */
 function firstLine(error: unknown): string {
-  return printable((error instanceof Error ? error.message : String(error)).split('\n')[0], 200);
+  return printable(messageOf(error).split('\n')[0], 200);
 }
 
 /** A target must name a stage: Docker's stage-name rule. */

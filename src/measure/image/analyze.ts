@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
+import { messageOf } from '../../errors.js';
 import { CompressedSizer, type CompressedSizerOptions } from './compressed-size.js';
 import { efficiencyOfSorted, LayerListingDamaged, type Efficiency } from './efficiency.js';
 import { layerOrigins, type ImageConfig, type LayerOrigin } from './history.js';
@@ -114,7 +115,7 @@ async function analyze(request: SettledRequest, retry: boolean): Promise<ImageAn
       result = await readSave(await request.open(), request, plan);
     } catch (error) {
       if (error instanceof AnalysisError) throw error;
-      throw new AnalysisError(`the saved image could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      throw new AnalysisError(`the saved image could not be read: ${messageOf(error)}`);
     }
     work.savedBytesRead += result.bytesRead;
     work.measured += result.measured;
@@ -195,7 +196,7 @@ function wasteOf(files: string[]): Efficiency {
       try {
         cursors.push(new ListingFileCursor(file));
       } catch (error) {
-        throw new LayerListingDamaged(layer, error instanceof Error ? error.message : String(error));
+        throw new LayerListingDamaged(layer, messageOf(error));
       }
     });
     return efficiencyOfSorted(cursors);

@@ -89854,12 +89854,16 @@ function isUserError(error) {
 function messageOf(error) {
   return error instanceof Error ? error.message : String(error);
 }
+function cutWhole(text, max) {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
 var UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\u061c\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 var NAMED_ESCAPES = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
 var QUOTE_LIMIT = 60;
 function printable(text, max = QUOTE_LIMIT) {
-  let cut = text.length > max ? text.slice(0, max) : text;
-  if (cut.length < text.length && /[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  const cut = cutWhole(text, max);
   const escaped = cut.replace(UNPRINTABLE, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return cut.length < text.length ? `${escaped}\u2026` : escaped;
 }
@@ -93763,7 +93767,7 @@ async function analyze(request, retry) {
       result = await readSave(await request.open(), request, plan);
     } catch (error) {
       if (error instanceof AnalysisError) throw error;
-      throw new AnalysisError(`the saved image could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      throw new AnalysisError(`the saved image could not be read: ${messageOf(error)}`);
     }
     work.savedBytesRead += result.bytesRead;
     work.measured += result.measured;
@@ -93832,7 +93836,7 @@ function wasteOf(files) {
       try {
         cursors.push(new ListingFileCursor(file));
       } catch (error) {
-        throw new LayerListingDamaged(layer, error instanceof Error ? error.message : String(error));
+        throw new LayerListingDamaged(layer, messageOf(error));
       }
     });
     return efficiencyOfSorted(cursors);
@@ -95104,10 +95108,7 @@ function oneLine(text) {
 function truncate(text, max) {
   if (text.length <= max) return text;
   if (max <= 0) return "";
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 55296 && last <= 56319) end -= 1;
-  return `${text.slice(0, end)}\u2026`;
+  return `${cutWhole(text, max - 1)}\u2026`;
 }
 var INLINE_ACTIVE = /[&<>\\`*_[\]|~$@]|#(?=\d)|\bgh-(?=\d)|:(?=\/\/)|\bwww(?=\.)/gi;
 function escapeInline(text, max = 200) {
@@ -96026,7 +96027,7 @@ function oneOf(value, where, accepted) {
   return text;
 }
 function firstLine(error) {
-  return printable((error instanceof Error ? error.message : String(error)).split("\n")[0], 200);
+  return printable(messageOf(error).split("\n")[0], 200);
 }
 function optionalTarget(value, where) {
   const target = optionalString(value, where);

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-OWWGP7BQ.js";
+} from "./chunks/chunk-6TK3NFYN.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-OWWGP7BQ.js";
+} from "./chunks/chunk-6TK3NFYN.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

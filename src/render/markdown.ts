@@ -1,26 +1,38 @@
-/** The pull-request comment and job summary, as GitHub-flavoured Markdown. Pure. */
-import { markdownTable } from 'markdown-table';
-import type { Report, VariantReport } from '../report/types.js';
-import { codeBlock, codeSpan, escapeInline } from './escape.js';
-import { describeBreach, describeCancel, formatDuration, uncompressedPushNote, unitsNote } from './format.js';
-import {
-  budgetRows,
-  comparisonSentences,
-  failedVariants,
-  growthRows,
-  hasBase,
-  largestLayerRows,
-  mainTable,
-  wastedRows,
-  type TableStyle,
-} from './table.js';
+/**
+ * The pull-request comment and job summary, as GitHub-flavoured Markdown: GitHub's limits, the hidden marker that
+ * finds our comment again, and `renderMarkdown`, which writes the report (markdown-sections.ts) and, given a
+ * `maxLength`, gives up detail until it fits (fit-comment.ts). Pure.
+ */
+import type { Report } from '../report/types.js';
+import { fitComment } from './fit-comment.js';
+import { FULL_DETAIL, writeMarkdown, type WriteOptions } from './markdown-sections.js';
 
 export { codeBlock, codeSpan, escapeInline } from './escape.js';
+export { renderCancelledNotice } from './markdown-sections.js';
 
 /** GitHub's limit for a comment body, in characters. */
 export const COMMENT_LIMIT = 65_536;
 /** GitHub's limit for one step's job summary: 1 MiB, counted in bytes (measure it with `utf8Length`). */
 export const SUMMARY_LIMIT = 1024 * 1024;
+
+export interface MarkdownOptions extends WriteOptions {
+  /**
+   * The longest the result may be (e.g. COMMENT_LIMIT). Detail is shortened, then left out, until the body
+   * fits (fit-comment.ts): first the steps of DETAIL_STEPS, then rows of variants that passed, then the failed
+   * builds' sections, then rows of failing variants. The verdict stays, and the body says what was left out and
+   * where the full report is.
+   */
+  maxLength?: number;
+  /** How length is counted for `maxLength`: String length (default), or e.g. `utf8Length` for bytes. */
+  measure?: (text: string) => number;
+}
+
+/** The report as the comment or job summary; with `maxLength`, with as much detail as fits. */
+export function renderMarkdown(report: Report, options: MarkdownOptions = {}): string {
+  const { maxLength } = options;
+  if (maxLength === undefined) return writeMarkdown(report, options, FULL_DETAIL);
+  return fitComment(report, options, maxLength, options.measure ?? ((text: string) => text.length));
+}
 
 export function utf8Length(text: string): number {
   return new TextEncoder().encode(text).length;
@@ -29,350 +41,4 @@ export function utf8Length(text: string): number {
 /** The hidden marker that identifies our comment for a comment key. */
 export function commentMarker(commentKey: string): string {
   return `<!-- image-size-report:${commentKey} -->`;
-}
-
-export interface MarkdownOptions {
-  /** Hidden marker put first, so the comment can be found again. */
-  marker?: string;
-  headLabel?: string;
-  /**
-   * The longest the result may be (e.g. COMMENT_LIMIT). Detail is shortened, then left out, until the body
-   * fits: first the steps of DETAIL_STEPS, then rows of variants that passed, then the failed builds'
-   * sections, then rows of failing variants. The verdict stays, and the body says what was left out and where
-   * the full report is.
-   */
-  maxLength?: number;
-  /** How length is counted for `maxLength`: String length (default), or e.g. `utf8Length` for bytes. */
-  measure?: (text: string) => number;
-  /** Where the full report is, for the note on what was left out (default: "the JSON report"). */
-  fullReport?: string;
-}
-
-/** How much detail a rendering carries. */
-export interface Detail {
-  /** Lines of build output shown per failed build (0: none). */
-  logLines: number;
-  /** Characters per line of build output. */
-  logLineLength: number;
-  /** Items per list in the collapsed per-variant sections (per-layer lists and the like); 0 leaves them out. */
-  listItems: number;
-  /** The budget table: every check, only the broken ones, or none (the verdict still lists the broken ones). */
-  budgetTable: 'all' | 'failing' | 'none';
-  /** Tables without the padding that aligns their columns in the source. */
-  compactTables: boolean;
-  /** Variants in the main table; when not all, those that failed or broke a budget come first. */
-  maxRows: number;
-  /** Failed builds: a section each (step, error, output), one line each, or nothing beyond the table. */
-  failures: 'full' | 'brief' | 'none';
-  /** Broken budgets listed under the verdict. */
-  breachLines: number;
-}
-
-export const FULL_DETAIL: Detail = {
-  logLines: Infinity,
-  logLineLength: 500,
-  listItems: Infinity,
-  budgetTable: 'all',
-  compactTables: false,
-  maxRows: Infinity,
-  failures: 'full',
-  breachLines: Infinity,
-};
-
-/** What goes first when a body is too long; each step keeps the cuts of the steps before it. */
-export const DETAIL_STEPS: readonly Partial<Detail>[] = [
-  { logLines: 10, logLineLength: 200, listItems: 5 },
-  { listItems: 0 },
-  { logLines: 0 },
-  { budgetTable: 'failing' },
-  { compactTables: true },
-  { budgetTable: 'none' },
-];
-
-/** After DETAIL_STEPS, table rows are cut; failed builds' sections are shortened if even the failing rows do not fit. */
-const FAILURE_STEPS: readonly Partial<Detail>[] = [{}, { failures: 'brief', breachLines: 20 }, { failures: 'none', breachLines: 5 }];
-
-const ICON = { ok: '✅', broken: '❌', failed: '💥', cancelled: '⏹️' } as const;
-
-/**
- * The job summary of a cancelled run that has no report: cancelled before anything was measured (`early`), or
- * ended by the last resort because its clean-up did not finish in time (`overdue`).
- */
-export function renderCancelledNotice(signal: NonNullable<Report['cancelled']>['signal'], when: 'early' | 'overdue'): string {
-  const sentence =
-    when === 'early'
-      ? `The run was cancelled (${signal}) before anything was measured.`
-      : `The run was cancelled (${signal}), and its clean-up did not finish in time, so it has no report. The log says what it may have left in the Docker engine.`;
-  return ['## Image size report', '', `${ICON.cancelled} ${sentence}`, ''].join('\n');
-}
-
-export function renderMarkdown(report: Report, options: MarkdownOptions = {}): string {
-  const { maxLength } = options;
-  let detail = FULL_DETAIL;
-  let body = renderWith(report, options, detail);
-  if (maxLength === undefined) return body;
-  const measure = options.measure ?? ((text: string) => text.length);
-  for (const step of DETAIL_STEPS) {
-    if (measure(body) <= maxLength) return body;
-    detail = { ...detail, ...step };
-    body = renderWith(report, options, detail);
-  }
-  if (measure(body) <= maxLength) return body;
-  // Still too long: as many table rows as fit, failing variants first, and shorter failure sections when
-  // even those rows do not fit.
-  const problems = problemVariants(report).length;
-  for (const [i, step] of FAILURE_STEPS.entries()) {
-    const candidate = { ...detail, ...step };
-    const fits = (n: number) => measure(renderWith(report, options, { ...candidate, maxRows: n })) <= maxLength;
-    // Shorter failure sections only when the failing rows do not fit beside these; the last step takes what fits.
-    const last = i === FAILURE_STEPS.length - 1;
-    if (!last && !fits(problems)) continue;
-    const rows = mostRows(last ? 0 : problems, report.variants.length, fits);
-    if (rows >= 0) return renderWith(report, options, { ...candidate, maxRows: rows });
-  }
-  return bare(report, options, maxLength, measure);
-}
-
-/** The largest n in [from, to] for which `fits(n)` holds (fits is monotonic), or -1. */
-function mostRows(from: number, to: number, fits: (n: number) => boolean): number {
-  let found = -1;
-  let low = from;
-  let high = to;
-  while (low <= high) {
-    const mid = Math.floor((low + high) / 2);
-    if (fits(mid)) {
-      found = mid;
-      low = mid + 1;
-    } else {
-      high = mid - 1;
-    }
-  }
-  return found;
-}
-
-/** Variants that failed to build or broke a budget. */
-function problemVariants(report: Report): VariantReport[] {
-  return report.variants.filter((v) => v.head.status === 'failed' || report.budgets.some((c) => c.variant === v.name && c.outcome === 'fail'));
-}
-
-function renderWith(report: Report, options: MarkdownOptions, detail: Detail): string {
-  const left: string[] = [];
-  const table = (rows: string[][], align: string[]) => markdownTable(rows, { align, alignDelimiters: !detail.compactTables });
-  const style: TableStyle = {
-    variant: (name, state) => `${ICON[state]} **${name}**`,
-    text: escapeInline,
-    headLabel: options.headLabel ?? 'This PR',
-  };
-  const out: string[] = [];
-  if (options.marker) out.push(options.marker);
-  out.push('## Image size report', '', verdictLine(report, detail.breachLines), '');
-
-  let shown = report;
-  if (detail.maxRows < report.variants.length) {
-    const problems = new Set(problemVariants(report).map((v) => v.name));
-    const ordered = [...report.variants.filter((v) => problems.has(v.name)), ...report.variants.filter((v) => !problems.has(v.name))];
-    const names = new Set(ordered.slice(0, detail.maxRows).map((v) => v.name));
-    shown = {
-      ...report,
-      variants: report.variants.filter((v) => names.has(v.name)),
-      comparisons: report.comparisons.filter((c) => names.has(c.variant)),
-    };
-    const shownProblems = Math.min(problems.size, shown.variants.length);
-    const failing = problems.size - shownProblems;
-    const passing = report.variants.length - problems.size - (shown.variants.length - shownProblems);
-    if (failing) left.push(`the rows of ${failing} failing variant${failing > 1 ? 's' : ''}`);
-    if (passing) left.push(`the rows of ${passing} variant${passing > 1 ? 's' : ''} that built within budget`);
-  }
-  if (shown.variants.length) {
-    const main = mainTable(shown, style);
-    out.push(table([main.header.map((h) => (h ? `${h}` : ' ')), ...main.rows], main.align), '');
-  }
-
-  const sentences = comparisonSentences(shown, { text: escapeInline, strong: (s) => `**${s}**` });
-  if (sentences.length) out.push(...sentences, '');
-  if (shown.comparisons.length < report.comparisons.length) left.push('the comparisons of variants not shown');
-
-  const checks = detail.budgetTable === 'failing' ? report.budgets.filter((c) => c.outcome === 'fail') : report.budgets;
-  if (report.budgets.length && detail.budgetTable !== 'none' && checks.length) {
-    const rows = budgetRows({ ...report, budgets: checks }, { text: escapeInline }).map(([variant, budget, limit, measured, outcome]) => [
-      variant,
-      budget,
-      limit,
-      measured,
-      outcome === 'pass' ? '✅' : outcome === 'fail' ? '❌' : '➖',
-    ]);
-    out.push(
-      '<details' + (checks.some((c) => c.outcome === 'fail') ? ' open' : '') + '><summary>Budgets</summary>',
-      '',
-      table([['Variant', 'Budget', 'Limit', 'Measured', ''], ...rows], ['l', 'l', 'r', 'r', 'c']),
-      '',
-      '</details>',
-      '',
-    );
-  }
-  if (report.budgets.length && (detail.budgetTable === 'none' || checks.length < report.budgets.length)) {
-    left.push(detail.budgetTable === 'none' || checks.length === 0 ? 'the budget table' : 'the budget checks that passed');
-  }
-
-  out.push(...layerSections(shown, detail, table, left));
-
-  const failed = failedVariants(report);
-  if (detail.failures === 'full') {
-    let cutLogs = 0;
-    for (const variant of failed) {
-      out.push(`### ${ICON.failed} ${escapeInline(variant.name)} failed to build`, '');
-      if (variant.head.failedStep) out.push(`Failed step: ${codeSpan(variant.head.failedStep, 300, 'text')}`, '');
-      out.push(`Error: ${codeSpan(variant.head.error, 300, 'text')}`, '');
-      const log = variant.head.log;
-      if (log.length > detail.logLines) cutLogs += 1;
-      if (log.length && detail.logLines > 0) {
-        const block = codeBlock(log.join('\n'), { maxLines: detail.logLines, maxLineLength: detail.logLineLength });
-        out.push('<details><summary>Last lines of output</summary>', '', block, '', '</details>', '');
-      }
-    }
-    if (cutLogs) left.push(detail.logLines > 0 ? `build output beyond the last ${detail.logLines} lines` : 'the build output of failed builds');
-    for (const variant of report.variants) {
-      if (variant.base?.status === 'failed') {
-        out.push(`The base build of ${escapeInline(variant.name)} failed (${codeSpan(variant.base.error, 200, 'text')}), so it has no comparison.`, '');
-      }
-    }
-  } else if (failed.length) {
-    if (detail.failures === 'brief') {
-      const listed = failed.slice(0, Math.max(detail.breachLines, 0));
-      out.push(`### ${ICON.failed} Failed builds`, '');
-      for (const v of listed) {
-        out.push(`- ${escapeInline(v.name)}${v.head.failedStep ? ` at ${codeSpan(v.head.failedStep, 100, 'text')}` : ''}`);
-      }
-      if (failed.length > listed.length) out.push(`- …and ${failed.length - listed.length} more`);
-      out.push('');
-    }
-    left.push(detail.failures === 'brief' ? 'the errors and output of failed builds' : 'the failing steps, errors and output of failed builds');
-  }
-
-  if (left.length) {
-    const where = options.fullReport ?? 'the JSON report';
-    out.push(`**Shortened to fit:** left out ${joinWords(left)}. The full report is in ${where}.`, '');
-  }
-  out.push(`<sub>${footnote(report)}</sub>`);
-  return out.join('\n') + '\n';
-}
-
-/** Where it grew (open), the largest layers and the wasted space (collapsed). */
-function layerSections(
-  report: Report,
-  detail: Detail,
-  table: (rows: string[][], align: string[]) => string,
-  left: string[],
-): string[] {
-  const out: string[] = [];
-  if (detail.listItems === 0) {
-    if (report.variants.some((v) => v.head.status === 'built' && v.head.layerDetails?.length)) left.push('the per-layer sections');
-    return out;
-  }
-  const style = { text: escapeInline, code: (s: string) => codeSpan(s, 120) };
-  const growth = growthRows(report, style, Math.min(10, detail.listItems));
-  if (growth.length) {
-    out.push('<details open><summary>Where it grew: layers new or changed against the base</summary>', '');
-    for (const g of growth) {
-      out.push(`**${g.variant}**`, '', table([['', 'Layer', 'Change', 'Compressed'], ...g.rows], ['l', 'l', 'r', 'r']), '');
-      if (g.more) out.push(`…and ${g.more} more in the JSON report.`, '');
-    }
-    out.push('</details>', '');
-  }
-  const largest = largestLayerRows(report, style, Math.min(5, detail.listItems));
-  if (largest.length) {
-    out.push('<details><summary>Largest layers</summary>', '');
-    for (const l of largest) {
-      out.push(`**${l.variant}**`, '', table([['Layer', 'Size', 'Compressed', 'From'], ...l.rows], ['l', 'r', 'r', 'l']), '');
-    }
-    out.push('</details>', '');
-  }
-  const wasted = wastedRows(report, style);
-  if (wasted.length) {
-    out.push('<details><summary>Wasted space: files stored in more than one layer, or deleted later</summary>', '');
-    for (const w of wasted) {
-      out.push(`**${w.variant}**`, '', table([['Path', 'All copies', 'Layers'], ...w.rows.slice(0, detail.listItems)], ['l', 'r', 'r']), '');
-    }
-    out.push('</details>', '');
-  }
-  return out;
-}
-
-/** The last resort when even the shortest rendering is too long: marker, heading, verdict and where to look. */
-function bare(report: Report, options: MarkdownOptions, maxLength: number, measure: (text: string) => number): string {
-  const where = options.fullReport ?? 'the JSON report';
-  const lines = [
-    ...(options.marker ? [options.marker] : []),
-    '## Image size report',
-    '',
-    verdictLine(report, 0),
-    '',
-    `**Shortened to fit:** the full report is in ${where}.`,
-  ];
-  while (lines.length > 1 && measure(lines.join('\n') + '\n') > maxLength) lines.pop();
-  return lines.join('\n') + '\n';
-}
-
-function joinWords(items: string[]): string {
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
-
-function verdictLine(report: Report, breachLines: number): string {
-  const failed = failedVariants(report).length;
-  const broken = report.budgets.filter((c) => c.outcome === 'fail');
-  const cancel = describeCancel(report);
-  if (cancel) {
-    const problems = failed || broken.length ? verdictLine({ ...report, cancelled: undefined }, breachLines) : '';
-    return [`${ICON.cancelled} ${cancel}`, ...(problems ? ['', problems] : [])].join('\n');
-  }
-  if (failed === 0 && broken.length === 0) {
-    const checked = report.budgets.filter((c) => c.outcome === 'pass').length;
-    return checked ? `✅ All ${checked} budget checks pass.` : '✅ All variants built.';
-  }
-  const parts: string[] = [];
-  if (failed) parts.push(`${failed} variant${failed > 1 ? 's' : ''} failed to build`);
-  if (broken.length) parts.push(`${broken.length} budget${broken.length > 1 ? 's' : ''} broken`);
-  const shown = broken.slice(0, Math.max(breachLines, 0));
-  const lines = shown.map((c) => `- ${escapeInline(describeBreach(c, report.units), 300)}`);
-  if (shown.length && broken.length > shown.length) lines.push(`- …and ${broken.length - shown.length} more`);
-  return [`❌ ${parts.join(', ')}.`, ...(lines.length ? ['', ...lines] : [])].join('\n');
-}
-
-function footnote(report: Report): string {
-  const parts = [`Size: ${escapeInline(report.engine.sizeMeaning, 400)}, in ${unitsNote(report.units)}.`];
-  const uncompressed = uncompressedPushNote(report);
-  if (uncompressed) parts.push(`${uncompressed}.`);
-  parts.push(
-    'Layers: base image included; added by the Dockerfile; with at least one byte. ' +
-      "Wasted: dive's, every copy of a path stored in more than one layer. " +
-      'Build time: as if built first in this run (steps taken from another build of this run cost their time there).',
-  );
-  if (hasBase(report)) {
-    const b = report.base;
-    const what = b.error
-      ? `not available (${escapeInline(b.error)})`
-      : report.cancelled && b.source === 'rebuild' && !b.sha
-        ? 'not rebuilt, the run was cancelled first'
-        : b.source === 'file'
-        ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ''}`
-        : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, 'text')} at ` : ''}${shortSha(b.sha)}`;
-    parts.push(`Base: ${what}.`);
-  }
-  const total = report.variants.reduce((sum, v) => sum + (v.head.status === 'built' ? v.head.buildMs : 0), 0);
-  parts.push(
-    `Docker ${escapeInline(report.engine.serverVersion, 100)}${engineWhere(report.engine.endpoint)}, ${escapeInline(report.engine.storage, 100)}; ${formatDuration(total)} of builds. ` +
-      `${escapeInline(report.tool.name, 100)} ${escapeInline(report.tool.version, 100)}.`,
-  );
-  return parts.join(' ');
-}
-
-/** Where the engine was: ` at `tcp://…` (context `remote`)`, or nothing for reports that do not say. */
-function engineWhere(endpoint: Report['engine']['endpoint']): string {
-  if (!endpoint) return '';
-  const from = endpoint.from === 'context' ? `context ${codeSpan(endpoint.context ?? '', 100, 'text')}` : endpoint.from;
-  return ` at ${codeSpan(endpoint.host, 300, 'text')} (${from})`;
-}
-
-function shortSha(sha?: string): string {
-  return sha ? codeSpan(sha.slice(0, 7), 7, 'text') : 'an unknown commit';
 }

@@ -95338,15 +95338,7 @@ function wastedRows(report, style) {
   });
 }
 
-// src/render/markdown.ts
-var COMMENT_LIMIT = 65536;
-var SUMMARY_LIMIT = 1024 * 1024;
-function utf8Length(text) {
-  return new TextEncoder().encode(text).length;
-}
-function commentMarker(commentKey) {
-  return `<!-- image-size-report:${commentKey} -->`;
-}
+// src/render/markdown-sections.ts
 var FULL_DETAIL = {
   logLines: Infinity,
   logLineLength: 500,
@@ -95357,62 +95349,8 @@ var FULL_DETAIL = {
   failures: "full",
   breachLines: Infinity
 };
-var DETAIL_STEPS = [
-  { logLines: 10, logLineLength: 200, listItems: 5 },
-  { listItems: 0 },
-  { logLines: 0 },
-  { budgetTable: "failing" },
-  { compactTables: true },
-  { budgetTable: "none" }
-];
-var FAILURE_STEPS = [{}, { failures: "brief", breachLines: 20 }, { failures: "none", breachLines: 5 }];
 var ICON = { ok: "\u2705", broken: "\u274C", failed: "\u{1F4A5}", cancelled: "\u23F9\uFE0F" };
-function renderCancelledNotice(signal, when) {
-  const sentence = when === "early" ? `The run was cancelled (${signal}) before anything was measured.` : `The run was cancelled (${signal}), and its clean-up did not finish in time, so it has no report. The log says what it may have left in the Docker engine.`;
-  return ["## Image size report", "", `${ICON.cancelled} ${sentence}`, ""].join("\n");
-}
-function renderMarkdown(report, options = {}) {
-  const { maxLength } = options;
-  let detail = FULL_DETAIL;
-  let body = renderWith(report, options, detail);
-  if (maxLength === void 0) return body;
-  const measure = options.measure ?? ((text) => text.length);
-  for (const step of DETAIL_STEPS) {
-    if (measure(body) <= maxLength) return body;
-    detail = { ...detail, ...step };
-    body = renderWith(report, options, detail);
-  }
-  if (measure(body) <= maxLength) return body;
-  const problems = problemVariants(report).length;
-  for (const [i, step] of FAILURE_STEPS.entries()) {
-    const candidate = { ...detail, ...step };
-    const fits = (n) => measure(renderWith(report, options, { ...candidate, maxRows: n })) <= maxLength;
-    const last = i === FAILURE_STEPS.length - 1;
-    if (!last && !fits(problems)) continue;
-    const rows = mostRows(last ? 0 : problems, report.variants.length, fits);
-    if (rows >= 0) return renderWith(report, options, { ...candidate, maxRows: rows });
-  }
-  return bare(report, options, maxLength, measure);
-}
-function mostRows(from, to, fits) {
-  let found = -1;
-  let low = from;
-  let high = to;
-  while (low <= high) {
-    const mid = Math.floor((low + high) / 2);
-    if (fits(mid)) {
-      found = mid;
-      low = mid + 1;
-    } else {
-      high = mid - 1;
-    }
-  }
-  return found;
-}
-function problemVariants(report) {
-  return report.variants.filter((v) => v.head.status === "failed" || report.budgets.some((c) => c.variant === v.name && c.outcome === "fail"));
-}
-function renderWith(report, options, detail) {
+function writeMarkdown(report, options, detail) {
   const left = [];
   const table = (rows, align) => markdownTable(rows, { align, alignDelimiters: !detail.compactTables });
   const style = {
@@ -95507,6 +95445,24 @@ function renderWith(report, options, detail) {
   out.push(`<sub>${footnote(report)}</sub>`);
   return out.join("\n") + "\n";
 }
+function renderCancelledNotice(signal, when) {
+  const sentence = when === "early" ? `The run was cancelled (${signal}) before anything was measured.` : `The run was cancelled (${signal}), and its clean-up did not finish in time, so it has no report. The log says what it may have left in the Docker engine.`;
+  return ["## Image size report", "", `${ICON.cancelled} ${sentence}`, ""].join("\n");
+}
+function problemVariants(report) {
+  return report.variants.filter((v) => v.head.status === "failed" || report.budgets.some((c) => c.variant === v.name && c.outcome === "fail"));
+}
+function bareLines(report, options) {
+  const where = options.fullReport ?? "the JSON report";
+  return [
+    ...options.marker ? [options.marker] : [],
+    "## Image size report",
+    "",
+    verdictLine(report, 0),
+    "",
+    `**Shortened to fit:** the full report is in ${where}.`
+  ];
+}
 function layerSections(report, detail, table, left) {
   const out = [];
   if (detail.listItems === 0) {
@@ -95540,19 +95496,6 @@ function layerSections(report, detail, table, left) {
     out.push("</details>", "");
   }
   return out;
-}
-function bare(report, options, maxLength, measure) {
-  const where = options.fullReport ?? "the JSON report";
-  const lines2 = [
-    ...options.marker ? [options.marker] : [],
-    "## Image size report",
-    "",
-    verdictLine(report, 0),
-    "",
-    `**Shortened to fit:** the full report is in ${where}.`
-  ];
-  while (lines2.length > 1 && measure(lines2.join("\n") + "\n") > maxLength) lines2.pop();
-  return lines2.join("\n") + "\n";
 }
 function joinWords(items) {
   return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
@@ -95602,6 +95545,72 @@ function engineWhere(endpoint) {
 }
 function shortSha(sha) {
   return sha ? codeSpan(sha.slice(0, 7), 7, "text") : "an unknown commit";
+}
+
+// src/render/fit-comment.ts
+function fitComment(report, options, maxLength, measure) {
+  let detail = FULL_DETAIL;
+  let body = writeMarkdown(report, options, detail);
+  for (const step of DETAIL_STEPS) {
+    if (measure(body) <= maxLength) return body;
+    detail = { ...detail, ...step };
+    body = writeMarkdown(report, options, detail);
+  }
+  if (measure(body) <= maxLength) return body;
+  const problems = problemVariants(report).length;
+  for (const [i, step] of FAILURE_STEPS.entries()) {
+    const candidate = { ...detail, ...step };
+    const fits = (n) => measure(writeMarkdown(report, options, { ...candidate, maxRows: n })) <= maxLength;
+    const last = i === FAILURE_STEPS.length - 1;
+    if (!last && !fits(problems)) continue;
+    const rows = mostRows(last ? 0 : problems, report.variants.length, fits);
+    if (rows >= 0) return writeMarkdown(report, options, { ...candidate, maxRows: rows });
+  }
+  return bare(report, options, maxLength, measure);
+}
+var DETAIL_STEPS = [
+  { logLines: 10, logLineLength: 200, listItems: 5 },
+  { listItems: 0 },
+  { logLines: 0 },
+  { budgetTable: "failing" },
+  { compactTables: true },
+  { budgetTable: "none" }
+];
+var FAILURE_STEPS = [{}, { failures: "brief", breachLines: 20 }, { failures: "none", breachLines: 5 }];
+function mostRows(from, to, fits) {
+  let found = -1;
+  let low = from;
+  let high = to;
+  while (low <= high) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) {
+      found = mid;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return found;
+}
+function bare(report, options, maxLength, measure) {
+  const lines2 = bareLines(report, options);
+  while (lines2.length > 1 && measure(lines2.join("\n") + "\n") > maxLength) lines2.pop();
+  return lines2.join("\n") + "\n";
+}
+
+// src/render/markdown.ts
+var COMMENT_LIMIT = 65536;
+var SUMMARY_LIMIT = 1024 * 1024;
+function renderMarkdown(report, options = {}) {
+  const { maxLength } = options;
+  if (maxLength === void 0) return writeMarkdown(report, options, FULL_DETAIL);
+  return fitComment(report, options, maxLength, options.measure ?? ((text) => text.length));
+}
+function utf8Length(text) {
+  return new TextEncoder().encode(text).length;
+}
+function commentMarker(commentKey) {
+  return `<!-- image-size-report:${commentKey} -->`;
 }
 
 // src/render/text.ts
@@ -96108,12 +96117,12 @@ export {
   sizeMeaning,
   describeBreach,
   describeCancel,
+  renderCancelledNotice,
   COMMENT_LIMIT,
   SUMMARY_LIMIT,
+  renderMarkdown,
   utf8Length,
   commentMarker,
-  renderCancelledNotice,
-  renderMarkdown,
   renderText,
   SETTING_KEYS,
   resolveSettings,

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { sizeMeaning } from '../../src/pipeline.js';
 import type { Report } from '../../src/report/types.js';
 import { toolImageTags } from '../support/docker-cli.js';
-import { fakeGitHubPerTest } from '../support/github-api.js';
+import { fakeGitHubPerTest } from '../support/github/index.js';
 import { built, report as reportOf, variant } from '../support/report-fixture.js';
 import { runAction, type ActionRun, type ActionRunOptions } from '../support/run-action.js';
 import { FORK_OWNER, pullRequestPayload, workflowRunPayload } from '../support/webhook-payloads.js';

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/types.js';
-import { fakeGitHubPerTest } from '../support/github-api.js';
+import { fakeGitHubPerTest } from '../support/github/index.js';
 import { runAction, type ActionRunOptions } from '../support/run-action.js';
 import { pullRequestPayload, pushPayload } from '../support/webhook-payloads.js';
 import { toolImageTags } from '../support/docker-cli.js';

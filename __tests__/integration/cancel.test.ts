@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/types.js';
 import { startEngineProxy, type EngineProxy } from '../support/engine-proxy.js';
-import { fakeGitHubPerTest } from '../support/github-api.js';
+import { fakeGitHubPerTest } from '../support/github/index.js';
 import { processesMatching } from '../support/private-engine.js';
 import { startAction, type ActionRun } from '../support/run-action.js';
 import { pullRequestPayload } from '../support/webhook-payloads.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextDirName } from '../../src/docker/endpoint.js';
 import { engineUnderTest } from '../support/engine-facts.js';
 import type { Report } from '../../src/report/types.js';
-import { fakeGitHubPerTest } from '../support/github-api.js';
+import { fakeGitHubPerTest } from '../support/github/index.js';
 import { startPrivateEngine, type PrivateEngine } from '../support/private-engine.js';
 import { runAction } from '../support/run-action.js';
 import { makeCertificates, type Certificates } from '../support/tls-certs.js';

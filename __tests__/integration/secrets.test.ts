@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/types.js';
-import { fakeGitHubPerTest } from '../support/github-api.js';
+import { fakeGitHubPerTest } from '../support/github/index.js';
 import { runAction } from '../support/run-action.js';
 import { pullRequestPayload } from '../support/webhook-payloads.js';
 import { toolImageTags } from '../support/docker-cli.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getOctokit } from '@actions/github';
-import { startFakeGitHub, responseSchemaProblem } from '../support/github-api.js';
-import type { FakeGitHub, FakeGitHubOptions } from '../support/github-api.js';
+import { startFakeGitHub, responseSchemaProblem } from '../support/github/index.js';
+import type { FakeGitHub, FakeGitHubOptions } from '../support/github/index.js';
 import { pullRequestPayload, pushPayload, workflowRunPayload, FORK_OWNER } from '../support/webhook-payloads.js';
 
 const OWNER = 'acme';

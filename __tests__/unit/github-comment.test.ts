@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isOurComment, upsertComment } from '../../src/github/comment.js';
 import { createOctokit } from '../../src/github/octokit.js';
-import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../support/github-api.js';
+import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../support/github/index.js';
 
 const OWNER = 'acme';
 const REPO = 'widgets';

@@ -2,7 +2,7 @@
 // that waits are bounded. Waits run in a short wait unit (waitUnitMs: 5 ms a second), not mocked.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOctokit, RETRY, waitUnitMs } from '../../src/github/octokit.js';
-import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../support/github-api.js';
+import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../support/github/index.js';
 
 const OWNER = 'acme';
 const REPO = 'widgets';

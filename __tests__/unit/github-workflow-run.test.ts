@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkflowRunInfo } from '../../src/github/event.js';
 import { createOctokit } from '../../src/github/octokit.js';
 import { pullRequestsOfRun } from '../../src/github/workflow-run.js';
-import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js';
+import { startFakeGitHub, type FakeGitHub } from '../support/github/index.js';
 import { FORK_OWNER, pullRequestPayload } from '../support/webhook-payloads.js';
 
 const repo = { owner: 'acme', repo: 'widgets' };

@@ -42771,15 +42771,15 @@ var require_channelz = __commonJS({
         /* EntityTypes.socket */
       ]: new ordered_map_1.OrderedMap()
     };
-    var generateRegisterFn = (kind) => {
+    var generateRegisterFn = (kind2) => {
       let nextId = 1;
       function getNextId() {
         return nextId++;
       }
-      const entityMap = entityMaps[kind];
+      const entityMap = entityMaps[kind2];
       return (name, getInfo, channelzEnabled) => {
         const id = getNextId();
-        const ref = { id, name, kind };
+        const ref = { id, name, kind: kind2 };
         if (channelzEnabled) {
           entityMap.setElement(id, { ref, getInfo });
         }
@@ -49555,7 +49555,7 @@ var require_server2 = __commonJS({
         if (f !== void 0 && typeof f !== "function") throw new TypeError("Function expected");
         return f;
       }
-      var kind = contextIn.kind, key = kind === "getter" ? "get" : kind === "setter" ? "set" : "value";
+      var kind2 = contextIn.kind, key = kind2 === "getter" ? "get" : kind2 === "setter" ? "set" : "value";
       var target = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
       var descriptor = descriptorIn || (target ? Object.getOwnPropertyDescriptor(target, contextIn.name) : {});
       var _, done = false;
@@ -49567,15 +49567,15 @@ var require_server2 = __commonJS({
           if (done) throw new TypeError("Cannot add initializers after decoration has completed");
           extraInitializers.push(accept(f || null));
         };
-        var result = (0, decorators[i])(kind === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context);
-        if (kind === "accessor") {
+        var result = (0, decorators[i])(kind2 === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context);
+        if (kind2 === "accessor") {
           if (result === void 0) continue;
           if (result === null || typeof result !== "object") throw new TypeError("Object expected");
           if (_ = accept(result.get)) descriptor.get = _;
           if (_ = accept(result.set)) descriptor.set = _;
           if (_ = accept(result.init)) initializers.unshift(_);
         } else if (_ = accept(result)) {
-          if (kind === "field") initializers.unshift(_);
+          if (kind2 === "field") initializers.unshift(_);
           else descriptor[key] = _;
         }
       }
@@ -76985,7 +76985,7 @@ var init_main = __esm({
       FoldingRangeKind2.Region = "region";
     })(FoldingRangeKind || (FoldingRangeKind = {}));
     (function(FoldingRange2) {
-      function create(startLine, endLine, startCharacter, endCharacter, kind, collapsedText) {
+      function create(startLine, endLine, startCharacter, endCharacter, kind2, collapsedText) {
         const result = {
           startLine,
           endLine
@@ -76996,8 +76996,8 @@ var init_main = __esm({
         if (Is.defined(endCharacter)) {
           result.endCharacter = endCharacter;
         }
-        if (Is.defined(kind)) {
-          result.kind = kind;
+        if (Is.defined(kind2)) {
+          result.kind = kind2;
         }
         if (Is.defined(collapsedText)) {
           result.collapsedText = collapsedText;
@@ -77762,10 +77762,10 @@ var init_main = __esm({
       DocumentHighlightKind2.Write = 3;
     })(DocumentHighlightKind || (DocumentHighlightKind = {}));
     (function(DocumentHighlight2) {
-      function create(range, kind) {
+      function create(range, kind2) {
         const result = { range };
-        if (Is.number(kind)) {
-          result.kind = kind;
+        if (Is.number(kind2)) {
+          result.kind = kind2;
         }
         return result;
       }
@@ -77803,10 +77803,10 @@ var init_main = __esm({
       SymbolTag2.Deprecated = 1;
     })(SymbolTag || (SymbolTag = {}));
     (function(SymbolInformation2) {
-      function create(name, kind, range, uri, containerName) {
+      function create(name, kind2, range, uri, containerName) {
         const result = {
           name,
-          kind,
+          kind: kind2,
           location: { uri, range }
         };
         if (containerName) {
@@ -77817,17 +77817,17 @@ var init_main = __esm({
       SymbolInformation2.create = create;
     })(SymbolInformation || (SymbolInformation = {}));
     (function(WorkspaceSymbol2) {
-      function create(name, kind, uri, range) {
-        return range !== void 0 ? { name, kind, location: { uri, range } } : { name, kind, location: { uri } };
+      function create(name, kind2, uri, range) {
+        return range !== void 0 ? { name, kind: kind2, location: { uri, range } } : { name, kind: kind2, location: { uri } };
       }
       WorkspaceSymbol2.create = create;
     })(WorkspaceSymbol || (WorkspaceSymbol = {}));
     (function(DocumentSymbol2) {
-      function create(name, detail, kind, range, selectionRange, children) {
+      function create(name, detail, kind2, range, selectionRange, children) {
         const result = {
           name,
           detail,
-          kind,
+          kind: kind2,
           range,
           selectionRange
         };
@@ -77886,7 +77886,7 @@ var init_main = __esm({
       CodeActionTag2.is = is;
     })(CodeActionTag || (CodeActionTag = {}));
     (function(CodeAction2) {
-      function create(title, kindOrCommandOrEdit, kind) {
+      function create(title, kindOrCommandOrEdit, kind2) {
         const result = { title };
         let checkKind = true;
         if (typeof kindOrCommandOrEdit === "string") {
@@ -77897,8 +77897,8 @@ var init_main = __esm({
         } else {
           result.edit = kindOrCommandOrEdit;
         }
-        if (checkKind && kind !== void 0) {
-          result.kind = kind;
+        if (checkKind && kind2 !== void 0) {
+          result.kind = kind2;
         }
         return result;
       }
@@ -78066,10 +78066,10 @@ var init_main = __esm({
       InlayHintLabelPart2.is = is;
     })(InlayHintLabelPart || (InlayHintLabelPart = {}));
     (function(InlayHint2) {
-      function create(position, label, kind) {
+      function create(position, label, kind2) {
         const result = { position, label };
-        if (kind !== void 0) {
-          result.kind = kind;
+        if (kind2 !== void 0) {
+          result.kind = kind2;
         }
         return result;
       }
@@ -91338,6 +91338,200 @@ function formatMs(ms) {
   return ms % 6e4 === 0 ? `${ms / 6e4}m` : `${Math.round(ms / 1e3)}s`;
 }
 
+// src/settings/units.ts
+var SIZE_UNITS = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4
+};
+var SIZE_HELP = "a number with a unit: B, kB, MB, GB, TB (decimal, as `docker images` shows) or KiB, MiB, GiB, TiB (binary), e.g. 150MB or 1.2GiB";
+var NUMBER = String.raw`(\d+(?:\.\d+)?|\.\d+)`;
+function parseSize(value, where) {
+  const text = scalarText(value, where, SIZE_HELP);
+  const match = new RegExp(`^${NUMBER}\\s*([a-z]*)$`, "i").exec(text);
+  const unit = match?.[2]?.toLowerCase() ?? "";
+  const factor = unit === "" ? 1 : SIZE_UNITS[unit];
+  if (!match || factor === void 0) {
+    throw new InputError(`${where}: ${quote(text)} is not a size. Use ${SIZE_HELP}.`);
+  }
+  return withinRange(Math.round(Number(match[1]) * factor), where, text);
+}
+var LARGEST = Number.MAX_SAFE_INTEGER;
+function withinRange(value, where, text) {
+  if (!Number.isFinite(value) || value > LARGEST) throw new InputError(`${where}: ${quote(text)} is too large.`);
+  return value;
+}
+var DURATION_UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+var DURATION_HELP = "a duration such as 90s, 5m, 1m30s, 1h or 1500ms (a plain number is seconds)";
+function parseDuration(value, where) {
+  const text = scalarText(value, where, DURATION_HELP);
+  if (new RegExp(`^${NUMBER}$`).test(text)) return withinRange(Math.round(Number(text) * 1e3), where, text);
+  const part = new RegExp(`${NUMBER}\\s*(ms|s|m|h)\\s*`, "gy");
+  let total = 0;
+  let consumed = 0;
+  for (const m of text.matchAll(part)) {
+    total += Number(m[1]) * DURATION_UNITS[m[2]];
+    consumed += m[0].length;
+  }
+  if (consumed !== text.length || consumed === 0) {
+    throw new InputError(`${where}: ${quote(text)} is not a duration. Use ${DURATION_HELP}.`);
+  }
+  return withinRange(Math.round(total), where, text);
+}
+function parseCount(value, where, min = 0) {
+  const help = `a whole number${min > 0 ? ` of at least ${min}` : ""}`;
+  const text = scalarText(value, where, help);
+  if (!/^\d+$/.test(text) || Number(text) < min) {
+    throw new InputError(`${where}: ${quote(text)} is not ${help}.`);
+  }
+  return withinRange(Number(text), where, text);
+}
+function parseIncrease(value, where) {
+  const text = scalarText(value, where, `a percentage such as 5% or ${SIZE_HELP}`);
+  if (text.endsWith("%")) return { kind: "percent", percent: parsePercentText(text, where) };
+  try {
+    return { kind: "bytes", bytes: parseSize(text, where) };
+  } catch {
+    throw new InputError(`${where}: ${quote(text)} is neither a percentage (such as 5%) nor a size. Use 5% or ${SIZE_HELP}.`);
+  }
+}
+function parseFraction(value, where) {
+  const help = "a fraction such as 0.5 or a percentage such as 50%";
+  const text = scalarText(value, where, help);
+  const fraction = text.endsWith("%") ? parsePercentText(text, where) / 100 : new RegExp(`^${NUMBER}$`).test(text) ? Number(text) : NaN;
+  if (!(fraction > 0)) throw new InputError(`${where}: ${quote(text)} is not ${help} (greater than 0).`);
+  return withinRange(fraction, where, text);
+}
+function parsePercentText(text, where) {
+  const m = new RegExp(`^${NUMBER}\\s*%$`).exec(text);
+  if (!m) throw new InputError(`${where}: ${quote(text)} is not a percentage. Use a number followed by %, e.g. 5%.`);
+  return withinRange(Number(m[1]), where, text);
+}
+function scalarText(value, where, help) {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "string" && value.trim() !== "") return value.trim();
+  throw new InputError(`${where}: expected ${help}, got ${describe(value)}.`);
+}
+function describe(value) {
+  if (value === null || value === void 0) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (isPlainObject(value)) return "a mapping";
+  if (typeof value === "object") return `a ${Object.prototype.toString.call(value).slice(8, -1)} value`;
+  if (typeof value === "string") return value.trim() === "" ? "an empty string" : quote(value);
+  if (typeof value === "function") return "a function";
+  return `${typeof value} ${printable(String(value))}`;
+}
+function isPlainObject(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+function checkKeys(value, accepted, where) {
+  for (const key of Object.keys(value)) {
+    if (!accepted.includes(key)) {
+      throw new InputError(`${where}: unknown key ${quote(key)}. Accepted keys: ${accepted.join(", ")}.`);
+    }
+  }
+}
+function asMapping(value, where, expected) {
+  if (!isPlainObject(value)) {
+    throw new InputError(`${where}: expected ${expected}, got ${describe(value)}.`);
+  }
+  return value;
+}
+function optionalString(value, where) {
+  if (value === void 0 || value === null || value === "") return void 0;
+  if (typeof value === "number") return String(value);
+  if (typeof value !== "string") throw new InputError(`${where}: expected a string, got ${describe(value)}.`);
+  return value.trim() || void 0;
+}
+
+// src/settings/budget-kinds.ts
+var READS = ["image", "change", "layers", "reference"];
+var kind = (spec) => spec;
+var BUDGET_KINDS = {
+  "max-size": kind({
+    field: "maxSize",
+    reads: "image",
+    parse: (value, where) => parseSize(value, where),
+    measure: (limit, { head }) => ({ quantity: "bytes", limit, actual: head?.sizeBytes }),
+    breach: (_check, limit, actual) => `size ${actual} is over the limit of ${limit}`
+  }),
+  "max-increase": kind({
+    field: "maxIncrease",
+    reads: "change",
+    parse: (value, where) => parseIncrease(value, where),
+    measure: (increase, { variant: { change } }) => increase.kind === "bytes" ? { quantity: "bytes", limit: increase.bytes, actual: change?.sizeBytes } : { quantity: "percent", limit: increase.percent, actual: change?.sizeRatio === void 0 ? void 0 : change.sizeRatio * 100 },
+    breach: (check, limit, actual) => `growth against the base of ${check.quantity === "bytes" && check.actual !== void 0 && check.actual > 0 ? "+" : ""}${actual} is over the limit of ${limit}`
+  }),
+  "max-layers": kind({
+    field: "maxLayers",
+    reads: "image",
+    parse: (value, where) => parseCount(value, where, 1),
+    measure: (limit, { head }) => ({ quantity: "count", limit, actual: head?.layers }),
+    breach: (_check, limit, actual) => `${actual} layers is over the limit of ${limit}`
+  }),
+  "max-build-time": kind({
+    field: "maxBuildTimeMs",
+    reads: "image",
+    parse: (value, where) => parseDuration(value, where),
+    measure: (limit, { head }) => ({ quantity: "ms", limit, actual: head ? head.comparableBuildMs ?? head.buildMs : void 0 }),
+    breach: (_check, limit, actual) => `build time ${actual} is over the limit of ${limit}`
+  }),
+  "max-ratio": kind({
+    field: "maxRatio",
+    reads: "reference",
+    parse: (value, where, { names, known, self: self2 }) => {
+      const ratio = asMapping(value, where, "a mapping {of: <variant>, max: <fraction>}, e.g. {of: single-stage, max: 50%}");
+      checkKeys(ratio, ["of", "max"], where);
+      const of = optionalString(ratio.of, `${where}.of`);
+      if (!of || !known.has(of)) {
+        throw new InputError(`${where}.of: ${of ? `${quote(of)} is not a variant` : "missing"}. Name the variant to compare with: ${listOf(names)}.`);
+      }
+      if (of === self2) throw new InputError(`${where}.of: a variant cannot be compared with itself.`);
+      return { of, fraction: parseFraction(ratio.max, `${where}.max`) };
+    },
+    measure: ({ of, fraction }, { variant, comparisons }) => {
+      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
+      return { quantity: "ratio", limit: fraction, actual: comparison?.ratio, of };
+    },
+    breach: (check, limit, actual) => `size is ${actual} of ${check.of ?? "the reference"}, over the limit of ${limit}`
+  }),
+  /** Lowest acceptable efficiency score (0..1), as dive computes it. */
+  "min-efficiency": kind({
+    field: "minEfficiency",
+    reads: "layers",
+    parse: (value, where) => {
+      const score = parseFraction(value, where);
+      if (score > 1) {
+        throw new InputError(`${where}: "${String(value)}" is above 100%; an efficiency score is between 0 and 1, e.g. 0.9 or 90%.`);
+      }
+      return score;
+    },
+    measure: (limit, { head }) => ({ quantity: "score", limit, actual: head?.efficiency?.score }),
+    floor: true,
+    breach: (_check, limit, actual) => `efficiency ${actual} is under the minimum of ${limit}`
+  }),
+  /** Most bytes allowed in paths stored in more than one layer (dive's wasted bytes). */
+  "max-wasted": kind({
+    field: "maxWasted",
+    reads: "layers",
+    parse: (value, where) => parseSize(value, where),
+    measure: (limit, { head }) => ({ quantity: "bytes", limit, actual: head?.efficiency?.wastedBytes }),
+    breach: (_check, limit, actual) => `${actual} of wasted space is over the limit of ${limit}`
+  })
+};
+var BUDGET_KEYS = Object.keys(BUDGET_KINDS);
+function budgetKind(key) {
+  return BUDGET_KINDS[key];
+}
+
 // src/judge/budgets.ts
 function evaluateBudgets(variants, budgets, comparisons) {
   const checks = [];
@@ -91345,50 +91539,27 @@ function evaluateBudgets(variants, budgets, comparisons) {
     const budget = budgets[variant.name] ?? {};
     const head = variant.head.status === "built" ? variant.head : void 0;
     const skippedNote = head ? void 0 : variant.head.status === "cancelled" ? "not measured: the run was cancelled" : "not measured: the build failed";
-    const check = (partial, note = skippedNote, floor = false) => {
-      const broken = partial.actual !== void 0 && (floor ? partial.actual < partial.limit : partial.actual > partial.limit);
-      const outcome = partial.actual === void 0 ? "skipped" : broken ? "fail" : "pass";
-      checks.push({ variant: variant.name, ...partial, outcome, ...outcome === "skipped" ? { note } : {} });
-    };
-    if (budget.maxSize !== void 0) {
-      check({ budget: "max-size", quantity: "bytes", limit: budget.maxSize, actual: head?.sizeBytes });
-    }
-    if (budget.maxLayers !== void 0) {
-      check({ budget: "max-layers", quantity: "count", limit: budget.maxLayers, actual: head?.layers });
-    }
-    if (budget.maxBuildTimeMs !== void 0) {
-      check({ budget: "max-build-time", quantity: "ms", limit: budget.maxBuildTimeMs, actual: head ? head.comparableBuildMs ?? head.buildMs : void 0 });
-    }
-    if (budget.maxIncrease !== void 0) {
-      const change = variant.change;
-      const note = skippedNote ?? (variant.base === void 0 ? "no base to compare with" : baseNote(variant));
-      if (budget.maxIncrease.kind === "bytes") {
-        check({ budget: "max-increase", quantity: "bytes", limit: budget.maxIncrease.bytes, actual: change?.sizeBytes }, note);
-      } else {
-        const percent = change?.sizeRatio === void 0 ? void 0 : change.sizeRatio * 100;
-        check({ budget: "max-increase", quantity: "percent", limit: budget.maxIncrease.percent, actual: percent }, note);
-      }
-    }
-    const efficiencyNote = skippedNote ?? "not measured: the image layers could not be read";
-    if (budget.minEfficiency !== void 0) {
-      const actual = head?.efficiency?.score;
-      check({ budget: "min-efficiency", quantity: "score", limit: budget.minEfficiency, actual }, efficiencyNote, true);
-    }
-    if (budget.maxWasted !== void 0) {
-      const actual = head?.efficiency?.wastedBytes;
-      check({ budget: "max-wasted", quantity: "bytes", limit: budget.maxWasted, actual }, efficiencyNote);
-    }
-    if (budget.maxRatio !== void 0) {
-      const { of, fraction } = budget.maxRatio;
-      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
-      check(
-        { budget: "max-ratio", quantity: "ratio", limit: fraction, actual: comparison?.ratio, of },
-        skippedNote ?? `not measured: ${of} was not built`
-      );
+    for (const key of JUDGED) {
+      const kind2 = budgetKind(key);
+      const limit = budget[kind2.field];
+      if (limit === void 0) continue;
+      const measured = kind2.measure(limit, { variant, head, comparisons });
+      const { actual } = measured;
+      const broken = actual !== void 0 && (kind2.floor ? actual < measured.limit : actual > measured.limit);
+      const outcome = actual === void 0 ? "skipped" : broken ? "fail" : "pass";
+      const note = skippedNote ?? UNMEASURED[kind2.reads](variant, measured);
+      checks.push({ variant: variant.name, budget: key, ...measured, outcome, ...outcome === "skipped" ? { note } : {} });
     }
   }
   return checks;
 }
+var JUDGED = READS.flatMap((reads) => BUDGET_KEYS.filter((key) => BUDGET_KINDS[key].reads === reads));
+var UNMEASURED = {
+  image: () => void 0,
+  change: (variant) => variant.base === void 0 ? "no base to compare with" : baseNote(variant),
+  layers: () => "not measured: the image layers could not be read",
+  reference: (_variant, { of }) => `not measured: ${of} was not built`
+};
 function baseNote(variant) {
   const base = variant.base;
   if (base?.status === "absent") return `not in the base: ${base.reason}`;
@@ -92108,9 +92279,9 @@ function go127DeflateModel() {
     rec[at + ESTIMATE] = estimatedBits(rec, at, n);
     rec[at + ESTIMATE_SYNC] = estimatedBits(rec, at, n + 1);
   }
-  function recordHuffman(rec, at, start, end, kind) {
+  function recordHuffman(rec, at, start, end, kind2) {
     const length = end - start;
-    rec[at + KIND] = kind;
+    rec[at + KIND] = kind2;
     rec[at + LENGTH] = length;
     const freq = at + FREQ;
     rec.fill(0, freq, freq + 316);
@@ -93184,9 +93355,9 @@ var RecordWriter = class {
   constructor(file) {
     this.fd = openSync(file, "w");
   }
-  put(kind, size, path8) {
+  put(kind2, size, path8) {
     this.count += 1;
-    this.record(kind, size, path8);
+    this.record(kind2, size, path8);
   }
   close() {
     try {
@@ -93196,7 +93367,7 @@ var RecordWriter = class {
       closeSync(this.fd);
     }
   }
-  record(kind, size, path8) {
+  record(kind2, size, path8) {
     const safe = path8.includes("\0") ? path8.replaceAll("\0", "\uFFFD") : path8;
     const most = 1 + 20 + 1 + Buffer.byteLength(safe) + 1;
     if (this.length + most > this.buffer.length) {
@@ -93204,7 +93375,7 @@ var RecordWriter = class {
       if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(most);
     }
     const b = this.buffer;
-    b[this.length++] = kind;
+    b[this.length++] = kind2;
     this.length += b.write(String(size), this.length, "latin1");
     b[this.length++] = 32;
     this.length += b.write(safe, this.length, "utf8");
@@ -93292,13 +93463,13 @@ var ListingFileCursor = class {
   }
   parse(from, nul) {
     const b = this.buffer;
-    const kind = b[from];
-    if (!KINDS.has(kind)) throw this.damaged("an unknown kind of entry");
+    const kind2 = b[from];
+    if (!KINDS.has(kind2)) throw this.damaged("an unknown kind of entry");
     let size = 0;
     let i = from + 1;
     for (; i < nul && b[i] >= 48 && b[i] <= 57; i++) size = size * 10 + (b[i] - 48);
     if (i === from + 1 || i >= nul || b[i] !== 32) throw this.damaged("a record without its size");
-    return { kind: String.fromCharCode(kind), size, path: b.toString("utf8", i + 1, nul) };
+    return { kind: String.fromCharCode(kind2), size, path: b.toString("utf8", i + 1, nul) };
   }
   damaged(what) {
     return new ListingDamaged(`the file listing ${this.file} is damaged: ${what}`);
@@ -93316,11 +93487,11 @@ var SortedListingWriter = class {
   kinds = [];
   runs = [];
   done = false;
-  add(path8, size, kind) {
-    if (kind === "o") return;
+  add(path8, size, kind2) {
+    if (kind2 === "o") return;
     this.paths.push(path8);
     this.sizes.push(size);
-    this.kinds.push(kind.charCodeAt(0));
+    this.kinds.push(kind2.charCodeAt(0));
     if (this.paths.length >= this.chunkEntries) this.spill(`${this.file}.run${this.runs.length}`);
   }
   /** Write the listing; the runs are gone after, whatever happens. */
@@ -93684,20 +93855,20 @@ var LayerLister = class {
   /** `sink`: receives the entries in tar order; none: only the sizes are counted. */
   constructor(sink) {
     this.parser.on("entry", (header, stream, next) => {
-      const { path: path8, kind } = classify(header);
-      const size = kind === "f" ? header.size ?? 0 : 0;
-      if (path8 !== "" || kind === "o") {
+      const { path: path8, kind: kind2 } = classify(header);
+      const size = kind2 === "f" ? header.size ?? 0 : 0;
+      if (path8 !== "" || kind2 === "o") {
         try {
-          sink?.add(path8, size, kind);
+          sink?.add(path8, size, kind2);
         } catch (error) {
           stream.on("error", () => void 0);
           this.parser.destroy(error instanceof Error ? error : new Error(String(error)));
           return;
         }
-        if (kind === "f") {
+        if (kind2 === "f") {
           this.files += 1;
           this.unpackedBytes += size;
-        } else if (kind === "l") {
+        } else if (kind2 === "l") {
           this.unpackedBytes += Buffer.byteLength(header.linkname ?? "");
         }
       }
@@ -94572,17 +94743,17 @@ var LayerCache = class {
   putConfigByHistory(fingerprint, config) {
     this.writeConfig("histories", fingerprint, config);
   }
-  readConfig(kind, key) {
-    const known = this.configs.get(`${kind}/${key}`);
+  readConfig(kind2, key) {
+    const known = this.configs.get(`${kind2}/${key}`);
     if (known) return known;
-    const stored = this.read(kind, key);
+    const stored = this.read(kind2, key);
     if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return void 0;
-    this.configs.set(`${kind}/${key}`, stored);
+    this.configs.set(`${kind2}/${key}`, stored);
     return stored;
   }
-  writeConfig(kind, key, config) {
-    this.configs.set(`${kind}/${key}`, config);
-    this.write(kind, key, config);
+  writeConfig(kind2, key, config) {
+    this.configs.set(`${kind2}/${key}`, config);
+    this.write(kind2, key, config);
   }
   /**
    * In the directory when it can be written (so that a finished listing is moved into place, not copied),
@@ -94615,12 +94786,12 @@ var LayerCache = class {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(diffId)?.[1];
     return this.dir && hex ? path5.join(this.dir, "listings", hex) : void 0;
   }
-  file(kind, digest) {
+  file(kind2, digest) {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
-    return this.dir && hex ? path5.join(this.dir, kind, `${hex}.json.gz`) : void 0;
+    return this.dir && hex ? path5.join(this.dir, kind2, `${hex}.json.gz`) : void 0;
   }
-  read(kind, digest) {
-    const file = this.file(kind, digest);
+  read(kind2, digest) {
+    const file = this.file(kind2, digest);
     if (!file) return void 0;
     try {
       return JSON.parse(gunzipSync(readFileSync4(file)).toString("utf8"));
@@ -94629,8 +94800,8 @@ var LayerCache = class {
     }
   }
   /** Whether it was written. */
-  write(kind, digest, value) {
-    const file = this.file(kind, digest);
+  write(kind2, digest, value) {
+    const file = this.file(kind2, digest);
     if (!file) return false;
     try {
       mkdirSync(path5.dirname(file), { recursive: true });
@@ -94919,16 +95090,7 @@ function formatQuantity(value, quantity, units) {
 function describeBreach(check, units) {
   const limit = formatQuantity(check.limit, check.quantity, units);
   const actual = check.actual === void 0 ? "unknown" : formatQuantity(check.actual, check.quantity, units);
-  const what = {
-    "max-size": `size ${actual} is over the limit of ${limit}`,
-    "max-increase": `growth against the base of ${check.quantity === "bytes" && check.actual !== void 0 && check.actual > 0 ? "+" : ""}${actual} is over the limit of ${limit}`,
-    "max-layers": `${actual} layers is over the limit of ${limit}`,
-    "max-build-time": `build time ${actual} is over the limit of ${limit}`,
-    "max-ratio": `size is ${actual} of ${check.of ?? "the reference"}, over the limit of ${limit}`,
-    "min-efficiency": `efficiency ${actual} is under the minimum of ${limit}`,
-    "max-wasted": `${actual} of wasted space is over the limit of ${limit}`
-  };
-  return `${check.variant}: budget ${check.budget} broken: ${what[check.budget]}.`;
+  return `${check.variant}: budget ${check.budget} broken: ${BUDGET_KINDS[check.budget].breach(check, limit, actual)}.`;
 }
 function unitsNote(units) {
   return units === "binary" ? "binary units (1 MiB = 1,048,576 bytes)" : "decimal units (1 MB = 1,000,000 bytes), as `docker images` shows";
@@ -95616,7 +95778,7 @@ function renderText(report, headLabel = "Current") {
   out.push(...comparisonSentences(report, { text: plain, strong: (s) => s }));
   for (const growth of growthRows(report, { text: plain, code: plain }, 5)) {
     out.push("", `${growth.variant}: layers new or changed against the base`);
-    out.push(...growth.rows.map(([kind, instruction, change]) => `  ${change.padStart(10)}  ${kind.padEnd(7)}  ${instruction}`));
+    out.push(...growth.rows.map(([kind2, instruction, change]) => `  ${change.padStart(10)}  ${kind2.padEnd(7)}  ${instruction}`));
     if (growth.more) out.push(`  \u2026and ${growth.more} more in the JSON report`);
   }
   if (report.budgets.length) {
@@ -95640,103 +95802,6 @@ function renderText(report, headLabel = "Current") {
 
 // src/settings/schema.ts
 var import_yaml = __toESM(require_dist(), 1);
-
-// src/settings/units.ts
-var SIZE_UNITS = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-  tib: 1024 ** 4
-};
-var SIZE_HELP = "a number with a unit: B, kB, MB, GB, TB (decimal, as `docker images` shows) or KiB, MiB, GiB, TiB (binary), e.g. 150MB or 1.2GiB";
-var NUMBER = String.raw`(\d+(?:\.\d+)?|\.\d+)`;
-function parseSize(value, where) {
-  const text = scalarText(value, where, SIZE_HELP);
-  const match = new RegExp(`^${NUMBER}\\s*([a-z]*)$`, "i").exec(text);
-  const unit = match?.[2]?.toLowerCase() ?? "";
-  const factor = unit === "" ? 1 : SIZE_UNITS[unit];
-  if (!match || factor === void 0) {
-    throw new InputError(`${where}: ${quote(text)} is not a size. Use ${SIZE_HELP}.`);
-  }
-  return withinRange(Math.round(Number(match[1]) * factor), where, text);
-}
-var LARGEST = Number.MAX_SAFE_INTEGER;
-function withinRange(value, where, text) {
-  if (!Number.isFinite(value) || value > LARGEST) throw new InputError(`${where}: ${quote(text)} is too large.`);
-  return value;
-}
-var DURATION_UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-var DURATION_HELP = "a duration such as 90s, 5m, 1m30s, 1h or 1500ms (a plain number is seconds)";
-function parseDuration(value, where) {
-  const text = scalarText(value, where, DURATION_HELP);
-  if (new RegExp(`^${NUMBER}$`).test(text)) return withinRange(Math.round(Number(text) * 1e3), where, text);
-  const part = new RegExp(`${NUMBER}\\s*(ms|s|m|h)\\s*`, "gy");
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.matchAll(part)) {
-    total += Number(m[1]) * DURATION_UNITS[m[2]];
-    consumed += m[0].length;
-  }
-  if (consumed !== text.length || consumed === 0) {
-    throw new InputError(`${where}: ${quote(text)} is not a duration. Use ${DURATION_HELP}.`);
-  }
-  return withinRange(Math.round(total), where, text);
-}
-function parseCount(value, where, min = 0) {
-  const help = `a whole number${min > 0 ? ` of at least ${min}` : ""}`;
-  const text = scalarText(value, where, help);
-  if (!/^\d+$/.test(text) || Number(text) < min) {
-    throw new InputError(`${where}: ${quote(text)} is not ${help}.`);
-  }
-  return withinRange(Number(text), where, text);
-}
-function parseIncrease(value, where) {
-  const text = scalarText(value, where, `a percentage such as 5% or ${SIZE_HELP}`);
-  if (text.endsWith("%")) return { kind: "percent", percent: parsePercentText(text, where) };
-  try {
-    return { kind: "bytes", bytes: parseSize(text, where) };
-  } catch {
-    throw new InputError(`${where}: ${quote(text)} is neither a percentage (such as 5%) nor a size. Use 5% or ${SIZE_HELP}.`);
-  }
-}
-function parseFraction(value, where) {
-  const help = "a fraction such as 0.5 or a percentage such as 50%";
-  const text = scalarText(value, where, help);
-  const fraction = text.endsWith("%") ? parsePercentText(text, where) / 100 : new RegExp(`^${NUMBER}$`).test(text) ? Number(text) : NaN;
-  if (!(fraction > 0)) throw new InputError(`${where}: ${quote(text)} is not ${help} (greater than 0).`);
-  return withinRange(fraction, where, text);
-}
-function parsePercentText(text, where) {
-  const m = new RegExp(`^${NUMBER}\\s*%$`).exec(text);
-  if (!m) throw new InputError(`${where}: ${quote(text)} is not a percentage. Use a number followed by %, e.g. 5%.`);
-  return withinRange(Number(m[1]), where, text);
-}
-function scalarText(value, where, help) {
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  if (typeof value === "string" && value.trim() !== "") return value.trim();
-  throw new InputError(`${where}: expected ${help}, got ${describe(value)}.`);
-}
-function describe(value) {
-  if (value === null || value === void 0) return "nothing";
-  if (Array.isArray(value)) return "a list";
-  if (isPlainObject(value)) return "a mapping";
-  if (typeof value === "object") return `a ${Object.prototype.toString.call(value).slice(8, -1)} value`;
-  if (typeof value === "string") return value.trim() === "" ? "an empty string" : quote(value);
-  if (typeof value === "function") return "a function";
-  return `${typeof value} ${printable(String(value))}`;
-}
-function isPlainObject(value) {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-// src/settings/schema.ts
 var SETTING_KEYS = [
   "variants",
   "context",
@@ -95758,15 +95823,6 @@ var SETTING_KEYS = [
   "cache-dir"
 ];
 var VARIANT_KEYS = ["dockerfile", "target", "context", "build-args"];
-var BUDGET_KEYS = [
-  "max-size",
-  "max-increase",
-  "max-layers",
-  "max-build-time",
-  "max-ratio",
-  "min-efficiency",
-  "max-wasted"
-];
 var MAX_TIMEOUT_MS = 24 * 36e5;
 var STAGE_NAME = /^[a-z][a-z0-9_.-]*$/i;
 var DEFAULTS = {
@@ -95829,13 +95885,6 @@ function yamlValue(value, where) {
     return (0, import_yaml.parse)(value, { uniqueKeys: true, prettyErrors: true, logLevel: "error" });
   } catch (error) {
     throw new InputError(`${where}: not valid YAML (${firstLine(error)}).`);
-  }
-}
-function checkKeys(value, accepted, where) {
-  for (const key of Object.keys(value)) {
-    if (!accepted.includes(key)) {
-      throw new InputError(`${where}: unknown key ${quote(key)}. Accepted keys: ${accepted.join(", ")}.`);
-    }
   }
 }
 function parseVariants(rawValue, defaultContext, globalArgs, env) {
@@ -95951,54 +96000,12 @@ function parseBudgets(rawValue, variants) {
 function parseBudget(value, where, names, known, self2) {
   const limits = asMapping(value, where, `a mapping of limits (${BUDGET_KEYS.join(", ")})`);
   checkKeys(limits, BUDGET_KEYS, where);
+  const context = { names, known, self: self2 };
   const budget = {};
-  if (limits["max-size"] !== void 0) budget.maxSize = parseSize(limits["max-size"], `${where}.max-size`);
-  if (limits["max-increase"] !== void 0) {
-    budget.maxIncrease = parseIncrease(limits["max-increase"], `${where}.max-increase`);
+  for (const key of BUDGET_KEYS) {
+    if (limits[key] !== void 0) budget[BUDGET_KINDS[key].field] = BUDGET_KINDS[key].parse(limits[key], `${where}.${key}`, context);
   }
-  if (limits["max-layers"] !== void 0) budget.maxLayers = parseCount(limits["max-layers"], `${where}.max-layers`, 1);
-  if (limits["max-build-time"] !== void 0) {
-    budget.maxBuildTimeMs = parseDuration(limits["max-build-time"], `${where}.max-build-time`);
-  }
-  if (limits["max-ratio"] !== void 0) {
-    const ratioWhere = `${where}.max-ratio`;
-    const ratio = asMapping(
-      limits["max-ratio"],
-      ratioWhere,
-      "a mapping {of: <variant>, max: <fraction>}, e.g. {of: single-stage, max: 50%}"
-    );
-    checkKeys(ratio, ["of", "max"], ratioWhere);
-    const of = optionalString(ratio.of, `${ratioWhere}.of`);
-    if (!of || !known.has(of)) {
-      throw new InputError(
-        `${ratioWhere}.of: ${of ? `${quote(of)} is not a variant` : "missing"}. Name the variant to compare with: ${listOf(names)}.`
-      );
-    }
-    if (of === self2) throw new InputError(`${ratioWhere}.of: a variant cannot be compared with itself.`);
-    budget.maxRatio = { of, fraction: parseFraction(ratio.max, `${ratioWhere}.max`) };
-  }
-  if (limits["min-efficiency"] !== void 0) {
-    budget.minEfficiency = parseFraction(limits["min-efficiency"], `${where}.min-efficiency`);
-    if (budget.minEfficiency > 1) {
-      throw new InputError(
-        `${where}.min-efficiency: "${String(limits["min-efficiency"])}" is above 100%; an efficiency score is between 0 and 1, e.g. 0.9 or 90%.`
-      );
-    }
-  }
-  if (limits["max-wasted"] !== void 0) budget.maxWasted = parseSize(limits["max-wasted"], `${where}.max-wasted`);
   return budget;
-}
-function asMapping(value, where, expected) {
-  if (!isPlainObject(value)) {
-    throw new InputError(`${where}: expected ${expected}, got ${describe(value)}.`);
-  }
-  return value;
-}
-function optionalString(value, where) {
-  if (value === void 0 || value === null || value === "") return void 0;
-  if (typeof value === "number") return String(value);
-  if (typeof value !== "string") throw new InputError(`${where}: expected a string, got ${describe(value)}.`);
-  return value.trim() || void 0;
 }
 function optionalPath(value, where) {
   const text = optionalString(value, where);

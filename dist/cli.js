@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-SSD6ZYPP.js";
+} from "./chunks/chunk-AUFVINZI.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

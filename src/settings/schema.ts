@@ -76,6 +76,7 @@ export type SettingKey = (typeof SETTING_KEYS)[number];
 export type RawSettings = Partial<Record<SettingKey, unknown>>;
 
 const VARIANT_KEYS = ['dockerfile', 'target', 'context', 'build-args'] as const;
+
 /** A build longer than a day is not a build that should be waited for (and timers stop being exact past ~24 days). */
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
 
@@ -151,7 +152,6 @@ export function yamlValue(value: unknown, where: string): unknown {
     throw new InputError(`${where}: not valid YAML (${firstLine(error)}).`);
   }
 }
-
 
 function parseVariants(
   rawValue: unknown,
@@ -297,8 +297,6 @@ function parseBudget(value: unknown, where: string, names: string[], known: Set<
   }
   return budget as Budget;
 }
-
-
 
 function optionalPath(value: unknown, where: string): string | undefined {
   const text = optionalString(value, where);

@@ -3,7 +3,8 @@
  * keep: types, enums, ranges, string lengths and, for names that reach Markdown as they are (variant names, tool
  * name and version, engine words), patterns. Typed with ajv's `JSONSchemaType`, so `tsc` fails when it and the
  * types differ: a property missing on either side, an optional one made required or the other way round, a
- * value of the wrong type or outside an enum's type. read-report.ts reads reports with it.
+ * value of the wrong type, an enum value outside its type or one of its type's values missing. Exported: REPORT_SCHEMA, at the end (built of the pieces
+ * above it); read-report.ts reads reports with it.
  *
  * To extend the report: add the field to types.ts, then here with its bounds (tsc says where), and to the full
  * report of __tests__/unit/report-fields.test.ts, which checks that every field survives reading.
@@ -40,7 +41,11 @@ function optional<S extends object>(schema: S): S & { nullable: true } {
 }
 const OPTIONAL = new WeakSet<object>();
 
-/** An object schema of T: `required` lists every property not marked `optional`, in the order given. */
+/**
+ * An object schema of T: `required` lists every property not marked `optional`, in the order given, so it is
+ * exactly T's required properties. (The cast: tsc cannot follow a generic T through JSONSchemaType's conditional
+ * types; what it checks is `properties`, against T.)
+ */
 function object<T>(properties: Properties<T>): Schema<T> {
   const required = Object.entries(properties as Record<string, object>).filter(([, p]) => !OPTIONAL.has(p)).map(([key]) => key);
   return { type: 'object', properties, required } as unknown as Schema<T>;

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-6TK3NFYN.js";
+} from "./chunks/chunk-D4LQD6CL.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -16,7 +16,7 @@ import { evaluateBudgets, verdict } from './judge/budgets.js';
 import { LayerCache } from './measure/image/layer-cache.js';
 import { pushSizingFor, type EngineFacts } from './measure/image/push-sizing.js';
 import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type CreatedImages, type Logger, type MeasureSettings, type SideMeasurement } from './measure/measure.js';
-import { readBaselineFile } from './report/baseline-file.js';
+import { readBaselineFile } from './report/read-report.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
 import type { Settings } from './settings/schema.js';
 import { TOOL } from './version.js';

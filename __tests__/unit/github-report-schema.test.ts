@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { untrustedReportForComment } from '../../src/action/untrusted.js';
 import { InputError } from '../../src/errors.js';
 import { sizeMeaning } from '../../src/pipeline.js';
-import { MAX_REPORT_BYTES, readUntrustedReport } from '../../src/report/untrusted-report.js';
+import { MAX_REPORT_BYTES, readUntrustedReport } from '../../src/report/read-report.js';
 import { layerChanges } from '../../src/compare/compare.js';
 import type { BuiltResult, LayerDetail, Report, SideResult } from '../../src/report/types.js';
 import { built, report, variant } from '../support/report-fixture.js';

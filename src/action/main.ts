@@ -22,7 +22,7 @@ import { COMMENT_LIMIT, commentMarker, renderMarkdown, SUMMARY_LIMIT, utf8Length
 import { createScrubber, scrubbedLogger, type Scrubber } from '../report/scrub.js';
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
-import { readUntrustedReport } from '../report/untrusted-report.js';
+import { readUntrustedReport } from '../report/read-report.js';
 import { ActionCancel } from './cancel.js';
 import { readActionSettings, readTrustInputs, type TrustInputs } from './inputs.js';
 import { untrustedReportForComment } from './untrusted.js';

@@ -1,7 +1,8 @@
 /** Judging measurements against size budgets, and the run's verdict. Pure. */
-import type { Budget } from '../settings/schema.js';
+import { BUDGET_KEYS, BUDGET_KINDS, budgetKind, READS, type Budget, type Measured, type Reads } from '../settings/budget-kinds.js';
 import type { BudgetCheck, Report, StageComparison, VariantReport } from '../report/types.js';
 
+/** Each variant's budget checks, in the order of what they read (`READS`), then in the table's order. */
 export function evaluateBudgets(
   variants: VariantReport[],
   budgets: Record<string, Budget>,
@@ -9,54 +10,34 @@ export function evaluateBudgets(
 ): BudgetCheck[] {
   const checks: BudgetCheck[] = [];
   for (const variant of variants) {
-    const budget = budgets[variant.name] ?? {};
+    const budget = (budgets[variant.name] ?? {}) as Record<string, unknown>;
     const head = variant.head.status === 'built' ? variant.head : undefined;
     const skippedNote = head ? undefined : variant.head.status === 'cancelled' ? 'not measured: the run was cancelled' : 'not measured: the build failed';
-    /** `floor`: the measured value must not be under the limit (min-efficiency) rather than over it. */
-    const check = (partial: Omit<BudgetCheck, 'variant' | 'outcome'>, note = skippedNote, floor = false) => {
-      const broken = partial.actual !== undefined && (floor ? partial.actual < partial.limit : partial.actual > partial.limit);
-      const outcome = partial.actual === undefined ? 'skipped' : broken ? 'fail' : 'pass';
-      checks.push({ variant: variant.name, ...partial, outcome, ...(outcome === 'skipped' ? { note } : {}) });
-    };
-    if (budget.maxSize !== undefined) {
-      check({ budget: 'max-size', quantity: 'bytes', limit: budget.maxSize, actual: head?.sizeBytes });
-    }
-    if (budget.maxLayers !== undefined) {
-      check({ budget: 'max-layers', quantity: 'count', limit: budget.maxLayers, actual: head?.layers });
-    }
-    if (budget.maxBuildTimeMs !== undefined) {
-      check({ budget: 'max-build-time', quantity: 'ms', limit: budget.maxBuildTimeMs, actual: head ? (head.comparableBuildMs ?? head.buildMs) : undefined });
-    }
-    if (budget.maxIncrease !== undefined) {
-      const change = variant.change;
-      const note = skippedNote ?? (variant.base === undefined ? 'no base to compare with' : baseNote(variant));
-      if (budget.maxIncrease.kind === 'bytes') {
-        check({ budget: 'max-increase', quantity: 'bytes', limit: budget.maxIncrease.bytes, actual: change?.sizeBytes }, note);
-      } else {
-        const percent = change?.sizeRatio === undefined ? undefined : change.sizeRatio * 100;
-        check({ budget: 'max-increase', quantity: 'percent', limit: budget.maxIncrease.percent, actual: percent }, note);
-      }
-    }
-    const efficiencyNote = skippedNote ?? 'not measured: the image layers could not be read';
-    if (budget.minEfficiency !== undefined) {
-      const actual = head?.efficiency?.score;
-      check({ budget: 'min-efficiency', quantity: 'score', limit: budget.minEfficiency, actual }, efficiencyNote, true);
-    }
-    if (budget.maxWasted !== undefined) {
-      const actual = head?.efficiency?.wastedBytes;
-      check({ budget: 'max-wasted', quantity: 'bytes', limit: budget.maxWasted, actual }, efficiencyNote);
-    }
-    if (budget.maxRatio !== undefined) {
-      const { of, fraction } = budget.maxRatio;
-      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
-      check(
-        { budget: 'max-ratio', quantity: 'ratio', limit: fraction, actual: comparison?.ratio, of },
-        skippedNote ?? `not measured: ${of} was not built`,
-      );
+    for (const key of JUDGED) {
+      const kind = budgetKind(key);
+      const limit = budget[kind.field];
+      if (limit === undefined) continue;
+      const measured = kind.measure(limit, { variant, head, comparisons });
+      const { actual } = measured;
+      const broken = actual !== undefined && (kind.floor ? actual < measured.limit : actual > measured.limit);
+      const outcome = actual === undefined ? 'skipped' : broken ? 'fail' : 'pass';
+      const note = skippedNote ?? UNMEASURED[kind.reads](variant, measured);
+      checks.push({ variant: variant.name, budget: key, ...measured, outcome, ...(outcome === 'skipped' ? { note } : {}) });
     }
   }
   return checks;
 }
+
+/** The kinds in the order a variant's checks come: by what they read, then as the table lists them. */
+const JUDGED = READS.flatMap((reads) => BUDGET_KEYS.filter((key) => BUDGET_KINDS[key].reads === reads));
+
+/** Why a check of a built variant found nothing to measure, by what it reads. */
+const UNMEASURED: Record<Reads, (variant: VariantReport, measured: Measured) => string | undefined> = {
+  image: () => undefined,
+  change: (variant) => (variant.base === undefined ? 'no base to compare with' : baseNote(variant)),
+  layers: () => 'not measured: the image layers could not be read',
+  reference: (_variant, { of }) => `not measured: ${of} was not built`,
+};
 
 function baseNote(variant: VariantReport): string {
   const base = variant.base;

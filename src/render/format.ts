@@ -1,6 +1,6 @@
 /** Turning numbers into the text a reader sees. Pure. */
-import type { Units } from '../settings/schema.js';
-import type { BudgetCheck, Quantity, Report } from '../report/types.js';
+import type { BudgetCheck, Quantity, Report, Units } from '../report/types.js';
+import { BUDGET_KINDS } from '../settings/budget-kinds.js';
 
 const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB'];
 const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -91,16 +91,7 @@ export function formatQuantity(value: number, quantity: Quantity, units: Units):
 export function describeBreach(check: BudgetCheck, units: Units): string {
   const limit = formatQuantity(check.limit, check.quantity, units);
   const actual = check.actual === undefined ? 'unknown' : formatQuantity(check.actual, check.quantity, units);
-  const what: Record<BudgetCheck['budget'], string> = {
-    'max-size': `size ${actual} is over the limit of ${limit}`,
-    'max-increase': `growth against the base of ${check.quantity === 'bytes' && check.actual !== undefined && check.actual > 0 ? '+' : ''}${actual} is over the limit of ${limit}`,
-    'max-layers': `${actual} layers is over the limit of ${limit}`,
-    'max-build-time': `build time ${actual} is over the limit of ${limit}`,
-    'max-ratio': `size is ${actual} of ${check.of ?? 'the reference'}, over the limit of ${limit}`,
-    'min-efficiency': `efficiency ${actual} is under the minimum of ${limit}`,
-    'max-wasted': `${actual} of wasted space is over the limit of ${limit}`,
-  };
-  return `${check.variant}: budget ${check.budget} broken: ${what[check.budget]}.`;
+  return `${check.variant}: budget ${check.budget} broken: ${BUDGET_KINDS[check.budget].breach(check, limit, actual)}.`;
 }
 
 export function unitsNote(units: Units): string {

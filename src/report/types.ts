@@ -1,5 +1,8 @@
-/** The JSON report: what a run measured, compared and judged. Also the input of `baseline: file`. */
-import type { Units } from '../settings/schema.js';
+/**
+ * The JSON report: what a run measured, compared and judged. Also the input of `baseline: file`. Its schema, with
+ * the bounds a report read from elsewhere must keep, is schema.ts (typed against these types: tsc fails when they
+ * differ).
+ */
 
 /** 2: compressed size, layer details and wasted space (reports of version 1 are still read as baselines). */
 export const REPORT_SCHEMA_VERSION = 2;
@@ -19,12 +22,22 @@ export interface LayerDetail {
   fromBaseImage: boolean;
 }
 
+/** Wasted space as dive defines it (measured by measure/image/efficiency.ts). */
 export interface Efficiency {
-  /** dive's efficiency score, 0..1. */
+  /** dive's efficiency score, 0..1; 1 means nothing is stored twice or deleted later. */
   score: number;
   /** dive's wasted bytes: all copies of paths found in two or more layers. */
   wastedBytes: number;
-  topWasted: { path: string; bytes: number; copies: number }[];
+  /** The largest wasted paths, largest first. */
+  topWasted: WastedPath[];
+}
+
+export interface WastedPath {
+  path: string;
+  /** All copies together (dive's cumulative size). */
+  bytes: number;
+  /** In how many layers the path appears. */
+  copies: number;
 }
 
 export type SideResult =
@@ -74,6 +87,10 @@ export type SideResult =
    */
   | { status: 'cancelled'; during?: 'build' | 'layers' };
 
+/** How compressed sizes were found (see `Report.engine.compressedSizing`). */
+export const COMPRESSED_SIZINGS = ['go1.26', 'go1.27', 'as-stored'] as const;
+export type CompressedSizing = (typeof COMPRESSED_SIZINGS)[number];
+
 export type BuiltResult = Extract<SideResult, { status: 'built' }>;
 
 export interface Change {
@@ -121,6 +138,10 @@ export interface StageComparison {
   savedBytes: number;
 }
 
+/** Decimal (1 MB = 1,000,000 bytes, as `docker images`) or binary (1 MiB = 1,048,576 bytes) units. */
+export type Units = 'decimal' | 'binary';
+
+/** A budget kind's key (settings/budget-kinds.ts describes each). */
 export type BudgetKind =
   | 'max-size'
   | 'max-increase'
@@ -159,7 +180,7 @@ export interface Report {
      * How compressed sizes were found (measure/image/push-sizing.ts): `go1.26`, `go1.27`, a model of that Go's gzip
      * (a graph driver compresses each layer on push); `as-stored`, the containerd image store's blobs as kept.
      */
-    compressedSizing?: 'go1.26' | 'go1.27' | 'as-stored';
+    compressedSizing?: CompressedSizing;
     sizeMeaning: string;
     /**
      * Where the engine was (never credentials) and what chose it: DOCKER_HOST, a docker context (named), or the

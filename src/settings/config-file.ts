@@ -2,8 +2,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, messageOf, printable, quote } from '../errors.js';
-import { checkKeys, SETTING_KEYS, yamlValue, type RawSettings } from './schema.js';
-import { isPlainObject } from './units.js';
+import { SETTING_KEYS, yamlValue, type RawSettings } from './schema.js';
+import { checkKeys, isPlainObject } from './units.js';
 
 export const DEFAULT_CONFIG_FILE = '.github/image-size.yml';
 

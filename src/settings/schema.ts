@@ -5,16 +5,12 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { InputError, listOf, messageOf, printable, quote } from '../errors.js';
-import {
-  describe,
-  isPlainObject,
-  parseCount,
-  parseDuration,
-  parseFraction,
-  parseIncrease,
-  parseSize,
-  type Increase,
-} from './units.js';
+import type { Units } from '../report/types.js';
+import { BUDGET_KEYS, BUDGET_KINDS, type Budget, type BudgetContext } from './budget-kinds.js';
+import { asMapping, checkKeys, describe, isPlainObject, optionalString, parseDuration } from './units.js';
+
+export type { Budget } from './budget-kinds.js';
+export type { Units } from '../report/types.js';
 
 export interface VariantSpec {
   name: string;
@@ -29,21 +25,8 @@ export interface VariantSpec {
   buildArgs: Record<string, string>;
 }
 
-export interface Budget {
-  maxSize?: number;
-  maxIncrease?: Increase;
-  maxLayers?: number;
-  maxBuildTimeMs?: number;
-  maxRatio?: { of: string; fraction: number };
-  /** Lowest acceptable efficiency score (0..1), as dive computes it. */
-  minEfficiency?: number;
-  /** Most bytes allowed in paths stored in more than one layer (dive's wasted bytes). */
-  maxWasted?: number;
-}
-
 export type Baseline = 'auto' | 'rebuild' | 'file' | 'none';
 export type Builder = 'buildkit' | 'legacy';
-export type Units = 'decimal' | 'binary';
 
 export interface Settings {
   variants: VariantSpec[];
@@ -93,15 +76,6 @@ export type SettingKey = (typeof SETTING_KEYS)[number];
 export type RawSettings = Partial<Record<SettingKey, unknown>>;
 
 const VARIANT_KEYS = ['dockerfile', 'target', 'context', 'build-args'] as const;
-const BUDGET_KEYS = [
-  'max-size',
-  'max-increase',
-  'max-layers',
-  'max-build-time',
-  'max-ratio',
-  'min-efficiency',
-  'max-wasted',
-] as const;
 
 /** A build longer than a day is not a build that should be waited for (and timers stop being exact past ~24 days). */
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
@@ -176,15 +150,6 @@ export function yamlValue(value: unknown, where: string): unknown {
     return parseYaml(value, { uniqueKeys: true, prettyErrors: true, logLevel: 'error' });
   } catch (error) {
     throw new InputError(`${where}: not valid YAML (${firstLine(error)}).`);
-  }
-}
-
-/** Reject keys a mapping should not have, naming the accepted ones. */
-export function checkKeys(value: Record<string, unknown>, accepted: readonly string[], where: string): void {
-  for (const key of Object.keys(value)) {
-    if (!accepted.includes(key)) {
-      throw new InputError(`${where}: unknown key ${quote(key)}. Accepted keys: ${accepted.join(', ')}.`);
-    }
   }
 }
 
@@ -325,56 +290,12 @@ function parseBudgets(rawValue: unknown, variants: VariantSpec[]): Record<string
 function parseBudget(value: unknown, where: string, names: string[], known: Set<string>, self: string): Budget {
   const limits = asMapping(value, where, `a mapping of limits (${BUDGET_KEYS.join(', ')})`);
   checkKeys(limits, BUDGET_KEYS, where);
-  const budget: Budget = {};
-  if (limits['max-size'] !== undefined) budget.maxSize = parseSize(limits['max-size'], `${where}.max-size`);
-  if (limits['max-increase'] !== undefined) {
-    budget.maxIncrease = parseIncrease(limits['max-increase'], `${where}.max-increase`);
+  const context: BudgetContext = { names, known, self };
+  const budget: Record<string, unknown> = {};
+  for (const key of BUDGET_KEYS) {
+    if (limits[key] !== undefined) budget[BUDGET_KINDS[key].field] = BUDGET_KINDS[key].parse(limits[key], `${where}.${key}`, context);
   }
-  if (limits['max-layers'] !== undefined) budget.maxLayers = parseCount(limits['max-layers'], `${where}.max-layers`, 1);
-  if (limits['max-build-time'] !== undefined) {
-    budget.maxBuildTimeMs = parseDuration(limits['max-build-time'], `${where}.max-build-time`);
-  }
-  if (limits['max-ratio'] !== undefined) {
-    const ratioWhere = `${where}.max-ratio`;
-    const ratio = asMapping(
-      limits['max-ratio'],
-      ratioWhere,
-      'a mapping {of: <variant>, max: <fraction>}, e.g. {of: single-stage, max: 50%}',
-    );
-    checkKeys(ratio, ['of', 'max'], ratioWhere);
-    const of = optionalString(ratio.of, `${ratioWhere}.of`);
-    if (!of || !known.has(of)) {
-      throw new InputError(
-        `${ratioWhere}.of: ${of ? `${quote(of)} is not a variant` : 'missing'}. Name the variant to compare with: ${listOf(names)}.`,
-      );
-    }
-    if (of === self) throw new InputError(`${ratioWhere}.of: a variant cannot be compared with itself.`);
-    budget.maxRatio = { of, fraction: parseFraction(ratio.max, `${ratioWhere}.max`) };
-  }
-  if (limits['min-efficiency'] !== undefined) {
-    budget.minEfficiency = parseFraction(limits['min-efficiency'], `${where}.min-efficiency`);
-    if (budget.minEfficiency > 1) {
-      throw new InputError(
-        `${where}.min-efficiency: "${String(limits['min-efficiency'])}" is above 100%; an efficiency score is between 0 and 1, e.g. 0.9 or 90%.`,
-      );
-    }
-  }
-  if (limits['max-wasted'] !== undefined) budget.maxWasted = parseSize(limits['max-wasted'], `${where}.max-wasted`);
-  return budget;
-}
-
-function asMapping(value: unknown, where: string, expected: string): Record<string, unknown> {
-  if (!isPlainObject(value)) {
-    throw new InputError(`${where}: expected ${expected}, got ${describe(value)}.`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function optionalString(value: unknown, where: string): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'number') return String(value);
-  if (typeof value !== 'string') throw new InputError(`${where}: expected a string, got ${describe(value)}.`);
-  return value.trim() || undefined;
+  return budget as Budget;
 }
 
 function optionalPath(value: unknown, where: string): string | undefined {

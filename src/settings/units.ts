@@ -1,6 +1,7 @@
 /**
- * Parsing of the human quantities users write in budgets: sizes, durations, percentages and fractions.
- * Pure functions; each returns a number or throws an InputError that names what is accepted.
+ * Parsing of setting values: the human quantities users write in budgets (sizes, durations, percentages and
+ * fractions), and the mapping and string checks every setting uses. Pure functions; each returns the value or
+ * throws an InputError that names the setting and what is accepted.
  */
 import { InputError, printable, quote } from '../errors.js';
 
@@ -126,4 +127,29 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
+}
+
+/** Reject keys a mapping should not have, naming the accepted ones. */
+export function checkKeys(value: Record<string, unknown>, accepted: readonly string[], where: string): void {
+  for (const key of Object.keys(value)) {
+    if (!accepted.includes(key)) {
+      throw new InputError(`${where}: unknown key ${quote(key)}. Accepted keys: ${accepted.join(', ')}.`);
+    }
+  }
+}
+
+/** A mapping, or an InputError saying what was `expected` there. */
+export function asMapping(value: unknown, where: string, expected: string): Record<string, unknown> {
+  if (!isPlainObject(value)) {
+    throw new InputError(`${where}: expected ${expected}, got ${describe(value)}.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A string (a number is taken as its text), trimmed; nothing and empty strings are undefined. */
+export function optionalString(value: unknown, where: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') throw new InputError(`${where}: expected a string, got ${describe(value)}.`);
+  return value.trim() || undefined;
 }

@@ -13,24 +13,12 @@
  * per directory above the current path (its state in the stacked filesystem after each layer), not one per
  * path of the image: memory does not grow with the number of files.
  */
+import type { Efficiency, WastedPath } from '../../report/types.js';
 import type { LayerEntry } from './layer-listing.js';
 import { ArrayCursor, comparePaths, ListingDamaged, type ListingCursor } from './sorted-listing.js';
 
-export interface WastedPath {
-  path: string;
-  /** All copies together (dive's cumulative size). */
-  bytes: number;
-  /** In how many layers the path appears. */
-  copies: number;
-}
-
-export interface Efficiency {
-  /** 0..1; 1 means nothing is stored twice or deleted later. */
-  score: number;
-  wastedBytes: number;
-  /** The largest wasted paths, largest first. */
-  topWasted: WastedPath[];
-}
+/** The report defines what is measured here. */
+export type { Efficiency, WastedPath };
 
 /** Wasted space of layers given in memory, oldest first, each in tar order. */
 export function efficiencyOf(layers: LayerEntry[][], top = 10): Efficiency {

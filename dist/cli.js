@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-ZAJKREJD.js";
+} from "./chunks/chunk-DSUASB5H.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -13,9 +13,10 @@ import { engineLine } from './docker/endpoint.js';
 import { isUserError } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
+import type { Logger } from './log.js';
 import { LayerCache } from './measure/image/layer-cache.js';
-import { pushSizingFor, type EngineFacts } from './measure/image/push-sizing.js';
-import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type CreatedImages, type Logger, type MeasureSettings, type SideMeasurement } from './measure/measure.js';
+import { pushSizingFor, sizeMeaning } from './measure/image/push-sizing.js';
+import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type CreatedImages, type MeasureSettings, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/baseline-file.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
 import type { Settings } from './settings/schema.js';
@@ -185,15 +186,6 @@ function addComparableBuildTimes(sides: { results?: Map<string, SideResult>; tim
     if (result?.status !== 'built') return;
     results!.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
   });
-}
-
-/** What the sizes mean on this engine, in words for the report: derived from its facts, never from free text. */
-export function sizeMeaning(engine: EngineFacts & { storage: string }): string {
-  const store = engine.containerdStore ? 'the containerd image store' : engine.storage;
-  return (
-    `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); ` +
-    `compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`
-  );
 }
 
 /**

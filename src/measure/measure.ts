@@ -14,18 +14,10 @@ import type { Settings, VariantSpec } from '../settings/schema.js';
 import type { LayerCache } from './image/layer-cache.js';
 import type { PushSizing } from './image/push-sizing.js';
 import { readLayers } from './layers.js';
-import { redact } from './redact.js';
+import type { Logger } from '../log.js';
+import { redact } from '../secrets/redact.js';
 
 export type Side = 'head' | 'base';
-
-export interface Logger {
-  info(message: string): void;
-  warning(message: string): void;
-  /** Run `fn` with its output folded under `title` where the medium allows it. */
-  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
-  /** A line of build output; verbose media show it. */
-  buildLine(line: string): void;
-}
 
 export const IMAGE_REPOSITORY = 'image-size-report';
 export const RUN_LABEL = 'io.github.image-size-report.run';

@@ -91487,7 +91487,7 @@ function listenForCancel(handlers = {}, source = process) {
   };
 }
 
-// src/report/scrub.ts
+// src/secrets/scrub.ts
 var MIN_SECRET_LENGTH = 3;
 var REDACTED = "***";
 function secretsOf(variants, extra = []) {
@@ -94028,7 +94028,7 @@ async function readAll(source, limit) {
   return Buffer.concat(chunks);
 }
 
-// src/measure/redact.ts
+// src/secrets/redact.ts
 var scrubbers = /* @__PURE__ */ new WeakMap();
 function redact(text, secrets) {
   let scrubber = scrubbers.get(secrets);
@@ -94679,6 +94679,10 @@ function pushSizingFor(engine) {
   const why = engine.goVersion ? `Docker ${engine.serverVersion} was built with ${engine.goVersion}` : "the engine does not say which Go built it";
   return { method: model3, model: model3, asStored: false, cacheKey: model3, reason: `every layer as ${gzip} compresses it on push (${why})` };
 }
+function sizeMeaning(engine) {
+  const store = engine.containerdStore ? "the containerd image store" : engine.storage;
+  return `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`;
+}
 
 // src/report/baseline-file.ts
 import { readFileSync as readFileSync5 } from "node:fs";
@@ -94838,10 +94842,6 @@ function addComparableBuildTimes(sides) {
     if (result?.status !== "built") return;
     results.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
   });
-}
-function sizeMeaning(engine) {
-  const store = engine.containerdStore ? "the containerd image store" : engine.storage;
-  return `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`;
 }
 async function removeImages(engine, created, runId, noCache, log, deadline) {
   const intermediates = noCache ? created.intermediates : [];
@@ -96096,6 +96096,7 @@ export {
   listenForCancel,
   changeBetween,
   layerChanges,
+  sizeMeaning,
   secretsOf,
   maskableValues,
   createScrubber,
@@ -96104,7 +96105,6 @@ export {
   REPORT_SCHEMA_VERSION,
   TOOL,
   createReport,
-  sizeMeaning,
   describeBreach,
   describeCancel,
   COMMENT_LIMIT,

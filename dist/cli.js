@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-DSUASB5H.js";
+} from "./chunks/chunk-PRGJGVAB.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -91590,6 +91590,17 @@ function baseImageFor(parsed, target) {
   return void 0;
 }
 
+// src/secrets/redact.ts
+var scrubbers = /* @__PURE__ */ new WeakMap();
+function redact(text, secrets) {
+  let scrubber = scrubbers.get(secrets);
+  if (!scrubber) {
+    scrubber = createScrubber(secrets.map((value) => ({ value })));
+    scrubbers.set(secrets, scrubber);
+  }
+  return scrubber.text(text);
+}
+
 // src/measure/image/analyze.ts
 var import_tar_stream3 = __toESM(require_tar_stream2(), 1);
 import { createHash as createHash5 } from "node:crypto";
@@ -94028,17 +94039,6 @@ async function readAll(source, limit) {
   return Buffer.concat(chunks);
 }
 
-// src/secrets/redact.ts
-var scrubbers = /* @__PURE__ */ new WeakMap();
-function redact(text, secrets) {
-  let scrubber = scrubbers.get(secrets);
-  if (!scrubber) {
-    scrubber = createScrubber(secrets.map((value) => ({ value })));
-    scrubbers.set(secrets, scrubber);
-  }
-  return scrubber.text(text);
-}
-
 // src/measure/layers.ts
 async function readLayers(engine, request) {
   const { facts } = request;
@@ -94134,21 +94134,23 @@ function prepareSide(root, variants, side2) {
   }
   return prepared;
 }
-async function measureSide(engine, prepared, side2, settings, runId, log, created, cache, signal) {
-  const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map() };
+async function measureSide(run, side2, prepared) {
+  const { engine, settings, runId, log, cache, created, signal } = run;
+  const stages = /* @__PURE__ */ new Map();
+  const timings = /* @__PURE__ */ new Map();
+  const outcomes = [];
   let reading = Promise.resolve();
-  const read = /* @__PURE__ */ new Set();
   for (const item of prepared) {
     const { variant } = item;
     if ("problem" in item) {
-      measurement.results.set(variant.name, { status: "absent", reason: item.problem });
+      outcomes.push({ name: variant.name, result: { status: "absent", reason: item.problem } });
       continue;
     }
     if (signal?.aborted) {
-      measurement.results.set(variant.name, { status: "cancelled" });
+      outcomes.push({ name: variant.name, result: { status: "cancelled" } });
       continue;
     }
-    measurement.stages.set(variant.name, item.stages);
+    stages.set(variant.name, item.stages);
     const tag = imageTag(variant, side2, runId);
     created.tags.push(tag);
     const secrets = Object.values(variant.buildArgs);
@@ -94178,7 +94180,7 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
       created.intermediates.push(...build.createdImages);
       if (build.cancelled || signal?.aborted) return { status: "cancelled", during: "build" };
       const stepRecords = build.stepRecords.map((step) => ({ ...step, name: redact(step.name, secrets) }));
-      measurement.timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
+      timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
       if (build.error || !build.imageId) {
         return {
           status: "failed",
@@ -94206,29 +94208,30 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
       };
       const volatile = [`${RUN_LABEL}=${runId}`];
       const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile, signal };
-      const layersCancelled = () => measurement.results.set(variant.name, { status: "cancelled", during: "layers" });
+      const outcome = { name: variant.name };
+      outcomes.push(outcome);
       reading = reading.then(async () => {
-        if (signal?.aborted) return void layersCancelled();
-        const figures = await readLayers(engine, request);
-        if (signal?.aborted && figures.analysisError) return void layersCancelled();
-        if (figures.analysisError) log.warning(`${variant.name} (${side2}): ${figures.analysisError}`);
-        Object.assign(built, figures);
-        read.add(variant.name);
+        outcome.measured = await measuredLayers(run, side2, variant.name, built, request);
       });
       return built;
     });
     if (result.status === "failed") log.warning(`${variant.name} (${side2}) failed to build: ${result.error}`);
-    measurement.results.set(variant.name, result);
+    if (result.status !== "built") outcomes.push({ name: variant.name, result });
   }
   await unlessCancelled(reading, signal, READING_GRACE_MS);
-  if (signal?.aborted) {
-    for (const [name, result] of measurement.results) {
-      if (result.status === "built" && !read.has(name)) measurement.results.set(name, { status: "cancelled", during: "layers" });
-    }
-  }
-  return measurement;
+  const results = new Map(
+    outcomes.map((o) => [o.name, "result" in o ? o.result : o.measured ?? { status: "cancelled", during: "layers" }])
+  );
+  return { results, stages, timings };
 }
 var READING_GRACE_MS = 1e3;
+async function measuredLayers(run, side2, name, built, request) {
+  if (run.signal?.aborted) return { status: "cancelled", during: "layers" };
+  const figures = await readLayers(run.engine, request);
+  if (run.signal?.aborted && figures.analysisError) return { status: "cancelled", during: "layers" };
+  if (figures.analysisError) run.log.warning(`${name} (${side2}): ${figures.analysisError}`);
+  return { ...built, ...figures };
+}
 
 // package.json
 var package_default = {
@@ -94319,6 +94322,17 @@ function comparableBuildTimes(builds) {
     for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, { durationMs: step.durationMs, exportMs: step.exportMs ?? 0 });
     return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
   });
+}
+function withComparableBuildTimes(sides) {
+  const out = sides.map((side2) => side2.results && new Map(side2.results));
+  const builds = sides.flatMap((side2, index) => [...side2.timings ?? []].map(([name, timing]) => ({ results: out[index], name, timing }))).sort((a, b) => a.timing.startedAt - b.timing.startedAt);
+  const times = comparableBuildTimes(builds.map((b) => b.timing));
+  builds.forEach(({ results, name }, i) => {
+    const result = results?.get(name);
+    if (result?.status !== "built") return;
+    results.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
+  });
+  return out;
 }
 
 // src/compare/compare.ts
@@ -94740,25 +94754,32 @@ async function createReport(input) {
       `The baseline file's compressed sizes were found as ${saved.compressedSizing}, this run's as ${measuring.push.method} (${measuring.push.reason}): the compressed change also shows the difference between the two.`
     );
   }
-  const created = { tags: [], intermediates: [] };
-  const cache = new LayerCache(settings.cacheDir && path6.resolve(workingDirectory, settings.cacheDir));
+  const run = {
+    engine,
+    settings: measuring,
+    runId: input.runId,
+    log,
+    cache: new LayerCache(settings.cacheDir && path6.resolve(workingDirectory, settings.cacheDir)),
+    created: { tags: [], intermediates: [] },
+    signal: input.signal
+  };
   try {
-    const head = await measureSide(engine, headPlan, "head", measuring, input.runId, log, created, cache, input.signal);
-    const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase({ ...input, settings: measuring }, created, cache);
-    addComparableBuildTimes([head, base]);
-    return assemble(input, engineInfo, head, base);
+    const head = await measureSide(run, "head", headPlan);
+    const base = input.baseline.source === "file" && saved ? { results: saved.results, meta: { source: "file", file: input.baseline.file, sha: saved.sha, ref: saved.ref } } : await rebuildBase(input, run);
+    const [headResults, baseResults] = withComparableBuildTimes([head, base]);
+    return assemble(input, engineInfo, { ...head, results: headResults }, { ...base, results: baseResults });
   } finally {
-    cache.close();
-    if (!settings.keepImages) await removeImages(engine, created, input.runId, settings.noCache, log, cleanupDeadline(input.signal));
+    run.cache.close();
+    if (!settings.keepImages) await removeImages(run, cleanupDeadline(input.signal));
   }
 }
-async function rebuildBase(input, created, cache) {
+async function rebuildBase(input, run) {
   const plan = input.baseline;
   if (plan.source !== "rebuild") return { meta: { source: "none" } };
   const ref = plan.ref ?? plan.commit;
-  const notMeasured = () => new Map(input.settings.variants.map((v) => [v.name, { status: "cancelled" }]));
-  if (input.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
-  const git = new Git(input.workingDirectory, input.signal);
+  const notMeasured = () => new Map(run.settings.variants.map((v) => [v.name, { status: "cancelled" }]));
+  if (run.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
+  const git = new Git(input.workingDirectory, run.signal);
   let checkout;
   let parent;
   try {
@@ -94772,17 +94793,16 @@ async function rebuildBase(input, created, cache) {
       if (existsSync4(path6.join(parent, "tree"))) await git.removeWorktree(path6.join(parent, "tree"));
       rmSync4(parent, { recursive: true, force: true });
     }
-    if (input.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
+    if (run.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
     if (!isUserError(error)) throw error;
-    input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
+    run.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = "the base could not be checked out";
-    const results = new Map(input.settings.variants.map((v) => [v.name, { status: "absent", reason }]));
+    const results = new Map(run.settings.variants.map((v) => [v.name, { status: "absent", reason }]));
     return { results, meta: { source: "rebuild", ref, error: error.message } };
   }
   try {
     const root = path6.join(checkout.worktree, path6.relative(checkout.top, input.workingDirectory));
-    const basePlan = prepareSide(root, input.settings.variants, "base");
-    const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created, cache, input.signal);
+    const base = await measureSide(run, "base", prepareSide(root, run.settings.variants, "base"));
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -94834,19 +94854,11 @@ function assemble(input, engine, head, base) {
     ...cancelled ? { cancelled: { signal: cancelled.signal } } : {}
   };
 }
-function addComparableBuildTimes(sides) {
-  const builds = sides.flatMap((side2) => [...side2.timings ?? []].map(([name, timing]) => ({ results: side2.results, name, timing }))).sort((a, b) => a.timing.startedAt - b.timing.startedAt);
-  const times = comparableBuildTimes(builds.map((b) => b.timing));
-  builds.forEach(({ results, name }, i) => {
-    const result = results?.get(name);
-    if (result?.status !== "built") return;
-    results.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
-  });
-}
-async function removeImages(engine, created, runId, noCache, log, deadline) {
-  const intermediates = noCache ? created.intermediates : [];
-  const problems = await engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: runId } }, deadline);
-  for (const problem of problems) log.warning(problem);
+async function removeImages(run, deadline) {
+  const { created } = run;
+  const intermediates = run.settings.noCache ? created.intermediates : [];
+  const problems = await run.engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: run.runId } }, deadline);
+  for (const problem of problems) run.log.warning(problem);
 }
 
 // src/render/format.ts

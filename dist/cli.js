@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-PRGJGVAB.js";
+} from "./chunks/chunk-R372ZP5B.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -91338,73 +91338,6 @@ function formatMs(ms) {
   return ms % 6e4 === 0 ? `${ms / 6e4}m` : `${Math.round(ms / 1e3)}s`;
 }
 
-// src/judge/budgets.ts
-function evaluateBudgets(variants, budgets, comparisons) {
-  const checks = [];
-  for (const variant of variants) {
-    const budget = budgets[variant.name] ?? {};
-    const head = variant.head.status === "built" ? variant.head : void 0;
-    const skippedNote = head ? void 0 : variant.head.status === "cancelled" ? "not measured: the run was cancelled" : "not measured: the build failed";
-    const check = (partial, note = skippedNote, floor = false) => {
-      const broken = partial.actual !== void 0 && (floor ? partial.actual < partial.limit : partial.actual > partial.limit);
-      const outcome = partial.actual === void 0 ? "skipped" : broken ? "fail" : "pass";
-      checks.push({ variant: variant.name, ...partial, outcome, ...outcome === "skipped" ? { note } : {} });
-    };
-    if (budget.maxSize !== void 0) {
-      check({ budget: "max-size", quantity: "bytes", limit: budget.maxSize, actual: head?.sizeBytes });
-    }
-    if (budget.maxLayers !== void 0) {
-      check({ budget: "max-layers", quantity: "count", limit: budget.maxLayers, actual: head?.layers });
-    }
-    if (budget.maxBuildTimeMs !== void 0) {
-      check({ budget: "max-build-time", quantity: "ms", limit: budget.maxBuildTimeMs, actual: head ? head.comparableBuildMs ?? head.buildMs : void 0 });
-    }
-    if (budget.maxIncrease !== void 0) {
-      const change = variant.change;
-      const note = skippedNote ?? (variant.base === void 0 ? "no base to compare with" : baseNote(variant));
-      if (budget.maxIncrease.kind === "bytes") {
-        check({ budget: "max-increase", quantity: "bytes", limit: budget.maxIncrease.bytes, actual: change?.sizeBytes }, note);
-      } else {
-        const percent = change?.sizeRatio === void 0 ? void 0 : change.sizeRatio * 100;
-        check({ budget: "max-increase", quantity: "percent", limit: budget.maxIncrease.percent, actual: percent }, note);
-      }
-    }
-    const efficiencyNote = skippedNote ?? "not measured: the image layers could not be read";
-    if (budget.minEfficiency !== void 0) {
-      const actual = head?.efficiency?.score;
-      check({ budget: "min-efficiency", quantity: "score", limit: budget.minEfficiency, actual }, efficiencyNote, true);
-    }
-    if (budget.maxWasted !== void 0) {
-      const actual = head?.efficiency?.wastedBytes;
-      check({ budget: "max-wasted", quantity: "bytes", limit: budget.maxWasted, actual }, efficiencyNote);
-    }
-    if (budget.maxRatio !== void 0) {
-      const { of, fraction } = budget.maxRatio;
-      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
-      check(
-        { budget: "max-ratio", quantity: "ratio", limit: fraction, actual: comparison?.ratio, of },
-        skippedNote ?? `not measured: ${of} was not built`
-      );
-    }
-  }
-  return checks;
-}
-function baseNote(variant) {
-  const base = variant.base;
-  if (base?.status === "absent") return `not in the base: ${base.reason}`;
-  if (base?.status === "failed") return "the base build failed";
-  if (base?.status === "cancelled") return "the base was not measured: the run was cancelled";
-  return "no base to compare with";
-}
-function failsRun(report, failOnBudget) {
-  const buildFailed = report.variants.some((v) => v.head.status !== "built");
-  return buildFailed || failOnBudget && report.budgets.some((c) => c.outcome === "fail");
-}
-function verdict(variants, checks) {
-  const buildFailed = variants.some((v) => v.head.status !== "built");
-  return buildFailed || checks.some((c) => c.outcome === "fail") ? "fail" : "pass";
-}
-
 // src/cancel.ts
 import { constants } from "node:os";
 var CANCEL_SIGNALS = ["SIGINT", "SIGTERM"];
@@ -91485,6 +91418,73 @@ function listenForCancel(handlers = {}, source = process) {
       clearTimeout(watchdog);
     }
   };
+}
+
+// src/judge/budgets.ts
+function evaluateBudgets(variants, budgets, comparisons) {
+  const checks = [];
+  for (const variant of variants) {
+    const budget = budgets[variant.name] ?? {};
+    const head = variant.head.status === "built" ? variant.head : void 0;
+    const skippedNote = head ? void 0 : variant.head.status === "cancelled" ? "not measured: the run was cancelled" : "not measured: the build failed";
+    const check = (partial, note = skippedNote, floor = false) => {
+      const broken = partial.actual !== void 0 && (floor ? partial.actual < partial.limit : partial.actual > partial.limit);
+      const outcome = partial.actual === void 0 ? "skipped" : broken ? "fail" : "pass";
+      checks.push({ variant: variant.name, ...partial, outcome, ...outcome === "skipped" ? { note } : {} });
+    };
+    if (budget.maxSize !== void 0) {
+      check({ budget: "max-size", quantity: "bytes", limit: budget.maxSize, actual: head?.sizeBytes });
+    }
+    if (budget.maxLayers !== void 0) {
+      check({ budget: "max-layers", quantity: "count", limit: budget.maxLayers, actual: head?.layers });
+    }
+    if (budget.maxBuildTimeMs !== void 0) {
+      check({ budget: "max-build-time", quantity: "ms", limit: budget.maxBuildTimeMs, actual: head ? head.comparableBuildMs ?? head.buildMs : void 0 });
+    }
+    if (budget.maxIncrease !== void 0) {
+      const change = variant.change;
+      const note = skippedNote ?? (variant.base === void 0 ? "no base to compare with" : baseNote(variant));
+      if (budget.maxIncrease.kind === "bytes") {
+        check({ budget: "max-increase", quantity: "bytes", limit: budget.maxIncrease.bytes, actual: change?.sizeBytes }, note);
+      } else {
+        const percent = change?.sizeRatio === void 0 ? void 0 : change.sizeRatio * 100;
+        check({ budget: "max-increase", quantity: "percent", limit: budget.maxIncrease.percent, actual: percent }, note);
+      }
+    }
+    const efficiencyNote = skippedNote ?? "not measured: the image layers could not be read";
+    if (budget.minEfficiency !== void 0) {
+      const actual = head?.efficiency?.score;
+      check({ budget: "min-efficiency", quantity: "score", limit: budget.minEfficiency, actual }, efficiencyNote, true);
+    }
+    if (budget.maxWasted !== void 0) {
+      const actual = head?.efficiency?.wastedBytes;
+      check({ budget: "max-wasted", quantity: "bytes", limit: budget.maxWasted, actual }, efficiencyNote);
+    }
+    if (budget.maxRatio !== void 0) {
+      const { of, fraction } = budget.maxRatio;
+      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
+      check(
+        { budget: "max-ratio", quantity: "ratio", limit: fraction, actual: comparison?.ratio, of },
+        skippedNote ?? `not measured: ${of} was not built`
+      );
+    }
+  }
+  return checks;
+}
+function baseNote(variant) {
+  const base = variant.base;
+  if (base?.status === "absent") return `not in the base: ${base.reason}`;
+  if (base?.status === "failed") return "the base build failed";
+  if (base?.status === "cancelled") return "the base was not measured: the run was cancelled";
+  return "no base to compare with";
+}
+function failsRun(report, failOnBudget) {
+  const buildFailed = report.variants.some((v) => v.head.status !== "built");
+  return buildFailed || failOnBudget && report.budgets.some((c) => c.outcome === "fail");
+}
+function verdict(variants, checks) {
+  const buildFailed = variants.some((v) => v.head.status !== "built");
+  return buildFailed || checks.some((c) => c.outcome === "fail") ? "fail" : "pass";
 }
 
 // src/secrets/scrub.ts
@@ -96100,14 +96100,14 @@ export {
   messageOf,
   quote,
   DockerEngine,
-  failsRun,
-  verdict,
   CANCEL_EXIT_WITHIN_MS,
   cancellation,
   exitStatusFor,
   listenForCancel,
   changeBetween,
   layerChanges,
+  failsRun,
+  verdict,
   sizeMeaning,
   secretsOf,
   maskableValues,

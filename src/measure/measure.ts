@@ -9,12 +9,12 @@ import { InputError, messageOf } from '../errors.js';
 import type { StepRecord } from '../docker/build-output.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { baseImageFor, parseStages, stageCountFor, targetStageIndex } from '../docker/dockerfile.js';
+import type { Logger } from '../log.js';
 import type { BuiltResult, SideResult } from '../report/types.js';
+import { redact } from '../secrets/redact.js';
 import type { Settings, VariantSpec } from '../settings/schema.js';
 import type { LayerCache } from './image/layer-cache.js';
 import type { PushSizing } from './image/push-sizing.js';
-import type { Logger } from '../log.js';
-import { redact } from '../secrets/redact.js';
 import { readLayers, type LayerRequest } from './layers.js';
 
 export type Side = 'head' | 'base';

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-D4LQD6CL.js";
+} from "./chunks/chunk-ATXFATHN.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-D4LQD6CL.js";
+} from "./chunks/chunk-ATXFATHN.js";
 
 // ../main/node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -1082,14 +1082,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path3 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path4 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path3 && path3[0] !== "/") {
-          path3 = `/${path3}`;
+        if (path4 && path4[0] !== "/") {
+          path4 = `/${path4}`;
         }
-        return new URL(`${origin}${path3}`);
+        return new URL(`${origin}${path4}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1540,39 +1540,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path3, origin }
+          request: { method, path: path4, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path3);
+        debuglog("sending request to %s %s/%s", method, origin, path4);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path3, origin },
+          request: { method, path: path4, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path3,
+          path4,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path3, origin }
+          request: { method, path: path4, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path3);
+        debuglog("trailers received from %s %s/%s", method, origin, path4);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path3, origin },
+          request: { method, path: path4, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path3,
+          path4,
           error2.message
         );
       });
@@ -1621,9 +1621,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path3, origin }
+            request: { method, path: path4, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path3);
+          debuglog("sending request to %s %s/%s", method, origin, path4);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1686,7 +1686,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path3,
+        path: path4,
         method,
         body,
         headers,
@@ -1701,11 +1701,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path3 !== "string") {
+        if (typeof path4 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path3)) {
+        } else if (invalidPathRegex.test(path4)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1771,7 +1771,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path3, query) : path3;
+        this.path = query ? buildURL(path4, query) : path4;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6464,7 +6464,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path3, host, upgrade, blocking, reset } = request2;
+      const { method, path: path4, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6545,7 +6545,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path3} HTTP/1.1\r
+      let header = `${method} ${path4} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7074,7 +7074,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7171,7 +7171,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path3;
+      headers[HTTP2_HEADER_PATH] = path4;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7524,9 +7524,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path3 = search ? `${pathname}${search}` : pathname;
+        const path4 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path3;
+        this.opts.path = path4;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8765,10 +8765,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path3 = "/",
+          path: path4 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path3;
+        opts.path = origin + path4;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10740,20 +10740,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path3) {
-      if (typeof path3 !== "string") {
-        return path3;
+    function safeUrl(path4) {
+      if (typeof path4 !== "string") {
+        return path4;
       }
-      const pathSegments = path3.split("?");
+      const pathSegments = path4.split("?");
       if (pathSegments.length !== 2) {
-        return path3;
+        return path4;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path3);
+    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path4);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10775,7 +10775,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10813,9 +10813,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path3, method, body, headers, query } = opts;
+      const { path: path4, method, body, headers, query } = opts;
       return {
-        path: path3,
+        path: path4,
         method,
         body,
         headers,
@@ -11278,10 +11278,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path3,
+            Path: path4,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16160,9 +16160,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path3) {
-      for (let i = 0; i < path3.length; ++i) {
-        const code = path3.charCodeAt(i);
+    function validateCookiePath(path4) {
+      for (let i = 0; i < path4.length; ++i) {
+        const code = path4.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19082,11 +19082,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path3 = opts.path;
+          let path4 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path3 = `/${path3}`;
+            path4 = `/${path4}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path3);
+          url = new URL(util.parseOrigin(url).origin + path4);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -21249,10 +21249,7 @@ var require_light = __commonJS({
 });
 
 // src/action/main.ts
-import { randomUUID as randomUUID2 } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import os6 from "node:os";
-import path2 from "node:path";
+import path3 from "node:path";
 
 // ../main/node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -21804,60 +21801,6 @@ function group(name, fn) {
   });
 }
 
-// src/github/comment.ts
-async function tokenLogin(octokit) {
-  try {
-    const { data } = await octokit.rest.users.getAuthenticated();
-    return data.login;
-  } catch (error2) {
-    const status = error2.status;
-    if (status === 403 || status === 401) return void 0;
-    throw error2;
-  }
-}
-function isOurComment(comment, marker, author) {
-  if (!(comment.body ?? "").startsWith(marker)) return false;
-  const user = comment.user;
-  if (!user) return false;
-  if (author !== void 0) return user.login.toLowerCase() === author.toLowerCase();
-  return user.type === "Bot" && user.login.endsWith("[bot]");
-}
-async function upsertComment(octokit, target, marker, body) {
-  const where = { owner: target.owner, repo: target.repo };
-  const login = await tokenLogin(octokit);
-  const ours = async (author2) => {
-    const all = await octokit.paginate(octokit.rest.issues.listComments, { ...where, issue_number: target.number, per_page: 100 });
-    return all.filter((c) => isOurComment(c, marker, author2)).sort((a, b) => a.id - b.id);
-  };
-  const existing = (await ours(login))[0];
-  if (existing) {
-    if (existing.body === body) return { id: existing.id, url: existing.html_url, action: "unchanged", author: existing.user?.login, removed: [] };
-    const { data } = await octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body });
-    return { id: data.id, url: data.html_url, action: "updated", author: data.user?.login ?? login, removed: [] };
-  }
-  const { data: created } = await octokit.rest.issues.createComment({ ...where, issue_number: target.number, body });
-  const author = created.user?.login ?? login;
-  const now = await ours(author);
-  const keep = now[0];
-  if (!keep || now.length === 1 && keep.id === created.id) return { id: created.id, url: created.html_url, action: "created", author, removed: [] };
-  let action = keep.id === created.id ? "created" : "unchanged";
-  if (keep.body !== body) {
-    await octokit.rest.issues.updateComment({ ...where, comment_id: keep.id, body });
-    action = "updated";
-  }
-  const removed = [];
-  for (const extra of now.slice(1)) {
-    if (extra.id !== created.id && extra.body !== body) continue;
-    try {
-      await octokit.rest.issues.deleteComment({ ...where, comment_id: extra.id });
-    } catch (error2) {
-      if (error2.status !== 404) throw error2;
-    }
-    removed.push(extra.id);
-  }
-  return { id: keep.id, url: keep.html_url, action, author, removed };
-}
-
 // ../main/node_modules/@actions/github/lib/context.js
 import { readFileSync, existsSync as existsSync2 } from "fs";
 import { EOL as EOL5 } from "os";
@@ -21872,8 +21815,8 @@ var Context = class {
       if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path3 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path3} does not exist${EOL5}`);
+        const path4 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path4} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -26023,55 +25966,6 @@ function getOctokit(token, options, ...additionalPlugins) {
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
-// src/github/event.ts
-function eventName() {
-  return context2.eventName;
-}
-function pullRequest() {
-  const pr = context2.payload.pull_request;
-  if (!pr?.base?.sha || !pr.head?.sha) return void 0;
-  const baseRepo = pr.base.repo?.full_name ?? `${context2.repo.owner}/${context2.repo.repo}`;
-  return {
-    owner: context2.repo.owner,
-    repo: context2.repo.repo,
-    number: pr.number,
-    baseSha: pr.base.sha,
-    baseRef: pr.base.ref,
-    headSha: pr.head.sha,
-    headRef: pr.head.ref,
-    fromFork: !pr.head.repo || pr.head.repo.full_name !== baseRepo
-  };
-}
-function currentCommit() {
-  const pr = pullRequest();
-  if (pr) return { sha: pr.headSha, ref: pr.headRef };
-  return { sha: context2.sha || void 0, ref: context2.ref?.replace(/^refs\/heads\//, "") || void 0 };
-}
-function pushedFrom() {
-  const before = context2.payload.before;
-  if (context2.eventName !== "push" || !before || /^0+$/.test(before)) return void 0;
-  return { sha: before, ref: `${String(context2.payload.ref ?? "").replace(/^refs\/heads\//, "")}@{before}` };
-}
-function workflowRun() {
-  if (context2.eventName !== "workflow_run") return void 0;
-  const run2 = context2.payload.workflow_run;
-  if (!run2?.head_sha) return void 0;
-  return {
-    id: run2.id,
-    event: run2.event,
-    headSha: run2.head_sha,
-    ...run2.head_branch ? { headBranch: run2.head_branch } : {},
-    ...run2.head_repository?.full_name ? { headRepository: run2.head_repository.full_name } : {},
-    pullRequests: (run2.pull_requests ?? []).map((p) => ({ number: p.number, headSha: p.head?.sha, baseRepoId: p.base?.repo?.id }))
-  };
-}
-function repositoryId() {
-  return context2.payload.repository?.id;
-}
-function repository() {
-  return { owner: context2.repo.owner, repo: context2.repo.repo };
-}
-
 // ../main/node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
 var VERSION7 = "0.0.0-development";
@@ -26216,7 +26110,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path3) => path3.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+    (path4) => path4.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
   );
   const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -26460,6 +26354,158 @@ function writeSpacing(second) {
   };
 }
 
+// src/github/api-error.ts
+function describeApiError(error2, number) {
+  const e = error2;
+  const call = e.request?.method && e.request.url ? ` to ${e.request.method} ${readableUrl(e.request.url)}` : "";
+  if (e.status === 403 && /rate limit/i.test(e.message ?? "")) return `GitHub's rate limit was still in force after the retries (HTTP 403${call}: ${e.message})`;
+  if (e.status === 403) return `the token is not allowed to (HTTP 403${call}); the workflow needs "pull-requests: write" in its permissions`;
+  if (e.status === 404) return `GitHub answered 404${call}: ${number ? `pull request #${number}` : "the repository"} does not exist or the token cannot see it`;
+  if (e.status === 401) return `GitHub rejected the token (HTTP 401${call})`;
+  if (e.status && e.status >= 500) return `GitHub answered ${e.status}${call} on every attempt (${RETRY.serverErrors} retries)`;
+  if (e.status === 429) return `GitHub's rate limit was still in force after the retries (HTTP 429${call})`;
+  return `${e.status ? `HTTP ${e.status}${call}: ` : ""}${messageOf(error2)}`;
+}
+function readableUrl(url) {
+  const local = pathOfUrl(url);
+  try {
+    return decodeURIComponent(local);
+  } catch {
+    return local;
+  }
+}
+
+// src/github/event.ts
+function eventName() {
+  return context2.eventName;
+}
+function pullRequest() {
+  const pr = context2.payload.pull_request;
+  if (!pr?.base?.sha || !pr.head?.sha) return void 0;
+  const baseRepo = pr.base.repo?.full_name ?? `${context2.repo.owner}/${context2.repo.repo}`;
+  return {
+    owner: context2.repo.owner,
+    repo: context2.repo.repo,
+    number: pr.number,
+    baseSha: pr.base.sha,
+    baseRef: pr.base.ref,
+    headSha: pr.head.sha,
+    headRef: pr.head.ref,
+    fromFork: !pr.head.repo || pr.head.repo.full_name !== baseRepo
+  };
+}
+function currentCommit() {
+  const pr = pullRequest();
+  if (pr) return { sha: pr.headSha, ref: pr.headRef };
+  return { sha: context2.sha || void 0, ref: context2.ref?.replace(/^refs\/heads\//, "") || void 0 };
+}
+function pushedFrom() {
+  const before = context2.payload.before;
+  if (context2.eventName !== "push" || !before || /^0+$/.test(before)) return void 0;
+  return { sha: before, ref: `${String(context2.payload.ref ?? "").replace(/^refs\/heads\//, "")}@{before}` };
+}
+function workflowRun() {
+  if (context2.eventName !== "workflow_run") return void 0;
+  const run2 = context2.payload.workflow_run;
+  if (!run2?.head_sha) return void 0;
+  return {
+    id: run2.id,
+    event: run2.event,
+    headSha: run2.head_sha,
+    ...run2.head_branch ? { headBranch: run2.head_branch } : {},
+    ...run2.head_repository?.full_name ? { headRepository: run2.head_repository.full_name } : {},
+    pullRequests: (run2.pull_requests ?? []).map((p) => ({ number: p.number, headSha: p.head?.sha, baseRepoId: p.base?.repo?.id }))
+  };
+}
+function repositoryId() {
+  return context2.payload.repository?.id;
+}
+function repository() {
+  return { owner: context2.repo.owner, repo: context2.repo.repo };
+}
+
+// src/github/comment.ts
+async function tokenLogin(octokit) {
+  try {
+    const { data } = await octokit.rest.users.getAuthenticated();
+    return data.login;
+  } catch (error2) {
+    const status = error2.status;
+    if (status === 403 || status === 401) return void 0;
+    throw error2;
+  }
+}
+function isOurComment(comment, marker, author) {
+  if (!(comment.body ?? "").startsWith(marker)) return false;
+  const user = comment.user;
+  if (!user) return false;
+  if (author !== void 0) return user.login.toLowerCase() === author.toLowerCase();
+  return user.type === "Bot" && user.login.endsWith("[bot]");
+}
+async function upsertComment(octokit, target, marker, body) {
+  const where = { owner: target.owner, repo: target.repo };
+  const login = await tokenLogin(octokit);
+  const ours = async (author2) => {
+    const all = await octokit.paginate(octokit.rest.issues.listComments, { ...where, issue_number: target.number, per_page: 100 });
+    return all.filter((c) => isOurComment(c, marker, author2)).sort((a, b) => a.id - b.id);
+  };
+  const existing = (await ours(login))[0];
+  if (existing) {
+    if (existing.body === body) return { id: existing.id, url: existing.html_url, action: "unchanged", author: existing.user?.login, removed: [] };
+    const { data } = await octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body });
+    return { id: data.id, url: data.html_url, action: "updated", author: data.user?.login ?? login, removed: [] };
+  }
+  const { data: created } = await octokit.rest.issues.createComment({ ...where, issue_number: target.number, body });
+  const author = created.user?.login ?? login;
+  const now = await ours(author);
+  const keep = now[0];
+  if (!keep || now.length === 1 && keep.id === created.id) return { id: created.id, url: created.html_url, action: "created", author, removed: [] };
+  let action = keep.id === created.id ? "created" : "unchanged";
+  if (keep.body !== body) {
+    await octokit.rest.issues.updateComment({ ...where, comment_id: keep.id, body });
+    action = "updated";
+  }
+  const removed = [];
+  for (const extra of now.slice(1)) {
+    if (extra.id !== created.id && extra.body !== body) continue;
+    try {
+      await octokit.rest.issues.deleteComment({ ...where, comment_id: extra.id });
+    } catch (error2) {
+      if (error2.status !== 404) throw error2;
+    }
+    removed.push(extra.id);
+  }
+  return { id: keep.id, url: keep.html_url, action, author, removed };
+}
+
+// src/github/post-comment.ts
+async function postComment(post) {
+  const fail = (message) => commentFailed(message, post.onFailure);
+  if (!post.token) return fail("No github-token: the comment was not posted.");
+  const octokit = createOctokit(post.token, { log: { info: (m) => info(m) } });
+  for (const number of post.numbers) {
+    try {
+      const result = await upsertComment(octokit, { ...post.repo, number }, post.marker, post.markdown);
+      const removed = result.removed.length ? ` (removed ${result.removed.length} duplicate${result.removed.length > 1 ? "s" : ""} a concurrent run left)` : "";
+      info(`Comment ${result.action} on #${number}${result.author ? ` as ${result.author}` : ""}: ${result.url}${removed}`);
+    } catch (error2) {
+      const status = error2.status;
+      if (post.fromFork && (status === 403 || status === 404)) {
+        warning(
+          `Pull request #${number} comes from a fork, so GitHub gives this workflow a read-only token and the comment cannot be posted (HTTP ${status}); the report is in the job summary and the report output. To get comments on pull requests from forks, use the two-workflow setup: this pull_request run uploads the report as an artifact, and a workflow_run workflow posts it with report-from (README, "Security and permissions", and examples/workflows/).`
+        );
+        return;
+      }
+      fail(`The comment could not be posted on pull request #${number}: ${describeApiError(error2, number)}.`);
+    }
+  }
+}
+function commentFailed(message, onFailure) {
+  const tail = " The report is in the job summary and the report output.";
+  if (onFailure === "fail") setFailed(`${message}${tail} (comment-failure: fail; set it to warn to only warn.)`);
+  else warning(`${message}${tail}`);
+}
+
 // src/github/workflow-run.ts
 async function pullRequestsOfRun(octokit, repo, run2, repoId) {
   if (run2.event !== "pull_request") {
@@ -26487,12 +26533,8 @@ function unique(numbers) {
 import { appendFileSync as appendFileSync2 } from "node:fs";
 import os5 from "node:os";
 var ActionCancel = class {
-  signal;
-  /** The run's ID, once known: it names the label that finds what a run left. */
-  runId;
-  /** Whether this step's job summary was written (the last resort writes one otherwise). */
-  summaryWritten = false;
-  constructor() {
+  constructor(runId2) {
+    this.runId = runId2;
     this.signal = listenForCancel({
       onCancel: (cancelled) => info(
         `Cancelled (${cancelled.signal}): stopping the builds, removing what this run made and writing the job summary with what was measured. No pull-request comment is posted.`
@@ -26501,6 +26543,10 @@ var ActionCancel = class {
       onOverdue: (cancelled) => this.overdue(cancelled)
     }).signal;
   }
+  runId;
+  signal;
+  /** Whether this step's job summary was written (the last resort writes one otherwise). */
+  summaryWritten = false;
   /** The cancellation, once a signal came. */
   cancelled() {
     return cancellation(this.signal);
@@ -26521,7 +26567,7 @@ var ActionCancel = class {
   }
   /** The clean-up did not end in time: say what may be left, write a summary if there is none, and end. */
   overdue(cancelled) {
-    const left = this.runId ? ` What this run left is labelled ${RUN_LABEL}=${this.runId} (docker image ls --filter label=${RUN_LABEL}=${this.runId}).` : "";
+    const left = ` What this run left is labelled ${RUN_LABEL}=${this.runId} (docker image ls --filter label=${RUN_LABEL}=${this.runId}).`;
     process.stdout.write(`::warning::The clean-up of the cancelled run did not finish in time: ending the step now.${left}${os5.EOL}`);
     const summary2 = process.env.GITHUB_STEP_SUMMARY;
     if (summary2 && !this.summaryWritten) {
@@ -26576,6 +26622,53 @@ function booleanInput(name) {
   throw new InputError(`${name}: "${value}" is not accepted. Use true or false.`);
 }
 
+// src/action/log.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+import os6 from "node:os";
+async function withoutCommands(fn) {
+  const resume = randomUUID2();
+  process.stdout.write(`::stop-commands::${resume}${os6.EOL}`);
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write(`::${resume}::${os6.EOL}`);
+  }
+}
+var actionsLogger = {
+  info: (m) => info(m),
+  warning: (m) => warning(m),
+  group: (title, fn) => group(title, () => withoutCommands(fn)),
+  buildLine: (line) => info(line)
+};
+
+// src/action/outputs.ts
+import { mkdirSync, writeFileSync } from "node:fs";
+import os7 from "node:os";
+import path2 from "node:path";
+async function publish(publication) {
+  const { report, markdown, headLabel } = publication;
+  setOutput("report", writeReport(publication));
+  setOutput("markdown", markdown);
+  setOutput("status", report.status);
+  const summary2 = renderMarkdown(report, { headLabel, maxLength: SUMMARY_LIMIT, measure: utf8Length });
+  if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(summary2).write();
+}
+function conclude(report, failOnBudget) {
+  const problems = report.variants.filter((v) => v.head.status === "failed").map((v) => `${v.name}: the build failed${v.head.status === "failed" && v.head.failedStep ? ` at ${v.head.failedStep}` : ""}.`);
+  const breaches = report.budgets.filter((c) => c.outcome === "fail").map((c) => describeBreach(c, report.units));
+  if (failsRun(report, failOnBudget)) {
+    setFailed([...problems, ...breaches].join("\n"));
+  } else {
+    for (const breach of breaches) warning(`${breach} (fail-on-budget is off)`);
+  }
+}
+function writeReport({ report, reportFile, workingDirectory, commentKey }) {
+  const file = reportFile ? path2.resolve(workingDirectory, reportFile) : path2.join(process.env.RUNNER_TEMP || os7.tmpdir(), `image-size-report-${commentKey}.json`);
+  mkdirSync(path2.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+  return file;
+}
+
 // src/action/untrusted.ts
 function untrustedReportForComment(report) {
   const variants = report.variants.map(({ change: _change, layerChanges: _layerChanges, ...variant }) => {
@@ -26592,31 +26685,22 @@ function untrustedReportForComment(report) {
 }
 
 // src/action/main.ts
-async function withoutCommands(fn) {
-  const resume = randomUUID2();
-  process.stdout.write(`::stop-commands::${resume}${os6.EOL}`);
-  try {
-    return await fn();
-  } finally {
-    process.stdout.write(`::${resume}::${os6.EOL}`);
-  }
-}
-var actionsLogger = {
-  info: (m) => info(m),
-  warning: (m) => warning(m),
-  group: (title, fn) => group(title, () => withoutCommands(fn)),
-  buildLine: (line) => info(line)
-};
 var FULL_REPORT = "the job summary and the JSON report (the `report` output)";
 async function run() {
-  const scrubbing = { scrubber: createScrubber([]) };
+  let scrubber = createScrubber([]);
   let cancel;
   try {
     const trust = readTrustInputs();
-    if (trust.reportFrom) await postReportFile(trust.reportFrom, trust);
-    else await buildAndReport(trust, scrubbing, cancel = new ActionCancel());
+    if (trust.reportFrom) {
+      await postReportFile(trust.reportFrom, trust);
+    } else {
+      cancel = new ActionCancel(runId());
+      refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
+      const inputs = readActionSettings();
+      scrubber = createScrubber(inputs.secrets);
+      await buildAndReport(trust, inputs, scrubber, cancel);
+    }
   } catch (error2) {
-    const { scrubber } = scrubbing;
     const cancelled = cancel?.cancelled();
     if (cancelled) {
       if (error2 !== cancelled) debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
@@ -26629,19 +26713,16 @@ async function run() {
     }
   }
 }
-async function buildAndReport(trust, scrubbing, cancel) {
-  refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
-  const { settings, workingDirectory, token, secrets } = readActionSettings();
-  const scrubber = scrubbing.scrubber = createScrubber(secrets);
+async function buildAndReport(trust, inputs, scrubber, cancel) {
+  const { settings, workingDirectory, token } = inputs;
   const pr = pullRequest();
-  const id = cancel.runId = runId();
   const report = scrubber.deep(await createReport({
     settings,
     workingDirectory,
     engine: DockerEngine.fromEnvironment(),
     baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
     head: currentCommit(),
-    runId: id,
+    runId: cancel.runId,
     log: scrubbedLogger(actionsLogger, scrubber),
     tempDirectory: process.env.RUNNER_TEMP || void 0,
     signal: cancel.signal
@@ -26650,7 +26731,7 @@ async function buildAndReport(trust, scrubbing, cancel) {
   const headLabel = pr ? "This PR" : "This commit";
   const markdown = renderMarkdown(report, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => info(renderText(report, headLabel)));
-  await publish(report, markdown, headLabel, settings.reportFile, workingDirectory, settings.commentKey);
+  await publish({ report, markdown, headLabel, reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey });
   cancel.summaryWritten = true;
   const wantComment = settings.comment === true || settings.comment === "auto" && pr !== void 0;
   const cancelled = cancel.cancelled();
@@ -26661,7 +26742,8 @@ async function buildAndReport(trust, scrubbing, cancel) {
   }
   if (wantComment && !pr) info("comment is on, but this run is not for a pull request: nothing to comment on.");
   if (wantComment && pr) {
-    await postComment(token, pr, [pr.number], marker, markdown, trust.commentFailure ?? "warn", pr.fromFork);
+    const onFailure = trust.commentFailure ?? "warn";
+    await postComment({ token, repo: pr, numbers: [pr.number], marker, markdown, onFailure, fromFork: pr.fromFork });
   }
   conclude(report, settings.failOnBudget);
   const late = cancel.cancelled();
@@ -26669,13 +26751,13 @@ async function buildAndReport(trust, scrubbing, cancel) {
 }
 async function postReportFile(reportFrom, trust) {
   const { settings, workingDirectory, token } = readActionSettings();
-  const report = untrustedReportForComment(readUntrustedReport(path2.resolve(workingDirectory, reportFrom), "report-from"));
+  const report = untrustedReportForComment(readUntrustedReport(path3.resolve(workingDirectory, reportFrom), "report-from"));
   const run2 = workflowRun();
   if (run2) checkReportCommit(report, run2.headSha);
   const marker = commentMarker(settings.commentKey);
   const markdown = renderMarkdown(report, { marker, headLabel: "This PR", maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => info(renderText(report, "This PR")));
-  await publish(report, markdown, "This PR", settings.reportFile, workingDirectory, settings.commentKey);
+  await publish({ report, markdown, headLabel: "This PR", reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey });
   if (report.status === "fail") info("The report breaks a budget or has a failed build; the pull_request run's check carries that verdict, this step only posts it.");
   if (settings.comment === false) return;
   if (report.cancelled) {
@@ -26696,7 +26778,7 @@ async function postReportFile(reportFrom, trust) {
     target = pr ? { numbers: [pr.number] } : { numbers: [], why: `this is a ${eventName() || "non-GitHub"} event, not workflow_run or pull_request` };
   }
   if (target.numbers.length === 0) info(`Nothing to comment on: ${target.why ?? "no pull request"}.`);
-  else await postComment(token, repository(), target.numbers, marker, markdown, onFailure, false);
+  else await postComment({ token, repo: repository(), numbers: target.numbers, marker, markdown, onFailure, fromFork: false });
 }
 function checkReportCommit(report, runSha) {
   if (!report.head.sha) {
@@ -26716,7 +26798,7 @@ function refusePullRequestTarget(event, allowed) {
 }
 function baselinePlan(baseline, baselineFile, workingDirectory, pr, push) {
   if (baseline === "none") return { source: "none" };
-  if (baseline === "file") return { source: "file", file: path2.resolve(workingDirectory, baselineFile) };
+  if (baseline === "file") return { source: "file", file: path3.resolve(workingDirectory, baselineFile) };
   if (pr) return { source: "rebuild", commit: pr.baseSha, ref: pr.baseRef };
   if (baseline === "auto") return { source: "none" };
   if (push) return { source: "rebuild", commit: push.sha, ref: push.ref };
@@ -26728,73 +26810,6 @@ function runId() {
   const id = process.env.GITHUB_RUN_ID;
   const attempt = process.env.GITHUB_RUN_ATTEMPT ?? "1";
   return id ? `${id}-${attempt}` : `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-}
-function writeReport(report, reportFile, workingDirectory, key) {
-  const file = reportFile ? path2.resolve(workingDirectory, reportFile) : path2.join(process.env.RUNNER_TEMP || os6.tmpdir(), `image-size-report-${key}.json`);
-  mkdirSync(path2.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
-  return file;
-}
-async function publish(report, markdown, headLabel, reportFile, workingDirectory, key) {
-  setOutput("report", writeReport(report, reportFile, workingDirectory, key));
-  setOutput("markdown", markdown);
-  setOutput("status", report.status);
-  const summary2 = renderMarkdown(report, { headLabel, maxLength: SUMMARY_LIMIT, measure: utf8Length });
-  if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(summary2).write();
-}
-async function postComment(token, repo, numbers, marker, markdown, onFailure, fromFork) {
-  const fail = (message) => commentFailed(message, onFailure);
-  if (!token) return fail("No github-token: the comment was not posted.");
-  const octokit = createOctokit(token, { log: { info: (m) => info(m) } });
-  for (const number of numbers) {
-    try {
-      const result = await upsertComment(octokit, { ...repo, number }, marker, markdown);
-      const removed = result.removed.length ? ` (removed ${result.removed.length} duplicate${result.removed.length > 1 ? "s" : ""} a concurrent run left)` : "";
-      info(`Comment ${result.action} on #${number}${result.author ? ` as ${result.author}` : ""}: ${result.url}${removed}`);
-    } catch (error2) {
-      const status = error2.status;
-      if (fromFork && (status === 403 || status === 404)) {
-        warning(
-          `Pull request #${number} comes from a fork, so GitHub gives this workflow a read-only token and the comment cannot be posted (HTTP ${status}); the report is in the job summary and the report output. To get comments on pull requests from forks, use the two-workflow setup: this pull_request run uploads the report as an artifact, and a workflow_run workflow posts it with report-from (README, "Security and permissions", and examples/workflows/).`
-        );
-        return;
-      }
-      fail(`The comment could not be posted on pull request #${number}: ${describeApiError(error2, number)}.`);
-    }
-  }
-}
-function commentFailed(message, onFailure) {
-  const tail = " The report is in the job summary and the report output.";
-  if (onFailure === "fail") setFailed(`${message}${tail} (comment-failure: fail; set it to warn to only warn.)`);
-  else warning(`${message}${tail}`);
-}
-function readableUrl(url) {
-  const local = pathOfUrl(url);
-  try {
-    return decodeURIComponent(local);
-  } catch {
-    return local;
-  }
-}
-function describeApiError(error2, number) {
-  const e = error2;
-  const call = e.request?.method && e.request.url ? ` to ${e.request.method} ${readableUrl(e.request.url)}` : "";
-  if (e.status === 403 && /rate limit/i.test(e.message ?? "")) return `GitHub's rate limit was still in force after the retries (HTTP 403${call}: ${e.message})`;
-  if (e.status === 403) return `the token is not allowed to (HTTP 403${call}); the workflow needs "pull-requests: write" in its permissions`;
-  if (e.status === 404) return `GitHub answered 404${call}: ${number ? `pull request #${number}` : "the repository"} does not exist or the token cannot see it`;
-  if (e.status === 401) return `GitHub rejected the token (HTTP 401${call})`;
-  if (e.status && e.status >= 500) return `GitHub answered ${e.status}${call} on every attempt (${RETRY.serverErrors} retries)`;
-  if (e.status === 429) return `GitHub's rate limit was still in force after the retries (HTTP 429${call})`;
-  return `${e.status ? `HTTP ${e.status}${call}: ` : ""}${messageOf(error2)}`;
-}
-function conclude(report, failOnBudget) {
-  const problems = report.variants.filter((v) => v.head.status === "failed").map((v) => `${v.name}: the build failed${v.head.status === "failed" && v.head.failedStep ? ` at ${v.head.failedStep}` : ""}.`);
-  const breaches = report.budgets.filter((c) => c.outcome === "fail").map((c) => describeBreach(c, report.units));
-  if (failsRun(report, failOnBudget)) {
-    setFailed([...problems, ...breaches].join("\n"));
-  } else {
-    for (const breach of breaches) warning(`${breach} (fail-on-budget is off)`);
-  }
 }
 
 // src/index.ts

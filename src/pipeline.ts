@@ -6,16 +6,17 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cancellation, cleanupDeadline } from './cancel.js';
-import { comparableBuildTimes } from './compare/build-time.js';
+import { withComparableBuildTimes } from './compare/build-time.js';
 import { changeBetween, layerChanges, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
 import { engineLine } from './docker/endpoint.js';
 import { isUserError } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
+import type { Logger } from './log.js';
 import { LayerCache } from './measure/image/layer-cache.js';
-import { pushSizingFor, type EngineFacts } from './measure/image/push-sizing.js';
-import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type CreatedImages, type Logger, type MeasureSettings, type SideMeasurement } from './measure/measure.js';
+import { pushSizingFor, sizeMeaning } from './measure/image/push-sizing.js';
+import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type MeasureRun, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/read-report.js';
 import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
 import type { Settings } from './settings/schema.js';
@@ -46,6 +47,9 @@ export interface PipelineInput {
   signal?: AbortSignal;
 }
 
+/** The run context (measure.ts's MeasureRun) with all the settings: made once in `createReport`. */
+type Run = MeasureRun & { settings: Settings & MeasureRun['settings'] };
+
 export async function createReport(input: PipelineInput): Promise<Report> {
   const { settings, workingDirectory, engine, log } = input;
   const headPlan = prepareSide(workingDirectory, settings.variants, 'head'); // bad config fails before the engine is asked
@@ -60,19 +64,26 @@ export async function createReport(input: PipelineInput): Promise<Report> {
         `(${measuring.push.reason}): the compressed change also shows the difference between the two.`,
     );
   }
-  const created: CreatedImages = { tags: [], intermediates: [] };
-  const cache = new LayerCache(settings.cacheDir && path.resolve(workingDirectory, settings.cacheDir));
+  const run: Run = {
+    engine,
+    settings: measuring,
+    runId: input.runId,
+    log,
+    cache: new LayerCache(settings.cacheDir && path.resolve(workingDirectory, settings.cacheDir)),
+    created: { tags: [], intermediates: [] },
+    signal: input.signal,
+  };
   try {
-    const head = await measureSide(engine, headPlan, 'head', measuring, input.runId, log, created, cache, input.signal);
+    const head = await measureSide(run, 'head', headPlan);
     const base: BaseOutcome =
       input.baseline.source === 'file' && saved
         ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
-        : await rebuildBase({ ...input, settings: measuring }, created, cache);
-    addComparableBuildTimes([head, base]);
-    return assemble(input, engineInfo, head, base);
+        : await rebuildBase(input, run);
+    const [headResults, baseResults] = withComparableBuildTimes([head, base]);
+    return assemble(input, engineInfo, { ...head, results: headResults! }, { ...base, results: baseResults });
   } finally {
-    cache.close(); // its temporary files; what it keeps across runs stays in the cache directory
-    if (!settings.keepImages) await removeImages(engine, created, input.runId, settings.noCache, log, cleanupDeadline(input.signal));
+    run.cache.close(); // its temporary files; what it keeps across runs stays in the cache directory
+    if (!settings.keepImages) await removeImages(run, cleanupDeadline(input.signal));
   }
 }
 
@@ -83,14 +94,14 @@ interface BaseOutcome {
   timings?: Map<string, BuildTiming>;
 }
 
-async function rebuildBase(input: PipelineInput & { settings: MeasureSettings }, created: CreatedImages, cache: LayerCache): Promise<BaseOutcome> {
+async function rebuildBase(input: PipelineInput, run: Run): Promise<BaseOutcome> {
   const plan = input.baseline;
   if (plan.source !== 'rebuild') return { meta: { source: 'none' } };
   const ref = plan.ref ?? plan.commit;
-  const notMeasured = () => new Map(input.settings.variants.map((v) => [v.name, { status: 'cancelled' } as SideResult]));
-  if (input.signal?.aborted) return { results: notMeasured(), meta: { source: 'rebuild', ref } };
+  const notMeasured = () => new Map(run.settings.variants.map((v) => [v.name, { status: 'cancelled' } as SideResult]));
+  if (run.signal?.aborted) return { results: notMeasured(), meta: { source: 'rebuild', ref } };
   // git stops (fetching, checking out) on the cancel; removing the worktree does not.
-  const git = new Git(input.workingDirectory, input.signal);
+  const git = new Git(input.workingDirectory, run.signal);
   let checkout: { top: string; sha: string; parent: string; worktree: string };
   let parent: string | undefined;
   try {
@@ -106,17 +117,16 @@ async function rebuildBase(input: PipelineInput & { settings: MeasureSettings },
       if (existsSync(path.join(parent, 'tree'))) await git.removeWorktree(path.join(parent, 'tree'));
       rmSync(parent, { recursive: true, force: true });
     }
-    if (input.signal?.aborted) return { results: notMeasured(), meta: { source: 'rebuild', ref } };
+    if (run.signal?.aborted) return { results: notMeasured(), meta: { source: 'rebuild', ref } };
     if (!isUserError(error)) throw error;
-    input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
+    run.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = 'the base could not be checked out';
-    const results = new Map(input.settings.variants.map((v) => [v.name, { status: 'absent', reason } as SideResult]));
+    const results = new Map(run.settings.variants.map((v) => [v.name, { status: 'absent', reason } as SideResult]));
     return { results, meta: { source: 'rebuild', ref, error: error.message } };
   }
   try {
     const root = path.join(checkout.worktree, path.relative(checkout.top, input.workingDirectory));
-    const basePlan = prepareSide(root, input.settings.variants, 'base');
-    const base = await measureSide(input.engine, basePlan, 'base', input.settings, input.runId, input.log, created, cache, input.signal);
+    const base = await measureSide(run, 'base', prepareSide(root, run.settings.variants, 'base'));
     return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -171,45 +181,13 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
 }
 
 /**
- * Give each built result of this run its order-independent build time and the number of its cached steps that
- * another build of the run had run (compare/build-time.ts): builds of both sides share the engine's cache, so
- * whichever comes later would otherwise look faster. Results read from a baseline file keep their own.
- */
-function addComparableBuildTimes(sides: { results?: Map<string, SideResult>; timings?: Map<string, BuildTiming> }[]): void {
-  const builds = sides
-    .flatMap((side) => [...(side.timings ?? [])].map(([name, timing]) => ({ results: side.results, name, timing })))
-    .sort((a, b) => a.timing.startedAt - b.timing.startedAt);
-  const times = comparableBuildTimes(builds.map((b) => b.timing));
-  builds.forEach(({ results, name }, i) => {
-    const result = results?.get(name);
-    if (result?.status !== 'built') return;
-    results!.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
-  });
-}
-
-/** What the sizes mean on this engine, in words for the report: derived from its facts, never from free text. */
-export function sizeMeaning(engine: EngineFacts & { storage: string }): string {
-  const store = engine.containerdStore ? 'the containerd image store' : engine.storage;
-  return (
-    `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); ` +
-    `compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`
-  );
-}
-
-/**
  * Remove what the run made: its tagged images, and anything still carrying its label. The images a legacy
  * build committed for its steps are its build cache, which `docker build` keeps too: they go only with
  * `no-cache` (they would serve no later build of this run's kind), else the next run would build cold.
  */
-async function removeImages(
-  engine: DockerEngine,
-  created: CreatedImages,
-  runId: string,
-  noCache: boolean,
-  log: Logger,
-  deadline?: AbortSignal,
-): Promise<void> {
-  const intermediates = noCache ? created.intermediates : [];
-  const problems = await engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: runId } }, deadline);
-  for (const problem of problems) log.warning(problem);
+async function removeImages(run: Run, deadline?: AbortSignal): Promise<void> {
+  const { created } = run;
+  const intermediates = run.settings.noCache ? created.intermediates : [];
+  const problems = await run.engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: run.runId } }, deadline);
+  for (const problem of problems) run.log.warning(problem);
 }

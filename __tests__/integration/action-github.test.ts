@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sizeMeaning } from '../../src/pipeline.js';
+import { sizeMeaning } from '../../src/measure/image/push-sizing.js';
 import type { Report } from '../../src/report/types.js';
 import { toolImageTags } from '../support/docker-cli.js';
 import { fakeGitHubPerTest } from '../support/github/index.js';

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Logger } from '../../src/measure/measure.js';
+import type { Logger } from '../../src/log.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { comparableBuildTimes, type TimedBuild } from '../../src/compare/build-time.js';
+import { comparableBuildTimes, withComparableBuildTimes, type TimedBuild } from '../../src/compare/build-time.js';
 import { changeBetween } from '../../src/compare/compare.js';
 import { BuildOutputParser, parseBuildOutput } from '../../src/docker/build-output.js';
 import type { BuiltResult, SideResult } from '../../src/report/types.js';
@@ -278,5 +278,20 @@ describe('changeBetween and build time', () => {
 
   it('falls back to wall times when one side has none (a baseline file from an earlier version)', () => {
     expect(changeBetween(built(100, 3, 5_000), withComparable(built(100, 3, 31_000), 31_000))!.buildMs).toBe(26_000);
+  });
+});
+
+describe('withComparableBuildTimes', () => {
+  it('gives each built result of both sides its comparable time in new maps, in build order, and leaves the inputs as they were', () => {
+    const [baseBuild, headBuild] = simulate([['deps', 'copy', 'base'], ['deps', 'copy', 'head']]);
+    const head = { results: new Map<string, SideResult>([['app', built(1000, 3)]]), timings: new Map([['app', { ...headBuild, startedAt: 20 }]]) };
+    const base = { results: new Map<string, SideResult>([['app', built(900, 3)]]), timings: new Map([['app', { ...baseBuild, startedAt: 10 }]]) };
+    const saved = { results: new Map<string, SideResult>([['app', { ...(built(800, 3) as BuiltResult), comparableBuildMs: 7 }]]) };
+    const [headResults, baseResults, savedResults] = withComparableBuildTimes([head, base, saved]);
+    expect(headResults!.get('app')).toMatchObject({ comparableBuildMs: cold(['deps', 'copy', 'head']), cachedFromRun: 2 });
+    expect(baseResults!.get('app')).toMatchObject({ comparableBuildMs: cold(['deps', 'copy', 'base']), cachedFromRun: 0 });
+    expect(savedResults!.get('app')).toEqual(saved.results.get('app'));
+    expect(head.results.get('app')).not.toHaveProperty('comparableBuildMs');
+    expect(headResults).not.toBe(head.results);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { untrustedReportForComment } from '../../src/action/untrusted.js';
 import { InputError } from '../../src/errors.js';
-import { sizeMeaning } from '../../src/pipeline.js';
+import { sizeMeaning } from '../../src/measure/image/push-sizing.js';
 import { MAX_REPORT_BYTES, readUntrustedReport } from '../../src/report/read-report.js';
 import { layerChanges } from '../../src/compare/compare.js';
 import type { BuiltResult, LayerDetail, Report, SideResult } from '../../src/report/types.js';

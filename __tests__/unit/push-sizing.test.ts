@@ -1,8 +1,7 @@
 // How a layer's compressed size is found on an engine: the Go that built it picks the gzip model, the containerd
 // image store pushes its blobs as kept. And the sentence that says so when a layer would be pushed uncompressed.
 import { describe, expect, it } from 'vitest';
-import { deflateModelFor, goRelease, pushSizingFor } from '../../src/measure/image/push-sizing.js';
-import { sizeMeaning } from '../../src/pipeline.js';
+import { deflateModelFor, goRelease, pushSizingFor, sizeMeaning } from '../../src/measure/image/push-sizing.js';
 import { uncompressedPushNote } from '../../src/render/format.js';
 import type { LayerDetail } from '../../src/report/types.js';
 import { built, report, variant } from '../support/report-fixture.js';

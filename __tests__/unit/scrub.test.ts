@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { redact } from '../../src/measure/redact.js';
-import { createScrubber, maskableValues, scrubbedLogger, secretForms, secretsOf, type Secret } from '../../src/report/scrub.js';
+import { redact } from '../../src/secrets/redact.js';
+import { createScrubber, maskableValues, scrubbedLogger, secretForms, secretsOf, type Secret } from '../../src/secrets/scrub.js';
 import { memoryLogger } from '../support/workspace.js';
 
 const TOKEN = `tok en|"dq" 'sq' \`bt\` $HOME \\ end`;

@@ -11,12 +11,13 @@ import { renderCancelledNotice } from '../render/markdown.js';
 
 export class ActionCancel {
   readonly signal: AbortSignal;
-  /** The run's ID, once known: it names the label that finds what a run left. */
-  runId?: string;
   /** Whether this step's job summary was written (the last resort writes one otherwise). */
   summaryWritten = false;
 
-  constructor() {
+  constructor(
+    /** The run's ID: it names the label that finds what a run left. */
+    readonly runId: string,
+  ) {
     this.signal = listenForCancel({
       onCancel: (cancelled) =>
         core.info(
@@ -50,9 +51,7 @@ export class ActionCancel {
 
   /** The clean-up did not end in time: say what may be left, write a summary if there is none, and end. */
   private overdue(cancelled: RunCancelled): void {
-    const left = this.runId
-      ? ` What this run left is labelled ${RUN_LABEL}=${this.runId} (docker image ls --filter label=${RUN_LABEL}=${this.runId}).`
-      : '';
+    const left = ` What this run left is labelled ${RUN_LABEL}=${this.runId} (docker image ls --filter label=${RUN_LABEL}=${this.runId}).`;
     process.stdout.write(`::warning::The clean-up of the cancelled run did not finish in time: ending the step now.${left}${os.EOL}`);
     const summary = process.env.GITHUB_STEP_SUMMARY;
     if (summary && !this.summaryWritten) {

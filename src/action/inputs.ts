@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { existsSync, statSync } from 'node:fs';
 import { InputError, quote } from '../errors.js';
-import { maskableValues, secretsOf, type Secret } from '../report/scrub.js';
+import { maskableValues, secretsOf, type Secret } from '../secrets/scrub.js';
 import { loadConfigFile } from '../settings/config-file.js';
 import { resolveSettings, SETTING_KEYS, type RawSettings, type Settings } from '../settings/schema.js';
 

@@ -2,66 +2,51 @@
  * The GitHub Action: read the inputs, run the pipeline, and publish the result everywhere it belongs (JSON
  * report, outputs, job summary, pull-request comment), then pass or fail the step. With `report-from`, it
  * builds nothing and posts a report an untrusted run saved (the workflow_run half of the setup for forks).
+ * This file is the sequence of a run; the outputs are written by outputs.ts, the comment posted by
+ * src/github/post-comment.ts.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { DockerEngine } from '../docker/engine.js';
 import { InputError, isUserError, messageOf } from '../errors.js';
-import { upsertComment } from '../github/comment.js';
+import { describeApiError } from '../github/api-error.js';
 import { currentCommit, eventName, pullRequest, pushedFrom, repository, repositoryId, workflowRun, type PullRequestInfo } from '../github/event.js';
-import { createOctokit, pathOfUrl, RETRY } from '../github/octokit.js';
+import { createOctokit } from '../github/octokit.js';
+import { commentFailed, postComment } from '../github/post-comment.js';
 import { pullRequestsOfRun } from '../github/workflow-run.js';
-import type { Logger } from '../measure/measure.js';
-import { failsRun } from '../judge/budgets.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
-import { describeBreach, describeCancel } from '../render/format.js';
-import { COMMENT_LIMIT, commentMarker, renderMarkdown, SUMMARY_LIMIT, utf8Length } from '../render/markdown.js';
-import { createScrubber, scrubbedLogger, type Scrubber } from '../report/scrub.js';
+import { describeCancel } from '../render/format.js';
+import { COMMENT_LIMIT, commentMarker, renderMarkdown } from '../render/markdown.js';
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
 import { readUntrustedReport } from '../report/read-report.js';
+import { createScrubber, scrubbedLogger, type Scrubber } from '../secrets/scrub.js';
 import { ActionCancel } from './cancel.js';
-import { readActionSettings, readTrustInputs, type TrustInputs } from './inputs.js';
+import { readActionSettings, readTrustInputs, type ActionSettings, type TrustInputs } from './inputs.js';
+import { actionsLogger, withoutCommands } from './log.js';
+import { conclude, publish } from './outputs.js';
 import { untrustedReportForComment } from './untrusted.js';
-
-/**
- * Run `fn` with workflow commands off: between stop-commands markers the runner does not act on `::command::`
- * lines, so untrusted text printed there (build output, a Dockerfile's echo) cannot add masks, set outputs, ...
- */
-async function withoutCommands<T>(fn: () => Promise<T> | T): Promise<T> {
-  const resume = randomUUID();
-  process.stdout.write(`::stop-commands::${resume}${os.EOL}`);
-  try {
-    return await fn();
-  } finally {
-    process.stdout.write(`::${resume}::${os.EOL}`);
-  }
-}
-
-const actionsLogger: Logger = {
-  info: (m) => core.info(m),
-  warning: (m) => core.warning(m),
-  group: (title, fn) => core.group(title, () => withoutCommands(fn)),
-  buildLine: (line) => core.info(line),
-};
 
 /** Where the full report is when the comment had to leave detail out. */
 const FULL_REPORT = 'the job summary and the JSON report (the `report` output)';
 
 export async function run(): Promise<void> {
   /** Cuts every secret (build-arg values, the token) out of what we write; set once the inputs are read. */
-  const scrubbing: { scrubber: Scrubber } = { scrubber: createScrubber([]) };
+  let scrubber = createScrubber([]);
   /** SIGINT and SIGTERM cancel a run that builds (README, "Cancelled runs"); posting a saved report is left to them. */
   let cancel: ActionCancel | undefined;
   try {
     const trust = readTrustInputs();
-    if (trust.reportFrom) await postReportFile(trust.reportFrom, trust);
-    else await buildAndReport(trust, scrubbing, (cancel = new ActionCancel()));
+    if (trust.reportFrom) {
+      await postReportFile(trust.reportFrom, trust);
+    } else {
+      cancel = new ActionCancel(runId());
+      refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
+      const inputs = readActionSettings();
+      scrubber = createScrubber(inputs.secrets);
+      await buildAndReport(trust, inputs, scrubber, cancel);
+    }
   } catch (error) {
-    const { scrubber } = scrubbing;
     const cancelled = cancel?.cancelled();
     if (cancelled) {
       if (error !== cancelled) core.debug(scrubber.text(error instanceof Error ? (error.stack ?? error.message) : String(error)));
@@ -76,12 +61,9 @@ export async function run(): Promise<void> {
 }
 
 /** The usual mode: build and measure this change (and its base), publish the report, pass or fail the step. */
-async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubber }, cancel: ActionCancel): Promise<void> {
-  refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
-  const { settings, workingDirectory, token, secrets } = readActionSettings();
-  const scrubber = (scrubbing.scrubber = createScrubber(secrets));
+async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubber: Scrubber, cancel: ActionCancel): Promise<void> {
+  const { settings, workingDirectory, token } = inputs;
   const pr = pullRequest();
-  const id = (cancel.runId = runId());
   // Scrubbed once, here: everything written below comes from this report.
   const report = scrubber.deep(await createReport({
     settings,
@@ -89,7 +71,7 @@ async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubbe
     engine: DockerEngine.fromEnvironment(),
     baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
     head: currentCommit(),
-    runId: id,
+    runId: cancel.runId,
     log: scrubbedLogger(actionsLogger, scrubber),
     tempDirectory: process.env.RUNNER_TEMP || undefined,
     signal: cancel.signal,
@@ -99,7 +81,7 @@ async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubbe
   const headLabel = pr ? 'This PR' : 'This commit';
   const markdown = renderMarkdown(report, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => core.info(renderText(report, headLabel)));
-  await publish(report, markdown, headLabel, settings.reportFile, workingDirectory, settings.commentKey);
+  await publish({ report, markdown, headLabel, reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey });
   cancel.summaryWritten = true;
 
   const wantComment = settings.comment === true || (settings.comment === 'auto' && pr !== undefined);
@@ -112,7 +94,8 @@ async function buildAndReport(trust: TrustInputs, scrubbing: { scrubber: Scrubbe
   }
   if (wantComment && !pr) core.info('comment is on, but this run is not for a pull request: nothing to comment on.');
   if (wantComment && pr) {
-    await postComment(token, pr, [pr.number], marker, markdown, trust.commentFailure ?? 'warn', pr.fromFork);
+    const onFailure = trust.commentFailure ?? 'warn';
+    await postComment({ token, repo: pr, numbers: [pr.number], marker, markdown, onFailure, fromFork: pr.fromFork });
   }
 
   conclude(report, settings.failOnBudget);
@@ -138,7 +121,7 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
   const marker = commentMarker(settings.commentKey);
   const markdown = renderMarkdown(report, { marker, headLabel: 'This PR', maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => core.info(renderText(report, 'This PR')));
-  await publish(report, markdown, 'This PR', settings.reportFile, workingDirectory, settings.commentKey);
+  await publish({ report, markdown, headLabel: 'This PR', reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey });
   if (report.status === 'fail') core.info('The report breaks a budget or has a failed build; the pull_request run\'s check carries that verdict, this step only posts it.');
   if (settings.comment === false) return;
   if (report.cancelled) {
@@ -161,7 +144,7 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
     target = pr ? { numbers: [pr.number] } : { numbers: [], why: `this is a ${eventName() || 'non-GitHub'} event, not workflow_run or pull_request` };
   }
   if (target.numbers.length === 0) core.info(`Nothing to comment on: ${target.why ?? 'no pull request'}.`);
-  else await postComment(token, repository(), target.numbers, marker, markdown, onFailure, false);
+  else await postComment({ token, repo: repository(), numbers: target.numbers, marker, markdown, onFailure, fromFork: false });
 }
 
 /** The report must be of the commit the triggering run built: a guard against posting the wrong artifact. */
@@ -217,111 +200,3 @@ function runId(): string {
   const attempt = process.env.GITHUB_RUN_ATTEMPT ?? '1';
   return id ? `${id}-${attempt}` : `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
-
-function writeReport(report: Report, reportFile: string | undefined, workingDirectory: string, key: string): string {
-  const file = reportFile
-    ? path.resolve(workingDirectory, reportFile)
-    : path.join(process.env.RUNNER_TEMP || os.tmpdir(), `image-size-report-${key}.json`);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
-  return file;
-}
-
-/** The JSON report, the outputs and the job summary: written before any comment is tried. */
-async function publish(
-  report: Report,
-  markdown: string,
-  headLabel: string,
-  reportFile: string | undefined,
-  workingDirectory: string,
-  key: string,
-): Promise<void> {
-  core.setOutput('report', writeReport(report, reportFile, workingDirectory, key));
-  core.setOutput('markdown', markdown);
-  core.setOutput('status', report.status);
-  // The summary has room for the whole report (the comment may have left detail out).
-  const summary = renderMarkdown(report, { headLabel, maxLength: SUMMARY_LIMIT, measure: utf8Length });
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
-}
-
-/**
- * Post or update the comment on each pull request. The report is already in the job summary, the outputs and
- * the report file. A pull request from a fork gets a read-only token: that is said once, with the way to get
- * comments there, and never fails the step. Any other failure (after the client's bounded retries) fails the
- * step or warns, as comment-failure says.
- */
-async function postComment(
-  token: string,
-  repo: { owner: string; repo: string },
-  numbers: number[],
-  marker: string,
-  markdown: string,
-  onFailure: 'fail' | 'warn',
-  fromFork: boolean,
-): Promise<void> {
-  const fail = (message: string) => commentFailed(message, onFailure);
-  if (!token) return fail('No github-token: the comment was not posted.');
-  const octokit = createOctokit(token, { log: { info: (m) => core.info(m) } });
-  for (const number of numbers) {
-    try {
-      const result = await upsertComment(octokit, { ...repo, number }, marker, markdown);
-      const removed = result.removed.length ? ` (removed ${result.removed.length} duplicate${result.removed.length > 1 ? 's' : ''} a concurrent run left)` : '';
-      core.info(`Comment ${result.action} on #${number}${result.author ? ` as ${result.author}` : ''}: ${result.url}${removed}`);
-    } catch (error) {
-      const status = (error as { status?: number }).status;
-      if (fromFork && (status === 403 || status === 404)) {
-        core.warning(
-          `Pull request #${number} comes from a fork, so GitHub gives this workflow a read-only token and the comment cannot be posted (HTTP ${status}); the report is in the job summary and the report output. ` +
-            'To get comments on pull requests from forks, use the two-workflow setup: this pull_request run uploads the report as an artifact, and a workflow_run workflow posts it with report-from ' +
-            '(README, "Security and permissions", and examples/workflows/).',
-        );
-        return;
-      }
-      fail(`The comment could not be posted on pull request #${number}: ${describeApiError(error, number)}.`);
-    }
-  }
-}
-
-/** A comment that could not be posted fails the step or warns, as comment-failure says. */
-function commentFailed(message: string, onFailure: 'fail' | 'warn'): void {
-  const tail = ' The report is in the job summary and the report output.';
-  if (onFailure === 'fail') core.setFailed(`${message}${tail} (comment-failure: fail; set it to warn to only warn.)`);
-  else core.warning(`${message}${tail}`);
-}
-
-/** The path and query of an API URL, percent-decoded for reading. */
-function readableUrl(url: string): string {
-  const local = pathOfUrl(url);
-  try {
-    return decodeURIComponent(local);
-  } catch {
-    return local;
-  }
-}
-
-/** What went wrong talking to GitHub, in words, with what to do about it. */
-function describeApiError(error: unknown, number?: number): string {
-  const e = error as { status?: number; message?: string; request?: { method?: string; url?: string } };
-  const call = e.request?.method && e.request.url ? ` to ${e.request.method} ${readableUrl(e.request.url)}` : '';
-  if (e.status === 403 && /rate limit/i.test(e.message ?? '')) return `GitHub's rate limit was still in force after the retries (HTTP 403${call}: ${e.message})`;
-  if (e.status === 403) return `the token is not allowed to (HTTP 403${call}); the workflow needs "pull-requests: write" in its permissions`;
-  if (e.status === 404) return `GitHub answered 404${call}: ${number ? `pull request #${number}` : 'the repository'} does not exist or the token cannot see it`;
-  if (e.status === 401) return `GitHub rejected the token (HTTP 401${call})`;
-  if (e.status && e.status >= 500) return `GitHub answered ${e.status}${call} on every attempt (${RETRY.serverErrors} retries)`;
-  if (e.status === 429) return `GitHub's rate limit was still in force after the retries (HTTP 429${call})`;
-  return `${e.status ? `HTTP ${e.status}${call}: ` : ''}${messageOf(error)}`;
-}
-
-/** Pass or fail the step: failed builds always fail it; broken budgets fail it when fail-on-budget is on. */
-function conclude(report: Report, failOnBudget: boolean): void {
-  const problems = report.variants
-    .filter((v) => v.head.status === 'failed')
-    .map((v) => `${v.name}: the build failed${v.head.status === 'failed' && v.head.failedStep ? ` at ${v.head.failedStep}` : ''}.`);
-  const breaches = report.budgets.filter((c) => c.outcome === 'fail').map((c) => describeBreach(c, report.units));
-  if (failsRun(report, failOnBudget)) {
-    core.setFailed([...problems, ...breaches].join('\n'));
-  } else {
-    for (const breach of breaches) core.warning(`${breach} (fail-on-budget is off)`);
-  }
-}
-

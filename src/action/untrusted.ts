@@ -6,7 +6,7 @@
  */
 import { changeBetween, layerChanges } from '../compare/compare.js';
 import { verdict } from '../judge/budgets.js';
-import { sizeMeaning } from '../pipeline.js';
+import { sizeMeaning } from '../measure/image/push-sizing.js';
 import type { Report, VariantReport } from '../report/types.js';
 
 export function untrustedReportForComment(report: Report): Report {

@@ -5,6 +5,7 @@
  * the time of those steps, as measured in the build that ran them: the result is what it would have taken had
  * it run first in this run. Steps that were in the cache before the run stay free for every build. Pure.
  */
+import type { SideResult } from '../report/types.js';
 
 /** One build of the run: its wall time and its Dockerfile steps (see `StepRecord` in docker/build-output.ts). */
 export interface TimedBuild {
@@ -76,4 +77,31 @@ export function comparableBuildTimes(builds: readonly TimedBuild[]): ComparableT
     for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, { durationMs: step.durationMs, exportMs: step.exportMs ?? 0 });
     return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
   });
+}
+
+/** One side of a run for `withComparableBuildTimes`: its results, and the builds that ran for it, by variant. */
+export interface TimedSide {
+  results?: ReadonlyMap<string, SideResult>;
+  /** `startedAt` (`performance.now()`) puts the builds of both sides in the order they ran. */
+  timings?: ReadonlyMap<string, TimedBuild & { startedAt: number }>;
+}
+
+/**
+ * Each side's results (new maps, in the same order), every built one given its order-independent build time and
+ * the number of its cached steps that another build of the run had run (`comparableBuildTimes`): builds of both
+ * sides share the engine's cache, so whichever comes later would otherwise look faster. Results with no build
+ * in `timings` (read from a baseline file) keep their own.
+ */
+export function withComparableBuildTimes(sides: readonly TimedSide[]): (Map<string, SideResult> | undefined)[] {
+  const out = sides.map((side) => side.results && new Map(side.results));
+  const builds = sides
+    .flatMap((side, index) => [...(side.timings ?? [])].map(([name, timing]) => ({ results: out[index], name, timing })))
+    .sort((a, b) => a.timing.startedAt - b.timing.startedAt);
+  const times = comparableBuildTimes(builds.map((b) => b.timing));
+  builds.forEach(({ results, name }, i) => {
+    const result = results?.get(name);
+    if (result?.status !== 'built') return;
+    results!.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
+  });
+  return out;
 }

@@ -10,7 +10,7 @@ import { analyzeImage } from './image/analyze.js';
 import { describeInstruction, historyFingerprint } from './image/history.js';
 import type { LayerCache } from './image/layer-cache.js';
 import type { PushSizing } from './image/push-sizing.js';
-import { redact } from './redact.js';
+import { redact } from '../secrets/redact.js';
 
 export type LayerFigures = Pick<
   BuiltResult,

@@ -9,23 +9,42 @@ import { InputError, messageOf } from '../errors.js';
 import type { StepRecord } from '../docker/build-output.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { baseImageFor, parseStages, stageCountFor, targetStageIndex } from '../docker/dockerfile.js';
+import type { Logger } from '../log.js';
 import type { BuiltResult, SideResult } from '../report/types.js';
+import { redact } from '../secrets/redact.js';
 import type { Settings, VariantSpec } from '../settings/schema.js';
 import type { LayerCache } from './image/layer-cache.js';
 import type { PushSizing } from './image/push-sizing.js';
-import { readLayers } from './layers.js';
-import { redact } from './redact.js';
+import { readLayers, type LayerRequest } from './layers.js';
 
 export type Side = 'head' | 'base';
 
-export interface Logger {
-  info(message: string): void;
-  warning(message: string): void;
-  /** Run `fn` with its output folded under `title` where the medium allows it. */
-  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
-  /** A line of build output; verbose media show it. */
-  buildLine(line: string): void;
+/**
+ * The run context: what every measurement of one run shares, built once by the pipeline and passed as one
+ * object to both sides.
+ */
+export interface MeasureRun {
+  engine: DockerEngine;
+  settings: MeasureSettings;
+  /** Names the run's tags and its label (`RUN_LABEL`). */
+  runId: string;
+  log: Logger;
+  /** Layer measurements by diff ID, shared by both sides and all variants. */
+  cache: LayerCache;
+  /**
+   * The run's record of what it made in the engine, for the clean-up at the end: each tag is entered before
+   * its build starts, intermediate images after it, so a run that stops half-way still removes them.
+   */
+  created: CreatedImages;
+  /**
+   * The run's cancellation. Once it aborts, the build under way is stopped in the engine, so is the layer
+   * reading, and every variant not measured by then is `cancelled`; those measured before are kept.
+   */
+  signal?: AbortSignal;
 }
+
+/** What measuring needs of the settings, and how a push from this engine compresses a layer (push-sizing.ts). */
+export type MeasureSettings = Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs' | 'compressedSize'> & { push: PushSizing };
 
 export const IMAGE_REPOSITORY = 'image-size-report';
 export const RUN_LABEL = 'io.github.image-size-report.run';
@@ -114,43 +133,29 @@ export function prepareSide(root: string, variants: VariantSpec[], side: Side): 
   return prepared;
 }
 
-/** What measuring needs of the settings, and how a push from this engine compresses a layer (push-sizing.ts). */
-export type MeasureSettings = Pick<Settings, 'noCache' | 'pull' | 'builder' | 'timeoutMs' | 'compressedSize'> & { push: PushSizing };
-
-/** Build and measure the variants of one side, as `prepareSide` found them. */
-export async function measureSide(
-  engine: DockerEngine,
-  prepared: (Prepared | Unbuildable)[],
-  side: Side,
-  settings: MeasureSettings,
-  runId: string,
-  log: Logger,
-  /** Receives what this call creates, for clean-up: each tag before its build starts, intermediate images after. */
-  created: CreatedImages,
-  /** Layer measurements by diff ID, shared by both sides and all variants. */
-  cache: LayerCache,
-  /**
-   * The run's cancellation. Once it aborts, the build under way is stopped in the engine, so is the layer
-   * reading, and every variant not measured by then is `cancelled`; those measured before are kept.
-   */
-  signal?: AbortSignal,
-): Promise<SideMeasurement> {
-  const measurement: SideMeasurement = { results: new Map(), stages: new Map(), timings: new Map() };
+/**
+ * Build and measure the variants of one side, as `prepareSide` found them. The results are complete when it
+ * returns: a variant whose layers were not read by then (the run was cancelled) is `cancelled`.
+ */
+export async function measureSide(run: MeasureRun, side: Side, prepared: (Prepared | Unbuildable)[]): Promise<SideMeasurement> {
+  const { engine, settings, runId, log, cache, created, signal } = run;
+  const stages = new Map<string, number>();
+  const timings = new Map<string, BuildTiming>();
+  /** Each variant's result in order: a built one waits for its layers (`measured`, set once they are read). */
+  const outcomes: ({ name: string; result: SideResult } | { name: string; measured?: SideResult })[] = [];
   /** Layer reading, one image after another, behind the builds. readLayers reports failures, never throws. */
   let reading: Promise<void> = Promise.resolve();
-  /** Variants whose layers were read: after a cancel, a built variant not among them is not measured. */
-  const read = new Set<string>();
   for (const item of prepared) {
     const { variant } = item;
     if ('problem' in item) {
-      measurement.results.set(variant.name, { status: 'absent', reason: item.problem });
+      outcomes.push({ name: variant.name, result: { status: 'absent', reason: item.problem } });
       continue;
     }
     if (signal?.aborted) {
-      measurement.results.set(variant.name, { status: 'cancelled' });
+      outcomes.push({ name: variant.name, result: { status: 'cancelled' } });
       continue;
     }
-    measurement.stages.set(variant.name, item.stages);
+    stages.set(variant.name, item.stages);
     const tag = imageTag(variant, side, runId);
     created.tags.push(tag); // even a failed or timed-out build may leave it behind
     const secrets = Object.values(variant.buildArgs);
@@ -181,7 +186,7 @@ export async function measureSide(
       // Finished or not, a build the cancel overtook is not measured (its image, if any, is removed with the rest).
       if (build.cancelled || signal?.aborted) return { status: 'cancelled', during: 'build' };
       const stepRecords = build.stepRecords.map((step) => ({ ...step, name: redact(step.name, secrets) }));
-      measurement.timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
+      timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
       if (build.error || !build.imageId) {
         return {
           status: 'failed',
@@ -197,8 +202,6 @@ export async function measureSide(
       } catch (error) {
         return { status: 'failed', error: `built, but the image could not be inspected: ${messageOf(error)}`, log: [] };
       }
-      // The layers are read while the next variant builds (one image at a time), so measuring adds little
-      // to the run's wall time; the result is complete once `measureSide` returns.
       const built: BuiltResult = {
         status: 'built',
         imageId: facts.id,
@@ -209,32 +212,43 @@ export async function measureSide(
         steps: build.steps,
         cachedSteps: build.cachedSteps,
       };
+      // The layers are read while the next variant builds (one image at a time), so measuring adds little
+      // to the run's wall time; the variant's result is made once they are read.
       const volatile = [`${RUN_LABEL}=${runId}`];
       const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile, signal };
-      const layersCancelled = () => measurement.results.set(variant.name, { status: 'cancelled', during: 'layers' });
+      const outcome: { name: string; measured?: SideResult } = { name: variant.name };
+      outcomes.push(outcome);
       reading = reading.then(async () => {
-        if (signal?.aborted) return void layersCancelled();
-        const figures = await readLayers(engine, request);
-        // The cancel stopped the save under way: the figures are the engine's, not the image's.
-        if (signal?.aborted && figures.analysisError) return void layersCancelled();
-        if (figures.analysisError) log.warning(`${variant.name} (${side}): ${figures.analysisError}`);
-        Object.assign(built, figures);
-        read.add(variant.name);
+        outcome.measured = await measuredLayers(run, side, variant.name, built, request);
       });
       return built;
     });
     if (result.status === 'failed') log.warning(`${variant.name} (${side}) failed to build: ${result.error}`);
-    measurement.results.set(variant.name, result);
+    if (result.status !== 'built') outcomes.push({ name: variant.name, result });
   }
   // Once cancelled, the reading stops with the save it was reading; it is not waited for beyond a moment.
   await unlessCancelled(reading, signal, READING_GRACE_MS);
-  if (signal?.aborted) {
-    for (const [name, result] of measurement.results) {
-      if (result.status === 'built' && !read.has(name)) measurement.results.set(name, { status: 'cancelled', during: 'layers' });
-    }
-  }
-  return measurement;
+  const results = new Map(
+    outcomes.map((o): [string, SideResult] => [o.name, 'result' in o ? o.result : (o.measured ?? { status: 'cancelled', during: 'layers' })]),
+  );
+  return { results, stages, timings };
 }
 
 /** After a cancel, how long the layer reading under way may take to notice it (it stops with its save stream). */
 const READING_GRACE_MS = 1000;
+
+/** A built variant with its layers read, or `cancelled` when the cancel came before or during the reading. */
+async function measuredLayers(
+  run: MeasureRun,
+  side: Side,
+  name: string,
+  built: BuiltResult,
+  request: LayerRequest,
+): Promise<SideResult> {
+  if (run.signal?.aborted) return { status: 'cancelled', during: 'layers' };
+  const figures = await readLayers(run.engine, request);
+  // The cancel stopped the save under way: the figures are the engine's, not the image's.
+  if (run.signal?.aborted && figures.analysisError) return { status: 'cancelled', during: 'layers' };
+  if (figures.analysisError) run.log.warning(`${name} (${side}): ${figures.analysisError}`);
+  return { ...built, ...figures };
+}

@@ -42,7 +42,7 @@ export function layerOrigins(config: ImageConfig): LayerOrigin[] {
  * The instruction as a reader would write it: `RUN apt-get ...`, `COPY ...`, `WORKDIR /app`. Legacy
  * builder entries (`/bin/sh -c #(nop)  COPY ...`, `/bin/sh -c apt-get ...`) and BuildKit's (`RUN /bin/sh -c
  * ... # buildkit`) are brought to that form; the build-arg prefix of a RUN (`|2 A=1 B=2`) is dropped — the
- * values in it are cut out earlier, by whoever knows them (see measure/redact.ts).
+ * values in it are cut out earlier, by whoever knows them (see secrets/redact.ts).
  */
 export function describeInstruction(createdBy: string): string {
   let text = createdBy.trim().replace(/\s+# buildkit$/, '');

@@ -62,3 +62,12 @@ export function pushSizingFor(engine: EngineFacts): PushSizing {
   const why = engine.goVersion ? `Docker ${engine.serverVersion} was built with ${engine.goVersion}` : 'the engine does not say which Go built it';
   return { method: model, model, asStored: false, cacheKey: model, reason: `every layer as ${gzip} compresses it on push (${why})` };
 }
+
+/** What the sizes mean on this engine, in words for the report: derived from its facts, never from free text. */
+export function sizeMeaning(engine: EngineFacts & { storage: string }): string {
+  const store = engine.containerdStore ? 'the containerd image store' : engine.storage;
+  return (
+    `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); ` +
+    `compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`
+  );
+}

@@ -17,7 +17,7 @@
  * hundred tries). They are still removed where they appear as `NAME=value`, as image history writes them.
  * They are not registered with the runner's masker either, for the same reason.
  */
-import type { Logger } from '../measure/measure.js';
+import type { Logger } from '../log.js';
 
 export const MIN_SECRET_LENGTH = 3;
 export const REDACTED = '***';

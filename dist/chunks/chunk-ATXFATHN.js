@@ -98247,6 +98247,88 @@ function formatMs(ms) {
   return ms % 6e4 === 0 ? `${ms / 6e4}m` : `${Math.round(ms / 1e3)}s`;
 }
 
+// src/cancel.ts
+import { constants } from "node:os";
+var CANCEL_SIGNALS = ["SIGINT", "SIGTERM"];
+var CANCEL_EXIT_WITHIN_MS = 5e3;
+var CLEANUP_BUDGET_MS = 3e3;
+var WATCHDOG_MS = 4500;
+var RunCancelled = class extends Error {
+  constructor(signal, atMs = performance.now()) {
+    super(`the run was cancelled (${signal})`);
+    this.signal = signal;
+    this.atMs = atMs;
+  }
+  signal;
+  atMs;
+  name = "RunCancelled";
+};
+function cancellation(signal) {
+  return signal?.aborted && signal.reason instanceof RunCancelled ? signal.reason : void 0;
+}
+function exitStatusFor(signal) {
+  return 128 + constants.signals[signal];
+}
+function cleanupDeadline(cancel) {
+  if (!cancel) return void 0;
+  const controller = new AbortController();
+  const arm = () => {
+    const atMs = cancellation(cancel)?.atMs ?? performance.now();
+    const left = Math.max(0, atMs + CLEANUP_BUDGET_MS - performance.now());
+    setTimeout(() => controller.abort(new Error(`the ${CLEANUP_BUDGET_MS / 1e3} s a cancelled run has for clean-up ran out`)), left).unref();
+  };
+  if (cancel.aborted) arm();
+  else cancel.addEventListener("abort", arm, { once: true });
+  return controller.signal;
+}
+async function unlessCancelled(promise, cancel, graceMs) {
+  if (!cancel) return promise;
+  let timer;
+  let onAbort;
+  const given = new Promise((resolve) => {
+    onAbort = () => {
+      timer = setTimeout(() => resolve(void 0), graceMs);
+    };
+    if (cancel.aborted) onAbort();
+    else cancel.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, given]);
+  } finally {
+    clearTimeout(timer);
+    cancel.removeEventListener("abort", onAbort);
+  }
+}
+function listenForCancel(handlers = {}, source = process) {
+  const controller = new AbortController();
+  let watchdog;
+  const listeners = CANCEL_SIGNALS.map((name) => {
+    const listener = () => {
+      const first = cancellation(controller.signal);
+      if (first) {
+        handlers.onRepeat?.(name, first);
+        return;
+      }
+      const cancelled = new RunCancelled(name);
+      handlers.onCancel?.(cancelled);
+      controller.abort(cancelled);
+      if (handlers.onOverdue) {
+        watchdog = setTimeout(() => handlers.onOverdue(cancelled), WATCHDOG_MS);
+        watchdog.unref();
+      }
+    };
+    source.on(name, listener);
+    return { name, listener };
+  });
+  return {
+    signal: controller.signal,
+    dispose() {
+      for (const { name, listener } of listeners) source.off(name, listener);
+      clearTimeout(watchdog);
+    }
+  };
+}
+
 // src/settings/units.ts
 var SIZE_UNITS = {
   b: 1,
@@ -98485,89 +98567,7 @@ function verdict(variants, checks) {
   return buildFailed || checks.some((c) => c.outcome === "fail") ? "fail" : "pass";
 }
 
-// src/cancel.ts
-import { constants } from "node:os";
-var CANCEL_SIGNALS = ["SIGINT", "SIGTERM"];
-var CANCEL_EXIT_WITHIN_MS = 5e3;
-var CLEANUP_BUDGET_MS = 3e3;
-var WATCHDOG_MS = 4500;
-var RunCancelled = class extends Error {
-  constructor(signal, atMs = performance.now()) {
-    super(`the run was cancelled (${signal})`);
-    this.signal = signal;
-    this.atMs = atMs;
-  }
-  signal;
-  atMs;
-  name = "RunCancelled";
-};
-function cancellation(signal) {
-  return signal?.aborted && signal.reason instanceof RunCancelled ? signal.reason : void 0;
-}
-function exitStatusFor(signal) {
-  return 128 + constants.signals[signal];
-}
-function cleanupDeadline(cancel) {
-  if (!cancel) return void 0;
-  const controller = new AbortController();
-  const arm = () => {
-    const atMs = cancellation(cancel)?.atMs ?? performance.now();
-    const left = Math.max(0, atMs + CLEANUP_BUDGET_MS - performance.now());
-    setTimeout(() => controller.abort(new Error(`the ${CLEANUP_BUDGET_MS / 1e3} s a cancelled run has for clean-up ran out`)), left).unref();
-  };
-  if (cancel.aborted) arm();
-  else cancel.addEventListener("abort", arm, { once: true });
-  return controller.signal;
-}
-async function unlessCancelled(promise, cancel, graceMs) {
-  if (!cancel) return promise;
-  let timer;
-  let onAbort;
-  const given = new Promise((resolve) => {
-    onAbort = () => {
-      timer = setTimeout(() => resolve(void 0), graceMs);
-    };
-    if (cancel.aborted) onAbort();
-    else cancel.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, given]);
-  } finally {
-    clearTimeout(timer);
-    cancel.removeEventListener("abort", onAbort);
-  }
-}
-function listenForCancel(handlers = {}, source = process) {
-  const controller = new AbortController();
-  let watchdog;
-  const listeners = CANCEL_SIGNALS.map((name) => {
-    const listener = () => {
-      const first = cancellation(controller.signal);
-      if (first) {
-        handlers.onRepeat?.(name, first);
-        return;
-      }
-      const cancelled = new RunCancelled(name);
-      handlers.onCancel?.(cancelled);
-      controller.abort(cancelled);
-      if (handlers.onOverdue) {
-        watchdog = setTimeout(() => handlers.onOverdue(cancelled), WATCHDOG_MS);
-        watchdog.unref();
-      }
-    };
-    source.on(name, listener);
-    return { name, listener };
-  });
-  return {
-    signal: controller.signal,
-    dispose() {
-      for (const { name, listener } of listeners) source.off(name, listener);
-      clearTimeout(watchdog);
-    }
-  };
-}
-
-// src/report/scrub.ts
+// src/secrets/scrub.ts
 var MIN_SECRET_LENGTH = 3;
 var REDACTED = "***";
 function secretsOf(variants, extra = []) {
@@ -98668,6 +98668,17 @@ function baseImageFor(parsed, target) {
     index = earlier;
   }
   return void 0;
+}
+
+// src/secrets/redact.ts
+var scrubbers = /* @__PURE__ */ new WeakMap();
+function redact(text2, secrets) {
+  let scrubber = scrubbers.get(secrets);
+  if (!scrubber) {
+    scrubber = createScrubber(secrets.map((value) => ({ value })));
+    scrubbers.set(secrets, scrubber);
+  }
+  return scrubber.text(text2);
 }
 
 // src/measure/image/analyze.ts
@@ -101108,17 +101119,6 @@ async function readAll(source, limit) {
   return Buffer.concat(chunks);
 }
 
-// src/measure/redact.ts
-var scrubbers = /* @__PURE__ */ new WeakMap();
-function redact(text2, secrets) {
-  let scrubber = scrubbers.get(secrets);
-  if (!scrubber) {
-    scrubber = createScrubber(secrets.map((value) => ({ value })));
-    scrubbers.set(secrets, scrubber);
-  }
-  return scrubber.text(text2);
-}
-
 // src/measure/layers.ts
 async function readLayers(engine, request) {
   const { facts } = request;
@@ -101214,21 +101214,23 @@ function prepareSide(root, variants, side2) {
   }
   return prepared;
 }
-async function measureSide(engine, prepared, side2, settings, runId, log, created, cache, signal) {
-  const measurement = { results: /* @__PURE__ */ new Map(), stages: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map() };
+async function measureSide(run, side2, prepared) {
+  const { engine, settings, runId, log, cache, created, signal } = run;
+  const stages = /* @__PURE__ */ new Map();
+  const timings = /* @__PURE__ */ new Map();
+  const outcomes = [];
   let reading = Promise.resolve();
-  const read = /* @__PURE__ */ new Set();
   for (const item of prepared) {
     const { variant } = item;
     if ("problem" in item) {
-      measurement.results.set(variant.name, { status: "absent", reason: item.problem });
+      outcomes.push({ name: variant.name, result: { status: "absent", reason: item.problem } });
       continue;
     }
     if (signal?.aborted) {
-      measurement.results.set(variant.name, { status: "cancelled" });
+      outcomes.push({ name: variant.name, result: { status: "cancelled" } });
       continue;
     }
-    measurement.stages.set(variant.name, item.stages);
+    stages.set(variant.name, item.stages);
     const tag = imageTag(variant, side2, runId);
     created.tags.push(tag);
     const secrets = Object.values(variant.buildArgs);
@@ -101258,7 +101260,7 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
       created.intermediates.push(...build.createdImages);
       if (build.cancelled || signal?.aborted) return { status: "cancelled", during: "build" };
       const stepRecords = build.stepRecords.map((step) => ({ ...step, name: redact(step.name, secrets) }));
-      measurement.timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
+      timings.set(variant.name, { startedAt, wallMs: build.durationMs, stepRecords });
       if (build.error || !build.imageId) {
         return {
           status: "failed",
@@ -101286,29 +101288,30 @@ async function measureSide(engine, prepared, side2, settings, runId, log, create
       };
       const volatile = [`${RUN_LABEL}=${runId}`];
       const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile, signal };
-      const layersCancelled = () => measurement.results.set(variant.name, { status: "cancelled", during: "layers" });
+      const outcome = { name: variant.name };
+      outcomes.push(outcome);
       reading = reading.then(async () => {
-        if (signal?.aborted) return void layersCancelled();
-        const figures = await readLayers(engine, request);
-        if (signal?.aborted && figures.analysisError) return void layersCancelled();
-        if (figures.analysisError) log.warning(`${variant.name} (${side2}): ${figures.analysisError}`);
-        Object.assign(built, figures);
-        read.add(variant.name);
+        outcome.measured = await measuredLayers(run, side2, variant.name, built, request);
       });
       return built;
     });
     if (result.status === "failed") log.warning(`${variant.name} (${side2}) failed to build: ${result.error}`);
-    measurement.results.set(variant.name, result);
+    if (result.status !== "built") outcomes.push({ name: variant.name, result });
   }
   await unlessCancelled(reading, signal, READING_GRACE_MS);
-  if (signal?.aborted) {
-    for (const [name, result] of measurement.results) {
-      if (result.status === "built" && !read.has(name)) measurement.results.set(name, { status: "cancelled", during: "layers" });
-    }
-  }
-  return measurement;
+  const results = new Map(
+    outcomes.map((o) => [o.name, "result" in o ? o.result : o.measured ?? { status: "cancelled", during: "layers" }])
+  );
+  return { results, stages, timings };
 }
 var READING_GRACE_MS = 1e3;
+async function measuredLayers(run, side2, name, built, request) {
+  if (run.signal?.aborted) return { status: "cancelled", during: "layers" };
+  const figures = await readLayers(run.engine, request);
+  if (run.signal?.aborted && figures.analysisError) return { status: "cancelled", during: "layers" };
+  if (figures.analysisError) run.log.warning(`${name} (${side2}): ${figures.analysisError}`);
+  return { ...built, ...figures };
+}
 
 // src/report/read-report.ts
 var import_ajv = __toESM(require_ajv(), 1);
@@ -101674,6 +101677,17 @@ function comparableBuildTimes(builds) {
     return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
   });
 }
+function withComparableBuildTimes(sides) {
+  const out = sides.map((side2) => side2.results && new Map(side2.results));
+  const builds = sides.flatMap((side2, index) => [...side2.timings ?? []].map(([name, timing]) => ({ results: out[index], name, timing }))).sort((a, b) => a.timing.startedAt - b.timing.startedAt);
+  const times = comparableBuildTimes(builds.map((b) => b.timing));
+  builds.forEach(({ results, name }, i) => {
+    const result = results?.get(name);
+    if (result?.status !== "built") return;
+    results.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
+  });
+  return out;
+}
 
 // src/compare/compare.ts
 function changeBetween(base, head) {
@@ -102033,6 +102047,10 @@ function pushSizingFor(engine) {
   const why = engine.goVersion ? `Docker ${engine.serverVersion} was built with ${engine.goVersion}` : "the engine does not say which Go built it";
   return { method: model3, model: model3, asStored: false, cacheKey: model3, reason: `every layer as ${gzip} compresses it on push (${why})` };
 }
+function sizeMeaning(engine) {
+  const store = engine.containerdStore ? "the containerd image store" : engine.storage;
+  return `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`;
+}
 
 // src/pipeline.ts
 async function createReport(input) {
@@ -102048,25 +102066,32 @@ async function createReport(input) {
       `The baseline file's compressed sizes were found as ${saved2.compressedSizing}, this run's as ${measuring.push.method} (${measuring.push.reason}): the compressed change also shows the difference between the two.`
     );
   }
-  const created = { tags: [], intermediates: [] };
-  const cache = new LayerCache(settings.cacheDir && path6.resolve(workingDirectory, settings.cacheDir));
+  const run = {
+    engine,
+    settings: measuring,
+    runId: input.runId,
+    log,
+    cache: new LayerCache(settings.cacheDir && path6.resolve(workingDirectory, settings.cacheDir)),
+    created: { tags: [], intermediates: [] },
+    signal: input.signal
+  };
   try {
-    const head = await measureSide(engine, headPlan, "head", measuring, input.runId, log, created, cache, input.signal);
-    const base = input.baseline.source === "file" && saved2 ? { results: saved2.results, meta: { source: "file", file: input.baseline.file, sha: saved2.sha, ref: saved2.ref } } : await rebuildBase({ ...input, settings: measuring }, created, cache);
-    addComparableBuildTimes([head, base]);
-    return assemble(input, engineInfo, head, base);
+    const head = await measureSide(run, "head", headPlan);
+    const base = input.baseline.source === "file" && saved2 ? { results: saved2.results, meta: { source: "file", file: input.baseline.file, sha: saved2.sha, ref: saved2.ref } } : await rebuildBase(input, run);
+    const [headResults, baseResults] = withComparableBuildTimes([head, base]);
+    return assemble(input, engineInfo, { ...head, results: headResults }, { ...base, results: baseResults });
   } finally {
-    cache.close();
-    if (!settings.keepImages) await removeImages(engine, created, input.runId, settings.noCache, log, cleanupDeadline(input.signal));
+    run.cache.close();
+    if (!settings.keepImages) await removeImages(run, cleanupDeadline(input.signal));
   }
 }
-async function rebuildBase(input, created, cache) {
+async function rebuildBase(input, run) {
   const plan = input.baseline;
   if (plan.source !== "rebuild") return { meta: { source: "none" } };
   const ref = plan.ref ?? plan.commit;
-  const notMeasured = () => new Map(input.settings.variants.map((v) => [v.name, { status: "cancelled" }]));
-  if (input.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
-  const git = new Git(input.workingDirectory, input.signal);
+  const notMeasured = () => new Map(run.settings.variants.map((v) => [v.name, { status: "cancelled" }]));
+  if (run.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
+  const git = new Git(input.workingDirectory, run.signal);
   let checkout;
   let parent;
   try {
@@ -102080,17 +102105,16 @@ async function rebuildBase(input, created, cache) {
       if (existsSync4(path6.join(parent, "tree"))) await git.removeWorktree(path6.join(parent, "tree"));
       rmSync4(parent, { recursive: true, force: true });
     }
-    if (input.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
+    if (run.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
     if (!isUserError(error)) throw error;
-    input.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
+    run.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = "the base could not be checked out";
-    const results = new Map(input.settings.variants.map((v) => [v.name, { status: "absent", reason }]));
+    const results = new Map(run.settings.variants.map((v) => [v.name, { status: "absent", reason }]));
     return { results, meta: { source: "rebuild", ref, error: error.message } };
   }
   try {
     const root = path6.join(checkout.worktree, path6.relative(checkout.top, input.workingDirectory));
-    const basePlan = prepareSide(root, input.settings.variants, "base");
-    const base = await measureSide(input.engine, basePlan, "base", input.settings, input.runId, input.log, created, cache, input.signal);
+    const base = await measureSide(run, "base", prepareSide(root, run.settings.variants, "base"));
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -102142,23 +102166,11 @@ function assemble(input, engine, head, base) {
     ...cancelled ? { cancelled: { signal: cancelled.signal } } : {}
   };
 }
-function addComparableBuildTimes(sides) {
-  const builds = sides.flatMap((side2) => [...side2.timings ?? []].map(([name, timing]) => ({ results: side2.results, name, timing }))).sort((a, b) => a.timing.startedAt - b.timing.startedAt);
-  const times = comparableBuildTimes(builds.map((b) => b.timing));
-  builds.forEach(({ results, name }, i) => {
-    const result = results?.get(name);
-    if (result?.status !== "built") return;
-    results.set(name, { ...result, comparableBuildMs: Math.round(times[i].comparableMs), cachedFromRun: times[i].cachedFromRun });
-  });
-}
-function sizeMeaning(engine) {
-  const store = engine.containerdStore ? "the containerd image store" : engine.storage;
-  return `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`;
-}
-async function removeImages(engine, created, runId, noCache, log, deadline) {
-  const intermediates = noCache ? created.intermediates : [];
-  const problems = await engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: runId } }, deadline);
-  for (const problem of problems) log.warning(problem);
+async function removeImages(run, deadline) {
+  const { created } = run;
+  const intermediates = run.settings.noCache ? created.intermediates : [];
+  const problems = await run.engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: run.runId } }, deadline);
+  for (const problem of problems) run.log.warning(problem);
 }
 
 // src/render/format.ts
@@ -103242,14 +103254,15 @@ export {
   messageOf,
   quote,
   DockerEngine,
-  failsRun,
-  verdict,
   CANCEL_EXIT_WITHIN_MS,
   cancellation,
   exitStatusFor,
   listenForCancel,
   changeBetween,
   layerChanges,
+  failsRun,
+  verdict,
+  sizeMeaning,
   secretsOf,
   maskableValues,
   createScrubber,
@@ -103258,7 +103271,6 @@ export {
   readUntrustedReport,
   TOOL,
   createReport,
-  sizeMeaning,
   describeBreach,
   describeCancel,
   renderCancelledNotice,

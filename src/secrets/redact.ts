@@ -1,9 +1,9 @@
 /**
  * Build-arg values are secrets as far as reporting goes: they are cut out of any build output, step name or
- * error we pass on, in every form src/report/scrub.ts knows (values under MIN_SECRET_LENGTH characters are
+ * error we pass on, in every form src/secrets/scrub.ts knows (values under MIN_SECRET_LENGTH characters are
  * left in free text; see there why). The action and the CLI scrub everything again before writing it.
  */
-import { createScrubber, type Scrubber } from '../report/scrub.js';
+import { createScrubber, type Scrubber } from './scrub.js';
 
 const scrubbers = new WeakMap<readonly string[], Scrubber>();
 

@@ -2,6 +2,7 @@
  * What bench/analyze.ts prints, one line of JSON per run, and the bench's sections read (types only: the
  * contract between the two processes, so that `tsc` sees both sides).
  */
+import type { SizedFile } from './size-file.js';
 
 export interface Opened {
   /** From the request to the engine answering (response headers). */
@@ -59,14 +60,8 @@ export interface SaveRun extends ProcessFigures {
   wallMs: number;
 }
 
-export interface SizedLayer {
-  file: string;
-  bytes: number;
-  compressedBytes: number;
-  ms: number;
-  cpuMs: number;
-  othersMs: number;
-}
+/** One file the sizer went over (bench/size-file.ts). */
+export type SizedLayer = SizedFile;
 
 /** `sizer [--model MODEL] FILE...` */
 export interface SizerRun extends ProcessFigures {

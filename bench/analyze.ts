@@ -1,7 +1,8 @@
 /**
  * Bench helper (not part of the tool): runs the tool's own image analysis, or only `docker save`, on one image
- * and prints one line of JSON with the figures. bench/run.mjs bundles it from the sources in the tree with
- * esbuild and runs it in a child process, so its memory is the tool's own and nothing else's.
+ * and prints one line of JSON with the figures (their types: bench/analyze-result.ts). bench/run.mjs bundles it
+ * from the sources in the tree with esbuild and the bench runs it in a child process, so its memory is the
+ * tool's own and nothing else's.
  *
  *   node analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed]
  *   node analyze.mjs save IMAGE
@@ -19,23 +20,14 @@
  * `models` says which of the models named the sizer in the tree offers, by constructing sizers: a model is
  * available when a sizer takes it and refuses a name that is no model.
  */
-import { createReadStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { DockerEngine } from '../src/docker/engine.js';
 import { analyzeImage } from '../src/measure/image/analyze.js';
 import { CompressedSizer, type CompressedSizerOptions } from '../src/measure/image/compressed-size.js';
 import { LayerCache } from '../src/measure/image/layer-cache.js';
 import { pushSizingFor } from '../src/measure/image/push-sizing.js';
-
-interface Opened {
-  /** From the request to the engine answering (response headers). */
-  openMs: number;
-  /** From the request to the first byte of the tar. */
-  firstByteMs?: number;
-  /** From the request to the last byte. */
-  endMs?: number;
-  bytes: number;
-}
+import type { AnalyzeRun, ModelsRun, Opened, ProcessFigures, SaveRun, SizerRun } from './analyze-result.js';
+import { sizeFile } from './size-file.js';
 
 const processStart = performance.timeOrigin;
 const sinceStart = () => Date.now() - processStart;
@@ -93,7 +85,7 @@ async function main(): Promise<void> {
   const startedAt = sinceStart();
   const t0 = performance.now();
   const opens: Opened[] = [];
-  let result: Record<string, unknown>;
+  let result: Omit<AnalyzeRun, keyof ProcessFigures> | Omit<SaveRun, keyof ProcessFigures> | Omit<SizerRun, keyof ProcessFigures>;
 
   if (mode === 'models') {
     // constructing (and ending) a sizer is the test; a name that is no model must be refused, or the option is not read
@@ -106,7 +98,7 @@ async function main(): Promise<void> {
       }
     };
     const checksOption = (await accepts('bench-no-such-model')) !== undefined;
-    const models: Record<string, { available: boolean; reason?: string }> = {};
+    const models: ModelsRun = {};
     for (const model of [image, ...(cacheDir ? [cacheDir] : []), ...flags]) {
       const refusal = await accepts(model);
       models[model] =
@@ -128,21 +120,9 @@ async function main(): Promise<void> {
     }
     if (files.length === 0) usage();
     const layers = [];
-    for (const file of files) {
-      const l0 = performance.now();
-      const cpu0 = process.cpuUsage();
-      const sizer = new CompressedSizer(options);
-      let bytes = 0;
-      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-        bytes += chunk.length;
-        await sizer.write(chunk);
-      }
-      const compressedBytes = await sizer.end();
-      const cpu = process.cpuUsage(cpu0); // every thread of the process: the calling one and the workers
-      layers.push({ file, bytes, compressedBytes, ms: performance.now() - l0, cpuMs: (cpu.user + cpu.system) / 1000 });
-    }
+    for (const file of files) layers.push(await sizeFile(file, options));
     result = {
-      mode,
+      mode: 'sizer',
       model: options.model ?? 'default',
       layers,
       bytes: layers.reduce((sum, l) => sum + l.bytes, 0),
@@ -152,7 +132,7 @@ async function main(): Promise<void> {
   } else if (mode === 'save') {
     const stream = await openTapped(engine, image, opens);
     for await (const _ of stream); // read and drop
-    result = { mode, wallMs: performance.now() - t0 };
+    result = { mode: 'save', wallMs: performance.now() - t0 };
   } else if (mode === 'analyze' && cacheDir) {
     const push = pushSizingFor(await engine.connect());
     const i0 = performance.now();
@@ -173,7 +153,7 @@ async function main(): Promise<void> {
     // distinct layers: an image may hold the same layer twice (two empty WORKDIRs), measured once
     const distinct = new Map(analysis.layers.map((l) => [l.diffId, l]));
     result = {
-      mode,
+      mode: 'analyze',
       push: { method: push.method, model: push.model, reason: push.reason },
       imageId: facts.id,
       engineSizeBytes: facts.sizeBytes,
@@ -199,19 +179,17 @@ async function main(): Promise<void> {
     usage();
   }
   const usage_ = process.resourceUsage();
-  process.stdout.write(
-    JSON.stringify({
-      ...result,
-      opens,
-      // from process start (node, module loading) to the work starting: what a fresh run pays first
-      startupMs: startedAt,
-      processMs: sinceStart(),
-      maxRssBytes: usage_.maxRSS * 1024,
-      memoryPeaks: memory.stop(),
-      cpuUserMs: usage_.userCPUTime / 1000,
-      cpuSystemMs: usage_.systemCPUTime / 1000,
-    }) + '\n',
-  );
+  const figures: ProcessFigures = {
+    opens,
+    // from process start (node, module loading) to the work starting: what a fresh run pays first
+    startupMs: startedAt,
+    processMs: sinceStart(),
+    maxRssBytes: usage_.maxRSS * 1024,
+    memoryPeaks: memory.stop(),
+    cpuUserMs: usage_.userCPUTime / 1000,
+    cpuSystemMs: usage_.systemCPUTime / 1000,
+  };
+  process.stdout.write(JSON.stringify({ ...result, ...figures }) + '\n');
 }
 
 await main();

@@ -2,7 +2,6 @@
  * Bench helpers (not part of the tool): the engine the bench runs on, described for RESULTS.md; whether
  * `docker buildx build` can be compared with the tool there; BuildKit build-cache records, so that a cold
  * repetition's can be removed after it; and the layer tars of an image, uncompressed whatever the image store.
- * bench/run.mjs loads these from bench/.build/lib.mjs, bundled from bench/lib.ts.
  */
 import { createReadStream, createWriteStream, openSync, readFileSync, readSync, closeSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,6 @@
 /**
- * Bench part (not part of the tool): compressed-size throughput per kind of layer. The goal (issue 10): the
+ * Bench section (not part of the tool): compressed-size throughput per kind of layer (its figures:
+ * bench/figures.ts; its part of RESULTS.md: bench/results.ts). The goal (issue 10): the
  * sizer at least 0.9 x cores x `gzip -6` on one core on every kind of layer, for both compressor models
  * (`CompressedSizer`'s `model`: 'go1.26', compress/flate up to Go 1.26; 'go1.27', Go 1.27's level 6).
  *
@@ -22,10 +23,12 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import type { ModelsRun, SizerRun } from './analyze-result.js';
 import { saveLayerTars } from './engine.js';
-import { median, run } from './proc.js';
+import { loadavg, mbps as rate } from './format.js';
+import { gzip6, type GzipRun } from './gzip.js';
+import { hasTaskset, median, run } from './proc.js';
 
 export const MODELS = ['go1.26', 'go1.27'] as const;
 export type ModelName = (typeof MODELS)[number];
@@ -59,11 +62,7 @@ export interface KindInput {
   source: string;
 }
 
-interface Timed {
-  ms: number;
-  cpuMs: number;
-  outBytes: number;
-}
+type Timed = GzipRun;
 
 export interface KindRun {
   order: string;
@@ -93,29 +92,23 @@ export interface KindsResult {
   reps: number;
   pinned: boolean;
   /** Per model: available, or why not. */
-  availability: Record<string, { available: boolean; reason?: string }>;
+  availability: ModelsRun;
   kinds: KindResult[];
 }
-
-const loadavg = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
 
 /**
  * Which models the sizer in the tree offers, found by constructing sizers (bench/analyze.ts `models`): a model
  * is available when a sizer takes it and refuses a name that is no model (else the option is not looked at,
  * and every name would be measured as the default).
  */
-export async function modelAvailability(analyze: string, models: readonly string[]): Promise<KindsResult['availability']> {
+export async function modelAvailability(analyze: string, models: readonly string[]): Promise<ModelsRun> {
   const r = await run(process.execPath, [analyze, 'models', ...models]);
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as KindsResult['availability'];
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as ModelsRun;
 }
 
 export async function kindsThroughput(options: KindsOptions): Promise<KindsResult> {
   const loadBefore = loadavg();
-  const pinned = Boolean((await run('sh', ['-c', 'command -v taskset'], { allowFail: true })).stdout.trim());
+  const pinned = hasTaskset();
   const available = await modelAvailability(options.analyze, options.models);
   const models = options.models.filter((m) => available[m]?.available);
   for (const m of options.models) if (!available[m]?.available) options.log(`kinds: model ${m} not available: ${available[m]?.reason ?? 'unknown'}`);
@@ -129,7 +122,7 @@ export async function kindsThroughput(options: KindsOptions): Promise<KindsResul
       const order = rep % 2 === 0 ? ['gzip', ...models] : [...[...models].reverse(), 'gzip'];
       const kindRun: KindRun = { order: order.join(', '), gzip: { ms: 0, cpuMs: 0, outBytes: 0 }, sizers: {} };
       for (const step of order) {
-        if (step === 'gzip') kindRun.gzip = await gzip(input.file, pinned);
+        if (step === 'gzip') kindRun.gzip = await gzip6(input.file, pinned);
         else kindRun.sizers[step as ModelName] = await sizer(options.analyze, input.file, step as ModelName);
       }
       runs.push(kindRun);
@@ -153,23 +146,10 @@ export async function kindsThroughput(options: KindsOptions): Promise<KindsResul
   return { loadBefore, loadAfter: loadavg(), reps: options.reps, pinned, availability: available, kinds };
 }
 
-const rate = (bytes: number, ms: number) => `${(bytes / MB / (ms / 1000)).toFixed(1)} MB/s`;
-
-/** `gzip -6` of one file on one core: wall time, CPU time (bash's `times`: gzip's and wc's), output bytes. */
-async function gzip(file: string, pinned: boolean): Promise<Timed> {
-  const script = `${pinned ? 'taskset -c 0 ' : ''}gzip -6 -c -- "$1" | wc -c; times`;
-  const r = await run('bash', ['-c', `set -o pipefail; ${script}`, 'gzip', file]);
-  const lines = r.stdout.trim().split('\n');
-  const outBytes = Number(lines[0]);
-  const children = lines[lines.length - 1];
-  const cpuMs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + (Number(m[1]) * 60 + Number(m[2])) * 1000, 0);
-  return { ms: r.ms, cpuMs, outBytes };
-}
-
 /** The sizer of one model over one file, in a process of its own (bench/analyze.ts `sizer`). */
 async function sizer(analyze: string, file: string, model: ModelName): Promise<Timed> {
   const r = await run(process.execPath, [analyze, 'sizer', '--model', model, file]);
-  const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { layers: { ms: number; cpuMs: number; compressedBytes: number }[] };
+  const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as SizerRun;
   const layer = result.layers[0];
   return { ms: layer.ms, cpuMs: layer.cpuMs, outBytes: layer.compressedBytes };
 }
@@ -291,86 +271,4 @@ async function tarOf(base: string, files: string[], out: string, scratch: string
   const list = path.join(scratch, 'files');
   writeFileSync(list, files.map((f) => path.relative(base, f)).join('\0') + '\0');
   await run('tar', ['-c', '-f', out, '-C', base, '--no-recursion', '--null', '-T', list]);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// report
-
-export interface FigureRow {
-  figure: string;
-  value: string;
-  goal: string;
-  pass?: boolean;
-}
-
-const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
-
-/** The figures of the summary table: per model, per kind (a model not available: one row saying so). */
-export function kindFigures(k: KindsResult, cores: number, models: readonly ModelName[] = MODELS): FigureRow[] {
-  const goal = 0.9 * cores;
-  const goalText = `≥ ${goal.toFixed(1)}× (0.9 × ${cores} cores)`;
-  const rows: FigureRow[] = [];
-  for (const m of models) {
-    const a = k.availability[m];
-    if (!a) continue;
-    if (!a.available) {
-      rows.push({ figure: `Compressed-size throughput per kind of layer, sizer ${m}: sizer / gzip -6 on one core`, value: `model not available (${a.reason})`, goal: `${goalText} on every kind` });
-      continue;
-    }
-    for (const r of k.kinds) {
-      const f = r.models[m];
-      if (!f) continue;
-      rows.push({
-        figure: `Compressed-size throughput, ${r.input.kind} (${mb(r.input.bytes)}), sizer ${m}: sizer / gzip -6 on one core`,
-        value: `${f.ratio.toFixed(2)}× (${rate(r.input.bytes, f.medianMs)} / ${rate(r.input.bytes, r.gzipMedianMs)})`,
-        goal: goalText,
-        pass: f.ratio >= goal,
-      });
-    }
-  }
-  return rows;
-}
-
-const md = (s: string) => s.replace(/\|/g, '\\|');
-
-export function kindMarkdown(k: KindsResult, cores: number): string[] {
-  const goal = 0.9 * cores;
-  const L: string[] = [];
-  L.push('## Compressed-size throughput per kind of layer', '');
-  L.push(
-    `Each kind is one file of layer bytes; per repetition, back to back: \`${k.pinned ? 'taskset -c 0 ' : ''}gzip -6 -c FILE | wc -c\` (one core${k.pinned ? '' : ': not pinned, no taskset'}) and the sizer of each model in a process of its own (every core, the file read in 1 MiB chunks), the order alternating; ` +
-      `${k.reps} repetition(s), medians. Goal: the sizer at least 0.9 × ${cores} cores = ${goal.toFixed(1)}× gzip's rate on every kind, for every model. ` +
-      'CPU: gzip\'s CPU time over the sizer\'s (every thread); on a machine shared with other work it is steadier than the wall ratio, which is at best about cores × the CPU ratio.',
-    '',
-  );
-  L.push(`Load average before ${k.loadBefore}, after ${k.loadAfter}.`, '');
-  for (const [m, a] of Object.entries(k.availability)) if (!a.available) L.push(`Model ${m}: not available (${md(a.reason ?? 'unknown')}).`, '');
-  const models = MODELS.filter((m) => k.availability[m]?.available);
-  const head = ['Kind', 'Bytes', 'gzip -6, one core', 'gzip -6 out', ...models.flatMap((m) => [`${m}`, `${m} / gzip`, `${m} CPU ratio`, `${m} size against gzip -6`, ''])];
-  L.push(`| ${head.join(' | ')} |`, `| :-- | --: | --: | --: | ${models.map(() => '--: | --: | --: | --: | :-:').join(' | ')} |`);
-  for (const r of k.kinds) {
-    const cells = [r.input.kind, mb(r.input.bytes), rate(r.input.bytes, r.gzipMedianMs), mb(r.gzipBytes)];
-    for (const m of models) {
-      const f = r.models[m];
-      if (!f) cells.push('—', '—', '—', '—', '—');
-      else {
-        cells.push(rate(r.input.bytes, f.medianMs), `**${f.ratio.toFixed(2)}×**`, `${f.cpuRatio.toFixed(2)}×`, `${((f.compressedBytes / r.gzipBytes - 1) * 100).toFixed(2)}%`, f.ratio >= goal ? 'pass' : 'MISS');
-      }
-    }
-    L.push(`| ${cells.join(' | ')} |`);
-  }
-  L.push('', '<details><summary>Inputs and repetitions</summary>', '');
-  for (const r of k.kinds) L.push(`- ${r.input.kind}: ${md(r.input.source)}, ${r.input.bytes.toLocaleString('en-US')} bytes.`);
-  L.push('', `| Kind | Rep | Order | gzip -6 | ${models.join(' | ')} |`, `| :-- | --: | :-- | --: | ${models.map(() => '--:').join(' | ')} |`);
-  for (const r of k.kinds) {
-    r.runs.forEach((run, i) => {
-      const cells = models.map((m) => {
-        const s = run.sizers[m];
-        return s ? `${(s.ms / 1000).toFixed(2)} s (CPU ${(s.cpuMs / 1000).toFixed(2)} s)` : '—';
-      });
-      L.push(`| ${r.input.kind} | ${i + 1} | ${run.order} | ${(run.gzip.ms / 1000).toFixed(2)} s (CPU ${(run.gzip.cpuMs / 1000).toFixed(2)} s) | ${cells.join(' | ')} |`);
-    });
-  }
-  L.push('', '</details>', '');
-  return L;
 }

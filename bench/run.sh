@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The bench's entry point: bash bench/run.sh (or npm run bench). Installs the dependencies and builds dist/
 # when they are missing, checks the Docker engine and the local base image, then runs bench/run.mjs, which
-# prints the table and writes bench/RESULTS.md. Environment variables: see bench/README.md.
+# bundles the bench (bench/run.ts) from the sources in the tree and runs it: it prints the table and writes
+# bench/RESULTS.md. Environment variables: see bench/README.md.
 #
 # The engine is the one DOCKER_HOST names (default: the local socket, Debian 12's engine, which
 # scripts/setup-docker.sh starts and gives its base images). An engine of the test matrix (__tests__/engines.json,

@@ -1,40 +1,5 @@
 #!/usr/bin/env node
-// Runs bench/sizer-lazy.ts (the compressed-size model against gzip -6, per kind of layer; see its header):
-// bundles it from the sources in the tree with esbuild into bench/.build/, as bench/run.mjs does
-// bench/analyze.ts, and runs it. SIZER_BENCH_BASELINE=<git ref> also bundles the same bench against that ref's
-// src/measure/image/compressed-size.ts, and both are measured back to back (before/after).
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BUILD = path.join(ROOT, 'bench', '.build');
-const SIZER = 'src/measure/image/compressed-size.ts';
-const { build } = await import('esbuild');
-const { nodeBundle } = await import('../scripts/esbuild-options.mjs');
-mkdirSync(BUILD, { recursive: true });
-
-const entry = path.join(ROOT, 'bench', 'sizer-lazy.ts');
-const bundle = path.join(BUILD, 'sizer-lazy.mjs');
-await build({ ...nodeBundle, entryPoints: [entry], outfile: bundle });
-
-const env = { ...process.env };
-const ref = process.env.SIZER_BENCH_BASELINE;
-if (ref) {
-  const source = path.join(BUILD, 'baseline', 'compressed-size.ts');
-  mkdirSync(path.dirname(source), { recursive: true });
-  writeFileSync(source, execFileSync('git', ['-C', ROOT, 'show', `${ref}:${SIZER}`]));
-  const baseline = {
-    name: 'baseline-sizer',
-    setup(b) {
-      b.onResolve({ filter: /measure\/image\/compressed-size\.js$/ }, () => ({ path: source }));
-    },
-  };
-  env.SIZER_BENCH_BASELINE_BUNDLE = path.join(BUILD, 'sizer-lazy-baseline.mjs');
-  await build({ ...nodeBundle, entryPoints: [entry], outfile: env.SIZER_BENCH_BASELINE_BUNDLE, plugins: [baseline] });
-}
-const child = spawn(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit', env });
-// stopped, the bench stops its own children (gzip, the sizer) too
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// Another name for bench/sizer.mjs (the two sizer benches were merged into bench/sizer.ts): without files it
+// measures the kinds of layer it makes, as this one did; SIZER_BENCH_REPS, SIZER_BENCH_KINDS, SIZER_BENCH_FRESH
+// and SIZER_BENCH_BASELINE work as they did.
+await import('./sizer.mjs');

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-ZAJKREJD.js";
+} from "./chunks/chunk-23KGKJOH.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

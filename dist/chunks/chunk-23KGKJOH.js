@@ -11013,12 +11013,12 @@ var require_kex = __commonJS({
             this._public = this._dh.generateKeys();
           }
         }
-        setDHParams(prime, generator) {
-          if (!Buffer.isBuffer(prime))
+        setDHParams(prime2, generator) {
+          if (!Buffer.isBuffer(prime2))
             throw new Error("Invalid prime value");
           if (!Buffer.isBuffer(generator))
             throw new Error("Invalid generator value");
-          this._prime = prime;
+          this._prime = prime2;
           this._generator = generator;
         }
         getDHParams() {
@@ -11061,9 +11061,9 @@ var require_kex = __commonJS({
                 "Received DH GEX Group"
               );
               bufferParser.init(payload, 1);
-              let prime;
+              let prime2;
               let gen;
-              if ((prime = bufferParser.readString()) === void 0 || (gen = bufferParser.readString()) === void 0) {
+              if ((prime2 = bufferParser.readString()) === void 0 || (gen = bufferParser.readString()) === void 0) {
                 bufferParser.clear();
                 return doFatalError(
                   this._protocol,
@@ -11073,7 +11073,7 @@ var require_kex = __commonJS({
                 );
               }
               bufferParser.clear();
-              this.setDHParams(prime, gen);
+              this.setDHParams(prime2, gen);
               this.generateKeys();
               const pubkey = this.getPublicKey();
               this._protocol._debug && this._protocol._debug(
@@ -91596,13 +91596,504 @@ import { createHash as createHash5 } from "node:crypto";
 import { once } from "node:events";
 import { createGunzip } from "node:zlib";
 
-// src/measure/image/compressed-size.ts
-import { availableParallelism as availableParallelism2 } from "node:os";
-import { Worker as Worker2 } from "node:worker_threads";
-
-// src/measure/image/go127-deflate.ts
+// src/measure/image/deflate/go126-sizer.ts
 import { availableParallelism } from "node:os";
+
+// src/measure/image/deflate/go126-model.ts
+function goDeflateModel() {
+  const WINDOW = 32768;
+  const MAX_MATCH = 258;
+  const MAX_BLOCK_TOKENS = 1 << 14;
+  const MAX_STORED = 65535;
+  const LEVELS = {
+    4: [4, 16, 16],
+    5: [16, 32, 32],
+    6: [16, 128, 128],
+    7: [32, 128, 256],
+    8: [128, 258, 1024],
+    9: [258, 258, 4096]
+  };
+  const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+  const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+  const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+  const lengthToken = new Uint32Array(MAX_MATCH + 1);
+  for (let code = 0; code < 29; code++) {
+    const last = code === 28 ? MAX_MATCH : LENGTH_BASE[code + 1] - 1;
+    for (let length = LENGTH_BASE[code]; length <= last; length++) {
+      lengthToken[length] = 257 + code | LENGTH_EXTRA[code] << 14 | length << 19;
+    }
+  }
+  lengthToken[MAX_MATCH] = 285 | MAX_MATCH << 19;
+  const distanceToken = new Uint32Array(WINDOW + 1);
+  for (let code = 0; code < 30; code++) {
+    const last = code === 29 ? WINDOW : DIST_BASE[code + 1] - 1;
+    for (let distance = DIST_BASE[code]; distance <= last; distance++) distanceToken[distance] = code << 9 | DIST_EXTRA[code] << 14;
+  }
+  const FIXED_LIT_BITS = new Uint8Array(286);
+  for (let i = 0; i < 286; i++) FIXED_LIT_BITS[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
+  const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+  const PARSER_WASM = "AGFzbQEAAAABFgJgCX9/f39/f39/fwF/YAV/f39/fwADAwIAAQUDAQAMBh0EfwFBoJAsC38AQZCQIAt/AEGAiCALfwBBoJAsCwdABQZtZW1vcnkCAAVwYXJzZQAADmRpc3RhbmNlX3Rva2VuAwEMbGVuZ3RoX3Rva2VuAwILX19oZWFwX2Jhc2UDAwq+CQLlBwIWfwF+QQAhCUGAiICAAEEAQYCAIPwLACAGQQA2AgAgB0EANgIAAkAgAUGAgH5qQQAgAUGAgAJKGyIKIAJBfWoiC04NACAAIAogCyAGIAcQgYCAgAALAkACQCACIAFrIgwNAEEAIQ0MAQtBACENQQMhDkEAIQ9BACEJA0AgDyEQQQAhD0EDIQsCQCAMIA5MDQBBACEPQQMhCyAOIANODQBBACEPQQMhCyAGIAFBAWoiEUECdGooAgAiEiABQYCAfmoiEyAKIBMgCkobIhRMDQAgBCAMQYICIAxBggJIGyIPIA8gBEobIRUgACABaiIMQX1qIRYgDCgAACEXQQAhGEEDIRkgBSEaAkADQCAHIBFBAnRqKAIAIRECQCAAIBJBf2oiG2oiHCAZakF9aigAACAXRw0AQQAhCwJAA0ACQCALQQhqIhMgD0wNACALIA9ODQIDQCAcIAtqLQAAIAwgC2otAABHDQMgDyALQQFqIgtHDQALIA8hCwwCCyAcIAtqIR0gDCALaiEeIBMhCyAeKQAAIB0pAACFIh9QDQALIB96p0EDdiATQXhqciELCyALIBlMDQAgASAbayETAkAgC0EESg0AIBNBgCBKDQELAkAgCyAVSA0AIAshGSATIRgMAwsgFiALaigAACEXIAshGSATIRgLIBpBAUYNASARIBRMDQECQCAAIBFBf2oiG2oiHCAZakF9aigAACAXRw0AQQAhCwJAA0ACQCALQQhqIhMgD0wNACALIA9ODQIDQCAcIAtqLQAAIAwgC2otAABHDQMgDyALQQFqIgtHDQALIA8hCwwCCyAcIAtqIR0gDCALaiEeIBMhCyAeKQAAIB0pAACFIh9QDQALIB96p0EDdiATQXhqciELCyALIBlMDQAgASAbayETAkAgC0EESg0AIBNBgCBKDQELAkAgCyAVSA0AIAshGSATIRgMAwsgFiALaigAACEXIAshGSATIRgLIBpBfmoiGkUNASAHIBJBAnRqKAIAIhIgFEoNAAsLIBlBAyAZQQNKIg8bIQsgGEEAIA8bIQ8LAkACQCAOQQRJDQAgCyAOSw0AIAggDUECdGogEEECdEGQkKCAAGooAgAgDkECdEGAiKCAAGooAgBqNgIAIA5Bf2ohDCANQQFqIQ1BAyEOQQAhCQwBCwJAAkAgCQ0AQQEhCQwBCyAIIA1BAnRqIAEgAGpBf2otAABBgIAgcjYCAEEBIQkgDUEBaiENC0EBIQwgCyEOCyACIAwgAWoiAWsiDA0ACwsCQCAJRQ0AIAggDUECdGogASAAakF/ai0AAEGAgCByNgIAIA1BAWohDQsgDQvUAQEFfwJAIAEgAk4NACAAIAFBAWoiBWotAABBCHQgACABaiIGLQAAQRB0ciAGQQJqLQAAciEGIABBA2ohB0EAIAFrIQAgAyAFQQJ0IghqIQUgBCAIaiEEA0AgBUEAIAZBCHQgByABai0AAHIiBkG9z9bxAWxBDXZB/P8fcUGAiICAAGoiCCgCACIJIAAgCWpBgYB+SBsiCTYCACAEIAMgCUECdGooAgA2AgAgCCABQQFqIgE2AgAgAEF/aiEAIAVBBGohBSAEQQRqIQQgAiABRw0ACwsL";
+  let parser;
+  function instantiate() {
+    const { Module, Instance } = globalThis.WebAssembly;
+    const exports = new Instance(new Module(Buffer.from(PARSER_WASM, "base64"))).exports;
+    new Uint32Array(exports.memory.buffer, exports.length_token.value, MAX_MATCH + 1).set(lengthToken);
+    new Uint32Array(exports.memory.buffer, exports.distance_token.value, WINDOW + 1).set(distanceToken);
+    return exports;
+  }
+  function parse(data, start, end, level, out) {
+    const params = LEVELS[level];
+    if (params === void 0) throw new RangeError(`unsupported level ${level}`);
+    parser ??= instantiate();
+    const align = (n) => n + 7 & ~7;
+    const dataAt = align(parser.__heap_base.value);
+    const linkAt = align(dataAt + end);
+    const link2At = align(linkAt + 4 * (end + 1));
+    const outAt = align(link2At + 4 * (end + 1));
+    const need = outAt + 4 * (end - start);
+    const memory = parser.memory;
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    new Uint8Array(memory.buffer, dataAt, end).set(data.subarray(0, end));
+    const count = parser.parse(dataAt, start, end, params[0], params[1], params[2], linkAt, link2At, outAt);
+    out.set(new Uint32Array(memory.buffer, outAt, count));
+    return count;
+  }
+  const MAX_SYMBOLS = 286;
+  const sortKeys = new Float64Array(MAX_SYMBOLS);
+  const leafWeight = new Float64Array(MAX_SYMBOLS);
+  const leafSymbol = new Uint16Array(MAX_SYMBOLS);
+  const leafDepth = new Uint8Array(MAX_SYMBOLS);
+  const listWeight = new Float64Array(2 * MAX_SYMBOLS);
+  const nextWeight = new Float64Array(2 * MAX_SYMBOLS);
+  const isLeaf = new Uint8Array(16 * 2 * MAX_SYMBOLS);
+  const huffmanDepth = new Float64Array(MAX_SYMBOLS);
+  function huffmanDepths(m) {
+    const a = huffmanDepth;
+    a.set(leafWeight.subarray(0, m));
+    let leaf = 0;
+    let root = 0;
+    for (let next = 0; next < m - 1; next++) {
+      let sum;
+      if (leaf >= m || root < next && a[root] < a[leaf]) {
+        sum = a[root];
+        a[root++] = next;
+      } else {
+        sum = a[leaf++];
+      }
+      if (leaf >= m || root < next && a[root] < a[leaf]) {
+        sum += a[root];
+        a[root++] = next;
+      } else {
+        sum += a[leaf++];
+      }
+      a[next] = sum;
+    }
+    a[m - 2] = 0;
+    for (let node2 = m - 3; node2 >= 0; node2--) a[node2] = a[a[node2]] + 1;
+    let available = 1;
+    let used = 0;
+    let depth = 0;
+    let node = m - 2;
+    let slot = m - 1;
+    while (available > 0) {
+      while (node >= 0 && a[node] === depth) {
+        used++;
+        node--;
+      }
+      while (available > used) {
+        a[slot--] = depth;
+        available--;
+      }
+      available = 2 * used;
+      depth++;
+      used = 0;
+    }
+    return a[0];
+  }
+  function codeLengths(freq, n, maxBits, out) {
+    out.fill(0, 0, n);
+    let m = 0;
+    for (let symbol = 0; symbol < n; symbol++) if (freq[symbol] > 0) sortKeys[m++] = freq[symbol] * 512 + symbol;
+    if (m <= 2) {
+      for (let symbol = 0; symbol < n; symbol++) if (freq[symbol] > 0) out[symbol] = 1;
+      return;
+    }
+    const keys = sortKeys.subarray(0, m).sort();
+    for (let k = 0; k < m; k++) {
+      leafWeight[k] = Math.floor(keys[k] / 512);
+      leafSymbol[k] = keys[k] - leafWeight[k] * 512;
+      leafDepth[k] = 0;
+    }
+    if (huffmanDepths(m) <= maxBits) {
+      for (let k = 0; k < m; k++) out[leafSymbol[k]] = huffmanDepth[k];
+      return;
+    }
+    for (let k = 0; k < m; k++) {
+      listWeight[k] = leafWeight[k];
+      isLeaf[k] = 1;
+    }
+    let listLength = m;
+    for (let level = 1; level < maxBits; level++) {
+      const packages = listLength >> 1;
+      let leaf = 0;
+      let pack = 0;
+      let length = 0;
+      const flags = level * 2 * MAX_SYMBOLS;
+      while (leaf < m || pack < packages) {
+        const packageWeight = pack < packages ? listWeight[2 * pack] + listWeight[2 * pack + 1] : Infinity;
+        if (leaf < m && leafWeight[leaf] <= packageWeight) {
+          nextWeight[length] = leafWeight[leaf++];
+          isLeaf[flags + length] = 1;
+        } else {
+          nextWeight[length] = packageWeight;
+          isLeaf[flags + length] = 0;
+          pack++;
+        }
+        length++;
+      }
+      listWeight.set(nextWeight.subarray(0, length));
+      listLength = length;
+    }
+    let take = 2 * m - 2;
+    for (let level = maxBits - 1; level >= 0 && take > 0; level--) {
+      const flags = level * 2 * MAX_SYMBOLS;
+      let leaves = 0;
+      for (let k = 0; k < take; k++) leaves += isLeaf[flags + k];
+      for (let k = 0; k < leaves; k++) leafDepth[k]++;
+      take = 2 * (take - leaves);
+    }
+    for (let k = 0; k < m; k++) out[leafSymbol[k]] = leafDepth[k];
+  }
+  const litBits = new Uint8Array(286);
+  const distBits = new Uint8Array(30);
+  const codegenFreq = new Int32Array(19);
+  const codegenBits = new Uint8Array(19);
+  const lengths = new Uint8Array(286 + 30);
+  function blockBits(litFreq, distFreq, extra, span, at) {
+    litFreq[256]++;
+    let numLit = 286;
+    while (litFreq[numLit - 1] === 0) numLit--;
+    let numDist = 30;
+    while (numDist > 0 && distFreq[numDist - 1] === 0) numDist--;
+    const fakeDistance = numDist === 0;
+    if (fakeDistance) {
+      distFreq[0] = 1;
+      numDist = 1;
+    }
+    codeLengths(litFreq, 286, 15, litBits);
+    codeLengths(distFreq, 30, 15, distBits);
+    let dynamicData = 0;
+    let fixedData = 0;
+    for (let symbol = 0; symbol < numLit; symbol++) {
+      dynamicData += litFreq[symbol] * litBits[symbol];
+      fixedData += litFreq[symbol] * FIXED_LIT_BITS[symbol];
+    }
+    for (let symbol = 0; symbol < numDist; symbol++) {
+      dynamicData += distFreq[symbol] * distBits[symbol];
+      fixedData += distFreq[symbol] * 5;
+    }
+    lengths.set(litBits.subarray(0, numLit), 0);
+    lengths.set(distBits.subarray(0, numDist), numLit);
+    const total = numLit + numDist;
+    codegenFreq.fill(0);
+    for (let i = 0; i < total; ) {
+      const size = lengths[i];
+      let run = 1;
+      while (i + run < total && lengths[i + run] === size) run++;
+      i += run;
+      if (size !== 0) {
+        codegenFreq[size]++;
+        run--;
+        while (run >= 3) {
+          codegenFreq[16]++;
+          run -= run < 6 ? run : 6;
+        }
+      } else {
+        while (run >= 11) {
+          codegenFreq[18]++;
+          run -= run < 138 ? run : 138;
+        }
+        if (run >= 3) {
+          codegenFreq[17]++;
+          run = 0;
+        }
+      }
+      codegenFreq[size] += run;
+    }
+    codeLengths(codegenFreq, 19, 7, codegenBits);
+    let numCodegen = 19;
+    while (numCodegen > 4 && codegenFreq[CODEGEN_ORDER[numCodegen - 1]] === 0) numCodegen--;
+    let header = 3 + 5 + 5 + 4 + 3 * numCodegen + codegenFreq[16] * 2 + codegenFreq[17] * 3 + codegenFreq[18] * 7;
+    for (let symbol = 0; symbol < 19; symbol++) header += codegenFreq[symbol] * codegenBits[symbol];
+    const fixedSize = 3 + fixedData + extra;
+    const dynamicSize = header + dynamicData + extra;
+    const useDynamic = dynamicSize < fixedSize;
+    const chosen = useDynamic ? dynamicSize : fixedSize;
+    litFreq.fill(0);
+    distFreq.fill(0);
+    if (span <= MAX_STORED && (span + 5) * 8 < chosen) {
+      return 3 + (8 - (at + 3 & 7) & 7) + 32 + span * 8;
+    }
+    return fakeDistance ? chosen - (useDynamic ? distBits[0] : 5) : chosen;
+  }
+  function blocker() {
+    const litFreq = new Int32Array(286);
+    const distFreq = new Int32Array(30);
+    let bits = 0;
+    let count = 0;
+    let extra = 0;
+    let span = 0;
+    return {
+      add(tokens, n) {
+        const lit = litFreq;
+        const dist = distFreq;
+        for (let i = 0; i < n; ) {
+          const stop = Math.min(n, i + MAX_BLOCK_TOKENS - count);
+          let blockExtra = extra;
+          let blockSpan = span;
+          for (let k = i; k < stop; k++) {
+            const token = tokens[k];
+            const symbol = token & 511;
+            lit[symbol]++;
+            if (symbol > 256) dist[token >>> 9 & 31]++;
+            blockExtra += token >>> 14 & 31;
+            blockSpan += token >>> 19;
+          }
+          count += stop - i;
+          extra = blockExtra;
+          span = blockSpan;
+          i = stop;
+          if (count === MAX_BLOCK_TOKENS) {
+            bits += blockBits(lit, dist, extra, span, bits);
+            count = 0;
+            extra = 0;
+            span = 0;
+          }
+        }
+      },
+      /** Bytes of the whole deflate stream: the last data block, then Go's empty final stored block. */
+      finish() {
+        if (count > 0) bits += blockBits(litFreq, distFreq, extra, span, bits);
+        count = 0;
+        return Math.ceil((bits + 3) / 8) + 4;
+      }
+    };
+  }
+  return { parse, blocker, codeLengths };
+}
+
+// src/measure/image/deflate/worker-pool.ts
 import { Worker } from "node:worker_threads";
+function workerSource(model3, answer, prepare) {
+  return `
+const { parentPort } = require('node:worker_threads');
+const model = (${model3.toString()})();
+${prepare ? `(${prepare.toString()})(model);` : ""}
+const answer = (${answer.toString()});
+parentPort.on('message', (job) => {
+  try {
+    const [result, transfer] = answer(model, job);
+    parentPort.postMessage(result, transfer);
+  } catch (error) {
+    parentPort.postMessage({ error: String((error && error.stack) || error) });
+  }
+});
+`;
+}
+var WorkerPool = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  idle = [];
+  queue = [];
+  started = 0;
+  run(job) {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.pump();
+    });
+  }
+  pump() {
+    while (this.queue.length > 0) {
+      let worker = this.idle.pop();
+      if (worker === void 0) {
+        if (this.started >= this.options.size) return;
+        worker = this.spawn();
+      }
+      this.assign(worker, this.queue.shift());
+    }
+  }
+  spawn() {
+    this.started++;
+    const worker = new Worker(this.options.source, { eval: true });
+    worker.unref();
+    return worker;
+  }
+  assign(worker, queued) {
+    const { label } = this.options;
+    const settle = () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+      worker.unref();
+    };
+    const onMessage = (message) => {
+      settle();
+      this.idle.push(worker);
+      if (isFailure(message)) queued.reject(new Error(`${label}: ${message.error}`));
+      else queued.resolve(message);
+      this.pump();
+    };
+    const onError = (error) => {
+      settle();
+      this.started--;
+      void worker.terminate();
+      queued.reject(error);
+      this.pump();
+    };
+    const onExit = (code) => {
+      settle();
+      this.started--;
+      queued.reject(new Error(`${label}: worker exited with code ${code}`));
+      this.pump();
+    };
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+    worker.ref();
+    const { job } = queued;
+    worker.postMessage(job, this.options.transfer?.(job));
+  }
+};
+function isFailure(message) {
+  return typeof message === "object" && message !== null && typeof message.error === "string";
+}
+
+// src/measure/image/deflate/go126-sizer.ts
+var Go126Sizer = class {
+  level;
+  blockSize;
+  concurrency;
+  blocker = model().blocker();
+  /** Buffers given back by workers, ready for the next parts. */
+  free = [];
+  /** The part being filled: [window][part]. */
+  current;
+  input;
+  window = 0;
+  filled = 0;
+  /** Parts sent to workers whose tokens have not been counted yet, in input order. */
+  pending = [];
+  maxInFlightSeen = 0;
+  parts = 0;
+  constructor(options = {}) {
+    this.level = options.level ?? 6;
+    this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+    this.concurrency = options.concurrency ?? 2 * availableParallelism();
+    this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT)), tokens: new ArrayBuffer(0) };
+    this.input = new Uint8Array(this.current.input);
+  }
+  /** Parts measured so far and the most that were in flight at once (for tests and benchmarks). */
+  get stats() {
+    return { blocks: this.parts, maxInFlight: this.maxInFlightSeen };
+  }
+  /** Takes the next bytes; resolves when more can be taken (at most `concurrency` parts in flight). */
+  async write(chunk) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.filled === this.input.length - this.window) this.grow();
+      const n = Math.min(this.input.length - this.window - this.filled, chunk.length - offset);
+      this.input.set(chunk.subarray(offset, offset + n), this.window + this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === this.blockSize) {
+        while (this.pending.length >= this.concurrency) await this.countOldest();
+        this.dispatch(false);
+      }
+    }
+  }
+  /** The length of the whole gzip stream. */
+  async end() {
+    if (this.parts === 0 && this.filled <= INLINE_LIMIT) {
+      this.parts++;
+      const tokens = new Uint32Array(this.filled);
+      this.blocker.add(tokens, model().parse(this.input, 0, this.filled, this.level, tokens));
+    } else {
+      if (this.filled > 0) this.dispatch(true);
+      while (this.pending.length > 0) await this.countOldest();
+    }
+    this.free.length = 0;
+    return GZIP_WRAPPER_BYTES + this.blocker.finish();
+  }
+  /** The first part outgrew its small buffer: the layer is not small, give it a whole part. */
+  grow() {
+    const input = new Uint8Array(this.blockSize);
+    input.set(this.input.subarray(0, this.filled));
+    this.current = { input: input.buffer, tokens: new ArrayBuffer(0) };
+    this.input = input;
+  }
+  async countOldest() {
+    const part = await this.pending[0];
+    this.pending.shift();
+    this.blocker.add(new Uint32Array(part.tokens), part.count);
+    this.free.push({ input: part.input, tokens: part.tokens });
+  }
+  /** Sends the filled part to a worker and, unless it is the last, starts the next one with its window. */
+  dispatch(last) {
+    const sent = this.current;
+    const start = this.window;
+    const end = this.window + this.filled;
+    if (sent.tokens.byteLength < this.blockSize * 4) sent.tokens = new ArrayBuffer(this.blockSize * 4);
+    if (!last) {
+      let next = this.free.pop();
+      if (next === void 0 || next.input.byteLength < DICTIONARY_BYTES + this.blockSize) {
+        next = { input: new ArrayBuffer(DICTIONARY_BYTES + this.blockSize), tokens: new ArrayBuffer(0) };
+      }
+      const input = new Uint8Array(next.input);
+      const keep = Math.min(DICTIONARY_BYTES, end);
+      input.set(this.input.subarray(end - keep, end), 0);
+      this.current = next;
+      this.input = input;
+      this.window = keep;
+      this.filled = 0;
+    }
+    this.parts++;
+    const job = pool().run({ input: sent.input, tokens: sent.tokens, start, end, level: this.level });
+    job.catch(() => void 0);
+    this.pending.push(job);
+    this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
+  }
+};
+var GZIP_WRAPPER_BYTES = 10 + 8;
+var DICTIONARY_BYTES = 32 * 1024;
+var DEFAULT_BLOCK_SIZE = 1024 * 1024;
+var INLINE_LIMIT = 64 * 1024;
+function parsePart(model3, job) {
+  const count = model3.parse(new Uint8Array(job.input), job.start, job.end, job.level, new Uint32Array(job.tokens));
+  return [{ count, input: job.input, tokens: job.tokens }, [job.input, job.tokens]];
+}
+var sharedPool;
+function pool() {
+  sharedPool ??= new WorkerPool({
+    size: availableParallelism(),
+    source: workerSource(goDeflateModel, parsePart),
+    label: "compressed size",
+    transfer: (job) => [job.input, job.tokens]
+  });
+  return sharedPool;
+}
+var localModel;
+function model() {
+  localModel ??= goDeflateModel();
+  return localModel;
+}
+
+// src/measure/image/deflate/go127-sizer.ts
+import { availableParallelism as availableParallelism2 } from "node:os";
+
+// src/measure/image/deflate/go127-model.ts
 function go127DeflateModel() {
   const BLOCK2 = 65535;
   const TABLE_BITS = 15;
@@ -92150,7 +92641,7 @@ function go127DeflateModel() {
     const limit = boundary - MAX_OFFSET + BIAS;
     for (let i = 0; i < STATE; i++) tables[i] = from[i] === 0 ? 0 : from[i] + limit;
   }
-  function encodePart(data, partStart, end, last, out, initial, startState, endState, warmFrom = 0) {
+  function encodePart2(data, partStart, end, last, out, initial, startState, endState, warmFrom = 0) {
     d = data;
     v = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if ((partStart - warmFrom) % BLOCK2 !== 0) throw new RangeError(`the warm-up must be whole blocks, got ${partStart - warmFrom} bytes`);
@@ -92376,7 +92867,7 @@ function go127DeflateModel() {
       }
     };
   }
-  function prime() {
+  function prime2() {
     let seed = 1;
     const random = () => {
       seed = Math.imul(seed, 1103515245) + 12345 | 0;
@@ -92399,122 +92890,22 @@ function go127DeflateModel() {
     for (let round = 0; round < 1; round++) {
       for (const input of inputs) {
         const out = writer();
-        out.add(records, encodePart(input, 0, input.length, true, records, void 0, state, state));
+        out.add(records, encodePart2(input, 0, input.length, true, records, void 0, state, state));
         sum += out.finish();
       }
     }
     return sum;
   }
-  return { BLOCK: BLOCK2, RECORD, STATE, encodePart, writer, generate, hash7, prime };
+  return { BLOCK: BLOCK2, RECORD, STATE, encodePart: encodePart2, writer, generate, hash7, prime: prime2 };
 }
-var WARM_BLOCKS = 2;
-var DEFAULT_PART_BLOCKS = 32;
-var INLINE_LIMIT = 64 * 1024;
-var GO_BLOCK = 65535;
-var GZIP_WRAPPER_BYTES = 18;
-var WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const model = (${go127DeflateModel.toString()})();
-model.prime();
-parentPort.on('message', (job) => {
-  try {
-    const blocks = model.encodePart(
-      new Uint8Array(job.input), job.start, job.end, job.last, new Int32Array(job.records),
-      job.initial && new Int32Array(job.initial), new Int32Array(job.startState), new Int32Array(job.endState), job.warmFrom,
-    );
-    parentPort.postMessage(blocks); // (the buffers are the sizer's: it has them)
-  } catch (error) {
-    parentPort.postMessage({ error: String((error && error.stack) || error) });
-  }
-});
-`;
-var WorkerPool = class {
-  constructor(size) {
-    this.size = size;
-  }
-  size;
-  idle = [];
-  queue = [];
-  started = 0;
-  run(job) {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ ...job, resolve, reject });
-      this.pump();
-    });
-  }
-  pump() {
-    while (this.queue.length > 0) {
-      let worker = this.idle.pop();
-      if (worker === void 0) {
-        if (this.started >= this.size) return;
-        worker = this.spawn();
-      }
-      this.assign(worker, this.queue.shift());
-    }
-  }
-  spawn() {
-    this.started++;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref();
-    return worker;
-  }
-  assign(worker, job) {
-    const settle = () => {
-      worker.off("message", onMessage);
-      worker.off("error", onError);
-      worker.off("exit", onExit);
-      worker.unref();
-    };
-    const onMessage = (message) => {
-      settle();
-      this.idle.push(worker);
-      if (typeof message === "number") job.resolve(message);
-      else job.reject(new Error(`compressed size (go1.27): ${message.error}`));
-      this.pump();
-    };
-    const onError = (error) => {
-      settle();
-      this.started--;
-      void worker.terminate();
-      job.reject(error);
-      this.pump();
-    };
-    const onExit = (code) => {
-      settle();
-      this.started--;
-      job.reject(new Error(`compressed size (go1.27): worker exited with code ${code}`));
-      this.pump();
-    };
-    worker.on("message", onMessage);
-    worker.on("error", onError);
-    worker.on("exit", onExit);
-    worker.ref();
-    const { resolve: _resolve, reject: _reject, ...spec } = job;
-    worker.postMessage(spec);
-  }
-};
-var sharedPool;
-function pool() {
-  sharedPool ??= new WorkerPool(availableParallelism());
-  return sharedPool;
-}
-var localModel;
-function model() {
-  localModel ??= go127DeflateModel();
-  return localModel;
-}
-function sameState(a, b) {
-  const x = new Int32Array(a);
-  const y = new Int32Array(b);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
+
+// src/measure/image/deflate/go127-sizer.ts
 var Go127Sizer = class {
   partBytes;
   blocksPerPart;
   concurrency;
   warmBytes;
-  writer = model().writer();
+  writer = model2().writer();
   /** Buffers given back by workers, ready for the next parts. */
   free = [];
   freeStates = [];
@@ -92533,9 +92924,9 @@ var Go127Sizer = class {
   constructor(options) {
     this.blocksPerPart = options.partSize === void 0 ? DEFAULT_PART_BLOCKS : Math.max(1, Math.round(options.partSize / GO_BLOCK));
     this.partBytes = this.blocksPerPart * GO_BLOCK;
-    this.concurrency = options.concurrency ?? availableParallelism() + 1;
+    this.concurrency = options.concurrency ?? availableParallelism2() + 1;
     this.warmBytes = (options.warmBlocks ?? WARM_BLOCKS) * GO_BLOCK;
-    this.current = { input: new SharedArrayBuffer(Math.min(this.partBytes, INLINE_LIMIT)), records: new SharedArrayBuffer(0) };
+    this.current = { input: new SharedArrayBuffer(Math.min(this.partBytes, INLINE_LIMIT2)), records: new SharedArrayBuffer(0) };
     this.input = new Uint8Array(this.current.input);
   }
   /**
@@ -92562,11 +92953,11 @@ var Go127Sizer = class {
   }
   /** The length of the whole gzip stream. */
   async end() {
-    if (this.parts === 0 && this.filled <= INLINE_LIMIT) {
+    if (this.parts === 0 && this.filled <= INLINE_LIMIT2) {
       this.parts++;
       const blocks = Math.max(1, Math.ceil(this.filled / GO_BLOCK));
-      const records = new Int32Array(blocks * model().RECORD);
-      this.writer.add(records, model().encodePart(this.input.subarray(0, this.filled), 0, this.filled, true, records));
+      const records = new Int32Array(blocks * model2().RECORD);
+      this.writer.add(records, model2().encodePart(this.input.subarray(0, this.filled), 0, this.filled, true, records));
     } else {
       if (this.filled > 0) {
         while (this.pending.length >= this.concurrency) await this.countOldest();
@@ -92577,7 +92968,7 @@ var Go127Sizer = class {
     this.free.length = 0;
     this.freeStates.length = 0;
     this.previousEnd = void 0;
-    return GZIP_WRAPPER_BYTES + this.writer.finish();
+    return GZIP_WRAPPER_BYTES2 + this.writer.finish();
   }
   /** The first part outgrew its small buffer: the stream is not small, give it a whole part. */
   grow() {
@@ -92588,7 +92979,7 @@ var Go127Sizer = class {
     this.input = input;
   }
   state() {
-    return this.freeStates.pop() ?? new SharedArrayBuffer(model().STATE * 4);
+    return this.freeStates.pop() ?? new SharedArrayBuffer(model2().STATE * 4);
   }
   /**
    * Counts the oldest part's records. Its warm-up nearly always leaves the tables exactly as the part before
@@ -92601,7 +92992,7 @@ var Go127Sizer = class {
     this.pending.shift();
     if (this.previousEnd !== void 0 && !sameState(job.startState, this.previousEnd)) {
       this.reruns++;
-      blocks = await pool().run({ ...job, initial: this.previousEnd });
+      blocks = await pool2().run({ ...job, initial: this.previousEnd });
     }
     this.writer.add(new Int32Array(job.records), blocks);
     this.free.push({ input: job.input, records: job.records });
@@ -92614,7 +93005,7 @@ var Go127Sizer = class {
     const sent = this.current;
     const start = this.warm;
     const end = this.warm + this.filled;
-    const recordBytes = this.blocksPerPart * model().RECORD * 4;
+    const recordBytes = this.blocksPerPart * model2().RECORD * 4;
     if (sent.records.byteLength < recordBytes) sent.records = new SharedArrayBuffer(recordBytes);
     if (!last) {
       const history = Math.max(this.warmBytes, GO_BLOCK);
@@ -92632,416 +93023,58 @@ var Go127Sizer = class {
     this.parts++;
     const warmFrom = Math.max(0, start - this.warmBytes);
     const job = { input: sent.input, records: sent.records, startState: this.state(), endState: this.state(), start, end, last, warmFrom };
-    const result = pool().run(job);
+    const result = pool2().run(job);
     result.catch(() => void 0);
     this.pending.push({ result, job });
     this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
   }
 };
-
-// src/measure/image/compressed-size.ts
-var DEFLATE_MODELS = ["go1.26", "go1.27"];
-var GZIP_WRAPPER_BYTES2 = 10 + 8;
-var DICTIONARY_BYTES = 32 * 1024;
-var DEFAULT_BLOCK_SIZE = 1024 * 1024;
-var MIN_BLOCK_SIZE = 64 * 1024;
-var MAX_BLOCK_SIZE = 64 * 1024 * 1024;
+var WARM_BLOCKS = 2;
+var DEFAULT_PART_BLOCKS = 32;
 var INLINE_LIMIT2 = 64 * 1024;
-function goDeflateModel() {
-  const WINDOW = 32768;
-  const MAX_MATCH = 258;
-  const MAX_BLOCK_TOKENS = 1 << 14;
-  const MAX_STORED = 65535;
-  const LEVELS = {
-    4: [4, 16, 16],
-    5: [16, 32, 32],
-    6: [16, 128, 128],
-    7: [32, 128, 256],
-    8: [128, 258, 1024],
-    9: [258, 258, 4096]
-  };
-  const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-  const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-  const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
-  const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
-  const lengthToken = new Uint32Array(MAX_MATCH + 1);
-  for (let code = 0; code < 29; code++) {
-    const last = code === 28 ? MAX_MATCH : LENGTH_BASE[code + 1] - 1;
-    for (let length = LENGTH_BASE[code]; length <= last; length++) {
-      lengthToken[length] = 257 + code | LENGTH_EXTRA[code] << 14 | length << 19;
-    }
-  }
-  lengthToken[MAX_MATCH] = 285 | MAX_MATCH << 19;
-  const distanceToken = new Uint32Array(WINDOW + 1);
-  for (let code = 0; code < 30; code++) {
-    const last = code === 29 ? WINDOW : DIST_BASE[code + 1] - 1;
-    for (let distance = DIST_BASE[code]; distance <= last; distance++) distanceToken[distance] = code << 9 | DIST_EXTRA[code] << 14;
-  }
-  const FIXED_LIT_BITS = new Uint8Array(286);
-  for (let i = 0; i < 286; i++) FIXED_LIT_BITS[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
-  const CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
-  const PARSER_WASM = "AGFzbQEAAAABFgJgCX9/f39/f39/fwF/YAV/f39/fwADAwIAAQUDAQAMBh0EfwFBoJAsC38AQZCQIAt/AEGAiCALfwBBoJAsCwdABQZtZW1vcnkCAAVwYXJzZQAADmRpc3RhbmNlX3Rva2VuAwEMbGVuZ3RoX3Rva2VuAwILX19oZWFwX2Jhc2UDAwq+CQLlBwIWfwF+QQAhCUGAiICAAEEAQYCAIPwLACAGQQA2AgAgB0EANgIAAkAgAUGAgH5qQQAgAUGAgAJKGyIKIAJBfWoiC04NACAAIAogCyAGIAcQgYCAgAALAkACQCACIAFrIgwNAEEAIQ0MAQtBACENQQMhDkEAIQ9BACEJA0AgDyEQQQAhD0EDIQsCQCAMIA5MDQBBACEPQQMhCyAOIANODQBBACEPQQMhCyAGIAFBAWoiEUECdGooAgAiEiABQYCAfmoiEyAKIBMgCkobIhRMDQAgBCAMQYICIAxBggJIGyIPIA8gBEobIRUgACABaiIMQX1qIRYgDCgAACEXQQAhGEEDIRkgBSEaAkADQCAHIBFBAnRqKAIAIRECQCAAIBJBf2oiG2oiHCAZakF9aigAACAXRw0AQQAhCwJAA0ACQCALQQhqIhMgD0wNACALIA9ODQIDQCAcIAtqLQAAIAwgC2otAABHDQMgDyALQQFqIgtHDQALIA8hCwwCCyAcIAtqIR0gDCALaiEeIBMhCyAeKQAAIB0pAACFIh9QDQALIB96p0EDdiATQXhqciELCyALIBlMDQAgASAbayETAkAgC0EESg0AIBNBgCBKDQELAkAgCyAVSA0AIAshGSATIRgMAwsgFiALaigAACEXIAshGSATIRgLIBpBAUYNASARIBRMDQECQCAAIBFBf2oiG2oiHCAZakF9aigAACAXRw0AQQAhCwJAA0ACQCALQQhqIhMgD0wNACALIA9ODQIDQCAcIAtqLQAAIAwgC2otAABHDQMgDyALQQFqIgtHDQALIA8hCwwCCyAcIAtqIR0gDCALaiEeIBMhCyAeKQAAIB0pAACFIh9QDQALIB96p0EDdiATQXhqciELCyALIBlMDQAgASAbayETAkAgC0EESg0AIBNBgCBKDQELAkAgCyAVSA0AIAshGSATIRgMAwsgFiALaigAACEXIAshGSATIRgLIBpBfmoiGkUNASAHIBJBAnRqKAIAIhIgFEoNAAsLIBlBAyAZQQNKIg8bIQsgGEEAIA8bIQ8LAkACQCAOQQRJDQAgCyAOSw0AIAggDUECdGogEEECdEGQkKCAAGooAgAgDkECdEGAiKCAAGooAgBqNgIAIA5Bf2ohDCANQQFqIQ1BAyEOQQAhCQwBCwJAAkAgCQ0AQQEhCQwBCyAIIA1BAnRqIAEgAGpBf2otAABBgIAgcjYCAEEBIQkgDUEBaiENC0EBIQwgCyEOCyACIAwgAWoiAWsiDA0ACwsCQCAJRQ0AIAggDUECdGogASAAakF/ai0AAEGAgCByNgIAIA1BAWohDQsgDQvUAQEFfwJAIAEgAk4NACAAIAFBAWoiBWotAABBCHQgACABaiIGLQAAQRB0ciAGQQJqLQAAciEGIABBA2ohB0EAIAFrIQAgAyAFQQJ0IghqIQUgBCAIaiEEA0AgBUEAIAZBCHQgByABai0AAHIiBkG9z9bxAWxBDXZB/P8fcUGAiICAAGoiCCgCACIJIAAgCWpBgYB+SBsiCTYCACAEIAMgCUECdGooAgA2AgAgCCABQQFqIgE2AgAgAEF/aiEAIAVBBGohBSAEQQRqIQQgAiABRw0ACwsL";
-  let parser;
-  function instantiate() {
-    const { Module, Instance } = globalThis.WebAssembly;
-    const exports = new Instance(new Module(Buffer.from(PARSER_WASM, "base64"))).exports;
-    new Uint32Array(exports.memory.buffer, exports.length_token.value, MAX_MATCH + 1).set(lengthToken);
-    new Uint32Array(exports.memory.buffer, exports.distance_token.value, WINDOW + 1).set(distanceToken);
-    return exports;
-  }
-  function parse(data, start, end, level, out) {
-    const params = LEVELS[level];
-    if (params === void 0) throw new RangeError(`unsupported level ${level}`);
-    parser ??= instantiate();
-    const align = (n) => n + 7 & ~7;
-    const dataAt = align(parser.__heap_base.value);
-    const linkAt = align(dataAt + end);
-    const link2At = align(linkAt + 4 * (end + 1));
-    const outAt = align(link2At + 4 * (end + 1));
-    const need = outAt + 4 * (end - start);
-    const memory = parser.memory;
-    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-    new Uint8Array(memory.buffer, dataAt, end).set(data.subarray(0, end));
-    const count = parser.parse(dataAt, start, end, params[0], params[1], params[2], linkAt, link2At, outAt);
-    out.set(new Uint32Array(memory.buffer, outAt, count));
-    return count;
-  }
-  const MAX_SYMBOLS = 286;
-  const sortKeys = new Float64Array(MAX_SYMBOLS);
-  const leafWeight = new Float64Array(MAX_SYMBOLS);
-  const leafSymbol = new Uint16Array(MAX_SYMBOLS);
-  const leafDepth = new Uint8Array(MAX_SYMBOLS);
-  const listWeight = new Float64Array(2 * MAX_SYMBOLS);
-  const nextWeight = new Float64Array(2 * MAX_SYMBOLS);
-  const isLeaf = new Uint8Array(16 * 2 * MAX_SYMBOLS);
-  const huffmanDepth = new Float64Array(MAX_SYMBOLS);
-  function huffmanDepths(m) {
-    const a = huffmanDepth;
-    a.set(leafWeight.subarray(0, m));
-    let leaf = 0;
-    let root = 0;
-    for (let next = 0; next < m - 1; next++) {
-      let sum;
-      if (leaf >= m || root < next && a[root] < a[leaf]) {
-        sum = a[root];
-        a[root++] = next;
-      } else {
-        sum = a[leaf++];
-      }
-      if (leaf >= m || root < next && a[root] < a[leaf]) {
-        sum += a[root];
-        a[root++] = next;
-      } else {
-        sum += a[leaf++];
-      }
-      a[next] = sum;
-    }
-    a[m - 2] = 0;
-    for (let node2 = m - 3; node2 >= 0; node2--) a[node2] = a[a[node2]] + 1;
-    let available = 1;
-    let used = 0;
-    let depth = 0;
-    let node = m - 2;
-    let slot = m - 1;
-    while (available > 0) {
-      while (node >= 0 && a[node] === depth) {
-        used++;
-        node--;
-      }
-      while (available > used) {
-        a[slot--] = depth;
-        available--;
-      }
-      available = 2 * used;
-      depth++;
-      used = 0;
-    }
-    return a[0];
-  }
-  function codeLengths(freq, n, maxBits, out) {
-    out.fill(0, 0, n);
-    let m = 0;
-    for (let symbol = 0; symbol < n; symbol++) if (freq[symbol] > 0) sortKeys[m++] = freq[symbol] * 512 + symbol;
-    if (m <= 2) {
-      for (let symbol = 0; symbol < n; symbol++) if (freq[symbol] > 0) out[symbol] = 1;
-      return;
-    }
-    const keys = sortKeys.subarray(0, m).sort();
-    for (let k = 0; k < m; k++) {
-      leafWeight[k] = Math.floor(keys[k] / 512);
-      leafSymbol[k] = keys[k] - leafWeight[k] * 512;
-      leafDepth[k] = 0;
-    }
-    if (huffmanDepths(m) <= maxBits) {
-      for (let k = 0; k < m; k++) out[leafSymbol[k]] = huffmanDepth[k];
-      return;
-    }
-    for (let k = 0; k < m; k++) {
-      listWeight[k] = leafWeight[k];
-      isLeaf[k] = 1;
-    }
-    let listLength = m;
-    for (let level = 1; level < maxBits; level++) {
-      const packages = listLength >> 1;
-      let leaf = 0;
-      let pack = 0;
-      let length = 0;
-      const flags = level * 2 * MAX_SYMBOLS;
-      while (leaf < m || pack < packages) {
-        const packageWeight = pack < packages ? listWeight[2 * pack] + listWeight[2 * pack + 1] : Infinity;
-        if (leaf < m && leafWeight[leaf] <= packageWeight) {
-          nextWeight[length] = leafWeight[leaf++];
-          isLeaf[flags + length] = 1;
-        } else {
-          nextWeight[length] = packageWeight;
-          isLeaf[flags + length] = 0;
-          pack++;
-        }
-        length++;
-      }
-      listWeight.set(nextWeight.subarray(0, length));
-      listLength = length;
-    }
-    let take = 2 * m - 2;
-    for (let level = maxBits - 1; level >= 0 && take > 0; level--) {
-      const flags = level * 2 * MAX_SYMBOLS;
-      let leaves = 0;
-      for (let k = 0; k < take; k++) leaves += isLeaf[flags + k];
-      for (let k = 0; k < leaves; k++) leafDepth[k]++;
-      take = 2 * (take - leaves);
-    }
-    for (let k = 0; k < m; k++) out[leafSymbol[k]] = leafDepth[k];
-  }
-  const litBits = new Uint8Array(286);
-  const distBits = new Uint8Array(30);
-  const codegenFreq = new Int32Array(19);
-  const codegenBits = new Uint8Array(19);
-  const lengths = new Uint8Array(286 + 30);
-  function blockBits(litFreq, distFreq, extra, span, at) {
-    litFreq[256]++;
-    let numLit = 286;
-    while (litFreq[numLit - 1] === 0) numLit--;
-    let numDist = 30;
-    while (numDist > 0 && distFreq[numDist - 1] === 0) numDist--;
-    const fakeDistance = numDist === 0;
-    if (fakeDistance) {
-      distFreq[0] = 1;
-      numDist = 1;
-    }
-    codeLengths(litFreq, 286, 15, litBits);
-    codeLengths(distFreq, 30, 15, distBits);
-    let dynamicData = 0;
-    let fixedData = 0;
-    for (let symbol = 0; symbol < numLit; symbol++) {
-      dynamicData += litFreq[symbol] * litBits[symbol];
-      fixedData += litFreq[symbol] * FIXED_LIT_BITS[symbol];
-    }
-    for (let symbol = 0; symbol < numDist; symbol++) {
-      dynamicData += distFreq[symbol] * distBits[symbol];
-      fixedData += distFreq[symbol] * 5;
-    }
-    lengths.set(litBits.subarray(0, numLit), 0);
-    lengths.set(distBits.subarray(0, numDist), numLit);
-    const total = numLit + numDist;
-    codegenFreq.fill(0);
-    for (let i = 0; i < total; ) {
-      const size = lengths[i];
-      let run = 1;
-      while (i + run < total && lengths[i + run] === size) run++;
-      i += run;
-      if (size !== 0) {
-        codegenFreq[size]++;
-        run--;
-        while (run >= 3) {
-          codegenFreq[16]++;
-          run -= run < 6 ? run : 6;
-        }
-      } else {
-        while (run >= 11) {
-          codegenFreq[18]++;
-          run -= run < 138 ? run : 138;
-        }
-        if (run >= 3) {
-          codegenFreq[17]++;
-          run = 0;
-        }
-      }
-      codegenFreq[size] += run;
-    }
-    codeLengths(codegenFreq, 19, 7, codegenBits);
-    let numCodegen = 19;
-    while (numCodegen > 4 && codegenFreq[CODEGEN_ORDER[numCodegen - 1]] === 0) numCodegen--;
-    let header = 3 + 5 + 5 + 4 + 3 * numCodegen + codegenFreq[16] * 2 + codegenFreq[17] * 3 + codegenFreq[18] * 7;
-    for (let symbol = 0; symbol < 19; symbol++) header += codegenFreq[symbol] * codegenBits[symbol];
-    const fixedSize = 3 + fixedData + extra;
-    const dynamicSize = header + dynamicData + extra;
-    const useDynamic = dynamicSize < fixedSize;
-    const chosen = useDynamic ? dynamicSize : fixedSize;
-    litFreq.fill(0);
-    distFreq.fill(0);
-    if (span <= MAX_STORED && (span + 5) * 8 < chosen) {
-      return 3 + (8 - (at + 3 & 7) & 7) + 32 + span * 8;
-    }
-    return fakeDistance ? chosen - (useDynamic ? distBits[0] : 5) : chosen;
-  }
-  function blocker() {
-    const litFreq = new Int32Array(286);
-    const distFreq = new Int32Array(30);
-    let bits = 0;
-    let count = 0;
-    let extra = 0;
-    let span = 0;
-    return {
-      add(tokens, n) {
-        const lit = litFreq;
-        const dist = distFreq;
-        for (let i = 0; i < n; ) {
-          const stop = Math.min(n, i + MAX_BLOCK_TOKENS - count);
-          let blockExtra = extra;
-          let blockSpan = span;
-          for (let k = i; k < stop; k++) {
-            const token = tokens[k];
-            const symbol = token & 511;
-            lit[symbol]++;
-            if (symbol > 256) dist[token >>> 9 & 31]++;
-            blockExtra += token >>> 14 & 31;
-            blockSpan += token >>> 19;
-          }
-          count += stop - i;
-          extra = blockExtra;
-          span = blockSpan;
-          i = stop;
-          if (count === MAX_BLOCK_TOKENS) {
-            bits += blockBits(lit, dist, extra, span, bits);
-            count = 0;
-            extra = 0;
-            span = 0;
-          }
-        }
-      },
-      /** Bytes of the whole deflate stream: the last data block, then Go's empty final stored block. */
-      finish() {
-        if (count > 0) bits += blockBits(litFreq, distFreq, extra, span, bits);
-        count = 0;
-        return Math.ceil((bits + 3) / 8) + 4;
-      }
-    };
-  }
-  return { parse, blocker, codeLengths };
+var GO_BLOCK = 65535;
+var GZIP_WRAPPER_BYTES2 = 18;
+function encodePart(model3, job) {
+  const blocks = model3.encodePart(
+    new Uint8Array(job.input),
+    job.start,
+    job.end,
+    job.last,
+    new Int32Array(job.records),
+    job.initial && new Int32Array(job.initial),
+    new Int32Array(job.startState),
+    new Int32Array(job.endState),
+    job.warmFrom
+  );
+  return [blocks, []];
 }
-var WORKER_SOURCE2 = `
-const { parentPort } = require('node:worker_threads');
-const model = (${goDeflateModel.toString()})();
-parentPort.on('message', (job) => {
-  try {
-    const count = model.parse(new Uint8Array(job.input), job.start, job.end, job.level, new Uint32Array(job.tokens));
-    parentPort.postMessage({ count, input: job.input, tokens: job.tokens }, [job.input, job.tokens]);
-  } catch (error) {
-    parentPort.postMessage({ error: String((error && error.stack) || error) });
-  }
-});
-`;
-var WorkerPool2 = class {
-  constructor(size) {
-    this.size = size;
-  }
-  size;
-  idle = [];
-  queue = [];
-  started = 0;
-  run(job) {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ ...job, resolve, reject });
-      this.pump();
-    });
-  }
-  pump() {
-    while (this.queue.length > 0) {
-      let worker = this.idle.pop();
-      if (worker === void 0) {
-        if (this.started >= this.size) return;
-        worker = this.spawn();
-      }
-      this.assign(worker, this.queue.shift());
-    }
-  }
-  spawn() {
-    this.started++;
-    const worker = new Worker2(WORKER_SOURCE2, { eval: true });
-    worker.unref();
-    return worker;
-  }
-  assign(worker, job) {
-    const settle = () => {
-      worker.off("message", onMessage);
-      worker.off("error", onError);
-      worker.off("exit", onExit);
-      worker.unref();
-    };
-    const onMessage = (message) => {
-      settle();
-      this.idle.push(worker);
-      if (message.error !== void 0) job.reject(new Error(`compressed size: ${message.error}`));
-      else job.resolve(message);
-      this.pump();
-    };
-    const onError = (error) => {
-      settle();
-      this.started--;
-      void worker.terminate();
-      job.reject(error);
-      this.pump();
-    };
-    const onExit = (code) => {
-      settle();
-      this.started--;
-      job.reject(new Error(`compressed size: worker exited with code ${code}`));
-      this.pump();
-    };
-    worker.on("message", onMessage);
-    worker.on("error", onError);
-    worker.on("exit", onExit);
-    worker.ref();
-    const { input, tokens, start, end, level } = job;
-    worker.postMessage({ input, tokens, start, end, level }, [input, tokens]);
-  }
-};
+function prime(model3) {
+  model3.prime();
+}
 var sharedPool2;
 function pool2() {
-  sharedPool2 ??= new WorkerPool2(availableParallelism2());
+  sharedPool2 ??= new WorkerPool({ size: availableParallelism2(), source: workerSource(go127DeflateModel, encodePart, prime), label: "compressed size (go1.27)" });
   return sharedPool2;
 }
 var localModel2;
 function model2() {
-  localModel2 ??= goDeflateModel();
+  localModel2 ??= go127DeflateModel();
   return localModel2;
 }
-function integerOption(name, value, min, max = Number.MAX_SAFE_INTEGER) {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ""}, got ${value}`);
-  }
-  return value;
+function sameState(a, b) {
+  const x = new Int32Array(a);
+  const y = new Int32Array(b);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
+
+// src/measure/image/compressed-size.ts
+var DEFLATE_MODELS = ["go1.26", "go1.27"];
 var CompressedSizer = class {
-  level;
-  blockSize;
-  concurrency;
-  blocker = model2().blocker();
-  /** Buffers given back by workers, ready for the next parts. */
-  free = [];
-  /** The part being filled: [window][part]. */
-  current;
-  input;
-  window = 0;
-  filled = 0;
-  /** Parts sent to workers whose tokens have not been counted yet, in input order. */
-  pending = [];
-  maxInFlightSeen = 0;
-  parts = 0;
+  /** The model's sizer that does the work. */
+  sizer;
   tail = Promise.resolve();
   ended = false;
-  /** With `model: 'go1.27'`: the sizer that does the work. */
-  go127;
   constructor(options = {}) {
     const modelName = options.model ?? "go1.26";
     if (!DEFLATE_MODELS.includes(modelName)) {
@@ -93052,109 +93085,48 @@ var CompressedSizer = class {
     if (modelName === "go1.27" && options.level !== void 0 && options.level !== 6) {
       throw new RangeError(`CompressedSizer: model 'go1.27' models level 6 only (Go's default, what Docker uses), got level ${options.level}`);
     }
-    this.level = options.level ?? 6;
-    if (!Number.isInteger(this.level) || this.level < 4 || this.level > 9) {
+    const level = options.level ?? 6;
+    if (!Number.isInteger(level) || level < 4 || level > 9) {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
     }
-    this.blockSize = integerOption("blockSize", options.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
-    this.concurrency = integerOption("concurrency", options.concurrency ?? 2 * availableParallelism2(), 1);
-    this.current = { input: new ArrayBuffer(Math.min(this.blockSize, INLINE_LIMIT2)), tokens: new ArrayBuffer(0) };
-    this.input = new Uint8Array(this.current.input);
-    if (modelName === "go1.27") {
-      this.go127 = new Go127Sizer({
-        partSize: options.blockSize === void 0 ? void 0 : this.blockSize,
-        concurrency: options.concurrency === void 0 ? void 0 : this.concurrency
-      });
-    }
+    const blockSize = options.blockSize === void 0 ? void 0 : integerOption("blockSize", options.blockSize, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
+    const concurrency = options.concurrency === void 0 ? void 0 : integerOption("concurrency", options.concurrency, 1);
+    this.sizer = modelName === "go1.27" ? (
+      // its own default part size (whole Go blocks, each part warmed on the two before)
+      new Go127Sizer({ partSize: blockSize, concurrency })
+    ) : new Go126Sizer({ level, blockSize, concurrency });
   }
   /**
    * Parts measured so far and the most that were in flight at once (for tests and benchmarks); with model
-   * 'go1.27', also the parts parsed twice (see go127-deflate.ts).
+   * 'go1.27', also the parts parsed twice (see deflate/go127-sizer.ts).
    */
   get stats() {
-    if (this.go127) return this.go127.stats;
-    return { blocks: this.parts, maxInFlight: this.maxInFlightSeen };
+    return this.sizer.stats;
   }
   /** Feed the layer tar's bytes in order; resolves when more can be taken (at most `concurrency` parts in flight). */
   write(chunk) {
     if (this.ended) return Promise.reject(new Error("CompressedSizer: write after end"));
     if (!(chunk instanceof Uint8Array)) return Promise.reject(new TypeError("CompressedSizer: chunks must be Buffers or Uint8Arrays"));
-    const go127 = this.go127;
-    this.tail = this.tail.then(() => go127 ? go127.write(chunk) : this.take(chunk));
+    const sizer = this.sizer;
+    this.tail = this.tail.then(() => sizer.write(chunk));
     return this.tail;
   }
   /** Resolves with the size in bytes of the gzip stream Docker would push for these bytes (header and trailer included). */
   end() {
     if (this.ended) return Promise.reject(new Error("CompressedSizer: end called twice"));
     this.ended = true;
-    const go127 = this.go127;
-    if (go127) return this.tail.then(() => go127.end());
-    return this.tail.then(async () => {
-      if (this.parts === 0 && this.filled <= INLINE_LIMIT2) {
-        this.parts++;
-        const tokens = new Uint32Array(this.filled);
-        this.blocker.add(tokens, model2().parse(this.input, 0, this.filled, this.level, tokens));
-      } else {
-        if (this.filled > 0) this.dispatch(true);
-        while (this.pending.length > 0) await this.countOldest();
-      }
-      this.free.length = 0;
-      return GZIP_WRAPPER_BYTES2 + this.blocker.finish();
-    });
-  }
-  async take(chunk) {
-    let offset = 0;
-    while (offset < chunk.length) {
-      if (this.filled === this.input.length - this.window) this.grow();
-      const n = Math.min(this.input.length - this.window - this.filled, chunk.length - offset);
-      this.input.set(chunk.subarray(offset, offset + n), this.window + this.filled);
-      this.filled += n;
-      offset += n;
-      if (this.filled === this.blockSize) {
-        while (this.pending.length >= this.concurrency) await this.countOldest();
-        this.dispatch(false);
-      }
-    }
-  }
-  /** The first part outgrew its small buffer: the layer is not small, give it a whole part. */
-  grow() {
-    const input = new Uint8Array(this.blockSize);
-    input.set(this.input.subarray(0, this.filled));
-    this.current = { input: input.buffer, tokens: new ArrayBuffer(0) };
-    this.input = input;
-  }
-  async countOldest() {
-    const part = await this.pending[0];
-    this.pending.shift();
-    this.blocker.add(new Uint32Array(part.tokens), part.count);
-    this.free.push({ input: part.input, tokens: part.tokens });
-  }
-  /** Sends the filled part to a worker and, unless it is the last, starts the next one with its window. */
-  dispatch(last) {
-    const sent = this.current;
-    const start = this.window;
-    const end = this.window + this.filled;
-    if (sent.tokens.byteLength < this.blockSize * 4) sent.tokens = new ArrayBuffer(this.blockSize * 4);
-    if (!last) {
-      let next = this.free.pop();
-      if (next === void 0 || next.input.byteLength < DICTIONARY_BYTES + this.blockSize) {
-        next = { input: new ArrayBuffer(DICTIONARY_BYTES + this.blockSize), tokens: new ArrayBuffer(0) };
-      }
-      const input = new Uint8Array(next.input);
-      const keep = Math.min(DICTIONARY_BYTES, end);
-      input.set(this.input.subarray(end - keep, end), 0);
-      this.current = next;
-      this.input = input;
-      this.window = keep;
-      this.filled = 0;
-    }
-    this.parts++;
-    const job = pool2().run({ input: sent.input, tokens: sent.tokens, start, end, level: this.level });
-    job.catch(() => void 0);
-    this.pending.push(job);
-    this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.pending.length);
+    const sizer = this.sizer;
+    return this.tail.then(() => sizer.end());
   }
 };
+var MIN_BLOCK_SIZE = 64 * 1024;
+var MAX_BLOCK_SIZE = 64 * 1024 * 1024;
+function integerOption(name, value, min, max = Number.MAX_SAFE_INTEGER) {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ""}, got ${value}`);
+  }
+  return value;
+}
 
 // src/measure/image/sorted-listing.ts
 import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-23KGKJOH.js";
+} from "./chunks/chunk-UOPAEPU3.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

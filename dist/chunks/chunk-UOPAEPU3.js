@@ -91590,7 +91590,495 @@ function baseImageFor(parsed, target) {
   return void 0;
 }
 
-// src/measure/image/analyze.ts
+// src/measure/image/sorted-listing.ts
+import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+var ListingDamaged = class extends Error {
+};
+var SLASH = 47;
+function comparePaths(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x === SLASH) x = -1;
+    if (y === SLASH) y = -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+var BLOCK = 64 * 1024;
+var KINDS = new Set([..."fdlhwox"].map((c) => c.charCodeAt(0)));
+var END = "E".charCodeAt(0);
+var RecordWriter = class {
+  fd;
+  buffer = Buffer.allocUnsafe(BLOCK);
+  length = 0;
+  count = 0;
+  constructor(file) {
+    this.fd = openSync(file, "w");
+  }
+  put(kind, size, path8) {
+    this.count += 1;
+    this.record(kind, size, path8);
+  }
+  close() {
+    try {
+      this.record(END, this.count, "");
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+  record(kind, size, path8) {
+    const safe = path8.includes("\0") ? path8.replaceAll("\0", "\uFFFD") : path8;
+    const most = 1 + 20 + 1 + Buffer.byteLength(safe) + 1;
+    if (this.length + most > this.buffer.length) {
+      this.flush();
+      if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(most);
+    }
+    const b = this.buffer;
+    b[this.length++] = kind;
+    this.length += b.write(String(size), this.length, "latin1");
+    b[this.length++] = 32;
+    this.length += b.write(safe, this.length, "utf8");
+    b[this.length++] = 0;
+  }
+  flush() {
+    let offset = 0;
+    while (offset < this.length) offset += writeSync(this.fd, this.buffer, offset, this.length - offset);
+    this.length = 0;
+  }
+};
+var ListingFileCursor = class {
+  constructor(file) {
+    this.file = file;
+    this.fd = openSync(file, "r");
+    try {
+      this.advance();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+  file;
+  fd;
+  buffer = Buffer.allocUnsafe(BLOCK);
+  start = 0;
+  end = 0;
+  eof = false;
+  current;
+  count = 0;
+  ended = false;
+  closed = false;
+  peek() {
+    return this.current;
+  }
+  next() {
+    this.advance();
+  }
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+  advance() {
+    if (this.ended) return;
+    const previous = this.current;
+    for (; ; ) {
+      const nul = this.start < this.end ? this.buffer.indexOf(0, this.start) : -1;
+      if (nul !== -1 && nul < this.end) {
+        const from = this.start;
+        this.start = nul + 1;
+        if (this.buffer[from] === END) return this.finish(from, nul);
+        this.current = this.parse(from, nul);
+        this.count += 1;
+        if (previous && comparePaths(previous.path, this.current.path) > 0) throw this.damaged("out of path order");
+        return;
+      }
+      if (this.eof) throw this.damaged("cut short");
+      this.fill();
+    }
+  }
+  /** The end record: it must count the records read, and be the last thing in the file. */
+  finish(from, nul) {
+    this.current = void 0;
+    this.ended = true;
+    if (this.buffer.toString("latin1", from + 1, nul) !== `${this.count} `) throw this.damaged("cut short");
+    while (!this.eof && this.start === this.end) this.fill();
+    if (this.start < this.end) throw this.damaged("data after its end");
+  }
+  /** Keep the unread part, make room (a record may be longer than a block), read on. */
+  fill() {
+    const rest = this.end - this.start;
+    if (rest === this.buffer.length) {
+      const larger = Buffer.allocUnsafe(this.buffer.length * 2);
+      this.buffer.copy(larger, 0, this.start, this.end);
+      this.buffer = larger;
+    } else if (this.start > 0) {
+      this.buffer.copyWithin(0, this.start, this.end);
+    }
+    this.start = 0;
+    this.end = rest;
+    const read = readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, null);
+    if (read === 0) this.eof = true;
+    this.end += read;
+  }
+  parse(from, nul) {
+    const b = this.buffer;
+    const kind = b[from];
+    if (!KINDS.has(kind)) throw this.damaged("an unknown kind of entry");
+    let size = 0;
+    let i = from + 1;
+    for (; i < nul && b[i] >= 48 && b[i] <= 57; i++) size = size * 10 + (b[i] - 48);
+    if (i === from + 1 || i >= nul || b[i] !== 32) throw this.damaged("a record without its size");
+    return { kind: String.fromCharCode(kind), size, path: b.toString("utf8", i + 1, nul) };
+  }
+  damaged(what) {
+    return new ListingDamaged(`the file listing ${this.file} is damaged: ${what}`);
+  }
+};
+var SortedListingWriter = class {
+  constructor(file, chunkEntries = 5e4) {
+    this.file = file;
+    this.chunkEntries = chunkEntries;
+  }
+  file;
+  chunkEntries;
+  paths = [];
+  sizes = [];
+  kinds = [];
+  runs = [];
+  done = false;
+  add(path8, size, kind) {
+    if (kind === "o") return;
+    this.paths.push(path8);
+    this.sizes.push(size);
+    this.kinds.push(kind.charCodeAt(0));
+    if (this.paths.length >= this.chunkEntries) this.spill(`${this.file}.run${this.runs.length}`);
+  }
+  /** Write the listing; the runs are gone after, whatever happens. */
+  finish() {
+    if (this.done) throw new Error("the listing is finished already");
+    this.done = true;
+    try {
+      if (this.runs.length === 0) {
+        this.spill(`${this.file}.part`);
+        renameSync(`${this.file}.part`, this.file);
+        return;
+      }
+      if (this.paths.length > 0) this.spill(`${this.file}.run${this.runs.length}`);
+      this.merge();
+    } finally {
+      this.removeRuns();
+    }
+  }
+  /** Remove what was written (a layer that could not be read to its end). */
+  abort() {
+    this.done = true;
+    this.paths = [];
+    this.sizes = [];
+    this.kinds = [];
+    this.removeRuns();
+    rmSync(this.file, { force: true });
+  }
+  spill(run) {
+    const { paths, sizes, kinds } = this;
+    const order = Array.from(paths.keys()).sort((a, b) => comparePaths(paths[a], paths[b]) || a - b);
+    this.runs.push(run);
+    const writer = new RecordWriter(run);
+    try {
+      for (const i of order) writer.put(kinds[i], sizes[i], paths[i]);
+    } finally {
+      writer.close();
+    }
+    this.paths = [];
+    this.sizes = [];
+    this.kinds = [];
+  }
+  /** Merge the runs into the listing: the earlier run first among equal paths, so the tar's order is kept. */
+  merge() {
+    const part = `${this.file}.part`;
+    const cursors = [];
+    try {
+      for (const run of this.runs) cursors.push(new ListingFileCursor(run));
+      const writer = new RecordWriter(part);
+      try {
+        for (; ; ) {
+          let best = -1;
+          for (let i = 0; i < cursors.length; i++) {
+            const record2 = cursors[i].peek();
+            if (record2 && (best === -1 || comparePaths(record2.path, cursors[best].peek().path) < 0)) best = i;
+          }
+          if (best === -1) break;
+          const record = cursors[best].peek();
+          writer.put(record.kind.charCodeAt(0), record.size, record.path);
+          cursors[best].next();
+        }
+      } finally {
+        writer.close();
+      }
+      renameSync(part, this.file);
+    } finally {
+      for (const cursor of cursors) cursor.close();
+      rmSync(part, { force: true });
+    }
+  }
+  removeRuns() {
+    for (const run of this.runs.splice(0)) rmSync(run, { force: true });
+  }
+};
+
+// src/measure/image/efficiency.ts
+var ABSENT = 0;
+var PRESENT = 1;
+var DIRECTORY = 2;
+function efficiencyOfSorted(layers, top = 10) {
+  return new WasteCount(layers, top).run();
+}
+var LayerListingDamaged = class extends Error {
+  constructor(layer, message) {
+    super(message);
+    this.layer = layer;
+  }
+  layer;
+};
+var WasteCount = class {
+  constructor(layers, top) {
+    this.layers = layers;
+    this.top = top;
+    const n = this.n = layers.length;
+    this.deleting = new Int32Array(n);
+    this.has = new Uint8Array(n);
+    this.firstKind = new Array(n).fill("");
+    this.firstSize = new Float64Array(n);
+    this.addKind = new Array(n).fill("");
+    this.addSize = new Float64Array(n);
+    this.whiteout = new Uint8Array(n);
+    this.parent = new Uint8Array(n);
+    this.last = new Array(n).fill(void 0);
+  }
+  layers;
+  top;
+  n;
+  stack = [];
+  /** Frames by depth, reused. */
+  frames = [];
+  /** Per layer: how many directories on the stack delete their content in that layer. */
+  deleting;
+  /** Frames on the stack with pending whiteout copies, in stack order. */
+  pendingFrames = [];
+  // per layer, the current path's entries there
+  has;
+  firstKind;
+  firstSize;
+  addKind;
+  addSize;
+  whiteout;
+  parent;
+  last;
+  minimum = 0;
+  cumulative = 0;
+  wastedBytes = 0;
+  wasted = [];
+  run() {
+    for (let path8 = this.nextPath(); path8 !== void 0; path8 = this.nextPath()) {
+      this.gather(path8);
+      while (this.stack.length > 0 && !path8.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
+      this.push(path8);
+    }
+    while (this.stack.length > 0) this.pop();
+    const { minimum, cumulative, wastedBytes } = this;
+    return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: this.wasted };
+  }
+  peek(l) {
+    try {
+      return this.layers[l].peek();
+    } catch (error) {
+      throw this.damaged(l, error);
+    }
+  }
+  advance(l) {
+    try {
+      this.layers[l].next();
+    } catch (error) {
+      throw this.damaged(l, error);
+    }
+    const record = this.layers[l].peek();
+    const last = this.last[l];
+    if (record && last !== void 0 && comparePaths(last, record.path) > 0) {
+      throw new LayerListingDamaged(l, `the file listing of layer ${l + 1} is out of path order at ${JSON.stringify(record.path)}`);
+    }
+  }
+  damaged(l, error) {
+    if (error instanceof ListingDamaged) return new LayerListingDamaged(l, error.message);
+    return error instanceof Error ? error : new Error(String(error));
+  }
+  /** The smallest path any layer has next. */
+  nextPath() {
+    let best;
+    for (let l = 0; l < this.n; l++) {
+      const record = this.peek(l);
+      if (record && (best === void 0 || comparePaths(record.path, best) < 0)) best = record.path;
+    }
+    return best;
+  }
+  /** Take the path's entries from every layer: the first (the leaf copy), the last that adds it, any whiteout. */
+  gather(path8) {
+    const below = `${path8}/`;
+    for (let l = 0; l < this.n; l++) {
+      this.has[l] = 0;
+      this.whiteout[l] = 0;
+      this.addKind[l] = "";
+      for (let record = this.peek(l); record && record.path === path8; record = this.peek(l)) {
+        if (!this.has[l]) {
+          this.has[l] = 1;
+          this.firstKind[l] = record.kind;
+          this.firstSize[l] = record.size;
+        }
+        if (record.kind === "w") this.whiteout[l] = 1;
+        else {
+          this.addKind[l] = record.kind;
+          this.addSize[l] = record.size;
+        }
+        this.last[l] = path8;
+        this.advance(l);
+      }
+      this.parent[l] = this.has[l] && this.peek(l)?.path.startsWith(below) ? 1 : 0;
+    }
+  }
+  frameAt(depth) {
+    let frame = this.frames[depth];
+    if (!frame) {
+      const n = this.n;
+      frame = { path: "", prefix: "", state: new Uint8Array(n + 1), size: new Float64Array(n + 1), isCopy: new Uint8Array(n), copyBytes: new Float64Array(n), pending: [], deletes: [] };
+      this.frames[depth] = frame;
+    }
+    return frame;
+  }
+  /** Work out the path's history layer by layer, count it into the directories above it, and stack it. */
+  push(path8) {
+    const frame = this.frameAt(this.stack.length);
+    const { state, size, isCopy, copyBytes, pending, deletes } = frame;
+    frame.path = path8;
+    frame.prefix = `${path8}/`;
+    pending.length = 0;
+    deletes.length = 0;
+    state[0] = ABSENT;
+    size[0] = 0;
+    for (let l = 0; l < this.n; l++) {
+      const before = state[l];
+      isCopy[l] = 0;
+      copyBytes[l] = 0;
+      if (this.has[l]) {
+        if (!this.parent[l]) {
+          isCopy[l] = 1;
+          if (this.firstKind[l] !== "w") copyBytes[l] = this.firstSize[l];
+          else if (before === DIRECTORY) {
+            copyBytes[l] = size[l];
+            pending.push(l);
+          }
+        }
+        if (this.whiteout[l] && before === DIRECTORY) deletes.push(l);
+      }
+      if (this.addKind[l] !== "") {
+        state[l + 1] = this.addKind[l] === "d" ? DIRECTORY : PRESENT;
+        size[l + 1] = this.addSize[l];
+      } else if (this.whiteout[l] || this.deleting[l] > 0) {
+        state[l + 1] = ABSENT;
+        size[l + 1] = 0;
+      } else {
+        state[l + 1] = before;
+        size[l + 1] = size[l];
+      }
+    }
+    for (const above of this.pendingFrames) {
+      for (const l of above.pending) if (state[l] !== ABSENT) above.copyBytes[l] += size[l];
+    }
+    for (const l of deletes) this.deleting[l] += 1;
+    if (pending.length > 0) this.pendingFrames.push(frame);
+    this.stack.push(frame);
+  }
+  /** Every path under it has been met: count its copies. */
+  pop() {
+    const frame = this.stack.pop();
+    for (const l of frame.deletes) this.deleting[l] -= 1;
+    if (this.pendingFrames[this.pendingFrames.length - 1] === frame) this.pendingFrames.pop();
+    let copies = 0;
+    let cumulative = 0;
+    let minimum = Infinity;
+    for (let l = 0; l < this.n; l++) {
+      if (!frame.isCopy[l]) continue;
+      copies += 1;
+      cumulative += frame.copyBytes[l];
+      if (frame.copyBytes[l] < minimum) minimum = frame.copyBytes[l];
+    }
+    if (copies === 0) return;
+    this.minimum += minimum;
+    this.cumulative += cumulative;
+    if (copies < 2) return;
+    this.wastedBytes += cumulative;
+    if (cumulative > 0) this.rank({ path: frame.path, bytes: cumulative, copies });
+  }
+  /** Keep the `top` largest, largest first (equal sizes by path), as a full sort would order them. */
+  rank(candidate) {
+    const { wasted: wasted2, top } = this;
+    const before = (a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path);
+    if (top <= 0 || wasted2.length === top && before(candidate, wasted2[top - 1]) >= 0) return;
+    let i = wasted2.length;
+    while (i > 0 && before(candidate, wasted2[i - 1]) < 0) i -= 1;
+    wasted2.splice(i, 0, candidate);
+    if (wasted2.length > top) wasted2.pop();
+  }
+};
+
+// src/measure/image/history.ts
+import { createHash as createHash4 } from "node:crypto";
+function layerOrigins(config) {
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  const history = config.history ?? [];
+  const origins = [];
+  let layer = 0;
+  history.forEach((entry, index) => {
+    if (entry.empty_layer || layer >= diffIds.length) return;
+    origins.push({ diffId: diffIds[layer], createdBy: entry.created_by ?? "", historyIndex: index });
+    layer += 1;
+  });
+  for (; layer < diffIds.length; layer += 1) origins.push({ diffId: diffIds[layer], createdBy: "", historyIndex: -1 });
+  return origins;
+}
+function describeInstruction(createdBy) {
+  let text = createdBy.trim().replace(/\s+# buildkit$/, "");
+  const nop = /^\/bin\/sh -c #\(nop\)\s+/.exec(text);
+  if (nop) return text.slice(nop[0].length).trim();
+  let run = false;
+  if (text.startsWith("RUN ")) {
+    run = true;
+    text = text.slice(4);
+  }
+  const args = /^\|(\d+)\s/.exec(text);
+  if (args) {
+    run = true;
+    text = text.slice(args[0].length);
+    const shell2 = text.indexOf("/bin/sh -c ");
+    if (shell2 !== -1) text = text.slice(shell2);
+    else for (let i = 0; i < Number(args[1]); i += 1) text = text.replace(/^\S+=\S*\s*/, "");
+  }
+  const shell = /^\/bin\/sh -c\s+/.exec(text);
+  if (shell) return `RUN ${text.slice(shell[0].length)}`;
+  return run ? `RUN ${text}` : text;
+}
+function historyFingerprint(diffIds, history, volatile = []) {
+  const steady = (text) => volatile.reduce((t, v) => v ? t.split(v).join("\0") : t, text);
+  const material = JSON.stringify({
+    v: 1,
+    diffIds,
+    history: history.map((h) => [steady(h.createdBy), steady(h.comment), h.sizeBytes])
+  });
+  return `sha256:${createHash4("sha256").update(material).digest("hex")}`;
+}
+
+// src/measure/image/save-reader.ts
 var import_tar_stream3 = __toESM(require_tar_stream2(), 1);
 import { createHash as createHash5 } from "node:crypto";
 import { once } from "node:events";
@@ -93128,494 +93616,6 @@ function integerOption(name, value, min, max = Number.MAX_SAFE_INTEGER) {
   return value;
 }
 
-// src/measure/image/sorted-listing.ts
-import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
-var ListingDamaged = class extends Error {
-};
-var SLASH = 47;
-function comparePaths(a, b) {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x === SLASH) x = -1;
-    if (y === SLASH) y = -1;
-    return x - y;
-  }
-  return a.length - b.length;
-}
-var BLOCK = 64 * 1024;
-var KINDS = new Set([..."fdlhwox"].map((c) => c.charCodeAt(0)));
-var END = "E".charCodeAt(0);
-var RecordWriter = class {
-  fd;
-  buffer = Buffer.allocUnsafe(BLOCK);
-  length = 0;
-  count = 0;
-  constructor(file) {
-    this.fd = openSync(file, "w");
-  }
-  put(kind, size, path8) {
-    this.count += 1;
-    this.record(kind, size, path8);
-  }
-  close() {
-    try {
-      this.record(END, this.count, "");
-      this.flush();
-    } finally {
-      closeSync(this.fd);
-    }
-  }
-  record(kind, size, path8) {
-    const safe = path8.includes("\0") ? path8.replaceAll("\0", "\uFFFD") : path8;
-    const most = 1 + 20 + 1 + Buffer.byteLength(safe) + 1;
-    if (this.length + most > this.buffer.length) {
-      this.flush();
-      if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(most);
-    }
-    const b = this.buffer;
-    b[this.length++] = kind;
-    this.length += b.write(String(size), this.length, "latin1");
-    b[this.length++] = 32;
-    this.length += b.write(safe, this.length, "utf8");
-    b[this.length++] = 0;
-  }
-  flush() {
-    let offset = 0;
-    while (offset < this.length) offset += writeSync(this.fd, this.buffer, offset, this.length - offset);
-    this.length = 0;
-  }
-};
-var ListingFileCursor = class {
-  constructor(file) {
-    this.file = file;
-    this.fd = openSync(file, "r");
-    try {
-      this.advance();
-    } catch (error) {
-      this.close();
-      throw error;
-    }
-  }
-  file;
-  fd;
-  buffer = Buffer.allocUnsafe(BLOCK);
-  start = 0;
-  end = 0;
-  eof = false;
-  current;
-  count = 0;
-  ended = false;
-  closed = false;
-  peek() {
-    return this.current;
-  }
-  next() {
-    this.advance();
-  }
-  close() {
-    if (this.closed) return;
-    this.closed = true;
-    closeSync(this.fd);
-  }
-  advance() {
-    if (this.ended) return;
-    const previous = this.current;
-    for (; ; ) {
-      const nul = this.start < this.end ? this.buffer.indexOf(0, this.start) : -1;
-      if (nul !== -1 && nul < this.end) {
-        const from = this.start;
-        this.start = nul + 1;
-        if (this.buffer[from] === END) return this.finish(from, nul);
-        this.current = this.parse(from, nul);
-        this.count += 1;
-        if (previous && comparePaths(previous.path, this.current.path) > 0) throw this.damaged("out of path order");
-        return;
-      }
-      if (this.eof) throw this.damaged("cut short");
-      this.fill();
-    }
-  }
-  /** The end record: it must count the records read, and be the last thing in the file. */
-  finish(from, nul) {
-    this.current = void 0;
-    this.ended = true;
-    if (this.buffer.toString("latin1", from + 1, nul) !== `${this.count} `) throw this.damaged("cut short");
-    while (!this.eof && this.start === this.end) this.fill();
-    if (this.start < this.end) throw this.damaged("data after its end");
-  }
-  /** Keep the unread part, make room (a record may be longer than a block), read on. */
-  fill() {
-    const rest = this.end - this.start;
-    if (rest === this.buffer.length) {
-      const larger = Buffer.allocUnsafe(this.buffer.length * 2);
-      this.buffer.copy(larger, 0, this.start, this.end);
-      this.buffer = larger;
-    } else if (this.start > 0) {
-      this.buffer.copyWithin(0, this.start, this.end);
-    }
-    this.start = 0;
-    this.end = rest;
-    const read = readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, null);
-    if (read === 0) this.eof = true;
-    this.end += read;
-  }
-  parse(from, nul) {
-    const b = this.buffer;
-    const kind = b[from];
-    if (!KINDS.has(kind)) throw this.damaged("an unknown kind of entry");
-    let size = 0;
-    let i = from + 1;
-    for (; i < nul && b[i] >= 48 && b[i] <= 57; i++) size = size * 10 + (b[i] - 48);
-    if (i === from + 1 || i >= nul || b[i] !== 32) throw this.damaged("a record without its size");
-    return { kind: String.fromCharCode(kind), size, path: b.toString("utf8", i + 1, nul) };
-  }
-  damaged(what) {
-    return new ListingDamaged(`the file listing ${this.file} is damaged: ${what}`);
-  }
-};
-var SortedListingWriter = class {
-  constructor(file, chunkEntries = 5e4) {
-    this.file = file;
-    this.chunkEntries = chunkEntries;
-  }
-  file;
-  chunkEntries;
-  paths = [];
-  sizes = [];
-  kinds = [];
-  runs = [];
-  done = false;
-  add(path8, size, kind) {
-    if (kind === "o") return;
-    this.paths.push(path8);
-    this.sizes.push(size);
-    this.kinds.push(kind.charCodeAt(0));
-    if (this.paths.length >= this.chunkEntries) this.spill(`${this.file}.run${this.runs.length}`);
-  }
-  /** Write the listing; the runs are gone after, whatever happens. */
-  finish() {
-    if (this.done) throw new Error("the listing is finished already");
-    this.done = true;
-    try {
-      if (this.runs.length === 0) {
-        this.spill(`${this.file}.part`);
-        renameSync(`${this.file}.part`, this.file);
-        return;
-      }
-      if (this.paths.length > 0) this.spill(`${this.file}.run${this.runs.length}`);
-      this.merge();
-    } finally {
-      this.removeRuns();
-    }
-  }
-  /** Remove what was written (a layer that could not be read to its end). */
-  abort() {
-    this.done = true;
-    this.paths = [];
-    this.sizes = [];
-    this.kinds = [];
-    this.removeRuns();
-    rmSync(this.file, { force: true });
-  }
-  spill(run) {
-    const { paths, sizes, kinds } = this;
-    const order = Array.from(paths.keys()).sort((a, b) => comparePaths(paths[a], paths[b]) || a - b);
-    this.runs.push(run);
-    const writer = new RecordWriter(run);
-    try {
-      for (const i of order) writer.put(kinds[i], sizes[i], paths[i]);
-    } finally {
-      writer.close();
-    }
-    this.paths = [];
-    this.sizes = [];
-    this.kinds = [];
-  }
-  /** Merge the runs into the listing: the earlier run first among equal paths, so the tar's order is kept. */
-  merge() {
-    const part = `${this.file}.part`;
-    const cursors = [];
-    try {
-      for (const run of this.runs) cursors.push(new ListingFileCursor(run));
-      const writer = new RecordWriter(part);
-      try {
-        for (; ; ) {
-          let best = -1;
-          for (let i = 0; i < cursors.length; i++) {
-            const record2 = cursors[i].peek();
-            if (record2 && (best === -1 || comparePaths(record2.path, cursors[best].peek().path) < 0)) best = i;
-          }
-          if (best === -1) break;
-          const record = cursors[best].peek();
-          writer.put(record.kind.charCodeAt(0), record.size, record.path);
-          cursors[best].next();
-        }
-      } finally {
-        writer.close();
-      }
-      renameSync(part, this.file);
-    } finally {
-      for (const cursor of cursors) cursor.close();
-      rmSync(part, { force: true });
-    }
-  }
-  removeRuns() {
-    for (const run of this.runs.splice(0)) rmSync(run, { force: true });
-  }
-};
-
-// src/measure/image/efficiency.ts
-var ABSENT = 0;
-var PRESENT = 1;
-var DIRECTORY = 2;
-function efficiencyOfSorted(layers, top = 10) {
-  return new WasteCount(layers, top).run();
-}
-var LayerListingDamaged = class extends Error {
-  constructor(layer, message) {
-    super(message);
-    this.layer = layer;
-  }
-  layer;
-};
-var WasteCount = class {
-  constructor(layers, top) {
-    this.layers = layers;
-    this.top = top;
-    const n = this.n = layers.length;
-    this.deleting = new Int32Array(n);
-    this.has = new Uint8Array(n);
-    this.firstKind = new Array(n).fill("");
-    this.firstSize = new Float64Array(n);
-    this.addKind = new Array(n).fill("");
-    this.addSize = new Float64Array(n);
-    this.whiteout = new Uint8Array(n);
-    this.parent = new Uint8Array(n);
-    this.last = new Array(n).fill(void 0);
-  }
-  layers;
-  top;
-  n;
-  stack = [];
-  /** Frames by depth, reused. */
-  frames = [];
-  /** Per layer: how many directories on the stack delete their content in that layer. */
-  deleting;
-  /** Frames on the stack with pending whiteout copies, in stack order. */
-  pendingFrames = [];
-  // per layer, the current path's entries there
-  has;
-  firstKind;
-  firstSize;
-  addKind;
-  addSize;
-  whiteout;
-  parent;
-  last;
-  minimum = 0;
-  cumulative = 0;
-  wastedBytes = 0;
-  wasted = [];
-  run() {
-    for (let path8 = this.nextPath(); path8 !== void 0; path8 = this.nextPath()) {
-      this.gather(path8);
-      while (this.stack.length > 0 && !path8.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
-      this.push(path8);
-    }
-    while (this.stack.length > 0) this.pop();
-    const { minimum, cumulative, wastedBytes } = this;
-    return { score: cumulative === 0 ? 1 : minimum / cumulative, wastedBytes, topWasted: this.wasted };
-  }
-  peek(l) {
-    try {
-      return this.layers[l].peek();
-    } catch (error) {
-      throw this.damaged(l, error);
-    }
-  }
-  advance(l) {
-    try {
-      this.layers[l].next();
-    } catch (error) {
-      throw this.damaged(l, error);
-    }
-    const record = this.layers[l].peek();
-    const last = this.last[l];
-    if (record && last !== void 0 && comparePaths(last, record.path) > 0) {
-      throw new LayerListingDamaged(l, `the file listing of layer ${l + 1} is out of path order at ${JSON.stringify(record.path)}`);
-    }
-  }
-  damaged(l, error) {
-    if (error instanceof ListingDamaged) return new LayerListingDamaged(l, error.message);
-    return error instanceof Error ? error : new Error(String(error));
-  }
-  /** The smallest path any layer has next. */
-  nextPath() {
-    let best;
-    for (let l = 0; l < this.n; l++) {
-      const record = this.peek(l);
-      if (record && (best === void 0 || comparePaths(record.path, best) < 0)) best = record.path;
-    }
-    return best;
-  }
-  /** Take the path's entries from every layer: the first (the leaf copy), the last that adds it, any whiteout. */
-  gather(path8) {
-    const below = `${path8}/`;
-    for (let l = 0; l < this.n; l++) {
-      this.has[l] = 0;
-      this.whiteout[l] = 0;
-      this.addKind[l] = "";
-      for (let record = this.peek(l); record && record.path === path8; record = this.peek(l)) {
-        if (!this.has[l]) {
-          this.has[l] = 1;
-          this.firstKind[l] = record.kind;
-          this.firstSize[l] = record.size;
-        }
-        if (record.kind === "w") this.whiteout[l] = 1;
-        else {
-          this.addKind[l] = record.kind;
-          this.addSize[l] = record.size;
-        }
-        this.last[l] = path8;
-        this.advance(l);
-      }
-      this.parent[l] = this.has[l] && this.peek(l)?.path.startsWith(below) ? 1 : 0;
-    }
-  }
-  frameAt(depth) {
-    let frame = this.frames[depth];
-    if (!frame) {
-      const n = this.n;
-      frame = { path: "", prefix: "", state: new Uint8Array(n + 1), size: new Float64Array(n + 1), isCopy: new Uint8Array(n), copyBytes: new Float64Array(n), pending: [], deletes: [] };
-      this.frames[depth] = frame;
-    }
-    return frame;
-  }
-  /** Work out the path's history layer by layer, count it into the directories above it, and stack it. */
-  push(path8) {
-    const frame = this.frameAt(this.stack.length);
-    const { state, size, isCopy, copyBytes, pending, deletes } = frame;
-    frame.path = path8;
-    frame.prefix = `${path8}/`;
-    pending.length = 0;
-    deletes.length = 0;
-    state[0] = ABSENT;
-    size[0] = 0;
-    for (let l = 0; l < this.n; l++) {
-      const before = state[l];
-      isCopy[l] = 0;
-      copyBytes[l] = 0;
-      if (this.has[l]) {
-        if (!this.parent[l]) {
-          isCopy[l] = 1;
-          if (this.firstKind[l] !== "w") copyBytes[l] = this.firstSize[l];
-          else if (before === DIRECTORY) {
-            copyBytes[l] = size[l];
-            pending.push(l);
-          }
-        }
-        if (this.whiteout[l] && before === DIRECTORY) deletes.push(l);
-      }
-      if (this.addKind[l] !== "") {
-        state[l + 1] = this.addKind[l] === "d" ? DIRECTORY : PRESENT;
-        size[l + 1] = this.addSize[l];
-      } else if (this.whiteout[l] || this.deleting[l] > 0) {
-        state[l + 1] = ABSENT;
-        size[l + 1] = 0;
-      } else {
-        state[l + 1] = before;
-        size[l + 1] = size[l];
-      }
-    }
-    for (const above of this.pendingFrames) {
-      for (const l of above.pending) if (state[l] !== ABSENT) above.copyBytes[l] += size[l];
-    }
-    for (const l of deletes) this.deleting[l] += 1;
-    if (pending.length > 0) this.pendingFrames.push(frame);
-    this.stack.push(frame);
-  }
-  /** Every path under it has been met: count its copies. */
-  pop() {
-    const frame = this.stack.pop();
-    for (const l of frame.deletes) this.deleting[l] -= 1;
-    if (this.pendingFrames[this.pendingFrames.length - 1] === frame) this.pendingFrames.pop();
-    let copies = 0;
-    let cumulative = 0;
-    let minimum = Infinity;
-    for (let l = 0; l < this.n; l++) {
-      if (!frame.isCopy[l]) continue;
-      copies += 1;
-      cumulative += frame.copyBytes[l];
-      if (frame.copyBytes[l] < minimum) minimum = frame.copyBytes[l];
-    }
-    if (copies === 0) return;
-    this.minimum += minimum;
-    this.cumulative += cumulative;
-    if (copies < 2) return;
-    this.wastedBytes += cumulative;
-    if (cumulative > 0) this.rank({ path: frame.path, bytes: cumulative, copies });
-  }
-  /** Keep the `top` largest, largest first (equal sizes by path), as a full sort would order them. */
-  rank(candidate) {
-    const { wasted: wasted2, top } = this;
-    const before = (a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path);
-    if (top <= 0 || wasted2.length === top && before(candidate, wasted2[top - 1]) >= 0) return;
-    let i = wasted2.length;
-    while (i > 0 && before(candidate, wasted2[i - 1]) < 0) i -= 1;
-    wasted2.splice(i, 0, candidate);
-    if (wasted2.length > top) wasted2.pop();
-  }
-};
-
-// src/measure/image/history.ts
-import { createHash as createHash4 } from "node:crypto";
-function layerOrigins(config) {
-  const diffIds = config.rootfs?.diff_ids ?? [];
-  const history = config.history ?? [];
-  const origins = [];
-  let layer = 0;
-  history.forEach((entry, index) => {
-    if (entry.empty_layer || layer >= diffIds.length) return;
-    origins.push({ diffId: diffIds[layer], createdBy: entry.created_by ?? "", historyIndex: index });
-    layer += 1;
-  });
-  for (; layer < diffIds.length; layer += 1) origins.push({ diffId: diffIds[layer], createdBy: "", historyIndex: -1 });
-  return origins;
-}
-function describeInstruction(createdBy) {
-  let text = createdBy.trim().replace(/\s+# buildkit$/, "");
-  const nop = /^\/bin\/sh -c #\(nop\)\s+/.exec(text);
-  if (nop) return text.slice(nop[0].length).trim();
-  let run = false;
-  if (text.startsWith("RUN ")) {
-    run = true;
-    text = text.slice(4);
-  }
-  const args = /^\|(\d+)\s/.exec(text);
-  if (args) {
-    run = true;
-    text = text.slice(args[0].length);
-    const shell2 = text.indexOf("/bin/sh -c ");
-    if (shell2 !== -1) text = text.slice(shell2);
-    else for (let i = 0; i < Number(args[1]); i += 1) text = text.replace(/^\S+=\S*\s*/, "");
-  }
-  const shell = /^\/bin\/sh -c\s+/.exec(text);
-  if (shell) return `RUN ${text.slice(shell[0].length)}`;
-  return run ? `RUN ${text}` : text;
-}
-function historyFingerprint(diffIds, history, volatile = []) {
-  const steady = (text) => volatile.reduce((t, v) => v ? t.split(v).join("\0") : t, text);
-  const material = JSON.stringify({
-    v: 1,
-    diffIds,
-    history: history.map((h) => [steady(h.createdBy), steady(h.comment), h.sizeBytes])
-  });
-  return `sha256:${createHash4("sha256").update(material).digest("hex")}`;
-}
-
 // src/measure/image/layer-listing.ts
 var import_tar_stream2 = __toESM(require_tar_stream2(), 1);
 var WHITEOUT = ".wh.";
@@ -93704,128 +93704,9 @@ var LayerLister = class {
   }
 };
 
-// src/measure/image/analyze.ts
+// src/measure/image/save-reader.ts
 var AnalysisError = class extends Error {
 };
-async function analyzeImage(request) {
-  return analyze({ ...request, push: request.push ?? GRAPH_DRIVER_GO_1_26 }, true);
-}
-var GRAPH_DRIVER_GO_1_26 = { model: "go1.26", asStored: false, cacheKey: "go1.26" };
-var pushedOf = (request, facts) => facts?.pushed?.[request.push.cacheKey];
-async function analyze(request, retry) {
-  const { cache } = request;
-  const usable = (facts) => facts !== void 0 && (!request.compressed || typeof pushedOf(request, facts)?.bytes === "number");
-  const ofThisImage = (candidate) => candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : void 0;
-  const { historyKey } = request;
-  let config = ofThisImage(cache.config(request.imageId)) ?? (historyKey ? ofThisImage(cache.configByHistory(historyKey)) : void 0);
-  const work = { measured: 0, cached: 0, passes: 0, savedBytesRead: 0 };
-  const needed = () => request.diffIds.filter((d) => !usable(cache.layer(d)));
-  for (let pass = 0; (!config || needed().length > 0) && pass < 2; pass += 1) {
-    work.passes += 1;
-    const plan = {
-      knownLayer: (diffId) => usable(cache.layer(diffId)),
-      // into the cache at once: a measured layer's listing is not held until the end of the save
-      keep: (facts) => cache.putLayer(facts),
-      // first pass only: a pre-25 layer whose length matches exactly one known layer of this image is taken
-      // to be that layer and only hashed; a wrong guess shows in the hash and costs a second pass
-      guessBySize: pass === 0 ? guessBySize(request, cache, usable) : () => void 0
-    };
-    let result;
-    try {
-      result = await readSave(await request.open(), request, plan);
-    } catch (error) {
-      if (error instanceof AnalysisError) throw error;
-      throw new AnalysisError(`the saved image could not be read: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    work.savedBytesRead += result.bytesRead;
-    work.measured += result.measured;
-    const found = ofThisImage(result.config);
-    if (found) {
-      config = keptPart(found, request.redact ?? ((text) => text));
-      cache.putConfig(request.imageId, config);
-      if (historyKey) cache.putConfigByHistory(historyKey, config);
-    }
-    if (!result.wrongGuess) break;
-  }
-  if (!config) throw new AnalysisError("the saved image has no image config that lists its layers");
-  const origins = layerOrigins(config);
-  const layers = [];
-  const listings = [];
-  for (const origin of origins) {
-    const facts = cache.layer(origin.diffId);
-    if (!usable(facts)) throw new AnalysisError(`the saved image lacks layer ${origin.diffId}`);
-    const pushed = pushedOf(request, facts);
-    layers.push({
-      ...origin,
-      tarBytes: facts.tarBytes,
-      unpackedBytes: facts.unpackedBytes,
-      compressedBytes: pushed?.bytes,
-      ...pushed?.uncompressed ? { pushedUncompressed: true } : {},
-      files: facts.files
-    });
-    listings.push(cache.listingFile(origin.diffId));
-  }
-  const lost = origins.filter((_, i) => listings[i] === void 0).map((o) => o.diffId);
-  let efficiency;
-  if (lost.length === 0) {
-    try {
-      efficiency = wasteOf(listings);
-    } catch (error) {
-      if (!(error instanceof LayerListingDamaged)) throw error;
-      lost.push(origins[error.layer].diffId);
-    }
-  }
-  if (lost.length > 0) {
-    for (const diffId of lost) cache.forget(diffId);
-    if (retry) return analyze(request, false);
-    throw new AnalysisError(`the file listing of layer ${lost[0]} could not be kept in the layer cache`);
-  }
-  work.cached = Math.max(0, layers.length - work.measured);
-  const sum = (pick) => layers.reduce((total, l) => total + pick(l), 0);
-  return {
-    layers,
-    config,
-    unpackedBytes: sum((l) => l.unpackedBytes),
-    compressedBytes: request.compressed ? sum((l) => l.compressedBytes ?? 0) : void 0,
-    efficiency,
-    work
-  };
-}
-function keptPart(config, redact2) {
-  return {
-    rootfs: { diff_ids: config.rootfs?.diff_ids },
-    ...config.history ? { history: config.history.map((h) => h.created_by === void 0 ? h : { ...h, created_by: redact2(h.created_by) }) } : {}
-  };
-}
-function wasteOf(files) {
-  const cursors = [];
-  try {
-    files.forEach((file, layer) => {
-      try {
-        cursors.push(new ListingFileCursor(file));
-      } catch (error) {
-        throw new LayerListingDamaged(layer, error instanceof Error ? error.message : String(error));
-      }
-    });
-    return efficiencyOfSorted(cursors);
-  } finally {
-    for (const cursor of cursors) cursor.close();
-  }
-}
-function guessBySize(request, cache, usable) {
-  const bySize = /* @__PURE__ */ new Map();
-  for (const diffId of request.diffIds) {
-    const facts = cache.layer(diffId);
-    if (!usable(facts)) continue;
-    bySize.set(facts.tarBytes, (bySize.get(facts.tarBytes) ?? /* @__PURE__ */ new Set()).add(diffId));
-  }
-  return (tarBytes) => {
-    const candidates = bySize.get(tarBytes);
-    return candidates?.size === 1 ? [...candidates][0] : void 0;
-  };
-}
-var JSON_LIMIT = 64 * 1024 * 1024;
-var SNIFF_BYTES = 512;
 async function readSave(stream, request, plan) {
   const result = { measured: 0, bytesRead: 0, wrongGuess: false };
   const keep = (facts) => keepLayer(facts, plan, result);
@@ -93870,6 +93751,8 @@ async function readSave(stream, request, plan) {
   result.config = configOf(request.imageId, documents, request.diffIds);
   return result;
 }
+var JSON_LIMIT = 64 * 1024 * 1024;
+var SNIFF_BYTES = 512;
 function tarSizing(request, stored) {
   const asIs = stored && request.push.asStored;
   return {
@@ -93998,6 +93881,125 @@ async function readAll(source, limit) {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+// src/measure/image/analyze.ts
+async function analyzeImage(request) {
+  return analyze({ ...request, push: request.push ?? GRAPH_DRIVER_GO_1_26 }, true);
+}
+var GRAPH_DRIVER_GO_1_26 = { model: "go1.26", asStored: false, cacheKey: "go1.26" };
+var pushedOf = (request, facts) => facts?.pushed?.[request.push.cacheKey];
+async function analyze(request, retry) {
+  const { cache } = request;
+  const usable = (facts) => facts !== void 0 && (!request.compressed || typeof pushedOf(request, facts)?.bytes === "number");
+  const ofThisImage = (candidate) => candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : void 0;
+  const { historyKey } = request;
+  let config = ofThisImage(cache.config(request.imageId)) ?? (historyKey ? ofThisImage(cache.configByHistory(historyKey)) : void 0);
+  const work = { measured: 0, cached: 0, passes: 0, savedBytesRead: 0 };
+  const needed = () => request.diffIds.filter((d) => !usable(cache.layer(d)));
+  for (let pass = 0; (!config || needed().length > 0) && pass < 2; pass += 1) {
+    work.passes += 1;
+    const plan = {
+      knownLayer: (diffId) => usable(cache.layer(diffId)),
+      // into the cache at once: a measured layer's listing is not held until the end of the save
+      keep: (facts) => cache.putLayer(facts),
+      // first pass only: a pre-25 layer whose length matches exactly one known layer of this image is taken
+      // to be that layer and only hashed; a wrong guess shows in the hash and costs a second pass
+      guessBySize: pass === 0 ? guessBySize(request, cache, usable) : () => void 0
+    };
+    let result;
+    try {
+      result = await readSave(await request.open(), request, plan);
+    } catch (error) {
+      if (error instanceof AnalysisError) throw error;
+      throw new AnalysisError(`the saved image could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    work.savedBytesRead += result.bytesRead;
+    work.measured += result.measured;
+    const found = ofThisImage(result.config);
+    if (found) {
+      config = keptPart(found, request.redact ?? ((text) => text));
+      cache.putConfig(request.imageId, config);
+      if (historyKey) cache.putConfigByHistory(historyKey, config);
+    }
+    if (!result.wrongGuess) break;
+  }
+  if (!config) throw new AnalysisError("the saved image has no image config that lists its layers");
+  const origins = layerOrigins(config);
+  const layers = [];
+  const listings = [];
+  for (const origin of origins) {
+    const facts = cache.layer(origin.diffId);
+    if (!usable(facts)) throw new AnalysisError(`the saved image lacks layer ${origin.diffId}`);
+    const pushed = pushedOf(request, facts);
+    layers.push({
+      ...origin,
+      tarBytes: facts.tarBytes,
+      unpackedBytes: facts.unpackedBytes,
+      compressedBytes: pushed?.bytes,
+      ...pushed?.uncompressed ? { pushedUncompressed: true } : {},
+      files: facts.files
+    });
+    listings.push(cache.listingFile(origin.diffId));
+  }
+  const lost = origins.filter((_, i) => listings[i] === void 0).map((o) => o.diffId);
+  let efficiency;
+  if (lost.length === 0) {
+    try {
+      efficiency = wasteOf(listings);
+    } catch (error) {
+      if (!(error instanceof LayerListingDamaged)) throw error;
+      lost.push(origins[error.layer].diffId);
+    }
+  }
+  if (lost.length > 0) {
+    for (const diffId of lost) cache.forget(diffId);
+    if (retry) return analyze(request, false);
+    throw new AnalysisError(`the file listing of layer ${lost[0]} could not be kept in the layer cache`);
+  }
+  work.cached = Math.max(0, layers.length - work.measured);
+  const sum = (pick) => layers.reduce((total, l) => total + pick(l), 0);
+  return {
+    layers,
+    config,
+    unpackedBytes: sum((l) => l.unpackedBytes),
+    compressedBytes: request.compressed ? sum((l) => l.compressedBytes ?? 0) : void 0,
+    efficiency,
+    work
+  };
+}
+function keptPart(config, redact2) {
+  return {
+    rootfs: { diff_ids: config.rootfs?.diff_ids },
+    ...config.history ? { history: config.history.map((h) => h.created_by === void 0 ? h : { ...h, created_by: redact2(h.created_by) }) } : {}
+  };
+}
+function wasteOf(files) {
+  const cursors = [];
+  try {
+    files.forEach((file, layer) => {
+      try {
+        cursors.push(new ListingFileCursor(file));
+      } catch (error) {
+        throw new LayerListingDamaged(layer, error instanceof Error ? error.message : String(error));
+      }
+    });
+    return efficiencyOfSorted(cursors);
+  } finally {
+    for (const cursor of cursors) cursor.close();
+  }
+}
+function guessBySize(request, cache, usable) {
+  const bySize = /* @__PURE__ */ new Map();
+  for (const diffId of request.diffIds) {
+    const facts = cache.layer(diffId);
+    if (!usable(facts)) continue;
+    bySize.set(facts.tarBytes, (bySize.get(facts.tarBytes) ?? /* @__PURE__ */ new Set()).add(diffId));
+  }
+  return (tarBytes) => {
+    const candidates = bySize.get(tarBytes);
+    return candidates?.size === 1 ? [...candidates][0] : void 0;
+  };
 }
 
 // src/measure/redact.ts

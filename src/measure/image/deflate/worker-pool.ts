@@ -40,12 +40,6 @@ parentPort.on('message', (job) => {
 `;
 }
 
-interface Queued<Job, Result> {
-  job: Job;
-  resolve(result: Result): void;
-  reject(error: Error): void;
-}
-
 export interface WorkerPoolOptions<Job> {
   /** Workers at most (one per core). */
   size: number;
@@ -130,4 +124,11 @@ export class WorkerPool<Job, Result> {
 
 function isFailure(message: unknown): message is { error: string } {
   return typeof message === 'object' && message !== null && typeof (message as { error?: unknown }).error === 'string';
+}
+
+/** A job waiting for a worker, or at work, with its promise's ends. */
+interface Queued<Job, Result> {
+  job: Job;
+  resolve(result: Result): void;
+  reject(error: Error): void;
 }

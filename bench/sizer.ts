@@ -1,8 +1,7 @@
 /**
  * Bench tool (not a test; apart from the bench run): the compressed sizer alone against `gzip -6` on one core,
  * back to back, on files given or on kinds of layer it makes, and its sizes against real Go gzip. It prints
- * figures and fails nothing. bench/sizer.mjs bundles it from the sources in the tree and runs it
- * (bench/sizer-lazy.mjs is another name for it, from when the two tools were apart):
+ * figures and fails nothing. bench/sizer.mjs bundles it from the sources in the tree and runs it:
  *
  *   node bench/sizer.mjs [OPTIONS] FILE...    the files given (3 repetitions)
  *   node bench/sizer.mjs [OPTIONS]            the kinds below (5 repetitions)

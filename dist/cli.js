@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-ATXFATHN.js";
+} from "./chunks/chunk-YQSFRQWO.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

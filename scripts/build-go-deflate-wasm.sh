@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Rebuilds the WebAssembly of the compressed-size model's parser from src/measure/image/go-deflate-parse.c and
-# writes it (base64) and the source's SHA-256 into src/measure/image/compressed-size.ts, between the
+# Rebuilds the WebAssembly of the go1.26 compressed-size model's parser from
+# src/measure/image/deflate/go-deflate-parse.c and writes it (base64) and the source's SHA-256 into
+# src/measure/image/deflate/go126-model.ts, between the
 # `go-deflate-parse.wasm` markers. A unit test checks that the hash matches the source, so a change to the C
 # file without a rebuild fails the tests. Needs clang and wasm-ld (Debian: apt-get install clang lld); run it
 # after editing the C file, then `npm run build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SOURCE=src/measure/image/go-deflate-parse.c
-TARGET=src/measure/image/compressed-size.ts
+SOURCE=src/measure/image/deflate/go-deflate-parse.c
+TARGET=src/measure/image/deflate/go126-model.ts
 
 CLANG=$(command -v clang || command -v clang-14 || true)
 [ -n "$CLANG" ] || { echo "build-go-deflate-wasm: clang is missing (apt-get install clang lld)" >&2; exit 1; }

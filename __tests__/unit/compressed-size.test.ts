@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CompressedSizer, compressedSizeOf, goDeflateModel } from '../../src/measure/image/compressed-size.js';
+import { CompressedSizer, compressedSizeOf } from '../../src/measure/image/compressed-size.js';
+import { goDeflateModel } from '../../src/measure/image/deflate/go126-model.js';
 
 /** mulberry32: a small deterministic PRNG, so the inputs (and the sizes Go gives them) are fixed. */
 function prng(seed: number): () => number {
@@ -475,8 +476,8 @@ describe('the parse is Go\'s, token for token', () => {
 
 describe('the WebAssembly parser', () => {
   it('was built from go-deflate-parse.c as it is (bash scripts/build-go-deflate-wasm.sh after a change)', () => {
-    const source = readFileSync(new URL('../../src/measure/image/go-deflate-parse.c', import.meta.url));
-    const sizer = readFileSync(new URL('../../src/measure/image/compressed-size.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../../src/measure/image/deflate/go-deflate-parse.c', import.meta.url));
+    const sizer = readFileSync(new URL('../../src/measure/image/deflate/go126-model.ts', import.meta.url), 'utf8');
     const recorded = /built from go-deflate-parse\.c \(sha256 ([0-9a-f]{64})\)/.exec(sizer)?.[1];
     expect(recorded).toBe(createHash('sha256').update(source).digest('hex'));
   });

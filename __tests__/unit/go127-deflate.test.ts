@@ -1,4 +1,4 @@
-// The go1.27 compressed-size model (src/measure/image/go127-deflate.ts) against sizes recorded from real Go 1.27.3
+// The go1.27 compressed-size model (src/measure/image/deflate/go127-model.ts) against sizes recorded from real Go 1.27.3
 // gzip (gzip.NewWriter, default level 6, as `docker push` compresses a layer tar on a Docker built with Go 1.27),
 // and against itself: neither chunking nor the part size changes a byte, options are checked.
 //
@@ -9,7 +9,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CompressedSizer, compressedSizeOf } from '../../src/measure/image/compressed-size.js';
-import { Go127Sizer, go127DeflateModel } from '../../src/measure/image/go127-deflate.js';
+import { go127DeflateModel } from '../../src/measure/image/deflate/go127-model.js';
+import { Go127Sizer } from '../../src/measure/image/deflate/go127-sizer.js';
 import { prng, recordedInputs, text } from './deflate-inputs.js';
 
 /** Go 1.27.3's gzip sizes of recordedInputs(), in bytes (bench/record-go-sizes.mjs printed them). */

@@ -1,5 +1,5 @@
 // The LZ77 parse of Go's compress/flate (Go 1.26 and earlier), levels 4-9: the expensive half of the
-// compressed-size model in compressed-size.ts, which runs this as WebAssembly (the bytes are embedded there;
+// compressed-size model in go126-model.ts, which runs this as WebAssembly (the bytes are embedded there;
 // `bash scripts/build-go-deflate-wasm.sh` rebuilds them from this file with clang and writes them in). The
 // other half, counting the bits of each deflate block, stays in TypeScript.
 //
@@ -22,7 +22,7 @@
 //   the last one: a candidate that differs anywhere up to there cannot be longer); matches are compared 8
 //   bytes at a time.
 //
-// Tokens are written as compressed-size.ts reads them: a literal is its byte | 1 << 19; a match is
+// Tokens are written as go126-model.ts reads them: a literal is its byte | 1 << 19; a match is
 // length_token[length] + distance_token[distance], tables the caller fills.
 #include <stdint.h>
 

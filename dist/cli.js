@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-YQSFRQWO.js";
+} from "./chunks/chunk-BZ2IMTG3.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-YQSFRQWO.js";
+} from "./chunks/chunk-BZ2IMTG3.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -91,7 +91,7 @@ export function formatQuantity(value: number, quantity: Quantity, units: Units):
 export function describeBreach(check: BudgetCheck, units: Units): string {
   const limit = formatQuantity(check.limit, check.quantity, units);
   const actual = check.actual === undefined ? 'unknown' : formatQuantity(check.actual, check.quantity, units);
-  return `${check.variant}: budget ${check.budget} broken: ${BUDGET_KINDS[check.budget].breach(check, limit, actual)}.`;
+  return `${check.variant}: budget ${check.budget} broken: ${BUDGET_KINDS[check.budget]?.breach?.(check, limit, actual)}.`;
 }
 
 export function unitsNote(units: Units): string {

@@ -101603,6 +101603,7 @@ var package_default = {
     yaml: "^2.9.1"
   },
   devDependencies: {
+    "@eslint/js": "^10.0.1",
     "@octokit/openapi": "^23.0.2",
     "@octokit/webhooks-examples": "^7.6.1",
     "@types/dockerode": "^4.0.2",
@@ -101611,11 +101612,15 @@ var package_default = {
     "@types/tar-stream": "^3.1.5",
     "ajv-formats": "^3.0.1",
     esbuild: "^0.28.2",
+    eslint: "^10.15.0",
     "fast-check": "^4.10.2",
+    globals: "^17.14.0",
     "mdast-util-from-markdown": "^2.1.0",
     "mdast-util-gfm": "^3.1.0",
     "micromark-extension-gfm": "^3.0.0",
+    prettier: "^3.10.1",
     typescript: "5.9",
+    "typescript-eslint": "^8.74.0",
     vitest: "^4.1.12"
   }
 };
@@ -102217,7 +102222,7 @@ function formatQuantity(value, quantity, units) {
 function describeBreach(check, units) {
   const limit = formatQuantity(check.limit, check.quantity, units);
   const actual = check.actual === void 0 ? "unknown" : formatQuantity(check.actual, check.quantity, units);
-  return `${check.variant}: budget ${check.budget} broken: ${BUDGET_KINDS[check.budget].breach(check, limit, actual)}.`;
+  return `${check.variant}: budget ${check.budget} broken: ${BUDGET_KINDS[check.budget]?.breach?.(check, limit, actual)}.`;
 }
 function unitsNote(units) {
   return units === "binary" ? "binary units (1 MiB = 1,048,576 bytes)" : "decimal units (1 MB = 1,000,000 bytes), as `docker images` shows";

@@ -55,7 +55,9 @@ async function openTapped(engine: DockerEngine, image: string, record: Opened[])
 }
 
 function usage(): never {
-  process.stderr.write('usage: analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed] | save IMAGE | sizer [--model MODEL] FILE... | models MODEL...\n');
+  process.stderr.write(
+    'usage: analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed] | save IMAGE | sizer [--model MODEL] FILE... | models MODEL...\n',
+  );
   process.exit(2);
 }
 
@@ -105,7 +107,10 @@ async function main(): Promise<void> {
         refusal !== undefined
           ? { available: false, reason: `the sizer refuses it: ${refusal}` }
           : !checksOption && model !== 'go1.26'
-            ? { available: false, reason: "the sizer takes any model name, one that is no model too, so it would be measured as the default (go1.26)" }
+            ? {
+                available: false,
+                reason: 'the sizer takes any model name, one that is no model too, so it would be measured as the default (go1.26)',
+              }
             : { available: true };
     }
     process.stdout.write(`${JSON.stringify(models)}\n`);

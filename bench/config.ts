@@ -56,7 +56,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean);
   const list = <T extends string>(name: string, fallback: string, known: readonly T[]): T[] => {
     const values = split(env[name] || fallback);
-    for (const v of values) if (!(known as readonly string[]).includes(v)) die(`${name}: unknown value "${v}" (known: ${known.join(', ')})`);
+    for (const v of values)
+      if (!(known as readonly string[]).includes(v)) die(`${name}: unknown value "${v}" (known: ${known.join(', ')})`);
     return values as T[];
   };
   const positiveInt = (name: string, fallback: number): number => {
@@ -67,7 +68,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return n;
   };
   const sections = split(env.BENCH_SECTIONS ?? SECTIONS.join(','));
-  for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) die(`BENCH_SECTIONS: unknown section "${s}" (known: ${SECTIONS.join(', ')})`);
+  for (const s of sections)
+    if (!(SECTIONS as readonly string[]).includes(s)) die(`BENCH_SECTIONS: unknown section "${s}" (known: ${SECTIONS.join(', ')})`);
   const config: Config = {
     quick,
     sections: sections as Section[],

@@ -47,7 +47,10 @@ export async function describeEngine(root: string): Promise<EngineDescription> {
     Client?: { Version?: string };
     Server?: { Version: string; ApiVersion: string; GoVersion?: string };
   };
-  const info = JSON.parse((await run('docker', ['info', '--format', '{{json .}}'])).stdout) as { Driver?: string; DriverStatus?: [string, string][] };
+  const info = JSON.parse((await run('docker', ['info', '--format', '{{json .}}'])).stdout) as {
+    Driver?: string;
+    DriverStatus?: [string, string][];
+  };
   const server = version.Server;
   if (!server) throw new Error('docker version gave no server part: the engine does not answer');
   const snapshotter = (info.DriverStatus ?? []).find(([key]) => key === 'driver-type')?.[1];
@@ -74,7 +77,9 @@ export async function describeEngine(root: string): Promise<EngineDescription> {
 
 function matrixEngine(root: string, host: string): string | undefined {
   try {
-    const matrix = JSON.parse(readFileSync(path.join(root, '__tests__', 'engines.json'), 'utf8')) as { engines: { name: string; host: string }[] };
+    const matrix = JSON.parse(readFileSync(path.join(root, '__tests__', 'engines.json'), 'utf8')) as {
+      engines: { name: string; host: string }[];
+    };
     return matrix.engines.find((e) => e.host === host)?.name;
   } catch {
     return undefined;
@@ -128,7 +133,9 @@ export async function removeNewBuildCache(builder: string, before: Set<string>):
   for (let i = 0; i < fresh.length; i += 100) {
     const ids = fresh.slice(i, i + 100).filter((id) => /^[a-z0-9]+$/i.test(id));
     if (ids.length === 0) continue;
-    const r = await run('docker', ['buildx', 'prune', '--builder', builder, '--force', '--filter', `id~=^(${ids.join('|')})$`], { allowFail: true });
+    const r = await run('docker', ['buildx', 'prune', '--builder', builder, '--force', '--filter', `id~=^(${ids.join('|')})$`], {
+      allowFail: true,
+    });
     if (r.code !== 0) error = r.stderr.trim().split('\n').pop();
   }
   const after = await buildCacheIds(builder);

@@ -39,7 +39,8 @@ export function figures({ machine, t, o, p, k }: RunRecord): FigureRow[] {
         });
       }
     }
-    if (o.noBuildKit) rows.push({ figure: 'Overhead, BuildKit: tool / docker buildx build', value: `not measured: ${o.noBuildKit}`, goal: '≤ 1.05×' });
+    if (o.noBuildKit)
+      rows.push({ figure: 'Overhead, BuildKit: tool / docker buildx build', value: `not measured: ${o.noBuildKit}`, goal: '≤ 1.05×' });
   }
   if (t) {
     const f = t.figures;
@@ -113,7 +114,9 @@ export function figures({ machine, t, o, p, k }: RunRecord): FigureRow[] {
 }
 
 const builderWords = (m: OverheadRun): string =>
-  m.builder === 'buildkit' ? 'BuildKit: tool / docker buildx build' : 'legacy builder: tool --builder legacy / DOCKER_BUILDKIT=0 docker build';
+  m.builder === 'buildkit'
+    ? 'BuildKit: tool / docker buildx build'
+    : 'legacy builder: tool --builder legacy / DOCKER_BUILDKIT=0 docker build';
 
 /** Throughput per kind of layer: per model, per kind (a model not available: one row saying so). */
 export function kindFigures(k: KindsResult, cores: number, models: readonly ModelName[] = MODELS): FigureRow[] {
@@ -124,7 +127,11 @@ export function kindFigures(k: KindsResult, cores: number, models: readonly Mode
     const a = k.availability[m];
     if (!a) continue;
     if (!a.available) {
-      rows.push({ figure: `Compressed-size throughput per kind of layer, sizer ${m}: sizer / gzip -6 on one core`, value: `model not available (${a.reason})`, goal: `${goalText} on every kind` });
+      rows.push({
+        figure: `Compressed-size throughput per kind of layer, sizer ${m}: sizer / gzip -6 on one core`,
+        value: `model not available (${a.reason})`,
+        goal: `${goalText} on every kind`,
+      });
       continue;
     }
     for (const r of k.kinds) {
@@ -146,6 +153,10 @@ export function textTable(rows: FigureRow[]): string {
   const head = ['Figure', 'Measured', 'Goal', ''];
   const body = rows.map((r) => [r.figure, r.value, r.goal, verdict(r.pass)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

@@ -51,6 +51,20 @@ export async function ensureImage(config: Config, image = config.image, imageDir
   } else {
     say(`reusing ${image} (BENCH_REBUILD=1 rebuilds it)`);
   }
-  const inspect = (JSON.parse((await docker(['image', 'inspect', image])).stdout) as { Id: string; Size: number; RootFS: { Layers: string[] }; Created: string }[])[0];
-  return { tag: image, id: inspect.Id, engineSizeBytes: inspect.Size, layers: inspect.RootFS.Layers.length, created: inspect.Created, built };
+  const inspect = (
+    JSON.parse((await docker(['image', 'inspect', image])).stdout) as {
+      Id: string;
+      Size: number;
+      RootFS: { Layers: string[] };
+      Created: string;
+    }[]
+  )[0];
+  return {
+    tag: image,
+    id: inspect.Id,
+    engineSizeBytes: inspect.Size,
+    layers: inspect.RootFS.Layers.length,
+    created: inspect.Created,
+    built,
+  };
 }

@@ -22,7 +22,19 @@
  * cores to itself the wall ratio is about cores x the CPU ratio.
  */
 import { randomFillSync } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { ModelsRun, SizerRun } from './analyze-result.js';
 import { saveLayerTars } from './engine.js';
@@ -36,7 +48,13 @@ export const KINDS = ['rootfs', 'random', 'json', 'source', 'binaries'] as const
 export type Kind = (typeof KINDS)[number];
 
 const MB = 1e6;
-const FULL_LIMITS: Record<Kind, number | undefined> = { rootfs: undefined, random: 400 * MB, json: 180 * MB, source: undefined, binaries: 200 * MB };
+const FULL_LIMITS: Record<Kind, number | undefined> = {
+  rootfs: undefined,
+  random: 400 * MB,
+  json: 180 * MB,
+  source: undefined,
+  binaries: 200 * MB,
+};
 const QUICK_LIMIT = 40 * MB;
 
 export interface KindsOptions {
@@ -111,12 +129,15 @@ export async function kindsThroughput(options: KindsOptions): Promise<KindsResul
   const pinned = hasTaskset();
   const available = await modelAvailability(options.analyze, options.models);
   const models = options.models.filter((m) => available[m]?.available);
-  for (const m of options.models) if (!available[m]?.available) options.log(`kinds: model ${m} not available: ${available[m]?.reason ?? 'unknown'}`);
+  for (const m of options.models)
+    if (!available[m]?.available) options.log(`kinds: model ${m} not available: ${available[m]?.reason ?? 'unknown'}`);
   const kinds: KindResult[] = [];
   for (const kind of options.kinds) {
     const dir = path.join(options.workDir, kind);
     const input = await makeInput(kind, dir, options);
-    options.log(`kinds: ${kind}, ${(input.bytes / MB).toFixed(1)} MB (${input.source}): ${options.reps} repetition(s) of gzip -6 and the sizer (${models.join(', ') || 'no model'})…`);
+    options.log(
+      `kinds: ${kind}, ${(input.bytes / MB).toFixed(1)} MB (${input.source}): ${options.reps} repetition(s) of gzip -6 and the sizer (${models.join(', ') || 'no model'})…`,
+    );
     const runs: KindRun[] = [];
     for (let rep = 0; rep < options.reps; rep++) {
       const order = rep % 2 === 0 ? ['gzip', ...models] : [...[...models].reverse(), 'gzip'];
@@ -136,7 +157,13 @@ export async function kindsThroughput(options: KindsOptions): Promise<KindsResul
         compressedBytes: runs[0].sizers[m]!.outBytes,
       };
     }
-    const result: KindResult = { input, runs, gzipMedianMs: median(runs.map((r) => r.gzip.ms)), gzipBytes: runs[0].gzip.outBytes, models: figures };
+    const result: KindResult = {
+      input,
+      runs,
+      gzipMedianMs: median(runs.map((r) => r.gzip.ms)),
+      gzipBytes: runs[0].gzip.outBytes,
+      models: figures,
+    };
     kinds.push(result);
     rmSync(dir, { recursive: true, force: true });
     rmSync(input.file, { force: true });
@@ -186,7 +213,9 @@ async function makeInput(kind: Kind, dir: string, options: KindsOptions): Promis
       break;
     }
     case 'source': {
-      const files = [...walk(path.join(options.root, 'node_modules')), ...walk(path.join(options.root, 'src'))].filter((f) => /\.(m|c)?js$|\.ts$/.test(f)).sort();
+      const files = [...walk(path.join(options.root, 'node_modules')), ...walk(path.join(options.root, 'src'))]
+        .filter((f) => /\.(m|c)?js$|\.ts$/.test(f))
+        .sort();
       const chosen = wholeFilesUpTo(files, limit, 512);
       await tarOf(options.root, chosen, file, dir);
       source = `a tar of ${chosen.length} source files (*.js, *.mjs, *.cjs, *.ts) under node_modules/ and src/`;
@@ -204,7 +233,12 @@ async function makeInput(kind: Kind, dir: string, options: KindsOptions): Promis
     }
   }
   if (limit !== undefined && statSync(file).size > limit) truncateSync(file, limit);
-  return { kind, file, bytes: statSync(file).size, source: limit !== undefined && options.quick ? `${source}, cut to ${limit / MB} MB` : source };
+  return {
+    kind,
+    file,
+    bytes: statSync(file).size,
+    source: limit !== undefined && options.quick ? `${source}, cut to ${limit / MB} MB` : source,
+  };
 }
 
 function writeRandom(file: string, bytes: number): void {

@@ -54,7 +54,11 @@ export type DescribedMachine = Machine & Required<Pick<Machine, 'engine' | 'push
 
 export async function describeMachine(): Promise<DescribedMachine> {
   const cpus = os.cpus();
-  const info = JSON.parse((await docker(['info', '--format', '{{json .}}'])).stdout) as { DockerRootDir?: string; ServerVersion: string; Driver: string };
+  const info = JSON.parse((await docker(['info', '--format', '{{json .}}'])).stdout) as {
+    DockerRootDir?: string;
+    ServerVersion: string;
+    Driver: string;
+  };
   const apiVersion = (await docker(['version', '--format', '{{.Server.APIVersion}}'])).stdout.trim();
   const root = info.DockerRootDir;
   let disk = 'unknown (engine not local)';
@@ -66,14 +70,18 @@ export async function describeMachine(): Promise<DescribedMachine> {
     const rota = dev ? output('lsblk', ['-dno', 'ROTA,MODEL', `/dev/${dev}`]) : undefined;
     disk = df
       ? `${df[1]} on ${df[0]}, ${(Number(df[2]) / 1e9).toFixed(0)} GB, ${(Number(df[4]) / 1e9).toFixed(0)} GB free` +
-        (rota ? `, ${rota.trim().startsWith('0') ? 'non-rotational' : 'rotational'}${rota.trim().slice(1).trim() ? ` (${rota.trim().slice(1).trim()})` : ''}` : '')
+        (rota
+          ? `, ${rota.trim().startsWith('0') ? 'non-rotational' : 'rotational'}${rota.trim().slice(1).trim() ? ` (${rota.trim().slice(1).trim()})` : ''}`
+          : '')
       : 'unknown';
   }
   const gitHead = output('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
   const dirty = output('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'dist']);
   const distStale = distDiffers();
   const sizerSource = path.join(ROOT, 'src', 'measure', 'image', 'compressed-size.ts');
-  const sizerDoc = existsSync(sizerSource) ? (/\/\*\*\s*\n?\s*\*?\s*([^\n]*)/.exec(readFileSync(sizerSource, 'utf8'))?.[1] ?? '').replace(/\*\/\s*$/, '').trim() : 'not found';
+  const sizerDoc = existsSync(sizerSource)
+    ? (/\/\*\*\s*\n?\s*\*?\s*([^\n]*)/.exec(readFileSync(sizerSource, 'utf8'))?.[1] ?? '').replace(/\*\/\s*$/, '').trim()
+    : 'not found';
   const engine = await describeEngine(ROOT);
   const push = pushSizingFor({ serverVersion: engine.serverVersion, containerdStore: engine.containerdStore, goVersion: engine.goVersion });
   const pushModel = (await modelAvailability(ANALYZE, [push.model]))[push.model];
@@ -89,7 +97,14 @@ export async function describeMachine(): Promise<DescribedMachine> {
     dockerClient: output('docker', ['version', '--format', '{{.Client.Version}}']) ?? '?',
     storage: info.Driver,
     engine,
-    push: { method: push.method, model: push.model, asStored: push.asStored, reason: push.reason, modelAvailable: pushModel.available, modelMissing: pushModel.reason },
+    push: {
+      method: push.method,
+      model: push.model,
+      asStored: push.asStored,
+      reason: push.reason,
+      modelAvailable: pushModel.available,
+      modelMissing: pushModel.reason,
+    },
     node: process.version,
     gzip: output('gzip', ['--version'])?.split('\n')[0] ?? 'not found',
     taskset: hasTaskset(),

@@ -55,7 +55,15 @@ export interface OverheadResult {
 
 /** The overhead's measurements, builder by builder (a run saved before the BuildKit comparison: legacy only). */
 export function overheadRuns(o: OverheadResult): OverheadRun[] {
-  return o.runs ?? Object.entries(o.modes ?? {}).map(([mode, m]) => ({ builder: 'legacy', command: 'DOCKER_BUILDKIT=0 docker build', mode: mode as CacheState, ...m }));
+  return (
+    o.runs ??
+    Object.entries(o.modes ?? {}).map(([mode, m]) => ({
+      builder: 'legacy',
+      command: 'DOCKER_BUILDKIT=0 docker build',
+      mode: mode as CacheState,
+      ...m,
+    }))
+  );
 }
 
 const EXAMPLE_BUILDS = [
@@ -119,7 +127,9 @@ export async function overhead(config: Config, machine: DescribedMachine): Promi
       for (const side of sides) {
         const row: Partial<OverheadRow> = { order: order.join(' then ') };
         for (const who of order) {
-          say(`overhead ${mode} ${i + 1}/${reps}, ${side.builder}: ${who === 'docker' ? `${side.command} of both Dockerfiles` : `the tool (--builder ${side.tool} --no-compressed-size)`}…`);
+          say(
+            `overhead ${mode} ${i + 1}/${reps}, ${side.builder}: ${who === 'docker' ? `${side.command} of both Dockerfiles` : `the tool (--builder ${side.tool} --no-compressed-size)`}…`,
+          );
           const ex = example(who, side.builder, i);
           if (who === 'docker') row.docker = await dockerBuildExample(ex, `${mode}-${side.builder}-${i}`, side);
           else row.tool = await toolExample(ex, warmCache[side.builder], side);
@@ -134,7 +144,16 @@ export async function overhead(config: Config, machine: DescribedMachine): Promi
       const r = rows[side.builder];
       const dockerMedian = median(r.map((x) => x.docker.ms));
       const toolMedian = median(r.map((x) => x.tool.ms));
-      runs.push({ builder: side.builder, command: side.command, mode, rows: r, dockerMedian, toolMedian, ratio: toolMedian / dockerMedian, toolBuildMedian: median(r.map((x) => x.tool.buildMs)) });
+      runs.push({
+        builder: side.builder,
+        command: side.command,
+        mode,
+        rows: r,
+        dockerMedian,
+        toolMedian,
+        ratio: toolMedian / dockerMedian,
+        toolBuildMedian: median(r.map((x) => x.tool.buildMs)),
+      });
     }
   }
   out.loadAfter = loadavg();
@@ -170,7 +189,14 @@ function coldExample(config: Config): string {
 function builderSide(builder: Builder, machine: DescribedMachine): Side {
   if (builder === 'legacy') return { builder, command: 'DOCKER_BUILDKIT=0 docker build', args: ['build'], env: legacyEnv, tool: 'legacy' };
   const name = machine.engine.buildx!.name;
-  return { builder, command: 'docker buildx build', args: ['buildx', 'build', '--builder', name], env: {}, tool: 'buildkit', buildCache: name };
+  return {
+    builder,
+    command: 'docker buildx build',
+    args: ['buildx', 'build', '--builder', name],
+    env: {},
+    tool: 'buildkit',
+    buildCache: name,
+  };
 }
 
 /**
@@ -180,7 +206,10 @@ function builderSide(builder: Builder, machine: DescribedMachine): Side {
 async function removeColdBuildCache(side: Side, example: Example, cacheBefore: Set<string> | undefined): Promise<void> {
   if (!side.buildCache || !example.buildArgs.length || !cacheBefore) return;
   const r = await removeNewBuildCache(side.buildCache, cacheBefore);
-  if (r.left) say(`  warning: ${r.left} of the ${r.added} build-cache records this repetition added are still there${r.error ? ` (docker buildx prune: ${r.error})` : ''}`);
+  if (r.left)
+    say(
+      `  warning: ${r.left} of the ${r.added} build-cache records this repetition added are still there${r.error ? ` (docker buildx prune: ${r.error})` : ''}`,
+    );
 }
 
 const buildCacheNow = (side: Side, example: Example): Promise<Set<string>> | undefined =>
@@ -195,7 +224,10 @@ async function dockerBuildExample(example: Example, label: string, side: Side): 
   for (const b of EXAMPLE_BUILDS) {
     const tag = `bench/overhead-${b.name}:${label}`;
     tags.push(tag);
-    const r = await docker([...side.args, ...example.buildArgs.flatMap((a) => ['--build-arg', a]), ...b.args(example.dir), '-t', tag, example.dir], { env: side.env });
+    const r = await docker(
+      [...side.args, ...example.buildArgs.flatMap((a) => ['--build-arg', a]), ...b.args(example.dir), '-t', tag, example.dir],
+      { env: side.env },
+    );
     parts[b.name] = r.ms;
     ms += r.ms;
   }
@@ -223,10 +255,24 @@ async function toolExample(example: Example, cacheDir: string | undefined, side:
   const cacheBefore = await buildCacheNow(side, example);
   const dir = tempDir('report');
   const json = path.join(dir, 'report.json');
-  const r = await run(process.execPath, [
-    CLI, '-C', example.dir, '--builder', side.tool, '--no-compressed-size', '--cache-dir', cacheDir ?? tempDir('layer-cache'),
-    ...example.buildArgs.flatMap((a) => ['--build-arg', a]), '--no-fail-on-budget', '--json', json,
-  ], { cwd: ROOT });
+  const r = await run(
+    process.execPath,
+    [
+      CLI,
+      '-C',
+      example.dir,
+      '--builder',
+      side.tool,
+      '--no-compressed-size',
+      '--cache-dir',
+      cacheDir ?? tempDir('layer-cache'),
+      ...example.buildArgs.flatMap((a) => ['--build-arg', a]),
+      '--no-fail-on-budget',
+      '--json',
+      json,
+    ],
+    { cwd: ROOT },
+  );
   if (example.buildArgs.length) await removeBenchImages([], before);
   await removeColdBuildCache(side, example, cacheBefore);
   const report = JSON.parse(readFileSync(json, 'utf8')) as { variants: { name: string; head: ReportedSide }[] };

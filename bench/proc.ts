@@ -45,7 +45,12 @@ export function stopChildren(signal: NodeJS.Signals): void {
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.group });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.group,
+    });
     const pid = child.pid;
     if (options.group && pid !== undefined) groups.add(pid);
     const out: Buffer[] = [];

@@ -77,7 +77,10 @@ export async function pullRequest(config: Config): Promise<PullRequestResult> {
 }
 
 function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+  const r = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 }
@@ -108,7 +111,11 @@ async function dockerBuildHead(repo: PullRequestRepo, label: string, buildArgs: 
   const tag = `bench/pr-head:${label}`;
   const d = await docker(['build', ...buildArgs, '-t', tag, repo.dir], { env: legacyEnv });
   await removeBenchImages([tag], before);
-  return { ms: d.ms, cachedSteps: (d.stdout.match(/---> Using cache/g) ?? []).length, steps: (d.stdout.match(/^Step \d+\//gm) ?? []).length };
+  return {
+    ms: d.ms,
+    cachedSteps: (d.stdout.match(/---> Using cache/g) ?? []).length,
+    steps: (d.stdout.match(/^Step \d+\//gm) ?? []).length,
+  };
 }
 
 /** The tool run on the base commit alone (no comparison), as a push to the base branch would run it. */
@@ -116,7 +123,9 @@ async function toolOnBaseCommit(repo: PullRequestRepo, cacheDir: string): Promis
   const worktree = path.join(tempDir('base-worktree'), 'base');
   git(repo.dir, 'worktree', 'add', '--detach', worktree, 'HEAD~1');
   try {
-    await run(process.execPath, [CLI, '-C', worktree, '--builder', 'legacy', '--cache-dir', cacheDir, '--no-fail-on-budget'], { cwd: ROOT });
+    await run(process.execPath, [CLI, '-C', worktree, '--builder', 'legacy', '--cache-dir', cacheDir, '--no-fail-on-budget'], {
+      cwd: ROOT,
+    });
   } finally {
     git(repo.dir, 'worktree', 'remove', '--force', worktree);
   }
@@ -133,14 +142,27 @@ interface ReportedSide {
 
 async function toolPullRequest(repo: PullRequestRepo, cacheDir: string): Promise<ToolPullRequest> {
   const json = path.join(tempDir('report'), 'report.json');
-  const r = await run(process.execPath, [CLI, '-C', repo.dir, '--base', 'HEAD~1', '--builder', 'legacy', '--cache-dir', cacheDir, '--no-fail-on-budget', '--json', json], { cwd: ROOT, sampleRss: true });
-  const report = JSON.parse(readFileSync(json, 'utf8')) as { variants: { head: ReportedSide; base: ReportedSide; layerChanges?: unknown[] }[] };
+  const r = await run(
+    process.execPath,
+    [CLI, '-C', repo.dir, '--base', 'HEAD~1', '--builder', 'legacy', '--cache-dir', cacheDir, '--no-fail-on-budget', '--json', json],
+    { cwd: ROOT, sampleRss: true },
+  );
+  const report = JSON.parse(readFileSync(json, 'utf8')) as {
+    variants: { head: ReportedSide; base: ReportedSide; layerChanges?: unknown[] }[];
+  };
   const v = report.variants[0];
-  for (const side of ['head', 'base'] as const) if (v[side]?.status !== 'built') throw new Error(`the tool did not build the ${side}: ${JSON.stringify(v[side]).slice(0, 300)}`);
+  for (const side of ['head', 'base'] as const)
+    if (v[side]?.status !== 'built') throw new Error(`the tool did not build the ${side}: ${JSON.stringify(v[side]).slice(0, 300)}`);
   return {
     ms: r.ms,
     buildMs: v.head.buildMs + v.base.buildMs,
-    head: { buildMs: v.head.buildMs, cachedSteps: v.head.cachedSteps, steps: v.head.steps, compressedBytes: v.head.compressedBytes, sizeBytes: v.head.sizeBytes },
+    head: {
+      buildMs: v.head.buildMs,
+      cachedSteps: v.head.cachedSteps,
+      steps: v.head.steps,
+      compressedBytes: v.head.compressedBytes,
+      sizeBytes: v.head.sizeBytes,
+    },
     base: { buildMs: v.base.buildMs, cachedSteps: v.base.cachedSteps, steps: v.base.steps },
     layerChanges: v.layerChanges?.length,
     peakTreeRss: r.peakTreeRss,

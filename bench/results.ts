@@ -38,9 +38,13 @@ export function resultsMarkdown(record: RunRecord, rows: FigureRow[], notes: str
     L.push(
       `\`${image.tag}\` from \`${path.relative(ROOT, config.imageDir)}/Dockerfile\` (Debian packages: compilers, Python with NumPy and SciPy, Boost, OpenBLAS, a JDK, TeX Live): ` +
         `${image.layers} layers, ${mb(image.engineSizeBytes)} as the engine counts it (${machine.engine?.containerdStore ? 'the containerd store: its blobs as stored, packed' : 'a graph driver: unpacked'})` +
-        (t ? `, ${mb(t.first.unpackedBytes)} of files and ${mb(t.figures.bytes)} of layer tars as the tool reads them, ${mb(t.first.compressedBytes ?? NaN)} compressed` : '') +
+        (t
+          ? `, ${mb(t.first.unpackedBytes)} of files and ${mb(t.figures.bytes)} of layer tars as the tool reads them, ${mb(t.first.compressedBytes ?? NaN)} compressed`
+          : '') +
         '. ' +
-        (image.built ? `Built in this run in ${seconds(image.built.ms)} (cold, legacy builder, packages from Debian's mirror).` : `Reused (built ${image.created.slice(0, 16).replace('T', ' ')}); BENCH_REBUILD=1 rebuilds it.`),
+        (image.built
+          ? `Built in this run in ${seconds(image.built.ms)} (cold, legacy builder, packages from Debian's mirror).`
+          : `Reused (built ${image.created.slice(0, 16).replace('T', ' ')}); BENCH_REBUILD=1 rebuilds it.`),
       '',
     );
   }
@@ -71,7 +75,9 @@ function machineSection(machine: Machine): string[] {
   L.push(...engineRows(machine));
   L.push(`| Node.js | ${machine.node} |`);
   L.push(`| gzip | ${md(machine.gzip)}${machine.taskset ? ', pinned to one core with taskset -c 0' : ', not pinned (no taskset)'} |`);
-  L.push(`| Tool | commit ${md(machine.commit)}; compressed sizer: "${md(machine.sizer)}"${machine.distStale ? '; **dist/ looked older than src/**: the CLI figures are of dist/ as it was (run `npm run build` and re-run)' : ''} |`);
+  L.push(
+    `| Tool | commit ${md(machine.commit)}; compressed sizer: "${md(machine.sizer)}"${machine.distStale ? '; **dist/ looked older than src/**: the CLI figures are of dist/ as it was (run `npm run build` and re-run)' : ''} |`,
+  );
   L.push(`| Load average (1, 5, 15 min) | at start ${machine.loadStart}; at end ${machine.loadEnd} |`);
   L.push('');
   return L;
@@ -82,7 +88,9 @@ function engineRows(machine: Machine): string[] {
   const e = machine.engine;
   if (!e) {
     // a run saved before the engine was described
-    return [`| Docker | server ${machine.dockerServer} (API ${machine.dockerApi}), storage driver ${machine.storage}, CLI ${machine.dockerClient} |`];
+    return [
+      `| Docker | server ${machine.dockerServer} (API ${machine.dockerApi}), storage driver ${machine.storage}, CLI ${machine.dockerClient} |`,
+    ];
   }
   const where = `${e.dockerHost}${e.fromEnvironment ? ' (DOCKER_HOST)' : ' (the default socket; DOCKER_HOST unset)'}${e.matrixName ? `: the matrix's \`${e.matrixName}\`` : ''}`;
   const buildx = e.buildx
@@ -95,7 +103,9 @@ function engineRows(machine: Machine): string[] {
     ...(machine.push
       ? [
           `| Compressed sizes | as the tool finds them on this engine: ${md(machine.push.method)}, ${md(machine.push.reason)}` +
-            (machine.push.modelAvailable === false && !machine.push.asStored ? `; **the sizer in this tree does not offer ${machine.push.model}** (${md(machine.push.modelMissing ?? '')}): what is measured is the default model` : '') +
+            (machine.push.modelAvailable === false && !machine.push.asStored
+              ? `; **the sizer in this tree does not offer ${machine.push.model}** (${md(machine.push.modelMissing ?? '')}): what is measured is the default model`
+              : '') +
             ' |',
         ]
       : []),
@@ -110,13 +120,28 @@ function throughputSection(t: ThroughputResult, machine: Machine): string[] {
   L.push('## Throughput, second run and memory', '');
   L.push(`Load average before ${t.loadBefore}, after ${t.loadAfter}.`, '');
   L.push('| Step | Wall time | Rate over the layer tars | Notes |', '| :-- | --: | --: | :-- |');
-  L.push(`| \`docker save\` read through the API and dropped | ${seconds(t.save.wallMs)} | ${mbps(f.bytes, t.save.wallMs)} | first byte after ${seconds(saveOpen.firstByteMs ?? 0)} (response headers after ${seconds(saveOpen.openMs ?? 0)}); ${mb(saveOpen.bytes ?? 0)} of tar |`);
-  L.push(`| \`docker save \\| tar -x\` to a temporary directory | ${seconds(t.gzip.saveToDiskMs)} | ${mbps(f.bytes, t.gzip.saveToDiskMs)} | for the gzip baseline only${t.gzip.unzipped ? `; ${t.gzip.unzipped} layer blob(s) saved gzipped (as the containerd store keeps them), unzipped after, untimed` : ''} |`);
-  L.push(`| \`gzip -6\` over the ${t.gzip.layers.length} layer tars, one at a time, one core | ${seconds(t.gzip.ms)} | ${mbps(t.gzip.bytes, t.gzip.ms)} | ${mb(t.gzip.gzBytes)} out${Number.isFinite(t.gzip.cpuMs) ? `; CPU ${seconds(t.gzip.cpuMs)}` : ''} |`);
-  if (t.gzip.sizer) L.push(`| The tool's compressed sizer alone${t.gzip.sizer.model ? ` (model ${t.gzip.sizer.model})` : ''} over the same layer tars, one at a time, every core | ${seconds(t.gzip.sizer.wallMs)} | ${mbps(t.gzip.sizer.bytes, t.gzip.sizer.wallMs)} | ${mb(t.gzip.sizer.compressedBytes)} out (${((t.gzip.sizer.compressedBytes / t.gzip.gzBytes - 1) * 100).toFixed(2)}% against gzip -6); CPU ${seconds(t.gzip.sizer.cpuUserMs)} user + ${seconds(t.gzip.sizer.cpuSystemMs)} system; peak RSS ${mb(t.gzip.sizer.maxRssBytes)} |`);
-  L.push(`| Tool analysis, compressed sizes on${f.asStored ? ' (taken from the stored blobs: nothing compressed)' : t.first.push ? ` (${t.first.push.method}${machine.push?.modelAvailable === false ? ', measured as go1.26: the sizer in the tree does not offer it' : ''})` : ''}, empty cache | ${seconds(t.first.analyzeMs)} | ${mbps(f.bytes, t.first.analyzeMs)} | first byte after ${seconds(open.firstByteMs ?? 0)}; from then on ${(f.streamingRate / 1e6).toFixed(1)} MB/s; CPU ${seconds(t.first.cpuUserMs)} user + ${seconds(t.first.cpuSystemMs)} system; ${t.first.work.passes} save pass(es); ${mb(t.first.compressedBytes ?? NaN)} compressed (${(f.compressedVsGzip * 100).toFixed(2)}% against gzip -6) |`);
-  L.push(`| Tool analysis, compressed sizes off, no cache | ${seconds(t.noCompress.analyzeMs)} | ${mbps(f.bytes, t.noCompress.analyzeMs)} | hashing, tar listing and the save stream alone; CPU ${seconds(t.noCompress.cpuUserMs)} user + ${seconds(t.noCompress.cpuSystemMs)} system |`);
-  L.push(`| Tool analysis again, same cache directory | ${seconds(t.second.analyzeMs)} | — | ${t.second.work.passes} save pass(es); the whole process ${seconds(t.second.childWallMs)} against ${seconds(t.first.childWallMs)} the first time |`);
+  L.push(
+    `| \`docker save\` read through the API and dropped | ${seconds(t.save.wallMs)} | ${mbps(f.bytes, t.save.wallMs)} | first byte after ${seconds(saveOpen.firstByteMs ?? 0)} (response headers after ${seconds(saveOpen.openMs ?? 0)}); ${mb(saveOpen.bytes ?? 0)} of tar |`,
+  );
+  L.push(
+    `| \`docker save \\| tar -x\` to a temporary directory | ${seconds(t.gzip.saveToDiskMs)} | ${mbps(f.bytes, t.gzip.saveToDiskMs)} | for the gzip baseline only${t.gzip.unzipped ? `; ${t.gzip.unzipped} layer blob(s) saved gzipped (as the containerd store keeps them), unzipped after, untimed` : ''} |`,
+  );
+  L.push(
+    `| \`gzip -6\` over the ${t.gzip.layers.length} layer tars, one at a time, one core | ${seconds(t.gzip.ms)} | ${mbps(t.gzip.bytes, t.gzip.ms)} | ${mb(t.gzip.gzBytes)} out${Number.isFinite(t.gzip.cpuMs) ? `; CPU ${seconds(t.gzip.cpuMs)}` : ''} |`,
+  );
+  if (t.gzip.sizer)
+    L.push(
+      `| The tool's compressed sizer alone${t.gzip.sizer.model ? ` (model ${t.gzip.sizer.model})` : ''} over the same layer tars, one at a time, every core | ${seconds(t.gzip.sizer.wallMs)} | ${mbps(t.gzip.sizer.bytes, t.gzip.sizer.wallMs)} | ${mb(t.gzip.sizer.compressedBytes)} out (${((t.gzip.sizer.compressedBytes / t.gzip.gzBytes - 1) * 100).toFixed(2)}% against gzip -6); CPU ${seconds(t.gzip.sizer.cpuUserMs)} user + ${seconds(t.gzip.sizer.cpuSystemMs)} system; peak RSS ${mb(t.gzip.sizer.maxRssBytes)} |`,
+    );
+  L.push(
+    `| Tool analysis, compressed sizes on${f.asStored ? ' (taken from the stored blobs: nothing compressed)' : t.first.push ? ` (${t.first.push.method}${machine.push?.modelAvailable === false ? ', measured as go1.26: the sizer in the tree does not offer it' : ''})` : ''}, empty cache | ${seconds(t.first.analyzeMs)} | ${mbps(f.bytes, t.first.analyzeMs)} | first byte after ${seconds(open.firstByteMs ?? 0)}; from then on ${(f.streamingRate / 1e6).toFixed(1)} MB/s; CPU ${seconds(t.first.cpuUserMs)} user + ${seconds(t.first.cpuSystemMs)} system; ${t.first.work.passes} save pass(es); ${mb(t.first.compressedBytes ?? NaN)} compressed (${(f.compressedVsGzip * 100).toFixed(2)}% against gzip -6) |`,
+  );
+  L.push(
+    `| Tool analysis, compressed sizes off, no cache | ${seconds(t.noCompress.analyzeMs)} | ${mbps(f.bytes, t.noCompress.analyzeMs)} | hashing, tar listing and the save stream alone; CPU ${seconds(t.noCompress.cpuUserMs)} user + ${seconds(t.noCompress.cpuSystemMs)} system |`,
+  );
+  L.push(
+    `| Tool analysis again, same cache directory | ${seconds(t.second.analyzeMs)} | — | ${t.second.work.passes} save pass(es); the whole process ${seconds(t.second.childWallMs)} against ${seconds(t.first.childWallMs)} the first time |`,
+  );
   L.push('');
   if (Number.isFinite(t.gzip.cpuMs)) {
     const toolCpu = t.first.cpuUserMs + t.first.cpuSystemMs;
@@ -127,10 +152,14 @@ function throughputSection(t: ThroughputResult, machine: Machine): string[] {
       '',
     );
   }
-  const files = t.first.layers.every((l) => typeof l.files === 'number') ? [...new Map(t.first.layers.map((l) => [l.diffId, l.files])).values()].reduce((a, b) => a + b, 0) : undefined;
+  const files = t.first.layers.every((l) => typeof l.files === 'number')
+    ? [...new Map(t.first.layers.map((l) => [l.diffId, l.files])).values()].reduce((a, b) => a + b, 0)
+    : undefined;
   L.push(
     `Peak RSS of the first analysis: ${mb(t.first.maxRssBytes)} (the process's own maximum, from the kernel), ${mb(t.first.peakTreeRss ?? 0)} (process and children, sampled every 50 ms); the larger is the figure. ` +
-      (t.first.memoryPeaks ? `Node's own figures at their peaks (sampled every 100 ms): heap used ${mb(t.first.memoryPeaks.heapUsed)} of ${mb(t.first.memoryPeaks.heapTotal)}, buffers outside the heap ${mb(t.first.memoryPeaks.external)}. ` : '') +
+      (t.first.memoryPeaks
+        ? `Node's own figures at their peaks (sampled every 100 ms): heap used ${mb(t.first.memoryPeaks.heapUsed)} of ${mb(t.first.memoryPeaks.heapTotal)}, buffers outside the heap ${mb(t.first.memoryPeaks.external)}. `
+        : '') +
       `Without compressed sizes: ${mb(t.noCompress.maxRssBytes)}. The second run, which reads only the layer cache: ${mb(t.second.maxRssBytes)}` +
       (files !== undefined ? `; the image's layers hold ${files.toLocaleString('en-US')} regular files.` : '.'),
     '',
@@ -140,7 +169,9 @@ function throughputSection(t: ThroughputResult, machine: Machine): string[] {
     const manyFiles = m.layers.reduce((sum, l) => sum + l.files, 0);
     L.push(
       `\`bench/manyfiles:1\` (\`bench/manyfiles/Dockerfile\`: ${manyFiles.toLocaleString('en-US')} regular files, ${mb(m.distinctTarBytes)} of layer tars): analysis ${seconds(m.analyzeMs)}, peak RSS ${mb(Math.max(m.maxRssBytes, m.peakTreeRss ?? 0))}` +
-        (m.memoryPeaks ? `; heap used ${mb(m.memoryPeaks.heapUsed)} of ${mb(m.memoryPeaks.heapTotal)}, buffers outside the heap ${mb(m.memoryPeaks.external)}` : '') +
+        (m.memoryPeaks
+          ? `; heap used ${mb(m.memoryPeaks.heapUsed)} of ${mb(m.memoryPeaks.heapTotal)}, buffers outside the heap ${mb(m.memoryPeaks.external)}`
+          : '') +
         ". Its wasted-space figures need every path of the image: the layers' listings are sorted to disk and merged, so memory does not grow with the number of files either.",
       '',
     );
@@ -150,7 +181,9 @@ function throughputSection(t: ThroughputResult, machine: Machine): string[] {
   const distinct = [...new Map(t.first.layers.map((l) => [l.diffId, l])).values()];
   distinct.forEach((l, i) => {
     const g = t.gzip.layers[i];
-    L.push(`| ${i + 1} | ${md(l.createdBy.replace(/^\/bin\/sh -c (#\(nop\)\s*)?/, '').slice(0, 70))} | ${mb(l.tarBytes)} | ${g ? mb(g.gzBytes) : '—'} | ${l.compressedBytes !== undefined ? mb(l.compressedBytes) : '—'} |`);
+    L.push(
+      `| ${i + 1} | ${md(l.createdBy.replace(/^\/bin\/sh -c (#\(nop\)\s*)?/, '').slice(0, 70))} | ${mb(l.tarBytes)} | ${g ? mb(g.gzBytes) : '—'} | ${l.compressedBytes !== undefined ? mb(l.compressedBytes) : '—'} |`,
+    );
   });
   L.push('', '</details>', '');
   return L;
@@ -167,9 +200,16 @@ function kindsSection(k: KindsResult, cores: number): string[] {
     '',
   );
   L.push(`Load average before ${k.loadBefore}, after ${k.loadAfter}.`, '');
-  for (const [m, a] of Object.entries(k.availability)) if (!a.available) L.push(`Model ${m}: not available (${md(a.reason ?? 'unknown')}).`, '');
+  for (const [m, a] of Object.entries(k.availability))
+    if (!a.available) L.push(`Model ${m}: not available (${md(a.reason ?? 'unknown')}).`, '');
   const models = MODELS.filter((m) => k.availability[m]?.available);
-  const head = ['Kind', 'Bytes', 'gzip -6, one core', 'gzip -6 out', ...models.flatMap((m) => [`${m}`, `${m} / gzip`, `${m} CPU ratio`, `${m} size against gzip -6`, ''])];
+  const head = [
+    'Kind',
+    'Bytes',
+    'gzip -6, one core',
+    'gzip -6 out',
+    ...models.flatMap((m) => [`${m}`, `${m} / gzip`, `${m} CPU ratio`, `${m} size against gzip -6`, '']),
+  ];
   L.push(`| ${head.join(' | ')} |`, `| :-- | --: | --: | --: | ${models.map(() => '--: | --: | --: | --: | :-:').join(' | ')} |`);
   for (const r of k.kinds) {
     const cells = [r.input.kind, mbOneDecimal(r.input.bytes), mbps(r.input.bytes, r.gzipMedianMs), mbOneDecimal(r.gzipBytes)];
@@ -177,21 +217,33 @@ function kindsSection(k: KindsResult, cores: number): string[] {
       const f = r.models[m];
       if (!f) cells.push('—', '—', '—', '—', '—');
       else {
-        cells.push(mbps(r.input.bytes, f.medianMs), `**${f.ratio.toFixed(2)}×**`, `${f.cpuRatio.toFixed(2)}×`, `${((f.compressedBytes / r.gzipBytes - 1) * 100).toFixed(2)}%`, f.ratio >= goal ? 'pass' : 'MISS');
+        cells.push(
+          mbps(r.input.bytes, f.medianMs),
+          `**${f.ratio.toFixed(2)}×**`,
+          `${f.cpuRatio.toFixed(2)}×`,
+          `${((f.compressedBytes / r.gzipBytes - 1) * 100).toFixed(2)}%`,
+          f.ratio >= goal ? 'pass' : 'MISS',
+        );
       }
     }
     L.push(`| ${cells.join(' | ')} |`);
   }
   L.push('', '<details><summary>Inputs and repetitions</summary>', '');
   for (const r of k.kinds) L.push(`- ${r.input.kind}: ${md(r.input.source)}, ${r.input.bytes.toLocaleString('en-US')} bytes.`);
-  L.push('', `| Kind | Rep | Order | gzip -6 | ${models.join(' | ')} |`, `| :-- | --: | :-- | --: | ${models.map(() => '--:').join(' | ')} |`);
+  L.push(
+    '',
+    `| Kind | Rep | Order | gzip -6 | ${models.join(' | ')} |`,
+    `| :-- | --: | :-- | --: | ${models.map(() => '--:').join(' | ')} |`,
+  );
   for (const r of k.kinds) {
     r.runs.forEach((run, i) => {
       const cells = models.map((m) => {
         const s = run.sizers[m];
         return s ? `${(s.ms / 1000).toFixed(2)} s (CPU ${(s.cpuMs / 1000).toFixed(2)} s)` : '—';
       });
-      L.push(`| ${r.input.kind} | ${i + 1} | ${run.order} | ${(run.gzip.ms / 1000).toFixed(2)} s (CPU ${(run.gzip.cpuMs / 1000).toFixed(2)} s) | ${cells.join(' | ')} |`);
+      L.push(
+        `| ${r.input.kind} | ${i + 1} | ${run.order} | ${(run.gzip.ms / 1000).toFixed(2)} s (CPU ${(run.gzip.cpuMs / 1000).toFixed(2)} s) | ${cells.join(' | ')} |`,
+      );
     });
   }
   L.push('', '</details>', '');
@@ -214,13 +266,20 @@ function overheadSection(o: OverheadResult, machine: Machine): string[] {
     '',
   );
   L.push(`Load average before ${o.loadBefore}, after ${o.loadAfter}.`, '');
-  L.push('| Builder | Cache state | Rep | Order | docker | tool | tool / docker | tool: builds | tool: the rest |', '| :-- | :-- | --: | :-- | --: | --: | --: | --: | --: |');
+  L.push(
+    '| Builder | Cache state | Rep | Order | docker | tool | tool / docker | tool: builds | tool: the rest |',
+    '| :-- | :-- | --: | :-- | --: | --: | --: | --: | --: |',
+  );
   for (const m of runs) {
     const who = m.builder === 'buildkit' ? 'BuildKit (`docker buildx build`)' : 'legacy (`DOCKER_BUILDKIT=0 docker build`)';
     m.rows.forEach((r, i) => {
-      L.push(`| ${who} | ${m.mode} | ${i + 1} | ${r.order} | ${seconds(r.docker.ms)} | ${seconds(r.tool.ms)} | ${ratio(r.tool.ms / r.docker.ms, 3)} | ${seconds(r.tool.buildMs)} | ${seconds(r.tool.ms - r.tool.buildMs)} |`);
+      L.push(
+        `| ${who} | ${m.mode} | ${i + 1} | ${r.order} | ${seconds(r.docker.ms)} | ${seconds(r.tool.ms)} | ${ratio(r.tool.ms / r.docker.ms, 3)} | ${seconds(r.tool.buildMs)} | ${seconds(r.tool.ms - r.tool.buildMs)} |`,
+      );
     });
-    L.push(`| ${who} | ${m.mode} | median | | ${seconds(m.dockerMedian)} | ${seconds(m.toolMedian)} | **${ratio(m.ratio, 3)}** | ${seconds(m.toolBuildMedian)} | ${seconds(m.toolMedian - m.toolBuildMedian)} |`);
+    L.push(
+      `| ${who} | ${m.mode} | median | | ${seconds(m.dockerMedian)} | ${seconds(m.toolMedian)} | **${ratio(m.ratio, 3)}** | ${seconds(m.toolBuildMedian)} | ${seconds(m.toolMedian - m.toolBuildMedian)} |`,
+    );
   }
   L.push(
     '',
@@ -243,17 +302,28 @@ function pullRequestSection(p: PullRequestResult, image: string): string[] {
   );
   L.push(`Load average before ${p.loadBefore}, after ${p.loadAfter}.`, '');
   L.push('| Run | Wall time | Builds (head + base) | Everything else | Peak RSS (tree) |', '| :-- | --: | --: | --: | --: |');
-  L.push(`| docker build of the head (${p.docker.cachedSteps}/${p.docker.steps - 1} steps cached) | ${seconds(p.docker.ms)} | ${seconds(p.docker.ms)} | — | — |`);
+  L.push(
+    `| docker build of the head (${p.docker.cachedSteps}/${p.docker.steps - 1} steps cached) | ${seconds(p.docker.ms)} | ${seconds(p.docker.ms)} | — | — |`,
+  );
   for (const [label, r] of [
     ['tool, empty layer cache', p.fresh],
     ['tool, layer cache left by a run on the base commit', p.persisted],
   ] as const) {
-    L.push(`| ${label} | ${seconds(r.ms)} | ${seconds(r.head.buildMs)} + ${seconds(r.base.buildMs)} | ${seconds(r.ms - r.buildMs)} | ${mb(r.peakTreeRss ?? 0)} |`);
+    L.push(
+      `| ${label} | ${seconds(r.ms)} | ${seconds(r.head.buildMs)} + ${seconds(r.base.buildMs)} | ${seconds(r.ms - r.buildMs)} | ${mb(r.peakTreeRss ?? 0)} |`,
+    );
   }
   if (p.cold) {
-    L.push(`| empty build cache: docker build of the head (${p.cold.docker.cachedSteps}/${p.cold.docker.steps - 1} steps cached) | ${seconds(p.cold.docker.ms)} | ${seconds(p.cold.docker.ms)} | — | — |`);
-    L.push(`| empty build cache: tool, empty layer cache (head ${p.cold.tool.head.cachedSteps}/${p.cold.tool.head.steps}, base ${p.cold.tool.base.cachedSteps}/${p.cold.tool.base.steps} steps cached) | ${seconds(p.cold.tool.ms)} | ${seconds(p.cold.tool.head.buildMs)} + ${seconds(p.cold.tool.base.buildMs)} | ${seconds(p.cold.tool.ms - p.cold.tool.buildMs)} | ${mb(p.cold.tool.peakTreeRss ?? 0)} |`);
-    L.push('', "Empty build cache (BENCH_PR_COLD=1): an `ARG BENCH_NONCE` after FROM, with a value of this run's, puts a new value in every RUN step's cache key (legacy builder), so nothing of the kept image is reused; the docker side builds with its own value. The tool's base build then reuses the head's layers, as on a fresh runner.");
+    L.push(
+      `| empty build cache: docker build of the head (${p.cold.docker.cachedSteps}/${p.cold.docker.steps - 1} steps cached) | ${seconds(p.cold.docker.ms)} | ${seconds(p.cold.docker.ms)} | — | — |`,
+    );
+    L.push(
+      `| empty build cache: tool, empty layer cache (head ${p.cold.tool.head.cachedSteps}/${p.cold.tool.head.steps}, base ${p.cold.tool.base.cachedSteps}/${p.cold.tool.base.steps} steps cached) | ${seconds(p.cold.tool.ms)} | ${seconds(p.cold.tool.head.buildMs)} + ${seconds(p.cold.tool.base.buildMs)} | ${seconds(p.cold.tool.ms - p.cold.tool.buildMs)} | ${mb(p.cold.tool.peakTreeRss ?? 0)} |`,
+    );
+    L.push(
+      '',
+      "Empty build cache (BENCH_PR_COLD=1): an `ARG BENCH_NONCE` after FROM, with a value of this run's, puts a new value in every RUN step's cache key (legacy builder), so nothing of the kept image is reused; the docker side builds with its own value. The tool's base build then reuses the head's layers, as on a fresh runner.",
+    );
   }
   L.push('');
   return L;

@@ -45,7 +45,10 @@ async function main(config: Config): Promise<void> {
   say(
     `engine: ${e.dockerHost}${e.matrixName ? ` (${e.matrixName})` : ''}: Docker ${e.serverVersion}, ${e.goVersion ?? 'Go unknown'}, ${e.imageStore}; ${e.buildx ? `buildx ${e.buildx.version}, builder ${e.buildx.name} (${e.buildx.driver} driver)` : `no BuildKit comparison: ${e.noBuildx}`}; compressed sizes: ${machine.push.method}`,
   );
-  if (machine.distStale) say('warning: dist/ looks older than src/: the CLI figures measure dist/ as it is (npm run build, or BENCH_BUILD_DIST=1 with bench/run.sh)');
+  if (machine.distStale)
+    say(
+      'warning: dist/ looks older than src/: the CLI figures measure dist/ as it is (npm run build, or BENCH_BUILD_DIST=1 with bench/run.sh)',
+    );
   const sections = config.sections;
   const image = sections.includes('throughput') || sections.includes('pr') ? await ensureImage(config) : undefined;
   const record: RunRecord = { config: { quick: config.quick, image: config.image, imageDir: config.imageDir }, machine, image, totalMs: 0 };
@@ -93,10 +96,15 @@ async function main(config: Config): Promise<void> {
 async function prepare(): Promise<void> {
   if (!existsSync(path.join(ROOT, 'node_modules'))) die('node_modules is missing: run `npm ci` first (bench/run.sh does).');
   if (!existsSync(CLI)) die('dist/cli.js is missing: run `npm run build` first (bench/run.sh does).');
-  if (!existsSync(ANALYZE)) die(`${path.relative(ROOT, ANALYZE)} is missing: run the bench with bash bench/run.sh or node bench/run.mjs, which bundle it.`);
+  if (!existsSync(ANALYZE))
+    die(`${path.relative(ROOT, ANALYZE)} is missing: run the bench with bash bench/run.sh or node bench/run.mjs, which bundle it.`);
   const engine = await docker(['version', '--format', '{{.Server.Version}}'], { allowFail: true });
-  if (engine.code !== 0) die(`the Docker engine does not answer (${(engine.stderr.trim().split('\n').pop() || '').slice(0, 200)}); start it (bash scripts/setup-docker.sh) or set DOCKER_HOST.`);
-  if (!(await imageExists('debian:bookworm-slim'))) die('debian:bookworm-slim is missing: run `bash scripts/setup-docker.sh --base-images` first.');
+  if (engine.code !== 0)
+    die(
+      `the Docker engine does not answer (${(engine.stderr.trim().split('\n').pop() || '').slice(0, 200)}); start it (bash scripts/setup-docker.sh) or set DOCKER_HOST.`,
+    );
+  if (!(await imageExists('debian:bookworm-slim')))
+    die('debian:bookworm-slim is missing: run `bash scripts/setup-docker.sh --base-images` first.');
   mkdirSync(BUILD_DIR, { recursive: true });
 }
 

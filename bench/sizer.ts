@@ -82,7 +82,8 @@ function booleanFlag(args: string[], name: string): boolean {
 function sizerOptions(args: string[]): { options: CompressedSizerOptions; childArgs: string[] } {
   const model = flag(args, '--model') as DeflateModelName | undefined;
   const partSize = flag(args, '--part-size');
-  if (partSize !== undefined && !(Number.isInteger(Number(partSize)) && Number(partSize) > 0)) die(`--part-size: "${partSize}" is not a whole number of bytes`);
+  if (partSize !== undefined && !(Number.isInteger(Number(partSize)) && Number(partSize) > 0))
+    die(`--part-size: "${partSize}" is not a whole number of bytes`);
   return {
     options: { ...(model ? { model } : {}), ...(partSize ? { blockSize: Number(partSize) } : {}) },
     childArgs: [...(model ? ['--model', model] : []), ...(partSize ? ['--part-size', partSize] : [])],
@@ -140,7 +141,8 @@ function input(kind: Kind, fresh: boolean): string | undefined {
     case 'json': {
       const dir = path.join(ROOT, 'node_modules', '@octokit', 'openapi', 'generated');
       const names = ['api.github.com.deref.json', 'ghec.deref.json', 'api.github.com.json', 'ghec.json'];
-      if (!names.every((n) => existsSync(path.join(dir, n)))) return skip(kind, `${path.relative(ROOT, dir)} lacks ${names.join(', ')} (npm ci)`);
+      if (!names.every((n) => existsSync(path.join(dir, n))))
+        return skip(kind, `${path.relative(ROOT, dir)} lacks ${names.join(', ')} (npm ci)`);
       sh('tar -C "$1" -cf "$2" "${@:3}"', [dir, partial, ...names]);
       break;
     }
@@ -160,7 +162,11 @@ function input(kind: Kind, fresh: boolean): string | undefined {
       break;
     case 'debian': {
       const docker = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', 'debian:bookworm-slim'], { encoding: 'utf8', env });
-      if (docker.status !== 0) return skip(kind, `no debian:bookworm-slim on the engine DOCKER_HOST names (${(docker.stderr || 'docker not found').trim().split('\n').pop()})`);
+      if (docker.status !== 0)
+        return skip(
+          kind,
+          `no debian:bookworm-slim on the engine DOCKER_HOST names (${(docker.stderr || 'docker not found').trim().split('\n').pop()})`,
+        );
       const dir = `${partial}.d`;
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir);
@@ -168,7 +174,10 @@ function input(kind: Kind, fresh: boolean): string | undefined {
       // the one layer: the largest file of the save (OCI blobs/sha256/... or <id>/layer.tar); on the containerd
       // store it is the compressed blob, which is unpacked here
       const files = listFiles(dir).sort((a, b) => statSync(b).size - statSync(a).size);
-      sh('if [ "$(head -c 2 "$1" | od -An -tx1 | tr -d " ")" = 1f8b ]; then gzip -dc "$1" > "$2"; else cp "$1" "$2"; fi', [files[0], partial]);
+      sh('if [ "$(head -c 2 "$1" | od -An -tx1 | tr -d " ")" = 1f8b ]; then gzip -dc "$1" > "$2"; else cp "$1" "$2"; fi', [
+        files[0],
+        partial,
+      ]);
       rmSync(dir, { recursive: true, force: true });
       break;
     }
@@ -246,7 +255,9 @@ async function main(): Promise<void> {
   const fresh = booleanFlag(args, '--fresh') || env.SIZER_BENCH_FRESH === '1';
   const unknown = args.find((a) => a.startsWith('--'));
   if (unknown) {
-    die(`unknown option ${unknown}; usage: node bench/sizer.mjs [--model go1.26|go1.27] [--part-size BYTES] [--reps N] [--go GOGZIP] [--kinds K,K] [--fresh] [--baseline REF] [FILE...]`);
+    die(
+      `unknown option ${unknown}; usage: node bench/sizer.mjs [--model go1.26|go1.27] [--part-size BYTES] [--reps N] [--go GOGZIP] [--kinds K,K] [--fresh] [--baseline REF] [FILE...]`,
+    );
   }
   const reps = repsText === undefined || repsText === '' ? (args.length ? 3 : 5) : Number(repsText);
   if (!Number.isInteger(reps) || reps < 1) die(`--reps / SIZER_BENCH_REPS: "${repsText}" is not a whole number of at least 1`);
@@ -261,7 +272,8 @@ async function main(): Promise<void> {
       .split(',')
       .map((k) => k.trim())
       .filter(Boolean);
-    for (const k of kinds) if (!(KINDS as readonly string[]).includes(k)) die(`--kinds / SIZER_BENCH_KINDS: unknown kind "${k}" (known: ${KINDS.join(', ')})`);
+    for (const k of kinds)
+      if (!(KINDS as readonly string[]).includes(k)) die(`--kinds / SIZER_BENCH_KINDS: unknown kind "${k}" (known: ${KINDS.join(', ')})`);
     inputs = [];
     for (const kind of kinds as Kind[]) {
       const file = input(kind, fresh);
@@ -271,13 +283,17 @@ async function main(): Promise<void> {
 
   // the sizers to measure: this bundle (the tree), and a baseline bundled by bench/sizer.mjs when asked
   const sizers: Array<{ name: string; bundle: string }> = [{ name: 'tree', bundle: fileURLToPath(import.meta.url) }];
-  if (env.SIZER_BENCH_BASELINE_BUNDLE) sizers.push({ name: env.SIZER_BENCH_BASELINE ?? 'baseline', bundle: env.SIZER_BENCH_BASELINE_BUNDLE });
+  if (env.SIZER_BENCH_BASELINE_BUNDLE)
+    sizers.push({ name: env.SIZER_BENCH_BASELINE ?? 'baseline', bundle: env.SIZER_BENCH_BASELINE_BUNDLE });
   const cores = os.availableParallelism();
   const goal = 0.9 * cores;
   const pinned = hasTaskset();
   say(
     `${cores} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; model ${options.model ?? 'default'}${options.blockSize ? `, parts of ${options.blockSize} bytes` : ''}; ` +
-      `gzip -6 ${pinned ? 'pinned to core 0' : '(taskset missing: not pinned)'}; ${reps} repetitions; goal: sizer >= ${goal.toFixed(1)} x gzip -6 on one core; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `gzip -6 ${pinned ? 'pinned to core 0' : '(taskset missing: not pinned)'}; ${reps} repetitions; goal: sizer >= ${goal.toFixed(1)} x gzip -6 on one core; load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
 
   const rows: string[][] = [];
@@ -303,18 +319,23 @@ async function main(): Promise<void> {
       }
       const g = these.get('gzip')!;
       // cores used = CPU time over wall time: below 1 for gzip, or 2 for the sizer, other processes took the cores
-      const used = (r: Run): string => `, ${(r.cpuMs / r.wallMs).toFixed(2)} cores` + (Number.isFinite(r.othersMs) ? `, others ${(100 * busyShare(r)).toFixed(0)}%` : '');
+      const used = (r: Run): string =>
+        `, ${(r.cpuMs / r.wallMs).toFixed(2)} cores` + (Number.isFinite(r.othersMs) ? `, others ${(100 * busyShare(r)).toFixed(0)}%` : '');
       const line = [`${label} #${rep + 1}: gzip ${mbps(bytes, g.wallMs).toFixed(1)} MB/s${used(g)}`];
       for (const s of sizers) {
         const r = these.get(s.name)!;
         ratios.get(s.name)!.push(g.wallMs / r.wallMs);
         cpuRatios.get(s.name)!.push(g.cpuMs / r.cpuMs);
         if (busyShare(g) <= QUIET && busyShare(r) <= QUIET) quietRatios.get(s.name)!.push(g.wallMs / r.wallMs);
-        line.push(`${s.name} ${mbps(bytes, r.wallMs).toFixed(1)} MB/s${used(r)} (wall ${(g.wallMs / r.wallMs).toFixed(2)}x, CPU ${(g.cpuMs / r.cpuMs).toFixed(2)}x)`);
+        line.push(
+          `${s.name} ${mbps(bytes, r.wallMs).toFixed(1)} MB/s${used(r)} (wall ${(g.wallMs / r.wallMs).toFixed(2)}x, CPU ${(g.cpuMs / r.cpuMs).toFixed(2)}x)`,
+        );
       }
       say(`${line.join(', ')}; load ${os.loadavg()[0].toFixed(2)}`);
     }
-    const go = goGzip ? Number(execFileSync(goGzip, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\t')[0]) : undefined;
+    const go = goGzip
+      ? Number(execFileSync(goGzip, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\t')[0])
+      : undefined;
     const g = runs.get('gzip')!;
     for (const s of sizers) {
       const r = runs.get(s.name)!;
@@ -337,10 +358,13 @@ async function main(): Promise<void> {
         Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}` : '-',
         `${(quiet.length ? median(quiet) : median(q)) >= goal ? 'yes' : 'NO'}${quiet.length ? '' : ' (no quiet run)'}`,
         String(size ?? '-'),
-        ...(go !== undefined ? [String(go), size === undefined ? '-' : `${size - go >= 0 ? '+' : ''}${size - go} (${(((size - go) / go) * 100).toFixed(4)}%)`] : []),
+        ...(go !== undefined
+          ? [String(go), size === undefined ? '-' : `${size - go >= 0 ? '+' : ''}${size - go} (${(((size - go) / go) * 100).toFixed(4)}%)`]
+          : []),
       ]);
     }
-    if (new Set(sizes.values()).size > 1) say(`warning: ${label}: the sizers gave different sizes: ${[...sizes].map(([n, v]) => `${n} ${v}`).join(', ')}`);
+    if (new Set(sizes.values()).size > 1)
+      say(`warning: ${label}: the sizers gave different sizes: ${[...sizes].map(([n, v]) => `${n} ${v}`).join(', ')}`);
   }
   if (rows.length === 0) die('nothing to measure');
   const header = [

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-BZ2IMTG3.js";
+} from "./chunks/chunk-WMVR7T4A.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -140,16 +140,18 @@ Run image-size-report --help for the options.
     const scrubber = createScrubber(secretsOf(settings.variants));
     const runId = `cli-${Date.now().toString(36)}`;
     cancel = cancelOnSignals(runId);
-    const report = scrubber.deep(await createReport({
-      settings,
-      workingDirectory,
-      engine: DockerEngine.fromEnvironment(),
-      baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
-      head: {},
-      runId,
-      log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber),
-      signal: cancel
-    }));
+    const report = scrubber.deep(
+      await createReport({
+        settings,
+        workingDirectory,
+        engine: DockerEngine.fromEnvironment(),
+        baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
+        head: {},
+        runId,
+        log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber),
+        signal: cancel
+      })
+    );
     if (args.json) {
       const json = JSON.stringify(report, null, 2) + "\n";
       if (args.json === "-") process.stdout.write(json);
@@ -184,11 +186,15 @@ Run image-size-report --help for the options.
 }
 function cancelOnSignals(runId) {
   return listenForCancel({
-    onCancel: (cancelled) => process.stderr.write(`
+    onCancel: (cancelled) => process.stderr.write(
+      `
 image-size-report: cancelled (${cancelled.signal}): stopping the builds and removing what this run made...
-`),
-    onRepeat: (signal) => process.stderr.write(`image-size-report: ${signal} as well: still cleaning up (done within ${CANCEL_EXIT_WITHIN_MS / 1e3} s of the first signal).
-`),
+`
+    ),
+    onRepeat: (signal) => process.stderr.write(
+      `image-size-report: ${signal} as well: still cleaning up (done within ${CANCEL_EXIT_WITHIN_MS / 1e3} s of the first signal).
+`
+    ),
     onOverdue: (cancelled) => {
       const label = `${RUN_LABEL}=${runId}`;
       process.stderr.write(

@@ -41,7 +41,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-BZ2IMTG3.js";
+} from "./chunks/chunk-WMVR7T4A.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -26292,7 +26292,9 @@ function createOctokit(token, options = {}) {
       return false;
     }
     if (retryAfter > RETRY.maxWaitSeconds) {
-      log.info(`GitHub's ${kind} for ${what} asks to wait ${retryAfter} s, longer than the ${RETRY.maxWaitSeconds} s this action waits: giving up.`);
+      log.info(
+        `GitHub's ${kind} for ${what} asks to wait ${retryAfter} s, longer than the ${RETRY.maxWaitSeconds} s this action waits: giving up.`
+      );
       return false;
     }
     log.info(`GitHub's ${kind} for ${what}: retrying in ${retryAfter} s (retry ${retryCount + 1} of ${RETRY.rateLimits}).`);
@@ -26358,9 +26360,12 @@ function writeSpacing(second) {
 function describeApiError(error2, number) {
   const e = error2;
   const call = e.request?.method && e.request.url ? ` to ${e.request.method} ${readableUrl(e.request.url)}` : "";
-  if (e.status === 403 && /rate limit/i.test(e.message ?? "")) return `GitHub's rate limit was still in force after the retries (HTTP 403${call}: ${e.message})`;
-  if (e.status === 403) return `the token is not allowed to (HTTP 403${call}); the workflow needs "pull-requests: write" in its permissions`;
-  if (e.status === 404) return `GitHub answered 404${call}: ${number ? `pull request #${number}` : "the repository"} does not exist or the token cannot see it`;
+  if (e.status === 403 && /rate limit/i.test(e.message ?? ""))
+    return `GitHub's rate limit was still in force after the retries (HTTP 403${call}: ${e.message})`;
+  if (e.status === 403)
+    return `the token is not allowed to (HTTP 403${call}); the workflow needs "pull-requests: write" in its permissions`;
+  if (e.status === 404)
+    return `GitHub answered 404${call}: ${number ? `pull request #${number}` : "the repository"} does not exist or the token cannot see it`;
   if (e.status === 401) return `GitHub rejected the token (HTTP 401${call})`;
   if (e.status && e.status >= 500) return `GitHub answered ${e.status}${call} on every attempt (${RETRY.serverErrors} retries)`;
   if (e.status === 429) return `GitHub's rate limit was still in force after the retries (HTTP 429${call})`;
@@ -26446,12 +26451,17 @@ async function upsertComment(octokit, target, marker, body) {
   const where = { owner: target.owner, repo: target.repo };
   const login = await tokenLogin(octokit);
   const ours = async (author2) => {
-    const all = await octokit.paginate(octokit.rest.issues.listComments, { ...where, issue_number: target.number, per_page: 100 });
+    const all = await octokit.paginate(octokit.rest.issues.listComments, {
+      ...where,
+      issue_number: target.number,
+      per_page: 100
+    });
     return all.filter((c) => isOurComment(c, marker, author2)).sort((a, b) => a.id - b.id);
   };
   const existing = (await ours(login))[0];
   if (existing) {
-    if (existing.body === body) return { id: existing.id, url: existing.html_url, action: "unchanged", author: existing.user?.login, removed: [] };
+    if (existing.body === body)
+      return { id: existing.id, url: existing.html_url, action: "unchanged", author: existing.user?.login, removed: [] };
     const { data } = await octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body });
     return { id: data.id, url: data.html_url, action: "updated", author: data.user?.login ?? login, removed: [] };
   }
@@ -26459,7 +26469,8 @@ async function upsertComment(octokit, target, marker, body) {
   const author = created.user?.login ?? login;
   const now = await ours(author);
   const keep = now[0];
-  if (!keep || now.length === 1 && keep.id === created.id) return { id: created.id, url: created.html_url, action: "created", author, removed: [] };
+  if (!keep || now.length === 1 && keep.id === created.id)
+    return { id: created.id, url: created.html_url, action: "created", author, removed: [] };
   let action = keep.id === created.id ? "created" : "unchanged";
   if (keep.body !== body) {
     await octokit.rest.issues.updateComment({ ...where, comment_id: keep.id, body });
@@ -26509,16 +26520,28 @@ function commentFailed(message, onFailure) {
 // src/github/workflow-run.ts
 async function pullRequestsOfRun(octokit, repo, run2, repoId) {
   if (run2.event !== "pull_request") {
-    return { numbers: [], why: `the workflow run that triggered this one ran on ${run2.event || "an unknown event"}, not on a pull request` };
+    return {
+      numbers: [],
+      why: `the workflow run that triggered this one ran on ${run2.event || "an unknown event"}, not on a pull request`
+    };
   }
-  const linked = run2.pullRequests.filter((p) => p.headSha === run2.headSha && (repoId === void 0 || p.baseRepoId === void 0 || p.baseRepoId === repoId));
+  const linked = run2.pullRequests.filter(
+    (p) => p.headSha === run2.headSha && (repoId === void 0 || p.baseRepoId === void 0 || p.baseRepoId === repoId)
+  );
   if (linked.length) return { numbers: unique(linked.map((p) => p.number)) };
   if (!run2.headRepository || !run2.headBranch) {
     return { numbers: [], why: "the workflow run names no head repository and branch to look the pull request up by" };
   }
   const headOwner = run2.headRepository.split("/")[0];
-  const pulls = await octokit.paginate(octokit.rest.pulls.list, { ...repo, state: "open", head: `${headOwner}:${run2.headBranch}`, per_page: 100 });
-  const found = pulls.filter((p) => p.head.sha === run2.headSha && p.head.repo?.full_name?.toLowerCase() === run2.headRepository.toLowerCase());
+  const pulls = await octokit.paginate(octokit.rest.pulls.list, {
+    ...repo,
+    state: "open",
+    head: `${headOwner}:${run2.headBranch}`,
+    per_page: 100
+  });
+  const found = pulls.filter(
+    (p) => p.head.sha === run2.headSha && p.head.repo?.full_name?.toLowerCase() === run2.headRepository.toLowerCase()
+  );
   if (found.length) return { numbers: unique(found.map((p) => p.number)) };
   return {
     numbers: [],
@@ -26606,7 +26629,9 @@ function readTrustInputs() {
   const reportFrom = getInput("report-from") || void 0;
   const failure = getInput("comment-failure");
   if (failure && failure !== "fail" && failure !== "warn") {
-    throw new InputError(`comment-failure: "${failure}" is not accepted. Use fail (the step fails when the comment cannot be posted) or warn (it only warns).`);
+    throw new InputError(
+      `comment-failure: "${failure}" is not accepted. Use fail (the step fails when the comment cannot be posted) or warn (it only warns).`
+    );
   }
   return {
     ...reportFrom ? { reportFrom } : {},
@@ -26716,17 +26741,19 @@ async function run() {
 async function buildAndReport(trust, inputs, scrubber, cancel) {
   const { settings, workingDirectory, token } = inputs;
   const pr = pullRequest();
-  const report = scrubber.deep(await createReport({
-    settings,
-    workingDirectory,
-    engine: DockerEngine.fromEnvironment(),
-    baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
-    head: currentCommit(),
-    runId: cancel.runId,
-    log: scrubbedLogger(actionsLogger, scrubber),
-    tempDirectory: process.env.RUNNER_TEMP || void 0,
-    signal: cancel.signal
-  }));
+  const report = scrubber.deep(
+    await createReport({
+      settings,
+      workingDirectory,
+      engine: DockerEngine.fromEnvironment(),
+      baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
+      head: currentCommit(),
+      runId: cancel.runId,
+      log: scrubbedLogger(actionsLogger, scrubber),
+      tempDirectory: process.env.RUNNER_TEMP || void 0,
+      signal: cancel.signal
+    })
+  );
   const marker = commentMarker(settings.commentKey);
   const headLabel = pr ? "This PR" : "This commit";
   const markdown = renderMarkdown(report, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
@@ -26757,17 +26784,33 @@ async function postReportFile(reportFrom, trust) {
   const marker = commentMarker(settings.commentKey);
   const markdown = renderMarkdown(report, { marker, headLabel: "This PR", maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => info(renderText(report, "This PR")));
-  await publish({ report, markdown, headLabel: "This PR", reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey });
-  if (report.status === "fail") info("The report breaks a budget or has a failed build; the pull_request run's check carries that verdict, this step only posts it.");
+  await publish({
+    report,
+    markdown,
+    headLabel: "This PR",
+    reportFile: settings.reportFile,
+    workingDirectory,
+    commentKey: settings.commentKey
+  });
+  if (report.status === "fail")
+    info(
+      "The report breaks a budget or has a failed build; the pull_request run's check carries that verdict, this step only posts it."
+    );
   if (settings.comment === false) return;
   if (report.cancelled) {
-    info(`The report is of a run that was cancelled (${report.cancelled.signal}) before it finished: it is in the job summary, and no comment is posted.`);
+    info(
+      `The report is of a run that was cancelled (${report.cancelled.signal}) before it finished: it is in the job summary, and no comment is posted.`
+    );
     return;
   }
   const onFailure = trust.commentFailure ?? "fail";
   let target;
   if (run2) {
-    if (!token) return commentFailed("No github-token: the pull request of this workflow run cannot be looked up, and no comment was posted.", onFailure);
+    if (!token)
+      return commentFailed(
+        "No github-token: the pull request of this workflow run cannot be looked up, and no comment was posted.",
+        onFailure
+      );
     try {
       target = await pullRequestsOfRun(createOctokit(token, { log: { info: (m) => info(m) } }), repository(), run2, repositoryId());
     } catch (error2) {
@@ -26782,7 +26825,9 @@ async function postReportFile(reportFrom, trust) {
 }
 function checkReportCommit(report, runSha) {
   if (!report.head.sha) {
-    throw new InputError("report-from: the report names no commit (head.sha), so it cannot be matched with the workflow run that triggered this one: refusing to post it.");
+    throw new InputError(
+      "report-from: the report names no commit (head.sha), so it cannot be matched with the workflow run that triggered this one: refusing to post it."
+    );
   }
   if (report.head.sha.toLowerCase() !== runSha.toLowerCase()) {
     throw new InputError(

@@ -23,5 +23,5 @@ const result = await build({
 const loaders = Object.keys(result.metafile.outputs).filter(
   (file) => file.endsWith('.js') && readFileSync(file, 'utf8').includes('auth.proto'),
 );
-if (loaders.length === 0) throw new Error('no bundled file loads dockerode\'s .proto files: check scripts/bundle.mjs');
+if (loaders.length === 0) throw new Error("no bundled file loads dockerode's .proto files: check scripts/bundle.mjs");
 for (const file of loaders) cpSync('node_modules/dockerode/lib/proto', path.join(path.dirname(file), 'proto'), { recursive: true });

@@ -19,14 +19,21 @@ if (!ref) {
   process.exit(2);
 }
 const fixtures = path.join(ROOT, '__tests__', 'fixtures', 'reports');
-const files = given.length ? given.map((f) => path.resolve(f)) : readdirSync(fixtures).filter((f) => f.endsWith('.json')).map((f) => path.join(fixtures, f));
+const files = given.length
+  ? given.map((f) => path.resolve(f))
+  : readdirSync(fixtures)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => path.join(fixtures, f));
 
 const work = mkdtempSync(path.join(tmpdir(), 'isr-render-identity-'));
 try {
   const old = path.join(work, 'old');
   execFileSync('bash', ['-c', 'mkdir -p "$3" && git -C "$1" archive "$2" src | tar -x -C "$3"', 'render-identity', ROOT, ref, old]);
   const renders = {};
-  for (const [name, tree] of [['old', old], ['new', ROOT]]) {
+  for (const [name, tree] of [
+    ['old', old],
+    ['new', ROOT],
+  ]) {
     const entry = path.join(work, `entry-${name}.ts`);
     writeFileSync(
       entry,
@@ -39,7 +46,7 @@ try {
     renders[name] = await import(outfile);
   }
   const ways = {
-    'Markdown': (r, report) => r.renderMarkdown(report),
+    Markdown: (r, report) => r.renderMarkdown(report),
     'Markdown, "This PR"': (r, report) => r.renderMarkdown(report, { headLabel: 'This PR' }),
     'Markdown, 4,000 characters': (r, report) => r.renderMarkdown(report, { maxLength: 4000 }),
     'Markdown, 20,000 characters': (r, report) => r.renderMarkdown(report, { maxLength: 20000 }),

@@ -57,7 +57,10 @@ export function cleanupDeadline(cancel: AbortSignal | undefined): AbortSignal | 
   const arm = () => {
     const atMs = cancellation(cancel)?.atMs ?? performance.now();
     const left = Math.max(0, atMs + CLEANUP_BUDGET_MS - performance.now());
-    setTimeout(() => controller.abort(new Error(`the ${CLEANUP_BUDGET_MS / 1000} s a cancelled run has for clean-up ran out`)), left).unref();
+    setTimeout(
+      () => controller.abort(new Error(`the ${CLEANUP_BUDGET_MS / 1000} s a cancelled run has for clean-up ran out`)),
+      left,
+    ).unref();
   };
   if (cancel.aborted) arm();
   else cancel.addEventListener('abort', arm, { once: true });

@@ -36,6 +36,7 @@ export function cutWhole(text: string, max: number): string {
  * controls, zero-width marks, the byte-order mark).
  */
 const UNPRINTABLE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are cut from text shown to people
   /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\u061c\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -60,6 +61,9 @@ export function quote(text: string, max = QUOTE_LIMIT): string {
 
 /** Names for a message: at most `max` of them, each printable, and how many there are in all when cut. */
 export function listOf(items: readonly string[], max = 10): string {
-  const shown = items.slice(0, max).map((item) => printable(item)).join(', ');
+  const shown = items
+    .slice(0, max)
+    .map((item) => printable(item))
+    .join(', ');
   return items.length > max ? `${shown}, … (${items.length.toLocaleString('en-US')} in all)` : shown;
 }

@@ -138,7 +138,10 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
   const { settings } = input;
   const variants: VariantReport[] = settings.variants.map((spec) => {
     const headResult = head.results.get(spec.name)!;
-    const baseResult = base.meta.source === 'none' ? undefined : (base.results?.get(spec.name) ?? { status: 'absent' as const, reason: 'not in the saved report' });
+    const baseResult =
+      base.meta.source === 'none'
+        ? undefined
+        : (base.results?.get(spec.name) ?? { status: 'absent' as const, reason: 'not in the saved report' });
     const grew = layerChanges(baseResult, headResult);
     return {
       name: spec.name,
@@ -188,6 +191,9 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
 async function removeImages(run: Run, deadline?: AbortSignal): Promise<void> {
   const { created } = run;
   const intermediates = run.settings.noCache ? created.intermediates : [];
-  const problems = await run.engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: run.runId } }, deadline);
+  const problems = await run.engine.removeRunArtifacts(
+    { tags: created.tags, intermediates, label: { key: RUN_LABEL, value: run.runId } },
+    deadline,
+  );
   for (const problem of problems) run.log.warning(problem);
 }

@@ -35,12 +35,26 @@ function pullRequestRepo(): Repo {
   return { dir, baseSha, headSha: commitAll(dir, 'change the app') };
 }
 
-function onPullRequest(repo: Repo, inputs: Record<string, string>, more: { fork?: boolean; eventName?: string; runId?: string; action?: 'opened' | 'synchronize' } = {}): ActionRunOptions {
+function onPullRequest(
+  repo: Repo,
+  inputs: Record<string, string>,
+  more: { fork?: boolean; eventName?: string; runId?: string; action?: 'opened' | 'synchronize' } = {},
+): ActionRunOptions {
   return {
     workspace: repo.dir,
     inputs: { variants: VARIANT, baseline: 'none', ...inputs },
     eventName: more.eventName ?? 'pull_request',
-    payload: pullRequestPayload({ action: more.action, owner: OWNER, repo: REPO, number: PR, baseSha: repo.baseSha, headSha: repo.headSha, baseRef: 'main', headRef: 'grow', fork: more.fork }),
+    payload: pullRequestPayload({
+      action: more.action,
+      owner: OWNER,
+      repo: REPO,
+      number: PR,
+      baseSha: repo.baseSha,
+      headSha: repo.headSha,
+      baseRef: 'main',
+      headRef: 'grow',
+      fork: more.fork,
+    }),
     repository: `${OWNER}/${REPO}`,
     apiUrl: github.server.url,
     token: github.server.token,
@@ -61,10 +75,18 @@ describe('GitHub API faults', () => {
     const run = await runAction(onPullRequest(pullRequestRepo(), {}));
     expect(run.code).toBe(0);
     expect(lines(run, '::warning::')).toEqual([]);
-    expect(calls('issues/list-comments').map((r) => r.status).slice(0, 3)).toEqual([502, 502, 200]);
+    expect(
+      calls('issues/list-comments')
+        .map((r) => r.status)
+        .slice(0, 3),
+    ).toEqual([502, 502, 200]);
     expect(calls('issues/create-comment').map((r) => r.status)).toEqual([403, 201]);
-    expect(run.stdout).toMatch(/GitHub answered 502 to GET \/repos\/octo-org\/shop\/issues\/42\/comments\?per_page=100 \(attempt 1\): retrying\./);
-    expect(run.stdout).toMatch(/GitHub's secondary rate limit for POST \/repos\/octo-org\/shop\/issues\/42\/comments: retrying in 3 s \(retry 1 of 2\)\./);
+    expect(run.stdout).toMatch(
+      /GitHub answered 502 to GET \/repos\/octo-org\/shop\/issues\/42\/comments\?per_page=100 \(attempt 1\): retrying\./,
+    );
+    expect(run.stdout).toMatch(
+      /GitHub's secondary rate limit for POST \/repos\/octo-org\/shop\/issues\/42\/comments: retrying in 3 s \(retry 1 of 2\)\./,
+    );
     expect(ours().map((c) => c.body)).toEqual([run.outputs.markdown]);
   });
 
@@ -86,7 +108,9 @@ describe('GitHub API faults', () => {
     const run = await runAction(onPullRequest(pullRequestRepo(), { 'comment-failure': 'fail' }));
     expect(run.code).toBe(1);
     expect(lines(run, '::error::')).toEqual([
-      expect.stringMatching(/^::error::The comment could not be posted on pull request #42: GitHub answered 503 to GET \/user on every attempt \(3 retries\)\. The report is in the job summary and the report output\. \(comment-failure: fail; set it to warn to only warn\.\)$/),
+      expect.stringMatching(
+        /^::error::The comment could not be posted on pull request #42: GitHub answered 503 to GET \/user on every attempt \(3 retries\)\. The report is in the job summary and the report output\. \(comment-failure: fail; set it to warn to only warn\.\)$/,
+      ),
     ]);
     expect(run.summary).toContain('## Image size report');
     expect(existsSync(run.outputs.report)).toBe(true);
@@ -97,7 +121,9 @@ describe('GitHub API faults', () => {
   it('rejects a comment-failure value it does not know, before building', async () => {
     const run = await runAction(onPullRequest(pullRequestRepo(), { 'comment-failure': 'ignore' }));
     expect(run.code).toBe(1);
-    expect(run.stdout.trim()).toBe('::error::comment-failure: "ignore" is not accepted. Use fail (the step fails when the comment cannot be posted) or warn (it only warns).');
+    expect(run.stdout.trim()).toBe(
+      '::error::comment-failure: "ignore" is not accepted. Use fail (the step fails when the comment cannot be posted) or warn (it only warns).',
+    );
     expect(github.server.requests).toEqual([]);
   });
 });
@@ -116,7 +142,9 @@ describe('two runs of the same pull request racing', () => {
     expect(calls('issues/create-comment').map((r) => r.status)).toEqual([201, 201]);
     const left = ours();
     expect(left).toHaveLength(1);
-    const folded = [a, b].filter((r) => /Comment (updated|unchanged) on #42 as github-actions\[bot\]: .* \(removed 1 duplicate a concurrent run left\)/.test(r.stdout));
+    const folded = [a, b].filter((r) =>
+      /Comment (updated|unchanged) on #42 as github-actions\[bot\]: .* \(removed 1 duplicate a concurrent run left\)/.test(r.stdout),
+    );
     expect(folded).toHaveLength(1);
     expect(left[0].body).toBe(folded[0].outputs.markdown);
     expect(calls('issues/delete-comment').map((r) => r.status)).toEqual([204]);
@@ -126,7 +154,7 @@ describe('two runs of the same pull request racing', () => {
 });
 
 describe('the author of our comment', () => {
-  it('with a GitHub App installation token, finds the App bot\'s comment from the last run and updates it', async () => {
+  it("with a GitHub App installation token, finds the App bot's comment from the last run and updates it", async () => {
     await github.restart({ appSlug: 'size-bot' });
     const repo = pullRequestRepo();
     const human = github.server.seedComment(OWNER, REPO, PR, `${MARKER}\npasted by a human`, { login: 'size-bot', type: 'User' });
@@ -134,7 +162,9 @@ describe('the author of our comment', () => {
     const first = await runAction(onPullRequest(repo, {}));
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/Comment created on #42 as size-bot\[bot\]/);
-    const second = await runAction(onPullRequest(repo, { 'comment-key': 'default', budgets: 'app: {max-layers: 99}' }, { action: 'synchronize' }));
+    const second = await runAction(
+      onPullRequest(repo, { 'comment-key': 'default', budgets: 'app: {max-layers: 99}' }, { action: 'synchronize' }),
+    );
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/Comment updated on #42 as size-bot\[bot\]/);
     expect(calls('issues/create-comment')).toHaveLength(1);
@@ -152,7 +182,9 @@ describe('a pull request from a fork', () => {
     expect(run.code).toBe(0);
     const warnings = lines(run, '::warning::');
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^::warning::Pull request #42 comes from a fork, so GitHub gives this workflow a read-only token and the comment cannot be posted \(HTTP 403\)/);
+    expect(warnings[0]).toMatch(
+      /^::warning::Pull request #42 comes from a fork, so GitHub gives this workflow a read-only token and the comment cannot be posted \(HTTP 403\)/,
+    );
     expect(warnings[0]).toContain('use the two-workflow setup');
     expect(warnings[0]).toContain('examples/workflows/');
     expect(lines(run, '::error::')).toEqual([]);
@@ -179,14 +211,18 @@ describe('pull_request_target', () => {
   });
 
   it('builds when the workflow opts in with allow-pull-request-target: true', async () => {
-    const run = await runAction(onPullRequest(pullRequestRepo(), { 'allow-pull-request-target': 'true' }, { eventName: 'pull_request_target' }));
+    const run = await runAction(
+      onPullRequest(pullRequestRepo(), { 'allow-pull-request-target': 'true' }, { eventName: 'pull_request_target' }),
+    );
     expect(run.code).toBe(0);
     expect(run.outputs.status).toBe('pass');
     expect(ours()).toHaveLength(1);
   });
 
   it('rejects an allow-pull-request-target value that is not true or false', async () => {
-    const run = await runAction(onPullRequest(pullRequestRepo(), { 'allow-pull-request-target': 'yes please' }, { eventName: 'pull_request_target' }));
+    const run = await runAction(
+      onPullRequest(pullRequestRepo(), { 'allow-pull-request-target': 'yes please' }, { eventName: 'pull_request_target' }),
+    );
     expect(run.code).toBe(1);
     expect(run.stdout.trim()).toBe('::error::allow-pull-request-target: "yes please" is not accepted. Use true or false.');
   });
@@ -216,9 +252,15 @@ describe('the two-workflow setup for forks', () => {
   }
 
   function savedReport(mutate: (r: Record<string, any>) => void = () => {}): string {
-    const r = reportOf([variant('single-stage', 1, built(5_000_000, 5), built(4_000_000, 4)), variant('multi-stage', 2, built(1_200_000, 3), built(1_100_000, 3))], {
-      'multi-stage': { maxSize: 2_000_000 },
-    }) as unknown as Record<string, any>;
+    const r = reportOf(
+      [
+        variant('single-stage', 1, built(5_000_000, 5), built(4_000_000, 4)),
+        variant('multi-stage', 2, built(1_200_000, 3), built(1_100_000, 3)),
+      ],
+      {
+        'multi-stage': { maxSize: 2_000_000 },
+      },
+    ) as unknown as Record<string, any>;
     r.head = { ref: 'grow', sha: HEAD };
     mutate(r);
     const file = path.join(tempDir('artifact'), 'image-size-report-default.json');
@@ -226,11 +268,30 @@ describe('the two-workflow setup for forks', () => {
     return file;
   }
 
-  const forkRun = (headSha = HEAD) => workflowRunPayload({ owner: OWNER, repo: REPO, headSha, headBranch: 'grow', fork: true, pullRequest: { number: PR, baseRef: 'main', baseSha: BASE } });
+  const forkRun = (headSha = HEAD) =>
+    workflowRunPayload({
+      owner: OWNER,
+      repo: REPO,
+      headSha,
+      headBranch: 'grow',
+      fork: true,
+      pullRequest: { number: PR, baseRef: 'main', baseSha: BASE },
+    });
   const forkPullRequest = (headSha = HEAD) =>
-    (pullRequestPayload({ owner: OWNER, repo: REPO, number: PR, baseSha: BASE, headSha, baseRef: 'main', headRef: 'grow', fork: true }) as { pull_request: Record<string, unknown> }).pull_request;
+    (
+      pullRequestPayload({
+        owner: OWNER,
+        repo: REPO,
+        number: PR,
+        baseSha: BASE,
+        headSha,
+        baseRef: 'main',
+        headRef: 'grow',
+        fork: true,
+      }) as { pull_request: Record<string, unknown> }
+    ).pull_request;
 
-  it('the pull_request run measures and saves the report; the workflow_run run posts it on the fork\'s pull request', async () => {
+  it("the pull_request run measures and saves the report; the workflow_run run posts it on the fork's pull request", async () => {
     const repo = pullRequestRepo();
     const measure = await runAction(onPullRequest(repo, { comment: 'false', 'report-file': 'image-size.json' }, { fork: true }));
     expect(measure.code).toBe(0);
@@ -252,14 +313,25 @@ describe('the two-workflow setup for forks', () => {
   });
 
   it('on a same-repository pull request, uses the pull request GitHub linked to the run', async () => {
-    const payload = workflowRunPayload({ owner: OWNER, repo: REPO, headSha: HEAD, headBranch: 'grow', pullRequest: { number: PR, baseRef: 'main', baseSha: BASE } });
+    const payload = workflowRunPayload({
+      owner: OWNER,
+      repo: REPO,
+      headSha: HEAD,
+      headBranch: 'grow',
+      pullRequest: { number: PR, baseRef: 'main', baseSha: BASE },
+    });
     const post = await runAction(poster(savedReport(), payload));
     expect(post.code).toBe(0);
     expect(calls('pulls/list')).toEqual([]);
     expect(ours()).toHaveLength(1);
     expect(ours()[0].body.startsWith(`${MARKER}\n## Image size report`)).toBe(true);
     // A second poster run (say, a re-run) updates the same comment.
-    const again = await runAction(poster(savedReport((r) => (r.variants[0].head.sizeBytes = 5_100_000)), payload));
+    const again = await runAction(
+      poster(
+        savedReport((r) => (r.variants[0].head.sizeBytes = 5_100_000)),
+        payload,
+      ),
+    );
     expect(again.code).toBe(0);
     expect(calls('issues/create-comment')).toHaveLength(1);
     expect(ours().map((c) => c.body)).toEqual([again.outputs.markdown]);
@@ -295,7 +367,9 @@ describe('the two-workflow setup for forks', () => {
     const post = await runAction(poster(file, forkRun()));
     expect(post.code).toBe(1);
     expect(lines(post, '::error::')).toHaveLength(1);
-    expect(post.stdout).toMatch(/^::error::report-from: ".*\/artifact\/image-size-report-default\.json" is not a valid image-size-report report \(schema version 2\): at \/variants\/1\/name, must match pattern .*\.$/m);
+    expect(post.stdout).toMatch(
+      /^::error::report-from: ".*\/artifact\/image-size-report-default\.json" is not a valid image-size-report report \(schema version 2\): at \/variants\/1\/name, must match pattern .*\.$/m,
+    );
     expect(post.stderr).toBe('');
     expect(github.server.requests).toEqual([]);
   });
@@ -309,10 +383,14 @@ describe('the two-workflow setup for forks', () => {
     });
     const post = await runAction(poster(file, forkRun()));
     expect(post.code).toBe(0);
-    expect(post.stdout).toContain('The report is of a run that was cancelled (SIGINT) before it finished: it is in the job summary, and no comment is posted.');
+    expect(post.stdout).toContain(
+      'The report is of a run that was cancelled (SIGINT) before it finished: it is in the job summary, and no comment is posted.',
+    );
     expect(github.server.requests).toEqual([]);
     expect(post.outputs.status).toBe('cancelled');
-    expect(post.summary).toContain('⏹️ The run was cancelled (SIGINT) before it finished: 3 of 4 images measured; the others are shown as not measured.');
+    expect(post.summary).toContain(
+      '⏹️ The run was cancelled (SIGINT) before it finished: 3 of 4 images measured; the others are shown as not measured.',
+    );
     // The schema keeps what marks it cancelled: without it, the report would read as a finished one.
     expect(JSON.parse(readFileSync(post.outputs.report, 'utf8'))).toMatchObject({ status: 'cancelled', cancelled: { signal: 'SIGINT' } });
   });
@@ -321,21 +399,35 @@ describe('the two-workflow setup for forks', () => {
     const file = savedReport((r) => (r.padding = 'x'.repeat(5_000_001)));
     const post = await runAction(poster(file, forkRun()));
     expect(post.code).toBe(1);
-    expect(post.stdout).toMatch(/^::error::report-from: ".*" is \d+ bytes, over the limit of 5000000 bytes for a report: refusing to read it\.$/m);
+    expect(post.stdout).toMatch(
+      /^::error::report-from: ".*" is \d+ bytes, over the limit of 5000000 bytes for a report: refusing to read it\.$/m,
+    );
     expect(github.server.requests).toEqual([]);
   });
 
   it('refuses a report of another commit than the run that triggered it', async () => {
-    const post = await runAction(poster(savedReport((r) => (r.head.sha = 'c'.repeat(40))), forkRun()));
+    const post = await runAction(
+      poster(
+        savedReport((r) => (r.head.sha = 'c'.repeat(40))),
+        forkRun(),
+      ),
+    );
     expect(post.code).toBe(1);
     expect(post.stdout.trim()).toBe(
       `::error::report-from: the report is for commit ${'c'.repeat(12)}, but the workflow run that triggered this one built ${'f'.repeat(12)}: refusing to post it. Download the artifact of that run (run-id: github.event.workflow_run.id).`,
     );
     expect(github.server.requests).toEqual([]);
 
-    const noCommit = await runAction(poster(savedReport((r) => delete r.head.sha), forkRun()));
+    const noCommit = await runAction(
+      poster(
+        savedReport((r) => delete r.head.sha),
+        forkRun(),
+      ),
+    );
     expect(noCommit.code).toBe(1);
-    expect(noCommit.stdout).toContain('::error::report-from: the report names no commit (head.sha), so it cannot be matched with the workflow run that triggered this one: refusing to post it.');
+    expect(noCommit.stdout).toContain(
+      '::error::report-from: the report names no commit (head.sha), so it cannot be matched with the workflow run that triggered this one: refusing to post it.',
+    );
     expect(github.server.requests).toEqual([]);
   });
 
@@ -358,7 +450,9 @@ describe('the two-workflow setup for forks', () => {
     github.server.serverErrorNext(100, { operationId: 'issues/create-comment' });
     const post = await runAction(poster(savedReport(), forkRun()));
     expect(post.code).toBe(1);
-    expect(lines(post, '::error::')).toEqual([expect.stringContaining('::error::The comment could not be posted on pull request #42: GitHub answered 502')]);
+    expect(lines(post, '::error::')).toEqual([
+      expect.stringContaining('::error::The comment could not be posted on pull request #42: GitHub answered 502'),
+    ]);
     expect(post.summary).toContain('## Image size report');
 
     // With comment-failure: warn, a pull request that cannot even be looked up is a warning.
@@ -366,7 +460,9 @@ describe('the two-workflow setup for forks', () => {
     const warned = await runAction(poster(savedReport(), forkRun(), { 'comment-failure': 'warn' }));
     expect(warned.code).toBe(0);
     expect(lines(warned, '::warning::')).toEqual([
-      expect.stringMatching(/^::warning::The pull request of this workflow run could not be looked up: GitHub answered 500 to GET \/repos\/octo-org\/shop\/pulls\?state=open&head=external-contributor:grow&per_page=100 on every attempt \(3 retries\)\. The report is in the job summary/),
+      expect.stringMatching(
+        /^::warning::The pull request of this workflow run could not be looked up: GitHub answered 500 to GET \/repos\/octo-org\/shop\/pulls\?state=open&head=external-contributor:grow&per_page=100 on every attempt \(3 retries\)\. The report is in the job summary/,
+      ),
     ]);
     expect(warned.summary).toContain('## Image size report');
   });

@@ -26,12 +26,25 @@ function pullRequestRepo(): { dir: string; baseSha: string; headSha: string } {
   return { dir, baseSha, headSha: commitAll(dir, 'grow the single-stage image') };
 }
 
-function options(repo: ReturnType<typeof pullRequestRepo>, inputs: Record<string, string>, action: 'opened' | 'synchronize' = 'opened'): ActionRunOptions {
+function options(
+  repo: ReturnType<typeof pullRequestRepo>,
+  inputs: Record<string, string>,
+  action: 'opened' | 'synchronize' = 'opened',
+): ActionRunOptions {
   return {
     workspace: repo.dir,
     inputs,
     eventName: 'pull_request',
-    payload: pullRequestPayload({ action, owner: OWNER, repo: REPO, number: PR, baseSha: repo.baseSha, headSha: repo.headSha, baseRef: 'main', headRef: 'grow' }),
+    payload: pullRequestPayload({
+      action,
+      owner: OWNER,
+      repo: REPO,
+      number: PR,
+      baseSha: repo.baseSha,
+      headSha: repo.headSha,
+      baseRef: 'main',
+      headRef: 'grow',
+    }),
     repository: `${OWNER}/${REPO}`,
     apiUrl: github.server.url,
     token: github.server.token,
@@ -42,9 +55,14 @@ function options(repo: ReturnType<typeof pullRequestRepo>, inputs: Record<string
 describe('on a pull request', () => {
   it('builds both sides, comments once, updates that comment on the next push, and writes outputs, summary and report', async () => {
     const repo = pullRequestRepo();
-    const human = github.server.seedComment(OWNER, REPO, PR, `${MARKER}\nI pasted the marker, but this is my comment.`, { login: 'octocat', type: 'User' });
+    const human = github.server.seedComment(OWNER, REPO, PR, `${MARKER}\nI pasted the marker, but this is my comment.`, {
+      login: 'octocat',
+      type: 'User',
+    });
 
-    const first = await runAction(options(repo, { variants: VARIANTS, budgets: 'multi-stage: {max-size: 50MB, max-ratio: {of: single-stage, max: 90%}}' }));
+    const first = await runAction(
+      options(repo, { variants: VARIANTS, budgets: 'multi-stage: {max-size: 50MB, max-ratio: {of: single-stage, max: 90%}}' }),
+    );
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
 
@@ -69,7 +87,10 @@ describe('on a pull request', () => {
     expect(report.status).toBe('pass');
     expect(report.base).toEqual({ source: 'rebuild', sha: repo.baseSha, ref: 'main' });
     expect(report.head).toEqual({ sha: repo.headSha, ref: 'grow' });
-    expect(report.variants.map((v) => [v.name, v.change?.layers])).toEqual([['single-stage', 1], ['multi-stage', 0]]);
+    expect(report.variants.map((v) => [v.name, v.change?.layers])).toEqual([
+      ['single-stage', 1],
+      ['multi-stage', 0],
+    ]);
     expect(toolImageTags()).toEqual([]);
 
     const posts = () => github.server.requests.filter((r) => r.method === 'POST').length;
@@ -87,9 +108,13 @@ describe('on a pull request', () => {
 
   it('fails the check when a budget is broken, naming the variant, the budget, the limit and the measured value', async () => {
     const repo = pullRequestRepo();
-    const run = await runAction(options(repo, { variants: VARIANTS, budgets: "'*': {max-size: 1MB}\nsingle-stage: {max-increase: 100kB}", baseline: 'rebuild' }));
+    const run = await runAction(
+      options(repo, { variants: VARIANTS, budgets: "'*': {max-size: 1MB}\nsingle-stage: {max-increase: 100kB}", baseline: 'rebuild' }),
+    );
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^::error::single-stage: budget max-size broken: size \d\.\d\d MB is over the limit of 1\.00 MB\.%0Asingle-stage: budget max-increase broken: growth against the base of \+2\d\d kB is over the limit of 100 kB\.%0Amulti-stage: budget max-size broken: size \d\.\d\d MB is over the limit of 1\.00 MB\.$/m);
+    expect(run.stdout).toMatch(
+      /^::error::single-stage: budget max-size broken: size \d\.\d\d MB is over the limit of 1\.00 MB\.%0Asingle-stage: budget max-increase broken: growth against the base of \+2\d\d kB is over the limit of 100 kB\.%0Amulti-stage: budget max-size broken: size \d\.\d\d MB is over the limit of 1\.00 MB\.$/m,
+    );
     expect(run.outputs.status).toBe('fail');
     const [comment] = github.server.comments(OWNER, REPO, PR);
     expect(comment.body).toContain('❌ 3 budgets broken.');
@@ -98,10 +123,14 @@ describe('on a pull request', () => {
 
   it('with fail-on-budget off, reports the breach as a warning and passes the step', async () => {
     const repo = pullRequestRepo();
-    const run = await runAction(options(repo, { variants: VARIANTS, budgets: 'multi-stage: {max-layers: 1}', 'fail-on-budget': 'false', baseline: 'none' }));
+    const run = await runAction(
+      options(repo, { variants: VARIANTS, budgets: 'multi-stage: {max-layers: 1}', 'fail-on-budget': 'false', baseline: 'none' }),
+    );
     expect(run.code).toBe(0);
     expect(run.outputs.status).toBe('fail');
-    expect(run.stdout).toMatch(/^::warning::multi-stage: budget max-layers broken: \d+ layers is over the limit of 1\. \(fail-on-budget is off\)$/m);
+    expect(run.stdout).toMatch(
+      /^::warning::multi-stage: budget max-layers broken: \d+ layers is over the limit of 1\. \(fail-on-budget is off\)$/m,
+    );
     expect(run.outputs.markdown).not.toContain('| Base');
   });
 
@@ -109,7 +138,9 @@ describe('on a pull request', () => {
     const repo = pullRequestRepo();
     const run = await runAction(options(repo, { variants: VARIANTS, budgets: 'multistage: {max-size: 100MB}' }));
     expect(run.code).toBe(1);
-    expect(run.stdout.trim()).toBe('::error::budgets: "multistage" is not a variant. Known variants: single-stage, multi-stage (or "*" for all).');
+    expect(run.stdout.trim()).toBe(
+      '::error::budgets: "multistage" is not a variant. Known variants: single-stage, multi-stage (or "*" for all).',
+    );
     expect(run.stderr).toBe('');
     expect(github.server.requests).toEqual([]);
     expect(existsSync(path.join(run.runnerTemp, 'image-size-report-default.json'))).toBe(false);
@@ -117,7 +148,10 @@ describe('on a pull request', () => {
 
   it('takes its settings from .github/image-size.yml, with inputs laid over them', async () => {
     const repo = pullRequestRepo();
-    writeFileSync(path.join(repo.dir, '.github-config.yml'), `variants:\n  only-multi: {dockerfile: Dockerfile, target: runtime}\nbaseline: none\ncomment-key: config\nunits: binary\n`);
+    writeFileSync(
+      path.join(repo.dir, '.github-config.yml'),
+      `variants:\n  only-multi: {dockerfile: Dockerfile, target: runtime}\nbaseline: none\ncomment-key: config\nunits: binary\n`,
+    );
     const run = await runAction(options(repo, { config: '.github-config.yml', units: 'decimal' }));
     expect(run.code).toBe(0);
     const report = JSON.parse(readFileSync(run.outputs.report, 'utf8')) as Report;
@@ -160,10 +194,18 @@ describe('on a push', () => {
 describe('build output in the log', () => {
   it('cannot issue workflow commands: it is fenced with stop-commands', async () => {
     const repo = pullRequestRepo();
-    writeFileSync(path.join(repo.dir, 'Dockerfile.loud'), 'FROM busybox:latest\nRUN echo "::error::injected by the build" && echo "::add-mask::busybox"\n');
+    writeFileSync(
+      path.join(repo.dir, 'Dockerfile.loud'),
+      'FROM busybox:latest\nRUN echo "::error::injected by the build" && echo "::add-mask::busybox"\n',
+    );
     // Failing too, so its output also reaches the report printed at the end.
-    writeFileSync(path.join(repo.dir, 'Dockerfile.loud-failing'), 'FROM busybox:latest\nRUN echo "::add-mask::MB" && echo "::error::injected by a failure" && exit 1\n');
-    const run = await runAction(options(repo, { variants: 'loud: Dockerfile.loud\nloud-failing: Dockerfile.loud-failing', baseline: 'none', comment: 'false' }));
+    writeFileSync(
+      path.join(repo.dir, 'Dockerfile.loud-failing'),
+      'FROM busybox:latest\nRUN echo "::add-mask::MB" && echo "::error::injected by a failure" && exit 1\n',
+    );
+    const run = await runAction(
+      options(repo, { variants: 'loud: Dockerfile.loud\nloud-failing: Dockerfile.loud-failing', baseline: 'none', comment: 'false' }),
+    );
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^ {2}\| ::error::injected by a failure$/m); // in the printed report, as text
     let fence: string | undefined;
@@ -177,7 +219,9 @@ describe('build output in the log', () => {
     expect(run.stdout).toContain('::error::injected by the build'); // shown, as text
     // Commands the build printed would start the line; quoting them inside our own message is harmless.
     expect(live.filter((l) => l.startsWith('::error::injected') || l.startsWith('::add-mask::'))).toEqual([]);
-    expect(live.filter((l) => l.startsWith('::error::'))).toEqual(['::error::loud-failing: the build failed at [2/2] RUN echo "::add-mask::MB" && echo "::error::injected by a failure" && exit 1.']);
+    expect(live.filter((l) => l.startsWith('::error::'))).toEqual([
+      '::error::loud-failing: the build failed at [2/2] RUN echo "::add-mask::MB" && echo "::error::injected by a failure" && exit 1.',
+    ]);
     expect(fence).toBeUndefined(); // commands are on again after the build
   });
 });

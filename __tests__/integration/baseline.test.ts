@@ -36,7 +36,10 @@ describe('baseline: rebuild', () => {
     commitAll(dir, 'grow');
     const result = await report(
       dir,
-      { variants: { ...VARIANTS, new: 'Dockerfile.new' }, budgets: { 'single-stage': { 'max-increase': '400kB' }, new: { 'max-increase': '1%' } } },
+      {
+        variants: { ...VARIANTS, new: 'Dockerfile.new' },
+        budgets: { 'single-stage': { 'max-increase': '400kB' }, new: { 'max-increase': '1%' } },
+      },
       { source: 'rebuild', commit: baseSha, ref: 'main' },
       'rebuild',
     );
@@ -104,7 +107,11 @@ describe('a base that cannot be checked out', () => {
       runId: 'no-base',
       log,
     });
-    expect(result.base).toEqual({ source: 'rebuild', ref: 'main', error: expect.stringMatching(/^The base commit f{40} is not in the checkout and could not be fetched from origin/) });
+    expect(result.base).toEqual({
+      source: 'rebuild',
+      ref: 'main',
+      error: expect.stringMatching(/^The base commit f{40} is not in the checkout and could not be fetched from origin/),
+    });
     for (const v of result.variants) {
       expect(v.head.status).toBe('built');
       expect(v.base).toEqual({ status: 'absent', reason: 'the base could not be checked out' });
@@ -142,7 +149,11 @@ describe('baseline: file', () => {
     const log = memoryLogger();
     await report(dir, { variants: VARIANTS }, { source: 'file', file }, 'other-sizing', log);
     expect(log.warnings).toEqual([
-      expect.stringMatching(new RegExp(`^The baseline file's compressed sizes were found as ${other}, this run's as ${saved.engine.compressedSizing} \\(.+\\): the compressed change also shows the difference between the two\\.$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^The baseline file's compressed sizes were found as ${other}, this run's as ${saved.engine.compressedSizing} \\(.+\\): the compressed change also shows the difference between the two\\.$`,
+        ),
+      ),
     ]);
   });
 

@@ -25,7 +25,10 @@ beforeAll(() => {
 // Tests that keep images (keep-images) leave them to us: remove exactly what appeared during this file.
 afterAll(() => {
   kept.forEach(removeImage);
-  for (const id of allImageIds().filter((i) => !imagesBefore.includes(i)).reverse()) removeImage(id);
+  for (const id of allImageIds()
+    .filter((i) => !imagesBefore.includes(i))
+    .reverse())
+    removeImage(id);
 });
 
 async function run(dir: string, raw: RawSettings, runId: string): Promise<{ report: Report; log: ReturnType<typeof memoryLogger> }> {
@@ -70,7 +73,10 @@ describe.each(['buildkit', 'legacy'] as const)('with the %s builder', (builder) 
     expect([single.engineSizeBytes, multi.engineSizeBytes]).toEqual([engineSingle.Size, engineMulti.Size]);
     if (onContainerdStore()) {
       // there the layers' compressed sizes are the blobs as stored, exactly, and Size adds the manifest and config
-      for (const [result, tag] of [[single, tags.single], [multi, tags.multi]] as const) {
+      for (const [result, tag] of [
+        [single, tags.single],
+        [multi, tags.multi],
+      ] as const) {
         expect(result.compressedBytes).toBe(savedLayers(tag).reduce((sum, layer) => sum + layer.blobBytes, 0));
         expect(result.engineSizeBytes! - result.compressedBytes!).toBeGreaterThan(0);
         expect(result.engineSizeBytes! - result.compressedBytes!).toBeLessThan(10_000);
@@ -90,7 +96,12 @@ describe.each(['buildkit', 'legacy'] as const)('with the %s builder', (builder) 
     const variants = Object.fromEntries(report.variants.map((v) => [v.name, v.stages]));
     expect(variants).toEqual({ 'single-stage': 1, 'multi-stage': 2 });
     expect(report.comparisons).toEqual([
-      { variant: 'multi-stage', reference: 'single-stage', ratio: multi.sizeBytes / single.sizeBytes, savedBytes: single.sizeBytes - multi.sizeBytes },
+      {
+        variant: 'multi-stage',
+        reference: 'single-stage',
+        ratio: multi.sizeBytes / single.sizeBytes,
+        savedBytes: single.sizeBytes - multi.sizeBytes,
+      },
     ]);
     expect(report.engine.storage).toBe(dockerInfo().Driver);
     expect(report.engine.containerdStore).toBe(onContainerdStore());
@@ -101,7 +112,10 @@ describe.each(['buildkit', 'legacy'] as const)('with the %s builder', (builder) 
 describe('one variant failing', () => {
   it('reports the failing step and output, still measures the others, fails the run and keeps the build arg out', async () => {
     const { dir } = repoFromFixture('tiny-app');
-    writeFileSync(path.join(dir, 'Dockerfile.broken'), 'FROM busybox:latest\nARG TOKEN\nRUN echo "token is $TOKEN" && echo compiling && exit 7\n');
+    writeFileSync(
+      path.join(dir, 'Dockerfile.broken'),
+      'FROM busybox:latest\nARG TOKEN\nRUN echo "token is $TOKEN" && echo compiling && exit 7\n',
+    );
     const { report, log } = await run(
       dir,
       { variants: { ...TINY_VARIANTS, broken: 'Dockerfile.broken' }, 'build-args': 'TOKEN=hunter2 with spaces' },
@@ -144,7 +158,11 @@ describe('the legacy build cache', () => {
     const { dir } = repoFromFixture('tiny-app');
     writeFileSync(path.join(dir, 'Dockerfile.mine'), `FROM busybox:latest\nRUN echo ${randomUUID()} > /one\nRUN echo two > /two\n`);
     // the user's own build, left untagged (docker build without -t): every step of it is the tool's cache
-    const mine = execFileSync('docker', ['build', '-q', '-f', path.join(dir, 'Dockerfile.mine'), dir], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const mine = execFileSync('docker', ['build', '-q', '-f', path.join(dir, 'Dockerfile.mine'), dir], {
+      encoding: 'utf8',
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     const before = allImageIds();
     const { report } = await run(dir, { variants: { mine: 'Dockerfile.mine' }, builder: 'legacy' }, 'not-mine');
     expect(builtHead(report, 'mine')).toMatchObject({ steps: 2, cachedSteps: 2 });
@@ -178,7 +196,11 @@ describe('a build that hangs', () => {
   it('is stopped at the timeout and reported as failed; the other variants are still measured', async () => {
     const { dir } = repoFromFixture('tiny-app');
     writeFileSync(path.join(dir, 'Dockerfile.slow'), 'FROM busybox:latest\nRUN sleep 60\n');
-    const { report } = await run(dir, { variants: { slow: 'Dockerfile.slow', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } }, timeout: '3s' }, 'timeout');
+    const { report } = await run(
+      dir,
+      { variants: { slow: 'Dockerfile.slow', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } }, timeout: '3s' },
+      'timeout',
+    );
     const slow = report.variants.find((v) => v.name === 'slow')!.head;
     expect(slow).toMatchObject({ status: 'failed', error: 'the build did not finish within the timeout of 3s' });
     expect(builtHead(report, 'multi-stage').layers).toBeGreaterThan(0);
@@ -231,7 +253,9 @@ describe('bad input and a missing engine', () => {
     const saved = process.env.DOCKER_HOST;
     process.env.DOCKER_HOST = `tcp://127.0.0.1:${port}`;
     try {
-      await expect(new DockerEngine().connect()).rejects.toThrow(/not reachable at tcp:\/\/127\.0\.0\.1:\d+ \(DOCKER_HOST\): no answer within 5 s\. Start the engine there, or fix or unset DOCKER_HOST\./);
+      await expect(new DockerEngine().connect()).rejects.toThrow(
+        /not reachable at tcp:\/\/127\.0\.0\.1:\d+ \(DOCKER_HOST\): no answer within 5 s\. Start the engine there, or fix or unset DOCKER_HOST\./,
+      );
     } finally {
       process.env.DOCKER_HOST = saved;
       if (saved === undefined) delete process.env.DOCKER_HOST;

@@ -73,7 +73,12 @@ function worktrees(dir: string): string[] {
 }
 
 /** Send `signals` (the second one `gapMs` after the first) once `ready()` holds; when the first one went. */
-async function signalWhen(child: { kill(signal: Signal): boolean; exitCode: number | null }, ready: () => boolean, signals: Signal[], gapMs = 1000) {
+async function signalWhen(
+  child: { kill(signal: Signal): boolean; exitCode: number | null },
+  ready: () => boolean,
+  signals: Signal[],
+  gapMs = 1000,
+) {
   await waitFor(() => ready() || child.exitCode !== null, 120_000, 'the base build to be running in the engine');
   expect(child.exitCode, 'the process ended before it was signalled').toBeNull();
   const sentAt = performance.now();
@@ -102,7 +107,16 @@ describe('the bundled action, cancelled while the base builds', () => {
         workspace: repo.dir,
         inputs: { variants: 'app: Dockerfile.app', builder, 'no-cache': 'true' },
         eventName: 'pull_request',
-        payload: pullRequestPayload({ action: 'synchronize', owner: OWNER, repo: REPO, number: PR, baseSha: repo.baseSha, headSha: repo.headSha, baseRef: 'main', headRef: 'quick' }),
+        payload: pullRequestPayload({
+          action: 'synchronize',
+          owner: OWNER,
+          repo: REPO,
+          number: PR,
+          baseSha: repo.baseSha,
+          headSha: repo.headSha,
+          baseRef: 'main',
+          headRef: 'quick',
+        }),
         repository: `${OWNER}/${REPO}`,
         apiUrl: github.server.url,
         token: github.server.token,
@@ -114,16 +128,26 @@ describe('the bundled action, cancelled while the base builds', () => {
   }
 
   /** What every cancelled action run must show: the status, the summary and outputs, no comment, nothing left. */
-  function expectCancelledRun(run: ActionRun, signal: Signal, before: ReturnType<typeof engineState>, repo: ReturnType<typeof slowBaseRepo>) {
+  function expectCancelledRun(
+    run: ActionRun,
+    signal: Signal,
+    before: ReturnType<typeof engineState>,
+    repo: ReturnType<typeof slowBaseRepo>,
+  ) {
     expect(run.code).toBe(STATUS[signal]);
     expect(run.stdout).not.toContain(OVERDUE); // ended by its own clean-up, not by the last resort
     // Said once, at the first signal; the step fails as cancelled, with what it measured.
     expect(run.stdout.match(/Cancelled \(SIG\w+\): stopping the builds/g)).toEqual([`Cancelled (${signal}): stopping the builds`]);
     expect(run.stdout).toMatch(
-      new RegExp(`^::error::The run was cancelled \\(${signal}\\) before it finished: 1 of 2 images measured; the others are shown as not measured\\. The job summary and the report output have what it measured\\. No comment was posted\\.$`, 'm'),
+      new RegExp(
+        `^::error::The run was cancelled \\(${signal}\\) before it finished: 1 of 2 images measured; the others are shown as not measured\\. The job summary and the report output have what it measured\\. No comment was posted\\.$`,
+        'm',
+      ),
     );
     // The job summary: cancelled, with this change's figures and the base as not measured.
-    expect(run.summary).toContain(`⏹️ The run was cancelled (${signal}) before it finished: 1 of 2 images measured; the others are shown as not measured.`);
+    expect(run.summary).toContain(
+      `⏹️ The run was cancelled (${signal}) before it finished: 1 of 2 images measured; the others are shown as not measured.`,
+    );
     expect(run.summary).toMatch(/^\| ✅ \*\*app\*\* +\| Size +\| +not measured \| +[\d.]+ [kM]B \| +— +\|$/m);
     expect(run.summary).toMatch(/^\| +\| Layers +\| +not measured \| +2 \(1 added, 2 with content\) \| +— +\|$/m);
     expect(run.outputs.status).toBe('cancelled');
@@ -226,7 +250,15 @@ describe('the bundled action, cancelled before anything was measured', () => {
         workspace: dir,
         inputs: { variants: 'single-stage: Dockerfile.single' },
         eventName: 'pull_request',
-        payload: pullRequestPayload({ owner: OWNER, repo: REPO, number: PR, baseSha: sha, headSha: sha, baseRef: 'main', headRef: 'quick' }),
+        payload: pullRequestPayload({
+          owner: OWNER,
+          repo: REPO,
+          number: PR,
+          baseSha: sha,
+          headSha: sha,
+          baseRef: 'main',
+          headRef: 'quick',
+        }),
         repository: `${OWNER}/${REPO}`,
         apiUrl: github.server.url,
         token: github.server.token,
@@ -253,11 +285,15 @@ describe('the bundled action, cancelled before anything was measured', () => {
 describe('the bundled CLI, cancelled while the base builds', () => {
   function startCli(repo: ReturnType<typeof slowBaseRepo>, builder: string, env: Record<string, string> = {}) {
     const tmp = tempDir('cli-tmp');
-    const child = spawn(process.execPath, [CLI, '--variants', '{app: Dockerfile.app}', '--base', repo.baseSha, '--builder', builder, '--no-cache'], {
-      cwd: repo.dir,
-      env: { ...process.env, TMPDIR: tmp, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, '--variants', '{app: Dockerfile.app}', '--base', repo.baseSha, '--builder', builder, '--no-cache'],
+      {
+        cwd: repo.dir,
+        env: { ...process.env, TMPDIR: tmp, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -268,11 +304,18 @@ describe('the bundled CLI, cancelled while the base builds', () => {
     return { child, done, tmp };
   }
 
-  function expectCancelledCli(run: { code: number | null; stdout: string; stderr: string }, signal: Signal, tmp: string, repo: ReturnType<typeof slowBaseRepo>) {
+  function expectCancelledCli(
+    run: { code: number | null; stdout: string; stderr: string },
+    signal: Signal,
+    tmp: string,
+    repo: ReturnType<typeof slowBaseRepo>,
+  ) {
     expect(run.code).toBe(STATUS[signal]);
     expect(run.stderr).not.toContain(OVERDUE);
     expect(run.stderr.match(/cancelled \(SIG\w+\): stopping the builds/g)).toEqual([`cancelled (${signal}): stopping the builds`]);
-    expect(run.stderr).toContain(`image-size-report: The run was cancelled (${signal}) before it finished: 1 of 2 images measured; the others are shown as not measured.\n`);
+    expect(run.stderr).toContain(
+      `image-size-report: The run was cancelled (${signal}) before it finished: 1 of 2 images measured; the others are shown as not measured.\n`,
+    );
     // What it measured, in the table: this change's figures, the base as not measured.
     expect(run.stdout).toMatch(/^\| app +\| Size +\| +not measured \| +[\d.]+ [kM]B \| +— +\|$/m);
     expect(run.stdout).toMatch(/^\| +\| Layers +\| +not measured \| +2 \(1 added, 2 with content\) \| +— +\|$/m);
@@ -290,16 +333,23 @@ describe('the bundled CLI, cancelled while the base builds', () => {
   // The builder does not matter here: what is stopped is the image save that the layer reading streams from.
   it('on SIGINT while it reads the layers of an image: stops the save, and reports that image as not measured', async () => {
     const { dir } = repoFromFixture('tiny-app');
-    writeFileSync(path.join(dir, 'Dockerfile.big'), `FROM busybox:latest\nRUN head -c 60000000 /dev/urandom > /big.bin # ${randomInt(1e9)}\n`);
+    writeFileSync(
+      path.join(dir, 'Dockerfile.big'),
+      `FROM busybox:latest\nRUN head -c 60000000 /dev/urandom > /big.bin # ${randomInt(1e9)}\n`,
+    );
     const before = engineState();
     const proxy = await startEngineProxy({ hold: /^GET \/images\/[^ ]+\/get/, delayMs: 0 }); // only to see the save start
     try {
       const json = path.join(tempDir('cli-json'), 'report.json');
-      const child = spawn(process.execPath, [CLI, '--variants', '{big: Dockerfile.big}', '--no-cache', '--cache-dir', 'none', '--json', json], {
-        cwd: dir,
-        env: { ...process.env, DOCKER_HOST: proxy.host },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [CLI, '--variants', '{big: Dockerfile.big}', '--no-cache', '--cache-dir', 'none', '--json', json],
+        {
+          cwd: dir,
+          env: { ...process.env, DOCKER_HOST: proxy.host },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -310,7 +360,9 @@ describe('the bundled CLI, cancelled while the base builds', () => {
       expect(performance.now() - sentAt).toBeLessThan(EXIT_WITHIN_MS);
       expect(code).toBe(130);
       expect(stderr).not.toContain(OVERDUE);
-      expect(stderr).toContain('image-size-report: The run was cancelled (SIGINT) before it finished: 0 of 1 image measured; the others are shown as not measured.\n');
+      expect(stderr).toContain(
+        'image-size-report: The run was cancelled (SIGINT) before it finished: 0 of 1 image measured; the others are shown as not measured.\n',
+      );
       expect(stderr).not.toContain('warning:'); // the save stopped on purpose: not a failure to read the layers
       expect(stdout).toMatch(/^\| big \(NOT MEASURED\) \| Size +\| not measured \|$/m);
       const report = JSON.parse(readFileSync(json, 'utf8')) as Report;

@@ -53,7 +53,9 @@ describe('image-size-report (CLI)', () => {
     const { dir } = repoFromFixture('tiny-app');
     const bad = cli(dir, '--budgets', '{default: {max-size: 12 parsecs}}');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('image-size-report: budgets.default.max-size: "12 parsecs" is not a size. Use a number with a unit: B, kB, MB, GB, TB (decimal, as `docker images` shows) or KiB, MiB, GiB, TiB (binary), e.g. 150MB or 1.2GiB.\n');
+    expect(bad.stderr).toBe(
+      'image-size-report: budgets.default.max-size: "12 parsecs" is not a size. Use a number with a unit: B, kB, MB, GB, TB (decimal, as `docker images` shows) or KiB, MiB, GiB, TiB (binary), e.g. 150MB or 1.2GiB.\n',
+    );
     const flag = cli(dir, '--colour');
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/^image-size-report: Unknown option '--colour'/);
@@ -71,10 +73,17 @@ describe('image-size-report (CLI)', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
     const [single, multi] = report.variants.map((v) => (v.head.status === 'built' ? v.head.sizeBytes : NaN));
-    expect(report.variants.map((v) => [v.name, v.stages])).toEqual([['single-stage', 1], ['multi-stage', 2]]);
+    expect(report.variants.map((v) => [v.name, v.stages])).toEqual([
+      ['single-stage', 1],
+      ['multi-stage', 2],
+    ]);
     expect(multi / single).toBeLessThan(0.5);
     expect(report.budgets.filter((c) => c.outcome === 'fail')).toEqual([]);
-    expect(report.budgets.find((c) => c.budget === 'max-ratio')).toMatchObject({ variant: 'multi-stage', of: 'single-stage', outcome: 'pass' });
+    expect(report.budgets.find((c) => c.budget === 'max-ratio')).toMatchObject({
+      variant: 'multi-stage',
+      of: 'single-stage',
+      outcome: 'pass',
+    });
     expect(run.stdout).toMatch(/^multi-stage is \d\d\.\d% smaller than single-stage/m);
   });
 });

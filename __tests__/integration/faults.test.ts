@@ -74,7 +74,10 @@ const failed = (report: Report, name: string, side: 'head' | 'base' = 'head'): F
 function leftovers(engine: PrivateEngine, runId: string) {
   return {
     containers: engine.docker('ps', '-a', '-q').trim(),
-    tags: engine.docker('images', '--format', '{{.Repository}}:{{.Tag}}').split('\n').filter((t) => t.startsWith('image-size-report/')),
+    tags: engine
+      .docker('images', '--format', '{{.Repository}}:{{.Tag}}')
+      .split('\n')
+      .filter((t) => t.startsWith('image-size-report/')),
     labelled: engine.docker('images', '-a', '-q', '--filter', `label=${RUN_LABEL}=${runId}`).trim(),
     images: engine.docker('images', '-a', '-q', '--no-trunc').split('\n').filter(Boolean).sort(),
   };
@@ -124,7 +127,9 @@ describe('the engine dies in the middle of a build', () => {
       // The engine is asked again right after the build's connection broke: by then it refuses connections, or
       // resets the one it had just accepted while dying.
       expect(failed(report, 'slow').error).toMatch(
-        new RegExp(`^the Docker engine at ${endpoint} went away during the build \\(it no longer answers: (connection refused|the connection was reset)\\)$`),
+        new RegExp(
+          `^the Docker engine at ${endpoint} went away during the build \\(it no longer answers: (connection refused|the connection was reset)\\)$`,
+        ),
       );
       const notReachable = `the build could not be started: the Docker engine is not reachable at ${endpoint} (connection refused)`;
       expect(failed(report, 'after').error).toBe(notReachable);
@@ -208,7 +213,12 @@ describe('a build that hangs past its timeout', () => {
         dir,
         // The other variant first: a legacy engine stops a cancelled step with its usual 10 s grace, and
         // builds wait for that.
-        { variants: { 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' }, slow: 'Dockerfile.slow' }, timeout: '10s', builder, 'no-cache': true },
+        {
+          variants: { 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' }, slow: 'Dockerfile.slow' },
+          timeout: '10s',
+          builder,
+          'no-cache': true,
+        },
         runId,
       ).finally(() => clearInterval(watch));
 
@@ -278,9 +288,12 @@ describe('a build that hangs past its timeout', () => {
       const watch = setInterval(() => {
         seen ||= engine.processes(step).length > 0;
       }, 100);
-      const { report } = await run(engineFor(proxyPath), dir, { variants: { slow: 'Dockerfile.slow' }, timeout: '10s', 'no-cache': true }, 'hang-proxy').finally(() =>
-        clearInterval(watch),
-      );
+      const { report } = await run(
+        engineFor(proxyPath),
+        dir,
+        { variants: { slow: 'Dockerfile.slow' }, timeout: '10s', 'no-cache': true },
+        'hang-proxy',
+      ).finally(() => clearInterval(watch));
       expect(seen).toBe(true);
       expect(failed(report, 'slow').error).toBe('the build did not finish within the timeout of 10s');
       await waitFor(() => engine.processes(step).length === 0, 15_000, `the engine to stop "${step}"`);
@@ -310,7 +323,11 @@ describe("the engine's disk fills up", () => {
       const before = leftovers(engine, 'none');
       const freeBefore = engine.freeBytes();
       const runId = `disk-${builder}`;
-      const variants = { huge: 'Dockerfile.huge', 'single-stage': 'Dockerfile.single', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } };
+      const variants = {
+        huge: 'Dockerfile.huge',
+        'single-stage': 'Dockerfile.single',
+        'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' },
+      };
       const { report, log } = await run(engineFor(engine), dir, { variants, builder, 'no-cache': true }, runId);
 
       const huge = failed(report, 'huge');
@@ -349,8 +366,13 @@ describe('the disk fills up while the base is checked out', () => {
         tempDirectory: disk.dir,
       });
       expect(result(report, 'single-stage').status).toBe('built');
-      expect(report.base).toMatchObject({ source: 'rebuild', error: expect.stringMatching(/^git worktree failed: .*unable to write file data\.bin/) });
-      expect(log.warnings).toEqual([expect.stringMatching(/^The base \(\w+\) could not be checked out, so there is no comparison: git worktree failed/)]);
+      expect(report.base).toMatchObject({
+        source: 'rebuild',
+        error: expect.stringMatching(/^git worktree failed: .*unable to write file data\.bin/),
+      });
+      expect(log.warnings).toEqual([
+        expect.stringMatching(/^The base \(\w+\) could not be checked out, so there is no comparison: git worktree failed/),
+      ]);
       expect(extraWorktrees(dir)).toEqual([]);
       expect(readdirSync(disk.dir)).toEqual([]);
     } finally {
@@ -395,7 +417,9 @@ describe('an engine that cannot be reached', () => {
   it('fails at once, naming the socket, when nothing listens there', async () => {
     const missing = path.join(os.tmpdir(), `isr-no-engine-${randomInt(1e9)}.sock`);
     expect(existsSync(missing)).toBe(false);
-    await expect(engineFor(missing).connect()).rejects.toThrow(`The Docker engine is not reachable at unix://${missing} (no socket there).`);
+    await expect(engineFor(missing).connect()).rejects.toThrow(
+      `The Docker engine is not reachable at unix://${missing} (no socket there).`,
+    );
   });
 });
 
@@ -430,7 +454,9 @@ describe('the command-line tool with an engine that freezes', () => {
     const code = await Promise.race([exited, sleep(120_000).then(() => 'still running')]);
     if (code === 'still running') child.kill('SIGKILL');
     expect(code).toBe(1);
-    expect(stderr).toContain(`slow (head) failed to build: the build did not finish within the timeout of 10s, and the Docker engine at ${engine.host} stopped answering`);
+    expect(stderr).toContain(
+      `slow (head) failed to build: the build did not finish within the timeout of 10s, and the Docker engine at ${engine.host} stopped answering`,
+    );
     expect(stdout).toContain('Result: FAIL');
     expect(stdout + stderr).not.toMatch(STACK_LINE);
   });

@@ -48,7 +48,10 @@ beforeAll(() => {
   imagesBefore = allImageIds();
 });
 afterAll(() => {
-  for (const id of allImageIds().filter((i) => !imagesBefore.includes(i)).reverse()) removeImage(id);
+  for (const id of allImageIds()
+    .filter((i) => !imagesBefore.includes(i))
+    .reverse())
+    removeImage(id);
 });
 
 /** An engine that counts how often an image is saved. */
@@ -122,7 +125,11 @@ describe.each(['legacy', 'buildkit'] as const)('image analysis with the %s build
 
     // wasted space: data.bin written twice (300,000 + 200,000) and debian_version deleted (its bytes and a
     // whiteout); /etc/apt's directory whiteout is no waste by dive's rules (the directory was never a leaf)
-    const debianVersion = Number(execFileSync('docker', ['run', '--rm', 'debian:bookworm-slim', 'stat', '-c', '%s', '/etc/debian_version'], { encoding: 'utf8' }).trim());
+    const debianVersion = Number(
+      execFileSync('docker', ['run', '--rm', 'debian:bookworm-slim', 'stat', '-c', '%s', '/etc/debian_version'], {
+        encoding: 'utf8',
+      }).trim(),
+    );
     expect(head.efficiency!.topWasted).toEqual([
       { path: 'srv/app/data.bin', bytes: 500_000, copies: 2 },
       { path: 'etc/debian_version', bytes: debianVersion, copies: 2 },

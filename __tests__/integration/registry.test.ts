@@ -53,7 +53,10 @@ function build(name: string, dockerfile: string, files: (context: string) => voi
   files(context);
   const tag = `image-size-report-test/registry-${name}:${RUN}`;
   built.push(tag);
-  execFileSync('docker', ['build', '--quiet', '--pull=false', '--force-rm', '-t', tag, context], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+  execFileSync('docker', ['build', '--quiet', '--pull=false', '--force-rm', '-t', tag, context], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 300_000,
+  });
   return tag;
 }
 
@@ -64,7 +67,9 @@ async function expectWithinOnePercent(tag: string, name: string): Promise<{ regi
   const registry = image.layers.map((layer) => layer.size);
   const layers = await ourLayers(tag);
   const ours = layers.map((layer) => layer.compressedBytes!);
-  const table = registry.map((size, i) => `layer ${i}: registry ${size}, ours ${ours[i]} (${(((ours[i] - size) / size) * 100).toFixed(4)}%)`).join('\n');
+  const table = registry
+    .map((size, i) => `layer ${i}: registry ${size}, ours ${ours[i]} (${(((ours[i] - size) / size) * 100).toFixed(4)}%)`)
+    .join('\n');
   expect(ours.length, table).toBe(registry.length);
   registry.forEach((size, i) => {
     // 1%, and at least 2 bytes for layers of a few hundred bytes, where Huffman ties Go breaks its own way
@@ -126,7 +131,13 @@ describe('compressed size against a real registry', () => {
   });
 
   it('a real Debian root filesystem (debian:bookworm-slim) and shared libraries on top', async () => {
-    const tag = build('debian', ['FROM debian:bookworm-slim', 'RUN mkdir /opt/libs && cp -a /usr/lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/libstdc++* /usr/bin/perl /opt/libs/'].join('\n'));
+    const tag = build(
+      'debian',
+      [
+        'FROM debian:bookworm-slim',
+        'RUN mkdir /opt/libs && cp -a /usr/lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/libstdc++* /usr/bin/perl /opt/libs/',
+      ].join('\n'),
+    );
     await expectWithinOnePercent(tag, 'debian');
   });
 
@@ -134,9 +145,17 @@ describe('compressed size against a real registry', () => {
   // driver gzips the layer on push like any other; the containerd store keeps it uncompressed and pushes it so.
   it('a layer loaded from an uncompressed docker save', async () => {
     const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `line ${i} of a loaded layer, ${(i * 7919) % 10007}\n`).join(''));
-    const layer = await makeTar([{ name: 'opt/', type: 'directory' }, { name: 'opt/loaded.txt', content: text }]);
+    const layer = await makeTar([
+      { name: 'opt/', type: 'directory' },
+      { name: 'opt/loaded.txt', content: text },
+    ]);
     const tag = `image-size-report-test/registry-loaded:${RUN}`;
-    const save = await makeSave({ format: 'legacy', layers: [layer], history: [{ created_by: 'COPY loaded.txt /opt/ # buildkit' }], repoTag: tag });
+    const save = await makeSave({
+      format: 'legacy',
+      layers: [layer],
+      history: [{ created_by: 'COPY loaded.txt /opt/ # buildkit' }],
+      repoTag: tag,
+    });
     built.push(tag);
     execFileSync('docker', ['load', '-q'], { input: save.tar, stdio: ['pipe', 'ignore', 'pipe'] });
     const { registry, ours } = await expectWithinOnePercent(tag, 'loaded');

@@ -51,7 +51,14 @@ function dockerCli(config: string, ...args: string[]): string {
 function measured(report: Report) {
   return report.variants.map((v) => {
     const h = v.head.status === 'built' ? v.head : undefined;
-    return { name: v.name, size: h?.sizeBytes, compressed: h?.compressedBytes, engineSize: h?.engineSizeBytes, layers: h?.layers, details: h?.layerDetails };
+    return {
+      name: v.name,
+      size: h?.sizeBytes,
+      compressed: h?.compressedBytes,
+      engineSize: h?.engineSizeBytes,
+      layers: h?.layers,
+      details: h?.layerDetails,
+    };
   });
 }
 
@@ -85,7 +92,7 @@ describe(`a remote engine over TCP with TLS (a second ${engineUnderTest().name} 
 
   const tlsEnv = () => ({ DOCKER_HOST: tcpHost, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs.certPath });
 
-  it('DOCKER_HOST=tcp:// with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH measures what the engine\'s socket measures, and names the engine', () => {
+  it("DOCKER_HOST=tcp:// with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH measures what the engine's socket measures, and names the engine", () => {
     const json = path.join(tempDir('tls-json'), 'report.json');
     const overTls = cli(dir, tlsEnv(), '--variants', VARIANTS, '--cache-dir', 'none', '--json', json);
     expect(overTls.stderr.split('\n')[0]).toBe(`Docker engine: tcp://127.0.0.1:${port} (DOCKER_HOST), ${versions}`);
@@ -103,15 +110,29 @@ describe(`a remote engine over TCP with TLS (a second ${engineUnderTest().name} 
       ['single-stage', 'number', 'number'],
       ['multi-stage', 'number', 'number'],
     ]);
-    expect(engine.docker('images', '--format', '{{.Repository}}').split('\n').filter((r) => r.startsWith('image-size-report/'))).toEqual([]);
+    expect(
+      engine
+        .docker('images', '--format', '{{.Repository}}')
+        .split('\n')
+        .filter((r) => r.startsWith('image-size-report/')),
+    ).toEqual([]);
   });
 
   it('uses the context that docker context create and docker context use made, and names it in the log, the report and the Markdown', () => {
     const config = tempDir('docker-config');
-    dockerCli(config, 'context', 'create', 'remote', '--docker', `host=${tcpHost},ca=${certs.ca},cert=${certs.clientCert},key=${certs.clientKey}`);
+    dockerCli(
+      config,
+      'context',
+      'create',
+      'remote',
+      '--docker',
+      `host=${tcpHost},ca=${certs.ca},cert=${certs.clientCert},key=${certs.clientKey}`,
+    );
     dockerCli(config, 'context', 'use', 'remote');
     // The store is laid out as src/docker/endpoint.ts reads it.
-    expect(JSON.parse(readFileSync(path.join(config, 'contexts', 'meta', contextDirName('remote'), 'meta.json'), 'utf8')).Endpoints.docker.Host).toBe(tcpHost);
+    expect(
+      JSON.parse(readFileSync(path.join(config, 'contexts', 'meta', contextDirName('remote'), 'meta.json'), 'utf8')).Endpoints.docker.Host,
+    ).toBe(tcpHost);
 
     const json = path.join(tempDir('context-json'), 'report.json');
     const run = cli(dir, { DOCKER_CONFIG: config }, '--variants', '{single-stage: Dockerfile.single}', '--json', json, '--markdown');
@@ -125,11 +146,24 @@ describe(`a remote engine over TCP with TLS (a second ${engineUnderTest().name} 
 
   it('lets DOCKER_CONTEXT override the current context; the current one, on a closed port, says so', () => {
     const config = tempDir('docker-config');
-    dockerCli(config, 'context', 'create', 'remote', '--docker', `host=${tcpHost},ca=${certs.ca},cert=${certs.clientCert},key=${certs.clientKey}`);
+    dockerCli(
+      config,
+      'context',
+      'create',
+      'remote',
+      '--docker',
+      `host=${tcpHost},ca=${certs.ca},cert=${certs.clientCert},key=${certs.clientKey}`,
+    );
     dockerCli(config, 'context', 'create', 'closed', '--docker', `host=tcp://127.0.0.1:${closedPort}`);
     dockerCli(config, 'context', 'use', 'closed');
 
-    const chosen = cli(dir, { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'remote' }, '--variants', '{single-stage: Dockerfile.single}', '--no-compressed-size');
+    const chosen = cli(
+      dir,
+      { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'remote' },
+      '--variants',
+      '{single-stage: Dockerfile.single}',
+      '--no-compressed-size',
+    );
     expect(chosen.stderr).toMatch(new RegExp(`^Docker engine: tcp://127\\.0\\.0\\.1:${port} \\(context "remote"\\), `));
     expect(chosen.code).toBe(0);
 
@@ -160,9 +194,14 @@ describe(`a remote engine over TCP with TLS (a second ${engineUnderTest().name} 
     );
   });
 
-  it('names the CA that did not sign the engine\'s certificate, in DOCKER_CERT_PATH and in a context', () => {
+  it("names the CA that did not sign the engine's certificate, in DOCKER_CERT_PATH and in a context", () => {
     const wrongCa = tempDir('wrong-ca');
-    for (const [from, to] of [[stranger.ca, 'ca.pem'], [certs.clientCert, 'cert.pem'], [certs.clientKey, 'key.pem']]) writeFileSync(path.join(wrongCa, to), readFileSync(from));
+    for (const [from, to] of [
+      [stranger.ca, 'ca.pem'],
+      [certs.clientCert, 'cert.pem'],
+      [certs.clientKey, 'key.pem'],
+    ])
+      writeFileSync(path.join(wrongCa, to), readFileSync(from));
     const env = cli(dir, { ...tlsEnv(), DOCKER_CERT_PATH: wrongCa }, '--variants', '{single-stage: Dockerfile.single}');
     expect(env.code).toBe(2);
     expect(env.stderr).toBe(
@@ -171,17 +210,33 @@ describe(`a remote engine over TCP with TLS (a second ${engineUnderTest().name} 
     );
 
     const config = tempDir('docker-config');
-    dockerCli(config, 'context', 'create', 'mistrust', '--docker', `host=${tcpHost},ca=${stranger.ca},cert=${certs.clientCert},key=${certs.clientKey}`);
+    dockerCli(
+      config,
+      'context',
+      'create',
+      'mistrust',
+      '--docker',
+      `host=${tcpHost},ca=${stranger.ca},cert=${certs.clientCert},key=${certs.clientKey}`,
+    );
     const context = cli(dir, { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'mistrust' }, '--variants', '{single-stage: Dockerfile.single}');
     expect(context.code).toBe(2);
     const stored = `${config}/contexts/tls/${contextDirName('mistrust')}/docker/ca.pem`;
-    expect(context.stderr).toContain(`the engine's TLS certificate is not signed by the CA in ${stored} (the copy docker context create made of its ca= file) (TLS said: UNABLE_TO_VERIFY_LEAF_SIGNATURE`);
-    expect(context.stderr).toMatch(/or fix the context "mistrust" \(docker context inspect mistrust\), or choose another: docker context use NAME, DOCKER_CONTEXT or DOCKER_HOST\.\n$/);
+    expect(context.stderr).toContain(
+      `the engine's TLS certificate is not signed by the CA in ${stored} (the copy docker context create made of its ca= file) (TLS said: UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+    );
+    expect(context.stderr).toMatch(
+      /or fix the context "mistrust" \(docker context inspect mistrust\), or choose another: docker context use NAME, DOCKER_CONTEXT or DOCKER_HOST\.\n$/,
+    );
   });
 
   it('says the engine refused a client certificate another CA signed, or a connection without one', () => {
     const foreign = tempDir('foreign-client');
-    for (const [from, to] of [[certs.ca, 'ca.pem'], [stranger.clientCert, 'cert.pem'], [stranger.clientKey, 'key.pem']]) writeFileSync(path.join(foreign, to), readFileSync(from));
+    for (const [from, to] of [
+      [certs.ca, 'ca.pem'],
+      [stranger.clientCert, 'cert.pem'],
+      [stranger.clientKey, 'key.pem'],
+    ])
+      writeFileSync(path.join(foreign, to), readFileSync(from));
     const refused = cli(dir, { ...tlsEnv(), DOCKER_CERT_PATH: foreign }, '--variants', '{single-stage: Dockerfile.single}');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
@@ -195,7 +250,9 @@ describe(`a remote engine over TCP with TLS (a second ${engineUnderTest().name} 
     writeFileSync(path.join(caOnly, 'ca.pem'), readFileSync(certs.ca));
     const none = cli(dir, { ...tlsEnv(), DOCKER_CERT_PATH: caOnly }, '--variants', '{single-stage: Dockerfile.single}');
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain(`the engine refused the connection, which had no client certificate (there is no cert.pem and key.pem in ${caOnly})`);
+    expect(none.stderr).toContain(
+      `the engine refused the connection, which had no client certificate (there is no cert.pem and key.pem in ${caOnly})`,
+    );
   });
 
   it('says the engine speaks TLS when DOCKER_HOST reaches its TLS port without it', () => {
@@ -213,7 +270,14 @@ describe(`a remote engine over TCP with TLS (a second ${engineUnderTest().name} 
 
     it('uses the current context of DOCKER_CONFIG, names it in its log and its comment, and fails the step plainly when the context is gone', async () => {
       const config = tempDir('docker-config');
-      dockerCli(config, 'context', 'create', 'remote', '--docker', `host=${tcpHost},ca=${certs.ca},cert=${certs.clientCert},key=${certs.clientKey}`);
+      dockerCli(
+        config,
+        'context',
+        'create',
+        'remote',
+        '--docker',
+        `host=${tcpHost},ca=${certs.ca},cert=${certs.clientCert},key=${certs.clientKey}`,
+      );
       dockerCli(config, 'context', 'use', 'remote');
       const { dir: repo, sha: baseSha } = repoFromFixture('tiny-app');
       writeFileSync(path.join(repo, 'app.sh'), '#!/bin/sh\necho "grown"\n');
@@ -222,7 +286,16 @@ describe(`a remote engine over TCP with TLS (a second ${engineUnderTest().name} 
         workspace: repo,
         inputs: { variants: 'single-stage: Dockerfile.single\n' },
         eventName: 'pull_request',
-        payload: pullRequestPayload({ action: 'opened', owner: 'octo-org', repo: 'shop', number: 7, baseSha, headSha, baseRef: 'main', headRef: 'grow' }),
+        payload: pullRequestPayload({
+          action: 'opened',
+          owner: 'octo-org',
+          repo: 'shop',
+          number: 7,
+          baseSha,
+          headSha,
+          baseRef: 'main',
+          headRef: 'grow',
+        }),
         repository: 'octo-org/shop',
         apiUrl: github.server.url,
         token: github.server.token,

@@ -53,7 +53,10 @@ function secretRepo(): { dir: string; baseSha: string; headSha: string } {
 
 /** Every spelling of a value a reader could find: as is, each line, JSON-escaped, workflow-command-escaped, shell-quoted. */
 function spellings(value: string): string[] {
-  const lines = value.split('\n').map((line) => line.trim()).filter((line) => line.length >= 3);
+  const lines = value
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length >= 3);
   return [
     ...new Set([
       value,
@@ -83,9 +86,14 @@ describe.each(['buildkit', 'legacy'])('with the %s builder', (builder) => {
 
     // It did what a run does: one variant failed, the other broke its budget, the comment was posted.
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^::error::failing: the build failed at .*ok: budget max-size broken: size [\d.]+ MB is over the limit of 1\.00 kB\.$/m);
+    expect(run.stdout).toMatch(
+      /^::error::failing: the build failed at .*ok: budget max-size broken: size [\d.]+ MB is over the limit of 1\.00 kB\.$/m,
+    );
     const report = JSON.parse(readFileSync(run.outputs.report, 'utf8')) as Report;
-    expect(report.variants.map((v) => [v.name, v.head.status])).toEqual([['ok', 'built'], ['failing', 'failed']]);
+    expect(report.variants.map((v) => [v.name, v.head.status])).toEqual([
+      ['ok', 'built'],
+      ['failing', 'failed'],
+    ]);
     const [comment] = github.server.comments(OWNER, REPO, PR);
     expect(comment.body).toContain('### 💥 failing failed to build');
     // The values were there to leak: what replaced them shows in the failure's output.
@@ -95,7 +103,9 @@ describe.each(['buildkit', 'legacy'])('with the %s builder', (builder) => {
 
     // The runner's masker was told every value and each of its lines (a real runner hides these commands).
     const masks = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'));
-    expect(masks).toEqual(expect.arrayContaining([`::add-mask::${SECRETS.TOKEN}`, '::add-mask::first line of the secret', '::add-mask::and its second line']));
+    expect(masks).toEqual(
+      expect.arrayContaining([`::add-mask::${SECRETS.TOKEN}`, '::add-mask::first line of the secret', '::add-mask::and its second line']),
+    );
 
     const written: Record<string, string> = {
       'comment (every request body sent to GitHub)': JSON.stringify(github.server.requests.map((r) => r.body)),
@@ -112,7 +122,8 @@ describe.each(['buildkit', 'legacy'])('with the %s builder', (builder) => {
     const found: string[] = [];
     for (const [name, value] of Object.entries(SECRETS)) {
       for (const spelling of spellings(value)) {
-        for (const [where, text] of Object.entries(written)) if (text.includes(spelling)) found.push(`${name} as ${JSON.stringify(spelling)} in the ${where}`);
+        for (const [where, text] of Object.entries(written))
+          if (text.includes(spelling)) found.push(`${name} as ${JSON.stringify(spelling)} in the ${where}`);
       }
     }
     expect(found).toEqual([]);

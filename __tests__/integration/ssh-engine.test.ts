@@ -27,7 +27,9 @@ function environment(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function sizes(report: Report) {
-  return report.variants.map((v) => (v.head.status === 'built' ? [v.name, v.head.sizeBytes, v.head.compressedBytes, v.head.layers] : [v.name, v.head.status]));
+  return report.variants.map((v) =>
+    v.head.status === 'built' ? [v.name, v.head.sizeBytes, v.head.compressedBytes, v.head.layers] : [v.name, v.head.status],
+  );
 }
 
 describe(`an engine over ssh:// (OpenSSH's sshd on a loopback port in front of ${process.env.ISR_ENGINE ?? 'the engine'})`, () => {
@@ -42,19 +44,27 @@ describe(`an engine over ssh:// (OpenSSH's sshd on a loopback port in front of $
     const json = path.join(tempDir('ssh-json'), 'report.json');
     const host = `ssh://root@127.0.0.1:${server.port}`;
     const before = server.connections();
-    const run = server.run([process.execPath, CLI, '-C', dir, '--variants', VARIANTS, '--cache-dir', 'none', '--json', json], environment({ DOCKER_HOST: host }));
+    const run = server.run(
+      [process.execPath, CLI, '-C', dir, '--variants', VARIANTS, '--cache-dir', 'none', '--json', json],
+      environment({ DOCKER_HOST: host }),
+    );
     // Connections are kept alive and reused, as the docker CLI's are: a handful for the run, not one per API call.
     const opened = server.connections() - before;
     expect(opened).toBeGreaterThan(0);
     expect(opened).toBeLessThanOrEqual(6);
     expect(spawnSync('pgrep', ['-f', '--', `-p ${server.port} -o ConnectTimeout=30`]).status).toBe(1); // no ssh client left running
-    expect(run.stderr).toMatch(new RegExp(`^Docker engine: ssh://root@127\\.0\\.0\\.1:${server.port} \\(DOCKER_HOST\\), Docker \\S+, API [\\d.]+\\n`));
+    expect(run.stderr).toMatch(
+      new RegExp(`^Docker engine: ssh://root@127\\.0\\.0\\.1:${server.port} \\(DOCKER_HOST\\), Docker \\S+, API [\\d.]+\\n`),
+    );
     expect(run.code).toBe(0);
     const overSsh = JSON.parse(readFileSync(json, 'utf8')) as Report;
     expect(overSsh.engine.endpoint).toEqual({ host, from: 'DOCKER_HOST' });
 
     // Over the engine's socket, outside the namespace (where /run is the real one).
-    const local = spawnSync(process.execPath, [CLI, '-C', dir, '--variants', VARIANTS, '--cache-dir', 'none', '--json', json], { env: process.env, encoding: 'utf8' });
+    const local = spawnSync(process.execPath, [CLI, '-C', dir, '--variants', VARIANTS, '--cache-dir', 'none', '--json', json], {
+      env: process.env,
+      encoding: 'utf8',
+    });
     expect(local.status).toBe(0);
     const overSocket = JSON.parse(readFileSync(json, 'utf8')) as Report;
     expect(sizes(overSsh)).toEqual(sizes(overSocket));
@@ -63,7 +73,10 @@ describe(`an engine over ssh:// (OpenSSH's sshd on a loopback port in front of $
 
   it('checks the host key as ssh does: a known_hosts entry with another key stops the run, saying what ssh said', () => {
     server.distrust();
-    const run = server.run([process.execPath, CLI, '-C', dir, '--variants', '{single-stage: Dockerfile.single}'], environment({ DOCKER_HOST: `ssh://root@127.0.0.1:${server.port}` }));
+    const run = server.run(
+      [process.execPath, CLI, '-C', dir, '--variants', '{single-stage: Dockerfile.single}'],
+      environment({ DOCKER_HOST: `ssh://root@127.0.0.1:${server.port}` }),
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       new RegExp(

@@ -62,7 +62,10 @@ export function savedLayers(ref: string): SavedLayer[] {
       const head = readFileSync(file).subarray(0, 2);
       const gzipped = head[0] === 0x1f && head[1] === 0x8b;
       // --numeric-owner: no name lookups; --quoting-style=literal: names as they are
-      const listing = execFileSync('tar', ['-tv', '--numeric-owner', '--quoting-style=literal', '-f', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      const listing = execFileSync('tar', ['-tv', '--numeric-owner', '--quoting-style=literal', '-f', file], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
       let unpackedBytes = 0;
       for (const line of listing.split('\n')) {
         const fields = line.split(/\s+/);

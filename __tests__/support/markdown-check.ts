@@ -72,7 +72,8 @@ export function activeParts(markdown: string, options: { allowStrong?: boolean; 
 export function visibleTexts(markdown: string | Root): { type: string; value: string }[] {
   const texts: { type: string; value: string }[] = [];
   walk(typeof markdown === 'string' ? parseMarkdown(markdown) : markdown, (node) => {
-    if (node.type === 'text' || node.type === 'inlineCode' || node.type === 'code') texts.push({ type: node.type, value: node.value.replace(ZWSP, '') });
+    if (node.type === 'text' || node.type === 'inlineCode' || node.type === 'code')
+      texts.push({ type: node.type, value: node.value.replace(ZWSP, '') });
   });
   return texts;
 }

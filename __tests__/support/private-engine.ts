@@ -109,7 +109,8 @@ const VERSION = ['info', '--format', 'Docker {{.ServerVersion}} with {{.Driver}}
 function dockerPathFor(release: string): string {
   if (release === '20.10') return '';
   const root = path.join(process.env.ISR_ENGINES_HOME ?? '/var/lib/image-size-report-engines', `docker-${release}`);
-  if (!existsSync(path.join(root, 'usr/sbin/dockerd'))) throw new Error(`Docker ${release} is not unpacked in ${root}: run bash scripts/engines.sh install`);
+  if (!existsSync(path.join(root, 'usr/sbin/dockerd')))
+    throw new Error(`Docker ${release} is not unpacked in ${root}: run bash scripts/engines.sh install`);
   return `${root}/usr/bin:${root}/usr/sbin:`;
 }
 
@@ -154,9 +155,25 @@ export async function startPrivateEngine(options: { size?: string; images?: stri
   writeFileSync(configFile, JSON.stringify({ features: { 'containerd-snapshotter': kind.store === 'containerd' } }));
   const daemon = spawn(
     'sh',
-    ['-c', `exec dockerd "$@" >"${logFile}" 2>&1`, 'dockerd', '--config-file', configFile,
-      '--data-root', path.join(dataRoot, 'docker'), '--exec-root', execRoot, '--pidfile', pidFile, '--host', host,
-      `--bridge=${name}`, '--iptables=false', '--ip-masq=false', ...tcpArgs],
+    [
+      '-c',
+      `exec dockerd "$@" >"${logFile}" 2>&1`,
+      'dockerd',
+      '--config-file',
+      configFile,
+      '--data-root',
+      path.join(dataRoot, 'docker'),
+      '--exec-root',
+      execRoot,
+      '--pidfile',
+      pidFile,
+      '--host',
+      host,
+      `--bridge=${name}`,
+      '--iptables=false',
+      '--ip-masq=false',
+      ...tcpArgs,
+    ],
     { detached: true, stdio: 'ignore', env: { ...process.env, PATH: `${dockerPathFor(kind.docker)}${process.env.PATH}` } },
   );
   daemon.unref();
@@ -180,7 +197,10 @@ export async function startPrivateEngine(options: { size?: string; images?: stri
     pid,
     dataRoot,
     docker,
-    processes: (text) => engineProcesses().filter((p) => p.cmd.includes(text)).map(({ pid: p, cmd }) => ({ pid: p, cmd })),
+    processes: (text) =>
+      engineProcesses()
+        .filter((p) => p.cmd.includes(text))
+        .map(({ pid: p, cmd }) => ({ pid: p, cmd })),
     freeBytes: () => {
       const out = run('df', ['--output=avail', '-B1', dataRoot]);
       return Number(out.trim().split('\n').pop());

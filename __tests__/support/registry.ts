@@ -12,7 +12,11 @@ const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 /** Installs and starts the registry when it is not answering (quick when it is). */
 export function ensureRegistry(): void {
-  execFileSync('bash', [SETUP], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000, env: { ...process.env, REGISTRY_ADDR: REGISTRY } });
+  execFileSync('bash', [SETUP], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 300_000,
+    env: { ...process.env, REGISTRY_ADDR: REGISTRY },
+  });
 }
 
 export interface RegistryLayer {

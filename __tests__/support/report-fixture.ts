@@ -19,14 +19,26 @@ export function variant(name: string, stages: number, head: SideResult, base?: S
   };
 }
 
-export function report(variants: VariantReport[], budgets: Record<string, Budget> = {}, base: Report['base'] = { source: 'rebuild', ref: 'main', sha: 'a'.repeat(40) }): Report {
+export function report(
+  variants: VariantReport[],
+  budgets: Record<string, Budget> = {},
+  base: Report['base'] = { source: 'rebuild', ref: 'main', sha: 'a'.repeat(40) },
+): Report {
   const comparisons = stageComparisons(variants, budgets);
   const checks = evaluateBudgets(variants, budgets, comparisons);
   return {
     schemaVersion: 2,
     tool: { name: 'image-size-report', version: '0.0.0-test' },
     createdAt: '2026-11-23T00:00:00.000Z',
-    engine: { serverVersion: '20.10.24', apiVersion: '1.41', storage: 'overlay2', containerdStore: false, goVersion: 'go1.19.8', compressedSizing: 'go1.26', sizeMeaning: "the engine's image size, uncompressed" },
+    engine: {
+      serverVersion: '20.10.24',
+      apiVersion: '1.41',
+      storage: 'overlay2',
+      containerdStore: false,
+      goVersion: 'go1.19.8',
+      compressedSizing: 'go1.26',
+      sizeMeaning: "the engine's image size, uncompressed",
+    },
     units: 'decimal',
     head: { ref: 'feature', sha: 'b'.repeat(40) },
     base,

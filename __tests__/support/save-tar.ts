@@ -98,7 +98,8 @@ export async function makeSave(image: SyntheticImage): Promise<SyntheticSave> {
   );
   const configHex = sha256(config);
   const files = new Map<string, { header: Headers; body?: Buffer }>();
-  const file = (name: string, body: Buffer | string) => files.set(name, { header: { name, type: 'file', mode: 0o644 }, body: Buffer.from(body) });
+  const file = (name: string, body: Buffer | string) =>
+    files.set(name, { header: { name, type: 'file', mode: 0o644 }, body: Buffer.from(body) });
   const dir = (name: string) => files.set(name, { header: { name, type: 'directory', mode: 0o755 } });
   let imageId = `sha256:${configHex}`;
   const blobSizes: number[] = [];
@@ -156,15 +157,27 @@ export async function makeSave(image: SyntheticImage): Promise<SyntheticSave> {
     file(`blobs/sha256/${manifestHex}`, manifest);
     // the containerd store names an image by its manifest (or index), not by its config
     if (image.format === 'containerd') imageId = `sha256:${manifestHex}`;
-    let manifestDescriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${manifestHex}`, size: manifest.length };
+    let manifestDescriptor = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${manifestHex}`,
+      size: manifest.length,
+    };
     if (image.imageIndex) {
-      const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2' }));
-      const attestationConfig = Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(statement)}`] } }));
+      const statement = Buffer.from(
+        JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2' }),
+      );
+      const attestationConfig = Buffer.from(
+        JSON.stringify({ architecture: 'unknown', os: 'unknown', rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(statement)}`] } }),
+      );
       const attestation = Buffer.from(
         JSON.stringify({
           schemaVersion: 2,
           mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha256(attestationConfig)}`, size: attestationConfig.length },
+          config: {
+            mediaType: 'application/vnd.oci.image.config.v1+json',
+            digest: `sha256:${sha256(attestationConfig)}`,
+            size: attestationConfig.length,
+          },
           layers: [{ mediaType: 'application/vnd.in-toto+json', digest: `sha256:${sha256(statement)}`, size: statement.length }],
         }),
       );
@@ -175,7 +188,12 @@ export async function makeSave(image: SyntheticImage): Promise<SyntheticSave> {
           mediaType: 'application/vnd.oci.image.index.v1+json',
           manifests: [
             { ...manifestDescriptor, platform: { architecture: 'amd64', os: 'linux' } },
-            { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${sha256(attestation)}`, size: attestation.length, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
+            {
+              mediaType: 'application/vnd.oci.image.manifest.v1+json',
+              digest: `sha256:${sha256(attestation)}`,
+              size: attestation.length,
+              annotations: { 'vnd.docker.reference.type': 'attestation-manifest' },
+            },
           ],
         }),
       );
@@ -183,10 +201,19 @@ export async function makeSave(image: SyntheticImage): Promise<SyntheticSave> {
       imageId = `sha256:${sha256(index)}`;
       manifestDescriptor = { mediaType: 'application/vnd.oci.image.index.v1+json', digest: imageId, size: index.length };
     }
-    file('index.json', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [manifestDescriptor] }));
+    file(
+      'index.json',
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [manifestDescriptor] }),
+    );
     file(
       'manifest.json',
-      JSON.stringify([{ Config: `blobs/sha256/${configHex}`, RepoTags: [image.repoTag ?? 'app:latest'], Layers: descriptors.map((d) => `blobs/sha256/${d.digest.slice(7)}`) }]),
+      JSON.stringify([
+        {
+          Config: `blobs/sha256/${configHex}`,
+          RepoTags: [image.repoTag ?? 'app:latest'],
+          Layers: descriptors.map((d) => `blobs/sha256/${d.digest.slice(7)}`),
+        },
+      ]),
     );
     file('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   }

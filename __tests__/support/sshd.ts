@@ -20,15 +20,28 @@ function sshd(): { binary: string; libraries?: string } {
   if (existsSync(path.join(UNPACKED, '.complete'))) return { binary, libraries };
   const work = tempDir('openssh-debs');
   const download = (extra: string[]) =>
-    spawnSync('apt-get', ['-q', ...extra, '-o', 'APT::Sandbox::User=root', 'download', 'openssh-server', 'libwrap0'], { cwd: work, encoding: 'utf8' });
+    spawnSync('apt-get', ['-q', ...extra, '-o', 'APT::Sandbox::User=root', 'download', 'openssh-server', 'libwrap0'], {
+      cwd: work,
+      encoding: 'utf8',
+    });
   let got = download([]);
   if (got.status !== 0) {
     // No package lists on this machine: fetch the release's own, privately (nothing of the system changes).
     const codename = /^VERSION_CODENAME=(\S+)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'bookworm';
-    const mirror = /^URIs:\s*(\S+)/m.exec(existsSync('/etc/apt/sources.list.d/debian.sources') ? readFileSync('/etc/apt/sources.list.d/debian.sources', 'utf8') : '')?.[1] ?? 'http://deb.debian.org/debian';
+    const mirror =
+      /^URIs:\s*(\S+)/m.exec(
+        existsSync('/etc/apt/sources.list.d/debian.sources') ? readFileSync('/etc/apt/sources.list.d/debian.sources', 'utf8') : '',
+      )?.[1] ?? 'http://deb.debian.org/debian';
     mkdirSync(path.join(work, 'lists/partial'), { recursive: true });
     writeFileSync(path.join(work, 'sources.list'), `deb ${mirror} ${codename} main\n`);
-    const apt = ['-o', `Dir::Etc::sourcelist=${work}/sources.list`, '-o', 'Dir::Etc::sourceparts=-', '-o', `Dir::State::Lists=${work}/lists`];
+    const apt = [
+      '-o',
+      `Dir::Etc::sourcelist=${work}/sources.list`,
+      '-o',
+      'Dir::Etc::sourceparts=-',
+      '-o',
+      `Dir::State::Lists=${work}/lists`,
+    ];
     const update = spawnSync('apt-get', ['-q', ...apt, '-o', 'APT::Sandbox::User=root', 'update'], { encoding: 'utf8' });
     if (update.status !== 0) throw new Error(`apt-get update for openssh-server failed: ${update.stderr}`);
     got = download(apt);
@@ -64,7 +77,8 @@ export function sshServer(port: number, dockerHost: string): SshServer {
   const home = path.join(dir, 'home');
   mkdirSync(oldRun);
   mkdirSync(path.join(home, '.ssh'), { recursive: true });
-  for (const key of ['host', 'user', 'stranger']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', key, '-f', path.join(dir, key)]);
+  for (const key of ['host', 'user', 'stranger'])
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', key, '-f', path.join(dir, key)]);
   copyFileSync(path.join(dir, 'user'), path.join(home, '.ssh', 'id_ed25519'));
   chmodSync(path.join(home, '.ssh', 'id_ed25519'), 0o600);
   writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'user.pub')));
@@ -74,7 +88,10 @@ export function sshServer(port: number, dockerHost: string): SshServer {
   const passwd = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .filter((line) => line && !line.startsWith('root:') && !line.startsWith('sshd:'));
-  writeFileSync(path.join(dir, 'passwd'), [...passwd, `root:x:0:0:root:${home}:/bin/bash`, 'sshd:x:100:65534::/run/sshd:/usr/sbin/nologin', ''].join('\n'));
+  writeFileSync(
+    path.join(dir, 'passwd'),
+    [...passwd, `root:x:0:0:root:${home}:/bin/bash`, 'sshd:x:100:65534::/run/sshd:/usr/sbin/nologin', ''].join('\n'),
+  );
   // The socket as seen from inside, where /run is another tmpfs and the real one is under oldRun.
   const socket = realpathSync(dockerHost.replace(/^unix:\/\//, ''));
   if (!socket.startsWith('/run/')) throw new Error(`the ssh tests expect the engine's socket under /run, not ${socket}`);
@@ -122,6 +139,9 @@ export function sshServer(port: number, dockerHost: string): SshServer {
       return { code: result.status, stdout: result.stdout, stderr: result.stderr };
     },
     distrust: () => pin('stranger'),
-    connections: () => (existsSync(path.join(dir, 'sshd.log')) ? readFileSync(path.join(dir, 'sshd.log'), 'utf8').match(/^Accepted publickey /gm)?.length ?? 0 : 0),
+    connections: () =>
+      existsSync(path.join(dir, 'sshd.log'))
+        ? (readFileSync(path.join(dir, 'sshd.log'), 'utf8').match(/^Accepted publickey /gm)?.length ?? 0)
+        : 0,
   };
 }

@@ -25,8 +25,11 @@ function openssl(cwd: string, ...args: string[]): void {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === 'ENOENT') throw new Error('openssl is not installed, and the TLS tests make their certificates with it: apt-get install openssl');
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString() ?? e.message}`);
+    if (e.code === 'ENOENT')
+      throw new Error('openssl is not installed, and the TLS tests make their certificates with it: apt-get install openssl', {
+        cause: error,
+      });
+    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString() ?? e.message}`, { cause: error });
   }
 }
 
@@ -34,12 +37,47 @@ function openssl(cwd: string, ...args: string[]): void {
 export function makeCertificates(name: string): Certificates {
   const dir = tempDir(`tls-${name}`);
   const days = '2';
-  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', days, '-subj', `/CN=image-size-report test CA ${name}`);
+  openssl(
+    dir,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.pem',
+    '-days',
+    days,
+    '-subj',
+    `/CN=image-size-report test CA ${name}`,
+  );
   writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   writeFileSync(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [who, subject] of [['server', '/CN=127.0.0.1'], ['client', '/CN=client']] as const) {
+  for (const [who, subject] of [
+    ['server', '/CN=127.0.0.1'],
+    ['client', '/CN=client'],
+  ] as const) {
     openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${who}-key.pem`, '-out', `${who}.csr`, '-subj', subject);
-    openssl(dir, 'x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', `${who}-cert.pem`, '-days', days, '-extfile', `${who}.ext`);
+    openssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      `${who}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-out',
+      `${who}-cert.pem`,
+      '-days',
+      days,
+      '-extfile',
+      `${who}.ext`,
+    );
   }
   const certPath = path.join(dir, 'client');
   mkdirSync(certPath);

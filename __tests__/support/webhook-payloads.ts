@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type JsonObject = Record<string, any>;
 
 interface WebhookDefinition {

@@ -74,11 +74,15 @@ describe('legacy builder output', () => {
     expect(outcome.steps).toBe(3); // RUN, RUN, CMD
   });
 
-  it('does not count the step the legacy builder adds for the request\'s labels, but counts a Dockerfile\'s own', () => {
+  it("does not count the step the legacy builder adds for the request's labels, but counts a Dockerfile's own", () => {
     const RUN = 'io.github.image-size-report.run';
     const lines = (steps: string[]) =>
       steps
-        .flatMap((step, i) => [`Step ${i + 1}/${steps.length} : ${step}`, ` ---> Running in ${'c'.repeat(12)}`, ` ---> ${String(i).repeat(12)}`])
+        .flatMap((step, i) => [
+          `Step ${i + 1}/${steps.length} : ${step}`,
+          ` ---> Running in ${'c'.repeat(12)}`,
+          ` ---> ${String(i).repeat(12)}`,
+        ])
         .map((line) => JSON.stringify({ stream: `${line}\n` }))
         .join('\n');
     const parse = (text: string, labels?: Record<string, string>) => {
@@ -244,7 +248,10 @@ describe.each(['overlay2', 'containerd'] as const)('step records, BuildKit of Do
   ];
 
   it('lists the steps each after the ones it takes input from, though the engine announced them in another order', () => {
-    for (const [name, side] of [[headName, 'head'], [baseName, 'base']] as const) {
+    for (const [name, side] of [
+      [headName, 'head'],
+      [baseName, 'base'],
+    ] as const) {
       const announced: string[] = [];
       const parser = new BuildOutputParser((line) => announced.push(line));
       parser.push(stream(name));
@@ -378,7 +385,9 @@ describe('which steps are exported, in builds made up for it', () => {
       { digest: 'sha256:f', name: '[builder 1/2] FROM docker.io/library/busybox:latest' },
       { digest: 'sha256:m', name: '[builder 2/2] RUN make', inputs: ['sha256:f'] },
     ];
-    expect(exported([...builder, { digest: 'sha256:c', name: '[stage-1 1/1] COPY --from=builder /out /out', inputs: ['sha256:m'] }])).toEqual({
+    expect(
+      exported([...builder, { digest: 'sha256:c', name: '[stage-1 1/1] COPY --from=builder /out /out', inputs: ['sha256:m'] }]),
+    ).toEqual({
       '[builder 2/2] RUN make': false,
       '[stage-1 1/1] COPY --from=builder /out /out': true,
     });
@@ -450,12 +459,16 @@ describe('contextSources', () => {
     expect(contextSources(instruction)).toEqual(sources);
   });
 
-  it.each(['COPY [a b, /x/]', 'COPY --chmod=644 [d d, /z]', 'COPY --from=builder /src/out2 /out', 'COPY --exclude=*.tmp c /v', 'RUN cat /m', 'COPY x'])(
-    '%s: nothing it can read from the context',
-    (instruction) => {
-      expect(contextSources(instruction)).toBeUndefined();
-    },
-  );
+  it.each([
+    'COPY [a b, /x/]',
+    'COPY --chmod=644 [d d, /z]',
+    'COPY --from=builder /src/out2 /out',
+    'COPY --exclude=*.tmp c /v',
+    'RUN cat /m',
+    'COPY x',
+  ])('%s: nothing it can read from the context', (instruction) => {
+    expect(contextSources(instruction)).toBeUndefined();
+  });
 });
 
 describe('keys of COPY steps by what they copy', () => {
@@ -475,7 +488,14 @@ describe('keys of COPY steps by what they copy', () => {
     expect(record.key).toMatch(/^step:/);
     return record.key;
   };
-  const context = { app: 'd755', 'app/a.txt': 'f644:AAA', 'app/lib': 'd755', 'app/lib/b.txt': 'f644:BBB', 'c.txt': 'f644:CCC', ln: 'l777:app' };
+  const context = {
+    app: 'd755',
+    'app/a.txt': 'f644:AAA',
+    'app/lib': 'd755',
+    'app/lib/b.txt': 'f644:BBB',
+    'c.txt': 'f644:CCC',
+    ln: 'l777:app',
+  };
 
   it('a folder by everything under it, and nothing else', () => {
     const key = keyOf('COPY app/ /x', context);

@@ -43,7 +43,10 @@ describe('comparableBuildTimes', () => {
   });
 
   it('counts steps cached before the run as free for every build, whatever the order', () => {
-    for (const order of [[HEAD, BASE], [BASE, HEAD]]) {
+    for (const order of [
+      [HEAD, BASE],
+      [BASE, HEAD],
+    ]) {
       const times = comparableBuildTimes(simulate(order, ['deps']));
       for (const [i, t] of times.entries()) {
         expect(t.comparableMs).toBe(cold(order[i]) - DURATION.deps);
@@ -120,8 +123,15 @@ describe('comparableBuildTimes', () => {
     expect(comparableBuildTimes([])).toEqual([]);
   });
 
-  it('does not depend on the order of a build\'s own steps (Docker 28.5 reports them in an order of its own)', () => {
-    const builds = simulate([['deps', 'copy', 'head'], ['deps', 'copy', 'base'], ['copy', 'deps', 'test']], ['test']);
+  it("does not depend on the order of a build's own steps (Docker 28.5 reports them in an order of its own)", () => {
+    const builds = simulate(
+      [
+        ['deps', 'copy', 'head'],
+        ['deps', 'copy', 'base'],
+        ['copy', 'deps', 'test'],
+      ],
+      ['test'],
+    );
     // Legacy builder, two identical stages in one build: the second takes j from the first, whichever is listed first.
     builds.push({
       wallMs: 400,
@@ -142,7 +152,13 @@ describe('comparableBuildTimes', () => {
     const label = { key: 'l1', cached: false, durationMs: 500, added: true };
     const [, later] = comparableBuildTimes([
       { wallMs: 2600, stepRecords: [{ key: 'a', cached: false, durationMs: 2000 }, label] },
-      { wallMs: 100, stepRecords: [{ key: 'a', cached: true, durationMs: 0 }, { ...label, cached: true, durationMs: 5 }] },
+      {
+        wallMs: 100,
+        stepRecords: [
+          { key: 'a', cached: true, durationMs: 0 },
+          { ...label, cached: true, durationMs: 5 },
+        ],
+      },
     ]);
     expect(later).toEqual({ comparableMs: 2600, borrowedMs: 2500, cachedFromRun: 1, cachedBeforeRun: 0 });
   });
@@ -160,7 +176,7 @@ describe('comparableBuildTimes and BuildKit layer exports', () => {
       const stepRecords = steps.map((key) => ({
         key,
         cached: cache.has(key),
-        durationMs: cache.has(key) ? 0 : DURATION[key] ?? 100,
+        durationMs: cache.has(key) ? 0 : (DURATION[key] ?? 100),
         exported: true,
         exportMs: cache.has(key) ? 0 : EXPORT[key],
       }));
@@ -243,7 +259,12 @@ describe('comparableBuildTimes on builds recorded from the real engine', () => {
       { wallMs: 1000, stepRecords: base.stepRecords },
     ]);
     const first = head.stepRecords[0];
-    expect(baseTime).toEqual({ comparableMs: 1000 + first.durationMs + first.exportMs, borrowedMs: first.durationMs + first.exportMs, cachedFromRun: 1, cachedBeforeRun: 2 });
+    expect(baseTime).toEqual({
+      comparableMs: 1000 + first.durationMs + first.exportMs,
+      borrowedMs: first.durationMs + first.exportMs,
+      cachedFromRun: 1,
+      cachedBeforeRun: 2,
+    });
   });
 
   it('legacy builder: the same, with step times from when the lines arrived', () => {
@@ -283,9 +304,18 @@ describe('changeBetween and build time', () => {
 
 describe('withComparableBuildTimes', () => {
   it('gives each built result of both sides its comparable time in new maps, in build order, and leaves the inputs as they were', () => {
-    const [baseBuild, headBuild] = simulate([['deps', 'copy', 'base'], ['deps', 'copy', 'head']]);
-    const head = { results: new Map<string, SideResult>([['app', built(1000, 3)]]), timings: new Map([['app', { ...headBuild, startedAt: 20 }]]) };
-    const base = { results: new Map<string, SideResult>([['app', built(900, 3)]]), timings: new Map([['app', { ...baseBuild, startedAt: 10 }]]) };
+    const [baseBuild, headBuild] = simulate([
+      ['deps', 'copy', 'base'],
+      ['deps', 'copy', 'head'],
+    ]);
+    const head = {
+      results: new Map<string, SideResult>([['app', built(1000, 3)]]),
+      timings: new Map([['app', { ...headBuild, startedAt: 20 }]]),
+    };
+    const base = {
+      results: new Map<string, SideResult>([['app', built(900, 3)]]),
+      timings: new Map([['app', { ...baseBuild, startedAt: 10 }]]),
+    };
     const saved = { results: new Map<string, SideResult>([['app', { ...(built(800, 3) as BuiltResult), comparableBuildMs: 7 }]]) };
     const [headResults, baseResults, savedResults] = withComparableBuildTimes([head, base, saved]);
     expect(headResults!.get('app')).toMatchObject({ comparableBuildMs: cold(['deps', 'copy', 'head']), cachedFromRun: 2 });

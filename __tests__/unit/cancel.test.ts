@@ -163,5 +163,4 @@ describe('waiting on work a cancel may leave running', () => {
     const never = new Promise<number>(() => {});
     expect(await unlessCancelled(never, controller.signal, 10)).toBeUndefined();
   });
-
 });

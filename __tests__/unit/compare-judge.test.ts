@@ -48,7 +48,11 @@ describe('evaluateBudgets', () => {
 
   it('checks each limit against the measured value', () => {
     const v = [variant('app', 2, built(106_000_000, 7, 95_000), base)];
-    const checks = evaluateBudgets(v, { app: { maxSize: 105e6, maxLayers: 7, maxBuildTimeMs: 90_000, maxIncrease: { kind: 'percent', percent: 5 } } }, []);
+    const checks = evaluateBudgets(
+      v,
+      { app: { maxSize: 105e6, maxLayers: 7, maxBuildTimeMs: 90_000, maxIncrease: { kind: 'percent', percent: 5 } } },
+      [],
+    );
     expect(checks.map((c) => [c.budget, c.limit, c.actual, c.outcome])).toEqual([
       ['max-size', 105e6, 106e6, 'fail'],
       ['max-layers', 7, 7, 'pass'],
@@ -59,14 +63,20 @@ describe('evaluateBudgets', () => {
 
   it('checks max-increase in bytes, and skips it with a reason when there is no base', () => {
     const grown = [variant('app', 1, built(110e6, 5), base)];
-    expect(evaluateBudgets(grown, { app: { maxIncrease: { kind: 'bytes', bytes: 10e6 } } }, [])[0]).toMatchObject({ actual: 10e6, outcome: 'pass' });
+    expect(evaluateBudgets(grown, { app: { maxIncrease: { kind: 'bytes', bytes: 10e6 } } }, [])[0]).toMatchObject({
+      actual: 10e6,
+      outcome: 'pass',
+    });
     const fresh = [variant('app', 1, built(110e6, 5), { status: 'absent', reason: 'Dockerfile "D" does not exist' })];
     expect(evaluateBudgets(fresh, { app: { maxIncrease: { kind: 'bytes', bytes: 1 } } }, [])[0]).toMatchObject({
       outcome: 'skipped',
       note: 'not in the base: Dockerfile "D" does not exist',
     });
     const noBase = [variant('app', 1, built(110e6, 5))];
-    expect(evaluateBudgets(noBase, { app: { maxIncrease: { kind: 'percent', percent: 1 } } }, [])[0]).toMatchObject({ outcome: 'skipped', note: 'no base to compare with' });
+    expect(evaluateBudgets(noBase, { app: { maxIncrease: { kind: 'percent', percent: 1 } } }, [])[0]).toMatchObject({
+      outcome: 'skipped',
+      note: 'no base to compare with',
+    });
   });
 
   it('checks max-ratio against the comparison', () => {

@@ -21,9 +21,11 @@ function prng(seed: number): () => number {
   };
 }
 
-const WORDS = ('the of and to in is that for it as with was on be by this are or from at which an not have but had ' +
+const WORDS = (
+  'the of and to in is that for it as with was on be by this are or from at which an not have but had ' +
   'layer image build stage size docker registry compressed bytes file copy run from install package python node ' +
-  'error warning info debug request response status 200 404 500 user id name value true false null').split(' ');
+  'error warning info debug request response status 200 404 500 user id name value true false null'
+).split(' ');
 
 /** Text: words with a skewed frequency, numbers and line breaks, like logs or source. */
 function text(bytes: number, seed: number): Buffer {
@@ -32,7 +34,8 @@ function text(bytes: number, seed: number): Buffer {
   let length = 0;
   while (length < bytes) {
     const r = random();
-    const part = r < 0.08 ? `${Math.floor(random() * 100000)} ` : r < 0.14 ? '\n' : `${WORDS[Math.floor(random() * random() * WORDS.length)]} `;
+    const part =
+      r < 0.08 ? `${Math.floor(random() * 100000)} ` : r < 0.14 ? '\n' : `${WORDS[Math.floor(random() * random() * WORDS.length)]} `;
     parts.push(part);
     length += part.length;
   }
@@ -55,7 +58,8 @@ function mixed(bytes: number, seed: number): Buffer {
   while (length < bytes) {
     const size = 512 + Math.floor(random() * 200_000);
     const kind = random();
-    const part = kind < 0.5 ? text(size, Math.floor(random() * 1e9)) : kind < 0.8 ? noise(size, Math.floor(random() * 1e9)) : Buffer.alloc(size);
+    const part =
+      kind < 0.5 ? text(size, Math.floor(random() * 1e9)) : kind < 0.8 ? noise(size, Math.floor(random() * 1e9)) : Buffer.alloc(size);
     parts.push(part);
     length += size;
   }
@@ -89,11 +93,15 @@ function apiJson(bytes: number, seed: number): Buffer {
   let length = parts[0].length;
   while (length < bytes) {
     const path = `/repos/{owner}/{repo}/${name()}/{${word()}_id}`;
-    const params = Array.from({ length: 1 + Math.floor(random() * 4) }, () =>
-      `            {\n              "name": "${word()}",\n              "in": "${random() < 0.5 ? 'path' : 'query'}",\n              "required": ${random() < 0.5},\n              "schema": {\n                "type": "${random() < 0.7 ? 'string' : 'integer'}"\n              }\n            }`,
+    const params = Array.from(
+      { length: 1 + Math.floor(random() * 4) },
+      () =>
+        `            {\n              "name": "${word()}",\n              "in": "${random() < 0.5 ? 'path' : 'query'}",\n              "required": ${random() < 0.5},\n              "schema": {\n                "type": "${random() < 0.7 ? 'string' : 'integer'}"\n              }\n            }`,
     );
-    const props = Array.from({ length: 2 + Math.floor(random() * 6) }, () =>
-      `                      "${word()}_${word()}": {\n                        "type": "string",\n                        "description": "The ${word()} ${word()} of the ${word()}.",\n                        "example": "${name()}"\n                      }`,
+    const props = Array.from(
+      { length: 2 + Math.floor(random() * 6) },
+      () =>
+        `                      "${word()}_${word()}": {\n                        "type": "string",\n                        "description": "The ${word()} ${word()} of the ${word()}.",\n                        "example": "${name()}"\n                      }`,
     );
     const part =
       `    "${path}": {\n      "get": {\n        "summary": "Get a ${word()} ${word()}",\n        "description": "Gets the ${word()} for a ${word()}. ` +
@@ -143,7 +151,7 @@ function relative(actual: number, expected: number): number {
 
 async function sizeInChunks(bytes: Buffer, chunkSizes: () => number, options?: ConstructorParameters<typeof CompressedSizer>[0]) {
   const sizer = new CompressedSizer(options);
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     const n = Math.min(chunkSizes(), bytes.length - offset);
     await sizer.write(bytes.subarray(offset, offset + n));
     offset += n;
@@ -151,7 +159,7 @@ async function sizeInChunks(bytes: Buffer, chunkSizes: () => number, options?: C
   return sizer.end();
 }
 
-describe('compressed size matches Go\'s gzip', () => {
+describe("compressed size matches Go's gzip", () => {
   it('empty input: header, an empty final stored block, trailer', async () => {
     expect(await compressedSizeOf([])).toBe(GO.empty);
     // zlib ends with an empty fixed-Huffman block instead: 3 bytes less. We follow Go.
@@ -259,7 +267,9 @@ describe('streaming', () => {
   it('rejects bad options and misuse with a clear message', async () => {
     expect(() => new CompressedSizer({ level: 1 })).toThrow(/level must be 4 to 9/);
     expect(() => new CompressedSizer({ blockSize: 1000 })).toThrow(/blockSize must be an integer >= 65536/);
-    expect(() => new CompressedSizer({ blockSize: 2 ** 30 })).toThrow(/blockSize must be an integer >= 65536 and <= 67108864, got 1073741824/);
+    expect(() => new CompressedSizer({ blockSize: 2 ** 30 })).toThrow(
+      /blockSize must be an integer >= 65536 and <= 67108864, got 1073741824/,
+    );
     expect(() => new CompressedSizer({ concurrency: 0 })).toThrow(/concurrency must be an integer >= 1/);
     const sizer = new CompressedSizer();
     await sizer.end();
@@ -267,7 +277,7 @@ describe('streaming', () => {
   });
 });
 
-describe('length-limited Huffman codes (each block\'s trees)', () => {
+describe("length-limited Huffman codes (each block's trees)", () => {
   const { codeLengths } = goDeflateModel();
 
   /**
@@ -318,8 +328,14 @@ describe('length-limited Huffman codes (each block\'s trees)', () => {
   it('ordinary, equal, single and paired frequencies', () => {
     const random = prng(11);
     for (let round = 0; round < 50; round++) {
-      check(Array.from({ length: 286 }, () => (random() < 0.3 ? 0 : Math.floor(random() * random() * 5000))), 15);
-      check(Array.from({ length: 19 }, () => (random() < 0.3 ? 0 : Math.floor(random() * 300))), 7);
+      check(
+        Array.from({ length: 286 }, () => (random() < 0.3 ? 0 : Math.floor(random() * random() * 5000))),
+        15,
+      );
+      check(
+        Array.from({ length: 19 }, () => (random() < 0.3 ? 0 : Math.floor(random() * 300))),
+        7,
+      );
     }
     check(new Array(30).fill(7), 15);
     expect(check([0, 0, 5, 0], 15)).toEqual([0, 0, 1, 0]);
@@ -327,7 +343,7 @@ describe('length-limited Huffman codes (each block\'s trees)', () => {
   });
 });
 
-describe('the parse is Go\'s, token for token', () => {
+describe("the parse is Go's, token for token", () => {
   /**
    * A literal transcription of Go's `(*compressor).deflate` and `findMatch` for levels 4-9
    * (compress/flate/deflate.go up to Go 1.26, as read in Go 1.19's: skipNever, hash4 into 17 bits, hashHead and
@@ -336,11 +352,17 @@ describe('the parse is Go\'s, token for token', () => {
    * same tokens. Tokens as (length, distance), or (1, 0) for a literal.
    */
   function goParse(data: Uint8Array, start: number, end: number, level: number): Array<[number, number]> {
-    const [lazy, niceLength, chain] = ({ 4: [4, 16, 16], 5: [16, 32, 32], 6: [16, 128, 128], 7: [32, 128, 256], 8: [128, 258, 1024], 9: [258, 258, 4096] } as Record<number, number[]>)[level];
+    const [lazy, niceLength, chain] = (
+      { 4: [4, 16, 16], 5: [16, 32, 32], 6: [16, 128, 128], 7: [32, 128, 256], 8: [128, 258, 1024], 9: [258, 258, 4096] } as Record<
+        number,
+        number[]
+      >
+    )[level];
     const windowSize = 32768;
     const hashHead = new Int32Array(1 << 17); // position + 1, 0: none
     const hashPrev = new Int32Array(windowSize);
-    const hash4 = (i: number): number => Math.imul((data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3], 0x1e35a7bd) >>> 15;
+    const hash4 = (i: number): number =>
+      Math.imul((data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3], 0x1e35a7bd) >>> 15;
     const insert = (i: number): number => {
       const h = hash4(i);
       const chainHead = hashHead[h];
@@ -356,7 +378,7 @@ describe('the parse is Go\'s, token for token', () => {
     let offset = 0;
     let byteAvailable = false;
     let chainHead = 0;
-    for (let index = start; ; ) {
+    for (let index = start; ;) {
       const lookahead = end - index;
       if (lookahead === 0) {
         if (byteAvailable) tokens.push([1, 0]);
@@ -401,7 +423,10 @@ describe('the parse is Go\'s, token for token', () => {
     }
   }
 
-  const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  const DIST_BASE = [
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385,
+    24577,
+  ];
   /** A model token read back: [bytes covered, distance code] for a match, [1, -1 - byte] for a literal. */
   function read(token: number): [number, number] {
     const symbol = token & 511;
@@ -454,7 +479,8 @@ describe('the parse is Go\'s, token for token', () => {
       for (const level of [4, 5, 6, 7, 8, 9]) {
         // (the transcription walks chains of up to 1024 and 4096 candidates slowly at levels 8 and 9: less data there)
         const some = level < 8 ? data : data.subarray(0, 160_000);
-        for (const [start, end] of cuts(some.length)) expect(firstDifference(some, start, end, level), `level ${level}, [${start}, ${end})`).toBeUndefined();
+        for (const [start, end] of cuts(some.length))
+          expect(firstDifference(some, start, end, level), `level ${level}, [${start}, ${end})`).toBeUndefined();
       }
     });
   }
@@ -469,7 +495,8 @@ describe('the parse is Go\'s, token for token', () => {
   it('4-byte matches at 4096 bytes (taken) and 4097 (not worth their distance)', () => {
     for (const distance of [4095, 4096, 4097]) {
       const data = Buffer.concat([Buffer.from('WXYZ'), noise(distance - 4, 6), Buffer.from('WXYZ'), noise(1000, 7)]);
-      for (const level of [4, 6, 9]) expect(firstDifference(data, 0, data.length, level), `distance ${distance}, level ${level}`).toBeUndefined();
+      for (const level of [4, 6, 9])
+        expect(firstDifference(data, 0, data.length, level), `distance ${distance}, level ${level}`).toBeUndefined();
     }
   });
 });

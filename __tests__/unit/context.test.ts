@@ -22,7 +22,11 @@ async function entries(stream: NodeJS.ReadableStream): Promise<Map<string, { typ
     const chunks: Buffer[] = [];
     body.on('data', (c: unknown) => chunks.push(c as Buffer));
     body.on('end', () => {
-      found.set(header.name.replace(/\/$/, ''), { type: header.type ?? 'file', uid: header.uid ?? -1, body: Buffer.concat(chunks).toString() });
+      found.set(header.name.replace(/\/$/, ''), {
+        type: header.type ?? 'file',
+        uid: header.uid ?? -1,
+        body: Buffer.concat(chunks).toString(),
+      });
       next();
     });
   });
@@ -67,7 +71,13 @@ describe('packContext', () => {
   });
 
   it('prefers <Dockerfile>.dockerignore over the context’s .dockerignore, and keeps symlinks as links', async () => {
-    const root = tree({ 'Dockerfile.web': 'FROM scratch\n', 'Dockerfile.web.dockerignore': 'b.txt\n', '.dockerignore': 'a.txt\n', 'a.txt': 'a', 'b.txt': 'b' });
+    const root = tree({
+      'Dockerfile.web': 'FROM scratch\n',
+      'Dockerfile.web.dockerignore': 'b.txt\n',
+      '.dockerignore': 'a.txt\n',
+      'a.txt': 'a',
+      'b.txt': 'b',
+    });
     symlinkSync('a.txt', path.join(root, 'link'));
     const files = await entries((await packContext(root, path.join(root, 'Dockerfile.web'))).stream);
     expect(files.has('a.txt')).toBe(true);
@@ -109,7 +119,8 @@ describe('packContext', () => {
 });
 
 describe('Dockerfile stages', () => {
-  const dockerfile = '# syntax=docker/dockerfile:1\nARG BASE=debian\nFROM debian:bookworm-slim AS Builder\nRUN make \\\n  all\nFROM debian:bookworm-slim AS runtime\nCOPY --from=builder /a /a\nFROM runtime AS debug\n';
+  const dockerfile =
+    '# syntax=docker/dockerfile:1\nARG BASE=debian\nFROM debian:bookworm-slim AS Builder\nRUN make \\\n  all\nFROM debian:bookworm-slim AS runtime\nCOPY --from=builder /a /a\nFROM runtime AS debug\n';
 
   it('lists stages with Docker’s case-insensitive names', () => {
     expect(parseStages(dockerfile).stages).toEqual([

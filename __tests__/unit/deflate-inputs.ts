@@ -14,9 +14,11 @@ export function prng(seed: number): () => number {
   };
 }
 
-const WORDS = ('the of and to in is that for it as with was on be by this are or from at which an not have but had ' +
+const WORDS = (
+  'the of and to in is that for it as with was on be by this are or from at which an not have but had ' +
   'layer image build stage size docker registry compressed bytes file copy run from install package python node ' +
-  'error warning info debug request response status 200 404 500 user id name value true false null').split(' ');
+  'error warning info debug request response status 200 404 500 user id name value true false null'
+).split(' ');
 
 /** Text: words with a skewed frequency, numbers and line breaks, like logs or source. */
 export function text(bytes: number, seed: number): Buffer {
@@ -25,7 +27,8 @@ export function text(bytes: number, seed: number): Buffer {
   let length = 0;
   while (length < bytes) {
     const r = random();
-    const part = r < 0.08 ? `${Math.floor(random() * 100000)} ` : r < 0.14 ? '\n' : `${WORDS[Math.floor(random() * random() * WORDS.length)]} `;
+    const part =
+      r < 0.08 ? `${Math.floor(random() * 100000)} ` : r < 0.14 ? '\n' : `${WORDS[Math.floor(random() * random() * WORDS.length)]} `;
     parts.push(part);
     length += part.length;
   }
@@ -59,7 +62,8 @@ export function mixed(bytes: number, seed: number): Buffer {
   while (length < bytes) {
     const size = 512 + Math.floor(random() * 200_000);
     const kind = random();
-    const part = kind < 0.5 ? text(size, Math.floor(random() * 1e9)) : kind < 0.8 ? noise(size, Math.floor(random() * 1e9)) : Buffer.alloc(size);
+    const part =
+      kind < 0.5 ? text(size, Math.floor(random() * 1e9)) : kind < 0.8 ? noise(size, Math.floor(random() * 1e9)) : Buffer.alloc(size);
     parts.push(part);
     length += size;
   }
@@ -95,7 +99,12 @@ export function json(bytes: number, seed: number): Buffer {
         id: i,
         name: `${WORDS[Math.floor(random() * WORDS.length)]}-${WORDS[Math.floor(random() * WORDS.length)]}`,
         description: `Returns the ${WORDS[Math.floor(random() * WORDS.length)]} of the ${WORDS[Math.floor(random() * WORDS.length)]}.`,
-        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/s${Math.floor(random() * 40)}` } } } } },
+        responses: {
+          '200': {
+            description: 'OK',
+            content: { 'application/json': { schema: { $ref: `#/components/schemas/s${Math.floor(random() * 40)}` } } },
+          },
+        },
         tags: random() < 0.5 ? ['repos'] : ['users', 'orgs'],
         deprecated: random() < 0.1,
       },
@@ -113,7 +122,7 @@ export function binary(bytes: number, seed: number): Buffer {
   const random = prng(seed);
   const out = Buffer.alloc(bytes);
   const snippets: Buffer[] = Array.from({ length: 64 }, () => skewed(8 + Math.floor(random() * 40), Math.floor(random() * 1e9)));
-  for (let i = 0; i < bytes; ) {
+  for (let i = 0; i < bytes;) {
     const r = random();
     if (r < 0.4) {
       const snippet = snippets[Math.floor(random() * random() * snippets.length)];

@@ -18,9 +18,12 @@ beforeAll(() => {
 });
 
 /** A docker config folder with the given config.json and contexts. */
-function configFolder(options: { config?: unknown; contexts?: Record<string, { meta: unknown; tls?: Record<string, string> }> } = {}): string {
+function configFolder(
+  options: { config?: unknown; contexts?: Record<string, { meta: unknown; tls?: Record<string, string> }> } = {},
+): string {
   const dir = tempDir('docker-config');
-  if (options.config !== undefined) writeFileSync(path.join(dir, 'config.json'), typeof options.config === 'string' ? options.config : JSON.stringify(options.config));
+  if (options.config !== undefined)
+    writeFileSync(path.join(dir, 'config.json'), typeof options.config === 'string' ? options.config : JSON.stringify(options.config));
   for (const [name, context] of Object.entries(options.contexts ?? {})) {
     const meta = path.join(dir, 'contexts', 'meta', contextDirName(name));
     mkdirSync(meta, { recursive: true });
@@ -34,7 +37,11 @@ function configFolder(options: { config?: unknown; contexts?: Record<string, { m
   return dir;
 }
 
-const meta = (name: string, host: string, skip = false) => ({ Name: name, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: skip } } });
+const meta = (name: string, host: string, skip = false) => ({
+  Name: name,
+  Metadata: {},
+  Endpoints: { docker: { Host: host, SkipTLSVerify: skip } },
+});
 
 /** Resolve with only the given variables (HOME is a fresh folder, so the user's ~/.docker is never read). */
 function resolve(env: Record<string, string>): ResolvedEndpoint {
@@ -72,8 +79,16 @@ describe('the host (DOCKER_HOST, parsed as the docker CLI parses it)', () => {
     ['tcp://build:2375/', 'tcp://build:2375', { kind: 'tcp', hostname: 'build', port: 2375 }],
     ['tcp://ci:secret@build:2375', 'tcp://build:2375', { kind: 'tcp', hostname: 'build', port: 2375 }],
     ['ssh://builder.example', 'ssh://builder.example', { kind: 'ssh', hostname: 'builder.example' }],
-    ['ssh://ci@builder.example:2222', 'ssh://ci@builder.example:2222', { kind: 'ssh', hostname: 'builder.example', user: 'ci', port: '2222' }],
-    ['ssh://ci@builder.example/run/user/1000/docker.sock', 'ssh://ci@builder.example/run/user/1000/docker.sock', { kind: 'ssh', hostname: 'builder.example', user: 'ci', socketPath: '/run/user/1000/docker.sock' }],
+    [
+      'ssh://ci@builder.example:2222',
+      'ssh://ci@builder.example:2222',
+      { kind: 'ssh', hostname: 'builder.example', user: 'ci', port: '2222' },
+    ],
+    [
+      'ssh://ci@builder.example/run/user/1000/docker.sock',
+      'ssh://ci@builder.example/run/user/1000/docker.sock',
+      { kind: 'ssh', hostname: 'builder.example', user: 'ci', socketPath: '/run/user/1000/docker.sock' },
+    ],
   ])('DOCKER_HOST=%s is %s', (value, shown, transport) => {
     const endpoint = resolve({ DOCKER_HOST: value });
     expect(endpoint.info).toEqual({ host: shown, from: 'DOCKER_HOST' });
@@ -81,12 +96,21 @@ describe('the host (DOCKER_HOST, parsed as the docker CLI parses it)', () => {
   });
 
   it.each([
-    ['http://10.0.0.5:2375', /^DOCKER_HOST="http:\/\/10\.0\.0\.5:2375" is not a Docker host: the scheme "http:\/\/" is not one the docker CLI knows\. Accepted: unix:\/\/\/path\/to\/docker\.sock, tcp:\/\/HOST:PORT, ssh:\/\/\[USER@\]HOST\[:PORT\]\.$/],
+    [
+      'http://10.0.0.5:2375',
+      /^DOCKER_HOST="http:\/\/10\.0\.0\.5:2375" is not a Docker host: the scheme "http:\/\/" is not one the docker CLI knows\. Accepted: unix:\/\/\/path\/to\/docker\.sock, tcp:\/\/HOST:PORT, ssh:\/\/\[USER@\]HOST\[:PORT\]\.$/,
+    ],
     ['tcp://10.0.0.5:99999', /the port must be 1 to 65535/],
     ['tcp://10.0.0.5:2375/v1', /a path after HOST:PORT \("\/v1"\) is not supported here/],
     ['ssh://ci:hunter2@builder.example', /a password in an ssh:\/\/ URL is not supported/],
-    ['tcp://ci:hunter2@10.0.0.5:99999', /^DOCKER_HOST="tcp:\/\/ci:\*\*\*@10\.0\.0\.5:99999" is not a Docker host: the port must be 1 to 65535/],
-    ['npipe:////./pipe/docker_engine', /^DOCKER_HOST="npipe:\/\/\/\/\.\/pipe\/docker_engine" is a Windows named pipe \(npipe:\/\/\), which only exists on Windows; on this machine, use unix:\/\/, tcp:\/\/ or ssh:\/\/\.$/],
+    [
+      'tcp://ci:hunter2@10.0.0.5:99999',
+      /^DOCKER_HOST="tcp:\/\/ci:\*\*\*@10\.0\.0\.5:99999" is not a Docker host: the port must be 1 to 65535/,
+    ],
+    [
+      'npipe:////./pipe/docker_engine',
+      /^DOCKER_HOST="npipe:\/\/\/\/\.\/pipe\/docker_engine" is a Windows named pipe \(npipe:\/\/\), which only exists on Windows; on this machine, use unix:\/\/, tcp:\/\/ or ssh:\/\/\.$/,
+    ],
     ['fd://', /is fd:\/\/, a socket that systemd hands to the Docker daemon itself; a client cannot connect to it/],
   ])('refuses DOCKER_HOST=%s, saying what is accepted', (value, message) => {
     const said = failure({ DOCKER_HOST: value });
@@ -103,7 +127,12 @@ describe('TLS from DOCKER_TLS_VERIFY, DOCKER_TLS and DOCKER_CERT_PATH', () => {
     expect(tls?.ca).toEqual(readFileSync(certs.ca));
     expect(tls?.cert).toEqual(readFileSync(certs.clientCert));
     expect(tls?.key).toEqual(readFileSync(certs.clientKey));
-    expect(tls?.files).toEqual({ ca: path.join(certs.certPath, 'ca.pem'), cert: path.join(certs.certPath, 'cert.pem'), key: path.join(certs.certPath, 'key.pem'), folder: certs.certPath });
+    expect(tls?.files).toEqual({
+      ca: path.join(certs.certPath, 'ca.pem'),
+      cert: path.join(certs.certPath, 'cert.pem'),
+      key: path.join(certs.certPath, 'key.pem'),
+      folder: certs.certPath,
+    });
   });
 
   it('verifies for any value of DOCKER_TLS_VERIFY, "0" included, as the docker CLI does; DOCKER_TLS alone does not verify', () => {
@@ -163,7 +192,9 @@ describe('TLS from DOCKER_TLS_VERIFY, DOCKER_TLS and DOCKER_CERT_PATH', () => {
 
     const folder = tempDir('ca-is-folder');
     mkdirSync(path.join(folder, 'ca.pem'));
-    expect(failure({ ...base, DOCKER_CERT_PATH: folder })).toBe(`The TLS file ${folder}/ca.pem (DOCKER_CERT_PATH="${folder}") could not be read: it is a folder, not a file.`);
+    expect(failure({ ...base, DOCKER_CERT_PATH: folder })).toBe(
+      `The TLS file ${folder}/ca.pem (DOCKER_CERT_PATH="${folder}") could not be read: it is a folder, not a file.`,
+    );
   });
 
   it('refuses an encrypted client key, as the docker CLI does', () => {
@@ -172,7 +203,9 @@ describe('TLS from DOCKER_TLS_VERIFY, DOCKER_TLS and DOCKER_CERT_PATH', () => {
     copyFileSync(certs.clientCert, path.join(dir, 'cert.pem'));
     const key = readFileSync(certs.clientKey, 'utf8').replace('BEGIN PRIVATE KEY', 'BEGIN ENCRYPTED PRIVATE KEY');
     writeFileSync(path.join(dir, 'key.pem'), key);
-    expect(failure({ DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir })).toMatch(/the client key .*key\.pem cannot be used: it is encrypted/);
+    expect(failure({ DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir })).toMatch(
+      /the client key .*key\.pem cannot be used: it is encrypted/,
+    );
   });
 });
 
@@ -180,13 +213,23 @@ describe('docker contexts', () => {
   it('uses the current context of config.json, with its TLS files from the context store', () => {
     const dir = configFolder({
       config: { auths: {}, currentContext: 'remote' },
-      contexts: { remote: { meta: meta('remote', 'tcp://127.0.0.1:23760'), tls: { 'ca.pem': certs.ca, 'cert.pem': certs.clientCert, 'key.pem': certs.clientKey } } },
+      contexts: {
+        remote: {
+          meta: meta('remote', 'tcp://127.0.0.1:23760'),
+          tls: { 'ca.pem': certs.ca, 'cert.pem': certs.clientCert, 'key.pem': certs.clientKey },
+        },
+      },
     });
     const endpoint = resolve({ DOCKER_CONFIG: dir });
     expect(endpoint.info).toEqual({ host: 'tcp://127.0.0.1:23760', from: 'context', context: 'remote' });
     expect(endpoint.origin).toBe(`context "remote", the current context in ${dir}/config.json`);
     const tlsDir = path.join(dir, 'contexts', 'tls', contextDirName('remote'), 'docker');
-    expect(endpoint.transport).toMatchObject({ kind: 'tcp', hostname: '127.0.0.1', port: 23760, tls: { verify: true, fromContext: true, files: { ca: `${tlsDir}/ca.pem`, cert: `${tlsDir}/cert.pem`, key: `${tlsDir}/key.pem` } } });
+    expect(endpoint.transport).toMatchObject({
+      kind: 'tcp',
+      hostname: '127.0.0.1',
+      port: 23760,
+      tls: { verify: true, fromContext: true, files: { ca: `${tlsDir}/ca.pem`, cert: `${tlsDir}/cert.pem`, key: `${tlsDir}/key.pem` } },
+    });
     expect(endpoint.warnings).toEqual([]);
   });
 
@@ -211,8 +254,12 @@ describe('docker contexts', () => {
 
     const host = resolve({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'other', DOCKER_HOST: 'unix:///run/mine.sock' });
     expect(host.info).toEqual({ host: 'unix:///run/mine.sock', from: 'DOCKER_HOST' });
-    expect(host.warnings).toEqual(['DOCKER_HOST is set, so it is used and DOCKER_CONTEXT="other" is not, as the docker CLI does. To use the context, unset DOCKER_HOST.']);
-    expect(resolve({ DOCKER_CONFIG: configFolder(), DOCKER_CONTEXT: 'default', DOCKER_HOST: 'unix:///run/mine.sock' }).warnings).toEqual([]);
+    expect(host.warnings).toEqual([
+      'DOCKER_HOST is set, so it is used and DOCKER_CONTEXT="other" is not, as the docker CLI does. To use the context, unset DOCKER_HOST.',
+    ]);
+    expect(resolve({ DOCKER_CONFIG: configFolder(), DOCKER_CONTEXT: 'default', DOCKER_HOST: 'unix:///run/mine.sock' }).warnings).toEqual(
+      [],
+    );
     expect(resolve({ DOCKER_CONFIG: dir, DOCKER_HOST: 'unix:///run/mine.sock' }).warnings).toEqual([
       `DOCKER_HOST is set, so it is used and the current context "remote" (${dir}/config.json) is not, as the docker CLI does. To use the context, unset DOCKER_HOST.`,
     ]);
@@ -234,8 +281,16 @@ describe('docker contexts', () => {
       },
     });
     expect(resolve({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'skip' }).transport).toMatchObject({ kind: 'tcp', tls: { verify: false } });
-    expect(resolve({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'empty' }).info).toEqual({ host: 'unix:///var/run/docker.sock', from: 'context', context: 'empty' });
-    expect(resolve({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'viassh' }).transport).toEqual({ kind: 'ssh', user: 'ci', hostname: 'builder.example' });
+    expect(resolve({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'empty' }).info).toEqual({
+      host: 'unix:///var/run/docker.sock',
+      from: 'context',
+      context: 'empty',
+    });
+    expect(resolve({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'viassh' }).transport).toEqual({
+      kind: 'ssh',
+      user: 'ci',
+      hostname: 'builder.example',
+    });
   });
 
   it('says which context does not exist, where it was looked for, and how to list them', () => {
@@ -244,27 +299,43 @@ describe('docker contexts', () => {
       `The Docker context "gone" (the current context in ${dir}/config.json) does not exist: there is no ${dir}/contexts/meta/${contextDirName('gone')}/meta.json ` +
         `(contexts are looked for under ${dir}/contexts, as DOCKER_CONFIG="${dir}" says). docker context ls lists the contexts; choose one with docker context use NAME or DOCKER_CONTEXT, or set DOCKER_HOST.`,
     );
-    expect(failure({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'nope' })).toMatch(/^The Docker context "nope" \(set by DOCKER_CONTEXT\) does not exist: /);
+    expect(failure({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'nope' })).toMatch(
+      /^The Docker context "nope" \(set by DOCKER_CONTEXT\) does not exist: /,
+    );
   });
 
   it('says which meta.json cannot be read or has no Docker endpoint', () => {
-    const dir = configFolder({ contexts: { broken: { meta: '{"Name": "broken", ' }, bare: { meta: { Name: 'bare', Endpoints: {} } }, odd: { meta: meta('odd', 'http://x') } } });
+    const dir = configFolder({
+      contexts: {
+        broken: { meta: '{"Name": "broken", ' },
+        bare: { meta: { Name: 'bare', Endpoints: {} } },
+        odd: { meta: meta('odd', 'http://x') },
+      },
+    });
     const file = (name: string) => `${dir}/contexts/meta/${contextDirName(name)}/meta.json`;
     expect(failure({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'broken' })).toMatch(
-      new RegExp(`^The Docker context "broken" \\(set by DOCKER_CONTEXT\\) could not be read: ${file('broken')} is not valid JSON \\(.+\\)\\. Recreate the context \\(docker context rm broken, then docker context create\\), or choose another\\.$`),
+      new RegExp(
+        `^The Docker context "broken" \\(set by DOCKER_CONTEXT\\) could not be read: ${file('broken')} is not valid JSON \\(.+\\)\\. Recreate the context \\(docker context rm broken, then docker context create\\), or choose another\\.$`,
+      ),
     );
     expect(failure({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'bare' })).toBe(
       `The Docker context "bare" (set by DOCKER_CONTEXT) has no Docker endpoint (Endpoints.docker in ${file('bare')}). Recreate it with docker context create bare --docker host=…, or choose another.`,
     );
-    expect(failure({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'odd' })).toMatch(/^the context "odd"'s host "http:\/\/x" \(.*meta\.json\) is not a Docker host: the scheme "http:\/\/" is not one the docker CLI knows/);
+    expect(failure({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'odd' })).toMatch(
+      /^the context "odd"'s host "http:\/\/x" \(.*meta\.json\) is not a Docker host: the scheme "http:\/\/" is not one the docker CLI knows/,
+    );
 
     const unreadable = configFolder();
     mkdirSync(path.join(unreadable, 'contexts', 'meta', contextDirName('dir'), 'meta.json'), { recursive: true });
-    expect(failure({ DOCKER_CONFIG: unreadable, DOCKER_CONTEXT: 'dir' })).toMatch(/^The Docker context "dir" \(set by DOCKER_CONTEXT\) could not be read: .*meta\.json: it is a folder, not a file\.$/);
+    expect(failure({ DOCKER_CONFIG: unreadable, DOCKER_CONTEXT: 'dir' })).toMatch(
+      /^The Docker context "dir" \(set by DOCKER_CONTEXT\) could not be read: .*meta\.json: it is a folder, not a file\.$/,
+    );
   });
 
   it('names the context TLS file that cannot be used', () => {
-    const dir = configFolder({ contexts: { half: { meta: meta('half', 'tcp://127.0.0.1:23760'), tls: { 'ca.pem': certs.ca, 'key.pem': certs.clientKey } } } });
+    const dir = configFolder({
+      contexts: { half: { meta: meta('half', 'tcp://127.0.0.1:23760'), tls: { 'ca.pem': certs.ca, 'key.pem': certs.clientKey } } },
+    });
     const tlsDir = path.join(dir, 'contexts', 'tls', contextDirName('half'), 'docker');
     expect(failure({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'half' })).toBe(
       `TLS for the Docker engine (the context "half"): ${tlsDir}/key.pem is there but ${tlsDir}/cert.pem is not; a client certificate needs both (cert.pem and key.pem).`,
@@ -275,7 +346,13 @@ describe('docker contexts', () => {
     const dir = configFolder({ config: '{"currentContext": ' });
     const endpoint = resolve({ DOCKER_CONFIG: dir });
     expect(endpoint.info).toEqual({ host: 'unix:///var/run/docker.sock', from: 'default' });
-    expect(endpoint.warnings).toEqual([expect.stringMatching(new RegExp(`^The docker CLI's config file ${dir}/config\\.json is not valid JSON \\(.+\\), so no current context is taken from it\\.$`))]);
+    expect(endpoint.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^The docker CLI's config file ${dir}/config\\.json is not valid JSON \\(.+\\), so no current context is taken from it\\.$`,
+        ),
+      ),
+    ]);
   });
 });
 
@@ -285,14 +362,34 @@ describe('what the log and ssh are given', () => {
     expect(engineLine({ ...info, endpoint: { host: 'tcp://127.0.0.1:23760', from: 'context', context: 'remote' } })).toBe(
       'Docker engine: tcp://127.0.0.1:23760 (context "remote"), Docker 28.5.2, API 1.51',
     );
-    expect(engineLine({ ...info, endpoint: { host: 'unix:///var/run/docker.sock', from: 'default' } })).toBe('Docker engine: unix:///var/run/docker.sock (default), Docker 28.5.2, API 1.51');
-    expect(engineLine({ ...info, endpoint: { host: 'tcp://10.0.0.5:2375', from: 'DOCKER_HOST' } })).toBe('Docker engine: tcp://10.0.0.5:2375 (DOCKER_HOST), Docker 28.5.2, API 1.51');
+    expect(engineLine({ ...info, endpoint: { host: 'unix:///var/run/docker.sock', from: 'default' } })).toBe(
+      'Docker engine: unix:///var/run/docker.sock (default), Docker 28.5.2, API 1.51',
+    );
+    expect(engineLine({ ...info, endpoint: { host: 'tcp://10.0.0.5:2375', from: 'DOCKER_HOST' } })).toBe(
+      'Docker engine: tcp://10.0.0.5:2375 (DOCKER_HOST), Docker 28.5.2, API 1.51',
+    );
   });
 
   it('runs ssh as the docker CLI does: user, port, a connect timeout, no terminal, and docker system dial-stdio there', () => {
-    expect(sshArguments({ kind: 'ssh', hostname: 'builder.example' })).toEqual(['-o', 'ConnectTimeout=30', '-T', '--', 'builder.example', 'docker system dial-stdio']);
+    expect(sshArguments({ kind: 'ssh', hostname: 'builder.example' })).toEqual([
+      '-o',
+      'ConnectTimeout=30',
+      '-T',
+      '--',
+      'builder.example',
+      'docker system dial-stdio',
+    ]);
     expect(sshArguments({ kind: 'ssh', hostname: 'builder.example', user: 'ci', port: '2222', socketPath: "/run/it's.sock" })).toEqual([
-      '-l', 'ci', '-p', '2222', '-o', 'ConnectTimeout=30', '-T', '--', 'builder.example', `docker '--host=unix:///run/it'\\''s.sock' system dial-stdio`,
+      '-l',
+      'ci',
+      '-p',
+      '2222',
+      '-o',
+      'ConnectTimeout=30',
+      '-T',
+      '--',
+      'builder.example',
+      `docker '--host=unix:///run/it'\\''s.sock' system dial-stdio`,
     ]);
   });
 });

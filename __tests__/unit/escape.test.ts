@@ -3,7 +3,6 @@ import { codeBlock, codeSpan, escapeInline, oneLine, plainText, stripControls, t
 import { HOSTILE } from '../support/hostile-strings.js';
 import { activeParts, parseMarkdown, showsLiterally, unclosedBlocks, visibleTexts } from '../support/markdown-check.js';
 
-
 const flat = (s: string) => oneLine(s);
 
 describe('escapeInline', () => {

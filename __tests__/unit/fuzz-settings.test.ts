@@ -32,10 +32,13 @@ function expectClearError(error: unknown, settings: readonly string[], offending
   if (!named) throw new Error(`the message does not start with the setting (${settings.join(' | ')}): ${message.slice(0, 300)}`);
   expect(message.length, message.slice(0, 300)).toBeLessThanOrEqual(MAX_MESSAGE);
   // Nothing that could forge a log line or a workflow command, or hide text: no control or invisible characters.
+  // eslint-disable-next-line no-control-regex -- control characters are what this checks for
   expect(message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/);
   expect(message).not.toMatch(/\bat .*:\d+:\d+|node:internal|node_modules|file:\/\/|\bError:/);
   // It says what is wrong with the value, or what is accepted.
-  expect(message).toMatch(/"|\b(Use|Accepted|[Ee]xpected|must|needs|at least|at most|Name the|rename|missing|cannot|not valid YAML|a build-arg name is)\b/);
+  expect(message).toMatch(
+    /"|\b(Use|Accepted|[Ee]xpected|must|needs|at least|at most|Name the|rename|missing|cannot|not valid YAML|a build-arg name is)\b/,
+  );
   if (offending !== undefined && offending.trim() !== '') expect(message).toContain(quote(offending.trim()));
 }
 
@@ -102,10 +105,62 @@ const noise = fc.array(anyChar, { maxLength: 40 }).map((parts) => parts.join('')
 const numberText = fc.oneof(
   fc.nat({ max: 100_000 }).map(String),
   fc.double({ noNaN: false }).map(String),
-  fc.constantFrom('0', '.5', '5.', '1.2.3', '-5', '+5', '1e3', '1e400', '9'.repeat(400), 'Infinity', 'NaN', '0x10', '١٢', '１', '٫5', '1_000', '1,5', ''),
+  fc.constantFrom(
+    '0',
+    '.5',
+    '5.',
+    '1.2.3',
+    '-5',
+    '+5',
+    '1e3',
+    '1e400',
+    '9'.repeat(400),
+    'Infinity',
+    'NaN',
+    '0x10',
+    '١٢',
+    '１',
+    '٫5',
+    '1_000',
+    '1,5',
+    '',
+  ),
 );
-const unitText = fc.constantFrom('', 'B', 'b', 'kB', 'KB', 'kb', 'Kb', 'KiB', 'kib', 'MB', 'mb', 'MiB', 'GB', 'GiB', 'TB', 'TiB', 'PB', 'iB', 'MBB',
-  '%', '%%', 'ms', 's', 'm', 'h', 'd', 'µs', 'min', 'sec', 'M B', 'm30s', 'h1m', 'ms5');
+const unitText = fc.constantFrom(
+  '',
+  'B',
+  'b',
+  'kB',
+  'KB',
+  'kb',
+  'Kb',
+  'KiB',
+  'kib',
+  'MB',
+  'mb',
+  'MiB',
+  'GB',
+  'GiB',
+  'TB',
+  'TiB',
+  'PB',
+  'iB',
+  'MBB',
+  '%',
+  '%%',
+  'ms',
+  's',
+  'm',
+  'h',
+  'd',
+  'µs',
+  'min',
+  'sec',
+  'M B',
+  'm30s',
+  'h1m',
+  'ms5',
+);
 const spacing = fc.constantFrom('', ' ', '  ', '\t', '\n', '\u00a0', '\u2003');
 /** Strings that look like sizes, durations or percentages, and mostly are not. */
 const quantityText = fc.oneof(
@@ -116,14 +171,53 @@ const quantityText = fc.oneof(
 /** Anything a config file (YAML, including YAML 1.1's dates, sets and binaries) or a JavaScript caller can give. */
 const anyValue = fc.oneof(
   quantityText,
-  fc.anything({ maxDepth: 3, withBoxedValues: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, withBigInt: true, withNullPrototype: true, withSparseArray: true }),
+  fc.anything({
+    maxDepth: 3,
+    withBoxedValues: true,
+    withMap: true,
+    withSet: true,
+    withDate: true,
+    withTypedArray: true,
+    withBigInt: true,
+    withNullPrototype: true,
+    withSparseArray: true,
+  }),
+  // eslint-disable-next-line no-loss-of-precision -- 1e400 is meant: a literal that overflows to Infinity, as YAML or JSON text can
   fc.constantFrom(null, undefined, true, false, 0, -1, NaN, Infinity, -Infinity, 1e400, Number.MAX_VALUE, '', ' ', [], {}),
 );
 
 const VOCABULARY = [
-  ...SETTING_KEYS, 'dockerfile', 'target', 'context', 'build-args', 'max-size', 'max-increase', 'max-layers', 'max-build-time', 'max-ratio',
-  'of', 'max', '*', 'single-stage', 'multi-stage', 'web', 'Web', 'web.', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'a b', '-x',
-  '0', 'Dockerfile', 'TOKEN', 'TOKEN=x', '1BAD', 'github-token', '${{ secrets.X }}',
+  ...SETTING_KEYS,
+  'dockerfile',
+  'target',
+  'context',
+  'build-args',
+  'max-size',
+  'max-increase',
+  'max-layers',
+  'max-build-time',
+  'max-ratio',
+  'of',
+  'max',
+  '*',
+  'single-stage',
+  'multi-stage',
+  'web',
+  'Web',
+  'web.',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'a b',
+  '-x',
+  '0',
+  'Dockerfile',
+  'TOKEN',
+  'TOKEN=x',
+  '1BAD',
+  'github-token',
+  '${{ secrets.X }}',
 ];
 const key = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...VOCABULARY) }, { weight: 1, arbitrary: noise });
 const leaf = fc.oneof(quantityText, fc.constantFrom(...VOCABULARY), noise, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
@@ -137,12 +231,57 @@ const structure = fc.letrec<{ node: unknown }>((tie) => ({
   ),
 })).node;
 
-const YAML_TOKENS = ['{', '}', '[', ']', ':', ': ', ', ', '- ', '\n', '\n  ', '"', "'", '&a ', '*a', '!!set ', '!!binary ', '!!omap ', '!!str ',
-  '!!int ', '!!timestamp ', '!custom ', '%YAML 1.1\n---\n', '---\n', '...\n', '# c', '|\n  ', '>\n  ', '? ', '<<: *a', '~', 'null', 'true', 'yes',
-  '.inf', '-.nan', '0o17', '2001-12-14', '@', '`', '\t', ...VOCABULARY];
+const YAML_TOKENS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  ':',
+  ': ',
+  ', ',
+  '- ',
+  '\n',
+  '\n  ',
+  '"',
+  "'",
+  '&a ',
+  '*a',
+  '!!set ',
+  '!!binary ',
+  '!!omap ',
+  '!!str ',
+  '!!int ',
+  '!!timestamp ',
+  '!custom ',
+  '%YAML 1.1\n---\n',
+  '---\n',
+  '...\n',
+  '# c',
+  '|\n  ',
+  '>\n  ',
+  '? ',
+  '<<: *a',
+  '~',
+  'null',
+  'true',
+  'yes',
+  '.inf',
+  '-.nan',
+  '0o17',
+  '2001-12-14',
+  '@',
+  '`',
+  '\t',
+  ...VOCABULARY,
+];
 /** Token soup: mostly broken YAML, sometimes valid YAML of the wrong shape. */
 const yamlSoup = fc.array(fc.oneof(fc.constantFrom(...YAML_TOKENS), quantityText), { maxLength: 30 }).map((t) => t.join(''));
-const yamlText = fc.oneof(yamlSoup, structure.map((v) => toYaml(v)), structure.map((v) => JSON.stringify(v) ?? ''), noise);
+const yamlText = fc.oneof(
+  yamlSoup,
+  structure.map((v) => toYaml(v)),
+  structure.map((v) => JSON.stringify(v) ?? ''),
+  noise,
+);
 
 /** Every input's value as a workflow gives it: a string, or YAML for the mapping inputs. */
 const inputText = fc.oneof(yamlText, quantityText);
@@ -201,7 +340,14 @@ describe('the settings schema', () => {
         fc.constantFrom('*', 'single-stage', 'multi-stage', 'constructor', 'toString', 'web'),
         fc.dictionary(
           fc.constantFrom('max-size', 'max-increase', 'max-layers', 'max-build-time', 'max-ratio', 'max-sise'),
-          fc.oneof(quantityText, fc.record({ of: fc.oneof(fc.constantFrom('single-stage', 'multi-stage', 'constructor', 'nope'), noise), max: quantityText }, { requiredKeys: [] }), anyValue),
+          fc.oneof(
+            quantityText,
+            fc.record(
+              { of: fc.oneof(fc.constantFrom('single-stage', 'multi-stage', 'constructor', 'nope'), noise), max: quantityText },
+              { requiredKeys: [] },
+            ),
+            anyValue,
+          ),
         ),
       ),
     );
@@ -247,17 +393,37 @@ describe('config files and action inputs', () => {
   it('YAML config files: valid Settings or an error naming the file or a setting', () => {
     const file = path.join(dir, '.github', 'image-size.yml');
     fc.assert(
-      fc.property(fc.oneof(yamlText, structure.map((v) => toYaml({ variants: v })), structure.map((v) => toYaml({ variants: { web: 'D' }, budgets: v }))), (text) => {
-        writeFileSync(file, text);
-        const settings = outcome(() => resolveSettings(loadConfigFile(dir).raw), ['config file .github/image-size.yml', ...SETTING_KEYS]);
-        if (settings) expectValidSettings(settings);
-      }),
+      fc.property(
+        fc.oneof(
+          yamlText,
+          structure.map((v) => toYaml({ variants: v })),
+          structure.map((v) => toYaml({ variants: { web: 'D' }, budgets: v })),
+        ),
+        (text) => {
+          writeFileSync(file, text);
+          const settings = outcome(() => resolveSettings(loadConfigFile(dir).raw), ['config file .github/image-size.yml', ...SETTING_KEYS]);
+          if (settings) expectValidSettings(settings);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('action inputs (INPUT_* variables): valid Settings or an error naming the input', () => {
-    const INPUTS = ['variants', 'budgets', 'timeout', 'build-args', 'context', 'builder', 'no-cache', 'units', 'comment-key', 'report-file', 'config', 'working-directory'] as const;
+    const INPUTS = [
+      'variants',
+      'budgets',
+      'timeout',
+      'build-args',
+      'context',
+      'builder',
+      'no-cache',
+      'units',
+      'comment-key',
+      'report-file',
+      'config',
+      'working-directory',
+    ] as const;
     const envName = (input: string) => `INPUT_${input.toUpperCase()}`;
     const saved = { ...process.env };
     // setSecret and info write workflow commands to standard output: keep them out of the test log.
@@ -342,15 +508,23 @@ describe('found by fuzzing', () => {
   });
 
   it('numbers past what JavaScript holds exactly are refused, not turned into Infinity', () => {
-    expect(message(() => parseSize(`${'9'.repeat(400)}MB`, 'budgets.web.max-size'))).toMatch(/^budgets\.web\.max-size: "9{60}…" \(402 characters\) is too large\.$/);
-    expect(message(() => parseCount('99999999999999999999', 'budgets.web.max-layers'))).toBe('budgets.web.max-layers: "99999999999999999999" is too large.');
+    expect(message(() => parseSize(`${'9'.repeat(400)}MB`, 'budgets.web.max-size'))).toMatch(
+      /^budgets\.web\.max-size: "9{60}…" \(402 characters\) is too large\.$/,
+    );
+    expect(message(() => parseCount('99999999999999999999', 'budgets.web.max-layers'))).toBe(
+      'budgets.web.max-layers: "99999999999999999999" is too large.',
+    );
     expect(message(() => parseFraction(`${'9'.repeat(400)}%`, 'x.max'))).toMatch(/is too large/);
     expect(message(() => resolveSettings({ timeout: '25h' }))).toBe('timeout: "25h" is too long; use at most 24h.');
   });
 
   it('line breaks and invisible characters in a value are escaped, and a long value is cut', () => {
-    expect(message(() => resolveSettings({ pull: 'yes\n::error::forged' }))).toBe('pull: "yes\\n::error::forged" is not accepted. Use true or false.');
-    expect(message(() => resolveSettings({ units: 'bin\u202eary' }))).toBe('units: "bin\\u202eary" is not accepted. Use one of: decimal, binary.');
+    expect(message(() => resolveSettings({ pull: 'yes\n::error::forged' }))).toBe(
+      'pull: "yes\\n::error::forged" is not accepted. Use true or false.',
+    );
+    expect(message(() => resolveSettings({ units: 'bin\u202eary' }))).toBe(
+      'units: "bin\\u202eary" is not accepted. Use one of: decimal, binary.',
+    );
     expect(message(() => resolveSettings({ 'comment-key': 'k'.repeat(100_000) }))).toBe(
       `comment-key: "${'k'.repeat(60)}…" (100,000 characters) is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`,
     );
@@ -367,14 +541,25 @@ describe('found by fuzzing', () => {
     expect(message(() => resolveSettings({ variants: '%YAML 1.1\n---\n!!binary aGVsbG8=' }))).toBe(
       'variants: expected a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args}, got a Uint8Array value.',
     );
-    expect(message(() => resolveSettings({ variants: '%YAML 1.1\n---\n!!set {a, b}' }))).toMatch(/^variants: expected a mapping .*, got a Set value\.$/);
+    expect(message(() => resolveSettings({ variants: '%YAML 1.1\n---\n!!set {a, b}' }))).toMatch(
+      /^variants: expected a mapping .*, got a Set value\.$/,
+    );
     expect(message(() => resolveSettings({ variants: { web: 'D' }, budgets: '%YAML 1.1\n---\nweb: {max-size: 2001-12-14}' }))).toMatch(
       /^budgets\.web\.max-size: expected a number with a unit.*, got a Date value\.$/,
     );
   });
 
   it('a YAML bomb and a deeply nested document are refused as YAML, quickly', () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(',')}]`,
+      ),
+    ].join('\n');
     expect(message(() => resolveSettings({ variants: bomb }))).toMatch(/^variants: not valid YAML \(Excessive alias count/);
     expect(message(() => resolveSettings({ budgets: '['.repeat(100_000) }))).toMatch(/^budgets: not valid YAML \(/);
   });
@@ -382,7 +567,9 @@ describe('found by fuzzing', () => {
   it('a config file over 1 MB is refused before it is parsed', () => {
     const d = mkdtempSync(path.join(os.tmpdir(), 'isr-fuzz-big-'));
     writeFileSync(path.join(d, 'big.yml'), `variants: {web: D}\n${'#'.repeat(1_100_000)}\n`);
-    expect(message(() => loadConfigFile(d, 'big.yml'))).toBe('config file big.yml: the file is 1,100,020 bytes; a config file may have at most 1 MB.');
+    expect(message(() => loadConfigFile(d, 'big.yml'))).toBe(
+      'config file big.yml: the file is 1,100,020 bytes; a config file may have at most 1 MB.',
+    );
     rmSync(d, { recursive: true, force: true });
   });
 });

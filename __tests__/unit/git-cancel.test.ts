@@ -49,6 +49,10 @@ describe('git, when the run is cancelled', () => {
     await expect(repo.addWorktree(path.join(tempDir('base'), 'tree'), sha)).rejects.toBe(reason);
     await repo.removeWorktree(tree);
     expect(existsSync(tree)).toBe(false);
-    expect(git(dir, 'worktree', 'list', '--porcelain').split('\n').filter((line) => line.startsWith('worktree '))).toHaveLength(1);
+    expect(
+      git(dir, 'worktree', 'list', '--porcelain')
+        .split('\n')
+        .filter((line) => line.startsWith('worktree ')),
+    ).toHaveLength(1);
   });
 });

@@ -100,7 +100,12 @@ describe('fake GitHub REST API', () => {
       reactions: { total_count: 0 },
     });
 
-    const updated = await octokit.rest.issues.updateComment({ owner: OWNER, repo: REPO, comment_id: created.data.id, body: '## Image sizes\nv2' });
+    const updated = await octokit.rest.issues.updateComment({
+      owner: OWNER,
+      repo: REPO,
+      comment_id: created.data.id,
+      body: '## Image sizes\nv2',
+    });
     expect(updated.status).toBe(200);
     expect(updated.data.body).toBe('## Image sizes\nv2');
     expect(fake.comments(OWNER, REPO, PR).map((c) => c.body)).toEqual(['## Image sizes\nv2']);
@@ -131,10 +136,12 @@ describe('fake GitHub REST API', () => {
 
   it('answers GET /user with 403 for an installation token', async () => {
     const fake = await start();
-    const err = (await octokitFor(fake).rest.users.getAuthenticated().then(
-      () => undefined,
-      (e: unknown) => e,
-    )) as { status: number; response: { data: unknown } } | undefined;
+    const err = (await octokitFor(fake)
+      .rest.users.getAuthenticated()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { status: number; response: { data: unknown } } | undefined;
     expect(err?.status).toBe(403);
     expect(err?.response.data).toMatchObject({ message: 'Resource not accessible by integration', status: '403' });
     expect(fake.rejections).toEqual([]);
@@ -256,7 +263,11 @@ describe('fake GitHub REST API', () => {
     expect(fake.rejections[0]).toContain('missing Authorization header');
     expect(fake.rejections[1]).toContain('bad credentials');
     expect(fake.rejections[2]).toContain('User-Agent');
-    expect(await statusOf(getOctokit('ghs_other', { baseUrl: fake.url }).rest.issues.listComments({ owner: OWNER, repo: REPO, issue_number: PR }))).toBe(401);
+    expect(
+      await statusOf(
+        getOctokit('ghs_other', { baseUrl: fake.url }).rest.issues.listComments({ owner: OWNER, repo: REPO, issue_number: PR }),
+      ),
+    ).toBe(401);
   });
 
   it('fails the next N requests on demand', async () => {
@@ -300,7 +311,9 @@ describe('fake GitHub REST API', () => {
     expect(first.status).toBe(403);
     expect(first.headers.get('retry-after')).toBe('30');
     const body = (await first.json()) as { message: string; documentation_url: string };
-    expect(body.message).toMatch(/^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\..*request ID [0-9A-F:]+\.$/);
+    expect(body.message).toMatch(
+      /^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\..*request ID [0-9A-F:]+\.$/,
+    );
     expect(body.documentation_url).toMatch(/secondary-rate-limits$/);
     expect(responseSchemaProblem('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', 403, body)).toBeUndefined();
     const second = await post();
@@ -343,13 +356,32 @@ describe('fake GitHub REST API', () => {
 
   it('lists seeded pull requests as REST pull-request-simple objects, filtered by state, head and base', async () => {
     const fake = await start();
-    const sameRepo = pullRequestPayload({ owner: OWNER, repo: REPO, number: 5, baseSha: 'a'.repeat(40), headSha: 'b'.repeat(40), headRef: 'feature' }) as any;
-    const fromFork = pullRequestPayload({ owner: OWNER, repo: REPO, number: 6, baseSha: 'a'.repeat(40), headSha: 'c'.repeat(40), headRef: 'feature', fork: true }) as any;
+    const sameRepo = pullRequestPayload({
+      owner: OWNER,
+      repo: REPO,
+      number: 5,
+      baseSha: 'a'.repeat(40),
+      headSha: 'b'.repeat(40),
+      headRef: 'feature',
+    }) as any;
+    const fromFork = pullRequestPayload({
+      owner: OWNER,
+      repo: REPO,
+      number: 6,
+      baseSha: 'a'.repeat(40),
+      headSha: 'c'.repeat(40),
+      headRef: 'feature',
+      fork: true,
+    }) as any;
     fake.seedPullRequest(OWNER, REPO, sameRepo.pull_request);
     fake.seedPullRequest(OWNER, REPO, fromFork.pull_request);
     const octokit = octokitFor(fake);
     const list = async (q: Record<string, string>) =>
-      (await octokit.rest.pulls.list({ owner: OWNER, repo: REPO, ...q })).data.map((p) => [p.number, p.head.sha.slice(0, 1), p.head.repo?.full_name]);
+      (await octokit.rest.pulls.list({ owner: OWNER, repo: REPO, ...q })).data.map((p) => [
+        p.number,
+        p.head.sha.slice(0, 1),
+        p.head.repo?.full_name,
+      ]);
     expect(await list({})).toEqual([
       [6, 'c', `${FORK_OWNER}/${REPO}`],
       [5, 'b', `${OWNER}/${REPO}`],
@@ -360,7 +392,7 @@ describe('fake GitHub REST API', () => {
     expect(fake.rejections).toEqual([]);
   });
 
-  it('authors an App installation token\'s comments as <app-slug>[bot], and still answers 403 on GET /user', async () => {
+  it("authors an App installation token's comments as <app-slug>[bot], and still answers 403 on GET /user", async () => {
     const fake = await start({ appSlug: 'size-bot' });
     const octokit = octokitFor(fake);
     expect(await statusOf(octokit.rest.users.getAuthenticated())).toBe(403);
@@ -376,10 +408,17 @@ describe('fake GitHub REST API', () => {
     // nullable: true in the description → null allowed; anything else must still match
     expect(responseSchemaProblem('GET', path, 200, { ...good, performed_via_github_app: null, user: null })).toBeUndefined();
     expect(responseSchemaProblem('GET', path, 200, { ...good, performed_via_github_app: 'app' })).toMatch(/performed_via_github_app/);
-    expect(responseSchemaProblem('GET', path, 200, { ...good, created_at: 'yesterday' })).toMatch(/created_at must match format "date-time"/);
+    expect(responseSchemaProblem('GET', path, 200, { ...good, created_at: 'yesterday' })).toMatch(
+      /created_at must match format "date-time"/,
+    );
     // nullable next to oneOf (no `type`): null, or one of the alternatives
     const values = '/repos/{owner}/{repo}/properties/values';
-    expect(responseSchemaProblem('GET', values, 200, [{ property_name: 'team', value: null }, { property_name: 'tags', value: ['a'] }])).toBeUndefined();
+    expect(
+      responseSchemaProblem('GET', values, 200, [
+        { property_name: 'team', value: null },
+        { property_name: 'tags', value: ['a'] },
+      ]),
+    ).toBeUndefined();
     expect(responseSchemaProblem('GET', values, 200, [{ property_name: 'team', value: 5 }])).toMatch(/value/);
     const { node_id: _nodeId, ...missing } = good;
     expect(responseSchemaProblem('GET', path, 200, missing)).toMatch(/must have required property 'node_id'/);
@@ -390,7 +429,14 @@ describe('fake GitHub REST API', () => {
 
 describe('webhook payloads', () => {
   it('pullRequestPayload returns a real opened example with the requested fields replaced', () => {
-    const payload = pullRequestPayload({ owner: OWNER, repo: REPO, number: PR, baseSha: 'b'.repeat(40), headSha: 'h'.repeat(40), headRef: 'feature/x' }) as any;
+    const payload = pullRequestPayload({
+      owner: OWNER,
+      repo: REPO,
+      number: PR,
+      baseSha: 'b'.repeat(40),
+      headSha: 'h'.repeat(40),
+      headRef: 'feature/x',
+    }) as any;
     expect(payload.action).toBe('opened');
     expect(payload.number).toBe(PR);
     expect(payload.repository).toMatchObject({ name: REPO, full_name: `${OWNER}/${REPO}`, owner: { login: OWNER } });
@@ -410,10 +456,23 @@ describe('webhook payloads', () => {
   });
 
   it('pullRequestPayload supports synchronize and forks, without sharing state between calls', () => {
-    const payload = pullRequestPayload({ action: 'synchronize', owner: OWNER, repo: REPO, number: 7, baseSha: '1'.repeat(40), headSha: '2'.repeat(40), baseRef: 'main', fork: true }) as any;
+    const payload = pullRequestPayload({
+      action: 'synchronize',
+      owner: OWNER,
+      repo: REPO,
+      number: 7,
+      baseSha: '1'.repeat(40),
+      headSha: '2'.repeat(40),
+      baseRef: 'main',
+      fork: true,
+    }) as any;
     expect(payload.action).toBe('synchronize');
     expect(payload.after).toBe('2'.repeat(40));
-    expect(payload.pull_request.base).toMatchObject({ ref: 'main', sha: '1'.repeat(40), repo: { full_name: `${OWNER}/${REPO}`, fork: false } });
+    expect(payload.pull_request.base).toMatchObject({
+      ref: 'main',
+      sha: '1'.repeat(40),
+      repo: { full_name: `${OWNER}/${REPO}`, fork: false },
+    });
     expect(payload.pull_request.head.repo).toMatchObject({ full_name: `${FORK_OWNER}/${REPO}`, fork: true, owner: { login: FORK_OWNER } });
     expect(payload.pull_request.head.repo.full_name).not.toBe(payload.repository.full_name);
     expect(payload.installation).toBeDefined(); // the real synchronize example carries it
@@ -440,7 +499,14 @@ describe('webhook payloads', () => {
   });
 
   it('workflowRunPayload links a same-repository pull request, and leaves pull_requests empty for a fork', () => {
-    const same = workflowRunPayload({ owner: OWNER, repo: REPO, runId: 99, headSha: 'e'.repeat(40), headBranch: 'feature', pullRequest: { number: 5, baseRef: 'main', baseSha: 'a'.repeat(40) } }) as any;
+    const same = workflowRunPayload({
+      owner: OWNER,
+      repo: REPO,
+      runId: 99,
+      headSha: 'e'.repeat(40),
+      headBranch: 'feature',
+      pullRequest: { number: 5, baseRef: 'main', baseSha: 'a'.repeat(40) },
+    }) as any;
     expect(same.action).toBe('completed');
     expect(same.repository.full_name).toBe(`${OWNER}/${REPO}`);
     expect(same.workflow_run).toMatchObject({
@@ -451,13 +517,30 @@ describe('webhook payloads', () => {
       head_branch: 'feature',
       head_repository: { full_name: `${OWNER}/${REPO}`, fork: false },
       repository: { full_name: `${OWNER}/${REPO}`, id: same.repository.id },
-      pull_requests: [{ number: 5, head: { sha: 'e'.repeat(40), ref: 'feature', repo: { id: same.repository.id } }, base: { ref: 'main', repo: { id: same.repository.id } } }],
+      pull_requests: [
+        {
+          number: 5,
+          head: { sha: 'e'.repeat(40), ref: 'feature', repo: { id: same.repository.id } },
+          base: { ref: 'main', repo: { id: same.repository.id } },
+        },
+      ],
     });
     expect(same.workflow_run.url).toMatch(/\/actions\/runs\/99$/);
     expect(same.workflow).toBeDefined();
 
-    const fork = workflowRunPayload({ owner: OWNER, repo: REPO, headSha: 'e'.repeat(40), headBranch: 'main', pullRequest: { number: 5, baseRef: 'main', baseSha: 'a'.repeat(40) }, fork: true }) as any;
+    const fork = workflowRunPayload({
+      owner: OWNER,
+      repo: REPO,
+      headSha: 'e'.repeat(40),
+      headBranch: 'main',
+      pullRequest: { number: 5, baseRef: 'main', baseSha: 'a'.repeat(40) },
+      fork: true,
+    }) as any;
     expect(fork.workflow_run.pull_requests).toEqual([]);
-    expect(fork.workflow_run.head_repository).toMatchObject({ full_name: `${FORK_OWNER}/${REPO}`, fork: true, owner: { login: FORK_OWNER } });
+    expect(fork.workflow_run.head_repository).toMatchObject({
+      full_name: `${FORK_OWNER}/${REPO}`,
+      fork: true,
+      owner: { login: FORK_OWNER },
+    });
   });
 });

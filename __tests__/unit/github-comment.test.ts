@@ -43,7 +43,7 @@ describe('finding our comment', () => {
     expect(fake.comments(OWNER, REPO, PR).map((c) => c.body)).toEqual([body('two')]);
   });
 
-  it('never edits a comment that merely contains the marker: a human\'s, one quoting it, or another key\'s', async () => {
+  it("never edits a comment that merely contains the marker: a human's, one quoting it, or another key's", async () => {
     const { fake, octokit } = await start();
     const forged = [
       fake.seedComment(OWNER, REPO, PR, body('a human pasted our marker first'), { login: 'mallory', type: 'User' }),
@@ -70,7 +70,7 @@ describe('finding our comment', () => {
     expect(fake.comments(OWNER, REPO, PR).find((c) => c.id === bots.id)!.body).toBe(bots.body);
   });
 
-  it('with a GitHub App installation token (GET /user is 403), finds the App bot\'s earlier comment instead of posting another', async () => {
+  it("with a GitHub App installation token (GET /user is 403), finds the App bot's earlier comment instead of posting another", async () => {
     const { fake, octokit } = await start({ appSlug: 'size-bot' });
     fake.seedComment(OWNER, REPO, PR, body('a human'), { login: 'size-bot', type: 'User' });
     const earlier = fake.seedComment(OWNER, REPO, PR, body('from the last run'));

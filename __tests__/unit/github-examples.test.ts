@@ -5,7 +5,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const load = (file: string) => parse(readFileSync(path.join(ROOT, file), 'utf8')) as any;
 const measure = load('examples/workflows/image-size.yml');
@@ -31,7 +30,10 @@ describe('examples/workflows', () => {
     expect(comment.permissions).toEqual({ actions: 'read', 'pull-requests': 'write' });
     expect(using(comment, 'actions/checkout')).toEqual([]);
     const [download] = using(comment, 'actions/download-artifact');
-    expect(download.with).toMatchObject({ name: using(measure, 'actions/upload-artifact')[0].with.name, 'run-id': '${{ github.event.workflow_run.id }}' });
+    expect(download.with).toMatchObject({
+      name: using(measure, 'actions/upload-artifact')[0].with.name,
+      'run-id': '${{ github.event.workflow_run.id }}',
+    });
     const [post] = ours(comment);
     expect(post.with['report-from']).toBe(`${download.with.path}/image-size-report-default.json`);
   });

@@ -100,7 +100,10 @@ describe('retries', () => {
     fake.primaryRateLimitNext(1, { resetInSeconds: 1800 });
     expect(await statusOf(octokit.rest.issues.listComments(args))).toBe(403);
     expect(fake.requests.map((r) => r.status)).toEqual([403, 403]);
-    expect(log).toEqual([expect.stringMatching(/asks to wait 120 s, longer than the 60 s/), expect.stringMatching(/rate limit .* asks to wait 18\d\d s/)]);
+    expect(log).toEqual([
+      expect.stringMatching(/asks to wait 120 s, longer than the 60 s/),
+      expect.stringMatching(/rate limit .* asks to wait 18\d\d s/),
+    ]);
   });
 
   it('waits for a primary rate limit that resets within the minute', async () => {

@@ -29,7 +29,11 @@ function measured(sizeBytes: number, layers: LayerDetail[], buildMs = 10_000): S
     baseImageLayers: layers.filter((l) => l.fromBaseImage).length,
     contentLayers: layers.filter((l) => l.sizeBytes > 0).length,
     layerDetails: layers,
-    efficiency: { score: 0.93, wastedBytes: 1_200_000, topWasted: [{ path: '/var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease', bytes: 600_000, copies: 2 }] },
+    efficiency: {
+      score: 0.93,
+      wastedBytes: 1_200_000,
+      topWasted: [{ path: '/var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease', bytes: 600_000, copies: 2 }],
+    },
     comparableBuildMs: buildMs + 5_000,
     cachedFromRun: 1,
   };
@@ -38,21 +42,43 @@ function measured(sizeBytes: number, layers: LayerDetail[], buildMs = 10_000): S
 /** A report using every field the schema describes, as the pipeline writes them. */
 function fullReport(): Report {
   const debian = layer(1, 'ADD file:abc in /', 74_000_000, true);
-  const base = [debian, layer(2, 'WORKDIR /app', 0), layer(3, 'RUN apt-get update && apt-get install -y \\\n    build-essential', 400_000_000)];
+  const base = [
+    debian,
+    layer(2, 'WORKDIR /app', 0),
+    layer(3, 'RUN apt-get update && apt-get install -y \\\n    build-essential', 400_000_000),
+  ];
   const copied = { ...layer(5, 'COPY . /app # buildkit', 1_000), compressedBytes: 1_536, pushedUncompressed: true as const };
-  const head = [debian, layer(2, 'WORKDIR /app', 0), layer(4, 'RUN apt-get update && apt-get install -y \\\n    build-essential', 403_000_000), copied];
+  const head = [
+    debian,
+    layer(2, 'WORKDIR /app', 0),
+    layer(4, 'RUN apt-get update && apt-get install -y \\\n    build-essential', 403_000_000),
+    copied,
+  ];
   const single = variant('single-stage', 1, measured(477_001_000, head, 61_000), measured(474_000_000, base, 59_700));
   single.layerChanges = layerChanges(single.base, single.head);
   const r = report(
     [
       single,
       variant('multi-stage', 2, built(138_000_000, 6), built(135_000_000, 6)),
-      { ...variant('new-one', 2, built(10_000_000, 2)), target: 'runtime', base: { status: 'absent', reason: 'no such Dockerfile in the base' } },
-      variant('broken', 1, { status: 'failed', error: 'exit code 1', failedStep: '[2/4] RUN make', log: ['make: *** [all] Error 1'], buildMs: 1200 }, { status: 'failed', error: 'no space left on device', log: [] }),
+      {
+        ...variant('new-one', 2, built(10_000_000, 2)),
+        target: 'runtime',
+        base: { status: 'absent', reason: 'no such Dockerfile in the base' },
+      },
+      variant(
+        'broken',
+        1,
+        { status: 'failed', error: 'exit code 1', failedStep: '[2/4] RUN make', log: ['make: *** [all] Error 1'], buildMs: 1200 },
+        { status: 'failed', error: 'no space left on device', log: [] },
+      ),
     ],
     {
       'single-stage': { minEfficiency: 0.95, maxWasted: 1_000_000 },
-      'multi-stage': { maxSize: 150_000_000, maxIncrease: { kind: 'percent', percent: 5 }, maxRatio: { of: 'single-stage', fraction: 0.5 } },
+      'multi-stage': {
+        maxSize: 150_000_000,
+        maxIncrease: { kind: 'percent', percent: 5 },
+        maxRatio: { of: 'single-stage', fraction: 0.5 },
+      },
       broken: { maxLayers: 10 },
     },
     { source: 'rebuild', ref: 'main@{before}', sha: 'a'.repeat(40), error: 'could not fetch' },
@@ -108,10 +134,14 @@ describe('readUntrustedReport', () => {
     // A signal or a stage the tool does not write is refused, not dropped.
     const odd = JSON.parse(JSON.stringify(r)) as Record<string, any>;
     odd.cancelled.signal = 'SIGKILL';
-    expect(errorOf(() => readUntrustedReport(write(JSON.stringify(odd)), 'report-from'))).toMatch(/at \/cancelled\/signal, must be equal to one of the allowed values/);
+    expect(errorOf(() => readUntrustedReport(write(JSON.stringify(odd)), 'report-from'))).toMatch(
+      /at \/cancelled\/signal, must be equal to one of the allowed values/,
+    );
     odd.cancelled.signal = 'SIGINT';
     odd.variants[2].head.during = 'lunch';
-    expect(errorOf(() => readUntrustedReport(write(JSON.stringify(odd)), 'report-from'))).toMatch(/at \/variants\/2\/head\/during, must be equal to one of the allowed values/);
+    expect(errorOf(() => readUntrustedReport(write(JSON.stringify(odd)), 'report-from'))).toMatch(
+      /at \/variants\/2\/head\/during, must be equal to one of the allowed values/,
+    );
   });
 
   it('drops every property the schema does not describe, at any depth, __proto__ included', () => {
@@ -134,7 +164,11 @@ describe('readUntrustedReport', () => {
     ['a variant name with an @mention', (r: any) => (r.variants[0].name = '@octocat'), '/variants/0/name'],
     ['a tool version with markup', (r: any) => (r.tool.version = '1.0 <b>'), '/tool/version'],
     ['an engine storage driver with spaces', (r: any) => (r.engine.storage = 'overlay2 @here'), '/engine/storage'],
-    ['an engine endpoint that is not a Docker host URL', (r: any) => (r.engine.endpoint.host = 'https://evil.example'), '/engine/endpoint/host'],
+    [
+      'an engine endpoint that is not a Docker host URL',
+      (r: any) => (r.engine.endpoint.host = 'https://evil.example'),
+      '/engine/endpoint/host',
+    ],
     ['an engine endpoint with a newline', (r: any) => (r.engine.endpoint.host = 'tcp://a\n## forged'), '/engine/endpoint/host'],
     ['an engine endpoint of an unknown origin', (r: any) => (r.engine.endpoint.from = 'magic'), '/engine/endpoint/from'],
     ['a budget name it does not know', (r: any) => (r.budgets[0].budget = 'max-anything'), '/budgets/0/budget'],
@@ -146,9 +180,17 @@ describe('readUntrustedReport', () => {
     ['a fractional layer count', (r: any) => (r.variants[0].head.layers = 1.5), '/variants/0/head/layers'],
     ['an unknown side status', (r: any) => (r.variants[0].head.status = 'pending'), '/variants/0/head'],
     ['a commit that is not hex', (r: any) => (r.head.sha = 'main'), '/head/sha'],
-    ['a layer with a forged diff ID', (r: any) => (r.variants[0].head.layerDetails[1].diffId = '<img>'), '/variants/0/head/layerDetails/1/diffId'],
+    [
+      'a layer with a forged diff ID',
+      (r: any) => (r.variants[0].head.layerDetails[1].diffId = '<img>'),
+      '/variants/0/head/layerDetails/1/diffId',
+    ],
     ['an efficiency over 1', (r: any) => (r.variants[0].head.efficiency.score = 1.5), '/variants/0/head/efficiency/score'],
-    ['too many wasted paths', (r: any) => (r.variants[0].head.efficiency.topWasted = Array(101).fill({ path: '/x', bytes: 1, copies: 2 })), '/variants/0/head/efficiency/topWasted'],
+    [
+      'too many wasted paths',
+      (r: any) => (r.variants[0].head.efficiency.topWasted = Array(101).fill({ path: '/x', bytes: 1, copies: 2 })),
+      '/variants/0/head/efficiency/topWasted',
+    ],
     ['a layer change of an unknown kind', (r: any) => (r.variants[0].layerChanges[0].kind = 'moved'), '/variants/0/layerChanges/0/kind'],
     ['a missing field', (r: any) => delete r.variants, 'the top level'],
     ['an array instead of the report', (r: any) => Object.assign(r, { variants: {} }), '/variants'],
@@ -163,21 +205,32 @@ describe('readUntrustedReport', () => {
   });
 
   it('refuses a report of another version, saying to use one version of the action in both workflows', () => {
-    for (const [version, said] of [[1, 'version 1'], [3, 'version 3'], ['2', 'no known version'], ['<img>', 'no known version']] as const) {
+    for (const [version, said] of [
+      [1, 'version 1'],
+      [3, 'version 3'],
+      ['2', 'no known version'],
+      ['<img>', 'no known version'],
+    ] as const) {
       const r = { ...fullReport(), schemaVersion: version };
       expect(errorOf(() => readUntrustedReport(write(JSON.stringify(r)), 'report-from'))).toMatch(
-        new RegExp(`is a report of ${said}, and this action posts reports of version 2: use the same version of image-size-report in the workflow that measures and in the one that posts\\.$`),
+        new RegExp(
+          `is a report of ${said}, and this action posts reports of version 2: use the same version of image-size-report in the workflow that measures and in the one that posts\\.$`,
+        ),
       );
     }
   });
 
   it('refuses a file over the size limit before reading it', () => {
     const file = write(Buffer.alloc(MAX_REPORT_BYTES + 1, 0x20));
-    expect(errorOf(() => readUntrustedReport(file, 'report-from'))).toBe(`report-from: "${file}" is ${MAX_REPORT_BYTES + 1} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
+    expect(errorOf(() => readUntrustedReport(file, 'report-from'))).toBe(
+      `report-from: "${file}" is ${MAX_REPORT_BYTES + 1} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`,
+    );
   });
 
   it('refuses what is not a UTF-8 JSON file, with a clear message', () => {
-    expect(errorOf(() => readUntrustedReport(write('{"schemaVersion": 1,'), 'report-from'))).toMatch(/is not valid JSON; it must be a report written by image-size-report/);
+    expect(errorOf(() => readUntrustedReport(write('{"schemaVersion": 1,'), 'report-from'))).toMatch(
+      /is not valid JSON; it must be a report written by image-size-report/,
+    );
     expect(errorOf(() => readUntrustedReport(write(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), 'report-from'))).toMatch(/is not UTF-8 text/);
     expect(errorOf(() => readUntrustedReport(write('[1, 2]'), 'report-from'))).toMatch(/at the top level, must be object/);
     const deep = '['.repeat(200_000) + ']'.repeat(200_000);

@@ -21,12 +21,28 @@ async function octokit() {
   return createOctokit(fake.token, { baseUrl: fake.url, waitUnitMs: 2 });
 }
 
-const run = (over: Partial<WorkflowRunInfo>): WorkflowRunInfo => ({ id: 1, event: 'pull_request', headSha: HEAD, headBranch: 'feature', headRepository: 'acme/widgets', pullRequests: [], ...over });
+const run = (over: Partial<WorkflowRunInfo>): WorkflowRunInfo => ({
+  id: 1,
+  event: 'pull_request',
+  headSha: HEAD,
+  headBranch: 'feature',
+  headRepository: 'acme/widgets',
+  pullRequests: [],
+  ...over,
+});
 const seed = (number: number, headSha: string, fork = false) =>
-  fake!.seedPullRequest(repo.owner, repo.repo, (pullRequestPayload({ ...repo, number, baseSha: '0'.repeat(40), headSha, headRef: 'feature', fork }) as { pull_request: Record<string, unknown> }).pull_request);
+  fake!.seedPullRequest(
+    repo.owner,
+    repo.repo,
+    (
+      pullRequestPayload({ ...repo, number, baseSha: '0'.repeat(40), headSha, headRef: 'feature', fork }) as {
+        pull_request: Record<string, unknown>;
+      }
+    ).pull_request,
+  );
 
 describe('pullRequestsOfRun', () => {
-  it('takes the linked pull requests whose head is the run\'s commit in this repository, without asking the API', async () => {
+  it("takes the linked pull requests whose head is the run's commit in this repository, without asking the API", async () => {
     const client = await octokit();
     const linked = [
       { number: 3, headSha: HEAD, baseRepoId: 10 },
@@ -38,7 +54,7 @@ describe('pullRequestsOfRun', () => {
     expect(fake!.requests).toEqual([]);
   });
 
-  it('finds a fork\'s pull request by the fork\'s branch, and only at the run\'s commit', async () => {
+  it("finds a fork's pull request by the fork's branch, and only at the run's commit", async () => {
     const client = await octokit();
     seed(7, HEAD, true);
     seed(8, HEAD); // same branch name and commit, but in this repository: not the fork's

@@ -71,7 +71,7 @@ function sequential(bytes: Uint8Array) {
 
 async function sizeInChunks(bytes: Buffer, chunkSizes: () => number, options: ConstructorParameters<typeof CompressedSizer>[0]) {
   const sizer = new CompressedSizer(options);
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     const n = Math.min(chunkSizes(), bytes.length - offset);
     await sizer.write(bytes.subarray(offset, offset + n));
     offset += n;
@@ -102,12 +102,25 @@ describe("go1.27 model: Go 1.27's gzip, to the byte", () => {
   });
 
   it('tiny inputs through the sizer, to the byte (Go stores up to 32 bytes, Huffman-codes up to 127, encodes from 128)', async () => {
-    for (const name of ['a', 'hello', 'text12', 'text13', 'text32', 'text33', 'text127', 'text128', 'text129', 'noise127', 'zeros127', 'zeros128']) {
+    for (const name of [
+      'a',
+      'hello',
+      'text12',
+      'text13',
+      'text32',
+      'text33',
+      'text127',
+      'text128',
+      'text129',
+      'noise127',
+      'zeros127',
+      'zeros128',
+    ]) {
       expect({ name, size: await compressedSizeOf([INPUTS[name]], GO127) }).toEqual({ name, size: GO[name] });
     }
   });
 
-  it('around Go\'s 65535-byte blocks, through the sizer, to the byte', async () => {
+  it("around Go's 65535-byte blocks, through the sizer, to the byte", async () => {
     for (const name of ['text65535', 'text65536', 'text65662', 'text65663', 'text196605', 'zeros66535']) {
       expect({ name, size: await compressedSizeOf([INPUTS[name]], GO127) }).toEqual({ name, size: GO[name] });
     }
@@ -124,7 +137,11 @@ describe('go1.27 model: parts, chunks, streaming', () => {
   it('the part size does not change a byte: each part is warmed on the two Go blocks before it, and checked', async () => {
     for (const name of ['text', 'mixed', 'smallFiles', 'json', 'binary', 'layered', 'zeros']) {
       for (const blockSize of [64 * 1024, 256 * 1024, 1024 * 1024, 3 * 1024 * 1024]) {
-        expect({ name, blockSize, size: await compressedSizeOf([INPUTS[name]], { ...GO127, blockSize }) }).toEqual({ name, blockSize, size: GO[name] });
+        expect({ name, blockSize, size: await compressedSizeOf([INPUTS[name]], { ...GO127, blockSize }) }).toEqual({
+          name,
+          blockSize,
+          size: GO[name],
+        });
       }
     }
   });
@@ -191,14 +208,16 @@ describe('go1.27 model: parts, chunks, streaming', () => {
   it('writes that are not awaited are still taken in order', async () => {
     const sizer = new CompressedSizer({ ...GO127, blockSize: 64 * 1024 });
     const writes = [];
-    for (let offset = 0; offset < INPUTS.mixed.length; offset += 100_000) writes.push(sizer.write(INPUTS.mixed.subarray(offset, offset + 100_000)));
+    for (let offset = 0; offset < INPUTS.mixed.length; offset += 100_000)
+      writes.push(sizer.write(INPUTS.mixed.subarray(offset, offset + 100_000)));
     await Promise.all(writes);
     expect(await sizer.end()).toBe(await compressedSizeOf([INPUTS.mixed], { ...GO127, blockSize: 64 * 1024 }));
   });
 
   it('a stream whose length is a whole number of parts: its last block is still written as the last', async () => {
     const bytes = text(4 * 65535, 10);
-    for (const blockSize of [2 * 65535, 4 * 65535]) expect(await compressedSizeOf([bytes], { ...GO127, blockSize })).toBe(sequential(bytes).size);
+    for (const blockSize of [2 * 65535, 4 * 65535])
+      expect(await compressedSizeOf([bytes], { ...GO127, blockSize })).toBe(sequential(bytes).size);
   });
 });
 
@@ -214,7 +233,7 @@ describe('go1.27 model: options', () => {
     await expect(sizer.end()).rejects.toThrow(/end called twice/);
   });
 
-  it("go1.26 stays the default, and is not Go 1.27: its size of the same text is more than 1% off", async () => {
+  it('go1.26 stays the default, and is not Go 1.27: its size of the same text is more than 1% off', async () => {
     const bytes = INPUTS.text196605;
     const go126 = await compressedSizeOf([bytes]);
     expect(await compressedSizeOf([bytes], { model: 'go1.26' })).toBe(go126);

@@ -9,9 +9,21 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { efficiencyOf, efficiencyOfSorted, LayerListingDamaged, type Efficiency, type WastedPath } from '../../src/measure/image/efficiency.js';
+import {
+  efficiencyOf,
+  efficiencyOfSorted,
+  LayerListingDamaged,
+  type Efficiency,
+  type WastedPath,
+} from '../../src/measure/image/efficiency.js';
 import type { EntryKind, LayerEntry } from '../../src/measure/image/layer-listing.js';
-import { ArrayCursor, ListingFileCursor, SortedListingWriter, type ListingCursor, type ListingRecord } from '../../src/measure/image/sorted-listing.js';
+import {
+  ArrayCursor,
+  ListingFileCursor,
+  SortedListingWriter,
+  type ListingCursor,
+  type ListingRecord,
+} from '../../src/measure/image/sorted-listing.js';
 
 const dir = (path: string): LayerEntry => [path, 0, 'd'];
 const file = (path: string, size: number): LayerEntry => [path, size, 'f'];
@@ -61,7 +73,7 @@ describe('efficiencyOf, as dive defines it', () => {
     expect(result).toEqual({ score: 1, wastedBytes: 0, topWasted: [] });
   });
 
-  it('reproduces dive\'s own test (TestEfficency): 0.75, nginx.conf wasted with 7000 bytes', () => {
+  it("reproduces dive's own test (TestEfficency): 0.75, nginx.conf wasted with 7000 bytes", () => {
     // dive's test adds paths without directory entries, so /etc/nginx has no size of its own and is no
     // directory in the stacked tree: its whiteout counts 0
     const result = efficiencyOf([
@@ -156,12 +168,16 @@ describe('efficiencyOf against a plain reference (one object per path, as first 
   // paths from a small tree, so that layers share paths, nest directories and delete each other's; `a-b`
   // and `a.b` sort between `a`'s subtree and `b`, where a merge by plain string order would go wrong
   const pathArb = fc.array(fc.constantFrom('a', 'b', 'a-b', 'a.b'), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
-  const entryArb: fc.Arbitrary<LayerEntry> = fc.tuple(pathArb, fc.nat(1000), fc.constantFrom<EntryKind>('f', 'f', 'f', 'd', 'd', 'w', 'w', 'o', 'l', 'h')).map(
-    ([path, size, kind]) => [path, kind === 'f' ? size : 0, kind],
-  );
+  const entryArb: fc.Arbitrary<LayerEntry> = fc
+    .tuple(pathArb, fc.nat(1000), fc.constantFrom<EntryKind>('f', 'f', 'f', 'd', 'd', 'w', 'w', 'o', 'l', 'h'))
+    .map(([path, size, kind]) => [path, kind === 'f' ? size : 0, kind]);
   // and a smaller tree over more layers, where paths are deleted, added again and deleted with their parent
   const smallTreeArb: fc.Arbitrary<LayerEntry> = fc
-    .tuple(fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 2 }), fc.nat(1000), fc.constantFrom<EntryKind>('f', 'd', 'd', 'w', 'w'))
+    .tuple(
+      fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 2 }),
+      fc.nat(1000),
+      fc.constantFrom<EntryKind>('f', 'd', 'd', 'w', 'w'),
+    )
     .map(([parts, size, kind]) => [parts.join('/'), kind === 'f' ? size : 0, kind]);
   const layersArb = fc.oneof(
     fc.array(fc.array(entryArb, { maxLength: 16 }), { maxLength: 7 }),

@@ -16,7 +16,10 @@ const layer = (name: string, instruction: string, sizeBytes: number, compressedB
   fromBaseImage: name === 'os',
 });
 const withLayers = (layers: LayerDetail[], extra: Partial<BuiltResult> = {}): SideResult => ({
-  ...(built(layers.reduce((s, l) => s + l.sizeBytes, 0), layers.length) as BuiltResult),
+  ...(built(
+    layers.reduce((s, l) => s + l.sizeBytes, 0),
+    layers.length,
+  ) as BuiltResult),
   layerDetails: layers,
   ...extra,
 });
@@ -26,7 +29,12 @@ describe('layerChanges', () => {
   const copy = layer('copy', 'COPY . /app', 50_000, 20_000);
 
   it('lists added, changed (same instruction, new content) and removed layers, largest change first', () => {
-    const base = withLayers([os, layer('apt-1', 'RUN apt-get install -y curl', 10_000_000, 4_000_000), copy, layer('rm', 'RUN rm -rf /tmp/x', 10)]);
+    const base = withLayers([
+      os,
+      layer('apt-1', 'RUN apt-get install -y curl', 10_000_000, 4_000_000),
+      copy,
+      layer('rm', 'RUN rm -rf /tmp/x', 10),
+    ]);
     const head = withLayers([
       os,
       layer('apt-2', 'RUN apt-get install -y curl', 12_500_000, 5_000_000),
@@ -34,7 +42,13 @@ describe('layerChanges', () => {
       layer('new', 'RUN make', 200_000, 90_000),
     ]);
     expect(layerChanges(base, head)).toEqual([
-      { kind: 'changed', instruction: 'RUN apt-get install -y curl', sizeBytes: 2_500_000, compressedBytes: 1_000_000, headBytes: 12_500_000 },
+      {
+        kind: 'changed',
+        instruction: 'RUN apt-get install -y curl',
+        sizeBytes: 2_500_000,
+        compressedBytes: 1_000_000,
+        headBytes: 12_500_000,
+      },
       { kind: 'added', instruction: 'RUN make', sizeBytes: 200_000, compressedBytes: 90_000, headBytes: 200_000 },
       { kind: 'removed', instruction: 'RUN rm -rf /tmp/x', sizeBytes: -10, headBytes: 0 },
     ]);
@@ -129,7 +143,9 @@ describe('min-efficiency and max-wasted settings', () => {
       'budgets.app.min-efficiency: "150%" is above 100%; an efficiency score is between 0 and 1, e.g. 0.9 or 90%.',
     );
     expect(() => budgetOf({ 'min-efficiency': 1.5 })).toThrow(/budgets\.app\.min-efficiency: "1\.5" is above 100%/);
-    expect(() => budgetOf({ 'min-efficiency': 'high' })).toThrow(/budgets\.app\.min-efficiency: "high" is not a fraction such as 0\.5 or a percentage/);
+    expect(() => budgetOf({ 'min-efficiency': 'high' })).toThrow(
+      /budgets\.app\.min-efficiency: "high" is not a fraction such as 0\.5 or a percentage/,
+    );
   });
 
   it('reads max-wasted as a size, and rejects what is not one', () => {
@@ -140,7 +156,10 @@ describe('min-efficiency and max-wasted settings', () => {
   });
 
   it('applies "*" to every variant', () => {
-    const settings = resolveSettings({ variants: { a: 'A', b: 'B' }, budgets: "'*': {min-efficiency: 90%, max-wasted: 5MB}\nb: {min-efficiency: 0.5}" });
+    const settings = resolveSettings({
+      variants: { a: 'A', b: 'B' },
+      budgets: "'*': {min-efficiency: 90%, max-wasted: 5MB}\nb: {min-efficiency: 0.5}",
+    });
     expect(settings.budgets).toEqual({ a: { minEfficiency: 0.9, maxWasted: 5e6 }, b: { minEfficiency: 0.5, maxWasted: 5e6 } });
   });
 });

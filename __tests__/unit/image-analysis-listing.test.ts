@@ -65,7 +65,10 @@ describe('LayerLister', () => {
   });
 
   it('reports a damaged tar when finished, without hanging on later writes', async () => {
-    const tar = await makeTar([{ name: 'a', content: 'x'.repeat(2000) }, { name: 'b', content: 'y'.repeat(2000) }]);
+    const tar = await makeTar([
+      { name: 'a', content: 'x'.repeat(2000) },
+      { name: 'b', content: 'y'.repeat(2000) },
+    ]);
     const damaged = Buffer.from(tar);
     damaged.fill(0x41, 2560, 3072); // the second header
     const lister = new LayerLister();
@@ -73,7 +76,7 @@ describe('LayerLister', () => {
     await expect(lister.finish()).rejects.toThrow(/header/i);
   });
 
-  it('fails with the sink\'s error when the sink cannot take an entry (a full disk), without hanging', async () => {
+  it("fails with the sink's error when the sink cannot take an entry (a full disk), without hanging", async () => {
     const tar = await makeTar(Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, content: 'z'.repeat(600) })));
     let taken = 0;
     const lister = new LayerLister({

@@ -91,7 +91,10 @@ function expectSampleFigures(result: ImageAnalysis, save: SyntheticSave) {
   expect(result.unpackedBytes).toBe(5404 + 0 + 2500 + 2100);
   // leaves: etc/conf 100, bin/tool 5000, bin/sh 0, readme 300, app 0 (WORKDIR), app/data 2000 + 2100,
   // tmp/cache 500 + 0 (whiteout of a file), usr/share/doc 300 (whiteout of a directory, one copy)
-  expect(result.efficiency.score).toBeCloseTo((100 + 5000 + 0 + 300 + 0 + 2000 + 0 + 300) / (100 + 5000 + 0 + 300 + 0 + 4100 + 500 + 300), 12);
+  expect(result.efficiency.score).toBeCloseTo(
+    (100 + 5000 + 0 + 300 + 0 + 2000 + 0 + 300) / (100 + 5000 + 0 + 300 + 0 + 4100 + 500 + 300),
+    12,
+  );
   expect(result.efficiency.wastedBytes).toBe(4100 + 500);
   expect(result.efficiency.topWasted).toEqual([
     { path: 'app/data', bytes: 4100, copies: 2 },
@@ -134,7 +137,12 @@ describe('analyzeImage on each save layout', () => {
 
   it('finds the config through the index when the containerd store names the image by an index (with an attestation)', async () => {
     const { base, workdir, write, rewrite } = await sampleLayers();
-    const save = await makeSave({ format: 'containerd', imageIndex: true, layers: [base, workdir, write, rewrite], history: SAMPLE_HISTORY });
+    const save = await makeSave({
+      format: 'containerd',
+      imageIndex: true,
+      layers: [base, workdir, write, rewrite],
+      history: SAMPLE_HISTORY,
+    });
     const result = await analyze(save, opener(save.tar).open);
     expectSampleFigures(result, save);
     expect(result.layers.map((l) => l.compressedBytes)).toEqual(save.blobSizes);
@@ -142,8 +150,20 @@ describe('analyzeImage on each save layout', () => {
 
   it('counts a layer the containerd store keeps uncompressed at its full size, as a push uploads it, and says so', async () => {
     const { base, workdir, write, rewrite } = await sampleLayers();
-    const save = await makeSave({ format: 'containerd', layers: [base, workdir, write, rewrite], history: SAMPLE_HISTORY, uncompressedLayers: [2] });
-    const result = await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(), compressed: true, push: STORED });
+    const save = await makeSave({
+      format: 'containerd',
+      layers: [base, workdir, write, rewrite],
+      history: SAMPLE_HISTORY,
+      uncompressedLayers: [2],
+    });
+    const result = await analyzeImage({
+      imageId: save.imageId,
+      diffIds: save.diffIds,
+      open: opener(save.tar).open,
+      cache: new LayerCache(),
+      compressed: true,
+      push: STORED,
+    });
     expectSampleFigures(result, save);
     expect(result.layers.map((l) => l.compressedBytes)).toEqual(save.blobSizes);
     expect(result.layers[2].compressedBytes).toBe(write.length);
@@ -154,7 +174,8 @@ describe('analyzeImage on each save layout', () => {
     const save = await sampleSave('oci');
     const { open, opens } = opener(save.tar);
     const cache = new LayerCache();
-    const request = (push: AnalyzeRequest['push']) => analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open, cache, compressed: true, push });
+    const request = (push: AnalyzeRequest['push']) =>
+      analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open, cache, compressed: true, push });
     const go126 = await request({ model: 'go1.26', asStored: false, cacheKey: 'go1.26' });
     expect(opens()).toBe(1);
     await request({ model: 'go1.26', asStored: false, cacheKey: 'go1.26' });
@@ -205,7 +226,10 @@ describe('analyzeImage on each save layout', () => {
 describe('analyzeImage on an image with the same layer twice', () => {
   async function twiceSave(format: SaveFormat, symlinkRepeats: boolean) {
     const { base } = await sampleLayers();
-    const copy = await makeTar([{ name: 'data/', type: 'directory' }, { name: 'data/blob', content: 'b'.repeat(1000) }]);
+    const copy = await makeTar([
+      { name: 'data/', type: 'directory' },
+      { name: 'data/blob', content: 'b'.repeat(1000) },
+    ]);
     const other = await makeTar([{ name: 'other', content: 'o'.repeat(10) }]);
     return makeSave({
       format,
@@ -295,12 +319,26 @@ describe('analyzeImage with a layer cache', () => {
     const dir = tempDir();
     const save = await sampleSave('legacy');
     const key = `sha256:${'ab'.repeat(32)}`;
-    await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(dir), compressed: true, historyKey: key });
+    await analyzeImage({
+      imageId: save.imageId,
+      diffIds: save.diffIds,
+      open: opener(save.tar).open,
+      cache: new LayerCache(dir),
+      compressed: true,
+      historyKey: key,
+    });
 
     // the same content under a new image ID (a rebuild with this run's label): known by the key
     const rebuiltId = `sha256:${'cd'.repeat(32)}`;
     const { open, opens } = opener(save.tar);
-    const later = await analyzeImage({ imageId: rebuiltId, diffIds: save.diffIds, open, cache: new LayerCache(dir), compressed: true, historyKey: key });
+    const later = await analyzeImage({
+      imageId: rebuiltId,
+      diffIds: save.diffIds,
+      open,
+      cache: new LayerCache(dir),
+      compressed: true,
+      historyKey: key,
+    });
     expect(opens()).toBe(0);
     expectSampleFigures(later, save);
 
@@ -308,7 +346,14 @@ describe('analyzeImage with a layer cache', () => {
     const other = opener(save.tar);
     const differentLayers = [...save.diffIds.slice(0, 3), `sha256:${'ef'.repeat(32)}`];
     await expect(
-      analyzeImage({ imageId: rebuiltId, diffIds: differentLayers, open: other.open, cache: new LayerCache(dir), compressed: true, historyKey: key }),
+      analyzeImage({
+        imageId: rebuiltId,
+        diffIds: differentLayers,
+        open: other.open,
+        cache: new LayerCache(dir),
+        compressed: true,
+        historyKey: key,
+      }),
     ).rejects.toThrow(AnalysisError);
     expect(other.opens()).toBe(1);
   });
@@ -354,14 +399,27 @@ describe('analyzeImage with a layer cache', () => {
     });
     expect(save.tar.includes(secret)).toBe(true);
     const redact = (text: string) => text.split(secret).join('***');
-    const result = await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(dir), compressed: false, redact });
+    const result = await analyzeImage({
+      imageId: save.imageId,
+      diffIds: save.diffIds,
+      open: opener(save.tar).open,
+      cache: new LayerCache(dir),
+      compressed: false,
+      redact,
+    });
     expect(result.layers[1].createdBy).toBe('|1 TOKEN=*** /bin/sh -c make');
     expect(JSON.stringify(result)).not.toContain('hunter2');
     const files = cacheFiles(dir);
     expect(files.length).toBe(5); // two layers (facts and listing each) and the config
     for (const { text } of files) expect(text).not.toContain('hunter2');
     // and the cached config gives the same instructions
-    const again = await analyzeImage({ imageId: save.imageId, diffIds: save.diffIds, open: opener(save.tar).open, cache: new LayerCache(dir), compressed: false });
+    const again = await analyzeImage({
+      imageId: save.imageId,
+      diffIds: save.diffIds,
+      open: opener(save.tar).open,
+      cache: new LayerCache(dir),
+      compressed: false,
+    });
     expect(again.work.passes).toBe(0);
     expect(again.layers).toEqual(result.layers);
   });
@@ -385,29 +443,32 @@ describe('analyzeImage with a layer cache', () => {
   };
 
   describe.each(['layer', 'listing', 'config'] as const)('takes a damaged %s cache file as a miss', (which) => {
-    it.each(damages[which === 'listing' ? 'listing' : 'gzipped'])('%s: read again, same figures, and the cache is whole again', async (_, damage) => {
-      const dir = tempDir();
-      const save = await sampleSave('oci');
-      const first = await analyze(save, opener(save.tar).open, new LayerCache(dir));
-      const layerFiles = path.join(dir, 'v4', 'layers');
-      expect(readdirSync(layerFiles)).toHaveLength(4);
-      expect(readdirSync(path.join(dir, 'v4', 'listings'))).toHaveLength(4);
-      const file =
-        which === 'config'
-          ? path.join(dir, 'v4', 'configs', `${save.imageId.slice(7)}.json.gz`)
-          : which === 'layer'
-            ? path.join(dir, 'v4', 'layers', `${save.diffIds[2].slice(7)}.json.gz`)
-            : path.join(dir, 'v4', 'listings', save.diffIds[2].slice(7));
-      writeFileSync(file, damage(readFileSync(file)));
-      const { open, opens } = opener(save.tar);
-      const result = await analyze(save, open, new LayerCache(dir));
-      expect(opens()).toBe(1);
-      expect(result.work).toMatchObject({ measured: which === 'config' ? 0 : 1, passes: 1 });
-      expect({ ...result, work: undefined }).toEqual({ ...first, work: undefined });
-      const again = opener(save.tar);
-      await analyze(save, again.open, new LayerCache(dir));
-      expect(again.opens()).toBe(0);
-    });
+    it.each(damages[which === 'listing' ? 'listing' : 'gzipped'])(
+      '%s: read again, same figures, and the cache is whole again',
+      async (_, damage) => {
+        const dir = tempDir();
+        const save = await sampleSave('oci');
+        const first = await analyze(save, opener(save.tar).open, new LayerCache(dir));
+        const layerFiles = path.join(dir, 'v4', 'layers');
+        expect(readdirSync(layerFiles)).toHaveLength(4);
+        expect(readdirSync(path.join(dir, 'v4', 'listings'))).toHaveLength(4);
+        const file =
+          which === 'config'
+            ? path.join(dir, 'v4', 'configs', `${save.imageId.slice(7)}.json.gz`)
+            : which === 'layer'
+              ? path.join(dir, 'v4', 'layers', `${save.diffIds[2].slice(7)}.json.gz`)
+              : path.join(dir, 'v4', 'listings', save.diffIds[2].slice(7));
+        writeFileSync(file, damage(readFileSync(file)));
+        const { open, opens } = opener(save.tar);
+        const result = await analyze(save, open, new LayerCache(dir));
+        expect(opens()).toBe(1);
+        expect(result.work).toMatchObject({ measured: which === 'config' ? 0 : 1, passes: 1 });
+        expect({ ...result, work: undefined }).toEqual({ ...first, work: undefined });
+        const again = opener(save.tar);
+        await analyze(save, again.open, new LayerCache(dir));
+        expect(again.opens()).toBe(0);
+      },
+    );
   });
 
   it('measures exactly when a layer has the length of a known layer but other content (pre-25: a second pass)', async () => {
@@ -455,28 +516,35 @@ describe('analyzeImage on a broken save', () => {
   const withinSeconds = <T>(promise: Promise<T>, seconds = 10) =>
     Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('hung')), seconds * 1000))]);
 
-  it.each(['legacy', 'oci', 'containerd'] as const)('reports a %s save stream cut short as an AnalysisError, not a hang', async (format) => {
-    const save = await sampleSave(format);
-    const whole = await analyze(save, opener(save.tar).open);
-    // cut everywhere: inside headers, layers, gzip streams, the config, and between entries
-    const outcomes = { errors: 0, complete: 0 };
-    for (let cut = 0; cut < save.tar.length; cut += 311) {
-      const truncated = save.tar.subarray(0, cut);
-      const outcome = await withinSeconds(analyze(save, opener(truncated, 4096).open).catch((error: unknown) => error));
-      if (outcome instanceof AnalysisError) outcomes.errors += 1;
-      else {
-        // tar has no length up front: a cut after everything the figures need (the config and every layer,
-        // all checked against their digests) is a complete read
-        expect({ cut, outcome }).toEqual({ cut, outcome: { ...whole, work: expect.anything() } });
-        outcomes.complete += 1;
+  it.each(['legacy', 'oci', 'containerd'] as const)(
+    'reports a %s save stream cut short as an AnalysisError, not a hang',
+    async (format) => {
+      const save = await sampleSave(format);
+      const whole = await analyze(save, opener(save.tar).open);
+      // cut everywhere: inside headers, layers, gzip streams, the config, and between entries
+      const outcomes = { errors: 0, complete: 0 };
+      for (let cut = 0; cut < save.tar.length; cut += 311) {
+        const truncated = save.tar.subarray(0, cut);
+        const outcome = await withinSeconds(analyze(save, opener(truncated, 4096).open).catch((error: unknown) => error));
+        if (outcome instanceof AnalysisError) outcomes.errors += 1;
+        else {
+          // tar has no length up front: a cut after everything the figures need (the config and every layer,
+          // all checked against their digests) is a complete read
+          expect({ cut, outcome }).toEqual({ cut, outcome: { ...whole, work: expect.anything() } });
+          outcomes.complete += 1;
+        }
       }
-    }
-    expect(outcomes.errors).toBeGreaterThan(outcomes.complete);
-  });
+      expect(outcomes.errors).toBeGreaterThan(outcomes.complete);
+    },
+  );
 
   it('reports a containerd save cut inside a large gzipped layer as an AnalysisError, not a hang', async () => {
     const noise = randomBytes(300_000); // does not compress: the blob is as large
-    const save = await makeSave({ format: 'containerd', layers: [await makeTar([{ name: 'noise', content: noise }])], history: [{ created_by: 'x' }] });
+    const save = await makeSave({
+      format: 'containerd',
+      layers: [await makeTar([{ name: 'noise', content: noise }])],
+      history: [{ created_by: 'x' }],
+    });
     const blobAt = save.tar.indexOf(gzipSync(await makeTar([{ name: 'noise', content: noise }])).subarray(0, 64));
     expect(blobAt).toBeGreaterThan(0);
     for (const cut of [blobAt + 10_000, blobAt + 150_000, blobAt + save.blobSizes[0] - 100]) {
@@ -506,7 +574,9 @@ describe('analyzeImage on a broken save', () => {
     for (const format of ['legacy', 'oci', 'containerd'] as const) {
       const { base, workdir, write, rewrite } = await sampleLayers();
       const broken = await makeSave({ format, layers: [base, workdir, write, rewrite], history: SAMPLE_HISTORY, omitLayers: [2] });
-      await expect(analyze(broken, opener(broken.tar).open)).rejects.toThrow(new AnalysisError(`the saved image lacks layer ${broken.diffIds[2]}`));
+      await expect(analyze(broken, opener(broken.tar).open)).rejects.toThrow(
+        new AnalysisError(`the saved image lacks layer ${broken.diffIds[2]}`),
+      );
     }
   });
 });

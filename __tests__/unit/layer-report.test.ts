@@ -32,9 +32,20 @@ function analysed(layers: LayerDetail[], wastedBytes = 0): SideResult {
 
 const debian = layer('a', 'ADD file:1234 in /', 74_800_000, true);
 const workdir = layer('b', 'WORKDIR /app', 0);
-const baseSide = analysed([debian, workdir, layer('c', 'RUN apt-get install -y python3', 30_000_000), layer('d', 'COPY . /app', 1_000_000)]);
+const baseSide = analysed([
+  debian,
+  workdir,
+  layer('c', 'RUN apt-get install -y python3', 30_000_000),
+  layer('d', 'COPY . /app', 1_000_000),
+]);
 const headSide = analysed(
-  [debian, workdir, layer('e', 'RUN apt-get install -y python3', 45_000_000), layer('f', 'COPY . /app', 1_000_000), layer('g', 'RUN pip install numpy', 60_000_000)],
+  [
+    debian,
+    workdir,
+    layer('e', 'RUN apt-get install -y python3', 45_000_000),
+    layer('f', 'COPY . /app', 1_000_000),
+    layer('g', 'RUN pip install numpy', 60_000_000),
+  ],
   8_000_000,
 );
 

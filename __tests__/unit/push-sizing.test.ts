@@ -6,7 +6,7 @@ import { uncompressedPushNote } from '../../src/render/format.js';
 import type { LayerDetail } from '../../src/report/types.js';
 import { built, report, variant } from '../support/report-fixture.js';
 
-describe('the gzip model from the engine\'s Go version', () => {
+describe("the gzip model from the engine's Go version", () => {
   it.each([
     ['go1.19.8', 'go1.26'],
     ['go1.23.7', 'go1.26'],
@@ -36,8 +36,12 @@ describe('push sizing', () => {
     expect(sizing.reason).toBe("every layer as Go 1.27's gzip compresses it on push (Docker 28.5.2+dfsg4 was built with go1.27.1)");
     const old = pushSizingFor({ serverVersion: '20.10.24+dfsg1', goVersion: 'go1.19.8', containerdStore: false });
     expect(old).toMatchObject({ method: 'go1.26', cacheKey: 'go1.26' });
-    expect(old.reason).toBe('every layer as the gzip of Go up to 1.26 compresses it on push (Docker 20.10.24+dfsg1 was built with go1.19.8)');
-    expect(pushSizingFor({ serverVersion: '27.1.0', containerdStore: false }).reason).toContain('the engine does not say which Go built it');
+    expect(old.reason).toBe(
+      'every layer as the gzip of Go up to 1.26 compresses it on push (Docker 20.10.24+dfsg1 was built with go1.19.8)',
+    );
+    expect(pushSizingFor({ serverVersion: '27.1.0', containerdStore: false }).reason).toContain(
+      'the engine does not say which Go built it',
+    );
   });
 
   it('the containerd store pushes its blobs as kept: keyed by the engine, as another engine may keep a layer otherwise', () => {
@@ -48,7 +52,7 @@ describe('push sizing', () => {
     expect(a.reason).toBe('its blobs as the containerd image store keeps them (a layer kept uncompressed is pushed uncompressed)');
   });
 
-  it('the report\'s size sentence says which, and stays within what the comment shows of it', () => {
+  it("the report's size sentence says which, and stays within what the comment shows of it", () => {
     const engines = [
       { serverVersion: '28.5.2+dfsg4', goVersion: 'go1.27.1', containerdStore: true, storage: 'overlayfs' },
       { serverVersion: '28.5.2+dfsg4', goVersion: 'go1.27.1', containerdStore: false, storage: 'overlay2' },
@@ -86,6 +90,8 @@ describe('the note on layers pushed uncompressed', () => {
     expect(uncompressedPushNote(r)).toBe(
       '2 layers (3.13 MB) are kept uncompressed by the containerd image store (as docker load of an uncompressed save leaves a layer) and a push uploads them so: the compressed size counts them whole',
     );
-    expect(uncompressedPushNote(report([variant('app', 1, withLayers([base]))]))).toMatch(/^1 layer \(2\.13 MB\) is kept .* uploads it so: the compressed size counts it whole$/);
+    expect(uncompressedPushNote(report([variant('app', 1, withLayers([base]))]))).toMatch(
+      /^1 layer \(2\.13 MB\) is kept .* uploads it so: the compressed size counts it whole$/,
+    );
   });
 });

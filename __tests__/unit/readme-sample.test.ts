@@ -15,7 +15,11 @@ describe("the README's sample comment", () => {
     const end = readme.indexOf('<!-- SAMPLE-END -->');
     expect(start).toBeGreaterThan(0);
     expect(end).toBeGreaterThan(start);
-    const sample = readme.slice(start + '<!-- SAMPLE-START -->'.length, end).trim().replace(/^---\n+/, '').replace(/\n+---$/, '');
+    const sample = readme
+      .slice(start + '<!-- SAMPLE-START -->'.length, end)
+      .trim()
+      .replace(/^---\n+/, '')
+      .replace(/\n+---$/, '');
     // printed by the CLI (--markdown), whose column is headed "Current"
     expect(sample).toBe(renderMarkdown(report, { headLabel: 'Current' }).trim());
   });

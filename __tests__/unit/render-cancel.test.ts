@@ -17,7 +17,10 @@ const NOT_MEASURED: SideResult = { status: 'cancelled' };
  */
 function cancelledReport(extra: Partial<Report> = {}): Report {
   const r = report(
-    [variant('app', 1, built(4_200_000, 3, 2_000), { status: 'cancelled', during: 'build' }), variant('worker', 1, NOT_MEASURED, NOT_MEASURED)],
+    [
+      variant('app', 1, built(4_200_000, 3, 2_000), { status: 'cancelled', during: 'build' }),
+      variant('worker', 1, NOT_MEASURED, NOT_MEASURED),
+    ],
     { app: { maxIncrease: { kind: 'bytes', bytes: 1_000 } }, worker: { maxSize: 5_000_000 } },
   );
   return { ...r, status: 'cancelled', cancelled: { signal: 'SIGTERM' }, ...extra };
@@ -28,17 +31,37 @@ describe('a cancelled run', () => {
     expect(measuredCount(cancelledReport())).toEqual({ measured: 1, total: 4 });
     const fromFile = cancelledReport({ base: { source: 'file', file: 'saved.json' } });
     expect(measuredCount(fromFile)).toEqual({ measured: 1, total: 2 });
-    expect(describeCancel(cancelledReport())).toBe('The run was cancelled (SIGTERM) before it finished: 1 of 4 images measured; the others are shown as not measured.');
+    expect(describeCancel(cancelledReport())).toBe(
+      'The run was cancelled (SIGTERM) before it finished: 1 of 4 images measured; the others are shown as not measured.',
+    );
     const all = report([variant('app', 1, built(1_000, 1))], {}, { source: 'none' });
-    expect(describeCancel({ ...all, cancelled: { signal: 'SIGINT' } })).toBe('The run was cancelled (SIGINT) after every image was measured.');
+    expect(describeCancel({ ...all, cancelled: { signal: 'SIGINT' } })).toBe(
+      'The run was cancelled (SIGINT) after every image was measured.',
+    );
     expect(describeCancel(all)).toBeUndefined();
   });
 
   it('skips the budgets it could not check, saying the run was cancelled, and fails the run', () => {
     const r = cancelledReport();
-    expect(evaluateBudgets(r.variants, { app: { maxIncrease: { kind: 'bytes', bytes: 1_000 } }, worker: { maxSize: 5_000_000 } }, [])).toEqual([
-      { variant: 'app', budget: 'max-increase', quantity: 'bytes', limit: 1_000, outcome: 'skipped', note: 'the base was not measured: the run was cancelled' },
-      { variant: 'worker', budget: 'max-size', quantity: 'bytes', limit: 5_000_000, outcome: 'skipped', note: 'not measured: the run was cancelled' },
+    expect(
+      evaluateBudgets(r.variants, { app: { maxIncrease: { kind: 'bytes', bytes: 1_000 } }, worker: { maxSize: 5_000_000 } }, []),
+    ).toEqual([
+      {
+        variant: 'app',
+        budget: 'max-increase',
+        quantity: 'bytes',
+        limit: 1_000,
+        outcome: 'skipped',
+        note: 'the base was not measured: the run was cancelled',
+      },
+      {
+        variant: 'worker',
+        budget: 'max-size',
+        quantity: 'bytes',
+        limit: 5_000_000,
+        outcome: 'skipped',
+        note: 'not measured: the run was cancelled',
+      },
     ]);
     expect(failsRun(r, false)).toBe(true);
   });
@@ -82,12 +105,16 @@ describe('a cancelled run', () => {
     const text = renderText(cancelledReport());
     expect(text).toMatch(/^\| app +\| Size +\| not measured \| +4\.20 MB \| +— \|$/m);
     expect(text).toMatch(/^\| worker \(NOT MEASURED\) +\| Size +\| not measured \| not measured \| +— \|$/m);
-    expect(text).toContain('\nThe run was cancelled (SIGTERM) before it finished: 1 of 4 images measured; the others are shown as not measured.\n');
+    expect(text).toContain(
+      '\nThe run was cancelled (SIGTERM) before it finished: 1 of 4 images measured; the others are shown as not measured.\n',
+    );
     expect(text.trimEnd().endsWith('Result: CANCELLED')).toBe(true);
   });
 
   it('without a report: a summary of one sentence, for a cancel before anything was measured or a clean-up out of time', () => {
-    expect(renderCancelledNotice('SIGINT', 'early')).toBe('## Image size report\n\n⏹️ The run was cancelled (SIGINT) before anything was measured.\n');
+    expect(renderCancelledNotice('SIGINT', 'early')).toBe(
+      '## Image size report\n\n⏹️ The run was cancelled (SIGINT) before anything was measured.\n',
+    );
     expect(renderCancelledNotice('SIGTERM', 'overdue')).toBe(
       '## Image size report\n\n⏹️ The run was cancelled (SIGTERM), and its clean-up did not finish in time, so it has no report. The log says what it may have left in the Docker engine.\n',
     );

@@ -22,7 +22,10 @@ function failed(lines: number, width: number, i = 0): SideResult {
 }
 
 /** `count` variants; every `failEvery`-th fails to build with a huge log, every `breakEvery`-th breaks its budget. */
-function manyVariants(count: number, options: { failEvery?: number; breakEvery?: number; logLines?: number; logWidth?: number } = {}): Report {
+function manyVariants(
+  count: number,
+  options: { failEvery?: number; breakEvery?: number; logLines?: number; logWidth?: number } = {},
+): Report {
   const { failEvery = 0, breakEvery = 0, logLines = 30, logWidth = 10_000 } = options;
   const variants: VariantReport[] = [];
   const budgets: Record<string, Budget> = {};
@@ -36,7 +39,9 @@ function manyVariants(count: number, options: { failEvery?: number; breakEvery?:
 }
 
 function problemNames(r: Report): string[] {
-  return r.variants.filter((v) => v.head.status === 'failed' || r.budgets.some((c) => c.variant === v.name && c.outcome === 'fail')).map((v) => v.name);
+  return r.variants
+    .filter((v) => v.head.status === 'failed' || r.budgets.some((c) => c.variant === v.name && c.outcome === 'fail'))
+    .map((v) => v.name);
 }
 
 function expectValid(markdown: string, limit: number): void {
@@ -116,6 +121,8 @@ describe('renderMarkdown with maxLength', () => {
     const r = manyVariants(10, { failEvery: 2 });
     const md = renderMarkdown(r, { marker: MARKER, maxLength: 300, fullReport: FULL });
     expect(md.length).toBeLessThanOrEqual(300);
-    expect(md).toBe(`${MARKER}\n## Image size report\n\n❌ 5 variants failed to build.\n\n**Shortened to fit:** the full report is in ${FULL}.\n`);
+    expect(md).toBe(
+      `${MARKER}\n## Image size report\n\n❌ 5 variants failed to build.\n\n**Shortened to fit:** the full report is in ${FULL}.\n`,
+    );
   });
 });

@@ -17,9 +17,19 @@ const ENUM_KEYS = new Set(['status', 'source', 'budget', 'quantity', 'outcome', 
 function reports(): Report[] {
   const variants = () => [
     variant('app', 1, built(5_000_000, 4), built(4_000_000, 4)),
-    variant('slim', 2, built(2_000_000, 3), { status: 'failed', error: 'the base build broke', failedStep: '[2/2] RUN base-step', log: ['base output'] }),
+    variant('slim', 2, built(2_000_000, 3), {
+      status: 'failed',
+      error: 'the base build broke',
+      failedStep: '[2/2] RUN base-step',
+      log: ['base output'],
+    }),
     variant('fresh', 1, built(1_000_000, 2), { status: 'absent', reason: 'no Dockerfile.fresh in the base' }),
-    variant('broken', 1, { status: 'failed', error: 'exit code: 2', failedStep: '[2/3] RUN make all', log: ['make: *** error', 'second line'] }, built(1_000_000, 2)),
+    variant(
+      'broken',
+      1,
+      { status: 'failed', error: 'exit code: 2', failedStep: '[2/3] RUN make all', log: ['make: *** error', 'second line'] },
+      built(1_000_000, 2),
+    ),
   ];
   const budgets = { app: { maxSize: 1_000_000 }, slim: { maxRatio: { of: 'app', fraction: 0.9 } }, broken: { maxLayers: 3 } };
   return [
@@ -41,7 +51,8 @@ function freeText(value: unknown, key = '', found = new Set<string>()): Set<stri
 function replace<T>(value: T, target: string, by: string, key = ''): T {
   if (typeof value === 'string') return (value === target && !ENUM_KEYS.has(key) ? by : value) as T;
   if (Array.isArray(value)) return value.map((item) => replace(item, target, by, key)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replace(v, target, by, k)])) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replace(v, target, by, k)])) as T;
   return value;
 }
 
@@ -51,7 +62,8 @@ function check(markdown: string, shown: string[]): string[] {
   if (!markdown.startsWith(`${MARKER}\n`)) problems.push('the marker is not first');
   if (markdown.split(MARKER).length !== 2) problems.push('more than one marker');
   const texts = visibleTexts(tree).map((t) => flatText(t.value));
-  for (const text of shown) if (!texts.some((t) => t.includes(flatText(text)))) problems.push(`${JSON.stringify(text)} is not shown literally`);
+  for (const text of shown)
+    if (!texts.some((t) => t.includes(flatText(text)))) problems.push(`${JSON.stringify(text)} is not shown literally`);
   return problems;
 }
 
@@ -67,7 +79,10 @@ describe('the comment, with hostile text in every string of the report', () => {
     for (const { base, maxLength, values } of cases) {
       // Each value gets a tag before the payload: where the tag shows, the payload must show as written.
       const tagged = (value: string, i: number) => `${value}QZX${i}P ${payload}`;
-      const markdown = render(values.reduce((r, value, i) => replace(r, value, tagged(value, i)), base), maxLength);
+      const markdown = render(
+        values.reduce((r, value, i) => replace(r, value, tagged(value, i)), base),
+        maxLength,
+      );
       if (maxLength) expect(markdown.length).toBeLessThanOrEqual(maxLength);
       const shown = values.map(tagged).filter((_, i) => markdown.includes(`QZX${i}P`));
       for (const problem of check(markdown, shown)) problems.push(`${maxLength ? `limit ${maxLength}: ` : ''}${problem}`);
@@ -79,13 +94,23 @@ describe('the comment, with hostile text in every string of the report', () => {
     const { base, values } = cases[0];
     const markdown = render(values.reduce((r, value, i) => replace(r, value, `${value}QZX${i}P`), base));
     const shown = values.filter((_, i) => markdown.includes(`QZX${i}P`));
-    expect(shown).toEqual(expect.arrayContaining(['app', 'broken', 'main', 'exit code: 2', '[2/3] RUN make all', 'make: *** error', 'the base build broke']));
+    expect(shown).toEqual(
+      expect.arrayContaining(['app', 'broken', 'main', 'exit code: 2', '[2/3] RUN make all', 'make: *** error', 'the base build broke']),
+    );
   });
 
   it('reaches every part of the comment with these reports', () => {
     const [full, noBase] = reports();
     const md = renderMarkdown(full, { marker: MARKER });
-    for (const part of ['Failed step:', 'Error:', 'Last lines of output', 'The base build of', '<summary>Budgets</summary>', 'is **', 'Base: rebuilt from']) {
+    for (const part of [
+      'Failed step:',
+      'Error:',
+      'Last lines of output',
+      'The base build of',
+      '<summary>Budgets</summary>',
+      'is **',
+      'Base: rebuilt from',
+    ]) {
       expect(md).toContain(part);
     }
     expect(renderMarkdown(noBase, { marker: MARKER })).toContain('Base: not available');
@@ -111,6 +136,7 @@ describe('the terminal report', () => {
     let hostile = base;
     for (const value of freeText(base)) hostile = replace(hostile, value, `${value}\x1b]0;pwned\x07\x1b[2J\u202E\r::error::x`);
     const text = renderText(hostile);
+    // eslint-disable-next-line no-control-regex -- control characters are what this checks for
     expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
     expect(text).not.toMatch(/^::error::/m);
   });

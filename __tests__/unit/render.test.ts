@@ -69,18 +69,29 @@ describe('renderMarkdown', () => {
   it('names the engine where it describes it: its host and what chose it (none for reports that do not say)', () => {
     const r = twoVariants();
     expect(renderMarkdown(r)).toMatch(/Docker 20\.10\.24, overlay2; /);
-    const remote = { ...r, engine: { ...r.engine, endpoint: { host: 'tcp://127.0.0.1:23760', from: 'context' as const, context: 'remote' } } };
+    const remote = {
+      ...r,
+      engine: { ...r.engine, endpoint: { host: 'tcp://127.0.0.1:23760', from: 'context' as const, context: 'remote' } },
+    };
     expect(renderMarkdown(remote)).toContain('Docker 20.10.24 at `tcp://127.0.0.1:23760` (context `remote`), overlay2; ');
     const local = { ...r, engine: { ...r.engine, endpoint: { host: 'unix:///var/run/docker.sock', from: 'default' as const } } };
     expect(renderMarkdown(local)).toContain('Docker 20.10.24 at `unix:///var/run/docker.sock` (default), overlay2; ');
-    const hostile = { ...r, engine: { ...r.engine, endpoint: { host: 'tcp://a`@here <b>', from: 'context' as const, context: '` **x**' } } };
+    const hostile = {
+      ...r,
+      engine: { ...r.engine, endpoint: { host: 'tcp://a`@here <b>', from: 'context' as const, context: '` **x**' } },
+    };
     expect(renderMarkdown(hostile)).toContain('at ``tcp://a`@here <b>`` (context `` ` **x** ``)');
   });
 
   it('reports a failed variant with its failing step and output, the others still measured', () => {
     const r = report([
       variant('ok', 1, built(5_000_000, 2), built(5_000_000, 2)),
-      variant('broken', 1, { status: 'failed', error: 'exit code: 2', failedStep: '[2/3] RUN make', log: ['make: *** [all] Error 2'] }, built(1, 1)),
+      variant(
+        'broken',
+        1,
+        { status: 'failed', error: 'exit code: 2', failedStep: '[2/3] RUN make', log: ['make: *** [all] Error 2'] },
+        built(1, 1),
+      ),
     ]);
     const md = renderMarkdown(r);
     expect(r.status).toBe('fail');

@@ -44,7 +44,13 @@ function built(sizeBytes: number): BuiltResult {
   };
 }
 
-const failed = (error: string): SideResult => ({ status: 'failed', error, failedStep: '[2/4] RUN make', log: ['make: *** [all] Error 1'], buildMs: 1_200 });
+const failed = (error: string): SideResult => ({
+  status: 'failed',
+  error,
+  failedStep: '[2/4] RUN make',
+  log: ['make: *** [all] Error 1'],
+  buildMs: 1_200,
+});
 const variant = (name: string, head: SideResult, base: SideResult): Report['variants'][number] => ({
   name,
   dockerfile: 'Dockerfile',
@@ -53,8 +59,24 @@ const variant = (name: string, head: SideResult, base: SideResult): Report['vari
   stages: 2,
   head,
   base,
-  change: { sizeBytes: 3_000_000, sizeRatio: 0.01, compressedBytes: 1_000_000, compressedRatio: 0.02, layers: 1, wastedBytes: -5, buildMs: 1_300 },
-  layerChanges: [{ kind: 'changed', instruction: 'RUN apt-get install -y \\\n    build-essential', sizeBytes: 3_000_000, compressedBytes: 1_000_000, headBytes: 403_000_000 }],
+  change: {
+    sizeBytes: 3_000_000,
+    sizeRatio: 0.01,
+    compressedBytes: 1_000_000,
+    compressedRatio: 0.02,
+    layers: 1,
+    wastedBytes: -5,
+    buildMs: 1_300,
+  },
+  layerChanges: [
+    {
+      kind: 'changed',
+      instruction: 'RUN apt-get install -y \\\n    build-essential',
+      sizeBytes: 3_000_000,
+      compressedBytes: 1_000_000,
+      headBytes: 403_000_000,
+    },
+  ],
 });
 
 /** Every field of `Report` present; each kind of side result on both sides. */
@@ -83,7 +105,18 @@ function everyField(): Report {
       variant('gone', { status: 'absent', reason: 'no such Dockerfile' }, { status: 'cancelled', during: 'build' }),
     ],
     comparisons: [{ variant: 'app', reference: 'broken', ratio: 0.5, savedBytes: 1_000 }],
-    budgets: [{ variant: 'app', budget: 'max-ratio', quantity: 'ratio', limit: 0.4, actual: 0.5, of: 'broken', outcome: 'skipped', note: 'not measured' }],
+    budgets: [
+      {
+        variant: 'app',
+        budget: 'max-ratio',
+        quantity: 'ratio',
+        limit: 0.4,
+        actual: 0.5,
+        of: 'broken',
+        outcome: 'skipped',
+        note: 'not measured',
+      },
+    ],
     status: 'cancelled',
     cancelled: { signal: 'SIGTERM' },
   };

@@ -13,7 +13,10 @@ const SECRETS: Secret[] = [
 
 /** Every way a value can be written in what we emit, as a reader could find it. */
 function leaks(text: string, value: string): string[] {
-  const lines = value.split(/\r\n|\r|\n/).map((l) => l.trim()).filter((l) => l.length >= 3);
+  const lines = value
+    .split(/\r\n|\r|\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 3);
   const forms = [value, ...lines, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), value.replace(/'/g, `'\\''`)];
   return forms.filter((form) => text.includes(form));
 }
@@ -35,7 +38,9 @@ describe('createScrubber', () => {
     expect(leaks(scrub.text(json), TOKEN)).toEqual([]);
     expect(leaks(scrub.text(json), MULTI)).toEqual([]);
     expect(scrub.text(`sh -c 'echo '${TOKEN.replace(/'/g, `'\\''`)}''`)).toBe(`sh -c 'echo '***''`);
-    expect(scrub.text(`/build?buildargs=${encodeURIComponent(JSON.stringify({ TOKEN }))}`)).not.toContain(encodeURIComponent(TOKEN).slice(0, 10));
+    expect(scrub.text(`/build?buildargs=${encodeURIComponent(JSON.stringify({ TOKEN }))}`)).not.toContain(
+      encodeURIComponent(TOKEN).slice(0, 10),
+    );
     expect(scrub.text('::error::x first line of it%0Asecond|line "q"%0D%0A  indented third  ')).toBe('::error::x ***');
   });
 
@@ -53,7 +58,13 @@ describe('createScrubber', () => {
   it('scrubs every string of a report, keys too, without touching numbers, digests or the original', () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
     const report = {
-      variants: [{ name: 'app', head: { status: 'failed', error: `boom ${TOKEN}`, log: ['first line of it', 'ok'], sizeBytes: 12 }, imageId: digest }],
+      variants: [
+        {
+          name: 'app',
+          head: { status: 'failed', error: `boom ${TOKEN}`, log: ['first line of it', 'ok'], sizeBytes: 12 },
+          imageId: digest,
+        },
+      ],
       layers: { [`/run/${TOKEN}`]: 3 },
     };
     const copy = structuredClone(report);
@@ -73,7 +84,7 @@ describe('createScrubber', () => {
 });
 
 describe('secret values', () => {
-  it('come from every variant\'s build args and the extra values, empty ones skipped', () => {
+  it("come from every variant's build args and the extra values, empty ones skipped", () => {
     const secrets = secretsOf([{ buildArgs: { A: 'one', B: '' } }, { buildArgs: { A: 'one', C: 'three' } }], ['ghs_token', '']);
     expect(secrets).toEqual([
       { name: 'A', value: 'one' },

@@ -9,7 +9,9 @@ import { parseBuildArgs, resolveSettings } from '../../src/settings/schema.js';
 describe('variants', () => {
   it('without variants, builds ./Dockerfile as the one variant "default"', () => {
     const s = resolveSettings({});
-    expect(s.variants).toEqual([{ name: 'default', slug: 'default', dockerfile: 'Dockerfile', target: undefined, context: '.', buildArgs: {} }]);
+    expect(s.variants).toEqual([
+      { name: 'default', slug: 'default', dockerfile: 'Dockerfile', target: undefined, context: '.', buildArgs: {} },
+    ]);
   });
 
   it('reads the two forms of the issue example, from a YAML string as an input gives it', () => {
@@ -35,7 +37,9 @@ describe('variants', () => {
     expect(() => resolveSettings({ variants: { web: { dockerfle: 'D' } } })).toThrow(
       'variants.web: unknown key "dockerfle". Accepted keys: dockerfile, target, context, build-args.',
     );
-    expect(() => resolveSettings({ variants: { web: ['D'] } })).toThrow(/variants\.web: expected a Dockerfile path or a mapping.*got a list/);
+    expect(() => resolveSettings({ variants: { web: ['D'] } })).toThrow(
+      /variants\.web: expected a Dockerfile path or a mapping.*got a list/,
+    );
     expect(() => resolveSettings({ variants: 'a: [' })).toThrow(/variants: not valid YAML/);
     expect(() => resolveSettings({ variants: '- Dockerfile' })).toThrow(/variants: expected a mapping of variant name/);
     expect(() => resolveSettings({ variants: {} })).toThrow(/empty/);
@@ -110,7 +114,9 @@ describe('other settings', () => {
       comment: false,
     });
     expect(() => resolveSettings({ pull: 'yes' })).toThrow('pull: "yes" is not accepted. Use true or false.');
-    expect(() => resolveSettings({ baseline: 'previous' })).toThrow('baseline: "previous" is not accepted. Use one of: auto, rebuild, file, none.');
+    expect(() => resolveSettings({ baseline: 'previous' })).toThrow(
+      'baseline: "previous" is not accepted. Use one of: auto, rebuild, file, none.',
+    );
     expect(() => resolveSettings({ baseline: 'file' })).toThrow(/needs baseline-file/);
     expect(() => resolveSettings({ 'comment-key': 'a b' })).toThrow(/comment-key: "a b" is not accepted/);
     expect(() => resolveSettings({ timeout: '0s' })).toThrow(/too short/);

@@ -52,7 +52,7 @@ describe('comparePaths', () => {
     expect([...paths].sort(comparePaths)).toEqual(['a', 'a/ b', 'a/b', 'a/b/c', 'a/b/c/d', 'a/b-c', 'a-c', 'a.b', 'ab', 'b']);
   });
 
-  it('keeps every directory\'s subtree contiguous for any set of paths', () => {
+  it("keeps every directory's subtree contiguous for any set of paths", () => {
     const part = fc.constantFrom('a', 'b', 'a-', 'a.b', ' ', 'é', 'a b');
     const pathArb = fc.array(part, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
     fc.assert(
@@ -93,8 +93,14 @@ describe('SortedListingWriter and ListingFileCursor', () => {
     );
   });
 
-  it('keeps the tar\'s order among entries of the same path across runs', () => {
-    const entries: LayerEntry[] = [['x', 1, 'f'], ['a', 0, 'd'], ['x', 2, 'w'], ['b', 3, 'f'], ['x', 3, 'f']];
+  it("keeps the tar's order among entries of the same path across runs", () => {
+    const entries: LayerEntry[] = [
+      ['x', 1, 'f'],
+      ['a', 0, 'd'],
+      ['x', 2, 'w'],
+      ['b', 3, 'f'],
+      ['x', 3, 'f'],
+    ];
     const { file } = written(entries, 2); // three runs: x is in each
     expect(readBack(file).filter((r) => r.path === 'x')).toEqual([record(['x', 1, 'f']), record(['x', 2, 'w']), record(['x', 3, 'f'])]);
   });
@@ -134,7 +140,14 @@ describe('SortedListingWriter and ListingFileCursor', () => {
   });
 
   it('writes records a reader can check: kind, size, path, and an end record with their number', () => {
-    const { file } = written([['b', 2, 'f'], ['a', 0, 'd'], ['a/x', 1, 'w']], 10);
+    const { file } = written(
+      [
+        ['b', 2, 'f'],
+        ['a', 0, 'd'],
+        ['a/x', 1, 'w'],
+      ],
+      10,
+    );
     expect(readFileSync(file, 'latin1')).toBe('d0 a\0w1 a/x\0f2 b\0E3 \0');
   });
 

@@ -23,7 +23,8 @@ export class ActionCancel {
         core.info(
           `Cancelled (${cancelled.signal}): stopping the builds, removing what this run made and writing the job summary with what was measured. No pull-request comment is posted.`,
         ),
-      onRepeat: (signal) => core.info(`${signal} as well: the clean-up goes on; the step ends within ${CANCEL_EXIT_WITHIN_MS / 1000} s of the first signal.`),
+      onRepeat: (signal) =>
+        core.info(`${signal} as well: the clean-up goes on; the step ends within ${CANCEL_EXIT_WITHIN_MS / 1000} s of the first signal.`),
       onOverdue: (cancelled) => this.overdue(cancelled),
     }).signal;
   }

@@ -58,7 +58,9 @@ export function readTrustInputs(): TrustInputs {
   const reportFrom = core.getInput('report-from') || undefined;
   const failure = core.getInput('comment-failure');
   if (failure && failure !== 'fail' && failure !== 'warn') {
-    throw new InputError(`comment-failure: "${failure}" is not accepted. Use fail (the step fails when the comment cannot be posted) or warn (it only warns).`);
+    throw new InputError(
+      `comment-failure: "${failure}" is not accepted. Use fail (the step fails when the comment cannot be posted) or warn (it only warns).`,
+    );
   }
   return {
     ...(reportFrom ? { reportFrom } : {}),

@@ -10,7 +10,16 @@ import * as core from '@actions/core';
 import { DockerEngine } from '../docker/engine.js';
 import { InputError, isUserError, messageOf } from '../errors.js';
 import { describeApiError } from '../github/api-error.js';
-import { currentCommit, eventName, pullRequest, pushedFrom, repository, repositoryId, workflowRun, type PullRequestInfo } from '../github/event.js';
+import {
+  currentCommit,
+  eventName,
+  pullRequest,
+  pushedFrom,
+  repository,
+  repositoryId,
+  workflowRun,
+  type PullRequestInfo,
+} from '../github/event.js';
 import { createOctokit } from '../github/octokit.js';
 import { commentFailed, postComment } from '../github/post-comment.js';
 import { pullRequestsOfRun } from '../github/workflow-run.js';
@@ -65,17 +74,19 @@ async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubb
   const { settings, workingDirectory, token } = inputs;
   const pr = pullRequest();
   // Scrubbed once, here: everything written below comes from this report.
-  const report = scrubber.deep(await createReport({
-    settings,
-    workingDirectory,
-    engine: DockerEngine.fromEnvironment(),
-    baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
-    head: currentCommit(),
-    runId: cancel.runId,
-    log: scrubbedLogger(actionsLogger, scrubber),
-    tempDirectory: process.env.RUNNER_TEMP || undefined,
-    signal: cancel.signal,
-  }));
+  const report = scrubber.deep(
+    await createReport({
+      settings,
+      workingDirectory,
+      engine: DockerEngine.fromEnvironment(),
+      baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
+      head: currentCommit(),
+      runId: cancel.runId,
+      log: scrubbedLogger(actionsLogger, scrubber),
+      tempDirectory: process.env.RUNNER_TEMP || undefined,
+      signal: cancel.signal,
+    }),
+  );
 
   const marker = commentMarker(settings.commentKey);
   const headLabel = pr ? 'This PR' : 'This commit';
@@ -121,19 +132,35 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
   const marker = commentMarker(settings.commentKey);
   const markdown = renderMarkdown(report, { marker, headLabel: 'This PR', maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
   await withoutCommands(() => core.info(renderText(report, 'This PR')));
-  await publish({ report, markdown, headLabel: 'This PR', reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey });
-  if (report.status === 'fail') core.info('The report breaks a budget or has a failed build; the pull_request run\'s check carries that verdict, this step only posts it.');
+  await publish({
+    report,
+    markdown,
+    headLabel: 'This PR',
+    reportFile: settings.reportFile,
+    workingDirectory,
+    commentKey: settings.commentKey,
+  });
+  if (report.status === 'fail')
+    core.info(
+      "The report breaks a budget or has a failed build; the pull_request run's check carries that verdict, this step only posts it.",
+    );
   if (settings.comment === false) return;
   if (report.cancelled) {
     // Its run was cancelled, most often superseded by a newer push whose report is (or will be) the comment.
-    core.info(`The report is of a run that was cancelled (${report.cancelled.signal}) before it finished: it is in the job summary, and no comment is posted.`);
+    core.info(
+      `The report is of a run that was cancelled (${report.cancelled.signal}) before it finished: it is in the job summary, and no comment is posted.`,
+    );
     return;
   }
 
   const onFailure = trust.commentFailure ?? 'fail';
   let target: { numbers: number[]; why?: string };
   if (run) {
-    if (!token) return commentFailed('No github-token: the pull request of this workflow run cannot be looked up, and no comment was posted.', onFailure);
+    if (!token)
+      return commentFailed(
+        'No github-token: the pull request of this workflow run cannot be looked up, and no comment was posted.',
+        onFailure,
+      );
     try {
       target = await pullRequestsOfRun(createOctokit(token, { log: { info: (m) => core.info(m) } }), repository(), run, repositoryId());
     } catch (error) {
@@ -141,7 +168,9 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
     }
   } else {
     const pr = pullRequest();
-    target = pr ? { numbers: [pr.number] } : { numbers: [], why: `this is a ${eventName() || 'non-GitHub'} event, not workflow_run or pull_request` };
+    target = pr
+      ? { numbers: [pr.number] }
+      : { numbers: [], why: `this is a ${eventName() || 'non-GitHub'} event, not workflow_run or pull_request` };
   }
   if (target.numbers.length === 0) core.info(`Nothing to comment on: ${target.why ?? 'no pull request'}.`);
   else await postComment({ token, repo: repository(), numbers: target.numbers, marker, markdown, onFailure, fromFork: false });
@@ -150,7 +179,9 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
 /** The report must be of the commit the triggering run built: a guard against posting the wrong artifact. */
 function checkReportCommit(report: Report, runSha: string): void {
   if (!report.head.sha) {
-    throw new InputError('report-from: the report names no commit (head.sha), so it cannot be matched with the workflow run that triggered this one: refusing to post it.');
+    throw new InputError(
+      'report-from: the report names no commit (head.sha), so it cannot be matched with the workflow run that triggered this one: refusing to post it.',
+    );
   }
   if (report.head.sha.toLowerCase() !== runSha.toLowerCase()) {
     throw new InputError(
@@ -167,7 +198,7 @@ function checkReportCommit(report: Report, runSha: string): void {
 export function refusePullRequestTarget(event: string, allowed: boolean): void {
   if (event !== 'pull_request_target' || allowed) return;
   throw new InputError(
-    'This run is on pull_request_target, which gives it a write token and the repository\'s secrets, while the Dockerfiles and build context it would build come from the pull request: ' +
+    "This run is on pull_request_target, which gives it a write token and the repository's secrets, while the Dockerfiles and build context it would build come from the pull request: " +
       'a RUN step or a COPY of the workspace could read that token (actions/checkout keeps it in .git/config) and use it. image-size-report refuses to build here. ' +
       'Run it on pull_request instead; for comments on pull requests from forks, use the two-workflow setup (pull_request builds and uploads the report, workflow_run posts it with report-from), ' +
       'see "Security and permissions" in the README. If this workflow only ever builds trusted code, set allow-pull-request-target: true.',

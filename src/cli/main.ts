@@ -126,16 +126,18 @@ export async function main(argv: string[]): Promise<number> {
     const scrubber = createScrubber(secretsOf(settings.variants));
     const runId = `cli-${Date.now().toString(36)}`;
     cancel = cancelOnSignals(runId);
-    const report = scrubber.deep(await createReport({
-      settings,
-      workingDirectory,
-      engine: DockerEngine.fromEnvironment(),
-      baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
-      head: {},
-      runId,
-      log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber),
-      signal: cancel,
-    }));
+    const report = scrubber.deep(
+      await createReport({
+        settings,
+        workingDirectory,
+        engine: DockerEngine.fromEnvironment(),
+        baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
+        head: {},
+        runId,
+        log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber),
+        signal: cancel,
+      }),
+    );
     if (args.json) {
       const json = JSON.stringify(report, null, 2) + '\n';
       if (args.json === '-') process.stdout.write(json);
@@ -171,9 +173,13 @@ export async function main(argv: string[]): Promise<number> {
 function cancelOnSignals(runId: string): AbortSignal {
   return listenForCancel({
     onCancel: (cancelled) =>
-      process.stderr.write(`\nimage-size-report: cancelled (${cancelled.signal}): stopping the builds and removing what this run made...\n`),
+      process.stderr.write(
+        `\nimage-size-report: cancelled (${cancelled.signal}): stopping the builds and removing what this run made...\n`,
+      ),
     onRepeat: (signal) =>
-      process.stderr.write(`image-size-report: ${signal} as well: still cleaning up (done within ${CANCEL_EXIT_WITHIN_MS / 1000} s of the first signal).\n`),
+      process.stderr.write(
+        `image-size-report: ${signal} as well: still cleaning up (done within ${CANCEL_EXIT_WITHIN_MS / 1000} s of the first signal).\n`,
+      ),
     onOverdue: (cancelled) => {
       const label = `${RUN_LABEL}=${runId}`;
       process.stderr.write(
@@ -207,4 +213,3 @@ function terminalLogger(verbose: boolean): Logger {
     },
   };
 }
-

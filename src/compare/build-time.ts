@@ -74,7 +74,8 @@ export function comparableBuildTimes(builds: readonly TimedBuild[]): ComparableT
         borrowedMs += lent.durationMs + (step.exported ? lent.exportMs : 0);
       }
     }
-    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, { durationMs: step.durationMs, exportMs: step.exportMs ?? 0 });
+    for (const step of build.stepRecords)
+      if (!step.cached) ran.set(step.key, { durationMs: step.durationMs, exportMs: step.exportMs ?? 0 });
     return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
   });
 }

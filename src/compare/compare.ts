@@ -16,7 +16,10 @@ export function changeBetween(base: SideResult | undefined, head: SideResult): C
     sizeBytes,
     sizeRatio: base.sizeBytes > 0 ? sizeBytes / base.sizeBytes : undefined,
     ...(compressed
-      ? { compressedBytes: compressed[1] - compressed[0], compressedRatio: compressed[0] > 0 ? (compressed[1] - compressed[0]) / compressed[0] : undefined }
+      ? {
+          compressedBytes: compressed[1] - compressed[0],
+          compressedRatio: compressed[0] > 0 ? (compressed[1] - compressed[0]) / compressed[0] : undefined,
+        }
       : {}),
     layers: head.layers - base.layers,
     ...(wasted ? { wastedBytes: wasted[1] - wasted[0] } : {}),

@@ -223,7 +223,10 @@ export class BuildOutputParser {
   /** On failure, the output of the failing step only; otherwise the end of the build's output. */
   private legacyTail(): string[] {
     const start = this.error && this.legacyStep ? this.legacyLines.lastIndexOf(this.legacyStep) : -1;
-    return this.legacyLines.slice(start + 1).filter((line) => !/^ ---> |^Removing intermediate container /.test(line)).slice(-TAIL_LINES);
+    return this.legacyLines
+      .slice(start + 1)
+      .filter((line) => !/^ ---> |^Removing intermediate container /.test(line))
+      .slice(-TAIL_LINES);
   }
 
   private handleLine(line: string): void {
@@ -359,7 +362,7 @@ export class BuildOutputParser {
       imageId: this.imageId,
       error: this.error ?? failed?.[1].error,
       failedStep: this.error || failed ? failed?.[1].name : undefined,
-      logTail: (failedDigest ? this.vertexLogs.get(failedDigest) ?? [] : []).slice(-TAIL_LINES),
+      logTail: (failedDigest ? (this.vertexLogs.get(failedDigest) ?? []) : []).slice(-TAIL_LINES),
       ...counted(records),
       createdImages: [], // BuildKit commits no intermediate images
     };
@@ -425,7 +428,8 @@ function orderSteps(steps: [string, VertexState][], vertexes: ReadonlyMap<string
     before.set(digest, found);
   }
   const earlier = ([a, va]: [string, VertexState], [b, vb]: [string, VertexState]) =>
-    (va.startedMs ?? Infinity) - (vb.startedMs ?? Infinity) || (va.name < vb.name ? -1 : va.name > vb.name ? 1 : a < b ? -1 : a > b ? 1 : 0);
+    (va.startedMs ?? Infinity) - (vb.startedMs ?? Infinity) ||
+    (va.name < vb.name ? -1 : va.name > vb.name ? 1 : a < b ? -1 : a > b ? 1 : 0);
   const placed = new Set<string>();
   const ordered: [string, VertexState][] = [];
   let pending = [...steps];
@@ -454,7 +458,15 @@ function exportedSteps(vertexes: ReadonlyMap<string, VertexState>): Set<string> 
     if (!v) return undefined;
     // The instruction's flags: `COPY --from=builder`, `RUN --mount=type=bind,from=builder`.
     const flags = v.name.replace(BUILDKIT_POSITION, '').split(/\s+/).slice(1);
-    const fromAnother = flags.slice(0, Math.max(0, flags.findIndex((w) => !w.startsWith('--')))).some((f) => /^--from=|^--mount=.*\bfrom=/.test(f));
+    const fromAnother = flags
+      .slice(
+        0,
+        Math.max(
+          0,
+          flags.findIndex((w) => !w.startsWith('--')),
+        ),
+      )
+      .some((f) => /^--from=|^--mount=.*\bfrom=/.test(f));
     return v.inputs.length === 1 && fromAnother ? undefined : v.inputs[0];
   };
   const inputOfStep = new Set<string>();

@@ -107,12 +107,7 @@ function readIgnoreFile(root: string, dockerfileAbs: string): string[] {
 }
 
 /** Relative POSIX paths of every file and directory to send, with the ancestors of each. */
-async function includedEntries(
-  root: string,
-  ignore: Ignore,
-  alwaysSent: Set<string>,
-  hasExceptions: boolean,
-): Promise<Set<string>> {
+async function includedEntries(root: string, ignore: Ignore, alwaysSent: Set<string>, hasExceptions: boolean): Promise<Set<string>> {
   const included = new Set<string>();
   const add = (rel: string) => {
     for (let p = rel; p !== '.' && !included.has(p); p = path.posix.dirname(p)) included.add(p);

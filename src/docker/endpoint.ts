@@ -91,15 +91,15 @@ export function resolveEndpoint(env: Env = process.env): ResolvedEndpoint {
   const current = currentContext(dir, warnings);
   if (env.DOCKER_HOST) {
     // The context "default" is the environment's endpoint anyway: nothing is overridden.
-    const ignored = env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default'
-      ? `DOCKER_CONTEXT=${quote(env.DOCKER_CONTEXT)}`
-      : current.name && current.name !== 'default'
-        ? `the current context ${quote(current.name)} (${current.file})`
-        : undefined;
+    const ignored =
+      env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default'
+        ? `DOCKER_CONTEXT=${quote(env.DOCKER_CONTEXT)}`
+        : current.name && current.name !== 'default'
+          ? `the current context ${quote(current.name)} (${current.file})`
+          : undefined;
     if (ignored) {
       warnings.push(
-        `DOCKER_HOST is set, so it is used and ${ignored} is not, as the docker CLI does. ` +
-          'To use the context, unset DOCKER_HOST.',
+        `DOCKER_HOST is set, so it is used and ${ignored} is not, as the docker CLI does. ` + 'To use the context, unset DOCKER_HOST.',
       );
     }
     return fromEnvironment(env, dir, { from: 'DOCKER_HOST', origin: 'DOCKER_HOST', fix: 'fix or unset DOCKER_HOST' }, warnings);
@@ -108,7 +108,12 @@ export function resolveEndpoint(env: Env = process.env): ResolvedEndpoint {
   const chosenBy = env.DOCKER_CONTEXT ? 'set by DOCKER_CONTEXT' : current.name ? `the current context in ${current.file}` : undefined;
   if (name === 'default') {
     const how = chosenBy ? `context "default", ${chosenBy}` : 'the default: neither DOCKER_HOST nor a docker context is set';
-    return fromEnvironment(env, dir, { from: 'default', origin: how, fix: 'set DOCKER_HOST or a docker context (docker context use NAME) to the engine to use' }, warnings);
+    return fromEnvironment(
+      env,
+      dir,
+      { from: 'default', origin: how, fix: 'set DOCKER_HOST or a docker context (docker context use NAME) to the engine to use' },
+      warnings,
+    );
   }
   return fromContext(name, chosenBy!, dir, env, warnings);
 }
@@ -139,7 +144,9 @@ function currentContext(dir: string, warnings: string[]): { name?: string; file:
     const config = JSON.parse(text) as { currentContext?: unknown };
     return { name: typeof config?.currentContext === 'string' && config.currentContext ? config.currentContext : undefined, file };
   } catch (error) {
-    warnings.push(`The docker CLI's config file ${file} is not valid JSON (${printable(messageOf(error), 200)}), so no current context is taken from it.`);
+    warnings.push(
+      `The docker CLI's config file ${file} is not valid JSON (${printable(messageOf(error), 200)}), so no current context is taken from it.`,
+    );
     return { file };
   }
 }
@@ -191,7 +198,10 @@ function tlsFromCertPath(folder: string, fromVariable: boolean, verify: boolean)
   const ca = read('ca.pem', true);
   const cert = read('cert.pem', false);
   const key = read('key.pem', false);
-  return checkedTls({ verify, ca: ca.data, cert: cert.data, key: key.data, files: { ca: ca.file, cert: cert.file, key: key.file, folder } }, where);
+  return checkedTls(
+    { verify, ca: ca.data, cert: cert.data, key: key.data, files: { ca: ca.file, cert: cert.file, key: key.file, folder } },
+    where,
+  );
 }
 
 /** The context's meta.json and TLS files, as the docker CLI's context store reads them. */
@@ -224,7 +234,9 @@ function fromContext(name: string, chosenBy: string, dir: string, env: Env, warn
   }
   const endpoint = meta?.Endpoints?.docker;
   if (typeof endpoint !== 'object' || endpoint === null) {
-    throw new EnvironmentError(`The Docker context ${shown} (${chosenBy}) has no Docker endpoint (Endpoints.docker in ${metaFile}). Recreate it with docker context create ${printable(name)} --docker host=…, or choose another.`);
+    throw new EnvironmentError(
+      `The Docker context ${shown} (${chosenBy}) has no Docker endpoint (Endpoints.docker in ${metaFile}). Recreate it with docker context create ${printable(name)} --docker host=…, or choose another.`,
+    );
   }
   if (endpoint.Host !== undefined && typeof endpoint.Host !== 'string') {
     throw new EnvironmentError(`The Docker context ${shown} (${chosenBy}): Endpoints.docker.Host in ${metaFile} is not a string.`);
@@ -238,7 +250,13 @@ function fromContext(name: string, chosenBy: string, dir: string, env: Env, warn
   const parsed = parseHost(host, useTls, `the context ${shown}'s host ${shownHost(host)} (${metaFile})`);
   let transport: Transport = parsed;
   if (parsed.kind === 'tcp' && useTls) {
-    transport = { ...parsed, tls: checkedTls({ verify: !skipVerify, ...files?.data, files: { ...files?.paths, folder: tlsFolder }, fromContext: true }, `the context ${shown}`) };
+    transport = {
+      ...parsed,
+      tls: checkedTls(
+        { verify: !skipVerify, ...files?.data, files: { ...files?.paths, folder: tlsFolder }, fromContext: true },
+        `the context ${shown}`,
+      ),
+    };
   }
   return {
     info: { host: display(transport), from: 'context', context: name },
@@ -250,7 +268,10 @@ function fromContext(name: string, chosenBy: string, dir: string, env: Env, warn
 }
 
 /** The files in a context's TLS folder for the docker endpoint; undefined when it has none (no TLS). */
-function contextTlsFiles(folder: string, shown: string): { data: { ca?: Buffer; cert?: Buffer; key?: Buffer }; paths: { ca?: string; cert?: string; key?: string } } | undefined {
+function contextTlsFiles(
+  folder: string,
+  shown: string,
+): { data: { ca?: Buffer; cert?: Buffer; key?: Buffer }; paths: { ca?: string; cert?: string; key?: string } } | undefined {
   let names: string[];
   try {
     names = readdirSync(folder);
@@ -260,7 +281,11 @@ function contextTlsFiles(folder: string, shown: string): { data: { ca?: Buffer; 
   }
   const data: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
   const paths: { ca?: string; cert?: string; key?: string } = {};
-  for (const [file, key] of [['ca.pem', 'ca'], ['cert.pem', 'cert'], ['key.pem', 'key']] as const) {
+  for (const [file, key] of [
+    ['ca.pem', 'ca'],
+    ['cert.pem', 'cert'],
+    ['key.pem', 'key'],
+  ] as const) {
     if (!names.includes(file)) continue;
     const full = path.join(folder, file);
     try {
@@ -282,11 +307,13 @@ function checkedTls(tls: TlsSettings, where: string): TlsSettings {
       `TLS for the Docker engine (${where}): ${has} is there but ${path.join(files.folder, lacks)} is not; a client certificate needs both (cert.pem and key.pem).`,
     );
   }
-  const unusable = (what: string, why: string) => new EnvironmentError(`TLS for the Docker engine (${where}): ${what} cannot be used: ${why}.`);
+  const unusable = (what: string, why: string) =>
+    new EnvironmentError(`TLS for the Docker engine (${where}): ${what} cannot be used: ${why}.`);
   if (tls.ca) {
     // Node takes a CA file without a certificate in it silently (and then trusts nothing): check it as Go does.
     const blocks = tls.ca.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    if (blocks.length === 0) throw unusable(`the CA certificate ${files.ca}`, 'it holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
+    if (blocks.length === 0)
+      throw unusable(`the CA certificate ${files.ca}`, 'it holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
     for (const block of blocks) {
       try {
         new X509Certificate(block);
@@ -297,7 +324,10 @@ function checkedTls(tls: TlsSettings, where: string): TlsSettings {
   }
   if (tls.cert && tls.key) {
     if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(tls.key.toString('latin1'))) {
-      throw unusable(`the client key ${files.key}`, 'it is encrypted, and the docker CLI no longer supports encrypted keys (decrypt it: openssl pkey -in key.pem -out key.pem)');
+      throw unusable(
+        `the client key ${files.key}`,
+        'it is encrypted, and the docker CLI no longer supports encrypted keys (decrypt it: openssl pkey -in key.pem -out key.pem)',
+      );
     }
     const check = (what: string, options: Parameters<typeof createSecureContext>[0]) => {
       try {
@@ -349,9 +379,13 @@ export function parseHost(raw: string, tls: boolean, what: string): Transport {
     case 'ssh':
       return parseSsh(value, bad);
     case 'npipe':
-      throw new EnvironmentError(`${what} is a Windows named pipe (npipe://), which only exists on Windows; on this machine, use unix://, tcp:// or ssh://.`);
+      throw new EnvironmentError(
+        `${what} is a Windows named pipe (npipe://), which only exists on Windows; on this machine, use unix://, tcp:// or ssh://.`,
+      );
     case 'fd':
-      throw new EnvironmentError(`${what} is fd://, a socket that systemd hands to the Docker daemon itself; a client cannot connect to it. ${accepted}.`);
+      throw new EnvironmentError(
+        `${what} is fd://, a socket that systemd hands to the Docker daemon itself; a client cannot connect to it. ${accepted}.`,
+      );
     default:
       throw bad(`the scheme "${printable(scheme, 20)}://" is not one the docker CLI knows`);
   }
@@ -390,7 +424,13 @@ function parseSsh(value: string, bad: (why: string) => EnvironmentError): Transp
   if (url.search || url.hash) throw bad('a query or fragment is not allowed');
   const user = url.username ? decodeURIComponent(url.username) : undefined;
   const socketPath = url.pathname && url.pathname.replace(/\/+$/, '') !== '' ? decodeURIComponent(url.pathname) : undefined;
-  return { kind: 'ssh', hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), ...(user ? { user } : {}), ...(url.port ? { port: url.port } : {}), ...(socketPath ? { socketPath } : {}) };
+  return {
+    kind: 'ssh',
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    ...(user ? { user } : {}),
+    ...(url.port ? { port: url.port } : {}),
+    ...(socketPath ? { socketPath } : {}),
+  };
 }
 
 /** The endpoint as a URL for people: never a password (an ssh URL cannot have one, a tcp URL keeps none). */
@@ -544,7 +584,9 @@ function sshAgent(transport: Extract<Transport, { kind: 'ssh' }>): http.Agent {
       if (connection.destroyed) return;
       const said = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' ');
       const how = signal ? `was stopped by ${signal}` : `exited with code ${code}`;
-      connection.destroy(new SshError(`ssh ${printable(args.slice(0, -1).join(' '), 200)} ${how}${said ? `: ${printable(said, 600)}` : ''}`, 'ESSH'));
+      connection.destroy(
+        new SshError(`ssh ${printable(args.slice(0, -1).join(' '), 200)} ${how}${said ? `: ${printable(said, 600)}` : ''}`, 'ESSH'),
+      );
     });
     return connection as unknown as ReturnType<http.Agent['createConnection']>;
   };
@@ -578,18 +620,29 @@ export function connectionFailure(endpoint: ResolvedEndpoint, error: unknown, re
   if (error instanceof SshError && error.code === 'ENOSSH') {
     return `${at}: ${error.message}; an ssh:// host is reached through it, as the docker CLI does. Install OpenSSH's client, or ${endpoint.fix}.`;
   }
-  if (error instanceof SshError) return `${at}: ${error.message}. Check that ssh to that host works (ssh ${printable(sshArguments(transport as Extract<Transport, { kind: 'ssh' }>).slice(0, -1).join(' '), 200)} docker version) and that Docker runs there, or ${endpoint.fix}.`;
+  if (error instanceof SshError)
+    return `${at}: ${error.message}. Check that ssh to that host works (ssh ${printable(
+      sshArguments(transport as Extract<Transport, { kind: 'ssh' }>)
+        .slice(0, -1)
+        .join(' '),
+      200,
+    )} docker version) and that Docker runs there, or ${endpoint.fix}.`;
   if (transport.kind === 'unix') {
-    if (code === 'ENOENT') return `${at}: there is no socket at ${transport.socketPath}. ${endpoint.info.from === 'default' ? `Start Docker (on this project's machines: bash scripts/setup-docker.sh), or ${endpoint.fix}.` : restart}`;
-    if (code === 'EACCES') return `${at}: permission denied on the socket ${transport.socketPath}. Run as a user who may use it (the docker group), or ${endpoint.fix}.`;
-    if (code === 'ECONNREFUSED') return `${at}: connection refused on the socket ${transport.socketPath} (no engine listens there). ${restart}`;
+    if (code === 'ENOENT')
+      return `${at}: there is no socket at ${transport.socketPath}. ${endpoint.info.from === 'default' ? `Start Docker (on this project's machines: bash scripts/setup-docker.sh), or ${endpoint.fix}.` : restart}`;
+    if (code === 'EACCES')
+      return `${at}: permission denied on the socket ${transport.socketPath}. Run as a user who may use it (the docker group), or ${endpoint.fix}.`;
+    if (code === 'ECONNREFUSED')
+      return `${at}: connection refused on the socket ${transport.socketPath} (no engine listens there). ${restart}`;
   }
   if (transport.kind === 'tcp') {
     const hostPort = `${transport.hostname.includes(':') ? `[${transport.hostname}]` : transport.hostname}:${transport.port}`;
     const tls = transport.tls;
     if (code === 'ECONNREFUSED') return `${at}: connection refused at ${hostPort} (nothing listens on that port). ${restart}`;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${at}: the host name ${printable(transport.hostname)} could not be resolved (${code}). ${restart}`;
-    if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${at}: ${hostPort} cannot be reached (${code}). ${restart}`;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      return `${at}: the host name ${printable(transport.hostname)} could not be resolved (${code}). ${restart}`;
+    if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+      return `${at}: ${hostPort} cannot be reached (${code}). ${restart}`;
     if (tls && UNTRUSTED_SERVER.has(code)) {
       const by = tls.files.ca
         ? `the CA in ${tls.files.ca}${tls.fromContext ? ' (the copy docker context create made of its ca= file)' : ''}`
@@ -602,7 +655,12 @@ export function connectionFailure(endpoint: ResolvedEndpoint, error: unknown, re
     if (tls && code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       return `${at}: the engine's TLS certificate is not made for ${printable(transport.hostname)} (TLS said: ${printable(e.reason ?? e.message ?? '', 200)}). Connect with a name or address the certificate lists (its subjectAltName), or give the engine a certificate for this one.`;
     }
-    if (tls && /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|ACCESS_DENIED|UNSUPPORTED_CERTIFICATE|HANDSHAKE_FAILURE|DECRYPT_ERROR)/.test(code)) {
+    if (
+      tls &&
+      /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|ACCESS_DENIED|UNSUPPORTED_CERTIFICATE|HANDSHAKE_FAILURE|DECRYPT_ERROR)/.test(
+        code,
+      )
+    ) {
       const sent = tls.files.cert
         ? `the client certificate ${tls.files.cert}${tls.fromContext ? ' (the copy docker context create made of its cert= file)' : ''}`
         : `the connection, which had no client certificate (there is no cert.pem and key.pem in ${tls.files.folder})`;
@@ -618,6 +676,7 @@ export function connectionFailure(endpoint: ResolvedEndpoint, error: unknown, re
       );
     }
   }
-  if (e.statusCode) return `${at}: it answered HTTP ${e.statusCode} (${printable(e.message ?? '', 200)}); is this a Docker engine? ${restart}`;
+  if (e.statusCode)
+    return `${at}: it answered HTTP ${e.statusCode} (${printable(e.message ?? '', 200)}); is this a Docker engine? ${restart}`;
   return `${at}: ${code ? `${code}: ` : ''}${printable(e.message ?? String(error), 300)}. ${restart}`;
 }

@@ -186,7 +186,7 @@ export class DockerEngine {
       if (this.resolved) throw new EnvironmentError(connectionFailure(this.resolved, error, signal.aborted ? reason : undefined));
       throw new EnvironmentError(
         `The Docker engine is not reachable at ${this.endpoint} (${reason}). ` +
-          'Start Docker (on this project\'s machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.',
+          "Start Docker (on this project's machines: bash scripts/setup-docker.sh), or set DOCKER_HOST to the engine to use.",
       );
     }
   }
@@ -262,7 +262,9 @@ export class DockerEngine {
   /** The caller's deadline passed during `what`: nothing more is asked of the engine in this run. */
   private gaveUp(what: string): EnvironmentError {
     this.markUnresponsive(`it had not finished ${what} when the time for clean-up ran out`);
-    return new EnvironmentError(`the Docker engine at ${this.endpoint} had not finished ${what} when the time a cancelled run has for clean-up ran out`);
+    return new EnvironmentError(
+      `the Docker engine at ${this.endpoint} had not finished ${what} when the time a cancelled run has for clean-up ran out`,
+    );
   }
 
   /**
@@ -339,14 +341,12 @@ export class DockerEngine {
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<never>((_, reject) => {
         onAbort = () => reject(signal.reason);
-        if (signal.aborted) onAbort(); // packing the context took the whole time
+        if (signal.aborted)
+          onAbort(); // packing the context took the whole time
         else signal.addEventListener('abort', onAbort, { once: true });
       });
       try {
-        const response = await Promise.race([
-          this.docker.buildImage(packed.stream, options as Docker.ImageBuildOptions),
-          aborted,
-        ]);
+        const response = await Promise.race([this.docker.buildImage(packed.stream, options as Docker.ImageBuildOptions), aborted]);
         streamStarted = true;
         await Promise.race([
           aborted,
@@ -457,7 +457,9 @@ export class DockerEngine {
   async removeImageIds(ids: string[], deadline?: AbortSignal): Promise<void> {
     for (const id of [...ids].reverse()) {
       try {
-        await this.call('removing an image', (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }), { deadline });
+        await this.call('removing an image', (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }), {
+          deadline,
+        });
       } catch (error) {
         // Still in use (a child we did not make, a container): then it is not ours to force. An engine that is
         // gone or stopped answering: nothing more can be removed.
@@ -559,14 +561,18 @@ export class DockerEngine {
         }
       }
       await this.removeImageIds(artifacts.intermediates, deadline);
-      const containers = await this.call('listing containers', (abortSignal) =>
-        this.docker.listContainers({ all: true, filters, abortSignal } as Docker.ContainerListOptions),
-      { deadline });
+      const containers = await this.call(
+        'listing containers',
+        (abortSignal) => this.docker.listContainers({ all: true, filters, abortSignal } as Docker.ContainerListOptions),
+        { deadline },
+      );
       for (const container of containers) {
         try {
-          await this.call('removing a container', (abortSignal) =>
-            this.docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal }),
-          { deadline });
+          await this.call(
+            'removing a container',
+            (abortSignal) => this.docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal }),
+            { deadline },
+          );
         } catch (error) {
           if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
           if ((error as { statusCode?: number }).statusCode !== 404) {
@@ -574,12 +580,16 @@ export class DockerEngine {
           }
         }
       }
-      const images = await this.call('listing images', (abortSignal) =>
-        this.docker.listImages({ all: true, filters, abortSignal } as Docker.ListImagesOptions),
-      { deadline });
+      const images = await this.call(
+        'listing images',
+        (abortSignal) => this.docker.listImages({ all: true, filters, abortSignal } as Docker.ListImagesOptions),
+        { deadline },
+      );
       for (const image of images) {
         try {
-          await this.call('removing an image', (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }), { deadline });
+          await this.call('removing an image', (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }), {
+            deadline,
+          });
         } catch (error) {
           if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
           if ((error as { statusCode?: number }).statusCode !== 404) {

@@ -31,7 +31,9 @@ export class Git {
     const exitCode = result.error ? (result.error.code ?? 'none, it was stopped by a signal') : 0;
     const ok = exitCode === 0;
     if (!ok && !allowFailure) {
-      throw new EnvironmentError(`git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${exitCode}`}`);
+      throw new EnvironmentError(
+        `git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${exitCode}`}`,
+      );
     }
     return { ok, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
   }
@@ -40,7 +42,9 @@ export class Git {
   async topLevel(): Promise<string> {
     const result = await this.run(['rev-parse', '--show-toplevel'], true);
     if (!result.ok) {
-      throw new EnvironmentError(`${this.cwd} is not inside a git repository, so the base cannot be rebuilt. Check out the repository, or set baseline to file or none.`);
+      throw new EnvironmentError(
+        `${this.cwd} is not inside a git repository, so the base cannot be rebuilt. Check out the repository, or set baseline to file or none.`,
+      );
     }
     return result.stdout;
   }
@@ -60,7 +64,9 @@ export class Git {
     if (local) return local;
     const fetched = await this.run(['fetch', '--no-tags', '--depth=1', remote, ref], true);
     if (!fetched.ok) {
-      throw new EnvironmentError(`The base commit ${ref} is not in the checkout and could not be fetched from ${remote}: ${fetched.stderr.split('\n').slice(-2).join(' ')}`);
+      throw new EnvironmentError(
+        `The base commit ${ref} is not in the checkout and could not be fetched from ${remote}: ${fetched.stderr.split('\n').slice(-2).join(' ')}`,
+      );
     }
     const after = (await this.resolveCommit(ref)) ?? (await this.resolveCommit('FETCH_HEAD'));
     if (!after) throw new EnvironmentError(`The base commit ${ref} could not be found after fetching it from ${remote}.`);

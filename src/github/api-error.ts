@@ -9,9 +9,12 @@ import { pathOfUrl, RETRY } from './octokit.js';
 export function describeApiError(error: unknown, number?: number): string {
   const e = error as { status?: number; message?: string; request?: { method?: string; url?: string } };
   const call = e.request?.method && e.request.url ? ` to ${e.request.method} ${readableUrl(e.request.url)}` : '';
-  if (e.status === 403 && /rate limit/i.test(e.message ?? '')) return `GitHub's rate limit was still in force after the retries (HTTP 403${call}: ${e.message})`;
-  if (e.status === 403) return `the token is not allowed to (HTTP 403${call}); the workflow needs "pull-requests: write" in its permissions`;
-  if (e.status === 404) return `GitHub answered 404${call}: ${number ? `pull request #${number}` : 'the repository'} does not exist or the token cannot see it`;
+  if (e.status === 403 && /rate limit/i.test(e.message ?? ''))
+    return `GitHub's rate limit was still in force after the retries (HTTP 403${call}: ${e.message})`;
+  if (e.status === 403)
+    return `the token is not allowed to (HTTP 403${call}); the workflow needs "pull-requests: write" in its permissions`;
+  if (e.status === 404)
+    return `GitHub answered 404${call}: ${number ? `pull request #${number}` : 'the repository'} does not exist or the token cannot see it`;
   if (e.status === 401) return `GitHub rejected the token (HTTP 401${call})`;
   if (e.status && e.status >= 500) return `GitHub answered ${e.status}${call} on every attempt (${RETRY.serverErrors} retries)`;
   if (e.status === 429) return `GitHub's rate limit was still in force after the retries (HTTP 429${call})`;

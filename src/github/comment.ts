@@ -71,13 +71,18 @@ export async function upsertComment(octokit: Octokit, target: CommentTarget, mar
   const where = { owner: target.owner, repo: target.repo };
   const login = await tokenLogin(octokit);
   const ours = async (author: string | undefined): Promise<ListedComment[]> => {
-    const all = (await octokit.paginate(octokit.rest.issues.listComments, { ...where, issue_number: target.number, per_page: 100 })) as ListedComment[];
+    const all = (await octokit.paginate(octokit.rest.issues.listComments, {
+      ...where,
+      issue_number: target.number,
+      per_page: 100,
+    })) as ListedComment[];
     return all.filter((c) => isOurComment(c, marker, author)).sort((a, b) => a.id - b.id);
   };
 
   const existing = (await ours(login))[0];
   if (existing) {
-    if (existing.body === body) return { id: existing.id, url: existing.html_url, action: 'unchanged', author: existing.user?.login, removed: [] };
+    if (existing.body === body)
+      return { id: existing.id, url: existing.html_url, action: 'unchanged', author: existing.user?.login, removed: [] };
     const { data } = await octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body });
     return { id: data.id, url: data.html_url, action: 'updated', author: data.user?.login ?? login, removed: [] };
   }
@@ -92,7 +97,8 @@ export async function upsertComment(octokit: Octokit, target: CommentTarget, mar
   const now = await ours(author);
   const keep = now[0];
   // Alone (or everything gone since): done. Also when the racing run already removed ours as an exact copy.
-  if (!keep || (now.length === 1 && keep.id === created.id)) return { id: created.id, url: created.html_url, action: 'created', author, removed: [] };
+  if (!keep || (now.length === 1 && keep.id === created.id))
+    return { id: created.id, url: created.html_url, action: 'created', author, removed: [] };
   let action: UpsertResult['action'] = keep.id === created.id ? 'created' : 'unchanged';
   if (keep.body !== body) {
     await octokit.rest.issues.updateComment({ ...where, comment_id: keep.id, body });

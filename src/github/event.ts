@@ -20,7 +20,11 @@ export function eventName(): string {
 /** The pull request of a pull_request or pull_request_target event, or undefined for other events. */
 export function pullRequest(): PullRequestInfo | undefined {
   const pr = context.payload.pull_request as
-    | { number: number; base: { sha: string; ref: string; repo?: { full_name?: string } }; head: { sha: string; ref: string; repo?: { full_name?: string } | null } }
+    | {
+        number: number;
+        base: { sha: string; ref: string; repo?: { full_name?: string } };
+        head: { sha: string; ref: string; repo?: { full_name?: string } | null };
+      }
     | undefined;
   if (!pr?.base?.sha || !pr.head?.sha) return undefined;
   const baseRepo = pr.base.repo?.full_name ?? `${context.repo.owner}/${context.repo.repo}`;

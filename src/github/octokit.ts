@@ -52,19 +52,22 @@ export interface OctokitOptions {
 export function createOctokit(token: string, options: OctokitOptions = {}): Octokit {
   const log = options.log ?? { info: () => {} };
   const second = options.waitUnitMs === undefined ? waitUnitMs(process.env[WAIT_UNIT_ENV]) : clampWaitUnit(options.waitUnitMs);
-  const onLimit = (kind: string) => (retryAfter: number, request: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
-    const what = `${request.method ?? 'GET'} ${expand(request)}`;
-    if (retryCount >= RETRY.rateLimits) {
-      log.info(`GitHub's ${kind} for ${what} is still in force after ${retryCount} retries: giving up.`);
-      return false;
-    }
-    if (retryAfter > RETRY.maxWaitSeconds) {
-      log.info(`GitHub's ${kind} for ${what} asks to wait ${retryAfter} s, longer than the ${RETRY.maxWaitSeconds} s this action waits: giving up.`);
-      return false;
-    }
-    log.info(`GitHub's ${kind} for ${what}: retrying in ${retryAfter} s (retry ${retryCount + 1} of ${RETRY.rateLimits}).`);
-    return true;
-  };
+  const onLimit =
+    (kind: string) => (retryAfter: number, request: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
+      const what = `${request.method ?? 'GET'} ${expand(request)}`;
+      if (retryCount >= RETRY.rateLimits) {
+        log.info(`GitHub's ${kind} for ${what} is still in force after ${retryCount} retries: giving up.`);
+        return false;
+      }
+      if (retryAfter > RETRY.maxWaitSeconds) {
+        log.info(
+          `GitHub's ${kind} for ${what} asks to wait ${retryAfter} s, longer than the ${RETRY.maxWaitSeconds} s this action waits: giving up.`,
+        );
+        return false;
+      }
+      log.info(`GitHub's ${kind} for ${what}: retrying in ${retryAfter} s (retry ${retryCount + 1} of ${RETRY.rateLimits}).`);
+      return true;
+    };
   // Innermost (before the retry plugin), so it sees every attempt.
   const logAttempts = (octokit: { hook: Octokit['hook'] }) => {
     octokit.hook.error('request', (error, request) => {

@@ -35,7 +35,9 @@ export async function postComment(post: CommentPost): Promise<void> {
   for (const number of post.numbers) {
     try {
       const result = await upsertComment(octokit, { ...post.repo, number }, post.marker, post.markdown);
-      const removed = result.removed.length ? ` (removed ${result.removed.length} duplicate${result.removed.length > 1 ? 's' : ''} a concurrent run left)` : '';
+      const removed = result.removed.length
+        ? ` (removed ${result.removed.length} duplicate${result.removed.length > 1 ? 's' : ''} a concurrent run left)`
+        : '';
       core.info(`Comment ${result.action} on #${number}${result.author ? ` as ${result.author}` : ''}: ${result.url}${removed}`);
     } catch (error) {
       const status = (error as { status?: number }).status;

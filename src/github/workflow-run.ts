@@ -19,10 +19,15 @@ export async function pullRequestsOfRun(
   repoId: number | undefined,
 ): Promise<RunPullRequests> {
   if (run.event !== 'pull_request') {
-    return { numbers: [], why: `the workflow run that triggered this one ran on ${run.event || 'an unknown event'}, not on a pull request` };
+    return {
+      numbers: [],
+      why: `the workflow run that triggered this one ran on ${run.event || 'an unknown event'}, not on a pull request`,
+    };
   }
   // Same repository: GitHub lists the pull requests. Keep those whose head is still the commit measured.
-  const linked = run.pullRequests.filter((p) => p.headSha === run.headSha && (repoId === undefined || p.baseRepoId === undefined || p.baseRepoId === repoId));
+  const linked = run.pullRequests.filter(
+    (p) => p.headSha === run.headSha && (repoId === undefined || p.baseRepoId === undefined || p.baseRepoId === repoId),
+  );
   if (linked.length) return { numbers: unique(linked.map((p) => p.number)) };
   // A fork's pull request is not linked (pull_requests is empty): find the open pull request whose head is
   // that repository's branch at that commit.
@@ -30,8 +35,15 @@ export async function pullRequestsOfRun(
     return { numbers: [], why: 'the workflow run names no head repository and branch to look the pull request up by' };
   }
   const headOwner = run.headRepository.split('/')[0];
-  const pulls = await octokit.paginate(octokit.rest.pulls.list, { ...repo, state: 'open', head: `${headOwner}:${run.headBranch}`, per_page: 100 });
-  const found = pulls.filter((p) => p.head.sha === run.headSha && p.head.repo?.full_name?.toLowerCase() === run.headRepository!.toLowerCase());
+  const pulls = await octokit.paginate(octokit.rest.pulls.list, {
+    ...repo,
+    state: 'open',
+    head: `${headOwner}:${run.headBranch}`,
+    per_page: 100,
+  });
+  const found = pulls.filter(
+    (p) => p.head.sha === run.headSha && p.head.repo?.full_name?.toLowerCase() === run.headRepository!.toLowerCase(),
+  );
   if (found.length) return { numbers: unique(found.map((p) => p.number)) };
   return {
     numbers: [],

@@ -3,16 +3,16 @@ import { BUDGET_KEYS, BUDGET_KINDS, budgetKind, READS, type Budget, type Measure
 import type { BudgetCheck, Report, StageComparison, VariantReport } from '../report/types.js';
 
 /** Each variant's budget checks, in the order of what they read (`READS`), then in the table's order. */
-export function evaluateBudgets(
-  variants: VariantReport[],
-  budgets: Record<string, Budget>,
-  comparisons: StageComparison[],
-): BudgetCheck[] {
+export function evaluateBudgets(variants: VariantReport[], budgets: Record<string, Budget>, comparisons: StageComparison[]): BudgetCheck[] {
   const checks: BudgetCheck[] = [];
   for (const variant of variants) {
     const budget = (budgets[variant.name] ?? {}) as Record<string, unknown>;
     const head = variant.head.status === 'built' ? variant.head : undefined;
-    const skippedNote = head ? undefined : variant.head.status === 'cancelled' ? 'not measured: the run was cancelled' : 'not measured: the build failed';
+    const skippedNote = head
+      ? undefined
+      : variant.head.status === 'cancelled'
+        ? 'not measured: the run was cancelled'
+        : 'not measured: the build failed';
     for (const key of JUDGED) {
       const kind = budgetKind(key);
       const limit = budget[kind.field];

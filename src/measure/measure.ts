@@ -215,7 +215,16 @@ export async function measureSide(run: MeasureRun, side: Side, prepared: (Prepar
       // The layers are read while the next variant builds (one image at a time), so measuring adds little
       // to the run's wall time; the variant's result is made once they are read.
       const volatile = [`${RUN_LABEL}=${runId}`];
-      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile, signal };
+      const request = {
+        facts,
+        baseImage: item.baseImage,
+        compressed: settings.compressedSize,
+        push: settings.push,
+        cache,
+        secrets,
+        volatile,
+        signal,
+      };
       const outcome: { name: string; measured?: SideResult } = { name: variant.name };
       outcomes.push(outcome);
       reading = reading.then(async () => {
@@ -229,7 +238,10 @@ export async function measureSide(run: MeasureRun, side: Side, prepared: (Prepar
   // Once cancelled, the reading stops with the save it was reading; it is not waited for beyond a moment.
   await unlessCancelled(reading, signal, READING_GRACE_MS);
   const results = new Map(
-    outcomes.map((o): [string, SideResult] => [o.name, 'result' in o ? o.result : (o.measured ?? { status: 'cancelled', during: 'layers' })]),
+    outcomes.map((o): [string, SideResult] => [
+      o.name,
+      'result' in o ? o.result : (o.measured ?? { status: 'cancelled', during: 'layers' }),
+    ]),
   );
   return { results, stages, timings };
 }
@@ -238,13 +250,7 @@ export async function measureSide(run: MeasureRun, side: Side, prepared: (Prepar
 const READING_GRACE_MS = 1000;
 
 /** A built variant with its layers read, or `cancelled` when the cancel came before or during the reading. */
-async function measuredLayers(
-  run: MeasureRun,
-  side: Side,
-  name: string,
-  built: BuiltResult,
-  request: LayerRequest,
-): Promise<SideResult> {
+async function measuredLayers(run: MeasureRun, side: Side, name: string, built: BuiltResult, request: LayerRequest): Promise<SideResult> {
   if (run.signal?.aborted) return { status: 'cancelled', during: 'layers' };
   const figures = await readLayers(run.engine, request);
   // The cancel stopped the save under way: the figures are the engine's, not the image's.

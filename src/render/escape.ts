@@ -28,8 +28,10 @@ const ZWSP_ENTITY = '&#8203;';
 const ZWSP = '\u200B';
 
 /** ANSI/VT escape sequences: CSI (colours, cursor), OSC (titles, hyperlinks, clipboard), and two-byte ESC. */
+// eslint-disable-next-line no-control-regex -- terminal escape sequences start with control characters
 const TERMINAL_ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
 /** C0 and C1 control characters other than tab and line feed, and DEL. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they are cut from rendered text
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 /** Bidirectional embeddings, overrides and isolates (the "Trojan Source" characters). */
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/g;

@@ -95,9 +95,7 @@ export function describeBreach(check: BudgetCheck, units: Units): string {
 }
 
 export function unitsNote(units: Units): string {
-  return units === 'binary'
-    ? 'binary units (1 MiB = 1,048,576 bytes)'
-    : 'decimal units (1 MB = 1,000,000 bytes), as `docker images` shows';
+  return units === 'binary' ? 'binary units (1 MiB = 1,048,576 bytes)' : 'decimal units (1 MB = 1,000,000 bytes), as `docker images` shows';
 }
 
 /** Of the images this run was to measure (this change's and, when rebuilt, the base's), how many it measured. */

@@ -137,10 +137,14 @@ export function writeMarkdown(report: Report, options: WriteOptions, detail: Det
         out.push('<details><summary>Last lines of output</summary>', '', block, '', '</details>', '');
       }
     }
-    if (cutLogs) left.push(detail.logLines > 0 ? `build output beyond the last ${detail.logLines} lines` : 'the build output of failed builds');
+    if (cutLogs)
+      left.push(detail.logLines > 0 ? `build output beyond the last ${detail.logLines} lines` : 'the build output of failed builds');
     for (const variant of report.variants) {
       if (variant.base?.status === 'failed') {
-        out.push(`The base build of ${escapeInline(variant.name)} failed (${codeSpan(variant.base.error, 200, 'text')}), so it has no comparison.`, '');
+        out.push(
+          `The base build of ${escapeInline(variant.name)} failed (${codeSpan(variant.base.error, 200, 'text')}), so it has no comparison.`,
+          '',
+        );
       }
     }
   } else if (failed.length) {
@@ -153,7 +157,9 @@ export function writeMarkdown(report: Report, options: WriteOptions, detail: Det
       if (failed.length > listed.length) out.push(`- …and ${failed.length - listed.length} more`);
       out.push('');
     }
-    left.push(detail.failures === 'brief' ? 'the errors and output of failed builds' : 'the failing steps, errors and output of failed builds');
+    left.push(
+      detail.failures === 'brief' ? 'the errors and output of failed builds' : 'the failing steps, errors and output of failed builds',
+    );
   }
 
   if (left.length) {
@@ -178,7 +184,9 @@ export function renderCancelledNotice(signal: NonNullable<Report['cancelled']>['
 
 /** Variants that failed to build or broke a budget. */
 export function problemVariants(report: Report): VariantReport[] {
-  return report.variants.filter((v) => v.head.status === 'failed' || report.budgets.some((c) => c.variant === v.name && c.outcome === 'fail'));
+  return report.variants.filter(
+    (v) => v.head.status === 'failed' || report.budgets.some((c) => c.variant === v.name && c.outcome === 'fail'),
+  );
 }
 
 /**
@@ -198,12 +206,7 @@ export function bareLines(report: Report, options: WriteOptions): string[] {
 }
 
 /** Where it grew (open), the largest layers and the wasted space (collapsed). */
-function layerSections(
-  report: Report,
-  detail: Detail,
-  table: (rows: string[][], align: string[]) => string,
-  left: string[],
-): string[] {
+function layerSections(report: Report, detail: Detail, table: (rows: string[][], align: string[]) => string, left: string[]): string[] {
   const out: string[] = [];
   if (detail.listItems === 0) {
     if (report.variants.some((v) => v.head.status === 'built' && v.head.layerDetails?.length)) left.push('the per-layer sections');
@@ -231,7 +234,12 @@ function layerSections(
   if (wasted.length) {
     out.push('<details><summary>Wasted space: files stored in more than one layer, or deleted later</summary>', '');
     for (const w of wasted) {
-      out.push(`**${w.variant}**`, '', table([['Path', 'All copies', 'Layers'], ...w.rows.slice(0, detail.listItems)], ['l', 'r', 'r']), '');
+      out.push(
+        `**${w.variant}**`,
+        '',
+        table([['Path', 'All copies', 'Layers'], ...w.rows.slice(0, detail.listItems)], ['l', 'r', 'r']),
+        '',
+      );
     }
     out.push('</details>', '');
   }
@@ -279,8 +287,8 @@ function footnote(report: Report): string {
       : report.cancelled && b.source === 'rebuild' && !b.sha
         ? 'not rebuilt, the run was cancelled first'
         : b.source === 'file'
-        ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ''}`
-        : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, 'text')} at ` : ''}${shortSha(b.sha)}`;
+          ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ''}`
+          : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, 'text')} at ` : ''}${shortSha(b.sha)}`;
     parts.push(`Base: ${what}.`);
   }
   const total = report.variants.reduce((sum, v) => sum + (v.head.status === 'built' ? v.head.buildMs : 0), 0);

@@ -173,8 +173,6 @@ export function failedVariants(report: Report): (VariantReport & { head: Extract
   );
 }
 
-
-
 /** Per variant with a base: the layers that are new, changed or gone, largest change first (at most `limit`). */
 export function growthRows(
   report: Report,
@@ -188,12 +186,14 @@ export function growthRows(
       const changes = v.layerChanges!;
       return {
         variant: style.text(v.name),
-        rows: changes.slice(0, limit).map((c) => [
-          c.kind,
-          style.code(c.instruction || '(no history)'),
-          formatSignedBytes(c.sizeBytes, units),
-          c.compressedBytes === undefined ? '—' : formatSignedBytes(c.compressedBytes, units),
-        ]),
+        rows: changes
+          .slice(0, limit)
+          .map((c) => [
+            c.kind,
+            style.code(c.instruction || '(no history)'),
+            formatSignedBytes(c.sizeBytes, units),
+            c.compressedBytes === undefined ? '—' : formatSignedBytes(c.compressedBytes, units),
+          ]),
         more: Math.max(0, changes.length - limit),
       };
     });
@@ -232,6 +232,8 @@ export function wastedRows(
   return report.variants.flatMap((v) => {
     const paths = v.head.status === 'built' ? (v.head.efficiency?.topWasted ?? []) : [];
     if (paths.length === 0) return [];
-    return [{ variant: style.text(v.name), rows: paths.map((p) => [style.code(`/${p.path}`), formatBytes(p.bytes, units), String(p.copies)]) }];
+    return [
+      { variant: style.text(v.name), rows: paths.map((p) => [style.code(`/${p.path}`), formatBytes(p.bytes, units), String(p.copies)]) },
+    ];
   });
 }

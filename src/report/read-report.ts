@@ -65,16 +65,20 @@ function readBounded(file: string, what: string): Buffer {
   try {
     fd = openSync(file, 'r');
   } catch (error) {
-    throw new InputError(`${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). It must be the JSON report of the run that measured the images (its report output), downloaded before this step.`);
+    throw new InputError(
+      `${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). It must be the JSON report of the run that measured the images (its report output), downloaded before this step.`,
+    );
   }
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new InputError(`${what} is not a file.`);
-    if (stat.size > MAX_REPORT_BYTES) throw new InputError(`${what} is ${stat.size} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
+    if (stat.size > MAX_REPORT_BYTES)
+      throw new InputError(`${what} is ${stat.size} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
     const bytes = Buffer.alloc(MAX_REPORT_BYTES + 1);
     let length = 0;
     for (let n = 1; n > 0 && length < bytes.length; length += n) n = readSync(fd, bytes, length, bytes.length - length, null);
-    if (length > MAX_REPORT_BYTES) throw new InputError(`${what} is over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
+    if (length > MAX_REPORT_BYTES)
+      throw new InputError(`${what} is over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
     return bytes.subarray(0, length);
   } finally {
     closeSync(fd);
@@ -98,9 +102,13 @@ function untrusted(data: unknown, what: string): Report {
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof data === 'object' && data !== null && !Array.isArray(data) && version !== REPORT_SCHEMA_VERSION) {
     const was = typeof version === 'number' && Number.isInteger(version) ? `version ${version}` : 'no known version';
-    throw new InputError(`${what} is a report of ${was}, and this action posts reports of version ${REPORT_SCHEMA_VERSION}: use the same version of image-size-report in the workflow that measures and in the one that posts.`);
+    throw new InputError(
+      `${what} is a report of ${was}, and this action posts reports of version ${REPORT_SCHEMA_VERSION}: use the same version of image-size-report in the workflow that measures and in the one that posts.`,
+    );
   }
-  throw new InputError(`${what} is not a valid image-size-report report (schema version ${REPORT_SCHEMA_VERSION}): ${where}, ${first?.message ?? 'invalid'}.`);
+  throw new InputError(
+    `${what} is not a valid image-size-report report (schema version ${REPORT_SCHEMA_VERSION}): ${where}, ${first?.message ?? 'invalid'}.`,
+  );
 }
 
 let validator: ValidateFunction<Report> | undefined;
@@ -124,7 +132,9 @@ function parseSaved(file: string, what: string): Partial<Report> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InputError(`${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Save a report on the base branch with report-file, and restore it before this step.`);
+    throw new InputError(
+      `${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Save a report on the base branch with report-file, and restore it before this step.`,
+    );
   }
   try {
     return JSON.parse(text) as Partial<Report>;

@@ -47,14 +47,17 @@ const OPTIONAL = new WeakSet<object>();
  * types; what it checks is `properties`, against T.)
  */
 function object<T>(properties: Properties<T>): Schema<T> {
-  const required = Object.entries(properties as Record<string, object>).filter(([, p]) => !OPTIONAL.has(p)).map(([key]) => key);
+  const required = Object.entries(properties as Record<string, object>)
+    .filter(([, p]) => !OPTIONAL.has(p))
+    .map(([key]) => key);
   return { type: 'object', properties, required } as unknown as Schema<T>;
 }
 
 /** A string enum that lists every value of T: tsc fails when T gains one the list lacks. */
 function stringEnum<T extends string>() {
-  return <const V extends readonly T[]>(values: V & ([Exclude<T, V[number]>] extends [never] ? unknown : { missing: Exclude<T, V[number]> })) =>
-    ({ type: 'string', enum: values }) as const;
+  return <const V extends readonly T[]>(
+    values: V & ([Exclude<T, V[number]>] extends [never] ? unknown : { missing: Exclude<T, V[number]> }),
+  ) => ({ type: 'string', enum: values }) as const;
 }
 
 const NO_CONTROL = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
@@ -87,7 +90,11 @@ const LAYER_DETAIL = object<LayerDetail>({
 const EFFICIENCY = object<Efficiency>({
   score: { type: 'number', minimum: 0, maximum: 1 },
   wastedBytes: BYTES,
-  topWasted: { type: 'array', maxItems: 100, items: object<Efficiency['topWasted'][number]>({ path: text(4096), bytes: BYTES, copies: COUNT }) },
+  topWasted: {
+    type: 'array',
+    maxItems: 100,
+    items: object<Efficiency['topWasted'][number]>({ path: text(4096), bytes: BYTES, copies: COUNT }),
+  },
 });
 
 type Side<S extends SideResult['status']> = Extract<SideResult, { status: S }>;
@@ -224,5 +231,7 @@ export const REPORT_SCHEMA: Schema<Report> = object<Report>({
   budgets: { type: 'array', maxItems: 2000, items: BUDGET_CHECK },
   status: stringEnum<Report['status']>()(['pass', 'fail', 'cancelled']),
   // Kept so that a cancelled run's report is never shown as a finished one (the poster does not comment it).
-  cancelled: optional(object<NonNullable<Report['cancelled']>>({ signal: stringEnum<NonNullable<Report['cancelled']>['signal']>()(['SIGINT', 'SIGTERM']) })),
+  cancelled: optional(
+    object<NonNullable<Report['cancelled']>>({ signal: stringEnum<NonNullable<Report['cancelled']>['signal']>()(['SIGINT', 'SIGTERM']) }),
+  ),
 });

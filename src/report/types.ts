@@ -142,14 +142,7 @@ export interface StageComparison {
 export type Units = 'decimal' | 'binary';
 
 /** A budget kind's key (settings/budget-kinds.ts describes each). */
-export type BudgetKind =
-  | 'max-size'
-  | 'max-increase'
-  | 'max-layers'
-  | 'max-build-time'
-  | 'max-ratio'
-  | 'min-efficiency'
-  | 'max-wasted';
+export type BudgetKind = 'max-size' | 'max-increase' | 'max-layers' | 'max-build-time' | 'max-ratio' | 'min-efficiency' | 'max-wasted';
 export type Quantity = 'bytes' | 'percent' | 'count' | 'ms' | 'ratio' | 'score';
 
 export interface BudgetCheck {

@@ -6,16 +6,7 @@
  */
 import { InputError, listOf, quote } from '../errors.js';
 import type { BudgetCheck, BudgetKind, BuiltResult, StageComparison, VariantReport } from '../report/types.js';
-import {
-  asMapping,
-  checkKeys,
-  optionalString,
-  parseCount,
-  parseDuration,
-  parseFraction,
-  parseIncrease,
-  parseSize,
-} from './units.js';
+import { asMapping, checkKeys, optionalString, parseCount, parseDuration, parseFraction, parseIncrease, parseSize } from './units.js';
 
 /**
  * What a check reads, which says why it may find nothing to measure (judge/budgets.ts) and where it comes in
@@ -99,7 +90,9 @@ export const BUDGET_KINDS = {
       checkKeys(ratio, ['of', 'max'], where);
       const of = optionalString(ratio.of, `${where}.of`);
       if (!of || !known.has(of)) {
-        throw new InputError(`${where}.of: ${of ? `${quote(of)} is not a variant` : 'missing'}. Name the variant to compare with: ${listOf(names)}.`);
+        throw new InputError(
+          `${where}.of: ${of ? `${quote(of)} is not a variant` : 'missing'}. Name the variant to compare with: ${listOf(names)}.`,
+        );
       }
       if (of === self) throw new InputError(`${where}.of: a variant cannot be compared with itself.`);
       return { of, fraction: parseFraction(ratio.max, `${where}.max`) };

@@ -105,9 +105,7 @@ export function resolveSettings(raw: RawSettings, env: Record<string, string | u
   }
   const commentKey = optionalString(raw['comment-key'], 'comment-key') ?? DEFAULTS.commentKey;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(commentKey)) {
-    throw new InputError(
-      `comment-key: ${quote(commentKey)} is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`,
-    );
+    throw new InputError(`comment-key: ${quote(commentKey)} is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`);
   }
   const timeoutMs = parseDuration(raw.timeout ?? DEFAULTS.timeout, 'timeout');
   if (timeoutMs < 1000) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too short; use at least 1s.`);
@@ -206,7 +204,10 @@ function makeVariant(
   context: string,
   buildArgs: Record<string, string>,
 ): VariantSpec {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return { name, slug, dockerfile, target, context, buildArgs };
 }
 
@@ -222,11 +223,7 @@ function checkVariantName(name: string): void {
  * Build args as KEY=VALUE lines (an input), a list of such strings, or a mapping. A bare KEY takes its value
  * from the environment, as `docker build --build-arg KEY` does. Values never appear in error messages.
  */
-export function parseBuildArgs(
-  rawValue: unknown,
-  where: string,
-  env: Record<string, string | undefined>,
-): Record<string, string> {
+export function parseBuildArgs(rawValue: unknown, where: string, env: Record<string, string | undefined>): Record<string, string> {
   if (rawValue === undefined || rawValue === null || rawValue === '') return {};
   const result: Record<string, string> = {};
   const add = (key: string, value: string | undefined, position: string) => {

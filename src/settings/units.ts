@@ -89,11 +89,7 @@ export function parseIncrease(value: unknown, where: string): Increase {
 export function parseFraction(value: unknown, where: string): number {
   const help = 'a fraction such as 0.5 or a percentage such as 50%';
   const text = scalarText(value, where, help);
-  const fraction = text.endsWith('%')
-    ? parsePercentText(text, where) / 100
-    : new RegExp(`^${NUMBER}$`).test(text)
-      ? Number(text)
-      : NaN;
+  const fraction = text.endsWith('%') ? parsePercentText(text, where) / 100 : new RegExp(`^${NUMBER}$`).test(text) ? Number(text) : NaN;
   if (!(fraction > 0)) throw new InputError(`${where}: ${quote(text)} is not ${help} (greater than 0).`);
   return withinRange(fraction, where, text);
 }

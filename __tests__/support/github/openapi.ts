@@ -11,7 +11,6 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type JsonObject = Record<string, any>;
 
 const DESCRIPTION_ID = 'https://api.github.com/__openapi__/api.github.com.json';
@@ -134,7 +133,7 @@ export function checkRequest(
     if (body === undefined) {
       if (rb.node.required) {
         reject('missing required request body');
-        return basicError(422, 'Invalid request.\n\nFor \'links/0/schema\', nil is not an object.', op.docsUrl);
+        return basicError(422, "Invalid request.\n\nFor 'links/0/schema', nil is not an object.", op.docsUrl);
       }
     } else if (!jsonContent) {
       reject(`request body sent, but the operation takes ${Object.keys(rb.node.content ?? {}).join(', ')}`);
@@ -394,14 +393,20 @@ function convertSubtree(d: Description, pointer: string): void {
     d.converted.add(ptr);
     const cut = ptr.lastIndexOf('/');
     const parent = getByPointer(d.doc, ptr.slice(0, cut));
-    const token = ptr.slice(cut + 1).replace(/~1/g, '/').replace(/~0/g, '~');
+    const token = ptr
+      .slice(cut + 1)
+      .replace(/~1/g, '/')
+      .replace(/~0/g, '~');
     if (!parent || typeof parent !== 'object' || !(token in parent)) continue;
     const formats = new Set<string>();
     const refs = new Set<string>();
     parent[token] = toJsonSchema(parent[token], formats, refs);
     // Expose the converted subtree to Ajv at the same pointer.
     let target = d.mirror;
-    const tokens = ptr.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const tokens = ptr
+      .slice(1)
+      .split('/')
+      .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
     for (const t of tokens.slice(0, -1)) {
       if (target[t] === null || typeof target[t] !== 'object') target[t] = {};
       target = target[t];
@@ -574,7 +579,9 @@ function githubValidationMessage(errors: ErrorObject[] | null | undefined, data:
         .slice(1)
         .map((t) => `properties/${t}`)
         .join('/');
-      parts.push(`For '${where || 'links/0/schema'}', ${JSON.stringify(value) ?? 'nil'} is not ${article(String((e.params as { type?: unknown }).type))}.`);
+      parts.push(
+        `For '${where || 'links/0/schema'}', ${JSON.stringify(value) ?? 'nil'} is not ${article(String((e.params as { type?: unknown }).type))}.`,
+      );
     } else {
       parts.push(`For '${e.instancePath || '/'}', ${e.message ?? e.keyword}.`);
     }

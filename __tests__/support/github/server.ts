@@ -10,7 +10,16 @@ import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { basicError, checkRequest, checkResponse, DOCS_ROOT, findOperation, openApiDocument, type Operation, type Reply } from './openapi.js';
+import {
+  basicError,
+  checkRequest,
+  checkResponse,
+  DOCS_ROOT,
+  findOperation,
+  openApiDocument,
+  type Operation,
+  type Reply,
+} from './openapi.js';
 import { FakeGitHubState, type FakeComment } from './state.js';
 
 export interface RecordedRequest {
@@ -184,7 +193,13 @@ class FakeGitHubServer implements FakeGitHub {
     return structuredClone(this.state.listComments(owner, repo, issueNumber));
   }
 
-  seedComment(owner: string, repo: string, issueNumber: number, body: string, author?: { login: string; id?: number; type?: 'Bot' | 'User' }): FakeComment {
+  seedComment(
+    owner: string,
+    repo: string,
+    issueNumber: number,
+    body: string,
+    author?: { login: string; id?: number; type?: 'Bot' | 'User' },
+  ): FakeComment {
     return structuredClone(this.state.seedComment(owner, repo, issueNumber, body, author));
   }
 
@@ -193,7 +208,11 @@ class FakeGitHubServer implements FakeGitHub {
   }
 
   serverErrorNext(count: number, options: { status?: number; operationId?: string; applied?: boolean } = {}): void {
-    this.faults.add(count, { status: options.status ?? 502, ...(options.operationId ? { operationId: options.operationId } : {}), ...(options.applied ? { applied: true } : {}) });
+    this.faults.add(count, {
+      status: options.status ?? 502,
+      ...(options.operationId ? { operationId: options.operationId } : {}),
+      ...(options.applied ? { applied: true } : {}),
+    });
   }
 
   secondaryRateLimitNext(count: number, options: { retryAfter?: number | null; status?: 403 | 429; operationId?: string } = {}): void {
@@ -275,7 +294,11 @@ class FakeGitHubServer implements FakeGitHub {
       const { status, message } = failure;
       reply = {
         status,
-        body: { message: message ?? STATUS_CODES[status] ?? 'Error', documentation_url: failure.documentationUrl ?? DOCS_ROOT, status: String(status) },
+        body: {
+          message: message ?? STATUS_CODES[status] ?? 'Error',
+          documentation_url: failure.documentationUrl ?? DOCS_ROOT,
+          status: String(status),
+        },
         ...(failure.headers ? { headers: failure.headers } : {}),
         skipResponseValidation: true,
       };
@@ -298,7 +321,11 @@ class FakeGitHubServer implements FakeGitHub {
   }
 
   /** Checks the request (GitHub's rules, then the description's); returns the reply to send and the operation. */
-  private dispatch(incoming: Incoming, recorded: RecordedRequest, reject: (why: string) => void): { reply: Reply; op?: Operation; fault?: Fault } {
+  private dispatch(
+    incoming: Incoming,
+    recorded: RecordedRequest,
+    reject: (why: string) => void,
+  ): { reply: Reply; op?: Operation; fault?: Fault } {
     const { method, path, headers } = incoming;
     if (!headers['user-agent']) {
       reject('missing User-Agent header (GitHub answers 403 to requests without one)');
@@ -341,7 +368,11 @@ class FakeGitHubServer implements FakeGitHub {
       reply.headers = { 'x-accepted-github-permissions': 'issues=write; pull_requests=write' };
       return { reply, op, ...(fault ? { fault } : {}) };
     }
-    return { reply: this.state.handle(op, pathParams, incoming.query, incoming.body as Record<string, unknown>), op, ...(fault ? { fault } : {}) };
+    return {
+      reply: this.state.handle(op, pathParams, incoming.query, incoming.body as Record<string, unknown>),
+      op,
+      ...(fault ? { fault } : {}),
+    };
   }
 
   private send(res: ServerResponse, status: number, wire: unknown, extra: Record<string, string> = {}): void {
@@ -393,7 +424,13 @@ class Faults {
 
 /** The barriers of holdUntil: answers held back until `count` requests of the operation have arrived. */
 class Holds {
-  private readonly holds: Array<{ operationId: string; count: number; timeoutMs: number; waiting: Array<() => void>; timer?: NodeJS.Timeout }> = [];
+  private readonly holds: Array<{
+    operationId: string;
+    count: number;
+    timeoutMs: number;
+    waiting: Array<() => void>;
+    timer?: NodeJS.Timeout;
+  }> = [];
 
   constructor(private readonly rejections: string[]) {}
 
@@ -415,7 +452,9 @@ class Holds {
       if (hold.waiting.length === hold.count) open();
       else if (hold.waiting.length === 1) {
         hold.timer = setTimeout(() => {
-          this.rejections.push(`holdUntil(${hold.operationId}, ${hold.count}) timed out with ${hold.waiting.length} request(s) held, the last ${label}`);
+          this.rejections.push(
+            `holdUntil(${hold.operationId}, ${hold.count}) timed out with ${hold.waiting.length} request(s) held, the last ${label}`,
+          );
           open();
         }, hold.timeoutMs);
       }

@@ -95,7 +95,13 @@ export class FakeGitHubState {
   }
 
   /** A comment as a previous run would have left it: by `author`, else by the identity of the token. */
-  seedComment(owner: string, repo: string, issueNumber: number, body: string, author?: { login: string; id?: number; type?: 'Bot' | 'User' }): FakeComment {
+  seedComment(
+    owner: string,
+    repo: string,
+    issueNumber: number,
+    body: string,
+    author?: { login: string; id?: number; type?: 'Bot' | 'User' },
+  ): FakeComment {
     const who = author
       ? {
           login: author.login,
@@ -168,7 +174,11 @@ export class FakeGitHubState {
         };
       }
       default:
-        return basicError(501, `fake GitHub: ${op.method.toUpperCase()} ${op.template} (${op.operationId}) is documented but not implemented by this fake`, op.docsUrl);
+        return basicError(
+          501,
+          `fake GitHub: ${op.method.toUpperCase()} ${op.template} (${op.operationId}) is documented but not implemented by this fake`,
+          op.docsUrl,
+        );
     }
   }
 
@@ -258,7 +268,6 @@ function linkHeader(base: string, query: Record<string, string>, page: number, l
   return parts.length ? parts.join(', ') : undefined;
 }
 
-
 const ACTIONS_BOT: Identity = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
 const KNOWN_IDS: Record<string, number> = { octocat: 583231, 'github-actions[bot]': 41898282, 'dependabot[bot]': 49699333 };
 
@@ -281,7 +290,10 @@ function makeUser(apiUrl: string, login: string, id: number, type: 'Bot' | 'User
     login,
     id,
     node_id: Buffer.from(isBot ? `03:Bot${id}` : `04:User${id}`).toString('base64'),
-    avatar_url: login === ACTIONS_BOT.login ? 'https://avatars.githubusercontent.com/in/15368?v=4' : `https://avatars.githubusercontent.com/u/${id}?v=4`,
+    avatar_url:
+      login === ACTIONS_BOT.login
+        ? 'https://avatars.githubusercontent.com/in/15368?v=4'
+        : `https://avatars.githubusercontent.com/u/${id}?v=4`,
     gravatar_id: '',
     url: u,
     html_url: isBot ? `https://github.com/apps/${login.replace(/\[bot\]$/, '')}` : `https://github.com/${login}`,

@@ -78,7 +78,8 @@ const GRAPH_DRIVER_GO_1_26 = { model: 'go1.26', asStored: false, cacheKey: 'go1.
 type SettledRequest = AnalyzeRequest & Required<Pick<AnalyzeRequest, 'push'>>;
 
 /** The layer's pushed size the request asks for. */
-const pushedOf = (request: SettledRequest, facts: LayerSummary | undefined): PushedSize | undefined => facts?.pushed?.[request.push.cacheKey];
+const pushedOf = (request: SettledRequest, facts: LayerSummary | undefined): PushedSize | undefined =>
+  facts?.pushed?.[request.push.cacheKey];
 
 /** `retry`: whether a layer cache that lost a listing may be read again once. */
 async function analyze(request: SettledRequest, retry: boolean): Promise<ImageAnalysis> {
@@ -86,7 +87,8 @@ async function analyze(request: SettledRequest, retry: boolean): Promise<ImageAn
   const usable = (facts: LayerSummary | undefined): facts is LayerSummary =>
     facts !== undefined && (!request.compressed || typeof pushedOf(request, facts)?.bytes === 'number');
   // a config is the image's only when it lists the image's layers (a damaged cache file is a miss)
-  const ofThisImage = (candidate: ImageConfig | undefined) => (candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : undefined);
+  const ofThisImage = (candidate: ImageConfig | undefined) =>
+    candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : undefined;
   const { historyKey } = request;
   let config = ofThisImage(cache.config(request.imageId)) ?? (historyKey ? ofThisImage(cache.configByHistory(historyKey)) : undefined);
   const work = { measured: 0, cached: 0, passes: 0, savedBytesRead: 0 };

@@ -47,14 +47,17 @@ export class CompressedSizer {
       );
     }
     if (modelName === 'go1.27' && options.level !== undefined && options.level !== 6) {
-      throw new RangeError(`CompressedSizer: model 'go1.27' models level 6 only (Go's default, what Docker uses), got level ${options.level}`);
+      throw new RangeError(
+        `CompressedSizer: model 'go1.27' models level 6 only (Go's default, what Docker uses), got level ${options.level}`,
+      );
     }
     const level = options.level ?? 6;
     if (!Number.isInteger(level) || level < 4 || level > 9) {
       throw new RangeError(`CompressedSizer: level must be 4 to 9 (Go's lazy-matching levels; Docker uses 6), got ${options.level}`);
     }
     // (each model has its own defaults, documented above; given values are checked the same for both)
-    const blockSize = options.blockSize === undefined ? undefined : integerOption('blockSize', options.blockSize, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
+    const blockSize =
+      options.blockSize === undefined ? undefined : integerOption('blockSize', options.blockSize, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
     const concurrency = options.concurrency === undefined ? undefined : integerOption('concurrency', options.concurrency, 1);
     this.sizer =
       modelName === 'go1.27'
@@ -108,7 +111,9 @@ const MAX_BLOCK_SIZE = 64 * 1024 * 1024;
 
 function integerOption(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${value}`);
+    throw new RangeError(
+      `CompressedSizer: ${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${value}`,
+    );
   }
   return value;
 }

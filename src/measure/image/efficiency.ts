@@ -22,7 +22,9 @@ export type { Efficiency, WastedPath };
 
 /** Wasted space of layers given in memory, oldest first, each in tar order. */
 export function efficiencyOf(layers: LayerEntry[][], top = 10): Efficiency {
-  const cursors = layers.map((entries) => new ArrayCursor(entries.filter((e) => e[2] !== 'o').map(([path, size, kind]) => ({ path, size, kind }))));
+  const cursors = layers.map(
+    (entries) => new ArrayCursor(entries.filter((e) => e[2] !== 'o').map(([path, size, kind]) => ({ path, size, kind }))),
+  );
   return efficiencyOfSorted(cursors, top);
 }
 
@@ -181,7 +183,16 @@ class WasteCount {
     let frame = this.frames[depth];
     if (!frame) {
       const n = this.n;
-      frame = { path: '', prefix: '', state: new Uint8Array(n + 1), size: new Float64Array(n + 1), isCopy: new Uint8Array(n), copyBytes: new Float64Array(n), pending: [], deletes: [] };
+      frame = {
+        path: '',
+        prefix: '',
+        state: new Uint8Array(n + 1),
+        size: new Float64Array(n + 1),
+        isCopy: new Uint8Array(n),
+        copyBytes: new Float64Array(n),
+        pending: [],
+        deletes: [],
+      };
       this.frames[depth] = frame;
     }
     return frame;

@@ -84,7 +84,11 @@ export interface ListedHistoryEntry {
  * images with the same layers and the same instructions, in the same order, make the same choice, because
  * the builder decides from the instruction. Whoever uses the key still checks the config lists the layers.
  */
-export function historyFingerprint(diffIds: readonly string[], history: readonly ListedHistoryEntry[], volatile: readonly string[] = []): string {
+export function historyFingerprint(
+  diffIds: readonly string[],
+  history: readonly ListedHistoryEntry[],
+  volatile: readonly string[] = [],
+): string {
   const steady = (text: string) => volatile.reduce((t, v) => (v ? t.split(v).join('\u0000') : t), text);
   const material = JSON.stringify({
     v: 1,

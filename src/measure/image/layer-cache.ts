@@ -244,7 +244,6 @@ export class LayerCache {
   }
 }
 
-
 /** A day: no run lasts that long, so a scratch folder that old was left by a process that was killed. */
 const ABANDONED_MS = 24 * 60 * 60 * 1000;
 

@@ -58,8 +58,10 @@ export function pushSizingFor(engine: EngineFacts): PushSizing {
       reason: 'its blobs as the containerd image store keeps them (a layer kept uncompressed is pushed uncompressed)',
     };
   }
-  const gzip = model === 'go1.27' ? "Go 1.27's gzip" : "the gzip of Go up to 1.26";
-  const why = engine.goVersion ? `Docker ${engine.serverVersion} was built with ${engine.goVersion}` : 'the engine does not say which Go built it';
+  const gzip = model === 'go1.27' ? "Go 1.27's gzip" : 'the gzip of Go up to 1.26';
+  const why = engine.goVersion
+    ? `Docker ${engine.serverVersion} was built with ${engine.goVersion}`
+    : 'the engine does not say which Go built it';
   return { method: model, model, asStored: false, cacheKey: model, reason: `every layer as ${gzip} compresses it on push (${why})` };
 }
 

@@ -90,7 +90,11 @@ export async function readSave(stream: Readable, request: SaveRequest, plan: Rea
       } else if (name.endsWith('/layer.tar')) {
         // before Docker 25: a graph driver's layer, gzipped on push
         const guess = plan.guessBySize(size);
-        const facts = await measureLayer(entry, size, { ...tarSizing(request, false), compress: request.compressed && !guess, listInto: guess ? undefined : request.cache });
+        const facts = await measureLayer(entry, size, {
+          ...tarSizing(request, false),
+          compress: request.compressed && !guess,
+          listInto: guess ? undefined : request.cache,
+        });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
         else if (!guess) keep(facts);
       } else if (name.startsWith('blobs/sha256/')) {
@@ -147,8 +151,7 @@ function keepLayer(facts: LayerFacts, plan: ReadPlan, result: SaveResult): void 
  */
 function configOf(imageId: string, documents: Documents, diffIds: string[], depth = 0): ImageConfig | undefined {
   const document = documents.get(imageId) as
-    | (ImageConfig & { config?: { digest?: string }; manifests?: { digest?: string }[] })
-    | undefined;
+    (ImageConfig & { config?: { digest?: string }; manifests?: { digest?: string }[] }) | undefined;
   if (document?.rootfs && sameIds(document.rootfs.diff_ids, diffIds)) return document;
   if (depth < 3) {
     const manifests = Array.isArray(document?.manifests) ? document.manifests : [];
@@ -224,7 +227,10 @@ async function readBlob(
     })();
     // a save stream cut short ends the layer inside gzip: the unzipped stream must fail too, not wait
     feeding.catch((error: unknown) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([measureLayer(gunzip, undefined, { compress: false, cacheKey: request.push.cacheKey, listInto: request.cache }), feeding]);
+    const [facts] = await Promise.all([
+      measureLayer(gunzip, undefined, { compress: false, cacheKey: request.push.cacheKey, listInto: request.cache }),
+      feeding,
+    ]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       keepLayer({ ...facts, pushed: { [request.push.cacheKey]: { bytes: size } } }, plan, result);
     } else {
@@ -254,7 +260,11 @@ interface MeasureOptions {
 }
 
 /** One pass over a layer tar: its digest, and as asked its listing and compressed size. */
-async function measureLayer(source: AsyncIterable<Buffer>, declaredBytes: number | undefined, options: MeasureOptions): Promise<LayerFacts> {
+async function measureLayer(
+  source: AsyncIterable<Buffer>,
+  declaredBytes: number | undefined,
+  options: MeasureOptions,
+): Promise<LayerFacts> {
   const hash = createHash('sha256');
   const listing = options.listInto?.newListing();
   const lister = listing ? new LayerLister(listing) : undefined;
@@ -271,7 +281,11 @@ async function measureLayer(source: AsyncIterable<Buffer>, declaredBytes: number
     }
     const counts = lister ? await lister.finish() : { unpackedBytes: 0, files: 0 };
     listing?.finish();
-    const pushed: PushedSize | undefined = sizer ? { bytes: await sizer.end() } : options.pushedAsIs ? { bytes: tarBytes, uncompressed: true } : undefined;
+    const pushed: PushedSize | undefined = sizer
+      ? { bytes: await sizer.end() }
+      : options.pushedAsIs
+        ? { bytes: tarBytes, uncompressed: true }
+        : undefined;
     return {
       diffId: `sha256:${hash.digest('hex')}`,
       tarBytes,

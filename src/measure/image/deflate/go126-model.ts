@@ -78,7 +78,10 @@ export function goDeflateModel() {
   // RFC 1951 3.2.5: length and distance codes with their extra bits, precomputed as match tokens.
   const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
   const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-  const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  const DIST_BASE = [
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385,
+    24577,
+  ];
   const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
   /** symbol | extra << 14 | length << 19 for each match length */
   const lengthToken = new Uint32Array(MAX_MATCH + 1);
@@ -133,7 +136,17 @@ export function goDeflateModel() {
   /** The parser's exports; its memory holds its statics below `heapBase`, then [data][link][link2][tokens] for one part. */
   interface Parser {
     memory: { buffer: ArrayBuffer; grow(pages: number): number };
-    parse(data: number, start: number, end: number, lazy: number, nice: number, chain: number, link: number, link2: number, out: number): number;
+    parse(
+      data: number,
+      start: number,
+      end: number,
+      lazy: number,
+      nice: number,
+      chain: number,
+      link: number,
+      link2: number,
+      out: number,
+    ): number;
     length_token: { value: number };
     distance_token: { value: number };
     __heap_base: { value: number };
@@ -334,7 +347,7 @@ export function goDeflateModel() {
     lengths.set(distBits.subarray(0, numDist), numLit);
     const total = numLit + numDist;
     codegenFreq.fill(0);
-    for (let i = 0; i < total; ) {
+    for (let i = 0; i < total;) {
       const size = lengths[i];
       let run = 1;
       while (i + run < total && lengths[i + run] === size) run++;
@@ -391,7 +404,7 @@ export function goDeflateModel() {
       add(tokens: Uint32Array, n: number): void {
         const lit = litFreq;
         const dist = distFreq;
-        for (let i = 0; i < n; ) {
+        for (let i = 0; i < n;) {
           // up to the end of the block or of these tokens, in locals (this loop sees every token of a layer)
           const stop = Math.min(n, i + MAX_BLOCK_TOKENS - count);
           let blockExtra = extra;

@@ -120,7 +120,10 @@ export function go127DeflateModel() {
   const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
   const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
   const OFFSET_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
-  const OFFSET_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  const OFFSET_BASE = [
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385,
+    24577,
+  ];
   /** literal/length symbol - 256 for each match length 3..258 (Go's lengthCodes1, indexed by length) */
   const lengthSymbol = new Uint8Array(259);
   for (let code = 0; code < 29; code++) {
@@ -484,7 +487,7 @@ export function go127DeflateModel() {
 
   /** Go's bitCounts (huffman_code.go), on listFreq[0:n) sorted ascending; fills bitCount[1..maxBits]. */
   function bitCounts(n: number, maxBitsIn: number): void {
-    let maxBits = maxBitsIn > n - 1 ? n - 1 : maxBitsIn;
+    const maxBits = maxBitsIn > n - 1 ? n - 1 : maxBitsIn;
     const freqAt = (i: number): number => (i < n ? listFreq[i] : MAX_INT32);
     leafCounts.fill(0);
     lvNeeded.fill(0);
@@ -1023,7 +1026,8 @@ export function go127DeflateModel() {
     };
     const words = ['layer ', 'image ', 'size ', 'the ', 'of ', 'docker ', 'build ', '\n', '{"a": 1}, ', 'registry '];
     let textLike = '';
-    while (textLike.length < 3000) textLike += random() < 0.1 ? String(Math.floor(random() * 1e6)) : words[Math.floor(random() * words.length)];
+    while (textLike.length < 3000)
+      textLike += random() < 0.1 ? String(Math.floor(random() * 1e6)) : words[Math.floor(random() * words.length)];
     const inputs = [new Uint8Array(3000), new Uint8Array(3000), new Uint8Array(3000), new Uint8Array(9000)];
     for (let i = 0; i < 3000; i++) {
       inputs[0][i] = textLike.charCodeAt(i);

@@ -208,7 +208,8 @@ export class Go127Sizer {
       const size = history + this.partBytes;
       let next = this.free.pop();
       // (the first parts' buffers had less room for a warm-up)
-      if (next === undefined || next.input.byteLength < size) next = { input: new SharedArrayBuffer(size), records: new SharedArrayBuffer(0) };
+      if (next === undefined || next.input.byteLength < size)
+        next = { input: new SharedArrayBuffer(size), records: new SharedArrayBuffer(0) };
       const input = new Uint8Array(next.input);
       const keep = Math.min(history, end);
       input.set(this.input.subarray(end - keep, end), 0);
@@ -219,7 +220,16 @@ export class Go127Sizer {
     }
     this.parts++;
     const warmFrom = Math.max(0, start - this.warmBytes);
-    const job: JobSpec = { input: sent.input, records: sent.records, startState: this.state(), endState: this.state(), start, end, last, warmFrom };
+    const job: JobSpec = {
+      input: sent.input,
+      records: sent.records,
+      startState: this.state(),
+      endState: this.state(),
+      start,
+      end,
+      last,
+      warmFrom,
+    };
     const result = pool().run(job);
     // Counted in order later; a failure surfaces there, not as an unhandled rejection now.
     result.catch(() => undefined);
@@ -268,12 +278,18 @@ interface JobSpec extends PartBuffers {
   warmFrom: number;
 }
 
-
 /** A worker's answer to a part (run there as source text: nothing from outside its body). */
 function encodePart(model: Go127Model, job: JobSpec): [ParsedPart, ArrayBuffer[]] {
   const blocks = model.encodePart(
-    new Uint8Array(job.input), job.start, job.end, job.last, new Int32Array(job.records),
-    job.initial && new Int32Array(job.initial), new Int32Array(job.startState), new Int32Array(job.endState), job.warmFrom,
+    new Uint8Array(job.input),
+    job.start,
+    job.end,
+    job.last,
+    new Int32Array(job.records),
+    job.initial && new Int32Array(job.initial),
+    new Int32Array(job.startState),
+    new Int32Array(job.endState),
+    job.warmFrom,
   );
   return [blocks, []]; // (the buffers are the sizer's: it has them)
 }
@@ -285,7 +301,11 @@ function prime(model: Go127Model): void {
 
 let sharedPool: WorkerPool<JobSpec, ParsedPart> | undefined;
 function pool(): WorkerPool<JobSpec, ParsedPart> {
-  sharedPool ??= new WorkerPool({ size: availableParallelism(), source: workerSource(go127DeflateModel, encodePart, prime), label: 'compressed size (go1.27)' });
+  sharedPool ??= new WorkerPool({
+    size: availableParallelism(),
+    source: workerSource(go127DeflateModel, encodePart, prime),
+    label: 'compressed size (go1.27)',
+  });
   return sharedPool;
 }
 let localModel: Go127Model | undefined;
@@ -300,4 +320,3 @@ function sameState(a: SharedArrayBuffer, b: SharedArrayBuffer): boolean {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
-

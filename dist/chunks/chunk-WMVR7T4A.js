@@ -96764,7 +96764,10 @@ function cutWhole(text2, max) {
   const cut = text2.slice(0, max);
   return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
-var UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\u061c\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+var UNPRINTABLE = (
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are cut from text shown to people
+  /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\u061c\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+);
 var NAMED_ESCAPES = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
 var QUOTE_LIMIT = 60;
 function printable(text2, max = QUOTE_LIMIT) {
@@ -97082,7 +97085,13 @@ function exportedSteps(vertexes) {
     const v = vertexes.get(digest);
     if (!v) return void 0;
     const flags = v.name.replace(BUILDKIT_POSITION, "").split(/\s+/).slice(1);
-    const fromAnother = flags.slice(0, Math.max(0, flags.findIndex((w) => !w.startsWith("--")))).some((f) => /^--from=|^--mount=.*\bfrom=/.test(f));
+    const fromAnother = flags.slice(
+      0,
+      Math.max(
+        0,
+        flags.findIndex((w) => !w.startsWith("--"))
+      )
+    ).some((f) => /^--from=|^--mount=.*\bfrom=/.test(f));
     return v.inputs.length === 1 && fromAnother ? void 0 : v.inputs[0];
   };
   const inputOfStep = /* @__PURE__ */ new Set();
@@ -97323,7 +97332,12 @@ function resolveEndpoint(env = process.env) {
   const chosenBy = env.DOCKER_CONTEXT ? "set by DOCKER_CONTEXT" : current.name ? `the current context in ${current.file}` : void 0;
   if (name === "default") {
     const how = chosenBy ? `context "default", ${chosenBy}` : "the default: neither DOCKER_HOST nor a docker context is set";
-    return fromEnvironment(env, dir, { from: "default", origin: how, fix: "set DOCKER_HOST or a docker context (docker context use NAME) to the engine to use" }, warnings);
+    return fromEnvironment(
+      env,
+      dir,
+      { from: "default", origin: how, fix: "set DOCKER_HOST or a docker context (docker context use NAME) to the engine to use" },
+      warnings
+    );
   }
   return fromContext(name, chosenBy, dir, env, warnings);
 }
@@ -97348,7 +97362,9 @@ function currentContext(dir, warnings) {
     const config = JSON.parse(text2);
     return { name: typeof config?.currentContext === "string" && config.currentContext ? config.currentContext : void 0, file };
   } catch (error) {
-    warnings.push(`The docker CLI's config file ${file} is not valid JSON (${printable(messageOf(error), 200)}), so no current context is taken from it.`);
+    warnings.push(
+      `The docker CLI's config file ${file} is not valid JSON (${printable(messageOf(error), 200)}), so no current context is taken from it.`
+    );
     return { file };
   }
 }
@@ -97386,7 +97402,10 @@ function tlsFromCertPath(folder, fromVariable, verify) {
   const ca = read("ca.pem", true);
   const cert = read("cert.pem", false);
   const key = read("key.pem", false);
-  return checkedTls({ verify, ca: ca.data, cert: cert.data, key: key.data, files: { ca: ca.file, cert: cert.file, key: key.file, folder } }, where);
+  return checkedTls(
+    { verify, ca: ca.data, cert: cert.data, key: key.data, files: { ca: ca.file, cert: cert.file, key: key.file, folder } },
+    where
+  );
 }
 function fromContext(name, chosenBy, dir, env, warnings) {
   const id = contextDirName(name);
@@ -97414,7 +97433,9 @@ function fromContext(name, chosenBy, dir, env, warnings) {
   }
   const endpoint = meta?.Endpoints?.docker;
   if (typeof endpoint !== "object" || endpoint === null) {
-    throw new EnvironmentError(`The Docker context ${shown} (${chosenBy}) has no Docker endpoint (Endpoints.docker in ${metaFile}). Recreate it with docker context create ${printable(name)} --docker host=\u2026, or choose another.`);
+    throw new EnvironmentError(
+      `The Docker context ${shown} (${chosenBy}) has no Docker endpoint (Endpoints.docker in ${metaFile}). Recreate it with docker context create ${printable(name)} --docker host=\u2026, or choose another.`
+    );
   }
   if (endpoint.Host !== void 0 && typeof endpoint.Host !== "string") {
     throw new EnvironmentError(`The Docker context ${shown} (${chosenBy}): Endpoints.docker.Host in ${metaFile} is not a string.`);
@@ -97427,7 +97448,13 @@ function fromContext(name, chosenBy, dir, env, warnings) {
   const parsed = parseHost(host, useTls, `the context ${shown}'s host ${shownHost(host)} (${metaFile})`);
   let transport = parsed;
   if (parsed.kind === "tcp" && useTls) {
-    transport = { ...parsed, tls: checkedTls({ verify: !skipVerify, ...files?.data, files: { ...files?.paths, folder: tlsFolder }, fromContext: true }, `the context ${shown}`) };
+    transport = {
+      ...parsed,
+      tls: checkedTls(
+        { verify: !skipVerify, ...files?.data, files: { ...files?.paths, folder: tlsFolder }, fromContext: true },
+        `the context ${shown}`
+      )
+    };
   }
   return {
     info: { host: display(transport), from: "context", context: name },
@@ -97447,7 +97474,11 @@ function contextTlsFiles(folder, shown) {
   }
   const data = {};
   const paths = {};
-  for (const [file, key] of [["ca.pem", "ca"], ["cert.pem", "cert"], ["key.pem", "key"]]) {
+  for (const [file, key] of [
+    ["ca.pem", "ca"],
+    ["cert.pem", "cert"],
+    ["key.pem", "key"]
+  ]) {
     if (!names.includes(file)) continue;
     const full = path3.join(folder, file);
     try {
@@ -97470,7 +97501,8 @@ function checkedTls(tls, where) {
   const unusable = (what, why) => new EnvironmentError(`TLS for the Docker engine (${where}): ${what} cannot be used: ${why}.`);
   if (tls.ca) {
     const blocks = tls.ca.toString("latin1").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    if (blocks.length === 0) throw unusable(`the CA certificate ${files.ca}`, 'it holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
+    if (blocks.length === 0)
+      throw unusable(`the CA certificate ${files.ca}`, 'it holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
     for (const block of blocks) {
       try {
         new X509Certificate(block);
@@ -97481,7 +97513,10 @@ function checkedTls(tls, where) {
   }
   if (tls.cert && tls.key) {
     if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(tls.key.toString("latin1"))) {
-      throw unusable(`the client key ${files.key}`, "it is encrypted, and the docker CLI no longer supports encrypted keys (decrypt it: openssl pkey -in key.pem -out key.pem)");
+      throw unusable(
+        `the client key ${files.key}`,
+        "it is encrypted, and the docker CLI no longer supports encrypted keys (decrypt it: openssl pkey -in key.pem -out key.pem)"
+      );
     }
     const check = (what, options) => {
       try {
@@ -97526,9 +97561,13 @@ function parseHost(raw, tls, what) {
     case "ssh":
       return parseSsh(value, bad);
     case "npipe":
-      throw new EnvironmentError(`${what} is a Windows named pipe (npipe://), which only exists on Windows; on this machine, use unix://, tcp:// or ssh://.`);
+      throw new EnvironmentError(
+        `${what} is a Windows named pipe (npipe://), which only exists on Windows; on this machine, use unix://, tcp:// or ssh://.`
+      );
     case "fd":
-      throw new EnvironmentError(`${what} is fd://, a socket that systemd hands to the Docker daemon itself; a client cannot connect to it. ${accepted}.`);
+      throw new EnvironmentError(
+        `${what} is fd://, a socket that systemd hands to the Docker daemon itself; a client cannot connect to it. ${accepted}.`
+      );
     default:
       throw bad(`the scheme "${printable(scheme, 20)}://" is not one the docker CLI knows`);
   }
@@ -97561,7 +97600,13 @@ function parseSsh(value, bad) {
   if (url.search || url.hash) throw bad("a query or fragment is not allowed");
   const user = url.username ? decodeURIComponent(url.username) : void 0;
   const socketPath = url.pathname && url.pathname.replace(/\/+$/, "") !== "" ? decodeURIComponent(url.pathname) : void 0;
-  return { kind: "ssh", hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), ...user ? { user } : {}, ...url.port ? { port: url.port } : {}, ...socketPath ? { socketPath } : {} };
+  return {
+    kind: "ssh",
+    hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    ...user ? { user } : {},
+    ...url.port ? { port: url.port } : {},
+    ...socketPath ? { socketPath } : {}
+  };
 }
 function display(transport) {
   const host = (name) => name.includes(":") ? `[${name}]` : name;
@@ -97679,7 +97724,9 @@ function sshAgent(transport) {
       if (connection.destroyed) return;
       const said = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" ");
       const how = signal ? `was stopped by ${signal}` : `exited with code ${code}`;
-      connection.destroy(new SshError(`ssh ${printable(args.slice(0, -1).join(" "), 200)} ${how}${said ? `: ${printable(said, 600)}` : ""}`, "ESSH"));
+      connection.destroy(
+        new SshError(`ssh ${printable(args.slice(0, -1).join(" "), 200)} ${how}${said ? `: ${printable(said, 600)}` : ""}`, "ESSH")
+      );
     });
     return connection;
   };
@@ -97704,18 +97751,27 @@ function connectionFailure(endpoint, error, reason) {
   if (error instanceof SshError && error.code === "ENOSSH") {
     return `${at}: ${error.message}; an ssh:// host is reached through it, as the docker CLI does. Install OpenSSH's client, or ${endpoint.fix}.`;
   }
-  if (error instanceof SshError) return `${at}: ${error.message}. Check that ssh to that host works (ssh ${printable(sshArguments(transport).slice(0, -1).join(" "), 200)} docker version) and that Docker runs there, or ${endpoint.fix}.`;
+  if (error instanceof SshError)
+    return `${at}: ${error.message}. Check that ssh to that host works (ssh ${printable(
+      sshArguments(transport).slice(0, -1).join(" "),
+      200
+    )} docker version) and that Docker runs there, or ${endpoint.fix}.`;
   if (transport.kind === "unix") {
-    if (code === "ENOENT") return `${at}: there is no socket at ${transport.socketPath}. ${endpoint.info.from === "default" ? `Start Docker (on this project's machines: bash scripts/setup-docker.sh), or ${endpoint.fix}.` : restart}`;
-    if (code === "EACCES") return `${at}: permission denied on the socket ${transport.socketPath}. Run as a user who may use it (the docker group), or ${endpoint.fix}.`;
-    if (code === "ECONNREFUSED") return `${at}: connection refused on the socket ${transport.socketPath} (no engine listens there). ${restart}`;
+    if (code === "ENOENT")
+      return `${at}: there is no socket at ${transport.socketPath}. ${endpoint.info.from === "default" ? `Start Docker (on this project's machines: bash scripts/setup-docker.sh), or ${endpoint.fix}.` : restart}`;
+    if (code === "EACCES")
+      return `${at}: permission denied on the socket ${transport.socketPath}. Run as a user who may use it (the docker group), or ${endpoint.fix}.`;
+    if (code === "ECONNREFUSED")
+      return `${at}: connection refused on the socket ${transport.socketPath} (no engine listens there). ${restart}`;
   }
   if (transport.kind === "tcp") {
     const hostPort = `${transport.hostname.includes(":") ? `[${transport.hostname}]` : transport.hostname}:${transport.port}`;
     const tls = transport.tls;
     if (code === "ECONNREFUSED") return `${at}: connection refused at ${hostPort} (nothing listens on that port). ${restart}`;
-    if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `${at}: the host name ${printable(transport.hostname)} could not be resolved (${code}). ${restart}`;
-    if (code === "ETIMEDOUT" || code === "EHOSTUNREACH" || code === "ENETUNREACH") return `${at}: ${hostPort} cannot be reached (${code}). ${restart}`;
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+      return `${at}: the host name ${printable(transport.hostname)} could not be resolved (${code}). ${restart}`;
+    if (code === "ETIMEDOUT" || code === "EHOSTUNREACH" || code === "ENETUNREACH")
+      return `${at}: ${hostPort} cannot be reached (${code}). ${restart}`;
     if (tls && UNTRUSTED_SERVER.has(code)) {
       const by = tls.files.ca ? `the CA in ${tls.files.ca}${tls.fromContext ? " (the copy docker context create made of its ca= file)" : ""}` : "any CA this machine trusts (no ca.pem was given)";
       return `${at}: the engine's TLS certificate is not signed by ${by} (TLS said: ${code}, ${printable(e.message ?? "", 200)}). Use the CA that signed the engine's certificate (dockerd --tlscert), or ${endpoint.fix}.`;
@@ -97726,7 +97782,9 @@ function connectionFailure(endpoint, error, reason) {
     if (tls && code === "ERR_TLS_CERT_ALTNAME_INVALID") {
       return `${at}: the engine's TLS certificate is not made for ${printable(transport.hostname)} (TLS said: ${printable(e.reason ?? e.message ?? "", 200)}). Connect with a name or address the certificate lists (its subjectAltName), or give the engine a certificate for this one.`;
     }
-    if (tls && /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|ACCESS_DENIED|UNSUPPORTED_CERTIFICATE|HANDSHAKE_FAILURE|DECRYPT_ERROR)/.test(code)) {
+    if (tls && /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|ACCESS_DENIED|UNSUPPORTED_CERTIFICATE|HANDSHAKE_FAILURE|DECRYPT_ERROR)/.test(
+      code
+    )) {
       const sent = tls.files.cert ? `the client certificate ${tls.files.cert}${tls.fromContext ? " (the copy docker context create made of its cert= file)" : ""}` : `the connection, which had no client certificate (there is no cert.pem and key.pem in ${tls.files.folder})`;
       return `${at}: the engine refused ${sent} (TLS said: ${printable(e.reason ?? code, 100)}). The engine (dockerd --tlsverify) accepts client certificates signed by the CA of its --tlscacert and made for client authentication (extendedKeyUsage=clientAuth); use one, or ${endpoint.fix}.`;
     }
@@ -97737,7 +97795,8 @@ function connectionFailure(endpoint, error, reason) {
       return `${at}: the engine at ${hostPort} speaks TLS, and this connection does not. Turn TLS on as for the docker CLI: DOCKER_TLS_VERIFY=1 with DOCKER_CERT_PATH set to the folder of ca.pem, cert.pem and key.pem, or a context made with docker context create NAME --docker host=${endpoint.info.host},ca=\u2026,cert=\u2026,key=\u2026.`;
     }
   }
-  if (e.statusCode) return `${at}: it answered HTTP ${e.statusCode} (${printable(e.message ?? "", 200)}); is this a Docker engine? ${restart}`;
+  if (e.statusCode)
+    return `${at}: it answered HTTP ${e.statusCode} (${printable(e.message ?? "", 200)}); is this a Docker engine? ${restart}`;
   return `${at}: ${code ? `${code}: ` : ""}${printable(e.message ?? String(error), 300)}. ${restart}`;
 }
 
@@ -97897,7 +97956,9 @@ var DockerEngine = class _DockerEngine {
   /** The caller's deadline passed during `what`: nothing more is asked of the engine in this run. */
   gaveUp(what) {
     this.markUnresponsive(`it had not finished ${what} when the time for clean-up ran out`);
-    return new EnvironmentError(`the Docker engine at ${this.endpoint} had not finished ${what} when the time a cancelled run has for clean-up ran out`);
+    return new EnvironmentError(
+      `the Docker engine at ${this.endpoint} had not finished ${what} when the time a cancelled run has for clean-up ran out`
+    );
   }
   /**
    * Build one image (`buildOnce`). A build that finds the engine's disk full before any step of its Dockerfile
@@ -97969,14 +98030,12 @@ var DockerEngine = class _DockerEngine {
       let onAbort;
       const aborted = new Promise((_, reject) => {
         onAbort = () => reject(signal.reason);
-        if (signal.aborted) onAbort();
+        if (signal.aborted)
+          onAbort();
         else signal.addEventListener("abort", onAbort, { once: true });
       });
       try {
-        const response = await Promise.race([
-          this.docker.buildImage(packed.stream, options),
-          aborted
-        ]);
+        const response = await Promise.race([this.docker.buildImage(packed.stream, options), aborted]);
         streamStarted = true;
         await Promise.race([
           aborted,
@@ -98074,7 +98133,9 @@ var DockerEngine = class _DockerEngine {
   async removeImageIds(ids, deadline) {
     for (const id of [...ids].reverse()) {
       try {
-        await this.call("removing an image", (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }), { deadline });
+        await this.call("removing an image", (abortSignal) => this.docker.getImage(id).remove({ noprune: true, abortSignal }), {
+          deadline
+        });
       } catch (error) {
         if (error instanceof EnvironmentError || isConnectionError(error)) throw asEnvironmentError(error, this.endpoint);
       }
@@ -98192,7 +98253,9 @@ var DockerEngine = class _DockerEngine {
       );
       for (const image of images) {
         try {
-          await this.call("removing an image", (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }), { deadline });
+          await this.call("removing an image", (abortSignal) => this.docker.getImage(image.Id).remove({ noprune: true, abortSignal }), {
+            deadline
+          });
         } catch (error) {
           if (error instanceof EnvironmentError || isConnectionError(error)) throw error;
           if (error.statusCode !== 404) {
@@ -98275,7 +98338,10 @@ function cleanupDeadline(cancel) {
   const arm = () => {
     const atMs = cancellation(cancel)?.atMs ?? performance.now();
     const left = Math.max(0, atMs + CLEANUP_BUDGET_MS - performance.now());
-    setTimeout(() => controller.abort(new Error(`the ${CLEANUP_BUDGET_MS / 1e3} s a cancelled run has for clean-up ran out`)), left).unref();
+    setTimeout(
+      () => controller.abort(new Error(`the ${CLEANUP_BUDGET_MS / 1e3} s a cancelled run has for clean-up ran out`)),
+      left
+    ).unref();
   };
   if (cancel.aborted) arm();
   else cancel.addEventListener("abort", arm, { once: true });
@@ -98483,7 +98549,9 @@ var BUDGET_KINDS = {
       checkKeys(ratio, ["of", "max"], where);
       const of = optionalString(ratio.of, `${where}.of`);
       if (!of || !known.has(of)) {
-        throw new InputError(`${where}.of: ${of ? `${quote(of)} is not a variant` : "missing"}. Name the variant to compare with: ${listOf(names)}.`);
+        throw new InputError(
+          `${where}.of: ${of ? `${quote(of)} is not a variant` : "missing"}. Name the variant to compare with: ${listOf(names)}.`
+        );
       }
       if (of === self2) throw new InputError(`${where}.of: a variant cannot be compared with itself.`);
       return { of, fraction: parseFraction(ratio.max, `${where}.max`) };
@@ -99042,7 +99110,16 @@ var WasteCount = class {
     let frame = this.frames[depth];
     if (!frame) {
       const n = this.n;
-      frame = { path: "", prefix: "", state: new Uint8Array(n + 1), size: new Float64Array(n + 1), isCopy: new Uint8Array(n), copyBytes: new Float64Array(n), pending: [], deletes: [] };
+      frame = {
+        path: "",
+        prefix: "",
+        state: new Uint8Array(n + 1),
+        size: new Float64Array(n + 1),
+        isCopy: new Uint8Array(n),
+        copyBytes: new Float64Array(n),
+        pending: [],
+        deletes: []
+      };
       this.frames[depth] = frame;
     }
     return frame;
@@ -99194,7 +99271,38 @@ function goDeflateModel() {
   };
   const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
   const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-  const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  const DIST_BASE = [
+    1,
+    2,
+    3,
+    4,
+    5,
+    7,
+    9,
+    13,
+    17,
+    25,
+    33,
+    49,
+    65,
+    97,
+    129,
+    193,
+    257,
+    385,
+    513,
+    769,
+    1025,
+    1537,
+    2049,
+    3073,
+    4097,
+    6145,
+    8193,
+    12289,
+    16385,
+    24577
+  ];
   const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
   const lengthToken = new Uint32Array(MAX_MATCH + 1);
   for (let code = 0; code < 29; code++) {
@@ -99702,7 +99810,38 @@ function go127DeflateModel() {
   const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
   const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
   const OFFSET_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
-  const OFFSET_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  const OFFSET_BASE = [
+    1,
+    2,
+    3,
+    4,
+    5,
+    7,
+    9,
+    13,
+    17,
+    25,
+    33,
+    49,
+    65,
+    97,
+    129,
+    193,
+    257,
+    385,
+    513,
+    769,
+    1025,
+    1537,
+    2049,
+    3073,
+    4097,
+    6145,
+    8193,
+    12289,
+    16385,
+    24577
+  ];
   const lengthSymbol = new Uint8Array(259);
   for (let code = 0; code < 29; code++) {
     const last = code === 28 ? 258 : LENGTH_BASE[code + 1] - 1;
@@ -99984,7 +100123,7 @@ function go127DeflateModel() {
     }
   }
   function bitCounts(n, maxBitsIn) {
-    let maxBits = maxBitsIn > n - 1 ? n - 1 : maxBitsIn;
+    const maxBits = maxBitsIn > n - 1 ? n - 1 : maxBitsIn;
     const freqAt = (i) => i < n ? listFreq[i] : MAX_INT32;
     leafCounts.fill(0);
     lvNeeded.fill(0);
@@ -100454,7 +100593,8 @@ function go127DeflateModel() {
     };
     const words = ["layer ", "image ", "size ", "the ", "of ", "docker ", "build ", "\n", '{"a": 1}, ', "registry "];
     let textLike = "";
-    while (textLike.length < 3e3) textLike += random() < 0.1 ? String(Math.floor(random() * 1e6)) : words[Math.floor(random() * words.length)];
+    while (textLike.length < 3e3)
+      textLike += random() < 0.1 ? String(Math.floor(random() * 1e6)) : words[Math.floor(random() * words.length)];
     const inputs = [new Uint8Array(3e3), new Uint8Array(3e3), new Uint8Array(3e3), new Uint8Array(9e3)];
     for (let i = 0; i < 3e3; i++) {
       inputs[0][i] = textLike.charCodeAt(i);
@@ -100590,7 +100730,8 @@ var Go127Sizer = class {
       const history = Math.max(this.warmBytes, GO_BLOCK);
       const size = history + this.partBytes;
       let next = this.free.pop();
-      if (next === void 0 || next.input.byteLength < size) next = { input: new SharedArrayBuffer(size), records: new SharedArrayBuffer(0) };
+      if (next === void 0 || next.input.byteLength < size)
+        next = { input: new SharedArrayBuffer(size), records: new SharedArrayBuffer(0) };
       const input = new Uint8Array(next.input);
       const keep = Math.min(history, end);
       input.set(this.input.subarray(end - keep, end), 0);
@@ -100601,7 +100742,16 @@ var Go127Sizer = class {
     }
     this.parts++;
     const warmFrom = Math.max(0, start - this.warmBytes);
-    const job = { input: sent.input, records: sent.records, startState: this.state(), endState: this.state(), start, end, last, warmFrom };
+    const job = {
+      input: sent.input,
+      records: sent.records,
+      startState: this.state(),
+      endState: this.state(),
+      start,
+      end,
+      last,
+      warmFrom
+    };
     const result = pool2().run(job);
     result.catch(() => void 0);
     this.pending.push({ result, job });
@@ -100632,7 +100782,11 @@ function prime(model3) {
 }
 var sharedPool2;
 function pool2() {
-  sharedPool2 ??= new WorkerPool({ size: availableParallelism2(), source: workerSource(go127DeflateModel, encodePart, prime), label: "compressed size (go1.27)" });
+  sharedPool2 ??= new WorkerPool({
+    size: availableParallelism2(),
+    source: workerSource(go127DeflateModel, encodePart, prime),
+    label: "compressed size (go1.27)"
+  });
   return sharedPool2;
 }
 var localModel2;
@@ -100662,7 +100816,9 @@ var CompressedSizer = class {
       );
     }
     if (modelName === "go1.27" && options.level !== void 0 && options.level !== 6) {
-      throw new RangeError(`CompressedSizer: model 'go1.27' models level 6 only (Go's default, what Docker uses), got level ${options.level}`);
+      throw new RangeError(
+        `CompressedSizer: model 'go1.27' models level 6 only (Go's default, what Docker uses), got level ${options.level}`
+      );
     }
     const level = options.level ?? 6;
     if (!Number.isInteger(level) || level < 4 || level > 9) {
@@ -100702,7 +100858,9 @@ var MIN_BLOCK_SIZE = 64 * 1024;
 var MAX_BLOCK_SIZE = 64 * 1024 * 1024;
 function integerOption(name, value, min, max = Number.MAX_SAFE_INTEGER) {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`CompressedSizer: ${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ""}, got ${value}`);
+    throw new RangeError(
+      `CompressedSizer: ${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ""}, got ${value}`
+    );
   }
   return value;
 }
@@ -100821,7 +100979,11 @@ async function readSave(stream, request, plan) {
         await readDocument(entry, size, `sha256:${legacyConfig[1]}`, documents);
       } else if (name.endsWith("/layer.tar")) {
         const guess = plan.guessBySize(size);
-        const facts = await measureLayer(entry, size, { ...tarSizing(request, false), compress: request.compressed && !guess, listInto: guess ? void 0 : request.cache });
+        const facts = await measureLayer(entry, size, {
+          ...tarSizing(request, false),
+          compress: request.compressed && !guess,
+          listInto: guess ? void 0 : request.cache
+        });
         if (guess && facts.diffId !== guess) result.wrongGuess = true;
         else if (!guess) keep(facts);
       } else if (name.startsWith("blobs/sha256/")) {
@@ -100917,7 +101079,10 @@ async function readBlob(entry, size, digest, request, plan, result, documents) {
       gunzip.end();
     })();
     feeding.catch((error) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([measureLayer(gunzip, void 0, { compress: false, cacheKey: request.push.cacheKey, listInto: request.cache }), feeding]);
+    const [facts] = await Promise.all([
+      measureLayer(gunzip, void 0, { compress: false, cacheKey: request.push.cacheKey, listInto: request.cache }),
+      feeding
+    ]);
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       keepLayer({ ...facts, pushed: { [request.push.cacheKey]: { bytes: size } } }, plan, result);
     } else {
@@ -101261,7 +101426,16 @@ async function measureSide(run, side2, prepared) {
         cachedSteps: build.cachedSteps
       };
       const volatile = [`${RUN_LABEL}=${runId}`];
-      const request = { facts, baseImage: item.baseImage, compressed: settings.compressedSize, push: settings.push, cache, secrets, volatile, signal };
+      const request = {
+        facts,
+        baseImage: item.baseImage,
+        compressed: settings.compressedSize,
+        push: settings.push,
+        cache,
+        secrets,
+        volatile,
+        signal
+      };
       const outcome = { name: variant.name };
       outcomes.push(outcome);
       reading = reading.then(async () => {
@@ -101274,7 +101448,10 @@ async function measureSide(run, side2, prepared) {
   }
   await unlessCancelled(reading, signal, READING_GRACE_MS);
   const results = new Map(
-    outcomes.map((o) => [o.name, "result" in o ? o.result : o.measured ?? { status: "cancelled", during: "layers" }])
+    outcomes.map((o) => [
+      o.name,
+      "result" in o ? o.result : o.measured ?? { status: "cancelled", during: "layers" }
+    ])
   );
   return { results, stages, timings };
 }
@@ -101334,7 +101511,11 @@ var LAYER_DETAIL = object({
 var EFFICIENCY = object({
   score: { type: "number", minimum: 0, maximum: 1 },
   wastedBytes: BYTES,
-  topWasted: { type: "array", maxItems: 100, items: object({ path: text(4096), bytes: BYTES, copies: COUNT }) }
+  topWasted: {
+    type: "array",
+    maxItems: 100,
+    items: object({ path: text(4096), bytes: BYTES, copies: COUNT })
+  }
 });
 var SIDE_RESULTS = {
   built: object({
@@ -101456,7 +101637,9 @@ var REPORT_SCHEMA = object({
   budgets: { type: "array", maxItems: 2e3, items: BUDGET_CHECK },
   status: stringEnum()(["pass", "fail", "cancelled"]),
   // Kept so that a cancelled run's report is never shown as a finished one (the poster does not comment it).
-  cancelled: optional(object({ signal: stringEnum()(["SIGINT", "SIGTERM"]) }))
+  cancelled: optional(
+    object({ signal: stringEnum()(["SIGINT", "SIGTERM"]) })
+  )
 });
 
 // src/report/read-report.ts
@@ -101477,16 +101660,20 @@ function readBounded(file, what) {
   try {
     fd = openSync2(file, "r");
   } catch (error) {
-    throw new InputError(`${what} cannot be read (${error.code ?? String(error)}). It must be the JSON report of the run that measured the images (its report output), downloaded before this step.`);
+    throw new InputError(
+      `${what} cannot be read (${error.code ?? String(error)}). It must be the JSON report of the run that measured the images (its report output), downloaded before this step.`
+    );
   }
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new InputError(`${what} is not a file.`);
-    if (stat.size > MAX_REPORT_BYTES) throw new InputError(`${what} is ${stat.size} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
+    if (stat.size > MAX_REPORT_BYTES)
+      throw new InputError(`${what} is ${stat.size} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
     const bytes = Buffer.alloc(MAX_REPORT_BYTES + 1);
     let length = 0;
     for (let n = 1; n > 0 && length < bytes.length; length += n) n = readSync2(fd, bytes, length, bytes.length - length, null);
-    if (length > MAX_REPORT_BYTES) throw new InputError(`${what} is over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
+    if (length > MAX_REPORT_BYTES)
+      throw new InputError(`${what} is over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
     return bytes.subarray(0, length);
   } finally {
     closeSync2(fd);
@@ -101508,9 +101695,13 @@ function untrusted(data, what) {
   const version = data?.schemaVersion;
   if (typeof data === "object" && data !== null && !Array.isArray(data) && version !== REPORT_SCHEMA_VERSION) {
     const was = typeof version === "number" && Number.isInteger(version) ? `version ${version}` : "no known version";
-    throw new InputError(`${what} is a report of ${was}, and this action posts reports of version ${REPORT_SCHEMA_VERSION}: use the same version of image-size-report in the workflow that measures and in the one that posts.`);
+    throw new InputError(
+      `${what} is a report of ${was}, and this action posts reports of version ${REPORT_SCHEMA_VERSION}: use the same version of image-size-report in the workflow that measures and in the one that posts.`
+    );
   }
-  throw new InputError(`${what} is not a valid image-size-report report (schema version ${REPORT_SCHEMA_VERSION}): ${where}, ${first?.message ?? "invalid"}.`);
+  throw new InputError(
+    `${what} is not a valid image-size-report report (schema version ${REPORT_SCHEMA_VERSION}): ${where}, ${first?.message ?? "invalid"}.`
+  );
 }
 var validator;
 function validate(data) {
@@ -101534,7 +101725,9 @@ function parseSaved(file, what) {
   try {
     text2 = readFileSync4(file, "utf8");
   } catch (error) {
-    throw new InputError(`${what} cannot be read (${error.code ?? String(error)}). Save a report on the base branch with report-file, and restore it before this step.`);
+    throw new InputError(
+      `${what} cannot be read (${error.code ?? String(error)}). Save a report on the base branch with report-file, and restore it before this step.`
+    );
   }
   try {
     return JSON.parse(text2);
@@ -101652,7 +101845,8 @@ function comparableBuildTimes(builds) {
         borrowedMs += lent.durationMs + (step.exported ? lent.exportMs : 0);
       }
     }
-    for (const step of build.stepRecords) if (!step.cached) ran.set(step.key, { durationMs: step.durationMs, exportMs: step.exportMs ?? 0 });
+    for (const step of build.stepRecords)
+      if (!step.cached) ran.set(step.key, { durationMs: step.durationMs, exportMs: step.exportMs ?? 0 });
     return { comparableMs: build.wallMs + borrowedMs, borrowedMs, cachedFromRun, cachedBeforeRun };
   });
 }
@@ -101681,7 +101875,10 @@ function changeBetween(base, head) {
   return {
     sizeBytes,
     sizeRatio: base.sizeBytes > 0 ? sizeBytes / base.sizeBytes : void 0,
-    ...compressed ? { compressedBytes: compressed[1] - compressed[0], compressedRatio: compressed[0] > 0 ? (compressed[1] - compressed[0]) / compressed[0] : void 0 } : {},
+    ...compressed ? {
+      compressedBytes: compressed[1] - compressed[0],
+      compressedRatio: compressed[0] > 0 ? (compressed[1] - compressed[0]) / compressed[0] : void 0
+    } : {},
     layers: head.layers - base.layers,
     ...wasted2 ? { wastedBytes: wasted2[1] - wasted2[0] } : {},
     buildMs: head.comparableBuildMs !== void 0 && base.comparableBuildMs !== void 0 ? head.comparableBuildMs - base.comparableBuildMs : head.buildMs - base.buildMs
@@ -101767,7 +101964,9 @@ var Git = class {
     const exitCode = result.error ? result.error.code ?? "none, it was stopped by a signal" : 0;
     const ok = exitCode === 0;
     if (!ok && !allowFailure) {
-      throw new EnvironmentError(`git ${args[0]} failed: ${result.stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${exitCode}`}`);
+      throw new EnvironmentError(
+        `git ${args[0]} failed: ${result.stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${exitCode}`}`
+      );
     }
     return { ok, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
   }
@@ -101775,7 +101974,9 @@ var Git = class {
   async topLevel() {
     const result = await this.run(["rev-parse", "--show-toplevel"], true);
     if (!result.ok) {
-      throw new EnvironmentError(`${this.cwd} is not inside a git repository, so the base cannot be rebuilt. Check out the repository, or set baseline to file or none.`);
+      throw new EnvironmentError(
+        `${this.cwd} is not inside a git repository, so the base cannot be rebuilt. Check out the repository, or set baseline to file or none.`
+      );
     }
     return result.stdout;
   }
@@ -101793,7 +101994,9 @@ var Git = class {
     if (local) return local;
     const fetched = await this.run(["fetch", "--no-tags", "--depth=1", remote, ref], true);
     if (!fetched.ok) {
-      throw new EnvironmentError(`The base commit ${ref} is not in the checkout and could not be fetched from ${remote}: ${fetched.stderr.split("\n").slice(-2).join(" ")}`);
+      throw new EnvironmentError(
+        `The base commit ${ref} is not in the checkout and could not be fetched from ${remote}: ${fetched.stderr.split("\n").slice(-2).join(" ")}`
+      );
     }
     const after = await this.resolveCommit(ref) ?? await this.resolveCommit("FETCH_HEAD");
     if (!after) throw new EnvironmentError(`The base commit ${ref} could not be found after fetching it from ${remote}.`);
@@ -102148,7 +102351,10 @@ function assemble(input, engine, head, base) {
 async function removeImages(run, deadline) {
   const { created } = run;
   const intermediates = run.settings.noCache ? created.intermediates : [];
-  const problems = await run.engine.removeRunArtifacts({ tags: created.tags, intermediates, label: { key: RUN_LABEL, value: run.runId } }, deadline);
+  const problems = await run.engine.removeRunArtifacts(
+    { tags: created.tags, intermediates, label: { key: RUN_LABEL, value: run.runId } },
+    deadline
+  );
   for (const problem of problems) run.log.warning(problem);
 }
 
@@ -102624,7 +102830,9 @@ function wastedRows(report, style) {
   return report.variants.flatMap((v) => {
     const paths = v.head.status === "built" ? v.head.efficiency?.topWasted ?? [] : [];
     if (paths.length === 0) return [];
-    return [{ variant: style.text(v.name), rows: paths.map((p) => [style.code(`/${p.path}`), formatBytes(p.bytes, units), String(p.copies)]) }];
+    return [
+      { variant: style.text(v.name), rows: paths.map((p) => [style.code(`/${p.path}`), formatBytes(p.bytes, units), String(p.copies)]) }
+    ];
   });
 }
 
@@ -102710,10 +102918,14 @@ function writeMarkdown(report, options, detail) {
         out.push("<details><summary>Last lines of output</summary>", "", block, "", "</details>", "");
       }
     }
-    if (cutLogs) left.push(detail.logLines > 0 ? `build output beyond the last ${detail.logLines} lines` : "the build output of failed builds");
+    if (cutLogs)
+      left.push(detail.logLines > 0 ? `build output beyond the last ${detail.logLines} lines` : "the build output of failed builds");
     for (const variant of report.variants) {
       if (variant.base?.status === "failed") {
-        out.push(`The base build of ${escapeInline(variant.name)} failed (${codeSpan(variant.base.error, 200, "text")}), so it has no comparison.`, "");
+        out.push(
+          `The base build of ${escapeInline(variant.name)} failed (${codeSpan(variant.base.error, 200, "text")}), so it has no comparison.`,
+          ""
+        );
       }
     }
   } else if (failed.length) {
@@ -102726,7 +102938,9 @@ function writeMarkdown(report, options, detail) {
       if (failed.length > listed.length) out.push(`- \u2026and ${failed.length - listed.length} more`);
       out.push("");
     }
-    left.push(detail.failures === "brief" ? "the errors and output of failed builds" : "the failing steps, errors and output of failed builds");
+    left.push(
+      detail.failures === "brief" ? "the errors and output of failed builds" : "the failing steps, errors and output of failed builds"
+    );
   }
   if (left.length) {
     const where = options.fullReport ?? "the JSON report";
@@ -102740,7 +102954,9 @@ function renderCancelledNotice(signal, when) {
   return ["## Image size report", "", `${ICON.cancelled} ${sentence}`, ""].join("\n");
 }
 function problemVariants(report) {
-  return report.variants.filter((v) => v.head.status === "failed" || report.budgets.some((c) => c.variant === v.name && c.outcome === "fail"));
+  return report.variants.filter(
+    (v) => v.head.status === "failed" || report.budgets.some((c) => c.variant === v.name && c.outcome === "fail")
+  );
 }
 function bareLines(report, options) {
   const where = options.fullReport ?? "the JSON report";
@@ -102781,7 +102997,12 @@ function layerSections(report, detail, table, left) {
   if (wasted2.length) {
     out.push("<details><summary>Wasted space: files stored in more than one layer, or deleted later</summary>", "");
     for (const w of wasted2) {
-      out.push(`**${w.variant}**`, "", table([["Path", "All copies", "Layers"], ...w.rows.slice(0, detail.listItems)], ["l", "r", "r"]), "");
+      out.push(
+        `**${w.variant}**`,
+        "",
+        table([["Path", "All copies", "Layers"], ...w.rows.slice(0, detail.listItems)], ["l", "r", "r"]),
+        ""
+      );
     }
     out.push("</details>", "");
   }
@@ -102983,9 +103204,7 @@ function resolveSettings(raw, env = {}) {
   }
   const commentKey = optionalString(raw["comment-key"], "comment-key") ?? DEFAULTS.commentKey;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(commentKey)) {
-    throw new InputError(
-      `comment-key: ${quote(commentKey)} is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`
-    );
+    throw new InputError(`comment-key: ${quote(commentKey)} is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`);
   }
   const timeoutMs = parseDuration(raw.timeout ?? DEFAULTS.timeout, "timeout");
   if (timeoutMs < 1e3) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too short; use at least 1s.`);

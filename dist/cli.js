@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-WMVR7T4A.js";
+} from "./chunks/chunk-MQVOQTWM.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

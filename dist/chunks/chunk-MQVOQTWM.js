@@ -101771,6 +101771,8 @@ var package_default = {
   scripts: {
     build: "node scripts/bundle.mjs",
     typecheck: "tsc --noEmit",
+    lint: "eslint . && prettier --check .",
+    format: "prettier --write . && eslint --fix .",
     "docker:setup": "bash scripts/setup-docker.sh",
     example: "bash scripts/setup-docker.sh --base-images && node dist/cli.js --working-directory examples/python-service",
     pretest: "bash scripts/setup-registry.sh && bash scripts/engines.sh start",

@@ -1,4 +1,4 @@
-// Deterministic inputs for the compressed-size models' tests (go127-deflate.test.ts), and for
+// Deterministic inputs for the compressed-size models' tests (deflate-go127.test.ts), and for
 // bench/record-go-sizes.ts, which writes them to files for real Go gzip to measure: the sizes in the tests were
 // recorded that way, so a generator here must never change (add a new one instead).
 

@@ -61,7 +61,7 @@
  *   | `od` hex dump of random bytes (a layer tar)            |   4.0 MB |          0 |        0 |       -4.56% |
  *   | zeros                                                  | 300.0 MB |          0 |        0 |      -50.3%  |
  *   | runs of text, noise, skewed bytes, JSON, code, zeros   |  67.1 MB |          0 |        0 |       -3.43% |
- *   | 39 unit-test inputs, 0 B to 4 MiB (go127-deflate.test) |          |          0 |        0 |              |
+ *   | 39 unit-test inputs, 0 B to 4 MiB (deflate-go127.test) |          |          0 |        0 |              |
  *
  * Against what Docker 28.5.2 (Debian's, built with Go 1.27.1) produces: pushed to a registry (distribution
  * 2.8) from the overlay2 store (__tests__/integration/registry.test.ts run with this model), every layer to

@@ -1,4 +1,4 @@
-// Deterministic inputs for the compressed-size models' tests (deflate-go127.test.ts), and for
+// Deterministic inputs for the compressed-size models' tests (deflate-go126.test.ts, deflate-go127.test.ts), and for
 // bench/record-go-sizes.ts, which writes them to files for real Go gzip to measure: the sizes in the tests were
 // recorded that way, so a generator here must never change (add a new one instead).
 
@@ -14,7 +14,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-const WORDS = (
+export const WORDS = (
   'the of and to in is that for it as with was on be by this are or from at which an not have but had ' +
   'layer image build stage size docker registry compressed bytes file copy run from install package python node ' +
   'error warning info debug request response status 200 404 500 user id name value true false null'

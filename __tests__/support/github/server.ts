@@ -20,7 +20,7 @@ import {
   type Operation,
   type Reply,
 } from './openapi.js';
-import { FakeGitHubState, type FakeComment } from './state.js';
+import { FakeGitHubState, type CommentAuthor, type FakeComment } from './state.js';
 
 export interface RecordedRequest {
   method: string;
@@ -93,13 +93,7 @@ export interface FakeGitHub {
    * server's token (github-actions[bot] for 'installation', `userLogin` for 'user'),
    * i.e. what a previous run of the action would have left.
    */
-  seedComment(
-    owner: string,
-    repo: string,
-    issueNumber: number,
-    body: string,
-    author?: { login: string; id?: number; type?: 'Bot' | 'User' },
-  ): FakeComment;
+  seedComment(owner: string, repo: string, issueNumber: number, body: string, author?: CommentAuthor): FakeComment;
   /**
    * Fault injection. The next `count` requests (of `fault.operationId` only, when given) answer with the
    * fault instead (body {"message", "documentation_url", "status"}); they are validated but have no effect.
@@ -193,13 +187,7 @@ class FakeGitHubServer implements FakeGitHub {
     return structuredClone(this.state.listComments(owner, repo, issueNumber));
   }
 
-  seedComment(
-    owner: string,
-    repo: string,
-    issueNumber: number,
-    body: string,
-    author?: { login: string; id?: number; type?: 'Bot' | 'User' },
-  ): FakeComment {
+  seedComment(owner: string, repo: string, issueNumber: number, body: string, author?: CommentAuthor): FakeComment {
     return structuredClone(this.state.seedComment(owner, repo, issueNumber, body, author));
   }
 

@@ -40,6 +40,13 @@ export interface FakeReactions {
   rocket: number;
 }
 
+/** Who wrote a seeded comment: a login, with its id and account type when they matter. */
+export interface CommentAuthor {
+  login: string;
+  id?: number;
+  type?: 'Bot' | 'User';
+}
+
 export interface FakeComment {
   id: number;
   node_id: string;
@@ -95,13 +102,7 @@ export class FakeGitHubState {
   }
 
   /** A comment as a previous run would have left it: by `author`, else by the identity of the token. */
-  seedComment(
-    owner: string,
-    repo: string,
-    issueNumber: number,
-    body: string,
-    author?: { login: string; id?: number; type?: 'Bot' | 'User' },
-  ): FakeComment {
+  seedComment(owner: string, repo: string, issueNumber: number, body: string, author?: CommentAuthor): FakeComment {
     const who = author
       ? {
           login: author.login,

@@ -13,7 +13,12 @@ export type { Budget } from './budget-kinds.js';
 export type { Units } from '../report/types.js';
 
 export interface VariantSpec {
+  /** The row's name: the variant's, with the platform added when the variant lists platforms (`multi-stage (linux/arm64)`). */
   name: string;
+  /** The variant as configured, when this row is one platform of it; absent: `name`. See `variantName`. */
+  variant?: string;
+  /** The platform to build (`linux/arm64`); absent: the engine's own. */
+  platform?: string;
   /** Lower-case form used in image tags. */
   slug: string;
   /** Dockerfile path, relative to the working directory. */
@@ -195,6 +200,11 @@ function parseVariants(
     slugs.set(variant.slug, name);
     return variant;
   });
+}
+
+/** The variant a row belongs to, as configured (without its platform). */
+export function variantName(spec: Pick<VariantSpec, 'name' | 'variant'>): string {
+  return spec.variant ?? spec.name;
 }
 
 function makeVariant(

@@ -29430,7 +29430,7 @@ function readReports(found, workingDirectory, runSha) {
     const shown = path3.relative(workingDirectory, file) || file;
     try {
       const report2 = untrustedReportForComment(readUntrustedReport(file, "report-from"));
-      if (runSha) checkReportCommit(report2, runSha, single ? "report-from" : `report-from: ${quote(file)}`);
+      if (runSha) checkReportCommit(report2, runSha, single ? "report-from" : `report-from: ${quote(shown, 500)}`);
       reports.push({ file: shown, report: report2 });
     } catch (error2) {
       if (single || !(error2 instanceof InputError)) throw error2;
@@ -29555,7 +29555,7 @@ async function postReportFile(reportFrom, trust) {
   for (const r of refused) error(r.error);
   if (reports.length === 0) {
     throw new InputError(
-      `report-from: none of the ${refused.length} reports ${quote(reportFrom)} names can be posted (the errors above say why).`
+      `report-from: no report that ${quote(reportFrom)} names can be posted: ${refused.length > 1 ? `all ${refused.length} were` : "the one found was"} refused (the errors above say why).`
     );
   }
   const marker = commentMarker(settings.commentKey);
@@ -29595,7 +29595,7 @@ ${renderText(report2, "This PR")}`);
     );
   if (refused.length) {
     setFailed(
-      `report-from: ${refused.length} of ${refused.length + reports.length} reports were refused (the errors above say why); the comment and the job summary show the others and name the refused ones.`
+      `report-from: ${refused.length} of ${refused.length + reports.length} reports ${refused.length > 1 ? "were" : "was"} refused (the errors above say why); the comment and the job summary show the others and name the refused ones.`
     );
   }
 }

@@ -131,7 +131,7 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
   for (const r of refused) core.error(r.error);
   if (reports.length === 0) {
     throw new InputError(
-      `report-from: none of the ${refused.length} reports ${quote(reportFrom)} names can be posted (the errors above say why).`,
+      `report-from: no report that ${quote(reportFrom)} names can be posted: ${refused.length > 1 ? `all ${refused.length} were` : 'the one found was'} refused (the errors above say why).`,
     );
   }
 
@@ -171,7 +171,7 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
     );
   if (refused.length) {
     core.setFailed(
-      `report-from: ${refused.length} of ${refused.length + reports.length} reports were refused (the errors above say why); the comment and the job summary show the others and name the refused ones.`,
+      `report-from: ${refused.length} of ${refused.length + reports.length} reports ${refused.length > 1 ? 'were' : 'was'} refused (the errors above say why); the comment and the job summary show the others and name the refused ones.`,
     );
   }
 }

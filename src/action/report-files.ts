@@ -80,7 +80,7 @@ export function readReports(
     const shown = path.relative(workingDirectory, file) || file;
     try {
       const report = untrustedReportForComment(readUntrustedReport(file, 'report-from'));
-      if (runSha) checkReportCommit(report, runSha, single ? 'report-from' : `report-from: ${quote(file)}`);
+      if (runSha) checkReportCommit(report, runSha, single ? 'report-from' : `report-from: ${quote(shown, 500)}`);
       reports.push({ file: shown, report });
     } catch (error) {
       if (single || !(error instanceof InputError)) throw error;

@@ -1,6 +1,6 @@
 // The example workflows of the two-workflow setup are documentation people copy: check they fit together,
 // ask for exactly the permissions the README lists, and only use inputs action.yml declares.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -45,6 +45,72 @@ describe('examples/workflows', () => {
     for (const input of ['report-from', 'comment-failure', 'allow-pull-request-target']) {
       expect(action.inputs[input]).toMatchObject({ required: false });
       expect(action.inputs[input].default).toBeUndefined();
+    }
+  });
+});
+
+describe('examples/workflows/image-size-matrix.yml (one comment for a matrix)', () => {
+  const matrix = load('examples/workflows/image-size-matrix.yml');
+  const jobs = matrix.jobs as Record<string, any>;
+  const [measuring] = ours({ jobs: { measure: jobs.measure } });
+  const [upload] = using({ jobs: { measure: jobs.measure } }, 'actions/upload-artifact');
+  const [download] = using({ jobs: { post: jobs.post } }, 'actions/download-artifact');
+  const [post] = ours({ jobs: { post: jobs.post } });
+
+  it('each job of the matrix measures, names its report, saves it under a name of its own and uploads it', () => {
+    expect(Object.keys(matrix.on)).toEqual(['pull_request']);
+    expect(matrix.permissions).toEqual({ contents: 'read' });
+    expect(jobs.measure.strategy['fail-fast']).toBe(false);
+    expect(measuring.with.comment).toBe(false);
+    expect(measuring.with['report-name']).toContain('${{ matrix.');
+    expect(measuring.with['report-file']).toContain('${{ matrix.');
+    expect(upload.if).toContain('always()');
+    expect(upload.with.path).toBe('${{ steps.size.outputs.report }}');
+    expect(upload.with.name).toContain('${{ matrix.');
+  });
+
+  it('one job needs them all, downloads every report into one folder and posts it, the only job that may write', () => {
+    expect(jobs.post.needs).toBe('measure');
+    expect(jobs.post.if).toBe('${{ !cancelled() }}');
+    expect(jobs.post.permissions).toEqual({ 'pull-requests': 'write' });
+    expect(using({ jobs: { post: jobs.post } }, 'actions/checkout')).toEqual([]);
+    // The download pattern takes every job's artifact name.
+    const prefix = String(download.with.pattern).replace(/\*$/, '');
+    expect(String(upload.with.name).startsWith(prefix)).toBe(true);
+    expect(download.with['merge-multiple']).toBe(true);
+    expect(post.with['report-from']).toBe(download.with.path);
+    for (const step of [measuring, post]) {
+      for (const input of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs)).toContain(input);
+    }
+  });
+});
+
+/** The first majors of GitHub's own actions that run on node24 (their release notes; README, "Development"). */
+const NODE24_MAJORS: Record<string, number> = {
+  'actions/checkout': 5,
+  'actions/setup-node': 5,
+  'actions/upload-artifact': 6,
+  'actions/download-artifact': 7,
+  'actions/cache': 5,
+};
+
+describe('the actions every workflow calls', () => {
+  const files = [
+    ...['.github/workflows', 'examples/workflows'].flatMap((dir) =>
+      readdirSync(path.join(ROOT, dir))
+        .filter((f) => f.endsWith('.yml'))
+        .map((f) => `${dir}/${f}`),
+    ),
+    'README.md',
+  ];
+
+  it.each(files)('%s uses the node24 majors of the actions it calls', (file) => {
+    const text = readFileSync(path.join(ROOT, file), 'utf8');
+    const calls = [...text.matchAll(/uses:\s*(actions\/[\w.-]+)@v(\d+)/g)].map(([, name, major]) => ({ name, major: Number(major) }));
+    if (file !== 'README.md') expect(calls.length).toBeGreaterThan(0);
+    for (const { name, major } of calls) {
+      expect(Object.keys(NODE24_MAJORS), `${file}: ${name}`).toContain(name);
+      expect(major, `${file}: ${name}@v${major}`).toBeGreaterThanOrEqual(NODE24_MAJORS[name]);
     }
   });
 });

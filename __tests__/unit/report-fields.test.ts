@@ -83,6 +83,7 @@ const variant = (name: string, head: SideResult, base: SideResult): Report['vari
 function everyField(): Report {
   return {
     schemaVersion: 2,
+    name: 'linux/arm64 <b>@team</b>',
     tool: { name: 'image-size-report', version: '1.2.3' },
     createdAt: '2026-12-02T00:00:00.000Z',
     engine: {

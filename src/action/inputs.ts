@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { existsSync, statSync } from 'node:fs';
 import { InputError, quote } from '../errors.js';
+import { REPORT_NAME_MAX } from '../report/types.js';
 import { maskableValues, secretsOf, type Secret } from '../secrets/scrub.js';
 import { loadConfigFile } from '../settings/config-file.js';
 import { resolveSettings, SETTING_KEYS, type RawSettings, type Settings } from '../settings/schema.js';
@@ -67,6 +68,22 @@ export function readTrustInputs(): TrustInputs {
     ...(failure ? { commentFailure: failure as 'fail' | 'warn' } : {}),
     allowPullRequestTarget: booleanInput('allow-pull-request-target') ?? false,
   };
+}
+
+/**
+ * `report-name`: what this report is of (a matrix job's platform, say), the title of its section when several
+ * reports are posted as one comment. Free text, escaped where shown; one line of at most REPORT_NAME_MAX characters.
+ */
+export function readReportName(): string | undefined {
+  const name = core.getInput('report-name');
+  if (name === '') return undefined;
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (name.length > REPORT_NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new InputError(
+      `report-name: ${quote(name)} is not accepted. Use one line of at most ${REPORT_NAME_MAX} characters (it titles this report's section when several reports are posted as one comment).`,
+    );
+  }
+  return name;
 }
 
 function booleanInput(name: string): boolean | undefined {

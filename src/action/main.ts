@@ -8,7 +8,7 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import { DockerEngine } from '../docker/engine.js';
-import { InputError, isUserError, messageOf } from '../errors.js';
+import { InputError, isUserError, messageOf, quote } from '../errors.js';
 import { describeApiError } from '../github/api-error.js';
 import {
   currentCommit,
@@ -26,15 +26,15 @@ import { pullRequestsOfRun } from '../github/workflow-run.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
 import { describeCancel } from '../render/format.js';
 import { COMMENT_LIMIT, commentMarker, renderMarkdown } from '../render/markdown.js';
+import { orderReports, renderMergedMarkdown } from '../render/merged-markdown.js';
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
-import { readUntrustedReport } from '../report/read-report.js';
 import { createScrubber, scrubbedLogger, type Scrubber } from '../secrets/scrub.js';
 import { ActionCancel } from './cancel.js';
-import { readActionSettings, readTrustInputs, type ActionSettings, type TrustInputs } from './inputs.js';
+import { readActionSettings, readReportName, readTrustInputs, type ActionSettings, type TrustInputs } from './inputs.js';
 import { actionsLogger, withoutCommands } from './log.js';
-import { conclude, publish } from './outputs.js';
-import { untrustedReportForComment } from './untrusted.js';
+import { conclude, publish, publishMerged } from './outputs.js';
+import { findReportFiles, readReports } from './report-files.js';
 
 /** Where the full report is when the comment had to leave detail out. */
 const FULL_REPORT = 'the job summary and the JSON report (the `report` output)';
@@ -73,6 +73,7 @@ export async function run(): Promise<void> {
 async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubber: Scrubber, cancel: ActionCancel): Promise<void> {
   const { settings, workingDirectory, token } = inputs;
   const pr = pullRequest();
+  const name = readReportName();
   // Scrubbed once, here: everything written below comes from this report.
   const report = scrubber.deep(
     await createReport({
@@ -85,7 +86,7 @@ async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubb
       log: scrubbedLogger(actionsLogger, scrubber),
       tempDirectory: process.env.RUNNER_TEMP || undefined,
       signal: cancel.signal,
-    }),
+    }).then((r) => (name ? { ...r, name } : r)),
   );
 
   const marker = commentMarker(settings.commentKey);
@@ -115,46 +116,82 @@ async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubb
 }
 
 /**
- * The trusted half of the two-workflow setup (see README, "Security and permissions"): post the report an
- * untrusted pull_request run saved, without building anything. The file is untrusted data: size-limited,
- * parsed, validated against the report schema with unknown fields dropped, re-derived where it can be, and
- * escaped when rendered. The pull request comes from the workflow_run event GitHub wrote, never from the file.
- * The budget checks shown are the pull_request run's (that run's check is what gates the merge); this step
- * fails only when the report is unusable or, with comment-failure: fail (the default here), when the comment
- * cannot be posted.
+ * Post reports saved by other runs or jobs, without building anything: the trusted half of the two-workflow
+ * setup (see README, "Security and permissions"), and the job that posts a matrix's reports as one comment
+ * ("One comment for a matrix"). Each file is untrusted data (report-files.ts: size-limited, parsed, validated
+ * against the report schema with unknown fields dropped, re-derived where it can be, escaped when rendered, and
+ * on workflow_run of the commit that run built). The pull request comes from the event GitHub wrote, never from
+ * a file. The budget checks shown are the measuring runs' (their checks gate the merge); this step fails only
+ * when a report is refused or, with comment-failure: fail (the default here), when the comment cannot be posted.
  */
 async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<void> {
   const { settings, workingDirectory, token } = readActionSettings();
-  const report = untrustedReportForComment(readUntrustedReport(path.resolve(workingDirectory, reportFrom), 'report-from'));
-  const run = workflowRun();
-  if (run) checkReportCommit(report, run.headSha);
+  const found = findReportFiles(reportFrom, workingDirectory);
+  const { reports, refused } = readReports(found, workingDirectory, workflowRun()?.headSha);
+  for (const r of refused) core.error(r.error);
+  if (reports.length === 0) {
+    throw new InputError(
+      `report-from: no report that ${quote(reportFrom)} names can be posted: ${refused.length > 1 ? `all ${refused.length} were` : 'the one found was'} refused (the errors above say why).`,
+    );
+  }
 
   const marker = commentMarker(settings.commentKey);
-  const markdown = renderMarkdown(report, { marker, headLabel: 'This PR', maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
-  await withoutCommands(() => core.info(renderText(report, 'This PR')));
-  await publish({
-    report,
-    markdown,
-    headLabel: 'This PR',
-    reportFile: settings.reportFile,
-    workingDirectory,
-    commentKey: settings.commentKey,
-  });
-  if (report.status === 'fail')
-    core.info(
-      "The report breaks a budget or has a failed build; the pull_request run's check carries that verdict, this step only posts it.",
+  const where = { headLabel: 'This PR', reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey };
+  const options = { marker, headLabel: 'This PR', maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT };
+  let markdown: string;
+  if (found.form === 'file') {
+    const { report } = reports[0];
+    markdown = renderMarkdown(report, options);
+    await withoutCommands(() => core.info(renderText(report, 'This PR')));
+    await publish({ report, markdown, ...where });
+  } else {
+    const ordered = orderReports(reports);
+    markdown = renderMergedMarkdown(
+      ordered,
+      refused.map((r) => r.file),
+      options,
     );
-  if (settings.comment === false) return;
-  if (report.cancelled) {
+    await withoutCommands(() => {
+      for (const { file, report } of ordered) core.info(`${report.name ?? file}:\n${renderText(report, 'This PR')}`);
+    });
+    await publishMerged({ sections: ordered, refused, markdown, ...where });
+    core.info(`${ordered.length} reports in one comment, in this order: ${ordered.map((r) => JSON.stringify(r.file)).join(', ')}.`);
+  }
+  if (reports.some((r) => r.report.status === 'fail'))
+    core.info(
+      `${reports.length > 1 ? 'A report' : 'The report'} breaks a budget or has a failed build; the check of the run that measured carries that verdict, this step only posts it.`,
+    );
+  if (settings.comment !== false)
+    await commentSaved(
+      reports.map((r) => r.report),
+      marker,
+      markdown,
+      token,
+      trust,
+    );
+  if (refused.length) {
+    core.setFailed(
+      `report-from: ${refused.length} of ${refused.length + reports.length} reports ${refused.length > 1 ? 'were' : 'was'} refused (the errors above say why); the comment and the job summary show the others and name the refused ones.`,
+    );
+  }
+}
+
+/** Post the comment of saved reports, unless every report is of a cancelled run. */
+async function commentSaved(reports: Report[], marker: string, markdown: string, token: string, trust: TrustInputs): Promise<void> {
+  if (reports.every((r) => r.cancelled)) {
     // Its run was cancelled, most often superseded by a newer push whose report is (or will be) the comment.
     core.info(
-      `The report is of a run that was cancelled (${report.cancelled.signal}) before it finished: it is in the job summary, and no comment is posted.`,
+      reports.length === 1
+        ? `The report is of a run that was cancelled (${reports[0].cancelled!.signal}) before it finished: it is in the job summary, and no comment is posted.`
+        : 'Every report is of a run that was cancelled before it finished: they are in the job summary, and no comment is posted.',
     );
     return;
   }
 
   const onFailure = trust.commentFailure ?? 'fail';
+  const run = workflowRun();
   let target: { numbers: number[]; why?: string };
+  let fromFork = false;
   if (run) {
     if (!token)
       return commentFailed(
@@ -167,27 +204,15 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
       return commentFailed(`The pull request of this workflow run could not be looked up: ${describeApiError(error)}.`, onFailure);
     }
   } else {
+    // A job of the same pull_request run (a matrix's posting job): on a fork's pull request, its token is read-only.
     const pr = pullRequest();
+    fromFork = pr?.fromFork ?? false;
     target = pr
       ? { numbers: [pr.number] }
       : { numbers: [], why: `this is a ${eventName() || 'non-GitHub'} event, not workflow_run or pull_request` };
   }
   if (target.numbers.length === 0) core.info(`Nothing to comment on: ${target.why ?? 'no pull request'}.`);
-  else await postComment({ token, repo: repository(), numbers: target.numbers, marker, markdown, onFailure, fromFork: false });
-}
-
-/** The report must be of the commit the triggering run built: a guard against posting the wrong artifact. */
-function checkReportCommit(report: Report, runSha: string): void {
-  if (!report.head.sha) {
-    throw new InputError(
-      'report-from: the report names no commit (head.sha), so it cannot be matched with the workflow run that triggered this one: refusing to post it.',
-    );
-  }
-  if (report.head.sha.toLowerCase() !== runSha.toLowerCase()) {
-    throw new InputError(
-      `report-from: the report is for commit ${report.head.sha.slice(0, 12)}, but the workflow run that triggered this one built ${runSha.slice(0, 12)}: refusing to post it. Download the artifact of that run (run-id: github.event.workflow_run.id).`,
-    );
-  }
+  else await postComment({ token, repo: repository(), numbers: target.numbers, marker, markdown, onFailure, fromFork });
 }
 
 /**

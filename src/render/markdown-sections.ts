@@ -26,6 +26,8 @@ export interface WriteOptions {
   headLabel?: string;
   /** Where the full report is, for the note on what was left out (default: "the JSON report"). */
   fullReport?: string;
+  /** The heading line (default "## Image size report"); a merged comment's section gives its own (merged-markdown.ts). */
+  heading?: string;
 }
 
 /** How much detail a rendering carries. */
@@ -59,6 +61,9 @@ export const FULL_DETAIL: Detail = {
   breachLines: Infinity,
 };
 
+/** The comment's heading. */
+export const HEADING = '## Image size report';
+
 const ICON = { ok: '✅', broken: '❌', failed: '💥', cancelled: '⏹️' } as const;
 
 /** The comment at the given detail: heading, verdict, tables, sections, what was left out, footnote. */
@@ -72,7 +77,7 @@ export function writeMarkdown(report: Report, options: WriteOptions, detail: Det
   };
   const out: string[] = [];
   if (options.marker) out.push(options.marker);
-  out.push('## Image size report', '', verdictLine(report, detail.breachLines), '');
+  out.push(options.heading ?? HEADING, '', verdictLine(report, detail.breachLines), '');
 
   let shown = report;
   if (detail.maxRows < report.variants.length) {
@@ -197,7 +202,7 @@ export function bareLines(report: Report, options: WriteOptions): string[] {
   const where = options.fullReport ?? 'the JSON report';
   return [
     ...(options.marker ? [options.marker] : []),
-    '## Image size report',
+    options.heading ?? HEADING,
     '',
     verdictLine(report, 0),
     '',

@@ -13,6 +13,7 @@ import type { JSONSchemaType } from 'ajv';
 import { BUDGET_KEYS } from '../settings/budget-kinds.js';
 import {
   COMPRESSED_SIZINGS,
+  REPORT_NAME_MAX,
   REPORT_SCHEMA_VERSION,
   type BudgetCheck,
   type Change,
@@ -195,6 +196,8 @@ type Engine = Report['engine'];
 
 export const REPORT_SCHEMA: Schema<Report> = object<Report>({
   schemaVersion: { type: 'integer', const: REPORT_SCHEMA_VERSION },
+  // Free text (the report-name input), escaped where it is shown, as a section title of a merged comment.
+  name: optional(text(REPORT_NAME_MAX)),
   tool: object<Report['tool']>({
     name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' },
     version: { type: 'string', pattern: '^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$' },

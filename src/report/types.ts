@@ -7,6 +7,9 @@
 /** 2: compressed size, layer details and wasted space (reports of version 1 are still read as baselines). */
 export const REPORT_SCHEMA_VERSION = 2;
 
+/** The longest `Report.name` (the report-name input). */
+export const REPORT_NAME_MAX = 100;
+
 /** One filesystem layer of an image, oldest first. */
 export interface LayerDetail {
   diffId: string;
@@ -160,6 +163,11 @@ export interface BudgetCheck {
 
 export interface Report {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  /**
+   * What this report is of, among the reports one comment shows (a matrix job's platform or image, say): the
+   * action's `report-name` input. Free text, escaped where shown. Absent when not given.
+   */
+  name?: string;
   tool: { name: string; version: string };
   createdAt: string;
   engine: {

@@ -101464,296 +101464,6 @@ async function measuredLayers(run, side2, name, built, request) {
   return { ...built, ...figures };
 }
 
-// src/report/read-report.ts
-var import_ajv = __toESM(require_ajv(), 1);
-import { closeSync as closeSync2, fstatSync, openSync as openSync2, readFileSync as readFileSync4, readSync as readSync2 } from "node:fs";
-
-// src/report/types.ts
-var REPORT_SCHEMA_VERSION = 2;
-var COMPRESSED_SIZINGS = ["go1.26", "go1.27", "as-stored"];
-
-// src/report/schema.ts
-function optional(schema) {
-  const copy = { ...schema };
-  OPTIONAL.add(copy);
-  return copy;
-}
-var OPTIONAL = /* @__PURE__ */ new WeakSet();
-function object(properties) {
-  const required = Object.entries(properties).filter(([, p]) => !OPTIONAL.has(p)).map(([key]) => key);
-  return { type: "object", properties, required };
-}
-function stringEnum() {
-  return (values) => ({ type: "string", enum: values });
-}
-var NO_CONTROL = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$";
-var text = (maxLength) => ({ type: "string", maxLength, pattern: NO_CONTROL });
-var VARIANT_NAME = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$" };
-var SHA = { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" };
-var REF = text(255);
-var BYTES = { type: "number", minimum: 0, maximum: 1e15 };
-var SIGNED_BYTES = { type: "number", minimum: -1e15, maximum: 1e15 };
-var COUNT = { type: "integer", minimum: 0, maximum: 1e6 };
-var SIGNED_COUNT = { type: "integer", minimum: -1e6, maximum: 1e6 };
-var MS = { type: "number", minimum: 0, maximum: 6048e5 };
-var SIGNED_MS = { type: "number", minimum: -6048e5, maximum: 6048e5 };
-var RATIO_CHANGE = { type: "number", minimum: -1, maximum: 1e12 };
-var INSTRUCTION = text(65536);
-var LAYER_DETAIL = object({
-  diffId: { type: "string", pattern: "^[a-z0-9]{1,16}:[0-9a-f]{32,128}$" },
-  instruction: INSTRUCTION,
-  sizeBytes: BYTES,
-  compressedBytes: optional(BYTES),
-  // `enum: [true]` rather than `const: true`: JSONSchemaType allows no `const` but null on an optional property.
-  pushedUncompressed: optional({ type: "boolean", enum: [true] }),
-  fromBaseImage: { type: "boolean" }
-});
-var EFFICIENCY = object({
-  score: { type: "number", minimum: 0, maximum: 1 },
-  wastedBytes: BYTES,
-  topWasted: {
-    type: "array",
-    maxItems: 100,
-    items: object({ path: text(4096), bytes: BYTES, copies: COUNT })
-  }
-});
-var SIDE_RESULTS = {
-  built: object({
-    status: { type: "string", const: "built" },
-    imageId: { type: "string", pattern: "^[A-Za-z0-9:]{1,100}$" },
-    sizeBytes: BYTES,
-    compressedBytes: optional(BYTES),
-    engineSizeBytes: optional(BYTES),
-    layers: COUNT,
-    baseImageLayers: optional(COUNT),
-    contentLayers: optional(COUNT),
-    layerDetails: optional({ type: "array", maxItems: 1e3, items: LAYER_DETAIL }),
-    efficiency: optional(EFFICIENCY),
-    analysisError: optional(text(2e3)),
-    buildMs: MS,
-    steps: COUNT,
-    cachedSteps: COUNT,
-    comparableBuildMs: optional(MS),
-    cachedFromRun: optional(COUNT)
-  }),
-  failed: object({
-    status: { type: "string", const: "failed" },
-    error: text(2e3),
-    failedStep: optional(text(1e3)),
-    log: { type: "array", maxItems: 200, items: text(2e3) },
-    buildMs: optional(MS)
-  }),
-  absent: object({ status: { type: "string", const: "absent" }, reason: text(500) }),
-  cancelled: object({
-    status: { type: "string", const: "cancelled" },
-    during: optional(stringEnum()(["build", "layers"]))
-  })
-};
-var SIDE_RESULT = {
-  type: "object",
-  required: ["status"],
-  discriminator: { propertyName: "status" },
-  oneOf: Object.values(SIDE_RESULTS)
-};
-var CHANGE = object({
-  sizeBytes: SIGNED_BYTES,
-  sizeRatio: optional(RATIO_CHANGE),
-  compressedBytes: optional(SIGNED_BYTES),
-  compressedRatio: optional(RATIO_CHANGE),
-  layers: SIGNED_COUNT,
-  wastedBytes: optional(SIGNED_BYTES),
-  buildMs: SIGNED_MS
-});
-var LAYER_CHANGE = object({
-  kind: stringEnum()(["added", "changed", "removed"]),
-  instruction: INSTRUCTION,
-  sizeBytes: SIGNED_BYTES,
-  compressedBytes: optional(SIGNED_BYTES),
-  headBytes: BYTES
-});
-var VARIANT = object({
-  name: VARIANT_NAME,
-  dockerfile: text(1e3),
-  target: optional(text(200)),
-  context: text(1e3),
-  stages: { type: "integer", minimum: 1, maximum: 1e4 },
-  head: SIDE_RESULT,
-  base: optional(SIDE_RESULT),
-  change: optional(CHANGE),
-  layerChanges: optional({ type: "array", maxItems: 1e3, items: LAYER_CHANGE })
-});
-var COMPARISON = object({
-  variant: VARIANT_NAME,
-  reference: VARIANT_NAME,
-  ratio: { type: "number", minimum: 0, maximum: 1e12 },
-  savedBytes: SIGNED_BYTES
-});
-var BUDGET_CHECK = object({
-  variant: VARIANT_NAME,
-  // The budget kinds' table lists every BudgetKind (its type says so).
-  budget: { type: "string", enum: BUDGET_KEYS },
-  quantity: stringEnum()(["bytes", "percent", "count", "ms", "ratio", "score"]),
-  limit: { type: "number", minimum: -1e15, maximum: 1e15 },
-  actual: optional({ type: "number", minimum: -1e15, maximum: 1e15 }),
-  of: optional(VARIANT_NAME),
-  outcome: stringEnum()(["pass", "fail", "skipped"]),
-  note: optional(text(500))
-});
-var REPORT_SCHEMA = object({
-  schemaVersion: { type: "integer", const: REPORT_SCHEMA_VERSION },
-  tool: object({
-    name: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" },
-    version: { type: "string", pattern: "^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$" }
-  }),
-  createdAt: text(64),
-  engine: object({
-    serverVersion: { type: "string", pattern: "^[0-9A-Za-z][0-9A-Za-z.+~_-]{0,63}$" },
-    apiVersion: { type: "string", pattern: "^[0-9]{1,3}(\\.[0-9]{1,3}){0,2}$" },
-    storage: { type: "string", pattern: "^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$" },
-    containerdStore: { type: "boolean" },
-    goVersion: optional({ type: "string", pattern: "^go[0-9][0-9A-Za-z.+-]{0,39}$" }),
-    compressedSizing: optional(stringEnum()(COMPRESSED_SIZINGS)),
-    // Free text in the report, but rendered as the tool's own words: the poster recomputes it.
-    sizeMeaning: text(500),
-    endpoint: optional(
-      object({
-        host: { type: "string", maxLength: 300, pattern: "^(unix|tcp|ssh)://[^\\u0000-\\u001f\\u007f]*$" },
-        from: stringEnum()(["DOCKER_HOST", "context", "default"]),
-        context: optional(text(200))
-      })
-    )
-  }),
-  units: stringEnum()(["decimal", "binary"]),
-  head: object({ ref: optional(REF), sha: optional(SHA) }),
-  base: object({
-    source: stringEnum()(["rebuild", "file", "none"]),
-    ref: optional(REF),
-    sha: optional(SHA),
-    file: optional(text(1e3)),
-    error: optional(text(2e3))
-  }),
-  variants: { type: "array", maxItems: 200, items: VARIANT },
-  comparisons: { type: "array", maxItems: 1e3, items: COMPARISON },
-  budgets: { type: "array", maxItems: 2e3, items: BUDGET_CHECK },
-  status: stringEnum()(["pass", "fail", "cancelled"]),
-  // Kept so that a cancelled run's report is never shown as a finished one (the poster does not comment it).
-  cancelled: optional(
-    object({ signal: stringEnum()(["SIGINT", "SIGTERM"]) })
-  )
-});
-
-// src/report/read-report.ts
-var MAX_REPORT_BYTES = 5e6;
-var SAVED_VERSIONS = [1, REPORT_SCHEMA_VERSION];
-function readReport(file, trust, setting) {
-  const what = `${setting}: "${file}"`;
-  return trust === "untrusted" ? untrusted(parseUntrusted(readBounded(file, what), what), what) : saved(parseSaved(file, what), what);
-}
-function readUntrustedReport(file, setting) {
-  return readReport(file, "untrusted", setting);
-}
-function readBaselineFile(file) {
-  return readReport(file, "saved", "baseline-file");
-}
-function readBounded(file, what) {
-  let fd;
-  try {
-    fd = openSync2(file, "r");
-  } catch (error) {
-    throw new InputError(
-      `${what} cannot be read (${error.code ?? String(error)}). It must be the JSON report of the run that measured the images (its report output), downloaded before this step.`
-    );
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new InputError(`${what} is not a file.`);
-    if (stat.size > MAX_REPORT_BYTES)
-      throw new InputError(`${what} is ${stat.size} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
-    const bytes = Buffer.alloc(MAX_REPORT_BYTES + 1);
-    let length = 0;
-    for (let n = 1; n > 0 && length < bytes.length; length += n) n = readSync2(fd, bytes, length, bytes.length - length, null);
-    if (length > MAX_REPORT_BYTES)
-      throw new InputError(`${what} is over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
-    return bytes.subarray(0, length);
-  } finally {
-    closeSync2(fd);
-  }
-}
-function parseUntrusted(bytes, what) {
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
-  } catch (error) {
-    const why = error instanceof TypeError ? "is not UTF-8 text" : "is not valid JSON";
-    throw new InputError(`${what} ${why}; it must be a report written by image-size-report (its report output).`);
-  }
-}
-function untrusted(data, what) {
-  const errors = validate(data);
-  if (!errors) return data;
-  const [first] = errors;
-  const where = first?.instancePath ? `at ${first.instancePath}` : "at the top level";
-  const version = data?.schemaVersion;
-  if (typeof data === "object" && data !== null && !Array.isArray(data) && version !== REPORT_SCHEMA_VERSION) {
-    const was = typeof version === "number" && Number.isInteger(version) ? `version ${version}` : "no known version";
-    throw new InputError(
-      `${what} is a report of ${was}, and this action posts reports of version ${REPORT_SCHEMA_VERSION}: use the same version of image-size-report in the workflow that measures and in the one that posts.`
-    );
-  }
-  throw new InputError(
-    `${what} is not a valid image-size-report report (schema version ${REPORT_SCHEMA_VERSION}): ${where}, ${first?.message ?? "invalid"}.`
-  );
-}
-var validator;
-function validate(data) {
-  validator ??= new import_ajv.Ajv({
-    strict: true,
-    strictTypes: true,
-    strictRequired: false,
-    // `status` is required where oneOf branches define it (the discriminator needs that)
-    allErrors: false,
-    // stop at the first problem: bounded work whatever the file holds
-    discriminator: true,
-    // only the branch `status` names is checked (and stripped), not every branch
-    removeAdditional: "all",
-    coerceTypes: false,
-    useDefaults: false
-  }).compile(REPORT_SCHEMA);
-  return validator(data) ? void 0 : validator.errors ?? [];
-}
-function parseSaved(file, what) {
-  let text2;
-  try {
-    text2 = readFileSync4(file, "utf8");
-  } catch (error) {
-    throw new InputError(
-      `${what} cannot be read (${error.code ?? String(error)}). Save a report on the base branch with report-file, and restore it before this step.`
-    );
-  }
-  try {
-    return JSON.parse(text2);
-  } catch {
-    throw new InputError(`${what} is not JSON; it must be a report written by image-size-report (the report output).`);
-  }
-}
-function saved(report, what) {
-  const version = report?.schemaVersion;
-  if (!SAVED_VERSIONS.includes(version) || !Array.isArray(report.variants)) {
-    throw new InputError(`${what} is not an image-size-report report of schema version ${SAVED_VERSIONS.join(" or ")}.`);
-  }
-  const results = /* @__PURE__ */ new Map();
-  for (const variant of report.variants) {
-    const head = variant?.head;
-    if (typeof variant?.name !== "string" || !head) continue;
-    if (head.status === "built" && [head.sizeBytes, head.layers, head.buildMs].every((n) => typeof n === "number" && Number.isFinite(n))) {
-      results.set(variant.name, head);
-    } else if (head.status === "failed") {
-      results.set(variant.name, { status: "failed", error: String(head.error ?? "failed"), log: [] });
-    }
-  }
-  const sizing = COMPRESSED_SIZINGS.find((s) => s === report.engine?.compressedSizing);
-  return { results, sha: report.head?.sha, ref: report.head?.ref, ...sizing ? { compressedSizing: sizing } : {} };
-}
-
 // package.json
 var package_default = {
   name: "image-size-report",
@@ -101795,6 +101505,7 @@ var package_default = {
     protobufjs: "^8.8.1",
     "tar-fs": "^3.1.3",
     "tar-stream": "^3.2.2",
+    tinyglobby: "^0.2.17",
     yaml: "^2.9.1"
   },
   devDependencies: {
@@ -102020,7 +101731,7 @@ var Git = class {
 };
 
 // src/measure/image/layer-cache.ts
-import { existsSync as existsSync3, mkdirSync, mkdtempSync, readdirSync as readdirSync2, readFileSync as readFileSync5, renameSync as renameSync2, rmSync as rmSync3, statSync as statSync2, writeFileSync } from "node:fs";
+import { existsSync as existsSync3, mkdirSync, mkdtempSync, readdirSync as readdirSync2, readFileSync as readFileSync4, renameSync as renameSync2, rmSync as rmSync3, statSync as statSync2, writeFileSync } from "node:fs";
 import os2 from "node:os";
 import path5 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -102175,7 +101886,7 @@ var LayerCache = class {
     const file = this.file(kind2, digest);
     if (!file) return void 0;
     try {
-      return JSON.parse(gunzipSync(readFileSync5(file)).toString("utf8"));
+      return JSON.parse(gunzipSync(readFileSync4(file)).toString("utf8"));
     } catch {
       return void 0;
     }
@@ -102234,6 +101945,299 @@ function pushSizingFor(engine) {
 function sizeMeaning(engine) {
   const store = engine.containerdStore ? "the containerd image store" : engine.storage;
   return `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`;
+}
+
+// src/report/read-report.ts
+var import_ajv = __toESM(require_ajv(), 1);
+import { closeSync as closeSync2, fstatSync, openSync as openSync2, readFileSync as readFileSync5, readSync as readSync2 } from "node:fs";
+
+// src/report/types.ts
+var REPORT_SCHEMA_VERSION = 2;
+var REPORT_NAME_MAX = 100;
+var COMPRESSED_SIZINGS = ["go1.26", "go1.27", "as-stored"];
+
+// src/report/schema.ts
+function optional(schema) {
+  const copy = { ...schema };
+  OPTIONAL.add(copy);
+  return copy;
+}
+var OPTIONAL = /* @__PURE__ */ new WeakSet();
+function object(properties) {
+  const required = Object.entries(properties).filter(([, p]) => !OPTIONAL.has(p)).map(([key]) => key);
+  return { type: "object", properties, required };
+}
+function stringEnum() {
+  return (values) => ({ type: "string", enum: values });
+}
+var NO_CONTROL = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$";
+var text = (maxLength) => ({ type: "string", maxLength, pattern: NO_CONTROL });
+var VARIANT_NAME = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$" };
+var SHA = { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" };
+var REF = text(255);
+var BYTES = { type: "number", minimum: 0, maximum: 1e15 };
+var SIGNED_BYTES = { type: "number", minimum: -1e15, maximum: 1e15 };
+var COUNT = { type: "integer", minimum: 0, maximum: 1e6 };
+var SIGNED_COUNT = { type: "integer", minimum: -1e6, maximum: 1e6 };
+var MS = { type: "number", minimum: 0, maximum: 6048e5 };
+var SIGNED_MS = { type: "number", minimum: -6048e5, maximum: 6048e5 };
+var RATIO_CHANGE = { type: "number", minimum: -1, maximum: 1e12 };
+var INSTRUCTION = text(65536);
+var LAYER_DETAIL = object({
+  diffId: { type: "string", pattern: "^[a-z0-9]{1,16}:[0-9a-f]{32,128}$" },
+  instruction: INSTRUCTION,
+  sizeBytes: BYTES,
+  compressedBytes: optional(BYTES),
+  // `enum: [true]` rather than `const: true`: JSONSchemaType allows no `const` but null on an optional property.
+  pushedUncompressed: optional({ type: "boolean", enum: [true] }),
+  fromBaseImage: { type: "boolean" }
+});
+var EFFICIENCY = object({
+  score: { type: "number", minimum: 0, maximum: 1 },
+  wastedBytes: BYTES,
+  topWasted: {
+    type: "array",
+    maxItems: 100,
+    items: object({ path: text(4096), bytes: BYTES, copies: COUNT })
+  }
+});
+var SIDE_RESULTS = {
+  built: object({
+    status: { type: "string", const: "built" },
+    imageId: { type: "string", pattern: "^[A-Za-z0-9:]{1,100}$" },
+    sizeBytes: BYTES,
+    compressedBytes: optional(BYTES),
+    engineSizeBytes: optional(BYTES),
+    layers: COUNT,
+    baseImageLayers: optional(COUNT),
+    contentLayers: optional(COUNT),
+    layerDetails: optional({ type: "array", maxItems: 1e3, items: LAYER_DETAIL }),
+    efficiency: optional(EFFICIENCY),
+    analysisError: optional(text(2e3)),
+    buildMs: MS,
+    steps: COUNT,
+    cachedSteps: COUNT,
+    comparableBuildMs: optional(MS),
+    cachedFromRun: optional(COUNT)
+  }),
+  failed: object({
+    status: { type: "string", const: "failed" },
+    error: text(2e3),
+    failedStep: optional(text(1e3)),
+    log: { type: "array", maxItems: 200, items: text(2e3) },
+    buildMs: optional(MS)
+  }),
+  absent: object({ status: { type: "string", const: "absent" }, reason: text(500) }),
+  cancelled: object({
+    status: { type: "string", const: "cancelled" },
+    during: optional(stringEnum()(["build", "layers"]))
+  })
+};
+var SIDE_RESULT = {
+  type: "object",
+  required: ["status"],
+  discriminator: { propertyName: "status" },
+  oneOf: Object.values(SIDE_RESULTS)
+};
+var CHANGE = object({
+  sizeBytes: SIGNED_BYTES,
+  sizeRatio: optional(RATIO_CHANGE),
+  compressedBytes: optional(SIGNED_BYTES),
+  compressedRatio: optional(RATIO_CHANGE),
+  layers: SIGNED_COUNT,
+  wastedBytes: optional(SIGNED_BYTES),
+  buildMs: SIGNED_MS
+});
+var LAYER_CHANGE = object({
+  kind: stringEnum()(["added", "changed", "removed"]),
+  instruction: INSTRUCTION,
+  sizeBytes: SIGNED_BYTES,
+  compressedBytes: optional(SIGNED_BYTES),
+  headBytes: BYTES
+});
+var VARIANT = object({
+  name: VARIANT_NAME,
+  dockerfile: text(1e3),
+  target: optional(text(200)),
+  context: text(1e3),
+  stages: { type: "integer", minimum: 1, maximum: 1e4 },
+  head: SIDE_RESULT,
+  base: optional(SIDE_RESULT),
+  change: optional(CHANGE),
+  layerChanges: optional({ type: "array", maxItems: 1e3, items: LAYER_CHANGE })
+});
+var COMPARISON = object({
+  variant: VARIANT_NAME,
+  reference: VARIANT_NAME,
+  ratio: { type: "number", minimum: 0, maximum: 1e12 },
+  savedBytes: SIGNED_BYTES
+});
+var BUDGET_CHECK = object({
+  variant: VARIANT_NAME,
+  // The budget kinds' table lists every BudgetKind (its type says so).
+  budget: { type: "string", enum: BUDGET_KEYS },
+  quantity: stringEnum()(["bytes", "percent", "count", "ms", "ratio", "score"]),
+  limit: { type: "number", minimum: -1e15, maximum: 1e15 },
+  actual: optional({ type: "number", minimum: -1e15, maximum: 1e15 }),
+  of: optional(VARIANT_NAME),
+  outcome: stringEnum()(["pass", "fail", "skipped"]),
+  note: optional(text(500))
+});
+var REPORT_SCHEMA = object({
+  schemaVersion: { type: "integer", const: REPORT_SCHEMA_VERSION },
+  // Free text (the report-name input), escaped where it is shown, as a section title of a merged comment.
+  name: optional(text(REPORT_NAME_MAX)),
+  tool: object({
+    name: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" },
+    version: { type: "string", pattern: "^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$" }
+  }),
+  createdAt: text(64),
+  engine: object({
+    serverVersion: { type: "string", pattern: "^[0-9A-Za-z][0-9A-Za-z.+~_-]{0,63}$" },
+    apiVersion: { type: "string", pattern: "^[0-9]{1,3}(\\.[0-9]{1,3}){0,2}$" },
+    storage: { type: "string", pattern: "^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$" },
+    containerdStore: { type: "boolean" },
+    goVersion: optional({ type: "string", pattern: "^go[0-9][0-9A-Za-z.+-]{0,39}$" }),
+    compressedSizing: optional(stringEnum()(COMPRESSED_SIZINGS)),
+    // Free text in the report, but rendered as the tool's own words: the poster recomputes it.
+    sizeMeaning: text(500),
+    endpoint: optional(
+      object({
+        host: { type: "string", maxLength: 300, pattern: "^(unix|tcp|ssh)://[^\\u0000-\\u001f\\u007f]*$" },
+        from: stringEnum()(["DOCKER_HOST", "context", "default"]),
+        context: optional(text(200))
+      })
+    )
+  }),
+  units: stringEnum()(["decimal", "binary"]),
+  head: object({ ref: optional(REF), sha: optional(SHA) }),
+  base: object({
+    source: stringEnum()(["rebuild", "file", "none"]),
+    ref: optional(REF),
+    sha: optional(SHA),
+    file: optional(text(1e3)),
+    error: optional(text(2e3))
+  }),
+  variants: { type: "array", maxItems: 200, items: VARIANT },
+  comparisons: { type: "array", maxItems: 1e3, items: COMPARISON },
+  budgets: { type: "array", maxItems: 2e3, items: BUDGET_CHECK },
+  status: stringEnum()(["pass", "fail", "cancelled"]),
+  // Kept so that a cancelled run's report is never shown as a finished one (the poster does not comment it).
+  cancelled: optional(
+    object({ signal: stringEnum()(["SIGINT", "SIGTERM"]) })
+  )
+});
+
+// src/report/read-report.ts
+var MAX_REPORT_BYTES = 5e6;
+var SAVED_VERSIONS = [1, REPORT_SCHEMA_VERSION];
+function readReport(file, trust, setting) {
+  const what = `${setting}: "${file}"`;
+  return trust === "untrusted" ? untrusted(parseUntrusted(readBounded(file, what), what), what) : saved(parseSaved(file, what), what);
+}
+function readUntrustedReport(file, setting) {
+  return readReport(file, "untrusted", setting);
+}
+function readBaselineFile(file) {
+  return readReport(file, "saved", "baseline-file");
+}
+function readBounded(file, what) {
+  let fd;
+  try {
+    fd = openSync2(file, "r");
+  } catch (error) {
+    throw new InputError(
+      `${what} cannot be read (${error.code ?? String(error)}). It must be the JSON report of the run that measured the images (its report output), downloaded before this step.`
+    );
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new InputError(`${what} is not a file.`);
+    if (stat.size > MAX_REPORT_BYTES)
+      throw new InputError(`${what} is ${stat.size} bytes, over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
+    const bytes = Buffer.alloc(MAX_REPORT_BYTES + 1);
+    let length = 0;
+    for (let n = 1; n > 0 && length < bytes.length; length += n) n = readSync2(fd, bytes, length, bytes.length - length, null);
+    if (length > MAX_REPORT_BYTES)
+      throw new InputError(`${what} is over the limit of ${MAX_REPORT_BYTES} bytes for a report: refusing to read it.`);
+    return bytes.subarray(0, length);
+  } finally {
+    closeSync2(fd);
+  }
+}
+function parseUntrusted(bytes, what) {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch (error) {
+    const why = error instanceof TypeError ? "is not UTF-8 text" : "is not valid JSON";
+    throw new InputError(`${what} ${why}; it must be a report written by image-size-report (its report output).`);
+  }
+}
+function untrusted(data, what) {
+  const errors = validate(data);
+  if (!errors) return data;
+  const [first] = errors;
+  const where = first?.instancePath ? `at ${first.instancePath}` : "at the top level";
+  const version = data?.schemaVersion;
+  if (typeof data === "object" && data !== null && !Array.isArray(data) && version !== REPORT_SCHEMA_VERSION) {
+    const was = typeof version === "number" && Number.isInteger(version) ? `version ${version}` : "no known version";
+    throw new InputError(
+      `${what} is a report of ${was}, and this action posts reports of version ${REPORT_SCHEMA_VERSION}: use the same version of image-size-report in the workflow that measures and in the one that posts.`
+    );
+  }
+  throw new InputError(
+    `${what} is not a valid image-size-report report (schema version ${REPORT_SCHEMA_VERSION}): ${where}, ${first?.message ?? "invalid"}.`
+  );
+}
+var validator;
+function validate(data) {
+  validator ??= new import_ajv.Ajv({
+    strict: true,
+    strictTypes: true,
+    strictRequired: false,
+    // `status` is required where oneOf branches define it (the discriminator needs that)
+    allErrors: false,
+    // stop at the first problem: bounded work whatever the file holds
+    discriminator: true,
+    // only the branch `status` names is checked (and stripped), not every branch
+    removeAdditional: "all",
+    coerceTypes: false,
+    useDefaults: false
+  }).compile(REPORT_SCHEMA);
+  return validator(data) ? void 0 : validator.errors ?? [];
+}
+function parseSaved(file, what) {
+  let text2;
+  try {
+    text2 = readFileSync5(file, "utf8");
+  } catch (error) {
+    throw new InputError(
+      `${what} cannot be read (${error.code ?? String(error)}). Save a report on the base branch with report-file, and restore it before this step.`
+    );
+  }
+  try {
+    return JSON.parse(text2);
+  } catch {
+    throw new InputError(`${what} is not JSON; it must be a report written by image-size-report (the report output).`);
+  }
+}
+function saved(report, what) {
+  const version = report?.schemaVersion;
+  if (!SAVED_VERSIONS.includes(version) || !Array.isArray(report.variants)) {
+    throw new InputError(`${what} is not an image-size-report report of schema version ${SAVED_VERSIONS.join(" or ")}.`);
+  }
+  const results = /* @__PURE__ */ new Map();
+  for (const variant of report.variants) {
+    const head = variant?.head;
+    if (typeof variant?.name !== "string" || !head) continue;
+    if (head.status === "built" && [head.sizeBytes, head.layers, head.buildMs].every((n) => typeof n === "number" && Number.isFinite(n))) {
+      results.set(variant.name, head);
+    } else if (head.status === "failed") {
+      results.set(variant.name, { status: "failed", error: String(head.error ?? "failed"), log: [] });
+    }
+  }
+  const sizing = COMPRESSED_SIZINGS.find((s) => s === report.engine?.compressedSizing);
+  return { results, sha: report.head?.sha, ref: report.head?.ref, ...sizing ? { compressedSizing: sizing } : {} };
 }
 
 // src/pipeline.ts
@@ -102849,6 +102853,7 @@ var FULL_DETAIL = {
   failures: "full",
   breachLines: Infinity
 };
+var HEADING = "## Image size report";
 var ICON = { ok: "\u2705", broken: "\u274C", failed: "\u{1F4A5}", cancelled: "\u23F9\uFE0F" };
 function writeMarkdown(report, options, detail) {
   const left = [];
@@ -102860,7 +102865,7 @@ function writeMarkdown(report, options, detail) {
   };
   const out = [];
   if (options.marker) out.push(options.marker);
-  out.push("## Image size report", "", verdictLine(report, detail.breachLines), "");
+  out.push(options.heading ?? HEADING, "", verdictLine(report, detail.breachLines), "");
   let shown = report;
   if (detail.maxRows < report.variants.length) {
     const problems = new Set(problemVariants(report).map((v) => v.name));
@@ -102964,7 +102969,7 @@ function bareLines(report, options) {
   const where = options.fullReport ?? "the JSON report";
   return [
     ...options.marker ? [options.marker] : [],
-    "## Image size report",
+    options.heading ?? HEADING,
     "",
     verdictLine(report, 0),
     "",
@@ -103468,12 +103473,19 @@ export {
   createScrubber,
   scrubbedLogger,
   RUN_LABEL,
+  REPORT_NAME_MAX,
   readUntrustedReport,
   TOOL,
   createReport,
   describeBreach,
   describeCancel,
+  escapeInline,
+  codeSpan,
+  FULL_DETAIL,
+  HEADING,
+  writeMarkdown,
   renderCancelledNotice,
+  fitComment,
   COMMENT_LIMIT,
   SUMMARY_LIMIT,
   renderMarkdown,

@@ -168,6 +168,7 @@ export async function measureSide(run: MeasureRun, side: Side, prepared: (Prepar
           contextDir: item.context,
           dockerfile: item.dockerfile,
           target: variant.target,
+          ...(variant.platform !== undefined ? { platform: variant.platform } : {}),
           buildArgs: variant.buildArgs,
           tag,
           labels: { [RUN_LABEL]: runId },
@@ -198,7 +199,7 @@ export async function measureSide(run: MeasureRun, side: Side, prepared: (Prepar
       }
       let facts;
       try {
-        facts = await engine.inspect(tag);
+        facts = await engine.inspect(tag, variant.platform);
       } catch (error) {
         return { status: 'failed', error: `built, but the image could not be inspected: ${messageOf(error)}`, log: [] };
       }

@@ -68,7 +68,10 @@ describe('rows', () => {
 
   it("a variant's platforms: one row each, named 'variant (platform)', with its own slug", () => {
     const variants = rows({
-      variants: { 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime', platforms: ['linux/amd64', 'linux/aarch64'] }, single: 'D' },
+      variants: {
+        'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime', platforms: ['linux/amd64', 'linux/aarch64'] },
+        single: 'D',
+      },
     });
     expect(variants.map((v) => [v.name, v.variant, v.platform, v.slug, v.target])).toEqual([
       ['multi-stage (linux/amd64)', 'multi-stage', 'linux/amd64', 'multi-stage-linux-amd64', 'runtime'],
@@ -131,7 +134,10 @@ describe('budgets by platform', () => {
     expect(failure({ variants, budgets: { 'nope@linux/arm64': { 'max-size': '1GB' } } })).toMatch(/^budgets: "nope" is not a variant/);
     expect(failure({ variants, budgets: { 'multi-stage@linux': { 'max-size': '1GB' } } })).toMatch(/"linux" is not a platform/);
     expect(
-      failure({ variants, budgets: { 'multi-stage@linux/arm64': { 'max-size': '1GB' }, 'multi-stage@linux/aarch64': { 'max-size': '2GB' } } }),
+      failure({
+        variants,
+        budgets: { 'multi-stage@linux/arm64': { 'max-size': '1GB' }, 'multi-stage@linux/aarch64': { 'max-size': '2GB' } },
+      }),
     ).toBe('budgets: "multi-stage@linux/arm64" and "multi-stage@linux/aarch64" address the same row; give its limits once.');
   });
 
@@ -153,7 +159,9 @@ describe('budgets by platform', () => {
         variants: { ...variants, small: { dockerfile: 'D', platforms: 'linux/amd64' } },
         budgets: { 'multi-stage': { 'max-ratio': { of: 'small', max: 2 } } },
       }),
-    ).toMatch(/^budgets\.multi-stage\.max-ratio\.of: "small" has no linux\/arm64 row to hold "multi-stage \(linux\/arm64\)" against \(its rows: small \(linux\/amd64\)\)/);
+    ).toMatch(
+      /^budgets\.multi-stage\.max-ratio\.of: "small" has no linux\/arm64 row to hold "multi-stage \(linux\/arm64\)" against \(its rows: small \(linux\/amd64\)\)/,
+    );
     // '*' holds every other row against the one named, and skips the rows it cannot pair
     const wild = resolveSettings({
       variants: { ...variants, small: { dockerfile: 'D', platforms: 'linux/amd64' } },
@@ -165,7 +173,15 @@ describe('budgets by platform', () => {
   });
 });
 
-const built = (sizeBytes: number): SideResult => ({ status: 'built', imageId: 'sha256:x', sizeBytes, layers: 3, buildMs: 1, steps: 1, cachedSteps: 0 });
+const built = (sizeBytes: number): SideResult => ({
+  status: 'built',
+  imageId: 'sha256:x',
+  sizeBytes,
+  layers: 3,
+  buildMs: 1,
+  steps: 1,
+  cachedSteps: 0,
+});
 const row = (variant: string, platform: string | undefined, stages: number, size: number): VariantReport => ({
   name: platform ? `${variant} (${platform})` : variant,
   ...(platform ? { variant, platform } : {}),

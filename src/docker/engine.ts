@@ -25,6 +25,8 @@ export interface EngineInfo {
   goVersion?: string;
   /** The engine's own ID (`GET /info`): tells apart engines whose stores keep the same layer differently. */
   id?: string;
+  /** The containers it runs (`GET /info` OSType: linux, windows): it builds images of that operating system only. */
+  osType?: string;
   /** Where the engine is and what chose it (set when the engine was found from the environment). */
   endpoint?: EndpointInfo;
 }
@@ -173,7 +175,7 @@ export class DockerEngine {
       await this.withSignal(this.docker.ping, signal);
       const [version, info] = await Promise.all([
         this.withSignal<Docker.DockerVersion>(this.docker.version, signal),
-        this.withSignal<{ Driver?: string; DriverStatus?: [string, string][]; ID?: string }>(this.docker.info, signal),
+        this.withSignal<{ Driver?: string; DriverStatus?: [string, string][]; ID?: string; OSType?: string }>(this.docker.info, signal),
       ]);
       const snapshotter = (info.DriverStatus ?? []).find(([key]) => key === 'driver-type')?.[1];
       const containerdStore = snapshotter?.startsWith('io.containerd.snapshotter') ?? false;
@@ -184,6 +186,7 @@ export class DockerEngine {
         containerdStore,
         ...(version.GoVersion ? { goVersion: version.GoVersion } : {}),
         ...(info.ID ? { id: info.ID } : {}),
+        ...(info.OSType ? { osType: info.OSType } : {}),
         ...(this.resolved ? { endpoint: this.resolved.info } : {}),
       });
     } catch (error) {
@@ -311,6 +314,14 @@ export class DockerEngine {
     });
     const nothing: BuildOutcome = { logTail: [], createdImages: [], steps: 0, cachedSteps: 0, stepRecords: [] };
     if (cancel?.aborted) return cancelledResult(nothing);
+    const foreignOs = request.platform?.split('/')[0];
+    if (foreignOs && this.info?.osType && foreignOs !== this.info.osType) {
+      // Emulation covers another architecture, never another operating system: not worth a build to find out.
+      const error =
+        `The Docker engine at ${this.endpoint} runs ${this.info.osType} containers: it cannot build ${request.platform} images. ` +
+        `Remove ${request.platform} from platforms, or build it on a ${foreignOs} engine`;
+      return { ...nothing, imageId: undefined, error, durationMs: performance.now() - started };
+    }
     // The time limit counts from here: packing the context, opening the BuildKit session, the build itself.
     const timeout = AbortSignal.timeout(request.timeoutMs);
     const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
@@ -334,7 +345,7 @@ export class DockerEngine {
       dockerfile: packed.dockerfile,
       ...(request.target ? { target: request.target } : {}),
       ...(request.platform ? { platform: request.platform } : {}),
-      buildargs: request.buildArgs,
+      buildargs: request.platform ? { ...this.platformArgs(request.platform, request.builder), ...request.buildArgs } : request.buildArgs,
       labels: request.labels,
       nocache: request.noCache,
       pull: request.pull,
@@ -486,9 +497,7 @@ export class DockerEngine {
   async inspect(reference: string, platform?: string): Promise<ImageFacts> {
     const query = this.platformQuery(platform, '1.49');
     const image = await this.call('an image inspection', (abortSignal) =>
-      query
-        ? this.dialImage<Docker.ImageInspectInfo>(reference, 'json', query, abortSignal)
-        : this.docker.getImage(reference).inspect(),
+      query ? this.dialImage<Docker.ImageInspectInfo>(reference, 'json', query, abortSignal) : this.docker.getImage(reference).inspect(),
     );
     return { id: image.Id, ...(platform ? { platform } : {}), sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
   }
@@ -502,6 +511,18 @@ export class DockerEngine {
     return (entries as { CreatedBy?: string; Comment?: string; Size?: number }[])
       .map((e) => ({ createdBy: e.CreatedBy ?? '', comment: e.Comment ?? '', sizeBytes: e.Size ?? 0 }))
       .reverse();
+  }
+
+  /**
+   * The automatic platform build args (TARGETPLATFORM, TARGETOS, TARGETARCH, TARGETVARIANT) where the engine does not
+   * set them itself for a build through the Engine API: the legacy builder never does, and BuildKit on API 1.41
+   * (Docker 20.10) leaves them empty. With them, `ARG TARGETARCH` + `FROM base:${TARGETARCH}` works on every engine.
+   * The user's own build args of the same names win.
+   */
+  private platformArgs(platform: string, builder: BuildRequest['builder']): Record<string, string> {
+    if (builder === 'buildkit' && (!this.info || apiAtLeast(this.info.apiVersion, '1.42'))) return {};
+    const { os, architecture, variant } = ociPlatform(platform);
+    return { TARGETPLATFORM: platform, TARGETOS: os, TARGETARCH: architecture, TARGETVARIANT: variant ?? '' };
   }
 
   /** The `platform` query of an image call, when it matters (the containerd store) and the engine's API takes it. */
@@ -716,7 +737,7 @@ function apiAtLeast(version: string, since: string): boolean {
  * What to do when a build for `platform` failed because the engine cannot run that platform's programs: no QEMU
  * registered for a foreign architecture (`exec format error`), or an operating system this engine does not run.
  */
-function platformHelp(platform: string, outcome: BuildOutcome): string | undefined {
+export function platformHelp(platform: string, outcome: Pick<BuildOutcome, 'error' | 'logTail'>): string | undefined {
   const text = [outcome.error ?? '', ...outcome.logTail].join('\n');
   if (/exec format error/i.test(text)) {
     return (
@@ -724,7 +745,11 @@ function platformHelp(platform: string, outcome: BuildOutcome): string | undefin
       `Register QEMU before this step (on GitHub Actions: docker/setup-qemu-action), or remove ${platform} from platforms`
     );
   }
-  if (/operating system is not supported|no match for platform|does not match the specified platform|unsupported platform|not supported on this platform/i.test(text)) {
+  if (
+    /operating system is not supported|no match for platform|does not match the specified platform|unsupported platform|not supported on this platform/i.test(
+      text,
+    )
+  ) {
     return `The Docker engine cannot build for ${platform} (its operating system or architecture is not one this engine runs, or the base image has no ${platform} image). Remove ${platform} from platforms, or build it on an engine that runs it`;
   }
   return undefined;

@@ -99,7 +99,9 @@ export function parsePlatform(value: string, where: string): string {
   const os = parts[0].toLowerCase() === 'macos' ? 'darwin' : parts[0].toLowerCase();
   const [arch, variant] = normalizeArch(parts[1].toLowerCase(), (parts[2] ?? '').toLowerCase());
   if (!KNOWN_OS.has(os)) {
-    throw new InputError(`${where}: ${quote(text)} names an unknown operating system ${quote(os)}; ${ACCEPTED} (os is linux, windows, ...).`);
+    throw new InputError(
+      `${where}: ${quote(text)} names an unknown operating system ${quote(os)}; ${ACCEPTED} (os is linux, windows, ...).`,
+    );
   }
   if (!KNOWN_ARCH.has(arch)) {
     throw new InputError(
@@ -124,7 +126,9 @@ export function parsePlatforms(value: unknown, where: string): string[] | undefi
   } else if (Array.isArray(value)) {
     items = value;
   } else {
-    throw new InputError(`${where}: expected a list of platforms (e.g. [linux/amd64, linux/arm64]) or "linux/amd64,linux/arm64", got ${describe(value)}.`);
+    throw new InputError(
+      `${where}: expected a list of platforms (e.g. [linux/amd64, linux/arm64]) or "linux/amd64,linux/arm64", got ${describe(value)}.`,
+    );
   }
   const seen = new Map<string, string>();
   return items.map((item, i) => {

@@ -201,9 +201,7 @@ function parseVariants(
     return rowsOf(variant, platforms).map((row) => {
       const clash = slugs.get(row.slug);
       if (clash) {
-        throw new InputError(
-          `variants: ${quote(clash)} and ${quote(row.name)} differ only by case or punctuation; rename one.`,
-        );
+        throw new InputError(`variants: ${quote(clash)} and ${quote(row.name)} differ only by case or punctuation; rename one.`);
       }
       slugs.set(row.slug, row.name);
       return row;
@@ -349,7 +347,8 @@ function parseBudgets(rawValue: unknown, rows: VariantSpec[]): Record<string, Bu
     if (budget.maxRatio && from) {
       const of = ratioRow(row, budget.maxRatio.of, rows, byAddress);
       if (typeof of === 'string' && of !== row.name) budget.maxRatio = { ...budget.maxRatio, of };
-      else if (from === '*') delete budget.maxRatio; // "*" holds every row against the one named, but that row itself
+      else if (from === '*')
+        delete budget.maxRatio; // "*" holds every row against the one named, but that row itself
       else {
         const where = `budgets.${written[from]}.max-ratio.of`;
         if (typeof of === 'string') throw new InputError(`${where}: ${quote(row.name)} would be compared with itself.`);

@@ -2,7 +2,7 @@
 // scripts/setup-docker.sh --platforms, as docker/setup-qemu-action does on a runner), each measured from its own
 // image; a budget on one platform is judged there only; a platform the engine cannot build fails its row only.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/docker/engine.js';
@@ -10,9 +10,12 @@ import { imageTag } from '../../src/measure/measure.js';
 import { createReport } from '../../src/pipeline.js';
 import type { BuiltResult, Report } from '../../src/report/types.js';
 import { resolveSettings, type RawSettings } from '../../src/settings/schema.js';
-import { allImageIds, removeImage } from '../support/docker-cli.js';
+import { allImageIds, removeImage, toolImageTags } from '../support/docker-cli.js';
 import { onContainerdStore, unpackedBytesOf } from '../support/engine-facts.js';
-import { memoryLogger, tempDir } from '../support/workspace.js';
+import { fakeGitHubPerTest } from '../support/github/index.js';
+import { runAction } from '../support/run-action.js';
+import { pullRequestPayload } from '../support/webhook-payloads.js';
+import { commitAll, git, memoryLogger, tempDir } from '../support/workspace.js';
 
 /** What the RUN step writes: `uname -m` as the emulated machine reports it, and padding that depends on it. */
 const PAD_KIB = { x86_64: 100, aarch64: 300 } as const;
@@ -148,5 +151,73 @@ describe('one row per platform (legacy builder)', () => {
     expect(arm.sizeBytes).toBe(unpackedBytesOf(armTag));
     expect(arm.layerDetails?.at(-1)?.sizeBytes).toBe(runLayerBytes('aarch64'));
     expect(amd.layerDetails?.at(-1)?.sizeBytes).toBe(runLayerBytes('x86_64'));
+  });
+});
+
+describe('the bundled action with a platforms input', () => {
+  const github = fakeGitHubPerTest();
+
+  it('comments one row per platform, each against the same platform of the rebuilt base, with like-platform comparisons and a one-platform budget', async () => {
+    const dir = workspace({
+      'Dockerfile.single': `ARG TARGETARCH\nFROM busybox:\${TARGETARCH}\n${RUN}\n`,
+      Dockerfile: `ARG TARGETARCH\nFROM busybox:\${TARGETARCH} AS build\n${RUN}\nFROM scratch AS runtime\nCOPY --from=build /arch /pad /\n`,
+    });
+    git(dir, 'init', '-q', '-b', 'main');
+    const baseSha = commitAll(dir, 'base');
+    // this change grows the arm64 image only (by 200,000 bytes, in a RUN under QEMU)
+    const single = path.join(dir, 'Dockerfile.single');
+    writeFileSync(
+      single,
+      `ARG TARGETARCH\nFROM busybox:\${TARGETARCH}\n${RUN}\nRUN if [ "$(uname -m)" = aarch64 ]; then head -c 200000 /dev/zero > /grow; fi\n`,
+    );
+    const headSha = commitAll(dir, 'grow on arm64');
+    const result = await runAction({
+      workspace: dir,
+      inputs: {
+        variants: 'single: Dockerfile.single\nmulti: {dockerfile: Dockerfile, target: runtime}\n',
+        platforms: 'linux/amd64, linux/arm64',
+        budgets: '"single@linux/arm64": {max-increase: 100kB}\nmulti: {max-ratio: {of: single, max: 50%}}\n',
+      },
+      eventName: 'pull_request',
+      payload: pullRequestPayload({
+        action: 'opened',
+        owner: 'octo-org',
+        repo: 'shop',
+        number: 7,
+        baseSha,
+        headSha,
+        baseRef: 'main',
+        headRef: 'grow',
+      }),
+      repository: 'octo-org/shop',
+      apiUrl: github.server.url,
+      token: github.server.token,
+      sha: headSha,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(1); // the arm64 budget is broken
+    const report = JSON.parse(readFileSync(result.outputs.report, 'utf8')) as Report;
+    expect(report.variants.map((v) => [v.name, v.platform, v.base?.status, v.change?.sizeBytes])).toEqual([
+      ['single (linux/amd64)', 'linux/amd64', 'built', 0],
+      ['single (linux/arm64)', 'linux/arm64', 'built', 200_000],
+      ['multi (linux/amd64)', 'linux/amd64', 'built', 0],
+      ['multi (linux/arm64)', 'linux/arm64', 'built', 0],
+    ]);
+    expect(report.comparisons.map((c) => [c.variant, c.reference])).toEqual([
+      ['multi (linux/amd64)', 'single (linux/amd64)'],
+      ['multi (linux/arm64)', 'single (linux/arm64)'],
+    ]);
+    expect(report.budgets.map((c) => [c.variant, c.budget, c.outcome])).toEqual([
+      ['single (linux/arm64)', 'max-increase', 'fail'],
+      ['multi (linux/amd64)', 'max-ratio', 'pass'],
+      ['multi (linux/arm64)', 'max-ratio', 'pass'],
+    ]);
+    const [comment] = github.server.comments('octo-org', 'shop', 7);
+    for (const body of [comment.body, result.summary]) {
+      expect(body).toMatch(/\| ❌ \*\*single \(linux\/arm64\)\*\* +\| Size +\| .*\+200 kB/);
+      expect(body).toMatch(/\| ✅ \*\*single \(linux\/amd64\)\*\* +\| Size +\|/);
+      expect(body).toMatch(/\*\*multi \(linux\/arm64\)\*\* is \*\*\d+\.\d% smaller\*\* than \*\*single \(linux\/arm64\)\*\*/);
+    }
+    expect(toolImageTags().filter((t) => !kept.includes(t))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 // between variants (the multi- versus single-stage line, max-ratio) hold like platforms together.
 import { describe, expect, it } from 'vitest';
 import { stageComparisons } from '../../src/compare/compare.js';
+import { platformHelp } from '../../src/docker/engine.js';
 import { InputError } from '../../src/errors.js';
 import { evaluateBudgets } from '../../src/judge/budgets.js';
 import type { SideResult, VariantReport } from '../../src/report/types.js';
@@ -233,5 +234,21 @@ describe('comparisons of like platforms', () => {
       ['multi (linux/arm64)', 'max-size', 30, undefined, 'fail'],
       ['multi (linux/arm64)', 'max-ratio', 0.5, 'single (linux/arm64)', 'fail'],
     ]);
+  });
+});
+
+describe('a platform the engine cannot run', () => {
+  it('a build that found no emulator says to register QEMU or remove the platform', () => {
+    const help = platformHelp('linux/arm64', {
+      error: 'process "/bin/sh -c uname -m" did not complete successfully: exit code: 255',
+      logTail: ['exec /bin/sh: exec format error'],
+    });
+    expect(help).toMatch(
+      /cannot run linux\/arm64 programs \(exec format error\).*docker\/setup-qemu-action.*remove linux\/arm64 from platforms/,
+    );
+    expect(platformHelp('linux/arm64', { error: 'exit code: 1', logTail: ['make: *** Error 1'] })).toBeUndefined();
+    expect(platformHelp('windows/amd64', { error: 'failed to solve: operating system is not supported', logTail: [] })).toMatch(
+      /cannot build for windows\/amd64.*Remove windows\/amd64 from platforms/,
+    );
   });
 });

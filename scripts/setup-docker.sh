@@ -391,7 +391,7 @@ ensure_qemu() {
   local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
   if [ -f "$entry" ] && head -n1 "$entry" | grep -qx enabled && grep -q '^flags:.*F' "$entry"; then return 0; fi
   require_root "registering QEMU"
-  if ! have update-binfmts || [ ! -e /usr/libexec/qemu-binfmt/aarch64-binfmt-P ] && ! have qemu-aarch64-static; then
+  if ! have update-binfmts || ! have qemu-aarch64-static; then
     say "installing Debian's qemu-user-static and binfmt-support…"
     apt_install qemu-user-static binfmt-support
   fi

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-W7XZ4YRJ.js";
+} from "./chunks/chunk-YENTATHV.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

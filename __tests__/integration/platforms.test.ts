@@ -102,6 +102,12 @@ describe('one row per platform (BuildKit)', () => {
     expect(arm.sizeBytes).toBe(unpackedBytesOf(tags.arm64));
     expect(amd.layerDetails?.at(-1)?.sizeBytes).toBe(runLayerBytes('x86_64'));
     expect(arm.layerDetails?.at(-1)?.sizeBytes).toBe(runLayerBytes('aarch64'));
+    // FROM busybox:${TARGETARCH} names each platform's base image: its layer is known as the base's
+    expect([amd.baseImageLayers, arm.baseImageLayers]).toEqual([1, 1]);
+    expect(arm.layerDetails?.[0]).toMatchObject({
+      fromBaseImage: true,
+      diffId: docker('image', 'inspect', '--format', '{{index .RootFS.Layers 0}}', 'busybox:arm64'),
+    });
 
     // the budget of one platform: a check of that row, none of the other
     expect(report.budgets.map((c) => [c.variant, c.budget, c.outcome])).toEqual([['app (linux/arm64)', 'max-size', 'fail']]);

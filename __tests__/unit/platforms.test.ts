@@ -2,7 +2,9 @@
 // between variants (the multi- versus single-stage line, max-ratio) hold like platforms together.
 import { describe, expect, it } from 'vitest';
 import { stageComparisons } from '../../src/compare/compare.js';
+import { baseImageFor, parseStages } from '../../src/docker/dockerfile.js';
 import { platformHelp } from '../../src/docker/engine.js';
+import { targetArgs } from '../../src/settings/platforms.js';
 import { InputError } from '../../src/errors.js';
 import { evaluateBudgets } from '../../src/judge/budgets.js';
 import type { SideResult, VariantReport } from '../../src/report/types.js';
@@ -250,5 +252,15 @@ describe('a platform the engine cannot run', () => {
     expect(platformHelp('windows/amd64', { error: 'failed to solve: operating system is not supported', logTail: [] })).toMatch(
       /cannot build for windows\/amd64.*Remove windows\/amd64 from platforms/,
     );
+  });
+});
+
+describe("a platform's base image", () => {
+  it('FROM base:${TARGETARCH} names the base image of each platform; other args stay unknown', () => {
+    const parsed = parseStages('ARG TARGETARCH\nFROM busybox:${TARGETARCH} AS build\nFROM $BASE-$TARGETOS\n');
+    expect(baseImageFor(parsed, 'build', targetArgs('linux/arm64'))).toBe('busybox:arm64');
+    expect(baseImageFor(parsed, 'build', targetArgs('linux/arm/v7'))).toBe('busybox:arm');
+    expect(baseImageFor(parsed, 'build')).toBeUndefined();
+    expect(baseImageFor(parsed, undefined, targetArgs('linux/arm64'))).toBeUndefined();
   });
 });

@@ -9,7 +9,7 @@ import https from 'node:https';
 import { Transform, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { EnvironmentError, messageOf } from '../errors.js';
-import { ociPlatform } from '../settings/platforms.js';
+import { ociPlatform, targetArgs } from '../settings/platforms.js';
 import { BuildOutputParser, type BuildOutcome } from './build-output.js';
 import { packContext } from './context.js';
 import { connectionFailure, dockerClient, resolveEndpoint, type EndpointInfo, type ResolvedEndpoint } from './endpoint.js';
@@ -521,8 +521,7 @@ export class DockerEngine {
    */
   private platformArgs(platform: string, builder: BuildRequest['builder']): Record<string, string> {
     if (builder === 'buildkit' && (!this.info || apiAtLeast(this.info.apiVersion, '1.42'))) return {};
-    const { os, architecture, variant } = ociPlatform(platform);
-    return { TARGETPLATFORM: platform, TARGETOS: os, TARGETARCH: architecture, TARGETVARIANT: variant ?? '' };
+    return targetArgs(platform);
   }
 
   /** The `platform` query of an image call, when it matters (the containerd store) and the engine's API takes it. */

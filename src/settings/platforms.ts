@@ -150,3 +150,11 @@ export function ociPlatform(platform: string): { os: string; architecture: strin
   const [os, architecture, variant] = platform.split('/');
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
+
+/** The automatic platform build args, as BuildKit sets them for a build for `platform`. */
+export const TARGET_ARGS = ['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT'] as const;
+
+export function targetArgs(platform: string): Record<(typeof TARGET_ARGS)[number], string> {
+  const { os, architecture, variant } = ociPlatform(platform);
+  return { TARGETPLATFORM: platform, TARGETOS: os, TARGETARCH: architecture, TARGETVARIANT: variant ?? '' };
+}

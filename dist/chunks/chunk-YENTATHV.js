@@ -97031,6 +97031,11 @@ function ociPlatform(platform) {
   const [os4, architecture, variant] = platform.split("/");
   return { os: os4, architecture, ...variant ? { variant } : {} };
 }
+var TARGET_ARGS = ["TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"];
+function targetArgs(platform) {
+  const { os: os4, architecture, variant } = ociPlatform(platform);
+  return { TARGETPLATFORM: platform, TARGETOS: os4, TARGETARCH: architecture, TARGETVARIANT: variant ?? "" };
+}
 
 // src/docker/build-output.ts
 var import_protobufjs = __toESM(require_protobufjs4(), 1);
@@ -98423,8 +98428,7 @@ var DockerEngine = class _DockerEngine {
    */
   platformArgs(platform, builder) {
     if (builder === "buildkit" && (!this.info || apiAtLeast(this.info.apiVersion, "1.42"))) return {};
-    const { os: os4, architecture, variant } = ociPlatform(platform);
-    return { TARGETPLATFORM: platform, TARGETOS: os4, TARGETARCH: architecture, TARGETVARIANT: variant ?? "" };
+    return targetArgs(platform);
   }
   /** The `platform` query of an image call, when it matters (the containerd store) and the engine's API takes it. */
   platformQuery(platform, since) {
@@ -98930,10 +98934,10 @@ function targetStageIndex(parsed, target) {
 function stageCountFor(parsed, target) {
   return targetStageIndex(parsed, target) + 1;
 }
-function baseImageFor(parsed, target) {
+function baseImageFor(parsed, target, args = {}) {
   let index = targetStageIndex(parsed, target);
   for (let guard = 0; index >= 0 && guard <= parsed.stages.length; guard += 1) {
-    const image = parsed.stages[index].image;
+    const image = substitute(parsed.stages[index].image, args);
     if (!image || image.includes("$")) return void 0;
     if (image.toLowerCase() === "scratch") return null;
     const earlier = parsed.stages.slice(0, index).findIndex((s) => s.name === image.toLowerCase());
@@ -98941,6 +98945,13 @@ function baseImageFor(parsed, target) {
     index = earlier;
   }
   return void 0;
+}
+function substitute(image, args) {
+  if (!image.includes("$")) return image;
+  return image.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, bare2) => {
+    const name = braced ?? bare2;
+    return Object.hasOwn(args, name) ? args[name] : whole;
+  });
 }
 
 // src/secrets/redact.ts
@@ -101419,7 +101430,7 @@ async function analyze(request, retry) {
     throw new AnalysisError(`the file listing of layer ${lost[0]} could not be kept in the layer cache`);
   }
   work.cached = Math.max(0, layers.length - work.measured);
-  const sum = (pick) => layers.reduce((total, l) => total + pick(l), 0);
+  const sum = (pick2) => layers.reduce((total, l) => total + pick2(l), 0);
   return {
     layers,
     config,
@@ -101525,6 +101536,9 @@ async function baseImageLayers(engine, baseImage, layers, platform) {
 }
 
 // src/measure/measure.ts
+function pick(values, keys) {
+  return Object.fromEntries(keys.filter((key) => Object.hasOwn(values, key)).map((key) => [key, values[key]]));
+}
 var IMAGE_REPOSITORY = "image-size-report";
 var RUN_LABEL = "io.github.image-size-report.run";
 function imageTag(variant, side2, runId) {
@@ -101548,7 +101562,14 @@ function prepareVariant(root, variant) {
       `target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(", ")}` : "it has no named stages"}).`
     );
   }
-  return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target), baseImage: baseImageFor(parsed, variant.target) };
+  const known = variant.platform ? { ...targetArgs(variant.platform), ...pick(variant.buildArgs, TARGET_ARGS) } : {};
+  return {
+    variant,
+    dockerfile,
+    context,
+    stages: stageCountFor(parsed, variant.target),
+    baseImage: baseImageFor(parsed, variant.target, known)
+  };
 }
 function prepareSide(root, variants, side2) {
   const prepared = variants.map((v) => prepareVariant(root, v));
@@ -102079,8 +102100,8 @@ function withComparableBuildTimes(sides) {
 function changeBetween(base, head) {
   if (base?.status !== "built" || head.status !== "built") return void 0;
   const sizeBytes = head.sizeBytes - base.sizeBytes;
-  const both = (pick) => {
-    const [b, h] = [pick(base), pick(head)];
+  const both = (pick2) => {
+    const [b, h] = [pick2(base), pick2(head)];
     return b === void 0 || h === void 0 ? void 0 : [b, h];
   };
   const compressed = both((r) => r.compressedBytes);

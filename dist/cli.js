@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-BABASBMT.js";
+} from "./chunks/chunk-RCICNZSG.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -45,6 +45,8 @@ Options:
       --budgets YAML           budgets, as in the action input
       --context DIR            default build context (default: .)
       --build-arg KEY=VALUE    a build argument (repeatable); a bare KEY takes its value from the environment
+      --platforms LIST         build every variant for these platforms, one row each, e.g.
+                               linux/amd64,linux/arm64 (default: the engine's own)
       --base REF               rebuild REF (branch, tag or commit) in a git worktree and compare with it
       --baseline-file FILE     compare with a JSON report saved by an earlier run
       --no-cache               build without the build cache
@@ -77,6 +79,7 @@ var OPTIONS = {
   budgets: { type: "string" },
   context: { type: "string" },
   "build-arg": { type: "string", multiple: true },
+  platforms: { type: "string" },
   base: { type: "string" },
   "baseline-file": { type: "string" },
   "no-cache": { type: "boolean" },
@@ -122,6 +125,7 @@ Run image-size-report --help for the options.
       budgets: args.budgets,
       context: args.context,
       "build-args": args["build-arg"],
+      platforms: args.platforms,
       "no-cache": args["no-cache"],
       pull: args.pull,
       builder: args.builder,

@@ -24,6 +24,10 @@
 # Base images (busybox:latest, debian:bookworm-slim) come from the 20.10 engine: loaded into the overlay2 one,
 # and pulled through the local registry (scripts/setup-registry.sh) into the containerd one, so that its blobs
 # are compressed as they are after a pull from Docker Hub on a real runner.
+# A second platform (setup-docker.sh --platforms): QEMU registered for linux/arm64, busybox:amd64 and busybox:arm64
+# (one platform each, as a graph driver's tag holds one), and on the containerd store also busybox:multi, one tag
+# holding both platforms (an index made with `docker buildx imagetools create` in the local registry, then
+# `docker pull --platform` of each), as a published multi-platform base image is after pulls of both platforms.
 #
 # Environment (all optional):
 #   ISR_ENGINES          the engines to start when no name is given (comma or space separated)
@@ -40,7 +44,7 @@ RUN_DIR=/run/image-size-report
 DOCKER_28_DIR=$HOME_DIR/docker-28.5
 LOG_DIR=${TMPDIR:-/tmp}
 START_TIMEOUT=${SETUP_DOCKER_START_TIMEOUT:-60}
-BASE_IMAGES=(busybox:latest debian:bookworm-slim)
+BASE_IMAGES=(busybox:latest debian:bookworm-slim busybox:amd64 busybox:arm64)
 REGISTRY=${REGISTRY_ADDR:-127.0.0.1:5000}
 
 say() { printf 'engines: %s\n' "$*" >&2; }
@@ -193,7 +197,9 @@ copy_base_images() {
       bash scripts/setup-registry.sh
       local staged=$REGISTRY/image-size-report-engines/$image
       docker tag "$image" "$staged" && docker push -q "$staged" >/dev/null && docker rmi -f "$staged" >/dev/null
-      DOCKER_HOST=$host docker pull -q "$staged" >/dev/null
+      local platform=()
+      [ "$image" = busybox:arm64 ] && platform=(--platform linux/arm64)
+      DOCKER_HOST=$host docker pull -q "${platform[@]}" "$staged" >/dev/null
       DOCKER_HOST=$host docker tag "$staged" "$image"
       DOCKER_HOST=$host docker rmi "$staged" >/dev/null
     else
@@ -201,6 +207,31 @@ copy_base_images() {
     fi
     say "$image copied into $name ($((SECONDS - t0)) s)"
   done
+  [ "$store" = containerd ] && multi_platform_base "$name" "$host"
+  return 0
+}
+
+# busybox:multi in a containerd-store engine: one tag, both platforms (see the header).
+multi_platform_base() {
+  local name=$1 host=$2 image=busybox:multi
+  local have
+  have=$(DOCKER_HOST=$host docker image inspect --format '{{.Id}}' "$image" 2>/dev/null) || true
+  if [ -n "$have" ] && DOCKER_HOST=$host docker image inspect --platform linux/arm64 "$image" >/dev/null 2>&1 &&
+    DOCKER_HOST=$host docker image inspect --platform linux/amd64 "$image" >/dev/null 2>&1; then
+    return 0
+  fi
+  local t0=$SECONDS staged=$REGISTRY/image-size-report-engines/busybox
+  bash scripts/setup-registry.sh
+  local arch
+  for arch in amd64 arm64; do
+    docker tag "busybox:$arch" "$staged:$arch" && docker push -q "$staged:$arch" >/dev/null && docker rmi "$staged:$arch" >/dev/null
+  done
+  DOCKER_HOST=$host docker buildx imagetools create -t "$staged:multi" "$staged:amd64" "$staged:arm64" >/dev/null 2>&1 ||
+    die "docker buildx imagetools create of $staged:multi failed"
+  for arch in amd64 arm64; do DOCKER_HOST=$host docker pull -q --platform "linux/$arch" "$staged:multi" >/dev/null; done
+  DOCKER_HOST=$host docker tag "$staged:multi" "$image"
+  DOCKER_HOST=$host docker rmi "$staged:multi" >/dev/null
+  say "$image (linux/amd64 and linux/arm64) made in $name ($((SECONDS - t0)) s)"
 }
 
 stop_dockerd() {
@@ -243,7 +274,7 @@ case $command in
   start)
     mapfile -t engines < <(selected "$@")
     # the system's engine first: it makes the base images the others copy
-    bash scripts/setup-docker.sh --base-images
+    bash scripts/setup-docker.sh --base-images --platforms
     for name in "${engines[@]}"; do
       [ "$(field "$name" docker)" = 20.10 ] && continue
       start_28 "$name"
@@ -262,7 +293,7 @@ case $command in
     # engines.sh private NAME [LIKE]: start a private engine like LIKE (default docker-28.5-overlay2); prints the
     # export line for its DOCKER_HOST, e.g. eval "$(bash scripts/engines.sh private ab docker-28.5-containerd)"
     private_engine "${1:?usage: engines.sh private NAME [LIKE]}" "${2:-docker-28.5-overlay2}"
-    bash scripts/setup-docker.sh --base-images >&2
+    bash scripts/setup-docker.sh --base-images --platforms >&2
     start_dockerd "$PRIVATE_NAME" "$PRIVATE_DOCKER" "$PRIVATE_STORE" "$PRIVATE_HOST" "$PRIVATE_BRIDGE" "$PRIVATE_SUBNET" >&2
     copy_base_images "$PRIVATE_NAME" "$PRIVATE_HOST" "$PRIVATE_STORE" >&2
     echo "export DOCKER_HOST=$PRIVATE_HOST"

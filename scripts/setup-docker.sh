@@ -2,7 +2,7 @@
 # Make sure a Docker engine answers on this machine, and (with --base-images) that the
 # base images the examples and tests use exist locally.
 #
-# Usage: bash scripts/setup-docker.sh [--base-images]
+# Usage: bash scripts/setup-docker.sh [--base-images] [--platforms]
 #
 # Idempotent: on a machine where `docker info` answers and the images exist it does nothing.
 #   - No engine answering: install Debian's docker.io if dockerd/docker are missing, start dockerd
@@ -11,6 +11,12 @@
 #   - --base-images: busybox:latest and debian:bookworm-slim. Each is pulled when a registry
 #     answers quickly; otherwise it is built locally (busybox from Debian's busybox-static,
 #     debian:bookworm-slim with debootstrap, trimmed like the published slim image).
+#   - --platforms: a second platform, linux/arm64, as a runner with docker/setup-qemu-action has
+#     it: QEMU registered with binfmt_misc (Debian's qemu-user-static and binfmt-support;
+#     binfmt_misc mounted when it is not), and busybox:arm64 (FROM scratch with Debian's
+#     busybox-static:arm64, fetched with private apt lists: the system's apt state does not
+#     change) beside busybox:amd64 (a tag of busybox:latest). A Dockerfile picks one with
+#     `ARG TARGETARCH` + `FROM busybox:${TARGETARCH}`.
 #
 # Environment (all optional):
 #   SETUP_DOCKER_PULL_TIMEOUT   seconds a pull may take to reach the registry (default 5)
@@ -37,9 +43,11 @@ die() { say "error: $*"; exit 1; }
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; }
 
 BASE_IMAGES=0
+PLATFORMS=0
 for arg in "$@"; do
   case $arg in
     --base-images) BASE_IMAGES=1 ;;
+    --platforms) PLATFORMS=1 ;;
     -h | --help) usage; exit 0 ;;
     *) usage; die "unknown argument: $arg" ;;
   esac
@@ -374,6 +382,70 @@ EOF
   cleanup
 }
 
+# ---------------------------------------------------------------------------------------------
+# a second platform: QEMU and an arm64 busybox
+
+# QEMU for arm64 binaries, registered with the F flag (the interpreter is opened at registration, so
+# it works inside containers), as docker/setup-qemu-action registers it on a runner.
+ensure_qemu() {
+  local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+  if [ -f "$entry" ] && head -n1 "$entry" | grep -qx enabled && grep -q '^flags:.*F' "$entry"; then return 0; fi
+  require_root "registering QEMU"
+  if ! have update-binfmts || ! have qemu-aarch64-static; then
+    say "installing Debian's qemu-user-static and binfmt-support…"
+    apt_install qemu-user-static binfmt-support
+  fi
+  if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+    quiet as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  fi
+  quiet as_root update-binfmts --enable qemu-aarch64
+  [ -f "$entry" ] && head -n1 "$entry" | grep -qx enabled ||
+    die "QEMU for arm64 is not registered ($entry is missing or disabled); see $STEP_LOG"
+  grep -q '^flags:.*F' "$entry" ||
+    die "QEMU for arm64 is registered without the F flag, so containers cannot use it; re-register it (update-binfmts --disable qemu-aarch64; update-binfmts --enable qemu-aarch64 with qemu-user-static's F flag)"
+  say "QEMU registered for linux/arm64"
+}
+
+# busybox:arm64: like busybox:latest, from Debian's busybox-static:arm64. apt reads its own lists for
+# arm64 in a temporary folder: nothing of the system's apt state (or dpkg's architectures) changes.
+build_busybox_arm64() {
+  local ref=$1 dir root
+  dir=$(mktemp -d "$WORK_ROOT/setup-docker-busybox-arm64.XXXXXX")
+  TEMP_DIRS+=("$dir")
+  mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/debs"
+  local apt=(apt-get -q -o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Dir::State::Lists="$dir/lists"
+    -o Dir::Cache="$dir/cache" -o Dir::State::status=/dev/null -o APT::Sandbox::User=root)
+  say "fetching Debian's busybox-static:arm64…"
+  quiet "${apt[@]}" update
+  quiet bash -c "cd '$dir/debs' && $(printf '%q ' "${apt[@]}") download busybox-static:arm64"
+  quiet dpkg-deb -x "$dir"/debs/busybox-static_*_arm64.deb "$dir/pkg"
+  root=$dir/root
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
+  cp "$dir/pkg/bin/busybox" "$root/bin/busybox"
+  chmod 0755 "$root/bin/busybox"
+  # the applet list of the amd64 build: the same package version, the same applets
+  for applet in $(docker run --rm --network none busybox:latest busybox --list); do
+    [ "$applet" = busybox ] || ln "$root/bin/busybox" "$root/bin/$applet"
+  done
+  chmod 1777 "$root/tmp"
+  # Built rather than imported, so that its config says linux/arm64 (20.10's import ignores --platform).
+  mkdir -p "$dir/context"
+  tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$dir/context/rootfs.tar" .
+  printf '%s\n' 'FROM scratch' 'ADD rootfs.tar /' 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'CMD ["sh"]' >"$dir/context/Dockerfile"
+  quiet env DOCKER_BUILDKIT=1 docker build --platform linux/arm64 -t "$ref" "$dir/context"
+}
+
+ensure_platform_images() {
+  image_exists busybox:amd64 || docker tag busybox:latest busybox:amd64
+  local t0=$SECONDS
+  if ! image_exists busybox:arm64; then build_busybox_arm64 busybox:arm64; fi
+  local got
+  got=$(docker run --rm --network none --platform linux/arm64 busybox:arm64 uname -m 2>&1) || true
+  [ "$got" = aarch64 ] || die "busybox:arm64 does not run under QEMU (uname -m said: $got)"
+  say "busybox:arm64 ready, runs under QEMU ($((SECONDS - t0)) s)"
+}
+
 ensure_image() {
   local ref=$1 builder=$2 check=$3 t0=$SECONDS
   image_exists "$ref" && return 0
@@ -394,4 +466,9 @@ ensure_engine
 if [ "$BASE_IMAGES" = 1 ]; then
   ensure_image busybox:latest build_busybox sh
   ensure_image debian:bookworm-slim build_debian_slim bash
+fi
+if [ "$PLATFORMS" = 1 ]; then
+  ensure_qemu
+  ensure_image busybox:latest build_busybox sh
+  ensure_platform_images
 fi

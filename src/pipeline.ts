@@ -145,6 +145,8 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
     const grew = layerChanges(baseResult, headResult);
     return {
       name: spec.name,
+      ...(spec.variant !== undefined ? { variant: spec.variant } : {}),
+      ...(spec.platform !== undefined ? { platform: spec.platform } : {}),
       dockerfile: spec.dockerfile,
       ...(spec.target ? { target: spec.target } : {}),
       context: spec.context,

@@ -539,7 +539,7 @@ describe('found by fuzzing', () => {
 
   it("YAML 1.1's binaries, sets and dates are not mappings or sizes", () => {
     expect(message(() => resolveSettings({ variants: '%YAML 1.1\n---\n!!binary aGVsbG8=' }))).toBe(
-      'variants: expected a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args}, got a Uint8Array value.',
+      'variants: expected a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args, platforms}, got a Uint8Array value.',
     );
     expect(message(() => resolveSettings({ variants: '%YAML 1.1\n---\n!!set {a, b}' }))).toMatch(
       /^variants: expected a mapping .*, got a Set value\.$/,

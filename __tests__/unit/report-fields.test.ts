@@ -100,15 +100,15 @@ function everyField(): Report {
     head: { ref: 'feature', sha: 'b'.repeat(40) },
     base: { source: 'rebuild', ref: 'main', sha: 'a'.repeat(40), file: 'saved.json', error: 'could not fetch' },
     variants: [
-      variant('app', built(477_000_000), built(474_000_000)),
+      { ...variant('app (linux/arm64)', built(477_000_000), built(474_000_000)), variant: 'app', platform: 'linux/arm64' },
       variant('broken', failed('exit code 1'), failed('no space left on device')),
       variant('late', { status: 'cancelled', during: 'layers' }, { status: 'absent', reason: 'no such target in the base' }),
       variant('gone', { status: 'absent', reason: 'no such Dockerfile' }, { status: 'cancelled', during: 'build' }),
     ],
-    comparisons: [{ variant: 'app', reference: 'broken', ratio: 0.5, savedBytes: 1_000 }],
+    comparisons: [{ variant: 'app (linux/arm64)', reference: 'broken', ratio: 0.5, savedBytes: 1_000 }],
     budgets: [
       {
-        variant: 'app',
+        variant: 'app (linux/arm64)',
         budget: 'max-ratio',
         quantity: 'ratio',
         limit: 0.4,
@@ -170,7 +170,7 @@ describe('the JSON report keeps every field', () => {
     const r = everyField();
     const saved = readReport(write(r), 'saved', 'baseline-file');
     expect(Object.fromEntries(saved.results)).toEqual({
-      app: r.variants[0].head,
+      'app (linux/arm64)': r.variants[0].head, // by row name: a platform's row matches the same platform's
       broken: { status: 'failed', error: 'exit code 1', log: [] },
     });
     expect(saved).toMatchObject({ sha: r.head.sha, ref: r.head.ref, compressedSizing: 'as-stored' });

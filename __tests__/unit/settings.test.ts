@@ -35,7 +35,7 @@ describe('variants', () => {
 
   it('names the variant and the key in errors', () => {
     expect(() => resolveSettings({ variants: { web: { dockerfle: 'D' } } })).toThrow(
-      'variants.web: unknown key "dockerfle". Accepted keys: dockerfile, target, context, build-args.',
+      'variants.web: unknown key "dockerfle". Accepted keys: dockerfile, target, context, build-args, platforms.',
     );
     expect(() => resolveSettings({ variants: { web: ['D'] } })).toThrow(
       /variants\.web: expected a Dockerfile path or a mapping.*got a list/,

@@ -30,6 +30,8 @@ Options:
       --budgets YAML           budgets, as in the action input
       --context DIR            default build context (default: .)
       --build-arg KEY=VALUE    a build argument (repeatable); a bare KEY takes its value from the environment
+      --platforms LIST         build every variant for these platforms, one row each, e.g.
+                               linux/amd64,linux/arm64 (default: the engine's own)
       --base REF               rebuild REF (branch, tag or commit) in a git worktree and compare with it
       --baseline-file FILE     compare with a JSON report saved by an earlier run
       --no-cache               build without the build cache
@@ -63,6 +65,7 @@ const OPTIONS = {
   budgets: { type: 'string' },
   context: { type: 'string' },
   'build-arg': { type: 'string', multiple: true },
+  platforms: { type: 'string' },
   base: { type: 'string' },
   'baseline-file': { type: 'string' },
   'no-cache': { type: 'boolean' },
@@ -106,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
       budgets: args.budgets,
       context: args.context,
       'build-args': args['build-arg'],
+      platforms: args.platforms,
       'no-cache': args['no-cache'],
       pull: args.pull,
       builder: args.builder,

@@ -66,17 +66,18 @@ export function layerChanges(base: SideResult | undefined, head: SideResult): La
 }
 
 /**
- * Which multi-stage variants to hold against which single-stage one: the reference a `max-ratio` budget
- * names, otherwise the single-stage variant when there is exactly one.
+ * Which multi-stage rows to hold against which single-stage one: the reference a `max-ratio` budget names (settings
+ * resolved it to a row), otherwise the single-stage row of the same platform when there is exactly one: like is
+ * compared with like, `multi-stage (linux/arm64)` with `single-stage (linux/arm64)`.
  */
 export function stageComparisons(
-  variants: Pick<VariantReport, 'name' | 'stages' | 'head'>[],
+  variants: Pick<VariantReport, 'name' | 'stages' | 'head' | 'platform'>[],
   budgets: Record<string, Budget>,
 ): StageComparison[] {
   const byName = new Map(variants.map((v) => [v.name, v]));
-  const singles = variants.filter((v) => v.stages === 1);
   const result: StageComparison[] = [];
   for (const variant of variants) {
+    const singles = variants.filter((v) => v.stages === 1 && v.platform === variant.platform);
     const referenceName = budgets[variant.name]?.maxRatio?.of ?? (variant.stages > 1 && singles.length === 1 ? singles[0].name : undefined);
     const reference = referenceName ? byName.get(referenceName) : undefined;
     if (!reference || reference === variant) continue;

@@ -33,11 +33,12 @@ export function stageCountFor(parsed: DockerfileStages, target?: string): number
 /**
  * The image the target stage starts FROM, following `FROM <earlier stage>`: `null` for `scratch`,
  * undefined when it depends on a build argument (`FROM ${BASE}`) and cannot be known before the build.
+ * `args`: arguments whose values are known before the build (a platform's TARGETARCH, ...), put in first.
  */
-export function baseImageFor(parsed: DockerfileStages, target?: string): string | null | undefined {
+export function baseImageFor(parsed: DockerfileStages, target?: string, args: Record<string, string> = {}): string | null | undefined {
   let index = targetStageIndex(parsed, target);
   for (let guard = 0; index >= 0 && guard <= parsed.stages.length; guard += 1) {
-    const image = parsed.stages[index].image;
+    const image = substitute(parsed.stages[index].image, args);
     if (!image || image.includes('$')) return undefined;
     if (image.toLowerCase() === 'scratch') return null;
     const earlier = parsed.stages.slice(0, index).findIndex((s) => s.name === image.toLowerCase());
@@ -45,4 +46,13 @@ export function baseImageFor(parsed: DockerfileStages, target?: string): string 
     index = earlier;
   }
   return undefined;
+}
+
+/** `$NAME` and `${NAME}` of the given args replaced by their values; anything else is left as it is. */
+function substitute(image: string, args: Record<string, string>): string {
+  if (!image.includes('$')) return image;
+  return image.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced?: string, bare?: string) => {
+    const name = (braced ?? bare)!;
+    return Object.hasOwn(args, name) ? args[name] : whole;
+  });
 }

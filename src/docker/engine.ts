@@ -9,6 +9,7 @@ import https from 'node:https';
 import { Transform, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { EnvironmentError, messageOf } from '../errors.js';
+import { ociPlatform, targetArgs } from '../settings/platforms.js';
 import { BuildOutputParser, type BuildOutcome } from './build-output.js';
 import { packContext } from './context.js';
 import { connectionFailure, dockerClient, resolveEndpoint, type EndpointInfo, type ResolvedEndpoint } from './endpoint.js';
@@ -24,6 +25,8 @@ export interface EngineInfo {
   goVersion?: string;
   /** The engine's own ID (`GET /info`): tells apart engines whose stores keep the same layer differently. */
   id?: string;
+  /** The containers it runs (`GET /info` OSType: linux, windows): it builds images of that operating system only. */
+  osType?: string;
   /** Where the engine is and what chose it (set when the engine was found from the environment). */
   endpoint?: EndpointInfo;
 }
@@ -32,6 +35,8 @@ export interface BuildRequest {
   contextDir: string;
   dockerfile: string;
   target?: string;
+  /** The platform to build (`linux/arm64`); absent: the engine's own. */
+  platform?: string;
   buildArgs: Record<string, string>;
   tag: string;
   labels: Record<string, string>;
@@ -76,6 +81,8 @@ export interface HistoryEntry {
 
 export interface ImageFacts {
   id: string;
+  /** The platform asked for when it was inspected: its history and save are of that platform too. */
+  platform?: string;
   sizeBytes: number;
   /** Filesystem layers (diff IDs), base image included. */
   layers: string[];
@@ -103,6 +110,8 @@ export class DockerEngine {
   private unresponsive?: string;
   /** The endpoint, when it was resolved (always, unless a dockerode client was given as it is). */
   readonly resolved?: ResolvedEndpoint;
+  /** What `connect` found: whether image calls take a platform. */
+  private info?: EngineInfo;
 
   /** The engine the docker CLI would use: DOCKER_HOST, else the docker context (see endpoint.ts). */
   static fromEnvironment(options: Omit<EngineOptions, 'endpoint'> = {}): DockerEngine {
@@ -166,19 +175,20 @@ export class DockerEngine {
       await this.withSignal(this.docker.ping, signal);
       const [version, info] = await Promise.all([
         this.withSignal<Docker.DockerVersion>(this.docker.version, signal),
-        this.withSignal<{ Driver?: string; DriverStatus?: [string, string][]; ID?: string }>(this.docker.info, signal),
+        this.withSignal<{ Driver?: string; DriverStatus?: [string, string][]; ID?: string; OSType?: string }>(this.docker.info, signal),
       ]);
       const snapshotter = (info.DriverStatus ?? []).find(([key]) => key === 'driver-type')?.[1];
       const containerdStore = snapshotter?.startsWith('io.containerd.snapshotter') ?? false;
-      return {
+      return (this.info = {
         serverVersion: version.Version,
         apiVersion: version.ApiVersion,
         storage: info.Driver ?? 'unknown',
         containerdStore,
         ...(version.GoVersion ? { goVersion: version.GoVersion } : {}),
         ...(info.ID ? { id: info.ID } : {}),
+        ...(info.OSType ? { osType: info.OSType } : {}),
         ...(this.resolved ? { endpoint: this.resolved.info } : {}),
-      };
+      });
     } catch (error) {
       if (signal.aborted) this.closeConnections();
       if (cancel?.aborted) throw cancel.reason;
@@ -304,6 +314,14 @@ export class DockerEngine {
     });
     const nothing: BuildOutcome = { logTail: [], createdImages: [], steps: 0, cachedSteps: 0, stepRecords: [] };
     if (cancel?.aborted) return cancelledResult(nothing);
+    const foreignOs = request.platform?.split('/')[0];
+    if (foreignOs && this.info?.osType && foreignOs !== this.info.osType) {
+      // Emulation covers another architecture, never another operating system: not worth a build to find out.
+      const error =
+        `The Docker engine at ${this.endpoint} runs ${this.info.osType} containers: it cannot build ${request.platform} images. ` +
+        `Remove ${request.platform} from platforms, or build it on a ${foreignOs} engine`;
+      return { ...nothing, imageId: undefined, error, durationMs: performance.now() - started };
+    }
     // The time limit counts from here: packing the context, opening the BuildKit session, the build itself.
     const timeout = AbortSignal.timeout(request.timeoutMs);
     const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
@@ -326,7 +344,8 @@ export class DockerEngine {
       t: request.tag,
       dockerfile: packed.dockerfile,
       ...(request.target ? { target: request.target } : {}),
-      buildargs: request.buildArgs,
+      ...(request.platform ? { platform: request.platform } : {}),
+      buildargs: request.platform ? { ...this.platformArgs(request.platform, request.builder), ...request.buildArgs } : request.buildArgs,
       labels: request.labels,
       nocache: request.noCache,
       pull: request.pull,
@@ -412,6 +431,8 @@ export class DockerEngine {
     if (outcome.error && isDiskFull(outcome)) {
       return { ...outcome, error: `${outcome.error}. ${DISK_FULL_HELP}`, durationMs };
     }
+    const cannotRun = outcome.error && request.platform ? platformHelp(request.platform, outcome) : undefined;
+    if (cannotRun) return { ...outcome, error: `${outcome.error}. ${cannotRun}`, durationMs };
     return { ...outcome, durationMs };
   }
 
@@ -468,17 +489,62 @@ export class DockerEngine {
     }
   }
 
-  async inspect(reference: string): Promise<ImageFacts> {
-    const image = await this.call('an image inspection', () => this.docker.getImage(reference).inspect());
-    return { id: image.Id, sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
+  /**
+   * The image's ID, size and layers. `platform`: on the containerd image store a tag can hold several platforms
+   * (a multi-platform base image), and the engine picks its own unless told: the platform is passed where the API
+   * takes it (inspect from API 1.49, history and save from 1.48). A graph driver's tag holds one image.
+   */
+  async inspect(reference: string, platform?: string): Promise<ImageFacts> {
+    const query = this.platformQuery(platform, '1.49');
+    const image = await this.call('an image inspection', (abortSignal) =>
+      query ? this.dialImage<Docker.ImageInspectInfo>(reference, 'json', query, abortSignal) : this.docker.getImage(reference).inspect(),
+    );
+    return { id: image.Id, ...(platform ? { platform } : {}), sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
   }
 
-  /** The image's history, oldest entry first (the API lists the newest first). */
-  async history(reference: string): Promise<HistoryEntry[]> {
-    const entries = await this.call('an image history', () => this.docker.getImage(reference).history());
+  /** The image's history, oldest entry first (the API lists the newest first). `platform`: as for `inspect`. */
+  async history(reference: string, platform?: string): Promise<HistoryEntry[]> {
+    const query = this.platformQuery(platform, '1.48');
+    const entries = await this.call('an image history', (abortSignal) =>
+      query ? this.dialImage<unknown[]>(reference, 'history', query, abortSignal) : this.docker.getImage(reference).history(),
+    );
     return (entries as { CreatedBy?: string; Comment?: string; Size?: number }[])
       .map((e) => ({ createdBy: e.CreatedBy ?? '', comment: e.Comment ?? '', sizeBytes: e.Size ?? 0 }))
       .reverse();
+  }
+
+  /**
+   * The automatic platform build args (TARGETPLATFORM, TARGETOS, TARGETARCH, TARGETVARIANT) where the engine does not
+   * set them itself for a build through the Engine API: the legacy builder never does, and BuildKit on API 1.41
+   * (Docker 20.10) leaves them empty. With them, `ARG TARGETARCH` + `FROM base:${TARGETARCH}` works on every engine.
+   * The user's own build args of the same names win.
+   */
+  private platformArgs(platform: string, builder: BuildRequest['builder']): Record<string, string> {
+    if (builder === 'buildkit' && (!this.info || apiAtLeast(this.info.apiVersion, '1.42'))) return {};
+    return targetArgs(platform);
+  }
+
+  /** The `platform` query of an image call, when it matters (the containerd store) and the engine's API takes it. */
+  private platformQuery(platform: string | undefined, since: string): { platform: object } | undefined {
+    if (!platform || !this.info?.containerdStore || !apiAtLeast(this.info.apiVersion, since)) return undefined;
+    return { platform: ociPlatform(platform) };
+  }
+
+  /** `GET /images/{reference}/{what}` with a query (dockerode's image calls send none). */
+  private dialImage<T>(reference: string, what: 'json' | 'history' | 'get', query: object, abortSignal: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: `/images/${encodeURIComponent(reference)}/${what}?`,
+          method: 'GET',
+          options: query,
+          isStream: what === 'get',
+          abortSignal,
+          statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such image', 500: 'server error' },
+        } as Parameters<Docker['modem']['dial']>[0],
+        (error, data) => (error ? reject(error) : resolve(data as T)),
+      );
+    });
   }
 
   /**
@@ -488,8 +554,13 @@ export class DockerEngine {
    * `signal`, the run's cancellation, ends the save at once: the stream fails with its reason and the engine's
    * export is closed.
    */
-  async saveImage(reference: string, signal?: AbortSignal): Promise<Readable> {
-    const source = (await this.call('an image save', () => this.docker.getImage(reference).get(), { cancel: signal })) as Readable;
+  async saveImage(reference: string, signal?: AbortSignal, platform?: string): Promise<Readable> {
+    const query = this.platformQuery(platform, '1.48');
+    const source = (await this.call(
+      'an image save',
+      (abortSignal) => (query ? this.dialImage<Readable>(reference, 'get', query, abortSignal) : this.docker.getImage(reference).get()),
+      { cancel: signal },
+    )) as Readable;
     let timer: NodeJS.Timeout | undefined;
     const watched = new Transform({
       transform(chunk, _encoding, done) {
@@ -652,6 +723,35 @@ const DISK_FULL_HELP =
 /** A build that failed because the engine's disk is full: said in the error, or in the failing step's output. */
 function isDiskFull(outcome: BuildOutcome): boolean {
   return DISK_FULL.test(outcome.error ?? '') || outcome.logTail.some((line) => DISK_FULL.test(line));
+}
+
+/** Whether API version `version` (`1.51`) is `since` or later. */
+function apiAtLeast(version: string, since: string): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  const [wantMajor, wantMinor] = since.split('.').map(Number);
+  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
+}
+
+/**
+ * What to do when a build for `platform` failed because the engine cannot run that platform's programs: no QEMU
+ * registered for a foreign architecture (`exec format error`), or an operating system this engine does not run.
+ */
+export function platformHelp(platform: string, outcome: Pick<BuildOutcome, 'error' | 'logTail'>): string | undefined {
+  const text = [outcome.error ?? '', ...outcome.logTail].join('\n');
+  if (/exec format error/i.test(text)) {
+    return (
+      `The Docker engine cannot run ${platform} programs (exec format error): no emulator is registered for it. ` +
+      `Register QEMU before this step (on GitHub Actions: docker/setup-qemu-action), or remove ${platform} from platforms`
+    );
+  }
+  if (
+    /operating system is not supported|no match for platform|does not match the specified platform|unsupported platform|not supported on this platform/i.test(
+      text,
+    )
+  ) {
+    return `The Docker engine cannot build for ${platform} (its operating system or architecture is not one this engine runs, or the base image has no ${platform} image). Remove ${platform} from platforms, or build it on an engine that runs it`;
+  }
+  return undefined;
 }
 
 function formatMs(ms: number): string {

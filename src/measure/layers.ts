@@ -41,7 +41,7 @@ export async function readLayers(engine: DockerEngine, request: LayerRequest): P
       imageId: facts.id,
       historyKey: await historyKeyOf(engine, request),
       diffIds: facts.layers,
-      open: () => engine.saveImage(facts.id, request.signal),
+      open: () => engine.saveImage(facts.id, request.signal, facts.platform),
       cache: request.cache,
       compressed: request.compressed,
       push: request.push,
@@ -50,7 +50,7 @@ export async function readLayers(engine: DockerEngine, request: LayerRequest): P
   } catch (error) {
     return { sizeBytes: facts.sizeBytes, analysisError: `the image's layers could not be read: ${messageOf(error)}` };
   }
-  const baseLayers = await baseImageLayers(engine, request.baseImage, facts.layers);
+  const baseLayers = await baseImageLayers(engine, request.baseImage, facts.layers, facts.platform);
   const layerDetails: LayerDetail[] = analysis.layers.map((layer, index) => ({
     diffId: layer.diffId,
     instruction: describeInstruction(redact(layer.createdBy, request.secrets)),
@@ -80,7 +80,7 @@ export async function readLayers(engine: DockerEngine, request: LayerRequest): P
  */
 async function historyKeyOf(engine: DockerEngine, request: LayerRequest): Promise<string | undefined> {
   try {
-    const history = await engine.history(request.facts.id);
+    const history = await engine.history(request.facts.id, request.facts.platform);
     const redacted = history.map((h) => ({ ...h, createdBy: redact(h.createdBy, request.secrets) }));
     return historyFingerprint(request.facts.layers, redacted, request.volatile);
   } catch {
@@ -89,11 +89,16 @@ async function historyKeyOf(engine: DockerEngine, request: LayerRequest): Promis
 }
 
 /** How many of the image's layers are its base image's: known when the base image is here and is a prefix. */
-async function baseImageLayers(engine: DockerEngine, baseImage: string | null | undefined, layers: string[]): Promise<number | undefined> {
+async function baseImageLayers(
+  engine: DockerEngine,
+  baseImage: string | null | undefined,
+  layers: string[],
+  platform: string | undefined,
+): Promise<number | undefined> {
   if (baseImage === null) return 0;
   if (baseImage === undefined) return undefined;
   try {
-    const base = await engine.inspect(baseImage);
+    const base = await engine.inspect(baseImage, platform); // a multi-platform base: the same platform's image
     const prefix = base.layers.length <= layers.length && base.layers.every((id, i) => layers[i] === id);
     return prefix ? base.layers.length : undefined;
   } catch {

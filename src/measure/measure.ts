@@ -12,12 +12,17 @@ import { baseImageFor, parseStages, stageCountFor, targetStageIndex } from '../d
 import type { Logger } from '../log.js';
 import type { BuiltResult, SideResult } from '../report/types.js';
 import { redact } from '../secrets/redact.js';
+import { TARGET_ARGS, targetArgs } from '../settings/platforms.js';
 import type { Settings, VariantSpec } from '../settings/schema.js';
 import type { LayerCache } from './image/layer-cache.js';
 import type { PushSizing } from './image/push-sizing.js';
 import { readLayers, type LayerRequest } from './layers.js';
 
 export type Side = 'head' | 'base';
+
+function pick(values: Record<string, string>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((key) => Object.hasOwn(values, key)).map((key) => [key, values[key]]));
+}
 
 /**
  * The run context: what every measurement of one run shares, built once by the pipeline and passed as one
@@ -117,7 +122,15 @@ export function prepareVariant(root: string, variant: VariantSpec): Prepared | U
       `target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(', ')}` : 'it has no named stages'}).`,
     );
   }
-  return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target), baseImage: baseImageFor(parsed, variant.target) };
+  // A platform's TARGETARCH (...) is known before the build, so `FROM base:${TARGETARCH}` names its base image.
+  const known = variant.platform ? { ...targetArgs(variant.platform), ...pick(variant.buildArgs, TARGET_ARGS) } : {};
+  return {
+    variant,
+    dockerfile,
+    context,
+    stages: stageCountFor(parsed, variant.target),
+    baseImage: baseImageFor(parsed, variant.target, known),
+  };
 }
 
 /**
@@ -168,6 +181,7 @@ export async function measureSide(run: MeasureRun, side: Side, prepared: (Prepar
           contextDir: item.context,
           dockerfile: item.dockerfile,
           target: variant.target,
+          ...(variant.platform !== undefined ? { platform: variant.platform } : {}),
           buildArgs: variant.buildArgs,
           tag,
           labels: { [RUN_LABEL]: runId },
@@ -198,7 +212,7 @@ export async function measureSide(run: MeasureRun, side: Side, prepared: (Prepar
       }
       let facts;
       try {
-        facts = await engine.inspect(tag);
+        facts = await engine.inspect(tag, variant.platform);
       } catch (error) {
         return { status: 'failed', error: `built, but the image could not be inspected: ${messageOf(error)}`, log: [] };
       }

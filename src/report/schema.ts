@@ -64,6 +64,11 @@ function stringEnum<T extends string>() {
 const NO_CONTROL = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
 const text = (maxLength: number) => ({ type: 'string', maxLength, pattern: NO_CONTROL }) as const;
 const VARIANT_NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' } as const;
+/** A platform as settings normalise it (settings/platforms.ts): os/arch[/variant]. */
+const PLATFORM_PART = '[a-z0-9_-]{1,32}(/[a-z0-9_-]{1,32}){1,2}';
+const PLATFORM = { type: 'string', pattern: `^${PLATFORM_PART}$` } as const;
+/** A row: a variant's name, with ` (platform)` when the variant lists platforms. */
+const ROW_NAME = { type: 'string', pattern: `^[A-Za-z0-9][A-Za-z0-9._-]{0,62}( \\(${PLATFORM_PART}\\))?$` } as const;
 const SHA = { type: 'string', pattern: '^[0-9a-fA-F]{7,64}$' } as const;
 const REF = text(255);
 const BYTES = { type: 'number', minimum: 0, maximum: 1e15 } as const;
@@ -162,7 +167,9 @@ const LAYER_CHANGE = object<LayerChange>({
 });
 
 const VARIANT = object<VariantReport>({
-  name: VARIANT_NAME,
+  name: ROW_NAME,
+  variant: optional(VARIANT_NAME),
+  platform: optional(PLATFORM),
   dockerfile: text(1000),
   target: optional(text(200)),
   context: text(1000),
@@ -174,20 +181,20 @@ const VARIANT = object<VariantReport>({
 });
 
 const COMPARISON = object<StageComparison>({
-  variant: VARIANT_NAME,
-  reference: VARIANT_NAME,
+  variant: ROW_NAME,
+  reference: ROW_NAME,
   ratio: { type: 'number', minimum: 0, maximum: 1e12 },
   savedBytes: SIGNED_BYTES,
 });
 
 const BUDGET_CHECK = object<BudgetCheck>({
-  variant: VARIANT_NAME,
+  variant: ROW_NAME,
   // The budget kinds' table lists every BudgetKind (its type says so).
   budget: { type: 'string', enum: BUDGET_KEYS },
   quantity: stringEnum<BudgetCheck['quantity']>()(['bytes', 'percent', 'count', 'ms', 'ratio', 'score']),
   limit: { type: 'number', minimum: -1e15, maximum: 1e15 },
   actual: optional({ type: 'number', minimum: -1e15, maximum: 1e15 } as const),
-  of: optional(VARIANT_NAME),
+  of: optional(ROW_NAME),
   outcome: stringEnum<BudgetCheck['outcome']>()(['pass', 'fail', 'skipped']),
   note: optional(text(500)),
 });

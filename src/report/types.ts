@@ -120,7 +120,12 @@ export interface LayerChange {
 }
 
 export interface VariantReport {
+  /** The row's name: the variant's, with its platform when the variant lists platforms (`multi-stage (linux/arm64)`). */
   name: string;
+  /** The variant as configured, when this row is one platform of it (absent: `name`). */
+  variant?: string;
+  /** The platform built (`linux/arm64`), when the variant lists platforms; absent: the engine's own. */
+  platform?: string;
   dockerfile: string;
   target?: string;
   context: string;

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { InputError, listOf, messageOf, printable, quote } from '../errors.js';
 import type { Units } from '../report/types.js';
 import { BUDGET_KEYS, BUDGET_KINDS, type Budget, type BudgetContext } from './budget-kinds.js';
+import { parsePlatform, parsePlatforms } from './platforms.js';
 import { asMapping, checkKeys, describe, isPlainObject, optionalString, parseDuration } from './units.js';
 
 export type { Budget } from './budget-kinds.js';
@@ -61,6 +62,7 @@ export const SETTING_KEYS = [
   'variants',
   'context',
   'build-args',
+  'platforms',
   'no-cache',
   'pull',
   'builder',
@@ -80,7 +82,7 @@ export const SETTING_KEYS = [
 export type SettingKey = (typeof SETTING_KEYS)[number];
 export type RawSettings = Partial<Record<SettingKey, unknown>>;
 
-const VARIANT_KEYS = ['dockerfile', 'target', 'context', 'build-args'] as const;
+const VARIANT_KEYS = ['dockerfile', 'target', 'context', 'build-args', 'platforms'] as const;
 
 /** A build longer than a day is not a build that should be waited for (and timers stop being exact past ~24 days). */
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
@@ -102,7 +104,7 @@ export const DEFAULTS = {
 export function resolveSettings(raw: RawSettings, env: Record<string, string | undefined> = {}): Settings {
   const context = optionalPath(raw.context, 'context') ?? DEFAULTS.context;
   const globalArgs = parseBuildArgs(raw['build-args'], 'build-args', env);
-  const variants = parseVariants(raw.variants, context, globalArgs, env);
+  const variants = parseVariants(raw.variants, context, globalArgs, env, parsePlatforms(raw.platforms, 'platforms'));
   const baseline = oneOf(raw.baseline, 'baseline', ['auto', 'rebuild', 'file', 'none'] as const) ?? 'auto';
   const baselineFile = optionalPath(raw['baseline-file'], 'baseline-file');
   if (baseline === 'file' && !baselineFile) {
@@ -161,28 +163,30 @@ function parseVariants(
   defaultContext: string,
   globalArgs: Record<string, string>,
   env: Record<string, string | undefined>,
+  defaultPlatforms: string[] | undefined,
 ): VariantSpec[] {
   const value = yamlValue(rawValue, 'variants');
   if (value === undefined || value === null) {
-    return [makeVariant(DEFAULTS.defaultVariant, DEFAULTS.dockerfile, undefined, defaultContext, globalArgs)];
+    return rowsOf(makeVariant(DEFAULTS.defaultVariant, DEFAULTS.dockerfile, undefined, defaultContext, globalArgs), defaultPlatforms);
   }
   const mapping = asMapping(
     value,
     'variants',
-    'a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args}',
+    'a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args, platforms}',
   );
   const names = Object.keys(mapping);
   if (names.length === 0) throw new InputError('variants: the mapping is empty; name at least one variant.');
   const slugs = new Map<string, string>();
-  return names.map((name) => {
+  return names.flatMap((name) => {
     const where = `variants.${name}`;
     checkVariantName(name);
     const entry = mapping[name];
     let variant: VariantSpec;
+    let platforms = defaultPlatforms;
     if (typeof entry === 'string') {
       variant = makeVariant(name, requirePath(entry, where), undefined, defaultContext, globalArgs);
     } else {
-      const spec = asMapping(entry, where, 'a Dockerfile path or a mapping {dockerfile, target, context, build-args}');
+      const spec = asMapping(entry, where, 'a Dockerfile path or a mapping {dockerfile, target, context, build-args, platforms}');
       checkKeys(spec, VARIANT_KEYS, where);
       const args = { ...globalArgs, ...parseBuildArgs(spec['build-args'], `${where}.build-args`, env) };
       variant = makeVariant(
@@ -192,14 +196,50 @@ function parseVariants(
         optionalPath(spec.context, `${where}.context`) ?? defaultContext,
         args,
       );
+      if (Object.hasOwn(spec, 'platforms')) platforms = parsePlatforms(spec.platforms, `${where}.platforms`) ?? defaultPlatforms;
     }
-    const clash = slugs.get(variant.slug);
-    if (clash) {
-      throw new InputError(`variants: ${quote(clash)} and ${quote(name)} differ only by case or punctuation; rename one.`);
-    }
-    slugs.set(variant.slug, name);
-    return variant;
+    return rowsOf(variant, platforms).map((row) => {
+      const clash = slugs.get(row.slug);
+      if (clash) {
+        throw new InputError(`variants: ${quote(clash)} and ${quote(row.name)} differ only by case or punctuation; rename one.`);
+      }
+      slugs.set(row.slug, row.name);
+      return row;
+    });
   });
+}
+
+/**
+ * The rows of one variant: itself when it lists no platforms (the engine's own: the report is as it was before
+ * platforms existed), else one per platform, named `name (platform)`. A variant that lists a single platform gets
+ * the suffix too, so a row keeps its name (and its baseline) when a second platform is added.
+ */
+function rowsOf(variant: VariantSpec, platforms: string[] | undefined): VariantSpec[] {
+  if (!platforms || platforms.length === 0) return [variant];
+  return platforms.map((platform) => ({
+    ...variant,
+    name: rowName(variant.name, platform),
+    variant: variant.name,
+    platform,
+    slug: `${variant.slug}-${slugOf(platform)}`,
+  }));
+}
+
+/** The name of a variant's row for one platform: `multi-stage (linux/arm64)`. */
+export function rowName(variant: string, platform: string | undefined): string {
+  return platform === undefined ? variant : `${variant} (${platform})`;
+}
+
+/** How a budget addresses one platform of a variant: `multi-stage@linux/arm64`. */
+export function budgetAddress(spec: Pick<VariantSpec, 'name' | 'variant' | 'platform'>): string {
+  return spec.platform === undefined ? spec.name : `${variantName(spec)}@${spec.platform}`;
+}
+
+function slugOf(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 /** The variant a row belongs to, as configured (without its platform). */
@@ -214,11 +254,7 @@ function makeVariant(
   context: string,
   buildArgs: Record<string, string>,
 ): VariantSpec {
-  const slug = name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  return { name, slug, dockerfile, target, context, buildArgs };
+  return { name, slug: slugOf(name), dockerfile, target, context, buildArgs };
 }
 
 function checkVariantName(name: string): void {
@@ -272,26 +308,89 @@ export function parseBuildArgs(rawValue: unknown, where: string, env: Record<str
   return result;
 }
 
-function parseBudgets(rawValue: unknown, variants: VariantSpec[]): Record<string, Budget> {
+/**
+ * Budgets by row name. A key is `"*"` (every row), a variant's name (every platform of it) or `variant@platform`
+ * (one row); the more precise one wins, limit by limit. A max-ratio's `of` names a variant (its row of the same
+ * platform: like is compared with like) or one row (`variant@platform`), and is resolved here to a row name.
+ */
+function parseBudgets(rawValue: unknown, rows: VariantSpec[]): Record<string, Budget> {
   const value = yamlValue(rawValue, 'budgets');
-  const resolved: Record<string, Budget> = Object.fromEntries(variants.map((v) => [v.name, {}]));
+  const resolved: Record<string, Budget> = Object.fromEntries(rows.map((v) => [v.name, {}]));
   if (value === undefined || value === null) return resolved;
-  const mapping = asMapping(value, 'budgets', 'a mapping of variant name (or "*") to limits');
-  const names = variants.map((v) => v.name);
+  const mapping = asMapping(value, 'budgets', 'a mapping of variant name (or "variant@platform", or "*") to limits');
+  const names = [...new Set(rows.map(variantName))];
   const known = new Set(names);
+  const byAddress = new Map<string, VariantSpec>();
+  for (const row of rows) if (row.platform !== undefined) byAddress.set(budgetAddress(row), row);
+  const ratioTargets = new Set([...names, ...byAddress.keys()]);
   const parsed: Record<string, Budget> = Object.create(null) as Record<string, Budget>;
-  for (const [name, limits] of Object.entries(mapping)) {
-    if (name !== '*' && !known.has(name)) {
-      throw new InputError(`budgets: ${quote(name)} is not a variant. Known variants: ${listOf(names)} (or "*" for all).`);
+  /** Each parsed key as written, for messages. */
+  const written: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, limits] of Object.entries(mapping)) {
+    const address = key === '*' ? key : budgetKey(key, rows, names, known);
+    if (written[address] !== undefined) {
+      throw new InputError(`budgets: ${quote(written[address])} and ${quote(key)} address the same row; give its limits once.`);
     }
-    parsed[name] = parseBudget(limits, `budgets.${name}`, names, known, name);
+    written[address] = key;
+    const self = key === '*' ? key : (address.split('@')[0] ?? address);
+    parsed[address] = parseBudget(limits, `budgets.${key}`, names, ratioTargets, self);
   }
-  for (const name of names) {
-    const wildcard = { ...parsed['*'] };
-    if (wildcard.maxRatio?.of === name) delete wildcard.maxRatio;
-    resolved[name] = { ...wildcard, ...parsed[name] };
+  for (const row of rows) {
+    const address = budgetAddress(row);
+    const layers: [string, Budget | undefined][] = [
+      ['*', parsed['*']],
+      [variantName(row), parsed[variantName(row)]],
+      ...(row.platform !== undefined ? [[address, parsed[address]] as [string, Budget | undefined]] : []),
+    ];
+    const budget: Budget = Object.assign({}, ...layers.map(([, b]) => b ?? {})) as Budget;
+    const from = [...layers].reverse().find(([, b]) => b?.maxRatio !== undefined)?.[0];
+    if (budget.maxRatio && from) {
+      const of = ratioRow(row, budget.maxRatio.of, rows, byAddress);
+      if (typeof of === 'string' && of !== row.name) budget.maxRatio = { ...budget.maxRatio, of };
+      else if (from === '*')
+        delete budget.maxRatio; // "*" holds every row against the one named, but that row itself
+      else {
+        const where = `budgets.${written[from]}.max-ratio.of`;
+        if (typeof of === 'string') throw new InputError(`${where}: ${quote(row.name)} would be compared with itself.`);
+        throw new InputError(
+          `${where}: ${quote(budget.maxRatio.of)} has no ${row.platform ?? "engine's own platform"} row to hold ${quote(row.name)} against ` +
+            `(its rows: ${listOf(of.rows)}). List the same platforms for both variants, or name one row as "variant@platform".`,
+        );
+      }
+    }
+    resolved[row.name] = budget;
   }
   return resolved;
+}
+
+/** A budget key other than "*", as the address of `budgetAddress`: the variant's name, or `variant@platform` normalised. */
+function budgetKey(key: string, rows: VariantSpec[], names: string[], known: Set<string>): string {
+  const at = key.indexOf('@');
+  const name = at === -1 ? key : key.slice(0, at);
+  if (!known.has(name)) {
+    throw new InputError(`budgets: ${quote(name)} is not a variant. Known variants: ${listOf(names)} (or "*" for all).`);
+  }
+  if (at === -1) return key;
+  const platforms = rows.filter((r) => variantName(r) === name && r.platform !== undefined).map((r) => r.platform!);
+  if (platforms.length === 0) {
+    throw new InputError(
+      `budgets: ${quote(key)} names a platform, but ${quote(name)} lists no platforms (it is built for the engine's own); address it as ${quote(name)}.`,
+    );
+  }
+  const platform = parsePlatform(key.slice(at + 1), `budgets: ${quote(key)}`);
+  if (!platforms.includes(platform)) {
+    throw new InputError(`budgets: ${quote(key)}: ${quote(name)} has no platform ${platform}. Its platforms: ${listOf(platforms)}.`);
+  }
+  return `${name}@${platform}`;
+}
+
+/** The row a max-ratio of `row` names: `of` is a variant (its row of the same platform) or `variant@platform`. */
+function ratioRow(row: VariantSpec, of: string, rows: VariantSpec[], byAddress: Map<string, VariantSpec>): string | { rows: string[] } {
+  const exact = byAddress.get(of);
+  if (exact) return exact.name;
+  const candidates = rows.filter((r) => variantName(r) === of);
+  const same = candidates.find((r) => r.platform === row.platform);
+  return same ? same.name : { rows: candidates.map((r) => r.name) };
 }
 
 function parseBudget(value: unknown, where: string, names: string[], known: Set<string>, self: string): Budget {

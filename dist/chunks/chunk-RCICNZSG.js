@@ -96791,6 +96791,252 @@ import http2 from "node:http";
 import https2 from "node:https";
 import { Transform as Transform2 } from "node:stream";
 
+// src/settings/units.ts
+var SIZE_UNITS = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4
+};
+var SIZE_HELP = "a number with a unit: B, kB, MB, GB, TB (decimal, as `docker images` shows) or KiB, MiB, GiB, TiB (binary), e.g. 150MB or 1.2GiB";
+var NUMBER = String.raw`(\d+(?:\.\d+)?|\.\d+)`;
+function parseSize(value, where) {
+  const text2 = scalarText(value, where, SIZE_HELP);
+  const match = new RegExp(`^${NUMBER}\\s*([a-z]*)$`, "i").exec(text2);
+  const unit = match?.[2]?.toLowerCase() ?? "";
+  const factor = unit === "" ? 1 : SIZE_UNITS[unit];
+  if (!match || factor === void 0) {
+    throw new InputError(`${where}: ${quote(text2)} is not a size. Use ${SIZE_HELP}.`);
+  }
+  return withinRange(Math.round(Number(match[1]) * factor), where, text2);
+}
+var LARGEST = Number.MAX_SAFE_INTEGER;
+function withinRange(value, where, text2) {
+  if (!Number.isFinite(value) || value > LARGEST) throw new InputError(`${where}: ${quote(text2)} is too large.`);
+  return value;
+}
+var DURATION_UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+var DURATION_HELP = "a duration such as 90s, 5m, 1m30s, 1h or 1500ms (a plain number is seconds)";
+function parseDuration(value, where) {
+  const text2 = scalarText(value, where, DURATION_HELP);
+  if (new RegExp(`^${NUMBER}$`).test(text2)) return withinRange(Math.round(Number(text2) * 1e3), where, text2);
+  const part = new RegExp(`${NUMBER}\\s*(ms|s|m|h)\\s*`, "gy");
+  let total = 0;
+  let consumed = 0;
+  for (const m of text2.matchAll(part)) {
+    total += Number(m[1]) * DURATION_UNITS[m[2]];
+    consumed += m[0].length;
+  }
+  if (consumed !== text2.length || consumed === 0) {
+    throw new InputError(`${where}: ${quote(text2)} is not a duration. Use ${DURATION_HELP}.`);
+  }
+  return withinRange(Math.round(total), where, text2);
+}
+function parseCount(value, where, min = 0) {
+  const help = `a whole number${min > 0 ? ` of at least ${min}` : ""}`;
+  const text2 = scalarText(value, where, help);
+  if (!/^\d+$/.test(text2) || Number(text2) < min) {
+    throw new InputError(`${where}: ${quote(text2)} is not ${help}.`);
+  }
+  return withinRange(Number(text2), where, text2);
+}
+function parseIncrease(value, where) {
+  const text2 = scalarText(value, where, `a percentage such as 5% or ${SIZE_HELP}`);
+  if (text2.endsWith("%")) return { kind: "percent", percent: parsePercentText(text2, where) };
+  try {
+    return { kind: "bytes", bytes: parseSize(text2, where) };
+  } catch {
+    throw new InputError(`${where}: ${quote(text2)} is neither a percentage (such as 5%) nor a size. Use 5% or ${SIZE_HELP}.`);
+  }
+}
+function parseFraction(value, where) {
+  const help = "a fraction such as 0.5 or a percentage such as 50%";
+  const text2 = scalarText(value, where, help);
+  const fraction = text2.endsWith("%") ? parsePercentText(text2, where) / 100 : new RegExp(`^${NUMBER}$`).test(text2) ? Number(text2) : NaN;
+  if (!(fraction > 0)) throw new InputError(`${where}: ${quote(text2)} is not ${help} (greater than 0).`);
+  return withinRange(fraction, where, text2);
+}
+function parsePercentText(text2, where) {
+  const m = new RegExp(`^${NUMBER}\\s*%$`).exec(text2);
+  if (!m) throw new InputError(`${where}: ${quote(text2)} is not a percentage. Use a number followed by %, e.g. 5%.`);
+  return withinRange(Number(m[1]), where, text2);
+}
+function scalarText(value, where, help) {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "string" && value.trim() !== "") return value.trim();
+  throw new InputError(`${where}: expected ${help}, got ${describe(value)}.`);
+}
+function describe(value) {
+  if (value === null || value === void 0) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (isPlainObject(value)) return "a mapping";
+  if (typeof value === "object") return `a ${Object.prototype.toString.call(value).slice(8, -1)} value`;
+  if (typeof value === "string") return value.trim() === "" ? "an empty string" : quote(value);
+  if (typeof value === "function") return "a function";
+  return `${typeof value} ${printable(String(value))}`;
+}
+function isPlainObject(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+function checkKeys(value, accepted, where) {
+  for (const key of Object.keys(value)) {
+    if (!accepted.includes(key)) {
+      throw new InputError(`${where}: unknown key ${quote(key)}. Accepted keys: ${accepted.join(", ")}.`);
+    }
+  }
+}
+function asMapping(value, where, expected) {
+  if (!isPlainObject(value)) {
+    throw new InputError(`${where}: expected ${expected}, got ${describe(value)}.`);
+  }
+  return value;
+}
+function optionalString(value, where) {
+  if (value === void 0 || value === null || value === "") return void 0;
+  if (typeof value === "number") return String(value);
+  if (typeof value !== "string") throw new InputError(`${where}: expected a string, got ${describe(value)}.`);
+  return value.trim() || void 0;
+}
+
+// src/settings/platforms.ts
+var KNOWN_OS = /* @__PURE__ */ new Set([
+  "aix",
+  "android",
+  "darwin",
+  "dragonfly",
+  "freebsd",
+  "hurd",
+  "illumos",
+  "ios",
+  "js",
+  "linux",
+  "nacl",
+  "netbsd",
+  "openbsd",
+  "plan9",
+  "solaris",
+  "wasip1",
+  "windows",
+  "zos"
+]);
+var KNOWN_ARCH = /* @__PURE__ */ new Set([
+  "386",
+  "amd64",
+  "amd64p32",
+  "arm",
+  "armbe",
+  "arm64",
+  "arm64be",
+  "loong64",
+  "mips",
+  "mipsle",
+  "mips64",
+  "mips64le",
+  "mips64p32",
+  "mips64p32le",
+  "ppc",
+  "ppc64",
+  "ppc64le",
+  "riscv",
+  "riscv64",
+  "s390",
+  "s390x",
+  "sparc",
+  "sparc64",
+  "wasm"
+]);
+var PART = /^[A-Za-z0-9_-]+$/;
+function normalizeArch(arch, variant) {
+  switch (arch) {
+    case "i386":
+      return ["386", ""];
+    case "x86_64":
+    case "x86-64":
+    case "amd64":
+      return ["amd64", variant === "v1" ? "" : variant];
+    case "aarch64":
+    case "arm64":
+      if (["8", "v8", "v8.0"].includes(variant)) return ["arm64", ""];
+      if (["9", "9.0", "v9.0"].includes(variant)) return ["arm64", "v9"];
+      return ["arm64", variant];
+    case "armhf":
+      return ["arm", "v7"];
+    case "armel":
+      return ["arm", "v6"];
+    case "arm":
+      if (variant === "" || variant === "7") return ["arm", "v7"];
+      if (["5", "6", "8"].includes(variant)) return ["arm", `v${variant}`];
+      return ["arm", variant];
+    default:
+      return [arch, variant];
+  }
+}
+var ACCEPTED = "a platform is os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64 or linux/arm/v7";
+function parsePlatform(value, where) {
+  const text2 = value.trim();
+  const parts = text2.split("/");
+  if (parts.length < 2 || parts.length > 3 || !parts.every((part) => PART.test(part))) {
+    throw new InputError(`${where}: ${quote(text2)} is not a platform; ${ACCEPTED}.`);
+  }
+  const os4 = parts[0].toLowerCase() === "macos" ? "darwin" : parts[0].toLowerCase();
+  const [arch, variant] = normalizeArch(parts[1].toLowerCase(), (parts[2] ?? "").toLowerCase());
+  if (!KNOWN_OS.has(os4)) {
+    throw new InputError(
+      `${where}: ${quote(text2)} names an unknown operating system ${quote(os4)}; ${ACCEPTED} (os is linux, windows, ...).`
+    );
+  }
+  if (!KNOWN_ARCH.has(arch)) {
+    throw new InputError(
+      `${where}: ${quote(text2)} names an unknown architecture ${quote(parts[1])}; ${ACCEPTED} (arch is amd64, arm64, arm, 386, ppc64le, s390x, riscv64, ...).`
+    );
+  }
+  return variant ? `${os4}/${arch}/${variant}` : `${os4}/${arch}`;
+}
+function parsePlatforms(value, where) {
+  if (value === void 0 || value === null) return void 0;
+  let items;
+  if (typeof value === "string") {
+    const text2 = value.trim();
+    if (text2 === "") return void 0;
+    items = (text2.startsWith("[") && text2.endsWith("]") ? text2.slice(1, -1) : text2).split(/[\s,]+/).filter((item) => item !== "");
+  } else if (Array.isArray(value)) {
+    items = value;
+  } else {
+    throw new InputError(
+      `${where}: expected a list of platforms (e.g. [linux/amd64, linux/arm64]) or "linux/amd64,linux/arm64", got ${describe(value)}.`
+    );
+  }
+  const seen = /* @__PURE__ */ new Map();
+  return items.map((item, i) => {
+    if (typeof item !== "string") throw new InputError(`${where}: item ${i + 1} must be a platform string such as linux/arm64.`);
+    const platform = parsePlatform(item, where);
+    const before = seen.get(platform);
+    if (before !== void 0) {
+      throw new InputError(
+        `${where}: ${before === item.trim() ? `${quote(platform)} is listed twice` : `${quote(before)} and ${quote(item.trim())} are the same platform (${platform})`}; list each platform once.`
+      );
+    }
+    seen.set(platform, item.trim());
+    return platform;
+  });
+}
+function ociPlatform(platform) {
+  const [os4, architecture, variant] = platform.split("/");
+  return { os: os4, architecture, ...variant ? { variant } : {} };
+}
+var TARGET_ARGS = ["TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"];
+function targetArgs(platform) {
+  const { os: os4, architecture, variant } = ociPlatform(platform);
+  return { TARGETPLATFORM: platform, TARGETOS: os4, TARGETARCH: architecture, TARGETVARIANT: variant ?? "" };
+}
+
 // src/docker/build-output.ts
 var import_protobufjs = __toESM(require_protobufjs4(), 1);
 import { createHash } from "node:crypto";
@@ -97815,6 +98061,8 @@ var DockerEngine = class _DockerEngine {
   unresponsive;
   /** The endpoint, when it was resolved (always, unless a dockerode client was given as it is). */
   resolved;
+  /** What `connect` found: whether image calls take a platform. */
+  info;
   /** The engine the docker CLI would use: DOCKER_HOST, else the docker context (see endpoint.ts). */
   static fromEnvironment(options = {}) {
     return new _DockerEngine(void 0, { ...options, endpoint: resolveEndpoint() });
@@ -97875,13 +98123,14 @@ var DockerEngine = class _DockerEngine {
       ]);
       const snapshotter = (info.DriverStatus ?? []).find(([key]) => key === "driver-type")?.[1];
       const containerdStore = snapshotter?.startsWith("io.containerd.snapshotter") ?? false;
-      return {
+      return this.info = {
         serverVersion: version.Version,
         apiVersion: version.ApiVersion,
         storage: info.Driver ?? "unknown",
         containerdStore,
         ...version.GoVersion ? { goVersion: version.GoVersion } : {},
         ...info.ID ? { id: info.ID } : {},
+        ...info.OSType ? { osType: info.OSType } : {},
         ...this.resolved ? { endpoint: this.resolved.info } : {}
       };
     } catch (error) {
@@ -97996,6 +98245,11 @@ var DockerEngine = class _DockerEngine {
     });
     const nothing = { logTail: [], createdImages: [], steps: 0, cachedSteps: 0, stepRecords: [] };
     if (cancel?.aborted) return cancelledResult(nothing);
+    const foreignOs = request.platform?.split("/")[0];
+    if (foreignOs && this.info?.osType && foreignOs !== this.info.osType) {
+      const error = `The Docker engine at ${this.endpoint} runs ${this.info.osType} containers: it cannot build ${request.platform} images. Remove ${request.platform} from platforms, or build it on a ${foreignOs} engine`;
+      return { ...nothing, imageId: void 0, error, durationMs: performance.now() - started };
+    }
     const timeout = AbortSignal.timeout(request.timeoutMs);
     const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     const openBefore = new Set(this.sockets);
@@ -98015,7 +98269,8 @@ var DockerEngine = class _DockerEngine {
       t: request.tag,
       dockerfile: packed.dockerfile,
       ...request.target ? { target: request.target } : {},
-      buildargs: request.buildArgs,
+      ...request.platform ? { platform: request.platform } : {},
+      buildargs: request.platform ? { ...this.platformArgs(request.platform, request.builder), ...request.buildArgs } : request.buildArgs,
       labels: request.labels,
       nocache: request.noCache,
       pull: request.pull,
@@ -98092,6 +98347,8 @@ var DockerEngine = class _DockerEngine {
     if (outcome.error && isDiskFull(outcome)) {
       return { ...outcome, error: `${outcome.error}. ${DISK_FULL_HELP}`, durationMs };
     }
+    const cannotRun = outcome.error && request.platform ? platformHelp(request.platform, outcome) : void 0;
+    if (cannotRun) return { ...outcome, error: `${outcome.error}. ${cannotRun}`, durationMs };
     return { ...outcome, durationMs };
   }
   /** Ask BuildKit to stop a build (`POST /build/cancel?id=`). Best effort: the connection is closed anyway. */
@@ -98141,14 +98398,58 @@ var DockerEngine = class _DockerEngine {
       }
     }
   }
-  async inspect(reference) {
-    const image = await this.call("an image inspection", () => this.docker.getImage(reference).inspect());
-    return { id: image.Id, sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
+  /**
+   * The image's ID, size and layers. `platform`: on the containerd image store a tag can hold several platforms
+   * (a multi-platform base image), and the engine picks its own unless told: the platform is passed where the API
+   * takes it (inspect from API 1.49, history and save from 1.48). A graph driver's tag holds one image.
+   */
+  async inspect(reference, platform) {
+    const query = this.platformQuery(platform, "1.49");
+    const image = await this.call(
+      "an image inspection",
+      (abortSignal) => query ? this.dialImage(reference, "json", query, abortSignal) : this.docker.getImage(reference).inspect()
+    );
+    return { id: image.Id, ...platform ? { platform } : {}, sizeBytes: image.Size, layers: image.RootFS?.Layers ?? [] };
   }
-  /** The image's history, oldest entry first (the API lists the newest first). */
-  async history(reference) {
-    const entries = await this.call("an image history", () => this.docker.getImage(reference).history());
+  /** The image's history, oldest entry first (the API lists the newest first). `platform`: as for `inspect`. */
+  async history(reference, platform) {
+    const query = this.platformQuery(platform, "1.48");
+    const entries = await this.call(
+      "an image history",
+      (abortSignal) => query ? this.dialImage(reference, "history", query, abortSignal) : this.docker.getImage(reference).history()
+    );
     return entries.map((e) => ({ createdBy: e.CreatedBy ?? "", comment: e.Comment ?? "", sizeBytes: e.Size ?? 0 })).reverse();
+  }
+  /**
+   * The automatic platform build args (TARGETPLATFORM, TARGETOS, TARGETARCH, TARGETVARIANT) where the engine does not
+   * set them itself for a build through the Engine API: the legacy builder never does, and BuildKit on API 1.41
+   * (Docker 20.10) leaves them empty. With them, `ARG TARGETARCH` + `FROM base:${TARGETARCH}` works on every engine.
+   * The user's own build args of the same names win.
+   */
+  platformArgs(platform, builder) {
+    if (builder === "buildkit" && (!this.info || apiAtLeast(this.info.apiVersion, "1.42"))) return {};
+    return targetArgs(platform);
+  }
+  /** The `platform` query of an image call, when it matters (the containerd store) and the engine's API takes it. */
+  platformQuery(platform, since) {
+    if (!platform || !this.info?.containerdStore || !apiAtLeast(this.info.apiVersion, since)) return void 0;
+    return { platform: ociPlatform(platform) };
+  }
+  /** `GET /images/{reference}/{what}` with a query (dockerode's image calls send none). */
+  dialImage(reference, what, query, abortSignal) {
+    return new Promise((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: `/images/${encodeURIComponent(reference)}/${what}?`,
+          method: "GET",
+          options: query,
+          isStream: what === "get",
+          abortSignal,
+          statusCodes: { 200: true, 400: "bad parameter", 404: "no such image", 500: "server error" }
+        },
+        (error, data) => error ? reject(error) : resolve(data)
+      );
+    });
   }
   /**
    * `docker save` of one image, as a stream of the tar the engine writes. The call limit applies to the first
@@ -98157,8 +98458,13 @@ var DockerEngine = class _DockerEngine {
    * `signal`, the run's cancellation, ends the save at once: the stream fails with its reason and the engine's
    * export is closed.
    */
-  async saveImage(reference, signal) {
-    const source = await this.call("an image save", () => this.docker.getImage(reference).get(), { cancel: signal });
+  async saveImage(reference, signal, platform) {
+    const query = this.platformQuery(platform, "1.48");
+    const source = await this.call(
+      "an image save",
+      (abortSignal) => query ? this.dialImage(reference, "get", query, abortSignal) : this.docker.getImage(reference).get(),
+      { cancel: signal }
+    );
     let timer;
     const watched = new Transform2({
       transform(chunk, _encoding, done) {
@@ -98306,6 +98612,23 @@ var DISK_FULL_HELP = 'The Docker engine ran out of disk space ("no space left on
 function isDiskFull(outcome) {
   return DISK_FULL.test(outcome.error ?? "") || outcome.logTail.some((line) => DISK_FULL.test(line));
 }
+function apiAtLeast(version, since) {
+  const [major, minor] = version.split(".").map(Number);
+  const [wantMajor, wantMinor] = since.split(".").map(Number);
+  return major > wantMajor || major === wantMajor && minor >= wantMinor;
+}
+function platformHelp(platform, outcome) {
+  const text2 = [outcome.error ?? "", ...outcome.logTail].join("\n");
+  if (/exec format error/i.test(text2)) {
+    return `The Docker engine cannot run ${platform} programs (exec format error): no emulator is registered for it. Register QEMU before this step (on GitHub Actions: docker/setup-qemu-action), or remove ${platform} from platforms`;
+  }
+  if (/operating system is not supported|no match for platform|does not match the specified platform|unsupported platform|not supported on this platform/i.test(
+    text2
+  )) {
+    return `The Docker engine cannot build for ${platform} (its operating system or architecture is not one this engine runs, or the base image has no ${platform} image). Remove ${platform} from platforms, or build it on an engine that runs it`;
+  }
+  return void 0;
+}
 function formatMs(ms) {
   return ms % 6e4 === 0 ? `${ms / 6e4}m` : `${Math.round(ms / 1e3)}s`;
 }
@@ -98393,120 +98716,6 @@ function listenForCancel(handlers = {}, source = process) {
       clearTimeout(watchdog);
     }
   };
-}
-
-// src/settings/units.ts
-var SIZE_UNITS = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-  tib: 1024 ** 4
-};
-var SIZE_HELP = "a number with a unit: B, kB, MB, GB, TB (decimal, as `docker images` shows) or KiB, MiB, GiB, TiB (binary), e.g. 150MB or 1.2GiB";
-var NUMBER = String.raw`(\d+(?:\.\d+)?|\.\d+)`;
-function parseSize(value, where) {
-  const text2 = scalarText(value, where, SIZE_HELP);
-  const match = new RegExp(`^${NUMBER}\\s*([a-z]*)$`, "i").exec(text2);
-  const unit = match?.[2]?.toLowerCase() ?? "";
-  const factor = unit === "" ? 1 : SIZE_UNITS[unit];
-  if (!match || factor === void 0) {
-    throw new InputError(`${where}: ${quote(text2)} is not a size. Use ${SIZE_HELP}.`);
-  }
-  return withinRange(Math.round(Number(match[1]) * factor), where, text2);
-}
-var LARGEST = Number.MAX_SAFE_INTEGER;
-function withinRange(value, where, text2) {
-  if (!Number.isFinite(value) || value > LARGEST) throw new InputError(`${where}: ${quote(text2)} is too large.`);
-  return value;
-}
-var DURATION_UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-var DURATION_HELP = "a duration such as 90s, 5m, 1m30s, 1h or 1500ms (a plain number is seconds)";
-function parseDuration(value, where) {
-  const text2 = scalarText(value, where, DURATION_HELP);
-  if (new RegExp(`^${NUMBER}$`).test(text2)) return withinRange(Math.round(Number(text2) * 1e3), where, text2);
-  const part = new RegExp(`${NUMBER}\\s*(ms|s|m|h)\\s*`, "gy");
-  let total = 0;
-  let consumed = 0;
-  for (const m of text2.matchAll(part)) {
-    total += Number(m[1]) * DURATION_UNITS[m[2]];
-    consumed += m[0].length;
-  }
-  if (consumed !== text2.length || consumed === 0) {
-    throw new InputError(`${where}: ${quote(text2)} is not a duration. Use ${DURATION_HELP}.`);
-  }
-  return withinRange(Math.round(total), where, text2);
-}
-function parseCount(value, where, min = 0) {
-  const help = `a whole number${min > 0 ? ` of at least ${min}` : ""}`;
-  const text2 = scalarText(value, where, help);
-  if (!/^\d+$/.test(text2) || Number(text2) < min) {
-    throw new InputError(`${where}: ${quote(text2)} is not ${help}.`);
-  }
-  return withinRange(Number(text2), where, text2);
-}
-function parseIncrease(value, where) {
-  const text2 = scalarText(value, where, `a percentage such as 5% or ${SIZE_HELP}`);
-  if (text2.endsWith("%")) return { kind: "percent", percent: parsePercentText(text2, where) };
-  try {
-    return { kind: "bytes", bytes: parseSize(text2, where) };
-  } catch {
-    throw new InputError(`${where}: ${quote(text2)} is neither a percentage (such as 5%) nor a size. Use 5% or ${SIZE_HELP}.`);
-  }
-}
-function parseFraction(value, where) {
-  const help = "a fraction such as 0.5 or a percentage such as 50%";
-  const text2 = scalarText(value, where, help);
-  const fraction = text2.endsWith("%") ? parsePercentText(text2, where) / 100 : new RegExp(`^${NUMBER}$`).test(text2) ? Number(text2) : NaN;
-  if (!(fraction > 0)) throw new InputError(`${where}: ${quote(text2)} is not ${help} (greater than 0).`);
-  return withinRange(fraction, where, text2);
-}
-function parsePercentText(text2, where) {
-  const m = new RegExp(`^${NUMBER}\\s*%$`).exec(text2);
-  if (!m) throw new InputError(`${where}: ${quote(text2)} is not a percentage. Use a number followed by %, e.g. 5%.`);
-  return withinRange(Number(m[1]), where, text2);
-}
-function scalarText(value, where, help) {
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  if (typeof value === "string" && value.trim() !== "") return value.trim();
-  throw new InputError(`${where}: expected ${help}, got ${describe(value)}.`);
-}
-function describe(value) {
-  if (value === null || value === void 0) return "nothing";
-  if (Array.isArray(value)) return "a list";
-  if (isPlainObject(value)) return "a mapping";
-  if (typeof value === "object") return `a ${Object.prototype.toString.call(value).slice(8, -1)} value`;
-  if (typeof value === "string") return value.trim() === "" ? "an empty string" : quote(value);
-  if (typeof value === "function") return "a function";
-  return `${typeof value} ${printable(String(value))}`;
-}
-function isPlainObject(value) {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-function checkKeys(value, accepted, where) {
-  for (const key of Object.keys(value)) {
-    if (!accepted.includes(key)) {
-      throw new InputError(`${where}: unknown key ${quote(key)}. Accepted keys: ${accepted.join(", ")}.`);
-    }
-  }
-}
-function asMapping(value, where, expected) {
-  if (!isPlainObject(value)) {
-    throw new InputError(`${where}: expected ${expected}, got ${describe(value)}.`);
-  }
-  return value;
-}
-function optionalString(value, where) {
-  if (value === void 0 || value === null || value === "") return void 0;
-  if (typeof value === "number") return String(value);
-  if (typeof value !== "string") throw new InputError(`${where}: expected a string, got ${describe(value)}.`);
-  return value.trim() || void 0;
 }
 
 // src/settings/budget-kinds.ts
@@ -98725,10 +98934,10 @@ function targetStageIndex(parsed, target) {
 function stageCountFor(parsed, target) {
   return targetStageIndex(parsed, target) + 1;
 }
-function baseImageFor(parsed, target) {
+function baseImageFor(parsed, target, args = {}) {
   let index = targetStageIndex(parsed, target);
   for (let guard = 0; index >= 0 && guard <= parsed.stages.length; guard += 1) {
-    const image = parsed.stages[index].image;
+    const image = substitute(parsed.stages[index].image, args);
     if (!image || image.includes("$")) return void 0;
     if (image.toLowerCase() === "scratch") return null;
     const earlier = parsed.stages.slice(0, index).findIndex((s) => s.name === image.toLowerCase());
@@ -98736,6 +98945,13 @@ function baseImageFor(parsed, target) {
     index = earlier;
   }
   return void 0;
+}
+function substitute(image, args) {
+  if (!image.includes("$")) return image;
+  return image.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, bare2) => {
+    const name = braced ?? bare2;
+    return Object.hasOwn(args, name) ? args[name] : whole;
+  });
 }
 
 // src/secrets/redact.ts
@@ -101214,7 +101430,7 @@ async function analyze(request, retry) {
     throw new AnalysisError(`the file listing of layer ${lost[0]} could not be kept in the layer cache`);
   }
   work.cached = Math.max(0, layers.length - work.measured);
-  const sum = (pick) => layers.reduce((total, l) => total + pick(l), 0);
+  const sum = (pick2) => layers.reduce((total, l) => total + pick2(l), 0);
   return {
     layers,
     config,
@@ -101267,7 +101483,7 @@ async function readLayers(engine, request) {
       imageId: facts.id,
       historyKey: await historyKeyOf(engine, request),
       diffIds: facts.layers,
-      open: () => engine.saveImage(facts.id, request.signal),
+      open: () => engine.saveImage(facts.id, request.signal, facts.platform),
       cache: request.cache,
       compressed: request.compressed,
       push: request.push,
@@ -101276,7 +101492,7 @@ async function readLayers(engine, request) {
   } catch (error) {
     return { sizeBytes: facts.sizeBytes, analysisError: `the image's layers could not be read: ${messageOf(error)}` };
   }
-  const baseLayers = await baseImageLayers(engine, request.baseImage, facts.layers);
+  const baseLayers = await baseImageLayers(engine, request.baseImage, facts.layers, facts.platform);
   const layerDetails = analysis.layers.map((layer, index) => ({
     diffId: layer.diffId,
     instruction: describeInstruction(redact(layer.createdBy, request.secrets)),
@@ -101300,18 +101516,18 @@ async function readLayers(engine, request) {
 }
 async function historyKeyOf(engine, request) {
   try {
-    const history = await engine.history(request.facts.id);
+    const history = await engine.history(request.facts.id, request.facts.platform);
     const redacted = history.map((h) => ({ ...h, createdBy: redact(h.createdBy, request.secrets) }));
     return historyFingerprint(request.facts.layers, redacted, request.volatile);
   } catch {
     return void 0;
   }
 }
-async function baseImageLayers(engine, baseImage, layers) {
+async function baseImageLayers(engine, baseImage, layers, platform) {
   if (baseImage === null) return 0;
   if (baseImage === void 0) return void 0;
   try {
-    const base = await engine.inspect(baseImage);
+    const base = await engine.inspect(baseImage, platform);
     const prefix = base.layers.length <= layers.length && base.layers.every((id, i) => layers[i] === id);
     return prefix ? base.layers.length : void 0;
   } catch {
@@ -101320,6 +101536,9 @@ async function baseImageLayers(engine, baseImage, layers) {
 }
 
 // src/measure/measure.ts
+function pick(values, keys) {
+  return Object.fromEntries(keys.filter((key) => Object.hasOwn(values, key)).map((key) => [key, values[key]]));
+}
 var IMAGE_REPOSITORY = "image-size-report";
 var RUN_LABEL = "io.github.image-size-report.run";
 function imageTag(variant, side2, runId) {
@@ -101343,7 +101562,14 @@ function prepareVariant(root, variant) {
       `target "${variant.target}" is not a stage of ${variant.dockerfile} (${names.length ? `stages: ${names.join(", ")}` : "it has no named stages"}).`
     );
   }
-  return { variant, dockerfile, context, stages: stageCountFor(parsed, variant.target), baseImage: baseImageFor(parsed, variant.target) };
+  const known = variant.platform ? { ...targetArgs(variant.platform), ...pick(variant.buildArgs, TARGET_ARGS) } : {};
+  return {
+    variant,
+    dockerfile,
+    context,
+    stages: stageCountFor(parsed, variant.target),
+    baseImage: baseImageFor(parsed, variant.target, known)
+  };
 }
 function prepareSide(root, variants, side2) {
   const prepared = variants.map((v) => prepareVariant(root, v));
@@ -101382,6 +101608,7 @@ async function measureSide(run, side2, prepared) {
           contextDir: item.context,
           dockerfile: item.dockerfile,
           target: variant.target,
+          ...variant.platform !== void 0 ? { platform: variant.platform } : {},
           buildArgs: variant.buildArgs,
           tag,
           labels: { [RUN_LABEL]: runId },
@@ -101411,7 +101638,7 @@ async function measureSide(run, side2, prepared) {
       }
       let facts;
       try {
-        facts = await engine.inspect(tag);
+        facts = await engine.inspect(tag, variant.platform);
       } catch (error) {
         return { status: "failed", error: `built, but the image could not be inspected: ${messageOf(error)}`, log: [] };
       }
@@ -101579,8 +101806,8 @@ function withComparableBuildTimes(sides) {
 function changeBetween(base, head) {
   if (base?.status !== "built" || head.status !== "built") return void 0;
   const sizeBytes = head.sizeBytes - base.sizeBytes;
-  const both = (pick) => {
-    const [b, h] = [pick(base), pick(head)];
+  const both = (pick2) => {
+    const [b, h] = [pick2(base), pick2(head)];
     return b === void 0 || h === void 0 ? void 0 : [b, h];
   };
   const compressed = both((r) => r.compressedBytes);
@@ -101627,9 +101854,9 @@ function layerChanges(base, head) {
 }
 function stageComparisons(variants, budgets) {
   const byName = new Map(variants.map((v) => [v.name, v]));
-  const singles = variants.filter((v) => v.stages === 1);
   const result = [];
   for (const variant of variants) {
+    const singles = variants.filter((v) => v.stages === 1 && v.platform === variant.platform);
     const referenceName = budgets[variant.name]?.maxRatio?.of ?? (variant.stages > 1 && singles.length === 1 ? singles[0].name : void 0);
     const reference = referenceName ? byName.get(referenceName) : void 0;
     if (!reference || reference === variant) continue;
@@ -101973,6 +102200,9 @@ function stringEnum() {
 var NO_CONTROL = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$";
 var text = (maxLength) => ({ type: "string", maxLength, pattern: NO_CONTROL });
 var VARIANT_NAME = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$" };
+var PLATFORM_PART = "[a-z0-9_-]{1,32}(/[a-z0-9_-]{1,32}){1,2}";
+var PLATFORM = { type: "string", pattern: `^${PLATFORM_PART}$` };
+var ROW_NAME = { type: "string", pattern: `^[A-Za-z0-9][A-Za-z0-9._-]{0,62}( \\(${PLATFORM_PART}\\))?$` };
 var SHA = { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" };
 var REF = text(255);
 var BYTES = { type: "number", minimum: 0, maximum: 1e15 };
@@ -102056,7 +102286,9 @@ var LAYER_CHANGE = object({
   headBytes: BYTES
 });
 var VARIANT = object({
-  name: VARIANT_NAME,
+  name: ROW_NAME,
+  variant: optional(VARIANT_NAME),
+  platform: optional(PLATFORM),
   dockerfile: text(1e3),
   target: optional(text(200)),
   context: text(1e3),
@@ -102067,19 +102299,19 @@ var VARIANT = object({
   layerChanges: optional({ type: "array", maxItems: 1e3, items: LAYER_CHANGE })
 });
 var COMPARISON = object({
-  variant: VARIANT_NAME,
-  reference: VARIANT_NAME,
+  variant: ROW_NAME,
+  reference: ROW_NAME,
   ratio: { type: "number", minimum: 0, maximum: 1e12 },
   savedBytes: SIGNED_BYTES
 });
 var BUDGET_CHECK = object({
-  variant: VARIANT_NAME,
+  variant: ROW_NAME,
   // The budget kinds' table lists every BudgetKind (its type says so).
   budget: { type: "string", enum: BUDGET_KEYS },
   quantity: stringEnum()(["bytes", "percent", "count", "ms", "ratio", "score"]),
   limit: { type: "number", minimum: -1e15, maximum: 1e15 },
   actual: optional({ type: "number", minimum: -1e15, maximum: 1e15 }),
-  of: optional(VARIANT_NAME),
+  of: optional(ROW_NAME),
   outcome: stringEnum()(["pass", "fail", "skipped"]),
   note: optional(text(500))
 });
@@ -102317,6 +102549,8 @@ function assemble(input, engine, head, base) {
     const grew = layerChanges(baseResult, headResult);
     return {
       name: spec.name,
+      ...spec.variant !== void 0 ? { variant: spec.variant } : {},
+      ...spec.platform !== void 0 ? { platform: spec.platform } : {},
       dockerfile: spec.dockerfile,
       ...spec.target ? { target: spec.target } : {},
       context: spec.context,
@@ -103172,6 +103406,7 @@ var SETTING_KEYS = [
   "variants",
   "context",
   "build-args",
+  "platforms",
   "no-cache",
   "pull",
   "builder",
@@ -103188,7 +103423,7 @@ var SETTING_KEYS = [
   "compressed-size",
   "cache-dir"
 ];
-var VARIANT_KEYS = ["dockerfile", "target", "context", "build-args"];
+var VARIANT_KEYS = ["dockerfile", "target", "context", "build-args", "platforms"];
 var MAX_TIMEOUT_MS = 24 * 36e5;
 var STAGE_NAME = /^[a-z][a-z0-9_.-]*$/i;
 var DEFAULTS = {
@@ -103203,7 +103438,7 @@ var DEFAULTS = {
 function resolveSettings(raw, env = {}) {
   const context = optionalPath(raw.context, "context") ?? DEFAULTS.context;
   const globalArgs = parseBuildArgs(raw["build-args"], "build-args", env);
-  const variants = parseVariants(raw.variants, context, globalArgs, env);
+  const variants = parseVariants(raw.variants, context, globalArgs, env, parsePlatforms(raw.platforms, "platforms"));
   const baseline = oneOf(raw.baseline, "baseline", ["auto", "rebuild", "file", "none"]) ?? "auto";
   const baselineFile = optionalPath(raw["baseline-file"], "baseline-file");
   if (baseline === "file" && !baselineFile) {
@@ -103251,28 +103486,29 @@ function yamlValue(value, where) {
     throw new InputError(`${where}: not valid YAML (${firstLine(error)}).`);
   }
 }
-function parseVariants(rawValue, defaultContext, globalArgs, env) {
+function parseVariants(rawValue, defaultContext, globalArgs, env, defaultPlatforms) {
   const value = yamlValue(rawValue, "variants");
   if (value === void 0 || value === null) {
-    return [makeVariant(DEFAULTS.defaultVariant, DEFAULTS.dockerfile, void 0, defaultContext, globalArgs)];
+    return rowsOf(makeVariant(DEFAULTS.defaultVariant, DEFAULTS.dockerfile, void 0, defaultContext, globalArgs), defaultPlatforms);
   }
   const mapping = asMapping(
     value,
     "variants",
-    "a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args}"
+    "a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args, platforms}"
   );
   const names = Object.keys(mapping);
   if (names.length === 0) throw new InputError("variants: the mapping is empty; name at least one variant.");
   const slugs = /* @__PURE__ */ new Map();
-  return names.map((name) => {
+  return names.flatMap((name) => {
     const where = `variants.${name}`;
     checkVariantName(name);
     const entry = mapping[name];
     let variant;
+    let platforms = defaultPlatforms;
     if (typeof entry === "string") {
       variant = makeVariant(name, requirePath(entry, where), void 0, defaultContext, globalArgs);
     } else {
-      const spec = asMapping(entry, where, "a Dockerfile path or a mapping {dockerfile, target, context, build-args}");
+      const spec = asMapping(entry, where, "a Dockerfile path or a mapping {dockerfile, target, context, build-args, platforms}");
       checkKeys(spec, VARIANT_KEYS, where);
       const args = { ...globalArgs, ...parseBuildArgs(spec["build-args"], `${where}.build-args`, env) };
       variant = makeVariant(
@@ -103282,18 +103518,42 @@ function parseVariants(rawValue, defaultContext, globalArgs, env) {
         optionalPath(spec.context, `${where}.context`) ?? defaultContext,
         args
       );
+      if (Object.hasOwn(spec, "platforms")) platforms = parsePlatforms(spec.platforms, `${where}.platforms`) ?? defaultPlatforms;
     }
-    const clash = slugs.get(variant.slug);
-    if (clash) {
-      throw new InputError(`variants: ${quote(clash)} and ${quote(name)} differ only by case or punctuation; rename one.`);
-    }
-    slugs.set(variant.slug, name);
-    return variant;
+    return rowsOf(variant, platforms).map((row) => {
+      const clash = slugs.get(row.slug);
+      if (clash) {
+        throw new InputError(`variants: ${quote(clash)} and ${quote(row.name)} differ only by case or punctuation; rename one.`);
+      }
+      slugs.set(row.slug, row.name);
+      return row;
+    });
   });
 }
+function rowsOf(variant, platforms) {
+  if (!platforms || platforms.length === 0) return [variant];
+  return platforms.map((platform) => ({
+    ...variant,
+    name: rowName(variant.name, platform),
+    variant: variant.name,
+    platform,
+    slug: `${variant.slug}-${slugOf(platform)}`
+  }));
+}
+function rowName(variant, platform) {
+  return platform === void 0 ? variant : `${variant} (${platform})`;
+}
+function budgetAddress(spec) {
+  return spec.platform === void 0 ? spec.name : `${variantName(spec)}@${spec.platform}`;
+}
+function slugOf(name) {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+}
+function variantName(spec) {
+  return spec.variant ?? spec.name;
+}
 function makeVariant(name, dockerfile, target, context, buildArgs) {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  return { name, slug, dockerfile, target, context, buildArgs };
+  return { name, slug: slugOf(name), dockerfile, target, context, buildArgs };
 }
 function checkVariantName(name) {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
@@ -103340,26 +103600,78 @@ function parseBuildArgs(rawValue, where, env) {
   }
   return result;
 }
-function parseBudgets(rawValue, variants) {
+function parseBudgets(rawValue, rows) {
   const value = yamlValue(rawValue, "budgets");
-  const resolved = Object.fromEntries(variants.map((v) => [v.name, {}]));
+  const resolved = Object.fromEntries(rows.map((v) => [v.name, {}]));
   if (value === void 0 || value === null) return resolved;
-  const mapping = asMapping(value, "budgets", 'a mapping of variant name (or "*") to limits');
-  const names = variants.map((v) => v.name);
+  const mapping = asMapping(value, "budgets", 'a mapping of variant name (or "variant@platform", or "*") to limits');
+  const names = [...new Set(rows.map(variantName))];
   const known = new Set(names);
+  const byAddress = /* @__PURE__ */ new Map();
+  for (const row of rows) if (row.platform !== void 0) byAddress.set(budgetAddress(row), row);
+  const ratioTargets = /* @__PURE__ */ new Set([...names, ...byAddress.keys()]);
   const parsed = /* @__PURE__ */ Object.create(null);
-  for (const [name, limits] of Object.entries(mapping)) {
-    if (name !== "*" && !known.has(name)) {
-      throw new InputError(`budgets: ${quote(name)} is not a variant. Known variants: ${listOf(names)} (or "*" for all).`);
+  const written = /* @__PURE__ */ Object.create(null);
+  for (const [key, limits] of Object.entries(mapping)) {
+    const address = key === "*" ? key : budgetKey(key, rows, names, known);
+    if (written[address] !== void 0) {
+      throw new InputError(`budgets: ${quote(written[address])} and ${quote(key)} address the same row; give its limits once.`);
     }
-    parsed[name] = parseBudget(limits, `budgets.${name}`, names, known, name);
+    written[address] = key;
+    const self2 = key === "*" ? key : address.split("@")[0] ?? address;
+    parsed[address] = parseBudget(limits, `budgets.${key}`, names, ratioTargets, self2);
   }
-  for (const name of names) {
-    const wildcard = { ...parsed["*"] };
-    if (wildcard.maxRatio?.of === name) delete wildcard.maxRatio;
-    resolved[name] = { ...wildcard, ...parsed[name] };
+  for (const row of rows) {
+    const address = budgetAddress(row);
+    const layers = [
+      ["*", parsed["*"]],
+      [variantName(row), parsed[variantName(row)]],
+      ...row.platform !== void 0 ? [[address, parsed[address]]] : []
+    ];
+    const budget = Object.assign({}, ...layers.map(([, b]) => b ?? {}));
+    const from = [...layers].reverse().find(([, b]) => b?.maxRatio !== void 0)?.[0];
+    if (budget.maxRatio && from) {
+      const of = ratioRow(row, budget.maxRatio.of, rows, byAddress);
+      if (typeof of === "string" && of !== row.name) budget.maxRatio = { ...budget.maxRatio, of };
+      else if (from === "*")
+        delete budget.maxRatio;
+      else {
+        const where = `budgets.${written[from]}.max-ratio.of`;
+        if (typeof of === "string") throw new InputError(`${where}: ${quote(row.name)} would be compared with itself.`);
+        throw new InputError(
+          `${where}: ${quote(budget.maxRatio.of)} has no ${row.platform ?? "engine's own platform"} row to hold ${quote(row.name)} against (its rows: ${listOf(of.rows)}). List the same platforms for both variants, or name one row as "variant@platform".`
+        );
+      }
+    }
+    resolved[row.name] = budget;
   }
   return resolved;
+}
+function budgetKey(key, rows, names, known) {
+  const at = key.indexOf("@");
+  const name = at === -1 ? key : key.slice(0, at);
+  if (!known.has(name)) {
+    throw new InputError(`budgets: ${quote(name)} is not a variant. Known variants: ${listOf(names)} (or "*" for all).`);
+  }
+  if (at === -1) return key;
+  const platforms = rows.filter((r) => variantName(r) === name && r.platform !== void 0).map((r) => r.platform);
+  if (platforms.length === 0) {
+    throw new InputError(
+      `budgets: ${quote(key)} names a platform, but ${quote(name)} lists no platforms (it is built for the engine's own); address it as ${quote(name)}.`
+    );
+  }
+  const platform = parsePlatform(key.slice(at + 1), `budgets: ${quote(key)}`);
+  if (!platforms.includes(platform)) {
+    throw new InputError(`budgets: ${quote(key)}: ${quote(name)} has no platform ${platform}. Its platforms: ${listOf(platforms)}.`);
+  }
+  return `${name}@${platform}`;
+}
+function ratioRow(row, of, rows, byAddress) {
+  const exact = byAddress.get(of);
+  if (exact) return exact.name;
+  const candidates = rows.filter((r) => variantName(r) === of);
+  const same = candidates.find((r) => r.platform === row.platform);
+  return same ? same.name : { rows: candidates.map((r) => r.name) };
 }
 function parseBudget(value, where, names, known, self2) {
   const limits = asMapping(value, where, `a mapping of limits (${BUDGET_KEYS.join(", ")})`);

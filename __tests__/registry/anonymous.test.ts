@@ -6,21 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../../src/registry/client.js';
 import { isUserError } from '../../src/errors.js';
 import type { Registry } from '../../src/registry/types.js';
-import { makeImage, makeIndex, OCI, sha256, type Image } from '../support/oci-image.js';
-import { putManifest, pushImage, startRegistries, type Registries } from '../support/registries.js';
+import { makeImage, OCI, sha256, type Image } from '../support/oci-image.js';
+import { recordingLog, seedImages } from '../support/registry-client.js';
+import { pushImage, startRegistries, type Registries } from '../support/registries.js';
 import { tempDir } from '../support/workspace.js';
 
 let servers: Registries;
 let registry: Registry;
 let amd64: Image;
 let arm64: Image;
-const lines: string[] = [];
-const log = {
-  info: (m: string) => lines.push(m),
-  warning: (m: string) => lines.push(m),
-  group: <T>(_t: string, fn: () => Promise<T>) => fn(),
-  buildLine: () => {},
-};
+const log = recordingLog();
 
 async function read(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -30,22 +25,7 @@ async function read(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 beforeAll(async () => {
   servers = await startRegistries();
-  amd64 = await makeImage({ os: 'linux', architecture: 'amd64' }, [
-    { files: { 'etc/a.txt': 'a'.repeat(5000) }, compression: 'gzip', createdBy: 'COPY a.txt /etc/' },
-    { files: { 'etc/b.txt': 'b'.repeat(3000) }, compression: 'zstd', createdBy: 'COPY b.txt /etc/' },
-    { files: { 'etc/c.txt': 'c' }, compression: 'none', createdBy: 'COPY c.txt /etc/' },
-  ]);
-  arm64 = await makeImage({ os: 'linux', architecture: 'arm64', variant: 'v8' }, [
-    { files: { 'etc/a.txt': 'arm'.repeat(100) }, compression: 'gzip', createdBy: 'COPY a.txt /etc/' },
-  ]);
-  await pushImage(servers.plain.addr, 'tests/app', amd64, 'single');
-  await pushImage(servers.plain.addr, 'tests/app', amd64);
-  await pushImage(servers.plain.addr, 'tests/app', arm64);
-  const index = makeIndex([
-    { image: amd64, platform: { os: 'linux', architecture: 'amd64' } },
-    { image: arm64, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-  ]);
-  await putManifest(servers.plain.addr, 'tests/app', 'multi', index);
+  ({ amd64, arm64 } = await seedImages(servers.plain.addr));
   registry = await createRegistry({
     env: { HOME: tempDir('home'), PATH: process.env.PATH },
     log,
@@ -138,4 +118,9 @@ describe('anonymous, plain HTTP on loopback', () => {
     expect((error as Error).message).toContain(`layer ${layer.digest} of ${servers.plain.addr}/tests/corrupt:latest`);
     expect((error as Error).message).toMatch(/whose digest is sha256:[0-9a-f]{64}, not sha256:/);
   });
+});
+
+afterAll(() => {
+  // Nothing here logs unless a request was retried.
+  expect(log.lines.filter((l) => !l.includes('retrying'))).toEqual([]);
 });

@@ -91,10 +91,7 @@ class RegistryClient implements Registry {
   ) {
     this.log = options.log;
     this.http = new Http({
-      env: options.env,
-      log: options.log
-        ? { ...options.log, info: (m) => options.log?.info(this.scrub(m)), warning: (m) => options.log?.warning(this.scrub(m)) }
-        : undefined,
+      note: (message) => this.log?.info(this.scrub(message)),
       timeoutMs: options.timeoutMs ?? 30_000,
       retries: options.retries ?? 3,
       retryMinMs: options.retryMinMs ?? 1000,

@@ -7,9 +7,8 @@ import { createRegistry } from '../../src/registry/client.js';
 import { isUserError } from '../../src/errors.js';
 import type { Registry } from '../../src/registry/types.js';
 import { makeImage, OCI, sha256, type Image } from '../support/oci-image.js';
-import { recordingLog, seedImages } from '../support/registry-client.js';
+import { recordingLog, seedImages, removeScratch, scratch } from '../support/registry-client.js';
 import { pushImage, startRegistries, type Registries } from '../support/registries.js';
-import { tempDir } from '../support/workspace.js';
 
 let servers: Registries;
 let registry: Registry;
@@ -27,7 +26,7 @@ beforeAll(async () => {
   servers = await startRegistries();
   ({ amd64, arm64 } = await seedImages(servers.plain.addr));
   registry = await createRegistry({
-    env: { HOME: tempDir('home'), PATH: process.env.PATH },
+    env: { HOME: scratch('home'), PATH: process.env.PATH },
     log,
     timeoutMs: 5000,
     retries: 1,
@@ -37,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await servers?.stop();
+  removeScratch();
 });
 
 describe('anonymous, plain HTTP on loopback', () => {

@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isUserError } from '../../src/errors.js';
 import { createRegistry, type RegistryOptions } from '../../src/registry/client.js';
 import type { RegistryLookup } from '../../src/registry/types.js';
-import { basicAuth, credentialHelper, dockerConfig, recordingLog, seedImages, type Seeded } from '../support/registry-client.js';
+import {
+  basicAuth,
+  credentialHelper,
+  dockerConfig,
+  recordingLog,
+  seedImages,
+  type Seeded,
+  removeScratch,
+} from '../support/registry-client.js';
 import { PASSWORD, startRegistries, USER, type Registries } from '../support/registries.js';
 
 let servers: Registries;
@@ -34,6 +42,7 @@ afterAll(async () => {
   ];
   for (const text of [...messages, ...log.lines]) for (const secret of secrets) expect(text).not.toContain(secret);
   await servers?.stop();
+  removeScratch();
 });
 
 async function client(config: object | undefined, extra: Partial<RegistryOptions> & { path?: string } = {}) {

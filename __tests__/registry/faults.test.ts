@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isUserError } from '../../src/errors.js';
 import { createRegistry } from '../../src/registry/client.js';
 import { startFront, type Front } from '../support/registry-front.js';
-import { basicAuth, dockerConfig, recordingLog, seedImages, type Seeded } from '../support/registry-client.js';
+import { basicAuth, dockerConfig, recordingLog, seedImages, type Seeded, removeScratch } from '../support/registry-client.js';
 import { PASSWORD, PORTS, startRegistries, USER, type Registries } from '../support/registries.js';
 
 let servers: Registries;
@@ -22,6 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await front?.stop();
   await servers?.stop();
+  removeScratch();
 });
 
 beforeEach(() => {

@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvironmentError, isUserError } from '../../src/errors.js';
 import { createRegistry } from '../../src/registry/client.js';
 import type { RegistryLookup } from '../../src/registry/types.js';
-import { recordingLog, seedImages, type Seeded } from '../support/registry-client.js';
+import { recordingLog, seedImages, type Seeded, removeScratch, scratch } from '../support/registry-client.js';
 import { startRegistries, type Registries } from '../support/registries.js';
 import { makeCertificates } from '../support/tls-certs.js';
-import { tempDir } from '../support/workspace.js';
 
 let servers: Registries;
 let seeded: Seeded;
@@ -28,6 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await servers?.stop();
+  removeScratch();
 });
 
 async function failure(promise: Promise<RegistryLookup>): Promise<Error> {
@@ -41,7 +41,7 @@ async function failure(promise: Promise<RegistryLookup>): Promise<Error> {
 
 /** A certs.d root holding `ca` as `<root>/<addr>/ca.crt`. */
 function certsDir(addr: string, ca: string): string {
-  const root = tempDir('certs-d');
+  const root = scratch('certs-d');
   mkdirSync(path.join(root, addr));
   copyFileSync(ca, path.join(root, addr, 'ca.crt'));
   return root;
@@ -49,7 +49,7 @@ function certsDir(addr: string, ca: string): string {
 
 describe('TLS', () => {
   it('a CA nobody trusts: a user error saying to set NODE_EXTRA_CA_CERTS or certs.d, not retried', async () => {
-    const registry = await createRegistry({ env, log, certsDir: tempDir('certs-d-empty'), retries: 3, retryMinMs: 50 });
+    const registry = await createRegistry({ env, log, certsDir: scratch('certs-d-empty'), retries: 3, retryMinMs: 50 });
     const error = await failure(registry.image(`${servers.tls.addr}/tests/app:single`, amd64));
     expect(isUserError(error)).toBe(true);
     expect(error.message).toContain(`${servers.tls.addr}/tests/app:single`);
@@ -83,7 +83,7 @@ describe('TLS', () => {
   describe('NODE_EXTRA_CA_CERTS (read by Node at start: a child process)', () => {
     let script: string;
     beforeAll(async () => {
-      const dir = tempDir('extra-ca');
+      const dir = scratch('extra-ca');
       const entry = path.join(dir, 'entry.ts');
       writeFileSync(
         entry,
@@ -118,7 +118,7 @@ try {
     };
 
     it('trusted through NODE_EXTRA_CA_CERTS alone', async () => {
-      const answer = await run({ NODE_EXTRA_CA_CERTS: servers.certificates.ca, ISR_DOCKER_CERTS_D: tempDir('certs-d-empty') });
+      const answer = await run({ NODE_EXTRA_CA_CERTS: servers.certificates.ca, ISR_DOCKER_CERTS_D: scratch('certs-d-empty') });
       expect(answer).toEqual({ found: true, digest: seeded.amd64.manifest.digest });
     });
 
@@ -130,7 +130,7 @@ try {
     });
 
     it('refused without it', async () => {
-      const answer = await run({ ISR_DOCKER_CERTS_D: tempDir('certs-d-empty') });
+      const answer = await run({ ISR_DOCKER_CERTS_D: scratch('certs-d-empty') });
       expect(answer.error).toContain('NODE_EXTRA_CA_CERTS');
     });
   });

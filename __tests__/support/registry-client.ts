@@ -1,11 +1,24 @@
 // What the registry client's tests share: a log that keeps its lines, docker CLI config folders and credential
 // helpers written to temp dirs, and the images the tests upload.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../src/log.js';
 import { makeImage, makeIndex, type Image } from './oci-image.js';
 import { putManifest, pushImage } from './registries.js';
 import { tempDir } from './workspace.js';
+
+const scratchDirs: string[] = [];
+
+/** A temp dir removed by `removeScratch` (each test file's afterAll). */
+export function scratch(prefix: string): string {
+  const dir = tempDir(prefix);
+  scratchDirs.push(dir);
+  return dir;
+}
+
+export function removeScratch(): void {
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 export function recordingLog(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -20,7 +33,7 @@ export function recordingLog(): Logger & { lines: string[] } {
 
 /** A DOCKER_CONFIG folder holding `config` as config.json. */
 export function dockerConfig(config: object): string {
-  const dir = tempDir('docker-config');
+  const dir = scratch('docker-config');
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
   return dir;
 }
@@ -36,7 +49,7 @@ export function credentialHelper(
   name: string,
   known: Record<string, { Username: string; Secret: string }>,
 ): { dir: string; calls: string } {
-  const dir = tempDir('cred-helper');
+  const dir = scratch('cred-helper');
   const calls = path.join(dir, 'calls');
   const cases = Object.entries(known)
     .map(([server, c]) => `  ${JSON.stringify(server)}) printf '%s' ${shellQuote(JSON.stringify({ ServerURL: server, ...c }))} ;;`)

@@ -496,7 +496,12 @@ function verified(body: Readable, digest: string, size: number, what: string): R
     },
   });
   pipeline(body, check, (error) => {
-    if (error && !check.destroyed) check.destroy(error);
+    // A stalled or cut download: say which blob.
+    if (!error) return;
+    const e = error as Error;
+    if (e.name === 'AbortError' || e.message.startsWith(what)) {
+      if (!check.destroyed) check.destroy(e);
+    } else check.destroy(new EnvironmentError(`${what}: the download failed: ${messageOf(e)}`));
   });
   return check;
 }

@@ -49,6 +49,7 @@ describe('retries', () => {
     const found = await registry.image(`${front.addr}/tests/app:single`, amd64);
     expect(found.found && found.image.manifestDigest).toBe(seeded.amd64.manifest.digest);
     const retried = log.lines.filter((l) => l.includes(`HTTP ${status}`) && l.includes('retrying'));
+    for (const line of log.lines) expect(line).not.toContain(basicAuth(USER, PASSWORD));
     expect(retried).toHaveLength(2);
     expect(retried[0]).toContain('attempt 1 of 4');
   });
@@ -63,6 +64,23 @@ describe('retries', () => {
     expect((error as Error).message).toContain(`${front.addr}/tests/app:single`);
     expect((error as Error).message).toMatch(/HTTP 503 \(server error, on every attempt\).*UNAVAILABLE injected by the test/);
     expect(front.seen.length - before).toBe(3);
+  });
+});
+
+describe('refusals', () => {
+  it('HTTP 403: a user error saying the credentials were accepted but may not pull, naming their source', async () => {
+    const { registry, log } = await client(1);
+    front.fail(1, 403);
+    const error = await registry.image(`${front.addr}/tests/app:single`, amd64).catch((e: unknown) => e);
+    expect(isUserError(error)).toBe(true);
+    const message = (error as Error).message;
+    expect(message).toContain('HTTP 403 forbidden');
+    expect(message).toContain(`auths entry for ${front.addr}`);
+    expect(message).toContain('grant them read access');
+    for (const text of [message, ...log.lines]) {
+      expect(text).not.toContain(PASSWORD);
+      expect(text).not.toContain(basicAuth(USER, PASSWORD));
+    }
   });
 });
 

@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-RCICNZSG.js";
+} from "./chunks/chunk-TGLIF555.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

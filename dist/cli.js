@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-TGLIF555.js";
+} from "./chunks/chunk-JVMKTRKI.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -54,6 +54,8 @@ Options:
       --builder NAME           buildkit (default) or legacy
       --timeout DURATION       time limit per build (default: 30m)
       --units NAME             decimal (default, as docker images) or binary
+      --min-change SIZE|PCT    what counts as a change (default: 0.1% of the base's figure,
+                               at least 512 B); smaller moves show as "same size"
       --no-compressed-size     skip the compressed (registry) sizes, the slowest measurement
       --cache-dir DIR          keep layer measurements in DIR across runs
                                (default: ~/.cache/image-size-report; none: keep nothing)
@@ -87,6 +89,7 @@ var OPTIONS = {
   builder: { type: "string" },
   timeout: { type: "string" },
   units: { type: "string" },
+  "min-change": { type: "string" },
   "no-compressed-size": { type: "boolean" },
   "cache-dir": { type: "string" },
   json: { type: "string" },
@@ -131,6 +134,7 @@ Run image-size-report --help for the options.
       builder: args.builder,
       timeout: args.timeout,
       units: args.units,
+      "min-change": args["min-change"],
       "keep-images": args["keep-images"],
       "cache-dir": args["cache-dir"],
       ...args["no-compressed-size"] ? { "compressed-size": false } : {},

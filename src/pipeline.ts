@@ -182,6 +182,7 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
     budgets,
     status: cancelled ? 'cancelled' : verdict(variants, budgets),
     ...(cancelled ? { cancelled: { signal: cancelled.signal } } : {}),
+    minChange: settings.minChange,
   };
 }
 

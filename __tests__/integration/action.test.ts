@@ -174,7 +174,7 @@ describe('on a push', () => {
     const report = JSON.parse(readFileSync(run.outputs.report, 'utf8')) as Report;
     expect(report.base).toEqual({ source: 'rebuild', sha: repo.baseSha, ref: 'main@{before}' });
     expect(report.variants.find((v) => v.name === 'single-stage')!.change!.layers).toBe(1);
-    expect(run.stdout).toMatch(/^\| single-stage +\| Size +\| +[\d.]+ MB \| +[\d.]+ MB \| \+2\d\d kB/m);
+    expect(run.stdout).toMatch(/^\| single-stage +\| Size +\| +[\d.]+ MB \| +[\d.]+ MB \| +\+2\d\d kB/m);
     expect(github.server.requests).toEqual([]); // nothing to comment on
   });
 

@@ -26,7 +26,8 @@ describe('image-size-report (CLI)', () => {
     expect(run.stderr).toContain('Building multi-stage (base)...');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^\| Variant +\| +\| +Base \| +Current \| +Change \|$/m);
-    expect(run.stdout).toMatch(/^\| single-stage +\| Size +\| +[\d.]+ MB \| +[\d.]+ MB \| +\+\d+ B \(0\.0%\) \|$/m);
+    // a few bytes more: no change beyond min-change (0.1%), one row
+    expect(run.stdout).toMatch(/^\| single-stage +\| Size +\| +[\d.]+ MB \| +[\d.]+ MB \| +no change beyond 0\.1% \|$/m);
     expect(run.stdout).toMatch(/^multi-stage is \d+\.\d% smaller than single-stage \([\d.]+ [kM]B vs [\d.]+ MB\)\.$/m);
     expect(run.stdout).toMatch(/\| multi-stage \| max-ratio \(of single-stage\) \| 90% +\| [\d.]+% +\| pass +\|/);
     expect(run.stdout.trimEnd().endsWith('Result: PASS')).toBe(true);
@@ -47,6 +48,19 @@ describe('image-size-report (CLI)', () => {
     const lenient = cli(dir, '--variants', VARIANTS, '--budgets', '{single-stage: {max-size: 1kB}}', '--no-fail-on-budget', '--json', '-');
     expect(lenient.code).toBe(0);
     expect((JSON.parse(lenient.stdout) as Report).status).toBe('fail');
+  });
+
+  it('--min-change: 0 counts every byte, so the few bytes the app script grew show; a bad value exits 2 naming it', () => {
+    const { dir, sha } = repoFromFixture('tiny-app');
+    writeFileSync(path.join(dir, 'app.sh'), '#!/bin/sh\necho "a slightly longer app script"\n');
+    commitAll(dir, 'change the app');
+    const run = cli(dir, '--variants', '{single-stage: Dockerfile.single}', '--base', sha, '--min-change', '0');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\| single-stage +\| Size +\| +[\d.]+ MB \| +[\d.]+ MB \| +\+\d+ B \(0\.0%\) \|$/m);
+    expect(run.stdout).toMatch(/^ +\+\d+ B +changed +COPY app\.sh/m);
+    const bad = cli(dir, '--min-change', 'lots');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^image-size-report: min-change: "lots" is neither a percentage \(such as 5%\) nor a size\./);
   });
 
   it('exits 2 with one line on bad input, and shows help', () => {

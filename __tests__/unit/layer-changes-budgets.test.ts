@@ -48,8 +48,16 @@ describe('layerChanges', () => {
         sizeBytes: 2_500_000,
         compressedBytes: 1_000_000,
         headBytes: 12_500_000,
+        headCompressedBytes: 5_000_000,
       },
-      { kind: 'added', instruction: 'RUN make', sizeBytes: 200_000, compressedBytes: 90_000, headBytes: 200_000 },
+      {
+        kind: 'added',
+        instruction: 'RUN make',
+        sizeBytes: 200_000,
+        compressedBytes: 90_000,
+        headBytes: 200_000,
+        headCompressedBytes: 90_000,
+      },
       { kind: 'removed', instruction: 'RUN rm -rf /tmp/x', sizeBytes: -10, headBytes: 0 },
     ]);
   });

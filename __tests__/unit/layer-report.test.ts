@@ -127,7 +127,8 @@ describe('rendering layer figures', () => {
 describe('rendering build time', () => {
   it('shows the order-independent time, and the wall time beside it when steps came from another build of the run', () => {
     const base = { ...(built(1e6, 2, 5_200, 3, 4) as BuiltResult), comparableBuildMs: 41_000 };
-    const head = { ...(built(1e6, 2, 40_000, 0, 4) as BuiltResult), comparableBuildMs: 40_000 };
+    // a size change, so that the variant is not the one row of an unchanged one (which shows no build time)
+    const head = { ...(built(1.1e6, 2, 40_000, 0, 4) as BuiltResult), comparableBuildMs: 40_000 };
     const md = renderMarkdown(report([variant('app', 1, head, base)]));
     expect(md).toMatch(/\| +\| Build time +\| 41\.0 s \(wall 5\.2 s, 3\/4 cached\) \| +40\.0 s \| +-1\.0 s \|/);
   });

@@ -2,16 +2,24 @@
 // workflow_run follow-up the whole report). Put each hostile string into each string of a report in turn and
 // check the whole comment: one marker, nothing active, every block closed, and the text shown as it was.
 import { describe, expect, it } from 'vitest';
+import { layerChanges } from '../../src/compare/compare.js';
 import { commentMarker, renderMarkdown } from '../../src/render/markdown.js';
 import { renderText } from '../../src/render/text.js';
 import type { Report } from '../../src/report/types.js';
 import { HOSTILE } from '../support/hostile-strings.js';
 import { activeParts, flatText, parseMarkdown, unclosedBlocks, visibleTexts } from '../support/markdown-check.js';
 import { built, report, variant } from '../support/report-fixture.js';
+import { layer, withLayers } from '../support/layer-fixture.js';
 
 const MARKER = commentMarker('default');
 /** Fields whose values are names from a fixed set, not free text (a report failing that is rejected on reading). */
 const ENUM_KEYS = new Set(['status', 'source', 'budget', 'quantity', 'outcome', 'units', 'kind']);
+
+/** A variant with its layer changes, as the pipeline makes it. */
+const grown = (...args: Parameters<typeof variant>) => {
+  const v = variant(...args);
+  return { ...v, layerChanges: layerChanges(v.base, v.head) };
+};
 
 /** Reports that between them render every part of the comment. */
 function reports(): Report[] {
@@ -30,6 +38,25 @@ function reports(): Report[] {
       { status: 'failed', error: 'exit code: 2', failedStep: '[2/3] RUN make all', log: ['make: *** error', 'second line'] },
       built(1_000_000, 2),
     ),
+    // the base image changed, a layer grew, two were rebuilt with the same size: the split rows and the summary line
+    grown(
+      'layered',
+      1,
+      withLayers([
+        layer('os-2', 'ADD os.tar /', 30_000_000, true),
+        layer('run-2', 'RUN grow', 2_000_000),
+        layer('cp-2', 'COPY a /a', 1_000),
+        layer('wd-2', 'WORKDIR /w', 0),
+      ]),
+      withLayers([
+        layer('os-1', 'ADD os.tar /', 29_000_000, true),
+        layer('run-1', 'RUN grow', 1_000_000),
+        layer('cp-1', 'COPY a /a', 1_000),
+        layer('wd-1', 'WORKDIR /w', 0),
+      ]),
+    ),
+    // nothing beyond min-change: one row
+    grown('steady', 1, withLayers([layer('s-2', 'RUN same', 5_000_000)]), withLayers([layer('s-1', 'RUN same', 5_000_100)])),
   ];
   const budgets = { app: { maxSize: 1_000_000 }, slim: { maxRatio: { of: 'app', fraction: 0.9 } }, broken: { maxLayers: 3 } };
   return [
@@ -110,6 +137,11 @@ describe('the comment, with hostile text in every string of the report', () => {
       '<summary>Budgets</summary>',
       'is **',
       'Base: rebuilt from',
+      '↳ base image',
+      '↳ own layers',
+      'Also 2 layers rebuilt, same size (within 0.1%).',
+      '**steady**: 1 layer rebuilt, same size (within 0.1%).',
+      'no change beyond 0.1%',
     ]) {
       expect(md).toContain(part);
     }

@@ -67,6 +67,8 @@ const variant = (name: string, head: SideResult, base: SideResult): Report['vari
     layers: 1,
     wastedBytes: -5,
     buildMs: 1_300,
+    baseImage: { sizeBytes: 1_000_000, compressedBytes: 400_000 },
+    own: { sizeBytes: 2_000_000, compressedBytes: 600_000 },
   },
   layerChanges: [
     {
@@ -75,6 +77,7 @@ const variant = (name: string, head: SideResult, base: SideResult): Report['vari
       sizeBytes: 3_000_000,
       compressedBytes: 1_000_000,
       headBytes: 403_000_000,
+      headCompressedBytes: 134_000_000,
     },
   ],
 });
@@ -120,6 +123,7 @@ function everyField(): Report {
     ],
     status: 'cancelled',
     cancelled: { signal: 'SIGTERM' },
+    minChange: { kind: 'percent', value: 0.5 },
   };
 }
 

@@ -23,6 +23,7 @@ import {
 import { createOctokit } from '../github/octokit.js';
 import { commentFailed, postComment } from '../github/post-comment.js';
 import { pullRequestsOfRun } from '../github/workflow-run.js';
+import { commentPlan } from '../judge/comment-worth.js';
 import { createReport, type BaselinePlan } from '../pipeline.js';
 import { describeCancel } from '../render/format.js';
 import { COMMENT_LIMIT, commentMarker, renderMarkdown } from '../render/markdown.js';
@@ -31,6 +32,7 @@ import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
 import { createScrubber, scrubbedLogger, type Scrubber } from '../secrets/scrub.js';
 import { ActionCancel } from './cancel.js';
+import type { Settings } from '../settings/schema.js';
 import { readActionSettings, readReportName, readTrustInputs, type ActionSettings, type TrustInputs } from './inputs.js';
 import { actionsLogger, withoutCommands } from './log.js';
 import { conclude, publish, publishMerged } from './outputs.js';
@@ -96,7 +98,7 @@ async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubb
   await publish({ report, markdown, headLabel, reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey });
   cancel.summaryWritten = true;
 
-  const wantComment = settings.comment === true || (settings.comment === 'auto' && pr !== undefined);
+  const wantComment = settings.comment === true || (settings.comment !== false && pr !== undefined); // auto, changed: on pull requests
   // A cancelled run (superseded by a newer push, most often) must not replace the newer run's comment.
   const cancelled = cancel.cancelled();
   if (cancelled) {
@@ -107,7 +109,18 @@ async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubb
   if (wantComment && !pr) core.info('comment is on, but this run is not for a pull request: nothing to comment on.');
   if (wantComment && pr) {
     const onFailure = trust.commentFailure ?? 'warn';
-    await postComment({ token, repo: pr, numbers: [pr.number], marker, markdown, onFailure, fromFork: pr.fromFork });
+    const plan = commentPlan(settings.comment, [report]);
+    if (plan.worth) core.info(`${plan.worth}: worth a comment.`);
+    await postComment({
+      token,
+      repo: pr,
+      numbers: [pr.number],
+      marker,
+      markdown,
+      onFailure,
+      fromFork: pr.fromFork,
+      updateOnly: plan.updateOnly,
+    });
   }
 
   conclude(report, settings.failOnBudget);
@@ -168,6 +181,7 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
       markdown,
       token,
       trust,
+      settings.comment,
     );
   if (refused.length) {
     core.setFailed(
@@ -177,7 +191,14 @@ async function postReportFile(reportFrom: string, trust: TrustInputs): Promise<v
 }
 
 /** Post the comment of saved reports, unless every report is of a cancelled run. */
-async function commentSaved(reports: Report[], marker: string, markdown: string, token: string, trust: TrustInputs): Promise<void> {
+async function commentSaved(
+  reports: Report[],
+  marker: string,
+  markdown: string,
+  token: string,
+  trust: TrustInputs,
+  comment: Settings['comment'],
+): Promise<void> {
   if (reports.every((r) => r.cancelled)) {
     // Its run was cancelled, most often superseded by a newer push whose report is (or will be) the comment.
     core.info(
@@ -212,7 +233,20 @@ async function commentSaved(reports: Report[], marker: string, markdown: string,
       : { numbers: [], why: `this is a ${eventName() || 'non-GitHub'} event, not workflow_run or pull_request` };
   }
   if (target.numbers.length === 0) core.info(`Nothing to comment on: ${target.why ?? 'no pull request'}.`);
-  else await postComment({ token, repo: repository(), numbers: target.numbers, marker, markdown, onFailure, fromFork });
+  else {
+    const plan = commentPlan(comment, reports);
+    if (plan.worth) core.info(`${plan.worth}: worth a comment.`);
+    await postComment({
+      token,
+      repo: repository(),
+      numbers: target.numbers,
+      marker,
+      markdown,
+      onFailure,
+      fromFork,
+      updateOnly: plan.updateOnly,
+    });
+  }
 }
 
 /**

@@ -39,6 +39,8 @@ Options:
       --builder NAME           buildkit (default) or legacy
       --timeout DURATION       time limit per build (default: 30m)
       --units NAME             decimal (default, as docker images) or binary
+      --min-change SIZE|PCT    what counts as a change (default: 0.1% of the base's figure,
+                               at least 512 B); smaller moves show as "same size"
       --no-compressed-size     skip the compressed (registry) sizes, the slowest measurement
       --cache-dir DIR          keep layer measurements in DIR across runs
                                (default: ~/.cache/image-size-report; none: keep nothing)
@@ -73,6 +75,7 @@ const OPTIONS = {
   builder: { type: 'string' },
   timeout: { type: 'string' },
   units: { type: 'string' },
+  'min-change': { type: 'string' },
   'no-compressed-size': { type: 'boolean' },
   'cache-dir': { type: 'string' },
   json: { type: 'string' },
@@ -115,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       builder: args.builder,
       timeout: args.timeout,
       units: args.units,
+      'min-change': args['min-change'],
       'keep-images': args['keep-images'],
       'cache-dir': args['cache-dir'],
       ...(args['no-compressed-size'] ? { 'compressed-size': false } : {}),

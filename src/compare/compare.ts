@@ -1,5 +1,6 @@
 /** Comparing measurements: head against base, and multi-stage variants against single-stage ones. Pure. */
 import type { Budget } from '../settings/schema.js';
+import { splitChange } from './attribution.js';
 import type { BuiltResult, Change, LayerChange, SideResult, StageComparison, VariantReport } from '../report/types.js';
 
 /** The change from base to head, when both were built. */
@@ -12,6 +13,7 @@ export function changeBetween(base: SideResult | undefined, head: SideResult): C
   };
   const compressed = both((r) => r.compressedBytes);
   const wasted = both((r) => r.efficiency?.wastedBytes);
+  const split = splitChange(base, head);
   return {
     sizeBytes,
     sizeRatio: base.sizeBytes > 0 ? sizeBytes / base.sizeBytes : undefined,
@@ -27,6 +29,7 @@ export function changeBetween(base: SideResult | undefined, head: SideResult): C
       head.comparableBuildMs !== undefined && base.comparableBuildMs !== undefined
         ? head.comparableBuildMs - base.comparableBuildMs // build order does not flatter either side
         : head.buildMs - base.buildMs,
+    ...(split ? { baseImage: split.baseImage, own: split.own } : {}),
   };
 }
 
@@ -47,10 +50,10 @@ export function layerChanges(base: SideResult | undefined, head: SideResult): La
       kind: before ? 'changed' : 'added',
       instruction: layer.instruction,
       sizeBytes: layer.sizeBytes - (before?.sizeBytes ?? 0),
-      ...(layer.compressedBytes !== undefined && (!before || before.compressedBytes !== undefined)
-        ? { compressedBytes: layer.compressedBytes - (before?.compressedBytes ?? 0) }
-        : {}),
       headBytes: layer.sizeBytes,
+      ...(layer.compressedBytes !== undefined && (!before || before.compressedBytes !== undefined)
+        ? { compressedBytes: layer.compressedBytes - (before?.compressedBytes ?? 0), headCompressedBytes: layer.compressedBytes }
+        : {}),
     });
   }
   for (const layer of gone) {
@@ -58,8 +61,8 @@ export function layerChanges(base: SideResult | undefined, head: SideResult): La
       kind: 'removed',
       instruction: layer.instruction,
       sizeBytes: -layer.sizeBytes,
-      ...(layer.compressedBytes !== undefined ? { compressedBytes: -layer.compressedBytes } : {}),
       headBytes: 0,
+      ...(layer.compressedBytes !== undefined ? { compressedBytes: -layer.compressedBytes, headCompressedBytes: 0 } : {}),
     });
   }
   return changes.sort((a, b) => Math.abs(b.sizeBytes) - Math.abs(a.sizeBytes));

@@ -67,25 +67,53 @@ export function isOurComment(comment: ListedComment, marker: string, author: str
   return user.type === 'Bot' && user.login.endsWith('[bot]');
 }
 
+/** Our comments on the pull request (oldest first), by `author` when known (see above). */
+async function ourComments(octokit: Octokit, target: CommentTarget, marker: string, author: string | undefined): Promise<ListedComment[]> {
+  const all = (await octokit.paginate(octokit.rest.issues.listComments, {
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: target.number,
+    per_page: 100,
+  })) as ListedComment[];
+  return all.filter((c) => isOurComment(c, marker, author)).sort((a, b) => a.id - b.id);
+}
+
+/** Bring our oldest comment up to `body`; undefined when there is none (nothing is created). */
+async function updateOurs(octokit: Octokit, target: CommentTarget, marker: string, body: string, login: string | undefined) {
+  const existing = (await ourComments(octokit, target, marker, login))[0];
+  if (!existing) return undefined;
+  if (existing.body === body)
+    return {
+      id: existing.id,
+      url: existing.html_url,
+      action: 'unchanged',
+      author: existing.user?.login,
+      removed: [],
+    } satisfies UpsertResult;
+  const { data } = await octokit.rest.issues.updateComment({ owner: target.owner, repo: target.repo, comment_id: existing.id, body });
+  return { id: data.id, url: data.html_url, action: 'updated', author: data.user?.login ?? login, removed: [] } satisfies UpsertResult;
+}
+
+/**
+ * Update our comment when there is one, and create none when there is not (`comment: changed` with nothing worth
+ * a new comment): undefined then. An existing comment so never shows the numbers of an older run.
+ */
+export async function updateExistingComment(
+  octokit: Octokit,
+  target: CommentTarget,
+  marker: string,
+  body: string,
+): Promise<UpsertResult | undefined> {
+  return updateOurs(octokit, target, marker, body, await tokenLogin(octokit));
+}
+
 export async function upsertComment(octokit: Octokit, target: CommentTarget, marker: string, body: string): Promise<UpsertResult> {
   const where = { owner: target.owner, repo: target.repo };
   const login = await tokenLogin(octokit);
-  const ours = async (author: string | undefined): Promise<ListedComment[]> => {
-    const all = (await octokit.paginate(octokit.rest.issues.listComments, {
-      ...where,
-      issue_number: target.number,
-      per_page: 100,
-    })) as ListedComment[];
-    return all.filter((c) => isOurComment(c, marker, author)).sort((a, b) => a.id - b.id);
-  };
+  const ours = (author: string | undefined) => ourComments(octokit, target, marker, author);
 
-  const existing = (await ours(login))[0];
-  if (existing) {
-    if (existing.body === body)
-      return { id: existing.id, url: existing.html_url, action: 'unchanged', author: existing.user?.login, removed: [] };
-    const { data } = await octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body });
-    return { id: data.id, url: data.html_url, action: 'updated', author: data.user?.login ?? login, removed: [] };
-  }
+  const existing = await updateOurs(octokit, target, marker, body, login);
+  if (existing) return existing;
 
   const { data: created } = await octokit.rest.issues.createComment({ ...where, issue_number: target.number, body });
   const author = created.user?.login ?? login;

@@ -5,7 +5,7 @@
  */
 import * as core from '@actions/core';
 import { describeApiError } from './api-error.js';
-import { upsertComment } from './comment.js';
+import { updateExistingComment, upsertComment } from './comment.js';
 import { createOctokit } from './octokit.js';
 
 /** One comment to post: what, where, and what a failure does to the step. */
@@ -21,6 +21,11 @@ export interface CommentPost {
   onFailure: 'fail' | 'warn';
   /** The pull request comes from a fork, whose workflows get a read-only token. */
   fromFork: boolean;
+  /**
+   * `comment: changed` with nothing worth a new comment (judge/comment-worth.ts): update our comment where there
+   * is one, create none; `why` is said in the log where no comment was posted.
+   */
+  updateOnly?: { why: string };
 }
 
 /**
@@ -34,7 +39,19 @@ export async function postComment(post: CommentPost): Promise<void> {
   const octokit = createOctokit(post.token, { log: { info: (m) => core.info(m) } });
   for (const number of post.numbers) {
     try {
-      const result = await upsertComment(octokit, { ...post.repo, number }, post.marker, post.markdown);
+      const target = { ...post.repo, number };
+      if (post.updateOnly) {
+        const updated = await updateExistingComment(octokit, target, post.marker, post.markdown);
+        if (!updated) {
+          core.info(`No comment posted on #${number}: ${post.updateOnly.why}, and the pull request has no comment of ours to update.`);
+          continue;
+        }
+        core.info(
+          `Comment ${updated.action} on #${number}${updated.author ? ` as ${updated.author}` : ''}: ${updated.url} (${post.updateOnly.why}; updated so that it does not show older numbers)`,
+        );
+        continue;
+      }
+      const result = await upsertComment(octokit, target, post.marker, post.markdown);
       const removed = result.removed.length
         ? ` (removed ${result.removed.length} duplicate${result.removed.length > 1 ? 's' : ''} a concurrent run left)`
         : '';

@@ -21,7 +21,7 @@ export function evaluateBudgets(variants: VariantReport[], budgets: Record<strin
       const { actual } = measured;
       const broken = actual !== undefined && (kind.floor ? actual < measured.limit : actual > measured.limit);
       const outcome = actual === undefined ? 'skipped' : broken ? 'fail' : 'pass';
-      const note = skippedNote ?? UNMEASURED[kind.reads](variant, measured);
+      const note = skippedNote ?? kind.unmeasured?.(variant) ?? UNMEASURED[kind.reads](variant, measured);
       checks.push({ variant: variant.name, budget: key, ...measured, outcome, ...(outcome === 'skipped' ? { note } : {}) });
     }
   }

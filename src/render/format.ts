@@ -1,5 +1,5 @@
 /** Turning numbers into the text a reader sees. Pure. */
-import type { BudgetCheck, Quantity, Report, Units } from '../report/types.js';
+import type { BudgetCheck, MinChange, Quantity, Report, Units } from '../report/types.js';
 import { BUDGET_KINDS } from '../settings/budget-kinds.js';
 
 const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -112,4 +112,9 @@ export function describeCancel(report: Pick<Report, 'variants' | 'base' | 'cance
   if (measured === total) return `${by} after every image was measured.`;
   const images = `${measured} of ${total} image${total === 1 ? '' : 's'}`;
   return `${by} before it finished: ${images} measured; the others are shown as not measured.`;
+}
+
+/** `0.1%` or `1.00 kB`: what min-change counts as a change. */
+export function describeMinChange(min: MinChange, units: Units): string {
+  return min.kind === 'percent' ? `${Number(min.value.toFixed(4))}%` : formatBytes(min.value, units);
 }

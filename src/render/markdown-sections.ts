@@ -220,10 +220,16 @@ function layerSections(report: Report, detail: Detail, table: (rows: string[][],
   const style = { text: escapeInline, code: (s: string) => codeSpan(s, 120) };
   const growth = growthRows(report, style, Math.min(10, detail.listItems));
   if (growth.length) {
-    out.push('<details open><summary>Where it grew: layers new or changed against the base</summary>', '');
+    const open = growth.some((g) => g.rows.length > 0) ? ' open' : '';
+    out.push(`<details${open}><summary>Where it grew: layers new or changed against the base</summary>`, '');
     for (const g of growth) {
+      if (g.rows.length === 0) {
+        out.push(`**${g.variant}**: ${g.sameSizeText ?? 'no layer changed'}.`, '');
+        continue;
+      }
       out.push(`**${g.variant}**`, '', table([['', 'Layer', 'Change', 'Compressed'], ...g.rows], ['l', 'l', 'r', 'r']), '');
       if (g.more) out.push(`…and ${g.more} more in the JSON report.`, '');
+      if (g.sameSizeText) out.push(`${g.sameSizeText}.`, '');
     }
     out.push('</details>', '');
   }

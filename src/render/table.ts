@@ -2,8 +2,11 @@
  * The report as rows of cells, shared by the Markdown comment and the terminal output, which differ only in
  * how a cell is decorated and escaped. Pure.
  */
+import { splitOfSide, type SideSplit } from '../compare/attribution.js';
+import { isSameSizeRebuild, isUnchanged, minChangeOf } from '../compare/noise.js';
 import type { BuiltResult, Report, SideResult, VariantReport } from '../report/types.js';
 import {
+  describeMinChange,
   formatBytes,
   formatDuration,
   formatSignedBytes,
@@ -28,7 +31,11 @@ export function hasBase(report: Report): boolean {
   return report.base.source !== 'none';
 }
 
-/** Header and rows of the main table: three rows (size, layers, build time) per variant. */
+/**
+ * Header and rows of the main table: a row per figure (size, its base-image and own parts when known,
+ * compressed, layers, wasted, build time) per variant; one row for a variant within budget whose figures did not
+ * change beyond min-change (compare/noise.ts).
+ */
 export function mainTable(report: Report, style: TableStyle): { header: string[]; rows: string[][]; align: ('l' | 'r')[] } {
   const withBase = hasBase(report);
   const header = withBase ? ['Variant', '', 'Base', style.headLabel, 'Change'] : ['Variant', '', style.headLabel];
@@ -38,7 +45,8 @@ export function mainTable(report: Report, style: TableStyle): { header: string[]
     const state: VariantState =
       variant.head.status === 'cancelled' ? 'cancelled' : variant.head.status !== 'built' ? 'failed' : broken ? 'broken' : 'ok';
     const name = style.variant(style.text(variant.name), state);
-    const lines = metricRows(report, variant);
+    const lines =
+      state === 'ok' && isUnchanged(variant, minChangeOf(report)) ? [unchangedRow(report, variant)] : metricRows(report, variant);
     lines.forEach((line, i) => {
       const row = [i === 0 ? name : '', line.label];
       if (withBase) row.push(line.base, line.head, line.change);
@@ -56,6 +64,36 @@ interface MetricLine {
   change: string;
 }
 
+/** The one row of a variant that did not change: its size on both sides, and that nothing moved beyond min-change. */
+function unchangedRow(report: Report, variant: VariantReport): MetricLine {
+  const { units } = report;
+  return {
+    label: 'Size',
+    base: side(variant.base, (r) => formatBytes(r.sizeBytes, units)),
+    head: side(variant.head, (r) => formatBytes(r.sizeBytes, units)),
+    change: `no change beyond ${describeMinChange(minChangeOf(report), units)}`,
+  };
+}
+
+/** The size's two parts (compare/attribution.ts): the base image's layers and the Dockerfile's own. */
+function splitRows(report: Report, variant: VariantReport): MetricLine[] {
+  const c = variant.change;
+  if (!c?.baseImage || !c.own || variant.base?.status !== 'built' || variant.head.status !== 'built') return [];
+  const [b, h] = [splitOfSide(variant.base), splitOfSide(variant.head)];
+  if (!b || !h) return [];
+  const { units } = report;
+  const row = (label: string, pick: (s: SideSplit) => number, change: number): MetricLine => ({
+    label,
+    base: formatBytes(pick(b), units),
+    head: formatBytes(pick(h), units),
+    change: formatSignedBytes(change, units),
+  });
+  return [
+    row('↳ base image', (s) => s.baseImage.sizeBytes, c.baseImage.sizeBytes),
+    row('↳ own layers', (s) => s.own.sizeBytes, c.own.sizeBytes),
+  ];
+}
+
 function metricRows(report: Report, variant: VariantReport): MetricLine[] {
   const { units } = report;
   const c = variant.change;
@@ -70,6 +108,7 @@ function metricRows(report: Report, variant: VariantReport): MetricLine[] {
       head: side(variant.head, (r) => formatBytes(r.sizeBytes, units)),
       change: c ? bytesChange(c.sizeBytes, c.sizeRatio) : noChange,
     },
+    ...splitRows(report, variant),
   ];
   const sides = [base, variant.head];
   if (sides.some((r) => r?.status === 'built' && r.compressedBytes !== undefined)) {
@@ -173,17 +212,23 @@ export function failedVariants(report: Report): (VariantReport & { head: Extract
   );
 }
 
-/** Per variant with a base: the layers that are new, changed or gone, largest change first (at most `limit`). */
+/**
+ * Per variant with a base: the layers that are new, changed or gone, largest change first (at most `limit`),
+ * leaving out layers rebuilt with the same size (within min-change, compare/noise.ts): those are only counted,
+ * in `sameSize`, and `sameSizeText` says it in a sentence.
+ */
 export function growthRows(
   report: Report,
   style: Pick<TableStyle, 'text'> & { code(s: string): string },
   limit = 10,
-): { variant: string; rows: string[][]; more: number }[] {
+): { variant: string; rows: string[][]; more: number; sameSize: number; sameSizeText?: string }[] {
   const { units } = report;
+  const min = minChangeOf(report);
   return report.variants
     .filter((v) => v.layerChanges && v.layerChanges.length > 0)
     .map((v) => {
-      const changes = v.layerChanges!;
+      const changes = v.layerChanges!.filter((c) => !isSameSizeRebuild(c, min));
+      const sameSize = v.layerChanges!.length - changes.length;
       return {
         variant: style.text(v.name),
         rows: changes
@@ -195,6 +240,12 @@ export function growthRows(
             c.compressedBytes === undefined ? '—' : formatSignedBytes(c.compressedBytes, units),
           ]),
         more: Math.max(0, changes.length - limit),
+        sameSize,
+        ...(sameSize
+          ? {
+              sameSizeText: `${changes.length ? 'Also ' : ''}${sameSize} layer${sameSize > 1 ? 's' : ''} rebuilt, same size (within ${describeMinChange(min, units)})`,
+            }
+          : {}),
       };
     });
 }

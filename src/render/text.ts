@@ -23,6 +23,7 @@ export function renderText(report: Report, headLabel = 'Current'): string {
     out.push('', `${growth.variant}: layers new or changed against the base`);
     out.push(...growth.rows.map(([kind, instruction, change]) => `  ${change.padStart(10)}  ${kind.padEnd(7)}  ${instruction}`));
     if (growth.more) out.push(`  …and ${growth.more} more in the JSON report`);
+    if (growth.sameSizeText) out.push(`  ${growth.sameSizeText}`);
   }
   if (report.budgets.length) {
     out.push('', markdownTable([['Variant', 'Budget', 'Limit', 'Measured', 'Result'], ...budgetRows(report, { text: plain })]));

@@ -17,9 +17,11 @@ import {
   REPORT_SCHEMA_VERSION,
   type BudgetCheck,
   type Change,
+  type ChangePart,
   type Efficiency,
   type LayerChange,
   type LayerDetail,
+  type MinChange,
   type Report,
   type SideResult,
   type StageComparison,
@@ -148,6 +150,8 @@ const SIDE_RESULT: Schema<SideResult> = {
   oneOf: Object.values(SIDE_RESULTS),
 };
 
+const CHANGE_PART = object<ChangePart>({ sizeBytes: SIGNED_BYTES, compressedBytes: optional(SIGNED_BYTES) });
+
 const CHANGE = object<Change>({
   sizeBytes: SIGNED_BYTES,
   sizeRatio: optional(RATIO_CHANGE),
@@ -156,6 +160,8 @@ const CHANGE = object<Change>({
   layers: SIGNED_COUNT,
   wastedBytes: optional(SIGNED_BYTES),
   buildMs: SIGNED_MS,
+  baseImage: optional(CHANGE_PART),
+  own: optional(CHANGE_PART),
 });
 
 const LAYER_CHANGE = object<LayerChange>({
@@ -164,6 +170,7 @@ const LAYER_CHANGE = object<LayerChange>({
   sizeBytes: SIGNED_BYTES,
   compressedBytes: optional(SIGNED_BYTES),
   headBytes: BYTES,
+  headCompressedBytes: optional(BYTES),
 });
 
 const VARIANT = object<VariantReport>({
@@ -243,5 +250,11 @@ export const REPORT_SCHEMA: Schema<Report> = object<Report>({
   // Kept so that a cancelled run's report is never shown as a finished one (the poster does not comment it).
   cancelled: optional(
     object<NonNullable<Report['cancelled']>>({ signal: stringEnum<NonNullable<Report['cancelled']>['signal']>()(['SIGINT', 'SIGTERM']) }),
+  ),
+  minChange: optional(
+    object<MinChange>({
+      kind: stringEnum<MinChange['kind']>()(['bytes', 'percent']),
+      value: { type: 'number', minimum: 0, maximum: 1e15 },
+    }),
   ),
 });

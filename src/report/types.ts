@@ -106,6 +106,28 @@ export interface Change {
   wastedBytes?: number;
   /** Change of `comparableBuildMs` when both sides have it, otherwise of the wall time `buildMs`. */
   buildMs: number;
+  /**
+   * Where the size change came from (compare/attribution.ts): the layers of the image the Dockerfile starts FROM
+   * (a new digest of the base image), and the layers the Dockerfile adds. Only when both sides know their
+   * base-image layers (`baseImageLayers`) and have layer details; `baseImage` + `own` is the whole change.
+   */
+  baseImage?: ChangePart;
+  own?: ChangePart;
+}
+
+/** Part of a size change: unpacked, and compressed when every layer of both sides has a compressed size. */
+export interface ChangePart {
+  sizeBytes: number;
+  compressedBytes?: number;
+}
+
+/**
+ * What counts as a change (the `min-change` setting, compare/noise.ts): a size, or a percentage of the figure on
+ * the base side (never less than 512 bytes, one tar block).
+ */
+export interface MinChange {
+  kind: 'bytes' | 'percent';
+  value: number;
 }
 
 /** A layer that is new, changed or gone against the base, matched by diff ID and then by instruction. */
@@ -117,6 +139,8 @@ export interface LayerChange {
   compressedBytes?: number;
   /** Size in this change (0 when removed). */
   headBytes: number;
+  /** Compressed size in this change (0 when removed), when known. */
+  headCompressedBytes?: number;
 }
 
 export interface VariantReport {
@@ -150,7 +174,8 @@ export interface StageComparison {
 export type Units = 'decimal' | 'binary';
 
 /** A budget kind's key (settings/budget-kinds.ts describes each). */
-export type BudgetKind = 'max-size' | 'max-increase' | 'max-layers' | 'max-build-time' | 'max-ratio' | 'min-efficiency' | 'max-wasted';
+export type BudgetKind =
+  'max-size' | 'max-increase' | 'max-own-increase' | 'max-layers' | 'max-build-time' | 'max-ratio' | 'min-efficiency' | 'max-wasted';
 export type Quantity = 'bytes' | 'percent' | 'count' | 'ms' | 'ratio' | 'score';
 
 export interface BudgetCheck {
@@ -205,4 +230,6 @@ export interface Report {
   status: 'pass' | 'fail' | 'cancelled';
   /** The run was cancelled (by this signal) before it finished: results not measured by then are `cancelled`. */
   cancelled?: { signal: 'SIGINT' | 'SIGTERM' };
+  /** What counted as a change when the report was made (`min-change`); absent in older reports: the default, 0.1%. */
+  minChange?: MinChange;
 }

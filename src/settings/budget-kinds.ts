@@ -42,6 +42,11 @@ export interface BudgetKindSpec<Field extends string, Limit> {
   measure(limit: Limit, at: Measuring): Measured;
   /** The measured value must not be under the limit (rather than over it). */
   floor?: true;
+  /**
+   * Why a check of a built variant with a comparison found nothing to measure, when the kind has its own reason
+   * (undefined: the reason `reads` gives, judge/budgets.ts).
+   */
+  unmeasured?(variant: VariantReport): string | undefined;
   /** What broke, given the limit and the measured value as text (`unknown` when not measured). */
   breach(check: BudgetCheck, limit: string, actual: string): string;
 }
@@ -67,6 +72,27 @@ export const BUDGET_KINDS = {
         : { quantity: 'percent', limit: increase.percent, actual: change?.sizeRatio === undefined ? undefined : change.sizeRatio * 100 },
     breach: (check, limit, actual) =>
       `growth against the base of ${check.quantity === 'bytes' && check.actual !== undefined && check.actual > 0 ? '+' : ''}${actual} is over the limit of ${limit}`,
+  }),
+  /**
+   * Growth of the layers the Dockerfile adds only, the base image's left out (compare/attribution.ts): a bump of
+   * the FROM image does not break it. A percentage is of the base's whole image, as for max-increase.
+   */
+  'max-own-increase': kind({
+    field: 'maxOwnIncrease',
+    reads: 'change',
+    parse: (value, where) => parseIncrease(value, where),
+    measure: (increase, { variant: { change, base } }) => {
+      const own = change?.own?.sizeBytes;
+      if (increase.kind === 'bytes') return { quantity: 'bytes', limit: increase.bytes, actual: own };
+      const whole = base?.status === 'built' ? base.sizeBytes : 0;
+      return { quantity: 'percent', limit: increase.percent, actual: own === undefined || whole === 0 ? undefined : (own / whole) * 100 };
+    },
+    unmeasured: ({ change }) =>
+      change && !change.own
+        ? "not measured: which layers are the base image's is not known on both sides (the FROM image must be in the engine, its layers the image's first)"
+        : undefined,
+    breach: (check, limit, actual) =>
+      `growth of the Dockerfile's own layers of ${check.quantity === 'bytes' && check.actual !== undefined && check.actual > 0 ? '+' : ''}${actual} is over the limit of ${limit}`,
   }),
   'max-layers': kind({
     field: 'maxLayers',

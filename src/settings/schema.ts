@@ -5,10 +5,10 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { InputError, listOf, messageOf, printable, quote } from '../errors.js';
-import type { Units } from '../report/types.js';
+import type { MinChange, Units } from '../report/types.js';
 import { BUDGET_KEYS, BUDGET_KINDS, type Budget, type BudgetContext } from './budget-kinds.js';
 import { parsePlatform, parsePlatforms } from './platforms.js';
-import { asMapping, checkKeys, describe, isPlainObject, optionalString, parseDuration } from './units.js';
+import { asMapping, checkKeys, describe, isPlainObject, optionalString, parseDuration, parseIncrease } from './units.js';
 
 export type { Budget } from './budget-kinds.js';
 export type { Units } from '../report/types.js';
@@ -44,8 +44,13 @@ export interface Settings {
   timeoutMs: number;
   baseline: Baseline;
   baselineFile?: string;
-  /** `auto`: comment on pull requests. */
-  comment: boolean | 'auto';
+  /**
+   * `auto`: comment on pull requests. `changed`: on pull requests, post a new comment only when something changed
+   * by more than `minChange`, a budget is broken or a build failed; an existing comment is always updated.
+   */
+  comment: boolean | 'auto' | 'changed';
+  /** What counts as a change (compare/noise.ts): smaller moves are shown as "same size" and post no new comment. */
+  minChange: MinChange;
   commentKey: string;
   failOnBudget: boolean;
   keepImages: boolean;
@@ -72,6 +77,7 @@ export const SETTING_KEYS = [
   'baseline-file',
   'comment',
   'comment-key',
+  'min-change',
   'fail-on-budget',
   'keep-images',
   'units',
@@ -96,6 +102,8 @@ export const DEFAULTS = {
   defaultVariant: 'default',
   timeout: '30m',
   commentKey: 'default',
+  /** `min-change`, in percent of the figure on the base (compare/noise.ts's DEFAULT_MIN_CHANGE). */
+  minChangePercent: 0.1,
   /** Relative to the home directory. */
   cacheDir: '.cache/image-size-report',
 } as const;
@@ -126,7 +134,8 @@ export function resolveSettings(raw: RawSettings, env: Record<string, string | u
     timeoutMs,
     baseline,
     baselineFile,
-    comment: raw.comment === 'auto' ? 'auto' : (bool(raw.comment, 'comment') ?? 'auto'),
+    comment: commentSetting(raw.comment),
+    minChange: minChange(raw['min-change']),
     commentKey,
     failOnBudget: bool(raw['fail-on-budget'], 'fail-on-budget') ?? true,
     keepImages: bool(raw['keep-images'], 'keep-images') ?? false,
@@ -135,6 +144,25 @@ export function resolveSettings(raw: RawSettings, env: Record<string, string | u
     compressedSize: bool(raw['compressed-size'], 'compressed-size') ?? true,
     cacheDir: cacheDir(raw['cache-dir'], env),
   };
+}
+
+/** `comment`: true, false, auto (the default) or changed. */
+function commentSetting(value: unknown): Settings['comment'] {
+  if (typeof value === 'string' && /^(auto|changed)$/i.test(value.trim())) return value.trim().toLowerCase() as 'auto' | 'changed';
+  try {
+    return bool(value, 'comment') ?? 'auto';
+  } catch {
+    throw new InputError(
+      `comment: ${describe(value)} is not accepted. Use true, false, auto (on pull requests) or changed (on pull requests, a new comment only when something changed).`,
+    );
+  }
+}
+
+/** `min-change`: a percentage of the base's figure (`0.1%`, the default) or a size (`1kB`; `0` counts every byte). */
+function minChange(value: unknown): MinChange {
+  if (value === undefined || value === null || value === '') return { kind: 'percent', value: DEFAULTS.minChangePercent };
+  const parsed = parseIncrease(value, 'min-change');
+  return parsed.kind === 'bytes' ? { kind: 'bytes', value: parsed.bytes } : { kind: 'percent', value: parsed.percent };
 }
 
 /** `none` (or `false`) keeps no cache across runs; empty means the default under the home directory. */

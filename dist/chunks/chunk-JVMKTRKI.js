@@ -53,9 +53,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 ));
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
-// node_modules/docker-modem/lib/utils.js
+// ../main/node_modules/docker-modem/lib/utils.js
 var require_utils = __commonJS({
-  "node_modules/docker-modem/lib/utils.js"(exports, module) {
+  "../main/node_modules/docker-modem/lib/utils.js"(exports, module) {
     var arr = [];
     var each = arr.forEach;
     var slice = arr.slice;
@@ -79,9 +79,9 @@ var require_utils = __commonJS({
   }
 });
 
-// node_modules/docker-modem/lib/http.js
+// ../main/node_modules/docker-modem/lib/http.js
 var require_http = __commonJS({
-  "node_modules/docker-modem/lib/http.js"(exports, module) {
+  "../main/node_modules/docker-modem/lib/http.js"(exports, module) {
     var nativeHttps = __require("https");
     var nativeHttp = __require("http");
     var url = __require("url");
@@ -153,9 +153,9 @@ var require_http = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/errors.js
+// ../main/node_modules/asn1/lib/ber/errors.js
 var require_errors = __commonJS({
-  "node_modules/asn1/lib/ber/errors.js"(exports, module) {
+  "../main/node_modules/asn1/lib/ber/errors.js"(exports, module) {
     module.exports = {
       newInvalidAsn1Error: function(msg) {
         var e = new Error();
@@ -167,9 +167,9 @@ var require_errors = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/types.js
+// ../main/node_modules/asn1/lib/ber/types.js
 var require_types = __commonJS({
-  "node_modules/asn1/lib/ber/types.js"(exports, module) {
+  "../main/node_modules/asn1/lib/ber/types.js"(exports, module) {
     module.exports = {
       EOC: 0,
       Boolean: 1,
@@ -207,9 +207,9 @@ var require_types = __commonJS({
   }
 });
 
-// node_modules/safer-buffer/safer.js
+// ../main/node_modules/safer-buffer/safer.js
 var require_safer = __commonJS({
-  "node_modules/safer-buffer/safer.js"(exports, module) {
+  "../main/node_modules/safer-buffer/safer.js"(exports, module) {
     "use strict";
     var buffer = __require("buffer");
     var Buffer2 = buffer.Buffer;
@@ -275,9 +275,9 @@ var require_safer = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/reader.js
+// ../main/node_modules/asn1/lib/ber/reader.js
 var require_reader = __commonJS({
-  "node_modules/asn1/lib/ber/reader.js"(exports, module) {
+  "../main/node_modules/asn1/lib/ber/reader.js"(exports, module) {
     var assert = __require("assert");
     var Buffer2 = require_safer().Buffer;
     var ASN1 = require_types();
@@ -440,9 +440,9 @@ var require_reader = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/writer.js
+// ../main/node_modules/asn1/lib/ber/writer.js
 var require_writer = __commonJS({
-  "node_modules/asn1/lib/ber/writer.js"(exports, module) {
+  "../main/node_modules/asn1/lib/ber/writer.js"(exports, module) {
     var assert = __require("assert");
     var Buffer2 = require_safer().Buffer;
     var ASN1 = require_types();
@@ -683,9 +683,9 @@ var require_writer = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/index.js
+// ../main/node_modules/asn1/lib/ber/index.js
 var require_ber = __commonJS({
-  "node_modules/asn1/lib/ber/index.js"(exports, module) {
+  "../main/node_modules/asn1/lib/ber/index.js"(exports, module) {
     var errors = require_errors();
     var types = require_types();
     var Reader = require_reader();
@@ -707,9 +707,9 @@ var require_ber = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/index.js
+// ../main/node_modules/asn1/lib/index.js
 var require_lib = __commonJS({
-  "node_modules/asn1/lib/index.js"(exports, module) {
+  "../main/node_modules/asn1/lib/index.js"(exports, module) {
     var Ber = require_ber();
     module.exports = {
       Ber,
@@ -719,9 +719,9 @@ var require_lib = __commonJS({
   }
 });
 
-// node_modules/tweetnacl/nacl-fast.js
+// ../main/node_modules/tweetnacl/nacl-fast.js
 var require_nacl_fast = __commonJS({
-  "node_modules/tweetnacl/nacl-fast.js"(exports, module) {
+  "../main/node_modules/tweetnacl/nacl-fast.js"(exports, module) {
     (function(nacl) {
       "use strict";
       var gf = function(init) {
@@ -2939,9 +2939,9 @@ var require_nacl_fast = __commonJS({
   }
 });
 
-// node_modules/bcrypt-pbkdf/index.js
+// ../main/node_modules/bcrypt-pbkdf/index.js
 var require_bcrypt_pbkdf = __commonJS({
-  "node_modules/bcrypt-pbkdf/index.js"(exports, module) {
+  "../main/node_modules/bcrypt-pbkdf/index.js"(exports, module) {
     "use strict";
     var crypto_hash_sha512 = require_nacl_fast().lowlevel.crypto_hash;
     var BLF_J = 0;
@@ -4192,9 +4192,9 @@ var require_bcrypt_pbkdf = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/constants.js
+// ../main/node_modules/ssh2/lib/protocol/constants.js
 var require_constants = __commonJS({
-  "node_modules/ssh2/lib/protocol/constants.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/constants.js"(exports, module) {
     "use strict";
     var crypto = __require("crypto");
     var cpuInfo;
@@ -4584,9 +4584,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/utils.js
+// ../main/node_modules/ssh2/lib/protocol/utils.js
 var require_utils2 = __commonJS({
-  "node_modules/ssh2/lib/protocol/utils.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/utils.js"(exports, module) {
     "use strict";
     var Ber = require_lib().Ber;
     var DISCONNECT_REASON;
@@ -4901,9 +4901,9 @@ var require_utils2 = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/crypto/poly1305.js
+// ../main/node_modules/ssh2/lib/protocol/crypto/poly1305.js
 var require_poly1305 = __commonJS({
-  "node_modules/ssh2/lib/protocol/crypto/poly1305.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/crypto/poly1305.js"(exports, module) {
     var createPoly1305 = (function() {
       var _scriptDir = typeof document !== "undefined" && document.currentScript ? document.currentScript.src : void 0;
       if (typeof __filename !== "undefined") _scriptDir = _scriptDir || __filename;
@@ -5329,9 +5329,9 @@ var require_poly1305 = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/crypto.js
+// ../main/node_modules/ssh2/lib/protocol/crypto.js
 var require_crypto = __commonJS({
-  "node_modules/ssh2/lib/protocol/crypto.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/crypto.js"(exports, module) {
     "use strict";
     var {
       createCipheriv,
@@ -6653,9 +6653,9 @@ var require_crypto = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/keyParser.js
+// ../main/node_modules/ssh2/lib/protocol/keyParser.js
 var require_keyParser = __commonJS({
-  "node_modules/ssh2/lib/protocol/keyParser.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/keyParser.js"(exports, module) {
     "use strict";
     var {
       createDecipheriv,
@@ -7894,9 +7894,9 @@ ${formatted}-----END ${type} KEY-----`;
   }
 });
 
-// node_modules/ssh2/lib/agent.js
+// ../main/node_modules/ssh2/lib/agent.js
 var require_agent = __commonJS({
-  "node_modules/ssh2/lib/agent.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/agent.js"(exports, module) {
     "use strict";
     var { Socket } = __require("net");
     var { Duplex: Duplex2 } = __require("stream");
@@ -8722,9 +8722,9 @@ var require_agent = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/zlib.js
+// ../main/node_modules/ssh2/lib/protocol/zlib.js
 var require_zlib = __commonJS({
-  "node_modules/ssh2/lib/protocol/zlib.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/zlib.js"(exports, module) {
     "use strict";
     var { kMaxLength } = __require("buffer");
     var {
@@ -8946,9 +8946,9 @@ var require_zlib = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/handlers.misc.js
+// ../main/node_modules/ssh2/lib/protocol/handlers.misc.js
 var require_handlers_misc = __commonJS({
-  "node_modules/ssh2/lib/protocol/handlers.misc.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/handlers.misc.js"(exports, module) {
     "use strict";
     var {
       bufferSlice,
@@ -9090,10 +9090,10 @@ var require_handlers_misc = __commonJS({
             methodData = null;
             break;
           case "password": {
-            const isChange = bufferParser.readBool();
-            if (isChange !== void 0) {
+            const isChange2 = bufferParser.readBool();
+            if (isChange2 !== void 0) {
               methodData = bufferParser.readString(true);
-              if (methodData !== void 0 && isChange) {
+              if (methodData !== void 0 && isChange2) {
                 const newPassword = bufferParser.readString(true);
                 if (newPassword !== void 0)
                   methodData = { oldPassword: methodData, newPassword };
@@ -9853,9 +9853,9 @@ var require_handlers_misc = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/handlers.js
+// ../main/node_modules/ssh2/lib/protocol/handlers.js
 var require_handlers = __commonJS({
-  "node_modules/ssh2/lib/protocol/handlers.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/handlers.js"(exports, module) {
     "use strict";
     var MESSAGE_HANDLERS = new Array(256);
     [
@@ -9872,9 +9872,9 @@ var require_handlers = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/kex.js
+// ../main/node_modules/ssh2/lib/protocol/kex.js
 var require_kex = __commonJS({
-  "node_modules/ssh2/lib/protocol/kex.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/kex.js"(exports, module) {
     "use strict";
     var {
       createDiffieHellman,
@@ -11459,9 +11459,9 @@ var require_kex = __commonJS({
   }
 });
 
-// node_modules/ssh2/package.json
+// ../main/node_modules/ssh2/package.json
 var require_package = __commonJS({
-  "node_modules/ssh2/package.json"(exports, module) {
+  "../main/node_modules/ssh2/package.json"(exports, module) {
     module.exports = {
       name: "ssh2",
       version: "1.17.0",
@@ -11514,9 +11514,9 @@ var require_package = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/Protocol.js
+// ../main/node_modules/ssh2/lib/protocol/Protocol.js
 var require_Protocol = __commonJS({
-  "node_modules/ssh2/lib/protocol/Protocol.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/Protocol.js"(exports, module) {
     "use strict";
     var { inspect } = __require("util");
     var { bindingAvailable, NullCipher, NullDecipher } = require_crypto();
@@ -13079,9 +13079,9 @@ var require_Protocol = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/node-fs-compat.js
+// ../main/node_modules/ssh2/lib/protocol/node-fs-compat.js
 var require_node_fs_compat = __commonJS({
-  "node_modules/ssh2/lib/protocol/node-fs-compat.js"(exports) {
+  "../main/node_modules/ssh2/lib/protocol/node-fs-compat.js"(exports) {
     "use strict";
     var assert = __require("assert");
     var { inspect } = __require("util");
@@ -13176,9 +13176,9 @@ ${suffix}`;
   }
 });
 
-// node_modules/ssh2/lib/protocol/SFTP.js
+// ../main/node_modules/ssh2/lib/protocol/SFTP.js
 var require_SFTP = __commonJS({
-  "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
     var fs2 = __require("fs");
@@ -16230,9 +16230,9 @@ var require_SFTP = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/Channel.js
+// ../main/node_modules/ssh2/lib/Channel.js
 var require_Channel = __commonJS({
-  "node_modules/ssh2/lib/Channel.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/Channel.js"(exports, module) {
     "use strict";
     var {
       Duplex: DuplexStream,
@@ -16466,9 +16466,9 @@ var require_Channel = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/utils.js
+// ../main/node_modules/ssh2/lib/utils.js
 var require_utils3 = __commonJS({
-  "node_modules/ssh2/lib/utils.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/utils.js"(exports, module) {
     "use strict";
     var { SFTP } = require_SFTP();
     var MAX_CHANNEL = 2 ** 32 - 1;
@@ -16746,9 +16746,9 @@ var require_utils3 = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/client.js
+// ../main/node_modules/ssh2/lib/client.js
 var require_client = __commonJS({
-  "node_modules/ssh2/lib/client.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
       createHash: createHash6,
@@ -18555,9 +18555,9 @@ var require_client = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/http-agents.js
+// ../main/node_modules/ssh2/lib/http-agents.js
 var require_http_agents = __commonJS({
-  "node_modules/ssh2/lib/http-agents.js"(exports) {
+  "../main/node_modules/ssh2/lib/http-agents.js"(exports) {
     "use strict";
     var { Agent: HttpAgent } = __require("http");
     var { Agent: HttpsAgent } = __require("https");
@@ -18627,9 +18627,9 @@ var require_http_agents = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/server.js
+// ../main/node_modules/ssh2/lib/server.js
 var require_server = __commonJS({
-  "node_modules/ssh2/lib/server.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/server.js"(exports, module) {
     "use strict";
     var { Server: netServer } = __require("net");
     var EventEmitter = __require("events");
@@ -19803,9 +19803,9 @@ var require_server = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/keygen.js
+// ../main/node_modules/ssh2/lib/keygen.js
 var require_keygen = __commonJS({
-  "node_modules/ssh2/lib/keygen.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/keygen.js"(exports, module) {
     "use strict";
     var {
       createCipheriv,
@@ -20225,9 +20225,9 @@ var require_keygen = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/index.js
+// ../main/node_modules/ssh2/lib/index.js
 var require_lib2 = __commonJS({
-  "node_modules/ssh2/lib/index.js"(exports, module) {
+  "../main/node_modules/ssh2/lib/index.js"(exports, module) {
     "use strict";
     var {
       AgentProtocol,
@@ -20273,9 +20273,9 @@ var require_lib2 = __commonJS({
   }
 });
 
-// node_modules/docker-modem/lib/ssh.js
+// ../main/node_modules/docker-modem/lib/ssh.js
 var require_ssh = __commonJS({
-  "node_modules/docker-modem/lib/ssh.js"(exports, module) {
+  "../main/node_modules/docker-modem/lib/ssh.js"(exports, module) {
     var Client = require_lib2().Client;
     var http3 = __require("http");
     module.exports = function(opt) {
@@ -20319,16 +20319,16 @@ var require_ssh = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/internal/streams/stream.js
+// ../main/node_modules/readable-stream/lib/internal/streams/stream.js
 var require_stream = __commonJS({
-  "node_modules/readable-stream/lib/internal/streams/stream.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/internal/streams/stream.js"(exports, module) {
     module.exports = __require("stream");
   }
 });
 
-// node_modules/readable-stream/lib/internal/streams/buffer_list.js
+// ../main/node_modules/readable-stream/lib/internal/streams/buffer_list.js
 var require_buffer_list = __commonJS({
-  "node_modules/readable-stream/lib/internal/streams/buffer_list.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/internal/streams/buffer_list.js"(exports, module) {
     "use strict";
     function ownKeys(object2, enumerableOnly) {
       var keys = Object.keys(object2);
@@ -20568,9 +20568,9 @@ var require_buffer_list = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/internal/streams/destroy.js
+// ../main/node_modules/readable-stream/lib/internal/streams/destroy.js
 var require_destroy = __commonJS({
-  "node_modules/readable-stream/lib/internal/streams/destroy.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/internal/streams/destroy.js"(exports, module) {
     "use strict";
     function destroy(err, cb) {
       var _this = this;
@@ -20657,9 +20657,9 @@ var require_destroy = __commonJS({
   }
 });
 
-// node_modules/readable-stream/errors.js
+// ../main/node_modules/readable-stream/errors.js
 var require_errors2 = __commonJS({
-  "node_modules/readable-stream/errors.js"(exports, module) {
+  "../main/node_modules/readable-stream/errors.js"(exports, module) {
     "use strict";
     var codes = {};
     function createErrorType(code, message, Base) {
@@ -20757,9 +20757,9 @@ var require_errors2 = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/internal/streams/state.js
+// ../main/node_modules/readable-stream/lib/internal/streams/state.js
 var require_state = __commonJS({
-  "node_modules/readable-stream/lib/internal/streams/state.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/internal/streams/state.js"(exports, module) {
     "use strict";
     var ERR_INVALID_OPT_VALUE = require_errors2().codes.ERR_INVALID_OPT_VALUE;
     function highWaterMarkFrom(options, isDuplex, duplexKey) {
@@ -20782,9 +20782,9 @@ var require_state = __commonJS({
   }
 });
 
-// node_modules/inherits/inherits_browser.js
+// ../main/node_modules/inherits/inherits_browser.js
 var require_inherits_browser = __commonJS({
-  "node_modules/inherits/inherits_browser.js"(exports, module) {
+  "../main/node_modules/inherits/inherits_browser.js"(exports, module) {
     if (typeof Object.create === "function") {
       module.exports = function inherits(ctor, superCtor) {
         if (superCtor) {
@@ -20814,9 +20814,9 @@ var require_inherits_browser = __commonJS({
   }
 });
 
-// node_modules/inherits/inherits.js
+// ../main/node_modules/inherits/inherits.js
 var require_inherits = __commonJS({
-  "node_modules/inherits/inherits.js"(exports, module) {
+  "../main/node_modules/inherits/inherits.js"(exports, module) {
     try {
       util = __require("util");
       if (typeof util.inherits !== "function") throw "";
@@ -20828,16 +20828,16 @@ var require_inherits = __commonJS({
   }
 });
 
-// node_modules/util-deprecate/node.js
+// ../main/node_modules/util-deprecate/node.js
 var require_node = __commonJS({
-  "node_modules/util-deprecate/node.js"(exports, module) {
+  "../main/node_modules/util-deprecate/node.js"(exports, module) {
     module.exports = __require("util").deprecate;
   }
 });
 
-// node_modules/readable-stream/lib/_stream_writable.js
+// ../main/node_modules/readable-stream/lib/_stream_writable.js
 var require_stream_writable = __commonJS({
-  "node_modules/readable-stream/lib/_stream_writable.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/_stream_writable.js"(exports, module) {
     "use strict";
     module.exports = Writable;
     function CorkedRequest(state) {
@@ -21306,9 +21306,9 @@ var require_stream_writable = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/_stream_duplex.js
+// ../main/node_modules/readable-stream/lib/_stream_duplex.js
 var require_stream_duplex = __commonJS({
-  "node_modules/readable-stream/lib/_stream_duplex.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/_stream_duplex.js"(exports, module) {
     "use strict";
     var objectKeys = Object.keys || function(obj) {
       var keys2 = [];
@@ -21399,9 +21399,9 @@ var require_stream_duplex = __commonJS({
   }
 });
 
-// node_modules/safe-buffer/index.js
+// ../main/node_modules/safe-buffer/index.js
 var require_safe_buffer = __commonJS({
-  "node_modules/safe-buffer/index.js"(exports, module) {
+  "../main/node_modules/safe-buffer/index.js"(exports, module) {
     var buffer = __require("buffer");
     var Buffer2 = buffer.Buffer;
     function copyProps(src, dst) {
@@ -21457,9 +21457,9 @@ var require_safe_buffer = __commonJS({
   }
 });
 
-// node_modules/string_decoder/lib/string_decoder.js
+// ../main/node_modules/string_decoder/lib/string_decoder.js
 var require_string_decoder = __commonJS({
-  "node_modules/string_decoder/lib/string_decoder.js"(exports) {
+  "../main/node_modules/string_decoder/lib/string_decoder.js"(exports) {
     "use strict";
     var Buffer2 = require_safe_buffer().Buffer;
     var isEncoding = Buffer2.isEncoding || function(encoding) {
@@ -21695,9 +21695,9 @@ var require_string_decoder = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/internal/streams/end-of-stream.js
+// ../main/node_modules/readable-stream/lib/internal/streams/end-of-stream.js
 var require_end_of_stream = __commonJS({
-  "node_modules/readable-stream/lib/internal/streams/end-of-stream.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/internal/streams/end-of-stream.js"(exports, module) {
     "use strict";
     var ERR_STREAM_PREMATURE_CLOSE = require_errors2().codes.ERR_STREAM_PREMATURE_CLOSE;
     function once2(callback) {
@@ -21784,9 +21784,9 @@ var require_end_of_stream = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/internal/streams/async_iterator.js
+// ../main/node_modules/readable-stream/lib/internal/streams/async_iterator.js
 var require_async_iterator = __commonJS({
-  "node_modules/readable-stream/lib/internal/streams/async_iterator.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/internal/streams/async_iterator.js"(exports, module) {
     "use strict";
     var _Object$setPrototypeO;
     function _defineProperty(obj, key, value) {
@@ -21967,9 +21967,9 @@ var require_async_iterator = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/internal/streams/from.js
+// ../main/node_modules/readable-stream/lib/internal/streams/from.js
 var require_from = __commonJS({
-  "node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
     function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) {
       try {
@@ -22088,9 +22088,9 @@ var require_from = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/_stream_readable.js
+// ../main/node_modules/readable-stream/lib/_stream_readable.js
 var require_stream_readable = __commonJS({
-  "node_modules/readable-stream/lib/_stream_readable.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/_stream_readable.js"(exports, module) {
     "use strict";
     module.exports = Readable;
     var Duplex2;
@@ -22821,9 +22821,9 @@ var require_stream_readable = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/_stream_transform.js
+// ../main/node_modules/readable-stream/lib/_stream_transform.js
 var require_stream_transform = __commonJS({
-  "node_modules/readable-stream/lib/_stream_transform.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/_stream_transform.js"(exports, module) {
     "use strict";
     module.exports = Transform3;
     var _require$codes = require_errors2().codes;
@@ -22922,9 +22922,9 @@ var require_stream_transform = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/_stream_passthrough.js
+// ../main/node_modules/readable-stream/lib/_stream_passthrough.js
 var require_stream_passthrough = __commonJS({
-  "node_modules/readable-stream/lib/_stream_passthrough.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/_stream_passthrough.js"(exports, module) {
     "use strict";
     module.exports = PassThrough;
     var Transform3 = require_stream_transform();
@@ -22939,9 +22939,9 @@ var require_stream_passthrough = __commonJS({
   }
 });
 
-// node_modules/readable-stream/lib/internal/streams/pipeline.js
+// ../main/node_modules/readable-stream/lib/internal/streams/pipeline.js
 var require_pipeline = __commonJS({
-  "node_modules/readable-stream/lib/internal/streams/pipeline.js"(exports, module) {
+  "../main/node_modules/readable-stream/lib/internal/streams/pipeline.js"(exports, module) {
     "use strict";
     var eos;
     function once2(callback) {
@@ -23024,9 +23024,9 @@ var require_pipeline = __commonJS({
   }
 });
 
-// node_modules/readable-stream/readable.js
+// ../main/node_modules/readable-stream/readable.js
 var require_readable = __commonJS({
-  "node_modules/readable-stream/readable.js"(exports, module) {
+  "../main/node_modules/readable-stream/readable.js"(exports, module) {
     var Stream = __require("stream");
     if (process.env.READABLE_STREAM === "disable" && Stream) {
       module.exports = Stream.Readable;
@@ -23046,9 +23046,9 @@ var require_readable = __commonJS({
   }
 });
 
-// node_modules/docker-modem/lib/http_duplex.js
+// ../main/node_modules/docker-modem/lib/http_duplex.js
 var require_http_duplex = __commonJS({
-  "node_modules/docker-modem/lib/http_duplex.js"(exports, module) {
+  "../main/node_modules/docker-modem/lib/http_duplex.js"(exports, module) {
     module.exports = HttpDuplex;
     var util = __require("util");
     var stream = require_readable();
@@ -23094,9 +23094,9 @@ var require_http_duplex = __commonJS({
   }
 });
 
-// node_modules/ms/index.js
+// ../main/node_modules/ms/index.js
 var require_ms = __commonJS({
-  "node_modules/ms/index.js"(exports, module) {
+  "../main/node_modules/ms/index.js"(exports, module) {
     var s = 1e3;
     var m = s * 60;
     var h = m * 60;
@@ -23210,9 +23210,9 @@ var require_ms = __commonJS({
   }
 });
 
-// node_modules/debug/src/common.js
+// ../main/node_modules/debug/src/common.js
 var require_common = __commonJS({
-  "node_modules/debug/src/common.js"(exports, module) {
+  "../main/node_modules/debug/src/common.js"(exports, module) {
     function setup(env) {
       createDebug.debug = createDebug;
       createDebug.default = createDebug;
@@ -23387,9 +23387,9 @@ var require_common = __commonJS({
   }
 });
 
-// node_modules/debug/src/browser.js
+// ../main/node_modules/debug/src/browser.js
 var require_browser = __commonJS({
-  "node_modules/debug/src/browser.js"(exports, module) {
+  "../main/node_modules/debug/src/browser.js"(exports, module) {
     exports.formatArgs = formatArgs;
     exports.save = save;
     exports.load = load;
@@ -23557,9 +23557,9 @@ var require_browser = __commonJS({
   }
 });
 
-// node_modules/debug/src/node.js
+// ../main/node_modules/debug/src/node.js
 var require_node2 = __commonJS({
-  "node_modules/debug/src/node.js"(exports, module) {
+  "../main/node_modules/debug/src/node.js"(exports, module) {
     var tty = __require("tty");
     var util = __require("util");
     exports.init = init;
@@ -23731,9 +23731,9 @@ var require_node2 = __commonJS({
   }
 });
 
-// node_modules/debug/src/index.js
+// ../main/node_modules/debug/src/index.js
 var require_src = __commonJS({
-  "node_modules/debug/src/index.js"(exports, module) {
+  "../main/node_modules/debug/src/index.js"(exports, module) {
     if (typeof process === "undefined" || process.type === "renderer" || process.browser === true || process.__nwjs) {
       module.exports = require_browser();
     } else {
@@ -23742,9 +23742,9 @@ var require_src = __commonJS({
   }
 });
 
-// node_modules/split-ca/index.js
+// ../main/node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
-  "node_modules/split-ca/index.js"(exports, module) {
+  "../main/node_modules/split-ca/index.js"(exports, module) {
     var fs2 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
@@ -23773,9 +23773,9 @@ var require_split_ca = __commonJS({
   }
 });
 
-// node_modules/docker-modem/lib/modem.js
+// ../main/node_modules/docker-modem/lib/modem.js
 var require_modem = __commonJS({
-  "node_modules/docker-modem/lib/modem.js"(exports, module) {
+  "../main/node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http3 = require_http();
     var fs2 = __require("fs");
@@ -24248,9 +24248,9 @@ var require_modem = __commonJS({
   }
 });
 
-// node_modules/@balena/dockerignore/ignore.js
+// ../main/node_modules/@balena/dockerignore/ignore.js
 var require_ignore = __commonJS({
-  "node_modules/@balena/dockerignore/ignore.js"(exports, module) {
+  "../main/node_modules/@balena/dockerignore/ignore.js"(exports, module) {
     "use strict";
     var path8 = __require("path");
     var factory = (options) => new IgnoreBase(options);
@@ -24462,9 +24462,9 @@ var require_ignore = __commonJS({
   }
 });
 
-// node_modules/chownr/chownr.js
+// ../main/node_modules/chownr/chownr.js
 var require_chownr = __commonJS({
-  "node_modules/chownr/chownr.js"(exports, module) {
+  "../main/node_modules/chownr/chownr.js"(exports, module) {
     "use strict";
     var fs2 = __require("fs");
     var path8 = __require("path");
@@ -24593,9 +24593,9 @@ var require_chownr = __commonJS({
   }
 });
 
-// node_modules/bl/BufferList.js
+// ../main/node_modules/bl/BufferList.js
 var require_BufferList = __commonJS({
-  "node_modules/bl/BufferList.js"(exports, module) {
+  "../main/node_modules/bl/BufferList.js"(exports, module) {
     "use strict";
     var { Buffer: Buffer2 } = __require("buffer");
     var symbol = /* @__PURE__ */ Symbol.for("BufferList");
@@ -24895,9 +24895,9 @@ var require_BufferList = __commonJS({
   }
 });
 
-// node_modules/bl/bl.js
+// ../main/node_modules/bl/bl.js
 var require_bl = __commonJS({
-  "node_modules/bl/bl.js"(exports, module) {
+  "../main/node_modules/bl/bl.js"(exports, module) {
     "use strict";
     var DuplexStream = require_readable().Duplex;
     var inherits = require_inherits();
@@ -24966,9 +24966,9 @@ var require_bl = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/tar-stream/headers.js
+// ../main/node_modules/dockerode/node_modules/tar-stream/headers.js
 var require_headers = __commonJS({
-  "node_modules/dockerode/node_modules/tar-stream/headers.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/tar-stream/headers.js"(exports) {
     var alloc = Buffer.alloc;
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -25205,9 +25205,9 @@ var require_headers = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/tar-stream/extract.js
+// ../main/node_modules/dockerode/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "node_modules/dockerode/node_modules/tar-stream/extract.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/tar-stream/extract.js"(exports, module) {
     var util = __require("util");
     var bl = require_bl();
     var headers = require_headers();
@@ -25421,16 +25421,16 @@ var require_extract = __commonJS({
   }
 });
 
-// node_modules/fs-constants/index.js
+// ../main/node_modules/fs-constants/index.js
 var require_fs_constants = __commonJS({
-  "node_modules/fs-constants/index.js"(exports, module) {
+  "../main/node_modules/fs-constants/index.js"(exports, module) {
     module.exports = __require("fs").constants || __require("constants");
   }
 });
 
-// node_modules/wrappy/wrappy.js
+// ../main/node_modules/wrappy/wrappy.js
 var require_wrappy = __commonJS({
-  "node_modules/wrappy/wrappy.js"(exports, module) {
+  "../main/node_modules/wrappy/wrappy.js"(exports, module) {
     module.exports = wrappy;
     function wrappy(fn, cb) {
       if (fn && cb) return wrappy(fn)(cb);
@@ -25458,9 +25458,9 @@ var require_wrappy = __commonJS({
   }
 });
 
-// node_modules/once/once.js
+// ../main/node_modules/once/once.js
 var require_once = __commonJS({
-  "node_modules/once/once.js"(exports, module) {
+  "../main/node_modules/once/once.js"(exports, module) {
     var wrappy = require_wrappy();
     module.exports = wrappy(once2);
     module.exports.strict = wrappy(onceStrict);
@@ -25502,9 +25502,9 @@ var require_once = __commonJS({
   }
 });
 
-// node_modules/end-of-stream/index.js
+// ../main/node_modules/end-of-stream/index.js
 var require_end_of_stream2 = __commonJS({
-  "node_modules/end-of-stream/index.js"(exports, module) {
+  "../main/node_modules/end-of-stream/index.js"(exports, module) {
     var once2 = require_once();
     var noop = function() {
     };
@@ -25585,9 +25585,9 @@ var require_end_of_stream2 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/tar-stream/pack.js
+// ../main/node_modules/dockerode/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "node_modules/dockerode/node_modules/tar-stream/pack.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/tar-stream/pack.js"(exports, module) {
     var constants2 = require_fs_constants();
     var eos = require_end_of_stream2();
     var inherits = require_inherits();
@@ -25800,17 +25800,17 @@ var require_pack = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/tar-stream/index.js
+// ../main/node_modules/dockerode/node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "node_modules/dockerode/node_modules/tar-stream/index.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
 });
 
-// node_modules/pump/index.js
+// ../main/node_modules/pump/index.js
 var require_pump = __commonJS({
-  "node_modules/pump/index.js"(exports, module) {
+  "../main/node_modules/pump/index.js"(exports, module) {
     var once2 = require_once();
     var eos = require_end_of_stream2();
     var fs2;
@@ -25883,9 +25883,9 @@ var require_pump = __commonJS({
   }
 });
 
-// node_modules/mkdirp-classic/index.js
+// ../main/node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
-  "node_modules/mkdirp-classic/index.js"(exports, module) {
+  "../main/node_modules/mkdirp-classic/index.js"(exports, module) {
     var path8 = __require("path");
     var fs2 = __require("fs");
     var _0777 = parseInt("0777", 8);
@@ -25969,9 +25969,9 @@ var require_mkdirp_classic = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/tar-fs/index.js
+// ../main/node_modules/dockerode/node_modules/tar-fs/index.js
 var require_tar_fs = __commonJS({
-  "node_modules/dockerode/node_modules/tar-fs/index.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/tar-fs/index.js"(exports) {
     var chownr = require_chownr();
     var tar = require_tar_stream();
     var pump = require_pump();
@@ -26294,9 +26294,9 @@ var require_tar_fs = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/util.js
+// ../main/node_modules/dockerode/lib/util.js
 var require_util = __commonJS({
-  "node_modules/dockerode/lib/util.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/util.js"(exports, module) {
     var DockerIgnore = require_ignore();
     var fs2 = __require("fs");
     var path8 = __require("path");
@@ -26376,9 +26376,9 @@ var require_util = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/exec.js
+// ../main/node_modules/dockerode/lib/exec.js
 var require_exec = __commonJS({
-  "node_modules/dockerode/lib/exec.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/exec.js"(exports, module) {
     var util = require_util();
     var Exec = function(modem, id) {
       this.modem = modem;
@@ -26486,9 +26486,9 @@ var require_exec = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/container.js
+// ../main/node_modules/dockerode/lib/container.js
 var require_container = __commonJS({
-  "node_modules/dockerode/lib/container.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/container.js"(exports, module) {
     var extend = require_util().extend;
     var Exec = require_exec();
     var util = require_util();
@@ -27360,9 +27360,9 @@ var require_container = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/image.js
+// ../main/node_modules/dockerode/lib/image.js
 var require_image = __commonJS({
-  "node_modules/dockerode/lib/image.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/image.js"(exports, module) {
     var util = require_util();
     var Image = function(modem, name) {
       this.modem = modem;
@@ -27585,9 +27585,9 @@ var require_image = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/volume.js
+// ../main/node_modules/dockerode/lib/volume.js
 var require_volume = __commonJS({
-  "node_modules/dockerode/lib/volume.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/volume.js"(exports, module) {
     var util = require_util();
     var Volume = function(modem, name) {
       this.modem = modem;
@@ -27658,9 +27658,9 @@ var require_volume = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/network.js
+// ../main/node_modules/dockerode/lib/network.js
 var require_network = __commonJS({
-  "node_modules/dockerode/lib/network.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/network.js"(exports, module) {
     var util = require_util();
     var Network = function(modem, id) {
       this.modem = modem;
@@ -27792,9 +27792,9 @@ var require_network = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/service.js
+// ../main/node_modules/dockerode/lib/service.js
 var require_service = __commonJS({
-  "node_modules/dockerode/lib/service.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/service.js"(exports, module) {
     var util = require_util();
     var Service = function(modem, id) {
       this.modem = modem;
@@ -27935,9 +27935,9 @@ var require_service = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/plugin.js
+// ../main/node_modules/dockerode/lib/plugin.js
 var require_plugin = __commonJS({
-  "node_modules/dockerode/lib/plugin.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/plugin.js"(exports, module) {
     var util = require_util();
     var Plugin = function(modem, name, remote) {
       this.modem = modem;
@@ -28226,9 +28226,9 @@ var require_plugin = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/secret.js
+// ../main/node_modules/dockerode/lib/secret.js
 var require_secret = __commonJS({
-  "node_modules/dockerode/lib/secret.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/secret.js"(exports, module) {
     var util = require_util();
     var Secret = function(modem, id) {
       this.modem = modem;
@@ -28331,9 +28331,9 @@ var require_secret = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/config.js
+// ../main/node_modules/dockerode/lib/config.js
 var require_config = __commonJS({
-  "node_modules/dockerode/lib/config.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/config.js"(exports, module) {
     var util = require_util();
     var Config = function(modem, id) {
       this.modem = modem;
@@ -28436,9 +28436,9 @@ var require_config = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/task.js
+// ../main/node_modules/dockerode/lib/task.js
 var require_task = __commonJS({
-  "node_modules/dockerode/lib/task.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/task.js"(exports, module) {
     var util = require_util();
     var Task = function(modem, id) {
       this.modem = modem;
@@ -28514,9 +28514,9 @@ var require_task = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/node.js
+// ../main/node_modules/dockerode/lib/node.js
 var require_node3 = __commonJS({
-  "node_modules/dockerode/lib/node.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/node.js"(exports, module) {
     var util = require_util();
     var Node = function(modem, id) {
       this.modem = modem;
@@ -28618,9 +28618,9 @@ var require_node3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/constants.js
+// ../main/node_modules/@grpc/grpc-js/build/src/constants.js
 var require_constants2 = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/constants.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH = exports.DEFAULT_MAX_SEND_MESSAGE_LENGTH = exports.Propagate = exports.LogVerbosity = exports.Status = void 0;
@@ -28664,9 +28664,9 @@ var require_constants2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/package.json
+// ../main/node_modules/@grpc/grpc-js/package.json
 var require_package2 = __commonJS({
-  "node_modules/@grpc/grpc-js/package.json"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/package.json"(exports, module) {
     module.exports = {
       name: "@grpc/grpc-js",
       version: "1.14.7",
@@ -28759,9 +28759,9 @@ var require_package2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/logging.js
+// ../main/node_modules/@grpc/grpc-js/build/src/logging.js
 var require_logging = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/logging.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/logging.js"(exports) {
     "use strict";
     var _a;
     var _b;
@@ -28867,9 +28867,9 @@ var require_logging = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/error.js
+// ../main/node_modules/@grpc/grpc-js/build/src/error.js
 var require_error = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/error.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getErrorMessage = getErrorMessage;
@@ -28891,9 +28891,9 @@ var require_error = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/metadata.js
+// ../main/node_modules/@grpc/grpc-js/build/src/metadata.js
 var require_metadata = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/metadata.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/metadata.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Metadata = void 0;
@@ -29142,9 +29142,9 @@ var require_metadata = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/call-credentials.js
+// ../main/node_modules/@grpc/grpc-js/build/src/call-credentials.js
 var require_call_credentials = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/call-credentials.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/call-credentials.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CallCredentials = void 0;
@@ -29285,9 +29285,9 @@ var require_call_credentials = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/tls-helpers.js
+// ../main/node_modules/@grpc/grpc-js/build/src/tls-helpers.js
 var require_tls_helpers = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/tls-helpers.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/tls-helpers.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CIPHER_SUITES = void 0;
@@ -29308,9 +29308,9 @@ var require_tls_helpers = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/uri-parser.js
+// ../main/node_modules/@grpc/grpc-js/build/src/uri-parser.js
 var require_uri_parser = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/uri-parser.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/uri-parser.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.parseUri = parseUri;
@@ -29421,9 +29421,9 @@ var require_uri_parser = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/resolver.js
+// ../main/node_modules/@grpc/grpc-js/build/src/resolver.js
 var require_resolver = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/resolver.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/resolver.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CHANNEL_ARGS_CONFIG_SELECTOR_KEY = void 0;
@@ -29473,9 +29473,9 @@ var require_resolver = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/channel-credentials.js
+// ../main/node_modules/@grpc/grpc-js/build/src/channel-credentials.js
 var require_channel_credentials = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/channel-credentials.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/channel-credentials.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ChannelCredentials = void 0;
@@ -29870,9 +29870,9 @@ var require_channel_credentials = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/load-balancer.js
+// ../main/node_modules/@grpc/grpc-js/build/src/load-balancer.js
 var require_load_balancer = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/load-balancer.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/load-balancer.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createChildChannelControlHelper = createChildChannelControlHelper;
@@ -29961,9 +29961,9 @@ var require_load_balancer = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/service-config.js
+// ../main/node_modules/@grpc/grpc-js/build/src/service-config.js
 var require_service_config = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/service-config.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/service-config.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateRetryThrottling = validateRetryThrottling;
@@ -30304,9 +30304,9 @@ var require_service_config = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/connectivity-state.js
+// ../main/node_modules/@grpc/grpc-js/build/src/connectivity-state.js
 var require_connectivity_state = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/connectivity-state.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/connectivity-state.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ConnectivityState = void 0;
@@ -30321,9 +30321,9 @@ var require_connectivity_state = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/picker.js
+// ../main/node_modules/@grpc/grpc-js/build/src/picker.js
 var require_picker = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/picker.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/picker.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.QueuePicker = exports.UnavailablePicker = exports.PickResultType = void 0;
@@ -30382,9 +30382,9 @@ var require_picker = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/backoff-timeout.js
+// ../main/node_modules/@grpc/grpc-js/build/src/backoff-timeout.js
 var require_backoff_timeout = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/backoff-timeout.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/backoff-timeout.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.BackoffTimeout = void 0;
@@ -30539,9 +30539,9 @@ var require_backoff_timeout = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/load-balancer-child-handler.js
+// ../main/node_modules/@grpc/grpc-js/build/src/load-balancer-child-handler.js
 var require_load_balancer_child_handler = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/load-balancer-child-handler.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/load-balancer-child-handler.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ChildLoadBalancerHandler = void 0;
@@ -30669,9 +30669,9 @@ var require_load_balancer_child_handler = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/resolving-load-balancer.js
+// ../main/node_modules/@grpc/grpc-js/build/src/resolving-load-balancer.js
 var require_resolving_load_balancer = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/resolving-load-balancer.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/resolving-load-balancer.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ResolvingLoadBalancer = void 0;
@@ -30925,9 +30925,9 @@ var require_resolving_load_balancer = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/channel-options.js
+// ../main/node_modules/@grpc/grpc-js/build/src/channel-options.js
 var require_channel_options = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/channel-options.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/channel-options.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.recognizedOptions = void 0;
@@ -30983,9 +30983,9 @@ var require_channel_options = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/subchannel-address.js
+// ../main/node_modules/@grpc/grpc-js/build/src/subchannel-address.js
 var require_subchannel_address = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/subchannel-address.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/subchannel-address.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.EndpointMap = void 0;
@@ -31168,9 +31168,9 @@ var require_subchannel_address = __commonJS({
   }
 });
 
-// node_modules/@js-sdsl/ordered-map/dist/cjs/index.js
+// ../main/node_modules/@js-sdsl/ordered-map/dist/cjs/index.js
 var require_cjs = __commonJS({
-  "node_modules/@js-sdsl/ordered-map/dist/cjs/index.js"(exports) {
+  "../main/node_modules/@js-sdsl/ordered-map/dist/cjs/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "t", {
       value: true
@@ -31962,9 +31962,9 @@ var require_cjs = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/admin.js
+// ../main/node_modules/@grpc/grpc-js/build/src/admin.js
 var require_admin = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/admin.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/admin.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.registerAdminService = registerAdminService;
@@ -31981,9 +31981,9 @@ var require_admin = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/call.js
+// ../main/node_modules/@grpc/grpc-js/build/src/call.js
 var require_call = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/call.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/call.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ClientDuplexStreamImpl = exports.ClientWritableStreamImpl = exports.ClientReadableStreamImpl = exports.ClientUnaryCallImpl = void 0;
@@ -32118,9 +32118,9 @@ ${callerStack}`;
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/call-interface.js
+// ../main/node_modules/@grpc/grpc-js/build/src/call-interface.js
 var require_call_interface = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/call-interface.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/call-interface.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.InterceptingListenerImpl = void 0;
@@ -32202,9 +32202,9 @@ var require_call_interface = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/client-interceptors.js
+// ../main/node_modules/@grpc/grpc-js/build/src/client-interceptors.js
 var require_client_interceptors = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/client-interceptors.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/client-interceptors.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.InterceptingCall = exports.RequesterBuilder = exports.ListenerBuilder = exports.InterceptorConfigurationError = void 0;
@@ -32555,9 +32555,9 @@ var require_client_interceptors = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/client.js
+// ../main/node_modules/@grpc/grpc-js/build/src/client.js
 var require_client2 = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/client.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/client.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Client = void 0;
@@ -32929,9 +32929,9 @@ var require_client2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/make-client.js
+// ../main/node_modules/@grpc/grpc-js/build/src/make-client.js
 var require_make_client = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/make-client.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/make-client.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.makeClientConstructor = makeClientConstructor;
@@ -33024,9 +33024,9 @@ var require_make_client = __commonJS({
   }
 });
 
-// node_modules/lodash.camelcase/index.js
+// ../main/node_modules/lodash.camelcase/index.js
 var require_lodash = __commonJS({
-  "node_modules/lodash.camelcase/index.js"(exports, module) {
+  "../main/node_modules/lodash.camelcase/index.js"(exports, module) {
     var INFINITY = 1 / 0;
     var symbolTag = "[object Symbol]";
     var reAsciiWord = /[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+/g;
@@ -33399,9 +33399,9 @@ var require_lodash = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/aspromise/index.js
+// ../main/node_modules/@protobufjs/aspromise/index.js
 var require_aspromise = __commonJS({
-  "node_modules/@protobufjs/aspromise/index.js"(exports, module) {
+  "../main/node_modules/@protobufjs/aspromise/index.js"(exports, module) {
     "use strict";
     module.exports = asPromise;
     function asPromise(fn, ctx) {
@@ -33435,9 +33435,9 @@ var require_aspromise = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/base64/index.js
+// ../main/node_modules/@protobufjs/base64/index.js
 var require_base64 = __commonJS({
-  "node_modules/@protobufjs/base64/index.js"(exports) {
+  "../main/node_modules/@protobufjs/base64/index.js"(exports) {
     "use strict";
     var base64 = exports;
     base64.length = function length(string) {
@@ -33535,9 +33535,9 @@ var require_base64 = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/eventemitter/index.js
+// ../main/node_modules/@protobufjs/eventemitter/index.js
 var require_eventemitter = __commonJS({
-  "node_modules/@protobufjs/eventemitter/index.js"(exports, module) {
+  "../main/node_modules/@protobufjs/eventemitter/index.js"(exports, module) {
     "use strict";
     module.exports = EventEmitter;
     function EventEmitter() {
@@ -33583,9 +33583,9 @@ var require_eventemitter = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/float/index.js
+// ../main/node_modules/@protobufjs/float/index.js
 var require_float = __commonJS({
-  "node_modules/@protobufjs/float/index.js"(exports, module) {
+  "../main/node_modules/@protobufjs/float/index.js"(exports, module) {
     "use strict";
     module.exports = factory(factory);
     function factory(exports2) {
@@ -33777,9 +33777,9 @@ var require_float = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/utf8/index.js
+// ../main/node_modules/@protobufjs/utf8/index.js
 var require_utf8 = __commonJS({
-  "node_modules/@protobufjs/utf8/index.js"(exports) {
+  "../main/node_modules/@protobufjs/utf8/index.js"(exports) {
     "use strict";
     var utf8 = exports;
     var replacementCharCode = 65533;
@@ -33862,9 +33862,9 @@ var require_utf8 = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/pool/index.js
+// ../main/node_modules/@protobufjs/pool/index.js
 var require_pool = __commonJS({
-  "node_modules/@protobufjs/pool/index.js"(exports, module) {
+  "../main/node_modules/@protobufjs/pool/index.js"(exports, module) {
     "use strict";
     module.exports = pool3;
     function pool3(alloc, slice, size) {
@@ -33888,9 +33888,9 @@ var require_pool = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/longbits.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/longbits.js
 var require_longbits = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/longbits.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/longbits.js"(exports, module) {
     "use strict";
     module.exports = LongBits;
     var util = require_minimal();
@@ -33990,9 +33990,9 @@ var require_longbits = __commonJS({
   }
 });
 
-// node_modules/long/umd/index.js
+// ../main/node_modules/long/umd/index.js
 var require_umd = __commonJS({
-  "node_modules/long/umd/index.js"(exports, module) {
+  "../main/node_modules/long/umd/index.js"(exports, module) {
     (function(global2, factory) {
       function preferDefault(exports2) {
         return exports2.default || exports2;
@@ -34968,9 +34968,9 @@ var require_umd = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/minimal.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/minimal.js
 var require_minimal = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/minimal.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/minimal.js"(exports) {
     "use strict";
     var util = exports;
     util.asPromise = require_aspromise();
@@ -35169,9 +35169,9 @@ var require_minimal = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/writer.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/writer.js
 var require_writer2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/writer.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/writer.js"(exports, module) {
     "use strict";
     module.exports = Writer;
     var util = require_minimal();
@@ -35361,9 +35361,9 @@ var require_writer2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/writer_buffer.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/writer_buffer.js
 var require_writer_buffer = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferWriter;
     var Writer = require_writer2();
@@ -35411,9 +35411,9 @@ var require_writer_buffer = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/reader.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/reader.js
 var require_reader2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/reader.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/reader.js"(exports, module) {
     "use strict";
     module.exports = Reader;
     var util = require_minimal();
@@ -35657,9 +35657,9 @@ var require_reader2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/reader_buffer.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/reader_buffer.js
 var require_reader_buffer = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferReader;
     var Reader = require_reader2();
@@ -35680,9 +35680,9 @@ var require_reader_buffer = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/rpc/service.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/rpc/service.js
 var require_service2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/rpc/service.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/rpc/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
     var util = require_minimal();
@@ -35755,26 +35755,26 @@ var require_service2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/rpc.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/rpc.js
 var require_rpc = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/rpc.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/rpc.js"(exports) {
     "use strict";
     var rpc = exports;
     rpc.Service = require_service2();
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/roots.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/roots.js
 var require_roots = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/roots.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/roots.js"(exports, module) {
     "use strict";
     module.exports = /* @__PURE__ */ Object.create(null);
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index-minimal.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index-minimal.js
 var require_index_minimal = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index-minimal.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index-minimal.js"(exports) {
     "use strict";
     var protobuf2 = exports;
     protobuf2.build = "minimal";
@@ -35795,9 +35795,9 @@ var require_index_minimal = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/codegen/index.js
+// ../main/node_modules/@protobufjs/codegen/index.js
 var require_codegen = __commonJS({
-  "node_modules/@protobufjs/codegen/index.js"(exports, module) {
+  "../main/node_modules/@protobufjs/codegen/index.js"(exports, module) {
     "use strict";
     module.exports = codegen;
     var reservedRe = /^(?:do|if|in|for|let|new|try|var|case|else|enum|eval|false|null|this|true|void|with|break|catch|class|const|super|throw|while|yield|delete|export|import|public|return|static|switch|typeof|default|extends|finally|package|private|continue|debugger|function|arguments|interface|protected|implements|instanceof)$/;
@@ -35868,9 +35868,9 @@ var require_codegen = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/fetch/util/fs.js
+// ../main/node_modules/@protobufjs/fetch/util/fs.js
 var require_fs = __commonJS({
-  "node_modules/@protobufjs/fetch/util/fs.js"(exports, module) {
+  "../main/node_modules/@protobufjs/fetch/util/fs.js"(exports, module) {
     "use strict";
     var fs2 = null;
     try {
@@ -35886,9 +35886,9 @@ var require_fs = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/fetch/index.js
+// ../main/node_modules/@protobufjs/fetch/index.js
 var require_fetch = __commonJS({
-  "node_modules/@protobufjs/fetch/index.js"(exports, module) {
+  "../main/node_modules/@protobufjs/fetch/index.js"(exports, module) {
     "use strict";
     module.exports = fetch2;
     var asPromise = require_aspromise();
@@ -35936,9 +35936,9 @@ var require_fetch = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/path/index.js
+// ../main/node_modules/@protobufjs/path/index.js
 var require_path = __commonJS({
-  "node_modules/@protobufjs/path/index.js"(exports) {
+  "../main/node_modules/@protobufjs/path/index.js"(exports) {
     "use strict";
     var path8 = exports;
     var isAbsolute = (
@@ -35990,9 +35990,9 @@ var require_path = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/patterns.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/patterns.js
 var require_patterns = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/patterns.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/patterns.js"(exports) {
     "use strict";
     var patterns = exports;
     patterns.numberRe = /^(?![eE])[0-9]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?$/;
@@ -36001,9 +36001,9 @@ var require_patterns = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/fs.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/fs.js
 var require_fs2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/fs.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util/fs.js"(exports, module) {
     "use strict";
     var fs2 = null;
     try {
@@ -36019,9 +36019,9 @@ var require_fs2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/namespace.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/namespace.js
 var require_namespace = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/namespace.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/namespace.js"(exports, module) {
     "use strict";
     module.exports = Namespace;
     var ReflectionObject = require_object();
@@ -36298,9 +36298,9 @@ var require_namespace = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/mapfield.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/mapfield.js
 var require_mapfield = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/mapfield.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/mapfield.js"(exports, module) {
     "use strict";
     module.exports = MapField;
     var Field = require_field();
@@ -36354,9 +36354,9 @@ var require_mapfield = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/method.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/method.js
 var require_method = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/method.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/method.js"(exports, module) {
     "use strict";
     module.exports = Method;
     var ReflectionObject = require_object();
@@ -36422,9 +36422,9 @@ var require_method = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/service.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/service.js
 var require_service3 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/service.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
     var Namespace = require_namespace();
@@ -36535,9 +36535,9 @@ var require_service3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/message.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/message.js
 var require_message = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/message.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/message.js"(exports, module) {
     "use strict";
     module.exports = Message;
     var util = require_minimal();
@@ -36580,9 +36580,9 @@ var require_message = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/decoder.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/decoder.js
 var require_decoder = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/decoder.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/decoder.js"(exports, module) {
     "use strict";
     module.exports = decoder;
     var Enum = require_enum();
@@ -36635,9 +36635,9 @@ var require_decoder = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/verifier.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/verifier.js
 var require_verifier = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/verifier.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/verifier.js"(exports, module) {
     "use strict";
     module.exports = verifier;
     var Enum = require_enum();
@@ -36740,9 +36740,9 @@ var require_verifier = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/converter.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/converter.js
 var require_converter = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/converter.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/converter.js"(exports) {
     "use strict";
     var converter = exports;
     var Enum = require_enum();
@@ -36947,9 +36947,9 @@ var require_converter = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/wrappers.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/wrappers.js
 var require_wrappers = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/wrappers.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/wrappers.js"(exports) {
     "use strict";
     var wrappers = exports;
     var Message = require_message();
@@ -37007,9 +37007,9 @@ var require_wrappers = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/type.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/type.js
 var require_type = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/type.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/type.js"(exports, module) {
     "use strict";
     module.exports = Type;
     var Namespace = require_namespace();
@@ -37360,9 +37360,9 @@ var require_type = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/root.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/root.js
 var require_root = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/root.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/root.js"(exports, module) {
     "use strict";
     module.exports = Root;
     var Namespace = require_namespace();
@@ -37616,9 +37616,9 @@ var require_root = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util.js
 var require_util2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/util.js"(exports, module) {
     "use strict";
     var util = module.exports = require_minimal();
     var roots = require_roots();
@@ -37738,9 +37738,9 @@ var require_util2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/types.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/types.js
 var require_types2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/types.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/types.js"(exports) {
     "use strict";
     var types = exports;
     var util = require_util2();
@@ -37917,9 +37917,9 @@ var require_types2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/field.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/field.js
 var require_field = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/field.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/field.js"(exports, module) {
     "use strict";
     module.exports = Field;
     var ReflectionObject = require_object();
@@ -38114,9 +38114,9 @@ var require_field = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/oneof.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/oneof.js
 var require_oneof = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/oneof.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/oneof.js"(exports, module) {
     "use strict";
     module.exports = OneOf;
     var ReflectionObject = require_object();
@@ -38222,9 +38222,9 @@ var require_oneof = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/object.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/object.js
 var require_object = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/object.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/object.js"(exports, module) {
     "use strict";
     module.exports = ReflectionObject;
     ReflectionObject.className = "ReflectionObject";
@@ -38426,9 +38426,9 @@ var require_object = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/enum.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/enum.js
 var require_enum = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/enum.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/enum.js"(exports, module) {
     "use strict";
     module.exports = Enum;
     var ReflectionObject = require_object();
@@ -38537,9 +38537,9 @@ var require_enum = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/encoder.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/encoder.js
 var require_encoder = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/encoder.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/encoder.js"(exports, module) {
     "use strict";
     module.exports = encoder;
     var Enum = require_enum();
@@ -38586,9 +38586,9 @@ var require_encoder = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index-light.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index-light.js
 var require_index_light = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index-light.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index-light.js"(exports, module) {
     "use strict";
     var protobuf2 = module.exports = require_index_minimal();
     protobuf2.build = "light";
@@ -38632,9 +38632,9 @@ var require_index_light = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/tokenize.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/tokenize.js
 var require_tokenize = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/tokenize.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/tokenize.js"(exports, module) {
     "use strict";
     module.exports = tokenize;
     var delimRe = /[\s{}=;:[\],'"()<>]/g;
@@ -38879,9 +38879,9 @@ var require_tokenize = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/parse.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/parse.js
 var require_parse = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/parse.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/parse.js"(exports, module) {
     "use strict";
     module.exports = parse;
     parse.filename = null;
@@ -39620,9 +39620,9 @@ var require_parse = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/common.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/common.js
 var require_common2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/common.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/common.js"(exports, module) {
     "use strict";
     module.exports = common;
     var commonRe = /\/|\./;
@@ -39952,9 +39952,9 @@ var require_common2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index.js
 var require_src2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/src/index.js"(exports, module) {
     "use strict";
     var protobuf2 = module.exports = require_index_light();
     protobuf2.build = "full";
@@ -39965,17 +39965,17 @@ var require_src2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/index.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/index.js
 var require_protobufjs = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/index.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/index.js"(exports, module) {
     "use strict";
     module.exports = require_src2();
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/descriptor.json
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/descriptor.json
 var require_descriptor = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/descriptor.json"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/descriptor.json"(exports, module) {
     module.exports = {
       nested: {
         google: {
@@ -41361,9 +41361,9 @@ var require_descriptor = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/ext/descriptor/index.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/ext/descriptor/index.js
 var require_descriptor2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/ext/descriptor/index.js"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/ext/descriptor/index.js"(exports, module) {
     "use strict";
     var $protobuf = require_protobufjs();
     module.exports = exports = $protobuf.descriptor = $protobuf.Root.fromJSON(require_descriptor()).lookup(".google.protobuf");
@@ -41952,9 +41952,9 @@ var require_descriptor2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/api.json
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/api.json
 var require_api = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/api.json"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/api.json"(exports, module) {
     module.exports = {
       nested: {
         google: {
@@ -42076,9 +42076,9 @@ var require_api = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/source_context.json
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/source_context.json
 var require_source_context = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/source_context.json"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/source_context.json"(exports, module) {
     module.exports = {
       nested: {
         google: {
@@ -42102,9 +42102,9 @@ var require_source_context = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/type.json
+// ../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/type.json
 var require_type2 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/type.json"(exports, module) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/protobufjs/google/protobuf/type.json"(exports, module) {
     module.exports = {
       nested: {
         google: {
@@ -42310,9 +42310,9 @@ var require_type2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/@grpc/proto-loader/build/src/util.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/@grpc/proto-loader/build/src/util.js
 var require_util3 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/@grpc/proto-loader/build/src/util.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/@grpc/proto-loader/build/src/util.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
@@ -42380,9 +42380,9 @@ var require_util3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/node_modules/@grpc/proto-loader/build/src/index.js
+// ../main/node_modules/@grpc/grpc-js/node_modules/@grpc/proto-loader/build/src/index.js
 var require_src3 = __commonJS({
-  "node_modules/@grpc/grpc-js/node_modules/@grpc/proto-loader/build/src/index.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/node_modules/@grpc/proto-loader/build/src/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.loadFileDescriptorSetFromObject = exports.loadFileDescriptorSetFromBuffer = exports.fromJSON = exports.loadSync = exports.load = exports.IdempotencyLevel = exports.isAnyExtension = exports.Long = void 0;
@@ -42570,9 +42570,9 @@ var require_src3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/channelz.js
+// ../main/node_modules/@grpc/grpc-js/build/src/channelz.js
 var require_channelz = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/channelz.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/channelz.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.registerChannelzSocket = exports.registerChannelzServer = exports.registerChannelzSubchannel = exports.registerChannelzChannel = exports.ChannelzCallTrackerStub = exports.ChannelzCallTracker = exports.ChannelzChildrenTrackerStub = exports.ChannelzChildrenTracker = exports.ChannelzTrace = exports.ChannelzTraceStub = void 0;
@@ -43155,9 +43155,9 @@ var require_channelz = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/call-number.js
+// ../main/node_modules/@grpc/grpc-js/build/src/call-number.js
 var require_call_number = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/call-number.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/call-number.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getNextCallNumber = getNextCallNumber;
@@ -43168,9 +43168,9 @@ var require_call_number = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/compression-algorithms.js
+// ../main/node_modules/@grpc/grpc-js/build/src/compression-algorithms.js
 var require_compression_algorithms = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/compression-algorithms.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/compression-algorithms.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CompressionAlgorithms = void 0;
@@ -43183,9 +43183,9 @@ var require_compression_algorithms = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/filter.js
+// ../main/node_modules/@grpc/grpc-js/build/src/filter.js
 var require_filter = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/filter.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/filter.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.BaseFilter = void 0;
@@ -43210,9 +43210,9 @@ var require_filter = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/compression-filter.js
+// ../main/node_modules/@grpc/grpc-js/build/src/compression-filter.js
 var require_compression_filter = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/compression-filter.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/compression-filter.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CompressionFilterFactory = exports.CompressionFilter = void 0;
@@ -43479,9 +43479,9 @@ var require_compression_filter = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/control-plane-status.js
+// ../main/node_modules/@grpc/grpc-js/build/src/control-plane-status.js
 var require_control_plane_status = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/control-plane-status.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/control-plane-status.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.restrictControlPlaneStatusCode = restrictControlPlaneStatusCode;
@@ -43509,9 +43509,9 @@ var require_control_plane_status = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/deadline.js
+// ../main/node_modules/@grpc/grpc-js/build/src/deadline.js
 var require_deadline = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/deadline.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/deadline.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.minDeadline = minDeadline;
@@ -43582,9 +43582,9 @@ var require_deadline = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/filter-stack.js
+// ../main/node_modules/@grpc/grpc-js/build/src/filter-stack.js
 var require_filter_stack = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/filter-stack.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/filter-stack.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.FilterStackFactory = exports.FilterStack = void 0;
@@ -43653,9 +43653,9 @@ var require_filter_stack = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/single-subchannel-channel.js
+// ../main/node_modules/@grpc/grpc-js/build/src/single-subchannel-channel.js
 var require_single_subchannel_channel = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/single-subchannel-channel.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/single-subchannel-channel.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SingleSubchannelChannel = void 0;
@@ -43866,9 +43866,9 @@ var require_single_subchannel_channel = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/subchannel.js
+// ../main/node_modules/@grpc/grpc-js/build/src/subchannel.js
 var require_subchannel = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/subchannel.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/subchannel.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Subchannel = void 0;
@@ -44212,9 +44212,9 @@ var require_subchannel = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/environment.js
+// ../main/node_modules/@grpc/grpc-js/build/src/environment.js
 var require_environment = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/environment.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/environment.js"(exports) {
     "use strict";
     var _a;
     var _b;
@@ -44225,9 +44225,9 @@ var require_environment = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/resolver-dns.js
+// ../main/node_modules/@grpc/grpc-js/build/src/resolver-dns.js
 var require_resolver_dns = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/resolver-dns.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/resolver-dns.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_PORT = void 0;
@@ -44513,9 +44513,9 @@ var require_resolver_dns = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/http_proxy.js
+// ../main/node_modules/@grpc/grpc-js/build/src/http_proxy.js
 var require_http_proxy = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/http_proxy.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/http_proxy.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.parseCIDR = parseCIDR;
@@ -44732,9 +44732,9 @@ var require_http_proxy = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/stream-decoder.js
+// ../main/node_modules/@grpc/grpc-js/build/src/stream-decoder.js
 var require_stream_decoder = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/stream-decoder.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/stream-decoder.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.StreamDecoder = void 0;
@@ -44817,9 +44817,9 @@ var require_stream_decoder = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/subchannel-call.js
+// ../main/node_modules/@grpc/grpc-js/build/src/subchannel-call.js
 var require_subchannel_call = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/subchannel-call.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/subchannel-call.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Http2SubchannelCall = void 0;
@@ -45270,9 +45270,9 @@ var require_subchannel_call = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/transport.js
+// ../main/node_modules/@grpc/grpc-js/build/src/transport.js
 var require_transport = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/transport.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/transport.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Http2SubchannelConnector = void 0;
@@ -45848,9 +45848,9 @@ var require_transport = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/subchannel-pool.js
+// ../main/node_modules/@grpc/grpc-js/build/src/subchannel-pool.js
 var require_subchannel_pool = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/subchannel-pool.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/subchannel-pool.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SubchannelPool = void 0;
@@ -45946,9 +45946,9 @@ var require_subchannel_pool = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/load-balancing-call.js
+// ../main/node_modules/@grpc/grpc-js/build/src/load-balancing-call.js
 var require_load_balancing_call = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/load-balancing-call.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/load-balancing-call.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.LoadBalancingCall = void 0;
@@ -46212,9 +46212,9 @@ var require_load_balancing_call = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/resolving-call.js
+// ../main/node_modules/@grpc/grpc-js/build/src/resolving-call.js
 var require_resolving_call = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/resolving-call.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/resolving-call.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ResolvingCall = void 0;
@@ -46522,9 +46522,9 @@ var require_resolving_call = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/retrying-call.js
+// ../main/node_modules/@grpc/grpc-js/build/src/retrying-call.js
 var require_retrying_call = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/retrying-call.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/retrying-call.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RetryingCall = exports.MessageBufferTracker = exports.RetryThrottler = void 0;
@@ -47189,9 +47189,9 @@ var require_retrying_call = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/subchannel-interface.js
+// ../main/node_modules/@grpc/grpc-js/build/src/subchannel-interface.js
 var require_subchannel_interface = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/subchannel-interface.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/subchannel-interface.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.BaseSubchannelWrapper = void 0;
@@ -47288,9 +47288,9 @@ var require_subchannel_interface = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/internal-channel.js
+// ../main/node_modules/@grpc/grpc-js/build/src/internal-channel.js
 var require_internal_channel = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/internal-channel.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/internal-channel.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.InternalChannel = exports.SUBCHANNEL_ARGS_EXCLUDE_KEY_PREFIX = void 0;
@@ -47855,9 +47855,9 @@ var require_internal_channel = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/channel.js
+// ../main/node_modules/@grpc/grpc-js/build/src/channel.js
 var require_channel = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/channel.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/channel.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ChannelImplementation = void 0;
@@ -47912,9 +47912,9 @@ var require_channel = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/server-call.js
+// ../main/node_modules/@grpc/grpc-js/build/src/server-call.js
 var require_server_call = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/server-call.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/server-call.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ServerDuplexStreamImpl = exports.ServerWritableStreamImpl = exports.ServerReadableStreamImpl = exports.ServerUnaryCallImpl = void 0;
@@ -48121,9 +48121,9 @@ var require_server_call = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/server-credentials.js
+// ../main/node_modules/@grpc/grpc-js/build/src/server-credentials.js
 var require_server_credentials = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/server-credentials.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/server-credentials.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ServerCredentials = void 0;
@@ -48411,9 +48411,9 @@ var require_server_credentials = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/duration.js
+// ../main/node_modules/@grpc/grpc-js/build/src/duration.js
 var require_duration = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/duration.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/duration.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.durationMessageToDuration = durationMessageToDuration;
@@ -48472,9 +48472,9 @@ var require_duration = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/orca.js
+// ../main/node_modules/@grpc/grpc-js/build/src/orca.js
 var require_orca = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/orca.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/orca.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.OrcaOobMetricsSubchannelWrapper = exports.GRPC_METRICS_HEADER = exports.ServerMetricRecorder = exports.PerRequestMetricRecorder = void 0;
@@ -48767,9 +48767,9 @@ var require_orca = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/server-interceptors.js
+// ../main/node_modules/@grpc/grpc-js/build/src/server-interceptors.js
 var require_server_interceptors = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/server-interceptors.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/server-interceptors.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.BaseServerInterceptingCall = exports.ServerInterceptingCall = exports.ResponderBuilder = exports.ServerListenerBuilder = void 0;
@@ -49539,9 +49539,9 @@ var require_server_interceptors = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/server.js
+// ../main/node_modules/@grpc/grpc-js/build/src/server.js
 var require_server2 = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/server.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/server.js"(exports) {
     "use strict";
     var __runInitializers = exports && exports.__runInitializers || function(thisArg, initializers, value) {
       var useValue = arguments.length > 2;
@@ -51014,9 +51014,9 @@ var require_server2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/status-builder.js
+// ../main/node_modules/@grpc/grpc-js/build/src/status-builder.js
 var require_status_builder = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/status-builder.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/status-builder.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.StatusBuilder = void 0;
@@ -51068,9 +51068,9 @@ var require_status_builder = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/load-balancer-pick-first.js
+// ../main/node_modules/@grpc/grpc-js/build/src/load-balancer-pick-first.js
 var require_load_balancer_pick_first = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/load-balancer-pick-first.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/load-balancer-pick-first.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.LeafLoadBalancer = exports.PickFirstLoadBalancer = exports.PickFirstLoadBalancingConfig = void 0;
@@ -51487,9 +51487,9 @@ var require_load_balancer_pick_first = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/certificate-provider.js
+// ../main/node_modules/@grpc/grpc-js/build/src/certificate-provider.js
 var require_certificate_provider = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/certificate-provider.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/certificate-provider.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.FileWatcherCertificateProvider = void 0;
@@ -51610,9 +51610,9 @@ var require_certificate_provider = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/experimental.js
+// ../main/node_modules/@grpc/grpc-js/build/src/experimental.js
 var require_experimental = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/experimental.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/experimental.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SUBCHANNEL_ARGS_EXCLUDE_KEY_PREFIX = exports.createCertificateProviderChannelCredentials = exports.FileWatcherCertificateProvider = exports.createCertificateProviderServerCredentials = exports.createServerCredentialsWithInterceptors = exports.BaseSubchannelWrapper = exports.registerAdminService = exports.FilterStackFactory = exports.BaseFilter = exports.statusOrFromError = exports.statusOrFromValue = exports.PickResultType = exports.QueuePicker = exports.UnavailablePicker = exports.ChildLoadBalancerHandler = exports.EndpointMap = exports.endpointHasAddress = exports.endpointToString = exports.subchannelAddressToString = exports.LeafLoadBalancer = exports.isLoadBalancerNameRegistered = exports.parseLoadBalancingConfig = exports.selectLbConfigFromList = exports.registerLoadBalancerType = exports.createChildChannelControlHelper = exports.BackoffTimeout = exports.parseDuration = exports.durationToMs = exports.splitHostPort = exports.uriToString = exports.CHANNEL_ARGS_CONFIG_SELECTOR_KEY = exports.createResolver = exports.registerResolver = exports.log = exports.trace = void 0;
@@ -51743,9 +51743,9 @@ var require_experimental = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/resolver-uds.js
+// ../main/node_modules/@grpc/grpc-js/build/src/resolver-uds.js
 var require_resolver_uds = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/resolver-uds.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/resolver-uds.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.setup = setup;
@@ -51783,9 +51783,9 @@ var require_resolver_uds = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/resolver-ip.js
+// ../main/node_modules/@grpc/grpc-js/build/src/resolver-ip.js
 var require_resolver_ip = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/resolver-ip.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/resolver-ip.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.setup = setup;
@@ -51874,9 +51874,9 @@ var require_resolver_ip = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/load-balancer-round-robin.js
+// ../main/node_modules/@grpc/grpc-js/build/src/load-balancer-round-robin.js
 var require_load_balancer_round_robin = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/load-balancer-round-robin.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/load-balancer-round-robin.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RoundRobinLoadBalancer = void 0;
@@ -52049,9 +52049,9 @@ var require_load_balancer_round_robin = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/load-balancer-outlier-detection.js
+// ../main/node_modules/@grpc/grpc-js/build/src/load-balancer-outlier-detection.js
 var require_load_balancer_outlier_detection = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/load-balancer-outlier-detection.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/load-balancer-outlier-detection.js"(exports) {
     "use strict";
     var _a;
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -52546,9 +52546,9 @@ var require_load_balancer_outlier_detection = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/priority-queue.js
+// ../main/node_modules/@grpc/grpc-js/build/src/priority-queue.js
 var require_priority_queue = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/priority-queue.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/priority-queue.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.PriorityQueue = void 0;
@@ -52650,9 +52650,9 @@ var require_priority_queue = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/load-balancer-weighted-round-robin.js
+// ../main/node_modules/@grpc/grpc-js/build/src/load-balancer-weighted-round-robin.js
 var require_load_balancer_weighted_round_robin = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/load-balancer-weighted-round-robin.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/load-balancer-weighted-round-robin.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.WeightedRoundRobinLoadBalancingConfig = void 0;
@@ -53002,9 +53002,9 @@ var require_load_balancer_weighted_round_robin = __commonJS({
   }
 });
 
-// node_modules/@grpc/grpc-js/build/src/index.js
+// ../main/node_modules/@grpc/grpc-js/build/src/index.js
 var require_src4 = __commonJS({
-  "node_modules/@grpc/grpc-js/build/src/index.js"(exports) {
+  "../main/node_modules/@grpc/grpc-js/build/src/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.experimental = exports.ServerMetricRecorder = exports.ServerInterceptingCall = exports.ResponderBuilder = exports.ServerListenerBuilder = exports.addAdminServicesToServer = exports.getChannelzHandlers = exports.getChannelzServiceDefinition = exports.InterceptorConfigurationError = exports.InterceptingCall = exports.RequesterBuilder = exports.ListenerBuilder = exports.StatusBuilder = exports.getClientChannel = exports.ServerCredentials = exports.Server = exports.setLogVerbosity = exports.setLogger = exports.load = exports.loadObject = exports.CallCredentials = exports.ChannelCredentials = exports.waitForClientReady = exports.closeClient = exports.Channel = exports.makeGenericClientConstructor = exports.makeClientConstructor = exports.loadPackageDefinition = exports.Client = exports.compressionAlgorithms = exports.propagate = exports.connectivityState = exports.status = exports.logVerbosity = exports.Metadata = exports.credentials = void 0;
@@ -53184,9 +53184,9 @@ var require_src4 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/longbits.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/longbits.js
 var require_longbits2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/longbits.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/longbits.js"(exports, module) {
     "use strict";
     module.exports = LongBits;
     var util = require_minimal2();
@@ -53286,9 +53286,9 @@ var require_longbits2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/minimal.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/minimal.js
 var require_minimal2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/minimal.js"(exports) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/minimal.js"(exports) {
     "use strict";
     var util = exports;
     util.asPromise = require_aspromise();
@@ -53487,9 +53487,9 @@ var require_minimal2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/writer.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/writer.js
 var require_writer3 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/writer.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/writer.js"(exports, module) {
     "use strict";
     module.exports = Writer;
     var util = require_minimal2();
@@ -53679,9 +53679,9 @@ var require_writer3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/writer_buffer.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/writer_buffer.js
 var require_writer_buffer2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferWriter;
     var Writer = require_writer3();
@@ -53729,9 +53729,9 @@ var require_writer_buffer2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/reader.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/reader.js
 var require_reader3 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/reader.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/reader.js"(exports, module) {
     "use strict";
     module.exports = Reader;
     var util = require_minimal2();
@@ -53975,9 +53975,9 @@ var require_reader3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/reader_buffer.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/reader_buffer.js
 var require_reader_buffer2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferReader;
     var Reader = require_reader3();
@@ -53998,9 +53998,9 @@ var require_reader_buffer2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/rpc/service.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/rpc/service.js
 var require_service4 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/rpc/service.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/rpc/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
     var util = require_minimal2();
@@ -54073,26 +54073,26 @@ var require_service4 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/rpc.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/rpc.js
 var require_rpc2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/rpc.js"(exports) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/rpc.js"(exports) {
     "use strict";
     var rpc = exports;
     rpc.Service = require_service4();
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/roots.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/roots.js
 var require_roots2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/roots.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/roots.js"(exports, module) {
     "use strict";
     module.exports = /* @__PURE__ */ Object.create(null);
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index-minimal.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index-minimal.js
 var require_index_minimal2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index-minimal.js"(exports) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index-minimal.js"(exports) {
     "use strict";
     var protobuf2 = exports;
     protobuf2.build = "minimal";
@@ -54113,9 +54113,9 @@ var require_index_minimal2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/patterns.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/patterns.js
 var require_patterns2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/patterns.js"(exports) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/patterns.js"(exports) {
     "use strict";
     var patterns = exports;
     patterns.numberRe = /^(?![eE])[0-9]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?$/;
@@ -54124,9 +54124,9 @@ var require_patterns2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/fs.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/fs.js
 var require_fs3 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/fs.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util/fs.js"(exports, module) {
     "use strict";
     var fs2 = null;
     try {
@@ -54142,9 +54142,9 @@ var require_fs3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/namespace.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/namespace.js
 var require_namespace2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/namespace.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/namespace.js"(exports, module) {
     "use strict";
     module.exports = Namespace;
     var ReflectionObject = require_object2();
@@ -54421,9 +54421,9 @@ var require_namespace2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/mapfield.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/mapfield.js
 var require_mapfield2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/mapfield.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/mapfield.js"(exports, module) {
     "use strict";
     module.exports = MapField;
     var Field = require_field2();
@@ -54477,9 +54477,9 @@ var require_mapfield2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/method.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/method.js
 var require_method2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/method.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/method.js"(exports, module) {
     "use strict";
     module.exports = Method;
     var ReflectionObject = require_object2();
@@ -54545,9 +54545,9 @@ var require_method2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/service.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/service.js
 var require_service5 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/service.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
     var Namespace = require_namespace2();
@@ -54658,9 +54658,9 @@ var require_service5 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/message.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/message.js
 var require_message2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/message.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/message.js"(exports, module) {
     "use strict";
     module.exports = Message;
     var util = require_minimal2();
@@ -54703,9 +54703,9 @@ var require_message2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/decoder.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/decoder.js
 var require_decoder2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/decoder.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/decoder.js"(exports, module) {
     "use strict";
     module.exports = decoder;
     var Enum = require_enum2();
@@ -54758,9 +54758,9 @@ var require_decoder2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/verifier.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/verifier.js
 var require_verifier2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/verifier.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/verifier.js"(exports, module) {
     "use strict";
     module.exports = verifier;
     var Enum = require_enum2();
@@ -54863,9 +54863,9 @@ var require_verifier2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/converter.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/converter.js
 var require_converter2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/converter.js"(exports) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/converter.js"(exports) {
     "use strict";
     var converter = exports;
     var Enum = require_enum2();
@@ -55070,9 +55070,9 @@ var require_converter2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/wrappers.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/wrappers.js
 var require_wrappers2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/wrappers.js"(exports) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/wrappers.js"(exports) {
     "use strict";
     var wrappers = exports;
     var Message = require_message2();
@@ -55130,9 +55130,9 @@ var require_wrappers2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/type.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/type.js
 var require_type3 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/type.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/type.js"(exports, module) {
     "use strict";
     module.exports = Type;
     var Namespace = require_namespace2();
@@ -55483,9 +55483,9 @@ var require_type3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/root.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/root.js
 var require_root2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/root.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/root.js"(exports, module) {
     "use strict";
     module.exports = Root;
     var Namespace = require_namespace2();
@@ -55739,9 +55739,9 @@ var require_root2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util.js
 var require_util4 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/util.js"(exports, module) {
     "use strict";
     var util = module.exports = require_minimal2();
     var roots = require_roots2();
@@ -55861,9 +55861,9 @@ var require_util4 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/types.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/types.js
 var require_types3 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/types.js"(exports) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/types.js"(exports) {
     "use strict";
     var types = exports;
     var util = require_util4();
@@ -56040,9 +56040,9 @@ var require_types3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/field.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/field.js
 var require_field2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/field.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/field.js"(exports, module) {
     "use strict";
     module.exports = Field;
     var ReflectionObject = require_object2();
@@ -56237,9 +56237,9 @@ var require_field2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/oneof.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/oneof.js
 var require_oneof2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/oneof.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/oneof.js"(exports, module) {
     "use strict";
     module.exports = OneOf;
     var ReflectionObject = require_object2();
@@ -56345,9 +56345,9 @@ var require_oneof2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/object.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/object.js
 var require_object2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/object.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/object.js"(exports, module) {
     "use strict";
     module.exports = ReflectionObject;
     ReflectionObject.className = "ReflectionObject";
@@ -56549,9 +56549,9 @@ var require_object2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/enum.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/enum.js
 var require_enum2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/enum.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/enum.js"(exports, module) {
     "use strict";
     module.exports = Enum;
     var ReflectionObject = require_object2();
@@ -56660,9 +56660,9 @@ var require_enum2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/encoder.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/encoder.js
 var require_encoder2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/encoder.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/encoder.js"(exports, module) {
     "use strict";
     module.exports = encoder;
     var Enum = require_enum2();
@@ -56709,9 +56709,9 @@ var require_encoder2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index-light.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index-light.js
 var require_index_light2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index-light.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index-light.js"(exports, module) {
     "use strict";
     var protobuf2 = module.exports = require_index_minimal2();
     protobuf2.build = "light";
@@ -56755,9 +56755,9 @@ var require_index_light2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/tokenize.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/tokenize.js
 var require_tokenize2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/tokenize.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/tokenize.js"(exports, module) {
     "use strict";
     module.exports = tokenize;
     var delimRe = /[\s{}=;:[\],'"()<>]/g;
@@ -57002,9 +57002,9 @@ var require_tokenize2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/parse.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/parse.js
 var require_parse2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/parse.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/parse.js"(exports, module) {
     "use strict";
     module.exports = parse;
     parse.filename = null;
@@ -57743,9 +57743,9 @@ var require_parse2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/common.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/common.js
 var require_common3 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/common.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/common.js"(exports, module) {
     "use strict";
     module.exports = common;
     var commonRe = /\/|\./;
@@ -58075,9 +58075,9 @@ var require_common3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index.js
 var require_src5 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/src/index.js"(exports, module) {
     "use strict";
     var protobuf2 = module.exports = require_index_light2();
     protobuf2.build = "full";
@@ -58088,17 +58088,17 @@ var require_src5 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/index.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/index.js
 var require_protobufjs2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/index.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/index.js"(exports, module) {
     "use strict";
     module.exports = require_src5();
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/descriptor.json
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/descriptor.json
 var require_descriptor3 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/descriptor.json"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/descriptor.json"(exports, module) {
     module.exports = {
       nested: {
         google: {
@@ -59484,9 +59484,9 @@ var require_descriptor3 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/ext/descriptor/index.js
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/ext/descriptor/index.js
 var require_descriptor4 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/ext/descriptor/index.js"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/ext/descriptor/index.js"(exports, module) {
     "use strict";
     var $protobuf = require_protobufjs2();
     module.exports = exports = $protobuf.descriptor = $protobuf.Root.fromJSON(require_descriptor3()).lookup(".google.protobuf");
@@ -60075,9 +60075,9 @@ var require_descriptor4 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/api.json
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/api.json
 var require_api2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/api.json"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/api.json"(exports, module) {
     module.exports = {
       nested: {
         google: {
@@ -60199,9 +60199,9 @@ var require_api2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/source_context.json
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/source_context.json
 var require_source_context2 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/source_context.json"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/source_context.json"(exports, module) {
     module.exports = {
       nested: {
         google: {
@@ -60225,9 +60225,9 @@ var require_source_context2 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/type.json
+// ../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/type.json
 var require_type4 = __commonJS({
-  "node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/type.json"(exports, module) {
+  "../main/node_modules/@grpc/proto-loader/node_modules/protobufjs/google/protobuf/type.json"(exports, module) {
     module.exports = {
       nested: {
         google: {
@@ -60433,9 +60433,9 @@ var require_type4 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/build/src/util.js
+// ../main/node_modules/@grpc/proto-loader/build/src/util.js
 var require_util5 = __commonJS({
-  "node_modules/@grpc/proto-loader/build/src/util.js"(exports) {
+  "../main/node_modules/@grpc/proto-loader/build/src/util.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
@@ -60503,9 +60503,9 @@ var require_util5 = __commonJS({
   }
 });
 
-// node_modules/@grpc/proto-loader/build/src/index.js
+// ../main/node_modules/@grpc/proto-loader/build/src/index.js
 var require_src6 = __commonJS({
-  "node_modules/@grpc/proto-loader/build/src/index.js"(exports) {
+  "../main/node_modules/@grpc/proto-loader/build/src/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.loadFileDescriptorSetFromObject = exports.loadFileDescriptorSetFromBuffer = exports.fromJSON = exports.loadSync = exports.load = exports.IdempotencyLevel = exports.isAnyExtension = exports.Long = void 0;
@@ -60691,9 +60691,9 @@ var require_src6 = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/session.js
+// ../main/node_modules/dockerode/lib/session.js
 var require_session = __commonJS({
-  "node_modules/dockerode/lib/session.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/session.js"(exports, module) {
     var grpc = require_src4();
     var protoLoader = require_src6();
     var path8 = __require("path");
@@ -60749,9 +60749,9 @@ var require_session = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/util/longbits.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/util/longbits.js
 var require_longbits3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/util/longbits.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/util/longbits.js"(exports, module) {
     "use strict";
     module.exports = LongBits;
     var util = require_minimal3();
@@ -60851,9 +60851,9 @@ var require_longbits3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/util/minimal.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/util/minimal.js
 var require_minimal3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/util/minimal.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/util/minimal.js"(exports) {
     "use strict";
     var util = exports;
     util.asPromise = require_aspromise();
@@ -61052,9 +61052,9 @@ var require_minimal3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/writer.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/writer.js
 var require_writer4 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/writer.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/writer.js"(exports, module) {
     "use strict";
     module.exports = Writer;
     var util = require_minimal3();
@@ -61244,9 +61244,9 @@ var require_writer4 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/writer_buffer.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/writer_buffer.js
 var require_writer_buffer3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferWriter;
     var Writer = require_writer4();
@@ -61294,9 +61294,9 @@ var require_writer_buffer3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/reader.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/reader.js
 var require_reader4 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/reader.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/reader.js"(exports, module) {
     "use strict";
     module.exports = Reader;
     var util = require_minimal3();
@@ -61540,9 +61540,9 @@ var require_reader4 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/reader_buffer.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/reader_buffer.js
 var require_reader_buffer3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferReader;
     var Reader = require_reader4();
@@ -61563,9 +61563,9 @@ var require_reader_buffer3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/rpc/service.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/rpc/service.js
 var require_service6 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/rpc/service.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/rpc/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
     var util = require_minimal3();
@@ -61638,26 +61638,26 @@ var require_service6 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/rpc.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/rpc.js
 var require_rpc3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/rpc.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/rpc.js"(exports) {
     "use strict";
     var rpc = exports;
     rpc.Service = require_service6();
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/roots.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/roots.js
 var require_roots3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/roots.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/roots.js"(exports, module) {
     "use strict";
     module.exports = /* @__PURE__ */ Object.create(null);
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/index-minimal.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/index-minimal.js
 var require_index_minimal3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/index-minimal.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/index-minimal.js"(exports) {
     "use strict";
     var protobuf2 = exports;
     protobuf2.build = "minimal";
@@ -61678,9 +61678,9 @@ var require_index_minimal3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/util/patterns.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/util/patterns.js
 var require_patterns3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/util/patterns.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/util/patterns.js"(exports) {
     "use strict";
     var patterns = exports;
     patterns.numberRe = /^(?![eE])[0-9]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?$/;
@@ -61689,9 +61689,9 @@ var require_patterns3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/util/fs.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/util/fs.js
 var require_fs4 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/util/fs.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/util/fs.js"(exports, module) {
     "use strict";
     var fs2 = null;
     try {
@@ -61707,9 +61707,9 @@ var require_fs4 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/namespace.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/namespace.js
 var require_namespace3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/namespace.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/namespace.js"(exports, module) {
     "use strict";
     module.exports = Namespace;
     var ReflectionObject = require_object3();
@@ -61986,9 +61986,9 @@ var require_namespace3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/mapfield.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/mapfield.js
 var require_mapfield3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/mapfield.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/mapfield.js"(exports, module) {
     "use strict";
     module.exports = MapField;
     var Field = require_field3();
@@ -62042,9 +62042,9 @@ var require_mapfield3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/method.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/method.js
 var require_method3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/method.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/method.js"(exports, module) {
     "use strict";
     module.exports = Method;
     var ReflectionObject = require_object3();
@@ -62110,9 +62110,9 @@ var require_method3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/service.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/service.js
 var require_service7 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/service.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
     var Namespace = require_namespace3();
@@ -62223,9 +62223,9 @@ var require_service7 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/message.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/message.js
 var require_message3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/message.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/message.js"(exports, module) {
     "use strict";
     module.exports = Message;
     var util = require_minimal3();
@@ -62268,9 +62268,9 @@ var require_message3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/decoder.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/decoder.js
 var require_decoder3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/decoder.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/decoder.js"(exports, module) {
     "use strict";
     module.exports = decoder;
     var Enum = require_enum3();
@@ -62323,9 +62323,9 @@ var require_decoder3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/verifier.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/verifier.js
 var require_verifier3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/verifier.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/verifier.js"(exports, module) {
     "use strict";
     module.exports = verifier;
     var Enum = require_enum3();
@@ -62428,9 +62428,9 @@ var require_verifier3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/converter.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/converter.js
 var require_converter3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/converter.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/converter.js"(exports) {
     "use strict";
     var converter = exports;
     var Enum = require_enum3();
@@ -62635,9 +62635,9 @@ var require_converter3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/wrappers.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/wrappers.js
 var require_wrappers3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/wrappers.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/wrappers.js"(exports) {
     "use strict";
     var wrappers = exports;
     var Message = require_message3();
@@ -62695,9 +62695,9 @@ var require_wrappers3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/type.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/type.js
 var require_type5 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/type.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/type.js"(exports, module) {
     "use strict";
     module.exports = Type;
     var Namespace = require_namespace3();
@@ -63048,9 +63048,9 @@ var require_type5 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/root.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/root.js
 var require_root3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/root.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/root.js"(exports, module) {
     "use strict";
     module.exports = Root;
     var Namespace = require_namespace3();
@@ -63304,9 +63304,9 @@ var require_root3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/util.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/util.js
 var require_util6 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/util.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/util.js"(exports, module) {
     "use strict";
     var util = module.exports = require_minimal3();
     var roots = require_roots3();
@@ -63426,9 +63426,9 @@ var require_util6 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/types.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/types.js
 var require_types4 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/types.js"(exports) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/types.js"(exports) {
     "use strict";
     var types = exports;
     var util = require_util6();
@@ -63605,9 +63605,9 @@ var require_types4 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/field.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/field.js
 var require_field3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/field.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/field.js"(exports, module) {
     "use strict";
     module.exports = Field;
     var ReflectionObject = require_object3();
@@ -63802,9 +63802,9 @@ var require_field3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/oneof.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/oneof.js
 var require_oneof3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/oneof.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/oneof.js"(exports, module) {
     "use strict";
     module.exports = OneOf;
     var ReflectionObject = require_object3();
@@ -63910,9 +63910,9 @@ var require_oneof3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/object.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/object.js
 var require_object3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/object.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/object.js"(exports, module) {
     "use strict";
     module.exports = ReflectionObject;
     ReflectionObject.className = "ReflectionObject";
@@ -64114,9 +64114,9 @@ var require_object3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/enum.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/enum.js
 var require_enum3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/enum.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/enum.js"(exports, module) {
     "use strict";
     module.exports = Enum;
     var ReflectionObject = require_object3();
@@ -64225,9 +64225,9 @@ var require_enum3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/encoder.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/encoder.js
 var require_encoder3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/encoder.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/encoder.js"(exports, module) {
     "use strict";
     module.exports = encoder;
     var Enum = require_enum3();
@@ -64274,9 +64274,9 @@ var require_encoder3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/index-light.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/index-light.js
 var require_index_light3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/index-light.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/index-light.js"(exports, module) {
     "use strict";
     var protobuf2 = module.exports = require_index_minimal3();
     protobuf2.build = "light";
@@ -64320,9 +64320,9 @@ var require_index_light3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/tokenize.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/tokenize.js
 var require_tokenize3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/tokenize.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/tokenize.js"(exports, module) {
     "use strict";
     module.exports = tokenize;
     var delimRe = /[\s{}=;:[\],'"()<>]/g;
@@ -64567,9 +64567,9 @@ var require_tokenize3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/parse.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/parse.js
 var require_parse3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/parse.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/parse.js"(exports, module) {
     "use strict";
     module.exports = parse;
     parse.filename = null;
@@ -65308,9 +65308,9 @@ var require_parse3 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/common.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/common.js
 var require_common4 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/common.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/common.js"(exports, module) {
     "use strict";
     module.exports = common;
     var commonRe = /\/|\./;
@@ -65640,9 +65640,9 @@ var require_common4 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/src/index.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/src/index.js
 var require_src7 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/src/index.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/src/index.js"(exports, module) {
     "use strict";
     var protobuf2 = module.exports = require_index_light3();
     protobuf2.build = "full";
@@ -65653,17 +65653,17 @@ var require_src7 = __commonJS({
   }
 });
 
-// node_modules/dockerode/node_modules/protobufjs/index.js
+// ../main/node_modules/dockerode/node_modules/protobufjs/index.js
 var require_protobufjs3 = __commonJS({
-  "node_modules/dockerode/node_modules/protobufjs/index.js"(exports, module) {
+  "../main/node_modules/dockerode/node_modules/protobufjs/index.js"(exports, module) {
     "use strict";
     module.exports = require_src7();
   }
 });
 
-// node_modules/dockerode/lib/buildkit.js
+// ../main/node_modules/dockerode/lib/buildkit.js
 var require_buildkit = __commonJS({
-  "node_modules/dockerode/lib/buildkit.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/buildkit.js"(exports, module) {
     var protobuf2 = require_protobufjs3();
     var path8 = __require("path");
     var BUILDKIT_TRACE_ID = "moby.buildkit.trace";
@@ -65837,9 +65837,9 @@ var require_buildkit = __commonJS({
   }
 });
 
-// node_modules/dockerode/lib/docker.js
+// ../main/node_modules/dockerode/lib/docker.js
 var require_docker = __commonJS({
-  "node_modules/dockerode/lib/docker.js"(exports, module) {
+  "../main/node_modules/dockerode/lib/docker.js"(exports, module) {
     var EventEmitter = __require("events").EventEmitter;
     var Modem = require_modem();
     var Container = require_container();
@@ -67279,9 +67279,9 @@ var require_docker = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/aspromise.js
+// ../main/node_modules/protobufjs/src/util/aspromise.js
 var require_aspromise2 = __commonJS({
-  "node_modules/protobufjs/src/util/aspromise.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/util/aspromise.js"(exports, module) {
     "use strict";
     module.exports = asPromise;
     function asPromise(fn, ctx) {
@@ -67315,9 +67315,9 @@ var require_aspromise2 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/base64.js
+// ../main/node_modules/protobufjs/src/util/base64.js
 var require_base642 = __commonJS({
-  "node_modules/protobufjs/src/util/base64.js"(exports) {
+  "../main/node_modules/protobufjs/src/util/base64.js"(exports) {
     "use strict";
     var base64 = exports;
     base64.length = function length(string) {
@@ -67419,9 +67419,9 @@ var require_base642 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/eventemitter.js
+// ../main/node_modules/protobufjs/src/util/eventemitter.js
 var require_eventemitter2 = __commonJS({
-  "node_modules/protobufjs/src/util/eventemitter.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/util/eventemitter.js"(exports, module) {
     "use strict";
     module.exports = EventEmitter;
     function EventEmitter() {
@@ -67467,9 +67467,9 @@ var require_eventemitter2 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/float.js
+// ../main/node_modules/protobufjs/src/util/float.js
 var require_float2 = __commonJS({
-  "node_modules/protobufjs/src/util/float.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/util/float.js"(exports, module) {
     "use strict";
     module.exports = factory(factory);
     function factory(exports2) {
@@ -67661,9 +67661,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/utf8.js
+// ../main/node_modules/protobufjs/src/util/utf8.js
 var require_utf82 = __commonJS({
-  "node_modules/protobufjs/src/util/utf8.js"(exports) {
+  "../main/node_modules/protobufjs/src/util/utf8.js"(exports) {
     "use strict";
     var utf8 = exports;
     var looseDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -67775,9 +67775,9 @@ var require_utf82 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/pool.js
+// ../main/node_modules/protobufjs/src/util/pool.js
 var require_pool2 = __commonJS({
-  "node_modules/protobufjs/src/util/pool.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/util/pool.js"(exports, module) {
     "use strict";
     module.exports = pool3;
     function pool3(alloc, slice, size) {
@@ -67801,9 +67801,9 @@ var require_pool2 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/longbits.js
+// ../main/node_modules/protobufjs/src/util/longbits.js
 var require_longbits4 = __commonJS({
-  "node_modules/protobufjs/src/util/longbits.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/util/longbits.js"(exports, module) {
     "use strict";
     module.exports = LongBits;
     var Long;
@@ -67906,9 +67906,9 @@ var require_longbits4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/minimal.js
+// ../main/node_modules/protobufjs/src/util/minimal.js
 var require_minimal4 = __commonJS({
-  "node_modules/protobufjs/src/util/minimal.js"(exports) {
+  "../main/node_modules/protobufjs/src/util/minimal.js"(exports) {
     "use strict";
     var util = exports;
     util.asPromise = require_aspromise2();
@@ -68111,9 +68111,9 @@ var require_minimal4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/writer.js
+// ../main/node_modules/protobufjs/src/writer.js
 var require_writer5 = __commonJS({
-  "node_modules/protobufjs/src/writer.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/writer.js"(exports, module) {
     "use strict";
     module.exports = Writer;
     var util = require_minimal4();
@@ -68533,9 +68533,9 @@ var require_writer5 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/writer_buffer.js
+// ../main/node_modules/protobufjs/src/writer_buffer.js
 var require_writer_buffer4 = __commonJS({
-  "node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferWriter;
     var Writer = require_writer5();
@@ -68598,9 +68598,9 @@ var require_writer_buffer4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/reader.js
+// ../main/node_modules/protobufjs/src/reader.js
 var require_reader5 = __commonJS({
-  "node_modules/protobufjs/src/reader.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/reader.js"(exports, module) {
     "use strict";
     module.exports = Reader;
     var util = require_minimal4();
@@ -69160,9 +69160,9 @@ var require_reader5 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/reader_buffer.js
+// ../main/node_modules/protobufjs/src/reader_buffer.js
 var require_reader_buffer4 = __commonJS({
-  "node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferReader;
     var Reader = require_reader5();
@@ -69196,9 +69196,9 @@ var require_reader_buffer4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/rpc/service.js
+// ../main/node_modules/protobufjs/src/rpc/service.js
 var require_service8 = __commonJS({
-  "node_modules/protobufjs/src/rpc/service.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/rpc/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
     var util = require_minimal4();
@@ -69278,26 +69278,26 @@ var require_service8 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/rpc.js
+// ../main/node_modules/protobufjs/src/rpc.js
 var require_rpc4 = __commonJS({
-  "node_modules/protobufjs/src/rpc.js"(exports) {
+  "../main/node_modules/protobufjs/src/rpc.js"(exports) {
     "use strict";
     var rpc = exports;
     rpc.Service = require_service8();
   }
 });
 
-// node_modules/protobufjs/src/roots.js
+// ../main/node_modules/protobufjs/src/roots.js
 var require_roots4 = __commonJS({
-  "node_modules/protobufjs/src/roots.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/roots.js"(exports, module) {
     "use strict";
     module.exports = /* @__PURE__ */ Object.create(null);
   }
 });
 
-// node_modules/protobufjs/src/index-minimal.js
+// ../main/node_modules/protobufjs/src/index-minimal.js
 var require_index_minimal4 = __commonJS({
-  "node_modules/protobufjs/src/index-minimal.js"(exports) {
+  "../main/node_modules/protobufjs/src/index-minimal.js"(exports) {
     "use strict";
     exports.build = "minimal";
     exports.Writer = require_writer5();
@@ -69317,9 +69317,9 @@ var require_index_minimal4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/patterns.js
+// ../main/node_modules/protobufjs/src/util/patterns.js
 var require_patterns4 = __commonJS({
-  "node_modules/protobufjs/src/util/patterns.js"(exports) {
+  "../main/node_modules/protobufjs/src/util/patterns.js"(exports) {
     "use strict";
     var patterns = exports;
     patterns.numberRe = /^(?![eE])[0-9]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?$/;
@@ -69328,9 +69328,9 @@ var require_patterns4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/codegen.js
+// ../main/node_modules/protobufjs/src/util/codegen.js
 var require_codegen2 = __commonJS({
-  "node_modules/protobufjs/src/util/codegen.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/util/codegen.js"(exports, module) {
     "use strict";
     module.exports = codegen;
     var patterns = require_patterns4();
@@ -69408,9 +69408,9 @@ var require_codegen2 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/fs.js
+// ../main/node_modules/protobufjs/src/util/fs.js
 var require_fs5 = __commonJS({
-  "node_modules/protobufjs/src/util/fs.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/util/fs.js"(exports, module) {
     "use strict";
     var fs2 = null;
     try {
@@ -69426,9 +69426,9 @@ var require_fs5 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/fetch.js
+// ../main/node_modules/protobufjs/src/util/fetch.js
 var require_fetch2 = __commonJS({
-  "node_modules/protobufjs/src/util/fetch.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/util/fetch.js"(exports, module) {
     "use strict";
     module.exports = fetch2;
     var asPromise = require_aspromise2();
@@ -69476,9 +69476,9 @@ var require_fetch2 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/path.js
+// ../main/node_modules/protobufjs/src/util/path.js
 var require_path2 = __commonJS({
-  "node_modules/protobufjs/src/util/path.js"(exports) {
+  "../main/node_modules/protobufjs/src/util/path.js"(exports) {
     "use strict";
     var path8 = exports;
     var urlRe = /^[a-zA-Z][a-zA-Z0-9+.-]+:\/\//;
@@ -69561,9 +69561,9 @@ var require_path2 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/namespace.js
+// ../main/node_modules/protobufjs/src/namespace.js
 var require_namespace4 = __commonJS({
-  "node_modules/protobufjs/src/namespace.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/namespace.js"(exports, module) {
     "use strict";
     module.exports = Namespace;
     var ReflectionObject = require_object4();
@@ -69856,9 +69856,9 @@ var require_namespace4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/mapfield.js
+// ../main/node_modules/protobufjs/src/mapfield.js
 var require_mapfield4 = __commonJS({
-  "node_modules/protobufjs/src/mapfield.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/mapfield.js"(exports, module) {
     "use strict";
     module.exports = MapField;
     var Field = require_field4();
@@ -69931,9 +69931,9 @@ var require_mapfield4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/method.js
+// ../main/node_modules/protobufjs/src/method.js
 var require_method4 = __commonJS({
-  "node_modules/protobufjs/src/method.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/method.js"(exports, module) {
     "use strict";
     module.exports = Method;
     var ReflectionObject = require_object4();
@@ -70015,9 +70015,9 @@ var require_method4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/service.js
+// ../main/node_modules/protobufjs/src/service.js
 var require_service9 = __commonJS({
-  "node_modules/protobufjs/src/service.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
     var Namespace = require_namespace4();
@@ -70139,9 +70139,9 @@ var require_service9 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/message.js
+// ../main/node_modules/protobufjs/src/message.js
 var require_message4 = __commonJS({
-  "node_modules/protobufjs/src/message.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/message.js"(exports, module) {
     "use strict";
     module.exports = Message;
     var util = require_minimal4();
@@ -70182,9 +70182,9 @@ var require_message4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/decoder.js
+// ../main/node_modules/protobufjs/src/decoder.js
 var require_decoder4 = __commonJS({
-  "node_modules/protobufjs/src/decoder.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/decoder.js"(exports, module) {
     "use strict";
     module.exports = decoder;
     var Enum = require_enum4();
@@ -70299,9 +70299,9 @@ var require_decoder4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/verifier.js
+// ../main/node_modules/protobufjs/src/verifier.js
 var require_verifier4 = __commonJS({
-  "node_modules/protobufjs/src/verifier.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/verifier.js"(exports, module) {
     "use strict";
     module.exports = verifier;
     var Enum = require_enum4();
@@ -70407,9 +70407,9 @@ var require_verifier4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/converter.js
+// ../main/node_modules/protobufjs/src/converter.js
 var require_converter4 = __commonJS({
-  "node_modules/protobufjs/src/converter.js"(exports) {
+  "../main/node_modules/protobufjs/src/converter.js"(exports) {
     "use strict";
     var converter = exports;
     var Enum = require_enum4();
@@ -70634,9 +70634,9 @@ var require_converter4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/wrappers.js
+// ../main/node_modules/protobufjs/src/wrappers.js
 var require_wrappers4 = __commonJS({
-  "node_modules/protobufjs/src/wrappers.js"(exports) {
+  "../main/node_modules/protobufjs/src/wrappers.js"(exports) {
     "use strict";
     var wrappers = exports;
     var Message = require_message4();
@@ -70694,9 +70694,9 @@ var require_wrappers4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/type.js
+// ../main/node_modules/protobufjs/src/type.js
 var require_type6 = __commonJS({
-  "node_modules/protobufjs/src/type.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/type.js"(exports, module) {
     "use strict";
     module.exports = Type;
     var Namespace = require_namespace4();
@@ -71085,9 +71085,9 @@ var require_type6 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/root.js
+// ../main/node_modules/protobufjs/src/root.js
 var require_root4 = __commonJS({
-  "node_modules/protobufjs/src/root.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/root.js"(exports, module) {
     "use strict";
     module.exports = Root;
     var Namespace = require_namespace4();
@@ -71353,9 +71353,9 @@ var require_root4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util.js
+// ../main/node_modules/protobufjs/src/util.js
 var require_util7 = __commonJS({
-  "node_modules/protobufjs/src/util.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/util.js"(exports, module) {
     "use strict";
     var util = module.exports = require_minimal4();
     var roots = require_roots4();
@@ -71496,9 +71496,9 @@ var require_util7 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/types.js
+// ../main/node_modules/protobufjs/src/types.js
 var require_types5 = __commonJS({
-  "node_modules/protobufjs/src/types.js"(exports) {
+  "../main/node_modules/protobufjs/src/types.js"(exports) {
     "use strict";
     var types = exports;
     var util = require_util7();
@@ -71675,9 +71675,9 @@ var require_types5 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/field.js
+// ../main/node_modules/protobufjs/src/field.js
 var require_field4 = __commonJS({
-  "node_modules/protobufjs/src/field.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/field.js"(exports, module) {
     "use strict";
     module.exports = Field;
     var ReflectionObject = require_object4();
@@ -71896,9 +71896,9 @@ var require_field4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/oneof.js
+// ../main/node_modules/protobufjs/src/oneof.js
 var require_oneof4 = __commonJS({
-  "node_modules/protobufjs/src/oneof.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/oneof.js"(exports, module) {
     "use strict";
     module.exports = OneOf;
     var ReflectionObject = require_object4();
@@ -72012,9 +72012,9 @@ var require_oneof4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/object.js
+// ../main/node_modules/protobufjs/src/object.js
 var require_object4 = __commonJS({
-  "node_modules/protobufjs/src/object.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/object.js"(exports, module) {
     "use strict";
     module.exports = ReflectionObject;
     ReflectionObject.className = "ReflectionObject";
@@ -72229,9 +72229,9 @@ var require_object4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/enum.js
+// ../main/node_modules/protobufjs/src/enum.js
 var require_enum4 = __commonJS({
-  "node_modules/protobufjs/src/enum.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/enum.js"(exports, module) {
     "use strict";
     module.exports = Enum;
     var ReflectionObject = require_object4();
@@ -72356,9 +72356,9 @@ var require_enum4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/encoder.js
+// ../main/node_modules/protobufjs/src/encoder.js
 var require_encoder4 = __commonJS({
-  "node_modules/protobufjs/src/encoder.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/encoder.js"(exports, module) {
     "use strict";
     module.exports = encoder;
     var Enum = require_enum4();
@@ -72416,9 +72416,9 @@ var require_encoder4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/index-light.js
+// ../main/node_modules/protobufjs/src/index-light.js
 var require_index_light4 = __commonJS({
-  "node_modules/protobufjs/src/index-light.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/index-light.js"(exports, module) {
     "use strict";
     exports = module.exports = require_index_minimal4();
     exports.build = "light";
@@ -72462,9 +72462,9 @@ var require_index_light4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/tokenize.js
+// ../main/node_modules/protobufjs/src/tokenize.js
 var require_tokenize4 = __commonJS({
-  "node_modules/protobufjs/src/tokenize.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/tokenize.js"(exports, module) {
     "use strict";
     module.exports = tokenize;
     var delimRe = /[\s{}=;:[\],'"()<>]/g;
@@ -72724,9 +72724,9 @@ var require_tokenize4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/parse.js
+// ../main/node_modules/protobufjs/src/parse.js
 var require_parse4 = __commonJS({
-  "node_modules/protobufjs/src/parse.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/parse.js"(exports, module) {
     "use strict";
     module.exports = parse;
     parse.filename = null;
@@ -73577,9 +73577,9 @@ var require_parse4 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/common.js
+// ../main/node_modules/protobufjs/src/common.js
 var require_common5 = __commonJS({
-  "node_modules/protobufjs/src/common.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/common.js"(exports, module) {
     "use strict";
     module.exports = common;
     var commonRe = /\/|\./;
@@ -73915,9 +73915,9 @@ var require_common5 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/index.js
+// ../main/node_modules/protobufjs/src/index.js
 var require_src8 = __commonJS({
-  "node_modules/protobufjs/src/index.js"(exports, module) {
+  "../main/node_modules/protobufjs/src/index.js"(exports, module) {
     "use strict";
     exports = module.exports = require_index_light4();
     exports.build = "full";
@@ -73928,24 +73928,24 @@ var require_src8 = __commonJS({
   }
 });
 
-// node_modules/protobufjs/index.js
+// ../main/node_modules/protobufjs/index.js
 var require_protobufjs4 = __commonJS({
-  "node_modules/protobufjs/index.js"(exports, module) {
+  "../main/node_modules/protobufjs/index.js"(exports, module) {
     "use strict";
     module.exports = require_src8();
   }
 });
 
-// node_modules/events-universal/default.js
+// ../main/node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
+  "../main/node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// node_modules/fast-fifo/fixed-size.js
+// ../main/node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "../main/node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -73983,9 +73983,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// node_modules/fast-fifo/index.js
+// ../main/node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
+  "../main/node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
@@ -74030,9 +74030,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// node_modules/b4a/index.js
+// ../main/node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
+  "../main/node_modules/b4a/index.js"(exports, module) {
     function isBuffer(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
@@ -74191,9 +74191,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/pass-through-decoder.js
+// ../main/node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -74212,9 +74212,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/utf8-decoder.js
+// ../main/node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -74359,9 +74359,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/index.js
+// ../main/node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
+  "../main/node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -74421,9 +74421,9 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// node_modules/streamx/lib/errors.js
+// ../main/node_modules/streamx/lib/errors.js
 var require_errors3 = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
+  "../main/node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
       constructor(msg, code, fn = StreamError) {
         super(msg);
@@ -74463,9 +74463,9 @@ var require_errors3 = __commonJS({
   }
 });
 
-// node_modules/streamx/index.js
+// ../main/node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
+  "../main/node_modules/streamx/index.js"(exports, module) {
     var { EventEmitter } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
@@ -75494,9 +75494,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// node_modules/tar-stream/headers.js
+// ../main/node_modules/tar-stream/headers.js
 var require_headers2 = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
+  "../main/node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -75756,9 +75756,9 @@ var require_headers2 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/extract.js
+// ../main/node_modules/tar-stream/extract.js
 var require_extract2 = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
+  "../main/node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable, Readable, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
@@ -76100,9 +76100,9 @@ var require_extract2 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/constants.js
+// ../main/node_modules/tar-stream/constants.js
 var require_constants3 = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
+  "../main/node_modules/tar-stream/constants.js"(exports, module) {
     var constants2 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -76120,9 +76120,9 @@ var require_constants3 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/pack.js
+// ../main/node_modules/tar-stream/pack.js
 var require_pack2 = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
+  "../main/node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants3();
@@ -76354,17 +76354,17 @@ var require_pack2 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/index.js
+// ../main/node_modules/tar-stream/index.js
 var require_tar_stream2 = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
+  "../main/node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract2();
     exports.pack = require_pack2();
   }
 });
 
-// node_modules/tar-fs/index.js
+// ../main/node_modules/tar-fs/index.js
 var require_tar_fs2 = __commonJS({
-  "node_modules/tar-fs/index.js"(exports) {
+  "../main/node_modules/tar-fs/index.js"(exports) {
     var tar = require_tar_stream2();
     var pump = require_pump();
     var fs2 = __require("fs");
@@ -76695,9 +76695,9 @@ var require_tar_fs2 = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/argument.js
+// ../main/node_modules/dockerfile-ast/lib/argument.js
 var require_argument = __commonJS({
-  "node_modules/dockerfile-ast/lib/argument.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/argument.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Argument = void 0;
@@ -76732,9 +76732,9 @@ var require_argument = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/jsonArgument.js
+// ../main/node_modules/dockerfile-ast/lib/jsonArgument.js
 var require_jsonArgument = __commonJS({
-  "node_modules/dockerfile-ast/lib/jsonArgument.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/jsonArgument.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.JSONArgument = void 0;
@@ -76757,7 +76757,7 @@ var require_jsonArgument = __commonJS({
   }
 });
 
-// node_modules/vscode-languageserver-types/lib/esm/main.js
+// ../main/node_modules/vscode-languageserver-types/lib/esm/main.js
 var main_exports = {};
 __export(main_exports, {
   AnnotatedTextEdit: () => AnnotatedTextEdit,
@@ -76848,7 +76848,7 @@ __export(main_exports, {
 });
 var DocumentUri, URI, integer, uinteger, Position, Range, Location, LocationLink, Color, ColorInformation, ColorPresentation, FoldingRangeKind, FoldingRange, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, CodeDescription, Diagnostic, Command, TextEdit, ChangeAnnotation, ChangeAnnotationIdentifier, AnnotatedTextEdit, TextDocumentEdit, CreateFile, RenameFile, DeleteFile, WorkspaceEdit, TextEditChangeImpl, SnippetTextEdit, ChangeAnnotations, WorkspaceChange, TextDocumentIdentifier, VersionedTextDocumentIdentifier, OptionalVersionedTextDocumentIdentifier, LanguageKind, TextDocumentItem, MarkupKind, MarkupContent, CompletionItemKind, InsertTextFormat, CompletionItemTag, InsertReplaceEdit, InsertTextMode, ApplyKind, CompletionItemLabelDetails, CompletionItem, CompletionList, MarkedString, Hover, ParameterInformation, SignatureInformation, DocumentHighlightKind, DocumentHighlight, SymbolKind, SymbolTag, SymbolInformation, WorkspaceSymbol, DocumentSymbol, CodeActionKind, CodeActionTriggerKind, CodeActionContext, CodeActionTag, CodeAction, CodeLens, FormattingOptions, DocumentLink, SelectionRange, SemanticTokenTypes, SemanticTokenModifiers, SemanticTokens, InlineValueText, InlineValueVariableLookup, InlineValueEvaluatableExpression, InlineValueContext, InlayHintKind, InlayHintLabelPart, InlayHint, StringValue, InlineCompletionItem, InlineCompletionList, InlineCompletionTriggerKind, SelectedCompletionInfo, InlineCompletionContext, WorkspaceFolder, EOL, TextDocument, FullTextDocument, Is;
 var init_main = __esm({
-  "node_modules/vscode-languageserver-types/lib/esm/main.js"() {
+  "../main/node_modules/vscode-languageserver-types/lib/esm/main.js"() {
     "use strict";
     (function(DocumentUri2) {
       function is(value) {
@@ -78326,9 +78326,9 @@ var init_main = __esm({
   }
 });
 
-// node_modules/dockerfile-ast/lib/line.js
+// ../main/node_modules/dockerfile-ast/lib/line.js
 var require_line = __commonJS({
-  "node_modules/dockerfile-ast/lib/line.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/line.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Line = void 0;
@@ -78354,9 +78354,9 @@ var require_line = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/util.js
+// ../main/node_modules/dockerfile-ast/lib/util.js
 var require_util8 = __commonJS({
-  "node_modules/dockerfile-ast/lib/util.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/util.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Util = void 0;
@@ -78443,9 +78443,9 @@ var require_util8 = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/comment.js
+// ../main/node_modules/dockerfile-ast/lib/comment.js
 var require_comment = __commonJS({
-  "node_modules/dockerfile-ast/lib/comment.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/comment.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Comment = void 0;
@@ -78509,7 +78509,7 @@ var require_comment = __commonJS({
   }
 });
 
-// node_modules/vscode-languageserver-textdocument/lib/esm/main.js
+// ../main/node_modules/vscode-languageserver-textdocument/lib/esm/main.js
 var main_exports2 = {};
 __export(main_exports2, {
   TextDocument: () => TextDocument2
@@ -78575,7 +78575,7 @@ function getWellformedEdit(textEdit) {
 }
 var FullTextDocument2, TextDocument2;
 var init_main2 = __esm({
-  "node_modules/vscode-languageserver-textdocument/lib/esm/main.js"() {
+  "../main/node_modules/vscode-languageserver-textdocument/lib/esm/main.js"() {
     "use strict";
     FullTextDocument2 = class _FullTextDocument {
       constructor(uri, languageId, version, content) {
@@ -78773,9 +78773,9 @@ var init_main2 = __esm({
   }
 });
 
-// node_modules/dockerfile-ast/lib/parserDirective.js
+// ../main/node_modules/dockerfile-ast/lib/parserDirective.js
 var require_parserDirective = __commonJS({
-  "node_modules/dockerfile-ast/lib/parserDirective.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/parserDirective.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ParserDirective = void 0;
@@ -78811,9 +78811,9 @@ var require_parserDirective = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/heredoc.js
+// ../main/node_modules/dockerfile-ast/lib/heredoc.js
 var require_heredoc = __commonJS({
-  "node_modules/dockerfile-ast/lib/heredoc.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/heredoc.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Heredoc = void 0;
@@ -78879,9 +78879,9 @@ var require_heredoc = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/variable.js
+// ../main/node_modules/dockerfile-ast/lib/variable.js
 var require_variable = __commonJS({
-  "node_modules/dockerfile-ast/lib/variable.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/variable.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Variable = void 0;
@@ -78977,9 +78977,9 @@ var require_variable = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instruction.js
+// ../main/node_modules/dockerfile-ast/lib/instruction.js
 var require_instruction = __commonJS({
-  "node_modules/dockerfile-ast/lib/instruction.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instruction.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Instruction = void 0;
@@ -79798,9 +79798,9 @@ var require_instruction = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/flagOption.js
+// ../main/node_modules/dockerfile-ast/lib/flagOption.js
 var require_flagOption = __commonJS({
-  "node_modules/dockerfile-ast/lib/flagOption.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/flagOption.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.FlagOption = void 0;
@@ -79838,9 +79838,9 @@ var require_flagOption = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/flag.js
+// ../main/node_modules/dockerfile-ast/lib/flag.js
 var require_flag = __commonJS({
-  "node_modules/dockerfile-ast/lib/flag.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/flag.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Flag = void 0;
@@ -79966,9 +79966,9 @@ var require_flag = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/modifiableInstruction.js
+// ../main/node_modules/dockerfile-ast/lib/modifiableInstruction.js
 var require_modifiableInstruction = __commonJS({
-  "node_modules/dockerfile-ast/lib/modifiableInstruction.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/modifiableInstruction.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ModifiableInstruction = void 0;
@@ -80048,9 +80048,9 @@ var require_modifiableInstruction = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/jsonInstruction.js
+// ../main/node_modules/dockerfile-ast/lib/jsonInstruction.js
 var require_jsonInstruction = __commonJS({
-  "node_modules/dockerfile-ast/lib/jsonInstruction.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/jsonInstruction.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.JSONInstruction = void 0;
@@ -80213,9 +80213,9 @@ var require_jsonInstruction = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/add.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/add.js
 var require_add = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/add.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/add.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Add = void 0;
@@ -80232,9 +80232,9 @@ var require_add = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/property.js
+// ../main/node_modules/dockerfile-ast/lib/property.js
 var require_property = __commonJS({
-  "node_modules/dockerfile-ast/lib/property.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/property.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Property = void 0;
@@ -80544,9 +80544,9 @@ var require_property = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/propertyInstruction.js
+// ../main/node_modules/dockerfile-ast/lib/propertyInstruction.js
 var require_propertyInstruction = __commonJS({
-  "node_modules/dockerfile-ast/lib/propertyInstruction.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/propertyInstruction.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.PropertyInstruction = void 0;
@@ -80841,9 +80841,9 @@ var require_propertyInstruction = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/arg.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/arg.js
 var require_arg = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/arg.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/arg.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Arg = void 0;
@@ -80873,9 +80873,9 @@ var require_arg = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/cmd.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/cmd.js
 var require_cmd = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/cmd.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/cmd.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Cmd = void 0;
@@ -80889,9 +80889,9 @@ var require_cmd = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/copy.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/copy.js
 var require_copy = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/copy.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/copy.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Copy = void 0;
@@ -80921,9 +80921,9 @@ var require_copy = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/env.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/env.js
 var require_env = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/env.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/env.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Env = void 0;
@@ -80940,9 +80940,9 @@ var require_env = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/entrypoint.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/entrypoint.js
 var require_entrypoint = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/entrypoint.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/entrypoint.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Entrypoint = void 0;
@@ -80956,9 +80956,9 @@ var require_entrypoint = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/from.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/from.js
 var require_from2 = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/from.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/from.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.From = void 0;
@@ -81208,9 +81208,9 @@ var require_from2 = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/healthcheck.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/healthcheck.js
 var require_healthcheck = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/healthcheck.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/healthcheck.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Healthcheck = void 0;
@@ -81232,9 +81232,9 @@ var require_healthcheck = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/label.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/label.js
 var require_label = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/label.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/label.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Label = void 0;
@@ -81269,9 +81269,9 @@ var require_label = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/onbuild.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/onbuild.js
 var require_onbuild = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/onbuild.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/onbuild.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Onbuild = void 0;
@@ -81306,9 +81306,9 @@ var require_onbuild = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/run.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/run.js
 var require_run = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/run.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/run.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Run = void 0;
@@ -81334,9 +81334,9 @@ var require_run = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/shell.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/shell.js
 var require_shell = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/shell.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/shell.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Shell = void 0;
@@ -81350,9 +81350,9 @@ var require_shell = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/stopsignal.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/stopsignal.js
 var require_stopsignal = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/stopsignal.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/stopsignal.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Stopsignal = void 0;
@@ -81366,9 +81366,9 @@ var require_stopsignal = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/workdir.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/workdir.js
 var require_workdir = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/workdir.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/workdir.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Workdir = void 0;
@@ -81425,9 +81425,9 @@ var require_workdir = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/user.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/user.js
 var require_user = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/user.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/user.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.User = void 0;
@@ -81441,9 +81441,9 @@ var require_user = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/instructions/volume.js
+// ../main/node_modules/dockerfile-ast/lib/instructions/volume.js
 var require_volume2 = __commonJS({
-  "node_modules/dockerfile-ast/lib/instructions/volume.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/instructions/volume.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Volume = void 0;
@@ -81457,9 +81457,9 @@ var require_volume2 = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/imageTemplate.js
+// ../main/node_modules/dockerfile-ast/lib/imageTemplate.js
 var require_imageTemplate = __commonJS({
-  "node_modules/dockerfile-ast/lib/imageTemplate.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/imageTemplate.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ImageTemplate = void 0;
@@ -81694,9 +81694,9 @@ var require_imageTemplate = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/dockerfile.js
+// ../main/node_modules/dockerfile-ast/lib/dockerfile.js
 var require_dockerfile = __commonJS({
-  "node_modules/dockerfile-ast/lib/dockerfile.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/dockerfile.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Dockerfile = void 0;
@@ -81913,9 +81913,9 @@ var require_dockerfile = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/parser.js
+// ../main/node_modules/dockerfile-ast/lib/parser.js
 var require_parser = __commonJS({
-  "node_modules/dockerfile-ast/lib/parser.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/parser.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Parser = void 0;
@@ -82339,9 +82339,9 @@ var require_parser = __commonJS({
   }
 });
 
-// node_modules/dockerfile-ast/lib/main.js
+// ../main/node_modules/dockerfile-ast/lib/main.js
 var require_main = __commonJS({
-  "node_modules/dockerfile-ast/lib/main.js"(exports) {
+  "../main/node_modules/dockerfile-ast/lib/main.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DockerfileParser = exports.DefaultVariables = exports.Directive = exports.Keyword = exports.Workdir = exports.Volume = exports.User = exports.Stopsignal = exports.Shell = exports.Run = exports.PropertyInstruction = exports.Onbuild = exports.ModifiableInstruction = exports.Label = exports.JSONInstruction = exports.Heredoc = exports.Healthcheck = exports.From = exports.Env = exports.Entrypoint = exports.Copy = exports.Cmd = exports.Arg = exports.Add = exports.Variable = exports.Property = exports.ParserDirective = exports.Line = exports.Instruction = exports.Flag = exports.Comment = exports.JSONArgument = exports.Argument = void 0;
@@ -82511,9 +82511,9 @@ var require_main = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/codegen/code.js
+// ../main/node_modules/ajv/dist/compile/codegen/code.js
 var require_code = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/code.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/codegen/code.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.regexpCode = exports.getEsmExportName = exports.getProperty = exports.safeStringify = exports.stringify = exports.strConcat = exports.addCodeArg = exports.str = exports._ = exports.nil = exports._Code = exports.Name = exports.IDENTIFIER = exports._CodeOrName = void 0;
@@ -82665,9 +82665,9 @@ var require_code = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/codegen/scope.js
+// ../main/node_modules/ajv/dist/compile/codegen/scope.js
 var require_scope = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/scope.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/codegen/scope.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
@@ -82810,9 +82810,9 @@ var require_scope = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/codegen/index.js
+// ../main/node_modules/ajv/dist/compile/codegen/index.js
 var require_codegen3 = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/index.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/codegen/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
@@ -83530,9 +83530,9 @@ var require_codegen3 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/util.js
+// ../main/node_modules/ajv/dist/compile/util.js
 var require_util9 = __commonJS({
-  "node_modules/ajv/dist/compile/util.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/util.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
@@ -83697,9 +83697,9 @@ var require_util9 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/names.js
+// ../main/node_modules/ajv/dist/compile/names.js
 var require_names = __commonJS({
-  "node_modules/ajv/dist/compile/names.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/names.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -83736,9 +83736,9 @@ var require_names = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/errors.js
+// ../main/node_modules/ajv/dist/compile/errors.js
 var require_errors4 = __commonJS({
-  "node_modules/ajv/dist/compile/errors.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/errors.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
@@ -83858,9 +83858,9 @@ var require_errors4 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/boolSchema.js
+// ../main/node_modules/ajv/dist/compile/validate/boolSchema.js
 var require_boolSchema = __commonJS({
-  "node_modules/ajv/dist/compile/validate/boolSchema.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/validate/boolSchema.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
@@ -83909,9 +83909,9 @@ var require_boolSchema = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/rules.js
+// ../main/node_modules/ajv/dist/compile/rules.js
 var require_rules = __commonJS({
-  "node_modules/ajv/dist/compile/rules.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/rules.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getRules = exports.isJSONType = void 0;
@@ -83940,9 +83940,9 @@ var require_rules = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/applicability.js
+// ../main/node_modules/ajv/dist/compile/validate/applicability.js
 var require_applicability = __commonJS({
-  "node_modules/ajv/dist/compile/validate/applicability.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/validate/applicability.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
@@ -83963,9 +83963,9 @@ var require_applicability = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/dataType.js
+// ../main/node_modules/ajv/dist/compile/validate/dataType.js
 var require_dataType = __commonJS({
-  "node_modules/ajv/dist/compile/validate/dataType.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/validate/dataType.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
@@ -84147,9 +84147,9 @@ var require_dataType = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/defaults.js
+// ../main/node_modules/ajv/dist/compile/validate/defaults.js
 var require_defaults = __commonJS({
-  "node_modules/ajv/dist/compile/validate/defaults.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/validate/defaults.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.assignDefaults = void 0;
@@ -84184,9 +84184,9 @@ var require_defaults = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/code.js
+// ../main/node_modules/ajv/dist/vocabularies/code.js
 var require_code2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/code.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/code.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
@@ -84317,9 +84317,9 @@ var require_code2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/keyword.js
+// ../main/node_modules/ajv/dist/compile/validate/keyword.js
 var require_keyword = __commonJS({
-  "node_modules/ajv/dist/compile/validate/keyword.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/validate/keyword.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
@@ -84435,9 +84435,9 @@ var require_keyword = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/subschema.js
+// ../main/node_modules/ajv/dist/compile/validate/subschema.js
 var require_subschema = __commonJS({
-  "node_modules/ajv/dist/compile/validate/subschema.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/validate/subschema.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
@@ -84518,9 +84518,9 @@ var require_subschema = __commonJS({
   }
 });
 
-// node_modules/fast-deep-equal/index.js
+// ../main/node_modules/fast-deep-equal/index.js
 var require_fast_deep_equal = __commonJS({
-  "node_modules/fast-deep-equal/index.js"(exports, module) {
+  "../main/node_modules/fast-deep-equal/index.js"(exports, module) {
     "use strict";
     module.exports = function equal(a, b) {
       if (a === b) return true;
@@ -84553,9 +84553,9 @@ var require_fast_deep_equal = __commonJS({
   }
 });
 
-// node_modules/json-schema-traverse/index.js
+// ../main/node_modules/json-schema-traverse/index.js
 var require_json_schema_traverse = __commonJS({
-  "node_modules/json-schema-traverse/index.js"(exports, module) {
+  "../main/node_modules/json-schema-traverse/index.js"(exports, module) {
     "use strict";
     var traverse = module.exports = function(schema, opts, cb) {
       if (typeof opts == "function") {
@@ -84641,9 +84641,9 @@ var require_json_schema_traverse = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/resolve.js
+// ../main/node_modules/ajv/dist/compile/resolve.js
 var require_resolve = __commonJS({
-  "node_modules/ajv/dist/compile/resolve.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/resolve.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
@@ -84797,9 +84797,9 @@ var require_resolve = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/index.js
+// ../main/node_modules/ajv/dist/compile/validate/index.js
 var require_validate = __commonJS({
-  "node_modules/ajv/dist/compile/validate/index.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/validate/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
@@ -85305,9 +85305,9 @@ var require_validate = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/validation_error.js
+// ../main/node_modules/ajv/dist/runtime/validation_error.js
 var require_validation_error = __commonJS({
-  "node_modules/ajv/dist/runtime/validation_error.js"(exports) {
+  "../main/node_modules/ajv/dist/runtime/validation_error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var ValidationError = class extends Error {
@@ -85321,9 +85321,9 @@ var require_validation_error = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/ref_error.js
+// ../main/node_modules/ajv/dist/compile/ref_error.js
 var require_ref_error = __commonJS({
-  "node_modules/ajv/dist/compile/ref_error.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/ref_error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var resolve_1 = require_resolve();
@@ -85338,9 +85338,9 @@ var require_ref_error = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/index.js
+// ../main/node_modules/ajv/dist/compile/index.js
 var require_compile = __commonJS({
-  "node_modules/ajv/dist/compile/index.js"(exports) {
+  "../main/node_modules/ajv/dist/compile/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
@@ -85562,9 +85562,9 @@ var require_compile = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/refs/data.json
+// ../main/node_modules/ajv/dist/refs/data.json
 var require_data = __commonJS({
-  "node_modules/ajv/dist/refs/data.json"(exports, module) {
+  "../main/node_modules/ajv/dist/refs/data.json"(exports, module) {
     module.exports = {
       $id: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#",
       description: "Meta-schema for $data reference (JSON AnySchema extension proposal)",
@@ -85581,9 +85581,9 @@ var require_data = __commonJS({
   }
 });
 
-// node_modules/fast-uri/lib/utils.js
+// ../main/node_modules/fast-uri/lib/utils.js
 var require_utils4 = __commonJS({
-  "node_modules/fast-uri/lib/utils.js"(exports, module) {
+  "../main/node_modules/fast-uri/lib/utils.js"(exports, module) {
     "use strict";
     var isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu);
     var isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u);
@@ -86115,9 +86115,9 @@ var require_utils4 = __commonJS({
   }
 });
 
-// node_modules/fast-uri/lib/schemes.js
+// ../main/node_modules/fast-uri/lib/schemes.js
 var require_schemes = __commonJS({
-  "node_modules/fast-uri/lib/schemes.js"(exports, module) {
+  "../main/node_modules/fast-uri/lib/schemes.js"(exports, module) {
     "use strict";
     var { isUUID } = require_utils4();
     var URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu;
@@ -86326,9 +86326,9 @@ var require_schemes = __commonJS({
   }
 });
 
-// node_modules/fast-uri/index.js
+// ../main/node_modules/fast-uri/index.js
 var require_fast_uri = __commonJS({
-  "node_modules/fast-uri/index.js"(exports, module) {
+  "../main/node_modules/fast-uri/index.js"(exports, module) {
     "use strict";
     var { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = require_utils4();
     var { SCHEMES, getSchemeHandler } = require_schemes();
@@ -86756,9 +86756,9 @@ var require_fast_uri = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/uri.js
+// ../main/node_modules/ajv/dist/runtime/uri.js
 var require_uri = __commonJS({
-  "node_modules/ajv/dist/runtime/uri.js"(exports) {
+  "../main/node_modules/ajv/dist/runtime/uri.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var uri = require_fast_uri();
@@ -86767,9 +86767,9 @@ var require_uri = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/core.js
+// ../main/node_modules/ajv/dist/core.js
 var require_core = __commonJS({
-  "node_modules/ajv/dist/core.js"(exports) {
+  "../main/node_modules/ajv/dist/core.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
@@ -87378,9 +87378,9 @@ var require_core = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/core/id.js
+// ../main/node_modules/ajv/dist/vocabularies/core/id.js
 var require_id = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/id.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/core/id.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var def = {
@@ -87393,9 +87393,9 @@ var require_id = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/core/ref.js
+// ../main/node_modules/ajv/dist/vocabularies/core/ref.js
 var require_ref = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/ref.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/core/ref.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.callRef = exports.getValidate = void 0;
@@ -87515,9 +87515,9 @@ var require_ref = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/core/index.js
+// ../main/node_modules/ajv/dist/vocabularies/core/index.js
 var require_core2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/index.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/core/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var id_1 = require_id();
@@ -87536,9 +87536,9 @@ var require_core2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/limitNumber.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/limitNumber.js
 var require_limitNumber = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitNumber.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/limitNumber.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -87568,9 +87568,9 @@ var require_limitNumber = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/multipleOf.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/multipleOf.js
 var require_multipleOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/multipleOf.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/multipleOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -87596,9 +87596,9 @@ var require_multipleOf = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/ucs2length.js
+// ../main/node_modules/ajv/dist/runtime/ucs2length.js
 var require_ucs2length = __commonJS({
-  "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
+  "../main/node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     function ucs2length(str) {
@@ -87622,9 +87622,9 @@ var require_ucs2length = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/limitLength.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/limitLength.js
 var require_limitLength = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitLength.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/limitLength.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -87654,9 +87654,9 @@ var require_limitLength = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/pattern.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/pattern.js
 var require_pattern = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/pattern.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/pattern.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -87691,9 +87691,9 @@ var require_pattern = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/limitProperties.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/limitProperties.js
 var require_limitProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitProperties.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/limitProperties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -87720,9 +87720,9 @@ var require_limitProperties = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/required.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/required.js
 var require_required = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/required.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/required.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -87802,9 +87802,9 @@ var require_required = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/limitItems.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/limitItems.js
 var require_limitItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitItems.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/limitItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -87831,9 +87831,9 @@ var require_limitItems = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/equal.js
+// ../main/node_modules/ajv/dist/runtime/equal.js
 var require_equal = __commonJS({
-  "node_modules/ajv/dist/runtime/equal.js"(exports) {
+  "../main/node_modules/ajv/dist/runtime/equal.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var equal = require_fast_deep_equal();
@@ -87842,9 +87842,9 @@ var require_equal = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/uniqueItems.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/uniqueItems.js
 var require_uniqueItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/uniqueItems.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/uniqueItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var dataType_1 = require_dataType();
@@ -87909,9 +87909,9 @@ var require_uniqueItems = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/const.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/const.js
 var require_const = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/const.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/const.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -87938,9 +87938,9 @@ var require_const = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/enum.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/enum.js
 var require_enum5 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/enum.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/enum.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -87987,9 +87987,9 @@ var require_enum5 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/index.js
+// ../main/node_modules/ajv/dist/vocabularies/validation/index.js
 var require_validation = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/index.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/validation/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var limitNumber_1 = require_limitNumber();
@@ -88025,9 +88025,9 @@ var require_validation = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/additionalItems.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/additionalItems.js
 var require_additionalItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/additionalItems.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/additionalItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateAdditionalItems = void 0;
@@ -88078,9 +88078,9 @@ var require_additionalItems = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/items.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/items.js
 var require_items = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/items.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/items.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateTuple = void 0;
@@ -88135,9 +88135,9 @@ var require_items = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/prefixItems.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/prefixItems.js
 var require_prefixItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/prefixItems.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/prefixItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var items_1 = require_items();
@@ -88152,9 +88152,9 @@ var require_prefixItems = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/items2020.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/items2020.js
 var require_items2020 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/items2020.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/items2020.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -88187,9 +88187,9 @@ var require_items2020 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/contains.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/contains.js
 var require_contains = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/contains.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/contains.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -88281,9 +88281,9 @@ var require_contains = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/dependencies.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/dependencies.js
 var require_dependencies = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/dependencies.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/dependencies.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
@@ -88375,9 +88375,9 @@ var require_dependencies = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/propertyNames.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/propertyNames.js
 var require_propertyNames = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/propertyNames.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/propertyNames.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -88418,9 +88418,9 @@ var require_propertyNames = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js
 var require_additionalProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -88524,9 +88524,9 @@ var require_additionalProperties = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/properties.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/properties.js
 var require_properties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/properties.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/properties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var validate_1 = require_validate();
@@ -88582,9 +88582,9 @@ var require_properties = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/patternProperties.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/patternProperties.js
 var require_patternProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/patternProperties.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/patternProperties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -88656,9 +88656,9 @@ var require_patternProperties = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/not.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/not.js
 var require_not = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/not.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/not.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var util_1 = require_util9();
@@ -88687,9 +88687,9 @@ var require_not = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/anyOf.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/anyOf.js
 var require_anyOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/anyOf.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/anyOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -88704,9 +88704,9 @@ var require_anyOf = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/oneOf.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/oneOf.js
 var require_oneOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/oneOf.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/oneOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -88762,9 +88762,9 @@ var require_oneOf = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/allOf.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/allOf.js
 var require_allOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/allOf.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/allOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var util_1 = require_util9();
@@ -88789,9 +88789,9 @@ var require_allOf = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/if.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/if.js
 var require_if = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/if.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/if.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -88858,9 +88858,9 @@ var require_if = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/thenElse.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/thenElse.js
 var require_thenElse = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/thenElse.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/thenElse.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var util_1 = require_util9();
@@ -88876,9 +88876,9 @@ var require_thenElse = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/index.js
+// ../main/node_modules/ajv/dist/vocabularies/applicator/index.js
 var require_applicator = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/index.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/applicator/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var additionalItems_1 = require_additionalItems();
@@ -88924,9 +88924,9 @@ var require_applicator = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/format/format.js
+// ../main/node_modules/ajv/dist/vocabularies/format/format.js
 var require_format = __commonJS({
-  "node_modules/ajv/dist/vocabularies/format/format.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/format/format.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -89014,9 +89014,9 @@ var require_format = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/format/index.js
+// ../main/node_modules/ajv/dist/vocabularies/format/index.js
 var require_format2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/format/index.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/format/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var format_1 = require_format();
@@ -89025,9 +89025,9 @@ var require_format2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/metadata.js
+// ../main/node_modules/ajv/dist/vocabularies/metadata.js
 var require_metadata2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/metadata.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/metadata.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.contentVocabulary = exports.metadataVocabulary = void 0;
@@ -89048,9 +89048,9 @@ var require_metadata2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/draft7.js
+// ../main/node_modules/ajv/dist/vocabularies/draft7.js
 var require_draft7 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/draft7.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/draft7.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var core_1 = require_core2();
@@ -89070,9 +89070,9 @@ var require_draft7 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/discriminator/types.js
+// ../main/node_modules/ajv/dist/vocabularies/discriminator/types.js
 var require_types6 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/discriminator/types.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/discriminator/types.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DiscrError = void 0;
@@ -89084,9 +89084,9 @@ var require_types6 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/discriminator/index.js
+// ../main/node_modules/ajv/dist/vocabularies/discriminator/index.js
 var require_discriminator = __commonJS({
-  "node_modules/ajv/dist/vocabularies/discriminator/index.js"(exports) {
+  "../main/node_modules/ajv/dist/vocabularies/discriminator/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen3();
@@ -89189,9 +89189,9 @@ var require_discriminator = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/refs/json-schema-draft-07.json
+// ../main/node_modules/ajv/dist/refs/json-schema-draft-07.json
 var require_json_schema_draft_07 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-draft-07.json"(exports, module) {
+  "../main/node_modules/ajv/dist/refs/json-schema-draft-07.json"(exports, module) {
     module.exports = {
       $schema: "http://json-schema.org/draft-07/schema#",
       $id: "http://json-schema.org/draft-07/schema#",
@@ -89346,9 +89346,9 @@ var require_json_schema_draft_07 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/ajv.js
+// ../main/node_modules/ajv/dist/ajv.js
 var require_ajv = __commonJS({
-  "node_modules/ajv/dist/ajv.js"(exports, module) {
+  "../main/node_modules/ajv/dist/ajv.js"(exports, module) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv = void 0;
@@ -89416,9 +89416,9 @@ var require_ajv = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/identity.js
+// ../main/node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -89473,9 +89473,9 @@ var require_identity = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/visit.js
+// ../main/node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "node_modules/yaml/dist/visit.js"(exports) {
+  "../main/node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -89631,9 +89631,9 @@ var require_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/directives.js
+// ../main/node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "node_modules/yaml/dist/doc/directives.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -89802,9 +89802,9 @@ var require_directives = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/anchors.js
+// ../main/node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -89872,9 +89872,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/applyReviver.js
+// ../main/node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -89922,9 +89922,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/toJS.js
+// ../main/node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
     function toJS(value, arg, ctx) {
@@ -89952,9 +89952,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Node.js
+// ../main/node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity = require_identity();
@@ -89993,9 +89993,9 @@ var require_Node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Alias.js
+// ../main/node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -90111,9 +90111,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Scalar.js
+// ../main/node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Node = require_Node();
@@ -90141,9 +90141,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/createNode.js
+// ../main/node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -90216,9 +90216,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Collection.js
+// ../main/node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity = require_identity();
@@ -90359,9 +90359,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyComment.js
+// ../main/node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str) => str.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -90376,9 +90376,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/foldFlowLines.js
+// ../main/node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -90512,9 +90512,9 @@ ${indent}${text2.slice(fold + 1, end2)}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyString.js
+// ../main/node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -90795,9 +90795,9 @@ ${indent}`);
   }
 });
 
-// node_modules/yaml/dist/stringify/stringify.js
+// ../main/node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity = require_identity();
@@ -90919,9 +90919,9 @@ ${ctx.indent}${str}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyPair.js
+// ../main/node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -91052,9 +91052,9 @@ ${ctx.indent}`;
   }
 });
 
-// node_modules/yaml/dist/log.js
+// ../main/node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "node_modules/yaml/dist/log.js"(exports) {
+  "../main/node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug(logLevel, ...messages) {
@@ -91074,9 +91074,9 @@ var require_log = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -91134,9 +91134,9 @@ var require_merge = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/addPairToJSMap.js
+// ../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -91198,9 +91198,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Pair.js
+// ../main/node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -91238,9 +91238,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyCollection.js
+// ../main/node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify = require_stringify();
@@ -91389,9 +91389,9 @@ ${indent}${end}`;
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLMap.js
+// ../main/node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -91533,9 +91533,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/map.js
+// ../main/node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -91555,9 +91555,9 @@ var require_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLSeq.js
+// ../main/node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -91671,9 +91671,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/seq.js
+// ../main/node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLSeq = require_YAMLSeq();
@@ -91693,9 +91693,9 @@ var require_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/string.js
+// ../main/node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -91712,9 +91712,9 @@ var require_string = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/null.js
+// ../main/node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -91730,9 +91730,9 @@ var require_null = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/bool.js
+// ../main/node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -91754,9 +91754,9 @@ var require_bool = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyNumber.js
+// ../main/node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -91781,9 +91781,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/float.js
+// ../main/node_modules/yaml/dist/schema/core/float.js
 var require_float3 = __commonJS({
-  "node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -91827,9 +91827,9 @@ var require_float3 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/int.js
+// ../main/node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -91872,9 +91872,9 @@ var require_int = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/schema.js
+// ../main/node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -91900,9 +91900,9 @@ var require_schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/json/schema.js
+// ../main/node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var map = require_map();
@@ -91967,9 +91967,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
@@ -92033,9 +92033,9 @@ var require_binary = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -92111,9 +92111,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
@@ -92189,9 +92189,9 @@ var require_omap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -92221,9 +92221,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/float.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float4 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -92270,9 +92270,9 @@ var require_float4 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/int.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -92349,9 +92349,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/set.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -92438,9 +92438,9 @@ var require_set = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str, asBigInt) {
@@ -92526,9 +92526,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -92570,9 +92570,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/tags.js
+// ../main/node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "node_modules/yaml/dist/schema/tags.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -92664,9 +92664,9 @@ var require_tags = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/Schema.js
+// ../main/node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity = require_identity();
     var map = require_map();
@@ -92696,9 +92696,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyDocument.js
+// ../main/node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify = require_stringify();
@@ -92776,9 +92776,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/Document.js
+// ../main/node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "node_modules/yaml/dist/doc/Document.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -93085,9 +93085,9 @@ var require_Document = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/errors.js
+// ../main/node_modules/yaml/dist/errors.js
 var require_errors5 = __commonJS({
-  "node_modules/yaml/dist/errors.js"(exports) {
+  "../main/node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message) {
@@ -93150,9 +93150,9 @@ ${pointer}
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-props.js
+// ../main/node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -93284,9 +93284,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-contains-newline.js
+// ../main/node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -93326,9 +93326,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-flow-indent-check.js
+// ../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -93344,9 +93344,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-map-includes.js
+// ../main/node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -93360,9 +93360,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-map.js
+// ../main/node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -93468,9 +93468,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-seq.js
+// ../main/node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -93519,9 +93519,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-end.js
+// ../main/node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -93562,9 +93562,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-collection.js
+// ../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -93756,9 +93756,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-collection.js
+// ../main/node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -93821,9 +93821,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-scalar.js
+// ../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -94004,9 +94004,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// ../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -94225,9 +94225,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-scalar.js
+// ../main/node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -94306,9 +94306,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// ../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -94336,9 +94336,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-node.js
+// ../main/node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -94442,9 +94442,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-doc.js
+// ../main/node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -94485,9 +94485,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/composer.js
+// ../main/node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "node_modules/yaml/dist/compose/composer.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -94693,9 +94693,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// node_modules/yaml/dist/parse/cst-scalar.js
+// ../main/node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -94878,9 +94878,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-stringify.js
+// ../main/node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -94939,9 +94939,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-visit.js
+// ../main/node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -95001,9 +95001,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst.js
+// ../main/node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "node_modules/yaml/dist/parse/cst.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -95103,9 +95103,9 @@ var require_cst = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/lexer.js
+// ../main/node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -95692,9 +95692,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/line-counter.js
+// ../main/node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter = class {
       constructor() {
@@ -95723,9 +95723,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/parser.js
+// ../main/node_modules/yaml/dist/parse/parser.js
 var require_parser2 = __commonJS({
-  "node_modules/yaml/dist/parse/parser.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -96597,9 +96597,9 @@ var require_parser2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/public-api.js
+// ../main/node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "node_modules/yaml/dist/public-api.js"(exports) {
+  "../main/node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -96694,9 +96694,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/index.js
+// ../main/node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "node_modules/yaml/dist/index.js"(exports) {
+  "../main/node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -98633,6 +98633,196 @@ function formatMs(ms) {
   return ms % 6e4 === 0 ? `${ms / 6e4}m` : `${Math.round(ms / 1e3)}s`;
 }
 
+// src/settings/budget-kinds.ts
+var READS = ["image", "change", "layers", "reference"];
+var kind = (spec) => spec;
+var BUDGET_KINDS = {
+  "max-size": kind({
+    field: "maxSize",
+    reads: "image",
+    parse: (value, where) => parseSize(value, where),
+    measure: (limit, { head }) => ({ quantity: "bytes", limit, actual: head?.sizeBytes }),
+    breach: (_check, limit, actual) => `size ${actual} is over the limit of ${limit}`
+  }),
+  "max-increase": kind({
+    field: "maxIncrease",
+    reads: "change",
+    parse: (value, where) => parseIncrease(value, where),
+    measure: (increase, { variant: { change } }) => increase.kind === "bytes" ? { quantity: "bytes", limit: increase.bytes, actual: change?.sizeBytes } : { quantity: "percent", limit: increase.percent, actual: change?.sizeRatio === void 0 ? void 0 : change.sizeRatio * 100 },
+    breach: (check, limit, actual) => `growth against the base of ${check.quantity === "bytes" && check.actual !== void 0 && check.actual > 0 ? "+" : ""}${actual} is over the limit of ${limit}`
+  }),
+  /**
+   * Growth of the layers the Dockerfile adds only, the base image's left out (compare/attribution.ts): a bump of
+   * the FROM image does not break it. A percentage is of the base's whole image, as for max-increase.
+   */
+  "max-own-increase": kind({
+    field: "maxOwnIncrease",
+    reads: "change",
+    parse: (value, where) => parseIncrease(value, where),
+    measure: (increase, { variant: { change, base } }) => {
+      const own = change?.own?.sizeBytes;
+      if (increase.kind === "bytes") return { quantity: "bytes", limit: increase.bytes, actual: own };
+      const whole = base?.status === "built" ? base.sizeBytes : 0;
+      return { quantity: "percent", limit: increase.percent, actual: own === void 0 || whole === 0 ? void 0 : own / whole * 100 };
+    },
+    unmeasured: ({ change }) => change && !change.own ? "not measured: which layers are the base image's is not known on both sides (the FROM image must be in the engine, its layers the image's first)" : void 0,
+    breach: (check, limit, actual) => `growth of the Dockerfile's own layers of ${check.quantity === "bytes" && check.actual !== void 0 && check.actual > 0 ? "+" : ""}${actual} is over the limit of ${limit}`
+  }),
+  "max-layers": kind({
+    field: "maxLayers",
+    reads: "image",
+    parse: (value, where) => parseCount(value, where, 1),
+    measure: (limit, { head }) => ({ quantity: "count", limit, actual: head?.layers }),
+    breach: (_check, limit, actual) => `${actual} layers is over the limit of ${limit}`
+  }),
+  "max-build-time": kind({
+    field: "maxBuildTimeMs",
+    reads: "image",
+    parse: (value, where) => parseDuration(value, where),
+    measure: (limit, { head }) => ({ quantity: "ms", limit, actual: head ? head.comparableBuildMs ?? head.buildMs : void 0 }),
+    breach: (_check, limit, actual) => `build time ${actual} is over the limit of ${limit}`
+  }),
+  "max-ratio": kind({
+    field: "maxRatio",
+    reads: "reference",
+    parse: (value, where, { names, known, self: self2 }) => {
+      const ratio = asMapping(value, where, "a mapping {of: <variant>, max: <fraction>}, e.g. {of: single-stage, max: 50%}");
+      checkKeys(ratio, ["of", "max"], where);
+      const of = optionalString(ratio.of, `${where}.of`);
+      if (!of || !known.has(of)) {
+        throw new InputError(
+          `${where}.of: ${of ? `${quote(of)} is not a variant` : "missing"}. Name the variant to compare with: ${listOf(names)}.`
+        );
+      }
+      if (of === self2) throw new InputError(`${where}.of: a variant cannot be compared with itself.`);
+      return { of, fraction: parseFraction(ratio.max, `${where}.max`) };
+    },
+    measure: ({ of, fraction }, { variant, comparisons }) => {
+      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
+      return { quantity: "ratio", limit: fraction, actual: comparison?.ratio, of };
+    },
+    breach: (check, limit, actual) => `size is ${actual} of ${check.of ?? "the reference"}, over the limit of ${limit}`
+  }),
+  /** Lowest acceptable efficiency score (0..1), as dive computes it. */
+  "min-efficiency": kind({
+    field: "minEfficiency",
+    reads: "layers",
+    parse: (value, where) => {
+      const score = parseFraction(value, where);
+      if (score > 1) {
+        throw new InputError(`${where}: "${String(value)}" is above 100%; an efficiency score is between 0 and 1, e.g. 0.9 or 90%.`);
+      }
+      return score;
+    },
+    measure: (limit, { head }) => ({ quantity: "score", limit, actual: head?.efficiency?.score }),
+    floor: true,
+    breach: (_check, limit, actual) => `efficiency ${actual} is under the minimum of ${limit}`
+  }),
+  /** Most bytes allowed in paths stored in more than one layer (dive's wasted bytes). */
+  "max-wasted": kind({
+    field: "maxWasted",
+    reads: "layers",
+    parse: (value, where) => parseSize(value, where),
+    measure: (limit, { head }) => ({ quantity: "bytes", limit, actual: head?.efficiency?.wastedBytes }),
+    breach: (_check, limit, actual) => `${actual} of wasted space is over the limit of ${limit}`
+  })
+};
+var BUDGET_KEYS = Object.keys(BUDGET_KINDS);
+function budgetKind(key) {
+  return BUDGET_KINDS[key];
+}
+
+// src/render/format.ts
+var DECIMAL = ["B", "kB", "MB", "GB", "TB"];
+var BINARY = ["B", "KiB", "MiB", "GiB", "TiB"];
+function formatBytes(bytes, units) {
+  const base = units === "binary" ? 1024 : 1e3;
+  const names = units === "binary" ? BINARY : DECIMAL;
+  let value = Math.abs(bytes);
+  let i = 0;
+  while (value >= base && i < names.length - 1) {
+    value /= base;
+    i += 1;
+  }
+  const digits = i === 0 ? 0 : value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${bytes < 0 ? "-" : ""}${value.toFixed(digits)} ${names[i]}`;
+}
+function uncompressedPushNote(report) {
+  const layers = /* @__PURE__ */ new Map();
+  for (const variant of report.variants) {
+    for (const side2 of [variant.head, variant.base]) {
+      if (side2?.status !== "built") continue;
+      for (const layer of side2.layerDetails ?? []) if (layer.pushedUncompressed) layers.set(layer.diffId, layer.compressedBytes ?? 0);
+    }
+  }
+  if (layers.size === 0) return void 0;
+  const total = [...layers.values()].reduce((a, b) => a + b, 0);
+  const one = layers.size === 1;
+  return `${layers.size} layer${one ? "" : "s"} (${formatBytes(total, report.units)}) ${one ? "is" : "are"} kept uncompressed by the containerd image store (as docker load of an uncompressed save leaves a layer) and a push uploads ${one ? "it" : "them"} so: the compressed size counts ${one ? "it" : "them"} whole`;
+}
+function formatSignedBytes(bytes, units) {
+  return bytes === 0 ? "0 B" : `${bytes > 0 ? "+" : ""}${formatBytes(bytes, units)}`;
+}
+function formatDuration(ms) {
+  const abs = Math.abs(ms);
+  const sign = ms < 0 ? "-" : "";
+  if (abs < 1e3) return `${sign}${Math.round(abs)} ms`;
+  if (abs < 6e4) return `${sign}${(abs / 1e3).toFixed(1)} s`;
+  const totalSeconds = Math.round(abs / 1e3);
+  if (totalSeconds < 3600) return `${sign}${Math.floor(totalSeconds / 60)}m ${String(totalSeconds % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(totalSeconds / 60);
+  return `${sign}${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
+}
+function formatSignedDuration(ms) {
+  return Math.abs(ms) < 0.5 ? "0 ms" : `${ms > 0 ? "+" : ""}${formatDuration(ms)}`;
+}
+function formatSignedPercent(ratio) {
+  const percent = ratio * 100;
+  const text2 = Math.abs(percent) < 0.05 ? "0.0" : percent.toFixed(1);
+  return `${percent > 0 && text2 !== "0.0" ? "+" : ""}${text2}%`;
+}
+function formatSignedCount(n) {
+  return n > 0 ? `+${n}` : String(n);
+}
+function formatQuantity(value, quantity, units) {
+  switch (quantity) {
+    case "bytes":
+      return formatBytes(value, units);
+    case "percent":
+      return `${Number(value.toFixed(2))}%`;
+    case "count":
+      return String(value);
+    case "ms":
+      return formatDuration(value);
+    case "ratio":
+    case "score":
+      return `${Number((value * 100).toFixed(1))}%`;
+  }
+}
+function describeBreach(check, units) {
+  const limit = formatQuantity(check.limit, check.quantity, units);
+  const actual = check.actual === void 0 ? "unknown" : formatQuantity(check.actual, check.quantity, units);
+  return `${check.variant}: budget ${check.budget} broken: ${BUDGET_KINDS[check.budget]?.breach?.(check, limit, actual)}.`;
+}
+function unitsNote(units) {
+  return units === "binary" ? "binary units (1 MiB = 1,048,576 bytes)" : "decimal units (1 MB = 1,000,000 bytes), as `docker images` shows";
+}
+function measuredCount(report) {
+  const sides = report.variants.flatMap((v) => [v.head, ...report.base.source === "rebuild" && v.base ? [v.base] : []]);
+  return { measured: sides.filter((r) => r.status !== "cancelled").length, total: sides.length };
+}
+function describeCancel(report) {
+  if (!report.cancelled) return void 0;
+  const { measured, total } = measuredCount(report);
+  const by = `The run was cancelled (${report.cancelled.signal})`;
+  if (measured === total) return `${by} after every image was measured.`;
+  const images = `${measured} of ${total} image${total === 1 ? "" : "s"}`;
+  return `${by} before it finished: ${images} measured; the others are shown as not measured.`;
+}
+function describeMinChange(min, units) {
+  return min.kind === "percent" ? `${Number(min.value.toFixed(4))}%` : formatBytes(min.value, units);
+}
+
 // src/cancel.ts
 import { constants } from "node:os";
 var CANCEL_SIGNALS = ["SIGINT", "SIGTERM"];
@@ -98718,88 +98908,6 @@ function listenForCancel(handlers = {}, source = process) {
   };
 }
 
-// src/settings/budget-kinds.ts
-var READS = ["image", "change", "layers", "reference"];
-var kind = (spec) => spec;
-var BUDGET_KINDS = {
-  "max-size": kind({
-    field: "maxSize",
-    reads: "image",
-    parse: (value, where) => parseSize(value, where),
-    measure: (limit, { head }) => ({ quantity: "bytes", limit, actual: head?.sizeBytes }),
-    breach: (_check, limit, actual) => `size ${actual} is over the limit of ${limit}`
-  }),
-  "max-increase": kind({
-    field: "maxIncrease",
-    reads: "change",
-    parse: (value, where) => parseIncrease(value, where),
-    measure: (increase, { variant: { change } }) => increase.kind === "bytes" ? { quantity: "bytes", limit: increase.bytes, actual: change?.sizeBytes } : { quantity: "percent", limit: increase.percent, actual: change?.sizeRatio === void 0 ? void 0 : change.sizeRatio * 100 },
-    breach: (check, limit, actual) => `growth against the base of ${check.quantity === "bytes" && check.actual !== void 0 && check.actual > 0 ? "+" : ""}${actual} is over the limit of ${limit}`
-  }),
-  "max-layers": kind({
-    field: "maxLayers",
-    reads: "image",
-    parse: (value, where) => parseCount(value, where, 1),
-    measure: (limit, { head }) => ({ quantity: "count", limit, actual: head?.layers }),
-    breach: (_check, limit, actual) => `${actual} layers is over the limit of ${limit}`
-  }),
-  "max-build-time": kind({
-    field: "maxBuildTimeMs",
-    reads: "image",
-    parse: (value, where) => parseDuration(value, where),
-    measure: (limit, { head }) => ({ quantity: "ms", limit, actual: head ? head.comparableBuildMs ?? head.buildMs : void 0 }),
-    breach: (_check, limit, actual) => `build time ${actual} is over the limit of ${limit}`
-  }),
-  "max-ratio": kind({
-    field: "maxRatio",
-    reads: "reference",
-    parse: (value, where, { names, known, self: self2 }) => {
-      const ratio = asMapping(value, where, "a mapping {of: <variant>, max: <fraction>}, e.g. {of: single-stage, max: 50%}");
-      checkKeys(ratio, ["of", "max"], where);
-      const of = optionalString(ratio.of, `${where}.of`);
-      if (!of || !known.has(of)) {
-        throw new InputError(
-          `${where}.of: ${of ? `${quote(of)} is not a variant` : "missing"}. Name the variant to compare with: ${listOf(names)}.`
-        );
-      }
-      if (of === self2) throw new InputError(`${where}.of: a variant cannot be compared with itself.`);
-      return { of, fraction: parseFraction(ratio.max, `${where}.max`) };
-    },
-    measure: ({ of, fraction }, { variant, comparisons }) => {
-      const comparison = comparisons.find((c) => c.variant === variant.name && c.reference === of);
-      return { quantity: "ratio", limit: fraction, actual: comparison?.ratio, of };
-    },
-    breach: (check, limit, actual) => `size is ${actual} of ${check.of ?? "the reference"}, over the limit of ${limit}`
-  }),
-  /** Lowest acceptable efficiency score (0..1), as dive computes it. */
-  "min-efficiency": kind({
-    field: "minEfficiency",
-    reads: "layers",
-    parse: (value, where) => {
-      const score = parseFraction(value, where);
-      if (score > 1) {
-        throw new InputError(`${where}: "${String(value)}" is above 100%; an efficiency score is between 0 and 1, e.g. 0.9 or 90%.`);
-      }
-      return score;
-    },
-    measure: (limit, { head }) => ({ quantity: "score", limit, actual: head?.efficiency?.score }),
-    floor: true,
-    breach: (_check, limit, actual) => `efficiency ${actual} is under the minimum of ${limit}`
-  }),
-  /** Most bytes allowed in paths stored in more than one layer (dive's wasted bytes). */
-  "max-wasted": kind({
-    field: "maxWasted",
-    reads: "layers",
-    parse: (value, where) => parseSize(value, where),
-    measure: (limit, { head }) => ({ quantity: "bytes", limit, actual: head?.efficiency?.wastedBytes }),
-    breach: (_check, limit, actual) => `${actual} of wasted space is over the limit of ${limit}`
-  })
-};
-var BUDGET_KEYS = Object.keys(BUDGET_KINDS);
-function budgetKind(key) {
-  return BUDGET_KINDS[key];
-}
-
 // src/judge/budgets.ts
 function evaluateBudgets(variants, budgets, comparisons) {
   const checks = [];
@@ -98815,7 +98923,7 @@ function evaluateBudgets(variants, budgets, comparisons) {
       const { actual } = measured;
       const broken = actual !== void 0 && (kind2.floor ? actual < measured.limit : actual > measured.limit);
       const outcome = actual === void 0 ? "skipped" : broken ? "fail" : "pass";
-      const note = skippedNote ?? UNMEASURED[kind2.reads](variant, measured);
+      const note = skippedNote ?? kind2.unmeasured?.(variant) ?? UNMEASURED[kind2.reads](variant, measured);
       checks.push({ variant: variant.name, budget: key, ...measured, outcome, ...outcome === "skipped" ? { note } : {} });
     }
   }
@@ -101803,6 +101911,32 @@ function withComparableBuildTimes(sides) {
   return out;
 }
 
+// src/compare/attribution.ts
+function splitOfSide(result) {
+  const details = result.layerDetails;
+  const count = result.baseImageLayers;
+  if (count === void 0 || !details || count > details.length) return void 0;
+  const part = (layers) => {
+    const compressed = layers.every((l) => l.compressedBytes !== void 0);
+    return {
+      sizeBytes: layers.reduce((sum, l) => sum + l.sizeBytes, 0),
+      ...compressed ? { compressedBytes: layers.reduce((sum, l) => sum + l.compressedBytes, 0) } : {}
+    };
+  };
+  return { baseImage: part(details.slice(0, count)), own: part(details.slice(count)) };
+}
+function splitChange(base, head) {
+  const [b, h] = [splitOfSide(base), splitOfSide(head)];
+  if (!b || !h) return void 0;
+  return { baseImage: difference(b.baseImage, h.baseImage), own: difference(b.own, h.own) };
+}
+function difference(before, after) {
+  return {
+    sizeBytes: after.sizeBytes - before.sizeBytes,
+    ...before.compressedBytes !== void 0 && after.compressedBytes !== void 0 ? { compressedBytes: after.compressedBytes - before.compressedBytes } : {}
+  };
+}
+
 // src/compare/compare.ts
 function changeBetween(base, head) {
   if (base?.status !== "built" || head.status !== "built") return void 0;
@@ -101813,6 +101947,7 @@ function changeBetween(base, head) {
   };
   const compressed = both((r) => r.compressedBytes);
   const wasted2 = both((r) => r.efficiency?.wastedBytes);
+  const split = splitChange(base, head);
   return {
     sizeBytes,
     sizeRatio: base.sizeBytes > 0 ? sizeBytes / base.sizeBytes : void 0,
@@ -101822,7 +101957,8 @@ function changeBetween(base, head) {
     } : {},
     layers: head.layers - base.layers,
     ...wasted2 ? { wastedBytes: wasted2[1] - wasted2[0] } : {},
-    buildMs: head.comparableBuildMs !== void 0 && base.comparableBuildMs !== void 0 ? head.comparableBuildMs - base.comparableBuildMs : head.buildMs - base.buildMs
+    buildMs: head.comparableBuildMs !== void 0 && base.comparableBuildMs !== void 0 ? head.comparableBuildMs - base.comparableBuildMs : head.buildMs - base.buildMs,
+    ...split ? { baseImage: split.baseImage, own: split.own } : {}
   };
 }
 function layerChanges(base, head) {
@@ -101838,8 +101974,8 @@ function layerChanges(base, head) {
       kind: before ? "changed" : "added",
       instruction: layer.instruction,
       sizeBytes: layer.sizeBytes - (before?.sizeBytes ?? 0),
-      ...layer.compressedBytes !== void 0 && (!before || before.compressedBytes !== void 0) ? { compressedBytes: layer.compressedBytes - (before?.compressedBytes ?? 0) } : {},
-      headBytes: layer.sizeBytes
+      headBytes: layer.sizeBytes,
+      ...layer.compressedBytes !== void 0 && (!before || before.compressedBytes !== void 0) ? { compressedBytes: layer.compressedBytes - (before?.compressedBytes ?? 0), headCompressedBytes: layer.compressedBytes } : {}
     });
   }
   for (const layer of gone) {
@@ -101847,8 +101983,8 @@ function layerChanges(base, head) {
       kind: "removed",
       instruction: layer.instruction,
       sizeBytes: -layer.sizeBytes,
-      ...layer.compressedBytes !== void 0 ? { compressedBytes: -layer.compressedBytes } : {},
-      headBytes: 0
+      headBytes: 0,
+      ...layer.compressedBytes !== void 0 ? { compressedBytes: -layer.compressedBytes, headCompressedBytes: 0 } : {}
     });
   }
   return changes.sort((a, b) => Math.abs(b.sizeBytes) - Math.abs(a.sizeBytes));
@@ -102270,6 +102406,7 @@ var SIDE_RESULT = {
   discriminator: { propertyName: "status" },
   oneOf: Object.values(SIDE_RESULTS)
 };
+var CHANGE_PART = object({ sizeBytes: SIGNED_BYTES, compressedBytes: optional(SIGNED_BYTES) });
 var CHANGE = object({
   sizeBytes: SIGNED_BYTES,
   sizeRatio: optional(RATIO_CHANGE),
@@ -102277,14 +102414,17 @@ var CHANGE = object({
   compressedRatio: optional(RATIO_CHANGE),
   layers: SIGNED_COUNT,
   wastedBytes: optional(SIGNED_BYTES),
-  buildMs: SIGNED_MS
+  buildMs: SIGNED_MS,
+  baseImage: optional(CHANGE_PART),
+  own: optional(CHANGE_PART)
 });
 var LAYER_CHANGE = object({
   kind: stringEnum()(["added", "changed", "removed"]),
   instruction: INSTRUCTION,
   sizeBytes: SIGNED_BYTES,
   compressedBytes: optional(SIGNED_BYTES),
-  headBytes: BYTES
+  headBytes: BYTES,
+  headCompressedBytes: optional(BYTES)
 });
 var VARIANT = object({
   name: ROW_NAME,
@@ -102358,6 +102498,12 @@ var REPORT_SCHEMA = object({
   // Kept so that a cancelled run's report is never shown as a finished one (the poster does not comment it).
   cancelled: optional(
     object({ signal: stringEnum()(["SIGINT", "SIGTERM"]) })
+  ),
+  minChange: optional(
+    object({
+      kind: stringEnum()(["bytes", "percent"]),
+      value: { type: "number", minimum: 0, maximum: 1e15 }
+    })
   )
 });
 
@@ -102586,7 +102732,8 @@ function assemble(input, engine, head, base) {
     comparisons,
     budgets,
     status: cancelled ? "cancelled" : verdict(variants, budgets),
-    ...cancelled ? { cancelled: { signal: cancelled.signal } } : {}
+    ...cancelled ? { cancelled: { signal: cancelled.signal } } : {},
+    minChange: settings.minChange
   };
 }
 async function removeImages(run, deadline) {
@@ -102599,95 +102746,7 @@ async function removeImages(run, deadline) {
   for (const problem of problems) run.log.warning(problem);
 }
 
-// src/render/format.ts
-var DECIMAL = ["B", "kB", "MB", "GB", "TB"];
-var BINARY = ["B", "KiB", "MiB", "GiB", "TiB"];
-function formatBytes(bytes, units) {
-  const base = units === "binary" ? 1024 : 1e3;
-  const names = units === "binary" ? BINARY : DECIMAL;
-  let value = Math.abs(bytes);
-  let i = 0;
-  while (value >= base && i < names.length - 1) {
-    value /= base;
-    i += 1;
-  }
-  const digits = i === 0 ? 0 : value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return `${bytes < 0 ? "-" : ""}${value.toFixed(digits)} ${names[i]}`;
-}
-function uncompressedPushNote(report) {
-  const layers = /* @__PURE__ */ new Map();
-  for (const variant of report.variants) {
-    for (const side2 of [variant.head, variant.base]) {
-      if (side2?.status !== "built") continue;
-      for (const layer of side2.layerDetails ?? []) if (layer.pushedUncompressed) layers.set(layer.diffId, layer.compressedBytes ?? 0);
-    }
-  }
-  if (layers.size === 0) return void 0;
-  const total = [...layers.values()].reduce((a, b) => a + b, 0);
-  const one = layers.size === 1;
-  return `${layers.size} layer${one ? "" : "s"} (${formatBytes(total, report.units)}) ${one ? "is" : "are"} kept uncompressed by the containerd image store (as docker load of an uncompressed save leaves a layer) and a push uploads ${one ? "it" : "them"} so: the compressed size counts ${one ? "it" : "them"} whole`;
-}
-function formatSignedBytes(bytes, units) {
-  return bytes === 0 ? "0 B" : `${bytes > 0 ? "+" : ""}${formatBytes(bytes, units)}`;
-}
-function formatDuration(ms) {
-  const abs = Math.abs(ms);
-  const sign = ms < 0 ? "-" : "";
-  if (abs < 1e3) return `${sign}${Math.round(abs)} ms`;
-  if (abs < 6e4) return `${sign}${(abs / 1e3).toFixed(1)} s`;
-  const totalSeconds = Math.round(abs / 1e3);
-  if (totalSeconds < 3600) return `${sign}${Math.floor(totalSeconds / 60)}m ${String(totalSeconds % 60).padStart(2, "0")}s`;
-  const minutes = Math.round(totalSeconds / 60);
-  return `${sign}${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
-}
-function formatSignedDuration(ms) {
-  return Math.abs(ms) < 0.5 ? "0 ms" : `${ms > 0 ? "+" : ""}${formatDuration(ms)}`;
-}
-function formatSignedPercent(ratio) {
-  const percent = ratio * 100;
-  const text2 = Math.abs(percent) < 0.05 ? "0.0" : percent.toFixed(1);
-  return `${percent > 0 && text2 !== "0.0" ? "+" : ""}${text2}%`;
-}
-function formatSignedCount(n) {
-  return n > 0 ? `+${n}` : String(n);
-}
-function formatQuantity(value, quantity, units) {
-  switch (quantity) {
-    case "bytes":
-      return formatBytes(value, units);
-    case "percent":
-      return `${Number(value.toFixed(2))}%`;
-    case "count":
-      return String(value);
-    case "ms":
-      return formatDuration(value);
-    case "ratio":
-    case "score":
-      return `${Number((value * 100).toFixed(1))}%`;
-  }
-}
-function describeBreach(check, units) {
-  const limit = formatQuantity(check.limit, check.quantity, units);
-  const actual = check.actual === void 0 ? "unknown" : formatQuantity(check.actual, check.quantity, units);
-  return `${check.variant}: budget ${check.budget} broken: ${BUDGET_KINDS[check.budget]?.breach?.(check, limit, actual)}.`;
-}
-function unitsNote(units) {
-  return units === "binary" ? "binary units (1 MiB = 1,048,576 bytes)" : "decimal units (1 MB = 1,000,000 bytes), as `docker images` shows";
-}
-function measuredCount(report) {
-  const sides = report.variants.flatMap((v) => [v.head, ...report.base.source === "rebuild" && v.base ? [v.base] : []]);
-  return { measured: sides.filter((r) => r.status !== "cancelled").length, total: sides.length };
-}
-function describeCancel(report) {
-  if (!report.cancelled) return void 0;
-  const { measured, total } = measuredCount(report);
-  const by = `The run was cancelled (${report.cancelled.signal})`;
-  if (measured === total) return `${by} after every image was measured.`;
-  const images = `${measured} of ${total} image${total === 1 ? "" : "s"}`;
-  return `${by} before it finished: ${images} measured; the others are shown as not measured.`;
-}
-
-// node_modules/markdown-table/index.js
+// ../main/node_modules/markdown-table/index.js
 function defaultStringLength(value) {
   return value.length;
 }
@@ -102915,6 +102974,45 @@ function longestRun(text2, char) {
   return best;
 }
 
+// src/compare/noise.ts
+var DEFAULT_MIN_CHANGE = { kind: "percent", value: 0.1 };
+var NOISE_FLOOR_BYTES = 512;
+function minChangeOf(report) {
+  return report.minChange ?? DEFAULT_MIN_CHANGE;
+}
+function tolerance(baseValue, min) {
+  if (min.kind === "bytes") return min.value;
+  return Math.max(NOISE_FLOOR_BYTES, Math.abs(baseValue) * min.value / 100);
+}
+function isChange(delta, baseValue, min) {
+  return Math.abs(delta) > tolerance(baseValue, min);
+}
+function isSameSizeRebuild(layer, min) {
+  if (layer.kind !== "changed") return false;
+  if (isChange(layer.sizeBytes, layer.headBytes - layer.sizeBytes, min)) return false;
+  if (layer.compressedBytes === void 0) return true;
+  const before = layer.headCompressedBytes !== void 0 ? layer.headCompressedBytes - layer.compressedBytes : layer.headBytes - layer.sizeBytes;
+  return !isChange(layer.compressedBytes, before, min);
+}
+function changedFigures(variant, min) {
+  const { base, head, change } = variant;
+  if (!change || base?.status !== "built" || head.status !== "built") return [];
+  const found = [];
+  const check = (figure, delta, baseValue) => {
+    if (delta !== void 0 && isChange(delta, baseValue ?? 0, min)) found.push({ figure, delta });
+  };
+  check("size", change.sizeBytes, base.sizeBytes);
+  check("compressed", change.compressedBytes, base.compressedBytes);
+  if (change.layers !== 0) found.push({ figure: "layers", delta: change.layers });
+  check("wasted", change.wastedBytes, base.efficiency?.wastedBytes);
+  check("base image", change.baseImage?.sizeBytes, base.sizeBytes);
+  check("own layers", change.own?.sizeBytes, base.sizeBytes);
+  return found;
+}
+function isUnchanged(variant, min) {
+  return variant.change !== void 0 && variant.base?.status === "built" && variant.head.status === "built" && changedFigures(variant, min).length === 0;
+}
+
 // src/render/table.ts
 function hasBase(report) {
   return report.base.source !== "none";
@@ -102927,7 +103025,7 @@ function mainTable(report, style) {
     const broken = report.budgets.some((c) => c.variant === variant.name && c.outcome === "fail");
     const state = variant.head.status === "cancelled" ? "cancelled" : variant.head.status !== "built" ? "failed" : broken ? "broken" : "ok";
     const name = style.variant(style.text(variant.name), state);
-    const lines2 = metricRows(report, variant);
+    const lines2 = state === "ok" && isUnchanged(variant, minChangeOf(report)) ? [unchangedRow(report, variant)] : metricRows(report, variant);
     lines2.forEach((line, i) => {
       const row = [i === 0 ? name : "", line.label];
       if (withBase) row.push(line.base, line.head, line.change);
@@ -102936,6 +103034,32 @@ function mainTable(report, style) {
     });
   }
   return { header, rows, align: withBase ? ["l", "l", "r", "r", "r"] : ["l", "l", "r"] };
+}
+function unchangedRow(report, variant) {
+  const { units } = report;
+  return {
+    label: "Size",
+    base: side(variant.base, (r) => formatBytes(r.sizeBytes, units)),
+    head: side(variant.head, (r) => formatBytes(r.sizeBytes, units)),
+    change: `no change beyond ${describeMinChange(minChangeOf(report), units)}`
+  };
+}
+function splitRows(report, variant) {
+  const c = variant.change;
+  if (!c?.baseImage || !c.own || variant.base?.status !== "built" || variant.head.status !== "built") return [];
+  const [b, h] = [splitOfSide(variant.base), splitOfSide(variant.head)];
+  if (!b || !h) return [];
+  const { units } = report;
+  const row = (label, pick2, change) => ({
+    label,
+    base: formatBytes(pick2(b), units),
+    head: formatBytes(pick2(h), units),
+    change: formatSignedBytes(change, units)
+  });
+  return [
+    row("\u21B3 base image", (s) => s.baseImage.sizeBytes, c.baseImage.sizeBytes),
+    row("\u21B3 own layers", (s) => s.own.sizeBytes, c.own.sizeBytes)
+  ];
 }
 function metricRows(report, variant) {
   const { units } = report;
@@ -102949,7 +103073,8 @@ function metricRows(report, variant) {
       base: side(base, (r) => formatBytes(r.sizeBytes, units)),
       head: side(variant.head, (r) => formatBytes(r.sizeBytes, units)),
       change: c ? bytesChange(c.sizeBytes, c.sizeRatio) : noChange
-    }
+    },
+    ...splitRows(report, variant)
   ];
   const sides = [base, variant.head];
   if (sides.some((r) => r?.status === "built" && r.compressedBytes !== void 0)) {
@@ -103034,8 +103159,10 @@ function failedVariants(report) {
 }
 function growthRows(report, style, limit = 10) {
   const { units } = report;
+  const min = minChangeOf(report);
   return report.variants.filter((v) => v.layerChanges && v.layerChanges.length > 0).map((v) => {
-    const changes = v.layerChanges;
+    const changes = v.layerChanges.filter((c) => !isSameSizeRebuild(c, min));
+    const sameSize = v.layerChanges.length - changes.length;
     return {
       variant: style.text(v.name),
       rows: changes.slice(0, limit).map((c) => [
@@ -103044,7 +103171,11 @@ function growthRows(report, style, limit = 10) {
         formatSignedBytes(c.sizeBytes, units),
         c.compressedBytes === void 0 ? "\u2014" : formatSignedBytes(c.compressedBytes, units)
       ]),
-      more: Math.max(0, changes.length - limit)
+      more: Math.max(0, changes.length - limit),
+      sameSize,
+      ...sameSize ? {
+        sameSizeText: `${changes.length ? "Also " : ""}${sameSize} layer${sameSize > 1 ? "s" : ""} rebuilt, same size (within ${describeMinChange(min, units)})`
+      } : {}
     };
   });
 }
@@ -103220,10 +103351,16 @@ function layerSections(report, detail, table, left) {
   const style = { text: escapeInline, code: (s) => codeSpan(s, 120) };
   const growth = growthRows(report, style, Math.min(10, detail.listItems));
   if (growth.length) {
-    out.push("<details open><summary>Where it grew: layers new or changed against the base</summary>", "");
+    const open = growth.some((g) => g.rows.length > 0) ? " open" : "";
+    out.push(`<details${open}><summary>Where it grew: layers new or changed against the base</summary>`, "");
     for (const g of growth) {
+      if (g.rows.length === 0) {
+        out.push(`**${g.variant}**: ${g.sameSizeText ?? "no layer changed"}.`, "");
+        continue;
+      }
       out.push(`**${g.variant}**`, "", table([["", "Layer", "Change", "Compressed"], ...g.rows], ["l", "l", "r", "r"]), "");
       if (g.more) out.push(`\u2026and ${g.more} more in the JSON report.`, "");
+      if (g.sameSizeText) out.push(`${g.sameSizeText}.`, "");
     }
     out.push("</details>", "");
   }
@@ -103381,6 +103518,7 @@ function renderText(report, headLabel = "Current") {
     out.push("", `${growth.variant}: layers new or changed against the base`);
     out.push(...growth.rows.map(([kind2, instruction, change]) => `  ${change.padStart(10)}  ${kind2.padEnd(7)}  ${instruction}`));
     if (growth.more) out.push(`  \u2026and ${growth.more} more in the JSON report`);
+    if (growth.sameSizeText) out.push(`  ${growth.sameSizeText}`);
   }
   if (report.budgets.length) {
     out.push("", markdownTable([["Variant", "Budget", "Limit", "Measured", "Result"], ...budgetRows(report, { text: plain })]));
@@ -103417,6 +103555,7 @@ var SETTING_KEYS = [
   "baseline-file",
   "comment",
   "comment-key",
+  "min-change",
   "fail-on-budget",
   "keep-images",
   "units",
@@ -103433,6 +103572,8 @@ var DEFAULTS = {
   defaultVariant: "default",
   timeout: "30m",
   commentKey: "default",
+  /** `min-change`, in percent of the figure on the base (compare/noise.ts's DEFAULT_MIN_CHANGE). */
+  minChangePercent: 0.1,
   /** Relative to the home directory. */
   cacheDir: ".cache/image-size-report"
 };
@@ -103461,7 +103602,8 @@ function resolveSettings(raw, env = {}) {
     timeoutMs,
     baseline,
     baselineFile,
-    comment: raw.comment === "auto" ? "auto" : bool(raw.comment, "comment") ?? "auto",
+    comment: commentSetting(raw.comment),
+    minChange: minChange(raw["min-change"]),
     commentKey,
     failOnBudget: bool(raw["fail-on-budget"], "fail-on-budget") ?? true,
     keepImages: bool(raw["keep-images"], "keep-images") ?? false,
@@ -103470,6 +103612,21 @@ function resolveSettings(raw, env = {}) {
     compressedSize: bool(raw["compressed-size"], "compressed-size") ?? true,
     cacheDir: cacheDir(raw["cache-dir"], env)
   };
+}
+function commentSetting(value) {
+  if (typeof value === "string" && /^(auto|changed)$/i.test(value.trim())) return value.trim().toLowerCase();
+  try {
+    return bool(value, "comment") ?? "auto";
+  } catch {
+    throw new InputError(
+      `comment: ${describe(value)} is not accepted. Use true, false, auto (on pull requests) or changed (on pull requests, a new comment only when something changed).`
+    );
+  }
+}
+function minChange(value) {
+  if (value === void 0 || value === null || value === "") return { kind: "percent", value: DEFAULTS.minChangePercent };
+  const parsed = parseIncrease(value, "min-change");
+  return parsed.kind === "bytes" ? { kind: "bytes", value: parsed.bytes } : { kind: "percent", value: parsed.percent };
 }
 function cacheDir(value, env) {
   if (value === false || typeof value === "string" && /^(none|false)$/i.test(value.trim())) return void 0;
@@ -103772,6 +103929,13 @@ export {
   messageOf,
   quote,
   DockerEngine,
+  minChangeOf,
+  changedFigures,
+  formatSignedBytes,
+  formatSignedCount,
+  describeBreach,
+  describeCancel,
+  describeMinChange,
   CANCEL_EXIT_WITHIN_MS,
   cancellation,
   exitStatusFor,
@@ -103790,8 +103954,6 @@ export {
   readUntrustedReport,
   TOOL,
   createReport,
-  describeBreach,
-  describeCancel,
   escapeInline,
   codeSpan,
   FULL_DETAIL,

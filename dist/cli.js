@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-JVMKTRKI.js";
+} from "./chunks/chunk-IRUAFAH6.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

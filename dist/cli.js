@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-TGLIF555.js";
+} from "./chunks/chunk-YABDPU5L.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

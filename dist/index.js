@@ -48,7 +48,7 @@ import {
   utf8Length,
   verdict,
   writeMarkdown
-} from "./chunks/chunk-TGLIF555.js";
+} from "./chunks/chunk-YABDPU5L.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -14,6 +14,7 @@ const OWNER = 'octo-org';
 const REPO = 'shop';
 const PR = 7;
 const github = fakeGitHubPerTest();
+const SECRET = 'annotation-secret-4f9c2';
 
 /** A repository with tiny-app in services/tiny, and a pull request commit that grows both of its Dockerfiles. */
 function pullRequestRepo(): { dir: string; baseSha: string; headSha: string } {
@@ -22,7 +23,8 @@ function pullRequestRepo(): { dir: string; baseSha: string; headSha: string } {
   cpSync(path.resolve(import.meta.dirname, '../fixtures/tiny-app'), app, { recursive: true });
   git(dir, 'init', '-q', '-b', 'main');
   const baseSha = commitAll(dir, 'base');
-  // Single-stage: line 4's RUN is edited into three lines that write 300 kB more.
+  // Single-stage: line 4's RUN is edited into three lines that write 300 kB more (and read a build arg, whose value
+  // image history records in clear text); an ARG before it moves it to line 5.
   const single = path.join(app, 'Dockerfile.single');
   const before = readFileSync(single, 'utf8');
   const run = 'RUN head -c 1000000 /dev/zero > /app/toolchain.bin && echo built > /app/artifact.txt';
@@ -31,7 +33,7 @@ function pullRequestRepo(): { dir: string; baseSha: string; headSha: string } {
     single,
     before.replace(
       run,
-      'RUN head -c 1000000 /dev/zero > /app/toolchain.bin \\\n  && head -c 300000 /dev/zero > /app/cache.bin \\\n  && echo built > /app/artifact.txt',
+      'ARG TOKEN\nRUN head -c 1000000 /dev/zero > /app/toolchain.bin \\\n  && head -c 300000 /dev/zero > /app/cache.bin \\\n  && test -n "$TOKEN" && echo built > /app/artifact.txt',
     ),
   );
   // Multi-stage: a new COPY after line 7.
@@ -57,6 +59,7 @@ describe('annotations on the Dockerfile', () => {
         // multi-stage's max-layers breaks because of the new COPY's layer.
         budgets: 'single-stage: {max-increase: 100kB, max-size: 1MB}\nmulti-stage: {max-layers: 3}\n',
         'fail-on-budget': 'false',
+        'build-args': `TOKEN=${SECRET}`,
       },
       eventName: 'pull_request',
       payload: pullRequestPayload({
@@ -81,7 +84,7 @@ describe('annotations on the Dockerfile', () => {
     const multi = 'services/tiny/Dockerfile';
     expect(annotations[0]).toEqual({
       file: single,
-      line: '4',
+      line: '5',
       title: 'single-stage: budget max-increase broken by this instruction',
       message: expect.stringMatching(
         /^single-stage: budget max-increase broken: growth against the base of \+30\d kB is over the limit of 100 kB\. This instruction adds \+30\d kB; without it the budget would hold\.$/,
@@ -96,7 +99,7 @@ describe('annotations on the Dockerfile', () => {
     });
     expect(annotations[2]).toEqual({
       file: single,
-      line: '4',
+      line: '5',
       title: expect.stringMatching(/^single-stage: \+30\d kB from this instruction$/),
       message: expect.stringMatching(
         /^This instruction adds \+30\d kB to the single-stage image \(its layer is 1\.3\d MB, 1\.00 MB in the base; \+\d+\.\d% of the base image's size\): its largest growth against the base\.$/,
@@ -110,6 +113,13 @@ describe('annotations on the Dockerfile', () => {
         /^This instruction adds \+200 kB to the multi-stage image \(a new layer of 200 kB; \+\d+\.\d% of the base image's size\): its largest growth against the base\.$/,
       ),
     });
+    // The build arg's value: masked for the runner (::add-mask::), and nowhere else in the log.
+    expect(
+      run.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+    ).not.toContain(SECRET);
     // max-size breaks without the RUN too: no annotation, only the usual warning (fail-on-budget is off).
     expect(
       warnings(run.stdout)

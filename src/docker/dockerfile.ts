@@ -55,6 +55,7 @@ function substitute(image: string, args: Record<string, string>): string {
     const name = (braced ?? bare)!;
     return Object.hasOwn(args, name) ? args[name] : whole;
   });
+}
 
 /** An instruction of the built stages that makes a layer, with its first line and the text image history records for it. */
 export interface LocatedInstruction {

@@ -42,6 +42,16 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        // Draws the comment's Mermaid chart in Debian's Chromium (scripts/setup-chromium.sh installs it): once, not per engine.
+        test: {
+          name: 'browser',
+          include: ['__tests__/browser/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
       ...engines.map((engine, i) => ({
         test: {
           name: `integration (${engine.name})`,

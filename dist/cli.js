@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-IRUAFAH6.js";
+} from "./chunks/chunk-Y4WDIQ7X.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -32,8 +32,10 @@ import {
   exitStatusFor,
   failsRun,
   fitComment,
+  formatBytes,
   formatSignedBytes,
   formatSignedCount,
+  formatSignedPercent,
   isUserError,
   layerChanges,
   listenForCancel,
@@ -41,6 +43,7 @@ import {
   maskableValues,
   messageOf,
   minChangeOf,
+  normalizeInstruction,
   quote,
   readUntrustedReport,
   renderCancelledNotice,
@@ -50,10 +53,11 @@ import {
   scrubbedLogger,
   secretsOf,
   sizeMeaning,
+  stageInstructions,
   utf8Length,
   verdict,
   writeMarkdown
-} from "./chunks/chunk-IRUAFAH6.js";
+} from "./chunks/chunk-Y4WDIQ7X.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -1094,14 +1098,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path5 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path6 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path5 && path5[0] !== "/") {
-          path5 = `/${path5}`;
+        if (path6 && path6[0] !== "/") {
+          path6 = `/${path6}`;
         }
-        return new URL(`${origin}${path5}`);
+        return new URL(`${origin}${path6}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1552,39 +1556,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path5, origin }
+          request: { method, path: path6, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path5);
+        debuglog("sending request to %s %s/%s", method, origin, path6);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path5, origin },
+          request: { method, path: path6, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path5,
+          path6,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path5, origin }
+          request: { method, path: path6, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path5);
+        debuglog("trailers received from %s %s/%s", method, origin, path6);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path5, origin },
+          request: { method, path: path6, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path5,
+          path6,
           error2.message
         );
       });
@@ -1633,9 +1637,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path5, origin }
+            request: { method, path: path6, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path5);
+          debuglog("sending request to %s %s/%s", method, origin, path6);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1698,7 +1702,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path5,
+        path: path6,
         method,
         body,
         headers,
@@ -1713,11 +1717,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path5 !== "string") {
+        if (typeof path6 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path5[0] !== "/" && !(path5.startsWith("http://") || path5.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path6[0] !== "/" && !(path6.startsWith("http://") || path6.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path5)) {
+        } else if (invalidPathRegex.test(path6)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1783,7 +1787,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path5, query) : path5;
+        this.path = query ? buildURL(path6, query) : path6;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6476,7 +6480,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path5, host, upgrade, blocking, reset } = request2;
+      const { method, path: path6, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6557,7 +6561,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path5} HTTP/1.1\r
+      let header = `${method} ${path6} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7086,7 +7090,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path5, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path6, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7183,7 +7187,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path5;
+      headers[HTTP2_HEADER_PATH] = path6;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7536,9 +7540,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path5 = search ? `${pathname}${search}` : pathname;
+        const path6 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path5;
+        this.opts.path = path6;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8777,10 +8781,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path5 = "/",
+          path: path6 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path5;
+        opts.path = origin + path6;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10752,20 +10756,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path5) {
-      if (typeof path5 !== "string") {
-        return path5;
+    function safeUrl(path6) {
+      if (typeof path6 !== "string") {
+        return path6;
       }
-      const pathSegments = path5.split("?");
+      const pathSegments = path6.split("?");
       if (pathSegments.length !== 2) {
-        return path5;
+        return path6;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path5, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path5);
+    function matchKey(mockDispatch2, { path: path6, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path6);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10787,7 +10791,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5 }) => matchValue(safeUrl(path5), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path6 }) => matchValue(safeUrl(path6), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10825,9 +10829,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path5, method, body, headers, query } = opts;
+      const { path: path6, method, body, headers, query } = opts;
       return {
-        path: path5,
+        path: path6,
         method,
         body,
         headers,
@@ -11290,10 +11294,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path5, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path6, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path5,
+            Path: path6,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16172,9 +16176,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path5) {
-      for (let i = 0; i < path5.length; ++i) {
-        const code = path5.charCodeAt(i);
+    function validateCookiePath(path6) {
+      for (let i = 0; i < path6.length; ++i) {
+        const code = path6.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19094,11 +19098,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path5 = opts.path;
+          let path6 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path5 = `/${path5}`;
+            path6 = `/${path6}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path5);
+          url = new URL(util.parseOrigin(url).origin + path6);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -21515,8 +21519,8 @@ var require_utils2 = __commonJS({
       }
       return output;
     };
-    exports.basename = (path5, { windows } = {}) => {
-      const segs = path5.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path6, { windows } = {}) => {
+      const segs = path6.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -23037,7 +23041,7 @@ var require_picomatch2 = __commonJS({
 });
 
 // src/action/main.ts
-import path4 from "node:path";
+import path5 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -23603,8 +23607,8 @@ var Context = class {
       if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path5 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path5} does not exist${EOL5}`);
+        const path6 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path6} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -27898,7 +27902,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path5) => path5.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+    (path6) => path6.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
   );
   const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -28495,6 +28499,135 @@ function compare(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+// src/action/annotations.ts
+import { execFileSync } from "node:child_process";
+import { readFileSync as readFileSync2 } from "node:fs";
+import path from "node:path";
+
+// src/render/annotations.ts
+var MAX_ANNOTATIONS = 10;
+var MIN_CHANGE = { ratio: 1e-3 };
+function dockerfileAnnotations(report2, dockerfileOf, limit = MAX_ANNOTATIONS) {
+  const budgets = [];
+  const growth = [];
+  for (const variant of report2.variants) {
+    const found = largestGrowth(variant);
+    if (!found) continue;
+    const dockerfile = dockerfileOf(variant);
+    const line = dockerfile && locate(found.change, variant, dockerfile.instructions);
+    if (!dockerfile || line === void 0) continue;
+    const { change, baseBytes, was } = found;
+    const at = { file: dockerfile.file, line };
+    const adds = formatSignedBytes(found.growth, report2.units);
+    const what = was === void 0 ? `a new layer of ${formatBytes(change.headBytes, report2.units)}` : `its layer is ${formatBytes(change.headBytes, report2.units)}, ${formatBytes(was, report2.units)} in the base`;
+    growth.push({
+      ...at,
+      title: `${variant.name}: ${adds} from this instruction`,
+      message: `This instruction adds ${adds} to the ${variant.name} image (${what}; ${formatSignedPercent(found.growth / baseBytes)} of the base image's size): its largest growth against the base.`
+    });
+    for (const check of report2.budgets) {
+      if (check.variant !== variant.name || check.outcome !== "fail" || !causedBy(check, variant, change, found.growth)) continue;
+      budgets.push({
+        ...at,
+        title: `${variant.name}: budget ${check.budget} broken by this instruction`,
+        message: `${describeBreach(check, report2.units)} This instruction adds ${adds}; without it the budget would hold.`
+      });
+    }
+  }
+  return [...budgets, ...growth].slice(0, Math.max(limit, 0));
+}
+function largestGrowth(variant) {
+  const { base, head } = variant;
+  if (base?.status !== "built" || head.status !== "built") return void 0;
+  const baseBytes = base.sizeBytes;
+  const own = (layers) => (layers ?? []).filter((l) => !l.fromBaseImage);
+  const [headOwn, baseOwn] = [own(head.layerDetails), own(base.layerDetails)];
+  const keyword = (text) => text.trim().split(/\s/, 1)[0].toUpperCase();
+  const removed = (variant.layerChanges ?? []).filter((c) => c.kind === "removed");
+  let best;
+  for (const change of variant.layerChanges ?? []) {
+    if (change.kind === "removed") continue;
+    let growth = change.sizeBytes;
+    let was = change.kind === "changed" ? change.headBytes - change.sizeBytes : void 0;
+    if (change.kind === "added" && headOwn.length === baseOwn.length) {
+      const at = headOwn.findIndex((l) => l.instruction === change.instruction);
+      const old = removed.find((r) => keyword(r.instruction) === keyword(change.instruction) && baseOwn[at]?.instruction === r.instruction);
+      if (at !== -1 && old) {
+        growth = change.sizeBytes + old.sizeBytes;
+        was = -old.sizeBytes;
+      }
+    }
+    if (growth > 0 && (!best || growth > best.growth)) best = { change, growth, was };
+  }
+  if (!best || baseBytes <= 0 || best.growth <= MIN_CHANGE.ratio * baseBytes) return void 0;
+  return { ...best, baseBytes };
+}
+function locate(change, variant, instructions) {
+  const text = normalizeInstruction(change.instruction);
+  if (!text || variant.head.status !== "built") return void 0;
+  const lines = instructions.filter((i) => i.text === text);
+  const layers = (variant.head.layerDetails ?? []).filter((l) => !l.fromBaseImage && normalizeInstruction(l.instruction) === text);
+  return lines.length === 1 && layers.length === 1 ? lines[0].line : void 0;
+}
+var WITHOUT = {
+  "max-size": (check, _v, _c, growth) => check.actual - growth,
+  "max-increase": increaseWithout,
+  "max-own-increase": increaseWithout,
+  "max-ratio": (check, variant, _c, growth) => {
+    const size = variant.head.status === "built" ? variant.head.sizeBytes : 0;
+    return size > 0 ? check.actual * (size - growth) / size : void 0;
+  },
+  // A new layer (not an edited line's) is one more layer.
+  "max-layers": (check, variant, change) => change.kind === "added" && (variant.change?.layers ?? 0) > 0 ? check.actual - 1 : void 0
+};
+function increaseWithout(check, variant, _change, growth) {
+  if (check.quantity === "bytes") return check.actual - growth;
+  const base = variant.base?.status === "built" ? variant.base.sizeBytes : 0;
+  return check.quantity === "percent" && base > 0 ? check.actual - growth / base * 100 : void 0;
+}
+function causedBy(check, variant, change, growth) {
+  if (check.actual === void 0) return false;
+  const without = WITHOUT[check.budget]?.(check, variant, change, growth);
+  return without !== void 0 && without <= check.limit;
+}
+
+// src/action/annotations.ts
+function writeAnnotations(report2, workingDirectory, text) {
+  const root = repositoryRoot(workingDirectory);
+  if (!root) return [];
+  const cache = /* @__PURE__ */ new Map();
+  const dockerfileOf = (variant) => {
+    const key = `${variant.dockerfile}\0${variant.target ?? ""}`;
+    if (!cache.has(key)) cache.set(key, locateDockerfile(root, workingDirectory, variant));
+    return cache.get(key);
+  };
+  const annotations = dockerfileAnnotations(report2, dockerfileOf);
+  for (const a of annotations) warning(text(a.message), { file: a.file, startLine: a.line, title: text(a.title) });
+  return annotations;
+}
+function locateDockerfile(root, workingDirectory, variant) {
+  const absolute = path.resolve(workingDirectory, variant.dockerfile);
+  const file = path.relative(root, absolute);
+  if (!file || file.startsWith("..") || path.isAbsolute(file)) return void 0;
+  try {
+    return { file: file.split(path.sep).join("/"), instructions: stageInstructions(readFileSync2(absolute, "utf8"), variant.target) };
+  } catch {
+    return void 0;
+  }
+}
+function repositoryRoot(workingDirectory) {
+  if (process.env.GITHUB_WORKSPACE) return path.resolve(process.env.GITHUB_WORKSPACE);
+  try {
+    return execFileSync("git", ["rev-parse", "--show-toplevel"], {
+      cwd: workingDirectory,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"]
+    }).trim() || void 0;
+  } catch {
+    return void 0;
+  }
+}
+
 // src/action/cancel.ts
 import { appendFileSync as appendFileSync2 } from "node:fs";
 import os5 from "node:os";
@@ -28547,11 +28680,11 @@ var ActionCancel = class {
 };
 
 // src/action/inputs.ts
-import path from "node:path";
+import path2 from "node:path";
 import { existsSync as existsSync3, statSync } from "node:fs";
 function readActionSettings(env = process.env) {
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
-  const workingDirectory = path.resolve(workspace, getInput("working-directory") || ".");
+  const workingDirectory = path2.resolve(workspace, getInput("working-directory") || ".");
   if (!existsSync3(workingDirectory) || !statSync(workingDirectory).isDirectory()) {
     throw new InputError(`working-directory: ${quote(getInput("working-directory"))} is not a directory in the workspace.`);
   }
@@ -28565,7 +28698,7 @@ function readActionSettings(env = process.env) {
   for (const value of maskableValues(secretsOf(settings.variants))) setSecret(value);
   const token = getInput("github-token");
   const secrets = secretsOf(settings.variants, [token]);
-  if (file) info(`Settings read from ${path.relative(workspace, file) || file}, with the workflow's inputs laid over them.`);
+  if (file) info(`Settings read from ${path2.relative(workspace, file) || file}, with the workflow's inputs laid over them.`);
   return { settings, workingDirectory, token, configFile: file, secrets };
 }
 function readTrustInputs() {
@@ -28622,7 +28755,7 @@ var actionsLogger = {
 // src/action/outputs.ts
 import { mkdirSync, writeFileSync } from "node:fs";
 import os7 from "node:os";
-import path2 from "node:path";
+import path3 from "node:path";
 async function publish(publication) {
   const { report: report2, markdown, headLabel } = publication;
   setOutput("report", writeReport(publication));
@@ -28661,15 +28794,15 @@ function writeReport(publication) {
   return writeJson(publication.report, publication);
 }
 function writeJson(json, { reportFile, workingDirectory, commentKey }) {
-  const file = reportFile ? path2.resolve(workingDirectory, reportFile) : path2.join(process.env.RUNNER_TEMP || os7.tmpdir(), `image-size-report-${commentKey}.json`);
-  mkdirSync(path2.dirname(file), { recursive: true });
+  const file = reportFile ? path3.resolve(workingDirectory, reportFile) : path3.join(process.env.RUNNER_TEMP || os7.tmpdir(), `image-size-report-${commentKey}.json`);
+  mkdirSync(path3.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
   return file;
 }
 
 // src/action/report-files.ts
 import { statSync as statSync3 } from "node:fs";
-import path3 from "node:path";
+import path4 from "node:path";
 
 // node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir2, readdirSync, realpath, realpathSync, stat as stat2, statSync as statSync2 } from "fs";
@@ -28681,27 +28814,27 @@ import { createRequire } from "module";
 import { basename, dirname, normalize, relative, resolve, sep as sep2 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
-function cleanPath(path5) {
-  let normalized = normalize(path5);
+function cleanPath(path6) {
+  let normalized = normalize(path6);
   if (normalized.length > 1 && normalized[normalized.length - 1] === sep2) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
-function convertSlashes(path5, separator) {
-  return path5.replace(SLASHES_REGEX, separator);
+function convertSlashes(path6, separator) {
+  return path6.replace(SLASHES_REGEX, separator);
 }
 var WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
-function isRootDirectory(path5) {
-  return path5 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path5);
+function isRootDirectory(path6) {
+  return path6 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path6);
 }
-function normalizePath(path5, options) {
+function normalizePath(path6, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
-  const pathNeedsCleaning = process.platform === "win32" && path5.includes("/") || path5.startsWith(".");
-  if (resolvePaths) path5 = resolve(path5);
-  if (normalizePath$1 || pathNeedsCleaning) path5 = cleanPath(path5);
-  if (path5 === ".") return "";
-  const needsSeperator = path5[path5.length - 1] !== pathSeparator;
-  return convertSlashes(needsSeperator ? path5 + pathSeparator : path5, pathSeparator);
+  const pathNeedsCleaning = process.platform === "win32" && path6.includes("/") || path6.startsWith(".");
+  if (resolvePaths) path6 = resolve(path6);
+  if (normalizePath$1 || pathNeedsCleaning) path6 = cleanPath(path6);
+  if (path6 === ".") return "";
+  const needsSeperator = path6[path6.length - 1] !== pathSeparator;
+  return convertSlashes(needsSeperator ? path6 + pathSeparator : path6, pathSeparator);
 }
 function joinPathWithBasePath(filename, directoryPath) {
   return directoryPath + filename;
@@ -28738,8 +28871,8 @@ var pushDirectory = (directoryPath, paths) => {
   paths.push(directoryPath || ".");
 };
 var pushDirectoryFilter = (directoryPath, paths, filters) => {
-  const path5 = directoryPath || ".";
-  if (filters.every((filter) => filter(path5, true))) paths.push(path5);
+  const path6 = directoryPath || ".";
+  if (filters.every((filter) => filter(path6, true))) paths.push(path6);
 };
 var empty$2 = () => {
 };
@@ -28791,26 +28924,26 @@ var empty = () => {
 function build$3(options) {
   return options.group ? groupFiles : empty;
 }
-var resolveSymlinksAsync = function(path5, state, callback$1) {
+var resolveSymlinksAsync = function(path6, state, callback$1) {
   const { queue, fs: fs3, options: { suppressErrors } } = state;
   queue.enqueue();
-  fs3.realpath(path5, (error2, resolvedPath) => {
+  fs3.realpath(path6, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
     fs3.stat(resolvedPath, (error$1, stat3) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat3.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
+      if (stat3.isDirectory() && isRecursive(path6, resolvedPath, state)) return queue.dequeue(null, state);
       callback$1(stat3, resolvedPath);
       queue.dequeue(null, state);
     });
   });
 };
-var resolveSymlinks = function(path5, state, callback$1) {
+var resolveSymlinks = function(path6, state, callback$1) {
   const { queue, fs: fs3, options: { suppressErrors } } = state;
   queue.enqueue();
   try {
-    const resolvedPath = fs3.realpathSync(path5);
+    const resolvedPath = fs3.realpathSync(path6);
     const stat3 = fs3.statSync(resolvedPath);
-    if (stat3.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
+    if (stat3.isDirectory() && isRecursive(path6, resolvedPath, state)) return;
     callback$1(stat3, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
@@ -28820,9 +28953,9 @@ function build$2(options, isSynchronous) {
   if (!options.resolveSymlinks || options.excludeSymlinks) return null;
   return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
 }
-function isRecursive(path5, resolved, state) {
+function isRecursive(path6, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname(path5);
+  let parent = dirname(path6);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
@@ -28830,7 +28963,7 @@ function isRecursive(path5, resolved, state) {
     if (isSameRoot) depth++;
     else parent = dirname(parent);
   }
-  state.symlinks.set(path5, resolved);
+  state.symlinks.set(path6, resolved);
   return depth > 1;
 }
 function isRecursiveUsingRealPaths(resolved, state) {
@@ -29002,19 +29135,19 @@ var Walker = class {
         const filename = this.joinPath(entry.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
       } else if (entry.isDirectory()) {
-        let path5 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
-        if (exclude && exclude(entry.name, path5)) continue;
-        this.pushDirectory(path5, paths, filters);
-        this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
+        let path6 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry.name, path6)) continue;
+        this.pushDirectory(path6, paths, filters);
+        this.walkDirectory(this.state, path6, path6, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
-        let path5 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path5, this.state, (stat3, resolvedPath) => {
+        let path6 = joinPathWithBasePath(entry.name, directoryPath);
+        this.resolveSymlink(path6, this.state, (stat3, resolvedPath) => {
           if (stat3.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
-            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path5 + pathSeparator)) return;
-            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path5 + pathSeparator, depth - 1, this.walk);
+            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path6 + pathSeparator)) return;
+            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path6 + pathSeparator, depth - 1, this.walk);
           } else {
-            resolvedPath = useRealPaths ? resolvedPath : path5;
+            resolvedPath = useRealPaths ? resolvedPath : path6;
             const filename = basename(resolvedPath);
             const directoryPath$1 = normalizePath(dirname(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
@@ -29180,7 +29313,7 @@ var Builder = class {
       isMatch = globFn(patterns, ...options);
       this.globCache[patterns.join("\0")] = isMatch;
     }
-    this.options.filters.push((path5) => isMatch(path5));
+    this.options.filters.push((path6) => isMatch(path6));
     return this;
   }
 };
@@ -29255,19 +29388,19 @@ function buildRelative(cwd, root) {
     return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
   };
 }
-function ensureNonDriveRelativePath(path5) {
-  return path5.replace(DRIVE_RELATIVE_PATH, (match) => `${match}/`);
+function ensureNonDriveRelativePath(path6) {
+  return path6.replace(DRIVE_RELATIVE_PATH, (match) => `${match}/`);
 }
 var splitPatternOptions = { parts: true };
-function splitPattern(path5) {
+function splitPattern(path6) {
   var _result$parts;
-  const result = import_picomatch.default.scan(path5, splitPatternOptions);
-  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path5];
+  const result = import_picomatch.default.scan(path6, splitPatternOptions);
+  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path6];
 }
 var POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
 var WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
-var escapePosixPath = (path5) => path5.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
-var escapeWin32Path = (path5) => path5.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapePosixPath = (path6) => path6.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapeWin32Path = (path6) => path6.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
 var escapePath = isWin ? escapeWin32Path : escapePosixPath;
 function isDynamicPattern(pattern, options) {
   if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
@@ -29374,13 +29507,13 @@ function buildCrawler(options, patterns) {
   if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
   const crawler = new Builder({
     filters: [debug2 ? (p, isDirectory2) => {
-      const path5 = format(p, isDirectory2);
-      const matches = matcher(path5) && !ignore(path5);
-      if (matches) log(`matched ${path5}`);
+      const path6 = format(p, isDirectory2);
+      const matches = matcher(path6) && !ignore(path6);
+      if (matches) log(`matched ${path6}`);
       return matches;
     } : (p, isDirectory2) => {
-      const path5 = format(p, isDirectory2);
-      return matcher(path5) && !ignore(path5);
+      const path6 = format(p, isDirectory2);
+      return matcher(path6) && !ignore(path6);
     }],
     exclude: debug2 ? (_, p) => {
       const skipped = excludePredicate(_, p);
@@ -29464,7 +29597,7 @@ function untrustedReportForComment(report2) {
 var MAX_REPORTS = 100;
 var MAX_TOTAL_REPORT_BYTES = 2e7;
 function findReportFiles(value, workingDirectory) {
-  const target = path3.resolve(workingDirectory, value);
+  const target = path4.resolve(workingDirectory, value);
   const stat3 = statOf(target);
   if (stat3?.isDirectory()) {
     const files2 = matching("*.json", target);
@@ -29489,7 +29622,7 @@ function readReports(found, workingDirectory, runSha) {
   const reports = [];
   const refused = [];
   for (const file of found.files) {
-    const shown = path3.relative(workingDirectory, file) || file;
+    const shown = path4.relative(workingDirectory, file) || file;
     try {
       const report2 = untrustedReportForComment(readUntrustedReport(file, "report-from"));
       if (runSha) checkReportCommit(report2, runSha, single ? "report-from" : `report-from: ${quote(shown, 500)}`);
@@ -29515,7 +29648,7 @@ function checkReportCommit(report2, runSha, what) {
 }
 function matching(pattern, cwd) {
   const files = globSync(pattern, { cwd, absolute: true, onlyFiles: true, followSymbolicLinks: false, expandDirectories: false });
-  return [...new Set(files.map((f) => path3.resolve(f)))].sort(byCodeUnits);
+  return [...new Set(files.map((f) => path4.resolve(f)))].sort(byCodeUnits);
 }
 function limited(value, found) {
   if (found.files.length > MAX_REPORTS) {
@@ -29601,6 +29734,7 @@ async function buildAndReport(trust, inputs, scrubber, cancel) {
     const comment = wantComment && pr ? " No comment was posted." : "";
     return cancel.fail(cancelled, `${measured} The job summary and the report output have what it measured.${comment}`);
   }
+  writeAnnotations(report2, workingDirectory, (text) => scrubber.text(text));
   if (wantComment && !pr) info("comment is on, but this run is not for a pull request: nothing to comment on.");
   if (wantComment && pr) {
     const onFailure = trust.commentFailure ?? "warn";
@@ -29724,7 +29858,7 @@ function refusePullRequestTarget(event, allowed) {
 }
 function baselinePlan(baseline, baselineFile, workingDirectory, pr, push) {
   if (baseline === "none") return { source: "none" };
-  if (baseline === "file") return { source: "file", file: path4.resolve(workingDirectory, baselineFile) };
+  if (baseline === "file") return { source: "file", file: path5.resolve(workingDirectory, baselineFile) };
   if (pr) return { source: "rebuild", commit: pr.baseSha, ref: pr.baseRef };
   if (baseline === "auto") return { source: "none" };
   if (push) return { source: "rebuild", commit: push.sha, ref: push.ref };

@@ -103,7 +103,7 @@ describe('renderMarkdown with maxLength', () => {
     expect(md).toContain('✅ All 1000 budget checks pass.');
     const rows = md.split('\n').filter((line) => /^\| ✅ \*\*variant-\d+\*\*/.test(line)).length;
     expect(rows).toBeGreaterThan(50);
-    expect(md).toContain(`left out the rows of ${1_000 - rows} variants that built within budget and the budget table.`);
+    expect(md).toContain(`left out the rows of ${1_000 - rows} variants that built within budget, the chart and the budget table.`);
   });
 
   it('fits the job summary in bytes, not characters', () => {

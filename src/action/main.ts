@@ -31,6 +31,7 @@ import { orderReports, renderMergedMarkdown } from '../render/merged-markdown.js
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
 import { createScrubber, scrubbedLogger, type Scrubber } from '../secrets/scrub.js';
+import { writeAnnotations } from './annotations.js';
 import { ActionCancel } from './cancel.js';
 import type { Settings } from '../settings/schema.js';
 import { readActionSettings, readReportName, readTrustInputs, type ActionSettings, type TrustInputs } from './inputs.js';
@@ -106,6 +107,7 @@ async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubb
     const comment = wantComment && pr ? ' No comment was posted.' : '';
     return cancel.fail(cancelled, `${measured} The job summary and the report output have what it measured.${comment}`);
   }
+  writeAnnotations(report, workingDirectory, (text) => scrubber.text(text)); // on the Dockerfile lines that grew
   if (wantComment && !pr) core.info('comment is on, but this run is not for a pull request: nothing to comment on.');
   if (wantComment && pr) {
     const onFailure = trust.commentFailure ?? 'warn';

@@ -8,7 +8,7 @@ import { bareLines, FULL_DETAIL, problemVariants, writeMarkdown, type Detail, ty
 
 /**
  * The comment written with as much detail as fits in `maxLength` (as `measure` counts): first the steps of
- * DETAIL_STEPS, then rows of variants that passed, then the failed builds' sections, then rows of failing
+ * DETAIL_STEPS (long lists and logs shortened, then the chart, then sections and tables), then rows of variants that passed, then the failed builds' sections, then rows of failing
  * variants; the bare verdict as the last resort. A report that fits at FULL_DETAIL is written as it is.
  */
 export function fitComment(report: Report, options: WriteOptions, maxLength: number, measure: (text: string) => number): string {
@@ -38,6 +38,8 @@ export function fitComment(report: Report, options: WriteOptions, maxLength: num
 /** What goes first when a body is too long; each step keeps the cuts of the steps before it. */
 export const DETAIL_STEPS: readonly Partial<Detail>[] = [
   { logLines: 10, logLineLength: 200, listItems: 5 },
+  // The chart goes before any table or section is left out (README, "The chart").
+  { chart: false },
   { listItems: 0 },
   { logLines: 0 },
   { budgetTable: 'failing' },

@@ -5,6 +5,7 @@
  */
 import { markdownTable } from 'markdown-table';
 import type { Report, VariantReport } from '../report/types.js';
+import { sizeChartBlock } from './chart.js';
 import { codeBlock, codeSpan, escapeInline } from './escape.js';
 import { describeBreach, describeCancel, formatDuration, uncompressedPushNote, unitsNote } from './format.js';
 import {
@@ -48,6 +49,8 @@ export interface Detail {
   failures: 'full' | 'brief' | 'none';
   /** Broken budgets listed under the verdict. */
   breachLines: number;
+  /** The chart of sizes, base against this change (chart.ts). */
+  chart: boolean;
 }
 
 export const FULL_DETAIL: Detail = {
@@ -59,6 +62,7 @@ export const FULL_DETAIL: Detail = {
   maxRows: Infinity,
   failures: 'full',
   breachLines: Infinity,
+  chart: true,
 };
 
 /** The comment's heading. */
@@ -103,6 +107,10 @@ export function writeMarkdown(report: Report, options: WriteOptions, detail: Det
   const sentences = comparisonSentences(shown, { text: escapeInline, strong: (s) => `**${s}**` });
   if (sentences.length) out.push(...sentences, '');
   if (shown.comparisons.length < report.comparisons.length) left.push('the comparisons of variants not shown');
+
+  const chart = sizeChartBlock(report, style.headLabel);
+  if (chart && detail.chart) out.push(chart, '');
+  else if (chart) left.push('the chart');
 
   const checks = detail.budgetTable === 'failing' ? report.budgets.filter((c) => c.outcome === 'fail') : report.budgets;
   if (report.budgets.length && detail.budgetTable !== 'none' && checks.length) {

@@ -99061,6 +99061,49 @@ function substitute(image, args) {
     return Object.hasOwn(args, name) ? args[name] : whole;
   });
 }
+var LAYER_KEYWORDS = /* @__PURE__ */ new Set(["RUN", "COPY", "ADD", "WORKDIR"]);
+function stageInstructions(content, target) {
+  const dockerfile = import_dockerfile_ast.DockerfileParser.parse(content);
+  const froms = dockerfile.getFROMs();
+  const parsed = parseStages(content);
+  const chain = /* @__PURE__ */ new Set();
+  let index = targetStageIndex(parsed, target);
+  while (index >= 0 && !chain.has(index)) {
+    chain.add(index);
+    const image = parsed.stages[index].image.toLowerCase();
+    index = parsed.stages.slice(0, index).findIndex((s) => s.name === image);
+  }
+  const stageOf = (line) => froms.filter((f) => f.getRange().start.line <= line).length - 1;
+  const located = [];
+  for (const instruction of dockerfile.getInstructions()) {
+    const keyword = instruction.getKeyword().toUpperCase();
+    const line = instruction.getRange().start.line;
+    if (!LAYER_KEYWORDS.has(keyword) || !chain.has(stageOf(line))) continue;
+    const args = argumentsText(instruction.getRawArgumentsContent() ?? "", dockerfile.getEscapeCharacter());
+    located.push({ line: line + 1, text: normalizeInstruction(`${keyword} ${execForm(args) ?? args}`) });
+  }
+  return located;
+}
+function argumentsText(raw, escape2) {
+  const [first, ...rest] = raw.split(/\r?\n/);
+  const lines2 = [first, ...rest.filter((l) => !/^\s*(#|$)/.test(l))];
+  const continuation = new RegExp(`${escape2.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}[ \\t]*$`);
+  let text2 = lines2.map((l, i) => i < lines2.length - 1 ? l.replace(continuation, "") : l).join("");
+  while (/^--\S/.test(text2)) text2 = text2.replace(/^--\S*\s*/, "");
+  return text2.trim();
+}
+function normalizeInstruction(text2) {
+  return text2.replace(/\s+/g, " ").trim();
+}
+function execForm(args) {
+  if (!args.startsWith("[")) return void 0;
+  try {
+    const list = JSON.parse(args);
+    return Array.isArray(list) && list.every((s) => typeof s === "string") ? list.join(" ") : void 0;
+  } catch {
+    return void 0;
+  }
+}
 
 // src/secrets/redact.ts
 var scrubbers = /* @__PURE__ */ new WeakMap();
@@ -101820,9 +101863,10 @@ var package_default = {
     format: "prettier --write . && eslint --fix .",
     "docker:setup": "bash scripts/setup-docker.sh",
     example: "bash scripts/setup-docker.sh --base-images && node dist/cli.js --working-directory examples/python-service",
-    pretest: "bash scripts/setup-registry.sh && bash scripts/engines.sh start",
+    pretest: "bash scripts/setup-registry.sh && bash scripts/setup-chromium.sh && bash scripts/engines.sh start",
     test: "vitest run",
     "test:unit": "vitest run --project unit",
+    "test:browser": "bash scripts/setup-chromium.sh && vitest run --project browser",
     bench: "bash bench/run.sh"
   },
   dependencies: {
@@ -101859,7 +101903,9 @@ var package_default = {
     globals: "^17.14.0",
     "mdast-util-from-markdown": "^2.1.0",
     "mdast-util-gfm": "^3.1.0",
+    mermaid: "^11.17.2",
     "micromark-extension-gfm": "^3.0.0",
+    "playwright-core": "^1.65.1",
     prettier: "^3.10.1",
     typescript: "5.9",
     "typescript-eslint": "^8.74.0",
@@ -102889,6 +102935,75 @@ function toAlignment(value) {
   return code === 67 || code === 99 ? 99 : code === 76 || code === 108 ? 108 : code === 82 || code === 114 ? 114 : 0;
 }
 
+// src/render/chart.ts
+var CHART_VARIANTS = 10;
+var BAR_COLOUR = "#0969da";
+var VERTICAL_VARIANTS = 3;
+function chartFigures(report) {
+  const all = [];
+  for (const v of report.variants) {
+    if (v.head.status !== "built" || v.base?.status !== "built") continue;
+    all.push({ variant: v.name, base: v.base.sizeBytes, head: v.head.sizeBytes });
+  }
+  if (all.length <= CHART_VARIANTS) return { figures: all, comparable: all.length };
+  const largest = new Set(
+    [...all].map((f, i) => ({ i, change: Math.abs(f.head - f.base) })).sort((a, b) => b.change - a.change || a.i - b.i).slice(0, CHART_VARIANTS).map((x) => x.i)
+  );
+  return { figures: all.filter((_, i) => largest.has(i)), comparable: all.length };
+}
+function sizeChart(report, headLabel = "This PR") {
+  const { figures, comparable } = chartFigures(report);
+  if (figures.length === 0) return void 0;
+  const largest = Math.max(...figures.flatMap((f) => [f.base, f.head]));
+  const { unit, divisor } = chartUnit(largest, report.units);
+  const max = largest / divisor;
+  const decimals = max >= 100 ? 0 : max >= 10 ? 1 : 2;
+  const value = (bytes) => Number((bytes / divisor).toFixed(decimals));
+  const head = chartLabel(headLabel, 20) || "this change";
+  const labels = [];
+  const bars = [];
+  for (const f of figures) {
+    const name = chartLabel(f.variant, 60);
+    labels.push(`${name} base`, `${name} ${head}`);
+    bars.push(value(f.base), value(f.head));
+  }
+  const some = comparable > figures.length ? `, the ${figures.length} of ${comparable} variants that changed most` : "";
+  const top = niceCeiling(max * 1.05);
+  const horizontal = figures.length > VERTICAL_VARIANTS;
+  const init = {
+    ...horizontal ? { xyChart: { width: 900, height: 120 + 28 * bars.length } } : {},
+    themeVariables: { xyChart: { plotColorPalette: BAR_COLOUR } }
+  };
+  return [
+    `%%{init: ${JSON.stringify(init)}}%%`,
+    horizontal ? "xychart-beta horizontal" : "xychart-beta",
+    `  title "Size in ${unit}, base and ${head}${some}"`,
+    `  x-axis [${labels.map((l) => `"${l}"`).join(", ")}]`,
+    `  y-axis "${unit}" 0 --> ${top}`,
+    `  bar [${bars.join(", ")}]`
+  ].join("\n");
+}
+function sizeChartBlock(report, headLabel) {
+  const chart = sizeChart(report, headLabel);
+  return chart === void 0 ? void 0 : "```mermaid\n" + chart + "\n```";
+}
+function chartLabel(text2, max) {
+  const safe = text2.replace(/\s+/g, " ").replace(/[^A-Za-z0-9 ._()/+-]+/g, "_").trim();
+  return safe.length > max ? `${safe.slice(0, max - 1).trimEnd()}_` : safe;
+}
+function chartUnit(largest, units) {
+  const base = units === "binary" ? 1024 : 1e3;
+  const names = units === "binary" ? ["B", "KiB", "MiB", "GiB", "TiB"] : ["B", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  while (i < names.length - 1 && largest >= base ** (i + 1)) i += 1;
+  return { unit: names[i], divisor: base ** i };
+}
+function niceCeiling(value) {
+  if (value <= 0) return 1;
+  const step = 10 ** Math.floor(Math.log10(value)) / 2;
+  return Number((Math.ceil(value / step) * step).toPrecision(12));
+}
+
 // src/render/escape.ts
 var ZWSP_ENTITY = "&#8203;";
 var ZWSP = "\u200B";
@@ -103217,7 +103332,8 @@ var FULL_DETAIL = {
   compactTables: false,
   maxRows: Infinity,
   failures: "full",
-  breachLines: Infinity
+  breachLines: Infinity,
+  chart: true
 };
 var HEADING = "## Image size report";
 var ICON = { ok: "\u2705", broken: "\u274C", failed: "\u{1F4A5}", cancelled: "\u23F9\uFE0F" };
@@ -103255,6 +103371,9 @@ function writeMarkdown(report, options, detail) {
   const sentences = comparisonSentences(shown, { text: escapeInline, strong: (s) => `**${s}**` });
   if (sentences.length) out.push(...sentences, "");
   if (shown.comparisons.length < report.comparisons.length) left.push("the comparisons of variants not shown");
+  const chart = sizeChartBlock(report, style.headLabel);
+  if (chart && detail.chart) out.push(chart, "");
+  else if (chart) left.push("the chart");
   const checks = detail.budgetTable === "failing" ? report.budgets.filter((c) => c.outcome === "fail") : report.budgets;
   if (report.budgets.length && detail.budgetTable !== "none" && checks.length) {
     const rows = budgetRows({ ...report, budgets: checks }, { text: escapeInline }).map(([variant, budget, limit, measured, outcome]) => [
@@ -103460,6 +103579,8 @@ function fitComment(report, options, maxLength, measure) {
 }
 var DETAIL_STEPS = [
   { logLines: 10, logLineLength: 200, listItems: 5 },
+  // The chart goes before any table or section is left out (README, "The chart").
+  { chart: false },
   { listItems: 0 },
   { logLines: 0 },
   { budgetTable: "failing" },
@@ -103931,7 +104052,9 @@ export {
   DockerEngine,
   minChangeOf,
   changedFigures,
+  formatBytes,
   formatSignedBytes,
+  formatSignedPercent,
   formatSignedCount,
   describeBreach,
   describeCancel,
@@ -103945,6 +104068,8 @@ export {
   failsRun,
   verdict,
   sizeMeaning,
+  stageInstructions,
+  normalizeInstruction,
   secretsOf,
   maskableValues,
   createScrubber,

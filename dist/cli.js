@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-Y4WDIQ7X.js";
+} from "./chunks/chunk-4ET2NJGI.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -7,6 +7,7 @@ const __dirname = __isrDirname(__filename);
 import {
   CANCEL_EXIT_WITHIN_MS,
   COMMENT_LIMIT,
+  DEFAULT_MIN_CHANGE,
   DockerEngine,
   FULL_DETAIL,
   HEADING,
@@ -36,6 +37,7 @@ import {
   formatSignedBytes,
   formatSignedCount,
   formatSignedPercent,
+  isChange,
   isUserError,
   layerChanges,
   listenForCancel,
@@ -57,7 +59,7 @@ import {
   utf8Length,
   verdict,
   writeMarkdown
-} from "./chunks/chunk-Y4WDIQ7X.js";
+} from "./chunks/chunk-4ET2NJGI.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -28506,12 +28508,11 @@ import path from "node:path";
 
 // src/render/annotations.ts
 var MAX_ANNOTATIONS = 10;
-var MIN_CHANGE = { ratio: 1e-3 };
 function dockerfileAnnotations(report2, dockerfileOf, limit = MAX_ANNOTATIONS) {
   const budgets = [];
   const growth = [];
   for (const variant of report2.variants) {
-    const found = largestGrowth(variant);
+    const found = largestGrowth(variant, minChangeOf(report2));
     if (!found) continue;
     const dockerfile = dockerfileOf(variant);
     const line = dockerfile && locate(found.change, variant, dockerfile.instructions);
@@ -28536,7 +28537,7 @@ function dockerfileAnnotations(report2, dockerfileOf, limit = MAX_ANNOTATIONS) {
   }
   return [...budgets, ...growth].slice(0, Math.max(limit, 0));
 }
-function largestGrowth(variant) {
+function largestGrowth(variant, min = DEFAULT_MIN_CHANGE) {
   const { base, head } = variant;
   if (base?.status !== "built" || head.status !== "built") return void 0;
   const baseBytes = base.sizeBytes;
@@ -28559,7 +28560,7 @@ function largestGrowth(variant) {
     }
     if (growth > 0 && (!best || growth > best.growth)) best = { change, growth, was };
   }
-  if (!best || baseBytes <= 0 || best.growth <= MIN_CHANGE.ratio * baseBytes) return void 0;
+  if (!best || baseBytes <= 0 || !isChange(best.growth, baseBytes, min)) return void 0;
   return { ...best, baseBytes };
 }
 function locate(change, variant, instructions) {

@@ -61,6 +61,17 @@ describe('stageInstructions', () => {
 });
 
 describe('dockerfileAnnotations', () => {
+  it("annotates only growth beyond the report's min-change (a percentage of the whole base image, or a size)", () => {
+    const dockerfileOf = (v: VariantReport) => (v.name === 'multi-stage' ? located(exampleDockerfile, v.target) : undefined);
+    const growth = largestGrowth(multi)!.growth;
+    const share = (growth / (multi.base as Extract<SideResult, { status: 'built' }>).sizeBytes) * 100;
+    const withMin = (minChange: Report['minChange']) => dockerfileAnnotations({ ...example, minChange }, dockerfileOf);
+    expect(withMin({ kind: 'percent', value: share * 1.01 })).toEqual([]);
+    expect(withMin({ kind: 'percent', value: share * 0.99 })).toHaveLength(1);
+    expect(withMin({ kind: 'bytes', value: growth })).toEqual([]); // exactly the tolerance is not a change
+    expect(withMin({ kind: 'bytes', value: growth - 1 })).toHaveLength(1);
+  });
+
   it("puts the example's growth on the first line of the edited RUN, with the growth of that line (new layer less the old)", () => {
     const annotations = dockerfileAnnotations(example, (v) =>
       v.name === 'multi-stage' ? located(exampleDockerfile, v.target) : undefined,

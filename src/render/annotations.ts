@@ -2,7 +2,8 @@
  * Workflow annotations on the Dockerfile: which lines get a warning, and what it says. Pure; src/action/annotations.ts
  * reads the Dockerfiles and writes them.
  *
- * Per variant, the instruction whose layer grew most against the base gets one, when that growth is over MIN_CHANGE;
+ * Per variant, the instruction whose layer grew most against the base gets one, when that growth is a change beyond
+ * the report's `min-change` (compare/noise.ts);
  * and so does each broken budget that this one instruction causes (the budget would hold without its growth). The
  * instruction is found by its text: the layer's instruction (from the image history, build-arg values cut out) must
  * be the text of exactly one layer-making instruction of the built stages, and of exactly one layer of this change's
@@ -11,17 +12,12 @@
  * At most MAX_ANNOTATIONS in all (GitHub shows 10 warnings per step): broken budgets first, then the growth.
  */
 import { normalizeInstruction, type LocatedInstruction } from '../docker/dockerfile.js';
-import type { BudgetCheck, LayerChange, Report, VariantReport } from '../report/types.js';
+import { DEFAULT_MIN_CHANGE, isChange, minChangeOf } from '../compare/noise.js';
+import type { BudgetCheck, LayerChange, MinChange, Report, VariantReport } from '../report/types.js';
 import { describeBreach, formatBytes, formatSignedBytes, formatSignedPercent } from './format.js';
 
 /** GitHub shows at most 10 warning annotations per step. */
 export const MAX_ANNOTATIONS = 10;
-
-/**
- * The smallest growth annotated: a share of the variant's base size. Until the `min-change` setting lands this is its
- * default (0.1%), kept here in one place.
- */
-export const MIN_CHANGE = { ratio: 0.001 } as const;
 
 export interface Annotation {
   /** Path relative to the repository root, with `/`. */
@@ -47,7 +43,7 @@ export function dockerfileAnnotations(
   const budgets: Annotation[] = [];
   const growth: Annotation[] = [];
   for (const variant of report.variants) {
-    const found = largestGrowth(variant);
+    const found = largestGrowth(variant, minChangeOf(report));
     if (!found) continue;
     const dockerfile = dockerfileOf(variant);
     const line = dockerfile && locate(found.change, variant, dockerfile.instructions);
@@ -79,13 +75,15 @@ export function dockerfileAnnotations(
 }
 
 /**
- * The layer change that grew most, when it grew more than MIN_CHANGE of the base size. A line that was edited makes
+ * The layer change that grew most, when its growth is a change beyond `min` against the variant's base size (a
+ * percentage is of the whole base image, as for the size itself). A line that was edited makes
  * a new layer and removes the old one (their instructions differ): an added layer at the same place among the
  * Dockerfile's layers as a removed one of the same keyword (both images with as many) is that line's layer, and its
  * growth is the difference, `was` the old layer's size.
  */
 export function largestGrowth(
   variant: VariantReport,
+  min: MinChange = DEFAULT_MIN_CHANGE,
 ): { change: LayerChange; growth: number; was?: number; baseBytes: number } | undefined {
   const { base, head } = variant;
   if (base?.status !== 'built' || head.status !== 'built') return undefined;
@@ -109,7 +107,7 @@ export function largestGrowth(
     }
     if (growth > 0 && (!best || growth > best.growth)) best = { change, growth, was };
   }
-  if (!best || baseBytes <= 0 || best.growth <= MIN_CHANGE.ratio * baseBytes) return undefined;
+  if (!best || baseBytes <= 0 || !isChange(best.growth, baseBytes, min)) return undefined;
   return { ...best, baseBytes };
 }
 

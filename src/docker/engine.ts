@@ -26,6 +26,8 @@ export interface EngineInfo {
   id?: string;
   /** Where the engine is and what chose it (set when the engine was found from the environment). */
   endpoint?: EndpointInfo;
+  /** The engine's own platform (`GET /version` `Os`/`Arch`): what it builds when no platform is asked for. */
+  platform?: { os: string; architecture: string };
 }
 
 export interface BuildRequest {
@@ -178,6 +180,7 @@ export class DockerEngine {
         ...(version.GoVersion ? { goVersion: version.GoVersion } : {}),
         ...(info.ID ? { id: info.ID } : {}),
         ...(this.resolved ? { endpoint: this.resolved.info } : {}),
+        ...(version.Os && version.Arch ? { platform: { os: version.Os, architecture: version.Arch } } : {}),
       };
     } catch (error) {
       if (signal.aborted) this.closeConnections();

@@ -31,6 +31,17 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       },
+      {
+        // The registry client against real registries (Debian's docker-registry) it starts: no Docker engine, so
+        // run once, not per engine.
+        test: {
+          name: 'registry',
+          include: ['__tests__/registry/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
       ...engines.map((engine, i) => ({
         test: {
           name: `integration (${engine.name})`,

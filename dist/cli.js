@@ -26,7 +26,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-MQVOQTWM.js";
+} from "./chunks/chunk-IDZRC2VA.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

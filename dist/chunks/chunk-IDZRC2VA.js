@@ -101792,6 +101792,7 @@ var package_default = {
     "dockerfile-ast": "^0.7.1",
     dockerode: "^5.0.1",
     "markdown-table": "^3.1.0",
+    "p-retry": "^6.2.1",
     protobufjs: "^8.8.1",
     "tar-fs": "^3.1.3",
     "tar-stream": "^3.2.2",

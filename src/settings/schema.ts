@@ -172,7 +172,7 @@ function parseBaseline(rawValue: unknown): Baseline[] {
     if (typeof item !== 'string' || item.trim() === '') {
       throw new InputError(`baseline: ${describe(item)} is not accepted. Use one of: ${BASELINE_SOURCES.join(', ')}, or a list of them.`);
     }
-    return oneOf(item, 'baseline', BASELINE_SOURCES)!;
+    return oneOf(item.trim(), 'baseline', BASELINE_SOURCES)!;
   });
   if (sources.length === 0) return ['auto'];
   const twice = sources.find((source, i) => sources.indexOf(source) !== i);

@@ -16,12 +16,12 @@ var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require
   if (typeof require !== "undefined") return require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
 });
-var __esm = (fn, res, err) => function __init() {
-  if (err) throw err[0];
+var __esm = (fn, res, err2) => function __init() {
+  if (err2) throw err2[0];
   try {
     return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
   } catch (e) {
-    throw err = [e], e;
+    throw err2 = [e], e;
   }
 };
 var __commonJS = (cb, mod) => function __require2() {
@@ -107,8 +107,8 @@ var require_http = __commonJS({
             userCallback: callback
           }, redirectOptions);
           if (redirect.count > redirect.max) {
-            var err = new Error("Max redirects exceeded. To allow more redirects, pass options.maxRedirects property.");
-            redirect.clientRequest.emit("error", err);
+            var err2 = new Error("Max redirects exceeded. To allow more redirects, pass options.maxRedirects property.");
+            redirect.clientRequest.emit("error", err2);
             return redirect.clientRequest;
           }
           redirect.count++;
@@ -239,7 +239,7 @@ var require_safer = __commonJS({
       };
     }
     if (!Safer.alloc) {
-      Safer.alloc = function(size, fill, encoding) {
+      Safer.alloc = function(size, fill2, encoding) {
         if (typeof size !== "number") {
           throw new TypeError('The "size" argument must be of type number. Received type ' + typeof size);
         }
@@ -247,12 +247,12 @@ var require_safer = __commonJS({
           throw new RangeError('The value "' + size + '" is invalid for option "size"');
         }
         var buf = Buffer2(size);
-        if (!fill || fill.length === 0) {
+        if (!fill2 || fill2.length === 0) {
           buf.fill(0);
         } else if (typeof encoding === "string") {
-          buf.fill(fill, encoding);
+          buf.fill(fill2, encoding);
         } else {
-          buf.fill(fill);
+          buf.fill(fill2);
         }
         return buf;
       };
@@ -313,11 +313,11 @@ var require_reader = __commonJS({
         return this._buf.slice(this._offset);
       }
     });
-    Reader.prototype.readByte = function(peek) {
+    Reader.prototype.readByte = function(peek2) {
       if (this._size - this._offset < 1)
         return null;
       var b = this._buf[this._offset] & 255;
-      if (!peek)
+      if (!peek2)
         this._offset += 1;
       return b;
     };
@@ -1509,13 +1509,13 @@ var require_nacl_fast = __commonJS({
         for (var i = 0; i < 16; i++) o[i] = a[i] - b[i];
       }
       function M(o, a, b) {
-        var v, c, t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0, t15 = 0, t16 = 0, t17 = 0, t18 = 0, t19 = 0, t20 = 0, t21 = 0, t22 = 0, t23 = 0, t24 = 0, t25 = 0, t26 = 0, t27 = 0, t28 = 0, t29 = 0, t30 = 0, b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b4 = b[4], b5 = b[5], b6 = b[6], b7 = b[7], b8 = b[8], b9 = b[9], b10 = b[10], b11 = b[11], b12 = b[12], b13 = b[13], b14 = b[14], b15 = b[15];
+        var v, c, t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0, t15 = 0, t16 = 0, t17 = 0, t18 = 0, t19 = 0, t20 = 0, t21 = 0, t22 = 0, t23 = 0, t24 = 0, t25 = 0, t26 = 0, t27 = 0, t28 = 0, t29 = 0, t30 = 0, b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b42 = b[4], b5 = b[5], b6 = b[6], b7 = b[7], b8 = b[8], b9 = b[9], b10 = b[10], b11 = b[11], b12 = b[12], b13 = b[13], b14 = b[14], b15 = b[15];
         v = a[0];
         t0 += v * b0;
         t1 += v * b1;
         t2 += v * b2;
         t3 += v * b3;
-        t4 += v * b4;
+        t4 += v * b42;
         t5 += v * b5;
         t6 += v * b6;
         t7 += v * b7;
@@ -1532,7 +1532,7 @@ var require_nacl_fast = __commonJS({
         t2 += v * b1;
         t3 += v * b2;
         t4 += v * b3;
-        t5 += v * b4;
+        t5 += v * b42;
         t6 += v * b5;
         t7 += v * b6;
         t8 += v * b7;
@@ -1549,7 +1549,7 @@ var require_nacl_fast = __commonJS({
         t3 += v * b1;
         t4 += v * b2;
         t5 += v * b3;
-        t6 += v * b4;
+        t6 += v * b42;
         t7 += v * b5;
         t8 += v * b6;
         t9 += v * b7;
@@ -1566,7 +1566,7 @@ var require_nacl_fast = __commonJS({
         t4 += v * b1;
         t5 += v * b2;
         t6 += v * b3;
-        t7 += v * b4;
+        t7 += v * b42;
         t8 += v * b5;
         t9 += v * b6;
         t10 += v * b7;
@@ -1583,7 +1583,7 @@ var require_nacl_fast = __commonJS({
         t5 += v * b1;
         t6 += v * b2;
         t7 += v * b3;
-        t8 += v * b4;
+        t8 += v * b42;
         t9 += v * b5;
         t10 += v * b6;
         t11 += v * b7;
@@ -1600,7 +1600,7 @@ var require_nacl_fast = __commonJS({
         t6 += v * b1;
         t7 += v * b2;
         t8 += v * b3;
-        t9 += v * b4;
+        t9 += v * b42;
         t10 += v * b5;
         t11 += v * b6;
         t12 += v * b7;
@@ -1617,7 +1617,7 @@ var require_nacl_fast = __commonJS({
         t7 += v * b1;
         t8 += v * b2;
         t9 += v * b3;
-        t10 += v * b4;
+        t10 += v * b42;
         t11 += v * b5;
         t12 += v * b6;
         t13 += v * b7;
@@ -1634,7 +1634,7 @@ var require_nacl_fast = __commonJS({
         t8 += v * b1;
         t9 += v * b2;
         t10 += v * b3;
-        t11 += v * b4;
+        t11 += v * b42;
         t12 += v * b5;
         t13 += v * b6;
         t14 += v * b7;
@@ -1651,7 +1651,7 @@ var require_nacl_fast = __commonJS({
         t9 += v * b1;
         t10 += v * b2;
         t11 += v * b3;
-        t12 += v * b4;
+        t12 += v * b42;
         t13 += v * b5;
         t14 += v * b6;
         t15 += v * b7;
@@ -1668,7 +1668,7 @@ var require_nacl_fast = __commonJS({
         t10 += v * b1;
         t11 += v * b2;
         t12 += v * b3;
-        t13 += v * b4;
+        t13 += v * b42;
         t14 += v * b5;
         t15 += v * b6;
         t16 += v * b7;
@@ -1685,7 +1685,7 @@ var require_nacl_fast = __commonJS({
         t11 += v * b1;
         t12 += v * b2;
         t13 += v * b3;
-        t14 += v * b4;
+        t14 += v * b42;
         t15 += v * b5;
         t16 += v * b6;
         t17 += v * b7;
@@ -1702,7 +1702,7 @@ var require_nacl_fast = __commonJS({
         t12 += v * b1;
         t13 += v * b2;
         t14 += v * b3;
-        t15 += v * b4;
+        t15 += v * b42;
         t16 += v * b5;
         t17 += v * b6;
         t18 += v * b7;
@@ -1719,7 +1719,7 @@ var require_nacl_fast = __commonJS({
         t13 += v * b1;
         t14 += v * b2;
         t15 += v * b3;
-        t16 += v * b4;
+        t16 += v * b42;
         t17 += v * b5;
         t18 += v * b6;
         t19 += v * b7;
@@ -1736,7 +1736,7 @@ var require_nacl_fast = __commonJS({
         t14 += v * b1;
         t15 += v * b2;
         t16 += v * b3;
-        t17 += v * b4;
+        t17 += v * b42;
         t18 += v * b5;
         t19 += v * b6;
         t20 += v * b7;
@@ -1753,7 +1753,7 @@ var require_nacl_fast = __commonJS({
         t15 += v * b1;
         t16 += v * b2;
         t17 += v * b3;
-        t18 += v * b4;
+        t18 += v * b42;
         t19 += v * b5;
         t20 += v * b6;
         t21 += v * b7;
@@ -1770,7 +1770,7 @@ var require_nacl_fast = __commonJS({
         t16 += v * b1;
         t17 += v * b2;
         t18 += v * b3;
-        t19 += v * b4;
+        t19 += v * b42;
         t20 += v * b5;
         t21 += v * b6;
         t22 += v * b7;
@@ -4208,13 +4208,13 @@ var require_constants = __commonJS({
         const key = "-----BEGIN PRIVATE KEY-----\r\nMC4CAQAwBQYDK2VwBCIEIHKj+sVa9WcD/q2DJUJaf43Kptc8xYuUQA4bOFj9vC8T\r\n-----END PRIVATE KEY-----";
         const data = Buffer.from("a");
         let sig;
-        let verified;
+        let verified2;
         try {
           sig = crypto.sign(null, data, key);
-          verified = crypto.verify(null, data, key, sig);
+          verified2 = crypto.verify(null, data, key, sig);
         } catch {
         }
-        return Buffer.isBuffer(sig) && sig.length === 64 && verified === true;
+        return Buffer.isBuffer(sig) && sig.length === 64 && verified2 === true;
       }
       return false;
     })();
@@ -4703,15 +4703,15 @@ var require_utils2 = __commonJS({
       return self2;
     }
     function makeError(msg, level, fatal) {
-      const err = new Error(msg);
+      const err2 = new Error(msg);
       if (typeof level === "boolean") {
         fatal = level;
-        err.level = "protocol";
+        err2.level = "protocol";
       } else {
-        err.level = level || "protocol";
+        err2.level = level || "protocol";
       }
-      err.fatal = !!fatal;
-      return err;
+      err2.fatal = !!fatal;
+      return err2;
     }
     function writeUInt32BE(buf, value, offset) {
       buf[offset++] = value >>> 24;
@@ -4730,23 +4730,23 @@ var require_utils2 = __commonJS({
       },
       makeError,
       doFatalError: (protocol, msg, level, reason) => {
-        let err;
+        let err2;
         if (DISCONNECT_REASON === void 0)
           ({ DISCONNECT_REASON } = require_constants());
         if (msg instanceof Error) {
-          err = msg;
+          err2 = msg;
           if (typeof level !== "number")
             reason = DISCONNECT_REASON.PROTOCOL_ERROR;
           else
             reason = level;
         } else {
-          err = makeError(msg, level, true);
+          err2 = makeError(msg, level, true);
         }
         if (typeof reason !== "number")
           reason = DISCONNECT_REASON.PROTOCOL_ERROR;
         protocol.disconnect(reason);
         protocol._destruct();
-        protocol._onError(err);
+        protocol._onError(err2);
         return Infinity;
       },
       readUInt32BE,
@@ -6660,7 +6660,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash6,
+      createHash: createHash7,
       createHmac,
       createSign,
       createVerify,
@@ -7348,11 +7348,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash6("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash7("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash6("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash7("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -7517,8 +7517,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash6("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash6("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash7("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash7("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -7558,7 +7558,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash6("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash7("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -7901,8 +7901,8 @@ var require_agent = __commonJS({
     var { Socket } = __require("net");
     var { Duplex: Duplex2 } = __require("stream");
     var { resolve } = __require("path");
-    var { readFile } = __require("fs");
-    var { execFile: execFile2, spawn: spawn2 } = __require("child_process");
+    var { readFile: readFile2 } = __require("fs");
+    var { execFile: execFile3, spawn: spawn2 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -7910,7 +7910,7 @@ var require_agent = __commonJS({
       writeUInt32BE,
       writeUInt32LE
     } = require_utils2();
-    function once2(cb) {
+    function once(cb) {
       let called = false;
       return (...args) => {
         if (called)
@@ -7945,7 +7945,7 @@ var require_agent = __commonJS({
         this.socketPath = socketPath;
       }
       getStream(cb) {
-        cb = once2(cb);
+        cb = once(cb);
         const sock = new Socket();
         sock.on("connect", () => {
           cb(null, sock);
@@ -7961,28 +7961,28 @@ var require_agent = __commonJS({
         }
       }
       getIdentities(cb) {
-        cb = once2(cb);
-        this.getStream((err, stream) => {
-          function onFail(err2) {
+        cb = once(cb);
+        this.getStream((err2, stream) => {
+          function onFail(err3) {
             if (stream) {
               try {
                 stream.destroy();
               } catch {
               }
             }
-            if (!err2)
-              err2 = new Error("Failed to retrieve identities from agent");
-            cb(err2);
+            if (!err3)
+              err3 = new Error("Failed to retrieve identities from agent");
+            cb(err3);
           }
-          if (err)
-            return onFail(err);
+          if (err2)
+            return onFail(err2);
           const protocol = new AgentProtocol(true);
           protocol.on("error", onFail);
           protocol.pipe(stream).pipe(protocol);
           stream.on("close", onFail).on("end", onFail).on("error", onFail);
-          protocol.getIdentities((err2, keys) => {
-            if (err2)
-              return onFail(err2);
+          protocol.getIdentities((err3, keys) => {
+            if (err3)
+              return onFail(err3);
             try {
               stream.destroy();
             } catch {
@@ -7998,28 +7998,28 @@ var require_agent = __commonJS({
         } else if (typeof options !== "object" || options === null) {
           options = void 0;
         }
-        cb = once2(cb);
-        this.getStream((err, stream) => {
-          function onFail(err2) {
+        cb = once(cb);
+        this.getStream((err2, stream) => {
+          function onFail(err3) {
             if (stream) {
               try {
                 stream.destroy();
               } catch {
               }
             }
-            if (!err2)
-              err2 = new Error("Failed to sign data with agent");
-            cb(err2);
+            if (!err3)
+              err3 = new Error("Failed to sign data with agent");
+            cb(err3);
           }
-          if (err)
-            return onFail(err);
+          if (err2)
+            return onFail(err2);
           const protocol = new AgentProtocol(true);
           protocol.on("error", onFail);
           protocol.pipe(stream).pipe(protocol);
           stream.on("close", onFail).on("end", onFail).on("error", onFail);
-          protocol.sign(pubKey, data, options, (err2, sig) => {
-            if (err2)
-              return onFail(err2);
+          protocol.sign(pubKey, data, options, (err3, sig) => {
+            if (err3)
+              return onFail(err3);
             try {
               stream.destroy();
             } catch {
@@ -8083,8 +8083,8 @@ var require_agent = __commonJS({
           proc.stdout.on("data", (data2) => {
             this.push(data2);
           });
-          proc.on("error", (err) => {
-            error = err;
+          proc.on("error", (err2) => {
+            error = err2;
             cb(error);
           });
           proc.on("close", (code) => {
@@ -8101,7 +8101,7 @@ var require_agent = __commonJS({
           destroy(this);
           cb();
         }
-        _destroy(err, cb) {
+        _destroy(err2, cb) {
           destroy(this);
           cb();
         }
@@ -8116,19 +8116,19 @@ var require_agent = __commonJS({
       const RE_CYGWIN_SOCK = /^!<socket >(\d+) s ([A-Z0-9]{8}-[A-Z0-9]{8}-[A-Z0-9]{8}-[A-Z0-9]{8})/;
       return class CygwinAgent extends OpenSSHAgent {
         getStream(cb) {
-          cb = once2(cb);
+          cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile(socketPath, function readCygsocket(err, data) {
-            if (err) {
+          readFile2(socketPath, function readCygsocket(err2, data) {
+            if (err2) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile2("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
-                if (err2 || stdout.length === 0)
+              execFile3("cygpath", ["-w", socketPath], (err3, stdout, stderr) => {
+                if (err3 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile(socketPath, readCygsocket);
+                readFile2(socketPath, readCygsocket);
               });
               return;
             }
@@ -8202,11 +8202,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path8) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path8)) {
-        return path8 === "pageant" ? new PageantAgent() : new CygwinAgent(path8);
+    function createAgent(path10) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path10)) {
+        return path10 === "pageant" ? new PageantAgent() : new CygwinAgent(path10);
       }
-      return new OpenSSHAgent(path8);
+      return new OpenSSHAgent(path10);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -8458,7 +8458,7 @@ var require_agent = __commonJS({
           }
           cb();
         }
-        _destroy(err, cb) {
+        _destroy(err2, cb) {
           cleanup(this);
           cb();
         }
@@ -8654,9 +8654,9 @@ var require_agent = __commonJS({
                   cb2(...args);
               });
             };
-            this[SYM_AGENT].getIdentities(once2((err, keys) => {
-              if (err)
-                return doCbs(err);
+            this[SYM_AGENT].getIdentities(once((err2, keys) => {
+              if (err2)
+                return doCbs(err2);
               if (!Array.isArray(keys)) {
                 return doCbs(new Error(
                   "Agent implementation failed to provide keys"
@@ -9880,7 +9880,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash6,
+      createHash: createHash7,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -10306,7 +10306,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash6(this.hashName);
+          const hash = createHash7(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -10393,11 +10393,11 @@ var require_kex = __commonJS({
                 break;
             }
             this._protocol._debug && this._protocol._debug("Verifying signature ...");
-            const verified = parsedHostKey.verify(exchangeHash, sigValue, hashAlgo);
-            if (verified !== true) {
-              if (verified instanceof Error) {
+            const verified2 = parsedHostKey.verify(exchangeHash, sigValue, hashAlgo);
+            if (verified2 !== true) {
+              if (verified2 instanceof Error) {
                 this._protocol._debug && this._protocol._debug(
-                  `Signature verification failed: ${verified.stack}`
+                  `Signature verification failed: ${verified2.stack}`
                 );
               } else {
                 this._protocol._debug && this._protocol._debug(
@@ -11314,9 +11314,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash6(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash7(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash6(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash7(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -11607,8 +11607,8 @@ var require_Protocol = __commonJS({
         const onError = config.onError;
         if (typeof onError !== "function")
           throw new Error("Missing onError function");
-        this._onError = (err) => {
-          onError(err);
+        this._onError = (err2) => {
+          onError(err2);
         };
         const debug = config.debug;
         this._debug = typeof debug === "function" ? (msg) => {
@@ -13450,17 +13450,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path8, options) {
+      createReadStream(path10, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path8, options);
+        return new ReadStream(this, path10, options);
       }
-      createWriteStream(path8, options) {
+      createWriteStream(path10, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path8, options);
+        return new WriteStream(this, path10, options);
       }
-      open(path8, flags_, attrs, cb) {
+      open(path10, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -13479,7 +13479,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13487,7 +13487,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -13581,10 +13581,10 @@ var require_SFTP = __commonJS({
         writeUInt32BE(out, len, p += 8);
         bufferCopy(buf, out, off, off + len, p += 4);
         this._requests[reqid] = {
-          cb: (err) => {
-            if (err) {
+          cb: (err2) => {
+            if (err2) {
               if (typeof cb === "function")
-                cb(err);
+                cb(err2);
             } else if (overflow) {
               this.write(
                 handle,
@@ -13618,7 +13618,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs2, this, localPath, remotePath, opts, cb);
       }
-      readFile(path8, options, callback_) {
+      readFile(path10, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13691,13 +13691,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path8, flag, 438, (er, handle_) => {
+        this.open(path10, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path8, (er_, st_) => {
+              this.stat(path10, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -13718,7 +13718,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path8, data, options, callback_) {
+      writeFile(path10, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13737,7 +13737,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path8, flag, options.mode, (openErr, handle) => {
+        this.open(path10, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -13746,7 +13746,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path8, (er_, st_) => {
+                  this.stat(path10, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -13765,7 +13765,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path8, data, options, callback_) {
+      appendFile(path10, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -13783,13 +13783,13 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path8, data, options, callback);
+        this.writeFile(path10, data, options, callback);
       }
-      exists(path8, cb) {
+      exists(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path8, (err) => {
-          cb && cb(err ? false : true);
+        this.stat(path10, (err2) => {
+          cb && cb(err2 ? false : true);
         });
       }
       unlink(filename, cb) {
@@ -13831,7 +13831,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path8, attrs, cb) {
+      mkdir(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -13845,7 +13845,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13853,7 +13853,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -13869,10 +13869,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path8, cb) {
+      rmdir(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13880,7 +13880,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -13902,17 +13902,17 @@ var require_SFTP = __commonJS({
         if (typeof where === "string") {
           const entries = [];
           let e = 0;
-          const reread = (err, handle) => {
-            if (err)
-              return cb(err);
-            this.readdir(handle, opts, (err2, list) => {
-              const eof = err2 && err2.code === STATUS_CODE.EOF;
-              if (err2 && !eof)
-                return this.close(handle, () => cb(err2));
+          const reread = (err2, handle) => {
+            if (err2)
+              return cb(err2);
+            this.readdir(handle, opts, (err3, list) => {
+              const eof = err3 && err3.code === STATUS_CODE.EOF;
+              if (err3 && !eof)
+                return this.close(handle, () => cb(err3));
               if (eof) {
-                return this.close(handle, (err3) => {
-                  if (err3)
-                    return cb(err3);
+                return this.close(handle, (err4) => {
+                  if (err4)
+                    return cb(err4);
                   cb(void 0, entries);
                 });
               }
@@ -13933,11 +13933,11 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, handleLen, p);
         buf.set(where, p += 4);
         this._requests[reqid] = {
-          cb: doFilter ? (err, list) => {
+          cb: doFilter ? (err2, list) => {
             if (typeof cb !== "function")
               return;
-            if (err)
-              return cb(err);
+            if (err2)
+              return cb(err2);
             for (let i = list.length - 1; i >= 0; --i) {
               if (list[i].filename === "." || list[i].filename === "..")
                 list.splice(i, 1);
@@ -13970,10 +13970,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path8, cb) {
+      stat(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13981,17 +13981,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path8, cb) {
+      lstat(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -13999,17 +13999,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path8, cb) {
+      opendir(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14017,14 +14017,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path8, attrs, cb) {
+      setstat(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -14036,7 +14036,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14044,7 +14044,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14104,8 +14104,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path8, atime, mtime, cb) {
-        return this.setstat(path8, {
+      utimes(path10, atime, mtime, cb) {
+        return this.setstat(path10, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -14116,8 +14116,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path8, uid, gid, cb) {
-        return this.setstat(path8, {
+      chown(path10, uid, gid, cb) {
+        return this.setstat(path10, {
           uid,
           gid
         }, cb);
@@ -14127,15 +14127,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path8, mode, cb) {
-        return this.setstat(path8, {
+      chmod(path10, mode, cb) {
+        return this.setstat(path10, {
           mode
         }, cb);
       }
-      readlink(path8, cb) {
+      readlink(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14143,13 +14143,13 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
-          cb: (err, names) => {
+          cb: (err2, names) => {
             if (typeof cb !== "function")
               return;
-            if (err)
-              return cb(err);
+            if (err2)
+              return cb(err2);
             if (!names || !names.length)
               return cb(new Error("Response missing link info"));
             cb(void 0, names[0].filename);
@@ -14188,10 +14188,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path8, cb) {
+      realpath(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14199,13 +14199,13 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
-          cb: (err, names) => {
+          cb: (err2, names) => {
             if (typeof cb !== "function")
               return;
-            if (err)
-              return cb(err);
+            if (err2)
+              return cb(err2);
             if (!names || !names.length)
               return cb(new Error("Response missing path info"));
             cb(void 0, names[0].filename);
@@ -14244,13 +14244,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path8, cb) {
+      ext_openssh_statvfs(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14260,7 +14260,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -14346,7 +14346,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path8, attrs, cb) {
+      ext_openssh_lsetstat(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -14361,7 +14361,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14371,7 +14371,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -14388,13 +14388,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path8, cb) {
+      ext_openssh_expandPath(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -14404,13 +14404,13 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
-          cb: (err, names) => {
+          cb: (err2, names) => {
             if (typeof cb !== "function")
               return;
-            if (err)
-              return cb(err);
+            if (err2)
+              return cb(err2);
             if (!names || !names.length)
               return cb(new Error("Response missing expanded path"));
             cb(void 0, names[0].filename);
@@ -14505,11 +14505,11 @@ var require_SFTP = __commonJS({
         buf.utf8Write(username, p, usernameLen);
         p += usernameLen;
         this._requests[reqid] = {
-          cb: (err, names) => {
+          cb: (err2, names) => {
             if (typeof cb !== "function")
               return;
-            if (err)
-              return cb(err);
+            if (err2)
+              return cb(err2);
             if (!names || !names.length)
               return cb(new Error("Response missing home directory"));
             cb(void 0, names[0].filename);
@@ -14802,12 +14802,12 @@ var require_SFTP = __commonJS({
         origOff: off,
         len: void 0,
         overflow: void 0,
-        cb: (err, data, nb) => {
+        cb: (err2, data, nb) => {
           const len2 = req.len;
           const overflow2 = req.overflow;
-          if (err) {
-            if (cb._wantEOFError || err.code !== STATUS_CODE.EOF)
-              return cb(err);
+          if (err2) {
+            if (cb._wantEOFError || err2.code !== STATUS_CODE.EOF)
+              return cb(err2);
           } else if (nb > len2) {
             return cb(new Error("Received more data than requested"));
           } else if (nb === len2 && overflow2) {
@@ -14866,7 +14866,7 @@ var require_SFTP = __commonJS({
       let dstHandle;
       let readbuf;
       let bufsize = chunkSize * concurrency;
-      function onerror(err) {
+      function onerror(err2) {
         if (hadError)
           return;
         hadError = true;
@@ -14875,7 +14875,7 @@ var require_SFTP = __commonJS({
         if (srcHandle || dstHandle) {
           cbfinal = () => {
             if (--left === 0)
-              cb(err);
+              cb(err2);
           };
           if (srcHandle && (src === fs2 || src.outgoing.state === "open"))
             ++left;
@@ -14886,33 +14886,33 @@ var require_SFTP = __commonJS({
           if (dstHandle && (dst === fs2 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
-          cb(err);
+          cb(err2);
         }
       }
-      src.open(srcPath, "r", (err, sourceHandle) => {
-        if (err)
-          return onerror(err);
+      src.open(srcPath, "r", (err2, sourceHandle) => {
+        if (err2)
+          return onerror(err2);
         srcHandle = sourceHandle;
         if (fileSize === void 0)
           src.fstat(srcHandle, tryStat);
         else
           tryStat(null, { size: fileSize });
-        function tryStat(err2, attrs) {
-          if (err2) {
+        function tryStat(err3, attrs) {
+          if (err3) {
             if (src !== fs2) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
-                  return onerror(err2);
+                  return onerror(err3);
                 tryStat(null, attrs_);
               });
               return;
             }
-            return onerror(err2);
+            return onerror(err3);
           }
           fsize = attrs.size;
-          dst.open(dstPath, "w", (err3, destHandle) => {
-            if (err3)
-              return onerror(err3);
+          dst.open(dstPath, "w", (err4, destHandle) => {
+            if (err4)
+              return onerror(err4);
             dstHandle = destHandle;
             if (fsize <= 0)
               return onerror();
@@ -14928,8 +14928,8 @@ var require_SFTP = __commonJS({
             if (readbuf instanceof Error)
               return onerror(readbuf);
             if (mode !== void 0) {
-              dst.fchmod(dstHandle, mode, function tryAgain(err4) {
-                if (err4) {
+              dst.fchmod(dstHandle, mode, function tryAgain(err5) {
+                if (err5) {
                   dst.chmod(dstPath, mode, (err_) => tryAgain());
                   return;
                 }
@@ -14938,27 +14938,27 @@ var require_SFTP = __commonJS({
             } else {
               startReads();
             }
-            function onread(err4, nb, data, dstpos, datapos, origChunkLen) {
-              if (err4)
-                return onerror(err4);
+            function onread(err5, nb, data, dstpos, datapos, origChunkLen) {
+              if (err5)
+                return onerror(err5);
               datapos = datapos || 0;
               dst.write(dstHandle, readbuf, datapos, nb, dstpos, writeCb);
-              function writeCb(err5) {
-                if (err5)
-                  return onerror(err5);
+              function writeCb(err6) {
+                if (err6)
+                  return onerror(err6);
                 total += nb;
                 onstep && onstep(total, nb, fsize);
                 if (nb < origChunkLen)
                   return singleRead(datapos, dstpos + nb, origChunkLen - nb);
                 if (total === fsize) {
-                  dst.close(dstHandle, (err6) => {
+                  dst.close(dstHandle, (err7) => {
                     dstHandle = void 0;
-                    if (err6)
-                      return onerror(err6);
-                    src.close(srcHandle, (err7) => {
+                    if (err7)
+                      return onerror(err7);
+                    src.close(srcHandle, (err8) => {
                       srcHandle = void 0;
-                      if (err7)
-                        return onerror(err7);
+                      if (err8)
+                        return onerror(err8);
                       cb();
                     });
                   });
@@ -14972,8 +14972,8 @@ var require_SFTP = __commonJS({
               }
             }
             function makeCb(psrc, pdst2, chunk) {
-              return (err4, nb, data) => {
-                onread(err4, nb, data, pdst2, psrc, chunk);
+              return (err5, nb, data) => {
+                onread(err5, nb, data, pdst2, psrc, chunk);
               };
             }
             function singleRead(psrc, pdst2, chunk) {
@@ -15270,11 +15270,11 @@ var require_SFTP = __commonJS({
         this._buffer = [];
     }
     function doFatalSFTPError(sftp, msg, noDebug) {
-      const err = new Error(msg);
-      err.level = "sftp-protocol";
+      const err2 = new Error(msg);
+      err2.level = "sftp-protocol";
       if (!noDebug && sftp._debug)
         sftp._debug(`SFTP: Inbound: ${msg}`);
-      sftp.emit("error", err);
+      sftp.emit("error", err2);
       sftp.destroy();
       cleanupRequests(sftp);
       return false;
@@ -15285,11 +15285,11 @@ var require_SFTP = __commonJS({
         return;
       const reqs = sftp._requests;
       sftp._requests = {};
-      const err = new Error("No response from server");
+      const err2 = new Error("No response from server");
       for (let i = 0; i < keys.length; ++i) {
         const req = reqs[keys[i]];
         if (typeof req.cb === "function")
-          req.cb(err);
+          req.cb(err2);
       }
     }
     function requestLimits(sftp, cb) {
@@ -15340,8 +15340,8 @@ var require_SFTP = __commonJS({
         sftp._version = version;
         sftp._extensions = extensions;
         if (extensions["limits@openssh.com"] === "1") {
-          return requestLimits(sftp, (err, limits) => {
-            if (!err) {
+          return requestLimits(sftp, (err2, limits) => {
+            if (!err2) {
               if (limits.maxPktLen > 0)
                 sftp._maxOutPktLen = limits.maxPktLen;
               if (limits.maxReadLen > 0)
@@ -15374,9 +15374,9 @@ var require_SFTP = __commonJS({
             req.cb();
             return;
           }
-          const err = new Error(errorMsg || STATUS_CODE_STR[errorCode] || "Unknown status");
-          err.code = errorCode;
-          req.cb(err);
+          const err2 = new Error(errorMsg || STATUS_CODE_STR[errorCode] || "Unknown status");
+          err2.code = errorCode;
+          req.cb(err2);
         }
       },
       [RESPONSE.HANDLE]: (sftp, payload) => {
@@ -15682,12 +15682,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path8)) {
+        if (!sftp.emit("LSTAT", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15706,13 +15706,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path8, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path10, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15734,12 +15734,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path8)) {
+        if (!sftp.emit("OPENDIR", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15758,63 +15758,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path8)) {
+        if (!sftp.emit("REMOVE", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path8, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path10, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path8)) {
+        if (!sftp.emit("RMDIR", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path8)) {
+        if (!sftp.emit("REALPATH", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path8)) {
+        if (!sftp.emit("STAT", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15834,14 +15834,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path8)) {
+        if (!sftp.emit("READLINK", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -15912,7 +15912,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path8, options) {
+    function ReadStream(sftp, path10, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -15926,7 +15926,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path8;
+      this.path = path10;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16027,21 +16027,21 @@ var require_SFTP = __commonJS({
       );
       pool3.used = roundUpToMultipleOf8(pool3.used + toRead);
     };
-    ReadStream.prototype._destroy = function(err, cb) {
+    ReadStream.prototype._destroy = function(err2, cb) {
       if (this._opening && !Buffer.isBuffer(this.handle)) {
-        this.once("open", closeStream.bind(null, this, cb, err));
+        this.once("open", closeStream.bind(null, this, cb, err2));
         return;
       }
-      closeStream(this, cb, err);
+      closeStream(this, cb, err2);
       this.handle = null;
       this._opening = false;
     };
-    function closeStream(stream, cb, err) {
+    function closeStream(stream, cb, err2) {
       if (!stream.handle)
         return onclose();
       stream.sftp.close(stream.handle, onclose);
       function onclose(er) {
-        er = er || err;
+        er = er || err2;
         cb(er);
         stream.isClosed = true;
         if (!er)
@@ -16057,7 +16057,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path8, options) {
+    function WriteStream(sftp, path10, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -16069,7 +16069,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path8;
+      this.path = path10;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -16114,18 +16114,18 @@ var require_SFTP = __commonJS({
           return;
         }
         this.handle = handle;
-        const tryAgain = (err) => {
-          if (err) {
+        const tryAgain = (err2) => {
+          if (err2) {
             this.sftp.chmod(this.path, this.mode, (err_) => tryAgain());
             return;
           }
           if (this.flags[0] === "a") {
-            const tryStat = (err2, st) => {
-              if (err2) {
+            const tryStat = (err3, st) => {
+              if (err3) {
                 this.sftp.stat(this.path, (err_, st_) => {
                   if (err_) {
                     this.destroy();
-                    this.emit("error", err2);
+                    this.emit("error", err3);
                     return;
                   }
                   tryStat(null, st_);
@@ -16147,8 +16147,8 @@ var require_SFTP = __commonJS({
     };
     WriteStream.prototype._write = function(data, encoding, cb) {
       if (!Buffer.isBuffer(data)) {
-        const err = new ERR_INVALID_ARG_TYPE("data", "Buffer", data);
-        return this.emit("error", err);
+        const err2 = new ERR_INVALID_ARG_TYPE("data", "Buffer", data);
+        return this.emit("error", err2);
       }
       if (!Buffer.isBuffer(this.handle)) {
         return this.once("open", function() {
@@ -16476,23 +16476,23 @@ var require_utils3 = __commonJS({
       self2._chanMgr.remove(recipient);
       if (typeof cb !== "function")
         return;
-      let err;
+      let err2;
       if (info instanceof Error) {
-        err = info;
+        err2 = info;
       } else if (typeof info === "object" && info !== null) {
-        err = new Error(`(SSH) Channel open failure: ${info.description}`);
-        err.reason = info.reason;
+        err2 = new Error(`(SSH) Channel open failure: ${info.description}`);
+        err2.reason = info.reason;
       } else {
-        err = new Error(
+        err2 = new Error(
           "(SSH) Channel open failure: server closed channel unexpectedly"
         );
-        err.reason = "";
+        err2.reason = "";
       }
-      cb(err);
+      cb(err2);
     }
-    function onCHANNEL_CLOSE(self2, recipient, channel, err, dead) {
+    function onCHANNEL_CLOSE(self2, recipient, channel, err2, dead) {
       if (typeof channel === "function") {
-        onChannelOpenFailure(self2, recipient, err, channel);
+        onChannelOpenFailure(self2, recipient, err2, channel);
         return;
       }
       if (typeof channel !== "object" || channel === null)
@@ -16609,7 +16609,7 @@ var require_utils3 = __commonJS({
             --this._count;
         }
       }
-      cleanup(err) {
+      cleanup(err2) {
         const channels = this._channels;
         this._channels = {};
         this._cur = -1;
@@ -16619,7 +16619,7 @@ var require_utils3 = __commonJS({
         for (let i = 0; i < chanIDs.length; ++i) {
           const id = +chanIDs[i];
           const channel = channels[id];
-          onCHANNEL_CLOSE(client, id, channel._channel || channel, err, true);
+          onCHANNEL_CLOSE(client, id, channel._channel || channel, err2, true);
         }
       }
     };
@@ -16751,7 +16751,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash6,
+      createHash: createHash7,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -16806,7 +16806,7 @@ var require_client = __commonJS({
     var bufferParser = makeBufferParser();
     var sigParser = makeBufferParser();
     var RE_OPENSSH = /^OpenSSH_(?:(?![0-4])\d)|(?:\d{2,})/;
-    var noop = (err) => {
+    var noop = (err2) => {
     };
     var Client = class extends EventEmitter {
       constructor() {
@@ -16973,7 +16973,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash6(hashAlgo).update(key).digest("hex");
+              key = createHash7(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -16995,12 +16995,12 @@ var require_client = __commonJS({
             if (isWritable(sock))
               sock.write(data);
           },
-          onError: (err) => {
-            if (err.level === "handshake")
+          onError: (err2) => {
+            if (err2.level === "handshake")
               clearTimeout(this._readyTimeout);
             if (!proto._destruct)
               sock.removeAllListeners("data");
-            this.emit("error", err);
+            this.emit("error", err2);
             try {
               sock.end();
             } catch {
@@ -17030,9 +17030,9 @@ var require_client = __commonJS({
                   if (desc === void 0)
                     desc = `Unexpected disconnection reason: ${reason}`;
                 }
-                const err = new Error(desc);
-                err.code = reason;
-                this.emit("error", err);
+                const err2 = new Error(desc);
+                err2.code = reason;
+                this.emit("error", err2);
               }
               sock.end();
             },
@@ -17132,10 +17132,10 @@ var require_client = __commonJS({
                 const key = curAuth.agentCtx.currentKey();
                 proto.authPK(curAuth.username, key, keyAlgo, (buf, cb) => {
                   const opts = { hash: hashAlgo };
-                  curAuth.agentCtx.sign(key, buf, opts, (err, signed) => {
-                    if (err) {
-                      err.level = "agent";
-                      this.emit("error", err);
+                  curAuth.agentCtx.sign(key, buf, opts, (err2, signed) => {
+                    if (err2) {
+                      err2.level = "agent";
+                      this.emit("error", err2);
                     } else {
                       return cb(signed);
                     }
@@ -17187,8 +17187,8 @@ var require_client = __commonJS({
             GLOBAL_REQUEST: (p, name, wantReply, data) => {
               switch (name) {
                 case "hostkeys-00@openssh.com":
-                  hostKeysProve(this, data, (err, keys) => {
-                    if (err)
+                  hostKeysProve(this, data, (err2, keys) => {
+                    if (err2)
                       return;
                     this.emit("hostkeys", keys);
                   });
@@ -17353,9 +17353,9 @@ var require_client = __commonJS({
           if (++kacount > kacountmax) {
             clearInterval(katimer);
             if (sock.readable) {
-              const err = new Error("Keepalive timeout");
-              err.level = "client-timeout";
-              this.emit("error", err);
+              const err2 = new Error("Keepalive timeout");
+              err2.level = "client-timeout";
+              this.emit("error", err2);
               sock.destroy();
             }
             return;
@@ -17383,8 +17383,8 @@ var require_client = __commonJS({
               return;
             called = true;
             if (wasConnected && !sawHeader) {
-              const err = makeError("Connection lost before handshake", "protocol", true);
-              this.emit("error", err);
+              const err2 = makeError("Connection lost before handshake", "protocol", true);
+              this.emit("error", err2);
             }
           };
         })();
@@ -17414,8 +17414,8 @@ var require_client = __commonJS({
               if (sock.stderr && typeof sock.stderr.resume === "function")
                 sock.stderr.resume();
               sock.resume();
-            }).catch((err) => {
-              this.emit("error", err);
+            }).catch((err2) => {
+              this.emit("error", err2);
               try {
                 if (isWritable(sock))
                   sock.end();
@@ -17427,11 +17427,11 @@ var require_client = __commonJS({
         let wasConnected = false;
         sock.on("connect", onConnect).on("timeout", () => {
           this.emit("timeout");
-        }).on("error", (err) => {
-          debug && debug(`Socket error: ${err.message}`);
+        }).on("error", (err2) => {
+          debug && debug(`Socket error: ${err2.message}`);
           clearTimeout(this._readyTimeout);
-          err.level = "client-socket";
-          this.emit("error", err);
+          err2.level = "client-socket";
+          this.emit("error", err2);
         }).on("end", () => {
           debug && debug("Socket ended");
           onDone();
@@ -17448,10 +17448,10 @@ var require_client = __commonJS({
           this.emit("close");
           const callbacks_ = callbacks;
           callbacks = this._callbacks = [];
-          const err = new Error("No response from server");
+          const err2 = new Error("No response from server");
           for (let i = 0; i < callbacks_.length; ++i)
-            callbacks_[i](err);
-          this._chanMgr.cleanup(err);
+            callbacks_[i](err2);
+          this._chanMgr.cleanup(err2);
         });
         let curAuth;
         let curPartial = null;
@@ -17478,9 +17478,9 @@ var require_client = __commonJS({
             return;
           hasSentAuth = true;
           if (nextAuth === false) {
-            const err = new Error("All configured authentication methods failed");
-            err.level = "client-authentication";
-            this.emit("error", err);
+            const err2 = new Error("All configured authentication methods failed");
+            err2.level = "client-authentication";
+            this.emit("error", err2);
             this.end();
             return;
           }
@@ -17653,10 +17653,10 @@ var require_client = __commonJS({
                 break;
               }
               case "agent":
-                curAuth.agentCtx.init((err) => {
-                  if (err) {
-                    err.level = "agent";
-                    this.emit("error", err);
+                curAuth.agentCtx.init((err2) => {
+                  if (err2) {
+                    err2.level = "agent";
+                    this.emit("error", err2);
                     return tryNextAuth();
                   }
                   tryNextAgentKey();
@@ -17714,9 +17714,9 @@ var require_client = __commonJS({
         const startTimeout = () => {
           if (this.config.readyTimeout > 0) {
             this._readyTimeout = setTimeout(() => {
-              const err = new Error("Timed out while waiting for handshake");
-              err.level = "client-timeout";
-              this.emit("error", err);
+              const err2 = new Error("Timed out while waiting for handshake");
+              err2.level = "client-timeout";
+              this.emit("error", err2);
               sock.destroy();
             }, this.config.readyTimeout);
           }
@@ -17740,11 +17740,11 @@ var require_client = __commonJS({
           if (!forceIPv4 && !forceIPv6 || forceIPv4 && forceIPv6) {
             doConnect();
           } else {
-            dnsLookup(host, forceIPv4 ? 4 : 6, (err, address, family) => {
-              if (err) {
+            dnsLookup(host, forceIPv4 ? 4 : 6, (err2, address, family) => {
+              if (err2) {
                 const type = forceIPv4 ? "IPv4" : "IPv6";
                 const error = new Error(
-                  `Error while looking up ${type} address for '${host}': ${err}`
+                  `Error while looking up ${type} address for '${host}': ${err2}`
                 );
                 clearTimeout(this._readyTimeout);
                 error.level = "client-dns";
@@ -17787,16 +17787,16 @@ var require_client = __commonJS({
           opts = {};
         }
         const extraOpts = { allowHalfOpen: opts.allowHalfOpen !== false };
-        openChannel(this, "session", extraOpts, (err, chan) => {
-          if (err) {
-            cb(err);
+        openChannel(this, "session", extraOpts, (err2, chan) => {
+          if (err2) {
+            cb(err2);
             return;
           }
           const todo = [];
-          function reqCb(err2) {
-            if (err2) {
+          function reqCb(err3) {
+            if (err3) {
               chan.close();
-              cb(err2);
+              cb(err3);
               return;
             }
             if (todo.length)
@@ -17834,16 +17834,16 @@ var require_client = __commonJS({
           opts = wndopts;
           wndopts = void 0;
         }
-        openChannel(this, "session", (err, chan) => {
-          if (err) {
-            cb(err);
+        openChannel(this, "session", (err2, chan) => {
+          if (err2) {
+            cb(err2);
             return;
           }
           const todo = [];
-          function reqCb(err2) {
-            if (err2) {
+          function reqCb(err3) {
+            if (err3) {
               chan.close();
-              cb(err2);
+              cb(err3);
               return;
             }
             if (todo.length)
@@ -17869,14 +17869,14 @@ var require_client = __commonJS({
       subsys(name, cb) {
         if (!this._sock || !isWritable(this._sock))
           throw new Error("Not connected");
-        openChannel(this, "session", (err, chan) => {
-          if (err) {
-            cb(err);
+        openChannel(this, "session", (err2, chan) => {
+          if (err2) {
+            cb(err2);
             return;
           }
-          reqSubsystem(chan, name, (err2, stream) => {
-            if (err2) {
-              cb(err2);
+          reqSubsystem(chan, name, (err3, stream) => {
+            if (err3) {
+              cb(err3);
               return;
             }
             cb(void 0, stream);
@@ -18045,14 +18045,14 @@ var require_client = __commonJS({
           cb = env;
           env = void 0;
         }
-        openChannel(this, "sftp", (err, sftp) => {
-          if (err) {
-            cb(err);
+        openChannel(this, "sftp", (err2, sftp) => {
+          if (err2) {
+            cb(err2);
             return;
           }
-          const reqSubsystemCb = (err2, sftp_) => {
-            if (err2) {
-              cb(err2);
+          const reqSubsystemCb = (err3, sftp_) => {
+            if (err3) {
+              cb(err3);
               return;
             }
             function removeListeners() {
@@ -18065,9 +18065,9 @@ var require_client = __commonJS({
               removeListeners();
               cb(void 0, sftp);
             }
-            function onError(err3) {
+            function onError(err4) {
               removeListeners();
-              cb(err3);
+              cb(err4);
             }
             function onExit(code, signal) {
               removeListeners();
@@ -18078,18 +18078,18 @@ var require_client = __commonJS({
                 msg = `Received signal ${signal} while establishing SFTP session`;
               else
                 msg = "Received unexpected SFTP session termination";
-              const err3 = new Error(msg);
-              err3.code = code;
-              err3.signal = signal;
-              cb(err3);
+              const err4 = new Error(msg);
+              err4.code = code;
+              err4.signal = signal;
+              cb(err4);
             }
             sftp.on("ready", onReady).on("error", onError).on("exit", onExit).on("close", onExit);
             sftp._init();
           };
           if (typeof env === "object" && env !== null) {
-            reqEnv(sftp, env, (err2) => {
-              if (err2) {
-                cb(err2);
+            reqEnv(sftp, env, (err3) => {
+              if (err3) {
+                cb(err3);
                 return;
               }
               reqSubsystem(sftp, "sftp", reqSubsystemCb);
@@ -18113,8 +18113,8 @@ var require_client = __commonJS({
         cb = opts;
         opts = {};
       }
-      const wrapper = (err, stream) => {
-        cb(err, stream);
+      const wrapper = (err2, stream) => {
+        cb(err2, stream);
       };
       wrapper.type = type;
       const localChan = self2._chanMgr.add(wrapper);
@@ -18402,8 +18402,8 @@ var require_client = __commonJS({
           break;
         case "auth-agent@openssh.com":
           if (self2._agentFwdEnabled && typeof self2._agent.getStream === "function" && reserveChannel()) {
-            self2._agent.getStream((err, stream) => {
-              if (err)
+            self2._agent.getStream((err2, stream) => {
+              if (err2)
                 return reject();
               const upstream = accept();
               upstream.pipe(stream).pipe(upstream);
@@ -18580,11 +18580,11 @@ var require_http_agents = __commonJS({
           const client = new Client();
           let triedForward = false;
           client.on("ready", () => {
-            client.forwardOut(srcIP, srcPort, dstIP, dstPort, (err, stream) => {
+            client.forwardOut(srcIP, srcPort, dstIP, dstPort, (err2, stream) => {
               triedForward = true;
-              if (err) {
+              if (err2) {
                 client.end();
-                return cb(err);
+                return cb(err2);
               }
               stream.once("close", () => client.end());
               cb(null, decorateStream(stream, ctor, options));
@@ -18919,8 +18919,8 @@ var require_server = __commonJS({
             };
           }
           new Client(socket, hostKeys, ident, offer, debug, this, cfg);
-        }).on("error", (err) => {
-          this.emit("error", err);
+        }).on("error", (err2) => {
+          this.emit("error", err2);
         }).on("listening", () => {
           this.emit("listening");
         }).on("close", () => {
@@ -18973,7 +18973,7 @@ var require_server = __commonJS({
         this._debug = debug;
         this.noMoreSessions = false;
         this.authenticated = false;
-        function onClientPreHeaderError(err) {
+        function onClientPreHeaderError(err2) {
         }
         this.on("error", onClientPreHeaderError);
         const DEBUG_HANDLER = !debug ? void 0 : (p, display2, msg) => {
@@ -18991,9 +18991,9 @@ var require_server = __commonJS({
             kaTimer = setInterval(() => {
               if (++kaCurCount > kaCountMax) {
                 clearInterval(kaTimer);
-                const err = new Error("Keepalive timeout");
-                err.level = "client-timeout";
-                this.emit("error", err);
+                const err2 = new Error("Keepalive timeout");
+                err2.level = "client-timeout";
+                this.emit("error", err2);
                 this.end();
               } else {
                 proto.ping();
@@ -19017,10 +19017,10 @@ var require_server = __commonJS({
             if (isWritable(socket))
               socket.write(data);
           },
-          onError: (err) => {
+          onError: (err2) => {
             if (!proto._destruct)
               socket.removeAllListeners("data");
-            this.emit("error", err);
+            this.emit("error", err2);
             try {
               socket.end();
             } catch {
@@ -19057,9 +19057,9 @@ var require_server = __commonJS({
                   if (desc === void 0)
                     desc = `Unexpected disconnection reason: ${reason}`;
                 }
-                const err = new Error(desc);
-                err.code = reason;
-                this.emit("error", err);
+                const err2 = new Error(desc);
+                err2.code = reason;
+                this.emit("error", err2);
               }
               socket.end();
             },
@@ -19666,17 +19666,17 @@ var require_server = __commonJS({
             }
           });
           socket.resume();
-        }).catch((err) => {
-          this.emit("error", err);
+        }).catch((err2) => {
+          this.emit("error", err2);
           try {
             if (isWritable(socket))
               socket.end();
           } catch {
           }
         });
-        socket.on("error", (err) => {
-          err.level = "socket";
-          this.emit("error", err);
+        socket.on("error", (err2) => {
+          err2.level = "socket";
+          this.emit("error", err2);
         }).once("end", () => {
           debug && debug("Socket ended");
           proto.cleanup();
@@ -19685,8 +19685,8 @@ var require_server = __commonJS({
           debug && debug("Socket closed");
           proto.cleanup();
           this.emit("close");
-          const err = new Error("No response from server");
-          this._chanMgr.cleanup(err);
+          const err2 = new Error("No response from server");
+          this._chanMgr.cleanup(err2);
         });
         const onAuthDecide = (ctx, allowed, methodsLeft, isPartial) => {
           if (authCtx === ctx && !this.authenticated) {
@@ -19767,8 +19767,8 @@ var require_server = __commonJS({
         cb = opts;
         opts = {};
       }
-      const wrapper = (err, stream) => {
-        cb(err, stream);
+      const wrapper = (err2, stream) => {
+        cb(err2, stream);
       };
       wrapper.type = type;
       const localChan = self2._chanMgr.add(wrapper);
@@ -20204,9 +20204,9 @@ var require_keygen = __commonJS({
         if (typeof cb !== "function")
           cb = noop;
         const args = makeArgs(keyType, opts);
-        generateKeyPair_(...args, (err, pub, priv) => {
-          if (err)
-            return cb(err);
+        generateKeyPair_(...args, (err2, pub, priv) => {
+          if (err2)
+            return cb(err2);
           let ret;
           try {
             ret = convertKeys(args[0], pub, priv, opts);
@@ -20277,41 +20277,41 @@ var require_lib2 = __commonJS({
 var require_ssh = __commonJS({
   "node_modules/docker-modem/lib/ssh.js"(exports, module) {
     var Client = require_lib2().Client;
-    var http3 = __require("http");
+    var http4 = __require("http");
     module.exports = function(opt) {
       var conn = new Client();
-      var agent = new http3.Agent();
+      var agent = new http4.Agent();
       agent.createConnection = function(options, fn) {
         try {
           conn.once("ready", function() {
-            conn.exec("docker system dial-stdio", function(err, stream) {
-              if (err) {
-                handleError(err, fn);
+            conn.exec("docker system dial-stdio", function(err2, stream) {
+              if (err2) {
+                handleError(err2, fn);
               }
               fn(null, stream);
-              stream.addListener("error", (err2) => {
-                handleError(err2, fn);
+              stream.addListener("error", (err3) => {
+                handleError(err3, fn);
               });
               stream.once("close", () => {
                 conn.end();
                 agent.destroy();
               });
             });
-          }).on("error", (err) => {
-            handleError(err, fn);
+          }).on("error", (err2) => {
+            handleError(err2, fn);
           }).connect(opt);
           conn.once("end", () => agent.destroy());
-        } catch (err) {
-          handleError(err);
+        } catch (err2) {
+          handleError(err2);
         }
       };
-      function handleError(err, cb) {
+      function handleError(err2, cb) {
         conn.end();
         agent.destroy();
         if (cb) {
-          cb(err);
+          cb(err2);
         } else {
-          throw err;
+          throw err2;
         }
       }
       return agent;
@@ -20572,19 +20572,19 @@ var require_buffer_list = __commonJS({
 var require_destroy = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/destroy.js"(exports, module) {
     "use strict";
-    function destroy(err, cb) {
+    function destroy(err2, cb) {
       var _this = this;
       var readableDestroyed = this._readableState && this._readableState.destroyed;
       var writableDestroyed = this._writableState && this._writableState.destroyed;
       if (readableDestroyed || writableDestroyed) {
         if (cb) {
-          cb(err);
-        } else if (err) {
+          cb(err2);
+        } else if (err2) {
           if (!this._writableState) {
-            process.nextTick(emitErrorNT, this, err);
+            process.nextTick(emitErrorNT, this, err2);
           } else if (!this._writableState.errorEmitted) {
             this._writableState.errorEmitted = true;
-            process.nextTick(emitErrorNT, this, err);
+            process.nextTick(emitErrorNT, this, err2);
           }
         }
         return this;
@@ -20595,27 +20595,27 @@ var require_destroy = __commonJS({
       if (this._writableState) {
         this._writableState.destroyed = true;
       }
-      this._destroy(err || null, function(err2) {
-        if (!cb && err2) {
+      this._destroy(err2 || null, function(err3) {
+        if (!cb && err3) {
           if (!_this._writableState) {
-            process.nextTick(emitErrorAndCloseNT, _this, err2);
+            process.nextTick(emitErrorAndCloseNT, _this, err3);
           } else if (!_this._writableState.errorEmitted) {
             _this._writableState.errorEmitted = true;
-            process.nextTick(emitErrorAndCloseNT, _this, err2);
+            process.nextTick(emitErrorAndCloseNT, _this, err3);
           } else {
             process.nextTick(emitCloseNT, _this);
           }
         } else if (cb) {
           process.nextTick(emitCloseNT, _this);
-          cb(err2);
+          cb(err3);
         } else {
           process.nextTick(emitCloseNT, _this);
         }
       });
       return this;
     }
-    function emitErrorAndCloseNT(self2, err) {
-      emitErrorNT(self2, err);
+    function emitErrorAndCloseNT(self2, err2) {
+      emitErrorNT(self2, err2);
       emitCloseNT(self2);
     }
     function emitCloseNT(self2) {
@@ -20640,14 +20640,14 @@ var require_destroy = __commonJS({
         this._writableState.errorEmitted = false;
       }
     }
-    function emitErrorNT(self2, err) {
-      self2.emit("error", err);
+    function emitErrorNT(self2, err2) {
+      self2.emit("error", err2);
     }
-    function errorOrDestroy(stream, err) {
+    function errorOrDestroy(stream, err2) {
       var rState = stream._readableState;
       var wState = stream._writableState;
-      if (rState && rState.autoDestroy || wState && wState.autoDestroy) stream.destroy(err);
-      else stream.emit("error", err);
+      if (rState && rState.autoDestroy || wState && wState.autoDestroy) stream.destroy(err2);
+      else stream.emit("error", err2);
     }
     module.exports = {
       destroy,
@@ -21220,10 +21220,10 @@ var require_stream_writable = __commonJS({
       return state.ending && state.length === 0 && state.bufferedRequest === null && !state.finished && !state.writing;
     }
     function callFinal(stream, state) {
-      stream._final(function(err) {
+      stream._final(function(err2) {
         state.pendingcb--;
-        if (err) {
-          errorOrDestroy(stream, err);
+        if (err2) {
+          errorOrDestroy(stream, err2);
         }
         state.prefinished = true;
         stream.emit("prefinish");
@@ -21269,13 +21269,13 @@ var require_stream_writable = __commonJS({
       state.ended = true;
       stream.writable = false;
     }
-    function onCorkedFinish(corkReq, state, err) {
+    function onCorkedFinish(corkReq, state, err2) {
       var entry = corkReq.entry;
       corkReq.entry = null;
       while (entry) {
         var cb = entry.callback;
         state.pendingcb--;
-        cb(err);
+        cb(err2);
         entry = entry.next;
       }
       state.corkedRequestsFree.next = corkReq;
@@ -21300,8 +21300,8 @@ var require_stream_writable = __commonJS({
     });
     Writable.prototype.destroy = destroyImpl.destroy;
     Writable.prototype._undestroy = destroyImpl.undestroy;
-    Writable.prototype._destroy = function(err, cb) {
-      cb(err);
+    Writable.prototype._destroy = function(err2, cb) {
+      cb(err2);
     };
   }
 });
@@ -21426,16 +21426,16 @@ var require_safe_buffer = __commonJS({
       }
       return Buffer2(arg, encodingOrOffset, length);
     };
-    SafeBuffer.alloc = function(size, fill, encoding) {
+    SafeBuffer.alloc = function(size, fill2, encoding) {
       if (typeof size !== "number") {
         throw new TypeError("Argument must be a number");
       }
       var buf = Buffer2(size);
-      if (fill !== void 0) {
+      if (fill2 !== void 0) {
         if (typeof encoding === "string") {
-          buf.fill(fill, encoding);
+          buf.fill(fill2, encoding);
         } else {
-          buf.fill(fill);
+          buf.fill(fill2);
         }
       } else {
         buf.fill(0);
@@ -21700,7 +21700,7 @@ var require_end_of_stream = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/end-of-stream.js"(exports, module) {
     "use strict";
     var ERR_STREAM_PREMATURE_CLOSE = require_errors2().codes.ERR_STREAM_PREMATURE_CLOSE;
-    function once2(callback) {
+    function once(callback) {
       var called = false;
       return function() {
         if (called) return;
@@ -21719,7 +21719,7 @@ var require_end_of_stream = __commonJS({
     function eos(stream, opts, callback) {
       if (typeof opts === "function") return eos(stream, null, opts);
       if (!opts) opts = {};
-      callback = once2(callback || noop);
+      callback = once(callback || noop);
       var readable = opts.readable || opts.readable !== false && stream.readable;
       var writable = opts.writable || opts.writable !== false && stream.writable;
       var onlegacyfinish = function onlegacyfinish2() {
@@ -21737,18 +21737,18 @@ var require_end_of_stream = __commonJS({
         readableEnded = true;
         if (!writable) callback.call(stream);
       };
-      var onerror = function onerror2(err) {
-        callback.call(stream, err);
+      var onerror = function onerror2(err2) {
+        callback.call(stream, err2);
       };
       var onclose = function onclose2() {
-        var err;
+        var err2;
         if (readable && !readableEnded) {
-          if (!stream._readableState || !stream._readableState.ended) err = new ERR_STREAM_PREMATURE_CLOSE();
-          return callback.call(stream, err);
+          if (!stream._readableState || !stream._readableState.ended) err2 = new ERR_STREAM_PREMATURE_CLOSE();
+          return callback.call(stream, err2);
         }
         if (writable && !writableEnded) {
-          if (!stream._writableState || !stream._writableState.ended) err = new ERR_STREAM_PREMATURE_CLOSE();
-          return callback.call(stream, err);
+          if (!stream._writableState || !stream._writableState.ended) err2 = new ERR_STREAM_PREMATURE_CLOSE();
+          return callback.call(stream, err2);
         }
       };
       var onrequest = function onrequest2() {
@@ -21897,9 +21897,9 @@ var require_async_iterator = __commonJS({
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
       return new Promise(function(resolve, reject) {
-        _this2[kStream].destroy(null, function(err) {
-          if (err) {
-            reject(err);
+        _this2[kStream].destroy(null, function(err2) {
+          if (err2) {
+            reject(err2);
             return;
           }
           resolve(createIterResult(void 0, true));
@@ -21939,16 +21939,16 @@ var require_async_iterator = __commonJS({
         writable: true
       }), _Object$create));
       iterator[kLastPromise] = null;
-      finished(stream, function(err) {
-        if (err && err.code !== "ERR_STREAM_PREMATURE_CLOSE") {
+      finished(stream, function(err2) {
+        if (err2 && err2.code !== "ERR_STREAM_PREMATURE_CLOSE") {
           var reject = iterator[kLastReject];
           if (reject !== null) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            reject(err);
+            reject(err2);
           }
-          iterator[kError] = err;
+          iterator[kError] = err2;
           return;
         }
         var resolve = iterator[kLastResolve];
@@ -21993,8 +21993,8 @@ var require_from = __commonJS({
           function _next(value) {
             asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value);
           }
-          function _throw(err) {
-            asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err);
+          function _throw(err2) {
+            asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err2);
           }
           _next(void 0);
         });
@@ -22076,8 +22076,8 @@ var require_from = __commonJS({
             } else {
               reading = false;
             }
-          } catch (err) {
-            readable.destroy(err);
+          } catch (err2) {
+            readable.destroy(err2);
           }
         });
         return _next2.apply(this, arguments);
@@ -22205,8 +22205,8 @@ var require_stream_readable = __commonJS({
     });
     Readable.prototype.destroy = destroyImpl.destroy;
     Readable.prototype._undestroy = destroyImpl.undestroy;
-    Readable.prototype._destroy = function(err, cb) {
-      cb(err);
+    Readable.prototype._destroy = function(err2, cb) {
+      cb(err2);
     };
     Readable.prototype.push = function(chunk, encoding) {
       var state = this._readableState;
@@ -22825,14 +22825,14 @@ var require_stream_readable = __commonJS({
 var require_stream_transform = __commonJS({
   "node_modules/readable-stream/lib/_stream_transform.js"(exports, module) {
     "use strict";
-    module.exports = Transform3;
+    module.exports = Transform5;
     var _require$codes = require_errors2().codes;
     var ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED;
     var ERR_MULTIPLE_CALLBACK = _require$codes.ERR_MULTIPLE_CALLBACK;
     var ERR_TRANSFORM_ALREADY_TRANSFORMING = _require$codes.ERR_TRANSFORM_ALREADY_TRANSFORMING;
     var ERR_TRANSFORM_WITH_LENGTH_0 = _require$codes.ERR_TRANSFORM_WITH_LENGTH_0;
     var Duplex2 = require_stream_duplex();
-    require_inherits()(Transform3, Duplex2);
+    require_inherits()(Transform5, Duplex2);
     function afterTransform(er, data) {
       var ts = this._transformState;
       ts.transforming = false;
@@ -22851,8 +22851,8 @@ var require_stream_transform = __commonJS({
         this._read(rs.highWaterMark);
       }
     }
-    function Transform3(options) {
-      if (!(this instanceof Transform3)) return new Transform3(options);
+    function Transform5(options) {
+      if (!(this instanceof Transform5)) return new Transform5(options);
       Duplex2.call(this, options);
       this._transformState = {
         afterTransform: afterTransform.bind(this),
@@ -22880,14 +22880,14 @@ var require_stream_transform = __commonJS({
         done(this, null, null);
       }
     }
-    Transform3.prototype.push = function(chunk, encoding) {
+    Transform5.prototype.push = function(chunk, encoding) {
       this._transformState.needTransform = false;
       return Duplex2.prototype.push.call(this, chunk, encoding);
     };
-    Transform3.prototype._transform = function(chunk, encoding, cb) {
+    Transform5.prototype._transform = function(chunk, encoding, cb) {
       cb(new ERR_METHOD_NOT_IMPLEMENTED("_transform()"));
     };
-    Transform3.prototype._write = function(chunk, encoding, cb) {
+    Transform5.prototype._write = function(chunk, encoding, cb) {
       var ts = this._transformState;
       ts.writecb = cb;
       ts.writechunk = chunk;
@@ -22897,7 +22897,7 @@ var require_stream_transform = __commonJS({
         if (ts.needTransform || rs.needReadable || rs.length < rs.highWaterMark) this._read(rs.highWaterMark);
       }
     };
-    Transform3.prototype._read = function(n) {
+    Transform5.prototype._read = function(n) {
       var ts = this._transformState;
       if (ts.writechunk !== null && !ts.transforming) {
         ts.transforming = true;
@@ -22906,9 +22906,9 @@ var require_stream_transform = __commonJS({
         ts.needTransform = true;
       }
     };
-    Transform3.prototype._destroy = function(err, cb) {
-      Duplex2.prototype._destroy.call(this, err, function(err2) {
-        cb(err2);
+    Transform5.prototype._destroy = function(err2, cb) {
+      Duplex2.prototype._destroy.call(this, err2, function(err22) {
+        cb(err22);
       });
     };
     function done(stream, er, data) {
@@ -22927,11 +22927,11 @@ var require_stream_passthrough = __commonJS({
   "node_modules/readable-stream/lib/_stream_passthrough.js"(exports, module) {
     "use strict";
     module.exports = PassThrough;
-    var Transform3 = require_stream_transform();
-    require_inherits()(PassThrough, Transform3);
+    var Transform5 = require_stream_transform();
+    require_inherits()(PassThrough, Transform5);
     function PassThrough(options) {
       if (!(this instanceof PassThrough)) return new PassThrough(options);
-      Transform3.call(this, options);
+      Transform5.call(this, options);
     }
     PassThrough.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
@@ -22944,7 +22944,7 @@ var require_pipeline = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/pipeline.js"(exports, module) {
     "use strict";
     var eos;
-    function once2(callback) {
+    function once(callback) {
       var called = false;
       return function() {
         if (called) return;
@@ -22955,14 +22955,14 @@ var require_pipeline = __commonJS({
     var _require$codes = require_errors2().codes;
     var ERR_MISSING_ARGS = _require$codes.ERR_MISSING_ARGS;
     var ERR_STREAM_DESTROYED = _require$codes.ERR_STREAM_DESTROYED;
-    function noop(err) {
-      if (err) throw err;
+    function noop(err2) {
+      if (err2) throw err2;
     }
     function isRequest(stream) {
       return stream.setHeader && typeof stream.abort === "function";
     }
     function destroyer(stream, reading, writing, callback) {
-      callback = once2(callback);
+      callback = once(callback);
       var closed = false;
       stream.on("close", function() {
         closed = true;
@@ -22971,19 +22971,19 @@ var require_pipeline = __commonJS({
       eos(stream, {
         readable: reading,
         writable: writing
-      }, function(err) {
-        if (err) return callback(err);
+      }, function(err2) {
+        if (err2) return callback(err2);
         closed = true;
         callback();
       });
       var destroyed = false;
-      return function(err) {
+      return function(err2) {
         if (closed) return;
         if (destroyed) return;
         destroyed = true;
         if (isRequest(stream)) return stream.abort();
         if (typeof stream.destroy === "function") return stream.destroy();
-        callback(err || new ERR_STREAM_DESTROYED("pipe"));
+        callback(err2 || new ERR_STREAM_DESTROYED("pipe"));
       };
     }
     function call(fn) {
@@ -22997,7 +22997,7 @@ var require_pipeline = __commonJS({
       if (typeof streams[streams.length - 1] !== "function") return noop;
       return streams.pop();
     }
-    function pipeline() {
+    function pipeline2() {
       for (var _len = arguments.length, streams = new Array(_len), _key = 0; _key < _len; _key++) {
         streams[_key] = arguments[_key];
       }
@@ -23010,9 +23010,9 @@ var require_pipeline = __commonJS({
       var destroys = streams.map(function(stream, i) {
         var reading = i < streams.length - 1;
         var writing = i > 0;
-        return destroyer(stream, reading, writing, function(err) {
-          if (!error) error = err;
-          if (err) destroys.forEach(call);
+        return destroyer(stream, reading, writing, function(err2) {
+          if (!error) error = err2;
+          if (err2) destroys.forEach(call);
           if (reading) return;
           destroys.forEach(call);
           callback(error);
@@ -23020,7 +23020,7 @@ var require_pipeline = __commonJS({
       });
       return streams.reduce(pipe);
     }
-    module.exports = pipeline;
+    module.exports = pipeline2;
   }
 });
 
@@ -23777,9 +23777,9 @@ var require_split_ca = __commonJS({
 var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
-    var http3 = require_http();
+    var http4 = require_http();
     var fs2 = __require("fs");
-    var path8 = __require("path");
+    var path10 = __require("path");
     var url = __require("url");
     var ssh = require_ssh();
     var HttpDuplex = require_http_duplex();
@@ -23787,8 +23787,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = __require("util");
     var splitca = require_split_ca();
-    var os4 = __require("os");
-    var isWin = os4.type() === "Windows_NT";
+    var os5 = __require("os");
+    var isWin = os5.type() === "Windows_NT";
     var stream = __require("stream");
     var defaultOpts = function() {
       var host;
@@ -23806,7 +23806,7 @@ var require_modem = __commonJS({
         }
         try {
           host = new url.URL(hostStr);
-        } catch (err) {
+        } catch (err2) {
           throw new Error("DOCKER_HOST env variable should be something like tcp://localhost:1234");
         }
         opts.port = host.port;
@@ -23828,9 +23828,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path8.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs2.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs2.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path10.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs2.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs2.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -23840,9 +23840,9 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve) {
-        var userDockerSocket = path8.join(os4.homedir(), ".docker", "run", "docker.sock");
-        fs2.access(userDockerSocket, function(err) {
-          if (err) resolve("/var/run/docker.sock");
+        var userDockerSocket = path10.join(os5.homedir(), ".docker", "run", "docker.sock");
+        fs2.access(userDockerSocket, function(err2) {
+          if (err2) resolve("/var/run/docker.sock");
           else resolve(userDockerSocket);
         });
       });
@@ -23934,7 +23934,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs2.createReadStream(path8.resolve(options.file));
+          data = fs2.createReadStream(path10.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -23997,7 +23997,7 @@ var require_modem = __commonJS({
       }) : options;
       var req = null;
       try {
-        req = http3[self2.protocol === "ssh" ? "http" : self2.protocol].request(opts, function() {
+        req = http4[self2.protocol === "ssh" ? "http" : self2.protocol].request(opts, function() {
         });
       } catch (e) {
         callback(e);
@@ -24084,12 +24084,12 @@ var require_modem = __commonJS({
         req.end();
       }
     };
-    Modem.prototype.buildPayload = function(err, isStream, statusCodes, openStdin, req, res, json, cb) {
-      if (err) return cb(err, null);
+    Modem.prototype.buildPayload = function(err2, isStream, statusCodes, openStdin, req, res, json, cb) {
+      if (err2) return cb(err2, null);
       if (statusCodes[res.statusCode] !== true) {
-        getCause(isStream, res, json, function(err2, cause) {
-          if (err2) {
-            return cb(err2, null);
+        getCause(isStream, res, json, function(err3, cause) {
+          if (err3) {
+            return cb(err3, null);
           }
           var msg = new Error(
             "(HTTP code " + res.statusCode + ") " + (statusCodes[res.statusCode] || "unexpected") + " - " + (cause.message || cause.error || cause) + " "
@@ -24115,8 +24115,8 @@ var require_modem = __commonJS({
           res2.on("data", function(chunk) {
             chunks += chunk;
           });
-          res2.on("error", function(err2) {
-            handler(err2, null);
+          res2.on("error", function(err3) {
+            handler(err3, null);
           });
           res2.on("end", function() {
             handler(null, utils.parseJSON(chunks) || chunks);
@@ -24124,10 +24124,10 @@ var require_modem = __commonJS({
         } else {
           callback(null, json2);
         }
-        function handler(err2, data) {
+        function handler(err3, data) {
           if (done === false) {
-            if (err2) {
-              callback(err2);
+            if (err3) {
+              callback(err3);
             } else {
               callback(null, data);
             }
@@ -24220,13 +24220,13 @@ var require_modem = __commonJS({
         }
       }
       ;
-      function onStreamError(err) {
+      function onStreamError(err2) {
         finished = true;
         streama.removeListener("data", onStreamEvent);
         streama.removeListener("error", onStreamError);
         streama.removeListener("end", onStreamEnd);
         streama.removeListener("close", onStreamEnd);
-        onFinished(err, output);
+        onFinished(err2, output);
       }
       function onStreamEnd() {
         if (!finished) onFinished(null, output);
@@ -24252,7 +24252,7 @@ var require_modem = __commonJS({
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports, module) {
     "use strict";
-    var path8 = __require("path");
+    var path10 = __require("path");
     var factory = (options) => new IgnoreBase(options);
     factory.default = factory;
     module.exports = factory;
@@ -24261,22 +24261,22 @@ var require_ignore = __commonJS({
     }
     var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
     var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
-    var REGEX_TRAILING_PATH_SEP = path8.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var REGEX_TRAILING_PATH_SEP = path10.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
     var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
     function cleanPath(file) {
-      return path8.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+      return path10.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
     }
     function toSlash(file) {
-      if (path8.sep === "/") {
+      if (path10.sep === "/") {
         return file;
       }
       return file.replace(/\\/g, "/");
     }
     function fromSlash(file) {
-      if (path8.sep === "/") {
+      if (path10.sep === "/") {
         return file;
       }
-      return file.replace(/\//g, path8.sep);
+      return file.replace(/\//g, path10.sep);
     }
     var IgnoreBase = class {
       constructor({
@@ -24325,13 +24325,13 @@ var require_ignore = __commonJS({
         return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
       }
       filter(paths) {
-        return make_array(paths).filter((path9) => this._filter(path9));
+        return make_array(paths).filter((path11) => this._filter(path11));
       }
       createFilter() {
-        return (path9) => this._filter(path9);
+        return (path11) => this._filter(path11);
       }
-      ignores(path9) {
-        return !this._filter(path9);
+      ignores(path11) {
+        return !this._filter(path11);
       }
       // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
@@ -24370,36 +24370,36 @@ var require_ignore = __commonJS({
           origin,
           pattern,
           // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
-          dirs: pattern.split(path8.sep),
+          dirs: pattern.split(path10.sep),
           negative
         };
       }
       // @returns `Boolean` true if the `path` is NOT ignored
-      _filter(path9) {
-        if (!path9) {
+      _filter(path11) {
+        if (!path11) {
           return false;
         }
-        if (path9 in this._cache) {
-          return this._cache[path9];
+        if (path11 in this._cache) {
+          return this._cache[path11];
         }
-        return this._cache[path9] = this._test(path9);
+        return this._cache[path11] = this._test(path11);
       }
       // @returns {Boolean} true if a file is NOT ignored
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
       _test(file) {
         file = fromSlash(file);
-        const parentPath = cleanPath(path8.dirname(file));
-        const parentPathDirs = parentPath.split(path8.sep);
+        const parentPath = cleanPath(path10.dirname(file));
+        const parentPathDirs = parentPath.split(path10.sep);
         let matched = false;
         this._rules.forEach((rule) => {
           let match = this._match(file, rule);
           if (!match && parentPath !== ".") {
             if (rule.dirs.includes("**")) {
               for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
-                match = match || this._match(parentPathDirs.slice(0, i).join(path8.sep), rule);
+                match = match || this._match(parentPathDirs.slice(0, i).join(path10.sep), rule);
               }
             } else if (rule.dirs.length <= parentPathDirs.length) {
-              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path8.sep), rule);
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path10.sep), rule);
             }
           }
           if (match) {
@@ -24418,13 +24418,13 @@ var require_ignore = __commonJS({
           return rule;
         }
         let regStr = "^";
-        let escapedSlash = path8.sep === "\\" ? "\\\\" : path8.sep;
+        let escapedSlash = path10.sep === "\\" ? "\\\\" : path10.sep;
         for (let i = 0; i < rule.pattern.length; i++) {
           const ch = rule.pattern[i];
           if (ch === "*") {
             if (rule.pattern[i + 1] === "*") {
               i++;
-              if (rule.pattern[i + 1] === path8.sep) {
+              if (rule.pattern[i + 1] === path10.sep) {
                 i++;
               }
               if (rule.pattern[i + 1] === void 0) {
@@ -24440,7 +24440,7 @@ var require_ignore = __commonJS({
           } else if (ch === "." || ch === "$") {
             regStr += `\\${ch}`;
           } else if (ch === "\\") {
-            if (path8.sep === "\\") {
+            if (path10.sep === "\\") {
               regStr += escapedSlash;
               continue;
             }
@@ -24467,46 +24467,46 @@ var require_chownr = __commonJS({
   "node_modules/chownr/chownr.js"(exports, module) {
     "use strict";
     var fs2 = __require("fs");
-    var path8 = __require("path");
+    var path10 = __require("path");
     var LCHOWN = fs2.lchown ? "lchown" : "chown";
     var LCHOWNSYNC = fs2.lchownSync ? "lchownSync" : "chownSync";
     var needEISDIRHandled = fs2.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
-    var lchownSync = (path9, uid, gid) => {
+    var lchownSync = (path11, uid, gid) => {
       try {
-        return fs2[LCHOWNSYNC](path9, uid, gid);
+        return fs2[LCHOWNSYNC](path11, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var chownSync = (path9, uid, gid) => {
+    var chownSync = (path11, uid, gid) => {
       try {
-        return fs2.chownSync(path9, uid, gid);
+        return fs2.chownSync(path11, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var handleEISDIR = needEISDIRHandled ? (path9, uid, gid, cb) => (er) => {
+    var handleEISDIR = needEISDIRHandled ? (path11, uid, gid, cb) => (er) => {
       if (!er || er.code !== "EISDIR")
         cb(er);
       else
-        fs2.chown(path9, uid, gid, cb);
+        fs2.chown(path11, uid, gid, cb);
     } : (_, __, ___, cb) => cb;
-    var handleEISDirSync = needEISDIRHandled ? (path9, uid, gid) => {
+    var handleEISDirSync = needEISDIRHandled ? (path11, uid, gid) => {
       try {
-        return lchownSync(path9, uid, gid);
+        return lchownSync(path11, uid, gid);
       } catch (er) {
         if (er.code !== "EISDIR")
           throw er;
-        chownSync(path9, uid, gid);
+        chownSync(path11, uid, gid);
       }
-    } : (path9, uid, gid) => lchownSync(path9, uid, gid);
+    } : (path11, uid, gid) => lchownSync(path11, uid, gid);
     var nodeVersion = process.version;
-    var readdir = (path9, options, cb) => fs2.readdir(path9, options, cb);
-    var readdirSync3 = (path9, options) => fs2.readdirSync(path9, options);
+    var readdir = (path11, options, cb) => fs2.readdir(path11, options, cb);
+    var readdirSync4 = (path11, options) => fs2.readdirSync(path11, options);
     if (/^v4\./.test(nodeVersion))
-      readdir = (path9, options, cb) => fs2.readdir(path9, cb);
+      readdir = (path11, options, cb) => fs2.readdir(path11, cb);
     var chown = (cpath, uid, gid, cb) => {
       fs2[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
         cb(er && er.code !== "ENOENT" ? er : null);
@@ -24514,21 +24514,21 @@ var require_chownr = __commonJS({
     };
     var chownrKid = (p, child, uid, gid, cb) => {
       if (typeof child === "string")
-        return fs2.lstat(path8.resolve(p, child), (er, stats) => {
+        return fs2.lstat(path10.resolve(p, child), (er, stats) => {
           if (er)
             return cb(er.code !== "ENOENT" ? er : null);
           stats.name = child;
           chownrKid(p, stats, uid, gid, cb);
         });
       if (child.isDirectory()) {
-        chownr(path8.resolve(p, child.name), uid, gid, (er) => {
+        chownr(path10.resolve(p, child.name), uid, gid, (er) => {
           if (er)
             return cb(er);
-          const cpath = path8.resolve(p, child.name);
+          const cpath = path10.resolve(p, child.name);
           chown(cpath, uid, gid, cb);
         });
       } else {
-        const cpath = path8.resolve(p, child.name);
+        const cpath = path10.resolve(p, child.name);
         chown(cpath, uid, gid, cb);
       }
     };
@@ -24558,7 +24558,7 @@ var require_chownr = __commonJS({
     var chownrKidSync = (p, child, uid, gid) => {
       if (typeof child === "string") {
         try {
-          const stats = fs2.lstatSync(path8.resolve(p, child));
+          const stats = fs2.lstatSync(path10.resolve(p, child));
           stats.name = child;
           child = stats;
         } catch (er) {
@@ -24569,13 +24569,13 @@ var require_chownr = __commonJS({
         }
       }
       if (child.isDirectory())
-        chownrSync(path8.resolve(p, child.name), uid, gid);
-      handleEISDirSync(path8.resolve(p, child.name), uid, gid);
+        chownrSync(path10.resolve(p, child.name), uid, gid);
+      handleEISDirSync(path10.resolve(p, child.name), uid, gid);
     };
     var chownrSync = (p, uid, gid) => {
       let children;
       try {
-        children = readdirSync3(p, { withFileTypes: true });
+        children = readdirSync4(p, { withFileTypes: true });
       } catch (er) {
         if (er.code === "ENOENT")
           return;
@@ -24908,9 +24908,9 @@ var require_bl = __commonJS({
       }
       if (typeof callback === "function") {
         this._callback = callback;
-        const piper = function piper2(err) {
+        const piper = function piper2(err2) {
           if (this._callback) {
-            this._callback(err);
+            this._callback(err2);
             this._callback = null;
           }
         }.bind(this);
@@ -24951,10 +24951,10 @@ var require_bl = __commonJS({
         this._callback = null;
       }
     };
-    BufferListStream.prototype._destroy = function _destroy(err, cb) {
+    BufferListStream.prototype._destroy = function _destroy(err2, cb) {
       this._bufs.length = 0;
       this.length = 0;
-      cb(err);
+      cb(err2);
     };
     BufferListStream.prototype._isBufferList = function _isBufferList(b) {
       return b instanceof BufferListStream || b instanceof BufferList || BufferListStream.isBufferList(b);
@@ -25237,8 +25237,8 @@ var require_extract = __commonJS({
       PassThrough.call(this, { autoDestroy: false });
     };
     util.inherits(Source, PassThrough);
-    Source.prototype.destroy = function(err) {
-      this._parent.destroy(err);
+    Source.prototype.destroy = function(err2) {
+      this._parent.destroy(err2);
     };
     var Extract = function(opts) {
       if (!(this instanceof Extract)) return new Extract(opts);
@@ -25264,9 +25264,9 @@ var require_extract = __commonJS({
       var oncontinue = function() {
         self2._continue();
       };
-      var onunlock = function(err) {
+      var onunlock = function(err2) {
         self2._locked = false;
-        if (err) return self2.destroy(err);
+        if (err2) return self2.destroy(err2);
         if (!self2._stream) oncontinue();
       };
       var onstreamend = function() {
@@ -25311,8 +25311,8 @@ var require_extract = __commonJS({
         var header;
         try {
           header = self2._header = headers.decode(b.slice(0, 512), opts.filenameEncoding, opts.allowUnknownFormat);
-        } catch (err) {
-          self2.emit("error", err);
+        } catch (err2) {
+          self2.emit("error", err2);
         }
         b.consume(512);
         if (!header) {
@@ -25367,10 +25367,10 @@ var require_extract = __commonJS({
       this._parse(512, onheader);
     };
     util.inherits(Extract, Writable);
-    Extract.prototype.destroy = function(err) {
+    Extract.prototype.destroy = function(err2) {
       if (this._destroyed) return;
       this._destroyed = true;
-      if (err) this.emit("error", err);
+      if (err2) this.emit("error", err2);
       this.emit("close");
       if (this._stream) this._stream.emit("close");
     };
@@ -25462,12 +25462,12 @@ var require_wrappy = __commonJS({
 var require_once = __commonJS({
   "node_modules/once/once.js"(exports, module) {
     var wrappy = require_wrappy();
-    module.exports = wrappy(once2);
+    module.exports = wrappy(once);
     module.exports.strict = wrappy(onceStrict);
-    once2.proto = once2(function() {
+    once.proto = once(function() {
       Object.defineProperty(Function.prototype, "once", {
         value: function() {
-          return once2(this);
+          return once(this);
         },
         configurable: true
       });
@@ -25478,7 +25478,7 @@ var require_once = __commonJS({
         configurable: true
       });
     });
-    function once2(fn) {
+    function once(fn) {
       var f = function() {
         if (f.called) return f.value;
         f.called = true;
@@ -25505,7 +25505,7 @@ var require_once = __commonJS({
 // node_modules/end-of-stream/index.js
 var require_end_of_stream2 = __commonJS({
   "node_modules/end-of-stream/index.js"(exports, module) {
-    var once2 = require_once();
+    var once = require_once();
     var noop = function() {
     };
     var qnt = global.Bare ? queueMicrotask : process.nextTick.bind(process);
@@ -25518,7 +25518,7 @@ var require_end_of_stream2 = __commonJS({
     var eos = function(stream, opts, callback) {
       if (typeof opts === "function") return eos(stream, null, opts);
       if (!opts) opts = {};
-      callback = once2(callback || noop);
+      callback = once(callback || noop);
       var ws = stream._writableState;
       var rs = stream._readableState;
       var readable = opts.readable || opts.readable !== false && stream.readable;
@@ -25538,8 +25538,8 @@ var require_end_of_stream2 = __commonJS({
       var onexit = function(exitCode) {
         callback.call(stream, exitCode ? new Error("exited with error code: " + exitCode) : null);
       };
-      var onerror = function(err) {
-        callback.call(stream, err);
+      var onerror = function(err2) {
+        callback.call(stream, err2);
       };
       var onclose = function() {
         qnt(onclosenexttick);
@@ -25703,10 +25703,10 @@ var require_pack = __commonJS({
       }
       if (header.type === "symlink" && !header.linkname) {
         var linkSink = new LinkSink();
-        eos(linkSink, function(err) {
-          if (err) {
+        eos(linkSink, function(err2) {
+          if (err2) {
             self2.destroy();
-            return callback(err);
+            return callback(err2);
           }
           header.linkname = linkSink.linkname;
           self2._encode(header);
@@ -25721,11 +25721,11 @@ var require_pack = __commonJS({
       }
       var sink = new Sink(this);
       this._stream = sink;
-      eos(sink, function(err) {
+      eos(sink, function(err2) {
         self2._stream = null;
-        if (err) {
+        if (err2) {
           self2.destroy();
-          return callback(err);
+          return callback(err2);
         }
         if (sink.written !== header.size) {
           self2.destroy();
@@ -25747,10 +25747,10 @@ var require_pack = __commonJS({
       this.push(END_OF_TAR);
       this.push(null);
     };
-    Pack.prototype.destroy = function(err) {
+    Pack.prototype.destroy = function(err2) {
       if (this._destroyed) return;
       this._destroyed = true;
-      if (err) this.emit("error", err);
+      if (err2) this.emit("error", err2);
       this.emit("close");
       if (this._stream && this._stream.destroy) this._stream.destroy();
     };
@@ -25811,7 +25811,7 @@ var require_tar_stream = __commonJS({
 // node_modules/pump/index.js
 var require_pump = __commonJS({
   "node_modules/pump/index.js"(exports, module) {
-    var once2 = require_once();
+    var once = require_once();
     var eos = require_end_of_stream2();
     var fs2;
     try {
@@ -25833,25 +25833,25 @@ var require_pump = __commonJS({
       return stream.setHeader && isFn(stream.abort);
     };
     var destroyer = function(stream, reading, writing, callback) {
-      callback = once2(callback);
+      callback = once(callback);
       var closed = false;
       stream.on("close", function() {
         closed = true;
       });
-      eos(stream, { readable: reading, writable: writing }, function(err) {
-        if (err) return callback(err);
+      eos(stream, { readable: reading, writable: writing }, function(err2) {
+        if (err2) return callback(err2);
         closed = true;
         callback();
       });
       var destroyed = false;
-      return function(err) {
+      return function(err2) {
         if (closed) return;
         if (destroyed) return;
         destroyed = true;
         if (isFS(stream)) return stream.close(noop);
         if (isRequest(stream)) return stream.abort();
         if (isFn(stream.destroy)) return stream.destroy();
-        callback(err || new Error("stream was destroyed"));
+        callback(err2 || new Error("stream was destroyed"));
       };
     };
     var call = function(fn) {
@@ -25869,9 +25869,9 @@ var require_pump = __commonJS({
       var destroys = streams.map(function(stream, i) {
         var reading = i < streams.length - 1;
         var writing = i > 0;
-        return destroyer(stream, reading, writing, function(err) {
-          if (!error) error = err;
-          if (err) destroys.forEach(call);
+        return destroyer(stream, reading, writing, function(err2) {
+          if (!error) error = err2;
+          if (err2) destroys.forEach(call);
           if (reading) return;
           destroys.forEach(call);
           callback(error);
@@ -25886,7 +25886,7 @@ var require_pump = __commonJS({
 // node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
   "node_modules/mkdirp-classic/index.js"(exports, module) {
-    var path8 = __require("path");
+    var path10 = __require("path");
     var fs2 = __require("fs");
     var _0777 = parseInt("0777", 8);
     module.exports = mkdirP.mkdirp = mkdirP.mkdirP = mkdirP;
@@ -25905,7 +25905,7 @@ var require_mkdirp_classic = __commonJS({
       if (!made) made = null;
       var cb = f || function() {
       };
-      p = path8.resolve(p);
+      p = path10.resolve(p);
       xfs.mkdir(p, mode, function(er) {
         if (!er) {
           made = made || p;
@@ -25913,7 +25913,7 @@ var require_mkdirp_classic = __commonJS({
         }
         switch (er.code) {
           case "ENOENT":
-            mkdirP(path8.dirname(p), opts, function(er2, made2) {
+            mkdirP(path10.dirname(p), opts, function(er2, made2) {
               if (er2) cb(er2, made2);
               else mkdirP(p, opts, cb, made2);
             });
@@ -25940,14 +25940,14 @@ var require_mkdirp_classic = __commonJS({
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
-      p = path8.resolve(p);
+      p = path10.resolve(p);
       try {
         xfs.mkdirSync(p, mode);
         made = made || p;
       } catch (err0) {
         switch (err0.code) {
           case "ENOENT":
-            made = sync(path8.dirname(p), opts, made);
+            made = sync(path10.dirname(p), opts, made);
             sync(p, opts, made);
             break;
           // In the case of any other error, just see if there's a dir
@@ -25977,34 +25977,34 @@ var require_tar_fs = __commonJS({
     var pump = require_pump();
     var mkdirp = require_mkdirp_classic();
     var fs2 = __require("fs");
-    var path8 = __require("path");
-    var os4 = __require("os");
-    var win32 = os4.platform() === "win32";
+    var path10 = __require("path");
+    var os5 = __require("os");
+    var win32 = os5.platform() === "win32";
     var noop = function() {
     };
     var echo = function(name) {
       return name;
     };
-    var normalize = !win32 ? echo : function(name) {
+    var normalize2 = !win32 ? echo : function(name) {
       return name.replace(/\\/g, "/").replace(/[:?<>|]/g, "_");
     };
     var statAll = function(fs3, stat, cwd, ignore, entries, sort) {
       var queue = entries || ["."];
       for (var i = 0; i < queue.length; i++) {
-        if (!inCwd(path8.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
+        if (!inCwd(path10.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
       }
       return function loop(callback) {
         if (!queue.length) return callback();
         var next = queue.shift();
-        var nextAbs = path8.join(cwd, next);
-        stat.call(fs3, nextAbs, function(err, stat2) {
-          if (err) return callback(err);
+        var nextAbs = path10.join(cwd, next);
+        stat.call(fs3, nextAbs, function(err2, stat2) {
+          if (err2) return callback(err2);
           if (!stat2.isDirectory()) return callback(null, next, stat2);
-          fs3.readdir(nextAbs, function(err2, files) {
-            if (err2) return callback(err2);
+          fs3.readdir(nextAbs, function(err3, files) {
+            if (err3) return callback(err3);
             if (sort) files.sort();
             for (var i2 = 0; i2 < files.length; i2++) {
-              if (!ignore(path8.join(cwd, next, files[i2]))) queue.push(path8.join(next, files[i2]));
+              if (!ignore(path10.join(cwd, next, files[i2]))) queue.push(path10.join(next, files[i2]));
             }
             callback(null, next, stat2);
           });
@@ -26015,7 +26015,7 @@ var require_tar_fs = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         var linkname = header.linkname;
-        if (linkname && (header.type === "link" || path8.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path10.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -26045,21 +26045,21 @@ var require_tar_fs = __commonJS({
         fmode |= parseInt(222, 8);
       }
       var onsymlink = function(filename, header) {
-        xfs.readlink(path8.join(cwd, filename), function(err, linkname) {
-          if (err) return pack.destroy(err);
-          header.linkname = normalize(linkname);
+        xfs.readlink(path10.join(cwd, filename), function(err2, linkname) {
+          if (err2) return pack.destroy(err2);
+          header.linkname = normalize2(linkname);
           pack.entry(header, onnextentry);
         });
       };
-      var onstat = function(err, filename, stat) {
-        if (err) return pack.destroy(err);
+      var onstat = function(err2, filename, stat) {
+        if (err2) return pack.destroy(err2);
         if (!filename) {
           if (opts.finalize !== false) pack.finalize();
           return finish(pack);
         }
         if (stat.isSocket()) return onnextentry();
         var header = {
-          name: normalize(filename),
+          name: normalize2(filename),
           mode: (stat.mode | (stat.isDirectory() ? dmode : fmode)) & umask,
           mtime: stat.mtime,
           size: stat.size,
@@ -26086,14 +26086,14 @@ var require_tar_fs = __commonJS({
         }
         var entry = pack.entry(header, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path8.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
-        rs.on("error", function(err2) {
-          entry.destroy(err2);
+        var rs = mapStream(xfs.createReadStream(path10.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        rs.on("error", function(err3) {
+          entry.destroy(err3);
         });
         pump(rs, entry);
       };
-      var onnextentry = function(err) {
-        if (err) return pack.destroy(err);
+      var onnextentry = function(err2) {
+        if (err2) return pack.destroy(err2);
         statNext(onstat);
       };
       onnextentry();
@@ -26142,8 +26142,8 @@ var require_tar_fs = __commonJS({
         if (opts.utimes === false) return cb();
         if (header.type === "directory") return xfs.utimes(name, now, header.mtime, cb);
         if (header.type === "symlink") return utimesParent(name, cb);
-        xfs.utimes(name, now, header.mtime, function(err) {
-          if (err) return cb(err);
+        xfs.utimes(name, now, header.mtime, function(err2) {
+          if (err2) return cb(err2);
           utimesParent(name, cb);
         });
       };
@@ -26155,25 +26155,25 @@ var require_tar_fs = __commonJS({
         var mode = (header.mode | (header.type === "directory" ? dmode : fmode)) & umask & parseInt(777, 8);
         if (chown && own) chown.call(xfs, name, header.uid, header.gid, onchown);
         else onchown(null);
-        function onchown(err) {
-          if (err) return cb(err);
+        function onchown(err2) {
+          if (err2) return cb(err2);
           if (!chmod) return cb();
           chmod.call(xfs, name, mode, cb);
         }
       };
       extract3.on("entry", function(header, stream, next) {
         header = map(header) || header;
-        header.name = normalize(header.name);
-        var name = path8.join(cwd, path8.join("/", header.name));
+        header.name = normalize2(header.name);
+        var name = path10.join(cwd, path10.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
-        var stat = function(err) {
-          if (err) return next(err);
-          if (path8.join(name, ".") === path8.join(cwd, ".")) return next();
-          utimes(name, header, function(err2) {
-            if (err2) return next(err2);
+        var stat = function(err2) {
+          if (err2) return next(err2);
+          if (path10.join(name, ".") === path10.join(cwd, ".")) return next();
+          utimes(name, header, function(err3) {
+            if (err3) return next(err3);
             if (win32) return next();
             chperm(name, header, next);
           });
@@ -26181,10 +26181,10 @@ var require_tar_fs = __commonJS({
         var onsymlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var dst = path8.resolve(path8.dirname(name), header.linkname);
+            var dst = path10.resolve(path10.dirname(name), header.linkname);
             if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path8.resolve(cwd), function(err, valid) {
-              if (err) return next(err);
+            validateNotSymlink(xfs, dst, path10.resolve(cwd), function(err2, valid) {
+              if (err2) return next(err2);
               if (!valid) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header.linkname, name, stat);
             });
@@ -26193,33 +26193,33 @@ var require_tar_fs = __commonJS({
         var onlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var srcpath = path8.join(cwd, path8.join("/", header.linkname));
-            xfs.realpath(srcpath, function(err, dst) {
-              if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
-              xfs.link(dst, name, function(err2) {
-                if (err2 && err2.code === "EPERM" && opts.hardlinkAsFilesFallback) {
+            var srcpath = path10.join(cwd, path10.join("/", header.linkname));
+            xfs.realpath(srcpath, function(err2, dst) {
+              if (err2 || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
+              xfs.link(dst, name, function(err3) {
+                if (err3 && err3.code === "EPERM" && opts.hardlinkAsFilesFallback) {
                   stream = xfs.createReadStream(srcpath);
                   return onfile();
                 }
-                stat(err2);
+                stat(err3);
               });
             });
           });
         };
         var onfile = function() {
-          xfs.lstat(name, function(err, st) {
-            if (!err && st.isSymbolicLink()) return xfs.unlink(name, onwrite);
+          xfs.lstat(name, function(err2, st) {
+            if (!err2 && st.isSymbolicLink()) return xfs.unlink(name, onwrite);
             onwrite();
           });
-          function onwrite(err) {
-            if (err) return next(err);
+          function onwrite(err2) {
+            if (err2) return next(err2);
             var ws = xfs.createWriteStream(name);
             var rs = mapStream(stream, header);
-            ws.on("error", function(err2) {
-              rs.destroy(err2);
+            ws.on("error", function(err3) {
+              rs.destroy(err3);
             });
-            pump(rs, ws, function(err2) {
-              if (err2) return next(err2);
+            pump(rs, ws, function(err3) {
+              if (err3) return next(err3);
               ws.on("close", stat);
             });
           }
@@ -26233,17 +26233,17 @@ var require_tar_fs = __commonJS({
             gid: header.gid
           }, stat);
         }
-        var dir = path8.dirname(name);
-        validate2(xfs, dir, path8.join(cwd, "."), function(err, valid) {
-          if (err) return next(err);
+        var dir = path10.dirname(name);
+        validate2(xfs, dir, path10.join(cwd, "."), function(err2, valid) {
+          if (err2) return next(err2);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           mkdirfix(dir, {
             fs: xfs,
             own,
             uid: header.uid,
             gid: header.gid
-          }, function(err2) {
-            if (err2) return next(err2);
+          }, function(err3) {
+            if (err3) return next(err3);
             switch (header.type) {
               case "file":
                 return onfile();
@@ -26263,33 +26263,33 @@ var require_tar_fs = __commonJS({
     };
     function validate2(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      fs3.lstat(name, function(err, st) {
-        if (err && err.code !== "ENOENT") return cb(err);
-        if (err || st.isDirectory()) return validate2(fs3, path8.join(name, ".."), root, cb);
+      fs3.lstat(name, function(err2, st) {
+        if (err2 && err2.code !== "ENOENT") return cb(err2);
+        if (err2 || st.isDirectory()) return validate2(fs3, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function validateNotSymlink(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path8.sep)) return cb(null, false);
-      fs3.lstat(name, function(err, st) {
-        if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs3, path8.join(name, ".."), root, cb);
+      if (!name.startsWith(root + path10.sep)) return cb(null, false);
+      fs3.lstat(name, function(err2, st) {
+        if (err2 && err2.code !== "ENOENT" && err2.code !== "EPERM") return cb(err2);
+        if (err2 || !st.isSymbolicLink()) return validateNotSymlink(fs3, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function mkdirfix(name, opts, cb) {
-      mkdirp(name, { fs: opts.fs }, function(err, made) {
-        if (!err && made && opts.own) {
+      mkdirp(name, { fs: opts.fs }, function(err2, made) {
+        if (!err2 && made && opts.own) {
           chownr(made, opts.uid, opts.gid, cb);
         } else {
-          cb(err);
+          cb(err2);
         }
       });
     }
     function inCwd(dst, cwd) {
-      cwd = path8.resolve(cwd);
-      return cwd === dst || dst.startsWith(cwd + path8.sep);
+      cwd = path10.resolve(cwd);
+      return cwd === dst || dst.startsWith(cwd + path10.sep);
     }
   }
 });
@@ -26299,9 +26299,9 @@ var require_util = __commonJS({
   "node_modules/dockerode/lib/util.js"(exports, module) {
     var DockerIgnore = require_ignore();
     var fs2 = __require("fs");
-    var path8 = __require("path");
+    var path10 = __require("path");
     var tar = require_tar_fs();
-    var zlib = __require("zlib");
+    var zlib2 = __require("zlib");
     var arr = [];
     var each = arr.forEach;
     var slice = arr.slice;
@@ -26351,14 +26351,14 @@ var require_util = __commonJS({
     };
     module.exports.prepareBuildContext = function(file, next) {
       if (file && file.context) {
-        fs2.readFile(path8.join(file.context, ".dockerignore"), (err, data) => {
+        fs2.readFile(path10.join(file.context, ".dockerignore"), (err2, data) => {
           let ignoreFn;
           let filterFn;
-          if (!err) {
+          if (!err2) {
             const dockerIgnore = DockerIgnore({ ignorecase: false }).add(data.toString());
             filterFn = dockerIgnore.createFilter();
-            ignoreFn = (path9) => {
-              return !filterFn(path9);
+            ignoreFn = (path11) => {
+              return !filterFn(path11);
             };
           }
           const entries = file.src.slice() || [];
@@ -26367,7 +26367,7 @@ var require_util = __commonJS({
             ignore: ignoreFn
             // Only works on directories
           });
-          next(pack.pipe(zlib.createGzip()));
+          next(pack.pipe(zlib2.createGzip()));
         });
       } else {
         next(file);
@@ -26409,17 +26409,17 @@ var require_exec = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, data);
         });
       }
     };
@@ -26439,17 +26439,17 @@ var require_exec = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, data);
         });
       }
     };
@@ -26468,17 +26468,17 @@ var require_exec = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, data);
         });
       }
     };
@@ -26538,16 +26538,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26568,16 +26568,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26599,16 +26599,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26628,16 +26628,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26656,16 +26656,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26685,16 +26685,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26716,16 +26716,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26749,16 +26749,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26778,16 +26778,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26810,16 +26810,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26840,16 +26840,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26871,16 +26871,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26903,17 +26903,17 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(new Exec(self2.modem, data.Id));
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, new Exec(self2.modem, data.Id));
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, new Exec(self2.modem, data.Id));
         });
       }
     };
@@ -26936,16 +26936,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26968,16 +26968,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -26999,16 +26999,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27030,16 +27030,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27060,16 +27060,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27092,16 +27092,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, stream) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, stream) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(stream);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, stream) {
-          args.callback(err, stream);
+        this.modem.dial(optsf, function(err2, stream) {
+          args.callback(err2, stream);
         });
       }
     };
@@ -27122,16 +27122,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27154,16 +27154,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27185,16 +27185,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27216,16 +27216,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27247,16 +27247,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27279,16 +27279,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27309,16 +27309,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27343,16 +27343,16 @@ var require_container = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27386,17 +27386,17 @@ var require_image = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(opts, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(opts, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(opts, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, data);
+        this.modem.dial(opts, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, data);
         });
       }
     };
@@ -27415,17 +27415,17 @@ var require_image = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(fopts, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(fopts, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(fopts, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, data);
+        this.modem.dial(fopts, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, data);
         });
       }
     };
@@ -27442,17 +27442,17 @@ var require_image = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(opts, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(opts, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(opts, function(err, data) {
-          if (err) return callback(err, data);
-          callback(err, data);
+        this.modem.dial(opts, function(err2, data) {
+          if (err2) return callback(err2, data);
+          callback(err2, data);
         });
       }
     };
@@ -27469,17 +27469,17 @@ var require_image = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(opts, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(opts, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(opts, function(err, data) {
-          if (err) return callback(err, data);
-          callback(err, data);
+        this.modem.dial(opts, function(err2, data) {
+          if (err2) return callback(err2, data);
+          callback(err2, data);
         });
       }
     };
@@ -27506,16 +27506,16 @@ var require_image = __commonJS({
       delete optsf.options.authconfig;
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -27538,16 +27538,16 @@ var require_image = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -27568,16 +27568,16 @@ var require_image = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27611,16 +27611,16 @@ var require_volume = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27641,16 +27641,16 @@ var require_volume = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27684,16 +27684,16 @@ var require_network = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(opts, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(opts, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(opts, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(opts, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27715,16 +27715,16 @@ var require_network = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27745,16 +27745,16 @@ var require_network = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27775,16 +27775,16 @@ var require_network = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27818,16 +27818,16 @@ var require_service = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27847,16 +27847,16 @@ var require_service = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27887,16 +27887,16 @@ var require_service = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -27918,16 +27918,16 @@ var require_service = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27962,16 +27962,16 @@ var require_plugin = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -27991,17 +27991,17 @@ var require_plugin = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, data);
         });
       }
     };
@@ -28022,16 +28022,16 @@ var require_plugin = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28059,16 +28059,16 @@ var require_plugin = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28087,16 +28087,16 @@ var require_plugin = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28115,16 +28115,16 @@ var require_plugin = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28144,16 +28144,16 @@ var require_plugin = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28174,16 +28174,16 @@ var require_plugin = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28209,16 +28209,16 @@ var require_plugin = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -28253,16 +28253,16 @@ var require_secret = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28284,16 +28284,16 @@ var require_secret = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -28314,16 +28314,16 @@ var require_secret = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28358,16 +28358,16 @@ var require_config = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28388,16 +28388,16 @@ var require_config = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28419,16 +28419,16 @@ var require_config = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28465,16 +28465,16 @@ var require_task = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28497,16 +28497,16 @@ var require_task = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28540,16 +28540,16 @@ var require_node3 = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -28572,16 +28572,16 @@ var require_node3 = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -28601,16 +28601,16 @@ var require_node3 = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -29176,9 +29176,9 @@ var require_call_credentials = __commonJS({
             getHeaders = googleCredentials.getRequestHeaders(options.service_url);
           } else {
             getHeaders = new Promise((resolve, reject) => {
-              googleCredentials.getRequestMetadata(options.service_url, (err, headers) => {
-                if (err) {
-                  reject(err);
+              googleCredentials.getRequestMetadata(options.service_url, (err2, headers) => {
+                if (err2) {
+                  reject(err2);
                   return;
                 }
                 if (!headers) {
@@ -29195,8 +29195,8 @@ var require_call_credentials = __commonJS({
               metadata.add(key, headers[key]);
             }
             callback(null, metadata);
-          }, (err) => {
-            callback(err);
+          }, (err2) => {
+            callback(err2);
           });
         });
       }
@@ -29242,11 +29242,11 @@ var require_call_credentials = __commonJS({
       }
       generateMetadata(options) {
         return new Promise((resolve, reject) => {
-          this.metadataGenerator(options, (err, metadata) => {
+          this.metadataGenerator(options, (err2, metadata) => {
             if (metadata !== void 0) {
               resolve(metadata);
             } else {
-              reject(err);
+              reject(err2);
             }
           });
         });
@@ -29332,19 +29332,19 @@ var require_uri_parser = __commonJS({
       };
     }
     var NUMBER_REGEX = /^\d+$/;
-    function splitHostPort(path8) {
-      if (path8.startsWith("[")) {
-        const hostEnd = path8.indexOf("]");
+    function splitHostPort(path10) {
+      if (path10.startsWith("[")) {
+        const hostEnd = path10.indexOf("]");
         if (hostEnd === -1) {
           return null;
         }
-        const host = path8.substring(1, hostEnd);
+        const host = path10.substring(1, hostEnd);
         if (host.indexOf(":") === -1) {
           return null;
         }
-        if (path8.length > hostEnd + 1) {
-          if (path8[hostEnd + 1] === ":") {
-            const portString = path8.substring(hostEnd + 2);
+        if (path10.length > hostEnd + 1) {
+          if (path10[hostEnd + 1] === ":") {
+            const portString = path10.substring(hostEnd + 2);
             if (NUMBER_REGEX.test(portString)) {
               return {
                 host,
@@ -29362,7 +29362,7 @@ var require_uri_parser = __commonJS({
           };
         }
       } else {
-        const splitPath = path8.split(":");
+        const splitPath = path10.split(":");
         if (splitPath.length === 2) {
           if (NUMBER_REGEX.test(splitPath[1])) {
             return {
@@ -29374,7 +29374,7 @@ var require_uri_parser = __commonJS({
           }
         } else {
           return {
-            host: path8
+            host: path10
           };
         }
       }
@@ -29969,7 +29969,7 @@ var require_service_config = __commonJS({
     exports.validateRetryThrottling = validateRetryThrottling;
     exports.validateServiceConfig = validateServiceConfig;
     exports.extractAndSelectServiceConfig = extractAndSelectServiceConfig;
-    var os4 = __require("os");
+    var os5 = __require("os");
     var constants_1 = require_constants2();
     var DURATION_REGEX = /^\d+(\.\d{1,9})?s$/;
     var CLIENT_LANGUAGE_STRING = "node";
@@ -30268,7 +30268,7 @@ var require_service_config = __commonJS({
         if (Array.isArray(validatedConfig.clientHostname)) {
           let hostnameMatched = false;
           for (const hostname of validatedConfig.clientHostname) {
-            if (hostname === os4.hostname()) {
+            if (hostname === os5.hostname()) {
               hostnameMatched = true;
             }
           }
@@ -32410,14 +32410,14 @@ var require_client_interceptors = __commonJS({
       }
     };
     exports.InterceptingCall = InterceptingCall;
-    function getCall(channel, path8, options) {
+    function getCall(channel, path10, options) {
       var _a, _b;
       const deadline = (_a = options.deadline) !== null && _a !== void 0 ? _a : Infinity;
       const host = options.host;
       const parent = (_b = options.parent) !== null && _b !== void 0 ? _b : null;
       const propagateFlags = options.propagate_flags;
       const credentials = options.credentials;
-      const call = channel.createCall(path8, deadline, host, parent, propagateFlags);
+      const call = channel.createCall(path10, deadline, host, parent, propagateFlags);
       if (credentials) {
         call.setCredentials(credentials);
       }
@@ -32608,8 +32608,8 @@ var require_client2 = __commonJS({
         return this[CHANNEL_SYMBOL];
       }
       waitForReady(deadline, callback) {
-        const checkState = (err) => {
-          if (err) {
+        const checkState = (err2) => {
+          if (err2) {
             callback(new Error("Failed to connect before the deadline"));
             return;
           }
@@ -32987,9 +32987,9 @@ var require_make_client = __commonJS({
       ServiceClientImpl.serviceName = serviceName;
       return ServiceClientImpl;
     }
-    function partial(fn, path8, serialize2, deserialize) {
+    function partial(fn, path10, serialize2, deserialize) {
       return function(...args) {
-        return fn.call(this, path8, serialize2, deserialize, ...args);
+        return fn.call(this, path10, serialize2, deserialize, ...args);
       };
     }
     function isProtobufTypeDefinition(obj) {
@@ -33316,7 +33316,7 @@ var require_lodash = __commonJS({
       return string.match(reUnicodeWord) || [];
     }
     var objectProto = Object.prototype;
-    var objectToString = objectProto.toString;
+    var objectToString2 = objectProto.toString;
     var Symbol2 = root.Symbol;
     var symbolProto = Symbol2 ? Symbol2.prototype : void 0;
     var symbolToString = symbolProto ? symbolProto.toString : void 0;
@@ -33370,7 +33370,7 @@ var require_lodash = __commonJS({
       return !!value && typeof value == "object";
     }
     function isSymbol(value) {
-      return typeof value == "symbol" || isObjectLike(value) && objectToString.call(value) == symbolTag;
+      return typeof value == "symbol" || isObjectLike(value) && objectToString2.call(value) == symbolTag;
     }
     function toString(value) {
       return value == null ? "" : baseToString(value);
@@ -33409,11 +33409,11 @@ var require_aspromise = __commonJS({
       while (index < arguments.length)
         params[offset++] = arguments[index++];
       return new Promise(function executor(resolve, reject) {
-        params[offset] = function callback(err) {
+        params[offset] = function callback(err2) {
           if (pending) {
             pending = false;
-            if (err)
-              reject(err);
+            if (err2)
+              reject(err2);
             else {
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
@@ -33424,10 +33424,10 @@ var require_aspromise = __commonJS({
         };
         try {
           fn.apply(ctx || null, params);
-        } catch (err) {
+        } catch (err2) {
           if (pending) {
             pending = false;
-            reject(err);
+            reject(err2);
           }
         }
       });
@@ -35711,10 +35711,10 @@ var require_service2 = __commonJS({
         return self2.rpcImpl(
           method,
           requestCtor[self2.requestDelimited ? "encodeDelimited" : "encode"](request).finish(),
-          function rpcCallback(err, response) {
-            if (err) {
-              self2.emit("error", err, method);
-              return callback(err);
+          function rpcCallback(err2, response) {
+            if (err2) {
+              self2.emit("error", err2, method);
+              return callback(err2);
             }
             if (response === null) {
               self2.end(
@@ -35726,19 +35726,19 @@ var require_service2 = __commonJS({
             if (!(response instanceof responseCtor)) {
               try {
                 response = responseCtor[self2.responseDelimited ? "decodeDelimited" : "decode"](response);
-              } catch (err2) {
-                self2.emit("error", err2, method);
-                return callback(err2);
+              } catch (err3) {
+                self2.emit("error", err3, method);
+                return callback(err3);
               }
             }
             self2.emit("data", response, method);
             return callback(null, response);
           }
         );
-      } catch (err) {
-        self2.emit("error", err, method);
+      } catch (err2) {
+        self2.emit("error", err2, method);
         setTimeout(function() {
-          callback(err);
+          callback(err2);
         }, 0);
         return void 0;
       }
@@ -35902,8 +35902,8 @@ var require_fetch = __commonJS({
       if (!callback)
         return asPromise(fetch2, this, filename, options);
       if (!options.xhr && fs2 && fs2.readFile)
-        return fs2.readFile(filename, function fetchReadFileCallback(err, contents) {
-          return err && typeof XMLHttpRequest !== "undefined" ? fetch2.xhr(filename, options, callback) : err ? callback(err) : callback(null, options.binary ? contents : contents.toString("utf8"));
+        return fs2.readFile(filename, function fetchReadFileCallback(err2, contents) {
+          return err2 && typeof XMLHttpRequest !== "undefined" ? fetch2.xhr(filename, options, callback) : err2 ? callback(err2) : callback(null, options.binary ? contents : contents.toString("utf8"));
         });
       return fetch2.xhr(filename, options, callback);
     }
@@ -35940,26 +35940,26 @@ var require_fetch = __commonJS({
 var require_path = __commonJS({
   "node_modules/@protobufjs/path/index.js"(exports) {
     "use strict";
-    var path8 = exports;
+    var path10 = exports;
     var isAbsolute = (
       /**
        * Tests if the specified path is absolute.
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path8.isAbsolute = function isAbsolute2(path9) {
-        return /^(?:\/|\w+:)/.test(path9);
+      path10.isAbsolute = function isAbsolute2(path11) {
+        return /^(?:\/|\w+:)/.test(path11);
       }
     );
-    var normalize = (
+    var normalize2 = (
       /**
        * Normalizes the specified path.
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path8.normalize = function normalize2(path9) {
-        path9 = path9.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path9.split("/"), absolute = isAbsolute(path9), prefix = "";
+      path10.normalize = function normalize3(path11) {
+        path11 = path11.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path11.split("/"), absolute = isAbsolute(path11), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -35978,14 +35978,14 @@ var require_path = __commonJS({
         return prefix + parts.join("/");
       }
     );
-    path8.resolve = function resolve(originPath, includePath, alreadyNormalized) {
+    path10.resolve = function resolve(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
-        includePath = normalize(includePath);
+        includePath = normalize2(includePath);
       if (isAbsolute(includePath))
         return includePath;
       if (!alreadyNormalized)
-        originPath = normalize(originPath);
-      return (originPath = originPath.replace(/(?:\/|^)[^/]+$/, "")).length ? normalize(originPath + "/" + includePath) : includePath;
+        originPath = normalize2(originPath);
+      return (originPath = originPath.replace(/(?:\/|^)[^/]+$/, "")).length ? normalize2(originPath + "/" + includePath) : includePath;
     };
   }
 });
@@ -36162,18 +36162,18 @@ var require_namespace = __commonJS({
       object2.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path8, json) {
-      if (util.isString(path8))
-        path8 = path8.split(".");
-      else if (!Array.isArray(path8))
+    Namespace.prototype.define = function define2(path10, json) {
+      if (util.isString(path10))
+        path10 = path10.split(".");
+      else if (!Array.isArray(path10))
         throw TypeError("illegal path");
-      if (path8 && path8.length && path8[0] === "")
+      if (path10 && path10.length && path10[0] === "")
         throw Error("path must be relative");
-      if (path8.length > util.recursionLimit)
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path8.length > 0) {
-        var part = path8.shift();
+      while (path10.length > 0) {
+        var part = path10.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -36208,26 +36208,26 @@ var require_namespace = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path8) && path8.length) {
-        if (path8 === ".")
+      if (util.isString(path10) && path10.length) {
+        if (path10 === ".")
           return this.root;
-        path8 = path8.split(".");
-      } else if (!path8.length)
+        path10 = path10.split(".");
+      } else if (!path10.length)
         return this;
-      var flatPath = path8.join(".");
-      if (path8[0] === "")
-        return this.root.lookup(path8.slice(1), filterTypes);
+      var flatPath = path10.join(".");
+      if (path10[0] === "")
+        return this.root.lookup(path10.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path8, flatPath);
+      found = this._lookupImpl(path10, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -36235,7 +36235,7 @@ var require_namespace = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path8, flatPath);
+        found = current.parent._lookupImpl(path10, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -36243,22 +36243,22 @@ var require_namespace = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path8[0]);
+      var found = this.get(path10[0]);
       var exact = null;
       if (found) {
-        if (path8.length === 1) {
+        if (path10.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path8 = path8.slice(1);
-          exact = found._lookupImpl(path8, path8.join("."));
+          path10 = path10.slice(1);
+          exact = found._lookupImpl(path10, path10.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
             exact = found;
             break;
           }
@@ -36266,28 +36266,28 @@ var require_namespace = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path8) {
-      var found = this.lookup(path8, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path10) {
+      var found = this.lookup(path10, [Type]);
       if (!found)
-        throw Error("no such type: " + path8);
+        throw Error("no such type: " + path10);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
-      var found = this.lookup(path8, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
+      var found = this.lookup(path10, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path8 + "' in " + this);
+        throw Error("no such Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
-      var found = this.lookup(path8, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
+      var found = this.lookup(path10, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path8 + "' in " + this);
+        throw Error("no such Type or Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path8) {
-      var found = this.lookup(path8, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path10) {
+      var found = this.lookup(path10, [Service]);
       if (!found)
-        throw Error("no such Service '" + path8 + "' in " + this);
+        throw Error("no such Service '" + path10 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -37403,19 +37403,19 @@ var require_root = __commonJS({
         return util.asPromise(load, self2, filename, options);
       }
       var sync = callback === SYNC;
-      function finish(err, root) {
+      function finish(err2, root) {
         if (!callback) {
           return;
         }
         if (sync) {
-          throw err;
+          throw err2;
         }
         if (root) {
           root.resolveAll();
         }
         var cb = callback;
         callback = null;
-        cb(err, root);
+        cb(err2, root);
       }
       function getBundledFileName(filename2) {
         var idx = filename2.lastIndexOf("google/protobuf/");
@@ -37449,8 +37449,8 @@ var require_root = __commonJS({
                   fetch2(resolved2, true, depth + 1);
             }
           }
-        } catch (err) {
-          finish(err);
+        } catch (err2) {
+          finish(err2);
         }
         if (!sync && !queued) {
           finish(null, self2);
@@ -37480,22 +37480,22 @@ var require_root = __commonJS({
           var source;
           try {
             source = util.fs.readFileSync(filename2).toString("utf8");
-          } catch (err) {
+          } catch (err2) {
             if (!weak)
-              finish(err);
+              finish(err2);
             return;
           }
           process2(filename2, source, depth);
         } else {
           ++queued;
-          self2.fetch(filename2, function(err, source2) {
+          self2.fetch(filename2, function(err2, source2) {
             --queued;
             if (!callback) {
               return;
             }
-            if (err) {
+            if (err2) {
               if (!weak)
-                finish(err);
+                finish(err2);
               else if (!queued)
                 finish(null, self2);
               return;
@@ -37704,13 +37704,13 @@ var require_util2 = __commonJS({
       Object.defineProperty(object2, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
-      function setProp(dst2, path9, value2) {
-        var part = path9.shift();
+    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
+      function setProp(dst2, path11, value2) {
+        var part = path11.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path9.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path9, value2);
+        if (path11.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path11, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -37723,12 +37723,12 @@ var require_util2 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path8)
+      if (!path10)
         throw TypeError("path must be specified");
-      path8 = path8.split(".");
-      if (path8.length > util.recursionLimit)
+      path10 = path10.split(".");
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path8, value);
+      return setProp(dst, path10, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -38274,12 +38274,12 @@ var require_object = __commonJS({
        */
       fullName: {
         get: function() {
-          var path8 = [this.name], ptr = this.parent;
+          var path10 = [this.name], ptr = this.parent;
           while (ptr) {
-            path8.unshift(ptr.name);
+            path10.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path8.join(".");
+          return path10.join(".");
         }
       }
     });
@@ -38824,7 +38824,7 @@ var require_tokenize = __commonJS({
       function push(token) {
         stack.push(token);
       }
-      function peek() {
+      function peek2() {
         if (!stack.length) {
           var token = next();
           if (token === null)
@@ -38834,7 +38834,7 @@ var require_tokenize = __commonJS({
         return stack[0];
       }
       function skip(expected, optional2) {
-        var actual = peek(), equals = actual === expected;
+        var actual = peek2(), equals = actual === expected;
         if (equals) {
           next();
           return true;
@@ -38854,7 +38854,7 @@ var require_tokenize = __commonJS({
           }
         } else {
           if (lastCommentLine < trailingLine) {
-            peek();
+            peek2();
           }
           comment = comments[trailingLine];
           delete comments[trailingLine];
@@ -38866,7 +38866,7 @@ var require_tokenize = __commonJS({
       }
       return Object.defineProperty({
         next,
-        peek,
+        peek: peek2,
         push,
         skip,
         cmnt
@@ -38915,7 +38915,7 @@ var require_parse = __commonJS({
       if (!options)
         options = parse.defaults;
       var preferTrailingComment = options.preferTrailingComment || false;
-      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
+      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek2 = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
       var head = true, pkg, imports, weakImports, edition = "proto2";
       var ptr = root;
       var topLevelObjects = [];
@@ -38945,7 +38945,7 @@ var require_parse = __commonJS({
             throw illegal(token2);
           values.push(next());
           skip(token2);
-          token2 = peek();
+          token2 = peek2();
         } while (token2 === '"' || token2 === "'");
         return values.join("");
       }
@@ -38978,7 +38978,7 @@ var require_parse = __commonJS({
       function readRanges(target, acceptStrings) {
         var token2, start;
         do {
-          if (acceptStrings && ((token2 = peek()) === '"' || token2 === "'")) {
+          if (acceptStrings && ((token2 = peek2()) === '"' || token2 === "'")) {
             var str = readString();
             target.push(str);
             if (edition >= 2023) {
@@ -38987,11 +38987,11 @@ var require_parse = __commonJS({
           } else {
             try {
               target.push([start = parseId(next()), skip("to", true) ? parseId(next()) : start]);
-            } catch (err) {
+            } catch (err2) {
               if (acceptStrings && typeRefRe.test(token2) && edition >= 2023) {
                 target.push(token2);
               } else {
-                throw err;
+                throw err2;
               }
             }
           }
@@ -39073,7 +39073,7 @@ var require_parse = __commonJS({
         skip(";");
       }
       function parseImport() {
-        var token2 = peek();
+        var token2 = peek2();
         var whichImports;
         switch (token2) {
           case "weak":
@@ -39210,7 +39210,7 @@ var require_parse = __commonJS({
           parseGroup(parent, rule, depth);
           return;
         }
-        while (type.endsWith(".") || peek().startsWith(".")) {
+        while (type.endsWith(".") || peek2().startsWith(".")) {
           type += next();
         }
         if (!typeRefRe.test(type))
@@ -39439,9 +39439,9 @@ var require_parse = __commonJS({
             var value;
             var propName = token;
             skip(":", true);
-            if (peek() === "{") {
+            if (peek2() === "{") {
               value = parseOptionValue(parent, name + "." + token, depth + 1);
-            } else if (peek() === "[") {
+            } else if (peek2() === "[") {
               value = [];
               var lastValue;
               if (skip("[", true)) {
@@ -42317,20 +42317,20 @@ var require_util3 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
     var fs2 = __require("fs");
-    var path8 = __require("path");
+    var path10 = __require("path");
     var Protobuf = require_protobufjs();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path8.isAbsolute(target)) {
+        if (path10.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path8.join(directory, target);
+          const fullPath = path10.join(directory, target);
           try {
             fs2.accessSync(fullPath, fs2.constants.R_OK);
             return fullPath;
-          } catch (err) {
+          } catch (err2) {
             continue;
           }
         }
@@ -43216,7 +43216,7 @@ var require_compression_filter = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CompressionFilterFactory = exports.CompressionFilter = void 0;
-    var zlib = __require("zlib");
+    var zlib2 = __require("zlib");
     var compression_algorithms_1 = require_compression_algorithms();
     var constants_1 = require_constants2();
     var filter_1 = require_filter();
@@ -43276,9 +43276,9 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve, reject) => {
-          zlib.deflate(message, (err, output) => {
-            if (err) {
-              reject(err);
+          zlib2.deflate(message, (err2, output) => {
+            if (err2) {
+              reject(err2);
             } else {
               resolve(output);
             }
@@ -43289,7 +43289,7 @@ var require_compression_filter = __commonJS({
         return new Promise((resolve, reject) => {
           let totalLength = 0;
           const messageParts = [];
-          const decompresser = zlib.createInflate();
+          const decompresser = zlib2.createInflate();
           decompresser.on("error", (error) => {
             reject({
               code: constants_1.Status.INTERNAL,
@@ -43322,9 +43322,9 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve, reject) => {
-          zlib.gzip(message, (err, output) => {
-            if (err) {
-              reject(err);
+          zlib2.gzip(message, (err2, output) => {
+            if (err2) {
+              reject(err2);
             } else {
               resolve(output);
             }
@@ -43335,7 +43335,7 @@ var require_compression_filter = __commonJS({
         return new Promise((resolve, reject) => {
           let totalLength = 0;
           const messageParts = [];
-          const decompresser = zlib.createGunzip();
+          const decompresser = zlib2.createGunzip();
           decompresser.on("error", (error) => {
             reject({
               code: constants_1.Status.INTERNAL,
@@ -44364,11 +44364,11 @@ var require_resolver_dns = __commonJS({
             trace("Resolved addresses for target " + (0, uri_parser_1.uriToString)(this.target) + ": " + allAddressesString);
             const healthStatus = this.listener(this.latestLookupResult, {}, this.latestServiceConfigResult, "");
             this.handleHealthStatus(healthStatus);
-          }, (err) => {
+          }, (err2) => {
             if (this.pendingLookupPromise === null) {
               return;
             }
-            trace("Resolution error for target " + (0, uri_parser_1.uriToString)(this.target) + ": " + err.message);
+            trace("Resolution error for target " + (0, uri_parser_1.uriToString)(this.target) + ": " + err2.message);
             this.pendingLookupPromise = null;
             this.stopNextResolutionTimer();
             this.listener((0, call_interface_1.statusOrFromError)(this.defaultResolutionError), {}, this.latestServiceConfigResult, "");
@@ -44388,16 +44388,16 @@ var require_resolver_dns = __commonJS({
                 } else {
                   this.latestServiceConfigResult = null;
                 }
-              } catch (err) {
+              } catch (err2) {
                 this.latestServiceConfigResult = (0, call_interface_1.statusOrFromError)({
                   code: constants_1.Status.UNAVAILABLE,
-                  details: `Parsing service config failed with error ${err.message}`
+                  details: `Parsing service config failed with error ${err2.message}`
                 });
               }
               if (this.latestLookupResult !== null) {
                 this.listener(this.latestLookupResult, {}, this.latestServiceConfigResult, "");
               }
-            }, (err) => {
+            }, (err2) => {
             });
           }
         }
@@ -44524,7 +44524,7 @@ var require_http_proxy = __commonJS({
     var logging_1 = require_logging();
     var constants_1 = require_constants2();
     var net_1 = __require("net");
-    var http3 = __require("http");
+    var http4 = __require("http");
     var logging = require_logging();
     var subchannel_address_1 = require_subchannel_address();
     var uri_parser_1 = require_uri_parser();
@@ -44705,7 +44705,7 @@ var require_http_proxy = __commonJS({
       const proxyAddressString = (0, subchannel_address_1.subchannelAddressToString)(address);
       trace("Using proxy " + proxyAddressString + " to connect to " + options.path);
       return new Promise((resolve, reject) => {
-        const request = http3.request(options);
+        const request = http4.request(options);
         request.once("connect", (res, socket, head) => {
           request.removeAllListeners();
           socket.removeAllListeners();
@@ -44721,9 +44721,9 @@ var require_http_proxy = __commonJS({
             reject();
           }
         });
-        request.once("error", (err) => {
+        request.once("error", (err2) => {
           request.removeAllListeners();
-          (0, logging_1.log)(constants_1.LogVerbosity.ERROR, "Failed to connect to proxy " + proxyAddressString + " with error " + err.message);
+          (0, logging_1.log)(constants_1.LogVerbosity.ERROR, "Failed to connect to proxy " + proxyAddressString + " with error " + err2.message);
           reject();
         });
         request.end();
@@ -44824,7 +44824,7 @@ var require_subchannel_call = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Http2SubchannelCall = void 0;
     var http22 = __require("http2");
-    var os4 = __require("os");
+    var os5 = __require("os");
     var constants_1 = require_constants2();
     var metadata_1 = require_metadata();
     var stream_decoder_1 = require_stream_decoder();
@@ -44832,7 +44832,7 @@ var require_subchannel_call = __commonJS({
     var constants_2 = require_constants2();
     var TRACER_NAME = "subchannel_call";
     function getSystemErrorName(errno) {
-      for (const [name, num] of Object.entries(os4.constants.errno)) {
+      for (const [name, num] of Object.entries(os5.constants.errno)) {
         if (num === errno) {
           return name;
         }
@@ -45023,12 +45023,12 @@ var require_subchannel_call = __commonJS({
             });
           });
         });
-        http2Stream.on("error", (err) => {
-          if (err.code !== "ERR_HTTP2_STREAM_ERROR") {
+        http2Stream.on("error", (err2) => {
+          if (err2.code !== "ERR_HTTP2_STREAM_ERROR") {
             if (this.traceEnabled) {
-              this.trace("Node error event: message=" + err.message + " code=" + err.code + " errno=" + getSystemErrorName(err.errno) + " syscall=" + err.syscall);
+              this.trace("Node error event: message=" + err2.message + " code=" + err2.code + " errno=" + getSystemErrorName(err2.errno) + " syscall=" + err2.syscall);
             }
-            this.internalError = err;
+            this.internalError = err2;
           }
           this.callEventTracker.onStreamEnd(false);
         });
@@ -45515,11 +45515,11 @@ var require_transport = __commonJS({
         (_b = (_a = this.keepaliveTimer).unref) === null || _b === void 0 ? void 0 : _b.call(_a);
         let pingSendError = "";
         try {
-          const pingSentSuccessfully = this.session.ping((err, duration, payload) => {
+          const pingSentSuccessfully = this.session.ping((err2, duration, payload) => {
             this.clearKeepaliveTimeout();
-            if (err) {
+            if (err2) {
               if (this.keepaliveTraceEnabled) {
-                this.keepaliveTrace("Ping failed with error " + err.message);
+                this.keepaliveTrace("Ping failed with error " + err2.message);
               }
               this.handleDisconnect();
             } else {
@@ -47939,9 +47939,9 @@ var require_server_call = __commonJS({
       return status;
     }
     var ServerUnaryCallImpl = class extends events_1.EventEmitter {
-      constructor(path8, call, metadata, request) {
+      constructor(path10, call, metadata, request) {
         super();
-        this.path = path8;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -47971,9 +47971,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerUnaryCallImpl = ServerUnaryCallImpl;
     var ServerReadableStreamImpl = class extends stream_1.Readable {
-      constructor(path8, call, metadata) {
+      constructor(path10, call, metadata) {
         super({ objectMode: true });
-        this.path = path8;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.cancelled = false;
@@ -48005,9 +48005,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerReadableStreamImpl = ServerReadableStreamImpl;
     var ServerWritableStreamImpl = class extends stream_1.Writable {
-      constructor(path8, call, metadata, request) {
+      constructor(path10, call, metadata, request) {
         super({ objectMode: true });
-        this.path = path8;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.request = request;
@@ -48017,8 +48017,8 @@ var require_server_call = __commonJS({
         };
         this.cancelled = false;
         this.trailingMetadata = new metadata_1.Metadata();
-        this.on("error", (err) => {
-          this.pendingStatus = serverErrorToStatus(err);
+        this.on("error", (err2) => {
+          this.pendingStatus = serverErrorToStatus(err2);
           this.end();
         });
       }
@@ -48061,9 +48061,9 @@ var require_server_call = __commonJS({
     };
     exports.ServerWritableStreamImpl = ServerWritableStreamImpl;
     var ServerDuplexStreamImpl = class extends stream_1.Duplex {
-      constructor(path8, call, metadata) {
+      constructor(path10, call, metadata) {
         super({ objectMode: true });
-        this.path = path8;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.pendingStatus = {
@@ -48072,8 +48072,8 @@ var require_server_call = __commonJS({
         };
         this.cancelled = false;
         this.trailingMetadata = new metadata_1.Metadata();
-        this.on("error", (err) => {
-          this.pendingStatus = serverErrorToStatus(err);
+        this.on("error", (err2) => {
+          this.pendingStatus = serverErrorToStatus(err2);
           this.end();
         });
       }
@@ -48779,7 +48779,7 @@ var require_server_interceptors = __commonJS({
     var constants_1 = require_constants2();
     var http22 = __require("http2");
     var error_1 = require_error();
-    var zlib = __require("zlib");
+    var zlib2 = __require("zlib");
     var stream_decoder_1 = require_stream_decoder();
     var logging = require_logging();
     var tls_1 = __require("tls");
@@ -49246,9 +49246,9 @@ var require_server_interceptors = __commonJS({
         } else if (encoding === "deflate" || encoding === "gzip") {
           let decompresser;
           if (encoding === "deflate") {
-            decompresser = zlib.createInflate();
+            decompresser = zlib2.createInflate();
           } else {
-            decompresser = zlib.createGunzip();
+            decompresser = zlib2.createGunzip();
           }
           return new Promise((resolve, reject) => {
             let totalLength = 0;
@@ -49292,16 +49292,16 @@ var require_server_interceptors = __commonJS({
         let decompressedMessage;
         try {
           decompressedMessage = await this.decompressMessage(queueEntry.compressedMessage, compressedMessageEncoding);
-        } catch (err) {
-          this.sendStatus(err);
+        } catch (err2) {
+          this.sendStatus(err2);
           return;
         }
         try {
           queueEntry.parsedMessage = this.handler.deserialize(decompressedMessage);
-        } catch (err) {
+        } catch (err2) {
           let details;
           if (environment_1.GRPC_NODE_DEBUG_SEND_ERROR_DETAILS) {
-            details = `Error deserializing request: ${err.message}`;
+            details = `Error deserializing request: ${err2.message}`;
           } else {
             details = "Error deserializing request";
           }
@@ -49883,11 +49883,11 @@ var require_server2 = __commonJS({
           this.trace("Attempting to bind " + (0, subchannel_address_1.subchannelAddressToString)(address));
           const http2Server = this.createHttp2Server(boundPortObject.credentials);
           return new Promise((resolve, reject) => {
-            const onError = (err) => {
-              this.trace("Failed to bind " + (0, subchannel_address_1.subchannelAddressToString)(address) + " with error " + err.message);
+            const onError = (err2) => {
+              this.trace("Failed to bind " + (0, subchannel_address_1.subchannelAddressToString)(address) + " with error " + err2.message);
               resolve({
                 port: "port" in address ? address.port : 1,
-                error: err.message
+                error: err2.message
               });
             };
             http2Server.once("error", onError);
@@ -50364,24 +50364,24 @@ var require_server2 = __commonJS({
           }
           return true;
         }
-        _retrieveHandler(path8) {
-          serverCallTrace("Received call to method " + path8 + " at address " + this.serverAddressString);
-          const handler = this.handlers.get(path8);
+        _retrieveHandler(path10) {
+          serverCallTrace("Received call to method " + path10 + " at address " + this.serverAddressString);
+          const handler = this.handlers.get(path10);
           if (handler === void 0) {
-            serverCallTrace("No handler registered for method " + path8 + ". Sending UNIMPLEMENTED status.");
+            serverCallTrace("No handler registered for method " + path10 + ". Sending UNIMPLEMENTED status.");
             return null;
           }
           return handler;
         }
-        _respondWithError(err, stream, channelzSessionInfo = null) {
+        _respondWithError(err2, stream, channelzSessionInfo = null) {
           var _b, _c;
-          const trailersToSend = Object.assign({ "grpc-status": (_b = err.code) !== null && _b !== void 0 ? _b : constants_1.Status.INTERNAL, "grpc-message": err.details, [http22.constants.HTTP2_HEADER_STATUS]: http22.constants.HTTP_STATUS_OK, [http22.constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc+proto" }, (_c = err.metadata) === null || _c === void 0 ? void 0 : _c.toHttp2Headers());
+          const trailersToSend = Object.assign({ "grpc-status": (_b = err2.code) !== null && _b !== void 0 ? _b : constants_1.Status.INTERNAL, "grpc-message": err2.details, [http22.constants.HTTP2_HEADER_STATUS]: http22.constants.HTTP_STATUS_OK, [http22.constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc+proto" }, (_c = err2.metadata) === null || _c === void 0 ? void 0 : _c.toHttp2Headers());
           stream.respond(trailersToSend, { endStream: true });
           this.callTracker.addCallFailed();
           channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
         }
         _channelzHandler(extraInterceptors, stream, headers) {
-          stream.once("error", (err) => {
+          stream.once("error", (err2) => {
           });
           this.onStreamOpened(stream);
           const channelzSessionInfo = this.sessions.get(stream.session);
@@ -50392,10 +50392,10 @@ var require_server2 = __commonJS({
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
             return;
           }
-          const path8 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path8);
+          const path10 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path10);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path8), stream, channelzSessionInfo);
+            this._respondWithError(getUnimplementedStatusResponse(path10), stream, channelzSessionInfo);
             return;
           }
           const callEventTracker = {
@@ -50439,16 +50439,16 @@ var require_server2 = __commonJS({
           }
         }
         _streamHandler(extraInterceptors, stream, headers) {
-          stream.once("error", (err) => {
+          stream.once("error", (err2) => {
           });
           this.onStreamOpened(stream);
           if (this._verifyContentType(stream, headers) !== true) {
             return;
           }
-          const path8 = headers[HTTP2_HEADER_PATH];
-          const handler = this._retrieveHandler(path8);
+          const path10 = headers[HTTP2_HEADER_PATH];
+          const handler = this._retrieveHandler(path10);
           if (!handler) {
-            this._respondWithError(getUnimplementedStatusResponse(path8), stream, null);
+            this._respondWithError(getUnimplementedStatusResponse(path10), stream, null);
             return;
           }
           const call = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, null, handler, this.options);
@@ -50555,10 +50555,10 @@ var require_server2 = __commonJS({
               this.keepaliveTrace("Sending ping with timeout " + this.keepaliveTimeoutMs + "ms");
               let pingSendError = "";
               try {
-                const pingSentSuccessfully = session.ping((err, duration, payload) => {
+                const pingSentSuccessfully = session.ping((err2, duration, payload) => {
                   clearKeepaliveTimeout();
-                  if (err) {
-                    this.keepaliveTrace("Ping failed with error: " + err.message);
+                  if (err2) {
+                    this.keepaliveTrace("Ping failed with error: " + err2.message);
                     sessionClosedByServer = true;
                     session.destroy();
                   } else {
@@ -50686,11 +50686,11 @@ var require_server2 = __commonJS({
               this.keepaliveTrace("Sending ping with timeout " + this.keepaliveTimeoutMs + "ms");
               let pingSendError = "";
               try {
-                const pingSentSuccessfully = session.ping((err, duration, payload) => {
+                const pingSentSuccessfully = session.ping((err2, duration, payload) => {
                   clearKeepaliveTimeout();
-                  if (err) {
-                    this.keepaliveTrace("Ping failed with error: " + err.message);
-                    this.channelzTrace.addTrace("CT_INFO", "Connection dropped due to error of a ping frame " + err.message + " return in " + duration);
+                  if (err2) {
+                    this.keepaliveTrace("Ping failed with error: " + err2.message);
+                    this.channelzTrace.addTrace("CT_INFO", "Connection dropped due to error of a ping frame " + err2.message + " return in " + duration);
                     sessionClosedByServer = true;
                     session.destroy();
                   } else {
@@ -50804,9 +50804,9 @@ var require_server2 = __commonJS({
     exports.Server = Server;
     async function handleUnary(call, handler) {
       let stream;
-      function respond(err, value, trailer, flags) {
-        if (err) {
-          call.sendStatus((0, server_call_1.serverErrorToStatus)(err, trailer));
+      function respond(err2, value, trailer, flags) {
+        if (err2) {
+          call.sendStatus((0, server_call_1.serverErrorToStatus)(err2, trailer));
           return;
         }
         call.sendMessage(value, () => {
@@ -50848,10 +50848,10 @@ var require_server2 = __commonJS({
           stream = new server_call_1.ServerWritableStreamImpl(handler.path, call, requestMetadata, requestMessage);
           try {
             handler.func(stream, respond);
-          } catch (err) {
+          } catch (err2) {
             let details;
             if (environment_1.GRPC_NODE_DEBUG_SEND_ERROR_DETAILS) {
-              details = `Server method handler threw error ${err.message}`;
+              details = `Server method handler threw error ${err2.message}`;
             } else {
               details = "Unknown error";
             }
@@ -50872,9 +50872,9 @@ var require_server2 = __commonJS({
     }
     function handleClientStreaming(call, handler) {
       let stream;
-      function respond(err, value, trailer, flags) {
-        if (err) {
-          call.sendStatus((0, server_call_1.serverErrorToStatus)(err, trailer));
+      function respond(err2, value, trailer, flags) {
+        if (err2) {
+          call.sendStatus((0, server_call_1.serverErrorToStatus)(err2, trailer));
           return;
         }
         call.sendMessage(value, () => {
@@ -50890,10 +50890,10 @@ var require_server2 = __commonJS({
           stream = new server_call_1.ServerDuplexStreamImpl(handler.path, call, metadata);
           try {
             handler.func(stream, respond);
-          } catch (err) {
+          } catch (err2) {
             let details;
             if (environment_1.GRPC_NODE_DEBUG_SEND_ERROR_DETAILS) {
-              details = `Server method handler threw error ${err.message}`;
+              details = `Server method handler threw error ${err2.message}`;
             } else {
               details = "Unknown error";
             }
@@ -50952,10 +50952,10 @@ var require_server2 = __commonJS({
           stream = new server_call_1.ServerWritableStreamImpl(handler.path, call, requestMetadata, requestMessage);
           try {
             handler.func(stream);
-          } catch (err) {
+          } catch (err2) {
             let details;
             if (environment_1.GRPC_NODE_DEBUG_SEND_ERROR_DETAILS) {
-              details = `Server method handler threw error ${err.message}`;
+              details = `Server method handler threw error ${err2.message}`;
             } else {
               details = "Unknown error";
             }
@@ -50982,10 +50982,10 @@ var require_server2 = __commonJS({
           stream = new server_call_1.ServerDuplexStreamImpl(handler.path, call, metadata);
           try {
             handler.func(stream);
-          } catch (err) {
+          } catch (err2) {
             let details;
             if (environment_1.GRPC_NODE_DEBUG_SEND_ERROR_DETAILS) {
-              details = `Server method handler threw error ${err.message}`;
+              details = `Server method handler threw error ${err2.message}`;
             } else {
               details = "Unknown error";
             }
@@ -51756,13 +51756,13 @@ var require_resolver_uds = __commonJS({
         this.listener = listener;
         this.hasReturnedResult = false;
         this.endpoints = [];
-        let path8;
+        let path10;
         if (target.authority === "") {
-          path8 = "/" + target.path;
+          path10 = "/" + target.path;
         } else {
-          path8 = target.path;
+          path10 = target.path;
         }
-        this.endpoints = [{ addresses: [{ path: path8 }] }];
+        this.endpoints = [{ addresses: [{ path: path10 }] }];
       }
       updateResolution() {
         if (!this.hasReturnedResult) {
@@ -51822,12 +51822,12 @@ var require_resolver_ip = __commonJS({
           return;
         }
         const pathList = target.path.split(",");
-        for (const path8 of pathList) {
-          const hostPort = (0, uri_parser_1.splitHostPort)(path8);
+        for (const path10 of pathList) {
+          const hostPort = (0, uri_parser_1.splitHostPort)(path10);
           if (hostPort === null) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path8}`,
+              details: `Failed to parse ${target.scheme} address ${path10}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -51835,7 +51835,7 @@ var require_resolver_ip = __commonJS({
           if (target.scheme === IPV4_SCHEME && !(0, net_1.isIPv4)(hostPort.host) || target.scheme === IPV6_SCHEME && !(0, net_1.isIPv6)(hostPort.host)) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target.scheme} address ${path8}`,
+              details: `Failed to parse ${target.scheme} address ${path10}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -54029,10 +54029,10 @@ var require_service4 = __commonJS({
         return self2.rpcImpl(
           method,
           requestCtor[self2.requestDelimited ? "encodeDelimited" : "encode"](request).finish(),
-          function rpcCallback(err, response) {
-            if (err) {
-              self2.emit("error", err, method);
-              return callback(err);
+          function rpcCallback(err2, response) {
+            if (err2) {
+              self2.emit("error", err2, method);
+              return callback(err2);
             }
             if (response === null) {
               self2.end(
@@ -54044,19 +54044,19 @@ var require_service4 = __commonJS({
             if (!(response instanceof responseCtor)) {
               try {
                 response = responseCtor[self2.responseDelimited ? "decodeDelimited" : "decode"](response);
-              } catch (err2) {
-                self2.emit("error", err2, method);
-                return callback(err2);
+              } catch (err3) {
+                self2.emit("error", err3, method);
+                return callback(err3);
               }
             }
             self2.emit("data", response, method);
             return callback(null, response);
           }
         );
-      } catch (err) {
-        self2.emit("error", err, method);
+      } catch (err2) {
+        self2.emit("error", err2, method);
         setTimeout(function() {
-          callback(err);
+          callback(err2);
         }, 0);
         return void 0;
       }
@@ -54285,18 +54285,18 @@ var require_namespace2 = __commonJS({
       object2.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path8, json) {
-      if (util.isString(path8))
-        path8 = path8.split(".");
-      else if (!Array.isArray(path8))
+    Namespace.prototype.define = function define2(path10, json) {
+      if (util.isString(path10))
+        path10 = path10.split(".");
+      else if (!Array.isArray(path10))
         throw TypeError("illegal path");
-      if (path8 && path8.length && path8[0] === "")
+      if (path10 && path10.length && path10[0] === "")
         throw Error("path must be relative");
-      if (path8.length > util.recursionLimit)
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path8.length > 0) {
-        var part = path8.shift();
+      while (path10.length > 0) {
+        var part = path10.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -54331,26 +54331,26 @@ var require_namespace2 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path8) && path8.length) {
-        if (path8 === ".")
+      if (util.isString(path10) && path10.length) {
+        if (path10 === ".")
           return this.root;
-        path8 = path8.split(".");
-      } else if (!path8.length)
+        path10 = path10.split(".");
+      } else if (!path10.length)
         return this;
-      var flatPath = path8.join(".");
-      if (path8[0] === "")
-        return this.root.lookup(path8.slice(1), filterTypes);
+      var flatPath = path10.join(".");
+      if (path10[0] === "")
+        return this.root.lookup(path10.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path8, flatPath);
+      found = this._lookupImpl(path10, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -54358,7 +54358,7 @@ var require_namespace2 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path8, flatPath);
+        found = current.parent._lookupImpl(path10, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -54366,22 +54366,22 @@ var require_namespace2 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path8[0]);
+      var found = this.get(path10[0]);
       var exact = null;
       if (found) {
-        if (path8.length === 1) {
+        if (path10.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path8 = path8.slice(1);
-          exact = found._lookupImpl(path8, path8.join("."));
+          path10 = path10.slice(1);
+          exact = found._lookupImpl(path10, path10.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
             exact = found;
             break;
           }
@@ -54389,28 +54389,28 @@ var require_namespace2 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path8) {
-      var found = this.lookup(path8, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path10) {
+      var found = this.lookup(path10, [Type]);
       if (!found)
-        throw Error("no such type: " + path8);
+        throw Error("no such type: " + path10);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
-      var found = this.lookup(path8, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
+      var found = this.lookup(path10, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path8 + "' in " + this);
+        throw Error("no such Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
-      var found = this.lookup(path8, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
+      var found = this.lookup(path10, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path8 + "' in " + this);
+        throw Error("no such Type or Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path8) {
-      var found = this.lookup(path8, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path10) {
+      var found = this.lookup(path10, [Service]);
       if (!found)
-        throw Error("no such Service '" + path8 + "' in " + this);
+        throw Error("no such Service '" + path10 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -55526,19 +55526,19 @@ var require_root2 = __commonJS({
         return util.asPromise(load, self2, filename, options);
       }
       var sync = callback === SYNC;
-      function finish(err, root) {
+      function finish(err2, root) {
         if (!callback) {
           return;
         }
         if (sync) {
-          throw err;
+          throw err2;
         }
         if (root) {
           root.resolveAll();
         }
         var cb = callback;
         callback = null;
-        cb(err, root);
+        cb(err2, root);
       }
       function getBundledFileName(filename2) {
         var idx = filename2.lastIndexOf("google/protobuf/");
@@ -55572,8 +55572,8 @@ var require_root2 = __commonJS({
                   fetch2(resolved2, true, depth + 1);
             }
           }
-        } catch (err) {
-          finish(err);
+        } catch (err2) {
+          finish(err2);
         }
         if (!sync && !queued) {
           finish(null, self2);
@@ -55603,22 +55603,22 @@ var require_root2 = __commonJS({
           var source;
           try {
             source = util.fs.readFileSync(filename2).toString("utf8");
-          } catch (err) {
+          } catch (err2) {
             if (!weak)
-              finish(err);
+              finish(err2);
             return;
           }
           process2(filename2, source, depth);
         } else {
           ++queued;
-          self2.fetch(filename2, function(err, source2) {
+          self2.fetch(filename2, function(err2, source2) {
             --queued;
             if (!callback) {
               return;
             }
-            if (err) {
+            if (err2) {
               if (!weak)
-                finish(err);
+                finish(err2);
               else if (!queued)
                 finish(null, self2);
               return;
@@ -55827,13 +55827,13 @@ var require_util4 = __commonJS({
       Object.defineProperty(object2, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
-      function setProp(dst2, path9, value2) {
-        var part = path9.shift();
+    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
+      function setProp(dst2, path11, value2) {
+        var part = path11.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path9.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path9, value2);
+        if (path11.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path11, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -55846,12 +55846,12 @@ var require_util4 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path8)
+      if (!path10)
         throw TypeError("path must be specified");
-      path8 = path8.split(".");
-      if (path8.length > util.recursionLimit)
+      path10 = path10.split(".");
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path8, value);
+      return setProp(dst, path10, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -56397,12 +56397,12 @@ var require_object2 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path8 = [this.name], ptr = this.parent;
+          var path10 = [this.name], ptr = this.parent;
           while (ptr) {
-            path8.unshift(ptr.name);
+            path10.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path8.join(".");
+          return path10.join(".");
         }
       }
     });
@@ -56947,7 +56947,7 @@ var require_tokenize2 = __commonJS({
       function push(token) {
         stack.push(token);
       }
-      function peek() {
+      function peek2() {
         if (!stack.length) {
           var token = next();
           if (token === null)
@@ -56957,7 +56957,7 @@ var require_tokenize2 = __commonJS({
         return stack[0];
       }
       function skip(expected, optional2) {
-        var actual = peek(), equals = actual === expected;
+        var actual = peek2(), equals = actual === expected;
         if (equals) {
           next();
           return true;
@@ -56977,7 +56977,7 @@ var require_tokenize2 = __commonJS({
           }
         } else {
           if (lastCommentLine < trailingLine) {
-            peek();
+            peek2();
           }
           comment = comments[trailingLine];
           delete comments[trailingLine];
@@ -56989,7 +56989,7 @@ var require_tokenize2 = __commonJS({
       }
       return Object.defineProperty({
         next,
-        peek,
+        peek: peek2,
         push,
         skip,
         cmnt
@@ -57038,7 +57038,7 @@ var require_parse2 = __commonJS({
       if (!options)
         options = parse.defaults;
       var preferTrailingComment = options.preferTrailingComment || false;
-      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
+      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek2 = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
       var head = true, pkg, imports, weakImports, edition = "proto2";
       var ptr = root;
       var topLevelObjects = [];
@@ -57068,7 +57068,7 @@ var require_parse2 = __commonJS({
             throw illegal(token2);
           values.push(next());
           skip(token2);
-          token2 = peek();
+          token2 = peek2();
         } while (token2 === '"' || token2 === "'");
         return values.join("");
       }
@@ -57101,7 +57101,7 @@ var require_parse2 = __commonJS({
       function readRanges(target, acceptStrings) {
         var token2, start;
         do {
-          if (acceptStrings && ((token2 = peek()) === '"' || token2 === "'")) {
+          if (acceptStrings && ((token2 = peek2()) === '"' || token2 === "'")) {
             var str = readString();
             target.push(str);
             if (edition >= 2023) {
@@ -57110,11 +57110,11 @@ var require_parse2 = __commonJS({
           } else {
             try {
               target.push([start = parseId(next()), skip("to", true) ? parseId(next()) : start]);
-            } catch (err) {
+            } catch (err2) {
               if (acceptStrings && typeRefRe.test(token2) && edition >= 2023) {
                 target.push(token2);
               } else {
-                throw err;
+                throw err2;
               }
             }
           }
@@ -57196,7 +57196,7 @@ var require_parse2 = __commonJS({
         skip(";");
       }
       function parseImport() {
-        var token2 = peek();
+        var token2 = peek2();
         var whichImports;
         switch (token2) {
           case "weak":
@@ -57333,7 +57333,7 @@ var require_parse2 = __commonJS({
           parseGroup(parent, rule, depth);
           return;
         }
-        while (type.endsWith(".") || peek().startsWith(".")) {
+        while (type.endsWith(".") || peek2().startsWith(".")) {
           type += next();
         }
         if (!typeRefRe.test(type))
@@ -57562,9 +57562,9 @@ var require_parse2 = __commonJS({
             var value;
             var propName = token;
             skip(":", true);
-            if (peek() === "{") {
+            if (peek2() === "{") {
               value = parseOptionValue(parent, name + "." + token, depth + 1);
-            } else if (peek() === "[") {
+            } else if (peek2() === "[") {
               value = [];
               var lastValue;
               if (skip("[", true)) {
@@ -60440,20 +60440,20 @@ var require_util5 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.addCommonProtos = exports.loadProtosWithOptionsSync = exports.loadProtosWithOptions = void 0;
     var fs2 = __require("fs");
-    var path8 = __require("path");
+    var path10 = __require("path");
     var Protobuf = require_protobufjs2();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target) => {
-        if (path8.isAbsolute(target)) {
+        if (path10.isAbsolute(target)) {
           return target;
         }
         for (const directory of includePaths) {
-          const fullPath = path8.join(directory, target);
+          const fullPath = path10.join(directory, target);
           try {
             fs2.accessSync(fullPath, fs2.constants.R_OK);
             return fullPath;
-          } catch (err) {
+          } catch (err2) {
             continue;
           }
         }
@@ -60696,7 +60696,7 @@ var require_session = __commonJS({
   "node_modules/dockerode/lib/session.js"(exports, module) {
     var grpc = require_src4();
     var protoLoader = require_src6();
-    var path8 = __require("path");
+    var path10 = __require("path");
     var crypto = __require("crypto");
     function withSession(docker, auth, handler) {
       const sessionId = crypto.randomUUID();
@@ -60714,16 +60714,16 @@ var require_session = __commonJS({
           500: "server error"
         }
       };
-      docker.modem.dial(opts, function(err, socket) {
-        if (err) {
-          return handler(err, null, () => void 0);
+      docker.modem.dial(opts, function(err2, socket) {
+        if (err2) {
+          return handler(err2, null, () => void 0);
         }
         const server = new grpc.Server();
         const creds = grpc.ServerCredentials.createInsecure();
         const injector = server.createConnectionInjector(creds);
         injector.injectConnection(socket);
         const pkg = protoLoader.loadSync(
-          path8.resolve(__dirname, "proto", "auth.proto")
+          path10.resolve(__dirname, "proto", "auth.proto")
         );
         const service = grpc.loadPackageDefinition(pkg);
         server.addService(service.moby.filesync.v1.Auth.service, {
@@ -61594,10 +61594,10 @@ var require_service6 = __commonJS({
         return self2.rpcImpl(
           method,
           requestCtor[self2.requestDelimited ? "encodeDelimited" : "encode"](request).finish(),
-          function rpcCallback(err, response) {
-            if (err) {
-              self2.emit("error", err, method);
-              return callback(err);
+          function rpcCallback(err2, response) {
+            if (err2) {
+              self2.emit("error", err2, method);
+              return callback(err2);
             }
             if (response === null) {
               self2.end(
@@ -61609,19 +61609,19 @@ var require_service6 = __commonJS({
             if (!(response instanceof responseCtor)) {
               try {
                 response = responseCtor[self2.responseDelimited ? "decodeDelimited" : "decode"](response);
-              } catch (err2) {
-                self2.emit("error", err2, method);
-                return callback(err2);
+              } catch (err3) {
+                self2.emit("error", err3, method);
+                return callback(err3);
               }
             }
             self2.emit("data", response, method);
             return callback(null, response);
           }
         );
-      } catch (err) {
-        self2.emit("error", err, method);
+      } catch (err2) {
+        self2.emit("error", err2, method);
         setTimeout(function() {
-          callback(err);
+          callback(err2);
         }, 0);
         return void 0;
       }
@@ -61850,18 +61850,18 @@ var require_namespace3 = __commonJS({
       object2.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path8, json) {
-      if (util.isString(path8))
-        path8 = path8.split(".");
-      else if (!Array.isArray(path8))
+    Namespace.prototype.define = function define2(path10, json) {
+      if (util.isString(path10))
+        path10 = path10.split(".");
+      else if (!Array.isArray(path10))
         throw TypeError("illegal path");
-      if (path8 && path8.length && path8[0] === "")
+      if (path10 && path10.length && path10[0] === "")
         throw Error("path must be relative");
-      if (path8.length > util.recursionLimit)
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path8.length > 0) {
-        var part = path8.shift();
+      while (path10.length > 0) {
+        var part = path10.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -61896,26 +61896,26 @@ var require_namespace3 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path8) && path8.length) {
-        if (path8 === ".")
+      if (util.isString(path10) && path10.length) {
+        if (path10 === ".")
           return this.root;
-        path8 = path8.split(".");
-      } else if (!path8.length)
+        path10 = path10.split(".");
+      } else if (!path10.length)
         return this;
-      var flatPath = path8.join(".");
-      if (path8[0] === "")
-        return this.root.lookup(path8.slice(1), filterTypes);
+      var flatPath = path10.join(".");
+      if (path10[0] === "")
+        return this.root.lookup(path10.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path8, flatPath);
+      found = this._lookupImpl(path10, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -61923,7 +61923,7 @@ var require_namespace3 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path8, flatPath);
+        found = current.parent._lookupImpl(path10, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -61931,22 +61931,22 @@ var require_namespace3 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path8[0]);
+      var found = this.get(path10[0]);
       var exact = null;
       if (found) {
-        if (path8.length === 1) {
+        if (path10.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path8 = path8.slice(1);
-          exact = found._lookupImpl(path8, path8.join("."));
+          path10 = path10.slice(1);
+          exact = found._lookupImpl(path10, path10.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
             exact = found;
             break;
           }
@@ -61954,28 +61954,28 @@ var require_namespace3 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path8) {
-      var found = this.lookup(path8, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path10) {
+      var found = this.lookup(path10, [Type]);
       if (!found)
-        throw Error("no such type: " + path8);
+        throw Error("no such type: " + path10);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
-      var found = this.lookup(path8, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
+      var found = this.lookup(path10, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path8 + "' in " + this);
+        throw Error("no such Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
-      var found = this.lookup(path8, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
+      var found = this.lookup(path10, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path8 + "' in " + this);
+        throw Error("no such Type or Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path8) {
-      var found = this.lookup(path8, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path10) {
+      var found = this.lookup(path10, [Service]);
       if (!found)
-        throw Error("no such Service '" + path8 + "' in " + this);
+        throw Error("no such Service '" + path10 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -63091,19 +63091,19 @@ var require_root3 = __commonJS({
         return util.asPromise(load, self2, filename, options);
       }
       var sync = callback === SYNC;
-      function finish(err, root) {
+      function finish(err2, root) {
         if (!callback) {
           return;
         }
         if (sync) {
-          throw err;
+          throw err2;
         }
         if (root) {
           root.resolveAll();
         }
         var cb = callback;
         callback = null;
-        cb(err, root);
+        cb(err2, root);
       }
       function getBundledFileName(filename2) {
         var idx = filename2.lastIndexOf("google/protobuf/");
@@ -63137,8 +63137,8 @@ var require_root3 = __commonJS({
                   fetch2(resolved2, true, depth + 1);
             }
           }
-        } catch (err) {
-          finish(err);
+        } catch (err2) {
+          finish(err2);
         }
         if (!sync && !queued) {
           finish(null, self2);
@@ -63168,22 +63168,22 @@ var require_root3 = __commonJS({
           var source;
           try {
             source = util.fs.readFileSync(filename2).toString("utf8");
-          } catch (err) {
+          } catch (err2) {
             if (!weak)
-              finish(err);
+              finish(err2);
             return;
           }
           process2(filename2, source, depth);
         } else {
           ++queued;
-          self2.fetch(filename2, function(err, source2) {
+          self2.fetch(filename2, function(err2, source2) {
             --queued;
             if (!callback) {
               return;
             }
-            if (err) {
+            if (err2) {
               if (!weak)
-                finish(err);
+                finish(err2);
               else if (!queued)
                 finish(null, self2);
               return;
@@ -63392,13 +63392,13 @@ var require_util6 = __commonJS({
       Object.defineProperty(object2, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
-      function setProp(dst2, path9, value2) {
-        var part = path9.shift();
+    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
+      function setProp(dst2, path11, value2) {
+        var part = path11.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path9.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path9, value2);
+        if (path11.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path11, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -63411,12 +63411,12 @@ var require_util6 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path8)
+      if (!path10)
         throw TypeError("path must be specified");
-      path8 = path8.split(".");
-      if (path8.length > util.recursionLimit)
+      path10 = path10.split(".");
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path8, value);
+      return setProp(dst, path10, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -63962,12 +63962,12 @@ var require_object3 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path8 = [this.name], ptr = this.parent;
+          var path10 = [this.name], ptr = this.parent;
           while (ptr) {
-            path8.unshift(ptr.name);
+            path10.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path8.join(".");
+          return path10.join(".");
         }
       }
     });
@@ -64512,7 +64512,7 @@ var require_tokenize3 = __commonJS({
       function push(token) {
         stack.push(token);
       }
-      function peek() {
+      function peek2() {
         if (!stack.length) {
           var token = next();
           if (token === null)
@@ -64522,7 +64522,7 @@ var require_tokenize3 = __commonJS({
         return stack[0];
       }
       function skip(expected, optional2) {
-        var actual = peek(), equals = actual === expected;
+        var actual = peek2(), equals = actual === expected;
         if (equals) {
           next();
           return true;
@@ -64542,7 +64542,7 @@ var require_tokenize3 = __commonJS({
           }
         } else {
           if (lastCommentLine < trailingLine) {
-            peek();
+            peek2();
           }
           comment = comments[trailingLine];
           delete comments[trailingLine];
@@ -64554,7 +64554,7 @@ var require_tokenize3 = __commonJS({
       }
       return Object.defineProperty({
         next,
-        peek,
+        peek: peek2,
         push,
         skip,
         cmnt
@@ -64603,7 +64603,7 @@ var require_parse3 = __commonJS({
       if (!options)
         options = parse.defaults;
       var preferTrailingComment = options.preferTrailingComment || false;
-      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
+      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek2 = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
       var head = true, pkg, imports, weakImports, edition = "proto2";
       var ptr = root;
       var topLevelObjects = [];
@@ -64633,7 +64633,7 @@ var require_parse3 = __commonJS({
             throw illegal(token2);
           values.push(next());
           skip(token2);
-          token2 = peek();
+          token2 = peek2();
         } while (token2 === '"' || token2 === "'");
         return values.join("");
       }
@@ -64666,7 +64666,7 @@ var require_parse3 = __commonJS({
       function readRanges(target, acceptStrings) {
         var token2, start;
         do {
-          if (acceptStrings && ((token2 = peek()) === '"' || token2 === "'")) {
+          if (acceptStrings && ((token2 = peek2()) === '"' || token2 === "'")) {
             var str = readString();
             target.push(str);
             if (edition >= 2023) {
@@ -64675,11 +64675,11 @@ var require_parse3 = __commonJS({
           } else {
             try {
               target.push([start = parseId(next()), skip("to", true) ? parseId(next()) : start]);
-            } catch (err) {
+            } catch (err2) {
               if (acceptStrings && typeRefRe.test(token2) && edition >= 2023) {
                 target.push(token2);
               } else {
-                throw err;
+                throw err2;
               }
             }
           }
@@ -64761,7 +64761,7 @@ var require_parse3 = __commonJS({
         skip(";");
       }
       function parseImport() {
-        var token2 = peek();
+        var token2 = peek2();
         var whichImports;
         switch (token2) {
           case "weak":
@@ -64898,7 +64898,7 @@ var require_parse3 = __commonJS({
           parseGroup(parent, rule, depth);
           return;
         }
-        while (type.endsWith(".") || peek().startsWith(".")) {
+        while (type.endsWith(".") || peek2().startsWith(".")) {
           type += next();
         }
         if (!typeRefRe.test(type))
@@ -65127,9 +65127,9 @@ var require_parse3 = __commonJS({
             var value;
             var propName = token;
             skip(":", true);
-            if (peek() === "{") {
+            if (peek2() === "{") {
               value = parseOptionValue(parent, name + "." + token, depth + 1);
-            } else if (peek() === "[") {
+            } else if (peek2() === "[") {
               value = [];
               var lastValue;
               if (skip("[", true)) {
@@ -65665,7 +65665,7 @@ var require_protobufjs3 = __commonJS({
 var require_buildkit = __commonJS({
   "node_modules/dockerode/lib/buildkit.js"(exports, module) {
     var protobuf2 = require_protobufjs3();
-    var path8 = __require("path");
+    var path10 = __require("path");
     var BUILDKIT_TRACE_ID = "moby.buildkit.trace";
     var BUILDKIT_IMAGE_ID = "moby.image.id";
     var PROTO_TYPE = "moby.buildkit.v1.StatusResponse";
@@ -65675,7 +65675,7 @@ var require_buildkit = __commonJS({
     function loadProto() {
       if (StatusResponse2) return StatusResponse2;
       var root = protobuf2.loadSync(
-        path8.resolve(__dirname, "proto", "buildkit_status.proto")
+        path10.resolve(__dirname, "proto", "buildkit_status.proto")
       );
       StatusResponse2 = root.lookupType(PROTO_TYPE);
       return StatusResponse2;
@@ -65810,13 +65810,13 @@ var require_buildkit = __commonJS({
           }
         }
       }
-      function onStreamError(err) {
+      function onStreamError(err2) {
         finished = true;
         stream.removeListener("data", onStreamEvent);
         stream.removeListener("error", onStreamError);
         stream.removeListener("end", onStreamEnd);
         stream.removeListener("close", onStreamEnd);
-        if (onFinished) onFinished(err, output);
+        if (onFinished) onFinished(err2, output);
       }
       function onStreamEnd() {
         if (finished) return;
@@ -65893,17 +65893,17 @@ var require_docker = __commonJS({
       delete opts.authconfig;
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(self2.getContainer(data.Id));
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return callback(err, data);
-          callback(err, self2.getContainer(data.Id));
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return callback(err2, data);
+          callback(err2, self2.getContainer(data.Id));
         });
       }
     };
@@ -65931,16 +65931,16 @@ var require_docker = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -65964,16 +65964,16 @@ var require_docker = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -66000,16 +66000,16 @@ var require_docker = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -66028,16 +66028,16 @@ var require_docker = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -66080,13 +66080,13 @@ var require_docker = __commonJS({
       }
       function dialWithSession(callback2) {
         if (opts?.version === "2") {
-          withSession(self2, optsf.authconfig, (err, sessionId, done) => {
-            if (err) {
-              return callback2(err);
+          withSession(self2, optsf.authconfig, (err2, sessionId, done) => {
+            if (err2) {
+              return callback2(err2);
             }
             optsf.options.session = sessionId;
-            dial((err2, data) => {
-              callback2(err2, data);
+            dial((err3, data) => {
+              callback2(err3, data);
               if (data) {
                 data.on("end", done);
               }
@@ -66098,9 +66098,9 @@ var require_docker = __commonJS({
       }
       if (callback === void 0) {
         return new self2.modem.Promise(function(resolve, reject) {
-          dialWithSession(function(err, data) {
-            if (err) {
-              return reject(err);
+          dialWithSession(function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
@@ -66162,16 +66162,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66191,16 +66191,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66221,16 +66221,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66249,16 +66249,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66280,16 +66280,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66308,16 +66308,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66340,17 +66340,17 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(self2.getSecret(data.ID));
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, self2.getSecret(data.ID));
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, self2.getSecret(data.ID));
         });
       }
     };
@@ -66373,17 +66373,17 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(self2.getConfig(data.ID));
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, self2.getConfig(data.ID));
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, self2.getConfig(data.ID));
         });
       }
     };
@@ -66402,16 +66402,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66430,16 +66430,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66460,17 +66460,17 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(self2.getPlugin(args.opts.name));
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, self2.getPlugin(args.opts.name));
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, self2.getPlugin(args.opts.name));
         });
       }
     };
@@ -66489,16 +66489,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66517,16 +66517,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66544,16 +66544,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66572,16 +66572,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66600,16 +66600,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66628,16 +66628,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66659,17 +66659,17 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(self2.getVolume(data.Name));
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, self2.getVolume(data.Name));
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, self2.getVolume(data.Name));
         });
       }
     };
@@ -66696,17 +66696,17 @@ var require_docker = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(self2.getService(data.ID || data.Id));
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return callback(err, data);
-          callback(err, self2.getService(data.ID || data.Id));
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return callback(err2, data);
+          callback(err2, self2.getService(data.ID || data.Id));
         });
       }
     };
@@ -66726,16 +66726,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66757,17 +66757,17 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(self2.getNetwork(data.Id));
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          if (err) return args.callback(err, data);
-          args.callback(err, self2.getNetwork(data.Id));
+        this.modem.dial(optsf, function(err2, data) {
+          if (err2) return args.callback(err2, data);
+          args.callback(err2, self2.getNetwork(data.Id));
         });
       }
     };
@@ -66787,16 +66787,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66815,16 +66815,16 @@ var require_docker = __commonJS({
       };
       if (callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          callback(err2, data);
         });
       }
     };
@@ -66842,16 +66842,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(opts, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(opts, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(opts, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(opts, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66869,16 +66869,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(opts, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(opts, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(opts, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(opts, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66896,16 +66896,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66923,16 +66923,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -66952,16 +66952,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -67003,15 +67003,15 @@ var require_docker = __commonJS({
         startOptions = {};
       }
       var hub = new EventEmitter();
-      function handler(err, container) {
-        if (err) return callback(err, null, container);
+      function handler(err2, container) {
+        if (err2) return callback(err2, null, container);
         hub.emit("container", container);
         container.attach({
           stream: true,
           stdout: true,
           stderr: true
-        }, function handler2(err2, stream) {
-          if (err2) return callback(err2, null, container);
+        }, function handler2(err3, stream) {
+          if (err3) return callback(err3, null, container);
           hub.emit("stream", stream);
           if (streamo) {
             if (streamo instanceof Array) {
@@ -67033,12 +67033,12 @@ var require_docker = __commonJS({
               });
             }
           }
-          container.start(startOptions, function(err3, data) {
-            if (err3) return callback(err3, data, container);
+          container.start(startOptions, function(err4, data) {
+            if (err4) return callback(err4, data, container);
             hub.emit("start", container);
-            container.wait(function(err4, data2) {
+            container.wait(function(err5, data2) {
               hub.emit("data", data2);
-              callback(err4, data2, container);
+              callback(err5, data2, container);
             });
           });
         });
@@ -67117,8 +67117,8 @@ var require_docker = __commonJS({
           return containero.wait();
         }).then(function(data) {
           resolve([data, containero]);
-        }).catch(function(err) {
-          reject(err);
+        }).catch(function(err2) {
+          reject(err2);
         });
       });
     };
@@ -67138,16 +67138,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -67167,16 +67167,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -67195,16 +67195,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -67224,16 +67224,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -67252,16 +67252,16 @@ var require_docker = __commonJS({
       };
       if (args.callback === void 0) {
         return new this.modem.Promise(function(resolve, reject) {
-          self2.modem.dial(optsf, function(err, data) {
-            if (err) {
-              return reject(err);
+          self2.modem.dial(optsf, function(err2, data) {
+            if (err2) {
+              return reject(err2);
             }
             resolve(data);
           });
         });
       } else {
-        this.modem.dial(optsf, function(err, data) {
-          args.callback(err, data);
+        this.modem.dial(optsf, function(err2, data) {
+          args.callback(err2, data);
         });
       }
     };
@@ -67289,11 +67289,11 @@ var require_aspromise2 = __commonJS({
       while (index < arguments.length)
         params[offset++] = arguments[index++];
       return new Promise(function executor(resolve, reject) {
-        params[offset] = function callback(err) {
+        params[offset] = function callback(err2) {
           if (pending) {
             pending = false;
-            if (err)
-              reject(err);
+            if (err2)
+              reject(err2);
             else {
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
@@ -67304,10 +67304,10 @@ var require_aspromise2 = __commonJS({
         };
         try {
           fn.apply(ctx || null, params);
-        } catch (err) {
+        } catch (err2) {
           if (pending) {
             pending = false;
-            reject(err);
+            reject(err2);
           }
         }
       });
@@ -67671,7 +67671,7 @@ var require_utf82 = __commonJS({
     var TEXT_DECODER_MIN_LENGTH = 64;
     try {
       strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-    } catch (err) {
+    } catch (err2) {
       strictDecoder = looseDecoder;
     }
     utf8.length = function utf8_length(string) {
@@ -69234,10 +69234,10 @@ var require_service8 = __commonJS({
         return self2.rpcImpl(
           method,
           requestCtor[self2.requestDelimited ? "encodeDelimited" : "encode"](request).finish(),
-          function rpcCallback(err, response) {
-            if (err) {
-              self2.emit("error", err, method);
-              return callback(err);
+          function rpcCallback(err2, response) {
+            if (err2) {
+              self2.emit("error", err2, method);
+              return callback(err2);
             }
             if (response === null) {
               self2.end(
@@ -69249,19 +69249,19 @@ var require_service8 = __commonJS({
             if (!(response instanceof responseCtor)) {
               try {
                 response = responseCtor[self2.responseDelimited ? "decodeDelimited" : "decode"](response);
-              } catch (err2) {
-                self2.emit("error", err2, method);
-                return callback(err2);
+              } catch (err3) {
+                self2.emit("error", err3, method);
+                return callback(err3);
               }
             }
             self2.emit("data", response, method);
             return callback(null, response);
           }
         );
-      } catch (err) {
-        self2.emit("error", err, method);
+      } catch (err2) {
+        self2.emit("error", err2, method);
         setTimeout(function() {
-          callback(err);
+          callback(err2);
         }, 0);
         return void 0;
       }
@@ -69442,8 +69442,8 @@ var require_fetch2 = __commonJS({
       if (!callback)
         return asPromise(fetch2, this, filename, options);
       if (!options.xhr && fs2 && fs2.readFile)
-        return fs2.readFile(filename, function fetchReadFileCallback(err, contents) {
-          return err && typeof XMLHttpRequest !== "undefined" ? fetch2.xhr(filename, options, callback) : err ? callback(err) : callback(null, options.binary ? contents : contents.toString("utf8"));
+        return fs2.readFile(filename, function fetchReadFileCallback(err2, contents) {
+          return err2 && typeof XMLHttpRequest !== "undefined" ? fetch2.xhr(filename, options, callback) : err2 ? callback(err2) : callback(null, options.binary ? contents : contents.toString("utf8"));
         });
       return fetch2.xhr(filename, options, callback);
     }
@@ -69480,13 +69480,13 @@ var require_fetch2 = __commonJS({
 var require_path2 = __commonJS({
   "node_modules/protobufjs/src/util/path.js"(exports) {
     "use strict";
-    var path8 = exports;
+    var path10 = exports;
     var urlRe = /^[a-zA-Z][a-zA-Z0-9+.-]+:\/\//;
-    function normalizeUrl(path9) {
-      if (typeof URL === "undefined" || !urlRe.test(path9))
+    function normalizeUrl(path11) {
+      if (typeof URL === "undefined" || !urlRe.test(path11))
         return null;
       try {
-        return new URL(path9).href;
+        return new URL(path11).href;
       } catch (e) {
         return null;
       }
@@ -69506,28 +69506,28 @@ var require_path2 = __commonJS({
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path8.isAbsolute = function isAbsolute2(path9) {
-        return /^(?:\/|\w+:|\\\\\w+)/.test(path9);
+      path10.isAbsolute = function isAbsolute2(path11) {
+        return /^(?:\/|\w+:|\\\\\w+)/.test(path11);
       }
     );
-    var normalize = (
+    var normalize2 = (
       /**
        * Normalizes the specified path.
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path8.normalize = function normalize2(path9) {
-        var normalizedUrl = normalizeUrl(path9);
+      path10.normalize = function normalize3(path11) {
+        var normalizedUrl = normalizeUrl(path11);
         if (normalizedUrl)
           return normalizedUrl;
-        var firstTwoCharacters = path9.substring(0, 2);
+        var firstTwoCharacters = path11.substring(0, 2);
         var uncPrefix = "";
         if (firstTwoCharacters === "\\\\") {
           uncPrefix = firstTwoCharacters;
-          path9 = path9.substring(2);
+          path11 = path11.substring(2);
         }
-        path9 = path9.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path9.split("/"), absolute = isAbsolute(path9), prefix = "";
+        path11 = path11.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path11.split("/"), absolute = isAbsolute(path11), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -69546,17 +69546,17 @@ var require_path2 = __commonJS({
         return uncPrefix + prefix + parts.join("/");
       }
     );
-    path8.resolve = function resolve(originPath, includePath, alreadyNormalized) {
+    path10.resolve = function resolve(originPath, includePath, alreadyNormalized) {
       var resolvedUrl = resolveUrl(originPath, includePath);
       if (resolvedUrl)
         return resolvedUrl;
       if (!alreadyNormalized)
-        includePath = normalize(includePath);
+        includePath = normalize2(includePath);
       if (isAbsolute(includePath))
         return includePath;
       if (!alreadyNormalized)
-        originPath = normalize(originPath);
-      return (originPath = originPath.replace(/(?:\/|^)[^/]+$/, "")).length ? normalize(originPath + "/" + includePath) : includePath;
+        originPath = normalize2(originPath);
+      return (originPath = originPath.replace(/(?:\/|^)[^/]+$/, "")).length ? normalize2(originPath + "/" + includePath) : includePath;
     };
   }
 });
@@ -69719,18 +69719,18 @@ var require_namespace4 = __commonJS({
       object2.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path8, json) {
-      if (util.isString(path8))
-        path8 = path8.split(".");
-      else if (!Array.isArray(path8))
+    Namespace.prototype.define = function define2(path10, json) {
+      if (util.isString(path10))
+        path10 = path10.split(".");
+      else if (!Array.isArray(path10))
         throw TypeError("illegal path");
-      if (path8 && path8.length && path8[0] === "")
+      if (path10 && path10.length && path10[0] === "")
         throw Error("path must be relative");
-      if (path8.length > util.recursionLimit)
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path8.length > 0) {
-        var part = path8.shift();
+      while (path10.length > 0) {
+        var part = path10.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -69766,22 +69766,22 @@ var require_namespace4 = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path8, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path10, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path8) && path8.length) {
-        if (path8 === ".")
+      if (util.isString(path10) && path10.length) {
+        if (path10 === ".")
           return this.root;
-        path8 = path8.split(".");
-      } else if (!path8.length)
+        path10 = path10.split(".");
+      } else if (!path10.length)
         return this;
-      var flatPath = path8.join(".");
-      if (path8[0] === "")
-        return this.root.lookup(path8.slice(1), filterTypes);
-      var found = this._lookupImpl(path8, flatPath);
+      var flatPath = path10.join(".");
+      if (path10[0] === "")
+        return this.root.lookup(path10.slice(1), filterTypes);
+      var found = this._lookupImpl(path10, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -69793,7 +69793,7 @@ var require_namespace4 = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path8, flatPath);
+        found = current.parent._lookupImpl(path10, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -69801,22 +69801,22 @@ var require_namespace4 = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path8, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path10, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path8[0]);
+      var found = this.get(path10[0]);
       var exact = null;
       if (found) {
-        if (path8.length === 1) {
+        if (path10.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path8 = path8.slice(1);
-          exact = found._lookupImpl(path8, path8.join("."));
+          path10 = path10.slice(1);
+          exact = found._lookupImpl(path10, path10.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
             exact = found;
             break;
           }
@@ -69824,28 +69824,28 @@ var require_namespace4 = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path8) {
-      var found = this.lookup(path8, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path10) {
+      var found = this.lookup(path10, [Type]);
       if (!found)
-        throw Error("no such type: " + path8);
+        throw Error("no such type: " + path10);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
-      var found = this.lookup(path8, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
+      var found = this.lookup(path10, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path8 + "' in " + this);
+        throw Error("no such Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
-      var found = this.lookup(path8, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
+      var found = this.lookup(path10, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path8 + "' in " + this);
+        throw Error("no such Type or Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path8) {
-      var found = this.lookup(path8, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path10) {
+      var found = this.lookup(path10, [Service]);
       if (!found)
-        throw Error("no such Service '" + path8 + "' in " + this);
+        throw Error("no such Service '" + path10 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -71139,19 +71139,19 @@ var require_root4 = __commonJS({
         return util.asPromise(load, self2, filename, options);
       }
       var sync = callback === SYNC;
-      function finish(err, root) {
+      function finish(err2, root) {
         if (!callback) {
           return;
         }
         if (sync) {
-          throw err;
+          throw err2;
         }
         if (root) {
           root.resolveAll();
         }
         var cb = callback;
         callback = null;
-        cb(err, root);
+        cb(err2, root);
       }
       function getBundledFileName(filename2) {
         var idx = filename2.lastIndexOf("google/protobuf/");
@@ -71186,8 +71186,8 @@ var require_root4 = __commonJS({
                   fetch2(resolved2, true, depth + 1);
             }
           }
-        } catch (err) {
-          finish(err);
+        } catch (err2) {
+          finish(err2);
         }
         if (!sync && !queued) {
           finish(null, self2);
@@ -71217,22 +71217,22 @@ var require_root4 = __commonJS({
           var source;
           try {
             source = util.fs.readFileSync(filename2).toString("utf8");
-          } catch (err) {
+          } catch (err2) {
             if (!weak)
-              finish(err);
+              finish(err2);
             return;
           }
           process2(filename2, source, depth);
         } else {
           ++queued;
-          self2.fetch(filename2, function(err, source2) {
+          self2.fetch(filename2, function(err2, source2) {
             --queued;
             if (!callback) {
               return;
             }
-            if (err) {
+            if (err2) {
               if (!weak)
-                finish(err);
+                finish(err2);
               else if (!queued)
                 finish(null, self2);
               return;
@@ -71462,13 +71462,13 @@ var require_util7 = __commonJS({
       Object.defineProperty(object2, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
-      function setProp(dst2, path9, value2) {
-        var part = path9.shift();
+    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
+      function setProp(dst2, path11, value2) {
+        var part = path11.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path9.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path9, value2);
+        if (path11.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path11, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -71481,12 +71481,12 @@ var require_util7 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path8)
+      if (!path10)
         throw TypeError("path must be specified");
-      path8 = path8.split(".");
-      if (path8.length > util.recursionLimit)
+      path10 = path10.split(".");
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path8, value);
+      return setProp(dst, path10, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -72066,12 +72066,12 @@ var require_object4 = __commonJS({
        */
       fullName: {
         get: function() {
-          var path8 = [this.name], ptr = this.parent;
+          var path10 = [this.name], ptr = this.parent;
           while (ptr) {
-            path8.unshift(ptr.name);
+            path10.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path8.join(".");
+          return path10.join(".");
         }
       }
     });
@@ -72669,7 +72669,7 @@ var require_tokenize4 = __commonJS({
       function push(token) {
         stack.push(token);
       }
-      function peek() {
+      function peek2() {
         if (!stack.length) {
           var token = next();
           if (token === null)
@@ -72679,7 +72679,7 @@ var require_tokenize4 = __commonJS({
         return stack[0];
       }
       function skip(expected, optional2) {
-        var actual = peek(), equals = actual === expected;
+        var actual = peek2(), equals = actual === expected;
         if (equals) {
           next();
           return true;
@@ -72699,7 +72699,7 @@ var require_tokenize4 = __commonJS({
           }
         } else {
           if (lastCommentLine < trailingLine) {
-            peek();
+            peek2();
           }
           comment = comments[trailingLine];
           delete comments[trailingLine];
@@ -72711,7 +72711,7 @@ var require_tokenize4 = __commonJS({
       }
       return Object.defineProperty({
         next,
-        peek,
+        peek: peek2,
         push,
         skip,
         cmnt
@@ -72764,7 +72764,7 @@ var require_parse4 = __commonJS({
       if (!options)
         options = parse.defaults;
       var preferTrailingComment = options.preferTrailingComment || false;
-      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
+      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek2 = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
       var head = true, pkg, imports, weakImports, edition = "proto2";
       var ptr = root;
       var topLevelObjects = [];
@@ -72794,7 +72794,7 @@ var require_parse4 = __commonJS({
             throw illegal(token2);
           values.push(next());
           skip(token2);
-          token2 = peek();
+          token2 = peek2();
         } while (token2 === '"' || token2 === "'");
         return values.join("");
       }
@@ -72827,7 +72827,7 @@ var require_parse4 = __commonJS({
       function readRanges(target, acceptStrings, max, acceptNegative) {
         var token2, start;
         do {
-          if (acceptStrings && ((token2 = peek()) === '"' || token2 === "'")) {
+          if (acceptStrings && ((token2 = peek2()) === '"' || token2 === "'")) {
             var str = readString();
             target.push(str);
             if (edition >= 2023) {
@@ -72836,11 +72836,11 @@ var require_parse4 = __commonJS({
           } else {
             try {
               target.push([start = parseId(next(), acceptNegative, max), skip("to", true) ? parseId(next(), acceptNegative, max) : start]);
-            } catch (err) {
+            } catch (err2) {
               if (acceptStrings && typeRefRe.test(token2) && edition >= 2023) {
                 target.push(token2);
               } else {
-                throw err;
+                throw err2;
               }
             }
           }
@@ -72930,7 +72930,7 @@ var require_parse4 = __commonJS({
         skip(";");
       }
       function parseImport() {
-        var token2 = peek();
+        var token2 = peek2();
         var whichImports;
         switch (token2) {
           case "option":
@@ -73096,7 +73096,7 @@ var require_parse4 = __commonJS({
           parseGroup(parent, rule, extend, depth);
           return;
         }
-        while (type.endsWith(".") || (peek() || "").startsWith(".")) {
+        while (type.endsWith(".") || (peek2() || "").startsWith(".")) {
           var part = next();
           if (part === null) {
             throw illegal(part, "end of input");
@@ -73385,15 +73385,15 @@ var require_parse4 = __commonJS({
             }
             var value;
             skip(":", true);
-            if (peek() === "{") {
+            if (peek2() === "{") {
               value = parseOptionValue(parent, name + "." + propName, depth + 1);
-            } else if (peek() === "[") {
+            } else if (peek2() === "[") {
               value = [];
               var lastValue, lastValueIsAggregate;
               if (skip("[", true)) {
                 if (!skip("]", true)) {
                   do {
-                    lastValueIsAggregate = peek() === "{";
+                    lastValueIsAggregate = peek2() === "{";
                     lastValue = lastValueIsAggregate ? parseOptionValue(parent, name + "." + propName, depth + 1) : readValue(true);
                     value.push(lastValue);
                   } while (skip(",", true));
@@ -74039,8 +74039,8 @@ var require_b4a = __commonJS({
     function isEncoding(encoding) {
       return Buffer.isEncoding(encoding);
     }
-    function alloc(size, fill2, encoding) {
-      return Buffer.alloc(size, fill2, encoding);
+    function alloc(size, fill3, encoding) {
+      return Buffer.alloc(size, fill3, encoding);
     }
     function allocUnsafe(size) {
       return Buffer.allocUnsafe(size);
@@ -74063,7 +74063,7 @@ var require_b4a = __commonJS({
     function equals(a, b) {
       return toBuffer(a).equals(b);
     }
-    function fill(buffer, value, offset, end, encoding) {
+    function fill2(buffer, value, offset, end, encoding) {
       return toBuffer(buffer).fill(value, offset, end, encoding);
     }
     function from(value, encodingOrOffset, length) {
@@ -74159,7 +74159,7 @@ var require_b4a = __commonJS({
       concat,
       copy,
       equals,
-      fill,
+      fill: fill2,
       from,
       includes,
       indexOf,
@@ -74432,17 +74432,17 @@ var require_errors3 = __commonJS({
           Error.captureStackTrace(this, fn);
         }
       }
-      static isStreamDestroyed(err) {
-        return err && err.code === "STREAM_DESTROYED";
+      static isStreamDestroyed(err2) {
+        return err2 && err2.code === "STREAM_DESTROYED";
       }
-      static isPrematureClose(err) {
-        return err && err.code === "PREMATURE_CLOSE";
+      static isPrematureClose(err2) {
+        return err2 && err2.code === "PREMATURE_CLOSE";
       }
-      static isAborted(err) {
-        return err && err.code === "ABORTED";
+      static isAborted(err2) {
+        return err2 && err2.code === "ABORTED";
       }
-      static isBadArgument(err) {
-        return err && err.code === "BAD_ARGUMENT";
+      static isBadArgument(err2) {
+        return err2 && err2.code === "BAD_ARGUMENT";
       }
       get name() {
         return "StreamError";
@@ -74859,8 +74859,8 @@ var require_streamx = __commonJS({
       finished() {
         this.pipeToFinished = true;
       }
-      done(stream, err) {
-        if (err) this.error = err;
+      done(stream, err2) {
+        if (err2) this.error = err2;
         if (stream === this.to) {
           this.to = null;
           if (this.from !== null) {
@@ -74887,9 +74887,9 @@ var require_streamx = __commonJS({
       this.stream._duplexState |= READ_PIPE_DRAINED;
       this.updateCallback();
     }
-    function afterFinal(err) {
+    function afterFinal(err2) {
       const stream = this.stream;
-      if (err) stream.destroy(err);
+      if (err2) stream.destroy(err2);
       if ((stream._duplexState & DESTROY_STATUS) === 0) {
         stream._duplexState |= WRITE_DONE;
         stream.emit("finish");
@@ -74904,29 +74904,29 @@ var require_streamx = __commonJS({
         this.updateNextTick();
       }
     }
-    function afterDestroy(err) {
+    function afterDestroy(err2) {
       const stream = this.stream;
-      if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
-      if (err) stream.emit("error", err);
+      if (!err2 && !StreamError.isStreamDestroyed(this.error)) err2 = this.error;
+      if (err2) stream.emit("error", err2);
       stream._duplexState |= DESTROYED;
       stream.emit("close");
       const rs = stream._readableState;
       const ws = stream._writableState;
       if (rs !== null && rs.pipeline !== null) {
-        rs.pipeline.done(stream, err);
+        rs.pipeline.done(stream, err2);
       }
       if (ws !== null) {
         while (ws.drains !== null && ws.drains.length > 0) {
           ws.drains.shift().resolve(false);
         }
         if (ws.pipeline !== null) {
-          ws.pipeline.done(stream, err);
+          ws.pipeline.done(stream, err2);
         }
       }
     }
-    function afterWrite(err) {
+    function afterWrite(err2) {
       const stream = this.stream;
-      if (err) stream.destroy(err);
+      if (err2) stream.destroy(err2);
       stream._duplexState &= WRITE_NOT_ACTIVE;
       if (this.drains !== null) tickDrains(this.drains);
       if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
@@ -74937,8 +74937,8 @@ var require_streamx = __commonJS({
       }
       this.updateCallback();
     }
-    function afterRead(err) {
-      if (err) this.stream.destroy(err);
+    function afterRead(err2) {
+      if (err2) this.stream.destroy(err2);
       this.stream._duplexState &= READ_NOT_ACTIVE;
       if (this.readAhead === false && (this.stream._duplexState & READ_RESUMED) === 0) {
         this.stream._duplexState &= READ_NO_READ_AHEAD;
@@ -74965,9 +74965,9 @@ var require_streamx = __commonJS({
         }
       }
     }
-    function afterOpen(err) {
+    function afterOpen(err2) {
       const stream = this.stream;
-      if (err) stream.destroy(err);
+      if (err2) stream.destroy(err2);
       if ((stream._duplexState & DESTROYING) === 0) {
         if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
           stream._duplexState |= READ_PRIMARY;
@@ -74985,9 +74985,9 @@ var require_streamx = __commonJS({
         stream._readableState.updateCallback();
       }
     }
-    function afterTransform(err, data) {
+    function afterTransform(err2, data) {
       if (data !== void 0 && data !== null) this.push(data);
-      this._writableState.afterWrite(err);
+      this._writableState.afterWrite(err2);
     }
     function newListener(name) {
       if (this._readableState !== null) {
@@ -75041,17 +75041,17 @@ var require_streamx = __commonJS({
       get destroying() {
         return (this._duplexState & DESTROY_STATUS) !== 0;
       }
-      destroy(err) {
+      destroy(err2) {
         if ((this._duplexState & DESTROY_STATUS) === 0) {
-          if (!err) err = StreamError.STREAM_DESTROYED();
+          if (!err2) err2 = StreamError.STREAM_DESTROYED();
           this._duplexState = (this._duplexState | DESTROYING) & NON_PRIMARY;
           if (this._readableState !== null) {
             this._readableState.highWaterMark = 0;
-            this._readableState.error = err;
+            this._readableState.error = err2;
           }
           if (this._writableState !== null) {
             this._writableState.highWaterMark = 0;
-            this._writableState.error = err;
+            this._writableState.error = err2;
           }
           this._duplexState |= PREDESTROYING;
           this._predestroy();
@@ -75082,8 +75082,8 @@ var require_streamx = __commonJS({
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline(src, out, noop);
-        }).catch((err) => out.destroy(err));
+          pipeline2(src, out, noop);
+        }).catch((err2) => out.destroy(err2));
         return out;
       }
       setEncoding(encoding) {
@@ -75170,8 +75170,8 @@ var require_streamx = __commonJS({
         let error = null;
         let promiseResolve = null;
         let promiseReject = null;
-        this.on("error", (err) => {
-          error = err;
+        this.on("error", (err2) => {
+          error = err2;
         });
         this.on("readable", onreadable);
         this.on("close", onclose);
@@ -75191,8 +75191,8 @@ var require_streamx = __commonJS({
           return() {
             return destroy(null);
           },
-          throw(err) {
-            return destroy(err);
+          throw(err2) {
+            return destroy(err2);
           }
         };
         function onreadable() {
@@ -75212,12 +75212,12 @@ var require_streamx = __commonJS({
           }
           promiseReject = promiseResolve = null;
         }
-        function destroy(err) {
-          stream.destroy(err);
+        function destroy(err2) {
+          stream.destroy(err2);
           return new Promise((resolve, reject) => {
             if (stream._duplexState & DESTROYED) return resolve({ value: void 0, done: true });
             stream.once("close", function() {
-              if (err) reject(err);
+              if (err2) reject(err2);
               else resolve({ value: void 0, done: true });
             });
           });
@@ -75314,7 +75314,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform3 = class extends Duplex2 {
+    var Transform5 = class extends Duplex2 {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -75340,8 +75340,8 @@ var require_streamx = __commonJS({
           cb(null);
         }
       }
-      destroy(err) {
-        super.destroy(err);
+      destroy(err2) {
+        super.destroy(err2);
         if (this._transformState.data !== null) {
           this._transformState.data = null;
           this._transformState.afterTransform();
@@ -75358,24 +75358,24 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough = class extends Transform3 {
+    var PassThrough = class extends Transform5 {
     };
-    function transformAfterFlush(err, data) {
+    function transformAfterFlush(err2, data) {
       const cb = this._transformState.afterFinal;
-      if (err) return cb(err);
+      if (err2) return cb(err2);
       if (data !== null && data !== void 0) this.push(data);
       this.push(null);
       cb(null);
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve, reject) => {
-        return pipeline(...streams, (err) => {
-          if (err) return reject(err);
+        return pipeline2(...streams, (err2) => {
+          if (err2) return reject(err2);
           resolve();
         });
       });
     }
-    function pipeline(stream, ...streams) {
+    function pipeline2(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -75395,8 +75395,8 @@ var require_streamx = __commonJS({
       if (done) {
         let fin = false;
         const autoDestroy = isStreamx(dest) || !!(dest._writableState && dest._writableState.autoDestroy);
-        dest.on("error", (err) => {
-          if (error === null) error = err;
+        dest.on("error", (err2) => {
+          if (error === null) error = err2;
         });
         dest.on("finish", () => {
           fin = true;
@@ -75419,11 +75419,11 @@ var require_streamx = __commonJS({
           }
         }
       }
-      function onerror(err) {
-        if (!err || error) return;
-        error = err;
+      function onerror(err2) {
+        if (!err2 || error) return;
+        error = err2;
         for (const s of all) {
-          s.destroy(err);
+          s.destroy(err2);
         }
       }
     }
@@ -75449,8 +75449,8 @@ var require_streamx = __commonJS({
       return !!stream._writableState && stream._writableState.ended;
     }
     function getStreamError(stream, opts = {}) {
-      const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
-      return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
+      const err2 = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
+      return !opts.all && StreamError.isStreamDestroyed(err2) ? null : err2;
     }
     function isReadStreamx(stream) {
       return isStreamx(stream) && stream.readable;
@@ -75473,7 +75473,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable.prototype._writev && s._writev !== Duplex2.prototype._writev;
     }
     module.exports = {
-      pipeline,
+      pipeline: pipeline2,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -75487,7 +75487,7 @@ var require_streamx = __commonJS({
       Writable,
       Readable,
       Duplex: Duplex2,
-      Transform: Transform3,
+      Transform: Transform5,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough
     };
@@ -75859,11 +75859,11 @@ var require_extract2 = __commonJS({
         this._allowUnknownFormat = !!opts.allowUnknownFormat;
         this._unlockBound = this._unlock.bind(this);
       }
-      _unlock(err) {
+      _unlock(err2) {
         this._locked = false;
-        if (err) {
-          this.destroy(err);
-          this._continueWrite(err);
+        if (err2) {
+          this.destroy(err2);
+          this._continueWrite(err2);
           return;
         }
         this._update();
@@ -75873,8 +75873,8 @@ var require_extract2 = __commonJS({
         this._offset = this._buffer.shifted;
         try {
           this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
-        } catch (err) {
-          this._continueWrite(err);
+        } catch (err2) {
+          this._continueWrite(err2);
           return false;
         }
         if (!this._header) return true;
@@ -75946,8 +75946,8 @@ var require_extract2 = __commonJS({
         const buf = this._buffer.shift(this._header.size);
         try {
           this._decodeLongHeader(buf);
-        } catch (err) {
-          this._continueWrite(err);
+        } catch (err2) {
+          this._continueWrite(err2);
           return false;
         }
         return true;
@@ -75988,10 +75988,10 @@ var require_extract2 = __commonJS({
         }
         this._continueWrite(null);
       }
-      _continueWrite(err) {
+      _continueWrite(err2) {
         const cb = this._callback;
         this._callback = noop;
-        cb(err);
+        cb(err2);
       }
       _write(data, cb) {
         this._callback = cb;
@@ -76017,8 +76017,8 @@ var require_extract2 = __commonJS({
         let entryCallback = null;
         const extract3 = this;
         this.on("entry", onentry);
-        this.on("error", (err) => {
-          error = err;
+        this.on("error", (err2) => {
+          error = err2;
         });
         this.on("close", onclose);
         return {
@@ -76031,15 +76031,15 @@ var require_extract2 = __commonJS({
           return() {
             return destroy(null);
           },
-          throw(err) {
-            return destroy(err);
+          throw(err2) {
+            return destroy(err2);
           }
         };
-        function consumeCallback(err) {
+        function consumeCallback(err2) {
           if (!entryCallback) return;
           const cb = entryCallback;
           entryCallback = null;
-          cb(err);
+          cb(err2);
         }
         function onnext(resolve, reject) {
           if (error) {
@@ -76075,13 +76075,13 @@ var require_extract2 = __commonJS({
           else promiseResolve({ value: void 0, done: true });
           promiseResolve = promiseReject = null;
         }
-        function destroy(err) {
-          extract3.destroy(err);
-          consumeCallback(err);
+        function destroy(err2) {
+          extract3.destroy(err2);
+          consumeCallback(err2);
           return new Promise((resolve, reject) => {
             if (extract3.destroyed) return resolve({ value: void 0, done: true });
             extract3.once("close", function() {
-              if (err) reject(err);
+              if (err2) reject(err2);
               else resolve({ value: void 0, done: true });
             });
           });
@@ -76149,11 +76149,11 @@ var require_pack2 = __commonJS({
         this._openCallback = cb;
         if (this._pack._stream === this) this._continueOpen();
       }
-      _continuePack(err) {
+      _continuePack(err2) {
         if (this._callback === null) return;
         const callback = this._callback;
         this._callback = null;
-        callback(err);
+        callback(err2);
       }
       _continueOpen() {
         if (this._pack._stream === null) this._pack._stream = this;
@@ -76310,11 +76310,11 @@ var require_pack2 = __commonJS({
         drain();
       }
       _predestroy() {
-        const err = getStreamError(this);
-        if (this._stream) this._stream.destroy(err);
+        const err2 = getStreamError(this);
+        if (this._stream) this._stream.destroy(err2);
         while (this._pending.length) {
           const stream = this._pending.shift();
-          stream.destroy(err);
+          stream.destroy(err2);
           stream._continueOpen();
         }
         this._doDrain();
@@ -76368,7 +76368,7 @@ var require_tar_fs2 = __commonJS({
     var tar = require_tar_stream2();
     var pump = require_pump();
     var fs2 = __require("fs");
-    var path8 = __require("path");
+    var path10 = __require("path");
     var win32 = (global.Bare ? global.Bare.platform : process.platform) === "win32";
     exports.pack = function pack(cwd, opts) {
       if (!cwd) cwd = ".";
@@ -76395,22 +76395,22 @@ var require_tar_fs2 = __commonJS({
       }
       onnextentry();
       function onsymlink(filename, header) {
-        xfs.readlink(path8.join(cwd, filename), function(err, linkname) {
-          if (err) return pack2.destroy(err);
-          header.linkname = normalize(linkname);
+        xfs.readlink(path10.join(cwd, filename), function(err2, linkname) {
+          if (err2) return pack2.destroy(err2);
+          header.linkname = normalize2(linkname);
           pack2.entry(header, onnextentry);
         });
       }
-      function onstat(err, filename, stat) {
+      function onstat(err2, filename, stat) {
         if (pack2.destroyed) return;
-        if (err) return pack2.destroy(err);
+        if (err2) return pack2.destroy(err2);
         if (!filename) {
           if (opts.finalize !== false) pack2.finalize();
           return finish(pack2);
         }
         if (stat.isSocket()) return onnextentry();
         let header = {
-          name: normalize(filename),
+          name: normalize2(filename),
           mode: (stat.mode | (stat.isDirectory() ? dmode : fmode)) & umask,
           mtime: stat.mtime,
           size: stat.size,
@@ -76436,14 +76436,14 @@ var require_tar_fs2 = __commonJS({
           return onnextentry();
         }
         const entry = pack2.entry(header, onnextentry);
-        const rs = mapStream(xfs.createReadStream(path8.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
-        rs.on("error", function(err2) {
-          entry.destroy(err2);
+        const rs = mapStream(xfs.createReadStream(path10.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
+        rs.on("error", function(err3) {
+          entry.destroy(err3);
         });
         pump(rs, entry);
       }
-      function onnextentry(err) {
-        if (err) return pack2.destroy(err);
+      function onnextentry(err2) {
+        if (err2) return pack2.destroy(err2);
         statNext(onstat);
       }
       return pack2;
@@ -76460,7 +76460,7 @@ var require_tar_fs2 = __commonJS({
     exports.extract = function extract3(cwd, opts) {
       if (!cwd) cwd = ".";
       if (!opts) opts = {};
-      cwd = path8.resolve(cwd);
+      cwd = path10.resolve(cwd);
       const xfs = opts.fs || fs2;
       const ignore = opts.ignore || opts.filter || noop;
       const mapStream = opts.mapStream || echo;
@@ -76488,15 +76488,15 @@ var require_tar_fs2 = __commonJS({
       return extract4;
       function onentry(header, stream, next) {
         header = map(header) || header;
-        header.name = normalize(header.name);
-        const name = path8.join(cwd, path8.join("/", header.name));
+        header.name = normalize2(header.name);
+        const name = path10.join(cwd, path10.join("/", header.name));
         if (ignore(name, header)) {
           stream.resume();
           return next();
         }
-        const dir = path8.join(name, ".") === path8.join(cwd, ".") ? cwd : path8.dirname(name);
-        validate2(xfs, dir, path8.join(cwd, "."), function(err, valid) {
-          if (err) return next(err);
+        const dir = path10.join(name, ".") === path10.join(cwd, ".") ? cwd : path10.dirname(name);
+        validate2(xfs, dir, path10.join(cwd, "."), function(err2, valid) {
+          if (err2) return next(err2);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           if (header.type === "directory") {
             stack.push([name, header.mtime]);
@@ -76517,8 +76517,8 @@ var require_tar_fs2 = __commonJS({
             // if this is not the case, create folder for same user as file and with
             // standard permissions of 0o755 (rwxr-xr-x)
             mode: 493
-          }, function(err2) {
-            if (err2) return next(err2);
+          }, function(err3) {
+            if (err3) return next(err3);
             switch (header.type) {
               case "file":
                 return onfile();
@@ -76532,11 +76532,11 @@ var require_tar_fs2 = __commonJS({
             next();
           });
         });
-        function stat(err) {
-          if (err) return next(err);
-          if (path8.join(name, ".") === path8.join(cwd, ".")) return next();
-          utimes(name, header, function(err2) {
-            if (err2) return next(err2);
+        function stat(err2) {
+          if (err2) return next(err2);
+          if (path10.join(name, ".") === path10.join(cwd, ".")) return next();
+          utimes(name, header, function(err3) {
+            if (err3) return next(err3);
             if (win32) return next();
             chperm(name, header, next);
           });
@@ -76544,10 +76544,10 @@ var require_tar_fs2 = __commonJS({
         function onsymlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const dst = path8.resolve(path8.dirname(name), header.linkname);
+            const dst = path10.resolve(path10.dirname(name), header.linkname);
             if (!inCwd(dst) && (validateSymLinks || opts.strip)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path8.join(cwd, "."), function(err, valid) {
-              if (err) return next(err);
+            validateNotSymlink(xfs, dst, path10.join(cwd, "."), function(err2, valid) {
+              if (err2) return next(err2);
               if (!valid && validateSymLinks) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header.linkname, name, stat);
             });
@@ -76556,36 +76556,36 @@ var require_tar_fs2 = __commonJS({
         function onlink() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            const link = path8.join(cwd, path8.join("/", header.linkname));
-            xfs.realpath(link, function(err, dst) {
-              if (err || !inCwd(dst)) return next(new Error(name + " is not a valid hardlink"));
-              xfs.link(dst, name, function(err2) {
-                if (err2 && err2.code === "EPERM" && opts.hardlinkAsFilesFallback) {
+            const link = path10.join(cwd, path10.join("/", header.linkname));
+            xfs.realpath(link, function(err2, dst) {
+              if (err2 || !inCwd(dst)) return next(new Error(name + " is not a valid hardlink"));
+              xfs.link(dst, name, function(err3) {
+                if (err3 && err3.code === "EPERM" && opts.hardlinkAsFilesFallback) {
                   stream = xfs.createReadStream(dst);
                   return onfile();
                 }
-                stat(err2);
+                stat(err3);
               });
             });
           });
         }
         function inCwd(dst) {
-          return dst === cwd || dst.startsWith(cwd + path8.sep);
+          return dst === cwd || dst.startsWith(cwd + path10.sep);
         }
         function onfile() {
-          xfs.lstat(name, function(err, st) {
-            if (!err && st.isSymbolicLink()) return xfs.unlink(name, onwrite);
+          xfs.lstat(name, function(err2, st) {
+            if (!err2 && st.isSymbolicLink()) return xfs.unlink(name, onwrite);
             onwrite();
           });
-          function onwrite(err) {
-            if (err) return next(err);
+          function onwrite(err2) {
+            if (err2) return next(err2);
             const ws = xfs.createWriteStream(name);
             const rs = mapStream(stream, header);
-            ws.on("error", function(err2) {
-              rs.destroy(err2);
+            ws.on("error", function(err3) {
+              rs.destroy(err3);
             });
-            pump(rs, ws, function(err2) {
-              if (err2) return next(err2);
+            pump(rs, ws, function(err3) {
+              if (err3) return next(err3);
               ws.on("close", stat);
             });
           }
@@ -76601,8 +76601,8 @@ var require_tar_fs2 = __commonJS({
         if (opts.utimes === false) return cb();
         if (header.type === "directory") return xfs.utimes(name, now, header.mtime, cb);
         if (header.type === "symlink") return utimesParent(name, cb);
-        xfs.utimes(name, now, header.mtime, function(err) {
-          if (err) return cb(err);
+        xfs.utimes(name, now, header.mtime, function(err2) {
+          if (err2) return cb(err2);
           utimesParent(name, cb);
         });
       }
@@ -76614,18 +76614,18 @@ var require_tar_fs2 = __commonJS({
         const mode = (header.mode | (header.type === "directory" ? dmode : fmode)) & umask & 511;
         if (chown && own) chown.call(xfs, name, header.uid, header.gid, onchown);
         else onchown(null);
-        function onchown(err) {
-          if (err) return cb(err);
+        function onchown(err2) {
+          if (err2) return cb(err2);
           if (!chmod) return cb();
           chmod.call(xfs, name, mode, cb);
         }
       }
       function mkdirfix(name, opts2, cb) {
-        xfs.stat(name, function(err) {
-          if (!err) return cb(null);
-          if (err.code !== "ENOENT") return cb(err);
-          xfs.mkdir(name, { mode: opts2.mode, recursive: true }, function(err2, made) {
-            if (err2) return cb(err2);
+        xfs.stat(name, function(err2) {
+          if (!err2) return cb(null);
+          if (err2.code !== "ENOENT") return cb(err2);
+          xfs.mkdir(name, { mode: opts2.mode, recursive: true }, function(err3, made) {
+            if (err3) return cb(err3);
             chperm(name, opts2, cb);
           });
         });
@@ -76633,49 +76633,49 @@ var require_tar_fs2 = __commonJS({
     };
     function validateNotSymlink(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path8.sep)) return cb(null, false);
-      fs3.lstat(name, function(err, st) {
-        if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs3, path8.join(name, ".."), root, cb);
+      if (!name.startsWith(root + path10.sep)) return cb(null, false);
+      fs3.lstat(name, function(err2, st) {
+        if (err2 && err2.code !== "ENOENT" && err2.code !== "EPERM") return cb(err2);
+        if (err2 || !st.isSymbolicLink()) return validateNotSymlink(fs3, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function validate2(fs3, name, root, cb) {
       if (name === root) return cb(null, true);
-      fs3.lstat(name, function(err, st) {
-        if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || st.isDirectory()) return validate2(fs3, path8.join(name, ".."), root, cb);
+      fs3.lstat(name, function(err2, st) {
+        if (err2 && err2.code !== "ENOENT" && err2.code !== "EPERM") return cb(err2);
+        if (err2 || st.isDirectory()) return validate2(fs3, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function inside(root, name) {
-      return name === root || name.startsWith(root + path8.sep);
+      return name === root || name.startsWith(root + path10.sep);
     }
     function noop() {
     }
     function echo(name) {
       return name;
     }
-    function normalize(name) {
+    function normalize2(name) {
       return win32 ? name.replace(/\\/g, "/").replace(/[:?<>|]/g, "_") : name;
     }
     function statAll(fs3, stat, cwd, ignore, entries, sort) {
       if (!entries) entries = ["."];
       const queue = entries.slice(0);
-      const root = path8.resolve(cwd);
+      const root = path10.resolve(cwd);
       return function loop(callback) {
         if (!queue.length) return callback(null);
         const next = queue.shift();
-        const nextAbs = path8.join(cwd, next);
-        if (!inside(root, path8.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
-        stat.call(fs3, nextAbs, function(err, stat2) {
-          if (err) return callback(entries.indexOf(next) === -1 && err.code === "ENOENT" ? null : err);
+        const nextAbs = path10.join(cwd, next);
+        if (!inside(root, path10.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
+        stat.call(fs3, nextAbs, function(err2, stat2) {
+          if (err2) return callback(entries.indexOf(next) === -1 && err2.code === "ENOENT" ? null : err2);
           if (!stat2.isDirectory()) return callback(null, next, stat2);
-          fs3.readdir(nextAbs, function(err2, files) {
-            if (err2) return callback(err2);
+          fs3.readdir(nextAbs, function(err3, files) {
+            if (err3) return callback(err3);
             if (sort) files.sort();
             for (let i = 0; i < files.length; i++) {
-              if (!ignore(path8.join(cwd, next, files[i]))) queue.push(path8.join(next, files[i]));
+              if (!ignore(path10.join(cwd, next, files[i]))) queue.push(path10.join(next, files[i]));
             }
             callback(null, next, stat2);
           });
@@ -76686,7 +76686,7 @@ var require_tar_fs2 = __commonJS({
       return function(header) {
         header.name = header.name.split("/").slice(level).join("/");
         const linkname = header.linkname;
-        if (linkname && (header.type === "link" || path8.isAbsolute(linkname))) {
+        if (linkname && (header.type === "link" || path10.isAbsolute(linkname))) {
           header.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header);
@@ -81400,9 +81400,9 @@ var require_workdir = __commonJS({
        *         found
        */
       getAbsolutePath() {
-        const path8 = this.getPath();
-        if (path8 === null || path8.startsWith("/")) {
-          return path8;
+        const path10 = this.getPath();
+        if (path10 === null || path10.startsWith("/")) {
+          return path10;
         }
         const startLine = this.getRange().start.line;
         const hierarchy = this.dockerfile.getStageHierarchy(startLine);
@@ -81414,7 +81414,7 @@ var require_workdir = __commonJS({
               if (parent === void 0 || parent === null) {
                 return void 0;
               }
-              return parent.endsWith("/") ? parent + path8 : parent + "/" + path8;
+              return parent.endsWith("/") ? parent + path10 : parent + "/" + path10;
             }
           }
         }
@@ -83780,21 +83780,21 @@ var require_errors4 = __commonJS({
     function extendErrors({ gen, keyword, schemaValue, data, errsCount, it }) {
       if (errsCount === void 0)
         throw new Error("ajv implementation error");
-      const err = gen.name("err");
+      const err2 = gen.name("err");
       gen.forRange("i", errsCount, names_1.default.errors, (i) => {
-        gen.const(err, (0, codegen_1._)`${names_1.default.vErrors}[${i}]`);
-        gen.if((0, codegen_1._)`${err}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
-        gen.assign((0, codegen_1._)`${err}.schemaPath`, (0, codegen_1.str)`${it.errSchemaPath}/${keyword}`);
+        gen.const(err2, (0, codegen_1._)`${names_1.default.vErrors}[${i}]`);
+        gen.if((0, codegen_1._)`${err2}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err2}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
+        gen.assign((0, codegen_1._)`${err2}.schemaPath`, (0, codegen_1.str)`${it.errSchemaPath}/${keyword}`);
         if (it.opts.verbose) {
-          gen.assign((0, codegen_1._)`${err}.schema`, schemaValue);
-          gen.assign((0, codegen_1._)`${err}.data`, data);
+          gen.assign((0, codegen_1._)`${err2}.schema`, schemaValue);
+          gen.assign((0, codegen_1._)`${err2}.data`, data);
         }
       });
     }
     exports.extendErrors = extendErrors;
     function addError(gen, errObj) {
-      const err = gen.const("err", errObj);
-      gen.if((0, codegen_1._)`${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._)`[${err}]`), (0, codegen_1._)`${names_1.default.vErrors}.push(${err})`);
+      const err2 = gen.const("err", errObj);
+      gen.if((0, codegen_1._)`${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._)`[${err2}]`), (0, codegen_1._)`${names_1.default.vErrors}.push(${err2})`);
       gen.code((0, codegen_1._)`${names_1.default.errors}++`);
     }
     function returnErrors(it, errs) {
@@ -84713,8 +84713,8 @@ var require_resolve = __commonJS({
       }
       return count;
     }
-    function getFullPath(resolver, id = "", normalize) {
-      if (normalize !== false)
+    function getFullPath(resolver, id = "", normalize2) {
+      if (normalize2 !== false)
         id = normalizeId(id);
       const p = resolver.parse(id);
       return _getFullPath(resolver, p);
@@ -85740,8 +85740,8 @@ var require_utils4 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path8) {
-      let input = path8;
+    function removeDotSegments(path10) {
+      let input = path10;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -85815,11 +85815,11 @@ var require_utils4 = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path8) {
-      if (path8 === "" || path8[0] === "/") {
-        return removeDotSegments(path8);
+    function removeDotSegmentsRelative(path10) {
+      if (path10 === "" || path10[0] === "/") {
+        return removeDotSegments(path10);
       }
-      const segments = path8.split("/");
+      const segments = path10.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -86182,8 +86182,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path8 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path8 && path8 !== "/" ? path8 : void 0;
+        const path10 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path10 && path10 !== "/" ? path10 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -86242,7 +86242,7 @@ var require_schemes = __commonJS({
       urnComponent.nss = (uuidComponent.uuid || "").toLowerCase();
       return urnComponent;
     }
-    var http3 = (
+    var http4 = (
       /** @type {SchemeHandler} */
       {
         scheme: "http",
@@ -86251,11 +86251,11 @@ var require_schemes = __commonJS({
         serialize: httpSerialize
       }
     );
-    var https3 = (
+    var https4 = (
       /** @type {SchemeHandler} */
       {
         scheme: "https",
-        domainHost: http3.domainHost,
+        domainHost: http4.domainHost,
         parse: httpParse,
         serialize: httpSerialize
       }
@@ -86299,8 +86299,8 @@ var require_schemes = __commonJS({
     var SCHEMES = (
       /** @type {Record<SchemeName, SchemeHandler>} */
       {
-        http: http3,
-        https: https3,
+        http: http4,
+        https: https4,
         ws,
         wss,
         urn,
@@ -86343,7 +86343,7 @@ var require_fast_uri = __commonJS({
       }
       return stringScheme;
     }
-    function normalize(uri, options) {
+    function normalize2(uri, options) {
       if (typeof uri === "string") {
         uri = /** @type {T} */
         normalizeString(uri, options);
@@ -86743,7 +86743,7 @@ var require_fast_uri = __commonJS({
     }
     var fastUri = {
       SCHEMES,
-      normalize,
+      normalize: normalize2,
       resolve,
       resolveComponent,
       equal,
@@ -89493,17 +89493,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path8) {
-      const ctrl = callVisitor(key, node, visitor, path8);
+    function visit_(key, node, visitor, path10) {
+      const ctrl = callVisitor(key, node, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visit_(key, ctrl, visitor, path8);
+        replaceNode(key, path10, ctrl);
+        return visit_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path8 = Object.freeze(path8.concat(node));
+          path10 = Object.freeze(path10.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path8);
+            const ci = visit_(i, node.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -89514,13 +89514,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path8 = Object.freeze(path8.concat(node));
-          const ck = visit_("key", node.key, visitor, path8);
+          path10 = Object.freeze(path10.concat(node));
+          const ck = visit_("key", node.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path8);
+          const cv = visit_("value", node.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -89541,17 +89541,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path8) {
-      const ctrl = await callVisitor(key, node, visitor, path8);
+    async function visitAsync_(key, node, visitor, path10) {
+      const ctrl = await callVisitor(key, node, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visitAsync_(key, ctrl, visitor, path8);
+        replaceNode(key, path10, ctrl);
+        return visitAsync_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path8 = Object.freeze(path8.concat(node));
+          path10 = Object.freeze(path10.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path8);
+            const ci = await visitAsync_(i, node.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -89562,13 +89562,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path8 = Object.freeze(path8.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path8);
+          path10 = Object.freeze(path10.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path8);
+          const cv = await visitAsync_("value", node.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -89595,23 +89595,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path8) {
+    function callVisitor(key, node, visitor, path10) {
       if (typeof visitor === "function")
-        return visitor(key, node, path8);
+        return visitor(key, node, path10);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path8);
+        return visitor.Map?.(key, node, path10);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path8);
+        return visitor.Seq?.(key, node, path10);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path8);
+        return visitor.Pair?.(key, node, path10);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path8);
+        return visitor.Scalar?.(key, node, path10);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path8);
+        return visitor.Alias?.(key, node, path10);
       return void 0;
     }
-    function replaceNode(key, path8, node) {
-      const parent = path8[path8.length - 1];
+    function replaceNode(key, path10, node) {
+      const parent = path10[path10.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -90223,10 +90223,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path8, value) {
+    function collectionFromPath(schema, path10, value) {
       let v = value;
-      for (let i = path8.length - 1; i >= 0; --i) {
-        const k = path8[i];
+      for (let i = path10.length - 1; i >= 0; --i) {
+        const k = path10[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -90245,7 +90245,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
+    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -90275,11 +90275,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path8, value) {
-        if (isEmptyPath(path8))
+      addIn(path10, value) {
+        if (isEmptyPath(path10))
           this.add(value);
         else {
-          const [key, ...rest] = path8;
+          const [key, ...rest] = path10;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -90293,8 +90293,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        const [key, ...rest] = path8;
+      deleteIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -90308,8 +90308,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        const [key, ...rest] = path8;
+      getIn(path10, keepScalar) {
+        const [key, ...rest] = path10;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -90327,8 +90327,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path8) {
-        const [key, ...rest] = path8;
+      hasIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -90338,8 +90338,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        const [key, ...rest] = path8;
+      setIn(path10, value) {
+        const [key, ...rest] = path10;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -92854,9 +92854,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path8, value) {
+      addIn(path10, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path8, value);
+          this.contents.addIn(path10, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -92931,14 +92931,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        if (Collection.isEmptyPath(path8)) {
+      deleteIn(path10) {
+        if (Collection.isEmptyPath(path10)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -92953,10 +92953,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        if (Collection.isEmptyPath(path8))
+      getIn(path10, keepScalar) {
+        if (Collection.isEmptyPath(path10))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -92967,10 +92967,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path8) {
-        if (Collection.isEmptyPath(path8))
+      hasIn(path10) {
+        if (Collection.isEmptyPath(path10))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -92987,13 +92987,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        if (Collection.isEmptyPath(path8)) {
+      setIn(path10, value) {
+        if (Collection.isEmptyPath(path10)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path10), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path8, value);
+          this.contents.setIn(path10, value);
         }
       }
       /**
@@ -94954,9 +94954,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path8) => {
+    visit.itemAtPath = (cst, path10) => {
       let item = cst;
-      for (const [field, index] of path8) {
+      for (const [field, index] of path10) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -94965,23 +94965,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path8) => {
-      const parent = visit.itemAtPath(cst, path8.slice(0, -1));
-      const field = path8[path8.length - 1][0];
+    visit.parentCollection = (cst, path10) => {
+      const parent = visit.itemAtPath(cst, path10.slice(0, -1));
+      const field = path10[path10.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path8, item, visitor) {
-      let ctrl = visitor(item, path8);
+    function _visit(path10, item, visitor) {
+      let ctrl = visitor(item, path10);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path10.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -94992,10 +94992,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path8);
+            ctrl = ctrl(item, path10);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
     }
     exports.visit = visit;
   }
@@ -96746,6 +96746,234 @@ var require_dist = __commonJS({
   }
 });
 
+// node_modules/retry/lib/retry_operation.js
+var require_retry_operation = __commonJS({
+  "node_modules/retry/lib/retry_operation.js"(exports, module) {
+    function RetryOperation(timeouts, options) {
+      if (typeof options === "boolean") {
+        options = { forever: options };
+      }
+      this._originalTimeouts = JSON.parse(JSON.stringify(timeouts));
+      this._timeouts = timeouts;
+      this._options = options || {};
+      this._maxRetryTime = options && options.maxRetryTime || Infinity;
+      this._fn = null;
+      this._errors = [];
+      this._attempts = 1;
+      this._operationTimeout = null;
+      this._operationTimeoutCb = null;
+      this._timeout = null;
+      this._operationStart = null;
+      this._timer = null;
+      if (this._options.forever) {
+        this._cachedTimeouts = this._timeouts.slice(0);
+      }
+    }
+    module.exports = RetryOperation;
+    RetryOperation.prototype.reset = function() {
+      this._attempts = 1;
+      this._timeouts = this._originalTimeouts.slice(0);
+    };
+    RetryOperation.prototype.stop = function() {
+      if (this._timeout) {
+        clearTimeout(this._timeout);
+      }
+      if (this._timer) {
+        clearTimeout(this._timer);
+      }
+      this._timeouts = [];
+      this._cachedTimeouts = null;
+    };
+    RetryOperation.prototype.retry = function(err2) {
+      if (this._timeout) {
+        clearTimeout(this._timeout);
+      }
+      if (!err2) {
+        return false;
+      }
+      var currentTime = (/* @__PURE__ */ new Date()).getTime();
+      if (err2 && currentTime - this._operationStart >= this._maxRetryTime) {
+        this._errors.push(err2);
+        this._errors.unshift(new Error("RetryOperation timeout occurred"));
+        return false;
+      }
+      this._errors.push(err2);
+      var timeout = this._timeouts.shift();
+      if (timeout === void 0) {
+        if (this._cachedTimeouts) {
+          this._errors.splice(0, this._errors.length - 1);
+          timeout = this._cachedTimeouts.slice(-1);
+        } else {
+          return false;
+        }
+      }
+      var self2 = this;
+      this._timer = setTimeout(function() {
+        self2._attempts++;
+        if (self2._operationTimeoutCb) {
+          self2._timeout = setTimeout(function() {
+            self2._operationTimeoutCb(self2._attempts);
+          }, self2._operationTimeout);
+          if (self2._options.unref) {
+            self2._timeout.unref();
+          }
+        }
+        self2._fn(self2._attempts);
+      }, timeout);
+      if (this._options.unref) {
+        this._timer.unref();
+      }
+      return true;
+    };
+    RetryOperation.prototype.attempt = function(fn, timeoutOps) {
+      this._fn = fn;
+      if (timeoutOps) {
+        if (timeoutOps.timeout) {
+          this._operationTimeout = timeoutOps.timeout;
+        }
+        if (timeoutOps.cb) {
+          this._operationTimeoutCb = timeoutOps.cb;
+        }
+      }
+      var self2 = this;
+      if (this._operationTimeoutCb) {
+        this._timeout = setTimeout(function() {
+          self2._operationTimeoutCb();
+        }, self2._operationTimeout);
+      }
+      this._operationStart = (/* @__PURE__ */ new Date()).getTime();
+      this._fn(this._attempts);
+    };
+    RetryOperation.prototype.try = function(fn) {
+      console.log("Using RetryOperation.try() is deprecated");
+      this.attempt(fn);
+    };
+    RetryOperation.prototype.start = function(fn) {
+      console.log("Using RetryOperation.start() is deprecated");
+      this.attempt(fn);
+    };
+    RetryOperation.prototype.start = RetryOperation.prototype.try;
+    RetryOperation.prototype.errors = function() {
+      return this._errors;
+    };
+    RetryOperation.prototype.attempts = function() {
+      return this._attempts;
+    };
+    RetryOperation.prototype.mainError = function() {
+      if (this._errors.length === 0) {
+        return null;
+      }
+      var counts = {};
+      var mainError = null;
+      var mainErrorCount = 0;
+      for (var i = 0; i < this._errors.length; i++) {
+        var error = this._errors[i];
+        var message = error.message;
+        var count = (counts[message] || 0) + 1;
+        counts[message] = count;
+        if (count >= mainErrorCount) {
+          mainError = error;
+          mainErrorCount = count;
+        }
+      }
+      return mainError;
+    };
+  }
+});
+
+// node_modules/retry/lib/retry.js
+var require_retry = __commonJS({
+  "node_modules/retry/lib/retry.js"(exports) {
+    var RetryOperation = require_retry_operation();
+    exports.operation = function(options) {
+      var timeouts = exports.timeouts(options);
+      return new RetryOperation(timeouts, {
+        forever: options && (options.forever || options.retries === Infinity),
+        unref: options && options.unref,
+        maxRetryTime: options && options.maxRetryTime
+      });
+    };
+    exports.timeouts = function(options) {
+      if (options instanceof Array) {
+        return [].concat(options);
+      }
+      var opts = {
+        retries: 10,
+        factor: 2,
+        minTimeout: 1 * 1e3,
+        maxTimeout: Infinity,
+        randomize: false
+      };
+      for (var key in options) {
+        opts[key] = options[key];
+      }
+      if (opts.minTimeout > opts.maxTimeout) {
+        throw new Error("minTimeout is greater than maxTimeout");
+      }
+      var timeouts = [];
+      for (var i = 0; i < opts.retries; i++) {
+        timeouts.push(this.createTimeout(i, opts));
+      }
+      if (options && options.forever && !timeouts.length) {
+        timeouts.push(this.createTimeout(i, opts));
+      }
+      timeouts.sort(function(a, b) {
+        return a - b;
+      });
+      return timeouts;
+    };
+    exports.createTimeout = function(attempt, opts) {
+      var random = opts.randomize ? Math.random() + 1 : 1;
+      var timeout = Math.round(random * Math.max(opts.minTimeout, 1) * Math.pow(opts.factor, attempt));
+      timeout = Math.min(timeout, opts.maxTimeout);
+      return timeout;
+    };
+    exports.wrap = function(obj, options, methods) {
+      if (options instanceof Array) {
+        methods = options;
+        options = null;
+      }
+      if (!methods) {
+        methods = [];
+        for (var key in obj) {
+          if (typeof obj[key] === "function") {
+            methods.push(key);
+          }
+        }
+      }
+      for (var i = 0; i < methods.length; i++) {
+        var method = methods[i];
+        var original = obj[method];
+        obj[method] = function retryWrapper(original2) {
+          var op = exports.operation(options);
+          var args = Array.prototype.slice.call(arguments, 1);
+          var callback = args.pop();
+          args.push(function(err2) {
+            if (op.retry(err2)) {
+              return;
+            }
+            if (err2) {
+              arguments[0] = op.mainError();
+            }
+            callback.apply(this, arguments);
+          });
+          op.attempt(function() {
+            original2.apply(obj, args);
+          });
+        }.bind(obj, original);
+        obj[method].options = options;
+      }
+    };
+  }
+});
+
+// node_modules/retry/index.js
+var require_retry2 = __commonJS({
+  "node_modules/retry/index.js"(exports, module) {
+    module.exports = require_retry();
+  }
+});
+
 // src/errors.ts
 var InputError = class extends Error {
   name = "InputError";
@@ -97490,17 +97718,17 @@ function contextTlsFiles(folder, shown) {
   }
   return { data, paths };
 }
-function checkedTls(tls, where) {
-  const { files } = tls;
-  if (Boolean(tls.cert) !== Boolean(tls.key)) {
-    const [has, lacks] = tls.cert ? [files.cert, "key.pem"] : [files.key, "cert.pem"];
+function checkedTls(tls2, where) {
+  const { files } = tls2;
+  if (Boolean(tls2.cert) !== Boolean(tls2.key)) {
+    const [has, lacks] = tls2.cert ? [files.cert, "key.pem"] : [files.key, "cert.pem"];
     throw new EnvironmentError(
       `TLS for the Docker engine (${where}): ${has} is there but ${path3.join(files.folder, lacks)} is not; a client certificate needs both (cert.pem and key.pem).`
     );
   }
   const unusable = (what, why) => new EnvironmentError(`TLS for the Docker engine (${where}): ${what} cannot be used: ${why}.`);
-  if (tls.ca) {
-    const blocks = tls.ca.toString("latin1").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (tls2.ca) {
+    const blocks = tls2.ca.toString("latin1").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     if (blocks.length === 0)
       throw unusable(`the CA certificate ${files.ca}`, 'it holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
     for (const block of blocks) {
@@ -97511,8 +97739,8 @@ function checkedTls(tls, where) {
       }
     }
   }
-  if (tls.cert && tls.key) {
-    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(tls.key.toString("latin1"))) {
+  if (tls2.cert && tls2.key) {
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(tls2.key.toString("latin1"))) {
       throw unusable(
         `the client key ${files.key}`,
         "it is encrypted, and the docker CLI no longer supports encrypted keys (decrypt it: openssl pkey -in key.pem -out key.pem)"
@@ -97525,11 +97753,11 @@ function checkedTls(tls, where) {
         throw unusable(what, tlsReason(error));
       }
     };
-    check(`the client certificate ${files.cert}`, { cert: tls.cert });
-    check(`the client key ${files.key}`, { key: tls.key });
-    check(`the client certificate ${files.cert} with the key ${files.key}`, { cert: tls.cert, key: tls.key });
+    check(`the client certificate ${files.cert}`, { cert: tls2.cert });
+    check(`the client key ${files.key}`, { key: tls2.key });
+    check(`the client certificate ${files.cert} with the key ${files.key}`, { cert: tls2.cert, key: tls2.key });
   }
-  return tls;
+  return tls2;
 }
 function tlsReason(error) {
   const e = error;
@@ -97545,7 +97773,7 @@ function describeFileError(error) {
   if (code === "EISDIR") return "it is a folder, not a file";
   return messageOf(error);
 }
-function parseHost(raw, tls, what) {
+function parseHost(raw, tls2, what) {
   const accepted = "Accepted: unix:///path/to/docker.sock, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT]";
   const bad = (why) => new EnvironmentError(`${what} is not a Docker host: ${why}. ${accepted}.`);
   const value = raw.trim();
@@ -97557,7 +97785,7 @@ function parseHost(raw, tls, what) {
       return { kind: "unix", socketPath: rest || DEFAULT_SOCKET };
     }
     case "tcp":
-      return parseTcp(rest, tls, bad);
+      return parseTcp(rest, tls2, bad);
     case "ssh":
       return parseSsh(value, bad);
     case "npipe":
@@ -97573,8 +97801,8 @@ function parseHost(raw, tls, what) {
   }
 }
 var TCP_ADDRESS = /^(?:[^@/]*@)?(\[[0-9A-Fa-f:.%a-zA-Z]*\]|[^:/[\]@?#]*)(?::(\d*))?(\/[^?#]*)?$/;
-function parseTcp(rest, tls, bad) {
-  const defaultPort = tls ? 2376 : 2375;
+function parseTcp(rest, tls2, bad) {
+  const defaultPort = tls2 ? 2376 : 2375;
   if (rest.includes("://")) throw bad("expected tcp://HOST:PORT");
   const match = TCP_ADDRESS.exec(rest);
   if (!match) throw bad("expected tcp://HOST:PORT");
@@ -97636,11 +97864,11 @@ function modemOptions(transport) {
       return { socketPath: transport.socketPath, protocol: "http", agent: new http.Agent() };
     case "tcp": {
       if (!transport.tls) return { host: transport.hostname, port: transport.port, protocol: "http", agent: new http.Agent() };
-      const { tls } = transport;
+      const { tls: tls2 } = transport;
       const agent = new https.Agent({
-        ...tls.ca ? { ca: tls.ca } : {},
-        ...tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {},
-        rejectUnauthorized: tls.verify
+        ...tls2.ca ? { ca: tls2.ca } : {},
+        ...tls2.cert && tls2.key ? { cert: tls2.cert, key: tls2.key } : {},
+        rejectUnauthorized: tls2.verify
       });
       return { host: transport.hostname, port: transport.port, protocol: "https", agent };
     }
@@ -97766,32 +97994,32 @@ function connectionFailure(endpoint, error, reason) {
   }
   if (transport.kind === "tcp") {
     const hostPort = `${transport.hostname.includes(":") ? `[${transport.hostname}]` : transport.hostname}:${transport.port}`;
-    const tls = transport.tls;
+    const tls2 = transport.tls;
     if (code === "ECONNREFUSED") return `${at}: connection refused at ${hostPort} (nothing listens on that port). ${restart}`;
     if (code === "ENOTFOUND" || code === "EAI_AGAIN")
       return `${at}: the host name ${printable(transport.hostname)} could not be resolved (${code}). ${restart}`;
     if (code === "ETIMEDOUT" || code === "EHOSTUNREACH" || code === "ENETUNREACH")
       return `${at}: ${hostPort} cannot be reached (${code}). ${restart}`;
-    if (tls && UNTRUSTED_SERVER.has(code)) {
-      const by = tls.files.ca ? `the CA in ${tls.files.ca}${tls.fromContext ? " (the copy docker context create made of its ca= file)" : ""}` : "any CA this machine trusts (no ca.pem was given)";
+    if (tls2 && UNTRUSTED_SERVER.has(code)) {
+      const by = tls2.files.ca ? `the CA in ${tls2.files.ca}${tls2.fromContext ? " (the copy docker context create made of its ca= file)" : ""}` : "any CA this machine trusts (no ca.pem was given)";
       return `${at}: the engine's TLS certificate is not signed by ${by} (TLS said: ${code}, ${printable(e.message ?? "", 200)}). Use the CA that signed the engine's certificate (dockerd --tlscert), or ${endpoint.fix}.`;
     }
-    if (tls && (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID")) {
+    if (tls2 && (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID")) {
       return `${at}: the engine's TLS certificate is ${code === "CERT_HAS_EXPIRED" ? "expired" : "not valid yet"} (TLS said: ${code}). Renew the engine's certificate (dockerd --tlscert).`;
     }
-    if (tls && code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    if (tls2 && code === "ERR_TLS_CERT_ALTNAME_INVALID") {
       return `${at}: the engine's TLS certificate is not made for ${printable(transport.hostname)} (TLS said: ${printable(e.reason ?? e.message ?? "", 200)}). Connect with a name or address the certificate lists (its subjectAltName), or give the engine a certificate for this one.`;
     }
-    if (tls && /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|ACCESS_DENIED|UNSUPPORTED_CERTIFICATE|HANDSHAKE_FAILURE|DECRYPT_ERROR)/.test(
+    if (tls2 && /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|ACCESS_DENIED|UNSUPPORTED_CERTIFICATE|HANDSHAKE_FAILURE|DECRYPT_ERROR)/.test(
       code
     )) {
-      const sent = tls.files.cert ? `the client certificate ${tls.files.cert}${tls.fromContext ? " (the copy docker context create made of its cert= file)" : ""}` : `the connection, which had no client certificate (there is no cert.pem and key.pem in ${tls.files.folder})`;
+      const sent = tls2.files.cert ? `the client certificate ${tls2.files.cert}${tls2.fromContext ? " (the copy docker context create made of its cert= file)" : ""}` : `the connection, which had no client certificate (there is no cert.pem and key.pem in ${tls2.files.folder})`;
       return `${at}: the engine refused ${sent} (TLS said: ${printable(e.reason ?? code, 100)}). The engine (dockerd --tlsverify) accepts client certificates signed by the CA of its --tlscacert and made for client authentication (extendedKeyUsage=clientAuth); use one, or ${endpoint.fix}.`;
     }
-    if (tls && (code.startsWith("ERR_SSL_") || code === "EPROTO" || code === "ECONNRESET")) {
+    if (tls2 && (code.startsWith("ERR_SSL_") || code === "EPROTO" || code === "ECONNRESET")) {
       return `${at}: the TLS handshake with ${hostPort} failed (${printable(e.reason ?? e.message ?? code, 200)}); does the engine listen with TLS on that port? ${restart}`;
     }
-    if (!tls && e.statusCode === 400 && /HTTPS server/i.test(e.message ?? "")) {
+    if (!tls2 && e.statusCode === 400 && /HTTPS server/i.test(e.message ?? "")) {
       return `${at}: the engine at ${hostPort} speaks TLS, and this connection does not. Turn TLS on as for the docker CLI: DOCKER_TLS_VERIFY=1 with DOCKER_CERT_PATH set to the folder of ca.pem, cert.pem and key.pem, or a context made with docker context create NAME --docker host=${endpoint.info.host},ca=\u2026,cert=\u2026,key=\u2026.`;
     }
   }
@@ -97882,7 +98110,8 @@ var DockerEngine = class _DockerEngine {
         containerdStore,
         ...version.GoVersion ? { goVersion: version.GoVersion } : {},
         ...info.ID ? { id: info.ID } : {},
-        ...this.resolved ? { endpoint: this.resolved.info } : {}
+        ...this.resolved ? { endpoint: this.resolved.info } : {},
+        ...version.Os && version.Arch ? { platform: { os: version.Os, architecture: version.Arch } } : {}
       };
     } catch (error) {
       if (signal.aborted) this.closeConnections();
@@ -98674,7 +98903,21 @@ function secretForms(value) {
 }
 var DIGEST = /^sha256:[0-9a-f]{64}$/;
 var escapeRegExp = (text2) => text2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-function createScrubber(secrets) {
+function createScrubber(secrets, later) {
+  if (!later) return fixedScrubber(secrets);
+  let known = -1;
+  let current = fixedScrubber(secrets);
+  const now = () => {
+    const extra = later();
+    if (extra.length !== known) {
+      known = extra.length;
+      current = fixedScrubber([...secrets, ...extra.filter(Boolean).map((value) => ({ value }))]);
+    }
+    return current;
+  };
+  return { text: (input) => now().text(input), deep: (value) => now().deep(value) };
+}
+function fixedScrubber(secrets) {
   const forms = [...new Set(secrets.flatMap((s) => secretForms(s.value)))].sort((a, b) => b.length - a.length);
   const named = secrets.filter((s) => s.name && s.value && s.value.length < MIN_SECRET_LENGTH);
   const anywhere = forms.length ? new RegExp(forms.map(escapeRegExp).join("|"), "g") : void 0;
@@ -98777,9 +99020,9 @@ var RecordWriter = class {
   constructor(file) {
     this.fd = openSync(file, "w");
   }
-  put(kind2, size, path8) {
+  put(kind2, size, path10) {
     this.count += 1;
-    this.record(kind2, size, path8);
+    this.record(kind2, size, path10);
   }
   close() {
     try {
@@ -98789,8 +99032,8 @@ var RecordWriter = class {
       closeSync(this.fd);
     }
   }
-  record(kind2, size, path8) {
-    const safe = path8.includes("\0") ? path8.replaceAll("\0", "\uFFFD") : path8;
+  record(kind2, size, path10) {
+    const safe = path10.includes("\0") ? path10.replaceAll("\0", "\uFFFD") : path10;
     const most = 1 + 20 + 1 + Buffer.byteLength(safe) + 1;
     if (this.length + most > this.buffer.length) {
       this.flush();
@@ -98909,9 +99152,9 @@ var SortedListingWriter = class {
   kinds = [];
   runs = [];
   done = false;
-  add(path8, size, kind2) {
+  add(path10, size, kind2) {
     if (kind2 === "o") return;
-    this.paths.push(path8);
+    this.paths.push(path10);
     this.sizes.push(size);
     this.kinds.push(kind2.charCodeAt(0));
     if (this.paths.length >= this.chunkEntries) this.spill(`${this.file}.run${this.runs.length}`);
@@ -99041,10 +99284,10 @@ var WasteCount = class {
   wastedBytes = 0;
   wasted = [];
   run() {
-    for (let path8 = this.nextPath(); path8 !== void 0; path8 = this.nextPath()) {
-      this.gather(path8);
-      while (this.stack.length > 0 && !path8.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
-      this.push(path8);
+    for (let path10 = this.nextPath(); path10 !== void 0; path10 = this.nextPath()) {
+      this.gather(path10);
+      while (this.stack.length > 0 && !path10.startsWith(this.stack[this.stack.length - 1].prefix)) this.pop();
+      this.push(path10);
     }
     while (this.stack.length > 0) this.pop();
     const { minimum, cumulative, wastedBytes } = this;
@@ -99083,13 +99326,13 @@ var WasteCount = class {
     return best;
   }
   /** Take the path's entries from every layer: the first (the leaf copy), the last that adds it, any whiteout. */
-  gather(path8) {
-    const below = `${path8}/`;
+  gather(path10) {
+    const below = `${path10}/`;
     for (let l = 0; l < this.n; l++) {
       this.has[l] = 0;
       this.whiteout[l] = 0;
       this.addKind[l] = "";
-      for (let record = this.peek(l); record && record.path === path8; record = this.peek(l)) {
+      for (let record = this.peek(l); record && record.path === path10; record = this.peek(l)) {
         if (!this.has[l]) {
           this.has[l] = 1;
           this.firstKind[l] = record.kind;
@@ -99100,7 +99343,7 @@ var WasteCount = class {
           this.addKind[l] = record.kind;
           this.addSize[l] = record.size;
         }
-        this.last[l] = path8;
+        this.last[l] = path10;
         this.advance(l);
       }
       this.parent[l] = this.has[l] && this.peek(l)?.path.startsWith(below) ? 1 : 0;
@@ -99125,11 +99368,11 @@ var WasteCount = class {
     return frame;
   }
   /** Work out the path's history layer by layer, count it into the directories above it, and stack it. */
-  push(path8) {
+  push(path10) {
     const frame = this.frameAt(this.stack.length);
     const { state, size, isCopy, copyBytes, pending, deletes } = frame;
-    frame.path = path8;
-    frame.prefix = `${path8}/`;
+    frame.path = path10;
+    frame.prefix = `${path10}/`;
     pending.length = 0;
     deletes.length = 0;
     state[0] = ABSENT;
@@ -99249,8 +99492,6 @@ function historyFingerprint(diffIds, history, volatile = []) {
 // src/measure/image/save-reader.ts
 var import_tar_stream3 = __toESM(require_tar_stream2(), 1);
 import { createHash as createHash5 } from "node:crypto";
-import { once } from "node:events";
-import { createGunzip } from "node:zlib";
 
 // src/measure/image/deflate/go126-sizer.ts
 import { availableParallelism } from "node:os";
@@ -100208,18 +100449,18 @@ function go127DeflateModel() {
     return bits;
   }
   const f32 = new Float32Array(1);
-  const i32 = new Int32Array(f32.buffer);
+  const i322 = new Int32Array(f32.buffer);
   const fround = Math.fround;
   const C1 = fround(-0.34484843);
   const C2 = fround(2.02466578);
   const C3 = fround(0.67487759);
   function fastLog2(val) {
     f32[0] = val;
-    let ux = i32[0];
+    let ux = i322[0];
     let log2 = fround((ux >> 23 & 255) - 128);
     ux &= -2139095041;
     ux = ux + (127 << 23) | 0;
-    i32[0] = ux;
+    i322[0] = ux;
     const uval = f32[0];
     log2 = fround(log2 + fround(fround(fround(fround(C1 * uval) + C2) * uval) - C3));
     return log2;
@@ -100865,6 +101106,763 @@ function integerOption(name, value, min, max = Number.MAX_SAFE_INTEGER) {
   return value;
 }
 
+// src/measure/image/decompress.ts
+import { Transform as Transform3 } from "node:stream";
+import * as zlib from "node:zlib";
+
+// node_modules/fzstd/esm/index.mjs
+var ab = ArrayBuffer;
+var u8 = Uint8Array;
+var u16 = Uint16Array;
+var i16 = Int16Array;
+var i32 = Int32Array;
+var slc = function(v, s, e) {
+  if (u8.prototype.slice)
+    return u8.prototype.slice.call(v, s, e);
+  if (s == null || s < 0)
+    s = 0;
+  if (e == null || e > v.length)
+    e = v.length;
+  var n = new u8(e - s);
+  n.set(v.subarray(s, e));
+  return n;
+};
+var fill = function(v, n, s, e) {
+  if (u8.prototype.fill)
+    return u8.prototype.fill.call(v, n, s, e);
+  if (s == null || s < 0)
+    s = 0;
+  if (e == null || e > v.length)
+    e = v.length;
+  for (; s < e; ++s)
+    v[s] = n;
+  return v;
+};
+var cpw = function(v, t, s, e) {
+  if (u8.prototype.copyWithin)
+    return u8.prototype.copyWithin.call(v, t, s, e);
+  if (s == null || s < 0)
+    s = 0;
+  if (e == null || e > v.length)
+    e = v.length;
+  while (s < e) {
+    v[t++] = v[s++];
+  }
+};
+var ec = [
+  "invalid zstd data",
+  "window size too large (>2046MB)",
+  "invalid block type",
+  "FSE accuracy too high",
+  "match distance too far back",
+  "unexpected EOF"
+];
+var err = function(ind, msg, nt) {
+  var e = new Error(msg || ec[ind]);
+  e.code = ind;
+  if (Error.captureStackTrace)
+    Error.captureStackTrace(e, err);
+  if (!nt)
+    throw e;
+  return e;
+};
+var rb = function(d, b, n) {
+  var i = 0, o = 0;
+  for (; i < n; ++i)
+    o |= d[b++] << (i << 3);
+  return o;
+};
+var b4 = function(d, b) {
+  return (d[b] | d[b + 1] << 8 | d[b + 2] << 16 | d[b + 3] << 24) >>> 0;
+};
+var rzfh = function(dat, w) {
+  var n3 = dat[0] | dat[1] << 8 | dat[2] << 16;
+  if (n3 == 3126568 && dat[3] == 253) {
+    var flg = dat[4];
+    var ss = flg >> 5 & 1, cc = flg >> 2 & 1, df = flg & 3, fcf = flg >> 6;
+    if (flg & 8)
+      err(0);
+    var bt = 6 - ss;
+    var db = df == 3 ? 4 : df;
+    var di = rb(dat, bt, db);
+    bt += db;
+    var fsb = fcf ? 1 << fcf : ss;
+    var fss = rb(dat, bt, fsb) + (fcf == 1 && 256);
+    var ws = fss;
+    if (!ss) {
+      var wb = 1 << 10 + (dat[5] >> 3);
+      ws = wb + (wb >> 3) * (dat[5] & 7);
+    }
+    if (ws > 2145386496)
+      err(1);
+    var buf = new u8((w == 1 ? fss || ws : w ? 0 : ws) + 12);
+    buf[0] = 1, buf[4] = 4, buf[8] = 8;
+    return {
+      b: bt + fsb,
+      y: 0,
+      l: 0,
+      d: di,
+      w: w && w != 1 ? w : buf.subarray(12),
+      e: ws,
+      o: new i32(buf.buffer, 0, 3),
+      u: fss,
+      c: cc,
+      m: Math.min(131072, ws)
+    };
+  } else if ((n3 >> 4 | dat[3] << 20) == 25481893) {
+    return b4(dat, 4) + 8;
+  }
+  err(0);
+};
+var msb = function(val) {
+  var bits = 0;
+  for (; 1 << bits <= val; ++bits)
+    ;
+  return bits - 1;
+};
+var rfse = function(dat, bt, mal) {
+  var tpos = (bt << 3) + 4;
+  var al = (dat[bt] & 15) + 5;
+  if (al > mal)
+    err(3);
+  var sz = 1 << al;
+  var probs = sz, sym = -1, re = -1, i = -1, ht = sz;
+  var buf = new ab(512 + (sz << 2));
+  var freq = new i16(buf, 0, 256);
+  var dstate = new u16(buf, 0, 256);
+  var nstate = new u16(buf, 512, sz);
+  var bb1 = 512 + (sz << 1);
+  var syms = new u8(buf, bb1, sz);
+  var nbits = new u8(buf, bb1 + sz);
+  while (sym < 255 && probs > 0) {
+    var bits = msb(probs + 1);
+    var cbt = tpos >> 3;
+    var msk = (1 << bits + 1) - 1;
+    var val = (dat[cbt] | dat[cbt + 1] << 8 | dat[cbt + 2] << 16) >> (tpos & 7) & msk;
+    var msk1fb = (1 << bits) - 1;
+    var msv = msk - probs - 1;
+    var sval = val & msk1fb;
+    if (sval < msv)
+      tpos += bits, val = sval;
+    else {
+      tpos += bits + 1;
+      if (val > msk1fb)
+        val -= msv;
+    }
+    freq[++sym] = --val;
+    if (val == -1) {
+      probs += val;
+      syms[--ht] = sym;
+    } else
+      probs -= val;
+    if (!val) {
+      do {
+        var rbt = tpos >> 3;
+        re = (dat[rbt] | dat[rbt + 1] << 8) >> (tpos & 7) & 3;
+        tpos += 2;
+        sym += re;
+      } while (re == 3);
+    }
+  }
+  if (sym > 255 || probs)
+    err(0);
+  var sympos = 0;
+  var sstep = (sz >> 1) + (sz >> 3) + 3;
+  var smask = sz - 1;
+  for (var s = 0; s <= sym; ++s) {
+    var sf = freq[s];
+    if (sf < 1) {
+      dstate[s] = -sf;
+      continue;
+    }
+    for (i = 0; i < sf; ++i) {
+      syms[sympos] = s;
+      do {
+        sympos = sympos + sstep & smask;
+      } while (sympos >= ht);
+    }
+  }
+  if (sympos)
+    err(0);
+  for (i = 0; i < sz; ++i) {
+    var ns = dstate[syms[i]]++;
+    var nb = nbits[i] = al - msb(ns);
+    nstate[i] = (ns << nb) - sz;
+  }
+  return [tpos + 7 >> 3, {
+    b: al,
+    s: syms,
+    n: nbits,
+    t: nstate
+  }];
+};
+var rhu = function(dat, bt) {
+  var i = 0, wc = -1;
+  var buf = new u8(292), hb = dat[bt];
+  var hw = buf.subarray(0, 256);
+  var rc = buf.subarray(256, 268);
+  var ri = new u16(buf.buffer, 268);
+  if (hb < 128) {
+    var _a = rfse(dat, bt + 1, 6), ebt = _a[0], fdt = _a[1];
+    bt += hb;
+    var epos = ebt << 3;
+    var lb = dat[bt];
+    if (!lb)
+      err(0);
+    var st1 = 0, st2 = 0, btr1 = fdt.b, btr2 = btr1;
+    var fpos = (++bt << 3) - 8 + msb(lb);
+    for (; ; ) {
+      fpos -= btr1;
+      if (fpos < epos)
+        break;
+      var cbt = fpos >> 3;
+      st1 += (dat[cbt] | dat[cbt + 1] << 8) >> (fpos & 7) & (1 << btr1) - 1;
+      hw[++wc] = fdt.s[st1];
+      fpos -= btr2;
+      if (fpos < epos)
+        break;
+      cbt = fpos >> 3;
+      st2 += (dat[cbt] | dat[cbt + 1] << 8) >> (fpos & 7) & (1 << btr2) - 1;
+      hw[++wc] = fdt.s[st2];
+      btr1 = fdt.n[st1];
+      st1 = fdt.t[st1];
+      btr2 = fdt.n[st2];
+      st2 = fdt.t[st2];
+    }
+    if (++wc > 255)
+      err(0);
+  } else {
+    wc = hb - 127;
+    for (; i < wc; i += 2) {
+      var byte = dat[++bt];
+      hw[i] = byte >> 4;
+      hw[i + 1] = byte & 15;
+    }
+    ++bt;
+  }
+  var wes = 0;
+  for (i = 0; i < wc; ++i) {
+    var wt = hw[i];
+    if (wt > 11)
+      err(0);
+    wes += wt && 1 << wt - 1;
+  }
+  var mb = msb(wes) + 1;
+  var ts = 1 << mb;
+  var rem = ts - wes;
+  if (rem & rem - 1)
+    err(0);
+  hw[wc++] = msb(rem) + 1;
+  for (i = 0; i < wc; ++i) {
+    var wt = hw[i];
+    ++rc[hw[i] = wt && mb + 1 - wt];
+  }
+  var hbuf = new u8(ts << 1);
+  var syms = hbuf.subarray(0, ts), nb = hbuf.subarray(ts);
+  ri[mb] = 0;
+  for (i = mb; i > 0; --i) {
+    var pv = ri[i];
+    fill(nb, i, pv, ri[i - 1] = pv + rc[i] * (1 << mb - i));
+  }
+  if (ri[0] != ts)
+    err(0);
+  for (i = 0; i < wc; ++i) {
+    var bits = hw[i];
+    if (bits) {
+      var code = ri[bits];
+      fill(syms, i, code, ri[bits] = code + (1 << mb - bits));
+    }
+  }
+  return [bt, {
+    n: nb,
+    b: mb,
+    s: syms
+  }];
+};
+var dllt = rfse(/* @__PURE__ */ new u8([
+  81,
+  16,
+  99,
+  140,
+  49,
+  198,
+  24,
+  99,
+  12,
+  33,
+  196,
+  24,
+  99,
+  102,
+  102,
+  134,
+  70,
+  146,
+  4
+]), 0, 6)[1];
+var dmlt = rfse(/* @__PURE__ */ new u8([
+  33,
+  20,
+  196,
+  24,
+  99,
+  140,
+  33,
+  132,
+  16,
+  66,
+  8,
+  33,
+  132,
+  16,
+  66,
+  8,
+  33,
+  68,
+  68,
+  68,
+  68,
+  68,
+  68,
+  68,
+  68,
+  36,
+  9
+]), 0, 6)[1];
+var doct = rfse(/* @__PURE__ */ new u8([
+  32,
+  132,
+  16,
+  66,
+  102,
+  70,
+  68,
+  68,
+  68,
+  68,
+  36,
+  73,
+  2
+]), 0, 5)[1];
+var b2bl = function(b, s) {
+  var len = b.length, bl = new i32(len);
+  for (var i = 0; i < len; ++i) {
+    bl[i] = s;
+    s += 1 << b[i];
+  }
+  return bl;
+};
+var llb = /* @__PURE__ */ new u8((/* @__PURE__ */ new i32([
+  0,
+  0,
+  0,
+  0,
+  16843009,
+  50528770,
+  134678020,
+  202050057,
+  269422093
+])).buffer, 0, 36);
+var llbl = /* @__PURE__ */ b2bl(llb, 0);
+var mlb = /* @__PURE__ */ new u8((/* @__PURE__ */ new i32([
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  16843009,
+  50528770,
+  117769220,
+  185207048,
+  252579084,
+  16
+])).buffer, 0, 53);
+var mlbl = /* @__PURE__ */ b2bl(mlb, 3);
+var dhu = function(dat, out, hu) {
+  var len = dat.length, ss = out.length, lb = dat[len - 1], msk = (1 << hu.b) - 1, eb = -hu.b;
+  if (!lb)
+    err(0);
+  var st = 0, btr = hu.b, pos = (len << 3) - 8 + msb(lb) - btr, i = -1;
+  for (; pos > eb && i < ss; ) {
+    var cbt = pos >> 3;
+    var val = (dat[cbt] | dat[cbt + 1] << 8 | dat[cbt + 2] << 16) >> (pos & 7);
+    st = (st << btr | val) & msk;
+    out[++i] = hu.s[st];
+    pos -= btr = hu.n[st];
+  }
+  if (pos != eb || i + 1 != ss)
+    err(0);
+};
+var dhu4 = function(dat, out, hu) {
+  var bt = 6;
+  var ss = out.length, sz1 = ss + 3 >> 2, sz2 = sz1 << 1, sz3 = sz1 + sz2;
+  dhu(dat.subarray(bt, bt += dat[0] | dat[1] << 8), out.subarray(0, sz1), hu);
+  dhu(dat.subarray(bt, bt += dat[2] | dat[3] << 8), out.subarray(sz1, sz2), hu);
+  dhu(dat.subarray(bt, bt += dat[4] | dat[5] << 8), out.subarray(sz2, sz3), hu);
+  dhu(dat.subarray(bt), out.subarray(sz3), hu);
+};
+var rzb = function(dat, st, out) {
+  var _a;
+  var bt = st.b;
+  var b0 = dat[bt], btype = b0 >> 1 & 3;
+  st.l = b0 & 1;
+  var sz = b0 >> 3 | dat[bt + 1] << 5 | dat[bt + 2] << 13;
+  var ebt = (bt += 3) + sz;
+  if (btype == 1) {
+    if (bt >= dat.length)
+      return;
+    st.b = bt + 1;
+    if (out) {
+      fill(out, dat[bt], st.y, st.y += sz);
+      return out;
+    }
+    return fill(new u8(sz), dat[bt]);
+  }
+  if (ebt > dat.length)
+    return;
+  if (btype == 0) {
+    st.b = ebt;
+    if (out) {
+      out.set(dat.subarray(bt, ebt), st.y);
+      st.y += sz;
+      return out;
+    }
+    return slc(dat, bt, ebt);
+  }
+  if (btype == 2) {
+    var b3 = dat[bt], lbt = b3 & 3, sf = b3 >> 2 & 3;
+    var lss = b3 >> 4, lcs = 0, s4 = 0;
+    if (lbt < 2) {
+      if (sf & 1)
+        lss |= dat[++bt] << 4 | (sf & 2 && dat[++bt] << 12);
+      else
+        lss = b3 >> 3;
+    } else {
+      s4 = sf;
+      if (sf < 2)
+        lss |= (dat[++bt] & 63) << 4, lcs = dat[bt] >> 6 | dat[++bt] << 2;
+      else if (sf == 2)
+        lss |= dat[++bt] << 4 | (dat[++bt] & 3) << 12, lcs = dat[bt] >> 2 | dat[++bt] << 6;
+      else
+        lss |= dat[++bt] << 4 | (dat[++bt] & 63) << 12, lcs = dat[bt] >> 6 | dat[++bt] << 2 | dat[++bt] << 10;
+    }
+    ++bt;
+    var buf = out ? out.subarray(st.y, st.y + st.m) : new u8(st.m);
+    var spl = buf.length - lss;
+    if (lbt == 0)
+      buf.set(dat.subarray(bt, bt += lss), spl);
+    else if (lbt == 1)
+      fill(buf, dat[bt++], spl);
+    else {
+      var hu = st.h;
+      if (lbt == 2) {
+        var hud = rhu(dat, bt);
+        lcs += bt - (bt = hud[0]);
+        st.h = hu = hud[1];
+      } else if (!hu)
+        err(0);
+      (s4 ? dhu4 : dhu)(dat.subarray(bt, bt += lcs), buf.subarray(spl), hu);
+    }
+    var ns = dat[bt++];
+    if (ns) {
+      if (ns == 255)
+        ns = (dat[bt++] | dat[bt++] << 8) + 32512;
+      else if (ns > 127)
+        ns = ns - 128 << 8 | dat[bt++];
+      var scm = dat[bt++];
+      if (scm & 3)
+        err(0);
+      var dts = [dmlt, doct, dllt];
+      for (var i = 2; i > -1; --i) {
+        var md = scm >> (i << 1) + 2 & 3;
+        if (md == 1) {
+          var rbuf = new u8([0, 0, dat[bt++]]);
+          dts[i] = {
+            s: rbuf.subarray(2, 3),
+            n: rbuf.subarray(0, 1),
+            t: new u16(rbuf.buffer, 0, 1),
+            b: 0
+          };
+        } else if (md == 2) {
+          _a = rfse(dat, bt, 9 - (i & 1)), bt = _a[0], dts[i] = _a[1];
+        } else if (md == 3) {
+          if (!st.t)
+            err(0);
+          dts[i] = st.t[i];
+        }
+      }
+      var _b = st.t = dts, mlt = _b[0], oct = _b[1], llt = _b[2];
+      var lb = dat[ebt - 1];
+      if (!lb)
+        err(0);
+      var spos = (ebt << 3) - 8 + msb(lb) - llt.b, cbt = spos >> 3, oubt = 0;
+      var lst = (dat[cbt] | dat[cbt + 1] << 8) >> (spos & 7) & (1 << llt.b) - 1;
+      cbt = (spos -= oct.b) >> 3;
+      var ost = (dat[cbt] | dat[cbt + 1] << 8) >> (spos & 7) & (1 << oct.b) - 1;
+      cbt = (spos -= mlt.b) >> 3;
+      var mst = (dat[cbt] | dat[cbt + 1] << 8) >> (spos & 7) & (1 << mlt.b) - 1;
+      for (++ns; --ns; ) {
+        var llc = llt.s[lst];
+        var lbtr = llt.n[lst];
+        var mlc = mlt.s[mst];
+        var mbtr = mlt.n[mst];
+        var ofc = oct.s[ost];
+        var obtr = oct.n[ost];
+        cbt = (spos -= ofc) >> 3;
+        var ofp = 1 << ofc;
+        var off = ofp + ((dat[cbt] | dat[cbt + 1] << 8 | dat[cbt + 2] << 16 | dat[cbt + 3] << 24) >>> (spos & 7) & ofp - 1);
+        cbt = (spos -= mlb[mlc]) >> 3;
+        var ml = mlbl[mlc] + ((dat[cbt] | dat[cbt + 1] << 8 | dat[cbt + 2] << 16) >> (spos & 7) & (1 << mlb[mlc]) - 1);
+        cbt = (spos -= llb[llc]) >> 3;
+        var ll = llbl[llc] + ((dat[cbt] | dat[cbt + 1] << 8 | dat[cbt + 2] << 16) >> (spos & 7) & (1 << llb[llc]) - 1);
+        cbt = (spos -= lbtr) >> 3;
+        lst = llt.t[lst] + ((dat[cbt] | dat[cbt + 1] << 8) >> (spos & 7) & (1 << lbtr) - 1);
+        cbt = (spos -= mbtr) >> 3;
+        mst = mlt.t[mst] + ((dat[cbt] | dat[cbt + 1] << 8) >> (spos & 7) & (1 << mbtr) - 1);
+        cbt = (spos -= obtr) >> 3;
+        ost = oct.t[ost] + ((dat[cbt] | dat[cbt + 1] << 8) >> (spos & 7) & (1 << obtr) - 1);
+        if (off > 3) {
+          st.o[2] = st.o[1];
+          st.o[1] = st.o[0];
+          st.o[0] = off -= 3;
+        } else {
+          var idx = off - (ll != 0);
+          if (idx) {
+            off = idx == 3 ? st.o[0] - 1 : st.o[idx];
+            if (idx > 1)
+              st.o[2] = st.o[1];
+            st.o[1] = st.o[0];
+            st.o[0] = off;
+          } else
+            off = st.o[0];
+        }
+        for (var i = 0; i < ll; ++i) {
+          buf[oubt + i] = buf[spl + i];
+        }
+        oubt += ll, spl += ll;
+        var stin = oubt - off;
+        if (stin < 0) {
+          var len = -stin;
+          var bs = st.e + stin;
+          if (len > ml)
+            len = ml;
+          for (var i = 0; i < len; ++i) {
+            buf[oubt + i] = st.w[bs + i];
+          }
+          oubt += len, ml -= len, stin = 0;
+        }
+        for (var i = 0; i < ml; ++i) {
+          buf[oubt + i] = buf[stin + i];
+        }
+        oubt += ml;
+      }
+      if (oubt != spl) {
+        while (spl < buf.length) {
+          buf[oubt++] = buf[spl++];
+        }
+      } else
+        oubt = buf.length;
+      if (out)
+        st.y += oubt;
+      else
+        buf = slc(buf, 0, oubt);
+    } else if (out) {
+      st.y += lss;
+      if (spl) {
+        for (var i = 0; i < lss; ++i) {
+          buf[i] = buf[spl + i];
+        }
+      }
+    } else if (spl)
+      buf = slc(buf, spl);
+    st.b = ebt;
+    return buf;
+  }
+  err(2);
+};
+var cct = function(bufs, ol) {
+  if (bufs.length == 1)
+    return bufs[0];
+  var buf = new u8(ol);
+  for (var i = 0, b = 0; i < bufs.length; ++i) {
+    var chk = bufs[i];
+    buf.set(chk, b);
+    b += chk.length;
+  }
+  return buf;
+};
+var Decompress = /* @__PURE__ */ (function() {
+  function Decompress2(ondata) {
+    this.ondata = ondata;
+    this.c = [];
+    this.l = 0;
+    this.z = 0;
+  }
+  Decompress2.prototype.push = function(chunk, final) {
+    if (typeof this.s == "number") {
+      var sub = Math.min(chunk.length, this.s);
+      chunk = chunk.subarray(sub);
+      this.s -= sub;
+    }
+    var sl = chunk.length;
+    var ncs = sl + this.l;
+    if (!this.s) {
+      if (final) {
+        if (!ncs) {
+          this.ondata(new u8(0), true);
+          return;
+        }
+        if (ncs < 5)
+          err(5);
+      } else if (ncs < 18) {
+        this.c.push(chunk);
+        this.l = ncs;
+        return;
+      }
+      if (this.l) {
+        this.c.push(chunk);
+        chunk = cct(this.c, ncs);
+        this.c = [];
+        this.l = 0;
+      }
+      if (typeof (this.s = rzfh(chunk)) == "number")
+        return this.push(chunk, final);
+    }
+    if (typeof this.s != "number") {
+      if (ncs < (this.z || 3)) {
+        if (final)
+          err(5);
+        this.c.push(chunk);
+        this.l = ncs;
+        return;
+      }
+      if (this.l) {
+        this.c.push(chunk);
+        chunk = cct(this.c, ncs);
+        this.c = [];
+        this.l = 0;
+      }
+      if (!this.z && ncs < (this.z = chunk[this.s.b] & 2 ? 4 : 3 + (chunk[this.s.b] >> 3 | chunk[this.s.b + 1] << 5 | chunk[this.s.b + 2] << 13))) {
+        if (final)
+          err(5);
+        this.c.push(chunk);
+        this.l = ncs;
+        return;
+      } else
+        this.z = 0;
+      for (; ; ) {
+        var blk = rzb(chunk, this.s);
+        if (!blk) {
+          if (final)
+            err(5);
+          var adc = chunk.subarray(this.s.b);
+          this.s.b = 0;
+          this.c.push(adc), this.l += adc.length;
+          return;
+        } else {
+          this.ondata(blk, false);
+          cpw(this.s.w, 0, blk.length);
+          this.s.w.set(blk, this.s.w.length - blk.length);
+        }
+        if (this.s.l) {
+          var rest = chunk.subarray(this.s.b);
+          this.s = this.s.c * 4;
+          this.push(rest, final);
+          return;
+        }
+      }
+    } else if (final)
+      err(5);
+  };
+  return Decompress2;
+})();
+
+// src/measure/image/decompress.ts
+function blobKind(head) {
+  if (head[0] === 31 && head[1] === 139) return "gzip";
+  if (head.length >= 4 && head.readUInt32LE(0) === 4247762216) return "zstd";
+  if (head.length > 262 && head.subarray(257, 262).toString("latin1") === "ustar") return "tar";
+  return "other";
+}
+function decompressor(kind2) {
+  if (kind2 === "gzip") return zlib.createGunzip();
+  if (kind2 === "tar") return new Transform3({ transform: (chunk, _encoding, done) => done(null, chunk) });
+  const native = zlib.createZstdDecompress;
+  return native ? native() : zstdTransform();
+}
+function zstdTransform() {
+  let stream;
+  const zstd = new Decompress((data) => {
+    stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  });
+  stream = new Transform3({
+    transform(chunk, _encoding, done) {
+      try {
+        zstd.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        done();
+      } catch (error) {
+        done(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    flush(done) {
+      try {
+        zstd.push(new Uint8Array(0), true);
+        done();
+      } catch (error) {
+        done(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  });
+  return stream;
+}
+function decompressed(source, kind2) {
+  const inflate = decompressor(kind2);
+  const feeding = (async () => {
+    for await (const chunk of source) {
+      if (inflate.destroyed) return;
+      if (!inflate.write(chunk)) await new Promise((resolve) => {
+        const go = () => {
+          inflate.off("drain", go);
+          inflate.off("close", go);
+          resolve();
+        };
+        inflate.on("drain", go);
+        inflate.on("close", go);
+      });
+    }
+    inflate.end();
+  })();
+  feeding.catch((error) => inflate.destroy(error instanceof Error ? error : new Error(String(error))));
+  return inflate;
+}
+async function peek(source, bytes) {
+  const iterator = source[Symbol.asyncIterator]();
+  const gathered = [];
+  let length = 0;
+  let ended = false;
+  while (length < bytes) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    gathered.push(next.value);
+    length += next.value.length;
+  }
+  const head = Buffer.concat(gathered);
+  const all = {
+    async *[Symbol.asyncIterator]() {
+      if (head.length) yield head;
+      if (ended) return;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    }
+  };
+  return { head, all };
+}
+
 // src/measure/image/layer-listing.ts
 var import_tar_stream2 = __toESM(require_tar_stream2(), 1);
 var WHITEOUT = ".wh.";
@@ -100876,24 +101874,24 @@ function normalisePath(name) {
   return p;
 }
 function classify(header) {
-  const path8 = normalisePath(header.name);
-  const slash = path8.lastIndexOf("/");
-  const base = path8.slice(slash + 1);
-  const dir = slash === -1 ? "" : path8.slice(0, slash);
+  const path10 = normalisePath(header.name);
+  const slash = path10.lastIndexOf("/");
+  const base = path10.slice(slash + 1);
+  const dir = slash === -1 ? "" : path10.slice(0, slash);
   if (base === OPAQUE) return { path: dir, kind: "o" };
   if (base.startsWith(WHITEOUT)) return { path: (dir ? `${dir}/` : "") + base.slice(WHITEOUT.length), kind: "w" };
   switch (header.type) {
     case "file":
     case "contiguous-file":
-      return { path: path8, kind: "f" };
+      return { path: path10, kind: "f" };
     case "directory":
-      return { path: path8, kind: "d" };
+      return { path: path10, kind: "d" };
     case "symlink":
-      return { path: path8, kind: "l" };
+      return { path: path10, kind: "l" };
     case "link":
-      return { path: path8, kind: "h" };
+      return { path: path10, kind: "h" };
     default:
-      return { path: path8, kind: "x" };
+      return { path: path10, kind: "x" };
   }
 }
 var LayerLister = class {
@@ -100905,11 +101903,11 @@ var LayerLister = class {
   /** `sink`: receives the entries in tar order; none: only the sizes are counted. */
   constructor(sink) {
     this.parser.on("entry", (header, stream, next) => {
-      const { path: path8, kind: kind2 } = classify(header);
+      const { path: path10, kind: kind2 } = classify(header);
       const size = kind2 === "f" ? header.size ?? 0 : 0;
-      if (path8 !== "" || kind2 === "o") {
+      if (path10 !== "" || kind2 === "o") {
         try {
-          sink?.add(path8, size, kind2);
+          sink?.add(path10, size, kind2);
         } catch (error) {
           stream.on("error", () => void 0);
           this.parser.destroy(error instanceof Error ? error : new Error(String(error)));
@@ -101050,45 +102048,21 @@ async function readDocument(source, size, digest, documents) {
   }
 }
 async function readBlob(entry, size, digest, request, plan, result, documents) {
-  const iterator = entry[Symbol.asyncIterator]();
-  const gathered = [];
-  let length = 0;
-  let ended = false;
-  while (length < SNIFF_BYTES) {
-    const next = await iterator.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    gathered.push(next.value);
-    length += next.value.length;
-  }
-  if (length === 0) return;
-  const head = Buffer.concat(gathered);
-  const rest = {
-    async *[Symbol.asyncIterator]() {
-      yield head;
-      if (ended) return;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-    }
-  };
-  if (head[0] === 31 && head[1] === 139) {
-    const gunzip = createGunzip();
-    const feeding = (async () => {
-      for await (const chunk of rest) if (!gunzip.write(chunk)) await once(gunzip, "drain");
-      gunzip.end();
-    })();
-    feeding.catch((error) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([
-      measureLayer(gunzip, void 0, { compress: false, cacheKey: request.push.cacheKey, listInto: request.cache }),
-      feeding
-    ]);
+  const { head, all: rest } = await peek(entry, SNIFF_BYTES);
+  if (head.length === 0) return;
+  const kind2 = blobKind(head);
+  if (kind2 === "gzip" || kind2 === "zstd") {
+    const facts = await measureLayer(decompressed(rest, kind2), void 0, {
+      compress: false,
+      cacheKey: request.push.cacheKey,
+      listInto: request.cache
+    });
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       keepLayer({ ...facts, pushed: { [request.push.cacheKey]: { bytes: size } } }, plan, result);
     } else {
       facts.listing?.abort();
     }
-  } else if (head.length > 262 && head.subarray(257, 262).toString("latin1") === "ustar") {
+  } else if (kind2 === "tar") {
     const facts = await measureLayer(rest, size, { ...tarSizing(request, true), listInto: request.cache });
     if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
     else facts.listing?.abort();
@@ -101145,7 +102119,7 @@ async function analyzeImage(request) {
 }
 var GRAPH_DRIVER_GO_1_26 = { model: "go1.26", asStored: false, cacheKey: "go1.26" };
 var pushedOf = (request, facts) => facts?.pushed?.[request.push.cacheKey];
-async function analyze(request, retry) {
+async function analyze(request, retry2) {
   const { cache } = request;
   const usable = (facts) => facts !== void 0 && (!request.compressed || typeof pushedOf(request, facts)?.bytes === "number");
   const ofThisImage = (candidate) => candidate && sameIds(candidate.rootfs?.diff_ids, request.diffIds) ? candidate : void 0;
@@ -101210,7 +102184,7 @@ async function analyze(request, retry) {
   }
   if (lost.length > 0) {
     for (const diffId of lost) cache.forget(diffId);
-    if (retry) return analyze(request, false);
+    if (retry2) return analyze(request, false);
     throw new AnalysisError(`the file listing of layer ${lost[0]} could not be kept in the layer cache`);
   }
   work.cached = Math.max(0, layers.length - work.measured);
@@ -101530,9 +102504,9 @@ var SIDE_RESULTS = {
     layerDetails: optional({ type: "array", maxItems: 1e3, items: LAYER_DETAIL }),
     efficiency: optional(EFFICIENCY),
     analysisError: optional(text(2e3)),
-    buildMs: MS,
-    steps: COUNT,
-    cachedSteps: COUNT,
+    buildMs: optional(MS),
+    steps: optional(COUNT),
+    cachedSteps: optional(COUNT),
     comparableBuildMs: optional(MS),
     cachedFromRun: optional(COUNT)
   }),
@@ -101562,7 +102536,13 @@ var CHANGE = object({
   compressedRatio: optional(RATIO_CHANGE),
   layers: SIGNED_COUNT,
   wastedBytes: optional(SIGNED_BYTES),
-  buildMs: SIGNED_MS
+  buildMs: optional(SIGNED_MS)
+});
+var BASE_SOURCE = object({
+  source: optional(stringEnum()(["rebuild", "file", "registry"])),
+  reference: optional(text(1e3)),
+  digest: optional({ type: "string", pattern: "^[a-z0-9]+:[a-f0-9]{32,128}$" }),
+  error: optional(text(2e3))
 });
 var LAYER_CHANGE = object({
   kind: stringEnum()(["added", "changed", "removed"]),
@@ -101580,7 +102560,8 @@ var VARIANT = object({
   head: SIDE_RESULT,
   base: optional(SIDE_RESULT),
   change: optional(CHANGE),
-  layerChanges: optional({ type: "array", maxItems: 1e3, items: LAYER_CHANGE })
+  layerChanges: optional({ type: "array", maxItems: 1e3, items: LAYER_CHANGE }),
+  baseSource: optional(BASE_SOURCE)
 });
 var COMPARISON = object({
   variant: VARIANT_NAME,
@@ -101626,7 +102607,7 @@ var REPORT_SCHEMA = object({
   units: stringEnum()(["decimal", "binary"]),
   head: object({ ref: optional(REF), sha: optional(SHA) }),
   base: object({
-    source: stringEnum()(["rebuild", "file", "none"]),
+    source: stringEnum()(["rebuild", "file", "registry", "none", "mixed"]),
     ref: optional(REF),
     sha: optional(SHA),
     file: optional(text(1e3)),
@@ -101754,6 +102735,324 @@ function saved(report, what) {
   return { results, sha: report.head?.sha, ref: report.head?.ref, ...sizing ? { compressedSizing: sizing } : {} };
 }
 
+// src/settings/schema.ts
+var import_yaml = __toESM(require_dist(), 1);
+var BASELINE_SOURCES = ["auto", "rebuild", "file", "registry", "none"];
+var SETTING_KEYS = [
+  "variants",
+  "context",
+  "build-args",
+  "no-cache",
+  "pull",
+  "builder",
+  "timeout",
+  "budgets",
+  "baseline",
+  "baseline-file",
+  "baseline-image",
+  "comment",
+  "comment-key",
+  "fail-on-budget",
+  "keep-images",
+  "units",
+  "report-file",
+  "compressed-size",
+  "cache-dir"
+];
+var VARIANT_KEYS = ["dockerfile", "target", "context", "build-args"];
+var MAX_TIMEOUT_MS = 24 * 36e5;
+var STAGE_NAME = /^[a-z][a-z0-9_.-]*$/i;
+var DEFAULTS = {
+  context: ".",
+  dockerfile: "Dockerfile",
+  defaultVariant: "default",
+  timeout: "30m",
+  commentKey: "default",
+  /** Relative to the home directory. */
+  cacheDir: ".cache/image-size-report"
+};
+function resolveSettings(raw, env = {}) {
+  const context = optionalPath(raw.context, "context") ?? DEFAULTS.context;
+  const globalArgs = parseBuildArgs(raw["build-args"], "build-args", env);
+  const variants = parseVariants(raw.variants, context, globalArgs, env);
+  const baseline = parseBaseline(raw.baseline);
+  const baselineFile = optionalPath(raw["baseline-file"], "baseline-file");
+  if (baseline.includes("file") && !baselineFile) {
+    throw new InputError('baseline: "file" needs baseline-file, the path of a JSON report saved by an earlier run.');
+  }
+  const baselineImage = parseBaselineImage(raw["baseline-image"], variants);
+  if (baseline.includes("registry") && !baselineImage) {
+    throw new InputError(
+      'baseline: "registry" needs baseline-image, the published image of each variant: a reference with {variant} (e.g. ghcr.io/acme/app:main-{variant}) or a mapping of variant name to reference.'
+    );
+  }
+  const commentKey = optionalString(raw["comment-key"], "comment-key") ?? DEFAULTS.commentKey;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(commentKey)) {
+    throw new InputError(`comment-key: ${quote(commentKey)} is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`);
+  }
+  const timeoutMs = parseDuration(raw.timeout ?? DEFAULTS.timeout, "timeout");
+  if (timeoutMs < 1e3) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too short; use at least 1s.`);
+  if (timeoutMs > MAX_TIMEOUT_MS) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too long; use at most 24h.`);
+  return {
+    variants,
+    budgets: parseBudgets(raw.budgets, variants),
+    noCache: bool(raw["no-cache"], "no-cache") ?? false,
+    pull: bool(raw.pull, "pull") ?? false,
+    builder: oneOf(raw.builder, "builder", ["buildkit", "legacy"]) ?? "buildkit",
+    timeoutMs,
+    baseline,
+    baselineFile,
+    ...baselineImage ? { baselineImage } : {},
+    comment: raw.comment === "auto" ? "auto" : bool(raw.comment, "comment") ?? "auto",
+    commentKey,
+    failOnBudget: bool(raw["fail-on-budget"], "fail-on-budget") ?? true,
+    keepImages: bool(raw["keep-images"], "keep-images") ?? false,
+    units: oneOf(raw.units, "units", ["decimal", "binary"]) ?? "decimal",
+    reportFile: optionalPath(raw["report-file"], "report-file"),
+    compressedSize: bool(raw["compressed-size"], "compressed-size") ?? true,
+    cacheDir: cacheDir(raw["cache-dir"], env)
+  };
+}
+function parseBaseline(rawValue) {
+  const value = yamlValue(rawValue, "baseline");
+  if (value === void 0 || value === null) return ["auto"];
+  let items;
+  if (typeof value === "string") items = value.split(",");
+  else if (Array.isArray(value)) items = value;
+  else throw new InputError(`baseline: expected a source or a list of sources (${BASELINE_SOURCES.join(", ")}), got ${describe(value)}.`);
+  const sources = items.map((item) => {
+    if (typeof item !== "string" || item.trim() === "") {
+      throw new InputError(`baseline: ${describe(item)} is not accepted. Use one of: ${BASELINE_SOURCES.join(", ")}, or a list of them.`);
+    }
+    return oneOf(item.trim(), "baseline", BASELINE_SOURCES);
+  });
+  if (sources.length === 0) return ["auto"];
+  const twice = sources.find((source, i) => sources.indexOf(source) !== i);
+  if (twice) throw new InputError(`baseline: ${quote(twice)} is listed twice; name each source once.`);
+  if (sources.length > 1 && sources.includes("none")) {
+    throw new InputError('baseline: "none" means no base at all and cannot be listed with other sources; drop it or the others.');
+  }
+  if (sources.includes("auto") && sources.includes("rebuild")) {
+    throw new InputError('baseline: "auto" is "rebuild" where the event names a base commit; list one of them, not both.');
+  }
+  return sources;
+}
+function parseBaselineImage(rawValue, variants) {
+  const value = yamlValue(rawValue, "baseline-image");
+  if (value === void 0 || value === null) return void 0;
+  const names = [...new Set(variants.map(variantName))];
+  if (typeof value === "string") {
+    const template = imageReference(value, "baseline-image");
+    if (!template.includes("{variant}") && names.length > 1) {
+      throw new InputError(
+        `baseline-image: ${quote(template)} has no {variant}, so every variant (${listOf(names)}) would be compared with the same image. Put {variant} where the variant name goes, or give a mapping of variant name to reference.`
+      );
+    }
+    return { template };
+  }
+  const mapping = asMapping(value, "baseline-image", "a reference with {variant} or a mapping of variant name to reference");
+  const byVariant = {};
+  for (const [name, reference] of Object.entries(mapping)) {
+    if (!names.includes(name)) throw new InputError(`baseline-image: ${quote(name)} is not a variant. Known variants: ${listOf(names)}.`);
+    if (typeof reference !== "string") {
+      throw new InputError(`baseline-image.${name}: expected an image reference, got ${describe(reference)}.`);
+    }
+    byVariant[name] = imageReference(reference, `baseline-image.${name}`);
+  }
+  return { byVariant };
+}
+function imageReference(value, where) {
+  const text2 = value.trim();
+  if (text2 === "" || /\s|[\0-\x1f]/.test(text2)) {
+    throw new InputError(`${where}: ${describe(value)} is not an image reference (it is empty or holds a blank or a control character).`);
+  }
+  return text2;
+}
+function baselineReference(image, spec) {
+  if (!image) return void 0;
+  const name = variantName(spec);
+  return "template" in image ? image.template.split("{variant}").join(name) : image.byVariant[name];
+}
+function cacheDir(value, env) {
+  if (value === false || typeof value === "string" && /^(none|false)$/i.test(value.trim())) return void 0;
+  const given = optionalPath(value, "cache-dir");
+  if (given) return given;
+  const home = env.HOME || env.USERPROFILE;
+  return home ? `${home.replace(/[\\/]+$/, "")}/${DEFAULTS.cacheDir}` : void 0;
+}
+function yamlValue(value, where) {
+  if (typeof value !== "string") return value;
+  if (value.trim() === "") return void 0;
+  try {
+    return (0, import_yaml.parse)(value, { uniqueKeys: true, prettyErrors: true, logLevel: "error" });
+  } catch (error) {
+    throw new InputError(`${where}: not valid YAML (${firstLine(error)}).`);
+  }
+}
+function parseVariants(rawValue, defaultContext, globalArgs, env) {
+  const value = yamlValue(rawValue, "variants");
+  if (value === void 0 || value === null) {
+    return [makeVariant(DEFAULTS.defaultVariant, DEFAULTS.dockerfile, void 0, defaultContext, globalArgs)];
+  }
+  const mapping = asMapping(
+    value,
+    "variants",
+    "a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args}"
+  );
+  const names = Object.keys(mapping);
+  if (names.length === 0) throw new InputError("variants: the mapping is empty; name at least one variant.");
+  const slugs = /* @__PURE__ */ new Map();
+  return names.map((name) => {
+    const where = `variants.${name}`;
+    checkVariantName(name);
+    const entry = mapping[name];
+    let variant;
+    if (typeof entry === "string") {
+      variant = makeVariant(name, requirePath(entry, where), void 0, defaultContext, globalArgs);
+    } else {
+      const spec = asMapping(entry, where, "a Dockerfile path or a mapping {dockerfile, target, context, build-args}");
+      checkKeys(spec, VARIANT_KEYS, where);
+      const args = { ...globalArgs, ...parseBuildArgs(spec["build-args"], `${where}.build-args`, env) };
+      variant = makeVariant(
+        name,
+        optionalPath(spec.dockerfile, `${where}.dockerfile`) ?? DEFAULTS.dockerfile,
+        optionalTarget(spec.target, `${where}.target`),
+        optionalPath(spec.context, `${where}.context`) ?? defaultContext,
+        args
+      );
+    }
+    const clash = slugs.get(variant.slug);
+    if (clash) {
+      throw new InputError(`variants: ${quote(clash)} and ${quote(name)} differ only by case or punctuation; rename one.`);
+    }
+    slugs.set(variant.slug, name);
+    return variant;
+  });
+}
+function variantName(spec) {
+  return spec.variant ?? spec.name;
+}
+function makeVariant(name, dockerfile, target, context, buildArgs) {
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  return { name, slug, dockerfile, target, context, buildArgs };
+}
+function checkVariantName(name) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
+    throw new InputError(
+      `variants: ${quote(name)} is not a valid variant name. Use up to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit.`
+    );
+  }
+}
+function parseBuildArgs(rawValue, where, env) {
+  if (rawValue === void 0 || rawValue === null || rawValue === "") return {};
+  const result = {};
+  const add = (key, value, position) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new InputError(
+        `${where}: ${position} has an invalid name; a build-arg name is letters, digits and underscores, not starting with a digit.`
+      );
+    }
+    const fromEnv = Object.hasOwn(env, key) ? env[key] : void 0;
+    result[key] = value ?? (typeof fromEnv === "string" ? fromEnv : "");
+  };
+  const addLine = (line, position) => {
+    const eq = line.indexOf("=");
+    if (eq === -1) add(line.trim(), void 0, position);
+    else add(line.slice(0, eq).trim(), line.slice(eq + 1), position);
+  };
+  if (typeof rawValue === "string") {
+    rawValue.split(/\r?\n/).forEach((line, i) => {
+      if (line.trim() !== "" && !line.trimStart().startsWith("#")) addLine(line, `line ${i + 1}`);
+    });
+  } else if (Array.isArray(rawValue)) {
+    rawValue.forEach((item, i) => {
+      if (typeof item !== "string") throw new InputError(`${where}: item ${i + 1} must be a KEY=VALUE string.`);
+      addLine(item, `item ${i + 1}`);
+    });
+  } else if (isPlainObject(rawValue)) {
+    for (const [key, value] of Object.entries(rawValue)) {
+      if (value !== null && typeof value === "object") {
+        throw new InputError(`${where}: the value of ${quote(key)} must be a string or a number.`);
+      }
+      add(key, value === null ? void 0 : String(value), quote(key));
+    }
+  } else {
+    throw new InputError(`${where}: expected KEY=VALUE lines or a mapping, got ${describeKind(rawValue)}.`);
+  }
+  return result;
+}
+function parseBudgets(rawValue, variants) {
+  const value = yamlValue(rawValue, "budgets");
+  const resolved = Object.fromEntries(variants.map((v) => [v.name, {}]));
+  if (value === void 0 || value === null) return resolved;
+  const mapping = asMapping(value, "budgets", 'a mapping of variant name (or "*") to limits');
+  const names = variants.map((v) => v.name);
+  const known = new Set(names);
+  const parsed = /* @__PURE__ */ Object.create(null);
+  for (const [name, limits] of Object.entries(mapping)) {
+    if (name !== "*" && !known.has(name)) {
+      throw new InputError(`budgets: ${quote(name)} is not a variant. Known variants: ${listOf(names)} (or "*" for all).`);
+    }
+    parsed[name] = parseBudget(limits, `budgets.${name}`, names, known, name);
+  }
+  for (const name of names) {
+    const wildcard = { ...parsed["*"] };
+    if (wildcard.maxRatio?.of === name) delete wildcard.maxRatio;
+    resolved[name] = { ...wildcard, ...parsed[name] };
+  }
+  return resolved;
+}
+function parseBudget(value, where, names, known, self2) {
+  const limits = asMapping(value, where, `a mapping of limits (${BUDGET_KEYS.join(", ")})`);
+  checkKeys(limits, BUDGET_KEYS, where);
+  const context = { names, known, self: self2 };
+  const budget = {};
+  for (const key of BUDGET_KEYS) {
+    if (limits[key] !== void 0) budget[BUDGET_KINDS[key].field] = BUDGET_KINDS[key].parse(limits[key], `${where}.${key}`, context);
+  }
+  return budget;
+}
+function optionalPath(value, where) {
+  const text2 = optionalString(value, where);
+  return text2 === void 0 ? void 0 : requirePath(text2, where);
+}
+function requirePath(value, where) {
+  const text2 = value.trim();
+  if (text2 === "" || text2.includes("\0") || /[\r\n]/.test(text2)) {
+    throw new InputError(`${where}: ${quote(text2)} is not a usable path (it is empty or holds a line break or a NUL character).`);
+  }
+  return text2;
+}
+function bool(value, where) {
+  if (value === void 0 || value === null || value === "") return void 0;
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string" && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === "true";
+  throw new InputError(`${where}: ${describe(value)} is not accepted. Use true or false.`);
+}
+function oneOf(value, where, accepted) {
+  if (value === void 0 || value === null || value === "") return void 0;
+  const text2 = typeof value === "string" ? value.trim().toLowerCase() : value;
+  if (!accepted.includes(text2)) {
+    throw new InputError(`${where}: ${describe(value)} is not accepted. Use one of: ${accepted.join(", ")}.`);
+  }
+  return text2;
+}
+function firstLine(error) {
+  return printable(messageOf(error).split("\n")[0], 200);
+}
+function optionalTarget(value, where) {
+  const target = optionalString(value, where);
+  if (target !== void 0 && !STAGE_NAME.test(target)) {
+    throw new InputError(
+      `${where}: ${quote(target)} cannot be a stage name. Use the name of a stage (FROM ... AS name): letters, digits, dots, dashes and underscores, starting with a letter.`
+    );
+  }
+  return target;
+}
+function describeKind(value) {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? typeof value : describe(value);
+}
+
 // package.json
 var package_default = {
   name: "image-size-report",
@@ -101791,6 +103090,7 @@ var package_default = {
     bottleneck: "^2.19.5",
     "dockerfile-ast": "^0.7.1",
     dockerode: "^5.0.1",
+    fzstd: "^0.1.1",
     "markdown-table": "^3.1.0",
     "p-retry": "^6.2.1",
     protobufjs: "^8.8.1",
@@ -101884,7 +103184,8 @@ function changeBetween(base, head) {
     } : {},
     layers: head.layers - base.layers,
     ...wasted2 ? { wastedBytes: wasted2[1] - wasted2[0] } : {},
-    buildMs: head.comparableBuildMs !== void 0 && base.comparableBuildMs !== void 0 ? head.comparableBuildMs - base.comparableBuildMs : head.buildMs - base.buildMs
+    ...head.comparableBuildMs !== void 0 && base.comparableBuildMs !== void 0 ? { buildMs: head.comparableBuildMs - base.comparableBuildMs } : head.buildMs !== void 0 && base.buildMs !== void 0 ? { buildMs: head.buildMs - base.buildMs } : {}
+    // a side that was not built (a registry base) has no build time to compare
   };
 }
 function layerChanges(base, head) {
@@ -102237,11 +103538,109 @@ function sizeMeaning(engine) {
   return `unpacked, the bytes of the files in every layer, read from the image itself (the same on every engine; here ${store}); compressed, what a push from this engine uploads: ${pushSizingFor(engine).reason}`;
 }
 
+// src/measure/registry-image.ts
+var TAR_PROBE = 512;
+async function measureRegistryImage(request) {
+  const { registry, cache, signal } = request;
+  const lookup = await registry.image(request.reference, request.platform, signal);
+  if (!lookup.found) return lookup;
+  const { image } = lookup;
+  let config;
+  try {
+    config = JSON.parse(image.config.toString("utf8"));
+  } catch (error) {
+    throw new AnalysisError(`the image config of ${request.reference} is not JSON (${messageOf(error)})`);
+  }
+  const diffIds = config.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || diffIds.length !== image.layers.length || !diffIds.every((d) => typeof d === "string")) {
+    throw new AnalysisError(
+      `the image config of ${request.reference} lists ${Array.isArray(diffIds) ? diffIds.length : "no"} layers and its manifest ${image.layers.length}`
+    );
+  }
+  const work = { measured: 0, cached: 0, blobBytes: 0 };
+  const known = (diffId) => cache.layer(diffId) !== void 0 && cache.listingFile(diffId) !== void 0;
+  for (const [index, layer] of image.layers.entries()) {
+    const diffId = diffIds[index];
+    if (known(diffId)) {
+      work.cached += 1;
+      continue;
+    }
+    const blob = await registry.openBlob(image, layer, signal);
+    try {
+      const { head, all } = await peek(countBytes(blob, work), TAR_PROBE);
+      const kind2 = blobKind(head);
+      if (kind2 === "other") throw new AnalysisError(`layer ${layer.digest} (${layer.mediaType}) is neither gzip, zstd nor a tar`);
+      const facts = await measureLayer(decompressed(all, kind2), void 0, { compress: false, cacheKey: "registry", listInto: cache });
+      if (facts.diffId !== diffId) {
+        facts.listing?.abort();
+        throw new AnalysisError(`layer ${layer.digest} unpacks to ${facts.diffId}, not to ${diffId} as the image config says`);
+      }
+      cache.putLayer(facts);
+      work.measured += 1;
+    } finally {
+      blob.destroy();
+    }
+  }
+  return { found: true, image, result: builtResult(image, config, cache, request.secrets), work };
+}
+function countBytes(source, work) {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const chunk of source) {
+        work.blobBytes += chunk.length;
+        yield chunk;
+      }
+    }
+  };
+}
+function builtResult(image, config, cache, secrets) {
+  const origins = layerOrigins(config);
+  const layerDetails = origins.map((origin, index) => {
+    const facts = cache.layer(origin.diffId);
+    if (!facts) throw new AnalysisError(`layer ${origin.diffId} was not measured`);
+    return {
+      diffId: origin.diffId,
+      instruction: describeInstruction(redact(origin.createdBy, secrets)),
+      sizeBytes: facts.unpackedBytes,
+      compressedBytes: image.layers[index].size,
+      fromBaseImage: false
+    };
+  });
+  const listings = origins.map((o) => cache.listingFile(o.diffId));
+  const missing = origins.findIndex((_, i) => listings[i] === void 0);
+  if (missing !== -1) throw new AnalysisError(`the file listing of layer ${origins[missing].diffId} was not kept`);
+  const efficiency = wasteOf(listings);
+  const sum = (pick) => layerDetails.reduce((total, l) => total + pick(l), 0);
+  return {
+    status: "built",
+    imageId: image.configDigest,
+    sizeBytes: sum((l) => l.sizeBytes),
+    compressedBytes: sum((l) => l.compressedBytes ?? 0),
+    layers: layerDetails.length,
+    contentLayers: layerDetails.filter((l) => l.sizeBytes > 0).length,
+    layerDetails,
+    efficiency: { score: efficiency.score, wastedBytes: efficiency.wastedBytes, topWasted: efficiency.topWasted.slice(0, 5) }
+  };
+}
+function alignSharedLayers(base, head) {
+  if (!base.layerDetails || !head.layerDetails) return base;
+  const headSizes = new Map(head.layerDetails.filter((l) => l.compressedBytes !== void 0).map((l) => [l.diffId, l.compressedBytes]));
+  if (headSizes.size === 0) return base;
+  const layerDetails = base.layerDetails.map((l) => {
+    const same = headSizes.get(l.diffId);
+    return same === void 0 || same === l.compressedBytes ? l : { ...l, compressedBytes: same };
+  });
+  const compressedBytes = layerDetails.reduce((total, l) => total + (l.compressedBytes ?? 0), 0);
+  return { ...base, layerDetails, compressedBytes };
+}
+
 // src/pipeline.ts
 async function createReport(input) {
   const { settings, workingDirectory, engine, log } = input;
   const headPlan = prepareSide(workingDirectory, settings.variants, "head");
-  const saved2 = input.baseline.source === "file" ? readBaselineFile(input.baseline.file) : void 0;
+  const steps = baselineSteps(input.baseline);
+  const fileStep = steps.find((step) => step.source === "file");
+  const saved2 = fileStep ? readBaselineFile(fileStep.file) : void 0;
   for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
   const engineInfo = await engine.connect(input.signal);
   log.info(engineLine(engineInfo));
@@ -102262,7 +103661,7 @@ async function createReport(input) {
   };
   try {
     const head = await measureSide(run, "head", headPlan);
-    const base = input.baseline.source === "file" && saved2 ? { results: saved2.results, meta: { source: "file", file: input.baseline.file, sha: saved2.sha, ref: saved2.ref } } : await rebuildBase(input, run);
+    const base = await measureBase(input, run, { steps, saved: saved2, engine: engineInfo, head: head.results });
     const [headResults, baseResults] = withComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, { ...head, results: headResults }, { ...base, results: baseResults });
   } finally {
@@ -102270,11 +103669,109 @@ async function createReport(input) {
     if (!settings.keepImages) await removeImages(run, cleanupDeadline(input.signal));
   }
 }
-async function rebuildBase(input, run) {
-  const plan = input.baseline;
-  if (plan.source !== "rebuild") return { meta: { source: "none" } };
+function baselineSteps(plan) {
+  if (Array.isArray(plan)) return plan;
+  return plan.source === "none" ? [] : [plan];
+}
+async function measureBase(input, run, known) {
+  const { steps, saved: saved2 } = known;
+  if (steps.length === 0) return { meta: { source: "none" } };
+  const [only] = steps;
+  if (steps.length === 1 && only.source === "file" && saved2) {
+    return { results: saved2.results, meta: { source: "file", file: only.file, sha: saved2.sha, ref: saved2.ref } };
+  }
+  if (steps.length === 1 && only.source === "rebuild") return rebuildBase(input, run, only, run.settings.variants);
+  const results = /* @__PURE__ */ new Map();
+  const sources = /* @__PURE__ */ new Map();
+  const meta = {};
+  let timings;
+  const take = (name, result, source2) => {
+    results.set(name, result);
+    sources.set(name, source2);
+  };
+  const reasons = /* @__PURE__ */ new Map();
+  for (const step of steps) {
+    const pending = run.settings.variants.filter((v) => !results.has(v.name));
+    if (pending.length === 0) break;
+    if (step.source === "file" && saved2) {
+      Object.assign(meta, { file: step.file, ...saved2.sha ? { sha: saved2.sha } : {}, ...saved2.ref ? { ref: saved2.ref } : {} });
+      for (const spec of pending) {
+        const result = saved2.results.get(spec.name);
+        if (result && result.status !== "absent") take(spec.name, result, { source: "file" });
+        else reasons.set(spec.name, result?.status === "absent" ? result.reason : "not in the saved report");
+      }
+    } else if (step.source === "registry") {
+      for (const spec of pending) {
+        const outcome = await registryBase(run, step, spec, known);
+        if (outcome.result) take(spec.name, outcome.result, outcome.source);
+        else reasons.set(spec.name, outcome.reason);
+      }
+    } else if (step.source === "rebuild") {
+      const rebuilt = await rebuildBase(input, run, step, pending);
+      Object.assign(meta, rebuilt.meta, { source: void 0 });
+      timings = rebuilt.timings;
+      for (const spec of pending) {
+        const result = rebuilt.results?.get(spec.name);
+        if (result && result.status !== "absent") take(spec.name, result, { source: "rebuild" });
+        else if (result) reasons.set(spec.name, result.reason);
+      }
+    }
+  }
+  for (const spec of run.settings.variants) {
+    if (results.has(spec.name)) continue;
+    const cancelled = run.signal?.aborted;
+    results.set(spec.name, cancelled ? { status: "cancelled" } : { status: "absent", reason: reasons.get(spec.name) ?? "no baseline source has it" });
+    sources.set(spec.name, {});
+  }
+  const used = new Set([...sources.values()].flatMap((s) => s.source && !s.error ? [s.source] : []));
+  const source = used.size > 1 ? "mixed" : [...used][0] ?? only.source;
+  delete meta.source;
+  return { results, meta: { source, ...meta }, timings, sources };
+}
+async function registryBase(run, step, spec, known) {
+  const reference = baselineReference(step.image, spec);
+  if (!reference) return { reason: "baseline-image names no image for it" };
+  if (run.signal?.aborted) return { result: { status: "cancelled" }, source: { source: "registry", reference } };
+  const platform = platformOf(spec, known.engine);
+  try {
+    const found = await run.log.group(
+      `Reading the base of ${spec.name} from ${reference}`,
+      () => measureRegistryImage({
+        registry: step.registry,
+        reference,
+        platform,
+        cache: run.cache,
+        secrets: Object.values(spec.buildArgs),
+        signal: run.signal
+      })
+    );
+    if (!found.found) {
+      run.log.info(`${spec.name}: ${reference} is not in the registry (${found.reason}).`);
+      return { reason: `${reference} is not in the registry (${found.reason})` };
+    }
+    const head = known.head.get(spec.name);
+    const result = head?.status === "built" ? alignSharedLayers(found.result, head) : found.result;
+    return { result, source: { source: "registry", reference, digest: found.image.manifestDigest } };
+  } catch (error) {
+    if (run.signal?.aborted) return { result: { status: "cancelled" }, source: { source: "registry", reference } };
+    const message = redact(messageOf(error), Object.values(spec.buildArgs));
+    run.log.warning(`The base of ${spec.name} could not be read from ${reference}, so it has no comparison: ${message}`);
+    return {
+      result: { status: "absent", reason: "the registry base could not be read" },
+      source: { source: "registry", reference, error: message }
+    };
+  }
+}
+function platformOf(spec, engine) {
+  if (spec.platform) {
+    const [os5, architecture, variant] = spec.platform.split("/");
+    return { os: os5, architecture: architecture ?? "", ...variant ? { variant } : {} };
+  }
+  return engine.platform ?? { os: "linux", architecture: "amd64" };
+}
+async function rebuildBase(input, run, plan, variants) {
   const ref = plan.ref ?? plan.commit;
-  const notMeasured = () => new Map(run.settings.variants.map((v) => [v.name, { status: "cancelled" }]));
+  const notMeasured = () => new Map(variants.map((v) => [v.name, { status: "cancelled" }]));
   if (run.signal?.aborted) return { results: notMeasured(), meta: { source: "rebuild", ref } };
   const git = new Git(input.workingDirectory, run.signal);
   let checkout;
@@ -102294,12 +103791,12 @@ async function rebuildBase(input, run) {
     if (!isUserError(error)) throw error;
     run.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = "the base could not be checked out";
-    const results = new Map(run.settings.variants.map((v) => [v.name, { status: "absent", reason }]));
+    const results = new Map(variants.map((v) => [v.name, { status: "absent", reason }]));
     return { results, meta: { source: "rebuild", ref, error: error.message } };
   }
   try {
     const root = path6.join(checkout.worktree, path6.relative(checkout.top, input.workingDirectory));
-    const base = await measureSide(run, "base", prepareSide(root, run.settings.variants, "base"));
+    const base = await measureSide(run, "base", prepareSide(root, variants, "base"));
     return { results: base.results, meta: { source: "rebuild", sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -102321,7 +103818,8 @@ function assemble(input, engine, head, base) {
       head: headResult,
       ...baseResult ? { base: baseResult } : {},
       ...baseResult ? { change: changeBetween(baseResult, headResult) } : {},
-      ...grew ? { layerChanges: grew } : {}
+      ...grew ? { layerChanges: grew } : {},
+      ...base.sources?.has(spec.name) ? { baseSource: base.sources.get(spec.name) } : {}
     };
   });
   const comparisons = stageComparisons(variants, settings.budgets);
@@ -102359,6 +103857,1100 @@ async function removeImages(run, deadline) {
     deadline
   );
   for (const problem of problems) run.log.warning(problem);
+}
+
+// src/registry/client.ts
+import { createHash as createHash6 } from "node:crypto";
+import { Transform as Transform4, pipeline } from "node:stream";
+
+// src/registry/auth.ts
+function parseWwwAuthenticate(header) {
+  const challenges = [];
+  let i = 0;
+  const n = header.length;
+  const skipSpace = () => {
+    while (i < n && (header[i] === " " || header[i] === "	")) i++;
+  };
+  const token = () => {
+    const start = i;
+    while (i < n && /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(header[i])) i++;
+    return header.slice(start, i);
+  };
+  let current;
+  while (i < n) {
+    skipSpace();
+    if (header[i] === ",") {
+      i++;
+      continue;
+    }
+    const word = token();
+    if (!word) {
+      i++;
+      continue;
+    }
+    skipSpace();
+    if (header[i] === "=") {
+      i++;
+      skipSpace();
+      let value = "";
+      if (header[i] === '"') {
+        i++;
+        while (i < n && header[i] !== '"') {
+          if (header[i] === "\\" && i + 1 < n) i++;
+          value += header[i];
+          i++;
+        }
+        i++;
+      } else {
+        const vstart = i;
+        while (i < n && header[i] !== "," && header[i] !== " ") i++;
+        value = header.slice(vstart, i);
+      }
+      if (current) current.params[word.toLowerCase()] = value;
+    } else {
+      current = { scheme: word.toLowerCase(), params: {} };
+      challenges.push(current);
+    }
+  }
+  return challenges;
+}
+function pullScope(repository) {
+  return `repository:${repository}:pull`;
+}
+function tokenOf(answer) {
+  if (typeof answer !== "object" || answer === null) return void 0;
+  const a = answer;
+  const token = typeof a.token === "string" && a.token !== "" ? a.token : typeof a.access_token === "string" && a.access_token !== "" ? a.access_token : void 0;
+  if (!token) return void 0;
+  return { token, ...typeof a.expires_in === "number" && a.expires_in > 0 ? { expiresInSeconds: a.expires_in } : {} };
+}
+
+// src/registry/credentials.ts
+import { execFile as execFile2 } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import os4 from "node:os";
+import path7 from "node:path";
+
+// src/registry/reference.ts
+var DOCKER_HUB = "docker.io";
+var DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
+var DOCKER_HUB_API = "registry-1.docker.io";
+var ALPHANUMERIC = "[a-z0-9]+";
+var SEPARATOR = "(?:[._]|__|[-]+)";
+var PATH_COMPONENT = `${ALPHANUMERIC}(?:${SEPARATOR}${ALPHANUMERIC})*`;
+var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+var IPV6 = "\\[(?:[a-fA-F0-9:]+)\\]";
+var DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|${IPV6})(?::[0-9]+)?`;
+var PATH_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+var DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
+var TAG_RE = /^[\w][\w.-]{0,127}$/;
+var DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+var SHA256_RE = /^sha256:[0-9a-f]{64}$/;
+var NAME_MAX = 255;
+var ACCEPTED = "accepted: [REGISTRY/]REPOSITORY[:TAG][@DIGEST], e.g. python:3.12-slim, ghcr.io/acme/app:main, 127.0.0.1:5000/app@sha256:\u2026";
+function refused(text2, why) {
+  return new InputError(`image reference ${quote(text2)}: ${why} (${ACCEPTED})`);
+}
+function parseReference(text2) {
+  if (text2.trim() === "") throw refused(text2, "it is empty");
+  if (text2 !== text2.trim()) throw refused(text2, "it has spaces around it");
+  let rest = text2;
+  let digest;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest))
+      throw refused(text2, `${quote(digest)} is not a digest (ALGORITHM:HEX, e.g. sha256:` + "0".repeat(8) + "\u2026)");
+    if (digest.startsWith("sha256:") && !SHA256_RE.test(digest)) throw refused(text2, `a sha256 digest is 64 lower-case hex digits`);
+  }
+  let tag;
+  const colon = rest.lastIndexOf(":");
+  if (colon > rest.lastIndexOf("/")) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!TAG_RE.test(tag))
+      throw refused(text2, `${quote(tag)} is not a tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+  }
+  if (rest === "") throw refused(text2, "it names no repository");
+  if (rest.length > NAME_MAX) throw refused(text2, `the name is longer than ${NAME_MAX} characters`);
+  let registry = DOCKER_HUB;
+  let repository = rest;
+  const slash = rest.indexOf("/");
+  if (slash >= 0) {
+    const first = rest.slice(0, slash);
+    if (first.includes(".") || first.includes(":") || first === "localhost" || first.toLowerCase() !== first) {
+      registry = first;
+      repository = rest.slice(slash + 1);
+    }
+  }
+  if (!DOMAIN_RE.test(registry)) throw refused(text2, `${quote(registry)} is not a registry host[:port]`);
+  if (registry === "index.docker.io") registry = DOCKER_HUB;
+  if (registry === DOCKER_HUB && !repository.includes("/")) repository = `library/${repository}`;
+  if (repository.toLowerCase() !== repository) throw refused(text2, "a repository name must be lower case");
+  if (!PATH_RE.test(repository)) {
+    throw refused(
+      text2,
+      `${quote(repository)} is not a repository name (lower-case letters, digits and . _ - separators, parts joined by /)`
+    );
+  }
+  if (tag === void 0 && digest === void 0) tag = "latest";
+  return { text: text2, registry, repository, ...tag !== void 0 ? { tag } : {}, ...digest !== void 0 ? { digest } : {} };
+}
+function manifestReference(ref) {
+  return ref.digest ?? ref.tag ?? "latest";
+}
+function isLoopback(registry) {
+  const host = hostOf(registry).toLowerCase();
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+function hostOf(registry) {
+  if (registry.startsWith("[")) return registry.slice(1, registry.indexOf("]"));
+  const colon = registry.lastIndexOf(":");
+  return colon >= 0 ? registry.slice(0, colon) : registry;
+}
+function apiHost(registry) {
+  return registry === DOCKER_HUB ? DOCKER_HUB_API : registry;
+}
+function familiar(ref) {
+  let name = ref.registry === DOCKER_HUB ? ref.repository.replace(/^library\/(?=[^/]+$)/, "") : `${ref.registry}/${ref.repository}`;
+  if (ref.tag) name += `:${ref.tag}`;
+  if (ref.digest) name += `@${ref.digest}`;
+  return name;
+}
+
+// src/registry/credentials.ts
+function authKey(registry) {
+  return registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry;
+}
+function hostnameOf(key) {
+  const bare2 = key.replace(/^https?:\/\//, "");
+  return bare2.split("/")[0];
+}
+var CredentialStore = class _CredentialStore {
+  env;
+  helperTimeoutMs;
+  configPath;
+  config;
+  found = /* @__PURE__ */ new Map();
+  used = /* @__PURE__ */ new Set();
+  constructor(options, configPath) {
+    this.env = options.env;
+    this.helperTimeoutMs = options.helperTimeoutMs ?? 6e4;
+    this.configPath = configPath;
+  }
+  /** Reads the config file (none is fine; a malformed one is a user error naming it). */
+  static async open(options) {
+    const dir = options.env.DOCKER_CONFIG || path7.join(options.env.HOME || os4.homedir(), ".docker");
+    const store = new _CredentialStore(options, path7.join(dir, "config.json"));
+    await store.load();
+    return store;
+  }
+  async load() {
+    let text2;
+    try {
+      text2 = await readFile(this.configPath, "utf8");
+    } catch (error) {
+      if (error.code === "ENOENT") return;
+      throw new EnvironmentError(`cannot read the docker CLI's ${this.configPath}: ${messageOf(error)}`);
+    }
+    let parsed;
+    try {
+      parsed = JSON.parse(text2);
+    } catch (error) {
+      throw new InputError(`the docker CLI's ${this.configPath} is not JSON (${messageOf(error)}): fix it or log in again (docker login)`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new InputError(`the docker CLI's ${this.configPath} is not a JSON object: fix it or log in again (docker login)`);
+    }
+    this.config = parsed;
+  }
+  /** Every secret value handed out so far (passwords, tokens, base64 auths). */
+  secrets() {
+    return [...this.used];
+  }
+  /** The credentials for `registry` (`docker.io`, `ghcr.io`, `127.0.0.1:5000`), or where none were found. */
+  get(registry) {
+    let found = this.found.get(registry);
+    if (!found) {
+      found = this.lookup(registry);
+      this.found.set(registry, found);
+    }
+    return found;
+  }
+  async lookup(registry) {
+    const key = authKey(registry);
+    const config = this.config ?? {};
+    const helper = config.credHelpers?.[key] ?? config.credHelpers?.[registry] ?? config.credsStore;
+    if (helper) {
+      const fromHelper = await this.fromHelper(helper, key);
+      if (fromHelper) return fromHelper;
+    }
+    const auths = config.auths ?? {};
+    const entryKey = key in auths ? key : Object.keys(auths).find(
+      (k) => hostnameOf(k) === hostnameOf(key) || registry === DOCKER_HUB && hostnameOf(k) === "index.docker.io"
+    );
+    const entry = entryKey === void 0 ? void 0 : auths[entryKey];
+    const source = `auths entry for ${entryKey} in ${this.configPath}`;
+    if (entry && typeof entry === "object") {
+      const credentials = this.fromEntry(entry, source);
+      if (credentials) return credentials;
+    }
+    const tried = helper ? `credential helper docker-credential-${helper} had none, nor ${this.configPath}` : `no credentials for ${key} in ${this.configPath}`;
+    return { source: `no credentials (${tried})` };
+  }
+  fromEntry(entry, source) {
+    const credentials = { source };
+    if (typeof entry.auth === "string" && entry.auth !== "") {
+      this.used.add(entry.auth);
+      const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+      const colon = decoded.indexOf(":");
+      if (colon < 0) throw new InputError(`the ${source} has an "auth" that is not base64 of user:password: log in again (docker login)`);
+      credentials.username = decoded.slice(0, colon);
+      credentials.password = decoded.slice(colon + 1);
+    } else if (typeof entry.username === "string" && typeof entry.password === "string" && entry.username !== "") {
+      credentials.username = entry.username;
+      credentials.password = entry.password;
+    }
+    if (typeof entry.identitytoken === "string" && entry.identitytoken !== "") credentials.identityToken = entry.identitytoken;
+    if (typeof entry.registrytoken === "string" && entry.registrytoken !== "") credentials.registryToken = entry.registrytoken;
+    if (!credentials.username && !credentials.identityToken && !credentials.registryToken) return void 0;
+    this.remember(credentials);
+    return credentials;
+  }
+  remember(credentials) {
+    for (const value of [credentials.password, credentials.identityToken, credentials.registryToken]) if (value) this.used.add(value);
+    if (credentials.username && credentials.password)
+      this.used.add(Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64"));
+  }
+  /** `docker-credential-NAME get` with the server on stdin, as the docker CLI runs it; undefined when it has none. */
+  async fromHelper(name, server) {
+    const program = `docker-credential-${name}`;
+    const source = `credential helper ${program}`;
+    if (!/^[A-Za-z0-9._-]+$/.test(name))
+      throw new InputError(`${this.configPath} names a credential helper "${printable(name)}" that is not a program name`);
+    const { stdout, failure } = await new Promise((resolve) => {
+      const child = execFile2(
+        program,
+        ["get"],
+        { env: this.env, timeout: this.helperTimeoutMs, maxBuffer: 1024 * 1024 },
+        (error, out) => resolve({ stdout: String(out), failure: error ?? void 0 })
+      );
+      child.stdin?.on("error", () => void 0);
+      child.stdin?.end(server);
+    });
+    if (failure) {
+      if (failure.code === "ENOENT") {
+        throw new InputError(
+          `${this.configPath} names the ${source} for ${server}, and ${program} is not on PATH: install it or remove it from the config`
+        );
+      }
+      if (/credentials not found/i.test(stdout)) return void 0;
+      if (failure.killed)
+        throw new EnvironmentError(`the ${source} did not answer within ${this.helperTimeoutMs / 1e3} s for ${server}`);
+      throw new EnvironmentError(
+        `the ${source} failed for ${server} (exit code ${String(failure.code)}): run "${program} get" by hand to see why`
+      );
+    }
+    let answer;
+    try {
+      answer = JSON.parse(stdout);
+    } catch {
+      throw new EnvironmentError(`the ${source} answered something other than JSON for ${server}`);
+    }
+    if (typeof answer.Secret !== "string" || answer.Secret === "") return void 0;
+    const credentials = answer.Username === "<token>" ? { source, identityToken: answer.Secret } : { source, username: typeof answer.Username === "string" ? answer.Username : "", password: answer.Secret };
+    this.remember(credentials);
+    return credentials;
+  }
+};
+function hasCredentials(found) {
+  const c = found;
+  return Boolean(c.username || c.password || c.identityToken || c.registryToken);
+}
+
+// src/registry/http.ts
+import { readdirSync as readdirSync3, readFileSync as readFileSync6 } from "node:fs";
+import http3 from "node:http";
+import https3 from "node:https";
+import path8 from "node:path";
+import tls from "node:tls";
+
+// node_modules/p-retry/index.js
+var import_retry = __toESM(require_retry2(), 1);
+
+// node_modules/is-network-error/index.js
+var objectToString = Object.prototype.toString;
+var isError = (value) => objectToString.call(value) === "[object Error]";
+var errorMessages = /* @__PURE__ */ new Set([
+  "network error",
+  // Chrome
+  "NetworkError when attempting to fetch resource.",
+  // Firefox
+  "The Internet connection appears to be offline.",
+  // Safari 16
+  "Network request failed",
+  // `cross-fetch`
+  "fetch failed",
+  // Undici (Node.js)
+  "terminated",
+  // Undici (Node.js)
+  " A network error occurred.",
+  // Bun (WebKit)
+  "Network connection lost"
+  // Cloudflare Workers (fetch)
+]);
+function isNetworkError(error) {
+  const isValid = error && isError(error) && error.name === "TypeError" && typeof error.message === "string";
+  if (!isValid) {
+    return false;
+  }
+  const { message, stack } = error;
+  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
+    return stack === void 0 || "__sentry_captured__" in error;
+  }
+  if (message.startsWith("error sending request for url")) {
+    return true;
+  }
+  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
+    return true;
+  }
+  return errorMessages.has(message);
+}
+
+// node_modules/p-retry/index.js
+var AbortError = class extends Error {
+  constructor(message) {
+    super();
+    if (message instanceof Error) {
+      this.originalError = message;
+      ({ message } = message);
+    } else {
+      this.originalError = new Error(message);
+      this.originalError.stack = this.stack;
+    }
+    this.name = "AbortError";
+    this.message = message;
+  }
+};
+var decorateErrorWithCounts = (error, attemptNumber, options) => {
+  const retriesLeft = options.retries - (attemptNumber - 1);
+  error.attemptNumber = attemptNumber;
+  error.retriesLeft = retriesLeft;
+  return error;
+};
+async function pRetry(input, options) {
+  return new Promise((resolve, reject) => {
+    options = { ...options };
+    options.onFailedAttempt ??= () => {
+    };
+    options.shouldRetry ??= () => true;
+    options.retries ??= 10;
+    const operation = import_retry.default.operation(options);
+    const abortHandler = () => {
+      operation.stop();
+      reject(options.signal?.reason);
+    };
+    if (options.signal && !options.signal.aborted) {
+      options.signal.addEventListener("abort", abortHandler, { once: true });
+    }
+    const cleanUp = () => {
+      options.signal?.removeEventListener("abort", abortHandler);
+      operation.stop();
+    };
+    operation.attempt(async (attemptNumber) => {
+      try {
+        const result = await input(attemptNumber);
+        cleanUp();
+        resolve(result);
+      } catch (error) {
+        try {
+          if (!(error instanceof Error)) {
+            throw new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
+          }
+          if (error instanceof AbortError) {
+            throw error.originalError;
+          }
+          if (error instanceof TypeError && !isNetworkError(error)) {
+            throw error;
+          }
+          decorateErrorWithCounts(error, attemptNumber, options);
+          if (!await options.shouldRetry(error)) {
+            operation.stop();
+            reject(error);
+          }
+          await options.onFailedAttempt(error);
+          if (!operation.retry(error)) {
+            throw operation.mainError();
+          }
+        } catch (finalError) {
+          decorateErrorWithCounts(finalError, attemptNumber, options);
+          cleanUp();
+          reject(finalError);
+        }
+      }
+    });
+  });
+}
+
+// src/registry/http.ts
+var NoAnswerError = class extends EnvironmentError {
+  name = "NoAnswerError";
+};
+var TlsError = class extends EnvironmentError {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+  code;
+  name = "TlsError";
+};
+var NotTlsError = class extends EnvironmentError {
+  name = "NotTlsError";
+};
+var CERT_ERRORS = /* @__PURE__ */ new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "INVALID_CA"
+]);
+var RETRIED_STATUS = (status) => status === 429 || status >= 500;
+var REDIRECTS = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var MAX_REDIRECTS = 10;
+async function readBody(body, limit, what) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw new EnvironmentError(`${what} is larger than ${limit.toLocaleString("en-US")} bytes: not read`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+function seconds(ms) {
+  return ms % 1e3 === 0 ? `${ms / 1e3} s` : `${(ms / 1e3).toFixed(1)} s`;
+}
+var Http = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  agents = /* @__PURE__ */ new Map();
+  /** The certs.d folder Docker reads for `hostPort`, and the CAs it holds (none: the default agent). */
+  agentFor(url) {
+    const hostPort = url.port ? `${url.hostname}:${url.port}` : url.hostname;
+    if (this.agents.has(hostPort)) return this.agents.get(hostPort);
+    const dir = path8.join(this.options.certsDir, hostPort.replace(/^\[(.*)\]/, "$1"));
+    let files = [];
+    try {
+      files = readdirSync3(dir);
+    } catch {
+    }
+    const cas = files.filter((f) => f.endsWith(".crt")).map((f) => readFileSync6(path8.join(dir, f), "utf8"));
+    const cert = files.find((f) => f.endsWith(".cert"));
+    const key = cert && files.includes(cert.replace(/\.cert$/, ".key")) ? cert.replace(/\.cert$/, ".key") : void 0;
+    let agent;
+    if (cas.length || cert && key) {
+      agent = new https3.Agent({
+        keepAlive: true,
+        // `ca` replaces the default list: keep the system's and NODE_EXTRA_CA_CERTS's beside certs.d's.
+        ca: [...defaultCAs(), ...cas],
+        ...cert && key ? { cert: readFileSync6(path8.join(dir, cert)), key: readFileSync6(path8.join(dir, key)) } : {}
+      });
+    }
+    this.agents.set(hostPort, agent);
+    return agent;
+  }
+  /** One request, without retries or redirects. */
+  once(request, url) {
+    const { timeoutMs } = this.options;
+    return new Promise((resolve, reject) => {
+      const secure = url.protocol === "https:";
+      const headers = { "User-Agent": "image-size-report", ...request.headers };
+      if (request.body !== void 0) headers["Content-Length"] = String(Buffer.byteLength(request.body));
+      const options = { method: request.method, headers, signal: request.signal, timeout: timeoutMs };
+      const req = secure ? https3.request(url, { ...options, agent: this.agentFor(url) }) : http3.request(url, options);
+      req.on("timeout", () => req.destroy(new NoAnswerError(`no answer within ${seconds(timeoutMs)}`)));
+      req.on("error", (error) => {
+        if (error instanceof NoAnswerError || error.name === "AbortError") return reject(error);
+        const code = error.code ?? "";
+        if (secure && CERT_ERRORS.has(code)) return reject(new TlsError(error.message, code));
+        if (secure && (code === "EPROTO" || /wrong version number|packet length too long|http request/i.test(error.message))) {
+          return reject(new NotTlsError(error.message));
+        }
+        reject(new NoAnswerError(code ? `${code}: ${error.message}` : error.message));
+      });
+      req.on("response", (res) => {
+        res.on("error", () => void 0);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, url, body: res });
+      });
+      req.end(request.body);
+    });
+  }
+  /** One request with redirects followed. */
+  async follow(request) {
+    let url = request.url;
+    let headers = { ...request.headers };
+    let method = request.method;
+    let body = request.body;
+    for (let hop = 0; ; hop++) {
+      const response = await this.once({ ...request, method, headers, body }, url);
+      const location = response.headers.location;
+      if (!REDIRECTS.has(response.status) || !location) return response;
+      response.body.resume();
+      if (hop >= MAX_REDIRECTS)
+        throw new EnvironmentError(`more than ${MAX_REDIRECTS} redirects from ${request.url.host}${request.url.pathname}`);
+      const next = new URL(location, url);
+      if (next.host !== url.host || next.protocol !== url.protocol) {
+        headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"));
+      }
+      if (response.status === 303 || (response.status === 301 || response.status === 302) && method === "POST") {
+        method = "GET";
+        body = void 0;
+      }
+      url = next;
+    }
+  }
+  /**
+   * The request with redirects followed, retried on network errors, 429 and 5xx. `what` names it in messages
+   * ("registry 127.0.0.1:5000, GET /v2/app/manifests/latest"). A 429 or 5xx still there after the retries is
+   * returned as it is (its body unread), for the caller to word.
+   */
+  async send(request, what) {
+    const { retries, retryMinMs, timeoutMs, log } = this.options;
+    const attempts = retries + 1;
+    let attempt = 0;
+    let last;
+    try {
+      return await pRetry(
+        async () => {
+          attempt++;
+          let response;
+          try {
+            response = await this.follow(request);
+          } catch (error) {
+            if (error instanceof NoAnswerError) throw error;
+            throw new AbortError(error);
+          }
+          if (RETRIED_STATUS(response.status) && attempt < attempts) {
+            response.body.resume();
+            throw new RetriedStatus(response.status);
+          }
+          last = response;
+          return response;
+        },
+        {
+          retries,
+          minTimeout: retryMinMs,
+          factor: 2,
+          randomize: false,
+          signal: request.signal,
+          onFailedAttempt: (error) => {
+            if (error.retriesLeft > 0 && !(error instanceof AbortError)) {
+              log?.info(`${what}: ${messageOf(error)} (attempt ${error.attemptNumber} of ${attempts}): retrying`);
+            }
+          }
+        }
+      );
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason ?? error;
+      if (error instanceof NoAnswerError) {
+        throw new NoAnswerError(
+          `${what} does not answer: tried ${attempts} time${attempts === 1 ? "" : "s"}, each waiting up to ${seconds(timeoutMs)} (last: ${error.message})`
+        );
+      }
+      if (last) return last;
+      throw error;
+    }
+  }
+};
+var RetriedStatus = class extends Error {
+  constructor(status) {
+    super(`HTTP ${status}`);
+    this.status = status;
+  }
+  status;
+};
+function defaultCAs() {
+  const get = tls.getCACertificates;
+  if (get) return get("default");
+  const cas = [...tls.rootCertificates];
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  if (extra) {
+    try {
+      cas.push(readFileSync6(extra, "utf8"));
+    } catch {
+    }
+  }
+  return cas;
+}
+
+// src/registry/platform.ts
+function normalize(platform) {
+  const os5 = platform.os.toLowerCase();
+  let architecture = platform.architecture.toLowerCase();
+  let variant = (platform.variant ?? "").toLowerCase();
+  switch (architecture) {
+    case "i386":
+      architecture = "386";
+      variant = "";
+      break;
+    case "x86_64":
+    case "x86-64":
+    case "amd64":
+      architecture = "amd64";
+      if (variant === "v1") variant = "";
+      break;
+    case "aarch64":
+    case "arm64":
+      architecture = "arm64";
+      if (variant === "8" || variant === "v8" || variant === "v8.0") variant = "";
+      else if (variant === "9" || variant === "9.0" || variant === "v9.0") variant = "v9";
+      break;
+    case "armhf":
+      architecture = "arm";
+      variant = "v7";
+      break;
+    case "armel":
+      architecture = "arm";
+      variant = "v6";
+      break;
+    case "arm":
+      if (variant === "" || variant === "7") variant = "v7";
+      else if (/^[5678]$/.test(variant)) variant = `v${variant}`;
+      break;
+  }
+  return { os: os5, architecture, variant };
+}
+function formatPlatform(platform) {
+  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join("/");
+}
+function acceptable(wanted) {
+  const w = normalize(wanted);
+  const list = [w];
+  if (w.architecture === "arm") {
+    for (const older of { v8: ["v7", "v6", "v5"], v7: ["v6", "v5"], v6: ["v5"] }[w.variant] ?? []) list.push({ ...w, variant: older });
+  }
+  return list;
+}
+function choosePlatform(platforms, wanted) {
+  const normalized = platforms.map((p) => p ? normalize(p) : void 0);
+  for (const candidate of acceptable(wanted)) {
+    const i = normalized.findIndex(
+      (p) => p !== void 0 && p.os === candidate.os && p.architecture === candidate.architecture && p.variant === candidate.variant
+    );
+    if (i >= 0) return i;
+  }
+  return void 0;
+}
+
+// src/registry/client.ts
+var MEDIA_TYPES = {
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json"
+};
+var ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest].join(", ");
+var INDEXES = /* @__PURE__ */ new Set([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList]);
+var MANIFEST_LIMIT = 4 * 1024 * 1024;
+var CONFIG_LIMIT = 32 * 1024 * 1024;
+var ERROR_BODY_LIMIT = 64 * 1024;
+var DEFAULT_CERTS_DIR = "/etc/docker/certs.d";
+async function createRegistry(options) {
+  const credentials = await CredentialStore.open({ env: options.env });
+  return new RegistryClient(options, credentials);
+}
+var DIGEST2 = /^(sha256|sha512):([0-9a-f]+)$/;
+function digestOf(bytes, algorithm = "sha256") {
+  return `${algorithm}:${createHash6(algorithm).update(bytes).digest("hex")}`;
+}
+var RegistryClient = class {
+  constructor(options, credentials) {
+    this.credentials = credentials;
+    this.log = options.log;
+    this.http = new Http({
+      env: options.env,
+      log: options.log ? { ...options.log, info: (m) => options.log?.info(this.scrub(m)), warning: (m) => options.log?.warning(this.scrub(m)) } : void 0,
+      timeoutMs: options.timeoutMs ?? 3e4,
+      retries: options.retries ?? 3,
+      retryMinMs: options.retryMinMs ?? 1e3,
+      certsDir: options.certsDir ?? (options.env.ISR_DOCKER_CERTS_D || DEFAULT_CERTS_DIR)
+    });
+  }
+  credentials;
+  http;
+  log;
+  /** Per registry: the scheme it speaks (loopback ones may speak plain HTTP). */
+  schemes = /* @__PURE__ */ new Map();
+  /** Per registry and scope: the Authorization header to send, and until when. */
+  authorizations = /* @__PURE__ */ new Map();
+  /** Per registry: its last challenge, so that a new scope gets its token before the first request. */
+  challenges = /* @__PURE__ */ new Map();
+  tokens = /* @__PURE__ */ new Set();
+  secrets() {
+    return [.../* @__PURE__ */ new Set([...this.credentials.secrets(), ...this.tokens])];
+  }
+  scrub(text2) {
+    const secrets = this.secrets();
+    return secrets.length ? redact(text2, secrets) : text2;
+  }
+  async image(text2, platform, signal) {
+    const ref = parseReference(text2);
+    try {
+      return await this.lookup(ref, platform, signal);
+    } catch (error) {
+      throw this.userError(ref, error, signal);
+    }
+  }
+  async openBlob(image, layer, signal) {
+    const ref = image.reference;
+    try {
+      const response = await this.get(ref, `blobs/${layer.digest}`, "*/*", signal);
+      if (response.status !== 200) {
+        const why = await this.failure(ref, response);
+        throw new EnvironmentError(`registry ${ref.registry} did not give layer ${layer.digest} of ${familiar(ref)}: ${why}`);
+      }
+      return verified(response.body, layer.digest, layer.size, `layer ${layer.digest} of ${familiar(ref)} from registry ${ref.registry}`);
+    } catch (error) {
+      throw this.userError(ref, error, signal);
+    }
+  }
+  /** Every failure as a user error naming the reference; never a secret in it. */
+  userError(ref, error, signal) {
+    if (signal?.aborted) return error;
+    const name = familiar(ref);
+    if (error instanceof TlsError) {
+      return new EnvironmentError(
+        this.scrub(
+          `registry ${ref.registry} (for ${name}): its TLS certificate is not trusted (${error.code}). Trust its CA: put it in ${DEFAULT_CERTS_DIR}/${ref.registry}/ca.crt (Docker's certs.d) or name its PEM file in NODE_EXTRA_CA_CERTS`
+        )
+      );
+    }
+    if (isUserError(error)) {
+      const message = this.scrub(error.message);
+      const text2 = message.includes(name) ? message : `${name}: ${message}`;
+      return error instanceof InputError ? new InputError(text2) : new EnvironmentError(text2);
+    }
+    return error;
+  }
+  async lookup(ref, wanted, signal) {
+    const name = familiar(ref);
+    const top = await this.manifest(ref, manifestReference(ref), signal);
+    if (!top.found) return top;
+    let manifest = top.manifest;
+    let manifestDigest = top.digest;
+    let indexDigest;
+    let platform;
+    if (INDEXES.has(top.mediaType) || Array.isArray(manifest.manifests) && !manifest.layers) {
+      indexDigest = top.digest;
+      const entries = (manifest.manifests ?? []).filter(
+        (m) => m.annotations?.["vnd.docker.reference.type"] !== "attestation-manifest" && !(m.platform?.os === "unknown" && m.platform.architecture === "unknown")
+      );
+      const platforms = entries.map(
+        (m) => m.platform && typeof m.platform.os === "string" && typeof m.platform.architecture === "string" ? { os: m.platform.os, architecture: m.platform.architecture, ...m.platform.variant ? { variant: m.platform.variant } : {} } : void 0
+      );
+      const i = choosePlatform(platforms, wanted);
+      if (i === void 0) {
+        const has = platforms.filter((p) => p !== void 0).map(formatPlatform);
+        throw new InputError(
+          `${name} in registry ${ref.registry} is an index without a ${formatPlatform(wanted)} image; it has ${has.length ? listOf(has) : "no platform-tagged image"}: choose one of those platforms`
+        );
+      }
+      platform = platforms[i];
+      const digest = entries[i].digest;
+      if (typeof digest !== "string" || !DIGEST2.test(digest))
+        throw new EnvironmentError(`the index of ${name} in registry ${ref.registry} has an entry without a valid digest`);
+      const entry = await this.manifest(ref, digest, signal);
+      if (!entry.found)
+        return { found: false, reason: `the ${formatPlatform(wanted)} manifest ${digest} of ${name}'s index: ${entry.reason}` };
+      if (INDEXES.has(entry.mediaType) || !entry.manifest.config)
+        throw new EnvironmentError(
+          `the ${formatPlatform(wanted)} entry of ${name}'s index is not an image manifest (${printable(entry.mediaType)})`
+        );
+      manifest = entry.manifest;
+      manifestDigest = entry.digest;
+    }
+    if (manifest.schemaVersion !== 2 || !manifest.config || !Array.isArray(manifest.layers)) {
+      throw new EnvironmentError(
+        `registry ${ref.registry} sent a manifest for ${name} that is not an OCI or Docker v2 image manifest (schema 1 is not supported)`
+      );
+    }
+    const config = manifest.config;
+    if (typeof config.digest !== "string" || !DIGEST2.test(config.digest))
+      throw new EnvironmentError(`the manifest of ${name} has a config without a valid digest`);
+    const layers = manifest.layers.map((layer, index) => {
+      if (typeof layer.digest !== "string" || !DIGEST2.test(layer.digest) || typeof layer.size !== "number" || typeof layer.mediaType !== "string") {
+        throw new EnvironmentError(`the manifest of ${name} has layer ${index + 1} without digest, size or media type`);
+      }
+      return { digest: layer.digest, mediaType: layer.mediaType, size: layer.size };
+    });
+    const configBytes = await this.configBlob(ref, config.digest, config.size, signal);
+    if (!platform) platform = platformOfConfig(configBytes);
+    return {
+      found: true,
+      image: {
+        reference: ref,
+        manifestDigest,
+        ...indexDigest && indexDigest !== manifestDigest ? { indexDigest } : {},
+        ...platform ? { platform } : {},
+        configDigest: config.digest,
+        config: configBytes,
+        layers
+      }
+    };
+  }
+  async manifest(ref, reference, signal) {
+    const name = familiar(ref);
+    const response = await this.get(ref, `manifests/${reference}`, ACCEPT, signal);
+    if (response.status === 404) return { found: false, reason: await this.failure(ref, response) };
+    if (response.status !== 200)
+      throw new EnvironmentError(`registry ${ref.registry} did not give the manifest of ${name}: ${await this.failure(ref, response)}`);
+    const bytes = await readBody(response.body, MANIFEST_LIMIT, `the manifest of ${name}`);
+    const algorithm = DIGEST2.exec(reference)?.[1] ?? "sha256";
+    const digest = digestOf(bytes, algorithm);
+    if (DIGEST2.test(reference) && digest !== reference) {
+      throw new EnvironmentError(
+        `registry ${ref.registry} sent a manifest for ${reference} (${name}) whose digest is ${digest}: it is not the manifest asked for`
+      );
+    }
+    let manifest;
+    try {
+      manifest = JSON.parse(bytes.toString("utf8"));
+    } catch {
+      throw new EnvironmentError(`registry ${ref.registry} sent a manifest for ${name} that is not JSON`);
+    }
+    if (typeof manifest !== "object" || manifest === null)
+      throw new EnvironmentError(`registry ${ref.registry} sent a manifest for ${name} that is not a JSON object`);
+    const contentType = String(response.headers["content-type"] ?? "").split(";")[0].trim();
+    return { found: true, manifest, mediaType: manifest.mediaType ?? contentType, digest };
+  }
+  async configBlob(ref, digest, size, signal) {
+    const name = familiar(ref);
+    const response = await this.get(ref, `blobs/${digest}`, "*/*", signal);
+    if (response.status !== 200)
+      throw new EnvironmentError(
+        `registry ${ref.registry} did not give the config ${digest} of ${name}: ${await this.failure(ref, response)}`
+      );
+    const bytes = await readBody(response.body, CONFIG_LIMIT, `the config of ${name}`);
+    const algorithm = DIGEST2.exec(digest)?.[1] ?? "sha256";
+    const got = digestOf(bytes, algorithm);
+    if (got !== digest)
+      throw new EnvironmentError(`registry ${ref.registry} sent a config for ${name} whose digest is ${got}, not ${digest}`);
+    if (typeof size === "number" && size !== bytes.length)
+      throw new EnvironmentError(`registry ${ref.registry} sent a config for ${name} of ${bytes.length} bytes, not ${size}`);
+    return bytes;
+  }
+  /** What an error answer says, for a message: the status and the registry's error codes (printable, cut). */
+  async failure(ref, response) {
+    let detail = "";
+    try {
+      const body = await readBody(response.body, ERROR_BODY_LIMIT, "an error answer");
+      const parsed = JSON.parse(body.toString("utf8"));
+      const errors = (parsed.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(" ")).filter(Boolean);
+      if (errors.length) detail = `: ${printable(errors.join("; "), 200)}`;
+    } catch {
+    }
+    const status = response.status;
+    const what = status === 404 ? "not found" : status === 429 ? "too many requests" : status >= 500 ? "server error" : "refused";
+    const repeat = status === 429 || status >= 500 ? ", on every attempt" : "";
+    return this.scrub(`HTTP ${status} (${what}${repeat}) for ${ref.repository} in registry ${ref.registry}${detail}`);
+  }
+  /** `GET /v2/<repository>/<path>` with the handshake done; a 401 or 403 after it is a user error. */
+  async get(ref, path10, accept, signal) {
+    const scope = pullScope(ref.repository);
+    const send = async () => {
+      const headers = { Accept: accept };
+      const authorization = await this.authorization(ref, scope, signal);
+      if (authorization) headers.Authorization = authorization;
+      return this.send(ref.registry, `/v2/${ref.repository}/${path10}`, headers, signal);
+    };
+    let response = await send();
+    if (response.status === 401) {
+      const challenges = parseWwwAuthenticate(String(response.headers["www-authenticate"] ?? ""));
+      response.body.resume();
+      const challenge = challenges.find((c) => c.scheme === "bearer") ?? challenges.find((c) => c.scheme === "basic");
+      const credentials = await this.credentials.get(ref.registry);
+      if (!challenge) throw this.refused(ref, 401, credentials, "it asked for an authentication scheme this tool does not speak");
+      const known = this.authorizations.get(`${ref.registry} ${scope}`);
+      if (known) {
+        this.authorizations.delete(`${ref.registry} ${scope}`);
+      }
+      this.challenges.set(ref.registry, challenge);
+      response = await send();
+      if (response.status === 401) {
+        response.body.resume();
+        throw this.refused(ref, 401, credentials);
+      }
+    }
+    if (response.status === 403) {
+      response.body.resume();
+      throw this.refused(ref, 403, await this.credentials.get(ref.registry));
+    }
+    return response;
+  }
+  refused(ref, status, credentials, why) {
+    const name = familiar(ref);
+    const tried = hasCredentials(credentials) ? `with the ${credentials.source}` : `with ${credentials.source}`;
+    const fix = status === 401 ? hasCredentials(credentials) ? `log in again (docker login ${ref.registry}): the credentials were refused` : `log in first (docker login ${ref.registry}, or docker/login-action), or check that ${ref.repository} exists` : `the credentials were accepted but may not pull ${ref.repository}: grant them read access`;
+    return new InputError(
+      this.scrub(
+        `registry ${ref.registry} refused ${name} (HTTP ${status} ${status === 401 ? "unauthorized" : "forbidden"}) ${tried}${why ? `: ${why}` : ""}: ${fix}`
+      )
+    );
+  }
+  /** The Authorization header for `scope` on `ref`'s registry, getting a token when its challenge asks for one. */
+  async authorization(ref, scope, signal) {
+    const key = `${ref.registry} ${scope}`;
+    const cached = this.authorizations.get(key);
+    if (cached && cached.until > Date.now()) return cached.header;
+    const challenge = this.challenges.get(ref.registry);
+    if (!challenge) return void 0;
+    const credentials = await this.credentials.get(ref.registry);
+    if (challenge.scheme === "basic") {
+      const c = credentials;
+      if (!hasCredentials(credentials) || c.username === void 0 || c.password === void 0)
+        throw this.refused(ref, 401, credentials, "it asks for a user name and password");
+      const header2 = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
+      this.authorizations.set(key, { header: header2, until: Infinity });
+      return header2;
+    }
+    const { token, expiresInSeconds } = await this.fetchToken(ref, challenge, scope, credentials, signal);
+    this.tokens.add(token);
+    const header = `Bearer ${token}`;
+    this.authorizations.set(key, { header, until: Date.now() + Math.max((expiresInSeconds ?? 60) - 10, 5) * 1e3 });
+    return header;
+  }
+  async fetchToken(ref, challenge, scope, credentials, signal) {
+    const c = credentials;
+    if (c.registryToken) return { token: c.registryToken };
+    const realmText = challenge.params.realm;
+    let realm;
+    try {
+      realm = new URL(realmText ?? "");
+      if (realm.protocol !== "https:" && realm.protocol !== "http:") throw new Error("not http");
+    } catch {
+      throw new EnvironmentError(
+        `registry ${ref.registry} asked for a bearer token without a usable realm URL (${printable(realmText ?? "none")})`
+      );
+    }
+    if (realm.protocol === "http:" && !isLoopback(realm.host) && hasCredentials(credentials)) {
+      throw new EnvironmentError(
+        `registry ${ref.registry} sends its token requests to ${realm.origin} over plain HTTP: credentials are not sent there`
+      );
+    }
+    const service = challenge.params.service;
+    const what = `the token server ${realm.host} of registry ${ref.registry}`;
+    const headers = { Accept: "application/json" };
+    let response;
+    if (c.identityToken) {
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: c.identityToken,
+        client_id: "image-size-report",
+        scope
+      });
+      if (service) form.set("service", service);
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      response = await this.http.send({ method: "POST", url: realm, headers, body: form.toString(), signal }, what);
+    } else {
+      const url = new URL(realm);
+      if (service) url.searchParams.set("service", service);
+      url.searchParams.set("scope", scope);
+      if (c.username !== void 0 && c.password !== void 0) {
+        headers.Authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
+      }
+      response = await this.http.send({ method: "GET", url, headers, signal }, what);
+    }
+    if (response.status === 401 || response.status === 403) {
+      response.body.resume();
+      throw this.refused(ref, 401, credentials, `${what} refused to give a token (HTTP ${response.status})`);
+    }
+    if (response.status !== 200) {
+      response.body.resume();
+      throw new EnvironmentError(`${what} answered HTTP ${response.status} to a token request for ${familiar(ref)}`);
+    }
+    let answer;
+    try {
+      answer = JSON.parse((await readBody(response.body, MANIFEST_LIMIT, `${what}'s answer`)).toString("utf8"));
+    } catch (error) {
+      if (isUserError(error)) throw error;
+      throw new EnvironmentError(`${what} answered a token request with something other than JSON`);
+    }
+    const token = tokenOf(answer);
+    if (!token) throw new EnvironmentError(`${what} answered a token request without a token`);
+    return token;
+  }
+  /** A request to the registry's API, over HTTPS (plain HTTP when a loopback registry does not speak TLS). */
+  async send(registry, path10, headers, signal) {
+    const host = apiHost(registry);
+    const what = `registry ${registry} (GET ${path10})`;
+    const known = this.schemes.get(registry);
+    const scheme = known ?? "https";
+    try {
+      const response = await this.http.send({ method: "GET", url: new URL(`${scheme}://${host}${path10}`), headers, signal }, what);
+      this.schemes.set(registry, scheme);
+      return response;
+    } catch (error) {
+      if (error instanceof NotTlsError && !known && isLoopback(registry)) {
+        this.schemes.set(registry, "http");
+        return this.http.send({ method: "GET", url: new URL(`http://${host}${path10}`), headers, signal }, what);
+      }
+      if (error instanceof NotTlsError)
+        throw new EnvironmentError(`${what} does not speak TLS (${messageOf(error)}): only loopback registries may use plain HTTP`);
+      throw error;
+    }
+  }
+};
+function platformOfConfig(config) {
+  try {
+    const c = JSON.parse(config.toString("utf8"));
+    if (typeof c.os !== "string" || typeof c.architecture !== "string") return void 0;
+    return { os: c.os, architecture: c.architecture, ...typeof c.variant === "string" && c.variant ? { variant: c.variant } : {} };
+  } catch {
+    return void 0;
+  }
+}
+function verified(body, digest, size, what) {
+  const [, algorithm] = DIGEST2.exec(digest) ?? [];
+  const hash = createHash6(algorithm ?? "sha256");
+  let bytes = 0;
+  const check = new Transform4({
+    transform(chunk, _encoding, callback) {
+      bytes += chunk.length;
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      const got = `${algorithm}:${hash.digest("hex")}`;
+      if (got !== digest)
+        return callback(
+          new EnvironmentError(`${what}: the registry sent ${bytes.toLocaleString("en-US")} bytes whose digest is ${got}, not ${digest}`)
+        );
+      if (bytes !== size)
+        return callback(
+          new EnvironmentError(
+            `${what}: the registry sent ${bytes.toLocaleString("en-US")} bytes, the manifest says ${size.toLocaleString("en-US")}`
+          )
+        );
+      callback();
+    }
+  });
+  pipeline(body, check, (error) => {
+    if (error && !check.destroyed) check.destroy(error);
+  });
+  return check;
 }
 
 // src/render/format.ts
@@ -102437,7 +105029,8 @@ function unitsNote(units) {
   return units === "binary" ? "binary units (1 MiB = 1,048,576 bytes)" : "decimal units (1 MB = 1,000,000 bytes), as `docker images` shows";
 }
 function measuredCount(report) {
-  const sides = report.variants.flatMap((v) => [v.head, ...report.base.source === "rebuild" && v.base ? [v.base] : []]);
+  const rebuilt = (v) => v.baseSource ? v.baseSource.source === "rebuild" || v.baseSource.source === void 0 && report.base.source !== "none" : report.base.source === "rebuild";
+  const sides = report.variants.flatMap((v) => [v.head, ...rebuilt(v) && v.base ? [v.base] : []]);
   return { measured: sides.filter((r) => r.status !== "cancelled").length, total: sides.length };
 }
 function describeCancel(report) {
@@ -102703,7 +105296,7 @@ function metricRows(report, variant) {
   const { units } = report;
   const c = variant.change;
   const base = variant.base;
-  const noChange = base?.status === "absent" ? "new" : "\u2014";
+  const noChange = base?.status === "absent" && !variant.baseSource?.error ? "new" : "\u2014";
   const bytesChange = (bytes, ratio) => bytes === void 0 ? noChange : `${formatSignedBytes(bytes, units)}${ratio === void 0 ? "" : ` (${formatSignedPercent(ratio)})`}`;
   const lines2 = [
     {
@@ -102740,10 +105333,11 @@ function metricRows(report, variant) {
     label: "Build time",
     base: side(base, buildTime),
     head: side(variant.head, buildTime),
-    change: c ? formatSignedDuration(c.buildMs) : noChange
+    change: c ? c.buildMs === void 0 ? NOT_BUILT : formatSignedDuration(c.buildMs) : noChange
   });
   return lines2;
 }
+var NOT_BUILT = "n/a (not built)";
 function optionalBytes(bytes, units) {
   return bytes === void 0 ? "\u2014" : formatBytes(bytes, units);
 }
@@ -102758,7 +105352,10 @@ function wasted(r, units) {
   return `${formatBytes(r.efficiency.wastedBytes, units)} (${formatQuantity(r.efficiency.score, "score", units)} efficient)`;
 }
 function buildTime(r) {
-  const cached = r.steps > 0 && r.cachedSteps > 0 ? `${r.cachedSteps}/${r.steps} cached` : "";
+  if (r.buildMs === void 0) return NOT_BUILT;
+  const steps = r.steps ?? 0;
+  const cachedSteps = r.cachedSteps ?? 0;
+  const cached = steps > 0 && cachedSteps > 0 ? `${cachedSteps}/${steps} cached` : "";
   const comparable = r.comparableBuildMs ?? r.buildMs;
   if (Math.round(comparable / 100) !== Math.round(r.buildMs / 100)) {
     return `${formatDuration(comparable)} (wall ${formatDuration(r.buildMs)}${cached ? `, ${cached}` : ""})`;
@@ -102836,6 +105433,21 @@ function wastedRows(report, style) {
     return [
       { variant: style.text(v.name), rows: paths.map((p) => [style.code(`/${p.path}`), formatBytes(p.bytes, units), String(p.copies)]) }
     ];
+  });
+}
+function baseSourceNotes(report, style, rebuilt) {
+  return report.variants.flatMap((variant) => {
+    const source = variant.baseSource;
+    if (!source) return [];
+    const reference = source.reference ? style.code(source.reference) : "";
+    let what;
+    if (source.error) what = `not available from ${reference} (${style.text(source.error)})`;
+    else if (source.source === "registry") {
+      what = `from the registry, ${reference}${source.digest ? ` (${style.code(source.digest.slice(0, 19))})` : ""}`;
+    } else if (source.source === "file") what = "from the saved report";
+    else if (source.source === "rebuild") what = rebuilt;
+    else what = variant.base?.status === "cancelled" ? "not measured" : "no source had it (new)";
+    return [`${style.text(variant.name)}: ${what}`];
   });
 }
 
@@ -103041,12 +105653,16 @@ function footnote(report) {
   parts.push(
     "Layers: base image included; added by the Dockerfile; with at least one byte. Wasted: dive's, every copy of a path stored in more than one layer. Build time: as if built first in this run (steps taken from another build of this run cost their time there)."
   );
-  if (hasBase(report)) {
+  const rebuilt = `rebuilt from ${report.base.ref ? `${codeSpan(report.base.ref, 100, "text")} at ` : ""}${shortSha(report.base.sha)}`;
+  const perVariant = baseSourceNotes(report, { text: (t) => escapeInline(t, 300), code: (t) => codeSpan(t, 200, "text") }, rebuilt);
+  if (hasBase(report) && perVariant.length) {
+    parts.push(`Base: ${perVariant.join("; ")}.${report.base.error ? ` (${escapeInline(report.base.error)})` : ""}`);
+  } else if (hasBase(report)) {
     const b = report.base;
-    const what = b.error ? `not available (${escapeInline(b.error)})` : report.cancelled && b.source === "rebuild" && !b.sha ? "not rebuilt, the run was cancelled first" : b.source === "file" ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ""}` : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, "text")} at ` : ""}${shortSha(b.sha)}`;
+    const what = b.error ? `not available (${escapeInline(b.error)})` : report.cancelled && b.source === "rebuild" && !b.sha ? "not rebuilt, the run was cancelled first" : b.source === "file" ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ""}` : rebuilt;
     parts.push(`Base: ${what}.`);
   }
-  const total = report.variants.reduce((sum, v) => sum + (v.head.status === "built" ? v.head.buildMs : 0), 0);
+  const total = report.variants.reduce((sum, v) => sum + (v.head.status === "built" ? v.head.buildMs ?? 0 : 0), 0);
   parts.push(
     `Docker ${escapeInline(report.engine.serverVersion, 100)}${engineWhere(report.engine.endpoint)}, ${escapeInline(report.engine.storage, 100)}; ${formatDuration(total)} of builds. ${escapeInline(report.tool.name, 100)} ${escapeInline(report.tool.version, 100)}.`
   );
@@ -103153,6 +105769,9 @@ function renderText(report, headLabel = "Current") {
   }
   for (const check of report.budgets.filter((c) => c.outcome === "fail")) out.push("", plainText(describeBreach(check, report.units)));
   if (report.base.error) out.push("", `No comparison: ${plainText(report.base.error, 1e3)}`);
+  const rebuilt = `rebuilt from ${report.base.ref ? `${plain(report.base.ref)} at ` : ""}${report.base.sha ? report.base.sha.slice(0, 7) : "an unknown commit"}`;
+  const bases = baseSourceNotes(report, { text: plain, code: plain }, rebuilt);
+  if (bases.length) out.push("", ...bases.map((note) => `Base of ${note}`));
   const cancel = describeCancel(report);
   if (cancel) out.push("", cancel);
   out.push("", `Size: ${plain(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`);
@@ -103162,262 +105781,16 @@ function renderText(report, headLabel = "Current") {
   return out.join("\n") + "\n";
 }
 
-// src/settings/schema.ts
-var import_yaml = __toESM(require_dist(), 1);
-var SETTING_KEYS = [
-  "variants",
-  "context",
-  "build-args",
-  "no-cache",
-  "pull",
-  "builder",
-  "timeout",
-  "budgets",
-  "baseline",
-  "baseline-file",
-  "comment",
-  "comment-key",
-  "fail-on-budget",
-  "keep-images",
-  "units",
-  "report-file",
-  "compressed-size",
-  "cache-dir"
-];
-var VARIANT_KEYS = ["dockerfile", "target", "context", "build-args"];
-var MAX_TIMEOUT_MS = 24 * 36e5;
-var STAGE_NAME = /^[a-z][a-z0-9_.-]*$/i;
-var DEFAULTS = {
-  context: ".",
-  dockerfile: "Dockerfile",
-  defaultVariant: "default",
-  timeout: "30m",
-  commentKey: "default",
-  /** Relative to the home directory. */
-  cacheDir: ".cache/image-size-report"
-};
-function resolveSettings(raw, env = {}) {
-  const context = optionalPath(raw.context, "context") ?? DEFAULTS.context;
-  const globalArgs = parseBuildArgs(raw["build-args"], "build-args", env);
-  const variants = parseVariants(raw.variants, context, globalArgs, env);
-  const baseline = oneOf(raw.baseline, "baseline", ["auto", "rebuild", "file", "none"]) ?? "auto";
-  const baselineFile = optionalPath(raw["baseline-file"], "baseline-file");
-  if (baseline === "file" && !baselineFile) {
-    throw new InputError('baseline: "file" needs baseline-file, the path of a JSON report saved by an earlier run.');
-  }
-  const commentKey = optionalString(raw["comment-key"], "comment-key") ?? DEFAULTS.commentKey;
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(commentKey)) {
-    throw new InputError(`comment-key: ${quote(commentKey)} is not accepted. Use 1 to 64 letters, digits, dots, dashes or underscores.`);
-  }
-  const timeoutMs = parseDuration(raw.timeout ?? DEFAULTS.timeout, "timeout");
-  if (timeoutMs < 1e3) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too short; use at least 1s.`);
-  if (timeoutMs > MAX_TIMEOUT_MS) throw new InputError(`timeout: ${quote(String(raw.timeout))} is too long; use at most 24h.`);
-  return {
-    variants,
-    budgets: parseBudgets(raw.budgets, variants),
-    noCache: bool(raw["no-cache"], "no-cache") ?? false,
-    pull: bool(raw.pull, "pull") ?? false,
-    builder: oneOf(raw.builder, "builder", ["buildkit", "legacy"]) ?? "buildkit",
-    timeoutMs,
-    baseline,
-    baselineFile,
-    comment: raw.comment === "auto" ? "auto" : bool(raw.comment, "comment") ?? "auto",
-    commentKey,
-    failOnBudget: bool(raw["fail-on-budget"], "fail-on-budget") ?? true,
-    keepImages: bool(raw["keep-images"], "keep-images") ?? false,
-    units: oneOf(raw.units, "units", ["decimal", "binary"]) ?? "decimal",
-    reportFile: optionalPath(raw["report-file"], "report-file"),
-    compressedSize: bool(raw["compressed-size"], "compressed-size") ?? true,
-    cacheDir: cacheDir(raw["cache-dir"], env)
-  };
-}
-function cacheDir(value, env) {
-  if (value === false || typeof value === "string" && /^(none|false)$/i.test(value.trim())) return void 0;
-  const given = optionalPath(value, "cache-dir");
-  if (given) return given;
-  const home = env.HOME || env.USERPROFILE;
-  return home ? `${home.replace(/[\\/]+$/, "")}/${DEFAULTS.cacheDir}` : void 0;
-}
-function yamlValue(value, where) {
-  if (typeof value !== "string") return value;
-  if (value.trim() === "") return void 0;
-  try {
-    return (0, import_yaml.parse)(value, { uniqueKeys: true, prettyErrors: true, logLevel: "error" });
-  } catch (error) {
-    throw new InputError(`${where}: not valid YAML (${firstLine(error)}).`);
-  }
-}
-function parseVariants(rawValue, defaultContext, globalArgs, env) {
-  const value = yamlValue(rawValue, "variants");
-  if (value === void 0 || value === null) {
-    return [makeVariant(DEFAULTS.defaultVariant, DEFAULTS.dockerfile, void 0, defaultContext, globalArgs)];
-  }
-  const mapping = asMapping(
-    value,
-    "variants",
-    "a mapping of variant name to a Dockerfile path or to {dockerfile, target, context, build-args}"
-  );
-  const names = Object.keys(mapping);
-  if (names.length === 0) throw new InputError("variants: the mapping is empty; name at least one variant.");
-  const slugs = /* @__PURE__ */ new Map();
-  return names.map((name) => {
-    const where = `variants.${name}`;
-    checkVariantName(name);
-    const entry = mapping[name];
-    let variant;
-    if (typeof entry === "string") {
-      variant = makeVariant(name, requirePath(entry, where), void 0, defaultContext, globalArgs);
-    } else {
-      const spec = asMapping(entry, where, "a Dockerfile path or a mapping {dockerfile, target, context, build-args}");
-      checkKeys(spec, VARIANT_KEYS, where);
-      const args = { ...globalArgs, ...parseBuildArgs(spec["build-args"], `${where}.build-args`, env) };
-      variant = makeVariant(
-        name,
-        optionalPath(spec.dockerfile, `${where}.dockerfile`) ?? DEFAULTS.dockerfile,
-        optionalTarget(spec.target, `${where}.target`),
-        optionalPath(spec.context, `${where}.context`) ?? defaultContext,
-        args
-      );
-    }
-    const clash = slugs.get(variant.slug);
-    if (clash) {
-      throw new InputError(`variants: ${quote(clash)} and ${quote(name)} differ only by case or punctuation; rename one.`);
-    }
-    slugs.set(variant.slug, name);
-    return variant;
-  });
-}
-function makeVariant(name, dockerfile, target, context, buildArgs) {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  return { name, slug, dockerfile, target, context, buildArgs };
-}
-function checkVariantName(name) {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
-    throw new InputError(
-      `variants: ${quote(name)} is not a valid variant name. Use up to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit.`
-    );
-  }
-}
-function parseBuildArgs(rawValue, where, env) {
-  if (rawValue === void 0 || rawValue === null || rawValue === "") return {};
-  const result = {};
-  const add = (key, value, position) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new InputError(
-        `${where}: ${position} has an invalid name; a build-arg name is letters, digits and underscores, not starting with a digit.`
-      );
-    }
-    const fromEnv = Object.hasOwn(env, key) ? env[key] : void 0;
-    result[key] = value ?? (typeof fromEnv === "string" ? fromEnv : "");
-  };
-  const addLine = (line, position) => {
-    const eq = line.indexOf("=");
-    if (eq === -1) add(line.trim(), void 0, position);
-    else add(line.slice(0, eq).trim(), line.slice(eq + 1), position);
-  };
-  if (typeof rawValue === "string") {
-    rawValue.split(/\r?\n/).forEach((line, i) => {
-      if (line.trim() !== "" && !line.trimStart().startsWith("#")) addLine(line, `line ${i + 1}`);
-    });
-  } else if (Array.isArray(rawValue)) {
-    rawValue.forEach((item, i) => {
-      if (typeof item !== "string") throw new InputError(`${where}: item ${i + 1} must be a KEY=VALUE string.`);
-      addLine(item, `item ${i + 1}`);
-    });
-  } else if (isPlainObject(rawValue)) {
-    for (const [key, value] of Object.entries(rawValue)) {
-      if (value !== null && typeof value === "object") {
-        throw new InputError(`${where}: the value of ${quote(key)} must be a string or a number.`);
-      }
-      add(key, value === null ? void 0 : String(value), quote(key));
-    }
-  } else {
-    throw new InputError(`${where}: expected KEY=VALUE lines or a mapping, got ${describeKind(rawValue)}.`);
-  }
-  return result;
-}
-function parseBudgets(rawValue, variants) {
-  const value = yamlValue(rawValue, "budgets");
-  const resolved = Object.fromEntries(variants.map((v) => [v.name, {}]));
-  if (value === void 0 || value === null) return resolved;
-  const mapping = asMapping(value, "budgets", 'a mapping of variant name (or "*") to limits');
-  const names = variants.map((v) => v.name);
-  const known = new Set(names);
-  const parsed = /* @__PURE__ */ Object.create(null);
-  for (const [name, limits] of Object.entries(mapping)) {
-    if (name !== "*" && !known.has(name)) {
-      throw new InputError(`budgets: ${quote(name)} is not a variant. Known variants: ${listOf(names)} (or "*" for all).`);
-    }
-    parsed[name] = parseBudget(limits, `budgets.${name}`, names, known, name);
-  }
-  for (const name of names) {
-    const wildcard = { ...parsed["*"] };
-    if (wildcard.maxRatio?.of === name) delete wildcard.maxRatio;
-    resolved[name] = { ...wildcard, ...parsed[name] };
-  }
-  return resolved;
-}
-function parseBudget(value, where, names, known, self2) {
-  const limits = asMapping(value, where, `a mapping of limits (${BUDGET_KEYS.join(", ")})`);
-  checkKeys(limits, BUDGET_KEYS, where);
-  const context = { names, known, self: self2 };
-  const budget = {};
-  for (const key of BUDGET_KEYS) {
-    if (limits[key] !== void 0) budget[BUDGET_KINDS[key].field] = BUDGET_KINDS[key].parse(limits[key], `${where}.${key}`, context);
-  }
-  return budget;
-}
-function optionalPath(value, where) {
-  const text2 = optionalString(value, where);
-  return text2 === void 0 ? void 0 : requirePath(text2, where);
-}
-function requirePath(value, where) {
-  const text2 = value.trim();
-  if (text2 === "" || text2.includes("\0") || /[\r\n]/.test(text2)) {
-    throw new InputError(`${where}: ${quote(text2)} is not a usable path (it is empty or holds a line break or a NUL character).`);
-  }
-  return text2;
-}
-function bool(value, where) {
-  if (value === void 0 || value === null || value === "") return void 0;
-  if (typeof value === "boolean") return value;
-  if (typeof value === "string" && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === "true";
-  throw new InputError(`${where}: ${describe(value)} is not accepted. Use true or false.`);
-}
-function oneOf(value, where, accepted) {
-  if (value === void 0 || value === null || value === "") return void 0;
-  const text2 = typeof value === "string" ? value.trim().toLowerCase() : value;
-  if (!accepted.includes(text2)) {
-    throw new InputError(`${where}: ${describe(value)} is not accepted. Use one of: ${accepted.join(", ")}.`);
-  }
-  return text2;
-}
-function firstLine(error) {
-  return printable(messageOf(error).split("\n")[0], 200);
-}
-function optionalTarget(value, where) {
-  const target = optionalString(value, where);
-  if (target !== void 0 && !STAGE_NAME.test(target)) {
-    throw new InputError(
-      `${where}: ${quote(target)} cannot be a stage name. Use the name of a stage (FROM ... AS name): letters, digits, dots, dashes and underscores, starting with a letter.`
-    );
-  }
-  return target;
-}
-function describeKind(value) {
-  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? typeof value : describe(value);
-}
-
 // src/settings/config-file.ts
-import { existsSync as existsSync5, readFileSync as readFileSync6, statSync as statSync3 } from "node:fs";
-import path7 from "node:path";
+import { existsSync as existsSync5, readFileSync as readFileSync7, statSync as statSync3 } from "node:fs";
+import path9 from "node:path";
 var DEFAULT_CONFIG_FILE = ".github/image-size.yml";
 var MAX_CONFIG_BYTES = 1e6;
 function loadConfigFile(workingDirectory, explicit) {
   const relative = explicit || DEFAULT_CONFIG_FILE;
   const where = `config file ${printable(relative, 100)}`;
   if (relative.includes("\0")) throw new InputError(`config: ${quote(relative)} is not a usable path (it holds a NUL character).`);
-  const file = path7.resolve(workingDirectory, relative);
+  const file = path9.resolve(workingDirectory, relative);
   if (!existsSync5(file)) {
     if (explicit) throw new InputError(`config: ${quote(explicit)} does not exist (looked in ${printable(workingDirectory, 200)}).`);
     return { raw: {} };
@@ -103428,7 +105801,7 @@ function loadConfigFile(workingDirectory, explicit) {
     if (size > MAX_CONFIG_BYTES) {
       throw new InputError(`${where}: the file is ${size.toLocaleString("en-US")} bytes; a config file may have at most 1 MB.`);
     }
-    text2 = readFileSync6(file, "utf8");
+    text2 = readFileSync7(file, "utf8");
   } catch (error) {
     if (error instanceof InputError) throw error;
     const code = error.code;
@@ -103470,8 +105843,11 @@ export {
   scrubbedLogger,
   RUN_LABEL,
   readUntrustedReport,
+  SETTING_KEYS,
+  resolveSettings,
   TOOL,
   createReport,
+  createRegistry,
   describeBreach,
   describeCancel,
   renderCancelledNotice,
@@ -103481,7 +105857,5 @@ export {
   utf8Length,
   commentMarker,
   renderText,
-  SETTING_KEYS,
-  resolveSettings,
   loadConfigFile
 };

@@ -1,0 +1,218 @@
+// baseline: registry — the base of each variant read from the image published to a real registry (Debian's
+// docker-registry on loopback): the image of the base commit, built and pushed with the docker CLI, is the baseline.
+// Its numbers must be those of a rebuilt base of the same commit, without a base build.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { createReport, type BaselinePlan, type BaselineStep } from '../../src/pipeline.js';
+import { createRegistry } from '../../src/registry/client.js';
+import type { Registry } from '../../src/registry/types.js';
+import type { BuiltResult, Report, VariantReport } from '../../src/report/types.js';
+import { resolveSettings, type RawSettings } from '../../src/settings/schema.js';
+import { fakeGitHubPerTest } from '../support/github/index.js';
+import { deletePushed, ensureRegistry, pushImage, REGISTRY, type PushedImage } from '../support/registry.js';
+import { runAction } from '../support/run-action.js';
+import { pullRequestPayload } from '../support/webhook-payloads.js';
+import { commitAll, memoryLogger, repoFromFixture } from '../support/workspace.js';
+
+const VARIANTS = { 'single-stage': 'Dockerfile.single', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } };
+/** A repository of this run's own, so that runs on other engines (or earlier runs) do not meet its tags. */
+const REPOSITORY = `isr-regbase/${(process.env.ISR_ENGINE ?? 'engine').replace(/[^a-z0-9]+/g, '-')}-${Date.now().toString(36)}`;
+const TEMPLATE = `${REGISTRY}/${REPOSITORY}:main-{variant}`;
+
+let registry: Registry;
+const pushed: PushedImage[] = [];
+let repo: { dir: string; baseSha: string; headSha: string };
+
+function run(raw: RawSettings, baseline: BaselinePlan | BaselineStep[], runId: string, log = memoryLogger()): Promise<Report> {
+  return createReport({
+    settings: resolveSettings(raw),
+    workingDirectory: repo.dir,
+    engine: new DockerEngine(),
+    baseline,
+    head: {},
+    runId,
+    log,
+  });
+}
+
+const variant = (report: Report, name: string): VariantReport => report.variants.find((v) => v.name === name)!;
+const built = (result: VariantReport['base']): BuiltResult => {
+  expect(result?.status).toBe('built');
+  return result as BuiltResult;
+};
+
+beforeAll(async () => {
+  ensureRegistry();
+  registry = await createRegistry({ env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+  // The base commit, built and kept, then published as main-<variant>: what a push workflow on main does.
+  const { dir, sha: baseSha } = repoFromFixture('tiny-app');
+  repo = { dir, baseSha, headSha: '' };
+  const published = await run({ variants: VARIANTS, 'keep-images': true }, { source: 'none' }, 'publish');
+  for (const v of published.variants) {
+    const slug = v.name.toLowerCase();
+    pushed.push(await pushImage(`image-size-report/${slug}:head-publish`, REPOSITORY, `main-${v.name}`));
+  }
+  // The pull request: the single-stage image gains a layer of 500,000 bytes.
+  const file = path.join(dir, 'Dockerfile.single');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('COPY app.sh', 'RUN head -c 500000 /dev/zero > /app/cache.bin\nCOPY app.sh'));
+  repo.headSha = commitAll(dir, 'grow');
+});
+
+afterAll(async () => {
+  for (const image of pushed) await deletePushed(image);
+  // the images the publishing run kept
+  execFileSync('docker', ['rmi', ...pushed.map((p) => `image-size-report/${p.tag.slice('main-'.length)}:head-publish`)], { stdio: 'ignore' });
+});
+
+describe('baseline: registry', () => {
+  it('reads the published base without building it, with the numbers of a rebuilt base of the same commit', async () => {
+    const fromRegistry = memoryLogger();
+    const registryReport = await run(
+      { variants: VARIANTS },
+      [{ source: 'registry', registry, image: { template: TEMPLATE } }],
+      'from-registry',
+      fromRegistry,
+    );
+    const rebuiltReport = await run({ variants: VARIANTS }, { source: 'rebuild', commit: repo.baseSha, ref: 'main' }, 'rebuilt');
+
+    // no base build ran: only this change's two builds
+    expect(fromRegistry.lines.filter((l) => l.startsWith('[group] Building'))).toEqual([
+      '[group] Building single-stage (this change)',
+      '[group] Building multi-stage (this change)',
+    ]);
+    expect(fromRegistry.lines).toContain(`[group] Reading the base of single-stage from ${REGISTRY}/${REPOSITORY}:main-single-stage`);
+    expect(fromRegistry.warnings).toEqual([]);
+    expect(registryReport.base).toEqual({ source: 'registry' });
+
+    for (const name of ['single-stage', 'multi-stage']) {
+      const fromReg = variant(registryReport, name);
+      const image = pushed.find((p) => p.tag === `main-${name}`)!;
+      expect(fromReg.baseSource).toEqual({ source: 'registry', reference: `${REGISTRY}/${REPOSITORY}:main-${name}`, digest: image.manifestDigest });
+      const reg = built(fromReg.base);
+      const reb = built(variant(rebuiltReport, name).base);
+      expect(reg.buildMs).toBeUndefined();
+      expect(reg.steps).toBeUndefined();
+      expect(fromReg.change?.buildMs).toBeUndefined();
+      // the same numbers: unpacked size, layers, instructions, wasted space exactly; compressed within 1%
+      expect(reg.sizeBytes).toBe(reb.sizeBytes);
+      expect(reg.layers).toBe(reb.layers);
+      expect(reg.contentLayers).toBe(reb.contentLayers);
+      expect(reg.layerDetails!.map((l) => [l.instruction, l.sizeBytes])).toEqual(reb.layerDetails!.map((l) => [l.instruction, l.sizeBytes]));
+      expect(reg.efficiency).toEqual(reb.efficiency);
+      expect(Math.abs(reg.compressedBytes! - reb.compressedBytes!) / reb.compressedBytes!).toBeLessThan(0.01);
+      expect(fromReg.change!.sizeBytes).toBe(variant(rebuiltReport, name).change!.sizeBytes);
+      expect(fromReg.change!.layers).toBe(variant(rebuiltReport, name).change!.layers);
+      // a layer both sides have counts the same compressed size on both: only changed layers make the change
+      const headLayers = new Map(built(fromReg.head).layerDetails!.map((l) => [l.diffId, l.compressedBytes]));
+      for (const layer of reg.layerDetails!) {
+        if (headLayers.has(layer.diffId)) expect(layer.compressedBytes).toBe(headLayers.get(layer.diffId));
+        else expect(layer.compressedBytes).toBe(image.layers[reg.layerDetails!.indexOf(layer)].size); // the registry's own figure
+      }
+    }
+    expect(variant(registryReport, 'multi-stage').change).toMatchObject({ sizeBytes: 0, layers: 0, compressedBytes: 0 });
+    const grown = variant(registryReport, 'single-stage');
+    expect(grown.change!.sizeBytes).toBeGreaterThanOrEqual(500_000);
+    expect(grown.layerChanges!.map((c) => c.kind)).toContain('added');
+  });
+
+  it('falls through to a rebuild of only the variants the registry does not have (registry, rebuild)', async () => {
+    const log = memoryLogger();
+    const report = await run(
+      { variants: VARIANTS },
+      [
+        // single-stage is published; multi-stage's reference does not exist yet
+        { source: 'registry', registry, image: { byVariant: { 'single-stage': `${REGISTRY}/${REPOSITORY}:main-single-stage`, 'multi-stage': `${REGISTRY}/${REPOSITORY}:nope` } } },
+        { source: 'rebuild', commit: repo.baseSha, ref: 'main' },
+      ],
+      'fall-through',
+      log,
+    );
+    expect(log.lines.filter((l) => l.startsWith('[group] Building') && l.endsWith('(base)'))).toEqual(['[group] Building multi-stage (base)']);
+    expect(report.base).toMatchObject({ source: 'mixed', sha: repo.baseSha, ref: 'main' });
+    expect(variant(report, 'single-stage').baseSource).toMatchObject({ source: 'registry' });
+    expect(variant(report, 'multi-stage').baseSource).toEqual({ source: 'rebuild' });
+    const rebuilt = built(variant(report, 'multi-stage').base);
+    expect(rebuilt.buildMs).toBeGreaterThan(0);
+    expect(variant(report, 'multi-stage').change).toMatchObject({ sizeBytes: 0, layers: 0 });
+  });
+
+  it('shows a variant the registry does not have as new when the registry is the only source', async () => {
+    const report = await run(
+      { variants: VARIANTS },
+      [{ source: 'registry', registry, image: { template: `${REGISTRY}/${REPOSITORY}:missing-{variant}` } }],
+      'only-registry',
+    );
+    expect(report.status).toBe('pass');
+    for (const v of report.variants) {
+      expect(v.head.status).toBe('built');
+      expect(v.base).toEqual({ status: 'absent', reason: expect.stringContaining(`${REGISTRY}/${REPOSITORY}:missing-${v.name} is not in the registry`) });
+      expect(v.baseSource).toEqual({});
+    }
+  });
+
+  it('reports a registry that does not answer for that variant only, with the error and a warning', async () => {
+    const log = memoryLogger();
+    const report = await run(
+      { variants: VARIANTS },
+      [
+        {
+          source: 'registry',
+          registry,
+          image: { byVariant: { 'single-stage': `${REGISTRY}/${REPOSITORY}:main-single-stage`, 'multi-stage': '127.0.0.1:9/nothing:here' } },
+        },
+        { source: 'rebuild', commit: repo.baseSha, ref: 'main' },
+      ],
+      'no-answer',
+      log,
+    );
+    const broken = variant(report, 'multi-stage');
+    expect(broken.baseSource).toMatchObject({ source: 'registry', reference: '127.0.0.1:9/nothing:here', error: expect.any(String) });
+    expect(broken.base).toEqual({ status: 'absent', reason: 'the registry base could not be read' });
+    expect(log.warnings).toEqual([expect.stringMatching(/^The base of multi-stage could not be read from 127\.0\.0\.1:9\/nothing:here/)]);
+    expect(log.lines.some((l) => l.endsWith('(base)'))).toBe(false); // an error does not fall through to the rebuild
+    expect(built(variant(report, 'single-stage').base).sizeBytes).toBeGreaterThan(0);
+  });
+});
+
+describe('baseline: registry, rebuild in the bundled action', () => {
+  const github = fakeGitHubPerTest();
+
+  it('compares a pull request with the published images and says where each base came from', async () => {
+    const result = await runAction({
+      workspace: repo.dir,
+      inputs: {
+        variants: 'single-stage: Dockerfile.single\nmulti-stage: {dockerfile: Dockerfile, target: runtime}\n',
+        baseline: 'registry, rebuild',
+        'baseline-image': TEMPLATE,
+      },
+      eventName: 'pull_request',
+      payload: pullRequestPayload({
+        action: 'opened',
+        owner: 'octo-org',
+        repo: 'shop',
+        number: 7,
+        baseSha: repo.baseSha,
+        headSha: repo.headSha,
+        baseRef: 'main',
+        headRef: 'grow',
+      }),
+      repository: 'octo-org/shop',
+      apiUrl: github.server.url,
+      token: github.server.token,
+      sha: repo.headSha,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toMatch(/Building \w+-stage \(base\)/);
+    const report = JSON.parse(readFileSync(result.outputs.report, 'utf8')) as Report;
+    expect(report.base.source).toBe('registry');
+    expect(report.variants.map((v) => v.baseSource?.source)).toEqual(['registry', 'registry']);
+    const [comment] = github.server.comments('octo-org', 'shop', 7);
+    expect(comment.body).toContain(`single-stage: from the registry, \`${REGISTRY}/${REPOSITORY}:main-single-stage\``);
+    expect(comment.body).toMatch(/\| +\| Build time +\| +n\/a \(not built\) \| +[\d.]+ m?s.*\| +n\/a \(not built\) \|/);
+    expect(result.stdout).toContain(`Base of multi-stage: from the registry, ${REGISTRY}/${REPOSITORY}:main-multi-stage`);
+  });
+});

@@ -27,7 +27,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-TRHXDTJJ.js";
+} from "./chunks/chunk-3WGWGCHK.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -146,7 +146,8 @@ Run image-size-report --help for the options.
     };
     const given = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== void 0));
     const settings = resolveSettings({ ...fromFile, ...given }, process.env);
-    if (args.base && args["baseline-file"] && !args.baseline) throw new InputError("--base and --baseline-file cannot be used together; pick one base.");
+    if (args.base && args["baseline-file"] && !args.baseline)
+      throw new InputError("--base and --baseline-file cannot be used together; pick one base.");
     const registry = settings.baseline.includes("registry") ? await createRegistry({ env: process.env }) : void 0;
     const scrubber = createScrubber(secretsOf(settings.variants), registry && (() => registry.secrets()));
     const runId = `cli-${Date.now().toString(36)}`;

@@ -173,7 +173,10 @@ async function measureBase(
   for (const spec of run.settings.variants) {
     if (results.has(spec.name)) continue;
     const cancelled = run.signal?.aborted;
-    results.set(spec.name, cancelled ? { status: 'cancelled' } : { status: 'absent', reason: reasons.get(spec.name) ?? 'no baseline source has it' });
+    results.set(
+      spec.name,
+      cancelled ? { status: 'cancelled' } : { status: 'absent', reason: reasons.get(spec.name) ?? 'no baseline source has it' },
+    );
     sources.set(spec.name, {});
   }
   const used = new Set([...sources.values()].flatMap((s) => (s.source && !s.error ? [s.source] : [])));

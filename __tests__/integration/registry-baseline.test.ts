@@ -2,6 +2,7 @@
 // docker-registry on loopback): the image of the base commit, built and pushed with the docker CLI, is the baseline.
 // Its numbers must be those of a rebuilt base of the same commit, without a base build.
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,13 @@ import { createReport, type BaselinePlan, type BaselineStep } from '../../src/pi
 import { createRegistry } from '../../src/registry/client.js';
 import type { Registry } from '../../src/registry/types.js';
 import type { BuiltResult, Report, VariantReport } from '../../src/report/types.js';
+import { LayerCache } from '../../src/measure/image/layer-cache.js';
+import { pushSizingFor } from '../../src/measure/image/push-sizing.js';
+import { readLayers } from '../../src/measure/layers.js';
+import { measureRegistryImage } from '../../src/measure/registry-image.js';
 import { resolveSettings, type RawSettings } from '../../src/settings/schema.js';
+import { makeTar, sha256 } from '../support/save-tar.js';
+import { zstdFrame } from '../support/zstd-frame.js';
 import { fakeGitHubPerTest } from '../support/github/index.js';
 import { deletePushed, ensureRegistry, pushImage, REGISTRY, type PushedImage } from '../support/registry.js';
 import { runAction } from '../support/run-action.js';
@@ -23,6 +30,36 @@ const REPOSITORY = `isr-regbase/${(process.env.ISR_ENGINE ?? 'engine').replace(/
 const TEMPLATE = `${REGISTRY}/${REPOSITORY}:main-{variant}`;
 
 let registry: Registry;
+let enginePlatform: { os: string; architecture: string };
+const ENGINE_PLATFORM = () => enginePlatform;
+
+/** An image pushed by hand over the distribution API (a layer kind docker push does not make): its reference. */
+async function pushManual(repository: string, tag: string, config: Buffer, layers: { blob: Buffer; mediaType: string }[]): Promise<string> {
+  const digest = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  for (const data of [config, ...layers.map((l) => l.blob)]) {
+    // distribution 2.8: open an upload, then PUT the whole blob to it
+    const started = await fetch(`http://${REGISTRY}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+    const location = started.headers.get('location');
+    if (started.status !== 202 || !location) throw new Error(`blob upload: HTTP ${started.status} ${await started.text()}`);
+    const url = new URL(location, `http://${REGISTRY}`);
+    url.searchParams.set('digest', digest(data));
+    const response = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: data });
+    if (response.status !== 201) throw new Error(`blob upload: HTTP ${response.status} ${await response.text()}`);
+  }
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digest(config), size: config.length },
+    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: digest(l.blob), size: l.blob.length })),
+  };
+  const response = await fetch(`http://${REGISTRY}/v2/${repository}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { 'Content-Type': manifest.mediaType },
+    body: JSON.stringify(manifest),
+  });
+  if (response.status !== 201) throw new Error(`manifest upload: HTTP ${response.status} ${await response.text()}`);
+  return `${REGISTRY}/${repository}:${tag}`;
+}
 const pushed: PushedImage[] = [];
 let repo: { dir: string; baseSha: string; headSha: string };
 
@@ -47,6 +84,8 @@ const built = (result: VariantReport['base']): BuiltResult => {
 beforeAll(async () => {
   ensureRegistry();
   registry = await createRegistry({ env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+  const info = await new DockerEngine().connect();
+  enginePlatform = info.platform!;
   // The base commit, built and kept, then published as main-<variant>: what a push workflow on main does.
   const { dir, sha: baseSha } = repoFromFixture('tiny-app');
   repo = { dir, baseSha, headSha: '' };
@@ -64,7 +103,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const image of pushed) await deletePushed(image);
   // the images the publishing run kept
-  execFileSync('docker', ['rmi', ...pushed.map((p) => `image-size-report/${p.tag.slice('main-'.length)}:head-publish`)], { stdio: 'ignore' });
+  execFileSync('docker', ['rmi', ...pushed.map((p) => `image-size-report/${p.tag.slice('main-'.length)}:head-publish`)], {
+    stdio: 'ignore',
+  });
 });
 
 describe('baseline: registry', () => {
@@ -90,7 +131,11 @@ describe('baseline: registry', () => {
     for (const name of ['single-stage', 'multi-stage']) {
       const fromReg = variant(registryReport, name);
       const image = pushed.find((p) => p.tag === `main-${name}`)!;
-      expect(fromReg.baseSource).toEqual({ source: 'registry', reference: `${REGISTRY}/${REPOSITORY}:main-${name}`, digest: image.manifestDigest });
+      expect(fromReg.baseSource).toEqual({
+        source: 'registry',
+        reference: `${REGISTRY}/${REPOSITORY}:main-${name}`,
+        digest: image.manifestDigest,
+      });
       const reg = built(fromReg.base);
       const reb = built(variant(rebuiltReport, name).base);
       expect(reg.buildMs).toBeUndefined();
@@ -100,7 +145,9 @@ describe('baseline: registry', () => {
       expect(reg.sizeBytes).toBe(reb.sizeBytes);
       expect(reg.layers).toBe(reb.layers);
       expect(reg.contentLayers).toBe(reb.contentLayers);
-      expect(reg.layerDetails!.map((l) => [l.instruction, l.sizeBytes])).toEqual(reb.layerDetails!.map((l) => [l.instruction, l.sizeBytes]));
+      expect(reg.layerDetails!.map((l) => [l.instruction, l.sizeBytes])).toEqual(
+        reb.layerDetails!.map((l) => [l.instruction, l.sizeBytes]),
+      );
       expect(reg.efficiency).toEqual(reb.efficiency);
       expect(Math.abs(reg.compressedBytes! - reb.compressedBytes!) / reb.compressedBytes!).toBeLessThan(0.01);
       expect(fromReg.change!.sizeBytes).toBe(variant(rebuiltReport, name).change!.sizeBytes);
@@ -124,13 +171,21 @@ describe('baseline: registry', () => {
       { variants: VARIANTS },
       [
         // single-stage is published; multi-stage's reference does not exist yet
-        { source: 'registry', registry, image: { byVariant: { 'single-stage': `${REGISTRY}/${REPOSITORY}:main-single-stage`, 'multi-stage': `${REGISTRY}/${REPOSITORY}:nope` } } },
+        {
+          source: 'registry',
+          registry,
+          image: {
+            byVariant: { 'single-stage': `${REGISTRY}/${REPOSITORY}:main-single-stage`, 'multi-stage': `${REGISTRY}/${REPOSITORY}:nope` },
+          },
+        },
         { source: 'rebuild', commit: repo.baseSha, ref: 'main' },
       ],
       'fall-through',
       log,
     );
-    expect(log.lines.filter((l) => l.startsWith('[group] Building') && l.endsWith('(base)'))).toEqual(['[group] Building multi-stage (base)']);
+    expect(log.lines.filter((l) => l.startsWith('[group] Building') && l.endsWith('(base)'))).toEqual([
+      '[group] Building multi-stage (base)',
+    ]);
     expect(report.base).toMatchObject({ source: 'mixed', sha: repo.baseSha, ref: 'main' });
     expect(variant(report, 'single-stage').baseSource).toMatchObject({ source: 'registry' });
     expect(variant(report, 'multi-stage').baseSource).toEqual({ source: 'rebuild' });
@@ -148,7 +203,10 @@ describe('baseline: registry', () => {
     expect(report.status).toBe('pass');
     for (const v of report.variants) {
       expect(v.head.status).toBe('built');
-      expect(v.base).toEqual({ status: 'absent', reason: expect.stringContaining(`${REGISTRY}/${REPOSITORY}:missing-${v.name} is not in the registry`) });
+      expect(v.base).toEqual({
+        status: 'absent',
+        reason: expect.stringContaining(`${REGISTRY}/${REPOSITORY}:missing-${v.name} is not in the registry`),
+      });
       expect(v.baseSource).toEqual({});
     }
   });
@@ -161,7 +219,9 @@ describe('baseline: registry', () => {
         {
           source: 'registry',
           registry,
-          image: { byVariant: { 'single-stage': `${REGISTRY}/${REPOSITORY}:main-single-stage`, 'multi-stage': '127.0.0.1:9/nothing:here' } },
+          image: {
+            byVariant: { 'single-stage': `${REGISTRY}/${REPOSITORY}:main-single-stage`, 'multi-stage': '127.0.0.1:9/nothing:here' },
+          },
         },
         { source: 'rebuild', commit: repo.baseSha, ref: 'main' },
       ],
@@ -174,6 +234,95 @@ describe('baseline: registry', () => {
     expect(log.warnings).toEqual([expect.stringMatching(/^The base of multi-stage could not be read from 127\.0\.0\.1:9\/nothing:here/)]);
     expect(log.lines.some((l) => l.endsWith('(base)'))).toBe(false); // an error does not fall through to the rebuild
     expect(built(variant(report, 'single-stage').base).sizeBytes).toBeGreaterThan(0);
+  });
+});
+
+describe('measuring a registry image', () => {
+  it('streams every blob the layer cache does not know, with the figures of the same image read from the engine', async () => {
+    const image = pushed.find((p) => p.tag === 'main-single-stage')!;
+    const cache = new LayerCache();
+    try {
+      const measured = await measureRegistryImage({
+        registry,
+        reference: image.reference,
+        platform: ENGINE_PLATFORM(),
+        cache,
+        secrets: [],
+      });
+      if (!measured.found) throw new Error(measured.reason);
+      expect(measured.work).toMatchObject({ measured: image.layers.length, cached: 0 });
+      expect(measured.work.blobBytes).toBe(image.layers.reduce((total, l) => total + l.size, 0));
+      expect(measured.result.compressedBytes).toBe(measured.work.blobBytes);
+      const engine = new DockerEngine();
+      const facts = await engine.inspect('image-size-report/single-stage:head-publish');
+      expect(measured.result.imageId).toBe(image.configDigest);
+      const local = await readLayers(engine, {
+        facts,
+        baseImage: undefined,
+        compressed: false,
+        push: pushSizingFor(await engine.connect()),
+        cache: new LayerCache(),
+        secrets: [],
+      });
+      expect(local.analysisError).toBeUndefined();
+      expect(measured.result.sizeBytes).toBe(local.sizeBytes);
+      expect(measured.result.layerDetails!.map((l) => [l.diffId, l.instruction, l.sizeBytes])).toEqual(
+        local.layerDetails!.map((l) => [l.diffId, l.instruction, l.sizeBytes]),
+      );
+      expect(measured.result.efficiency).toEqual(local.efficiency);
+      // a second look needs no blob: every layer is known now
+      const again = await measureRegistryImage({ registry, reference: image.reference, platform: ENGINE_PLATFORM(), cache, secrets: [] });
+      expect(again.found && again.work).toEqual({ measured: 0, cached: image.layers.length, blobBytes: 0 });
+    } finally {
+      cache.close();
+    }
+  });
+
+  it('reads zstd and uncompressed layers as it reads gzip ones', async () => {
+    const tar = await makeTar([
+      { name: 'app', type: 'directory' },
+      { name: 'app/data.bin', content: Buffer.concat([randomBytes(150_000), Buffer.alloc(150_000, 1)]) },
+      { name: 'app/note.txt', content: 'zstd\n' },
+    ]);
+    const second = await makeTar([{ name: 'app/note.txt', content: 'again\n' }]);
+    const diffIds = [tar, second].map((t) => `sha256:${sha256(t)}`);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: ENGINE_PLATFORM().architecture,
+        os: ENGINE_PLATFORM().os,
+        rootfs: { type: 'layers', diff_ids: diffIds },
+        history: [
+          { created_by: 'COPY data /app # buildkit' },
+          { created_by: 'ENV A=1', empty_layer: true },
+          { created_by: 'RUN echo again > /app/note.txt' },
+        ],
+      }),
+    );
+    const zstdBlob = zstdFrame(tar);
+    const repository = `${REPOSITORY}-zstd`;
+    const reference = await pushManual(repository, 'zstd', config, [
+      { blob: zstdBlob, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' },
+      { blob: second, mediaType: 'application/vnd.oci.image.layer.v1.tar' },
+    ]);
+    const cache = new LayerCache();
+    try {
+      const measured = await measureRegistryImage({ registry, reference, platform: ENGINE_PLATFORM(), cache, secrets: [] });
+      if (!measured.found) throw new Error(measured.reason);
+      expect(measured.result).toMatchObject({
+        status: 'built',
+        sizeBytes: 300_000 + 5 + 6,
+        compressedBytes: zstdBlob.length + second.length,
+        layers: 2,
+        contentLayers: 2,
+      });
+      expect(measured.result.layerDetails!.map((l) => [l.diffId, l.instruction, l.sizeBytes, l.compressedBytes])).toEqual([
+        [diffIds[0], 'COPY data /app', 300_005, zstdBlob.length],
+        [diffIds[1], 'RUN echo again > /app/note.txt', 6, second.length],
+      ]);
+      expect(measured.result.efficiency).toMatchObject({ wastedBytes: 11, topWasted: [{ path: 'app/note.txt', bytes: 11, copies: 2 }] });
+    } finally {
+      cache.close();
+    }
   });
 });
 

@@ -187,10 +187,9 @@ describe('baseline sources', () => {
     for (const one of ['auto', 'rebuild', 'none'] as const) expect(resolveSettings({ baseline: one }).baseline).toEqual([one]);
     expect(resolveSettings({ baseline: ' File ', 'baseline-file': 'r.json' }).baseline).toEqual(['file']);
     expect(resolveSettings({ baseline: 'registry, rebuild', variants, 'baseline-image': image }).baseline).toEqual(['registry', 'rebuild']);
-    expect(resolveSettings({ baseline: '- registry\n- file\n', 'baseline-file': 'r.json', 'baseline-image': image, variants }).baseline).toEqual([
-      'registry',
-      'file',
-    ]);
+    expect(
+      resolveSettings({ baseline: '- registry\n- file\n', 'baseline-file': 'r.json', 'baseline-image': image, variants }).baseline,
+    ).toEqual(['registry', 'file']);
     expect(resolveSettings({ baseline: ['registry', 'auto'], 'baseline-image': image, variants }).baseline).toEqual(['registry', 'auto']);
   });
 
@@ -200,10 +199,12 @@ describe('baseline sources', () => {
     );
     expect(() => resolveSettings({ baseline: 'rebuild, rebuild' })).toThrow('baseline: "rebuild" is listed twice; name each source once.');
     expect(() => resolveSettings({ baseline: 'auto, rebuild' })).toThrow(/list one of them, not both/);
-    expect(() => resolveSettings({ baseline: 'registry,' , 'baseline-image': image, variants })).toThrow(
+    expect(() => resolveSettings({ baseline: 'registry,', 'baseline-image': image, variants })).toThrow(
       'baseline: an empty string is not accepted. Use one of: auto, rebuild, file, registry, none, or a list of them.',
     );
-    expect(() => resolveSettings({ baseline: 'registry, pull' })).toThrow('baseline: "pull" is not accepted. Use one of: auto, rebuild, file, registry, none.');
+    expect(() => resolveSettings({ baseline: 'registry, pull' })).toThrow(
+      'baseline: "pull" is not accepted. Use one of: auto, rebuild, file, registry, none.',
+    );
     expect(() => resolveSettings({ baseline: { a: 1 } })).toThrow(/^baseline: expected a source or a list of sources .* got a mapping\.$/);
     expect(() => resolveSettings({ baseline: 'rebuild, file' })).toThrow(/needs baseline-file/);
   });
@@ -215,7 +216,9 @@ describe('baseline sources', () => {
       /^baseline-image: "ghcr\.io\/acme\/app:main" has no \{variant\}, so every variant \(single-stage, multi-stage\) would be compared with the same image\./,
     );
     // one variant: one image is what it means
-    expect(resolveSettings({ baseline: 'registry', 'baseline-image': 'ghcr.io/acme/app:main' }).baselineImage).toEqual({ template: 'ghcr.io/acme/app:main' });
+    expect(resolveSettings({ baseline: 'registry', 'baseline-image': 'ghcr.io/acme/app:main' }).baselineImage).toEqual({
+      template: 'ghcr.io/acme/app:main',
+    });
     const mapping = 'single-stage: ghcr.io/acme/app:main\nmulti-stage: ghcr.io/acme/app:main-slim\n';
     expect(resolveSettings({ baseline: 'registry', variants, 'baseline-image': mapping }).baselineImage).toEqual({
       byVariant: { 'single-stage': 'ghcr.io/acme/app:main', 'multi-stage': 'ghcr.io/acme/app:main-slim' },
@@ -232,7 +235,9 @@ describe('baseline sources', () => {
   it('fills {variant} with the variant name, without the platform of a row', () => {
     const template = { template: 'reg.example:5000/app:main-{variant}' };
     expect(baselineReference(template, { name: 'multi-stage' })).toBe('reg.example:5000/app:main-multi-stage');
-    expect(baselineReference(template, { name: 'multi-stage (linux/arm64)', variant: 'multi-stage' })).toBe('reg.example:5000/app:main-multi-stage');
+    expect(baselineReference(template, { name: 'multi-stage (linux/arm64)', variant: 'multi-stage' })).toBe(
+      'reg.example:5000/app:main-multi-stage',
+    );
     expect(baselineReference({ byVariant: { a: 'x:1' } }, { name: 'b' })).toBeUndefined();
     expect(baselineReference(undefined, { name: 'a' })).toBeUndefined();
   });

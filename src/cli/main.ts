@@ -131,7 +131,8 @@ export async function main(argv: string[]): Promise<number> {
     };
     const given = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) as RawSettings;
     const settings = resolveSettings({ ...fromFile, ...given }, process.env);
-    if (args.base && args['baseline-file'] && !args.baseline) throw new InputError('--base and --baseline-file cannot be used together; pick one base.');
+    if (args.base && args['baseline-file'] && !args.baseline)
+      throw new InputError('--base and --baseline-file cannot be used together; pick one base.');
 
     // Build-arg values never reach the output, as in the action: the report is scrubbed before anything is written.
     // and so do the registry's credentials and tokens, as soon as it has used them

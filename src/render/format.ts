@@ -102,7 +102,9 @@ export function unitsNote(units: Units): string {
 export function measuredCount(report: Pick<Report, 'variants' | 'base'>): { measured: number; total: number } {
   // a base counts when this run was to build it: rebuilt (a registry's or a saved report's is read, not measured)
   const rebuilt = (v: Report['variants'][number]) =>
-    v.baseSource ? v.baseSource.source === 'rebuild' || (v.baseSource.source === undefined && report.base.source !== 'none') : report.base.source === 'rebuild';
+    v.baseSource
+      ? v.baseSource.source === 'rebuild' || (v.baseSource.source === undefined && report.base.source !== 'none')
+      : report.base.source === 'rebuild';
   const sides = report.variants.flatMap((v) => [v.head, ...(rebuilt(v) && v.base ? [v.base] : [])]);
   return { measured: sides.filter((r) => r.status !== 'cancelled').length, total: sides.length };
 }

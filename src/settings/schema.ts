@@ -220,7 +220,7 @@ function parseBaselineImage(rawValue: unknown, variants: VariantSpec[]): Baselin
 
 function imageReference(value: string, where: string): string {
   const text = value.trim();
-  if (text === '' || /\s|[\0-\x1f]/.test(text)) {
+  if (text === '' || /[\s\p{Cc}]/u.test(text)) {
     throw new InputError(`${where}: ${describe(value)} is not an image reference (it is empty or holds a blank or a control character).`);
   }
   return text;

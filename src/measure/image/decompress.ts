@@ -31,11 +31,7 @@ export function decompressor(kind: 'gzip' | 'zstd' | 'tar'): Transform {
 
 /** fzstd's streaming decompressor as a Transform. */
 function zstdTransform(): Transform {
-  let stream: Transform;
-  const zstd = new Decompress((data) => {
-    stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  });
-  stream = new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       try {
         zstd.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -53,6 +49,10 @@ function zstdTransform(): Transform {
       }
     },
   });
+  // (called only once data flows, after this line)
+  const zstd = new Decompress((data) => {
+    stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  });
   return stream;
 }
 
@@ -65,15 +65,16 @@ export function decompressed(source: AsyncIterable<Buffer>, kind: 'gzip' | 'zstd
   const feeding = (async () => {
     for await (const chunk of source) {
       if (inflate.destroyed) return;
-      if (!inflate.write(chunk)) await new Promise<void>((resolve) => {
-        const go = () => {
-          inflate.off('drain', go);
-          inflate.off('close', go);
-          resolve();
-        };
-        inflate.on('drain', go);
-        inflate.on('close', go);
-      });
+      if (!inflate.write(chunk))
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            inflate.off('drain', go);
+            inflate.off('close', go);
+            resolve();
+          };
+          inflate.on('drain', go);
+          inflate.on('close', go);
+        });
     }
     inflate.end();
   })();

@@ -101794,11 +101794,7 @@ function decompressor(kind2) {
   return native ? native() : zstdTransform();
 }
 function zstdTransform() {
-  let stream;
-  const zstd = new Decompress((data) => {
-    stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  });
-  stream = new Transform3({
+  const stream = new Transform3({
     transform(chunk, _encoding, done) {
       try {
         zstd.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -101816,6 +101812,9 @@ function zstdTransform() {
       }
     }
   });
+  const zstd = new Decompress((data) => {
+    stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  });
   return stream;
 }
 function decompressed(source, kind2) {
@@ -101823,15 +101822,16 @@ function decompressed(source, kind2) {
   const feeding = (async () => {
     for await (const chunk of source) {
       if (inflate.destroyed) return;
-      if (!inflate.write(chunk)) await new Promise((resolve) => {
-        const go = () => {
-          inflate.off("drain", go);
-          inflate.off("close", go);
-          resolve();
-        };
-        inflate.on("drain", go);
-        inflate.on("close", go);
-      });
+      if (!inflate.write(chunk))
+        await new Promise((resolve) => {
+          const go = () => {
+            inflate.off("drain", go);
+            inflate.off("close", go);
+            resolve();
+          };
+          inflate.on("drain", go);
+          inflate.on("close", go);
+        });
     }
     inflate.end();
   })();
@@ -102863,7 +102863,7 @@ function parseBaselineImage(rawValue, variants) {
 }
 function imageReference(value, where) {
   const text2 = value.trim();
-  if (text2 === "" || /\s|[\0-\x1f]/.test(text2)) {
+  if (text2 === "" || /[\s\p{Cc}]/u.test(text2)) {
     throw new InputError(`${where}: ${describe(value)} is not an image reference (it is empty or holds a blank or a control character).`);
   }
   return text2;
@@ -103720,7 +103720,10 @@ async function measureBase(input, run, known) {
   for (const spec of run.settings.variants) {
     if (results.has(spec.name)) continue;
     const cancelled = run.signal?.aborted;
-    results.set(spec.name, cancelled ? { status: "cancelled" } : { status: "absent", reason: reasons.get(spec.name) ?? "no baseline source has it" });
+    results.set(
+      spec.name,
+      cancelled ? { status: "cancelled" } : { status: "absent", reason: reasons.get(spec.name) ?? "no baseline source has it" }
+    );
     sources.set(spec.name, {});
   }
   const used = new Set([...sources.values()].flatMap((s) => s.source && !s.error ? [s.source] : []));

@@ -75,6 +75,16 @@ function run(raw: RawSettings, baseline: BaselinePlan | BaselineStep[], runId: s
   });
 }
 
+/** `registry, rebuild`: single-stage's published image, and `multiStage` for multi-stage. */
+const registryThenRebuild = (multiStage: string): BaselineStep[] => [
+  {
+    source: 'registry',
+    registry,
+    image: { byVariant: { 'single-stage': `${REGISTRY}/${REPOSITORY}:main-single-stage`, 'multi-stage': multiStage } },
+  },
+  { source: 'rebuild', commit: repo.baseSha, ref: 'main' },
+];
+
 const variant = (report: Report, name: string): VariantReport => report.variants.find((v) => v.name === name)!;
 const built = (result: VariantReport['base']): BuiltResult => {
   expect(result?.status).toBe('built');
@@ -167,22 +177,8 @@ describe('baseline: registry', () => {
 
   it('falls through to a rebuild of only the variants the registry does not have (registry, rebuild)', async () => {
     const log = memoryLogger();
-    const report = await run(
-      { variants: VARIANTS },
-      [
-        // single-stage is published; multi-stage's reference does not exist yet
-        {
-          source: 'registry',
-          registry,
-          image: {
-            byVariant: { 'single-stage': `${REGISTRY}/${REPOSITORY}:main-single-stage`, 'multi-stage': `${REGISTRY}/${REPOSITORY}:nope` },
-          },
-        },
-        { source: 'rebuild', commit: repo.baseSha, ref: 'main' },
-      ],
-      'fall-through',
-      log,
-    );
+    // single-stage is published; multi-stage's reference does not exist yet
+    const report = await run({ variants: VARIANTS }, registryThenRebuild(`${REGISTRY}/${REPOSITORY}:nope`), 'fall-through', log);
     expect(log.lines.filter((l) => l.startsWith('[group] Building') && l.endsWith('(base)'))).toEqual([
       '[group] Building multi-stage (base)',
     ]);
@@ -213,21 +209,7 @@ describe('baseline: registry', () => {
 
   it('reports a registry that does not answer for that variant only, with the error and a warning', async () => {
     const log = memoryLogger();
-    const report = await run(
-      { variants: VARIANTS },
-      [
-        {
-          source: 'registry',
-          registry,
-          image: {
-            byVariant: { 'single-stage': `${REGISTRY}/${REPOSITORY}:main-single-stage`, 'multi-stage': '127.0.0.1:9/nothing:here' },
-          },
-        },
-        { source: 'rebuild', commit: repo.baseSha, ref: 'main' },
-      ],
-      'no-answer',
-      log,
-    );
+    const report = await run({ variants: VARIANTS }, registryThenRebuild('127.0.0.1:9/nothing:here'), 'no-answer', log);
     const broken = variant(report, 'multi-stage');
     expect(broken.baseSource).toMatchObject({ source: 'registry', reference: '127.0.0.1:9/nothing:here', error: expect.any(String) });
     expect(broken.base).toEqual({ status: 'absent', reason: 'the registry base could not be read' });

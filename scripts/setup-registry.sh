@@ -10,6 +10,27 @@
 set -euo pipefail
 
 addr=${REGISTRY_ADDR:-127.0.0.1:5000}
+
+# The registry client's tests (__tests__/registry/) start more registries themselves and need: htpasswd (bcrypt
+# hashes for the basic-auth registry), zstd (a zstd layer: Node 20's zlib has none), openssl (the TLS CA), curl.
+missing=()
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+command -v zstd >/dev/null 2>&1 || missing+=(zstd)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup-registry: installing Debian's ${missing[*]} for the registry tests" >&2
+  sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  tools_log=$(mktemp)
+  if ! { $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" ||
+    { $sudo apt-get update -q && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"; }; } >"$tools_log" 2>&1; then
+    cat "$tools_log" >&2
+    echo "setup-registry: could not install ${missing[*]}" >&2
+    exit 1
+  fi
+  rm -f "$tools_log"
+fi
 url="http://$addr/v2/"
 
 up() { curl -fs --max-time 2 -o /dev/null "$url"; }

@@ -6,21 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../../src/registry/client.js';
 import { isUserError } from '../../src/errors.js';
 import type { Registry } from '../../src/registry/types.js';
-import { makeImage, makeIndex, OCI, sha256, type Image } from '../support/oci-image.js';
-import { putManifest, pushImage, startRegistries, type Registries } from '../support/registries.js';
-import { tempDir } from '../support/workspace.js';
+import { DOCKER, makeImage, makeIndex, OCI, sha256, type Image } from '../support/oci-image.js';
+import { recordingLog, seedImages, removeScratch, scratch } from '../support/registry-client.js';
+import { pushImage, putManifest, startRegistries, type Registries } from '../support/registries.js';
 
 let servers: Registries;
 let registry: Registry;
 let amd64: Image;
 let arm64: Image;
-const lines: string[] = [];
-const log = {
-  info: (m: string) => lines.push(m),
-  warning: (m: string) => lines.push(m),
-  group: <T>(_t: string, fn: () => Promise<T>) => fn(),
-  buildLine: () => {},
-};
+const log = recordingLog();
 
 async function read(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -30,24 +24,9 @@ async function read(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 beforeAll(async () => {
   servers = await startRegistries();
-  amd64 = await makeImage({ os: 'linux', architecture: 'amd64' }, [
-    { files: { 'etc/a.txt': 'a'.repeat(5000) }, compression: 'gzip', createdBy: 'COPY a.txt /etc/' },
-    { files: { 'etc/b.txt': 'b'.repeat(3000) }, compression: 'zstd', createdBy: 'COPY b.txt /etc/' },
-    { files: { 'etc/c.txt': 'c' }, compression: 'none', createdBy: 'COPY c.txt /etc/' },
-  ]);
-  arm64 = await makeImage({ os: 'linux', architecture: 'arm64', variant: 'v8' }, [
-    { files: { 'etc/a.txt': 'arm'.repeat(100) }, compression: 'gzip', createdBy: 'COPY a.txt /etc/' },
-  ]);
-  await pushImage(servers.plain.addr, 'tests/app', amd64, 'single');
-  await pushImage(servers.plain.addr, 'tests/app', amd64);
-  await pushImage(servers.plain.addr, 'tests/app', arm64);
-  const index = makeIndex([
-    { image: amd64, platform: { os: 'linux', architecture: 'amd64' } },
-    { image: arm64, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-  ]);
-  await putManifest(servers.plain.addr, 'tests/app', 'multi', index);
+  ({ amd64, arm64 } = await seedImages(servers.plain.addr));
   registry = await createRegistry({
-    env: { HOME: tempDir('home'), PATH: process.env.PATH },
+    env: { HOME: scratch('home'), PATH: process.env.PATH },
     log,
     timeoutMs: 5000,
     retries: 1,
@@ -57,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await servers?.stop();
+  removeScratch();
 });
 
 describe('anonymous, plain HTTP on loopback', () => {
@@ -105,6 +85,42 @@ describe('anonymous, plain HTTP on loopback', () => {
     expect((error as Error).message).toContain('linux/amd64, linux/arm64/v8');
   });
 
+  it("Docker's media types: a manifest list of v2 manifests, with an attestation entry skipped", async () => {
+    const docker = await makeImage(
+      { os: 'linux', architecture: 'arm', variant: 'v7' },
+      [{ files: { 'x.txt': 'docker' }, compression: 'gzip', createdBy: 'COPY x.txt /' }],
+      'docker',
+    );
+    const other = await makeImage(
+      { os: 'linux', architecture: 'ppc64le' },
+      [{ files: { 'y.txt': 'y' }, compression: 'gzip', createdBy: 'COPY y.txt /' }],
+      'docker',
+    );
+    await pushImage(servers.plain.addr, 'tests/docker', docker);
+    await pushImage(servers.plain.addr, 'tests/docker', other);
+    await putManifest(
+      servers.plain.addr,
+      'tests/docker',
+      'list',
+      makeIndex(
+        [
+          { image: other, platform: { os: 'unknown', architecture: 'unknown' } },
+          { image: docker, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+        ],
+        'docker',
+      ),
+    );
+    const found = await registry.image(`${servers.plain.addr}/tests/docker:list`, { os: 'linux', architecture: 'arm' });
+    if (!found.found) throw new Error(found.reason);
+    expect(found.image.manifestDigest).toBe(docker.manifest.digest);
+    expect(found.image.layers).toEqual([{ digest: docker.layers[0].digest, mediaType: DOCKER.gzip, size: docker.layers[0].bytes.length }]);
+    const error = await registry
+      .image(`${servers.plain.addr}/tests/docker:list`, { os: 'linux', architecture: 'ppc64le' })
+      .catch((e: unknown) => e);
+    // The unknown/unknown entry (an attestation's) is not offered as a platform.
+    expect((error as Error).message).toMatch(/it has linux\/arm\/v7: choose/);
+  });
+
   it('by digest: the manifest asked for', async () => {
     const found = await registry.image(`${servers.plain.addr}/tests/app@${arm64.manifest.digest}`, { os: 'linux', architecture: 'amd64' });
     if (!found.found) throw new Error(found.reason);
@@ -114,9 +130,15 @@ describe('anonymous, plain HTTP on loopback', () => {
 
   it('a missing tag, a missing repository: found false with the reason, no throw', async () => {
     const tag = await registry.image(`${servers.plain.addr}/tests/app:nope`, { os: 'linux', architecture: 'amd64' });
-    expect(tag).toEqual({ found: false, reason: expect.stringMatching(/HTTP 404.*MANIFEST_UNKNOWN/) });
+    expect(tag).toEqual({
+      found: false,
+      reason: expect.stringMatching(/app:nope is not in registry 127\.0\.0\.1:\d+: HTTP 404 \(not found\): MANIFEST_UNKNOWN/),
+    });
     const repo = await registry.image(`${servers.plain.addr}/tests/none:latest`, { os: 'linux', architecture: 'amd64' });
-    expect(repo).toEqual({ found: false, reason: expect.stringMatching(/HTTP 404.*tests\/none.*(NAME|MANIFEST)_UNKNOWN/) });
+    expect(repo).toEqual({
+      found: false,
+      reason: expect.stringMatching(/tests\/none:latest is not in registry .*HTTP 404.*(NAME|MANIFEST)_UNKNOWN/),
+    });
   });
 
   it('a blob whose bytes do not match its digest: the stream errors at the end, naming the layer', async () => {
@@ -138,4 +160,9 @@ describe('anonymous, plain HTTP on loopback', () => {
     expect((error as Error).message).toContain(`layer ${layer.digest} of ${servers.plain.addr}/tests/corrupt:latest`);
     expect((error as Error).message).toMatch(/whose digest is sha256:[0-9a-f]{64}, not sha256:/);
   });
+});
+
+afterAll(() => {
+  // Nothing here logs unless a request was retried.
+  expect(log.lines.filter((l) => !l.includes('retrying'))).toEqual([]);
 });

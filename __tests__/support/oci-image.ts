@@ -15,6 +15,14 @@ export const OCI = {
   zstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
 } as const;
 
+/** Docker's media types (what `docker push` of a graph-driver image sends): the manifest list, v2 manifest, gzip layer. */
+export const DOCKER = {
+  manifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  list: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  config: 'application/vnd.docker.container.image.v1+json',
+  gzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+} as const;
+
 export interface Blob {
   bytes: Buffer;
   digest: string;
@@ -64,11 +72,17 @@ export interface LayerSpec {
   createdBy: string;
 }
 
-export async function makeImage(platform: { os: string; architecture: string; variant?: string }, layers: LayerSpec[]): Promise<Image> {
+export async function makeImage(
+  platform: { os: string; architecture: string; variant?: string },
+  layers: LayerSpec[],
+  types: 'oci' | 'docker' = 'oci',
+): Promise<Image> {
+  const docker = types === 'docker';
   const made = [];
   for (const spec of layers) {
     const plain = await layerTar(spec.files);
-    const mediaType = { gzip: OCI.gzip, zstd: OCI.zstd, none: OCI.tar }[spec.compression];
+    if (docker && spec.compression !== 'gzip') throw new Error("Docker's v2 manifests have gzip layers here");
+    const mediaType = docker ? DOCKER.gzip : { gzip: OCI.gzip, zstd: OCI.zstd, none: OCI.tar }[spec.compression];
     made.push({ ...blob(compress(plain, spec.compression), mediaType), diffId: sha256(plain) });
   }
   const config = blob(
@@ -82,28 +96,32 @@ export async function makeImage(platform: { os: string; architecture: string; va
         history: [...layers.map((l) => ({ created_by: l.createdBy })), { created_by: 'CMD ["sh"]', empty_layer: true }],
       }),
     ),
-    OCI.config,
+    docker ? DOCKER.config : OCI.config,
   );
   const manifest = blob(
     Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
-        mediaType: OCI.manifest,
+        mediaType: docker ? DOCKER.manifest : OCI.manifest,
         config: { mediaType: config.mediaType, digest: config.digest, size: config.bytes.length },
         layers: made.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.bytes.length })),
       }),
     ),
-    OCI.manifest,
+    docker ? DOCKER.manifest : OCI.manifest,
   );
   return { config, layers: made, manifest };
 }
 
-export function makeIndex(entries: { image: Image; platform: { os: string; architecture: string; variant?: string } }[]): Blob {
+export function makeIndex(
+  entries: { image: Image; platform: { os: string; architecture: string; variant?: string } }[],
+  types: 'oci' | 'docker' = 'oci',
+): Blob {
+  const mediaType = types === 'docker' ? DOCKER.list : OCI.index;
   return blob(
     Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
-        mediaType: OCI.index,
+        mediaType,
         manifests: entries.map(({ image, platform }) => ({
           mediaType: image.manifest.mediaType,
           digest: image.manifest.digest,
@@ -112,6 +130,6 @@ export function makeIndex(entries: { image: Image; platform: { os: string; archi
         })),
       }),
     ),
-    OCI.index,
+    mediaType,
   );
 }

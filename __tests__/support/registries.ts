@@ -97,7 +97,16 @@ export interface Registries {
 }
 
 /** Ports 5100-5199 are the registry tests'. */
-export const PORTS = { plain: 5101, basic: 5102, token: 5103, tokenServer: 5104, tls: 5105, silent: 5106 } as const;
+export const PORTS = {
+  plain: 5101,
+  basic: 5102,
+  token: 5103,
+  tokenServer: 5104,
+  tls: 5105,
+  silent: 5106,
+  front: 5107,
+  store: 5108,
+} as const;
 
 export async function startRegistries(): Promise<Registries> {
   ensureRegistry(); // installs docker-registry (and apache2-utils, openssl, zstd) when missing

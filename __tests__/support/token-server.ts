@@ -3,7 +3,7 @@
 // access), or POST /token with the OAuth2 refresh-token grant and an identity token. Its JWTs are RS256, with the
 // signing certificate in `x5c`; the registry trusts them through `rootcertbundle` (that same certificate).
 import { createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { makeCertificates } from './tls-certs.js';
 
@@ -94,6 +94,9 @@ export async function startTokenServer(
     identityToken,
     requests,
     issued,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(certs.dir, { recursive: true, force: true });
+    },
   };
 }

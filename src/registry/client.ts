@@ -91,10 +91,7 @@ class RegistryClient implements Registry {
   ) {
     this.log = options.log;
     this.http = new Http({
-      env: options.env,
-      log: options.log
-        ? { ...options.log, info: (m) => options.log?.info(this.scrub(m)), warning: (m) => options.log?.warning(this.scrub(m)) }
-        : undefined,
+      note: (message) => this.log?.info(this.scrub(message)),
       timeoutMs: options.timeoutMs ?? 30_000,
       retries: options.retries ?? 3,
       retryMinMs: options.retryMinMs ?? 1000,
@@ -125,7 +122,7 @@ class RegistryClient implements Registry {
     try {
       const response = await this.get(ref, `blobs/${layer.digest}`, '*/*', signal);
       if (response.status !== 200) {
-        const why = await this.failure(ref, response);
+        const why = await this.failure(response);
         throw new EnvironmentError(`registry ${ref.registry} did not give layer ${layer.digest} of ${familiar(ref)}: ${why}`);
       }
       return verified(response.body, layer.digest, layer.size, `layer ${layer.digest} of ${familiar(ref)} from registry ${ref.registry}`);
@@ -237,9 +234,10 @@ class RegistryClient implements Registry {
   ): Promise<{ found: true; manifest: ManifestJson; mediaType: string; digest: string } | { found: false; reason: string }> {
     const name = familiar(ref);
     const response = await this.get(ref, `manifests/${reference}`, ACCEPT, signal);
-    if (response.status === 404) return { found: false, reason: await this.failure(ref, response) };
+    if (response.status === 404)
+      return { found: false, reason: `${name} is not in registry ${ref.registry}: ${await this.failure(response)}` };
     if (response.status !== 200)
-      throw new EnvironmentError(`registry ${ref.registry} did not give the manifest of ${name}: ${await this.failure(ref, response)}`);
+      throw new EnvironmentError(`registry ${ref.registry} did not give the manifest of ${name}: ${await this.failure(response)}`);
     const bytes = await readBody(response.body, MANIFEST_LIMIT, `the manifest of ${name}`);
     const algorithm = DIGEST.exec(reference)?.[1] ?? 'sha256';
     const digest = digestOf(bytes, algorithm);
@@ -266,9 +264,7 @@ class RegistryClient implements Registry {
     const name = familiar(ref);
     const response = await this.get(ref, `blobs/${digest}`, '*/*', signal);
     if (response.status !== 200)
-      throw new EnvironmentError(
-        `registry ${ref.registry} did not give the config ${digest} of ${name}: ${await this.failure(ref, response)}`,
-      );
+      throw new EnvironmentError(`registry ${ref.registry} did not give the config ${digest} of ${name}: ${await this.failure(response)}`);
     const bytes = await readBody(response.body, CONFIG_LIMIT, `the config of ${name}`);
     const algorithm = DIGEST.exec(digest)?.[1] ?? 'sha256';
     const got = digestOf(bytes, algorithm);
@@ -280,7 +276,7 @@ class RegistryClient implements Registry {
   }
 
   /** What an error answer says, for a message: the status and the registry's error codes (printable, cut). */
-  private async failure(ref: ImageReference, response: HttpResponse): Promise<string> {
+  private async failure(response: HttpResponse): Promise<string> {
     let detail = '';
     try {
       const body = await readBody(response.body, ERROR_BODY_LIMIT, 'an error answer');
@@ -293,7 +289,7 @@ class RegistryClient implements Registry {
     const status = response.status;
     const what = status === 404 ? 'not found' : status === 429 ? 'too many requests' : status >= 500 ? 'server error' : 'refused';
     const repeat = status === 429 || status >= 500 ? ', on every attempt' : '';
-    return this.scrub(`HTTP ${status} (${what}${repeat}) for ${ref.repository} in registry ${ref.registry}${detail}`);
+    return this.scrub(`HTTP ${status} (${what}${repeat})${detail}`);
   }
 
   /** `GET /v2/<repository>/<path>` with the handshake done; a 401 or 403 after it is a user error. */
@@ -312,11 +308,8 @@ class RegistryClient implements Registry {
       const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic');
       const credentials = await this.credentials.get(ref.registry);
       if (!challenge) throw this.refused(ref, 401, credentials, 'it asked for an authentication scheme this tool does not speak');
-      const known = this.authorizations.get(`${ref.registry} ${scope}`);
-      if (known) {
-        // What was sent was refused: ask again once (an expired token), then give up.
-        this.authorizations.delete(`${ref.registry} ${scope}`);
-      }
+      // What was sent (if anything) was refused: forget it, ask again once (an expired token), then give up.
+      this.authorizations.delete(`${ref.registry} ${scope}`);
       this.challenges.set(ref.registry, challenge);
       response = await send();
       if (response.status === 401) {
@@ -499,7 +492,12 @@ function verified(body: Readable, digest: string, size: number, what: string): R
     },
   });
   pipeline(body, check, (error) => {
-    if (error && !check.destroyed) check.destroy(error);
+    // A stalled or cut download: say which blob.
+    if (!error) return;
+    const e = error as Error;
+    if (e.name === 'AbortError' || e.message.startsWith(what)) {
+      if (!check.destroyed) check.destroy(e);
+    } else check.destroy(new EnvironmentError(`${what}: the download failed: ${messageOf(e)}`));
   });
   return check;
 }

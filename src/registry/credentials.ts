@@ -137,8 +137,8 @@ export class CredentialStore {
       if (credentials) return credentials;
     }
     const tried = helper
-      ? `credential helper docker-credential-${helper} had none, nor ${this.configPath}`
-      : `no credentials for ${key} in ${this.configPath}`;
+      ? `credential helper docker-credential-${helper} had none for ${key}, nor ${this.configPath}`
+      : `none for ${key} in ${this.configPath}`;
     return { source: `no credentials (${tried})` };
   }
 

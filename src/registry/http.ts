@@ -11,11 +11,10 @@ import path from 'node:path';
 import tls from 'node:tls';
 import pRetry, { AbortError } from 'p-retry';
 import { EnvironmentError, messageOf } from '../errors.js';
-import type { Logger } from '../log.js';
 
 export interface HttpOptions {
-  env: NodeJS.ProcessEnv;
-  log?: Logger;
+  /** Where retries are told (a log line, scrubbed by the caller). */
+  note?: (message: string) => void;
   /** How long one request may wait for an answer (and a body may stall), in ms. */
   timeoutMs: number;
   /** Retries after the first attempt. */
@@ -192,7 +191,7 @@ export class Http {
    * returned as it is (its body unread), for the caller to word.
    */
   async send(request: HttpRequest, what: string): Promise<HttpResponse> {
-    const { retries, retryMinMs, timeoutMs, log } = this.options;
+    const { retries, retryMinMs, timeoutMs, note } = this.options;
     const attempts = retries + 1;
     let attempt = 0;
     let last: HttpResponse | undefined;
@@ -222,7 +221,7 @@ export class Http {
           signal: request.signal,
           onFailedAttempt: (error) => {
             if (error.retriesLeft > 0 && !(error instanceof AbortError)) {
-              log?.info(`${what}: ${messageOf(error)} (attempt ${error.attemptNumber} of ${attempts}): retrying`);
+              note?.(`${what}: ${messageOf(error)} (attempt ${error.attemptNumber} of ${attempts}): retrying`);
             }
           },
         },

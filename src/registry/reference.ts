@@ -98,6 +98,8 @@ export function isLoopback(registry: string): boolean {
 export function hostOf(registry: string): string {
   if (registry.startsWith('[')) return registry.slice(1, registry.indexOf(']'));
   const colon = registry.lastIndexOf(':');
+  // A bare IPv6 address (no brackets, several colons) has no port.
+  if (registry.indexOf(':') !== colon) return registry;
   return colon >= 0 ? registry.slice(0, colon) : registry;
 }
 

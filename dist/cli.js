@@ -27,7 +27,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-3WGWGCHK.js";
+} from "./chunks/chunk-4I6ECG6R.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -42,7 +42,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-3WGWGCHK.js";
+} from "./chunks/chunk-4I6ECG6R.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

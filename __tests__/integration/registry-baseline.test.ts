@@ -1,7 +1,7 @@
 // baseline: registry — the base of each variant read from the image published to a real registry (Debian's
 // docker-registry on loopback): the image of the base commit, built and pushed with the docker CLI, is the baseline.
 // Its numbers must be those of a rebuilt base of the same commit, without a base build.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,7 +22,7 @@ import { fakeGitHubPerTest } from '../support/github/index.js';
 import { deletePushed, ensureRegistry, pushImage, REGISTRY, type PushedImage } from '../support/registry.js';
 import { runAction } from '../support/run-action.js';
 import { pullRequestPayload } from '../support/webhook-payloads.js';
-import { commitAll, memoryLogger, repoFromFixture } from '../support/workspace.js';
+import { commitAll, memoryLogger, repoFromFixture, tempDir } from '../support/workspace.js';
 
 const VARIANTS = { 'single-stage': 'Dockerfile.single', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } };
 /** A repository of this run's own, so that runs on other engines (or earlier runs) do not meet its tags. */
@@ -345,5 +345,141 @@ describe('baseline: registry, rebuild in the bundled action', () => {
     expect(comment.body).toContain(`single-stage: from the registry, \`${REGISTRY}/${REPOSITORY}:main-single-stage\``);
     expect(comment.body).toMatch(/\| +\| Build time +\| +n\/a \(not built\) \| +[\d.]+ m?s.*\| +n\/a \(not built\) \|/);
     expect(result.stdout).toContain(`Base of multi-stage: from the registry, ${REGISTRY}/${REPOSITORY}:main-multi-stage`);
+  });
+});
+
+/** A registry with htpasswd basic auth of this file's own (port 5210, its own storage), stopped after the tests. */
+async function startBasicAuthRegistry(user: string, password: string): Promise<{ addr: string; stop(): Promise<void> }> {
+  const root = tempDir('basic-registry');
+  const addr = '127.0.0.1:5210';
+  execFileSync('htpasswd', ['-B', '-b', '-c', path.join(root, 'htpasswd'), user, password], { stdio: 'ignore' });
+  writeFileSync(
+    path.join(root, 'config.yml'),
+    [
+      'version: 0.1',
+      'log: {level: warn, accesslog: {disabled: true}}',
+      `storage: {filesystem: {rootdirectory: ${path.join(root, 'storage')}}}`,
+      `http: {addr: "${addr}", secret: regbase-basic}`,
+      `auth: {htpasswd: {realm: regbase, path: ${path.join(root, 'htpasswd')}}}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('docker-registry', ['serve', path.join(root, 'config.yml')], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  for (let i = 0; i < 100 && child.exitCode === null; i += 1) {
+    const status = await fetch(`http://${addr}/v2/`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 401) return { addr, stop };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stop();
+  throw new Error(`the basic-auth registry did not answer on ${addr}`);
+}
+
+describe('baseline: registry with credentials, as docker/login-action leaves them', () => {
+  const github = fakeGitHubPerTest();
+  const user = 'regbase-user';
+  const password = 'pw-regbase-staple-horse';
+  let server: Awaited<ReturnType<typeof startBasicAuthRegistry>>;
+  let dockerConfig: string;
+
+  beforeAll(async () => {
+    server = await startBasicAuthRegistry(user, password);
+    dockerConfig = tempDir('docker-config');
+    // `docker login` writes config.json's auths entry, as docker/login-action does on a runner
+    execFileSync('docker', ['--config', dockerConfig, 'login', '--username', user, '--password-stdin', server.addr], {
+      input: password,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    for (const name of ['single-stage', 'multi-stage']) {
+      const target = `${server.addr}/acme/app:main-${name}`;
+      execFileSync('docker', ['tag', `image-size-report/${name}:head-publish`, target]);
+      try {
+        execFileSync('docker', ['--config', dockerConfig, 'push', '--quiet', target], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          timeout: 300_000,
+        });
+      } finally {
+        execFileSync('docker', ['rmi', target], { stdio: 'ignore' });
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('reads the bases with the login, and no credential reaches the log, the comment, the summary or the report', async () => {
+    const result = await runAction({
+      workspace: repo.dir,
+      inputs: {
+        variants: 'single-stage: Dockerfile.single\nmulti-stage: {dockerfile: Dockerfile, target: runtime}\n',
+        baseline: 'registry',
+        'baseline-image': `${server.addr}/acme/app:main-{variant}`,
+      },
+      eventName: 'pull_request',
+      payload: pullRequestPayload({
+        action: 'opened',
+        owner: 'octo-org',
+        repo: 'shop',
+        number: 8,
+        baseSha: repo.baseSha,
+        headSha: repo.headSha,
+        baseRef: 'main',
+        headRef: 'grow',
+      }),
+      repository: 'octo-org/shop',
+      apiUrl: github.server.url,
+      token: github.server.token,
+      sha: repo.headSha,
+      env: { DOCKER_CONFIG: dockerConfig },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const reportText = readFileSync(result.outputs.report, 'utf8');
+    const report = JSON.parse(reportText) as Report;
+    expect(report.variants.map((v) => [v.baseSource?.source, v.base?.status])).toEqual([
+      ['registry', 'built'],
+      ['registry', 'built'],
+    ]);
+    const [comment] = github.server.comments('octo-org', 'shop', 8);
+    const basic = Buffer.from(`${user}:${password}`).toString('base64');
+    for (const text of [result.stdout, result.summary, comment.body, reportText]) {
+      expect(text).not.toContain(password);
+      expect(text).not.toContain(basic);
+    }
+
+    // without the login: unauthorized, for each variant, with a warning and no comparison; the run still passes
+    const anonymous = await runAction({
+      workspace: repo.dir,
+      inputs: {
+        variants: 'single-stage: Dockerfile.single\n',
+        baseline: 'registry',
+        'baseline-image': `${server.addr}/acme/app:main-{variant}`,
+        comment: 'false',
+      },
+      eventName: 'push',
+      payload: {},
+      repository: 'octo-org/shop',
+      apiUrl: github.server.url,
+      token: github.server.token,
+      sha: repo.headSha,
+      env: { DOCKER_CONFIG: tempDir('no-login') },
+    });
+    expect(anonymous.code).toBe(0);
+    expect(anonymous.stdout).toMatch(
+      /::warning::The base of single-stage could not be read from 127\.0\.0\.1:5210\/acme\/app:main-single-stage/,
+    );
+    const unread = JSON.parse(readFileSync(anonymous.outputs.report, 'utf8')) as Report;
+    expect(unread.variants[0].baseSource).toMatchObject({
+      source: 'registry',
+      error: expect.stringMatching(/401|unauthori[sz]ed|credential/i),
+    });
   });
 });

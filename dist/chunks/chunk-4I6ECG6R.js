@@ -104010,6 +104010,7 @@ function isLoopback(registry) {
 function hostOf(registry) {
   if (registry.startsWith("[")) return registry.slice(1, registry.indexOf("]"));
   const colon = registry.lastIndexOf(":");
+  if (registry.indexOf(":") !== colon) return registry;
   return colon >= 0 ? registry.slice(0, colon) : registry;
 }
 function apiHost(registry) {
@@ -104099,7 +104100,7 @@ var CredentialStore = class _CredentialStore {
       const credentials = this.fromEntry(entry, source);
       if (credentials) return credentials;
     }
-    const tried = helper ? `credential helper docker-credential-${helper} had none, nor ${this.configPath}` : `no credentials for ${key} in ${this.configPath}`;
+    const tried = helper ? `credential helper docker-credential-${helper} had none for ${key}, nor ${this.configPath}` : `none for ${key} in ${this.configPath}`;
     return { source: `no credentials (${tried})` };
   }
   fromEntry(entry, source) {
@@ -104431,7 +104432,7 @@ var Http = class {
    * returned as it is (its body unread), for the caller to word.
    */
   async send(request, what) {
-    const { retries, retryMinMs, timeoutMs, log } = this.options;
+    const { retries, retryMinMs, timeoutMs, note } = this.options;
     const attempts = retries + 1;
     let attempt = 0;
     let last;
@@ -104461,7 +104462,7 @@ var Http = class {
           signal: request.signal,
           onFailedAttempt: (error) => {
             if (error.retriesLeft > 0 && !(error instanceof AbortError)) {
-              log?.info(`${what}: ${messageOf(error)} (attempt ${error.attemptNumber} of ${attempts}): retrying`);
+              note?.(`${what}: ${messageOf(error)} (attempt ${error.attemptNumber} of ${attempts}): retrying`);
             }
           }
         }
@@ -104584,8 +104585,7 @@ var RegistryClient = class {
     this.credentials = credentials;
     this.log = options.log;
     this.http = new Http({
-      env: options.env,
-      log: options.log ? { ...options.log, info: (m) => options.log?.info(this.scrub(m)), warning: (m) => options.log?.warning(this.scrub(m)) } : void 0,
+      note: (message) => this.log?.info(this.scrub(message)),
       timeoutMs: options.timeoutMs ?? 3e4,
       retries: options.retries ?? 3,
       retryMinMs: options.retryMinMs ?? 1e3,
@@ -104622,7 +104622,7 @@ var RegistryClient = class {
     try {
       const response = await this.get(ref, `blobs/${layer.digest}`, "*/*", signal);
       if (response.status !== 200) {
-        const why = await this.failure(ref, response);
+        const why = await this.failure(response);
         throw new EnvironmentError(`registry ${ref.registry} did not give layer ${layer.digest} of ${familiar(ref)}: ${why}`);
       }
       return verified(response.body, layer.digest, layer.size, `layer ${layer.digest} of ${familiar(ref)} from registry ${ref.registry}`);
@@ -104717,9 +104717,10 @@ var RegistryClient = class {
   async manifest(ref, reference, signal) {
     const name = familiar(ref);
     const response = await this.get(ref, `manifests/${reference}`, ACCEPT, signal);
-    if (response.status === 404) return { found: false, reason: await this.failure(ref, response) };
+    if (response.status === 404)
+      return { found: false, reason: `${name} is not in registry ${ref.registry}: ${await this.failure(response)}` };
     if (response.status !== 200)
-      throw new EnvironmentError(`registry ${ref.registry} did not give the manifest of ${name}: ${await this.failure(ref, response)}`);
+      throw new EnvironmentError(`registry ${ref.registry} did not give the manifest of ${name}: ${await this.failure(response)}`);
     const bytes = await readBody(response.body, MANIFEST_LIMIT, `the manifest of ${name}`);
     const algorithm = DIGEST2.exec(reference)?.[1] ?? "sha256";
     const digest = digestOf(bytes, algorithm);
@@ -104743,9 +104744,7 @@ var RegistryClient = class {
     const name = familiar(ref);
     const response = await this.get(ref, `blobs/${digest}`, "*/*", signal);
     if (response.status !== 200)
-      throw new EnvironmentError(
-        `registry ${ref.registry} did not give the config ${digest} of ${name}: ${await this.failure(ref, response)}`
-      );
+      throw new EnvironmentError(`registry ${ref.registry} did not give the config ${digest} of ${name}: ${await this.failure(response)}`);
     const bytes = await readBody(response.body, CONFIG_LIMIT, `the config of ${name}`);
     const algorithm = DIGEST2.exec(digest)?.[1] ?? "sha256";
     const got = digestOf(bytes, algorithm);
@@ -104756,7 +104755,7 @@ var RegistryClient = class {
     return bytes;
   }
   /** What an error answer says, for a message: the status and the registry's error codes (printable, cut). */
-  async failure(ref, response) {
+  async failure(response) {
     let detail = "";
     try {
       const body = await readBody(response.body, ERROR_BODY_LIMIT, "an error answer");
@@ -104768,7 +104767,7 @@ var RegistryClient = class {
     const status = response.status;
     const what = status === 404 ? "not found" : status === 429 ? "too many requests" : status >= 500 ? "server error" : "refused";
     const repeat = status === 429 || status >= 500 ? ", on every attempt" : "";
-    return this.scrub(`HTTP ${status} (${what}${repeat}) for ${ref.repository} in registry ${ref.registry}${detail}`);
+    return this.scrub(`HTTP ${status} (${what}${repeat})${detail}`);
   }
   /** `GET /v2/<repository>/<path>` with the handshake done; a 401 or 403 after it is a user error. */
   async get(ref, path10, accept, signal) {
@@ -104786,10 +104785,7 @@ var RegistryClient = class {
       const challenge = challenges.find((c) => c.scheme === "bearer") ?? challenges.find((c) => c.scheme === "basic");
       const credentials = await this.credentials.get(ref.registry);
       if (!challenge) throw this.refused(ref, 401, credentials, "it asked for an authentication scheme this tool does not speak");
-      const known = this.authorizations.get(`${ref.registry} ${scope}`);
-      if (known) {
-        this.authorizations.delete(`${ref.registry} ${scope}`);
-      }
+      this.authorizations.delete(`${ref.registry} ${scope}`);
       this.challenges.set(ref.registry, challenge);
       response = await send();
       if (response.status === 401) {
@@ -104951,7 +104947,11 @@ function verified(body, digest, size, what) {
     }
   });
   pipeline(body, check, (error) => {
-    if (error && !check.destroyed) check.destroy(error);
+    if (!error) return;
+    const e = error;
+    if (e.name === "AbortError" || e.message.startsWith(what)) {
+      if (!check.destroyed) check.destroy(e);
+    } else check.destroy(new EnvironmentError(`${what}: the download failed: ${messageOf(e)}`));
   });
   return check;
 }

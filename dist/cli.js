@@ -27,7 +27,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-4I6ECG6R.js";
+} from "./chunks/chunk-4YDGA37L.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

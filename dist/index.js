@@ -42,7 +42,7 @@ import {
   sizeMeaning,
   utf8Length,
   verdict
-} from "./chunks/chunk-4I6ECG6R.js";
+} from "./chunks/chunk-4YDGA37L.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -161,7 +161,8 @@ async function measureBase(
       }
     } else if (step.source === 'rebuild') {
       const rebuilt = await rebuildBase(input, run, step, pending);
-      Object.assign(meta, rebuilt.meta, { source: undefined });
+      const { ref, sha, error } = rebuilt.meta; // the commit rebuilt, or why it could not be checked out
+      Object.assign(meta, { ...(ref ? { ref } : {}), ...(sha ? { sha } : {}), ...(error ? { error } : {}) });
       timings = rebuilt.timings;
       for (const spec of pending) {
         const result = rebuilt.results?.get(spec.name);
@@ -181,7 +182,6 @@ async function measureBase(
   }
   const used = new Set([...sources.values()].flatMap((s) => (s.source && !s.error ? [s.source] : [])));
   const source: Report['base']['source'] = used.size > 1 ? 'mixed' : ([...used][0] ?? only.source);
-  delete (meta as { source?: unknown }).source;
   return { results, meta: { source, ...meta }, timings, sources };
 }
 

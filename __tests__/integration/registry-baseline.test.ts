@@ -1,7 +1,7 @@
 // baseline: registry — the base of each variant read from the image published to a real registry (Debian's
 // docker-registry on loopback): the image of the base commit, built and pushed with the docker CLI, is the baseline.
 // Its numbers must be those of a rebuilt base of the same commit, without a base build.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -305,6 +305,22 @@ describe('measuring a registry image', () => {
     } finally {
       cache.close();
     }
+  });
+});
+
+describe('baseline: registry in the bundled command line', () => {
+  it('takes --baseline and --baseline-image, with --base for what falls through', () => {
+    const cli = path.resolve(import.meta.dirname, '../../dist/cli.js');
+    const run = spawnSync(
+      process.execPath,
+      [cli, '--variants', JSON.stringify(VARIANTS), '--baseline', 'registry,rebuild', '--base', repo.baseSha, '--baseline-image', TEMPLATE],
+      { cwd: repo.dir, encoding: 'utf8', timeout: 600_000 },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain(`Reading the base of multi-stage from ${REGISTRY}/${REPOSITORY}:main-multi-stage...`);
+    expect(run.stderr).not.toContain('(base)');
+    expect(run.stdout).toContain(`Base of single-stage: from the registry, ${REGISTRY}/${REPOSITORY}:main-single-stage (sha256:`);
+    expect(run.stdout).toMatch(/^\| +\| Build time +\| +n\/a \(not built\) \|/m);
   });
 });
 

@@ -103708,7 +103708,8 @@ async function measureBase(input, run, known) {
       }
     } else if (step.source === "rebuild") {
       const rebuilt = await rebuildBase(input, run, step, pending);
-      Object.assign(meta, rebuilt.meta, { source: void 0 });
+      const { ref, sha, error } = rebuilt.meta;
+      Object.assign(meta, { ...ref ? { ref } : {}, ...sha ? { sha } : {}, ...error ? { error } : {} });
       timings = rebuilt.timings;
       for (const spec of pending) {
         const result = rebuilt.results?.get(spec.name);
@@ -103728,7 +103729,6 @@ async function measureBase(input, run, known) {
   }
   const used = new Set([...sources.values()].flatMap((s) => s.source && !s.error ? [s.source] : []));
   const source = used.size > 1 ? "mixed" : [...used][0] ?? only.source;
-  delete meta.source;
   return { results, meta: { source, ...meta }, timings, sources };
 }
 async function registryBase(run, step, spec, known) {

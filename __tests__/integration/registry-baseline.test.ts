@@ -20,7 +20,7 @@ import { makeTar, sha256 } from '../support/save-tar.js';
 import { zstdFrame } from '../support/zstd-frame.js';
 import { fakeGitHubPerTest } from '../support/github/index.js';
 import { deletePushed, ensureRegistry, pushImage, REGISTRY, type PushedImage } from '../support/registry.js';
-import { runAction } from '../support/run-action.js';
+import { runAction, type ActionRunOptions } from '../support/run-action.js';
 import { pullRequestPayload } from '../support/webhook-payloads.js';
 import { commitAll, memoryLogger, repoFromFixture, tempDir } from '../support/workspace.js';
 
@@ -84,6 +84,35 @@ const registryThenRebuild = (multiStage: string): BaselineStep[] => [
   },
   { source: 'rebuild', commit: repo.baseSha, ref: 'main' },
 ];
+
+/** The bundled action on a pull request of `repo` (number `number`) with these inputs. */
+function pullRequestRun(
+  github: { url: string; token: string },
+  number: number,
+  inputs: Record<string, string>,
+  env?: Record<string, string>,
+): ActionRunOptions {
+  return {
+    workspace: repo.dir,
+    inputs,
+    eventName: 'pull_request',
+    payload: pullRequestPayload({
+      action: 'opened',
+      owner: 'octo-org',
+      repo: 'shop',
+      number,
+      baseSha: repo.baseSha,
+      headSha: repo.headSha,
+      baseRef: 'main',
+      headRef: 'grow',
+    }),
+    repository: 'octo-org/shop',
+    apiUrl: github.url,
+    token: github.token,
+    sha: repo.headSha,
+    ...(env ? { env } : {}),
+  };
+}
 
 const variant = (report: Report, name: string): VariantReport => report.variants.find((v) => v.name === name)!;
 const built = (result: VariantReport['base']): BuiltResult => {
@@ -328,29 +357,13 @@ describe('baseline: registry, rebuild in the bundled action', () => {
   const github = fakeGitHubPerTest();
 
   it('compares a pull request with the published images and says where each base came from', async () => {
-    const result = await runAction({
-      workspace: repo.dir,
-      inputs: {
+    const result = await runAction(
+      pullRequestRun(github.server, 7, {
         variants: 'single-stage: Dockerfile.single\nmulti-stage: {dockerfile: Dockerfile, target: runtime}\n',
         baseline: 'registry, rebuild',
         'baseline-image': TEMPLATE,
-      },
-      eventName: 'pull_request',
-      payload: pullRequestPayload({
-        action: 'opened',
-        owner: 'octo-org',
-        repo: 'shop',
-        number: 7,
-        baseSha: repo.baseSha,
-        headSha: repo.headSha,
-        baseRef: 'main',
-        headRef: 'grow',
       }),
-      repository: 'octo-org/shop',
-      apiUrl: github.server.url,
-      token: github.server.token,
-      sha: repo.headSha,
-    });
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).not.toMatch(/Building \w+-stage \(base\)/);
@@ -432,30 +445,18 @@ describe('baseline: registry with credentials, as docker/login-action leaves the
   });
 
   it('reads the bases with the login, and no credential reaches the log, the comment, the summary or the report', async () => {
-    const result = await runAction({
-      workspace: repo.dir,
-      inputs: {
-        variants: 'single-stage: Dockerfile.single\nmulti-stage: {dockerfile: Dockerfile, target: runtime}\n',
-        baseline: 'registry',
-        'baseline-image': `${server.addr}/acme/app:main-{variant}`,
-      },
-      eventName: 'pull_request',
-      payload: pullRequestPayload({
-        action: 'opened',
-        owner: 'octo-org',
-        repo: 'shop',
-        number: 8,
-        baseSha: repo.baseSha,
-        headSha: repo.headSha,
-        baseRef: 'main',
-        headRef: 'grow',
-      }),
-      repository: 'octo-org/shop',
-      apiUrl: github.server.url,
-      token: github.server.token,
-      sha: repo.headSha,
-      env: { DOCKER_CONFIG: dockerConfig },
-    });
+    const result = await runAction(
+      pullRequestRun(
+        github.server,
+        8,
+        {
+          variants: 'single-stage: Dockerfile.single\nmulti-stage: {dockerfile: Dockerfile, target: runtime}\n',
+          baseline: 'registry',
+          'baseline-image': `${server.addr}/acme/app:main-{variant}`,
+        },
+        { DOCKER_CONFIG: dockerConfig },
+      ),
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const reportText = readFileSync(result.outputs.report, 'utf8');

@@ -73,6 +73,19 @@ export interface SizerRun extends ProcessFigures {
   wallMs: number;
 }
 
+/** `registry REFERENCE CACHE_DIR|none`: a published image measured as `baseline: registry` does. */
+export interface RegistryRun extends ProcessFigures {
+  mode: 'registry';
+  reference: string;
+  wallMs: number;
+  layers: number;
+  unpackedBytes: number;
+  /** The registry's descriptor sizes. */
+  compressedBytes: number;
+  /** Layers streamed and analysed, layers the cache knew, blob bytes downloaded. */
+  work: { measured: number; cached: number; blobBytes: number };
+}
+
 /** `models MODEL...` (printed alone, without the process figures) */
 export type ModelsRun = Record<string, { available: boolean; reason?: string }>;
 

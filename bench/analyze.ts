@@ -8,6 +8,7 @@
  *   node analyze.mjs save IMAGE
  *   node analyze.mjs sizer [--model MODEL] FILE...
  *   node analyze.mjs models MODEL...
+ *   node analyze.mjs registry REFERENCE CACHE_DIR|none
  *
  * `analyze` calls analyzeImage exactly as the tool does after a build (src/measure/layers.ts): the image's
  * ID and diff IDs from the engine, `docker save` through the engine class, the layer cache in CACHE_DIR, and
@@ -17,6 +18,9 @@
  * `sizer` runs the tool's compressed sizer alone over layer tars on disk, one after the other: the same input,
  * read the same way, as the `gzip -6` baseline, so the two compare like with like. `--model` is
  * CompressedSizer's `model` option (default: the sizer's own default).
+ * `registry` measures a published image as `baseline: registry` does (src/measure/registry-image.ts): manifest
+ * and config from the registry, every blob the layer cache in CACHE_DIR does not know streamed and analysed; the
+ * registry client reads the docker CLI's credentials. With `none`, every blob: the peak memory of streaming them.
  * `models` says which of the models named the sizer in the tree offers, by constructing sizers: a model is
  * available when a sizer takes it and refuses a name that is no model.
  */
@@ -26,7 +30,9 @@ import { analyzeImage } from '../src/measure/image/analyze.js';
 import { CompressedSizer, type CompressedSizerOptions } from '../src/measure/image/compressed-size.js';
 import { LayerCache } from '../src/measure/image/layer-cache.js';
 import { pushSizingFor } from '../src/measure/image/push-sizing.js';
-import type { AnalyzeRun, ModelsRun, Opened, ProcessFigures, SaveRun, SizerRun } from './analyze-result.js';
+import { measureRegistryImage } from '../src/measure/registry-image.js';
+import { createRegistry } from '../src/registry/client.js';
+import type { AnalyzeRun, ModelsRun, Opened, ProcessFigures, RegistryRun, SaveRun, SizerRun } from './analyze-result.js';
 import { sizeFile } from './size-file.js';
 
 const processStart = performance.timeOrigin;
@@ -56,7 +62,7 @@ async function openTapped(engine: DockerEngine, image: string, record: Opened[])
 
 function usage(): never {
   process.stderr.write(
-    'usage: analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed] | save IMAGE | sizer [--model MODEL] FILE... | models MODEL...\n',
+    'usage: analyze.mjs analyze IMAGE CACHE_DIR|none [--no-compressed] | save IMAGE | sizer [--model MODEL] FILE... | models MODEL... | registry REFERENCE CACHE_DIR|none\n',
   );
   process.exit(2);
 }
@@ -87,7 +93,11 @@ async function main(): Promise<void> {
   const startedAt = sinceStart();
   const t0 = performance.now();
   const opens: Opened[] = [];
-  let result: Omit<AnalyzeRun, keyof ProcessFigures> | Omit<SaveRun, keyof ProcessFigures> | Omit<SizerRun, keyof ProcessFigures>;
+  let result:
+    | Omit<AnalyzeRun, keyof ProcessFigures>
+    | Omit<SaveRun, keyof ProcessFigures>
+    | Omit<SizerRun, keyof ProcessFigures>
+    | Omit<RegistryRun, keyof ProcessFigures>;
 
   if (mode === 'models') {
     // constructing (and ending) a sizer is the test; a name that is no model must be refused, or the option is not read
@@ -180,6 +190,28 @@ async function main(): Promise<void> {
       efficiency: { score: analysis.efficiency.score, wastedBytes: analysis.efficiency.wastedBytes },
       work: analysis.work,
     };
+  } else if (mode === 'registry' && cacheDir) {
+    const registry = await createRegistry({ env: process.env });
+    const info = await engine.connect();
+    const cache = new LayerCache(cacheDir === 'none' ? undefined : cacheDir);
+    const measured = await measureRegistryImage({
+      registry,
+      reference: image,
+      platform: info.platform ?? { os: 'linux', architecture: 'amd64' },
+      cache,
+      secrets: [],
+    });
+    if (!measured.found) throw new Error(`${image}: ${measured.reason}`);
+    result = {
+      mode: 'registry',
+      reference: image,
+      wallMs: performance.now() - t0,
+      layers: measured.result.layers,
+      unpackedBytes: measured.result.sizeBytes,
+      compressedBytes: measured.result.compressedBytes ?? 0,
+      work: measured.work,
+    };
+    cache.close();
   } else {
     usage();
   }

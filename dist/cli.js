@@ -12,6 +12,7 @@ import {
   RUN_LABEL,
   TOOL,
   cancellation,
+  createRegistry,
   createReport,
   createScrubber,
   describeCancel,
@@ -26,7 +27,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-4ET2NJGI.js";
+} from "./chunks/chunk-ANBITHXW.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";
@@ -49,6 +50,11 @@ Options:
                                linux/amd64,linux/arm64 (default: the engine's own)
       --base REF               rebuild REF (branch, tag or commit) in a git worktree and compare with it
       --baseline-file FILE     compare with a JSON report saved by an earlier run
+      --baseline LIST          where bases come from, in order: registry, file, rebuild
+                               (e.g. registry,rebuild); default: rebuild with --base,
+                               file with --baseline-file
+      --baseline-image REF     with registry: each variant's published image, {variant}
+                               for its name (e.g. ghcr.io/acme/app:main-{variant})
       --no-cache               build without the build cache
       --pull                   pull newer base images
       --builder NAME           buildkit (default) or legacy
@@ -84,6 +90,8 @@ var OPTIONS = {
   platforms: { type: "string" },
   base: { type: "string" },
   "baseline-file": { type: "string" },
+  baseline: { type: "string" },
+  "baseline-image": { type: "string" },
   "no-cache": { type: "boolean" },
   pull: { type: "boolean" },
   builder: { type: "string" },
@@ -139,13 +147,17 @@ Run image-size-report --help for the options.
       "cache-dir": args["cache-dir"],
       ...args["no-compressed-size"] ? { "compressed-size": false } : {},
       ...args["no-fail-on-budget"] ? { "fail-on-budget": false } : {},
-      ...args["baseline-file"] ? { baseline: "file", "baseline-file": args["baseline-file"] } : {},
-      ...args.base ? { baseline: "rebuild" } : {}
+      "baseline-file": args["baseline-file"],
+      "baseline-image": args["baseline-image"],
+      // without --baseline, --baseline-file means `file` and --base means `rebuild`, as they always have
+      baseline: args.baseline ?? (args.base ? "rebuild" : args["baseline-file"] ? "file" : void 0)
     };
     const given = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== void 0));
     const settings = resolveSettings({ ...fromFile, ...given }, process.env);
-    if (args.base && args["baseline-file"]) throw new InputError("--base and --baseline-file cannot be used together; pick one base.");
-    const scrubber = createScrubber(secretsOf(settings.variants));
+    if (args.base && args["baseline-file"] && !args.baseline)
+      throw new InputError("--base and --baseline-file cannot be used together; pick one base.");
+    const registry = settings.baseline.includes("registry") ? await createRegistry({ env: process.env }) : void 0;
+    const scrubber = createScrubber(secretsOf(settings.variants), registry && (() => registry.secrets()));
     const runId = `cli-${Date.now().toString(36)}`;
     cancel = cancelOnSignals(runId);
     const report = scrubber.deep(
@@ -153,7 +165,7 @@ Run image-size-report --help for the options.
         settings,
         workingDirectory,
         engine: DockerEngine.fromEnvironment(),
-        baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
+        baseline: cliBaseline(settings, workingDirectory, args.base, registry),
         head: {},
         runId,
         log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber),
@@ -213,11 +225,14 @@ image-size-report: cancelled (${cancelled.signal}): stopping the builds and remo
     }
   }).signal;
 }
-function cliBaseline(baseline, baselineFile, cwd, base) {
-  if (base) return { source: "rebuild", commit: base, ref: base };
-  if (baseline === "file") return { source: "file", file: path.resolve(cwd, baselineFile) };
-  if (baseline === "rebuild") throw new InputError('baseline is "rebuild": name the base with --base REF (e.g. --base origin/main).');
-  return { source: "none" };
+function cliBaseline(settings, cwd, base, registry) {
+  return settings.baseline.flatMap((source) => {
+    if (source === "file") return [{ source: "file", file: path.resolve(cwd, settings.baselineFile) }];
+    if (source === "registry") return [{ source: "registry", registry, image: settings.baselineImage }];
+    if ((source === "rebuild" || source === "auto") && base) return [{ source: "rebuild", commit: base, ref: base }];
+    if (source === "rebuild") throw new InputError('baseline is "rebuild": name the base with --base REF (e.g. --base origin/main).');
+    return [];
+  });
 }
 function terminalLogger(verbose) {
   return {

@@ -24,6 +24,7 @@ import {
   changedFigures,
   codeSpan,
   commentMarker,
+  createRegistry,
   createReport,
   createScrubber,
   describeBreach,
@@ -59,7 +60,7 @@ import {
   utf8Length,
   verdict,
   writeMarkdown
-} from "./chunks/chunk-4ET2NJGI.js";
+} from "./chunks/chunk-ANBITHXW.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -29689,8 +29690,9 @@ async function run() {
       cancel = new ActionCancel(runId());
       refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
       const inputs = readActionSettings();
-      scrubber = createScrubber(inputs.secrets);
-      await buildAndReport(trust, inputs, scrubber, cancel);
+      const registry = inputs.settings.baseline.includes("registry") ? await createRegistry({ env: process.env }) : void 0;
+      scrubber = createScrubber(inputs.secrets, registry && (() => registry.secrets()));
+      await buildAndReport(trust, inputs, scrubber, cancel, registry);
     }
   } catch (error2) {
     const cancelled = cancel?.cancelled();
@@ -29705,7 +29707,7 @@ async function run() {
     }
   }
 }
-async function buildAndReport(trust, inputs, scrubber, cancel) {
+async function buildAndReport(trust, inputs, scrubber, cancel, registry) {
   const { settings, workingDirectory, token } = inputs;
   const pr = pullRequest();
   const name = readReportName();
@@ -29714,7 +29716,7 @@ async function buildAndReport(trust, inputs, scrubber, cancel) {
       settings,
       workingDirectory,
       engine: DockerEngine.fromEnvironment(),
-      baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
+      baseline: baselinePlan(settings, workingDirectory, pr, pushedFrom(), registry),
       head: currentCommit(),
       runId: cancel.runId,
       log: scrubbedLogger(actionsLogger, scrubber),
@@ -29857,15 +29859,18 @@ function refusePullRequestTarget(event, allowed) {
     `This run is on pull_request_target, which gives it a write token and the repository's secrets, while the Dockerfiles and build context it would build come from the pull request: a RUN step or a COPY of the workspace could read that token (actions/checkout keeps it in .git/config) and use it. image-size-report refuses to build here. Run it on pull_request instead; for comments on pull requests from forks, use the two-workflow setup (pull_request builds and uploads the report, workflow_run posts it with report-from), see "Security and permissions" in the README. If this workflow only ever builds trusted code, set allow-pull-request-target: true.`
   );
 }
-function baselinePlan(baseline, baselineFile, workingDirectory, pr, push) {
-  if (baseline === "none") return { source: "none" };
-  if (baseline === "file") return { source: "file", file: path5.resolve(workingDirectory, baselineFile) };
-  if (pr) return { source: "rebuild", commit: pr.baseSha, ref: pr.baseRef };
-  if (baseline === "auto") return { source: "none" };
-  if (push) return { source: "rebuild", commit: push.sha, ref: push.ref };
-  throw new InputError(
-    `baseline: "rebuild" needs a pull request or a push to an existing branch to find the base commit, and this is a ${eventName() || "non-GitHub"} event. Use baseline: file or none here.`
-  );
+function baselinePlan(settings, workingDirectory, pr, push, registry) {
+  return settings.baseline.flatMap((source) => {
+    if (source === "none") return [];
+    if (source === "file") return [{ source: "file", file: path5.resolve(workingDirectory, settings.baselineFile) }];
+    if (source === "registry") return [{ source: "registry", registry, image: settings.baselineImage }];
+    if (pr) return [{ source: "rebuild", commit: pr.baseSha, ref: pr.baseRef }];
+    if (source === "auto") return [];
+    if (push) return [{ source: "rebuild", commit: push.sha, ref: push.ref }];
+    throw new InputError(
+      `baseline: "rebuild" needs a pull request or a push to an existing branch to find the base commit, and this is a ${eventName() || "non-GitHub"} event. Use baseline: file, registry or none here.`
+    );
+  });
 }
 function runId() {
   const id = process.env.GITHUB_RUN_ID;

@@ -10,30 +10,41 @@ import { withComparableBuildTimes } from './compare/build-time.js';
 import { changeBetween, layerChanges, stageComparisons } from './compare/compare.js';
 import type { DockerEngine, EngineInfo } from './docker/engine.js';
 import { engineLine } from './docker/endpoint.js';
-import { isUserError } from './errors.js';
+import { isUserError, messageOf } from './errors.js';
 import { Git } from './git/git.js';
 import { evaluateBudgets, verdict } from './judge/budgets.js';
 import type { Logger } from './log.js';
 import { LayerCache } from './measure/image/layer-cache.js';
 import { pushSizingFor, sizeMeaning } from './measure/image/push-sizing.js';
+import { alignSharedLayers, measureRegistryImage } from './measure/registry-image.js';
 import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type MeasureRun, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/read-report.js';
-import { REPORT_SCHEMA_VERSION, type Report, type SideResult, type VariantReport } from './report/types.js';
-import type { Settings } from './settings/schema.js';
+import type { Platform, Registry } from './registry/types.js';
+import { REPORT_SCHEMA_VERSION, type BaseSource, type Report, type SideResult, type VariantReport } from './report/types.js';
+import { redact } from './secrets/redact.js';
+import { baselineReference, type BaselineImage, type Settings, type VariantSpec } from './settings/schema.js';
 import { TOOL } from './version.js';
 
-export type BaselinePlan =
-  | { source: 'none' }
+/** One source of bases: a saved report, a rebuild of a commit, or the published images in a registry. */
+export type BaselineStep =
   | { source: 'file'; file: string }
   /** `commit`: a SHA or ref to check out; `ref`: the name to show (e.g. the base branch). */
-  | { source: 'rebuild'; commit: string; ref?: string };
+  | { source: 'rebuild'; commit: string; ref?: string }
+  /** `image`: each variant's reference (settings `baseline-image`); `registry`: the client that reads them. */
+  | { source: 'registry'; registry: Registry; image: BaselineImage };
+
+export type BaselinePlan = { source: 'none' } | BaselineStep;
 
 export interface PipelineInput {
   settings: Settings;
   /** Absolute path; variant paths are relative to it. */
   workingDirectory: string;
   engine: DockerEngine;
-  baseline: BaselinePlan;
+  /**
+   * Where bases come from: one source, or several in order (`registry, rebuild`): each variant takes its base
+   * from the first that has it (see `measureBase`); an empty list is `none`.
+   */
+  baseline: BaselinePlan | BaselineStep[];
   head: { ref?: string; sha?: string };
   runId: string;
   log: Logger;
@@ -53,7 +64,9 @@ type Run = MeasureRun & { settings: Settings & MeasureRun['settings'] };
 export async function createReport(input: PipelineInput): Promise<Report> {
   const { settings, workingDirectory, engine, log } = input;
   const headPlan = prepareSide(workingDirectory, settings.variants, 'head'); // bad config fails before the engine is asked
-  const saved = input.baseline.source === 'file' ? readBaselineFile(input.baseline.file) : undefined; // before any build
+  const steps = baselineSteps(input.baseline);
+  const fileStep = steps.find((step) => step.source === 'file');
+  const saved = fileStep ? readBaselineFile(fileStep.file) : undefined; // before any build
   for (const warning of engine.resolved?.warnings ?? []) log.warning(warning);
   const engineInfo = await engine.connect(input.signal);
   log.info(engineLine(engineInfo));
@@ -75,10 +88,7 @@ export async function createReport(input: PipelineInput): Promise<Report> {
   };
   try {
     const head = await measureSide(run, 'head', headPlan);
-    const base: BaseOutcome =
-      input.baseline.source === 'file' && saved
-        ? { results: saved.results, meta: { source: 'file', file: input.baseline.file, sha: saved.sha, ref: saved.ref } }
-        : await rebuildBase(input, run);
+    const base = await measureBase(input, run, { steps, saved, engine: engineInfo, head: head.results });
     const [headResults, baseResults] = withComparableBuildTimes([head, base]);
     return assemble(input, engineInfo, { ...head, results: headResults! }, { ...base, results: baseResults });
   } finally {
@@ -92,13 +102,148 @@ interface BaseOutcome {
   meta: Report['base'];
   /** The base's builds, when it was rebuilt in this run. */
   timings?: Map<string, BuildTiming>;
+  /** Where each variant's base came from, when `baseline` lists sources or is `registry`. */
+  sources?: Map<string, BaseSource>;
 }
 
-async function rebuildBase(input: PipelineInput, run: Run): Promise<BaseOutcome> {
-  const plan = input.baseline;
-  if (plan.source !== 'rebuild') return { meta: { source: 'none' } };
+function baselineSteps(plan: PipelineInput['baseline']): BaselineStep[] {
+  if (Array.isArray(plan)) return plan;
+  return plan.source === 'none' ? [] : [plan];
+}
+
+/**
+ * Each variant's base from the first source that has it, in the order given. A source has a variant unless its
+ * result is `absent` (not in the saved report, no such reference in the registry, no such Dockerfile or target in
+ * the base commit): then the next source is tried, and after the last the variant is new. Only the variants that
+ * reach `rebuild` are built, so with every base in the registry no base build runs at all.
+ *
+ * A registry that refuses or fails (unauthorized, the platform missing, no answer) does not fall through: that
+ * variant's base is not available, with the error and a warning, and the others are still compared. Falling
+ * through to a rebuild would hide a credential to fix behind a run as slow as one without the registry.
+ */
+async function measureBase(
+  input: PipelineInput,
+  run: Run,
+  known: { steps: BaselineStep[]; saved?: SavedBaseline; engine: EngineInfo; head: Map<string, SideResult> },
+): Promise<BaseOutcome> {
+  const { steps, saved } = known;
+  if (steps.length === 0) return { meta: { source: 'none' } };
+  const [only] = steps;
+  if (steps.length === 1 && only.source === 'file' && saved) {
+    return { results: saved.results, meta: { source: 'file', file: only.file, sha: saved.sha, ref: saved.ref } };
+  }
+  if (steps.length === 1 && only.source === 'rebuild') return rebuildBase(input, run, only, run.settings.variants);
+  const results = new Map<string, SideResult>();
+  const sources = new Map<string, BaseSource>();
+  const meta: Omit<Report['base'], 'source'> = {};
+  let timings: Map<string, BuildTiming> | undefined;
+  const take = (name: string, result: SideResult, source: BaseSource) => {
+    results.set(name, result);
+    sources.set(name, source);
+  };
+  /** Why each variant not found yet is not there, for the one that is new in the end. */
+  const reasons = new Map<string, string>();
+  for (const step of steps) {
+    const pending = run.settings.variants.filter((v) => !results.has(v.name));
+    if (pending.length === 0) break;
+    if (step.source === 'file' && saved) {
+      Object.assign(meta, { file: step.file, ...(saved.sha ? { sha: saved.sha } : {}), ...(saved.ref ? { ref: saved.ref } : {}) });
+      for (const spec of pending) {
+        const result = saved.results.get(spec.name);
+        if (result && result.status !== 'absent') take(spec.name, result, { source: 'file' });
+        else reasons.set(spec.name, result?.status === 'absent' ? result.reason : 'not in the saved report');
+      }
+    } else if (step.source === 'registry') {
+      for (const spec of pending) {
+        const outcome = await registryBase(run, step, spec, known);
+        if (outcome.result) take(spec.name, outcome.result, outcome.source);
+        else reasons.set(spec.name, outcome.reason);
+      }
+    } else if (step.source === 'rebuild') {
+      const rebuilt = await rebuildBase(input, run, step, pending);
+      const { ref, sha, error } = rebuilt.meta; // the commit rebuilt, or why it could not be checked out
+      Object.assign(meta, { ...(ref ? { ref } : {}), ...(sha ? { sha } : {}), ...(error ? { error } : {}) });
+      timings = rebuilt.timings;
+      for (const spec of pending) {
+        const result = rebuilt.results?.get(spec.name);
+        if (result && result.status !== 'absent') take(spec.name, result, { source: 'rebuild' });
+        else if (result) reasons.set(spec.name, result.reason);
+      }
+    }
+  }
+  for (const spec of run.settings.variants) {
+    if (results.has(spec.name)) continue;
+    const cancelled = run.signal?.aborted;
+    results.set(
+      spec.name,
+      cancelled ? { status: 'cancelled' } : { status: 'absent', reason: reasons.get(spec.name) ?? 'no baseline source has it' },
+    );
+    sources.set(spec.name, {});
+  }
+  const used = new Set([...sources.values()].flatMap((s) => (s.source && !s.error ? [s.source] : [])));
+  const source: Report['base']['source'] = used.size > 1 ? 'mixed' : ([...used][0] ?? only.source);
+  return { results, meta: { source, ...meta }, timings, sources };
+}
+
+type SavedBaseline = ReturnType<typeof readBaselineFile>;
+
+/** A variant's base from the registry: measured, not there (a reason), or not available (the error, as a result). */
+async function registryBase(
+  run: Run,
+  step: Extract<BaselineStep, { source: 'registry' }>,
+  spec: VariantSpec,
+  known: { engine: EngineInfo; head: Map<string, SideResult> },
+): Promise<{ result: SideResult; source: BaseSource } | { result?: undefined; reason: string }> {
+  const reference = baselineReference(step.image, spec);
+  if (!reference) return { reason: 'baseline-image names no image for it' };
+  if (run.signal?.aborted) return { result: { status: 'cancelled' }, source: { source: 'registry', reference } };
+  const platform = platformOf(spec, known.engine);
+  try {
+    const found = await run.log.group(`Reading the base of ${spec.name} from ${reference}`, () =>
+      measureRegistryImage({
+        registry: step.registry,
+        reference,
+        platform,
+        cache: run.cache,
+        secrets: Object.values(spec.buildArgs),
+        signal: run.signal,
+      }),
+    );
+    if (!found.found) {
+      run.log.info(`${spec.name}: ${reference} is not in the registry (${found.reason}).`);
+      return { reason: `${reference} is not in the registry (${found.reason})` };
+    }
+    const head = known.head.get(spec.name);
+    const result = head?.status === 'built' ? alignSharedLayers(found.result, head) : found.result;
+    return { result, source: { source: 'registry', reference, digest: found.image.manifestDigest } };
+  } catch (error) {
+    if (run.signal?.aborted) return { result: { status: 'cancelled' }, source: { source: 'registry', reference } };
+    const message = redact(messageOf(error), Object.values(spec.buildArgs));
+    run.log.warning(`The base of ${spec.name} could not be read from ${reference}, so it has no comparison: ${message}`);
+    return {
+      result: { status: 'absent', reason: 'the registry base could not be read' },
+      source: { source: 'registry', reference, error: message },
+    };
+  }
+}
+
+/** The platform to look a row's image up for: the row's own, else the engine's. */
+function platformOf(spec: VariantSpec, engine: EngineInfo): Platform {
+  if (spec.platform) {
+    const [os, architecture, variant] = spec.platform.split('/');
+    return { os, architecture: architecture ?? '', ...(variant ? { variant } : {}) };
+  }
+  return engine.platform ?? { os: 'linux', architecture: 'amd64' };
+}
+
+async function rebuildBase(
+  input: PipelineInput,
+  run: Run,
+  plan: Extract<BaselineStep, { source: 'rebuild' }>,
+  variants: VariantSpec[],
+): Promise<BaseOutcome> {
   const ref = plan.ref ?? plan.commit;
-  const notMeasured = () => new Map(run.settings.variants.map((v) => [v.name, { status: 'cancelled' } as SideResult]));
+  const notMeasured = () => new Map(variants.map((v) => [v.name, { status: 'cancelled' } as SideResult]));
   if (run.signal?.aborted) return { results: notMeasured(), meta: { source: 'rebuild', ref } };
   // git stops (fetching, checking out) on the cancel; removing the worktree does not.
   const git = new Git(input.workingDirectory, run.signal);
@@ -121,12 +266,12 @@ async function rebuildBase(input: PipelineInput, run: Run): Promise<BaseOutcome>
     if (!isUserError(error)) throw error;
     run.log.warning(`The base (${ref}) could not be checked out, so there is no comparison: ${error.message}`);
     const reason = 'the base could not be checked out';
-    const results = new Map(run.settings.variants.map((v) => [v.name, { status: 'absent', reason } as SideResult]));
+    const results = new Map(variants.map((v) => [v.name, { status: 'absent', reason } as SideResult]));
     return { results, meta: { source: 'rebuild', ref, error: error.message } };
   }
   try {
     const root = path.join(checkout.worktree, path.relative(checkout.top, input.workingDirectory));
-    const base = await measureSide(run, 'base', prepareSide(root, run.settings.variants, 'base'));
+    const base = await measureSide(run, 'base', prepareSide(root, variants, 'base'));
     return { results: base.results, meta: { source: 'rebuild', sha: checkout.sha, ref }, timings: base.timings };
   } finally {
     await git.removeWorktree(checkout.worktree);
@@ -155,6 +300,7 @@ function assemble(input: PipelineInput, engine: EngineInfo, head: SideMeasuremen
       ...(baseResult ? { base: baseResult } : {}),
       ...(baseResult ? { change: changeBetween(baseResult, headResult) } : {}),
       ...(grew ? { layerChanges: grew } : {}),
+      ...(base.sources?.has(spec.name) ? { baseSource: base.sources.get(spec.name)! } : {}),
     };
   });
   const comparisons = stageComparisons(variants, settings.budgets);

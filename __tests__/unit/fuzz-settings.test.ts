@@ -84,12 +84,15 @@ function expectValidSettings(s: Settings): void {
   expect(Number.isInteger(s.timeoutMs) && s.timeoutMs >= 1000 && s.timeoutMs <= 24 * 3_600_000).toBe(true);
   for (const flag of [s.noCache, s.pull, s.failOnBudget, s.keepImages]) expect(typeof flag).toBe('boolean');
   expect(['buildkit', 'legacy']).toContain(s.builder);
-  expect(['auto', 'rebuild', 'file', 'none']).toContain(s.baseline);
+  expect(s.baseline.length).toBeGreaterThan(0);
+  for (const source of s.baseline) expect(['auto', 'rebuild', 'file', 'registry', 'none']).toContain(source);
+  if (s.baseline.length > 1) expect(s.baseline).not.toContain('none');
   expect(['decimal', 'binary']).toContain(s.units);
   expect([true, false, 'auto']).toContain(s.comment);
   expect(s.commentKey).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
   for (const file of [s.baselineFile, s.reportFile]) if (file !== undefined) expect(USABLE_PATH(file)).toBe(true);
-  if (s.baseline === 'file') expect(s.baselineFile).toBeDefined();
+  if (s.baseline.includes('file')) expect(s.baselineFile).toBeDefined();
+  if (s.baseline.includes('registry')) expect(s.baselineImage).toBeDefined();
 }
 
 // ---------------------------------------------------------------------------------------------------------------

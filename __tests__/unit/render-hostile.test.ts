@@ -63,6 +63,20 @@ function reports(): Report[] {
     report(variants(), budgets, { source: 'rebuild', ref: 'main', sha: 'c0ffee'.padEnd(40, '0') }),
     report(variants(), budgets, { source: 'rebuild', ref: 'main', error: 'the base could not be checked out: fatal: bad revision' }),
     report(variants(), budgets, { source: 'file', file: 'base-report.json', sha: 'feed'.padEnd(40, '1'), ref: 'main' }),
+    // bases from a registry (the references and the registry's error text are untrusted too) and a rebuild
+    report(
+      variants().map((v, i) => ({
+        ...v,
+        baseSource: [
+          { source: 'registry' as const, reference: 'ghcr.io/acme/app:main-app', digest: `sha256:${'d'.repeat(64)}` },
+          { source: 'rebuild' as const },
+          { source: 'registry' as const, reference: 'ghcr.io/acme/app:main-fresh', error: 'unauthorized: authentication required' },
+          {},
+        ][i],
+      })),
+      budgets,
+      { source: 'mixed', ref: 'main', sha: 'c0ffee'.padEnd(40, '2') },
+    ),
   ];
 }
 

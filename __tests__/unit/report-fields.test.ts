@@ -80,6 +80,7 @@ const variant = (name: string, head: SideResult, base: SideResult): Report['vari
       headCompressedBytes: 134_000_000,
     },
   ],
+  baseSource: { source: 'registry', reference: 'ghcr.io/acme/app:main-app', digest: `sha256:${'c'.repeat(64)}`, error: 'unauthorized' },
 });
 
 /** Every field of `Report` present; each kind of side result on both sides. */

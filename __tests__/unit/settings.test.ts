@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { loadConfigFile } from '../../src/settings/config-file.js';
-import { parseBuildArgs, resolveSettings } from '../../src/settings/schema.js';
+import { baselineReference, parseBuildArgs, resolveSettings } from '../../src/settings/schema.js';
 
 describe('variants', () => {
   it('without variants, builds ./Dockerfile as the one variant "default"', () => {
@@ -96,7 +96,7 @@ describe('other settings', () => {
       pull: false,
       builder: 'buildkit',
       timeoutMs: 30 * 60_000,
-      baseline: 'auto',
+      baseline: ['auto'],
       comment: 'auto',
       commentKey: 'default',
       failOnBudget: true,
@@ -115,7 +115,7 @@ describe('other settings', () => {
     });
     expect(() => resolveSettings({ pull: 'yes' })).toThrow('pull: "yes" is not accepted. Use true or false.');
     expect(() => resolveSettings({ baseline: 'previous' })).toThrow(
-      'baseline: "previous" is not accepted. Use one of: auto, rebuild, file, none.',
+      'baseline: "previous" is not accepted. Use one of: auto, rebuild, file, registry, none.',
     );
     expect(() => resolveSettings({ baseline: 'file' })).toThrow(/needs baseline-file/);
     expect(() => resolveSettings({ 'comment-key': 'a b' })).toThrow(/comment-key: "a b" is not accepted/);
@@ -176,5 +176,69 @@ describe('config file', () => {
     expect(() => loadConfigFile(d, 'b.yml')).toThrow(/must not be stored in a file/);
     writeFileSync(path.join(d, 'c.yml'), '- a\n- b\n');
     expect(() => loadConfigFile(d, 'c.yml')).toThrow(/expected a mapping of settings/);
+  });
+});
+
+describe('baseline sources', () => {
+  const variants = { 'single-stage': 'Dockerfile.single', 'multi-stage': { dockerfile: 'Dockerfile', target: 'runtime' } };
+  const image = 'ghcr.io/acme/app:main-{variant}';
+
+  it('keeps every single value as it was, and reads lists as comma-separated text or YAML lists', () => {
+    for (const one of ['auto', 'rebuild', 'none'] as const) expect(resolveSettings({ baseline: one }).baseline).toEqual([one]);
+    expect(resolveSettings({ baseline: ' File ', 'baseline-file': 'r.json' }).baseline).toEqual(['file']);
+    expect(resolveSettings({ baseline: 'registry, rebuild', variants, 'baseline-image': image }).baseline).toEqual(['registry', 'rebuild']);
+    expect(
+      resolveSettings({ baseline: '- registry\n- file\n', 'baseline-file': 'r.json', 'baseline-image': image, variants }).baseline,
+    ).toEqual(['registry', 'file']);
+    expect(resolveSettings({ baseline: ['registry', 'auto'], 'baseline-image': image, variants }).baseline).toEqual(['registry', 'auto']);
+  });
+
+  it('rejects lists that cannot mean anything, naming the input, the value and what is accepted', () => {
+    expect(() => resolveSettings({ baseline: 'registry, none', 'baseline-image': image, variants })).toThrow(
+      'baseline: "none" means no base at all and cannot be listed with other sources; drop it or the others.',
+    );
+    expect(() => resolveSettings({ baseline: 'rebuild, rebuild' })).toThrow('baseline: "rebuild" is listed twice; name each source once.');
+    expect(() => resolveSettings({ baseline: 'auto, rebuild' })).toThrow(/list one of them, not both/);
+    expect(() => resolveSettings({ baseline: 'registry,', 'baseline-image': image, variants })).toThrow(
+      'baseline: an empty string is not accepted. Use one of: auto, rebuild, file, registry, none, or a list of them.',
+    );
+    expect(() => resolveSettings({ baseline: 'registry, pull' })).toThrow(
+      'baseline: "pull" is not accepted. Use one of: auto, rebuild, file, registry, none.',
+    );
+    expect(() => resolveSettings({ baseline: { a: 1 } })).toThrow(/^baseline: expected a source or a list of sources .* got a mapping\.$/);
+    expect(() => resolveSettings({ baseline: 'rebuild, file' })).toThrow(/needs baseline-file/);
+  });
+
+  it('needs baseline-image for registry, as a template with {variant} or a mapping of known variants', () => {
+    expect(() => resolveSettings({ baseline: 'registry', variants })).toThrow(/^baseline: "registry" needs baseline-image/);
+    expect(resolveSettings({ baseline: 'registry', variants, 'baseline-image': image }).baselineImage).toEqual({ template: image });
+    expect(() => resolveSettings({ baseline: 'registry', variants, 'baseline-image': 'ghcr.io/acme/app:main' })).toThrow(
+      /^baseline-image: "ghcr\.io\/acme\/app:main" has no \{variant\}, so every variant \(single-stage, multi-stage\) would be compared with the same image\./,
+    );
+    // one variant: one image is what it means
+    expect(resolveSettings({ baseline: 'registry', 'baseline-image': 'ghcr.io/acme/app:main' }).baselineImage).toEqual({
+      template: 'ghcr.io/acme/app:main',
+    });
+    const mapping = 'single-stage: ghcr.io/acme/app:main\nmulti-stage: ghcr.io/acme/app:main-slim\n';
+    expect(resolveSettings({ baseline: 'registry', variants, 'baseline-image': mapping }).baselineImage).toEqual({
+      byVariant: { 'single-stage': 'ghcr.io/acme/app:main', 'multi-stage': 'ghcr.io/acme/app:main-slim' },
+    });
+    expect(() => resolveSettings({ variants, 'baseline-image': { single: 'x:1' } })).toThrow(
+      'baseline-image: "single" is not a variant. Known variants: single-stage, multi-stage.',
+    );
+    expect(() => resolveSettings({ variants, 'baseline-image': { 'single-stage': 5 } })).toThrow(
+      'baseline-image.single-stage: expected an image reference, got number 5.',
+    );
+    expect(() => resolveSettings({ 'baseline-image': 'a b' })).toThrow(/^baseline-image: "a b" is not an image reference/);
+  });
+
+  it('fills {variant} with the variant name, without the platform of a row', () => {
+    const template = { template: 'reg.example:5000/app:main-{variant}' };
+    expect(baselineReference(template, { name: 'multi-stage' })).toBe('reg.example:5000/app:main-multi-stage');
+    expect(baselineReference(template, { name: 'multi-stage (linux/arm64)', variant: 'multi-stage' })).toBe(
+      'reg.example:5000/app:main-multi-stage',
+    );
+    expect(baselineReference({ byVariant: { a: 'x:1' } }, { name: 'b' })).toBeUndefined();
+    expect(baselineReference(undefined, { name: 'a' })).toBeUndefined();
   });
 });

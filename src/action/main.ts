@@ -24,16 +24,18 @@ import { createOctokit } from '../github/octokit.js';
 import { commentFailed, postComment } from '../github/post-comment.js';
 import { pullRequestsOfRun } from '../github/workflow-run.js';
 import { commentPlan } from '../judge/comment-worth.js';
-import { createReport, type BaselinePlan } from '../pipeline.js';
+import { createReport, type BaselineStep } from '../pipeline.js';
+import { createRegistry } from '../registry/client.js';
+import type { Registry } from '../registry/types.js';
 import { describeCancel } from '../render/format.js';
 import { COMMENT_LIMIT, commentMarker, renderMarkdown } from '../render/markdown.js';
 import { orderReports, renderMergedMarkdown } from '../render/merged-markdown.js';
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
 import { createScrubber, scrubbedLogger, type Scrubber } from '../secrets/scrub.js';
+import type { Settings } from '../settings/schema.js';
 import { writeAnnotations } from './annotations.js';
 import { ActionCancel } from './cancel.js';
-import type { Settings } from '../settings/schema.js';
 import { readActionSettings, readReportName, readTrustInputs, type ActionSettings, type TrustInputs } from './inputs.js';
 import { actionsLogger, withoutCommands } from './log.js';
 import { conclude, publish, publishMerged } from './outputs.js';
@@ -55,8 +57,10 @@ export async function run(): Promise<void> {
       cancel = new ActionCancel(runId());
       refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
       const inputs = readActionSettings();
-      scrubber = createScrubber(inputs.secrets);
-      await buildAndReport(trust, inputs, scrubber, cancel);
+      // the registry's credentials and tokens are scrubbed too, as soon as it has used them
+      const registry = inputs.settings.baseline.includes('registry') ? await createRegistry({ env: process.env }) : undefined;
+      scrubber = createScrubber(inputs.secrets, registry && (() => registry.secrets()));
+      await buildAndReport(trust, inputs, scrubber, cancel, registry);
     }
   } catch (error) {
     const cancelled = cancel?.cancelled();
@@ -73,7 +77,13 @@ export async function run(): Promise<void> {
 }
 
 /** The usual mode: build and measure this change (and its base), publish the report, pass or fail the step. */
-async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubber: Scrubber, cancel: ActionCancel): Promise<void> {
+async function buildAndReport(
+  trust: TrustInputs,
+  inputs: ActionSettings,
+  scrubber: Scrubber,
+  cancel: ActionCancel,
+  registry?: Registry,
+): Promise<void> {
   const { settings, workingDirectory, token } = inputs;
   const pr = pullRequest();
   const name = readReportName();
@@ -83,7 +93,7 @@ async function buildAndReport(trust: TrustInputs, inputs: ActionSettings, scrubb
       settings,
       workingDirectory,
       engine: DockerEngine.fromEnvironment(),
-      baseline: baselinePlan(settings.baseline, settings.baselineFile, workingDirectory, pr, pushedFrom()),
+      baseline: baselinePlan(settings, workingDirectory, pr, pushedFrom(), registry),
       head: currentCommit(),
       runId: cancel.runId,
       log: scrubbedLogger(actionsLogger, scrubber),
@@ -267,24 +277,28 @@ export function refusePullRequestTarget(event: string, allowed: boolean): void {
 }
 
 /**
- * Decide where the base measurements come from: a pull request's base commit, or with `rebuild` on a push,
- * the commit the branch was pushed from.
+ * Decide where the base measurements come from, source by source: a pull request's base commit, or with
+ * `rebuild` on a push, the commit the branch was pushed from; `auto` is that rebuild where the event names a base
+ * commit and is left out elsewhere.
  */
 export function baselinePlan(
-  baseline: 'auto' | 'rebuild' | 'file' | 'none',
-  baselineFile: string | undefined,
+  settings: Pick<Settings, 'baseline' | 'baselineFile' | 'baselineImage'>,
   workingDirectory: string,
   pr: PullRequestInfo | undefined,
   push: { sha: string; ref: string } | undefined,
-): BaselinePlan {
-  if (baseline === 'none') return { source: 'none' };
-  if (baseline === 'file') return { source: 'file', file: path.resolve(workingDirectory, baselineFile!) };
-  if (pr) return { source: 'rebuild', commit: pr.baseSha, ref: pr.baseRef };
-  if (baseline === 'auto') return { source: 'none' };
-  if (push) return { source: 'rebuild', commit: push.sha, ref: push.ref };
-  throw new InputError(
-    `baseline: "rebuild" needs a pull request or a push to an existing branch to find the base commit, and this is a ${eventName() || 'non-GitHub'} event. Use baseline: file or none here.`,
-  );
+  registry?: Registry,
+): BaselineStep[] {
+  return settings.baseline.flatMap((source): BaselineStep[] => {
+    if (source === 'none') return [];
+    if (source === 'file') return [{ source: 'file', file: path.resolve(workingDirectory, settings.baselineFile!) }];
+    if (source === 'registry') return [{ source: 'registry', registry: registry!, image: settings.baselineImage! }];
+    if (pr) return [{ source: 'rebuild', commit: pr.baseSha, ref: pr.baseRef }];
+    if (source === 'auto') return [];
+    if (push) return [{ source: 'rebuild', commit: push.sha, ref: push.ref }];
+    throw new InputError(
+      `baseline: "rebuild" needs a pull request or a push to an existing branch to find the base commit, and this is a ${eventName() || 'non-GitHub'} event. Use baseline: file, registry or none here.`,
+    );
+  });
 }
 
 function runId(): string {

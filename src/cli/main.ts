@@ -8,13 +8,15 @@ import { InputError, isUserError, messageOf } from '../errors.js';
 import { cancellation, CANCEL_EXIT_WITHIN_MS, exitStatusFor, listenForCancel } from '../cancel.js';
 import type { Logger } from '../log.js';
 import { RUN_LABEL } from '../measure/measure.js';
-import { createReport, type BaselinePlan } from '../pipeline.js';
+import { createReport, type BaselineStep } from '../pipeline.js';
+import { createRegistry } from '../registry/client.js';
+import type { Registry } from '../registry/types.js';
 import { describeCancel } from '../render/format.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderText } from '../render/text.js';
 import { createScrubber, scrubbedLogger, secretsOf } from '../secrets/scrub.js';
 import { loadConfigFile } from '../settings/config-file.js';
-import { resolveSettings, type RawSettings } from '../settings/schema.js';
+import { resolveSettings, type RawSettings, type Settings } from '../settings/schema.js';
 import { TOOL } from '../version.js';
 
 const HELP = `Usage: image-size-report [options]
@@ -34,6 +36,11 @@ Options:
                                linux/amd64,linux/arm64 (default: the engine's own)
       --base REF               rebuild REF (branch, tag or commit) in a git worktree and compare with it
       --baseline-file FILE     compare with a JSON report saved by an earlier run
+      --baseline LIST          where bases come from, in order: registry, file, rebuild
+                               (e.g. registry,rebuild); default: rebuild with --base,
+                               file with --baseline-file
+      --baseline-image REF     with registry: each variant's published image, {variant}
+                               for its name (e.g. ghcr.io/acme/app:main-{variant})
       --no-cache               build without the build cache
       --pull                   pull newer base images
       --builder NAME           buildkit (default) or legacy
@@ -70,6 +77,8 @@ const OPTIONS = {
   platforms: { type: 'string' },
   base: { type: 'string' },
   'baseline-file': { type: 'string' },
+  baseline: { type: 'string' },
+  'baseline-image': { type: 'string' },
   'no-cache': { type: 'boolean' },
   pull: { type: 'boolean' },
   builder: { type: 'string' },
@@ -123,15 +132,20 @@ export async function main(argv: string[]): Promise<number> {
       'cache-dir': args['cache-dir'],
       ...(args['no-compressed-size'] ? { 'compressed-size': false } : {}),
       ...(args['no-fail-on-budget'] ? { 'fail-on-budget': false } : {}),
-      ...(args['baseline-file'] ? { baseline: 'file', 'baseline-file': args['baseline-file'] } : {}),
-      ...(args.base ? { baseline: 'rebuild' } : {}),
+      'baseline-file': args['baseline-file'],
+      'baseline-image': args['baseline-image'],
+      // without --baseline, --baseline-file means `file` and --base means `rebuild`, as they always have
+      baseline: args.baseline ?? (args.base ? 'rebuild' : args['baseline-file'] ? 'file' : undefined),
     };
     const given = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) as RawSettings;
     const settings = resolveSettings({ ...fromFile, ...given }, process.env);
-    if (args.base && args['baseline-file']) throw new InputError('--base and --baseline-file cannot be used together; pick one base.');
+    if (args.base && args['baseline-file'] && !args.baseline)
+      throw new InputError('--base and --baseline-file cannot be used together; pick one base.');
 
     // Build-arg values never reach the output, as in the action: the report is scrubbed before anything is written.
-    const scrubber = createScrubber(secretsOf(settings.variants));
+    // and so do the registry's credentials and tokens, as soon as it has used them
+    const registry = settings.baseline.includes('registry') ? await createRegistry({ env: process.env }) : undefined;
+    const scrubber = createScrubber(secretsOf(settings.variants), registry && (() => registry.secrets()));
     const runId = `cli-${Date.now().toString(36)}`;
     cancel = cancelOnSignals(runId);
     const report = scrubber.deep(
@@ -139,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
         settings,
         workingDirectory,
         engine: DockerEngine.fromEnvironment(),
-        baseline: cliBaseline(settings.baseline, settings.baselineFile, workingDirectory, args.base),
+        baseline: cliBaseline(settings, workingDirectory, args.base, registry),
         head: {},
         runId,
         log: scrubbedLogger(terminalLogger(Boolean(args.verbose)), scrubber),
@@ -198,11 +212,20 @@ function cancelOnSignals(runId: string): AbortSignal {
   }).signal;
 }
 
-function cliBaseline(baseline: string, baselineFile: string | undefined, cwd: string, base?: string): BaselinePlan {
-  if (base) return { source: 'rebuild', commit: base, ref: base };
-  if (baseline === 'file') return { source: 'file', file: path.resolve(cwd, baselineFile!) };
-  if (baseline === 'rebuild') throw new InputError('baseline is "rebuild": name the base with --base REF (e.g. --base origin/main).');
-  return { source: 'none' };
+/** The sources in order; `rebuild` (and `auto`) rebuild `--base REF`, which `rebuild` needs. */
+function cliBaseline(
+  settings: Pick<Settings, 'baseline' | 'baselineFile' | 'baselineImage'>,
+  cwd: string,
+  base: string | undefined,
+  registry: Registry | undefined,
+): BaselineStep[] {
+  return settings.baseline.flatMap((source): BaselineStep[] => {
+    if (source === 'file') return [{ source: 'file', file: path.resolve(cwd, settings.baselineFile!) }];
+    if (source === 'registry') return [{ source: 'registry', registry: registry!, image: settings.baselineImage! }];
+    if ((source === 'rebuild' || source === 'auto') && base) return [{ source: 'rebuild', commit: base, ref: base }];
+    if (source === 'rebuild') throw new InputError('baseline is "rebuild": name the base with --base REF (e.g. --base origin/main).');
+    return [];
+  });
 }
 
 function terminalLogger(verbose: boolean): Logger {

@@ -25,10 +25,11 @@ export function changeBetween(base: SideResult | undefined, head: SideResult): C
       : {}),
     layers: head.layers - base.layers,
     ...(wasted ? { wastedBytes: wasted[1] - wasted[0] } : {}),
-    buildMs:
-      head.comparableBuildMs !== undefined && base.comparableBuildMs !== undefined
-        ? head.comparableBuildMs - base.comparableBuildMs // build order does not flatter either side
-        : head.buildMs - base.buildMs,
+    ...(head.comparableBuildMs !== undefined && base.comparableBuildMs !== undefined
+      ? { buildMs: head.comparableBuildMs - base.comparableBuildMs } // build order does not flatter either side
+      : head.buildMs !== undefined && base.buildMs !== undefined
+        ? { buildMs: head.buildMs - base.buildMs }
+        : {}), // a side that was not built (a registry base) has no build time to compare
     ...(split ? { baseImage: split.baseImage, own: split.own } : {}),
   };
 }

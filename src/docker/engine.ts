@@ -29,6 +29,8 @@ export interface EngineInfo {
   osType?: string;
   /** Where the engine is and what chose it (set when the engine was found from the environment). */
   endpoint?: EndpointInfo;
+  /** The engine's own platform (`GET /version` `Os`/`Arch`): what it builds when no platform is asked for. */
+  platform?: { os: string; architecture: string };
 }
 
 export interface BuildRequest {
@@ -188,6 +190,7 @@ export class DockerEngine {
         ...(info.ID ? { id: info.ID } : {}),
         ...(info.OSType ? { osType: info.OSType } : {}),
         ...(this.resolved ? { endpoint: this.resolved.info } : {}),
+        ...(version.Os && version.Arch ? { platform: { os: version.Os, architecture: version.Arch } } : {}),
       });
     } catch (error) {
       if (signal.aborted) this.closeConnections();

@@ -100,7 +100,12 @@ export function unitsNote(units: Units): string {
 
 /** Of the images this run was to measure (this change's and, when rebuilt, the base's), how many it measured. */
 export function measuredCount(report: Pick<Report, 'variants' | 'base'>): { measured: number; total: number } {
-  const sides = report.variants.flatMap((v) => [v.head, ...(report.base.source === 'rebuild' && v.base ? [v.base] : [])]);
+  // a base counts when this run was to build it: rebuilt (a registry's or a saved report's is read, not measured)
+  const rebuilt = (v: Report['variants'][number]) =>
+    v.baseSource
+      ? v.baseSource.source === 'rebuild' || (v.baseSource.source === undefined && report.base.source !== 'none')
+      : report.base.source === 'rebuild';
+  const sides = report.variants.flatMap((v) => [v.head, ...(rebuilt(v) && v.base ? [v.base] : [])]);
   return { measured: sides.filter((r) => r.status !== 'cancelled').length, total: sides.length };
 }
 

@@ -10,6 +10,7 @@ import { codeBlock, codeSpan, escapeInline } from './escape.js';
 import { describeBreach, describeCancel, formatDuration, uncompressedPushNote, unitsNote } from './format.js';
 import {
   budgetRows,
+  baseSourceNotes,
   comparisonSentences,
   failedVariants,
   growthRows,
@@ -299,7 +300,11 @@ function footnote(report: Report): string {
       "Wasted: dive's, every copy of a path stored in more than one layer. " +
       'Build time: as if built first in this run (steps taken from another build of this run cost their time there).',
   );
-  if (hasBase(report)) {
+  const rebuilt = `rebuilt from ${report.base.ref ? `${codeSpan(report.base.ref, 100, 'text')} at ` : ''}${shortSha(report.base.sha)}`;
+  const perVariant = baseSourceNotes(report, { text: (t) => escapeInline(t, 300), code: (t) => codeSpan(t, 200, 'text') }, rebuilt);
+  if (hasBase(report) && perVariant.length) {
+    parts.push(`Base: ${perVariant.join('; ')}.${report.base.error ? ` (${escapeInline(report.base.error)})` : ''}`);
+  } else if (hasBase(report)) {
     const b = report.base;
     const what = b.error
       ? `not available (${escapeInline(b.error)})`
@@ -307,10 +312,10 @@ function footnote(report: Report): string {
         ? 'not rebuilt, the run was cancelled first'
         : b.source === 'file'
           ? `read from a saved report${b.sha ? ` of ${shortSha(b.sha)}` : ''}`
-          : `rebuilt from ${b.ref ? `${codeSpan(b.ref, 100, 'text')} at ` : ''}${shortSha(b.sha)}`;
+          : rebuilt;
     parts.push(`Base: ${what}.`);
   }
-  const total = report.variants.reduce((sum, v) => sum + (v.head.status === 'built' ? v.head.buildMs : 0), 0);
+  const total = report.variants.reduce((sum, v) => sum + (v.head.status === 'built' ? (v.head.buildMs ?? 0) : 0), 0);
   parts.push(
     `Docker ${escapeInline(report.engine.serverVersion, 100)}${engineWhere(report.engine.endpoint)}, ${escapeInline(report.engine.storage, 100)}; ${formatDuration(total)} of builds. ` +
       `${escapeInline(report.tool.name, 100)} ${escapeInline(report.tool.version, 100)}.`,

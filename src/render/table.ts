@@ -98,7 +98,7 @@ function metricRows(report: Report, variant: VariantReport): MetricLine[] {
   const { units } = report;
   const c = variant.change;
   const base = variant.base;
-  const noChange = base?.status === 'absent' ? 'new' : '—';
+  const noChange = base?.status === 'absent' && !variant.baseSource?.error ? 'new' : '—';
   const bytesChange = (bytes: number | undefined, ratio: number | undefined) =>
     bytes === undefined ? noChange : `${formatSignedBytes(bytes, units)}${ratio === undefined ? '' : ` (${formatSignedPercent(ratio)})`}`;
   const lines: MetricLine[] = [
@@ -137,10 +137,13 @@ function metricRows(report: Report, variant: VariantReport): MetricLine[] {
     label: 'Build time',
     base: side(base, buildTime),
     head: side(variant.head, buildTime),
-    change: c ? formatSignedDuration(c.buildMs) : noChange,
+    change: c ? (c.buildMs === undefined ? NOT_BUILT : formatSignedDuration(c.buildMs)) : noChange,
   });
   return lines;
 }
+
+/** Build time of an image that was not built here (a base read from a registry): not applicable. */
+export const NOT_BUILT = 'n/a (not built)';
 
 function optionalBytes(bytes: number | undefined, units: Report['units']): string {
   return bytes === undefined ? '—' : formatBytes(bytes, units);
@@ -165,7 +168,10 @@ function wasted(r: BuiltResult, units: Report['units']): string {
  * from another build of the same run (see compare/build-time.ts); `5.2 s (3/4 cached)` otherwise.
  */
 function buildTime(r: Extract<SideResult, { status: 'built' }>): string {
-  const cached = r.steps > 0 && r.cachedSteps > 0 ? `${r.cachedSteps}/${r.steps} cached` : '';
+  if (r.buildMs === undefined) return NOT_BUILT;
+  const steps = r.steps ?? 0;
+  const cachedSteps = r.cachedSteps ?? 0;
+  const cached = steps > 0 && cachedSteps > 0 ? `${cachedSteps}/${steps} cached` : '';
   const comparable = r.comparableBuildMs ?? r.buildMs;
   if (Math.round(comparable / 100) !== Math.round(r.buildMs / 100)) {
     return `${formatDuration(comparable)} (wall ${formatDuration(r.buildMs)}${cached ? `, ${cached}` : ''})`;
@@ -286,5 +292,30 @@ export function wastedRows(
     return [
       { variant: style.text(v.name), rows: paths.map((p) => [style.code(`/${p.path}`), formatBytes(p.bytes, units), String(p.copies)]) },
     ];
+  });
+}
+
+/**
+ * Where each variant's base came from, one phrase per variant (`multi-stage: from the registry, `ref` (digest)`),
+ * when the report says (`baseSource`: `baseline` listed sources, or was `registry`). `rebuilt` names the rebuilt
+ * commit (already escaped) when there is one. Names, references and errors are escaped by the style.
+ */
+export function baseSourceNotes(
+  report: Pick<Report, 'variants'>,
+  style: { text(value: string): string; code(value: string): string },
+  rebuilt: string,
+): string[] {
+  return report.variants.flatMap((variant) => {
+    const source = variant.baseSource;
+    if (!source) return [];
+    const reference = source.reference ? style.code(source.reference) : '';
+    let what: string;
+    if (source.error) what = `not available from ${reference} (${style.text(source.error)})`;
+    else if (source.source === 'registry') {
+      what = `from the registry, ${reference}${source.digest ? ` (${style.code(source.digest.slice(0, 19))})` : ''}`;
+    } else if (source.source === 'file') what = 'from the saved report';
+    else if (source.source === 'rebuild') what = rebuilt;
+    else what = variant.base?.status === 'cancelled' ? 'not measured' : 'no source had it (new)';
+    return [`${style.text(variant.name)}: ${what}`];
   });
 }

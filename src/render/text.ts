@@ -6,7 +6,7 @@ import { markdownTable } from 'markdown-table';
 import type { Report } from '../report/types.js';
 import { plainLines, plainText } from './escape.js';
 import { describeBreach, describeCancel, uncompressedPushNote, unitsNote } from './format.js';
-import { budgetRows, comparisonSentences, failedVariants, growthRows, mainTable } from './table.js';
+import { baseSourceNotes, budgetRows, comparisonSentences, failedVariants, growthRows, mainTable } from './table.js';
 
 const TEXT_STATE = { failed: 'BUILD FAILED', broken: 'OVER BUDGET', cancelled: 'NOT MEASURED' } as const;
 
@@ -35,6 +35,9 @@ export function renderText(report: Report, headLabel = 'Current'): string {
   }
   for (const check of report.budgets.filter((c) => c.outcome === 'fail')) out.push('', plainText(describeBreach(check, report.units)));
   if (report.base.error) out.push('', `No comparison: ${plainText(report.base.error, 1000)}`);
+  const rebuilt = `rebuilt from ${report.base.ref ? `${plain(report.base.ref)} at ` : ''}${report.base.sha ? report.base.sha.slice(0, 7) : 'an unknown commit'}`;
+  const bases = baseSourceNotes(report, { text: plain, code: plain }, rebuilt);
+  if (bases.length) out.push('', ...bases.map((note) => `Base of ${note}`));
   const cancel = describeCancel(report);
   if (cancel) out.push('', cancel);
   out.push('', `Size: ${plain(report.engine.sizeMeaning)}, in ${unitsNote(report.units)}.`);

@@ -15,6 +15,8 @@ import {
   COMPRESSED_SIZINGS,
   REPORT_NAME_MAX,
   REPORT_SCHEMA_VERSION,
+  type BaseSource,
+  type BaseSourceKind,
   type BudgetCheck,
   type Change,
   type ChangePart,
@@ -121,9 +123,9 @@ const SIDE_RESULTS: { [S in SideResult['status']]: Schema<Side<S>> } = {
     layerDetails: optional({ type: 'array', maxItems: 1000, items: LAYER_DETAIL } as const),
     efficiency: optional(EFFICIENCY),
     analysisError: optional(text(2000)),
-    buildMs: MS,
-    steps: COUNT,
-    cachedSteps: COUNT,
+    buildMs: optional(MS),
+    steps: optional(COUNT),
+    cachedSteps: optional(COUNT),
     comparableBuildMs: optional(MS),
     cachedFromRun: optional(COUNT),
   }),
@@ -159,9 +161,16 @@ const CHANGE = object<Change>({
   compressedRatio: optional(RATIO_CHANGE),
   layers: SIGNED_COUNT,
   wastedBytes: optional(SIGNED_BYTES),
-  buildMs: SIGNED_MS,
+  buildMs: optional(SIGNED_MS),
   baseImage: optional(CHANGE_PART),
   own: optional(CHANGE_PART),
+});
+
+const BASE_SOURCE = object<BaseSource>({
+  source: optional(stringEnum<BaseSourceKind>()(['rebuild', 'file', 'registry'])),
+  reference: optional(text(1000)),
+  digest: optional({ type: 'string', pattern: '^[a-z0-9]+:[a-f0-9]{32,128}$' }),
+  error: optional(text(2000)),
 });
 
 const LAYER_CHANGE = object<LayerChange>({
@@ -185,6 +194,7 @@ const VARIANT = object<VariantReport>({
   base: optional(SIDE_RESULT),
   change: optional(CHANGE),
   layerChanges: optional({ type: 'array', maxItems: 1000, items: LAYER_CHANGE } as const),
+  baseSource: optional(BASE_SOURCE),
 });
 
 const COMPARISON = object<StageComparison>({
@@ -237,7 +247,7 @@ export const REPORT_SCHEMA: Schema<Report> = object<Report>({
   units: stringEnum<Report['units']>()(['decimal', 'binary']),
   head: object<Report['head']>({ ref: optional(REF), sha: optional(SHA) }),
   base: object<Report['base']>({
-    source: stringEnum<Report['base']['source']>()(['rebuild', 'file', 'none']),
+    source: stringEnum<Report['base']['source']>()(['rebuild', 'file', 'registry', 'none', 'mixed']),
     ref: optional(REF),
     sha: optional(SHA),
     file: optional(text(1000)),

@@ -66,10 +66,10 @@ export type SideResult =
       efficiency?: Efficiency;
       /** Why the layers could not be read, when they could not; size then is the engine's. */
       analysisError?: string;
-      /** Wall time of the build. */
-      buildMs: number;
-      steps: number;
-      cachedSteps: number;
+      /** Wall time of the build; absent when no build ran (a base read from a registry: not applicable). */
+      buildMs?: number;
+      steps?: number;
+      cachedSteps?: number;
       /**
        * Build time that does not depend on build order: `buildMs` plus the time of every step this build took
        * from the cache of another build of the same run (this change's or the base's), as measured where that
@@ -104,8 +104,11 @@ export interface Change {
   compressedRatio?: number;
   layers: number;
   wastedBytes?: number;
-  /** Change of `comparableBuildMs` when both sides have it, otherwise of the wall time `buildMs`. */
-  buildMs: number;
+  /**
+   * Change of `comparableBuildMs` when both sides have it, otherwise of the wall time `buildMs`; absent when a
+   * side was not built (a base read from a registry).
+   */
+  buildMs?: number;
   /**
    * Where the size change came from (compare/attribution.ts): the layers of the image the Dockerfile starts FROM
    * (a new digest of the base image), and the layers the Dockerfile adds. Only when both sides know their
@@ -160,6 +163,25 @@ export interface VariantReport {
   change?: Change;
   /** Where it grew: layers new or changed against the base, largest change first. */
   layerChanges?: LayerChange[];
+  /**
+   * Where this variant's base came from, when `baseline` lists sources (or is `registry`). Absent in reports of
+   * earlier versions and when the one source is `rebuild`, `file` or `none` (then `Report.base` says it).
+   */
+  baseSource?: BaseSource;
+}
+
+/** The sources a base can come from (see settings `baseline`). */
+export type BaseSourceKind = 'rebuild' | 'file' | 'registry';
+
+export interface BaseSource {
+  /** Absent: no source had this variant (it is new). */
+  source?: BaseSourceKind;
+  /** registry: the reference looked up (as configured). */
+  reference?: string;
+  /** registry: the digest of the image manifest measured. */
+  digest?: string;
+  /** registry: the lookup failed (unauthorized, platform missing, no answer); the base is not available. */
+  error?: string;
 }
 
 export interface StageComparison {
@@ -221,8 +243,12 @@ export interface Report {
   };
   units: Units;
   head: { ref?: string; sha?: string };
-  /** `error`: the base could not be checked out; this change is still reported. */
-  base: { source: 'rebuild' | 'file' | 'none'; ref?: string; sha?: string; file?: string; error?: string };
+  /**
+   * `error`: the base could not be checked out; this change is still reported. `source`: the one source the
+   * bases came from, `mixed` when the variants' came from several (each variant's `baseSource` says which).
+   * `ref`/`sha` are the rebuilt commit's, `file` the saved report's.
+   */
+  base: { source: BaseSourceKind | 'none' | 'mixed'; ref?: string; sha?: string; file?: string; error?: string };
   variants: VariantReport[];
   comparisons: StageComparison[];
   budgets: BudgetCheck[];

@@ -15,6 +15,7 @@
  * Values (and lines) shorter than MIN_SECRET_LENGTH characters are not searched for in free text: removing
  * every `1` or `on` would wreck the report, and a value that short is no secret (it can be guessed in a few
  * hundred tries). They are still removed where they appear as `NAME=value`, as image history writes them.
+ * A registry's credentials and tokens (for `baseline: registry`) are added as the run learns them.
  * They are not registered with the runner's masker either, for the same reason.
  */
 import type { Logger } from '../log.js';
@@ -84,7 +85,26 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export function createScrubber(secrets: readonly Secret[]): Scrubber {
+/**
+ * `later`: secrets learnt while the run goes on (a registry's credentials and tokens, `Registry.secrets()`),
+ * asked for at every use; the scrubber takes in new ones as they appear.
+ */
+export function createScrubber(secrets: readonly Secret[], later?: () => readonly string[]): Scrubber {
+  if (!later) return fixedScrubber(secrets);
+  let known = -1;
+  let current = fixedScrubber(secrets);
+  const now = (): Scrubber => {
+    const extra = later();
+    if (extra.length !== known) {
+      known = extra.length;
+      current = fixedScrubber([...secrets, ...extra.filter(Boolean).map((value) => ({ value }))]);
+    }
+    return current;
+  };
+  return { text: (input) => now().text(input), deep: (value) => now().deep(value) };
+}
+
+function fixedScrubber(secrets: readonly Secret[]): Scrubber {
   const forms = [...new Set(secrets.flatMap((s) => secretForms(s.value)))].sort((a, b) => b.length - a.length);
   // Short values are cut only right after their `NAME=` and up to a blank, a quote or the end.
   const named = secrets.filter((s) => s.name && s.value && s.value.length < MIN_SECRET_LENGTH);

@@ -31,7 +31,16 @@ export interface VariantSpec {
   buildArgs: Record<string, string>;
 }
 
-export type Baseline = 'auto' | 'rebuild' | 'file' | 'none';
+/**
+ * Where a base comes from. `auto`: rebuild when the event names a base commit (a pull request), else nothing;
+ * `none`: no base at all (alone only). In a list (`registry, rebuild`) each variant takes its base from the
+ * first source that has it (see pipeline.ts).
+ */
+export type Baseline = 'auto' | 'rebuild' | 'file' | 'registry' | 'none';
+export const BASELINE_SOURCES = ['auto', 'rebuild', 'file', 'registry', 'none'] as const;
+
+/** `baseline-image`: one reference per variant, a template with `{variant}` or a mapping of variant name to reference. */
+export type BaselineImage = { template: string } | { byVariant: Record<string, string> };
 export type Builder = 'buildkit' | 'legacy';
 
 export interface Settings {
@@ -42,8 +51,11 @@ export interface Settings {
   pull: boolean;
   builder: Builder;
   timeoutMs: number;
-  baseline: Baseline;
+  /** The baseline sources in order: one or more, `none` only alone (`['auto']` by default). */
+  baseline: Baseline[];
   baselineFile?: string;
+  /** For `registry`: where each variant's published image is. */
+  baselineImage?: BaselineImage;
   /**
    * `auto`: comment on pull requests. `changed`: on pull requests, post a new comment only when something changed
    * by more than `minChange`, a budget is broken or a build failed; an existing comment is always updated.
@@ -75,6 +87,7 @@ export const SETTING_KEYS = [
   'budgets',
   'baseline',
   'baseline-file',
+  'baseline-image',
   'comment',
   'comment-key',
   'min-change',
@@ -113,10 +126,17 @@ export function resolveSettings(raw: RawSettings, env: Record<string, string | u
   const context = optionalPath(raw.context, 'context') ?? DEFAULTS.context;
   const globalArgs = parseBuildArgs(raw['build-args'], 'build-args', env);
   const variants = parseVariants(raw.variants, context, globalArgs, env, parsePlatforms(raw.platforms, 'platforms'));
-  const baseline = oneOf(raw.baseline, 'baseline', ['auto', 'rebuild', 'file', 'none'] as const) ?? 'auto';
+  const baseline = parseBaseline(raw.baseline);
   const baselineFile = optionalPath(raw['baseline-file'], 'baseline-file');
-  if (baseline === 'file' && !baselineFile) {
+  if (baseline.includes('file') && !baselineFile) {
     throw new InputError('baseline: "file" needs baseline-file, the path of a JSON report saved by an earlier run.');
+  }
+  const baselineImage = parseBaselineImage(raw['baseline-image'], variants);
+  if (baseline.includes('registry') && !baselineImage) {
+    throw new InputError(
+      'baseline: "registry" needs baseline-image, the published image of each variant: a reference with {variant} ' +
+        '(e.g. ghcr.io/acme/app:main-{variant}) or a mapping of variant name to reference.',
+    );
   }
   const commentKey = optionalString(raw['comment-key'], 'comment-key') ?? DEFAULTS.commentKey;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(commentKey)) {
@@ -134,6 +154,7 @@ export function resolveSettings(raw: RawSettings, env: Record<string, string | u
     timeoutMs,
     baseline,
     baselineFile,
+    ...(baselineImage ? { baselineImage } : {}),
     comment: commentSetting(raw.comment),
     minChange: minChange(raw['min-change']),
     commentKey,
@@ -163,6 +184,83 @@ function minChange(value: unknown): MinChange {
   if (value === undefined || value === null || value === '') return { kind: 'percent', value: DEFAULTS.minChangePercent };
   const parsed = parseIncrease(value, 'min-change');
   return parsed.kind === 'bytes' ? { kind: 'bytes', value: parsed.bytes } : { kind: 'percent', value: parsed.percent };
+}
+
+/**
+ * `baseline`: one source, or an ordered list of them (`registry, rebuild` as a string, or a YAML list). `none`
+ * means no base and stands alone; `auto` (rebuild where the event names a base commit) stands for `rebuild`, so
+ * not both. A source named twice is a mistake.
+ */
+function parseBaseline(rawValue: unknown): Baseline[] {
+  const value = yamlValue(rawValue, 'baseline');
+  if (value === undefined || value === null) return ['auto'];
+  let items: unknown[];
+  if (typeof value === 'string') items = value.split(',');
+  else if (Array.isArray(value)) items = value;
+  else throw new InputError(`baseline: expected a source or a list of sources (${BASELINE_SOURCES.join(', ')}), got ${describe(value)}.`);
+  const sources = items.map((item) => {
+    if (typeof item !== 'string' || item.trim() === '') {
+      throw new InputError(`baseline: ${describe(item)} is not accepted. Use one of: ${BASELINE_SOURCES.join(', ')}, or a list of them.`);
+    }
+    return oneOf(item.trim(), 'baseline', BASELINE_SOURCES)!;
+  });
+  if (sources.length === 0) return ['auto'];
+  const twice = sources.find((source, i) => sources.indexOf(source) !== i);
+  if (twice) throw new InputError(`baseline: ${quote(twice)} is listed twice; name each source once.`);
+  if (sources.length > 1 && sources.includes('none')) {
+    throw new InputError('baseline: "none" means no base at all and cannot be listed with other sources; drop it or the others.');
+  }
+  if (sources.includes('auto') && sources.includes('rebuild')) {
+    throw new InputError('baseline: "auto" is "rebuild" where the event names a base commit; list one of them, not both.');
+  }
+  return sources;
+}
+
+/**
+ * `baseline-image`: a reference with `{variant}` in it (the variant's name, as configured, without its platform),
+ * or a mapping of variant name to reference. A reference without `{variant}` would compare every variant with
+ * one image, so it is accepted only when there is one variant. A variant a mapping leaves out has no registry
+ * base (the next source is tried).
+ */
+function parseBaselineImage(rawValue: unknown, variants: VariantSpec[]): BaselineImage | undefined {
+  const value = yamlValue(rawValue, 'baseline-image');
+  if (value === undefined || value === null) return undefined;
+  const names = [...new Set(variants.map(variantName))];
+  if (typeof value === 'string') {
+    const template = imageReference(value, 'baseline-image');
+    if (!template.includes('{variant}') && names.length > 1) {
+      throw new InputError(
+        `baseline-image: ${quote(template)} has no {variant}, so every variant (${listOf(names)}) would be compared with the same image. ` +
+          'Put {variant} where the variant name goes, or give a mapping of variant name to reference.',
+      );
+    }
+    return { template };
+  }
+  const mapping = asMapping(value, 'baseline-image', 'a reference with {variant} or a mapping of variant name to reference');
+  const byVariant: Record<string, string> = {};
+  for (const [name, reference] of Object.entries(mapping)) {
+    if (!names.includes(name)) throw new InputError(`baseline-image: ${quote(name)} is not a variant. Known variants: ${listOf(names)}.`);
+    if (typeof reference !== 'string') {
+      throw new InputError(`baseline-image.${name}: expected an image reference, got ${describe(reference)}.`);
+    }
+    byVariant[name] = imageReference(reference, `baseline-image.${name}`);
+  }
+  return { byVariant };
+}
+
+function imageReference(value: string, where: string): string {
+  const text = value.trim();
+  if (text === '' || /[\s\p{Cc}]/u.test(text)) {
+    throw new InputError(`${where}: ${describe(value)} is not an image reference (it is empty or holds a blank or a control character).`);
+  }
+  return text;
+}
+
+/** The registry reference of a row's base: its variant's, `{variant}` filled in; undefined when it has none. */
+export function baselineReference(image: BaselineImage | undefined, spec: Pick<VariantSpec, 'name' | 'variant'>): string | undefined {
+  if (!image) return undefined;
+  const name = variantName(spec);
+  return 'template' in image ? image.template.split('{variant}').join(name) : image.byVariant[name];
 }
 
 /** `none` (or `false`) keeps no cache across runs; empty means the default under the home directory. */

@@ -182,8 +182,11 @@ function keptPart(config: ImageConfig, redact: (text: string) => string): ImageC
   };
 }
 
-/** Wasted space from the layers' listing files, oldest first; `LayerListingDamaged` names a file that fails. */
-function wasteOf(files: string[]): Efficiency {
+/**
+ * Wasted space from the layers' listing files, oldest first; `LayerListingDamaged` names a file that fails.
+ * Shared with measure/registry-image.ts.
+ */
+export function wasteOf(files: string[]): Efficiency {
   const cursors: ListingFileCursor[] = [];
   try {
     files.forEach((file, layer) => {

@@ -14,11 +14,10 @@
  * (and names the image by its manifest or index, so the config is found through them, or by its layers).
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { CompressedSizer, type CompressedSizerOptions } from './compressed-size.js';
+import { blobKind, decompressed, peek } from './decompress.js';
 import type { ImageConfig } from './history.js';
 import type { LayerCache, LayerFacts, PushedSize } from './layer-cache.js';
 import { LayerLister } from './layer-listing.js';
@@ -196,47 +195,22 @@ async function readBlob(
   documents: Documents,
 ): Promise<void> {
   // the first bytes tell the kind; a chunk may be as short as one byte, so gather enough of them first
-  const iterator = entry[Symbol.asyncIterator]();
-  const gathered: Buffer[] = [];
-  let length = 0;
-  let ended = false;
-  while (length < SNIFF_BYTES) {
-    const next = await iterator.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    gathered.push(next.value);
-    length += next.value.length;
-  }
-  if (length === 0) return;
-  const head = Buffer.concat(gathered);
-  const rest: AsyncIterable<Buffer> = {
-    async *[Symbol.asyncIterator]() {
-      yield head;
-      if (ended) return;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-    },
-  };
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    // gzipped layer: its compressed size is the blob's; its diff ID is the digest of what it unzips to
-    const gunzip = createGunzip();
-    const feeding = (async () => {
-      for await (const chunk of rest) if (!gunzip.write(chunk)) await once(gunzip, 'drain');
-      gunzip.end();
-    })();
-    // a save stream cut short ends the layer inside gzip: the unzipped stream must fail too, not wait
-    feeding.catch((error: unknown) => gunzip.destroy(error instanceof Error ? error : new Error(String(error))));
-    const [facts] = await Promise.all([
-      measureLayer(gunzip, undefined, { compress: false, cacheKey: request.push.cacheKey, listInto: request.cache }),
-      feeding,
-    ]);
+  const { head, all: rest } = await peek(entry, SNIFF_BYTES);
+  if (head.length === 0) return;
+  const kind = blobKind(head);
+  if (kind === 'gzip' || kind === 'zstd') {
+    // compressed layer: its compressed size is the blob's; its diff ID is the digest of what it unpacks to
+    const facts = await measureLayer(decompressed(rest, kind), undefined, {
+      compress: false,
+      cacheKey: request.push.cacheKey,
+      listInto: request.cache,
+    });
     if (request.diffIds.includes(facts.diffId) && !plan.knownLayer(facts.diffId)) {
       keepLayer({ ...facts, pushed: { [request.push.cacheKey]: { bytes: size } } }, plan, result);
     } else {
       facts.listing?.abort();
     }
-  } else if (head.length > 262 && head.subarray(257, 262).toString('latin1') === 'ustar') {
+  } else if (kind === 'tar') {
     const facts = await measureLayer(rest, size, { ...tarSizing(request, true), listInto: request.cache });
     if (request.diffIds.includes(facts.diffId)) keepLayer(facts, plan, result);
     else facts.listing?.abort();
@@ -247,7 +221,7 @@ async function readBlob(
   }
 }
 
-interface MeasureOptions {
+export interface MeasureOptions {
   /** Model the gzip a push would make of it. */
   compress: boolean;
   /** Or: a push uploads the tar as it is. */
@@ -259,8 +233,11 @@ interface MeasureOptions {
   listInto?: SaveRequest['cache'];
 }
 
-/** One pass over a layer tar: its digest, and as asked its listing and compressed size. */
-async function measureLayer(
+/**
+ * One pass over a layer tar: its digest, and as asked its listing and compressed size. The per-layer analysis
+ * of every source: a save's layers here, a registry's blobs in measure/registry-image.ts.
+ */
+export async function measureLayer(
   source: AsyncIterable<Buffer>,
   declaredBytes: number | undefined,
   options: MeasureOptions,

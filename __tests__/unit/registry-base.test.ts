@@ -62,6 +62,7 @@ describe('a registry base beside this change', () => {
         source: 'registry',
       },
     );
+    r.minChange = { kind: 'bytes', value: 0 }; // every byte counts, so the variant is not collapsed into one row
     const markdown = renderMarkdown(r, { marker: '<!-- m -->' });
     expect(markdown).toMatch(/\| +\| Build time +\| +n\/a \(not built\) \| +5\.0 s \(1\/3 cached\) \| +n\/a \(not built\) \|/);
     expect(renderText(r)).toMatch(/Build time +\| +n\/a \(not built\) \| +5\.0 s \(1\/3 cached\) \| +n\/a \(not built\)/);

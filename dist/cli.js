@@ -27,7 +27,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-ANBITHXW.js";
+} from "./chunks/chunk-JHZ24AHA.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

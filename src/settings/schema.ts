@@ -251,7 +251,10 @@ function parseBaselineImage(rawValue: unknown, variants: VariantSpec[]): Baselin
 function imageReference(value: string, where: string): string {
   const text = value.trim();
   if (text === '' || /[\s\p{Cc}]/u.test(text)) {
-    throw new InputError(`${where}: ${describe(value)} is not an image reference (it is empty or holds a blank or a control character).`);
+    throw new InputError(
+      `${where}: ${describe(value)} is not an image reference (it is empty or holds a blank or a control character). ` +
+        'Use a reference such as ghcr.io/acme/app:main-{variant}.',
+    );
   }
   return text;
 }

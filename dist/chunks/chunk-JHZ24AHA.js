@@ -102966,7 +102966,9 @@ function parseBaselineImage(rawValue, variants) {
 function imageReference(value, where) {
   const text2 = value.trim();
   if (text2 === "" || /[\s\p{Cc}]/u.test(text2)) {
-    throw new InputError(`${where}: ${describe(value)} is not an image reference (it is empty or holds a blank or a control character).`);
+    throw new InputError(
+      `${where}: ${describe(value)} is not an image reference (it is empty or holds a blank or a control character). Use a reference such as ghcr.io/acme/app:main-{variant}.`
+    );
   }
   return text2;
 }

@@ -27761,6 +27761,55 @@ function getOctokit(token, options, ...additionalPlugins) {
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
+// src/github/event.ts
+function eventName() {
+  return context2.eventName;
+}
+function pullRequest() {
+  const pr = context2.payload.pull_request;
+  if (!pr?.base?.sha || !pr.head?.sha) return void 0;
+  const baseRepo = pr.base.repo?.full_name ?? `${context2.repo.owner}/${context2.repo.repo}`;
+  return {
+    owner: context2.repo.owner,
+    repo: context2.repo.repo,
+    number: pr.number,
+    baseSha: pr.base.sha,
+    baseRef: pr.base.ref,
+    headSha: pr.head.sha,
+    headRef: pr.head.ref,
+    fromFork: !pr.head.repo || pr.head.repo.full_name !== baseRepo
+  };
+}
+function currentCommit() {
+  const pr = pullRequest();
+  if (pr) return { sha: pr.headSha, ref: pr.headRef };
+  return { sha: context2.sha || void 0, ref: context2.ref?.replace(/^refs\/heads\//, "") || void 0 };
+}
+function pushedFrom() {
+  const before = context2.payload.before;
+  if (context2.eventName !== "push" || !before || /^0+$/.test(before)) return void 0;
+  return { sha: before, ref: `${String(context2.payload.ref ?? "").replace(/^refs\/heads\//, "")}@{before}` };
+}
+function workflowRun() {
+  if (context2.eventName !== "workflow_run") return void 0;
+  const run2 = context2.payload.workflow_run;
+  if (!run2?.head_sha) return void 0;
+  return {
+    id: run2.id,
+    event: run2.event,
+    headSha: run2.head_sha,
+    ...run2.head_branch ? { headBranch: run2.head_branch } : {},
+    ...run2.head_repository?.full_name ? { headRepository: run2.head_repository.full_name } : {},
+    pullRequests: (run2.pull_requests ?? []).map((p) => ({ number: p.number, headSha: p.head?.sha, baseRepoId: p.base?.repo?.id }))
+  };
+}
+function repositoryId() {
+  return context2.payload.repository?.id;
+}
+function repository() {
+  return { owner: context2.repo.owner, repo: context2.repo.repo };
+}
+
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
 var VERSION7 = "0.0.0-development";
@@ -28175,55 +28224,6 @@ function readableUrl(url) {
   }
 }
 
-// src/github/event.ts
-function eventName() {
-  return context2.eventName;
-}
-function pullRequest() {
-  const pr = context2.payload.pull_request;
-  if (!pr?.base?.sha || !pr.head?.sha) return void 0;
-  const baseRepo = pr.base.repo?.full_name ?? `${context2.repo.owner}/${context2.repo.repo}`;
-  return {
-    owner: context2.repo.owner,
-    repo: context2.repo.repo,
-    number: pr.number,
-    baseSha: pr.base.sha,
-    baseRef: pr.base.ref,
-    headSha: pr.head.sha,
-    headRef: pr.head.ref,
-    fromFork: !pr.head.repo || pr.head.repo.full_name !== baseRepo
-  };
-}
-function currentCommit() {
-  const pr = pullRequest();
-  if (pr) return { sha: pr.headSha, ref: pr.headRef };
-  return { sha: context2.sha || void 0, ref: context2.ref?.replace(/^refs\/heads\//, "") || void 0 };
-}
-function pushedFrom() {
-  const before = context2.payload.before;
-  if (context2.eventName !== "push" || !before || /^0+$/.test(before)) return void 0;
-  return { sha: before, ref: `${String(context2.payload.ref ?? "").replace(/^refs\/heads\//, "")}@{before}` };
-}
-function workflowRun() {
-  if (context2.eventName !== "workflow_run") return void 0;
-  const run2 = context2.payload.workflow_run;
-  if (!run2?.head_sha) return void 0;
-  return {
-    id: run2.id,
-    event: run2.event,
-    headSha: run2.head_sha,
-    ...run2.head_branch ? { headBranch: run2.head_branch } : {},
-    ...run2.head_repository?.full_name ? { headRepository: run2.head_repository.full_name } : {},
-    pullRequests: (run2.pull_requests ?? []).map((p) => ({ number: p.number, headSha: p.head?.sha, baseRepoId: p.base?.repo?.id }))
-  };
-}
-function repositoryId() {
-  return context2.payload.repository?.id;
-}
-function repository() {
-  return { owner: context2.repo.owner, repo: context2.repo.repo };
-}
-
 // src/github/comment.ts
 async function tokenLogin(octokit) {
   try {
@@ -28338,41 +28338,6 @@ function commentFailed(message, onFailure) {
   else warning(`${message}${tail}`);
 }
 
-// src/github/workflow-run.ts
-async function pullRequestsOfRun(octokit, repo, run2, repoId) {
-  if (run2.event !== "pull_request") {
-    return {
-      numbers: [],
-      why: `the workflow run that triggered this one ran on ${run2.event || "an unknown event"}, not on a pull request`
-    };
-  }
-  const linked = run2.pullRequests.filter(
-    (p) => p.headSha === run2.headSha && (repoId === void 0 || p.baseRepoId === void 0 || p.baseRepoId === repoId)
-  );
-  if (linked.length) return { numbers: unique(linked.map((p) => p.number)) };
-  if (!run2.headRepository || !run2.headBranch) {
-    return { numbers: [], why: "the workflow run names no head repository and branch to look the pull request up by" };
-  }
-  const headOwner = run2.headRepository.split("/")[0];
-  const pulls = await octokit.paginate(octokit.rest.pulls.list, {
-    ...repo,
-    state: "open",
-    head: `${headOwner}:${run2.headBranch}`,
-    per_page: 100
-  });
-  const found = pulls.filter(
-    (p) => p.head.sha === run2.headSha && p.head.repo?.full_name?.toLowerCase() === run2.headRepository.toLowerCase()
-  );
-  if (found.length) return { numbers: unique(found.map((p) => p.number)) };
-  return {
-    numbers: [],
-    why: `no open pull request has ${run2.headRepository}:${run2.headBranch} at ${run2.headSha.slice(0, 7)} as its head (closed, or pushed to again since; the later run posts its own report)`
-  };
-}
-function unique(numbers) {
-  return [...new Set(numbers)].sort((a, b) => a - b);
-}
-
 // src/judge/comment-worth.ts
 function newCommentWorth(report2) {
   const min = minChangeOf(report2);
@@ -28402,104 +28367,6 @@ function commentPlan(setting, reports) {
       why: `comment: changed, and no figure changed by more than ${min} (min-change), no budget is broken and no build failed`
     }
   };
-}
-
-// src/render/merged-markdown.ts
-var LISTED = 10;
-var ICON = { pass: "\u2705", fail: "\u274C", cancelled: "\u23F9\uFE0F" };
-function orderReports(sections) {
-  const key = (s) => s.report.name !== void 0 ? [0, s.report.name, s.file] : [1, s.file, s.file];
-  return [...sections].sort((a, b) => {
-    const [x, y] = [key(a), key(b)];
-    return x[0] - y[0] || compare(x[1], y[1]) || compare(x[2], y[2]);
-  });
-}
-function worstStatus(reports, refused = 0) {
-  if (refused > 0 || reports.some((r) => r.status === "fail")) return "fail";
-  if (reports.some((r) => r.status === "cancelled")) return "cancelled";
-  return "pass";
-}
-function sectionTitle(section) {
-  return section.report.name !== void 0 ? escapeInline(section.report.name, REPORT_NAME_MAX) : codeSpan(section.file, 200, "text");
-}
-function renderMergedMarkdown(sections, refused, options = {}) {
-  const ordered = orderReports(sections);
-  const measure = options.measure ?? ((text) => text.length);
-  const maxLength = options.maxLength ?? Infinity;
-  const head = [...options.marker ? [options.marker] : [], HEADING, "", ...verdictLines(ordered, refused)].join("\n") + "\n";
-  const write = (section, room2) => {
-    const opts = { heading: `### ${ICON[section.report.status]} ${sectionTitle(section)}`, ...pick(options) };
-    const full = writeMarkdown(section.report, opts, FULL_DETAIL);
-    const body = measure(full) <= room2 ? full : fitComment(section.report, opts, room2, measure);
-    return body.replace(/\n+$/, "\n");
-  };
-  const bodies = /* @__PURE__ */ new Map();
-  let room = maxLength - measure(head);
-  const fullLength = new Map(ordered.map((s) => [s, measure(write(s, Infinity))]));
-  const bySize = [...ordered].sort((a, b) => fullLength.get(a) - fullLength.get(b));
-  bySize.forEach((section, i) => {
-    const share = Math.floor((room - (bySize.length - i)) / (bySize.length - i));
-    const body = write(section, Math.max(share, 0));
-    bodies.set(section, body);
-    room -= measure(body) + 1;
-  });
-  for (let shown = ordered.length; shown >= 0; shown--) {
-    const left = ordered.length - shown;
-    const parts = [head, ...ordered.slice(0, shown).map((s) => "\n" + bodies.get(s))];
-    if (left) {
-      const where = options.fullReport ?? "the JSON reports";
-      parts.push(
-        `
-**Shortened to fit:** left out the section${left > 1 ? "s" : ""} of ${left} report${left > 1 ? "s" : ""}. They are in ${where}.
-`
-      );
-    }
-    const body = parts.join("");
-    if (measure(body) <= maxLength || shown === 0) return body;
-  }
-  return head;
-}
-function verdictLines(sections, refused) {
-  const total = sections.length + refused.length;
-  const of = (status) => sections.filter((s) => s.report.status === status);
-  const failing = of("fail");
-  const cancelled = of("cancelled");
-  const lines = [];
-  if (failing.length) {
-    lines.push(
-      `${ICON.fail} ${failing.length} of ${total} report${total > 1 ? "s" : ""} ${failing.length > 1 ? "fail" : "fails"}: ${titles(failing)}.`
-    );
-  }
-  if (refused.length) {
-    const files = listed(refused.map((f) => codeSpan(f, 200, "text")));
-    lines.push(
-      `${ICON.fail} ${refused.length} of ${total} report${total > 1 ? "s" : ""} ${refused.length > 1 ? "were" : "was"} refused and ${refused.length > 1 ? "are" : "is"} not shown (not a valid report, or not of the commit the run built; the log of this step says why): ${files}.`
-    );
-  }
-  if (cancelled.length) {
-    lines.push(
-      `${ICON.cancelled} ${cancelled.length} of ${total} report${total > 1 ? "s" : ""} ${cancelled.length > 1 ? "are" : "is"} of a run that was cancelled before it finished: ${titles(cancelled)}.`
-    );
-  }
-  if (lines.length === 0) lines.push(total === 1 ? `${ICON.pass} The report passes.` : `${ICON.pass} All ${total} reports pass.`);
-  return lines.flatMap((line, i) => i ? ["", line] : [line]);
-}
-function titles(sections) {
-  return listed(sections.map(sectionTitle));
-}
-function listed(items) {
-  const shown = items.slice(0, LISTED);
-  const more = items.length - shown.length;
-  return shown.join(", ") + (more ? ` and ${more} more` : "");
-}
-function pick(options) {
-  return {
-    ...options.headLabel !== void 0 ? { headLabel: options.headLabel } : {},
-    ...options.fullReport !== void 0 ? { fullReport: options.fullReport } : {}
-  };
-}
-function compare(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 // src/action/annotations.ts
@@ -28758,6 +28625,106 @@ var actionsLogger = {
 import { mkdirSync, writeFileSync } from "node:fs";
 import os7 from "node:os";
 import path3 from "node:path";
+
+// src/render/merged-markdown.ts
+var LISTED = 10;
+var ICON = { pass: "\u2705", fail: "\u274C", cancelled: "\u23F9\uFE0F" };
+function orderReports(sections) {
+  const key = (s) => s.report.name !== void 0 ? [0, s.report.name, s.file] : [1, s.file, s.file];
+  return [...sections].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return x[0] - y[0] || compare(x[1], y[1]) || compare(x[2], y[2]);
+  });
+}
+function worstStatus(reports, refused = 0) {
+  if (refused > 0 || reports.some((r) => r.status === "fail")) return "fail";
+  if (reports.some((r) => r.status === "cancelled")) return "cancelled";
+  return "pass";
+}
+function sectionTitle(section) {
+  return section.report.name !== void 0 ? escapeInline(section.report.name, REPORT_NAME_MAX) : codeSpan(section.file, 200, "text");
+}
+function renderMergedMarkdown(sections, refused, options = {}) {
+  const ordered = orderReports(sections);
+  const measure = options.measure ?? ((text) => text.length);
+  const maxLength = options.maxLength ?? Infinity;
+  const head = [...options.marker ? [options.marker] : [], HEADING, "", ...verdictLines(ordered, refused)].join("\n") + "\n";
+  const write = (section, room2) => {
+    const opts = { heading: `### ${ICON[section.report.status]} ${sectionTitle(section)}`, ...pick(options) };
+    const full = writeMarkdown(section.report, opts, FULL_DETAIL);
+    const body = measure(full) <= room2 ? full : fitComment(section.report, opts, room2, measure);
+    return body.replace(/\n+$/, "\n");
+  };
+  const bodies = /* @__PURE__ */ new Map();
+  let room = maxLength - measure(head);
+  const fullLength = new Map(ordered.map((s) => [s, measure(write(s, Infinity))]));
+  const bySize = [...ordered].sort((a, b) => fullLength.get(a) - fullLength.get(b));
+  bySize.forEach((section, i) => {
+    const share = Math.floor((room - (bySize.length - i)) / (bySize.length - i));
+    const body = write(section, Math.max(share, 0));
+    bodies.set(section, body);
+    room -= measure(body) + 1;
+  });
+  for (let shown = ordered.length; shown >= 0; shown--) {
+    const left = ordered.length - shown;
+    const parts = [head, ...ordered.slice(0, shown).map((s) => "\n" + bodies.get(s))];
+    if (left) {
+      const where = options.fullReport ?? "the JSON reports";
+      parts.push(
+        `
+**Shortened to fit:** left out the section${left > 1 ? "s" : ""} of ${left} report${left > 1 ? "s" : ""}. They are in ${where}.
+`
+      );
+    }
+    const body = parts.join("");
+    if (measure(body) <= maxLength || shown === 0) return body;
+  }
+  return head;
+}
+function verdictLines(sections, refused) {
+  const total = sections.length + refused.length;
+  const of = (status) => sections.filter((s) => s.report.status === status);
+  const failing = of("fail");
+  const cancelled = of("cancelled");
+  const lines = [];
+  if (failing.length) {
+    lines.push(
+      `${ICON.fail} ${failing.length} of ${total} report${total > 1 ? "s" : ""} ${failing.length > 1 ? "fail" : "fails"}: ${titles(failing)}.`
+    );
+  }
+  if (refused.length) {
+    const files = listed(refused.map((f) => codeSpan(f, 200, "text")));
+    lines.push(
+      `${ICON.fail} ${refused.length} of ${total} report${total > 1 ? "s" : ""} ${refused.length > 1 ? "were" : "was"} refused and ${refused.length > 1 ? "are" : "is"} not shown (not a valid report, or not of the commit the run built; the log of this step says why): ${files}.`
+    );
+  }
+  if (cancelled.length) {
+    lines.push(
+      `${ICON.cancelled} ${cancelled.length} of ${total} report${total > 1 ? "s" : ""} ${cancelled.length > 1 ? "are" : "is"} of a run that was cancelled before it finished: ${titles(cancelled)}.`
+    );
+  }
+  if (lines.length === 0) lines.push(total === 1 ? `${ICON.pass} The report passes.` : `${ICON.pass} All ${total} reports pass.`);
+  return lines.flatMap((line, i) => i ? ["", line] : [line]);
+}
+function titles(sections) {
+  return listed(sections.map(sectionTitle));
+}
+function listed(items) {
+  const shown = items.slice(0, LISTED);
+  const more = items.length - shown.length;
+  return shown.join(", ") + (more ? ` and ${more} more` : "");
+}
+function pick(options) {
+  return {
+    ...options.headLabel !== void 0 ? { headLabel: options.headLabel } : {},
+    ...options.fullReport !== void 0 ? { fullReport: options.fullReport } : {}
+  };
+}
+function compare(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// src/action/outputs.ts
 async function publish(publication) {
   const { report: report2, markdown, headLabel } = publication;
   setOutput("report", writeReport(publication));
@@ -28800,6 +28767,41 @@ function writeJson(json, { reportFile, workingDirectory, commentKey }) {
   mkdirSync(path3.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
   return file;
+}
+
+// src/github/workflow-run.ts
+async function pullRequestsOfRun(octokit, repo, run2, repoId) {
+  if (run2.event !== "pull_request") {
+    return {
+      numbers: [],
+      why: `the workflow run that triggered this one ran on ${run2.event || "an unknown event"}, not on a pull request`
+    };
+  }
+  const linked = run2.pullRequests.filter(
+    (p) => p.headSha === run2.headSha && (repoId === void 0 || p.baseRepoId === void 0 || p.baseRepoId === repoId)
+  );
+  if (linked.length) return { numbers: unique(linked.map((p) => p.number)) };
+  if (!run2.headRepository || !run2.headBranch) {
+    return { numbers: [], why: "the workflow run names no head repository and branch to look the pull request up by" };
+  }
+  const headOwner = run2.headRepository.split("/")[0];
+  const pulls = await octokit.paginate(octokit.rest.pulls.list, {
+    ...repo,
+    state: "open",
+    head: `${headOwner}:${run2.headBranch}`,
+    per_page: 100
+  });
+  const found = pulls.filter(
+    (p) => p.head.sha === run2.headSha && p.head.repo?.full_name?.toLowerCase() === run2.headRepository.toLowerCase()
+  );
+  if (found.length) return { numbers: unique(found.map((p) => p.number)) };
+  return {
+    numbers: [],
+    why: `no open pull request has ${run2.headRepository}:${run2.headBranch} at ${run2.headSha.slice(0, 7)} as its head (closed, or pushed to again since; the later run posts its own report)`
+  };
+}
+function unique(numbers) {
+  return [...new Set(numbers)].sort((a, b) => a - b);
 }
 
 // src/action/report-files.ts
@@ -29677,87 +29679,8 @@ function byCodeUnits(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-// src/action/main.ts
+// src/action/post-reports.ts
 var FULL_REPORT = "the job summary and the JSON report (the `report` output)";
-async function run() {
-  let scrubber = createScrubber([]);
-  let cancel;
-  try {
-    const trust = readTrustInputs();
-    if (trust.reportFrom) {
-      await postReportFile(trust.reportFrom, trust);
-    } else {
-      cancel = new ActionCancel(runId());
-      refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
-      const inputs = readActionSettings();
-      const registry = inputs.settings.baseline.includes("registry") ? await createRegistry({ env: process.env }) : void 0;
-      scrubber = createScrubber(inputs.secrets, registry && (() => registry.secrets()));
-      await buildAndReport(trust, inputs, scrubber, cancel, registry);
-    }
-  } catch (error2) {
-    const cancelled = cancel?.cancelled();
-    if (cancelled) {
-      if (error2 !== cancelled) debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
-      await cancel.withoutReport(cancelled);
-    } else if (isUserError(error2)) {
-      setFailed(scrubber.text(error2.message));
-    } else {
-      debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
-      setFailed(scrubber.text(`image-size-report stopped on an unexpected error: ${messageOf(error2)}`));
-    }
-  }
-}
-async function buildAndReport(trust, inputs, scrubber, cancel, registry) {
-  const { settings, workingDirectory, token } = inputs;
-  const pr = pullRequest();
-  const name = readReportName();
-  const report2 = scrubber.deep(
-    await createReport({
-      settings,
-      workingDirectory,
-      engine: DockerEngine.fromEnvironment(),
-      baseline: baselinePlan(settings, workingDirectory, pr, pushedFrom(), registry),
-      head: currentCommit(),
-      runId: cancel.runId,
-      log: scrubbedLogger(actionsLogger, scrubber),
-      tempDirectory: process.env.RUNNER_TEMP || void 0,
-      signal: cancel.signal
-    }).then((r) => name ? { ...r, name } : r)
-  );
-  const marker = commentMarker(settings.commentKey);
-  const headLabel = pr ? "This PR" : "This commit";
-  const markdown = renderMarkdown(report2, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
-  await withoutCommands(() => info(renderText(report2, headLabel)));
-  await publish({ report: report2, markdown, headLabel, reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey });
-  cancel.summaryWritten = true;
-  const wantComment = settings.comment === true || settings.comment !== false && pr !== void 0;
-  const cancelled = cancel.cancelled();
-  if (cancelled) {
-    const measured = describeCancel(report2) ?? `The run was cancelled (${cancelled.signal}).`;
-    const comment = wantComment && pr ? " No comment was posted." : "";
-    return cancel.fail(cancelled, `${measured} The job summary and the report output have what it measured.${comment}`);
-  }
-  writeAnnotations(report2, workingDirectory, (text) => scrubber.text(text));
-  if (wantComment && !pr) info("comment is on, but this run is not for a pull request: nothing to comment on.");
-  if (wantComment && pr) {
-    const onFailure = trust.commentFailure ?? "warn";
-    const plan = commentPlan(settings.comment, [report2]);
-    if (plan.worth) info(`${plan.worth}: worth a comment.`);
-    await postComment({
-      token,
-      repo: pr,
-      numbers: [pr.number],
-      marker,
-      markdown,
-      onFailure,
-      fromFork: pr.fromFork,
-      updateOnly: plan.updateOnly
-    });
-  }
-  conclude(report2, settings.failOnBudget);
-  const late = cancel.cancelled();
-  if (late) cancel.fail(late, `The run was cancelled (${late.signal}) after its report was complete.`);
-}
 async function postReportFile(reportFrom, trust) {
   const { settings, workingDirectory, token } = readActionSettings();
   const found = findReportFiles(reportFrom, workingDirectory);
@@ -29852,6 +29775,87 @@ async function commentSaved(reports, marker, markdown, token, trust, comment) {
       updateOnly: plan.updateOnly
     });
   }
+}
+
+// src/action/main.ts
+async function run() {
+  let scrubber = createScrubber([]);
+  let cancel;
+  try {
+    const trust = readTrustInputs();
+    if (trust.reportFrom) {
+      await postReportFile(trust.reportFrom, trust);
+    } else {
+      cancel = new ActionCancel(runId());
+      refusePullRequestTarget(eventName(), trust.allowPullRequestTarget);
+      const inputs = readActionSettings();
+      const registry = inputs.settings.baseline.includes("registry") ? await createRegistry({ env: process.env }) : void 0;
+      scrubber = createScrubber(inputs.secrets, registry && (() => registry.secrets()));
+      await buildAndReport(trust, inputs, scrubber, cancel, registry);
+    }
+  } catch (error2) {
+    const cancelled = cancel?.cancelled();
+    if (cancelled) {
+      if (error2 !== cancelled) debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
+      await cancel.withoutReport(cancelled);
+    } else if (isUserError(error2)) {
+      setFailed(scrubber.text(error2.message));
+    } else {
+      debug(scrubber.text(error2 instanceof Error ? error2.stack ?? error2.message : String(error2)));
+      setFailed(scrubber.text(`image-size-report stopped on an unexpected error: ${messageOf(error2)}`));
+    }
+  }
+}
+async function buildAndReport(trust, inputs, scrubber, cancel, registry) {
+  const { settings, workingDirectory, token } = inputs;
+  const pr = pullRequest();
+  const name = readReportName();
+  const report2 = scrubber.deep(
+    await createReport({
+      settings,
+      workingDirectory,
+      engine: DockerEngine.fromEnvironment(),
+      baseline: baselinePlan(settings, workingDirectory, pr, pushedFrom(), registry),
+      head: currentCommit(),
+      runId: cancel.runId,
+      log: scrubbedLogger(actionsLogger, scrubber),
+      tempDirectory: process.env.RUNNER_TEMP || void 0,
+      signal: cancel.signal
+    }).then((r) => name ? { ...r, name } : r)
+  );
+  const marker = commentMarker(settings.commentKey);
+  const headLabel = pr ? "This PR" : "This commit";
+  const markdown = renderMarkdown(report2, { marker, headLabel, maxLength: COMMENT_LIMIT, fullReport: FULL_REPORT });
+  await withoutCommands(() => info(renderText(report2, headLabel)));
+  await publish({ report: report2, markdown, headLabel, reportFile: settings.reportFile, workingDirectory, commentKey: settings.commentKey });
+  cancel.summaryWritten = true;
+  const wantComment = settings.comment === true || settings.comment !== false && pr !== void 0;
+  const cancelled = cancel.cancelled();
+  if (cancelled) {
+    const measured = describeCancel(report2) ?? `The run was cancelled (${cancelled.signal}).`;
+    const comment = wantComment && pr ? " No comment was posted." : "";
+    return cancel.fail(cancelled, `${measured} The job summary and the report output have what it measured.${comment}`);
+  }
+  writeAnnotations(report2, workingDirectory, (text) => scrubber.text(text));
+  if (wantComment && !pr) info("comment is on, but this run is not for a pull request: nothing to comment on.");
+  if (wantComment && pr) {
+    const onFailure = trust.commentFailure ?? "warn";
+    const plan = commentPlan(settings.comment, [report2]);
+    if (plan.worth) info(`${plan.worth}: worth a comment.`);
+    await postComment({
+      token,
+      repo: pr,
+      numbers: [pr.number],
+      marker,
+      markdown,
+      onFailure,
+      fromFork: pr.fromFork,
+      updateOnly: plan.updateOnly
+    });
+  }
+  conclude(report2, settings.failOnBudget);
+  const late = cancel.cancelled();
+  if (late) cancel.fail(late, `The run was cancelled (${late.signal}) after its report was complete.`);
 }
 function refusePullRequestTarget(event, allowed) {
   if (event !== "pull_request_target" || allowed) return;

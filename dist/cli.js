@@ -27,7 +27,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-JHZ24AHA.js";
+} from "./chunks/chunk-EHKFCJH3.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

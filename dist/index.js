@@ -60,7 +60,7 @@ import {
   utf8Length,
   verdict,
   writeMarkdown
-} from "./chunks/chunk-JHZ24AHA.js";
+} from "./chunks/chunk-EHKFCJH3.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

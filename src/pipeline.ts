@@ -16,7 +16,7 @@ import { evaluateBudgets, verdict } from './judge/budgets.js';
 import type { Logger } from './log.js';
 import { LayerCache } from './measure/image/layer-cache.js';
 import { pushSizingFor, sizeMeaning } from './measure/image/push-sizing.js';
-import { alignSharedLayers, measureRegistryImage } from './measure/registry-image.js';
+import { alignSharedLayers, measureRegistryImage, withBaseImageOf } from './measure/registry-image.js';
 import { measureSide, prepareSide, RUN_LABEL, type BuildTiming, type MeasureRun, type SideMeasurement } from './measure/measure.js';
 import { readBaselineFile } from './report/read-report.js';
 import type { Platform, Registry } from './registry/types.js';
@@ -214,7 +214,7 @@ async function registryBase(
       return { reason: `${reference} is not in the registry (${found.reason})` };
     }
     const head = known.head.get(spec.name);
-    const result = head?.status === 'built' ? alignSharedLayers(found.result, head) : found.result;
+    const result = head?.status === 'built' ? withBaseImageOf(alignSharedLayers(found.result, head), head) : found.result;
     return { result, source: { source: 'registry', reference, digest: found.image.manifestDigest } };
   } catch (error) {
     if (run.signal?.aborted) return { result: { status: 'cancelled' }, source: { source: 'registry', reference } };

@@ -188,6 +188,11 @@ describe('baseline: registry', () => {
         reb.layerDetails!.map((l) => [l.instruction, l.sizeBytes]),
       );
       expect(reg.efficiency).toEqual(reb.efficiency);
+      // the FROM image (unchanged here) is the published image's first layers: the same split as the rebuilt base's
+      expect(reb.baseImageLayers).toBeGreaterThan(0);
+      expect(reg.baseImageLayers).toBe(reb.baseImageLayers);
+      expect(reg.layerDetails!.map((l) => l.fromBaseImage)).toEqual(reb.layerDetails!.map((l) => l.fromBaseImage));
+      expect(fromReg.change!.own).toEqual(variant(rebuiltReport, name).change!.own);
       expect(Math.abs(reg.compressedBytes! - reb.compressedBytes!) / reb.compressedBytes!).toBeLessThan(0.01);
       expect(fromReg.change!.sizeBytes).toBe(variant(rebuiltReport, name).change!.sizeBytes);
       expect(fromReg.change!.layers).toBe(variant(rebuiltReport, name).change!.layers);

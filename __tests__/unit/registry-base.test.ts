@@ -2,7 +2,7 @@
 // applicable (not 0), each variant's base says where it came from, and a registry's tokens are scrubbed once known.
 import { describe, expect, it } from 'vitest';
 import { changeBetween, layerChanges } from '../../src/compare/compare.js';
-import { alignSharedLayers } from '../../src/measure/registry-image.js';
+import { alignSharedLayers, withBaseImageOf } from '../../src/measure/registry-image.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import { renderText } from '../../src/render/text.js';
 import type { BuiltResult, LayerDetail } from '../../src/report/types.js';
@@ -50,6 +50,23 @@ describe('a registry base beside this change', () => {
     const plain = image([layer(1, 1000, 0)]);
     delete plain.layerDetails![0].compressedBytes;
     expect(alignSharedLayers(registryBase, plain)).toBe(registryBase);
+  });
+
+  it("knows the published image's FROM-image layers only when this change's FROM image is its first layers", () => {
+    const fromBase = (l: LayerDetail): LayerDetail => ({ ...l, fromBaseImage: true });
+    const headOnBase = image([fromBase(layer(1, 1000, 400)), layer(2, 500, 200), layer(4, 800, 300)], { baseImageLayers: 1 });
+    const known = withBaseImageOf(registryBase, headOnBase);
+    expect(known.baseImageLayers).toBe(1);
+    expect(known.layerDetails!.map((l) => l.fromBaseImage)).toEqual([true, false, false]);
+    const change = changeBetween(known, headOnBase)!;
+    expect(change.baseImage?.sizeBytes).toBe(0);
+    expect(change.own?.sizeBytes).toBe(800 - 300);
+    // a FROM image that changed (another first layer): unknown, not guessed
+    const bumped = image([fromBase(layer(9, 1100, 450)), layer(2, 500, 200), layer(4, 800, 300)], { baseImageLayers: 1 });
+    expect(withBaseImageOf(registryBase, bumped)).toBe(registryBase);
+    expect(changeBetween(registryBase, bumped)!.own).toBeUndefined();
+    // a head whose FROM image is not known leaves it unknown too
+    expect(withBaseImageOf(registryBase, head)).toBe(registryBase);
   });
 
   it('has no build time to compare: the change has none and the table says not applicable, not 0', () => {

@@ -10,8 +10,10 @@
  *   buffered but the decompressor's window and a bounded part of the listing.
  * - Compressed sizes are the registry's own: each layer's descriptor size, what a pull downloads.
  * - No build ran: `buildMs`, `steps` and `cachedSteps` are absent, which the report shows as not applicable.
- * - Which layers are the FROM image's is not known (the base commit's Dockerfile is not read): `baseImageLayers`
- *   is absent and `fromBaseImage` false, as for a built image whose FROM image is not known.
+ * - Which layers are the FROM image's: the base commit's Dockerfile is not read, so they are known only when this
+ *   change's FROM image (its first `baseImageLayers` layers) is also the published image's first layers
+ *   (`withBaseImageOf`); otherwise `baseImageLayers` is absent and `fromBaseImage` false, as for a built image
+ *   whose FROM image is not known.
  */
 import { messageOf } from '../errors.js';
 import type { Platform, Registry, RegistryImage } from '../registry/types.js';
@@ -147,4 +149,21 @@ export function alignSharedLayers(base: BuiltResult, head: BuiltResult): BuiltRe
   });
   const compressedBytes = layerDetails.reduce((total, l) => total + (l.compressedBytes ?? 0), 0);
   return { ...base, layerDetails, compressedBytes };
+}
+
+/**
+ * The published image's FROM-image layers, when they can be known: this change's FROM image is the first
+ * `baseImageLayers` layers of this change's image, and when the published image starts with the same diff IDs
+ * (content-addressed: the same layers), they are its FROM image's too. A FROM image that changed (a new digest of
+ * `python:3.12-slim`) leaves the registry base's split unknown rather than guessed.
+ */
+export function withBaseImageOf(base: BuiltResult, head: BuiltResult): BuiltResult {
+  const count = head.baseImageLayers;
+  if (count === undefined || !base.layerDetails || !head.layerDetails || base.layerDetails.length < count) return base;
+  if (!head.layerDetails.slice(0, count).every((l, i) => base.layerDetails![i].diffId === l.diffId)) return base;
+  return {
+    ...base,
+    baseImageLayers: count,
+    layerDetails: base.layerDetails.map((l, i) => ({ ...l, fromBaseImage: i < count })),
+  };
 }

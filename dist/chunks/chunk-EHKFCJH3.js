@@ -103843,6 +103843,16 @@ function alignSharedLayers(base, head) {
   const compressedBytes = layerDetails.reduce((total, l) => total + (l.compressedBytes ?? 0), 0);
   return { ...base, layerDetails, compressedBytes };
 }
+function withBaseImageOf(base, head) {
+  const count = head.baseImageLayers;
+  if (count === void 0 || !base.layerDetails || !head.layerDetails || base.layerDetails.length < count) return base;
+  if (!head.layerDetails.slice(0, count).every((l, i) => base.layerDetails[i].diffId === l.diffId)) return base;
+  return {
+    ...base,
+    baseImageLayers: count,
+    layerDetails: base.layerDetails.map((l, i) => ({ ...l, fromBaseImage: i < count }))
+  };
+}
 
 // src/report/read-report.ts
 var import_ajv = __toESM(require_ajv(), 1);
@@ -104278,7 +104288,7 @@ async function registryBase(run, step, spec, known) {
       return { reason: `${reference} is not in the registry (${found.reason})` };
     }
     const head = known.head.get(spec.name);
-    const result = head?.status === "built" ? alignSharedLayers(found.result, head) : found.result;
+    const result = head?.status === "built" ? withBaseImageOf(alignSharedLayers(found.result, head), head) : found.result;
     return { result, source: { source: "registry", reference, digest: found.image.manifestDigest } };
   } catch (error) {
     if (run.signal?.aborted) return { result: { status: "cancelled" }, source: { source: "registry", reference } };

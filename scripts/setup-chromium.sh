@@ -8,6 +8,12 @@
 # drives this Chromium and fetches no browser of its own.
 set -euo pipefail
 
+# ISR_CHROMIUM names another Chromium-based browser to draw with (GitHub's Ubuntu runners have Google Chrome at
+# /usr/bin/google-chrome, and Ubuntu's `chromium` package is only a snap stub): nothing is installed then.
+if [ -n "${ISR_CHROMIUM:-}" ]; then
+  [ -x "$ISR_CHROMIUM" ] || { echo "setup-chromium: ISR_CHROMIUM is $ISR_CHROMIUM, which is not an executable" >&2; exit 1; }
+  exit 0
+fi
 have() { [ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }
 if have; then
   exit 0

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { tempDir } from './workspace.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium, or the browser ISR_CHROMIUM names (scripts/setup-chromium.sh). */
+export const CHROMIUM = process.env.ISR_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',

@@ -112,6 +112,17 @@ export function figures({ machine, t, o, p, k }: RunRecord): FigureRow[] {
         goal: '— (figure)',
       });
     }
+    // the cold builds vary by tens of seconds with the mirror and the load, and the head's build is the same
+    // work on both sides: docker's build plus the tool's work besides building is the steadier estimate
+    const estimate = (tool: { ms: number; buildMs: number }) => (cold!.docker.ms + tool.ms - tool.buildMs) / cold!.docker.ms;
+    if (cold?.tool) {
+      rows.push({
+        figure:
+          "Pull-request run, baseline rebuild, empty build cache, build times taken as equal: (docker's build + the tool's work besides building) / docker's build",
+        value: `${ratio(estimate(cold.tool), 2)} (+${seconds(cold.tool.ms - cold.tool.buildMs)} on ${seconds(cold.docker.ms)})`,
+        goal: '— (figure)',
+      });
+    }
     if (cold?.registry) {
       const r = cold.registry;
       const x = r.tool.ms / cold.docker.ms;
@@ -121,6 +132,13 @@ export function figures({ machine, t, o, p, k }: RunRecord): FigureRow[] {
         value: `${ratio(x, 2)} (${seconds(r.tool.ms)} / ${seconds(cold.docker.ms)})${cold.loadDuring ? `; load ${cold.loadDuring.min.toFixed(1)} to ${cold.loadDuring.max.toFixed(1)}` : ''}`,
         goal: '≤ 1.1×',
         pass: x <= 1.1,
+      });
+      rows.push({
+        figure:
+          "Pull-request run, baseline registry, empty build cache, build times taken as equal: (docker's build + the tool's work besides building) / docker's build",
+        value: `${ratio(estimate(r.tool), 2)} (+${seconds(r.tool.ms - r.tool.buildMs)} on ${seconds(cold.docker.ms)})`,
+        goal: '≤ 1.1× (estimate)',
+        pass: estimate(r.tool) <= 1.1,
       });
       rows.push({
         figure: 'Peak memory (RSS, process tree) of that pull-request run, baseline registry',

@@ -21,6 +21,9 @@ export type Section = (typeof SECTIONS)[number];
 export const BUILDERS = ['legacy', 'buildkit'] as const;
 export type Builder = (typeof BUILDERS)[number];
 export type CacheState = 'cold' | 'warm';
+/** The parts of the pull-request run (bench/pull-request.ts). */
+export const PR_PARTS = ['warm', 'cold', 'registry'] as const;
+export type PrPart = (typeof PR_PARTS)[number];
 
 export interface Config {
   quick: boolean;
@@ -34,7 +37,10 @@ export interface Config {
   example: string;
   out: string;
   keepTemp: boolean;
-  prCold: boolean;
+  /** The parts of the pull-request run (BENCH_PR; BENCH_PR_COLD=1 adds `cold`). */
+  prParts: PrPart[];
+  /** The registry the `registry` part pushes the base commit's image to (BENCH_REGISTRY, no credentials). */
+  registry: string;
   /** The overhead's docker side: the legacy builder, and BuildKit through `docker buildx build` where there is buildx. */
   builders: Builder[];
   kindReps: number;
@@ -82,7 +88,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     example: path.join(ROOT, 'examples', 'python-service'),
     out: resultsFile(env, quick),
     keepTemp: env.BENCH_KEEP_TMP === '1',
-    prCold: env.BENCH_PR_COLD === '1',
+    prParts: [...new Set([...list('BENCH_PR', PR_PARTS.join(','), PR_PARTS), ...(env.BENCH_PR_COLD === '1' ? (['cold'] as const) : [])])],
+    registry: env.BENCH_REGISTRY || '127.0.0.1:5000',
     builders: list('BENCH_BUILDERS', 'legacy,buildkit', BUILDERS),
     kindReps: positiveInt('BENCH_KIND_REPS', quick ? 1 : 3),
     kinds: list('BENCH_KINDS', KINDS.join(','), KINDS),

@@ -18,8 +18,11 @@ import type { ThroughputResult } from './throughput.js';
 const NOTES = /<!-- NOTES-START -->[\s\S]*?<!-- NOTES-END -->/;
 const EMPTY_NOTES = '<!-- NOTES-START -->\n<!-- Written by hand; kept when the bench rewrites this file. -->\n<!-- NOTES-END -->';
 
-/** The whole of RESULTS.md. `notes`: the notes section of the file it replaces, kept. */
-export function resultsMarkdown(record: RunRecord, rows: FigureRow[], notes: string | undefined): string {
+/**
+ * The whole of RESULTS.md. `notes`: the notes section of the file it replaces, kept. `earlier`: what the file
+ * it replaces measured that this run did not (keptEarlier), kept below this run's figures.
+ */
+export function resultsMarkdown(record: RunRecord, rows: FigureRow[], notes: string | undefined, earlier?: string): string {
   const { config, machine, image, t, o, p, k, totalMs } = record;
   const L: string[] = [];
   L.push('# Bench results', '');
@@ -52,6 +55,7 @@ export function resultsMarkdown(record: RunRecord, rows: FigureRow[], notes: str
   if (k) L.push(...kindsSection(k, machine.cores));
   if (o) L.push(...overheadSection(o, machine));
   if (p) L.push(...pullRequestSection(p, config.image));
+  if (earlier) L.push(earlier, '');
   L.push('## Notes', '');
   L.push(notes || EMPTY_NOTES);
   L.push('');
@@ -62,6 +66,40 @@ export function resultsMarkdown(record: RunRecord, rows: FigureRow[], notes: str
 export function keptNotes(file: string): string | undefined {
   if (!existsSync(file)) return undefined;
   return NOTES.exec(readFileSync(file, 'utf8'))?.[0];
+}
+
+const EARLIER = '## Earlier figures';
+
+/** Whether a run measured every part (a run of some, BENCH_SECTIONS or BENCH_PR without `warm`, did not). */
+export const wholeRun = ({ t, k, o, p }: RunRecord): boolean => Boolean(t && k && o && p?.fresh);
+
+/**
+ * When this run measured only some parts: the file it replaces, but its notes, as a section of its own below this
+ * run's (its headings one level down, its date in the heading), so that a run of one part does not wipe the
+ * figures of the others. An earlier-figures section of that file is not carried on (git has it). Undefined after
+ * a whole run, or when there is no file.
+ */
+export function keptEarlier(text: string | undefined, record: RunRecord): string | undefined {
+  if (text === undefined || wholeRun(record)) return undefined;
+  let body = text.split(/^## Notes$/m)[0];
+  const date = /^Written by .*? on (\d{4}-\d\d-\d\d \d\d:\d\d) UTC/m.exec(body)?.[1];
+  const at = body.indexOf(`${EARLIER}`);
+  if (at >= 0) {
+    const next = body.slice(at + EARLIER.length).search(/^## /m);
+    body = body.slice(0, at) + (next >= 0 ? body.slice(at + EARLIER.length + next) : '');
+  }
+  body = body
+    .replace(/^# .*\n/, '')
+    .replace(/^(#{2,5}) /gm, '#$1 ')
+    .trim();
+  if (!body) return undefined;
+  return [
+    `${EARLIER}${date ? ` (run of ${date} UTC)` : ''}: the parts this run did not measure again`,
+    '',
+    "Kept from the results file this run replaced, as that run wrote it (its own machine, engine and load average): this run measured only part of the bench. Where both measured the same figure, this run's is above.",
+    '',
+    body,
+  ].join('\n');
 }
 
 function machineSection(machine: Machine): string[] {
@@ -296,34 +334,69 @@ function pullRequestSection(p: PullRequestResult, image: string): string[] {
   L.push(
     `A temporary git repository: the base commit (${p.repo.base}) holds the large image's Dockerfile, the head (${p.repo.head}) adds \`COPY pr-note.txt\`, one small layer. ` +
       `docker side: \`DOCKER_BUILDKIT=0 docker build\` of the head alone. Tool side: \`node dist/cli.js -C <repo> --base HEAD~1 --builder legacy --cache-dir <dir> --no-fail-on-budget\` ` +
-      '(the full run: builds the head, measures it with compressed sizes, checks out the base in a worktree, builds and measures it, compares, removes its images). ' +
-      `Build cache: every step but the added one is cached on both sides (\`${image}\` is present), so the builds are short and what the tool adds shows plainly.`,
+      '(the full run: builds the head, measures it with compressed sizes, checks out the base in a worktree, builds and measures it, compares, removes its images).' +
+      (p.docker
+        ? ` Build cache: every step but the added one is cached on both sides (\`${image}\` is present), so the builds are short and what the tool adds shows plainly.`
+        : ''),
     '',
   );
   L.push(`Load average before ${p.loadBefore}, after ${p.loadAfter}.`, '');
+  const cold = p.cold;
+  if (!p.docker && !cold) return [...L, ''];
   L.push('| Run | Wall time | Builds (head + base) | Everything else | Peak RSS (tree) |', '| :-- | --: | --: | --: | --: |');
-  L.push(
-    `| docker build of the head (${p.docker.cachedSteps}/${p.docker.steps - 1} steps cached) | ${seconds(p.docker.ms)} | ${seconds(p.docker.ms)} | — | — |`,
-  );
-  for (const [label, r] of [
-    ['tool, empty layer cache', p.fresh],
-    ['tool, layer cache left by a run on the base commit', p.persisted],
-  ] as const) {
+  if (p.docker) {
     L.push(
-      `| ${label} | ${seconds(r.ms)} | ${seconds(r.head.buildMs)} + ${seconds(r.base.buildMs)} | ${seconds(r.ms - r.buildMs)} | ${mb(r.peakTreeRss ?? 0)} |`,
+      `| docker build of the head (${p.docker.cachedSteps}/${p.docker.steps - 1} steps cached) | ${seconds(p.docker.ms)} | ${seconds(p.docker.ms)} | — | — |`,
     );
+    for (const [label, r] of [
+      ['tool, empty layer cache', p.fresh],
+      ['tool, layer cache left by a run on the base commit', p.persisted],
+    ] as const) {
+      if (!r) continue;
+      L.push(
+        `| ${label} | ${seconds(r.ms)} | ${seconds(r.head.buildMs)} + ${seconds(r.base.buildMs)} | ${seconds(r.ms - r.buildMs)} | ${mb(r.peakTreeRss ?? 0)} |`,
+      );
+    }
   }
-  if (p.cold) {
+  if (cold) {
     L.push(
-      `| empty build cache: docker build of the head (${p.cold.docker.cachedSteps}/${p.cold.docker.steps - 1} steps cached) | ${seconds(p.cold.docker.ms)} | ${seconds(p.cold.docker.ms)} | — | — |`,
+      `| empty build cache: docker build of the head (${cold.docker.cachedSteps}/${cold.docker.steps - 1} steps cached) | ${seconds(cold.docker.ms)} | ${seconds(cold.docker.ms)} | — | — |`,
     );
+    if (cold.tool)
+      L.push(
+        `| empty build cache: tool, \`--base HEAD~1\` (rebuild), empty layer cache (head ${cold.tool.head.cachedSteps}/${cold.tool.head.steps}, base ${cold.tool.base.cachedSteps}/${cold.tool.base.steps} steps cached) | ${seconds(cold.tool.ms)} | ${seconds(cold.tool.head.buildMs)} + ${seconds(cold.tool.base.buildMs)} | ${seconds(cold.tool.ms - cold.tool.buildMs)} | ${mb(cold.tool.peakTreeRss ?? 0)} |`,
+      );
+    const r = cold.registry;
+    if (r)
+      L.push(
+        `| empty build cache: tool, \`--baseline registry --baseline-image ${md(r.baselineImage)}\`, empty layer cache (head ${r.tool.head.cachedSteps}/${r.tool.head.steps} steps cached, base not built) | ${seconds(r.tool.ms)} | ${seconds(r.tool.head.buildMs)} + — | ${seconds(r.tool.ms - r.tool.buildMs)} | ${mb(r.tool.peakTreeRss ?? 0)} |`,
+      );
+    L.push('');
+    if (cold.loadBefore) {
+      const d = cold.loadDuring;
+      L.push(
+        `Empty build cache: load average before ${cold.loadBefore}, after ${cold.loadAfter ?? '?'}` +
+          (d
+            ? `; during (1-minute, every 10 s, ${d.samples} samples): ${d.min.toFixed(2)} to ${d.max.toFixed(2)}, median ${d.median.toFixed(2)}`
+            : '') +
+          '.',
+        '',
+      );
+    }
     L.push(
-      `| empty build cache: tool, empty layer cache (head ${p.cold.tool.head.cachedSteps}/${p.cold.tool.head.steps}, base ${p.cold.tool.base.cachedSteps}/${p.cold.tool.base.steps} steps cached) | ${seconds(p.cold.tool.ms)} | ${seconds(p.cold.tool.head.buildMs)} + ${seconds(p.cold.tool.base.buildMs)} | ${seconds(p.cold.tool.ms - p.cold.tool.buildMs)} | ${mb(p.cold.tool.peakTreeRss ?? 0)} |`,
+      "Empty build cache: an `ARG BENCH_NONCE` after FROM, with a value of this run's, puts a new value in every RUN step's cache key (legacy builder), so nothing of the kept image is reused; the docker side builds with its own value, and each run of the tool with its own. The tool's base rebuild then reuses the head's layers, as on a fresh runner." +
+        (cold.tool && r ? ' The rebuild and the registry runs are each divided by the one docker build of the head above.' : ''),
     );
-    L.push(
-      '',
-      "Empty build cache (BENCH_PR_COLD=1): an `ARG BENCH_NONCE` after FROM, with a value of this run's, puts a new value in every RUN step's cache key (legacy builder), so nothing of the kept image is reused; the docker side builds with its own value. The tool's base build then reuses the head's layers, as on a fresh runner.",
-    );
+    if (r) {
+      const s = r.stream;
+      L.push(
+        '',
+        `Baseline from a registry: before the timed runs, what the publishing job on the base branch would have done, untimed: the base commit built cold with an ARG value of its own (${seconds(r.published.buildMs)}; the head's build later finds none of its layers in the build cache, as on another runner) and \`docker push ${md(r.reference)}\` (${seconds(r.published.pushMs)}${r.published.digest ? `, ${r.published.digest.slice(0, 19)}…` : ''}); the local image and its step images removed again. ` +
+          `The tool then builds the head alone and reads the base from the registry (manifest, config, and the blobs of the layers its layer cache does not know: the head's measurement fills it first): base ${mb(r.tool.base.sizeBytes ?? 0)} unpacked, ${mb(r.tool.base.compressedBytes ?? 0)} compressed (the registry's sizes).`,
+        '',
+        `Streaming the registry's blobs alone (\`bench/analyze.mjs registry ${md(r.reference)} none\`: every blob, no layer cache, as \`baseline: registry\` measures them): ${s.work.measured} layers, ${mb(s.work.blobBytes)} of blobs in ${seconds(s.wallMs)} (${mbps(s.work.blobBytes, s.wallMs)}); peak RSS ${mb(Math.max(s.maxRssBytes, s.peakTreeRss ?? 0))} (heap ${mb(s.memoryPeaks.heapUsed ?? 0)}, buffers ${mb(s.memoryPeaks.arrayBuffers ?? 0)}); CPU ${seconds(s.cpuUserMs)} user + ${seconds(s.cpuSystemMs)} system.`,
+      );
+    } else if (cold.registrySkipped) L.push('', `Baseline from a registry: not measured: ${md(cold.registrySkipped)}.`);
   }
   L.push('');
   return L;

@@ -15,7 +15,7 @@
  * The sections: throughput.ts (throughput, second run, memory), kinds.ts (throughput per kind of layer),
  * overhead.ts (against docker build), pull-request.ts; figures.ts makes the summary, results.ts the Markdown.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ANALYZE, BUILD_DIR, CLI, ROOT, readConfig, resultsFile, type Config } from './config.js';
 import { figures, textTable } from './figures.js';
@@ -27,7 +27,7 @@ import { describeMachine } from './machine.js';
 import { overhead } from './overhead.js';
 import { pullRequest } from './pull-request.js';
 import { readRecord, saveRecord, type RunRecord } from './record.js';
-import { keptNotes, resultsMarkdown } from './results.js';
+import { keptEarlier, keptNotes, resultsMarkdown } from './results.js';
 import { cleanupTemps, tempDir } from './temp.js';
 import { throughput } from './throughput.js';
 
@@ -50,7 +50,9 @@ async function main(config: Config): Promise<void> {
       'warning: dist/ looks older than src/: the CLI figures measure dist/ as it is (npm run build, or BENCH_BUILD_DIST=1 with bench/run.sh)',
     );
   const sections = config.sections;
-  const image = sections.includes('throughput') || sections.includes('pr') ? await ensureImage(config) : undefined;
+  // the pull-request run's cold parts build with an ARG value of their own and do not need the kept image
+  const needsImage = sections.includes('throughput') || (sections.includes('pr') && config.prParts.includes('warm'));
+  const image = needsImage ? await ensureImage(config) : undefined;
   const record: RunRecord = { config: { quick: config.quick, image: config.image, imageDir: config.imageDir }, machine, image, totalMs: 0 };
   // saved after every part, so a run cut short still leaves what it measured (node bench/run.mjs --render)
   const save = () => {
@@ -117,7 +119,8 @@ function publish(record: RunRecord, out: string): void {
     ? `Docker ${e.serverVersion} (${e.goVersion ?? 'Go unknown'}), ${e.imageStore}, ${e.buildx ? `buildx ${e.buildx.version}` : 'no buildx'}, at ${e.dockerHost}${e.matrixName ? ` (${e.matrixName})` : ''}`
     : `Docker ${machine.dockerServer}, ${machine.storage}`;
   process.stdout.write(`\n${textTable(rows)}\n\nWhole bench: ${seconds(totalMs)}. Machine: ${machine.cores} cores. Engine: ${engine}.\n`);
-  writeFileSync(out, resultsMarkdown(record, rows, keptNotes(out)));
+  const earlier = keptEarlier(existsSync(out) ? readFileSync(out, 'utf8') : undefined, record);
+  writeFileSync(out, resultsMarkdown(record, rows, keptNotes(out), earlier));
   process.stdout.write(`Written: ${path.relative(process.cwd(), out) || out}\n`);
 }
 

@@ -192,7 +192,10 @@ describe('baseline: registry', () => {
       expect(reb.baseImageLayers).toBeGreaterThan(0);
       expect(reg.baseImageLayers).toBe(reb.baseImageLayers);
       expect(reg.layerDetails!.map((l) => l.fromBaseImage)).toEqual(reb.layerDetails!.map((l) => l.fromBaseImage));
-      expect(fromReg.change!.own).toEqual(variant(rebuiltReport, name).change!.own);
+      // the own part exactly in unpacked bytes; in compressed bytes a layer only the base has is the registry's figure
+      const [ownReg, ownReb] = [fromReg.change!.own!, variant(rebuiltReport, name).change!.own!];
+      expect(ownReg.sizeBytes).toBe(ownReb.sizeBytes);
+      expect(Math.abs(ownReg.compressedBytes! - ownReb.compressedBytes!)).toBeLessThanOrEqual(0.01 * reb.compressedBytes!);
       expect(Math.abs(reg.compressedBytes! - reb.compressedBytes!) / reb.compressedBytes!).toBeLessThan(0.01);
       expect(fromReg.change!.sizeBytes).toBe(variant(rebuiltReport, name).change!.sizeBytes);
       expect(fromReg.change!.layers).toBe(variant(rebuiltReport, name).change!.layers);

@@ -27,7 +27,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-EHKFCJH3.js";
+} from "./chunks/chunk-2TKC4V6L.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

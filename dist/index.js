@@ -60,7 +60,7 @@ import {
   utf8Length,
   verdict,
   writeMarkdown
-} from "./chunks/chunk-EHKFCJH3.js";
+} from "./chunks/chunk-2TKC4V6L.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -22,6 +22,7 @@ import { readBaselineFile } from './report/read-report.js';
 import type { Platform, Registry } from './registry/types.js';
 import { REPORT_SCHEMA_VERSION, type BaseSource, type Report, type SideResult, type VariantReport } from './report/types.js';
 import { redact } from './secrets/redact.js';
+import { ociPlatform } from './settings/platforms.js';
 import { baselineReference, type BaselineImage, type Settings, type VariantSpec } from './settings/schema.js';
 import { TOOL } from './version.js';
 
@@ -229,10 +230,7 @@ async function registryBase(
 
 /** The platform to look a row's image up for: the row's own, else the engine's. */
 function platformOf(spec: VariantSpec, engine: EngineInfo): Platform {
-  if (spec.platform) {
-    const [os, architecture, variant] = spec.platform.split('/');
-    return { os, architecture: architecture ?? '', ...(variant ? { variant } : {}) };
-  }
+  if (spec.platform) return ociPlatform(spec.platform); // normalised when the settings were read
   return engine.platform ?? { os: 'linux', architecture: 'amd64' };
 }
 

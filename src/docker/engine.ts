@@ -561,7 +561,10 @@ export class DockerEngine {
     const query = this.platformQuery(platform, '1.48');
     const source = (await this.call(
       'an image save',
-      (abortSignal) => (query ? this.dialImage<Readable>(reference, 'get', query, abortSignal) : this.docker.getImage(reference).get()),
+      (abortSignal) =>
+        query
+          ? this.dialImage<Readable>(reference, 'get', query, abortSignal)
+          : (this.docker.getImage(reference).get() as Promise<Readable>),
       { cancel: signal },
     )) as Readable;
     let timer: NodeJS.Timeout | undefined;

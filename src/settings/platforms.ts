@@ -1,10 +1,12 @@
 /**
  * Platforms (`linux/arm64`) as settings give them: a variant's `platforms` and the `platforms` setting. Parsed as
  * containerd's `platforms.Parse` reads `os/arch[/variant]`, and normalised as it normalises them (`linux/aarch64`
- * is `linux/arm64`, `linux/x86_64` is `linux/amd64`, `linux/arm` is `linux/arm/v7`), so two spellings of one
- * platform are one row and a duplicate is found. Pure.
+ * is `linux/arm64`, `linux/x86_64` is `linux/amd64`, `linux/arm` is `linux/arm/v7`; registry/platform.ts's
+ * `normalize`, the same that picks an index's entry), so two spellings of one platform are one row and a duplicate
+ * is found. Pure.
  */
 import { InputError, quote } from '../errors.js';
+import { normalize } from '../registry/platform.js';
 import { describe } from './units.js';
 
 /** containerd's known operating systems (platforms/database.go). */
@@ -60,33 +62,6 @@ const KNOWN_ARCH = new Set([
 /** containerd's specifier rule for each part. */
 const PART = /^[A-Za-z0-9_-]+$/;
 
-/** containerd's normalizeArch: other names of the same architecture and variant. */
-function normalizeArch(arch: string, variant: string): [string, string] {
-  switch (arch) {
-    case 'i386':
-      return ['386', ''];
-    case 'x86_64':
-    case 'x86-64':
-    case 'amd64':
-      return ['amd64', variant === 'v1' ? '' : variant];
-    case 'aarch64':
-    case 'arm64':
-      if (['8', 'v8', 'v8.0'].includes(variant)) return ['arm64', ''];
-      if (['9', '9.0', 'v9.0'].includes(variant)) return ['arm64', 'v9'];
-      return ['arm64', variant];
-    case 'armhf':
-      return ['arm', 'v7'];
-    case 'armel':
-      return ['arm', 'v6'];
-    case 'arm':
-      if (variant === '' || variant === '7') return ['arm', 'v7'];
-      if (['5', '6', '8'].includes(variant)) return ['arm', `v${variant}`];
-      return ['arm', variant];
-    default:
-      return [arch, variant];
-  }
-}
-
 const ACCEPTED = 'a platform is os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64 or linux/arm/v7';
 
 /** One platform, normalised (`linux/arm64`); an InputError naming `where` and the value when it is not one. */
@@ -97,7 +72,7 @@ export function parsePlatform(value: string, where: string): string {
     throw new InputError(`${where}: ${quote(text)} is not a platform; ${ACCEPTED}.`);
   }
   const os = parts[0].toLowerCase() === 'macos' ? 'darwin' : parts[0].toLowerCase();
-  const [arch, variant] = normalizeArch(parts[1].toLowerCase(), (parts[2] ?? '').toLowerCase());
+  const { architecture: arch, variant } = normalize({ os, architecture: parts[1], variant: parts[2] });
   if (!KNOWN_OS.has(os)) {
     throw new InputError(
       `${where}: ${quote(text)} names an unknown operating system ${quote(os)}; ${ACCEPTED} (os is linux, windows, ...).`,

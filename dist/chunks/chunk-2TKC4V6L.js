@@ -97019,6 +97019,65 @@ import http2 from "node:http";
 import https2 from "node:https";
 import { Transform as Transform2 } from "node:stream";
 
+// src/registry/platform.ts
+function normalize(platform) {
+  const os5 = platform.os.toLowerCase();
+  let architecture = platform.architecture.toLowerCase();
+  let variant = (platform.variant ?? "").toLowerCase();
+  switch (architecture) {
+    case "i386":
+      architecture = "386";
+      variant = "";
+      break;
+    case "x86_64":
+    case "x86-64":
+    case "amd64":
+      architecture = "amd64";
+      if (variant === "v1") variant = "";
+      break;
+    case "aarch64":
+    case "arm64":
+      architecture = "arm64";
+      if (variant === "8" || variant === "v8" || variant === "v8.0") variant = "";
+      else if (variant === "9" || variant === "9.0" || variant === "v9.0") variant = "v9";
+      break;
+    case "armhf":
+      architecture = "arm";
+      variant = "v7";
+      break;
+    case "armel":
+      architecture = "arm";
+      variant = "v6";
+      break;
+    case "arm":
+      if (variant === "" || variant === "7") variant = "v7";
+      else if (/^[5678]$/.test(variant)) variant = `v${variant}`;
+      break;
+  }
+  return { os: os5, architecture, variant };
+}
+function formatPlatform(platform) {
+  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join("/");
+}
+function acceptable(wanted) {
+  const w = normalize(wanted);
+  const list = [w];
+  if (w.architecture === "arm") {
+    for (const older of { v8: ["v7", "v6", "v5"], v7: ["v6", "v5"], v6: ["v5"] }[w.variant] ?? []) list.push({ ...w, variant: older });
+  }
+  return list;
+}
+function choosePlatform(platforms, wanted) {
+  const normalized = platforms.map((p) => p ? normalize(p) : void 0);
+  for (const candidate of acceptable(wanted)) {
+    const i = normalized.findIndex(
+      (p) => p !== void 0 && p.os === candidate.os && p.architecture === candidate.architecture && p.variant === candidate.variant
+    );
+    if (i >= 0) return i;
+  }
+  return void 0;
+}
+
 // src/settings/units.ts
 var SIZE_UNITS = {
   b: 1,
@@ -97181,31 +97240,6 @@ var KNOWN_ARCH = /* @__PURE__ */ new Set([
   "wasm"
 ]);
 var PART = /^[A-Za-z0-9_-]+$/;
-function normalizeArch(arch, variant) {
-  switch (arch) {
-    case "i386":
-      return ["386", ""];
-    case "x86_64":
-    case "x86-64":
-    case "amd64":
-      return ["amd64", variant === "v1" ? "" : variant];
-    case "aarch64":
-    case "arm64":
-      if (["8", "v8", "v8.0"].includes(variant)) return ["arm64", ""];
-      if (["9", "9.0", "v9.0"].includes(variant)) return ["arm64", "v9"];
-      return ["arm64", variant];
-    case "armhf":
-      return ["arm", "v7"];
-    case "armel":
-      return ["arm", "v6"];
-    case "arm":
-      if (variant === "" || variant === "7") return ["arm", "v7"];
-      if (["5", "6", "8"].includes(variant)) return ["arm", `v${variant}`];
-      return ["arm", variant];
-    default:
-      return [arch, variant];
-  }
-}
 var ACCEPTED = "a platform is os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64 or linux/arm/v7";
 function parsePlatform(value, where) {
   const text2 = value.trim();
@@ -97214,7 +97248,7 @@ function parsePlatform(value, where) {
     throw new InputError(`${where}: ${quote(text2)} is not a platform; ${ACCEPTED}.`);
   }
   const os5 = parts[0].toLowerCase() === "macos" ? "darwin" : parts[0].toLowerCase();
-  const [arch, variant] = normalizeArch(parts[1].toLowerCase(), (parts[2] ?? "").toLowerCase());
+  const { architecture: arch, variant } = normalize({ os: os5, architecture: parts[1], variant: parts[2] });
   if (!KNOWN_OS.has(os5)) {
     throw new InputError(
       `${where}: ${quote(text2)} names an unknown operating system ${quote(os5)}; ${ACCEPTED} (os is linux, windows, ...).`
@@ -104301,10 +104335,7 @@ async function registryBase(run, step, spec, known) {
   }
 }
 function platformOf(spec, engine) {
-  if (spec.platform) {
-    const [os5, architecture, variant] = spec.platform.split("/");
-    return { os: os5, architecture: architecture ?? "", ...variant ? { variant } : {} };
-  }
+  if (spec.platform) return ociPlatform(spec.platform);
   return engine.platform ?? { os: "linux", architecture: "amd64" };
 }
 async function rebuildBase(input, run, plan, variants) {
@@ -105036,65 +105067,6 @@ function defaultCAs() {
     }
   }
   return cas;
-}
-
-// src/registry/platform.ts
-function normalize(platform) {
-  const os5 = platform.os.toLowerCase();
-  let architecture = platform.architecture.toLowerCase();
-  let variant = (platform.variant ?? "").toLowerCase();
-  switch (architecture) {
-    case "i386":
-      architecture = "386";
-      variant = "";
-      break;
-    case "x86_64":
-    case "x86-64":
-    case "amd64":
-      architecture = "amd64";
-      if (variant === "v1") variant = "";
-      break;
-    case "aarch64":
-    case "arm64":
-      architecture = "arm64";
-      if (variant === "8" || variant === "v8" || variant === "v8.0") variant = "";
-      else if (variant === "9" || variant === "9.0" || variant === "v9.0") variant = "v9";
-      break;
-    case "armhf":
-      architecture = "arm";
-      variant = "v7";
-      break;
-    case "armel":
-      architecture = "arm";
-      variant = "v6";
-      break;
-    case "arm":
-      if (variant === "" || variant === "7") variant = "v7";
-      else if (/^[5678]$/.test(variant)) variant = `v${variant}`;
-      break;
-  }
-  return { os: os5, architecture, variant };
-}
-function formatPlatform(platform) {
-  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join("/");
-}
-function acceptable(wanted) {
-  const w = normalize(wanted);
-  const list = [w];
-  if (w.architecture === "arm") {
-    for (const older of { v8: ["v7", "v6", "v5"], v7: ["v6", "v5"], v6: ["v5"] }[w.variant] ?? []) list.push({ ...w, variant: older });
-  }
-  return list;
-}
-function choosePlatform(platforms, wanted) {
-  const normalized = platforms.map((p) => p ? normalize(p) : void 0);
-  for (const candidate of acceptable(wanted)) {
-    const i = normalized.findIndex(
-      (p) => p !== void 0 && p.os === candidate.os && p.architecture === candidate.architecture && p.variant === candidate.variant
-    );
-    if (i >= 0) return i;
-  }
-  return void 0;
 }
 
 // src/registry/client.ts

@@ -27,7 +27,7 @@ import {
   resolveSettings,
   scrubbedLogger,
   secretsOf
-} from "./chunks/chunk-2TKC4V6L.js";
+} from "./chunks/chunk-EXCVQYOY.js";
 
 // src/cli/main.ts
 import { writeFileSync } from "node:fs";

@@ -60,7 +60,7 @@ import {
   utf8Length,
   verdict,
   writeMarkdown
-} from "./chunks/chunk-2TKC4V6L.js";
+} from "./chunks/chunk-EXCVQYOY.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -102,6 +102,11 @@ describe('rows', () => {
       'variants.app.platforms: "linux/amd64" and "linux/x86_64" are the same platform (linux/amd64); list each platform once.',
     );
     expect(failure({ platforms: 'arm64' })).toMatch(/^platforms: "arm64" is not a platform/);
+    // a hole of a sparse list (the fuzz test's [,]) is an item that is no platform, not skipped
+    // eslint-disable-next-line no-sparse-arrays -- the hole is what this checks
+    expect(failure({ platforms: [, 'linux/arm64'] })).toBe('platforms: item 1 must be a platform string such as linux/arm64.');
+    // eslint-disable-next-line no-sparse-arrays -- the same for the list of baseline sources
+    expect(failure({ baseline: [, 'none'] })).toMatch(/^baseline: nothing is not accepted\. Use one of: /);
     expect(failure({ variants: { 'a-linux-arm64': 'D', a: { dockerfile: 'D', platforms: ['linux/arm64'] } } })).toBe(
       'variants: "a-linux-arm64" and "a (linux/arm64)" differ only by case or punctuation; rename one.',
     );

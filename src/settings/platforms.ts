@@ -99,7 +99,7 @@ export function parsePlatforms(value: unknown, where: string): string[] | undefi
     if (text === '') return undefined;
     items = (text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text).split(/[\s,]+/).filter((item) => item !== '');
   } else if (Array.isArray(value)) {
-    items = value;
+    items = Array.from(value); // a hole of a sparse array is an item too (undefined), not skipped
   } else {
     throw new InputError(
       `${where}: expected a list of platforms (e.g. [linux/amd64, linux/arm64]) or "linux/amd64,linux/arm64", got ${describe(value)}.`,

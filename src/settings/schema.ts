@@ -196,7 +196,8 @@ function parseBaseline(rawValue: unknown): Baseline[] {
   if (value === undefined || value === null) return ['auto'];
   let items: unknown[];
   if (typeof value === 'string') items = value.split(',');
-  else if (Array.isArray(value)) items = value;
+  else if (Array.isArray(value))
+    items = Array.from(value); // holes become undefined items, refused below
   else throw new InputError(`baseline: expected a source or a list of sources (${BASELINE_SOURCES.join(', ')}), got ${describe(value)}.`);
   const sources = items.map((item) => {
     if (typeof item !== 'string' || item.trim() === '') {

@@ -97269,7 +97269,7 @@ function parsePlatforms(value, where) {
     if (text2 === "") return void 0;
     items = (text2.startsWith("[") && text2.endsWith("]") ? text2.slice(1, -1) : text2).split(/[\s,]+/).filter((item) => item !== "");
   } else if (Array.isArray(value)) {
-    items = value;
+    items = Array.from(value);
   } else {
     throw new InputError(
       `${where}: expected a list of platforms (e.g. [linux/amd64, linux/arm64]) or "linux/amd64,linux/arm64", got ${describe(value)}.`
@@ -102954,7 +102954,8 @@ function parseBaseline(rawValue) {
   if (value === void 0 || value === null) return ["auto"];
   let items;
   if (typeof value === "string") items = value.split(",");
-  else if (Array.isArray(value)) items = value;
+  else if (Array.isArray(value))
+    items = Array.from(value);
   else throw new InputError(`baseline: expected a source or a list of sources (${BASELINE_SOURCES.join(", ")}), got ${describe(value)}.`);
   const sources = items.map((item) => {
     if (typeof item !== "string" || item.trim() === "") {

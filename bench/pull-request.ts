@@ -301,25 +301,19 @@ async function toolPullRequest(repo: PullRequestRepo, cacheDir: string, baseArgs
   const v = report.variants[0];
   for (const side of ['head', 'base'] as const)
     if (v[side]?.status !== 'built') throw new Error(`the tool did not build the ${side}: ${JSON.stringify(v[side]).slice(0, 300)}`);
-  const head = v.head.buildMs ?? 0;
-  const base = v.base.buildMs ?? 0;
+  const figures = (side: ReportedSide) => ({
+    buildMs: side.buildMs ?? 0,
+    cachedSteps: side.cachedSteps ?? 0,
+    steps: side.steps ?? 0,
+    compressedBytes: side.compressedBytes,
+    sizeBytes: side.sizeBytes,
+  });
+  const [head, base] = [figures(v.head), figures(v.base)];
   return {
     ms: r.ms,
-    buildMs: head + base,
-    head: {
-      buildMs: head,
-      cachedSteps: v.head.cachedSteps ?? 0,
-      steps: v.head.steps ?? 0,
-      compressedBytes: v.head.compressedBytes,
-      sizeBytes: v.head.sizeBytes,
-    },
-    base: {
-      buildMs: base,
-      cachedSteps: v.base.cachedSteps ?? 0,
-      steps: v.base.steps ?? 0,
-      compressedBytes: v.base.compressedBytes,
-      sizeBytes: v.base.sizeBytes,
-    },
+    buildMs: head.buildMs + base.buildMs,
+    head,
+    base,
     ...(v.baseSource ? { baseSource: v.baseSource } : {}),
     layerChanges: v.layerChanges?.length,
     peakTreeRss: r.peakTreeRss,
